@@ -1,0 +1,40 @@
+//! Fault message labels and layouts (`libsel4/include/sel4/faults.h`,
+//! `sel4_arch_include/riscv64/sel4/sel4_arch/constants.h`) and lookup failure types
+//! (`sel4/constants.h`).
+
+/// `seL4_Fault_NullFault`
+pub const NULL_FAULT: u64 = 0;
+/// `seL4_Fault_CapFault`
+pub const CAP_FAULT: u64 = 1;
+/// `seL4_Fault_UnknownSyscall`
+pub const UNKNOWN_SYSCALL: u64 = 2;
+/// `seL4_Fault_UserException`
+pub const USER_EXCEPTION: u64 = 3;
+/// `seL4_Fault_VMFault`
+pub const VM_FAULT: u64 = 5;
+
+/// `seL4_LookupFailureType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum LookupFailureType {
+    /// `seL4_NoFailure`
+    NoFailure = 0,
+    /// `seL4_InvalidRoot`
+    InvalidRoot = 1,
+    /// `seL4_MissingCapability`
+    MissingCapability = 2,
+    /// `seL4_DepthMismatch`
+    DepthMismatch = 3,
+    /// `seL4_GuardMismatch`
+    GuardMismatch = 4,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn labels() {
+        assert_eq!((NULL_FAULT, CAP_FAULT, UNKNOWN_SYSCALL, USER_EXCEPTION, VM_FAULT), (0, 1, 2, 3, 5));
+        assert_eq!(LookupFailureType::GuardMismatch as u64, 4);
+    }
+}
