@@ -1,1 +1,17 @@
-//! kernel
+//! A capability-based microkernel implementing the seL4 design, ABI-compatible with seL4 16.0.0.
+//!
+//! Design rules, in order:
+//! 1. The object logic (capabilities, CNodes, the MDB, untyped retype, IPC, scheduling) is
+//!    plain safe Rust that runs on the host under `cargo test` against simulated memory.
+//! 2. `unsafe` lives only in the object-memory layer ([`mem`]) and in `arch/<name>/` machine code,
+//!    each block with a `// SAFETY:` note.
+//! 3. Every invocation is split, as in seL4, into a decode step (all checks, no side effects,
+//!    returns the seL4 error) and an invoke step (cannot fail). Bad user input changes nothing.
+//! 4. The kernel never allocates after boot and has no heap.
+//! 5. Simple algorithms over clever ones, except on the measured IPC fastpath.
+#![cfg_attr(target_os = "none", no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod arch;
+pub mod boot;
+pub mod entry;

@@ -1,0 +1,41 @@
+//! The host stand-in for the machine: used by `cargo test`.
+//!
+//! Physical memory is simulated by a host allocation; a thread-local offset maps simulated
+//! physical addresses to host addresses, so that each test thread has its own machine.
+
+use std::cell::Cell;
+
+thread_local! {
+    static PHYS_OFFSET: Cell<usize> = const { Cell::new(0) };
+    static CONSOLE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sets the offset from simulated physical addresses to host addresses for this thread.
+pub fn set_phys_offset(offset: usize) {
+    PHYS_OFFSET.with(|o| o.set(offset));
+}
+
+/// The kernel-virtual (here: host) address of physical address `p`.
+pub fn paddr_to_pptr(p: u64) -> usize {
+    (p as usize).wrapping_add(PHYS_OFFSET.with(|o| o.get()))
+}
+
+/// The physical address of kernel-virtual (host) address `v`.
+pub fn pptr_to_paddr(v: usize) -> u64 {
+    v.wrapping_sub(PHYS_OFFSET.with(|o| o.get())) as u64
+}
+
+/// Appends a byte to this thread's simulated console.
+pub fn put_char(c: u8) {
+    CONSOLE.with(|b| b.borrow_mut().push(c));
+}
+
+/// Takes what was written to this thread's simulated console.
+pub fn take_console() -> Vec<u8> {
+    CONSOLE.with(|b| core::mem::take(&mut *b.borrow_mut()))
+}
+
+/// On the host, halting the machine ends the test thread.
+pub fn halt(success: bool) -> ! {
+    panic!("machine halted (success: {success})")
+}

@@ -1,0 +1,20 @@
+//! The architecture boundary.
+//!
+//! `riscv64` holds the RISC-V code. Its pure parts (register context layout, Sv39 page-table
+//! logic) compile everywhere so that host tests exercise them; its `machine` part (entry, traps,
+//! SBI, CSRs) only exists on the target. On the host, `host` stands in for the machine.
+//!
+//! What the rest of the kernel may use from here is re-exported below as `arch::*`.
+
+pub mod riscv64;
+
+#[cfg(not(target_os = "none"))]
+pub mod host;
+
+pub use riscv64::context::ArchContext;
+
+#[cfg(target_os = "none")]
+pub use riscv64::machine::{halt, paddr_to_pptr, pptr_to_paddr, put_char};
+
+#[cfg(not(target_os = "none"))]
+pub use host::{halt, paddr_to_pptr, pptr_to_paddr, put_char};

@@ -1,0 +1,98 @@
+//! The saved user register context of a thread, kept inside its TCB.
+//!
+//! Layout (bytes), relied on by the trap entry/exit assembly in `machine`:
+//! - `regs[0]` (offset 0): the pc to resume at (`sepc`; seL4's NextIP). x0 is hard-wired to zero,
+//!   so its slot holds the pc instead.
+//! - `regs[i]` (offset 8*i) for i in 1..32: general register x_i.
+//! - `sstatus` (offset 256).
+//! - `fpu` (offset 264): f0..f31 and fcsr, switched by the kernel (issue: threads/FPU).
+
+/// Byte offset of `sstatus` in [`ArchContext`].
+pub const SSTATUS_OFFSET: usize = 256;
+/// Byte offset of the FPU state in [`ArchContext`].
+pub const FPU_OFFSET: usize = 264;
+
+/// Register numbers of the ABI names used by the kernel.
+pub mod reg {
+    /// x1 `ra`
+    pub const RA: usize = 1;
+    /// x2 `sp`
+    pub const SP: usize = 2;
+    /// x3 `gp`
+    pub const GP: usize = 3;
+    /// x4 `tp`
+    pub const TP: usize = 4;
+    /// x5 `t0`
+    pub const T0: usize = 5;
+    /// x8 `s0`
+    pub const S0: usize = 8;
+    /// x10 `a0`: capability / badge register.
+    pub const A0: usize = 10;
+    /// x11 `a1`: message info register.
+    pub const A1: usize = 11;
+    /// x12 `a2`: first message register (MR0).
+    pub const A2: usize = 12;
+    /// x17 `a7`: syscall number.
+    pub const A7: usize = 17;
+    /// x18 `s2`
+    pub const S2: usize = 18;
+    /// x28 `t3`
+    pub const T3: usize = 28;
+    /// Pseudo-register: index of the saved pc.
+    pub const PC: usize = 0;
+}
+
+/// FPU registers of a thread (F and D extensions).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct FpuState {
+    /// f0..f31.
+    pub f: [u64; 32],
+    /// fcsr.
+    pub fcsr: u64,
+}
+
+/// The register context of a user thread. See the module doc for the layout.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct ArchContext {
+    /// pc at index 0, x1..x31 at their register numbers.
+    pub regs: [u64; 32],
+    /// Saved `sstatus` (SPP, SPIE, FS bits are what matter).
+    pub sstatus: u64,
+    /// FPU state.
+    pub fpu: FpuState,
+}
+
+/// sstatus.SPIE: interrupts enabled after `sret`.
+pub const SSTATUS_SPIE: u64 = 1 << 5;
+/// sstatus.SPP: previous privilege was S (clear for user).
+pub const SSTATUS_SPP: u64 = 1 << 8;
+/// sstatus.FS = Initial.
+pub const SSTATUS_FS_INITIAL: u64 = 1 << 13;
+/// sstatus.FS = Clean.
+pub const SSTATUS_FS_CLEAN: u64 = 2 << 13;
+/// sstatus.FS mask (bits 14:13).
+pub const SSTATUS_FS_MASK: u64 = 3 << 13;
+/// sstatus.SUM: S-mode may access user pages.
+pub const SSTATUS_SUM: u64 = 1 << 18;
+
+impl ArchContext {
+    /// A fresh user context: all zero, user mode, interrupts enabled on return, FPU Initial.
+    pub fn new_user() -> Self {
+        ArchContext { sstatus: SSTATUS_SPIE | SSTATUS_FS_INITIAL, ..Default::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::offset_of;
+    #[test]
+    fn layout_used_by_the_trap_assembly() {
+        assert_eq!(offset_of!(ArchContext, regs), 0);
+        assert_eq!(offset_of!(ArchContext, sstatus), SSTATUS_OFFSET);
+        assert_eq!(offset_of!(ArchContext, fpu), FPU_OFFSET);
+        assert_eq!(core::mem::size_of::<ArchContext>(), 264 + 33 * 8);
+    }
+}
