@@ -1,1 +1,676 @@
-fn main() {}
+//! `cargo xtask build|run|test|bench`: builds the kernel and the root tasks
+//! for riscv64, boots them in QEMU and runs every test. See README.md.
+
+mod protocol;
+mod qemu;
+mod workspace;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use protocol::QemuEnd;
+use workspace::{Profile, RootTask, Workspace, BENCH, DEMO, ROOT_TASKS, TESTS};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Build, boot and test the kernel (riscv64, QEMU virt)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the kernel and all root tasks for riscv64gc-unknown-none-elf.
+    Build(BuildOpts),
+    /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
+    Run(RunOpts),
+    /// Run all tests: host `cargo test`, and the test root task in QEMU with
+    /// and without the fastpath, and the demo.
+    Test(TestOpts),
+    /// Build and boot the benchmark root task (package `bench`).
+    Bench(BenchOpts),
+}
+
+#[derive(Args, Clone, Copy)]
+struct ProfileOpts {
+    /// Build with the release profile (the default).
+    #[arg(long, conflicts_with = "debug")]
+    release: bool,
+    /// Build with the dev profile instead of release.
+    #[arg(long)]
+    debug: bool,
+}
+
+impl ProfileOpts {
+    fn profile(self) -> Profile {
+        if self.debug {
+            Profile::Debug
+        } else {
+            Profile::Release
+        }
+    }
+}
+
+#[derive(Args, Clone, Copy)]
+struct BuildOpts {
+    #[command(flatten)]
+    profile: ProfileOpts,
+    /// Build the kernel without the IPC fastpath (`--no-default-features`).
+    #[arg(long)]
+    no_fastpath: bool,
+}
+
+#[derive(Args)]
+struct RunOpts {
+    #[command(flatten)]
+    build: BuildOpts,
+    /// Boot this root task ELF instead of the demo (any seL4 root task).
+    #[arg(long, value_name = "FILE")]
+    root_task: Option<PathBuf>,
+    /// Kill QEMU after this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    timeout: u64,
+    /// Extra arguments for QEMU, after `--`.
+    #[arg(last = true, value_name = "QEMU_ARGS")]
+    qemu_args: Vec<String>,
+}
+
+#[derive(Args)]
+struct TestOpts {
+    #[command(flatten)]
+    profile: ProfileOpts,
+    /// QEMU tests only with the kernel built with the fastpath.
+    #[arg(long, conflicts_with = "no_fastpath_only")]
+    fastpath_only: bool,
+    /// QEMU tests only with the kernel built without the fastpath.
+    #[arg(long)]
+    no_fastpath_only: bool,
+    /// Only the host tests (`cargo test`), no QEMU.
+    #[arg(long, conflicts_with = "qemu_only")]
+    host_only: bool,
+    /// Only the QEMU tests, no host tests.
+    #[arg(long)]
+    qemu_only: bool,
+    /// Do not boot the demo.
+    #[arg(long)]
+    no_demo: bool,
+    /// Kill each QEMU run after this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    timeout: u64,
+}
+
+#[derive(Args)]
+struct BenchOpts {
+    #[command(flatten)]
+    build: BuildOpts,
+    /// Kill QEMU after this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    timeout: u64,
+    /// Extra arguments for QEMU, after `--`.
+    #[arg(last = true, value_name = "QEMU_ARGS")]
+    qemu_args: Vec<String>,
+}
+
+fn timeout_of(secs: u64) -> Option<Duration> {
+    (secs != 0).then(|| Duration::from_secs(secs))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Build(o) => build(o),
+        Cmd::Run(o) => run(o),
+        Cmd::Test(o) => test(o),
+        Cmd::Bench(o) => bench(o),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ---------------------------------------------------------------- build
+
+fn build(o: BuildOpts) -> Result<ExitCode> {
+    let ws = Workspace::load()?;
+    ws.ensure_target()?;
+    let profile = o.profile.profile();
+    let mut failures = Vec::new();
+    match ws.build_kernel(profile, !o.no_fastpath) {
+        Ok(p) => eprintln!("xtask: built {}", p.display()),
+        Err(e) => failures.push(format!("{e:#}")),
+    }
+    for task in ROOT_TASKS {
+        if task.optional && !ws.has_package(task.package) {
+            continue;
+        }
+        match ws.build_root_task(profile, task) {
+            Ok(p) => eprintln!("xtask: built {}", p.display()),
+            Err(e) => failures.push(format!("{e:#}")),
+        }
+    }
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in &failures {
+        eprintln!("xtask: error: {f}");
+    }
+    bail!("{} build(s) failed", failures.len())
+}
+
+// ---------------------------------------------------------------- run
+
+/// Exit code for a QEMU run: its own status, or 124 if we had to kill it.
+fn exit_code_of(end: &QemuEnd) -> ExitCode {
+    match end {
+        QemuEnd::Exited(Some(0)) => ExitCode::SUCCESS,
+        QemuEnd::Exited(Some(c)) => {
+            eprintln!("xtask: QEMU exited with status {c}");
+            ExitCode::from(u8::try_from(*c).unwrap_or(1))
+        }
+        QemuEnd::Exited(None) => {
+            eprintln!("xtask: error: QEMU was killed by a signal");
+            ExitCode::FAILURE
+        }
+        QemuEnd::Killed(why) => {
+            eprintln!("xtask: error: {why}");
+            ExitCode::from(124)
+        }
+    }
+}
+
+fn run(o: RunOpts) -> Result<ExitCode> {
+    // Resolve the root task before anything changes directories.
+    let given = match &o.root_task {
+        Some(f) => Some(
+            std::fs::canonicalize(f)
+                .with_context(|| format!("root task {} not found", f.display()))?,
+        ),
+        None => None,
+    };
+    let ws = Workspace::load()?;
+    ws.ensure_target()?;
+    let profile = o.build.profile.profile();
+    let kernel = ws.build_kernel(profile, !o.build.no_fastpath)?;
+    let root_task = match given {
+        Some(f) => f,
+        None => ws.build_root_task(profile, &DEMO)?,
+    };
+    let qemu = qemu::ensure_qemu()?;
+    let mut args = qemu::base_args(&kernel, &root_task);
+    args.extend(o.qemu_args);
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!("xtask: booting; quit QEMU with Ctrl-A X");
+    }
+    let end = qemu::run_interactive(&qemu, &args, timeout_of(o.timeout))?;
+    Ok(exit_code_of(&end))
+}
+
+// ---------------------------------------------------------------- bench
+
+fn bench(o: BenchOpts) -> Result<ExitCode> {
+    let ws = Workspace::load()?;
+    if !ws.has_package(BENCH.package) {
+        println!("no benchmark root task yet (issue 5)");
+        return Ok(ExitCode::from(2));
+    }
+    ws.ensure_target()?;
+    let profile = o.build.profile.profile();
+    let kernel = ws.build_kernel(profile, !o.build.no_fastpath)?;
+    let task = ws.build_root_task(profile, &BENCH)?;
+    let qemu = qemu::ensure_qemu()?;
+    let mut args = qemu::base_args(&kernel, &task);
+    args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+    args.extend(o.qemu_args);
+    let log = ws.target_dir.join("qemu-bench.log");
+    let cap = qemu::run_captured(
+        &qemu,
+        &args,
+        timeout_of(o.timeout).unwrap_or(Duration::MAX),
+        &log,
+    )?;
+    eprintln!("xtask: serial output written to {}", log.display());
+    if cap.text.contains(protocol::PANIC_MARKER) {
+        eprintln!("xtask: error: the kernel panicked");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(exit_code_of(&cap.end))
+}
+
+// ---------------------------------------------------------------- test
+
+/// One row of the summary table.
+struct Stage {
+    name: String,
+    /// `None`: skipped.
+    ok: Option<bool>,
+    passed: usize,
+    failed: usize,
+    secs: f64,
+    problems: Vec<String>,
+}
+
+impl Stage {
+    fn skipped(name: impl Into<String>, why: &str) -> Self {
+        Stage {
+            name: name.into(),
+            ok: None,
+            passed: 0,
+            failed: 0,
+            secs: 0.0,
+            problems: vec![why.into()],
+        }
+    }
+
+    /// A stage that could not produce test results at all counts as one failure.
+    fn broken(name: impl Into<String>, secs: f64, problem: String) -> Self {
+        Stage {
+            name: name.into(),
+            ok: Some(false),
+            passed: 0,
+            failed: 1,
+            secs,
+            problems: vec![problem],
+        }
+    }
+
+    fn judged(
+        name: impl Into<String>,
+        secs: f64,
+        passed: usize,
+        failed: usize,
+        problems: Vec<String>,
+    ) -> Self {
+        let ok = problems.is_empty();
+        // A failing stage always counts at least one failure.
+        let failed = if ok { failed } else { failed.max(1) };
+        Stage {
+            name: name.into(),
+            ok: Some(ok),
+            passed,
+            failed,
+            secs,
+            problems,
+        }
+    }
+}
+
+/// Run a command, echoing its stdout and keeping it; stderr goes straight
+/// to the terminal.
+fn run_tee(cmd: &mut std::process::Command) -> Result<(std::process::ExitStatus, String)> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .context("starting cargo")?;
+    let mut text = String::new();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    let mut out = std::io::stdout();
+    for line in reader.split(b'\n') {
+        let line = String::from_utf8_lossy(&line?).into_owned();
+        let _ = writeln!(out, "{line}");
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok((child.wait()?, text))
+}
+
+fn host_stage(ws: &Workspace, name: &str, args: &[&str]) -> Stage {
+    banner(name);
+    eprintln!("xtask: $ cargo {}", args.join(" "));
+    let t = Instant::now();
+    let (status, text) = match run_tee(ws.cargo().args(args)) {
+        Ok(r) => r,
+        Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+    };
+    let counts = protocol::parse_cargo_test(&text);
+    let mut problems = Vec::new();
+    if !status.success() {
+        problems.push(format!("`cargo {}` failed ({status})", args.join(" ")));
+    }
+    if counts.failed > 0 {
+        problems.push(format!("{} host test(s) failed", counts.failed));
+    }
+    if counts.results == 0 && status.success() {
+        problems.push("no `test result:` lines in the output".into());
+    }
+    Stage::judged(
+        name,
+        t.elapsed().as_secs_f64(),
+        counts.passed,
+        counts.failed,
+        problems,
+    )
+}
+
+fn banner(name: &str) {
+    eprintln!("\nxtask: ======== {name} ========");
+}
+
+/// Shared state of the QEMU part of `cargo xtask test`.
+struct QemuTests<'a> {
+    ws: &'a Workspace,
+    qemu: PathBuf,
+    profile: Profile,
+    timeout: Duration,
+    /// target/qemu-test.log: all QEMU test output, one section per run.
+    all_log: File,
+}
+
+impl QemuTests<'_> {
+    /// Build the root task and boot it with `kernel`; returns the captured run.
+    fn boot(
+        &mut self,
+        name: &str,
+        kernel: &Path,
+        task: &RootTask,
+        log_name: &str,
+    ) -> Result<qemu::Captured> {
+        let elf = self.ws.build_root_task(self.profile, task)?;
+        let mut args = qemu::base_args(kernel, &elf);
+        args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+        let log = self.ws.target_dir.join(log_name);
+        let cap = qemu::run_captured(&self.qemu, &args, self.timeout, &log)?;
+        writeln!(
+            self.all_log,
+            "===== {name}: {} {} =====",
+            self.qemu.display(),
+            args.join(" ")
+        )?;
+        self.all_log.write_all(cap.text.as_bytes())?;
+        if !cap.stderr.is_empty() {
+            writeln!(self.all_log, "----- QEMU stderr -----")?;
+            self.all_log.write_all(cap.stderr.as_bytes())?;
+        }
+        writeln!(
+            self.all_log,
+            "===== end of {name}: QEMU {} =====\n",
+            cap.end
+        )?;
+        eprintln!("xtask: serial output written to {}", log.display());
+        Ok(cap)
+    }
+
+    fn tests_stage(&mut self, name: &str, kernel: &Result<PathBuf>, log_name: &str) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let kernel = match kernel {
+            Ok(k) => k,
+            Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
+        };
+        match self.boot(name, kernel, &TESTS, log_name) {
+            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+            Ok(cap) => {
+                let out = protocol::parse_test_output(&cap.text);
+                let problems = protocol::judge_tests(&out, &cap.end);
+                eprintln!(
+                    "xtask: {name}: {} TEST lines, {} passed, {} failed; QEMU {}; {:.1} s",
+                    out.tests.len(),
+                    out.passed(),
+                    out.failed(),
+                    cap.end,
+                    cap.elapsed.as_secs_f64()
+                );
+                Stage::judged(
+                    name,
+                    t.elapsed().as_secs_f64(),
+                    out.passed(),
+                    out.failed(),
+                    problems,
+                )
+            }
+        }
+    }
+
+    fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let kernel = match kernel {
+            Ok(k) => k,
+            Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
+        };
+        match self.boot(name, kernel, &DEMO, "qemu-demo.log") {
+            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+            Ok(cap) => {
+                let problems = protocol::judge_demo(&cap.text, &cap.end);
+                let passed = usize::from(problems.is_empty());
+                Stage::judged(
+                    name,
+                    t.elapsed().as_secs_f64(),
+                    passed,
+                    1 - passed,
+                    problems,
+                )
+            }
+        }
+    }
+}
+
+fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
+    let variants: Vec<bool> = [true, false]
+        .into_iter()
+        .filter(|&fastpath| {
+            if fastpath {
+                !o.no_fastpath_only
+            } else {
+                !o.fastpath_only
+            }
+        })
+        .collect();
+    let label = |fastpath: bool| if fastpath { "fastpath" } else { "no fastpath" };
+    let names: Vec<String> = variants
+        .iter()
+        .map(|&f| format!("qemu: {} ({})", TESTS.package, label(f)))
+        .collect();
+    let demo_name = format!("qemu: {} ({})", DEMO.package, label(variants[0]));
+
+    // Without a target or QEMU nothing can boot: one failure, the rest skipped.
+    let fail_all = |stages: &mut Vec<Stage>, why: String| {
+        stages.push(Stage::broken("qemu: setup", 0.0, why));
+        for n in names
+            .iter()
+            .chain(std::iter::once(&demo_name).filter(|_| !o.no_demo))
+        {
+            stages.push(Stage::skipped(n.clone(), "QEMU setup failed"));
+        }
+    };
+    banner("QEMU tests: setup");
+    if let Err(e) = ws.ensure_target() {
+        return fail_all(stages, format!("{e:#}"));
+    }
+    let qemu = match qemu::ensure_qemu() {
+        Ok(q) => q,
+        Err(e) => return fail_all(stages, format!("{e:#}")),
+    };
+    let all_log_path = ws.target_dir.join("qemu-test.log");
+    let _ = std::fs::create_dir_all(&ws.target_dir);
+    let all_log = match File::create(&all_log_path) {
+        Ok(f) => f,
+        Err(e) => return fail_all(stages, format!("creating {}: {e}", all_log_path.display())),
+    };
+    let mut q = QemuTests {
+        ws,
+        qemu,
+        profile: o.profile.profile(),
+        timeout: timeout_of(o.timeout).unwrap_or(Duration::MAX),
+        all_log,
+    };
+    for (i, &fastpath) in variants.iter().enumerate() {
+        banner(&format!("building the kernel ({})", label(fastpath)));
+        let kernel = q.ws.build_kernel(q.profile, fastpath);
+        let log_name = if fastpath {
+            "qemu-test-fastpath.log"
+        } else {
+            "qemu-test-no-fastpath.log"
+        };
+        stages.push(q.tests_stage(&names[i], &kernel, log_name));
+        if i == 0 && !o.no_demo {
+            stages.push(q.demo_stage(&demo_name, &kernel));
+        }
+    }
+    let _ = q.all_log.flush();
+    eprintln!(
+        "xtask: all QEMU test output is in {}",
+        all_log_path.display()
+    );
+}
+
+fn test(o: TestOpts) -> Result<ExitCode> {
+    let ws = Workspace::load()?;
+    let start = Instant::now();
+    let mut stages = Vec::new();
+
+    const HOST_ALL: &str = "host: cargo test";
+    const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
+    if o.qemu_only {
+        stages.push(Stage::skipped(HOST_ALL, "--qemu-only"));
+        stages.push(Stage::skipped(HOST_NOFP, "--qemu-only"));
+    } else {
+        stages.push(host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]));
+        stages.push(host_stage(
+            &ws,
+            HOST_NOFP,
+            &[
+                "test",
+                "--no-fail-fast",
+                "-p",
+                "kernel",
+                "--no-default-features",
+            ],
+        ));
+    }
+    if o.host_only {
+        stages.push(Stage::skipped("qemu: all", "--host-only"));
+    } else {
+        qemu_stages(&ws, &o, &mut stages);
+    }
+
+    let (passed, failed, bad) = print_summary(&stages, start.elapsed());
+    // The last line of output, in the plain form CI reads.
+    println!("{passed} passed, {failed} failed");
+    let _ = std::io::stdout().flush();
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Print the table; returns (passed, failed, failing stages).
+fn print_summary(stages: &[Stage], elapsed: Duration) -> (usize, usize, usize) {
+    let w = stages
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!();
+    println!("{}", "=".repeat(w + 36));
+    println!(
+        "{:<w$}  {:<7}  {:>6}  {:>6}  {:>8}",
+        "stage", "result", "passed", "failed", "time"
+    );
+    println!("{}", "-".repeat(w + 36));
+    let (mut passed, mut failed, mut bad) = (0, 0, 0);
+    for s in stages {
+        let result = match s.ok {
+            None => "skipped",
+            Some(true) => "ok",
+            Some(false) => "FAILED",
+        };
+        println!(
+            "{:<w$}  {:<7}  {:>6}  {:>6}  {:>7.1}s",
+            s.name, result, s.passed, s.failed, s.secs
+        );
+        passed += s.passed;
+        failed += s.failed;
+        bad += usize::from(s.ok == Some(false));
+    }
+    println!("{}", "-".repeat(w + 36));
+    for s in stages.iter().filter(|s| s.ok == Some(false)) {
+        println!("{} FAILED:", s.name);
+        for p in &s.problems {
+            for (i, l) in p.lines().enumerate() {
+                println!("{}{l}", if i == 0 { "  - " } else { "    " });
+            }
+        }
+    }
+    println!(
+        "{} stage(s) failed; total time {:.0} s",
+        bad,
+        elapsed.as_secs_f64()
+    );
+    (passed, failed, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_parses() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "run",
+            "--root-task",
+            "x.elf",
+            "--no-fastpath",
+            "--",
+            "-s",
+            "-S",
+        ])
+        .unwrap();
+        match cli.cmd {
+            Cmd::Run(o) => {
+                assert_eq!(o.root_task.as_deref(), Some(Path::new("x.elf")));
+                assert!(o.build.no_fastpath);
+                assert_eq!(o.qemu_args, ["-s", "-S"]);
+                assert_eq!(o.timeout, 120);
+            }
+            _ => panic!("not run"),
+        }
+        assert!(Cli::try_parse_from(["xtask", "build", "--release", "--debug"]).is_err());
+        assert!(
+            Cli::try_parse_from(["xtask", "test", "--fastpath-only", "--no-fastpath-only"])
+                .is_err()
+        );
+        match Cli::try_parse_from(["xtask", "test"]).unwrap().cmd {
+            Cmd::Test(o) => assert_eq!(o.timeout, 300),
+            _ => panic!("not test"),
+        }
+    }
+
+    #[test]
+    fn failing_stage_counts_a_failure() {
+        let s = Stage::judged("x", 0.0, 3, 0, vec!["timed out".into()]);
+        assert_eq!((s.ok, s.passed, s.failed), (Some(false), 3, 1));
+        let s = Stage::judged("x", 0.0, 3, 0, vec![]);
+        assert_eq!((s.ok, s.failed), (Some(true), 0));
+    }
+
+    #[test]
+    fn root_task_list_is_consistent() {
+        assert!(ROOT_TASKS
+            .iter()
+            .any(|t| t.package == DEMO.package && !t.optional));
+        assert!(ROOT_TASKS
+            .iter()
+            .any(|t| t.package == TESTS.package && !t.optional));
+        assert!(ROOT_TASKS.iter().any(|t| t.package == BENCH.package));
+    }
+}

@@ -1,0 +1,457 @@
+//! Parsers for the text that the test runs print.
+//!
+//! # Root-task test protocol (contract with `tests/roottask`)
+//!
+//! * Each test prints exactly one whole line:
+//!   `TEST <name> ... ok` or `TEST <name> ... FAILED: <reason>`.
+//! * At the end it prints `SUMMARY <p> passed, <f> failed` and halts the
+//!   machine so that QEMU exits by itself with status 0.
+//! * Lines starting with `[kernel` are kernel log lines and are ignored.
+//! * Any line containing `KERNEL PANIC` fails the run.
+//!
+//! The run passes only if: there is at least one TEST line, no TEST line
+//! failed, exactly one SUMMARY line is present and its counts equal the
+//! counted TEST lines, no `KERNEL PANIC` line appeared, QEMU did not time out
+//! and QEMU exited with status 0.
+//!
+//! # Demo protocol (contract with `examples/demo`)
+//!
+//! The demo prints a line `DEMO OK` and QEMU exits with status 0.
+
+/// Marker that fails any QEMU run when it appears anywhere in a line.
+pub const PANIC_MARKER: &str = "KERNEL PANIC";
+/// Lines starting with this are kernel log lines and never parsed as results.
+pub const KERNEL_LOG_PREFIX: &str = "[kernel";
+/// The line the demo must print.
+pub const DEMO_OK_LINE: &str = "DEMO OK";
+
+/// One `TEST` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestLine {
+    pub name: String,
+    /// `None` if the test passed, otherwise the failure reason.
+    pub failure: Option<String>,
+}
+
+/// What a root-task test run printed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TestOutput {
+    pub tests: Vec<TestLine>,
+    /// Every well-formed SUMMARY line, as (passed, failed).
+    pub summaries: Vec<(usize, usize)>,
+    /// Lines that looked like protocol lines but could not be parsed.
+    pub malformed: Vec<String>,
+    /// Lines containing `KERNEL PANIC`.
+    pub panics: Vec<String>,
+}
+
+impl TestOutput {
+    pub fn passed(&self) -> usize {
+        self.tests.iter().filter(|t| t.failure.is_none()).count()
+    }
+
+    /// Failed TEST lines plus malformed TEST lines.
+    pub fn failed(&self) -> usize {
+        self.tests.iter().filter(|t| t.failure.is_some()).count()
+    }
+}
+
+/// How QEMU ended, as far as the judge needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QemuEnd {
+    /// QEMU exited by itself with this status (`None`: killed by a signal).
+    Exited(Option<i32>),
+    /// The harness had to kill QEMU; the string says why.
+    Killed(String),
+}
+
+impl std::fmt::Display for QemuEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QemuEnd::Exited(Some(c)) => write!(f, "exited with status {c}"),
+            QemuEnd::Exited(None) => write!(f, "was killed by a signal"),
+            QemuEnd::Killed(why) => write!(f, "killed: {why}"),
+        }
+    }
+}
+
+/// Normalise one line of serial output: drop `\r` and surrounding blanks.
+fn clean(line: &str) -> &str {
+    line.trim_matches(|c: char| c.is_whitespace() || c == '\r')
+}
+
+/// Parse `TEST <name> ... ok|FAILED: <reason>`. `Err` for a line that starts
+/// with `TEST ` but does not follow the format.
+pub fn parse_test_line(line: &str) -> Option<Result<TestLine, String>> {
+    let line = clean(line);
+    let rest = line.strip_prefix("TEST ")?;
+    let Some((name, status)) = rest.split_once(" ... ") else {
+        return Some(Err(line.to_string()));
+    };
+    let name = name.trim();
+    let status = status.trim();
+    if name.is_empty() {
+        return Some(Err(line.to_string()));
+    }
+    let failure = if status == "ok" {
+        None
+    } else if let Some(reason) = status.strip_prefix("FAILED") {
+        let reason = reason.trim_start_matches(':').trim();
+        Some(if reason.is_empty() {
+            "(no reason given)".to_string()
+        } else {
+            reason.to_string()
+        })
+    } else {
+        return Some(Err(line.to_string()));
+    };
+    Some(Ok(TestLine {
+        name: name.to_string(),
+        failure,
+    }))
+}
+
+/// Parse `SUMMARY <p> passed, <f> failed`. `Err` for a malformed SUMMARY line.
+pub fn parse_summary_line(line: &str) -> Option<Result<(usize, usize), String>> {
+    let line = clean(line);
+    let rest = line.strip_prefix("SUMMARY")?;
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return None; // e.g. "SUMMARYX": not ours
+    }
+    Some(parse_counts(rest.trim()).ok_or_else(|| line.to_string()))
+}
+
+/// Parse `<p> passed, <f> failed` (the whole string).
+pub fn parse_counts(s: &str) -> Option<(usize, usize)> {
+    let (p, f) = s.trim().split_once(',')?;
+    let p = p.trim().strip_suffix("passed")?.trim().parse().ok()?;
+    let f = f.trim().strip_suffix("failed")?.trim().parse().ok()?;
+    Some((p, f))
+}
+
+/// Parse everything a root-task test run printed on the serial port.
+pub fn parse_test_output(text: &str) -> TestOutput {
+    let mut out = TestOutput::default();
+    for raw in text.lines() {
+        let line = clean(raw);
+        if line.contains(PANIC_MARKER) {
+            out.panics.push(line.to_string());
+        }
+        if line.starts_with(KERNEL_LOG_PREFIX) {
+            continue;
+        }
+        if let Some(t) = parse_test_line(line) {
+            match t {
+                Ok(t) => out.tests.push(t),
+                Err(l) => {
+                    // A TEST line we cannot read counts as a failed test.
+                    out.malformed.push(l.clone());
+                    out.tests.push(TestLine {
+                        name: l,
+                        failure: Some("malformed TEST line".into()),
+                    });
+                }
+            }
+        } else if let Some(s) = parse_summary_line(line) {
+            match s {
+                Ok(s) => out.summaries.push(s),
+                Err(l) => out.malformed.push(l),
+            }
+        }
+    }
+    out
+}
+
+/// Problems shared by every QEMU run: panics, time-outs, exit status.
+fn judge_common(panics: &[String], end: &QemuEnd) -> Vec<String> {
+    let mut problems = Vec::new();
+    for p in panics {
+        problems.push(format!("kernel panicked: {p}"));
+    }
+    match end {
+        QemuEnd::Exited(Some(0)) => {}
+        QemuEnd::Exited(Some(c)) => problems.push(format!("QEMU exited with status {c}")),
+        QemuEnd::Exited(None) => problems.push("QEMU was killed by a signal".into()),
+        QemuEnd::Killed(why) => problems.push(why.clone()),
+    }
+    problems
+}
+
+/// Everything wrong with a root-task test run; empty means it passed.
+pub fn judge_tests(out: &TestOutput, end: &QemuEnd) -> Vec<String> {
+    let mut problems = Vec::new();
+    for t in &out.tests {
+        if let Some(reason) = &t.failure {
+            problems.push(format!("test {} FAILED: {reason}", t.name));
+        }
+    }
+    for m in &out.malformed {
+        if !m.starts_with("TEST ") {
+            problems.push(format!("malformed line: {m}"));
+        }
+    }
+    if out.tests.is_empty() {
+        problems.push("no TEST lines were printed".into());
+    }
+    match out.summaries.as_slice() {
+        [] => problems.push("no SUMMARY line was printed".into()),
+        [(p, f)] => {
+            if (*p, *f) != (out.passed(), out.failed()) {
+                problems.push(format!(
+                    "SUMMARY says {p} passed, {f} failed but the TEST lines say {} passed, {} failed",
+                    out.passed(),
+                    out.failed()
+                ));
+            }
+        }
+        more => problems.push(format!(
+            "{} SUMMARY lines were printed, expected one",
+            more.len()
+        )),
+    }
+    problems.extend(judge_common(&out.panics, end));
+    problems
+}
+
+/// Everything wrong with a demo run; empty means it passed.
+pub fn judge_demo(text: &str, end: &QemuEnd) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !text.lines().any(|l| clean(l) == DEMO_OK_LINE) {
+        problems.push(format!("the line `{DEMO_OK_LINE}` was not printed"));
+    }
+    let panics: Vec<String> = text
+        .lines()
+        .map(clean)
+        .filter(|l| l.contains(PANIC_MARKER))
+        .map(String::from)
+        .collect();
+    problems.extend(judge_common(&panics, end));
+    problems
+}
+
+/// Totals from `cargo test` output: the sum over all
+/// `test result: ok. X passed; Y failed; ...` lines.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HostCounts {
+    pub passed: usize,
+    pub failed: usize,
+    /// How many `test result:` lines were seen.
+    pub results: usize,
+}
+
+pub fn parse_cargo_test(text: &str) -> HostCounts {
+    let mut c = HostCounts::default();
+    for line in text.lines() {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
+        // "ok. 3 passed; 0 failed; 0 ignored; ..." or "FAILED. 1 passed; 2 failed; ..."
+        let Some((_, counts)) = rest.split_once(". ") else {
+            continue;
+        };
+        let mut passed = None;
+        let mut failed = None;
+        for part in counts.split(';') {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<usize>() else { continue };
+            match what {
+                "passed" => passed = Some(n),
+                "failed" => failed = Some(n),
+                _ => {}
+            }
+        }
+        if let (Some(p), Some(f)) = (passed, failed) {
+            c.passed += p;
+            c.failed += f;
+            c.results += 1;
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: QemuEnd = QemuEnd::Exited(Some(0));
+
+    fn run(text: &str) -> (TestOutput, Vec<String>) {
+        let out = parse_test_output(text);
+        let problems = judge_tests(&out, &OK);
+        (out, problems)
+    }
+
+    #[test]
+    fn all_ok_passes() {
+        let (out, problems) =
+            run("OpenSBI v1.5\nTEST a ... ok\nTEST b ... ok\nSUMMARY 2 passed, 0 failed\n");
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!((out.passed(), out.failed()), (2, 0));
+    }
+
+    #[test]
+    fn crlf_and_blanks_are_tolerated() {
+        let (out, problems) =
+            run("TEST a ... ok\r\n  TEST b ... ok  \r\nSUMMARY 2 passed, 0 failed\r\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(out.passed(), 2);
+    }
+
+    #[test]
+    fn failed_line_fails() {
+        let (out, problems) = run(
+            "TEST a ... ok\nTEST b ... FAILED: expected 3, got 4\nSUMMARY 1 passed, 1 failed\n",
+        );
+        assert_eq!((out.passed(), out.failed()), (1, 1));
+        assert_eq!(out.tests[1].failure.as_deref(), Some("expected 3, got 4"));
+        assert_eq!(
+            problems,
+            vec!["test b FAILED: expected 3, got 4".to_string()]
+        );
+    }
+
+    #[test]
+    fn failed_without_reason_fails() {
+        let (out, problems) = run("TEST a ... FAILED\nSUMMARY 0 passed, 1 failed\n");
+        assert_eq!(out.failed(), 1);
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn summary_mismatch_fails() {
+        let (_, problems) = run("TEST a ... ok\nTEST b ... ok\nSUMMARY 3 passed, 0 failed\n");
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("SUMMARY says 3 passed"),
+            "{problems:?}"
+        );
+        let (_, problems) = run("TEST a ... ok\nSUMMARY 1 passed, 1 failed\n");
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn missing_summary_fails() {
+        let (_, problems) = run("TEST a ... ok\n");
+        assert_eq!(problems, vec!["no SUMMARY line was printed".to_string()]);
+    }
+
+    #[test]
+    fn two_summaries_fail() {
+        let (_, problems) =
+            run("TEST a ... ok\nSUMMARY 1 passed, 0 failed\nSUMMARY 1 passed, 0 failed\n");
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn zero_tests_fail() {
+        let (_, problems) = run("SUMMARY 0 passed, 0 failed\n");
+        assert_eq!(problems, vec!["no TEST lines were printed".to_string()]);
+    }
+
+    #[test]
+    fn kernel_log_lines_are_ignored() {
+        let text = "[kernel] booting\nTEST a ... ok\n[kernel] TEST fake ... FAILED: not a test\n\
+                    [kernel  info] SUMMARY 9 passed, 9 failed\nTEST b ... ok\nSUMMARY 2 passed, 0 failed\n";
+        let (out, problems) = run(text);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(out.tests.len(), 2);
+    }
+
+    #[test]
+    fn kernel_panic_fails_even_in_kernel_log_line() {
+        let (out, problems) =
+            run("TEST a ... ok\n[kernel] KERNEL PANIC at foo.rs:1\nSUMMARY 1 passed, 0 failed\n");
+        assert_eq!(out.panics.len(), 1);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("panicked"));
+    }
+
+    #[test]
+    fn bad_exit_and_timeout_fail() {
+        let out = parse_test_output("TEST a ... ok\nSUMMARY 1 passed, 0 failed\n");
+        assert_eq!(
+            judge_tests(&out, &QemuEnd::Exited(Some(3))),
+            vec!["QEMU exited with status 3".to_string()]
+        );
+        assert_eq!(judge_tests(&out, &QemuEnd::Exited(None)).len(), 1);
+        let p = judge_tests(&out, &QemuEnd::Killed("timed out after 300 s".into()));
+        assert_eq!(p, vec!["timed out after 300 s".to_string()]);
+    }
+
+    #[test]
+    fn malformed_test_line_counts_as_failure() {
+        let (out, problems) = run("TEST a ... maybe\nTEST b ... ok\nSUMMARY 1 passed, 0 failed\n");
+        assert_eq!((out.passed(), out.failed()), (1, 1));
+        // the failed malformed line, plus the mismatching SUMMARY
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        let (_, problems) = run("TEST no separator\nSUMMARY 0 passed, 1 failed\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn malformed_summary_fails() {
+        let (out, problems) = run("TEST a ... ok\nSUMMARY all good\n");
+        assert_eq!(out.malformed, vec!["SUMMARY all good".to_string()]);
+        assert_eq!(problems.len(), 2, "{problems:?}"); // malformed + missing
+    }
+
+    #[test]
+    fn unrelated_lines_are_ignored() {
+        let (out, problems) =
+            run("TESTING things\nSUMMARYX 1\nsome TEST a ... ok\nTEST a ... ok\nSUMMARY 1 passed, 0 failed\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(out.tests.len(), 1);
+    }
+
+    #[test]
+    fn test_names_and_reasons_may_contain_spaces_and_colons() {
+        let t = parse_test_line("TEST cnode copy: badge ... FAILED: got Err(3): bad ... really")
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.name, "cnode copy: badge");
+        assert_eq!(t.failure.as_deref(), Some("got Err(3): bad ... really"));
+    }
+
+    #[test]
+    fn demo_judge() {
+        assert!(judge_demo("hello\r\nDEMO OK\r\n", &OK).is_empty());
+        assert_eq!(judge_demo("hello\n", &OK).len(), 1);
+        assert_eq!(judge_demo("DEMO OK\n", &QemuEnd::Exited(Some(1))).len(), 1);
+        assert_eq!(judge_demo("DEMO OK\nKERNEL PANIC: oops\n", &OK).len(), 1);
+        assert_eq!(judge_demo("DEMO OKAY\n", &OK).len(), 1);
+    }
+
+    #[test]
+    fn cargo_test_counts() {
+        let text = "\
+running 3 tests
+test a ... ok
+test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+
+running 2 tests
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s
+
+   Doc-tests abi
+test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+";
+        assert_eq!(
+            parse_cargo_test(text),
+            HostCounts {
+                passed: 4,
+                failed: 1,
+                results: 3
+            }
+        );
+        assert_eq!(parse_cargo_test("nothing here"), HostCounts::default());
+    }
+
+    #[test]
+    fn counts_parser() {
+        assert_eq!(parse_counts("12 passed, 3 failed"), Some((12, 3)));
+        assert_eq!(parse_counts("12 passed 3 failed"), None);
+        assert_eq!(parse_counts("x passed, 3 failed"), None);
+    }
+}
