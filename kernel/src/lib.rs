@@ -12,6 +12,20 @@
 #![cfg_attr(target_os = "none", no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[macro_use]
+pub mod log;
 pub mod arch;
 pub mod boot;
 pub mod entry;
+pub mod cap;
+pub mod cte;
+pub mod mem;
+pub mod object;
+pub mod cspace;
+pub mod error;
+pub mod state;
+pub mod syscall;
+#[cfg(test)]
+pub mod testing;
+#[cfg(test)]
+mod tests;

@@ -39,3 +39,15 @@ pub fn take_console() -> Vec<u8> {
 pub fn halt(success: bool) -> ! {
     panic!("machine halted (success: {success})")
 }
+
+/// TLB maintenance is not simulated.
+pub fn flush_page(_vaddr: u64, _asid: u16) {}
+/// TLB maintenance is not simulated.
+pub fn flush_asid(_asid: u16) {}
+/// The host has no kernel page table: new VSpaces get no global mappings.
+pub fn kernel_root_page_table() -> Option<usize> {
+    None
+}
+
+/// Address-space switching is not simulated.
+pub fn set_vm_root(_k: &crate::state::Kernel, _t: crate::object::tcb::TcbRef) {}

@@ -1,0 +1,181 @@
+//! Sv39 page tables and ASIDs (seL4 `src/arch/riscv/kernel/vspace.c`). Pure logic over object
+//! memory: runs on the host in tests.
+//!
+//! A VSpace is a root page table (512 PTEs of 8 bytes). Levels are numbered as seL4 numbers
+//! them: the root is level 2 (1 GiB per entry), then 1 (2 MiB), then 0 (4 KiB).
+
+use crate::mem::PPtr;
+use crate::state::Kernel;
+
+/// Entries per page table.
+pub const PT_ENTRIES: usize = 512;
+
+/// PTE valid bit.
+pub const PTE_V: u64 = 1 << 0;
+/// PTE read.
+pub const PTE_R: u64 = 1 << 1;
+/// PTE write.
+pub const PTE_W: u64 = 1 << 2;
+/// PTE execute.
+pub const PTE_X: u64 = 1 << 3;
+/// PTE user.
+pub const PTE_U: u64 = 1 << 4;
+/// PTE global.
+pub const PTE_G: u64 = 1 << 5;
+/// PTE accessed.
+pub const PTE_A: u64 = 1 << 6;
+/// PTE dirty.
+pub const PTE_D: u64 = 1 << 7;
+
+/// A page-table entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(transparent)]
+pub struct Pte(pub u64);
+
+impl Pte {
+    /// Whether the entry is valid.
+    pub fn valid(self) -> bool {
+        self.0 & PTE_V != 0
+    }
+    /// Whether it maps a page (R, W or X set) rather than pointing at a table.
+    pub fn is_leaf(self) -> bool {
+        self.0 & (PTE_R | PTE_W | PTE_X) != 0
+    }
+    /// Physical address it points at.
+    pub fn paddr(self) -> u64 {
+        (self.0 >> 10) << 12
+    }
+    /// A pointer to a next-level table at `paddr`.
+    pub fn table(paddr: u64) -> Pte {
+        Pte(((paddr >> 12) << 10) | PTE_V)
+    }
+    /// A leaf mapping `paddr` with user access and the given rights.
+    pub fn leaf(paddr: u64, rights: crate::cap::VmRights, executable: bool) -> Pte {
+        use crate::cap::VmRights;
+        let rw = match rights {
+            VmRights::ReadWrite => PTE_R | PTE_W,
+            VmRights::ReadOnly => PTE_R,
+            VmRights::KernelOnly => 0,
+        };
+        let x = if executable { PTE_X } else { 0 };
+        // A kernel-only leaf still needs one of R/W/X to be a leaf; seL4 maps it with no user
+        // bit instead.
+        let (rwx, u) = if rw | x == 0 { (PTE_R, 0) } else { (rw | x, PTE_U) };
+        Pte(((paddr >> 12) << 10) | rwx | u | PTE_V | PTE_A | PTE_D)
+    }
+}
+
+/// A page table in object memory.
+pub type PtRef = PPtr<[Pte; PT_ENTRIES]>;
+
+/// The PTE at `index` of table `pt`.
+pub fn pte_slot(pt: usize, index: usize) -> PPtr<Pte> {
+    PPtr::<Pte>::new(pt).add(index)
+}
+
+/// Index into a level-`level` table for `vaddr` (level 2 is the root).
+pub fn pt_index(vaddr: u64, level: usize) -> usize {
+    ((vaddr >> (12 + 9 * level)) & 0x1ff) as usize
+}
+
+/// Result of walking towards `vaddr`: the PTE slot reached and its level.
+#[derive(Clone, Copy, Debug)]
+pub struct Walk {
+    /// The slot of the last PTE looked at.
+    pub slot: PPtr<Pte>,
+    /// Its level (2 = root).
+    pub level: usize,
+}
+
+/// `lookupPTSlot(lvl1pt, vptr)`: walks from the root `root` (kernel-virtual) towards `vaddr`
+/// and stops at the first invalid or leaf entry, or at level 0.
+pub fn lookup_pt_slot(root: usize, vaddr: u64) -> Walk {
+    let mut table = root;
+    let mut level = 2;
+    loop {
+        let slot = pte_slot(table, pt_index(vaddr, level));
+        let pte = slot.get();
+        if level == 0 || !pte.valid() || pte.is_leaf() {
+            return Walk { slot, level };
+        }
+        table = crate::arch::paddr_to_pptr(pte.paddr());
+        level -= 1;
+    }
+}
+
+/// `findVSpaceForASID`: the root page table (kernel-virtual) of `asid`, if assigned.
+pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<usize> {
+    let pool = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS];
+    if pool == 0 {
+        return None;
+    }
+    let root = PPtr::<u64>::new(pool).add(asid as usize & (PT_ENTRIES - 1)).get();
+    (root != 0).then_some(root as usize)
+}
+
+/// Level whose entries map pages of `size`.
+pub fn level_for(size: crate::cap::FrameSize) -> usize {
+    size as usize
+}
+
+/// `unmapPage`: removes the mapping of the frame at `base` (kernel-virtual) of `size` at
+/// `vaddr` in the VSpace of `asid`, if it is still there.
+pub fn unmap_page(k: &Kernel, size: crate::cap::FrameSize, asid: u16, vaddr: u64, base: usize) {
+    let Some(root) = find_vspace_for_asid(k, asid) else { return };
+    let w = lookup_pt_slot(root, vaddr);
+    if w.level != level_for(size) {
+        return;
+    }
+    let pte = w.slot.get();
+    if pte.valid() && pte.is_leaf() && pte.paddr() == crate::arch::pptr_to_paddr(base) {
+        w.slot.set(Pte(0));
+        crate::arch::flush_page(vaddr, asid);
+    }
+}
+
+/// `unmapPageTable`: removes the page table at `pt` (kernel-virtual) mapped at `vaddr` in the
+/// VSpace of `asid` from its parent, if it is still there.
+pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: usize) {
+    let Some(root) = find_vspace_for_asid(k, asid) else { return };
+    let target = crate::arch::pptr_to_paddr(pt);
+    // Walk until the entry that points at `pt`.
+    let mut table = root;
+    let mut level = 2;
+    while level > 0 {
+        let slot = pte_slot(table, pt_index(vaddr, level));
+        let pte = slot.get();
+        if !pte.valid() || pte.is_leaf() {
+            return;
+        }
+        if pte.paddr() == target {
+            slot.set(Pte(0));
+            crate::arch::flush_asid(asid);
+            return;
+        }
+        table = crate::arch::paddr_to_pptr(pte.paddr());
+        level -= 1;
+    }
+}
+
+/// `deleteASID`/`deleteASIDPool` helpers: forgets the VSpace `root` for `asid` if it is the
+/// one assigned.
+pub fn delete_asid(k: &mut Kernel, asid: u16, root: usize) {
+    let pool = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS];
+    if pool == 0 {
+        return;
+    }
+    let e = PPtr::<u64>::new(pool).add(asid as usize & (PT_ENTRIES - 1));
+    if e.get() == root as u64 {
+        e.set(0);
+        crate::arch::flush_asid(asid);
+    }
+}
+
+/// `copyGlobalMappings`: copies the kernel's entries (upper half of the root table) into a new
+/// VSpace root `root`.
+pub fn copy_global_mappings(root: usize) {
+    let Some(kernel_root) = crate::arch::kernel_root_page_table() else { return };
+    for i in PT_ENTRIES / 2..PT_ENTRIES {
+        pte_slot(root, i).set(pte_slot(kernel_root, i).get());
+    }
+}

@@ -1,0 +1,435 @@
+//! Capabilities: the 16-byte representation stored in CNode slots, and its decoded form.
+//!
+//! The encoding is internal to the kernel (only the slot size, `seL4_SlotBits` = 5, is ABI):
+//! - word 0, bits 63..59: the cap type, numbered as seL4's `capType` tags
+//!   (`include/object/structures_64.bf`, `include/arch/riscv/arch/64/mode/object/structures.bf`),
+//!   so that `seL4_DebugCapIdentify` returns seL4's numbers;
+//! - word 0, bits 43..0: the object pointer shifted right by 4 (objects are at least 16-byte
+//!   aligned), sign-extended from bit 43 when decoded;
+//! - the remaining bits per type, see [`Cap::encode`].
+
+use abi::CapRights;
+
+/// seL4's cap type tags.
+pub mod tag {
+    /// `cap_null_cap`
+    pub const NULL: u64 = 0;
+    /// `cap_untyped_cap`
+    pub const UNTYPED: u64 = 2;
+    /// `cap_endpoint_cap`
+    pub const ENDPOINT: u64 = 4;
+    /// `cap_notification_cap`
+    pub const NOTIFICATION: u64 = 6;
+    /// `cap_reply_cap`
+    pub const REPLY: u64 = 8;
+    /// `cap_cnode_cap`
+    pub const CNODE: u64 = 10;
+    /// `cap_thread_cap`
+    pub const THREAD: u64 = 12;
+    /// `cap_irq_control_cap`
+    pub const IRQ_CONTROL: u64 = 14;
+    /// `cap_irq_handler_cap`
+    pub const IRQ_HANDLER: u64 = 16;
+    /// `cap_zombie_cap`
+    pub const ZOMBIE: u64 = 18;
+    /// `cap_domain_cap`
+    pub const DOMAIN: u64 = 20;
+    /// `cap_frame_cap`
+    pub const FRAME: u64 = 1;
+    /// `cap_page_table_cap`
+    pub const PAGE_TABLE: u64 = 3;
+    /// `cap_asid_control_cap`
+    pub const ASID_CONTROL: u64 = 11;
+    /// `cap_asid_pool_cap`
+    pub const ASID_POOL: u64 = 13;
+}
+
+/// Rights of an endpoint or notification cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct EpRights {
+    /// May send (seL4 `capCanSend`, from the Write right).
+    pub send: bool,
+    /// May receive (`capCanReceive`, from Read).
+    pub receive: bool,
+    /// May grant caps (`capCanGrant`).
+    pub grant: bool,
+    /// May grant a reply cap (`capCanGrantReply`).
+    pub grant_reply: bool,
+}
+
+impl EpRights {
+    /// All rights.
+    pub const ALL: EpRights = EpRights { send: true, receive: true, grant: true, grant_reply: true };
+    fn bits(self) -> u64 {
+        self.send as u64 | (self.receive as u64) << 1 | (self.grant as u64) << 2 | (self.grant_reply as u64) << 3
+    }
+    fn from_bits(b: u64) -> Self {
+        EpRights { send: b & 1 != 0, receive: b & 2 != 0, grant: b & 4 != 0, grant_reply: b & 8 != 0 }
+    }
+    /// `maskCapRights` for endpoints: each right kept only if the mask has it.
+    pub fn mask(self, r: CapRights) -> Self {
+        EpRights {
+            send: self.send && r.write(),
+            receive: self.receive && r.read(),
+            grant: self.grant && r.grant(),
+            grant_reply: self.grant_reply && r.grant_reply(),
+        }
+    }
+}
+
+/// seL4's `vm_rights` for frames (`VMKernelOnly` 1, `VMReadOnly` 2, `VMReadWrite` 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmRights {
+    /// No user access.
+    KernelOnly = 1,
+    /// Read (and execute).
+    ReadOnly = 2,
+    /// Read, write (and execute).
+    ReadWrite = 3,
+}
+
+impl VmRights {
+    fn from_bits(b: u64) -> Self {
+        match b {
+            3 => VmRights::ReadWrite,
+            2 => VmRights::ReadOnly,
+            _ => VmRights::KernelOnly,
+        }
+    }
+    /// `maskVMRights`: the rights of a frame cap after masking with `r`.
+    pub fn mask(self, r: CapRights) -> Self {
+        match self {
+            VmRights::KernelOnly => VmRights::KernelOnly,
+            VmRights::ReadOnly if r.read() => VmRights::ReadOnly,
+            VmRights::ReadWrite if r.read() && r.write() => VmRights::ReadWrite,
+            VmRights::ReadWrite if r.read() => VmRights::ReadOnly,
+            _ => VmRights::KernelOnly,
+        }
+    }
+}
+
+/// Frame sizes on riscv64 Sv39 (`RISCV_4K_Page`, `RISCV_Mega_Page`, `RISCV_Giga_Page`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameSize {
+    /// 4 KiB.
+    Small = 0,
+    /// 2 MiB.
+    Mega = 1,
+    /// 1 GiB.
+    Giga = 2,
+}
+
+impl FrameSize {
+    /// log2 of the size in bytes.
+    pub const fn bits(self) -> u64 {
+        match self {
+            FrameSize::Small => abi::object::PAGE_BITS,
+            FrameSize::Mega => abi::object::LARGE_PAGE_BITS,
+            FrameSize::Giga => abi::object::HUGE_PAGE_BITS,
+        }
+    }
+    fn from_bits(b: u64) -> Self {
+        match b {
+            1 => FrameSize::Mega,
+            2 => FrameSize::Giga,
+            _ => FrameSize::Small,
+        }
+    }
+}
+
+/// Where a frame or page table is mapped: (ASID, virtual address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    /// The address space's ASID.
+    pub asid: u16,
+    /// The virtual address (below 2^39).
+    pub vaddr: u64,
+}
+
+/// What a zombie is the remains of (seL4 `ZombieType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZombieType {
+    /// A TCB (its CNode slots are cleared one by one).
+    Tcb,
+    /// A CNode with 2^radix slots.
+    CNode(u8),
+}
+
+/// A decoded capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cap {
+    /// The empty slot.
+    Null,
+    /// Untyped memory at `ptr` of 2^`size_bits` bytes; `free_index` bytes from its start are
+    /// used (the watermark).
+    Untyped { ptr: usize, size_bits: u8, free_index: u64, is_device: bool },
+    /// An endpoint.
+    Endpoint { ptr: usize, badge: u64, rights: EpRights },
+    /// A notification.
+    Notification { ptr: usize, badge: u64, rights: EpRights },
+    /// A reply cap to the TCB at `tcb`; `master` for the TCB's own reply slot.
+    Reply { tcb: usize, master: bool, can_grant: bool },
+    /// A CNode of 2^`radix` slots with a guard of `guard_size` bits.
+    CNode { ptr: usize, radix: u8, guard_size: u8, guard: u64 },
+    /// A thread (TCB).
+    Thread { tcb: usize },
+    /// The IRQ control cap.
+    IrqControl,
+    /// The handler of interrupt `irq`.
+    IrqHandler { irq: u64 },
+    /// An object being deleted; `number` slots remain to clear.
+    Zombie { ptr: usize, kind: ZombieType, number: u64 },
+    /// The domain cap.
+    Domain,
+    /// A frame.
+    Frame { base: usize, size: FrameSize, rights: VmRights, is_device: bool, mapped: Option<Mapping> },
+    /// A page table.
+    PageTable { base: usize, mapped: Option<Mapping> },
+    /// The ASID control cap.
+    AsidControl,
+    /// An ASID pool for ASIDs `asid_base..asid_base + 512`.
+    AsidPool { ptr: usize, asid_base: u16 },
+}
+
+/// A capability as stored in a slot: two words. `RawCap::default()` is the null cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct RawCap {
+    /// Type tag and pointer (see the module doc).
+    pub w0: u64,
+    /// Type-specific.
+    pub w1: u64,
+}
+
+const PTR_MASK: u64 = (1 << 44) - 1;
+
+fn pack_ptr(p: usize) -> u64 {
+    ((p as u64) >> 4) & PTR_MASK
+}
+
+fn unpack_ptr(w0: u64) -> usize {
+    // Sign-extend the 44-bit field, then restore the 4 alignment bits.
+    ((((w0 & PTR_MASK) << 20) as i64 >> 20) << 4) as usize
+}
+
+fn field(w: u64, shift: u32, bits: u32) -> u64 {
+    (w >> shift) & ((1 << bits) - 1)
+}
+
+fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
+    match m {
+        Some(m) => (1, (m.vaddr & ((1 << 39) - 1)) | (m.asid as u64) << 39),
+        None => (0, 0),
+    }
+}
+
+fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
+    (mapped != 0).then(|| Mapping { asid: (w1 >> 39) as u16, vaddr: w1 & ((1 << 39) - 1) })
+}
+
+impl RawCap {
+    /// The null cap.
+    pub const NULL: RawCap = RawCap { w0: 0, w1: 0 };
+
+    /// The seL4 type tag (what `seL4_DebugCapIdentify` returns).
+    pub const fn tag(self) -> u64 {
+        self.w0 >> 59
+    }
+
+    /// Whether this is the null cap.
+    pub const fn is_null(self) -> bool {
+        self.tag() == tag::NULL
+    }
+
+    /// Decodes the cap.
+    pub fn decode(self) -> Cap {
+        let (w0, w1) = (self.w0, self.w1);
+        let ptr = unpack_ptr(w0);
+        match self.tag() {
+            tag::UNTYPED => Cap::Untyped {
+                ptr,
+                size_bits: field(w0, 44, 6) as u8,
+                is_device: field(w0, 50, 1) != 0,
+                free_index: w1,
+            },
+            tag::ENDPOINT => Cap::Endpoint { ptr, badge: w1, rights: EpRights::from_bits(field(w0, 44, 4)) },
+            tag::NOTIFICATION => Cap::Notification { ptr, badge: w1, rights: EpRights::from_bits(field(w0, 44, 4)) },
+            tag::REPLY => Cap::Reply { tcb: ptr, master: field(w0, 44, 1) != 0, can_grant: field(w0, 45, 1) != 0 },
+            tag::CNODE => Cap::CNode {
+                ptr,
+                radix: field(w0, 44, 6) as u8,
+                guard_size: field(w0, 50, 7) as u8,
+                guard: w1,
+            },
+            tag::THREAD => Cap::Thread { tcb: ptr },
+            tag::IRQ_CONTROL => Cap::IrqControl,
+            tag::IRQ_HANDLER => Cap::IrqHandler { irq: w1 },
+            tag::ZOMBIE => Cap::Zombie {
+                ptr,
+                kind: match field(w0, 44, 7) {
+                    127 => ZombieType::Tcb,
+                    r => ZombieType::CNode(r as u8),
+                },
+                number: w1,
+            },
+            tag::DOMAIN => Cap::Domain,
+            tag::FRAME => Cap::Frame {
+                base: ptr,
+                size: FrameSize::from_bits(field(w0, 44, 2)),
+                rights: VmRights::from_bits(field(w0, 46, 2)),
+                is_device: field(w0, 48, 1) != 0,
+                mapped: unpack_mapping(field(w0, 49, 1), w1),
+            },
+            tag::PAGE_TABLE => Cap::PageTable { base: ptr, mapped: unpack_mapping(field(w0, 44, 1), w1) },
+            tag::ASID_CONTROL => Cap::AsidControl,
+            tag::ASID_POOL => Cap::AsidPool { ptr, asid_base: w1 as u16 },
+            _ => Cap::Null,
+        }
+    }
+}
+
+impl Cap {
+    /// Encodes the cap for storage in a slot.
+    pub fn encode(self) -> RawCap {
+        let t = |tag: u64, ptr: usize, rest: u64| (tag << 59) | pack_ptr(ptr) | rest;
+        let (w0, w1) = match self {
+            Cap::Null => (0, 0),
+            Cap::Untyped { ptr, size_bits, free_index, is_device } => {
+                (t(tag::UNTYPED, ptr, (size_bits as u64) << 44 | (is_device as u64) << 50), free_index)
+            }
+            Cap::Endpoint { ptr, badge, rights } => (t(tag::ENDPOINT, ptr, rights.bits() << 44), badge),
+            Cap::Notification { ptr, badge, rights } => (t(tag::NOTIFICATION, ptr, rights.bits() << 44), badge),
+            Cap::Reply { tcb, master, can_grant } => {
+                (t(tag::REPLY, tcb, (master as u64) << 44 | (can_grant as u64) << 45), 0)
+            }
+            Cap::CNode { ptr, radix, guard_size, guard } => {
+                (t(tag::CNODE, ptr, (radix as u64) << 44 | (guard_size as u64) << 50), guard)
+            }
+            Cap::Thread { tcb } => (t(tag::THREAD, tcb, 0), 0),
+            Cap::IrqControl => (tag::IRQ_CONTROL << 59, 0),
+            Cap::IrqHandler { irq } => (tag::IRQ_HANDLER << 59, irq),
+            Cap::Zombie { ptr, kind, number } => {
+                let k = match kind {
+                    ZombieType::Tcb => 127,
+                    ZombieType::CNode(r) => r as u64,
+                };
+                (t(tag::ZOMBIE, ptr, k << 44), number)
+            }
+            Cap::Domain => (tag::DOMAIN << 59, 0),
+            Cap::Frame { base, size, rights, is_device, mapped } => {
+                let (m, w1) = pack_mapping(mapped);
+                let rest = (size as u64) << 44 | (rights as u64) << 46 | (is_device as u64) << 48 | m << 49;
+                (t(tag::FRAME, base, rest), w1)
+            }
+            Cap::PageTable { base, mapped } => {
+                let (m, w1) = pack_mapping(mapped);
+                (t(tag::PAGE_TABLE, base, m << 44), w1)
+            }
+            Cap::AsidControl => (tag::ASID_CONTROL << 59, 0),
+            Cap::AsidPool { ptr, asid_base } => (t(tag::ASID_POOL, ptr, 0), asid_base as u64),
+        };
+        RawCap { w0, w1 }
+    }
+
+    /// Whether this is the null cap.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Cap::Null)
+    }
+
+    /// The seL4 type tag.
+    pub fn tag(&self) -> u64 {
+        self.encode().tag()
+    }
+
+    /// The object this cap names and its size in bytes, for caps to memory objects
+    /// (`capUntypedPtr`/`capUntypedSize` in seL4's `sameRegionAs`). `None` for caps naming no
+    /// memory (IRQ, domain and ASID control, null, reply).
+    pub fn region(&self) -> Option<(usize, u64)> {
+        use abi::object::*;
+        Some(match *self {
+            Cap::Untyped { ptr, size_bits, .. } => (ptr, 1 << size_bits),
+            Cap::Endpoint { ptr, .. } => (ptr, 1 << ENDPOINT_BITS),
+            Cap::Notification { ptr, .. } => (ptr, 1 << NOTIFICATION_BITS),
+            Cap::CNode { ptr, radix, .. } => (ptr, 1 << (radix as u64 + SLOT_BITS)),
+            Cap::Thread { tcb } => (tcb, 1 << TCB_BITS),
+            Cap::Zombie { ptr, kind: ZombieType::Tcb, .. } => (ptr, 1 << TCB_BITS),
+            Cap::Zombie { ptr, kind: ZombieType::CNode(r), .. } => (ptr, 1 << (r as u64 + SLOT_BITS)),
+            Cap::Frame { base, size, .. } => (base, 1 << size.bits()),
+            Cap::PageTable { base, .. } => (base, 1 << PAGE_TABLE_BITS),
+            Cap::AsidPool { ptr, .. } => (ptr, 1 << ASID_POOL_BITS),
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ptrs() -> impl Strategy<Value = usize> {
+        prop_oneof![
+            (0usize..(1 << 43)).prop_map(|p| p << 4),
+            (0usize..(1 << 34)).prop_map(|p| 0xFFFF_FFC0_0000_0000usize + (p << 4)),
+        ]
+    }
+
+    fn caps() -> impl Strategy<Value = Cap> {
+        let rights = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>())
+            .prop_map(|(a, b, c, d)| EpRights { send: a, receive: b, grant: c, grant_reply: d });
+        let mapping = proptest::option::of((any::<u16>(), 0u64..(1 << 39)).prop_map(|(asid, v)| Mapping { asid, vaddr: v & !0xfff }));
+        prop_oneof![
+            Just(Cap::Null),
+            (ptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index: f % (1 << 38),
+                is_device: d
+            }),
+            (ptrs(), any::<u64>(), rights.clone()).prop_map(|(ptr, badge, rights)| Cap::Endpoint { ptr, badge, rights }),
+            (ptrs(), any::<u64>(), rights).prop_map(|(ptr, badge, rights)| Cap::Notification { ptr, badge, rights }),
+            (ptrs(), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| Cap::Reply { tcb, master, can_grant }),
+            (ptrs(), 1u8..=58, 0u8..=64, any::<u64>()).prop_map(|(ptr, radix, gs, guard)| Cap::CNode {
+                ptr,
+                radix,
+                guard_size: gs,
+                guard
+            }),
+            ptrs().prop_map(|tcb| Cap::Thread { tcb }),
+            Just(Cap::IrqControl),
+            (0u64..96).prop_map(|irq| Cap::IrqHandler { irq }),
+            (ptrs(), 0u8..=58, any::<bool>(), any::<u64>()).prop_map(|(ptr, r, t, number)| Cap::Zombie {
+                ptr,
+                kind: if t { ZombieType::Tcb } else { ZombieType::CNode(r) },
+                number
+            }),
+            Just(Cap::Domain),
+            (ptrs(), 0u64..3, 1u64..4, any::<bool>(), mapping.clone()).prop_map(|(base, s, r, d, mapped)| Cap::Frame {
+                base,
+                size: FrameSize::from_bits(s),
+                rights: VmRights::from_bits(r),
+                is_device: d,
+                mapped
+            }),
+            (ptrs(), mapping).prop_map(|(base, mapped)| Cap::PageTable { base, mapped }),
+            Just(Cap::AsidControl),
+            (ptrs(), any::<u16>()).prop_map(|(ptr, asid_base)| Cap::AsidPool { ptr, asid_base }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn encode_decode_roundtrip(c in caps()) {
+            prop_assert_eq!(c.encode().decode(), c);
+        }
+    }
+
+    #[test]
+    fn tags_are_sel4s() {
+        assert_eq!(Cap::Null.tag(), 0);
+        assert_eq!(Cap::Thread { tcb: 0x1000 }.tag(), 12);
+        assert_eq!(Cap::AsidControl.tag(), 11);
+        assert_eq!(Cap::Frame { base: 0, size: FrameSize::Small, rights: VmRights::ReadWrite, is_device: false, mapped: None }.tag(), 1);
+        assert!(RawCap::default().is_null());
+    }
+}

@@ -1,0 +1,136 @@
+//! CSpace addressing: `resolveAddressBits` and the cap lookups built on it
+//! (seL4 `src/kernel/cspace.c`; seL4 manual §3.1.3 "Capability addressing").
+
+use crate::cap::Cap;
+use crate::cte::Slot;
+use abi::WORD_BITS;
+
+/// Why a lookup failed (`lookup_fault_t`), reported to user level in a fault message or after
+/// `seL4_FailedLookup`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupFault {
+    /// `lookup_fault_invalid_root`: the root (or a level on the way) is not a CNode.
+    InvalidRoot,
+    /// `lookup_fault_missing_capability`: `bits_left` bits remained to resolve.
+    MissingCapability { bits_left: u64 },
+    /// `lookup_fault_depth_mismatch`: `bits_found` bits of a level did not fit in `bits_left`.
+    DepthMismatch { bits_left: u64, bits_found: u64 },
+    /// `lookup_fault_guard_mismatch`: the guard of `guard_size` bits did not match.
+    GuardMismatch { bits_left: u64, guard_found: u64, guard_size: u64 },
+}
+
+impl LookupFault {
+    /// The words seL4 puts in message registers to describe this failure: the type
+    /// (`seL4_LookupFailureType`) followed by its details (`setMRs_lookup_failure`).
+    pub fn to_words(self) -> ([u64; 4], usize) {
+        use abi::fault::LookupFailureType as T;
+        match self {
+            LookupFault::InvalidRoot => ([T::InvalidRoot as u64, 0, 0, 0], 1),
+            LookupFault::MissingCapability { bits_left } => ([T::MissingCapability as u64, bits_left, 0, 0], 2),
+            LookupFault::DepthMismatch { bits_left, bits_found } => {
+                ([T::DepthMismatch as u64, bits_left, bits_found, 0], 3)
+            }
+            LookupFault::GuardMismatch { bits_left, guard_found, guard_size } => {
+                ([T::GuardMismatch as u64, bits_left, guard_found, guard_size], 4)
+            }
+        }
+    }
+}
+
+/// The result of resolving part of an address: the slot reached and the bits still unresolved
+/// (non-zero when the walk stopped at a non-CNode cap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The slot reached.
+    pub slot: Slot,
+    /// Bits of the address not consumed.
+    pub bits_remaining: u64,
+}
+
+fn mask(bits: u64) -> u64 {
+    if bits >= 64 {
+        !0
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+/// `resolveAddressBits(nodeCap, capptr, n_bits)`: walks the guarded radix tree from `node_cap`
+/// consuming the top `n_bits` of the low `n_bits` bits of `cptr`. Stops early at a slot that
+/// does not hold a CNode cap.
+pub fn resolve_address_bits(node_cap: Cap, cptr: u64, n_bits: u64) -> Result<Resolved, LookupFault> {
+    let mut node = node_cap;
+    let mut n_bits = n_bits;
+    let Cap::CNode { .. } = node else {
+        return Err(LookupFault::InvalidRoot);
+    };
+    loop {
+        let Cap::CNode { ptr, radix, guard_size, guard } = node else {
+            unreachable!("the loop only continues on CNode caps")
+        };
+        let (radix, guard_size) = (radix as u64, guard_size as u64);
+        let level_bits = radix + guard_size;
+        // Guard first, then depth, as seL4 checks them. A CNode cap always has radix >= 1, so
+        // level_bits is never 0 and the walk terminates.
+        let guard_found = if guard_size == 0 || guard_size > n_bits {
+            0
+        } else {
+            (cptr >> (n_bits - guard_size)) & mask(guard_size)
+        };
+        if guard_size > n_bits || guard_found != guard {
+            return Err(LookupFault::GuardMismatch { bits_left: n_bits, guard_found: guard, guard_size });
+        }
+        if level_bits > n_bits {
+            return Err(LookupFault::DepthMismatch { bits_left: n_bits, bits_found: level_bits });
+        }
+        let offset = (cptr >> (n_bits - level_bits)) & mask(radix);
+        let slot = Slot::at(ptr).add(offset as usize);
+        if n_bits == level_bits {
+            return Ok(Resolved { slot, bits_remaining: 0 });
+        }
+        n_bits -= level_bits;
+        let next = slot.cap();
+        if !matches!(next, Cap::CNode { .. }) {
+            return Ok(Resolved { slot, bits_remaining: n_bits });
+        }
+        node = next;
+    }
+}
+
+/// `lookupSlot(thread, cptr)` with a root CNode cap: resolves all `WORD_BITS` bits.
+pub fn lookup_slot(root: Cap, cptr: u64) -> Result<Resolved, LookupFault> {
+    resolve_address_bits(root, cptr, WORD_BITS as u64)
+}
+
+/// `lookupCapAndSlot`: the slot `cptr` names in the CSpace `root`, and its cap.
+pub fn lookup_cap_and_slot(root: Cap, cptr: u64) -> Result<(Cap, Slot), LookupFault> {
+    let r = lookup_slot(root, cptr)?;
+    Ok((r.slot.cap(), r.slot))
+}
+
+/// Error of the `lookupTargetSlot`/`lookupSourceSlot`/`lookupPivotSlot` family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupSlotError {
+    /// `seL4_RangeError` with range `[1, WORD_BITS]`: depth out of range.
+    DepthRange,
+    /// `seL4_FailedLookup`: the walk failed or stopped early.
+    Failed(LookupFault),
+}
+
+/// `lookupSlotForCNodeOp(isSource, root, capptr, depth)`: the slot at exactly `depth` bits.
+/// The root must be a CNode cap (else `FailedLookup` with `InvalidRoot`); depth must be in
+/// `1..=64` (else `RangeError` 1..64); the walk must consume all `depth` bits (else
+/// `FailedLookup` with `DepthMismatch { bits_left: remaining, bits_found: 0 }`).
+pub fn lookup_slot_for_cnode_op(root: Cap, cptr: u64, depth: u64) -> Result<Slot, LookupSlotError> {
+    if !matches!(root, Cap::CNode { .. }) {
+        return Err(LookupSlotError::Failed(LookupFault::InvalidRoot));
+    }
+    if depth < 1 || depth > WORD_BITS as u64 {
+        return Err(LookupSlotError::DepthRange);
+    }
+    let r = resolve_address_bits(root, cptr, depth).map_err(LookupSlotError::Failed)?;
+    if r.bits_remaining != 0 {
+        return Err(LookupSlotError::Failed(LookupFault::DepthMismatch { bits_left: r.bits_remaining, bits_found: 0 }));
+    }
+    Ok(r.slot)
+}

@@ -1,0 +1,294 @@
+//! Capability table entries (slots) and the mapping database (MDB, seL4's CDT).
+//!
+//! A slot ([`Cte`]) is 32 bytes: the cap and its MDB node. The MDB is a doubly linked list of
+//! all slots holding caps, in depth-first order of the derivation tree: a cap's descendants
+//! follow it directly, and [`is_mdb_parent_of`] tells, for two neighbours, whether the second
+//! is derived from the first (seL4 `src/object/cnode.c`, `src/kernel/cspace.c`).
+
+use crate::cap::{Cap, RawCap};
+use crate::mem::PPtr;
+
+/// An MDB node: previous and next slot in the list, and two flags kept in the low bits of
+/// `next` (slots are 32-byte aligned): bit 0 revocable, bit 1 first badged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct MdbNode {
+    prev: u64,
+    next: u64,
+}
+
+impl MdbNode {
+    /// The previous slot, if any.
+    pub fn prev(self) -> Option<Slot> {
+        (self.prev != 0).then(|| Slot(PPtr::new(self.prev as usize)))
+    }
+    /// The next slot, if any.
+    pub fn next(self) -> Option<Slot> {
+        let n = self.next & !3;
+        (n != 0).then(|| Slot(PPtr::new(n as usize)))
+    }
+    /// `mdbRevocable`: the cap may be revoked to delete caps derived from it.
+    pub fn revocable(self) -> bool {
+        self.next & 1 != 0
+    }
+    /// `mdbFirstBadged`: the first badged copy of an endpoint or notification cap.
+    pub fn first_badged(self) -> bool {
+        self.next & 2 != 0
+    }
+    fn set_prev(&mut self, s: Option<Slot>) {
+        self.prev = s.map_or(0, |s| s.addr() as u64);
+    }
+    fn set_next(&mut self, s: Option<Slot>) {
+        self.next = (self.next & 3) | s.map_or(0, |s| s.addr() as u64);
+    }
+    fn set_flags(&mut self, revocable: bool, first_badged: bool) {
+        self.next = (self.next & !3) | revocable as u64 | (first_badged as u64) << 1;
+    }
+}
+
+/// A capability table entry: one CNode slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct Cte {
+    /// The capability.
+    pub cap: RawCap,
+    /// Its place in the MDB.
+    pub mdb: MdbNode,
+}
+
+/// A reference to a slot in object memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot(pub PPtr<Cte>);
+
+impl Slot {
+    /// The slot at kernel-virtual address `addr`.
+    pub const fn at(addr: usize) -> Slot {
+        Slot(PPtr::new(addr))
+    }
+    /// Its address.
+    pub fn addr(self) -> usize {
+        self.0.addr()
+    }
+    /// The decoded cap.
+    pub fn cap(self) -> Cap {
+        self.raw().decode()
+    }
+    /// The raw cap.
+    pub fn raw(self) -> RawCap {
+        self.0.byte_add::<RawCap>(0).get()
+    }
+    /// Stores a cap, leaving the MDB node as it is.
+    pub fn set_cap(self, c: Cap) {
+        self.0.byte_add::<RawCap>(0).set(c.encode())
+    }
+    /// The MDB node.
+    pub fn mdb(self) -> MdbNode {
+        self.0.byte_add::<MdbNode>(16).get()
+    }
+    fn set_mdb(self, m: MdbNode) {
+        self.0.byte_add::<MdbNode>(16).set(m)
+    }
+    fn update_mdb(self, f: impl FnOnce(&mut MdbNode)) {
+        let mut m = self.mdb();
+        f(&mut m);
+        self.set_mdb(m);
+    }
+    /// Whether the slot holds the null cap.
+    pub fn is_empty(self) -> bool {
+        self.raw().is_null()
+    }
+    /// The `i`-th slot after this one.
+    pub fn add(self, i: usize) -> Slot {
+        Slot(self.0.add(i))
+    }
+}
+
+/// `sameRegionAs(a, b)`: whether `b` names memory inside `a`'s region, or the same object.
+pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
+    match (a, b) {
+        (Cap::Untyped { .. }, _) => match (a.region(), b.region()) {
+            (Some((pa, sa)), Some((pb, sb))) => {
+                // seL4 compares inclusive end addresses.
+                let (ea, eb) = (pa as u64 + sa - 1, pb as u64 + sb - 1);
+                pa as u64 <= pb as u64 && eb <= ea && pb as u64 <= eb
+            }
+            _ => false,
+        },
+        (Cap::Endpoint { ptr: x, .. }, Cap::Endpoint { ptr: y, .. }) => x == y,
+        (Cap::Notification { ptr: x, .. }, Cap::Notification { ptr: y, .. }) => x == y,
+        (Cap::CNode { ptr: x, radix: rx, .. }, Cap::CNode { ptr: y, radix: ry, .. }) => x == y && rx == ry,
+        (Cap::Thread { tcb: x }, Cap::Thread { tcb: y }) => x == y,
+        (Cap::Reply { tcb: x, .. }, Cap::Reply { tcb: y, .. }) => x == y,
+        (Cap::Domain, Cap::Domain) => true,
+        (Cap::IrqControl, Cap::IrqControl | Cap::IrqHandler { .. }) => true,
+        (Cap::IrqHandler { irq: x }, Cap::IrqHandler { irq: y }) => x == y,
+        (Cap::Frame { base: x, size: sx, is_device: dx, .. }, Cap::Frame { base: y, size: sy, is_device: dy, .. }) => {
+            // seL4 compares the frames' regions; a frame cap covers exactly one frame.
+            x == y && sx == sy && dx == dy
+        }
+        (Cap::PageTable { base: x, .. }, Cap::PageTable { base: y, .. }) => x == y,
+        (Cap::AsidControl, Cap::AsidControl | Cap::AsidPool { .. }) => true,
+        (Cap::AsidPool { ptr: x, .. }, Cap::AsidPool { ptr: y, .. }) => x == y,
+        _ => false,
+    }
+}
+
+/// `sameObjectAs(a, b)`: like [`same_region_as`] but an untyped is never the same object as
+/// anything, and control caps are not the same object as what they create.
+pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
+    match (a, b) {
+        (Cap::Untyped { .. }, _) => false,
+        (Cap::IrqControl, Cap::IrqHandler { .. }) => false,
+        (Cap::AsidControl, Cap::AsidPool { .. }) => false,
+        (Cap::Frame { base: x, size: sx, is_device: dx, .. }, Cap::Frame { base: y, size: sy, is_device: dy, .. }) => {
+            x == y && sx == sy && dx == dy
+        }
+        _ => same_region_as(a, b),
+    }
+}
+
+/// `isMDBParentOf(a, b)`: whether the cap in slot `b` is derived from the cap in slot `a`,
+/// given `b` follows `a` in the MDB list.
+pub fn is_mdb_parent_of(a: Slot, b: Slot) -> bool {
+    let (am, bm) = (a.mdb(), b.mdb());
+    if !am.revocable() {
+        return false;
+    }
+    let (ac, bc) = (a.cap(), b.cap());
+    if !same_region_as(&ac, &bc) {
+        return false;
+    }
+    match (ac, bc) {
+        (Cap::Endpoint { badge: ba, .. }, Cap::Endpoint { badge: bb, .. })
+        | (Cap::Notification { badge: ba, .. }, Cap::Notification { badge: bb, .. }) => {
+            ba == 0 || (ba == bb && !bm.first_badged())
+        }
+        _ => true,
+    }
+}
+
+/// `isCapRevocable(new, src)`: whether a cap derived from `src` as `new` is revocable.
+pub fn is_cap_revocable(new: &Cap, src: &Cap) -> bool {
+    match (new, src) {
+        (Cap::Endpoint { badge: nb, .. }, Cap::Endpoint { badge: sb, .. })
+        | (Cap::Notification { badge: nb, .. }, Cap::Notification { badge: sb, .. }) => nb != sb,
+        (Cap::IrqHandler { .. }, Cap::IrqControl) => true,
+        (Cap::Untyped { .. }, _) => true,
+        _ => false,
+    }
+}
+
+/// `cteInsert(new, src, dest)`: stores `new` (derived from `src`'s cap) in the empty slot
+/// `dest`, directly after `src` in the MDB.
+pub fn cte_insert(new: Cap, src: Slot, dest: Slot) {
+    let src_cap = src.cap();
+    let revocable = is_cap_revocable(&new, &src_cap);
+    let next = src.mdb().next();
+    let mut m = MdbNode::default();
+    m.set_prev(Some(src));
+    m.set_next(next);
+    m.set_flags(revocable, revocable);
+    dest.set_cap(new);
+    dest.set_mdb(m);
+    if let Some(n) = next {
+        n.update_mdb(|m| m.set_prev(Some(dest)));
+    }
+    src.update_mdb(|m| m.set_next(Some(dest)));
+}
+
+/// Inserts `cap` into empty slot `dest` as an original cap with no parent (boot time and
+/// retype: the MDB node is revocable and first badged, linked after `parent` if given).
+pub fn insert_new_cap(cap: Cap, parent: Option<Slot>, dest: Slot) {
+    let mut m = MdbNode::default();
+    m.set_flags(true, true);
+    if let Some(p) = parent {
+        let next = p.mdb().next();
+        m.set_prev(Some(p));
+        m.set_next(next);
+        if let Some(n) = next {
+            n.update_mdb(|mm| mm.set_prev(Some(dest)));
+        }
+        p.update_mdb(|mm| mm.set_next(Some(dest)));
+    }
+    dest.set_cap(cap);
+    dest.set_mdb(m);
+}
+
+/// `cteMove(new, src, dest)`: moves the cap in `src` to the empty slot `dest`, replacing it by
+/// `new` (same object, possibly new cap data), keeping its MDB position.
+pub fn cte_move(new: Cap, src: Slot, dest: Slot) {
+    let m = src.mdb();
+    dest.set_cap(new);
+    dest.set_mdb(m);
+    src.set_cap(Cap::Null);
+    src.set_mdb(MdbNode::default());
+    if let Some(p) = m.prev() {
+        p.update_mdb(|mm| mm.set_next(Some(dest)));
+    }
+    if let Some(n) = m.next() {
+        n.update_mdb(|mm| mm.set_prev(Some(dest)));
+    }
+}
+
+/// `cteSwap(cap1, slot1, cap2, slot2)`: exchanges two slots' MDB positions, storing `cap1`
+/// (from slot 1) in slot 2 and `cap2` in slot 1. The order of the steps makes adjacent slots
+/// come out right: each step reads the nodes as the previous step left them.
+pub fn cte_swap(cap1: Cap, slot1: Slot, cap2: Cap, slot2: Slot) {
+    slot1.set_cap(cap2);
+    slot2.set_cap(cap1);
+    let m1 = slot1.mdb();
+    if let Some(p) = m1.prev() {
+        p.update_mdb(|mm| mm.set_next(Some(slot2)));
+    }
+    if let Some(n) = m1.next() {
+        n.update_mdb(|mm| mm.set_prev(Some(slot2)));
+    }
+    let m2 = slot2.mdb();
+    slot1.set_mdb(m2);
+    slot2.set_mdb(m1);
+    if let Some(p) = m2.prev() {
+        p.update_mdb(|mm| mm.set_next(Some(slot1)));
+    }
+    if let Some(n) = m2.next() {
+        n.update_mdb(|mm| mm.set_prev(Some(slot1)));
+    }
+}
+
+/// Removes the (now null) slot from the MDB list (the list part of seL4's `emptySlot`); the
+/// revocable flag of the next slot's relation is inherited as seL4 does for first-badged.
+pub fn mdb_unlink(slot: Slot) {
+    let m = slot.mdb();
+    if let Some(p) = m.prev() {
+        p.update_mdb(|mm| mm.set_next(m.next()));
+    }
+    if let Some(n) = m.next() {
+        n.update_mdb(|mm| {
+            mm.set_prev(m.prev());
+            // seL4: `mdb_node_ptr_set_mdbFirstBadged(&next, first_badged(next) || first_badged(slot))`
+            let fb = mm.first_badged() || m.first_badged();
+            let r = mm.revocable();
+            mm.set_flags(r, fb);
+        });
+    }
+    slot.set_cap(Cap::Null);
+    slot.set_mdb(MdbNode::default());
+}
+
+/// Whether the cap in `slot` has children in the MDB (`cteRevoke` would delete something).
+pub fn has_children(slot: Slot) -> bool {
+    match slot.mdb().next() {
+        Some(n) => is_mdb_parent_of(slot, n),
+        None => false,
+    }
+}
+
+/// `isFinalCapability`: no other slot holds a cap to the same object.
+pub fn is_final_cap(slot: Slot) -> bool {
+    let c = slot.cap();
+    let m = slot.mdb();
+    let prev_same = m.prev().is_some_and(|p| same_object_as(&p.cap(), &c));
+    if prev_same {
+        return false;
+    }
+    !m.next().is_some_and(|n| same_object_as(&c, &n.cap()))
+}

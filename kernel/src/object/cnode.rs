@@ -1,0 +1,339 @@
+//! CNodes: deletion, revocation and the CNode invocations (seL4 `src/object/cnode.c`,
+//! seL4 manual §3.1 "Capability-based access control" and the `seL4_CNode_*` API).
+
+use crate::cap::{Cap, ZombieType};
+use crate::cspace::{lookup_slot_for_cnode_op, LookupFault, LookupSlotError};
+use crate::cte::{cte_insert, cte_move, cte_swap, is_final_cap, is_mdb_parent_of, mdb_unlink, Slot};
+use crate::error::{Preempted, SyscallError};
+use crate::object::objecttype::{derive_cap, finalise_cap, mask_cap_rights, update_cap_data, zombie_slot};
+use crate::state::Kernel;
+use abi::{CapRights, InvocationLabel};
+
+fn lookup_err(source: bool) -> impl Fn(LookupSlotError) -> SyscallError {
+    move |e| match e {
+        LookupSlotError::DepthRange => SyscallError::RangeError(1, abi::WORD_BITS as u64),
+        LookupSlotError::Failed(fault) => SyscallError::FailedLookup { source, fault },
+    }
+}
+
+/// `lookupTargetSlot`.
+pub fn lookup_target_slot(root: Cap, index: u64, depth: u64) -> Result<Slot, SyscallError> {
+    lookup_slot_for_cnode_op(root, index, depth).map_err(lookup_err(false))
+}
+
+/// `lookupSourceSlot` (and `lookupPivotSlot`, which reports failures the same way).
+pub fn lookup_source_slot(root: Cap, index: u64, depth: u64) -> Result<Slot, SyscallError> {
+    lookup_slot_for_cnode_op(root, index, depth).map_err(lookup_err(true))
+}
+
+/// `ensureEmptySlot`: `DeleteFirst` unless the slot is empty.
+pub fn ensure_empty_slot(s: Slot) -> Result<(), SyscallError> {
+    if s.is_empty() {
+        Ok(())
+    } else {
+        Err(SyscallError::DeleteFirst)
+    }
+}
+
+fn cap_removable(cap: Cap, slot: Slot) -> bool {
+    match cap {
+        Cap::Null => true,
+        Cap::Zombie { ptr, number, .. } => number == 0 || (number == 1 && zombie_slot(ptr, 0) == slot),
+        _ => false,
+    }
+}
+
+fn cap_cyclic_zombie(cap: Cap, slot: Slot) -> bool {
+    matches!(cap, Cap::Zombie { ptr, .. } if zombie_slot(ptr, 0) == slot)
+}
+
+/// `finaliseSlot(slot, immediate)`: finalises the cap in `slot` until it can be emptied.
+/// Returns `Ok(true)` when the slot may be emptied, `Ok(false)` when it was left holding a
+/// cyclic zombie (deletion continues from its owner).
+fn finalise_slot(k: &mut Kernel, slot: Slot, immediate: bool) -> Result<bool, Preempted> {
+    while !slot.is_empty() {
+        let is_final = is_final_cap(slot);
+        let remainder = finalise_cap(k, slot.cap(), is_final);
+        if cap_removable(remainder, slot) {
+            return Ok(true);
+        }
+        slot.set_cap(remainder);
+        if !immediate && cap_cyclic_zombie(remainder, slot) {
+            return Ok(false);
+        }
+        reduce_zombie(k, slot, immediate)?;
+        k.preemption_point()?;
+    }
+    Ok(true)
+}
+
+/// `reduceZombie`: makes progress deleting the object a zombie in `slot` stands for.
+fn reduce_zombie(k: &mut Kernel, slot: Slot, immediate: bool) -> Result<(), Preempted> {
+    let Cap::Zombie { ptr, kind, number } = slot.cap() else { return Ok(()) };
+    if immediate {
+        let end = zombie_slot(ptr, number - 1);
+        cte_delete(k, end, false)?;
+        // The slot may have changed while deleting (a cyclic zombie elsewhere moved here).
+        if let Cap::Zombie { ptr: p2, kind: k2, number: n2 } = slot.cap() {
+            if p2 == ptr && n2 == number && k2 == kind {
+                slot.set_cap(Cap::Zombie { ptr, kind, number: number - 1 });
+            }
+        }
+    } else {
+        // Move the zombie into the first slot of its own object, so it deletes itself there,
+        // and bring that slot's cap here to be deleted next.
+        let first = zombie_slot(ptr, 0);
+        if first != slot {
+            let (c1, c2) = (slot.cap(), first.cap());
+            cte_swap(c1, slot, c2, first);
+        }
+    }
+    Ok(())
+}
+
+/// `cteDelete(slot, exposed)`: deletes the cap in `slot`, destroying its object if it is the
+/// last cap to it. Preemptible: on `Err(Preempted)` the slot holds a zombie and the syscall
+/// restarts to continue.
+pub fn cte_delete(k: &mut Kernel, slot: Slot, exposed: bool) -> Result<(), Preempted> {
+    let ok = finalise_slot(k, slot, exposed)?;
+    if exposed || ok {
+        empty_slot(slot);
+    }
+    Ok(())
+}
+
+/// `emptySlot`: removes the cap and unlinks the slot from the MDB.
+pub fn empty_slot(slot: Slot) {
+    if !slot.is_empty() {
+        mdb_unlink(slot);
+    }
+}
+
+/// `cteDeleteOne`: deletes a cap that cannot need a zombie (reply caps, IRQ handlers...).
+pub fn cte_delete_one(k: &mut Kernel, slot: Slot) {
+    if slot.is_empty() {
+        return;
+    }
+    let is_final = is_final_cap(slot);
+    let _ = finalise_cap(k, slot.cap(), is_final);
+    empty_slot(slot);
+}
+
+/// `cteRevoke(slot)`: deletes every cap derived from the cap in `slot`. Preemptible.
+pub fn cte_revoke(k: &mut Kernel, slot: Slot) -> Result<(), Preempted> {
+    while let Some(next) = slot.mdb().next() {
+        if !is_mdb_parent_of(slot, next) {
+            break;
+        }
+        cte_delete(k, next, true)?;
+        k.preemption_point()?;
+    }
+    Ok(())
+}
+
+/// A decoded CNode invocation, ready to perform.
+#[derive(Clone, Copy, Debug)]
+pub enum CNodeInvocation {
+    /// Revoke the cap in the slot.
+    Revoke(Slot),
+    /// Delete the cap in the slot.
+    Delete(Slot),
+    /// Insert `cap` derived from `src` into `dest` (Copy, Mint).
+    Insert { cap: Cap, src: Slot, dest: Slot },
+    /// Move `src` to `dest` storing `cap` (Move, Mutate).
+    Move { cap: Cap, src: Slot, dest: Slot },
+    /// Rotate: `src`'s cap (as `src_cap`) to `pivot`, `pivot`'s (as `pivot_cap`) to `dest`.
+    Rotate { src_cap: Cap, pivot_cap: Cap, src: Slot, pivot: Slot, dest: Slot },
+    /// Move the caller's reply cap to `dest`.
+    SaveCaller(Slot),
+    /// Cancel the sends with `badge` on the endpoint at `ep`.
+    CancelBadgedSends { ep: usize, badge: u64 },
+}
+
+/// The arguments of an invocation: its message registers and extra caps.
+pub trait InvocationArgs {
+    /// Message length in words (already limited to what the thread can pass).
+    fn len(&self) -> usize;
+    /// Message register `i` (`getSyscallArg`).
+    fn mr(&self, i: usize) -> u64;
+    /// Extra cap `i`, if present: its cap and slot.
+    fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
+}
+
+/// `decodeCNodeInvocation`: checks a CNode invocation on `cnode` and returns what to do.
+/// Errors are seL4's, in seL4's order.
+pub fn decode_cnode_invocation(
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    cnode: Cap,
+    caller_slot: Slot,
+) -> Result<CNodeInvocation, SyscallError> {
+    use InvocationLabel::*;
+    if !matches!(
+        label,
+        CNodeRevoke | CNodeDelete | CNodeCancelBadgedSends | CNodeCopy | CNodeMint | CNodeMove | CNodeMutate | CNodeRotate | CNodeSaveCaller
+    ) {
+        return Err(SyscallError::IllegalOperation);
+    }
+    if args.len() < 2 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let (index, depth) = (args.mr(0), args.mr(1));
+    let dest = lookup_target_slot(cnode, index, depth)?;
+
+    match label {
+        CNodeCopy | CNodeMint | CNodeMove | CNodeMutate => {
+            if args.len() < 4 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            let Some((src_root, _)) = args.extra_cap(0) else {
+                return Err(SyscallError::TruncatedMessage);
+            };
+            let (src_index, src_depth) = (args.mr(2), args.mr(3));
+            ensure_empty_slot(dest)?;
+            let src = lookup_source_slot(src_root, src_index, src_depth)?;
+            let src_cap = src.cap();
+            if src_cap.is_null() {
+                return Err(SyscallError::FailedLookup {
+                    source: true,
+                    fault: LookupFault::MissingCapability { bits_left: src_depth },
+                });
+            }
+            match label {
+                CNodeCopy => {
+                    if args.len() < 5 {
+                        return Err(SyscallError::TruncatedMessage);
+                    }
+                    let masked = mask_cap_rights(CapRights(args.mr(4)), src_cap);
+                    let cap = derive_cap(src, masked)?;
+                    if cap.is_null() {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    Ok(CNodeInvocation::Insert { cap, src, dest })
+                }
+                CNodeMint => {
+                    if args.len() < 6 {
+                        return Err(SyscallError::TruncatedMessage);
+                    }
+                    let masked = mask_cap_rights(CapRights(args.mr(4)), src_cap);
+                    let cap = derive_cap(src, update_cap_data(false, args.mr(5), masked))?;
+                    if cap.is_null() {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    Ok(CNodeInvocation::Insert { cap, src, dest })
+                }
+                CNodeMove => Ok(CNodeInvocation::Move { cap: src_cap, src, dest }),
+                _ => {
+                    if args.len() < 5 {
+                        return Err(SyscallError::TruncatedMessage);
+                    }
+                    let cap = update_cap_data(true, args.mr(4), src_cap);
+                    if cap.is_null() {
+                        return Err(SyscallError::IllegalOperation);
+                    }
+                    Ok(CNodeInvocation::Move { cap, src, dest })
+                }
+            }
+        }
+        CNodeRevoke => Ok(CNodeInvocation::Revoke(dest)),
+        CNodeDelete => Ok(CNodeInvocation::Delete(dest)),
+        CNodeSaveCaller => {
+            ensure_empty_slot(dest)?;
+            Ok(CNodeInvocation::SaveCaller(dest))
+        }
+        CNodeCancelBadgedSends => match dest.cap() {
+            Cap::Endpoint { ptr, badge, rights }
+                if rights.send && rights.receive && rights.grant && rights.grant_reply =>
+            {
+                Ok(CNodeInvocation::CancelBadgedSends { ep: ptr, badge })
+            }
+            _ => Err(SyscallError::IllegalOperation),
+        },
+        CNodeRotate => {
+            if args.len() < 8 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            let (Some((pivot_root, _)), Some((src_root, _))) = (args.extra_cap(0), args.extra_cap(1)) else {
+                return Err(SyscallError::TruncatedMessage);
+            };
+            let (pivot_data, pivot_index, pivot_depth) = (args.mr(2), args.mr(3), args.mr(4));
+            let (src_data, src_index, src_depth) = (args.mr(5), args.mr(6), args.mr(7));
+            let src = lookup_source_slot(src_root, src_index, src_depth)?;
+            let pivot = lookup_source_slot(pivot_root, pivot_index, pivot_depth)?;
+            if pivot == src || pivot == dest {
+                return Err(SyscallError::IllegalOperation);
+            }
+            if src != dest {
+                ensure_empty_slot(dest)?;
+            }
+            if src.is_empty() {
+                return Err(SyscallError::FailedLookup {
+                    source: true,
+                    fault: LookupFault::MissingCapability { bits_left: src_depth },
+                });
+            }
+            if pivot.is_empty() {
+                return Err(SyscallError::FailedLookup {
+                    source: false,
+                    fault: LookupFault::MissingCapability { bits_left: pivot_depth },
+                });
+            }
+            let src_cap = update_cap_data(true, src_data, src.cap());
+            let pivot_cap = update_cap_data(true, pivot_data, pivot.cap());
+            if src_cap.is_null() || pivot_cap.is_null() {
+                return Err(SyscallError::IllegalOperation);
+            }
+            Ok(CNodeInvocation::Rotate { src_cap, pivot_cap, src, pivot, dest })
+        }
+        _ => {
+            let _ = caller_slot;
+            Err(SyscallError::IllegalOperation)
+        }
+    }
+}
+
+/// Performs a decoded CNode invocation. `caller_reply` is the invoking thread's caller slot
+/// (for SaveCaller). Only deletion and revocation can be preempted.
+pub fn invoke_cnode(k: &mut Kernel, inv: CNodeInvocation, caller_reply: Slot) -> Result<(), Preempted> {
+    match inv {
+        CNodeInvocation::Revoke(s) => cte_revoke(k, s),
+        CNodeInvocation::Delete(s) => cte_delete(k, s, true),
+        CNodeInvocation::Insert { cap, src, dest } => {
+            cte_insert(cap, src, dest);
+            Ok(())
+        }
+        CNodeInvocation::Move { cap, src, dest } => {
+            cte_move(cap, src, dest);
+            Ok(())
+        }
+        CNodeInvocation::Rotate { src_cap, pivot_cap, src, pivot, dest } => {
+            if src == dest {
+                cte_swap(src_cap, src, pivot_cap, pivot);
+            } else {
+                cte_move(pivot_cap, pivot, dest);
+                cte_move(src_cap, src, pivot);
+            }
+            Ok(())
+        }
+        CNodeInvocation::SaveCaller(dest) => {
+            if let Cap::Reply { .. } = caller_reply.cap() {
+                cte_move(caller_reply.cap(), caller_reply, dest);
+            }
+            Ok(())
+        }
+        CNodeInvocation::CancelBadgedSends { ep, badge } => {
+            if badge != 0 {
+                crate::object::endpoint::cancel_badged_sends(k, ep, badge);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The type of object a zombie stands for, for logs.
+pub fn zombie_kind_name(k: ZombieType) -> &'static str {
+    match k {
+        ZombieType::Tcb => "TCB",
+        ZombieType::CNode(_) => "CNode",
+    }
+}

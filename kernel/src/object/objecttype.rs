@@ -1,0 +1,173 @@
+//! Operations on caps of any type (seL4 `src/object/objecttype.c`): deriving, updating cap
+//! data, masking rights, creating objects and finalising them.
+
+use crate::arch::riscv64::vspace;
+use crate::cap::{Cap, EpRights, FrameSize, VmRights, ZombieType};
+use crate::cte::{has_children, Slot};
+use crate::error::SyscallError;
+use crate::mem::PPtr;
+use crate::object::tcb::{self, tcb_slot, TcbRef};
+use crate::state::Kernel;
+use abi::{CNodeCapData, CapRights, ObjectType};
+
+/// `deriveCap(slot, cap)`: the cap to store when copying `cap` out of `slot`. Null for caps
+/// that cannot be copied (zombies, IRQ control, reply caps).
+///
+/// Errors: `RevokeFirst` for an untyped with children; `IllegalOperation` for an unmapped page
+/// table.
+pub fn derive_cap(slot: Slot, cap: Cap) -> Result<Cap, SyscallError> {
+    Ok(match cap {
+        Cap::Zombie { .. } | Cap::IrqControl | Cap::Reply { .. } => Cap::Null,
+        Cap::Untyped { .. } => {
+            if has_children(slot) {
+                return Err(SyscallError::RevokeFirst);
+            }
+            cap
+        }
+        Cap::Frame { base, size, rights, is_device, .. } => Cap::Frame { base, size, rights, is_device, mapped: None },
+        Cap::PageTable { mapped: None, .. } => return Err(SyscallError::IllegalOperation),
+        c => c,
+    })
+}
+
+/// `updateCapData(preserve, data, cap)`: applies Mint/Mutate data. Sets the badge of an unbadged
+/// endpoint or notification cap (null if already badged or `preserve`), and the guard of a CNode
+/// cap (null if guard plus radix exceed 64 bits). Other caps are unchanged.
+pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
+    match cap {
+        Cap::Endpoint { ptr, badge, rights } => {
+            if !preserve && badge == 0 {
+                Cap::Endpoint { ptr, badge: data, rights }
+            } else {
+                Cap::Null
+            }
+        }
+        Cap::Notification { ptr, badge, rights } => {
+            if !preserve && badge == 0 {
+                Cap::Notification { ptr, badge: data, rights }
+            } else {
+                Cap::Null
+            }
+        }
+        Cap::CNode { ptr, radix, .. } => {
+            let d = CNodeCapData(data);
+            let gs = d.guard_size();
+            if gs + radix as u64 > abi::WORD_BITS as u64 {
+                Cap::Null
+            } else {
+                let guard = if gs == 0 { 0 } else { d.guard() & ((1u64 << gs) - 1) };
+                Cap::CNode { ptr, radix, guard_size: gs as u8, guard }
+            }
+        }
+        c => c,
+    }
+}
+
+/// `maskCapRights(rights, cap)`.
+pub fn mask_cap_rights(r: CapRights, cap: Cap) -> Cap {
+    match cap {
+        Cap::Endpoint { ptr, badge, rights } => Cap::Endpoint { ptr, badge, rights: rights.mask(r) },
+        Cap::Notification { ptr, badge, rights } => Cap::Notification {
+            ptr,
+            badge,
+            rights: EpRights { send: rights.send && r.write(), receive: rights.receive && r.read(), grant: false, grant_reply: false },
+        },
+        Cap::Reply { tcb, master, can_grant } => Cap::Reply { tcb, master, can_grant: can_grant && r.grant() },
+        Cap::Frame { base, size, rights, is_device, mapped } => {
+            Cap::Frame { base, size, rights: rights.mask(r), is_device, mapped }
+        }
+        c => c,
+    }
+}
+
+/// `createObject`: initialises the (already zeroed) memory at `ptr` as an object of type `t`
+/// and returns the original cap to it. `user_size` is the retype size argument.
+pub fn create_object(k: &Kernel, t: ObjectType, ptr: usize, user_size: u64, is_device: bool) -> Cap {
+    match t {
+        ObjectType::Untyped => Cap::Untyped { ptr, size_bits: user_size as u8, free_index: 0, is_device },
+        ObjectType::Tcb => {
+            tcb::init_tcb(TcbRef::new(ptr), k.cur_domain);
+            Cap::Thread { tcb: ptr }
+        }
+        ObjectType::Endpoint => Cap::Endpoint { ptr, badge: 0, rights: EpRights::ALL },
+        ObjectType::Notification => Cap::Notification {
+            ptr,
+            badge: 0,
+            rights: EpRights { send: true, receive: true, grant: false, grant_reply: false },
+        },
+        ObjectType::CapTable => Cap::CNode { ptr, radix: user_size as u8, guard_size: 0, guard: 0 },
+        ObjectType::SmallPage | ObjectType::MegaPage | ObjectType::GigaPage => Cap::Frame {
+            base: ptr,
+            size: match t {
+                ObjectType::SmallPage => FrameSize::Small,
+                ObjectType::MegaPage => FrameSize::Mega,
+                _ => FrameSize::Giga,
+            },
+            rights: VmRights::ReadWrite,
+            is_device,
+            mapped: None,
+        },
+        ObjectType::PageTable => Cap::PageTable { base: ptr, mapped: None },
+    }
+}
+
+/// `finaliseCap(cap, final, exposed)`: releases what `cap` holds when it is deleted. Returns the
+/// remainder: Null when the slot may be emptied, or a Zombie for a CNode or TCB whose slots
+/// must be cleared first.
+pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
+    match cap {
+        Cap::Endpoint { ptr, .. } if is_final => {
+            crate::object::endpoint::cancel_all_ipc(k, ptr);
+            Cap::Null
+        }
+        Cap::Notification { ptr, .. } if is_final => {
+            crate::object::notification::unbind_and_cancel_all(k, ptr);
+            Cap::Null
+        }
+        Cap::CNode { ptr, radix, .. } if is_final => {
+            Cap::Zombie { ptr, kind: ZombieType::CNode(radix), number: 1 << radix }
+        }
+        Cap::Thread { tcb } if is_final => {
+            let t = TcbRef::new(tcb);
+            crate::object::tcb_ops::prepare_delete(k, t);
+            Cap::Zombie { ptr: tcb, kind: ZombieType::Tcb, number: tcb_slot::COUNT as u64 }
+        }
+        Cap::Zombie { .. } => cap,
+        Cap::Frame { base, size, mapped: Some(m), .. } => {
+            vspace::unmap_page(k, size, m.asid, m.vaddr, base);
+            Cap::Null
+        }
+        Cap::PageTable { base, mapped: Some(m) } if is_final => {
+            // A mapped root page table (a VSpace) gives up its ASID; a lower-level table is
+            // unlinked from its parent.
+            vspace::delete_asid(k, m.asid, base);
+            vspace::unmap_page_table(k, m.asid, m.vaddr, base);
+            Cap::Null
+        }
+        Cap::AsidPool { ptr, asid_base } if is_final => {
+            let i = (asid_base as usize) >> abi::object::ASID_POOL_INDEX_BITS;
+            if k.asid_table[i] == ptr {
+                k.asid_table[i] = 0;
+                crate::arch::flush_asid(asid_base);
+            }
+            Cap::Null
+        }
+        Cap::IrqHandler { .. } if is_final => Cap::Null,
+        _ => Cap::Null,
+    }
+}
+
+/// Zeroes the memory of a new object: `2^size_bits` bytes at `ptr`.
+pub fn clear_object(ptr: usize, size_bits: u64) {
+    crate::mem::zero(ptr, 1usize << size_bits);
+}
+
+/// Whether a slot address lies inside `[ptr, ptr + 2^bits)`.
+pub fn slot_in(slot: Slot, ptr: usize, bits: u64) -> bool {
+    slot.addr() >= ptr && slot.addr() < ptr + (1usize << bits)
+}
+
+/// The kernel-virtual address of the `i`-th slot of a zombie's object.
+pub fn zombie_slot(ptr: usize, i: u64) -> Slot {
+    Slot(PPtr::new(ptr)).add(i as usize)
+}

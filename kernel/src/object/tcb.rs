@@ -1,0 +1,162 @@
+//! Thread control blocks (seL4 `src/object/tcb.c`, `include/object/structures.h`).
+//!
+//! A TCB object is 2^`seL4_TCBBits` (2 KiB) of object memory holding a [`Tcb`]: first its five
+//! CNode slots (seL4's `tcb_cnode_index`), then the register context and scheduling state.
+
+use crate::arch::ArchContext;
+use crate::cte::{Cte, Slot};
+use crate::mem::PPtr;
+
+/// TCB CNode slot indices (`tcb_cnode_index`).
+pub mod tcb_slot {
+    /// `tcbCTable`: the thread's CSpace root.
+    pub const CTABLE: usize = 0;
+    /// `tcbVTable`: the thread's VSpace root.
+    pub const VTABLE: usize = 1;
+    /// `tcbReply`: the master reply cap.
+    pub const REPLY: usize = 2;
+    /// `tcbCaller`: the reply cap to the thread that called this one.
+    pub const CALLER: usize = 3;
+    /// `tcbBuffer`: the frame holding the IPC buffer.
+    pub const BUFFER: usize = 4;
+    /// `tcbCNodeEntries`.
+    pub const COUNT: usize = 5;
+}
+
+/// seL4 `_thread_state` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum ThreadState {
+    /// `ThreadState_Inactive`: not runnable (new or suspended).
+    Inactive = 0,
+    /// `ThreadState_Running`.
+    Running = 1,
+    /// `ThreadState_Restart`: runnable; the syscall is re-executed on return.
+    Restart = 2,
+    /// `ThreadState_BlockedOnReceive`.
+    BlockedOnReceive = 3,
+    /// `ThreadState_BlockedOnSend`.
+    BlockedOnSend = 4,
+    /// `ThreadState_BlockedOnReply`.
+    BlockedOnReply = 5,
+    /// `ThreadState_BlockedOnNotification`.
+    BlockedOnNotification = 6,
+    /// `ThreadState_IdleThreadState`.
+    Idle = 7,
+}
+
+impl ThreadState {
+    /// Decodes a stored state (unknown values read as Inactive).
+    pub fn from_word(w: u64) -> Self {
+        match w {
+            1 => ThreadState::Running,
+            2 => ThreadState::Restart,
+            3 => ThreadState::BlockedOnReceive,
+            4 => ThreadState::BlockedOnSend,
+            5 => ThreadState::BlockedOnReply,
+            6 => ThreadState::BlockedOnNotification,
+            7 => ThreadState::Idle,
+            _ => ThreadState::Inactive,
+        }
+    }
+    /// `isRunnable`.
+    pub fn is_runnable(self) -> bool {
+        matches!(self, ThreadState::Running | ThreadState::Restart)
+    }
+}
+
+/// Length of a thread's debug name (`seL4_DebugNameThread`), including the NUL.
+pub const TCB_NAME_LEN: usize = 64;
+
+/// The TCB object. Plain old data: zeroed memory is an inactive thread with no caps.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct Tcb {
+    /// The TCB's CNode slots, indexed by [`tcb_slot`].
+    pub slots: [Cte; tcb_slot::COUNT],
+    /// Saved user registers.
+    pub context: ArchContext,
+    /// [`ThreadState`] as a word.
+    pub state: u64,
+    /// The endpoint or notification the thread is blocked on (kernel-virtual address), or 0.
+    pub blocking_object: u64,
+    /// Badge of a blocked send, or other per-state word.
+    pub blocking_badge: u64,
+    /// Flags of a blocked IPC: bit 0 can grant, bit 1 can grant reply, bit 2 is call.
+    pub blocking_flags: u64,
+    /// pc of the instruction that entered the kernel (seL4 `FaultIP`); a thread resumed in
+    /// `Restart` state continues here.
+    pub fault_ip: u64,
+    /// User virtual address of the IPC buffer (`tcbIPCBuffer`).
+    pub ipc_buffer: u64,
+    /// CPtr of the fault handler endpoint (`tcbFaultHandler`).
+    pub fault_handler: u64,
+    /// Priority 0..=255.
+    pub priority: u64,
+    /// Maximum controlled priority.
+    pub mcp: u64,
+    /// Scheduling domain.
+    pub domain: u64,
+    /// Remaining ticks of the time slice.
+    pub time_slice: u64,
+    /// `seL4_TCBFlag_*` bits.
+    pub flags: u64,
+    /// Bound notification (kernel-virtual address) or 0.
+    pub bound_notification: u64,
+    /// Ready-queue and endpoint-queue links (kernel-virtual addresses, 0 for none).
+    pub sched_next: u64,
+    /// See `sched_next`.
+    pub sched_prev: u64,
+    /// See `sched_next`.
+    pub ep_next: u64,
+    /// See `sched_next`.
+    pub ep_prev: u64,
+    /// Pending fault: type and words (seL4 `seL4_Fault_t`).
+    pub fault: [u64; 3],
+    /// Pending lookup failure for a cap fault.
+    pub lookup_failure: [u64; 4],
+    /// Debug name, NUL-terminated.
+    pub name: [u8; TCB_NAME_LEN],
+}
+
+const _: () = assert!(core::mem::size_of::<Tcb>() <= 1 << abi::object::TCB_BITS);
+
+/// A reference to a TCB object.
+pub type TcbRef = PPtr<Tcb>;
+
+impl TcbRef {
+    /// The `i`-th of the TCB's CNode slots.
+    pub fn slot(self, i: usize) -> Slot {
+        Slot(self.cast::<Cte>().add(i))
+    }
+    /// The thread state.
+    pub fn state(self) -> ThreadState {
+        ThreadState::from_word(self.with(|t| t.state))
+    }
+    /// Sets the thread state (the scheduler is told by the caller).
+    pub fn set_state(self, s: ThreadState) {
+        self.with(|t| t.state = s as u64)
+    }
+    /// Kernel-virtual address of the register context.
+    pub fn context_ptr(self) -> *mut ArchContext {
+        (self.addr() + core::mem::offset_of!(Tcb, context)) as *mut ArchContext
+    }
+    /// Reads register `i` (pc at 0, x_i at i).
+    pub fn reg(self, i: usize) -> u64 {
+        self.with(|t| t.context.regs[i])
+    }
+    /// Writes register `i`.
+    pub fn set_reg(self, i: usize, v: u64) {
+        self.with(|t| t.context.regs[i] = v)
+    }
+}
+
+/// Initialises a freshly zeroed TCB (`Arch_initContext` and `createObject` for TCBs): user
+/// mode, FPU on, inactive, in `domain`.
+pub fn init_tcb(tcb: TcbRef, domain: u64) {
+    tcb.with(|t| {
+        t.context = ArchContext::new_user();
+        t.domain = domain;
+        t.time_slice = abi::config::TIME_SLICE;
+    });
+}

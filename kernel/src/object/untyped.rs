@@ -1,0 +1,169 @@
+//! Untyped memory and `seL4_Untyped_Retype` (seL4 `src/object/untyped.c`, manual §2.4
+//! "Kernel memory allocation").
+//!
+//! An untyped cap keeps a watermark (`free_index`, bytes used from its start). Retype places new
+//! objects at the watermark aligned to the object size. When an untyped has no children left,
+//! the next retype resets it: its used memory is zeroed (preemptibly, in chunks of
+//! 2^`RESET_CHUNK_BITS` bytes, from the top down) and allocation starts again at its base.
+//! Memory above the watermark is always zero, so new objects need no clearing.
+
+use crate::cap::Cap;
+use crate::cte::{has_children, insert_new_cap, Slot};
+use crate::error::{Preempted, SyscallError};
+use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
+use crate::object::objecttype::create_object;
+use crate::state::Kernel;
+use abi::config::{RESET_CHUNK_BITS, RETYPE_FAN_OUT_LIMIT};
+use abi::object::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
+use abi::{InvocationLabel, ObjectType};
+
+/// A checked retype request.
+#[derive(Clone, Copy, Debug)]
+pub struct RetypeInvocation {
+    /// The untyped's slot.
+    pub slot: Slot,
+    /// Whether to reset the untyped first (it has no children).
+    pub reset: bool,
+    /// Kernel-virtual address of the first new object.
+    pub first: usize,
+    /// Object type.
+    pub object_type: ObjectType,
+    /// The size argument.
+    pub user_size: u64,
+    /// log2 of each object's size.
+    pub object_bits: u64,
+    /// First destination slot.
+    pub dest: Slot,
+    /// Number of objects.
+    pub count: usize,
+    /// Whether the untyped is device memory.
+    pub is_device: bool,
+}
+
+/// `decodeUntypedInvocation`: checks a retype. See the module doc; errors in seL4's order:
+/// `IllegalOperation` (wrong label), `TruncatedMessage` (fewer than 6 words or no root cap),
+/// `InvalidArgument(0)` (type), `RangeError(0, 38)` (size), `InvalidArgument(1)` (CNode of
+/// size 0, untyped under 16 bytes), lookup errors of the destination CNode, `FailedLookup`
+/// (not a CNode), `RangeError` (offset, window), `DeleteFirst`, `NotEnoughMemory(free bytes)`,
+/// `InvalidArgument(1)` (non-frame from device memory).
+pub fn decode_untyped_invocation(
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    slot: Slot,
+    cap: Cap,
+) -> Result<RetypeInvocation, SyscallError> {
+    let Cap::Untyped { ptr, size_bits, free_index, is_device } = cap else {
+        return Err(SyscallError::IllegalOperation);
+    };
+    if label != InvocationLabel::UntypedRetype {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let Some((root, _)) = args.extra_cap(0).filter(|_| args.len() >= 6) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    let (new_type, user_size, node_index) = (args.mr(0), args.mr(1), args.mr(2));
+    let (node_depth, node_offset, node_window) = (args.mr(3), args.mr(4), args.mr(5));
+
+    let Some(object_type) = ObjectType::from_word(new_type) else {
+        return Err(SyscallError::InvalidArgument(0));
+    };
+    if user_size >= abi::WORD_BITS as u64 {
+        return Err(SyscallError::RangeError(0, MAX_UNTYPED_BITS));
+    }
+    let object_bits = object_type.size_bits(user_size);
+    if object_bits > MAX_UNTYPED_BITS {
+        return Err(SyscallError::RangeError(0, MAX_UNTYPED_BITS));
+    }
+    if object_type == ObjectType::CapTable && user_size == 0 {
+        return Err(SyscallError::InvalidArgument(1));
+    }
+    if object_type == ObjectType::Untyped && user_size < MIN_UNTYPED_BITS {
+        return Err(SyscallError::InvalidArgument(1));
+    }
+    let node_cap = if node_depth == 0 { root } else { lookup_target_slot(root, node_index, node_depth)?.cap() };
+    let Cap::CNode { ptr: cnode, radix, .. } = node_cap else {
+        return Err(SyscallError::FailedLookup {
+            source: false,
+            fault: crate::cspace::LookupFault::MissingCapability { bits_left: node_depth },
+        });
+    };
+    let node_size = 1u64 << radix;
+    if node_offset > node_size - 1 {
+        return Err(SyscallError::RangeError(0, node_size - 1));
+    }
+    if node_window < 1 || node_window > RETYPE_FAN_OUT_LIMIT as u64 {
+        return Err(SyscallError::RangeError(1, RETYPE_FAN_OUT_LIMIT as u64));
+    }
+    if node_window > node_size - node_offset {
+        return Err(SyscallError::RangeError(1, node_size - node_offset));
+    }
+    let dest = Slot::at(cnode).add(node_offset as usize);
+    for i in 0..node_window as usize {
+        ensure_empty_slot(dest.add(i))?;
+    }
+    let (free, reset) = if has_children(slot) { (free_index, false) } else { (0, true) };
+    let free_bytes = (1u64 << size_bits) - free;
+    if (free_bytes >> object_bits) < node_window {
+        return Err(SyscallError::NotEnoughMemory(free_bytes));
+    }
+    if is_device && !object_type.is_frame() && object_type != ObjectType::Untyped {
+        return Err(SyscallError::InvalidArgument(1));
+    }
+    let free_ref = ptr as u64 + free;
+    let align = (1u64 << object_bits) - 1;
+    let first = ((free_ref + align) & !align) as usize;
+    Ok(RetypeInvocation {
+        slot,
+        reset,
+        first,
+        object_type,
+        user_size,
+        object_bits,
+        dest,
+        count: node_window as usize,
+        is_device,
+    })
+}
+
+/// `resetUntypedCap`: zeroes the used part of the untyped in `slot` from the top down in
+/// chunks, lowering the watermark as it goes so that a preempted reset resumes where it
+/// stopped. Device memory is not touched.
+pub fn reset_untyped_cap(k: &mut Kernel, slot: Slot) -> Result<(), Preempted> {
+    let Cap::Untyped { ptr, size_bits, free_index, is_device } = slot.cap() else { return Ok(()) };
+    if free_index == 0 {
+        return Ok(());
+    }
+    if is_device {
+        slot.set_cap(Cap::Untyped { ptr, size_bits, free_index: 0, is_device });
+        return Ok(());
+    }
+    let chunk = 1u64 << RESET_CHUNK_BITS.min(size_bits as usize);
+    let mut top = free_index;
+    while top > 0 {
+        let start = (top - 1) & !(chunk - 1);
+        crate::mem::zero(ptr + start as usize, (top - start) as usize);
+        top = start;
+        slot.set_cap(Cap::Untyped { ptr, size_bits, free_index: top, is_device });
+        if top > 0 {
+            k.preemption_point()?;
+        }
+    }
+    Ok(())
+}
+
+/// `invokeUntyped_Retype`: resets if asked, moves the watermark past the new objects and
+/// creates them, inserting their caps as children of the untyped.
+pub fn invoke_untyped_retype(k: &mut Kernel, inv: RetypeInvocation) -> Result<(), Preempted> {
+    if inv.reset {
+        reset_untyped_cap(k, inv.slot)?;
+    }
+    let Cap::Untyped { ptr, size_bits, is_device, .. } = inv.slot.cap() else { return Ok(()) };
+    let end = inv.first + (inv.count << inv.object_bits);
+    inv.slot.set_cap(Cap::Untyped { ptr, size_bits, free_index: (end - ptr) as u64, is_device });
+    for i in 0..inv.count {
+        let obj = inv.first + (i << inv.object_bits);
+        let cap = create_object(k, inv.object_type, obj, inv.user_size, inv.is_device);
+        insert_new_cap(cap, Some(inv.slot), inv.dest.add(i));
+    }
+    Ok(())
+}

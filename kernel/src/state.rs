@@ -1,0 +1,129 @@
+//! The kernel's global state (seL4's `ks*` variables) as one value, so that host tests can run
+//! many kernels side by side. On the target there is exactly one, owned by the trap path.
+
+use crate::cap::Cap;
+use crate::error::Preempted;
+use crate::object::tcb::{tcb_slot, TcbRef};
+use abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
+use abi::message::MSG_MAX_LENGTH;
+
+/// Number of ASID pools the ASID table can name (2^`seL4_NumASIDPoolsBits`).
+pub const ASID_TABLE_SIZE: usize = 1 << abi::object::NUM_ASID_POOLS_BITS;
+
+/// All mutable kernel state.
+pub struct Kernel {
+    /// The running thread (`ksCurThread`).
+    pub cur_thread: TcbRef,
+    /// The current scheduling domain (`ksCurDomain`).
+    pub cur_domain: u64,
+    /// Work done since the last preemption check (`ksWorkUnitsCompleted`).
+    pub work_units: usize,
+    /// Whether an interrupt is pending: asked at preemption points.
+    pub irq_pending: fn() -> bool,
+    /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
+    /// (`riscvKSASIDTable`).
+    pub asid_table: [usize; ASID_TABLE_SIZE],
+}
+
+fn no_irq() -> bool {
+    false
+}
+
+impl Kernel {
+    /// A kernel with no threads yet.
+    pub const fn new() -> Kernel {
+        Kernel {
+            cur_thread: TcbRef::new(0),
+            cur_domain: 0,
+            work_units: 0,
+            irq_pending: no_irq,
+            asid_table: [0; ASID_TABLE_SIZE],
+        }
+    }
+
+    /// `preemptionPoint`: counts a unit of work; every
+    /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units, stops if an interrupt is pending.
+    pub fn preemption_point(&mut self) -> Result<(), Preempted> {
+        self.work_units += 1;
+        if self.work_units >= MAX_NUM_WORK_UNITS_PER_PREEMPTION {
+            self.work_units = 0;
+            if (self.irq_pending)() {
+                return Err(Preempted);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for Kernel {
+    fn default() -> Self {
+        Kernel::new()
+    }
+}
+
+/// `lookupIPCBuffer(isReceiver, thread)`: the kernel-virtual address of the thread's IPC
+/// buffer, if it has one the kernel may use (a frame cap in its buffer slot, writable if the
+/// kernel is to write into it).
+pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
+    let Cap::Frame { base, size, rights, .. } = thread.slot(tcb_slot::BUFFER).cap() else {
+        return None;
+    };
+    use crate::cap::VmRights;
+    let ok = rights == VmRights::ReadWrite || (!is_receiver && rights == VmRights::ReadOnly);
+    if !ok {
+        return None;
+    }
+    let vaddr = thread.with(|t| t.ipc_buffer);
+    Some(base + (vaddr & ((1u64 << size.bits()) - 1)) as usize)
+}
+
+/// Reads message register `i` of a thread for a syscall: MR0..MR3 from a2..a5, the rest from
+/// the IPC buffer at `buffer` (`getSyscallArg`). Returns 0 past the message's end or when there
+/// is no buffer (callers check the length first, as seL4 does).
+pub fn get_mr(thread: TcbRef, buffer: Option<usize>, i: usize) -> u64 {
+    use crate::arch::riscv64::context::reg;
+    if i < abi::message::FAST_MESSAGE_REGISTERS {
+        return thread.reg(reg::A2 + i);
+    }
+    match buffer {
+        Some(b) if i < MSG_MAX_LENGTH => crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::MSG + 8 * i).get(),
+        _ => 0,
+    }
+}
+
+/// Writes message register `i` of a thread (registers or IPC buffer); returns whether it fit.
+pub fn set_mr(thread: TcbRef, buffer: Option<usize>, i: usize, v: u64) -> bool {
+    use crate::arch::riscv64::context::reg;
+    if i < abi::message::FAST_MESSAGE_REGISTERS {
+        thread.set_reg(reg::A2 + i, v);
+        return true;
+    }
+    match buffer {
+        Some(b) if i < MSG_MAX_LENGTH => {
+            crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::MSG + 8 * i).set(v);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The one kernel on the target.
+#[cfg(target_os = "none")]
+struct KernelCell(core::cell::UnsafeCell<Kernel>);
+
+// SAFETY: the kernel runs on one hart with interrupts masked and is entered only through the
+// trap path or boot, never re-entrantly, so the cell is never accessed concurrently.
+#[cfg(target_os = "none")]
+unsafe impl Sync for KernelCell {}
+
+#[cfg(target_os = "none")]
+static KERNEL: KernelCell = KernelCell(core::cell::UnsafeCell::new(Kernel::new()));
+
+/// Runs `f` on the kernel's global state. Called once per kernel entry (boot or trap); must not
+/// be nested.
+#[cfg(target_os = "none")]
+pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
+    // SAFETY: see `KernelCell`: single hart, no re-entry, and callers do not nest `with_kernel`,
+    // so this is the only reference to the state while `f` runs.
+    f(unsafe { &mut *KERNEL.0.get() })
+}

@@ -1,0 +1,256 @@
+//! Syscall entry and invocation decoding (seL4 `src/api/syscall.c`, `src/object/objecttype.c`
+//! `decodeInvocation`).
+//!
+//! Register convention (seL4 riscv64, `libsel4/arch_include/riscv/sel4/arch/syscalls.h`):
+//! a7 syscall number; a0 CPtr in, badge out; a1 `seL4_MessageInfo`; a2..a5 MR0..MR3; the rest
+//! of the message in the IPC buffer.
+
+use crate::arch::riscv64::context::reg;
+use crate::cap::Cap;
+use crate::cspace::{lookup_cap_and_slot, LookupFault};
+use crate::cte::Slot;
+use crate::error::SyscallError;
+use crate::object::cnode::{decode_cnode_invocation, invoke_cnode, InvocationArgs};
+use crate::object::tcb::{tcb_slot, ThreadState, TcbRef, TCB_NAME_LEN};
+use crate::object::untyped::{decode_untyped_invocation, invoke_untyped_retype};
+use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
+use abi::message::{FAST_MESSAGE_REGISTERS, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH};
+use abi::{InvocationLabel, MessageInfo, Syscall};
+
+/// A fault a thread takes (seL4 `seL4_Fault_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A cap lookup for `cptr` failed (`in_receive`: during the receive phase).
+    Cap { cptr: u64, in_receive: bool, fault: LookupFault },
+    /// An unknown syscall number.
+    UnknownSyscall { number: u64 },
+    /// A user exception (`scause`, `stval`).
+    UserException { cause: u64, tval: u64 },
+    /// A virtual memory fault at `addr`.
+    VmFault { addr: u64, cause: u64 },
+}
+
+/// The arguments of the current invocation, read from the caller's registers, IPC buffer and
+/// looked-up extra caps.
+struct Args {
+    thread: TcbRef,
+    buffer: Option<usize>,
+    len: usize,
+    extra: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
+}
+
+impl InvocationArgs for Args {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn mr(&self, i: usize) -> u64 {
+        get_mr(self.thread, self.buffer, i)
+    }
+    fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
+        self.extra.get(i).copied().flatten()
+    }
+}
+
+/// Handles the `ecall` of the current thread. Its pc is still at the `ecall`.
+pub fn handle_syscall(k: &mut Kernel) {
+    let t = k.cur_thread;
+    let pc = t.reg(reg::PC);
+    t.with(|x| x.fault_ip = pc);
+    t.set_reg(reg::PC, pc + 4);
+    let number = t.reg(reg::A7);
+    match Syscall::from_word(number) {
+        Some(Syscall::Call) => handle_invocation(k, true, true),
+        Some(Syscall::Send) => handle_invocation(k, false, true),
+        Some(Syscall::NBSend) => handle_invocation(k, false, false),
+        Some(Syscall::Yield) => {}
+        Some(Syscall::Recv | Syscall::NBRecv | Syscall::Reply | Syscall::ReplyRecv) => {
+            // Receiving and replying need IPC, which comes with threads and endpoints.
+            crate::kwarn!("syscall {} needs IPC, which this kernel does not have yet", number as i64);
+            handle_fault(k, t, Fault::UnknownSyscall { number });
+        }
+        Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(reg::A0) as u8),
+        Some(Syscall::DebugHalt) => {
+            crate::kinfo!("seL4_DebugHalt called by the user: halting");
+            crate::arch::halt(true)
+        }
+        Some(Syscall::DebugCapIdentify) => {
+            let root = t.slot(tcb_slot::CTABLE).cap();
+            let tag = lookup_cap_and_slot(root, t.reg(reg::A0)).map_or(0, |(c, _)| c.tag());
+            t.set_reg(reg::A0, tag);
+        }
+        Some(Syscall::DebugNameThread) => debug_name_thread(t),
+        Some(Syscall::DebugSnapshot) => crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build"),
+        Some(Syscall::DebugDumpScheduler) => dump_scheduler(k),
+        _ => handle_fault(k, t, Fault::UnknownSyscall { number }),
+    }
+}
+
+fn debug_name_thread(t: TcbRef) {
+    let root = t.slot(tcb_slot::CTABLE).cap();
+    let Ok((Cap::Thread { tcb }, _)) = lookup_cap_and_slot(root, t.reg(reg::A0)) else {
+        crate::kwarn!("seL4_DebugNameThread: cap is not a TCB");
+        return;
+    };
+    let Some(buf) = ipc_buffer_pptr(t, false) else { return };
+    let mut name = [0u8; TCB_NAME_LEN];
+    let src = buf + abi::ipc_buffer::offset::MSG;
+    for (i, b) in name.iter_mut().enumerate().take(TCB_NAME_LEN - 1) {
+        let c = crate::mem::PPtr::<u8>::new(src + i).get();
+        if c == 0 {
+            break;
+        }
+        *b = c;
+    }
+    TcbRef::new(tcb).with(|x| x.name = name);
+}
+
+/// The NUL-terminated debug name of a thread.
+pub fn thread_name(t: TcbRef) -> ([u8; TCB_NAME_LEN], usize) {
+    let n = t.with(|x| x.name);
+    let len = n.iter().position(|&b| b == 0).unwrap_or(TCB_NAME_LEN);
+    (n, len)
+}
+
+fn dump_scheduler(k: &Kernel) {
+    let t = k.cur_thread;
+    let (n, len) = thread_name(t);
+    let name = core::str::from_utf8(&n[..len]).unwrap_or("?");
+    crate::kprintln!("Dumping all tcbs!");
+    crate::kprintln!("Name | IP | Priority | State");
+    crate::kprintln!(
+        "{} | {:#x} | {} | {:?}",
+        name,
+        t.reg(reg::PC),
+        t.with(|x| x.priority),
+        t.state()
+    );
+}
+
+/// `handleInvocation(isCall, isBlocking)`.
+fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
+    let t = k.cur_thread;
+    let mut info = MessageInfo(t.reg(reg::A1));
+    if info.length() > MSG_MAX_LENGTH as u64 {
+        info = MessageInfo::new(info.label(), info.caps_unwrapped(), info.extra_caps(), MSG_MAX_LENGTH as u64);
+    }
+    let cptr = t.reg(reg::A0);
+    let root = t.slot(tcb_slot::CTABLE).cap();
+    let (cap, slot) = match lookup_cap_and_slot(root, cptr) {
+        Ok(r) => r,
+        Err(fault) => {
+            if is_blocking {
+                handle_fault(k, t, Fault::Cap { cptr, in_receive: false, fault });
+            }
+            return;
+        }
+    };
+    let buffer = ipc_buffer_pptr(t, false);
+    let mut extra = [None; MSG_MAX_EXTRA_CAPS];
+    if let Some(b) = buffer {
+        for (i, e) in extra.iter_mut().enumerate().take(info.extra_caps() as usize) {
+            let c = crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).get();
+            match lookup_cap_and_slot(root, c) {
+                Ok(r) => *e = Some(r),
+                Err(fault) => {
+                    if is_blocking {
+                        handle_fault(k, t, Fault::Cap { cptr: c, in_receive: false, fault });
+                    }
+                    return;
+                }
+            }
+        }
+    }
+    let mut len = info.length() as usize;
+    if buffer.is_none() && len > FAST_MESSAGE_REGISTERS {
+        len = FAST_MESSAGE_REGISTERS;
+    }
+    let args = Args { thread: t, buffer, len, extra };
+    let label = InvocationLabel::from_label(info.label()).unwrap_or(InvocationLabel::InvalidInvocation);
+    match decode_and_perform(k, label, &args, cap, slot) {
+        Err(e) => {
+            if is_call {
+                reply_error(t, e);
+            }
+        }
+        Ok(Performed::Preempted) => {}
+        Ok(Performed::Done) => {
+            if t.state() == ThreadState::Restart {
+                if is_call {
+                    t.set_reg(reg::A0, 0);
+                    t.set_reg(reg::A1, MessageInfo::new(0, 0, 0, 0).0);
+                }
+                t.set_state(ThreadState::Running);
+            }
+        }
+    }
+}
+
+enum Performed {
+    Done,
+    Preempted,
+}
+
+/// `decodeInvocation` then perform: the thread is put in `Restart` between the two, so a
+/// preempted operation re-executes the syscall.
+fn decode_and_perform(
+    k: &mut Kernel,
+    label: InvocationLabel,
+    args: &Args,
+    cap: Cap,
+    slot: Slot,
+) -> Result<Performed, SyscallError> {
+    let t = args.thread;
+    let done = |r: Result<(), crate::error::Preempted>| match r {
+        Ok(()) => Performed::Done,
+        Err(_) => Performed::Preempted,
+    };
+    match cap {
+        Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability(0)),
+        Cap::CNode { .. } => {
+            let inv = decode_cnode_invocation(label, args, cap, slot)?;
+            t.set_state(ThreadState::Restart);
+            Ok(done(invoke_cnode(k, inv, t.slot(tcb_slot::CALLER))))
+        }
+        Cap::Untyped { .. } => {
+            let inv = decode_untyped_invocation(label, args, slot, cap)?;
+            t.set_state(ThreadState::Restart);
+            Ok(done(invoke_untyped_retype(k, inv)))
+        }
+        Cap::Endpoint { rights, .. } | Cap::Notification { rights, .. } if !rights.send => {
+            Err(SyscallError::InvalidCapability(0))
+        }
+        Cap::Reply { master: true, .. } => Err(SyscallError::InvalidCapability(0)),
+        // Sending on endpoints and notifications, replying, and the TCB, IRQ, domain and
+        // VSpace invocations come with the threads/IPC and virtual-memory work.
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// `replyFromKernel_error`: badge 0, label = error code, the error's MRs.
+fn reply_error(t: TcbRef, e: SyscallError) {
+    let buffer = ipc_buffer_pptr(t, true);
+    let (mrs, n) = e.mrs();
+    let mut len = 0;
+    for (i, &w) in mrs.iter().enumerate().take(n) {
+        if set_mr(t, buffer, i, w) {
+            len = i + 1;
+        }
+    }
+    t.set_reg(reg::A0, 0);
+    t.set_reg(reg::A1, MessageInfo::new(e.code() as u64, 0, 0, len as u64).0);
+}
+
+/// `handleFault`: sends the fault to the thread's fault handler. Fault IPC comes with the IPC
+/// work; until then every thread is treated as having no handler: it is suspended and the
+/// kernel logs why, as seL4 does for a thread without a valid fault handler.
+pub fn handle_fault(_k: &mut Kernel, t: TcbRef, f: Fault) {
+    let (n, len) = thread_name(t);
+    let name = core::str::from_utf8(&n[..len]).unwrap_or("?");
+    crate::kwarn!(
+        "caught fault {:?} from thread \"{}\" at pc {:#x} with no fault handler: suspending it",
+        f,
+        name,
+        t.with(|x| x.fault_ip)
+    );
+    t.set_state(ThreadState::Inactive);
+}
