@@ -378,3 +378,141 @@ pub fn check_mdb(s: &System) {
         }
     }
 }
+
+mod props {
+    use super::*;
+    use crate::cte::{is_mdb_parent_of, Slot};
+    use proptest::prelude::*;
+
+    /// Slots the random operations work on: `WINDOW` slots from the first empty one.
+    const WINDOW: u64 = 24;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Retype { ut: u64, ty: u8, size: u64, dest: u64, n: u64 },
+        Copy { dest: u64, src: u64, rights: u64 },
+        Mint { dest: u64, src: u64, badge: u64 },
+        Move { dest: u64, src: u64 },
+        Delete { slot: u64 },
+        Revoke { slot: u64 },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let s = 0..WINDOW;
+        prop_oneof![
+            3 => (0..WINDOW + 2, 0u8..6, 0u64..12, s.clone(), 1u64..4).prop_map(|(ut, ty, size, dest, n)| Op::Retype { ut, ty, size, dest, n }),
+            2 => (s.clone(), s.clone(), 0u64..16).prop_map(|(dest, src, rights)| Op::Copy { dest, src, rights }),
+            2 => (s.clone(), s.clone(), 0u64..4).prop_map(|(dest, src, badge)| Op::Mint { dest, src, badge }),
+            1 => (s.clone(), s.clone()).prop_map(|(dest, src)| Op::Move { dest, src }),
+            2 => s.clone().prop_map(|slot| Op::Delete { slot }),
+            1 => s.prop_map(|slot| Op::Revoke { slot }),
+        ]
+    }
+
+    fn object_type(ty: u8) -> (T, u64) {
+        match ty {
+            0 => (T::Endpoint, 0),
+            1 => (T::Notification, 0),
+            2 => (T::CapTable, 2),
+            3 => (T::SmallPage, 0),
+            4 => (T::Untyped, 10),
+            _ => (T::Tcb, 0),
+        }
+    }
+
+    /// Every live object named by a cap in the window, with its region.
+    fn regions(s: &System, base: u64) -> Vec<(u64, Cap, usize, u64)> {
+        (0..WINDOW)
+            .filter_map(|i| {
+                let c = s.root_slot(base + i).cap();
+                c.region().map(|(p, n)| (i, c, p, n))
+            })
+            .collect()
+    }
+
+    fn check_invariants(s: &System, base: u64, uts: &[u64]) {
+        check_mdb(s);
+        let rs = regions(s, base);
+        // Objects (not untyped) are identical or disjoint.
+        for (i, a) in rs.iter().enumerate() {
+            for b in &rs[i + 1..] {
+                if matches!(a.1, Cap::Untyped { .. }) || matches!(b.1, Cap::Untyped { .. }) {
+                    continue;
+                }
+                let disjoint = a.2 as u64 + a.3 <= b.2 as u64 || b.2 as u64 + b.3 <= a.2 as u64;
+                assert!(disjoint || (a.2 == b.2 && a.3 == b.3), "objects overlap: {a:?} {b:?}");
+            }
+        }
+        // Children of each untyped lie inside it and below its watermark.
+        for &u in uts.iter().chain((0..WINDOW).map(|i| base + i).collect::<Vec<_>>().iter()) {
+            let us = s.root_slot(u);
+            let Cap::Untyped { ptr, size_bits, free_index, .. } = us.cap() else { continue };
+            let mut n = us.mdb().next();
+            while let Some(c) = n {
+                if !is_mdb_parent_of(us, c) {
+                    break;
+                }
+                if let Some((p, sz)) = c.cap().region() {
+                    assert!(p >= ptr && p as u64 + sz <= ptr as u64 + (1 << size_bits), "child outside its untyped");
+                    assert!(p as u64 + sz <= ptr as u64 + free_index, "child above the watermark");
+                }
+                n = c.mdb().next();
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+        #[test]
+        fn random_cnode_and_retype_sequences_keep_the_invariants(ops in proptest::collection::vec(op(), 1..40)) {
+            let mut s = System::boot();
+            let base = s.bootinfo().empty.start;
+            // Two RAM untypeds of 64 KiB made from a bigger one, placed at base..: the window
+            // starts with them, and the ops also reach them as `WINDOW` and `WINDOW + 1`.
+            let (big, _, _) = s.ram_untyped(17);
+            let uts = [base + 1000, base + 1001];
+            let r = s.retype(big, T::Untyped, 16, uts[0], 2);
+            prop_assert_eq!(r.info.label(), 0);
+            for o in ops {
+                let slot = |i: u64| if i >= WINDOW { uts[(i - WINDOW) as usize] } else { base + i };
+                match o {
+                    Op::Retype { ut, ty, size, dest, n } => {
+                        let (t, sz) = object_type(ty);
+                        let _ = s.retype(slot(ut), t, if t == T::Untyped { 4 + size } else { sz }, base + dest, n.min(WINDOW - dest).max(1));
+                    }
+                    Op::Copy { dest, src, rights } => {
+                        let _ = s.cnode(L::CNodeCopy, &[base + dest, 64, base + src, 64, rights], &[CNODE]);
+                    }
+                    Op::Mint { dest, src, badge } => {
+                        let _ = s.cnode(L::CNodeMint, &[base + dest, 64, base + src, 64, 15, badge], &[CNODE]);
+                    }
+                    Op::Move { dest, src } => {
+                        let _ = s.cnode(L::CNodeMove, &[base + dest, 64, base + src, 64], &[CNODE]);
+                    }
+                    Op::Delete { slot: i } => {
+                        prop_assert_eq!(s.cnode(L::CNodeDelete, &[base + i, 64], &[]).info.label(), 0);
+                        prop_assert!(s.root_slot(base + i).is_empty());
+                    }
+                    Op::Revoke { slot: i } => {
+                        prop_assert_eq!(s.cnode(L::CNodeRevoke, &[base + i, 64], &[]).info.label(), 0);
+                        let sl: Slot = s.root_slot(base + i);
+                        if let Some(n) = sl.mdb().next() {
+                            prop_assert!(sl.is_empty() || !is_mdb_parent_of(sl, n), "revoke left a descendant");
+                        }
+                    }
+                }
+                prop_assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Running);
+                check_invariants(&s, base, &uts);
+            }
+            // Revoking the untyped that everything came from leaves nothing derived from it.
+            prop_assert_eq!(s.cnode(L::CNodeRevoke, &[big, 64], &[]).info.label(), 0);
+            for i in 0..WINDOW {
+                if let Some((p, _)) = s.root_slot(base + i).cap().region() {
+                    let Cap::Untyped { ptr, size_bits, .. } = s.root_slot(big).cap() else { unreachable!() };
+                    prop_assert!(!(p >= ptr && p < ptr + (1 << size_bits)), "cap into the revoked untyped survived");
+                }
+            }
+            check_mdb(&s);
+        }
+    }
+}
