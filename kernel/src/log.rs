@@ -39,7 +39,11 @@ impl Level {
 }
 
 /// The most detailed level printed.
-pub const MAX_LEVEL: Level = if cfg!(debug_assertions) { Level::Debug } else { Level::Info };
+pub const MAX_LEVEL: Level = if cfg!(debug_assertions) {
+    Level::Debug
+} else {
+    Level::Info
+};
 
 /// The console as a `core::fmt::Write` sink.
 #[derive(Clone, Copy, Debug, Default)]
@@ -145,7 +149,11 @@ mod tests {
     fn debug_follows_max_level() {
         take_console();
         crate::kdebug!("d");
-        let expected = if cfg!(debug_assertions) { "[kernel DEBUG] d\n" } else { "" };
+        let expected = if cfg!(debug_assertions) {
+            "[kernel DEBUG] d\n"
+        } else {
+            ""
+        };
         assert_eq!(console(), expected);
     }
 

@@ -1,0 +1,338 @@
+//! The device tree blob (DTB) that OpenSBI passes in `a1`, parsed into [`BootParams`] with the
+//! `fdt` crate.
+//!
+//! What is read:
+//! - RAM: the `reg` of every root child named `memory`/`memory@...` or with
+//!   `device_type = "memory"` (clipped to the kernel window, [`PADDR_TOP`]);
+//! - reserved: the `reg` of every `/reserved-memory` child (OpenSBI puts its own firmware there)
+//!   and every `/memreserve/` entry;
+//! - kernel devices: the `reg` of every PLIC (`riscv,plic0`, `sifive,plic-1.0.0`) and CLINT /
+//!   ACLINT (`riscv,clint0`, `sifive,clint0`, `riscv,aclint-*`), rounded out to 4 KiB pages;
+//!   the first PLIC's base and `riscv,ndev`; plus the physical range
+//!   [`super::PADDR_ALIASING_KERNEL_IMAGE`] (254..255 GiB), which must never become a device
+//!   untyped because its window names collide with the kernel image mapping;
+//! - the root task: `/chosen` `linux,initrd-start`/`linux,initrd-end` (32- or 64-bit values);
+//! - the console UART: the `ns16550a` named by `/chosen` `stdout-path`, else the first one;
+//! - `/cpus` `timebase-frequency` (or the first CPU's);
+//! - the `sifive,test0` finisher, which [`super::halt`] uses.
+//!
+//! The kernel image's extent comes from the linker ([`super::boot::kernel_image_paddr`]).
+//! Missing or malformed input is a [`DtbError`], never a hang. The `fdt` crate itself panics on
+//! some structurally broken blobs; the kernel's panic handler then reports and halts.
+
+use core::fmt;
+
+use fdt::node::FdtNode;
+use fdt::Fdt;
+
+use super::{paddr_to_pptr, PADDR_TOP};
+use crate::boot::{BootParams, Region};
+
+/// Largest device tree the kernel accepts.
+const MAX_DTB_SIZE: u32 = 16 << 20;
+/// Size of the flattened device tree header.
+const DTB_HEADER_SIZE: u32 = 40;
+/// The DTB magic number (big-endian in memory).
+const DTB_MAGIC: u32 = 0xd00d_feed;
+
+const PLIC_COMPATIBLE: &[&str] = &["riscv,plic0", "sifive,plic-1.0.0"];
+const CLINT_COMPATIBLE: &[&str] = &[
+    "riscv,clint0",
+    "sifive,clint0",
+    "riscv,aclint-mswi",
+    "riscv,aclint-mtimer",
+    "riscv,aclint-sswi",
+];
+const UART_COMPATIBLE: &[&str] = &["ns16550a"];
+const FINISHER_COMPATIBLE: &[&str] = &["sifive,test0", "sifive,test1"];
+
+/// Why the device tree could not be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DtbError {
+    /// The firmware passed no device tree address (0), or one outside the kernel window.
+    BadAddress(u64),
+    /// No device tree magic at the given physical address.
+    BadMagic {
+        /// Where the blob was expected.
+        paddr: u64,
+        /// The word found there.
+        found: u32,
+    },
+    /// The header's `totalsize` is implausible.
+    BadSize(u32),
+    /// The `fdt` crate rejected the blob.
+    Malformed(&'static str),
+    /// No usable `/memory` node.
+    NoMemory,
+    /// More regions of one kind than `BootParams` holds.
+    TooManyRegions(&'static str),
+    /// A `reg` entry that wraps around or uses more than 64-bit cells.
+    BadReg(&'static str),
+    /// `/chosen` has no `linux,initrd-start`/`linux,initrd-end`.
+    NoInitrd,
+    /// The initrd's bounds are inverted or outside the window.
+    BadInitrd {
+        /// `linux,initrd-start`.
+        start: u64,
+        /// `linux,initrd-end`.
+        end: u64,
+    },
+    /// No `timebase-frequency` in `/cpus`.
+    NoTimebase,
+}
+
+impl fmt::Display for DtbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            DtbError::BadAddress(p) => write!(f, "device tree: unusable address {p:#x} from the firmware"),
+            DtbError::BadMagic { paddr, found } => {
+                write!(f, "device tree: no DTB magic at {paddr:#x} (found {found:#010x})")
+            }
+            DtbError::BadSize(s) => write!(f, "device tree: implausible totalsize {s:#x}"),
+            DtbError::Malformed(why) => write!(f, "device tree: malformed blob ({why})"),
+            DtbError::NoMemory => write!(f, "device tree: no /memory node with RAM"),
+            DtbError::TooManyRegions(what) => write!(f, "device tree: too many {what} regions"),
+            DtbError::BadReg(node) => write!(f, "device tree: bad reg property in {node}"),
+            DtbError::NoInitrd => write!(
+                f,
+                "no initrd: /chosen has no linux,initrd-start/end (boot QEMU with -initrd ROOTTASK.elf)"
+            ),
+            DtbError::BadInitrd { start, end } => {
+                write!(f, "device tree: unusable initrd bounds {start:#x}..{end:#x}")
+            }
+            DtbError::NoTimebase => write!(f, "device tree: no timebase-frequency in /cpus"),
+        }
+    }
+}
+
+/// Reads a big-endian 32-bit word at physical `paddr` (inside the window).
+fn read_be_u32(paddr: u64) -> u32 {
+    let p = paddr_to_pptr(paddr) as *const [u8; 4];
+    // SAFETY: the caller checked that `paddr..paddr + 4` lies inside the window; a byte array has
+    // no alignment requirement, and the firmware left the device tree in RAM.
+    u32::from_be_bytes(unsafe { p.read_volatile() })
+}
+
+/// Parses the device tree at physical `dtb_paddr` into the boot parameters, and records where the
+/// `sifive_test` finisher is.
+pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
+    if dtb_paddr == 0
+        || !dtb_paddr.is_multiple_of(4)
+        || dtb_paddr >= PADDR_TOP - u64::from(MAX_DTB_SIZE)
+    {
+        return Err(DtbError::BadAddress(dtb_paddr));
+    }
+    let magic = read_be_u32(dtb_paddr);
+    if magic != DTB_MAGIC {
+        return Err(DtbError::BadMagic {
+            paddr: dtb_paddr,
+            found: magic,
+        });
+    }
+    let size = read_be_u32(dtb_paddr + 4);
+    if !(DTB_HEADER_SIZE..=MAX_DTB_SIZE).contains(&size) {
+        return Err(DtbError::BadSize(size));
+    }
+    // SAFETY: `dtb_paddr..dtb_paddr + size` lies inside the window (checked above: size is at
+    // most MAX_DTB_SIZE), is RAM holding the device tree that the firmware handed over, and
+    // nothing writes it while `bytes` lives (only during this function; the kernel never writes
+    // the blob).
+    let bytes = unsafe {
+        core::slice::from_raw_parts(paddr_to_pptr(dtb_paddr) as *const u8, size as usize)
+    };
+    let fdt = Fdt::new(bytes).map_err(|e| {
+        DtbError::Malformed(match e {
+            fdt::FdtError::BadMagic => "bad magic",
+            fdt::FdtError::BadPtr => "bad pointer",
+            fdt::FdtError::BufferTooSmall => "buffer too small",
+        })
+    })?;
+
+    let mut params = BootParams {
+        dtb: Region::new(dtb_paddr, dtb_paddr + u64::from(size)),
+        ..BootParams::default()
+    };
+    let (kstart, kend) = super::boot::kernel_image_paddr();
+    params.kernel_image = Region::new(kstart, kend);
+
+    let root = fdt
+        .find_node("/")
+        .ok_or(DtbError::Malformed("no root node"))?;
+    for node in root.children() {
+        let is_memory = node.name == "memory"
+            || node.name.starts_with("memory@")
+            || node.property("device_type").and_then(|p| p.as_str()) == Some("memory");
+        if !is_memory || !is_enabled(node) {
+            continue;
+        }
+        for_each_reg(node, "/memory", |r| {
+            let r = Region::new(r.start, r.end.min(PADDR_TOP));
+            params
+                .ram
+                .push(r)
+                .map_err(|()| DtbError::TooManyRegions("RAM"))
+        })?;
+    }
+    if params.ram.as_slice().is_empty() {
+        return Err(DtbError::NoMemory);
+    }
+
+    if let Some(resv) = fdt.find_node("/reserved-memory") {
+        for node in resv.children() {
+            // Children without `reg` (dynamically placed pools) reserve nothing yet.
+            for_each_reg(node, "/reserved-memory", |r| {
+                params
+                    .reserved
+                    .push(r)
+                    .map_err(|()| DtbError::TooManyRegions("reserved"))
+            })?;
+        }
+    }
+    for m in fdt.memory_reservations() {
+        let start = m.address() as u64;
+        let end = start
+            .checked_add(m.size() as u64)
+            .ok_or(DtbError::BadReg("/memreserve/"))?;
+        params
+            .reserved
+            .push(Region::new(start, end))
+            .map_err(|()| DtbError::TooManyRegions("reserved"))?;
+    }
+
+    let mut finisher = 0;
+    for node in fdt.all_nodes() {
+        if has_compatible(node, PLIC_COMPATIBLE) && is_enabled(node) {
+            let mut first = None;
+            for_each_reg(node, "the PLIC", |r| {
+                first.get_or_insert(r.start);
+                push_device(&mut params, r)
+            })?;
+            if params.plic.is_none() {
+                params.plic = first;
+                params.plic_ndev = node
+                    .property("riscv,ndev")
+                    .and_then(|p| be_uint(p.value))
+                    .unwrap_or(0) as u32;
+            }
+        } else if has_compatible(node, CLINT_COMPATIBLE) && is_enabled(node) {
+            for_each_reg(node, "the CLINT", |r| push_device(&mut params, r))?;
+        } else if has_compatible(node, FINISHER_COMPATIBLE) && finisher == 0 {
+            for_each_reg(node, "the test device", |r| {
+                if finisher == 0 {
+                    finisher = r.start;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    super::set_finisher(finisher);
+    // Physical addresses whose window names collide with the kernel image mapping (see
+    // `pptr_to_paddr`): never a device untyped. Nothing exists there on QEMU virt.
+    let (alias_start, alias_end) = super::PADDR_ALIASING_KERNEL_IMAGE;
+    push_device(&mut params, Region::new(alias_start, alias_end))?;
+
+    let chosen = fdt.find_node("/chosen");
+    let uart_node = chosen
+        .and_then(|c| c.property("stdout-path"))
+        .and_then(|p| p.as_str())
+        .and_then(|path| fdt.find_node(path.split(':').next().unwrap_or(path)))
+        .filter(|n| has_compatible(*n, UART_COMPATIBLE))
+        .or_else(|| fdt.find_compatible(UART_COMPATIBLE));
+    if let Some(uart) = uart_node {
+        let mut base = None;
+        for_each_reg(uart, "the UART", |r| {
+            base.get_or_insert(r.start);
+            Ok(())
+        })?;
+        let irq = uart
+            .property("interrupts")
+            .and_then(|p| p.value.get(..4))
+            .and_then(be_uint)
+            .unwrap_or(0);
+        params.uart = base.map(|b| (b, irq as u32));
+    }
+
+    let initrd_prop = |name| {
+        chosen
+            .and_then(|c| c.property(name))
+            .and_then(|p| be_uint(p.value))
+    };
+    let (start, end) = match (
+        initrd_prop("linux,initrd-start"),
+        initrd_prop("linux,initrd-end"),
+    ) {
+        (Some(s), Some(e)) => (s, e),
+        _ => return Err(DtbError::NoInitrd),
+    };
+    if end <= start || end > PADDR_TOP {
+        return Err(DtbError::BadInitrd { start, end });
+    }
+    params.initrd = Region::new(start, end);
+
+    let cpus = fdt.find_node("/cpus").ok_or(DtbError::NoTimebase)?;
+    let timebase = cpus.property("timebase-frequency").or_else(|| {
+        cpus.children()
+            .filter(|c| c.name.split('@').next() == Some("cpu"))
+            .find_map(|c| c.property("timebase-frequency"))
+    });
+    params.timebase_frequency = timebase
+        .and_then(|p| be_uint(p.value))
+        .ok_or(DtbError::NoTimebase)?;
+
+    Ok(params)
+}
+
+/// A big-endian 32- or 64-bit property value.
+fn be_uint(v: &[u8]) -> Option<u64> {
+    match v.len() {
+        4 => Some(u64::from(u32::from_be_bytes(v.try_into().ok()?))),
+        8 => Some(u64::from_be_bytes(v.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// Whether `node`'s `status` (if any) says it is usable.
+fn is_enabled(node: FdtNode<'_, '_>) -> bool {
+    match node.property("status").and_then(|p| p.as_str()) {
+        None => true,
+        Some(s) => s == "okay" || s == "ok",
+    }
+}
+
+/// Whether one of `node`'s `compatible` strings is in `list`.
+fn has_compatible(node: FdtNode<'_, '_>, list: &[&str]) -> bool {
+    node.compatible()
+        .is_some_and(|c| c.all().any(|s| list.contains(&s)))
+}
+
+/// Calls `f` with each `[start, end)` of `node`'s `reg` (none if it has no `reg`).
+fn for_each_reg(
+    node: FdtNode<'_, '_>,
+    what: &'static str,
+    mut f: impl FnMut(Region) -> Result<(), DtbError>,
+) -> Result<(), DtbError> {
+    if node.property("reg").is_none() {
+        return Ok(());
+    }
+    let regs = node.reg().ok_or(DtbError::BadReg(what))?;
+    for r in regs {
+        let start = r.starting_address as u64;
+        let size = r.size.unwrap_or(0) as u64;
+        let end = start.checked_add(size).ok_or(DtbError::BadReg(what))?;
+        f(Region::new(start, end))?;
+    }
+    Ok(())
+}
+
+/// Adds a kernel-only device region, rounded out to whole 4 KiB pages.
+fn push_device(params: &mut BootParams, r: Region) -> Result<(), DtbError> {
+    const PAGE_MASK: u64 = 0xfff;
+    let r = Region::new(
+        r.start & !PAGE_MASK,
+        r.end.saturating_add(PAGE_MASK) & !PAGE_MASK,
+    );
+    params
+        .kernel_devices
+        .push(r)
+        .map_err(|()| DtbError::TooManyRegions("kernel device"))
+}

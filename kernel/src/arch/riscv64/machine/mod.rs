@@ -1,0 +1,238 @@
+//! The riscv64 machine layer for QEMU `virt` booted by OpenSBI: everything that touches the real
+//! hardware (CSRs, SBI calls, the boot page table, trap entry and exit, the device tree).
+//!
+//! # Memory layout (Sv39)
+//!
+//! | virtual range                               | maps to (physical)        | use                       |
+//! |---------------------------------------------|---------------------------|---------------------------|
+//! | `0x0000_0000_0000_0000..0x0000_0040_0000_0000` | per thread             | user space (lower half)   |
+//! | `PPTR_BASE = 0xFFFF_FFC0_0000_0000..PPTR_TOP` | `0..254 GiB`             | the physical-memory window (RW, global, never executable) |
+//! | `PPTR_TOP = 0xFFFF_FFFF_8000_0000..+1 GiB`    | `0x8000_0000..0xC000_0000` | the kernel image gigapage (RWX, global) |
+//! | `0xFFFF_FFFF_C000_0000..`                    | unmapped                  | (seL4's `KDEV_BASE`; unused: devices are reached through the window) |
+//!
+//! The image is linked by `kernel/link.ld`: the boot code (`.boot`) at virtual = physical
+//! [`KERNEL_ELF_PADDR_BASE`] = `0x8020_0000`, where OpenSBI jumps; everything else in the high
+//! half, starting one page after [`KERNEL_ELF_BASE`] = `0xFFFF_FFFF_8020_0000`, with load
+//! addresses following the boot code so that QEMU loads every segment at its physical address.
+//!
+//! The boot code ([`boot`]) builds the kernel's root page table ([`kernel_root_page_table`]):
+//! entries 256..=509 map the window with gigapages, entry 510 the kernel image, and, only until the
+//! Rust code runs, one identity gigapage for the jump to the high half. User VSpaces copy entries
+//! 256..=511 of it.
+//!
+//! # Sub-modules
+//! - [`boot`]: the entry point `_start`, the boot page table, the kernel stack, early init.
+//! - [`trap`]: trap entry and exit (`stvec`, `sscratch` convention, [`trap::restore_user_context`]).
+//! - [`sbi`]: SBI calls (console, timer, reset).
+//! - [`devicetree`]: parsing the device tree blob into [`crate::boot::BootParams`].
+
+pub mod boot;
+pub mod devicetree;
+pub mod sbi;
+pub mod trap;
+
+use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+pub use boot::kernel_root_page_table_paddr;
+pub use trap::restore_user_context;
+
+/// Start of the kernel's window onto physical memory: physical address `p` is at `PPTR_BASE + p`.
+pub const PPTR_BASE: usize = 0xFFFF_FFC0_0000_0000;
+/// End of the physical-memory window (exclusive); also the start of the kernel image gigapage.
+pub const PPTR_TOP: usize = 0xFFFF_FFFF_8000_0000;
+/// Size of the physical-memory window: physical addresses below this are reachable (254 GiB).
+pub const PADDR_TOP: u64 = (PPTR_TOP - PPTR_BASE) as u64;
+/// Physical address where OpenSBI starts the kernel, and where its first byte is loaded.
+pub const KERNEL_ELF_PADDR_BASE: u64 = 0x8020_0000;
+/// The high-half alias of [`KERNEL_ELF_PADDR_BASE`] in the kernel image gigapage.
+pub const KERNEL_ELF_BASE: usize = PPTR_TOP + (KERNEL_ELF_PADDR_BASE as usize & GIGAPAGE_MASK);
+/// Kernel-image virtual address minus physical address, for addresses at or above [`PPTR_TOP`].
+pub const KERNEL_ELF_OFFSET: usize = KERNEL_ELF_BASE - KERNEL_ELF_PADDR_BASE as usize;
+/// Size of the kernel stack used at boot and for every trap (no nesting: one stack is enough).
+/// seL4 uses 4 KiB; a debug build of this kernel needs about 30 KiB to create the root task
+/// (a release build about 5 KiB), hence 64 KiB.
+pub const KERNEL_STACK_SIZE: usize = 64 * 1024;
+
+const GIGAPAGE_MASK: usize = (1 << 30) - 1;
+
+/// satp.MODE value for Sv39.
+const SATP_MODE_SV39: u64 = 8 << 60;
+/// Shift of satp.ASID.
+const SATP_ASID_SHIFT: u32 = 44;
+
+/// The kernel-virtual address of physical address `p`, through the window at [`PPTR_BASE`].
+///
+/// Plain arithmetic, like seL4's `ptrFromPAddr`: only physical addresses below [`PADDR_TOP`]
+/// (254 GiB) give an address the kernel may dereference; larger ones (device untypeds go up to
+/// 2^39) give a name that only [`pptr_to_paddr`] turns back into the physical address.
+pub fn paddr_to_pptr(p: u64) -> usize {
+    (p as usize).wrapping_add(PPTR_BASE)
+}
+
+/// The physical address of kernel-virtual address `v`: for `v` in the kernel image gigapage
+/// (`PPTR_TOP..PPTR_TOP + 1 GiB`, e.g. a static of the kernel or [`kernel_root_page_table`]) the
+/// physical address it maps; otherwise the inverse of [`paddr_to_pptr`].
+///
+/// The two meanings overlap for physical `PADDR_TOP..PADDR_TOP + 1 GiB`, whose window names
+/// would fall in the image gigapage: the device-tree parser lists that range among the kernel
+/// devices, so that no device untyped (and no frame) ever covers it.
+pub fn pptr_to_paddr(v: usize) -> u64 {
+    if v.wrapping_sub(PPTR_TOP) < KERNEL_IMAGE_WINDOW_SIZE {
+        v.wrapping_sub(KERNEL_ELF_OFFSET) as u64
+    } else {
+        v.wrapping_sub(PPTR_BASE) as u64
+    }
+}
+
+/// Size of the kernel image mapping at [`PPTR_TOP`] (one gigapage).
+const KERNEL_IMAGE_WINDOW_SIZE: usize = 1 << 30;
+
+/// The physical range whose window names would collide with the kernel image mapping
+/// (see [`pptr_to_paddr`]); reported as a kernel device so it never becomes a device untyped.
+pub const PADDR_ALIASING_KERNEL_IMAGE: (u64, u64) =
+    (PADDR_TOP, PADDR_TOP + KERNEL_IMAGE_WINDOW_SIZE as u64);
+
+/// Writes one byte to the console through the SBI (debug console extension, or the legacy
+/// `console_putchar` when the firmware has no DBCN).
+pub fn put_char(c: u8) {
+    sbi::console_put_byte(c);
+}
+
+/// Physical address of the `sifive_test` finisher used by [`halt`], 0 if the machine has none.
+/// QEMU `virt` has one at 0x10_0000; the device-tree parser updates this.
+static FINISHER_PADDR: AtomicU64 = AtomicU64::new(0x10_0000);
+
+/// Records where the `sifive_test` finisher is (0: there is none, use the SBI to stop).
+pub(crate) fn set_finisher(paddr: u64) {
+    FINISHER_PADDR.store(paddr, Ordering::Relaxed);
+}
+
+/// Stops the machine. QEMU exits with status 0 if `success`, otherwise with status 1.
+///
+/// Writes to the `sifive_test` finisher (`0x5555`: pass, `0x3333 | 1 << 16`: fail, exit code 1)
+/// and, if that did not stop the machine, asks the SBI for a system reset (which exits QEMU with
+/// status 0 whatever the reason).
+pub fn halt(success: bool) -> ! {
+    let finisher = FINISHER_PADDR.load(Ordering::Relaxed);
+    if finisher != 0 && finisher < PADDR_TOP {
+        let code: u32 = if success { 0x5555 } else { 0x3333 | (1 << 16) };
+        let reg = paddr_to_pptr(finisher) as *mut u32;
+        // SAFETY: `finisher` is the MMIO register of the sifive_test device (from the device tree,
+        // or QEMU virt's fixed address before it is parsed), mapped RW by the window; a 32-bit
+        // volatile store to it has no effect on memory the kernel uses.
+        unsafe { reg.write_volatile(code) };
+    }
+    sbi::system_reset(
+        sbi::RESET_TYPE_SHUTDOWN,
+        if success {
+            sbi::RESET_REASON_NONE
+        } else {
+            sbi::RESET_REASON_SYSTEM_FAILURE
+        },
+    );
+    loop {
+        // SAFETY: `wfi` only waits; interrupts are disabled in the kernel, so this loop parks the
+        // hart if neither the finisher nor the SBI stopped the machine.
+        unsafe { asm!("wfi", options(nomem, nostack)) };
+    }
+}
+
+/// Switches to the address space whose Sv39 root page table is at physical `root_pt_paddr`, tagged
+/// with `asid`, then flushes the whole TLB (`sfence.vma`).
+///
+/// The root table must contain the kernel's entries 256..=511 (copied from
+/// [`kernel_root_page_table`]), since the kernel keeps running in it. Entry 510 (the kernel image)
+/// is checked: a table without it would fault on the next instruction fetch, with no way to report
+/// it, so this panics instead.
+pub fn set_vspace(root_pt_paddr: u64, asid: u16) {
+    let entry = |table_paddr: u64| {
+        let slot = (paddr_to_pptr(table_paddr) + 510 * 8) as *const u64;
+        // SAFETY: both tables are 4 KiB page tables in RAM reached through the window, so slot 510
+        // is inside the table, aligned, and readable; reading a PTE has no side effect.
+        unsafe { slot.read_volatile() }
+    };
+    assert!(
+        root_pt_paddr & 0xfff == 0 && entry(root_pt_paddr) == entry(kernel_root_page_table_paddr()),
+        "set_vspace: root table {root_pt_paddr:#x} does not map the kernel image"
+    );
+    let satp = SATP_MODE_SV39 | (u64::from(asid) << SATP_ASID_SHIFT) | (root_pt_paddr >> 12);
+    // SAFETY: the new root maps the kernel exactly as the current one does (entry 510 checked
+    // above; the window entries are the caller's contract), so execution continues; the fence
+    // makes the switch visible to later accesses.
+    unsafe { asm!("csrw satp, {0}", "sfence.vma", in(reg) satp, options(nostack)) };
+}
+
+/// The kernel-virtual address of the kernel's Sv39 root page table (4 KiB, in the kernel image's
+/// `.bss`, reached at `0xFFFF_FFFF_8xxx_xxxx`; [`pptr_to_paddr`] converts it). It is the table in
+/// use since boot and has no lower-half (user) entries after boot; user VSpaces copy its entries
+/// 256..=511. Always `Some` on the machine (the host version has no such table).
+pub fn kernel_root_page_table() -> Option<usize> {
+    Some(boot::kernel_root_pt_addr())
+}
+
+/// Flushes the TLB entry of the page at `vaddr` in address space `asid` (the name the kernel core
+/// uses; same as [`sfence_vma_page`]).
+pub fn flush_page(vaddr: u64, asid: u16) {
+    sfence_vma_page(vaddr as usize, asid);
+}
+
+/// Flushes the TLB entries of address space `asid` (the name the kernel core uses; same as
+/// [`sfence_vma_asid`]).
+pub fn flush_asid(asid: u16) {
+    sfence_vma_asid(asid);
+}
+
+/// Flushes all TLB entries of all address spaces (`sfence.vma`).
+pub fn sfence_vma_all() {
+    // SAFETY: a TLB flush only affects address-translation caching.
+    unsafe { asm!("sfence.vma", options(nostack)) };
+}
+
+/// Flushes the TLB entries of address space `asid` (global mappings stay).
+pub fn sfence_vma_asid(asid: u16) {
+    // SAFETY: a TLB flush only affects address-translation caching.
+    unsafe { asm!("sfence.vma zero, {0}", in(reg) usize::from(asid), options(nostack)) };
+}
+
+/// Flushes the TLB entries for the page containing `vaddr` in address space `asid`.
+pub fn sfence_vma_page(vaddr: usize, asid: u16) {
+    // SAFETY: a TLB flush only affects address-translation caching.
+    unsafe {
+        asm!("sfence.vma {0}, {1}", in(reg) vaddr, in(reg) usize::from(asid), options(nostack))
+    };
+}
+
+/// Whether a supervisor timer or external interrupt is pending (`sip.STIP | sip.SEIP`); the
+/// kernel runs with interrupts disabled, so preemption points ask this (seL4's `isIRQPending`).
+pub fn irq_pending() -> bool {
+    const SIP_STIP_SEIP: usize = (1 << 5) | (1 << 9);
+    let sip: usize;
+    // SAFETY: reading `sip` has no side effect.
+    unsafe { asm!("csrr {0}, sip", out(reg) sip, options(nomem, nostack)) };
+    sip & SIP_STIP_SEIP != 0
+}
+
+/// The `cycle` counter (under QEMU `-icount shift=0`: the number of guest instructions).
+pub fn read_cycle() -> u64 {
+    let v: u64;
+    // SAFETY: reading a counter CSR has no side effect (OpenSBI grants S-mode access).
+    unsafe { asm!("rdcycle {0}", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// The `instret` counter: instructions retired.
+pub fn read_instret() -> u64 {
+    let v: u64;
+    // SAFETY: reading a counter CSR has no side effect (OpenSBI grants S-mode access).
+    unsafe { asm!("rdinstret {0}", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// The `time` counter (ticks at the device tree's `timebase-frequency`).
+pub fn read_time() -> u64 {
+    let v: u64;
+    // SAFETY: reading a counter CSR has no side effect (OpenSBI grants S-mode access).
+    unsafe { asm!("rdtime {0}", out(reg) v, options(nomem, nostack)) };
+    v
+}

@@ -1,0 +1,267 @@
+//! Trap entry and exit.
+//!
+//! # Convention
+//! `stvec` points at `riscv_trap_entry` (direct mode). While a user thread runs, `sscratch` holds
+//! the kernel-virtual address of its [`ArchContext`]; while the kernel runs, `sscratch` is 0.
+//!
+//! # Entry from user mode
+//! `csrrw sp, sscratch, sp` swaps the user `sp` with the context pointer. If that gave 0, the trap
+//! came from the kernel (see below). Otherwise x1 and x3..x31 are stored at `8*i` in the context,
+//! the user `sp` (now in `sscratch`) at `regs[2]`, `sepc` at `regs[0]` and `sstatus` at offset
+//! 256; `sscratch` becomes 0. Then, on a fresh kernel stack (its top: nothing survives a return to
+//! user mode), `crate::entry::handle_user_trap(scause, stval)` runs, and its result, the context
+//! to resume, is restored as below. `sepc` is saved as is: for a syscall the kernel core advances
+//! `regs[0]` by 4.
+//!
+//! # Exit to user mode
+//! `restore_user_context(ctx)` (also the tail of the entry path): `sepc` = `regs[0]`,
+//! `sstatus` = saved `sstatus` with SPP (and SIE) cleared, so `sret` always enters user mode with
+//! interrupts enabled iff the saved SPIE is set; `sscratch` = `ctx`; x1..x31 from the context;
+//! `sret`. The context's pc and `sstatus` words are read before `csrw sscratch`, so a bad pointer
+//! faults while the kernel is still recognisable (sscratch == 0).
+//!
+//! The FPU registers are not touched here. `sstatus.FS` is part of the saved/restored `sstatus`:
+//! the kernel runs with the interrupted thread's FS (boot sets FS = Off for the kernel itself), and
+//! the kernel's code contains no floating-point instructions (checked on the built image), so it
+//! never changes the FPU state.
+//!
+//! # Traps from the kernel
+//! Kernel code never traps on purpose. If it does, the entry puts the kernel `sp` back, points
+//! `stvec` at a last-resort handler (print a line, finisher, SBI shutdown; each step guarded the
+//! same way, so a second trap while reporting cannot loop), switches to a separate panic stack, prints `KERNEL PANIC` with `scause`, `sepc`,
+//! `stval`, `ra` and `sp` (and whether the kernel stack overflowed), and halts with failure.
+
+use core::arch::{asm, global_asm};
+use core::mem::offset_of;
+
+use crate::arch::riscv64::context::{ArchContext, SSTATUS_OFFSET, SSTATUS_SPP};
+
+/// Size of the stack used only to report a trap taken in the kernel.
+const PANIC_STACK_SIZE: usize = 4096;
+/// sstatus.SIE.
+const SSTATUS_SIE: u64 = 1 << 1;
+
+const _: () = assert!(offset_of!(ArchContext, regs) == 0 && SSTATUS_OFFSET == 256);
+const _: () = assert!(offset_of!(ArchContext, sstatus) == SSTATUS_OFFSET);
+
+global_asm!(
+    r#"
+    .section .text.trap, "ax", @progbits
+    .balign 4
+    .globl riscv_trap_entry
+riscv_trap_entry:
+    csrrw sp, sscratch, sp
+    beqz sp, riscv_kernel_trap
+    sd x1, 1*8(sp)
+    sd x3, 3*8(sp)
+    sd x4, 4*8(sp)
+    sd x5, 5*8(sp)
+    sd x6, 6*8(sp)
+    sd x7, 7*8(sp)
+    sd x8, 8*8(sp)
+    sd x9, 9*8(sp)
+    sd x10, 10*8(sp)
+    sd x11, 11*8(sp)
+    sd x12, 12*8(sp)
+    sd x13, 13*8(sp)
+    sd x14, 14*8(sp)
+    sd x15, 15*8(sp)
+    sd x16, 16*8(sp)
+    sd x17, 17*8(sp)
+    sd x18, 18*8(sp)
+    sd x19, 19*8(sp)
+    sd x20, 20*8(sp)
+    sd x21, 21*8(sp)
+    sd x22, 22*8(sp)
+    sd x23, 23*8(sp)
+    sd x24, 24*8(sp)
+    sd x25, 25*8(sp)
+    sd x26, 26*8(sp)
+    sd x27, 27*8(sp)
+    sd x28, 28*8(sp)
+    sd x29, 29*8(sp)
+    sd x30, 30*8(sp)
+    sd x31, 31*8(sp)
+    csrrw t0, sscratch, zero         # t0 = user sp; sscratch = 0: now in the kernel
+    sd t0, 2*8(sp)
+    csrr t0, sepc
+    sd t0, 0(sp)
+    csrr t0, sstatus
+    sd t0, {sstatus}(sp)
+    csrr a0, scause
+    csrr a1, stval
+    la sp, kernel_stack_top
+    call {handle_user_trap}
+    # a0 = the context to resume: fall through.
+
+    .globl riscv_restore_user_context
+riscv_restore_user_context:
+    ld t0, 0(a0)
+    ld t1, {sstatus}(a0)
+    csrw sepc, t0
+    andi t1, t1, ~({spp} | {sie})
+    csrw sstatus, t1
+    csrw sscratch, a0
+    ld x1, 1*8(a0)
+    ld x2, 2*8(a0)
+    ld x3, 3*8(a0)
+    ld x4, 4*8(a0)
+    ld x5, 5*8(a0)
+    ld x6, 6*8(a0)
+    ld x7, 7*8(a0)
+    ld x8, 8*8(a0)
+    ld x9, 9*8(a0)
+    ld x11, 11*8(a0)
+    ld x12, 12*8(a0)
+    ld x13, 13*8(a0)
+    ld x14, 14*8(a0)
+    ld x15, 15*8(a0)
+    ld x16, 16*8(a0)
+    ld x17, 17*8(a0)
+    ld x18, 18*8(a0)
+    ld x19, 19*8(a0)
+    ld x20, 20*8(a0)
+    ld x21, 21*8(a0)
+    ld x22, 22*8(a0)
+    ld x23, 23*8(a0)
+    ld x24, 24*8(a0)
+    ld x25, 25*8(a0)
+    ld x26, 26*8(a0)
+    ld x27, 27*8(a0)
+    ld x28, 28*8(a0)
+    ld x29, 29*8(a0)
+    ld x30, 30*8(a0)
+    ld x31, 31*8(a0)
+    ld x10, 10*8(a0)
+    sret
+
+    # Trap from S-mode: sp = 0, sscratch = the kernel sp. From here on, a further trap goes to
+    # riscv_trap_hard_halt, which needs no memory (a broken kernel mapping can't loop here).
+riscv_kernel_trap:
+    csrrw sp, sscratch, zero         # sp = kernel sp, sscratch = 0
+    la t0, riscv_trap_hard_halt
+    csrw stvec, t0
+    mv a3, sp
+    mv a4, ra
+    la sp, riscv_panic_stack_top
+    csrr a0, scause
+    csrr a1, sepc
+    csrr a2, stval
+    call {kernel_trap}
+    unimp
+
+    # A trap while reporting a kernel trap. Each stage first points stvec at the next one, so
+    # whichever step faults, the machine still stops: print a line, then the finisher (exit
+    # status 1), then SBI shutdown.
+    .balign 4
+riscv_trap_hard_halt:
+    la t0, 2f
+    csrw stvec, t0
+    la s0, riscv_nested_trap_message
+1:  lbu a0, 0(s0)
+    beqz a0, 2f
+    li a7, {eid_dbcn}
+    li a6, 2                         # console_write_byte
+    ecall
+    addi s0, s0, 1
+    j 1b
+    .balign 4
+2:  la t0, 3f
+    csrw stvec, t0
+    la t0, {finisher_paddr}
+    ld t0, 0(t0)
+    beqz t0, 3f
+    li t1, {pptr_base}
+    add t0, t0, t1
+    li t1, 0x3333 | (1 << 16)
+    sw t1, 0(t0)
+    .balign 4
+3:  li a7, {eid_srst}
+    li a6, 0
+    li a0, 0
+    li a1, 1
+    ecall
+4:  wfi
+    j 4b
+
+    .section .rodata.riscv_trap, "a", @progbits
+riscv_nested_trap_message:
+    .asciz "KERNEL PANIC: trap while reporting a kernel trap\n"
+
+    .section .bss.riscv_panic_stack, "aw", @nobits
+    .balign 4096
+riscv_panic_stack:
+    .zero {panic_stack_size}
+riscv_panic_stack_top:
+"#,
+    sstatus = const SSTATUS_OFFSET,
+    spp = const SSTATUS_SPP,
+    sie = const SSTATUS_SIE,
+    handle_user_trap = sym trap_from_user,
+    kernel_trap = sym kernel_trap,
+    eid_srst = const 0x5352_5354_u32,
+    eid_dbcn = const 0x4442_434E_u32,
+    finisher_paddr = sym super::FINISHER_PADDR,
+    pptr_base = const super::PPTR_BASE,
+    panic_stack_size = const PANIC_STACK_SIZE,
+);
+
+extern "C" {
+    /// The exit half of the trap path (assembly above); expects the context in `a0`.
+    fn riscv_restore_user_context() -> !;
+}
+
+/// Enters user mode with the registers in `*ctx` (see the module doc) and makes `ctx` the context
+/// that the next trap saves into.
+///
+/// # Safety
+/// `ctx` must point to a live, 8-byte aligned [`ArchContext`] reachable through a kernel mapping,
+/// which stays valid while the thread runs (the next trap writes the registers into it).
+pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
+    // SAFETY: the exit path only reads `*ctx` (valid by the caller's contract), then leaves the
+    // kernel with `sret`; nothing of the current kernel stack frame is needed afterwards.
+    unsafe { asm!("tail {0}", sym riscv_restore_user_context, in("a0") ctx, options(noreturn)) }
+}
+
+/// The Rust side of a trap from user mode, with a fixed (C) calling convention for the assembly.
+/// Inlines `handle_user_trap` under LTO.
+extern "C" fn trap_from_user(scause: u64, stval: u64) -> *mut ArchContext {
+    crate::entry::handle_user_trap(scause, stval)
+}
+
+/// A short name for an exception or interrupt cause.
+fn cause_name(scause: u64) -> &'static str {
+    let interrupt = scause >> 63 != 0;
+    match (interrupt, scause & !(1 << 63)) {
+        (true, 1) => "supervisor software interrupt",
+        (true, 5) => "supervisor timer interrupt",
+        (true, 9) => "supervisor external interrupt",
+        (true, _) => "interrupt",
+        (false, 0) => "instruction address misaligned",
+        (false, 1) => "instruction access fault",
+        (false, 2) => "illegal instruction",
+        (false, 3) => "breakpoint",
+        (false, 4) => "load address misaligned",
+        (false, 5) => "load access fault",
+        (false, 6) => "store/AMO address misaligned",
+        (false, 7) => "store/AMO access fault",
+        (false, 8) => "environment call from U-mode",
+        (false, 9) => "environment call from S-mode",
+        (false, 12) => "instruction page fault",
+        (false, 13) => "load page fault",
+        (false, 15) => "store/AMO page fault",
+        (false, _) => "exception",
+    }
+}
+
+/// Reports a trap taken in the kernel and stops the machine (runs on the panic stack).
+extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64, sp: u64, ra: u64) -> ! {
+    crate::kprintln!(
+        "KERNEL PANIC: trap in kernel mode: {} (scause {scause:#x}) at sepc {sepc:#x}, stval {stval:#x}, ra {ra:#x}, sp {sp:#x}",
+        cause_name(scause)
+    );
+    if super::boot::kernel_stack_overflowed() {
+        crate::kprintln!("KERNEL PANIC: the kernel stack overflowed");
+    }
+    super::halt(false)
+}
