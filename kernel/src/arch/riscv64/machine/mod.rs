@@ -163,6 +163,15 @@ pub fn set_vspace(root_pt_paddr: u64, asid: u16) {
     unsafe { asm!("csrw satp, {0}", "sfence.vma", in(reg) satp, options(nostack)) };
 }
 
+/// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
+/// page table (ASID 0) if it has no valid one (any user access then faults).
+pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
+    match super::vspace::vm_root_of(k, t) {
+        Some((root_pt_paddr, asid)) => set_vspace(root_pt_paddr, asid),
+        None => set_vspace(kernel_root_page_table_paddr(), 0),
+    }
+}
+
 /// The kernel-virtual address of the kernel's Sv39 root page table (4 KiB, in the kernel image's
 /// `.bss`, reached at `0xFFFF_FFFF_8xxx_xxxx`; [`pptr_to_paddr`] converts it). It is the table in
 /// use since boot and has no lower-half (user) entries after boot; user VSpaces copy its entries

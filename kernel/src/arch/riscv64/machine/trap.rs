@@ -28,8 +28,14 @@
 //! # Traps from the kernel
 //! Kernel code never traps on purpose. If it does, the entry puts the kernel `sp` back, points
 //! `stvec` at a last-resort handler (print a line, finisher, SBI shutdown; each step guarded the
-//! same way, so a second trap while reporting cannot loop), switches to a separate panic stack, prints `KERNEL PANIC` with `scause`, `sepc`,
-//! `stval`, `ra` and `sp` (and whether the kernel stack overflowed), and halts with failure.
+//! same way, so a second trap while reporting cannot loop), switches to a separate panic stack,
+//! prints `KERNEL PANIC` with `scause`, `sepc`, `stval`, `ra` and `sp` (and whether the kernel
+//! stack overflowed), and halts with failure.
+//!
+//! # Cost
+//! Entry up to the call of the handler: 44 instructions; exit from the handler's return to user
+//! mode: 38 (`sret` included). Measured under `-icount` with a trivial handler: an `ecall` loop
+//! iteration costs 121 kernel instructions, of which the handler (prologue included) is ~39.
 
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
