@@ -180,9 +180,17 @@ pub fn is_cap_revocable(new: &Cap, src: &Cap) -> bool {
 
 /// `cteInsert(new, src, dest)`: stores `new` (derived from `src`'s cap) in the empty slot
 /// `dest`, directly after `src` in the MDB.
+///
+/// Copying an untyped cap marks the source as full (seL4 `setUntypedCapAsFull`): from then on
+/// only the copy allocates, so the two never hand out the same memory.
 pub fn cte_insert(new: Cap, src: Slot, dest: Slot) {
     let src_cap = src.cap();
     let revocable = is_cap_revocable(&new, &src_cap);
+    if let (Cap::Untyped { ptr, size_bits, is_device, .. }, Cap::Untyped { ptr: np, size_bits: nb, .. }) = (src_cap, new) {
+        if ptr == np && size_bits == nb {
+            src.set_cap(Cap::Untyped { ptr, size_bits, free_index: 1 << size_bits, is_device });
+        }
+    }
     let next = src.mdb().next();
     let mut m = MdbNode::default();
     m.set_prev(Some(src));

@@ -267,6 +267,10 @@ fn guard_mismatch_and_copy_of_untyped_with_children() {
     assert_eq!((r.error(), r.mrs[0], r.mrs[1], r.mrs[2], r.mrs[3], r.mrs[4]), (Error::FailedLookup, 0, 4, 64, 0, 51));
     // An untyped without children can be copied; with children it must be revoked first.
     assert_eq!(s.cnode(L::CNodeCopy, &[e, 64, ut, 64, 15], &[CNODE]).info.label(), 0);
+    // The original is now full: only the copy allocates (seL4 `setUntypedCapAsFull`).
+    assert_eq!(s.retype(ut, T::Endpoint, 0, e + 1, 1).error(), Error::NotEnoughMemory);
+    assert_eq!(s.retype(e, T::Endpoint, 0, e + 1, 1).info.label(), 0);
+    assert_eq!(s.cnode(L::CNodeDelete, &[e + 1, 64], &[]).info.label(), 0);
     assert_eq!(s.cnode(L::CNodeDelete, &[e, 64], &[]).info.label(), 0);
     assert_eq!(s.retype(ut, T::Endpoint, 0, e, 1).info.label(), 0);
     assert_eq!(s.cnode(L::CNodeCopy, &[e + 1, 64, ut, 64, 15], &[CNODE]).error(), Error::RevokeFirst);

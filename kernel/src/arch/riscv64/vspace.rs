@@ -179,3 +179,14 @@ pub fn copy_global_mappings(root: usize) {
         pte_slot(root, i).set(pte_slot(kernel_root, i).get());
     }
 }
+
+/// `setVMRoot` decision: the root page table (physical) and ASID the thread `t` runs in, or
+/// `None` if its VTABLE slot holds no valid, assigned VSpace (the thread then runs on the
+/// kernel's own page table, and faults on any user access).
+pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16)> {
+    use crate::cap::Cap;
+    let Cap::PageTable { base, mapped: Some(m) } = t.slot(crate::object::tcb::tcb_slot::VTABLE).cap() else {
+        return None;
+    };
+    (find_vspace_for_asid(k, m.asid) == Some(base)).then(|| (crate::arch::pptr_to_paddr(base), m.asid))
+}
