@@ -172,7 +172,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
                 reply_error(t, e);
             }
         }
-        Ok(Performed::Preempted) => {}
+        Ok(Performed::Preempted | Performed::Replied) => {}
         Ok(Performed::Done) => {
             if t.state() == ThreadState::Restart {
                 if is_call {
@@ -186,7 +186,11 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
 }
 
 enum Performed {
+    /// Done; the thread is in `Restart` and gets the empty success reply.
     Done,
+    /// Done, and the invocation has written its own reply.
+    Replied,
+    /// Stopped at a preemption point; the syscall restarts.
     Preempted,
 }
 
@@ -220,6 +224,14 @@ fn decode_and_perform(
             Err(SyscallError::InvalidCapability(0))
         }
         Cap::Reply { master: true, .. } => Err(SyscallError::InvalidCapability(0)),
+        Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
+            crate::arch::riscv64::objects::decode_invocation(k, label, args, cap, slot, t)?;
+            if t.state() == ThreadState::Running {
+                // The invocation replied itself.
+                return Ok(Performed::Replied);
+            }
+            Ok(Performed::Done)
+        }
         // Sending on endpoints and notifications, replying, and the TCB, IRQ, domain and
         // VSpace invocations come with the threads/IPC and virtual-memory work.
         _ => Err(SyscallError::IllegalOperation),

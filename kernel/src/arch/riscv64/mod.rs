@@ -1,6 +1,7 @@
 //! RISC-V 64 (Sv39) on QEMU `virt`.
 
 pub mod context;
+pub mod objects;
 pub mod vspace;
 
 #[cfg(target_os = "none")]
