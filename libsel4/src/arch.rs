@@ -1,0 +1,103 @@
+//! The system call primitive: one `ecall` with seL4's riscv64 register convention
+//! (`libsel4/arch_include/riscv/sel4/arch/syscalls.h`):
+//!
+//! | register | in                         | out                         |
+//! |----------|----------------------------|-----------------------------|
+//! | `a0`     | destination / source CPtr  | badge (or a debug result)   |
+//! | `a1`     | `seL4_MessageInfo`         | `seL4_MessageInfo`          |
+//! | `a2..a5` | MR0..MR3                   | MR0..MR3                    |
+//! | `a7`     | syscall number             | (unchanged)                 |
+//!
+//! The kernel restores every other register. Every syscall goes through [`ecall`], which
+//! treats `a0..a5` as read-write and lets the kernel read and write memory (the IPC buffer).
+//!
+//! On other architectures (host unit tests) [`ecall`] is routed to a mock kernel installed with
+//! `mock::install` in `cfg(test)` builds; otherwise it panics.
+
+use abi::{Syscall, Word};
+
+/// The registers one `ecall` passes and returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyscallRegs {
+    /// `a0`: CPtr in, badge out.
+    pub a0: Word,
+    /// `a1`: message info in and out.
+    pub a1: Word,
+    /// `a2..a5`: message registers MR0..MR3.
+    pub mr: [Word; 4],
+}
+
+/// Perform syscall `sys` with `regs` in `a0..a5`; the kernel's results replace them.
+#[cfg(target_arch = "riscv64")]
+#[inline(always)]
+pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
+    // SAFETY: `ecall` traps into the kernel, which only changes a0..a5 (declared here as
+    // in/out) and memory it is allowed to change (the IPC buffer; memory is not declared
+    // `nomem`, so the compiler assumes it may change). It does not touch the stack.
+    unsafe {
+        core::arch::asm!(
+            "ecall",
+            inout("a0") regs.a0,
+            inout("a1") regs.a1,
+            inout("a2") regs.mr[0],
+            inout("a3") regs.mr[1],
+            inout("a4") regs.mr[2],
+            inout("a5") regs.mr[3],
+            in("a7") sys as i64 as u64,
+            options(nostack),
+        );
+    }
+}
+
+/// Host stand-in for the `ecall`: routed to the installed mock kernel in unit tests.
+#[cfg(not(target_arch = "riscv64"))]
+pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
+    #[cfg(test)]
+    {
+        mock::dispatch(sys, regs)
+    }
+    #[cfg(not(test))]
+    {
+        let _ = regs;
+        panic!(
+            "seL4 system call {:?} attempted on a host build (riscv64 only)",
+            sys
+        )
+    }
+}
+
+/// A mock kernel for host unit tests: a closure that sees every syscall.
+#[cfg(all(test, not(target_arch = "riscv64")))]
+pub mod mock {
+    use super::SyscallRegs;
+    use abi::Syscall;
+    use std::cell::RefCell;
+    use std::vec::Vec;
+
+    type Handler = Box<dyn FnMut(Syscall, &mut SyscallRegs)>;
+
+    std::thread_local! {
+        static HANDLER: RefCell<Option<Handler>> = RefCell::new(None);
+        static LOG: RefCell<Vec<(Syscall, SyscallRegs)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Install `h` as this thread's kernel and clear the log of syscalls.
+    pub fn install(h: impl FnMut(Syscall, &mut SyscallRegs) + 'static) {
+        HANDLER.with(|c| *c.borrow_mut() = Some(Box::new(h)));
+        LOG.with(|l| l.borrow_mut().clear());
+    }
+
+    /// The syscalls made since `install`, with the registers as the program passed them.
+    pub fn log() -> Vec<(Syscall, SyscallRegs)> {
+        LOG.with(|l| l.borrow().clone())
+    }
+
+    pub(crate) fn dispatch(sys: Syscall, regs: &mut SyscallRegs) {
+        LOG.with(|l| l.borrow_mut().push((sys, *regs)));
+        HANDLER.with(|c| {
+            let mut h = c.borrow_mut();
+            let h = h.as_mut().expect("no mock kernel installed");
+            h(sys, regs)
+        })
+    }
+}

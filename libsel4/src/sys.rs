@@ -1,0 +1,909 @@
+//! The raw layer: seL4's functions under seL4's names and argument order.
+//!
+//! Syscalls follow `libsel4/arch_include/riscv/sel4/arch/syscalls.h` (non-MCS forms): the
+//! sending ones load MR0..MR3 from the IPC buffer into `a2..a5`, the receiving ones store
+//! `a2..a5` back into MR0..MR3 of the IPC buffer. Out-parameters become return values
+//! (`seL4_Recv` returns `(info, badge)`).
+//!
+//! Invocations are the stubs seL4 generates from the interface XML, with the same parameters
+//! (the invoked cap first), returning `Result<_, abi::Error>`; see [`crate::invocation`] for
+//! their message layouts and [`crate::invocation::last_error`] for error details.
+#![allow(non_snake_case)]
+
+use abi::message::MSG_MAX_LENGTH;
+use abi::user_context::{UserContext, USER_CONTEXT_WORDS};
+use abi::{CPtr, CapRights, Error, IpcBuffer, MessageInfo, Syscall, Word};
+
+use crate::arch::{ecall, SyscallRegs};
+use crate::invocation::encode;
+use crate::ipc;
+
+// ---------------------------------------------------------------------------------------------
+// System calls
+
+fn send_like(sys: Syscall, dest: CPtr, info: MessageInfo) {
+    let mut r = SyscallRegs {
+        a0: dest,
+        a1: info.0,
+        mr: ipc::fast_mrs(),
+    };
+    ecall(sys, &mut r);
+}
+
+fn recv_like(sys: Syscall, src: CPtr) -> (MessageInfo, Word) {
+    let mut r = SyscallRegs {
+        a0: src,
+        ..Default::default()
+    };
+    ecall(sys, &mut r);
+    ipc::store_fast_mrs(r.mr);
+    (MessageInfo(r.a1), r.a0)
+}
+
+/// `seL4_Send`: send `info` (MRs from the IPC buffer) to `dest`, blocking.
+pub fn seL4_Send(dest: CPtr, info: MessageInfo) {
+    send_like(Syscall::Send, dest, info)
+}
+
+/// `seL4_NBSend`: send without blocking; dropped if nobody waits.
+pub fn seL4_NBSend(dest: CPtr, info: MessageInfo) {
+    send_like(Syscall::NBSend, dest, info)
+}
+
+/// `seL4_Call`: send and wait for the reply. The reply's MR0..MR3 are stored in the IPC
+/// buffer, and (an addition of this library) its `MessageInfo` in the buffer's `tag` word.
+pub fn seL4_Call(dest: CPtr, info: MessageInfo) -> MessageInfo {
+    let mut r = SyscallRegs {
+        a0: dest,
+        a1: info.0,
+        mr: ipc::fast_mrs(),
+    };
+    ecall(Syscall::Call, &mut r);
+    ipc::store_fast_mrs(r.mr);
+    let reply = MessageInfo(r.a1);
+    ipc::set_tag(reply);
+    reply
+}
+
+/// `seL4_Recv`: wait for a message on `src`; returns its info and the sender's badge.
+pub fn seL4_Recv(src: CPtr) -> (MessageInfo, Word) {
+    recv_like(Syscall::Recv, src)
+}
+
+/// `seL4_NBRecv`: receive without blocking.
+pub fn seL4_NBRecv(src: CPtr) -> (MessageInfo, Word) {
+    recv_like(Syscall::NBRecv, src)
+}
+
+/// `seL4_Reply`: reply to the caller saved in this thread's reply slot.
+pub fn seL4_Reply(info: MessageInfo) {
+    send_like(Syscall::Reply, 0, info)
+}
+
+/// `seL4_ReplyRecv`: reply, then wait on `src`; returns the new message's info and badge.
+pub fn seL4_ReplyRecv(src: CPtr, info: MessageInfo) -> (MessageInfo, Word) {
+    let mut r = SyscallRegs {
+        a0: src,
+        a1: info.0,
+        mr: ipc::fast_mrs(),
+    };
+    ecall(Syscall::ReplyRecv, &mut r);
+    ipc::store_fast_mrs(r.mr);
+    (MessageInfo(r.a1), r.a0)
+}
+
+/// `seL4_Yield`.
+pub fn seL4_Yield() {
+    ecall(Syscall::Yield, &mut SyscallRegs::default())
+}
+
+/// `seL4_Signal`: `seL4_Send` of an empty message, meant for a notification.
+pub fn seL4_Signal(dest: CPtr) {
+    ecall(
+        Syscall::Send,
+        &mut SyscallRegs {
+            a0: dest,
+            a1: MessageInfo::new(0, 0, 0, 0).0,
+            mr: [0; 4],
+        },
+    )
+}
+
+/// `seL4_Wait` (non-MCS: `seL4_Recv`); returns the badge.
+pub fn seL4_Wait(src: CPtr) -> Word {
+    seL4_Recv(src).1
+}
+
+/// `seL4_Poll` (non-MCS: `seL4_NBRecv`); returns the info and the badge (0 if nothing was
+/// pending on a notification).
+pub fn seL4_Poll(src: CPtr) -> (MessageInfo, Word) {
+    seL4_NBRecv(src)
+}
+
+/// `seL4_DebugPutChar`: print one byte on the kernel console.
+pub fn seL4_DebugPutChar(c: u8) {
+    ecall(
+        Syscall::DebugPutChar,
+        &mut SyscallRegs {
+            a0: c as Word,
+            ..Default::default()
+        },
+    )
+}
+
+/// `seL4_DebugPutString`: `seL4_DebugPutChar` for each byte.
+pub fn seL4_DebugPutString(s: &str) {
+    for b in s.bytes() {
+        seL4_DebugPutChar(b)
+    }
+}
+
+/// `seL4_DebugDumpScheduler`: the kernel prints its scheduler state.
+pub fn seL4_DebugDumpScheduler() {
+    ecall(Syscall::DebugDumpScheduler, &mut SyscallRegs::default())
+}
+
+/// `seL4_DebugHalt`: stop the machine.
+pub fn seL4_DebugHalt() {
+    ecall(Syscall::DebugHalt, &mut SyscallRegs::default())
+}
+
+/// `seL4_DebugSnapshot`: the kernel prints a capDL snapshot.
+pub fn seL4_DebugSnapshot() {
+    ecall(Syscall::DebugSnapshot, &mut SyscallRegs::default())
+}
+
+/// `seL4_DebugCapIdentify`: the kernel's type tag of the cap at `cap` (looked up in this
+/// thread's CSpace at full depth; 0 for an empty slot or a failed lookup). See
+/// [`crate::cap_tag`].
+pub fn seL4_DebugCapIdentify(cap: CPtr) -> u32 {
+    let mut r = SyscallRegs {
+        a0: cap,
+        ..Default::default()
+    };
+    ecall(Syscall::DebugCapIdentify, &mut r);
+    r.a0 as u32
+}
+
+/// Longest thread name `seL4_DebugNameThread` accepts: the message area less the NUL (seL4
+/// halts if it finds no NUL within `seL4_MsgMaxLength` words).
+pub const MAX_THREAD_NAME: usize = MSG_MAX_LENGTH * 8 - 1;
+
+/// `seL4_DebugNameThread`: name the thread `tcb` (for kernel messages). The name goes into the
+/// IPC buffer's message area as a NUL-terminated string, cut to [`MAX_THREAD_NAME`] bytes.
+pub fn seL4_DebugNameThread(tcb: CPtr, name: &str) {
+    ipc::with_ipc_buffer(|b| write_c_string(b, name.as_bytes()));
+    ecall(
+        Syscall::DebugNameThread,
+        &mut SyscallRegs {
+            a0: tcb,
+            ..Default::default()
+        },
+    )
+}
+
+/// Store `s` (cut to `MAX_THREAD_NAME` bytes) and a NUL, as bytes, from the start of `msg`.
+fn write_c_string(b: &mut IpcBuffer, s: &[u8]) {
+    let s = &s[..s.len().min(MAX_THREAD_NAME)];
+    let mut bytes = s.iter().copied().chain(core::iter::once(0));
+    for w in b.msg.iter_mut().take(s.len() / 8 + 1) {
+        let mut chunk = [0u8; 8];
+        for c in chunk.iter_mut() {
+            *c = bytes.next().unwrap_or(0);
+        }
+        *w = Word::from_le_bytes(chunk);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPC buffer accessors
+
+/// `seL4_GetMR`.
+pub fn seL4_GetMR(i: usize) -> Word {
+    ipc::get_mr(i)
+}
+
+/// `seL4_SetMR`.
+pub fn seL4_SetMR(i: usize, w: Word) {
+    ipc::set_mr(i, w)
+}
+
+/// `seL4_GetCap`: extra cap `i` of the next message.
+pub fn seL4_GetCap(i: usize) -> CPtr {
+    ipc::get_cap(i)
+}
+
+/// `seL4_SetCap`.
+pub fn seL4_SetCap(i: usize, cptr: CPtr) {
+    ipc::set_cap(i, cptr)
+}
+
+/// `seL4_GetBadge`: badge of unwrapped received cap `i`.
+pub fn seL4_GetBadge(i: usize) -> Word {
+    ipc::get_badge(i)
+}
+
+/// `seL4_SetCapReceivePath`.
+pub fn seL4_SetCapReceivePath(receiveCNode: CPtr, receiveIndex: CPtr, receiveDepth: Word) {
+    ipc::set_receive_path(receiveCNode, receiveIndex, receiveDepth)
+}
+
+/// `seL4_GetUserData`.
+pub fn seL4_GetUserData() -> Word {
+    ipc::user_data()
+}
+
+/// `seL4_SetUserData`.
+pub fn seL4_SetUserData(w: Word) {
+    ipc::set_user_data(w)
+}
+
+/// `seL4_GetIPCBuffer`.
+pub fn seL4_GetIPCBuffer() -> *mut IpcBuffer {
+    ipc::ipc_buffer_ptr()
+}
+
+/// `seL4_MessageInfo_new`.
+pub const fn seL4_MessageInfo_new(
+    label: Word,
+    capsUnwrapped: Word,
+    extraCaps: Word,
+    length: Word,
+) -> MessageInfo {
+    MessageInfo::new(label, capsUnwrapped, extraCaps, length)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invocations (object-api.xml)
+
+fn unit(r: Result<MessageInfo, Error>) -> Result<(), Error> {
+    r.map(|_| ())
+}
+
+/// `seL4_Untyped_Retype`: create `num_objects` objects of `type` (and `size_bits` where it
+/// matters) in slots `node_offset..` of the CNode at (`root`, `node_index`, `node_depth`);
+/// `node_depth` 0 means `root` itself.
+#[allow(clippy::too_many_arguments)]
+pub fn seL4_Untyped_Retype(
+    service: CPtr,
+    r#type: Word,
+    size_bits: Word,
+    root: CPtr,
+    node_index: Word,
+    node_depth: Word,
+    node_offset: Word,
+    num_objects: Word,
+) -> Result<(), Error> {
+    unit(
+        encode::untyped_retype(
+            r#type,
+            size_bits,
+            root,
+            node_index,
+            node_depth,
+            node_offset,
+            num_objects,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_TCB_ReadRegisters`: the first `count` registers of the thread (the rest zero).
+pub fn seL4_TCB_ReadRegisters(
+    service: CPtr,
+    suspend_source: bool,
+    arch_flags: u8,
+    count: Word,
+) -> Result<UserContext, Error> {
+    encode::tcb_read_registers(suspend_source, arch_flags, count).call(service)?;
+    let mut regs = UserContext::default();
+    let n = (count as usize).min(USER_CONTEXT_WORDS);
+    ipc::with_ipc_buffer(|b| regs.regs[..n].copy_from_slice(&b.msg[..n]));
+    Ok(regs)
+}
+
+/// `seL4_TCB_WriteRegisters`: set the first `count` registers from `regs`.
+pub fn seL4_TCB_WriteRegisters(
+    service: CPtr,
+    resume_target: bool,
+    arch_flags: u8,
+    count: Word,
+    regs: &UserContext,
+) -> Result<(), Error> {
+    unit(encode::tcb_write_registers(resume_target, arch_flags, count, regs).call(service))
+}
+
+/// `seL4_TCB_CopyRegisters`.
+pub fn seL4_TCB_CopyRegisters(
+    service: CPtr,
+    source: CPtr,
+    suspend_source: bool,
+    resume_target: bool,
+    transfer_frame: bool,
+    transfer_integer: bool,
+    arch_flags: u8,
+) -> Result<(), Error> {
+    unit(
+        encode::tcb_copy_registers(
+            source,
+            suspend_source,
+            resume_target,
+            transfer_frame,
+            transfer_integer,
+            arch_flags,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_TCB_Configure` (non-MCS).
+#[allow(clippy::too_many_arguments)]
+pub fn seL4_TCB_Configure(
+    service: CPtr,
+    fault_ep: Word,
+    cspace_root: CPtr,
+    cspace_root_data: Word,
+    vspace_root: CPtr,
+    vspace_root_data: Word,
+    buffer: Word,
+    bufferFrame: CPtr,
+) -> Result<(), Error> {
+    unit(
+        encode::tcb_configure(
+            fault_ep,
+            cspace_root,
+            cspace_root_data,
+            vspace_root,
+            vspace_root_data,
+            buffer,
+            bufferFrame,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_TCB_SetPriority`.
+pub fn seL4_TCB_SetPriority(service: CPtr, authority: CPtr, priority: Word) -> Result<(), Error> {
+    unit(encode::tcb_set_priority(authority, priority).call(service))
+}
+
+/// `seL4_TCB_SetMCPriority`.
+pub fn seL4_TCB_SetMCPriority(service: CPtr, authority: CPtr, mcp: Word) -> Result<(), Error> {
+    unit(encode::tcb_set_mc_priority(authority, mcp).call(service))
+}
+
+/// `seL4_TCB_SetSchedParams` (non-MCS).
+pub fn seL4_TCB_SetSchedParams(
+    service: CPtr,
+    authority: CPtr,
+    mcp: Word,
+    priority: Word,
+) -> Result<(), Error> {
+    unit(encode::tcb_set_sched_params(authority, mcp, priority).call(service))
+}
+
+/// `seL4_TCB_SetIPCBuffer`.
+pub fn seL4_TCB_SetIPCBuffer(service: CPtr, buffer: Word, bufferFrame: CPtr) -> Result<(), Error> {
+    unit(encode::tcb_set_ipc_buffer(buffer, bufferFrame).call(service))
+}
+
+/// `seL4_TCB_SetSpace` (non-MCS).
+pub fn seL4_TCB_SetSpace(
+    service: CPtr,
+    fault_ep: Word,
+    cspace_root: CPtr,
+    cspace_root_data: Word,
+    vspace_root: CPtr,
+    vspace_root_data: Word,
+) -> Result<(), Error> {
+    unit(
+        encode::tcb_set_space(
+            fault_ep,
+            cspace_root,
+            cspace_root_data,
+            vspace_root,
+            vspace_root_data,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_TCB_Suspend`.
+pub fn seL4_TCB_Suspend(service: CPtr) -> Result<(), Error> {
+    unit(encode::tcb_suspend().call(service))
+}
+
+/// `seL4_TCB_Resume`.
+pub fn seL4_TCB_Resume(service: CPtr) -> Result<(), Error> {
+    unit(encode::tcb_resume().call(service))
+}
+
+/// `seL4_TCB_BindNotification`.
+pub fn seL4_TCB_BindNotification(service: CPtr, notification: CPtr) -> Result<(), Error> {
+    unit(encode::tcb_bind_notification(notification).call(service))
+}
+
+/// `seL4_TCB_UnbindNotification`.
+pub fn seL4_TCB_UnbindNotification(service: CPtr) -> Result<(), Error> {
+    unit(encode::tcb_unbind_notification().call(service))
+}
+
+/// `seL4_TCB_SetTLSBase`.
+pub fn seL4_TCB_SetTLSBase(service: CPtr, tls_base: Word) -> Result<(), Error> {
+    unit(encode::tcb_set_tls_base(tls_base).call(service))
+}
+
+/// `seL4_TCB_SetFlags`: clear, then set flags; returns the resulting flags.
+pub fn seL4_TCB_SetFlags(service: CPtr, clear: Word, set: Word) -> Result<Word, Error> {
+    encode::tcb_set_flags(clear, set).call(service)?;
+    Ok(ipc::get_mr(0))
+}
+
+/// `seL4_CNode_Revoke`: delete every cap derived from the one at (`service`, `index`,
+/// `depth`).
+pub fn seL4_CNode_Revoke(service: CPtr, index: Word, depth: u8) -> Result<(), Error> {
+    unit(encode::cnode_revoke(index, depth).call(service))
+}
+
+/// `seL4_CNode_Delete`.
+pub fn seL4_CNode_Delete(service: CPtr, index: Word, depth: u8) -> Result<(), Error> {
+    unit(encode::cnode_delete(index, depth).call(service))
+}
+
+/// `seL4_CNode_CancelBadgedSends`.
+pub fn seL4_CNode_CancelBadgedSends(service: CPtr, index: Word, depth: u8) -> Result<(), Error> {
+    unit(encode::cnode_cancel_badged_sends(index, depth).call(service))
+}
+
+/// `seL4_CNode_Copy`.
+pub fn seL4_CNode_Copy(
+    service: CPtr,
+    dest_index: Word,
+    dest_depth: u8,
+    src_root: CPtr,
+    src_index: Word,
+    src_depth: u8,
+    rights: CapRights,
+) -> Result<(), Error> {
+    unit(
+        encode::cnode_copy(
+            dest_index, dest_depth, src_root, src_index, src_depth, rights,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_CNode_Mint`.
+#[allow(clippy::too_many_arguments)]
+pub fn seL4_CNode_Mint(
+    service: CPtr,
+    dest_index: Word,
+    dest_depth: u8,
+    src_root: CPtr,
+    src_index: Word,
+    src_depth: u8,
+    rights: CapRights,
+    badge: Word,
+) -> Result<(), Error> {
+    unit(
+        encode::cnode_mint(
+            dest_index, dest_depth, src_root, src_index, src_depth, rights, badge,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_CNode_Move`.
+pub fn seL4_CNode_Move(
+    service: CPtr,
+    dest_index: Word,
+    dest_depth: u8,
+    src_root: CPtr,
+    src_index: Word,
+    src_depth: u8,
+) -> Result<(), Error> {
+    unit(encode::cnode_move(dest_index, dest_depth, src_root, src_index, src_depth).call(service))
+}
+
+/// `seL4_CNode_Mutate`.
+pub fn seL4_CNode_Mutate(
+    service: CPtr,
+    dest_index: Word,
+    dest_depth: u8,
+    src_root: CPtr,
+    src_index: Word,
+    src_depth: u8,
+    badge: Word,
+) -> Result<(), Error> {
+    unit(
+        encode::cnode_mutate(
+            dest_index, dest_depth, src_root, src_index, src_depth, badge,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_CNode_Rotate`: move the pivot cap to dest and the source cap to the pivot.
+#[allow(clippy::too_many_arguments)]
+pub fn seL4_CNode_Rotate(
+    service: CPtr,
+    dest_index: Word,
+    dest_depth: u8,
+    dest_badge: Word,
+    pivot_root: CPtr,
+    pivot_index: Word,
+    pivot_depth: u8,
+    pivot_badge: Word,
+    src_root: CPtr,
+    src_index: Word,
+    src_depth: u8,
+) -> Result<(), Error> {
+    unit(
+        encode::cnode_rotate(
+            dest_index,
+            dest_depth,
+            dest_badge,
+            pivot_root,
+            pivot_index,
+            pivot_depth,
+            pivot_badge,
+            src_root,
+            src_index,
+            src_depth,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_CNode_SaveCaller` (non-MCS).
+pub fn seL4_CNode_SaveCaller(service: CPtr, index: Word, depth: u8) -> Result<(), Error> {
+    unit(encode::cnode_save_caller(index, depth).call(service))
+}
+
+/// `seL4_IRQControl_Get`.
+pub fn seL4_IRQControl_Get(
+    service: CPtr,
+    irq: Word,
+    root: CPtr,
+    index: Word,
+    depth: u8,
+) -> Result<(), Error> {
+    unit(encode::irq_control_get(irq, root, index, depth).call(service))
+}
+
+/// `seL4_IRQControl_GetTrigger` (riscv).
+pub fn seL4_IRQControl_GetTrigger(
+    service: CPtr,
+    irq: Word,
+    trigger: Word,
+    root: CPtr,
+    index: Word,
+    depth: u8,
+) -> Result<(), Error> {
+    unit(encode::irq_control_get_trigger(irq, trigger, root, index, depth).call(service))
+}
+
+/// `seL4_IRQHandler_Ack`.
+pub fn seL4_IRQHandler_Ack(service: CPtr) -> Result<(), Error> {
+    unit(encode::irq_handler_ack().call(service))
+}
+
+/// `seL4_IRQHandler_SetNotification`.
+pub fn seL4_IRQHandler_SetNotification(service: CPtr, notification: CPtr) -> Result<(), Error> {
+    unit(encode::irq_handler_set_notification(notification).call(service))
+}
+
+/// `seL4_IRQHandler_Clear`.
+pub fn seL4_IRQHandler_Clear(service: CPtr) -> Result<(), Error> {
+    unit(encode::irq_handler_clear().call(service))
+}
+
+/// `seL4_DomainSet_Set`.
+pub fn seL4_DomainSet_Set(service: CPtr, domain: u8, thread: CPtr) -> Result<(), Error> {
+    unit(encode::domain_set_set(domain, thread).call(service))
+}
+
+/// `seL4_DomainSet_ScheduleConfigure`.
+pub fn seL4_DomainSet_ScheduleConfigure(
+    service: CPtr,
+    index: Word,
+    domain: u8,
+    duration: u64,
+) -> Result<(), Error> {
+    unit(encode::domain_schedule_configure(index, domain, duration).call(service))
+}
+
+/// `seL4_DomainSet_ScheduleSetStart`.
+pub fn seL4_DomainSet_ScheduleSetStart(service: CPtr, index: Word) -> Result<(), Error> {
+    unit(encode::domain_schedule_set_start(index).call(service))
+}
+
+/// `seL4_RISCV_PageTable_Map`.
+pub fn seL4_RISCV_PageTable_Map(
+    service: CPtr,
+    vspace: CPtr,
+    vaddr: Word,
+    attr: Word,
+) -> Result<(), Error> {
+    unit(encode::page_table_map(vspace, vaddr, attr).call(service))
+}
+
+/// `seL4_RISCV_PageTable_Unmap`.
+pub fn seL4_RISCV_PageTable_Unmap(service: CPtr) -> Result<(), Error> {
+    unit(encode::page_table_unmap().call(service))
+}
+
+/// `seL4_RISCV_Page_Map`.
+pub fn seL4_RISCV_Page_Map(
+    service: CPtr,
+    vspace: CPtr,
+    vaddr: Word,
+    rights: CapRights,
+    attr: Word,
+) -> Result<(), Error> {
+    unit(encode::page_map(vspace, vaddr, rights, attr).call(service))
+}
+
+/// `seL4_RISCV_Page_Unmap`.
+pub fn seL4_RISCV_Page_Unmap(service: CPtr) -> Result<(), Error> {
+    unit(encode::page_unmap().call(service))
+}
+
+/// `seL4_RISCV_Page_GetAddress`: the frame's physical address.
+pub fn seL4_RISCV_Page_GetAddress(service: CPtr) -> Result<Word, Error> {
+    encode::page_get_address().call(service)?;
+    Ok(ipc::get_mr(0))
+}
+
+/// `seL4_RISCV_ASIDControl_MakePool`.
+pub fn seL4_RISCV_ASIDControl_MakePool(
+    service: CPtr,
+    untyped: CPtr,
+    root: CPtr,
+    index: Word,
+    depth: u8,
+) -> Result<(), Error> {
+    unit(encode::asid_control_make_pool(untyped, root, index, depth).call(service))
+}
+
+/// `seL4_RISCV_ASIDPool_Assign`.
+pub fn seL4_RISCV_ASIDPool_Assign(service: CPtr, vspace: CPtr) -> Result<(), Error> {
+    unit(encode::asid_pool_assign(vspace).call(service))
+}
+
+#[cfg(all(test, not(target_arch = "riscv64")))]
+mod tests {
+    use super::*;
+    use crate::arch::mock;
+    use crate::invocation::{last_error, ErrorDetail, LookupFailure};
+    use abi::InvocationLabel;
+
+    fn ok_kernel() {
+        mock::install(|_, r| {
+            r.a1 = 0;
+            r.a0 = 0;
+        })
+    }
+
+    #[test]
+    fn call_moves_mr0_to_mr3_through_registers() {
+        ipc::install_test_buffer();
+        mock::install(|sys, r| {
+            assert_eq!(sys, Syscall::Call);
+            assert_eq!(r.a0, 7);
+            assert_eq!(MessageInfo(r.a1), MessageInfo::new(5, 0, 0, 6));
+            assert_eq!(r.mr, [10, 11, 12, 13]);
+            // MR4 and MR5 stay in the buffer.
+            assert_eq!((ipc::get_mr(4), ipc::get_mr(5)), (14, 15));
+            r.mr = [20, 21, 22, 23];
+            r.a1 = MessageInfo::new(0, 0, 0, 4).0;
+            r.a0 = 0x99;
+        });
+        for i in 0..6 {
+            seL4_SetMR(i, 10 + i as Word);
+        }
+        let reply = seL4_Call(7, MessageInfo::new(5, 0, 0, 6));
+        assert_eq!(reply, MessageInfo::new(0, 0, 0, 4));
+        assert_eq!((seL4_GetMR(0), seL4_GetMR(3), seL4_GetMR(4)), (20, 23, 14));
+        assert_eq!(ipc::tag(), reply);
+    }
+
+    #[test]
+    fn send_recv_and_friends_use_the_right_numbers_and_registers() {
+        ipc::install_test_buffer();
+        mock::install(|sys, r| {
+            if matches!(sys, Syscall::Recv | Syscall::NBRecv | Syscall::ReplyRecv) {
+                r.a0 = 0xb0b;
+                r.a1 = MessageInfo::new(3, 0, 0, 1).0;
+                r.mr = [42, 0, 0, 0];
+            }
+            if sys == Syscall::DebugCapIdentify {
+                r.a0 = 12;
+            }
+        });
+        seL4_SetMR(0, 1);
+        seL4_Send(3, MessageInfo::new(9, 0, 0, 1));
+        seL4_NBSend(4, MessageInfo::new(9, 0, 0, 1));
+        assert_eq!(seL4_Recv(5), (MessageInfo::new(3, 0, 0, 1), 0xb0b));
+        assert_eq!(seL4_GetMR(0), 42);
+        assert_eq!(seL4_NBRecv(5).1, 0xb0b);
+        seL4_Reply(MessageInfo::new(0, 0, 0, 1));
+        assert_eq!(seL4_ReplyRecv(6, MessageInfo::new(0, 0, 0, 0)).1, 0xb0b);
+        seL4_Yield();
+        seL4_Signal(8);
+        assert_eq!(seL4_Wait(9), 0xb0b);
+        assert_eq!(seL4_Poll(9).1, 0xb0b);
+        seL4_DebugPutChar(b'x');
+        assert_eq!(seL4_DebugCapIdentify(1), 12);
+        seL4_DebugHalt();
+        seL4_DebugSnapshot();
+        seL4_DebugDumpScheduler();
+        let log = mock::log();
+        let sys: Vec<i64> = log.iter().map(|(s, _)| *s as i64).collect();
+        assert_eq!(
+            sys,
+            vec![-3, -4, -5, -8, -6, -2, -7, -3, -5, -8, -9, -12, -11, -13, -10]
+        );
+        assert_eq!((log[0].1.a0, log[0].1.mr[0]), (3, 1));
+        assert_eq!(log[1].1.a0, 4);
+        assert_eq!(log[2].1.a0, 5);
+        assert_eq!(
+            log[7].1,
+            SyscallRegs {
+                a0: 8,
+                a1: 0,
+                mr: [0; 4]
+            }
+        );
+        assert_eq!(log[10].1.a0, b'x' as Word);
+        assert_eq!(log[11].1.a0, 1);
+    }
+
+    #[test]
+    fn name_thread_writes_a_nul_terminated_string() {
+        ipc::install_test_buffer();
+        ok_kernel();
+        seL4_SetMR(1, Word::MAX);
+        seL4_DebugNameThread(1, "roottask");
+        assert_eq!(seL4_GetMR(0), Word::from_le_bytes(*b"roottask"));
+        assert_eq!(seL4_GetMR(1), 0, "the NUL starts the next word");
+        seL4_DebugNameThread(1, "abc");
+        assert_eq!(seL4_GetMR(0), Word::from_le_bytes(*b"abc\0\0\0\0\0"));
+        let long = "x".repeat(2000);
+        seL4_DebugNameThread(1, &long);
+        assert_eq!(seL4_GetMR(MSG_MAX_LENGTH - 1).to_le_bytes(), *b"xxxxxxx\0");
+        assert_eq!(mock::log()[0].0, Syscall::DebugNameThread);
+    }
+
+    #[test]
+    fn invocations_send_their_message_and_caps_and_decode_errors() {
+        ipc::install_test_buffer();
+        mock::install(|sys, r| {
+            assert_eq!(sys, Syscall::Call);
+            let info = MessageInfo(r.a1);
+            assert_eq!(info.label(), InvocationLabel::CNodeCopy as Word);
+            assert_eq!((info.extra_caps(), info.length()), (1, 5));
+            assert_eq!(r.a0, 2);
+            assert_eq!(r.mr, [300, 64, 0, 64]);
+            assert_eq!(ipc::get_mr(4), CapRights::READ.0);
+            assert_eq!(ipc::get_cap(0), 2);
+            // FailedLookup on the source: missing capability, 64 bits left.
+            r.a1 = MessageInfo::new(6, 0, 0, 3).0;
+            r.mr = [1, 2, 64, 0];
+        });
+        let e = seL4_CNode_Copy(2, 300, 64, 2, 0, 64, CapRights::READ);
+        assert_eq!(e, Err(Error::FailedLookup));
+        assert_eq!(
+            last_error().detail(),
+            ErrorDetail::FailedLookup {
+                source: true,
+                failure: LookupFailure::MissingCapability { bits_left: 64 }
+            }
+        );
+    }
+
+    #[test]
+    fn long_error_details_are_read_from_the_buffer() {
+        ipc::install_test_buffer();
+        mock::install(|_, r| {
+            ipc::set_mr(4, 51);
+            r.a1 = MessageInfo::new(6, 0, 0, 5).0;
+            r.mr = [0, 4, 13, 0];
+        });
+        assert_eq!(seL4_CNode_Delete(2, 5, 13), Err(Error::FailedLookup));
+        assert_eq!(
+            last_error().detail(),
+            ErrorDetail::FailedLookup {
+                source: false,
+                failure: LookupFailure::GuardMismatch {
+                    bits_left: 13,
+                    guard_found: 0,
+                    bits_found: 51
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn return_values_come_from_mr0() {
+        ipc::install_test_buffer();
+        mock::install(|_, r| {
+            r.a1 = MessageInfo::new(0, 0, 0, 1).0;
+            r.mr = [0x8020_0000, 0, 0, 0];
+        });
+        assert_eq!(seL4_RISCV_Page_GetAddress(9), Ok(0x8020_0000));
+        assert_eq!(seL4_TCB_SetFlags(1, 0, 1), Ok(0x8020_0000));
+    }
+
+    #[test]
+    fn read_registers_returns_count_registers() {
+        ipc::install_test_buffer();
+        mock::install(|_, r| {
+            assert_eq!(r.mr[..2], [1, 6]);
+            for i in 0..6 {
+                ipc::set_mr(i, 100 + i as Word);
+            }
+            r.mr = [100, 101, 102, 103];
+            r.a1 = MessageInfo::new(0, 0, 0, 6).0;
+        });
+        let regs = seL4_TCB_ReadRegisters(4, true, 0, 6).unwrap();
+        assert_eq!(regs.regs[..7], [100, 101, 102, 103, 104, 105, 0]);
+    }
+
+    #[test]
+    fn every_wrapper_sends_its_label() {
+        ipc::install_test_buffer();
+        ok_kernel();
+        let ctx = UserContext::default();
+        let r = CapRights::ALL;
+        let results = [
+            seL4_Untyped_Retype(1, 2, 0, 2, 0, 0, 100, 1),
+            seL4_TCB_ReadRegisters(1, false, 0, 1).map(|_| ()),
+            seL4_TCB_WriteRegisters(1, false, 0, 1, &ctx),
+            seL4_TCB_CopyRegisters(1, 2, false, false, true, true, 0),
+            seL4_TCB_Configure(1, 0, 2, 0, 3, 0, 0, 0),
+            seL4_TCB_SetPriority(1, 1, 10),
+            seL4_TCB_SetMCPriority(1, 1, 10),
+            seL4_TCB_SetSchedParams(1, 1, 10, 10),
+            seL4_TCB_SetIPCBuffer(1, 0, 0),
+            seL4_TCB_SetSpace(1, 0, 2, 0, 3, 0),
+            seL4_TCB_Suspend(1),
+            seL4_TCB_Resume(1),
+            seL4_TCB_BindNotification(1, 5),
+            seL4_TCB_UnbindNotification(1),
+            seL4_TCB_SetTLSBase(1, 0),
+            seL4_TCB_SetFlags(1, 0, 0).map(|_| ()),
+            seL4_CNode_Revoke(2, 1, 64),
+            seL4_CNode_Delete(2, 1, 64),
+            seL4_CNode_CancelBadgedSends(2, 1, 64),
+            seL4_CNode_Copy(2, 1, 64, 2, 1, 64, r),
+            seL4_CNode_Mint(2, 1, 64, 2, 1, 64, r, 0),
+            seL4_CNode_Move(2, 1, 64, 2, 1, 64),
+            seL4_CNode_Mutate(2, 1, 64, 2, 1, 64, 0),
+            seL4_CNode_Rotate(2, 1, 64, 0, 2, 2, 64, 0, 2, 3, 64),
+            seL4_CNode_SaveCaller(2, 1, 64),
+            seL4_IRQControl_Get(4, 1, 2, 1, 64),
+            seL4_IRQHandler_Ack(5),
+            seL4_IRQHandler_SetNotification(5, 6),
+            seL4_IRQHandler_Clear(5),
+            seL4_DomainSet_Set(11, 0, 1),
+            seL4_DomainSet_ScheduleConfigure(11, 0, 0, 1),
+            seL4_DomainSet_ScheduleSetStart(11, 0),
+            seL4_RISCV_PageTable_Map(7, 3, 0, 0),
+            seL4_RISCV_PageTable_Unmap(7),
+            seL4_RISCV_Page_Map(8, 3, 0, r, 0),
+            seL4_RISCV_Page_Unmap(8),
+            seL4_RISCV_Page_GetAddress(8).map(|_| ()),
+            seL4_RISCV_ASIDControl_MakePool(5, 9, 2, 1, 64),
+            seL4_RISCV_ASIDPool_Assign(6, 3),
+            seL4_IRQControl_GetTrigger(4, 1, 0, 2, 1, 64),
+        ];
+        assert!(results.iter().all(|r| r.is_ok()));
+        let labels: Vec<Word> = mock::log()
+            .iter()
+            .map(|(_, r)| MessageInfo(r.a1).label())
+            .collect();
+        // Every label from UntypedRetype (1) to RISCVIRQIssueIRQHandlerTrigger (40), in order.
+        assert_eq!(labels, (1..=40).collect::<Vec<Word>>());
+    }
+}

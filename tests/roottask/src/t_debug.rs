@@ -1,0 +1,86 @@
+//! Debug syscalls (`handleUnknownSyscall` in `src/api/syscall.c`, debug build) and the shape of
+//! successful invocation replies.
+
+use abi::{slot, CapRights, MessageInfo};
+use libsel4::cap::init;
+use libsel4::cap_tag as tag;
+use libsel4::{ipc, print, println, sys};
+
+use crate::framework::{ident, Ctx, TestResult};
+use crate::{check_eq, ok};
+
+/// DebugPutChar prints bytes (this whole output depends on it); a line of them here.
+pub fn debug_put_char(_c: &mut Ctx) -> TestResult {
+    for b in b"# DebugPutChar:" {
+        sys::seL4_DebugPutChar(*b);
+    }
+    for d in b'0'..=b'9' {
+        sys::seL4_DebugPutChar(d);
+    }
+    println!();
+    check_eq!(
+        ident(slot::INIT_THREAD_TCB),
+        tag::THREAD,
+        "syscalls after DebugPutChar"
+    );
+    Ok(())
+}
+
+/// DebugNameThread on the root TCB returns (a name up to 959 bytes is accepted; seL4 halts only
+/// on a non-TCB cap or a name without a NUL in the message area).
+pub fn debug_name_thread(_c: &mut Ctx) -> TestResult {
+    let long = [b'n'; 300];
+    let long = core::str::from_utf8(&long).unwrap_or("n");
+    init::TCB.debug_name(long);
+    init::TCB.debug_name("roottask-tests");
+    check_eq!(
+        ident(slot::INIT_THREAD_TCB),
+        tag::THREAD,
+        "syscalls after DebugNameThread"
+    );
+    Ok(())
+}
+
+/// DebugSnapshot and DebugDumpScheduler print kernel state and return.
+pub fn debug_snapshot_and_dump(_c: &mut Ctx) -> TestResult {
+    print!("# DebugDumpScheduler:\n");
+    sys::seL4_DebugDumpScheduler();
+    print!("# DebugSnapshot:\n");
+    sys::seL4_DebugSnapshot();
+    println!();
+    check_eq!(
+        ident(slot::INIT_THREAD_TCB),
+        tag::THREAD,
+        "syscalls after the dumps"
+    );
+    Ok(())
+}
+
+/// A successful invocation is answered with an empty message (`replyFromKernel_success_empty`:
+/// label 0, no caps, length 0); one that returns a value has exactly its words.
+pub fn success_reply_shape(c: &mut Ctx) -> TestResult {
+    let d = c.slot()?;
+    ok!(
+        c.abs(d)
+            .copy_from(&c.abs(slot::INIT_THREAD_TCB), CapRights::ALL),
+        "copy"
+    );
+    check_eq!(
+        ipc::tag(),
+        MessageInfo::new(0, 0, 0, 0),
+        "reply to CNode_Copy"
+    );
+    ok!(c.abs(d).delete(), "delete");
+    check_eq!(
+        ipc::tag(),
+        MessageInfo::new(0, 0, 0, 0),
+        "reply to CNode_Delete"
+    );
+    ok!(init::IPC_BUFFER.get_address(), "GetAddress");
+    check_eq!(
+        ipc::tag(),
+        MessageInfo::new(0, 0, 0, 1),
+        "reply to Page_GetAddress"
+    );
+    Ok(())
+}
