@@ -516,6 +516,7 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     bi.empty = SlotRegion { start: cur.next, end: 1 << ROOT_CNODE_SIZE_BITS };
     crate::mem::PPtr::<BootInfo>::new(bi_frame).set(bi);
 
+    crate::ipc::setup_reply_master(tcb);
     k.cur_thread = tcb;
     Ok(tcb)
 }
@@ -531,6 +532,7 @@ pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext,
         k.irq_pending = crate::arch::riscv64::machine::irq_pending;
         let t = create_root_task(k, params)?;
         crate::kinfo!("root task created: entry {:#x}", t.reg(0));
-        Ok(crate::entry::activate(k))
+        crate::arch::reset_timer();
+        Ok(crate::entry::activate_or_idle(k))
     })
 }

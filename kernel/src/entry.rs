@@ -1,48 +1,65 @@
 //! Kernel entry from user mode: syscalls, exceptions and interrupts (seL4 `c_handle_syscall`,
-//! `c_handle_exception`, `c_handle_interrupt` in `src/arch/riscv/c_traps.c`).
+//! `c_handle_exception`, `c_handle_interrupt` in `src/arch/riscv/c_traps.c`), and the choice of
+//! the thread to return to.
 
 use crate::arch::ArchContext;
+use crate::ipc::{handle_fault, Fault};
 use crate::object::tcb::ThreadState;
+use crate::sched::{is_idle, schedule};
 use crate::state::Kernel;
-use crate::syscall::{handle_fault, handle_syscall, Fault};
+use crate::syscall::handle_syscall;
 
 /// `scause` of an `ecall` from U-mode.
 pub const CAUSE_USER_ECALL: u64 = 8;
 /// `scause` bit set for interrupts.
 pub const CAUSE_INTERRUPT: u64 = 1 << 63;
+/// Interrupt cause of the supervisor timer.
+pub const IRQ_S_TIMER: u64 = 5;
+/// Interrupt cause of supervisor external interrupts (the PLIC).
+pub const IRQ_S_EXTERNAL: u64 = 9;
 
 /// Handles one trap of the current thread in kernel `k`. Its registers are saved in its
 /// context with the pc of the trapping instruction.
 pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
     if scause & CAUSE_INTERRUPT != 0 {
-        // Interrupts are delivered to user level with the interrupt work; the kernel runs
-        // with them masked until then, so nothing is pending here.
+        handle_interrupt(k, scause & !CAUSE_INTERRUPT);
         return;
     }
     let t = k.cur_thread;
-    match scause {
-        CAUSE_USER_ECALL => handle_syscall(k),
-        // Instruction, load and store page faults and access faults are VM faults.
-        1 | 5 | 7 | 12 | 13 | 15 => {
-            let pc = t.reg(0);
-            t.with(|x| x.fault_ip = pc);
-            handle_fault(k, t, Fault::VmFault { addr: stval, cause: scause })
-        }
-        _ => {
-            let pc = t.reg(0);
-            t.with(|x| x.fault_ip = pc);
-            handle_fault(k, t, Fault::UserException { cause: scause, tval: stval })
-        }
+    if scause == CAUSE_USER_ECALL {
+        return handle_syscall(k);
+    }
+    let pc = t.reg(0);
+    t.with(|x| x.fault_ip = pc);
+    let fault = match scause {
+        // Instruction, load and store page faults and access faults are VM faults; seL4
+        // reports the access-fault cause as the FSR.
+        1 | 12 => Fault::VmFault { addr: stval, fsr: 1, prefetch: true },
+        5 | 13 => Fault::VmFault { addr: stval, fsr: 5, prefetch: false },
+        7 | 15 => Fault::VmFault { addr: stval, fsr: 7, prefetch: false },
+        _ => Fault::UserException { number: scause, code: 0 },
+    };
+    handle_fault(k, t, fault);
+}
+
+/// `handleInterruptEntry`: the kernel's timer ticks the scheduler; device interrupts are
+/// forwarded to user level by the interrupt work and are masked until then.
+pub fn handle_interrupt(k: &mut Kernel, cause: u64) {
+    if cause == IRQ_S_TIMER {
+        crate::sched::timer_tick(k);
+        crate::arch::reset_timer();
     }
 }
 
-/// `schedule` + `activateThread`: picks the thread to run and prepares it: a thread in
-/// `Restart` re-executes its syscall. Returns its register context.
-///
-/// With a single user thread (threads and the scheduler come with the IPC work), a kernel
-/// with no runnable thread has nothing left to do: it says so and halts.
-pub fn activate(k: &mut Kernel) -> *mut ArchContext {
+/// `schedule` + `activateThread`: picks the thread to run and prepares it (a thread in
+/// `Restart` re-executes its syscall) and its address space. Returns its register context, or
+/// `None` when no thread is runnable (the idle thread runs).
+pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
+    schedule(k);
     let t = k.cur_thread;
+    if is_idle(t) {
+        return None;
+    }
     match t.state() {
         ThreadState::Running => {}
         ThreadState::Restart => {
@@ -50,13 +67,23 @@ pub fn activate(k: &mut Kernel) -> *mut ArchContext {
             t.set_reg(0, ip);
             t.set_state(ThreadState::Running);
         }
-        _ => {
-            crate::kerror!("no runnable thread left: halting");
-            crate::arch::halt(false)
-        }
+        // `schedule` only picks runnable threads.
+        _ => return None,
     }
     crate::arch::set_vm_root(k, t);
-    t.context_ptr()
+    Some(t.context_ptr())
+}
+
+/// The thread to return to, idling with interrupts enabled until there is one.
+#[cfg(target_os = "none")]
+pub fn activate_or_idle(k: &mut Kernel) -> *mut ArchContext {
+    loop {
+        if let Some(ctx) = activate(k) {
+            return ctx;
+        }
+        let cause = crate::arch::riscv64::machine::wait_for_interrupt();
+        handle_interrupt(k, cause);
+    }
 }
 
 /// Entry from the architecture's trap path: handles the trap of the current thread and returns
@@ -65,6 +92,6 @@ pub fn activate(k: &mut Kernel) -> *mut ArchContext {
 pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
         handle_trap(k, scause, stval);
-        activate(k)
+        activate_or_idle(k)
     })
 }

@@ -29,3 +29,5 @@ pub mod syscall;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+pub mod sched;
+pub mod ipc;

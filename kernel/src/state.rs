@@ -23,6 +23,8 @@ pub struct Kernel {
     /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
     /// (`riscvKSASIDTable`).
     pub asid_table: [usize; ASID_TABLE_SIZE],
+    /// Ready queues and the scheduler action.
+    pub sched: crate::sched::Scheduler,
 }
 
 fn no_irq() -> bool {
@@ -38,6 +40,7 @@ impl Kernel {
             work_units: 0,
             irq_pending: no_irq,
             asid_table: [0; ASID_TABLE_SIZE],
+            sched: crate::sched::Scheduler::new(),
         }
     }
 

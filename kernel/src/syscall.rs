@@ -8,6 +8,7 @@
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;
 use crate::cspace::{lookup_cap_and_slot, LookupFault};
+use crate::ipc::{handle_fault, Fault};
 use crate::cte::Slot;
 use crate::error::SyscallError;
 use crate::object::cnode::{decode_cnode_invocation, invoke_cnode, InvocationArgs};
@@ -17,23 +18,12 @@ use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
 use abi::message::{FAST_MESSAGE_REGISTERS, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH};
 use abi::{InvocationLabel, MessageInfo, Syscall};
 
-/// A fault a thread takes (seL4 `seL4_Fault_t`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// A cap lookup for `cptr` failed (`in_receive`: during the receive phase).
-    Cap { cptr: u64, in_receive: bool, fault: LookupFault },
-    /// An unknown syscall number.
-    UnknownSyscall { number: u64 },
-    /// A user exception (`scause`, `stval`).
-    UserException { cause: u64, tval: u64 },
-    /// A virtual memory fault at `addr`.
-    VmFault { addr: u64, cause: u64 },
-}
-
 /// The arguments of the current invocation, read from the caller's registers, IPC buffer and
 /// looked-up extra caps.
 struct Args {
     thread: TcbRef,
+    blocking: bool,
+    call: bool,
     buffer: Option<usize>,
     len: usize,
     extra: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
@@ -62,11 +52,18 @@ pub fn handle_syscall(k: &mut Kernel) {
         Some(Syscall::Call) => handle_invocation(k, true, true),
         Some(Syscall::Send) => handle_invocation(k, false, true),
         Some(Syscall::NBSend) => handle_invocation(k, false, false),
-        Some(Syscall::Yield) => {}
-        Some(Syscall::Recv | Syscall::NBRecv | Syscall::Reply | Syscall::ReplyRecv) => {
-            // Receiving and replying need IPC, which comes with threads and endpoints.
-            crate::kwarn!("syscall {} needs IPC, which this kernel does not have yet", number as i64);
-            handle_fault(k, t, Fault::UnknownSyscall { number });
+        Some(Syscall::Recv) => handle_recv(k, true),
+        Some(Syscall::NBRecv) => handle_recv(k, false),
+        Some(Syscall::Reply) => handle_reply(k),
+        Some(Syscall::ReplyRecv) => {
+            handle_reply(k);
+            handle_recv(k, true);
+        }
+        Some(Syscall::Yield) => {
+            // `handleYield`: to the back of the queue; choose again.
+            crate::sched::sched_dequeue(k, t);
+            crate::sched::sched_append(k, t);
+            crate::sched::reschedule_required(k);
         }
         Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(reg::A0) as u8),
         Some(Syscall::DebugHalt) => {
@@ -82,6 +79,44 @@ pub fn handle_syscall(k: &mut Kernel) {
         Some(Syscall::DebugSnapshot) => crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build"),
         Some(Syscall::DebugDumpScheduler) => dump_scheduler(k),
         _ => handle_fault(k, t, Fault::UnknownSyscall { number }),
+    }
+}
+
+/// `handleRecv(isBlocking)`: `seL4_Recv`/`seL4_NBRecv` on an endpoint or notification.
+fn handle_recv(k: &mut Kernel, is_blocking: bool) {
+    let t = k.cur_thread;
+    let cptr = t.reg(reg::A0);
+    let root = t.slot(tcb_slot::CTABLE).cap();
+    let cap = match lookup_cap_and_slot(root, cptr) {
+        Ok((c, _)) => c,
+        Err(fault) => return handle_fault(k, t, Fault::Cap { cptr, in_receive: true, fault }),
+    };
+    let missing = Fault::Cap { cptr, in_receive: true, fault: LookupFault::MissingCapability { bits_left: 0 } };
+    match cap {
+        Cap::Endpoint { rights, .. } => {
+            if !rights.receive {
+                return handle_fault(k, t, missing);
+            }
+            crate::ipc::delete_caller_cap(k, t);
+            crate::object::endpoint::receive_ipc(k, t, cap, is_blocking);
+        }
+        Cap::Notification { ptr, rights, .. } => {
+            let bound = crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr).get().bound_tcb;
+            if !rights.receive || (bound != 0 && bound != t.addr() as u64) {
+                return handle_fault(k, t, missing);
+            }
+            crate::object::notification::receive_signal(k, t, cap, is_blocking);
+        }
+        _ => handle_fault(k, t, missing),
+    }
+}
+
+/// `handleReply`: `seL4_Reply` through the thread's caller slot.
+fn handle_reply(k: &mut Kernel) {
+    let t = k.cur_thread;
+    let slot = t.slot(tcb_slot::CALLER);
+    if let Cap::Reply { tcb, master: false, can_grant } = slot.cap() {
+        crate::ipc::do_reply_transfer(k, t, TcbRef::new(tcb), slot, can_grant);
     }
 }
 
@@ -164,7 +199,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     if buffer.is_none() && len > FAST_MESSAGE_REGISTERS {
         len = FAST_MESSAGE_REGISTERS;
     }
-    let args = Args { thread: t, buffer, len, extra };
+    let args = Args { thread: t, blocking: is_blocking, call: is_call, buffer, len, extra };
     let label = InvocationLabel::from_label(info.label()).unwrap_or(InvocationLabel::InvalidInvocation);
     match decode_and_perform(k, label, &args, cap, slot) {
         Err(e) => {
@@ -223,18 +258,56 @@ fn decode_and_perform(
         Cap::Endpoint { rights, .. } | Cap::Notification { rights, .. } if !rights.send => {
             Err(SyscallError::InvalidCapability(0))
         }
+        Cap::Endpoint { ptr, badge, rights } => {
+            t.set_state(ThreadState::Restart);
+            crate::object::endpoint::send_ipc(
+                k,
+                args.blocking,
+                args.call,
+                badge,
+                rights.grant,
+                rights.grant_reply,
+                t,
+                crate::object::endpoint::EpRef::at(ptr),
+            );
+            Ok(Performed::Done)
+        }
+        Cap::Notification { ptr, badge, .. } => {
+            t.set_state(ThreadState::Restart);
+            crate::object::notification::send_signal(k, crate::object::notification::NtfnRef::at(ptr), badge);
+            Ok(Performed::Done)
+        }
         Cap::Reply { master: true, .. } => Err(SyscallError::InvalidCapability(0)),
+        Cap::Reply { tcb, can_grant, .. } => {
+            t.set_state(ThreadState::Restart);
+            crate::ipc::do_reply_transfer(k, t, TcbRef::new(tcb), slot, can_grant);
+            Ok(Performed::Done)
+        }
         Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
             crate::arch::riscv64::objects::decode_invocation(k, label, args, cap, slot, t)?;
-            if t.state() == ThreadState::Running {
-                // The invocation replied itself.
-                return Ok(Performed::Replied);
-            }
-            Ok(Performed::Done)
+            Ok(replied_or_done(t))
+        }
+        Cap::Thread { .. } => {
+            crate::object::tcb_invocation::decode_tcb_invocation(k, label, args, cap, slot, t)?;
+            Ok(replied_or_done(t))
+        }
+        Cap::Domain => {
+            crate::object::tcb_invocation::decode_domain_invocation(k, label, args, t)?;
+            Ok(replied_or_done(t))
         }
         // Sending on endpoints and notifications, replying, and the TCB, IRQ, domain and
         // VSpace invocations come with the threads/IPC and virtual-memory work.
         _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// After an invocation that follows the decode contract: `Done` if the thread is still in
+/// `Restart` (it gets the empty reply), otherwise it replied itself or blocked.
+fn replied_or_done(t: TcbRef) -> Performed {
+    if t.state() == ThreadState::Restart {
+        Performed::Done
+    } else {
+        Performed::Replied
     }
 }
 
@@ -252,17 +325,3 @@ fn reply_error(t: TcbRef, e: SyscallError) {
     t.set_reg(reg::A1, MessageInfo::new(e.code() as u64, 0, 0, len as u64).0);
 }
 
-/// `handleFault`: sends the fault to the thread's fault handler. Fault IPC comes with the IPC
-/// work; until then every thread is treated as having no handler: it is suspended and the
-/// kernel logs why, as seL4 does for a thread without a valid fault handler.
-pub fn handle_fault(_k: &mut Kernel, t: TcbRef, f: Fault) {
-    let (n, len) = thread_name(t);
-    let name = core::str::from_utf8(&n[..len]).unwrap_or("?");
-    crate::kwarn!(
-        "caught fault {:?} from thread \"{}\" at pc {:#x} with no fault handler: suspending it",
-        f,
-        name,
-        t.with(|x| x.fault_ip)
-    );
-    t.set_state(ThreadState::Inactive);
-}

@@ -482,6 +482,9 @@ mod props {
                 match o {
                     Op::Retype { ut, ty, size, dest, n } => {
                         let (t, sz) = object_type(ty);
+                        if !matches!(s.root_slot(slot(ut)).cap(), Cap::Untyped { .. }) {
+                            continue;
+                        }
                         let _ = s.retype(slot(ut), t, if t == T::Untyped { 4 + size } else { sz }, base + dest, n.min(WINDOW - dest).max(1));
                     }
                     Op::Copy { dest, src, rights } => {

@@ -1,13 +1,21 @@
-//! Endpoints (seL4 `src/object/endpoint.c`). IPC itself comes with the threads/IPC work; an
-//! endpoint here is 16 bytes of queue state.
+//! Endpoints and synchronous IPC (seL4 `src/object/endpoint.c`, manual §4 "Message passing").
+//!
+//! An endpoint is idle, or has a queue of threads all sending or all receiving. A sender and a
+//! receiver meet, the message is transferred (`ipc::do_ipc_transfer`) and both continue; a
+//! `seL4_Call` leaves the caller waiting for a reply through a reply cap given to the receiver.
 
+use crate::cap::Cap;
+use crate::ipc;
+use crate::mem::PPtr;
+use crate::object::tcb::{ThreadState, TcbRef};
+use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
-/// An endpoint object: state (0 idle, 1 send queue, 2 receive queue) and its thread queue.
+/// An endpoint object: 16 bytes.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub struct Endpoint {
-    /// Queue head TCB (kernel-virtual) with the state in the low 2 bits.
+    /// Queue head TCB (kernel-virtual) with the [`EpState`] in the low 2 bits.
     pub head_state: u64,
     /// Queue tail TCB.
     pub tail: u64,
@@ -15,13 +23,213 @@ pub struct Endpoint {
 
 const _: () = assert!(core::mem::size_of::<Endpoint>() == 1 << abi::object::ENDPOINT_BITS);
 
-/// `cancelAllIPC`: makes every thread queued on the endpoint at `ptr` runnable again (restarting
-/// its syscall) and empties the queue. No thread can be queued before IPC exists, so this only
-/// resets the queue.
-pub fn cancel_all_ipc(_k: &mut Kernel, ptr: usize) {
-    crate::mem::PPtr::<Endpoint>::new(ptr).set(Endpoint::default());
+/// Endpoint states (`EPState_Idle`, `EPState_Send`, `EPState_Recv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpState {
+    /// No thread waiting.
+    Idle = 0,
+    /// Senders waiting.
+    Send = 1,
+    /// Receivers waiting.
+    Recv = 2,
 }
 
-/// `cancelBadgedSends`: releases the threads queued to send on the endpoint with `badge`.
-/// No thread can be queued before IPC exists, so there is nothing to release yet.
-pub fn cancel_badged_sends(_k: &mut Kernel, _ptr: usize, _badge: u64) {}
+/// Per-thread IPC flags kept in `Tcb::blocking_flags`.
+pub mod flags {
+    /// The blocked sender may grant caps / the receiver's cap has the Grant right.
+    pub const CAN_GRANT: u64 = 1;
+    /// The blocked sender may grant a reply cap.
+    pub const CAN_GRANT_REPLY: u64 = 2;
+    /// The blocked send is a `seL4_Call`.
+    pub const IS_CALL: u64 = 4;
+}
+
+/// An endpoint in object memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpRef(pub PPtr<Endpoint>);
+
+impl EpRef {
+    /// The endpoint at kernel-virtual address `ptr`.
+    pub fn at(ptr: usize) -> Self {
+        EpRef(PPtr::new(ptr))
+    }
+    /// Its state.
+    pub fn state(self) -> EpState {
+        match self.0.get().head_state & 3 {
+            1 => EpState::Send,
+            2 => EpState::Recv,
+            _ => EpState::Idle,
+        }
+    }
+    /// The first queued thread.
+    pub fn head(self) -> Option<TcbRef> {
+        let h = (self.0.get().head_state & !3) as usize;
+        (h != 0).then(|| TcbRef::new(h))
+    }
+    fn set(self, head: usize, tail: usize, s: EpState) {
+        let s = if head == 0 { EpState::Idle } else { s };
+        self.0.set(Endpoint { head_state: head as u64 | s as u64, tail: tail as u64 });
+    }
+    /// Appends `t` to the queue, which then holds threads in state `s`.
+    pub fn append(self, t: TcbRef, s: EpState) {
+        let e = self.0.get();
+        let (head, tail) = ((e.head_state & !3) as usize, e.tail as usize);
+        t.with(|x| {
+            x.ep_prev = tail as u64;
+            x.ep_next = 0;
+        });
+        if tail == 0 {
+            self.set(t.addr(), t.addr(), s);
+        } else {
+            TcbRef::new(tail).with(|x| x.ep_next = t.addr() as u64);
+            self.set(head, t.addr(), s);
+        }
+    }
+    /// Removes `t` from the queue (it must be queued here); the endpoint goes idle when empty.
+    pub fn dequeue(self, t: TcbRef) {
+        let s = self.state();
+        let e = self.0.get();
+        let (mut head, mut tail) = ((e.head_state & !3) as usize, e.tail as usize);
+        let (prev, next) = t.with(|x| (x.ep_prev as usize, x.ep_next as usize));
+        if prev == 0 {
+            head = next;
+        } else {
+            TcbRef::new(prev).with(|x| x.ep_next = next as u64);
+        }
+        if next == 0 {
+            tail = prev;
+        } else {
+            TcbRef::new(next).with(|x| x.ep_prev = prev as u64);
+        }
+        t.with(|x| {
+            x.ep_prev = 0;
+            x.ep_next = 0;
+        });
+        self.set(head, tail, s);
+    }
+}
+
+/// `sendIPC(blocking, do_call, badge, can_grant, can_grant_reply, thread, ep)`.
+pub fn send_ipc(
+    k: &mut Kernel,
+    blocking: bool,
+    do_call: bool,
+    badge: u64,
+    can_grant: bool,
+    can_grant_reply: bool,
+    thread: TcbRef,
+    ep: EpRef,
+) {
+    match ep.state() {
+        EpState::Idle | EpState::Send => {
+            if blocking {
+                thread.with(|x| {
+                    x.blocking_object = ep.0.addr() as u64;
+                    x.blocking_badge = badge;
+                    x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
+                        | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
+                        | (do_call as u64 * flags::IS_CALL);
+                });
+                set_thread_state(k, thread, ThreadState::BlockedOnSend);
+                ep.append(thread, EpState::Send);
+            }
+        }
+        EpState::Recv => {
+            let Some(dest) = ep.head() else { return };
+            ep.dequeue(dest);
+            ipc::do_ipc_transfer(k, thread, Some(ep), badge, can_grant, dest);
+            let reply_can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
+            set_thread_state(k, dest, ThreadState::Running);
+            possible_switch_to(k, dest);
+            if do_call {
+                if can_grant || can_grant_reply {
+                    ipc::setup_caller_cap(k, thread, dest, reply_can_grant);
+                } else {
+                    set_thread_state(k, thread, ThreadState::Inactive);
+                }
+            }
+        }
+    }
+}
+
+/// `receiveIPC(thread, cap, is_blocking)` for an endpoint cap `cap` with the Read right.
+pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) {
+    let Cap::Endpoint { ptr, rights, .. } = cap else { return };
+    let ep = EpRef::at(ptr);
+    // A bound notification that is already active is received first.
+    let bound = thread.with(|x| x.bound_notification) as usize;
+    if bound != 0 && crate::object::notification::NtfnRef::at(bound).is_active() {
+        crate::object::notification::complete_signal(k, crate::object::notification::NtfnRef::at(bound), thread);
+        return;
+    }
+    match ep.state() {
+        EpState::Idle | EpState::Recv => {
+            if is_blocking {
+                thread.with(|x| {
+                    x.blocking_object = ptr as u64;
+                    x.blocking_flags = rights.grant as u64 * flags::CAN_GRANT;
+                });
+                set_thread_state(k, thread, ThreadState::BlockedOnReceive);
+                ep.append(thread, EpState::Recv);
+            } else {
+                ipc::do_nb_recv_failed_transfer(thread);
+            }
+        }
+        EpState::Send => {
+            let Some(sender) = ep.head() else { return };
+            ep.dequeue(sender);
+            let (badge, f) = sender.with(|x| (x.blocking_badge, x.blocking_flags));
+            ipc::do_ipc_transfer(k, sender, Some(ep), badge, f & flags::CAN_GRANT != 0, thread);
+            if f & flags::IS_CALL != 0 {
+                if f & (flags::CAN_GRANT | flags::CAN_GRANT_REPLY) != 0 {
+                    ipc::setup_caller_cap(k, sender, thread, rights.grant);
+                } else {
+                    set_thread_state(k, sender, ThreadState::Inactive);
+                }
+            } else {
+                set_thread_state(k, sender, ThreadState::Running);
+                possible_switch_to(k, sender);
+            }
+        }
+    }
+}
+
+/// `cancelAllIPC`: every thread queued on the endpoint restarts its syscall; the endpoint goes
+/// idle.
+pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
+    let ep = EpRef::at(ptr);
+    let mut t = ep.head();
+    ep.set(0, 0, EpState::Idle);
+    while let Some(x) = t {
+        let next = x.with(|y| y.ep_next) as usize;
+        x.with(|y| {
+            y.ep_next = 0;
+            y.ep_prev = 0;
+        });
+        // A caller blocked in the send phase of a Call has no pending reply cap yet.
+        x.set_state(ThreadState::Restart);
+        sched_enqueue(k, x);
+        t = (next != 0).then(|| TcbRef::new(next));
+    }
+    reschedule_required(k);
+}
+
+/// `cancelBadgedSends`: threads queued to send on the endpoint with `badge` restart their
+/// syscall and leave the queue.
+pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
+    let ep = EpRef::at(ptr);
+    if ep.state() != EpState::Send {
+        return;
+    }
+    let mut t = ep.head();
+    while let Some(x) = t {
+        let next = x.with(|y| y.ep_next) as usize;
+        if x.with(|y| y.blocking_badge) == badge {
+            ep.dequeue(x);
+            x.set_state(ThreadState::Restart);
+            sched_enqueue(k, x);
+        }
+        t = (next != 0).then(|| TcbRef::new(next));
+    }
+    reschedule_required(k);
+}

@@ -6,3 +6,4 @@ pub mod notification;
 pub mod objecttype;
 pub mod tcb_ops;
 pub mod untyped;
+pub mod tcb_invocation;

@@ -103,6 +103,8 @@ pub struct Tcb {
     pub flags: u64,
     /// Bound notification (kernel-virtual address) or 0.
     pub bound_notification: u64,
+    /// Whether the thread is in a ready queue (seL4 `tcbQueued`).
+    pub queued: u64,
     /// Ready-queue and endpoint-queue links (kernel-virtual addresses, 0 for none).
     pub sched_next: u64,
     /// See `sched_next`.

@@ -1,15 +1,42 @@
-//! TCB lifecycle operations used by deletion and the scheduler.
+//! Thread lifecycle operations (seL4 `src/object/tcb.c`, `src/kernel/thread.c`): suspend,
+//! restart, deletion.
 
+use crate::ipc::{cancel_ipc, setup_reply_master};
 use crate::object::tcb::{ThreadState, TcbRef};
+use crate::sched::{possible_switch_to, sched_dequeue, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
-/// The parts of `finaliseCap` for a thread cap before its slots are cleared: unbind its
-/// notification, cancel its IPC and make it inactive (`suspend`). If it is the current thread,
-/// the kernel picks another when the syscall ends.
-pub fn prepare_delete(_k: &mut Kernel, t: TcbRef) {
-    let bound = t.with(|x| core::mem::take(&mut x.bound_notification));
-    if bound != 0 {
-        crate::mem::PPtr::<crate::object::notification::Notification>::new(bound as usize).with(|n| n.bound_tcb = 0);
+/// `suspend`: cancels the thread's IPC, makes it inactive and takes it off the ready queue. A
+/// running thread will resume at its next instruction when restarted.
+pub fn suspend(k: &mut Kernel, t: TcbRef) {
+    cancel_ipc(k, t);
+    if t.state() == ThreadState::Running {
+        let pc = t.reg(0);
+        t.with(|x| x.fault_ip = pc);
     }
-    t.set_state(ThreadState::Inactive);
+    set_thread_state(k, t, ThreadState::Inactive);
+    sched_dequeue(k, t);
+}
+
+/// `isStopped`: inactive or waiting for a reply.
+pub fn is_stopped(t: TcbRef) -> bool {
+    matches!(t.state(), ThreadState::Inactive | ThreadState::BlockedOnReply)
+}
+
+/// `restart`: a stopped thread becomes runnable, re-executing from its restart pc.
+pub fn restart(k: &mut Kernel, t: TcbRef) {
+    if is_stopped(t) {
+        cancel_ipc(k, t);
+        setup_reply_master(t);
+        set_thread_state(k, t, ThreadState::Restart);
+        sched_enqueue(k, t);
+        possible_switch_to(k, t);
+    }
+}
+
+/// The parts of `finaliseCap` for the last thread cap before its slots are cleared: unbind its
+/// notification and suspend it.
+pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
+    crate::object::notification::unbind_tcb(t);
+    suspend(k, t);
 }

@@ -51,3 +51,6 @@ pub fn kernel_root_page_table() -> Option<usize> {
 
 /// Address-space switching is not simulated.
 pub fn set_vm_root(_k: &crate::state::Kernel, _t: crate::object::tcb::TcbRef) {}
+
+/// The host has no timer.
+pub fn reset_timer() {}

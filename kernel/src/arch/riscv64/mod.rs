@@ -3,6 +3,7 @@
 pub mod context;
 pub mod objects;
 pub mod vspace;
+#[cfg(test)] mod vspace_tests;
 
 #[cfg(target_os = "none")]
 pub mod machine;

@@ -1,13 +1,53 @@
 //! RISC-V VSpace object invocations (seL4 `src/arch/riscv/kernel/vspace.c`
 //! `decodeRISCVMMUInvocation`): page tables, frames, ASID control and ASID pools.
+//!
+//! As everywhere in the kernel, an invocation is decoded first ([`decode`]: every check, in
+//! seL4's order, with seL4's error, and no side effect) and then performed ([`perform`]: cannot
+//! fail). The user-visible interface is seL4's `object-api-arch.xml` for RISC-V:
+//! `seL4_RISCV_PageTable_Map/Unmap`, `seL4_RISCV_Page_Map/Unmap/GetAddress`,
+//! `seL4_RISCV_ASIDControl_MakePool` and `seL4_RISCV_ASIDPool_Assign`.
 
-use crate::cap::Cap;
-use crate::cte::Slot;
+use crate::arch::riscv64::context::reg;
+use crate::arch::riscv64::vspace::{self, Pte};
+use crate::cap::{Cap, Mapping};
+use crate::cspace::LookupFault;
+use crate::cte::{cte_insert, has_children, Slot};
 use crate::error::SyscallError;
-use crate::object::cnode::InvocationArgs;
-use crate::object::tcb::TcbRef;
-use crate::state::Kernel;
-use abi::InvocationLabel;
+use crate::mem::PPtr;
+use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
+use crate::object::tcb::{ThreadState, TcbRef};
+use crate::state::{ipc_buffer_pptr, set_mr, Kernel, ASID_TABLE_SIZE};
+use abi::object::{ASID_POOL_BITS, ASID_POOL_INDEX_BITS, USER_TOP};
+use abi::{CapRights, InvocationLabel, MessageInfo};
+
+/// `seL4_RISCV_ExecuteNever`: the only bit of `seL4_RISCV_VMAttributes` (seL4
+/// `vm_attributes.riscvExecuteNever`, `structures.bf`).
+pub const VM_ATTR_EXECUTE_NEVER: u64 = 1;
+
+/// A checked VSpace invocation, ready to perform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VSpaceInvocation {
+    /// `performPageTableInvocationMap`: store `cap` (now mapped) in `slot` and write `pte` (a
+    /// pointer to the table) into the parent table entry `pt_slot`.
+    PageTableMap { cap: Cap, slot: Slot, pte: Pte, pt_slot: PPtr<Pte>, asid: u16 },
+    /// `performPageTableInvocationUnmap`: unlink the table from its parent, clear it, and mark
+    /// the cap in `slot` unmapped.
+    PageTableUnmap { cap: Cap, slot: Slot },
+    /// `performPageInvocationMapPTE`: store `cap` (now mapped) in `slot` and write `pte` into
+    /// the leaf entry `pt_slot` for `vaddr` of `asid`.
+    PageMap { cap: Cap, slot: Slot, pte: Pte, pt_slot: PPtr<Pte>, asid: u16, vaddr: u64 },
+    /// `performPageInvocationUnmap`: remove the frame's mapping if it is still there and mark
+    /// the cap in `slot` unmapped.
+    PageUnmap { cap: Cap, slot: Slot },
+    /// `performPageGetAddress`: reply with the frame's physical address.
+    PageGetAddress { paddr: u64 },
+    /// `performASIDControlInvocation`: make the untyped in `parent` (the 4 KiB at `frame`) an
+    /// ASID pool for `asid_base..asid_base + 512`, its cap in `dest`.
+    AsidControlMakePool { frame: usize, dest: Slot, parent: Slot, asid_base: u16 },
+    /// `performASIDPoolInvocation`: make the page table whose cap is in `vspace_slot` the
+    /// VSpace root of `asid`, in the pool at `pool`.
+    AsidPoolAssign { asid: u16, pool: usize, vspace_slot: Slot },
+}
 
 /// Decodes and performs an invocation of a RISC-V VSpace cap (`cap` in `slot`) by `thread`.
 ///
@@ -16,6 +56,10 @@ use abi::InvocationLabel;
 /// An invocation with no result leaves the thread in `Restart` (the syscall layer then sends the
 /// empty success reply); one that returns values (GetAddress) writes its reply into the
 /// thread's registers/IPC buffer and sets it `Running`.
+///
+/// seL4's `performPageGetAddress` writes the reply only for `seL4_Call` (its `call` argument).
+/// The hook is not told which syscall it runs under, so it reads it from the thread's syscall
+/// number register (a7), which the syscall path leaves as the user set it.
 pub fn decode_invocation(
     k: &mut Kernel,
     label: InvocationLabel,
@@ -24,6 +68,332 @@ pub fn decode_invocation(
     slot: Slot,
     thread: TcbRef,
 ) -> Result<(), SyscallError> {
-    let _ = (k, label, args, cap, slot, thread);
-    Err(SyscallError::IllegalOperation)
+    let inv = decode(k, label, args, cap, slot)?;
+    thread.set_state(ThreadState::Restart);
+    let is_call = thread.reg(reg::A7) == abi::Syscall::Call as i64 as u64;
+    perform(k, inv, thread, is_call);
+    Ok(())
 }
+
+/// `decodeRISCVMMUInvocation(label, length, cptr, cte, cap, call, buffer)`: checks an
+/// invocation of `cap` (in `slot`) and returns what to do. Errors are seL4's, in seL4's order;
+/// see the per-type functions.
+pub fn decode(
+    k: &Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    cap: Cap,
+    slot: Slot,
+) -> Result<VSpaceInvocation, SyscallError> {
+    match cap {
+        Cap::PageTable { .. } => decode_page_table(k, label, args, cap, slot),
+        Cap::Frame { .. } => decode_frame(k, label, args, cap, slot),
+        Cap::AsidControl => decode_asid_control(k, label, args),
+        Cap::AsidPool { .. } => decode_asid_pool(k, label, args, cap),
+        // seL4 `fail`s here ("Invalid arch cap type"); the syscall layer only passes the four
+        // VSpace cap types, so refuse anything else harmlessly.
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// `findVSpaceForASID` as the decoders use it: the failed lookup is reported as
+/// `FailedLookup` (destination side) with an invalid-root lookup fault.
+fn find_vspace(k: &Kernel, asid: u16) -> Result<usize, SyscallError> {
+    vspace::find_vspace_for_asid(k, asid)
+        .ok_or(SyscallError::FailedLookup { source: false, fault: LookupFault::InvalidRoot })
+}
+
+/// seL4 `decodeRISCVPageTableInvocation`.
+///
+/// - `RISCVPageTableUnmap` (checked before the label test): `RevokeFirst` if other caps to
+///   the table exist (`isFinalCapability`), or if it is the root of a live VSpace.
+/// - otherwise `IllegalOperation` unless `RISCVPageTableMap`; then `TruncatedMessage` (fewer
+///   than 2 words or no VSpace cap), `InvalidCapability(0)` (the table is already mapped),
+///   `InvalidCapability(1)` (extra cap not a mapped page table), `InvalidArgument(0)`
+///   (`vaddr >= USER_TOP`), `FailedLookup` (its ASID has no VSpace; invalid root),
+///   `InvalidCapability(1)` (the ASID's VSpace is another table), `DeleteFirst` (the walk
+///   reached level 0, or the entry found is valid).
+fn decode_page_table(
+    k: &Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    cap: Cap,
+    slot: Slot,
+) -> Result<VSpaceInvocation, SyscallError> {
+    let Cap::PageTable { base, mapped } = cap else { return Err(SyscallError::IllegalOperation) };
+    if label == InvocationLabel::RISCVPageTableUnmap {
+        if !crate::cte::is_final_cap(slot) {
+            return Err(SyscallError::RevokeFirst);
+        }
+        if let Some(m) = mapped {
+            if vspace::find_vspace_for_asid(k, m.asid) == Some(base) {
+                return Err(SyscallError::RevokeFirst);
+            }
+        }
+        return Ok(VSpaceInvocation::PageTableUnmap { cap, slot });
+    }
+    if label != InvocationLabel::RISCVPageTableMap {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let Some((root_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 2) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if mapped.is_some() {
+        return Err(SyscallError::InvalidCapability(0));
+    }
+    let vaddr = args.mr(0);
+    let Cap::PageTable { base: root, mapped: Some(root_map) } = root_cap else {
+        return Err(SyscallError::InvalidCapability(1));
+    };
+    if vaddr >= USER_TOP {
+        return Err(SyscallError::InvalidArgument(0));
+    }
+    if find_vspace(k, root_map.asid)? != root {
+        return Err(SyscallError::InvalidCapability(1));
+    }
+    let w = vspace::lookup_pt_slot(root, vaddr);
+    if w.level == 0 || w.slot.get().valid() {
+        return Err(SyscallError::DeleteFirst);
+    }
+    let span_mask = (1u64 << w.bits_left()) - 1;
+    Ok(VSpaceInvocation::PageTableMap {
+        cap: Cap::PageTable { base, mapped: Some(Mapping { asid: root_map.asid, vaddr: vaddr & !span_mask }) },
+        slot,
+        pte: Pte::table(crate::arch::pptr_to_paddr(base)),
+        pt_slot: w.slot,
+        asid: root_map.asid,
+    })
+}
+
+/// seL4 `decodeRISCVFrameInvocation`.
+///
+/// - `RISCVPageMap` (MRs vaddr, rights, attributes; extra cap: the VSpace root):
+///   `TruncatedMessage` (fewer than 3 words or no cap), `InvalidCapability(1)` (not a mapped
+///   page table), `FailedLookup` (ASID without VSpace; invalid root), `InvalidCapability(1)`
+///   (another table is that ASID's VSpace), `InvalidArgument(0)` (the frame would reach
+///   `USER_TOP`), `AlignmentError` (vaddr not aligned to the frame size), `FailedLookup` with a
+///   missing-capability fault of the bits the walk left (no table at the frame's level);
+///   for a mapped frame (a remap): `InvalidCapability(1)` (other ASID), `InvalidArgument(0)`
+///   (other vaddr); for an unmapped frame `DeleteFirst` if the entry is valid. Rights are
+///   `maskVMRights(cap rights, rights)` (write-only gives kernel-only); execute unless
+///   `seL4_RISCV_ExecuteNever`.
+/// - `RISCVPageUnmap`, `RISCVPageGetAddress`: no checks.
+/// - anything else: `IllegalOperation`.
+fn decode_frame(
+    k: &Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    cap: Cap,
+    slot: Slot,
+) -> Result<VSpaceInvocation, SyscallError> {
+    let Cap::Frame { base, size, rights, is_device, mapped } = cap else {
+        return Err(SyscallError::IllegalOperation);
+    };
+    match label {
+        InvocationLabel::RISCVPageMap => {
+            let Some((root_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 3) else {
+                return Err(SyscallError::TruncatedMessage);
+            };
+            let (vaddr, rights_mask, attr) = (args.mr(0), CapRights(args.mr(1)), args.mr(2));
+            let Cap::PageTable { base: root, mapped: Some(root_map) } = root_cap else {
+                return Err(SyscallError::InvalidCapability(1));
+            };
+            let asid = root_map.asid;
+            if find_vspace(k, asid)? != root {
+                return Err(SyscallError::InvalidCapability(1));
+            }
+            let frame_mask = (1u64 << size.bits()) - 1;
+            // seL4 computes the top with wrapping word arithmetic; an unaligned vaddr that
+            // wraps is then caught by the alignment check.
+            if vaddr.wrapping_add(frame_mask) >= USER_TOP {
+                return Err(SyscallError::InvalidArgument(0));
+            }
+            if vaddr & frame_mask != 0 {
+                return Err(SyscallError::AlignmentError);
+            }
+            let w = vspace::lookup_pt_slot(root, vaddr);
+            if w.bits_left() != size.bits() {
+                return Err(SyscallError::FailedLookup {
+                    source: false,
+                    fault: LookupFault::MissingCapability { bits_left: w.bits_left() },
+                });
+            }
+            let pte = w.slot.get();
+            match mapped {
+                Some(m) => {
+                    if m.asid != asid {
+                        return Err(SyscallError::InvalidCapability(1));
+                    }
+                    if m.vaddr != vaddr {
+                        return Err(SyscallError::InvalidArgument(0));
+                    }
+                    // Redundant in seL4 too: the walk does not stop on a table entry above
+                    // level 0, and at level 0 the frame size check failed already.
+                    if pte.is_table() {
+                        return Err(SyscallError::DeleteFirst);
+                    }
+                }
+                None => {
+                    if pte.valid() {
+                        return Err(SyscallError::DeleteFirst);
+                    }
+                }
+            }
+            let vm_rights = rights.mask(rights_mask);
+            let executable = attr & VM_ATTR_EXECUTE_NEVER == 0;
+            Ok(VSpaceInvocation::PageMap {
+                cap: Cap::Frame { base, size, rights, is_device, mapped: Some(Mapping { asid, vaddr }) },
+                slot,
+                pte: Pte::user(crate::arch::pptr_to_paddr(base), vm_rights, executable),
+                pt_slot: w.slot,
+                asid,
+                vaddr,
+            })
+        }
+        InvocationLabel::RISCVPageUnmap => Ok(VSpaceInvocation::PageUnmap { cap, slot }),
+        InvocationLabel::RISCVPageGetAddress => {
+            Ok(VSpaceInvocation::PageGetAddress { paddr: crate::arch::pptr_to_paddr(base) })
+        }
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// The `cap_asid_control_cap` case of seL4 `decodeRISCVMMUInvocation`
+/// (`seL4_RISCV_ASIDControl_MakePool`; MRs index, depth; extra caps: untyped, CNode root).
+///
+/// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (fewer than 2 words or a
+/// missing cap), `DeleteFirst` (every ASID table entry is in use), `InvalidCapability(1)` (not
+/// a non-device untyped of exactly `seL4_ASIDPoolBits`), `RevokeFirst` (the untyped has
+/// children, `ensureNoChildren`), the destination lookup's errors (`lookupTargetSlot`),
+/// `DeleteFirst` (destination not empty).
+fn decode_asid_control(
+    k: &Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+) -> Result<VSpaceInvocation, SyscallError> {
+    if label != InvocationLabel::RISCVASIDControlMakePool {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let (Some((untyped, parent)), Some((root, _))) = (args.extra_cap(0), args.extra_cap(1)) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if args.len() < 2 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let (index, depth) = (args.mr(0), args.mr(1));
+    let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i] == 0) else {
+        return Err(SyscallError::DeleteFirst);
+    };
+    let asid_base = (i << ASID_POOL_INDEX_BITS) as u16;
+    let Cap::Untyped { ptr: frame, size_bits, is_device: false, .. } = untyped else {
+        return Err(SyscallError::InvalidCapability(1));
+    };
+    if size_bits as u64 != ASID_POOL_BITS {
+        return Err(SyscallError::InvalidCapability(1));
+    }
+    if has_children(parent) {
+        return Err(SyscallError::RevokeFirst);
+    }
+    let dest = lookup_target_slot(root, index, depth)?;
+    ensure_empty_slot(dest)?;
+    Ok(VSpaceInvocation::AsidControlMakePool { frame, dest, parent, asid_base })
+}
+
+/// The `cap_asid_pool_cap` case of seL4 `decodeRISCVMMUInvocation`
+/// (`seL4_RISCV_ASIDPool_Assign`; extra cap: the page table to become a VSpace root).
+///
+/// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (no extra cap),
+/// `InvalidCapability(1)` (not an unmapped page table), `FailedLookup` (no pool in the ASID
+/// table entry for this pool's base; invalid root), `InvalidCapability(0)` (the entry is
+/// another pool), `DeleteFirst` (no free ASID; ASID 0 is never handed out).
+fn decode_asid_pool(
+    k: &Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    cap: Cap,
+) -> Result<VSpaceInvocation, SyscallError> {
+    let Cap::AsidPool { ptr, asid_base } = cap else { return Err(SyscallError::IllegalOperation) };
+    if label != InvocationLabel::RISCVASIDPoolAssign {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let Some((vspace_cap, vspace_slot)) = args.extra_cap(0) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if !matches!(vspace_cap, Cap::PageTable { mapped: None, .. }) {
+        return Err(SyscallError::InvalidCapability(1));
+    }
+    let pool = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS];
+    if pool == 0 {
+        return Err(SyscallError::FailedLookup { source: false, fault: LookupFault::InvalidRoot });
+    }
+    if pool != ptr {
+        return Err(SyscallError::InvalidCapability(0));
+    }
+    let free = (0..vspace::PT_ENTRIES)
+        .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get() == 0);
+    let Some(i) = free else {
+        return Err(SyscallError::DeleteFirst);
+    };
+    Ok(VSpaceInvocation::AsidPoolAssign { asid: asid_base + i as u16, pool, vspace_slot })
+}
+
+/// Performs a decoded VSpace invocation for `thread` (already in `Restart`). `is_call`: the
+/// invocation came with `seL4_Call`, so GetAddress replies.
+pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
+    match inv {
+        VSpaceInvocation::PageTableMap { cap, slot, pte, pt_slot, asid } => {
+            slot.set_cap(cap);
+            pt_slot.set(pte);
+            // A new table entry: flush the whole address space (seL4 `sfence`), since a
+            // per-page fence need not drop cached non-leaf entries.
+            crate::arch::flush_asid(asid);
+        }
+        VSpaceInvocation::PageTableUnmap { cap, slot } => {
+            let Cap::PageTable { base, mapped } = cap else { return };
+            if let Some(m) = mapped {
+                vspace::unmap_page_table(k, m.asid, m.vaddr, base);
+                vspace::clear_page_table(base);
+            }
+            slot.set_cap(Cap::PageTable { base, mapped: None });
+        }
+        VSpaceInvocation::PageMap { cap, slot, pte, pt_slot, asid, vaddr } => {
+            slot.set_cap(cap);
+            pt_slot.set(pte);
+            crate::arch::flush_page(vaddr, asid);
+        }
+        VSpaceInvocation::PageUnmap { cap, slot } => {
+            let Cap::Frame { base, size, rights, is_device, mapped } = cap else { return };
+            if let Some(m) = mapped {
+                vspace::unmap_page(k, size, m.asid, m.vaddr, base);
+            }
+            slot.set_cap(Cap::Frame { base, size, rights, is_device, mapped: None });
+        }
+        VSpaceInvocation::PageGetAddress { paddr } => {
+            if is_call {
+                let buffer = ipc_buffer_pptr(thread, true);
+                thread.set_reg(reg::A0, 0);
+                let len = set_mr(thread, buffer, 0, paddr) as u64;
+                thread.set_reg(reg::A1, MessageInfo::new(0, 0, 0, len).0);
+            }
+            thread.set_state(ThreadState::Running);
+        }
+        VSpaceInvocation::AsidControlMakePool { frame, dest, parent, asid_base } => {
+            if let Cap::Untyped { ptr, size_bits, is_device, .. } = parent.cap() {
+                parent.set_cap(Cap::Untyped { ptr, size_bits, free_index: 1 << size_bits, is_device });
+            }
+            crate::mem::zero(frame, 1 << ASID_POOL_BITS);
+            cte_insert(Cap::AsidPool { ptr: frame, asid_base }, parent, dest);
+            k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = frame;
+        }
+        VSpaceInvocation::AsidPoolAssign { asid, pool, vspace_slot } => {
+            let Cap::PageTable { base, .. } = vspace_slot.cap() else { return };
+            vspace_slot.set_cap(Cap::PageTable { base, mapped: Some(Mapping { asid, vaddr: 0 }) });
+            vspace::copy_global_mappings(base);
+            vspace::asid_pool_entry(pool, asid as usize).set(base as u64);
+            // Not in seL4: drop any translations a previous holder of this hardware ASID left
+            // (e.g. one whose pool was deleted without its VSpaces).
+            crate::arch::flush_asid(asid);
+        }
+    }
+}
+

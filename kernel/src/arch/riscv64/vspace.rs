@@ -49,7 +49,26 @@ impl Pte {
     pub fn table(paddr: u64) -> Pte {
         Pte(((paddr >> 12) << 10) | PTE_V)
     }
-    /// A leaf mapping `paddr` with user access and the given rights.
+    /// Whether it points at a next-level table (seL4 `isPTEPageTable`: valid, none of R/W/X).
+    pub fn is_table(self) -> bool {
+        self.valid() && !self.is_leaf()
+    }
+    /// seL4 `makeUserPTE(paddr, executable, vm_rights)` (`src/arch/riscv/kernel/vspace.c`):
+    /// the PTE a user mapping of a frame gets. R unless kernel-only, W only for read-write,
+    /// X from the attributes, always U, A and D. A frame with no R, W or X gets the invalid
+    /// PTE (seL4 then records the mapping in the cap but the hardware sees nothing).
+    pub fn user(paddr: u64, rights: crate::cap::VmRights, executable: bool) -> Pte {
+        use crate::cap::VmRights;
+        let r = if rights != VmRights::KernelOnly { PTE_R } else { 0 };
+        let w = if rights == VmRights::ReadWrite { PTE_W } else { 0 };
+        let x = if executable { PTE_X } else { 0 };
+        if r | w | x == 0 {
+            return Pte(0);
+        }
+        Pte(((paddr >> 12) << 10) | r | w | x | PTE_U | PTE_V | PTE_A | PTE_D)
+    }
+    /// A leaf mapping `paddr` with user access and the given rights (boot: the root task's
+    /// frames, seL4 `map_it_frame_cap`, which maps them read-write-execute).
     pub fn leaf(paddr: u64, rights: crate::cap::VmRights, executable: bool) -> Pte {
         use crate::cap::VmRights;
         let rw = match rights {
@@ -85,6 +104,19 @@ pub struct Walk {
     pub slot: PPtr<Pte>,
     /// Its level (2 = root).
     pub level: usize,
+}
+
+impl Walk {
+    /// seL4's `ptBitsLeft` of the walk: log2 of the bytes one entry at this level maps
+    /// (30, 21 or 12); what a frame mapped in this slot must measure.
+    pub fn bits_left(&self) -> u64 {
+        level_bits(self.level)
+    }
+}
+
+/// log2 of the bytes mapped by one entry of a level-`level` table (2 → 30, 1 → 21, 0 → 12).
+pub fn level_bits(level: usize) -> u64 {
+    abi::object::PAGE_BITS + abi::object::PAGE_TABLE_INDEX_BITS * level as u64
 }
 
 /// `lookupPTSlot(lvl1pt, vptr)`: walks from the root `root` (kernel-virtual) towards `vaddr`
@@ -169,6 +201,39 @@ pub fn delete_asid(k: &mut Kernel, asid: u16, root: usize) {
         e.set(0);
         crate::arch::flush_asid(asid);
     }
+}
+
+/// `deleteASIDPool(asid_base, pool)`: forgets the ASID pool at `pool` for ASIDs
+/// `asid_base..asid_base + 512` if it is the one in the ASID table; every VSpace assigned in it
+/// then no longer has an ASID (its caps stay "mapped" but `findVSpaceForASID` fails for them,
+/// as in seL4).
+///
+/// Beyond seL4 (whose RISC-V `deleteASIDPool` does no TLB maintenance), the TLB entries of
+/// each ASID assigned in the pool are flushed: this kernel tags translations with hardware
+/// ASIDs, and a later pool in the same table entry hands the same ASIDs out again.
+pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: usize) {
+    let i = (asid_base as usize) >> abi::object::ASID_POOL_INDEX_BITS;
+    if k.asid_table[i] != pool {
+        return;
+    }
+    for low in 0..PT_ENTRIES {
+        if asid_pool_entry(pool, low).get() != 0 {
+            crate::arch::flush_asid((i << abi::object::ASID_POOL_INDEX_BITS | low) as u16);
+        }
+    }
+    k.asid_table[i] = 0;
+}
+
+/// Entry `low` (`ASID_LOW(asid)`, below 512) of the ASID pool at `pool`: the kernel-virtual
+/// address of the VSpace root assigned that ASID, or 0 (seL4 `asid_pool_t.array`).
+pub fn asid_pool_entry(pool: usize, low: usize) -> PPtr<u64> {
+    PPtr::<u64>::new(pool).add(low & (PT_ENTRIES - 1))
+}
+
+/// Zeroes the page table at `pt` (seL4 `clearMemory(pt, seL4_PageTableBits)`, done when a page
+/// table is unmapped by `seL4_RISCV_PageTable_Unmap`).
+pub fn clear_page_table(pt: usize) {
+    crate::mem::zero(pt, 1 << abi::object::PAGE_TABLE_BITS);
 }
 
 /// `copyGlobalMappings`: copies the kernel's entries (upper half of the root table) into a new

@@ -245,3 +245,30 @@ pub fn read_time() -> u64 {
     unsafe { asm!("rdtime {0}", out(reg) v, options(nomem, nostack)) };
     v
 }
+
+/// Timer ticks between kernel timer interrupts: `TIMER_TICK_MS` of the 10 MHz timebase.
+pub const TIMER_RELOAD: u64 = abi::config::TIMER_FREQUENCY / 1000 * abi::config::TIMER_TICK_MS;
+
+/// Arms the kernel timer for the next tick (`resetTimer`).
+pub fn reset_timer() {
+    sbi::set_timer(read_time() + TIMER_RELOAD);
+}
+
+/// The idle loop's wait: sleeps until an interrupt is pending (interrupts stay masked in the
+/// kernel; `wfi` wakes on any pending interrupt enabled in `sie`) and returns its cause
+/// (5 timer, 9 external).
+pub fn wait_for_interrupt() -> u64 {
+    loop {
+        // SAFETY: `wfi` only waits; with sstatus.SIE clear no trap is taken.
+        unsafe { asm!("wfi", options(nomem, nostack)) };
+        let sip: usize;
+        // SAFETY: reading `sip` has no side effect.
+        unsafe { asm!("csrr {0}, sip", out(reg) sip, options(nomem, nostack)) };
+        if sip & (1 << 5) != 0 {
+            return 5;
+        }
+        if sip & (1 << 9) != 0 {
+            return 9;
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Message transfer between threads (seL4 `src/kernel/thread.c` `doIPCTransfer` and friends,
+//! `src/api/faults.c`): message registers, capability transfer, fault messages, reply caps and
+//! IPC cancellation.
+
+use crate::arch::riscv64::context::reg;
+use crate::cap::Cap;
+use crate::cspace::{lookup_cap_and_slot, LookupFault};
+use crate::cte::{cte_insert, Slot};
+use crate::mem::PPtr;
+use crate::object::cnode::{cte_delete_one, lookup_target_slot};
+use crate::object::endpoint::EpRef;
+use crate::object::notification::NtfnRef;
+use crate::object::objecttype::derive_cap;
+use crate::object::tcb::{tcb_slot, ThreadState, TcbRef};
+use crate::sched::{possible_switch_to, set_thread_state};
+use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
+use abi::ipc_buffer::offset;
+use abi::message::{FAST_MESSAGE_REGISTERS, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH};
+use abi::MessageInfo;
+
+/// A fault a thread takes (seL4 `seL4_Fault_t`), kept in its TCB while it is handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A cap lookup for `cptr` failed (`in_receive`: during the receive phase).
+    Cap { cptr: u64, in_receive: bool, fault: LookupFault },
+    /// An unknown syscall number.
+    UnknownSyscall { number: u64 },
+    /// A user exception: `scause` and `code` (0).
+    UserException { number: u64, code: u64 },
+    /// A virtual memory fault at `addr`; `fsr` is the access-fault cause (1 instruction,
+    /// 5 load, 7 store), `prefetch` for instruction fetches.
+    VmFault { addr: u64, fsr: u64, prefetch: bool },
+}
+
+impl Fault {
+    /// The seL4 fault label (`seL4_Fault_*`).
+    pub fn label(&self) -> u64 {
+        match self {
+            Fault::Cap { .. } => abi::fault::CAP_FAULT,
+            Fault::UnknownSyscall { .. } => abi::fault::UNKNOWN_SYSCALL,
+            Fault::UserException { .. } => abi::fault::USER_EXCEPTION,
+            Fault::VmFault { .. } => abi::fault::VM_FAULT,
+        }
+    }
+
+    fn store(self, t: TcbRef) {
+        let (f, l) = match self {
+            Fault::Cap { cptr, in_receive, fault } => ([1, cptr, in_receive as u64], fault.to_words().0),
+            Fault::UnknownSyscall { number } => ([2, number, 0], [0; 4]),
+            Fault::UserException { number, code } => ([3, number, code], [0; 4]),
+            Fault::VmFault { addr, fsr, prefetch } => ([5, addr, fsr | (prefetch as u64) << 32], [0; 4]),
+        };
+        t.with(|x| {
+            x.fault = f;
+            x.lookup_failure = l;
+        });
+    }
+
+    /// The fault pending on `t`, if any.
+    pub fn load(t: TcbRef) -> Option<Fault> {
+        let (f, l) = t.with(|x| (x.fault, x.lookup_failure));
+        Some(match f[0] {
+            1 => Fault::Cap {
+                cptr: f[1],
+                in_receive: f[2] != 0,
+                fault: match l[0] {
+                    2 => LookupFault::MissingCapability { bits_left: l[1] },
+                    3 => LookupFault::DepthMismatch { bits_left: l[1], bits_found: l[2] },
+                    4 => LookupFault::GuardMismatch { bits_left: l[1], guard_found: l[2], guard_size: l[3] },
+                    _ => LookupFault::InvalidRoot,
+                },
+            },
+            2 => Fault::UnknownSyscall { number: f[1] },
+            3 => Fault::UserException { number: f[1], code: f[2] },
+            5 => Fault::VmFault { addr: f[1], fsr: f[2] & 0xffff_ffff, prefetch: f[2] >> 32 != 0 },
+            _ => return None,
+        })
+    }
+
+    fn clear(t: TcbRef) {
+        t.with(|x| x.fault = [0; 3]);
+    }
+}
+
+/// `doIPCTransfer`: delivers `sender`'s message (or pending fault) to `receiver`, with `badge`
+/// in the receiver's badge register. `ep` is the endpoint used (for cap unwrapping); `None` for
+/// replies.
+pub fn do_ipc_transfer(k: &mut Kernel, sender: TcbRef, ep: Option<EpRef>, badge: u64, grant: bool, receiver: TcbRef) {
+    let recv_buf = ipc_buffer_pptr(receiver, true);
+    match Fault::load(sender) {
+        None => {
+            let send_buf = ipc_buffer_pptr(sender, false);
+            do_normal_transfer(k, sender, send_buf, ep, badge, grant, receiver, recv_buf);
+        }
+        Some(f) => do_fault_transfer(sender, receiver, recv_buf, badge, f),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn do_normal_transfer(
+    k: &mut Kernel,
+    sender: TcbRef,
+    send_buf: Option<usize>,
+    ep: Option<EpRef>,
+    badge: u64,
+    grant: bool,
+    receiver: TcbRef,
+    recv_buf: Option<usize>,
+) {
+    let mut tag = MessageInfo(sender.reg(reg::A1));
+    if tag.length() > MSG_MAX_LENGTH as u64 {
+        tag = MessageInfo::new(tag.label(), tag.caps_unwrapped(), tag.extra_caps(), MSG_MAX_LENGTH as u64);
+    }
+    let mut caps: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS] = [None; MSG_MAX_EXTRA_CAPS];
+    if grant {
+        if let Some(b) = send_buf {
+            let root = sender.slot(tcb_slot::CTABLE).cap();
+            for (i, c) in caps.iter_mut().enumerate().take(tag.extra_caps() as usize) {
+                let cptr = PPtr::<u64>::new(b + offset::CAPS_OR_BADGES + 8 * i).get();
+                match lookup_cap_and_slot(root, cptr) {
+                    Ok(r) => *c = Some(r),
+                    Err(_) => {
+                        // seL4: a failed extra-cap lookup sends no caps at all.
+                        caps = [None; MSG_MAX_EXTRA_CAPS];
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let n = copy_mrs(sender, send_buf, receiver, recv_buf, tag.length() as usize);
+    let (extra, unwrapped) = transfer_caps(k, &caps, ep, receiver, recv_buf);
+    receiver.set_reg(reg::A1, MessageInfo::new(tag.label(), unwrapped, extra, n as u64).0);
+    receiver.set_reg(reg::A0, badge);
+}
+
+/// `copyMRs`: copies `n` message registers; returns how many arrived (registers always, the
+/// rest only if both threads have IPC buffers).
+pub fn copy_mrs(sender: TcbRef, send_buf: Option<usize>, receiver: TcbRef, recv_buf: Option<usize>, n: usize) -> usize {
+    let mut i = 0;
+    while i < n && i < FAST_MESSAGE_REGISTERS {
+        receiver.set_reg(reg::A2 + i, sender.reg(reg::A2 + i));
+        i += 1;
+    }
+    if let (Some(s), Some(r)) = (send_buf, recv_buf) {
+        while i < n && i < MSG_MAX_LENGTH {
+            let w = PPtr::<u64>::new(s + offset::MSG + 8 * i).get();
+            PPtr::<u64>::new(r + offset::MSG + 8 * i).set(w);
+            i += 1;
+        }
+    }
+    i
+}
+
+/// `getReceiveSlots`: the empty slot named by the receiver's IPC buffer, if any.
+fn get_receive_slot(receiver: TcbRef, recv_buf: usize) -> Option<Slot> {
+    let cnode_cptr = PPtr::<u64>::new(recv_buf + offset::RECEIVE_CNODE).get();
+    let index = PPtr::<u64>::new(recv_buf + offset::RECEIVE_INDEX).get();
+    let depth = PPtr::<u64>::new(recv_buf + offset::RECEIVE_DEPTH).get();
+    let root = receiver.slot(tcb_slot::CTABLE).cap();
+    let (cnode, _) = lookup_cap_and_slot(root, cnode_cptr).ok()?;
+    let slot = lookup_target_slot(cnode, index, depth).ok()?;
+    slot.is_empty().then_some(slot)
+}
+
+/// `transferCaps`: moves the extra caps: a cap to the endpoint the message came through is
+/// unwrapped to its badge; the first other cap is copied into the receive slot. Returns the
+/// number of caps transferred and the unwrapped bits.
+fn transfer_caps(
+    _k: &mut Kernel,
+    caps: &[Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
+    ep: Option<EpRef>,
+    receiver: TcbRef,
+    recv_buf: Option<usize>,
+) -> (u64, u64) {
+    let Some(rb) = recv_buf else { return (0, 0) };
+    if caps[0].is_none() {
+        return (0, 0);
+    }
+    let mut dest = get_receive_slot(receiver, rb);
+    let mut unwrapped = 0;
+    let mut i = 0;
+    while i < MSG_MAX_EXTRA_CAPS {
+        let Some((cap, slot)) = caps[i] else { break };
+        match (cap, ep) {
+            (Cap::Endpoint { ptr, badge, .. }, Some(e)) if ptr == e.0.addr() => {
+                PPtr::<u64>::new(rb + offset::CAPS_OR_BADGES + 8 * i).set(badge);
+                unwrapped |= 1 << i;
+            }
+            _ => {
+                let Some(d) = dest else { break };
+                match derive_cap(slot, cap) {
+                    Ok(dc) if !dc.is_null() => cte_insert(dc, slot, d),
+                    _ => break,
+                }
+                dest = None;
+            }
+        }
+        i += 1;
+    }
+    (i as u64, unwrapped)
+}
+
+/// The words of a fault message (`setMRs_fault`) and its length.
+fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
+    let ip = sender.with(|x| x.fault_ip);
+    let mut w = [0u64; 11];
+    let n = match f {
+        Fault::Cap { cptr, in_receive, fault } => {
+            w[0] = ip;
+            w[1] = cptr;
+            w[2] = in_receive as u64;
+            let (l, ln) = fault.to_words();
+            w[3..3 + ln].copy_from_slice(&l[..ln]);
+            3 + ln
+        }
+        Fault::UnknownSyscall { number } => {
+            w[0] = ip;
+            w[1] = sender.reg(reg::SP);
+            w[2] = sender.reg(reg::RA);
+            for i in 0..7 {
+                w[3 + i] = sender.reg(reg::A0 + i);
+            }
+            w[10] = number;
+            11
+        }
+        Fault::UserException { number, code } => {
+            w[..4].copy_from_slice(&[ip, sender.reg(reg::SP), number, code]);
+            4
+        }
+        Fault::VmFault { addr, fsr, prefetch } => {
+            w[..4].copy_from_slice(&[ip, addr, prefetch as u64, fsr]);
+            4
+        }
+    };
+    (w, n)
+}
+
+fn do_fault_transfer(sender: TcbRef, receiver: TcbRef, recv_buf: Option<usize>, badge: u64, f: Fault) {
+    let (w, n) = fault_words(sender, f);
+    let mut sent = 0;
+    for (i, &x) in w.iter().enumerate().take(n) {
+        if set_mr(receiver, recv_buf, i, x) {
+            sent = i + 1;
+        }
+    }
+    receiver.set_reg(reg::A1, MessageInfo::new(f.label(), 0, 0, sent as u64).0);
+    receiver.set_reg(reg::A0, badge);
+}
+
+/// `doNBRecvFailedTransfer`: a non-blocking receive found nothing: badge 0.
+pub fn do_nb_recv_failed_transfer(t: TcbRef) {
+    t.set_reg(reg::A0, 0);
+}
+
+/// `setupReplyMaster`: gives a thread its master reply cap if it has none.
+pub fn setup_reply_master(t: TcbRef) {
+    let s = t.slot(tcb_slot::REPLY);
+    if s.is_empty() {
+        crate::cte::insert_new_cap(Cap::Reply { tcb: t.addr(), master: true, can_grant: true }, None, s);
+    }
+}
+
+/// `setupCallerCap`: the caller waits for a reply; the receiver gets a reply cap to it.
+pub fn setup_caller_cap(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, can_grant: bool) {
+    set_thread_state(k, sender, ThreadState::BlockedOnReply);
+    setup_reply_master(sender);
+    let reply_slot = sender.slot(tcb_slot::REPLY);
+    let caller_slot = receiver.slot(tcb_slot::CALLER);
+    // seL4 asserts the caller slot is empty: Recv deletes the old caller cap first.
+    if !caller_slot.is_empty() {
+        cte_delete_one(k, caller_slot);
+    }
+    cte_insert(Cap::Reply { tcb: sender.addr(), master: false, can_grant }, reply_slot, caller_slot);
+}
+
+/// `deleteCallerCap`: drops the thread's pending reply cap (before a new receive).
+pub fn delete_caller_cap(k: &mut Kernel, t: TcbRef) {
+    cte_delete_one(k, t.slot(tcb_slot::CALLER));
+}
+
+/// `doReplyTransfer`: `sender` replies through the reply cap in `slot` to `receiver`.
+pub fn do_reply_transfer(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, slot: Slot, grant: bool) {
+    if receiver.state() != ThreadState::BlockedOnReply {
+        return;
+    }
+    match Fault::load(receiver) {
+        None => {
+            do_ipc_transfer(k, sender, None, 0, grant, receiver);
+            cte_delete_one(k, slot);
+            set_thread_state(k, receiver, ThreadState::Running);
+            possible_switch_to(k, receiver);
+        }
+        Some(f) => {
+            cte_delete_one(k, slot);
+            let restart = handle_fault_reply(receiver, sender, f);
+            Fault::clear(receiver);
+            if restart {
+                set_thread_state(k, receiver, ThreadState::Restart);
+                possible_switch_to(k, receiver);
+            } else {
+                set_thread_state(k, receiver, ThreadState::Inactive);
+            }
+        }
+    }
+}
+
+/// `handleFaultReply`: applies the handler's reply to the faulted thread; returns whether it
+/// resumes. Unknown-syscall and user-exception replies with label 0 resume the thread with
+/// the registers they carry; cap and VM faults always resume.
+fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
+    let info = MessageInfo(sender.reg(reg::A1));
+    let send_buf = ipc_buffer_pptr(sender, false);
+    let len = info.length() as usize;
+    let copy = |regs: &[usize]| {
+        for (i, &r) in regs.iter().enumerate().take(len) {
+            let v = get_mr(sender, send_buf, i);
+            if r == reg::PC {
+                receiver.with(|x| x.fault_ip = v);
+            } else {
+                receiver.set_reg(r, v);
+            }
+        }
+    };
+    match f {
+        Fault::Cap { .. } | Fault::VmFault { .. } => true,
+        Fault::UnknownSyscall { .. } => {
+            copy(&[reg::PC, reg::SP, reg::RA, 10, 11, 12, 13, 14, 15, 16]);
+            info.label() == 0
+        }
+        Fault::UserException { .. } => {
+            copy(&[reg::PC, reg::SP]);
+            info.label() == 0
+        }
+    }
+}
+
+/// `handleFault`: sends the fault to the thread's fault handler endpoint, or, if it has no valid
+/// handler, suspends it and logs why (`handleDoubleFault`).
+pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
+    let root = t.slot(tcb_slot::CTABLE).cap();
+    let handler_cptr = t.with(|x| x.fault_handler);
+    let handler = lookup_cap_and_slot(root, handler_cptr).map(|(c, _)| c);
+    match handler {
+        Ok(Cap::Endpoint { ptr, badge, rights }) if rights.send && (rights.grant || rights.grant_reply) => {
+            f.store(t);
+            crate::object::endpoint::send_ipc(k, true, true, badge, rights.grant, true, t, EpRef::at(ptr));
+        }
+        _ => {
+            let (n, len) = crate::syscall::thread_name(t);
+            crate::kwarn!(
+                "fault {:?} from thread \"{}\" at pc {:#x}; no valid fault handler (cptr {:#x}): suspending it",
+                f,
+                core::str::from_utf8(&n[..len]).unwrap_or("?"),
+                t.with(|x| x.fault_ip),
+                handler_cptr
+            );
+            set_thread_state(k, t, ThreadState::Inactive);
+        }
+    }
+}
+
+/// `cancelIPC`: takes a blocked thread out of whatever IPC it is blocked in and makes it
+/// inactive.
+pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
+    match t.state() {
+        ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
+            EpRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            set_thread_state(k, t, ThreadState::Inactive);
+        }
+        ThreadState::BlockedOnNotification => {
+            NtfnRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            set_thread_state(k, t, ThreadState::Inactive);
+        }
+        ThreadState::BlockedOnReply => {
+            Fault::clear(t);
+            // The reply cap to this thread lives right after its master reply cap in the MDB.
+            if let Some(next) = t.slot(tcb_slot::REPLY).mdb().next() {
+                if matches!(next.cap(), Cap::Reply { tcb, master: false, .. } if tcb == t.addr()) {
+                    cte_delete_one(k, next);
+                }
+            }
+            set_thread_state(k, t, ThreadState::Inactive);
+        }
+        _ => {}
+    }
+}

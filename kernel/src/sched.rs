@@ -1,0 +1,323 @@
+//! The scheduler (seL4 `src/kernel/thread.c`, non-MCS): ready queues per domain and priority
+//! with a two-level bitmap, round robin within a priority, the scheduler action that defers
+//! switching until the kernel exits, time slices and domains.
+
+use crate::object::tcb::{ThreadState, TcbRef};
+use crate::state::Kernel;
+use abi::config::{NUM_DOMAINS, NUM_PRIORITIES, TIME_SLICE};
+
+/// Priorities per bitmap word.
+const WORD: usize = 64;
+/// Words of the second-level bitmap per domain.
+const L2_WORDS: usize = NUM_PRIORITIES / WORD;
+
+/// What the scheduler does before the kernel returns to user level
+/// (`ksSchedulerAction`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerAction {
+    /// Keep running the current thread.
+    ResumeCurrentThread,
+    /// Pick the highest-priority ready thread.
+    ChooseNewThread,
+    /// Switch to this thread (if it still beats the ready queues).
+    SwitchToThread(TcbRef),
+}
+
+/// One ready queue: a doubly linked list through `sched_next`/`sched_prev`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Queue {
+    /// First TCB (kernel-virtual) or 0.
+    pub head: usize,
+    /// Last TCB or 0.
+    pub tail: usize,
+}
+
+/// One entry of the domain schedule (`dschedule_t`): run `domain` for `duration` ticks.
+/// A duration of 0 marks the end of the schedule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DomainScheduleEntry {
+    /// The domain.
+    pub domain: u64,
+    /// Length in timer ticks; 0 ends the schedule.
+    pub duration: u64,
+}
+
+/// Scheduler state (part of [`Kernel`]).
+pub struct Scheduler {
+    /// Ready queues, indexed by `domain * NUM_PRIORITIES + priority`.
+    pub queues: [Queue; NUM_DOMAINS * NUM_PRIORITIES],
+    /// First-level bitmap: bit i set if second-level word i is non-zero.
+    pub l1: [u64; NUM_DOMAINS],
+    /// Second-level bitmap: bit p % 64 of word p / 64 set if queue p is non-empty.
+    pub l2: [[u64; L2_WORDS]; NUM_DOMAINS],
+    /// The scheduler action.
+    pub action: SchedulerAction,
+    /// Ticks left in the current domain (`ksDomainTime`).
+    pub domain_time: u64,
+    /// The domain schedule (`ksDomSchedule`), set up by `seL4_DomainSet_ScheduleConfigure`.
+    pub domain_schedule: [DomainScheduleEntry; abi::config::NUM_DOMAIN_SCHEDULES],
+    /// Index of the running entry (`ksDomScheduleIdx`).
+    pub domain_schedule_index: usize,
+    /// Where the schedule starts again after its end (`ksDomScheduleStart`).
+    pub domain_schedule_start: usize,
+}
+
+impl Scheduler {
+    /// Empty queues; the domain schedule runs domain 0 for one tick, repeatedly (seL4's default
+    /// schedule with one domain).
+    pub const fn new() -> Scheduler {
+        let mut ds = [DomainScheduleEntry { domain: 0, duration: 0 }; abi::config::NUM_DOMAIN_SCHEDULES];
+        ds[0] = DomainScheduleEntry { domain: 0, duration: 1 };
+        Scheduler {
+            queues: [Queue { head: 0, tail: 0 }; NUM_DOMAINS * NUM_PRIORITIES],
+            l1: [0; NUM_DOMAINS],
+            l2: [[0; L2_WORDS]; NUM_DOMAINS],
+            action: SchedulerAction::ResumeCurrentThread,
+            domain_time: 1,
+            domain_schedule: ds,
+            domain_schedule_index: 0,
+            domain_schedule_start: 0,
+        }
+    }
+
+    fn highest_prio(&self, dom: usize) -> Option<usize> {
+        let l1 = self.l1[dom];
+        if l1 == 0 {
+            return None;
+        }
+        let w = 63 - l1.leading_zeros() as usize;
+        let b = 63 - self.l2[dom][w].leading_zeros() as usize;
+        Some(w * WORD + b)
+    }
+
+    fn set_bit(&mut self, dom: usize, prio: usize) {
+        self.l2[dom][prio / WORD] |= 1 << (prio % WORD);
+        self.l1[dom] |= 1 << (prio / WORD);
+    }
+
+    fn clear_bit(&mut self, dom: usize, prio: usize) {
+        self.l2[dom][prio / WORD] &= !(1 << (prio % WORD));
+        if self.l2[dom][prio / WORD] == 0 {
+            self.l1[dom] &= !(1 << (prio / WORD));
+        }
+    }
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler::new()
+    }
+}
+
+fn qindex(dom: u64, prio: u64) -> (usize, usize, usize) {
+    let (d, p) = (dom as usize % NUM_DOMAINS, prio as usize % NUM_PRIORITIES);
+    (d * NUM_PRIORITIES + p, d, p)
+}
+
+/// Whether `t` is the idle thread (the kernel represents it by the null TCB).
+pub fn is_idle(t: TcbRef) -> bool {
+    t.addr() == 0
+}
+
+/// `isSchedulable` (non-MCS: `isRunnable`).
+pub fn is_schedulable(t: TcbRef) -> bool {
+    !is_idle(t) && t.state().is_runnable()
+}
+
+/// `tcbSchedEnqueue`: puts a runnable thread at the head of its ready queue.
+pub fn sched_enqueue(k: &mut Kernel, t: TcbRef) {
+    insert(k, t, true)
+}
+
+/// `tcbSchedAppend`: puts a runnable thread at the tail of its ready queue.
+pub fn sched_append(k: &mut Kernel, t: TcbRef) {
+    insert(k, t, false)
+}
+
+fn insert(k: &mut Kernel, t: TcbRef, at_head: bool) {
+    if is_idle(t) || t.with(|x| x.queued) != 0 {
+        return;
+    }
+    let (dom, prio) = t.with(|x| (x.domain, x.priority));
+    let (i, d, p) = qindex(dom, prio);
+    let q = k.sched.queues[i];
+    if q.head == 0 {
+        k.sched.set_bit(d, p);
+        k.sched.queues[i] = Queue { head: t.addr(), tail: t.addr() };
+        t.with(|x| {
+            x.sched_next = 0;
+            x.sched_prev = 0;
+        });
+    } else if at_head {
+        TcbRef::new(q.head).with(|x| x.sched_prev = t.addr() as u64);
+        t.with(|x| {
+            x.sched_next = q.head as u64;
+            x.sched_prev = 0;
+        });
+        k.sched.queues[i].head = t.addr();
+    } else {
+        TcbRef::new(q.tail).with(|x| x.sched_next = t.addr() as u64);
+        t.with(|x| {
+            x.sched_prev = q.tail as u64;
+            x.sched_next = 0;
+        });
+        k.sched.queues[i].tail = t.addr();
+    }
+    t.with(|x| x.queued = 1);
+}
+
+/// `tcbSchedDequeue`: removes a thread from its ready queue if it is in one.
+pub fn sched_dequeue(k: &mut Kernel, t: TcbRef) {
+    if is_idle(t) || t.with(|x| x.queued) == 0 {
+        return;
+    }
+    let (dom, prio, next, prev) = t.with(|x| (x.domain, x.priority, x.sched_next as usize, x.sched_prev as usize));
+    let (i, d, p) = qindex(dom, prio);
+    if prev == 0 {
+        k.sched.queues[i].head = next;
+    } else {
+        TcbRef::new(prev).with(|x| x.sched_next = next as u64);
+    }
+    if next == 0 {
+        k.sched.queues[i].tail = prev;
+    } else {
+        TcbRef::new(next).with(|x| x.sched_prev = prev as u64);
+    }
+    if k.sched.queues[i].head == 0 {
+        k.sched.clear_bit(d, p);
+    }
+    t.with(|x| {
+        x.queued = 0;
+        x.sched_next = 0;
+        x.sched_prev = 0;
+    });
+}
+
+/// `rescheduleRequired`: the current choice is void; choose again on kernel exit.
+pub fn reschedule_required(k: &mut Kernel) {
+    if let SchedulerAction::SwitchToThread(t) = k.sched.action {
+        sched_enqueue(k, t);
+    }
+    k.sched.action = SchedulerAction::ChooseNewThread;
+}
+
+/// `possibleSwitchTo`: `target` became runnable; switch to it on exit if it should run.
+pub fn possible_switch_to(k: &mut Kernel, target: TcbRef) {
+    if k.cur_domain != target.with(|x| x.domain) {
+        sched_enqueue(k, target);
+    } else if k.sched.action != SchedulerAction::ResumeCurrentThread {
+        reschedule_required(k);
+        sched_enqueue(k, target);
+    } else {
+        k.sched.action = SchedulerAction::SwitchToThread(target);
+    }
+}
+
+/// `setThreadState`: sets the state and, if the current thread stopped being runnable,
+/// asks for a reschedule (`scheduleTCB`).
+pub fn set_thread_state(k: &mut Kernel, t: TcbRef, s: ThreadState) {
+    t.set_state(s);
+    schedule_tcb(k, t);
+}
+
+/// `scheduleTCB`.
+pub fn schedule_tcb(k: &mut Kernel, t: TcbRef) {
+    if t == k.cur_thread && k.sched.action == SchedulerAction::ResumeCurrentThread && !is_schedulable(t) {
+        reschedule_required(k);
+    }
+}
+
+fn switch_to_thread(k: &mut Kernel, t: TcbRef) {
+    sched_dequeue(k, t);
+    k.cur_thread = t;
+}
+
+fn next_domain(k: &mut Kernel) {
+    let s = &mut k.sched;
+    s.domain_schedule_index += 1;
+    if s.domain_schedule_index >= s.domain_schedule.len() || s.domain_schedule[s.domain_schedule_index].duration == 0 {
+        s.domain_schedule_index = s.domain_schedule_start;
+    }
+    let e = s.domain_schedule[s.domain_schedule_index];
+    k.work_units = 0;
+    k.cur_domain = e.domain;
+    k.sched.domain_time = e.duration.max(1);
+}
+
+fn choose_thread(k: &mut Kernel) {
+    let dom = if NUM_DOMAINS > 1 { k.cur_domain as usize } else { 0 };
+    match k.sched.highest_prio(dom) {
+        Some(p) => {
+            let t = TcbRef::new(k.sched.queues[dom * NUM_PRIORITIES + p].head);
+            switch_to_thread(k, t);
+        }
+        None => k.cur_thread = TcbRef::new(0),
+    }
+}
+
+fn schedule_choose_new_thread(k: &mut Kernel) {
+    if NUM_DOMAINS > 1 && k.sched.domain_time == 0 {
+        next_domain(k);
+    }
+    choose_thread(k);
+}
+
+fn is_highest_prio(k: &Kernel, dom: u64, prio: u64) -> bool {
+    let d = dom as usize % NUM_DOMAINS;
+    k.sched.highest_prio(d).is_none_or(|p| prio as usize >= p)
+}
+
+/// `schedule`: carries out the scheduler action. Afterwards `k.cur_thread` is the thread to
+/// run (the null TCB for idle).
+pub fn schedule(k: &mut Kernel) {
+    if k.sched.action != SchedulerAction::ResumeCurrentThread {
+        let cur = k.cur_thread;
+        let was_runnable = is_schedulable(cur);
+        if was_runnable {
+            sched_enqueue(k, cur);
+        }
+        match k.sched.action {
+            SchedulerAction::ChooseNewThread => schedule_choose_new_thread(k),
+            SchedulerAction::SwitchToThread(cand) => {
+                let cand_prio = cand.with(|x| x.priority);
+                let cur_prio = if is_idle(cur) { 0 } else { cur.with(|x| x.priority) };
+                let fastfail = is_idle(cur) || cand_prio < cur_prio;
+                if fastfail && !is_highest_prio(k, k.cur_domain, cand_prio) {
+                    sched_enqueue(k, cand);
+                    k.sched.action = SchedulerAction::ChooseNewThread;
+                    schedule_choose_new_thread(k);
+                } else if was_runnable && cand_prio == cur_prio {
+                    sched_append(k, cand);
+                    k.sched.action = SchedulerAction::ChooseNewThread;
+                    schedule_choose_new_thread(k);
+                } else {
+                    switch_to_thread(k, cand);
+                }
+            }
+            SchedulerAction::ResumeCurrentThread => {}
+        }
+    }
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+}
+
+/// `timerTick`: charges the running thread a tick of its time slice; at the end of the slice it
+/// goes to the back of its queue.
+pub fn timer_tick(k: &mut Kernel) {
+    let cur = k.cur_thread;
+    if !is_idle(cur) && cur.state() == ThreadState::Running {
+        let ts = cur.with(|x| x.time_slice);
+        if ts > 1 {
+            cur.with(|x| x.time_slice = ts - 1);
+        } else {
+            cur.with(|x| x.time_slice = TIME_SLICE);
+            sched_append(k, cur);
+            reschedule_required(k);
+        }
+    }
+    if NUM_DOMAINS > 1 {
+        k.sched.domain_time = k.sched.domain_time.saturating_sub(1);
+        if k.sched.domain_time == 0 {
+            reschedule_required(k);
+        }
+    }
+}
