@@ -31,3 +31,5 @@ pub mod testing;
 mod tests;
 pub mod sched;
 pub mod ipc;
+#[cfg(test)]
+mod ipc_tests;

@@ -66,6 +66,8 @@ pub struct System {
     pub k: Kernel,
     /// The root task's TCB.
     pub root: TcbRef,
+    /// Where the root task's BootInfo is mapped (its a0 at start).
+    pub bi_vptr: u64,
 }
 
 /// The last reply: message info and the first message registers.
@@ -101,13 +103,13 @@ impl System {
         p.kernel_devices.push(Region::new(0x0c00_0000, 0x1000_0000)).unwrap();
         let mut k = Kernel::new();
         let root = create_root_task(&mut k, &p).expect("boot");
-        System { mem, k, root }
+        let bi_vptr = root.reg(reg::A0);
+        System { mem, k, root, bi_vptr }
     }
 
     /// The root task's BootInfo.
     pub fn bootinfo(&self) -> BootInfo {
-        let bi_vptr = self.root.reg(reg::A0);
-        PPtr::<BootInfo>::new(self.user_to_pptr(bi_vptr)).get()
+        PPtr::<BootInfo>::new(self.user_to_pptr(self.bi_vptr)).get()
     }
 
     /// Kernel-virtual address of a root-task virtual address (walks its page tables).
@@ -136,6 +138,9 @@ impl System {
     /// Performs syscall `sys` as the root task with the given registers; returns a0, a1.
     pub fn syscall(&mut self, sys: Syscall, a0: u64, info: MessageInfo, mrs: &[u64], caps: &[u64]) -> Reply {
         let t = self.root;
+        if self.k.cur_thread != t {
+            self.run_as(t);
+        }
         let buf = self.ipc_buffer();
         for (i, &w) in mrs.iter().enumerate() {
             if i < 4 {
@@ -196,5 +201,95 @@ impl System {
             .find(|(_, d)| d.is_device == 0 && d.size_bits >= bits)
             .map(|(i, d)| (bi.untyped.start + i as u64, d.paddr, d.size_bits))
             .expect("an untyped big enough")
+    }
+}
+
+impl System {
+    /// Retypes one object of type `t` (size `size`) into the first free slot at or after
+    /// `slot`, from the first RAM untyped of 64 KiB or more; returns the slot.
+    pub fn make(&mut self, t: abi::ObjectType, size: u64, slot: u64) -> u64 {
+        let (ut, _, _) = self.ram_untyped(20);
+        let r = self.retype(ut, t, size, slot, 1);
+        assert_eq!(r.info.label(), 0, "retype {t:?}: {r:?}");
+        slot
+    }
+
+    /// A new thread sharing the root task's CSpace and VSpace, with its own IPC buffer frame
+    /// (reached by the kernel through the frame cap, unmapped), at `prio`, made runnable.
+    /// `slot` and `slot + 1` receive its TCB and buffer frame caps.
+    pub fn spawn(&mut self, prio: u64, slot: u64) -> TcbRef {
+        use crate::object::tcb::tcb_slot;
+        self.make(abi::ObjectType::Tcb, 0, slot);
+        self.make(abi::ObjectType::SmallPage, 0, slot + 1);
+        let Cap::Thread { tcb } = self.root_slot(slot).cap() else { panic!() };
+        let t = TcbRef::new(tcb);
+        let cnode = self.root_slot(abi::bootinfo::slot::INIT_THREAD_CNODE);
+        crate::cte::cte_insert(cnode.cap(), cnode, t.slot(tcb_slot::CTABLE));
+        let vs = self.root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE);
+        crate::cte::cte_insert(vs.cap(), vs, t.slot(tcb_slot::VTABLE));
+        let buf = self.root_slot(slot + 1);
+        crate::cte::cte_insert(buf.cap(), buf, t.slot(tcb_slot::BUFFER));
+        t.with(|x| {
+            x.priority = prio;
+            x.mcp = prio;
+            x.ipc_buffer = 0x7000_0000;
+        });
+        crate::object::tcb_ops::restart(&mut self.k, t);
+        t
+    }
+
+    /// Runs the scheduler as the kernel does on exit; returns the thread that runs next
+    /// (`None`: idle).
+    pub fn schedule(&mut self) -> Option<TcbRef> {
+        crate::entry::activate(&mut self.k).map(|_| self.k.cur_thread)
+    }
+
+    /// Makes `t` the running thread (as if the scheduler had picked it).
+    pub fn run_as(&mut self, t: TcbRef) {
+        crate::sched::sched_dequeue(&mut self.k, t);
+        let cur = self.k.cur_thread;
+        if crate::sched::is_schedulable(cur) && cur != t {
+            crate::sched::sched_enqueue(&mut self.k, cur);
+        }
+        self.k.cur_thread = t;
+        self.k.sched.action = crate::sched::SchedulerAction::ResumeCurrentThread;
+        let _ = crate::entry::activate(&mut self.k);
+    }
+
+    /// Kernel-virtual address of `t`'s IPC buffer.
+    pub fn buffer_of(&self, t: TcbRef) -> usize {
+        crate::state::ipc_buffer_pptr(t, false).expect("thread has an IPC buffer")
+    }
+
+    /// Performs syscall `sys` as the current thread, with MRs and extra cap CPtrs written to its
+    /// registers and IPC buffer; returns the thread's a0 (badge), a1 (info) and MR0..MR5 after
+    /// the kernel ran the scheduler.
+    pub fn sys(&mut self, sys: Syscall, a0: u64, info: MessageInfo, mrs: &[u64], caps: &[u64]) -> (TcbRef, Reply) {
+        let t = self.k.cur_thread;
+        let buf = crate::state::ipc_buffer_pptr(t, false);
+        for (i, &w) in mrs.iter().enumerate() {
+            crate::state::set_mr(t, buf, i, w);
+        }
+        if let Some(b) = buf {
+            for (i, &c) in caps.iter().enumerate() {
+                PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).set(c);
+            }
+        }
+        t.set_reg(reg::A0, a0);
+        t.set_reg(reg::A1, info.0);
+        t.set_reg(reg::A7, sys as i64 as u64);
+        crate::entry::handle_trap(&mut self.k, crate::entry::CAUSE_USER_ECALL, 0);
+        let _ = self.schedule();
+        (t, Self::regs_of(t))
+    }
+
+    /// The badge/info registers and MR0..MR5 of `t` (MR4, MR5 from its IPC buffer if any).
+    pub fn regs_of(t: TcbRef) -> Reply {
+        let buf = crate::state::ipc_buffer_pptr(t, true);
+        let mut mrs = [0u64; 6];
+        for (i, m) in mrs.iter_mut().enumerate() {
+            *m = crate::state::get_mr(t, buf, i);
+        }
+        Reply { info: MessageInfo(t.reg(reg::A1)), mrs }
     }
 }

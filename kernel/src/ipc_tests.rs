@@ -1,0 +1,349 @@
+//! Host tests of threads, scheduling, IPC, notifications and faults, with several simulated
+//! threads driven through the syscall path.
+
+use crate::cap::Cap;
+use crate::object::tcb::{ThreadState, TcbRef};
+use crate::testing::*;
+use abi::bootinfo::slot;
+use abi::{CapRights, InvocationLabel as L, MessageInfo, ObjectType as T, Syscall};
+
+const CNODE: u64 = slot::INIT_THREAD_CNODE;
+
+struct World {
+    s: System,
+    e: u64,
+}
+
+fn world() -> World {
+    let s = System::boot();
+    let e = s.bootinfo().empty.start;
+    World { s, e }
+}
+
+fn mint(s: &mut System, dest: u64, src: u64, rights: CapRights, badge: u64) {
+    let r = s.cnode(L::CNodeMint, &[dest, 64, src, 64, rights.0, badge], &[CNODE]);
+    assert_eq!(r.info.label(), 0, "{r:?}");
+}
+
+fn info(label: u64, caps: u64, len: u64) -> MessageInfo {
+    MessageInfo::new(label, 0, caps, len)
+}
+
+#[test]
+fn rendezvous_receiver_first_then_sender_with_badge_and_long_message() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, ep, CapRights::ALL, 0x77);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(100, e + 12);
+    s.run_as(server);
+    let (t, _) = s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(t.state(), ThreadState::BlockedOnReceive);
+    s.run_as(client);
+    let mrs: Vec<u64> = (0..10).map(|i| 1000 + i).collect();
+    s.sys(Syscall::Send, e + 1, info(42, 0, 10), &mrs, &[]);
+    assert_eq!(client.state(), ThreadState::Running);
+    assert_eq!(server.state(), ThreadState::Running);
+    let r = System::regs_of(server);
+    assert_eq!(server.reg(10), 0x77, "badge in a0");
+    assert_eq!((r.info.label(), r.info.length()), (42, 10));
+    assert_eq!(r.mrs, [1000, 1001, 1002, 1003, 1004, 1005]);
+    let b = s.buffer_of(server);
+    assert_eq!(crate::mem::PPtr::<u64>::new(b + 8 + 9 * 8).get(), 1009);
+}
+
+#[test]
+fn rendezvous_sender_first_and_call_reply() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(100, e + 12);
+    s.run_as(client);
+    s.sys(Syscall::Call, ep, info(5, 0, 2), &[7, 8], &[]);
+    assert_eq!(client.state(), ThreadState::BlockedOnSend);
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(client.state(), ThreadState::BlockedOnReply);
+    let r = System::regs_of(server);
+    assert_eq!((r.info.label(), r.mrs[0], r.mrs[1]), (5, 7, 8));
+    assert!(matches!(server.slot(crate::object::tcb::tcb_slot::CALLER).cap(), Cap::Reply { master: false, .. }));
+    // ReplyRecv: the client gets the reply, the server waits again.
+    s.run_as(server);
+    s.sys(Syscall::ReplyRecv, ep, info(9, 0, 1), &[99], &[]);
+    assert_eq!(client.state(), ThreadState::Running);
+    assert_eq!(server.state(), ThreadState::BlockedOnReceive);
+    let r = System::regs_of(client);
+    assert_eq!((r.info.label(), r.info.length(), r.mrs[0], client.reg(10)), (9, 1, 99, 0));
+    assert!(server.slot(crate::object::tcb::tcb_slot::CALLER).is_empty(), "reply cap used up");
+}
+
+#[test]
+fn message_is_truncated_to_registers_without_a_receive_buffer() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(100, e + 12);
+    crate::object::cnode::cte_delete_one(&mut s.k, server.slot(crate::object::tcb::tcb_slot::BUFFER));
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(client);
+    s.sys(Syscall::Send, ep, info(1, 0, 8), &[1, 2, 3, 4, 5, 6, 7, 8], &[]);
+    assert_eq!(MessageInfo(server.reg(11)).length(), 4);
+}
+
+#[test]
+fn capability_transfer_grant_unwrap_and_failures() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let ntfn = s.make(T::Notification, 0, e + 1);
+    mint(&mut s, e + 2, ep, CapRights::ALL, 5); // badged, with grant
+    mint(&mut s, e + 3, ep, CapRights::new(false, false, true, true), 6); // no grant
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(100, e + 12);
+    // The server receives into slot e+20.
+    let sb = s.buffer_of(server);
+    for (off, v) in [(1000, CNODE), (1008, e + 20), (1016, 64)] {
+        crate::mem::PPtr::<u64>::new(sb + off).set(v);
+    }
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(client);
+    // Send the notification and a cap to the endpoint itself (unwrapped to its badge).
+    s.sys(Syscall::Send, e + 2, info(0, 2, 0), &[], &[ntfn, e + 2]);
+    let ri = MessageInfo(server.reg(11));
+    assert_eq!((ri.extra_caps(), ri.caps_unwrapped()), (2, 0b10));
+    assert!(matches!(s.root_slot(e + 20).cap(), Cap::Notification { .. }));
+    assert_eq!(crate::mem::PPtr::<u64>::new(sb + 976 + 8).get(), 5, "unwrapped badge");
+    // Without Grant no caps travel.
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(client);
+    crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 21);
+    s.sys(Syscall::Send, e + 3, info(0, 1, 0), &[], &[ntfn]);
+    assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
+    assert!(s.root_slot(e + 21).is_empty());
+    // An occupied receive slot: nothing transferred.
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(client);
+    crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 20);
+    s.sys(Syscall::Send, e + 2, info(0, 1, 0), &[], &[ntfn]);
+    assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
+    // An invalid extra cap CPtr: the sender takes a cap fault (it has no handler, so it stops)
+    // and nothing is sent.
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(client);
+    s.sys(Syscall::Send, e + 2, info(3, 1, 0), &[], &[1 << 40]);
+    assert_eq!(server.state(), ThreadState::BlockedOnReceive);
+    assert_eq!(client.state(), ThreadState::Inactive);
+}
+
+#[test]
+fn waking_a_higher_priority_thread_preempts_the_sender() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    // The root task stays ready at a low priority so that it does not win every choice.
+    s.root.with(|x| x.priority = 10);
+    let high = s.spawn(200, e + 10);
+    let low = s.spawn(50, e + 12);
+    s.run_as(high);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(low);
+    s.sys(Syscall::Send, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(s.k.cur_thread, high, "the woken higher-priority thread runs");
+    // Same priority: the sender keeps running (with `high` out of the way).
+    crate::object::tcb_ops::suspend(&mut s.k, high);
+    let peer = s.spawn(50, e + 14);
+    s.run_as(peer);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(low);
+    s.sys(Syscall::Send, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(s.k.cur_thread, low);
+}
+
+#[test]
+fn round_robin_after_a_time_slice_and_yield() {
+    let World { mut s, e } = world();
+    let root = s.root;
+    root.with(|x| x.priority = 10);
+    let a = s.spawn(10, e + 10);
+    let b = s.spawn(10, e + 12);
+    s.run_as(a);
+    for _ in 0..abi::config::TIME_SLICE - 1 {
+        crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_TIMER);
+        assert_eq!(s.schedule(), Some(a));
+    }
+    crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_TIMER);
+    let next = s.schedule().unwrap();
+    assert_ne!(next, a, "time slice over: another thread of the same priority runs");
+    assert!(next == b || next == root);
+    // Yield moves the current thread to the back of its queue.
+    let cur = s.k.cur_thread;
+    s.sys(Syscall::Yield, 0, info(0, 0, 0), &[], &[]);
+    assert_ne!(s.k.cur_thread, cur);
+}
+
+#[test]
+fn notifications_signal_or_wait_poll_and_bound_recv() {
+    let World { mut s, e } = world();
+    let n = s.make(T::Notification, 0, e);
+    mint(&mut s, e + 1, n, CapRights::ALL, 0b01);
+    mint(&mut s, e + 2, n, CapRights::ALL, 0b10);
+    let w = s.spawn(100, e + 10);
+    s.run_as(w);
+    // Poll with nothing pending: badge 0.
+    s.sys(Syscall::NBRecv, n, info(0, 0, 0), &[], &[]);
+    assert_eq!(w.reg(10), 0);
+    // Two signals OR together; Wait returns and clears.
+    s.sys(Syscall::Send, e + 1, info(0, 0, 0), &[], &[]);
+    s.sys(Syscall::Send, e + 2, info(0, 0, 0), &[], &[]);
+    s.sys(Syscall::Recv, n, info(0, 0, 0), &[], &[]);
+    assert_eq!((w.reg(10), w.state()), (0b11, ThreadState::Running));
+    // Blocking wait, then a signal wakes it with the badge.
+    s.sys(Syscall::Recv, n, info(0, 0, 0), &[], &[]);
+    assert_eq!(w.state(), ThreadState::BlockedOnNotification);
+    let root = s.root;
+    s.run_as(root);
+    s.sys(Syscall::Send, e + 2, info(0, 0, 0), &[], &[]);
+    assert_eq!((w.state(), w.reg(10)), (ThreadState::Running, 0b10));
+    // Bound notification: a thread blocked in Recv on an endpoint is woken by a signal.
+    let ep = s.make(T::Endpoint, 0, e + 3);
+    crate::object::notification::bind(w, crate::object::notification::NtfnRef::at(match s.root_slot(n).cap() {
+        Cap::Notification { ptr, .. } => ptr,
+        _ => unreachable!(),
+    }));
+    s.run_as(w);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(w.state(), ThreadState::BlockedOnReceive);
+    s.run_as(root);
+    s.sys(Syscall::Send, e + 1, info(0, 0, 0), &[], &[]);
+    assert_eq!((w.state(), w.reg(10)), (ThreadState::Running, 0b01));
+    // A pending signal is taken at Recv on the endpoint without blocking.
+    s.sys(Syscall::Send, e + 2, info(0, 0, 0), &[], &[]);
+    s.run_as(w);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!((w.state(), w.reg(10)), (ThreadState::Running, 0b10));
+}
+
+#[test]
+fn deleting_or_revoking_an_endpoint_releases_its_queue() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, ep, CapRights::ALL, 3);
+    let a = s.spawn(100, e + 10);
+    let b = s.spawn(100, e + 12);
+    s.run_as(a);
+    s.sys(Syscall::Send, e + 1, info(0, 0, 0), &[], &[]);
+    s.run_as(b);
+    s.sys(Syscall::Send, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!((a.state(), b.state()), (ThreadState::BlockedOnSend, ThreadState::BlockedOnSend));
+    let root = s.root;
+    s.run_as(root);
+    // CancelBadgedSends releases only badge 3.
+    let r = s.cnode(L::CNodeCancelBadgedSends, &[e + 1, 64], &[]);
+    assert_eq!(r.info.label(), 0);
+    assert_eq!((a.state(), b.state()), (ThreadState::Restart, ThreadState::BlockedOnSend));
+    // Deleting the last caps restarts the rest.
+    s.cnode(L::CNodeDelete, &[e + 1, 64], &[]);
+    assert_eq!(b.state(), ThreadState::BlockedOnSend, "not the last cap yet");
+    s.cnode(L::CNodeDelete, &[ep, 64], &[]);
+    assert_eq!(b.state(), ThreadState::Restart);
+}
+
+#[test]
+fn cap_fault_goes_to_the_fault_handler_and_the_reply_resumes() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, ep, CapRights::ALL, 0xf);
+    let handler = s.spawn(200, e + 10);
+    let faulty = s.spawn(100, e + 12);
+    faulty.with(|x| x.fault_handler = e + 1);
+    s.run_as(handler);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(faulty);
+    let pc = faulty.reg(0);
+    // Call a cptr that fails the root CNode's guard.
+    s.sys(Syscall::Call, 1 << 40, info(0, 0, 0), &[], &[]);
+    assert_eq!(faulty.state(), ThreadState::BlockedOnReply);
+    let r = System::regs_of(handler);
+    assert_eq!(handler.reg(10), 0xf, "badge of the fault endpoint");
+    assert_eq!((r.info.label(), r.info.length()), (abi::fault::CAP_FAULT, 7));
+    assert_eq!(r.mrs[..4], [pc, 1 << 40, 0, 4], "IP, address, in-receive, guard mismatch");
+    // Reply: the thread restarts the faulting syscall.
+    s.run_as(handler);
+    s.sys(Syscall::Reply, 0, info(0, 0, 0), &[], &[]);
+    assert_eq!(faulty.state(), ThreadState::Restart);
+    s.run_as(faulty);
+    assert_eq!(faulty.reg(0), pc, "resumes at the ecall");
+}
+
+#[test]
+fn unknown_syscall_and_user_exception_faults() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, ep, CapRights::ALL, 1);
+    let handler = s.spawn(200, e + 10);
+    let faulty = s.spawn(100, e + 12);
+    faulty.with(|x| x.fault_handler = e + 1);
+    s.run_as(handler);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(faulty);
+    faulty.set_reg(10, 0xa0);
+    faulty.set_reg(17, 1234);
+    let pc = faulty.reg(0);
+    crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+    let r = System::regs_of(handler);
+    assert_eq!((r.info.label(), r.info.length()), (abi::fault::UNKNOWN_SYSCALL, 11));
+    assert_eq!((r.mrs[0], r.mrs[3]), (pc, 0xa0));
+    let b = s.buffer_of(handler);
+    assert_eq!(crate::mem::PPtr::<u64>::new(b + 8 + 10 * 8).get(), 1234);
+    // Reply with label 0 and a new pc: the thread resumes there with a0 set.
+    s.run_as(handler);
+    s.sys(Syscall::Reply, 0, info(0, 0, 4), &[pc + 4, 0x1000, 0x2000, 0x55], &[]);
+    assert_eq!(faulty.state(), ThreadState::Restart);
+    s.run_as(faulty);
+    assert_eq!((faulty.reg(0), faulty.reg(2), faulty.reg(1), faulty.reg(10)), (pc + 4, 0x1000, 0x2000, 0x55));
+    // A user exception; a non-zero reply label leaves the thread suspended.
+    s.run_as(handler);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(faulty);
+    crate::entry::handle_trap(&mut s.k, 2, 0);
+    let r = System::regs_of(handler);
+    assert_eq!((r.info.label(), r.info.length(), r.mrs[2]), (abi::fault::USER_EXCEPTION, 4, 2));
+    s.run_as(handler);
+    s.sys(Syscall::Reply, 0, info(1, 0, 0), &[], &[]);
+    assert_eq!(faulty.state(), ThreadState::Inactive);
+    // A VM fault (load page fault at 0x1234).
+    crate::object::tcb_ops::restart(&mut s.k, faulty);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    s.run_as(faulty);
+    crate::entry::handle_trap(&mut s.k, 13, 0x1234);
+    let r = System::regs_of(handler);
+    assert_eq!((r.info.label(), r.mrs[1], r.mrs[2], r.mrs[3]), (abi::fault::VM_FAULT, 0x1234, 0, 5));
+}
+
+#[test]
+fn a_thread_without_a_fault_handler_is_suspended() {
+    let World { mut s, e } = world();
+    let t = s.spawn(100, e + 10);
+    s.run_as(t);
+    crate::entry::handle_trap(&mut s.k, 2, 0);
+    assert_eq!(t.state(), ThreadState::Inactive);
+    assert_ne!(s.schedule(), Some(t));
+}
+
+#[test]
+fn deleting_a_tcb_cancels_its_ipc() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let t = s.spawn(100, e + 10);
+    s.run_as(t);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    let root = s.root;
+    s.run_as(root);
+    assert_eq!(s.cnode(L::CNodeDelete, &[e + 10, 64], &[]).info.label(), 0);
+    let Cap::Endpoint { ptr, .. } = s.root_slot(ep).cap() else { panic!() };
+    assert!(crate::object::endpoint::EpRef::at(ptr).head().is_none(), "no thread left queued on the endpoint");
+    let _ = TcbRef::new(0);
+}
