@@ -70,6 +70,7 @@ pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
         // `schedule` only picks runnable threads.
         _ => return None,
     }
+    crate::object::tcb_ops::switch_fpu(k, t);
     crate::arch::set_vm_root(k, t);
     Some(t.context_ptr())
 }

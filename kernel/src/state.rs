@@ -25,6 +25,8 @@ pub struct Kernel {
     pub asid_table: [usize; ASID_TABLE_SIZE],
     /// Ready queues and the scheduler action.
     pub sched: crate::sched::Scheduler,
+    /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
+    pub fpu_owner: usize,
 }
 
 fn no_irq() -> bool {
@@ -41,6 +43,7 @@ impl Kernel {
             irq_pending: no_irq,
             asid_table: [0; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
+            fpu_owner: 0,
         }
     }
 

@@ -65,6 +65,10 @@ impl ThreadState {
     }
 }
 
+/// `seL4_TCBFlag_fpuDisabled`: the thread runs with the FPU off (an FP instruction faults) and
+/// the kernel never switches FPU state for it.
+pub const TCB_FLAG_FPU_DISABLED: u64 = 1;
+
 /// Length of a thread's debug name (`seL4_DebugNameThread`), including the NUL.
 pub const TCB_NAME_LEN: usize = 64;
 

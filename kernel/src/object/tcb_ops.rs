@@ -39,4 +39,35 @@ pub fn restart(k: &mut Kernel, t: TcbRef) {
 pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
     crate::object::notification::unbind_tcb(t);
     suspend(k, t);
+    if k.fpu_owner == t.addr() {
+        k.fpu_owner = 0;
+    }
+}
+
+/// Gives the FPU to `t` before it runs (seL4 14+: FPU state is switched eagerly, per thread,
+/// unless the thread has `seL4_TCBFlag_fpuDisabled`). The previous owner's registers are saved
+/// only if it changed them (its saved `sstatus.FS` is Dirty). A thread with the FPU disabled runs
+/// with FS = Off, so an FP instruction raises an illegal-instruction user exception.
+pub fn switch_fpu(k: &mut Kernel, t: TcbRef) {
+    use crate::arch::riscv64::context::{SSTATUS_FS_CLEAN, SSTATUS_FS_MASK};
+    use crate::object::tcb::TCB_FLAG_FPU_DISABLED;
+    if t.with(|x| x.flags) & TCB_FLAG_FPU_DISABLED != 0 {
+        t.with(|x| x.context.sstatus &= !SSTATUS_FS_MASK);
+        return;
+    }
+    if k.fpu_owner != t.addr() {
+        if k.fpu_owner != 0 {
+            TcbRef::new(k.fpu_owner).with(|o| {
+                if o.context.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK {
+                    crate::arch::fpu_save(&mut o.context.fpu);
+                    o.context.sstatus = (o.context.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN;
+                }
+            });
+        }
+        t.with(|x| crate::arch::fpu_load(&x.context.fpu));
+        k.fpu_owner = t.addr();
+        t.with(|x| x.context.sstatus = (x.context.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN);
+    } else if t.with(|x| x.context.sstatus) & SSTATUS_FS_MASK == 0 {
+        t.with(|x| x.context.sstatus |= SSTATUS_FS_CLEAN);
+    }
 }

@@ -54,3 +54,8 @@ pub fn set_vm_root(_k: &crate::state::Kernel, _t: crate::object::tcb::TcbRef) {}
 
 /// The host has no timer.
 pub fn reset_timer() {}
+
+/// The host has no FPU state to switch.
+pub fn fpu_save(_s: &mut crate::arch::riscv64::context::FpuState) {}
+/// The host has no FPU state to switch.
+pub fn fpu_load(_s: &crate::arch::riscv64::context::FpuState) {}

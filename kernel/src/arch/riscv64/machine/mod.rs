@@ -27,6 +27,7 @@
 //! - [`devicetree`]: parsing the device tree blob into [`crate::boot::BootParams`].
 
 pub mod boot;
+pub mod fpu;
 pub mod devicetree;
 pub mod sbi;
 pub mod trap;
@@ -271,4 +272,14 @@ pub fn wait_for_interrupt() -> u64 {
             return 9;
         }
     }
+}
+
+/// Stores the FPU registers into `s` (see [`fpu::save`]).
+pub fn fpu_save(s: &mut crate::arch::riscv64::context::FpuState) {
+    fpu::save(s)
+}
+
+/// Loads the FPU registers from `s` (see [`fpu::load`]).
+pub fn fpu_load(s: &crate::arch::riscv64::context::FpuState) {
+    fpu::load(s)
 }
