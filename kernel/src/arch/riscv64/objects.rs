@@ -337,8 +337,13 @@ fn decode_asid_pool(
     Ok(VSpaceInvocation::AsidPoolAssign { asid: asid_base + i as u16, pool, vspace_slot })
 }
 
-/// Performs a decoded VSpace invocation for `thread` (already in `Restart`). `is_call`: the
-/// invocation came with `seL4_Call`, so GetAddress replies.
+/// Performs a decoded VSpace invocation for `thread` (already in `Restart`): seL4's
+/// `performPageTableInvocationMap/Unmap`, `performPageInvocationMapPTE/Unmap`,
+/// `performPageGetAddress`, `performASIDControlInvocation` and `performASIDPoolInvocation`.
+/// `is_call`: the invocation came with `seL4_Call`, so GetAddress replies.
+///
+/// TLB maintenance: seL4 issues a full `sfence.vma` after each change; here a changed leaf is
+/// flushed by page and a changed table entry by ASID, which covers the same translations.
 pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
     match inv {
         VSpaceInvocation::PageTableMap { cap, slot, pte, pt_slot, asid } => {

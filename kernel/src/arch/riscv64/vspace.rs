@@ -114,7 +114,8 @@ impl Walk {
     }
 }
 
-/// log2 of the bytes mapped by one entry of a level-`level` table (2 → 30, 1 → 21, 0 → 12).
+/// log2 of the bytes mapped by one entry of a level-`level` table (2 → 30, 1 → 21, 0 → 12;
+/// seL4 `RISCV_GET_LVL_PGSIZE_BITS`, which numbers the levels from the root down).
 pub fn level_bits(level: usize) -> u64 {
     abi::object::PAGE_BITS + abi::object::PAGE_TABLE_INDEX_BITS * level as u64
 }

@@ -1,0 +1,930 @@
+//! Host tests of the RISC-V VSpace invocations (`objects.rs`) and VSpace deletion
+//! (`vspace.rs`), through the real syscall path of a booted simulated machine.
+
+use crate::arch::riscv64::vspace::{self, level_bits, lookup_pt_slot, Pte, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+use crate::arch::{paddr_to_pptr, pptr_to_paddr};
+use crate::cap::{tag, Cap, FrameSize, Mapping, VmRights};
+use crate::cte::insert_new_cap;
+use crate::mem::PPtr;
+use crate::testing::*;
+use abi::bootinfo::slot;
+use abi::object::USER_TOP;
+use abi::{CapRights, Error, InvocationLabel as L, ObjectType as T};
+
+const CNODE: u64 = slot::INIT_THREAD_CNODE;
+const VSPACE: u64 = slot::INIT_THREAD_VSPACE;
+const ASID_CONTROL: u64 = slot::ASID_CONTROL;
+const POOL0: u64 = slot::INIT_THREAD_ASID_POOL;
+const XN: u64 = crate::arch::riscv64::objects::VM_ATTR_EXECUTE_NEVER;
+const GIB: u64 = 1 << 30;
+const MIB2: u64 = 1 << 21;
+/// `seL4_LookupFailureType` numbers.
+const INVALID_ROOT: u64 = 1;
+const MISSING_CAPABILITY: u64 = 2;
+
+/// Asserts success: label 0, no message.
+#[track_caller]
+fn ok(r: Reply) {
+    assert_eq!((r.info.label(), r.info.length()), (0, 0), "{r:?}");
+}
+
+/// The error of a reply and its message registers (as many as the reply's length).
+#[track_caller]
+fn err(r: Reply) -> (Error, Vec<u64>) {
+    assert_ne!(r.info.label(), 0, "expected an error: {r:?}");
+    (r.error(), r.mrs[..r.info.length() as usize].to_vec())
+}
+
+fn pt_map(s: &mut System, pt: u64, vs: u64, vaddr: u64) -> Reply {
+    s.call(pt, L::RISCVPageTableMap, &[vaddr, 0], &[vs])
+}
+
+fn page_map(s: &mut System, frame: u64, vs: u64, vaddr: u64, rights: CapRights, attr: u64) -> Reply {
+    s.call(frame, L::RISCVPageMap, &[vaddr, rights.0, attr], &[vs])
+}
+
+fn make_pool(s: &mut System, ut: u64, dest: u64) -> Reply {
+    s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[dest, 64], &[ut, CNODE])
+}
+
+fn assign(s: &mut System, pool: u64, pt: u64) -> Reply {
+    s.call(pool, L::RISCVASIDPoolAssign, &[], &[pt])
+}
+
+fn delete(s: &mut System, i: u64) {
+    ok(s.cnode(L::CNodeDelete, &[i, 64], &[]));
+}
+
+fn copy(s: &mut System, dest: u64, src: u64, rights: CapRights) -> Reply {
+    s.cnode(L::CNodeCopy, &[dest, 64, src, 64, rights.0], &[CNODE])
+}
+
+/// Kernel-virtual base of the page table in slot `i`.
+fn pt_base(s: &System, i: u64) -> usize {
+    match s.root_slot(i).cap() {
+        Cap::PageTable { base, .. } => base,
+        c => panic!("slot {i} holds {c:?}"),
+    }
+}
+
+/// The `mapped` field of the page table or frame cap in slot `i`.
+fn mapped(s: &System, i: u64) -> Option<Mapping> {
+    match s.root_slot(i).cap() {
+        Cap::PageTable { mapped, .. } | Cap::Frame { mapped, .. } => mapped,
+        c => panic!("slot {i} holds {c:?}"),
+    }
+}
+
+fn frame_paddr(s: &System, i: u64) -> u64 {
+    match s.root_slot(i).cap() {
+        Cap::Frame { base, .. } => pptr_to_paddr(base),
+        c => panic!("slot {i} holds {c:?}"),
+    }
+}
+
+/// The valid leaf PTE for `vaddr` in the VSpace rooted at `root`, and its level.
+fn leaf(root: usize, vaddr: u64) -> Option<(Pte, usize)> {
+    let w = lookup_pt_slot(root, vaddr);
+    let p = w.slot.get();
+    (p.valid() && p.is_leaf()).then_some((p, w.level))
+}
+
+/// The raw entry the walk for `vaddr` ends at, and its level.
+fn entry(root: usize, vaddr: u64) -> (Pte, usize) {
+    let w = lookup_pt_slot(root, vaddr);
+    (w.slot.get(), w.level)
+}
+
+/// Entry `i` of the table at `table`.
+fn root_entry(table: usize, i: usize) -> Pte {
+    vspace::pte_slot(table, i).get()
+}
+
+/// The untypeds of the root task: (slot, paddr, size bits, is device).
+fn untypeds(s: &System) -> Vec<(u64, u64, u8, bool)> {
+    let bi = s.bootinfo();
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    bi.untyped_list[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (bi.untyped.start + i as u64, d.paddr, d.size_bits, d.is_device != 0))
+        .collect()
+}
+
+/// A device untyped of at least 2^`bits` bytes.
+fn device_untyped(s: &System, bits: u8) -> u64 {
+    untypeds(s).into_iter().find(|u| u.3 && u.2 >= bits).expect("a device untyped").0
+}
+
+/// Retypes one object into `dest` from the first RAM untyped of at least 2^`bits` bytes.
+#[track_caller]
+fn new_obj(s: &mut System, t: T, dest: u64) {
+    let (ut, _, _) = s.ram_untyped(22);
+    ok(s.retype(ut, t, 0, dest, 1));
+}
+
+/// Retypes a 2 MiB frame into `dest` from the first RAM untyped of at least 8 MiB (not the one
+/// [`new_obj`] uses).
+#[track_caller]
+fn new_mega(s: &mut System, dest: u64) {
+    let (ut, _, _) = s.ram_untyped(23);
+    ok(s.retype(ut, T::MegaPage, 0, dest, 1));
+}
+
+/// A fresh VSpace: a page table retyped into `dest` and assigned an ASID from the initial pool.
+fn new_vspace(s: &mut System, dest: u64) -> u16 {
+    new_obj(s, T::PageTable, dest);
+    ok(assign(s, POOL0, dest));
+    mapped(s, dest).expect("assigned").asid
+}
+
+#[test]
+fn maps_frames_of_every_size_at_their_level() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    // A level-1 table under root entry 1, then a level-0 table under it.
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::PageTable, e + 1);
+    ok(pt_map(&mut s, e, VSPACE, GIB + 0x1234_5000));
+    assert_eq!(mapped(&s, e), Some(Mapping { asid: 1, vaddr: GIB }), "aligned to the 1 GiB the entry spans");
+    let p = root_entry(root, 1);
+    assert_eq!(p, Pte::table(pptr_to_paddr(pt_base(&s, e))));
+    assert!(p.is_table() && !p.is_leaf());
+    assert_eq!(entry(root, GIB), (Pte(0), 1), "the walk goes on into the new table");
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB + 0x3456));
+    assert_eq!(mapped(&s, e + 1), Some(Mapping { asid: 1, vaddr: GIB }), "aligned to 2 MiB");
+    assert_eq!(entry(root, GIB).1, 0);
+
+    // 4 KiB at level 0.
+    new_obj(&mut s, T::SmallPage, e + 2);
+    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x5000, CapRights::ALL, 0));
+    let (p, lvl) = leaf(root, GIB + 0x5000).unwrap();
+    assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 2), 0));
+    assert_eq!(p.0 & 0xff, PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | vspace::PTE_A | vspace::PTE_D);
+    assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: GIB + 0x5000 }));
+    assert!(leaf(root, GIB + 0x4000).is_none() && leaf(root, GIB + 0x6000).is_none());
+
+    // 2 MiB at level 1 (entry 1 of the level-1 table).
+    new_mega(&mut s, e + 3);
+    ok(page_map(&mut s, e + 3, VSPACE, GIB + MIB2, CapRights::READ_WRITE, XN));
+    let (p, lvl) = leaf(root, GIB + MIB2 + 0x1_2345).unwrap();
+    assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 3), 1));
+    assert_eq!(p.0 & (PTE_R | PTE_W | PTE_X | PTE_U), PTE_R | PTE_W | PTE_U, "execute never");
+
+    // 1 GiB at the root, from device memory.
+    let dev = device_untyped(&s, 30);
+    ok(s.retype(dev, T::GigaPage, 0, e + 4, 1));
+    assert!(matches!(s.root_slot(e + 4).cap(), Cap::Frame { size: FrameSize::Giga, is_device: true, .. }));
+    ok(page_map(&mut s, e + 4, VSPACE, 2 * GIB, CapRights::ALL, 0));
+    let (p, lvl) = leaf(root, 2 * GIB + 0x3fff_f000).unwrap();
+    assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 4), 2));
+    // (Its physical base is 1 GiB-aligned only if the simulated RAM's host allocation is: the
+    // host fixture aligns it to 64 MiB, and retype aligns kernel-virtual addresses.)
+
+    // GetAddress of each.
+    for i in [e + 2, e + 3, e + 4] {
+        let r = s.call(i, L::RISCVPageGetAddress, &[], &[]);
+        assert_eq!((r.info.label(), r.info.length(), r.mrs[0]), (0, 1, frame_paddr(&s, i)));
+        assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Running);
+    }
+
+    // Unmapping each removes exactly its entry.
+    for (i, v, lvl) in [(e + 2, GIB + 0x5000, 0), (e + 3, GIB + MIB2, 1), (e + 4, 2 * GIB, 2)] {
+        ok(s.call(i, L::RISCVPageUnmap, &[], &[]));
+        assert_eq!(mapped(&s, i), None);
+        assert_eq!(entry(root, v), (Pte(0), lvl));
+    }
+    // The boot mappings are untouched.
+    assert_eq!(PPtr::<u64>::new(s.user_to_pptr(IMAGE_VADDR + 120)).get(), 0x1234_5678_9abc_def0);
+}
+
+#[test]
+fn device_frames_are_mapped_without_touching_their_memory() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    // A device untyped over RAM nobody else uses (the last big RAM untyped, whose own cap is
+    // left alone), so that the test can see whether the kernel wrote to the frames.
+    let (_, paddr, _, _) = *untypeds(&s).iter().rev().find(|u| !u.3 && u.2 >= 22).unwrap();
+    for bits in [22, 23] {
+        let (_, first, _) = s.ram_untyped(bits);
+        assert_ne!(first, paddr, "the region is not one the other helpers allocate from");
+    }
+    let ptr = paddr_to_pptr(paddr);
+    for i in 0..(1usize << 19) {
+        PPtr::<u64>::new(ptr + 8 * i).set(0xa5a5_a5a5_0000_0000 | i as u64);
+    }
+    let dev = e + 100;
+    insert_new_cap(Cap::Untyped { ptr, size_bits: 22, free_index: 0, is_device: true }, None, s.root_slot(dev));
+    ok(s.retype(dev, T::MegaPage, 0, e, 1));
+    ok(s.retype(dev, T::SmallPage, 0, e + 1, 1));
+    assert!(matches!(s.root_slot(e).cap(), Cap::Frame { is_device: true, .. }));
+    new_obj(&mut s, T::PageTable, e + 2);
+    new_obj(&mut s, T::PageTable, e + 3);
+    ok(pt_map(&mut s, e + 2, VSPACE, 3 * GIB));
+    ok(pt_map(&mut s, e + 3, VSPACE, 3 * GIB));
+    ok(page_map(&mut s, e, VSPACE, 3 * GIB + MIB2, CapRights::ALL, 0));
+    ok(page_map(&mut s, e + 1, VSPACE, 3 * GIB, CapRights::ALL, XN));
+    ok(page_map(&mut s, e, VSPACE, 3 * GIB + MIB2, CapRights::READ, 0));
+    let r = s.call(e + 1, L::RISCVPageGetAddress, &[], &[]);
+    assert_eq!(r.mrs[0], paddr + MIB2);
+    ok(s.call(e + 1, L::RISCVPageUnmap, &[], &[]));
+    delete(&mut s, e);
+    delete(&mut s, e + 1);
+    // Retyping again after the children are gone resets the device untyped: no zeroing.
+    ok(s.retype(dev, T::SmallPage, 0, e, 1));
+    for i in 0..(1usize << 19) {
+        assert_eq!(PPtr::<u64>::new(ptr + 8 * i).get(), 0xa5a5_a5a5_0000_0000 | i as u64, "word {i} touched");
+    }
+}
+
+#[test]
+fn page_table_map_errors_are_sel4s_and_change_nothing() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::PageTable, e + 1);
+    let before = |s: &System| (s.root_slot(e).raw(), PPtr::<[Pte; 512]>::new(root).get().to_vec());
+    let snap = before(&s);
+    // Wrong label.
+    assert_eq!(err(s.call(e, L::RISCVPageMap, &[GIB, 0, 0], &[VSPACE])), (Error::IllegalOperation, vec![]));
+    assert_eq!(err(s.call(e, L::CNodeCopy, &[GIB, 0], &[VSPACE])).0, Error::IllegalOperation);
+    // Truncated: one word, or no VSpace cap.
+    assert_eq!(err(s.call(e, L::RISCVPageTableMap, &[GIB], &[VSPACE])), (Error::TruncatedMessage, vec![]));
+    assert_eq!(err(s.call(e, L::RISCVPageTableMap, &[GIB, 0], &[])), (Error::TruncatedMessage, vec![]));
+    // The VSpace cap is not a page table, or not a mapped one.
+    assert_eq!(err(pt_map(&mut s, e, CNODE, GIB)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(err(pt_map(&mut s, e, e + 1, GIB)), (Error::InvalidCapability, vec![1]));
+    // Addresses from USER_TOP up (the kernel window included).
+    assert_eq!(err(pt_map(&mut s, e, VSPACE, USER_TOP)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(err(pt_map(&mut s, e, VSPACE, 0xffff_ffc0_0000_0000)), (Error::InvalidArgument, vec![0]));
+    // A mapped table that is not a VSpace root: the ASID's VSpace is another table.
+    let bi = s.bootinfo();
+    let boot_l1 = bi.user_image_paging.start;
+    assert_eq!(err(pt_map(&mut s, e, boot_l1, GIB)), (Error::InvalidCapability, vec![1]));
+    // The walk reaches level 0: the root task's image region is fully paged.
+    assert_eq!(err(pt_map(&mut s, e, VSPACE, IMAGE_VADDR)), (Error::DeleteFirst, vec![]));
+    assert_eq!(snap, before(&s));
+    // A valid entry where the table would go (a 1 GiB frame).
+    ok(s.retype(device_untyped(&s, 30), T::GigaPage, 0, e + 2, 1));
+    ok(page_map(&mut s, e + 2, VSPACE, GIB, CapRights::ALL, 0));
+    let snap = before(&s);
+    assert_eq!(err(pt_map(&mut s, e, VSPACE, GIB + 0x1000)), (Error::DeleteFirst, vec![]));
+    assert_eq!(snap, before(&s));
+    // Already mapped.
+    ok(pt_map(&mut s, e, VSPACE, 2 * GIB));
+    assert_eq!(err(pt_map(&mut s, e, VSPACE, 4 * GIB)), (Error::InvalidCapability, vec![0]));
+    // A second table at that address goes one level down (below the first); a third would
+    // have to go below level 0.
+    ok(pt_map(&mut s, e + 1, VSPACE, 2 * GIB + 5 * MIB2 + 0x7000));
+    assert_eq!(mapped(&s, e + 1), Some(Mapping { asid: 1, vaddr: 2 * GIB + 5 * MIB2 }));
+    new_obj(&mut s, T::PageTable, e + 3);
+    assert_eq!(err(pt_map(&mut s, e + 3, VSPACE, 2 * GIB + 5 * MIB2)), (Error::DeleteFirst, vec![]));
+    assert_eq!(mapped(&s, e + 3), None);
+}
+
+#[test]
+fn page_table_unmap_unlinks_and_clears_the_table() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::PageTable, e + 1);
+    new_obj(&mut s, T::SmallPage, e + 2);
+    ok(pt_map(&mut s, e, VSPACE, GIB));
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB));
+    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x3000, CapRights::ALL, 0));
+    // Not final: a copy of the mapped table exists.
+    ok(copy(&mut s, e + 3, e, CapRights::ALL));
+    assert_eq!(mapped(&s, e + 3), mapped(&s, e), "copies of a mapped table are mapped");
+    assert_eq!(err(s.call(e, L::RISCVPageTableUnmap, &[], &[])), (Error::RevokeFirst, vec![]));
+    delete(&mut s, e + 3);
+    assert!(root_entry(root, 1).is_table(), "deleting a copy unmaps nothing");
+    // A live VSpace root cannot be unmapped, final or not.
+    assert_eq!(err(s.call(VSPACE, L::RISCVPageTableUnmap, &[], &[])), (Error::RevokeFirst, vec![]));
+    new_vspace(&mut s, e + 4);
+    assert_eq!(err(s.call(e + 4, L::RISCVPageTableUnmap, &[], &[])), (Error::RevokeFirst, vec![]));
+    // Unmapping the level-1 table: the root entry goes, and the table is zeroed (so the level-0
+    // table and the frame under it are no longer reachable from anywhere).
+    let l1 = pt_base(&s, e);
+    assert_ne!(PPtr::<[u64; 512]>::new(l1).get(), [0; 512]);
+    ok(s.call(e, L::RISCVPageTableUnmap, &[], &[]));
+    assert_eq!(mapped(&s, e), None);
+    assert_eq!(entry(root, GIB), (Pte(0), 2));
+    assert_eq!(PPtr::<[u64; 512]>::new(l1).get(), [0; 512]);
+    // The caps below still say mapped (seL4 does not chase them); unmapping again is a no-op.
+    assert!(mapped(&s, e + 1).is_some() && mapped(&s, e + 2).is_some());
+    ok(s.call(e, L::RISCVPageTableUnmap, &[], &[]));
+    // The table can be mapped again, elsewhere.
+    ok(pt_map(&mut s, e, VSPACE, 3 * GIB));
+    assert_eq!(mapped(&s, e), Some(Mapping { asid: 1, vaddr: 3 * GIB }));
+    // The frame's stale mapping: mapping it again at its old address fails the lookup (no
+    // table there), at another address is refused.
+    let r = page_map(&mut s, e + 2, VSPACE, GIB + 0x3000, CapRights::ALL, 0);
+    assert_eq!(err(r), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30]));
+    let r = page_map(&mut s, e + 2, VSPACE, 3 * GIB, CapRights::ALL, 0);
+    assert_eq!(err(r).0, Error::FailedLookup);
+    ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
+    // Unmapping a level-0 table (first this one's stale mapping).
+    ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
+    assert_eq!(mapped(&s, e + 1), None);
+    ok(pt_map(&mut s, e + 1, VSPACE, 3 * GIB));
+    ok(page_map(&mut s, e + 2, VSPACE, 3 * GIB + 0x1000, CapRights::ALL, 0));
+    assert!(leaf(root, 3 * GIB + 0x1000).is_some());
+    ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
+    assert_eq!(entry(root, 3 * GIB + 0x1000), (Pte(0), 1));
+    assert!(entry(root, 3 * GIB).0 == Pte(0) && pt_base(&s, e) == l1);
+}
+
+#[test]
+fn page_map_errors_are_sel4s_and_change_nothing() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    new_obj(&mut s, T::SmallPage, e);
+    new_mega(&mut s, e + 1);
+    ok(s.retype(device_untyped(&s, 30), T::GigaPage, 0, e + 2, 1));
+    new_obj(&mut s, T::PageTable, e + 3);
+    new_obj(&mut s, T::PageTable, e + 4);
+    ok(pt_map(&mut s, e + 3, VSPACE, GIB));
+    ok(pt_map(&mut s, e + 4, VSPACE, GIB));
+    let all = CapRights::ALL;
+    let snap = |s: &System| {
+        let caps: Vec<_> = (e..e + 5).map(|i| s.root_slot(i).raw()).collect();
+        let tables: Vec<_> = [root, pt_base(s, e + 3), pt_base(s, e + 4)].iter().map(|&t| PPtr::<[u64; 512]>::new(t).get().to_vec()).collect();
+        (caps, tables)
+    };
+    let before = snap(&s);
+    // Label, truncation.
+    assert_eq!(err(s.call(e, L::RISCVPageTableMap, &[GIB, 0], &[VSPACE])), (Error::IllegalOperation, vec![]));
+    assert_eq!(err(s.call(e, L::RISCVASIDPoolAssign, &[], &[VSPACE])), (Error::IllegalOperation, vec![]));
+    assert_eq!(err(s.call(e, L::RISCVPageMap, &[GIB, 15], &[VSPACE])), (Error::TruncatedMessage, vec![]));
+    assert_eq!(err(s.call(e, L::RISCVPageMap, &[GIB, 15, 0], &[])), (Error::TruncatedMessage, vec![]));
+    // The VSpace cap: not a page table, not mapped, not a root.
+    assert_eq!(err(page_map(&mut s, e, CNODE, GIB, all, 0)), (Error::InvalidCapability, vec![1]));
+    new_obj(&mut s, T::PageTable, e + 5);
+    assert_eq!(err(page_map(&mut s, e, e + 5, GIB, all, 0)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(err(page_map(&mut s, e, e + 3, GIB, all, 0)), (Error::InvalidCapability, vec![1]));
+    // Range before alignment, with seL4's inclusive top.
+    assert_eq!(err(page_map(&mut s, e, VSPACE, USER_TOP - 0x1000, all, 0)).0, Error::FailedLookup);
+    assert_eq!(err(page_map(&mut s, e, VSPACE, USER_TOP, all, 0)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(err(page_map(&mut s, e, VSPACE, USER_TOP + 0x800, all, 0)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(err(page_map(&mut s, e, VSPACE, 0xffff_ffc0_0000_0000, all, 0)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(err(page_map(&mut s, e, VSPACE, u64::MAX - 0xfff, all, 0)), (Error::InvalidArgument, vec![0]));
+    // The top wraps for this one: seL4 then reports the alignment.
+    assert_eq!(err(page_map(&mut s, e, VSPACE, u64::MAX - 0x7ff, all, 0)), (Error::AlignmentError, vec![]));
+    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, 0x3f_c000_0000, all, 0)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(err(page_map(&mut s, e, VSPACE, GIB + 0x800, all, 0)), (Error::AlignmentError, vec![]));
+    assert_eq!(err(page_map(&mut s, e + 1, VSPACE, GIB + 0x1000, all, 0)), (Error::AlignmentError, vec![]));
+    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, GIB + MIB2, all, 0)), (Error::AlignmentError, vec![]));
+    // The walk does not end at the frame's level: the bits it left.
+    assert_eq!(err(page_map(&mut s, e, VSPACE, 2 * GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30]));
+    assert_eq!(err(page_map(&mut s, e + 1, VSPACE, 2 * GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30]));
+    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12]));
+    assert_eq!(err(page_map(&mut s, e + 1, VSPACE, GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12]));
+    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, 0, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12]));
+    // Something is mapped there already (a boot frame of the root task's image).
+    assert_eq!(err(page_map(&mut s, e, VSPACE, IMAGE_VADDR, all, 0)), (Error::DeleteFirst, vec![]));
+    delete(&mut s, e + 5);
+    assert_eq!(before, snap(&s), "errors changed nothing");
+
+    // A mapped frame: remapping elsewhere or into another VSpace is refused.
+    ok(page_map(&mut s, e, VSPACE, GIB + 0x4000, all, 0));
+    let other = new_vspace(&mut s, e + 5);
+    assert_eq!(other, 2, "ASID 0 is skipped and 1 is the root task's");
+    new_obj(&mut s, T::PageTable, e + 6);
+    new_obj(&mut s, T::PageTable, e + 7);
+    ok(pt_map(&mut s, e + 6, e + 5, GIB));
+    ok(pt_map(&mut s, e + 7, e + 5, GIB));
+    assert_eq!(err(page_map(&mut s, e, e + 5, GIB + 0x4000, all, 0)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(err(page_map(&mut s, e, VSPACE, GIB + 0x5000, all, 0)), (Error::InvalidArgument, vec![0]));
+    // A second frame where the first is: DeleteFirst.
+    new_obj(&mut s, T::SmallPage, e + 8);
+    assert_eq!(err(page_map(&mut s, e + 8, VSPACE, GIB + 0x4000, all, 0)), (Error::DeleteFirst, vec![]));
+    assert_eq!(leaf(root, GIB + 0x4000).unwrap().0.paddr(), frame_paddr(&s, e));
+    assert_eq!(mapped(&s, e + 8), None);
+}
+
+#[test]
+fn rights_and_remapping() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::PageTable, e + 1);
+    ok(pt_map(&mut s, e, VSPACE, GIB));
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB));
+    new_obj(&mut s, T::SmallPage, e + 2);
+    let v = GIB + 0x2000;
+    let bits = |root| leaf(root, v).map_or(0, |(p, _)| p.0 & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_V));
+    // Read-only mapping of a read-write frame.
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::READ, 0));
+    assert_eq!(bits(root), PTE_V | PTE_R | PTE_X | PTE_U);
+    // Remap with new rights: same ASID and vaddr; the cap stays mapped there and keeps its
+    // own rights.
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::ALL, XN));
+    assert_eq!(bits(root), PTE_V | PTE_R | PTE_W | PTE_U);
+    assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: v }));
+    assert!(matches!(s.root_slot(e + 2).cap(), Cap::Frame { rights: VmRights::ReadWrite, .. }));
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::new(false, true, true, false), XN));
+    assert_eq!(bits(root), PTE_V | PTE_R | PTE_U, "grant does not matter");
+    // Write-only rights give a kernel-only mapping (seL4 `maskVMRights`): execute-only, or no
+    // valid entry at all without execute; the cap records the mapping either way.
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::WRITE, 0));
+    assert_eq!(bits(root), PTE_V | PTE_X | PTE_U);
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::WRITE, XN));
+    assert_eq!(entry(root, v), (Pte(0), 0));
+    assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: v }));
+    // ... so the remap path (not DeleteFirst) still works from there.
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::NONE, 0));
+    assert_eq!(bits(root), PTE_V | PTE_X | PTE_U);
+    ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
+    assert_eq!(entry(root, v), (Pte(0), 0));
+    // A read-only copy can never be mapped writable.
+    ok(copy(&mut s, e + 3, e + 2, CapRights::READ));
+    assert!(matches!(s.root_slot(e + 3).cap(), Cap::Frame { rights: VmRights::ReadOnly, mapped: None, .. }));
+    ok(page_map(&mut s, e + 3, VSPACE, v, CapRights::ALL, 0));
+    assert_eq!(bits(root), PTE_V | PTE_R | PTE_X | PTE_U);
+    // Unknown attribute bits are ignored.
+    ok(page_map(&mut s, e + 3, VSPACE, v, CapRights::ALL, !XN));
+    assert_eq!(bits(root), PTE_V | PTE_R | PTE_X | PTE_U);
+}
+
+#[test]
+fn page_unmap_only_removes_its_own_mapping_and_get_address_replies() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::PageTable, e + 1);
+    new_obj(&mut s, T::SmallPage, e + 2);
+    new_obj(&mut s, T::SmallPage, e + 3);
+    ok(pt_map(&mut s, e, VSPACE, GIB));
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB));
+    let v = GIB + 0x7000;
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::ALL, 0));
+    // Unmap, then unmap again (already unmapped: nothing to do).
+    ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
+    assert_eq!((mapped(&s, e + 2), entry(root, v)), (None, (Pte(0), 0)));
+    ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
+    // A stale mapping: the frame's table is unmapped (and cleared) and replaced, and another
+    // frame mapped where it was. Unmapping the stale cap leaves the other frame alone.
+    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::ALL, 0));
+    ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB));
+    ok(page_map(&mut s, e + 3, VSPACE, v, CapRights::ALL, 0));
+    assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: v }));
+    ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
+    assert_eq!(mapped(&s, e + 2), None);
+    assert_eq!(leaf(root, v).unwrap().0.paddr(), frame_paddr(&s, e + 3));
+    // Unknown labels.
+    assert_eq!(err(s.call(e + 2, L::RISCVPageTableUnmap, &[], &[])), (Error::IllegalOperation, vec![]));
+    assert_eq!(err(s.call(e + 2, L::UntypedRetype, &[], &[])), (Error::IllegalOperation, vec![]));
+    // GetAddress: label 0, one word, the physical address; any message is ignored.
+    let r = s.call(e + 3, L::RISCVPageGetAddress, &[7, 7, 7, 7, 7], &[CNODE]);
+    assert_eq!((r.info.label(), r.info.length(), r.info.extra_caps(), r.mrs[0]), (0, 1, 0, frame_paddr(&s, e + 3)));
+    assert_eq!(r.mrs[1], 7, "only MR0 is written");
+    // With Send there is no reply: the registers stay as the caller left them.
+    let info = abi::MessageInfo::new(L::RISCVPageGetAddress as u64, 0, 0, 0);
+    let r = s.syscall(abi::Syscall::Send, e + 3, info, &[0x55], &[]);
+    assert_eq!((r.info.0, r.mrs[0]), (info.0, 0x55));
+    assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Running);
+}
+
+#[test]
+fn asid_control_make_pool() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let (ut, _, _) = s.ram_untyped(22);
+    ok(s.retype(ut, T::Untyped, 12, e, 1));
+    ok(s.retype(ut, T::Untyped, 13, e + 1, 1));
+    let Cap::Untyped { ptr: pool_mem, .. } = s.root_slot(e).cap() else { panic!() };
+    let table = s.k.asid_table;
+    // Errors, in seL4's order.
+    let r = s.call(ASID_CONTROL, L::RISCVASIDPoolAssign, &[e + 2, 64], &[e, CNODE]);
+    assert_eq!(err(r), (Error::IllegalOperation, vec![]));
+    let r = s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[e + 2], &[e, CNODE]);
+    assert_eq!(err(r), (Error::TruncatedMessage, vec![]));
+    let r = s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[e + 2, 64], &[e]);
+    assert_eq!(err(r), (Error::TruncatedMessage, vec![]));
+    assert_eq!(err(make_pool(&mut s, e + 1, e + 2)), (Error::InvalidCapability, vec![1]), "8 KiB");
+    assert_eq!(err(make_pool(&mut s, CNODE, e + 2)), (Error::InvalidCapability, vec![1]));
+    let dev = device_untyped(&s, 12);
+    ok(s.retype(dev, T::Untyped, 12, e + 3, 1));
+    assert_eq!(err(make_pool(&mut s, e + 3, e + 2)), (Error::InvalidCapability, vec![1]), "device");
+    let r = s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[e + 2, 0], &[e, CNODE]);
+    assert_eq!(err(r), (Error::RangeError, vec![1, 64]));
+    assert_eq!(err(make_pool(&mut s, e, e + 1)), (Error::DeleteFirst, vec![]));
+    ok(s.retype(e, T::Endpoint, 0, e + 2, 1));
+    assert_eq!(err(make_pool(&mut s, e, e + 4)), (Error::RevokeFirst, vec![]));
+    assert_eq!(s.k.asid_table, table);
+    delete(&mut s, e + 2);
+    // Dirty memory under the (now childless) untyped: MakePool zeroes the pool.
+    for i in 0..512 {
+        PPtr::<u64>::new(pool_mem + 8 * i).set(0xdead_0000 + i as u64);
+    }
+    // Success: the first free table entry (1, after the root task's pool 0).
+    ok(make_pool(&mut s, e, e + 2));
+    assert_eq!(s.identify(e + 2), tag::ASID_POOL);
+    assert_eq!(s.root_slot(e + 2).cap(), Cap::AsidPool { ptr: pool_mem, asid_base: 512 });
+    assert_eq!(s.k.asid_table[1], pool_mem);
+    assert_eq!(PPtr::<[u64; 512]>::new(pool_mem).get(), [0; 512], "the pool is zeroed");
+    assert!(matches!(s.root_slot(e).cap(), Cap::Untyped { free_index: 4096, .. }), "the untyped is used up");
+    assert_eq!(err(s.retype(e, T::Endpoint, 0, e + 5, 1)), (Error::NotEnoughMemory, vec![0]));
+    assert_eq!(err(make_pool(&mut s, e, e + 5)), (Error::RevokeFirst, vec![]));
+    // The pool cap is a child of the untyped: revoking the untyped deletes the pool.
+    ok(s.cnode(L::CNodeRevoke, &[e, 64], &[]));
+    assert_eq!(s.identify(e + 2), 0);
+    assert_eq!(s.k.asid_table[1], 0);
+    // The used untyped can become a pool again.
+    ok(make_pool(&mut s, e, e + 2));
+    assert_eq!(s.k.asid_table[1], pool_mem);
+    // Fill the table: 126 more pools fit, then DeleteFirst.
+    let (big, _, _) = s.ram_untyped(22);
+    ok(s.retype(big, T::Untyped, 12, e + 10, 127));
+    for i in 0..126 {
+        ok(make_pool(&mut s, e + 10 + i, e + 200 + i));
+        assert_eq!(s.root_slot(e + 200 + i).cap(), Cap::AsidPool { ptr: s.k.asid_table[2 + i as usize], asid_base: ((2 + i) << 9) as u16 });
+    }
+    assert!(s.k.asid_table.iter().all(|&p| p != 0));
+    assert_eq!(err(make_pool(&mut s, e + 136, e + 400)), (Error::DeleteFirst, vec![]));
+}
+
+#[test]
+fn asid_pool_assign() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::SmallPage, e + 1);
+    let pool0 = s.k.asid_table[0];
+    // Errors.
+    assert_eq!(err(s.call(POOL0, L::RISCVASIDControlMakePool, &[], &[e])), (Error::IllegalOperation, vec![]));
+    assert_eq!(err(s.call(POOL0, L::RISCVASIDPoolAssign, &[], &[])), (Error::TruncatedMessage, vec![]));
+    assert_eq!(err(assign(&mut s, POOL0, e + 1)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(err(assign(&mut s, POOL0, VSPACE)), (Error::InvalidCapability, vec![1]), "already a VSpace");
+    // The pool is not (or no longer) the one in the ASID table for its base.
+    s.k.asid_table[0] = 0;
+    assert_eq!(err(assign(&mut s, POOL0, e)), (Error::FailedLookup, vec![0, INVALID_ROOT]));
+    s.k.asid_table[0] = pool0 + 4096;
+    assert_eq!(err(assign(&mut s, POOL0, e)), (Error::InvalidCapability, vec![0]));
+    s.k.asid_table[0] = pool0;
+    assert_eq!(mapped(&s, e), None);
+    // Success: ASID 2; the cap is mapped at 0 and the pool names the table.
+    ok(assign(&mut s, POOL0, e));
+    assert_eq!(mapped(&s, e), Some(Mapping { asid: 2, vaddr: 0 }));
+    assert_eq!(vspace::find_vspace_for_asid(&s.k, 2), Some(pt_base(&s, e)));
+    assert_eq!(vspace::asid_pool_entry(pool0, 2).get(), pt_base(&s, e) as u64);
+    // Fill pool 0 (ASIDs 3..511), then DeleteFirst.
+    let (ut, _, _) = s.ram_untyped(22);
+    ok(s.retype(ut, T::PageTable, 0, e + 10, 256));
+    ok(s.retype(ut, T::PageTable, 0, e + 266, 253));
+    for i in 0..509 {
+        ok(assign(&mut s, POOL0, e + 10 + i));
+        assert_eq!(mapped(&s, e + 10 + i).unwrap().asid, 3 + i as u16);
+    }
+    new_obj(&mut s, T::PageTable, e + 600);
+    assert_eq!(err(assign(&mut s, POOL0, e + 600)), (Error::DeleteFirst, vec![]));
+    // Deleting one VSpace frees its ASID for the next assignment.
+    delete(&mut s, e + 100);
+    assert_eq!(vspace::find_vspace_for_asid(&s.k, 93), None);
+    ok(assign(&mut s, POOL0, e + 600));
+    assert_eq!(mapped(&s, e + 600), Some(Mapping { asid: 93, vaddr: 0 }));
+    // A new pool starts at its base (no ASID is skipped there).
+    ok(s.retype(ut, T::Untyped, 12, e + 601, 1));
+    ok(make_pool(&mut s, e + 601, e + 602));
+    new_obj(&mut s, T::PageTable, e + 603);
+    ok(assign(&mut s, e + 602, e + 603));
+    assert_eq!(mapped(&s, e + 603), Some(Mapping { asid: 512, vaddr: 0 }));
+}
+
+#[test]
+fn two_vspaces_share_a_frame() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let a = pt_base(&s, VSPACE);
+    let asid_b = new_vspace(&mut s, e);
+    let b = pt_base(&s, e);
+    for (i, vs) in [(1, VSPACE), (2, VSPACE), (3, e), (4, e)] {
+        new_obj(&mut s, T::PageTable, e + i);
+        ok(pt_map(&mut s, e + i, vs, GIB));
+    }
+    new_obj(&mut s, T::SmallPage, e + 5);
+    ok(page_map(&mut s, e + 5, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    // The same frame through a copy of its cap, read-only, at another address in B.
+    ok(copy(&mut s, e + 6, e + 5, CapRights::ALL));
+    assert_eq!(mapped(&s, e + 6), None, "a copy of a frame cap is unmapped");
+    ok(page_map(&mut s, e + 6, e, GIB + 0x9000, CapRights::READ, 0));
+    let (pa, _) = leaf(a, GIB + 0x1000).unwrap();
+    let (pb, _) = leaf(b, GIB + 0x9000).unwrap();
+    assert_eq!(pa.paddr(), pb.paddr());
+    assert_eq!((pa.0 & PTE_W, pb.0 & PTE_W), (PTE_W, 0));
+    assert_eq!(mapped(&s, e + 6), Some(Mapping { asid: asid_b, vaddr: GIB + 0x9000 }));
+    // Each cap maps once: the copy is B's, the original A's.
+    assert_eq!(err(page_map(&mut s, e + 6, VSPACE, GIB + 0x9000, CapRights::READ, 0)), (Error::InvalidCapability, vec![1]));
+    // What the root task writes through A, B sees.
+    PPtr::<u64>::new(s.user_to_pptr(GIB + 0x1008)).set(42);
+    assert_eq!(PPtr::<u64>::new(paddr_to_pptr(pb.paddr()) + 8).get(), 42);
+    // Deleting A's cap unmaps it from A only.
+    delete(&mut s, e + 5);
+    assert!(leaf(a, GIB + 0x1000).is_none());
+    assert_eq!(leaf(b, GIB + 0x9000).unwrap().0.paddr(), pb.paddr());
+    // The two VSpaces' tables are distinct: unmapping B's level-1 table leaves A's.
+    ok(s.call(e + 3, L::RISCVPageTableUnmap, &[], &[]));
+    assert!(leaf(b, GIB + 0x9000).is_none());
+    assert!(root_entry(a, 1).is_table());
+}
+
+#[test]
+fn deleting_caps_unmaps_as_sel4_does() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::PageTable, e + 1);
+    new_obj(&mut s, T::SmallPage, e + 2);
+    new_obj(&mut s, T::SmallPage, e + 3);
+    ok(pt_map(&mut s, e, VSPACE, GIB));
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB));
+    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    // A mapped frame: deleting its cap clears the entry.
+    delete(&mut s, e + 2);
+    assert_eq!(entry(root, GIB + 0x1000), (Pte(0), 0));
+    // A frame whose entry now holds another frame: deleting it leaves that entry.
+    new_obj(&mut s, T::SmallPage, e + 2);
+    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB));
+    ok(page_map(&mut s, e + 3, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    delete(&mut s, e + 2);
+    assert_eq!(leaf(root, GIB + 0x1000).unwrap().0.paddr(), frame_paddr(&s, e + 3));
+    // A mapped page table: deleting the last cap unlinks it from its parent; a copy first
+    // does nothing.
+    ok(copy(&mut s, e + 4, e + 1, CapRights::ALL));
+    delete(&mut s, e + 4);
+    assert!(leaf(root, GIB + 0x1000).is_some());
+    delete(&mut s, e + 1);
+    assert_eq!(entry(root, GIB + 0x1000), (Pte(0), 1));
+    delete(&mut s, e);
+    assert_eq!(entry(root, GIB), (Pte(0), 2));
+    // The frame's cap still names the mapping; deleting it finds nothing to remove.
+    delete(&mut s, e + 3);
+
+    // A VSpace root: deleting its last cap releases its ASID.
+    let asid = new_vspace(&mut s, e + 5);
+    ok(copy(&mut s, e + 6, e + 5, CapRights::ALL));
+    delete(&mut s, e + 5);
+    assert_eq!(vspace::find_vspace_for_asid(&s.k, asid), Some(pt_base(&s, e + 6)), "not the last cap");
+    delete(&mut s, e + 6);
+    assert_eq!(vspace::find_vspace_for_asid(&s.k, asid), None);
+    new_vspace(&mut s, e + 5);
+    assert_eq!(mapped(&s, e + 5).unwrap().asid, asid, "the ASID is handed out again");
+
+    // An ASID pool: deleting it forgets every VSpace in it.
+    let (ut, _, _) = s.ram_untyped(22);
+    ok(s.retype(ut, T::Untyped, 12, e + 10, 1));
+    ok(make_pool(&mut s, e + 10, e + 11));
+    for i in 0..3 {
+        new_obj(&mut s, T::PageTable, e + 12 + i);
+        ok(assign(&mut s, e + 11, e + 12 + i));
+    }
+    new_obj(&mut s, T::PageTable, e + 15);
+    ok(pt_map(&mut s, e + 15, e + 12, GIB));
+    ok(copy(&mut s, e + 16, e + 11, CapRights::ALL));
+    delete(&mut s, e + 11);
+    assert_eq!(s.k.asid_table[1], pt_pool(&s, e + 16), "a copy keeps the pool");
+    delete(&mut s, e + 16);
+    assert_eq!(s.k.asid_table[1], 0);
+    for i in 0..3 {
+        assert_eq!(vspace::find_vspace_for_asid(&s.k, 512 + i), None);
+    }
+    // Their caps still say mapped, but the VSpaces are gone: no map into them works.
+    new_obj(&mut s, T::PageTable, e + 17);
+    assert_eq!(err(pt_map(&mut s, e + 17, e + 12, 2 * GIB)), (Error::FailedLookup, vec![0, INVALID_ROOT]));
+    new_obj(&mut s, T::SmallPage, e + 18);
+    let r = page_map(&mut s, e + 18, e + 13, 0x1000, CapRights::ALL, 0);
+    assert_eq!(err(r), (Error::FailedLookup, vec![0, INVALID_ROOT]));
+    // A root of a dead VSpace is no longer a live root: it may be unmapped (and is cleared),
+    // then assigned again.
+    ok(s.call(e + 12, L::RISCVPageTableUnmap, &[], &[]));
+    assert_eq!(PPtr::<[u64; 512]>::new(pt_base(&s, e + 12)).get(), [0; 512]);
+    ok(assign(&mut s, POOL0, e + 12));
+    // Deleting the rest finds nothing to undo.
+    for i in [13, 14, 15] {
+        delete(&mut s, e + i);
+    }
+    // A new pool takes the freed table entry.
+    ok(s.cnode(L::CNodeRevoke, &[e + 10, 64], &[]));
+    ok(make_pool(&mut s, e + 10, e + 11));
+    assert_eq!(s.root_slot(e + 11).cap(), Cap::AsidPool { ptr: s.k.asid_table[1], asid_base: 512 });
+}
+
+fn pt_pool(s: &System, i: u64) -> usize {
+    match s.root_slot(i).cap() {
+        Cap::AsidPool { ptr, .. } => ptr,
+        c => panic!("{c:?}"),
+    }
+}
+
+#[test]
+fn wrong_cap_types_and_labels() {
+    let mut s = System::boot();
+    assert_eq!(err(s.call(ASID_CONTROL, L::CNodeDelete, &[0, 0], &[])), (Error::IllegalOperation, vec![]));
+    assert_eq!(err(s.call(POOL0, L::RISCVPageMap, &[0, 0, 0], &[VSPACE])), (Error::IllegalOperation, vec![]));
+    assert_eq!(err(s.call(VSPACE, L::RISCVPageGetAddress, &[], &[])), (Error::IllegalOperation, vec![]));
+    let r = s.call(slot::BOOT_INFO_FRAME, L::RISCVPageGetAddress, &[], &[]);
+    assert_eq!(r.mrs[0], pptr_to_paddr(s.user_to_pptr(s.bi_vptr)));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Slots the operations use, from the first empty one: 0 and 1 extra VSpace roots, 2..8
+    /// page tables, 8..12 4 KiB frames, 12..14 2 MiB frames, 14..20 free, 20 a 4 KiB untyped
+    /// for an ASID pool, 21 that pool.
+    const WINDOW: u64 = 22;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        MapPt { pt: u64, vs: u8, v: u8 },
+        UnmapPt { pt: u64 },
+        MapPage { frame: u64, vs: u8, v: u8, rights: u64, xn: bool },
+        UnmapPage { frame: u64 },
+        Copy { src: u64, dest: u64 },
+        Delete { slot: u64 },
+        Assign { pool: bool, pt: u64 },
+        MakePool,
+        Retype { kind: u8, dest: u64 },
+    }
+
+    /// A slot, usually one of `likely` (where the right kind of cap starts out), sometimes one
+    /// where copies go, sometimes any.
+    fn slot_in(likely: std::ops::Range<u64>) -> impl Strategy<Value = u64> {
+        prop_oneof![6 => likely, 1 => 14..20u64, 1 => 0..WINDOW]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let s = 0..WINDOW;
+        prop_oneof![
+            4 => (slot_in(2..8), 0u8..3, any::<u8>()).prop_map(|(pt, vs, v)| Op::MapPt { pt, vs, v }),
+            1 => slot_in(2..8).prop_map(|pt| Op::UnmapPt { pt }),
+            6 => (slot_in(8..14), 0u8..3, any::<u8>(), 0u64..16, any::<bool>())
+                .prop_map(|(frame, vs, v, rights, xn)| Op::MapPage { frame, vs, v, rights, xn }),
+            2 => slot_in(8..14).prop_map(|frame| Op::UnmapPage { frame }),
+            2 => (slot_in(2..14), 14..20u64).prop_map(|(src, dest)| Op::Copy { src, dest }),
+            2 => s.clone().prop_map(|slot| Op::Delete { slot }),
+            1 => (any::<bool>(), s.clone()).prop_map(|(pool, pt)| Op::Assign { pool, pt }),
+            1 => Just(Op::MakePool),
+            1 => (0u8..3, s).prop_map(|(kind, dest)| Op::Retype { kind, dest }),
+        ]
+    }
+
+    /// A virtual address from a small set, so that operations collide: root entries 1 and 2
+    /// (sometimes 0, where the root task's image is), level-1 entries 0..2, level-0 entries
+    /// 0..2, sometimes misaligned.
+    fn vaddr(v: u8) -> u64 {
+        let a = [1, 2, 1, 2, 0][(v & 7) as usize % 5];
+        let b = ((v >> 3) & 1) as u64;
+        let c = ((v >> 4) & 1) as u64;
+        let odd = if v >> 5 == 7 { 0x800 } else { 0 };
+        (a << 30) | (b << 21) | (c << 12) | odd
+    }
+
+    /// Everything an invocation may change: the caps and MDB nodes of the slots in use, the
+    /// ASID table, the pools' entries and the page tables named by caps.
+    fn snapshot(s: &System, end: u64) -> Vec<u64> {
+        let mut v = vec![];
+        let mut tables = vec![];
+        for i in 0..end {
+            let sl = s.root_slot(i);
+            let c = sl.0.get();
+            v.extend([c.cap.w0, c.cap.w1]);
+            v.push(sl.mdb().prev().map_or(0, |p| p.addr() as u64));
+            v.push(sl.mdb().next().map_or(0, |p| p.addr() as u64));
+            if let Cap::PageTable { base, .. } = sl.cap() {
+                tables.push(base);
+            }
+        }
+        v.extend(s.k.asid_table.iter().map(|&p| p as u64));
+        for &p in s.k.asid_table.iter().filter(|&&p| p != 0) {
+            tables.push(p);
+        }
+        for t in tables {
+            v.extend(PPtr::<[u64; 512]>::new(t).get());
+        }
+        v
+    }
+
+    /// Every valid entry of every live VSpace is backed by a cap naming that mapping: a leaf
+    /// by a frame cap of the same frame and size mapped at (ASID, vaddr), a table pointer by a
+    /// page table cap mapped at (ASID, vaddr of the span). Caps are looked for in `0..end`.
+    fn check_vspaces(s: &System, end: u64) -> Result<(), TestCaseError> {
+        let caps: Vec<Cap> = (0..end).map(|i| s.root_slot(i).cap()).collect();
+        for (hi, &pool) in s.k.asid_table.iter().enumerate() {
+            if pool == 0 {
+                continue;
+            }
+            for lo in 0..512 {
+                let root = vspace::asid_pool_entry(pool, lo).get() as usize;
+                if root == 0 {
+                    continue;
+                }
+                let asid = (hi << 9 | lo) as u16;
+                prop_assert!(
+                    caps.contains(&Cap::PageTable { base: root, mapped: Some(Mapping { asid, vaddr: 0 }) }),
+                    "VSpace of ASID {} has no cap",
+                    asid
+                );
+                walk(&caps, asid, root, 2, 0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn walk(caps: &[Cap], asid: u16, table: usize, level: usize, vbase: u64) -> Result<(), TestCaseError> {
+        let n = if level == 2 { 256 } else { 512 };
+        for i in 0..n {
+            let pte = vspace::pte_slot(table, i).get();
+            if !pte.valid() {
+                continue;
+            }
+            let vaddr = vbase | (i as u64) << level_bits(level);
+            let m = Some(Mapping { asid, vaddr });
+            if pte.is_leaf() {
+                let ok = caps.iter().any(|c| {
+                    matches!(*c, Cap::Frame { base, size, mapped, .. }
+                        if mapped == m && pptr_to_paddr(base) == pte.paddr() && size.bits() == level_bits(level))
+                });
+                prop_assert!(ok, "leaf {:?} at {:#x} in ASID {} has no frame cap", pte, vaddr, asid);
+            } else {
+                prop_assert!(level > 0, "table entry at level 0");
+                let child = paddr_to_pptr(pte.paddr());
+                let ok = caps.contains(&Cap::PageTable { base: child, mapped: m });
+                prop_assert!(ok, "table at {:#x} in ASID {} has no page table cap", vaddr, asid);
+                walk(caps, asid, child, level - 1, vaddr)?;
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+        #[test]
+        fn random_map_unmap_delete_sequences_keep_vspaces_backed_by_caps(ops in proptest::collection::vec(op(), 1..80)) {
+            let mut s = System::boot();
+            let base = s.bootinfo().empty.start;
+            let end = base + WINDOW;
+            let (ut, _, _) = s.ram_untyped(23);
+            let b = |i: u64| base + i;
+            ok(s.retype(ut, T::PageTable, 0, b(0), 8));
+            ok(s.retype(ut, T::SmallPage, 0, b(8), 4));
+            ok(s.retype(ut, T::MegaPage, 0, b(12), 2));
+            ok(s.retype(ut, T::Untyped, 12, b(20), 1));
+            ok(make_pool(&mut s, b(20), b(21)));
+            ok(assign(&mut s, POOL0, b(0)));
+            ok(assign(&mut s, b(21), b(1)));
+            // Tables for the first GiB of user addresses in two of the three VSpaces, so that
+            // frames have somewhere to go from the start.
+            for (pt, vs) in [(2, VSPACE), (3, VSPACE), (4, base), (5, base)] {
+                ok(pt_map(&mut s, b(pt), vs, GIB));
+            }
+            check_vspaces(&s, end)?;
+            let vs = |i: u8| [VSPACE, base, base + 1][i as usize];
+            for o in ops {
+                let before = snapshot(&s, end);
+                let r = match o {
+                    Op::MapPt { pt, vs: v, v: a } => pt_map(&mut s, b(pt), vs(v), vaddr(a)),
+                    Op::UnmapPt { pt } => s.call(b(pt), L::RISCVPageTableUnmap, &[], &[]),
+                    Op::MapPage { frame, vs: v, v: a, rights, xn } => {
+                        page_map(&mut s, b(frame), vs(v), vaddr(a), CapRights(rights), xn as u64)
+                    }
+                    Op::UnmapPage { frame } => s.call(b(frame), L::RISCVPageUnmap, &[], &[]),
+                    Op::Copy { src, dest } => copy(&mut s, b(dest), b(src), CapRights::ALL),
+                    Op::Delete { slot } => s.cnode(L::CNodeDelete, &[b(slot), 64], &[]),
+                    Op::Assign { pool, pt } => assign(&mut s, if pool { b(21) } else { POOL0 }, b(pt)),
+                    Op::MakePool => make_pool(&mut s, b(20), b(21)),
+                    Op::Retype { kind, dest } => {
+                        let t = [T::PageTable, T::SmallPage, T::MegaPage][kind as usize];
+                        s.retype(ut, t, 0, b(dest), 1)
+                    }
+                };
+                prop_assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Running);
+                if r.info.label() != 0 {
+                    prop_assert!(before == snapshot(&s, end), "{:?} failed with {:?} and changed the state", o, r.error());
+                }
+                check_vspaces(&s, end)?;
+            }
+            // Deleting everything leaves the root task's VSpace as boot made it.
+            for i in 0..WINDOW {
+                ok(s.cnode(L::CNodeDelete, &[b(i), 64], &[]));
+            }
+            check_vspaces(&s, end)?;
+            let root = pt_base(&s, VSPACE);
+            for i in 1..256 {
+                prop_assert_eq!(vspace::pte_slot(root, i).get(), Pte(0));
+            }
+            prop_assert_eq!(PPtr::<u64>::new(s.user_to_pptr(IMAGE_VADDR + 120)).get(), 0x1234_5678_9abc_def0);
+        }
+    }
+}
