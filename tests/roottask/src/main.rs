@@ -37,7 +37,7 @@ const TESTS: &[Test] = tests![
     t_boot::frame_get_address,
     t_debug::debug_put_char,
     t_debug::debug_name_thread,
-    t_debug::debug_snapshot_and_dump,
+    t_debug::debug_dump_scheduler,
     t_debug::success_reply_shape,
     t_lookup::lookup_depth_and_guard,
     t_lookup::lookup_invalid_root,

@@ -41,17 +41,20 @@ pub fn debug_name_thread(_c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
-/// DebugSnapshot and DebugDumpScheduler print kernel state and return.
-pub fn debug_snapshot_and_dump(_c: &mut Ctx) -> TestResult {
+/// DebugDumpScheduler prints the kernel's thread list and returns.
+///
+/// DebugSnapshot is deliberately not called: seL4 16.0.0's riscv capDL dump
+/// (`riscv_obj_pt_print_slots` in `src/arch/riscv/machine/capdl.c`) treats the kernel-window
+/// gigapage entries of a VSpace root as page tables and never finishes (seen on the real kernel
+/// under QEMU), so no seL4-compatible result can be expected from it.
+pub fn debug_dump_scheduler(_c: &mut Ctx) -> TestResult {
     print!("# DebugDumpScheduler:\n");
     sys::seL4_DebugDumpScheduler();
-    print!("# DebugSnapshot:\n");
-    sys::seL4_DebugSnapshot();
     println!();
     check_eq!(
         ident(slot::INIT_THREAD_TCB),
         tag::THREAD,
-        "syscalls after the dumps"
+        "syscalls after the dump"
     );
     Ok(())
 }
