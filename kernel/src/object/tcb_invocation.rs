@@ -1,22 +1,193 @@
-//! TCB and DomainSet invocations (seL4 `src/object/tcb.c` `decodeTCBInvocation`,
-//! `decodeDomainInvocation`).
+//! TCB and domain invocations, non-MCS (seL4 16.0.0 `src/object/tcb.c` `decodeTCBInvocation`
+//! and the `invokeTCB_*` functions, `src/object/domain.c` `decodeDomainInvocation`;
+//! `libsel4/include/interfaces/object-api.xml` for the argument order).
+//!
+//! As everywhere in the kernel, each invocation is decoded first (every check, in seL4's order,
+//! with seL4's error and MRs, nothing changed) into a [`TcbInvocation`] or
+//! [`DomainInvocation`], then performed.
+//!
+//! Registers. seL4 on RISC-V keeps two pcs per thread: `FaultIP` (the restart pc: where a thread
+//! in `Restart` state re-executes, the `ecall` of its last syscall) and `NextIP` (where a
+//! `Running` thread continues). Here they are [`Tcb::fault_ip`](crate::object::tcb::Tcb) and
+//! `context.regs[0]`. The pc that ReadRegisters, WriteRegisters and CopyRegisters see is
+//! `FaultIP` (seL4 `frameRegisters[0]`); writing it also sets `NextIP` (seL4
+//! `setNextPC(getRestartPC(thread))`), so the thread continues there whatever its state.
 
+use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;
-use crate::cte::Slot;
-use crate::error::SyscallError;
-use crate::object::cnode::InvocationArgs;
-use crate::object::tcb::TcbRef;
-use crate::state::Kernel;
-use abi::InvocationLabel;
+use crate::cte::{cte_insert, is_final_cap, same_object_as, Slot};
+use crate::error::{Preempted, SyscallError};
+use crate::object::cnode::{cte_delete, InvocationArgs};
+use crate::object::notification::{bind, unbind_tcb, NtfnRef};
+use crate::object::objecttype::{derive_cap, update_cap_data};
+use crate::object::tcb::{tcb_slot, ThreadState, TcbRef};
+use crate::object::tcb_ops::{restart, suspend};
+use crate::sched::{possible_switch_to, reschedule_required, sched_dequeue, sched_enqueue, set_thread_state};
+use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
+use abi::config::{NUM_DOMAINS, NUM_DOMAIN_SCHEDULES};
+use abi::user_context::{idx, USER_CONTEXT_WORDS};
+use abi::{InvocationLabel, MessageInfo};
 
-/// Decodes and performs an invocation of a thread cap (`cap` in `slot`) by `thread`.
+/// seL4 `n_frameRegisters` on RISC-V: pc, ra, sp, gp, s0..s11.
+pub const N_FRAME_REGISTERS: usize = idx::FRAME_WORDS;
+/// seL4 `n_gpRegisters` on RISC-V: a0..a7, t0..t6, tp.
+pub const N_GP_REGISTERS: usize = USER_CONTEXT_WORDS - idx::FRAME_WORDS;
+
+/// The register (x_i, index into the saved context) behind each word of `seL4_UserContext`:
+/// seL4 `frameRegisters` then `gpRegisters` (`src/arch/riscv/machine/registerset.c`). Word 0,
+/// the pc, is `FaultIP`, which is not in the context array; it is marked by [`reg::PC`] and
+/// handled by [`get_user_reg`] and [`set_user_reg`].
+#[rustfmt::skip]
+const USER_CONTEXT_REGS: [usize; USER_CONTEXT_WORDS] = [
+    reg::PC, 1, 2, 3, // FaultIP, ra, sp, gp
+    8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, // s0..s11
+    10, 11, 12, 13, 14, 15, 16, 17, // a0..a7
+    5, 6, 7, 28, 29, 30, 31, // t0..t6
+    reg::TP,
+];
+
+/// `seL4_TCBFlag_fpuDisabled` (`libsel4/include/sel4/constants.h`).
+pub const TCB_FLAG_FPU_DISABLED: u64 = 1;
+/// `seL4_TCBFlag_MASK`: the flags this configuration knows (fpuDisabled with `HAVE_FPU`).
+pub const TCB_FLAG_MASK: u64 = if abi::config::HAVE_FPU { TCB_FLAG_FPU_DISABLED } else { 0 };
+
+/// `DSCHED_MAX_DURATION` (`include/object/domain.h`): a domain schedule entry keeps its
+/// duration in 56 bits.
+pub const DSCHED_MAX_DURATION: u64 = u64::MAX >> 8;
+
+/// Bits of the flags word of ReadRegisters (`ReadRegisters_suspend`), WriteRegisters
+/// (`WriteRegisters_resume`) and CopyRegisters (`CopyRegisters_*`). Bits 8 and up are the
+/// architecture's transfer flags, which RISC-V ignores (`Arch_decodeTransfer`).
+mod flag {
+    pub const READ_SUSPEND: u64 = 1 << 0;
+    pub const WRITE_RESUME: u64 = 1 << 0;
+    pub const COPY_SUSPEND_SOURCE: u64 = 1 << 0;
+    pub const COPY_RESUME_TARGET: u64 = 1 << 1;
+    pub const COPY_TRANSFER_FRAME: u64 = 1 << 2;
+    pub const COPY_TRANSFER_INTEGER: u64 = 1 << 3;
+}
+
+/// Word `i` of a thread's `seL4_UserContext` (seL4 `getRegister(t, frameRegisters[i])` /
+/// `gpRegisters[i - n_frameRegisters]`); 0 past the end.
+pub fn get_user_reg(t: TcbRef, i: usize) -> u64 {
+    match USER_CONTEXT_REGS.get(i) {
+        Some(&reg::PC) => t.with(|x| x.fault_ip),
+        Some(&r) => t.reg(r),
+        None => 0,
+    }
+}
+
+/// Sets word `i` of a thread's `seL4_UserContext` (word 0 sets `FaultIP` only; see the module
+/// doc). Ignored past the end.
+pub fn set_user_reg(t: TcbRef, i: usize, v: u64) {
+    match USER_CONTEXT_REGS.get(i) {
+        Some(&reg::PC) => t.with(|x| x.fault_ip = v),
+        Some(&r) => t.set_reg(r, v),
+        None => {}
+    }
+}
+
+/// seL4 `setNextPC(t, getRestartPC(t))`: the thread continues at its restart pc.
+fn next_pc_from_restart_pc(t: TcbRef) {
+    let pc = t.with(|x| x.fault_ip);
+    t.set_reg(reg::PC, pc);
+}
+
+/// The new CSpace and VSpace roots of a Configure or SetSpace (the `thread_control_update_space`
+/// part of seL4 `invokeTCB_ThreadControl`), with the fault handler CPtr that goes with them.
+#[derive(Clone, Copy, Debug)]
+pub struct SpaceUpdate {
+    /// The fault endpoint CPtr (`tcbFaultHandler`), looked up in the thread's CSpace when it
+    /// faults; not checked here (non-MCS).
+    pub fault_ep: u64,
+    /// The derived CNode cap and the slot it was derived from.
+    pub croot: (Cap, Slot),
+    /// The derived VSpace root cap and the slot it was derived from.
+    pub vroot: (Cap, Slot),
+}
+
+/// The new IPC buffer of a Configure or SetIPCBuffer (`thread_control_update_ipc_buffer`).
+#[derive(Clone, Copy, Debug)]
+pub struct BufferUpdate {
+    /// The buffer's user address (`tcbIPCBuffer`); 0 for none.
+    pub addr: u64,
+    /// The derived frame cap and its source slot; `None` when `addr` is 0.
+    pub frame: Option<(Cap, Slot)>,
+}
+
+/// seL4 `invokeTCB_ThreadControl`'s arguments (non-MCS): what to change, each part optional
+/// as seL4's `thread_control_flag`s.
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadControl {
+    /// The thread.
+    pub target: TcbRef,
+    /// The slot of the invoked thread cap: caps are installed only if it still holds a cap to
+    /// `target` when the old ones are gone.
+    pub slot: Slot,
+    /// New maximum controlled priority.
+    pub mcp: Option<u64>,
+    /// New priority.
+    pub priority: Option<u64>,
+    /// New fault endpoint, CSpace and VSpace.
+    pub space: Option<SpaceUpdate>,
+    /// New IPC buffer.
+    pub buffer: Option<BufferUpdate>,
+}
+
+/// A decoded TCB invocation.
+#[derive(Clone, Copy, Debug)]
+pub enum TcbInvocation {
+    /// `invokeTCB_ReadRegisters`: reply with the first `n` words of `src`'s `seL4_UserContext`.
+    ReadRegisters { src: TcbRef, suspend_source: bool, n: usize },
+    /// `invokeTCB_WriteRegisters`: set the first `n` words of `dest`'s `seL4_UserContext`.
+    WriteRegisters { dest: TcbRef, resume_target: bool, n: usize, values: [u64; USER_CONTEXT_WORDS] },
+    /// `invokeTCB_CopyRegisters`.
+    CopyRegisters {
+        /// Destination.
+        dest: TcbRef,
+        /// Source.
+        src: TcbRef,
+        /// Suspend the source first.
+        suspend_source: bool,
+        /// Restart the destination.
+        resume_target: bool,
+        /// Copy the frame registers (pc, ra, sp, gp, s0..s11).
+        transfer_frame: bool,
+        /// Copy the integer registers (a0..a7, t0..t6, tp).
+        transfer_integer: bool,
+    },
+    /// `invokeTCB_Suspend`.
+    Suspend(TcbRef),
+    /// `invokeTCB_Resume`.
+    Resume(TcbRef),
+    /// `invokeTCB_ThreadControl`: Configure, SetPriority, SetMCPriority, SetSchedParams,
+    /// SetIPCBuffer, SetSpace.
+    ThreadControl(ThreadControl),
+    /// `invokeTCB_NotificationControl`: bind to the notification, or unbind (`None`).
+    NotificationControl(TcbRef, Option<NtfnRef>),
+    /// `invokeSetTLSBase`.
+    SetTlsBase(TcbRef, u64),
+    /// `invokeSetFlags`.
+    SetFlags { tcb: TcbRef, clear: u64, set: u64 },
+}
+
+/// Decodes and performs an invocation of a thread cap (`cap` in `slot`) by `thread`
+/// (seL4 `decodeTCBInvocation` then the `invokeTCB_*` function).
 ///
 /// Contract with the syscall layer (as seL4's decoders): all checks happen before any change
 /// and an error changes nothing. After the checks pass, set `thread` to `Restart`, then perform.
 /// An invocation with no result leaves the thread in `Restart` (the syscall layer then sends the
-/// empty success reply); one that returns values (ReadRegisters) writes its reply into the
-/// thread's registers/IPC buffer and sets it `Running`. An invocation that makes the invoker
-/// block or stop (e.g. suspending itself) leaves whatever state that gives.
+/// empty success reply); one that returns values (ReadRegisters, SetFlags) writes its reply
+/// into the thread's registers/IPC buffer (for `seL4_Call` only, as seL4) and sets it
+/// `Running`. An invocation that makes the invoker block or stop (e.g. suspending itself)
+/// leaves whatever state that gives.
+///
+/// Preemption: seL4's Configure and SetSpace delete the thread's old root caps with the
+/// preemptible `cteDelete`. They cannot actually be preempted: decoding refuses
+/// (`slotCapLongRunningDelete`) when the old CSpace or VSpace root is the last cap to a
+/// CNode, TCB or zombie, the only deletions that reach a preemption point, and the buffer slot
+/// only ever holds frames. This contract has no way to report a preemption anyway, so the
+/// invocation runs with preemption points disabled.
 pub fn decode_tcb_invocation(
     k: &mut Kernel,
     label: InvocationLabel,
@@ -25,17 +196,617 @@ pub fn decode_tcb_invocation(
     slot: Slot,
     thread: TcbRef,
 ) -> Result<(), SyscallError> {
-    let _ = (k, label, args, cap, slot, thread);
-    Err(SyscallError::IllegalOperation)
+    let inv = decode_tcb(label, args, cap, slot, thread)?;
+    set_thread_state(k, thread, ThreadState::Restart);
+    let call = is_call(thread);
+    let saved = k.irq_pending;
+    k.irq_pending = no_irq_pending;
+    // Cannot be `Err` with preemption disabled (see above); a preempted deletion would only
+    // have left the syscall to be restarted.
+    let _ = invoke_tcb(k, inv, thread, call);
+    k.irq_pending = saved;
+    Ok(())
 }
 
-/// Decodes and performs an invocation of the domain cap (`seL4_DomainSet_*`), same contract.
+fn no_irq_pending() -> bool {
+    false
+}
+
+/// Whether the invoking thread used `seL4_Call` (seL4's `call` argument): the hook is not told,
+/// so it reads the syscall number register, which the syscall path leaves as the user set it.
+fn is_call(thread: TcbRef) -> bool {
+    thread.reg(reg::A7) == abi::Syscall::Call as i64 as u64
+}
+
+/// `decodeTCBInvocation` (non-MCS, no SMP, no hardware debug API): the checks of each
+/// invocation, in seL4's order.
+pub fn decode_tcb(
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    cap: Cap,
+    slot: Slot,
+    thread: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
+    use InvocationLabel as L;
+    let Cap::Thread { tcb } = cap else { return Err(SyscallError::IllegalOperation) };
+    let target = TcbRef::new(tcb);
+    match label {
+        L::TCBReadRegisters => decode_read_registers(args, target, thread),
+        L::TCBWriteRegisters => decode_write_registers(args, target, thread),
+        L::TCBCopyRegisters => decode_copy_registers(args, target),
+        L::TCBSuspend => Ok(TcbInvocation::Suspend(target)),
+        L::TCBResume => Ok(TcbInvocation::Resume(target)),
+        L::TCBConfigure => decode_configure(args, target, slot),
+        L::TCBSetPriority => decode_set_priority(args, target),
+        L::TCBSetMCPriority => decode_set_mc_priority(args, target),
+        L::TCBSetSchedParams => decode_set_sched_params(args, target),
+        L::TCBSetIPCBuffer => decode_set_ipc_buffer(args, target, slot),
+        L::TCBSetSpace => decode_set_space(args, target, slot),
+        L::TCBBindNotification => decode_bind_notification(args, target),
+        L::TCBUnbindNotification => decode_unbind_notification(target),
+        L::TCBSetTLSBase => {
+            if args.len() < 1 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            Ok(TcbInvocation::SetTlsBase(target, args.mr(0)))
+        }
+        L::TCBSetFlags => {
+            if args.len() < 2 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            Ok(TcbInvocation::SetFlags { tcb: target, clear: args.mr(0), set: args.mr(1) })
+        }
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// `decodeReadRegisters`: `TruncatedMessage` (fewer than 2 MRs), `RangeError(1, 32)` (count),
+/// `IllegalOperation` (reading the invoking thread).
+fn decode_read_registers(args: &impl InvocationArgs, target: TcbRef, thread: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    if args.len() < 2 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let (flags, n) = (args.mr(0), args.mr(1));
+    let max = (N_FRAME_REGISTERS + N_GP_REGISTERS) as u64;
+    if n < 1 || n > max {
+        return Err(SyscallError::RangeError(1, max));
+    }
+    if target == thread {
+        return Err(SyscallError::IllegalOperation);
+    }
+    Ok(TcbInvocation::ReadRegisters { src: target, suspend_source: flags & flag::READ_SUSPEND != 0, n: n as usize })
+}
+
+/// `decodeWriteRegisters`: `TruncatedMessage` (fewer than 2 MRs, or fewer values than the
+/// count), `IllegalOperation` (writing the invoking thread). A count above 32 writes 32.
+fn decode_write_registers(args: &impl InvocationArgs, target: TcbRef, thread: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    if args.len() < 2 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let (flags, w) = (args.mr(0), args.mr(1));
+    if ((args.len() - 2) as u64) < w {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    if target == thread {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let n = (w as usize).min(USER_CONTEXT_WORDS);
+    let mut values = [0u64; USER_CONTEXT_WORDS];
+    for (i, v) in values.iter_mut().enumerate().take(n) {
+        *v = args.mr(i + 2);
+    }
+    Ok(TcbInvocation::WriteRegisters { dest: target, resume_target: flags & flag::WRITE_RESUME != 0, n, values })
+}
+
+/// `decodeCopyRegisters`: `TruncatedMessage` (no flags word or no source cap),
+/// `InvalidCapability(1)` (the source is not a thread cap).
+fn decode_copy_registers(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    let Some((src_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    let flags = args.mr(0);
+    let Cap::Thread { tcb: src } = src_cap else {
+        return Err(SyscallError::InvalidCapability(1));
+    };
+    Ok(TcbInvocation::CopyRegisters {
+        dest: target,
+        src: TcbRef::new(src),
+        suspend_source: flags & flag::COPY_SUSPEND_SOURCE != 0,
+        resume_target: flags & flag::COPY_RESUME_TARGET != 0,
+        transfer_frame: flags & flag::COPY_TRANSFER_FRAME != 0,
+        transfer_integer: flags & flag::COPY_TRANSFER_INTEGER != 0,
+    })
+}
+
+/// RISC-V `checkValidIPCBuffer(vptr, cap)`: `IllegalOperation` unless a non-device frame,
+/// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
+fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
+    match cap {
+        Cap::Frame { is_device: false, .. } => {}
+        _ => return Err(SyscallError::IllegalOperation),
+    }
+    if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
+        return Err(SyscallError::AlignmentError);
+    }
+    Ok(())
+}
+
+/// The buffer part of Configure and SetIPCBuffer: with a non-zero address, `deriveCap` of the
+/// frame cap (its error) then [`check_valid_ipc_buffer`].
+fn decode_buffer(addr: u64, cap: Cap, slot: Slot) -> Result<BufferUpdate, SyscallError> {
+    if addr == 0 {
+        return Ok(BufferUpdate { addr, frame: None });
+    }
+    let frame = derive_cap(slot, cap)?;
+    check_valid_ipc_buffer(addr, frame)?;
+    Ok(BufferUpdate { addr, frame: Some((frame, slot)) })
+}
+
+/// `slotCapLongRunningDelete`: deleting the cap in `slot` would destroy a CNode or TCB (or
+/// continue a zombie), which may take many preemptible steps.
+pub fn slot_cap_long_running_delete(slot: Slot) -> bool {
+    let c = slot.cap();
+    if c.is_null() || !is_final_cap(slot) {
+        return false;
+    }
+    matches!(c, Cap::Thread { .. } | Cap::Zombie { .. } | Cap::CNode { .. })
+}
+
+/// The space part of Configure and SetSpace, after the buffer: `IllegalOperation` if the
+/// thread's current roots are being deleted; the CNode cap with its data applied (if non-zero),
+/// derived (its error), `IllegalOperation` unless a CNode; the VSpace cap likewise,
+/// `IllegalOperation` unless a mapped page table (RISC-V `isValidVTableRoot`).
+fn decode_space(
+    target: TcbRef,
+    fault_ep: u64,
+    croot_data: u64,
+    croot: (Cap, Slot),
+    vroot_data: u64,
+    vroot: (Cap, Slot),
+) -> Result<SpaceUpdate, SyscallError> {
+    if slot_cap_long_running_delete(target.slot(tcb_slot::CTABLE))
+        || slot_cap_long_running_delete(target.slot(tcb_slot::VTABLE))
+    {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let (mut ccap, cslot) = croot;
+    if croot_data != 0 {
+        ccap = update_cap_data(false, croot_data, ccap);
+    }
+    let ccap = derive_cap(cslot, ccap)?;
+    if !matches!(ccap, Cap::CNode { .. }) {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let (mut vcap, vslot) = vroot;
+    if vroot_data != 0 {
+        vcap = update_cap_data(false, vroot_data, vcap);
+    }
+    let vcap = derive_cap(vslot, vcap)?;
+    if !matches!(vcap, Cap::PageTable { mapped: Some(_), .. }) {
+        return Err(SyscallError::IllegalOperation);
+    }
+    Ok(SpaceUpdate { fault_ep, croot: (ccap, cslot), vroot: (vcap, vslot) })
+}
+
+/// `decodeTCBConfigure` (non-MCS): MRs fault endpoint CPtr, CSpace root data, VSpace root
+/// data, buffer address; extra caps CSpace root, VSpace root, buffer frame. Errors:
+/// `TruncatedMessage` (fewer than 4 MRs or 3 caps), then the buffer's, then the space's.
+fn decode_configure(args: &impl InvocationArgs, target: TcbRef, slot: Slot) -> Result<TcbInvocation, SyscallError> {
+    let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
+    let (Some(croot), Some(vroot), Some((bcap, bslot))) = caps else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if args.len() < 4 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let (fault_ep, croot_data, vroot_data, addr) = (args.mr(0), args.mr(1), args.mr(2), args.mr(3));
+    let buffer = decode_buffer(addr, bcap, bslot)?;
+    let space = decode_space(target, fault_ep, croot_data, croot, vroot_data, vroot)?;
+    Ok(TcbInvocation::ThreadControl(ThreadControl {
+        target,
+        slot,
+        mcp: None,
+        priority: None,
+        space: Some(space),
+        buffer: Some(buffer),
+    }))
+}
+
+/// `checkPrio(prio, auth)`: `RangeError(seL4_MinPrio, auth's MCP)` above the authority's MCP.
+fn check_prio(prio: u64, auth: TcbRef) -> Result<(), SyscallError> {
+    let mcp = auth.with(|x| x.mcp);
+    if prio > mcp {
+        return Err(SyscallError::RangeError(0, mcp));
+    }
+    Ok(())
+}
+
+/// The authority TCB of the priority invocations: `TruncatedMessage` without `min_len` MRs or
+/// an extra cap, `InvalidCapability(1)` unless it is a thread cap.
+fn authority(args: &impl InvocationArgs, min_len: usize) -> Result<TcbRef, SyscallError> {
+    let Some((auth, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    match auth {
+        Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
+        _ => Err(SyscallError::InvalidCapability(1)),
+    }
+}
+
+fn priority_control(target: TcbRef, mcp: Option<u64>, priority: Option<u64>) -> TcbInvocation {
+    // No caps are installed, so the slot is never looked at (seL4 passes NULL).
+    let slot = target.slot(tcb_slot::CTABLE);
+    TcbInvocation::ThreadControl(ThreadControl { target, slot, mcp, priority, space: None, buffer: None })
+}
+
+/// `decodeSetPriority`: MR0 priority; extra cap the authority TCB.
+fn decode_set_priority(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    let auth = authority(args, 1)?;
+    let prio = args.mr(0);
+    check_prio(prio, auth)?;
+    Ok(priority_control(target, None, Some(prio)))
+}
+
+/// `decodeSetMCPriority`: MR0 MCP; extra cap the authority TCB.
+fn decode_set_mc_priority(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    let auth = authority(args, 1)?;
+    let mcp = args.mr(0);
+    check_prio(mcp, auth)?;
+    Ok(priority_control(target, Some(mcp), None))
+}
+
+/// `decodeSetSchedParams` (non-MCS): MR0 MCP, MR1 priority; extra cap the authority TCB. The
+/// MCP is checked first.
+fn decode_set_sched_params(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    let auth = authority(args, 2)?;
+    let (mcp, prio) = (args.mr(0), args.mr(1));
+    check_prio(mcp, auth)?;
+    check_prio(prio, auth)?;
+    Ok(priority_control(target, Some(mcp), Some(prio)))
+}
+
+/// `decodeSetIPCBuffer`: MR0 address; extra cap the frame. `TruncatedMessage`, then the
+/// buffer's errors.
+fn decode_set_ipc_buffer(args: &impl InvocationArgs, target: TcbRef, slot: Slot) -> Result<TcbInvocation, SyscallError> {
+    let Some((bcap, bslot)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    let buffer = decode_buffer(args.mr(0), bcap, bslot)?;
+    Ok(TcbInvocation::ThreadControl(ThreadControl { target, slot, mcp: None, priority: None, space: None, buffer: Some(buffer) }))
+}
+
+/// `decodeSetSpace` (non-MCS): MRs fault endpoint CPtr, CSpace root data, VSpace root data;
+/// extra caps CSpace root, VSpace root.
+fn decode_set_space(args: &impl InvocationArgs, target: TcbRef, slot: Slot) -> Result<TcbInvocation, SyscallError> {
+    let (Some(croot), Some(vroot)) = (args.extra_cap(0), args.extra_cap(1)) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if args.len() < 3 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let space = decode_space(target, args.mr(0), args.mr(1), croot, args.mr(2), vroot)?;
+    Ok(TcbInvocation::ThreadControl(ThreadControl { target, slot, mcp: None, priority: None, space: Some(space), buffer: None }))
+}
+
+/// `decodeBindNotification`: `TruncatedMessage` (no cap); `IllegalOperation` if the thread is
+/// already bound, the cap is not a notification cap, lacks the receive right, or the
+/// notification has waiters or a bound thread.
+fn decode_bind_notification(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    let Some((ncap, _)) = args.extra_cap(0) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    if target.with(|x| x.bound_notification) != 0 {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let Cap::Notification { ptr, rights, .. } = ncap else {
+        return Err(SyscallError::IllegalOperation);
+    };
+    if !rights.receive {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let n = NtfnRef::at(ptr);
+    let ntfn = n.0.get();
+    if ntfn.head_state & !3 != 0 || ntfn.bound_tcb != 0 {
+        return Err(SyscallError::IllegalOperation);
+    }
+    Ok(TcbInvocation::NotificationControl(target, Some(n)))
+}
+
+/// `decodeUnbindNotification`: `IllegalOperation` if the thread has no bound notification.
+fn decode_unbind_notification(target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+    if target.with(|x| x.bound_notification) == 0 {
+        return Err(SyscallError::IllegalOperation);
+    }
+    Ok(TcbInvocation::NotificationControl(target, None))
+}
+
+/// Performs a decoded TCB invocation for `thread` (in `Restart`); `call`: it came with
+/// `seL4_Call`, so invocations with results reply. Only the cap deletions of ThreadControl can
+/// be preempted.
+pub fn invoke_tcb(k: &mut Kernel, inv: TcbInvocation, thread: TcbRef, call: bool) -> Result<(), Preempted> {
+    match inv {
+        TcbInvocation::ReadRegisters { src, suspend_source, n } => {
+            invoke_read_registers(k, src, suspend_source, n, thread, call);
+        }
+        TcbInvocation::WriteRegisters { dest, resume_target, n, values } => {
+            for (i, &v) in values.iter().enumerate().take(n) {
+                set_user_reg(dest, i, v);
+            }
+            next_pc_from_restart_pc(dest);
+            if resume_target {
+                restart(k, dest);
+            }
+            if dest == k.cur_thread {
+                reschedule_required(k);
+            }
+        }
+        TcbInvocation::CopyRegisters { dest, src, suspend_source, resume_target, transfer_frame, transfer_integer } => {
+            if suspend_source {
+                suspend(k, src);
+            }
+            if resume_target {
+                restart(k, dest);
+            }
+            if transfer_frame {
+                for i in 0..N_FRAME_REGISTERS {
+                    set_user_reg(dest, i, get_user_reg(src, i));
+                }
+                next_pc_from_restart_pc(dest);
+            }
+            if transfer_integer {
+                for i in N_FRAME_REGISTERS..N_FRAME_REGISTERS + N_GP_REGISTERS {
+                    set_user_reg(dest, i, get_user_reg(src, i));
+                }
+            }
+            if dest == k.cur_thread {
+                reschedule_required(k);
+            }
+        }
+        TcbInvocation::Suspend(t) => suspend(k, t),
+        TcbInvocation::Resume(t) => restart(k, t),
+        TcbInvocation::ThreadControl(tc) => invoke_thread_control(k, tc)?,
+        TcbInvocation::NotificationControl(t, Some(n)) => bind(t, n),
+        TcbInvocation::NotificationControl(t, None) => unbind_tcb(t),
+        TcbInvocation::SetTlsBase(t, base) => {
+            t.set_reg(reg::TP, base);
+            if t == k.cur_thread {
+                reschedule_required(k);
+            }
+        }
+        TcbInvocation::SetFlags { tcb, clear, set } => {
+            let flags = (tcb.with(|x| x.flags) & !clear) | (set & TCB_FLAG_MASK);
+            tcb.with(|x| x.flags = flags);
+            if call {
+                let buf = ipc_buffer_pptr(thread, true);
+                thread.set_reg(reg::A0, 0);
+                let len = set_mr(thread, buf, 0, flags) as u64;
+                thread.set_reg(reg::A1, MessageInfo::new(0, 0, 0, len).0);
+            }
+            set_thread_state(k, thread, ThreadState::Running);
+        }
+    }
+    Ok(())
+}
+
+/// `invokeTCB_ReadRegisters`: suspends the source if asked, then (for `seL4_Call`) replies with
+/// `n` words of its `seL4_UserContext`: MR0..MR3 in registers, the rest in the invoker's IPC
+/// buffer if it has one (the reply is cut at MR3 otherwise).
+fn invoke_read_registers(k: &mut Kernel, src: TcbRef, suspend_source: bool, n: usize, thread: TcbRef, call: bool) {
+    if suspend_source {
+        suspend(k, src);
+    }
+    if call {
+        let buf = ipc_buffer_pptr(thread, true);
+        thread.set_reg(reg::A0, 0);
+        let mut len = 0;
+        for i in 0..n.min(USER_CONTEXT_WORDS) {
+            if !set_mr(thread, buf, i, get_user_reg(src, i)) {
+                break;
+            }
+            len = i + 1;
+        }
+        thread.set_reg(reg::A1, MessageInfo::new(0, 0, 0, len as u64).0);
+    }
+    set_thread_state(k, thread, ThreadState::Running);
+}
+
+/// Replaces the cap in TCB slot `index` by `new` from `src` (the space part of
+/// `invokeTCB_ThreadControl`): deletes the old cap, then inserts the new one if its source
+/// still holds it and the invoked slot still holds the thread cap.
+fn install_tcb_cap(k: &mut Kernel, tc: &ThreadControl, index: usize, new: Cap, src: Slot) -> Result<(), Preempted> {
+    let dest = tc.target.slot(index);
+    cte_delete(k, dest, true)?;
+    if still_sources(tc, new, src) && dest.is_empty() {
+        cte_insert(new, src, dest);
+    }
+    Ok(())
+}
+
+/// seL4's `sameObjectAs(newCap, srcSlot->cap) && sameObjectAs(tCap, slot->cap)`.
+fn still_sources(tc: &ThreadControl, new: Cap, src: Slot) -> bool {
+    let t_cap = Cap::Thread { tcb: tc.target.addr() };
+    same_object_as(&new, &src.cap()) && same_object_as(&t_cap, &tc.slot.cap())
+}
+
+/// `invokeTCB_ThreadControl` (non-MCS), in seL4's order: fault handler, MCP, CSpace root,
+/// VSpace root, IPC buffer, priority.
+fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preempted> {
+    let target = tc.target;
+    if let Some(sp) = tc.space {
+        target.with(|x| x.fault_handler = sp.fault_ep);
+    }
+    if let Some(mcp) = tc.mcp {
+        target.with(|x| x.mcp = mcp);
+    }
+    if let Some(sp) = tc.space {
+        install_tcb_cap(k, &tc, tcb_slot::CTABLE, sp.croot.0, sp.croot.1)?;
+        install_tcb_cap(k, &tc, tcb_slot::VTABLE, sp.vroot.0, sp.vroot.1)?;
+    }
+    if let Some(b) = tc.buffer {
+        let dest = target.slot(tcb_slot::BUFFER);
+        cte_delete(k, dest, true)?;
+        target.with(|x| x.ipc_buffer = b.addr);
+        if let Some((frame, src)) = b.frame {
+            if still_sources(&tc, frame, src) && dest.is_empty() {
+                cte_insert(frame, src, dest);
+            }
+        }
+        if target == k.cur_thread {
+            reschedule_required(k);
+        }
+    }
+    if let Some(p) = tc.priority {
+        set_priority(k, target, p);
+    }
+    Ok(())
+}
+
+/// `setPriority` (non-MCS): takes the thread off its ready queue, changes its priority, and if
+/// it is runnable, asks for a new choice (the current thread) or offers it to the scheduler.
+pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
+    sched_dequeue(k, t);
+    t.with(|x| x.priority = prio);
+    if t.state().is_runnable() {
+        if t == k.cur_thread {
+            reschedule_required(k);
+        } else {
+            possible_switch_to(k, t);
+        }
+    }
+}
+
+/// `setDomain`: moves the thread to another domain's ready queues.
+pub fn set_domain(k: &mut Kernel, t: TcbRef, domain: u64) {
+    sched_dequeue(k, t);
+    t.with(|x| x.domain = domain);
+    if crate::sched::is_schedulable(t) {
+        sched_enqueue(k, t);
+    }
+    if t == k.cur_thread {
+        reschedule_required(k);
+    }
+}
+
+/// A decoded domain cap invocation.
+#[derive(Clone, Copy, Debug)]
+pub enum DomainInvocation {
+    /// `seL4_DomainSet_Set`: move the thread to the domain.
+    SetDomain(TcbRef, u64),
+    /// `seL4_DomainSet_ScheduleConfigure`: set entry `index` of the domain schedule.
+    ScheduleConfigure { index: usize, domain: u64, duration: u64 },
+    /// `seL4_DomainSet_ScheduleSetStart`: restart the domain schedule at `index`.
+    ScheduleSetStart(usize),
+}
+
+/// Decodes and performs an invocation of the domain cap (`seL4_DomainSet_*`, seL4
+/// `decodeDomainInvocation` in `src/object/domain.c`), same contract as
+/// [`decode_tcb_invocation`].
 pub fn decode_domain_invocation(
     k: &mut Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
     thread: TcbRef,
 ) -> Result<(), SyscallError> {
-    let _ = (k, label, args, thread);
-    Err(SyscallError::IllegalOperation)
+    let inv = decode_domain(k, label, args)?;
+    set_thread_state(k, thread, ThreadState::Restart);
+    invoke_domain(k, inv);
+    Ok(())
 }
+
+/// Whether entry `index` of the domain schedule is an end marker (domain and duration 0;
+/// seL4 `dschedule_is_end_marker`).
+fn is_end_marker(k: &Kernel, index: usize) -> bool {
+    k.sched.domain_schedule.get(index).is_none_or(|e| e.domain == 0 && e.duration == 0)
+}
+
+/// `decodeDomainInvocation`:
+/// - Set: `TruncatedMessage` (no MR), `InvalidArgument(0)` (domain ≥ `CONFIG_NUM_DOMAINS`),
+///   `TruncatedMessage` (no cap), `InvalidArgument(1)` (not a thread cap).
+/// - ScheduleConfigure(index, domain, duration): `TruncatedMessage` (fewer than 3 MRs),
+///   `RangeError(0, NUM_DOMAIN_SCHEDULES - 2)` (index: the last entry stays an end marker),
+///   `RangeError(0, NUM_DOMAINS - 1)` (domain), `InvalidArgument(2)` (duration over 56 bits),
+///   `InvalidArgument(1)` (duration 0 with a non-zero domain), `InvalidArgument(2)` (duration 0
+///   at the start index).
+/// - ScheduleSetStart(index): `TruncatedMessage`, `RangeError(0, NUM_DOMAIN_SCHEDULES - 1)`,
+///   `InvalidArgument(0)` (the entry is an end marker).
+pub fn decode_domain(k: &Kernel, label: InvocationLabel, args: &impl InvocationArgs) -> Result<DomainInvocation, SyscallError> {
+    let schedules = NUM_DOMAIN_SCHEDULES as u64;
+    match label {
+        InvocationLabel::DomainSetSet => {
+            if args.len() == 0 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            let domain = args.mr(0);
+            if domain >= NUM_DOMAINS as u64 {
+                return Err(SyscallError::InvalidArgument(0));
+            }
+            let Some((tcap, _)) = args.extra_cap(0) else {
+                return Err(SyscallError::TruncatedMessage);
+            };
+            let Cap::Thread { tcb } = tcap else {
+                return Err(SyscallError::InvalidArgument(1));
+            };
+            Ok(DomainInvocation::SetDomain(TcbRef::new(tcb), domain))
+        }
+        InvocationLabel::DomainScheduleConfigure => {
+            if args.len() < 3 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            let (index, domain, duration) = (args.mr(0), args.mr(1), args.mr(2));
+            if index >= schedules.saturating_sub(1) {
+                return Err(SyscallError::RangeError(0, schedules.saturating_sub(2)));
+            }
+            if domain >= NUM_DOMAINS as u64 {
+                return Err(SyscallError::RangeError(0, NUM_DOMAINS as u64 - 1));
+            }
+            if duration > DSCHED_MAX_DURATION {
+                return Err(SyscallError::InvalidArgument(2));
+            }
+            if duration == 0 && domain != 0 {
+                return Err(SyscallError::InvalidArgument(1));
+            }
+            if index == k.sched.domain_schedule_start as u64 && duration == 0 {
+                return Err(SyscallError::InvalidArgument(2));
+            }
+            Ok(DomainInvocation::ScheduleConfigure { index: index as usize, domain, duration })
+        }
+        InvocationLabel::DomainScheduleSetStart => {
+            if args.len() < 1 {
+                return Err(SyscallError::TruncatedMessage);
+            }
+            let index = args.mr(0);
+            if index >= schedules {
+                return Err(SyscallError::RangeError(0, schedules.saturating_sub(1)));
+            }
+            if is_end_marker(k, index as usize) {
+                return Err(SyscallError::InvalidArgument(0));
+            }
+            Ok(DomainInvocation::ScheduleSetStart(index as usize))
+        }
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// Performs a decoded domain invocation (`invokeDomainSetSet`,
+/// `invokeDomainScheduleConfigure`, `invokeDomainScheduleSetStart`).
+pub fn invoke_domain(k: &mut Kernel, inv: DomainInvocation) {
+    match inv {
+        DomainInvocation::SetDomain(t, domain) => set_domain(k, t, domain),
+        DomainInvocation::ScheduleConfigure { index, domain, duration } => {
+            if let Some(e) = k.sched.domain_schedule.get_mut(index) {
+                *e = crate::sched::DomainScheduleEntry { domain, duration };
+            }
+        }
+        DomainInvocation::ScheduleSetStart(index) => {
+            // End the current schedule: the next choice moves to the new start entry.
+            k.sched.domain_schedule_start = index;
+            k.sched.domain_time = 0;
+            k.sched.domain_schedule_index = NUM_DOMAIN_SCHEDULES.saturating_sub(2);
+            reschedule_required(k);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tcb_invocation_tests.rs"]
+mod tests;
