@@ -310,7 +310,7 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         (extra_bits, if extra_bits > 0 { 1 } else { 0 }),
         (PAGE_TABLE_BITS, 1 + l1_tables + l0_tables),
         (ASID_POOL_BITS, 1),
-        (PAGE_BITS, 2 + image_pages),
+        (PAGE_BITS, 3 + image_pages),
         (TCB_BITS, 1),
         (0, 0),
     ];
@@ -357,6 +357,9 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     for _ in 0..image_pages {
         ra.alloc(PAGE_BITS);
     }
+    // The IRQ node (one slot per interrupt) takes a page.
+    const _: () = assert!(crate::object::interrupt::NUM_IRQS * 32 <= 4096);
+    k.irq_node = ra.alloc(PAGE_BITS);
     let tcb = TcbRef::new(ra.alloc(TCB_BITS));
 
     // The root CNode and the fixed caps.
@@ -530,6 +533,9 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
 pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext, BootError> {
     crate::state::with_kernel(|k| {
         k.irq_pending = crate::arch::riscv64::machine::irq_pending;
+        if let Some(plic) = params.plic {
+            crate::arch::riscv64::machine::plic::init(plic, params.plic_ndev);
+        }
         let t = create_root_task(k, params)?;
         crate::kinfo!("root task created: entry {:#x}", t.reg(0));
         crate::arch::reset_timer();

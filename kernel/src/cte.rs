@@ -122,9 +122,10 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
         (Cap::Domain, Cap::Domain) => true,
         (Cap::IrqControl, Cap::IrqControl | Cap::IrqHandler { .. }) => true,
         (Cap::IrqHandler { irq: x }, Cap::IrqHandler { irq: y }) => x == y,
-        (Cap::Frame { base: x, size: sx, is_device: dx, .. }, Cap::Frame { base: y, size: sy, is_device: dy, .. }) => {
-            // seL4 compares the frames' regions; a frame cap covers exactly one frame.
-            x == y && sx == sy && dx == dy
+        (Cap::Frame { base: x, size: sx, .. }, Cap::Frame { base: y, size: sy, .. }) => {
+            // `Arch_sameRegionAs`: b's frame lies within a's.
+            let (ta, tb) = (*x as u64 + (1 << sx.bits()) - 1, *y as u64 + (1 << sy.bits()) - 1);
+            *x as u64 <= *y as u64 && ta >= tb && *y as u64 <= tb
         }
         (Cap::PageTable { base: x, .. }, Cap::PageTable { base: y, .. }) => x == y,
         (Cap::AsidControl, Cap::AsidControl | Cap::AsidPool { .. }) => true,

@@ -21,11 +21,16 @@ pub const IRQ_S_EXTERNAL: u64 = 9;
 /// Handles one trap of the current thread in kernel `k`. Its registers are saved in its
 /// context with the pc of the trapping instruction.
 pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
+    let t = k.cur_thread;
     if scause & CAUSE_INTERRUPT != 0 {
+        // The interrupted thread resumes where it was (seL4 saves FaultIP on every entry).
+        if !is_idle(t) {
+            let pc = t.reg(0);
+            t.with(|x| x.fault_ip = pc);
+        }
         handle_interrupt(k, scause & !CAUSE_INTERRUPT);
         return;
     }
-    let t = k.cur_thread;
     if scause == CAUSE_USER_ECALL {
         return handle_syscall(k);
     }
@@ -42,12 +47,20 @@ pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
     handle_fault(k, t, fault);
 }
 
-/// `handleInterruptEntry`: the kernel's timer ticks the scheduler; device interrupts are
-/// forwarded to user level by the interrupt work and are masked until then.
+/// `handleInterruptEntry`: the kernel's timer ticks the scheduler; a device interrupt is
+/// claimed from the interrupt controller and forwarded to its notification.
 pub fn handle_interrupt(k: &mut Kernel, cause: u64) {
-    if cause == IRQ_S_TIMER {
-        crate::sched::timer_tick(k);
-        crate::arch::reset_timer();
+    match cause {
+        IRQ_S_TIMER => {
+            crate::sched::timer_tick(k);
+            crate::arch::reset_timer();
+        }
+        IRQ_S_EXTERNAL => {
+            if let Some(irq) = crate::arch::irq_claim() {
+                crate::object::interrupt::handle_interrupt(k, irq);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -33,3 +33,5 @@ pub mod sched;
 pub mod ipc;
 #[cfg(test)]
 mod ipc_tests;
+#[cfg(test)]
+mod irq_tests;

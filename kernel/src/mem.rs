@@ -124,7 +124,9 @@ pub mod sim {
         /// address `base`, and installs the mapping for this thread.
         pub fn new(base: u64, size_bits: u32) -> SimMemory {
             let size = 1usize << size_bits;
-            let layout = std::alloc::Layout::from_size_align(size, size.min(1 << 30)).unwrap();
+            // Aligned to 1 GiB so that simulated physical alignment (of huge frames, say) carries over
+            // to host addresses.
+            let layout = std::alloc::Layout::from_size_align(size, 1 << 30).unwrap();
             // SAFETY: layout has non-zero size.
             let buf = unsafe { std::alloc::alloc_zeroed(layout) };
             assert!(!buf.is_null());

@@ -241,7 +241,7 @@ fn next_domain(k: &mut Kernel) {
     let e = s.domain_schedule[s.domain_schedule_index];
     k.work_units = 0;
     k.cur_domain = e.domain;
-    k.sched.domain_time = e.duration.max(1);
+    k.sched.domain_time = e.duration;
 }
 
 fn choose_thread(k: &mut Kernel) {
@@ -256,7 +256,7 @@ fn choose_thread(k: &mut Kernel) {
 }
 
 fn schedule_choose_new_thread(k: &mut Kernel) {
-    if NUM_DOMAINS > 1 && k.sched.domain_time == 0 {
+    if k.sched.domain_time == 0 {
         next_domain(k);
     }
     choose_thread(k);

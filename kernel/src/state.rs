@@ -27,6 +27,11 @@ pub struct Kernel {
     pub sched: crate::sched::Scheduler,
     /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
     pub fpu_owner: usize,
+    /// Per-interrupt state (`intStateIRQTable`), an `IrqState` each.
+    pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
+    /// The IRQ node: one slot per interrupt for its notification cap (kernel-virtual address
+    /// of `NUM_IRQS` slots, allocated at boot).
+    pub irq_node: usize,
 }
 
 fn no_irq() -> bool {
@@ -44,6 +49,8 @@ impl Kernel {
             asid_table: [0; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
             fpu_owner: 0,
+            irq_state: [0; crate::object::interrupt::NUM_IRQS],
+            irq_node: 0,
         }
     }
 
@@ -71,7 +78,7 @@ impl Default for Kernel {
 /// buffer, if it has one the kernel may use (a frame cap in its buffer slot, writable if the
 /// kernel is to write into it).
 pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
-    let Cap::Frame { base, size, rights, .. } = thread.slot(tcb_slot::BUFFER).cap() else {
+    let Cap::Frame { base, size, rights, is_device: false, .. } = thread.slot(tcb_slot::BUFFER).cap() else {
         return None;
     };
     use crate::cap::VmRights;

@@ -39,6 +39,9 @@ impl InvocationArgs for Args {
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
         self.extra.get(i).copied().flatten()
     }
+    fn is_call(&self) -> bool {
+        self.call
+    }
 }
 
 /// Handles the `ecall` of the current thread. Its pc is still at the `ecall`.
@@ -287,17 +290,22 @@ fn decode_and_perform(
             crate::arch::riscv64::objects::decode_invocation(k, label, args, cap, slot, t)?;
             Ok(replied_or_done(t))
         }
-        Cap::Thread { .. } => {
-            crate::object::tcb_invocation::decode_tcb_invocation(k, label, args, cap, slot, t)?;
+        Cap::Thread { .. } => match crate::object::tcb_invocation::decode_tcb_invocation(k, label, args, cap, slot, t)? {
+            Ok(()) => Ok(replied_or_done(t)),
+            Err(_) => Ok(Performed::Preempted),
+        },
+        Cap::IrqControl => {
+            crate::object::interrupt::decode_irq_control(k, label, args, slot, t)?;
+            Ok(replied_or_done(t))
+        }
+        Cap::IrqHandler { irq } => {
+            crate::object::interrupt::decode_irq_handler(k, label, args, irq as usize, t)?;
             Ok(replied_or_done(t))
         }
         Cap::Domain => {
             crate::object::tcb_invocation::decode_domain_invocation(k, label, args, t)?;
             Ok(replied_or_done(t))
         }
-        // Sending on endpoints and notifications, replying, and the TCB, IRQ, domain and
-        // VSpace invocations come with the threads/IPC and virtual-memory work.
-        _ => Err(SyscallError::IllegalOperation),
     }
 }
 

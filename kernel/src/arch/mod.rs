@@ -14,7 +14,7 @@ pub mod host;
 pub use riscv64::context::ArchContext;
 
 #[cfg(target_os = "none")]
-pub use riscv64::machine::{fpu_load, fpu_save, reset_timer, set_vm_root, flush_asid, flush_page, halt, kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char};
+pub use riscv64::machine::{irq_claim, irq_mask, fpu_load, fpu_save, reset_timer, set_vm_root, flush_asid, flush_page, halt, kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char};
 
 #[cfg(not(target_os = "none"))]
-pub use host::{fpu_load, fpu_save, reset_timer, set_vm_root, flush_asid, flush_page, halt, kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char};
+pub use host::{irq_claim, irq_mask, fpu_load, fpu_save, reset_timer, set_vm_root, flush_asid, flush_page, halt, kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char};

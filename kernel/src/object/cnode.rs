@@ -158,6 +158,9 @@ pub trait InvocationArgs {
     fn mr(&self, i: usize) -> u64;
     /// Extra cap `i`, if present: its cap and slot.
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
+    /// Whether the invocation is a `seL4_Call` (invocations that return values reply only
+    /// then).
+    fn is_call(&self) -> bool;
 }
 
 /// `decodeCNodeInvocation`: checks a CNode invocation on `cnode` and returns what to do.

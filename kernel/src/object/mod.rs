@@ -7,3 +7,4 @@ pub mod objecttype;
 pub mod tcb_ops;
 pub mod untyped;
 pub mod tcb_invocation;
+pub mod interrupt;

@@ -145,14 +145,13 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
             Cap::Null
         }
         Cap::AsidPool { ptr, asid_base } if is_final => {
-            let i = (asid_base as usize) >> abi::object::ASID_POOL_INDEX_BITS;
-            if k.asid_table[i] == ptr {
-                k.asid_table[i] = 0;
-                crate::arch::flush_asid(asid_base);
-            }
+            vspace::delete_asid_pool(k, asid_base, ptr);
             Cap::Null
         }
-        Cap::IrqHandler { .. } if is_final => Cap::Null,
+        Cap::IrqHandler { irq } if is_final => {
+            crate::object::interrupt::deleting_irq_handler(k, irq as usize);
+            Cap::Null
+        }
         _ => Cap::Null,
     }
 }

@@ -195,27 +195,12 @@ pub fn decode_tcb_invocation(
     cap: Cap,
     slot: Slot,
     thread: TcbRef,
-) -> Result<(), SyscallError> {
+) -> Result<Result<(), Preempted>, SyscallError> {
     let inv = decode_tcb(label, args, cap, slot, thread)?;
     set_thread_state(k, thread, ThreadState::Restart);
-    let call = is_call(thread);
-    let saved = k.irq_pending;
-    k.irq_pending = no_irq_pending;
-    // Cannot be `Err` with preemption disabled (see above); a preempted deletion would only
-    // have left the syscall to be restarted.
-    let _ = invoke_tcb(k, inv, thread, call);
-    k.irq_pending = saved;
-    Ok(())
-}
-
-fn no_irq_pending() -> bool {
-    false
-}
-
-/// Whether the invoking thread used `seL4_Call` (seL4's `call` argument): the hook is not told,
-/// so it reads the syscall number register, which the syscall path leaves as the user set it.
-fn is_call(thread: TcbRef) -> bool {
-    thread.reg(reg::A7) == abi::Syscall::Call as i64 as u64
+    // A preempted slot deletion (Configure, SetSpace) leaves the thread in `Restart`: the
+    // syscall runs again and continues the deletion.
+    Ok(invoke_tcb(k, inv, thread, args.is_call()))
 }
 
 /// `decodeTCBInvocation` (non-MCS, no SMP, no hardware debug API): the checks of each
@@ -576,6 +561,9 @@ pub fn invoke_tcb(k: &mut Kernel, inv: TcbInvocation, thread: TcbRef, call: bool
         TcbInvocation::SetFlags { tcb, clear, set } => {
             let flags = (tcb.with(|x| x.flags) & !clear) | (set & TCB_FLAG_MASK);
             tcb.with(|x| x.flags = flags);
+            if flags & TCB_FLAG_FPU_DISABLED != 0 {
+                crate::object::tcb_ops::fpu_release(k, tcb);
+            }
             if call {
                 let buf = ipc_buffer_pptr(thread, true);
                 thread.set_reg(reg::A0, 0);

@@ -71,3 +71,17 @@ pub fn switch_fpu(k: &mut Kernel, t: TcbRef) {
         t.with(|x| x.context.sstatus |= SSTATUS_FS_CLEAN);
     }
 }
+
+/// `fpuRelease`: the thread gives up the FPU (its FPU was disabled or it is leaving): its
+/// registers are saved if it owns the FPU, and the FPU has no owner.
+pub fn fpu_release(k: &mut Kernel, t: TcbRef) {
+    use crate::arch::riscv64::context::SSTATUS_FS_MASK;
+    if k.fpu_owner == t.addr() {
+        t.with(|x| {
+            if x.context.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK {
+                crate::arch::fpu_save(&mut x.context.fpu);
+            }
+        });
+        k.fpu_owner = 0;
+    }
+}

@@ -59,3 +59,32 @@ pub fn reset_timer() {}
 pub fn fpu_save(_s: &mut crate::arch::riscv64::context::FpuState) {}
 /// The host has no FPU state to switch.
 pub fn fpu_load(_s: &crate::arch::riscv64::context::FpuState) {}
+
+thread_local! {
+    static IRQ_MASKED: std::cell::RefCell<[bool; 128]> = const { std::cell::RefCell::new([true; 128]) };
+    static IRQ_PENDING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Masks or unmasks a simulated interrupt line.
+pub fn irq_mask(irq: usize, disable: bool) {
+    IRQ_MASKED.with(|m| m.borrow_mut()[irq % 128] = disable);
+}
+
+/// Whether a simulated interrupt line is masked.
+pub fn irq_is_masked(irq: usize) -> bool {
+    IRQ_MASKED.with(|m| m.borrow()[irq % 128])
+}
+
+/// Raises a simulated device interrupt (claimed by the next `irq_claim` if unmasked).
+pub fn raise_irq(irq: usize) {
+    IRQ_PENDING.with(|p| p.borrow_mut().push(irq));
+}
+
+/// Claims the first pending unmasked simulated interrupt.
+pub fn irq_claim() -> Option<usize> {
+    IRQ_PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let i = p.iter().position(|&irq| !irq_is_masked(irq))?;
+        Some(p.remove(i))
+    })
+}

@@ -58,8 +58,6 @@ pub enum VSpaceInvocation {
 /// thread's registers/IPC buffer and sets it `Running`.
 ///
 /// seL4's `performPageGetAddress` writes the reply only for `seL4_Call` (its `call` argument).
-/// The hook is not told which syscall it runs under, so it reads it from the thread's syscall
-/// number register (a7), which the syscall path leaves as the user set it.
 pub fn decode_invocation(
     k: &mut Kernel,
     label: InvocationLabel,
@@ -70,7 +68,7 @@ pub fn decode_invocation(
 ) -> Result<(), SyscallError> {
     let inv = decode(k, label, args, cap, slot)?;
     thread.set_state(ThreadState::Restart);
-    let is_call = thread.reg(reg::A7) == abi::Syscall::Call as i64 as u64;
+    let is_call = args.is_call();
     perform(k, inv, thread, is_call);
     Ok(())
 }

@@ -28,6 +28,7 @@
 
 pub mod boot;
 pub mod fpu;
+pub mod plic;
 pub mod devicetree;
 pub mod sbi;
 pub mod trap;
@@ -282,4 +283,14 @@ pub fn fpu_save(s: &mut crate::arch::riscv64::context::FpuState) {
 /// Loads the FPU registers from `s` (see [`fpu::load`]).
 pub fn fpu_load(s: &crate::arch::riscv64::context::FpuState) {
     fpu::load(s)
+}
+
+/// Masks or unmasks a device interrupt at the PLIC.
+pub fn irq_mask(irq: usize, disable: bool) {
+    plic::mask(irq, disable)
+}
+
+/// Claims a pending device interrupt from the PLIC.
+pub fn irq_claim() -> Option<usize> {
+    plic::claim()
 }

@@ -1,0 +1,151 @@
+//! Interrupts forwarded to user level (seL4 `src/object/interrupt.c`, manual §9 "Interrupts"):
+//! IRQControl hands out IRQHandler caps; an IRQHandler binds a notification that is signalled
+//! when the interrupt fires; the interrupt stays masked until the handler acknowledges it.
+
+use crate::cap::Cap;
+use crate::cte::{cte_insert, Slot};
+use crate::error::SyscallError;
+use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot, InvocationArgs};
+use crate::object::tcb::{ThreadState, TcbRef};
+use crate::state::Kernel;
+use abi::config::MAX_IRQ;
+use abi::InvocationLabel;
+
+/// Number of interrupt lines the kernel tracks (0..=`MAX_IRQ`).
+pub const NUM_IRQS: usize = MAX_IRQ + 1;
+
+/// seL4 `irq_state_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum IrqState {
+    /// No handler: the line is masked.
+    Inactive = 0,
+    /// Delivered to the notification in the IRQ node slot.
+    Signal = 1,
+    /// The kernel's own (timer).
+    Timer = 2,
+    /// Reserved by the kernel.
+    Reserved = 3,
+}
+
+/// The IRQ node slot of interrupt `irq` (seL4 `intStateIRQNode`).
+pub fn irq_slot(k: &Kernel, irq: usize) -> Slot {
+    Slot::at(k.irq_node).add(irq)
+}
+
+/// `setIRQState`: records the state and masks the line unless it is now active.
+pub fn set_irq_state(k: &mut Kernel, irq: usize, s: IrqState) {
+    k.irq_state[irq] = s as u8;
+    crate::arch::irq_mask(irq, s == IrqState::Inactive);
+}
+
+fn is_irq_active(k: &Kernel, irq: usize) -> bool {
+    k.irq_state[irq] != IrqState::Inactive as u8
+}
+
+/// `decodeIRQControlInvocation` (and the RISC-V `IssueIRQHandlerTrigger` variant): checks,
+/// then creates an IRQHandler cap for the requested line in the destination slot.
+pub fn decode_irq_control(
+    k: &mut Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    control_slot: Slot,
+    thread: TcbRef,
+) -> Result<(), SyscallError> {
+    let (min_len, index_mr) = match label {
+        InvocationLabel::IRQIssueIRQHandler => (3, 1),
+        InvocationLabel::RISCVIRQIssueIRQHandlerTrigger => (4, 2),
+        _ => return Err(SyscallError::IllegalOperation),
+    };
+    let Some((root, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
+        return Err(SyscallError::TruncatedMessage);
+    };
+    let irq = args.mr(0);
+    if irq == 0 || irq > MAX_IRQ as u64 {
+        return Err(SyscallError::RangeError(1, MAX_IRQ as u64));
+    }
+    let irq = irq as usize;
+    if is_irq_active(k, irq) {
+        return Err(SyscallError::RevokeFirst);
+    }
+    let dest = lookup_target_slot(root, args.mr(index_mr), args.mr(index_mr + 1))?;
+    ensure_empty_slot(dest)?;
+    thread.set_state(ThreadState::Restart);
+    // The QEMU PLIC has no trigger configuration: the trigger argument is accepted and has no
+    // effect, as on seL4 with a PLIC whose driver ignores it.
+    set_irq_state(k, irq, IrqState::Signal);
+    cte_insert(Cap::IrqHandler { irq: irq as u64 }, control_slot, dest);
+    Ok(())
+}
+
+/// `decodeIRQHandlerInvocation`: Ack, SetNotification, Clear.
+pub fn decode_irq_handler(
+    k: &mut Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    irq: usize,
+    thread: TcbRef,
+) -> Result<(), SyscallError> {
+    match label {
+        InvocationLabel::IRQAckIRQ => {
+            thread.set_state(ThreadState::Restart);
+            crate::arch::irq_mask(irq, false);
+            Ok(())
+        }
+        InvocationLabel::IRQSetIRQHandler => {
+            let Some((ntfn, slot)) = args.extra_cap(0) else {
+                return Err(SyscallError::TruncatedMessage);
+            };
+            if !matches!(ntfn, Cap::Notification { rights, .. } if rights.send) {
+                return Err(SyscallError::InvalidCapability(0));
+            }
+            thread.set_state(ThreadState::Restart);
+            let node = irq_slot(k, irq);
+            cte_delete_one(k, node);
+            cte_insert(ntfn, slot, node);
+            Ok(())
+        }
+        InvocationLabel::IRQClearIRQHandler => {
+            thread.set_state(ThreadState::Restart);
+            let node = irq_slot(k, irq);
+            cte_delete_one(k, node);
+            Ok(())
+        }
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// `deletingIRQHandler` + `deletedIRQHandler`: the last IRQHandler cap is gone.
+pub fn deleting_irq_handler(k: &mut Kernel, irq: usize) {
+    if irq >= NUM_IRQS {
+        return;
+    }
+    let node = irq_slot(k, irq);
+    cte_delete_one(k, node);
+    set_irq_state(k, irq, IrqState::Inactive);
+}
+
+/// `handleInterrupt` for a device interrupt: signal the bound notification and keep the line
+/// masked until the handler's `seL4_IRQHandler_Ack`.
+pub fn handle_interrupt(k: &mut Kernel, irq: usize) {
+    if irq >= NUM_IRQS {
+        crate::kwarn!("received IRQ {} above maxIRQ {}", irq, MAX_IRQ);
+        crate::arch::irq_mask(irq, true);
+        return;
+    }
+    match k.irq_state[irq] {
+        s if s == IrqState::Signal as u8 => {
+            crate::arch::irq_mask(irq, true);
+            match irq_slot(k, irq).cap() {
+                Cap::Notification { ptr, badge, rights } if rights.send => {
+                    crate::object::notification::send_signal(k, crate::object::notification::NtfnRef::at(ptr), badge);
+                }
+                _ => crate::kwarn!("undelivered IRQ: {}", irq),
+            }
+        }
+        _ => {
+            crate::arch::irq_mask(irq, true);
+            crate::kwarn!("received disabled IRQ: {}", irq);
+        }
+    }
+}
