@@ -259,6 +259,19 @@ fn map_boot_frame(root: usize, vaddr: u64, paddr: u64) {
     w.slot.set(Pte::leaf(paddr, VmRights::ReadWrite, true));
 }
 
+/// The RAM the kernel manages: the device tree's memory, less what lies below the kernel image
+/// in the region that holds it (the firmware's memory, e.g. OpenSBI's 0x8000_0000..0x8020_0000).
+/// As on seL4, that memory is not RAM to the kernel and is handed out as device untyped.
+fn usable_ram(params: &BootParams) -> RegionList<MAX_RAM_REGIONS> {
+    let mut ram = params.ram;
+    for r in ram.regions[..ram.len].iter_mut() {
+        if r.start < params.kernel_image.start && params.kernel_image.start < r.end {
+            r.start = params.kernel_image.start;
+        }
+    }
+    ram
+}
+
 /// Creates the root task (seL4 `init_kernel` / `create_rootserver_objects` and friends) into
 /// kernel `k`, from the machine description `params`. Returns the root task's TCB.
 ///
@@ -288,7 +301,8 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
 
     // Free RAM: RAM less everything reserved.
     let mut free: RegionList<{ MAX_RAM_REGIONS + 2 * MAX_RESERVED_REGIONS }> = RegionList::default();
-    for r in params.ram.as_slice() {
+    let ram = usable_ram(params);
+    for r in ram.as_slice() {
         free.push(*r).map_err(|_| BootError::Msg("too many RAM regions"))?;
     }
     let mut reserved = params.reserved;
@@ -496,7 +510,7 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         }
     };
     let mut not_device: RegionList<{ MAX_RAM_REGIONS + MAX_RESERVED_REGIONS }> = RegionList::default();
-    for r in params.ram.as_slice().iter().chain(params.kernel_devices.as_slice()) {
+    for r in ram.as_slice().iter().chain(params.kernel_devices.as_slice()) {
         let pr = Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS));
         not_device.push(pr).map_err(|_| BootError::Msg("too many regions"))?;
     }
