@@ -41,6 +41,10 @@ pub enum Syscall {
     DebugRun = -17,
 }
 
+/// `seL4_SysBenchmarkNullSyscall`: exists only with `CONFIG_ENABLE_BENCHMARKS` (the kernel's
+/// `benchmark` feature); enters the kernel and returns, the floor of every syscall.
+pub const BENCHMARK_NULL_SYSCALL: i64 = -22;
+
 impl Syscall {
     /// The syscall for the value of `a7`, if this configuration has it. `None` means an
     /// unknown-syscall fault.
@@ -92,5 +96,7 @@ mod tests {
         assert_eq!(Syscall::from_word(-15i64 as u64), None);
         assert_eq!(Syscall::from_word(-17i64 as u64), None);
         assert_eq!(Syscall::from_word(0), None);
+        // FlushCaches -18, ResetLog -19, FinalizeLog -20, SetLogBuffer -21, NullSyscall -22.
+        assert_eq!(BENCHMARK_NULL_SYSCALL, -22);
     }
 }

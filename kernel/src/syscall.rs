@@ -81,6 +81,8 @@ pub fn handle_syscall(k: &mut Kernel) {
         Some(Syscall::DebugNameThread) => debug_name_thread(t),
         Some(Syscall::DebugSnapshot) => crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build"),
         Some(Syscall::DebugDumpScheduler) => dump_scheduler(k),
+        #[cfg(feature = "benchmark")]
+        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => {}
         _ => handle_fault(k, t, Fault::UnknownSyscall { number }),
     }
 }
