@@ -32,6 +32,16 @@ pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
         return;
     }
     if scause == CAUSE_USER_ECALL {
+        #[cfg(feature = "fastpath")]
+        {
+            use abi::Syscall;
+            let n = t.reg(crate::arch::riscv64::context::reg::A7);
+            if (n == Syscall::Call as i64 as u64 && crate::fastpath::fastpath_call(k))
+                || (n == Syscall::ReplyRecv as i64 as u64 && crate::fastpath::fastpath_reply_recv(k))
+            {
+                return;
+            }
+        }
         return handle_syscall(k);
     }
     let pc = t.reg(0);

@@ -23,6 +23,8 @@ pub mod mem;
 pub mod object;
 pub mod cspace;
 pub mod error;
+#[cfg(feature = "fastpath")]
+pub mod fastpath;
 pub mod state;
 pub mod syscall;
 #[cfg(test)]

@@ -262,7 +262,8 @@ fn schedule_choose_new_thread(k: &mut Kernel) {
     choose_thread(k);
 }
 
-fn is_highest_prio(k: &Kernel, dom: u64, prio: u64) -> bool {
+/// `isHighestPrio(dom, prio)`: no ready thread of the domain has a higher priority.
+pub fn is_highest_prio(k: &Kernel, dom: u64, prio: u64) -> bool {
     let d = dom as usize % NUM_DOMAINS;
     k.sched.highest_prio(d).is_none_or(|p| prio as usize >= p)
 }

@@ -1,0 +1,142 @@
+//! The IPC fastpath (seL4 `src/fastpath/fastpath.c`): `seL4_Call` to a waiting server and
+//! `seL4_ReplyRecv` back to a waiting client, in one straight path.
+//!
+//! Each function checks that the common case holds (message in registers, no caps, a partner
+//! waiting, no scheduling decision to make, same domain) and otherwise returns `false` without
+//! having changed anything, so that the full path runs. When it does the work, the resulting
+//! state is exactly what the full path would have produced; the whole test suite runs with the
+//! fastpath on and off to hold it to that.
+
+use crate::arch::riscv64::context::reg;
+use crate::cap::Cap;
+use crate::cspace::lookup_cap_and_slot;
+use crate::cte::{cte_insert, mdb_unlink};
+use crate::object::endpoint::{flags, EpRef, EpState};
+use crate::object::notification::NtfnRef;
+use crate::object::tcb::{tcb_slot, ThreadState, TcbRef};
+use crate::state::Kernel;
+use abi::message::FAST_MESSAGE_REGISTERS;
+use abi::MessageInfo;
+
+/// `fastpath_mi_check`: at most 4 words, no extra caps.
+fn simple_message(info: MessageInfo) -> bool {
+    info.length() <= FAST_MESSAGE_REGISTERS as u64 && info.extra_caps() == 0
+}
+
+/// Whether the scheduler would switch straight to `to` after `from` blocks (seL4's check that
+/// the partner has at least our priority or is the highest ready priority).
+fn can_switch_to(k: &Kernel, from: TcbRef, to: TcbRef) -> bool {
+    let (tp, td) = to.with(|x| (x.priority, x.domain));
+    if td != k.cur_domain {
+        return false;
+    }
+    tp >= from.with(|x| x.priority) || crate::sched::is_highest_prio(k, td, tp)
+}
+
+/// Copies the message registers and sets the receiver's badge and message info.
+fn transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
+    let n = info.length() as usize;
+    from.with(|f| {
+        to.with(|t| {
+            t.context.regs[reg::A2..reg::A2 + n].copy_from_slice(&f.context.regs[reg::A2..reg::A2 + n]);
+            t.context.regs[reg::A0] = badge;
+            t.context.regs[reg::A1] = MessageInfo::new(info.label(), 0, 0, n as u64).0;
+        })
+    });
+}
+
+/// `fastpath_call`: the current thread calls `a0` with the message in `a1`..`a5`. Returns
+/// whether it handled the syscall. The caller's pc is still at the `ecall`.
+pub fn fastpath_call(k: &mut Kernel) -> bool {
+    let cur = k.cur_thread;
+    let info = MessageInfo(cur.reg(reg::A1));
+    if !simple_message(info) {
+        return false;
+    }
+    let root = cur.slot(tcb_slot::CTABLE).cap();
+    let Ok((Cap::Endpoint { ptr, badge, rights }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0)) else {
+        return false;
+    };
+    // Without Grant or GrantReply the caller would not wait for a reply: full path.
+    if !rights.send || !(rights.grant || rights.grant_reply) {
+        return false;
+    }
+    let ep = EpRef::at(ptr);
+    if ep.state() != EpState::Recv {
+        return false;
+    }
+    let Some(dest) = ep.head() else { return false };
+    let caller_slot = dest.slot(tcb_slot::CALLER);
+    let reply_slot = cur.slot(tcb_slot::REPLY);
+    if !caller_slot.is_empty() || !matches!(reply_slot.cap(), Cap::Reply { master: true, .. }) {
+        return false;
+    }
+    if !can_switch_to(k, cur, dest) || crate::ipc::Fault::load(cur).is_some() {
+        return false;
+    }
+
+    // The common case: no more checks, only work.
+    let pc = cur.reg(reg::PC);
+    cur.with(|x| {
+        x.fault_ip = pc;
+        x.context.regs[reg::PC] = pc + 4;
+    });
+    ep.dequeue(dest);
+    let reply_can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
+    cur.set_state(ThreadState::BlockedOnReply);
+    cte_insert(Cap::Reply { tcb: cur.addr(), master: false, can_grant: reply_can_grant }, reply_slot, caller_slot);
+    transfer(cur, dest, info, badge);
+    dest.set_state(ThreadState::Running);
+    k.cur_thread = dest;
+    true
+}
+
+/// `fastpath_reply_recv`: the current thread replies to its caller and waits on `a0`. Returns
+/// whether it handled the syscall.
+pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
+    let cur = k.cur_thread;
+    let info = MessageInfo(cur.reg(reg::A1));
+    if !simple_message(info) {
+        return false;
+    }
+    let root = cur.slot(tcb_slot::CTABLE).cap();
+    let Ok((Cap::Endpoint { ptr, rights, .. }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0)) else {
+        return false;
+    };
+    if !rights.receive {
+        return false;
+    }
+    let ep = EpRef::at(ptr);
+    if ep.state() == EpState::Send {
+        return false;
+    }
+    let bound = cur.with(|x| x.bound_notification) as usize;
+    if bound != 0 && NtfnRef::at(bound).is_active() {
+        return false;
+    }
+    let caller_slot = cur.slot(tcb_slot::CALLER);
+    let Cap::Reply { tcb, master: false, .. } = caller_slot.cap() else { return false };
+    let caller = TcbRef::new(tcb);
+    if caller.state() != ThreadState::BlockedOnReply || crate::ipc::Fault::load(caller).is_some() {
+        return false;
+    }
+    if !can_switch_to(k, cur, caller) {
+        return false;
+    }
+
+    // The common case.
+    let pc = cur.reg(reg::PC);
+    cur.with(|x| {
+        x.fault_ip = pc;
+        x.context.regs[reg::PC] = pc + 4;
+        x.blocking_object = ptr as u64;
+        x.blocking_flags = rights.grant as u64 * flags::CAN_GRANT;
+    });
+    cur.set_state(ThreadState::BlockedOnReceive);
+    ep.append(cur, EpState::Recv);
+    mdb_unlink(caller_slot);
+    transfer(cur, caller, info, 0);
+    caller.set_state(ThreadState::Running);
+    k.cur_thread = caller;
+    true
+}
