@@ -154,15 +154,22 @@ pub fn set_vspace(root_pt_paddr: u64, asid: u16) {
         // is inside the table, aligned, and readable; reading a PTE has no side effect.
         unsafe { slot.read_volatile() }
     };
-    assert!(
+    debug_assert!(
         root_pt_paddr & 0xfff == 0 && entry(root_pt_paddr) == entry(kernel_root_page_table_paddr()),
         "set_vspace: root table {root_pt_paddr:#x} does not map the kernel image"
     );
     let satp = SATP_MODE_SV39 | (u64::from(asid) << SATP_ASID_SHIFT) | (root_pt_paddr >> 12);
-    // SAFETY: the new root maps the kernel exactly as the current one does (entry 510 checked
-    // above; the window entries are the caller's contract), so execution continues; the fence
-    // makes the switch visible to later accesses.
-    unsafe { asm!("csrw satp, {0}", "sfence.vma", in(reg) satp, options(nostack)) };
+    let cur: u64;
+    // SAFETY: reading satp has no side effect.
+    unsafe { asm!("csrr {0}, satp", out(reg) cur, options(nomem, nostack)) };
+    if cur == satp {
+        return;
+    }
+    // SAFETY: the new root maps the kernel exactly as the current one does (entry 510 is the
+    // kernel image; the window entries are copied into every VSpace at ASID assignment), so
+    // execution continues. No fence: translations are tagged by ASID, and every change to a
+    // VSpace's page tables, and every reuse of an ASID, is fenced where it happens.
+    unsafe { asm!("csrw satp, {0}", in(reg) satp, options(nostack)) };
 }
 
 /// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
