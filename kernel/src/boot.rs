@@ -33,6 +33,10 @@ pub const MAX_RAM_REGIONS: usize = 16;
 /// Most reserved regions (device-tree `reserved-memory`, `/memreserve/`, kernel devices).
 pub const MAX_RESERVED_REGIONS: usize = 32;
 
+/// A [`RegionList`] has no room for another region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionListFull;
+
 /// A fixed-capacity list of regions (no heap in the kernel).
 #[derive(Clone, Copy, Debug)]
 pub struct RegionList<const N: usize> {
@@ -47,13 +51,13 @@ impl<const N: usize> Default for RegionList<N> {
 }
 
 impl<const N: usize> RegionList<N> {
-    /// Appends a region; `Err(())` when full. Empty regions are ignored.
-    pub fn push(&mut self, r: Region) -> Result<(), ()> {
+    /// Appends a region; `Err(RegionListFull)` when full. Empty regions are ignored.
+    pub fn push(&mut self, r: Region) -> Result<(), RegionListFull> {
         if r.is_empty() {
             return Ok(());
         }
         if self.len == N {
-            return Err(());
+            return Err(RegionListFull);
         }
         self.regions[self.len] = r;
         self.len += 1;
@@ -101,8 +105,8 @@ pub enum BootError {
 
 impl<const N: usize> RegionList<N> {
     /// Removes `r` from every region in the list, splitting regions as needed.
-    /// `Err(())` if a split would overflow the list.
-    pub fn subtract(&mut self, r: Region) -> Result<(), ()> {
+    /// `Err(RegionListFull)` if a split would overflow the list.
+    pub fn subtract(&mut self, r: Region) -> Result<(), RegionListFull> {
         let old = *self;
         self.len = 0;
         for x in old.as_slice() {

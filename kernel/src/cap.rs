@@ -224,7 +224,7 @@ fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
 }
 
 fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
-    (mapped != 0).then(|| Mapping { asid: (w1 >> 39) as u16, vaddr: w1 & ((1 << 39) - 1) })
+    (mapped != 0).then_some(Mapping { asid: (w1 >> 39) as u16, vaddr: w1 & ((1 << 39) - 1) })
 }
 
 impl RawCap {

@@ -98,6 +98,7 @@ impl Slot {
         self.raw().is_null()
     }
     /// The `i`-th slot after this one.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, i: usize) -> Slot {
         Slot(self.0.add(i))
     }

@@ -109,8 +109,18 @@ impl Default for Scheduler {
     }
 }
 
+/// The ready-queue set of domain `dom` (domains beyond the configuration share the last).
+#[allow(clippy::absurd_extreme_comparisons, clippy::modulo_one)]
+fn domain_index(dom: u64) -> usize {
+    if (dom as usize) < NUM_DOMAINS {
+        dom as usize
+    } else {
+        NUM_DOMAINS - 1
+    }
+}
+
 fn qindex(dom: u64, prio: u64) -> (usize, usize, usize) {
-    let (d, p) = (dom as usize % NUM_DOMAINS, prio as usize % NUM_PRIORITIES);
+    let (d, p) = (domain_index(dom), (prio as usize).min(NUM_PRIORITIES - 1));
     (d * NUM_PRIORITIES + p, d, p)
 }
 
@@ -264,7 +274,7 @@ fn schedule_choose_new_thread(k: &mut Kernel) {
 
 /// `isHighestPrio(dom, prio)`: no ready thread of the domain has a higher priority.
 pub fn is_highest_prio(k: &Kernel, dom: u64, prio: u64) -> bool {
-    let d = dom as usize % NUM_DOMAINS;
+    let d = domain_index(dom);
     k.sched.highest_prio(d).is_none_or(|p| prio as usize >= p)
 }
 

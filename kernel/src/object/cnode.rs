@@ -154,6 +154,10 @@ pub enum CNodeInvocation {
 pub trait InvocationArgs {
     /// Message length in words (already limited to what the thread can pass).
     fn len(&self) -> usize;
+    /// Whether the message has no words.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Message register `i` (`getSyscallArg`).
     fn mr(&self, i: usize) -> u64;
     /// Extra cap `i`, if present: its cap and slot.

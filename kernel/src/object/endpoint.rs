@@ -110,6 +110,7 @@ impl EpRef {
 }
 
 /// `sendIPC(blocking, do_call, badge, can_grant, can_grant_reply, thread, ep)`.
+#[allow(clippy::too_many_arguments)]
 pub fn send_ipc(
     k: &mut Kernel,
     blocking: bool,

@@ -170,7 +170,7 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
             params
                 .ram
                 .push(r)
-                .map_err(|()| DtbError::TooManyRegions("RAM"))
+                .map_err(|_| DtbError::TooManyRegions("RAM"))
         })?;
     }
     if params.ram.as_slice().is_empty() {
@@ -184,7 +184,7 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
                 params
                     .reserved
                     .push(r)
-                    .map_err(|()| DtbError::TooManyRegions("reserved"))
+                    .map_err(|_| DtbError::TooManyRegions("reserved"))
             })?;
         }
     }
@@ -196,7 +196,7 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
         params
             .reserved
             .push(Region::new(start, end))
-            .map_err(|()| DtbError::TooManyRegions("reserved"))?;
+            .map_err(|_| DtbError::TooManyRegions("reserved"))?;
     }
 
     let mut finisher = 0;
@@ -334,5 +334,5 @@ fn push_device(params: &mut BootParams, r: Region) -> Result<(), DtbError> {
     params
         .kernel_devices
         .push(r)
-        .map_err(|()| DtbError::TooManyRegions("kernel device"))
+        .map_err(|_| DtbError::TooManyRegions("kernel device"))
 }
