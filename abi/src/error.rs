@@ -56,10 +56,17 @@ mod tests {
     #[test]
     fn error_numbers_match_libsel4_errors_h() {
         let all = [
-            (Error::NoError, 0), (Error::InvalidArgument, 1), (Error::InvalidCapability, 2),
-            (Error::IllegalOperation, 3), (Error::RangeError, 4), (Error::AlignmentError, 5),
-            (Error::FailedLookup, 6), (Error::TruncatedMessage, 7), (Error::DeleteFirst, 8),
-            (Error::RevokeFirst, 9), (Error::NotEnoughMemory, 10),
+            (Error::NoError, 0),
+            (Error::InvalidArgument, 1),
+            (Error::InvalidCapability, 2),
+            (Error::IllegalOperation, 3),
+            (Error::RangeError, 4),
+            (Error::AlignmentError, 5),
+            (Error::FailedLookup, 6),
+            (Error::TruncatedMessage, 7),
+            (Error::DeleteFirst, 8),
+            (Error::RevokeFirst, 9),
+            (Error::NotEnoughMemory, 10),
         ];
         for (e, n) in all {
             assert_eq!(e as u64, n);

@@ -34,7 +34,16 @@ mod tests {
     use super::*;
     #[test]
     fn labels() {
-        assert_eq!((NULL_FAULT, CAP_FAULT, UNKNOWN_SYSCALL, USER_EXCEPTION, VM_FAULT), (0, 1, 2, 3, 5));
+        assert_eq!(
+            (
+                NULL_FAULT,
+                CAP_FAULT,
+                UNKNOWN_SYSCALL,
+                USER_EXCEPTION,
+                VM_FAULT
+            ),
+            (0, 1, 2, 3, 5)
+        );
         assert_eq!(LookupFailureType::GuardMismatch as u64, 4);
     }
 }

@@ -51,7 +51,10 @@ mod tests {
         assert_eq!(offset_of!(IpcBuffer, tag), offset::TAG);
         assert_eq!(offset_of!(IpcBuffer, msg), offset::MSG);
         assert_eq!(offset_of!(IpcBuffer, user_data), offset::USER_DATA);
-        assert_eq!(offset_of!(IpcBuffer, caps_or_badges), offset::CAPS_OR_BADGES);
+        assert_eq!(
+            offset_of!(IpcBuffer, caps_or_badges),
+            offset::CAPS_OR_BADGES
+        );
         assert_eq!(offset_of!(IpcBuffer, receive_cnode), offset::RECEIVE_CNODE);
         assert_eq!(offset_of!(IpcBuffer, receive_index), offset::RECEIVE_INDEX);
         assert_eq!(offset_of!(IpcBuffer, receive_depth), offset::RECEIVE_DEPTH);

@@ -22,7 +22,10 @@ impl MessageInfo {
     /// their widths.
     pub const fn new(label: u64, caps_unwrapped: u64, extra_caps: u64, length: u64) -> Self {
         MessageInfo(
-            (label << 12) | ((caps_unwrapped & 0x7) << 9) | ((extra_caps & 0x3) << 7) | (length & 0x7f),
+            (label << 12)
+                | ((caps_unwrapped & 0x7) << 9)
+                | ((extra_caps & 0x3) << 7)
+                | (length & 0x7f),
         )
     }
     /// The label (52 bits).
@@ -66,7 +69,12 @@ impl CapRights {
 
     /// `seL4_CapRights_new(grantReply, grant, read, write)`.
     pub const fn new(grant_reply: bool, grant: bool, read: bool, write: bool) -> Self {
-        CapRights(((grant_reply as u64) << 3) | ((grant as u64) << 2) | ((read as u64) << 1) | write as u64)
+        CapRights(
+            ((grant_reply as u64) << 3)
+                | ((grant as u64) << 2)
+                | ((read as u64) << 1)
+                | write as u64,
+        )
     }
     /// capAllowWrite.
     pub const fn write(self) -> bool {
@@ -118,7 +126,10 @@ mod tests {
     fn message_info_layout() {
         let m = MessageInfo::new(0xabcde, 5, 3, 120);
         assert_eq!(m.0, (0xabcde << 12) | (5 << 9) | (3 << 7) | 120);
-        assert_eq!((m.label(), m.caps_unwrapped(), m.extra_caps(), m.length()), (0xabcde, 5, 3, 120));
+        assert_eq!(
+            (m.label(), m.caps_unwrapped(), m.extra_caps(), m.length()),
+            (0xabcde, 5, 3, 120)
+        );
         assert_eq!(MessageInfo::new(1, 0, 0, 0).0, 0x1000);
         assert_eq!((MSG_MAX_LENGTH, MSG_MAX_EXTRA_CAPS), (120, 3));
     }

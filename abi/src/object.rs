@@ -65,7 +65,10 @@ impl ObjectType {
 
     /// Whether this is a frame type (may be retyped from device untyped memory).
     pub const fn is_frame(self) -> bool {
-        matches!(self, ObjectType::GigaPage | ObjectType::SmallPage | ObjectType::MegaPage)
+        matches!(
+            self,
+            ObjectType::GigaPage | ObjectType::SmallPage | ObjectType::MegaPage
+        )
     }
 }
 
@@ -134,10 +137,19 @@ mod tests {
             assert_eq!(ObjectType::from_word(n).unwrap() as u64, n);
         }
         assert!(ObjectType::from_word(OBJECT_TYPE_COUNT).is_none());
-        assert_eq!((SLOT_BITS, TCB_BITS, ENDPOINT_BITS, NOTIFICATION_BITS), (5, 11, 4, 5));
-        assert_eq!((PAGE_BITS, LARGE_PAGE_BITS, HUGE_PAGE_BITS, PAGE_TABLE_BITS), (12, 21, 30, 12));
+        assert_eq!(
+            (SLOT_BITS, TCB_BITS, ENDPOINT_BITS, NOTIFICATION_BITS),
+            (5, 11, 4, 5)
+        );
+        assert_eq!(
+            (PAGE_BITS, LARGE_PAGE_BITS, HUGE_PAGE_BITS, PAGE_TABLE_BITS),
+            (12, 21, 30, 12)
+        );
         assert_eq!((MIN_UNTYPED_BITS, MAX_UNTYPED_BITS), (4, 38));
-        assert_eq!((NUM_ASID_POOLS_BITS, ASID_POOL_INDEX_BITS, ASID_POOL_BITS), (7, 9, 12));
+        assert_eq!(
+            (NUM_ASID_POOLS_BITS, ASID_POOL_INDEX_BITS, ASID_POOL_BITS),
+            (7, 9, 12)
+        );
         assert_eq!(USER_TOP, 0x3f_ffff_f000);
         assert_eq!(USER_VSPACE_TOP, 0x3f_ffff_efff);
         assert_eq!(ObjectType::CapTable.size_bits(13), 18);

@@ -41,7 +41,10 @@ mod tests {
     #[test]
     fn order_matches_types_h() {
         assert_eq!(core::mem::size_of::<UserContext>(), 32 * 8);
-        assert_eq!((idx::PC, idx::RA, idx::SP, idx::GP, idx::S0), (0, 1, 2, 3, 4));
+        assert_eq!(
+            (idx::PC, idx::RA, idx::SP, idx::GP, idx::S0),
+            (0, 1, 2, 3, 4)
+        );
         assert_eq!((idx::A0, idx::T0, idx::TP), (16, 24, 31));
     }
 }

@@ -46,7 +46,10 @@ pub struct RegionList<const N: usize> {
 
 impl<const N: usize> Default for RegionList<N> {
     fn default() -> Self {
-        RegionList { regions: [Region::default(); N], len: 0 }
+        RegionList {
+            regions: [Region::default(); N],
+            len: 0,
+        }
     }
 }
 
@@ -130,7 +133,7 @@ use crate::arch::{paddr_to_pptr, pptr_to_paddr};
 use crate::cap::{Cap, FrameSize, Mapping, VmRights};
 use crate::cte::{cte_insert, insert_new_cap, Slot};
 use crate::object::objecttype::derive_cap;
-use crate::object::tcb::{init_tcb, tcb_slot, ThreadState, TcbRef};
+use crate::object::tcb::{init_tcb, tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::bootinfo::{bootinfo_id, slot, BootInfo, BootInfoHeader, SlotRegion, UntypedDesc};
 use abi::config::{MAX_NUM_BOOTINFO_UNTYPED_CAPS, PADDR_USER_DEVICE_TOP, ROOT_CNODE_SIZE_BITS};
@@ -172,7 +175,8 @@ struct Image<'a> {
 
 fn parse_image(bytes: &[u8]) -> Result<Image<'_>, BootError> {
     use xmas_elf::program::Type;
-    let elf = xmas_elf::ElfFile::new(bytes).map_err(|_| BootError::Msg("root task image is not an ELF file"))?;
+    let elf = xmas_elf::ElfFile::new(bytes)
+        .map_err(|_| BootError::Msg("root task image is not an ELF file"))?;
     if elf.header.pt1.class() != xmas_elf::header::Class::SixtyFour
         || elf.header.pt2.machine().as_machine() != xmas_elf::header::Machine::RISC_V
     {
@@ -183,11 +187,22 @@ fn parse_image(bytes: &[u8]) -> Result<Image<'_>, BootError> {
         if ph.get_type() != Ok(Type::Load) || ph.mem_size() == 0 {
             continue;
         }
-        if ph.file_size() > ph.mem_size() || ph.offset().checked_add(ph.file_size()).is_none_or(|e| e > bytes.len() as u64) {
-            return Err(BootError::Msg("root task ELF segment lies outside the file"));
+        if ph.file_size() > ph.mem_size()
+            || ph
+                .offset()
+                .checked_add(ph.file_size())
+                .is_none_or(|e| e > bytes.len() as u64)
+        {
+            return Err(BootError::Msg(
+                "root task ELF segment lies outside the file",
+            ));
         }
         lo = lo.min(ph.virtual_addr());
-        hi = hi.max(ph.virtual_addr().checked_add(ph.mem_size()).ok_or(BootError::Msg("root task ELF segment wraps"))?);
+        hi = hi.max(
+            ph.virtual_addr()
+                .checked_add(ph.mem_size())
+                .ok_or(BootError::Msg("root task ELF segment wraps"))?,
+        );
     }
     if lo >= hi {
         return Err(BootError::Msg("root task ELF has no loadable segment"));
@@ -195,9 +210,16 @@ fn parse_image(bytes: &[u8]) -> Result<Image<'_>, BootError> {
     let v_start = lo & !(PAGE - 1);
     let v_end = round_up(hi, PAGE_BITS);
     if v_end >= USER_TOP {
-        return Err(BootError::Msg("root task ELF lies outside user virtual memory"));
+        return Err(BootError::Msg(
+            "root task ELF lies outside user virtual memory",
+        ));
     }
-    Ok(Image { entry: elf.header.pt2.entry_point(), elf, v_start, v_end })
+    Ok(Image {
+        entry: elf.header.pt2.entry_point(),
+        elf,
+        v_start,
+        v_end,
+    })
 }
 
 /// A bump allocator over the block reserved for the root task's objects: objects are taken in
@@ -282,7 +304,9 @@ fn usable_ram(params: &BootParams) -> RegionList<MAX_RAM_REGIONS> {
 /// Errors: [`BootError::Msg`] for an unusable image or too little memory.
 pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, BootError> {
     if params.initrd.is_empty() {
-        return Err(BootError::Msg("no root task image: boot with -initrd ROOTTASK.elf"));
+        return Err(BootError::Msg(
+            "no root task image: boot with -initrd ROOTTASK.elf",
+        ));
     }
     let image_bytes = crate::mem::phys_bytes(params.initrd.start, params.initrd.size() as usize);
     let dtb_bytes = crate::mem::phys_bytes(params.dtb.start, params.dtb.size() as usize);
@@ -291,7 +315,11 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     // Virtual layout: image, IPC buffer, BootInfo, extra BootInfo.
     let ipc_vptr = img.v_end;
     let bi_vptr = ipc_vptr + PAGE;
-    let extra_len = if dtb_bytes.is_empty() { 0 } else { 16 + dtb_bytes.len() as u64 };
+    let extra_len = if dtb_bytes.is_empty() {
+        0
+    } else {
+        16 + dtb_bytes.len() as u64
+    };
     let extra_bits = extra_bi_size_bits(extra_len);
     let extra_vptr = bi_vptr + PAGE;
     let v_end = extra_vptr + if extra_bits > 0 { 1 << extra_bits } else { 0 };
@@ -304,19 +332,24 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     let l0_tables = ((v_end - 1) >> 21) - (img.v_start >> 21) + 1;
 
     // Free RAM: RAM less everything reserved.
-    let mut free: RegionList<{ MAX_RAM_REGIONS + 2 * MAX_RESERVED_REGIONS }> = RegionList::default();
+    let mut free: RegionList<{ MAX_RAM_REGIONS + 2 * MAX_RESERVED_REGIONS }> =
+        RegionList::default();
     let ram = usable_ram(params);
     for r in ram.as_slice() {
-        free.push(*r).map_err(|_| BootError::Msg("too many RAM regions"))?;
+        free.push(*r)
+            .map_err(|_| BootError::Msg("too many RAM regions"))?;
     }
     let mut reserved = params.reserved;
     for r in [params.kernel_image, params.initrd, params.dtb] {
-        reserved.push(r).map_err(|_| BootError::Msg("too many reserved regions"))?;
+        reserved
+            .push(r)
+            .map_err(|_| BootError::Msg("too many reserved regions"))?;
     }
     for r in reserved.as_slice() {
         // Reserve whole pages.
         let pr = Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS));
-        free.subtract(pr).map_err(|_| BootError::Msg("too many free memory fragments"))?;
+        free.subtract(pr)
+            .map_err(|_| BootError::Msg("too many free memory fragments"))?;
     }
     free.sort();
 
@@ -346,19 +379,31 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
             let start = r.end.checked_sub(total)? & !((1u64 << max_bits) - 1);
             (start >= r.start).then_some(start)
         })
-        .ok_or(BootError::Msg("not enough free memory for the root task's objects"))?;
-    free.subtract(Region::new(block, block + round_up(total, PAGE_BITS))).map_err(|_| BootError::Msg("too many free memory fragments"))?;
+        .ok_or(BootError::Msg(
+            "not enough free memory for the root task's objects",
+        ))?;
+    free.subtract(Region::new(block, block + round_up(total, PAGE_BITS)))
+        .map_err(|_| BootError::Msg("too many free memory fragments"))?;
     free.sort();
-    let mut ra = RootAlloc { next: block, end: block + total };
+    let mut ra = RootAlloc {
+        next: block,
+        end: block + total,
+    };
     // Allocate in descending size order so that nothing needs padding. The extra BootInfo
     // region goes before the page-sized objects if it is larger than a page.
     let cnode = ra.alloc(cnode_bits);
-    let extra_bi = if extra_bits > PAGE_BITS { Some(ra.alloc(extra_bits)) } else { None };
+    let extra_bi = if extra_bits > PAGE_BITS {
+        Some(ra.alloc(extra_bits))
+    } else {
+        None
+    };
     let vspace_root = ra.alloc(PAGE_TABLE_BITS);
     let mut tables = [0usize; 8];
     let n_tables = (l1_tables + l0_tables) as usize;
     if n_tables > tables.len() {
-        return Err(BootError::Msg("root task image spans too much virtual memory"));
+        return Err(BootError::Msg(
+            "root task image spans too much virtual memory",
+        ));
     }
     for t in tables.iter_mut().take(n_tables) {
         *t = ra.alloc(PAGE_TABLE_BITS);
@@ -381,15 +426,29 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     let tcb = TcbRef::new(ra.alloc(TCB_BITS));
 
     // The root CNode and the fixed caps.
-    let root_cnode_cap = Cap::CNode { ptr: cnode, radix: ROOT_CNODE_SIZE_BITS as u8, guard_size: (64 - ROOT_CNODE_SIZE_BITS) as u8, guard: 0 };
-    let mut cur = SlotCursor { cnode, next: slot::NUM_INITIAL_CAPS };
+    let root_cnode_cap = Cap::CNode {
+        ptr: cnode,
+        radix: ROOT_CNODE_SIZE_BITS as u8,
+        guard_size: (64 - ROOT_CNODE_SIZE_BITS) as u8,
+        guard: 0,
+    };
+    let mut cur = SlotCursor {
+        cnode,
+        next: slot::NUM_INITIAL_CAPS,
+    };
     insert_new_cap(root_cnode_cap, None, cur.slot(slot::INIT_THREAD_CNODE));
     insert_new_cap(Cap::Domain, None, cur.slot(slot::DOMAIN));
     insert_new_cap(Cap::IrqControl, None, cur.slot(slot::IRQ_CONTROL));
 
     // The address space: root page table, the tables below it, the mappings.
     vspace::copy_global_mappings(vspace_root);
-    let vspace_cap = Cap::PageTable { base: vspace_root, mapped: Some(Mapping { asid: IT_ASID, vaddr: 0 }) };
+    let vspace_cap = Cap::PageTable {
+        base: vspace_root,
+        mapped: Some(Mapping {
+            asid: IT_ASID,
+            vaddr: 0,
+        }),
+    };
     insert_new_cap(vspace_cap, None, cur.slot(slot::INIT_THREAD_VSPACE));
     let paging_start = cur.next;
     let mut ti = 0;
@@ -402,11 +461,20 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
             let w = vspace::lookup_pt_slot(vspace_root, v);
             debug_assert_eq!(w.level, level);
             w.slot.set(Pte::table(pptr_to_paddr(table)));
-            cur.provide(Cap::PageTable { base: table, mapped: Some(Mapping { asid: IT_ASID, vaddr: v }) })?;
+            cur.provide(Cap::PageTable {
+                base: table,
+                mapped: Some(Mapping {
+                    asid: IT_ASID,
+                    vaddr: v,
+                }),
+            })?;
             v += 1 << span_bits;
         }
     }
-    let paging = SlotRegion { start: paging_start, end: cur.next };
+    let paging = SlotRegion {
+        start: paging_start,
+        end: cur.next,
+    };
 
     // BootInfo frame.
     let frame_cap = |base: usize, vaddr: u64| Cap::Frame {
@@ -414,15 +482,25 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         size: FrameSize::Small,
         rights: VmRights::ReadWrite,
         is_device: false,
-        mapped: Some(Mapping { asid: IT_ASID, vaddr }),
+        mapped: Some(Mapping {
+            asid: IT_ASID,
+            vaddr,
+        }),
     };
     map_boot_frame(vspace_root, bi_vptr, pptr_to_paddr(bi_frame));
-    insert_new_cap(frame_cap(bi_frame, bi_vptr), None, cur.slot(slot::BOOT_INFO_FRAME));
+    insert_new_cap(
+        frame_cap(bi_frame, bi_vptr),
+        None,
+        cur.slot(slot::BOOT_INFO_FRAME),
+    );
 
     // Extra BootInfo: the device tree.
     let extra_start = cur.next;
     if let Some(e) = extra_bi {
-        crate::mem::PPtr::<BootInfoHeader>::new(e).set(BootInfoHeader { id: bootinfo_id::FDT, len: extra_len });
+        crate::mem::PPtr::<BootInfoHeader>::new(e).set(BootInfoHeader {
+            id: bootinfo_id::FDT,
+            len: extra_len,
+        });
         crate::mem::copy(e + 16, dtb_bytes.as_ptr() as usize, dtb_bytes.len());
         for i in 0..(1u64 << extra_bits) >> PAGE_BITS {
             let (f, v) = (e + (i << PAGE_BITS) as usize, extra_vptr + (i << PAGE_BITS));
@@ -430,11 +508,18 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
             cur.provide(frame_cap(f, v))?;
         }
     }
-    let extra_region = SlotRegion { start: extra_start, end: cur.next };
+    let extra_region = SlotRegion {
+        start: extra_start,
+        end: cur.next,
+    };
 
     // IPC buffer.
     map_boot_frame(vspace_root, ipc_vptr, pptr_to_paddr(ipc_frame));
-    insert_new_cap(frame_cap(ipc_frame, ipc_vptr), None, cur.slot(slot::INIT_THREAD_IPC_BUFFER));
+    insert_new_cap(
+        frame_cap(ipc_frame, ipc_vptr),
+        None,
+        cur.slot(slot::INIT_THREAD_IPC_BUFFER),
+    );
 
     // The image: copy each segment into its frames (bss stays zero).
     let frames_start = cur.next;
@@ -453,12 +538,24 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         let src = &image_bytes[ph.offset() as usize..(ph.offset() + ph.file_size()) as usize];
         crate::mem::copy(dst, src.as_ptr() as usize, src.len());
     }
-    let frames = SlotRegion { start: frames_start, end: cur.next };
+    let frames = SlotRegion {
+        start: frames_start,
+        end: cur.next,
+    };
 
     // ASIDs: the initial pool holds ASIDs 0..512; the root task has IT_ASID.
     k.asid_table[0] = asid_pool;
-    crate::mem::PPtr::<u64>::new(asid_pool).add(IT_ASID as usize).set(vspace_root as u64);
-    insert_new_cap(Cap::AsidPool { ptr: asid_pool, asid_base: 0 }, None, cur.slot(slot::INIT_THREAD_ASID_POOL));
+    crate::mem::PPtr::<u64>::new(asid_pool)
+        .add(IT_ASID as usize)
+        .set(vspace_root as u64);
+    insert_new_cap(
+        Cap::AsidPool {
+            ptr: asid_pool,
+            asid_base: 0,
+        },
+        None,
+        cur.slot(slot::INIT_THREAD_ASID_POOL),
+    );
     insert_new_cap(Cap::AsidControl, None, cur.slot(slot::ASID_CONTROL));
 
     // The initial thread.
@@ -474,11 +571,20 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     tcb.set_state(ThreadState::Running);
     let root_slot = cur.slot(slot::INIT_THREAD_CNODE);
     cte_insert(root_cnode_cap, root_slot, tcb.slot(tcb_slot::CTABLE));
-    cte_insert(vspace_cap, cur.slot(slot::INIT_THREAD_VSPACE), tcb.slot(tcb_slot::VTABLE));
+    cte_insert(
+        vspace_cap,
+        cur.slot(slot::INIT_THREAD_VSPACE),
+        tcb.slot(tcb_slot::VTABLE),
+    );
     let ipc_slot = cur.slot(slot::INIT_THREAD_IPC_BUFFER);
-    let ipc_cap = derive_cap(ipc_slot, ipc_slot.cap()).map_err(|_| BootError::Msg("IPC buffer cap"))?;
+    let ipc_cap =
+        derive_cap(ipc_slot, ipc_slot.cap()).map_err(|_| BootError::Msg("IPC buffer cap"))?;
     cte_insert(ipc_cap, ipc_slot, tcb.slot(tcb_slot::BUFFER));
-    insert_new_cap(Cap::Thread { tcb: tcb.addr() }, None, cur.slot(slot::INIT_THREAD_TCB));
+    insert_new_cap(
+        Cap::Thread { tcb: tcb.addr() },
+        None,
+        cur.slot(slot::INIT_THREAD_TCB),
+    );
 
     // Untypeds: device memory (gaps below PADDR_USER_DEVICE_TOP that are neither RAM nor
     // kernel devices), then free RAM.
@@ -507,20 +613,45 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
             dropped += 1;
             return;
         }
-        let cap = Cap::Untyped { ptr: paddr_to_pptr(paddr), size_bits: bits as u8, free_index: 1 << bits, is_device: device };
+        let cap = Cap::Untyped {
+            ptr: paddr_to_pptr(paddr),
+            size_bits: bits as u8,
+            free_index: 1 << bits,
+            is_device: device,
+        };
         if cur.provide(cap).is_ok() {
-            bi.untyped_list[count] = UntypedDesc { paddr, size_bits: bits as u8, is_device: device as u8, padding: [0; 6] };
+            bi.untyped_list[count] = UntypedDesc {
+                paddr,
+                size_bits: bits as u8,
+                is_device: device as u8,
+                padding: [0; 6],
+            };
             count += 1;
         }
     };
-    let mut not_device: RegionList<{ MAX_RAM_REGIONS + MAX_RESERVED_REGIONS }> = RegionList::default();
-    for r in ram.as_slice().iter().chain(params.kernel_devices.as_slice()) {
+    let mut not_device: RegionList<{ MAX_RAM_REGIONS + MAX_RESERVED_REGIONS }> =
+        RegionList::default();
+    for r in ram
+        .as_slice()
+        .iter()
+        .chain(params.kernel_devices.as_slice())
+    {
         let pr = Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS));
-        not_device.push(pr).map_err(|_| BootError::Msg("too many regions"))?;
+        not_device
+            .push(pr)
+            .map_err(|_| BootError::Msg("too many regions"))?;
     }
     not_device.sort();
     let mut dev_start = 0u64;
-    for r in not_device.as_slice().iter().copied().chain(core::iter::once(Region::new(PADDR_USER_DEVICE_TOP, PADDR_USER_DEVICE_TOP))) {
+    for r in not_device
+        .as_slice()
+        .iter()
+        .copied()
+        .chain(core::iter::once(Region::new(
+            PADDR_USER_DEVICE_TOP,
+            PADDR_USER_DEVICE_TOP,
+        )))
+    {
         let end = r.start.min(PADDR_USER_DEVICE_TOP);
         if end > dev_start {
             split_untypeds(dev_start, end, |p, b| provide_ut(&mut cur, p, b, true));
@@ -531,10 +662,19 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         split_untypeds(r.start, r.end, |p, b| provide_ut(&mut cur, p, b, false));
     }
     if dropped > 0 {
-        crate::kwarn!("{} untyped regions did not fit in BootInfo and were dropped", dropped);
+        crate::kwarn!(
+            "{} untyped regions did not fit in BootInfo and were dropped",
+            dropped
+        );
     }
-    bi.untyped = SlotRegion { start: ut_start, end: cur.next };
-    bi.empty = SlotRegion { start: cur.next, end: 1 << ROOT_CNODE_SIZE_BITS };
+    bi.untyped = SlotRegion {
+        start: ut_start,
+        end: cur.next,
+    };
+    bi.empty = SlotRegion {
+        start: cur.next,
+        end: 1 << ROOT_CNODE_SIZE_BITS,
+    };
     crate::mem::PPtr::<BootInfo>::new(bi_frame).set(bi);
 
     crate::ipc::setup_reply_master(tcb);

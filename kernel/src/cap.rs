@@ -59,12 +59,25 @@ pub struct EpRights {
 
 impl EpRights {
     /// All rights.
-    pub const ALL: EpRights = EpRights { send: true, receive: true, grant: true, grant_reply: true };
+    pub const ALL: EpRights = EpRights {
+        send: true,
+        receive: true,
+        grant: true,
+        grant_reply: true,
+    };
     fn bits(self) -> u64 {
-        self.send as u64 | (self.receive as u64) << 1 | (self.grant as u64) << 2 | (self.grant_reply as u64) << 3
+        self.send as u64
+            | (self.receive as u64) << 1
+            | (self.grant as u64) << 2
+            | (self.grant_reply as u64) << 3
     }
     fn from_bits(b: u64) -> Self {
-        EpRights { send: b & 1 != 0, receive: b & 2 != 0, grant: b & 4 != 0, grant_reply: b & 8 != 0 }
+        EpRights {
+            send: b & 1 != 0,
+            receive: b & 2 != 0,
+            grant: b & 4 != 0,
+            grant_reply: b & 8 != 0,
+        }
     }
     /// `maskCapRights` for endpoints: each right kept only if the mask has it.
     pub fn mask(self, r: CapRights) -> Self {
@@ -162,15 +175,37 @@ pub enum Cap {
     Null,
     /// Untyped memory at `ptr` of 2^`size_bits` bytes; `free_index` bytes from its start are
     /// used (the watermark).
-    Untyped { ptr: usize, size_bits: u8, free_index: u64, is_device: bool },
+    Untyped {
+        ptr: usize,
+        size_bits: u8,
+        free_index: u64,
+        is_device: bool,
+    },
     /// An endpoint.
-    Endpoint { ptr: usize, badge: u64, rights: EpRights },
+    Endpoint {
+        ptr: usize,
+        badge: u64,
+        rights: EpRights,
+    },
     /// A notification.
-    Notification { ptr: usize, badge: u64, rights: EpRights },
+    Notification {
+        ptr: usize,
+        badge: u64,
+        rights: EpRights,
+    },
     /// A reply cap to the TCB at `tcb`; `master` for the TCB's own reply slot.
-    Reply { tcb: usize, master: bool, can_grant: bool },
+    Reply {
+        tcb: usize,
+        master: bool,
+        can_grant: bool,
+    },
     /// A CNode of 2^`radix` slots with a guard of `guard_size` bits.
-    CNode { ptr: usize, radix: u8, guard_size: u8, guard: u64 },
+    CNode {
+        ptr: usize,
+        radix: u8,
+        guard_size: u8,
+        guard: u64,
+    },
     /// A thread (TCB).
     Thread { tcb: usize },
     /// The IRQ control cap.
@@ -178,13 +213,26 @@ pub enum Cap {
     /// The handler of interrupt `irq`.
     IrqHandler { irq: u64 },
     /// An object being deleted; `number` slots remain to clear.
-    Zombie { ptr: usize, kind: ZombieType, number: u64 },
+    Zombie {
+        ptr: usize,
+        kind: ZombieType,
+        number: u64,
+    },
     /// The domain cap.
     Domain,
     /// A frame.
-    Frame { base: usize, size: FrameSize, rights: VmRights, is_device: bool, mapped: Option<Mapping> },
+    Frame {
+        base: usize,
+        size: FrameSize,
+        rights: VmRights,
+        is_device: bool,
+        mapped: Option<Mapping>,
+    },
     /// A page table.
-    PageTable { base: usize, mapped: Option<Mapping> },
+    PageTable {
+        base: usize,
+        mapped: Option<Mapping>,
+    },
     /// The ASID control cap.
     AsidControl,
     /// An ASID pool for ASIDs `asid_base..asid_base + 512`.
@@ -224,7 +272,10 @@ fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
 }
 
 fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
-    (mapped != 0).then_some(Mapping { asid: (w1 >> 39) as u16, vaddr: w1 & ((1 << 39) - 1) })
+    (mapped != 0).then_some(Mapping {
+        asid: (w1 >> 39) as u16,
+        vaddr: w1 & ((1 << 39) - 1),
+    })
 }
 
 impl RawCap {
@@ -252,9 +303,21 @@ impl RawCap {
                 is_device: field(w0, 50, 1) != 0,
                 free_index: w1,
             },
-            tag::ENDPOINT => Cap::Endpoint { ptr, badge: w1, rights: EpRights::from_bits(field(w0, 44, 4)) },
-            tag::NOTIFICATION => Cap::Notification { ptr, badge: w1, rights: EpRights::from_bits(field(w0, 44, 4)) },
-            tag::REPLY => Cap::Reply { tcb: ptr, master: field(w0, 44, 1) != 0, can_grant: field(w0, 45, 1) != 0 },
+            tag::ENDPOINT => Cap::Endpoint {
+                ptr,
+                badge: w1,
+                rights: EpRights::from_bits(field(w0, 44, 4)),
+            },
+            tag::NOTIFICATION => Cap::Notification {
+                ptr,
+                badge: w1,
+                rights: EpRights::from_bits(field(w0, 44, 4)),
+            },
+            tag::REPLY => Cap::Reply {
+                tcb: ptr,
+                master: field(w0, 44, 1) != 0,
+                can_grant: field(w0, 45, 1) != 0,
+            },
             tag::CNODE => Cap::CNode {
                 ptr,
                 radix: field(w0, 44, 6) as u8,
@@ -280,9 +343,15 @@ impl RawCap {
                 is_device: field(w0, 48, 1) != 0,
                 mapped: unpack_mapping(field(w0, 49, 1), w1),
             },
-            tag::PAGE_TABLE => Cap::PageTable { base: ptr, mapped: unpack_mapping(field(w0, 44, 1), w1) },
+            tag::PAGE_TABLE => Cap::PageTable {
+                base: ptr,
+                mapped: unpack_mapping(field(w0, 44, 1), w1),
+            },
             tag::ASID_CONTROL => Cap::AsidControl,
-            tag::ASID_POOL => Cap::AsidPool { ptr, asid_base: w1 as u16 },
+            tag::ASID_POOL => Cap::AsidPool {
+                ptr,
+                asid_base: w1 as u16,
+            },
             _ => Cap::Null,
         }
     }
@@ -294,17 +363,50 @@ impl Cap {
         let t = |tag: u64, ptr: usize, rest: u64| (tag << 59) | pack_ptr(ptr) | rest;
         let (w0, w1) = match self {
             Cap::Null => (0, 0),
-            Cap::Untyped { ptr, size_bits, free_index, is_device } => {
-                (t(tag::UNTYPED, ptr, (size_bits as u64) << 44 | (is_device as u64) << 50), free_index)
+            Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index,
+                is_device,
+            } => (
+                t(
+                    tag::UNTYPED,
+                    ptr,
+                    (size_bits as u64) << 44 | (is_device as u64) << 50,
+                ),
+                free_index,
+            ),
+            Cap::Endpoint { ptr, badge, rights } => {
+                (t(tag::ENDPOINT, ptr, rights.bits() << 44), badge)
             }
-            Cap::Endpoint { ptr, badge, rights } => (t(tag::ENDPOINT, ptr, rights.bits() << 44), badge),
-            Cap::Notification { ptr, badge, rights } => (t(tag::NOTIFICATION, ptr, rights.bits() << 44), badge),
-            Cap::Reply { tcb, master, can_grant } => {
-                (t(tag::REPLY, tcb, (master as u64) << 44 | (can_grant as u64) << 45), 0)
+            Cap::Notification { ptr, badge, rights } => {
+                (t(tag::NOTIFICATION, ptr, rights.bits() << 44), badge)
             }
-            Cap::CNode { ptr, radix, guard_size, guard } => {
-                (t(tag::CNODE, ptr, (radix as u64) << 44 | (guard_size as u64) << 50), guard)
-            }
+            Cap::Reply {
+                tcb,
+                master,
+                can_grant,
+            } => (
+                t(
+                    tag::REPLY,
+                    tcb,
+                    (master as u64) << 44 | (can_grant as u64) << 45,
+                ),
+                0,
+            ),
+            Cap::CNode {
+                ptr,
+                radix,
+                guard_size,
+                guard,
+            } => (
+                t(
+                    tag::CNODE,
+                    ptr,
+                    (radix as u64) << 44 | (guard_size as u64) << 50,
+                ),
+                guard,
+            ),
             Cap::Thread { tcb } => (t(tag::THREAD, tcb, 0), 0),
             Cap::IrqControl => (tag::IRQ_CONTROL << 59, 0),
             Cap::IrqHandler { irq } => (tag::IRQ_HANDLER << 59, irq),
@@ -316,9 +418,18 @@ impl Cap {
                 (t(tag::ZOMBIE, ptr, k << 44), number)
             }
             Cap::Domain => (tag::DOMAIN << 59, 0),
-            Cap::Frame { base, size, rights, is_device, mapped } => {
+            Cap::Frame {
+                base,
+                size,
+                rights,
+                is_device,
+                mapped,
+            } => {
                 let (m, w1) = pack_mapping(mapped);
-                let rest = (size as u64) << 44 | (rights as u64) << 46 | (is_device as u64) << 48 | m << 49;
+                let rest = (size as u64) << 44
+                    | (rights as u64) << 46
+                    | (is_device as u64) << 48
+                    | m << 49;
                 (t(tag::FRAME, base, rest), w1)
             }
             Cap::PageTable { base, mapped } => {
@@ -352,8 +463,16 @@ impl Cap {
             Cap::Notification { ptr, .. } => (ptr, 1 << NOTIFICATION_BITS),
             Cap::CNode { ptr, radix, .. } => (ptr, 1 << (radix as u64 + SLOT_BITS)),
             Cap::Thread { tcb } => (tcb, 1 << TCB_BITS),
-            Cap::Zombie { ptr, kind: ZombieType::Tcb, .. } => (ptr, 1 << TCB_BITS),
-            Cap::Zombie { ptr, kind: ZombieType::CNode(r), .. } => (ptr, 1 << (r as u64 + SLOT_BITS)),
+            Cap::Zombie {
+                ptr,
+                kind: ZombieType::Tcb,
+                ..
+            } => (ptr, 1 << TCB_BITS),
+            Cap::Zombie {
+                ptr,
+                kind: ZombieType::CNode(r),
+                ..
+            } => (ptr, 1 << (r as u64 + SLOT_BITS)),
             Cap::Frame { base, size, .. } => (base, 1 << size.bits()),
             Cap::PageTable { base, .. } => (base, 1 << PAGE_TABLE_BITS),
             Cap::AsidPool { ptr, .. } => (ptr, 1 << ASID_POOL_BITS),
@@ -375,42 +494,79 @@ mod tests {
     }
 
     fn caps() -> impl Strategy<Value = Cap> {
-        let rights = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>())
-            .prop_map(|(a, b, c, d)| EpRights { send: a, receive: b, grant: c, grant_reply: d });
-        let mapping = proptest::option::of((any::<u16>(), 0u64..(1 << 39)).prop_map(|(asid, v)| Mapping { asid, vaddr: v & !0xfff }));
+        let rights = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+            |(a, b, c, d)| EpRights {
+                send: a,
+                receive: b,
+                grant: c,
+                grant_reply: d,
+            },
+        );
+        let mapping = proptest::option::of((any::<u16>(), 0u64..(1 << 39)).prop_map(
+            |(asid, v)| Mapping {
+                asid,
+                vaddr: v & !0xfff,
+            },
+        ));
         prop_oneof![
             Just(Cap::Null),
-            (ptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| Cap::Untyped {
-                ptr,
-                size_bits,
-                free_index: f % (1 << 38),
-                is_device: d
+            (ptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| {
+                Cap::Untyped {
+                    ptr,
+                    size_bits,
+                    free_index: f % (1 << 38),
+                    is_device: d,
+                }
             }),
-            (ptrs(), any::<u64>(), rights.clone()).prop_map(|(ptr, badge, rights)| Cap::Endpoint { ptr, badge, rights }),
-            (ptrs(), any::<u64>(), rights).prop_map(|(ptr, badge, rights)| Cap::Notification { ptr, badge, rights }),
-            (ptrs(), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| Cap::Reply { tcb, master, can_grant }),
-            (ptrs(), 1u8..=58, 0u8..=64, any::<u64>()).prop_map(|(ptr, radix, gs, guard)| Cap::CNode {
+            (ptrs(), any::<u64>(), rights.clone()).prop_map(|(ptr, badge, rights)| Cap::Endpoint {
                 ptr,
-                radix,
-                guard_size: gs,
-                guard
+                badge,
+                rights
+            }),
+            (ptrs(), any::<u64>(), rights).prop_map(|(ptr, badge, rights)| Cap::Notification {
+                ptr,
+                badge,
+                rights
+            }),
+            (ptrs(), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| {
+                Cap::Reply {
+                    tcb,
+                    master,
+                    can_grant,
+                }
+            }),
+            (ptrs(), 1u8..=58, 0u8..=64, any::<u64>()).prop_map(|(ptr, radix, gs, guard)| {
+                Cap::CNode {
+                    ptr,
+                    radix,
+                    guard_size: gs,
+                    guard,
+                }
             }),
             ptrs().prop_map(|tcb| Cap::Thread { tcb }),
             Just(Cap::IrqControl),
             (0u64..96).prop_map(|irq| Cap::IrqHandler { irq }),
-            (ptrs(), 0u8..=58, any::<bool>(), any::<u64>()).prop_map(|(ptr, r, t, number)| Cap::Zombie {
-                ptr,
-                kind: if t { ZombieType::Tcb } else { ZombieType::CNode(r) },
-                number
+            (ptrs(), 0u8..=58, any::<bool>(), any::<u64>()).prop_map(|(ptr, r, t, number)| {
+                Cap::Zombie {
+                    ptr,
+                    kind: if t {
+                        ZombieType::Tcb
+                    } else {
+                        ZombieType::CNode(r)
+                    },
+                    number,
+                }
             }),
             Just(Cap::Domain),
-            (ptrs(), 0u64..3, 1u64..4, any::<bool>(), mapping.clone()).prop_map(|(base, s, r, d, mapped)| Cap::Frame {
-                base,
-                size: FrameSize::from_bits(s),
-                rights: VmRights::from_bits(r),
-                is_device: d,
-                mapped
-            }),
+            (ptrs(), 0u64..3, 1u64..4, any::<bool>(), mapping.clone()).prop_map(
+                |(base, s, r, d, mapped)| Cap::Frame {
+                    base,
+                    size: FrameSize::from_bits(s),
+                    rights: VmRights::from_bits(r),
+                    is_device: d,
+                    mapped
+                }
+            ),
             (ptrs(), mapping).prop_map(|(base, mapped)| Cap::PageTable { base, mapped }),
             Just(Cap::AsidControl),
             (ptrs(), any::<u16>()).prop_map(|(ptr, asid_base)| Cap::AsidPool { ptr, asid_base }),
@@ -429,7 +585,17 @@ mod tests {
         assert_eq!(Cap::Null.tag(), 0);
         assert_eq!(Cap::Thread { tcb: 0x1000 }.tag(), 12);
         assert_eq!(Cap::AsidControl.tag(), 11);
-        assert_eq!(Cap::Frame { base: 0, size: FrameSize::Small, rights: VmRights::ReadWrite, is_device: false, mapped: None }.tag(), 1);
+        assert_eq!(
+            Cap::Frame {
+                base: 0,
+                size: FrameSize::Small,
+                rights: VmRights::ReadWrite,
+                is_device: false,
+                mapped: None
+            }
+            .tag(),
+            1
+        );
         assert!(RawCap::default().is_null());
     }
 }

@@ -16,7 +16,11 @@ pub enum LookupFault {
     /// `lookup_fault_depth_mismatch`: `bits_found` bits of a level did not fit in `bits_left`.
     DepthMismatch { bits_left: u64, bits_found: u64 },
     /// `lookup_fault_guard_mismatch`: the guard of `guard_size` bits did not match.
-    GuardMismatch { bits_left: u64, guard_found: u64, guard_size: u64 },
+    GuardMismatch {
+        bits_left: u64,
+        guard_found: u64,
+        guard_size: u64,
+    },
 }
 
 impl LookupFault {
@@ -26,13 +30,21 @@ impl LookupFault {
         use abi::fault::LookupFailureType as T;
         match self {
             LookupFault::InvalidRoot => ([T::InvalidRoot as u64, 0, 0, 0], 1),
-            LookupFault::MissingCapability { bits_left } => ([T::MissingCapability as u64, bits_left, 0, 0], 2),
-            LookupFault::DepthMismatch { bits_left, bits_found } => {
-                ([T::DepthMismatch as u64, bits_left, bits_found, 0], 3)
+            LookupFault::MissingCapability { bits_left } => {
+                ([T::MissingCapability as u64, bits_left, 0, 0], 2)
             }
-            LookupFault::GuardMismatch { bits_left, guard_found, guard_size } => {
-                ([T::GuardMismatch as u64, bits_left, guard_found, guard_size], 4)
-            }
+            LookupFault::DepthMismatch {
+                bits_left,
+                bits_found,
+            } => ([T::DepthMismatch as u64, bits_left, bits_found, 0], 3),
+            LookupFault::GuardMismatch {
+                bits_left,
+                guard_found,
+                guard_size,
+            } => (
+                [T::GuardMismatch as u64, bits_left, guard_found, guard_size],
+                4,
+            ),
         }
     }
 }
@@ -58,14 +70,24 @@ fn mask(bits: u64) -> u64 {
 /// `resolveAddressBits(nodeCap, capptr, n_bits)`: walks the guarded radix tree from `node_cap`
 /// consuming the top `n_bits` of the low `n_bits` bits of `cptr`. Stops early at a slot that
 /// does not hold a CNode cap.
-pub fn resolve_address_bits(node_cap: Cap, cptr: u64, n_bits: u64) -> Result<Resolved, LookupFault> {
+pub fn resolve_address_bits(
+    node_cap: Cap,
+    cptr: u64,
+    n_bits: u64,
+) -> Result<Resolved, LookupFault> {
     let mut node = node_cap;
     let mut n_bits = n_bits;
     let Cap::CNode { .. } = node else {
         return Err(LookupFault::InvalidRoot);
     };
     loop {
-        let Cap::CNode { ptr, radix, guard_size, guard } = node else {
+        let Cap::CNode {
+            ptr,
+            radix,
+            guard_size,
+            guard,
+        } = node
+        else {
             unreachable!("the loop only continues on CNode caps")
         };
         let (radix, guard_size) = (radix as u64, guard_size as u64);
@@ -78,20 +100,33 @@ pub fn resolve_address_bits(node_cap: Cap, cptr: u64, n_bits: u64) -> Result<Res
             (cptr >> (n_bits - guard_size)) & mask(guard_size)
         };
         if guard_size > n_bits || guard_found != guard {
-            return Err(LookupFault::GuardMismatch { bits_left: n_bits, guard_found: guard, guard_size });
+            return Err(LookupFault::GuardMismatch {
+                bits_left: n_bits,
+                guard_found: guard,
+                guard_size,
+            });
         }
         if level_bits > n_bits {
-            return Err(LookupFault::DepthMismatch { bits_left: n_bits, bits_found: level_bits });
+            return Err(LookupFault::DepthMismatch {
+                bits_left: n_bits,
+                bits_found: level_bits,
+            });
         }
         let offset = (cptr >> (n_bits - level_bits)) & mask(radix);
         let slot = Slot::at(ptr).add(offset as usize);
         if n_bits == level_bits {
-            return Ok(Resolved { slot, bits_remaining: 0 });
+            return Ok(Resolved {
+                slot,
+                bits_remaining: 0,
+            });
         }
         n_bits -= level_bits;
         let next = slot.cap();
         if !matches!(next, Cap::CNode { .. }) {
-            return Ok(Resolved { slot, bits_remaining: n_bits });
+            return Ok(Resolved {
+                slot,
+                bits_remaining: n_bits,
+            });
         }
         node = next;
     }
@@ -130,7 +165,10 @@ pub fn lookup_slot_for_cnode_op(root: Cap, cptr: u64, depth: u64) -> Result<Slot
     }
     let r = resolve_address_bits(root, cptr, depth).map_err(LookupSlotError::Failed)?;
     if r.bits_remaining != 0 {
-        return Err(LookupSlotError::Failed(LookupFault::DepthMismatch { bits_left: r.bits_remaining, bits_found: 0 }));
+        return Err(LookupSlotError::Failed(LookupFault::DepthMismatch {
+            bits_left: r.bits_remaining,
+            bits_found: 0,
+        }));
     }
     Ok(r.slot)
 }

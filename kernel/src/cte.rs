@@ -117,15 +117,32 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
         },
         (Cap::Endpoint { ptr: x, .. }, Cap::Endpoint { ptr: y, .. }) => x == y,
         (Cap::Notification { ptr: x, .. }, Cap::Notification { ptr: y, .. }) => x == y,
-        (Cap::CNode { ptr: x, radix: rx, .. }, Cap::CNode { ptr: y, radix: ry, .. }) => x == y && rx == ry,
+        (
+            Cap::CNode {
+                ptr: x, radix: rx, ..
+            },
+            Cap::CNode {
+                ptr: y, radix: ry, ..
+            },
+        ) => x == y && rx == ry,
         (Cap::Thread { tcb: x }, Cap::Thread { tcb: y }) => x == y,
         (Cap::Reply { tcb: x, .. }, Cap::Reply { tcb: y, .. }) => x == y,
         (Cap::Domain, Cap::Domain) => true,
         (Cap::IrqControl, Cap::IrqControl | Cap::IrqHandler { .. }) => true,
         (Cap::IrqHandler { irq: x }, Cap::IrqHandler { irq: y }) => x == y,
-        (Cap::Frame { base: x, size: sx, .. }, Cap::Frame { base: y, size: sy, .. }) => {
+        (
+            Cap::Frame {
+                base: x, size: sx, ..
+            },
+            Cap::Frame {
+                base: y, size: sy, ..
+            },
+        ) => {
             // `Arch_sameRegionAs`: b's frame lies within a's.
-            let (ta, tb) = (*x as u64 + (1 << sx.bits()) - 1, *y as u64 + (1 << sy.bits()) - 1);
+            let (ta, tb) = (
+                *x as u64 + (1 << sx.bits()) - 1,
+                *y as u64 + (1 << sy.bits()) - 1,
+            );
             *x as u64 <= *y as u64 && ta >= tb && *y as u64 <= tb
         }
         (Cap::PageTable { base: x, .. }, Cap::PageTable { base: y, .. }) => x == y,
@@ -142,9 +159,20 @@ pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
         (Cap::Untyped { .. }, _) => false,
         (Cap::IrqControl, Cap::IrqHandler { .. }) => false,
         (Cap::AsidControl, Cap::AsidPool { .. }) => false,
-        (Cap::Frame { base: x, size: sx, is_device: dx, .. }, Cap::Frame { base: y, size: sy, is_device: dy, .. }) => {
-            x == y && sx == sy && dx == dy
-        }
+        (
+            Cap::Frame {
+                base: x,
+                size: sx,
+                is_device: dx,
+                ..
+            },
+            Cap::Frame {
+                base: y,
+                size: sy,
+                is_device: dy,
+                ..
+            },
+        ) => x == y && sx == sy && dx == dy,
         _ => same_region_as(a, b),
     }
 }
@@ -188,9 +216,27 @@ pub fn is_cap_revocable(new: &Cap, src: &Cap) -> bool {
 pub fn cte_insert(new: Cap, src: Slot, dest: Slot) {
     let src_cap = src.cap();
     let revocable = is_cap_revocable(&new, &src_cap);
-    if let (Cap::Untyped { ptr, size_bits, is_device, .. }, Cap::Untyped { ptr: np, size_bits: nb, .. }) = (src_cap, new) {
+    if let (
+        Cap::Untyped {
+            ptr,
+            size_bits,
+            is_device,
+            ..
+        },
+        Cap::Untyped {
+            ptr: np,
+            size_bits: nb,
+            ..
+        },
+    ) = (src_cap, new)
+    {
         if ptr == np && size_bits == nb {
-            src.set_cap(Cap::Untyped { ptr, size_bits, free_index: 1 << size_bits, is_device });
+            src.set_cap(Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index: 1 << size_bits,
+                is_device,
+            });
         }
     }
     let next = src.mdb().next();

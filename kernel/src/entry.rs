@@ -37,7 +37,8 @@ pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
             use abi::Syscall;
             let n = t.reg(crate::arch::riscv64::context::reg::A7);
             if (n == Syscall::Call as i64 as u64 && crate::fastpath::fastpath_call(k))
-                || (n == Syscall::ReplyRecv as i64 as u64 && crate::fastpath::fastpath_reply_recv(k))
+                || (n == Syscall::ReplyRecv as i64 as u64
+                    && crate::fastpath::fastpath_reply_recv(k))
             {
                 return;
             }
@@ -49,10 +50,25 @@ pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
     let fault = match scause {
         // Instruction, load and store page faults and access faults are VM faults; seL4
         // reports the access-fault cause as the FSR.
-        1 | 12 => Fault::VmFault { addr: stval, fsr: 1, prefetch: true },
-        5 | 13 => Fault::VmFault { addr: stval, fsr: 5, prefetch: false },
-        7 | 15 => Fault::VmFault { addr: stval, fsr: 7, prefetch: false },
-        _ => Fault::UserException { number: scause, code: 0 },
+        1 | 12 => Fault::VmFault {
+            addr: stval,
+            fsr: 1,
+            prefetch: true,
+        },
+        5 | 13 => Fault::VmFault {
+            addr: stval,
+            fsr: 5,
+            prefetch: false,
+        },
+        7 | 15 => Fault::VmFault {
+            addr: stval,
+            fsr: 7,
+            prefetch: false,
+        },
+        _ => Fault::UserException {
+            number: scause,
+            code: 0,
+        },
     };
     handle_fault(k, t, fault);
 }

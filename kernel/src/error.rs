@@ -49,9 +49,9 @@ impl SyscallError {
     /// The message registers of the error reply, and how many there are.
     pub fn mrs(self) -> ([u64; 5], usize) {
         match self {
-            SyscallError::InvalidArgument(n) | SyscallError::InvalidCapability(n) | SyscallError::NotEnoughMemory(n) => {
-                ([n, 0, 0, 0, 0], 1)
-            }
+            SyscallError::InvalidArgument(n)
+            | SyscallError::InvalidCapability(n)
+            | SyscallError::NotEnoughMemory(n) => ([n, 0, 0, 0, 0], 1),
             SyscallError::RangeError(a, b) => ([a, b, 0, 0, 0], 2),
             SyscallError::FailedLookup { source, fault } => {
                 let (w, n) = fault.to_words();

@@ -13,7 +13,7 @@ use crate::cspace::lookup_cap_and_slot;
 use crate::cte::{cte_insert, mdb_unlink};
 use crate::object::endpoint::{flags, EpRef, EpState};
 use crate::object::notification::NtfnRef;
-use crate::object::tcb::{tcb_slot, ThreadState, TcbRef};
+use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::message::FAST_MESSAGE_REGISTERS;
 use abi::MessageInfo;
@@ -38,7 +38,8 @@ fn transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
     let n = info.length() as usize;
     from.with(|f| {
         to.with(|t| {
-            t.context.regs[reg::A2..reg::A2 + n].copy_from_slice(&f.context.regs[reg::A2..reg::A2 + n]);
+            t.context.regs[reg::A2..reg::A2 + n]
+                .copy_from_slice(&f.context.regs[reg::A2..reg::A2 + n]);
             t.context.regs[reg::A0] = badge;
             t.context.regs[reg::A1] = MessageInfo::new(info.label(), 0, 0, n as u64).0;
         })
@@ -54,7 +55,8 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
         return false;
     }
     let root = cur.slot(tcb_slot::CTABLE).cap();
-    let Ok((Cap::Endpoint { ptr, badge, rights }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0)) else {
+    let Ok((Cap::Endpoint { ptr, badge, rights }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0))
+    else {
         return false;
     };
     // Without Grant or GrantReply the caller would not wait for a reply: full path.
@@ -84,7 +86,15 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
     ep.dequeue(dest);
     let reply_can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
     cur.set_state(ThreadState::BlockedOnReply);
-    cte_insert(Cap::Reply { tcb: cur.addr(), master: false, can_grant: reply_can_grant }, reply_slot, caller_slot);
+    cte_insert(
+        Cap::Reply {
+            tcb: cur.addr(),
+            master: false,
+            can_grant: reply_can_grant,
+        },
+        reply_slot,
+        caller_slot,
+    );
     transfer(cur, dest, info, badge);
     dest.set_state(ThreadState::Running);
     k.cur_thread = dest;
@@ -100,7 +110,8 @@ pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
         return false;
     }
     let root = cur.slot(tcb_slot::CTABLE).cap();
-    let Ok((Cap::Endpoint { ptr, rights, .. }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0)) else {
+    let Ok((Cap::Endpoint { ptr, rights, .. }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0))
+    else {
         return false;
     };
     if !rights.receive {
@@ -115,7 +126,12 @@ pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
         return false;
     }
     let caller_slot = cur.slot(tcb_slot::CALLER);
-    let Cap::Reply { tcb, master: false, .. } = caller_slot.cap() else { return false };
+    let Cap::Reply {
+        tcb, master: false, ..
+    } = caller_slot.cap()
+    else {
+        return false;
+    };
     let caller = TcbRef::new(tcb);
     if caller.state() != ThreadState::BlockedOnReply || crate::ipc::Fault::load(caller).is_some() {
         return false;

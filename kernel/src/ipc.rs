@@ -11,7 +11,7 @@ use crate::object::cnode::{cte_delete_one, lookup_target_slot};
 use crate::object::endpoint::EpRef;
 use crate::object::notification::NtfnRef;
 use crate::object::objecttype::derive_cap;
-use crate::object::tcb::{tcb_slot, ThreadState, TcbRef};
+use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, set_thread_state};
 use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
 use abi::ipc_buffer::offset;
@@ -22,7 +22,11 @@ use abi::MessageInfo;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// A cap lookup for `cptr` failed (`in_receive`: during the receive phase).
-    Cap { cptr: u64, in_receive: bool, fault: LookupFault },
+    Cap {
+        cptr: u64,
+        in_receive: bool,
+        fault: LookupFault,
+    },
     /// An unknown syscall number.
     UnknownSyscall { number: u64 },
     /// A user exception: `scause` and `code` (0).
@@ -45,10 +49,18 @@ impl Fault {
 
     fn store(self, t: TcbRef) {
         let (f, l) = match self {
-            Fault::Cap { cptr, in_receive, fault } => ([1, cptr, in_receive as u64], fault.to_words().0),
+            Fault::Cap {
+                cptr,
+                in_receive,
+                fault,
+            } => ([1, cptr, in_receive as u64], fault.to_words().0),
             Fault::UnknownSyscall { number } => ([2, number, 0], [0; 4]),
             Fault::UserException { number, code } => ([3, number, code], [0; 4]),
-            Fault::VmFault { addr, fsr, prefetch } => ([5, addr, fsr | (prefetch as u64) << 32], [0; 4]),
+            Fault::VmFault {
+                addr,
+                fsr,
+                prefetch,
+            } => ([5, addr, fsr | (prefetch as u64) << 32], [0; 4]),
         };
         t.with(|x| {
             x.fault = f;
@@ -65,14 +77,28 @@ impl Fault {
                 in_receive: f[2] != 0,
                 fault: match l[0] {
                     2 => LookupFault::MissingCapability { bits_left: l[1] },
-                    3 => LookupFault::DepthMismatch { bits_left: l[1], bits_found: l[2] },
-                    4 => LookupFault::GuardMismatch { bits_left: l[1], guard_found: l[2], guard_size: l[3] },
+                    3 => LookupFault::DepthMismatch {
+                        bits_left: l[1],
+                        bits_found: l[2],
+                    },
+                    4 => LookupFault::GuardMismatch {
+                        bits_left: l[1],
+                        guard_found: l[2],
+                        guard_size: l[3],
+                    },
                     _ => LookupFault::InvalidRoot,
                 },
             },
             2 => Fault::UnknownSyscall { number: f[1] },
-            3 => Fault::UserException { number: f[1], code: f[2] },
-            5 => Fault::VmFault { addr: f[1], fsr: f[2] & 0xffff_ffff, prefetch: f[2] >> 32 != 0 },
+            3 => Fault::UserException {
+                number: f[1],
+                code: f[2],
+            },
+            5 => Fault::VmFault {
+                addr: f[1],
+                fsr: f[2] & 0xffff_ffff,
+                prefetch: f[2] >> 32 != 0,
+            },
             _ => return None,
         })
     }
@@ -85,7 +111,14 @@ impl Fault {
 /// `doIPCTransfer`: delivers `sender`'s message (or pending fault) to `receiver`, with `badge`
 /// in the receiver's badge register. `ep` is the endpoint used (for cap unwrapping); `None` for
 /// replies.
-pub fn do_ipc_transfer(k: &mut Kernel, sender: TcbRef, ep: Option<EpRef>, badge: u64, grant: bool, receiver: TcbRef) {
+pub fn do_ipc_transfer(
+    k: &mut Kernel,
+    sender: TcbRef,
+    ep: Option<EpRef>,
+    badge: u64,
+    grant: bool,
+    receiver: TcbRef,
+) {
     let recv_buf = ipc_buffer_pptr(receiver, true);
     match Fault::load(sender) {
         None => {
@@ -109,7 +142,12 @@ fn do_normal_transfer(
 ) {
     let mut tag = MessageInfo(sender.reg(reg::A1));
     if tag.length() > MSG_MAX_LENGTH as u64 {
-        tag = MessageInfo::new(tag.label(), tag.caps_unwrapped(), tag.extra_caps(), MSG_MAX_LENGTH as u64);
+        tag = MessageInfo::new(
+            tag.label(),
+            tag.caps_unwrapped(),
+            tag.extra_caps(),
+            MSG_MAX_LENGTH as u64,
+        );
     }
     let mut caps: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS] = [None; MSG_MAX_EXTRA_CAPS];
     if grant {
@@ -130,13 +168,22 @@ fn do_normal_transfer(
     }
     let n = copy_mrs(sender, send_buf, receiver, recv_buf, tag.length() as usize);
     let (extra, unwrapped) = transfer_caps(k, &caps, ep, receiver, recv_buf);
-    receiver.set_reg(reg::A1, MessageInfo::new(tag.label(), unwrapped, extra, n as u64).0);
+    receiver.set_reg(
+        reg::A1,
+        MessageInfo::new(tag.label(), unwrapped, extra, n as u64).0,
+    );
     receiver.set_reg(reg::A0, badge);
 }
 
 /// `copyMRs`: copies `n` message registers; returns how many arrived (registers always, the
 /// rest only if both threads have IPC buffers).
-pub fn copy_mrs(sender: TcbRef, send_buf: Option<usize>, receiver: TcbRef, recv_buf: Option<usize>, n: usize) -> usize {
+pub fn copy_mrs(
+    sender: TcbRef,
+    send_buf: Option<usize>,
+    receiver: TcbRef,
+    recv_buf: Option<usize>,
+    n: usize,
+) -> usize {
     let mut i = 0;
     while i < n && i < FAST_MESSAGE_REGISTERS {
         receiver.set_reg(reg::A2 + i, sender.reg(reg::A2 + i));
@@ -206,7 +253,11 @@ fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
     let ip = sender.with(|x| x.fault_ip);
     let mut w = [0u64; 11];
     let n = match f {
-        Fault::Cap { cptr, in_receive, fault } => {
+        Fault::Cap {
+            cptr,
+            in_receive,
+            fault,
+        } => {
             w[0] = ip;
             w[1] = cptr;
             w[2] = in_receive as u64;
@@ -228,7 +279,11 @@ fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
             w[..4].copy_from_slice(&[ip, sender.reg(reg::SP), number, code]);
             4
         }
-        Fault::VmFault { addr, fsr, prefetch } => {
+        Fault::VmFault {
+            addr,
+            fsr,
+            prefetch,
+        } => {
             w[..4].copy_from_slice(&[ip, addr, prefetch as u64, fsr]);
             4
         }
@@ -236,7 +291,13 @@ fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
     (w, n)
 }
 
-fn do_fault_transfer(sender: TcbRef, receiver: TcbRef, recv_buf: Option<usize>, badge: u64, f: Fault) {
+fn do_fault_transfer(
+    sender: TcbRef,
+    receiver: TcbRef,
+    recv_buf: Option<usize>,
+    badge: u64,
+    f: Fault,
+) {
     let (w, n) = fault_words(sender, f);
     let mut sent = 0;
     for (i, &x) in w.iter().enumerate().take(n) {
@@ -257,7 +318,15 @@ pub fn do_nb_recv_failed_transfer(t: TcbRef) {
 pub fn setup_reply_master(t: TcbRef) {
     let s = t.slot(tcb_slot::REPLY);
     if s.is_empty() {
-        crate::cte::insert_new_cap(Cap::Reply { tcb: t.addr(), master: true, can_grant: true }, None, s);
+        crate::cte::insert_new_cap(
+            Cap::Reply {
+                tcb: t.addr(),
+                master: true,
+                can_grant: true,
+            },
+            None,
+            s,
+        );
     }
 }
 
@@ -271,7 +340,15 @@ pub fn setup_caller_cap(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, can_gr
     if !caller_slot.is_empty() {
         cte_delete_one(k, caller_slot);
     }
-    cte_insert(Cap::Reply { tcb: sender.addr(), master: false, can_grant }, reply_slot, caller_slot);
+    cte_insert(
+        Cap::Reply {
+            tcb: sender.addr(),
+            master: false,
+            can_grant,
+        },
+        reply_slot,
+        caller_slot,
+    );
 }
 
 /// `deleteCallerCap`: drops the thread's pending reply cap (before a new receive).
@@ -280,7 +357,13 @@ pub fn delete_caller_cap(k: &mut Kernel, t: TcbRef) {
 }
 
 /// `doReplyTransfer`: `sender` replies through the reply cap in `slot` to `receiver`.
-pub fn do_reply_transfer(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, slot: Slot, grant: bool) {
+pub fn do_reply_transfer(
+    k: &mut Kernel,
+    sender: TcbRef,
+    receiver: TcbRef,
+    slot: Slot,
+    grant: bool,
+) {
     if receiver.state() != ThreadState::BlockedOnReply {
         return;
     }
@@ -342,9 +425,20 @@ pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
     let handler_cptr = t.with(|x| x.fault_handler);
     let handler = lookup_cap_and_slot(root, handler_cptr).map(|(c, _)| c);
     match handler {
-        Ok(Cap::Endpoint { ptr, badge, rights }) if rights.send && (rights.grant || rights.grant_reply) => {
+        Ok(Cap::Endpoint { ptr, badge, rights })
+            if rights.send && (rights.grant || rights.grant_reply) =>
+        {
             f.store(t);
-            crate::object::endpoint::send_ipc(k, true, true, badge, rights.grant, true, t, EpRef::at(ptr));
+            crate::object::endpoint::send_ipc(
+                k,
+                true,
+                true,
+                badge,
+                rights.grant,
+                true,
+                t,
+                EpRef::at(ptr),
+            );
         }
         _ => {
             let (n, len) = crate::syscall::thread_name(t);

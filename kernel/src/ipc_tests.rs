@@ -2,7 +2,7 @@
 //! threads driven through the syscall path.
 
 use crate::cap::Cap;
-use crate::object::tcb::{ThreadState, TcbRef};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::testing::*;
 use abi::bootinfo::slot;
 use abi::{CapRights, InvocationLabel as L, MessageInfo, ObjectType as T, Syscall};
@@ -21,7 +21,11 @@ fn world() -> World {
 }
 
 fn mint(s: &mut System, dest: u64, src: u64, rights: CapRights, badge: u64) {
-    let r = s.cnode(L::CNodeMint, &[dest, 64, src, 64, rights.0, badge], &[CNODE]);
+    let r = s.cnode(
+        L::CNodeMint,
+        &[dest, 64, src, 64, rights.0, badge],
+        &[CNODE],
+    );
     assert_eq!(r.info.label(), 0, "{r:?}");
 }
 
@@ -66,15 +70,24 @@ fn rendezvous_sender_first_and_call_reply() {
     assert_eq!(client.state(), ThreadState::BlockedOnReply);
     let r = System::regs_of(server);
     assert_eq!((r.info.label(), r.mrs[0], r.mrs[1]), (5, 7, 8));
-    assert!(matches!(server.slot(crate::object::tcb::tcb_slot::CALLER).cap(), Cap::Reply { master: false, .. }));
+    assert!(matches!(
+        server.slot(crate::object::tcb::tcb_slot::CALLER).cap(),
+        Cap::Reply { master: false, .. }
+    ));
     // ReplyRecv: the client gets the reply, the server waits again.
     s.run_as(server);
     s.sys(Syscall::ReplyRecv, ep, info(9, 0, 1), &[99], &[]);
     assert_eq!(client.state(), ThreadState::Running);
     assert_eq!(server.state(), ThreadState::BlockedOnReceive);
     let r = System::regs_of(client);
-    assert_eq!((r.info.label(), r.info.length(), r.mrs[0], client.reg(10)), (9, 1, 99, 0));
-    assert!(server.slot(crate::object::tcb::tcb_slot::CALLER).is_empty(), "reply cap used up");
+    assert_eq!(
+        (r.info.label(), r.info.length(), r.mrs[0], client.reg(10)),
+        (9, 1, 99, 0)
+    );
+    assert!(
+        server.slot(crate::object::tcb::tcb_slot::CALLER).is_empty(),
+        "reply cap used up"
+    );
 }
 
 #[test]
@@ -83,11 +96,20 @@ fn message_is_truncated_to_registers_without_a_receive_buffer() {
     let ep = s.make(T::Endpoint, 0, e);
     let server = s.spawn(100, e + 10);
     let client = s.spawn(100, e + 12);
-    crate::object::cnode::cte_delete_one(&mut s.k, server.slot(crate::object::tcb::tcb_slot::BUFFER));
+    crate::object::cnode::cte_delete_one(
+        &mut s.k,
+        server.slot(crate::object::tcb::tcb_slot::BUFFER),
+    );
     s.run_as(server);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(client);
-    s.sys(Syscall::Send, ep, info(1, 0, 8), &[1, 2, 3, 4, 5, 6, 7, 8], &[]);
+    s.sys(
+        Syscall::Send,
+        ep,
+        info(1, 0, 8),
+        &[1, 2, 3, 4, 5, 6, 7, 8],
+        &[],
+    );
     assert_eq!(MessageInfo(server.reg(11)).length(), 4);
 }
 
@@ -97,7 +119,13 @@ fn capability_transfer_grant_unwrap_and_failures() {
     let ep = s.make(T::Endpoint, 0, e);
     let ntfn = s.make(T::Notification, 0, e + 1);
     mint(&mut s, e + 2, ep, CapRights::ALL, 5); // badged, with grant
-    mint(&mut s, e + 3, ep, CapRights::new(false, false, true, true), 6); // no grant
+    mint(
+        &mut s,
+        e + 3,
+        ep,
+        CapRights::new(false, false, true, true),
+        6,
+    ); // no grant
     let server = s.spawn(100, e + 10);
     let client = s.spawn(100, e + 12);
     // The server receives into slot e+20.
@@ -112,8 +140,15 @@ fn capability_transfer_grant_unwrap_and_failures() {
     s.sys(Syscall::Send, e + 2, info(0, 2, 0), &[], &[ntfn, e + 2]);
     let ri = MessageInfo(server.reg(11));
     assert_eq!((ri.extra_caps(), ri.caps_unwrapped()), (2, 0b10));
-    assert!(matches!(s.root_slot(e + 20).cap(), Cap::Notification { .. }));
-    assert_eq!(crate::mem::PPtr::<u64>::new(sb + 976 + 8).get(), 5, "unwrapped badge");
+    assert!(matches!(
+        s.root_slot(e + 20).cap(),
+        Cap::Notification { .. }
+    ));
+    assert_eq!(
+        crate::mem::PPtr::<u64>::new(sb + 976 + 8).get(),
+        5,
+        "unwrapped badge"
+    );
     // Without Grant no caps travel.
     s.run_as(server);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
@@ -151,7 +186,10 @@ fn waking_a_higher_priority_thread_preempts_the_sender() {
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(low);
     s.sys(Syscall::Send, ep, info(0, 0, 0), &[], &[]);
-    assert_eq!(s.k.cur_thread, high, "the woken higher-priority thread runs");
+    assert_eq!(
+        s.k.cur_thread, high,
+        "the woken higher-priority thread runs"
+    );
     // Same priority: the sender keeps running (with `high` out of the way).
     crate::object::tcb_ops::suspend(&mut s.k, high);
     let peer = s.spawn(50, e + 14);
@@ -176,7 +214,10 @@ fn round_robin_after_a_time_slice_and_yield() {
     }
     crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_TIMER);
     let next = s.schedule().unwrap();
-    assert_ne!(next, a, "time slice over: another thread of the same priority runs");
+    assert_ne!(
+        next, a,
+        "time slice over: another thread of the same priority runs"
+    );
     assert!(next == b || next == root);
     // Yield moves the current thread to the back of its queue.
     let cur = s.k.cur_thread;
@@ -209,10 +250,13 @@ fn notifications_signal_or_wait_poll_and_bound_recv() {
     assert_eq!((w.state(), w.reg(10)), (ThreadState::Running, 0b10));
     // Bound notification: a thread blocked in Recv on an endpoint is woken by a signal.
     let ep = s.make(T::Endpoint, 0, e + 3);
-    crate::object::notification::bind(w, crate::object::notification::NtfnRef::at(match s.root_slot(n).cap() {
-        Cap::Notification { ptr, .. } => ptr,
-        _ => unreachable!(),
-    }));
+    crate::object::notification::bind(
+        w,
+        crate::object::notification::NtfnRef::at(match s.root_slot(n).cap() {
+            Cap::Notification { ptr, .. } => ptr,
+            _ => unreachable!(),
+        }),
+    );
     s.run_as(w);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     assert_eq!(w.state(), ThreadState::BlockedOnReceive);
@@ -237,16 +281,26 @@ fn deleting_or_revoking_an_endpoint_releases_its_queue() {
     s.sys(Syscall::Send, e + 1, info(0, 0, 0), &[], &[]);
     s.run_as(b);
     s.sys(Syscall::Send, ep, info(0, 0, 0), &[], &[]);
-    assert_eq!((a.state(), b.state()), (ThreadState::BlockedOnSend, ThreadState::BlockedOnSend));
+    assert_eq!(
+        (a.state(), b.state()),
+        (ThreadState::BlockedOnSend, ThreadState::BlockedOnSend)
+    );
     let root = s.root;
     s.run_as(root);
     // CancelBadgedSends releases only badge 3.
     let r = s.cnode(L::CNodeCancelBadgedSends, &[e + 1, 64], &[]);
     assert_eq!(r.info.label(), 0);
-    assert_eq!((a.state(), b.state()), (ThreadState::Restart, ThreadState::BlockedOnSend));
+    assert_eq!(
+        (a.state(), b.state()),
+        (ThreadState::Restart, ThreadState::BlockedOnSend)
+    );
     // Deleting the last caps restarts the rest.
     s.cnode(L::CNodeDelete, &[e + 1, 64], &[]);
-    assert_eq!(b.state(), ThreadState::BlockedOnSend, "not the last cap yet");
+    assert_eq!(
+        b.state(),
+        ThreadState::BlockedOnSend,
+        "not the last cap yet"
+    );
     s.cnode(L::CNodeDelete, &[ep, 64], &[]);
     assert_eq!(b.state(), ThreadState::Restart);
 }
@@ -268,8 +322,15 @@ fn cap_fault_goes_to_the_fault_handler_and_the_reply_resumes() {
     assert_eq!(faulty.state(), ThreadState::BlockedOnReply);
     let r = System::regs_of(handler);
     assert_eq!(handler.reg(10), 0xf, "badge of the fault endpoint");
-    assert_eq!((r.info.label(), r.info.length()), (abi::fault::CAP_FAULT, 7));
-    assert_eq!(r.mrs[..4], [pc, 1 << 40, 0, 4], "IP, address, in-receive, guard mismatch");
+    assert_eq!(
+        (r.info.label(), r.info.length()),
+        (abi::fault::CAP_FAULT, 7)
+    );
+    assert_eq!(
+        r.mrs[..4],
+        [pc, 1 << 40, 0, 4],
+        "IP, address, in-receive, guard mismatch"
+    );
     // Reply: the thread restarts the faulting syscall.
     s.run_as(handler);
     s.sys(Syscall::Reply, 0, info(0, 0, 0), &[], &[]);
@@ -294,23 +355,38 @@ fn unknown_syscall_and_user_exception_faults() {
     let pc = faulty.reg(0);
     crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
     let r = System::regs_of(handler);
-    assert_eq!((r.info.label(), r.info.length()), (abi::fault::UNKNOWN_SYSCALL, 11));
+    assert_eq!(
+        (r.info.label(), r.info.length()),
+        (abi::fault::UNKNOWN_SYSCALL, 11)
+    );
     assert_eq!((r.mrs[0], r.mrs[3]), (pc, 0xa0));
     let b = s.buffer_of(handler);
     assert_eq!(crate::mem::PPtr::<u64>::new(b + 8 + 10 * 8).get(), 1234);
     // Reply with label 0 and a new pc: the thread resumes there with a0 set.
     s.run_as(handler);
-    s.sys(Syscall::Reply, 0, info(0, 0, 4), &[pc + 4, 0x1000, 0x2000, 0x55], &[]);
+    s.sys(
+        Syscall::Reply,
+        0,
+        info(0, 0, 4),
+        &[pc + 4, 0x1000, 0x2000, 0x55],
+        &[],
+    );
     assert_eq!(faulty.state(), ThreadState::Restart);
     s.run_as(faulty);
-    assert_eq!((faulty.reg(0), faulty.reg(2), faulty.reg(1), faulty.reg(10)), (pc + 4, 0x1000, 0x2000, 0x55));
+    assert_eq!(
+        (faulty.reg(0), faulty.reg(2), faulty.reg(1), faulty.reg(10)),
+        (pc + 4, 0x1000, 0x2000, 0x55)
+    );
     // A user exception; a non-zero reply label leaves the thread suspended.
     s.run_as(handler);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(faulty);
     crate::entry::handle_trap(&mut s.k, 2, 0);
     let r = System::regs_of(handler);
-    assert_eq!((r.info.label(), r.info.length(), r.mrs[2]), (abi::fault::USER_EXCEPTION, 4, 2));
+    assert_eq!(
+        (r.info.label(), r.info.length(), r.mrs[2]),
+        (abi::fault::USER_EXCEPTION, 4, 2)
+    );
     s.run_as(handler);
     s.sys(Syscall::Reply, 0, info(1, 0, 0), &[], &[]);
     assert_eq!(faulty.state(), ThreadState::Inactive);
@@ -320,7 +396,10 @@ fn unknown_syscall_and_user_exception_faults() {
     s.run_as(faulty);
     crate::entry::handle_trap(&mut s.k, 13, 0x1234);
     let r = System::regs_of(handler);
-    assert_eq!((r.info.label(), r.mrs[1], r.mrs[2], r.mrs[3]), (abi::fault::VM_FAULT, 0x1234, 0, 5));
+    assert_eq!(
+        (r.info.label(), r.mrs[1], r.mrs[2], r.mrs[3]),
+        (abi::fault::VM_FAULT, 0x1234, 0, 5)
+    );
 }
 
 #[test]
@@ -343,7 +422,12 @@ fn deleting_a_tcb_cancels_its_ipc() {
     let root = s.root;
     s.run_as(root);
     assert_eq!(s.cnode(L::CNodeDelete, &[e + 10, 64], &[]).info.label(), 0);
-    let Cap::Endpoint { ptr, .. } = s.root_slot(ep).cap() else { panic!() };
-    assert!(crate::object::endpoint::EpRef::at(ptr).head().is_none(), "no thread left queued on the endpoint");
+    let Cap::Endpoint { ptr, .. } = s.root_slot(ep).cap() else {
+        panic!()
+    };
+    assert!(
+        crate::object::endpoint::EpRef::at(ptr).head().is_none(),
+        "no thread left queued on the endpoint"
+    );
     let _ = TcbRef::new(0);
 }

@@ -18,39 +18,97 @@ fn irq_control_issues_handlers_with_sel4s_errors() {
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 95));
     let r = s.call(ctl, L::IRQIssueIRQHandler, &[96, e, 64], &[CNODE]);
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 95));
-    assert_eq!(s.call(ctl, L::IRQIssueIRQHandler, &[10, e], &[CNODE]).error(), Error::TruncatedMessage);
-    assert_eq!(s.call(ctl, L::IRQIssueIRQHandler, &[10, e, 64], &[]).error(), Error::TruncatedMessage);
-    assert_eq!(s.call(ctl, L::IRQIssueIRQHandler, &[10, CNODE, 64], &[CNODE]).error(), Error::DeleteFirst);
-    assert_eq!(s.call(ctl, L::IRQAckIRQ, &[10, e, 64], &[CNODE]).error(), Error::IllegalOperation);
+    assert_eq!(
+        s.call(ctl, L::IRQIssueIRQHandler, &[10, e], &[CNODE])
+            .error(),
+        Error::TruncatedMessage
+    );
+    assert_eq!(
+        s.call(ctl, L::IRQIssueIRQHandler, &[10, e, 64], &[])
+            .error(),
+        Error::TruncatedMessage
+    );
+    assert_eq!(
+        s.call(ctl, L::IRQIssueIRQHandler, &[10, CNODE, 64], &[CNODE])
+            .error(),
+        Error::DeleteFirst
+    );
+    assert_eq!(
+        s.call(ctl, L::IRQAckIRQ, &[10, e, 64], &[CNODE]).error(),
+        Error::IllegalOperation
+    );
     assert!(irq_is_masked(10));
-    assert_eq!(s.call(ctl, L::IRQIssueIRQHandler, &[10, e, 64], &[CNODE]).info.label(), 0);
+    assert_eq!(
+        s.call(ctl, L::IRQIssueIRQHandler, &[10, e, 64], &[CNODE])
+            .info
+            .label(),
+        0
+    );
     assert!(matches!(s.root_slot(e).cap(), Cap::IrqHandler { irq: 10 }));
     assert!(!irq_is_masked(10), "an issued handler's line is enabled");
-    assert_eq!(s.call(ctl, L::IRQIssueIRQHandler, &[10, e + 1, 64], &[CNODE]).error(), Error::RevokeFirst);
+    assert_eq!(
+        s.call(ctl, L::IRQIssueIRQHandler, &[10, e + 1, 64], &[CNODE])
+            .error(),
+        Error::RevokeFirst
+    );
     // The trigger variant.
-    let r = s.call(ctl, L::RISCVIRQIssueIRQHandlerTrigger, &[11, 1, e + 1, 64], &[CNODE]);
+    let r = s.call(
+        ctl,
+        L::RISCVIRQIssueIRQHandlerTrigger,
+        &[11, 1, e + 1, 64],
+        &[CNODE],
+    );
     assert_eq!(r.info.label(), 0);
-    let r = s.call(ctl, L::RISCVIRQIssueIRQHandlerTrigger, &[12, 1, e + 2], &[CNODE]);
+    let r = s.call(
+        ctl,
+        L::RISCVIRQIssueIRQHandlerTrigger,
+        &[12, 1, e + 2],
+        &[CNODE],
+    );
     assert_eq!(r.error(), Error::TruncatedMessage);
     // Deleting the handler cap frees the line and masks it.
     assert_eq!(s.cnode(L::CNodeDelete, &[e, 64], &[]).info.label(), 0);
     assert!(irq_is_masked(10));
-    assert_eq!(s.call(ctl, L::IRQIssueIRQHandler, &[10, e, 64], &[CNODE]).info.label(), 0);
+    assert_eq!(
+        s.call(ctl, L::IRQIssueIRQHandler, &[10, e, 64], &[CNODE])
+            .info
+            .label(),
+        0
+    );
 }
 
 #[test]
 fn interrupts_signal_the_notification_and_stay_masked_until_acked() {
     let mut s = System::boot();
     let e = s.bootinfo().empty.start;
-    assert_eq!(s.call(slot::IRQ_CONTROL, L::IRQIssueIRQHandler, &[7, e, 64], &[CNODE]).info.label(), 0);
+    assert_eq!(
+        s.call(
+            slot::IRQ_CONTROL,
+            L::IRQIssueIRQHandler,
+            &[7, e, 64],
+            &[CNODE]
+        )
+        .info
+        .label(),
+        0
+    );
     let n = s.make(T::Notification, 0, e + 1);
     let r = s.cnode(L::CNodeMint, &[e + 2, 64, n, 64, 15, 0x40], &[CNODE]);
     assert_eq!(r.info.label(), 0);
     // SetNotification needs a notification cap with the send right.
     let ep = s.make(T::Endpoint, 0, e + 3);
-    assert_eq!(s.call(e, L::IRQSetIRQHandler, &[], &[ep]).error(), Error::InvalidCapability);
-    assert_eq!(s.call(e, L::IRQSetIRQHandler, &[], &[]).error(), Error::TruncatedMessage);
-    assert_eq!(s.call(e, L::IRQSetIRQHandler, &[], &[e + 2]).info.label(), 0);
+    assert_eq!(
+        s.call(e, L::IRQSetIRQHandler, &[], &[ep]).error(),
+        Error::InvalidCapability
+    );
+    assert_eq!(
+        s.call(e, L::IRQSetIRQHandler, &[], &[]).error(),
+        Error::TruncatedMessage
+    );
+    assert_eq!(
+        s.call(e, L::IRQSetIRQHandler, &[], &[e + 2]).info.label(),
+        0
+    );
     // A driver thread waits on the notification.
     let driver = s.spawn(200, e + 10);
     s.run_as(driver);
@@ -58,7 +116,10 @@ fn interrupts_signal_the_notification_and_stay_masked_until_acked() {
     assert_eq!(driver.state(), ThreadState::BlockedOnNotification);
     raise_irq(7);
     crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_EXTERNAL);
-    assert_eq!((driver.state(), driver.reg(10)), (ThreadState::Running, 0x40));
+    assert_eq!(
+        (driver.state(), driver.reg(10)),
+        (ThreadState::Running, 0x40)
+    );
     assert!(irq_is_masked(7), "masked until acknowledged");
     // While masked, a new interrupt is not taken.
     raise_irq(7);
@@ -69,8 +130,15 @@ fn interrupts_signal_the_notification_and_stay_masked_until_acked() {
     assert_eq!(s.call(e, L::IRQAckIRQ, &[], &[]).info.label(), 0);
     assert!(!irq_is_masked(7));
     crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_EXTERNAL);
-    let Cap::Notification { ptr, .. } = s.root_slot(n).cap() else { panic!() };
-    assert_eq!(crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr).get().word, 0x40);
+    let Cap::Notification { ptr, .. } = s.root_slot(n).cap() else {
+        panic!()
+    };
+    assert_eq!(
+        crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr)
+            .get()
+            .word,
+        0x40
+    );
     // Clear: the interrupt is no longer delivered anywhere.
     assert_eq!(s.call(e, L::IRQClearIRQHandler, &[], &[]).info.label(), 0);
     assert!(crate::object::interrupt::irq_slot(&s.k, 7).is_empty());

@@ -16,24 +16,24 @@
 pub mod log;
 pub mod arch;
 pub mod boot;
-pub mod entry;
 pub mod cap;
-pub mod cte;
-pub mod mem;
-pub mod object;
 pub mod cspace;
+pub mod cte;
+pub mod entry;
 pub mod error;
 #[cfg(feature = "fastpath")]
 pub mod fastpath;
+pub mod ipc;
+#[cfg(test)]
+mod ipc_tests;
+#[cfg(test)]
+mod irq_tests;
+pub mod mem;
+pub mod object;
+pub mod sched;
 pub mod state;
 pub mod syscall;
 #[cfg(test)]
 pub mod testing;
 #[cfg(test)]
 mod tests;
-pub mod sched;
-pub mod ipc;
-#[cfg(test)]
-mod ipc_tests;
-#[cfg(test)]
-mod irq_tests;

@@ -47,7 +47,10 @@ impl<T> PPtr<T> {
     /// Names the object at kernel-virtual address `addr`. Creating a `PPtr` does not access
     /// memory; dereferencing it relies on the module invariant.
     pub const fn new(addr: usize) -> Self {
-        PPtr { addr, _t: PhantomData }
+        PPtr {
+            addr,
+            _t: PhantomData,
+        }
     }
     /// The kernel-virtual address.
     pub const fn addr(self) -> usize {

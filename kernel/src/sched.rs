@@ -2,7 +2,7 @@
 //! with a two-level bitmap, round robin within a priority, the scheduler action that defers
 //! switching until the kernel exits, time slices and domains.
 
-use crate::object::tcb::{ThreadState, TcbRef};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::config::{NUM_DOMAINS, NUM_PRIORITIES, TIME_SLICE};
 
@@ -66,8 +66,14 @@ impl Scheduler {
     /// Empty queues; the domain schedule runs domain 0 for one tick, repeatedly (seL4's default
     /// schedule with one domain).
     pub const fn new() -> Scheduler {
-        let mut ds = [DomainScheduleEntry { domain: 0, duration: 0 }; abi::config::NUM_DOMAIN_SCHEDULES];
-        ds[0] = DomainScheduleEntry { domain: 0, duration: 1 };
+        let mut ds = [DomainScheduleEntry {
+            domain: 0,
+            duration: 0,
+        }; abi::config::NUM_DOMAIN_SCHEDULES];
+        ds[0] = DomainScheduleEntry {
+            domain: 0,
+            duration: 1,
+        };
         Scheduler {
             queues: [Queue { head: 0, tail: 0 }; NUM_DOMAINS * NUM_PRIORITIES],
             l1: [0; NUM_DOMAINS],
@@ -153,7 +159,10 @@ fn insert(k: &mut Kernel, t: TcbRef, at_head: bool) {
     let q = k.sched.queues[i];
     if q.head == 0 {
         k.sched.set_bit(d, p);
-        k.sched.queues[i] = Queue { head: t.addr(), tail: t.addr() };
+        k.sched.queues[i] = Queue {
+            head: t.addr(),
+            tail: t.addr(),
+        };
         t.with(|x| {
             x.sched_next = 0;
             x.sched_prev = 0;
@@ -181,7 +190,14 @@ pub fn sched_dequeue(k: &mut Kernel, t: TcbRef) {
     if is_idle(t) || t.with(|x| x.queued) == 0 {
         return;
     }
-    let (dom, prio, next, prev) = t.with(|x| (x.domain, x.priority, x.sched_next as usize, x.sched_prev as usize));
+    let (dom, prio, next, prev) = t.with(|x| {
+        (
+            x.domain,
+            x.priority,
+            x.sched_next as usize,
+            x.sched_prev as usize,
+        )
+    });
     let (i, d, p) = qindex(dom, prio);
     if prev == 0 {
         k.sched.queues[i].head = next;
@@ -232,7 +248,10 @@ pub fn set_thread_state(k: &mut Kernel, t: TcbRef, s: ThreadState) {
 
 /// `scheduleTCB`.
 pub fn schedule_tcb(k: &mut Kernel, t: TcbRef) {
-    if t == k.cur_thread && k.sched.action == SchedulerAction::ResumeCurrentThread && !is_schedulable(t) {
+    if t == k.cur_thread
+        && k.sched.action == SchedulerAction::ResumeCurrentThread
+        && !is_schedulable(t)
+    {
         reschedule_required(k);
     }
 }
@@ -245,7 +264,9 @@ fn switch_to_thread(k: &mut Kernel, t: TcbRef) {
 fn next_domain(k: &mut Kernel) {
     let s = &mut k.sched;
     s.domain_schedule_index += 1;
-    if s.domain_schedule_index >= s.domain_schedule.len() || s.domain_schedule[s.domain_schedule_index].duration == 0 {
+    if s.domain_schedule_index >= s.domain_schedule.len()
+        || s.domain_schedule[s.domain_schedule_index].duration == 0
+    {
         s.domain_schedule_index = s.domain_schedule_start;
     }
     let e = s.domain_schedule[s.domain_schedule_index];
@@ -255,7 +276,11 @@ fn next_domain(k: &mut Kernel) {
 }
 
 fn choose_thread(k: &mut Kernel) {
-    let dom = if NUM_DOMAINS > 1 { k.cur_domain as usize } else { 0 };
+    let dom = if NUM_DOMAINS > 1 {
+        k.cur_domain as usize
+    } else {
+        0
+    };
     match k.sched.highest_prio(dom) {
         Some(p) => {
             let t = TcbRef::new(k.sched.queues[dom * NUM_PRIORITIES + p].head);
@@ -291,7 +316,11 @@ pub fn schedule(k: &mut Kernel) {
             SchedulerAction::ChooseNewThread => schedule_choose_new_thread(k),
             SchedulerAction::SwitchToThread(cand) => {
                 let cand_prio = cand.with(|x| x.priority);
-                let cur_prio = if is_idle(cur) { 0 } else { cur.with(|x| x.priority) };
+                let cur_prio = if is_idle(cur) {
+                    0
+                } else {
+                    cur.with(|x| x.priority)
+                };
                 let fastfail = is_idle(cur) || cand_prio < cur_prio;
                 if fastfail && !is_highest_prio(k, k.cur_domain, cand_prio) {
                     sched_enqueue(k, cand);

@@ -78,7 +78,14 @@ impl Default for Kernel {
 /// buffer, if it has one the kernel may use (a frame cap in its buffer slot, writable if the
 /// kernel is to write into it).
 pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
-    let Cap::Frame { base, size, rights, is_device: false, .. } = thread.slot(tcb_slot::BUFFER).cap() else {
+    let Cap::Frame {
+        base,
+        size,
+        rights,
+        is_device: false,
+        ..
+    } = thread.slot(tcb_slot::BUFFER).cap()
+    else {
         return None;
     };
     use crate::cap::VmRights;
@@ -99,7 +106,9 @@ pub fn get_mr(thread: TcbRef, buffer: Option<usize>, i: usize) -> u64 {
         return thread.reg(reg::A2 + i);
     }
     match buffer {
-        Some(b) if i < MSG_MAX_LENGTH => crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::MSG + 8 * i).get(),
+        Some(b) if i < MSG_MAX_LENGTH => {
+            crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::MSG + 8 * i).get()
+        }
         _ => 0,
     }
 }

@@ -8,11 +8,11 @@
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;
 use crate::cspace::{lookup_cap_and_slot, LookupFault};
-use crate::ipc::{handle_fault, Fault};
 use crate::cte::Slot;
 use crate::error::SyscallError;
+use crate::ipc::{handle_fault, Fault};
 use crate::object::cnode::{decode_cnode_invocation, invoke_cnode, InvocationArgs};
-use crate::object::tcb::{tcb_slot, ThreadState, TcbRef, TCB_NAME_LEN};
+use crate::object::tcb::{tcb_slot, TcbRef, ThreadState, TCB_NAME_LEN};
 use crate::object::untyped::{decode_untyped_invocation, invoke_untyped_retype};
 use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
 use abi::message::{FAST_MESSAGE_REGISTERS, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH};
@@ -79,7 +79,9 @@ pub fn handle_syscall(k: &mut Kernel) {
             t.set_reg(reg::A0, tag);
         }
         Some(Syscall::DebugNameThread) => debug_name_thread(t),
-        Some(Syscall::DebugSnapshot) => crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build"),
+        Some(Syscall::DebugSnapshot) => {
+            crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build")
+        }
         Some(Syscall::DebugDumpScheduler) => dump_scheduler(k),
         #[cfg(feature = "benchmark")]
         None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => {}
@@ -94,9 +96,23 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
     let root = t.slot(tcb_slot::CTABLE).cap();
     let cap = match lookup_cap_and_slot(root, cptr) {
         Ok((c, _)) => c,
-        Err(fault) => return handle_fault(k, t, Fault::Cap { cptr, in_receive: true, fault }),
+        Err(fault) => {
+            return handle_fault(
+                k,
+                t,
+                Fault::Cap {
+                    cptr,
+                    in_receive: true,
+                    fault,
+                },
+            )
+        }
     };
-    let missing = Fault::Cap { cptr, in_receive: true, fault: LookupFault::MissingCapability { bits_left: 0 } };
+    let missing = Fault::Cap {
+        cptr,
+        in_receive: true,
+        fault: LookupFault::MissingCapability { bits_left: 0 },
+    };
     match cap {
         Cap::Endpoint { rights, .. } => {
             if !rights.receive {
@@ -106,7 +122,9 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
             crate::object::endpoint::receive_ipc(k, t, cap, is_blocking);
         }
         Cap::Notification { ptr, rights, .. } => {
-            let bound = crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr).get().bound_tcb;
+            let bound = crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr)
+                .get()
+                .bound_tcb;
             if !rights.receive || (bound != 0 && bound != t.addr() as u64) {
                 return handle_fault(k, t, missing);
             }
@@ -120,7 +138,12 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
 fn handle_reply(k: &mut Kernel) {
     let t = k.cur_thread;
     let slot = t.slot(tcb_slot::CALLER);
-    if let Cap::Reply { tcb, master: false, can_grant } = slot.cap() {
+    if let Cap::Reply {
+        tcb,
+        master: false,
+        can_grant,
+    } = slot.cap()
+    {
         crate::ipc::do_reply_transfer(k, t, TcbRef::new(tcb), slot, can_grant);
     }
 }
@@ -131,7 +154,9 @@ fn debug_name_thread(t: TcbRef) {
         crate::kwarn!("seL4_DebugNameThread: cap is not a TCB");
         return;
     };
-    let Some(buf) = ipc_buffer_pptr(t, false) else { return };
+    let Some(buf) = ipc_buffer_pptr(t, false) else {
+        return;
+    };
     let mut name = [0u8; TCB_NAME_LEN];
     let src = buf + abi::ipc_buffer::offset::MSG;
     for (i, b) in name.iter_mut().enumerate().take(TCB_NAME_LEN - 1) {
@@ -171,7 +196,12 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     let t = k.cur_thread;
     let mut info = MessageInfo(t.reg(reg::A1));
     if info.length() > MSG_MAX_LENGTH as u64 {
-        info = MessageInfo::new(info.label(), info.caps_unwrapped(), info.extra_caps(), MSG_MAX_LENGTH as u64);
+        info = MessageInfo::new(
+            info.label(),
+            info.caps_unwrapped(),
+            info.extra_caps(),
+            MSG_MAX_LENGTH as u64,
+        );
     }
     let cptr = t.reg(reg::A0);
     let root = t.slot(tcb_slot::CTABLE).cap();
@@ -179,7 +209,15 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
         Ok(r) => r,
         Err(fault) => {
             if is_blocking {
-                handle_fault(k, t, Fault::Cap { cptr, in_receive: false, fault });
+                handle_fault(
+                    k,
+                    t,
+                    Fault::Cap {
+                        cptr,
+                        in_receive: false,
+                        fault,
+                    },
+                );
             }
             return;
         }
@@ -187,13 +225,27 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     let buffer = ipc_buffer_pptr(t, false);
     let mut extra = [None; MSG_MAX_EXTRA_CAPS];
     if let Some(b) = buffer {
-        for (i, e) in extra.iter_mut().enumerate().take(info.extra_caps() as usize) {
-            let c = crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).get();
+        for (i, e) in extra
+            .iter_mut()
+            .enumerate()
+            .take(info.extra_caps() as usize)
+        {
+            let c =
+                crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i)
+                    .get();
             match lookup_cap_and_slot(root, c) {
                 Ok(r) => *e = Some(r),
                 Err(fault) => {
                     if is_blocking {
-                        handle_fault(k, t, Fault::Cap { cptr: c, in_receive: false, fault });
+                        handle_fault(
+                            k,
+                            t,
+                            Fault::Cap {
+                                cptr: c,
+                                in_receive: false,
+                                fault,
+                            },
+                        );
                     }
                     return;
                 }
@@ -204,8 +256,16 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     if buffer.is_none() && len > FAST_MESSAGE_REGISTERS {
         len = FAST_MESSAGE_REGISTERS;
     }
-    let args = Args { thread: t, blocking: is_blocking, call: is_call, buffer, len, extra };
-    let label = InvocationLabel::from_label(info.label()).unwrap_or(InvocationLabel::InvalidInvocation);
+    let args = Args {
+        thread: t,
+        blocking: is_blocking,
+        call: is_call,
+        buffer,
+        len,
+        extra,
+    };
+    let label =
+        InvocationLabel::from_label(info.label()).unwrap_or(InvocationLabel::InvalidInvocation);
     match decode_and_perform(k, label, &args, cap, slot) {
         Err(e) => {
             if is_call {
@@ -279,7 +339,11 @@ fn decode_and_perform(
         }
         Cap::Notification { ptr, badge, .. } => {
             t.set_state(ThreadState::Restart);
-            crate::object::notification::send_signal(k, crate::object::notification::NtfnRef::at(ptr), badge);
+            crate::object::notification::send_signal(
+                k,
+                crate::object::notification::NtfnRef::at(ptr),
+                badge,
+            );
             Ok(Performed::Done)
         }
         Cap::Reply { master: true, .. } => Err(SyscallError::InvalidCapability(0)),
@@ -292,7 +356,9 @@ fn decode_and_perform(
             crate::arch::riscv64::objects::decode_invocation(k, label, args, cap, slot, t)?;
             Ok(replied_or_done(t))
         }
-        Cap::Thread { .. } => match crate::object::tcb_invocation::decode_tcb_invocation(k, label, args, cap, slot, t)? {
+        Cap::Thread { .. } => match crate::object::tcb_invocation::decode_tcb_invocation(
+            k, label, args, cap, slot, t,
+        )? {
             Ok(()) => Ok(replied_or_done(t)),
             Err(_) => Ok(Performed::Preempted),
         },
@@ -332,6 +398,8 @@ fn reply_error(t: TcbRef, e: SyscallError) {
         }
     }
     t.set_reg(reg::A0, 0);
-    t.set_reg(reg::A1, MessageInfo::new(e.code() as u64, 0, 0, len as u64).0);
+    t.set_reg(
+        reg::A1,
+        MessageInfo::new(e.code() as u64, 0, 0, len as u64).0,
+    );
 }
-

@@ -91,20 +91,39 @@ impl System {
     pub fn boot() -> System {
         let mem = SimMemory::new(RAM_BASE, RAM_BITS);
         let elf = tiny_elf();
-        crate::mem::copy(crate::arch::paddr_to_pptr(INITRD), elf.as_ptr() as usize, elf.len());
+        crate::mem::copy(
+            crate::arch::paddr_to_pptr(INITRD),
+            elf.as_ptr() as usize,
+            elf.len(),
+        );
         let dtb: Vec<u8> = (0..DTB_LEN).map(|i| i as u8).collect();
-        crate::mem::copy(crate::arch::paddr_to_pptr(DTB), dtb.as_ptr() as usize, dtb.len());
+        crate::mem::copy(
+            crate::arch::paddr_to_pptr(DTB),
+            dtb.as_ptr() as usize,
+            dtb.len(),
+        );
         let mut p = BootParams::default();
-        p.ram.push(Region::new(RAM_BASE, RAM_BASE + (1 << RAM_BITS))).unwrap();
-        p.reserved.push(Region::new(RAM_BASE, RAM_BASE + 0x20_0000)).unwrap();
+        p.ram
+            .push(Region::new(RAM_BASE, RAM_BASE + (1 << RAM_BITS)))
+            .unwrap();
+        p.reserved
+            .push(Region::new(RAM_BASE, RAM_BASE + 0x20_0000))
+            .unwrap();
         p.kernel_image = Region::new(RAM_BASE + 0x20_0000, RAM_BASE + 0x40_0000);
         p.initrd = Region::new(INITRD, INITRD + elf.len() as u64);
         p.dtb = Region::new(DTB, DTB + DTB_LEN as u64);
-        p.kernel_devices.push(Region::new(0x0c00_0000, 0x1000_0000)).unwrap();
+        p.kernel_devices
+            .push(Region::new(0x0c00_0000, 0x1000_0000))
+            .unwrap();
         let mut k = Kernel::new();
         let root = create_root_task(&mut k, &p).expect("boot");
         let bi_vptr = root.reg(reg::A0);
-        System { mem, k, root, bi_vptr }
+        System {
+            mem,
+            k,
+            root,
+            bi_vptr,
+        }
     }
 
     /// The root task's BootInfo.
@@ -114,7 +133,10 @@ impl System {
 
     /// Kernel-virtual address of a root-task virtual address (walks its page tables).
     pub fn user_to_pptr(&self, vaddr: u64) -> usize {
-        let Cap::PageTable { base, .. } = self.root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE).cap() else {
+        let Cap::PageTable { base, .. } = self
+            .root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE)
+            .cap()
+        else {
             panic!("no vspace")
         };
         let w = crate::arch::riscv64::vspace::lookup_pt_slot(base, vaddr);
@@ -125,7 +147,8 @@ impl System {
 
     /// Slot `i` of the root CNode.
     pub fn root_slot(&self, i: u64) -> Slot {
-        let Cap::CNode { ptr, .. } = self.root.slot(crate::object::tcb::tcb_slot::CTABLE).cap() else {
+        let Cap::CNode { ptr, .. } = self.root.slot(crate::object::tcb::tcb_slot::CTABLE).cap()
+        else {
             panic!("no cspace")
         };
         Slot::at(ptr).add(i as usize)
@@ -136,7 +159,14 @@ impl System {
     }
 
     /// Performs syscall `sys` as the root task with the given registers; returns a0, a1.
-    pub fn syscall(&mut self, sys: Syscall, a0: u64, info: MessageInfo, mrs: &[u64], caps: &[u64]) -> Reply {
+    pub fn syscall(
+        &mut self,
+        sys: Syscall,
+        a0: u64,
+        info: MessageInfo,
+        mrs: &[u64],
+        caps: &[u64],
+    ) -> Reply {
         let t = self.root;
         if self.k.cur_thread != t {
             self.run_as(t);
@@ -161,9 +191,16 @@ impl System {
         assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
         let mut out = [0u64; 6];
         for (i, o) in out.iter_mut().enumerate() {
-            *o = if i < 4 { t.reg(reg::A2 + i) } else { PPtr::<u64>::new(buf + 8 + 8 * i).get() };
+            *o = if i < 4 {
+                t.reg(reg::A2 + i)
+            } else {
+                PPtr::<u64>::new(buf + 8 + 8 * i).get()
+            };
         }
-        Reply { info: MessageInfo(t.reg(reg::A1)), mrs: out }
+        Reply {
+            info: MessageInfo(t.reg(reg::A1)),
+            mrs: out,
+        }
     }
 
     /// `seL4_Call` of invocation `label` on `cptr` with message registers and extra caps.
@@ -183,7 +220,12 @@ impl System {
 
     /// `seL4_Untyped_Retype(ut, type, size, root CNode, 0, 0, offset, n)` into the root CNode.
     pub fn retype(&mut self, ut: u64, t: abi::ObjectType, size: u64, offset: u64, n: u64) -> Reply {
-        self.call(ut, InvocationLabel::UntypedRetype, &[t as u64, size, 0, 0, offset, n], &[abi::bootinfo::slot::INIT_THREAD_CNODE])
+        self.call(
+            ut,
+            InvocationLabel::UntypedRetype,
+            &[t as u64, size, 0, 0, offset, n],
+            &[abi::bootinfo::slot::INIT_THREAD_CNODE],
+        )
     }
 
     /// A CNode invocation on the root CNode with depth 64 addressing.
@@ -221,7 +263,9 @@ impl System {
         use crate::object::tcb::tcb_slot;
         self.make(abi::ObjectType::Tcb, 0, slot);
         self.make(abi::ObjectType::SmallPage, 0, slot + 1);
-        let Cap::Thread { tcb } = self.root_slot(slot).cap() else { panic!() };
+        let Cap::Thread { tcb } = self.root_slot(slot).cap() else {
+            panic!()
+        };
         let t = TcbRef::new(tcb);
         let cnode = self.root_slot(abi::bootinfo::slot::INIT_THREAD_CNODE);
         crate::cte::cte_insert(cnode.cap(), cnode, t.slot(tcb_slot::CTABLE));
@@ -264,7 +308,14 @@ impl System {
     /// Performs syscall `sys` as the current thread, with MRs and extra cap CPtrs written to its
     /// registers and IPC buffer; returns the thread's a0 (badge), a1 (info) and MR0..MR5 after
     /// the kernel ran the scheduler.
-    pub fn sys(&mut self, sys: Syscall, a0: u64, info: MessageInfo, mrs: &[u64], caps: &[u64]) -> (TcbRef, Reply) {
+    pub fn sys(
+        &mut self,
+        sys: Syscall,
+        a0: u64,
+        info: MessageInfo,
+        mrs: &[u64],
+        caps: &[u64],
+    ) -> (TcbRef, Reply) {
         let t = self.k.cur_thread;
         let buf = crate::state::ipc_buffer_pptr(t, false);
         for (i, &w) in mrs.iter().enumerate() {
@@ -290,6 +341,9 @@ impl System {
         for (i, m) in mrs.iter_mut().enumerate() {
             *m = crate::state::get_mr(t, buf, i);
         }
-        Reply { info: MessageInfo(t.reg(reg::A1)), mrs }
+        Reply {
+            info: MessageInfo(t.reg(reg::A1)),
+            mrs,
+        }
     }
 }

@@ -22,7 +22,13 @@ fn boot_creates_the_root_task_as_sel4_does() {
     assert_eq!(bi.extra_bi_pages, abi::SlotRegion { start: 18, end: 20 });
     assert_eq!(bi.user_image_frames, abi::SlotRegion { start: 20, end: 23 });
     assert_eq!(bi.untyped.start, 23);
-    assert_eq!(bi.empty, abi::SlotRegion { start: bi.untyped.end, end: 8192 });
+    assert_eq!(
+        bi.empty,
+        abi::SlotRegion {
+            start: bi.untyped.end,
+            end: 8192
+        }
+    );
     // Initial caps, with seL4's type tags.
     for (i, t) in [
         (slot::INIT_THREAD_TCB, tag::THREAD),
@@ -43,10 +49,16 @@ fn boot_creates_the_root_task_as_sel4_does() {
     }
     // The image was copied: the word after the headers is at entry.
     let entry = IMAGE_VADDR + 120;
-    assert_eq!(crate::mem::PPtr::<u64>::new(s.user_to_pptr(entry)).get(), 0x1234_5678_9abc_def0);
+    assert_eq!(
+        crate::mem::PPtr::<u64>::new(s.user_to_pptr(entry)).get(),
+        0x1234_5678_9abc_def0
+    );
     // The device tree is in the extra BootInfo pages after a header {FDT, len}.
     let extra = s.user_to_pptr(bi.ipc_buffer + 8192);
-    assert_eq!(crate::mem::PPtr::<[u64; 2]>::new(extra).get(), [6, 16 + DTB_LEN as u64]);
+    assert_eq!(
+        crate::mem::PPtr::<[u64; 2]>::new(extra).get(),
+        [6, 16 + DTB_LEN as u64]
+    );
     assert_eq!(crate::mem::PPtr::<u8>::new(extra + 16 + 7).get(), 7);
 }
 
@@ -80,12 +92,20 @@ fn untypeds_cover_free_ram_without_touching_reserved_memory() {
         let (a, b) = (d.paddr, d.paddr + (1 << d.size_bits));
         assert!(d.paddr % (1 << d.size_bits) == 0);
         for (r0, r1) in reserved {
-            assert!(b <= r0 || a >= r1, "untyped {a:#x}..{b:#x} overlaps reserved {r0:#x}..{r1:#x}");
+            assert!(
+                b <= r0 || a >= r1,
+                "untyped {a:#x}..{b:#x} overlaps reserved {r0:#x}..{r1:#x}"
+            );
         }
     }
     for (i, x) in ram.iter().enumerate() {
         for y in &ram[i + 1..] {
-            let (a0, a1, b0, b1) = (x.paddr, x.paddr + (1 << x.size_bits), y.paddr, y.paddr + (1 << y.size_bits));
+            let (a0, a1, b0, b1) = (
+                x.paddr,
+                x.paddr + (1 << x.size_bits),
+                y.paddr,
+                y.paddr + (1 << y.size_bits),
+            );
             assert!(a1 <= b0 || b1 <= a0);
         }
     }
@@ -98,7 +118,10 @@ fn untypeds_cover_free_ram_without_touching_reserved_memory() {
 fn split_untypeds_follows_sel4() {
     let mut v = vec![];
     crate::boot::split_untypeds(0x1000, 0x7000, |p, b| v.push((p, b)));
-    assert_eq!(v, vec![(0x1000, 12), (0x2000, 13), (0x4000, 13), (0x6000, 12)]);
+    assert_eq!(
+        v,
+        vec![(0x1000, 12), (0x2000, 13), (0x4000, 13), (0x6000, 12)]
+    );
     v.clear();
     crate::boot::split_untypeds(0, 1 << 40, |p, b| v.push((p, b)));
     assert_eq!(v.len(), 4);
@@ -120,7 +143,10 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     assert_eq!(s.identify(empty), tag::ENDPOINT);
     assert_eq!(s.identify(empty + 1), tag::ENDPOINT);
     // Errors.
-    assert_eq!(s.retype(ut, T::Endpoint, 0, empty, 1).error(), Error::DeleteFirst);
+    assert_eq!(
+        s.retype(ut, T::Endpoint, 0, empty, 1).error(),
+        Error::DeleteFirst
+    );
     let r = s.retype(ut, T::Untyped, 39, empty + 5, 1);
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 0, 38));
     let r = s.retype(ut, T::Untyped, 64, empty + 5, 1);
@@ -130,7 +156,10 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     let r = s.retype(ut, T::Untyped, 3, empty + 5, 1);
     assert_eq!((r.error(), r.mrs[0]), (Error::InvalidArgument, 1));
     let r = s.retype(ut, T::Endpoint, 0, 8192, 1);
-    assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 0, 8191));
+    assert_eq!(
+        (r.error(), r.mrs[0], r.mrs[1]),
+        (Error::RangeError, 0, 8191)
+    );
     let r = s.retype(ut, T::Endpoint, 0, empty + 5, 0);
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 256));
     let r = s.retype(ut, T::Endpoint, 0, empty + 5, 257);
@@ -146,10 +175,16 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     let r = s.call(ut, L::UntypedRetype, &[2, 0, 0, 0, empty + 5, 1], &[]);
     assert_eq!(r.error(), Error::TruncatedMessage);
     // Wrong label on an untyped.
-    assert_eq!(s.call(ut, L::CNodeCopy, &[0; 6], &[CNODE]).error(), Error::IllegalOperation);
+    assert_eq!(
+        s.call(ut, L::CNodeCopy, &[0; 6], &[CNODE]).error(),
+        Error::IllegalOperation
+    );
     // Destination not a CNode: depth 64 lookup of the untyped's own slot.
     let r = s.call(ut, L::UntypedRetype, &[2, 0, ut, 64, 0, 1], &[CNODE]);
-    assert_eq!((r.error(), r.mrs[0], r.mrs[1], r.mrs[2]), (Error::FailedLookup, 0, 2, 64));
+    assert_eq!(
+        (r.error(), r.mrs[0], r.mrs[1], r.mrs[2]),
+        (Error::FailedLookup, 0, 2, 64)
+    );
     // Nothing above changed the state: the next endpoint lands right after the first two.
     assert_eq!(s.retype(ut, T::Endpoint, 0, empty + 2, 1).info.label(), 0);
     let ep = |s: &System, i| match s.root_slot(i).cap() {
@@ -188,20 +223,30 @@ fn untyped_is_reset_when_its_children_are_gone() {
     let (ut, _, _) = s.ram_untyped(16);
     let e = s.bootinfo().empty.start;
     assert_eq!(s.retype(ut, T::SmallPage, 0, e, 1).info.label(), 0);
-    let Cap::Frame { base, .. } = s.root_slot(e).cap() else { panic!() };
+    let Cap::Frame { base, .. } = s.root_slot(e).cap() else {
+        panic!()
+    };
     crate::mem::PPtr::<u64>::new(base).set(0xdead);
     // While a child exists, allocation continues at the watermark.
     assert_eq!(s.retype(ut, T::SmallPage, 0, e + 1, 1).info.label(), 0);
-    let Cap::Frame { base: b2, .. } = s.root_slot(e + 1).cap() else { panic!() };
+    let Cap::Frame { base: b2, .. } = s.root_slot(e + 1).cap() else {
+        panic!()
+    };
     assert_eq!(b2, base + 4096);
     // Delete both: the next retype starts from the base again, with zeroed memory.
     for i in [e, e + 1] {
         assert_eq!(s.cnode(L::CNodeDelete, &[i, 64], &[]).info.label(), 0);
     }
     assert_eq!(s.retype(ut, T::SmallPage, 0, e, 1).info.label(), 0);
-    let Cap::Frame { base: b3, .. } = s.root_slot(e).cap() else { panic!() };
+    let Cap::Frame { base: b3, .. } = s.root_slot(e).cap() else {
+        panic!()
+    };
     assert_eq!(b3, base);
-    assert_eq!(crate::mem::PPtr::<u64>::new(base).get(), 0, "reset zeroed the memory");
+    assert_eq!(
+        crate::mem::PPtr::<u64>::new(base).get(),
+        0,
+        "reset zeroed the memory"
+    );
 }
 
 #[test]
@@ -211,40 +256,90 @@ fn cnode_copy_mint_move_mutate() {
     let e = s.bootinfo().empty.start;
     assert_eq!(s.retype(ut, T::Endpoint, 0, e, 1).info.label(), 0);
     // Copy with reduced rights.
-    let r = s.cnode(L::CNodeCopy, &[e + 1, 64, e, 64, CapRights::READ.0], &[CNODE]);
+    let r = s.cnode(
+        L::CNodeCopy,
+        &[e + 1, 64, e, 64, CapRights::READ.0],
+        &[CNODE],
+    );
     assert_eq!(r.info.label(), 0);
-    let Cap::Endpoint { badge, rights, .. } = s.root_slot(e + 1).cap() else { panic!() };
+    let Cap::Endpoint { badge, rights, .. } = s.root_slot(e + 1).cap() else {
+        panic!()
+    };
     assert_eq!(badge, 0);
     assert!(rights.receive && !rights.send && !rights.grant);
     // Mint a badge.
-    let r = s.cnode(L::CNodeMint, &[e + 2, 64, e, 64, CapRights::ALL.0, 42], &[CNODE]);
+    let r = s.cnode(
+        L::CNodeMint,
+        &[e + 2, 64, e, 64, CapRights::ALL.0, 42],
+        &[CNODE],
+    );
     assert_eq!(r.info.label(), 0);
-    assert!(matches!(s.root_slot(e + 2).cap(), Cap::Endpoint { badge: 42, .. }));
+    assert!(matches!(
+        s.root_slot(e + 2).cap(),
+        Cap::Endpoint { badge: 42, .. }
+    ));
     // A badged cap cannot be re-badged.
-    let r = s.cnode(L::CNodeMint, &[e + 3, 64, e + 2, 64, CapRights::ALL.0, 7], &[CNODE]);
+    let r = s.cnode(
+        L::CNodeMint,
+        &[e + 3, 64, e + 2, 64, CapRights::ALL.0, 7],
+        &[CNODE],
+    );
     assert_eq!(r.error(), Error::IllegalOperation);
     // Move.
-    assert_eq!(s.cnode(L::CNodeMove, &[e + 3, 64, e + 2, 64], &[CNODE]).info.label(), 0);
+    assert_eq!(
+        s.cnode(L::CNodeMove, &[e + 3, 64, e + 2, 64], &[CNODE])
+            .info
+            .label(),
+        0
+    );
     assert_eq!(s.identify(e + 2), 0);
-    assert!(matches!(s.root_slot(e + 3).cap(), Cap::Endpoint { badge: 42, .. }));
+    assert!(matches!(
+        s.root_slot(e + 3).cap(),
+        Cap::Endpoint { badge: 42, .. }
+    ));
     // Mutate cannot badge an endpoint (preserve), so it is IllegalOperation.
     let r = s.cnode(L::CNodeMutate, &[e + 4, 64, e, 64, 5], &[CNODE]);
     assert_eq!(r.error(), Error::IllegalOperation);
     // Mint of a CNode cap sets its guard; Mutate moves it and sets the guard again.
-    let r = s.cnode(L::CNodeMint, &[e + 4, 64, CNODE, 64, 15, CNodeCapData::new(0, 40).0], &[CNODE]);
+    let r = s.cnode(
+        L::CNodeMint,
+        &[e + 4, 64, CNODE, 64, 15, CNodeCapData::new(0, 40).0],
+        &[CNODE],
+    );
     assert_eq!(r.info.label(), 0);
-    assert!(matches!(s.root_slot(e + 4).cap(), Cap::CNode { guard_size: 40, .. }));
-    let r = s.cnode(L::CNodeMutate, &[e + 5, 64, e + 4, 64, CNodeCapData::new(0, 51).0], &[CNODE]);
+    assert!(matches!(
+        s.root_slot(e + 4).cap(),
+        Cap::CNode { guard_size: 40, .. }
+    ));
+    let r = s.cnode(
+        L::CNodeMutate,
+        &[e + 5, 64, e + 4, 64, CNodeCapData::new(0, 51).0],
+        &[CNODE],
+    );
     assert_eq!(r.info.label(), 0);
     assert_eq!(s.identify(e + 4), 0);
-    assert!(matches!(s.root_slot(e + 5).cap(), Cap::CNode { guard_size: 51, .. }));
+    assert!(matches!(
+        s.root_slot(e + 5).cap(),
+        Cap::CNode { guard_size: 51, .. }
+    ));
     // A guard that makes radix + guard exceed 64 bits gives a null cap: IllegalOperation.
-    let r = s.cnode(L::CNodeMint, &[e + 6, 64, CNODE, 64, 15, CNodeCapData::new(0, 52).0], &[CNODE]);
+    let r = s.cnode(
+        L::CNodeMint,
+        &[e + 6, 64, CNODE, 64, 15, CNodeCapData::new(0, 52).0],
+        &[CNODE],
+    );
     assert_eq!(r.error(), Error::IllegalOperation);
     // Errors: occupied destination, empty source, bad depth.
-    assert_eq!(s.cnode(L::CNodeCopy, &[e, 64, e + 3, 64, 15], &[CNODE]).error(), Error::DeleteFirst);
+    assert_eq!(
+        s.cnode(L::CNodeCopy, &[e, 64, e + 3, 64, 15], &[CNODE])
+            .error(),
+        Error::DeleteFirst
+    );
     let r = s.cnode(L::CNodeCopy, &[e + 10, 64, e + 9, 64, 15], &[CNODE]);
-    assert_eq!((r.error(), r.mrs[0], r.mrs[1], r.mrs[2]), (Error::FailedLookup, 1, 2, 64));
+    assert_eq!(
+        (r.error(), r.mrs[0], r.mrs[1], r.mrs[2]),
+        (Error::FailedLookup, 1, 2, 64)
+    );
     let r = s.cnode(L::CNodeCopy, &[e + 10, 65, e, 64, 15], &[CNODE]);
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 64));
     let r = s.cnode(L::CNodeCopy, &[e + 10, 64, e, 0, 15], &[CNODE]);
@@ -255,7 +350,10 @@ fn cnode_copy_mint_move_mutate() {
     assert_eq!(r.error(), Error::TruncatedMessage);
     // Depth mismatch: a 13-bit depth lookup in a CNode cap with a 51-bit guard.
     let r = s.cnode(L::CNodeCopy, &[e + 10, 13, e, 64, 15], &[CNODE]);
-    assert_eq!((r.error(), r.mrs[0], r.mrs[1], r.mrs[2], r.mrs[3]), (Error::FailedLookup, 0, 4, 13, 0));
+    assert_eq!(
+        (r.error(), r.mrs[0], r.mrs[1], r.mrs[2], r.mrs[3]),
+        (Error::FailedLookup, 0, 4, 13, 0)
+    );
 }
 
 #[test]
@@ -265,16 +363,31 @@ fn guard_mismatch_and_copy_of_untyped_with_children() {
     let e = s.bootinfo().empty.start;
     // A non-zero cptr prefix fails the root CNode's 51-bit zero guard.
     let r = s.cnode(L::CNodeDelete, &[(1 << 20) | e, 64], &[]);
-    assert_eq!((r.error(), r.mrs[0], r.mrs[1], r.mrs[2], r.mrs[3], r.mrs[4]), (Error::FailedLookup, 0, 4, 64, 0, 51));
+    assert_eq!(
+        (r.error(), r.mrs[0], r.mrs[1], r.mrs[2], r.mrs[3], r.mrs[4]),
+        (Error::FailedLookup, 0, 4, 64, 0, 51)
+    );
     // An untyped without children can be copied; with children it must be revoked first.
-    assert_eq!(s.cnode(L::CNodeCopy, &[e, 64, ut, 64, 15], &[CNODE]).info.label(), 0);
+    assert_eq!(
+        s.cnode(L::CNodeCopy, &[e, 64, ut, 64, 15], &[CNODE])
+            .info
+            .label(),
+        0
+    );
     // The original is now full: only the copy allocates (seL4 `setUntypedCapAsFull`).
-    assert_eq!(s.retype(ut, T::Endpoint, 0, e + 1, 1).error(), Error::NotEnoughMemory);
+    assert_eq!(
+        s.retype(ut, T::Endpoint, 0, e + 1, 1).error(),
+        Error::NotEnoughMemory
+    );
     assert_eq!(s.retype(e, T::Endpoint, 0, e + 1, 1).info.label(), 0);
     assert_eq!(s.cnode(L::CNodeDelete, &[e + 1, 64], &[]).info.label(), 0);
     assert_eq!(s.cnode(L::CNodeDelete, &[e, 64], &[]).info.label(), 0);
     assert_eq!(s.retype(ut, T::Endpoint, 0, e, 1).info.label(), 0);
-    assert_eq!(s.cnode(L::CNodeCopy, &[e + 1, 64, ut, 64, 15], &[CNODE]).error(), Error::RevokeFirst);
+    assert_eq!(
+        s.cnode(L::CNodeCopy, &[e + 1, 64, ut, 64, 15], &[CNODE])
+            .error(),
+        Error::RevokeFirst
+    );
 }
 
 #[test]
@@ -283,9 +396,24 @@ fn revoke_deletes_descendants_and_keeps_the_original() {
     let (ut, _, _) = s.ram_untyped(16);
     let e = s.bootinfo().empty.start;
     assert_eq!(s.retype(ut, T::Endpoint, 0, e, 1).info.label(), 0);
-    assert_eq!(s.cnode(L::CNodeMint, &[e + 1, 64, e, 64, 15, 5], &[CNODE]).info.label(), 0);
-    assert_eq!(s.cnode(L::CNodeCopy, &[e + 2, 64, e + 1, 64, 15], &[CNODE]).info.label(), 0);
-    assert_eq!(s.cnode(L::CNodeCopy, &[e + 3, 64, e, 64, 15], &[CNODE]).info.label(), 0);
+    assert_eq!(
+        s.cnode(L::CNodeMint, &[e + 1, 64, e, 64, 15, 5], &[CNODE])
+            .info
+            .label(),
+        0
+    );
+    assert_eq!(
+        s.cnode(L::CNodeCopy, &[e + 2, 64, e + 1, 64, 15], &[CNODE])
+            .info
+            .label(),
+        0
+    );
+    assert_eq!(
+        s.cnode(L::CNodeCopy, &[e + 3, 64, e, 64, 15], &[CNODE])
+            .info
+            .label(),
+        0
+    );
     assert_eq!(s.cnode(L::CNodeRevoke, &[e, 64], &[]).info.label(), 0);
     assert_eq!(s.identify(e), tag::ENDPOINT);
     for i in 1..4 {
@@ -304,27 +432,57 @@ fn rotate_moves_three_caps_and_swaps_two() {
     // Rotate keeps cap data (`preserve`), which seL4 refuses for endpoints and notifications:
     // use a frame and a TCB.
     assert_eq!(s.retype(ut, T::Endpoint, 0, e + 7, 1).info.label(), 0);
-    let r = s.cnode(L::CNodeRotate, &[e + 8, 64, 0, e + 9, 64, 0, e + 7, 64], &[CNODE, CNODE]);
+    let r = s.cnode(
+        L::CNodeRotate,
+        &[e + 8, 64, 0, e + 9, 64, 0, e + 7, 64],
+        &[CNODE, CNODE],
+    );
     assert_eq!(r.error(), Error::FailedLookup);
     assert_eq!(s.retype(ut, T::SmallPage, 0, e, 1).info.label(), 0);
     assert_eq!(s.retype(ut, T::Tcb, 0, e + 1, 1).info.label(), 0);
     // dest e+2 <- pivot e+1 <- src e.
-    let r = s.cnode(L::CNodeRotate, &[e + 2, 64, 0, e + 1, 64, 0, e, 64], &[CNODE, CNODE]);
+    let r = s.cnode(
+        L::CNodeRotate,
+        &[e + 2, 64, 0, e + 1, 64, 0, e, 64],
+        &[CNODE, CNODE],
+    );
     assert_eq!(r.info.label(), 0, "{r:?}");
-    assert_eq!((s.identify(e), s.identify(e + 1), s.identify(e + 2)), (0, tag::FRAME, tag::THREAD));
+    assert_eq!(
+        (s.identify(e), s.identify(e + 1), s.identify(e + 2)),
+        (0, tag::FRAME, tag::THREAD)
+    );
     // Swap: src == dest.
-    let r = s.cnode(L::CNodeRotate, &[e + 1, 64, 0, e + 2, 64, 0, e + 1, 64], &[CNODE, CNODE]);
+    let r = s.cnode(
+        L::CNodeRotate,
+        &[e + 1, 64, 0, e + 2, 64, 0, e + 1, 64],
+        &[CNODE, CNODE],
+    );
     assert_eq!(r.info.label(), 0);
-    assert_eq!((s.identify(e + 1), s.identify(e + 2)), (tag::THREAD, tag::FRAME));
+    assert_eq!(
+        (s.identify(e + 1), s.identify(e + 2)),
+        (tag::THREAD, tag::FRAME)
+    );
     // Rotating an endpoint is refused.
     assert_eq!(s.retype(ut, T::Endpoint, 0, e + 9, 1).info.label(), 0);
-    let r = s.cnode(L::CNodeRotate, &[e + 8, 64, 0, e + 9, 64, 0, e + 7, 64], &[CNODE, CNODE]);
+    let r = s.cnode(
+        L::CNodeRotate,
+        &[e + 8, 64, 0, e + 9, 64, 0, e + 7, 64],
+        &[CNODE, CNODE],
+    );
     assert_eq!(r.error(), Error::IllegalOperation);
     // pivot == src is illegal.
-    let r = s.cnode(L::CNodeRotate, &[e + 3, 64, 0, e + 1, 64, 0, e + 1, 64], &[CNODE, CNODE]);
+    let r = s.cnode(
+        L::CNodeRotate,
+        &[e + 3, 64, 0, e + 1, 64, 0, e + 1, 64],
+        &[CNODE, CNODE],
+    );
     assert_eq!(r.error(), Error::IllegalOperation);
     // Empty pivot.
-    let r = s.cnode(L::CNodeRotate, &[e + 3, 64, 0, e + 5, 64, 0, e + 1, 64], &[CNODE, CNODE]);
+    let r = s.cnode(
+        L::CNodeRotate,
+        &[e + 3, 64, 0, e + 5, 64, 0, e + 1, 64],
+        &[CNODE, CNODE],
+    );
     assert_eq!((r.error(), r.mrs[0]), (Error::FailedLookup, 0));
     crate::tests::check_mdb(&s);
 }
@@ -339,9 +497,16 @@ fn deleting_a_cnode_deletes_what_it_holds() {
     assert_eq!(s.retype(ut, T::Endpoint, 0, e + 1, 1).info.label(), 0);
     // Address the new CNode through the root CNode: depth 64 to its slot, then 2 more bits are
     // not possible with depth 64, so insert with Retype's node_index/depth instead.
-    let r = s.call(ut, L::UntypedRetype, &[T::Notification as u64, 0, e, 64, 1, 1], &[CNODE]);
+    let r = s.call(
+        ut,
+        L::UntypedRetype,
+        &[T::Notification as u64, 0, e, 64, 1, 1],
+        &[CNODE],
+    );
     assert_eq!(r.info.label(), 0, "{r:?}");
-    let Cap::CNode { ptr, .. } = s.root_slot(e).cap() else { panic!() };
+    let Cap::CNode { ptr, .. } = s.root_slot(e).cap() else {
+        panic!()
+    };
     let inner = crate::cte::Slot::at(ptr);
     assert!(matches!(inner.add(1).cap(), Cap::Notification { .. }));
     // Delete the only cap to the CNode: its contents go too.
@@ -362,7 +527,10 @@ fn invoking_an_empty_slot_suspends_the_thread_with_a_cap_fault() {
     // Call on a cptr that fails the guard: a cap fault; no handler, so the thread stops.
     let t = s.root;
     t.set_reg(crate::arch::riscv64::context::reg::A0, 1 << 40);
-    t.set_reg(crate::arch::riscv64::context::reg::A7, abi::Syscall::Call as i64 as u64);
+    t.set_reg(
+        crate::arch::riscv64::context::reg::A7,
+        abi::Syscall::Call as i64 as u64,
+    );
     crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
     assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Inactive);
 }
@@ -372,14 +540,22 @@ pub fn check_mdb(s: &System) {
     for i in 0..(1u64 << 13) {
         let sl = s.root_slot(i);
         if sl.is_empty() {
-            assert_eq!(sl.mdb(), Default::default(), "empty slot {i} has an MDB node");
+            assert_eq!(
+                sl.mdb(),
+                Default::default(),
+                "empty slot {i} has an MDB node"
+            );
             continue;
         }
         if let Some(n) = sl.mdb().next() {
             assert_eq!(n.mdb().prev(), Some(sl), "next of {i} does not point back");
         }
         if let Some(p) = sl.mdb().prev() {
-            assert_eq!(p.mdb().next(), Some(sl), "prev of {i} does not point forward");
+            assert_eq!(
+                p.mdb().next(),
+                Some(sl),
+                "prev of {i} does not point forward"
+            );
         }
     }
 }
@@ -394,12 +570,33 @@ mod props {
 
     #[derive(Clone, Debug)]
     enum Op {
-        Retype { ut: u64, ty: u8, size: u64, dest: u64, n: u64 },
-        Copy { dest: u64, src: u64, rights: u64 },
-        Mint { dest: u64, src: u64, badge: u64 },
-        Move { dest: u64, src: u64 },
-        Delete { slot: u64 },
-        Revoke { slot: u64 },
+        Retype {
+            ut: u64,
+            ty: u8,
+            size: u64,
+            dest: u64,
+            n: u64,
+        },
+        Copy {
+            dest: u64,
+            src: u64,
+            rights: u64,
+        },
+        Mint {
+            dest: u64,
+            src: u64,
+            badge: u64,
+        },
+        Move {
+            dest: u64,
+            src: u64,
+        },
+        Delete {
+            slot: u64,
+        },
+        Revoke {
+            slot: u64,
+        },
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -445,21 +642,41 @@ mod props {
                     continue;
                 }
                 let disjoint = a.2 as u64 + a.3 <= b.2 as u64 || b.2 as u64 + b.3 <= a.2 as u64;
-                assert!(disjoint || (a.2 == b.2 && a.3 == b.3), "objects overlap: {a:?} {b:?}");
+                assert!(
+                    disjoint || (a.2 == b.2 && a.3 == b.3),
+                    "objects overlap: {a:?} {b:?}"
+                );
             }
         }
         // Children of each untyped lie inside it and below its watermark.
-        for &u in uts.iter().chain((0..WINDOW).map(|i| base + i).collect::<Vec<_>>().iter()) {
+        for &u in uts
+            .iter()
+            .chain((0..WINDOW).map(|i| base + i).collect::<Vec<_>>().iter())
+        {
             let us = s.root_slot(u);
-            let Cap::Untyped { ptr, size_bits, free_index, .. } = us.cap() else { continue };
+            let Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index,
+                ..
+            } = us.cap()
+            else {
+                continue;
+            };
             let mut n = us.mdb().next();
             while let Some(c) = n {
                 if !is_mdb_parent_of(us, c) {
                     break;
                 }
                 if let Some((p, sz)) = c.cap().region() {
-                    assert!(p >= ptr && p as u64 + sz <= ptr as u64 + (1 << size_bits), "child outside its untyped");
-                    assert!(p as u64 + sz <= ptr as u64 + free_index, "child above the watermark");
+                    assert!(
+                        p >= ptr && p as u64 + sz <= ptr as u64 + (1 << size_bits),
+                        "child outside its untyped"
+                    );
+                    assert!(
+                        p as u64 + sz <= ptr as u64 + free_index,
+                        "child above the watermark"
+                    );
                 }
                 n = c.mdb().next();
             }

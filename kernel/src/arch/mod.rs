@@ -14,7 +14,13 @@ pub mod host;
 pub use riscv64::context::ArchContext;
 
 #[cfg(target_os = "none")]
-pub use riscv64::machine::{irq_claim, irq_mask, fpu_load, fpu_save, reset_timer, set_vm_root, flush_asid, flush_page, halt, kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char};
+pub use riscv64::machine::{
+    flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
+    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root,
+};
 
 #[cfg(not(target_os = "none"))]
-pub use host::{irq_claim, irq_mask, fpu_load, fpu_save, reset_timer, set_vm_root, flush_asid, flush_page, halt, kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char};
+pub use host::{
+    flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
+    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root,
+};

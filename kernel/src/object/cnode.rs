@@ -3,9 +3,13 @@
 
 use crate::cap::{Cap, ZombieType};
 use crate::cspace::{lookup_slot_for_cnode_op, LookupFault, LookupSlotError};
-use crate::cte::{cte_insert, cte_move, cte_swap, is_final_cap, is_mdb_parent_of, mdb_unlink, Slot};
+use crate::cte::{
+    cte_insert, cte_move, cte_swap, is_final_cap, is_mdb_parent_of, mdb_unlink, Slot,
+};
 use crate::error::{Preempted, SyscallError};
-use crate::object::objecttype::{derive_cap, finalise_cap, mask_cap_rights, update_cap_data, zombie_slot};
+use crate::object::objecttype::{
+    derive_cap, finalise_cap, mask_cap_rights, update_cap_data, zombie_slot,
+};
 use crate::state::Kernel;
 use abi::{CapRights, InvocationLabel};
 
@@ -38,7 +42,9 @@ pub fn ensure_empty_slot(s: Slot) -> Result<(), SyscallError> {
 fn cap_removable(cap: Cap, slot: Slot) -> bool {
     match cap {
         Cap::Null => true,
-        Cap::Zombie { ptr, number, .. } => number == 0 || (number == 1 && zombie_slot(ptr, 0) == slot),
+        Cap::Zombie { ptr, number, .. } => {
+            number == 0 || (number == 1 && zombie_slot(ptr, 0) == slot)
+        }
         _ => false,
     }
 }
@@ -69,14 +75,25 @@ fn finalise_slot(k: &mut Kernel, slot: Slot, immediate: bool) -> Result<bool, Pr
 
 /// `reduceZombie`: makes progress deleting the object a zombie in `slot` stands for.
 fn reduce_zombie(k: &mut Kernel, slot: Slot, immediate: bool) -> Result<(), Preempted> {
-    let Cap::Zombie { ptr, kind, number } = slot.cap() else { return Ok(()) };
+    let Cap::Zombie { ptr, kind, number } = slot.cap() else {
+        return Ok(());
+    };
     if immediate {
         let end = zombie_slot(ptr, number - 1);
         cte_delete(k, end, false)?;
         // The slot may have changed while deleting (a cyclic zombie elsewhere moved here).
-        if let Cap::Zombie { ptr: p2, kind: k2, number: n2 } = slot.cap() {
+        if let Cap::Zombie {
+            ptr: p2,
+            kind: k2,
+            number: n2,
+        } = slot.cap()
+        {
             if p2 == ptr && n2 == number && k2 == kind {
-                slot.set_cap(Cap::Zombie { ptr, kind, number: number - 1 });
+                slot.set_cap(Cap::Zombie {
+                    ptr,
+                    kind,
+                    number: number - 1,
+                });
             }
         }
     } else {
@@ -143,7 +160,13 @@ pub enum CNodeInvocation {
     /// Move `src` to `dest` storing `cap` (Move, Mutate).
     Move { cap: Cap, src: Slot, dest: Slot },
     /// Rotate: `src`'s cap (as `src_cap`) to `pivot`, `pivot`'s (as `pivot_cap`) to `dest`.
-    Rotate { src_cap: Cap, pivot_cap: Cap, src: Slot, pivot: Slot, dest: Slot },
+    Rotate {
+        src_cap: Cap,
+        pivot_cap: Cap,
+        src: Slot,
+        pivot: Slot,
+        dest: Slot,
+    },
     /// Move the caller's reply cap to `dest`.
     SaveCaller(Slot),
     /// Cancel the sends with `badge` on the endpoint at `ep`.
@@ -178,7 +201,15 @@ pub fn decode_cnode_invocation(
     use InvocationLabel::*;
     if !matches!(
         label,
-        CNodeRevoke | CNodeDelete | CNodeCancelBadgedSends | CNodeCopy | CNodeMint | CNodeMove | CNodeMutate | CNodeRotate | CNodeSaveCaller
+        CNodeRevoke
+            | CNodeDelete
+            | CNodeCancelBadgedSends
+            | CNodeCopy
+            | CNodeMint
+            | CNodeMove
+            | CNodeMutate
+            | CNodeRotate
+            | CNodeSaveCaller
     ) {
         return Err(SyscallError::IllegalOperation);
     }
@@ -203,7 +234,9 @@ pub fn decode_cnode_invocation(
             if src_cap.is_null() {
                 return Err(SyscallError::FailedLookup {
                     source: true,
-                    fault: LookupFault::MissingCapability { bits_left: src_depth },
+                    fault: LookupFault::MissingCapability {
+                        bits_left: src_depth,
+                    },
                 });
             }
             match label {
@@ -229,7 +262,11 @@ pub fn decode_cnode_invocation(
                     }
                     Ok(CNodeInvocation::Insert { cap, src, dest })
                 }
-                CNodeMove => Ok(CNodeInvocation::Move { cap: src_cap, src, dest }),
+                CNodeMove => Ok(CNodeInvocation::Move {
+                    cap: src_cap,
+                    src,
+                    dest,
+                }),
                 _ => {
                     if args.len() < 5 {
                         return Err(SyscallError::TruncatedMessage);
@@ -260,7 +297,9 @@ pub fn decode_cnode_invocation(
             if args.len() < 8 {
                 return Err(SyscallError::TruncatedMessage);
             }
-            let (Some((pivot_root, _)), Some((src_root, _))) = (args.extra_cap(0), args.extra_cap(1)) else {
+            let (Some((pivot_root, _)), Some((src_root, _))) =
+                (args.extra_cap(0), args.extra_cap(1))
+            else {
                 return Err(SyscallError::TruncatedMessage);
             };
             let (pivot_data, pivot_index, pivot_depth) = (args.mr(2), args.mr(3), args.mr(4));
@@ -276,13 +315,17 @@ pub fn decode_cnode_invocation(
             if src.is_empty() {
                 return Err(SyscallError::FailedLookup {
                     source: true,
-                    fault: LookupFault::MissingCapability { bits_left: src_depth },
+                    fault: LookupFault::MissingCapability {
+                        bits_left: src_depth,
+                    },
                 });
             }
             if pivot.is_empty() {
                 return Err(SyscallError::FailedLookup {
                     source: false,
-                    fault: LookupFault::MissingCapability { bits_left: pivot_depth },
+                    fault: LookupFault::MissingCapability {
+                        bits_left: pivot_depth,
+                    },
                 });
             }
             let src_cap = update_cap_data(true, src_data, src.cap());
@@ -290,7 +333,13 @@ pub fn decode_cnode_invocation(
             if src_cap.is_null() || pivot_cap.is_null() {
                 return Err(SyscallError::IllegalOperation);
             }
-            Ok(CNodeInvocation::Rotate { src_cap, pivot_cap, src, pivot, dest })
+            Ok(CNodeInvocation::Rotate {
+                src_cap,
+                pivot_cap,
+                src,
+                pivot,
+                dest,
+            })
         }
         _ => {
             let _ = caller_slot;
@@ -301,7 +350,11 @@ pub fn decode_cnode_invocation(
 
 /// Performs a decoded CNode invocation. `caller_reply` is the invoking thread's caller slot
 /// (for SaveCaller). Only deletion and revocation can be preempted.
-pub fn invoke_cnode(k: &mut Kernel, inv: CNodeInvocation, caller_reply: Slot) -> Result<(), Preempted> {
+pub fn invoke_cnode(
+    k: &mut Kernel,
+    inv: CNodeInvocation,
+    caller_reply: Slot,
+) -> Result<(), Preempted> {
     match inv {
         CNodeInvocation::Revoke(s) => cte_revoke(k, s),
         CNodeInvocation::Delete(s) => cte_delete(k, s, true),
@@ -313,7 +366,13 @@ pub fn invoke_cnode(k: &mut Kernel, inv: CNodeInvocation, caller_reply: Slot) ->
             cte_move(cap, src, dest);
             Ok(())
         }
-        CNodeInvocation::Rotate { src_cap, pivot_cap, src, pivot, dest } => {
+        CNodeInvocation::Rotate {
+            src_cap,
+            pivot_cap,
+            src,
+            pivot,
+            dest,
+        } => {
             if src == dest {
                 cte_swap(src_cap, src, pivot_cap, pivot);
             } else {

@@ -7,7 +7,7 @@
 use crate::cap::Cap;
 use crate::ipc;
 use crate::mem::PPtr;
-use crate::object::tcb::{ThreadState, TcbRef};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
@@ -68,7 +68,10 @@ impl EpRef {
     }
     fn set(self, head: usize, tail: usize, s: EpState) {
         let s = if head == 0 { EpState::Idle } else { s };
-        self.0.set(Endpoint { head_state: head as u64 | s as u64, tail: tail as u64 });
+        self.0.set(Endpoint {
+            head_state: head as u64 | s as u64,
+            tail: tail as u64,
+        });
     }
     /// Appends `t` to the queue, which then holds threads in state `s`.
     pub fn append(self, t: TcbRef, s: EpState) {
@@ -155,12 +158,18 @@ pub fn send_ipc(
 
 /// `receiveIPC(thread, cap, is_blocking)` for an endpoint cap `cap` with the Read right.
 pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) {
-    let Cap::Endpoint { ptr, rights, .. } = cap else { return };
+    let Cap::Endpoint { ptr, rights, .. } = cap else {
+        return;
+    };
     let ep = EpRef::at(ptr);
     // A bound notification that is already active is received first.
     let bound = thread.with(|x| x.bound_notification) as usize;
     if bound != 0 && crate::object::notification::NtfnRef::at(bound).is_active() {
-        crate::object::notification::complete_signal(k, crate::object::notification::NtfnRef::at(bound), thread);
+        crate::object::notification::complete_signal(
+            k,
+            crate::object::notification::NtfnRef::at(bound),
+            thread,
+        );
         return;
     }
     match ep.state() {
@@ -180,7 +189,14 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
             let Some(sender) = ep.head() else { return };
             ep.dequeue(sender);
             let (badge, f) = sender.with(|x| (x.blocking_badge, x.blocking_flags));
-            ipc::do_ipc_transfer(k, sender, Some(ep), badge, f & flags::CAN_GRANT != 0, thread);
+            ipc::do_ipc_transfer(
+                k,
+                sender,
+                Some(ep),
+                badge,
+                f & flags::CAN_GRANT != 0,
+                thread,
+            );
             if f & flags::IS_CALL != 0 {
                 if f & (flags::CAN_GRANT | flags::CAN_GRANT_REPLY) != 0 {
                     ipc::setup_caller_cap(k, sender, thread, rights.grant);

@@ -6,7 +6,7 @@ use crate::cap::Cap;
 use crate::cte::{cte_insert, Slot};
 use crate::error::SyscallError;
 use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot, InvocationArgs};
-use crate::object::tcb::{ThreadState, TcbRef};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::config::MAX_IRQ;
 use abi::InvocationLabel;
@@ -138,7 +138,11 @@ pub fn handle_interrupt(k: &mut Kernel, irq: usize) {
             crate::arch::irq_mask(irq, true);
             match irq_slot(k, irq).cap() {
                 Cap::Notification { ptr, badge, rights } if rights.send => {
-                    crate::object::notification::send_signal(k, crate::object::notification::NtfnRef::at(ptr), badge);
+                    crate::object::notification::send_signal(
+                        k,
+                        crate::object::notification::NtfnRef::at(ptr),
+                        badge,
+                    );
                 }
                 _ => crate::kwarn!("undelivered IRQ: {}", irq),
             }

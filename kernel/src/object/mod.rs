@@ -1,10 +1,10 @@
 //! Kernel objects, one module each (seL4 `src/object/`).
-pub mod tcb;
 pub mod cnode;
 pub mod endpoint;
+pub mod interrupt;
 pub mod notification;
 pub mod objecttype;
+pub mod tcb;
+pub mod tcb_invocation;
 pub mod tcb_ops;
 pub mod untyped;
-pub mod tcb_invocation;
-pub mod interrupt;

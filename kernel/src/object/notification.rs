@@ -5,7 +5,7 @@
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;
 use crate::mem::PPtr;
-use crate::object::tcb::{ThreadState, TcbRef};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
@@ -107,7 +107,15 @@ impl NtfnRef {
             x.ep_prev = 0;
             x.ep_next = 0;
         });
-        self.set_queue(head, tail, if head == 0 { NtfnState::Idle } else { NtfnState::Waiting });
+        self.set_queue(
+            head,
+            tail,
+            if head == 0 {
+                NtfnState::Idle
+            } else {
+                NtfnState::Waiting
+            },
+        );
     }
 }
 
@@ -141,7 +149,9 @@ pub fn send_signal(k: &mut Kernel, n: NtfnRef, badge: u64) {
 
 /// `receiveSignal(thread, cap, is_blocking)`: `seL4_Wait` (blocking) or `seL4_Poll`.
 pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) {
-    let Cap::Notification { ptr, .. } = cap else { return };
+    let Cap::Notification { ptr, .. } = cap else {
+        return;
+    };
     let n = NtfnRef::at(ptr);
     match n.state() {
         NtfnState::Idle | NtfnState::Waiting => {

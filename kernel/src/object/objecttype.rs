@@ -24,7 +24,19 @@ pub fn derive_cap(slot: Slot, cap: Cap) -> Result<Cap, SyscallError> {
             }
             cap
         }
-        Cap::Frame { base, size, rights, is_device, .. } => Cap::Frame { base, size, rights, is_device, mapped: None },
+        Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            ..
+        } => Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapped: None,
+        },
         Cap::PageTable { mapped: None, .. } => return Err(SyscallError::IllegalOperation),
         c => c,
     })
@@ -37,14 +49,22 @@ pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
     match cap {
         Cap::Endpoint { ptr, badge, rights } => {
             if !preserve && badge == 0 {
-                Cap::Endpoint { ptr, badge: data, rights }
+                Cap::Endpoint {
+                    ptr,
+                    badge: data,
+                    rights,
+                }
             } else {
                 Cap::Null
             }
         }
         Cap::Notification { ptr, badge, rights } => {
             if !preserve && badge == 0 {
-                Cap::Notification { ptr, badge: data, rights }
+                Cap::Notification {
+                    ptr,
+                    badge: data,
+                    rights,
+                }
             } else {
                 Cap::Null
             }
@@ -55,8 +75,17 @@ pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
             if gs + radix as u64 > abi::WORD_BITS as u64 {
                 Cap::Null
             } else {
-                let guard = if gs == 0 { 0 } else { d.guard() & ((1u64 << gs) - 1) };
-                Cap::CNode { ptr, radix, guard_size: gs as u8, guard }
+                let guard = if gs == 0 {
+                    0
+                } else {
+                    d.guard() & ((1u64 << gs) - 1)
+                };
+                Cap::CNode {
+                    ptr,
+                    radix,
+                    guard_size: gs as u8,
+                    guard,
+                }
             }
         }
         c => c,
@@ -66,36 +95,88 @@ pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
 /// `maskCapRights(rights, cap)`.
 pub fn mask_cap_rights(r: CapRights, cap: Cap) -> Cap {
     match cap {
-        Cap::Endpoint { ptr, badge, rights } => Cap::Endpoint { ptr, badge, rights: rights.mask(r) },
+        Cap::Endpoint { ptr, badge, rights } => Cap::Endpoint {
+            ptr,
+            badge,
+            rights: rights.mask(r),
+        },
         Cap::Notification { ptr, badge, rights } => Cap::Notification {
             ptr,
             badge,
-            rights: EpRights { send: rights.send && r.write(), receive: rights.receive && r.read(), grant: false, grant_reply: false },
+            rights: EpRights {
+                send: rights.send && r.write(),
+                receive: rights.receive && r.read(),
+                grant: false,
+                grant_reply: false,
+            },
         },
-        Cap::Reply { tcb, master, can_grant } => Cap::Reply { tcb, master, can_grant: can_grant && r.grant() },
-        Cap::Frame { base, size, rights, is_device, mapped } => {
-            Cap::Frame { base, size, rights: rights.mask(r), is_device, mapped }
-        }
+        Cap::Reply {
+            tcb,
+            master,
+            can_grant,
+        } => Cap::Reply {
+            tcb,
+            master,
+            can_grant: can_grant && r.grant(),
+        },
+        Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapped,
+        } => Cap::Frame {
+            base,
+            size,
+            rights: rights.mask(r),
+            is_device,
+            mapped,
+        },
         c => c,
     }
 }
 
 /// `createObject`: initialises the (already zeroed) memory at `ptr` as an object of type `t`
 /// and returns the original cap to it. `user_size` is the retype size argument.
-pub fn create_object(k: &Kernel, t: ObjectType, ptr: usize, user_size: u64, is_device: bool) -> Cap {
+pub fn create_object(
+    k: &Kernel,
+    t: ObjectType,
+    ptr: usize,
+    user_size: u64,
+    is_device: bool,
+) -> Cap {
     match t {
-        ObjectType::Untyped => Cap::Untyped { ptr, size_bits: user_size as u8, free_index: 0, is_device },
+        ObjectType::Untyped => Cap::Untyped {
+            ptr,
+            size_bits: user_size as u8,
+            free_index: 0,
+            is_device,
+        },
         ObjectType::Tcb => {
             tcb::init_tcb(TcbRef::new(ptr), k.cur_domain);
             Cap::Thread { tcb: ptr }
         }
-        ObjectType::Endpoint => Cap::Endpoint { ptr, badge: 0, rights: EpRights::ALL },
+        ObjectType::Endpoint => Cap::Endpoint {
+            ptr,
+            badge: 0,
+            rights: EpRights::ALL,
+        },
         ObjectType::Notification => Cap::Notification {
             ptr,
             badge: 0,
-            rights: EpRights { send: true, receive: true, grant: false, grant_reply: false },
+            rights: EpRights {
+                send: true,
+                receive: true,
+                grant: false,
+                grant_reply: false,
+            },
         },
-        ObjectType::CapTable => Cap::CNode { ptr, radix: user_size as u8, guard_size: 0, guard: 0 },
+        ObjectType::CapTable => Cap::CNode {
+            ptr,
+            radix: user_size as u8,
+            guard_size: 0,
+            guard: 0,
+        },
         ObjectType::SmallPage | ObjectType::MegaPage | ObjectType::GigaPage => Cap::Frame {
             base: ptr,
             size: match t {
@@ -107,7 +188,10 @@ pub fn create_object(k: &Kernel, t: ObjectType, ptr: usize, user_size: u64, is_d
             is_device,
             mapped: None,
         },
-        ObjectType::PageTable => Cap::PageTable { base: ptr, mapped: None },
+        ObjectType::PageTable => Cap::PageTable {
+            base: ptr,
+            mapped: None,
+        },
     }
 }
 
@@ -124,20 +208,34 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
             crate::object::notification::unbind_and_cancel_all(k, ptr);
             Cap::Null
         }
-        Cap::CNode { ptr, radix, .. } if is_final => {
-            Cap::Zombie { ptr, kind: ZombieType::CNode(radix), number: 1 << radix }
-        }
+        Cap::CNode { ptr, radix, .. } if is_final => Cap::Zombie {
+            ptr,
+            kind: ZombieType::CNode(radix),
+            number: 1 << radix,
+        },
         Cap::Thread { tcb } if is_final => {
             let t = TcbRef::new(tcb);
             crate::object::tcb_ops::prepare_delete(k, t);
-            Cap::Zombie { ptr: tcb, kind: ZombieType::Tcb, number: tcb_slot::COUNT as u64 }
+            Cap::Zombie {
+                ptr: tcb,
+                kind: ZombieType::Tcb,
+                number: tcb_slot::COUNT as u64,
+            }
         }
         Cap::Zombie { .. } => cap,
-        Cap::Frame { base, size, mapped: Some(m), .. } => {
+        Cap::Frame {
+            base,
+            size,
+            mapped: Some(m),
+            ..
+        } => {
             vspace::unmap_page(k, size, m.asid, m.vaddr, base);
             Cap::Null
         }
-        Cap::PageTable { base, mapped: Some(m) } if is_final => {
+        Cap::PageTable {
+            base,
+            mapped: Some(m),
+        } if is_final => {
             // A mapped root page table (a VSpace) gives up its ASID; a lower-level table is
             // unlinked from its parent.
             vspace::delete_asid(k, m.asid, base);

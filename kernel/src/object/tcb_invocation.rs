@@ -20,9 +20,11 @@ use crate::error::{Preempted, SyscallError};
 use crate::object::cnode::{cte_delete, InvocationArgs};
 use crate::object::notification::{bind, unbind_tcb, NtfnRef};
 use crate::object::objecttype::{derive_cap, update_cap_data};
-use crate::object::tcb::{tcb_slot, ThreadState, TcbRef};
+use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::object::tcb_ops::{restart, suspend};
-use crate::sched::{possible_switch_to, reschedule_required, sched_dequeue, sched_enqueue, set_thread_state};
+use crate::sched::{
+    possible_switch_to, reschedule_required, sched_dequeue, sched_enqueue, set_thread_state,
+};
 use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
 use abi::config::{NUM_DOMAINS, NUM_DOMAIN_SCHEDULES};
 use abi::user_context::{idx, USER_CONTEXT_WORDS};
@@ -49,7 +51,11 @@ const USER_CONTEXT_REGS: [usize; USER_CONTEXT_WORDS] = [
 /// `seL4_TCBFlag_fpuDisabled` (`libsel4/include/sel4/constants.h`).
 pub const TCB_FLAG_FPU_DISABLED: u64 = 1;
 /// `seL4_TCBFlag_MASK`: the flags this configuration knows (fpuDisabled with `HAVE_FPU`).
-pub const TCB_FLAG_MASK: u64 = if abi::config::HAVE_FPU { TCB_FLAG_FPU_DISABLED } else { 0 };
+pub const TCB_FLAG_MASK: u64 = if abi::config::HAVE_FPU {
+    TCB_FLAG_FPU_DISABLED
+} else {
+    0
+};
 
 /// `DSCHED_MAX_DURATION` (`include/object/domain.h`): a domain schedule entry keeps its
 /// duration in 56 bits.
@@ -138,9 +144,18 @@ pub struct ThreadControl {
 #[derive(Clone, Copy, Debug)]
 pub enum TcbInvocation {
     /// `invokeTCB_ReadRegisters`: reply with the first `n` words of `src`'s `seL4_UserContext`.
-    ReadRegisters { src: TcbRef, suspend_source: bool, n: usize },
+    ReadRegisters {
+        src: TcbRef,
+        suspend_source: bool,
+        n: usize,
+    },
     /// `invokeTCB_WriteRegisters`: set the first `n` words of `dest`'s `seL4_UserContext`.
-    WriteRegisters { dest: TcbRef, resume_target: bool, n: usize, values: [u64; USER_CONTEXT_WORDS] },
+    WriteRegisters {
+        dest: TcbRef,
+        resume_target: bool,
+        n: usize,
+        values: [u64; USER_CONTEXT_WORDS],
+    },
     /// `invokeTCB_CopyRegisters`.
     CopyRegisters {
         /// Destination.
@@ -213,7 +228,9 @@ pub fn decode_tcb(
     thread: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
     use InvocationLabel as L;
-    let Cap::Thread { tcb } = cap else { return Err(SyscallError::IllegalOperation) };
+    let Cap::Thread { tcb } = cap else {
+        return Err(SyscallError::IllegalOperation);
+    };
     let target = TcbRef::new(tcb);
     match label {
         L::TCBReadRegisters => decode_read_registers(args, target, thread),
@@ -239,7 +256,11 @@ pub fn decode_tcb(
             if args.len() < 2 {
                 return Err(SyscallError::TruncatedMessage);
             }
-            Ok(TcbInvocation::SetFlags { tcb: target, clear: args.mr(0), set: args.mr(1) })
+            Ok(TcbInvocation::SetFlags {
+                tcb: target,
+                clear: args.mr(0),
+                set: args.mr(1),
+            })
         }
         _ => Err(SyscallError::IllegalOperation),
     }
@@ -247,7 +268,11 @@ pub fn decode_tcb(
 
 /// `decodeReadRegisters`: `TruncatedMessage` (fewer than 2 MRs), `RangeError(1, 32)` (count),
 /// `IllegalOperation` (reading the invoking thread).
-fn decode_read_registers(args: &impl InvocationArgs, target: TcbRef, thread: TcbRef) -> Result<TcbInvocation, SyscallError> {
+fn decode_read_registers(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    thread: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
     if args.len() < 2 {
         return Err(SyscallError::TruncatedMessage);
     }
@@ -259,12 +284,20 @@ fn decode_read_registers(args: &impl InvocationArgs, target: TcbRef, thread: Tcb
     if target == thread {
         return Err(SyscallError::IllegalOperation);
     }
-    Ok(TcbInvocation::ReadRegisters { src: target, suspend_source: flags & flag::READ_SUSPEND != 0, n: n as usize })
+    Ok(TcbInvocation::ReadRegisters {
+        src: target,
+        suspend_source: flags & flag::READ_SUSPEND != 0,
+        n: n as usize,
+    })
 }
 
 /// `decodeWriteRegisters`: `TruncatedMessage` (fewer than 2 MRs, or fewer values than the
 /// count), `IllegalOperation` (writing the invoking thread). A count above 32 writes 32.
-fn decode_write_registers(args: &impl InvocationArgs, target: TcbRef, thread: TcbRef) -> Result<TcbInvocation, SyscallError> {
+fn decode_write_registers(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    thread: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
     if args.len() < 2 {
         return Err(SyscallError::TruncatedMessage);
     }
@@ -280,12 +313,20 @@ fn decode_write_registers(args: &impl InvocationArgs, target: TcbRef, thread: Tc
     for (i, v) in values.iter_mut().enumerate().take(n) {
         *v = args.mr(i + 2);
     }
-    Ok(TcbInvocation::WriteRegisters { dest: target, resume_target: flags & flag::WRITE_RESUME != 0, n, values })
+    Ok(TcbInvocation::WriteRegisters {
+        dest: target,
+        resume_target: flags & flag::WRITE_RESUME != 0,
+        n,
+        values,
+    })
 }
 
 /// `decodeCopyRegisters`: `TruncatedMessage` (no flags word or no source cap),
 /// `InvalidCapability(1)` (the source is not a thread cap).
-fn decode_copy_registers(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+fn decode_copy_registers(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
     let Some((src_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
         return Err(SyscallError::TruncatedMessage);
     };
@@ -307,7 +348,9 @@ fn decode_copy_registers(args: &impl InvocationArgs, target: TcbRef) -> Result<T
 /// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
 fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
     match cap {
-        Cap::Frame { is_device: false, .. } => {}
+        Cap::Frame {
+            is_device: false, ..
+        } => {}
         _ => return Err(SyscallError::IllegalOperation),
     }
     if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
@@ -324,7 +367,10 @@ fn decode_buffer(addr: u64, cap: Cap, slot: Slot) -> Result<BufferUpdate, Syscal
     }
     let frame = derive_cap(slot, cap)?;
     check_valid_ipc_buffer(addr, frame)?;
-    Ok(BufferUpdate { addr, frame: Some((frame, slot)) })
+    Ok(BufferUpdate {
+        addr,
+        frame: Some((frame, slot)),
+    })
 }
 
 /// `slotCapLongRunningDelete`: deleting the cap in `slot` would destroy a CNode or TCB (or
@@ -334,7 +380,10 @@ pub fn slot_cap_long_running_delete(slot: Slot) -> bool {
     if c.is_null() || !is_final_cap(slot) {
         return false;
     }
-    matches!(c, Cap::Thread { .. } | Cap::Zombie { .. } | Cap::CNode { .. })
+    matches!(
+        c,
+        Cap::Thread { .. } | Cap::Zombie { .. } | Cap::CNode { .. }
+    )
 }
 
 /// The space part of Configure and SetSpace, after the buffer: `IllegalOperation` if the
@@ -367,16 +416,30 @@ fn decode_space(
         vcap = update_cap_data(false, vroot_data, vcap);
     }
     let vcap = derive_cap(vslot, vcap)?;
-    if !matches!(vcap, Cap::PageTable { mapped: Some(_), .. }) {
+    if !matches!(
+        vcap,
+        Cap::PageTable {
+            mapped: Some(_),
+            ..
+        }
+    ) {
         return Err(SyscallError::IllegalOperation);
     }
-    Ok(SpaceUpdate { fault_ep, croot: (ccap, cslot), vroot: (vcap, vslot) })
+    Ok(SpaceUpdate {
+        fault_ep,
+        croot: (ccap, cslot),
+        vroot: (vcap, vslot),
+    })
 }
 
 /// `decodeTCBConfigure` (non-MCS): MRs fault endpoint CPtr, CSpace root data, VSpace root
 /// data, buffer address; extra caps CSpace root, VSpace root, buffer frame. Errors:
 /// `TruncatedMessage` (fewer than 4 MRs or 3 caps), then the buffer's, then the space's.
-fn decode_configure(args: &impl InvocationArgs, target: TcbRef, slot: Slot) -> Result<TcbInvocation, SyscallError> {
+fn decode_configure(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    slot: Slot,
+) -> Result<TcbInvocation, SyscallError> {
     let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
     let (Some(croot), Some(vroot), Some((bcap, bslot))) = caps else {
         return Err(SyscallError::TruncatedMessage);
@@ -421,11 +484,21 @@ fn authority(args: &impl InvocationArgs, min_len: usize) -> Result<TcbRef, Sysca
 fn priority_control(target: TcbRef, mcp: Option<u64>, priority: Option<u64>) -> TcbInvocation {
     // No caps are installed, so the slot is never looked at (seL4 passes NULL).
     let slot = target.slot(tcb_slot::CTABLE);
-    TcbInvocation::ThreadControl(ThreadControl { target, slot, mcp, priority, space: None, buffer: None })
+    TcbInvocation::ThreadControl(ThreadControl {
+        target,
+        slot,
+        mcp,
+        priority,
+        space: None,
+        buffer: None,
+    })
 }
 
 /// `decodeSetPriority`: MR0 priority; extra cap the authority TCB.
-fn decode_set_priority(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+fn decode_set_priority(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
     let auth = authority(args, 1)?;
     let prio = args.mr(0);
     check_prio(prio, auth)?;
@@ -433,7 +506,10 @@ fn decode_set_priority(args: &impl InvocationArgs, target: TcbRef) -> Result<Tcb
 }
 
 /// `decodeSetMCPriority`: MR0 MCP; extra cap the authority TCB.
-fn decode_set_mc_priority(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+fn decode_set_mc_priority(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
     let auth = authority(args, 1)?;
     let mcp = args.mr(0);
     check_prio(mcp, auth)?;
@@ -442,7 +518,10 @@ fn decode_set_mc_priority(args: &impl InvocationArgs, target: TcbRef) -> Result<
 
 /// `decodeSetSchedParams` (non-MCS): MR0 MCP, MR1 priority; extra cap the authority TCB. The
 /// MCP is checked first.
-fn decode_set_sched_params(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+fn decode_set_sched_params(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
     let auth = authority(args, 2)?;
     let (mcp, prio) = (args.mr(0), args.mr(1));
     check_prio(mcp, auth)?;
@@ -452,17 +531,32 @@ fn decode_set_sched_params(args: &impl InvocationArgs, target: TcbRef) -> Result
 
 /// `decodeSetIPCBuffer`: MR0 address; extra cap the frame. `TruncatedMessage`, then the
 /// buffer's errors.
-fn decode_set_ipc_buffer(args: &impl InvocationArgs, target: TcbRef, slot: Slot) -> Result<TcbInvocation, SyscallError> {
+fn decode_set_ipc_buffer(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    slot: Slot,
+) -> Result<TcbInvocation, SyscallError> {
     let Some((bcap, bslot)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
         return Err(SyscallError::TruncatedMessage);
     };
     let buffer = decode_buffer(args.mr(0), bcap, bslot)?;
-    Ok(TcbInvocation::ThreadControl(ThreadControl { target, slot, mcp: None, priority: None, space: None, buffer: Some(buffer) }))
+    Ok(TcbInvocation::ThreadControl(ThreadControl {
+        target,
+        slot,
+        mcp: None,
+        priority: None,
+        space: None,
+        buffer: Some(buffer),
+    }))
 }
 
 /// `decodeSetSpace` (non-MCS): MRs fault endpoint CPtr, CSpace root data, VSpace root data;
 /// extra caps CSpace root, VSpace root.
-fn decode_set_space(args: &impl InvocationArgs, target: TcbRef, slot: Slot) -> Result<TcbInvocation, SyscallError> {
+fn decode_set_space(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    slot: Slot,
+) -> Result<TcbInvocation, SyscallError> {
     let (Some(croot), Some(vroot)) = (args.extra_cap(0), args.extra_cap(1)) else {
         return Err(SyscallError::TruncatedMessage);
     };
@@ -470,13 +564,23 @@ fn decode_set_space(args: &impl InvocationArgs, target: TcbRef, slot: Slot) -> R
         return Err(SyscallError::TruncatedMessage);
     }
     let space = decode_space(target, args.mr(0), args.mr(1), croot, args.mr(2), vroot)?;
-    Ok(TcbInvocation::ThreadControl(ThreadControl { target, slot, mcp: None, priority: None, space: Some(space), buffer: None }))
+    Ok(TcbInvocation::ThreadControl(ThreadControl {
+        target,
+        slot,
+        mcp: None,
+        priority: None,
+        space: Some(space),
+        buffer: None,
+    }))
 }
 
 /// `decodeBindNotification`: `TruncatedMessage` (no cap); `IllegalOperation` if the thread is
 /// already bound, the cap is not a notification cap, lacks the receive right, or the
 /// notification has waiters or a bound thread.
-fn decode_bind_notification(args: &impl InvocationArgs, target: TcbRef) -> Result<TcbInvocation, SyscallError> {
+fn decode_bind_notification(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
     let Some((ncap, _)) = args.extra_cap(0) else {
         return Err(SyscallError::TruncatedMessage);
     };
@@ -508,12 +612,26 @@ fn decode_unbind_notification(target: TcbRef) -> Result<TcbInvocation, SyscallEr
 /// Performs a decoded TCB invocation for `thread` (in `Restart`); `call`: it came with
 /// `seL4_Call`, so invocations with results reply. Only the cap deletions of ThreadControl can
 /// be preempted.
-pub fn invoke_tcb(k: &mut Kernel, inv: TcbInvocation, thread: TcbRef, call: bool) -> Result<(), Preempted> {
+pub fn invoke_tcb(
+    k: &mut Kernel,
+    inv: TcbInvocation,
+    thread: TcbRef,
+    call: bool,
+) -> Result<(), Preempted> {
     match inv {
-        TcbInvocation::ReadRegisters { src, suspend_source, n } => {
+        TcbInvocation::ReadRegisters {
+            src,
+            suspend_source,
+            n,
+        } => {
             invoke_read_registers(k, src, suspend_source, n, thread, call);
         }
-        TcbInvocation::WriteRegisters { dest, resume_target, n, values } => {
+        TcbInvocation::WriteRegisters {
+            dest,
+            resume_target,
+            n,
+            values,
+        } => {
             for (i, &v) in values.iter().enumerate().take(n) {
                 set_user_reg(dest, i, v);
             }
@@ -525,7 +643,14 @@ pub fn invoke_tcb(k: &mut Kernel, inv: TcbInvocation, thread: TcbRef, call: bool
                 reschedule_required(k);
             }
         }
-        TcbInvocation::CopyRegisters { dest, src, suspend_source, resume_target, transfer_frame, transfer_integer } => {
+        TcbInvocation::CopyRegisters {
+            dest,
+            src,
+            suspend_source,
+            resume_target,
+            transfer_frame,
+            transfer_integer,
+        } => {
             if suspend_source {
                 suspend(k, src);
             }
@@ -579,7 +704,14 @@ pub fn invoke_tcb(k: &mut Kernel, inv: TcbInvocation, thread: TcbRef, call: bool
 /// `invokeTCB_ReadRegisters`: suspends the source if asked, then (for `seL4_Call`) replies with
 /// `n` words of its `seL4_UserContext`: MR0..MR3 in registers, the rest in the invoker's IPC
 /// buffer if it has one (the reply is cut at MR3 otherwise).
-fn invoke_read_registers(k: &mut Kernel, src: TcbRef, suspend_source: bool, n: usize, thread: TcbRef, call: bool) {
+fn invoke_read_registers(
+    k: &mut Kernel,
+    src: TcbRef,
+    suspend_source: bool,
+    n: usize,
+    thread: TcbRef,
+    call: bool,
+) {
     if suspend_source {
         suspend(k, src);
     }
@@ -601,7 +733,13 @@ fn invoke_read_registers(k: &mut Kernel, src: TcbRef, suspend_source: bool, n: u
 /// Replaces the cap in TCB slot `index` by `new` from `src` (the space part of
 /// `invokeTCB_ThreadControl`): deletes the old cap, then inserts the new one if its source
 /// still holds it and the invoked slot still holds the thread cap.
-fn install_tcb_cap(k: &mut Kernel, tc: &ThreadControl, index: usize, new: Cap, src: Slot) -> Result<(), Preempted> {
+fn install_tcb_cap(
+    k: &mut Kernel,
+    tc: &ThreadControl,
+    index: usize,
+    new: Cap,
+    src: Slot,
+) -> Result<(), Preempted> {
     let dest = tc.target.slot(index);
     cte_delete(k, dest, true)?;
     if still_sources(tc, new, src) && dest.is_empty() {
@@ -612,7 +750,9 @@ fn install_tcb_cap(k: &mut Kernel, tc: &ThreadControl, index: usize, new: Cap, s
 
 /// seL4's `sameObjectAs(newCap, srcSlot->cap) && sameObjectAs(tCap, slot->cap)`.
 fn still_sources(tc: &ThreadControl, new: Cap, src: Slot) -> bool {
-    let t_cap = Cap::Thread { tcb: tc.target.addr() };
+    let t_cap = Cap::Thread {
+        tcb: tc.target.addr(),
+    };
     same_object_as(&new, &src.cap()) && same_object_as(&t_cap, &tc.slot.cap())
 }
 
@@ -681,7 +821,11 @@ pub enum DomainInvocation {
     /// `seL4_DomainSet_Set`: move the thread to the domain.
     SetDomain(TcbRef, u64),
     /// `seL4_DomainSet_ScheduleConfigure`: set entry `index` of the domain schedule.
-    ScheduleConfigure { index: usize, domain: u64, duration: u64 },
+    ScheduleConfigure {
+        index: usize,
+        domain: u64,
+        duration: u64,
+    },
     /// `seL4_DomainSet_ScheduleSetStart`: restart the domain schedule at `index`.
     ScheduleSetStart(usize),
 }
@@ -704,7 +848,10 @@ pub fn decode_domain_invocation(
 /// Whether entry `index` of the domain schedule is an end marker (domain and duration 0;
 /// seL4 `dschedule_is_end_marker`).
 fn is_end_marker(k: &Kernel, index: usize) -> bool {
-    k.sched.domain_schedule.get(index).is_none_or(|e| e.domain == 0 && e.duration == 0)
+    k.sched
+        .domain_schedule
+        .get(index)
+        .is_none_or(|e| e.domain == 0 && e.duration == 0)
 }
 
 /// `decodeDomainInvocation`:
@@ -717,7 +864,11 @@ fn is_end_marker(k: &Kernel, index: usize) -> bool {
 ///   at the start index).
 /// - ScheduleSetStart(index): `TruncatedMessage`, `RangeError(0, NUM_DOMAIN_SCHEDULES - 1)`,
 ///   `InvalidArgument(0)` (the entry is an end marker).
-pub fn decode_domain(k: &Kernel, label: InvocationLabel, args: &impl InvocationArgs) -> Result<DomainInvocation, SyscallError> {
+pub fn decode_domain(
+    k: &Kernel,
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+) -> Result<DomainInvocation, SyscallError> {
     let schedules = NUM_DOMAIN_SCHEDULES as u64;
     match label {
         InvocationLabel::DomainSetSet => {
@@ -756,7 +907,11 @@ pub fn decode_domain(k: &Kernel, label: InvocationLabel, args: &impl InvocationA
             if index == k.sched.domain_schedule_start as u64 && duration == 0 {
                 return Err(SyscallError::InvalidArgument(2));
             }
-            Ok(DomainInvocation::ScheduleConfigure { index: index as usize, domain, duration })
+            Ok(DomainInvocation::ScheduleConfigure {
+                index: index as usize,
+                domain,
+                duration,
+            })
         }
         InvocationLabel::DomainScheduleSetStart => {
             if args.len() < 1 {
@@ -780,7 +935,11 @@ pub fn decode_domain(k: &Kernel, label: InvocationLabel, args: &impl InvocationA
 pub fn invoke_domain(k: &mut Kernel, inv: DomainInvocation) {
     match inv {
         DomainInvocation::SetDomain(t, domain) => set_domain(k, t, domain),
-        DomainInvocation::ScheduleConfigure { index, domain, duration } => {
+        DomainInvocation::ScheduleConfigure {
+            index,
+            domain,
+            duration,
+        } => {
             if let Some(e) = k.sched.domain_schedule.get_mut(index) {
                 *e = crate::sched::DomainScheduleEntry { domain, duration };
             }

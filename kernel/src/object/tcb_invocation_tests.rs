@@ -5,11 +5,13 @@
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;
 use crate::mem::PPtr;
-use crate::object::tcb::{tcb_slot, ThreadState, TcbRef};
+use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::testing::*;
 use abi::bootinfo::slot;
 use abi::config::{NUM_DOMAINS, NUM_DOMAIN_SCHEDULES};
-use abi::{CNodeCapData, CapRights, Error, InvocationLabel as L, MessageInfo, ObjectType as T, Syscall};
+use abi::{
+    CNodeCapData, CapRights, Error, InvocationLabel as L, MessageInfo, ObjectType as T, Syscall,
+};
 
 const CNODE: u64 = slot::INIT_THREAD_CNODE;
 const VSPACE: u64 = slot::INIT_THREAD_VSPACE;
@@ -37,7 +39,9 @@ fn fails(r: Reply, e: Error, mrs: &[u64]) {
 }
 
 fn tcb_at(s: &System, i: u64) -> TcbRef {
-    let Cap::Thread { tcb } = s.root_slot(i).cap() else { panic!("slot {i} holds no TCB") };
+    let Cap::Thread { tcb } = s.root_slot(i).cap() else {
+        panic!("slot {i} holds no TCB")
+    };
     TcbRef::new(tcb)
 }
 
@@ -63,8 +67,10 @@ fn buffer_word(s: &System, i: usize) -> u64 {
 
 /// The x_i register numbers of `seL4_UserContext` words, written out independently of the
 /// implementation's table: pc, ra, sp, gp, s0..s11, a0..a7, t0..t6, tp.
-const ORDER: [usize; 32] =
-    [0, 1, 2, 3, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 10, 11, 12, 13, 14, 15, 16, 17, 5, 6, 7, 28, 29, 30, 31, 4];
+const ORDER: [usize; 32] = [
+    0, 1, 2, 3, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 10, 11, 12, 13, 14, 15, 16, 17, 5, 6,
+    7, 28, 29, 30, 31, 4,
+];
 
 fn write_all(s: &mut System, tcb: u64, base: u64) {
     let mut mrs = vec![0, 32];
@@ -96,7 +102,10 @@ fn write_then_read_registers_in_user_context_order() {
     assert_eq!(&r.mrs[..3], &[0x1000, 0x1001, 0x1002]);
     // A partial write changes only the first words; the thread stays as it was (runnable).
     ok(s.call(e, L::TCBWriteRegisters, &[0, 2, 0x2000, 0x2001], &[]));
-    assert_eq!((t.with(|x| x.fault_ip), t.reg(reg::PC), t.reg(1), t.reg(2)), (0x2000, 0x2000, 0x2001, 0x1002));
+    assert_eq!(
+        (t.with(|x| x.fault_ip), t.reg(reg::PC), t.reg(1), t.reg(2)),
+        (0x2000, 0x2000, 0x2001, 0x1002)
+    );
     assert_eq!(t.state(), ThreadState::Restart);
     // A count above 32 writes 32 registers.
     let mut mrs = vec![0, 40];
@@ -119,19 +128,63 @@ fn register_invocation_errors() {
     let (mut s, e) = boot();
     let t = s.spawn(100, e);
     write_all(&mut s, e, 0x1000);
-    fails(s.call(e, L::TCBReadRegisters, &[0], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBReadRegisters, &[0, 0], &[]), Error::RangeError, &[1, 32]);
-    fails(s.call(e, L::TCBReadRegisters, &[0, 33], &[]), Error::RangeError, &[1, 32]);
+    fails(
+        s.call(e, L::TCBReadRegisters, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBReadRegisters, &[0, 0], &[]),
+        Error::RangeError,
+        &[1, 32],
+    );
+    fails(
+        s.call(e, L::TCBReadRegisters, &[0, 33], &[]),
+        Error::RangeError,
+        &[1, 32],
+    );
     // The count is checked before the target.
-    fails(s.call(ROOT_TCB, L::TCBReadRegisters, &[0, 0], &[]), Error::RangeError, &[1, 32]);
-    fails(s.call(ROOT_TCB, L::TCBReadRegisters, &[0, 1], &[]), Error::IllegalOperation, &[]);
-    fails(s.call(e, L::TCBWriteRegisters, &[0], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBWriteRegisters, &[0, 3, 7, 7], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(ROOT_TCB, L::TCBWriteRegisters, &[0, 3, 7, 7], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(ROOT_TCB, L::TCBWriteRegisters, &[0, 1, 7], &[]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(ROOT_TCB, L::TCBReadRegisters, &[0, 0], &[]),
+        Error::RangeError,
+        &[1, 32],
+    );
+    fails(
+        s.call(ROOT_TCB, L::TCBReadRegisters, &[0, 1], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBWriteRegisters, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBWriteRegisters, &[0, 3, 7, 7], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(ROOT_TCB, L::TCBWriteRegisters, &[0, 3, 7, 7], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(ROOT_TCB, L::TCBWriteRegisters, &[0, 1, 7], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Not a TCB invocation.
-    fails(s.call(e, L::CNodeCopy, &[0, 0, 0, 0, 0], &[CNODE]), Error::IllegalOperation, &[]);
-    fails(s.call(e, L::DomainSetSet, &[0], &[e]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(e, L::CNodeCopy, &[0, 0, 0, 0, 0], &[CNODE]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        s.call(e, L::DomainSetSet, &[0], &[e]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Nothing changed.
     for (i, &r) in ORDER.iter().enumerate().skip(1) {
         assert_eq!(t.reg(r), 0x1000 + i as u64);
@@ -170,7 +223,11 @@ fn copy_registers_transfers_frame_and_integer_registers() {
     ok(s.call(e + 2, L::TCBCopyRegisters, &[4], &[e]));
     assert_eq!((b.with(|x| x.fault_ip), b.reg(reg::PC)), (0x1000, 0x1000));
     for (i, &r) in ORDER.iter().enumerate().skip(1) {
-        assert_eq!(b.reg(r), if i < 16 { 0x1000 + i as u64 } else { 0 }, "word {i}");
+        assert_eq!(
+            b.reg(r),
+            if i < 16 { 0x1000 + i as u64 } else { 0 },
+            "word {i}"
+        );
     }
     // Integer registers: a0..a7, t0..t6, tp.
     ok(s.call(e + 2, L::TCBCopyRegisters, &[8], &[e]));
@@ -186,13 +243,28 @@ fn copy_registers_transfers_frame_and_integer_registers() {
     assert_eq!(b.state(), ThreadState::Restart);
     assert!(in_queue(&s, 100, b));
     // Errors.
-    fails(s.call(e + 2, L::TCBCopyRegisters, &[], &[e]), Error::TruncatedMessage, &[]);
-    fails(s.call(e + 2, L::TCBCopyRegisters, &[4], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(e + 2, L::TCBCopyRegisters, &[4], &[CNODE]), Error::InvalidCapability, &[1]);
+    fails(
+        s.call(e + 2, L::TCBCopyRegisters, &[], &[e]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e + 2, L::TCBCopyRegisters, &[4], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e + 2, L::TCBCopyRegisters, &[4], &[CNODE]),
+        Error::InvalidCapability,
+        &[1],
+    );
     // The invoker may be the target: its a0/a1 then carry the empty reply.
     ok(s.call(ROOT_TCB, L::TCBCopyRegisters, &[8], &[e]));
     let root = s.root;
-    assert_eq!((root.reg(reg::A0), root.reg(reg::A2), root.reg(reg::TP)), (0, 0x1012, 0x101f));
+    assert_eq!(
+        (root.reg(reg::A0), root.reg(reg::A2), root.reg(reg::TP)),
+        (0, 0x1012, 0x101f)
+    );
 }
 
 #[test]
@@ -201,25 +273,53 @@ fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_threa
     s.make(T::Tcb, 0, e);
     s.make(T::SmallPage, 0, e + 1);
     let t = tcb_at(&s, e);
-    let Cap::Frame { base, .. } = s.root_slot(e + 1).cap() else { panic!() };
-    ok(s.call(e, L::TCBConfigure, &[0x55, 0, 0, 0x7000_0400], &[CNODE, VSPACE, e + 1]));
-    assert_eq!(t.with(|x| (x.fault_handler, x.ipc_buffer)), (0x55, 0x7000_0400));
+    let Cap::Frame { base, .. } = s.root_slot(e + 1).cap() else {
+        panic!()
+    };
+    ok(s.call(
+        e,
+        L::TCBConfigure,
+        &[0x55, 0, 0, 0x7000_0400],
+        &[CNODE, VSPACE, e + 1],
+    ));
+    assert_eq!(
+        t.with(|x| (x.fault_handler, x.ipc_buffer)),
+        (0x55, 0x7000_0400)
+    );
     assert_eq!(t.slot(tcb_slot::CTABLE).cap(), s.root_slot(CNODE).cap());
     assert_eq!(t.slot(tcb_slot::VTABLE).cap(), s.root_slot(VSPACE).cap());
-    assert!(matches!(t.slot(tcb_slot::BUFFER).cap(), Cap::Frame { base: b, mapped: None, .. } if b == base));
+    assert!(
+        matches!(t.slot(tcb_slot::BUFFER).cap(), Cap::Frame { base: b, mapped: None, .. } if b == base)
+    );
     // Each cap was derived from its source (placed after it in the MDB).
-    assert_eq!(t.slot(tcb_slot::CTABLE).mdb().prev(), Some(s.root_slot(CNODE)));
-    assert_eq!(t.slot(tcb_slot::VTABLE).mdb().prev(), Some(s.root_slot(VSPACE)));
-    assert_eq!(t.slot(tcb_slot::BUFFER).mdb().prev(), Some(s.root_slot(e + 1)));
+    assert_eq!(
+        t.slot(tcb_slot::CTABLE).mdb().prev(),
+        Some(s.root_slot(CNODE))
+    );
+    assert_eq!(
+        t.slot(tcb_slot::VTABLE).mdb().prev(),
+        Some(s.root_slot(VSPACE))
+    );
+    assert_eq!(
+        t.slot(tcb_slot::BUFFER).mdb().prev(),
+        Some(s.root_slot(e + 1))
+    );
     assert_eq!(crate::state::ipc_buffer_pptr(t, true), Some(base + 0x400));
-    assert_eq!(t.state(), ThreadState::Inactive, "Configure does not start the thread");
+    assert_eq!(
+        t.state(),
+        ThreadState::Inactive,
+        "Configure does not start the thread"
+    );
     crate::tests::check_mdb(&s);
     // Lower the root task, give the thread a higher priority, a pc and a stack, and resume it.
     ok(s.call(ROOT_TCB, L::TCBSetPriority, &[100], &[ROOT_TCB]));
     assert_eq!(s.k.cur_thread, s.root);
     ok(s.call(e, L::TCBSetPriority, &[200], &[ROOT_TCB]));
     ok(s.call(e, L::TCBWriteRegisters, &[0, 3, 0x10000, 0, 0x20000], &[]));
-    assert_eq!(s.k.cur_thread, s.root, "an inactive thread is not scheduled");
+    assert_eq!(
+        s.k.cur_thread, s.root,
+        "an inactive thread is not scheduled"
+    );
     ok(s.call(e, L::TCBResume, &[], &[]));
     assert_eq!(s.k.cur_thread, t, "the resumed higher-priority thread runs");
     assert_eq!(t.state(), ThreadState::Running);
@@ -233,11 +333,28 @@ fn configure_applies_cap_data_replaces_old_caps_and_buffer_zero_clears_the_buffe
     s.make(T::Tcb, 0, e);
     s.make(T::SmallPage, 0, e + 1);
     let t = tcb_at(&s, e);
-    ok(s.call(e, L::TCBConfigure, &[0, 0, 0, 0x7000_0000], &[CNODE, VSPACE, e + 1]));
+    ok(s.call(
+        e,
+        L::TCBConfigure,
+        &[0, 0, 0, 0x7000_0000],
+        &[CNODE, VSPACE, e + 1],
+    ));
     // Non-zero data: a CNode guard; page table caps take no data.
     let guard = CNodeCapData::new(0, 51).0;
-    ok(s.call(e, L::TCBConfigure, &[7, guard, 0x1234, 0], &[CNODE, VSPACE, CNODE]));
-    assert!(matches!(t.slot(tcb_slot::CTABLE).cap(), Cap::CNode { guard_size: 51, radix: 13, .. }));
+    ok(s.call(
+        e,
+        L::TCBConfigure,
+        &[7, guard, 0x1234, 0],
+        &[CNODE, VSPACE, CNODE],
+    ));
+    assert!(matches!(
+        t.slot(tcb_slot::CTABLE).cap(),
+        Cap::CNode {
+            guard_size: 51,
+            radix: 13,
+            ..
+        }
+    ));
     assert_eq!(t.slot(tcb_slot::VTABLE).cap(), s.root_slot(VSPACE).cap());
     assert!(t.slot(tcb_slot::BUFFER).is_empty());
     assert_eq!(t.with(|x| (x.fault_handler, x.ipc_buffer)), (7, 0));
@@ -248,29 +365,66 @@ fn configure_applies_cap_data_replaces_old_caps_and_buffer_zero_clears_the_buffe
 
 #[test]
 fn caps_are_installed_only_if_the_sources_and_the_thread_cap_are_still_there() {
-    use crate::object::tcb_invocation::{invoke_tcb, BufferUpdate, SpaceUpdate, TcbInvocation, ThreadControl};
+    use crate::object::tcb_invocation::{
+        invoke_tcb, BufferUpdate, SpaceUpdate, TcbInvocation, ThreadControl,
+    };
     let (mut s, e) = boot();
     s.make(T::Tcb, 0, e);
     s.make(T::SmallPage, 0, e + 1);
     let t = tcb_at(&s, e);
     let (cn, vs, fr) = (s.root_slot(CNODE), s.root_slot(VSPACE), s.root_slot(e + 1));
-    let space = SpaceUpdate { fault_ep: 9, croot: (cn.cap(), cn), vroot: (vs.cap(), vs) };
-    let buffer = BufferUpdate { addr: 0x7000_0000, frame: Some((fr.cap(), fr)) };
-    let tc = |slot| ThreadControl { target: t, slot, mcp: None, priority: None, space: Some(space), buffer: Some(buffer) };
+    let space = SpaceUpdate {
+        fault_ep: 9,
+        croot: (cn.cap(), cn),
+        vroot: (vs.cap(), vs),
+    };
+    let buffer = BufferUpdate {
+        addr: 0x7000_0000,
+        frame: Some((fr.cap(), fr)),
+    };
+    let tc = |slot| ThreadControl {
+        target: t,
+        slot,
+        mcp: None,
+        priority: None,
+        space: Some(space),
+        buffer: Some(buffer),
+    };
     // The invoked slot no longer holds a cap to the thread: the old caps go, no new ones come.
     let (root, empty, thread_cap_slot) = (s.root, s.root_slot(e + 9), s.root_slot(e));
-    assert!(invoke_tcb(&mut s.k, TcbInvocation::ThreadControl(tc(empty)), root, true).is_ok());
-    assert_eq!(t.with(|x| (x.fault_handler, x.ipc_buffer)), (9, 0x7000_0000));
+    assert!(invoke_tcb(
+        &mut s.k,
+        TcbInvocation::ThreadControl(tc(empty)),
+        root,
+        true
+    )
+    .is_ok());
+    assert_eq!(
+        t.with(|x| (x.fault_handler, x.ipc_buffer)),
+        (9, 0x7000_0000)
+    );
     for i in [tcb_slot::CTABLE, tcb_slot::VTABLE, tcb_slot::BUFFER] {
         assert!(t.slot(i).is_empty());
     }
-    assert!(invoke_tcb(&mut s.k, TcbInvocation::ThreadControl(tc(thread_cap_slot)), root, true).is_ok());
+    assert!(invoke_tcb(
+        &mut s.k,
+        TcbInvocation::ThreadControl(tc(thread_cap_slot)),
+        root,
+        true
+    )
+    .is_ok());
     for i in [tcb_slot::CTABLE, tcb_slot::VTABLE, tcb_slot::BUFFER] {
         assert!(!t.slot(i).is_empty());
     }
     // A source slot that no longer holds the object: not installed.
     ok(s.cnode(L::CNodeMove, &[e + 2, 64, e + 1, 64], &[CNODE]));
-    assert!(invoke_tcb(&mut s.k, TcbInvocation::ThreadControl(tc(thread_cap_slot)), root, true).is_ok());
+    assert!(invoke_tcb(
+        &mut s.k,
+        TcbInvocation::ThreadControl(tc(thread_cap_slot)),
+        root,
+        true
+    )
+    .is_ok());
     assert!(t.slot(tcb_slot::BUFFER).is_empty());
     assert!(!t.slot(tcb_slot::CTABLE).is_empty());
     crate::tests::check_mdb(&s);
@@ -289,22 +443,74 @@ fn configure_errors_in_sel4_order_change_nothing() {
     let (ut, _, _) = s.ram_untyped(20); // has children: deriving it is RevokeFirst
     let good = [0, 0, 0, 0x7000_0000];
     let conf = |s: &mut System, mrs: &[u64], caps: &[u64]| s.call(e, L::TCBConfigure, mrs, caps);
-    fails(conf(&mut s, &good[..3], &[CNODE, VSPACE, e + 1]), Error::TruncatedMessage, &[]);
-    fails(conf(&mut s, &good, &[CNODE, VSPACE]), Error::TruncatedMessage, &[]);
+    fails(
+        conf(&mut s, &good[..3], &[CNODE, VSPACE, e + 1]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        conf(&mut s, &good, &[CNODE, VSPACE]),
+        Error::TruncatedMessage,
+        &[],
+    );
     // The buffer comes first: its errors win over a bad CSpace (an endpoint).
-    fails(conf(&mut s, &good, &[e + 2, VSPACE, ut]), Error::RevokeFirst, &[]);
-    fails(conf(&mut s, &good, &[e + 2, VSPACE, CNODE]), Error::IllegalOperation, &[]);
-    fails(conf(&mut s, &good, &[CNODE, VSPACE, e + 4]), Error::IllegalOperation, &[]);
-    fails(conf(&mut s, &[0, 0, 0, 0x7000_0200], &[e + 2, VSPACE, e + 1]), Error::AlignmentError, &[]);
+    fails(
+        conf(&mut s, &good, &[e + 2, VSPACE, ut]),
+        Error::RevokeFirst,
+        &[],
+    );
+    fails(
+        conf(&mut s, &good, &[e + 2, VSPACE, CNODE]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        conf(&mut s, &good, &[CNODE, VSPACE, e + 4]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        conf(&mut s, &[0, 0, 0, 0x7000_0200], &[e + 2, VSPACE, e + 1]),
+        Error::AlignmentError,
+        &[],
+    );
     // The CSpace root.
-    fails(conf(&mut s, &good, &[e + 2, VSPACE, e + 1]), Error::IllegalOperation, &[]);
-    fails(conf(&mut s, &good, &[ut, e + 3, e + 1]), Error::RevokeFirst, &[]);
+    fails(
+        conf(&mut s, &good, &[e + 2, VSPACE, e + 1]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        conf(&mut s, &good, &[ut, e + 3, e + 1]),
+        Error::RevokeFirst,
+        &[],
+    );
     let too_big = CNodeCapData::new(0, 52).0;
-    fails(conf(&mut s, &[0, too_big, 0, 0x7000_0000], &[CNODE, VSPACE, e + 1]), Error::IllegalOperation, &[]);
+    fails(
+        conf(
+            &mut s,
+            &[0, too_big, 0, 0x7000_0000],
+            &[CNODE, VSPACE, e + 1],
+        ),
+        Error::IllegalOperation,
+        &[],
+    );
     // The VSpace root: an unmapped page table (deriving it fails), not a page table.
-    fails(conf(&mut s, &good, &[CNODE, e + 3, e + 1]), Error::IllegalOperation, &[]);
-    fails(conf(&mut s, &good, &[CNODE, e + 1, e + 1]), Error::IllegalOperation, &[]);
-    fails(conf(&mut s, &good, &[CNODE, ut, e + 1]), Error::RevokeFirst, &[]);
+    fails(
+        conf(&mut s, &good, &[CNODE, e + 3, e + 1]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        conf(&mut s, &good, &[CNODE, e + 1, e + 1]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        conf(&mut s, &good, &[CNODE, ut, e + 1]),
+        Error::RevokeFirst,
+        &[],
+    );
     for i in [tcb_slot::CTABLE, tcb_slot::VTABLE, tcb_slot::BUFFER] {
         assert!(t.slot(i).is_empty());
     }
@@ -314,10 +520,21 @@ fn configure_errors_in_sel4_order_change_nothing() {
     s.make(T::CapTable, 2, e + 5);
     ok(conf(&mut s, &good, &[e + 5, VSPACE, e + 1]));
     ok(s.cnode(L::CNodeDelete, &[e + 5, 64], &[]));
-    fails(conf(&mut s, &good, &[CNODE, VSPACE, e + 1]), Error::IllegalOperation, &[]);
-    fails(s.call(e, L::TCBSetSpace, &[0, 0, 0], &[CNODE, VSPACE]), Error::IllegalOperation, &[]);
+    fails(
+        conf(&mut s, &good, &[CNODE, VSPACE, e + 1]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetSpace, &[0, 0, 0], &[CNODE, VSPACE]),
+        Error::IllegalOperation,
+        &[],
+    );
     ok(s.call(e, L::TCBSetIPCBuffer, &[0x7000_0400], &[e + 1]));
-    assert!(matches!(t.slot(tcb_slot::CTABLE).cap(), Cap::CNode { radix: 2, .. }));
+    assert!(matches!(
+        t.slot(tcb_slot::CTABLE).cap(),
+        Cap::CNode { radix: 2, .. }
+    ));
     crate::tests::check_mdb(&s);
 }
 
@@ -333,10 +550,26 @@ fn set_ipc_buffer_and_set_space() {
     assert_eq!(t.with(|x| x.ipc_buffer), 0x7000_0800);
     assert!(matches!(t.slot(tcb_slot::BUFFER).cap(), Cap::Frame { .. }));
     assert!(t.slot(tcb_slot::CTABLE).is_empty());
-    fails(s.call(e, L::TCBSetIPCBuffer, &[], &[e + 1]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetIPCBuffer, &[0x7000_0000], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetIPCBuffer, &[0x7000_0010], &[e + 1]), Error::AlignmentError, &[]);
-    fails(s.call(e, L::TCBSetIPCBuffer, &[0x7000_0000], &[e + 2]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(e, L::TCBSetIPCBuffer, &[], &[e + 1]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetIPCBuffer, &[0x7000_0000], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetIPCBuffer, &[0x7000_0010], &[e + 1]),
+        Error::AlignmentError,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetIPCBuffer, &[0x7000_0000], &[e + 2]),
+        Error::IllegalOperation,
+        &[],
+    );
     assert_eq!(t.with(|x| x.ipc_buffer), 0x7000_0800);
     // Address 0: no buffer, whatever the cap.
     ok(s.call(e, L::TCBSetIPCBuffer, &[0], &[e + 2]));
@@ -345,14 +578,33 @@ fn set_ipc_buffer_and_set_space() {
     // SetSpace: fault endpoint, CSpace and VSpace; the buffer is left alone.
     ok(s.call(e, L::TCBSetIPCBuffer, &[0x7000_0800], &[e + 1]));
     ok(s.call(e, L::TCBSetSpace, &[0x66, 0, 0], &[CNODE, VSPACE]));
-    assert_eq!(t.with(|x| (x.fault_handler, x.ipc_buffer)), (0x66, 0x7000_0800));
+    assert_eq!(
+        t.with(|x| (x.fault_handler, x.ipc_buffer)),
+        (0x66, 0x7000_0800)
+    );
     assert_eq!(t.slot(tcb_slot::CTABLE).cap(), s.root_slot(CNODE).cap());
     assert_eq!(t.slot(tcb_slot::VTABLE).cap(), s.root_slot(VSPACE).cap());
     assert!(!t.slot(tcb_slot::BUFFER).is_empty());
-    fails(s.call(e, L::TCBSetSpace, &[0, 0], &[CNODE, VSPACE]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetSpace, &[0, 0, 0], &[CNODE]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetSpace, &[1, 0, 0], &[e + 2, VSPACE]), Error::IllegalOperation, &[]);
-    fails(s.call(e, L::TCBSetSpace, &[1, 0, 0], &[CNODE, e + 3]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(e, L::TCBSetSpace, &[0, 0], &[CNODE, VSPACE]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetSpace, &[0, 0, 0], &[CNODE]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetSpace, &[1, 0, 0], &[e + 2, VSPACE]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetSpace, &[1, 0, 0], &[CNODE, e + 3]),
+        Error::IllegalOperation,
+        &[],
+    );
     assert_eq!(t.with(|x| x.fault_handler), 0x66);
     crate::tests::check_mdb(&s);
 }
@@ -365,28 +617,80 @@ fn priorities_are_bounded_by_the_authoritys_mcp_and_requeue_the_thread() {
     assert_eq!(t.with(|x| x.priority), 100);
     assert!(in_queue(&s, 100, t) && !in_queue(&s, 50, t));
     assert_eq!(s.k.cur_thread, s.root, "the root task (255) keeps running");
-    fails(s.call(e, L::TCBSetPriority, &[256], &[ROOT_TCB]), Error::RangeError, &[0, 255]);
-    fails(s.call(e, L::TCBSetPriority, &[60], &[e]), Error::RangeError, &[0, 50]);
+    fails(
+        s.call(e, L::TCBSetPriority, &[256], &[ROOT_TCB]),
+        Error::RangeError,
+        &[0, 255],
+    );
+    fails(
+        s.call(e, L::TCBSetPriority, &[60], &[e]),
+        Error::RangeError,
+        &[0, 50],
+    );
     ok(s.call(e, L::TCBSetPriority, &[50], &[e]));
     assert!(in_queue(&s, 50, t) && !in_queue(&s, 100, t));
-    fails(s.call(e, L::TCBSetPriority, &[], &[ROOT_TCB]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetPriority, &[1], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetPriority, &[1], &[CNODE]), Error::InvalidCapability, &[1]);
+    fails(
+        s.call(e, L::TCBSetPriority, &[], &[ROOT_TCB]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetPriority, &[1], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetPriority, &[1], &[CNODE]),
+        Error::InvalidCapability,
+        &[1],
+    );
     // MCP.
     ok(s.call(e, L::TCBSetMCPriority, &[70], &[ROOT_TCB]));
     assert_eq!(t.with(|x| (x.mcp, x.priority)), (70, 50));
-    fails(s.call(e, L::TCBSetMCPriority, &[80], &[e]), Error::RangeError, &[0, 70]);
-    fails(s.call(e, L::TCBSetMCPriority, &[], &[e]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetMCPriority, &[1], &[CNODE]), Error::InvalidCapability, &[1]);
+    fails(
+        s.call(e, L::TCBSetMCPriority, &[80], &[e]),
+        Error::RangeError,
+        &[0, 70],
+    );
+    fails(
+        s.call(e, L::TCBSetMCPriority, &[], &[e]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetMCPriority, &[1], &[CNODE]),
+        Error::InvalidCapability,
+        &[1],
+    );
     // Both.
     ok(s.call(e, L::TCBSetSchedParams, &[90, 80], &[ROOT_TCB]));
     assert_eq!(t.with(|x| (x.mcp, x.priority)), (90, 80));
     assert!(in_queue(&s, 80, t));
-    fails(s.call(e, L::TCBSetSchedParams, &[95, 10], &[e]), Error::RangeError, &[0, 90]);
-    fails(s.call(e, L::TCBSetSchedParams, &[10, 95], &[e]), Error::RangeError, &[0, 90]);
-    fails(s.call(e, L::TCBSetSchedParams, &[10], &[e]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetSchedParams, &[10, 10], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBSetSchedParams, &[10, 10], &[e + 1]), Error::InvalidCapability, &[1]);
+    fails(
+        s.call(e, L::TCBSetSchedParams, &[95, 10], &[e]),
+        Error::RangeError,
+        &[0, 90],
+    );
+    fails(
+        s.call(e, L::TCBSetSchedParams, &[10, 95], &[e]),
+        Error::RangeError,
+        &[0, 90],
+    );
+    fails(
+        s.call(e, L::TCBSetSchedParams, &[10], &[e]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetSchedParams, &[10, 10], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBSetSchedParams, &[10, 10], &[e + 1]),
+        Error::InvalidCapability,
+        &[1],
+    );
     assert_eq!(t.with(|x| (x.mcp, x.priority)), (90, 80));
     // A suspended thread changes priority without being queued.
     ok(s.call(e, L::TCBSuspend, &[], &[]));
@@ -407,7 +711,10 @@ fn suspend_and_resume() {
     let (mut s, e) = boot();
     let t = s.spawn(100, e);
     ok(s.call(e, L::TCBResume, &[], &[]));
-    assert!(in_queue(&s, 100, t), "resuming a runnable thread changes nothing");
+    assert!(
+        in_queue(&s, 100, t),
+        "resuming a runnable thread changes nothing"
+    );
     assert_eq!(t.state(), ThreadState::Restart);
     ok(s.call(e, L::TCBSuspend, &[], &[]));
     assert_eq!(t.state(), ThreadState::Inactive);
@@ -436,31 +743,69 @@ fn bind_and_unbind_notification() {
     s.make(T::Endpoint, 0, e + 5);
     s.make(T::Notification, 0, e + 6);
     let m = s.make(T::Notification, 0, e + 7);
-    ok(s.cnode(L::CNodeMint, &[e + 8, 64, n, 64, CapRights::WRITE.0, 0], &[CNODE]));
-    let Cap::Notification { ptr, .. } = s.root_slot(n).cap() else { panic!() };
+    ok(s.cnode(
+        L::CNodeMint,
+        &[e + 8, 64, n, 64, CapRights::WRITE.0, 0],
+        &[CNODE],
+    ));
+    let Cap::Notification { ptr, .. } = s.root_slot(n).cap() else {
+        panic!()
+    };
     let ntfn = crate::object::notification::NtfnRef::at(ptr);
-    fails(s.call(e, L::TCBUnbindNotification, &[], &[]), Error::IllegalOperation, &[]);
-    fails(s.call(e, L::TCBBindNotification, &[], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(e, L::TCBBindNotification, &[], &[e + 5]), Error::IllegalOperation, &[]);
-    fails(s.call(e, L::TCBBindNotification, &[], &[e + 8]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(e, L::TCBUnbindNotification, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBBindNotification, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBBindNotification, &[], &[e + 5]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        s.call(e, L::TCBBindNotification, &[], &[e + 8]),
+        Error::IllegalOperation,
+        &[],
+    );
     assert_eq!(t.with(|x| x.bound_notification), 0);
     ok(s.call(e, L::TCBBindNotification, &[], &[n]));
     assert_eq!(t.with(|x| x.bound_notification), ptr as u64);
     assert_eq!(ntfn.0.get().bound_tcb, t.addr() as u64);
     // Already bound; the notification bound to another thread.
-    fails(s.call(e, L::TCBBindNotification, &[], &[e + 6]), Error::IllegalOperation, &[]);
-    fails(s.call(e + 2, L::TCBBindNotification, &[], &[n]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(e, L::TCBBindNotification, &[], &[e + 6]),
+        Error::IllegalOperation,
+        &[],
+    );
+    fails(
+        s.call(e + 2, L::TCBBindNotification, &[], &[n]),
+        Error::IllegalOperation,
+        &[],
+    );
     // A notification with a waiting thread cannot be bound.
     s.run_as(t2);
     let (_, _) = s.sys(Syscall::Recv, m, MessageInfo::new(0, 0, 0, 0), &[], &[]);
     assert_eq!(t2.state(), ThreadState::BlockedOnNotification);
     assert_eq!(s.k.cur_thread, s.root);
-    fails(s.call(ROOT_TCB, L::TCBBindNotification, &[], &[m]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(ROOT_TCB, L::TCBBindNotification, &[], &[m]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Unbind.
     ok(s.call(e, L::TCBUnbindNotification, &[], &[]));
     assert_eq!(t.with(|x| x.bound_notification), 0);
     assert_eq!(ntfn.0.get().bound_tcb, 0);
-    fails(s.call(e, L::TCBUnbindNotification, &[], &[]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(e, L::TCBUnbindNotification, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
     // Now another thread may bind it.
     ok(s.call(ROOT_TCB, L::TCBBindNotification, &[], &[n]));
     assert_eq!(ntfn.0.get().bound_tcb, s.root.addr() as u64);
@@ -472,7 +817,11 @@ fn set_tls_base() {
     let t = s.spawn(100, e);
     ok(s.call(e, L::TCBSetTLSBase, &[0xabc0], &[]));
     assert_eq!(t.reg(reg::TP), 0xabc0);
-    fails(s.call(e, L::TCBSetTLSBase, &[], &[]), Error::TruncatedMessage, &[]);
+    fails(
+        s.call(e, L::TCBSetTLSBase, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     ok(s.call(ROOT_TCB, L::TCBSetTLSBase, &[0x1230], &[]));
     assert_eq!(s.root.reg(reg::TP), 0x1230);
     assert_eq!(s.k.cur_thread, s.root);
@@ -495,7 +844,11 @@ fn set_flags_replies_with_the_new_flags() {
     assert_eq!(flags(&mut s, 0, !0), 1, "unknown flags are ignored");
     assert_eq!(flags(&mut s, 1, 1), 1, "clear then set");
     assert_eq!(flags(&mut s, !0, 0), 0);
-    fails(s.call(e, L::TCBSetFlags, &[0], &[]), Error::TruncatedMessage, &[]);
+    fails(
+        s.call(e, L::TCBSetFlags, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
     // With Send there is no reply: the message registers stay as they were.
     let info = MessageInfo::new(L::TCBSetFlags as u64, 0, 0, 2);
     let r = s.syscall(Syscall::Send, e, info, &[0, 1], &[]);
@@ -517,36 +870,109 @@ fn domain_set_and_domain_schedule() {
     assert!(queued(t), "a runnable thread is queued in its new domain");
     ok(s.call(DOMAIN, L::DomainSetSet, &[0], &[ROOT_TCB]));
     assert_eq!(s.k.cur_thread, s.root);
-    fails(s.call(DOMAIN, L::DomainSetSet, &[], &[e]), Error::TruncatedMessage, &[]);
-    fails(s.call(DOMAIN, L::DomainSetSet, &[nd], &[e]), Error::InvalidArgument, &[0]);
-    fails(s.call(DOMAIN, L::DomainSetSet, &[nd], &[]), Error::InvalidArgument, &[0]);
-    fails(s.call(DOMAIN, L::DomainSetSet, &[0], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(DOMAIN, L::DomainSetSet, &[0], &[CNODE]), Error::InvalidArgument, &[1]);
+    fails(
+        s.call(DOMAIN, L::DomainSetSet, &[], &[e]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainSetSet, &[nd], &[e]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainSetSet, &[nd], &[]),
+        Error::InvalidArgument,
+        &[0],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainSetSet, &[0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainSetSet, &[0], &[CNODE]),
+        Error::InvalidArgument,
+        &[1],
+    );
     // The schedule: the last entry stays an end marker.
     ok(s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0, 10], &[]));
-    assert_eq!(s.k.sched.domain_schedule[0], crate::sched::DomainScheduleEntry { domain: 0, duration: 10 });
-    fails(s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(DOMAIN, L::DomainScheduleConfigure, &[ns - 1, 0, 5], &[]), Error::RangeError, &[0, ns - 2]);
-    fails(s.call(DOMAIN, L::DomainScheduleConfigure, &[0, nd, 5], &[]), Error::RangeError, &[0, nd - 1]);
-    fails(s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0, 1 << 56], &[]), Error::InvalidArgument, &[2]);
-    fails(s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0, 0], &[]), Error::InvalidArgument, &[2]);
+    assert_eq!(
+        s.k.sched.domain_schedule[0],
+        crate::sched::DomainScheduleEntry {
+            domain: 0,
+            duration: 10
+        }
+    );
+    fails(
+        s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainScheduleConfigure, &[ns - 1, 0, 5], &[]),
+        Error::RangeError,
+        &[0, ns - 2],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainScheduleConfigure, &[0, nd, 5], &[]),
+        Error::RangeError,
+        &[0, nd - 1],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0, 1 << 56], &[]),
+        Error::InvalidArgument,
+        &[2],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0, 0], &[]),
+        Error::InvalidArgument,
+        &[2],
+    );
     assert_eq!(s.k.sched.domain_schedule[0].duration, 10);
-    ok(s.call(DOMAIN, L::DomainScheduleConfigure, &[0, 0, (1 << 56) - 1], &[]));
-    fails(s.call(DOMAIN, L::DomainScheduleSetStart, &[], &[]), Error::TruncatedMessage, &[]);
-    fails(s.call(DOMAIN, L::DomainScheduleSetStart, &[ns], &[]), Error::RangeError, &[0, ns - 1]);
-    fails(s.call(DOMAIN, L::DomainScheduleSetStart, &[ns - 1], &[]), Error::InvalidArgument, &[0]);
+    ok(s.call(
+        DOMAIN,
+        L::DomainScheduleConfigure,
+        &[0, 0, (1 << 56) - 1],
+        &[],
+    ));
+    fails(
+        s.call(DOMAIN, L::DomainScheduleSetStart, &[], &[]),
+        Error::TruncatedMessage,
+        &[],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainScheduleSetStart, &[ns], &[]),
+        Error::RangeError,
+        &[0, ns - 1],
+    );
+    fails(
+        s.call(DOMAIN, L::DomainScheduleSetStart, &[ns - 1], &[]),
+        Error::InvalidArgument,
+        &[0],
+    );
     ok(s.call(DOMAIN, L::DomainScheduleSetStart, &[0], &[]));
     assert_eq!(s.k.sched.domain_schedule_start, 0);
     assert_eq!(s.k.cur_thread, s.root);
-    fails(s.call(DOMAIN, L::TCBSuspend, &[], &[]), Error::IllegalOperation, &[]);
+    fails(
+        s.call(DOMAIN, L::TCBSuspend, &[], &[]),
+        Error::IllegalOperation,
+        &[],
+    );
 }
 
 #[test]
 fn domain_schedule_set_start_ends_the_current_domain() {
     // Checked on the decoded invocation, before the scheduler consumes the state.
     let (mut s, _) = boot();
-    crate::object::tcb_invocation::invoke_domain(&mut s.k, crate::object::tcb_invocation::DomainInvocation::ScheduleSetStart(0));
+    crate::object::tcb_invocation::invoke_domain(
+        &mut s.k,
+        crate::object::tcb_invocation::DomainInvocation::ScheduleSetStart(0),
+    );
     assert_eq!(s.k.sched.domain_time, 0);
     assert_eq!(s.k.sched.domain_schedule_index, NUM_DOMAIN_SCHEDULES - 2);
-    assert_eq!(s.k.sched.action, crate::sched::SchedulerAction::ChooseNewThread);
+    assert_eq!(
+        s.k.sched.action,
+        crate::sched::SchedulerAction::ChooseNewThread
+    );
 }

@@ -2,7 +2,7 @@
 //! restart, deletion.
 
 use crate::ipc::{cancel_ipc, setup_reply_master};
-use crate::object::tcb::{ThreadState, TcbRef};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, sched_dequeue, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
@@ -20,7 +20,10 @@ pub fn suspend(k: &mut Kernel, t: TcbRef) {
 
 /// `isStopped`: inactive or waiting for a reply.
 pub fn is_stopped(t: TcbRef) -> bool {
-    matches!(t.state(), ThreadState::Inactive | ThreadState::BlockedOnReply)
+    matches!(
+        t.state(),
+        ThreadState::Inactive | ThreadState::BlockedOnReply
+    )
 }
 
 /// `restart`: a stopped thread becomes runnable, re-executing from its restart pc.

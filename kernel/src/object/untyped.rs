@@ -52,7 +52,13 @@ pub fn decode_untyped_invocation(
     slot: Slot,
     cap: Cap,
 ) -> Result<RetypeInvocation, SyscallError> {
-    let Cap::Untyped { ptr, size_bits, free_index, is_device } = cap else {
+    let Cap::Untyped {
+        ptr,
+        size_bits,
+        free_index,
+        is_device,
+    } = cap
+    else {
         return Err(SyscallError::IllegalOperation);
     };
     if label != InvocationLabel::UntypedRetype {
@@ -80,11 +86,20 @@ pub fn decode_untyped_invocation(
     if object_type == ObjectType::Untyped && user_size < MIN_UNTYPED_BITS {
         return Err(SyscallError::InvalidArgument(1));
     }
-    let node_cap = if node_depth == 0 { root } else { lookup_target_slot(root, node_index, node_depth)?.cap() };
-    let Cap::CNode { ptr: cnode, radix, .. } = node_cap else {
+    let node_cap = if node_depth == 0 {
+        root
+    } else {
+        lookup_target_slot(root, node_index, node_depth)?.cap()
+    };
+    let Cap::CNode {
+        ptr: cnode, radix, ..
+    } = node_cap
+    else {
         return Err(SyscallError::FailedLookup {
             source: false,
-            fault: crate::cspace::LookupFault::MissingCapability { bits_left: node_depth },
+            fault: crate::cspace::LookupFault::MissingCapability {
+                bits_left: node_depth,
+            },
         });
     };
     let node_size = 1u64 << radix;
@@ -101,7 +116,11 @@ pub fn decode_untyped_invocation(
     for i in 0..node_window as usize {
         ensure_empty_slot(dest.add(i))?;
     }
-    let (free, reset) = if has_children(slot) { (free_index, false) } else { (0, true) };
+    let (free, reset) = if has_children(slot) {
+        (free_index, false)
+    } else {
+        (0, true)
+    };
     let free_bytes = (1u64 << size_bits) - free;
     if (free_bytes >> object_bits) < node_window {
         return Err(SyscallError::NotEnoughMemory(free_bytes));
@@ -129,12 +148,25 @@ pub fn decode_untyped_invocation(
 /// chunks, lowering the watermark as it goes so that a preempted reset resumes where it
 /// stopped. Device memory is not touched.
 pub fn reset_untyped_cap(k: &mut Kernel, slot: Slot) -> Result<(), Preempted> {
-    let Cap::Untyped { ptr, size_bits, free_index, is_device } = slot.cap() else { return Ok(()) };
+    let Cap::Untyped {
+        ptr,
+        size_bits,
+        free_index,
+        is_device,
+    } = slot.cap()
+    else {
+        return Ok(());
+    };
     if free_index == 0 {
         return Ok(());
     }
     if is_device {
-        slot.set_cap(Cap::Untyped { ptr, size_bits, free_index: 0, is_device });
+        slot.set_cap(Cap::Untyped {
+            ptr,
+            size_bits,
+            free_index: 0,
+            is_device,
+        });
         return Ok(());
     }
     let chunk = 1u64 << RESET_CHUNK_BITS.min(size_bits as usize);
@@ -143,7 +175,12 @@ pub fn reset_untyped_cap(k: &mut Kernel, slot: Slot) -> Result<(), Preempted> {
         let start = (top - 1) & !(chunk - 1);
         crate::mem::zero(ptr + start as usize, (top - start) as usize);
         top = start;
-        slot.set_cap(Cap::Untyped { ptr, size_bits, free_index: top, is_device });
+        slot.set_cap(Cap::Untyped {
+            ptr,
+            size_bits,
+            free_index: top,
+            is_device,
+        });
         if top > 0 {
             k.preemption_point()?;
         }
@@ -157,9 +194,22 @@ pub fn invoke_untyped_retype(k: &mut Kernel, inv: RetypeInvocation) -> Result<()
     if inv.reset {
         reset_untyped_cap(k, inv.slot)?;
     }
-    let Cap::Untyped { ptr, size_bits, is_device, .. } = inv.slot.cap() else { return Ok(()) };
+    let Cap::Untyped {
+        ptr,
+        size_bits,
+        is_device,
+        ..
+    } = inv.slot.cap()
+    else {
+        return Ok(());
+    };
     let end = inv.first + (inv.count << inv.object_bits);
-    inv.slot.set_cap(Cap::Untyped { ptr, size_bits, free_index: (end - ptr) as u64, is_device });
+    inv.slot.set_cap(Cap::Untyped {
+        ptr,
+        size_bits,
+        free_index: (end - ptr) as u64,
+        is_device,
+    });
     for i in 0..inv.count {
         let obj = inv.first + (i << inv.object_bits);
         let cap = create_object(k, inv.object_type, obj, inv.user_size, inv.is_device);

@@ -80,7 +80,10 @@ pub const SSTATUS_SUM: u64 = 1 << 18;
 impl ArchContext {
     /// A fresh user context: all zero, user mode, interrupts enabled on return, FPU Initial.
     pub fn new_user() -> Self {
-        ArchContext { sstatus: SSTATUS_SPIE | SSTATUS_FS_INITIAL, ..Default::default() }
+        ArchContext {
+            sstatus: SSTATUS_SPIE | SSTATUS_FS_INITIAL,
+            ..Default::default()
+        }
     }
 }
 

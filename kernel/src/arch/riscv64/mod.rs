@@ -3,7 +3,8 @@
 pub mod context;
 pub mod objects;
 pub mod vspace;
-#[cfg(test)] mod vspace_tests;
+#[cfg(test)]
+mod vspace_tests;
 
 #[cfg(target_os = "none")]
 pub mod machine;

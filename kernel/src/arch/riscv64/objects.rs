@@ -15,7 +15,7 @@ use crate::cte::{cte_insert, has_children, Slot};
 use crate::error::SyscallError;
 use crate::mem::PPtr;
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
-use crate::object::tcb::{ThreadState, TcbRef};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::{ipc_buffer_pptr, set_mr, Kernel, ASID_TABLE_SIZE};
 use abi::object::{ASID_POOL_BITS, ASID_POOL_INDEX_BITS, USER_TOP};
 use abi::{CapRights, InvocationLabel, MessageInfo};
@@ -29,13 +29,26 @@ pub const VM_ATTR_EXECUTE_NEVER: u64 = 1;
 pub enum VSpaceInvocation {
     /// `performPageTableInvocationMap`: store `cap` (now mapped) in `slot` and write `pte` (a
     /// pointer to the table) into the parent table entry `pt_slot`.
-    PageTableMap { cap: Cap, slot: Slot, pte: Pte, pt_slot: PPtr<Pte>, asid: u16 },
+    PageTableMap {
+        cap: Cap,
+        slot: Slot,
+        pte: Pte,
+        pt_slot: PPtr<Pte>,
+        asid: u16,
+    },
     /// `performPageTableInvocationUnmap`: unlink the table from its parent, clear it, and mark
     /// the cap in `slot` unmapped.
     PageTableUnmap { cap: Cap, slot: Slot },
     /// `performPageInvocationMapPTE`: store `cap` (now mapped) in `slot` and write `pte` into
     /// the leaf entry `pt_slot` for `vaddr` of `asid`.
-    PageMap { cap: Cap, slot: Slot, pte: Pte, pt_slot: PPtr<Pte>, asid: u16, vaddr: u64 },
+    PageMap {
+        cap: Cap,
+        slot: Slot,
+        pte: Pte,
+        pt_slot: PPtr<Pte>,
+        asid: u16,
+        vaddr: u64,
+    },
     /// `performPageInvocationUnmap`: remove the frame's mapping if it is still there and mark
     /// the cap in `slot` unmapped.
     PageUnmap { cap: Cap, slot: Slot },
@@ -43,10 +56,19 @@ pub enum VSpaceInvocation {
     PageGetAddress { paddr: u64 },
     /// `performASIDControlInvocation`: make the untyped in `parent` (the 4 KiB at `frame`) an
     /// ASID pool for `asid_base..asid_base + 512`, its cap in `dest`.
-    AsidControlMakePool { frame: usize, dest: Slot, parent: Slot, asid_base: u16 },
+    AsidControlMakePool {
+        frame: usize,
+        dest: Slot,
+        parent: Slot,
+        asid_base: u16,
+    },
     /// `performASIDPoolInvocation`: make the page table whose cap is in `vspace_slot` the
     /// VSpace root of `asid`, in the pool at `pool`.
-    AsidPoolAssign { asid: u16, pool: usize, vspace_slot: Slot },
+    AsidPoolAssign {
+        asid: u16,
+        pool: usize,
+        vspace_slot: Slot,
+    },
 }
 
 /// Decodes and performs an invocation of a RISC-V VSpace cap (`cap` in `slot`) by `thread`.
@@ -97,8 +119,10 @@ pub fn decode(
 /// `findVSpaceForASID` as the decoders use it: the failed lookup is reported as
 /// `FailedLookup` (destination side) with an invalid-root lookup fault.
 fn find_vspace(k: &Kernel, asid: u16) -> Result<usize, SyscallError> {
-    vspace::find_vspace_for_asid(k, asid)
-        .ok_or(SyscallError::FailedLookup { source: false, fault: LookupFault::InvalidRoot })
+    vspace::find_vspace_for_asid(k, asid).ok_or(SyscallError::FailedLookup {
+        source: false,
+        fault: LookupFault::InvalidRoot,
+    })
 }
 
 /// seL4 `decodeRISCVPageTableInvocation`.
@@ -118,7 +142,9 @@ fn decode_page_table(
     cap: Cap,
     slot: Slot,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    let Cap::PageTable { base, mapped } = cap else { return Err(SyscallError::IllegalOperation) };
+    let Cap::PageTable { base, mapped } = cap else {
+        return Err(SyscallError::IllegalOperation);
+    };
     if label == InvocationLabel::RISCVPageTableUnmap {
         if !crate::cte::is_final_cap(slot) {
             return Err(SyscallError::RevokeFirst);
@@ -140,7 +166,11 @@ fn decode_page_table(
         return Err(SyscallError::InvalidCapability(0));
     }
     let vaddr = args.mr(0);
-    let Cap::PageTable { base: root, mapped: Some(root_map) } = root_cap else {
+    let Cap::PageTable {
+        base: root,
+        mapped: Some(root_map),
+    } = root_cap
+    else {
         return Err(SyscallError::InvalidCapability(1));
     };
     if vaddr >= USER_TOP {
@@ -155,7 +185,13 @@ fn decode_page_table(
     }
     let span_mask = (1u64 << w.bits_left()) - 1;
     Ok(VSpaceInvocation::PageTableMap {
-        cap: Cap::PageTable { base, mapped: Some(Mapping { asid: root_map.asid, vaddr: vaddr & !span_mask }) },
+        cap: Cap::PageTable {
+            base,
+            mapped: Some(Mapping {
+                asid: root_map.asid,
+                vaddr: vaddr & !span_mask,
+            }),
+        },
         slot,
         pte: Pte::table(crate::arch::pptr_to_paddr(base)),
         pt_slot: w.slot,
@@ -184,7 +220,14 @@ fn decode_frame(
     cap: Cap,
     slot: Slot,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    let Cap::Frame { base, size, rights, is_device, mapped } = cap else {
+    let Cap::Frame {
+        base,
+        size,
+        rights,
+        is_device,
+        mapped,
+    } = cap
+    else {
         return Err(SyscallError::IllegalOperation);
     };
     match label {
@@ -193,7 +236,11 @@ fn decode_frame(
                 return Err(SyscallError::TruncatedMessage);
             };
             let (vaddr, rights_mask, attr) = (args.mr(0), CapRights(args.mr(1)), args.mr(2));
-            let Cap::PageTable { base: root, mapped: Some(root_map) } = root_cap else {
+            let Cap::PageTable {
+                base: root,
+                mapped: Some(root_map),
+            } = root_cap
+            else {
                 return Err(SyscallError::InvalidCapability(1));
             };
             let asid = root_map.asid;
@@ -213,7 +260,9 @@ fn decode_frame(
             if w.bits_left() != size.bits() {
                 return Err(SyscallError::FailedLookup {
                     source: false,
-                    fault: LookupFault::MissingCapability { bits_left: w.bits_left() },
+                    fault: LookupFault::MissingCapability {
+                        bits_left: w.bits_left(),
+                    },
                 });
             }
             let pte = w.slot.get();
@@ -240,7 +289,13 @@ fn decode_frame(
             let vm_rights = rights.mask(rights_mask);
             let executable = attr & VM_ATTR_EXECUTE_NEVER == 0;
             Ok(VSpaceInvocation::PageMap {
-                cap: Cap::Frame { base, size, rights, is_device, mapped: Some(Mapping { asid, vaddr }) },
+                cap: Cap::Frame {
+                    base,
+                    size,
+                    rights,
+                    is_device,
+                    mapped: Some(Mapping { asid, vaddr }),
+                },
                 slot,
                 pte: Pte::user(crate::arch::pptr_to_paddr(base), vm_rights, executable),
                 pt_slot: w.slot,
@@ -249,9 +304,9 @@ fn decode_frame(
             })
         }
         InvocationLabel::RISCVPageUnmap => Ok(VSpaceInvocation::PageUnmap { cap, slot }),
-        InvocationLabel::RISCVPageGetAddress => {
-            Ok(VSpaceInvocation::PageGetAddress { paddr: crate::arch::pptr_to_paddr(base) })
-        }
+        InvocationLabel::RISCVPageGetAddress => Ok(VSpaceInvocation::PageGetAddress {
+            paddr: crate::arch::pptr_to_paddr(base),
+        }),
         _ => Err(SyscallError::IllegalOperation),
     }
 }
@@ -283,7 +338,13 @@ fn decode_asid_control(
         return Err(SyscallError::DeleteFirst);
     };
     let asid_base = (i << ASID_POOL_INDEX_BITS) as u16;
-    let Cap::Untyped { ptr: frame, size_bits, is_device: false, .. } = untyped else {
+    let Cap::Untyped {
+        ptr: frame,
+        size_bits,
+        is_device: false,
+        ..
+    } = untyped
+    else {
         return Err(SyscallError::InvalidCapability(1));
     };
     if size_bits as u64 != ASID_POOL_BITS {
@@ -294,7 +355,12 @@ fn decode_asid_control(
     }
     let dest = lookup_target_slot(root, index, depth)?;
     ensure_empty_slot(dest)?;
-    Ok(VSpaceInvocation::AsidControlMakePool { frame, dest, parent, asid_base })
+    Ok(VSpaceInvocation::AsidControlMakePool {
+        frame,
+        dest,
+        parent,
+        asid_base,
+    })
 }
 
 /// The `cap_asid_pool_cap` case of seL4 `decodeRISCVMMUInvocation`
@@ -310,7 +376,9 @@ fn decode_asid_pool(
     args: &impl InvocationArgs,
     cap: Cap,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    let Cap::AsidPool { ptr, asid_base } = cap else { return Err(SyscallError::IllegalOperation) };
+    let Cap::AsidPool { ptr, asid_base } = cap else {
+        return Err(SyscallError::IllegalOperation);
+    };
     if label != InvocationLabel::RISCVASIDPoolAssign {
         return Err(SyscallError::IllegalOperation);
     }
@@ -322,7 +390,10 @@ fn decode_asid_pool(
     }
     let pool = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS];
     if pool == 0 {
-        return Err(SyscallError::FailedLookup { source: false, fault: LookupFault::InvalidRoot });
+        return Err(SyscallError::FailedLookup {
+            source: false,
+            fault: LookupFault::InvalidRoot,
+        });
     }
     if pool != ptr {
         return Err(SyscallError::InvalidCapability(0));
@@ -332,7 +403,11 @@ fn decode_asid_pool(
     let Some(i) = free else {
         return Err(SyscallError::DeleteFirst);
     };
-    Ok(VSpaceInvocation::AsidPoolAssign { asid: asid_base + i as u16, pool, vspace_slot })
+    Ok(VSpaceInvocation::AsidPoolAssign {
+        asid: asid_base + i as u16,
+        pool,
+        vspace_slot,
+    })
 }
 
 /// Performs a decoded VSpace invocation for `thread` (already in `Restart`): seL4's
@@ -344,7 +419,13 @@ fn decode_asid_pool(
 /// flushed by page and a changed table entry by ASID, which covers the same translations.
 pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
     match inv {
-        VSpaceInvocation::PageTableMap { cap, slot, pte, pt_slot, asid } => {
+        VSpaceInvocation::PageTableMap {
+            cap,
+            slot,
+            pte,
+            pt_slot,
+            asid,
+        } => {
             slot.set_cap(cap);
             pt_slot.set(pte);
             // A new table entry: flush the whole address space (seL4 `sfence`), since a
@@ -352,24 +433,48 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             crate::arch::flush_asid(asid);
         }
         VSpaceInvocation::PageTableUnmap { cap, slot } => {
-            let Cap::PageTable { base, mapped } = cap else { return };
+            let Cap::PageTable { base, mapped } = cap else {
+                return;
+            };
             if let Some(m) = mapped {
                 vspace::unmap_page_table(k, m.asid, m.vaddr, base);
                 vspace::clear_page_table(base);
             }
             slot.set_cap(Cap::PageTable { base, mapped: None });
         }
-        VSpaceInvocation::PageMap { cap, slot, pte, pt_slot, asid, vaddr } => {
+        VSpaceInvocation::PageMap {
+            cap,
+            slot,
+            pte,
+            pt_slot,
+            asid,
+            vaddr,
+        } => {
             slot.set_cap(cap);
             pt_slot.set(pte);
             crate::arch::flush_page(vaddr, asid);
         }
         VSpaceInvocation::PageUnmap { cap, slot } => {
-            let Cap::Frame { base, size, rights, is_device, mapped } = cap else { return };
+            let Cap::Frame {
+                base,
+                size,
+                rights,
+                is_device,
+                mapped,
+            } = cap
+            else {
+                return;
+            };
             if let Some(m) = mapped {
                 vspace::unmap_page(k, size, m.asid, m.vaddr, base);
             }
-            slot.set_cap(Cap::Frame { base, size, rights, is_device, mapped: None });
+            slot.set_cap(Cap::Frame {
+                base,
+                size,
+                rights,
+                is_device,
+                mapped: None,
+            });
         }
         VSpaceInvocation::PageGetAddress { paddr } => {
             if is_call {
@@ -380,17 +485,49 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             }
             thread.set_state(ThreadState::Running);
         }
-        VSpaceInvocation::AsidControlMakePool { frame, dest, parent, asid_base } => {
-            if let Cap::Untyped { ptr, size_bits, is_device, .. } = parent.cap() {
-                parent.set_cap(Cap::Untyped { ptr, size_bits, free_index: 1 << size_bits, is_device });
+        VSpaceInvocation::AsidControlMakePool {
+            frame,
+            dest,
+            parent,
+            asid_base,
+        } => {
+            if let Cap::Untyped {
+                ptr,
+                size_bits,
+                is_device,
+                ..
+            } = parent.cap()
+            {
+                parent.set_cap(Cap::Untyped {
+                    ptr,
+                    size_bits,
+                    free_index: 1 << size_bits,
+                    is_device,
+                });
             }
             crate::mem::zero(frame, 1 << ASID_POOL_BITS);
-            cte_insert(Cap::AsidPool { ptr: frame, asid_base }, parent, dest);
+            cte_insert(
+                Cap::AsidPool {
+                    ptr: frame,
+                    asid_base,
+                },
+                parent,
+                dest,
+            );
             k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = frame;
         }
-        VSpaceInvocation::AsidPoolAssign { asid, pool, vspace_slot } => {
-            let Cap::PageTable { base, .. } = vspace_slot.cap() else { return };
-            vspace_slot.set_cap(Cap::PageTable { base, mapped: Some(Mapping { asid, vaddr: 0 }) });
+        VSpaceInvocation::AsidPoolAssign {
+            asid,
+            pool,
+            vspace_slot,
+        } => {
+            let Cap::PageTable { base, .. } = vspace_slot.cap() else {
+                return;
+            };
+            vspace_slot.set_cap(Cap::PageTable {
+                base,
+                mapped: Some(Mapping { asid, vaddr: 0 }),
+            });
             vspace::copy_global_mappings(base);
             vspace::asid_pool_entry(pool, asid as usize).set(base as u64);
             // Not in seL4: drop any translations a previous holder of this hardware ASID left
@@ -399,4 +536,3 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
         }
     }
 }
-

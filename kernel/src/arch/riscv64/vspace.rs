@@ -59,8 +59,16 @@ impl Pte {
     /// PTE (seL4 then records the mapping in the cap but the hardware sees nothing).
     pub fn user(paddr: u64, rights: crate::cap::VmRights, executable: bool) -> Pte {
         use crate::cap::VmRights;
-        let r = if rights != VmRights::KernelOnly { PTE_R } else { 0 };
-        let w = if rights == VmRights::ReadWrite { PTE_W } else { 0 };
+        let r = if rights != VmRights::KernelOnly {
+            PTE_R
+        } else {
+            0
+        };
+        let w = if rights == VmRights::ReadWrite {
+            PTE_W
+        } else {
+            0
+        };
         let x = if executable { PTE_X } else { 0 };
         if r | w | x == 0 {
             return Pte(0);
@@ -79,7 +87,11 @@ impl Pte {
         let x = if executable { PTE_X } else { 0 };
         // A kernel-only leaf still needs one of R/W/X to be a leaf; seL4 maps it with no user
         // bit instead.
-        let (rwx, u) = if rw | x == 0 { (PTE_R, 0) } else { (rw | x, PTE_U) };
+        let (rwx, u) = if rw | x == 0 {
+            (PTE_R, 0)
+        } else {
+            (rw | x, PTE_U)
+        };
         Pte(((paddr >> 12) << 10) | rwx | u | PTE_V | PTE_A | PTE_D)
     }
 }
@@ -142,7 +154,9 @@ pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<usize> {
     if pool == 0 {
         return None;
     }
-    let root = PPtr::<u64>::new(pool).add(asid as usize & (PT_ENTRIES - 1)).get();
+    let root = PPtr::<u64>::new(pool)
+        .add(asid as usize & (PT_ENTRIES - 1))
+        .get();
     (root != 0).then_some(root as usize)
 }
 
@@ -154,7 +168,9 @@ pub fn level_for(size: crate::cap::FrameSize) -> usize {
 /// `unmapPage`: removes the mapping of the frame at `base` (kernel-virtual) of `size` at
 /// `vaddr` in the VSpace of `asid`, if it is still there.
 pub fn unmap_page(k: &Kernel, size: crate::cap::FrameSize, asid: u16, vaddr: u64, base: usize) {
-    let Some(root) = find_vspace_for_asid(k, asid) else { return };
+    let Some(root) = find_vspace_for_asid(k, asid) else {
+        return;
+    };
     let w = lookup_pt_slot(root, vaddr);
     if w.level != level_for(size) {
         return;
@@ -169,7 +185,9 @@ pub fn unmap_page(k: &Kernel, size: crate::cap::FrameSize, asid: u16, vaddr: u64
 /// `unmapPageTable`: removes the page table at `pt` (kernel-virtual) mapped at `vaddr` in the
 /// VSpace of `asid` from its parent, if it is still there.
 pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: usize) {
-    let Some(root) = find_vspace_for_asid(k, asid) else { return };
+    let Some(root) = find_vspace_for_asid(k, asid) else {
+        return;
+    };
     let target = crate::arch::pptr_to_paddr(pt);
     // Walk until the entry that points at `pt`.
     let mut table = root;
@@ -240,7 +258,9 @@ pub fn clear_page_table(pt: usize) {
 /// `copyGlobalMappings`: copies the kernel's entries (upper half of the root table) into a new
 /// VSpace root `root`.
 pub fn copy_global_mappings(root: usize) {
-    let Some(kernel_root) = crate::arch::kernel_root_page_table() else { return };
+    let Some(kernel_root) = crate::arch::kernel_root_page_table() else {
+        return;
+    };
     for i in PT_ENTRIES / 2..PT_ENTRIES {
         pte_slot(root, i).set(pte_slot(kernel_root, i).get());
     }
@@ -251,8 +271,13 @@ pub fn copy_global_mappings(root: usize) {
 /// kernel's own page table, and faults on any user access).
 pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16)> {
     use crate::cap::Cap;
-    let Cap::PageTable { base, mapped: Some(m) } = t.slot(crate::object::tcb::tcb_slot::VTABLE).cap() else {
+    let Cap::PageTable {
+        base,
+        mapped: Some(m),
+    } = t.slot(crate::object::tcb::tcb_slot::VTABLE).cap()
+    else {
         return None;
     };
-    (find_vspace_for_asid(k, m.asid) == Some(base)).then(|| (crate::arch::pptr_to_paddr(base), m.asid))
+    (find_vspace_for_asid(k, m.asid) == Some(base))
+        .then(|| (crate::arch::pptr_to_paddr(base), m.asid))
 }

@@ -1,7 +1,9 @@
 //! Host tests of the RISC-V VSpace invocations (`objects.rs`) and VSpace deletion
 //! (`vspace.rs`), through the real syscall path of a booted simulated machine.
 
-use crate::arch::riscv64::vspace::{self, level_bits, lookup_pt_slot, Pte, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
+use crate::arch::riscv64::vspace::{
+    self, level_bits, lookup_pt_slot, Pte, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X,
+};
 use crate::arch::{paddr_to_pptr, pptr_to_paddr};
 use crate::cap::{tag, Cap, FrameSize, Mapping, VmRights};
 use crate::cte::insert_new_cap;
@@ -39,12 +41,24 @@ fn pt_map(s: &mut System, pt: u64, vs: u64, vaddr: u64) -> Reply {
     s.call(pt, L::RISCVPageTableMap, &[vaddr, 0], &[vs])
 }
 
-fn page_map(s: &mut System, frame: u64, vs: u64, vaddr: u64, rights: CapRights, attr: u64) -> Reply {
+fn page_map(
+    s: &mut System,
+    frame: u64,
+    vs: u64,
+    vaddr: u64,
+    rights: CapRights,
+    attr: u64,
+) -> Reply {
     s.call(frame, L::RISCVPageMap, &[vaddr, rights.0, attr], &[vs])
 }
 
 fn make_pool(s: &mut System, ut: u64, dest: u64) -> Reply {
-    s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[dest, 64], &[ut, CNODE])
+    s.call(
+        ASID_CONTROL,
+        L::RISCVASIDControlMakePool,
+        &[dest, 64],
+        &[ut, CNODE],
+    )
 }
 
 fn assign(s: &mut System, pool: u64, pt: u64) -> Reply {
@@ -107,13 +121,24 @@ fn untypeds(s: &System) -> Vec<(u64, u64, u8, bool)> {
     bi.untyped_list[..n]
         .iter()
         .enumerate()
-        .map(|(i, d)| (bi.untyped.start + i as u64, d.paddr, d.size_bits, d.is_device != 0))
+        .map(|(i, d)| {
+            (
+                bi.untyped.start + i as u64,
+                d.paddr,
+                d.size_bits,
+                d.is_device != 0,
+            )
+        })
         .collect()
 }
 
 /// A device untyped of at least 2^`bits` bytes.
 fn device_untyped(s: &System, bits: u8) -> u64 {
-    untypeds(s).into_iter().find(|u| u.3 && u.2 >= bits).expect("a device untyped").0
+    untypeds(s)
+        .into_iter()
+        .find(|u| u.3 && u.2 >= bits)
+        .expect("a device untyped")
+        .0
 }
 
 /// Retypes one object into `dest` from the first RAM untyped of at least 2^`bits` bytes.
@@ -147,35 +172,87 @@ fn maps_frames_of_every_size_at_their_level() {
     new_obj(&mut s, T::PageTable, e);
     new_obj(&mut s, T::PageTable, e + 1);
     ok(pt_map(&mut s, e, VSPACE, GIB + 0x1234_5000));
-    assert_eq!(mapped(&s, e), Some(Mapping { asid: 1, vaddr: GIB }), "aligned to the 1 GiB the entry spans");
+    assert_eq!(
+        mapped(&s, e),
+        Some(Mapping {
+            asid: 1,
+            vaddr: GIB
+        }),
+        "aligned to the 1 GiB the entry spans"
+    );
     let p = root_entry(root, 1);
     assert_eq!(p, Pte::table(pptr_to_paddr(pt_base(&s, e))));
     assert!(p.is_table() && !p.is_leaf());
-    assert_eq!(entry(root, GIB), (Pte(0), 1), "the walk goes on into the new table");
+    assert_eq!(
+        entry(root, GIB),
+        (Pte(0), 1),
+        "the walk goes on into the new table"
+    );
     ok(pt_map(&mut s, e + 1, VSPACE, GIB + 0x3456));
-    assert_eq!(mapped(&s, e + 1), Some(Mapping { asid: 1, vaddr: GIB }), "aligned to 2 MiB");
+    assert_eq!(
+        mapped(&s, e + 1),
+        Some(Mapping {
+            asid: 1,
+            vaddr: GIB
+        }),
+        "aligned to 2 MiB"
+    );
     assert_eq!(entry(root, GIB).1, 0);
 
     // 4 KiB at level 0.
     new_obj(&mut s, T::SmallPage, e + 2);
-    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x5000, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e + 2,
+        VSPACE,
+        GIB + 0x5000,
+        CapRights::ALL,
+        0,
+    ));
     let (p, lvl) = leaf(root, GIB + 0x5000).unwrap();
     assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 2), 0));
-    assert_eq!(p.0 & 0xff, PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | vspace::PTE_A | vspace::PTE_D);
-    assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: GIB + 0x5000 }));
+    assert_eq!(
+        p.0 & 0xff,
+        PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | vspace::PTE_A | vspace::PTE_D
+    );
+    assert_eq!(
+        mapped(&s, e + 2),
+        Some(Mapping {
+            asid: 1,
+            vaddr: GIB + 0x5000
+        })
+    );
     assert!(leaf(root, GIB + 0x4000).is_none() && leaf(root, GIB + 0x6000).is_none());
 
     // 2 MiB at level 1 (entry 1 of the level-1 table).
     new_mega(&mut s, e + 3);
-    ok(page_map(&mut s, e + 3, VSPACE, GIB + MIB2, CapRights::READ_WRITE, XN));
+    ok(page_map(
+        &mut s,
+        e + 3,
+        VSPACE,
+        GIB + MIB2,
+        CapRights::READ_WRITE,
+        XN,
+    ));
     let (p, lvl) = leaf(root, GIB + MIB2 + 0x1_2345).unwrap();
     assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 3), 1));
-    assert_eq!(p.0 & (PTE_R | PTE_W | PTE_X | PTE_U), PTE_R | PTE_W | PTE_U, "execute never");
+    assert_eq!(
+        p.0 & (PTE_R | PTE_W | PTE_X | PTE_U),
+        PTE_R | PTE_W | PTE_U,
+        "execute never"
+    );
 
     // 1 GiB at the root, from device memory.
     let dev = device_untyped(&s, 30);
     ok(s.retype(dev, T::GigaPage, 0, e + 4, 1));
-    assert!(matches!(s.root_slot(e + 4).cap(), Cap::Frame { size: FrameSize::Giga, is_device: true, .. }));
+    assert!(matches!(
+        s.root_slot(e + 4).cap(),
+        Cap::Frame {
+            size: FrameSize::Giga,
+            is_device: true,
+            ..
+        }
+    ));
     ok(page_map(&mut s, e + 4, VSPACE, 2 * GIB, CapRights::ALL, 0));
     let (p, lvl) = leaf(root, 2 * GIB + 0x3fff_f000).unwrap();
     assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 4), 2));
@@ -185,18 +262,28 @@ fn maps_frames_of_every_size_at_their_level() {
     // GetAddress of each.
     for i in [e + 2, e + 3, e + 4] {
         let r = s.call(i, L::RISCVPageGetAddress, &[], &[]);
-        assert_eq!((r.info.label(), r.info.length(), r.mrs[0]), (0, 1, frame_paddr(&s, i)));
+        assert_eq!(
+            (r.info.label(), r.info.length(), r.mrs[0]),
+            (0, 1, frame_paddr(&s, i))
+        );
         assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Running);
     }
 
     // Unmapping each removes exactly its entry.
-    for (i, v, lvl) in [(e + 2, GIB + 0x5000, 0), (e + 3, GIB + MIB2, 1), (e + 4, 2 * GIB, 2)] {
+    for (i, v, lvl) in [
+        (e + 2, GIB + 0x5000, 0),
+        (e + 3, GIB + MIB2, 1),
+        (e + 4, 2 * GIB, 2),
+    ] {
         ok(s.call(i, L::RISCVPageUnmap, &[], &[]));
         assert_eq!(mapped(&s, i), None);
         assert_eq!(entry(root, v), (Pte(0), lvl));
     }
     // The boot mappings are untouched.
-    assert_eq!(PPtr::<u64>::new(s.user_to_pptr(IMAGE_VADDR + 120)).get(), 0x1234_5678_9abc_def0);
+    assert_eq!(
+        PPtr::<u64>::new(s.user_to_pptr(IMAGE_VADDR + 120)).get(),
+        0x1234_5678_9abc_def0
+    );
 }
 
 #[test]
@@ -205,27 +292,63 @@ fn device_frames_are_mapped_without_touching_their_memory() {
     let e = s.bootinfo().empty.start;
     // A device untyped over RAM nobody else uses (the last big RAM untyped, whose own cap is
     // left alone), so that the test can see whether the kernel wrote to the frames.
-    let (_, paddr, _, _) = *untypeds(&s).iter().rev().find(|u| !u.3 && u.2 >= 22).unwrap();
+    let (_, paddr, _, _) = *untypeds(&s)
+        .iter()
+        .rev()
+        .find(|u| !u.3 && u.2 >= 22)
+        .unwrap();
     for bits in [22, 23] {
         let (_, first, _) = s.ram_untyped(bits);
-        assert_ne!(first, paddr, "the region is not one the other helpers allocate from");
+        assert_ne!(
+            first, paddr,
+            "the region is not one the other helpers allocate from"
+        );
     }
     let ptr = paddr_to_pptr(paddr);
     for i in 0..(1usize << 19) {
         PPtr::<u64>::new(ptr + 8 * i).set(0xa5a5_a5a5_0000_0000 | i as u64);
     }
     let dev = e + 100;
-    insert_new_cap(Cap::Untyped { ptr, size_bits: 22, free_index: 0, is_device: true }, None, s.root_slot(dev));
+    insert_new_cap(
+        Cap::Untyped {
+            ptr,
+            size_bits: 22,
+            free_index: 0,
+            is_device: true,
+        },
+        None,
+        s.root_slot(dev),
+    );
     ok(s.retype(dev, T::MegaPage, 0, e, 1));
     ok(s.retype(dev, T::SmallPage, 0, e + 1, 1));
-    assert!(matches!(s.root_slot(e).cap(), Cap::Frame { is_device: true, .. }));
+    assert!(matches!(
+        s.root_slot(e).cap(),
+        Cap::Frame {
+            is_device: true,
+            ..
+        }
+    ));
     new_obj(&mut s, T::PageTable, e + 2);
     new_obj(&mut s, T::PageTable, e + 3);
     ok(pt_map(&mut s, e + 2, VSPACE, 3 * GIB));
     ok(pt_map(&mut s, e + 3, VSPACE, 3 * GIB));
-    ok(page_map(&mut s, e, VSPACE, 3 * GIB + MIB2, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e,
+        VSPACE,
+        3 * GIB + MIB2,
+        CapRights::ALL,
+        0,
+    ));
     ok(page_map(&mut s, e + 1, VSPACE, 3 * GIB, CapRights::ALL, XN));
-    ok(page_map(&mut s, e, VSPACE, 3 * GIB + MIB2, CapRights::READ, 0));
+    ok(page_map(
+        &mut s,
+        e,
+        VSPACE,
+        3 * GIB + MIB2,
+        CapRights::READ,
+        0,
+    ));
     let r = s.call(e + 1, L::RISCVPageGetAddress, &[], &[]);
     assert_eq!(r.mrs[0], paddr + MIB2);
     ok(s.call(e + 1, L::RISCVPageUnmap, &[], &[]));
@@ -234,7 +357,11 @@ fn device_frames_are_mapped_without_touching_their_memory() {
     // Retyping again after the children are gone resets the device untyped: no zeroing.
     ok(s.retype(dev, T::SmallPage, 0, e, 1));
     for i in 0..(1usize << 19) {
-        assert_eq!(PPtr::<u64>::new(ptr + 8 * i).get(), 0xa5a5_a5a5_0000_0000 | i as u64, "word {i} touched");
+        assert_eq!(
+            PPtr::<u64>::new(ptr + 8 * i).get(),
+            0xa5a5_a5a5_0000_0000 | i as u64,
+            "word {i} touched"
+        );
     }
 }
 
@@ -245,42 +372,92 @@ fn page_table_map_errors_are_sel4s_and_change_nothing() {
     let root = pt_base(&s, VSPACE);
     new_obj(&mut s, T::PageTable, e);
     new_obj(&mut s, T::PageTable, e + 1);
-    let before = |s: &System| (s.root_slot(e).raw(), PPtr::<[Pte; 512]>::new(root).get().to_vec());
+    let before = |s: &System| {
+        (
+            s.root_slot(e).raw(),
+            PPtr::<[Pte; 512]>::new(root).get().to_vec(),
+        )
+    };
     let snap = before(&s);
     // Wrong label.
-    assert_eq!(err(s.call(e, L::RISCVPageMap, &[GIB, 0, 0], &[VSPACE])), (Error::IllegalOperation, vec![]));
-    assert_eq!(err(s.call(e, L::CNodeCopy, &[GIB, 0], &[VSPACE])).0, Error::IllegalOperation);
+    assert_eq!(
+        err(s.call(e, L::RISCVPageMap, &[GIB, 0, 0], &[VSPACE])),
+        (Error::IllegalOperation, vec![])
+    );
+    assert_eq!(
+        err(s.call(e, L::CNodeCopy, &[GIB, 0], &[VSPACE])).0,
+        Error::IllegalOperation
+    );
     // Truncated: one word, or no VSpace cap.
-    assert_eq!(err(s.call(e, L::RISCVPageTableMap, &[GIB], &[VSPACE])), (Error::TruncatedMessage, vec![]));
-    assert_eq!(err(s.call(e, L::RISCVPageTableMap, &[GIB, 0], &[])), (Error::TruncatedMessage, vec![]));
+    assert_eq!(
+        err(s.call(e, L::RISCVPageTableMap, &[GIB], &[VSPACE])),
+        (Error::TruncatedMessage, vec![])
+    );
+    assert_eq!(
+        err(s.call(e, L::RISCVPageTableMap, &[GIB, 0], &[])),
+        (Error::TruncatedMessage, vec![])
+    );
     // The VSpace cap is not a page table, or not a mapped one.
-    assert_eq!(err(pt_map(&mut s, e, CNODE, GIB)), (Error::InvalidCapability, vec![1]));
-    assert_eq!(err(pt_map(&mut s, e, e + 1, GIB)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(
+        err(pt_map(&mut s, e, CNODE, GIB)),
+        (Error::InvalidCapability, vec![1])
+    );
+    assert_eq!(
+        err(pt_map(&mut s, e, e + 1, GIB)),
+        (Error::InvalidCapability, vec![1])
+    );
     // Addresses from USER_TOP up (the kernel window included).
-    assert_eq!(err(pt_map(&mut s, e, VSPACE, USER_TOP)), (Error::InvalidArgument, vec![0]));
-    assert_eq!(err(pt_map(&mut s, e, VSPACE, 0xffff_ffc0_0000_0000)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(
+        err(pt_map(&mut s, e, VSPACE, USER_TOP)),
+        (Error::InvalidArgument, vec![0])
+    );
+    assert_eq!(
+        err(pt_map(&mut s, e, VSPACE, 0xffff_ffc0_0000_0000)),
+        (Error::InvalidArgument, vec![0])
+    );
     // A mapped table that is not a VSpace root: the ASID's VSpace is another table.
     let bi = s.bootinfo();
     let boot_l1 = bi.user_image_paging.start;
-    assert_eq!(err(pt_map(&mut s, e, boot_l1, GIB)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(
+        err(pt_map(&mut s, e, boot_l1, GIB)),
+        (Error::InvalidCapability, vec![1])
+    );
     // The walk reaches level 0: the root task's image region is fully paged.
-    assert_eq!(err(pt_map(&mut s, e, VSPACE, IMAGE_VADDR)), (Error::DeleteFirst, vec![]));
+    assert_eq!(
+        err(pt_map(&mut s, e, VSPACE, IMAGE_VADDR)),
+        (Error::DeleteFirst, vec![])
+    );
     assert_eq!(snap, before(&s));
     // A valid entry where the table would go (a 1 GiB frame).
     ok(s.retype(device_untyped(&s, 30), T::GigaPage, 0, e + 2, 1));
     ok(page_map(&mut s, e + 2, VSPACE, GIB, CapRights::ALL, 0));
     let snap = before(&s);
-    assert_eq!(err(pt_map(&mut s, e, VSPACE, GIB + 0x1000)), (Error::DeleteFirst, vec![]));
+    assert_eq!(
+        err(pt_map(&mut s, e, VSPACE, GIB + 0x1000)),
+        (Error::DeleteFirst, vec![])
+    );
     assert_eq!(snap, before(&s));
     // Already mapped.
     ok(pt_map(&mut s, e, VSPACE, 2 * GIB));
-    assert_eq!(err(pt_map(&mut s, e, VSPACE, 4 * GIB)), (Error::InvalidCapability, vec![0]));
+    assert_eq!(
+        err(pt_map(&mut s, e, VSPACE, 4 * GIB)),
+        (Error::InvalidCapability, vec![0])
+    );
     // A second table at that address goes one level down (below the first); a third would
     // have to go below level 0.
     ok(pt_map(&mut s, e + 1, VSPACE, 2 * GIB + 5 * MIB2 + 0x7000));
-    assert_eq!(mapped(&s, e + 1), Some(Mapping { asid: 1, vaddr: 2 * GIB + 5 * MIB2 }));
+    assert_eq!(
+        mapped(&s, e + 1),
+        Some(Mapping {
+            asid: 1,
+            vaddr: 2 * GIB + 5 * MIB2
+        })
+    );
     new_obj(&mut s, T::PageTable, e + 3);
-    assert_eq!(err(pt_map(&mut s, e + 3, VSPACE, 2 * GIB + 5 * MIB2)), (Error::DeleteFirst, vec![]));
+    assert_eq!(
+        err(pt_map(&mut s, e + 3, VSPACE, 2 * GIB + 5 * MIB2)),
+        (Error::DeleteFirst, vec![])
+    );
     assert_eq!(mapped(&s, e + 3), None);
 }
 
@@ -294,17 +471,40 @@ fn page_table_unmap_unlinks_and_clears_the_table() {
     new_obj(&mut s, T::SmallPage, e + 2);
     ok(pt_map(&mut s, e, VSPACE, GIB));
     ok(pt_map(&mut s, e + 1, VSPACE, GIB));
-    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x3000, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e + 2,
+        VSPACE,
+        GIB + 0x3000,
+        CapRights::ALL,
+        0,
+    ));
     // Not final: a copy of the mapped table exists.
     ok(copy(&mut s, e + 3, e, CapRights::ALL));
-    assert_eq!(mapped(&s, e + 3), mapped(&s, e), "copies of a mapped table are mapped");
-    assert_eq!(err(s.call(e, L::RISCVPageTableUnmap, &[], &[])), (Error::RevokeFirst, vec![]));
+    assert_eq!(
+        mapped(&s, e + 3),
+        mapped(&s, e),
+        "copies of a mapped table are mapped"
+    );
+    assert_eq!(
+        err(s.call(e, L::RISCVPageTableUnmap, &[], &[])),
+        (Error::RevokeFirst, vec![])
+    );
     delete(&mut s, e + 3);
-    assert!(root_entry(root, 1).is_table(), "deleting a copy unmaps nothing");
+    assert!(
+        root_entry(root, 1).is_table(),
+        "deleting a copy unmaps nothing"
+    );
     // A live VSpace root cannot be unmapped, final or not.
-    assert_eq!(err(s.call(VSPACE, L::RISCVPageTableUnmap, &[], &[])), (Error::RevokeFirst, vec![]));
+    assert_eq!(
+        err(s.call(VSPACE, L::RISCVPageTableUnmap, &[], &[])),
+        (Error::RevokeFirst, vec![])
+    );
     new_vspace(&mut s, e + 4);
-    assert_eq!(err(s.call(e + 4, L::RISCVPageTableUnmap, &[], &[])), (Error::RevokeFirst, vec![]));
+    assert_eq!(
+        err(s.call(e + 4, L::RISCVPageTableUnmap, &[], &[])),
+        (Error::RevokeFirst, vec![])
+    );
     // Unmapping the level-1 table: the root entry goes, and the table is zeroed (so the level-0
     // table and the frame under it are no longer reachable from anywhere).
     let l1 = pt_base(&s, e);
@@ -318,11 +518,20 @@ fn page_table_unmap_unlinks_and_clears_the_table() {
     ok(s.call(e, L::RISCVPageTableUnmap, &[], &[]));
     // The table can be mapped again, elsewhere.
     ok(pt_map(&mut s, e, VSPACE, 3 * GIB));
-    assert_eq!(mapped(&s, e), Some(Mapping { asid: 1, vaddr: 3 * GIB }));
+    assert_eq!(
+        mapped(&s, e),
+        Some(Mapping {
+            asid: 1,
+            vaddr: 3 * GIB
+        })
+    );
     // The frame's stale mapping: mapping it again at its old address fails the lookup (no
     // table there), at another address is refused.
     let r = page_map(&mut s, e + 2, VSPACE, GIB + 0x3000, CapRights::ALL, 0);
-    assert_eq!(err(r), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30]));
+    assert_eq!(
+        err(r),
+        (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30])
+    );
     let r = page_map(&mut s, e + 2, VSPACE, 3 * GIB, CapRights::ALL, 0);
     assert_eq!(err(r).0, Error::FailedLookup);
     ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
@@ -330,7 +539,14 @@ fn page_table_unmap_unlinks_and_clears_the_table() {
     ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
     assert_eq!(mapped(&s, e + 1), None);
     ok(pt_map(&mut s, e + 1, VSPACE, 3 * GIB));
-    ok(page_map(&mut s, e + 2, VSPACE, 3 * GIB + 0x1000, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e + 2,
+        VSPACE,
+        3 * GIB + 0x1000,
+        CapRights::ALL,
+        0,
+    ));
     assert!(leaf(root, 3 * GIB + 0x1000).is_some());
     ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
     assert_eq!(entry(root, 3 * GIB + 0x1000), (Pte(0), 1));
@@ -352,40 +568,112 @@ fn page_map_errors_are_sel4s_and_change_nothing() {
     let all = CapRights::ALL;
     let snap = |s: &System| {
         let caps: Vec<_> = (e..e + 5).map(|i| s.root_slot(i).raw()).collect();
-        let tables: Vec<_> = [root, pt_base(s, e + 3), pt_base(s, e + 4)].iter().map(|&t| PPtr::<[u64; 512]>::new(t).get().to_vec()).collect();
+        let tables: Vec<_> = [root, pt_base(s, e + 3), pt_base(s, e + 4)]
+            .iter()
+            .map(|&t| PPtr::<[u64; 512]>::new(t).get().to_vec())
+            .collect();
         (caps, tables)
     };
     let before = snap(&s);
     // Label, truncation.
-    assert_eq!(err(s.call(e, L::RISCVPageTableMap, &[GIB, 0], &[VSPACE])), (Error::IllegalOperation, vec![]));
-    assert_eq!(err(s.call(e, L::RISCVASIDPoolAssign, &[], &[VSPACE])), (Error::IllegalOperation, vec![]));
-    assert_eq!(err(s.call(e, L::RISCVPageMap, &[GIB, 15], &[VSPACE])), (Error::TruncatedMessage, vec![]));
-    assert_eq!(err(s.call(e, L::RISCVPageMap, &[GIB, 15, 0], &[])), (Error::TruncatedMessage, vec![]));
+    assert_eq!(
+        err(s.call(e, L::RISCVPageTableMap, &[GIB, 0], &[VSPACE])),
+        (Error::IllegalOperation, vec![])
+    );
+    assert_eq!(
+        err(s.call(e, L::RISCVASIDPoolAssign, &[], &[VSPACE])),
+        (Error::IllegalOperation, vec![])
+    );
+    assert_eq!(
+        err(s.call(e, L::RISCVPageMap, &[GIB, 15], &[VSPACE])),
+        (Error::TruncatedMessage, vec![])
+    );
+    assert_eq!(
+        err(s.call(e, L::RISCVPageMap, &[GIB, 15, 0], &[])),
+        (Error::TruncatedMessage, vec![])
+    );
     // The VSpace cap: not a page table, not mapped, not a root.
-    assert_eq!(err(page_map(&mut s, e, CNODE, GIB, all, 0)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(
+        err(page_map(&mut s, e, CNODE, GIB, all, 0)),
+        (Error::InvalidCapability, vec![1])
+    );
     new_obj(&mut s, T::PageTable, e + 5);
-    assert_eq!(err(page_map(&mut s, e, e + 5, GIB, all, 0)), (Error::InvalidCapability, vec![1]));
-    assert_eq!(err(page_map(&mut s, e, e + 3, GIB, all, 0)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(
+        err(page_map(&mut s, e, e + 5, GIB, all, 0)),
+        (Error::InvalidCapability, vec![1])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e, e + 3, GIB, all, 0)),
+        (Error::InvalidCapability, vec![1])
+    );
     // Range before alignment, with seL4's inclusive top.
-    assert_eq!(err(page_map(&mut s, e, VSPACE, USER_TOP - 0x1000, all, 0)).0, Error::FailedLookup);
-    assert_eq!(err(page_map(&mut s, e, VSPACE, USER_TOP, all, 0)), (Error::InvalidArgument, vec![0]));
-    assert_eq!(err(page_map(&mut s, e, VSPACE, USER_TOP + 0x800, all, 0)), (Error::InvalidArgument, vec![0]));
-    assert_eq!(err(page_map(&mut s, e, VSPACE, 0xffff_ffc0_0000_0000, all, 0)), (Error::InvalidArgument, vec![0]));
-    assert_eq!(err(page_map(&mut s, e, VSPACE, u64::MAX - 0xfff, all, 0)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, USER_TOP - 0x1000, all, 0)).0,
+        Error::FailedLookup
+    );
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, USER_TOP, all, 0)),
+        (Error::InvalidArgument, vec![0])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, USER_TOP + 0x800, all, 0)),
+        (Error::InvalidArgument, vec![0])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, 0xffff_ffc0_0000_0000, all, 0)),
+        (Error::InvalidArgument, vec![0])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, u64::MAX - 0xfff, all, 0)),
+        (Error::InvalidArgument, vec![0])
+    );
     // The top wraps for this one: seL4 then reports the alignment.
-    assert_eq!(err(page_map(&mut s, e, VSPACE, u64::MAX - 0x7ff, all, 0)), (Error::AlignmentError, vec![]));
-    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, 0x3f_c000_0000, all, 0)), (Error::InvalidArgument, vec![0]));
-    assert_eq!(err(page_map(&mut s, e, VSPACE, GIB + 0x800, all, 0)), (Error::AlignmentError, vec![]));
-    assert_eq!(err(page_map(&mut s, e + 1, VSPACE, GIB + 0x1000, all, 0)), (Error::AlignmentError, vec![]));
-    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, GIB + MIB2, all, 0)), (Error::AlignmentError, vec![]));
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, u64::MAX - 0x7ff, all, 0)),
+        (Error::AlignmentError, vec![])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e + 2, VSPACE, 0x3f_c000_0000, all, 0)),
+        (Error::InvalidArgument, vec![0])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, GIB + 0x800, all, 0)),
+        (Error::AlignmentError, vec![])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e + 1, VSPACE, GIB + 0x1000, all, 0)),
+        (Error::AlignmentError, vec![])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e + 2, VSPACE, GIB + MIB2, all, 0)),
+        (Error::AlignmentError, vec![])
+    );
     // The walk does not end at the frame's level: the bits it left.
-    assert_eq!(err(page_map(&mut s, e, VSPACE, 2 * GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30]));
-    assert_eq!(err(page_map(&mut s, e + 1, VSPACE, 2 * GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30]));
-    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12]));
-    assert_eq!(err(page_map(&mut s, e + 1, VSPACE, GIB, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12]));
-    assert_eq!(err(page_map(&mut s, e + 2, VSPACE, 0, all, 0)), (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12]));
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, 2 * GIB, all, 0)),
+        (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e + 1, VSPACE, 2 * GIB, all, 0)),
+        (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 30])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e + 2, VSPACE, GIB, all, 0)),
+        (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e + 1, VSPACE, GIB, all, 0)),
+        (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e + 2, VSPACE, 0, all, 0)),
+        (Error::FailedLookup, vec![0, MISSING_CAPABILITY, 12])
+    );
     // Something is mapped there already (a boot frame of the root task's image).
-    assert_eq!(err(page_map(&mut s, e, VSPACE, IMAGE_VADDR, all, 0)), (Error::DeleteFirst, vec![]));
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, IMAGE_VADDR, all, 0)),
+        (Error::DeleteFirst, vec![])
+    );
     delete(&mut s, e + 5);
     assert_eq!(before, snap(&s), "errors changed nothing");
 
@@ -397,12 +685,24 @@ fn page_map_errors_are_sel4s_and_change_nothing() {
     new_obj(&mut s, T::PageTable, e + 7);
     ok(pt_map(&mut s, e + 6, e + 5, GIB));
     ok(pt_map(&mut s, e + 7, e + 5, GIB));
-    assert_eq!(err(page_map(&mut s, e, e + 5, GIB + 0x4000, all, 0)), (Error::InvalidCapability, vec![1]));
-    assert_eq!(err(page_map(&mut s, e, VSPACE, GIB + 0x5000, all, 0)), (Error::InvalidArgument, vec![0]));
+    assert_eq!(
+        err(page_map(&mut s, e, e + 5, GIB + 0x4000, all, 0)),
+        (Error::InvalidCapability, vec![1])
+    );
+    assert_eq!(
+        err(page_map(&mut s, e, VSPACE, GIB + 0x5000, all, 0)),
+        (Error::InvalidArgument, vec![0])
+    );
     // A second frame where the first is: DeleteFirst.
     new_obj(&mut s, T::SmallPage, e + 8);
-    assert_eq!(err(page_map(&mut s, e + 8, VSPACE, GIB + 0x4000, all, 0)), (Error::DeleteFirst, vec![]));
-    assert_eq!(leaf(root, GIB + 0x4000).unwrap().0.paddr(), frame_paddr(&s, e));
+    assert_eq!(
+        err(page_map(&mut s, e + 8, VSPACE, GIB + 0x4000, all, 0)),
+        (Error::DeleteFirst, vec![])
+    );
+    assert_eq!(
+        leaf(root, GIB + 0x4000).unwrap().0.paddr(),
+        frame_paddr(&s, e)
+    );
     assert_eq!(mapped(&s, e + 8), None);
 }
 
@@ -417,7 +717,8 @@ fn rights_and_remapping() {
     ok(pt_map(&mut s, e + 1, VSPACE, GIB));
     new_obj(&mut s, T::SmallPage, e + 2);
     let v = GIB + 0x2000;
-    let bits = |root| leaf(root, v).map_or(0, |(p, _)| p.0 & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_V));
+    let bits =
+        |root| leaf(root, v).map_or(0, |(p, _)| p.0 & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_V));
     // Read-only mapping of a read-write frame.
     ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::READ, 0));
     assert_eq!(bits(root), PTE_V | PTE_R | PTE_X | PTE_U);
@@ -426,8 +727,21 @@ fn rights_and_remapping() {
     ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::ALL, XN));
     assert_eq!(bits(root), PTE_V | PTE_R | PTE_W | PTE_U);
     assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: v }));
-    assert!(matches!(s.root_slot(e + 2).cap(), Cap::Frame { rights: VmRights::ReadWrite, .. }));
-    ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::new(false, true, true, false), XN));
+    assert!(matches!(
+        s.root_slot(e + 2).cap(),
+        Cap::Frame {
+            rights: VmRights::ReadWrite,
+            ..
+        }
+    ));
+    ok(page_map(
+        &mut s,
+        e + 2,
+        VSPACE,
+        v,
+        CapRights::new(false, true, true, false),
+        XN,
+    ));
     assert_eq!(bits(root), PTE_V | PTE_R | PTE_U, "grant does not matter");
     // Write-only rights give a kernel-only mapping (seL4 `maskVMRights`): execute-only, or no
     // valid entry at all without execute; the cap records the mapping either way.
@@ -443,7 +757,14 @@ fn rights_and_remapping() {
     assert_eq!(entry(root, v), (Pte(0), 0));
     // A read-only copy can never be mapped writable.
     ok(copy(&mut s, e + 3, e + 2, CapRights::READ));
-    assert!(matches!(s.root_slot(e + 3).cap(), Cap::Frame { rights: VmRights::ReadOnly, mapped: None, .. }));
+    assert!(matches!(
+        s.root_slot(e + 3).cap(),
+        Cap::Frame {
+            rights: VmRights::ReadOnly,
+            mapped: None,
+            ..
+        }
+    ));
     ok(page_map(&mut s, e + 3, VSPACE, v, CapRights::ALL, 0));
     assert_eq!(bits(root), PTE_V | PTE_R | PTE_X | PTE_U);
     // Unknown attribute bits are ignored.
@@ -479,11 +800,25 @@ fn page_unmap_only_removes_its_own_mapping_and_get_address_replies() {
     assert_eq!(mapped(&s, e + 2), None);
     assert_eq!(leaf(root, v).unwrap().0.paddr(), frame_paddr(&s, e + 3));
     // Unknown labels.
-    assert_eq!(err(s.call(e + 2, L::RISCVPageTableUnmap, &[], &[])), (Error::IllegalOperation, vec![]));
-    assert_eq!(err(s.call(e + 2, L::UntypedRetype, &[], &[])), (Error::IllegalOperation, vec![]));
+    assert_eq!(
+        err(s.call(e + 2, L::RISCVPageTableUnmap, &[], &[])),
+        (Error::IllegalOperation, vec![])
+    );
+    assert_eq!(
+        err(s.call(e + 2, L::UntypedRetype, &[], &[])),
+        (Error::IllegalOperation, vec![])
+    );
     // GetAddress: label 0, one word, the physical address; any message is ignored.
     let r = s.call(e + 3, L::RISCVPageGetAddress, &[7, 7, 7, 7, 7], &[CNODE]);
-    assert_eq!((r.info.label(), r.info.length(), r.info.extra_caps(), r.mrs[0]), (0, 1, 0, frame_paddr(&s, e + 3)));
+    assert_eq!(
+        (
+            r.info.label(),
+            r.info.length(),
+            r.info.extra_caps(),
+            r.mrs[0]
+        ),
+        (0, 1, 0, frame_paddr(&s, e + 3))
+    );
     assert_eq!(r.mrs[1], 7, "only MR0 is written");
     // With Send there is no reply: the registers stay as the caller left them.
     let info = abi::MessageInfo::new(L::RISCVPageGetAddress as u64, 0, 0, 0);
@@ -499,25 +834,64 @@ fn asid_control_make_pool() {
     let (ut, _, _) = s.ram_untyped(22);
     ok(s.retype(ut, T::Untyped, 12, e, 1));
     ok(s.retype(ut, T::Untyped, 13, e + 1, 1));
-    let Cap::Untyped { ptr: pool_mem, .. } = s.root_slot(e).cap() else { panic!() };
+    let Cap::Untyped { ptr: pool_mem, .. } = s.root_slot(e).cap() else {
+        panic!()
+    };
     let table = s.k.asid_table;
     // Errors, in seL4's order.
-    let r = s.call(ASID_CONTROL, L::RISCVASIDPoolAssign, &[e + 2, 64], &[e, CNODE]);
+    let r = s.call(
+        ASID_CONTROL,
+        L::RISCVASIDPoolAssign,
+        &[e + 2, 64],
+        &[e, CNODE],
+    );
     assert_eq!(err(r), (Error::IllegalOperation, vec![]));
-    let r = s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[e + 2], &[e, CNODE]);
+    let r = s.call(
+        ASID_CONTROL,
+        L::RISCVASIDControlMakePool,
+        &[e + 2],
+        &[e, CNODE],
+    );
     assert_eq!(err(r), (Error::TruncatedMessage, vec![]));
-    let r = s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[e + 2, 64], &[e]);
+    let r = s.call(
+        ASID_CONTROL,
+        L::RISCVASIDControlMakePool,
+        &[e + 2, 64],
+        &[e],
+    );
     assert_eq!(err(r), (Error::TruncatedMessage, vec![]));
-    assert_eq!(err(make_pool(&mut s, e + 1, e + 2)), (Error::InvalidCapability, vec![1]), "8 KiB");
-    assert_eq!(err(make_pool(&mut s, CNODE, e + 2)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(
+        err(make_pool(&mut s, e + 1, e + 2)),
+        (Error::InvalidCapability, vec![1]),
+        "8 KiB"
+    );
+    assert_eq!(
+        err(make_pool(&mut s, CNODE, e + 2)),
+        (Error::InvalidCapability, vec![1])
+    );
     let dev = device_untyped(&s, 12);
     ok(s.retype(dev, T::Untyped, 12, e + 3, 1));
-    assert_eq!(err(make_pool(&mut s, e + 3, e + 2)), (Error::InvalidCapability, vec![1]), "device");
-    let r = s.call(ASID_CONTROL, L::RISCVASIDControlMakePool, &[e + 2, 0], &[e, CNODE]);
+    assert_eq!(
+        err(make_pool(&mut s, e + 3, e + 2)),
+        (Error::InvalidCapability, vec![1]),
+        "device"
+    );
+    let r = s.call(
+        ASID_CONTROL,
+        L::RISCVASIDControlMakePool,
+        &[e + 2, 0],
+        &[e, CNODE],
+    );
     assert_eq!(err(r), (Error::RangeError, vec![1, 64]));
-    assert_eq!(err(make_pool(&mut s, e, e + 1)), (Error::DeleteFirst, vec![]));
+    assert_eq!(
+        err(make_pool(&mut s, e, e + 1)),
+        (Error::DeleteFirst, vec![])
+    );
     ok(s.retype(e, T::Endpoint, 0, e + 2, 1));
-    assert_eq!(err(make_pool(&mut s, e, e + 4)), (Error::RevokeFirst, vec![]));
+    assert_eq!(
+        err(make_pool(&mut s, e, e + 4)),
+        (Error::RevokeFirst, vec![])
+    );
     assert_eq!(s.k.asid_table, table);
     delete(&mut s, e + 2);
     // Dirty memory under the (now childless) untyped: MakePool zeroes the pool.
@@ -527,12 +901,37 @@ fn asid_control_make_pool() {
     // Success: the first free table entry (1, after the root task's pool 0).
     ok(make_pool(&mut s, e, e + 2));
     assert_eq!(s.identify(e + 2), tag::ASID_POOL);
-    assert_eq!(s.root_slot(e + 2).cap(), Cap::AsidPool { ptr: pool_mem, asid_base: 512 });
+    assert_eq!(
+        s.root_slot(e + 2).cap(),
+        Cap::AsidPool {
+            ptr: pool_mem,
+            asid_base: 512
+        }
+    );
     assert_eq!(s.k.asid_table[1], pool_mem);
-    assert_eq!(PPtr::<[u64; 512]>::new(pool_mem).get(), [0; 512], "the pool is zeroed");
-    assert!(matches!(s.root_slot(e).cap(), Cap::Untyped { free_index: 4096, .. }), "the untyped is used up");
-    assert_eq!(err(s.retype(e, T::Endpoint, 0, e + 5, 1)), (Error::NotEnoughMemory, vec![0]));
-    assert_eq!(err(make_pool(&mut s, e, e + 5)), (Error::RevokeFirst, vec![]));
+    assert_eq!(
+        PPtr::<[u64; 512]>::new(pool_mem).get(),
+        [0; 512],
+        "the pool is zeroed"
+    );
+    assert!(
+        matches!(
+            s.root_slot(e).cap(),
+            Cap::Untyped {
+                free_index: 4096,
+                ..
+            }
+        ),
+        "the untyped is used up"
+    );
+    assert_eq!(
+        err(s.retype(e, T::Endpoint, 0, e + 5, 1)),
+        (Error::NotEnoughMemory, vec![0])
+    );
+    assert_eq!(
+        err(make_pool(&mut s, e, e + 5)),
+        (Error::RevokeFirst, vec![])
+    );
     // The pool cap is a child of the untyped: revoking the untyped deletes the pool.
     ok(s.cnode(L::CNodeRevoke, &[e, 64], &[]));
     assert_eq!(s.identify(e + 2), 0);
@@ -545,10 +944,19 @@ fn asid_control_make_pool() {
     ok(s.retype(big, T::Untyped, 12, e + 10, 127));
     for i in 0..126 {
         ok(make_pool(&mut s, e + 10 + i, e + 200 + i));
-        assert_eq!(s.root_slot(e + 200 + i).cap(), Cap::AsidPool { ptr: s.k.asid_table[2 + i as usize], asid_base: ((2 + i) << 9) as u16 });
+        assert_eq!(
+            s.root_slot(e + 200 + i).cap(),
+            Cap::AsidPool {
+                ptr: s.k.asid_table[2 + i as usize],
+                asid_base: ((2 + i) << 9) as u16
+            }
+        );
     }
     assert!(s.k.asid_table.iter().all(|&p| p != 0));
-    assert_eq!(err(make_pool(&mut s, e + 136, e + 400)), (Error::DeleteFirst, vec![]));
+    assert_eq!(
+        err(make_pool(&mut s, e + 136, e + 400)),
+        (Error::DeleteFirst, vec![])
+    );
 }
 
 #[test]
@@ -559,22 +967,44 @@ fn asid_pool_assign() {
     new_obj(&mut s, T::SmallPage, e + 1);
     let pool0 = s.k.asid_table[0];
     // Errors.
-    assert_eq!(err(s.call(POOL0, L::RISCVASIDControlMakePool, &[], &[e])), (Error::IllegalOperation, vec![]));
-    assert_eq!(err(s.call(POOL0, L::RISCVASIDPoolAssign, &[], &[])), (Error::TruncatedMessage, vec![]));
-    assert_eq!(err(assign(&mut s, POOL0, e + 1)), (Error::InvalidCapability, vec![1]));
-    assert_eq!(err(assign(&mut s, POOL0, VSPACE)), (Error::InvalidCapability, vec![1]), "already a VSpace");
+    assert_eq!(
+        err(s.call(POOL0, L::RISCVASIDControlMakePool, &[], &[e])),
+        (Error::IllegalOperation, vec![])
+    );
+    assert_eq!(
+        err(s.call(POOL0, L::RISCVASIDPoolAssign, &[], &[])),
+        (Error::TruncatedMessage, vec![])
+    );
+    assert_eq!(
+        err(assign(&mut s, POOL0, e + 1)),
+        (Error::InvalidCapability, vec![1])
+    );
+    assert_eq!(
+        err(assign(&mut s, POOL0, VSPACE)),
+        (Error::InvalidCapability, vec![1]),
+        "already a VSpace"
+    );
     // The pool is not (or no longer) the one in the ASID table for its base.
     s.k.asid_table[0] = 0;
-    assert_eq!(err(assign(&mut s, POOL0, e)), (Error::FailedLookup, vec![0, INVALID_ROOT]));
+    assert_eq!(
+        err(assign(&mut s, POOL0, e)),
+        (Error::FailedLookup, vec![0, INVALID_ROOT])
+    );
     s.k.asid_table[0] = pool0 + 4096;
-    assert_eq!(err(assign(&mut s, POOL0, e)), (Error::InvalidCapability, vec![0]));
+    assert_eq!(
+        err(assign(&mut s, POOL0, e)),
+        (Error::InvalidCapability, vec![0])
+    );
     s.k.asid_table[0] = pool0;
     assert_eq!(mapped(&s, e), None);
     // Success: ASID 2; the cap is mapped at 0 and the pool names the table.
     ok(assign(&mut s, POOL0, e));
     assert_eq!(mapped(&s, e), Some(Mapping { asid: 2, vaddr: 0 }));
     assert_eq!(vspace::find_vspace_for_asid(&s.k, 2), Some(pt_base(&s, e)));
-    assert_eq!(vspace::asid_pool_entry(pool0, 2).get(), pt_base(&s, e) as u64);
+    assert_eq!(
+        vspace::asid_pool_entry(pool0, 2).get(),
+        pt_base(&s, e) as u64
+    );
     // Fill pool 0 (ASIDs 3..511), then DeleteFirst.
     let (ut, _, _) = s.ram_untyped(22);
     ok(s.retype(ut, T::PageTable, 0, e + 10, 256));
@@ -584,7 +1014,10 @@ fn asid_pool_assign() {
         assert_eq!(mapped(&s, e + 10 + i).unwrap().asid, 3 + i as u16);
     }
     new_obj(&mut s, T::PageTable, e + 600);
-    assert_eq!(err(assign(&mut s, POOL0, e + 600)), (Error::DeleteFirst, vec![]));
+    assert_eq!(
+        err(assign(&mut s, POOL0, e + 600)),
+        (Error::DeleteFirst, vec![])
+    );
     // Deleting one VSpace frees its ASID for the next assignment.
     delete(&mut s, e + 100);
     assert_eq!(vspace::find_vspace_for_asid(&s.k, 93), None);
@@ -595,7 +1028,13 @@ fn asid_pool_assign() {
     ok(make_pool(&mut s, e + 601, e + 602));
     new_obj(&mut s, T::PageTable, e + 603);
     ok(assign(&mut s, e + 602, e + 603));
-    assert_eq!(mapped(&s, e + 603), Some(Mapping { asid: 512, vaddr: 0 }));
+    assert_eq!(
+        mapped(&s, e + 603),
+        Some(Mapping {
+            asid: 512,
+            vaddr: 0
+        })
+    );
 }
 
 #[test]
@@ -610,7 +1049,14 @@ fn two_vspaces_share_a_frame() {
         ok(pt_map(&mut s, e + i, vs, GIB));
     }
     new_obj(&mut s, T::SmallPage, e + 5);
-    ok(page_map(&mut s, e + 5, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e + 5,
+        VSPACE,
+        GIB + 0x1000,
+        CapRights::ALL,
+        0,
+    ));
     // The same frame through a copy of its cap, read-only, at another address in B.
     ok(copy(&mut s, e + 6, e + 5, CapRights::ALL));
     assert_eq!(mapped(&s, e + 6), None, "a copy of a frame cap is unmapped");
@@ -619,9 +1065,25 @@ fn two_vspaces_share_a_frame() {
     let (pb, _) = leaf(b, GIB + 0x9000).unwrap();
     assert_eq!(pa.paddr(), pb.paddr());
     assert_eq!((pa.0 & PTE_W, pb.0 & PTE_W), (PTE_W, 0));
-    assert_eq!(mapped(&s, e + 6), Some(Mapping { asid: asid_b, vaddr: GIB + 0x9000 }));
+    assert_eq!(
+        mapped(&s, e + 6),
+        Some(Mapping {
+            asid: asid_b,
+            vaddr: GIB + 0x9000
+        })
+    );
     // Each cap maps once: the copy is B's, the original A's.
-    assert_eq!(err(page_map(&mut s, e + 6, VSPACE, GIB + 0x9000, CapRights::READ, 0)), (Error::InvalidCapability, vec![1]));
+    assert_eq!(
+        err(page_map(
+            &mut s,
+            e + 6,
+            VSPACE,
+            GIB + 0x9000,
+            CapRights::READ,
+            0
+        )),
+        (Error::InvalidCapability, vec![1])
+    );
     // What the root task writes through A, B sees.
     PPtr::<u64>::new(s.user_to_pptr(GIB + 0x1008)).set(42);
     assert_eq!(PPtr::<u64>::new(paddr_to_pptr(pb.paddr()) + 8).get(), 42);
@@ -646,18 +1108,42 @@ fn deleting_caps_unmaps_as_sel4_does() {
     new_obj(&mut s, T::SmallPage, e + 3);
     ok(pt_map(&mut s, e, VSPACE, GIB));
     ok(pt_map(&mut s, e + 1, VSPACE, GIB));
-    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e + 2,
+        VSPACE,
+        GIB + 0x1000,
+        CapRights::ALL,
+        0,
+    ));
     // A mapped frame: deleting its cap clears the entry.
     delete(&mut s, e + 2);
     assert_eq!(entry(root, GIB + 0x1000), (Pte(0), 0));
     // A frame whose entry now holds another frame: deleting it leaves that entry.
     new_obj(&mut s, T::SmallPage, e + 2);
-    ok(page_map(&mut s, e + 2, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e + 2,
+        VSPACE,
+        GIB + 0x1000,
+        CapRights::ALL,
+        0,
+    ));
     ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
     ok(pt_map(&mut s, e + 1, VSPACE, GIB));
-    ok(page_map(&mut s, e + 3, VSPACE, GIB + 0x1000, CapRights::ALL, 0));
+    ok(page_map(
+        &mut s,
+        e + 3,
+        VSPACE,
+        GIB + 0x1000,
+        CapRights::ALL,
+        0,
+    ));
     delete(&mut s, e + 2);
-    assert_eq!(leaf(root, GIB + 0x1000).unwrap().0.paddr(), frame_paddr(&s, e + 3));
+    assert_eq!(
+        leaf(root, GIB + 0x1000).unwrap().0.paddr(),
+        frame_paddr(&s, e + 3)
+    );
     // A mapped page table: deleting the last cap unlinks it from its parent; a copy first
     // does nothing.
     ok(copy(&mut s, e + 4, e + 1, CapRights::ALL));
@@ -674,11 +1160,19 @@ fn deleting_caps_unmaps_as_sel4_does() {
     let asid = new_vspace(&mut s, e + 5);
     ok(copy(&mut s, e + 6, e + 5, CapRights::ALL));
     delete(&mut s, e + 5);
-    assert_eq!(vspace::find_vspace_for_asid(&s.k, asid), Some(pt_base(&s, e + 6)), "not the last cap");
+    assert_eq!(
+        vspace::find_vspace_for_asid(&s.k, asid),
+        Some(pt_base(&s, e + 6)),
+        "not the last cap"
+    );
     delete(&mut s, e + 6);
     assert_eq!(vspace::find_vspace_for_asid(&s.k, asid), None);
     new_vspace(&mut s, e + 5);
-    assert_eq!(mapped(&s, e + 5).unwrap().asid, asid, "the ASID is handed out again");
+    assert_eq!(
+        mapped(&s, e + 5).unwrap().asid,
+        asid,
+        "the ASID is handed out again"
+    );
 
     // An ASID pool: deleting it forgets every VSpace in it.
     let (ut, _, _) = s.ram_untyped(22);
@@ -692,7 +1186,11 @@ fn deleting_caps_unmaps_as_sel4_does() {
     ok(pt_map(&mut s, e + 15, e + 12, GIB));
     ok(copy(&mut s, e + 16, e + 11, CapRights::ALL));
     delete(&mut s, e + 11);
-    assert_eq!(s.k.asid_table[1], pt_pool(&s, e + 16), "a copy keeps the pool");
+    assert_eq!(
+        s.k.asid_table[1],
+        pt_pool(&s, e + 16),
+        "a copy keeps the pool"
+    );
     delete(&mut s, e + 16);
     assert_eq!(s.k.asid_table[1], 0);
     for i in 0..3 {
@@ -700,7 +1198,10 @@ fn deleting_caps_unmaps_as_sel4_does() {
     }
     // Their caps still say mapped, but the VSpaces are gone: no map into them works.
     new_obj(&mut s, T::PageTable, e + 17);
-    assert_eq!(err(pt_map(&mut s, e + 17, e + 12, 2 * GIB)), (Error::FailedLookup, vec![0, INVALID_ROOT]));
+    assert_eq!(
+        err(pt_map(&mut s, e + 17, e + 12, 2 * GIB)),
+        (Error::FailedLookup, vec![0, INVALID_ROOT])
+    );
     new_obj(&mut s, T::SmallPage, e + 18);
     let r = page_map(&mut s, e + 18, e + 13, 0x1000, CapRights::ALL, 0);
     assert_eq!(err(r), (Error::FailedLookup, vec![0, INVALID_ROOT]));
@@ -716,7 +1217,13 @@ fn deleting_caps_unmaps_as_sel4_does() {
     // A new pool takes the freed table entry.
     ok(s.cnode(L::CNodeRevoke, &[e + 10, 64], &[]));
     ok(make_pool(&mut s, e + 10, e + 11));
-    assert_eq!(s.root_slot(e + 11).cap(), Cap::AsidPool { ptr: s.k.asid_table[1], asid_base: 512 });
+    assert_eq!(
+        s.root_slot(e + 11).cap(),
+        Cap::AsidPool {
+            ptr: s.k.asid_table[1],
+            asid_base: 512
+        }
+    );
 }
 
 fn pt_pool(s: &System, i: u64) -> usize {
@@ -729,9 +1236,18 @@ fn pt_pool(s: &System, i: u64) -> usize {
 #[test]
 fn wrong_cap_types_and_labels() {
     let mut s = System::boot();
-    assert_eq!(err(s.call(ASID_CONTROL, L::CNodeDelete, &[0, 0], &[])), (Error::IllegalOperation, vec![]));
-    assert_eq!(err(s.call(POOL0, L::RISCVPageMap, &[0, 0, 0], &[VSPACE])), (Error::IllegalOperation, vec![]));
-    assert_eq!(err(s.call(VSPACE, L::RISCVPageGetAddress, &[], &[])), (Error::IllegalOperation, vec![]));
+    assert_eq!(
+        err(s.call(ASID_CONTROL, L::CNodeDelete, &[0, 0], &[])),
+        (Error::IllegalOperation, vec![])
+    );
+    assert_eq!(
+        err(s.call(POOL0, L::RISCVPageMap, &[0, 0, 0], &[VSPACE])),
+        (Error::IllegalOperation, vec![])
+    );
+    assert_eq!(
+        err(s.call(VSPACE, L::RISCVPageGetAddress, &[], &[])),
+        (Error::IllegalOperation, vec![])
+    );
     let r = s.call(slot::BOOT_INFO_FRAME, L::RISCVPageGetAddress, &[], &[]);
     assert_eq!(r.mrs[0], pptr_to_paddr(s.user_to_pptr(s.bi_vptr)));
 }
@@ -747,15 +1263,40 @@ mod props {
 
     #[derive(Clone, Debug)]
     enum Op {
-        MapPt { pt: u64, vs: u8, v: u8 },
-        UnmapPt { pt: u64 },
-        MapPage { frame: u64, vs: u8, v: u8, rights: u64, xn: bool },
-        UnmapPage { frame: u64 },
-        Copy { src: u64, dest: u64 },
-        Delete { slot: u64 },
-        Assign { pool: bool, pt: u64 },
+        MapPt {
+            pt: u64,
+            vs: u8,
+            v: u8,
+        },
+        UnmapPt {
+            pt: u64,
+        },
+        MapPage {
+            frame: u64,
+            vs: u8,
+            v: u8,
+            rights: u64,
+            xn: bool,
+        },
+        UnmapPage {
+            frame: u64,
+        },
+        Copy {
+            src: u64,
+            dest: u64,
+        },
+        Delete {
+            slot: u64,
+        },
+        Assign {
+            pool: bool,
+            pt: u64,
+        },
         MakePool,
-        Retype { kind: u8, dest: u64 },
+        Retype {
+            kind: u8,
+            dest: u64,
+        },
     }
 
     /// A slot, usually one of `likely` (where the right kind of cap starts out), sometimes one
@@ -832,7 +1373,10 @@ mod props {
                 }
                 let asid = (hi << 9 | lo) as u16;
                 prop_assert!(
-                    caps.contains(&Cap::PageTable { base: root, mapped: Some(Mapping { asid, vaddr: 0 }) }),
+                    caps.contains(&Cap::PageTable {
+                        base: root,
+                        mapped: Some(Mapping { asid, vaddr: 0 })
+                    }),
                     "VSpace of ASID {} has no cap",
                     asid
                 );
@@ -842,7 +1386,13 @@ mod props {
         Ok(())
     }
 
-    fn walk(caps: &[Cap], asid: u16, table: usize, level: usize, vbase: u64) -> Result<(), TestCaseError> {
+    fn walk(
+        caps: &[Cap],
+        asid: u16,
+        table: usize,
+        level: usize,
+        vbase: u64,
+    ) -> Result<(), TestCaseError> {
         let n = if level == 2 { 256 } else { 512 };
         for i in 0..n {
             let pte = vspace::pte_slot(table, i).get();
@@ -856,12 +1406,26 @@ mod props {
                     matches!(*c, Cap::Frame { base, size, mapped, .. }
                         if mapped == m && pptr_to_paddr(base) == pte.paddr() && size.bits() == level_bits(level))
                 });
-                prop_assert!(ok, "leaf {:?} at {:#x} in ASID {} has no frame cap", pte, vaddr, asid);
+                prop_assert!(
+                    ok,
+                    "leaf {:?} at {:#x} in ASID {} has no frame cap",
+                    pte,
+                    vaddr,
+                    asid
+                );
             } else {
                 prop_assert!(level > 0, "table entry at level 0");
                 let child = paddr_to_pptr(pte.paddr());
-                let ok = caps.contains(&Cap::PageTable { base: child, mapped: m });
-                prop_assert!(ok, "table at {:#x} in ASID {} has no page table cap", vaddr, asid);
+                let ok = caps.contains(&Cap::PageTable {
+                    base: child,
+                    mapped: m,
+                });
+                prop_assert!(
+                    ok,
+                    "table at {:#x} in ASID {} has no page table cap",
+                    vaddr,
+                    asid
+                );
                 walk(caps, asid, child, level - 1, vaddr)?;
             }
         }

@@ -27,9 +27,9 @@
 //! - [`devicetree`]: parsing the device tree blob into [`crate::boot::BootParams`].
 
 pub mod boot;
+pub mod devicetree;
 pub mod fpu;
 pub mod plic;
-pub mod devicetree;
 pub mod sbi;
 pub mod trap;
 
