@@ -431,3 +431,72 @@ fn deleting_a_tcb_cancels_its_ipc() {
     );
     let _ = TcbRef::new(0);
 }
+
+#[cfg(feature = "fastpath")]
+mod fastpath_equivalence {
+    use super::*;
+    use crate::object::tcb::tcb_slot;
+    use proptest::prelude::*;
+
+    /// What a thread looks like from outside: state, registers and its caller slot.
+    fn snapshot(s: &System, ts: &[TcbRef]) -> Vec<(ThreadState, [u64; 8], Option<usize>, Option<usize>, bool)> {
+        let index = |a: usize| ts.iter().position(|t| t.addr() == a);
+        ts.iter()
+            .map(|t| {
+                let r = t.with(|x| {
+                    let c = &x.context.regs;
+                    [c[0], c[10], c[11], c[12], c[13], c[14], c[15], x.fault_ip]
+                });
+                let caller = match t.slot(tcb_slot::CALLER).cap() {
+                    Cap::Reply { tcb, .. } => index(tcb),
+                    _ => None,
+                };
+                (t.state(), r, caller, index(s.k.cur_thread.addr()), t.with(|x| x.queued != 0))
+            })
+            .collect()
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Thread `t` runs syscall `sys` on endpoint `ep` (0 or 1) with `len` words.
+        Sys { t: usize, sys: u8, ep: u64, len: u64, label: u64 },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        (0usize..3, 0u8..5, 0u64..2, 0u64..7, 0u64..4).prop_map(|(t, sys, ep, len, label)| Op::Sys { t, sys, ep, len, label })
+    }
+
+    fn setup(fastpath_off: bool) -> (System, Vec<TcbRef>, [u64; 2]) {
+        let mut s = System::boot();
+        s.k.fastpath_off = fastpath_off;
+        s.root.with(|x| x.priority = 1);
+        let e = s.bootinfo().empty.start;
+        let ep0 = s.make(T::Endpoint, 0, e);
+        let ep1 = s.make(T::Endpoint, 0, e + 1);
+        let ts = vec![s.spawn(100, e + 10), s.spawn(100, e + 12), s.spawn(150, e + 14)];
+        (s, ts, [ep0, ep1])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        #[test]
+        fn fastpath_and_full_path_reach_the_same_state(ops in proptest::collection::vec(op(), 1..30)) {
+            let (mut a, ta, epa) = setup(false);
+            let (mut b, tb, epb) = setup(true);
+            prop_assert_eq!(epa, epb);
+            for Op::Sys { t, sys, ep, len, label } in ops {
+                let sys = [Syscall::Call, Syscall::ReplyRecv, Syscall::Recv, Syscall::Send, Syscall::Reply][sys as usize];
+                for (s, ts) in [(&mut a, &ta), (&mut b, &tb)] {
+                    let th = ts[t];
+                    if !crate::sched::is_schedulable(th) {
+                        continue;
+                    }
+                    s.run_as(th);
+                    let mrs: Vec<u64> = (0..len).map(|i| 100 * (t as u64 + 1) + i).collect();
+                    s.sys(sys, epa[ep as usize], MessageInfo::new(label, 0, 0, len), &mrs, &[]);
+                }
+                prop_assert_eq!(snapshot(&a, &ta), snapshot(&b, &tb));
+            }
+        }
+    }
+}

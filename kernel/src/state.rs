@@ -29,6 +29,9 @@ pub struct Kernel {
     pub fpu_owner: usize,
     /// Per-interrupt state (`intStateIRQTable`), an `IrqState` each.
     pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
+    /// Test builds only: take the full path even where the fastpath applies, to compare the two.
+    #[cfg(test)]
+    pub fastpath_off: bool,
     /// The IRQ node: one slot per interrupt for its notification cap (kernel-virtual address
     /// of `NUM_IRQS` slots, allocated at boot).
     pub irq_node: usize,
@@ -51,6 +54,8 @@ impl Kernel {
             fpu_owner: 0,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
             irq_node: 0,
+            #[cfg(test)]
+            fastpath_off: false,
         }
     }
 
