@@ -108,6 +108,22 @@ impl Fault {
     }
 }
 
+/// `messageInfoFromWord` of the thread's a1: its message info with the length limited to
+/// `seL4_MsgMaxLength`.
+pub fn message_info_of(t: TcbRef) -> MessageInfo {
+    let info = MessageInfo(t.reg(reg::A1));
+    if info.length() > MSG_MAX_LENGTH as u64 {
+        MessageInfo::new(
+            info.label(),
+            info.caps_unwrapped(),
+            info.extra_caps(),
+            MSG_MAX_LENGTH as u64,
+        )
+    } else {
+        info
+    }
+}
+
 /// `doIPCTransfer`: delivers `sender`'s message (or pending fault) to `receiver`, with `badge`
 /// in the receiver's badge register. `ep` is the endpoint used (for cap unwrapping); `None` for
 /// replies.
@@ -140,15 +156,7 @@ fn do_normal_transfer(
     receiver: TcbRef,
     recv_buf: Option<usize>,
 ) {
-    let mut tag = MessageInfo(sender.reg(reg::A1));
-    if tag.length() > MSG_MAX_LENGTH as u64 {
-        tag = MessageInfo::new(
-            tag.label(),
-            tag.caps_unwrapped(),
-            tag.extra_caps(),
-            MSG_MAX_LENGTH as u64,
-        );
-    }
+    let tag = message_info_of(sender);
     let mut caps: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS] = [None; MSG_MAX_EXTRA_CAPS];
     if grant {
         if let Some(b) = send_buf {

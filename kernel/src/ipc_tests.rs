@@ -439,7 +439,10 @@ mod fastpath_equivalence {
     use proptest::prelude::*;
 
     /// What a thread looks like from outside: state, registers and its caller slot.
-    fn snapshot(s: &System, ts: &[TcbRef]) -> Vec<(ThreadState, [u64; 8], Option<usize>, Option<usize>, bool)> {
+    fn snapshot(
+        s: &System,
+        ts: &[TcbRef],
+    ) -> Vec<(ThreadState, [u64; 8], Option<usize>, Option<usize>, bool)> {
         let index = |a: usize| ts.iter().position(|t| t.addr() == a);
         ts.iter()
             .map(|t| {
@@ -451,7 +454,13 @@ mod fastpath_equivalence {
                     Cap::Reply { tcb, .. } => index(tcb),
                     _ => None,
                 };
-                (t.state(), r, caller, index(s.k.cur_thread.addr()), t.with(|x| x.queued != 0))
+                (
+                    t.state(),
+                    r,
+                    caller,
+                    index(s.k.cur_thread.addr()),
+                    t.with(|x| x.queued != 0),
+                )
             })
             .collect()
     }
@@ -459,14 +468,26 @@ mod fastpath_equivalence {
     #[derive(Clone, Debug)]
     enum Op {
         /// Thread `t` runs syscall `sys` on endpoint `ep` (0 or 1) with `len` words.
-        Sys { t: usize, sys: u8, ep: u64, len: u64, label: u64 },
+        Sys {
+            t: usize,
+            sys: u8,
+            ep: u64,
+            len: u64,
+            label: u64,
+        },
     }
 
     fn op() -> impl Strategy<Value = Op> {
         // Weighted towards the fastpath's cases: Call, ReplyRecv and Recv on one endpoint.
         let sys = prop_oneof![3 => Just(0u8), 3 => Just(1u8), 2 => Just(2u8), 1 => Just(3u8), 1 => Just(4u8)];
         let ep = prop_oneof![4 => Just(0u64), 1 => Just(1u64)];
-        (0usize..3, sys, ep, 0u64..7, 0u64..4).prop_map(|(t, sys, ep, len, label)| Op::Sys { t, sys, ep, len, label })
+        (0usize..3, sys, ep, 0u64..7, 0u64..4).prop_map(|(t, sys, ep, len, label)| Op::Sys {
+            t,
+            sys,
+            ep,
+            len,
+            label,
+        })
     }
 
     fn setup(fastpath_off: bool) -> (System, Vec<TcbRef>, [u64; 2]) {
@@ -476,7 +497,11 @@ mod fastpath_equivalence {
         let e = s.bootinfo().empty.start;
         let ep0 = s.make(T::Endpoint, 0, e);
         let ep1 = s.make(T::Endpoint, 0, e + 1);
-        let ts = vec![s.spawn(100, e + 10), s.spawn(100, e + 12), s.spawn(150, e + 14)];
+        let ts = vec![
+            s.spawn(100, e + 10),
+            s.spawn(100, e + 12),
+            s.spawn(150, e + 14),
+        ];
         (s, ts, [ep0, ep1])
     }
 

@@ -15,7 +15,7 @@ use crate::object::cnode::{decode_cnode_invocation, invoke_cnode, InvocationArgs
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState, TCB_NAME_LEN};
 use crate::object::untyped::{decode_untyped_invocation, invoke_untyped_retype};
 use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
-use abi::message::{FAST_MESSAGE_REGISTERS, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH};
+use abi::message::{FAST_MESSAGE_REGISTERS, MSG_MAX_EXTRA_CAPS};
 use abi::{InvocationLabel, MessageInfo, Syscall};
 
 /// The arguments of the current invocation, read from the caller's registers, IPC buffer and
@@ -194,15 +194,7 @@ fn dump_scheduler(k: &Kernel) {
 /// `handleInvocation(isCall, isBlocking)`.
 fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     let t = k.cur_thread;
-    let mut info = MessageInfo(t.reg(reg::A1));
-    if info.length() > MSG_MAX_LENGTH as u64 {
-        info = MessageInfo::new(
-            info.label(),
-            info.caps_unwrapped(),
-            info.extra_caps(),
-            MSG_MAX_LENGTH as u64,
-        );
-    }
+    let info = crate::ipc::message_info_of(t);
     let cptr = t.reg(reg::A0);
     let root = t.slot(tcb_slot::CTABLE).cap();
     let (cap, slot) = match lookup_cap_and_slot(root, cptr) {

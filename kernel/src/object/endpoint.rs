@@ -8,6 +8,7 @@ use crate::cap::Cap;
 use crate::ipc;
 use crate::mem::PPtr;
 use crate::object::tcb::{TcbRef, ThreadState};
+use crate::object::tcb_queue::TcbQueue;
 use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
@@ -63,52 +64,30 @@ impl EpRef {
     }
     /// The first queued thread.
     pub fn head(self) -> Option<TcbRef> {
-        let h = (self.0.get().head_state & !3) as usize;
-        (h != 0).then(|| TcbRef::new(h))
+        self.queue().first()
     }
-    fn set(self, head: usize, tail: usize, s: EpState) {
-        let s = if head == 0 { EpState::Idle } else { s };
+    fn queue(self) -> TcbQueue {
+        let e = self.0.get();
+        TcbQueue {
+            head: (e.head_state & !3) as usize,
+            tail: e.tail as usize,
+        }
+    }
+    /// Stores the queue; an empty queue makes the endpoint idle.
+    fn set(self, q: TcbQueue, s: EpState) {
+        let s = if q.head == 0 { EpState::Idle } else { s };
         self.0.set(Endpoint {
-            head_state: head as u64 | s as u64,
-            tail: tail as u64,
+            head_state: q.head as u64 | s as u64,
+            tail: q.tail as u64,
         });
     }
     /// Appends `t` to the queue, which then holds threads in state `s`.
     pub fn append(self, t: TcbRef, s: EpState) {
-        let e = self.0.get();
-        let (head, tail) = ((e.head_state & !3) as usize, e.tail as usize);
-        t.with(|x| {
-            x.ep_prev = tail as u64;
-            x.ep_next = 0;
-        });
-        if tail == 0 {
-            self.set(t.addr(), t.addr(), s);
-        } else {
-            TcbRef::new(tail).with(|x| x.ep_next = t.addr() as u64);
-            self.set(head, t.addr(), s);
-        }
+        self.set(self.queue().append(t), s);
     }
     /// Removes `t` from the queue (it must be queued here); the endpoint goes idle when empty.
     pub fn dequeue(self, t: TcbRef) {
-        let s = self.state();
-        let e = self.0.get();
-        let (mut head, mut tail) = ((e.head_state & !3) as usize, e.tail as usize);
-        let (prev, next) = t.with(|x| (x.ep_prev as usize, x.ep_next as usize));
-        if prev == 0 {
-            head = next;
-        } else {
-            TcbRef::new(prev).with(|x| x.ep_next = next as u64);
-        }
-        if next == 0 {
-            tail = prev;
-        } else {
-            TcbRef::new(next).with(|x| x.ep_prev = prev as u64);
-        }
-        t.with(|x| {
-            x.ep_prev = 0;
-            x.ep_next = 0;
-        });
-        self.set(head, tail, s);
+        self.set(self.queue().remove(t), self.state());
     }
 }
 
@@ -215,19 +194,12 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
 /// idle.
 pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
     let ep = EpRef::at(ptr);
-    let mut t = ep.head();
-    ep.set(0, 0, EpState::Idle);
-    while let Some(x) = t {
-        let next = x.with(|y| y.ep_next) as usize;
-        x.with(|y| {
-            y.ep_next = 0;
-            y.ep_prev = 0;
-        });
-        // A caller blocked in the send phase of a Call has no pending reply cap yet.
+    let q = ep.queue();
+    ep.set(TcbQueue::default(), EpState::Idle);
+    q.drain(|x| {
         x.set_state(ThreadState::Restart);
         sched_enqueue(k, x);
-        t = (next != 0).then(|| TcbRef::new(next));
-    }
+    });
     reschedule_required(k);
 }
 

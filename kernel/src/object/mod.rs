@@ -7,4 +7,5 @@ pub mod objecttype;
 pub mod tcb;
 pub mod tcb_invocation;
 pub mod tcb_ops;
+pub mod tcb_queue;
 pub mod untyped;

@@ -6,6 +6,7 @@ use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;
 use crate::mem::PPtr;
 use crate::object::tcb::{TcbRef, ThreadState};
+use crate::object::tcb_queue::TcbQueue;
 use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
@@ -58,13 +59,25 @@ impl NtfnRef {
         self.state() == NtfnState::Active
     }
     fn head(self) -> Option<TcbRef> {
-        let h = (self.0.get().head_state & !3) as usize;
-        (h != 0).then(|| TcbRef::new(h))
+        self.queue().first()
     }
-    fn set_queue(self, head: usize, tail: usize, s: NtfnState) {
+    fn queue(self) -> TcbQueue {
+        let n = self.0.get();
+        TcbQueue {
+            head: (n.head_state & !3) as usize,
+            tail: n.tail as usize,
+        }
+    }
+    /// Stores the queue of waiting threads: Waiting, or Idle when empty.
+    fn set_queue(self, q: TcbQueue) {
+        let s = if q.head == 0 {
+            NtfnState::Idle
+        } else {
+            NtfnState::Waiting
+        };
         self.0.with(|n| {
-            n.head_state = head as u64 | s as u64;
-            n.tail = tail as u64;
+            n.head_state = q.head as u64 | s as u64;
+            n.tail = q.tail as u64;
         });
     }
     fn set_active(self, word: u64) {
@@ -75,47 +88,11 @@ impl NtfnRef {
         });
     }
     fn append(self, t: TcbRef) {
-        let n = self.0.get();
-        let (head, tail) = ((n.head_state & !3) as usize, n.tail as usize);
-        t.with(|x| {
-            x.ep_prev = tail as u64;
-            x.ep_next = 0;
-        });
-        if tail == 0 {
-            self.set_queue(t.addr(), t.addr(), NtfnState::Waiting);
-        } else {
-            TcbRef::new(tail).with(|x| x.ep_next = t.addr() as u64);
-            self.set_queue(head, t.addr(), NtfnState::Waiting);
-        }
+        self.set_queue(self.queue().append(t));
     }
     /// Removes a waiting thread; the notification goes idle when no one waits.
     pub fn dequeue(self, t: TcbRef) {
-        let n = self.0.get();
-        let (mut head, mut tail) = ((n.head_state & !3) as usize, n.tail as usize);
-        let (prev, next) = t.with(|x| (x.ep_prev as usize, x.ep_next as usize));
-        if prev == 0 {
-            head = next;
-        } else {
-            TcbRef::new(prev).with(|x| x.ep_next = next as u64);
-        }
-        if next == 0 {
-            tail = prev;
-        } else {
-            TcbRef::new(next).with(|x| x.ep_prev = prev as u64);
-        }
-        t.with(|x| {
-            x.ep_prev = 0;
-            x.ep_next = 0;
-        });
-        self.set_queue(
-            head,
-            tail,
-            if head == 0 {
-                NtfnState::Idle
-            } else {
-                NtfnState::Waiting
-            },
-        );
+        self.set_queue(self.queue().remove(t));
     }
 }
 
@@ -189,18 +166,12 @@ pub fn cancel_all_signals(k: &mut Kernel, n: NtfnRef) {
     if n.state() != NtfnState::Waiting {
         return;
     }
-    let mut t = n.head();
-    n.set_queue(0, 0, NtfnState::Idle);
-    while let Some(x) = t {
-        let next = x.with(|y| y.ep_next) as usize;
-        x.with(|y| {
-            y.ep_next = 0;
-            y.ep_prev = 0;
-        });
+    let q = n.queue();
+    n.set_queue(TcbQueue::default());
+    q.drain(|x| {
         x.set_state(ThreadState::Restart);
         sched_enqueue(k, x);
-        t = (next != 0).then(|| TcbRef::new(next));
-    }
+    });
     reschedule_required(k);
 }
 

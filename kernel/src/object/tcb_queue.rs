@@ -1,0 +1,72 @@
+//! The thread queue of an endpoint or notification (seL4 `tcbEPAppend`, `tcbEPDequeue`): a
+//! doubly linked list through the TCBs' `ep_next`/`ep_prev`, held by its head and tail.
+
+use crate::object::tcb::TcbRef;
+
+/// A queue of TCBs: kernel-virtual addresses of the first and last, 0 when empty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcbQueue {
+    /// First TCB, or 0.
+    pub head: usize,
+    /// Last TCB, or 0.
+    pub tail: usize,
+}
+
+impl TcbQueue {
+    /// The first thread.
+    pub fn first(self) -> Option<TcbRef> {
+        (self.head != 0).then(|| TcbRef::new(self.head))
+    }
+
+    /// The queue with `t` appended.
+    pub fn append(self, t: TcbRef) -> TcbQueue {
+        t.with(|x| {
+            x.ep_prev = self.tail as u64;
+            x.ep_next = 0;
+        });
+        if self.tail == 0 {
+            TcbQueue {
+                head: t.addr(),
+                tail: t.addr(),
+            }
+        } else {
+            TcbRef::new(self.tail).with(|x| x.ep_next = t.addr() as u64);
+            TcbQueue {
+                head: self.head,
+                tail: t.addr(),
+            }
+        }
+    }
+
+    /// The queue without `t`, which must be in it.
+    pub fn remove(self, t: TcbRef) -> TcbQueue {
+        let (prev, next) = t.with(|x| (x.ep_prev as usize, x.ep_next as usize));
+        let mut q = self;
+        if prev == 0 {
+            q.head = next;
+        } else {
+            TcbRef::new(prev).with(|x| x.ep_next = next as u64);
+        }
+        if next == 0 {
+            q.tail = prev;
+        } else {
+            TcbRef::new(next).with(|x| x.ep_prev = prev as u64);
+        }
+        t.with(|x| {
+            x.ep_prev = 0;
+            x.ep_next = 0;
+        });
+        q
+    }
+
+    /// Unlinks every thread and calls `f` on each, in queue order.
+    pub fn drain(self, mut f: impl FnMut(TcbRef)) {
+        let mut t = self.first();
+        while let Some(x) = t {
+            let next = x.with(|y| core::mem::take(&mut y.ep_next)) as usize;
+            x.with(|y| y.ep_prev = 0);
+            f(x);
+            t = (next != 0).then(|| TcbRef::new(next));
+        }
+    }
+}
