@@ -438,11 +438,15 @@ mod fastpath_equivalence {
     use crate::object::tcb::tcb_slot;
     use proptest::prelude::*;
 
+    /// A thread seen from outside: state, pc/a0..a5/restart pc, whose reply cap it holds, which
+    /// thread runs, whether it is queued.
+    type ThreadView = (ThreadState, [u64; 8], Option<usize>, Option<usize>, bool);
+
     /// What a thread looks like from outside: state, registers and its caller slot.
     fn snapshot(
         s: &System,
         ts: &[TcbRef],
-    ) -> Vec<(ThreadState, [u64; 8], Option<usize>, Option<usize>, bool)> {
+    ) -> Vec<ThreadView> {
         let index = |a: usize| ts.iter().position(|t| t.addr() == a);
         ts.iter()
             .map(|t| {
