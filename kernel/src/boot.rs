@@ -3,6 +3,7 @@
 //! The architecture's entry code parses the device tree into [`BootParams`], then calls
 //! [`boot_system`], which creates the root task as seL4 does (`src/kernel/boot.c`,
 //! `src/arch/riscv/kernel/boot.c`).
+#![forbid(unsafe_code)]
 
 /// A physical memory region `[start, end)`, in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

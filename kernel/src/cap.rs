@@ -7,6 +7,7 @@
 //! - word 0, bits 43..0: the object pointer shifted right by 4 (objects are at least 16-byte
 //!   aligned), sign-extended from bit 43 when decoded;
 //! - the remaining bits per type, see [`Cap::encode`].
+#![forbid(unsafe_code)]
 
 use abi::CapRights;
 

@@ -1,5 +1,6 @@
 //! CSpace addressing: `resolveAddressBits` and the cap lookups built on it
 //! (seL4 `src/kernel/cspace.c`; seL4 manual §3.1.3 "Capability addressing").
+#![forbid(unsafe_code)]
 
 use crate::cap::Cap;
 use crate::cte::Slot;

@@ -4,6 +4,7 @@
 //! all slots holding caps, in depth-first order of the derivation tree: a cap's descendants
 //! follow it directly, and [`is_mdb_parent_of`] tells, for two neighbours, whether the second
 //! is derived from the first (seL4 `src/object/cnode.c`, `src/kernel/cspace.c`).
+#![forbid(unsafe_code)]
 
 use crate::cap::{Cap, RawCap};
 use crate::mem::PPtr;

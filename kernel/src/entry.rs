@@ -1,6 +1,7 @@
 //! Kernel entry from user mode: syscalls, exceptions and interrupts (seL4 `c_handle_syscall`,
 //! `c_handle_exception`, `c_handle_interrupt` in `src/arch/riscv/c_traps.c`), and the choice of
 //! the thread to return to.
+#![forbid(unsafe_code)]
 
 use crate::arch::ArchContext;
 use crate::ipc::{handle_fault, Fault};

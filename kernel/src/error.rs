@@ -1,4 +1,5 @@
 //! Errors of kernel operations (seL4 `syscall_error_t`, `exception_t`).
+#![forbid(unsafe_code)]
 
 use crate::cspace::LookupFault;
 use abi::Error;

@@ -6,6 +6,7 @@
 //! having changed anything, so that the full path runs. When it does the work, the resulting
 //! state is exactly what the full path would have produced; the whole test suite runs with the
 //! fastpath on and off to hold it to that.
+#![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;

@@ -1,6 +1,7 @@
 //! Message transfer between threads (seL4 `src/kernel/thread.c` `doIPCTransfer` and friends,
 //! `src/api/faults.c`): message registers, capability transfer, fault messages, reply caps and
 //! IPC cancellation.
+#![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;

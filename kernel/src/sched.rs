@@ -1,6 +1,7 @@
 //! The scheduler (seL4 `src/kernel/thread.c`, non-MCS): ready queues per domain and priority
 //! with a two-level bitmap, round robin within a priority, the scheduler action that defers
 //! switching until the kernel exits, time slices and domains.
+#![forbid(unsafe_code)]
 
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;

@@ -4,6 +4,7 @@
 //! Register convention (seL4 riscv64, `libsel4/arch_include/riscv/sel4/arch/syscalls.h`):
 //! a7 syscall number; a0 CPtr in, badge out; a1 `seL4_MessageInfo`; a2..a5 MR0..MR3; the rest
 //! of the message in the IPC buffer.
+#![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;

@@ -1,4 +1,5 @@
 //! Kernel objects, one module each (seL4 `src/object/`).
+#![forbid(unsafe_code)]
 pub mod cnode;
 pub mod endpoint;
 pub mod interrupt;

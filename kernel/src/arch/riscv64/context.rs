@@ -6,6 +6,7 @@
 //! - `regs[i]` (offset 8*i) for i in 1..32: general register x_i.
 //! - `sstatus` (offset 256).
 //! - `fpu` (offset 264): f0..f31 and fcsr, switched by the kernel (issue: threads/FPU).
+#![forbid(unsafe_code)]
 
 /// Byte offset of `sstatus` in [`ArchContext`].
 pub const SSTATUS_OFFSET: usize = 256;

@@ -6,6 +6,7 @@
 //! fail). The user-visible interface is seL4's `object-api-arch.xml` for RISC-V:
 //! `seL4_RISCV_PageTable_Map/Unmap`, `seL4_RISCV_Page_Map/Unmap/GetAddress`,
 //! `seL4_RISCV_ASIDControl_MakePool` and `seL4_RISCV_ASIDPool_Assign`.
+#![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
 use crate::arch::riscv64::vspace::{self, Pte};

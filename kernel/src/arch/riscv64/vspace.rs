@@ -3,6 +3,7 @@
 //!
 //! A VSpace is a root page table (512 PTEs of 8 bytes). Levels are numbered as seL4 numbers
 //! them: the root is level 2 (1 GiB per entry), then 1 (2 MiB), then 0 (4 KiB).
+#![forbid(unsafe_code)]
 
 use crate::mem::PPtr;
 use crate::state::Kernel;
