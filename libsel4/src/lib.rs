@@ -27,9 +27,10 @@
 //!
 //! Design trade-offs:
 //!
-//! * The IPC buffer pointer is one global (one per thread on the host, for tests). Root tasks
-//!   are single-threaded; a program that runs several threads in one address space must give
-//!   each its own buffer and switch the pointer, or wait for a TLS-based variant.
+//! * The IPC buffer pointer is one global (one per thread on the host, for tests). A program
+//!   that runs several threads in one address space gives each its own buffer with an
+//!   [`ipc::ThreadBlock`] that the thread's `tp` (seL4's TLS base on riscv) points at, after
+//!   [`ipc::enable_thread_blocks`]; the root thread (`tp` = 0) keeps the global one.
 //! * After every `seL4_Call` the reply's `MessageInfo` is stored in the IPC buffer's `tag`
 //!   word (the kernel never reads it on riscv), so [`invocation::last_error`] can decode the
 //!   detail words of the last failed invocation.

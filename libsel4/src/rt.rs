@@ -1,7 +1,8 @@
 //! Root-task runtime (feature `rt`, bare-metal targets only).
 //!
 //! seL4 starts the root task at its ELF entry with only `a0` set (the BootInfo frame's
-//! address): no stack, no TLS, no arguments. `_start` (below) sets `gp`, points `sp` at a 64 KiB
+//! address): no stack, no TLS, no arguments. `_start` (below) sets `gp`, clears `tp` (the root
+//! thread has no [`ThreadBlock`](crate::ipc::ThreadBlock)), points `sp` at a 64 KiB
 //! stack in `.bss` (the kernel maps the ELF's segments with `.bss` zeroed, so nothing needs
 //! clearing) and calls into Rust with `a0` untouched. The Rust side records the BootInfo and
 //! the IPC buffer address (`BootInfo.ipcBuffer`) and calls the program's entry, declared with
@@ -29,6 +30,7 @@ core::arch::global_asm!(
     "    lla gp, __global_pointer$",
     ".option pop",
     "    lla sp, __sel4_rt_stack_top",
+    "    li tp, 0",
     "    call {entry}",
     "1:  j 1b",
     ".size _start, . - _start",
