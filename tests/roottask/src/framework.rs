@@ -199,12 +199,22 @@ pub struct Ctx {
     scratch: Option<(Untyped, UntypedDesc)>,
     /// Untypeds a test used besides `scratch`, revoked after the test.
     touched: [Option<Untyped>; 4],
+    /// Threads made by this test (`crate::thread`); their TCBs go with the scratch untyped.
+    pub(crate) threads: usize,
+    /// This test's report endpoint, if made.
+    pub(crate) rep: Option<CPtr>,
+    /// Whether this test's watchdog thread runs.
+    pub(crate) watchdog: bool,
 }
 
 impl Ctx {
     /// Set up from the BootInfo: slots come from the empty region, objects from the largest RAM
     /// untyped.
     pub fn new(bi: &'static BootInfo) -> Ctx {
+        // SAFETY: the root thread runs with tp = 0 (libsel4's `_start` clears it); every test
+        // thread runs with tp pointing at its own `thread::Local`, whose first field is its
+        // libsel4 `ThreadBlock`.
+        unsafe { libsel4::ipc::enable_thread_blocks() };
         let scratch = bi
             .untypeds()
             .filter(|(_, d)| d.is_device == 0)
@@ -217,6 +227,9 @@ impl Ctx {
             end_slot: bi.empty.end,
             scratch,
             touched: [None; 4],
+            threads: 0,
+            rep: None,
+            watchdog: false,
         }
     }
 
@@ -322,6 +335,11 @@ impl Ctx {
         uts[0] = self.scratch.map(|(u, _)| u);
         uts[1..].copy_from_slice(&self.touched);
         self.touched = [None; 4];
+        // The test's threads are TCBs made from the scratch untyped: revoking it below deletes
+        // them, before their statics are reused.
+        self.threads = 0;
+        self.rep = None;
+        self.watchdog = false;
         for ut in uts.iter().flatten() {
             if let Err(e) = self.root.absolute_cptr_for(*ut).revoke() {
                 first_error.get_or_insert((ut.bits(), e));
@@ -332,6 +350,8 @@ impl Ctx {
                 first_error.get_or_insert((s, e));
             }
         }
+        crate::thread::reset_statics();
+        libsel4::ipc::set_receive_path(0, 0, 0);
         if let Some((s, e)) = first_error {
             return Err(Fail::new(
                 line!(),

@@ -1,5 +1,6 @@
-//! `roottask-tests`: the QEMU test root task for the foundation of the kernel: BootInfo, the
-//! initial CSpace, CNode invocations, `seL4_Untyped_Retype` and the debug syscalls. Every test
+//! `roottask-tests`: the QEMU test root task: BootInfo, the initial CSpace, CNode invocations,
+//! `seL4_Untyped_Retype`, the debug syscalls, and (with threads of its own, `thread`) TCB
+//! invocations, IPC, notifications, scheduling and faults. Every test
 //! asserts seL4 16.0.0 behaviour exactly (errors, their detail words, reply lengths), citing
 //! the seL4 function that defines it.
 //!
@@ -15,8 +16,13 @@ mod framework;
 mod t_boot;
 mod t_cnode;
 mod t_debug;
+mod t_fault;
+mod t_ipc;
 mod t_lookup;
+mod t_ntfn;
 mod t_retype;
+mod t_tcb;
+mod thread;
 
 use framework::{run_all, Ctx, Test};
 
@@ -69,6 +75,47 @@ const TESTS: &[Test] = tests![
     t_cnode::cnode_delete,
     t_cnode::cnode_revoke,
     t_cnode::cnode_save_caller,
+    t_tcb::tcb_thread_runs,
+    t_tcb::tcb_configure_errors,
+    t_tcb::tcb_read_write_registers,
+    t_tcb::tcb_write_registers_resume,
+    t_tcb::tcb_read_registers_suspends,
+    t_tcb::tcb_suspend_resume,
+    t_tcb::tcb_copy_registers,
+    t_tcb::tcb_priority_and_mcp,
+    t_tcb::tcb_set_priority_reschedules,
+    t_tcb::tcb_set_ipc_buffer,
+    t_tcb::tcb_set_space,
+    t_tcb::tcb_bind_notification,
+    t_tcb::tcb_set_tls_base,
+    t_tcb::tcb_set_flags,
+    t_tcb::domain_set,
+    t_ipc::ipc_send_recv_both_orders,
+    t_ipc::ipc_nb_send_recv,
+    t_ipc::ipc_send_without_write_right,
+    t_ipc::ipc_call_reply_recv,
+    t_ipc::ipc_long_message,
+    t_ipc::ipc_badges_fifo,
+    t_ipc::ipc_cap_transfer,
+    t_ipc::ipc_reply_cap_grant,
+    t_ipc::ipc_save_caller,
+    t_ipc::ipc_yield,
+    t_ipc::ipc_preempt_on_wake,
+    t_ipc::ipc_round_robin,
+    t_ipc::ipc_cancel_badged_sends,
+    t_ipc::ipc_delete_endpoint_restarts,
+    t_ntfn::ntfn_signal_poll_or,
+    t_ntfn::ntfn_wait_wakes_thread,
+    t_ntfn::ntfn_signal_preempts,
+    t_ntfn::ntfn_bound_wakes_recv,
+    t_ntfn::ntfn_delete_restarts_waiter,
+    t_fault::fault_cap_fault,
+    t_fault::fault_cap_fault_receive,
+    t_fault::fault_unknown_syscall,
+    t_fault::fault_user_exception,
+    t_fault::fault_vm_fault,
+    t_fault::fault_without_handler,
+    t_fault::fault_fpu_disabled,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

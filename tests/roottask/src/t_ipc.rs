@@ -1,0 +1,829 @@
+//! IPC through endpoints (`src/object/endpoint.c`, `doIPCTransfer`/`transferCaps` in
+//! `src/kernel/thread.c`, `handleSyscall` in `src/api/syscall.c`): Send/NBSend/Recv/NBRecv,
+//! Call/Reply/ReplyRecv, badges, message lengths, cap transfer and unwrapping, reply caps and
+//! SaveCaller, CancelBadgedSends, deleting an endpoint with waiting threads, and the scheduling
+//! seen through IPC: preemption by a woken higher-priority thread, Yield, round robin.
+
+use abi::{slot, CPtr, CapRights, MessageInfo, ObjectType as T, Word};
+use libsel4::cap_tag as tag;
+use libsel4::ipc;
+use libsel4::sys;
+
+use crate::framework::{ident, Ctx, TestResult};
+use crate::t_tcb::receiver_main;
+use crate::thread::{
+    bump, log, log_snapshot, park, report_and_park, send, set_shared, shared, FAULT_BADGE,
+};
+use crate::{check, check_eq, ok};
+
+const ROOT_CNODE: CPtr = slot::INIT_THREAD_CNODE;
+
+/// Logs `id`, sends [id, id + 1, .., id + 4] with `label` to `ep`, logs `id + 1`, reports
+/// (label 0xd0 + id) [id] and stops.
+extern "C" fn send_then_report_main(rep: Word, ep: Word, label: Word, id: Word) -> ! {
+    log(id);
+    send(ep, label, &[id, id + 1, id + 2, id + 3, id + 4]);
+    log(id + 1);
+    report_and_park(rep, 0xd0 + id, &[id])
+}
+
+/// Set MR0.. to `words` and `seL4_Send` them with `label` (root task side).
+fn root_send(ep: CPtr, label: Word, words: &[Word]) {
+    for (i, w) in words.iter().enumerate() {
+        sys::seL4_SetMR(i, *w);
+    }
+    sys::seL4_Send(ep, MessageInfo::new(label, 0, 0, words.len() as Word));
+}
+
+/// Both rendezvous orders: a receiver already waiting gets the message (badge, label, length,
+/// words) without running before the higher-priority sender blocks; a sender already waiting is
+/// received at once.
+pub fn ipc_send_recv_both_orders(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let epb = c.mint(ep, CapRights::ALL, 0x99)?;
+    c.spawn(receiver_main, 100, [rep, ep, 0x81, 0])?;
+    c.expect_idle(rep, "receiver blocked")?;
+    root_send(epb, 0x61, &[10, 11, 12, 13, 14, 15]);
+    check_eq!(
+        shared(0),
+        0,
+        "the woken lower-priority receiver ran before the sender blocked"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..5],
+        &[0x99, 0x61, 6, 10, 11],
+        "receiver's report [badge, label, length, MR0, MR1]"
+    );
+    // A new endpoint: the receiver above waits on `ep` again.
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    let eps = c.mint(ep2, CapRights::ALL, 0x5)?;
+    c.spawn(send_then_report_main, 100, [rep, eps, 0x62, 0x20])?;
+    c.expect_idle(rep, "sender blocked")?;
+    let m = c.recv(ep2)?;
+    check_eq!(
+        (m.label(), m.len(), m.badge),
+        (0x62, 5, 0x5),
+        "message of the waiting sender"
+    );
+    check_eq!(&m.mr[..5], &[0x20, 0x21, 0x22, 0x23, 0x24], "its words");
+    let r = c.recv(rep)?;
+    check_eq!(
+        r.label(),
+        0xd0 + 0x20,
+        "sender's report after the rendezvous"
+    );
+    Ok(())
+}
+
+/// NBRecv with no sender returns badge 0 at once; NBSend with no receiver is dropped; both
+/// complete a rendezvous with a waiting partner.
+pub fn ipc_nb_send_recv(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let epb = c.mint(ep, CapRights::ALL, 0x31)?;
+    let (_, badge) = sys::seL4_NBRecv(ep);
+    check_eq!(badge, 0, "NBRecv with no sender: badge");
+    sys::seL4_SetMR(0, 0x1);
+    sys::seL4_NBSend(epb, MessageInfo::new(0x62, 0, 0, 1));
+    c.spawn(receiver_main, 100, [rep, ep, 0x82, 0])?;
+    c.expect_idle(rep, "receiver after an NBSend with nobody waiting")?;
+    sys::seL4_SetMR(0, 0x7);
+    sys::seL4_NBSend(epb, MessageInfo::new(0x63, 0, 0, 1));
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..4],
+        &[0x31, 0x63, 1, 0x7],
+        "NBSend to a waiting receiver [badge, label, length, MR0]"
+    );
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    let ep2b = c.mint(ep2, CapRights::ALL, 0x32)?;
+    c.spawn(send_then_report_main, 100, [rep, ep2b, 0x64, 0x40])?;
+    c.expect_idle(rep, "sender blocked")?;
+    let (info, badge) = sys::seL4_NBRecv(ep2);
+    check_eq!(
+        (info.label(), info.length(), badge, sys::seL4_GetMR(0)),
+        (0x64, 5, 0x32, 0x40),
+        "NBRecv from a waiting sender"
+    );
+    let r = c.recv(rep)?;
+    check_eq!(r.label(), 0xd0 + 0x40, "sender's report");
+    Ok(())
+}
+
+/// Send and NBSend through an endpoint cap without Write right do nothing (the error has no
+/// one to go to); Call gets InvalidCapability 0.
+pub fn ipc_send_without_write_right(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let ro = c.mint(ep, CapRights::new(true, true, true, false), 0)?;
+    c.spawn(receiver_main, 100, [rep, ep, 0x83, 0])?;
+    c.expect_idle(rep, "receiver blocked")?;
+    root_send(ro, 0x65, &[1]);
+    sys::seL4_NBSend(ro, MessageInfo::new(0x66, 0, 0, 0));
+    c.expect_idle(rep, "receiver after sends through a cap without Write")?;
+    let info = sys::seL4_Call(ro, MessageInfo::new(0x67, 0, 0, 0));
+    check_eq!(
+        (info.label(), info.length(), sys::seL4_GetMR(0)),
+        (abi::Error::InvalidCapability as Word, 1, 0),
+        "Call through a cap without Write"
+    );
+    root_send(ep, 0x68, &[2]);
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..4],
+        &[0, 0x68, 1, 2],
+        "the receiver got only the good send"
+    );
+    Ok(())
+}
+
+extern "C" fn server_main(_rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let (mut info, mut badge) = sys::seL4_Recv(ep);
+    loop {
+        let n = info.length() as usize;
+        log(0x200 + sys::seL4_GetMR(0) / 100);
+        set_shared(1, badge);
+        for i in 0..n {
+            sys::seL4_SetMR(i, sys::seL4_GetMR(i) * 2);
+        }
+        (info, badge) =
+            sys::seL4_ReplyRecv(ep, MessageInfo::new(info.label() + 1, 0, 0, n as Word));
+    }
+}
+
+extern "C" fn client_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let mut ok_mask = 0;
+    let mut last = [0; 3];
+    for (k, n) in [1usize, 4, 10].into_iter().enumerate() {
+        let k = k as Word;
+        for i in 0..n {
+            sys::seL4_SetMR(i, 100 * k + i as Word);
+        }
+        log(0x100 + k);
+        let r = sys::seL4_Call(ep, MessageInfo::new(0x10 + k, 0, 0, n as Word));
+        log(0x300 + k);
+        let words_ok = (0..n).all(|i| sys::seL4_GetMR(i) == 2 * (100 * k + i as Word));
+        if r.label() == 0x11 + k && r.length() == n as Word && words_ok {
+            ok_mask |= 1 << k;
+        }
+        last = [r.label(), r.length(), sys::seL4_GetMR(n - 1)];
+    }
+    report_and_park(rep, 0x90, &[ok_mask, last[0], last[1], last[2]])
+}
+
+/// Call blocks the client until the server's ReplyRecv answers it (label, length and words of
+/// the reply); a higher-priority server runs as soon as it is called, the client as soon as it
+/// is answered. The server sees the client's badge. Reply with no caller does nothing.
+pub fn ipc_call_reply_recv(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let epb = c.mint(ep, CapRights::ALL, 0x5)?;
+    sys::seL4_Reply(MessageInfo::new(0, 0, 0, 0));
+    c.spawn(server_main, 150, [rep, ep, 0, 0])?;
+    c.expect_idle(rep, "server blocked in Recv")?;
+    c.spawn(client_main, 100, [rep, epb, 0, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0x90, "client report");
+    check_eq!(
+        &m.mr[..4],
+        &[0b111, 0x13, 10, 2 * 209],
+        "client's replies [all three right, last label, last length, last MR9]"
+    );
+    check_eq!(shared(1), 0x5, "badge seen by the server");
+    let (l, n) = log_snapshot();
+    check_eq!(
+        (&l[..9], n),
+        (
+            &[0x100, 0x200, 0x300, 0x101, 0x201, 0x301, 0x102, 0x202, 0x302][..],
+            9
+        ),
+        "order of client calls, server handling and client returns"
+    );
+    Ok(())
+}
+
+extern "C" fn long_sender_main(ep: Word, _: Word, _: Word, _: Word) -> ! {
+    for len in [120, 127, 121] {
+        for i in 0..120 {
+            sys::seL4_SetMR(i, 1000 + i as Word);
+        }
+        sys::seL4_Send(ep, MessageInfo::new(0x6a, 0, 0, len));
+    }
+    park()
+}
+
+extern "C" fn long_receiver_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let (info, _) = sys::seL4_Recv(ep);
+    let n = info.length() as usize;
+    let matches = (0..120)
+        .filter(|&i| sys::seL4_GetMR(i) == 2000 + i as Word)
+        .count() as Word;
+    report_and_park(
+        rep,
+        0x6b,
+        &[info.length(), matches, sys::seL4_GetMR(n.max(1) - 1)],
+    )
+}
+
+/// A message carries up to 120 words (`seL4_MsgMaxLength`): a longer length field is cut to
+/// 120 (`messageInfoFromWord`); a thread without IPC buffer receives only the 4 register words.
+pub fn ipc_long_message(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    c.spawn(long_sender_main, 100, [ep, 0, 0, 0])?;
+    for sent in [120, 127, 121] {
+        for i in 0..120 {
+            sys::seL4_SetMR(i, 0);
+        }
+        let m = c.recv(ep)?;
+        check_eq!(
+            (m.label(), m.len()),
+            (0x6a, 120),
+            "message sent with length {}",
+            sent
+        );
+        for i in 0..120 {
+            check_eq!(
+                sys::seL4_GetMR(i),
+                1000 + i as Word,
+                "MR{} of a message sent with length {}",
+                i,
+                sent
+            );
+        }
+    }
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    c.spawn(long_receiver_main, 100, [rep, ep2, 0, 0])?;
+    c.expect_idle(rep, "receiver blocked")?;
+    let words: [Word; 120] = core::array::from_fn(|i| 2000 + i as Word);
+    root_send(ep2, 0x6c, &words);
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..3],
+        &[120, 120, 2119],
+        "receiver's [length, matching MRs, MR119]"
+    );
+    let ep3 = c.new_object(T::Endpoint, 0)?;
+    let t = c.thread(long_receiver_main, 100, [rep, ep3, 0, 0])?;
+    let empty = c.slot()?;
+    ok!(
+        sys::seL4_TCB_SetIPCBuffer(t.tcb, 0, empty),
+        "take the receiver's IPC buffer away"
+    );
+    t.start()?;
+    c.expect_idle(rep, "receiver without buffer blocked")?;
+    root_send(ep3, 0x6d, &words);
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..3],
+        &[4, 4, 2003],
+        "receiver without IPC buffer: [length, matching MRs, last MR]"
+    );
+    Ok(())
+}
+
+/// Senders blocked on an endpoint are received in the order they blocked, each with the badge
+/// of the cap it sent through (0 for the unbadged original).
+pub fn ipc_badges_fifo(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let caps = [
+        c.mint(ep, CapRights::ALL, 3)?,
+        c.mint(ep, CapRights::ALL, 1)?,
+        ep,
+        c.mint(ep, CapRights::WRITE, 0xffff_ffff_ffff)?,
+    ];
+    for (i, cap) in caps.iter().enumerate() {
+        c.spawn(
+            send_then_report_main,
+            100,
+            [rep, *cap, 0x70, 0x10 * (i as Word + 1)],
+        )?;
+        c.expect_idle(rep, "sender blocked")?;
+    }
+    let want_badges = [3, 1, 0, 0xffff_ffff_ffff];
+    for (i, want) in want_badges.iter().enumerate() {
+        let m = c.recv(ep)?;
+        check_eq!(
+            (m.badge, m.mr[0]),
+            (*want, 0x10 * (i as Word + 1)),
+            "message {} (badge, sender)",
+            i
+        );
+    }
+    for _ in 0..4 {
+        let r = c.recv(rep)?;
+        check!(r.label() > 0xd0, "sender report label {:#x}", r.label());
+    }
+    Ok(())
+}
+
+extern "C" fn cap_sender_main(go: Word, _: Word, _: Word, _: Word) -> ! {
+    loop {
+        sys::seL4_Wait(go);
+        let ep = shared(0);
+        let n = shared(1) as usize;
+        for i in 0..n {
+            sys::seL4_SetCap(i, shared(2 + i));
+        }
+        sys::seL4_SetMR(0, 0xaa);
+        sys::seL4_SetMR(1, 0xbb);
+        sys::seL4_Send(ep, MessageInfo::new(0x7a, 0, n as Word, 2));
+    }
+}
+
+/// One cap-transfer case: the sender thread sends `caps` through `through`; the root task
+/// receives on `ep` with receive slot `slot` (None: no receive path).
+fn transfer(
+    c: &mut Ctx,
+    go: CPtr,
+    ep: CPtr,
+    through: CPtr,
+    caps: &[CPtr],
+    slot: Option<CPtr>,
+) -> Result<(MessageInfo, [Word; 3]), crate::framework::Fail> {
+    set_shared(0, through);
+    set_shared(1, caps.len() as Word);
+    for (i, cap) in caps.iter().enumerate() {
+        set_shared(2 + i, *cap);
+    }
+    match slot {
+        Some(s) => ipc::set_receive_path(ROOT_CNODE, s, 64),
+        None => ipc::set_receive_path(0, 0, 0),
+    }
+    for i in 0..3 {
+        sys::seL4_SetCap(i, 0x5a5a);
+    }
+    sys::seL4_Signal(go);
+    let m = c.recv(ep)?;
+    let badges = [
+        sys::seL4_GetBadge(0),
+        sys::seL4_GetBadge(1),
+        sys::seL4_GetBadge(2),
+    ];
+    ipc::set_receive_path(0, 0, 0);
+    if (m.label(), m.len(), m.mr[0], m.mr[1]) != (0x7a, 2, 0xaa, 0xbb) {
+        return Err(crate::framework::Fail::new(
+            line!(),
+            format_args!("cap transfer message words: {m:?}"),
+        ));
+    }
+    Ok((m.info, badges))
+}
+
+/// `transferCaps`: caps go only through a cap with Grant, into the receiver's empty receive
+/// slot, at most one; a cap to the endpoint the message goes through is "unwrapped" to its
+/// badge (capsUnwrapped bit); a cap that cannot be transferred ends the transfer;
+/// `extraCaps` counts the caps handled.
+pub fn ipc_cap_transfer(c: &mut Ctx) -> TestResult {
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let go = c.new_object(T::Notification, 0)?;
+    let n = c.new_object(T::Notification, 0)?;
+    let n7 = c.mint(n, CapRights::ALL, 0x7)?;
+    let n8 = c.mint(n, CapRights::ALL, 0x8)?;
+    let ep_rw = c.mint(ep, CapRights::READ_WRITE, 0)?;
+    let b55 = c.mint(ep, CapRights::ALL, 0x55)?;
+    let b7 = c.mint(ep, CapRights::ALL, 0x7)?;
+    let b9 = c.mint(ep, CapRights::ALL, 0x9)?;
+    let empty = c.slot()?;
+    c.spawn(cap_sender_main, 100, [go, 0, 0, 0])?;
+
+    let x = c.slot()?;
+    let (info, _) = transfer(c, go, ep, ep, &[n7], Some(x))?;
+    check_eq!(
+        (info.extra_caps(), info.caps_unwrapped()),
+        (1, 0),
+        "one notification cap with Grant"
+    );
+    check_eq!(ident(x), tag::NOTIFICATION, "the received cap");
+    sys::seL4_Signal(x);
+    check_eq!(
+        libsel4::cap::Notification::from_bits(n).poll(),
+        0x7,
+        "the received cap keeps its badge"
+    );
+
+    let y = c.slot()?;
+    let (info, _) = transfer(c, go, ep, ep_rw, &[n7], Some(y))?;
+    check_eq!(
+        (info.extra_caps(), info.caps_unwrapped()),
+        (0, 0),
+        "a cap sent through an endpoint cap without Grant"
+    );
+    check_eq!(
+        ident(y),
+        tag::NULL,
+        "receive slot after a send without Grant"
+    );
+
+    let (info, _) = transfer(c, go, ep, ep, &[n8], Some(x))?;
+    check_eq!(info.extra_caps(), 0, "a cap for an occupied receive slot");
+    check_eq!(ident(x), tag::NOTIFICATION, "occupied slot unchanged");
+
+    let (info, badges) = transfer(c, go, ep, ep, &[b55], Some(y))?;
+    check_eq!(
+        (info.extra_caps(), info.caps_unwrapped(), badges[0]),
+        (1, 0b1, 0x55),
+        "a badged cap to the same endpoint is unwrapped to its badge"
+    );
+    check_eq!(ident(y), tag::NULL, "nothing put in the slot by unwrapping");
+
+    let (info, badges) = transfer(c, go, ep, ep, &[ep], Some(y))?;
+    check_eq!(
+        (info.extra_caps(), info.caps_unwrapped(), badges[0]),
+        (1, 0b1, 0),
+        "the unbadged endpoint cap itself is unwrapped to badge 0"
+    );
+
+    let (info, badges) = transfer(c, go, ep, ep, &[b7, n8, b9], Some(y))?;
+    check_eq!(
+        (info.extra_caps(), info.caps_unwrapped()),
+        (3, 0b101),
+        "[same endpoint, notification, same endpoint]"
+    );
+    check_eq!(
+        (badges[0], badges[2]),
+        (0x7, 0x9),
+        "badges of the unwrapped caps"
+    );
+    check_eq!(
+        ident(y),
+        tag::NOTIFICATION,
+        "the notification cap in the slot"
+    );
+
+    let z = c.slot()?;
+    let (info, _) = transfer(c, go, ep, ep, &[n7, n8], Some(z))?;
+    check_eq!(
+        (info.extra_caps(), info.caps_unwrapped()),
+        (1, 0),
+        "two caps needing a slot: only the first is transferred"
+    );
+    check_eq!(ident(z), tag::NOTIFICATION, "first cap received");
+
+    let (info, _) = transfer(c, go, ep, ep, &[n7], None)?;
+    check_eq!(
+        info.extra_caps(),
+        0,
+        "a cap to a receiver with no receive path"
+    );
+    let (info, badges) = transfer(c, go, ep, ep, &[b55], None)?;
+    check_eq!(
+        (info.extra_caps(), info.caps_unwrapped(), badges[0]),
+        (1, 0b1, 0x55),
+        "unwrapping needs no receive slot"
+    );
+
+    let w = c.slot()?;
+    let (info, _) = transfer(c, go, ep, ep, &[empty, n7], Some(w))?;
+    check_eq!(info.extra_caps(), 0, "a null cap ends the transfer");
+    check_eq!(ident(w), tag::NULL, "nothing received after a null cap");
+    Ok(())
+}
+
+extern "C" fn reply_cap_server_main(_rep: Word, ep: Word, cap: Word, _: Word) -> ! {
+    loop {
+        sys::seL4_Recv(ep);
+        sys::seL4_SetCap(0, cap);
+        sys::seL4_SetMR(0, 0x5e);
+        sys::seL4_Reply(MessageInfo::new(0, 0, 1, 1));
+    }
+}
+
+extern "C" fn reply_cap_client_main(rep: Word, ep: Word, slot: Word, _: Word) -> ! {
+    ipc::set_receive_path(ROOT_CNODE, slot, 64);
+    sys::seL4_SetMR(0, 1);
+    let r = sys::seL4_Call(ep, MessageInfo::new(0, 0, 0, 1));
+    let m0 = sys::seL4_GetMR(0);
+    report_and_park(
+        rep,
+        0x93,
+        &[
+            r.extra_caps(),
+            r.length(),
+            m0,
+            sys::seL4_DebugCapIdentify(slot) as Word,
+        ],
+    )
+}
+
+/// A reply carries caps only if the server received the call through an endpoint cap with
+/// Grant (the reply cap's `capReplyCanGrant`); a client needs only GrantReply to call.
+pub fn ipc_reply_cap_grant(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let n = c.new_object(T::Notification, 0)?;
+    let client_cap = c.mint(ep, CapRights::new(true, false, false, true), 0)?;
+    let x = c.slot()?;
+    c.spawn(reply_cap_server_main, 150, [rep, ep, n, 0])?;
+    c.expect_idle(rep, "server blocked")?;
+    c.spawn(reply_cap_client_main, 100, [rep, client_cap, x, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..4],
+        &[1, 1, 0x5e, tag::NOTIFICATION as Word],
+        "reply from a server with Grant [extraCaps, length, MR0, received cap]"
+    );
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    let srv2 = c.mint(ep2, CapRights::READ_WRITE, 0)?;
+    let client2 = c.mint(ep2, CapRights::new(true, false, false, true), 0)?;
+    let y = c.slot()?;
+    c.spawn(reply_cap_client_main, 100, [rep, client2, y, 0])?;
+    c.expect_idle(rep, "client blocked in Call")?;
+    c.spawn(reply_cap_server_main, 150, [rep, srv2, n, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..4],
+        &[0, 1, 0x5e, tag::NULL as Word],
+        "reply from a server without Grant: words but no cap"
+    );
+    Ok(())
+}
+
+extern "C" fn saving_server_main(rep: Word, ep: Word, slot: Word, _: Word) -> ! {
+    sys::seL4_Recv(ep);
+    let m0 = sys::seL4_GetMR(0);
+    let r = sys::seL4_CNode_SaveCaller(ROOT_CNODE, slot, 64);
+    send(
+        rep,
+        0x94,
+        &[
+            m0,
+            r.is_ok() as Word,
+            sys::seL4_DebugCapIdentify(slot) as Word,
+        ],
+    );
+    // Waiting again drops the thread's own reply slot, not the saved cap.
+    sys::seL4_Recv(ep);
+    park()
+}
+
+extern "C" fn calling_client_main(rep: Word, ep: Word, value: Word, _: Word) -> ! {
+    sys::seL4_SetMR(0, value);
+    let r = sys::seL4_Call(ep, MessageInfo::new(0x1, 0, 0, 1));
+    report_and_park(rep, 0x95, &[r.label(), r.length(), sys::seL4_GetMR(0)])
+}
+
+/// SaveCaller moves the reply cap into a slot, where it outlives the server's next Recv and can
+/// be invoked by any thread (`seL4_Send` on it replies); it is used up by the reply. A caller
+/// whose endpoint cap has neither Grant nor GrantReply gets no reply cap and stays blocked.
+pub fn ipc_save_caller(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let x = c.slot()?;
+    c.spawn(saving_server_main, 150, [rep, ep, x, 0])?;
+    c.expect_idle(rep, "server blocked")?;
+    c.spawn(calling_client_main, 100, [rep, ep, 0x77, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..3],
+        &[0x77, 1, tag::REPLY as Word],
+        "server: [MR0, SaveCaller ok, saved cap]"
+    );
+    c.expect_idle(
+        rep,
+        "server in its second Recv, client waiting for the reply",
+    )?;
+    check_eq!(
+        ident(x),
+        tag::REPLY,
+        "saved reply cap after the server's next Recv"
+    );
+    root_send(x, 0x99, &[5]);
+    check_eq!(ident(x), tag::NULL, "reply cap used up by the reply");
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..3]),
+        (0x95, &[0x99, 1, 5][..]),
+        "client's reply from the root task through the saved cap"
+    );
+
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    let write_only = c.mint(ep2, CapRights::WRITE, 0)?;
+    let y = c.slot()?;
+    c.spawn(saving_server_main, 150, [rep, ep2, y, 0])?;
+    c.expect_idle(rep, "server blocked")?;
+    c.spawn(calling_client_main, 100, [rep, write_only, 0x78, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..3],
+        &[0x78, 1, tag::NULL as Word],
+        "Call without Grant/GrantReply: message delivered, no reply cap to save"
+    );
+    c.expect_idle(rep, "caller without a reply cap stays blocked")?;
+    Ok(())
+}
+
+extern "C" fn yielder_main(rep: Word, id: Word, n: Word, _: Word) -> ! {
+    for _ in 0..n {
+        log(id);
+        sys::seL4_Yield();
+    }
+    report_and_park(rep, 0xa0 + id, &[])
+}
+
+/// Yield moves the caller to the end of its priority's queue: two threads of equal priority
+/// that yield alternate; the only thread of the highest priority continues at once.
+pub fn ipc_yield(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    sys::seL4_Yield();
+    c.spawn(yielder_main, 100, [rep, 1, 4, 0])?;
+    c.spawn(yielder_main, 100, [rep, 2, 4, 0])?;
+    sys::seL4_Yield();
+    check_eq!(
+        log_snapshot().1,
+        0,
+        "the root task's Yield let lower threads run"
+    );
+    c.recv(rep)?;
+    c.recv(rep)?;
+    let (l, n) = log_snapshot();
+    check_eq!(n, 8, "log length");
+    let alternating = (1..8).all(|i| l[i] != l[i - 1]);
+    check!(
+        alternating,
+        "yielding threads did not alternate: {:?}",
+        &l[..8]
+    );
+    Ok(())
+}
+
+extern "C" fn wake_logger_main(rep: Word, ep: Word, id: Word, label: Word) -> ! {
+    sys::seL4_Recv(ep);
+    log(id);
+    report_and_park(rep, label, &[])
+}
+
+extern "C" fn send_logger_main(rep: Word, ep: Word, id: Word, _: Word) -> ! {
+    log(id);
+    send(ep, 0x1, &[]);
+    log(id + 1);
+    report_and_park(rep, 0xb1, &[])
+}
+
+/// A thread woken by IPC runs at once if its priority is higher than the sender's
+/// (`possibleSwitchTo`), and only when the sender blocks if it is lower.
+pub fn ipc_preempt_on_wake(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    c.spawn(wake_logger_main, 200, [rep, ep, 5, 0xb2])?;
+    c.expect_idle(rep, "high receiver blocked")?;
+    c.spawn(send_logger_main, 100, [rep, ep, 1, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        m.label(),
+        0xb2,
+        "first report: the woken high-priority receiver"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0xb1, "second report: the sender");
+    check_eq!(
+        (&log_snapshot().0[..3], log_snapshot().1),
+        (&[1, 5, 2][..], 3),
+        "sender before send, receiver, sender after send"
+    );
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    c.spawn(wake_logger_main, 200, [rep, ep2, 7, 0xb3])?;
+    c.expect_idle(rep, "receiver blocked")?;
+    root_send(ep2, 0x1, &[]);
+    check_eq!(
+        log_snapshot().1,
+        3,
+        "a woken priority-200 thread ran before the 255 sender blocked"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(
+        m.label(),
+        0xb3,
+        "report of the receiver woken by the root task"
+    );
+    Ok(())
+}
+
+extern "C" fn busy_main(rep: Word, id: Word, other: Word, limit: Word) -> ! {
+    loop {
+        let n = bump(id as usize);
+        if shared(other as usize) > 0 && n > 1000 {
+            report_and_park(rep, 0xc0 + id, &[n, shared(other as usize)]);
+        }
+        if n >= limit {
+            report_and_park(rep, 0xcf, &[id, n]);
+        }
+    }
+}
+
+/// Threads of equal priority that never block share the CPU: the timer ends each one's time
+/// slice (`timerTick`, 5 ticks of 2 ms) and the other runs; both make progress.
+pub fn ipc_round_robin(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let limit = 20_000_000;
+    c.spawn(busy_main, 100, [rep, 1, 2, limit])?;
+    c.spawn(busy_main, 100, [rep, 2, 1, limit])?;
+    for _ in 0..2 {
+        let m = c.recv(rep)?;
+        check!(
+            m.label() == 0xc1 || m.label() == 0xc2,
+            "thread {} counted to {} while the other never ran",
+            m.mr[0],
+            m.mr[1]
+        );
+    }
+    check!(
+        shared(1) > 1000 && shared(2) > 1000,
+        "counters {} and {}",
+        shared(1),
+        shared(2)
+    );
+    Ok(())
+}
+
+/// CancelBadgedSends restarts exactly the senders blocked with that badge (here their caps are
+/// gone, so the restarted `seL4_Send` fails and they go on); others stay queued. A badge 0 cap
+/// cancels nothing.
+pub fn ipc_cancel_badged_sends(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let b1 = c.mint(ep, CapRights::ALL, 1)?;
+    let b2 = c.mint(ep, CapRights::ALL, 2)?;
+    let b1x = c.mint(ep, CapRights::ALL, 1)?;
+    for (cap, id) in [(b1, 1), (b2, 2), (b1x, 3)] {
+        c.spawn(send_then_report_main, 100, [rep, cap, 0x71, id])?;
+        c.expect_idle(rep, "sender blocked")?;
+    }
+    ok!(c.abs(b1).delete(), "delete b1");
+    ok!(c.abs(b1x).delete(), "delete b1x");
+    ok!(
+        c.abs(ep).cancel_badged_sends(),
+        "CancelBadgedSends with badge 0"
+    );
+    c.expect_idle(rep, "senders after a badge-0 cancel")?;
+    let m1 = c.mint(ep, CapRights::ALL, 1)?;
+    ok!(
+        c.abs(m1).cancel_badged_sends(),
+        "CancelBadgedSends with badge 1"
+    );
+    let r1 = c.recv(rep)?;
+    let r2 = c.recv(rep)?;
+    let mut ids = [r1.mr[0], r2.mr[0]];
+    ids.sort_unstable();
+    check_eq!(ids, [1, 3], "restarted senders (badge 1)");
+    c.expect_idle(rep, "the badge-2 sender stays blocked")?;
+    let m = c.recv(ep)?;
+    check_eq!(
+        (m.badge, m.mr[0]),
+        (2, 2),
+        "the badge-2 message is still queued"
+    );
+    let r = c.recv(rep)?;
+    check_eq!(r.mr[0], 2, "badge-2 sender after its message was received");
+    Ok(())
+}
+
+/// Deleting the last cap of an endpoint restarts every thread blocked on it
+/// (`cancelAllIPC`): the restarted `seL4_Recv` on the now empty slot is a cap fault in the
+/// receive phase; the restarted `seL4_Send` fails silently and the sender goes on.
+pub fn ipc_delete_endpoint_restarts(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let fault = c.fault_ep()?;
+    let e1 = c.new_object(T::Endpoint, 0)?;
+    let e2 = c.new_object(T::Endpoint, 0)?;
+    let r = c.thread_with_fault_ep(receiver_main, 100, [rep, e1, 0x84, 0], fault)?;
+    r.start()?;
+    c.spawn(send_then_report_main, 100, [rep, e2, 0x72, 9])?;
+    c.expect_idle(rep, "receiver and sender blocked")?;
+    let pc = r.regs()?.regs[0];
+    ok!(c.abs(e1).delete(), "delete the receiver's endpoint");
+    ok!(c.abs(e2).delete(), "delete the sender's endpoint");
+    let mut got_fault = false;
+    let mut got_report = false;
+    for _ in 0..2 {
+        let m = c.recv(rep)?;
+        if m.badge == FAULT_BADGE {
+            check_eq!(
+                (m.label(), m.len()),
+                (abi::fault::CAP_FAULT, 5),
+                "fault of the restarted receiver"
+            );
+            check_eq!(
+                &m.mr[..5],
+                &[pc, e1, 1, 2, 0],
+                "cap fault [IP, slot, receive phase, MissingCapability, 0 bits left]"
+            );
+            got_fault = true;
+        } else {
+            check_eq!(
+                (m.label(), m.mr[0]),
+                (0xd9, 9),
+                "report of the restarted sender"
+            );
+            got_report = true;
+        }
+    }
+    check!(
+        got_fault && got_report,
+        "fault {got_fault}, report {got_report}"
+    );
+    Ok(())
+}
