@@ -1,9 +1,13 @@
 //! `demo`: a small seL4 root task. It prints what the kernel handed over (BootInfo), makes a
 //! few objects from untyped memory, copies, mints and revokes caps, shows the errors a few bad
-//! requests get, and prints `DEMO OK` if everything behaved as seL4 specifies, then halts.
+//! requests get; then (`threads`) runs a client and a server in CSpaces of their own, talking
+//! through a badged endpoint and a notification, and a fault handler catching a faulting
+//! thread. It prints `DEMO OK` if everything behaved as seL4 specifies, then halts.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 #![cfg_attr(not(target_os = "none"), allow(dead_code, unused_imports))]
+
+mod threads;
 
 use abi::{slot, BootInfo, CPtr, CapRights, Error, ObjectType, Word};
 use libsel4::bootinfo::{self, BootInfoExt, SlotRegionExt};
@@ -245,6 +249,23 @@ fn run(bi: &'static BootInfo) -> Outcome {
         )?;
     }
     println!("  all {} slots empty again", 7);
+
+    let env = threads::Env {
+        bi,
+        ut,
+        first: bi.empty.start,
+    };
+    let end = threads::run(&env)?;
+    step(
+        "revoke the untyped (deletes the threads, their CNodes and the IPC objects)",
+        root.absolute_cptr(ut.bits()).revoke(),
+    )?;
+    for s in env.first..end {
+        ensure(
+            sys::seL4_DebugCapIdentify(s) == cap_tag::NULL,
+            "revoking the untyped left an object",
+        )?;
+    }
     Ok(())
 }
 

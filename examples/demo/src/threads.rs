@@ -1,0 +1,382 @@
+//! The second part of the demo: threads in CSpaces of their own.
+//!
+//! * A server and a client, each with a 16-slot CNode holding only the caps it needs (guard
+//!   60 bits, so that plain CPtrs of depth 64 resolve), talk through a badged endpoint with
+//!   `seL4_Call`/`seL4_ReplyRecv`; the server prints each badge and message.
+//! * The client then signals a notification the server waits on.
+//! * A thread loads from address 0 and faults; a fault handler thread receives the fault
+//!   message on the endpoint named as the faulting thread's fault endpoint and prints it.
+//!
+//! The threads share the root task's address space: each has a static stack, a static IPC
+//! buffer page from the root task's `.bss` (its frame cap is one of
+//! `BootInfo.userImageFrames`) and a libsel4 `ThreadBlock` that its `tp` points at.
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abi::user_context::{idx, UserContext};
+use abi::{BootInfo, CNodeCapData, CPtr, CapRights, MessageInfo, ObjectType, Word};
+use libsel4::cap::{init, CNode, Cap, Notification, Untyped};
+use libsel4::ipc::ThreadBlock;
+use libsel4::{error_name, last_error, println, sys};
+
+const THREADS: usize = 4;
+const STACK_SIZE: usize = 16 * 1024;
+
+/// CPtrs inside the threads' own CNodes.
+mod slot {
+    use abi::CPtr;
+    /// Every thread's own TCB cap (to stop itself when done).
+    pub const SELF: CPtr = 1;
+    /// Server: the endpoint (receive only). Client: the badged endpoint (send, grant-reply).
+    /// Fault handler: the fault endpoint (receive only). Faulting thread: the fault endpoint
+    /// (send, grant).
+    pub const EP: CPtr = 2;
+    /// Server: the notification (receive only). Client: the notification (send, badge 0x10).
+    pub const NTFN: CPtr = 3;
+    /// Server and fault handler: the root task's "done" notification (send, badged).
+    pub const DONE: CPtr = 4;
+}
+
+/// Radix of the threads' CNodes.
+const RADIX: u8 = 4;
+/// Guard of the threads' CNodes: 60 bits of 0, so 60 + 4 bits resolve a 64-bit CPtr.
+const GUARD: CNodeCapData = CNodeCapData::new(0, 64 - RADIX as u64);
+
+const CLIENT_BADGE: Word = 0x42;
+const NTFN_BADGE: Word = 0x10;
+const FAULT_BADGE: Word = 0xfa;
+const DONE_SERVER: Word = 0x1;
+const DONE_HANDLER: Word = 0x2;
+
+#[repr(C, align(4096))]
+struct Page([u8; 4096]);
+
+#[repr(C, align(16))]
+struct Stack([u8; STACK_SIZE]);
+
+struct Shared<T>(UnsafeCell<T>);
+// SAFETY: the root task writes a thread's stack and page only before the thread starts; after
+// that only that thread uses them.
+unsafe impl<T> Sync for Shared<T> {}
+
+static STACKS: Shared<[Stack; THREADS]> =
+    Shared(UnsafeCell::new([const { Stack([0; STACK_SIZE]) }; THREADS]));
+static PAGES: Shared<[Page; THREADS]> =
+    Shared(UnsafeCell::new([const { Page([0; 4096]) }; THREADS]));
+static BLOCKS: [ThreadBlock; THREADS] = [const { ThreadBlock::new() }; THREADS];
+
+/// What the threads saw, for the root task to check: the server's badges and notification
+/// badge, the client's replies, the fault handler's message.
+static SERVER_BADGES: AtomicU64 = AtomicU64::new(0);
+static SERVER_NTFN: AtomicU64 = AtomicU64::new(0);
+static CLIENT_REPLIES: AtomicU64 = AtomicU64::new(0);
+static FAULT: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+
+fn stop() -> ! {
+    loop {
+        let _ = sys::seL4_TCB_Suspend(slot::SELF);
+    }
+}
+
+extern "C" fn server_main() -> ! {
+    let (mut info, mut badge) = sys::seL4_Recv(slot::EP);
+    for i in 0..3 {
+        let n = info.length() as usize;
+        let mut words = [0; 4];
+        for (j, w) in words.iter_mut().enumerate().take(n.min(4)) {
+            *w = sys::seL4_GetMR(j);
+        }
+        println!(
+            "  server: message from badge {badge:#x}: label {:#x}, words {:?}",
+            info.label(),
+            &words[..n.min(4)]
+        );
+        SERVER_BADGES.fetch_or(badge << (8 * i), Ordering::SeqCst);
+        let sum: Word = words[..n.min(4)].iter().sum();
+        sys::seL4_SetMR(0, sum);
+        let reply = MessageInfo::new(0, 0, 0, 1);
+        if i < 2 {
+            (info, badge) = sys::seL4_ReplyRecv(slot::EP, reply);
+        } else {
+            sys::seL4_Reply(reply);
+        }
+    }
+    println!("  server: waiting for the client's notification");
+    let b = sys::seL4_Wait(slot::NTFN);
+    println!("  server: notification with badge {b:#x}");
+    SERVER_NTFN.store(b, Ordering::SeqCst);
+    sys::seL4_Signal(slot::DONE);
+    stop()
+}
+
+extern "C" fn client_main() -> ! {
+    let requests: [&[Word]; 3] = [&[1, 2, 3], &[10, 20], &[100, 200, 300, 400]];
+    for (i, words) in requests.iter().enumerate() {
+        for (j, w) in words.iter().enumerate() {
+            sys::seL4_SetMR(j, *w);
+        }
+        println!("  client: call {i} with {words:?}");
+        let r = sys::seL4_Call(
+            slot::EP,
+            MessageInfo::new(0x10 + i as Word, 0, 0, words.len() as Word),
+        );
+        let sum = sys::seL4_GetMR(0);
+        println!("  client: reply label {}, sum {sum}", r.label());
+        CLIENT_REPLIES.fetch_add(sum, Ordering::SeqCst);
+    }
+    println!("  client: signalling the server");
+    sys::seL4_Signal(slot::NTFN);
+    stop()
+}
+
+extern "C" fn handler_main() -> ! {
+    let (info, badge) = sys::seL4_Recv(slot::EP);
+    let mrs: [Word; 4] = core::array::from_fn(sys::seL4_GetMR);
+    let kind = match info.label() {
+        abi::fault::CAP_FAULT => "cap fault",
+        abi::fault::UNKNOWN_SYSCALL => "unknown syscall",
+        abi::fault::USER_EXCEPTION => "user exception",
+        abi::fault::VM_FAULT => "VM fault",
+        _ => "unknown fault",
+    };
+    println!(
+        "  fault handler: fault label {} ({kind}) from badge {badge:#x}, {} words",
+        info.label(),
+        info.length()
+    );
+    println!(
+        "  fault handler: pc {:#x}, address {:#x}, instruction fault {}, FSR {}",
+        mrs[0], mrs[1], mrs[2], mrs[3]
+    );
+    FAULT[0].store(info.label(), Ordering::SeqCst);
+    for (f, m) in FAULT[1..].iter().zip(mrs) {
+        f.store(m, Ordering::SeqCst);
+    }
+    println!("  fault handler: leaving the faulting thread stopped");
+    sys::seL4_Signal(slot::DONE);
+    stop()
+}
+
+extern "C" fn faulter_main() -> ! {
+    println!("  faulting thread: loading from address 0");
+    #[cfg(target_arch = "riscv64")]
+    // SAFETY: a load from the unmapped page 0: it faults, and this thread is never resumed.
+    unsafe {
+        core::arch::asm!("ld {0}, 0(zero)", out(reg) _)
+    };
+    println!("  faulting thread: still running?!");
+    stop()
+}
+
+/// What the demo needs from the root task's resources.
+pub struct Env<'a> {
+    /// The BootInfo.
+    pub bi: &'a BootInfo,
+    /// The untyped to make objects from.
+    pub ut: Untyped,
+    /// The first free slot of the root CNode; the part uses the slots after it.
+    pub first: CPtr,
+}
+
+/// A thread and its CNode.
+struct Thread {
+    tcb: CPtr,
+    cnode: CNode,
+}
+
+fn check(what: &str, r: Result<(), abi::Error>) -> Result<(), &'static str> {
+    r.map_err(|e| {
+        println!("  {what}: {} [{}]", error_name(e), last_error().detail());
+        "an invocation that should succeed failed"
+    })
+}
+
+fn frame_of(bi: &BootInfo, vaddr: usize) -> CPtr {
+    let image = libsel4::rt::image_range();
+    bi.user_image_frames.start + ((vaddr - image.start) / 4096) as CPtr
+}
+
+fn global_pointer() -> Word {
+    #[cfg(target_arch = "riscv64")]
+    {
+        let gp: Word;
+        // SAFETY: reads a register.
+        unsafe { core::arch::asm!("mv {0}, gp", out(reg) gp, options(nomem, nostack)) };
+        gp
+    }
+    #[cfg(not(target_arch = "riscv64"))]
+    {
+        0
+    }
+}
+
+/// Make thread `i`: a TCB and a 16-slot CNode (its own TCB cap in slot 1), configured with that
+/// CNode as CSpace (guard set), the root VSpace, IPC buffer page `i` and fault endpoint
+/// `fault_ep` (a CPtr in its CNode); priority `prio`; registers set to run `entry`.
+fn make_thread(
+    env: &Env,
+    next: &mut CPtr,
+    i: usize,
+    name: &str,
+    entry: extern "C" fn() -> !,
+    prio: Word,
+    fault_ep: CPtr,
+) -> Result<Thread, &'static str> {
+    let root = init::CNODE;
+    let (tcb, cn) = (*next, *next + 1);
+    *next += 2;
+    let here = root.as_retype_dest();
+    check("TCB", env.ut.retype(ObjectType::Tcb, 0, &here, tcb, 1))?;
+    check(
+        "CNode",
+        env.ut
+            .retype(ObjectType::CapTable, RADIX as Word, &here, cn, 1),
+    )?;
+    let cnode: CNode = Cap::from_bits(cn);
+    check(
+        "own TCB cap",
+        cnode
+            .relative_bits_with_depth(slot::SELF, RADIX)
+            .copy_from(&root.absolute_cptr(tcb), CapRights::ALL),
+    )?;
+    // SAFETY: page `i` and block `i` belong to this thread alone, which has not started.
+    let page = unsafe { (PAGES.0.get() as *mut Page).add(i) } as usize;
+    unsafe { BLOCKS[i].set_buffer(page as *mut abi::IpcBuffer) };
+    let t = libsel4::cap::Tcb::from_bits(tcb);
+    check(
+        "Configure",
+        t.configure(
+            fault_ep,
+            cnode,
+            GUARD,
+            init::VSPACE,
+            0,
+            page as Word,
+            Cap::from_bits(frame_of(env.bi, page)),
+        ),
+    )?;
+    check("SetPriority", t.set_priority(init::TCB, prio))?;
+    let mut regs = UserContext::default();
+    regs.regs[idx::PC] = entry as usize as Word;
+    // SAFETY: address arithmetic inside the static array.
+    regs.regs[idx::SP] = unsafe { (STACKS.0.get() as *mut Stack).add(i + 1) } as Word;
+    regs.regs[idx::GP] = global_pointer();
+    regs.regs[idx::TP] = &BLOCKS[i] as *const ThreadBlock as Word;
+    check("WriteRegisters", t.write_registers(false, 32, &regs))?;
+    t.debug_name(name);
+    Ok(Thread { tcb, cnode })
+}
+
+/// Put a cap to root slot `src` with `rights` and `badge` into slot `at` of `t`'s CNode.
+fn give(
+    t: &Thread,
+    at: CPtr,
+    src: CPtr,
+    rights: CapRights,
+    badge: Word,
+) -> Result<(), &'static str> {
+    check(
+        "mint into a thread's CNode",
+        t.cnode.relative_bits_with_depth(at, RADIX).mint_from(
+            &init::CNODE.absolute_cptr(src),
+            rights,
+            badge,
+        ),
+    )
+}
+
+fn resume(t: &Thread) -> Result<(), &'static str> {
+    check("Resume", sys::seL4_TCB_Resume(t.tcb))
+}
+
+/// Wait on the root task's "done" notification until all of `bits` came.
+fn wait_done(done: CPtr, bits: Word) {
+    let mut got = 0;
+    while got & bits != bits {
+        got |= Notification::from_bits(done).wait();
+    }
+}
+
+/// Run the second part; returns the first root slot it did not use.
+pub fn run(env: &Env) -> Result<CPtr, &'static str> {
+    // SAFETY: the root thread has tp = 0 (libsel4's `_start`); every thread made here runs
+    // with tp pointing at its own block.
+    unsafe { libsel4::ipc::enable_thread_blocks() };
+    let root = init::CNODE;
+    let here = root.as_retype_dest();
+    let (ep, ntfn, fault_ep, done) = (env.first, env.first + 1, env.first + 2, env.first + 3);
+    let mut next = env.first + 4;
+    println!("Threads in their own CSpaces:");
+    check(
+        "endpoint",
+        env.ut.retype(ObjectType::Endpoint, 0, &here, ep, 1),
+    )?;
+    check(
+        "notification",
+        env.ut.retype(ObjectType::Notification, 0, &here, ntfn, 1),
+    )?;
+    check(
+        "fault endpoint",
+        env.ut.retype(ObjectType::Endpoint, 0, &here, fault_ep, 1),
+    )?;
+    check(
+        "done notification",
+        env.ut.retype(ObjectType::Notification, 0, &here, done, 1),
+    )?;
+
+    let server = make_thread(env, &mut next, 0, "server", server_main, 200, 0)?;
+    give(&server, slot::EP, ep, CapRights::READ, 0)?;
+    give(&server, slot::NTFN, ntfn, CapRights::READ, 0)?;
+    give(&server, slot::DONE, done, CapRights::WRITE, DONE_SERVER)?;
+    let client = make_thread(env, &mut next, 1, "client", client_main, 100, 0)?;
+    let call_rights = CapRights::new(true, false, false, true);
+    give(&client, slot::EP, ep, call_rights, CLIENT_BADGE)?;
+    give(&client, slot::NTFN, ntfn, CapRights::WRITE, NTFN_BADGE)?;
+    println!(
+        "  server (priority 200) and client (priority 100): 16-slot CNodes, guard {} bits",
+        GUARD.guard_size()
+    );
+    println!("  client's endpoint cap: badge {CLIENT_BADGE:#x}, rights write + grant-reply");
+    resume(&server)?;
+    resume(&client)?;
+    wait_done(done, DONE_SERVER);
+    let badges = SERVER_BADGES.load(Ordering::SeqCst);
+    println!(
+        "  root: server saw badges {badges:#x}, client got sums {}, notification {:#x}",
+        CLIENT_REPLIES.load(Ordering::SeqCst),
+        SERVER_NTFN.load(Ordering::SeqCst)
+    );
+    if badges != CLIENT_BADGE * 0x01_01_01 {
+        return Err("the server saw the wrong badges");
+    }
+    if CLIENT_REPLIES.load(Ordering::SeqCst) != 6 + 30 + 1000 {
+        return Err("the client got the wrong replies");
+    }
+    if SERVER_NTFN.load(Ordering::SeqCst) != NTFN_BADGE {
+        return Err("the server got the wrong notification badge");
+    }
+
+    println!("Fault handling:");
+    let handler = make_thread(env, &mut next, 2, "fault-handler", handler_main, 150, 0)?;
+    give(&handler, slot::EP, fault_ep, CapRights::READ, 0)?;
+    give(&handler, slot::DONE, done, CapRights::WRITE, DONE_HANDLER)?;
+    let faulter = make_thread(env, &mut next, 3, "faulter", faulter_main, 50, slot::EP)?;
+    give(
+        &faulter,
+        slot::EP,
+        fault_ep,
+        CapRights::new(false, true, false, true),
+        FAULT_BADGE,
+    )?;
+    resume(&handler)?;
+    resume(&faulter)?;
+    wait_done(done, DONE_HANDLER);
+    let f: [Word; 5] = core::array::from_fn(|i| FAULT[i].load(Ordering::SeqCst));
+    if f[0] != abi::fault::VM_FAULT || f[2] != 0 || f[3] != 0 || f[4] != 5 {
+        println!("  root: fault message {f:x?}");
+        return Err("the fault handler got the wrong fault message");
+    }
+    println!("  root: the faulting thread stopped at pc {:#x}", f[1]);
+    Ok(next)
+}
