@@ -90,6 +90,8 @@ const TESTS: &[Test] = tests![
     t_tcb::tcb_set_tls_base,
     t_tcb::tcb_set_flags,
     t_tcb::domain_set,
+    t_tcb::tcb_write_registers_blocked_thread,
+    t_tcb::tcb_set_priority_blocked_thread,
     t_ipc::ipc_send_recv_both_orders,
     t_ipc::ipc_nb_send_recv,
     t_ipc::ipc_send_without_write_right,
@@ -104,11 +106,16 @@ const TESTS: &[Test] = tests![
     t_ipc::ipc_round_robin,
     t_ipc::ipc_cancel_badged_sends,
     t_ipc::ipc_delete_endpoint_restarts,
+    t_ipc::ipc_receivers_fifo,
+    t_ipc::ipc_delete_blocked_thread,
+    t_ipc::ipc_suspend_caller_drops_reply_cap,
+    t_ipc::ipc_recv_drops_unreplied_caller,
     t_ntfn::ntfn_signal_poll_or,
     t_ntfn::ntfn_wait_wakes_thread,
     t_ntfn::ntfn_signal_preempts,
     t_ntfn::ntfn_bound_wakes_recv,
     t_ntfn::ntfn_delete_restarts_waiter,
+    t_ntfn::ntfn_bound_not_woken_in_call,
     t_fault::fault_cap_fault,
     t_fault::fault_cap_fault_receive,
     t_fault::fault_unknown_syscall,
@@ -116,6 +123,7 @@ const TESTS: &[Test] = tests![
     t_fault::fault_vm_fault,
     t_fault::fault_without_handler,
     t_fault::fault_fpu_disabled,
+    t_fault::fault_suspend_waiting_thread,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

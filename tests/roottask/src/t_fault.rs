@@ -551,3 +551,38 @@ pub fn fault_fpu_disabled(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+/// Suspending a thread that waits for its fault reply drops the reply cap and the fault
+/// (`cancelIPC`): the handler's Reply then does nothing, and Resume re-executes the faulting
+/// instruction, which faults again.
+pub fn fault_suspend_waiting_thread(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let fault = c.fault_ep()?;
+    let t = c.thread_with_fault_ep(illegal_main, 100, [rep, 0, 0, 0], fault)?;
+    t.start()?;
+    let m = c.recv(rep)?;
+    let ip = shared(4);
+    let sp = t.regs()?.regs[idx::SP];
+    check_fault(
+        &m,
+        abi::fault::USER_EXCEPTION,
+        &[ip, sp, 2, 0],
+        "illegal instruction",
+    )?;
+    ok!(sys::seL4_TCB_Suspend(t.tcb), "suspend the faulted thread");
+    reply(0, &[ip + 4]);
+    c.expect_idle(rep, "suspended thread after the handler's reply")?;
+    check_eq!(t.regs()?.regs[idx::PC], ip, "pc of the suspended thread");
+    ok!(sys::seL4_TCB_Resume(t.tcb), "Resume");
+    let m = c.recv(rep)?;
+    check_fault(
+        &m,
+        abi::fault::USER_EXCEPTION,
+        &[ip, sp, 2, 0],
+        "the resumed thread faults again",
+    )?;
+    reply(0, &[ip + 4]);
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0xf8, "thread past the illegal instruction");
+    Ok(())
+}

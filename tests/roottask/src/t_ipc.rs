@@ -827,3 +827,164 @@ pub fn ipc_delete_endpoint_restarts(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+/// Receivers blocked on an endpoint get messages in the order they blocked.
+pub fn ipc_receivers_fifo(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    c.spawn(receiver_main, 100, [rep, ep, 0x85, 0])?;
+    c.expect_idle(rep, "first receiver blocked")?;
+    c.spawn(receiver_main, 100, [rep, ep, 0x86, 0])?;
+    c.expect_idle(rep, "second receiver blocked")?;
+    root_send(ep, 0x1, &[1]);
+    root_send(ep, 0x1, &[2]);
+    let mut got = [0; 2];
+    for _ in 0..2 {
+        let m = c.recv(rep)?;
+        check!(
+            m.label() == 0x85 || m.label() == 0x86,
+            "report label {:#x}",
+            m.label()
+        );
+        got[(m.label() - 0x85) as usize] = m.mr[3];
+    }
+    check_eq!(got, [1, 2], "MR0 received by the first and second receiver");
+    Ok(())
+}
+
+/// Deleting the TCB of a thread blocked on an endpoint takes it out of the queue: the next
+/// sender's message is received, the next message goes to the next receiver.
+pub fn ipc_delete_blocked_thread(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let s1 = c.spawn(send_then_report_main, 100, [rep, ep, 0x73, 1])?;
+    c.expect_idle(rep, "first sender blocked")?;
+    c.spawn(send_then_report_main, 100, [rep, ep, 0x73, 2])?;
+    c.expect_idle(rep, "second sender blocked")?;
+    ok!(c.abs(s1.tcb).delete(), "delete the first sender's TCB");
+    let m = c.recv(ep)?;
+    check_eq!(
+        m.mr[0],
+        2,
+        "message received after the first sender's deletion"
+    );
+    let r = c.recv(rep)?;
+    check_eq!(r.mr[0], 2, "report of the second sender");
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    let r1 = c.spawn(receiver_main, 100, [rep, ep2, 0x87, 0])?;
+    c.expect_idle(rep, "first receiver blocked")?;
+    c.spawn(receiver_main, 100, [rep, ep2, 0x88, 0])?;
+    c.expect_idle(rep, "second receiver blocked")?;
+    ok!(c.abs(r1.tcb).delete(), "delete the first receiver's TCB");
+    root_send(ep2, 0x1, &[3]);
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[3]),
+        (0x88, 3),
+        "message to the second receiver"
+    );
+    Ok(())
+}
+
+extern "C" fn saving_loop_server_main(rep: Word, ep: Word, slot: Word, _: Word) -> ! {
+    loop {
+        sys::seL4_Recv(ep);
+        let m0 = sys::seL4_GetMR(0);
+        let r = sys::seL4_CNode_SaveCaller(ROOT_CNODE, slot, 64);
+        send(
+            rep,
+            0x96,
+            &[
+                m0,
+                r.is_ok() as Word,
+                sys::seL4_DebugCapIdentify(slot) as Word,
+            ],
+        );
+    }
+}
+
+/// Suspending a client that waits for its reply deletes the reply cap, wherever it was saved
+/// (`cancelIPC` of BlockedOnReply); Resume restarts the client's Call.
+pub fn ipc_suspend_caller_drops_reply_cap(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let x = c.slot()?;
+    c.spawn(saving_loop_server_main, 150, [rep, ep, x, 0])?;
+    c.expect_idle(rep, "server blocked")?;
+    let client = c.spawn(calling_client_main, 100, [rep, ep, 0x79, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..3],
+        &[0x79, 1, tag::REPLY as Word],
+        "server: [MR0, SaveCaller ok, saved cap]"
+    );
+    c.expect_idle(rep, "client waiting for its reply")?;
+    ok!(sys::seL4_TCB_Suspend(client.tcb), "suspend the client");
+    check_eq!(
+        ident(x),
+        tag::NULL,
+        "saved reply cap after the client's suspension"
+    );
+    c.expect_idle(rep, "suspended client")?;
+    ok!(sys::seL4_TCB_Resume(client.tcb), "resume the client");
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..3],
+        &[0x79, 1, tag::REPLY as Word],
+        "server gets the restarted Call"
+    );
+    root_send(x, 0x9a, &[6]);
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..3]),
+        (0x95, &[0x9a, 1, 6][..]),
+        "client's reply"
+    );
+    Ok(())
+}
+
+extern "C" fn double_recv_server_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    sys::seL4_Recv(ep);
+    send(rep, 0x97, &[sys::seL4_GetMR(0)]);
+    sys::seL4_Recv(ep);
+    send(rep, 0x97, &[sys::seL4_GetMR(0)]);
+    sys::seL4_SetMR(0, 0x56);
+    sys::seL4_Reply(MessageInfo::new(0x55, 0, 0, 1));
+    sys::seL4_Recv(ep);
+    report_and_park(rep, 0x97, &[sys::seL4_GetMR(0)])
+}
+
+/// A server that receives again without replying drops its reply cap (non-MCS `handleRecv`
+/// deletes the caller cap): its Reply goes to the newer caller, the older one waits for ever
+/// until Resume restarts its Call.
+pub fn ipc_recv_drops_unreplied_caller(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    c.spawn(double_recv_server_main, 150, [rep, ep, 0, 0])?;
+    c.expect_idle(rep, "server blocked")?;
+    let c1 = c.spawn(calling_client_main, 100, [rep, ep, 1, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!((m.label(), m.mr[0]), (0x97, 1), "server got the first call");
+    c.spawn(calling_client_main, 100, [rep, ep, 2, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0]),
+        (0x97, 2),
+        "server got the second call"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..3]),
+        (0x95, &[0x55, 1, 0x56][..]),
+        "the reply went to the second client"
+    );
+    c.expect_idle(rep, "first client never answered")?;
+    ok!(sys::seL4_TCB_Resume(c1.tcb), "resume the first client");
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0]),
+        (0x97, 1),
+        "the first client's Call restarted"
+    );
+    Ok(())
+}

@@ -201,3 +201,49 @@ pub fn ntfn_delete_restarts_waiter(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+extern "C" fn bound_caller_main(rep: Word, srv: Word, ep: Word, _: Word) -> ! {
+    let r = sys::seL4_Call(srv, MessageInfo::new(0x1, 0, 0, 0));
+    let (_, badge) = sys::seL4_Recv(ep);
+    report_and_park(rep, 0xeb, &[r.label(), badge])
+}
+
+extern "C" fn slow_server_main(rep: Word, srv: Word, go: Word, _: Word) -> ! {
+    sys::seL4_Recv(srv);
+    send(rep, 0xec, &[]);
+    sys::seL4_Wait(go);
+    sys::seL4_Reply(MessageInfo::new(0x2c, 0, 0, 0));
+    crate::thread::park()
+}
+
+/// A signal to the bound notification of a thread waiting for a reply does not wake it (only
+/// `seL4_Recv` is interrupted): the notification stays active and the thread's next Recv
+/// returns its badge at once.
+pub fn ntfn_bound_not_woken_in_call(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let srv = c.new_object(T::Endpoint, 0)?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let go = c.new_object(T::Notification, 0)?;
+    let n = c.new_object(T::Notification, 0)?;
+    let b4 = c.mint(n, CapRights::WRITE, 0x4)?;
+    c.spawn(slow_server_main, 150, [rep, srv, go, 0])?;
+    c.expect_idle(rep, "server blocked")?;
+    let t = c.thread(bound_caller_main, 100, [rep, srv, ep, 0])?;
+    ok!(sys::seL4_TCB_BindNotification(t.tcb, n), "bind");
+    t.start()?;
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0xec, "server got the call");
+    sys::seL4_Signal(b4);
+    c.expect_idle(
+        rep,
+        "caller with a bound notification waiting for its reply",
+    )?;
+    sys::seL4_Signal(go);
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0], m.mr[1]),
+        (0xeb, 0x2c, 0x4),
+        "caller: [reply label, badge of the Recv after it]"
+    );
+    Ok(())
+}

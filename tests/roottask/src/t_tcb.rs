@@ -1008,3 +1008,80 @@ pub fn domain_set(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+extern "C" fn redirected_main(a0: Word, a1: Word, a2: Word, a3: Word) -> ! {
+    report_and_park(shared(10), 0x3e, &[a0, a1, a2, a3])
+}
+
+/// WriteRegisters on a thread blocked in `seL4_Recv` changes where it continues when the
+/// message comes (`invokeTCB_WriteRegisters` sets NextIP from the new pc) without waking it;
+/// it then runs at the new pc with the message in its registers (a0 badge, a1 info, a2.. MRs).
+pub fn tcb_write_registers_blocked_thread(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    crate::thread::set_shared(10, rep);
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let epb = c.mint(ep, CapRights::ALL, 0x21)?;
+    let t = c.spawn(receiver_main, 100, [rep, ep, 0x24, 0])?;
+    c.expect_idle(rep, "receiver blocked")?;
+    let mut regs = UserContext::default();
+    regs.regs[idx::PC] = redirected_main as *const () as usize as Word;
+    ok!(
+        sys::seL4_TCB_WriteRegisters(t.tcb, false, 0, 1, &regs),
+        "WriteRegisters(pc) of the blocked receiver"
+    );
+    c.expect_idle(rep, "receiver still blocked after WriteRegisters")?;
+    sys::seL4_SetMR(0, 0x11);
+    sys::seL4_SetMR(1, 0x22);
+    let info = MessageInfo::new(0x3c, 0, 0, 2);
+    sys::seL4_Send(epb, info);
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..4]),
+        (0x3e, &[0x21, info.0, 0x11, 0x22][..]),
+        "receiver continued at the new pc with [badge, info, MR0, MR1]"
+    );
+    Ok(())
+}
+
+/// Changing the priority of a blocked thread does not make it runnable; Resume of a thread
+/// that is not stopped does nothing; when woken it runs at its new priority.
+pub fn tcb_set_priority_blocked_thread(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let h = c.spawn(wake_main, 50, [rep, ep, 5, 0])?;
+    c.expect_idle(rep, "receiver blocked")?;
+    ok!(
+        sys::seL4_TCB_SetPriority(h.tcb, ROOT_TCB, 200),
+        "raise the blocked receiver"
+    );
+    c.expect_idle(rep, "raised receiver still blocked")?;
+    ok!(
+        sys::seL4_TCB_Resume(h.tcb),
+        "Resume of the blocked receiver"
+    );
+    c.expect_idle(rep, "receiver still blocked after Resume")?;
+    c.spawn(send_log_main, 100, [rep, ep, 1, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0x35, "first report: the raised receiver");
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0x36, "second report: the sender");
+    check_eq!(
+        (&log_snapshot().0[..3], log_snapshot().1),
+        (&[1, 5, 2][..], 3),
+        "sender, raised receiver, sender"
+    );
+    Ok(())
+}
+
+extern "C" fn wake_main(rep: Word, ep: Word, id: Word, _: Word) -> ! {
+    sys::seL4_Recv(ep);
+    log(id);
+    report_and_park(rep, 0x35, &[])
+}
+
+extern "C" fn send_log_main(rep: Word, ep: Word, id: Word, _: Word) -> ! {
+    log(id);
+    send(ep, 0x1, &[]);
+    log(id + 1);
+    report_and_park(rep, 0x36, &[])
+}
