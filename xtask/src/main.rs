@@ -1,6 +1,7 @@
 //! `cargo xtask build|run|test|bench`: builds the kernel and the root tasks
 //! for riscv64, boots them in QEMU and runs every test. See README.md.
 
+mod bench;
 mod protocol;
 mod qemu;
 mod workspace;
@@ -37,7 +38,9 @@ enum Cmd {
     /// Run all tests: host `cargo test`, and the test root task in QEMU with
     /// and without the fastpath, and the demo.
     Test(TestOpts),
-    /// Build and boot the benchmark root task (package `bench`).
+    /// Build the kernel with `--features benchmark` and the benchmark root task (package
+    /// `bench`), boot them under `-icount shift=0,sleep=off`, print the results and write
+    /// them to target/bench.json (target/bench-no-fastpath.json with --no-fastpath).
     Bench(BenchOpts),
 }
 
@@ -104,6 +107,9 @@ struct TestOpts {
     /// Do not boot the demo.
     #[arg(long)]
     no_demo: bool,
+    /// Do not run the benchmark sanity check (`bench`, quick).
+    #[arg(long)]
+    no_bench: bool,
     /// Kill each QEMU run after this many seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
@@ -113,6 +119,12 @@ struct TestOpts {
 struct BenchOpts {
     #[command(flatten)]
     build: BuildOpts,
+    /// Run with and without the fastpath and print the two side by side.
+    #[arg(long, conflicts_with = "no_fastpath")]
+    compare: bool,
+    /// Fewer samples (the `quick` feature of `bench`); results go to *-quick.json.
+    #[arg(long)]
+    quick: bool,
     /// Kill QEMU after this many seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     timeout: u64,
@@ -221,33 +233,213 @@ fn run(o: RunOpts) -> Result<ExitCode> {
 
 // ---------------------------------------------------------------- bench
 
+/// Kernel features of a benchmark build.
+fn bench_kernel_features(fastpath: bool) -> Vec<String> {
+    let mut f = Vec::new();
+    if fastpath {
+        f.push("fastpath".to_string());
+    }
+    f.push("benchmark".to_string());
+    f
+}
+
+/// One benchmark boot: what it printed and what is wrong with it.
+struct BenchRun {
+    fastpath: bool,
+    out: bench::Output,
+    problems: Vec<String>,
+    /// The serial output, QEMU's stderr and how it ended.
+    cap: qemu::Captured,
+    command: Vec<String>,
+}
+
+/// Build the kernel (with `benchmark`) and `bench` (with `quick` if asked), boot them under
+/// `-icount` and judge the output. The serial output goes to target/qemu-bench*.log.
+fn run_bench(
+    ws: &Workspace,
+    qemu_bin: &Path,
+    profile: Profile,
+    fastpath: bool,
+    quick: bool,
+    timeout: Duration,
+    extra_args: &[String],
+) -> Result<BenchRun> {
+    let features = bench_kernel_features(fastpath);
+    banner(&format!(
+        "building the kernel (features: {})",
+        features.join(", ")
+    ));
+    let kernel = ws.build_kernel_with(profile, fastpath, &["benchmark"])?;
+    let sfx = bench::suffix(fastpath, quick);
+    let kernel = ws.snapshot(
+        &kernel,
+        &format!("kernel-benchmark{}", bench::suffix(fastpath, false)),
+    )?;
+    let task_features: &[&str] = if quick { &["quick"] } else { &[] };
+    let task = ws.build_root_task_with(profile, &BENCH, task_features)?;
+    let task = ws.snapshot(
+        &task,
+        &format!("bench-booted{}", if quick { "-quick" } else { "" }),
+    )?;
+    let mut args = qemu::base_args(&kernel, &task);
+    args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+    args.extend(extra_args.iter().cloned());
+    let log = ws.target_dir.join(format!("qemu-bench{sfx}.log"));
+    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log)?;
+    eprintln!("xtask: serial output written to {}", log.display());
+    let out = bench::parse(&cap.text);
+    let problems = bench::judge(&out, &cap.end, bench::REQUIRED);
+    let mut command = vec![qemu_bin.display().to_string()];
+    command.extend(args);
+    Ok(BenchRun {
+        fastpath,
+        out,
+        problems,
+        cap,
+        command,
+    })
+}
+
+/// `qemu-system-riscv64 --version`, first line.
+fn qemu_version(qemu_bin: &Path) -> String {
+    std::process::Command::new(qemu_bin)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `git rev-parse HEAD` of the workspace (with `-dirty` if the tree has changes).
+fn git_commit(ws: &Workspace) -> Option<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(&ws.root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let head = git(&["rev-parse", "HEAD"])?;
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty { format!("{head}-dirty") } else { head })
+}
+
+/// Write the JSON report of `run` to target/bench*.json; returns its path.
+fn write_bench_json(
+    ws: &Workspace,
+    run: &BenchRun,
+    profile: Profile,
+    quick: bool,
+    qemu_bin: &Path,
+) -> Result<PathBuf> {
+    let info = bench::RunInfo {
+        kernel_features: bench_kernel_features(run.fastpath),
+        fastpath: run.fastpath,
+        profile: profile.dir().to_string(),
+        quick,
+        qemu_version: qemu_version(qemu_bin),
+        qemu_command: run.command.clone(),
+        date: bench::now(),
+        git_commit: git_commit(ws),
+    };
+    let v = bench::report(&info, &run.out, &run.problems);
+    let path = ws
+        .target_dir
+        .join(format!("bench{}.json", bench::suffix(run.fastpath, quick)));
+    std::fs::write(&path, serde_json::to_string_pretty(&v)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+fn fastpath_label(fastpath: bool) -> &'static str {
+    if fastpath {
+        "fastpath"
+    } else {
+        "no fastpath"
+    }
+}
+
+/// Print a run's table, notes and problems.
+fn print_bench_run(run: &BenchRun) {
+    println!();
+    println!(
+        "Benchmarks, kernel with {}: guest instructions (QEMU -icount shift=0), one way",
+        fastpath_label(run.fastpath)
+    );
+    print!("{}", bench::table(&run.out.rows));
+    for n in &run.out.notes {
+        println!("note: {n}");
+    }
+    for p in &run.problems {
+        println!("PROBLEM: {p}");
+    }
+}
+
 fn bench(o: BenchOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
     if !ws.has_package(BENCH.package) {
-        println!("no benchmark root task yet (issue 5)");
+        println!("no benchmark root task (package `bench`) in the workspace");
         return Ok(ExitCode::from(2));
     }
     ws.ensure_target()?;
+    let qemu_bin = qemu::ensure_qemu()?;
     let profile = o.build.profile.profile();
-    let kernel = ws.build_kernel(profile, !o.build.no_fastpath)?;
-    let task = ws.build_root_task(profile, &BENCH)?;
-    let qemu = qemu::ensure_qemu()?;
-    let mut args = qemu::base_args(&kernel, &task);
-    args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
-    args.extend(o.qemu_args);
-    let log = ws.target_dir.join("qemu-bench.log");
-    let cap = qemu::run_captured(
-        &qemu,
-        &args,
-        timeout_of(o.timeout).unwrap_or(Duration::MAX),
-        &log,
-    )?;
-    eprintln!("xtask: serial output written to {}", log.display());
-    if cap.text.contains(protocol::PANIC_MARKER) {
-        eprintln!("xtask: error: the kernel panicked");
-        return Ok(ExitCode::FAILURE);
+    let timeout = timeout_of(o.timeout).unwrap_or(Duration::MAX);
+    let variants = if o.compare {
+        vec![true, false]
+    } else {
+        vec![!o.build.no_fastpath]
+    };
+    let mut runs = Vec::new();
+    for fastpath in variants {
+        let run = run_bench(
+            &ws,
+            &qemu_bin,
+            profile,
+            fastpath,
+            o.quick,
+            timeout,
+            &o.qemu_args,
+        )?;
+        let path = write_bench_json(&ws, &run, profile, o.quick, &qemu_bin)?;
+        eprintln!("xtask: results written to {}", path.display());
+        runs.push(run);
     }
-    Ok(exit_code_of(&cap.end))
+    for run in &runs {
+        print_bench_run(run);
+    }
+    if let [a, b] = runs.as_slice() {
+        println!();
+        println!("Medians side by side (change: fastpath relative to no fastpath)");
+        print!(
+            "{}",
+            bench::compare_table(
+                fastpath_label(a.fastpath),
+                &a.out.rows,
+                fastpath_label(b.fastpath),
+                &b.out.rows
+            )
+        );
+    }
+    let bad = runs.iter().filter(|r| !r.problems.is_empty()).count();
+    if bad == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &runs {
+        if !r.cap.stderr.is_empty() {
+            eprintln!("xtask: QEMU stderr: {}", r.cap.stderr.trim_end());
+        }
+    }
+    eprintln!("xtask: error: {bad} benchmark run(s) had problems (see above)");
+    Ok(ExitCode::FAILURE)
 }
 
 // ---------------------------------------------------------------- test
@@ -435,6 +627,55 @@ impl QemuTests<'_> {
         }
     }
 
+    /// Boot the benchmark (quick) with the kernel built with `benchmark` and check that it
+    /// runs and that its figures are sane. Not a timing test.
+    fn bench_stage(&mut self, name: &str, fastpath: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let run = run_bench(
+            self.ws,
+            &self.qemu,
+            self.profile,
+            fastpath,
+            true,
+            self.timeout,
+            &[],
+        );
+        let run = match run {
+            Ok(r) => r,
+            Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+        };
+        let _ = writeln!(
+            self.all_log,
+            "===== {name}: {} =====",
+            run.command.join(" ")
+        );
+        let _ = self.all_log.write_all(run.cap.text.as_bytes());
+        let _ = writeln!(
+            self.all_log,
+            "===== end of {name}: QEMU {} =====\n",
+            run.cap.end
+        );
+        if let Err(e) = write_bench_json(self.ws, &run, self.profile, true, &self.qemu) {
+            eprintln!("xtask: warning: {e:#}");
+        }
+        print_bench_run(&run);
+        eprintln!(
+            "xtask: {name}: {} results, {} problem(s); QEMU {}; {:.1} s",
+            run.out.rows.len(),
+            run.problems.len(),
+            run.cap.end,
+            run.cap.elapsed.as_secs_f64()
+        );
+        // Counted as one check per result, or one failure if the run is not sane.
+        let passed = if run.problems.is_empty() {
+            run.out.rows.len()
+        } else {
+            0
+        };
+        Stage::judged(name, t.elapsed().as_secs_f64(), passed, 0, run.problems)
+    }
+
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>) -> Stage {
         banner(name);
         let t = Instant::now();
@@ -476,6 +717,12 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         .map(|&f| format!("qemu: {} ({})", TESTS.package, label(f)))
         .collect();
     let demo_name = format!("qemu: {} ({})", DEMO.package, label(variants[0]));
+    let run_bench_stage = !o.no_bench && ws.has_package(BENCH.package);
+    let bench_name = format!(
+        "qemu: {} sanity ({}, benchmark, quick)",
+        BENCH.package,
+        label(variants[0])
+    );
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -483,6 +730,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         for n in names
             .iter()
             .chain(std::iter::once(&demo_name).filter(|_| !o.no_demo))
+            .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
         {
             stages.push(Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -521,6 +769,9 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             stages.push(q.demo_stage(&demo_name, &kernel));
         }
     }
+    if run_bench_stage {
+        stages.push(q.bench_stage(&bench_name, variants[0]));
+    }
     let _ = q.all_log.flush();
     eprintln!(
         "xtask: all QEMU test output is in {}",
@@ -535,9 +786,14 @@ fn test(o: TestOpts) -> Result<ExitCode> {
 
     const HOST_ALL: &str = "host: cargo test";
     const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
+    const HOST_BENCH: &str = "host: cargo test -p bench --lib";
+    let bench_host = ws.has_package(BENCH.package);
     if o.qemu_only {
         stages.push(Stage::skipped(HOST_ALL, "--qemu-only"));
         stages.push(Stage::skipped(HOST_NOFP, "--qemu-only"));
+        if bench_host {
+            stages.push(Stage::skipped(HOST_BENCH, "--qemu-only"));
+        }
     } else {
         stages.push(host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]));
         stages.push(host_stage(
@@ -551,6 +807,13 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                 "--no-default-features",
             ],
         ));
+        if bench_host {
+            stages.push(host_stage(
+                &ws,
+                HOST_BENCH,
+                &["test", "--no-fail-fast", "-p", "bench", "--lib"],
+            ));
+        }
     }
     if o.host_only {
         stages.push(Stage::skipped("qemu: all", "--host-only"));
@@ -650,9 +913,30 @@ mod tests {
                 .is_err()
         );
         match Cli::try_parse_from(["xtask", "test"]).unwrap().cmd {
-            Cmd::Test(o) => assert_eq!(o.timeout, 300),
+            Cmd::Test(o) => {
+                assert_eq!(o.timeout, 300);
+                assert!(!o.no_bench);
+            }
             _ => panic!("not test"),
         }
+        match Cli::try_parse_from(["xtask", "bench", "--compare", "--quick"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Bench(o) => {
+                assert!(o.compare && o.quick && !o.build.no_fastpath);
+                assert_eq!(o.timeout, 600);
+            }
+            _ => panic!("not bench"),
+        }
+        match Cli::try_parse_from(["xtask", "bench", "--no-fastpath"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Bench(o) => assert!(o.build.no_fastpath && !o.compare && !o.quick),
+            _ => panic!("not bench"),
+        }
+        assert!(Cli::try_parse_from(["xtask", "bench", "--compare", "--no-fastpath"]).is_err());
     }
 
     #[test]
@@ -661,6 +945,12 @@ mod tests {
         assert_eq!((s.ok, s.passed, s.failed), (Some(false), 3, 1));
         let s = Stage::judged("x", 0.0, 3, 0, vec![]);
         assert_eq!((s.ok, s.failed), (Some(true), 0));
+    }
+
+    #[test]
+    fn benchmark_kernels_keep_the_benchmark_feature() {
+        assert_eq!(bench_kernel_features(true), ["fastpath", "benchmark"]);
+        assert_eq!(bench_kernel_features(false), ["benchmark"]);
     }
 
     #[test]

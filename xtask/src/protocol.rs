@@ -163,7 +163,7 @@ pub fn parse_test_output(text: &str) -> TestOutput {
 }
 
 /// Problems shared by every QEMU run: panics, time-outs, exit status.
-fn judge_common(panics: &[String], end: &QemuEnd) -> Vec<String> {
+pub fn judge_common(panics: &[String], end: &QemuEnd) -> Vec<String> {
     let mut problems = Vec::new();
     for p in panics {
         problems.push(format!("kernel panicked: {p}"));

@@ -248,7 +248,7 @@ fn pump(mut from: impl Read, to_stdout: bool, log: Arc<Mutex<File>>, watch: Arc<
                     .unwrap()
                     .get_or_insert_with(Instant::now);
             }
-            if l.trim().starts_with("SUMMARY ") {
+            if is_last_line(&l) {
                 watch
                     .summary_at
                     .lock()
@@ -261,9 +261,16 @@ fn pump(mut from: impl Read, to_stdout: bool, log: Arc<Mutex<File>>, watch: Arc<
     let _ = log.lock().unwrap().flush();
 }
 
+/// Whether `line` is the last line a root task prints before it halts the machine: the test
+/// root task's `SUMMARY`, the benchmark's `BENCH_DONE`.
+fn is_last_line(line: &str) -> bool {
+    let l = line.trim();
+    l.starts_with("SUMMARY ") || l == crate::bench::DONE_LINE
+}
+
 /// After a `KERNEL PANIC` line QEMU gets this long before it is killed.
 const PANIC_GRACE: Duration = Duration::from_secs(3);
-/// After the `SUMMARY` line QEMU should exit by itself within this time.
+/// After the `SUMMARY` (or `BENCH_DONE`) line QEMU should exit by itself within this time.
 const SUMMARY_GRACE: Duration = Duration::from_secs(15);
 
 /// Boot QEMU with no stdin, echo its output to the terminal as it arrives,
@@ -324,7 +331,7 @@ pub fn run_captured(
             if now.duration_since(t) >= SUMMARY_GRACE {
                 stop(&mut child);
                 break QemuEnd::Killed(format!(
-                    "QEMU did not exit within {} s after the SUMMARY line (the root task must halt the machine)",
+                    "QEMU did not exit within {} s after the SUMMARY or BENCH_DONE line (the root task must halt the machine)",
                     SUMMARY_GRACE.as_secs()
                 ));
             }
@@ -347,4 +354,18 @@ pub fn run_captured(
         stderr,
         elapsed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_lines() {
+        assert!(is_last_line("SUMMARY 3 passed, 0 failed\r"));
+        assert!(is_last_line("  BENCH_DONE \r"));
+        assert!(!is_last_line("BENCH_DONE?"));
+        assert!(!is_last_line("BENCH {\"name\":\"x\"}"));
+        assert!(!is_last_line("SUMMARYX"));
+    }
 }

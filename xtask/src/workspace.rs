@@ -166,6 +166,17 @@ impl Workspace {
 
     /// Build the kernel ELF; `fastpath: false` builds with `--no-default-features`.
     pub fn build_kernel(&self, profile: Profile, fastpath: bool) -> Result<PathBuf> {
+        self.build_kernel_with(profile, fastpath, &[])
+    }
+
+    /// [`Workspace::build_kernel`] with extra cargo `features` (e.g. `benchmark`).
+    pub fn build_kernel_with(
+        &self,
+        profile: Profile,
+        fastpath: bool,
+        features: &[&str],
+    ) -> Result<PathBuf> {
+        let features = features.join(",");
         let mut args = vec![
             "-p",
             KERNEL_PACKAGE,
@@ -180,18 +191,44 @@ impl Workspace {
         if !fastpath {
             args.push("--no-default-features");
         }
+        if !features.is_empty() {
+            args.extend(["--features", &features]);
+        }
         self.run_cargo_build(&args)?;
         existing(self.artifact(profile, KERNEL_BIN))
     }
 
     /// Build one root task ELF.
     pub fn build_root_task(&self, profile: Profile, task: &RootTask) -> Result<PathBuf> {
+        self.build_root_task_with(profile, task, &[])
+    }
+
+    /// [`Workspace::build_root_task`] with cargo `features` of the task's package.
+    pub fn build_root_task_with(
+        &self,
+        profile: Profile,
+        task: &RootTask,
+        features: &[&str],
+    ) -> Result<PathBuf> {
+        let features = features.join(",");
         let mut args = vec!["-p", task.package, "--bin", task.bin, "--target", TARGET];
         if profile == Profile::Release {
             args.push("--release");
         }
+        if !features.is_empty() {
+            args.extend(["--features", &features]);
+        }
         self.run_cargo_build(&args)?;
         existing(self.artifact(profile, task.bin))
+    }
+
+    /// Copy a freshly built ELF to `name` next to it, so that the file booted is not replaced
+    /// by another build (with other features) before QEMU has read it.
+    pub fn snapshot(&self, elf: &Path, name: &str) -> Result<PathBuf> {
+        let to = elf.with_file_name(name);
+        std::fs::copy(elf, &to)
+            .with_context(|| format!("copying {} to {}", elf.display(), to.display()))?;
+        Ok(to)
     }
 }
 

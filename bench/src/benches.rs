@@ -1,0 +1,787 @@
+//! The benchmarks. Each measures [`ITERATIONS`] windows, throws the first [`WARMUP`] away and
+//! summarises the next [`SAMPLES`] (the extra last iteration only exists so that every
+//! measured iteration has a successor: see [`server_main`]).
+//!
+//! IPC (as sel4bench's IPC benchmark): a client and a server thread at the same priority,
+//! in different address spaces (`_cross_as`: the server runs in the second VSpace) or in the
+//! root task's (`_same_as`). `call_N`: from the counter read just before the client's
+//! `seL4_Call` to the read just after the server's `seL4_Recv`/`seL4_ReplyRecv` returns;
+//! `replyrecv_N`: from the read just before the server's `seL4_ReplyRecv` to the read just after
+//! the client's `seL4_Call` returns. `N` is the message length in words (all in registers).
+
+use core::sync::atomic::Ordering::Relaxed;
+
+use abi::{BootInfo, CPtr, CapRights, InvocationLabel, MessageInfo, ObjectType, Word};
+use bench::{summarize, window, Row, Summary, ITERATIONS, SAMPLES, WARMUP};
+use libsel4::bootinfo::BootInfoExt;
+use libsel4::cap::{init, Cap, IrqHandler, Notification};
+use libsel4::debug::DebugWriter;
+use libsel4::{println, sys};
+
+use crate::env::{
+    done, fail, ipc_buffer, job, ok, park, stamp, stamp_at, Env, Fail, Job, Space, Stop, CAP,
+    COUNT, FPU, PRIO, R, SEEN,
+};
+use crate::raw;
+
+// ------------------------------------------------------------------------------------------
+// Results
+
+const MAX_ROWS: usize = 48;
+const MAX_MESSAGES: usize = 16;
+
+/// What the run measured, and what it left out.
+pub struct Results {
+    rows: [Row; MAX_ROWS],
+    n: usize,
+    /// (benchmark, why) of benchmarks left out on purpose.
+    notes: [(&'static str, &'static str); MAX_MESSAGES],
+    n_notes: usize,
+    /// (benchmark, why) of benchmarks that failed.
+    errors: [(&'static str, &'static str); MAX_MESSAGES],
+    n_errors: usize,
+    /// The cost of a counter read, subtracted from every window.
+    pub overhead: u64,
+}
+
+impl Results {
+    fn new(overhead: u64) -> Self {
+        Results {
+            rows: [Row {
+                name: "",
+                summary: Summary {
+                    median: 0,
+                    min: 0,
+                    max: 0,
+                    samples: 0,
+                },
+            }; MAX_ROWS],
+            n: 0,
+            notes: [("", ""); MAX_MESSAGES],
+            n_notes: 0,
+            errors: [("", ""); MAX_MESSAGES],
+            n_errors: 0,
+            overhead,
+        }
+    }
+
+    fn push(&mut self, name: &'static str, summary: Summary) {
+        if self.n < MAX_ROWS {
+            self.rows[self.n] = Row { name, summary };
+            self.n += 1;
+        }
+    }
+
+    /// Summarise the measured iterations; `cost(i)` is the window of iteration `i`.
+    fn collect(&mut self, name: &'static str, cost: impl Fn(usize) -> Option<u64>) -> R<()> {
+        let mut xs = [0u64; SAMPLES];
+        for (k, x) in xs.iter_mut().enumerate() {
+            let i = WARMUP + k;
+            *x = cost(i).ok_or_else(|| {
+                println!("  {name}: iteration {i}: the window is negative or missing");
+                Fail("broken timestamps")
+            })?;
+        }
+        let s = summarize(&mut xs).ok_or(Fail("no samples"))?;
+        println!(
+            "  {name}: median {} min {} max {} ({} samples)",
+            s.median, s.min, s.max, s.samples
+        );
+        self.push(name, s);
+        Ok(())
+    }
+
+    /// Summarise windows between two timestamp arrays: `T[end][i] - T[start][i] - overhead`.
+    fn collect_between(&mut self, name: &'static str, start: usize, end: usize) -> R<()> {
+        let o = self.overhead;
+        self.collect(name, |i| window(stamp_at(start, i), stamp_at(end, i), o))
+    }
+
+    fn note(&mut self, what: &'static str, why: &'static str) {
+        println!("  {what}: left out: {why}");
+        if self.n_notes < MAX_MESSAGES {
+            self.notes[self.n_notes] = (what, why);
+            self.n_notes += 1;
+        }
+    }
+
+    fn error(&mut self, what: &'static str, why: &'static str) {
+        println!("  {what}: FAILED: {why}");
+        if self.n_errors < MAX_MESSAGES {
+            self.errors[self.n_errors] = (what, why);
+            self.n_errors += 1;
+        }
+    }
+
+    /// Print the table, the machine-readable lines and `BENCH_DONE`.
+    fn print(&self) {
+        let mut w = DebugWriter;
+        println!();
+        println!(
+            "Results: guest instructions (QEMU -icount shift=0), counter-read overhead of {} \
+             subtracted; {} warm-up iterations discarded",
+            self.overhead, WARMUP
+        );
+        let _ = bench::write_table_header(&mut w);
+        for r in &self.rows[..self.n] {
+            let _ = bench::write_table_row(&mut w, r);
+        }
+        println!();
+        println!(
+            "BENCH_META {{\"counter_overhead\":{},\"warmup\":{},\"samples\":{},\"quick\":{}}}",
+            self.overhead,
+            WARMUP,
+            SAMPLES,
+            cfg!(feature = "quick")
+        );
+        for r in &self.rows[..self.n] {
+            let _ = bench::write_bench_line(&mut w, r);
+            println!();
+        }
+        for (what, why) in &self.notes[..self.n_notes] {
+            println!("BENCH_NOTE {what}: {why}");
+        }
+        for (what, why) in &self.errors[..self.n_errors] {
+            println!("BENCH_ERROR {what}: {why}");
+        }
+        println!("BENCH_DONE");
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The run
+
+/// Run every benchmark and print the results.
+pub fn run(bi: &'static BootInfo) {
+    println!();
+    println!("seL4 benchmark root task: {WARMUP} warm-up + {SAMPLES} samples per benchmark");
+    let overhead = counter_overhead();
+    println!("counter read overhead: {overhead} instructions");
+    let mut res = Results::new(overhead);
+    let mut env = match Env::new(bi) {
+        Ok(e) => e,
+        Err(Fail(why)) => {
+            res.error("setup", why);
+            res.print();
+            return;
+        }
+    };
+
+    null_syscall(&mut env, &mut res);
+    record(&mut res, "yield", yield_bench);
+    for c in IPC_CASES {
+        println!("{} ...", c.call);
+        if let Err(Fail(why)) = ipc(&mut env, &mut res, c) {
+            res.error(c.call, why);
+        }
+    }
+    record(&mut res, "signal_wake_higher_prio", |r| {
+        signal_wake(&mut env, r)
+    });
+    record(&mut res, "signal_no_waiter", |r| {
+        signal_no_waiter(&mut env, r)
+    });
+    println!("irq_to_user_handler ...");
+    if let Err(Fail(why)) = irq(&mut env, &mut res) {
+        res.note("irq_to_user_handler", why);
+    }
+    record(&mut res, "untyped_retype_4k_frame", |r| {
+        retype_frame(&mut env, r)
+    });
+    record(&mut res, "untyped_retype_256_endpoints", |r| {
+        retype_endpoints(&mut env, r)
+    });
+    record(&mut res, "cnode_copy", |r| cnode_copy_delete(&mut env, r));
+    res.print();
+}
+
+/// Run one benchmark, recording a failure as an error.
+fn record(res: &mut Results, name: &'static str, f: impl FnOnce(&mut Results) -> R<()>) {
+    println!("{name} ...");
+    if let Err(Fail(why)) = f(res) {
+        res.error(name, why);
+    }
+}
+
+/// The smallest difference of two back-to-back counter reads.
+fn counter_overhead() -> u64 {
+    (0..64).map(|_| raw::overhead()).min().unwrap_or(0)
+}
+
+/// A benchmark the root thread runs on its own: `step(i)` gives one window's two counter
+/// values.
+fn local(
+    res: &mut Results,
+    name: &'static str,
+    mut step: impl FnMut(usize) -> R<(u64, u64)>,
+) -> R<()> {
+    let mut t = [(0u64, 0u64); ITERATIONS];
+    for (i, x) in t.iter_mut().enumerate() {
+        *x = step(i)?;
+    }
+    let o = res.overhead;
+    res.collect(name, |i| window(t[i].0, t[i].1, o))
+}
+
+// ------------------------------------------------------------------------------------------
+// The floor: null syscall and yield
+
+extern "C" fn null_main(_: Word) -> ! {
+    for i in 0..ITERATIONS {
+        let mut r = [0; 6];
+        let (t0, t1) = raw::timed(raw::NULL_SYSCALL, &mut r);
+        stamp(0, i, t0);
+        stamp(1, i, t1);
+    }
+    done()
+}
+
+/// `seL4_BenchmarkNullSyscall` in a thread whose faults come to the root task, so that a
+/// kernel without the `benchmark` feature (an unknown-syscall fault) is reported, not fatal.
+fn null_syscall(env: &mut Env, res: &mut Results) {
+    const NAME: &str = "null_syscall";
+    println!("{NAME} ...");
+    let r = (|| -> R<()> {
+        let t = env.spawn(null_main, PRIO, Space::Root, 0, Job::default())?;
+        env.start(&[t])?;
+        let w = env.wait();
+        env.kill(&[t])?;
+        match w {
+            Ok(()) => res.collect_between(NAME, 0, 1),
+            // seL4_Fault_UnknownSyscall
+            Err(Stop::Fault(2, _, _)) => Err(Fail(
+                "seL4_BenchmarkNullSyscall faulted: the kernel was built without the `benchmark` feature",
+            )),
+            Err(_) => Err(Fail("the thread did not finish")),
+        }
+    })();
+    if let Err(Fail(why)) = r {
+        res.error(NAME, why);
+    }
+}
+
+fn yield_bench(res: &mut Results) -> R<()> {
+    local(res, "yield", |_| {
+        let mut r = [0; 6];
+        Ok(raw::timed(raw::YIELD, &mut r))
+    })
+}
+
+// ------------------------------------------------------------------------------------------
+// IPC
+
+/// One IPC benchmark: the names of its two results and its parameters.
+struct IpcCase {
+    call: &'static str,
+    /// `None`: only the Call is reported (the cap-transfer case).
+    reply: Option<&'static str>,
+    cross: bool,
+    len: Word,
+    flags: Word,
+}
+
+const fn case(
+    call: &'static str,
+    reply: &'static str,
+    cross: bool,
+    len: Word,
+    flags: Word,
+) -> IpcCase {
+    IpcCase {
+        call,
+        reply: Some(reply),
+        cross,
+        len,
+        flags,
+    }
+}
+
+const IPC_CASES: &[IpcCase] = &[
+    case("call_0_cross_as", "replyrecv_0_cross_as", true, 0, 0),
+    case("call_4_cross_as", "replyrecv_4_cross_as", true, 4, 0),
+    case("call_0_same_as", "replyrecv_0_same_as", false, 0, 0),
+    case("call_4_same_as", "replyrecv_4_same_as", false, 4, 0),
+    case(
+        "call_0_cross_as_fpu",
+        "replyrecv_0_cross_as_fpu",
+        true,
+        0,
+        FPU,
+    ),
+    case(
+        "call_4_cross_as_fpu",
+        "replyrecv_4_cross_as_fpu",
+        true,
+        4,
+        FPU,
+    ),
+    case(
+        "call_0_same_as_fpu",
+        "replyrecv_0_same_as_fpu",
+        false,
+        0,
+        FPU,
+    ),
+    case(
+        "call_4_same_as_fpu",
+        "replyrecv_4_same_as_fpu",
+        false,
+        4,
+        FPU,
+    ),
+    IpcCase {
+        call: "call_1cap_cross_as",
+        reply: None,
+        cross: true,
+        len: 0,
+        flags: CAP,
+    },
+    IpcCase {
+        call: "call_1cap_same_as",
+        reply: None,
+        cross: false,
+        len: 0,
+        flags: CAP,
+    },
+];
+
+/// Thread error codes of the IPC benchmark.
+const E_LENGTH: Word = 1;
+const E_NO_CAP: Word = 2;
+const E_DELETE: Word = 3;
+const E_REPLY: Word = 4;
+
+/// The client: `ITERATIONS` calls; timestamps 0 (before each Call) and 3 (after it returns).
+extern "C" fn client_main(me: Word) -> ! {
+    let j = job(me);
+    let extra = u64::from(j.flags & CAP != 0);
+    let info = MessageInfo::new(0, 0, extra, j.len).0;
+    if extra != 0 {
+        // SAFETY: this thread's own IPC buffer, mapped at `j.ipc`.
+        unsafe {
+            core::ptr::addr_of_mut!((*ipc_buffer(j.ipc)).caps_or_badges[0]).write_volatile(j.aux)
+        };
+    }
+    let mut acc = 1;
+    for i in 0..ITERATIONS {
+        if j.flags & FPU != 0 {
+            acc = raw::dirty_fpu(acc + i as u64);
+        }
+        let mut r = [j.obj, info, 1, 2, 3, 4];
+        let (t0, t3) = raw::timed(raw::CALL, &mut r);
+        stamp(0, i, t0);
+        stamp(3, i, t3);
+        if MessageInfo(r[1]).length() != j.len {
+            fail(E_REPLY);
+        }
+    }
+    core::hint::black_box(acc);
+    done()
+}
+
+/// The server: `seL4_Recv`, then `seL4_ReplyRecv` in a loop; timestamps 1 (after each receive)
+/// and 2 (before each ReplyRecv). The ReplyRecv of the last iteration never returns (the
+/// client stops), so the last iteration's reply has no timestamp 2: it is not measured.
+extern "C" fn server_main(me: Word) -> ! {
+    let j = job(me);
+    let cap = j.flags & CAP != 0;
+    let reply = MessageInfo::new(0, 0, 0, j.len).0;
+    if cap {
+        let b = ipc_buffer(j.ipc);
+        // SAFETY: this thread's own IPC buffer.
+        unsafe {
+            core::ptr::addr_of_mut!((*b).receive_cnode).write_volatile(init::CNODE.bits());
+            core::ptr::addr_of_mut!((*b).receive_index).write_volatile(j.aux);
+            core::ptr::addr_of_mut!((*b).receive_depth).write_volatile(64);
+        }
+    }
+    let check = |info: Word| {
+        let info = MessageInfo(info);
+        if info.length() != j.len {
+            fail(E_LENGTH);
+        }
+        if cap && (info.extra_caps() != 1 || info.caps_unwrapped() != 0) {
+            fail(E_NO_CAP);
+        }
+    };
+    let mut r = [j.obj, 0, 0, 0, 0, 0];
+    let t1 = raw::ecall_then_read(raw::RECV, &mut r);
+    stamp(1, 0, t1);
+    SEEN.store(r[1], Relaxed);
+    check(r[1]);
+    for i in 0..ITERATIONS {
+        if cap {
+            let mut d = [
+                init::CNODE.bits(),
+                MessageInfo::new(InvocationLabel::CNodeDelete as Word, 0, 0, 2).0,
+                j.aux,
+                64,
+                0,
+                0,
+            ];
+            raw::ecall(raw::CALL, &mut d);
+            if MessageInfo(d[1]).label() != 0 {
+                fail(E_DELETE);
+            }
+        }
+        let mut r = [j.obj, reply, 5, 6, 7, 8];
+        let (t2, t1) = raw::timed(raw::REPLY_RECV, &mut r);
+        stamp(2, i, t2);
+        stamp(1, i + 1, t1);
+        check(r[1]);
+    }
+    park()
+}
+
+fn ipc(env: &mut Env, res: &mut Results, c: &IpcCase) -> R<()> {
+    let ep = env.new_object(ObjectType::Endpoint, 0)?;
+    let mut server_job = Job {
+        obj: ep,
+        len: c.len,
+        flags: c.flags,
+        ..Job::default()
+    };
+    let mut client_job = server_job;
+    if c.flags & CAP != 0 {
+        // The server receives into a fresh slot (and deletes the cap again each round); the
+        // client sends a notification cap (an endpoint cap to `ep` itself would be unwrapped
+        // to its badge instead of transferred).
+        server_job.aux = env.slot()?;
+        client_job.aux = env.new_object(ObjectType::Notification, 0)?;
+    }
+    let space = if c.cross { Space::Other } else { Space::Root };
+    let server = env.spawn(server_main, PRIO, space, 0, server_job)?;
+    let client = env.spawn(client_main, PRIO, Space::Root, 1, client_job)?;
+    env.start(&[server, client])?;
+    let w = env.wait_ok(c.call);
+    env.kill(&[client, server])?;
+    w?;
+    let seen = MessageInfo(SEEN.load(Relaxed));
+    if seen.length() != c.len {
+        return Err(Fail("the server received a message of the wrong length"));
+    }
+    res.collect_between(c.call, 0, 1)?;
+    if let Some(reply) = c.reply {
+        res.collect_between(reply, 2, 3)?;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// Notifications
+
+/// Waits on the notification at priority PRIO + 1; timestamp 1 after each wake-up.
+extern "C" fn waiter_main(me: Word) -> ! {
+    let j = job(me);
+    let mut i = 0;
+    loop {
+        let mut r = [j.obj, 0, 0, 0, 0, 0];
+        let t = raw::ecall_then_read(raw::RECV, &mut r);
+        stamp(1, i, t);
+        i += 1;
+    }
+}
+
+/// Signals the notification; timestamp 0 before each Signal.
+extern "C" fn signaler_main(me: Word) -> ! {
+    let j = job(me);
+    for i in 0..ITERATIONS {
+        let mut r = [j.obj, 0, 0, 0, 0, 0];
+        let t = raw::read_then_ecall(raw::SEND, &mut r);
+        stamp(0, i, t);
+    }
+    done()
+}
+
+fn signal_wake(env: &mut Env, res: &mut Results) -> R<()> {
+    let n = env.new_object(ObjectType::Notification, 0)?;
+    let j = Job {
+        obj: n,
+        ..Job::default()
+    };
+    let waiter = env.spawn(waiter_main, PRIO + 1, Space::Root, 0, j)?;
+    let signaler = env.spawn(signaler_main, PRIO, Space::Root, 1, j)?;
+    env.start(&[waiter, signaler])?;
+    let w = env.wait_ok("signal_wake_higher_prio");
+    env.kill(&[signaler, waiter])?;
+    w?;
+    res.collect_between("signal_wake_higher_prio", 0, 1)
+}
+
+/// Signal through a cap badged 1 to a notification nobody waits on; Poll clears it between
+/// samples.
+fn signal_no_waiter(env: &mut Env, res: &mut Results) -> R<()> {
+    let n = env.new_object(ObjectType::Notification, 0)?;
+    let badged = env.slot()?;
+    ok(
+        init::CNODE.absolute_cptr(badged).mint_from(
+            &init::CNODE.absolute_cptr(n),
+            CapRights::ALL,
+            1,
+        ),
+        "CNode_Mint",
+    )?;
+    local(res, "signal_no_waiter", |_| {
+        let mut r = [badged, 0, 0, 0, 0, 0];
+        let t = raw::timed(raw::SEND, &mut r);
+        let mut p = [n, 0, 0, 0, 0, 0];
+        raw::ecall(raw::NB_RECV, &mut p);
+        if p[0] != 1 {
+            return Err(Fail("the signal did not reach the notification"));
+        }
+        Ok(t)
+    })
+}
+
+// ------------------------------------------------------------------------------------------
+// Interrupts
+
+/// Where the UART's registers are mapped in the root task's VSpace.
+const UART_VADDR: Word = 0x1000_0000;
+/// 16550 interrupt enable register (byte offset) and its "transmitter holding register empty"
+/// bit.
+const UART_IER: Word = 1;
+const IER_THRI: u8 = 2;
+/// Thread error codes of the IRQ benchmark.
+const E_ACK: Word = 0x10;
+const E_NO_IRQ: Word = 0x11;
+
+/// The UART's physical address and interrupt from the device tree (QEMU virt: 0x10000000,
+/// 10).
+fn uart_from_fdt() -> Option<(Word, Word)> {
+    let bytes = libsel4::bootinfo::extra_bootinfo().and_then(libsel4::bootinfo::find_fdt)?;
+    let fdt = fdt::Fdt::new(bytes).ok()?;
+    let node = fdt
+        .find_node("/chosen")
+        .and_then(|_| fdt.chosen().stdout())
+        .or_else(|| fdt.find_compatible(&["ns16550a"]))?;
+    let base = node.reg()?.next()?.starting_address as Word;
+    let irq = node.interrupts()?.next()? as Word;
+    Some((base, irq))
+}
+
+/// The handler at PRIO + 1: waits on the IRQ notification (timestamp 1 after each wake-up),
+/// turns the interrupt source off, acknowledges the IRQ.
+extern "C" fn irq_handler_main(me: Word) -> ! {
+    let j = job(me);
+    let mut i = 0;
+    loop {
+        let mut r = [j.obj, 0, 0, 0, 0, 0];
+        let t = raw::ecall_then_read(raw::RECV, &mut r);
+        // SAFETY: the UART's IER, mapped by the root task.
+        unsafe { core::ptr::write_volatile(j.addr as *mut u8, 0) };
+        let mut a = [
+            j.aux,
+            MessageInfo::new(InvocationLabel::IRQAckIRQ as Word, 0, 0, 0).0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        raw::ecall(raw::CALL, &mut a);
+        if MessageInfo(a[1]).label() != 0 {
+            fail(E_ACK);
+        }
+        stamp(1, i, t);
+        i += 1;
+        COUNT.store(i as u64, Relaxed);
+    }
+}
+
+/// The trigger at PRIO: timestamp 0, then enable the UART's THR-empty interrupt (the
+/// transmitter is idle, so the UART raises its interrupt at once); wait for the handler.
+extern "C" fn irq_trigger_main(me: Word) -> ! {
+    let j = job(me);
+    for i in 0..ITERATIONS {
+        let t = raw::read_then_store_byte(j.addr as usize, IER_THRI);
+        stamp(0, i, t);
+        let mut spins = 0u32;
+        while COUNT.load(Relaxed) <= i as u64 {
+            spins += 1;
+            if spins > 1_000_000 {
+                // SAFETY: as in the handler.
+                unsafe { core::ptr::write_volatile(j.addr as *mut u8, 0) };
+                fail(E_NO_IRQ);
+            }
+            core::hint::spin_loop();
+        }
+    }
+    done()
+}
+
+fn irq(env: &mut Env, res: &mut Results) -> R<()> {
+    let (pa, irq) = uart_from_fdt().unwrap_or((0x1000_0000, 10));
+    println!("  UART at {pa:#x}, IRQ {irq}");
+    if pa % 4096 != 0 {
+        return Err(Fail("the UART is not page aligned"));
+    }
+    let (ut, d) = env
+        .bi
+        .untypeds()
+        .find(|(_, d)| d.is_device != 0 && d.paddr <= pa && pa - d.paddr < 1u64 << d.size_bits)
+        .ok_or(Fail("no device untyped covers the UART"))?;
+    let (ut, base, size_bits) = (ut.bits(), d.paddr, d.size_bits as u64);
+    // Untyped objects are placed at the untyped's watermark, aligned to their size: carve
+    // untypeds of the sizes of the offset's bits (largest first) to move it to the UART.
+    let off = pa - base;
+    for bit in (12..size_bits).rev() {
+        if off & (1 << bit) != 0 {
+            env.object_from(ut, ObjectType::Untyped, bit)?;
+        }
+    }
+    let frame = env.object_from(ut, ObjectType::SmallPage, 0)?;
+    let got = ok(sys::seL4_RISCV_Page_GetAddress(frame), "Page_GetAddress")?;
+    if got != pa {
+        println!("  the frame is at {got:#x}, not {pa:#x}");
+        return Err(Fail("could not make a frame for the UART"));
+    }
+    env.map_page(
+        init::VSPACE.bits(),
+        frame,
+        UART_VADDR,
+        CapRights::READ_WRITE,
+        libsel4::vm_attributes::EXECUTE_NEVER,
+    )?;
+    let ier = UART_VADDR + UART_IER;
+    // SAFETY: the UART's IER, just mapped.
+    unsafe { core::ptr::write_volatile(ier as *mut u8, 0) };
+
+    let handler_slot = env.slot()?;
+    ok(
+        init::IRQ_CONTROL.get(irq, &init::CNODE.absolute_cptr(handler_slot)),
+        "IRQControl_Get",
+    )?;
+    let handler: IrqHandler = Cap::from_bits(handler_slot);
+    let n = env.new_object(ObjectType::Notification, 0)?;
+    ok(
+        handler.set_notification(Notification::from_bits(n)),
+        "IRQHandler_SetNotification",
+    )?;
+    ok(handler.ack(), "IRQHandler_Ack")?;
+
+    let j = Job {
+        obj: n,
+        aux: handler_slot,
+        addr: ier,
+        ..Job::default()
+    };
+    let h = env.spawn(irq_handler_main, PRIO + 1, Space::Root, 0, j)?;
+    let t = env.spawn(irq_trigger_main, PRIO, Space::Root, 1, j)?;
+    env.start(&[h, t])?;
+    let w = env.wait();
+    env.kill(&[t, h])?;
+    // SAFETY: as above.
+    unsafe { core::ptr::write_volatile(ier as *mut u8, 0) };
+    let _ = handler.clear();
+    let _ = env.delete(handler_slot);
+    match w {
+        Ok(()) => res.collect_between("irq_to_user_handler", 0, 1),
+        Err(Stop::Error(E_NO_IRQ)) => Err(Fail(
+            "enabling the UART's THR-empty interrupt did not wake the handler",
+        )),
+        Err(Stop::Error(E_ACK)) => Err(Fail("IRQHandler_Ack failed in the handler")),
+        Err(Stop::Fault(..)) => Err(Fail("a thread faulted")),
+        Err(_) => Err(Fail("the threads did not finish")),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Object creation and CNode operations (the root thread invokes; one `ecall` is timed, the
+// message is prepared before it)
+
+/// A 2 MiB untyped from the RAM untyped with one endpoint kept in it, so that the untyped
+/// always has a child and is never reset (zeroed) by a later retype: every sample then pays
+/// for the same work.
+fn pinned_untyped(env: &mut Env) -> R<CPtr> {
+    let ut = env.new_object(ObjectType::Untyped, 21)?;
+    env.object_from(ut, ObjectType::Endpoint, 0)?;
+    Ok(ut)
+}
+
+/// The Untyped_Retype message into the root CNode: MR0..MR3 in registers, MR4..MR5 and the
+/// CNode cap in the IPC buffer.
+fn retype_regs(ut: CPtr, ty: ObjectType, dest: CPtr, num: Word) -> raw::Regs {
+    sys::seL4_SetMR(4, dest);
+    sys::seL4_SetMR(5, num);
+    sys::seL4_SetCap(0, init::CNODE.bits());
+    [
+        ut,
+        MessageInfo::new(InvocationLabel::UntypedRetype as Word, 0, 1, 6).0,
+        ty as Word,
+        0,
+        0,
+        0,
+    ]
+}
+
+fn invocation_ok(r: &raw::Regs, what: &'static str) -> R<()> {
+    let label = MessageInfo(r[1]).label();
+    if label != 0 {
+        println!("  {what}: error {label}");
+        return Err(Fail("an invocation failed"));
+    }
+    Ok(())
+}
+
+fn retype_frame(env: &mut Env, res: &mut Results) -> R<()> {
+    let ut = pinned_untyped(env)?;
+    let dest = env.slot()?;
+    local(res, "untyped_retype_4k_frame", |_| {
+        let mut r = retype_regs(ut, ObjectType::SmallPage, dest, 1);
+        let t = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "Untyped_Retype")?;
+        env.delete(dest)?;
+        Ok(t)
+    })
+}
+
+fn retype_endpoints(env: &mut Env, res: &mut Results) -> R<()> {
+    const N: Word = 256;
+    let ut = pinned_untyped(env)?;
+    let dest = env.slots(N)?;
+    local(res, "untyped_retype_256_endpoints", |_| {
+        let mut r = retype_regs(ut, ObjectType::Endpoint, dest, N);
+        let t = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "Untyped_Retype")?;
+        for s in dest..dest + N {
+            env.delete(s)?;
+        }
+        Ok(t)
+    })
+}
+
+/// CNode_Copy of an endpoint cap into an empty slot, and CNode_Delete of the copy (not the
+/// last cap to the object), alternately.
+fn cnode_copy_delete(env: &mut Env, res: &mut Results) -> R<()> {
+    let ep = env.new_object(ObjectType::Endpoint, 0)?;
+    let dest = env.slot()?;
+    let root = init::CNODE.bits();
+    let mut del = [(0u64, 0u64); ITERATIONS];
+    local(res, "cnode_copy", |i| {
+        sys::seL4_SetMR(4, CapRights::ALL.0);
+        sys::seL4_SetCap(0, root);
+        let mut r = [
+            root,
+            MessageInfo::new(InvocationLabel::CNodeCopy as Word, 0, 1, 5).0,
+            dest,
+            64,
+            ep,
+            64,
+        ];
+        let t = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "CNode_Copy")?;
+        let mut d = [
+            root,
+            MessageInfo::new(InvocationLabel::CNodeDelete as Word, 0, 0, 2).0,
+            dest,
+            64,
+            0,
+            0,
+        ];
+        del[i] = raw::timed(raw::CALL, &mut d);
+        invocation_ok(&d, "CNode_Delete")?;
+        Ok(t)
+    })?;
+    let o = res.overhead;
+    res.collect("cnode_delete", |i| window(del[i].0, del[i].1, o))
+}
