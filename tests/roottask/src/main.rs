@@ -91,7 +91,9 @@ const TESTS: &[Test] = tests![
     t_tcb::tcb_set_flags,
     t_tcb::domain_set,
     t_tcb::tcb_write_registers_blocked_thread,
+    t_tcb::tcb_resume_blocked_thread,
     t_tcb::tcb_set_priority_blocked_thread,
+    t_tcb::tcb_set_ipc_buffer_self,
     t_ipc::ipc_send_recv_both_orders,
     t_ipc::ipc_nb_send_recv,
     t_ipc::ipc_send_without_write_right,
@@ -116,6 +118,7 @@ const TESTS: &[Test] = tests![
     t_ntfn::ntfn_bound_wakes_recv,
     t_ntfn::ntfn_delete_restarts_waiter,
     t_ntfn::ntfn_bound_not_woken_in_call,
+    t_ntfn::ntfn_bound_pending_at_reply_recv,
     t_fault::fault_cap_fault,
     t_fault::fault_cap_fault_receive,
     t_fault::fault_unknown_syscall,
@@ -124,6 +127,8 @@ const TESTS: &[Test] = tests![
     t_fault::fault_without_handler,
     t_fault::fault_fpu_disabled,
     t_fault::fault_suspend_waiting_thread,
+    t_fault::fault_ep_looked_up_at_fault_time,
+    t_fault::fault_unknown_syscall_numbers,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

@@ -586,3 +586,59 @@ pub fn fault_suspend_waiting_thread(c: &mut Ctx) -> TestResult {
     check_eq!(m.label(), 0xf8, "thread past the illegal instruction");
     Ok(())
 }
+
+/// A thread's fault endpoint is a CPtr looked up in its CSpace when it faults (non-MCS
+/// `sendFaultIPC`): replacing the cap in that slot after Configure changes where (and with
+/// which badge) the fault goes; an emptied slot is a double fault.
+pub fn fault_ep_looked_up_at_fault_time(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let fe = c.mint(rep, CapRights::ALL, 0xa1)?;
+    let t = c.thread_with_fault_ep(illegal_main, 100, [rep, 0, 0, 0], fe)?;
+    ok!(c.abs(fe).delete(), "delete the fault endpoint cap");
+    ok!(
+        c.abs(fe).mint_from(&c.abs(rep), CapRights::ALL, 0xa2),
+        "another badge in the same slot"
+    );
+    t.start()?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.badge, m.mr[0]),
+        (abi::fault::USER_EXCEPTION, 0xa2, shared(4)),
+        "fault through the cap now in the slot"
+    );
+    let fe2 = c.mint(rep, CapRights::ALL, 0xa3)?;
+    let u = c.thread_with_fault_ep(illegal_main, 100, [rep, 0, 0, 0], fe2)?;
+    ok!(c.abs(fe2).delete(), "empty the second fault endpoint slot");
+    u.start()?;
+    c.expect_idle(rep, "thread whose fault endpoint slot is empty")?;
+    Ok(())
+}
+
+extern "C" fn unknown_numbers_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
+    for n in [0, -100i64 as Word, 0x1000] {
+        unknown_syscall(n, 4);
+    }
+    report_and_park(rep, 0xfb, &[])
+}
+
+/// Numbers outside seL4's syscalls (0, -100, 0x1000) are UnknownSyscall faults carrying the
+/// number as a word.
+pub fn fault_unknown_syscall_numbers(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let fault = c.fault_ep()?;
+    let t = c.thread_with_fault_ep(unknown_numbers_main, 100, [rep, 0, 0, 0], fault)?;
+    t.start()?;
+    for n in [0, -100i64 as Word, 0x1000] {
+        let m = c.recv(rep)?;
+        check_eq!(
+            (m.label(), m.badge, m.len(), m.mr[0], m.mr[10]),
+            (abi::fault::UNKNOWN_SYSCALL, FAULT_BADGE, 11, shared(4), n),
+            "unknown syscall {:#x}",
+            n
+        );
+        reply(0, &[shared(4) + 4]);
+    }
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0xfb, "report after the unknown syscalls");
+    Ok(())
+}

@@ -247,3 +247,52 @@ pub fn ntfn_bound_not_woken_in_call(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+extern "C" fn bound_server_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let (_, b0) = sys::seL4_Recv(ep);
+    send(rep, 0xed, &[b0, sys::seL4_GetMR(0)]);
+    sys::seL4_SetMR(0, 0x61);
+    let (_, b1) = sys::seL4_ReplyRecv(ep, MessageInfo::new(0, 0, 0, 1));
+    report_and_park(rep, 0xee, &[b1])
+}
+
+extern "C" fn call_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    sys::seL4_SetMR(0, 0x60);
+    let r = sys::seL4_Call(ep, MessageInfo::new(0, 0, 0, 1));
+    report_and_park(rep, 0xef, &[r.label(), sys::seL4_GetMR(0)])
+}
+
+/// ReplyRecv of a server whose bound notification is active replies, then returns at once
+/// with the notification's badge (the fastpath must not block it: `fastpath_reply_recv`).
+pub fn ntfn_bound_pending_at_reply_recv(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let epb = c.mint(ep, CapRights::ALL, 0x6)?;
+    let n = c.new_object(T::Notification, 0)?;
+    let b4 = c.mint(n, CapRights::WRITE, 0x4)?;
+    let s = c.thread(bound_server_main, 150, [rep, ep, 0, 0])?;
+    ok!(sys::seL4_TCB_BindNotification(s.tcb, n), "bind");
+    s.start()?;
+    c.expect_idle(rep, "server blocked")?;
+    c.spawn(call_main, 100, [rep, epb, 0, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0], m.mr[1]),
+        (0xed, 0x6, 0x60),
+        "server got the call"
+    );
+    sys::seL4_Signal(b4);
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0]),
+        (0xee, 0x4),
+        "server's ReplyRecv returned the pending notification badge"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0], m.mr[1]),
+        (0xef, 0, 0x61),
+        "client got the reply"
+    );
+    Ok(())
+}

@@ -1016,6 +1016,9 @@ extern "C" fn redirected_main(a0: Word, a1: Word, a2: Word, a3: Word) -> ! {
 /// WriteRegisters on a thread blocked in `seL4_Recv` changes where it continues when the
 /// message comes (`invokeTCB_WriteRegisters` sets NextIP from the new pc) without waking it;
 /// it then runs at the new pc with the message in its registers (a0 badge, a1 info, a2.. MRs).
+/// With `resume_target` the blocked thread is restarted (`restart`: seL4's `isStopped` is true
+/// for every blocked state): its IPC is cancelled and it runs at the new pc at once, with the
+/// registers of its `seL4_Recv` (a0 the endpoint).
 pub fn tcb_write_registers_blocked_thread(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
     crate::thread::set_shared(10, rep);
@@ -1040,7 +1043,53 @@ pub fn tcb_write_registers_blocked_thread(c: &mut Ctx) -> TestResult {
         (0x3e, &[0x21, info.0, 0x11, 0x22][..]),
         "receiver continued at the new pc with [badge, info, MR0, MR1]"
     );
+    let ep2 = c.new_object(T::Endpoint, 0)?;
+    let u = c.spawn(receiver_main, 100, [rep, ep2, 0x25, 0])?;
+    c.expect_idle(rep, "second receiver blocked")?;
+    ok!(
+        sys::seL4_TCB_WriteRegisters(u.tcb, true, 0, 1, &regs),
+        "WriteRegisters(pc) with resume of the blocked receiver"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..4]),
+        (0x3e, &[ep2, 0, 0, 0][..]),
+        "restarted receiver at the new pc with its seL4_Recv registers [a0 = endpoint, a1..a3]"
+    );
     Ok(())
+}
+
+/// TCB_Resume restarts a thread that is inactive or blocked (seL4's `isStopped`): a sender
+/// blocked on an endpoint has its send cancelled and re-executed, so it goes to the end of the
+/// queue.
+pub fn tcb_resume_blocked_thread(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let s1 = c.spawn(send_id_main, 100, [rep, ep, 1, 0])?;
+    c.expect_idle(rep, "first sender blocked")?;
+    c.spawn(send_id_main, 100, [rep, ep, 2, 0])?;
+    c.expect_idle(rep, "second sender blocked")?;
+    ok!(
+        sys::seL4_TCB_Resume(s1.tcb),
+        "Resume of the first (blocked) sender"
+    );
+    let m = c.recv(ep)?;
+    check_eq!(
+        m.mr[0],
+        2,
+        "first message: the second sender (the first was restarted)"
+    );
+    let m = c.recv(ep)?;
+    check_eq!(m.mr[0], 1, "second message: the restarted first sender");
+    for _ in 0..2 {
+        c.recv(rep)?;
+    }
+    Ok(())
+}
+
+extern "C" fn send_id_main(rep: Word, ep: Word, id: Word, _: Word) -> ! {
+    send(ep, 0x1, &[id]);
+    report_and_park(rep, 0x37, &[id])
 }
 
 /// Changing the priority of a blocked thread does not make it runnable; Resume of a thread
@@ -1084,4 +1133,52 @@ extern "C" fn send_log_main(rep: Word, ep: Word, id: Word, _: Word) -> ! {
     send(ep, 0x1, &[]);
     log(id + 1);
     report_and_park(rep, 0x36, &[])
+}
+
+extern "C" fn send10_main(ep: Word, _: Word, _: Word, _: Word) -> ! {
+    let words: [Word; 10] = core::array::from_fn(|i| 0x900 + i as Word);
+    send(ep, 0x3f, &words);
+    park()
+}
+
+/// SetIPCBuffer on the calling thread itself: the kernel writes the next message into the new
+/// buffer (and reads the caller's extra caps from it), the old one is left alone.
+pub fn tcb_set_ipc_buffer_self(c: &mut Ctx) -> TestResult {
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let page = spare_page(1);
+    let frame = c.image_frame(page)?;
+    crate::thread::clear_page(page);
+    let old = c.bi.ipc_buffer;
+    c.spawn(send10_main, 100, [ep, 0, 0, 0])?;
+    sys::seL4_SetMR(5, 0xdead);
+    ok!(
+        sys::seL4_TCB_SetIPCBuffer(ROOT_TCB, page, frame),
+        "SetIPCBuffer of the root task"
+    );
+    // SAFETY: the kernel now uses `page` as this thread's IPC buffer; nothing else uses it.
+    unsafe { libsel4::ipc::set_ipc_buffer(page as *mut abi::IpcBuffer) };
+    let result = (|| -> TestResult {
+        let m = c.recv(ep)?;
+        check_eq!((m.label(), m.len()), (0x3f, 10), "message");
+        for i in 0..10 {
+            check_eq!(
+                crate::thread::peek(page, 1 + i),
+                0x900 + i as Word,
+                "MR{} in the new buffer",
+                i
+            );
+        }
+        Ok(())
+    })();
+    let back = sys::seL4_TCB_SetIPCBuffer(ROOT_TCB, old, slot::INIT_THREAD_IPC_BUFFER);
+    // SAFETY: back to the buffer the kernel set up at boot (if the call above worked).
+    unsafe { libsel4::ipc::set_ipc_buffer(old as *mut abi::IpcBuffer) };
+    result?;
+    ok!(back, "SetIPCBuffer back to the boot IPC buffer");
+    check_eq!(
+        crate::thread::peek(old, 1 + 5),
+        0xdead,
+        "MR5 of the old buffer untouched"
+    );
+    Ok(())
 }

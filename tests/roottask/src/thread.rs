@@ -260,6 +260,13 @@ pub fn poke(vaddr: Word, i: usize, v: Word) {
     unsafe { core::ptr::write_volatile((vaddr as *mut Word).add(i), v) };
 }
 
+/// Read word `i` of page `vaddr`.
+pub fn peek(vaddr: Word, i: usize) -> Word {
+    // SAFETY: inside one of the static pages (or the root task's IPC buffer); volatile, as
+    // the kernel writes it.
+    unsafe { core::ptr::read_volatile((vaddr as *const Word).add(i)) }
+}
+
 /// The calling thread's [`Local`].
 fn my_local() -> &'static Local {
     // SAFETY: a test thread's tp points at its `Local` (set by `Ctx::thread`).
