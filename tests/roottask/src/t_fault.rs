@@ -642,3 +642,55 @@ pub fn fault_unknown_syscall_numbers(c: &mut Ctx) -> TestResult {
     check_eq!(m.label(), 0xfb, "report after the unknown syscalls");
     Ok(())
 }
+
+extern "C" fn handler_without_buffer_main(rep: Word, fault_ep: Word, _: Word, _: Word) -> ! {
+    let (info, _) = sys::seL4_Recv(fault_ep);
+    let (ip, sp, ra) = (sys::seL4_GetMR(0), sys::seL4_GetMR(1), sys::seL4_GetMR(2));
+    crate::thread::send(
+        rep,
+        0xfc,
+        &[info.length(), info.label(), ip, sys::seL4_GetMR(3)],
+    );
+    for (i, w) in [ip + 4, sp, ra, 0x777, 1, 2, 3, 4, 5, 6]
+        .into_iter()
+        .enumerate()
+    {
+        sys::seL4_SetMR(i, w);
+    }
+    // Ten words, but only the four in registers exist for the kernel.
+    sys::seL4_Reply(MessageInfo::new(0, 0, 0, 10));
+    crate::thread::park()
+}
+
+/// A fault handler without IPC buffer gets only the 4 register words of a fault message
+/// (`setMR` past MR3 gives `n_msgRegisters`); its reply of 10 words sets only the registers the
+/// first 4 name and leaves the rest of the faulted thread's registers alone
+/// (`copyMRsFaultReply` stops without a send buffer).
+pub fn fault_handler_without_ipc_buffer(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let fep = c.new_object(T::Endpoint, 0)?;
+    let fault = c.mint(fep, CapRights::ALL, 0x7f)?;
+    let h = c.thread(handler_without_buffer_main, 150, [rep, fep, 0, 0])?;
+    let empty = c.slot()?;
+    ok!(
+        sys::seL4_TCB_SetIPCBuffer(h.tcb, 0, empty),
+        "take the handler's IPC buffer away"
+    );
+    h.start()?;
+    c.expect_idle(rep, "handler blocked")?;
+    let t = c.thread_with_fault_ep(unknown_syscall_main, 100, [rep, 0, 0, 0], fault)?;
+    t.start()?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..4]),
+        (0xfc, &[4, abi::fault::UNKNOWN_SYSCALL, shared(4), 0xa0][..]),
+        "handler: [length, label, IP, A0] of the fault message"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0], m.mr[1]),
+        (0xf2, 0x777, 0xa1),
+        "faulted thread after the reply: a0 from the reply, a1 untouched"
+    );
+    Ok(())
+}
