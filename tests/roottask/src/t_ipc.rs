@@ -988,3 +988,29 @@ pub fn ipc_recv_drops_unreplied_caller(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+/// Deleting a client that waits for its reply deletes the reply cap the server saved
+/// (`finaliseCap` of the TCB suspends it: `cancelIPC`).
+pub fn ipc_delete_caller_drops_reply_cap(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let x = c.slot()?;
+    c.spawn(saving_loop_server_main, 150, [rep, ep, x, 0])?;
+    c.expect_idle(rep, "server blocked")?;
+    let client = c.spawn(calling_client_main, 100, [rep, ep, 0x7a, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        &m.mr[..3],
+        &[0x7a, 1, tag::REPLY as Word],
+        "server: [MR0, SaveCaller ok, saved cap]"
+    );
+    ok!(c.abs(client.tcb).delete(), "delete the client");
+    check_eq!(
+        ident(x),
+        tag::NULL,
+        "saved reply cap after the client's deletion"
+    );
+    root_send(x, 0x9b, &[7]);
+    c.expect_idle(rep, "nothing after replying through the empty slot")?;
+    Ok(())
+}

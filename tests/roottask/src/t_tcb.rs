@@ -1182,3 +1182,26 @@ pub fn tcb_set_ipc_buffer_self(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+extern "C" fn delete_self_main(rep: Word, own: Word, _: Word, _: Word) -> ! {
+    send(rep, 0x38, &[]);
+    let r = sys::seL4_CNode_Delete(ROOT_CNODE, own, 64);
+    report_and_park(rep, 0x39, &[r.is_ok() as Word])
+}
+
+/// A thread that deletes the last cap to its own TCB stops there (`finaliseCap` suspends it;
+/// the invocation gets no reply); the slot is empty afterwards.
+pub fn tcb_delete_self(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let t = c.thread(park_main, 100, [0; 4])?;
+    let regs = crate::thread::initial_regs(delete_self_main, t.idx, [rep, t.tcb, 0, 0]);
+    ok!(
+        sys::seL4_TCB_WriteRegisters(t.tcb, true, 0, 32, &regs),
+        "start the thread"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0x38, "report before the deletion");
+    c.expect_idle(rep, "thread after deleting its own TCB")?;
+    check_eq!(ident(t.tcb), tag::NULL, "the thread's TCB slot");
+    Ok(())
+}
