@@ -1014,3 +1014,23 @@ pub fn ipc_delete_caller_drops_reply_cap(c: &mut Ctx) -> TestResult {
     c.expect_idle(rep, "nothing after replying through the empty slot")?;
     Ok(())
 }
+
+/// A thread woken by a sender of the same priority does not preempt it: it goes to the end of
+/// the ready queue (`schedule`: candidate of equal priority is appended).
+pub fn ipc_wake_equal_priority(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    c.spawn(wake_logger_main, 100, [rep, ep, 5, 0xb4])?;
+    c.expect_idle(rep, "receiver blocked")?;
+    c.spawn(send_logger_main, 100, [rep, ep, 1, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0xb1, "first report: the sender");
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0xb4, "second report: the woken receiver");
+    check_eq!(
+        (&log_snapshot().0[..3], log_snapshot().1),
+        (&[1, 2, 5][..], 3),
+        "sender before and after the send, then the receiver"
+    );
+    Ok(())
+}

@@ -296,3 +296,38 @@ pub fn ntfn_bound_pending_at_reply_recv(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+extern "C" fn one_send_main(ep: Word, label: Word, _: Word, _: Word) -> ! {
+    send(ep, label, &[1]);
+    crate::thread::park()
+}
+
+extern "C" fn two_recvs_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let (i1, b1) = sys::seL4_Recv(ep);
+    let l1 = if i1.length() == 1 { i1.label() } else { 0 };
+    let (i2, b2) = sys::seL4_Recv(ep);
+    report_and_park(rep, 0xe9, &[b1, l1, b2, i2.label()])
+}
+
+/// With both a pending bound notification and a waiting sender, `seL4_Recv` takes the
+/// notification first (`receiveIPC`), then the message.
+pub fn ntfn_bound_before_sender(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let epb = c.mint(ep, CapRights::ALL, 0x9)?;
+    let n = c.new_object(T::Notification, 0)?;
+    let b2 = c.mint(n, CapRights::WRITE, 0x2)?;
+    let t = c.thread(two_recvs_main, 100, [rep, ep, 0, 0])?;
+    ok!(sys::seL4_TCB_BindNotification(t.tcb, n), "bind");
+    sys::seL4_Signal(b2);
+    c.spawn(one_send_main, 100, [epb, 0x4e, 0, 0])?;
+    c.expect_idle(rep, "sender blocked")?;
+    t.start()?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..4]),
+        (0xe9, &[0x2, 0, 0x9, 0x4e][..]),
+        "[first badge, first label, second badge, second label]"
+    );
+    Ok(())
+}

@@ -1205,3 +1205,71 @@ pub fn tcb_delete_self(c: &mut Ctx) -> TestResult {
     check_eq!(ident(t.tcb), tag::NULL, "the thread's TCB slot");
     Ok(())
 }
+
+extern "C" fn recv10_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let (info, _) = sys::seL4_Recv(ep);
+    send(rep, 0x3a, &[info.length()]);
+    let words: [Word; 10] = core::array::from_fn(|i| 0x800 + i as Word);
+    send(rep, 0x3b, &words);
+    park()
+}
+
+/// The kernel writes a thread's incoming message words past MR3 only into an IPC buffer it may
+/// write: with a read-only frame cap the thread receives 4 words, but still sends all of them
+/// (`lookupIPCBuffer` checks the rights for receiving only).
+pub fn tcb_ipc_buffer_read_only_frame(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    let t = c.thread(recv10_main, 100, [rep, ep, 0, 0])?;
+    let frame = c.image_frame(t.ipc_buffer())?;
+    let ro = c.mint(frame, CapRights::READ, 0)?;
+    ok!(
+        sys::seL4_TCB_SetIPCBuffer(t.tcb, t.ipc_buffer(), ro),
+        "IPC buffer through a read-only frame cap"
+    );
+    t.start()?;
+    c.expect_idle(rep, "receiver blocked")?;
+    let words: [Word; 10] = core::array::from_fn(|i| i as Word);
+    for (i, w) in words.iter().enumerate() {
+        sys::seL4_SetMR(i, *w);
+    }
+    sys::seL4_Send(ep, MessageInfo::new(0x1, 0, 0, 10));
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0]),
+        (0x3a, 4),
+        "length received into a read-only IPC buffer"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.len(), m.mr[9]),
+        (0x3b, 10, 0x809),
+        "message sent from a read-only IPC buffer"
+    );
+    Ok(())
+}
+
+extern "C" fn log_report_main(rep: Word, id: Word, _: Word, _: Word) -> ! {
+    log(id);
+    report_and_park(rep, 0x3d, &[])
+}
+
+/// The root task lowering its own priority below a ready thread lets that thread run before
+/// the SetPriority call returns (`setPriority` of the current thread: `rescheduleRequired`).
+pub fn tcb_lower_own_priority(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    c.spawn(log_report_main, 150, [rep, 7, 0, 0])?;
+    let lowered = sys::seL4_TCB_SetPriority(ROOT_TCB, ROOT_TCB, 100);
+    let seen = log_snapshot();
+    let back = sys::seL4_TCB_SetPriority(ROOT_TCB, ROOT_TCB, 255);
+    ok!(lowered, "lower the root task to 100");
+    ok!(back, "raise the root task back to 255");
+    check_eq!(
+        (seen.0[0], seen.1),
+        (7, 1),
+        "the priority-150 thread ran before SetPriority returned"
+    );
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0x3d, "its report");
+    Ok(())
+}
