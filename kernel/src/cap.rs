@@ -256,11 +256,13 @@ fn pack_ptr(p: usize) -> u64 {
     ((p as u64) >> 4) & PTR_MASK
 }
 
+#[inline(always)]
 fn unpack_ptr(w0: u64) -> usize {
     // Sign-extend the 44-bit field, then restore the 4 alignment bits.
     ((((w0 & PTR_MASK) << 20) as i64 >> 20) << 4) as usize
 }
 
+#[inline(always)]
 fn field(w: u64, shift: u32, bits: u32) -> u64 {
     (w >> shift) & ((1 << bits) - 1)
 }
@@ -272,6 +274,7 @@ fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
     }
 }
 
+#[inline(always)]
 fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
     (mapped != 0).then_some(Mapping {
         asid: (w1 >> 39) as u16,
@@ -291,6 +294,42 @@ impl RawCap {
     /// Whether this is the null cap.
     pub const fn is_null(self) -> bool {
         self.tag() == tag::NULL
+    }
+
+    /// The object pointer of a cap that names one (the low 44 bits of word 0, unpacked).
+    #[inline(always)]
+    pub fn obj_ptr(self) -> usize {
+        unpack_ptr(self.w0)
+    }
+
+    /// Radix of a CNode cap (only meaningful if `tag() == tag::CNODE`).
+    #[inline(always)]
+    pub fn cnode_radix(self) -> u64 {
+        field(self.w0, 44, 6)
+    }
+
+    /// Guard size of a CNode cap.
+    #[inline(always)]
+    pub fn cnode_guard_size(self) -> u64 {
+        field(self.w0, 50, 7)
+    }
+
+    /// Rights of an endpoint or notification cap.
+    #[inline(always)]
+    pub fn ep_rights(self) -> EpRights {
+        EpRights::from_bits(field(self.w0, 44, 4))
+    }
+
+    /// Whether a reply cap is the master reply cap of its TCB.
+    #[inline(always)]
+    pub fn reply_master(self) -> bool {
+        field(self.w0, 44, 1) != 0
+    }
+
+    /// The mapping of a page-table cap, if mapped (`tag() == tag::PAGE_TABLE`).
+    #[inline(always)]
+    pub fn page_table_mapping(self) -> Option<Mapping> {
+        unpack_mapping(field(self.w0, 44, 1), self.w1)
     }
 
     /// Decodes the cap.
@@ -360,6 +399,7 @@ impl RawCap {
 
 impl Cap {
     /// Encodes the cap for storage in a slot.
+    #[inline]
     pub fn encode(self) -> RawCap {
         let t = |tag: u64, ptr: usize, rest: u64| (tag << 59) | pack_ptr(ptr) | rest;
         let (w0, w1) = match self {

@@ -2,7 +2,7 @@
 //! (seL4 `src/kernel/cspace.c`; seL4 manual §3.1.3 "Capability addressing").
 #![forbid(unsafe_code)]
 
-use crate::cap::Cap;
+use crate::cap::{tag, Cap, RawCap};
 use crate::cte::Slot;
 use abi::WORD_BITS;
 
@@ -71,27 +71,21 @@ fn mask(bits: u64) -> u64 {
 /// `resolveAddressBits(nodeCap, capptr, n_bits)`: walks the guarded radix tree from `node_cap`
 /// consuming the top `n_bits` of the low `n_bits` bits of `cptr`. Stops early at a slot that
 /// does not hold a CNode cap.
-pub fn resolve_address_bits(
-    node_cap: Cap,
-    cptr: u64,
-    n_bits: u64,
-) -> Result<Resolved, LookupFault> {
+pub fn resolve_address_bits(node_cap: Cap, cptr: u64, n_bits: u64) -> Result<Resolved, LookupFault> {
+    resolve_raw(node_cap.encode(), cptr, n_bits)
+}
+
+/// [`resolve_address_bits`] on a cap as stored: reads the CNode caps on the way without
+/// decoding them (the IPC paths use it).
+#[inline]
+pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved, LookupFault> {
     let mut node = node_cap;
     let mut n_bits = n_bits;
-    let Cap::CNode { .. } = node else {
+    if node.tag() != tag::CNODE {
         return Err(LookupFault::InvalidRoot);
-    };
+    }
     loop {
-        let Cap::CNode {
-            ptr,
-            radix,
-            guard_size,
-            guard,
-        } = node
-        else {
-            unreachable!("the loop only continues on CNode caps")
-        };
-        let (radix, guard_size) = (radix as u64, guard_size as u64);
+        let (radix, guard_size, guard) = (node.cnode_radix(), node.cnode_guard_size(), node.w1);
         let level_bits = radix + guard_size;
         // Guard first, then depth, as seL4 checks them. A CNode cap always has radix >= 1, so
         // level_bits is never 0 and the walk terminates.
@@ -101,36 +95,30 @@ pub fn resolve_address_bits(
             (cptr >> (n_bits - guard_size)) & mask(guard_size)
         };
         if guard_size > n_bits || guard_found != guard {
-            return Err(LookupFault::GuardMismatch {
-                bits_left: n_bits,
-                guard_found: guard,
-                guard_size,
-            });
+            return Err(LookupFault::GuardMismatch { bits_left: n_bits, guard_found: guard, guard_size });
         }
         if level_bits > n_bits {
-            return Err(LookupFault::DepthMismatch {
-                bits_left: n_bits,
-                bits_found: level_bits,
-            });
+            return Err(LookupFault::DepthMismatch { bits_left: n_bits, bits_found: level_bits });
         }
         let offset = (cptr >> (n_bits - level_bits)) & mask(radix);
-        let slot = Slot::at(ptr).add(offset as usize);
+        let slot = Slot::at(node.obj_ptr()).add(offset as usize);
         if n_bits == level_bits {
-            return Ok(Resolved {
-                slot,
-                bits_remaining: 0,
-            });
+            return Ok(Resolved { slot, bits_remaining: 0 });
         }
         n_bits -= level_bits;
-        let next = slot.cap();
-        if !matches!(next, Cap::CNode { .. }) {
-            return Ok(Resolved {
-                slot,
-                bits_remaining: n_bits,
-            });
+        let next = slot.raw();
+        if next.tag() != tag::CNODE {
+            return Ok(Resolved { slot, bits_remaining: n_bits });
         }
         node = next;
     }
+}
+
+/// `lookupCapAndSlot` on stored caps: the slot `cptr` names (all 64 bits) and its raw cap.
+#[inline]
+pub fn lookup_raw(root: RawCap, cptr: u64) -> Result<(RawCap, Slot), LookupFault> {
+    let r = resolve_raw(root, cptr, WORD_BITS as u64)?;
+    Ok((r.slot.raw(), r.slot))
 }
 
 /// `lookupSlot(thread, cptr)` with a root CNode cap: resolves all `WORD_BITS` bits.

@@ -217,35 +217,24 @@ pub fn is_cap_revocable(new: &Cap, src: &Cap) -> bool {
 pub fn cte_insert(new: Cap, src: Slot, dest: Slot) {
     let src_cap = src.cap();
     let revocable = is_cap_revocable(&new, &src_cap);
-    if let (
-        Cap::Untyped {
-            ptr,
-            size_bits,
-            is_device,
-            ..
-        },
-        Cap::Untyped {
-            ptr: np,
-            size_bits: nb,
-            ..
-        },
-    ) = (src_cap, new)
-    {
+    if let (Cap::Untyped { ptr, size_bits, is_device, .. }, Cap::Untyped { ptr: np, size_bits: nb, .. }) = (src_cap, new) {
         if ptr == np && size_bits == nb {
-            src.set_cap(Cap::Untyped {
-                ptr,
-                size_bits,
-                free_index: 1 << size_bits,
-                is_device,
-            });
+            src.set_cap(Cap::Untyped { ptr, size_bits, free_index: 1 << size_bits, is_device });
         }
     }
+    mdb_insert_after(new.encode(), revocable, src, dest);
+}
+
+/// The MDB part of `cteInsert`: stores `new` in the empty slot `dest`, right after `src`, with
+/// the revocable and first-badged flags set to `revocable`.
+#[inline]
+pub fn mdb_insert_after(new: RawCap, revocable: bool, src: Slot, dest: Slot) {
     let next = src.mdb().next();
     let mut m = MdbNode::default();
     m.set_prev(Some(src));
     m.set_next(next);
     m.set_flags(revocable, revocable);
-    dest.set_cap(new);
+    dest.0.byte_add::<RawCap>(0).set(new);
     dest.set_mdb(m);
     if let Some(n) = next {
         n.update_mdb(|m| m.set_prev(Some(dest)));

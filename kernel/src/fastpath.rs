@@ -9,9 +9,9 @@
 #![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
-use crate::cap::Cap;
-use crate::cspace::lookup_cap_and_slot;
-use crate::cte::{cte_insert, mdb_unlink};
+use crate::cap::{tag, Cap};
+use crate::cspace::lookup_raw;
+use crate::cte::{mdb_insert_after, mdb_unlink};
 use crate::object::endpoint::{flags, EpRef, EpState};
 use crate::object::notification::NtfnRef;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
@@ -34,6 +34,12 @@ fn can_switch_to(k: &Kernel, from: TcbRef, to: TcbRef) -> bool {
     tp >= from.with(|x| x.priority) || crate::sched::is_highest_prio(k, td, tp)
 }
 
+/// Whether a fault is pending on `t` (its reply would be a fault reply).
+#[inline(always)]
+fn has_fault(t: TcbRef) -> bool {
+    t.with(|x| x.fault[0]) != 0
+}
+
 /// Copies the message registers and sets the receiver's badge and message info.
 fn transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
     let n = info.length() as usize;
@@ -47,6 +53,14 @@ fn transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
     });
 }
 
+/// Looks up `a0` of `cur` as an endpoint cap: (object, badge, rights), or `None`.
+#[inline(always)]
+fn lookup_endpoint(cur: TcbRef) -> Option<(usize, u64, crate::cap::EpRights)> {
+    let root = cur.slot(tcb_slot::CTABLE).raw();
+    let (cap, _) = lookup_raw(root, cur.reg(reg::A0)).ok()?;
+    (cap.tag() == tag::ENDPOINT).then(|| (cap.obj_ptr(), cap.w1, cap.ep_rights()))
+}
+
 /// `fastpath_call`: the current thread calls `a0` with the message in `a1`..`a5`. Returns
 /// whether it handled the syscall. The caller's pc is still at the `ecall`.
 pub fn fastpath_call(k: &mut Kernel) -> bool {
@@ -55,9 +69,7 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
     if !simple_message(info) {
         return false;
     }
-    let root = cur.slot(tcb_slot::CTABLE).cap();
-    let Ok((Cap::Endpoint { ptr, badge, rights }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0))
-    else {
+    let Some((ptr, badge, rights)) = lookup_endpoint(cur) else {
         return false;
     };
     // Without Grant or GrantReply the caller would not wait for a reply: full path.
@@ -71,10 +83,11 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
     let Some(dest) = ep.head() else { return false };
     let caller_slot = dest.slot(tcb_slot::CALLER);
     let reply_slot = cur.slot(tcb_slot::REPLY);
-    if !caller_slot.is_empty() || !matches!(reply_slot.cap(), Cap::Reply { master: true, .. }) {
+    let reply = reply_slot.raw();
+    if !caller_slot.is_empty() || reply.tag() != tag::REPLY || !reply.reply_master() {
         return false;
     }
-    if !can_switch_to(k, cur, dest) || crate::ipc::Fault::load(cur).is_some() {
+    if !can_switch_to(k, cur, dest) || has_fault(cur) {
         return false;
     }
 
@@ -85,17 +98,10 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
         x.context.regs[reg::PC] = pc + 4;
     });
     ep.dequeue(dest);
-    let reply_can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
+    let can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
     cur.set_state(ThreadState::BlockedOnReply);
-    cte_insert(
-        Cap::Reply {
-            tcb: cur.addr(),
-            master: false,
-            can_grant: reply_can_grant,
-        },
-        reply_slot,
-        caller_slot,
-    );
+    let reply_cap = Cap::Reply { tcb: cur.addr(), master: false, can_grant };
+    mdb_insert_after(reply_cap.encode(), false, reply_slot, caller_slot);
     transfer(cur, dest, info, badge);
     dest.set_state(ThreadState::Running);
     k.cur_thread = dest;
@@ -110,9 +116,7 @@ pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
     if !simple_message(info) {
         return false;
     }
-    let root = cur.slot(tcb_slot::CTABLE).cap();
-    let Ok((Cap::Endpoint { ptr, rights, .. }, _)) = lookup_cap_and_slot(root, cur.reg(reg::A0))
-    else {
+    let Some((ptr, _, rights)) = lookup_endpoint(cur) else {
         return false;
     };
     if !rights.receive {
@@ -127,14 +131,12 @@ pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
         return false;
     }
     let caller_slot = cur.slot(tcb_slot::CALLER);
-    let Cap::Reply {
-        tcb, master: false, ..
-    } = caller_slot.cap()
-    else {
+    let reply = caller_slot.raw();
+    if reply.tag() != tag::REPLY || reply.reply_master() {
         return false;
-    };
-    let caller = TcbRef::new(tcb);
-    if caller.state() != ThreadState::BlockedOnReply || crate::ipc::Fault::load(caller).is_some() {
+    }
+    let caller = TcbRef::new(reply.obj_ptr());
+    if caller.state() != ThreadState::BlockedOnReply || has_fault(caller) {
         return false;
     }
     if !can_switch_to(k, cur, caller) {

@@ -271,14 +271,11 @@ pub fn copy_global_mappings(root: usize) {
 /// `None` if its VTABLE slot holds no valid, assigned VSpace (the thread then runs on the
 /// kernel's own page table, and faults on any user access).
 pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16)> {
-    use crate::cap::Cap;
-    let Cap::PageTable {
-        base,
-        mapped: Some(m),
-    } = t.slot(crate::object::tcb::tcb_slot::VTABLE).cap()
-    else {
+    let vt = t.slot(crate::object::tcb::tcb_slot::VTABLE).raw();
+    if vt.tag() != crate::cap::tag::PAGE_TABLE {
         return None;
-    };
-    (find_vspace_for_asid(k, m.asid) == Some(base))
-        .then(|| (crate::arch::pptr_to_paddr(base), m.asid))
+    }
+    let m = vt.page_table_mapping()?;
+    let base = vt.obj_ptr();
+    (find_vspace_for_asid(k, m.asid) == Some(base)).then(|| (crate::arch::pptr_to_paddr(base), m.asid))
 }
