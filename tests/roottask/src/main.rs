@@ -136,6 +136,7 @@ const TESTS: &[Test] = tests![
     t_fault::fault_ep_looked_up_at_fault_time,
     t_fault::fault_unknown_syscall_numbers,
     t_fault::fault_handler_without_ipc_buffer,
+    t_fault::fault_breakpoint,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

@@ -694,3 +694,41 @@ pub fn fault_handler_without_ipc_buffer(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+extern "C" fn breakpoint_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
+    // SAFETY: the instruction traps; the handler moves the pc past it.
+    unsafe {
+        asm!(
+            "lla {tmp}, 2f",
+            "sd {tmp}, 0({slot})",
+            ".option push",
+            ".option norvc",
+            "2: ebreak",
+            ".option pop",
+            slot = in(reg) slot_addr(4),
+            tmp = out(reg) _,
+        );
+    }
+    report_and_park(rep, 0xfd, &[])
+}
+
+/// Other exceptions are UserException faults numbered by their `scause`
+/// (`handleUserLevelFault(scause, 0)`): a breakpoint (`ebreak`) is number 3.
+pub fn fault_breakpoint(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let fault = c.fault_ep()?;
+    let t = c.thread_with_fault_ep(breakpoint_main, 100, [rep, 0, 0, 0], fault)?;
+    t.start()?;
+    let m = c.recv(rep)?;
+    let sp = t.regs()?.regs[idx::SP];
+    check_fault(
+        &m,
+        abi::fault::USER_EXCEPTION,
+        &[shared(4), sp, 3, 0],
+        "ebreak",
+    )?;
+    reply(0, &[shared(4) + 4]);
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0xfd, "report after the breakpoint");
+    Ok(())
+}
