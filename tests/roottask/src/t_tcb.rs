@@ -802,6 +802,11 @@ pub fn tcb_set_space(c: &mut Ctx) -> TestResult {
         D::IllegalOperation,
         "VSpace root that is a CNode"
     );
+    expect_err!(
+        encode::tcb_set_space(2, cn, CNodeCapData::new(0, 61).0, VSPACE, 0).call(t.tcb),
+        D::IllegalOperation,
+        "guard of 61 bits on a radix-4 CNode (updateCapData gives a null cap)"
+    );
     ok!(ss(2, cn, VSPACE).call(t.tcb), "SetSpace");
     t.start()?;
     let m = c.recv(rep)?;
