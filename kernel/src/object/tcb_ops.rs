@@ -18,11 +18,15 @@ pub fn suspend(k: &mut Kernel, t: TcbRef) {
     sched_dequeue(k, t);
 }
 
-/// `isStopped`: inactive or waiting for a reply.
+/// `isStopped`: inactive or blocked (on send, receive, notification or reply).
 pub fn is_stopped(t: TcbRef) -> bool {
     matches!(
         t.state(),
-        ThreadState::Inactive | ThreadState::BlockedOnReply
+        ThreadState::Inactive
+            | ThreadState::BlockedOnReceive
+            | ThreadState::BlockedOnSend
+            | ThreadState::BlockedOnNotification
+            | ThreadState::BlockedOnReply
     )
 }
 
