@@ -21,22 +21,13 @@ pub const IRQ_S_EXTERNAL: u64 = 9;
 
 /// Handles one trap of the current thread in kernel `k`. Its registers are saved in its
 /// context with the pc of the trapping instruction.
+#[inline(always)]
 pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
-    let t = k.cur_thread;
-    if scause & CAUSE_INTERRUPT != 0 {
-        // The interrupted thread resumes where it was (seL4 saves FaultIP on every entry).
-        if !is_idle(t) {
-            let pc = t.reg(0);
-            t.with(|x| x.fault_ip = pc);
-        }
-        handle_interrupt(k, scause & !CAUSE_INTERRUPT);
-        return;
-    }
     if scause == CAUSE_USER_ECALL {
         #[cfg(feature = "fastpath")]
         {
             use abi::Syscall;
-            let n = t.reg(crate::arch::riscv64::context::reg::A7);
+            let n = k.cur_thread.reg(crate::arch::riscv64::context::reg::A7);
             #[cfg(test)]
             let n = if k.fastpath_off { 0 } else { n };
             if (n == Syscall::Call as i64 as u64 && crate::fastpath::fastpath_call(k))
@@ -48,30 +39,31 @@ pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
         }
         return handle_syscall(k);
     }
+    handle_trap_slow(k, scause, stval)
+}
+
+/// Interrupts and exceptions (everything but `ecall`).
+#[inline(never)]
+fn handle_trap_slow(k: &mut Kernel, scause: u64, stval: u64) {
+    let t = k.cur_thread;
+    if scause & CAUSE_INTERRUPT != 0 {
+        // The interrupted thread resumes where it was (seL4 saves FaultIP on every entry).
+        if !is_idle(t) {
+            let pc = t.reg(0);
+            t.with(|x| x.fault_ip = pc);
+        }
+        handle_interrupt(k, scause & !CAUSE_INTERRUPT);
+        return;
+    }
     let pc = t.reg(0);
     t.with(|x| x.fault_ip = pc);
     let fault = match scause {
         // Instruction, load and store page faults and access faults are VM faults; seL4
         // reports the access-fault cause as the FSR.
-        1 | 12 => Fault::VmFault {
-            addr: stval,
-            fsr: 1,
-            prefetch: true,
-        },
-        5 | 13 => Fault::VmFault {
-            addr: stval,
-            fsr: 5,
-            prefetch: false,
-        },
-        7 | 15 => Fault::VmFault {
-            addr: stval,
-            fsr: 7,
-            prefetch: false,
-        },
-        _ => Fault::UserException {
-            number: scause,
-            code: 0,
-        },
+        1 | 12 => Fault::VmFault { addr: stval, fsr: 1, prefetch: true },
+        5 | 13 => Fault::VmFault { addr: stval, fsr: 5, prefetch: false },
+        7 | 15 => Fault::VmFault { addr: stval, fsr: 7, prefetch: false },
+        _ => Fault::UserException { number: scause, code: 0 },
     };
     handle_fault(k, t, fault);
 }
@@ -96,25 +88,45 @@ pub fn handle_interrupt(k: &mut Kernel, cause: u64) {
 /// `schedule` + `activateThread`: picks the thread to run and prepares it (a thread in
 /// `Restart` re-executes its syscall) and its address space. Returns its register context, or
 /// `None` when no thread is runnable (the idle thread runs).
+#[inline(always)]
 pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
-    schedule(k);
+    if k.sched.action != crate::sched::SchedulerAction::ResumeCurrentThread {
+        schedule(k);
+    }
     let t = k.cur_thread;
     if is_idle(t) {
         return None;
     }
-    match t.state() {
-        ThreadState::Running => {}
-        ThreadState::Restart => {
-            let ip = t.with(|x| x.fault_ip);
-            t.set_reg(0, ip);
-            t.set_state(ThreadState::Running);
-        }
-        // `schedule` only picks runnable threads.
-        _ => return None,
+    if t.state() != ThreadState::Running && !restart_thread(t) {
+        return None;
     }
+    if t.addr() != k.activated {
+        switch_to(k, t);
+    }
+    Some(t.context_ptr())
+}
+
+/// A thread in `Restart` re-executes its syscall: its pc goes back to the restart pc. Returns
+/// false for a thread that is not runnable (which `schedule` never picks).
+#[inline(never)]
+fn restart_thread(t: crate::object::tcb::TcbRef) -> bool {
+    if t.state() != ThreadState::Restart {
+        return false;
+    }
+    let ip = t.with(|x| x.fault_ip);
+    t.set_reg(0, ip);
+    t.set_state(ThreadState::Running);
+    true
+}
+
+/// Gives the CPU's FPU and address space to `t` (seL4 `Arch_switchToThread`); done only when
+/// the thread changes, or after `Kernel::activated` was cleared because something it depends on
+/// (VSpace, ASIDs, FPU flag) may have changed.
+#[inline(never)]
+fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
     crate::object::tcb_ops::switch_fpu(k, t);
     crate::arch::set_vm_root(k, t);
-    Some(t.context_ptr())
+    k.activated = t.addr();
 }
 
 /// The thread to return to, idling with interrupts enabled until there is one.

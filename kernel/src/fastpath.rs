@@ -63,6 +63,7 @@ fn lookup_endpoint(cur: TcbRef) -> Option<(usize, u64, crate::cap::EpRights)> {
 
 /// `fastpath_call`: the current thread calls `a0` with the message in `a1`..`a5`. Returns
 /// whether it handled the syscall. The caller's pc is still at the `ecall`.
+#[inline(never)]
 pub fn fastpath_call(k: &mut Kernel) -> bool {
     let cur = k.cur_thread;
     let info = MessageInfo(cur.reg(reg::A1));
@@ -110,6 +111,7 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
 
 /// `fastpath_reply_recv`: the current thread replies to its caller and waits on `a0`. Returns
 /// whether it handled the syscall.
+#[inline(never)]
 pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
     let cur = k.cur_thread;
     let info = MessageInfo(cur.reg(reg::A1));

@@ -306,6 +306,7 @@ pub fn is_highest_prio(k: &Kernel, dom: u64, prio: u64) -> bool {
 
 /// `schedule`: carries out the scheduler action. Afterwards `k.cur_thread` is the thread to
 /// run (the null TCB for idle).
+#[inline(never)]
 pub fn schedule(k: &mut Kernel) {
     if k.sched.action != SchedulerAction::ResumeCurrentThread {
         let cur = k.cur_thread;

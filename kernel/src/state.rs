@@ -27,6 +27,10 @@ pub struct Kernel {
     pub sched: crate::sched::Scheduler,
     /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
     pub fpu_owner: usize,
+    /// The thread whose address space and FPU state the CPU was last set up for, or 0 to force
+    /// the set-up on the next return to user level (cleared by every invocation that may change
+    /// a VSpace, an ASID, or a thread's FPU flag).
+    pub activated: usize,
     /// Per-interrupt state (`intStateIRQTable`), an `IrqState` each.
     pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
     /// Test builds only: take the full path even where the fastpath applies, to compare the two.
@@ -52,6 +56,7 @@ impl Kernel {
             asid_table: [0; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
             fpu_owner: 0,
+            activated: 0,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
             irq_node: 0,
             #[cfg(test)]

@@ -46,6 +46,7 @@ impl InvocationArgs for Args {
 }
 
 /// Handles the `ecall` of the current thread. Its pc is still at the `ecall`.
+#[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
     let pc = t.reg(reg::PC);
@@ -297,6 +298,11 @@ fn decode_and_perform(
     slot: Slot,
 ) -> Result<Performed, SyscallError> {
     let t = args.thread;
+    if !matches!(cap, Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }) {
+        // Anything but IPC may change a VSpace, an ASID or a thread's FPU flag (or delete the
+        // objects they live in): set the CPU up again on the way out.
+        k.activated = 0;
+    }
     let done = |r: Result<(), crate::error::Preempted>| match r {
         Ok(()) => Performed::Done,
         Err(_) => Performed::Preempted,
