@@ -167,13 +167,19 @@ pub fn run(bi: &'static BootInfo) {
         }
     };
 
-    null_syscall(&mut env, &mut res);
-    record(&mut res, "yield", yield_bench);
+    if !cfg!(feature = "ipc-only") {
+        null_syscall(&mut env, &mut res);
+        record(&mut res, "yield", yield_bench);
+    }
     for c in IPC_CASES {
         println!("{} ...", c.call);
         if let Err(Fail(why)) = ipc(&mut env, &mut res, c) {
             res.error(c.call, why);
         }
+    }
+    if cfg!(feature = "ipc-only") {
+        res.print();
+        return;
     }
     record(&mut res, "signal_wake_higher_prio", |r| {
         signal_wake(&mut env, r)

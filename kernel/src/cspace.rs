@@ -71,7 +71,11 @@ fn mask(bits: u64) -> u64 {
 /// `resolveAddressBits(nodeCap, capptr, n_bits)`: walks the guarded radix tree from `node_cap`
 /// consuming the top `n_bits` of the low `n_bits` bits of `cptr`. Stops early at a slot that
 /// does not hold a CNode cap.
-pub fn resolve_address_bits(node_cap: Cap, cptr: u64, n_bits: u64) -> Result<Resolved, LookupFault> {
+pub fn resolve_address_bits(
+    node_cap: Cap,
+    cptr: u64,
+    n_bits: u64,
+) -> Result<Resolved, LookupFault> {
     resolve_raw(node_cap.encode(), cptr, n_bits)
 }
 
@@ -95,20 +99,33 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
             (cptr >> (n_bits - guard_size)) & mask(guard_size)
         };
         if guard_size > n_bits || guard_found != guard {
-            return Err(LookupFault::GuardMismatch { bits_left: n_bits, guard_found: guard, guard_size });
+            return Err(LookupFault::GuardMismatch {
+                bits_left: n_bits,
+                guard_found: guard,
+                guard_size,
+            });
         }
         if level_bits > n_bits {
-            return Err(LookupFault::DepthMismatch { bits_left: n_bits, bits_found: level_bits });
+            return Err(LookupFault::DepthMismatch {
+                bits_left: n_bits,
+                bits_found: level_bits,
+            });
         }
         let offset = (cptr >> (n_bits - level_bits)) & mask(radix);
         let slot = Slot::at(node.obj_ptr()).add(offset as usize);
         if n_bits == level_bits {
-            return Ok(Resolved { slot, bits_remaining: 0 });
+            return Ok(Resolved {
+                slot,
+                bits_remaining: 0,
+            });
         }
         n_bits -= level_bits;
         let next = slot.raw();
         if next.tag() != tag::CNODE {
-            return Ok(Resolved { slot, bits_remaining: n_bits });
+            return Ok(Resolved {
+                slot,
+                bits_remaining: n_bits,
+            });
         }
         node = next;
     }

@@ -217,9 +217,27 @@ pub fn is_cap_revocable(new: &Cap, src: &Cap) -> bool {
 pub fn cte_insert(new: Cap, src: Slot, dest: Slot) {
     let src_cap = src.cap();
     let revocable = is_cap_revocable(&new, &src_cap);
-    if let (Cap::Untyped { ptr, size_bits, is_device, .. }, Cap::Untyped { ptr: np, size_bits: nb, .. }) = (src_cap, new) {
+    if let (
+        Cap::Untyped {
+            ptr,
+            size_bits,
+            is_device,
+            ..
+        },
+        Cap::Untyped {
+            ptr: np,
+            size_bits: nb,
+            ..
+        },
+    ) = (src_cap, new)
+    {
         if ptr == np && size_bits == nb {
-            src.set_cap(Cap::Untyped { ptr, size_bits, free_index: 1 << size_bits, is_device });
+            src.set_cap(Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index: 1 << size_bits,
+                is_device,
+            });
         }
     }
     mdb_insert_after(new.encode(), revocable, src, dest);
@@ -316,8 +334,7 @@ pub fn mdb_unlink(slot: Slot) {
             mm.set_flags(r, fb);
         });
     }
-    slot.set_cap(Cap::Null);
-    slot.set_mdb(MdbNode::default());
+    slot.0.set(Cte::default());
 }
 
 /// Whether the cap in `slot` has children in the MDB (`cteRevoke` would delete something).

@@ -25,17 +25,8 @@ pub const IRQ_S_EXTERNAL: u64 = 9;
 pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
     if scause == CAUSE_USER_ECALL {
         #[cfg(feature = "fastpath")]
-        {
-            use abi::Syscall;
-            let n = k.cur_thread.reg(crate::arch::riscv64::context::reg::A7);
-            #[cfg(test)]
-            let n = if k.fastpath_off { 0 } else { n };
-            if (n == Syscall::Call as i64 as u64 && crate::fastpath::fastpath_call(k))
-                || (n == Syscall::ReplyRecv as i64 as u64
-                    && crate::fastpath::fastpath_reply_recv(k))
-            {
-                return;
-            }
+        if crate::fastpath::try_fastpath(k) {
+            return;
         }
         return handle_syscall(k);
     }
@@ -55,15 +46,34 @@ fn handle_trap_slow(k: &mut Kernel, scause: u64, stval: u64) {
         handle_interrupt(k, scause & !CAUSE_INTERRUPT);
         return;
     }
+    // An FP instruction of a thread whose FPU state is not loaded (lazy switching).
+    if scause == 2 && crate::object::tcb_ops::fpu_lazy_load(k, t) {
+        return;
+    }
     let pc = t.reg(0);
     t.with(|x| x.fault_ip = pc);
     let fault = match scause {
         // Instruction, load and store page faults and access faults are VM faults; seL4
         // reports the access-fault cause as the FSR.
-        1 | 12 => Fault::VmFault { addr: stval, fsr: 1, prefetch: true },
-        5 | 13 => Fault::VmFault { addr: stval, fsr: 5, prefetch: false },
-        7 | 15 => Fault::VmFault { addr: stval, fsr: 7, prefetch: false },
-        _ => Fault::UserException { number: scause, code: 0 },
+        1 | 12 => Fault::VmFault {
+            addr: stval,
+            fsr: 1,
+            prefetch: true,
+        },
+        5 | 13 => Fault::VmFault {
+            addr: stval,
+            fsr: 5,
+            prefetch: false,
+        },
+        7 | 15 => Fault::VmFault {
+            addr: stval,
+            fsr: 7,
+            prefetch: false,
+        },
+        _ => Fault::UserException {
+            number: scause,
+            code: 0,
+        },
     };
     handle_fault(k, t, fault);
 }
@@ -131,13 +141,24 @@ fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
 
 /// The thread to return to, idling with interrupts enabled until there is one.
 #[cfg(target_os = "none")]
+#[inline(always)]
 pub fn activate_or_idle(k: &mut Kernel) -> *mut ArchContext {
+    match activate(k) {
+        Some(ctx) => ctx,
+        None => idle(k),
+    }
+}
+
+/// The idle thread: waits for interrupts until a thread is runnable.
+#[cfg(target_os = "none")]
+#[inline(never)]
+fn idle(k: &mut Kernel) -> *mut ArchContext {
     loop {
+        let cause = crate::arch::riscv64::machine::wait_for_interrupt();
+        handle_interrupt(k, cause);
         if let Some(ctx) = activate(k) {
             return ctx;
         }
-        let cause = crate::arch::riscv64::machine::wait_for_interrupt();
-        handle_interrupt(k, cause);
     }
 }
 
@@ -146,7 +167,20 @@ pub fn activate_or_idle(k: &mut Kernel) -> *mut ArchContext {
 #[cfg(target_os = "none")]
 pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
-        handle_trap(k, scause, stval);
+        if scause == CAUSE_USER_ECALL {
+            // The fastpath leaves the partner running, with no scheduling decision pending.
+            #[cfg(feature = "fastpath")]
+            if crate::fastpath::try_fastpath(k) {
+                let t = k.cur_thread;
+                if t.addr() != k.activated {
+                    switch_to(k, t);
+                }
+                return t.context_ptr();
+            }
+            handle_syscall(k);
+        } else {
+            handle_trap_slow(k, scause, stval);
+        }
         activate_or_idle(k)
     })
 }

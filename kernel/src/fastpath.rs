@@ -40,17 +40,37 @@ fn has_fault(t: TcbRef) -> bool {
     t.with(|x| x.fault[0]) != 0
 }
 
-/// Copies the message registers and sets the receiver's badge and message info.
+/// Copies the message registers (at most 4, checked by `simple_message`) and sets the receiver's badge and message info.
 fn transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
     let n = info.length() as usize;
     from.with(|f| {
         to.with(|t| {
-            t.context.regs[reg::A2..reg::A2 + n]
-                .copy_from_slice(&f.context.regs[reg::A2..reg::A2 + n]);
+            for i in 0..n.min(FAST_MESSAGE_REGISTERS) {
+                t.context.regs[reg::A2 + i] = f.context.regs[reg::A2 + i];
+            }
             t.context.regs[reg::A0] = badge;
             t.context.regs[reg::A1] = MessageInfo::new(info.label(), 0, 0, n as u64).0;
         })
     });
+}
+
+/// Runs the fastpath for the current thread's `ecall` if it is a `seL4_Call` or
+/// `seL4_ReplyRecv` in the common case; returns whether it did.
+#[inline(never)]
+pub fn try_fastpath(k: &mut Kernel) -> bool {
+    use abi::Syscall;
+    let n = k.cur_thread.reg(reg::A7);
+    #[cfg(test)]
+    if k.fastpath_off {
+        return false;
+    }
+    if n == Syscall::Call as i64 as u64 {
+        fastpath_call(k)
+    } else if n == Syscall::ReplyRecv as i64 as u64 {
+        fastpath_reply_recv(k)
+    } else {
+        false
+    }
 }
 
 /// Looks up `a0` of `cur` as an endpoint cap: (object, badge, rights), or `None`.
@@ -63,7 +83,7 @@ fn lookup_endpoint(cur: TcbRef) -> Option<(usize, u64, crate::cap::EpRights)> {
 
 /// `fastpath_call`: the current thread calls `a0` with the message in `a1`..`a5`. Returns
 /// whether it handled the syscall. The caller's pc is still at the `ecall`.
-#[inline(never)]
+#[inline(always)]
 pub fn fastpath_call(k: &mut Kernel) -> bool {
     let cur = k.cur_thread;
     let info = MessageInfo(cur.reg(reg::A1));
@@ -101,7 +121,11 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
     ep.dequeue(dest);
     let can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
     cur.set_state(ThreadState::BlockedOnReply);
-    let reply_cap = Cap::Reply { tcb: cur.addr(), master: false, can_grant };
+    let reply_cap = Cap::Reply {
+        tcb: cur.addr(),
+        master: false,
+        can_grant,
+    };
     mdb_insert_after(reply_cap.encode(), false, reply_slot, caller_slot);
     transfer(cur, dest, info, badge);
     dest.set_state(ThreadState::Running);
@@ -111,7 +135,7 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
 
 /// `fastpath_reply_recv`: the current thread replies to its caller and waits on `a0`. Returns
 /// whether it handled the syscall.
-#[inline(never)]
+#[inline(always)]
 pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
     let cur = k.cur_thread;
     let info = MessageInfo(cur.reg(reg::A1));

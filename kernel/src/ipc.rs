@@ -406,7 +406,11 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
     let len = info.length() as usize;
     // `copyMRsFaultReply`: MR0..MR3 come from registers; the rest only if the replier has an
     // IPC buffer (otherwise the copy stops there).
-    let n = if send_buf.is_some() { len } else { len.min(FAST_MESSAGE_REGISTERS) };
+    let n = if send_buf.is_some() {
+        len
+    } else {
+        len.min(FAST_MESSAGE_REGISTERS)
+    };
     let copy = |regs: &[usize]| {
         for (i, &r) in regs.iter().enumerate().take(n) {
             let v = get_mr(sender, send_buf, i);

@@ -381,11 +381,11 @@ fn unknown_syscall_and_user_exception_faults() {
     s.run_as(handler);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(faulty);
-    crate::entry::handle_trap(&mut s.k, 2, 0);
+    crate::entry::handle_trap(&mut s.k, 4, 0);
     let r = System::regs_of(handler);
     assert_eq!(
         (r.info.label(), r.info.length(), r.mrs[2]),
-        (abi::fault::USER_EXCEPTION, 4, 2)
+        (abi::fault::USER_EXCEPTION, 4, 4)
     );
     s.run_as(handler);
     s.sys(Syscall::Reply, 0, info(1, 0, 0), &[], &[]);
@@ -407,7 +407,7 @@ fn a_thread_without_a_fault_handler_is_suspended() {
     let World { mut s, e } = world();
     let t = s.spawn(100, e + 10);
     s.run_as(t);
-    crate::entry::handle_trap(&mut s.k, 2, 0);
+    crate::entry::handle_trap(&mut s.k, 4, 0);
     assert_eq!(t.state(), ThreadState::Inactive);
     assert_ne!(s.schedule(), Some(t));
 }
@@ -443,10 +443,7 @@ mod fastpath_equivalence {
     type ThreadView = (ThreadState, [u64; 8], Option<usize>, Option<usize>, bool);
 
     /// What a thread looks like from outside: state, registers and its caller slot.
-    fn snapshot(
-        s: &System,
-        ts: &[TcbRef],
-    ) -> Vec<ThreadView> {
+    fn snapshot(s: &System, ts: &[TcbRef]) -> Vec<ThreadView> {
         let index = |a: usize| ts.iter().position(|t| t.addr() == a);
         ts.iter()
             .map(|t| {
@@ -531,4 +528,32 @@ mod fastpath_equivalence {
             }
         }
     }
+}
+
+#[test]
+fn fpu_state_is_loaded_on_first_use_and_disabled_threads_fault() {
+    use crate::arch::riscv64::context::SSTATUS_FS_MASK;
+    let World { mut s, e } = world();
+    let a = s.spawn(100, e + 10);
+    let b = s.spawn(100, e + 12);
+    s.run_as(a);
+    // Not the FPU owner: it runs with the FPU off.
+    assert_eq!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0);
+    let pc = a.reg(0);
+    // Its first FP instruction (illegal with FS off) makes it the owner; it continues there.
+    crate::entry::handle_trap(&mut s.k, 2, 0);
+    assert_eq!(
+        (a.state(), a.reg(0), s.k.fpu_owner),
+        (ThreadState::Running, pc, a.addr())
+    );
+    assert_ne!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0);
+    // A genuine illegal instruction now is a user exception (no handler: suspended).
+    crate::entry::handle_trap(&mut s.k, 2, 0);
+    assert_eq!(a.state(), ThreadState::Inactive);
+    // A thread with seL4_TCBFlag_fpuDisabled faults on its first FP instruction.
+    b.with(|x| x.flags = crate::object::tcb::TCB_FLAG_FPU_DISABLED);
+    s.run_as(b);
+    crate::entry::handle_trap(&mut s.k, 2, 0);
+    assert_eq!(b.state(), ThreadState::Inactive);
+    assert_eq!(s.k.fpu_owner, a.addr());
 }

@@ -298,7 +298,10 @@ fn decode_and_perform(
     slot: Slot,
 ) -> Result<Performed, SyscallError> {
     let t = args.thread;
-    if !matches!(cap, Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }) {
+    if !matches!(
+        cap,
+        Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }
+    ) {
         // Anything but IPC may change a VSpace, an ASID or a thread's FPU flag (or delete the
         // objects they live in): set the CPU up again on the way out.
         k.activated = 0;

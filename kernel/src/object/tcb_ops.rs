@@ -51,32 +51,50 @@ pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
     }
 }
 
-/// Gives the FPU to `t` before it runs (seL4 14+: FPU state is switched eagerly, per thread,
-/// unless the thread has `seL4_TCBFlag_fpuDisabled`). The previous owner's registers are saved
-/// only if it changed them (its saved `sstatus.FS` is Dirty). A thread with the FPU disabled runs
-/// with FS = Off, so an FP instruction raises an illegal-instruction user exception.
+/// Sets up `t`'s FPU access before it runs. FPU state is switched lazily, with the same result
+/// for the thread as seL4 14+'s eager switching: the FPU registers hold the state of
+/// `Kernel::fpu_owner`; any other thread runs with `sstatus.FS` = Off, and its first FP
+/// instruction traps to [`fpu_lazy_load`], which makes it the owner and re-executes the
+/// instruction. A thread with `seL4_TCBFlag_fpuDisabled` always runs with FS = Off, so an FP
+/// instruction is an illegal-instruction user exception, as on seL4.
 pub fn switch_fpu(k: &mut Kernel, t: TcbRef) {
     use crate::arch::riscv64::context::{SSTATUS_FS_CLEAN, SSTATUS_FS_MASK};
-    use crate::object::tcb::TCB_FLAG_FPU_DISABLED;
-    if t.with(|x| x.flags) & TCB_FLAG_FPU_DISABLED != 0 {
-        t.with(|x| x.context.sstatus &= !SSTATUS_FS_MASK);
-        return;
-    }
-    if k.fpu_owner != t.addr() {
-        if k.fpu_owner != 0 {
-            TcbRef::new(k.fpu_owner).with(|o| {
-                if o.context.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK {
-                    crate::arch::fpu_save(&mut o.context.fpu);
-                    o.context.sstatus = (o.context.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN;
-                }
-            });
+    let owner = k.fpu_owner == t.addr();
+    t.with(|x| {
+        if owner && x.flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED == 0 {
+            if x.context.sstatus & SSTATUS_FS_MASK == 0 {
+                x.context.sstatus |= SSTATUS_FS_CLEAN;
+            }
+        } else {
+            x.context.sstatus &= !SSTATUS_FS_MASK;
         }
-        t.with(|x| crate::arch::fpu_load(&x.context.fpu));
-        k.fpu_owner = t.addr();
-        t.with(|x| x.context.sstatus = (x.context.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN);
-    } else if t.with(|x| x.context.sstatus) & SSTATUS_FS_MASK == 0 {
-        t.with(|x| x.context.sstatus |= SSTATUS_FS_CLEAN);
+    });
+}
+
+/// The lazy half of FPU switching: `t` executed an FP instruction while not owning the FPU.
+/// Returns whether that was the case (then the FPU now holds `t`'s state and the instruction is
+/// re-executed); false means a genuine illegal instruction (or a thread with the FPU disabled).
+pub fn fpu_lazy_load(k: &mut Kernel, t: TcbRef) -> bool {
+    use crate::arch::riscv64::context::{SSTATUS_FS_CLEAN, SSTATUS_FS_MASK};
+    let (fs, flags) = t.with(|x| (x.context.sstatus & SSTATUS_FS_MASK, x.flags));
+    if fs != 0 || flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED != 0 || k.fpu_owner == t.addr()
+    {
+        return false;
     }
+    if k.fpu_owner != 0 {
+        TcbRef::new(k.fpu_owner).with(|o| {
+            if o.context.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK {
+                crate::arch::fpu_save(&mut o.context.fpu);
+            }
+            o.context.sstatus &= !SSTATUS_FS_MASK;
+        });
+    }
+    t.with(|x| {
+        crate::arch::fpu_load(&x.context.fpu);
+        x.context.sstatus = (x.context.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN;
+    });
+    k.fpu_owner = t.addr();
+    true
 }
 
 /// `fpuRelease`: the thread gives up the FPU (its FPU was disabled or it is leaving): its

@@ -277,5 +277,6 @@ pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16
     }
     let m = vt.page_table_mapping()?;
     let base = vt.obj_ptr();
-    (find_vspace_for_asid(k, m.asid) == Some(base)).then(|| (crate::arch::pptr_to_paddr(base), m.asid))
+    (find_vspace_for_asid(k, m.asid) == Some(base))
+        .then(|| (crate::arch::pptr_to_paddr(base), m.asid))
 }
