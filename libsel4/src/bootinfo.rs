@@ -47,6 +47,9 @@ pub trait BootInfoExt {
     fn device_untyped_count(&self) -> usize;
     /// The empty slots of the root CNode.
     fn empty_slots(&self) -> Range<CPtr>;
+    /// The untyped whose memory contains physical address `paddr`, with its description (at
+    /// most one does: the kernel hands out each byte once).
+    fn untyped_covering(&self, paddr: u64) -> Option<(Untyped, &UntypedDesc)>;
 }
 
 impl BootInfoExt for BootInfo {
@@ -79,6 +82,75 @@ impl BootInfoExt for BootInfo {
 
     fn empty_slots(&self) -> Range<CPtr> {
         self.empty.range()
+    }
+
+    fn untyped_covering(&self, paddr: u64) -> Option<(Untyped, &UntypedDesc)> {
+        self.untypeds().find(|(_, d)| d.covers(paddr))
+    }
+}
+
+/// Queries on `seL4_UntypedDesc`.
+pub trait UntypedDescExt {
+    /// Whether physical address `paddr` lies in this untyped's memory.
+    fn covers(&self, paddr: u64) -> bool;
+}
+
+impl UntypedDescExt for UntypedDesc {
+    fn covers(&self, paddr: u64) -> bool {
+        paddr >= self.paddr && self.size_bits < 64 && paddr - self.paddr < 1u64 << self.size_bits
+    }
+}
+
+/// The object sizes (size bits) to retype, one untyped object each, from an untyped whose free
+/// memory starts at byte offset `from`, so that its next object starts at offset `to`: how to
+/// reach one particular address inside an untyped, e.g. a device frame at a known physical
+/// address. `Untyped_Retype` places an object at the untyped's free index rounded up to the
+/// object's size (`src/object/untyped.c`: `alignUp(freeIndex, objectSize)`), so each size
+/// yielded is the largest power of two that is aligned at the current offset and does not pass
+/// `to`; the offsets advance without gaps.
+///
+/// Both offsets must be multiples of 2^`MIN_UNTYPED_BITS` (16 bytes) and `from <= to`;
+/// otherwise the iterator yields nothing and [`CarveSizes::reaches`] is false.
+pub fn carve_sizes(from: u64, to: u64) -> CarveSizes {
+    let min = 1u64 << abi::object::MIN_UNTYPED_BITS;
+    let ok = from <= to && from.is_multiple_of(min) && to.is_multiple_of(min);
+    CarveSizes { at: from, to, ok }
+}
+
+/// Iterator of [`carve_sizes`].
+#[derive(Clone, Debug)]
+pub struct CarveSizes {
+    at: u64,
+    to: u64,
+    ok: bool,
+}
+
+impl CarveSizes {
+    /// Whether the sizes yielded lead exactly to the target offset.
+    pub fn reaches(&self) -> bool {
+        self.ok
+    }
+}
+
+impl Iterator for CarveSizes {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        if !self.ok || self.at >= self.to {
+            return None;
+        }
+        let gap = self.to - self.at;
+        // The largest size that fits in the gap, is aligned at `at` (any size at offset 0),
+        // and is a valid untyped size.
+        let fit = 63 - gap.leading_zeros();
+        let align = if self.at == 0 {
+            63
+        } else {
+            self.at.trailing_zeros()
+        };
+        let bits = fit.min(align).min(abi::object::MAX_UNTYPED_BITS as u32);
+        self.at += 1u64 << bits;
+        Some(bits as u8)
     }
 }
 
@@ -256,6 +328,82 @@ mod tests {
         assert_eq!(extra_chunks(&area).count(), 0);
         assert_eq!(extra_chunks(&[0; 15]).count(), 0);
         assert_eq!(fdt_magic(&[0xd0, 0x0d]), None);
+    }
+
+    fn carve(from: u64, to: u64) -> Vec<u8> {
+        carve_sizes(from, to).collect()
+    }
+
+    #[test]
+    fn carving_reaches_the_target_offset() {
+        // QEMU virt's goldfish RTC page 0x101000 in a device untyped starting at 0.
+        assert_eq!(carve(0, 0x10_1000), vec![20, 12]);
+        // The UART at the start of its untyped: nothing to carve.
+        assert_eq!(carve(0, 0), Vec::<u8>::new());
+        // From a non-zero offset: alignment limits each step.
+        assert_eq!(
+            carve(0x1000, 0x10_0000),
+            vec![12, 13, 14, 15, 16, 17, 18, 19]
+        );
+        assert_eq!(carve(0x10_2000, 0x10_2000), Vec::<u8>::new());
+        assert_eq!(carve(0x10, 0x40), vec![4, 5]);
+        for (from, to) in [
+            (0u64, 0x7fff_f000u64),
+            (0x3000, 0x1234_5000),
+            (0x10, 0x1_0000_0000),
+        ] {
+            let c = carve_sizes(from, to);
+            assert!(c.reaches());
+            let mut at = from;
+            for bits in c {
+                assert!((4..=38).contains(&bits));
+                assert_eq!(
+                    at % (1 << bits),
+                    0,
+                    "object at {at:#x} not aligned to 2^{bits}"
+                );
+                at += 1 << bits;
+            }
+            assert_eq!(at, to);
+        }
+        // Sizes never exceed seL4's largest untyped.
+        assert!(carve(0, 1 << 40).iter().all(|&b| b <= 38));
+        assert_eq!(carve(0, 1 << 40).len(), 4);
+    }
+
+    #[test]
+    fn carving_rejects_bad_offsets() {
+        for (from, to) in [(0x2000u64, 0x1000u64), (0x8, 0x1000), (0, 0x1001)] {
+            let c = carve_sizes(from, to);
+            assert!(!c.reaches());
+            assert_eq!(c.count(), 0);
+        }
+    }
+
+    #[test]
+    fn untyped_covering_finds_the_one_untyped() {
+        let mut bi = blank_bootinfo();
+        bi.untyped = SlotRegion {
+            start: 100,
+            end: 103,
+        };
+        let desc = |paddr, size_bits, is_device| UntypedDesc {
+            paddr,
+            size_bits,
+            is_device,
+            padding: [0; 6],
+        };
+        bi.untyped_list[0] = desc(0, 25, 1);
+        bi.untyped_list[1] = desc(0x1000_0000, 28, 1);
+        bi.untyped_list[2] = desc(0x8020_0000, 21, 0);
+        let at = |p| bi.untyped_covering(p).map(|(c, d)| (c.bits(), d.paddr));
+        assert_eq!(at(0x10_1000), Some((100, 0)));
+        assert_eq!(at(0x1000_0000), Some((101, 0x1000_0000)));
+        assert_eq!(at(0x1fff_ffff), Some((101, 0x1000_0000)));
+        assert_eq!(at(0x2000_0000), None);
+        assert_eq!(at(0x0200_0000), None);
+        assert_eq!(at(0x803f_ffff), Some((102, 0x8020_0000)));
+        assert!(!desc(0, 64, 1).covers(5));
     }
 
     #[test]
