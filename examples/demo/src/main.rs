@@ -2,11 +2,16 @@
 //! few objects from untyped memory, copies, mints and revokes caps, shows the errors a few bad
 //! requests get; then (`threads`) runs a client and a server in CSpaces of their own, talking
 //! through a badged endpoint and a notification, and a fault handler catching a faulting
-//! thread. It prints `DEMO OK` if everything behaved as seL4 specifies, then halts.
+//! thread; then (`serial`) runs a user-mode serial driver in an address space and CSpace of
+//! its own, with an echo client that reads what is typed on the console through it. It prints
+//! `DEMO OK` if everything behaved as seL4 specifies, then halts.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 #![cfg_attr(not(target_os = "none"), allow(dead_code, unused_imports))]
 
+mod devices;
+mod driver;
+mod serial;
 mod threads;
 
 use abi::{slot, BootInfo, CPtr, CapRights, Error, ObjectType, Word};
@@ -258,6 +263,18 @@ fn run(bi: &'static BootInfo) -> Outcome {
     let end = threads::run(&env)?;
     step(
         "revoke the untyped (deletes the threads, their CNodes and the IPC objects)",
+        root.absolute_cptr(ut.bits()).revoke(),
+    )?;
+    for s in env.first..end {
+        ensure(
+            sys::seL4_DebugCapIdentify(s) == cap_tag::NULL,
+            "revoking the untyped left an object",
+        )?;
+    }
+
+    let end = serial::run(&env)?;
+    step(
+        "revoke the untyped (deletes the driver, its VSpace and CNode, the client)",
         root.absolute_cptr(ut.bits()).revoke(),
     )?;
     for s in env.first..end {

@@ -24,7 +24,7 @@ const THREADS: usize = 4;
 const STACK_SIZE: usize = 16 * 1024;
 
 /// CPtrs inside the threads' own CNodes.
-mod slot {
+pub(crate) mod slot {
     use abi::CPtr;
     /// Every thread's own TCB cap (to stop itself when done).
     pub const SELF: CPtr = 1;
@@ -39,9 +39,9 @@ mod slot {
 }
 
 /// Radix of the threads' CNodes.
-const RADIX: u8 = 4;
+pub(crate) const RADIX: u8 = 4;
 /// Guard of the threads' CNodes: 60 bits of 0, so 60 + 4 bits resolve a 64-bit CPtr.
-const GUARD: CNodeCapData = CNodeCapData::new(0, 64 - RADIX as u64);
+pub(crate) const GUARD: CNodeCapData = CNodeCapData::new(0, 64 - RADIX as u64);
 
 const CLIENT_BADGE: Word = 0x42;
 const NTFN_BADGE: Word = 0x10;
@@ -73,7 +73,7 @@ static SERVER_NTFN: AtomicU64 = AtomicU64::new(0);
 static CLIENT_REPLIES: AtomicU64 = AtomicU64::new(0);
 static FAULT: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
-fn stop() -> ! {
+pub(crate) fn stop() -> ! {
     loop {
         let _ = sys::seL4_TCB_Suspend(slot::SELF);
     }
@@ -180,12 +180,12 @@ pub struct Env<'a> {
 }
 
 /// A thread and its CNode.
-struct Thread {
-    tcb: CPtr,
-    cnode: CNode,
+pub(crate) struct Thread {
+    pub(crate) tcb: CPtr,
+    pub(crate) cnode: CNode,
 }
 
-fn check(what: &str, r: Result<(), abi::Error>) -> Result<(), &'static str> {
+pub(crate) fn check(what: &str, r: Result<(), abi::Error>) -> Result<(), &'static str> {
     r.map_err(|e| {
         println!("  {what}: {} [{}]", error_name(e), last_error().detail());
         "an invocation that should succeed failed"
@@ -197,7 +197,7 @@ fn frame_of(bi: &BootInfo, vaddr: usize) -> CPtr {
     bi.user_image_frames.start + ((vaddr - image.start) / 4096) as CPtr
 }
 
-fn global_pointer() -> Word {
+pub(crate) fn global_pointer() -> Word {
     #[cfg(target_arch = "riscv64")]
     {
         let gp: Word;
@@ -214,7 +214,7 @@ fn global_pointer() -> Word {
 /// Make thread `i`: a TCB and a 16-slot CNode (its own TCB cap in slot 1), configured with that
 /// CNode as CSpace (guard set), the root VSpace, IPC buffer page `i` and fault endpoint
 /// `fault_ep` (a CPtr in its CNode); priority `prio`; registers set to run `entry`.
-fn make_thread(
+pub(crate) fn make_thread(
     env: &Env,
     next: &mut CPtr,
     i: usize,
@@ -269,7 +269,7 @@ fn make_thread(
 }
 
 /// Put a cap to root slot `src` with `rights` and `badge` into slot `at` of `t`'s CNode.
-fn give(
+pub(crate) fn give(
     t: &Thread,
     at: CPtr,
     src: CPtr,
@@ -286,7 +286,7 @@ fn give(
     )
 }
 
-fn resume(t: &Thread) -> Result<(), &'static str> {
+pub(crate) fn resume(t: &Thread) -> Result<(), &'static str> {
     check("Resume", sys::seL4_TCB_Resume(t.tcb))
 }
 

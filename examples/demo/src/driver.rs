@@ -1,0 +1,448 @@
+//! The user-mode serial driver: a thread in an address space and a CSpace of its own that owns
+//! the console UART (an NS16550A) and serves byte reads and writes over an endpoint.
+//!
+//! It waits in one `seL4_Recv` on its endpoint; the notification that both its IRQ handlers
+//! signal is bound to its TCB, so that one `Recv` returns either a client's request or an
+//! interrupt (told apart by the badge: interrupts carry only [`proto::IRQ_BITS`]).
+//!
+//! * UART interrupt (received data available): read every byte the UART holds (`LSR.DR`) into a
+//!   ring buffer, then `IRQHandler_Ack` (the kernel keeps the interrupt masked until then).
+//! * `READ` (`seL4_Call`): up to `MR0` bytes from the ring. With the ring empty the driver keeps
+//!   the caller's reply cap (`seL4_CNode_SaveCaller` into its own CNode) and answers when bytes
+//!   arrive, or with 0 bytes once `MR1` ms of guest time (`rdtime`) have passed.
+//! * `WRITE`: the bytes of the message to the transmit register, each after `LSR.THRE`
+//!   (`\n` goes out as `\r\n`).
+//! * The RTC's alarm interrupt wakes the driver while a read with a time-out waits; it re-arms
+//!   the alarm at most [`HEARTBEAT_NS`] ahead and checks the deadline against `rdtime`. (User
+//!   threads cannot sleep on the kernel's timer; the RTC is the only timer a user program has
+//!   here. Under `-icount ... sleep=off` guest time jumps ahead while every thread waits, so a
+//!   20 s time-out of guest time passes in a fraction of a second on the host.)
+//!
+//! Its state (ring buffer, counters, the waiting read) lives on its own stack, a frame mapped
+//! only in its address space; the device registers are mapped nowhere else.
+
+use abi::message::MSG_MAX_LENGTH;
+use abi::{MessageInfo, Word, WORD_BITS};
+use libsel4::{println, sys};
+
+use crate::devices::{now, rtc, uart, Regs};
+
+/// CPtrs in the driver's CNode.
+pub mod slot {
+    use abi::CPtr;
+    /// Its own CNode (guard set), for `seL4_CNode_SaveCaller`.
+    pub const CNODE: CPtr = 1;
+    /// The service endpoint (receive).
+    pub const EP: CPtr = 2;
+    /// The UART's IRQ handler.
+    pub const UART_IRQ: CPtr = 3;
+    /// The RTC's IRQ handler.
+    pub const RTC_IRQ: CPtr = 4;
+    /// Where a waiting reader's reply cap is kept.
+    pub const REPLY: CPtr = 5;
+    /// Its fault endpoint (the root task's report endpoint, badged).
+    pub const FAULT: CPtr = 6;
+}
+
+/// The driver's protocol: labels, badges, and the client side.
+pub mod proto {
+    use super::*;
+
+    /// `READ(max, timeout_ms)`: reply `[n, bytes...]`, 1 <= n <= max, or n = 0 when
+    /// `timeout_ms` (0: none) of guest time passed without input.
+    pub const READ: Word = 1;
+    /// `WRITE(n, bytes...)`: reply `[n]`.
+    pub const WRITE: Word = 2;
+    /// `STATS`: reply [`Stats`] as words.
+    pub const STATS: Word = 3;
+    /// `STOP`: interrupts off, a waiting read answered with 0 bytes; reply [`Stats`]. Only
+    /// `STATS` is served afterwards.
+    pub const STOP: Word = 4;
+
+    /// Reply label: done.
+    pub const OK: Word = 0;
+    /// Reply label: another read is already waiting.
+    pub const BUSY: Word = 1;
+    /// Reply label: malformed request, unknown label or sender, or the driver has stopped.
+    pub const BAD: Word = 2;
+
+    /// Notification badge bit of the UART's interrupt.
+    pub const UART_BIT: Word = 1 << 0;
+    /// Notification badge bit of the RTC's interrupt.
+    pub const RTC_BIT: Word = 1 << 1;
+    /// Every interrupt bit: a badge with one of these is a notification, not a message.
+    pub const IRQ_BITS: Word = UART_BIT | RTC_BIT;
+    /// Endpoint badge of the client.
+    pub const CLIENT: Word = 0x100;
+    /// Endpoint badge of the root task.
+    pub const ROOT: Word = 0x200;
+
+    /// Most bytes in one message (8 per word after the count).
+    pub const MAX_BYTES: usize = 8 * (MSG_MAX_LENGTH - 1);
+
+    /// The driver's counters.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Stats {
+        /// UART interrupts taken.
+        pub uart_irqs: Word,
+        /// RTC interrupts taken.
+        pub rtc_irqs: Word,
+        /// Bytes received.
+        pub rx: Word,
+        /// Bytes transmitted (`\r` added before `\n` included).
+        pub tx: Word,
+        /// Bytes received while the ring was full (lost).
+        pub dropped: Word,
+        /// READ requests.
+        pub reads: Word,
+        /// READ requests that waited for input.
+        pub waits: Word,
+        /// READ requests answered by the time-out.
+        pub timeouts: Word,
+    }
+
+    impl Stats {
+        const WORDS: usize = 8;
+
+        fn to_words(self) -> [Word; Self::WORDS] {
+            [
+                self.uart_irqs,
+                self.rtc_irqs,
+                self.rx,
+                self.tx,
+                self.dropped,
+                self.reads,
+                self.waits,
+                self.timeouts,
+            ]
+        }
+
+        fn from_words(w: [Word; Self::WORDS]) -> Stats {
+            let [uart_irqs, rtc_irqs, rx, tx, dropped, reads, waits, timeouts] = w;
+            Stats {
+                uart_irqs,
+                rtc_irqs,
+                rx,
+                tx,
+                dropped,
+                reads,
+                waits,
+                timeouts,
+            }
+        }
+
+        /// Put them in MR0.. and return the reply's info.
+        pub(super) fn reply(self) -> MessageInfo {
+            for (i, w) in self.to_words().iter().enumerate() {
+                sys::seL4_SetMR(i, *w);
+            }
+            MessageInfo::new(OK, 0, 0, Self::WORDS as Word)
+        }
+    }
+
+    /// Set MR0 = `bytes.len()` and MR1.. = the bytes, 8 to a word, little-endian; returns the
+    /// message length in words.
+    pub fn set_bytes(bytes: &[u8]) -> Word {
+        let bytes = &bytes[..bytes.len().min(MAX_BYTES)];
+        sys::seL4_SetMR(0, bytes.len() as Word);
+        for (i, chunk) in bytes.chunks(8).enumerate() {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            sys::seL4_SetMR(1 + i, Word::from_le_bytes(w));
+        }
+        1 + bytes.len().div_ceil(8) as Word
+    }
+
+    /// The bytes of a message laid out by [`set_bytes`] with `len` words, into `buf`; returns
+    /// how many (at most the count in MR0, the words present and `buf.len()`).
+    pub fn get_bytes(len: Word, buf: &mut [u8]) -> usize {
+        if len == 0 {
+            return 0;
+        }
+        let present = (len as usize - 1) * 8;
+        let n = (sys::seL4_GetMR(0) as usize).min(present).min(buf.len());
+        for (i, chunk) in buf[..n].chunks_mut(8).enumerate() {
+            let w = sys::seL4_GetMR(1 + i).to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        n
+    }
+
+    /// Client side: write `bytes` through the driver at endpoint `ep`. Err: the reply label.
+    pub fn write(ep: Word, bytes: &[u8]) -> Result<(), Word> {
+        for chunk in bytes.chunks(MAX_BYTES) {
+            let len = set_bytes(chunk);
+            let r = sys::seL4_Call(ep, MessageInfo::new(WRITE, 0, 0, len));
+            if r.label() != OK {
+                return Err(r.label());
+            }
+        }
+        Ok(())
+    }
+
+    /// Client side: read up to `buf.len()` bytes, waiting at most `timeout_ms` of guest time
+    /// (0: no limit); `Ok(0)` after the time-out. Err: the reply label.
+    pub fn read(ep: Word, buf: &mut [u8], timeout_ms: Word) -> Result<usize, Word> {
+        sys::seL4_SetMR(0, buf.len().min(MAX_BYTES) as Word);
+        sys::seL4_SetMR(1, timeout_ms);
+        let r = sys::seL4_Call(ep, MessageInfo::new(READ, 0, 0, 2));
+        if r.label() != OK {
+            return Err(r.label());
+        }
+        Ok(get_bytes(r.length(), buf))
+    }
+
+    /// Root side: `STATS` or `STOP`. Err: the reply label.
+    pub fn control(ep: Word, label: Word) -> Result<Stats, Word> {
+        let r = sys::seL4_Call(ep, MessageInfo::new(label, 0, 0, 0));
+        if r.label() != OK || r.length() < Stats::WORDS as Word {
+            return Err(r.label().max(BAD));
+        }
+        Ok(Stats::from_words(core::array::from_fn(sys::seL4_GetMR)))
+    }
+}
+
+use proto::Stats;
+
+/// Longest the RTC alarm is set ahead while a read waits (ns of RTC time).
+pub const HEARTBEAT_NS: u64 = 100_000_000;
+
+/// Bytes received and not yet read.
+struct Ring {
+    buf: [u8; 512],
+    head: usize,
+    len: usize,
+}
+
+impl Ring {
+    fn push(&mut self, b: u8) -> bool {
+        if self.len == self.buf.len() {
+            return false;
+        }
+        self.buf[(self.head + self.len) % self.buf.len()] = b;
+        self.len += 1;
+        true
+    }
+
+    fn pop_into(&mut self, out: &mut [u8]) -> usize {
+        let n = self.len.min(out.len());
+        for o in &mut out[..n] {
+            *o = self.buf[self.head];
+            self.head = (self.head + 1) % self.buf.len();
+        }
+        self.len -= n;
+        n
+    }
+}
+
+/// A read waiting for input; its reply cap is in [`slot::REPLY`].
+#[derive(Clone, Copy)]
+struct Waiting {
+    max: usize,
+    /// `rdtime` value after which it gets 0 bytes.
+    deadline: Option<u64>,
+}
+
+struct Driver {
+    uart: Regs,
+    rtc: Regs,
+    hz: u64,
+    ring: Ring,
+    waiting: Option<Waiting>,
+    stats: Stats,
+    stopped: bool,
+}
+
+/// Give up on the transmitter after this many polls of `LSR` (it never takes long on QEMU).
+const THRE_SPINS: u32 = 1_000_000;
+
+impl Driver {
+    fn init(&mut self) {
+        let u = self.uart;
+        // FIFO on with a 1-byte trigger level; OpenSBI already enabled it, and keeping the
+        // enable bit as it is does not flush the receive FIFO: bytes that came before the driver
+        // ran (typed or piped in early) are kept, and raise the first interrupt at once.
+        u.write8(uart::FCR, uart::FCR_ENABLE);
+        u.write8(uart::IER, uart::IER_RDI);
+        let r = self.rtc;
+        r.write32(rtc::CLEAR_ALARM, 1);
+        r.write32(rtc::CLEAR_INTERRUPT, 1);
+        r.write32(rtc::IRQ_ENABLED, 1);
+    }
+
+    /// Move every byte the UART holds into the ring.
+    fn receive(&mut self) {
+        while self.uart.read8(uart::LSR) & uart::LSR_DR != 0 {
+            let b = self.uart.read8(uart::RBR_THR);
+            self.stats.rx += 1;
+            if !self.ring.push(b) {
+                self.stats.dropped += 1;
+            }
+        }
+    }
+
+    fn put(&mut self, b: u8) {
+        let mut spins = 0;
+        while self.uart.read8(uart::LSR) & uart::LSR_THRE == 0 && spins < THRE_SPINS {
+            spins += 1;
+            core::hint::spin_loop();
+        }
+        self.uart.write8(uart::RBR_THR, b);
+        self.stats.tx += 1;
+    }
+
+    fn rtc_time(&self) -> u64 {
+        let lo = self.rtc.read32(rtc::TIME_LOW) as u64;
+        let hi = self.rtc.read32(rtc::TIME_HIGH) as u64;
+        hi << 32 | lo
+    }
+
+    /// Wake up at `deadline` (guest time) or after [`HEARTBEAT_NS`] of RTC time, whichever
+    /// comes first.
+    fn arm(&self, deadline: u64) {
+        let left = deadline.saturating_sub(now()) as u128;
+        let ns = (left * 1_000_000_000 / self.hz.max(1) as u128).min(HEARTBEAT_NS as u128) as u64;
+        let at = self.rtc_time() + ns.max(1);
+        self.rtc.write32(rtc::ALARM_HIGH, (at >> 32) as u32);
+        self.rtc.write32(rtc::ALARM_LOW, at as u32);
+    }
+
+    /// Up to `max` bytes from the ring as a reply.
+    fn data(&mut self, max: usize) -> MessageInfo {
+        let mut out = [0u8; 128];
+        let n = self.ring.pop_into(&mut out[..max.min(128)]);
+        let len = proto::set_bytes(&out[..n]);
+        MessageInfo::new(proto::OK, 0, 0, len)
+    }
+
+    /// Answer the waiting read if bytes came or its time is up.
+    fn serve_waiting(&mut self) {
+        let Some(w) = self.waiting else { return };
+        let reply = if self.ring.len > 0 {
+            self.data(w.max)
+        } else if self.stopped || w.deadline.is_some_and(|d| now() >= d) {
+            if !self.stopped {
+                self.stats.timeouts += 1;
+            }
+            MessageInfo::new(proto::OK, 0, 0, proto::set_bytes(&[]))
+        } else {
+            if let Some(d) = w.deadline {
+                self.arm(d);
+            }
+            return;
+        };
+        self.waiting = None;
+        self.rtc.write32(rtc::CLEAR_ALARM, 1);
+        // Sending on a reply cap replies (and uses the cap up).
+        sys::seL4_Send(slot::REPLY, reply);
+    }
+
+    fn interrupts(&mut self, bits: Word) {
+        if bits & proto::UART_BIT != 0 {
+            self.stats.uart_irqs += 1;
+            self.receive();
+            // The source is quiet now (no byte waiting), so the Ack does not bring the same
+            // interrupt straight back.
+            let _ = sys::seL4_IRQHandler_Ack(slot::UART_IRQ);
+        }
+        if bits & proto::RTC_BIT != 0 {
+            self.stats.rtc_irqs += 1;
+            self.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
+            let _ = sys::seL4_IRQHandler_Ack(slot::RTC_IRQ);
+        }
+        self.serve_waiting();
+    }
+
+    fn stop(&mut self) {
+        self.uart.write8(uart::IER, 0);
+        self.rtc.write32(rtc::IRQ_ENABLED, 0);
+        self.rtc.write32(rtc::CLEAR_ALARM, 1);
+        self.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
+        self.stopped = true;
+        self.serve_waiting();
+    }
+
+    /// Handle a message; `None`: no reply now (a read waits, its reply cap saved).
+    fn request(&mut self, info: MessageInfo, badge: Word) -> Option<MessageInfo> {
+        let bad = Some(MessageInfo::new(proto::BAD, 0, 0, 0));
+        let len = info.length();
+        match (info.label(), badge) {
+            (proto::STATS, proto::ROOT) => Some(self.stats.reply()),
+            (proto::STOP, proto::ROOT) => {
+                self.stop();
+                Some(self.stats.reply())
+            }
+            _ if self.stopped => bad,
+            (proto::READ, proto::CLIENT) if len >= 2 => {
+                if self.waiting.is_some() {
+                    return Some(MessageInfo::new(proto::BUSY, 0, 0, 0));
+                }
+                let max = (sys::seL4_GetMR(0) as usize).clamp(1, proto::MAX_BYTES);
+                let ms = sys::seL4_GetMR(1);
+                self.stats.reads += 1;
+                if self.ring.len > 0 {
+                    return Some(self.data(max));
+                }
+                if sys::seL4_CNode_SaveCaller(slot::CNODE, slot::REPLY, WORD_BITS as u8).is_err() {
+                    return bad;
+                }
+                self.stats.waits += 1;
+                let deadline = (ms != 0).then(|| now() + ms.saturating_mul(self.hz) / 1000);
+                self.waiting = Some(Waiting { max, deadline });
+                if let Some(d) = deadline {
+                    self.arm(d);
+                }
+                None
+            }
+            (proto::WRITE, proto::CLIENT) if len >= 1 => {
+                let mut buf = [0u8; proto::MAX_BYTES];
+                let n = proto::get_bytes(len, &mut buf);
+                for &b in &buf[..n] {
+                    if b == b'\n' {
+                        self.put(b'\r');
+                    }
+                    self.put(b);
+                }
+                sys::seL4_SetMR(0, n as Word);
+                Some(MessageInfo::new(proto::OK, 0, 0, 1))
+            }
+            _ => bad,
+        }
+    }
+}
+
+/// The driver thread: `a0` = where the UART's registers are mapped, `a1` = the RTC's, `a2` =
+/// the `time` counter's frequency.
+pub extern "C" fn driver_main(uart_regs: Word, rtc_regs: Word, hz: Word, _: Word) -> ! {
+    // SAFETY: the root task mapped the UART's page at `uart_regs` and the RTC's at `rtc_regs`
+    // in this thread's address space, and nowhere else.
+    let (uart, rtc) = unsafe { (Regs::new(uart_regs as usize), Regs::new(rtc_regs as usize)) };
+    let mut d = Driver {
+        uart,
+        rtc,
+        hz,
+        ring: Ring {
+            buf: [0; 512],
+            head: 0,
+            len: 0,
+        },
+        waiting: None,
+        stats: Stats::default(),
+        stopped: false,
+    };
+    d.init();
+    println!("  driver: 16550 programmed (FIFO, receive interrupt); serving its endpoint");
+    let (mut info, mut badge) = sys::seL4_Recv(slot::EP);
+    loop {
+        let reply = if badge & proto::IRQ_BITS != 0 {
+            d.interrupts(badge);
+            None
+        } else {
+            d.request(info, badge)
+        };
+        (info, badge) = match reply {
+            Some(r) => sys::seL4_ReplyRecv(slot::EP, r),
+            None => sys::seL4_Recv(slot::EP),
+        };
+    }
+}
