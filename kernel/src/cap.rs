@@ -252,6 +252,7 @@ pub struct RawCap {
 
 const PTR_MASK: u64 = (1 << 44) - 1;
 
+#[inline(always)]
 fn pack_ptr(p: usize) -> u64 {
     ((p as u64) >> 4) & PTR_MASK
 }
@@ -318,6 +319,18 @@ impl RawCap {
     #[inline(always)]
     pub fn ep_rights(self) -> EpRights {
         EpRights::from_bits(field(self.w0, 44, 4))
+    }
+
+    /// A reply cap to the TCB at `tcb` (what `Cap::Reply { .. }.encode()` gives).
+    #[inline(always)]
+    pub fn reply(tcb: usize, master: bool, can_grant: bool) -> RawCap {
+        RawCap {
+            w0: (tag::REPLY << 59)
+                | pack_ptr(tcb)
+                | (master as u64) << 44
+                | (can_grant as u64) << 45,
+            w1: 0,
+        }
     }
 
     /// Whether a reply cap is the master reply cap of its TCB.
@@ -618,6 +631,18 @@ mod tests {
         #[test]
         fn encode_decode_roundtrip(c in caps()) {
             prop_assert_eq!(c.encode().decode(), c);
+        }
+    }
+
+    #[test]
+    fn raw_reply_matches_encode() {
+        for (m, g) in [(false, false), (true, false), (false, true), (true, true)] {
+            let c = Cap::Reply {
+                tcb: 0xFFFF_FFC0_1234_5800,
+                master: m,
+                can_grant: g,
+            };
+            assert_eq!(RawCap::reply(0xFFFF_FFC0_1234_5800, m, g), c.encode());
         }
     }
 

@@ -91,27 +91,36 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
     loop {
         let (radix, guard_size, guard) = (node.cnode_radix(), node.cnode_guard_size(), node.w1);
         let level_bits = radix + guard_size;
-        // Guard first, then depth, as seL4 checks them. A CNode cap always has radix >= 1, so
-        // level_bits is never 0 and the walk terminates.
-        let guard_found = if guard_size == 0 || guard_size > n_bits {
-            0
-        } else {
-            (cptr >> (n_bits - guard_size)) & mask(guard_size)
-        };
-        if guard_size > n_bits || guard_found != guard {
+        if level_bits > n_bits {
+            // seL4 checks the guard first, then the depth.
+            let guard_found = if guard_size == 0 || guard_size > n_bits {
+                0
+            } else {
+                (cptr >> (n_bits - guard_size)) & mask(guard_size)
+            };
+            if guard_size > n_bits || guard_found != guard {
+                return Err(LookupFault::GuardMismatch {
+                    bits_left: n_bits,
+                    guard_found: guard,
+                    guard_size,
+                });
+            }
+            return Err(LookupFault::DepthMismatch {
+                bits_left: n_bits,
+                bits_found: level_bits,
+            });
+        }
+        // The `level_bits` bits this level resolves: the guard above the index. A CNode cap has
+        // radix >= 1, so level_bits is never 0 and the walk terminates.
+        let bits = (cptr >> (n_bits - level_bits)) & mask(level_bits);
+        if bits >> radix != guard {
             return Err(LookupFault::GuardMismatch {
                 bits_left: n_bits,
                 guard_found: guard,
                 guard_size,
             });
         }
-        if level_bits > n_bits {
-            return Err(LookupFault::DepthMismatch {
-                bits_left: n_bits,
-                bits_found: level_bits,
-            });
-        }
-        let offset = (cptr >> (n_bits - level_bits)) & mask(radix);
+        let offset = bits & mask(radix);
         let slot = Slot::at(node.obj_ptr()).add(offset as usize);
         if n_bits == level_bits {
             return Ok(Resolved {

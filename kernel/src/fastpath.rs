@@ -9,7 +9,7 @@
 #![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
-use crate::cap::{tag, Cap};
+use crate::cap::{tag, RawCap};
 use crate::cspace::lookup_raw;
 use crate::cte::{mdb_insert_after, mdb_unlink};
 use crate::object::endpoint::{flags, EpRef, EpState};
@@ -24,6 +24,7 @@ fn simple_message(info: MessageInfo) -> bool {
     info.length() <= FAST_MESSAGE_REGISTERS as u64 && info.extra_caps() == 0
 }
 
+#[inline(always)]
 /// Whether the scheduler would switch straight to `to` after `from` blocks (seL4's check that
 /// the partner has at least our priority or is the highest ready priority).
 fn can_switch_to(k: &Kernel, from: TcbRef, to: TcbRef) -> bool {
@@ -118,15 +119,11 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
         x.fault_ip = pc;
         x.context.regs[reg::PC] = pc + 4;
     });
-    ep.dequeue(dest);
+    ep.dequeue_head(dest);
     let can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
     cur.set_state(ThreadState::BlockedOnReply);
-    let reply_cap = Cap::Reply {
-        tcb: cur.addr(),
-        master: false,
-        can_grant,
-    };
-    mdb_insert_after(reply_cap.encode(), false, reply_slot, caller_slot);
+    let reply_cap = RawCap::reply(cur.addr(), false, can_grant);
+    mdb_insert_after(reply_cap, false, reply_slot, caller_slot);
     transfer(cur, dest, info, badge);
     dest.set_state(ThreadState::Running);
     k.cur_thread = dest;

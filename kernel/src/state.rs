@@ -31,6 +31,9 @@ pub struct Kernel {
     /// the set-up on the next return to user level (cleared by every invocation that may change
     /// a VSpace, an ASID, or a thread's FPU flag).
     pub activated: usize,
+    /// Generation of address-space information: bumped with `activated` cleared, it voids
+    /// every thread's cached `satp` (`Tcb::vm_satp`).
+    pub vm_gen: u64,
     /// Per-interrupt state (`intStateIRQTable`), an `IrqState` each.
     pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
     /// Test builds only: take the full path even where the fastpath applies, to compare the two.
@@ -57,6 +60,7 @@ impl Kernel {
             sched: crate::sched::Scheduler::new(),
             fpu_owner: 0,
             activated: 0,
+            vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
             irq_node: 0,
             #[cfg(test)]

@@ -305,6 +305,7 @@ fn decode_and_perform(
         // Anything but IPC may change a VSpace, an ASID or a thread's FPU flag (or delete the
         // objects they live in): set the CPU up again on the way out.
         k.activated = 0;
+        k.vm_gen += 1;
     }
     let done = |r: Result<(), crate::error::Preempted>| match r {
         Ok(()) => Performed::Done,

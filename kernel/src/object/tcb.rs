@@ -121,6 +121,11 @@ pub struct Tcb {
     pub fault: [u64; 3],
     /// Pending lookup failure for a cap fault.
     pub lookup_failure: [u64; 4],
+    /// The `satp` value of the thread's address space, valid while `vm_gen` equals
+    /// `Kernel::vm_gen` (a cache for the return to user level).
+    pub vm_satp: u64,
+    /// See `vm_satp`.
+    pub vm_gen: u64,
     /// Debug name, NUL-terminated.
     pub name: [u8; TCB_NAME_LEN],
 }

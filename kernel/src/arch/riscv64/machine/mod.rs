@@ -148,6 +148,11 @@ pub fn halt(success: bool) -> ! {
 /// is checked: a table without it would fault on the next instruction fetch, with no way to report
 /// it, so this panics instead.
 pub fn set_vspace(root_pt_paddr: u64, asid: u16) {
+    write_satp(satp_for(root_pt_paddr, asid));
+}
+
+/// The `satp` value for the Sv39 root table at `root_pt_paddr` with `asid`.
+fn satp_for(root_pt_paddr: u64, asid: u16) -> u64 {
     let entry = |table_paddr: u64| {
         let slot = (paddr_to_pptr(table_paddr) + 510 * 8) as *const u64;
         // SAFETY: both tables are 4 KiB page tables in RAM reached through the window, so slot 510
@@ -158,7 +163,12 @@ pub fn set_vspace(root_pt_paddr: u64, asid: u16) {
         root_pt_paddr & 0xfff == 0 && entry(root_pt_paddr) == entry(kernel_root_page_table_paddr()),
         "set_vspace: root table {root_pt_paddr:#x} does not map the kernel image"
     );
-    let satp = SATP_MODE_SV39 | (u64::from(asid) << SATP_ASID_SHIFT) | (root_pt_paddr >> 12);
+    SATP_MODE_SV39 | (u64::from(asid) << SATP_ASID_SHIFT) | (root_pt_paddr >> 12)
+}
+
+/// Switches to `satp` if it differs from the current value.
+#[inline(always)]
+fn write_satp(satp: u64) {
     let cur: u64;
     // SAFETY: reading satp has no side effect.
     unsafe { asm!("csrr {0}, satp", out(reg) cur, options(nomem, nostack)) };
@@ -175,10 +185,21 @@ pub fn set_vspace(root_pt_paddr: u64, asid: u16) {
 /// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
 /// page table (ASID 0) if it has no valid one (any user access then faults).
 pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
-    match super::vspace::vm_root_of(k, t) {
-        Some((root_pt_paddr, asid)) => set_vspace(root_pt_paddr, asid),
-        None => set_vspace(kernel_root_page_table_paddr(), 0),
-    }
+    let (gen, cached) = t.with(|x| (x.vm_gen, x.vm_satp));
+    let satp = if gen == k.vm_gen {
+        cached
+    } else {
+        let satp = match super::vspace::vm_root_of(k, t) {
+            Some((root_pt_paddr, asid)) => satp_for(root_pt_paddr, asid),
+            None => satp_for(kernel_root_page_table_paddr(), 0),
+        };
+        t.with(|x| {
+            x.vm_satp = satp;
+            x.vm_gen = k.vm_gen;
+        });
+        satp
+    };
+    write_satp(satp);
 }
 
 /// The kernel-virtual address of the kernel's Sv39 root page table (4 KiB, in the kernel image's
