@@ -42,7 +42,11 @@ pub const DEBUG_BUILD: bool = true;
 pub const PRINTING: bool = true;
 /// `CONFIG_TIMER_FREQUENCY` on `qemu-riscv-virt`, in Hz.
 pub const TIMER_FREQUENCY: u64 = 10_000_000;
-/// Largest PLIC interrupt number on `qemu-riscv-virt` (`maxIRQ`).
-pub const MAX_IRQ: usize = 95;
+/// Largest PLIC interrupt source on `qemu-riscv-virt` (`PLIC_MAX_IRQ`).
+pub const PLIC_MAX_IRQ: usize = 95;
+/// `maxIRQ`: the largest interrupt number IRQControl accepts. On riscv it is the kernel timer's
+/// (`KERNEL_TIMER_IRQ` = `PLIC_MAX_IRQ` + 1, `src/arch/riscv/platform_gen.h.in`), which is always
+/// active, so asking for it gives `seL4_RevokeFirst`.
+pub const MAX_IRQ: usize = KERNEL_TIMER_IRQ;
 /// The kernel's timer interrupt number (`KERNEL_TIMER_IRQ`), not issuable to user level.
 pub const KERNEL_TIMER_IRQ: usize = 96;

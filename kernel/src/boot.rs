@@ -679,6 +679,7 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     crate::mem::PPtr::<BootInfo>::new(bi_frame).set(bi);
 
     crate::ipc::setup_reply_master(tcb);
+    crate::object::interrupt::init_irqs(k);
     k.cur_thread = tcb;
     Ok(tcb)
 }

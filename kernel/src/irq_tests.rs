@@ -15,9 +15,12 @@ fn irq_control_issues_handlers_with_sel4s_errors() {
     let e = s.bootinfo().empty.start;
     let ctl = slot::IRQ_CONTROL;
     let r = s.call(ctl, L::IRQIssueIRQHandler, &[0, e, 64], &[CNODE]);
-    assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 95));
+    assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 96));
+    let r = s.call(ctl, L::IRQIssueIRQHandler, &[97, e, 64], &[CNODE]);
+    assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 96));
+    // maxIRQ is the kernel's timer, which is always active.
     let r = s.call(ctl, L::IRQIssueIRQHandler, &[96, e, 64], &[CNODE]);
-    assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 95));
+    assert_eq!(r.error(), Error::RevokeFirst);
     assert_eq!(
         s.call(ctl, L::IRQIssueIRQHandler, &[10, e], &[CNODE])
             .error(),

@@ -8,10 +8,10 @@ use crate::error::SyscallError;
 use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot, InvocationArgs};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
-use abi::config::MAX_IRQ;
+use abi::config::{KERNEL_TIMER_IRQ, MAX_IRQ};
 use abi::InvocationLabel;
 
-/// Number of interrupt lines the kernel tracks (0..=`MAX_IRQ`).
+/// Number of interrupt lines the kernel tracks (0..=`MAX_IRQ`; the last is the kernel timer).
 pub const NUM_IRQS: usize = MAX_IRQ + 1;
 
 /// seL4 `irq_state_t`.
@@ -31,6 +31,15 @@ pub enum IrqState {
 /// The IRQ node slot of interrupt `irq` (seL4 `intStateIRQNode`).
 pub fn irq_slot(k: &Kernel, irq: usize) -> Slot {
     Slot::at(k.irq_node).add(irq)
+}
+
+/// `initIRQs`: every line inactive and masked but the kernel's timer.
+pub fn init_irqs(k: &mut Kernel) {
+    for irq in 1..NUM_IRQS {
+        k.irq_state[irq] = IrqState::Inactive as u8;
+        crate::arch::irq_mask(irq, true);
+    }
+    k.irq_state[KERNEL_TIMER_IRQ] = IrqState::Timer as u8;
 }
 
 /// `setIRQState`: records the state and masks the line unless it is now active.

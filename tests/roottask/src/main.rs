@@ -141,10 +141,8 @@ const TESTS: &[Test] = tests![
     t_irq::irq_control_get,
     t_irq::irq_uart_loopback,
     t_irq::irq_uart_masked_until_ack,
-    // Two more seL4 checks fail on this kernel today and wait for kernel fixes:
-    // `t_irq::irq_control_get_range` (seL4's riscv maxIRQ is the timer IRQ, 96: RangeError(1,
-    // 96), IRQ 96 RevokeFirst) and `t_irq::irq_uart_pending_at_ack` (an interrupt raised before
-    // the Ack must arrive at the Ack; QEMU's PLIC does not re-evaluate on enable writes).
+    t_irq::irq_control_get_range,
+    t_irq::irq_uart_pending_at_ack,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

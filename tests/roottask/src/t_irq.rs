@@ -23,7 +23,7 @@ const UART_VADDR: Word = 0x2000_0000;
 /// seL4's `maxIRQ` on riscv: the kernel timer's IRQ number, right after the PLIC's last source
 /// (`src/arch/riscv/platform_gen.h.in`: `KERNEL_TIMER_IRQ = PLIC_MAX_IRQ + 1`, `maxIRQ =
 /// KERNEL_TIMER_IRQ`): 96 on qemu-riscv-virt.
-const SEL4_MAX_IRQ: Word = abi::config::MAX_IRQ as Word + 1;
+const SEL4_MAX_IRQ: Word = abi::config::MAX_IRQ as Word;
 /// The badge of the notification cap the IRQ handler signals.
 const IRQ_BADGE: Word = 0x10;
 
@@ -315,7 +315,15 @@ pub fn irq_uart_masked_until_ack(c: &mut Ctx) -> TestResult {
         );
         take_byte(b'2', "second byte")?;
         ok!(l.handler.ack(), "Ack");
-        check_eq!(l.ntfn.poll(), 0, "after the Ack, with the line down");
+        // QEMU's PLIC keeps the request latched from when the line rose while masked, so the
+        // Ack may deliver it although the byte was read meanwhile (the kernel cannot tell; a
+        // driver reads the device's status anyway). At most one such signal.
+        let spurious = l.ntfn.poll();
+        check!(spurious == 0 || spurious == IRQ_BADGE, "after the Ack, with the line down: {spurious}");
+        if spurious != 0 {
+            ok!(l.handler.ack(), "Ack of the latched request");
+            check_eq!(l.ntfn.poll(), 0, "only one latched request");
+        }
         loop_byte(b'3');
         check_eq!(l.ntfn.poll(), IRQ_BADGE, "the next interrupt after the Ack");
         take_byte(b'3', "third byte")?;

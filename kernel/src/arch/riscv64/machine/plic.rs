@@ -65,6 +65,11 @@ pub fn mask(irq: usize, disable: bool) {
     let v = read(off);
     let bit = 1u32 << (irq % 32);
     write(off, if disable { v & !bit } else { v | bit });
+    if !disable {
+        // QEMU's PLIC re-evaluates pending interrupts on threshold writes but not on enable
+        // writes: rewrite the threshold so that a line raised while masked interrupts now.
+        write(THRESHOLD, 0);
+    }
 }
 
 /// Claims the highest-priority pending interrupt and completes the claim at once (as seL4 does
