@@ -56,15 +56,16 @@ fn transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
 }
 
 /// Runs the fastpath for the current thread's `ecall` if it is a `seL4_Call` or
-/// `seL4_ReplyRecv` in the common case; returns whether it did.
-#[inline(never)]
+/// `seL4_ReplyRecv` in the common case; returns whether it did. The syscall number is checked
+/// here, inline, so that other syscalls pay nothing for the fastpath.
+#[inline(always)]
 pub fn try_fastpath(k: &mut Kernel) -> bool {
     use abi::Syscall;
-    let n = k.cur_thread.reg(reg::A7);
     #[cfg(test)]
     if k.fastpath_off {
         return false;
     }
+    let n = k.cur_thread.reg(reg::A7);
     if n == Syscall::Call as i64 as u64 {
         fastpath_call(k)
     } else if n == Syscall::ReplyRecv as i64 as u64 {
@@ -84,7 +85,7 @@ fn lookup_endpoint(cur: TcbRef) -> Option<(usize, u64, crate::cap::EpRights)> {
 
 /// `fastpath_call`: the current thread calls `a0` with the message in `a1`..`a5`. Returns
 /// whether it handled the syscall. The caller's pc is still at the `ecall`.
-#[inline(always)]
+#[inline(never)]
 pub fn fastpath_call(k: &mut Kernel) -> bool {
     let cur = k.cur_thread;
     let info = MessageInfo(cur.reg(reg::A1));
@@ -132,7 +133,7 @@ pub fn fastpath_call(k: &mut Kernel) -> bool {
 
 /// `fastpath_reply_recv`: the current thread replies to its caller and waits on `a0`. Returns
 /// whether it handled the syscall.
-#[inline(always)]
+#[inline(never)]
 pub fn fastpath_reply_recv(k: &mut Kernel) -> bool {
     let cur = k.cur_thread;
     let info = MessageInfo(cur.reg(reg::A1));
