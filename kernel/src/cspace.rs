@@ -91,6 +91,22 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
     loop {
         let (radix, guard_size, guard) = (node.cnode_radix(), node.cnode_guard_size(), node.w1);
         let level_bits = radix + guard_size;
+        if level_bits == n_bits {
+            // The common last (often only) level: it resolves all the bits left.
+            let bits = cptr & mask(n_bits);
+            if bits >> radix != guard {
+                return Err(LookupFault::GuardMismatch {
+                    bits_left: n_bits,
+                    guard_found: guard,
+                    guard_size,
+                });
+            }
+            let slot = Slot::at(node.obj_ptr()).add((bits & mask(radix)) as usize);
+            return Ok(Resolved {
+                slot,
+                bits_remaining: 0,
+            });
+        }
         if level_bits > n_bits {
             // seL4 checks the guard first, then the depth.
             let guard_found = if guard_size == 0 || guard_size > n_bits {

@@ -43,24 +43,25 @@ pub struct DomainScheduleEntry {
     pub duration: u64,
 }
 
-/// Scheduler state (part of [`Kernel`]).
+/// Scheduler state (part of [`Kernel`]); the scheduler action first (the exit path reads it).
+#[repr(C)]
 pub struct Scheduler {
-    /// Ready queues, indexed by `domain * NUM_PRIORITIES + priority`.
-    pub queues: [Queue; NUM_DOMAINS * NUM_PRIORITIES],
-    /// First-level bitmap: bit i set if second-level word i is non-zero.
-    pub l1: [u64; NUM_DOMAINS],
-    /// Second-level bitmap: bit p % 64 of word p / 64 set if queue p is non-empty.
-    pub l2: [[u64; L2_WORDS]; NUM_DOMAINS],
     /// The scheduler action.
     pub action: SchedulerAction,
     /// Ticks left in the current domain (`ksDomainTime`).
     pub domain_time: u64,
-    /// The domain schedule (`ksDomSchedule`), set up by `seL4_DomainSet_ScheduleConfigure`.
-    pub domain_schedule: [DomainScheduleEntry; abi::config::NUM_DOMAIN_SCHEDULES],
     /// Index of the running entry (`ksDomScheduleIdx`).
     pub domain_schedule_index: usize,
     /// Where the schedule starts again after its end (`ksDomScheduleStart`).
     pub domain_schedule_start: usize,
+    /// The domain schedule (`ksDomSchedule`), set up by `seL4_DomainSet_ScheduleConfigure`.
+    pub domain_schedule: [DomainScheduleEntry; abi::config::NUM_DOMAIN_SCHEDULES],
+    /// First-level bitmap: bit i set if second-level word i is non-zero.
+    pub l1: [u64; NUM_DOMAINS],
+    /// Second-level bitmap: bit p % 64 of word p / 64 set if queue p is non-empty.
+    pub l2: [[u64; L2_WORDS]; NUM_DOMAINS],
+    /// Ready queues, indexed by `domain * NUM_PRIORITIES + priority`.
+    pub queues: [Queue; NUM_DOMAINS * NUM_PRIORITIES],
 }
 
 impl Scheduler {

@@ -10,23 +10,14 @@ use abi::message::MSG_MAX_LENGTH;
 /// Number of ASID pools the ASID table can name (2^`seL4_NumASIDPoolsBits`).
 pub const ASID_TABLE_SIZE: usize = 1 << abi::object::NUM_ASID_POOLS_BITS;
 
-/// All mutable kernel state.
+/// All mutable kernel state. `repr(C)` with the fields the trap and IPC paths use first, so
+/// that they lie within 2 KiB of the start and one instruction reaches each.
+#[repr(C)]
 pub struct Kernel {
     /// The running thread (`ksCurThread`).
     pub cur_thread: TcbRef,
     /// The current scheduling domain (`ksCurDomain`).
     pub cur_domain: u64,
-    /// Work done since the last preemption check (`ksWorkUnitsCompleted`).
-    pub work_units: usize,
-    /// Whether an interrupt is pending: asked at preemption points.
-    pub irq_pending: fn() -> bool,
-    /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
-    /// (`riscvKSASIDTable`).
-    pub asid_table: [usize; ASID_TABLE_SIZE],
-    /// Ready queues and the scheduler action.
-    pub sched: crate::sched::Scheduler,
-    /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
-    pub fpu_owner: usize,
     /// The thread whose address space and FPU state the CPU was last set up for, or 0 to force
     /// the set-up on the next return to user level (cleared by every invocation that may change
     /// a VSpace, an ASID, or a thread's FPU flag).
@@ -34,14 +25,25 @@ pub struct Kernel {
     /// Generation of address-space information: bumped with `activated` cleared, it voids
     /// every thread's cached `satp` (`Tcb::vm_satp`).
     pub vm_gen: u64,
-    /// Per-interrupt state (`intStateIRQTable`), an `IrqState` each.
-    pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
-    /// Test builds only: take the full path even where the fastpath applies, to compare the two.
-    #[cfg(test)]
-    pub fastpath_off: bool,
+    /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
+    pub fpu_owner: usize,
+    /// Work done since the last preemption check (`ksWorkUnitsCompleted`).
+    pub work_units: usize,
+    /// Whether an interrupt is pending: asked at preemption points.
+    pub irq_pending: fn() -> bool,
     /// The IRQ node: one slot per interrupt for its notification cap (kernel-virtual address
     /// of `NUM_IRQS` slots, allocated at boot).
     pub irq_node: usize,
+    /// Test builds only: take the full path even where the fastpath applies, to compare the two.
+    #[cfg(test)]
+    pub fastpath_off: bool,
+    /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
+    /// (`riscvKSASIDTable`).
+    pub asid_table: [usize; ASID_TABLE_SIZE],
+    /// Per-interrupt state (`intStateIRQTable`), an `IrqState` each.
+    pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
+    /// Ready queues and the scheduler action.
+    pub sched: crate::sched::Scheduler,
 }
 
 fn no_irq() -> bool {
