@@ -162,7 +162,8 @@ pub fn lookup_raw(root: RawCap, cptr: u64) -> Result<(RawCap, Slot), LookupFault
     // A root CNode whose guard and radix cover all 64 bits (the usual CSpace) resolves in one
     // step; anything else, and every error, takes the general walk.
     let radix = root.cnode_radix();
-    if root.tag() == tag::CNODE && radix + root.cnode_guard_size() == 64 && cptr >> radix == root.w1 {
+    if root.tag() == tag::CNODE && radix + root.cnode_guard_size() == 64 && cptr >> radix == root.w1
+    {
         let slot = Slot::at(root.obj_ptr()).add((cptr & mask(radix)) as usize);
         return Ok((slot.raw(), slot));
     }
