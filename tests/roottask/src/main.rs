@@ -23,6 +23,7 @@ mod t_lookup;
 mod t_ntfn;
 mod t_retype;
 mod t_tcb;
+mod t_vspace;
 mod thread;
 
 use framework::{run_all, Ctx, Test};
@@ -143,6 +144,12 @@ const TESTS: &[Test] = tests![
     t_irq::irq_uart_masked_until_ack,
     t_irq::irq_control_get_range,
     t_irq::irq_uart_pending_at_ack,
+    t_vspace::vspace_map_unmap_4k,
+    t_vspace::vspace_map_sizes,
+    t_vspace::vspace_shared_frame,
+    t_vspace::vspace_remap_read_only,
+    t_vspace::vspace_page_table_errors,
+    t_vspace::vspace_asid_pool,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {
