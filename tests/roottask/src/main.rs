@@ -150,6 +150,8 @@ const TESTS: &[Test] = tests![
     t_vspace::vspace_remap_read_only,
     t_vspace::vspace_page_table_errors,
     t_vspace::vspace_asid_pool,
+    t_vspace::vspace_invocation_shapes,
+    t_vspace::vspace_execute_never,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

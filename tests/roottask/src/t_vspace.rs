@@ -42,9 +42,11 @@ const RO: CapRights = CapRights::READ;
 const PROBE_DONE: Word = 0x9b0;
 const LOAD: Word = 0;
 const STORE: Word = 1;
+const CALL: Word = 2;
 /// The RISC-V access-fault causes seL4 reports as the FSR (`handleVMFault`).
 const FSR_LOAD: Word = 5;
 const FSR_STORE: Word = 7;
+const FSR_FETCH: Word = 1;
 
 fn pattern(i: usize) -> Word {
     0x5eed_0000_0000_0000 ^ ((i as Word) * 0x9e37_79b9_7f4a_7c15)
@@ -139,6 +141,16 @@ extern "C" fn probe_main(rep: Word, addr: Word, op: Word, val: Word) -> ! {
         // SAFETY: the point: a store that may fault (the root task handles the fault).
         unsafe { core::ptr::write_volatile(addr as *mut Word, val) };
         val
+    } else if op == CALL {
+        // SAFETY: the point: a call of code the root task wrote at `addr` (a `ret`), or a
+        // fetch that faults.
+        unsafe {
+            #[cfg(target_arch = "riscv64")]
+            core::arch::asm!("fence.i");
+            let f: extern "C" fn() = core::mem::transmute(addr as usize);
+            f();
+        }
+        addr
     } else {
         // SAFETY: the point: a load that may fault (the root task handles the fault).
         unsafe { core::ptr::read_volatile(addr as *const Word) }
@@ -227,14 +239,18 @@ impl Probe {
         Ok(())
     }
 
-    /// An access to `addr` must be a VM fault [IP, addr, 0, FSR].
+    /// An access to `addr` must be a VM fault [IP, addr, prefetch, FSR].
     fn fault(&self, c: &mut Ctx, addr: Word, op: Word, what: &str) -> TestResult {
         let a = self.run(c, addr, op, 0x0bad)?;
-        let fsr = if op == STORE { FSR_STORE } else { FSR_LOAD };
+        let (prefetch, fsr) = match op {
+            STORE => (0, FSR_STORE),
+            CALL => (1, FSR_FETCH),
+            _ => (0, FSR_LOAD),
+        };
         match a {
             Access::Fault(w) => check_eq!(
                 (w[1], w[2], w[3]),
-                (addr, 0, fsr),
+                (addr, prefetch, fsr),
                 "{}: VM fault at {:#x} (address, prefetch, FSR)",
                 what,
                 addr
@@ -242,7 +258,7 @@ impl Probe {
             Access::Done(v) => fail!(
                 "{}: {} at {:#x} went through ({:#x}), expected a VM fault",
                 what,
-                if op == STORE { "store" } else { "load" },
+                ["load", "store", "call"][op as usize],
                 addr,
                 v
             ),
@@ -1043,6 +1059,188 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
     ok!(
         ctl.make_pool(u3, &c.abs(s3)),
         "MakePool into the freed entry"
+    );
+    Ok(())
+}
+
+/// Invocations of frame, page table, ASID control and ASID pool caps with too few words or
+/// caps (TruncatedMessage) or another label (IllegalOperation), as `decodeRISCVMMUInvocation`
+/// checks them: the label first, then the length, then the rest (a mapped page table with a
+/// truncated Map is TruncatedMessage). `GetAddress` replies with label 0 and one word.
+pub fn vspace_invocation_shapes(c: &mut Ctx) -> TestResult {
+    use abi::InvocationLabel as L;
+    use libsel4::invocation::{encode, Invocation};
+    let vs = init::VSPACE.bits();
+    let f = frame(c, T::SmallPage)?;
+    let t = pt(c)?;
+    let mapped = pt(c)?;
+    ok!(
+        mapped.map(init::VSPACE, BASE, DEFAULT),
+        "a mapped page table"
+    );
+    let u = c.new_untyped(12)?;
+    let s = c.slot()?;
+    let root = c.root.bits();
+    let info = ok!(
+        encode::page_get_address().call(f.bits()),
+        "GetAddress as an invocation"
+    );
+    check_eq!(
+        (info.label(), info.length(), info.extra_caps()),
+        (0, 1, 0),
+        "GetAddress reply (label, length, caps)"
+    );
+    let fmap = encode::page_map(vs, BASE, RW, DEFAULT);
+    expect_err!(
+        fmap.truncated(2).call(f.bits()),
+        D::TruncatedMessage,
+        "Page_Map with 2 words"
+    );
+    expect_err!(
+        fmap.with_caps_truncated(0).call(f.bits()),
+        D::TruncatedMessage,
+        "Page_Map without the VSpace cap"
+    );
+    let ptmap = encode::page_table_map(vs, BASE, DEFAULT);
+    expect_err!(
+        ptmap.truncated(1).call(t.bits()),
+        D::TruncatedMessage,
+        "PageTable_Map with 1 word"
+    );
+    expect_err!(
+        ptmap.with_caps_truncated(0).call(mapped.bits()),
+        D::TruncatedMessage,
+        "PageTable_Map of a mapped table without the VSpace cap: the length first"
+    );
+    let mk = encode::asid_control_make_pool(u.bits(), root, s, 64);
+    expect_err!(
+        mk.truncated(1).call(init::ASID_CONTROL.bits()),
+        D::TruncatedMessage,
+        "MakePool with 1 word"
+    );
+    expect_err!(
+        mk.with_caps_truncated(1).call(init::ASID_CONTROL.bits()),
+        D::TruncatedMessage,
+        "MakePool with 1 cap"
+    );
+    expect_err!(
+        encode::asid_pool_assign(t.bits())
+            .with_caps_truncated(0)
+            .call(init::ASID_POOL.bits()),
+        D::TruncatedMessage,
+        "Assign without the VSpace cap"
+    );
+    for (what, label, cap) in [
+        ("PageMap on a page table", L::RISCVPageMap, t.bits()),
+        (
+            "PageGetAddress on a page table",
+            L::RISCVPageGetAddress,
+            t.bits(),
+        ),
+        ("PageTableMap on a frame", L::RISCVPageTableMap, f.bits()),
+        (
+            "PageTableUnmap on a frame",
+            L::RISCVPageTableUnmap,
+            f.bits(),
+        ),
+        (
+            "ASIDPoolAssign on a frame",
+            L::RISCVASIDPoolAssign,
+            f.bits(),
+        ),
+        (
+            "PageMap on ASID control",
+            L::RISCVPageMap,
+            init::ASID_CONTROL.bits(),
+        ),
+        (
+            "ASIDPoolAssign on ASID control",
+            L::RISCVASIDPoolAssign,
+            init::ASID_CONTROL.bits(),
+        ),
+        (
+            "MakePool on an ASID pool",
+            L::RISCVASIDControlMakePool,
+            init::ASID_POOL.bits(),
+        ),
+        (
+            "PageUnmap on an ASID pool",
+            L::RISCVPageUnmap,
+            init::ASID_POOL.bits(),
+        ),
+        ("UntypedRetype on a frame", L::UntypedRetype, f.bits()),
+        ("TCBSuspend on a page table", L::TCBSuspend, t.bits()),
+    ] {
+        expect_err!(
+            Invocation::new(label)
+                .word(BASE)
+                .word(3)
+                .word(0)
+                .cap(vs)
+                .cap(root)
+                .call(cap),
+            D::IllegalOperation,
+            "{}",
+            what
+        );
+    }
+    check_eq!(ident(s), tag::NULL, "no pool made");
+    Ok(())
+}
+
+/// Execute rights of a mapping (`makeUserPTE`): a page is executable unless mapped with
+/// `seL4_RISCV_ExecuteNever`, whatever its read/write rights; a fetch from a non-executable
+/// page is a VM fault [IP = address, address, prefetch 1, FSR 1]. A mapping without read
+/// right (the rights mask leaves VMKernelOnly) is execute-only, and with ExecuteNever too it is
+/// an invalid PTE: nothing is mapped, though the map succeeds.
+pub fn vspace_execute_never(c: &mut Ctx) -> TestResult {
+    use libsel4::vm_attributes::EXECUTE_NEVER as XN;
+    let vs = init::VSPACE;
+    let f = frame(c, T::SmallPage)?;
+    map_making_tables(c, vs, f, BASE, RW)?;
+    for i in 0..1024 {
+        // SAFETY: the page is mapped read-write at BASE; `ret` (jalr x0, 0(ra)) everywhere.
+        unsafe { core::ptr::write_volatile((BASE as *mut u32).add(i), 0x0000_8067) };
+    }
+    let p = Probe::new(c, None)?;
+    let a = BASE + 0x100;
+    let word = 0x0000_8067_0000_8067;
+    check_eq!(
+        p.run(c, a, CALL, 0)?,
+        Access::Done(a),
+        "call into a read-write page"
+    );
+    ok!(f.map(vs, BASE, RW, XN), "remap with ExecuteNever");
+    p.fault(c, a, CALL, "call into an ExecuteNever page")?;
+    p.load(c, a, word, "load from the ExecuteNever page")?;
+    ok!(f.map(vs, BASE, RO, DEFAULT), "remap read-only, executable");
+    check_eq!(
+        p.run(c, a, CALL, 0)?,
+        Access::Done(a),
+        "call into a read-only page"
+    );
+    ok!(
+        f.map(vs, BASE, CapRights::WRITE, DEFAULT),
+        "remap with a write-only mask"
+    );
+    check_eq!(
+        p.run(c, a, CALL, 0)?,
+        Access::Done(a),
+        "call into an execute-only page"
+    );
+    p.fault(c, a, LOAD, "load from an execute-only page")?;
+    ok!(
+        f.map(vs, BASE, CapRights::WRITE, XN),
+        "remap with a write-only mask and ExecuteNever"
+    );
+    p.fault(c, a, CALL, "call with no rights at all")?;
+    p.fault(c, a, LOAD, "load with no rights at all")?;
+    ok!(f.map(vs, BASE, RW, DEFAULT), "remap read-write");
+    p.load(c, a, word, "load after remapping read-write")?;
+    check_eq!(
+        p.run(c, a, CALL, 0)?,
+        Access::Done(a),
+        "call after remapping read-write"
     );
     Ok(())
 }
