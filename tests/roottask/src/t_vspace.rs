@@ -874,8 +874,8 @@ pub fn vspace_page_table_errors(c: &mut Ctx) -> TestResult {
 /// with children), an empty destination (DeleteFirst), and a free entry of the ASID table
 /// (DeleteFirst when all `nASIDPools` = 128 are taken, checked first). `ASIDPool_Assign` takes
 /// a page table without a mapping (InvalidCapability 1) and fails with DeleteFirst when the
-/// pool's 512 ASIDs are taken. Deleting the pool leaves its VSpaces without an ASID: mapping
-/// into one is FailedLookup(InvalidRoot); once a new pool reuses the table entry and the ASID
+/// pool's 512 ASIDs are taken. Deleting the pool leaves its VSpaces without an ASID: a thread
+/// there faults on its first fetch, mapping into one is FailedLookup(InvalidRoot); once a new pool reuses the table entry and the ASID
 /// goes to another VSpace, it is InvalidCapability 1.
 pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
     let ctl = init::ASID_CONTROL;
@@ -963,9 +963,21 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
         "level-0 page table into the new VSpace"
     );
     ok!(f.map(vs, BASE, RW, DEFAULT), "frame into the new VSpace");
+    map_image(c, vs)?;
+    let p = Probe::new(c, Some(vs))?;
+    p.load(c, BASE, 0, "a thread in the new VSpace")?;
 
     // Delete the pool.
     ok!(c.abs(pool_slot).delete(), "delete the pool");
+    // setVMRoot finds no VSpace for the thread's ASID and gives it the kernel-only page
+    // table: its first fetch is a VM fault.
+    let entry_fn: crate::thread::Entry = probe_main;
+    let entry = entry_fn as usize as Word;
+    check_eq!(
+        p.run(c, BASE, LOAD, 0)?,
+        Access::Fault([entry, entry, 1, FSR_FETCH]),
+        "a thread in a VSpace whose pool is gone"
+    );
     let f2 = frame(c, T::SmallPage)?;
     expect_err!(
         f2.map(vs, BASE + 0x1000, RW, DEFAULT),
