@@ -10,7 +10,7 @@
 
 use crate::arch::riscv64::context::reg;
 use crate::cap::{tag, RawCap};
-use crate::cspace::lookup_raw;
+use crate::cspace::lookup_one_level;
 use crate::cte::{mdb_insert_after, mdb_unlink};
 use crate::object::endpoint::{flags, EpRef, EpState};
 use crate::object::notification::NtfnRef;
@@ -24,15 +24,13 @@ fn simple_message(info: MessageInfo) -> bool {
     info.length() <= FAST_MESSAGE_REGISTERS as u64 && info.extra_caps() == 0
 }
 
+/// Whether the scheduler would switch straight to `to` after `from` blocks: same domain and
+/// at least `from`'s priority. (seL4 also takes the fastpath when `to` is the highest ready
+/// priority; here that case takes the full path, which reaches the same state.)
 #[inline(always)]
-/// Whether the scheduler would switch straight to `to` after `from` blocks (seL4's check that
-/// the partner has at least our priority or is the highest ready priority).
 fn can_switch_to(k: &Kernel, from: TcbRef, to: TcbRef) -> bool {
     let (tp, td) = to.with(|x| (x.priority, x.domain));
-    if td != k.cur_domain {
-        return false;
-    }
-    tp >= from.with(|x| x.priority) || crate::sched::is_highest_prio(k, td, tp)
+    td == k.cur_domain && tp >= from.with(|x| x.priority)
 }
 
 /// Whether a fault is pending on `t` (its reply would be a fault reply).
@@ -44,13 +42,24 @@ fn has_fault(t: TcbRef) -> bool {
 /// Copies the message registers (at most 4, checked by `simple_message`) and sets the receiver's badge and message info.
 fn transfer(from: TcbRef, to: TcbRef, info: MessageInfo, badge: u64) {
     let n = info.length() as usize;
+    // `from` and `to` are different threads, so the two borrows are of different objects.
     from.with(|f| {
         to.with(|t| {
-            for i in 0..n.min(FAST_MESSAGE_REGISTERS) {
-                t.context.regs[reg::A2 + i] = f.context.regs[reg::A2 + i];
+            let (s, d) = (&f.context.regs, &mut t.context.regs);
+            if n > 0 {
+                d[reg::A2] = s[reg::A2];
+                if n > 1 {
+                    d[reg::A2 + 1] = s[reg::A2 + 1];
+                    if n > 2 {
+                        d[reg::A2 + 2] = s[reg::A2 + 2];
+                        if n > 3 {
+                            d[reg::A2 + 3] = s[reg::A2 + 3];
+                        }
+                    }
+                }
             }
-            t.context.regs[reg::A0] = badge;
-            t.context.regs[reg::A1] = MessageInfo::new(info.label(), 0, 0, n as u64).0;
+            d[reg::A0] = badge;
+            d[reg::A1] = MessageInfo::new(info.label(), 0, 0, n as u64).0;
         })
     });
 }
@@ -79,7 +88,7 @@ pub fn try_fastpath(k: &mut Kernel) -> bool {
 #[inline(always)]
 fn lookup_endpoint(cur: TcbRef) -> Option<(usize, u64, crate::cap::EpRights)> {
     let root = cur.slot(tcb_slot::CTABLE).raw();
-    let (cap, _) = lookup_raw(root, cur.reg(reg::A0)).ok()?;
+    let cap = lookup_one_level(root, cur.reg(reg::A0))?;
     (cap.tag() == tag::ENDPOINT).then(|| (cap.obj_ptr(), cap.w1, cap.ep_rights()))
 }
 
