@@ -741,3 +741,94 @@ mod props {
         }
     }
 }
+
+mod fuzz {
+    use super::*;
+    use abi::{MessageInfo, Syscall};
+    use proptest::prelude::*;
+
+    /// A syscall with arbitrary registers, message words and extra-cap CPtrs, as the root task.
+    #[derive(Clone, Debug)]
+    struct Call {
+        sys: i64,
+        a0: u64,
+        label: u64,
+        len: u64,
+        caps: u64,
+        mrs: [u64; 8],
+        cptrs: [u64; 3],
+    }
+
+    fn word() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            0u64..40,
+            1000u64..1040,
+            0u64..300,
+            any::<u64>(),
+            Just(u64::MAX),
+            Just(1 << 63)
+        ]
+    }
+
+    fn call() -> impl Strategy<Value = Call> {
+        (
+            prop_oneof![-10i64..0, -14i64..-11, -25i64..2],
+            word(),
+            0u64..45,
+            0u64..128,
+            0u64..4,
+            proptest::array::uniform8(word()),
+            proptest::array::uniform3(word()),
+        )
+            .prop_filter("DebugHalt ends the machine", |c| {
+                c.0 != Syscall::DebugHalt as i64
+            })
+            .prop_map(|(sys, a0, label, len, caps, mrs, cptrs)| Call {
+                sys,
+                a0,
+                label,
+                len,
+                caps,
+                mrs,
+                cptrs,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        /// No sequence of arbitrary syscalls panics the kernel or breaks the MDB.
+        #[test]
+        fn arbitrary_syscalls_never_panic(calls in proptest::collection::vec(call(), 1..25)) {
+            let mut s = System::boot();
+            let e = s.bootinfo().empty.start;
+            // Give the fuzzer some objects to aim at, in slots it will hit.
+            let (ut, _, _) = s.ram_untyped(16);
+            for (i, t) in [T::Endpoint, T::Notification, T::CapTable, T::Tcb, T::SmallPage, T::PageTable].iter().enumerate() {
+                let size = if *t == T::CapTable { 3 } else { 0 };
+                prop_assert_eq!(s.retype(ut, *t, size, e + i as u64, 1).info.label(), 0);
+            }
+            for c in calls {
+                let root = s.root;
+                s.run_as(root);
+                if !crate::sched::is_schedulable(root) {
+                    crate::object::tcb_ops::restart(&mut s.k, root);
+                    s.run_as(root);
+                }
+                let a0 = match c.a0 % 3 { 0 => e + c.a0 % 8, 1 => c.a0 % 40, _ => c.a0 };
+                let info = MessageInfo::new(c.label, 0, c.caps, c.len);
+                let sys = match Syscall::from_word(c.sys as u64) {
+                    Some(sy) => sy,
+                    None => {
+                        // Unknown syscall numbers: a fault (no handler: the root task stops).
+                        s.root.set_reg(crate::arch::riscv64::context::reg::A7, c.sys as u64);
+                        crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+                        let _ = s.schedule();
+                        continue;
+                    }
+                };
+                let _ = s.syscall(sys, a0, info, &c.mrs[..(c.len as usize).min(8)], &c.cptrs[..c.caps as usize % 4]);
+            }
+            check_mdb(&s);
+        }
+    }
+}
