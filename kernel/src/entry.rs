@@ -22,15 +22,27 @@ pub const IRQ_S_EXTERNAL: u64 = 9;
 /// Handles one trap of the current thread in kernel `k`. Its registers are saved in its
 /// context with the pc of the trapping instruction.
 #[inline(always)]
-pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) {
+pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) -> Handled {
     if scause == CAUSE_USER_ECALL {
         #[cfg(feature = "fastpath")]
         if crate::fastpath::try_fastpath(k) {
-            return;
+            return Handled::Fastpath;
         }
-        return handle_syscall(k);
+        handle_syscall(k);
+    } else {
+        handle_trap_slow(k, scause, stval);
     }
-    handle_trap_slow(k, scause, stval)
+    Handled::Full
+}
+
+/// How [`handle_trap`] handled a trap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// By the IPC fastpath: the partner thread is current and runnable, and no scheduling
+    /// decision is pending, so the return needs no `schedule`.
+    Fastpath,
+    /// By the full path: `activate` decides who runs.
+    Full,
 }
 
 /// Interrupts and exceptions (everything but `ecall`).
@@ -166,21 +178,14 @@ fn idle(k: &mut Kernel) -> *mut ArchContext {
 /// the context to restore.
 #[cfg(target_os = "none")]
 pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
-    crate::state::with_kernel(|k| {
-        if scause == CAUSE_USER_ECALL {
-            // The fastpath leaves the partner running, with no scheduling decision pending.
-            #[cfg(feature = "fastpath")]
-            if crate::fastpath::try_fastpath(k) {
-                let t = k.cur_thread;
-                if t.addr() != k.activated {
-                    switch_to(k, t);
-                }
-                return t.context_ptr();
+    crate::state::with_kernel(|k| match handle_trap(k, scause, stval) {
+        Handled::Fastpath => {
+            let t = k.cur_thread;
+            if t.addr() != k.activated {
+                switch_to(k, t);
             }
-            handle_syscall(k);
-        } else {
-            handle_trap_slow(k, scause, stval);
+            t.context_ptr()
         }
-        activate_or_idle(k)
+        Handled::Full => activate_or_idle(k),
     })
 }
