@@ -319,7 +319,10 @@ pub fn irq_uart_masked_until_ack(c: &mut Ctx) -> TestResult {
         // Ack may deliver it although the byte was read meanwhile (the kernel cannot tell; a
         // driver reads the device's status anyway). At most one such signal.
         let spurious = l.ntfn.poll();
-        check!(spurious == 0 || spurious == IRQ_BADGE, "after the Ack, with the line down: {spurious}");
+        check!(
+            spurious == 0 || spurious == IRQ_BADGE,
+            "after the Ack, with the line down: {spurious}"
+        );
         if spurious != 0 {
             ok!(l.handler.ack(), "Ack of the latched request");
             check_eq!(l.ntfn.poll(), 0, "only one latched request");
