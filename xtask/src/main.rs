@@ -548,6 +548,29 @@ fn host_stage(ws: &Workspace, name: &str, args: &[&str]) -> Stage {
     )
 }
 
+/// A check that passes or fails as a whole (formatting, lints): one test in the counts.
+fn check_stage(ws: &Workspace, name: &str, args: &[&str]) -> Stage {
+    banner(name);
+    eprintln!("xtask: $ cargo {}", args.join(" "));
+    let t = Instant::now();
+    let status = match ws.cargo().args(args).stdin(Stdio::null()).status() {
+        Ok(s) => s,
+        Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+    };
+    let secs = t.elapsed().as_secs_f64();
+    if status.success() {
+        Stage::judged(name, secs, 1, 0, Vec::new())
+    } else {
+        Stage::judged(
+            name,
+            secs,
+            0,
+            1,
+            vec![format!("`cargo {}` failed ({status})", args.join(" "))],
+        )
+    }
+}
+
 fn banner(name: &str) {
     eprintln!("\nxtask: ======== {name} ========");
 }
@@ -795,6 +818,32 @@ fn test(o: TestOpts) -> Result<ExitCode> {
             stages.push(Stage::skipped(HOST_BENCH, "--qemu-only"));
         }
     } else {
+        stages.push(check_stage(
+            &ws,
+            "lint: cargo fmt --check",
+            &["fmt", "--all", "--check"],
+        ));
+        stages.push(check_stage(
+            &ws,
+            "lint: cargo clippy (host crates)",
+            &["clippy", "--all-targets", "--", "-D", "warnings"],
+        ));
+        stages.push(check_stage(
+            &ws,
+            "lint: cargo clippy (kernel, riscv64)",
+            &[
+                "clippy",
+                "-p",
+                "kernel",
+                "--bin",
+                "kernel",
+                "--target",
+                "riscv64gc-unknown-none-elf",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ));
         stages.push(host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]));
         stages.push(host_stage(
             &ws,
