@@ -146,6 +146,12 @@ fn restart_thread(t: crate::object::tcb::TcbRef) -> bool {
 /// (VSpace, ASIDs, FPU flag) may have changed.
 #[inline(never)]
 fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
+    switch_to_inline(k, t)
+}
+
+/// [`switch_to`], inlined into the fastpath's exit.
+#[inline(always)]
+fn switch_to_inline(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
     crate::object::tcb_ops::switch_fpu(k, t);
     crate::arch::set_vm_root(k, t);
     k.activated = t.addr();
@@ -182,7 +188,7 @@ pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
         Handled::Fastpath => {
             let t = k.cur_thread;
             if t.addr() != k.activated {
-                switch_to(k, t);
+                switch_to_inline(k, t);
             }
             t.context_ptr()
         }
