@@ -127,6 +127,21 @@ impl<const N: usize> RegionList<N> {
     pub fn sort(&mut self) {
         self.regions[..self.len].sort_unstable_by_key(|r| r.start);
     }
+    /// Sorts, and merges regions that touch or overlap.
+    pub fn coalesce(&mut self) {
+        self.sort();
+        let mut n = 0;
+        for i in 0..self.len {
+            let r = self.regions[i];
+            if n > 0 && r.start <= self.regions[n - 1].end {
+                self.regions[n - 1].end = self.regions[n - 1].end.max(r.end);
+            } else {
+                self.regions[n] = r;
+                n += 1;
+            }
+        }
+        self.len = n;
+    }
 }
 
 use crate::arch::riscv64::vspace::{self, Pte};
@@ -297,6 +312,45 @@ fn usable_ram(params: &BootParams) -> RegionList<MAX_RAM_REGIONS> {
         }
     }
     ram
+}
+
+/// Memory that was needed only during boot and becomes untyped afterwards: the pages of the
+/// initrd (the root task's ELF, copied into the root task's frames) and of the device tree
+/// (copied into the extra BootInfo pages), within usable RAM and outside every reserved region
+/// and the kernel image.
+fn boot_only_memory(
+    params: &BootParams,
+    ram: &RegionList<MAX_RAM_REGIONS>,
+) -> Result<RegionList<{ 4 * MAX_RAM_REGIONS }>, BootError> {
+    let full = |_| BootError::Msg("too many boot memory fragments");
+    let mut out: RegionList<{ 4 * MAX_RAM_REGIONS }> = RegionList::default();
+    for b in [params.initrd, params.dtb] {
+        let b = Region::new(b.start & !(PAGE - 1), round_up(b.end, PAGE_BITS));
+        for r in ram.as_slice() {
+            out.push(Region::new(b.start.max(r.start), b.end.min(r.end)))
+                .map_err(full)?;
+        }
+    }
+    for r in params
+        .reserved
+        .as_slice()
+        .iter()
+        .chain([&params.kernel_image])
+    {
+        let pr = Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS));
+        out.subtract(pr).map_err(full)?;
+    }
+    // The initrd and the device tree may share a page: keep each byte once.
+    let mut merged: RegionList<{ 4 * MAX_RAM_REGIONS }> = RegionList::default();
+    out.sort();
+    for r in out.as_slice() {
+        let mut r = *r;
+        if let Some(last) = merged.as_slice().last() {
+            r.start = r.start.max(last.end);
+        }
+        merged.push(r).map_err(full)?;
+    }
+    Ok(merged)
 }
 
 /// Creates the root task (seL4 `init_kernel` / `create_rootserver_objects` and friends) into
@@ -659,6 +713,13 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         }
         dev_start = dev_start.max(r.end);
     }
+    // The root task's ELF image and the device tree were needed only during boot (both are
+    // copied by now): their pages join the free RAM.
+    for r in boot_only_memory(params, &ram)?.as_slice() {
+        free.push(*r)
+            .map_err(|_| BootError::Msg("too many free memory fragments"))?;
+    }
+    free.coalesce();
     for r in free.as_slice() {
         split_untypeds(r.start, r.end, |p, b| provide_ut(&mut cur, p, b, false));
     }

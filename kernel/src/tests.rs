@@ -82,12 +82,9 @@ fn untypeds_cover_free_ram_without_touching_reserved_memory() {
         assert!(end <= 0x0c00_0000 || d.paddr >= 0x1000_0000);
         assert!(d.paddr % (1 << d.size_bits) == 0 && d.size_bits <= 38);
     }
-    // RAM untypeds avoid the reserved regions and each other.
-    let reserved = [
-        (RAM_BASE, RAM_BASE + 0x40_0000),
-        (INITRD, INITRD + 4096),
-        (DTB, DTB + DTB_LEN as u64),
-    ];
+    // RAM untypeds avoid the reserved regions and each other; the initrd and the device tree
+    // were needed only during boot and are handed out with the free RAM.
+    let reserved = [(RAM_BASE, RAM_BASE + 0x40_0000)];
     for d in &ram {
         let (a, b) = (d.paddr, d.paddr + (1 << d.size_bits));
         assert!(d.paddr % (1 << d.size_bits) == 0);
@@ -98,20 +95,38 @@ fn untypeds_cover_free_ram_without_touching_reserved_memory() {
             );
         }
     }
-    for (i, x) in ram.iter().enumerate() {
-        for y in &ram[i + 1..] {
-            let (a0, a1, b0, b1) = (
-                x.paddr,
-                x.paddr + (1 << x.size_bits),
-                y.paddr,
-                y.paddr + (1 << y.size_bits),
-            );
-            assert!(a1 <= b0 || b1 <= a0);
-        }
+    let covered = |p: u64| {
+        ram.iter()
+            .any(|d| d.paddr <= p && p < d.paddr + (1 << d.size_bits))
+    };
+    assert!(covered(INITRD) && covered(DTB) && covered(DTB + DTB_LEN as u64 - 1));
+    for w in ram.windows(2) {
+        assert!(w[0].paddr < w[1].paddr, "RAM untypeds in ascending order");
     }
     // Nearly all of the 64 MiB minus the reserved 4 MiB and the root task's objects is there.
     let total: u64 = ram.iter().map(|d| 1u64 << d.size_bits).sum();
     assert!(total > 58 << 20, "only {total:#x} bytes of RAM untyped");
+}
+
+#[test]
+fn region_lists_subtract_and_coalesce() {
+    use crate::boot::{Region, RegionList};
+    let mut l: RegionList<8> = RegionList::default();
+    l.push(Region::new(0x3000, 0x4000)).unwrap();
+    l.push(Region::new(0x1000, 0x2000)).unwrap();
+    l.push(Region::new(0x2000, 0x2800)).unwrap();
+    l.push(Region::new(0x3800, 0x5000)).unwrap();
+    l.coalesce();
+    assert_eq!(
+        l.as_slice(),
+        &[Region::new(0x1000, 0x2800), Region::new(0x3000, 0x5000)]
+    );
+    l.subtract(Region::new(0x1800, 0x3800)).unwrap();
+    l.sort();
+    assert_eq!(
+        l.as_slice(),
+        &[Region::new(0x1000, 0x1800), Region::new(0x3800, 0x5000)]
+    );
 }
 
 #[test]
