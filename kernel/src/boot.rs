@@ -686,12 +686,16 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     };
     let mut not_device: RegionList<{ MAX_RAM_REGIONS + MAX_RESERVED_REGIONS }> =
         RegionList::default();
-    for r in ram
+    // RAM in pages; the kernel's devices in 2 MiB blocks, the granule in which seL4 maps them
+    // (so the device untypeds around them come out as seL4's do).
+    let rounded = ram.as_slice().iter().map(|r| (r, PAGE_BITS));
+    let devices = params
+        .kernel_devices
         .as_slice()
         .iter()
-        .chain(params.kernel_devices.as_slice())
-    {
-        let pr = Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS));
+        .map(|r| (r, LARGE_PAGE_BITS));
+    for (r, bits) in rounded.chain(devices) {
+        let pr = Region::new(r.start & !((1 << bits) - 1), round_up(r.end, bits));
         not_device
             .push(pr)
             .map_err(|_| BootError::Msg("too many regions"))?;
