@@ -154,8 +154,20 @@ impl System {
         Slot::at(ptr).add(i as usize)
     }
 
-    fn ipc_buffer(&self) -> usize {
-        self.user_to_pptr(self.root.with(|t| t.ipc_buffer))
+    /// The root task's IPC buffer as the root task sees it: `None` if it has unmapped it.
+    fn ipc_buffer(&self) -> Option<usize> {
+        let vaddr = self.root.with(|t| t.ipc_buffer);
+        let Cap::PageTable { base, .. } = self
+            .root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE)
+            .cap()
+        else {
+            return None;
+        };
+        let pte = crate::arch::riscv64::vspace::lookup_pt_slot(base, vaddr)
+            .slot
+            .get();
+        (pte.valid() && pte.is_leaf())
+            .then(|| crate::arch::paddr_to_pptr(pte.paddr()) + (vaddr & 0xfff) as usize)
     }
 
     /// Performs syscall `sys` as the root task with the given registers; returns a0, a1.
@@ -171,16 +183,20 @@ impl System {
         if self.k.cur_thread != t {
             self.run_as(t);
         }
+        // Words past MR3 and extra caps go through the IPC buffer mapping, as the root task
+        // would write them (nothing, if it has unmapped its buffer).
         let buf = self.ipc_buffer();
         for (i, &w) in mrs.iter().enumerate() {
             if i < 4 {
                 t.set_reg(reg::A2 + i, w);
-            } else {
-                PPtr::<u64>::new(buf + 8 + 8 * i).set(w);
+            } else if let Some(b) = buf {
+                PPtr::<u64>::new(b + 8 + 8 * i).set(w);
             }
         }
-        for (i, &c) in caps.iter().enumerate() {
-            PPtr::<u64>::new(buf + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).set(c);
+        if let Some(b) = buf {
+            for (i, &c) in caps.iter().enumerate() {
+                PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).set(c);
+            }
         }
         t.set_reg(reg::A0, a0);
         t.set_reg(reg::A1, info.0);
@@ -191,10 +207,10 @@ impl System {
         assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
         let mut out = [0u64; 6];
         for (i, o) in out.iter_mut().enumerate() {
-            *o = if i < 4 {
-                t.reg(reg::A2 + i)
-            } else {
-                PPtr::<u64>::new(buf + 8 + 8 * i).get()
+            *o = match buf {
+                _ if i < 4 => t.reg(reg::A2 + i),
+                Some(b) => PPtr::<u64>::new(b + 8 + 8 * i).get(),
+                None => 0,
             };
         }
         Reply {
