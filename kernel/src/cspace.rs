@@ -156,9 +156,9 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
     }
 }
 
-/// The one-step case of [`lookup_raw`] only: `None` unless the root CNode's guard and radix cover
-/// all 64 bits and the guard matches (the IPC fastpath, which leaves anything else to the full
-/// path).
+/// `lookupCapAndSlot` for the IPC fastpath, one-step case only: the cap `cptr` names if the
+/// root CNode's guard and radix cover all 64 bits and the guard matches; `None` otherwise (the
+/// full path then does the general walk, [`resolve_raw`], and reports any lookup failure).
 #[inline(always)]
 pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
     let radix = root.cnode_radix();
@@ -168,26 +168,6 @@ pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
                 .add((cptr & mask(radix)) as usize)
                 .raw()
         })
-}
-
-/// `lookupCapAndSlot` on stored caps: the slot `cptr` names (all 64 bits) and its raw cap.
-#[inline(always)]
-pub fn lookup_raw(root: RawCap, cptr: u64) -> Result<(RawCap, Slot), LookupFault> {
-    // A root CNode whose guard and radix cover all 64 bits (the usual CSpace) resolves in one
-    // step; anything else, and every error, takes the general walk.
-    let radix = root.cnode_radix();
-    if root.tag() == tag::CNODE && radix + root.cnode_guard_size() == 64 && cptr >> radix == root.w1
-    {
-        let slot = Slot::at(root.obj_ptr()).add((cptr & mask(radix)) as usize);
-        return Ok((slot.raw(), slot));
-    }
-    lookup_raw_walk(root, cptr)
-}
-
-#[inline(never)]
-fn lookup_raw_walk(root: RawCap, cptr: u64) -> Result<(RawCap, Slot), LookupFault> {
-    let r = resolve_raw(root, cptr, WORD_BITS as u64)?;
-    Ok((r.slot.raw(), r.slot))
 }
 
 /// `lookupSlot(thread, cptr)` with a root CNode cap: resolves all `WORD_BITS` bits.

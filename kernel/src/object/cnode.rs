@@ -1,7 +1,7 @@
 //! CNodes: deletion, revocation and the CNode invocations (seL4 `src/object/cnode.c`,
 //! seL4 manual §3.1 "Capability-based access control" and the `seL4_CNode_*` API).
 
-use crate::cap::{Cap, ZombieType};
+use crate::cap::Cap;
 use crate::cspace::{lookup_slot_for_cnode_op, LookupFault, LookupSlotError};
 use crate::cte::{
     cte_insert, cte_move, cte_swap, is_final_cap, is_mdb_parent_of, mdb_unlink, Slot,
@@ -393,13 +393,5 @@ pub fn invoke_cnode(
             }
             Ok(())
         }
-    }
-}
-
-/// The type of object a zombie stands for, for logs.
-pub fn zombie_kind_name(k: ZombieType) -> &'static str {
-    match k {
-        ZombieType::Tcb => "TCB",
-        ZombieType::CNode(_) => "CNode",
     }
 }

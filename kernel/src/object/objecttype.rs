@@ -254,11 +254,6 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
     }
 }
 
-/// Zeroes the memory of a new object: `2^size_bits` bytes at `ptr`.
-pub fn clear_object(ptr: usize, size_bits: u64) {
-    crate::mem::zero(ptr, 1usize << size_bits);
-}
-
 /// Whether a slot address lies inside `[ptr, ptr + 2^bits)`.
 pub fn slot_in(slot: Slot, ptr: usize, bits: u64) -> bool {
     slot.addr() >= ptr && slot.addr() < ptr + (1usize << bits)

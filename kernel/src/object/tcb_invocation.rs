@@ -198,11 +198,9 @@ pub enum TcbInvocation {
 /// leaves whatever state that gives.
 ///
 /// Preemption: seL4's Configure and SetSpace delete the thread's old root caps with the
-/// preemptible `cteDelete`. They cannot actually be preempted: decoding refuses
-/// (`slotCapLongRunningDelete`) when the old CSpace or VSpace root is the last cap to a
-/// CNode, TCB or zombie, the only deletions that reach a preemption point, and the buffer slot
-/// only ever holds frames. This contract has no way to report a preemption anyway, so the
-/// invocation runs with preemption points disabled.
+/// preemptible `cteDelete`; a preempted deletion is returned as `Ok(Err(Preempted))`, the
+/// thread stays in `Restart` and re-executes the syscall. (Decoding refuses, as seL4's
+/// `slotCapLongRunningDelete` does, the deletions that could take long.)
 pub fn decode_tcb_invocation(
     k: &mut Kernel,
     label: InvocationLabel,
