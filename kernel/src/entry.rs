@@ -21,11 +21,15 @@ pub const IRQ_S_EXTERNAL: u64 = 9;
 
 /// Handles one trap of the current thread in kernel `k`. Its registers are saved in its
 /// context with the pc of the trapping instruction.
+///
+/// On the machine the trap entry has already tried the IPC fastpath (see
+/// [`fastpath_call_entry`]); elsewhere (host tests) it is tried here, on the saved registers.
 #[inline(always)]
 pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) -> Handled {
     if scause == CAUSE_USER_ECALL {
-        #[cfg(feature = "fastpath")]
-        if crate::fastpath::try_fastpath(k) {
+        #[cfg(all(feature = "fastpath", not(target_os = "none")))]
+        if let Some(t) = crate::fastpath::try_fastpath(k) {
+            fastpath_exit(k, t);
             return Handled::Fastpath;
         }
         handle_syscall(k);
@@ -125,6 +129,7 @@ pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
     if t.addr() != k.activated {
         switch_to(k, t);
     }
+    debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
     Some(t.context_ptr())
 }
 
@@ -141,20 +146,26 @@ fn restart_thread(t: crate::object::tcb::TcbRef) -> bool {
     true
 }
 
-/// Gives the CPU's FPU and address space to `t` (seL4 `Arch_switchToThread`); done only when
-/// the thread changes, or after `Kernel::activated` was cleared because something it depends on
-/// (VSpace, ASIDs, FPU flag) may have changed.
+/// Gives the CPU's address space to `t` (seL4 `Arch_switchToThread`; FPU state needs no work
+/// here, see `tcb_ops::fpu_invariant_holds`); done only when the thread changes, or after
+/// `Kernel::activated` was cleared because something it depends on (VSpace, ASIDs) may have
+/// changed.
 #[inline(never)]
 fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
-    switch_to_inline(k, t)
-}
-
-/// [`switch_to`], inlined into the fastpath's exit.
-#[inline(always)]
-fn switch_to_inline(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
-    crate::object::tcb_ops::switch_fpu(k, t);
     crate::arch::set_vm_root(k, t);
     k.activated = t.addr();
+}
+
+/// The fastpath's [`activate`]: `t` is runnable, no scheduling decision is pending, it is not
+/// the thread the CPU was set up for, and its cached `satp` is current (all checked by the
+/// fastpath). Returns its register context.
+#[cfg(feature = "fastpath")]
+#[inline(always)]
+fn fastpath_exit(k: &mut Kernel, t: crate::object::tcb::TcbRef) -> *mut ArchContext {
+    crate::arch::set_vm_root_cached(t);
+    k.activated = t.addr();
+    debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
+    t.context_ptr()
 }
 
 /// The thread to return to, idling with interrupts enabled until there is one.
@@ -184,14 +195,69 @@ fn idle(k: &mut Kernel) -> *mut ArchContext {
 /// the context to restore.
 #[cfg(target_os = "none")]
 pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
-    crate::state::with_kernel(|k| match handle_trap(k, scause, stval) {
-        Handled::Fastpath => {
-            let t = k.cur_thread;
-            if t.addr() != k.activated {
-                switch_to_inline(k, t);
-            }
-            t.context_ptr()
-        }
-        Handled::Full => activate_or_idle(k),
+    crate::state::with_kernel(|k| {
+        handle_trap(k, scause, stval);
+        activate_or_idle(k)
     })
+}
+
+/// Entry from the trap path for an `ecall` with `a7` = `seL4_SysCall`, called with the
+/// caller's `a0`..`a5` still live ([`crate::fastpath::FastArgs`]): the context to restore if
+/// the fastpath did the call, or null (nothing changed; the full path follows). Without the
+/// `fastpath` feature the trap entry does not call it.
+#[cfg(target_os = "none")]
+pub extern "C" fn fastpath_call_entry(
+    cptr: u64,
+    info: u64,
+    mr0: u64,
+    mr1: u64,
+    mr2: u64,
+    mr3: u64,
+) -> *mut ArchContext {
+    #[cfg(feature = "fastpath")]
+    {
+        let a = crate::fastpath::FastArgs {
+            cptr,
+            info,
+            mrs: [mr0, mr1, mr2, mr3],
+        };
+        crate::state::with_kernel(|k| match crate::fastpath::call(k, a) {
+            Some(t) => fastpath_exit(k, t),
+            None => core::ptr::null_mut(),
+        })
+    }
+    #[cfg(not(feature = "fastpath"))]
+    {
+        let _ = (cptr, info, mr0, mr1, mr2, mr3);
+        core::ptr::null_mut()
+    }
+}
+
+/// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
+#[cfg(target_os = "none")]
+pub extern "C" fn fastpath_reply_recv_entry(
+    cptr: u64,
+    info: u64,
+    mr0: u64,
+    mr1: u64,
+    mr2: u64,
+    mr3: u64,
+) -> *mut ArchContext {
+    #[cfg(feature = "fastpath")]
+    {
+        let a = crate::fastpath::FastArgs {
+            cptr,
+            info,
+            mrs: [mr0, mr1, mr2, mr3],
+        };
+        crate::state::with_kernel(|k| match crate::fastpath::reply_recv(k, a) {
+            Some(t) => fastpath_exit(k, t),
+            None => core::ptr::null_mut(),
+        })
+    }
+    #[cfg(not(feature = "fastpath"))]
+    {
+        let _ = (cptr, info, mr0, mr1, mr2, mr3);
+        core::ptr::null_mut()
+    }
 }

@@ -435,6 +435,7 @@ fn deleting_a_tcb_cancels_its_ipc() {
 #[cfg(feature = "fastpath")]
 mod fastpath_equivalence {
     use super::*;
+    use crate::arch::riscv64::context::reg;
     use crate::object::tcb::tcb_slot;
     use proptest::prelude::*;
 
@@ -504,6 +505,45 @@ mod fastpath_equivalence {
             s.spawn(150, e + 14),
         ];
         (s, ts, [ep0, ep1])
+    }
+
+    /// The fastpath does take the common case (so that the property below compares it with
+    /// the full path, not the full path with itself).
+    #[test]
+    fn fastpath_takes_call_and_reply_recv() {
+        let (mut s, ts, ep) = setup(false);
+        s.run_as(ts[0]);
+        s.sys(Syscall::Recv, ep[0], MessageInfo::new(0, 0, 0, 0), &[], &[]);
+        assert_eq!(s.k.fastpath_hits, 0);
+        s.run_as(ts[1]);
+        s.sys(
+            Syscall::Call,
+            ep[0],
+            MessageInfo::new(7, 0, 0, 2),
+            &[11, 22],
+            &[],
+        );
+        assert_eq!(
+            s.k.fastpath_hits, 1,
+            "Call to a waiting server of the same priority"
+        );
+        assert_eq!(s.k.cur_thread, ts[0]);
+        assert_eq!(ts[0].reg(reg::A1), MessageInfo::new(7, 0, 0, 2).0);
+        assert_eq!((ts[0].reg(reg::A2), ts[0].reg(reg::A2 + 1)), (11, 22));
+        s.sys(
+            Syscall::ReplyRecv,
+            ep[0],
+            MessageInfo::new(9, 0, 0, 1),
+            &[33],
+            &[],
+        );
+        assert_eq!(s.k.fastpath_hits, 2, "ReplyRecv to the blocked caller");
+        assert_eq!(s.k.cur_thread, ts[1]);
+        assert_eq!(
+            (ts[1].reg(reg::A1), ts[1].reg(reg::A2)),
+            (MessageInfo::new(9, 0, 0, 1).0, 33)
+        );
+        assert_eq!(ts[0].state(), ThreadState::BlockedOnReceive);
     }
 
     proptest! {

@@ -37,6 +37,9 @@ pub struct Kernel {
     /// Test builds only: take the full path even where the fastpath applies, to compare the two.
     #[cfg(test)]
     pub fastpath_off: bool,
+    /// Test builds only: how many syscalls the fastpath handled.
+    #[cfg(test)]
+    pub fastpath_hits: u64,
     /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
     /// (`riscvKSASIDTable`).
     pub asid_table: [usize; ASID_TABLE_SIZE],
@@ -67,6 +70,8 @@ impl Kernel {
             irq_node: 0,
             #[cfg(test)]
             fastpath_off: false,
+            #[cfg(test)]
+            fastpath_hits: 0,
         }
     }
 

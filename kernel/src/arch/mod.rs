@@ -16,11 +16,11 @@ pub use riscv64::context::ArchContext;
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{
     flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root,
+    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root, set_vm_root_cached,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
     flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root,
+    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root, set_vm_root_cached,
 };

@@ -137,33 +137,39 @@ pub type TcbRef = PPtr<Tcb>;
 
 impl TcbRef {
     /// The `i`-th of the TCB's CNode slots.
+    #[inline(always)]
     pub fn slot(self, i: usize) -> Slot {
         Slot(self.cast::<Cte>().add(i))
     }
     /// The thread state.
+    #[inline(always)]
     pub fn state(self) -> ThreadState {
         ThreadState::from_word(self.with(|t| t.state))
     }
     /// Sets the thread state (the scheduler is told by the caller).
+    #[inline(always)]
     pub fn set_state(self, s: ThreadState) {
         self.with(|t| t.state = s as u64)
     }
     /// Kernel-virtual address of the register context.
+    #[inline(always)]
     pub fn context_ptr(self) -> *mut ArchContext {
         (self.addr() + core::mem::offset_of!(Tcb, context)) as *mut ArchContext
     }
     /// Reads register `i` (pc at 0, x_i at i).
+    #[inline(always)]
     pub fn reg(self, i: usize) -> u64 {
         self.with(|t| t.context.regs[i])
     }
     /// Writes register `i`.
+    #[inline(always)]
     pub fn set_reg(self, i: usize, v: u64) {
         self.with(|t| t.context.regs[i] = v)
     }
 }
 
 /// Initialises a freshly zeroed TCB (`Arch_initContext` and `createObject` for TCBs): user
-/// mode, FPU on, inactive, in `domain`.
+/// mode, FPU not loaded (see [`ArchContext::new_user`]), inactive, in `domain`.
 pub fn init_tcb(tcb: TcbRef, domain: u64) {
     tcb.with(|t| {
         t.context = ArchContext::new_user();

@@ -48,27 +48,29 @@ pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
     suspend(k, t);
     if k.fpu_owner == t.addr() {
         k.fpu_owner = 0;
+        t.with(|x| x.context.sstatus &= !crate::arch::riscv64::context::SSTATUS_FS_MASK);
     }
 }
 
-/// Sets up `t`'s FPU access before it runs. FPU state is switched lazily, with the same result
-/// for the thread as seL4 14+'s eager switching: the FPU registers hold the state of
-/// `Kernel::fpu_owner`; any other thread runs with `sstatus.FS` = Off, and its first FP
-/// instruction traps to [`fpu_lazy_load`], which makes it the owner and re-executes the
-/// instruction. A thread with `seL4_TCBFlag_fpuDisabled` always runs with FS = Off, so an FP
-/// instruction is an illegal-instruction user exception, as on seL4.
-pub fn switch_fpu(k: &mut Kernel, t: TcbRef) {
-    use crate::arch::riscv64::context::{SSTATUS_FS_CLEAN, SSTATUS_FS_MASK};
-    let owner = k.fpu_owner == t.addr();
-    t.with(|x| {
-        if owner && x.flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED == 0 {
-            if x.context.sstatus & SSTATUS_FS_MASK == 0 {
-                x.context.sstatus |= SSTATUS_FS_CLEAN;
-            }
-        } else {
-            x.context.sstatus &= !SSTATUS_FS_MASK;
-        }
-    });
+/// The FPU invariant that lets a switch of threads do no FPU work (seL4 switches FPU state
+/// eagerly in `Arch_switchToThread`; the result for threads is the same): the FPU registers
+/// hold the state of `Kernel::fpu_owner`, and every thread other than the owner has
+/// `sstatus.FS` = Off in its saved context, so its first FP instruction traps to
+/// [`fpu_lazy_load`], which makes it the owner and re-executes the instruction. The owner is
+/// never a thread with `seL4_TCBFlag_fpuDisabled` (setting the flag releases the FPU), so for
+/// such a thread an FP instruction is an illegal-instruction user exception, as on seL4.
+///
+/// Kept by [`fpu_lazy_load`] (the old owner's FS goes Off), [`fpu_release`] (the releasing
+/// thread's FS goes Off), thread deletion (the owner is forgotten) and new TCBs (FS Off).
+/// Checked before every return to user level in debug builds.
+pub fn fpu_invariant_holds(k: &Kernel, t: TcbRef) -> bool {
+    use crate::arch::riscv64::context::SSTATUS_FS_MASK;
+    let (fs, flags) = t.with(|x| (x.context.sstatus & SSTATUS_FS_MASK, x.flags));
+    if k.fpu_owner == t.addr() {
+        fs != 0 && flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED == 0
+    } else {
+        fs == 0
+    }
 }
 
 /// The lazy half of FPU switching: `t` executed an FP instruction while not owning the FPU.
@@ -98,7 +100,8 @@ pub fn fpu_lazy_load(k: &mut Kernel, t: TcbRef) -> bool {
 }
 
 /// `fpuRelease`: the thread gives up the FPU (its FPU was disabled or it is leaving): its
-/// registers are saved if it owns the FPU, and the FPU has no owner.
+/// registers are saved if it owns the FPU, and the FPU has no owner; its `sstatus.FS` goes
+/// Off (see [`fpu_invariant_holds`]).
 pub fn fpu_release(k: &mut Kernel, t: TcbRef) {
     use crate::arch::riscv64::context::SSTATUS_FS_MASK;
     if k.fpu_owner == t.addr() {
@@ -106,6 +109,7 @@ pub fn fpu_release(k: &mut Kernel, t: TcbRef) {
             if x.context.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK {
                 crate::arch::fpu_save(&mut x.context.fpu);
             }
+            x.context.sstatus &= !SSTATUS_FS_MASK;
         });
         k.fpu_owner = 0;
     }

@@ -49,8 +49,15 @@ pub fn kernel_root_page_table() -> Option<usize> {
     None
 }
 
-/// Address-space switching is not simulated.
-pub fn set_vm_root(_k: &crate::state::Kernel, _t: crate::object::tcb::TcbRef) {}
+/// Address-space switching is not simulated; the per-thread cache of the machine's version
+/// is (the thread's `vm_gen` becomes current), so that the IPC fastpath's check of it behaves
+/// as on the machine.
+pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
+    t.with(|x| x.vm_gen = k.vm_gen);
+}
+
+/// The host has no address spaces to switch.
+pub fn set_vm_root_cached(_t: crate::object::tcb::TcbRef) {}
 
 /// The host has no timer.
 pub fn reset_timer() {}

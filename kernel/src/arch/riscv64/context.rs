@@ -79,10 +79,12 @@ pub const SSTATUS_FS_MASK: u64 = 3 << 13;
 pub const SSTATUS_SUM: u64 = 1 << 18;
 
 impl ArchContext {
-    /// A fresh user context: all zero, user mode, interrupts enabled on return, FPU Initial.
+    /// A fresh user context: all zero, user mode, interrupts enabled on return. `sstatus.FS`
+    /// is Off: the thread does not own the FPU, and its first FP instruction loads its (zero,
+    /// i.e. Initial) FPU state lazily (see `object::tcb_ops::fpu_lazy_load`).
     pub fn new_user() -> Self {
         ArchContext {
-            sstatus: SSTATUS_SPIE | SSTATUS_FS_INITIAL,
+            sstatus: SSTATUS_SPIE,
             ..Default::default()
         }
     }

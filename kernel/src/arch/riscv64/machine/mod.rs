@@ -182,6 +182,17 @@ fn write_satp(satp: u64) {
     unsafe { asm!("csrw satp, {0}", in(reg) satp, options(nostack)) };
 }
 
+/// `setVMRoot` for a thread whose cached `satp` is current (`Tcb::vm_gen` equals
+/// `Kernel::vm_gen`, checked by the caller, the IPC fastpath): one CSR write, unconditional
+/// (writing the value already there is harmless; no fence, as in [`write_satp`]).
+#[inline(always)]
+pub fn set_vm_root_cached(t: crate::object::tcb::TcbRef) {
+    let satp = t.with(|x| x.vm_satp);
+    // SAFETY: `vm_satp` was computed by `set_vm_root` for this thread's VSpace under the
+    // current `vm_gen`, so it names a root that maps the kernel (see `write_satp`).
+    unsafe { asm!("csrw satp, {0}", in(reg) satp, options(nostack)) };
+}
+
 /// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
 /// page table (ASID 0) if it has no valid one (any user access then faults).
 pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {

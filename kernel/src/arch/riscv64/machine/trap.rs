@@ -8,10 +8,16 @@
 //! `csrrw sp, sscratch, sp` swaps the user `sp` with the context pointer. If that gave 0, the trap
 //! came from the kernel (see below). Otherwise x1 and x3..x31 are stored at `8*i` in the context,
 //! the user `sp` (now in `sscratch`) at `regs[2]`, `sepc` at `regs[0]` and `sstatus` at offset
-//! 256; `sscratch` becomes 0. Then, on a fresh kernel stack (its top: nothing survives a return to
-//! user mode), `crate::entry::handle_user_trap(scause, stval)` runs, and its result, the context
-//! to resume, is restored as below. `sepc` is saved as is: for a syscall the kernel core advances
-//! `regs[0]` by 4.
+//! 256; `sscratch` becomes 0, and `sp` becomes the top of the kernel stack (nothing on it
+//! survives a return to user mode).
+//!
+//! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
+//! first goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
+//! caller's `a0`..`a5` still in place as the arguments (the message goes from register to the
+//! receiver's context); a non-null result is the context to resume. Otherwise, and for every
+//! other trap, `crate::entry::handle_user_trap(scause, stval)` runs, and its result, the
+//! context to resume, is restored as below. `sepc` is saved as is: for a syscall the kernel
+//! core advances `regs[0]` by 4.
 //!
 //! # Exit to user mode
 //! `restore_user_context(ctx)` (also the tail of the entry path): `sepc` = `regs[0]`,
@@ -94,9 +100,25 @@ riscv_trap_entry:
     sd t0, 0(sp)
     csrr t0, sstatus
     sd t0, {sstatus}(sp)
+    la sp, kernel_stack_top
+.if {fastpath}
+    # The IPC fastpath, with the caller's a0..a5 still in place as its arguments.
+    csrr t0, scause
+    addi t0, t0, -{cause_ecall}
+    bnez t0, 1f
+    addi t0, a7, -({sys_call})
+    beqz t0, 2f
+    addi t0, a7, -({sys_reply_recv})
+    bnez t0, 1f
+    jal {fastpath_reply_recv}
+    bnez a0, riscv_restore_user_context
+    j 1f
+2:  jal {fastpath_call}
+    bnez a0, riscv_restore_user_context
+1:
+.endif
     csrr a0, scause
     csrr a1, stval
-    la sp, kernel_stack_top
     call {handle_user_trap}
     # a0 = the context to resume: fall through.
 
@@ -204,6 +226,12 @@ riscv_panic_stack_top:
     spp = const SSTATUS_SPP,
     sie = const SSTATUS_SIE,
     handle_user_trap = sym trap_from_user,
+    fastpath = const cfg!(feature = "fastpath") as u8,
+    cause_ecall = const crate::entry::CAUSE_USER_ECALL,
+    sys_call = const abi::Syscall::Call as i64,
+    sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
+    fastpath_call = sym crate::entry::fastpath_call_entry,
+    fastpath_reply_recv = sym crate::entry::fastpath_reply_recv_entry,
     kernel_trap = sym kernel_trap,
     eid_srst = const 0x5352_5354_u32,
     eid_dbcn = const 0x4442_434E_u32,
