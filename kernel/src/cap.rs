@@ -58,6 +58,18 @@ pub struct EpRights {
     pub grant_reply: bool,
 }
 
+/// The bits of [`EpRights`] as stored in a cap (at [`EP_RIGHTS_SHIFT`] in word 0).
+pub mod ep_right {
+    /// `capCanSend`.
+    pub const SEND: u64 = 1;
+    /// `capCanReceive`.
+    pub const RECEIVE: u64 = 2;
+    /// `capCanGrant`.
+    pub const GRANT: u64 = 4;
+    /// `capCanGrantReply`.
+    pub const GRANT_REPLY: u64 = 8;
+}
+
 impl EpRights {
     /// All rights.
     pub const ALL: EpRights = EpRights {
@@ -67,17 +79,17 @@ impl EpRights {
         grant_reply: true,
     };
     fn bits(self) -> u64 {
-        self.send as u64
-            | (self.receive as u64) << 1
-            | (self.grant as u64) << 2
-            | (self.grant_reply as u64) << 3
+        (self.send as u64 * ep_right::SEND)
+            | (self.receive as u64 * ep_right::RECEIVE)
+            | (self.grant as u64 * ep_right::GRANT)
+            | (self.grant_reply as u64 * ep_right::GRANT_REPLY)
     }
     fn from_bits(b: u64) -> Self {
         EpRights {
-            send: b & 1 != 0,
-            receive: b & 2 != 0,
-            grant: b & 4 != 0,
-            grant_reply: b & 8 != 0,
+            send: b & ep_right::SEND != 0,
+            receive: b & ep_right::RECEIVE != 0,
+            grant: b & ep_right::GRANT != 0,
+            grant_reply: b & ep_right::GRANT_REPLY != 0,
         }
     }
     /// `maskCapRights` for endpoints: each right kept only if the mask has it.
@@ -252,6 +264,16 @@ pub struct RawCap {
 
 const PTR_MASK: u64 = (1 << 44) - 1;
 
+/// Position of the four rights bits (send, receive, grant, grant reply: see
+/// `EpRights::bits`) in word 0 of endpoint and notification caps: right below the type tag,
+/// so that the IPC fastpath checks tag and rights with one shift.
+pub const EP_RIGHTS_SHIFT: u32 = 55;
+
+/// Word 0 of a reply cap: the `capReplyMaster` bit.
+pub const REPLY_MASTER_BIT: u64 = 1 << 44;
+/// Word 0 of a reply cap: the `capReplyCanGrant` bit.
+pub const REPLY_CAN_GRANT_BIT: u64 = 1 << 45;
+
 #[inline(always)]
 fn pack_ptr(p: usize) -> u64 {
     ((p as u64) >> 4) & PTR_MASK
@@ -318,7 +340,7 @@ impl RawCap {
     /// Rights of an endpoint or notification cap.
     #[inline(always)]
     pub fn ep_rights(self) -> EpRights {
-        EpRights::from_bits(field(self.w0, 44, 4))
+        EpRights::from_bits(field(self.w0, EP_RIGHTS_SHIFT, 4))
     }
 
     /// A reply cap to the TCB at `tcb` (what `Cap::Reply { .. }.encode()` gives).
@@ -327,8 +349,8 @@ impl RawCap {
         RawCap {
             w0: (tag::REPLY << 59)
                 | pack_ptr(tcb)
-                | (master as u64) << 44
-                | (can_grant as u64) << 45,
+                | (master as u64 * REPLY_MASTER_BIT)
+                | (can_grant as u64 * REPLY_CAN_GRANT_BIT),
             w1: 0,
         }
     }
@@ -359,12 +381,12 @@ impl RawCap {
             tag::ENDPOINT => Cap::Endpoint {
                 ptr,
                 badge: w1,
-                rights: EpRights::from_bits(field(w0, 44, 4)),
+                rights: EpRights::from_bits(field(w0, EP_RIGHTS_SHIFT, 4)),
             },
             tag::NOTIFICATION => Cap::Notification {
                 ptr,
                 badge: w1,
-                rights: EpRights::from_bits(field(w0, 44, 4)),
+                rights: EpRights::from_bits(field(w0, EP_RIGHTS_SHIFT, 4)),
             },
             tag::REPLY => Cap::Reply {
                 tcb: ptr,
@@ -430,12 +452,14 @@ impl Cap {
                 ),
                 free_index,
             ),
-            Cap::Endpoint { ptr, badge, rights } => {
-                (t(tag::ENDPOINT, ptr, rights.bits() << 44), badge)
-            }
-            Cap::Notification { ptr, badge, rights } => {
-                (t(tag::NOTIFICATION, ptr, rights.bits() << 44), badge)
-            }
+            Cap::Endpoint { ptr, badge, rights } => (
+                t(tag::ENDPOINT, ptr, rights.bits() << EP_RIGHTS_SHIFT),
+                badge,
+            ),
+            Cap::Notification { ptr, badge, rights } => (
+                t(tag::NOTIFICATION, ptr, rights.bits() << EP_RIGHTS_SHIFT),
+                badge,
+            ),
             Cap::Reply {
                 tcb,
                 master,

@@ -260,6 +260,38 @@ pub fn mdb_insert_after(new: RawCap, revocable: bool, src: Slot, dest: Slot) {
     src.update_mdb(|m| m.set_next(Some(dest)));
 }
 
+/// The raw MDB `next` word of `slot`: the next slot's address with the revocable (bit 0) and
+/// first-badged (bit 1) flags (for the IPC fastpath).
+#[inline(always)]
+pub fn mdb_next_word(slot: Slot) -> u64 {
+    slot.mdb().next
+}
+
+/// [`mdb_insert_after`] for the IPC fastpath: puts `new` into the empty slot `dest` as a
+/// non-revocable child of `src`, whose `next` word (`src_next`, from [`mdb_next_word`]) names
+/// no slot.
+#[inline(always)]
+pub fn mdb_insert_leaf(new: RawCap, src: Slot, src_next: u64, dest: Slot) {
+    debug_assert!(src_next & !3 == 0 && dest.is_empty());
+    dest.0.set(Cte {
+        cap: new,
+        mdb: MdbNode {
+            prev: src.addr() as u64,
+            next: 0,
+        },
+    });
+    src.0.with(|c| c.mdb.next = src_next | dest.addr() as u64);
+}
+
+/// [`mdb_unlink`] for the IPC fastpath: empties `slot`, whose MDB node has no next slot (its
+/// `next` word is 0) and the previous slot `prev`.
+#[inline(always)]
+pub fn mdb_unlink_leaf(slot: Slot, prev: Slot) {
+    debug_assert!(slot.mdb().next == 0 && slot.mdb().prev() == Some(prev));
+    prev.0.with(|c| c.mdb.next &= 3);
+    slot.0.set(Cte::default());
+}
+
 /// Inserts `cap` into empty slot `dest` as an original cap with no parent (boot time and
 /// retype: the MDB node is revocable and first badged, linked after `parent` if given).
 pub fn insert_new_cap(cap: Cap, parent: Option<Slot>, dest: Slot) {

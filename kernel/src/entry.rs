@@ -202,25 +202,14 @@ pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
 }
 
 /// Entry from the trap path for an `ecall` with `a7` = `seL4_SysCall`, called with the
-/// caller's `a0`..`a5` still live ([`crate::fastpath::FastArgs`]): the context to restore if
+/// caller's `a0` and `a1` still live ([`crate::fastpath::FastArgs`]): the context to restore if
 /// the fastpath did the call, or null (nothing changed; the full path follows). Without the
 /// `fastpath` feature the trap entry does not call it.
 #[cfg(target_os = "none")]
-pub extern "C" fn fastpath_call_entry(
-    cptr: u64,
-    info: u64,
-    mr0: u64,
-    mr1: u64,
-    mr2: u64,
-    mr3: u64,
-) -> *mut ArchContext {
+pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
     {
-        let a = crate::fastpath::FastArgs {
-            cptr,
-            info,
-            mrs: [mr0, mr1, mr2, mr3],
-        };
+        let a = crate::fastpath::FastArgs { cptr, info };
         crate::state::with_kernel(|k| match crate::fastpath::call(k, a) {
             Some(t) => fastpath_exit(k, t),
             None => core::ptr::null_mut(),
@@ -228,28 +217,17 @@ pub extern "C" fn fastpath_call_entry(
     }
     #[cfg(not(feature = "fastpath"))]
     {
-        let _ = (cptr, info, mr0, mr1, mr2, mr3);
+        let _ = (cptr, info);
         core::ptr::null_mut()
     }
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
 #[cfg(target_os = "none")]
-pub extern "C" fn fastpath_reply_recv_entry(
-    cptr: u64,
-    info: u64,
-    mr0: u64,
-    mr1: u64,
-    mr2: u64,
-    mr3: u64,
-) -> *mut ArchContext {
+pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
     {
-        let a = crate::fastpath::FastArgs {
-            cptr,
-            info,
-            mrs: [mr0, mr1, mr2, mr3],
-        };
+        let a = crate::fastpath::FastArgs { cptr, info };
         crate::state::with_kernel(|k| match crate::fastpath::reply_recv(k, a) {
             Some(t) => fastpath_exit(k, t),
             None => core::ptr::null_mut(),
@@ -257,7 +235,7 @@ pub extern "C" fn fastpath_reply_recv_entry(
     }
     #[cfg(not(feature = "fastpath"))]
     {
-        let _ = (cptr, info, mr0, mr1, mr2, mr3);
+        let _ = (cptr, info);
         core::ptr::null_mut()
     }
 }

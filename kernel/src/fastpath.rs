@@ -8,16 +8,18 @@
 //! produced; the whole test suite runs with the fastpath on and off to hold it to that.
 //!
 //! On the machine the trap entry calls [`call`] and [`reply_recv`] straight after saving the
-//! registers, with the caller's live `a0`..`a5` as arguments ([`FastArgs`]), so that the
-//! message registers go from register to the receiver's context without a reload (see
+//! registers, with the caller's live `a0` and `a1` as arguments ([`FastArgs`]) (see
 //! `arch::riscv64::machine::trap`). Both are written to need no stack frame: no calls, and few
-//! enough live values for the caller-saved registers.
+//! enough live values for the caller-saved registers. They rely on invariants the rest of the
+//! kernel keeps (each checked by a `debug_assert!` in the host tests): a receive queue is
+//! never empty, its head has no predecessor, a running thread's master reply cap has can
+//! grant set.
 #![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
-use crate::cap::{tag, RawCap};
+use crate::cap::{ep_right, tag, RawCap, EP_RIGHTS_SHIFT, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
 use crate::cspace::lookup_one_level;
-use crate::cte::Slot;
+use crate::cte::{mdb_insert_leaf, mdb_next_word, mdb_unlink_leaf};
 use crate::object::endpoint::{flags, EpRef, EpState};
 use crate::object::notification::NtfnRef;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
@@ -25,30 +27,24 @@ use crate::state::Kernel;
 use abi::config::NUM_DOMAINS;
 use abi::message::FAST_MESSAGE_REGISTERS;
 
-/// The caller's registers the fastpath reads, as they are at the `ecall`: `a0` (the CPtr),
-/// `a1` (the message info) and `a2`..`a5` (MR0..MR3).
+/// The caller's registers the fastpath reads, as they are at the `ecall`: `a0` (the CPtr) and
+/// `a1` (the message info). The message registers are read from the saved context, and only
+/// as many as the message has.
 #[derive(Clone, Copy, Debug)]
 pub struct FastArgs {
     /// `a0`: the endpoint CPtr.
     pub cptr: u64,
     /// `a1`: the `seL4_MessageInfo_t` word.
     pub info: u64,
-    /// `a2`..`a5`: message registers 0..3.
-    pub mrs: [u64; 4],
 }
 
 impl FastArgs {
-    /// The arguments as saved in `t`'s context (host tests, and the trap dispatch without the
-    /// assembly's help).
+    /// The arguments as saved in `t`'s context (host tests).
     pub fn saved(t: TcbRef) -> FastArgs {
-        t.with(|x| {
-            let r = &x.context.regs;
-            FastArgs {
-                cptr: r[reg::A0],
-                info: r[reg::A1],
-                mrs: [r[reg::A2], r[reg::A2 + 1], r[reg::A2 + 2], r[reg::A2 + 3]],
-            }
-        })
+        FastArgs {
+            cptr: t.reg(reg::A0),
+            info: t.reg(reg::A1),
+        }
     }
 }
 
@@ -86,26 +82,26 @@ fn has_fault(t: TcbRef) -> bool {
     t.with(|x| x.fault[0]) != 0
 }
 
-/// The receiver's side of the message: MR0..MR(n-1) (`n` ≤ 4, checked by `simple_message`),
-/// the badge in `a0` and the message info in `a1` (caps unwrapped cleared).
+/// The message: MR0..MR(n-1) (`n` ≤ 4, checked by `simple_message`) from `from`'s saved
+/// registers to `to`'s, the badge into `to`'s `a0` and the message info into its `a1` (caps
+/// unwrapped cleared; the extra caps are 0).
 #[inline(always)]
-fn transfer(to: TcbRef, a: FastArgs, badge: u64) {
-    // Register by register, not in one `with` closure: small closures are always inlined.
-    let n = a.info & INFO_LENGTH_AND_CAPS;
+fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) {
+    let n = info & INFO_LENGTH_AND_CAPS;
     if n > 0 {
-        to.set_reg(reg::A2, a.mrs[0]);
+        to.set_reg(reg::A2, from.reg(reg::A2));
         if n > 1 {
-            to.set_reg(reg::A2 + 1, a.mrs[1]);
+            to.set_reg(reg::A2 + 1, from.reg(reg::A2 + 1));
             if n > 2 {
-                to.set_reg(reg::A2 + 2, a.mrs[2]);
+                to.set_reg(reg::A2 + 2, from.reg(reg::A2 + 2));
                 if n > 3 {
-                    to.set_reg(reg::A2 + 3, a.mrs[3]);
+                    to.set_reg(reg::A2 + 3, from.reg(reg::A2 + 3));
                 }
             }
         }
     }
     to.set_reg(reg::A0, badge);
-    to.set_reg(reg::A1, a.info & !INFO_UNWRAPPED);
+    to.set_reg(reg::A1, info & !INFO_UNWRAPPED);
 }
 
 /// The caller's pc moves past the `ecall`; the `ecall`'s own pc is its `FaultIP`.
@@ -145,13 +141,14 @@ pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     r
 }
 
-/// Looks up `cptr` in `cur`'s CSpace as an endpoint cap: (object, badge, cap word 0), or `None`.
-#[inline(always)]
-fn lookup_endpoint(cur: TcbRef, cptr: u64) -> Option<(usize, u64, RawCap)> {
-    let root = cur.slot(tcb_slot::CTABLE).raw();
-    let cap = lookup_one_level(root, cptr)?;
-    (cap.tag() == tag::ENDPOINT).then(|| (cap.obj_ptr(), cap.w1, cap))
-}
+/// Word 0 of an endpoint cap shifted right by [`EP_RIGHTS_SHIFT`]: the type tag in bits 8..4,
+/// the rights ([`ep_right`]) in bits 3..0.
+const EP_TAG_BITS: u64 = 0x1f0;
+
+/// Word 0 of a master reply cap shifted right by 44: the type tag in bits 19..15, can grant
+/// (always set for the master) in bit 1, master in bit 0.
+const MASTER_REPLY_TOP: u64 = tag::REPLY << 15 | 3;
+const _: () = assert!(REPLY_MASTER_BIT == 1 << 44 && REPLY_CAN_GRANT_BIT == 1 << 45);
 
 /// `fastpath_call`: the current thread calls the endpoint `a.cptr` with the message in
 /// registers. Returns the server it switched to, or `None` (nothing changed). The caller's
@@ -162,21 +159,28 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     if !simple_message(a.info) {
         return None;
     }
-    let (ptr, badge, cap) = lookup_endpoint(cur, a.cptr)?;
-    let rights = cap.ep_rights();
-    // Without Grant or GrantReply the caller would not wait for a reply: full path.
-    if !rights.send || !(rights.grant || rights.grant_reply) {
+    let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
+    // An endpoint cap with Send, and Grant or GrantReply (without either the caller would
+    // not wait for a reply: full path).
+    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    if tr & (EP_TAG_BITS | ep_right::SEND) != (tag::ENDPOINT << 4 | ep_right::SEND)
+        || tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0
+    {
         return None;
     }
-    let ep = EpRef::at(ptr);
-    if ep.state() != EpState::Recv {
+    let ep = EpRef::at(cap.obj_ptr());
+    // Receivers waiting: the state bits are Recv, and the rest is the (non-null) head.
+    let head = ep.head_state_word().wrapping_sub(EpState::Recv as u64);
+    if head & 3 != 0 || head == 0 {
         return None;
     }
-    let dest = ep.head()?;
+    let dest = TcbRef::new(head as usize);
     let caller_slot = dest.slot(tcb_slot::CALLER);
     let reply_slot = cur.slot(tcb_slot::REPLY);
-    let reply = reply_slot.raw();
-    if !caller_slot.is_empty() || reply.tag() != tag::REPLY || !reply.reply_master() {
+    let reply_w0 = reply_slot.raw().w0;
+    let reply_next = mdb_next_word(reply_slot);
+    // The server's caller slot is empty; the caller has its master reply cap, with no child.
+    if caller_slot.raw().w0 != 0 || reply_w0 >> 44 != MASTER_REPLY_TOP || reply_next & !3 != 0 {
         return None;
     }
     if !can_switch_to(k, cur, dest) || has_fault(cur) || !vm_cached(k, dest) {
@@ -185,27 +189,21 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
 
     // The common case: no more checks, only work.
     advance_pc(cur);
-    ep.dequeue_head(dest);
-    let can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT != 0);
+    ep.dequeue_recv_head(dest);
+    let can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT);
     cur.set_state(ThreadState::BlockedOnReply);
-    insert_reply_cap(cur, can_grant, reply_slot, caller_slot);
-    transfer(dest, a, badge);
+    // The reply cap: the master's word 0 without the master bit, can grant from the server.
+    let reply_cap = RawCap {
+        w0: (reply_w0 & !(REPLY_MASTER_BIT | REPLY_CAN_GRANT_BIT))
+            | (can_grant * REPLY_CAN_GRANT_BIT),
+        w1: 0,
+    };
+    debug_assert_eq!(reply_cap, RawCap::reply(cur.addr(), false, can_grant != 0));
+    mdb_insert_leaf(reply_cap, reply_slot, reply_next, caller_slot);
+    transfer(cur, dest, a.info, cap.w1);
     dest.set_state(ThreadState::Running);
     k.cur_thread = dest;
     Some(dest)
-}
-
-/// Puts a reply cap to `cur` into `caller_slot` as the MDB child of the master reply cap in
-/// `reply_slot` (`cteInsert` of the full path, without its checks: the slot is empty and the
-/// new cap is not revocable).
-#[inline(always)]
-fn insert_reply_cap(cur: TcbRef, can_grant: bool, reply_slot: Slot, caller_slot: Slot) {
-    crate::cte::mdb_insert_after(
-        RawCap::reply(cur.addr(), false, can_grant),
-        false,
-        reply_slot,
-        caller_slot,
-    );
 }
 
 /// `fastpath_reply_recv`: the current thread replies to its caller and waits on the endpoint
@@ -216,24 +214,28 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     if !simple_message(a.info) {
         return None;
     }
-    let (ptr, _, cap) = lookup_endpoint(cur, a.cptr)?;
-    let rights = cap.ep_rights();
-    if !rights.receive {
+    let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
+    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    if tr & (EP_TAG_BITS | ep_right::RECEIVE) != (tag::ENDPOINT << 4 | ep_right::RECEIVE) {
         return None;
     }
-    let ep = EpRef::at(ptr);
-    if ep.state() == EpState::Send {
+    let ep = EpRef::at(cap.obj_ptr());
+    if ep.head_state_word() & 3 == EpState::Send as u64 {
         return None;
     }
     let bound = cur.with(|x| x.bound_notification) as usize;
     if bound != 0 && NtfnRef::at(bound).is_active() {
         return None;
     }
+    // A reply cap that is not the master (bit 1 of the shifted word, can grant, is either),
+    // last in its MDB list, after its master.
     let caller_slot = cur.slot(tcb_slot::CALLER);
     let reply = caller_slot.raw();
-    if reply.tag() != tag::REPLY || reply.reply_master() {
+    let m = caller_slot.mdb();
+    if (reply.w0 >> 44) | 2 != tag::REPLY << 15 | 2 || mdb_next_word(caller_slot) != 0 {
         return None;
     }
+    let master = m.prev()?;
     let caller = TcbRef::new(reply.obj_ptr());
     if caller.state() != ThreadState::BlockedOnReply || has_fault(caller) {
         return None;
@@ -245,13 +247,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // The common case.
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = ptr as u64;
-        x.blocking_flags = rights.grant as u64 * flags::CAN_GRANT;
+        x.blocking_object = ep.0.addr() as u64;
+        x.blocking_flags = (tr & ep_right::GRANT != 0) as u64 * flags::CAN_GRANT;
     });
     cur.set_state(ThreadState::BlockedOnReceive);
-    ep.append(cur, EpState::Recv);
-    crate::cte::mdb_unlink(caller_slot);
-    transfer(caller, a, 0);
+    ep.append_recv(cur);
+    mdb_unlink_leaf(caller_slot, master);
+    transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);
     k.cur_thread = caller;
     Some(caller)

@@ -106,6 +106,46 @@ impl EpRef {
             });
         }
     }
+    /// The raw first word: head TCB address | [`EpState`] (for the IPC fastpath).
+    #[inline(always)]
+    pub fn head_state_word(self) -> u64 {
+        self.0.with(|e| e.head_state)
+    }
+    /// Removes the head `head` of a queue of receivers (the IPC fastpath; [`Self::dequeue`]
+    /// for the first thread).
+    #[inline(always)]
+    pub fn dequeue_recv_head(self, head: TcbRef) {
+        debug_assert!(self.head() == Some(head) && self.state() == EpState::Recv);
+        debug_assert!(head.with(|x| x.ep_prev) == 0);
+        let next = head.with(|x| core::mem::take(&mut x.ep_next));
+        if next == 0 {
+            self.0.set(Endpoint::default());
+        } else {
+            TcbRef::new(next as usize).with(|x| x.ep_prev = 0);
+            self.0.with(|e| e.head_state = next | EpState::Recv as u64);
+        }
+    }
+    /// Appends `t` to an idle endpoint or a queue of receivers (the IPC fastpath;
+    /// [`Self::append`] with [`EpState::Recv`]).
+    #[inline(always)]
+    pub fn append_recv(self, t: TcbRef) {
+        debug_assert!(self.state() != EpState::Send);
+        let tail = self.0.with(|e| e.tail);
+        t.with(|x| {
+            x.ep_prev = tail;
+            x.ep_next = 0;
+        });
+        let addr = t.addr() as u64;
+        if tail == 0 {
+            self.0.set(Endpoint {
+                head_state: addr | EpState::Recv as u64,
+                tail: addr,
+            });
+        } else {
+            TcbRef::new(tail as usize).with(|x| x.ep_next = addr);
+            self.0.with(|e| e.tail = addr);
+        }
+    }
     /// Removes `t` from the queue (it must be queued here); the endpoint goes idle when empty.
     pub fn dequeue(self, t: TcbRef) {
         self.set(self.queue().remove(t), self.state());

@@ -13,8 +13,7 @@
 //!
 //! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
 //! first goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
-//! caller's `a0`..`a5` still in place as the arguments (the message goes from register to the
-//! receiver's context); a non-null result is the context to resume. Otherwise, and for every
+//! caller's `a0` and `a1` still in place as the arguments; a non-null result is the context to resume. Otherwise, and for every
 //! other trap, `crate::entry::handle_user_trap(scause, stval)` runs, and its result, the
 //! context to resume, is restored as below. `sepc` is saved as is: for a syscall the kernel
 //! core advances `regs[0]` by 4.
@@ -102,7 +101,7 @@ riscv_trap_entry:
     sd t0, {sstatus}(sp)
     la sp, kernel_stack_top
 .if {fastpath}
-    # The IPC fastpath, with the caller's a0..a5 still in place as its arguments.
+    # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments.
     csrr t0, scause
     addi t0, t0, -{cause_ecall}
     bnez t0, 1f
