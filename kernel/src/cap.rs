@@ -269,6 +269,11 @@ const PTR_MASK: u64 = (1 << 44) - 1;
 /// so that the IPC fastpath checks tag and rights with one shift.
 pub const EP_RIGHTS_SHIFT: u32 = 55;
 
+/// Word 0 of a CNode cap: set when guard size + radix = 64, i.e. the CNode resolves a whole
+/// CPtr in one step (derived from the two fields by the encoder; the IPC fastpath's
+/// one-level lookup tests it together with the type tag).
+pub const CNODE_ONE_LEVEL_BIT: u64 = 1 << 57;
+
 /// Word 0 of a reply cap: the `capReplyMaster` bit.
 pub const REPLY_MASTER_BIT: u64 = 1 << 44;
 /// Word 0 of a reply cap: the `capReplyCanGrant` bit.
@@ -481,7 +486,9 @@ impl Cap {
                 t(
                     tag::CNODE,
                     ptr,
-                    (radix as u64) << 44 | (guard_size as u64) << 50,
+                    (radix as u64) << 44
+                        | (guard_size as u64) << 50
+                        | ((radix as u64 + guard_size as u64 == 64) as u64 * CNODE_ONE_LEVEL_BIT),
                 ),
                 guard,
             ),

@@ -2,7 +2,7 @@
 //! (seL4 `src/kernel/cspace.c`; seL4 manual §3.1.3 "Capability addressing").
 #![forbid(unsafe_code)]
 
-use crate::cap::{tag, Cap, RawCap};
+use crate::cap::{tag, Cap, RawCap, CNODE_ONE_LEVEL_BIT};
 use crate::cte::Slot;
 use abi::WORD_BITS;
 
@@ -157,17 +157,20 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
 }
 
 /// `lookupCapAndSlot` for the IPC fastpath, one-step case only: the cap `cptr` names if the
-/// root CNode's guard and radix cover all 64 bits and the guard matches; `None` otherwise (the
-/// full path then does the general walk, [`resolve_raw`], and reports any lookup failure).
+/// root CNode's guard and radix cover all 64 bits (`CNODE_ONE_LEVEL_BIT`, tested with the tag)
+/// and the guard matches; `None` otherwise (the full path then does the general walk,
+/// [`resolve_raw`], and reports any lookup failure).
 #[inline(always)]
 pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
+    const TOP: u64 = tag::CNODE << 2 | CNODE_ONE_LEVEL_BIT >> 57;
     let radix = root.cnode_radix();
-    (root.tag() == tag::CNODE && radix + root.cnode_guard_size() == 64 && cptr >> radix == root.w1)
-        .then(|| {
-            Slot::at(root.obj_ptr())
-                .add((cptr & mask(radix)) as usize)
-                .raw()
-        })
+    if root.w0 >> 57 != TOP || cptr >> radix != root.w1 {
+        return None;
+    }
+    // The guard matched, so clearing it from the CPtr leaves the index (0 for radix 0).
+    let index = cptr ^ (root.w1 << radix);
+    debug_assert!(index < 1 << radix);
+    Some(Slot::at(root.obj_ptr()).add(index as usize).raw())
 }
 
 /// `lookupSlot(thread, cptr)` with a root CNode cap: resolves all `WORD_BITS` bits.

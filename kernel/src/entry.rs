@@ -202,24 +202,22 @@ pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
 }
 
 /// Entry from the trap path for an `ecall` with `a7` = `seL4_SysCall`, called with the
-/// caller's `a0` and `a1` still live ([`crate::fastpath::FastArgs`]): the context to restore if
-/// the fastpath did the call, or null (nothing changed; the full path follows). Without the
-/// `fastpath` feature the trap entry does not call it.
+/// caller's `a0` and `a1` still live ([`crate::fastpath::FastArgs`]): runs the fastpath, or
+/// if it does not apply (it then changed nothing) the full path. Returns the context to
+/// restore. Without the `fastpath` feature the trap entry does not call it.
 #[cfg(target_os = "none")]
 pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
     {
         let a = crate::fastpath::FastArgs { cptr, info };
-        crate::state::with_kernel(|k| match crate::fastpath::call(k, a) {
-            Some(t) => fastpath_exit(k, t),
-            None => core::ptr::null_mut(),
-        })
+        let ctx =
+            crate::state::with_kernel(|k| crate::fastpath::call(k, a).map(|t| fastpath_exit(k, t)));
+        if let Some(ctx) = ctx {
+            return ctx;
+        }
     }
-    #[cfg(not(feature = "fastpath"))]
-    {
-        let _ = (cptr, info);
-        core::ptr::null_mut()
-    }
+    let _ = (cptr, info);
+    fastpath_fallback()
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
@@ -228,14 +226,21 @@ pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchCo
     #[cfg(feature = "fastpath")]
     {
         let a = crate::fastpath::FastArgs { cptr, info };
-        crate::state::with_kernel(|k| match crate::fastpath::reply_recv(k, a) {
-            Some(t) => fastpath_exit(k, t),
-            None => core::ptr::null_mut(),
-        })
+        let ctx = crate::state::with_kernel(|k| {
+            crate::fastpath::reply_recv(k, a).map(|t| fastpath_exit(k, t))
+        });
+        if let Some(ctx) = ctx {
+            return ctx;
+        }
     }
-    #[cfg(not(feature = "fastpath"))]
-    {
-        let _ = (cptr, info);
-        core::ptr::null_mut()
-    }
+    let _ = (cptr, info);
+    fastpath_fallback()
+}
+
+/// The full path for an `ecall` the fastpath did not take: a separate function, so that the
+/// fastpath ends in a tail call and needs no stack frame.
+#[cfg(target_os = "none")]
+#[inline(never)]
+extern "C" fn fastpath_fallback() -> *mut ArchContext {
+    handle_user_trap(CAUSE_USER_ECALL, 0)
 }

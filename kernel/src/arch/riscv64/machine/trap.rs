@@ -101,25 +101,18 @@ riscv_trap_entry:
     sd t0, {sstatus}(sp)
     la sp, kernel_stack_top
 .if {fastpath}
-    # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments.
+    # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments. Call
+    # falls through to the exit.
     csrr t0, scause
     addi t0, t0, -{cause_ecall}
     bnez t0, 1f
     addi t0, a7, -({sys_call})
-    beqz t0, 2f
-    addi t0, a7, -({sys_reply_recv})
-    bnez t0, 1f
-    jal {fastpath_reply_recv}
-    bnez a0, riscv_restore_user_context
+    bnez t0, 2f
+    jal {fastpath_call}
+.else
     j 1f
-2:  jal {fastpath_call}
-    bnez a0, riscv_restore_user_context
-1:
 .endif
-    csrr a0, scause
-    csrr a1, stval
-    call {handle_user_trap}
-    # a0 = the context to resume: fall through.
+    # a0 = the context to resume.
 
     .globl riscv_restore_user_context
 riscv_restore_user_context:
@@ -161,6 +154,17 @@ riscv_restore_user_context:
     ld x31, 31*8(a0)
     ld x10, 10*8(a0)
     sret
+
+.if {fastpath}
+2:  addi t0, a7, -({sys_reply_recv})
+    bnez t0, 1f
+    jal {fastpath_reply_recv}
+    j riscv_restore_user_context
+.endif
+1:  csrr a0, scause
+    csrr a1, stval
+    call {handle_user_trap}
+    j riscv_restore_user_context
 
     # Trap from S-mode: sp = 0, sscratch = the kernel sp. From here on, a further trap goes to
     # riscv_trap_hard_halt, which needs no memory (a broken kernel mapping can't loop here).
