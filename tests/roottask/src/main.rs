@@ -119,6 +119,7 @@ const TESTS: &[Test] = tests![
     t_ipc::ipc_recv_drops_unreplied_caller,
     t_ipc::ipc_delete_caller_drops_reply_cap,
     t_ipc::ipc_wake_equal_priority,
+    t_ipc::ipc_fpu_state_per_thread,
     t_ntfn::ntfn_signal_poll_or,
     t_ntfn::ntfn_wait_wakes_thread,
     t_ntfn::ntfn_signal_preempts,

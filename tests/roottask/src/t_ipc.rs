@@ -1034,3 +1034,111 @@ pub fn ipc_wake_equal_priority(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+/// Loads a thread's FPU pattern: `ft0`, `fs0`, `fa7`, `ft11` = `base`, `base + 1`, `base + 2`,
+/// `base + 3` (as raw bits) and `fcsr` = `fcsr` (rounding mode and flags). The test code
+/// between this and [`fp_matches`] is integer code, which uses no FP registers.
+fn fp_load(base: Word, fcsr: Word) {
+    // SAFETY: writes FP registers and fcsr only (declared as clobbered).
+    unsafe {
+        core::arch::asm!(
+            "fmv.d.x ft0, {b}",
+            "addi {t}, {b}, 1",
+            "fmv.d.x fs0, {t}",
+            "addi {t}, {b}, 2",
+            "fmv.d.x fa7, {t}",
+            "addi {t}, {b}, 3",
+            "fmv.d.x ft11, {t}",
+            "csrw fcsr, {f}",
+            b = in(reg) base,
+            f = in(reg) fcsr,
+            t = out(reg) _,
+            out("ft0") _, out("fs0") _, out("fa7") _, out("ft11") _,
+            options(nomem, nostack),
+        );
+    }
+}
+
+/// `ft0`, `fs0`, `fa7`, `ft11` (raw bits) and `fcsr`.
+fn fp_read() -> [Word; 5] {
+    let (r0, r1, r2, r3, f): (Word, Word, Word, Word, Word);
+    // SAFETY: reads FP registers and fcsr only.
+    unsafe {
+        core::arch::asm!(
+            "fmv.x.d {r0}, ft0",
+            "fmv.x.d {r1}, fs0",
+            "fmv.x.d {r2}, fa7",
+            "fmv.x.d {r3}, ft11",
+            "csrr {f}, fcsr",
+            r0 = out(reg) r0, r1 = out(reg) r1, r2 = out(reg) r2, r3 = out(reg) r3,
+            f = out(reg) f,
+            options(nomem, nostack),
+        );
+    }
+    [r0, r1, r2, r3, f]
+}
+
+/// Whether the FPU still holds the pattern [`fp_load`] gave it.
+fn fp_matches(base: Word, fcsr: Word) -> bool {
+    fp_read() == [base, base + 1, base + 2, base + 3, fcsr]
+}
+
+const FP_ROUNDS: Word = 50;
+
+/// Server of [`ipc_fpu_state_per_thread`]: loads its FPU pattern once, then answers each call
+/// with label 1 if the pattern is still there (0 if not).
+extern "C" fn fpu_server_main(_rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let (base, fcsr) = (0x5e5e_0000_0000_0000, 0x41);
+    fp_load(base, fcsr);
+    let _ = sys::seL4_Recv(ep);
+    loop {
+        let ok = fp_matches(base, fcsr) as Word;
+        let _ = sys::seL4_ReplyRecv(ep, MessageInfo::new(ok, 0, 0, 0));
+    }
+}
+
+/// Client of [`ipc_fpu_state_per_thread`]: loads its own pattern, calls the server
+/// `FP_ROUNDS` times (0 or 2 words), and reports how many replies said the server's state was
+/// intact and after how many calls its own was.
+extern "C" fn fpu_client_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
+    let (base, fcsr) = (0xc1c1_0000_0000_0000, 0x82);
+    fp_load(base, fcsr);
+    let (mut server_ok, mut client_ok) = (0, 0);
+    for i in 0..FP_ROUNDS {
+        let r = sys::seL4_Call(ep, MessageInfo::new(0, 0, 0, (i % 2) * 2));
+        server_ok += r.label();
+        client_ok += fp_matches(base, fcsr) as Word;
+    }
+    report_and_park(rep, 0xf1, &[server_ok, client_ok])
+}
+
+/// A new thread's FPU state reads as zero: reports `ft0`, `fs0`, `fa7`, `ft11` and `fcsr`.
+extern "C" fn fpu_fresh_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
+    report_and_park(rep, 0xf2, &fp_read())
+}
+
+/// Each thread keeps its own FPU registers and `fcsr` across IPC between threads of the same
+/// priority that both use the FPU (Call and ReplyRecv, taken by the fastpath where it is built
+/// in), and a thread created afterwards starts with a zero FPU state (seL4 switches the FPU
+/// with the thread; this kernel loads a thread's state at its first FP instruction).
+pub fn ipc_fpu_state_per_thread(c: &mut Ctx) -> TestResult {
+    let rep = c.rep()?;
+    let ep = c.new_object(T::Endpoint, 0)?;
+    c.spawn(fpu_server_main, 100, [rep, ep, 0, 0])?;
+    c.expect_idle(rep, "server blocked in Recv")?;
+    c.spawn(fpu_client_main, 100, [rep, ep, 0, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), m.mr[0], m.mr[1]),
+        (0xf1, FP_ROUNDS, FP_ROUNDS),
+        "(report, calls finding the server's FPU state intact, returns finding the client's)"
+    );
+    c.spawn(fpu_fresh_main, 100, [rep, 0, 0, 0])?;
+    let m = c.recv(rep)?;
+    check_eq!(
+        (m.label(), &m.mr[..5]),
+        (0xf2, &[0; 5][..]),
+        "a new thread's ft0, fs0, fa7, ft11 and fcsr"
+    );
+    Ok(())
+}
