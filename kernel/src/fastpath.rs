@@ -211,7 +211,9 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
 #[inline(always)]
 pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     let cur = k.cur_thread;
-    if !simple_message(a.info) {
+    // A fault left on the replier (a faulted sender restarted by `cancelAllIPC`, say) makes
+    // the reply a fault message (`doIPCTransfer`): full path.
+    if !simple_message(a.info) || has_fault(cur) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;

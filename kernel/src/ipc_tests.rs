@@ -467,6 +467,91 @@ mod fastpath_equivalence {
             .collect()
     }
 
+    /// Everything the IPC paths touch, word by word, with kernel addresses made relative to the
+    /// simulated RAM (the two systems' RAM lies at different host addresses): each thread's TCB
+    /// fields and registers, its reply and caller slots (cap and MDB links), the endpoints, the
+    /// current thread and the scheduler action.
+    fn deep_snapshot(s: &System, ts: &[TcbRef], eps: &[u64]) -> Vec<(&'static str, usize, u64)> {
+        let (base, size) = (s.mem.pptr() as u64, s.mem.size() as u64);
+        let rel = |a: u64| {
+            if a >= base && a < base + size {
+                a - base
+            } else {
+                a
+            }
+        };
+        let mut v = Vec::new();
+        for (i, t) in ts.iter().enumerate() {
+            t.with(|x| {
+                for (r, w) in x.context.regs.iter().enumerate() {
+                    v.push(("reg", i * 100 + r, *w));
+                }
+                v.push(("sstatus", i, x.context.sstatus));
+                v.push(("state", i, x.state));
+                v.push(("blocking_object", i, rel(x.blocking_object)));
+                v.push(("blocking_badge", i, x.blocking_badge));
+                v.push(("blocking_flags", i, x.blocking_flags));
+                v.push(("fault_ip", i, x.fault_ip));
+                v.push(("queued", i, x.queued));
+                v.push(("sched_next", i, rel(x.sched_next)));
+                v.push(("sched_prev", i, rel(x.sched_prev)));
+                v.push(("ep_next", i, rel(x.ep_next)));
+                v.push(("ep_prev", i, rel(x.ep_prev)));
+                for (j, f) in x.fault.iter().enumerate() {
+                    v.push(("fault", i * 10 + j, *f));
+                }
+            });
+            for (name, sl) in [("reply", tcb_slot::REPLY), ("caller", tcb_slot::CALLER)] {
+                let slot = t.slot(sl);
+                let m = slot.mdb();
+                let (cap_ptr, cap_bits) = match slot.cap() {
+                    Cap::Reply {
+                        tcb,
+                        master,
+                        can_grant,
+                    } => (
+                        rel(tcb as u64),
+                        1 + 2 * master as u64 + 4 * can_grant as u64,
+                    ),
+                    c => (0, 100 + c.encode().tag()),
+                };
+                v.push((name, i * 10, cap_ptr));
+                v.push((name, i * 10 + 1, cap_bits));
+                v.push((
+                    name,
+                    i * 10 + 2,
+                    m.prev().map_or(0, |p| rel(p.addr() as u64)),
+                ));
+                v.push((
+                    name,
+                    i * 10 + 3,
+                    m.next().map_or(0, |n| rel(n.addr() as u64)),
+                ));
+                v.push((
+                    name,
+                    i * 10 + 4,
+                    m.revocable() as u64 + 2 * m.first_badged() as u64,
+                ));
+            }
+        }
+        for (i, &ep) in eps.iter().enumerate() {
+            let Cap::Endpoint { ptr, .. } = s.root_slot(ep).cap() else {
+                panic!("endpoint cap")
+            };
+            let e = crate::mem::PPtr::<crate::object::endpoint::Endpoint>::new(ptr).get();
+            v.push(("ep_head", i, rel(e.head_state & !3) | (e.head_state & 3)));
+            v.push(("ep_tail", i, rel(e.tail)));
+        }
+        v.push(("cur_thread", 0, rel(s.k.cur_thread.addr() as u64)));
+        let action = match s.k.sched.action {
+            crate::sched::SchedulerAction::ResumeCurrentThread => 0,
+            crate::sched::SchedulerAction::ChooseNewThread => 1,
+            crate::sched::SchedulerAction::SwitchToThread(t) => 2 + rel(t.addr() as u64),
+        };
+        v.push(("action", 0, action));
+        v
+    }
+
     #[derive(Clone, Debug)]
     enum Op {
         /// Thread `t` runs syscall `sys` on endpoint `ep` (0 or 1) with `len` words.
@@ -546,6 +631,48 @@ mod fastpath_equivalence {
         assert_eq!(ts[0].state(), ThreadState::BlockedOnReceive);
     }
 
+    /// A server left with a fault (its fault message was pending on an endpoint that was
+    /// deleted, which restarts it without clearing the fault, as seL4's `cancelAllIPC` does)
+    /// replies with a fault message: the fastpath must leave that to the full path. Returns
+    /// the client's `a1` and `a2` after the reply.
+    fn reply_with_stale_fault(fastpath_off: bool) -> (u64, u64) {
+        let (mut s, ts, ep) = setup(fastpath_off);
+        let (server, client) = (ts[0], ts[1]);
+        server.with(|x| x.fault_handler = ep[1]);
+        s.run_as(server);
+        crate::entry::handle_trap(&mut s.k, 13, 0x1234);
+        assert_eq!(server.state(), ThreadState::BlockedOnSend);
+        let root = s.root;
+        s.run_as(root);
+        let r = s.cnode(L::CNodeDelete, &[ep[1], 64], &[]);
+        assert_eq!(r.info.label(), 0);
+        assert_eq!(server.state(), ThreadState::Restart);
+        s.run_as(server);
+        s.sys(Syscall::Recv, ep[0], MessageInfo::new(0, 0, 0, 0), &[], &[]);
+        s.run_as(client);
+        s.sys(Syscall::Call, ep[0], MessageInfo::new(0, 0, 0, 0), &[], &[]);
+        assert_eq!(s.k.cur_thread, server);
+        s.sys(
+            Syscall::ReplyRecv,
+            ep[0],
+            MessageInfo::new(9, 0, 0, 1),
+            &[33],
+            &[],
+        );
+        (client.reg(reg::A1), client.reg(reg::A2))
+    }
+
+    #[test]
+    fn fastpath_leaves_a_reply_from_a_faulted_thread_to_the_full_path() {
+        let full = reply_with_stale_fault(true);
+        assert_eq!(
+            full,
+            (MessageInfo::new(abi::fault::VM_FAULT, 0, 0, 4).0, 4),
+            "the full path sends the VM fault message (IP first)"
+        );
+        assert_eq!(reply_with_stale_fault(false), full);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
         #[test]
@@ -565,6 +692,7 @@ mod fastpath_equivalence {
                     s.sys(sys, epa[ep as usize], MessageInfo::new(label, 0, 0, len), &mrs, &[]);
                 }
                 prop_assert_eq!(snapshot(&a, &ta), snapshot(&b, &tb));
+                prop_assert_eq!(deep_snapshot(&a, &ta, &epa), deep_snapshot(&b, &tb, &epb));
             }
         }
     }

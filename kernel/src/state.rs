@@ -18,9 +18,9 @@ pub struct Kernel {
     pub cur_thread: TcbRef,
     /// The current scheduling domain (`ksCurDomain`).
     pub cur_domain: u64,
-    /// The thread whose address space and FPU state the CPU was last set up for, or 0 to force
-    /// the set-up on the next return to user level (cleared by every invocation that may change
-    /// a VSpace, an ASID, or a thread's FPU flag).
+    /// The thread whose address space the CPU was last set up for, or 0 to force the set-up on
+    /// the next return to user level (cleared by every invocation that may change a VSpace or
+    /// an ASID).
     pub activated: usize,
     /// Generation of address-space information: bumped with `activated` cleared, it voids
     /// every thread's cached `satp` (`Tcb::vm_satp`).
@@ -162,8 +162,9 @@ unsafe impl Sync for KernelCell {}
 #[cfg(target_os = "none")]
 static KERNEL: KernelCell = KernelCell(core::cell::UnsafeCell::new(Kernel::new()));
 
-/// Runs `f` on the kernel's global state. Called once per kernel entry (boot or trap); must not
-/// be nested.
+/// Runs `f` on the kernel's global state. Called at each kernel entry (boot or trap; a trap the
+/// IPC fastpath declines calls it a second time, after the first call returned); must not be
+/// nested.
 #[cfg(target_os = "none")]
 pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
     // SAFETY: see `KernelCell`: single hart, no re-entry, and callers do not nest `with_kernel`,

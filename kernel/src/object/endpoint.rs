@@ -85,27 +85,6 @@ impl EpRef {
     pub fn append(self, t: TcbRef, s: EpState) {
         self.set(self.queue().append(t), s);
     }
-    /// Removes `head`, the first thread of the queue (the IPC fastpath).
-    #[inline(always)]
-    pub fn dequeue_head(self, head: TcbRef) {
-        let e = self.0.get();
-        let next = head.with(|x| {
-            x.ep_prev = 0;
-            core::mem::take(&mut x.ep_next)
-        });
-        if next == 0 {
-            self.0.set(Endpoint {
-                head_state: 0,
-                tail: 0,
-            });
-        } else {
-            TcbRef::new(next as usize).with(|x| x.ep_prev = 0);
-            self.0.set(Endpoint {
-                head_state: next | (e.head_state & 3),
-                tail: e.tail,
-            });
-        }
-    }
     /// The raw first word: head TCB address | [`EpState`] (for the IPC fastpath).
     #[inline(always)]
     pub fn head_state_word(self) -> u64 {

@@ -12,10 +12,11 @@
 //! survives a return to user mode).
 //!
 //! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
-//! first goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
-//! caller's `a0` and `a1` still in place as the arguments; a non-null result is the context to resume. Otherwise, and for every
-//! other trap, `crate::entry::handle_user_trap(scause, stval)` runs, and its result, the
-//! context to resume, is restored as below. `sepc` is saved as is: for a syscall the kernel
+//! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
+//! caller's `a0` and `a1` still in place as the arguments; they run the fastpath or else the
+//! full path, and return the context to resume. For every other trap,
+//! `crate::entry::handle_user_trap(scause, stval)` runs, and its result, the context to resume,
+//! is restored as below. `sepc` is saved as is: for a syscall the kernel
 //! core advances `regs[0]` by 4.
 //!
 //! # Exit to user mode
