@@ -372,6 +372,20 @@ impl RawCap {
         unpack_mapping(field(self.w0, 44, 1), self.w1)
     }
 
+    /// (base, size, rights, is_device) of a frame cap, `None` for any other cap (what
+    /// [`RawCap::decode`] gives for `Cap::Frame`, without decoding the rest).
+    #[inline(always)]
+    pub fn frame_fields(self) -> Option<(usize, FrameSize, VmRights, bool)> {
+        (self.tag() == tag::FRAME).then(|| {
+            (
+                unpack_ptr(self.w0),
+                FrameSize::from_bits(field(self.w0, 44, 2)),
+                VmRights::from_bits(field(self.w0, 46, 2)),
+                field(self.w0, 48, 1) != 0,
+            )
+        })
+    }
+
     /// Decodes the cap.
     pub fn decode(self) -> Cap {
         let (w0, w1) = (self.w0, self.w1);
@@ -534,7 +548,23 @@ impl Cap {
 
     /// The seL4 type tag.
     pub fn tag(&self) -> u64 {
-        self.encode().tag()
+        match self {
+            Cap::Null => tag::NULL,
+            Cap::Untyped { .. } => tag::UNTYPED,
+            Cap::Endpoint { .. } => tag::ENDPOINT,
+            Cap::Notification { .. } => tag::NOTIFICATION,
+            Cap::Reply { .. } => tag::REPLY,
+            Cap::CNode { .. } => tag::CNODE,
+            Cap::Thread { .. } => tag::THREAD,
+            Cap::IrqControl => tag::IRQ_CONTROL,
+            Cap::IrqHandler { .. } => tag::IRQ_HANDLER,
+            Cap::Zombie { .. } => tag::ZOMBIE,
+            Cap::Domain => tag::DOMAIN,
+            Cap::Frame { .. } => tag::FRAME,
+            Cap::PageTable { .. } => tag::PAGE_TABLE,
+            Cap::AsidControl => tag::ASID_CONTROL,
+            Cap::AsidPool { .. } => tag::ASID_POOL,
+        }
     }
 
     /// The object this cap names and its size in bytes, for caps to memory objects
@@ -662,6 +692,37 @@ mod tests {
         #[test]
         fn encode_decode_roundtrip(c in caps()) {
             prop_assert_eq!(c.encode().decode(), c);
+        }
+
+        /// The raw accessors the IPC paths use agree with the full decoder.
+        #[test]
+        fn raw_accessors_match_decode(c in caps()) {
+            let r = c.encode();
+            let frame = match c {
+                Cap::Frame { base, size, rights, is_device, .. } => Some((base, size, rights, is_device)),
+                _ => None,
+            };
+            prop_assert_eq!(r.frame_fields(), frame);
+            prop_assert_eq!(r.tag(), c.tag());
+            match c {
+                Cap::Endpoint { ptr, rights, .. } | Cap::Notification { ptr, rights, .. } => {
+                    prop_assert_eq!((r.obj_ptr(), r.ep_rights()), (ptr, rights));
+                }
+                Cap::CNode { ptr, radix, guard_size, .. } => {
+                    prop_assert_eq!(
+                        (r.obj_ptr(), r.cnode_radix(), r.cnode_guard_size()),
+                        (ptr, radix as u64, guard_size as u64)
+                    );
+                    prop_assert_eq!(
+                        r.w0 & CNODE_ONE_LEVEL_BIT != 0,
+                        radix as u64 + guard_size as u64 == 64
+                    );
+                }
+                Cap::Reply { tcb, master, .. } => {
+                    prop_assert_eq!((r.obj_ptr(), r.reply_master()), (tcb, master));
+                }
+                _ => {}
+            }
         }
     }
 

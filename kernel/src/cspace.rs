@@ -173,13 +173,15 @@ pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
     Some(Slot::at(root.obj_ptr()).add(index as usize).raw())
 }
 
-/// `lookupSlot(thread, cptr)` with a root CNode cap: resolves all `WORD_BITS` bits.
-pub fn lookup_slot(root: Cap, cptr: u64) -> Result<Resolved, LookupFault> {
-    resolve_address_bits(root, cptr, WORD_BITS as u64)
+/// `lookupSlot(thread, cptr)` with the thread's root CNode cap as stored (`root`, its CTable
+/// slot's cap): resolves all `WORD_BITS` bits.
+pub fn lookup_slot(root: RawCap, cptr: u64) -> Result<Resolved, LookupFault> {
+    resolve_raw(root, cptr, WORD_BITS as u64)
 }
 
-/// `lookupCapAndSlot`: the slot `cptr` names in the CSpace `root`, and its cap.
-pub fn lookup_cap_and_slot(root: Cap, cptr: u64) -> Result<(Cap, Slot), LookupFault> {
+/// `lookupCapAndSlot`: the slot `cptr` names in the CSpace `root` (a root CNode cap as stored,
+/// see [`lookup_slot`]), and its cap.
+pub fn lookup_cap_and_slot(root: RawCap, cptr: u64) -> Result<(Cap, Slot), LookupFault> {
     let r = lookup_slot(root, cptr)?;
     Ok((r.slot.cap(), r.slot))
 }

@@ -161,7 +161,7 @@ fn do_normal_transfer(
     let mut caps: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS] = [None; MSG_MAX_EXTRA_CAPS];
     if grant {
         if let Some(b) = send_buf {
-            let root = sender.slot(tcb_slot::CTABLE).cap();
+            let root = sender.slot(tcb_slot::CTABLE).raw();
             for (i, c) in caps.iter_mut().enumerate().take(tag.extra_caps() as usize) {
                 let cptr = PPtr::<u64>::new(b + offset::CAPS_OR_BADGES + 8 * i).get();
                 match lookup_cap_and_slot(root, cptr) {
@@ -213,7 +213,7 @@ fn get_receive_slot(receiver: TcbRef, recv_buf: usize) -> Option<Slot> {
     let cnode_cptr = PPtr::<u64>::new(recv_buf + offset::RECEIVE_CNODE).get();
     let index = PPtr::<u64>::new(recv_buf + offset::RECEIVE_INDEX).get();
     let depth = PPtr::<u64>::new(recv_buf + offset::RECEIVE_DEPTH).get();
-    let root = receiver.slot(tcb_slot::CTABLE).cap();
+    let root = receiver.slot(tcb_slot::CTABLE).raw();
     let (cnode, _) = lookup_cap_and_slot(root, cnode_cptr).ok()?;
     let slot = lookup_target_slot(cnode, index, depth).ok()?;
     slot.is_empty().then_some(slot)
@@ -437,7 +437,7 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
 /// `handleFault`: sends the fault to the thread's fault handler endpoint, or, if it has no valid
 /// handler, suspends it and logs why (`handleDoubleFault`).
 pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
-    let root = t.slot(tcb_slot::CTABLE).cap();
+    let root = t.slot(tcb_slot::CTABLE).raw();
     let handler_cptr = t.with(|x| x.fault_handler);
     let handler = lookup_cap_and_slot(root, handler_cptr).map(|(c, _)| c);
     match handler {

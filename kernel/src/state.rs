@@ -1,7 +1,6 @@
 //! The kernel's global state (seL4's `ks*` variables) as one value, so that host tests can run
 //! many kernels side by side. On the target there is exactly one, owned by the trap path.
 
-use crate::cap::Cap;
 use crate::error::Preempted;
 use crate::object::tcb::{tcb_slot, TcbRef};
 use abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
@@ -99,19 +98,12 @@ impl Default for Kernel {
 /// buffer, if it has one the kernel may use (a frame cap in its buffer slot, writable if the
 /// kernel is to write into it).
 pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
-    let Cap::Frame {
-        base,
-        size,
-        rights,
-        is_device: false,
-        ..
-    } = thread.slot(tcb_slot::BUFFER).cap()
-    else {
-        return None;
-    };
+    // Read from the stored cap without decoding it all (every invocation asks).
+    let c = thread.slot(tcb_slot::BUFFER).raw();
+    let (base, size, rights, is_device) = c.frame_fields()?;
     use crate::cap::VmRights;
     let ok = rights == VmRights::ReadWrite || (!is_receiver && rights == VmRights::ReadOnly);
-    if !ok {
+    if is_device || !ok {
         return None;
     }
     let vaddr = thread.with(|t| t.ipc_buffer);

@@ -76,7 +76,7 @@ pub fn handle_syscall(k: &mut Kernel) {
             crate::arch::halt(true)
         }
         Some(Syscall::DebugCapIdentify) => {
-            let root = t.slot(tcb_slot::CTABLE).cap();
+            let root = t.slot(tcb_slot::CTABLE).raw();
             let tag = lookup_cap_and_slot(root, t.reg(reg::A0)).map_or(0, |(c, _)| c.tag());
             t.set_reg(reg::A0, tag);
         }
@@ -95,7 +95,7 @@ pub fn handle_syscall(k: &mut Kernel) {
 fn handle_recv(k: &mut Kernel, is_blocking: bool) {
     let t = k.cur_thread;
     let cptr = t.reg(reg::A0);
-    let root = t.slot(tcb_slot::CTABLE).cap();
+    let root = t.slot(tcb_slot::CTABLE).raw();
     let cap = match lookup_cap_and_slot(root, cptr) {
         Ok((c, _)) => c,
         Err(fault) => {
@@ -151,7 +151,7 @@ fn handle_reply(k: &mut Kernel) {
 }
 
 fn debug_name_thread(t: TcbRef) {
-    let root = t.slot(tcb_slot::CTABLE).cap();
+    let root = t.slot(tcb_slot::CTABLE).raw();
     let Ok((Cap::Thread { tcb }, _)) = lookup_cap_and_slot(root, t.reg(reg::A0)) else {
         crate::kwarn!("seL4_DebugNameThread: cap is not a TCB");
         return;
@@ -198,7 +198,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     let t = k.cur_thread;
     let info = crate::ipc::message_info_of(t);
     let cptr = t.reg(reg::A0);
-    let root = t.slot(tcb_slot::CTABLE).cap();
+    let root = t.slot(tcb_slot::CTABLE).raw();
     let (cap, slot) = match lookup_cap_and_slot(root, cptr) {
         Ok(r) => r,
         Err(fault) => {
