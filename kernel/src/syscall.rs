@@ -46,6 +46,9 @@ impl InvocationArgs for Args {
 }
 
 /// Handles the `ecall` of the current thread. Its pc is still at the `ecall`.
+///
+/// Only the dispatch is here; each syscall's handler is a function of its own, so that this one
+/// needs no stack frame of its own size.
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
@@ -64,12 +67,28 @@ pub fn handle_syscall(k: &mut Kernel) {
             handle_reply(k);
             handle_recv(k, true);
         }
-        Some(Syscall::Yield) => {
-            // `handleYield`: to the back of the queue; choose again.
-            crate::sched::sched_dequeue(k, t);
-            crate::sched::sched_append(k, t);
-            crate::sched::reschedule_required(k);
-        }
+        Some(Syscall::Yield) => handle_yield(k),
+        // The floor of the benchmarks: nothing to do.
+        #[cfg(feature = "benchmark")]
+        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => {}
+        _ => handle_other_syscall(k, number),
+    }
+}
+
+/// `handleYield`: to the back of the queue; choose again.
+#[inline(never)]
+fn handle_yield(k: &mut Kernel) {
+    let t = k.cur_thread;
+    crate::sched::sched_dequeue(k, t);
+    crate::sched::sched_append(k, t);
+    crate::sched::reschedule_required(k);
+}
+
+/// The debug syscalls and unknown syscall numbers.
+#[inline(never)]
+fn handle_other_syscall(k: &mut Kernel, number: u64) {
+    let t = k.cur_thread;
+    match Syscall::from_word(number) {
         Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(reg::A0) as u8),
         Some(Syscall::DebugHalt) => {
             crate::kinfo!("seL4_DebugHalt called by the user: halting");
@@ -85,13 +104,12 @@ pub fn handle_syscall(k: &mut Kernel) {
             crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build")
         }
         Some(Syscall::DebugDumpScheduler) => dump_scheduler(k),
-        #[cfg(feature = "benchmark")]
-        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => {}
         _ => handle_fault(k, t, Fault::UnknownSyscall { number }),
     }
 }
 
 /// `handleRecv(isBlocking)`: `seL4_Recv`/`seL4_NBRecv` on an endpoint or notification.
+#[inline(never)]
 fn handle_recv(k: &mut Kernel, is_blocking: bool) {
     let t = k.cur_thread;
     let cptr = t.reg(reg::A0);
@@ -137,6 +155,7 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
 }
 
 /// `handleReply`: `seL4_Reply` through the thread's caller slot.
+#[inline(never)]
 fn handle_reply(k: &mut Kernel) {
     let t = k.cur_thread;
     let slot = t.slot(tcb_slot::CALLER);
@@ -194,6 +213,7 @@ fn dump_scheduler(k: &Kernel) {
 }
 
 /// `handleInvocation(isCall, isBlocking)`.
+#[inline(never)]
 fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     let t = k.cur_thread;
     let info = crate::ipc::message_info_of(t);
