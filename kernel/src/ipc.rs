@@ -349,12 +349,10 @@ pub fn setup_caller_cap(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, can_gr
     if !caller_slot.is_empty() {
         cte_delete_one(k, caller_slot);
     }
-    cte_insert(
-        Cap::Reply {
-            tcb: sender.addr(),
-            master: false,
-            can_grant,
-        },
+    // `cteInsert` of a reply cap: not revocable (`isCapRevocable`), nothing else to update.
+    crate::cte::mdb_insert_after(
+        crate::cap::RawCap::reply(sender.addr(), false, can_grant),
+        false,
         reply_slot,
         caller_slot,
     );

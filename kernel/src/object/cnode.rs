@@ -128,7 +128,14 @@ pub fn empty_slot(slot: Slot) {
 
 /// `cteDeleteOne`: deletes a cap that cannot need a zombie (reply caps, IRQ handlers...).
 pub fn cte_delete_one(k: &mut Kernel, slot: Slot) {
-    if slot.is_empty() {
+    let raw = slot.raw();
+    if raw.is_null() {
+        return;
+    }
+    // `finaliseCap` does nothing for a reply cap, final or not (the common case: the caller
+    // cap after a reply): skip the finality check.
+    if raw.tag() == crate::cap::tag::REPLY {
+        mdb_unlink(slot);
         return;
     }
     let is_final = is_final_cap(slot);
