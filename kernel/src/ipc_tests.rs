@@ -562,34 +562,50 @@ mod fastpath_equivalence {
             len: u64,
             label: u64,
         },
+        /// Thread `t` takes a VM fault; its fault handler is endpoint 1.
+        Fault { t: usize },
+        /// The root task deletes endpoint 1 (threads queued on it restart, a faulted sender
+        /// keeping its fault) and makes a new one in the same slot.
+        RenewEp1,
     }
 
     fn op() -> impl Strategy<Value = Op> {
         // Weighted towards the fastpath's cases: Call, ReplyRecv and Recv on one endpoint.
         let sys = prop_oneof![3 => Just(0u8), 3 => Just(1u8), 2 => Just(2u8), 1 => Just(3u8), 1 => Just(4u8)];
         let ep = prop_oneof![4 => Just(0u64), 1 => Just(1u64)];
-        (0usize..3, sys, ep, 0u64..7, 0u64..4).prop_map(|(t, sys, ep, len, label)| Op::Sys {
-            t,
-            sys,
-            ep,
-            len,
-            label,
-        })
+        let sys_op =
+            (0usize..3, sys, ep, 0u64..7, 0u64..4).prop_map(|(t, sys, ep, len, label)| Op::Sys {
+                t,
+                sys,
+                ep,
+                len,
+                label,
+            });
+        prop_oneof![
+            24 => sys_op,
+            2 => (0usize..3).prop_map(|t| Op::Fault { t }),
+            1 => Just(Op::RenewEp1),
+        ]
     }
 
-    fn setup(fastpath_off: bool) -> (System, Vec<TcbRef>, [u64; 2]) {
+    /// Three threads of priorities `prios` (fault handler: endpoint 1) and two endpoints.
+    fn setup_with(fastpath_off: bool, prios: [u64; 3]) -> (System, Vec<TcbRef>, [u64; 2]) {
         let mut s = System::boot();
         s.k.fastpath_off = fastpath_off;
         s.root.with(|x| x.priority = 1);
         let e = s.bootinfo().empty.start;
         let ep0 = s.make(T::Endpoint, 0, e);
         let ep1 = s.make(T::Endpoint, 0, e + 1);
-        let ts = vec![
-            s.spawn(100, e + 10),
-            s.spawn(100, e + 12),
-            s.spawn(150, e + 14),
-        ];
+        let ts: Vec<TcbRef> = prios
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| s.spawn(p, e + 10 + 2 * i as u64))
+            .collect();
         (s, ts, [ep0, ep1])
+    }
+
+    fn setup(fastpath_off: bool) -> (System, Vec<TcbRef>, [u64; 2]) {
+        setup_with(fastpath_off, [100, 100, 150])
     }
 
     /// The fastpath does take the common case (so that the property below compares it with
@@ -676,20 +692,51 @@ mod fastpath_equivalence {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
         #[test]
-        fn fastpath_and_full_path_reach_the_same_state(ops in proptest::collection::vec(op(), 1..30)) {
-            let (mut a, ta, epa) = setup(false);
-            let (mut b, tb, epb) = setup(true);
+        fn fastpath_and_full_path_reach_the_same_state(
+            prios in proptest::array::uniform3(prop_oneof![Just(90u64), Just(100), Just(150)]),
+            ops in proptest::collection::vec(op(), 1..30),
+        ) {
+            let (mut a, ta, epa) = setup_with(false, prios);
+            let (mut b, tb, epb) = setup_with(true, prios);
             prop_assert_eq!(epa, epb);
-            for Op::Sys { t, sys, ep, len, label } in ops {
-                let sys = [Syscall::Call, Syscall::ReplyRecv, Syscall::Recv, Syscall::Send, Syscall::Reply][sys as usize];
+            for t in ta.iter().chain(tb.iter()) {
+                t.with(|x| x.fault_handler = epa[1]);
+            }
+            for op in ops {
                 for (s, ts) in [(&mut a, &ta), (&mut b, &tb)] {
+                    // Physical addresses (retype) must reach this machine's memory.
+                    s.mem.enter();
+                    let t = match op {
+                        Op::Sys { t, .. } | Op::Fault { t } => t,
+                        Op::RenewEp1 => {
+                            let root = s.root;
+                            s.run_as(root);
+                            let r = s.cnode(L::CNodeDelete, &[epa[1], 64], &[]);
+                            prop_assert_eq!(r.info.label(), 0);
+                            // Restarted threads may have preempted the root task.
+                            s.run_as(root);
+                            s.make(T::Endpoint, 0, epa[1]);
+                            let _ = s.schedule();
+                            continue;
+                        }
+                    };
                     let th = ts[t];
                     if !crate::sched::is_schedulable(th) {
                         continue;
                     }
                     s.run_as(th);
-                    let mrs: Vec<u64> = (0..len).map(|i| 100 * (t as u64 + 1) + i).collect();
-                    s.sys(sys, epa[ep as usize], MessageInfo::new(label, 0, 0, len), &mrs, &[]);
+                    match op {
+                        Op::Sys { sys, ep, len, label, .. } => {
+                            let sys = [Syscall::Call, Syscall::ReplyRecv, Syscall::Recv, Syscall::Send, Syscall::Reply][sys as usize];
+                            let mrs: Vec<u64> = (0..len).map(|i| 100 * (t as u64 + 1) + i).collect();
+                            s.sys(sys, epa[ep as usize], MessageInfo::new(label, 0, 0, len), &mrs, &[]);
+                        }
+                        Op::Fault { .. } => {
+                            crate::entry::handle_trap(&mut s.k, 13, 0x1000 * (t as u64 + 1));
+                            let _ = s.schedule();
+                        }
+                        Op::RenewEp1 => unreachable!(),
+                    }
                 }
                 prop_assert_eq!(snapshot(&a, &ta), snapshot(&b, &tb));
                 prop_assert_eq!(deep_snapshot(&a, &ta, &epa), deep_snapshot(&b, &tb, &epb));

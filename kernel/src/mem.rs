@@ -136,6 +136,13 @@ pub mod sim {
             crate::arch::host::set_phys_offset((buf as usize).wrapping_sub(base as usize));
             SimMemory { buf, layout, base }
         }
+        /// Installs this memory's mapping for this thread again (a test that runs two
+        /// simulated machines side by side switches between them with it).
+        pub fn enter(&self) {
+            crate::arch::host::set_phys_offset(
+                (self.buf as usize).wrapping_sub(self.base as usize),
+            );
+        }
         /// The kernel-virtual (host) address of the first byte.
         pub fn pptr(&self) -> usize {
             self.buf as usize
