@@ -209,10 +209,7 @@ pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
 pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
     {
-        let a = crate::fastpath::FastArgs { cptr, info };
-        let ctx =
-            crate::state::with_kernel(|k| crate::fastpath::call(k, a).map(|t| fastpath_exit(k, t)));
-        if let Some(ctx) = ctx {
+        if let Some(ctx) = run_fastpath(crate::fastpath::call, cptr, info) {
             return ctx;
         }
     }
@@ -225,16 +222,25 @@ pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext 
 pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
     {
-        let a = crate::fastpath::FastArgs { cptr, info };
-        let ctx = crate::state::with_kernel(|k| {
-            crate::fastpath::reply_recv(k, a).map(|t| fastpath_exit(k, t))
-        });
-        if let Some(ctx) = ctx {
+        if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, cptr, info) {
             return ctx;
         }
     }
     let _ = (cptr, info);
     fastpath_fallback()
+}
+
+/// Runs one of the fastpath functions on the caller's `a0`/`a1`: the context to restore, or
+/// `None` when it did not apply (nothing changed).
+#[cfg(all(target_os = "none", feature = "fastpath"))]
+#[inline(always)]
+fn run_fastpath(
+    fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::object::tcb::TcbRef>,
+    cptr: u64,
+    info: u64,
+) -> Option<*mut ArchContext> {
+    let a = crate::fastpath::FastArgs { cptr, info };
+    crate::state::with_kernel(|k| fastpath(k, a).map(|t| fastpath_exit(k, t)))
 }
 
 /// The full path for an `ecall` the fastpath did not take: a separate function, so that the
