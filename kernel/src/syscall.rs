@@ -56,7 +56,8 @@ pub fn handle_syscall(k: &mut Kernel) {
     t.with(|x| x.fault_ip = pc);
     t.set_reg(reg::PC, pc + 4);
     let number = t.reg(reg::A7);
-    match Syscall::from_word(number) {
+    let syscall = Syscall::from_word(number);
+    match syscall {
         Some(Syscall::Call) => handle_invocation(k, true, true),
         Some(Syscall::Send) => handle_invocation(k, false, true),
         Some(Syscall::NBSend) => handle_invocation(k, false, false),
@@ -71,7 +72,7 @@ pub fn handle_syscall(k: &mut Kernel) {
         // The floor of the benchmarks: nothing to do.
         #[cfg(feature = "benchmark")]
         None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => {}
-        _ => handle_other_syscall(k, number),
+        _ => handle_other_syscall(k, syscall, number),
     }
 }
 
@@ -84,11 +85,11 @@ fn handle_yield(k: &mut Kernel) {
     crate::sched::reschedule_required(k);
 }
 
-/// The debug syscalls and unknown syscall numbers.
+/// The debug syscalls and unknown syscall numbers (`syscall` is `number` decoded).
 #[inline(never)]
-fn handle_other_syscall(k: &mut Kernel, number: u64) {
+fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
     let t = k.cur_thread;
-    match Syscall::from_word(number) {
+    match syscall {
         Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(reg::A0) as u8),
         Some(Syscall::DebugHalt) => {
             crate::kinfo!("seL4_DebugHalt called by the user: halting");
