@@ -240,9 +240,13 @@ pub(crate) fn make_thread(
             .relative_bits_with_depth(slot::SELF, RADIX)
             .copy_from(&root.absolute_cptr(tcb), CapRights::ALL),
     )?;
-    // SAFETY: page `i` and block `i` belong to this thread alone, which has not started.
-    let page = unsafe { (PAGES.0.get() as *mut Page).add(i) } as usize;
-    unsafe { BLOCKS[i].set_buffer(page as *mut abi::IpcBuffer) };
+    // SAFETY: page `i` and block `i` belong to this thread alone, which has not started: the
+    // page pointer stays inside `PAGES`, and nothing else reads or writes block `i` yet.
+    let page = unsafe {
+        let page = (PAGES.0.get() as *mut Page).add(i);
+        BLOCKS[i].set_buffer(page as *mut abi::IpcBuffer);
+        page as usize
+    };
     let t = libsel4::cap::Tcb::from_bits(tcb);
     check(
         "Configure",
