@@ -295,6 +295,17 @@ fn field(w: u64, shift: u32, bits: u32) -> u64 {
     (w >> shift) & ((1 << bits) - 1)
 }
 
+/// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
+#[inline(always)]
+fn unpack_frame(w0: u64) -> (usize, FrameSize, VmRights, bool) {
+    (
+        unpack_ptr(w0),
+        FrameSize::from_bits(field(w0, 44, 2)),
+        VmRights::from_bits(field(w0, 46, 2)),
+        field(w0, 48, 1) != 0,
+    )
+}
+
 fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
     match m {
         Some(m) => (1, (m.vaddr & ((1 << 39) - 1)) | (m.asid as u64) << 39),
@@ -376,14 +387,7 @@ impl RawCap {
     /// [`RawCap::decode`] gives for `Cap::Frame`, without decoding the rest).
     #[inline(always)]
     pub fn frame_fields(self) -> Option<(usize, FrameSize, VmRights, bool)> {
-        (self.tag() == tag::FRAME).then(|| {
-            (
-                unpack_ptr(self.w0),
-                FrameSize::from_bits(field(self.w0, 44, 2)),
-                VmRights::from_bits(field(self.w0, 46, 2)),
-                field(self.w0, 48, 1) != 0,
-            )
-        })
+        (self.tag() == tag::FRAME).then(|| unpack_frame(self.w0))
     }
 
     /// Decodes the cap.
@@ -430,13 +434,16 @@ impl RawCap {
                 number: w1,
             },
             tag::DOMAIN => Cap::Domain,
-            tag::FRAME => Cap::Frame {
-                base: ptr,
-                size: FrameSize::from_bits(field(w0, 44, 2)),
-                rights: VmRights::from_bits(field(w0, 46, 2)),
-                is_device: field(w0, 48, 1) != 0,
-                mapped: unpack_mapping(field(w0, 49, 1), w1),
-            },
+            tag::FRAME => {
+                let (base, size, rights, is_device) = unpack_frame(w0);
+                Cap::Frame {
+                    base,
+                    size,
+                    rights,
+                    is_device,
+                    mapped: unpack_mapping(field(w0, 49, 1), w1),
+                }
+            }
             tag::PAGE_TABLE => Cap::PageTable {
                 base: ptr,
                 mapped: unpack_mapping(field(w0, 44, 1), w1),
