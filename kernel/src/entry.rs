@@ -26,6 +26,7 @@ pub const IRQ_S_EXTERNAL: u64 = 9;
 /// [`fastpath_call_entry`]); elsewhere (host tests) it is tried here, on the saved registers.
 #[inline(always)]
 pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) -> Handled {
+    crate::log::set_current_thread(k.cur_thread);
     if scause == CAUSE_USER_ECALL {
         #[cfg(all(feature = "fastpath", not(target_os = "none")))]
         if let Some(t) = crate::fastpath::try_fastpath(k) {

@@ -1,5 +1,5 @@
-//! Kernel console output: `kprint!`/`kprintln!` and the levelled `kerror!`, `kwarn!`, `kinfo!`,
-//! `kdebug!`.
+//! Kernel console output: `kprint!`/`kprintln!`, the levelled `kerror!`, `kwarn!`, `kinfo!`,
+//! `kdebug!`, and seL4's `userError` as [`user_error!`].
 //!
 //! Everything goes byte by byte through [`crate::arch::put_char`] (the SBI console on the machine,
 //! a per-thread buffer on the host), formatted with `core::fmt` and no allocation. Level macros
@@ -7,23 +7,36 @@
 //! `[kernel DEBUG] `; test harnesses ignore lines starting with `[kernel`, so anything a test must
 //! see (e.g. `KERNEL PANIC`) is printed with `kprintln!` instead.
 //!
-//! `kdebug!` lines are only printed in builds with debug assertions ([`MAX_LEVEL`]); the others
-//! always. The macros are exported at the crate root (`kernel::kinfo!`, `crate::kinfo!`) and,
-//! through `#[macro_use]` in `lib.rs`, usable by name in the kernel's modules.
+//! # Log level
+//! Chosen at build time by the environment variable `KERNEL_LOG_LEVEL` (`error`, `warn`, `info`
+//! or `debug`; default `debug` in builds with debug assertions, `info` otherwise): levels above
+//! it are compiled out ([`MAX_LEVEL`]). At boot the level can be lowered (never raised past
+//! [`MAX_LEVEL`]) with `loglevel=<level>` in the device tree's `/chosen/bootargs` (QEMU:
+//! `-append loglevel=warn`), see [`set_level`].
+//!
+//! # userError
+//! In builds with the `debug_build` feature (seL4's `CONFIG_DEBUG_BUILD`), every invocation or
+//! syscall that fails with an error says why on the console, in the shape of seL4's `userError`
+//! (`include/api/types.h`): `<<seL4(CPU 0) [where T0x<tcb> "<thread name>" @<pc>]: <why>>>`,
+//! where `where` is the Rust module and line instead of seL4's C function and line. The thread
+//! is the one whose kernel entry is being handled ([`set_current_thread`]). Without
+//! `debug_build` the macro and its arguments compile to nothing.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU8, Ordering};
 
 /// Severity of a log line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
 pub enum Level {
     /// Something failed; the kernel usually stops.
-    Error,
+    Error = 0,
     /// Something unexpected that the kernel works around.
-    Warn,
+    Warn = 1,
     /// Progress worth seeing on every boot.
-    Info,
+    Info = 2,
     /// Detail for debugging.
-    Debug,
+    Debug = 3,
 }
 
 impl Level {
@@ -36,14 +49,104 @@ impl Level {
             Level::Debug => "[kernel DEBUG] ",
         }
     }
+
+    /// Parses a level name (`error`, `warn`, `info`, `debug`; ASCII case ignored).
+    pub const fn parse(s: &str) -> Option<Level> {
+        let b = s.as_bytes();
+        if eq_ignore_case(b, b"error") {
+            Some(Level::Error)
+        } else if eq_ignore_case(b, b"warn") {
+            Some(Level::Warn)
+        } else if eq_ignore_case(b, b"info") {
+            Some(Level::Info)
+        } else if eq_ignore_case(b, b"debug") {
+            Some(Level::Debug)
+        } else {
+            None
+        }
+    }
+
+    const fn from_u8(v: u8) -> Level {
+        match v {
+            0 => Level::Error,
+            1 => Level::Warn,
+            2 => Level::Info,
+            _ => Level::Debug,
+        }
+    }
 }
 
-/// The most detailed level printed.
-pub const MAX_LEVEL: Level = if cfg!(debug_assertions) {
-    Level::Debug
-} else {
-    Level::Info
+const fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i].to_ascii_lowercase() != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The most detailed level compiled in: `KERNEL_LOG_LEVEL` at build time, else `debug` with
+/// debug assertions and `info` without. A `KERNEL_LOG_LEVEL` that names no level fails the
+/// build.
+pub const MAX_LEVEL: Level = match option_env!("KERNEL_LOG_LEVEL") {
+    Some(s) => match Level::parse(s) {
+        Some(l) => l,
+        None => panic!("KERNEL_LOG_LEVEL must be error, warn, info or debug"),
+    },
+    None => {
+        if cfg!(debug_assertions) {
+            Level::Debug
+        } else {
+            Level::Info
+        }
+    }
 };
+
+/// The level in force (at most [`MAX_LEVEL`]).
+#[cfg(target_os = "none")]
+static LEVEL: AtomicU8 = AtomicU8::new(MAX_LEVEL as u8);
+
+// On the host each test thread is a machine of its own.
+#[cfg(not(target_os = "none"))]
+std::thread_local! {
+    static LEVEL: AtomicU8 = const { AtomicU8::new(MAX_LEVEL as u8) };
+}
+
+fn with_level<R>(f: impl FnOnce(&AtomicU8) -> R) -> R {
+    #[cfg(target_os = "none")]
+    return f(&LEVEL);
+    #[cfg(not(target_os = "none"))]
+    return LEVEL.with(f);
+}
+
+/// The level in force.
+pub fn level() -> Level {
+    Level::from_u8(with_level(|l| l.load(Ordering::Relaxed)))
+}
+
+/// Sets the level in force, capped at [`MAX_LEVEL`]; returns the level now in force.
+pub fn set_level(l: Level) -> Level {
+    let l = if l > MAX_LEVEL { MAX_LEVEL } else { l };
+    with_level(|v| v.store(l as u8, Ordering::Relaxed));
+    l
+}
+
+/// Applies a `loglevel=<level>` word of a kernel command line (the device tree's
+/// `/chosen/bootargs`, words separated by spaces); other words are ignored. Returns the level
+/// named, if any was valid.
+pub fn apply_bootargs(args: &str) -> Option<Level> {
+    let l = args
+        .split_ascii_whitespace()
+        .filter_map(|w| w.strip_prefix("loglevel="))
+        .filter_map(Level::parse)
+        .last()?;
+    Some(set_level(l))
+}
 
 /// The console as a `core::fmt::Write` sink.
 #[derive(Clone, Copy, Debug, Default)]
@@ -70,11 +173,12 @@ pub fn _println(args: fmt::Arguments<'_>) {
     crate::arch::put_char(b'\n');
 }
 
-/// Prints one log line at `level`, if [`MAX_LEVEL`] allows it (used by the level macros).
+/// Prints one log line at level `l`, if [`MAX_LEVEL`] and the level in force allow it (used by
+/// the level macros).
 #[doc(hidden)]
-pub fn _log(level: Level, args: fmt::Arguments<'_>) {
-    if level <= MAX_LEVEL {
-        let _ = Console.write_str(level.prefix());
+pub fn _log(l: Level, args: fmt::Arguments<'_>) {
+    if l <= MAX_LEVEL && l <= level() {
+        let _ = Console.write_str(l.prefix());
         _println(args);
     }
 }
@@ -116,6 +220,68 @@ macro_rules! kdebug {
     ($($arg:tt)*) => { $crate::log::_log($crate::log::Level::Debug, ::core::format_args!($($arg)*)) };
 }
 
+/// Reports why an invocation or syscall of the current thread failed, as seL4's `userError`
+/// does (see the module doc), in builds with the `debug_build` feature; compiles to nothing
+/// (arguments not evaluated) without it. Takes `format!`-style arguments.
+#[macro_export]
+macro_rules! user_error {
+    ($($arg:tt)*) => {
+        #[cfg(feature = "debug_build")]
+        $crate::log::_user_error(::core::module_path!(), ::core::line!(), ::core::format_args!($($arg)*));
+    };
+}
+
+/// The kernel-virtual address of the thread whose kernel entry is being handled (0: none),
+/// named in [`user_error!`] lines.
+#[cfg(all(feature = "debug_build", target_os = "none"))]
+static CURRENT_THREAD: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+#[cfg(all(feature = "debug_build", not(target_os = "none")))]
+std::thread_local! {
+    static CURRENT_THREAD: core::sync::atomic::AtomicUsize =
+        const { core::sync::atomic::AtomicUsize::new(0) };
+}
+
+/// Records `t` as the thread whose kernel entry is being handled (called on every entry but
+/// the fastpath's, which reports no errors). Does nothing without `debug_build`.
+#[inline(always)]
+pub fn set_current_thread(t: crate::object::tcb::TcbRef) {
+    #[cfg(all(feature = "debug_build", target_os = "none"))]
+    CURRENT_THREAD.store(t.addr(), Ordering::Relaxed);
+    #[cfg(all(feature = "debug_build", not(target_os = "none")))]
+    CURRENT_THREAD.with(|c| c.store(t.addr(), Ordering::Relaxed));
+    let _ = t;
+}
+
+/// The thread recorded by [`set_current_thread`].
+#[cfg(feature = "debug_build")]
+pub fn current_thread() -> crate::object::tcb::TcbRef {
+    #[cfg(target_os = "none")]
+    let a = CURRENT_THREAD.load(Ordering::Relaxed);
+    #[cfg(not(target_os = "none"))]
+    let a = CURRENT_THREAD.with(|c| c.load(Ordering::Relaxed));
+    crate::object::tcb::TcbRef::new(a)
+}
+
+/// Prints one `userError` line (used by [`user_error!`]).
+#[cfg(feature = "debug_build")]
+#[doc(hidden)]
+pub fn _user_error(module: &str, line: u32, args: fmt::Arguments<'_>) {
+    let t = current_thread();
+    let module = module.strip_prefix("kernel::").unwrap_or(module);
+    if t.addr() == 0 {
+        _println(format_args!("<<seL4(CPU 0) [{module}/{line}]: {args}>>"));
+        return;
+    }
+    let (name, len) = crate::object::tcb::thread_name(t);
+    let name = core::str::from_utf8(&name[..len]).unwrap_or("?");
+    let pc = crate::object::tcb::restart_pc(t);
+    _println(format_args!(
+        "<<seL4(CPU 0) [{module}/{line} T{:#x} \"{name}\" @{pc:x}]: {args}>>",
+        t.addr()
+    ));
+}
+
 #[cfg(all(test, not(target_os = "none")))]
 mod tests {
     use crate::arch::host::take_console;
@@ -155,6 +321,38 @@ mod tests {
             ""
         };
         assert_eq!(console(), expected);
+    }
+
+    #[test]
+    fn level_names_parse() {
+        use super::Level::*;
+        for (s, l) in [
+            ("error", Error),
+            ("WARN", Warn),
+            ("Info", Info),
+            ("debug", Debug),
+        ] {
+            assert_eq!(super::Level::parse(s), Some(l));
+        }
+        assert_eq!(super::Level::parse("verbose"), None);
+        assert_eq!(super::Level::parse(""), None);
+    }
+
+    #[test]
+    fn bootargs_lower_the_level_but_never_past_the_build() {
+        use super::{apply_bootargs, level, set_level, Level, MAX_LEVEL};
+        take_console();
+        assert_eq!(apply_bootargs("console=ttyS0 quiet"), None);
+        assert_eq!(level(), MAX_LEVEL);
+        assert_eq!(
+            apply_bootargs("a loglevel=bogus loglevel=error b"),
+            Some(Level::Error)
+        );
+        crate::kwarn!("hidden");
+        crate::kerror!("shown");
+        assert_eq!(console(), "[kernel ERROR] shown\n");
+        assert_eq!(apply_bootargs("loglevel=debug"), Some(MAX_LEVEL));
+        assert_eq!(set_level(MAX_LEVEL), MAX_LEVEL);
     }
 
     #[test]

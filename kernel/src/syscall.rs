@@ -191,12 +191,7 @@ fn debug_name_thread(t: TcbRef) {
     TcbRef::new(tcb).with(|x| x.name = name);
 }
 
-/// The NUL-terminated debug name of a thread.
-pub fn thread_name(t: TcbRef) -> ([u8; TCB_NAME_LEN], usize) {
-    let n = t.with(|x| x.name);
-    let len = n.iter().position(|&b| b == 0).unwrap_or(TCB_NAME_LEN);
-    (n, len)
-}
+pub use crate::object::tcb::thread_name;
 
 fn dump_scheduler(k: &Kernel) {
     let t = k.cur_thread;

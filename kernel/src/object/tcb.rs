@@ -168,6 +168,20 @@ impl TcbRef {
     }
 }
 
+/// The NUL-terminated debug name of a thread (`seL4_DebugNameThread`) and its length before
+/// the NUL. Reads the TCB without [`PPtr::with`], so it may be called anywhere.
+pub fn thread_name(t: TcbRef) -> ([u8; TCB_NAME_LEN], usize) {
+    let n: [u8; TCB_NAME_LEN] = t.byte_add(core::mem::offset_of!(Tcb, name)).get();
+    let len = n.iter().position(|&b| b == 0).unwrap_or(TCB_NAME_LEN);
+    (n, len)
+}
+
+/// The address a thread restarts at (seL4 `getRestartPC`: its `fault_ip`, the pc of the
+/// instruction that entered the kernel). Reads the TCB without [`PPtr::with`].
+pub fn restart_pc(t: TcbRef) -> u64 {
+    t.byte_add(core::mem::offset_of!(Tcb, fault_ip)).get()
+}
+
 /// Initialises a freshly zeroed TCB (`Arch_initContext` and `createObject` for TCBs): user
 /// mode, FPU not loaded (see [`ArchContext::new_user`]), inactive, in `domain`.
 pub fn init_tcb(tcb: TcbRef, domain: u64) {

@@ -13,6 +13,7 @@
 //!   untyped because its window names collide with the kernel image mapping;
 //! - the root task: `/chosen` `linux,initrd-start`/`linux,initrd-end` (32- or 64-bit values);
 //! - the console UART: the `ns16550a` named by `/chosen` `stdout-path`, else the first one;
+//! - the kernel command line: `/chosen` `bootargs`, for `loglevel=` ([`crate::log`]);
 //! - `/cpus` `timebase-frequency` (or the first CPU's);
 //! - the `sifive,test0` finisher, which [`super::halt`] uses.
 //!
@@ -232,6 +233,15 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
     push_device(&mut params, Region::new(alias_start, alias_end))?;
 
     let chosen = fdt.find_node("/chosen");
+    // `loglevel=<level>` on the kernel command line (QEMU `-append`) lowers the log level.
+    if let Some(args) = chosen
+        .and_then(|c| c.property("bootargs"))
+        .and_then(|p| p.as_str())
+    {
+        if let Some(l) = crate::log::apply_bootargs(args) {
+            crate::kinfo!("log level {:?} (bootargs)", l);
+        }
+    }
     let uart_node = chosen
         .and_then(|c| c.property("stdout-path"))
         .and_then(|p| p.as_str())
