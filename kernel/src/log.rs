@@ -142,9 +142,9 @@ pub fn set_level(l: Level) -> Level {
 pub fn apply_bootargs(args: &str) -> Option<Level> {
     let l = args
         .split_ascii_whitespace()
+        .rev()
         .filter_map(|w| w.strip_prefix("loglevel="))
-        .filter_map(Level::parse)
-        .last()?;
+        .find_map(Level::parse)?;
     Some(set_level(l))
 }
 
