@@ -64,7 +64,8 @@ pub struct UntypedDesc {
     pub padding: [u8; 6],
 }
 
-/// `seL4_BootInfo` (non-MCS): 3848 bytes, in the BootInfo frame.
+/// `seL4_BootInfo`: 3848 bytes (3864 with MCS, which adds `schedcontrol`), in the BootInfo
+/// frame.
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub struct BootInfo {
@@ -94,6 +95,9 @@ pub struct BootInfo {
     pub init_thread_cnode_size_bits: u64,
     /// `initThreadDomain`.
     pub init_thread_domain: u64,
+    /// `schedcontrol` (MCS): slots of the SchedControl caps, one per core.
+    #[cfg(feature = "mcs")]
+    pub schedcontrol: SlotRegion,
     /// `untyped`: slots of the untyped caps.
     pub untyped: SlotRegion,
     /// `untypedList`: one entry per untyped cap, in slot order.
@@ -126,7 +130,8 @@ mod tests {
     fn layout_matches_bootinfo_types_h() {
         assert_eq!(size_of::<UntypedDesc>(), 16);
         assert_eq!(size_of::<BootInfoHeader>(), 16);
-        assert_eq!(size_of::<BootInfo>(), 3848);
+        let mcs = if cfg!(feature = "mcs") { 16 } else { 0 };
+        assert_eq!(size_of::<BootInfo>(), 3848 + mcs);
         assert_eq!(offset_of!(BootInfo, extra_len), 0);
         assert_eq!(offset_of!(BootInfo, node_id), 8);
         assert_eq!(offset_of!(BootInfo, num_nodes), 16);
@@ -140,8 +145,10 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, extra_bi_pages), 120);
         assert_eq!(offset_of!(BootInfo, init_thread_cnode_size_bits), 136);
         assert_eq!(offset_of!(BootInfo, init_thread_domain), 144);
-        assert_eq!(offset_of!(BootInfo, untyped), 152);
-        assert_eq!(offset_of!(BootInfo, untyped_list), 168);
+        #[cfg(feature = "mcs")]
+        assert_eq!(offset_of!(BootInfo, schedcontrol), 152);
+        assert_eq!(offset_of!(BootInfo, untyped), 152 + mcs);
+        assert_eq!(offset_of!(BootInfo, untyped_list), 168 + mcs);
     }
     #[test]
     fn initial_slots() {

@@ -1,26 +1,34 @@
-//! Build configuration, with seL4's `CONFIG_*` names (see `shared/SEL4-ABI-FACTS.md`): the seL4
-//! 16.0.0 debug build for `qemu-riscv-virt` with `ROOT_CNODE_SIZE_BITS` 13.
+//! Build configuration with seL4's `CONFIG_*` names: the values of seL4 16.0.0's build for
+//! `qemu-riscv-virt` with `ROOT_CNODE_SIZE_BITS` 13 (see `shared/SEL4-ABI-FACTS.md` and
+//! `SEL4-ABI-FACTS-MCS.md`). Only what the ABI or both kernel and user code need is here;
+//! the platform's own numbers are in [`crate::platform`], the architecture's in
+//! [`crate::arch`]. Configuration choices are cargo features of this crate (`mcs`).
 
-/// `CONFIG_KERNEL_MCS`: the MCS scheduling model (scheduling contexts). Off: non-MCS ABI.
-pub const KERNEL_MCS: bool = false;
-/// `CONFIG_HAVE_FPU` (F and D extensions). Makes `seL4_TCBBits` 11.
-pub const HAVE_FPU: bool = true;
-/// `CONFIG_PT_LEVELS`: Sv39.
-pub const PT_LEVELS: usize = 3;
+/// `CONFIG_KERNEL_MCS`: the MCS scheduling model (scheduling contexts); the `mcs` feature.
+pub const KERNEL_MCS: bool = cfg!(feature = "mcs");
+/// `CONFIG_MAX_NUM_NODES`: one core (no SMP yet).
+pub const MAX_NUM_NODES: usize = 1;
 /// `CONFIG_ROOT_CNODE_SIZE_BITS`: the root task's CNode has 2^13 slots.
 pub const ROOT_CNODE_SIZE_BITS: usize = 13;
-/// `CONFIG_TIMER_TICK_MS`: kernel timer tick, in milliseconds.
+/// `CONFIG_TIMER_TICK_MS`: kernel timer tick, in milliseconds (non-MCS: MCS has no tick).
+#[cfg(not(feature = "mcs"))]
 pub const TIMER_TICK_MS: u64 = 2;
-/// `CONFIG_TIME_SLICE`: round-robin time slice, in ticks.
+/// `CONFIG_TIME_SLICE`: round-robin time slice, in ticks (non-MCS).
+#[cfg(not(feature = "mcs"))]
 pub const TIME_SLICE: u64 = 5;
+/// `CONFIG_BOOT_THREAD_TIME_SLICE`: the root thread's budget and period, in milliseconds
+/// (MCS).
+#[cfg(feature = "mcs")]
+pub const BOOT_THREAD_TIME_SLICE: u64 = 5;
+/// `CONFIG_KERNEL_WCET_SCALE` (MCS).
+#[cfg(feature = "mcs")]
+pub const KERNEL_WCET_SCALE: u64 = 1;
 /// `CONFIG_NUM_PRIORITIES`.
 pub const NUM_PRIORITIES: usize = 256;
 /// `CONFIG_NUM_DOMAINS`.
 pub const NUM_DOMAINS: usize = 1;
 /// `CONFIG_NUM_DOMAIN_SCHEDULES`.
 pub const NUM_DOMAIN_SCHEDULES: usize = 2;
-/// `CONFIG_MAX_NUM_NODES`.
-pub const MAX_NUM_NODES: usize = 1;
 /// `CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS`: length of `seL4_BootInfo.untypedList`.
 pub const MAX_NUM_BOOTINFO_UNTYPED_CAPS: usize = 230;
 /// `CONFIG_RETYPE_FAN_OUT_LIMIT`: most objects one `seL4_Untyped_Retype` may create.
@@ -30,23 +38,29 @@ pub const MAX_NUM_WORK_UNITS_PER_PREEMPTION: usize = 100;
 /// `CONFIG_RESET_CHUNK_BITS`: an untyped is cleared in chunks of 2^8 bytes between
 /// preemption points.
 pub const RESET_CHUNK_BITS: usize = 8;
-/// `CONFIG_KERNEL_STACK_BITS`.
-pub const KERNEL_STACK_BITS: usize = 12;
-/// `CONFIG_PADDR_USER_DEVICE_TOP`: device untypeds cover physical addresses below this.
-pub const PADDR_USER_DEVICE_TOP: u64 = 1 << 39;
-/// `CONFIG_FASTPATH`.
-pub const FASTPATH: bool = true;
-/// `CONFIG_DEBUG_BUILD`: debug syscalls are present.
-pub const DEBUG_BUILD: bool = true;
-/// `CONFIG_PRINTING`.
-pub const PRINTING: bool = true;
-/// `CONFIG_TIMER_FREQUENCY` on `qemu-riscv-virt`, in Hz.
-pub const TIMER_FREQUENCY: u64 = 10_000_000;
-/// Largest PLIC interrupt source on `qemu-riscv-virt` (`PLIC_MAX_IRQ`).
-pub const PLIC_MAX_IRQ: usize = 95;
-/// `maxIRQ`: the largest interrupt number IRQControl accepts. On riscv it is the kernel timer's
-/// (`KERNEL_TIMER_IRQ` = `PLIC_MAX_IRQ` + 1, `src/arch/riscv/platform_gen.h.in`), which is always
-/// active, so asking for it gives `seL4_RevokeFirst`.
-pub const MAX_IRQ: usize = KERNEL_TIMER_IRQ;
-/// The kernel's timer interrupt number (`KERNEL_TIMER_IRQ`), not issuable to user level.
-pub const KERNEL_TIMER_IRQ: usize = 96;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// gen_config.json of the reference builds.
+    #[test]
+    fn values_of_the_reference_build() {
+        assert_eq!(KERNEL_MCS, cfg!(feature = "mcs"));
+        assert_eq!((MAX_NUM_NODES, ROOT_CNODE_SIZE_BITS), (1, 13));
+        assert_eq!(
+            (NUM_PRIORITIES, NUM_DOMAINS, NUM_DOMAIN_SCHEDULES),
+            (256, 1, 2)
+        );
+        assert_eq!(MAX_NUM_BOOTINFO_UNTYPED_CAPS, 230);
+        assert_eq!(RETYPE_FAN_OUT_LIMIT, 256);
+        assert_eq!(
+            (MAX_NUM_WORK_UNITS_PER_PREEMPTION, RESET_CHUNK_BITS),
+            (100, 8)
+        );
+        #[cfg(not(feature = "mcs"))]
+        assert_eq!((TIMER_TICK_MS, TIME_SLICE), (2, 5));
+        #[cfg(feature = "mcs")]
+        assert_eq!((BOOT_THREAD_TIME_SLICE, KERNEL_WCET_SCALE), (5, 1));
+    }
+}

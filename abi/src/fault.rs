@@ -10,8 +10,11 @@ pub const CAP_FAULT: u64 = 1;
 pub const UNKNOWN_SYSCALL: u64 = 2;
 /// `seL4_Fault_UserException`
 pub const USER_EXCEPTION: u64 = 3;
-/// `seL4_Fault_VMFault`
-pub const VM_FAULT: u64 = 5;
+/// `seL4_Fault_Timeout` (MCS): a thread ran out of budget.
+#[cfg(feature = "mcs")]
+pub const TIMEOUT: u64 = 5;
+/// `seL4_Fault_VMFault`: 5, or 6 with MCS (after `Timeout`).
+pub const VM_FAULT: u64 = if cfg!(feature = "mcs") { 6 } else { 5 };
 
 /// `seL4_LookupFailureType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,8 +45,10 @@ mod tests {
                 USER_EXCEPTION,
                 VM_FAULT
             ),
-            (0, 1, 2, 3, 5)
+            (0, 1, 2, 3, if cfg!(feature = "mcs") { 6 } else { 5 })
         );
+        #[cfg(feature = "mcs")]
+        assert_eq!(TIMEOUT, 5);
         assert_eq!(LookupFailureType::GuardMismatch as u64, 4);
     }
 }

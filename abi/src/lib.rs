@@ -1,6 +1,10 @@
-//! The seL4 16.0.0 ABI for riscv64 (non-MCS, `qemu-riscv-virt` reference configuration).
+//! The seL4 16.0.0 ABI: riscv64 on `qemu-riscv-virt`, non-MCS by default, MCS with the `mcs`
+//! feature (seL4's `CONFIG_KERNEL_MCS`).
 //!
-//! One source of truth for the kernel and for user code: syscall numbers, invocation labels,
+//! Layered as libsel4 is: generic modules (syscalls, invocation labels, object types, errors,
+//! messages, IPC buffer, BootInfo, faults), whose configuration-dependent parts are selected by
+//! cargo features of this crate ([`config`]); what the instruction set decides in [`arch`]; what
+//! the board decides in [`platform`]. One source of truth for the kernel and for user code: syscall numbers, invocation labels,
 //! object types and their sizes, error codes, `seL4_MessageInfo`, `seL4_CapRights`, CNode cap
 //! data, the IPC buffer and BootInfo layouts, the initial cap slots and the fault message
 //! layouts. Every number here is a fact read off seL4 16.0.0's `libsel4`; the unit tests at the
@@ -8,6 +12,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod arch;
 pub mod bootinfo;
 pub mod config;
 pub mod error;
@@ -16,8 +21,11 @@ pub mod invocation;
 pub mod ipc_buffer;
 pub mod message;
 pub mod object;
+pub mod platform;
 pub mod syscall;
-pub mod user_context;
+
+/// `seL4_UserContext` of the architecture.
+pub use arch::current::user_context;
 
 pub use bootinfo::*;
 pub use error::Error;
@@ -32,7 +40,4 @@ pub type Word = u64;
 /// `seL4_CPtr`: a capability address in a CSpace.
 pub type CPtr = u64;
 
-/// `seL4_WordBits` (`sel4_arch/constants.h`).
-pub const WORD_BITS: u32 = 64;
-/// `seL4_WordSizeBits` (`sel4_arch/constants.h`).
-pub const WORD_SIZE_BITS: u32 = 3;
+pub use arch::current::{WORD_BITS, WORD_SIZE_BITS};

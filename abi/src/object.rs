@@ -1,54 +1,77 @@
-//! Object types and sizes (`sel4/objecttype.h`, `arch/objecttype.h`,
-//! `sel4_arch/objecttype.h`, `arch/constants.h`, `sel4_arch/constants.h` for riscv64 with
-//! `PT_LEVELS` 3 and `HAVE_FPU`).
+//! Object types and sizes (`sel4/objecttype.h`, `arch/objecttype.h`, `sel4_arch/objecttype.h`,
+//! `sel4/constants.h`, and the architecture's constants, re-exported here from
+//! [`crate::arch::current`]).
+//!
+//! `seL4_ObjectType` numbers the generic types from 0, then MCS's two, then the
+//! architecture's (`seL4_ModeObjectTypeCount`.. `seL4_ObjectTypeCount`): one enum in that
+//! order with implicit discriminants, the configuration-dependent variants under `#[cfg]`.
 
-/// `seL4_ObjectType` for riscv64 non-MCS.
+pub use crate::arch::current::{
+    ASID_POOL_BITS, ASID_POOL_INDEX_BITS, HUGE_PAGE_BITS, LARGE_PAGE_BITS, MAX_UNTYPED_BITS,
+    NUM_ASID_POOLS_BITS, PAGE_BITS, PAGE_TABLE_BITS, PAGE_TABLE_ENTRY_BITS, PAGE_TABLE_INDEX_BITS,
+    TCB_BITS, USER_TOP, USER_VSPACE_TOP, VSPACE_BITS,
+};
+
+/// `seL4_ObjectType` of this configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum ObjectType {
     /// `seL4_UntypedObject`
-    Untyped = 0,
+    Untyped,
     /// `seL4_TCBObject`
-    Tcb = 1,
+    Tcb,
     /// `seL4_EndpointObject`
-    Endpoint = 2,
+    Endpoint,
     /// `seL4_NotificationObject`
-    Notification = 3,
+    Notification,
     /// `seL4_CapTableObject` (a CNode)
-    CapTable = 4,
+    CapTable,
+    /// `seL4_SchedContextObject` (MCS)
+    #[cfg(feature = "mcs")]
+    SchedContext,
+    /// `seL4_ReplyObject` (MCS)
+    #[cfg(feature = "mcs")]
+    Reply,
+    // riscv64: the mode's types, then the architecture's.
     /// `seL4_RISCV_Giga_Page` (1 GiB frame)
-    GigaPage = 5,
+    GigaPage,
     /// `seL4_RISCV_4K_Page`
-    SmallPage = 6,
+    SmallPage,
     /// `seL4_RISCV_Mega_Page` (2 MiB frame)
-    MegaPage = 7,
+    MegaPage,
     /// `seL4_RISCV_PageTableObject`
-    PageTable = 8,
+    PageTable,
 }
 
-/// `seL4_ObjectTypeCount`.
-pub const OBJECT_TYPE_COUNT: u64 = 9;
-
 impl ObjectType {
-    /// The object type for a retype argument, `None` if it is not one (`seL4_InvalidArgument`).
+    /// Every type of this configuration, in numeric order (`0..OBJECT_TYPE_COUNT`).
+    pub const ALL: &'static [ObjectType] = &[
+        ObjectType::Untyped,
+        ObjectType::Tcb,
+        ObjectType::Endpoint,
+        ObjectType::Notification,
+        ObjectType::CapTable,
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext,
+        #[cfg(feature = "mcs")]
+        ObjectType::Reply,
+        ObjectType::GigaPage,
+        ObjectType::SmallPage,
+        ObjectType::MegaPage,
+        ObjectType::PageTable,
+    ];
+
+    /// The type with number `w`, if this configuration has one.
     pub const fn from_word(w: u64) -> Option<ObjectType> {
-        use ObjectType::*;
-        Some(match w {
-            0 => Untyped,
-            1 => Tcb,
-            2 => Endpoint,
-            3 => Notification,
-            4 => CapTable,
-            5 => GigaPage,
-            6 => SmallPage,
-            7 => MegaPage,
-            8 => PageTable,
-            _ => return None,
-        })
+        if w < OBJECT_TYPE_COUNT {
+            Some(Self::ALL[w as usize])
+        } else {
+            None
+        }
     }
 
-    /// log2 of the object's size in bytes for the given user size argument (`getObjectSize`):
-    /// for Untyped the argument is the size bits, for CapTable the number of slots' bits.
+    /// log2 of the size of one object of this type, given the retype size argument (used by
+    /// `Untyped`, `CapTable` and, with MCS, `SchedContext`).
     pub const fn size_bits(self, user_size_bits: u64) -> u64 {
         match self {
             ObjectType::Untyped => user_size_bits,
@@ -56,6 +79,10 @@ impl ObjectType {
             ObjectType::Endpoint => ENDPOINT_BITS,
             ObjectType::Notification => NOTIFICATION_BITS,
             ObjectType::CapTable => user_size_bits + SLOT_BITS,
+            #[cfg(feature = "mcs")]
+            ObjectType::SchedContext => user_size_bits,
+            #[cfg(feature = "mcs")]
+            ObjectType::Reply => REPLY_BITS,
             ObjectType::GigaPage => HUGE_PAGE_BITS,
             ObjectType::SmallPage => PAGE_BITS,
             ObjectType::MegaPage => LARGE_PAGE_BITS,
@@ -72,38 +99,30 @@ impl ObjectType {
     }
 }
 
+/// `seL4_ObjectTypeCount`: the types are `0..OBJECT_TYPE_COUNT`.
+pub const OBJECT_TYPE_COUNT: u64 = ObjectType::ALL.len() as u64;
+
 /// `seL4_SlotBits`: one CNode slot is 32 bytes.
 pub const SLOT_BITS: u64 = 5;
-/// `seL4_TCBBits` with `HAVE_FPU`.
-pub const TCB_BITS: u64 = 11;
 /// `seL4_EndpointBits`.
 pub const ENDPOINT_BITS: u64 = 4;
-/// `seL4_NotificationBits` on 64-bit non-MCS.
-pub const NOTIFICATION_BITS: u64 = 5;
-/// `seL4_PageBits`.
-pub const PAGE_BITS: u64 = 12;
-/// `seL4_LargePageBits` (2 MiB).
-pub const LARGE_PAGE_BITS: u64 = 21;
-/// `seL4_HugePageBits` (1 GiB).
-pub const HUGE_PAGE_BITS: u64 = 30;
-/// `seL4_PageTableBits`.
-pub const PAGE_TABLE_BITS: u64 = 12;
-/// `seL4_PageTableEntryBits`.
-pub const PAGE_TABLE_ENTRY_BITS: u64 = 3;
-/// `seL4_PageTableIndexBits`.
-pub const PAGE_TABLE_INDEX_BITS: u64 = 9;
-/// `seL4_VSpaceBits`.
-pub const VSPACE_BITS: u64 = PAGE_TABLE_BITS;
-/// `seL4_NumASIDPoolsBits`.
-pub const NUM_ASID_POOLS_BITS: u64 = 7;
-/// `seL4_ASIDPoolIndexBits`.
-pub const ASID_POOL_INDEX_BITS: u64 = 9;
-/// `seL4_ASIDPoolBits`.
-pub const ASID_POOL_BITS: u64 = 12;
+/// `seL4_NotificationBits` on 64-bit: 5, or 6 with MCS (the notification names its
+/// scheduling context).
+pub const NOTIFICATION_BITS: u64 = if cfg!(feature = "mcs") { 6 } else { 5 };
+/// `seL4_ReplyBits` (MCS).
+#[cfg(feature = "mcs")]
+pub const REPLY_BITS: u64 = 5;
+/// `seL4_MinSchedContextBits` (MCS): the smallest scheduling context, 128 bytes.
+#[cfg(feature = "mcs")]
+pub const MIN_SCHED_CONTEXT_BITS: u64 = 7;
+/// `seL4_CoreSchedContextBytes` (MCS): the scheduling context header and two refills.
+#[cfg(feature = "mcs")]
+pub const CORE_SCHED_CONTEXT_BYTES: u64 = 128;
+/// `seL4_RefillSizeBytes` (MCS).
+#[cfg(feature = "mcs")]
+pub const REFILL_SIZE_BYTES: u64 = 16;
 /// `seL4_MinUntypedBits`.
 pub const MIN_UNTYPED_BITS: u64 = 4;
-/// `seL4_MaxUntypedBits`.
-pub const MAX_UNTYPED_BITS: u64 = 38;
 /// `seL4_IPCBufferSizeBits`.
 pub const IPC_BUFFER_SIZE_BITS: u64 = 10;
 /// `seL4_BootInfoFrameBits`.
@@ -114,44 +133,82 @@ pub const GUARD_SIZE_BITS: u64 = 6;
 pub const GUARD_BITS: u64 = 58;
 /// `seL4_BadgeBits` on 64-bit.
 pub const BADGE_BITS: u64 = 64;
-/// `seL4_UserTop`: first address above user virtual memory.
-pub const USER_TOP: u64 = 0x0000_003f_ffff_f000;
-/// `seL4_UserVSpaceTop` (new in 16.0.0): `seL4_UserTop - 1`.
-pub const USER_VSPACE_TOP: u64 = USER_TOP - 1;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
     #[test]
-    fn types_and_sizes_match_libsel4() {
-        assert_eq!(ObjectType::Untyped as u64, 0);
-        assert_eq!(ObjectType::Tcb as u64, 1);
-        assert_eq!(ObjectType::Endpoint as u64, 2);
-        assert_eq!(ObjectType::Notification as u64, 3);
-        assert_eq!(ObjectType::CapTable as u64, 4);
-        assert_eq!(ObjectType::GigaPage as u64, 5);
-        assert_eq!(ObjectType::SmallPage as u64, 6);
-        assert_eq!(ObjectType::MegaPage as u64, 7);
-        assert_eq!(ObjectType::PageTable as u64, 8);
-        for n in 0..OBJECT_TYPE_COUNT {
-            assert_eq!(ObjectType::from_word(n).unwrap() as u64, n);
+    fn types_are_dense() {
+        for (n, t) in ObjectType::ALL.iter().enumerate() {
+            assert_eq!(*t as u64, n as u64);
+            assert_eq!(ObjectType::from_word(n as u64), Some(*t));
         }
         assert!(ObjectType::from_word(OBJECT_TYPE_COUNT).is_none());
+        assert!(ObjectType::from_word(u64::MAX).is_none());
+    }
+
+    /// `sel4/objecttype.h`, `sel4_arch/objecttype.h`, `arch/objecttype.h` of the non-MCS build.
+    #[test]
+    #[cfg(not(feature = "mcs"))]
+    fn types_and_sizes_match_libsel4() {
+        use ObjectType::*;
+        let want = [
+            (Untyped, 0),
+            (Tcb, 1),
+            (Endpoint, 2),
+            (Notification, 3),
+            (CapTable, 4),
+            (GigaPage, 5),
+            (SmallPage, 6),
+            (MegaPage, 7),
+            (PageTable, 8),
+        ];
+        for (t, n) in want {
+            assert_eq!(t as u64, n, "{t:?}");
+        }
+        assert_eq!(OBJECT_TYPE_COUNT, 9);
         assert_eq!(
             (SLOT_BITS, TCB_BITS, ENDPOINT_BITS, NOTIFICATION_BITS),
             (5, 11, 4, 5)
         );
+        assert_eq!(MIN_UNTYPED_BITS, 4);
+        assert_eq!(CapTable.size_bits(13), 18);
+        assert_eq!(GigaPage.size_bits(0), 30);
+    }
+
+    /// The same headers of the MCS build (`shared/SEL4-ABI-FACTS-MCS.md`).
+    #[test]
+    #[cfg(feature = "mcs")]
+    fn types_and_sizes_match_libsel4_mcs() {
+        use ObjectType::*;
+        let want = [
+            (Untyped, 0),
+            (Tcb, 1),
+            (Endpoint, 2),
+            (Notification, 3),
+            (CapTable, 4),
+            (SchedContext, 5),
+            (Reply, 6),
+            (GigaPage, 7),
+            (SmallPage, 8),
+            (MegaPage, 9),
+            (PageTable, 10),
+        ];
+        for (t, n) in want {
+            assert_eq!(t as u64, n, "{t:?}");
+        }
+        assert_eq!(OBJECT_TYPE_COUNT, 11);
+        assert_eq!((NOTIFICATION_BITS, REPLY_BITS, TCB_BITS), (6, 5, 11));
         assert_eq!(
-            (PAGE_BITS, LARGE_PAGE_BITS, HUGE_PAGE_BITS, PAGE_TABLE_BITS),
-            (12, 21, 30, 12)
+            (
+                MIN_SCHED_CONTEXT_BITS,
+                CORE_SCHED_CONTEXT_BYTES,
+                REFILL_SIZE_BYTES
+            ),
+            (7, 128, 16)
         );
-        assert_eq!((MIN_UNTYPED_BITS, MAX_UNTYPED_BITS), (4, 38));
-        assert_eq!(
-            (NUM_ASID_POOLS_BITS, ASID_POOL_INDEX_BITS, ASID_POOL_BITS),
-            (7, 9, 12)
-        );
-        assert_eq!(USER_TOP, 0x3f_ffff_f000);
-        assert_eq!(USER_VSPACE_TOP, 0x3f_ffff_efff);
-        assert_eq!(ObjectType::CapTable.size_bits(13), 18);
+        assert_eq!(SchedContext.size_bits(8), 8);
+        assert_eq!(Reply.size_bits(0), 5);
     }
 }

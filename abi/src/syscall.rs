@@ -1,102 +1,235 @@
-//! Syscall numbers (`libsel4/include/api/syscall.xml`, numbered from -1 downwards in file
-//! order; configuration guards do not renumber).
+//! Syscall numbers (`libsel4/include/api/syscall.xml`): numbered from -1 downwards in file
+//! order, once for the `api-master` list (non-MCS) and once for `api-mcs`; configuration
+//! guards inside a list (debug, SMP, benchmark) do not renumber.
+//!
+//! The debug syscalls (`seL4_DebugPutChar` .. `seL4_DebugNameThread`, seL4's
+//! `CONFIG_PRINTING`/`CONFIG_DEBUG_BUILD` set) are present in every build of this kernel: the
+//! root tasks it runs (seL4's test suite among them) rely on them. The SMP-only and
+//! code-injection ones are not.
 
-/// A syscall number, passed in `a7`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(i64)]
-pub enum Syscall {
-    /// `seL4_SysCall`
-    Call = -1,
-    /// `seL4_SysReplyRecv`
-    ReplyRecv = -2,
-    /// `seL4_SysSend`
-    Send = -3,
-    /// `seL4_SysNBSend`
-    NBSend = -4,
-    /// `seL4_SysRecv`
-    Recv = -5,
-    /// `seL4_SysReply`
-    Reply = -6,
-    /// `seL4_SysYield`
-    Yield = -7,
-    /// `seL4_SysNBRecv`
-    NBRecv = -8,
-    /// `seL4_SysDebugPutChar`
-    DebugPutChar = -9,
-    /// `seL4_SysDebugDumpScheduler`
-    DebugDumpScheduler = -10,
-    /// `seL4_SysDebugHalt`
-    DebugHalt = -11,
-    /// `seL4_SysDebugCapIdentify`
-    DebugCapIdentify = -12,
-    /// `seL4_SysDebugSnapshot`
-    DebugSnapshot = -13,
-    /// `seL4_SysDebugNameThread`
-    DebugNameThread = -14,
-    /// `seL4_SysDebugSendIPI` (SMP builds only; unknown here)
-    DebugSendIPI = -15,
-    /// `seL4_SysDebugGetThreadAffinity` (SMP builds only; unknown here)
-    DebugGetThreadAffinity = -16,
-    /// `seL4_SysDebugRun` (`CONFIG_DANGEROUS_CODE_INJECTION` only; unknown here)
-    DebugRun = -17,
+#[cfg(not(feature = "mcs"))]
+mod numbers {
+    /// A syscall number, passed in `a7` (non-MCS `api-master` list).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr(i64)]
+    pub enum Syscall {
+        /// `seL4_SysCall`
+        Call = -1,
+        /// `seL4_SysReplyRecv`
+        ReplyRecv = -2,
+        /// `seL4_SysSend`
+        Send = -3,
+        /// `seL4_SysNBSend`
+        NBSend = -4,
+        /// `seL4_SysRecv`
+        Recv = -5,
+        /// `seL4_SysReply`
+        Reply = -6,
+        /// `seL4_SysYield`
+        Yield = -7,
+        /// `seL4_SysNBRecv`
+        NBRecv = -8,
+        /// `seL4_SysDebugPutChar`
+        DebugPutChar = -9,
+        /// `seL4_SysDebugDumpScheduler`
+        DebugDumpScheduler = -10,
+        /// `seL4_SysDebugHalt`
+        DebugHalt = -11,
+        /// `seL4_SysDebugCapIdentify`
+        DebugCapIdentify = -12,
+        /// `seL4_SysDebugSnapshot`
+        DebugSnapshot = -13,
+        /// `seL4_SysDebugNameThread`
+        DebugNameThread = -14,
+    }
+
+    /// Every syscall of this configuration, from -1 downwards (dense).
+    pub(super) const ALL: [Syscall; 14] = {
+        use Syscall::*;
+        [
+            Call,
+            ReplyRecv,
+            Send,
+            NBSend,
+            Recv,
+            Reply,
+            Yield,
+            NBRecv,
+            DebugPutChar,
+            DebugDumpScheduler,
+            DebugHalt,
+            DebugCapIdentify,
+            DebugSnapshot,
+            DebugNameThread,
+        ]
+    };
+
+    /// `seL4_SysBenchmarkNullSyscall`.
+    pub const BENCHMARK_NULL_SYSCALL: i64 = -22;
 }
 
+#[cfg(feature = "mcs")]
+mod numbers {
+    /// A syscall number, passed in `a7` (MCS `api-mcs` list).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr(i64)]
+    pub enum Syscall {
+        /// `seL4_SysCall`
+        Call = -1,
+        /// `seL4_SysReplyRecv`
+        ReplyRecv = -2,
+        /// `seL4_SysNBSendRecv`
+        NBSendRecv = -3,
+        /// `seL4_SysNBSendWait`
+        NBSendWait = -4,
+        /// `seL4_SysSend`
+        Send = -5,
+        /// `seL4_SysNBSend`
+        NBSend = -6,
+        /// `seL4_SysRecv`
+        Recv = -7,
+        /// `seL4_SysNBRecv`
+        NBRecv = -8,
+        /// `seL4_SysWait`
+        Wait = -9,
+        /// `seL4_SysNBWait`
+        NBWait = -10,
+        /// `seL4_SysYield`
+        Yield = -11,
+        /// `seL4_SysDebugPutChar`
+        DebugPutChar = -12,
+        /// `seL4_SysDebugDumpScheduler`
+        DebugDumpScheduler = -13,
+        /// `seL4_SysDebugHalt`
+        DebugHalt = -14,
+        /// `seL4_SysDebugCapIdentify`
+        DebugCapIdentify = -15,
+        /// `seL4_SysDebugSnapshot`
+        DebugSnapshot = -16,
+        /// `seL4_SysDebugNameThread`
+        DebugNameThread = -17,
+    }
+
+    /// Every syscall of this configuration, from -1 downwards (dense).
+    pub(super) const ALL: [Syscall; 17] = {
+        use Syscall::*;
+        [
+            Call,
+            ReplyRecv,
+            NBSendRecv,
+            NBSendWait,
+            Send,
+            NBSend,
+            Recv,
+            NBRecv,
+            Wait,
+            NBWait,
+            Yield,
+            DebugPutChar,
+            DebugDumpScheduler,
+            DebugHalt,
+            DebugCapIdentify,
+            DebugSnapshot,
+            DebugNameThread,
+        ]
+    };
+
+    /// `seL4_SysBenchmarkNullSyscall`.
+    pub const BENCHMARK_NULL_SYSCALL: i64 = -25;
+}
+
+pub use numbers::Syscall;
 /// `seL4_SysBenchmarkNullSyscall`: exists only with `CONFIG_ENABLE_BENCHMARKS` (the kernel's
 /// `benchmark` feature); enters the kernel and returns, the floor of every syscall.
-pub const BENCHMARK_NULL_SYSCALL: i64 = -22;
+pub use numbers::BENCHMARK_NULL_SYSCALL;
 
 impl Syscall {
     /// The syscall for the value of `a7`, if this configuration has it. `None` means an
     /// unknown-syscall fault.
+    #[inline]
     pub const fn from_word(w: u64) -> Option<Syscall> {
-        use Syscall::*;
-        Some(match w as i64 {
-            -1 => Call,
-            -2 => ReplyRecv,
-            -3 => Send,
-            -4 => NBSend,
-            -5 => Recv,
-            -6 => Reply,
-            -7 => Yield,
-            -8 => NBRecv,
-            -9 => DebugPutChar,
-            -10 => DebugDumpScheduler,
-            -11 => DebugHalt,
-            -12 => DebugCapIdentify,
-            -13 => DebugSnapshot,
-            -14 => DebugNameThread,
-            _ => return None,
-        })
+        let i = (w as i64).wrapping_neg().wrapping_sub(1);
+        if i >= 0 && (i as usize) < numbers::ALL.len() {
+            Some(numbers::ALL[i as usize])
+        } else {
+            None
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[test]
-    fn numbers_match_syscall_xml() {
-        assert_eq!(Syscall::Call as i64, -1);
-        assert_eq!(Syscall::ReplyRecv as i64, -2);
-        assert_eq!(Syscall::Send as i64, -3);
-        assert_eq!(Syscall::NBSend as i64, -4);
-        assert_eq!(Syscall::Recv as i64, -5);
-        assert_eq!(Syscall::Reply as i64, -6);
-        assert_eq!(Syscall::Yield as i64, -7);
-        assert_eq!(Syscall::NBRecv as i64, -8);
-        assert_eq!(Syscall::DebugPutChar as i64, -9);
-        assert_eq!(Syscall::DebugDumpScheduler as i64, -10);
-        assert_eq!(Syscall::DebugHalt as i64, -11);
-        assert_eq!(Syscall::DebugCapIdentify as i64, -12);
-        assert_eq!(Syscall::DebugSnapshot as i64, -13);
-        assert_eq!(Syscall::DebugNameThread as i64, -14);
-        for n in 1..=14i64 {
-            assert_eq!(Syscall::from_word((-n) as u64).unwrap() as i64, -n);
+
+    fn all_dense(n: i64) {
+        for i in 1..=n {
+            assert_eq!(Syscall::from_word((-i) as u64).unwrap() as i64, -i);
         }
-        // SMP-only and code-injection syscalls are unknown in this configuration.
-        assert_eq!(Syscall::from_word(-15i64 as u64), None);
-        assert_eq!(Syscall::from_word(-17i64 as u64), None);
+        assert_eq!(Syscall::from_word((-n - 1) as u64), None);
         assert_eq!(Syscall::from_word(0), None);
+        assert_eq!(Syscall::from_word(1), None);
+        assert_eq!(Syscall::from_word(i64::MIN as u64), None);
+    }
+
+    #[test]
+    #[cfg(not(feature = "mcs"))]
+    fn numbers_match_syscall_xml() {
+        use Syscall::*;
+        let want = [
+            (Call, -1),
+            (ReplyRecv, -2),
+            (Send, -3),
+            (NBSend, -4),
+            (Recv, -5),
+            (Reply, -6),
+            (Yield, -7),
+            (NBRecv, -8),
+            (DebugPutChar, -9),
+            (DebugDumpScheduler, -10),
+            (DebugHalt, -11),
+            (DebugCapIdentify, -12),
+            (DebugSnapshot, -13),
+            (DebugNameThread, -14),
+        ];
+        for (s, n) in want {
+            assert_eq!(s as i64, n, "{s:?}");
+        }
+        // SMP-only DebugSendIPI -15, DebugGetThreadAffinity -16, code injection DebugRun -17:
+        // unknown in this configuration.
+        all_dense(14);
         // FlushCaches -18, ResetLog -19, FinalizeLog -20, SetLogBuffer -21, NullSyscall -22.
         assert_eq!(BENCHMARK_NULL_SYSCALL, -22);
+    }
+
+    #[test]
+    #[cfg(feature = "mcs")]
+    fn numbers_match_syscall_xml_mcs() {
+        use Syscall::*;
+        let want = [
+            (Call, -1),
+            (ReplyRecv, -2),
+            (NBSendRecv, -3),
+            (NBSendWait, -4),
+            (Send, -5),
+            (NBSend, -6),
+            (Recv, -7),
+            (NBRecv, -8),
+            (Wait, -9),
+            (NBWait, -10),
+            (Yield, -11),
+            (DebugPutChar, -12),
+            (DebugDumpScheduler, -13),
+            (DebugHalt, -14),
+            (DebugCapIdentify, -15),
+            (DebugSnapshot, -16),
+            (DebugNameThread, -17),
+        ];
+        for (s, n) in want {
+            assert_eq!(s as i64, n, "{s:?}");
+        }
+        // DebugSendIPI -18 / DebugGetThreadAffinity -19 (SMP), DebugRun -20: unknown here.
+        all_dense(17);
+        // Every debug and benchmark number is 3 lower than without MCS.
+        assert_eq!(BENCHMARK_NULL_SYSCALL, -25);
     }
 }

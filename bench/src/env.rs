@@ -384,7 +384,7 @@ impl Env {
         rights: CapRights,
         attr: Word,
     ) -> R<()> {
-        for _ in 0..abi::config::PT_LEVELS {
+        for _ in 0..abi::arch::current::PT_LEVELS {
             match sys::seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr) {
                 Ok(()) => return Ok(()),
                 Err(Error::FailedLookup) => {

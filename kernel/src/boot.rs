@@ -152,8 +152,9 @@ use crate::object::objecttype::derive_cap;
 use crate::object::tcb::{init_tcb, tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::bootinfo::{bootinfo_id, slot, BootInfo, BootInfoHeader, SlotRegion, UntypedDesc};
-use abi::config::{MAX_NUM_BOOTINFO_UNTYPED_CAPS, PADDR_USER_DEVICE_TOP, ROOT_CNODE_SIZE_BITS};
+use abi::config::{MAX_NUM_BOOTINFO_UNTYPED_CAPS, ROOT_CNODE_SIZE_BITS};
 use abi::object::*;
+use abi::platform::current::PADDR_USER_DEVICE_TOP;
 
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;

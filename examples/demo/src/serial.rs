@@ -213,7 +213,7 @@ impl Alloc<'_> {
         rights: CapRights,
         attr: Word,
     ) -> Result<(), &'static str> {
-        for _ in 0..abi::config::PT_LEVELS {
+        for _ in 0..abi::arch::current::PT_LEVELS {
             match sys::seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr) {
                 Err(Error::FailedLookup) => {
                     let pt = self.object(ObjectType::PageTable, 0)?;

@@ -8,7 +8,7 @@ use crate::error::SyscallError;
 use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot, InvocationArgs};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
-use abi::config::{KERNEL_TIMER_IRQ, MAX_IRQ};
+use abi::platform::current::{KERNEL_TIMER_IRQ, MAX_IRQ};
 use abi::InvocationLabel;
 
 /// Number of interrupt lines the kernel tracks (0..=`MAX_IRQ`; the last is the kernel timer).

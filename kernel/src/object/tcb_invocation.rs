@@ -51,7 +51,7 @@ const USER_CONTEXT_REGS: [usize; USER_CONTEXT_WORDS] = [
 /// `seL4_TCBFlag_fpuDisabled` (`libsel4/include/sel4/constants.h`).
 pub const TCB_FLAG_FPU_DISABLED: u64 = 1;
 /// `seL4_TCBFlag_MASK`: the flags this configuration knows (fpuDisabled with `HAVE_FPU`).
-pub const TCB_FLAG_MASK: u64 = if abi::config::HAVE_FPU {
+pub const TCB_FLAG_MASK: u64 = if abi::arch::current::HAVE_FPU {
     TCB_FLAG_FPU_DISABLED
 } else {
     0

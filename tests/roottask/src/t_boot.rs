@@ -1,8 +1,9 @@
 //! BootInfo and the initial CSpace, as seL4 16.0.0 sets them up (`src/kernel/boot.c`,
 //! `src/arch/riscv/kernel/boot.c`).
 
-use abi::config::{MAX_NUM_BOOTINFO_UNTYPED_CAPS, PADDR_USER_DEVICE_TOP, ROOT_CNODE_SIZE_BITS};
+use abi::config::{MAX_NUM_BOOTINFO_UNTYPED_CAPS, ROOT_CNODE_SIZE_BITS};
 use abi::object::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
+use abi::platform::current::PADDR_USER_DEVICE_TOP;
 use abi::{slot, UntypedDesc};
 use libsel4::bootinfo::{self, BootInfoExt, SlotRegionExt, FDT_MAGIC};
 use libsel4::cap_tag as tag;

@@ -23,7 +23,7 @@ const UART_VADDR: Word = 0x2000_0000;
 /// seL4's `maxIRQ` on riscv: the kernel timer's IRQ number, right after the PLIC's last source
 /// (`src/arch/riscv/platform_gen.h.in`: `KERNEL_TIMER_IRQ = PLIC_MAX_IRQ + 1`, `maxIRQ =
 /// KERNEL_TIMER_IRQ`): 96 on qemu-riscv-virt.
-const SEL4_MAX_IRQ: Word = abi::config::MAX_IRQ as Word;
+const SEL4_MAX_IRQ: Word = abi::platform::current::MAX_IRQ as Word;
 /// The badge of the notification cap the IRQ handler signals.
 const IRQ_BADGE: Word = 0x10;
 
@@ -184,7 +184,7 @@ fn setup(c: &mut Ctx) -> Result<Loop, Fail> {
         pa,
         "UART frame address"
     );
-    for _ in 0..abi::config::PT_LEVELS {
+    for _ in 0..abi::arch::current::PT_LEVELS {
         match sys::seL4_RISCV_Page_Map(
             frame,
             init::VSPACE.bits(),

@@ -95,7 +95,7 @@ fn map_making_tables(
     vaddr: Word,
     rights: CapRights,
 ) -> TestResult {
-    for _ in 0..abi::config::PT_LEVELS {
+    for _ in 0..abi::arch::current::PT_LEVELS {
         match f.map(vs, vaddr, rights, DEFAULT) {
             Ok(()) => return Ok(()),
             Err(Error::FailedLookup) => {

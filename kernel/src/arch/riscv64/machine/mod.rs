@@ -288,7 +288,8 @@ pub fn read_time() -> u64 {
 }
 
 /// Timer ticks between kernel timer interrupts: `TIMER_TICK_MS` of the 10 MHz timebase.
-pub const TIMER_RELOAD: u64 = abi::config::TIMER_FREQUENCY / 1000 * abi::config::TIMER_TICK_MS;
+pub const TIMER_RELOAD: u64 =
+    abi::platform::current::TIMER_FREQUENCY / 1000 * abi::config::TIMER_TICK_MS;
 
 /// Arms the kernel timer for the next tick (`resetTimer`).
 pub fn reset_timer() {
