@@ -63,11 +63,37 @@ impl ObjectType {
 
     /// The type with number `w`, if this configuration has one.
     pub const fn from_word(w: u64) -> Option<ObjectType> {
-        if w < OBJECT_TYPE_COUNT {
-            Some(Self::ALL[w as usize])
-        } else {
-            None
-        }
+        use ObjectType::*;
+        // Constants as patterns: a match the compiler turns into a range check and a jump table.
+        const UNTYPED: u64 = Untyped as u64;
+        const TCB: u64 = Tcb as u64;
+        const ENDPOINT: u64 = Endpoint as u64;
+        const NOTIFICATION: u64 = Notification as u64;
+        const CAP_TABLE: u64 = CapTable as u64;
+        #[cfg(feature = "mcs")]
+        const SCHED_CONTEXT: u64 = SchedContext as u64;
+        #[cfg(feature = "mcs")]
+        const REPLY: u64 = Reply as u64;
+        const GIGA_PAGE: u64 = GigaPage as u64;
+        const SMALL_PAGE: u64 = SmallPage as u64;
+        const MEGA_PAGE: u64 = MegaPage as u64;
+        const PAGE_TABLE: u64 = PageTable as u64;
+        Some(match w {
+            UNTYPED => Untyped,
+            TCB => Tcb,
+            ENDPOINT => Endpoint,
+            NOTIFICATION => Notification,
+            CAP_TABLE => CapTable,
+            #[cfg(feature = "mcs")]
+            SCHED_CONTEXT => SchedContext,
+            #[cfg(feature = "mcs")]
+            REPLY => Reply,
+            GIGA_PAGE => GigaPage,
+            SMALL_PAGE => SmallPage,
+            MEGA_PAGE => MegaPage,
+            PAGE_TABLE => PageTable,
+            _ => return None,
+        })
     }
 
     /// log2 of the size of one object of this type, given the retype size argument (used by

@@ -44,6 +44,7 @@ mod numbers {
     }
 
     /// Every syscall of this configuration, from -1 downwards (dense).
+    #[cfg(test)]
     pub(super) const ALL: [Syscall; 14] = {
         use Syscall::*;
         [
@@ -66,6 +67,30 @@ mod numbers {
 
     /// `seL4_SysBenchmarkNullSyscall`.
     pub const BENCHMARK_NULL_SYSCALL: i64 = -22;
+
+    /// See [`Syscall::from_word`]; literal arms, so that the compiler folds this match and the
+    /// caller's into one jump table.
+    #[inline(always)]
+    pub(super) const fn from_word(w: u64) -> Option<Syscall> {
+        use Syscall::*;
+        Some(match w as i64 {
+            -1 => Call,
+            -2 => ReplyRecv,
+            -3 => Send,
+            -4 => NBSend,
+            -5 => Recv,
+            -6 => Reply,
+            -7 => Yield,
+            -8 => NBRecv,
+            -9 => DebugPutChar,
+            -10 => DebugDumpScheduler,
+            -11 => DebugHalt,
+            -12 => DebugCapIdentify,
+            -13 => DebugSnapshot,
+            -14 => DebugNameThread,
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(feature = "mcs")]
@@ -111,6 +136,7 @@ mod numbers {
     }
 
     /// Every syscall of this configuration, from -1 downwards (dense).
+    #[cfg(test)]
     pub(super) const ALL: [Syscall; 17] = {
         use Syscall::*;
         [
@@ -136,6 +162,32 @@ mod numbers {
 
     /// `seL4_SysBenchmarkNullSyscall`.
     pub const BENCHMARK_NULL_SYSCALL: i64 = -25;
+
+    /// See [`Syscall::from_word`].
+    #[inline(always)]
+    pub(super) const fn from_word(w: u64) -> Option<Syscall> {
+        use Syscall::*;
+        Some(match w as i64 {
+            -1 => Call,
+            -2 => ReplyRecv,
+            -3 => NBSendRecv,
+            -4 => NBSendWait,
+            -5 => Send,
+            -6 => NBSend,
+            -7 => Recv,
+            -8 => NBRecv,
+            -9 => Wait,
+            -10 => NBWait,
+            -11 => Yield,
+            -12 => DebugPutChar,
+            -13 => DebugDumpScheduler,
+            -14 => DebugHalt,
+            -15 => DebugCapIdentify,
+            -16 => DebugSnapshot,
+            -17 => DebugNameThread,
+            _ => return None,
+        })
+    }
 }
 
 pub use numbers::Syscall;
@@ -146,14 +198,9 @@ pub use numbers::BENCHMARK_NULL_SYSCALL;
 impl Syscall {
     /// The syscall for the value of `a7`, if this configuration has it. `None` means an
     /// unknown-syscall fault.
-    #[inline]
+    #[inline(always)]
     pub const fn from_word(w: u64) -> Option<Syscall> {
-        let i = (w as i64).wrapping_neg().wrapping_sub(1);
-        if i >= 0 && (i as usize) < numbers::ALL.len() {
-            Some(numbers::ALL[i as usize])
-        } else {
-            None
-        }
+        numbers::from_word(w)
     }
 }
 
@@ -162,6 +209,10 @@ mod tests {
     use super::*;
 
     fn all_dense(n: i64) {
+        assert_eq!(numbers::ALL.len() as i64, n);
+        for (i, s) in numbers::ALL.iter().enumerate() {
+            assert_eq!(*s as i64, -(i as i64) - 1);
+        }
         for i in 1..=n {
             assert_eq!(Syscall::from_word((-i) as u64).unwrap() as i64, -i);
         }

@@ -140,17 +140,6 @@ pub fn halt(success: bool) -> ! {
     }
 }
 
-/// Switches to the address space whose Sv39 root page table is at physical `root_pt_paddr`, tagged
-/// with `asid`, then flushes the whole TLB (`sfence.vma`).
-///
-/// The root table must contain the kernel's entries 256..=511 (copied from
-/// [`kernel_root_page_table`]), since the kernel keeps running in it. Entry 510 (the kernel image)
-/// is checked: a table without it would fault on the next instruction fetch, with no way to report
-/// it, so this panics instead.
-pub fn set_vspace(root_pt_paddr: u64, asid: u16) {
-    write_satp(satp_for(root_pt_paddr, asid));
-}
-
 /// The `satp` value for the Sv39 root table at `root_pt_paddr` with `asid`.
 fn satp_for(root_pt_paddr: u64, asid: u16) -> u64 {
     let entry = |table_paddr: u64| {
@@ -161,7 +150,7 @@ fn satp_for(root_pt_paddr: u64, asid: u16) -> u64 {
     };
     debug_assert!(
         root_pt_paddr & 0xfff == 0 && entry(root_pt_paddr) == entry(kernel_root_page_table_paddr()),
-        "set_vspace: root table {root_pt_paddr:#x} does not map the kernel image"
+        "satp_for: root table {root_pt_paddr:#x} does not map the kernel image"
     );
     SATP_MODE_SV39 | (u64::from(asid) << SATP_ASID_SHIFT) | (root_pt_paddr >> 12)
 }
@@ -233,12 +222,6 @@ pub fn flush_asid(asid: u16) {
     sfence_vma_asid(asid);
 }
 
-/// Flushes all TLB entries of all address spaces (`sfence.vma`).
-pub fn sfence_vma_all() {
-    // SAFETY: a TLB flush only affects address-translation caching.
-    unsafe { asm!("sfence.vma", options(nostack)) };
-}
-
 /// Flushes the TLB entries of address space `asid` (global mappings stay).
 pub fn sfence_vma_asid(asid: u16) {
     // SAFETY: a TLB flush only affects address-translation caching.
@@ -261,22 +244,6 @@ pub fn irq_pending() -> bool {
     // SAFETY: reading `sip` has no side effect.
     unsafe { asm!("csrr {0}, sip", out(reg) sip, options(nomem, nostack)) };
     sip & SIP_STIP_SEIP != 0
-}
-
-/// The `cycle` counter (under QEMU `-icount shift=0`: the number of guest instructions).
-pub fn read_cycle() -> u64 {
-    let v: u64;
-    // SAFETY: reading a counter CSR has no side effect (OpenSBI grants S-mode access).
-    unsafe { asm!("rdcycle {0}", out(reg) v, options(nomem, nostack)) };
-    v
-}
-
-/// The `instret` counter: instructions retired.
-pub fn read_instret() -> u64 {
-    let v: u64;
-    // SAFETY: reading a counter CSR has no side effect (OpenSBI grants S-mode access).
-    unsafe { asm!("rdinstret {0}", out(reg) v, options(nomem, nostack)) };
-    v
 }
 
 /// The `time` counter (ticks at the device tree's `timebase-frequency`).

@@ -18,10 +18,6 @@ pub struct SbiRet {
 /// `SBI_ERR_NOT_SUPPORTED`.
 pub const ERR_NOT_SUPPORTED: isize = -2;
 
-/// Base extension.
-const EID_BASE: usize = 0x10;
-/// Base: probe_extension.
-const FID_PROBE_EXTENSION: usize = 3;
 /// Debug console extension ("DBCN").
 const EID_DBCN: usize = 0x4442_434E;
 /// DBCN: console_write_byte.
@@ -78,12 +74,6 @@ fn call(eid: usize, fid: usize, arg0: usize, arg1: usize, arg2: usize) -> SbiRet
 /// Makes a legacy (v0.1) SBI call: one argument, one result in `a0`.
 fn legacy_call(eid: usize, arg0: usize) -> isize {
     call(eid, 0, arg0, 0, 0).error
-}
-
-/// Whether the firmware implements extension `eid` (Base `probe_extension`).
-pub fn probe_extension(eid: usize) -> bool {
-    let r = call(EID_BASE, FID_PROBE_EXTENSION, eid, 0, 0);
-    r.error == 0 && r.value != 0
 }
 
 /// Writes one byte to the debug console: DBCN `console_write_byte`, or the legacy
