@@ -1,6 +1,10 @@
-//! Kernel entry from user mode: syscalls, exceptions and interrupts (seL4 `c_handle_syscall`,
-//! `c_handle_exception`, `c_handle_interrupt` in `src/arch/riscv/c_traps.c`), and the choice of
-//! the thread to return to.
+//! Kernel entry from user mode: syscalls, exceptions and interrupts (seL4 `handleSyscall`,
+//! `handleUserLevelFault`, `handleVMFaultEvent`, `handleInterruptEntry` in
+//! `src/api/syscall.c`), and the choice of the thread to return to.
+//!
+//! The architecture's trap path decodes what happened into an [`Event`] (riscv64:
+//! `arch::riscv64::cause::decode`) and calls [`handle_trap`]; nothing here knows a trap cause
+//! register.
 #![forbid(unsafe_code)]
 
 use crate::arch::ArchContext;
@@ -10,32 +14,52 @@ use crate::sched::{is_idle, schedule};
 use crate::state::Kernel;
 use crate::syscall::handle_syscall;
 
-/// `scause` of an `ecall` from U-mode.
-pub const CAUSE_USER_ECALL: u64 = 8;
-/// `scause` bit set for interrupts.
-pub const CAUSE_INTERRUPT: u64 = 1 << 63;
-/// Interrupt cause of the supervisor timer.
-pub const IRQ_S_TIMER: u64 = 5;
-/// Interrupt cause of supervisor external interrupts (the PLIC).
-pub const IRQ_S_EXTERNAL: u64 = 9;
+/// Why the kernel was entered from user mode, as the architecture's trap path decoded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A system call: number and arguments are in the thread's registers.
+    Syscall,
+    /// An interrupt.
+    Interrupt(Interrupt),
+    /// A fault of the thread (VM fault or user exception), sent to its fault handler.
+    Fault(Fault),
+    /// An instruction the CPU refused that may be an FPU instruction of a thread whose FPU
+    /// state is not loaded (lazy FPU switching); if it is not, it is the fault.
+    MaybeFpuTrap(Fault),
+}
 
-/// Handles one trap of the current thread in kernel `k`. Its registers are saved in its
-/// context with the pc of the trapping instruction.
+/// An interrupt, as the architecture's trap path names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    /// The kernel's timer (the scheduler's tick).
+    Timer,
+    /// A device interrupt, to be claimed from the interrupt controller.
+    External,
+    /// Nothing the kernel uses (e.g. a software interrupt): ignored.
+    Spurious,
+}
+
+/// Handles one kernel entry of the current thread in kernel `k`. Its registers are saved in its
+/// context with the pc of the instruction that trapped.
 ///
 /// On the machine the trap entry has already tried the IPC fastpath (see
 /// [`fastpath_call_entry`]); elsewhere (host tests) it is tried here, on the saved registers.
 #[inline(always)]
-pub fn handle_trap(k: &mut Kernel, scause: u64, stval: u64) -> Handled {
+pub fn handle_trap(k: &mut Kernel, event: Event) -> Handled {
     crate::log::set_current_thread(k.cur_thread);
-    if scause == CAUSE_USER_ECALL {
-        #[cfg(all(feature = "fastpath", not(target_os = "none")))]
-        if let Some(t) = crate::fastpath::try_fastpath(k) {
-            fastpath_exit(k, t);
-            return Handled::Fastpath;
+    match event {
+        Event::Syscall => {
+            #[cfg(all(feature = "fastpath", not(target_os = "none")))]
+            if let Some(t) = crate::fastpath::try_fastpath(k) {
+                fastpath_exit(k, t);
+                return Handled::Fastpath;
+            }
+            handle_syscall(k);
         }
-        handle_syscall(k);
-    } else {
-        handle_trap_slow(k, scause, stval);
+        // Each kind out of line with small arguments: no path pays for the others' frames.
+        Event::Interrupt(irq) => handle_interrupt_entry(k, irq),
+        Event::Fault(f) => handle_fault_entry(k, f),
+        Event::MaybeFpuTrap(f) => handle_maybe_fpu_trap(k, f),
     }
     Handled::Full
 }
@@ -50,65 +74,50 @@ pub enum Handled {
     Full,
 }
 
-/// Interrupts and exceptions (everything but `ecall`).
-#[inline(never)]
-fn handle_trap_slow(k: &mut Kernel, scause: u64, stval: u64) {
+/// An interrupt taken while a user thread ran: it resumes where it was (seL4 saves FaultIP on
+/// every entry).
+#[inline(always)]
+fn handle_interrupt_entry(k: &mut Kernel, irq: Interrupt) {
     let t = k.cur_thread;
-    if scause & CAUSE_INTERRUPT != 0 {
-        // The interrupted thread resumes where it was (seL4 saves FaultIP on every entry).
-        if !is_idle(t) {
-            let pc = t.reg(0);
-            t.with(|x| x.fault_ip = pc);
-        }
-        handle_interrupt(k, scause & !CAUSE_INTERRUPT);
-        return;
+    if !is_idle(t) {
+        let pc = t.reg(0);
+        t.with(|x| x.fault_ip = pc);
     }
-    // An FP instruction of a thread whose FPU state is not loaded (lazy switching).
-    if scause == 2 && crate::object::tcb_ops::fpu_lazy_load(k, t) {
-        return;
+    handle_interrupt(k, irq);
+}
+
+/// An FP instruction of a thread whose FPU state is not loaded (lazy switching), or else the
+/// fault `f`.
+#[inline(never)]
+fn handle_maybe_fpu_trap(k: &mut Kernel, f: Fault) {
+    if !crate::object::tcb_ops::fpu_lazy_load(k, k.cur_thread) {
+        handle_fault_entry(k, f);
     }
+}
+
+/// `handleUserLevelFault`/`handleVMFaultEvent`: the thread's fault goes to its handler.
+#[inline(never)]
+fn handle_fault_entry(k: &mut Kernel, f: Fault) {
+    let t = k.cur_thread;
     let pc = t.reg(0);
     t.with(|x| x.fault_ip = pc);
-    let fault = match scause {
-        // Instruction, load and store page faults and access faults are VM faults; seL4
-        // reports the access-fault cause as the FSR.
-        1 | 12 => Fault::VmFault {
-            addr: stval,
-            fsr: 1,
-            prefetch: true,
-        },
-        5 | 13 => Fault::VmFault {
-            addr: stval,
-            fsr: 5,
-            prefetch: false,
-        },
-        7 | 15 => Fault::VmFault {
-            addr: stval,
-            fsr: 7,
-            prefetch: false,
-        },
-        _ => Fault::UserException {
-            number: scause,
-            code: 0,
-        },
-    };
-    handle_fault(k, t, fault);
+    handle_fault(k, t, f);
 }
 
 /// `handleInterruptEntry`: the kernel's timer ticks the scheduler; a device interrupt is
 /// claimed from the interrupt controller and forwarded to its notification.
-pub fn handle_interrupt(k: &mut Kernel, cause: u64) {
-    match cause {
-        IRQ_S_TIMER => {
+pub fn handle_interrupt(k: &mut Kernel, irq: Interrupt) {
+    match irq {
+        Interrupt::Timer => {
             crate::sched::timer_tick(k);
             crate::arch::reset_timer();
         }
-        IRQ_S_EXTERNAL => {
+        Interrupt::External => {
             if let Some(irq) = crate::arch::irq_claim() {
                 crate::object::interrupt::handle_interrupt(k, irq);
             }
         }
-        _ => {}
+        Interrupt::Spurious => {}
     }
 }
 
@@ -184,20 +193,23 @@ pub fn activate_or_idle(k: &mut Kernel) -> *mut ArchContext {
 #[inline(never)]
 fn idle(k: &mut Kernel) -> *mut ArchContext {
     loop {
-        let cause = crate::arch::riscv64::machine::wait_for_interrupt();
-        handle_interrupt(k, cause);
+        let irq = crate::arch::wait_for_interrupt();
+        handle_interrupt(k, irq);
         if let Some(ctx) = activate(k) {
             return ctx;
         }
     }
 }
 
-/// Entry from the architecture's trap path: handles the trap of the current thread and returns
-/// the context to restore.
+/// Entry from the architecture's trap path: handles the kernel entry of the current thread and
+/// returns the context to restore. `event` decodes the entry; it runs inside the kernel-state
+/// closure, so that the decode and [`handle_trap`]'s dispatch compile to one branch tree and
+/// only the trap's raw words cross the call.
 #[cfg(target_os = "none")]
-pub fn handle_user_trap(scause: u64, stval: u64) -> *mut ArchContext {
+#[inline(always)]
+pub fn handle_user_trap(event: impl FnOnce() -> Event) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
-        handle_trap(k, scause, stval);
+        handle_trap(k, event());
         activate_or_idle(k)
     })
 }
@@ -249,5 +261,5 @@ fn run_fastpath(
 #[cfg(target_os = "none")]
 #[inline(never)]
 extern "C" fn fastpath_fallback() -> *mut ArchContext {
-    handle_user_trap(CAUSE_USER_ECALL, 0)
+    handle_user_trap(|| Event::Syscall)
 }

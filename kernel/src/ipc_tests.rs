@@ -209,10 +209,10 @@ fn round_robin_after_a_time_slice_and_yield() {
     let b = s.spawn(10, e + 12);
     s.run_as(a);
     for _ in 0..abi::config::TIME_SLICE - 1 {
-        crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_TIMER);
+        crate::entry::handle_interrupt(&mut s.k, crate::entry::Interrupt::Timer);
         assert_eq!(s.schedule(), Some(a));
     }
-    crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_TIMER);
+    crate::entry::handle_interrupt(&mut s.k, crate::entry::Interrupt::Timer);
     let next = s.schedule().unwrap();
     assert_ne!(
         next, a,
@@ -353,7 +353,7 @@ fn unknown_syscall_and_user_exception_faults() {
     faulty.set_reg(10, 0xa0);
     faulty.set_reg(17, 1234);
     let pc = faulty.reg(0);
-    crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+    crate::entry::handle_trap(&mut s.k, crate::entry::Event::Syscall);
     let r = System::regs_of(handler);
     assert_eq!(
         (r.info.label(), r.info.length()),
@@ -381,7 +381,7 @@ fn unknown_syscall_and_user_exception_faults() {
     s.run_as(handler);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(faulty);
-    crate::entry::handle_trap(&mut s.k, 4, 0);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
     let r = System::regs_of(handler);
     assert_eq!(
         (r.info.label(), r.info.length(), r.mrs[2]),
@@ -394,7 +394,7 @@ fn unknown_syscall_and_user_exception_faults() {
     crate::object::tcb_ops::restart(&mut s.k, faulty);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(faulty);
-    crate::entry::handle_trap(&mut s.k, 13, 0x1234);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(13, 0x1234));
     let r = System::regs_of(handler);
     assert_eq!(
         (r.info.label(), r.mrs[1], r.mrs[2], r.mrs[3]),
@@ -407,7 +407,7 @@ fn a_thread_without_a_fault_handler_is_suspended() {
     let World { mut s, e } = world();
     let t = s.spawn(100, e + 10);
     s.run_as(t);
-    crate::entry::handle_trap(&mut s.k, 4, 0);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
     assert_eq!(t.state(), ThreadState::Inactive);
     assert_ne!(s.schedule(), Some(t));
 }
@@ -656,7 +656,7 @@ mod fastpath_equivalence {
         let (server, client) = (ts[0], ts[1]);
         server.with(|x| x.fault_handler = ep[1]);
         s.run_as(server);
-        crate::entry::handle_trap(&mut s.k, 13, 0x1234);
+        crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(13, 0x1234));
         assert_eq!(server.state(), ThreadState::BlockedOnSend);
         let root = s.root;
         s.run_as(root);
@@ -732,7 +732,7 @@ mod fastpath_equivalence {
                             s.sys(sys, epa[ep as usize], MessageInfo::new(label, 0, 0, len), &mrs, &[]);
                         }
                         Op::Fault { .. } => {
-                            crate::entry::handle_trap(&mut s.k, 13, 0x1000 * (t as u64 + 1));
+                            crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(13, 0x1000 * (t as u64 + 1)));
                             let _ = s.schedule();
                         }
                         Op::RenewEp1 => unreachable!(),
@@ -756,19 +756,19 @@ fn fpu_state_is_loaded_on_first_use_and_disabled_threads_fault() {
     assert_eq!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0);
     let pc = a.reg(0);
     // Its first FP instruction (illegal with FS off) makes it the owner; it continues there.
-    crate::entry::handle_trap(&mut s.k, 2, 0);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
     assert_eq!(
         (a.state(), a.reg(0), s.k.fpu_owner),
         (ThreadState::Running, pc, a.addr())
     );
     assert_ne!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0);
     // A genuine illegal instruction now is a user exception (no handler: suspended).
-    crate::entry::handle_trap(&mut s.k, 2, 0);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
     assert_eq!(a.state(), ThreadState::Inactive);
     // A thread with seL4_TCBFlag_fpuDisabled faults on its first FP instruction.
     b.with(|x| x.flags = crate::object::tcb::TCB_FLAG_FPU_DISABLED);
     s.run_as(b);
-    crate::entry::handle_trap(&mut s.k, 2, 0);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
     assert_eq!(b.state(), ThreadState::Inactive);
     assert_eq!(s.k.fpu_owner, a.addr());
 }

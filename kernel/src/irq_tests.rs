@@ -118,7 +118,7 @@ fn interrupts_signal_the_notification_and_stay_masked_until_acked() {
     s.sys(Syscall::Recv, n, MessageInfo::new(0, 0, 0, 0), &[], &[]);
     assert_eq!(driver.state(), ThreadState::BlockedOnNotification);
     raise_irq(7);
-    crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_EXTERNAL);
+    crate::entry::handle_interrupt(&mut s.k, crate::entry::Interrupt::External);
     assert_eq!(
         (driver.state(), driver.reg(10)),
         (ThreadState::Running, 0x40)
@@ -132,7 +132,7 @@ fn interrupts_signal_the_notification_and_stay_masked_until_acked() {
     s.run_as(root);
     assert_eq!(s.call(e, L::IRQAckIRQ, &[], &[]).info.label(), 0);
     assert!(!irq_is_masked(7));
-    crate::entry::handle_interrupt(&mut s.k, crate::entry::IRQ_S_EXTERNAL);
+    crate::entry::handle_interrupt(&mut s.k, crate::entry::Interrupt::External);
     let Cap::Notification { ptr, .. } = s.root_slot(n).cap() else {
         panic!()
     };

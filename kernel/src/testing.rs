@@ -202,7 +202,7 @@ impl System {
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
         let pc = t.reg(reg::PC);
-        crate::entry::handle_trap(&mut self.k, crate::entry::CAUSE_USER_ECALL, 0);
+        crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         crate::entry::activate(&mut self.k);
         assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
         let mut out = [0u64; 6];
@@ -230,7 +230,7 @@ impl System {
         let t = self.root;
         t.set_reg(reg::A0, cptr);
         t.set_reg(reg::A7, Syscall::DebugCapIdentify as i64 as u64);
-        crate::entry::handle_trap(&mut self.k, crate::entry::CAUSE_USER_ECALL, 0);
+        crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         t.reg(reg::A0)
     }
 
@@ -345,7 +345,7 @@ impl System {
         t.set_reg(reg::A0, a0);
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
-        crate::entry::handle_trap(&mut self.k, crate::entry::CAUSE_USER_ECALL, 0);
+        crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         let _ = self.schedule();
         (t, Self::regs_of(t))
     }

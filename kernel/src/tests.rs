@@ -546,7 +546,7 @@ fn invoking_an_empty_slot_suspends_the_thread_with_a_cap_fault() {
         crate::arch::riscv64::context::reg::A7,
         abi::Syscall::Call as i64 as u64,
     );
-    crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+    crate::entry::handle_trap(&mut s.k, crate::entry::Event::Syscall);
     assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Inactive);
 }
 
@@ -836,7 +836,7 @@ mod fuzz {
                     None => {
                         // Unknown syscall numbers: a fault (no handler: the root task stops).
                         s.root.set_reg(crate::arch::riscv64::context::reg::A7, c.sys as u64);
-                        crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+                        crate::entry::handle_trap(&mut s.k, crate::entry::Event::Syscall);
                         let _ = s.schedule();
                         continue;
                     }

@@ -17,6 +17,7 @@ pub use riscv64::context::ArchContext;
 pub use riscv64::machine::{
     flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
     paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root, set_vm_root_cached,
+    wait_for_interrupt,
 };
 
 #[cfg(not(target_os = "none"))]

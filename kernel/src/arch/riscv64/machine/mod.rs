@@ -264,20 +264,21 @@ pub fn reset_timer() {
 }
 
 /// The idle loop's wait: sleeps until an interrupt is pending (interrupts stay masked in the
-/// kernel; `wfi` wakes on any pending interrupt enabled in `sie`) and returns its cause
-/// (5 timer, 9 external).
-pub fn wait_for_interrupt() -> u64 {
+/// kernel; `wfi` wakes on any pending interrupt enabled in `sie`) and returns which (timer
+/// first).
+pub fn wait_for_interrupt() -> crate::entry::Interrupt {
+    use super::cause::{interrupt, IRQ_S_EXTERNAL, IRQ_S_TIMER};
     loop {
         // SAFETY: `wfi` only waits; with sstatus.SIE clear no trap is taken.
         unsafe { asm!("wfi", options(nomem, nostack)) };
         let sip: usize;
         // SAFETY: reading `sip` has no side effect.
         unsafe { asm!("csrr {0}, sip", out(reg) sip, options(nomem, nostack)) };
-        if sip & (1 << 5) != 0 {
-            return 5;
+        if sip & (1 << IRQ_S_TIMER) != 0 {
+            return interrupt(IRQ_S_TIMER);
         }
-        if sip & (1 << 9) != 0 {
-            return 9;
+        if sip & (1 << IRQ_S_EXTERNAL) != 0 {
+            return interrupt(IRQ_S_EXTERNAL);
         }
     }
 }

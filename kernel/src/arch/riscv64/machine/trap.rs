@@ -15,7 +15,8 @@
 //! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
 //! caller's `a0` and `a1` still in place as the arguments; they run the fastpath or else the
 //! full path, and return the context to resume. For every other trap,
-//! `crate::entry::handle_user_trap(scause, stval)` runs, and its result, the context to resume,
+//! `trap_from_user(scause, stval)` decodes the cause (`arch::riscv64::cause`) and
+//! `crate::entry::handle_user_trap` runs, and its result, the context to resume,
 //! is restored as below. `sepc` is saved as is: for a syscall the kernel
 //! core advances `regs[0]` by 4.
 //!
@@ -231,7 +232,7 @@ riscv_panic_stack_top:
     sie = const SSTATUS_SIE,
     handle_user_trap = sym trap_from_user,
     fastpath = const cfg!(feature = "fastpath") as u8,
-    cause_ecall = const crate::entry::CAUSE_USER_ECALL,
+    cause_ecall = const crate::arch::riscv64::cause::CAUSE_USER_ECALL,
     sys_call = const abi::Syscall::Call as i64,
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
     fastpath_call = sym crate::entry::fastpath_call_entry,
@@ -264,7 +265,7 @@ pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
 /// The Rust side of a trap from user mode, with a fixed (C) calling convention for the assembly.
 /// Inlines `handle_user_trap` under LTO.
 extern "C" fn trap_from_user(scause: u64, stval: u64) -> *mut ArchContext {
-    crate::entry::handle_user_trap(scause, stval)
+    crate::entry::handle_user_trap(|| crate::arch::riscv64::cause::decode(scause, stval))
 }
 
 /// A short name for an exception or interrupt cause.
