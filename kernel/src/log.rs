@@ -302,12 +302,12 @@ mod tests {
     #[test]
     fn level_prefixes() {
         take_console();
-        crate::kinfo!("seL4-compatible kernel (riscv64) booting");
+        crate::kinfo!("seL4-compatible kernel booting");
         crate::kwarn!("w{}", 2);
         crate::kerror!("e");
         assert_eq!(
             console(),
-            "[kernel INFO] seL4-compatible kernel (riscv64) booting\n[kernel WARN] w2\n[kernel ERROR] e\n"
+            "[kernel INFO] seL4-compatible kernel booting\n[kernel WARN] w2\n[kernel ERROR] e\n"
         );
     }
 

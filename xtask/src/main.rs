@@ -4,6 +4,8 @@
 mod bench;
 mod protocol;
 mod qemu;
+#[cfg(test)]
+mod seam;
 mod workspace;
 
 use std::fs::File;
