@@ -4,6 +4,7 @@
 mod bench;
 mod protocol;
 mod qemu;
+mod toolchain;
 mod workspace;
 
 use std::fs::File;
@@ -158,7 +159,7 @@ fn main() -> ExitCode {
 
 fn build(o: BuildOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
-    ws.ensure_target()?;
+    ws.ensure_toolchain(&[])?;
     let profile = o.profile.profile();
     let mut failures = Vec::new();
     match ws.build_kernel(profile, !o.no_fastpath) {
@@ -214,7 +215,7 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         None => None,
     };
     let ws = Workspace::load()?;
-    ws.ensure_target()?;
+    ws.ensure_toolchain(&[])?;
     let profile = o.build.profile.profile();
     let kernel = ws.build_kernel(profile, !o.build.no_fastpath)?;
     let root_task = match given {
@@ -389,7 +390,7 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         println!("no benchmark root task (package `bench`) in the workspace");
         return Ok(ExitCode::from(2));
     }
-    ws.ensure_target()?;
+    ws.ensure_toolchain(&[])?;
     let qemu_bin = qemu::ensure_qemu()?;
     let profile = o.build.profile.profile();
     let timeout = timeout_of(o.timeout).unwrap_or(Duration::MAX);
@@ -759,9 +760,6 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         }
     };
     banner("QEMU tests: setup");
-    if let Err(e) = ws.ensure_target() {
-        return fail_all(stages, format!("{e:#}"));
-    }
     let qemu = match qemu::ensure_qemu() {
         Ok(q) => q,
         Err(e) => return fail_all(stages, format!("{e:#}")),
@@ -802,6 +800,9 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     );
 }
 
+/// The toolchain components `cargo xtask test` lints with.
+const LINT_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
+
 fn test(o: TestOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
     let start = Instant::now();
@@ -811,6 +812,18 @@ fn test(o: TestOpts) -> Result<ExitCode> {
     const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
     const HOST_BENCH: &str = "host: cargo test -p bench --lib";
     let bench_host = ws.has_package(BENCH.package);
+
+    // Everything builds for riscv64 (the kernel's clippy run too); the lints need rustfmt and
+    // clippy. Added to the active toolchain if missing.
+    banner("setup: Rust toolchain");
+    let components: &[&str] = if o.qemu_only { &[] } else { LINT_COMPONENTS };
+    if let Err(e) = ws.ensure_toolchain(components) {
+        stages.push(Stage::broken(
+            "setup: Rust toolchain",
+            0.0,
+            format!("{e:#}"),
+        ));
+    }
     if o.qemu_only {
         stages.push(Stage::skipped(HOST_ALL, "--qemu-only"));
         stages.push(Stage::skipped(HOST_NOFP, "--qemu-only"));

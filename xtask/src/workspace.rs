@@ -113,44 +113,16 @@ impl Workspace {
         self.target_dir.join(TARGET).join(profile.dir()).join(bin)
     }
 
-    /// Make sure the riscv64 target is installed: if it is missing, run
-    /// `rustup toolchain install`, which installs what rust-toolchain.toml
-    /// lists (RUSTUP_AUTO_INSTALL=0 means nothing does that by itself).
-    pub fn ensure_target(&self) -> Result<()> {
-        if self.target_installed()? {
-            return Ok(());
-        }
-        eprintln!("xtask: target {TARGET} is missing; running `rustup toolchain install`");
-        let status = Command::new("rustup")
-            .args(["toolchain", "install"])
-            .current_dir(&self.root)
-            .status()
-            .context("running `rustup toolchain install` (is rustup installed?)")?;
-        if !status.success() {
-            bail!("`rustup toolchain install` failed ({status})");
-        }
-        if !self.target_installed()? {
-            bail!("target {TARGET} still missing; try `rustup target add {TARGET}`");
-        }
-        Ok(())
-    }
-
-    fn target_installed(&self) -> Result<bool> {
-        let out = Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .current_dir(&self.root)
-            .output()
-            .context("running `rustc --print sysroot`")?;
-        if !out.status.success() {
-            // e.g. the pinned toolchain itself is not installed yet
-            return Ok(false);
-        }
-        let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        Ok(Path::new(&sysroot)
-            .join("lib/rustlib")
-            .join(TARGET)
-            .join("lib")
-            .is_dir())
+    /// Make sure the active toolchain has the riscv64 target and `components` (see
+    /// [`crate::toolchain`]): adds what is missing with rustup, or fails saying what to run.
+    pub fn ensure_toolchain(&self, components: &[&str]) -> Result<()> {
+        crate::toolchain::ensure(
+            &crate::toolchain::Rustup::new(self.root.clone()),
+            crate::toolchain::Needs {
+                targets: &[TARGET],
+                components,
+            },
+        )
     }
 
     fn run_cargo_build(&self, args: &[&str]) -> Result<()> {
