@@ -17,7 +17,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use protocol::QemuEnd;
-use workspace::{Profile, RootTask, Workspace, BENCH, DEMO, ROOT_TASKS, TESTS};
+use workspace::{
+    KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, ROOT_TASKS, TESTS,
+};
 
 #[derive(Parser)]
 #[command(
@@ -50,7 +52,8 @@ struct ProfileOpts {
     /// Build with the release profile (the default).
     #[arg(long, conflicts_with = "debug")]
     release: bool,
-    /// Build with the dev profile instead of release.
+    /// Build with the dev profile instead of release; the kernel also gets its `debug_build`
+    /// feature (seL4's CONFIG_DEBUG_BUILD).
     #[arg(long)]
     debug: bool,
 }
@@ -72,6 +75,24 @@ struct BuildOpts {
     /// Build the kernel without the IPC fastpath (`--no-default-features`).
     #[arg(long)]
     no_fastpath: bool,
+    #[command(flatten)]
+    log: LogOpts,
+}
+
+impl BuildOpts {
+    fn kernel_config(self) -> KernelConfig {
+        KernelConfig::new(self.profile.profile())
+            .feature("fastpath", !self.no_fastpath)
+            .log_level(self.log.log_level)
+    }
+}
+
+#[derive(Args, Clone, Copy)]
+struct LogOpts {
+    /// The kernel's log level, fixed when it is built (passed to its build as the environment
+    /// variable KERNEL_LOG_LEVEL). Default: the kernel's own (info; debug in --debug builds).
+    #[arg(long, value_enum, value_name = "LEVEL", env = workspace::LOG_LEVEL_VAR)]
+    log_level: Option<LogLevel>,
 }
 
 #[derive(Args)]
@@ -93,6 +114,8 @@ struct RunOpts {
 struct TestOpts {
     #[command(flatten)]
     profile: ProfileOpts,
+    #[command(flatten)]
+    log: LogOpts,
     /// QEMU tests only with the kernel built with the fastpath.
     #[arg(long, conflicts_with = "no_fastpath_only")]
     fastpath_only: bool,
@@ -119,7 +142,10 @@ struct TestOpts {
 #[derive(Args)]
 struct BenchOpts {
     #[command(flatten)]
-    build: BuildOpts,
+    profile: ProfileOpts,
+    /// Build the kernel without the IPC fastpath (`--no-default-features`).
+    #[arg(long)]
+    no_fastpath: bool,
     /// Run with and without the fastpath and print the two side by side.
     #[arg(long, conflicts_with = "no_fastpath")]
     compare: bool,
@@ -162,17 +188,15 @@ fn build(o: BuildOpts) -> Result<ExitCode> {
     ws.ensure_toolchain(&[])?;
     let profile = o.profile.profile();
     let mut failures = Vec::new();
-    match ws.build_kernel(profile, !o.no_fastpath) {
-        Ok(p) => eprintln!("xtask: built {}", p.display()),
-        Err(e) => failures.push(format!("{e:#}")),
+    if let Err(e) = ws.build_kernel(&o.kernel_config()) {
+        failures.push(format!("{e:#}"));
     }
     for task in ROOT_TASKS {
         if task.optional && !ws.has_package(task.package) {
             continue;
         }
-        match ws.build_root_task(profile, task) {
-            Ok(p) => eprintln!("xtask: built {}", p.display()),
-            Err(e) => failures.push(format!("{e:#}")),
+        if let Err(e) = ws.build_root_task(profile, task) {
+            failures.push(format!("{e:#}"));
         }
     }
     if failures.is_empty() {
@@ -217,7 +241,7 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
     ws.ensure_toolchain(&[])?;
     let profile = o.build.profile.profile();
-    let kernel = ws.build_kernel(profile, !o.build.no_fastpath)?;
+    let kernel = ws.build_kernel(&o.build.kernel_config())?;
     let root_task = match given {
         Some(f) => f,
         None => ws.build_root_task(profile, &DEMO)?,
@@ -234,19 +258,17 @@ fn run(o: RunOpts) -> Result<ExitCode> {
 
 // ---------------------------------------------------------------- bench
 
-/// Kernel features of a benchmark build.
-fn bench_kernel_features(fastpath: bool) -> Vec<String> {
-    let mut f = Vec::new();
-    if fastpath {
-        f.push("fastpath".to_string());
-    }
-    f.push("benchmark".to_string());
-    f
+/// The kernel configuration of a benchmark build.
+fn bench_kernel_config(profile: Profile, fastpath: bool, log: Option<LogLevel>) -> KernelConfig {
+    KernelConfig::new(profile)
+        .feature("fastpath", fastpath)
+        .feature("benchmark", true)
+        .log_level(log)
 }
 
 /// One benchmark boot: what it printed and what is wrong with it.
 struct BenchRun {
-    fastpath: bool,
+    config: KernelConfig,
     out: bench::Output,
     problems: Vec<String>,
     /// The serial output, QEMU's stderr and how it ended.
@@ -259,29 +281,19 @@ struct BenchRun {
 fn run_bench(
     ws: &Workspace,
     qemu_bin: &Path,
-    profile: Profile,
-    fastpath: bool,
+    config: KernelConfig,
     quick: bool,
     timeout: Duration,
     extra_args: &[String],
 ) -> Result<BenchRun> {
-    let features = bench_kernel_features(fastpath);
     banner(&format!(
         "building the kernel (features: {})",
-        features.join(", ")
+        config.feature_list().join(", ")
     ));
-    let kernel = ws.build_kernel_with(profile, fastpath, &["benchmark"])?;
-    let sfx = bench::suffix(fastpath, quick);
-    let kernel = ws.snapshot(
-        &kernel,
-        &format!("kernel-benchmark{}", bench::suffix(fastpath, false)),
-    )?;
+    let kernel = ws.build_kernel(&config)?;
+    let sfx = bench::suffix(config.fastpath(), quick);
     let task_features: &[&str] = if quick { &["quick"] } else { &[] };
-    let task = ws.build_root_task_with(profile, &BENCH, task_features)?;
-    let task = ws.snapshot(
-        &task,
-        &format!("bench-booted{}", if quick { "-quick" } else { "" }),
-    )?;
+    let task = ws.build_root_task_with(config.profile, &BENCH, task_features)?;
     let mut args = qemu::base_args(&kernel, &task);
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
@@ -293,7 +305,7 @@ fn run_bench(
     let mut command = vec![qemu_bin.display().to_string()];
     command.extend(args);
     Ok(BenchRun {
-        fastpath,
+        config,
         out,
         problems,
         cap,
@@ -337,14 +349,13 @@ fn git_commit(ws: &Workspace) -> Option<String> {
 fn write_bench_json(
     ws: &Workspace,
     run: &BenchRun,
-    profile: Profile,
     quick: bool,
     qemu_bin: &Path,
 ) -> Result<PathBuf> {
     let info = bench::RunInfo {
-        kernel_features: bench_kernel_features(run.fastpath),
-        fastpath: run.fastpath,
-        profile: profile.dir().to_string(),
+        kernel_features: run.config.feature_list(),
+        fastpath: run.config.fastpath(),
+        profile: run.config.profile.dir().to_string(),
         quick,
         qemu_version: qemu_version(qemu_bin),
         qemu_command: run.command.clone(),
@@ -352,9 +363,10 @@ fn write_bench_json(
         git_commit: git_commit(ws),
     };
     let v = bench::report(&info, &run.out, &run.problems);
-    let path = ws
-        .target_dir
-        .join(format!("bench{}.json", bench::suffix(run.fastpath, quick)));
+    let path = ws.target_dir.join(format!(
+        "bench{}.json",
+        bench::suffix(run.config.fastpath(), quick)
+    ));
     std::fs::write(&path, serde_json::to_string_pretty(&v)? + "\n")
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
@@ -373,7 +385,7 @@ fn print_bench_run(run: &BenchRun) {
     println!();
     println!(
         "Benchmarks, kernel with {}: guest instructions (QEMU -icount shift=0), one way",
-        fastpath_label(run.fastpath)
+        fastpath_label(run.config.fastpath())
     );
     print!("{}", bench::table(&run.out.rows));
     for n in &run.out.notes {
@@ -392,25 +404,24 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
     }
     ws.ensure_toolchain(&[])?;
     let qemu_bin = qemu::ensure_qemu()?;
-    let profile = o.build.profile.profile();
+    let profile = o.profile.profile();
     let timeout = timeout_of(o.timeout).unwrap_or(Duration::MAX);
     let variants = if o.compare {
         vec![true, false]
     } else {
-        vec![!o.build.no_fastpath]
+        vec![!o.no_fastpath]
     };
     let mut runs = Vec::new();
     for fastpath in variants {
         let run = run_bench(
             &ws,
             &qemu_bin,
-            profile,
-            fastpath,
+            bench_kernel_config(profile, fastpath, None),
             o.quick,
             timeout,
             &o.qemu_args,
         )?;
-        let path = write_bench_json(&ws, &run, profile, o.quick, &qemu_bin)?;
+        let path = write_bench_json(&ws, &run, o.quick, &qemu_bin)?;
         eprintln!("xtask: results written to {}", path.display());
         runs.push(run);
     }
@@ -423,9 +434,9 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         print!(
             "{}",
             bench::compare_table(
-                fastpath_label(a.fastpath),
+                fastpath_label(a.config.fastpath()),
                 &a.out.rows,
-                fastpath_label(b.fastpath),
+                fastpath_label(b.config.fastpath()),
                 &b.out.rows
             )
         );
@@ -581,6 +592,7 @@ struct QemuTests<'a> {
     ws: &'a Workspace,
     qemu: PathBuf,
     profile: Profile,
+    log_level: Option<LogLevel>,
     timeout: Duration,
     /// target/qemu-test.log: all QEMU test output, one section per run.
     all_log: File,
@@ -659,8 +671,7 @@ impl QemuTests<'_> {
         let run = run_bench(
             self.ws,
             &self.qemu,
-            self.profile,
-            fastpath,
+            bench_kernel_config(self.profile, fastpath, self.log_level),
             true,
             self.timeout,
             &[],
@@ -680,7 +691,7 @@ impl QemuTests<'_> {
             "===== end of {name}: QEMU {} =====\n",
             run.cap.end
         );
-        if let Err(e) = write_bench_json(self.ws, &run, self.profile, true, &self.qemu) {
+        if let Err(e) = write_bench_json(self.ws, &run, true, &self.qemu) {
             eprintln!("xtask: warning: {e:#}");
         }
         print_bench_run(&run);
@@ -774,12 +785,16 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         ws,
         qemu,
         profile: o.profile.profile(),
+        log_level: o.log.log_level,
         timeout: timeout_of(o.timeout).unwrap_or(Duration::MAX),
         all_log,
     };
     for (i, &fastpath) in variants.iter().enumerate() {
         banner(&format!("building the kernel ({})", label(fastpath)));
-        let kernel = q.ws.build_kernel(q.profile, fastpath);
+        let config = KernelConfig::new(q.profile)
+            .feature("fastpath", fastpath)
+            .log_level(q.log_level);
+        let kernel = q.ws.build_kernel(&config);
         let log_name = if fastpath {
             "qemu-test-fastpath.log"
         } else {
@@ -986,7 +1001,7 @@ mod tests {
             .cmd
         {
             Cmd::Bench(o) => {
-                assert!(o.compare && o.quick && !o.build.no_fastpath);
+                assert!(o.compare && o.quick && !o.no_fastpath);
                 assert_eq!(o.timeout, 600);
             }
             _ => panic!("not bench"),
@@ -995,7 +1010,7 @@ mod tests {
             .unwrap()
             .cmd
         {
-            Cmd::Bench(o) => assert!(o.build.no_fastpath && !o.compare && !o.quick),
+            Cmd::Bench(o) => assert!(o.no_fastpath && !o.compare && !o.quick),
             _ => panic!("not bench"),
         }
         assert!(Cli::try_parse_from(["xtask", "bench", "--compare", "--no-fastpath"]).is_err());
@@ -1011,8 +1026,12 @@ mod tests {
 
     #[test]
     fn benchmark_kernels_keep_the_benchmark_feature() {
-        assert_eq!(bench_kernel_features(true), ["fastpath", "benchmark"]);
-        assert_eq!(bench_kernel_features(false), ["benchmark"]);
+        let c = bench_kernel_config(Profile::Release, true, None);
+        assert_eq!(c.feature_list(), ["benchmark", "fastpath"]);
+        assert_eq!(c.image_name(), "kernel-benchmark");
+        let c = bench_kernel_config(Profile::Release, false, None);
+        assert_eq!(c.feature_list(), ["benchmark"]);
+        assert_eq!(c.image_name(), "kernel-benchmark-no-fastpath");
     }
 
     #[test]
