@@ -102,12 +102,34 @@ struct RunOpts {
     /// Boot this root task ELF instead of the demo (any seL4 root task).
     #[arg(long, value_name = "FILE")]
     root_task: Option<PathBuf>,
-    /// Kill QEMU after this many seconds (0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    timeout: u64,
+    /// Stop QEMU and exit with status 0 when a line of serial output (without its line end)
+    /// matches this regular expression (e.g. 'DEMO OK', '^All is well in the universe$').
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    until: Option<regex::Regex>,
+    /// Start QEMU with its gdb stub, stopped at the first instruction and listening on
+    /// tcp::1234 (`-s -S`), and print the gdb command line to use. No time-out by default.
+    #[arg(long)]
+    gdb: bool,
+    /// Kill QEMU after this many seconds (0: never) [default: 120; with --gdb: 0].
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
     /// Extra arguments for QEMU, after `--`.
     #[arg(last = true, value_name = "QEMU_ARGS")]
     qemu_args: Vec<String>,
+}
+
+fn parse_regex(s: &str) -> std::result::Result<regex::Regex, String> {
+    regex::Regex::new(s).map_err(|e| e.to_string())
+}
+
+/// The time-out of `cargo xtask run` when none is given.
+const RUN_TIMEOUT_SECS: u64 = 120;
+
+impl RunOpts {
+    fn timeout(&self) -> Option<Duration> {
+        let default = if self.gdb { 0 } else { RUN_TIMEOUT_SECS };
+        timeout_of(self.timeout.unwrap_or(default))
+    }
 }
 
 #[derive(Args)]
@@ -248,12 +270,56 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     };
     let qemu = qemu::ensure_qemu()?;
     let mut args = qemu::base_args(&kernel, &root_task);
-    args.extend(o.qemu_args);
+    if o.gdb {
+        args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
+        eprintln!("xtask: QEMU starts stopped at its first instruction, its gdb stub listening on tcp::1234; in another terminal run");
+        eprintln!("\n    {}\n", gdb_command(&kernel, &root_task));
+        eprintln!("xtask: (gdb-multiarch: `apt-get install gdb-multiarch` on Debian and Ubuntu; Debian's plain gdb debugs only x86)");
+    }
+    args.extend(o.qemu_args.iter().cloned());
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprintln!("xtask: booting; quit QEMU with Ctrl-A X");
     }
-    let end = qemu::run_interactive(&qemu, &args, timeout_of(o.timeout))?;
-    Ok(exit_code_of(&end))
+    let opts = qemu::Attached {
+        timeout: o.timeout(),
+        until: o.until.clone(),
+        silent: false,
+    };
+    match qemu::run_attached(&qemu, &args, opts)? {
+        qemu::AttachedEnd::Matched(line) => {
+            eprintln!("\nxtask: --until matched the line {line:?}; QEMU stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        qemu::AttachedEnd::Qemu(end) => Ok(exit_code_of(&end)),
+    }
+}
+
+/// Quote `s` for a POSIX shell if it needs it.
+fn shell_quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The gdb command line for `run --gdb`: the kernel's symbols, the root task's added, connected
+/// to QEMU's stub.
+fn gdb_command(kernel: &Path, root_task: &Path) -> String {
+    let add = format!("add-symbol-file {}", root_task.display());
+    [
+        "gdb-multiarch".to_string(),
+        "-q".into(),
+        "-ex".into(),
+        shell_quote("set confirm off"),
+        "-ex".into(),
+        shell_quote(&add),
+        "-ex".into(),
+        shell_quote("target remote :1234"),
+        shell_quote(&kernel.display().to_string()),
+    ]
+    .join(" ")
 }
 
 // ---------------------------------------------------------------- bench
@@ -980,10 +1046,31 @@ mod tests {
                 assert_eq!(o.root_task.as_deref(), Some(Path::new("x.elf")));
                 assert!(o.build.no_fastpath);
                 assert_eq!(o.qemu_args, ["-s", "-S"]);
-                assert_eq!(o.timeout, 120);
+                assert_eq!(o.timeout(), Some(Duration::from_secs(120)));
+                assert!(o.until.is_none() && !o.gdb);
             }
             _ => panic!("not run"),
         }
+        let run =
+            |args: &[&str]| match Cli::try_parse_from(["xtask", "run"].iter().chain(args).copied())
+            {
+                Ok(Cli { cmd: Cmd::Run(o) }) => o,
+                Ok(_) => panic!("not run"),
+                Err(e) => panic!("{e}"),
+            };
+        let o = run(&["--gdb"]);
+        assert!(o.gdb);
+        assert_eq!(o.timeout(), None, "no time-out with --gdb");
+        assert_eq!(
+            run(&["--gdb", "--timeout", "9"]).timeout(),
+            Some(Duration::from_secs(9))
+        );
+        assert_eq!(run(&["--timeout", "0"]).timeout(), None);
+        let o = run(&["--until", "^DEMO OK$", "--log-level", "warn"]);
+        assert!(o.until.unwrap().is_match("DEMO OK"));
+        assert_eq!(o.build.log.log_level, Some(LogLevel::Warn));
+        assert!(Cli::try_parse_from(["xtask", "run", "--until", "(unclosed"]).is_err());
+        assert!(Cli::try_parse_from(["xtask", "run", "--log-level", "loud"]).is_err());
         assert!(Cli::try_parse_from(["xtask", "build", "--release", "--debug"]).is_err());
         assert!(
             Cli::try_parse_from(["xtask", "test", "--fastpath-only", "--no-fastpath-only"])
@@ -1014,6 +1101,20 @@ mod tests {
             _ => panic!("not bench"),
         }
         assert!(Cli::try_parse_from(["xtask", "bench", "--compare", "--no-fastpath"]).is_err());
+    }
+
+    #[test]
+    fn gdb_command_line() {
+        assert_eq!(
+            gdb_command(
+                Path::new("/w/target/images/debug/kernel"),
+                Path::new("/w/x y/demo")
+            ),
+            "gdb-multiarch -q -ex 'set confirm off' -ex 'add-symbol-file /w/x y/demo' \
+             -ex 'target remote :1234' /w/target/images/debug/kernel"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]
