@@ -38,8 +38,32 @@ enum Cmd {
     Build(BuildOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
-    /// Run all tests: host `cargo test`, and the test root task in QEMU with
-    /// and without the fastpath, and the demo.
+    /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
+    ///
+    /// First it adds what is missing: the riscv64 target and the rustfmt and clippy components
+    /// (rustup, to the active toolchain), and QEMU (as root on Debian/Ubuntu; elsewhere it says
+    /// what to install). Then the stages, in this order (each ends with a line
+    /// `xtask: <stage>: ok|FAILED: N passed, M failed in T s`):
+    ///
+    ///      1. lint: cargo fmt --check                 `cargo fmt --all --check`
+    ///      2. lint: cargo clippy (host crates)        `cargo clippy --all-targets -- -D warnings`
+    ///      3. lint: cargo clippy (kernel, riscv64)    the kernel binary for riscv64, -D warnings
+    ///      4. host: cargo test                        abi, kernel, libsel4, xtask on the host
+    ///      5. host: cargo test -p kernel --no-default-features
+    ///                                                 the kernel's tests without the fastpath
+    ///      6. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///      7. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///      8. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
+    ///      9. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     10. qemu: bench sanity (fastpath, benchmark, quick)
+    ///                                                 the benchmark root task (quick) on the kernel
+    ///                                                 with `benchmark`: does it run, are its
+    ///                                                 figures sane (not how fast)
+    ///
+    /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
+    /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
+    /// table and the line `N passed, M failed`; the exit status is 1 if anything failed.
+    #[command(verbatim_doc_comment)]
     Test(TestOpts),
     /// Build the kernel with `--features benchmark` and the benchmark root task (package
     /// `bench`), boot them under `-icount shift=0,sleep=off`, print the results and write
@@ -711,10 +735,8 @@ impl QemuTests<'_> {
                 let out = protocol::parse_test_output(&cap.text);
                 let problems = protocol::judge_tests(&out, &cap.end);
                 eprintln!(
-                    "xtask: {name}: {} TEST lines, {} passed, {} failed; QEMU {}; {:.1} s",
+                    "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
                     out.tests.len(),
-                    out.passed(),
-                    out.failed(),
                     cap.end,
                     cap.elapsed.as_secs_f64()
                 );
@@ -762,7 +784,7 @@ impl QemuTests<'_> {
         }
         print_bench_run(&run);
         eprintln!(
-            "xtask: {name}: {} results, {} problem(s); QEMU {}; {:.1} s",
+            "xtask: {name}: {} results, {} problem(s); QEMU {} after {:.1} s",
             run.out.rows.len(),
             run.problems.len(),
             run.cap.end,
@@ -788,6 +810,17 @@ impl QemuTests<'_> {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let problems = protocol::judge_demo(&cap.text, &cap.end);
+                eprintln!(
+                    "xtask: {name}: `{}` {}; QEMU {} after {:.1} s",
+                    protocol::DEMO_OK_LINE,
+                    if protocol::demo_ok_printed(&cap.text) {
+                        "printed"
+                    } else {
+                        "not printed"
+                    },
+                    cap.end,
+                    cap.elapsed.as_secs_f64()
+                );
                 let passed = usize::from(problems.is_empty());
                 Stage::judged(
                     name,
@@ -801,6 +834,57 @@ impl QemuTests<'_> {
     }
 }
 
+fn fastpath_variant(fastpath: bool) -> &'static str {
+    if fastpath {
+        "fastpath"
+    } else {
+        "no fastpath"
+    }
+}
+
+/// Names of the stages, as the table shows them (`test --help` lists them too).
+const LINT_FMT: &str = "lint: cargo fmt --check";
+const LINT_CLIPPY_HOST: &str = "lint: cargo clippy (host crates)";
+const LINT_CLIPPY_KERNEL: &str = "lint: cargo clippy (kernel, riscv64)";
+const HOST_ALL: &str = "host: cargo test";
+const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
+const HOST_BENCH: &str = "host: cargo test -p bench --lib";
+
+fn tests_stage_name(fastpath: bool) -> String {
+    format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
+}
+
+fn demo_stage_name(fastpath: bool) -> String {
+    format!("qemu: {} ({})", DEMO.package, fastpath_variant(fastpath))
+}
+
+fn bench_stage_name(fastpath: bool) -> String {
+    format!(
+        "qemu: {} sanity ({}, benchmark, quick)",
+        BENCH.package,
+        fastpath_variant(fastpath)
+    )
+}
+
+/// Print a stage's verdict line and add it to the table.
+fn push(stages: &mut Vec<Stage>, s: Stage) {
+    match s.ok {
+        None => eprintln!("xtask: {}: skipped ({})", s.name, s.problems.join("; ")),
+        Some(ok) => eprintln!(
+            "xtask: {}: {}: {} passed, {} failed in {:.1} s",
+            s.name,
+            if ok { "ok" } else { "FAILED" },
+            s.passed,
+            s.failed,
+            s.secs
+        ),
+    }
+    stages.push(s);
+}
+
+/// The QEMU stages, in this order (which `test --help` describes): the test root task on the
+/// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
+/// the fastpath, the benchmark sanity run.
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let variants: Vec<bool> = [true, false]
         .into_iter()
@@ -812,28 +896,20 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             }
         })
         .collect();
-    let label = |fastpath: bool| if fastpath { "fastpath" } else { "no fastpath" };
-    let names: Vec<String> = variants
-        .iter()
-        .map(|&f| format!("qemu: {} ({})", TESTS.package, label(f)))
-        .collect();
-    let demo_name = format!("qemu: {} ({})", DEMO.package, label(variants[0]));
+    let names: Vec<String> = variants.iter().map(|&f| tests_stage_name(f)).collect();
+    let demo_name = demo_stage_name(variants[0]);
     let run_bench_stage = !o.no_bench && ws.has_package(BENCH.package);
-    let bench_name = format!(
-        "qemu: {} sanity ({}, benchmark, quick)",
-        BENCH.package,
-        label(variants[0])
-    );
+    let bench_name = bench_stage_name(variants[0]);
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
-        stages.push(Stage::broken("qemu: setup", 0.0, why));
+        push(stages, Stage::broken("qemu: setup", 0.0, why));
         for n in names
             .iter()
             .chain(std::iter::once(&demo_name).filter(|_| !o.no_demo))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
         {
-            stages.push(Stage::skipped(n.clone(), "QEMU setup failed"));
+            push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
     };
     banner("QEMU tests: setup");
@@ -856,7 +932,10 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         all_log,
     };
     for (i, &fastpath) in variants.iter().enumerate() {
-        banner(&format!("building the kernel ({})", label(fastpath)));
+        banner(&format!(
+            "building the kernel ({})",
+            fastpath_variant(fastpath)
+        ));
         let config = KernelConfig::new(q.profile)
             .feature("fastpath", fastpath)
             .log_level(q.log_level);
@@ -866,13 +945,13 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         } else {
             "qemu-test-no-fastpath.log"
         };
-        stages.push(q.tests_stage(&names[i], &kernel, log_name));
+        push(stages, q.tests_stage(&names[i], &kernel, log_name));
         if i == 0 && !o.no_demo {
-            stages.push(q.demo_stage(&demo_name, &kernel));
+            push(stages, q.demo_stage(&demo_name, &kernel));
         }
     }
     if run_bench_stage {
-        stages.push(q.bench_stage(&bench_name, variants[0]));
+        push(stages, q.bench_stage(&bench_name, variants[0]));
     }
     let _ = q.all_log.flush();
     eprintln!(
@@ -889,9 +968,6 @@ fn test(o: TestOpts) -> Result<ExitCode> {
     let start = Instant::now();
     let mut stages = Vec::new();
 
-    const HOST_ALL: &str = "host: cargo test";
-    const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
-    const HOST_BENCH: &str = "host: cargo test -p bench --lib";
     let bench_host = ws.has_package(BENCH.package);
 
     // Everything builds for riscv64 (the kernel's clippy run too); the lints need rustfmt and
@@ -899,67 +975,87 @@ fn test(o: TestOpts) -> Result<ExitCode> {
     banner("setup: Rust toolchain");
     let components: &[&str] = if o.qemu_only { &[] } else { LINT_COMPONENTS };
     if let Err(e) = ws.ensure_toolchain(components) {
-        stages.push(Stage::broken(
-            "setup: Rust toolchain",
-            0.0,
-            format!("{e:#}"),
-        ));
+        push(
+            &mut stages,
+            Stage::broken("setup: Rust toolchain", 0.0, format!("{e:#}")),
+        );
     }
     if o.qemu_only {
-        stages.push(Stage::skipped(HOST_ALL, "--qemu-only"));
-        stages.push(Stage::skipped(HOST_NOFP, "--qemu-only"));
+        for name in [
+            LINT_FMT,
+            LINT_CLIPPY_HOST,
+            LINT_CLIPPY_KERNEL,
+            HOST_ALL,
+            HOST_NOFP,
+        ] {
+            push(&mut stages, Stage::skipped(name, "--qemu-only"));
+        }
         if bench_host {
-            stages.push(Stage::skipped(HOST_BENCH, "--qemu-only"));
+            push(&mut stages, Stage::skipped(HOST_BENCH, "--qemu-only"));
         }
     } else {
-        stages.push(check_stage(
-            &ws,
-            "lint: cargo fmt --check",
-            &["fmt", "--all", "--check"],
-        ));
-        stages.push(check_stage(
-            &ws,
-            "lint: cargo clippy (host crates)",
-            &["clippy", "--all-targets", "--", "-D", "warnings"],
-        ));
-        stages.push(check_stage(
-            &ws,
-            "lint: cargo clippy (kernel, riscv64)",
-            &[
-                "clippy",
-                "-p",
-                "kernel",
-                "--bin",
-                "kernel",
-                "--target",
-                "riscv64gc-unknown-none-elf",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        ));
-        stages.push(host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]));
-        stages.push(host_stage(
-            &ws,
-            HOST_NOFP,
-            &[
-                "test",
-                "--no-fail-fast",
-                "-p",
-                "kernel",
-                "--no-default-features",
-            ],
-        ));
-        if bench_host {
-            stages.push(host_stage(
+        push(
+            &mut stages,
+            check_stage(&ws, LINT_FMT, &["fmt", "--all", "--check"]),
+        );
+        push(
+            &mut stages,
+            check_stage(
                 &ws,
-                HOST_BENCH,
-                &["test", "--no-fail-fast", "-p", "bench", "--lib"],
-            ));
+                LINT_CLIPPY_HOST,
+                &["clippy", "--all-targets", "--", "-D", "warnings"],
+            ),
+        );
+        push(
+            &mut stages,
+            check_stage(
+                &ws,
+                LINT_CLIPPY_KERNEL,
+                &[
+                    "clippy",
+                    "-p",
+                    "kernel",
+                    "--bin",
+                    "kernel",
+                    "--target",
+                    "riscv64gc-unknown-none-elf",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+        );
+        push(
+            &mut stages,
+            host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
+        );
+        push(
+            &mut stages,
+            host_stage(
+                &ws,
+                HOST_NOFP,
+                &[
+                    "test",
+                    "--no-fail-fast",
+                    "-p",
+                    "kernel",
+                    "--no-default-features",
+                ],
+            ),
+        );
+        if bench_host {
+            push(
+                &mut stages,
+                host_stage(
+                    &ws,
+                    HOST_BENCH,
+                    &["test", "--no-fail-fast", "-p", "bench", "--lib"],
+                ),
+            );
         }
     }
     if o.host_only {
-        stages.push(Stage::skipped("qemu: all", "--host-only"));
+        push(&mut stages, Stage::skipped("qemu: all", "--host-only"));
     } else {
         qemu_stages(&ws, &o, &mut stages);
     }
@@ -1101,6 +1197,37 @@ mod tests {
             _ => panic!("not bench"),
         }
         assert!(Cli::try_parse_from(["xtask", "bench", "--compare", "--no-fastpath"]).is_err());
+    }
+
+    /// `test --help` lists the stages by their names, in the order they run.
+    #[test]
+    fn test_help_lists_the_stages_in_order() {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("test")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        let names = [
+            LINT_FMT.to_string(),
+            LINT_CLIPPY_HOST.into(),
+            LINT_CLIPPY_KERNEL.into(),
+            HOST_ALL.into(),
+            HOST_NOFP.into(),
+            HOST_BENCH.into(),
+            tests_stage_name(true),
+            demo_stage_name(true),
+            tests_stage_name(false),
+            bench_stage_name(true),
+        ];
+        let mut at = 0;
+        for (i, n) in names.iter().enumerate() {
+            let needle = format!("{}. {n}", i + 1);
+            let found = help[at..].find(&needle);
+            assert!(found.is_some(), "`{needle}` not (in order) in:\n{help}");
+            at += found.unwrap() + needle.len();
+        }
     }
 
     #[test]
