@@ -5,7 +5,6 @@ mod bench;
 mod protocol;
 mod qemu;
 mod workspace;
-// (after `workspace` only to keep clear of a neighbouring line on main)
 mod toolchain;
 
 use std::fs::File;
