@@ -5,6 +5,8 @@ mod bench;
 mod protocol;
 mod qemu;
 mod workspace;
+
+/// Adding the Rust target and components a command needs (rustup).
 mod toolchain;
 
 use std::fs::File;
