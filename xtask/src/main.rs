@@ -8,6 +8,9 @@ mod qemu;
 mod seam;
 mod workspace;
 
+/// Adding the Rust target and components a command needs (rustup).
+mod toolchain;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -18,7 +21,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use protocol::QemuEnd;
-use workspace::{Profile, RootTask, Workspace, BENCH, DEMO, ROOT_TASKS, TESTS};
+use workspace::{
+    KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, ROOT_TASKS, TESTS,
+};
 
 #[derive(Parser)]
 #[command(
@@ -37,8 +42,32 @@ enum Cmd {
     Build(BuildOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
-    /// Run all tests: host `cargo test`, and the test root task in QEMU with
-    /// and without the fastpath, and the demo.
+    /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
+    ///
+    /// First it adds what is missing: the riscv64 target and the rustfmt and clippy components
+    /// (rustup, to the active toolchain), and QEMU (as root on Debian/Ubuntu; elsewhere it says
+    /// what to install). Then the stages, in this order (each ends with a line
+    /// `xtask: <stage>: ok|FAILED: N passed, M failed in T s`):
+    ///
+    ///      1. lint: cargo fmt --check                 `cargo fmt --all --check`
+    ///      2. lint: cargo clippy (host crates)        `cargo clippy --all-targets -- -D warnings`
+    ///      3. lint: cargo clippy (kernel, riscv64)    the kernel binary for riscv64, -D warnings
+    ///      4. host: cargo test                        abi, kernel, libsel4, xtask on the host
+    ///      5. host: cargo test -p kernel --no-default-features
+    ///                                                 the kernel's tests without the fastpath
+    ///      6. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///      7. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///      8. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
+    ///      9. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     10. qemu: bench sanity (fastpath, benchmark, quick)
+    ///                                                 the benchmark root task (quick) on the kernel
+    ///                                                 with `benchmark`: does it run, are its
+    ///                                                 figures sane (not how fast)
+    ///
+    /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
+    /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
+    /// table and the line `N passed, M failed`; the exit status is 1 if anything failed.
+    #[command(verbatim_doc_comment)]
     Test(TestOpts),
     /// Build the kernel with `--features benchmark` and the benchmark root task (package
     /// `bench`), boot them under `-icount shift=0,sleep=off`, print the results and write
@@ -51,7 +80,8 @@ struct ProfileOpts {
     /// Build with the release profile (the default).
     #[arg(long, conflicts_with = "debug")]
     release: bool,
-    /// Build with the dev profile instead of release.
+    /// Build with the dev profile instead of release; the kernel also gets its `debug_build`
+    /// feature (seL4's CONFIG_DEBUG_BUILD).
     #[arg(long)]
     debug: bool,
 }
@@ -73,6 +103,24 @@ struct BuildOpts {
     /// Build the kernel without the IPC fastpath (`--no-default-features`).
     #[arg(long)]
     no_fastpath: bool,
+    #[command(flatten)]
+    log: LogOpts,
+}
+
+impl BuildOpts {
+    fn kernel_config(self) -> KernelConfig {
+        KernelConfig::new(self.profile.profile())
+            .feature("fastpath", !self.no_fastpath)
+            .log_level(self.log.log_level)
+    }
+}
+
+#[derive(Args, Clone, Copy)]
+struct LogOpts {
+    /// The kernel's log level, fixed when it is built (passed to its build as the environment
+    /// variable KERNEL_LOG_LEVEL). Default: the kernel's own (info; debug in --debug builds).
+    #[arg(long, value_enum, value_name = "LEVEL", env = workspace::LOG_LEVEL_VAR)]
+    log_level: Option<LogLevel>,
 }
 
 #[derive(Args)]
@@ -82,18 +130,42 @@ struct RunOpts {
     /// Boot this root task ELF instead of the demo (any seL4 root task).
     #[arg(long, value_name = "FILE")]
     root_task: Option<PathBuf>,
-    /// Kill QEMU after this many seconds (0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    timeout: u64,
+    /// Stop QEMU and exit with status 0 when a line of serial output (without its line end)
+    /// matches this regular expression (e.g. 'DEMO OK', '^All is well in the universe$').
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    until: Option<regex::Regex>,
+    /// Start QEMU with its gdb stub, stopped at the first instruction and listening on
+    /// tcp::1234 (`-s -S`), and print the gdb command line to use. No time-out by default.
+    #[arg(long)]
+    gdb: bool,
+    /// Kill QEMU after this many seconds (0: never) [default: 120; with --gdb: 0].
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
     /// Extra arguments for QEMU, after `--`.
     #[arg(last = true, value_name = "QEMU_ARGS")]
     qemu_args: Vec<String>,
+}
+
+fn parse_regex(s: &str) -> std::result::Result<regex::Regex, String> {
+    regex::Regex::new(s).map_err(|e| e.to_string())
+}
+
+/// The time-out of `cargo xtask run` when none is given.
+const RUN_TIMEOUT_SECS: u64 = 120;
+
+impl RunOpts {
+    fn timeout(&self) -> Option<Duration> {
+        let default = if self.gdb { 0 } else { RUN_TIMEOUT_SECS };
+        timeout_of(self.timeout.unwrap_or(default))
+    }
 }
 
 #[derive(Args)]
 struct TestOpts {
     #[command(flatten)]
     profile: ProfileOpts,
+    #[command(flatten)]
+    log: LogOpts,
     /// QEMU tests only with the kernel built with the fastpath.
     #[arg(long, conflicts_with = "no_fastpath_only")]
     fastpath_only: bool,
@@ -120,7 +192,10 @@ struct TestOpts {
 #[derive(Args)]
 struct BenchOpts {
     #[command(flatten)]
-    build: BuildOpts,
+    profile: ProfileOpts,
+    /// Build the kernel without the IPC fastpath (`--no-default-features`).
+    #[arg(long)]
+    no_fastpath: bool,
     /// Run with and without the fastpath and print the two side by side.
     #[arg(long, conflicts_with = "no_fastpath")]
     compare: bool,
@@ -160,20 +235,18 @@ fn main() -> ExitCode {
 
 fn build(o: BuildOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
-    ws.ensure_target()?;
+    ws.ensure_toolchain(&[])?;
     let profile = o.profile.profile();
     let mut failures = Vec::new();
-    match ws.build_kernel(profile, !o.no_fastpath) {
-        Ok(p) => eprintln!("xtask: built {}", p.display()),
-        Err(e) => failures.push(format!("{e:#}")),
+    if let Err(e) = ws.build_kernel(&o.kernel_config()) {
+        failures.push(format!("{e:#}"));
     }
     for task in ROOT_TASKS {
         if task.optional && !ws.has_package(task.package) {
             continue;
         }
-        match ws.build_root_task(profile, task) {
-            Ok(p) => eprintln!("xtask: built {}", p.display()),
-            Err(e) => failures.push(format!("{e:#}")),
+        if let Err(e) = ws.build_root_task(profile, task) {
+            failures.push(format!("{e:#}"));
         }
     }
     if failures.is_empty() {
@@ -216,38 +289,80 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         None => None,
     };
     let ws = Workspace::load()?;
-    ws.ensure_target()?;
+    ws.ensure_toolchain(&[])?;
     let profile = o.build.profile.profile();
-    let kernel = ws.build_kernel(profile, !o.build.no_fastpath)?;
+    let kernel = ws.build_kernel(&o.build.kernel_config())?;
     let root_task = match given {
         Some(f) => f,
         None => ws.build_root_task(profile, &DEMO)?,
     };
     let qemu = qemu::ensure_qemu()?;
     let mut args = qemu::base_args(&kernel, &root_task);
-    args.extend(o.qemu_args);
+    if o.gdb {
+        args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
+        eprintln!("xtask: QEMU starts stopped at its first instruction, its gdb stub listening on tcp::1234; in another terminal run");
+        eprintln!("\n    {}\n", gdb_command(&kernel, &root_task));
+        eprintln!("xtask: (gdb-multiarch: `apt-get install gdb-multiarch` on Debian and Ubuntu; Debian's plain gdb debugs only x86)");
+    }
+    args.extend(o.qemu_args.iter().cloned());
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprintln!("xtask: booting; quit QEMU with Ctrl-A X");
     }
-    let end = qemu::run_interactive(&qemu, &args, timeout_of(o.timeout))?;
-    Ok(exit_code_of(&end))
+    let opts = qemu::Attached {
+        timeout: o.timeout(),
+        until: o.until.clone(),
+        silent: false,
+    };
+    match qemu::run_attached(&qemu, &args, opts)? {
+        qemu::AttachedEnd::Matched(line) => {
+            eprintln!("\nxtask: --until matched the line {line:?}; QEMU stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        qemu::AttachedEnd::Qemu(end) => Ok(exit_code_of(&end)),
+    }
+}
+
+/// Quote `s` for a POSIX shell if it needs it.
+fn shell_quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The gdb command line for `run --gdb`: the kernel's symbols, the root task's added, connected
+/// to QEMU's stub.
+fn gdb_command(kernel: &Path, root_task: &Path) -> String {
+    let add = format!("add-symbol-file {}", root_task.display());
+    [
+        "gdb-multiarch".to_string(),
+        "-q".into(),
+        "-ex".into(),
+        shell_quote("set confirm off"),
+        "-ex".into(),
+        shell_quote(&add),
+        "-ex".into(),
+        shell_quote("target remote :1234"),
+        shell_quote(&kernel.display().to_string()),
+    ]
+    .join(" ")
 }
 
 // ---------------------------------------------------------------- bench
 
-/// Kernel features of a benchmark build.
-fn bench_kernel_features(fastpath: bool) -> Vec<String> {
-    let mut f = Vec::new();
-    if fastpath {
-        f.push("fastpath".to_string());
-    }
-    f.push("benchmark".to_string());
-    f
+/// The kernel configuration of a benchmark build.
+fn bench_kernel_config(profile: Profile, fastpath: bool, log: Option<LogLevel>) -> KernelConfig {
+    KernelConfig::new(profile)
+        .feature("fastpath", fastpath)
+        .feature("benchmark", true)
+        .log_level(log)
 }
 
 /// One benchmark boot: what it printed and what is wrong with it.
 struct BenchRun {
-    fastpath: bool,
+    config: KernelConfig,
     out: bench::Output,
     problems: Vec<String>,
     /// The serial output, QEMU's stderr and how it ended.
@@ -260,29 +375,19 @@ struct BenchRun {
 fn run_bench(
     ws: &Workspace,
     qemu_bin: &Path,
-    profile: Profile,
-    fastpath: bool,
+    config: KernelConfig,
     quick: bool,
     timeout: Duration,
     extra_args: &[String],
 ) -> Result<BenchRun> {
-    let features = bench_kernel_features(fastpath);
     banner(&format!(
         "building the kernel (features: {})",
-        features.join(", ")
+        config.feature_list().join(", ")
     ));
-    let kernel = ws.build_kernel_with(profile, fastpath, &["benchmark"])?;
-    let sfx = bench::suffix(fastpath, quick);
-    let kernel = ws.snapshot(
-        &kernel,
-        &format!("kernel-benchmark{}", bench::suffix(fastpath, false)),
-    )?;
+    let kernel = ws.build_kernel(&config)?;
+    let sfx = bench::suffix(config.fastpath(), quick);
     let task_features: &[&str] = if quick { &["quick"] } else { &[] };
-    let task = ws.build_root_task_with(profile, &BENCH, task_features)?;
-    let task = ws.snapshot(
-        &task,
-        &format!("bench-booted{}", if quick { "-quick" } else { "" }),
-    )?;
+    let task = ws.build_root_task_with(config.profile, &BENCH, task_features)?;
     let mut args = qemu::base_args(&kernel, &task);
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
@@ -294,7 +399,7 @@ fn run_bench(
     let mut command = vec![qemu_bin.display().to_string()];
     command.extend(args);
     Ok(BenchRun {
-        fastpath,
+        config,
         out,
         problems,
         cap,
@@ -338,14 +443,13 @@ fn git_commit(ws: &Workspace) -> Option<String> {
 fn write_bench_json(
     ws: &Workspace,
     run: &BenchRun,
-    profile: Profile,
     quick: bool,
     qemu_bin: &Path,
 ) -> Result<PathBuf> {
     let info = bench::RunInfo {
-        kernel_features: bench_kernel_features(run.fastpath),
-        fastpath: run.fastpath,
-        profile: profile.dir().to_string(),
+        kernel_features: run.config.feature_list(),
+        fastpath: run.config.fastpath(),
+        profile: run.config.profile.dir().to_string(),
         quick,
         qemu_version: qemu_version(qemu_bin),
         qemu_command: run.command.clone(),
@@ -353,9 +457,10 @@ fn write_bench_json(
         git_commit: git_commit(ws),
     };
     let v = bench::report(&info, &run.out, &run.problems);
-    let path = ws
-        .target_dir
-        .join(format!("bench{}.json", bench::suffix(run.fastpath, quick)));
+    let path = ws.target_dir.join(format!(
+        "bench{}.json",
+        bench::suffix(run.config.fastpath(), quick)
+    ));
     std::fs::write(&path, serde_json::to_string_pretty(&v)? + "\n")
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
@@ -374,7 +479,7 @@ fn print_bench_run(run: &BenchRun) {
     println!();
     println!(
         "Benchmarks, kernel with {}: guest instructions (QEMU -icount shift=0), one way",
-        fastpath_label(run.fastpath)
+        fastpath_label(run.config.fastpath())
     );
     print!("{}", bench::table(&run.out.rows));
     for n in &run.out.notes {
@@ -391,27 +496,26 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         println!("no benchmark root task (package `bench`) in the workspace");
         return Ok(ExitCode::from(2));
     }
-    ws.ensure_target()?;
+    ws.ensure_toolchain(&[])?;
     let qemu_bin = qemu::ensure_qemu()?;
-    let profile = o.build.profile.profile();
+    let profile = o.profile.profile();
     let timeout = timeout_of(o.timeout).unwrap_or(Duration::MAX);
     let variants = if o.compare {
         vec![true, false]
     } else {
-        vec![!o.build.no_fastpath]
+        vec![!o.no_fastpath]
     };
     let mut runs = Vec::new();
     for fastpath in variants {
         let run = run_bench(
             &ws,
             &qemu_bin,
-            profile,
-            fastpath,
+            bench_kernel_config(profile, fastpath, None),
             o.quick,
             timeout,
             &o.qemu_args,
         )?;
-        let path = write_bench_json(&ws, &run, profile, o.quick, &qemu_bin)?;
+        let path = write_bench_json(&ws, &run, o.quick, &qemu_bin)?;
         eprintln!("xtask: results written to {}", path.display());
         runs.push(run);
     }
@@ -424,9 +528,9 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         print!(
             "{}",
             bench::compare_table(
-                fastpath_label(a.fastpath),
+                fastpath_label(a.config.fastpath()),
                 &a.out.rows,
-                fastpath_label(b.fastpath),
+                fastpath_label(b.config.fastpath()),
                 &b.out.rows
             )
         );
@@ -582,6 +686,7 @@ struct QemuTests<'a> {
     ws: &'a Workspace,
     qemu: PathBuf,
     profile: Profile,
+    log_level: Option<LogLevel>,
     timeout: Duration,
     /// target/qemu-test.log: all QEMU test output, one section per run.
     all_log: File,
@@ -634,10 +739,8 @@ impl QemuTests<'_> {
                 let out = protocol::parse_test_output(&cap.text);
                 let problems = protocol::judge_tests(&out, &cap.end);
                 eprintln!(
-                    "xtask: {name}: {} TEST lines, {} passed, {} failed; QEMU {}; {:.1} s",
+                    "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
                     out.tests.len(),
-                    out.passed(),
-                    out.failed(),
                     cap.end,
                     cap.elapsed.as_secs_f64()
                 );
@@ -660,8 +763,7 @@ impl QemuTests<'_> {
         let run = run_bench(
             self.ws,
             &self.qemu,
-            self.profile,
-            fastpath,
+            bench_kernel_config(self.profile, fastpath, self.log_level),
             true,
             self.timeout,
             &[],
@@ -681,12 +783,12 @@ impl QemuTests<'_> {
             "===== end of {name}: QEMU {} =====\n",
             run.cap.end
         );
-        if let Err(e) = write_bench_json(self.ws, &run, self.profile, true, &self.qemu) {
+        if let Err(e) = write_bench_json(self.ws, &run, true, &self.qemu) {
             eprintln!("xtask: warning: {e:#}");
         }
         print_bench_run(&run);
         eprintln!(
-            "xtask: {name}: {} results, {} problem(s); QEMU {}; {:.1} s",
+            "xtask: {name}: {} results, {} problem(s); QEMU {} after {:.1} s",
             run.out.rows.len(),
             run.problems.len(),
             run.cap.end,
@@ -712,6 +814,17 @@ impl QemuTests<'_> {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let problems = protocol::judge_demo(&cap.text, &cap.end);
+                eprintln!(
+                    "xtask: {name}: `{}` {}; QEMU {} after {:.1} s",
+                    protocol::DEMO_OK_LINE,
+                    if protocol::demo_ok_printed(&cap.text) {
+                        "printed"
+                    } else {
+                        "not printed"
+                    },
+                    cap.end,
+                    cap.elapsed.as_secs_f64()
+                );
                 let passed = usize::from(problems.is_empty());
                 Stage::judged(
                     name,
@@ -725,6 +838,57 @@ impl QemuTests<'_> {
     }
 }
 
+fn fastpath_variant(fastpath: bool) -> &'static str {
+    if fastpath {
+        "fastpath"
+    } else {
+        "no fastpath"
+    }
+}
+
+/// Names of the stages, as the table shows them (`test --help` lists them too).
+const LINT_FMT: &str = "lint: cargo fmt --check";
+const LINT_CLIPPY_HOST: &str = "lint: cargo clippy (host crates)";
+const LINT_CLIPPY_KERNEL: &str = "lint: cargo clippy (kernel, riscv64)";
+const HOST_ALL: &str = "host: cargo test";
+const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
+const HOST_BENCH: &str = "host: cargo test -p bench --lib";
+
+fn tests_stage_name(fastpath: bool) -> String {
+    format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
+}
+
+fn demo_stage_name(fastpath: bool) -> String {
+    format!("qemu: {} ({})", DEMO.package, fastpath_variant(fastpath))
+}
+
+fn bench_stage_name(fastpath: bool) -> String {
+    format!(
+        "qemu: {} sanity ({}, benchmark, quick)",
+        BENCH.package,
+        fastpath_variant(fastpath)
+    )
+}
+
+/// Print a stage's verdict line and add it to the table.
+fn push(stages: &mut Vec<Stage>, s: Stage) {
+    match s.ok {
+        None => eprintln!("xtask: {}: skipped ({})", s.name, s.problems.join("; ")),
+        Some(ok) => eprintln!(
+            "xtask: {}: {}: {} passed, {} failed in {:.1} s",
+            s.name,
+            if ok { "ok" } else { "FAILED" },
+            s.passed,
+            s.failed,
+            s.secs
+        ),
+    }
+    stages.push(s);
+}
+
+/// The QEMU stages, in this order (which `test --help` describes): the test root task on the
+/// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
+/// the fastpath, the benchmark sanity run.
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let variants: Vec<bool> = [true, false]
         .into_iter()
@@ -736,34 +900,23 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             }
         })
         .collect();
-    let label = |fastpath: bool| if fastpath { "fastpath" } else { "no fastpath" };
-    let names: Vec<String> = variants
-        .iter()
-        .map(|&f| format!("qemu: {} ({})", TESTS.package, label(f)))
-        .collect();
-    let demo_name = format!("qemu: {} ({})", DEMO.package, label(variants[0]));
+    let names: Vec<String> = variants.iter().map(|&f| tests_stage_name(f)).collect();
+    let demo_name = demo_stage_name(variants[0]);
     let run_bench_stage = !o.no_bench && ws.has_package(BENCH.package);
-    let bench_name = format!(
-        "qemu: {} sanity ({}, benchmark, quick)",
-        BENCH.package,
-        label(variants[0])
-    );
+    let bench_name = bench_stage_name(variants[0]);
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
-        stages.push(Stage::broken("qemu: setup", 0.0, why));
+        push(stages, Stage::broken("qemu: setup", 0.0, why));
         for n in names
             .iter()
             .chain(std::iter::once(&demo_name).filter(|_| !o.no_demo))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
         {
-            stages.push(Stage::skipped(n.clone(), "QEMU setup failed"));
+            push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
     };
     banner("QEMU tests: setup");
-    if let Err(e) = ws.ensure_target() {
-        return fail_all(stages, format!("{e:#}"));
-    }
     let qemu = match qemu::ensure_qemu() {
         Ok(q) => q,
         Err(e) => return fail_all(stages, format!("{e:#}")),
@@ -778,24 +931,31 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         ws,
         qemu,
         profile: o.profile.profile(),
+        log_level: o.log.log_level,
         timeout: timeout_of(o.timeout).unwrap_or(Duration::MAX),
         all_log,
     };
     for (i, &fastpath) in variants.iter().enumerate() {
-        banner(&format!("building the kernel ({})", label(fastpath)));
-        let kernel = q.ws.build_kernel(q.profile, fastpath);
+        banner(&format!(
+            "building the kernel ({})",
+            fastpath_variant(fastpath)
+        ));
+        let config = KernelConfig::new(q.profile)
+            .feature("fastpath", fastpath)
+            .log_level(q.log_level);
+        let kernel = q.ws.build_kernel(&config);
         let log_name = if fastpath {
             "qemu-test-fastpath.log"
         } else {
             "qemu-test-no-fastpath.log"
         };
-        stages.push(q.tests_stage(&names[i], &kernel, log_name));
+        push(stages, q.tests_stage(&names[i], &kernel, log_name));
         if i == 0 && !o.no_demo {
-            stages.push(q.demo_stage(&demo_name, &kernel));
+            push(stages, q.demo_stage(&demo_name, &kernel));
         }
     }
     if run_bench_stage {
-        stages.push(q.bench_stage(&bench_name, variants[0]));
+        push(stages, q.bench_stage(&bench_name, variants[0]));
     }
     let _ = q.all_log.flush();
     eprintln!(
@@ -804,70 +964,102 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     );
 }
 
+/// The toolchain components `cargo xtask test` lints with.
+const LINT_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
+
 fn test(o: TestOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
     let start = Instant::now();
     let mut stages = Vec::new();
 
-    const HOST_ALL: &str = "host: cargo test";
-    const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
-    const HOST_BENCH: &str = "host: cargo test -p bench --lib";
     let bench_host = ws.has_package(BENCH.package);
+
+    // Everything builds for riscv64 (the kernel's clippy run too); the lints need rustfmt and
+    // clippy. Added to the active toolchain if missing.
+    banner("setup: Rust toolchain");
+    let components: &[&str] = if o.qemu_only { &[] } else { LINT_COMPONENTS };
+    if let Err(e) = ws.ensure_toolchain(components) {
+        push(
+            &mut stages,
+            Stage::broken("setup: Rust toolchain", 0.0, format!("{e:#}")),
+        );
+    }
     if o.qemu_only {
-        stages.push(Stage::skipped(HOST_ALL, "--qemu-only"));
-        stages.push(Stage::skipped(HOST_NOFP, "--qemu-only"));
+        for name in [
+            LINT_FMT,
+            LINT_CLIPPY_HOST,
+            LINT_CLIPPY_KERNEL,
+            HOST_ALL,
+            HOST_NOFP,
+        ] {
+            push(&mut stages, Stage::skipped(name, "--qemu-only"));
+        }
         if bench_host {
-            stages.push(Stage::skipped(HOST_BENCH, "--qemu-only"));
+            push(&mut stages, Stage::skipped(HOST_BENCH, "--qemu-only"));
         }
     } else {
-        stages.push(check_stage(
-            &ws,
-            "lint: cargo fmt --check",
-            &["fmt", "--all", "--check"],
-        ));
-        stages.push(check_stage(
-            &ws,
-            "lint: cargo clippy (host crates)",
-            &["clippy", "--all-targets", "--", "-D", "warnings"],
-        ));
-        stages.push(check_stage(
-            &ws,
-            "lint: cargo clippy (kernel, riscv64)",
-            &[
-                "clippy",
-                "-p",
-                "kernel",
-                "--bin",
-                "kernel",
-                "--target",
-                "riscv64gc-unknown-none-elf",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        ));
-        stages.push(host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]));
-        stages.push(host_stage(
-            &ws,
-            HOST_NOFP,
-            &[
-                "test",
-                "--no-fail-fast",
-                "-p",
-                "kernel",
-                "--no-default-features",
-            ],
-        ));
-        if bench_host {
-            stages.push(host_stage(
+        push(
+            &mut stages,
+            check_stage(&ws, LINT_FMT, &["fmt", "--all", "--check"]),
+        );
+        push(
+            &mut stages,
+            check_stage(
                 &ws,
-                HOST_BENCH,
-                &["test", "--no-fail-fast", "-p", "bench", "--lib"],
-            ));
+                LINT_CLIPPY_HOST,
+                &["clippy", "--all-targets", "--", "-D", "warnings"],
+            ),
+        );
+        push(
+            &mut stages,
+            check_stage(
+                &ws,
+                LINT_CLIPPY_KERNEL,
+                &[
+                    "clippy",
+                    "-p",
+                    "kernel",
+                    "--bin",
+                    "kernel",
+                    "--target",
+                    "riscv64gc-unknown-none-elf",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+        );
+        push(
+            &mut stages,
+            host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
+        );
+        push(
+            &mut stages,
+            host_stage(
+                &ws,
+                HOST_NOFP,
+                &[
+                    "test",
+                    "--no-fail-fast",
+                    "-p",
+                    "kernel",
+                    "--no-default-features",
+                ],
+            ),
+        );
+        if bench_host {
+            push(
+                &mut stages,
+                host_stage(
+                    &ws,
+                    HOST_BENCH,
+                    &["test", "--no-fail-fast", "-p", "bench", "--lib"],
+                ),
+            );
         }
     }
     if o.host_only {
-        stages.push(Stage::skipped("qemu: all", "--host-only"));
+        push(&mut stages, Stage::skipped("qemu: all", "--host-only"));
     } else {
         qemu_stages(&ws, &o, &mut stages);
     }
@@ -954,10 +1146,31 @@ mod tests {
                 assert_eq!(o.root_task.as_deref(), Some(Path::new("x.elf")));
                 assert!(o.build.no_fastpath);
                 assert_eq!(o.qemu_args, ["-s", "-S"]);
-                assert_eq!(o.timeout, 120);
+                assert_eq!(o.timeout(), Some(Duration::from_secs(120)));
+                assert!(o.until.is_none() && !o.gdb);
             }
             _ => panic!("not run"),
         }
+        let run =
+            |args: &[&str]| match Cli::try_parse_from(["xtask", "run"].iter().chain(args).copied())
+            {
+                Ok(Cli { cmd: Cmd::Run(o) }) => o,
+                Ok(_) => panic!("not run"),
+                Err(e) => panic!("{e}"),
+            };
+        let o = run(&["--gdb"]);
+        assert!(o.gdb);
+        assert_eq!(o.timeout(), None, "no time-out with --gdb");
+        assert_eq!(
+            run(&["--gdb", "--timeout", "9"]).timeout(),
+            Some(Duration::from_secs(9))
+        );
+        assert_eq!(run(&["--timeout", "0"]).timeout(), None);
+        let o = run(&["--until", "^DEMO OK$", "--log-level", "warn"]);
+        assert!(o.until.unwrap().is_match("DEMO OK"));
+        assert_eq!(o.build.log.log_level, Some(LogLevel::Warn));
+        assert!(Cli::try_parse_from(["xtask", "run", "--until", "(unclosed"]).is_err());
+        assert!(Cli::try_parse_from(["xtask", "run", "--log-level", "loud"]).is_err());
         assert!(Cli::try_parse_from(["xtask", "build", "--release", "--debug"]).is_err());
         assert!(
             Cli::try_parse_from(["xtask", "test", "--fastpath-only", "--no-fastpath-only"])
@@ -975,7 +1188,7 @@ mod tests {
             .cmd
         {
             Cmd::Bench(o) => {
-                assert!(o.compare && o.quick && !o.build.no_fastpath);
+                assert!(o.compare && o.quick && !o.no_fastpath);
                 assert_eq!(o.timeout, 600);
             }
             _ => panic!("not bench"),
@@ -984,10 +1197,55 @@ mod tests {
             .unwrap()
             .cmd
         {
-            Cmd::Bench(o) => assert!(o.build.no_fastpath && !o.compare && !o.quick),
+            Cmd::Bench(o) => assert!(o.no_fastpath && !o.compare && !o.quick),
             _ => panic!("not bench"),
         }
         assert!(Cli::try_parse_from(["xtask", "bench", "--compare", "--no-fastpath"]).is_err());
+    }
+
+    /// `test --help` lists the stages by their names, in the order they run.
+    #[test]
+    fn test_help_lists_the_stages_in_order() {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("test")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        let names = [
+            LINT_FMT.to_string(),
+            LINT_CLIPPY_HOST.into(),
+            LINT_CLIPPY_KERNEL.into(),
+            HOST_ALL.into(),
+            HOST_NOFP.into(),
+            HOST_BENCH.into(),
+            tests_stage_name(true),
+            demo_stage_name(true),
+            tests_stage_name(false),
+            bench_stage_name(true),
+        ];
+        let mut at = 0;
+        for (i, n) in names.iter().enumerate() {
+            let needle = format!("{}. {n}", i + 1);
+            let found = help[at..].find(&needle);
+            assert!(found.is_some(), "`{needle}` not (in order) in:\n{help}");
+            at += found.unwrap() + needle.len();
+        }
+    }
+
+    #[test]
+    fn gdb_command_line() {
+        assert_eq!(
+            gdb_command(
+                Path::new("/w/target/images/debug/kernel"),
+                Path::new("/w/x y/demo")
+            ),
+            "gdb-multiarch -q -ex 'set confirm off' -ex 'add-symbol-file /w/x y/demo' \
+             -ex 'target remote :1234' /w/target/images/debug/kernel"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]
@@ -1000,8 +1258,12 @@ mod tests {
 
     #[test]
     fn benchmark_kernels_keep_the_benchmark_feature() {
-        assert_eq!(bench_kernel_features(true), ["fastpath", "benchmark"]);
-        assert_eq!(bench_kernel_features(false), ["benchmark"]);
+        let c = bench_kernel_config(Profile::Release, true, None);
+        assert_eq!(c.feature_list(), ["benchmark", "fastpath"]);
+        assert_eq!(c.image_name(), "kernel-benchmark");
+        let c = bench_kernel_config(Profile::Release, false, None);
+        assert_eq!(c.feature_list(), ["benchmark"]);
+        assert_eq!(c.image_name(), "kernel-benchmark-no-fastpath");
     }
 
     #[test]

@@ -213,10 +213,15 @@ pub fn judge_tests(out: &TestOutput, end: &QemuEnd) -> Vec<String> {
     problems
 }
 
+/// Whether the demo printed its `DEMO OK` line.
+pub fn demo_ok_printed(text: &str) -> bool {
+    text.lines().any(|l| clean(l) == DEMO_OK_LINE)
+}
+
 /// Everything wrong with a demo run; empty means it passed.
 pub fn judge_demo(text: &str, end: &QemuEnd) -> Vec<String> {
     let mut problems = Vec::new();
-    if !text.lines().any(|l| clean(l) == DEMO_OK_LINE) {
+    if !demo_ok_printed(text) {
         problems.push(format!("the line `{DEMO_OK_LINE}` was not printed"));
     }
     let panics: Vec<String> = text

@@ -4,13 +4,14 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::protocol::{QemuEnd, PANIC_MARKER};
+use crate::protocol::{QemuEnd, KERNEL_LOG_PREFIX, PANIC_MARKER};
 
 pub const QEMU: &str = "qemu-system-riscv64";
 
@@ -40,6 +41,9 @@ pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
     a.push(root_task.display().to_string());
     a
 }
+
+/// QEMU's gdb stub on tcp::1234 (`-s`), the CPU stopped until gdb continues it (`-S`).
+pub const GDB_ARGS: [&str; 2] = ["-s", "-S"];
 
 /// Deterministic instruction counting, for tests and benchmarks.
 pub const ICOUNT_ARGS: [&str; 2] = ["-icount", "shift=0,sleep=off"];
@@ -166,34 +170,293 @@ fn stdin_is_open() -> bool {
     unsafe { libc::fcntl(0, libc::F_GETFD) != -1 }
 }
 
-/// Boot QEMU with the terminal attached (stdin, stdout and stderr inherited).
-/// `timeout` of `None` waits forever.
-pub fn run_interactive(qemu: &Path, args: &[String], timeout: Option<Duration>) -> Result<QemuEnd> {
+/// What our stdin is, which decides how QEMU gets its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A terminal: QEMU reads it itself (and puts it in raw mode).
+    Terminal,
+    /// A pipe or a file: held back until the guest is ready ([`InputGate`]), then forwarded.
+    Piped,
+    /// No stdin at all (CI): QEMU gets /dev/null.
+    Closed,
+}
+
+fn input_kind() -> Input {
+    if !stdin_is_open() {
+        Input::Closed
+    } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        Input::Terminal
+    } else {
+        Input::Piped
+    }
+}
+
+/// Decides when piped input may go to the guest. Bytes that reach the UART before the firmware
+/// (OpenSBI) has set it up are dropped by that set-up, so input is held back until the root
+/// task runs: until the first line of serial output that is not empty and not a kernel log line
+/// (`[kernel ...`) and comes after at least one kernel log line, i.e. the root task's first
+/// line (the demo's `seL4 demo root task`). Kernels that print no boot lines (`--log-level
+/// error`) and root tasks that print nothing are covered by a fallback: [`INPUT_QUIET`] of
+/// silence after some output (see [`run_attached`]).
+#[derive(Debug, Default, Clone)]
+pub struct InputGate {
+    seen_kernel_line: bool,
+    open: bool,
+}
+
+impl InputGate {
+    /// Feed one line of serial output (without its line end); returns whether input may now
+    /// be forwarded.
+    pub fn line(&mut self, line: &str) -> bool {
+        if !self.open {
+            let l = line.trim();
+            if l.starts_with(KERNEL_LOG_PREFIX) {
+                self.seen_kernel_line = true;
+            } else if self.seen_kernel_line && !l.is_empty() {
+                self.open = true;
+            }
+        }
+        self.open
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+}
+
+/// Piped input is also forwarded once QEMU has printed something and then nothing for this long
+/// (the firmware has then set up the UART, since it printed through it).
+pub const INPUT_QUIET: Duration = Duration::from_secs(2);
+
+/// Splits a byte stream into lines: complete lines without `\n` and a trailing `\r`.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    partial: Vec<u8>,
+}
+
+impl LineSplitter {
+    pub fn push(&mut self, data: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for &b in data {
+            if b == b'\n' {
+                let mut l = std::mem::take(&mut self.partial);
+                if l.last() == Some(&b'\r') {
+                    l.pop();
+                }
+                lines.push(String::from_utf8_lossy(&l).into_owned());
+            } else {
+                self.partial.push(b);
+            }
+        }
+        lines
+    }
+}
+
+/// `--until REGEX`: whether a line of serial output (without its line end) ends the run.
+pub fn until_matches(re: &regex::Regex, line: &str) -> bool {
+    re.is_match(line)
+}
+
+/// How an attached run ([`run_attached`]) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachedEnd {
+    Qemu(QemuEnd),
+    /// A line matched `--until`; QEMU was stopped.
+    Matched(String),
+}
+
+/// Options of [`run_attached`].
+#[derive(Debug, Default)]
+pub struct Attached {
+    /// `None`: wait for ever.
+    pub timeout: Option<Duration>,
+    /// Stop QEMU when a line of serial output matches this.
+    pub until: Option<regex::Regex>,
+    /// Do not echo the output we watch (for tests).
+    pub silent: bool,
+}
+
+/// Where QEMU's input comes from in [`run_attached_with`].
+pub enum InputSource {
+    Terminal,
+    Closed,
+    /// Held back by an [`InputGate`], then forwarded.
+    Piped(Box<dyn Read + Send>),
+}
+
+/// State shared with the threads of an attached run.
+#[derive(Default)]
+struct AttachedShared {
+    input_open: AtomicBool,
+    /// QEMU has ended: the input forwarder stops waiting.
+    done: AtomicBool,
+    matched: Mutex<Option<String>>,
+    last_output: Mutex<Option<Instant>>,
+}
+
+/// Echo QEMU's serial output, open the input gate and look for the `--until` line.
+fn pump_attached(
+    mut from: impl Read,
+    until: Option<regex::Regex>,
+    silent: bool,
+    shared: Arc<AttachedShared>,
+) {
+    let mut chunk = [0u8; 4096];
+    let mut lines = LineSplitter::default();
+    let mut gate = InputGate::default();
+    loop {
+        let n = match from.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if !silent {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(&chunk[..n]);
+            let _ = o.flush();
+        }
+        *shared.last_output.lock().unwrap() = Some(Instant::now());
+        for l in lines.push(&chunk[..n]) {
+            if !gate.is_open() && gate.line(&l) {
+                shared.input_open.store(true, Ordering::SeqCst);
+            }
+            if let Some(re) = &until {
+                if until_matches(re, &l) {
+                    shared.matched.lock().unwrap().get_or_insert(l);
+                }
+            }
+        }
+    }
+}
+
+/// Read our stdin as it comes and hand it to QEMU once the gate is open; at the end of our
+/// input, close QEMU's (as a plain pipe into QEMU would).
+fn forward_input(
+    mut from: Box<dyn Read + Send>,
+    mut to: std::process::ChildStdin,
+    shared: Arc<AttachedShared>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    thread::spawn(move || {
+        while !shared.input_open.load(Ordering::SeqCst) {
+            if shared.done.load(Ordering::SeqCst) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        for chunk in rx {
+            if to.write_all(&chunk).and_then(|()| to.flush()).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Boot QEMU attached to our terminal or pipes: its stderr is ours; its stdin is ours if that
+/// is a terminal, /dev/null if we have none, and otherwise (piped input) forwarded by us once
+/// the guest is ready for it ([`InputGate`]). Its output is ours, or echoed by us when we must
+/// watch it (piped input, `--until`).
+pub fn run_attached(qemu: &Path, args: &[String], opts: Attached) -> Result<AttachedEnd> {
     print_command(qemu, args);
+    let input = match input_kind() {
+        Input::Terminal => InputSource::Terminal,
+        Input::Closed => InputSource::Closed,
+        Input::Piped => InputSource::Piped(Box::new(std::io::stdin())),
+    };
+    run_attached_with(qemu, args, opts, input)
+}
+
+/// [`run_attached`] with the input given.
+pub fn run_attached_with(
+    qemu: &Path,
+    args: &[String],
+    opts: Attached,
+    input: InputSource,
+) -> Result<AttachedEnd> {
+    let watch_output = matches!(input, InputSource::Piped(_)) || opts.until.is_some();
     let mut cmd = Command::new(qemu);
     cmd.args(args);
-    if !stdin_is_open() {
-        cmd.stdin(Stdio::null());
+    let mut piped_input = None;
+    match input {
+        InputSource::Terminal => {}
+        InputSource::Piped(from) => {
+            cmd.stdin(Stdio::piped());
+            piped_input = Some(from);
+        }
+        InputSource::Closed => {
+            cmd.stdin(Stdio::null());
+        }
+    }
+    if watch_output {
+        cmd.stdout(Stdio::piped());
     }
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", qemu.display()))?;
+    let shared = Arc::new(AttachedShared::default());
+    if let (Some(from), Some(to)) = (piped_input, child.stdin.take()) {
+        forward_input(from, to, shared.clone());
+    }
+    let pump = child.stdout.take().map(|out| {
+        let (until, shared) = (opts.until.clone(), shared.clone());
+        thread::spawn(move || pump_attached(out, until, opts.silent, shared))
+    });
     let start = Instant::now();
-    loop {
+    let end = loop {
         if let Some(status) = child.try_wait()? {
-            return Ok(end_of(status));
+            break AttachedEnd::Qemu(end_of(status));
         }
-        if let Some(t) = timeout {
+        if let Some(line) = shared.matched.lock().unwrap().clone() {
+            stop(&mut child);
+            break AttachedEnd::Matched(line);
+        }
+        if let Some(t) = opts.timeout {
             if start.elapsed() >= t {
                 stop(&mut child);
-                return Ok(QemuEnd::Killed(format!(
+                break AttachedEnd::Qemu(QemuEnd::Killed(format!(
                     "QEMU timed out after {} s and was killed (raise the limit with --timeout SECS, 0 = none)",
                     t.as_secs()
                 )));
             }
         }
-        thread::sleep(Duration::from_millis(50));
+        let quiet = shared
+            .last_output
+            .lock()
+            .unwrap()
+            .is_some_and(|t| t.elapsed() >= INPUT_QUIET);
+        if quiet {
+            shared.input_open.store(true, Ordering::SeqCst);
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    shared.done.store(true, Ordering::SeqCst);
+    // Let the pump echo what is left; not for ever (a child of QEMU could hold the pipe open).
+    if let Some(p) = pump {
+        let t = Instant::now();
+        while !p.is_finished() && t.elapsed() < Duration::from_secs(2) {
+            thread::sleep(Duration::from_millis(10));
+        }
+        if p.is_finished() {
+            let _ = p.join();
+        }
     }
+    // A line QEMU printed just before it exited by itself still counts.
+    if let (AttachedEnd::Qemu(_), Some(line)) = (&end, shared.matched.lock().unwrap().clone()) {
+        return Ok(AttachedEnd::Matched(line));
+    }
+    Ok(end)
 }
 
 /// Result of a captured QEMU run.
@@ -359,6 +622,130 @@ pub fn run_captured(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The demo's boot, as QEMU prints it.
+    const BOOT: &str = "\r\nOpenSBI v1.5\r\nPlatform Name             : riscv-virtio,qemu\r\n\r\n\
+        Boot HART MEDELEG         : 0x0000000000f0b509\r\n\
+        [kernel INFO] seL4-compatible kernel (riscv64) booting\n\
+        [kernel INFO]   timebase       10000000 Hz\n\
+        [kernel INFO] root task created: entry 0x400000\n\
+        \n\
+        seL4 demo root task\n\
+        BootInfo:\n";
+
+    /// Feed `text` through a splitter and a gate; the line at which the gate opened.
+    fn gate_opens_at(text: &str) -> Option<String> {
+        let mut g = InputGate::default();
+        let mut split = LineSplitter::default();
+        // Byte by byte: lines may arrive in any pieces.
+        for b in text.as_bytes() {
+            for l in split.push(std::slice::from_ref(b)) {
+                if g.line(&l) {
+                    return Some(l);
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn input_gate_opens_at_the_root_tasks_first_line() {
+        assert_eq!(gate_opens_at(BOOT).as_deref(), Some("seL4 demo root task"));
+        // Firmware lines alone, and kernel lines alone, do not open it.
+        let firmware_only: String = BOOT.split("[kernel").next().unwrap().into();
+        assert_eq!(gate_opens_at(&firmware_only), None);
+        let no_task = BOOT.split("\n\nseL4").next().unwrap().to_string() + "\n\n";
+        assert_eq!(gate_opens_at(&no_task), None);
+        // An unfinished line does not count yet.
+        let unfinished = BOOT.trim_end_matches("BootInfo:\n").trim_end_matches('\n');
+        assert_eq!(gate_opens_at(unfinished), None);
+        // Kernel lines of other levels count as kernel lines; once open, it stays open.
+        let mut g = InputGate::default();
+        assert!(!g.line("[kernel WARN] x"));
+        assert!(!g.line("   "));
+        assert!(g.line("hello from a root task"));
+        assert!(g.line("[kernel INFO] y"));
+        assert!(g.is_open());
+    }
+
+    /// A fake QEMU (a shell script) that prints `boot`, then reports whether input has already
+    /// arrived, prints `after`, then echoes the line it reads.
+    fn fake_qemu(name: &str, boot: &str, after: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-fake-qemu-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        let script = format!(
+            "#!/bin/bash\nprintf '{boot}'\nsleep 0.5\n\
+             if read -t 0.2 early; then echo \"EARLY: $early\"; fi\n\
+             printf '{after}'\nread -r line\necho \"got: $line\"\nsleep 30\n"
+        );
+        std::fs::write(&path, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn run_fake(qemu: &Path) -> AttachedEnd {
+        let opts = Attached {
+            timeout: Some(Duration::from_secs(20)),
+            until: Some(regex::Regex::new("^(got|EARLY): ").unwrap()),
+            silent: true,
+        };
+        let input = InputSource::Piped(Box::new(std::io::Cursor::new(b"hello\n".to_vec())));
+        let end = run_attached_with(qemu, &[], opts, input).unwrap();
+        let _ = std::fs::remove_file(qemu);
+        end
+    }
+
+    /// Piped input reaches QEMU only after the root task's first line, and `--until` stops QEMU
+    /// (the fake would sleep 30 s).
+    #[test]
+    fn piped_input_waits_for_the_root_task() {
+        let qemu = fake_qemu(
+            "gate",
+            "OpenSBI v1.5\\r\\n[kernel INFO] booting\\n",
+            "\\nroot task\\n",
+        );
+        let t = Instant::now();
+        assert_eq!(run_fake(&qemu), AttachedEnd::Matched("got: hello".into()));
+        assert!(t.elapsed() < Duration::from_secs(15));
+    }
+
+    /// Without kernel lines the input goes after [`INPUT_QUIET`] of silence.
+    #[test]
+    fn piped_input_goes_after_a_quiet_time() {
+        let qemu = fake_qemu("quiet", "OpenSBI v1.5\\r\\n", "");
+        let t = Instant::now();
+        assert_eq!(run_fake(&qemu), AttachedEnd::Matched("got: hello".into()));
+        assert!(t.elapsed() >= INPUT_QUIET);
+        assert!(t.elapsed() < Duration::from_secs(15));
+    }
+
+    #[test]
+    fn line_splitting() {
+        let mut s = LineSplitter::default();
+        assert!(s.push(b"ab").is_empty());
+        assert_eq!(s.push(b"c\r\nde\n\nf"), ["abc", "de", ""]);
+        assert_eq!(s.push(b"\r\n"), ["f"]);
+        assert_eq!(s.push(b"\xff\n"), ["\u{fffd}"]);
+    }
+
+    #[test]
+    fn until_lines() {
+        let re = regex::Regex::new("DEMO OK").unwrap();
+        assert!(until_matches(&re, "DEMO OK"));
+        assert!(until_matches(&re, "  root: DEMO OK?"));
+        assert!(!until_matches(&re, "DEMO FAILED"));
+        let re = regex::Regex::new("^All is well in the universe$").unwrap();
+        let mut split = LineSplitter::default();
+        let lines = split.push(b"Test suite passed.\r\nAll is well in the universe\r\n");
+        assert!(!until_matches(&re, &lines[0]));
+        assert!(
+            until_matches(&re, &lines[1]),
+            "the \\r is not part of the line"
+        );
+        assert!(!until_matches(&re, "  All is well in the universe"));
+    }
 
     #[test]
     fn last_lines() {

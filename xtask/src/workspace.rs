@@ -1,6 +1,7 @@
 //! The cargo workspace: where it is, what is in it, and building the kernel
 //! and the root tasks for the target.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,6 +56,161 @@ impl Profile {
             Profile::Debug => "debug",
         }
     }
+}
+
+/// The kernel's log level, chosen at build time: the kernel build gets the environment
+/// variable `KERNEL_LOG_LEVEL=<level>` (read with `option_env!`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        }
+    }
+}
+
+/// The environment variable the kernel's build reads its log level from.
+pub const LOG_LEVEL_VAR: &str = "KERNEL_LOG_LEVEL";
+
+/// The kernel's `default` cargo features (kernel/Cargo.toml; a test checks they agree).
+pub const KERNEL_DEFAULT_FEATURES: &[&str] = &["fastpath"];
+/// The kernel feature every debug (dev profile) build has: seL4's CONFIG_DEBUG_BUILD.
+pub const DEBUG_BUILD_FEATURE: &str = "debug_build";
+
+/// One way of building the kernel: profile, cargo features, log level. Each configuration has
+/// its own image file ([`KernelConfig::image_name`]), so that building one does not replace
+/// another that something (QEMU, the README's command line) is about to boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelConfig {
+    pub profile: Profile,
+    /// Every cargo feature of the kernel package in this build (the defaults included).
+    pub features: BTreeSet<String>,
+    /// `None`: the kernel's own default (no `KERNEL_LOG_LEVEL`).
+    pub log_level: Option<LogLevel>,
+}
+
+impl KernelConfig {
+    /// The features a plain build with `profile` has: the kernel's defaults, and
+    /// [`DEBUG_BUILD_FEATURE`] in debug builds.
+    pub fn default_features(profile: Profile) -> BTreeSet<String> {
+        let mut f: BTreeSet<String> = KERNEL_DEFAULT_FEATURES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if profile == Profile::Debug {
+            f.insert(DEBUG_BUILD_FEATURE.to_string());
+        }
+        f
+    }
+
+    /// The default configuration of `profile`.
+    pub fn new(profile: Profile) -> Self {
+        KernelConfig {
+            profile,
+            features: Self::default_features(profile),
+            log_level: None,
+        }
+    }
+
+    /// Turn `feature` on or off.
+    pub fn feature(mut self, feature: &str, on: bool) -> Self {
+        if on {
+            self.features.insert(feature.to_string());
+        } else {
+            self.features.remove(feature);
+        }
+        self
+    }
+
+    pub fn log_level(mut self, level: Option<LogLevel>) -> Self {
+        self.log_level = level;
+        self
+    }
+
+    pub fn has(&self, feature: &str) -> bool {
+        self.features.contains(feature)
+    }
+
+    pub fn fastpath(&self) -> bool {
+        self.has("fastpath")
+    }
+
+    /// The configuration's name: empty for the default configuration of its profile, else the
+    /// differences from it joined with `-`: the features turned on, by name (`_` written `-`),
+    /// then the default features turned off, as `no-<name>`, each group in the order of the
+    /// names, then the log level as `log-<level>`. E.g. `benchmark-no-fastpath`.
+    pub fn name(&self) -> String {
+        let defaults = Self::default_features(self.profile);
+        let on = self.features.difference(&defaults);
+        let off = defaults.difference(&self.features);
+        let mut parts: Vec<String> = on
+            .map(|f| f.replace('_', "-"))
+            .chain(off.map(|f| format!("no-{}", f.replace('_', "-"))))
+            .collect();
+        if let Some(l) = self.log_level {
+            parts.push(format!("log-{}", l.as_str()));
+        }
+        parts.join("-")
+    }
+
+    /// The image's file name in `target/images/<profile>/`: `kernel`, or `kernel-<name>`.
+    pub fn image_name(&self) -> String {
+        match self.name() {
+            n if n.is_empty() => KERNEL_BIN.to_string(),
+            n => format!("{KERNEL_BIN}-{n}"),
+        }
+    }
+
+    /// The features in a fixed order, for reports.
+    pub fn feature_list(&self) -> Vec<String> {
+        self.features.iter().cloned().collect()
+    }
+
+    /// The cargo arguments that select the features: only `--features <extras>` when every
+    /// default feature is on (so that the build is the very one plain cargo makes), else
+    /// `--no-default-features --features <all>`.
+    pub fn cargo_feature_args(&self) -> Vec<String> {
+        let defaults: BTreeSet<String> = KERNEL_DEFAULT_FEATURES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut args = Vec::new();
+        let listed: Vec<&str> = if self.features.is_superset(&defaults) {
+            self.features
+                .difference(&defaults)
+                .map(String::as_str)
+                .collect()
+        } else {
+            args.push("--no-default-features".to_string());
+            self.features.iter().map(String::as_str).collect()
+        };
+        if !listed.is_empty() {
+            args.push("--features".to_string());
+            args.push(listed.join(","));
+        }
+        args
+    }
+}
+
+/// The image file name of a root task built with `features` (`bench`, `bench-quick`).
+pub fn root_task_image_name(task: &RootTask, features: &[&str]) -> String {
+    let mut f: Vec<&str> = features.to_vec();
+    f.sort_unstable();
+    f.dedup();
+    std::iter::once(task.bin)
+        .chain(f)
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 pub struct Workspace {
@@ -113,122 +269,115 @@ impl Workspace {
         self.target_dir.join(TARGET).join(profile.dir()).join(bin)
     }
 
-    /// Make sure the riscv64 target is installed: if it is missing, run
-    /// `rustup toolchain install`, which installs what rust-toolchain.toml
-    /// lists (RUSTUP_AUTO_INSTALL=0 means nothing does that by itself).
-    pub fn ensure_target(&self) -> Result<()> {
-        if self.target_installed()? {
-            return Ok(());
-        }
-        eprintln!("xtask: target {TARGET} is missing; running `rustup toolchain install`");
-        let status = Command::new("rustup")
-            .args(["toolchain", "install"])
-            .current_dir(&self.root)
-            .status()
-            .context("running `rustup toolchain install` (is rustup installed?)")?;
-        if !status.success() {
-            bail!("`rustup toolchain install` failed ({status})");
-        }
-        if !self.target_installed()? {
-            bail!("target {TARGET} still missing; try `rustup target add {TARGET}`");
-        }
-        Ok(())
+    /// Make sure the active toolchain has the riscv64 target and `components` (see
+    /// [`crate::toolchain`]): adds what is missing with rustup, or fails saying what to run.
+    pub fn ensure_toolchain(&self, components: &[&str]) -> Result<()> {
+        crate::toolchain::ensure(
+            &crate::toolchain::Rustup::new(self.root.clone()),
+            crate::toolchain::Needs {
+                targets: &[TARGET],
+                components,
+            },
+        )
     }
 
-    fn target_installed(&self) -> Result<bool> {
-        let out = Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .current_dir(&self.root)
-            .output()
-            .context("running `rustc --print sysroot`")?;
-        if !out.status.success() {
-            // e.g. the pinned toolchain itself is not installed yet
-            return Ok(false);
-        }
-        let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        Ok(Path::new(&sysroot)
-            .join("lib/rustlib")
-            .join(TARGET)
-            .join("lib")
-            .is_dir())
+    /// Where `cargo xtask` keeps the images it built, one file per configuration:
+    /// `target/images/<profile>/`.
+    pub fn images_dir(&self, profile: Profile) -> PathBuf {
+        self.target_dir.join("images").join(profile.dir())
     }
 
-    fn run_cargo_build(&self, args: &[&str]) -> Result<()> {
+    fn run_cargo_build(&self, args: &[String], env: Option<(&str, Option<&str>)>) -> Result<()> {
         let mut cmd = self.cargo();
         cmd.arg("build").args(args);
-        eprintln!("xtask: $ cargo build {}", args.join(" "));
+        let mut shown = String::new();
+        if let Some((k, v)) = env {
+            match v {
+                Some(v) => {
+                    cmd.env(k, v);
+                    shown = format!("{k}={v} ");
+                }
+                None => {
+                    cmd.env_remove(k);
+                }
+            }
+        }
+        eprintln!("xtask: $ {shown}cargo build {}", args.join(" "));
         let status = cmd.status().context("running cargo")?;
         if !status.success() {
-            bail!("`cargo build {}` failed ({status})", args.join(" "));
+            bail!("`{shown}cargo build {}` failed ({status})", args.join(" "));
         }
         Ok(())
     }
 
-    /// Build the kernel ELF; `fastpath: false` builds with `--no-default-features`.
-    pub fn build_kernel(&self, profile: Profile, fastpath: bool) -> Result<PathBuf> {
-        self.build_kernel_with(profile, fastpath, &[])
+    /// Copy a freshly built ELF to `target/images/<profile>/<name>` (through a temporary file
+    /// and a rename, so that a QEMU reading the old one is not disturbed).
+    fn publish(&self, elf: &Path, profile: Profile, name: &str) -> Result<PathBuf> {
+        let dir = self.images_dir(profile);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let to = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+        std::fs::copy(elf, &tmp)
+            .with_context(|| format!("copying {} to {}", elf.display(), tmp.display()))?;
+        std::fs::rename(&tmp, &to)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), to.display()))?;
+        Ok(to)
     }
 
-    /// [`Workspace::build_kernel`] with extra cargo `features` (e.g. `benchmark`).
-    pub fn build_kernel_with(
-        &self,
-        profile: Profile,
-        fastpath: bool,
-        features: &[&str],
-    ) -> Result<PathBuf> {
-        let features = features.join(",");
-        let mut args = vec![
+    /// Build the kernel in configuration `config`; returns its image,
+    /// `target/images/<profile>/<config.image_name()>`.
+    pub fn build_kernel(&self, config: &KernelConfig) -> Result<PathBuf> {
+        let mut args: Vec<String> = [
             "-p",
             KERNEL_PACKAGE,
             "--bin",
             KERNEL_BIN,
             "--target",
             TARGET,
-        ];
-        if profile == Profile::Release {
-            args.push("--release");
+        ]
+        .map(String::from)
+        .to_vec();
+        if config.profile == Profile::Release {
+            args.push("--release".into());
         }
-        if !fastpath {
-            args.push("--no-default-features");
-        }
-        if !features.is_empty() {
-            args.extend(["--features", &features]);
-        }
-        self.run_cargo_build(&args)?;
-        existing(self.artifact(profile, KERNEL_BIN))
+        args.extend(config.cargo_feature_args());
+        // Without --log-level the variable is removed, so that the image is what its name says.
+        let level = config.log_level.map(LogLevel::as_str);
+        self.run_cargo_build(&args, Some((LOG_LEVEL_VAR, level)))?;
+        let elf = existing(self.artifact(config.profile, KERNEL_BIN))?;
+        let image = self.publish(&elf, config.profile, &config.image_name())?;
+        eprintln!("xtask: kernel image: {}", image.display());
+        Ok(image)
     }
 
-    /// Build one root task ELF.
+    /// Build one root task ELF; returns its image, `target/images/<profile>/<bin>`.
     pub fn build_root_task(&self, profile: Profile, task: &RootTask) -> Result<PathBuf> {
         self.build_root_task_with(profile, task, &[])
     }
 
-    /// [`Workspace::build_root_task`] with cargo `features` of the task's package.
+    /// [`Workspace::build_root_task`] with cargo `features` of the task's package; the image is
+    /// `target/images/<profile>/<bin>-<features>` ([`root_task_image_name`]).
     pub fn build_root_task_with(
         &self,
         profile: Profile,
         task: &RootTask,
         features: &[&str],
     ) -> Result<PathBuf> {
-        let features = features.join(",");
-        let mut args = vec!["-p", task.package, "--bin", task.bin, "--target", TARGET];
+        let mut args: Vec<String> = ["-p", task.package, "--bin", task.bin, "--target", TARGET]
+            .map(String::from)
+            .to_vec();
         if profile == Profile::Release {
-            args.push("--release");
+            args.push("--release".into());
         }
         if !features.is_empty() {
-            args.extend(["--features", &features]);
+            args.push("--features".into());
+            args.push(features.join(","));
         }
-        self.run_cargo_build(&args)?;
-        existing(self.artifact(profile, task.bin))
-    }
-
-    /// Copy a freshly built ELF to `name` next to it, so that the file booted is not replaced
-    /// by another build (with other features) before QEMU has read it.
-    pub fn snapshot(&self, elf: &Path, name: &str) -> Result<PathBuf> {
-        let to = elf.with_file_name(name);
-        std::fs::copy(elf, &to)
-            .with_context(|| format!("copying {} to {}", elf.display(), to.display()))?;
-        Ok(to)
+        self.run_cargo_build(&args, None)?;
+        let elf = existing(self.artifact(profile, task.bin))?;
+        let image = self.publish(&elf, profile, &root_task_image_name(task, features))?;
+        eprintln!("xtask: root task image: {}", image.display());
+        Ok(image)
     }
 }
 
@@ -246,4 +395,141 @@ fn cargo_command(root: &Path) -> Command {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root);
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release() -> KernelConfig {
+        KernelConfig::new(Profile::Release)
+    }
+
+    #[test]
+    fn configuration_names() {
+        assert_eq!(release().name(), "");
+        assert_eq!(release().image_name(), "kernel");
+        let nofp = release().feature("fastpath", false);
+        assert_eq!(nofp.image_name(), "kernel-no-fastpath");
+        let bench = release().feature("benchmark", true);
+        assert_eq!(bench.image_name(), "kernel-benchmark");
+        let bench_nofp = bench.clone().feature("fastpath", false);
+        assert_eq!(bench_nofp.image_name(), "kernel-benchmark-no-fastpath");
+        assert_eq!(
+            bench_nofp
+                .clone()
+                .log_level(Some(LogLevel::Debug))
+                .image_name(),
+            "kernel-benchmark-no-fastpath-log-debug"
+        );
+        assert_eq!(
+            release().log_level(Some(LogLevel::Error)).image_name(),
+            "kernel-log-error"
+        );
+        // Features to come sort in by name.
+        let more = release()
+            .feature("smp", true)
+            .feature("mcs", true)
+            .feature("fastpath", false);
+        assert_eq!(more.name(), "mcs-smp-no-fastpath");
+
+        // Debug builds have debug_build by default: the plain debug image is `kernel`.
+        let debug = KernelConfig::new(Profile::Debug);
+        assert!(debug.has(DEBUG_BUILD_FEATURE));
+        assert_eq!(debug.image_name(), "kernel");
+        assert_eq!(
+            debug.clone().feature("fastpath", false).image_name(),
+            "kernel-no-fastpath"
+        );
+        assert_eq!(
+            debug.feature(DEBUG_BUILD_FEATURE, false).image_name(),
+            "kernel-no-debug-build"
+        );
+        assert_eq!(
+            release().feature(DEBUG_BUILD_FEATURE, true).image_name(),
+            "kernel-debug-build"
+        );
+    }
+
+    #[test]
+    fn different_configurations_have_different_names() {
+        let mut seen = BTreeSet::new();
+        for profile in [Profile::Release, Profile::Debug] {
+            for fastpath in [true, false] {
+                for benchmark in [true, false] {
+                    for level in [None, Some(LogLevel::Warn), Some(LogLevel::Debug)] {
+                        let c = KernelConfig::new(profile)
+                            .feature("fastpath", fastpath)
+                            .feature("benchmark", benchmark)
+                            .log_level(level);
+                        assert!(seen.insert((profile.dir(), c.image_name())), "{c:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cargo_feature_arguments() {
+        assert!(release().cargo_feature_args().is_empty());
+        assert_eq!(
+            release().feature("benchmark", true).cargo_feature_args(),
+            ["--features", "benchmark"]
+        );
+        assert_eq!(
+            release().feature("fastpath", false).cargo_feature_args(),
+            ["--no-default-features"]
+        );
+        assert_eq!(
+            KernelConfig::new(Profile::Debug)
+                .feature("fastpath", false)
+                .feature("benchmark", true)
+                .cargo_feature_args(),
+            [
+                "--no-default-features",
+                "--features",
+                "benchmark,debug_build"
+            ]
+        );
+    }
+
+    #[test]
+    fn root_task_images() {
+        assert_eq!(root_task_image_name(&DEMO, &[]), "demo");
+        assert_eq!(root_task_image_name(&BENCH, &["quick"]), "bench-quick");
+        assert_eq!(
+            root_task_image_name(&BENCH, &["quick", "ipc-only"]),
+            "bench-ipc-only-quick"
+        );
+    }
+
+    /// The kernel's Cargo.toml: its `default` features are [`KERNEL_DEFAULT_FEATURES`], and
+    /// the features xtask turns on exist.
+    #[test]
+    fn kernel_features_match_kernel_cargo_toml() {
+        let toml = include_str!("../../kernel/Cargo.toml");
+        let features = &toml[toml.find("[features]").expect("no [features]")..];
+        let features = &features[..features[1..].find("\n[").map_or(features.len(), |i| i + 1)];
+        let names: Vec<&str> = features
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+            .collect();
+        for f in ["fastpath", "benchmark", DEBUG_BUILD_FEATURE] {
+            assert!(names.contains(&f), "kernel/Cargo.toml has no feature {f}");
+        }
+        let default = features
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("default"))
+            .and_then(|l| l.trim().strip_prefix('='))
+            .expect("no default features");
+        let default: Vec<&str> = default
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split(',')
+            .map(|s| s.trim().trim_matches('"'))
+            .filter(|s| !s.is_empty())
+            .collect();
+        assert_eq!(default, KERNEL_DEFAULT_FEATURES);
+    }
 }
