@@ -52,14 +52,19 @@ enum Cmd {
     ///      1. lint: cargo fmt --check                 `cargo fmt --all --check`
     ///      2. lint: cargo clippy (host crates)        `cargo clippy --all-targets -- -D warnings`
     ///      3. lint: cargo clippy (kernel, riscv64)    the kernel binary for riscv64, -D warnings
-    ///      4. host: cargo test                        abi, kernel, libsel4, xtask on the host
-    ///      5. host: cargo test -p kernel --no-default-features
+    ///      4. lint: cargo clippy (kernel, riscv64, debug_build)
+    ///                                                 the same with seL4's CONFIG_DEBUG_BUILD
+    ///      5. host: cargo test                        abi, kernel, libsel4, xtask on the host
+    ///      6. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
-    ///      6. host: cargo test -p bench --lib         the benchmark root task's host-testable part
-    ///      7. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///      8. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
-    ///      9. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     10. qemu: bench sanity (fastpath, benchmark, quick)
+    ///      7. host: cargo test -p kernel --features debug_build
+    ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
+    ///      8. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
+    ///      9. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///     10. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///     11. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
+    ///     12. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     13. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
@@ -851,7 +856,10 @@ const LINT_FMT: &str = "lint: cargo fmt --check";
 const LINT_CLIPPY_HOST: &str = "lint: cargo clippy (host crates)";
 const LINT_CLIPPY_KERNEL: &str = "lint: cargo clippy (kernel, riscv64)";
 const HOST_ALL: &str = "host: cargo test";
+const LINT_CLIPPY_KERNEL_DEBUG: &str = "lint: cargo clippy (kernel, riscv64, debug_build)";
 const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
+const HOST_DEBUG: &str = "host: cargo test -p kernel --features debug_build";
+const HOST_ABI_MCS: &str = "host: cargo test -p abi --features mcs";
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
 
 fn tests_stage_name(fastpath: bool) -> String {
@@ -989,8 +997,11 @@ fn test(o: TestOpts) -> Result<ExitCode> {
             LINT_FMT,
             LINT_CLIPPY_HOST,
             LINT_CLIPPY_KERNEL,
+            LINT_CLIPPY_KERNEL_DEBUG,
             HOST_ALL,
             HOST_NOFP,
+            HOST_DEBUG,
+            HOST_ABI_MCS,
         ] {
             push(&mut stages, Stage::skipped(name, "--qemu-only"));
         }
@@ -1031,6 +1042,27 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         );
         push(
             &mut stages,
+            check_stage(
+                &ws,
+                LINT_CLIPPY_KERNEL_DEBUG,
+                &[
+                    "clippy",
+                    "-p",
+                    "kernel",
+                    "--bin",
+                    "kernel",
+                    "--target",
+                    "riscv64gc-unknown-none-elf",
+                    "--features",
+                    "debug_build",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+        );
+        push(
+            &mut stages,
             host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
         );
         push(
@@ -1045,6 +1077,29 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                     "kernel",
                     "--no-default-features",
                 ],
+            ),
+        );
+        push(
+            &mut stages,
+            host_stage(
+                &ws,
+                HOST_DEBUG,
+                &[
+                    "test",
+                    "--no-fail-fast",
+                    "-p",
+                    "kernel",
+                    "--features",
+                    "debug_build",
+                ],
+            ),
+        );
+        push(
+            &mut stages,
+            host_stage(
+                &ws,
+                HOST_ABI_MCS,
+                &["test", "--no-fail-fast", "-p", "abi", "--features", "mcs"],
             ),
         );
         if bench_host {
@@ -1217,8 +1272,11 @@ mod tests {
             LINT_FMT.to_string(),
             LINT_CLIPPY_HOST.into(),
             LINT_CLIPPY_KERNEL.into(),
+            LINT_CLIPPY_KERNEL_DEBUG.into(),
             HOST_ALL.into(),
             HOST_NOFP.into(),
+            HOST_DEBUG.into(),
+            HOST_ABI_MCS.into(),
             HOST_BENCH.into(),
             tests_stage_name(true),
             demo_stage_name(true),
