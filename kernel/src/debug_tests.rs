@@ -1,9 +1,11 @@
-//! Host tests of the debug output (`debug/`): `seL4_DebugDumpScheduler` and the list of all
-//! TCBs it walks. With the `debug_build` feature they check seL4's debug-build output; without
-//! it, the short forms the kernel prints then.
+//! Host tests of the debug output (`debug/`): the report of a fault without a handler,
+//! `seL4_DebugDumpScheduler` and the list of all TCBs it walks. With
+//! the `debug_build` feature they check seL4's debug-build output; without it, the short forms
+//! the kernel prints then.
 
 use crate::arch::host::take_console;
 use crate::arch::riscv64::context::reg;
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::testing::*;
 use abi::{MessageInfo, Syscall};
 
@@ -18,9 +20,40 @@ fn debug_syscall(s: &mut System, sys: Syscall) -> String {
     console()
 }
 
+/// Makes `t` fault with `scause`/`stval` at `pc` (it has no fault handler) and returns the
+/// console output.
+fn fault(s: &mut System, t: TcbRef, pc: u64, scause: u64, stval: u64) -> String {
+    s.run_as(t);
+    t.set_reg(reg::PC, pc);
+    take_console();
+    crate::entry::handle_trap(&mut s.k, scause, stval);
+    assert_eq!(t.state(), ThreadState::Inactive, "the thread is suspended");
+    console()
+}
+
+fn name(t: TcbRef, n: &str) {
+    let mut b = [0u8; crate::object::tcb::TCB_NAME_LEN];
+    b[..n.len()].copy_from_slice(n.as_bytes());
+    t.with(|x| x.name = b);
+}
+
 #[cfg(not(feature = "debug_build"))]
 mod release {
     use super::*;
+
+    #[test]
+    fn a_fault_without_handler_is_one_warning_line() {
+        let mut s = System::boot();
+        let e = s.bootinfo().empty.start;
+        let t = s.spawn(100, e);
+        name(t, "worker");
+        let out = fault(&mut s, t, 0x10080, 13, 0);
+        assert_eq!(
+            out,
+            "[kernel WARN] fault VmFault { addr: 0, fsr: 5, prefetch: false } from thread \
+             \"worker\" at pc 0x10080; no valid fault handler (cptr 0x0): suspending it\n"
+        );
+    }
 
     #[test]
     fn dump_scheduler_prints_the_current_thread() {
@@ -53,16 +86,179 @@ mod debug {
     use crate::cap::Cap;
     use crate::debug::tcbs::{self, IDLE};
     use crate::debug::P;
-    use crate::object::tcb::{TcbRef, ThreadState};
+    use crate::mem::PPtr;
     use abi::bootinfo::slot;
     use abi::{CapRights, InvocationLabel as L, ObjectType as T};
 
     const CNODE: u64 = slot::INIT_THREAD_CNODE;
 
-    fn name(t: TcbRef, n: &str) {
-        let mut b = [0u8; crate::object::tcb::TCB_NAME_LEN];
-        b[..n.len()].copy_from_slice(n.as_bytes());
-        t.with(|x| x.name = b);
+    /// The user address just past the root task's last mapped page (the extra BootInfo pages
+    /// follow the IPC buffer and BootInfo frames).
+    fn mapped_end(s: &System) -> u64 {
+        let bi = s.bootinfo();
+        bi.ipc_buffer + 2 * 4096 + ((bi.extra_bi_pages.end - bi.extra_bi_pages.start) << 12)
+    }
+
+    fn header(out: &str) -> Vec<&str> {
+        out.lines().collect()
+    }
+
+    /// The report's first five lines for a fault of `t` at `pc`.
+    fn report_head(t: TcbRef, second: &str, first: &str, name: &str, pc: u64) -> String {
+        format!(
+            "Caught {second}\nwhile trying to handle:\n{first}\nin thread {} \"{name}\" at address {}\nWith stack:\n",
+            P(t.addr() as u64),
+            P(pc)
+        )
+    }
+
+    #[test]
+    fn a_fault_without_handler_prints_sel4s_report_with_the_stack() {
+        let mut s = System::boot();
+        let e = s.bootinfo().empty.start;
+        let t = s.spawn(100, e);
+        name(t, "faulter");
+        // Known words at the top of the mapped user memory; the stack dump reads 8 of them and
+        // then 8 words of unmapped memory.
+        let end = mapped_end(&s);
+        let sp = end - 64;
+        for i in 0..8u64 {
+            PPtr::<u64>::new(s.user_to_pptr(sp + 8 * i)).set(0x5eed_0000 + i * 0x11);
+        }
+        t.set_reg(reg::SP, sp);
+        let out = fault(&mut s, t, 0x10080, 13, 0);
+        let mut expected = report_head(
+            t,
+            "cap fault in send phase at address 0000000000000000",
+            "vm fault on data at address 0000000000000000 with status 0x0000000000000005",
+            "faulter",
+            0x10080,
+        );
+        for i in 0..8u64 {
+            expected += &format!("0x{:x}: 0x{:x}\n", sp + 8 * i, 0x5eed_0000 + i * 0x11);
+        }
+        for i in 8..16u64 {
+            expected += &format!("0x{:x}: INVALID\n", sp + 8 * i);
+        }
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn the_stack_dump_reads_no_device_memory_and_no_misaligned_stack() {
+        let mut s = System::boot();
+        let e = s.bootinfo().empty.start;
+        let t = s.spawn(100, e);
+        // A device frame (outside RAM: reading it on the host would crash) mapped right after
+        // the root task's last page.
+        let bi = s.bootinfo();
+        let n = (bi.untyped.end - bi.untyped.start) as usize;
+        let dev = bi.untyped_list[..n]
+            .iter()
+            .position(|d| d.is_device != 0 && d.size_bits >= 12)
+            .map(|i| bi.untyped.start + i as u64)
+            .expect("a device untyped");
+        assert_eq!(s.retype(dev, T::SmallPage, 0, e + 2, 1).info.label(), 0);
+        let end = mapped_end(&s);
+        let r = s.call(
+            e + 2,
+            L::RISCVPageMap,
+            &[end, CapRights::ALL.0, 0],
+            &[slot::INIT_THREAD_VSPACE],
+        );
+        assert_eq!(r.info.label(), 0, "{r:?}");
+        let sp = end - 16;
+        PPtr::<u64>::new(s.user_to_pptr(sp)).set(0xaa);
+        PPtr::<u64>::new(s.user_to_pptr(sp + 8)).set(0xbb);
+        t.set_reg(reg::SP, sp);
+        let out = fault(&mut s, t, 0x10000, 3, 0);
+        let lines = header(&out);
+        assert_eq!(
+            lines[0],
+            "Caught cap fault in send phase at address 0000000000000000"
+        );
+        assert_eq!(
+            lines[2],
+            "user exception 0x0000000000000003 code 0000000000000000"
+        );
+        assert_eq!(lines[5], format!("0x{sp:x}: 0xaa"));
+        assert_eq!(lines[6], format!("0x{:x}: 0xbb", sp + 8));
+        for (i, l) in lines[7..].iter().enumerate() {
+            assert_eq!(*l, format!("0x{:x}: INVALID", end + 8 * i as u64));
+        }
+        assert_eq!(lines.len(), 5 + 16);
+
+        // A misaligned stack pointer is reported instead of the words.
+        let t2 = s.spawn(100, e + 4);
+        t2.set_reg(reg::SP, 0x1003);
+        let out = fault(&mut s, t2, 0x10000, 3, 0);
+        assert!(
+            out.ends_with("With stack:\nSP 0x0000000000001003 not aligned\n"),
+            "{out}"
+        );
+
+        // A thread without a VSpace.
+        let t3 = s.spawn(100, e + 6);
+        crate::object::cnode::cte_delete_one(
+            &mut s.k,
+            t3.slot(crate::object::tcb::tcb_slot::VTABLE),
+        );
+        let out = fault(&mut s, t3, 0x10000, 3, 0);
+        assert!(out.ends_with("With stack:\nInvalid vspace\n"), "{out}");
+    }
+
+    #[test]
+    fn every_fault_kind_is_printed_as_sel4_prints_it() {
+        let mut s = System::boot();
+        let e = s.bootinfo().empty.start;
+        // A fault handler CPtr that names a notification (not a valid handler).
+        s.make(T::Notification, 0, e + 1);
+        let t = s.spawn(7, e + 2);
+        t.with(|x| x.fault_handler = e + 1);
+        // Cap fault: a Call on a CPtr that resolves to nothing.
+        s.run_as(t);
+        t.set_reg(reg::PC, 0x10100);
+        t.set_reg(reg::A0, 1 << 40);
+        t.set_reg(reg::A1, 0);
+        t.set_reg(reg::A7, Syscall::Call as i64 as u64);
+        take_console();
+        crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+        let out = console();
+        let name = "child of: 'rootserver'";
+        let second = format!("cap fault in send phase at address {}", P(e + 1));
+        assert!(
+            out.starts_with(&report_head(
+                t,
+                &second,
+                "cap fault in send phase at address 0x0000010000000000",
+                name,
+                0x10100
+            )),
+            "{out}"
+        );
+        // Unknown syscall.
+        crate::object::tcb_ops::restart(&mut s.k, t);
+        s.run_as(t);
+        t.set_reg(reg::PC, 0x10200);
+        t.set_reg(reg::A7, -100i64 as u64);
+        take_console();
+        crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+        assert!(console().starts_with(&report_head(
+            t,
+            &second,
+            "unknown syscall 0xffffffffffffff9c",
+            name,
+            0x10200
+        )));
+        // VM fault on code.
+        crate::object::tcb_ops::restart(&mut s.k, t);
+        let out = fault(&mut s, t, 0x4000_0000, 12, 0x4000_0000);
+        assert!(out.starts_with(&report_head(
+            t,
+            &second,
+            "vm fault on code at address 0x0000000040000000 with status 0x0000000000000001",
+            name,
+            0x4000_0000
+        )));
     }
 
     /// The lines of a DebugDumpScheduler dump after the three header lines, checking those.

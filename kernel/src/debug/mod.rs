@@ -1,6 +1,8 @@
 //! What seL4's debug kernel (`CONFIG_DEBUG_BUILD`) prints, compiled in with the cargo feature
 //! `debug_build` only:
 //!
+//! - [`fault`]: the report of a fault that has no handler (seL4 `handleDoubleFault` in
+//!   `src/kernel/faulthandler.c` and `Arch_userStackTrace` in `src/arch/riscv/kernel/vspace.c`);
 //! - [`sched`]: `seL4_DebugDumpScheduler` (seL4 `debug_dumpScheduler`/`debug_printTCB` in
 //!   `include/api/debug.h`);
 //! - [`tcbs`]: the list of all TCBs these walk (seL4 `ksDebugTCBs`, `tcbDebugAppend`,
@@ -10,9 +12,11 @@
 //! printed, with samples, is in `docs/DEBUGGING.md`.
 #![forbid(unsafe_code)]
 
+pub mod fault;
 pub mod sched;
 pub mod tcbs;
 
+use crate::boot::{Region, MAX_RAM_REGIONS};
 use core::fmt;
 
 /// The kernel state of the debug build (part of [`crate::state::Kernel`]).
@@ -24,16 +28,39 @@ pub struct DebugState {
     pub(crate) idle_next: usize,
     /// See `idle_next`.
     pub(crate) idle_prev: usize,
+    /// RAM (physical), the only memory the stack dump reads: device memory may have side
+    /// effects, and the firmware's memory is protected from the kernel.
+    ram: [Region; MAX_RAM_REGIONS],
+    ram_len: usize,
 }
 
 impl DebugState {
-    /// No TCBs.
+    /// No TCBs, no RAM.
     pub const fn new() -> DebugState {
         DebugState {
             tcbs: 0,
             idle_next: 0,
             idle_prev: 0,
+            ram: [Region::new(0, 0); MAX_RAM_REGIONS],
+            ram_len: 0,
         }
+    }
+
+    /// Records the RAM regions (boot).
+    pub fn set_ram(&mut self, ram: &[Region]) {
+        let n = ram.len().min(MAX_RAM_REGIONS);
+        self.ram[..n].copy_from_slice(&ram[..n]);
+        self.ram_len = n;
+    }
+
+    /// Whether the `len` bytes at physical `paddr` are RAM.
+    pub fn is_ram(&self, paddr: u64, len: u64) -> bool {
+        let Some(end) = paddr.checked_add(len) else {
+            return false;
+        };
+        self.ram[..self.ram_len]
+            .iter()
+            .any(|r| r.start <= paddr && end <= r.end)
     }
 }
 
