@@ -1,5 +1,5 @@
 //! Host tests of the debug output (`debug/`): the report of a fault without a handler,
-//! `seL4_DebugDumpScheduler` and the list of all TCBs it walks. With
+//! `seL4_DebugDumpScheduler`, `seL4_DebugSnapshot` and the list of all TCBs they walk. With
 //! the `debug_build` feature they check seL4's debug-build output; without it, the short forms
 //! the kernel prints then.
 
@@ -72,6 +72,18 @@ mod release {
     }
 
     #[test]
+    fn snapshot_says_there_is_no_dumper() {
+        let mut s = System::boot();
+        let out = debug_syscall(&mut s, Syscall::DebugSnapshot);
+        let expected = if crate::log::MAX_LEVEL >= crate::log::Level::Info {
+            "[kernel INFO] seL4_DebugSnapshot: no capDL dumper in this build\n"
+        } else {
+            ""
+        };
+        assert_eq!(out, expected);
+    }
+
+    #[test]
     fn new_threads_keep_an_empty_name() {
         let mut s = System::boot();
         let e = s.bootinfo().empty.start;
@@ -83,6 +95,7 @@ mod release {
 #[cfg(feature = "debug_build")]
 mod debug {
     use super::*;
+    use crate::arch::riscv64::vspace::lookup_pt_slot;
     use crate::cap::Cap;
     use crate::debug::tcbs::{self, IDLE};
     use crate::debug::P;
@@ -451,5 +464,256 @@ mod debug {
                 }
             }
         }
+    }
+
+    /// The lines of a snapshot.
+    fn snapshot(s: &mut System) -> Vec<String> {
+        let out = debug_syscall(s, Syscall::DebugSnapshot);
+        out.lines().map(str::to_string).collect()
+    }
+
+    /// The lines from `open` to the next `}` (exclusive).
+    fn block(lines: &[String], open: &str) -> Vec<String> {
+        let i = lines
+            .iter()
+            .position(|l| l == open)
+            .unwrap_or_else(|| panic!("no line {open:?} in {lines:#?}"));
+        lines[i + 1..]
+            .iter()
+            .take_while(|l| *l != "}")
+            .cloned()
+            .collect()
+    }
+
+    fn obj(p: usize) -> P {
+        P(p as u64)
+    }
+
+    #[test]
+    fn snapshot_of_the_root_task_alone_is_empty() {
+        let mut s = System::boot();
+        let lines = snapshot(&mut s);
+        assert_eq!(
+            lines,
+            [
+                format!(
+                    "Debug snapshot syscall from user thread {} \"rootserver\"",
+                    obj(s.root.addr())
+                ),
+                "arch riscv".into(),
+                "objects {".into(),
+                "}".into(),
+                "caps {".into(),
+                "}".into(),
+                "irq maps {".into(),
+                "}".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn snapshot_describes_threads_their_cspace_and_vspace() {
+        let mut s = System::boot();
+        let e = s.bootinfo().empty.start;
+        let t = s.spawn(100, e); // TCB in e, IPC buffer frame in e + 1
+        t.set_reg(reg::SP, 0x12340);
+        s.make(T::Endpoint, 0, e + 2);
+        let r = s.cnode(
+            L::CNodeMint,
+            &[
+                e + 3,
+                64,
+                e + 2,
+                64,
+                CapRights::new(false, false, false, true).0,
+                5,
+            ],
+            &[CNODE],
+        );
+        assert_eq!(r.info.label(), 0);
+        s.make(T::Notification, 0, e + 4);
+        s.make(T::CapTable, 4, e + 5);
+        s.make(T::PageTable, 0, e + 6);
+        // The nested CNode holds a cap to itself and one to the root CNode (cycles).
+        let (nested, root_cnode) = match (s.root_slot(e + 5).cap(), s.root_slot(CNODE).cap()) {
+            (Cap::CNode { ptr: n, .. }, Cap::CNode { ptr: r, .. }) => (n, r),
+            _ => panic!(),
+        };
+        let r = s.cnode(
+            L::CNodeCopy,
+            &[e + 5, 64, e + 5, 64, CapRights::ALL.0],
+            &[CNODE],
+        );
+        assert_eq!(r.error(), abi::Error::DeleteFirst);
+        let nested_slot = |i: usize| crate::cte::Slot::at(nested).add(i);
+        crate::cte::cte_insert(s.root_slot(e + 5).cap(), s.root_slot(e + 5), nested_slot(0));
+        crate::cte::cte_insert(s.root_slot(CNODE).cap(), s.root_slot(CNODE), nested_slot(1));
+        crate::cte::cte_insert(s.root_slot(e + 2).cap(), s.root_slot(e + 2), nested_slot(2));
+        // An IRQ handler with a notification.
+        let r = s.call(
+            slot::IRQ_CONTROL,
+            L::IRQIssueIRQHandler,
+            &[10, e + 7, 64],
+            &[CNODE],
+        );
+        assert_eq!(r.info.label(), 0);
+        let r = s.call(e + 7, L::IRQSetIRQHandler, &[], &[e + 4]);
+        assert_eq!(r.info.label(), 0);
+
+        let ptr = |i: u64| match s.root_slot(i).cap() {
+            Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
+            Cap::Thread { tcb } => tcb,
+            Cap::Frame { base, .. } | Cap::PageTable { base, .. } => base,
+            c => panic!("{c:?}"),
+        };
+        let (tcb, buf, ep, ntfn, pt) = (ptr(e), ptr(e + 1), ptr(e + 2), ptr(e + 4), ptr(e + 6));
+        let vspace = ptr(slot::INIT_THREAD_VSPACE);
+        let lines = snapshot(&mut s);
+        assert_eq!(lines[1], "arch riscv");
+        assert_eq!(lines[2], "objects {");
+
+        // Objects: the VSpace with the image frame at 0x10000 ...
+        let caps_at = lines.iter().position(|l| l == "caps {").unwrap();
+        assert_eq!(lines[caps_at - 1], "}");
+        let objects = &lines[3..caps_at - 1];
+        assert_eq!(objects[0], format!("{}_pd = pt", obj(vspace)));
+        let w = lookup_pt_slot(vspace, IMAGE_VADDR);
+        let frame = format!("frame_{}_{:04}", obj(w.slot.addr()), 16);
+        let paddr = w.slot.get().paddr();
+        assert!(objects.contains(&format!("{frame} = frame (4k, paddr: {})", P(paddr))));
+        // ... the thread, its CNode and what it holds.
+        assert!(objects.contains(&format!(
+            "{}_tcb = tcb (addr: 0x70000000, ip: 0x0, sp: 0x12340, prio: 100, max_prio: 100, dom: 0)",
+            obj(tcb)
+        )));
+        for l in [
+            format!("{}_cnode = cnode (13 bits)", obj(root_cnode)),
+            format!("{}_cnode = cnode (4 bits)", obj(nested)),
+            format!("{}_ep = ep", obj(ep)),
+            format!("{}_notification = notification", obj(ntfn)),
+            format!("{}_pt = pt", obj(pt)),
+            format!(
+                "{}_frame = frame (4k, paddr: {})",
+                obj(buf),
+                P(crate::arch::pptr_to_paddr(buf))
+            ),
+            "0xa_0_irq = irq".to_string(),
+            "[unknown object 20]".to_string(), // the domain cap
+        ] {
+            assert!(objects.contains(&l), "no {l:?} in {objects:#?}");
+        }
+        // Each CNode is declared once, cycles notwithstanding.
+        assert_eq!(
+            objects
+                .iter()
+                .filter(|l| l.ends_with("= cnode (4 bits)"))
+                .count(),
+            1
+        );
+        assert_eq!(
+            objects
+                .iter()
+                .filter(|l| l.ends_with("= cnode (13 bits)"))
+                .count(),
+            1
+        );
+        // The untyped the objects came from lists them.
+        let (_, ut_paddr, ut_bits) = s.ram_untyped(20);
+        let ut = crate::arch::paddr_to_pptr(ut_paddr);
+        let ut_block = block(
+            objects,
+            &format!(
+                "{}_{ut_bits}_untyped = ut ({ut_bits} bits, paddr: {}) {{",
+                obj(ut),
+                P(ut_paddr)
+            ),
+        );
+        for l in [
+            format!("{}_tcb", obj(tcb)),
+            format!("{}_ep", obj(ep)),
+            format!("{}_notification", obj(ntfn)),
+            format!("{}_cnode", obj(nested)),
+            format!("{}_pt", obj(pt)),
+            format!("{}_frame", obj(buf)),
+        ] {
+            assert_eq!(
+                ut_block.iter().filter(|x| **x == l).count(),
+                1,
+                "{l} in {ut_block:#?}"
+            );
+        }
+        // The minted endpoint copy is the same object: listed once.
+        assert_eq!(ut_block.len(), 6, "{ut_block:#?}");
+
+        // Caps: the root CNode's slots.
+        let caps = &lines[caps_at..];
+        let root_slots = block(caps, &format!("{}_cnode {{", obj(root_cnode)));
+        for l in [
+            format!(
+                "0x{CNODE:x}: {}_cnode (guard: 0, guard_size: 51)",
+                obj(root_cnode)
+            ),
+            format!("0x{:x}: {}_tcb", e, obj(tcb)),
+            format!("0x{:x}: {}_frame (RW)", e + 1, obj(buf)),
+            format!("0x{:x}: {}_ep (RWGP)", e + 2, obj(ep)),
+            format!("0x{:x}: {}_ep (W, badge: 5)", e + 3, obj(ep)),
+            format!("0x{:x}: {}_notification (RW)", e + 4, obj(ntfn)),
+            format!(
+                "0x{:x}: {}_cnode (guard: 0, guard_size: 0)",
+                e + 5,
+                obj(nested)
+            ),
+            format!("0x{:x}: {}_pt", e + 6, obj(pt)),
+            format!("0x{:x}: 0xa_0_irq", e + 7),
+            format!("0x{:x}: irq_control", slot::IRQ_CONTROL),
+            format!("0x{:x}: asid_control", slot::ASID_CONTROL),
+            format!("0x{:x}: [unknown cap 20]", slot::DOMAIN),
+            format!(
+                "0x{:x}: {}_pd (asid: 1)",
+                slot::INIT_THREAD_VSPACE,
+                obj(vspace)
+            ),
+        ] {
+            assert!(root_slots.contains(&l), "no {l:?} in {root_slots:#?}");
+        }
+        // The nested CNode's slots, once.
+        let nested_slots = block(caps, &format!("{}_cnode {{", obj(nested)));
+        assert_eq!(
+            nested_slots,
+            [
+                format!("0x0: {}_cnode (guard: 0, guard_size: 0)", obj(nested)),
+                format!("0x1: {}_cnode (guard: 0, guard_size: 51)", obj(root_cnode)),
+                format!("0x2: {}_ep (RWGP)", obj(ep)),
+            ]
+        );
+        assert_eq!(
+            caps.iter()
+                .filter(|l| **l == format!("{}_cnode {{", obj(nested)))
+                .count(),
+            1
+        );
+        // The IRQ handler's notification.
+        assert_eq!(
+            block(caps, "0xa_0_irq {"),
+            [format!("0x0: {}_notification (RW)", obj(ntfn))]
+        );
+        // The VSpace's entries: the image frame in its level-0 table.
+        assert!(caps.contains(&format!("0x10: {frame} (RWX)")), "{caps:#?}");
+        // The thread's slots.
+        assert_eq!(
+            block(caps, &format!("{}_tcb {{", obj(tcb))),
+            [
+                format!(
+                    "cspace: {}_cnode (guard: 0, guard_size: 51)",
+                    obj(root_cnode)
+                ),
+                format!("vspace: {}_pd", obj(vspace)),
+                format!("ipc_buffer_slot: {}_frame (RW)", obj(buf)),
+                format!("reply_slot: {}_reply", obj(tcb)),
+            ]
+        );
+        // IRQ maps.
+        assert_eq!(block(&lines, "irq maps {"), ["10: 0xa_0_irq"]);
+        assert_eq!(lines.last().unwrap(), "}");
     }
 }

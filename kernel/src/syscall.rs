@@ -101,6 +101,9 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
             t.set_reg(reg::A0, tag);
         }
         Some(Syscall::DebugNameThread) => debug_name_thread(t),
+        #[cfg(feature = "debug_build")]
+        Some(Syscall::DebugSnapshot) => crate::debug::capdl::snapshot(k),
+        #[cfg(not(feature = "debug_build"))]
         Some(Syscall::DebugSnapshot) => {
             crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build")
         }

@@ -5,6 +5,8 @@
 //!   `src/kernel/faulthandler.c` and `Arch_userStackTrace` in `src/arch/riscv/kernel/vspace.c`);
 //! - [`sched`]: `seL4_DebugDumpScheduler` (seL4 `debug_dumpScheduler`/`debug_printTCB` in
 //!   `include/api/debug.h`);
+//! - [`capdl`]: `seL4_DebugSnapshot` (seL4 `debug_capDL` in `src/machine/capdl.c` and
+//!   `src/arch/riscv/machine/capdl.c`);
 //! - [`tcbs`]: the list of all TCBs these walk (seL4 `ksDebugTCBs`, `tcbDebugAppend`,
 //!   `tcbDebugRemove`).
 //!
@@ -12,6 +14,7 @@
 //! printed, with samples, is in `docs/DEBUGGING.md`.
 #![forbid(unsafe_code)]
 
+pub mod capdl;
 pub mod fault;
 pub mod sched;
 pub mod tcbs;
