@@ -746,6 +746,11 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
 
     crate::ipc::setup_reply_master(tcb);
     crate::object::interrupt::init_irqs(k);
+    #[cfg(feature = "debug_build")]
+    {
+        crate::debug::tcbs::boot(k, tcb);
+        k.debug.set_ram(ram.as_slice());
+    }
     k.cur_thread = tcb;
     Ok(tcb)
 }

@@ -433,7 +433,8 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
 }
 
 /// `handleFault`: sends the fault to the thread's fault handler endpoint, or, if it has no valid
-/// handler, suspends it and logs why (`handleDoubleFault`).
+/// handler, suspends it and logs why (`handleDoubleFault`): one warning line, or in debug builds
+/// seL4's report with the thread's stack (`debug::fault`).
 pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
     let root = t.slot(tcb_slot::CTABLE).raw();
     let handler_cptr = t.with(|x| x.fault_handler);
@@ -455,17 +456,31 @@ pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
             );
         }
         _ => {
-            let (n, len) = crate::syscall::thread_name(t);
-            crate::kwarn!(
-                "fault {:?} from thread \"{}\" at pc {:#x}; no valid fault handler (cptr {:#x}): suspending it",
-                f,
-                core::str::from_utf8(&n[..len]).unwrap_or("?"),
-                t.with(|x| x.fault_ip),
-                handler_cptr
-            );
+            report_no_handler(k, t, f, handler_cptr);
             set_thread_state(k, t, ThreadState::Inactive);
         }
     }
+}
+
+/// The console report of a fault `f` of `t` that found no valid handler at `handler_cptr`:
+/// seL4's `handleDoubleFault` report with the thread's stack (`debug::fault`).
+#[cfg(feature = "debug_build")]
+fn report_no_handler(k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
+    crate::debug::fault::report_no_handler(k, t, f, handler_cptr);
+}
+
+/// The console report of a fault `f` of `t` that found no valid handler at `handler_cptr`:
+/// one warning line (builds without `debug_build`).
+#[cfg(not(feature = "debug_build"))]
+fn report_no_handler(_k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
+    let (n, len) = crate::syscall::thread_name(t);
+    crate::kwarn!(
+        "fault {:?} from thread \"{}\" at pc {:#x}; no valid fault handler (cptr {:#x}): suspending it",
+        f,
+        core::str::from_utf8(&n[..len]).unwrap_or("?"),
+        t.with(|x| x.fault_ip),
+        handler_cptr
+    );
 }
 
 /// `cancelIPC`: takes a blocked thread out of whatever IPC it is blocked in and makes it

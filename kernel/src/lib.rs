@@ -19,6 +19,10 @@ pub mod boot;
 pub mod cap;
 pub mod cspace;
 pub mod cte;
+#[cfg(feature = "debug_build")]
+pub mod debug;
+#[cfg(test)]
+mod debug_tests;
 pub mod entry;
 pub mod error;
 #[cfg(feature = "fastpath")]

@@ -46,6 +46,9 @@ pub struct Kernel {
     pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
     /// Ready queues and the scheduler action.
     pub sched: crate::sched::Scheduler,
+    /// Debug builds: the list of all TCBs and what the debug output needs to know.
+    #[cfg(feature = "debug_build")]
+    pub debug: crate::debug::DebugState,
 }
 
 fn no_irq() -> bool {
@@ -71,6 +74,8 @@ impl Kernel {
             fastpath_off: false,
             #[cfg(test)]
             fastpath_hits: 0,
+            #[cfg(feature = "debug_build")]
+            debug: crate::debug::DebugState::new(),
         }
     }
 

@@ -101,9 +101,15 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
             t.set_reg(reg::A0, tag);
         }
         Some(Syscall::DebugNameThread) => debug_name_thread(t),
+        #[cfg(feature = "debug_build")]
+        Some(Syscall::DebugSnapshot) => crate::debug::capdl::snapshot(k),
+        #[cfg(not(feature = "debug_build"))]
         Some(Syscall::DebugSnapshot) => {
             crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build")
         }
+        #[cfg(feature = "debug_build")]
+        Some(Syscall::DebugDumpScheduler) => crate::debug::sched::dump_scheduler(k),
+        #[cfg(not(feature = "debug_build"))]
         Some(Syscall::DebugDumpScheduler) => dump_scheduler(k),
         _ => handle_fault(k, t, Fault::UnknownSyscall { number }),
     }
@@ -193,6 +199,9 @@ fn debug_name_thread(t: TcbRef) {
 
 pub use crate::object::tcb::thread_name;
 
+/// `seL4_DebugDumpScheduler` without `debug_build` (seL4 prints nothing then): the current
+/// thread only.
+#[cfg(not(feature = "debug_build"))]
 fn dump_scheduler(k: &Kernel) {
     let t = k.cur_thread;
     let (n, len) = thread_name(t);

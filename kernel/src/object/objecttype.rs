@@ -137,9 +137,10 @@ pub fn mask_cap_rights(r: CapRights, cap: Cap) -> Cap {
 }
 
 /// `createObject`: initialises the (already zeroed) memory at `ptr` as an object of type `t`
-/// and returns the original cap to it. `user_size` is the retype size argument.
+/// and returns the original cap to it. `user_size` is the retype size argument. In debug
+/// builds a new TCB is named after its creator and joins the list of all TCBs.
 pub fn create_object(
-    k: &Kernel,
+    k: &mut Kernel,
     t: ObjectType,
     ptr: usize,
     user_size: u64,
@@ -154,6 +155,8 @@ pub fn create_object(
         },
         ObjectType::Tcb => {
             tcb::init_tcb(TcbRef::new(ptr), k.cur_domain);
+            #[cfg(feature = "debug_build")]
+            crate::debug::tcbs::created(k, TcbRef::new(ptr));
             Cap::Thread { tcb: ptr }
         }
         ObjectType::Endpoint => Cap::Endpoint {
@@ -216,6 +219,8 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
         Cap::Thread { tcb } if is_final => {
             let t = TcbRef::new(tcb);
             crate::object::tcb_ops::prepare_delete(k, t);
+            #[cfg(feature = "debug_build")]
+            crate::debug::tcbs::deleted(k, t);
             Cap::Zombie {
                 ptr: tcb,
                 kind: ZombieType::Tcb,

@@ -128,6 +128,13 @@ pub struct Tcb {
     pub vm_gen: u64,
     /// Debug name, NUL-terminated.
     pub name: [u8; TCB_NAME_LEN],
+    /// Debug builds: the next TCB in the list of all TCBs (`tcbDebugNext`, see
+    /// `debug::tcbs`), kernel-virtual, 0 for none.
+    #[cfg(feature = "debug_build")]
+    pub debug_next: u64,
+    /// Debug builds: the previous one (`tcbDebugPrev`).
+    #[cfg(feature = "debug_build")]
+    pub debug_prev: u64,
 }
 
 const _: () = assert!(core::mem::size_of::<Tcb>() <= 1 << abi::object::TCB_BITS);

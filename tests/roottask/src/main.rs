@@ -46,6 +46,7 @@ const TESTS: &[Test] = tests![
     t_debug::debug_put_char,
     t_debug::debug_name_thread,
     t_debug::debug_dump_scheduler,
+    t_debug::debug_snapshot,
     t_debug::success_reply_shape,
     t_lookup::lookup_depth_and_guard,
     t_lookup::lookup_invalid_root,

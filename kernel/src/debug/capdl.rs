@@ -1,0 +1,660 @@
+//! `seL4_DebugSnapshot`: the capability graph as a capDL description, in the format of seL4
+//! 16.0.0's `debug_capDL` (`src/machine/capdl.c`, `src/arch/riscv/machine/capdl.c`).
+//!
+//! As seL4 does, the dump starts from the threads: every TCB in the debug list
+//! ([`super::tcbs`]) except the ones named `rootserver` and `idle_thread` (the system the
+//! root task built, without the builder), in list order (newest first). It prints
+//!
+//! 1. `objects { ... }`: each thread's VSpace (`<root>_pd = pt`, its page tables
+//!    `pt_<pte>_<index> = pt` and frames `frame_<pte>_<index> = frame (4k, paddr: ...)`,
+//!    named after the PTE that maps them), then each thread (`<tcb>_tcb = tcb (addr: <IPC
+//!    buffer>, ip: ..., sp: ..., prio: ..., max_prio: ..., dom: ...)`) followed by its CSpace:
+//!    `<cnode>_cnode = cnode (<radix> bits)` and the objects its caps name (`<ep>_ep = ep`,
+//!    `<ntfn>_notification = notification`, `<ut>_<bits>_untyped = ut (...) { <children> }`,
+//!    `<pool>_asid_pool = asid_pool (asid_high: ...)`, `0x<irq>_0_irq = irq`, and
+//!    `[unknown object <tag>]` for caps naming no object);
+//! 2. `caps { ... }`: for each thread its CNodes' slots (`<cnode>_cnode {`, `0x<slot>:
+//!    <cap>` lines, `}`) and the notification of each IRQ handler in them, its VSpace's page
+//!    table entries (`<root>_pd { 0x<i>: pt_... }`, then each page table's), and its TCB's
+//!    slots (`cspace:`, `vspace:`, `ipc_buffer_slot:`, `reply_slot:`, `caller_slot:`);
+//! 3. `irq maps { <irq>: 0x<irq>_0_irq }` for each interrupt with a notification.
+//!
+//! Pointers are kernel-virtual addresses printed as seL4 prints `%p` ([`P`]). The walk needs no
+//! heap: it prints as it goes, with a fixed list of the CNodes and VSpaces already dumped
+//! (seL4's seen list, 256 entries), which also stops cycles (a CNode holding a cap to itself).
+//!
+//! Where seL4 16.0.0's dumper does not work, this one does what its output means to say:
+//! - it walks CNodes nested in a CSpace (seL4 prints only the root CNode: "TBD"), breadth
+//!   first through the seen list, and reads each CNode's slots directly (seL4 resolves the slot
+//!   number as a CPtr from the thread's CSpace root, which names other slots unless guard and
+//!   radix cover all 64 bits);
+//! - it walks only the user half of a VSpace root and treats leaf entries as frames (seL4
+//!   walks the kernel window's gigapages as page tables and never finishes) and prints each
+//!   frame's size and physical address (seL4 prints `4k` and `paddr: 0x` followed by the page
+//!   number as `%p`);
+//! - an untyped lists the objects made from it, one name per line (seL4's loop over the
+//!   children never advances); its `paddr` is the physical address (seL4 prints the
+//!   kernel-virtual one);
+//! - an untyped cap is `<ut>_<bits>_untyped` and an IRQ handler `0x<irq>_0_irq` both where the
+//!   object is declared and where a cap names it (seL4 uses two spellings of each);
+//! - a frame or page table that is not mapped (or whose mapping is stale) is `<base>_frame` or
+//!   `<base>_pt`, declared where a CNode holds a cap to it (seL4 fails an assertion); a page
+//!   table cap that is a VSpace root is `<root>_pd`, otherwise named after the PTE that points
+//!   at it (seL4 names it after a PTE its walk happens to end on);
+//! - the seen list is emptied at the start of each snapshot (seL4 keeps the one of the
+//!   previous snapshot's cap section, so a second snapshot declares no CNode or VSpace).
+#![forbid(unsafe_code)]
+
+use super::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
+use super::{out, Name, P};
+use crate::arch::riscv64::context::reg;
+use crate::arch::riscv64::vspace::{
+    find_vspace_for_asid, lookup_pt_slot, pt_index, pte_slot, Pte, PTE_R, PTE_W, PTE_X,
+};
+use crate::arch::{paddr_to_pptr, pptr_to_paddr};
+use crate::cap::{Cap, Mapping, VmRights};
+use crate::cte::{is_mdb_parent_of, Slot};
+use crate::mem::PPtr;
+use crate::object::interrupt::{irq_slot, IrqState, NUM_IRQS};
+use crate::object::tcb::{restart_pc, tcb_slot, thread_name, TcbRef};
+use crate::state::Kernel;
+use core::fmt;
+
+/// Size of the seen list (seL4's `SEEN_SZ`).
+pub const SEEN_SZ: usize = 256;
+
+/// The CNodes and VSpace roots already dumped: (address, radix; 0 for a VSpace).
+struct Seen {
+    entries: [(usize, u8); SEEN_SZ],
+    len: usize,
+    warned: bool,
+}
+
+impl Seen {
+    fn new() -> Seen {
+        Seen {
+            entries: [(0, 0); SEEN_SZ],
+            len: 0,
+            warned: false,
+        }
+    }
+    fn contains(&self, addr: usize) -> bool {
+        self.entries[..self.len].iter().any(|e| e.0 == addr)
+    }
+    /// Adds `addr`; false if it was there already or the list is full.
+    fn add(&mut self, addr: usize, radix: u8) -> bool {
+        if self.contains(addr) {
+            return false;
+        }
+        if self.len == SEEN_SZ {
+            if !self.warned {
+                self.warned = true;
+                out(format_args!(
+                    "-- more CNodes and VSpaces than the dump tracks ({SEEN_SZ}): the rest are left out\n"
+                ));
+            }
+            return false;
+        }
+        self.entries[self.len] = (addr, radix);
+        self.len += 1;
+        true
+    }
+}
+
+/// The threads the dump describes: all but the root and idle threads (by name, as seL4).
+fn threads(k: &Kernel) -> impl Iterator<Item = TcbRef> + '_ {
+    tcbs::iter(&k.debug, WALK_LIMIT)
+        .filter(|&n| n != IDLE)
+        .map(TcbRef::new)
+        .filter(|&t| {
+            let (name, len) = thread_name(t);
+            let name = &name[..len];
+            name != b"rootserver" && name != IDLE_NAME
+        })
+}
+
+/// `debug_capDL` as the `seL4_DebugSnapshot` syscall of the current thread prints it.
+pub fn snapshot(k: &Kernel) {
+    let t = k.cur_thread;
+    let (name, len) = thread_name(t);
+    out(format_args!(
+        "Debug snapshot syscall from user thread {} \"{}\"\n",
+        P(t.addr() as u64),
+        Name(&name[..len])
+    ));
+    dump(k);
+}
+
+/// `debug_capDL`: the whole description.
+pub fn dump(k: &Kernel) {
+    out(format_args!("arch riscv\nobjects {{\n"));
+    let mut seen = Seen::new();
+    for t in threads(k) {
+        vspace_objects(t, &mut seen);
+    }
+    for t in threads(k) {
+        out(format_args!(
+            "{}_tcb = tcb (addr: 0x{:x}, ip: 0x{:x}, sp: 0x{:x}, prio: {}, max_prio: {}, dom: {})\n",
+            P(t.addr() as u64),
+            t.with(|x| x.ipc_buffer),
+            restart_pc(t),
+            t.reg(reg::SP),
+            t.with(|x| x.priority),
+            t.with(|x| x.mcp),
+            t.with(|x| x.domain),
+        ));
+        if let Cap::CNode { ptr, radix, .. } = t.slot(tcb_slot::CTABLE).cap() {
+            cnodes(k, ptr, radix, &mut seen, cnode_objects);
+        }
+    }
+    out(format_args!("}}\ncaps {{\n"));
+    let mut seen = Seen::new();
+    for t in threads(k) {
+        if let Cap::CNode { ptr, radix, .. } = t.slot(tcb_slot::CTABLE).cap() {
+            cnodes(k, ptr, radix, &mut seen, cnode_caps);
+        }
+        vspace_caps(t, &mut seen);
+        tcb_caps(k, t);
+    }
+    out(format_args!("}}\n"));
+    irq_maps(k);
+}
+
+/// Runs `each` on the CNode at `ptr` and every CNode reachable from it that is not in `seen`,
+/// breadth first (each CNode's nested CNodes join `seen` as `each` finds them).
+fn cnodes(
+    k: &Kernel,
+    ptr: usize,
+    radix: u8,
+    seen: &mut Seen,
+    each: fn(&Kernel, usize, u8, &mut Seen),
+) {
+    let mut i = seen.len;
+    if !seen.add(ptr, radix) {
+        return;
+    }
+    while i < seen.len {
+        let (c, r) = seen.entries[i];
+        i += 1;
+        each(k, c, r, seen);
+    }
+}
+
+/// The slots of the CNode at `ptr` that hold a cap, with their index.
+fn slots(ptr: usize, radix: u8) -> impl Iterator<Item = (usize, Slot, Cap)> {
+    let n = 1usize.checked_shl(radix as u32).unwrap_or(0);
+    (0..n).filter_map(move |i| {
+        let s = Slot::at(ptr).add(i);
+        (!s.is_empty()).then(|| (i, s, s.cap()))
+    })
+}
+
+/// `obj_tcb_print_cnodes` for one CNode: its declaration, then the objects its caps name.
+fn cnode_objects(k: &Kernel, ptr: usize, radix: u8, seen: &mut Seen) {
+    out(format_args!(
+        "{}_cnode = cnode ({} bits)\n",
+        P(ptr as u64),
+        radix
+    ));
+    for (_, slot, cap) in slots(ptr, radix) {
+        match cap {
+            Cap::CNode { ptr, radix, .. } => {
+                seen.add(ptr, radix);
+            }
+            Cap::Untyped { .. } => untyped_object(k, slot, cap),
+            _ => print_object(k, cap),
+        }
+    }
+}
+
+/// `obj_cnode_print_slots` for one CNode: its slots, then its IRQ handlers' notifications.
+fn cnode_caps(k: &Kernel, ptr: usize, radix: u8, seen: &mut Seen) {
+    out(format_args!("{}_cnode {{\n", P(ptr as u64)));
+    for (i, _, cap) in slots(ptr, radix) {
+        out(format_args!("0x{i:x}: "));
+        print_cap(k, cap);
+        if let Cap::CNode { ptr, radix, .. } = cap {
+            seen.add(ptr, radix);
+        }
+    }
+    out(format_args!("}}\n"));
+    for (_, _, cap) in slots(ptr, radix) {
+        if let Cap::IrqHandler { irq } = cap {
+            irq_slots(k, irq as usize);
+        }
+    }
+}
+
+/// `print_object`: the declaration of the object a cap in a CNode names, for the objects that
+/// are not declared elsewhere (threads are, and so are mapped frames and page tables, by the
+/// VSpace walk).
+fn print_object(k: &Kernel, cap: Cap) {
+    match cap {
+        Cap::Endpoint { ptr, .. } => out(format_args!("{}_ep = ep\n", P(ptr as u64))),
+        Cap::Notification { ptr, .. } => out(format_args!(
+            "{}_notification = notification\n",
+            P(ptr as u64)
+        )),
+        Cap::Thread { .. } | Cap::CNode { .. } | Cap::Untyped { .. } | Cap::Null => {}
+        Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq = irq\n")),
+        Cap::AsidPool { ptr, asid_base } => out(format_args!(
+            "{}_asid_pool = asid_pool (asid_high: 0x{:x})\n",
+            P(ptr as u64),
+            asid_base >> abi::object::ASID_POOL_INDEX_BITS
+        )),
+        Cap::Frame {
+            base, size, mapped, ..
+        } => {
+            if let FrameName::Unmapped(_) = frame_name(k, base, mapped) {
+                out(format_args!(
+                    "{} = frame ({}, paddr: {})\n",
+                    FrameName::Unmapped(base),
+                    size_name(size as usize),
+                    P(pptr_to_paddr(base))
+                ));
+            }
+        }
+        Cap::PageTable { base, mapped } => {
+            if let PtName::Unmapped(_) = pt_name(k, base, mapped) {
+                out(format_args!("{} = pt\n", PtName::Unmapped(base)));
+            }
+        }
+        _ => out(format_args!("[unknown object {}]\n", cap.tag())),
+    }
+}
+
+/// `obj_ut_print_attrs`: an untyped and the objects made from it (its MDB descendants; for
+/// each child only the object, not the caps derived from it or, for a child untyped, the
+/// objects made from that).
+fn untyped_object(k: &Kernel, slot: Slot, cap: Cap) {
+    let Cap::Untyped { ptr, size_bits, .. } = cap else {
+        return;
+    };
+    out(format_args!(
+        "{}_{}_untyped = ut ({} bits, paddr: {}) {{\n",
+        P(ptr as u64),
+        size_bits,
+        size_bits,
+        P(pptr_to_paddr(ptr))
+    ));
+    let mut steps = 0usize;
+    let mut next = slot.mdb().next();
+    let mut last = None;
+    while let Some(child) = next {
+        if steps >= WALK_LIMIT || !is_mdb_parent_of(slot, child) {
+            break;
+        }
+        let c = child.cap();
+        if last != Some(c.region()) || c.region().is_none() {
+            print_name(k, c);
+            out(format_args!("\n"));
+        }
+        last = Some(c.region());
+        next = child.mdb().next();
+        steps += 1;
+        while let Some(d) = next {
+            if steps >= WALK_LIMIT || !is_mdb_parent_of(child, d) {
+                break;
+            }
+            next = d.mdb().next();
+            steps += 1;
+        }
+    }
+    out(format_args!("}}\n"));
+}
+
+/// The name of the object a cap names (`print_cap` without the attributes).
+fn print_name(k: &Kernel, cap: Cap) {
+    match cap {
+        Cap::Endpoint { ptr, .. } => out(format_args!("{}_ep", P(ptr as u64))),
+        Cap::Notification { ptr, .. } => out(format_args!("{}_notification", P(ptr as u64))),
+        Cap::Untyped { ptr, size_bits, .. } => {
+            out(format_args!("{}_{}_untyped", P(ptr as u64), size_bits))
+        }
+        Cap::Thread { tcb } => out(format_args!("{}_tcb", P(tcb as u64))),
+        Cap::CNode { ptr, .. } => out(format_args!("{}_cnode", P(ptr as u64))),
+        Cap::IrqControl => out(format_args!("irq_control")),
+        Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq")),
+        Cap::AsidControl => out(format_args!("asid_control")),
+        Cap::AsidPool { ptr, .. } => out(format_args!("{}_asid_pool", P(ptr as u64))),
+        Cap::Frame { base, mapped, .. } => out(format_args!("{}", frame_name(k, base, mapped))),
+        Cap::PageTable { base, mapped } => out(format_args!("{}", pt_name(k, base, mapped))),
+        _ => out(format_args!("[unknown cap {}]", cap.tag())),
+    }
+}
+
+/// `print_cap`: a cap in a slot, with its attributes, and a newline.
+fn print_cap(k: &Kernel, cap: Cap) {
+    print_name(k, cap);
+    match cap {
+        Cap::Endpoint { badge, rights, .. } => {
+            let r = [
+                (rights.receive, 'R'),
+                (rights.send, 'W'),
+                (rights.grant, 'G'),
+                (rights.grant_reply, 'P'),
+            ];
+            rights_and_badge(&r, badge);
+        }
+        Cap::Notification { badge, rights, .. } => {
+            rights_and_badge(&[(rights.receive, 'R'), (rights.send, 'W')], badge);
+        }
+        Cap::CNode {
+            guard, guard_size, ..
+        } => out(format_args!(
+            " (guard: {guard}, guard_size: {guard_size})\n"
+        )),
+        Cap::Frame {
+            base,
+            rights,
+            mapped,
+            ..
+        } => {
+            let pte = frame_pte(k, base, mapped).map(|(s, _)| s.get());
+            out(format_args!(" {}\n", FrameAttrs(pte, rights)));
+        }
+        Cap::PageTable {
+            mapped: Some(m), ..
+        } => out(format_args!(" (asid: {})\n", m.asid)),
+        _ => out(format_args!("\n")),
+    }
+}
+
+fn rights_and_badge(r: &[(bool, char)], badge: u64) {
+    out(format_args!(" ("));
+    for &(on, c) in r {
+        if on {
+            out(format_args!("{c}"));
+        }
+    }
+    if badge != 0 {
+        out(format_args!(", badge: {badge})\n"));
+    } else {
+        out(format_args!(")\n"));
+    }
+}
+
+/// A frame's rights as `(RWX)`: from the PTE that maps it, else from the cap.
+struct FrameAttrs(Option<Pte>, VmRights);
+
+impl fmt::Display for FrameAttrs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bits = match (self.0, self.1) {
+            (Some(p), _) => p.0,
+            (None, VmRights::ReadWrite) => PTE_R | PTE_W,
+            (None, VmRights::ReadOnly) => PTE_R,
+            (None, VmRights::KernelOnly) => 0,
+        };
+        f.write_str("(")?;
+        for (b, c) in [(PTE_R, "R"), (PTE_W, "W"), (PTE_X, "X")] {
+            if bits & b != 0 {
+                f.write_str(c)?;
+            }
+        }
+        f.write_str(")")
+    }
+}
+
+/// The name of a frame: after the PTE that maps it, or after its address if it is not
+/// mapped where its cap says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FrameName {
+    Pte(usize, usize),
+    Unmapped(usize),
+}
+
+impl fmt::Display for FrameName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            FrameName::Pte(slot, i) => write!(f, "frame_{}_{:04}", P(slot as u64), i),
+            FrameName::Unmapped(base) => write!(f, "{}_frame", P(base as u64)),
+        }
+    }
+}
+
+/// The PTE slot that maps the frame at `base` as its cap's mapping says, and its index.
+fn frame_pte(k: &Kernel, base: usize, mapped: Option<Mapping>) -> Option<(PPtr<Pte>, usize)> {
+    let m = mapped?;
+    let root = find_vspace_for_asid(k, m.asid)?;
+    let w = lookup_pt_slot(root, m.vaddr);
+    let pte = w.slot.get();
+    (pte.valid() && pte.is_leaf() && pte.paddr() == pptr_to_paddr(base))
+        .then(|| (w.slot, pt_index(m.vaddr, w.level)))
+}
+
+fn frame_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> FrameName {
+    match frame_pte(k, base, mapped) {
+        Some((s, i)) => FrameName::Pte(s.addr(), i),
+        None => FrameName::Unmapped(base),
+    }
+}
+
+/// The name of a page table: a VSpace root, after the PTE that points at it, or after its
+/// address if it is not mapped where its cap says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PtName {
+    Root(usize),
+    Pte(usize, usize),
+    Unmapped(usize),
+}
+
+impl fmt::Display for PtName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            PtName::Root(base) => write!(f, "{}_pd", P(base as u64)),
+            PtName::Pte(slot, i) => write!(f, "pt_{}_{:04}", P(slot as u64), i),
+            PtName::Unmapped(base) => write!(f, "{}_pt", P(base as u64)),
+        }
+    }
+}
+
+fn pt_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> PtName {
+    let Some(m) = mapped else {
+        return PtName::Unmapped(base);
+    };
+    let Some(root) = find_vspace_for_asid(k, m.asid) else {
+        return PtName::Unmapped(base);
+    };
+    if root == base {
+        return PtName::Root(base);
+    }
+    let target = pptr_to_paddr(base);
+    let mut table = root;
+    for level in [2, 1] {
+        let i = pt_index(m.vaddr, level);
+        let pte = pte_slot(table, i).get();
+        if !pte.is_table() {
+            break;
+        }
+        if pte.paddr() == target {
+            return PtName::Pte(pte_slot(table, i).addr(), i);
+        }
+        table = paddr_to_pptr(pte.paddr());
+    }
+    PtName::Unmapped(base)
+}
+
+/// The VSpace root of a thread, if its VTABLE slot holds a mapped page table cap (seL4
+/// `isValidVTableRoot`).
+fn vspace_of(t: TcbRef) -> Option<usize> {
+    match t.slot(tcb_slot::VTABLE).cap() {
+        Cap::PageTable {
+            base,
+            mapped: Some(_),
+        } => Some(base),
+        _ => None,
+    }
+}
+
+/// Entries of a level-`level` table the dump looks at: the user half of a root.
+fn entries(level: usize) -> usize {
+    if level == 2 {
+        crate::arch::riscv64::vspace::PT_ENTRIES / 2
+    } else {
+        crate::arch::riscv64::vspace::PT_ENTRIES
+    }
+}
+
+fn size_name(level: usize) -> &'static str {
+    match level {
+        0 => "4k",
+        1 => "2M",
+        _ => "1G",
+    }
+}
+
+/// `obj_tcb_print_vtable`: a thread's VSpace and everything mapped in it, as objects.
+fn vspace_objects(t: TcbRef, seen: &mut Seen) {
+    let Some(root) = vspace_of(t) else { return };
+    if !seen.add(root, 0) {
+        return;
+    }
+    out(format_args!("{}_pd = pt\n", P(root as u64)));
+    pt_objects(root, 2);
+}
+
+/// `riscv_obj_pt_print_slots`: the page tables and frames below the level-`level` table at
+/// `table` (recursion depth at most 2).
+fn pt_objects(table: usize, level: usize) {
+    for i in 0..entries(level) {
+        let slot = pte_slot(table, i);
+        let pte = slot.get();
+        if pte.is_table() && level > 0 {
+            out(format_args!("pt_{}_{:04} = pt\n", P(slot.addr() as u64), i));
+            pt_objects(paddr_to_pptr(pte.paddr()), level - 1);
+        } else if pte.valid() && pte.is_leaf() {
+            out(format_args!(
+                "frame_{}_{:04} = frame ({}, paddr: {})\n",
+                P(slot.addr() as u64),
+                i,
+                size_name(level),
+                P(pte.paddr())
+            ));
+        }
+    }
+}
+
+/// `obj_vtable_print_slots`: a thread's VSpace's entries, table by table.
+fn vspace_caps(t: TcbRef, seen: &mut Seen) {
+    let Some(root) = vspace_of(t) else { return };
+    if !seen.add(root, 0) {
+        return;
+    }
+    out(format_args!("{}_pd {{\n", P(root as u64)));
+    pt_caps(root, 2);
+}
+
+/// `riscv_cap_pt_print_slots` after the opening line: the entries of the level-`level` table
+/// at `table`, then the same for each table below it (recursion depth at most 2).
+fn pt_caps(table: usize, level: usize) {
+    for i in 0..entries(level) {
+        let slot = pte_slot(table, i);
+        let pte = slot.get();
+        if pte.is_table() && level > 0 {
+            out(format_args!(
+                "0x{i:x}: pt_{}_{:04}\n",
+                P(slot.addr() as u64),
+                i
+            ));
+        } else if pte.valid() && pte.is_leaf() {
+            out(format_args!(
+                "0x{i:x}: frame_{}_{:04} {}\n",
+                P(slot.addr() as u64),
+                i,
+                FrameAttrs(Some(pte), VmRights::KernelOnly)
+            ));
+        }
+    }
+    out(format_args!("}}\n"));
+    for i in 0..entries(level) {
+        let slot = pte_slot(table, i);
+        let pte = slot.get();
+        if pte.is_table() && level > 0 {
+            out(format_args!("pt_{}_{:04} {{\n", P(slot.addr() as u64), i));
+            pt_caps(paddr_to_pptr(pte.paddr()), level - 1);
+        }
+    }
+}
+
+/// `obj_tcb_print_slots`: the caps of a TCB's own slots.
+fn tcb_caps(k: &Kernel, t: TcbRef) {
+    out(format_args!("{}_tcb {{\n", P(t.addr() as u64)));
+    if let Cap::CNode {
+        ptr,
+        guard,
+        guard_size,
+        ..
+    } = t.slot(tcb_slot::CTABLE).cap()
+    {
+        out(format_args!(
+            "cspace: {}_cnode (guard: {guard}, guard_size: {guard_size})\n",
+            P(ptr as u64)
+        ));
+    }
+    if let Cap::PageTable { base, .. } = t.slot(tcb_slot::VTABLE).cap() {
+        out(format_args!("vspace: {}_pd\n", P(base as u64)));
+    }
+    let buffer = t.slot(tcb_slot::BUFFER).cap();
+    if !buffer.is_null() {
+        out(format_args!("ipc_buffer_slot: "));
+        ipc_buffer_slot(k, t, buffer);
+    }
+    if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::REPLY).cap() {
+        out(format_args!("reply_slot: {}_reply\n", P(tcb as u64)));
+    }
+    if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::CALLER).cap() {
+        out(format_args!("caller_slot: {}_tcb\n", P(tcb as u64)));
+    }
+    out(format_args!("}}\n"));
+}
+
+/// `print_ipc_buffer_slot`: the frame mapped at the thread's IPC buffer address in its VSpace,
+/// or, if there is none, the frame cap in its buffer slot.
+fn ipc_buffer_slot(k: &Kernel, t: TcbRef, buffer: Cap) {
+    let vt = t.slot(tcb_slot::VTABLE).cap();
+    if let Cap::PageTable {
+        mapped: Some(m), ..
+    } = vt
+    {
+        if let Some(root) = find_vspace_for_asid(k, m.asid) {
+            let vaddr = t.with(|x| x.ipc_buffer);
+            let w = lookup_pt_slot(root, vaddr);
+            let pte = w.slot.get();
+            if pte.valid() && pte.is_leaf() {
+                out(format_args!(
+                    "frame_{}_{:04} {}\n",
+                    P(w.slot.addr() as u64),
+                    pt_index(vaddr, w.level),
+                    FrameAttrs(Some(pte), VmRights::KernelOnly)
+                ));
+                return;
+            }
+        }
+    }
+    print_cap(k, buffer);
+}
+
+/// `obj_irq_print_slots`: the notification an active IRQ handler signals.
+fn irq_slots(k: &Kernel, irq: usize) {
+    if irq >= NUM_IRQS || k.irq_state[irq] == IrqState::Inactive as u8 {
+        return;
+    }
+    out(format_args!("0x{irq:x}_0_irq {{\n"));
+    let ntfn = irq_slot(k, irq).cap();
+    if !ntfn.is_null() {
+        out(format_args!("0x0: "));
+        print_cap(k, ntfn);
+    }
+    out(format_args!("}}\n"));
+}
+
+/// `obj_irq_print_maps`: each active interrupt with a notification.
+fn irq_maps(k: &Kernel) {
+    out(format_args!("irq maps {{\n"));
+    for irq in 0..NUM_IRQS {
+        if k.irq_state[irq] != IrqState::Inactive as u8 && !irq_slot(k, irq).is_empty() {
+            out(format_args!("{irq}: 0x{irq:x}_0_irq\n"));
+        }
+    }
+    out(format_args!("}}\n"));
+}

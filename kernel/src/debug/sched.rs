@@ -1,0 +1,79 @@
+//! `seL4_DebugDumpScheduler`: seL4's `debug_dumpScheduler` and `debug_printTCB`
+//! (`include/api/debug.h`), non-MCS, one core. Every TCB in the debug list ([`super::tcbs`]),
+//! newest first, one line each: name right-aligned in 40 columns, state in 15, restart pc as
+//! `%p`, priority in 20, core; tab-separated:
+//!
+//! ```text
+//! Dumping all tcbs!
+//! Name                                    \tState          \tIP                  \t Prio \t Core
+//! --------------------------------------------------------------------------------------
+//!                  child of: 'rootserver'\t       inactive\t0000000000000000\t                   0\t0
+//!                             idle_thread\t           idle\t0x0000000080201234\t                   0\t0
+//!                              rootserver\t        running\t0x0000000000010174\t                 255\t0
+//! ```
+#![forbid(unsafe_code)]
+
+use super::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
+use super::{out, Name, P};
+use crate::object::tcb::{restart_pc, thread_name, TcbRef, ThreadState};
+use crate::state::Kernel;
+
+/// The state names of `debug_printTCB`.
+pub fn state_name(s: ThreadState) -> &'static str {
+    match s {
+        ThreadState::Inactive => "inactive",
+        ThreadState::Running => "running",
+        ThreadState::Restart => "restart",
+        ThreadState::BlockedOnReceive => "blocked on recv",
+        ThreadState::BlockedOnSend => "blocked on send",
+        ThreadState::BlockedOnReply => "blocked on reply",
+        ThreadState::BlockedOnNotification => "blocked on ntfn",
+        ThreadState::Idle => "idle",
+    }
+}
+
+/// Where the idle thread waits (seL4 prints its idle thread's restart pc, the kernel's
+/// `idle_thread` function); 0 on the host.
+fn idle_pc() -> u64 {
+    #[cfg(target_os = "none")]
+    return crate::arch::riscv64::machine::wait_for_interrupt as *const () as usize as u64;
+    #[cfg(not(target_os = "none"))]
+    return 0;
+}
+
+/// `debug_printTCB` for one line.
+fn print_line(name: &[u8], state: ThreadState, pc: u64, prio: u64) {
+    out(format_args!(
+        "{:>40}\t{:>15}\t{}\t{:>20}\t{}\n",
+        Name(name),
+        state_name(state),
+        P(pc),
+        prio,
+        0
+    ));
+}
+
+/// `debug_dumpScheduler`.
+pub fn dump_scheduler(k: &Kernel) {
+    out(format_args!("Dumping all tcbs!\n"));
+    out(format_args!(
+        "Name                                    \tState          \tIP                  \t Prio \t Core\n"
+    ));
+    out(format_args!(
+        "--------------------------------------------------------------------------------------\n"
+    ));
+    for n in tcbs::iter(&k.debug, WALK_LIMIT) {
+        if n == IDLE {
+            print_line(IDLE_NAME, ThreadState::Idle, idle_pc(), 0);
+            continue;
+        }
+        let t = TcbRef::new(n);
+        let (name, len) = thread_name(t);
+        print_line(
+            &name[..len],
+            t.state(),
+            restart_pc(t),
+            t.with(|x| x.priority),
+        );
+    }
+}
