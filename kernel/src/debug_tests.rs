@@ -26,7 +26,7 @@ fn fault(s: &mut System, t: TcbRef, pc: u64, scause: u64, stval: u64) -> String 
     s.run_as(t);
     t.set_reg(reg::PC, pc);
     take_console();
-    crate::entry::handle_trap(&mut s.k, scause, stval);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(scause, stval));
     assert_eq!(t.state(), ThreadState::Inactive, "the thread is suspended");
     console()
 }
@@ -234,7 +234,7 @@ mod debug {
         t.set_reg(reg::A1, 0);
         t.set_reg(reg::A7, Syscall::Call as i64 as u64);
         take_console();
-        crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+        crate::entry::handle_trap(&mut s.k, crate::entry::Event::Syscall);
         let out = console();
         let name = "child of: 'rootserver'";
         let second = format!("cap fault in send phase at address {}", P(e + 1));
@@ -254,7 +254,7 @@ mod debug {
         t.set_reg(reg::PC, 0x10200);
         t.set_reg(reg::A7, -100i64 as u64);
         take_console();
-        crate::entry::handle_trap(&mut s.k, crate::entry::CAUSE_USER_ECALL, 0);
+        crate::entry::handle_trap(&mut s.k, crate::entry::Event::Syscall);
         assert!(console().starts_with(&report_head(
             t,
             &second,
