@@ -16,7 +16,7 @@
 //! grant set.
 #![forbid(unsafe_code)]
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::regs;
 use crate::cap::{ep_right, tag, RawCap, EP_RIGHTS_SHIFT, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
 use crate::cspace::lookup_one_level;
 use crate::cte::{mdb_insert_leaf, mdb_next_word, mdb_unlink_leaf};
@@ -42,8 +42,8 @@ impl FastArgs {
     /// The arguments as saved in `t`'s context (host tests).
     pub fn saved(t: TcbRef) -> FastArgs {
         FastArgs {
-            cptr: t.reg(reg::A0),
-            info: t.reg(reg::A1),
+            cptr: t.reg(regs::CAP),
+            info: t.reg(regs::MSG_INFO),
         }
     }
 }
@@ -70,7 +70,7 @@ fn can_switch_to(k: &Kernel, from: TcbRef, to: TcbRef) -> bool {
 }
 
 /// Whether `t`'s cached `satp` is current, so that the exit can switch to its address space
-/// with one CSR write (see `Tcb::vm_satp`); if not, the full path refreshes it.
+/// with one CSR write (see `Tcb::arch`); if not, the full path refreshes it.
 #[inline(always)]
 fn vm_cached(k: &Kernel, t: TcbRef) -> bool {
     t.with(|x| x.vm_gen) == k.vm_gen
@@ -89,28 +89,28 @@ fn has_fault(t: TcbRef) -> bool {
 fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) {
     let n = info & INFO_LENGTH_AND_CAPS;
     if n > 0 {
-        to.set_reg(reg::A2, from.reg(reg::A2));
+        to.set_reg(regs::MSG[0], from.reg(regs::MSG[0]));
         if n > 1 {
-            to.set_reg(reg::A2 + 1, from.reg(reg::A2 + 1));
+            to.set_reg(regs::MSG[1], from.reg(regs::MSG[1]));
             if n > 2 {
-                to.set_reg(reg::A2 + 2, from.reg(reg::A2 + 2));
+                to.set_reg(regs::MSG[2], from.reg(regs::MSG[2]));
                 if n > 3 {
-                    to.set_reg(reg::A2 + 3, from.reg(reg::A2 + 3));
+                    to.set_reg(regs::MSG[3], from.reg(regs::MSG[3]));
                 }
             }
         }
     }
-    to.set_reg(reg::A0, badge);
-    to.set_reg(reg::A1, info & !INFO_UNWRAPPED);
+    to.set_reg(regs::BADGE, badge);
+    to.set_reg(regs::MSG_INFO, info & !INFO_UNWRAPPED);
 }
 
-/// The caller's pc moves past the `ecall`; the `ecall`'s own pc is its `FaultIP`.
+/// The caller's pc moves past the syscall instruction, whose own pc is its `FaultIP`.
 #[inline(always)]
 fn advance_pc(t: TcbRef) {
     t.with(|x| {
-        let pc = x.context.regs[reg::PC];
+        let pc = x.context.regs[regs::NEXT_IP];
         x.fault_ip = pc;
-        x.context.regs[reg::PC] = pc + 4;
+        x.context.regs[regs::NEXT_IP] = pc + regs::SYSCALL_INSTRUCTION_BYTES;
     });
 }
 
@@ -126,7 +126,7 @@ pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
         return None;
     }
     let cur = k.cur_thread;
-    let n = cur.reg(reg::A7);
+    let n = cur.reg(regs::SYSCALL_NUMBER);
     let r = if n == Syscall::Call as i64 as u64 {
         call(k, FastArgs::saved(cur))
     } else if n == Syscall::ReplyRecv as i64 as u64 {

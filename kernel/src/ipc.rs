@@ -3,7 +3,7 @@
 //! IPC cancellation.
 #![forbid(unsafe_code)]
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::regs;
 use crate::cap::Cap;
 use crate::cspace::{lookup_cap_and_slot, LookupFault};
 use crate::cte::{cte_insert, Slot};
@@ -112,7 +112,7 @@ impl Fault {
 /// `messageInfoFromWord` of the thread's a1: its message info with the length limited to
 /// `seL4_MsgMaxLength`.
 pub fn message_info_of(t: TcbRef) -> MessageInfo {
-    let info = MessageInfo(t.reg(reg::A1));
+    let info = MessageInfo(t.reg(regs::MSG_INFO));
     if info.length() > MSG_MAX_LENGTH as u64 {
         MessageInfo::new(
             info.label(),
@@ -178,10 +178,10 @@ fn do_normal_transfer(
     let n = copy_mrs(sender, send_buf, receiver, recv_buf, tag.length() as usize);
     let (extra, unwrapped) = transfer_caps(k, &caps, ep, receiver, recv_buf);
     receiver.set_reg(
-        reg::A1,
+        regs::MSG_INFO,
         MessageInfo::new(tag.label(), unwrapped, extra, n as u64).0,
     );
-    receiver.set_reg(reg::A0, badge);
+    receiver.set_reg(regs::BADGE, badge);
 }
 
 /// `copyMRs`: copies `n` message registers; returns how many arrived (registers always, the
@@ -195,7 +195,7 @@ pub fn copy_mrs(
 ) -> usize {
     let mut i = 0;
     while i < n && i < FAST_MESSAGE_REGISTERS {
-        receiver.set_reg(reg::A2 + i, sender.reg(reg::A2 + i));
+        receiver.set_reg(regs::MSG[i], sender.reg(regs::MSG[i]));
         i += 1;
     }
     if let (Some(s), Some(r)) = (send_buf, recv_buf) {
@@ -257,6 +257,19 @@ fn transfer_caps(
     (i as u64, unwrapped)
 }
 
+/// Copies the registers `layout` names (the architecture's fault message layout; `FAULT_IP` is
+/// `ip`) into the first words of `w`; returns how many.
+fn fault_regs(sender: TcbRef, ip: u64, layout: &[usize], w: &mut [u64]) -> usize {
+    for (i, &r) in layout.iter().enumerate() {
+        w[i] = if r == regs::FAULT_IP {
+            ip
+        } else {
+            sender.reg(r)
+        };
+    }
+    layout.len()
+}
+
 /// The words of a fault message (`setMRs_fault`) and its length.
 fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
     let ip = sender.with(|x| x.fault_ip);
@@ -275,18 +288,14 @@ fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
             3 + ln
         }
         Fault::UnknownSyscall { number } => {
-            w[0] = ip;
-            w[1] = sender.reg(reg::SP);
-            w[2] = sender.reg(reg::RA);
-            for i in 0..7 {
-                w[3 + i] = sender.reg(reg::A0 + i);
-            }
-            w[10] = number;
-            11
+            let n = fault_regs(sender, ip, &regs::SYSCALL_MESSAGE, &mut w);
+            w[n] = number;
+            n + 1
         }
         Fault::UserException { number, code } => {
-            w[..4].copy_from_slice(&[ip, sender.reg(reg::SP), number, code]);
-            4
+            let n = fault_regs(sender, ip, &regs::EXCEPTION_MESSAGE, &mut w);
+            w[n..n + 2].copy_from_slice(&[number, code]);
+            n + 2
         }
         Fault::VmFault {
             addr,
@@ -314,13 +323,16 @@ fn do_fault_transfer(
             sent = i + 1;
         }
     }
-    receiver.set_reg(reg::A1, MessageInfo::new(f.label(), 0, 0, sent as u64).0);
-    receiver.set_reg(reg::A0, badge);
+    receiver.set_reg(
+        regs::MSG_INFO,
+        MessageInfo::new(f.label(), 0, 0, sent as u64).0,
+    );
+    receiver.set_reg(regs::BADGE, badge);
 }
 
 /// `doNBRecvFailedTransfer`: a non-blocking receive found nothing: badge 0.
 pub fn do_nb_recv_failed_transfer(t: TcbRef) {
-    t.set_reg(reg::A0, 0);
+    t.set_reg(regs::BADGE, 0);
 }
 
 /// `setupReplyMaster`: gives a thread its master reply cap if it has none.
@@ -399,7 +411,7 @@ pub fn do_reply_transfer(
 /// resumes. Unknown-syscall and user-exception replies with label 0 resume the thread with
 /// the registers they carry; cap and VM faults always resume.
 fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
-    let info = MessageInfo(sender.reg(reg::A1));
+    let info = MessageInfo(sender.reg(regs::MSG_INFO));
     let send_buf = ipc_buffer_pptr(sender, false);
     let len = info.length() as usize;
     // `copyMRsFaultReply`: MR0..MR3 come from registers; the rest only if the replier has an
@@ -412,7 +424,7 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
     let copy = |regs: &[usize]| {
         for (i, &r) in regs.iter().enumerate().take(n) {
             let v = get_mr(sender, send_buf, i);
-            if r == reg::PC {
+            if r == regs::FAULT_IP {
                 receiver.with(|x| x.fault_ip = v);
             } else {
                 receiver.set_reg(r, v);
@@ -422,11 +434,11 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
     match f {
         Fault::Cap { .. } | Fault::VmFault { .. } => true,
         Fault::UnknownSyscall { .. } => {
-            copy(&[reg::PC, reg::SP, reg::RA, 10, 11, 12, 13, 14, 15, 16]);
+            copy(&regs::SYSCALL_MESSAGE);
             info.label() == 0
         }
         Fault::UserException { .. } => {
-            copy(&[reg::PC, reg::SP]);
+            copy(&regs::EXCEPTION_MESSAGE);
             info.label() == 0
         }
     }

@@ -22,7 +22,7 @@ pub struct Kernel {
     /// an ASID).
     pub activated: usize,
     /// Generation of address-space information: bumped with `activated` cleared, it voids
-    /// every thread's cached `satp` (`Tcb::vm_satp`).
+    /// every thread's cached address-space state (`Tcb::arch`, `Tcb::vm_gen`).
     pub vm_gen: u64,
     /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
     pub fpu_owner: usize,
@@ -119,9 +119,9 @@ pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
 /// the IPC buffer at `buffer` (`getSyscallArg`). Returns 0 past the message's end or when there
 /// is no buffer (callers check the length first, as seL4 does).
 pub fn get_mr(thread: TcbRef, buffer: Option<usize>, i: usize) -> u64 {
-    use crate::arch::riscv64::context::reg;
+    use crate::arch::regs;
     if i < abi::message::FAST_MESSAGE_REGISTERS {
-        return thread.reg(reg::A2 + i);
+        return thread.reg(regs::MSG[i]);
     }
     match buffer {
         Some(b) if i < MSG_MAX_LENGTH => {
@@ -133,9 +133,9 @@ pub fn get_mr(thread: TcbRef, buffer: Option<usize>, i: usize) -> u64 {
 
 /// Writes message register `i` of a thread (registers or IPC buffer); returns whether it fit.
 pub fn set_mr(thread: TcbRef, buffer: Option<usize>, i: usize, v: u64) -> bool {
-    use crate::arch::riscv64::context::reg;
+    use crate::arch::regs;
     if i < abi::message::FAST_MESSAGE_REGISTERS {
-        thread.set_reg(reg::A2 + i, v);
+        thread.set_reg(regs::MSG[i], v);
         return true;
     }
     match buffer {

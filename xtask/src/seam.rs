@@ -18,15 +18,9 @@ pub const KNOWN_LEAKS: &[&str] = &[
     "debug/capdl.rs",
     "debug/fault.rs",
     "debug/sched.rs",
-    "fastpath.rs",
-    "ipc.rs",
     "main.rs",
-    "object/notification.rs",
     "object/objecttype.rs",
-    "object/tcb.rs",
     "object/tcb_invocation.rs",
-    "object/tcb_ops.rs",
-    "state.rs",
     "syscall.rs",
 ];
 

@@ -11,7 +11,7 @@ pub mod riscv64;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
-pub use riscv64::context::ArchContext;
+pub use riscv64::context::{regs, ArchContext, ArchTcb};
 
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{

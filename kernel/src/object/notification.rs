@@ -2,7 +2,7 @@
 //! badge bits that `Signal` ORs into, and that `Wait` or `Poll` return and clear. A TCB bound to
 //! a notification also receives its signals while blocked in `seL4_Recv` on an endpoint.
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::regs;
 use crate::cap::Cap;
 use crate::mem::PPtr;
 use crate::object::tcb::{TcbRef, ThreadState};
@@ -106,7 +106,7 @@ pub fn send_signal(k: &mut Kernel, n: NtfnRef, badge: u64) {
                 if t.state() == ThreadState::BlockedOnReceive {
                     crate::ipc::cancel_ipc(k, t);
                     set_thread_state(k, t, ThreadState::Running);
-                    t.set_reg(reg::A0, badge);
+                    t.set_reg(regs::BADGE, badge);
                     possible_switch_to(k, t);
                     return;
                 }
@@ -117,7 +117,7 @@ pub fn send_signal(k: &mut Kernel, n: NtfnRef, badge: u64) {
             let Some(t) = n.head() else { return };
             n.dequeue(t);
             set_thread_state(k, t, ThreadState::Running);
-            t.set_reg(reg::A0, badge);
+            t.set_reg(regs::BADGE, badge);
             possible_switch_to(k, t);
         }
         NtfnState::Active => n.0.with(|x| x.word |= badge),
@@ -142,7 +142,7 @@ pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: boo
         }
         NtfnState::Active => {
             let w = n.0.get().word;
-            thread.set_reg(reg::A0, w);
+            thread.set_reg(regs::BADGE, w);
             n.0.with(|x| {
                 x.head_state = 0;
                 x.word = 0;
@@ -154,7 +154,7 @@ pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: boo
 /// `completeSignal`: a bound thread takes the pending signal while entering `seL4_Recv`.
 pub fn complete_signal(_k: &mut Kernel, n: NtfnRef, t: TcbRef) {
     let w = n.0.get().word;
-    t.set_reg(reg::A0, w);
+    t.set_reg(regs::BADGE, w);
     n.0.with(|x| {
         x.head_state = 0;
         x.word = 0;

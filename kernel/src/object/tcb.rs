@@ -121,10 +121,10 @@ pub struct Tcb {
     pub fault: [u64; 3],
     /// Pending lookup failure for a cap fault.
     pub lookup_failure: [u64; 4],
-    /// The `satp` value of the thread's address space, valid while `vm_gen` equals
-    /// `Kernel::vm_gen` (a cache for the return to user level).
-    pub vm_satp: u64,
-    /// See `vm_satp`.
+    /// The architecture's per-thread state (riscv64: the cached address-space root), valid as
+    /// far as it caches address-space state while `vm_gen` equals `Kernel::vm_gen`.
+    pub arch: crate::arch::ArchTcb,
+    /// Generation of the address-space state cached in `arch` (see `Kernel::vm_gen`).
     pub vm_gen: u64,
     /// Debug name, NUL-terminated.
     pub name: [u8; TCB_NAME_LEN],

@@ -48,28 +48,27 @@ pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
     suspend(k, t);
     if k.fpu_owner == t.addr() {
         k.fpu_owner = 0;
-        t.with(|x| x.context.sstatus &= !crate::arch::riscv64::context::SSTATUS_FS_MASK);
+        t.with(|x| x.context.disable_fpu());
     }
 }
 
 /// The FPU invariant that lets a switch of threads do no FPU work (seL4 switches FPU state
 /// eagerly in `Arch_switchToThread`; the result for threads is the same): the FPU registers
-/// hold the state of `Kernel::fpu_owner`, and every thread other than the owner has
-/// `sstatus.FS` = Off in its saved context, so its first FP instruction traps to
+/// hold the state of `Kernel::fpu_owner`, and every thread other than the owner has the FPU
+/// disabled in its saved context (riscv64: `sstatus.FS` Off), so its first FP instruction traps to
 /// [`fpu_lazy_load`], which makes it the owner and re-executes the instruction. The owner is
 /// never a thread with `seL4_TCBFlag_fpuDisabled` (setting the flag releases the FPU), so for
 /// such a thread an FP instruction is an illegal-instruction user exception, as on seL4.
 ///
-/// Kept by [`fpu_lazy_load`] (the old owner's FS goes Off), [`fpu_release`] (the releasing
-/// thread's FS goes Off), thread deletion (the owner is forgotten) and new TCBs (FS Off).
+/// Kept by [`fpu_lazy_load`] (the old owner's FPU is disabled), [`fpu_release`] (the releasing
+/// thread's too), thread deletion (the owner is forgotten) and new TCBs (FPU disabled).
 /// Checked before every return to user level in debug builds.
 pub fn fpu_invariant_holds(k: &Kernel, t: TcbRef) -> bool {
-    use crate::arch::riscv64::context::SSTATUS_FS_MASK;
-    let (fs, flags) = t.with(|x| (x.context.sstatus & SSTATUS_FS_MASK, x.flags));
+    let (enabled, flags) = t.with(|x| (x.context.fpu_enabled(), x.flags));
     if k.fpu_owner == t.addr() {
-        fs != 0 && flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED == 0
+        enabled && flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED == 0
     } else {
-        fs == 0
+        !enabled
     }
 }
 
@@ -77,39 +76,37 @@ pub fn fpu_invariant_holds(k: &Kernel, t: TcbRef) -> bool {
 /// Returns whether that was the case (then the FPU now holds `t`'s state and the instruction is
 /// re-executed); false means a genuine illegal instruction (or a thread with the FPU disabled).
 pub fn fpu_lazy_load(k: &mut Kernel, t: TcbRef) -> bool {
-    use crate::arch::riscv64::context::{SSTATUS_FS_CLEAN, SSTATUS_FS_MASK};
-    let (fs, flags) = t.with(|x| (x.context.sstatus & SSTATUS_FS_MASK, x.flags));
-    if fs != 0 || flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED != 0 || k.fpu_owner == t.addr()
+    let (enabled, flags) = t.with(|x| (x.context.fpu_enabled(), x.flags));
+    if enabled || flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED != 0 || k.fpu_owner == t.addr()
     {
         return false;
     }
     if k.fpu_owner != 0 {
         TcbRef::new(k.fpu_owner).with(|o| {
-            if o.context.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK {
+            if o.context.fpu_dirty() {
                 crate::arch::fpu_save(&mut o.context.fpu);
             }
-            o.context.sstatus &= !SSTATUS_FS_MASK;
+            o.context.disable_fpu();
         });
     }
     t.with(|x| {
         crate::arch::fpu_load(&x.context.fpu);
-        x.context.sstatus = (x.context.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN;
+        x.context.enable_fpu();
     });
     k.fpu_owner = t.addr();
     true
 }
 
 /// `fpuRelease`: the thread gives up the FPU (its FPU was disabled or it is leaving): its
-/// registers are saved if it owns the FPU, and the FPU has no owner; its `sstatus.FS` goes
-/// Off (see [`fpu_invariant_holds`]).
+/// registers are saved if it owns the FPU, and the FPU has no owner; its FPU is disabled (see
+/// [`fpu_invariant_holds`]).
 pub fn fpu_release(k: &mut Kernel, t: TcbRef) {
-    use crate::arch::riscv64::context::SSTATUS_FS_MASK;
     if k.fpu_owner == t.addr() {
         t.with(|x| {
-            if x.context.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK {
+            if x.context.fpu_dirty() {
                 crate::arch::fpu_save(&mut x.context.fpu);
             }
-            x.context.sstatus &= !SSTATUS_FS_MASK;
+            x.context.disable_fpu();
         });
         k.fpu_owner = 0;
     }

@@ -43,6 +43,52 @@ pub mod reg {
     pub const PC: usize = 0;
 }
 
+/// The registers of seL4's syscall and message convention by role (seL4
+/// `include/arch/riscv/arch/machine/registerset.h`: `capRegister`, `badgeRegister`,
+/// `msgInfoRegister`, `msgRegisters`, the syscall number register), and the fault message
+/// layouts (`fault_messages` in `src/arch/riscv/machine/registerset.c`). Generic code names
+/// registers only through these.
+pub mod regs {
+    use super::reg;
+
+    /// The capability address of a syscall (`capRegister`).
+    pub const CAP: usize = reg::A0;
+    /// The badge a receiver gets (`badgeRegister`).
+    pub const BADGE: usize = reg::A0;
+    /// The `seL4_MessageInfo` (`msgInfoRegister`).
+    pub const MSG_INFO: usize = reg::A1;
+    /// The message registers MR0..MR3 (`msgRegisters`).
+    pub const MSG: [usize; 4] = [reg::A2, reg::A2 + 1, reg::A2 + 2, reg::A2 + 3];
+    /// The syscall number.
+    pub const SYSCALL_NUMBER: usize = reg::A7;
+    /// The pc the thread resumes at (`NextIP`).
+    pub const NEXT_IP: usize = reg::PC;
+    /// The stack pointer.
+    pub const STACK_POINTER: usize = reg::SP;
+    /// Bytes of the syscall instruction (`ecall`): a syscall returns past it.
+    pub const SYSCALL_INSTRUCTION_BYTES: u64 = 4;
+    /// In the fault message layouts below: the thread's `FaultIP` (kept in the TCB, not in the
+    /// register context).
+    pub const FAULT_IP: usize = usize::MAX;
+    /// Registers of an unknown-syscall fault message, in order, before the syscall number
+    /// (`MessageID_Syscall`: FaultIP, sp, ra, a0..a6); a reply with label 0 writes them back.
+    pub const SYSCALL_MESSAGE: [usize; 10] = [
+        FAULT_IP,
+        reg::SP,
+        reg::RA,
+        reg::A0,
+        reg::A0 + 1,
+        reg::A0 + 2,
+        reg::A0 + 3,
+        reg::A0 + 4,
+        reg::A0 + 5,
+        reg::A0 + 6,
+    ];
+    /// Registers of a user-exception fault message, in order, before the exception number and
+    /// code (`MessageID_Exception`: FaultIP, sp); a reply with label 0 writes them back.
+    pub const EXCEPTION_MESSAGE: [usize; 2] = [FAULT_IP, reg::SP];
+}
+
 /// FPU registers of a thread (F and D extensions).
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
@@ -88,6 +134,41 @@ impl ArchContext {
             ..Default::default()
         }
     }
+
+    /// Whether the thread may use the FPU when it returns to user level (`sstatus.FS` not
+    /// Off).
+    #[inline(always)]
+    pub fn fpu_enabled(&self) -> bool {
+        self.sstatus & SSTATUS_FS_MASK != 0
+    }
+
+    /// Whether the thread changed its FPU registers since they were loaded (`sstatus.FS`
+    /// Dirty): they must be saved before another thread's are loaded.
+    #[inline(always)]
+    pub fn fpu_dirty(&self) -> bool {
+        self.sstatus & SSTATUS_FS_MASK == SSTATUS_FS_MASK
+    }
+
+    /// Lets the thread use the FPU, whose registers now hold its state (`sstatus.FS` Clean).
+    #[inline(always)]
+    pub fn enable_fpu(&mut self) {
+        self.sstatus = (self.sstatus & !SSTATUS_FS_MASK) | SSTATUS_FS_CLEAN;
+    }
+
+    /// Makes the thread's next FP instruction trap (`sstatus.FS` Off).
+    #[inline(always)]
+    pub fn disable_fpu(&mut self) {
+        self.sstatus &= !SSTATUS_FS_MASK;
+    }
+}
+
+/// The architecture's per-thread state kept in the TCB beside the register context.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct ArchTcb {
+    /// The `satp` value of the thread's address space, valid while the TCB's `vm_gen` equals
+    /// `Kernel::vm_gen` (a cache for the return to user level).
+    pub vm_satp: u64,
 }
 
 #[cfg(test)]

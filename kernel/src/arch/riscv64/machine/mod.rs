@@ -176,7 +176,7 @@ fn write_satp(satp: u64) {
 /// (writing the value already there is harmless; no fence, as in [`write_satp`]).
 #[inline(always)]
 pub fn set_vm_root_cached(t: crate::object::tcb::TcbRef) {
-    let satp = t.with(|x| x.vm_satp);
+    let satp = t.with(|x| x.arch.vm_satp);
     // SAFETY: `vm_satp` was computed by `set_vm_root` for this thread's VSpace under the
     // current `vm_gen`, so it names a root that maps the kernel (see `write_satp`).
     unsafe { asm!("csrw satp, {0}", in(reg) satp, options(nostack)) };
@@ -185,7 +185,7 @@ pub fn set_vm_root_cached(t: crate::object::tcb::TcbRef) {
 /// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
 /// page table (ASID 0) if it has no valid one (any user access then faults).
 pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
-    let (gen, cached) = t.with(|x| (x.vm_gen, x.vm_satp));
+    let (gen, cached) = t.with(|x| (x.vm_gen, x.arch.vm_satp));
     let satp = if gen == k.vm_gen {
         cached
     } else {
@@ -194,7 +194,7 @@ pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
             None => satp_for(kernel_root_page_table_paddr(), 0),
         };
         t.with(|x| {
-            x.vm_satp = satp;
+            x.arch.vm_satp = satp;
             x.vm_gen = k.vm_gen;
         });
         satp
