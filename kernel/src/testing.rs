@@ -86,6 +86,35 @@ impl Reply {
     }
 }
 
+/// Asserts a successful reply (label 0) and returns it.
+#[track_caller]
+pub fn ok(r: Reply) -> Reply {
+    assert_eq!(r.info.label(), 0, "expected success: {r:?}");
+    r
+}
+
+/// Asserts a successful reply with no message (label 0, length 0), the reply of most
+/// invocations.
+#[track_caller]
+pub fn ok_empty(r: Reply) {
+    assert_eq!((r.info.label(), r.info.length()), (0, 0), "{r:?}");
+}
+
+/// Asserts an error reply `e` with exactly the message registers `mrs`.
+#[track_caller]
+pub fn fails(r: Reply, e: abi::Error, mrs: &[u64]) {
+    assert_eq!(r.error(), e, "{r:?}");
+    assert_eq!(r.info.length(), mrs.len() as u64, "error MR count: {r:?}");
+    assert_eq!(&r.mrs[..mrs.len()], mrs, "error MRs: {r:?}");
+}
+
+/// The error of a reply and its message registers (as many as the reply's length).
+#[track_caller]
+pub fn err(r: Reply) -> (abi::Error, Vec<u64>) {
+    assert_ne!(r.info.label(), 0, "expected an error: {r:?}");
+    (r.error(), r.mrs[..r.info.length() as usize].to_vec())
+}
+
 impl System {
     /// Boots the simulated machine with the tiny root task.
     pub fn boot() -> System {

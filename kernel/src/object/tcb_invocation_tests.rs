@@ -24,19 +24,7 @@ fn boot() -> (System, u64) {
     (s, e)
 }
 
-#[track_caller]
-fn ok(r: Reply) -> Reply {
-    assert_eq!(r.info.label(), 0, "expected success: {r:?}");
-    r
-}
-
-/// Asserts an error reply with exactly the MRs `mrs`.
-#[track_caller]
-fn fails(r: Reply, e: Error, mrs: &[u64]) {
-    assert_eq!(r.error(), e, "{r:?}");
-    assert_eq!(r.info.length(), mrs.len() as u64, "error MR count: {r:?}");
-    assert_eq!(&r.mrs[..mrs.len()], mrs, "error MRs: {r:?}");
-}
+use crate::testing::{fails, ok};
 
 fn tcb_at(s: &System, i: u64) -> TcbRef {
     let Cap::Thread { tcb } = s.root_slot(i).cap() else {

@@ -24,18 +24,7 @@ const MIB2: u64 = 1 << 21;
 const INVALID_ROOT: u64 = 1;
 const MISSING_CAPABILITY: u64 = 2;
 
-/// Asserts success: label 0, no message.
-#[track_caller]
-fn ok(r: Reply) {
-    assert_eq!((r.info.label(), r.info.length()), (0, 0), "{r:?}");
-}
-
-/// The error of a reply and its message registers (as many as the reply's length).
-#[track_caller]
-fn err(r: Reply) -> (Error, Vec<u64>) {
-    assert_ne!(r.info.label(), 0, "expected an error: {r:?}");
-    (r.error(), r.mrs[..r.info.length() as usize].to_vec())
-}
+use crate::testing::{err, ok_empty as ok};
 
 fn pt_map(s: &mut System, pt: u64, vs: u64, vaddr: u64) -> Reply {
     s.call(pt, L::RISCVPageTableMap, &[vaddr, 0], &[vs])
