@@ -19,6 +19,40 @@
 
 use core::marker::PhantomData;
 
+/// Types that may be read and written in object memory through [`PPtr`]: plain old data.
+///
+/// # Safety
+/// Every bit pattern of `size_of::<Self>()` bytes is a valid `Self` (zeroed memory is a valid,
+/// empty object), the type has no padding bytes, no destructor, and holds no Rust references or
+/// pointers that are dereferenced as such (object addresses are plain integers). Implemented
+/// only here, for the kernel's object layouts and the integer types they are made of.
+pub unsafe trait Pod: Sized {}
+
+// SAFETY: integers: every bit pattern is valid, no padding, no drop.
+unsafe impl Pod for u8 {}
+// SAFETY: as above.
+unsafe impl Pod for u64 {}
+// SAFETY: an array of `Pod` has no padding between elements and every element pattern is valid.
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+// SAFETY: `repr(C)` structs of u64 words (and arrays of them), see their definitions.
+unsafe impl Pod for crate::object::tcb::Tcb {}
+// SAFETY: as above.
+unsafe impl Pod for crate::object::endpoint::Endpoint {}
+// SAFETY: as above.
+unsafe impl Pod for crate::object::notification::Notification {}
+// SAFETY: as above.
+unsafe impl Pod for crate::cte::Cte {}
+// SAFETY: as above.
+unsafe impl Pod for crate::cte::MdbNode {}
+// SAFETY: as above.
+unsafe impl Pod for crate::cap::RawCap {}
+// SAFETY: a transparent-layout u64.
+unsafe impl Pod for crate::arch::riscv64::vspace::Pte {}
+// SAFETY: `repr(C)`, u64 words and `UntypedDesc` (two u8 and explicit 6-byte padding array).
+unsafe impl Pod for abi::BootInfo {}
+// SAFETY: `repr(C)`, two u64.
+unsafe impl Pod for abi::BootInfoHeader {}
+
 /// A kernel-virtual pointer to a `T` in object memory. See the module doc for the invariant.
 pub struct PPtr<T> {
     addr: usize,
@@ -68,29 +102,93 @@ impl<T> PPtr<T> {
     pub const fn byte_add<U>(self, bytes: usize) -> PPtr<U> {
         PPtr::new(self.addr + bytes)
     }
+}
+
+/// Accesses: only for plain-old-data types ([`Pod`]).
+impl<T: Pod> PPtr<T> {
     /// Reads the object (a copy).
     #[inline(always)]
     pub fn get(self) -> T
     where
         T: Copy,
     {
+        #[cfg(all(debug_assertions, not(target_os = "none")))]
+        borrows::check(self.addr, core::mem::size_of::<T>());
         // SAFETY: by the module invariant the address is valid, aligned and initialised for T.
         unsafe { core::ptr::read(self.addr as *const T) }
     }
     /// Overwrites the object.
     #[inline(always)]
     pub fn set(self, v: T) {
+        #[cfg(all(debug_assertions, not(target_os = "none")))]
+        borrows::check(self.addr, core::mem::size_of::<T>());
         // SAFETY: by the module invariant the address is valid and aligned for T; T is plain old
         // data, so overwriting without dropping is correct.
         unsafe { core::ptr::write(self.addr as *mut T, v) }
     }
-    /// Runs `f` on the object in place. Must not be nested on the same object.
+    /// Runs `f` on the object in place. Must not be nested on the same object, nor may `f`
+    /// reach the object's memory any other way (debug host builds check both: see
+    /// [`borrows`]).
     #[inline(always)]
     pub fn with<R>(self, f: impl FnOnce(&mut T) -> R) -> R {
+        #[cfg(all(debug_assertions, not(target_os = "none")))]
+        let _borrow = borrows::enter(self.addr, core::mem::size_of::<T>());
         // SAFETY: by the module invariant the address is valid, aligned and initialised for T;
         // the kernel is single-threaded and `with` is not nested on one object, so this is the
         // only reference for the duration of `f`.
         f(unsafe { &mut *(self.addr as *mut T) })
+    }
+}
+
+/// The check behind the rule "no access to an object while [`PPtr::with`] lends it out", in
+/// debug builds on the host (where every test runs the object logic): each `with` records the
+/// byte range it lends until it returns; a `with`, `get` or `set` that overlaps a lent range
+/// panics, since it would alias the `&mut` (undefined behaviour in Rust).
+#[cfg(all(debug_assertions, not(target_os = "none")))]
+pub mod borrows {
+    use std::cell::RefCell;
+
+    std::thread_local! {
+        static LENT: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn overlapping(addr: usize, len: usize) -> Option<(usize, usize)> {
+        LENT.with(|l| {
+            l.borrow()
+                .iter()
+                .copied()
+                .find(|&(a, n)| addr < a + n && a < addr + len)
+        })
+    }
+
+    /// Panics if `[addr, addr + len)` overlaps memory a `with` has lent out.
+    #[track_caller]
+    pub fn check(addr: usize, len: usize) {
+        if let Some((a, n)) = overlapping(addr, len) {
+            panic!("object memory {addr:#x}+{len} accessed while lent out by `with` ({a:#x}+{n})");
+        }
+    }
+
+    /// Records a lent range until the returned guard is dropped.
+    #[track_caller]
+    pub fn enter(addr: usize, len: usize) -> Lent {
+        check(addr, len);
+        LENT.with(|l| l.borrow_mut().push((addr, len)));
+        Lent(addr)
+    }
+
+    /// A range lent out by `with`.
+    pub struct Lent(usize);
+
+    impl Drop for Lent {
+        fn drop(&mut self) {
+            LENT.with(|l| {
+                let mut l = l.borrow_mut();
+                if let Some(i) = l.iter().rposition(|&(a, _)| a == self.0) {
+                    l.remove(i);
+                }
+            });
+        }
     }
 }
 
@@ -99,6 +197,8 @@ impl<T> PPtr<T> {
 /// Used by retype (new objects start zeroed) and by untyped reset. The range must lie in memory
 /// owned by an untyped the caller holds; the decode step of retype checks that.
 pub fn zero(addr: usize, len: usize) {
+    #[cfg(all(debug_assertions, not(target_os = "none")))]
+    borrows::check(addr, len);
     // SAFETY: the caller passes a range inside an untyped region it owns (module invariant);
     // u8 has no alignment requirement.
     unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len) }
@@ -109,6 +209,55 @@ pub fn copy(dst: usize, src: usize, len: usize) {
     // SAFETY: both ranges are in the kernel window, owned by the boot code at this point, and
     // do not overlap (the ELF image and the frames it is copied to are disjoint).
     unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) }
+}
+
+/// The one kernel on the target.
+#[cfg(target_os = "none")]
+struct KernelCell(core::cell::UnsafeCell<crate::state::Kernel>);
+
+// SAFETY: the kernel runs on one hart with interrupts masked and is entered only through the
+// trap path or boot, never re-entrantly, so the cell is never accessed concurrently.
+#[cfg(target_os = "none")]
+unsafe impl Sync for KernelCell {}
+
+#[cfg(target_os = "none")]
+static KERNEL: KernelCell = KernelCell(core::cell::UnsafeCell::new(crate::state::Kernel::new()));
+
+/// Runs `f` on the kernel's global state. Called at each kernel entry (boot or trap; a trap the
+/// IPC fastpath declines calls it a second time, after the first call returned); must not be
+/// nested.
+#[cfg(target_os = "none")]
+pub fn with_kernel<R>(f: impl FnOnce(&mut crate::state::Kernel) -> R) -> R {
+    // Debug builds check the rule: a nested call would make a second `&mut` to the state.
+    #[cfg(debug_assertions)]
+    let _entered = Entered::enter();
+    // SAFETY: see `KernelCell`: single hart, no re-entry, and callers do not nest `with_kernel`,
+    // so this is the only reference to the state while `f` runs.
+    f(unsafe { &mut *KERNEL.0.get() })
+}
+
+/// Debug builds: `with_kernel` is running (set on entry, cleared when its closure returns).
+#[cfg(all(target_os = "none", debug_assertions))]
+static ENTERED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// The guard of [`ENTERED`].
+#[cfg(all(target_os = "none", debug_assertions))]
+struct Entered;
+
+#[cfg(all(target_os = "none", debug_assertions))]
+impl Entered {
+    fn enter() -> Entered {
+        use core::sync::atomic::Ordering;
+        assert!(!ENTERED.swap(true, Ordering::Relaxed), "with_kernel nested");
+        Entered
+    }
+}
+
+#[cfg(all(target_os = "none", debug_assertions))]
+impl Drop for Entered {
+    fn drop(&mut self) {
+        ENTERED.store(false, core::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Simulated physical memory for host tests.
@@ -170,4 +319,35 @@ pub fn phys_bytes(paddr: u64, len: usize) -> &'static [u8] {
     // SAFETY: the boot code passes ranges of boot input (initrd, DTB) that lie in RAM covered by
     // the kernel window and are reserved: nothing writes to them while the slice is used.
     unsafe { core::slice::from_raw_parts(crate::arch::paddr_to_pptr(paddr) as *const u8, len) }
+}
+
+#[cfg(all(test, debug_assertions, not(target_os = "none")))]
+mod tests {
+    use super::PPtr;
+
+    #[test]
+    #[should_panic(expected = "lent out")]
+    fn nested_with_on_one_object_is_caught() {
+        let mut words = [0u64; 4];
+        let p = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
+        p.with(|_| p.cast::<u64>().add(2).with(|w| *w = 1));
+    }
+
+    #[test]
+    #[should_panic(expected = "lent out")]
+    fn get_inside_with_of_the_same_memory_is_caught() {
+        let mut words = [0u64; 4];
+        let p = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
+        p.with(|_| p.cast::<u64>().get());
+    }
+
+    #[test]
+    fn disjoint_and_sequential_accesses_are_fine() {
+        let mut words = [0u64; 4];
+        let p = PPtr::<u64>::new(words.as_mut_ptr() as usize);
+        p.with(|a| p.add(1).with(|b| *a = *b + 1));
+        p.add(1).set(7);
+        p.with(|a| *a += 1);
+        assert_eq!((p.get(), p.add(1).get()), (2, 7));
+    }
 }

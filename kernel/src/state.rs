@@ -147,24 +147,6 @@ pub fn set_mr(thread: TcbRef, buffer: Option<usize>, i: usize, v: u64) -> bool {
     }
 }
 
-/// The one kernel on the target.
+/// The one kernel on the target; see [`crate::mem::with_kernel`].
 #[cfg(target_os = "none")]
-struct KernelCell(core::cell::UnsafeCell<Kernel>);
-
-// SAFETY: the kernel runs on one hart with interrupts masked and is entered only through the
-// trap path or boot, never re-entrantly, so the cell is never accessed concurrently.
-#[cfg(target_os = "none")]
-unsafe impl Sync for KernelCell {}
-
-#[cfg(target_os = "none")]
-static KERNEL: KernelCell = KernelCell(core::cell::UnsafeCell::new(Kernel::new()));
-
-/// Runs `f` on the kernel's global state. Called at each kernel entry (boot or trap; a trap the
-/// IPC fastpath declines calls it a second time, after the first call returned); must not be
-/// nested.
-#[cfg(target_os = "none")]
-pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
-    // SAFETY: see `KernelCell`: single hart, no re-entry, and callers do not nest `with_kernel`,
-    // so this is the only reference to the state while `f` runs.
-    f(unsafe { &mut *KERNEL.0.get() })
-}
+pub use crate::mem::with_kernel;

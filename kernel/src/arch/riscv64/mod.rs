@@ -8,4 +8,5 @@ pub mod vspace;
 mod vspace_tests;
 
 #[cfg(target_os = "none")]
+#[allow(unsafe_code)]
 pub mod machine;
