@@ -4,6 +4,10 @@
 //! logic) compile everywhere so that host tests exercise them; its `machine` part (entry, traps,
 //! SBI, CSRs) only exists on the target. On the host, `host` stands in for the machine.
 //!
+//! Boot is layered the same way: generic boot (`crate::boot`) creates the root task and calls
+//! the architecture for the root task's address space, frame mappings, ASID pool and first
+//! registers (`riscv64::boot`).
+//!
 //! What the rest of the kernel may use from here is re-exported below as `arch::*`.
 
 pub mod riscv64;
@@ -11,6 +15,10 @@ pub mod riscv64;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
+pub use riscv64::boot::{
+    check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context, map_root_frame,
+    root_paging_tables,
+};
 pub use riscv64::context::ArchContext;
 
 #[cfg(target_os = "none")]

@@ -1,5 +1,6 @@
 //! RISC-V 64 (Sv39) on QEMU `virt`.
 
+pub mod boot;
 pub mod cause;
 pub mod context;
 pub mod objects;
