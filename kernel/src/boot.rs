@@ -90,14 +90,9 @@ pub struct BootParams {
     pub initrd: Region,
     /// The device tree blob.
     pub dtb: Region,
-    /// PLIC base, if the device tree has one.
-    pub plic: Option<u64>,
-    /// Number of PLIC interrupt sources (`riscv,ndev`).
-    pub plic_ndev: u32,
-    /// The console UART (ns16550a) base and its interrupt number, if present.
-    pub uart: Option<(u64, u32)>,
-    /// Timebase frequency in Hz (`/cpus` `timebase-frequency`).
-    pub timebase_frequency: u64,
+    /// The devices only the machine layer drives (interrupt controller, timer, console), which
+    /// generic code hands back to [`crate::arch::init_platform`] without looking inside.
+    pub platform: crate::arch::Platform,
 }
 
 /// Why boot failed. The architecture prints it and halts.
@@ -849,17 +844,14 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
 }
 
 /// Creates the root task into the kernel's global state and returns its register context, which
-/// the architecture restores to enter user mode.
+/// the architecture restores to enter user mode. The platform's devices are set up first.
 ///
 /// Errors: [`BootError::Msg`] for missing or unusable boot input (no initrd, bad ELF, not
 /// enough memory for the root task's objects).
 #[cfg(target_os = "none")]
 pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext, BootError> {
     crate::state::with_kernel(|k| {
-        k.irq_pending = crate::arch::riscv64::machine::irq_pending;
-        if let Some(plic) = params.plic {
-            crate::arch::riscv64::machine::plic::init(plic, params.plic_ndev);
-        }
+        crate::arch::init_platform(k, &params.platform);
         let t = create_root_task(k, params)?;
         crate::kinfo!("root task created: entry {:#x}", t.reg(0));
         crate::arch::reset_timer();

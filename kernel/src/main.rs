@@ -73,15 +73,7 @@ mod machine_main {
         log_region("kernel image", &p.kernel_image);
         log_region("initrd", &p.initrd);
         log_region("dtb", &p.dtb);
-        match p.plic {
-            Some(base) => kinfo!("  PLIC           {base:#x}, {} sources", p.plic_ndev),
-            None => kinfo!("  PLIC           none"),
-        }
-        match p.uart {
-            Some((base, irq)) => kinfo!("  UART           {base:#x}, irq {irq}"),
-            None => kinfo!("  UART           none"),
-        }
-        kinfo!("  timebase       {} Hz", p.timebase_frequency);
+        p.platform.log();
     }
 
     /// How much of the kernel stack has been used so far, and its size, in bytes.

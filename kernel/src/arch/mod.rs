@@ -6,7 +6,9 @@
 //!
 //! Boot is layered the same way: generic boot (`crate::boot`) creates the root task and calls
 //! the architecture for the root task's address space, frame mappings, ASID pool and first
-//! registers (`riscv64::boot`).
+//! registers (`riscv64::boot`); the platform's devices (interrupt controller, timer, UART) are
+//! described by an opaque [`Platform`] that the machine layer fills from the device tree and
+//! sets up (`init_platform`).
 //!
 //! What the rest of the kernel may use from here is re-exported below as `arch::*`.
 
@@ -20,6 +22,10 @@ pub use riscv64::boot::{
     root_paging_tables,
 };
 pub use riscv64::context::ArchContext;
+pub use riscv64::platform::Platform;
+
+#[cfg(target_os = "none")]
+pub use riscv64::machine::init_platform;
 
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{

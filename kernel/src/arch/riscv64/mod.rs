@@ -4,6 +4,7 @@ pub mod boot;
 pub mod cause;
 pub mod context;
 pub mod objects;
+pub mod platform;
 pub mod vspace;
 #[cfg(test)]
 mod vspace_tests;

@@ -1,5 +1,6 @@
-//! The device tree blob (DTB) that OpenSBI passes in `a1`, parsed into [`BootParams`] with the
-//! `fdt` crate.
+//! The device tree blob (DTB) that OpenSBI passes in `a1`, parsed into [`BootParams`] (memory
+//! and the root task) and its [`Platform`](super::super::platform::Platform) (the devices the
+//! machine layer drives) with the `fdt` crate.
 //!
 //! What is read:
 //! - RAM: the `reg` of every root child named `memory`/`memory@...` or with
@@ -26,6 +27,7 @@ use core::fmt;
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
+use super::super::platform::Plic;
 use super::{paddr_to_pptr, PADDR_TOP};
 use crate::boot::{BootParams, Region};
 
@@ -208,12 +210,12 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
                 first.get_or_insert(r.start);
                 push_device(&mut params, r)
             })?;
-            if params.plic.is_none() {
-                params.plic = first;
-                params.plic_ndev = node
+            if params.platform.plic.is_none() {
+                let ndev = node
                     .property("riscv,ndev")
                     .and_then(|p| be_uint(p.value))
                     .unwrap_or(0) as u32;
+                params.platform.plic = first.map(|base| Plic { base, ndev });
             }
         } else if has_compatible(node, CLINT_COMPATIBLE) && is_enabled(node) {
             for_each_reg(node, "the CLINT", |r| push_device(&mut params, r))?;
@@ -259,7 +261,7 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
             .and_then(|p| p.value.get(..4))
             .and_then(be_uint)
             .unwrap_or(0);
-        params.uart = base.map(|b| (b, irq as u32));
+        params.platform.uart = base.map(|b| (b, irq as u32));
     }
 
     let initrd_prop = |name| {
@@ -285,7 +287,7 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
             .filter(|c| c.name.split('@').next() == Some("cpu"))
             .find_map(|c| c.property("timebase-frequency"))
     });
-    params.timebase_frequency = timebase
+    params.platform.timebase_frequency = timebase
         .and_then(|p| be_uint(p.value))
         .ok_or(DtbError::NoTimebase)?;
 
