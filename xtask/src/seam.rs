@@ -19,7 +19,6 @@ pub const KNOWN_LEAKS: &[&str] = &[
     "debug/sched.rs",
     "fastpath.rs",
     "ipc.rs",
-    "main.rs",
     "object/notification.rs",
     "object/objecttype.rs",
     "object/tcb.rs",

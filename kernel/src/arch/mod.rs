@@ -23,9 +23,14 @@ pub use riscv64::boot::{
 };
 pub use riscv64::context::ArchContext;
 pub use riscv64::platform::Platform;
+pub use riscv64::NAME;
 
 #[cfg(target_os = "none")]
-pub use riscv64::machine::init_platform;
+pub use riscv64::machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
+#[cfg(target_os = "none")]
+pub use riscv64::machine::devicetree::{parse as parse_device_tree, DtbError};
+#[cfg(target_os = "none")]
+pub use riscv64::machine::{init_platform, restore_user_context};
 
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{

@@ -11,3 +11,6 @@ mod vspace_tests;
 
 #[cfg(target_os = "none")]
 pub mod machine;
+
+/// The architecture's name, for the boot banner.
+pub const NAME: &str = "riscv64";
