@@ -135,3 +135,80 @@ pub fn init_root_context(ctx: &mut ArchContext, entry: u64, bootinfo: u64) {
     ctx.regs[reg::PC] = entry;
     ctx.regs[reg::A0] = bootinfo;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{tiny_elf, System};
+
+    /// The tiny root task linked at `vaddr`, with `bss` bytes of bss.
+    fn elf_at(vaddr: u64, bss: u64) -> Vec<u8> {
+        let mut e = tiny_elf();
+        let len = e.len() as u64;
+        for (off, v) in [
+            (24, vaddr + 120),
+            (80, vaddr),
+            (88, vaddr),
+            (104, len + bss),
+        ] {
+            e[off..off + 8].copy_from_slice(&u64::to_le_bytes(v));
+        }
+        e
+    }
+
+    #[test]
+    fn paging_tables_one_per_gib_and_per_2mib_touched() {
+        assert_eq!(root_paging_tables(0x1_0000, 0x1_7000), 2);
+        assert_eq!(root_paging_tables(0x1f_f000, 0x20_1000), 3);
+        assert_eq!(root_paging_tables(0x3fff_f000, 0x4000_1000), 4);
+        assert_eq!(root_paging_tables(0x3fe0_0000, 0x4020_1000), 5);
+    }
+
+    /// An image across a 1 GiB boundary: the level-1 tables come first, then the level-0 ones,
+    /// each in address order (seL4 `create_it_address_space`); every frame is mapped where its
+    /// cap says; the thread starts at the entry with BootInfo in a0.
+    #[test]
+    fn root_vspace_across_a_gib_boundary_follows_sel4() {
+        let s = System::boot_with(&elf_at(0x3fff_e000, 0x20_3000), 70_000);
+        let bi = s.bootinfo();
+        let paging: Vec<(u64, u64)> = (bi.user_image_paging.start..bi.user_image_paging.end)
+            .map(|i| match s.root_slot(i).cap() {
+                Cap::PageTable {
+                    mapped: Some(m), ..
+                } => (m.asid as u64, m.vaddr),
+                c => panic!("slot {i}: {c:?}"),
+            })
+            .collect();
+        let one = IT_ASID as u64;
+        assert_eq!(
+            paging,
+            [
+                (one, 0),
+                (one, 0x4000_0000),
+                (one, 0x3fe0_0000),
+                (one, 0x4000_0000),
+                (one, 0x4020_0000)
+            ]
+        );
+        let regions = [bi.user_image_frames, bi.extra_bi_pages];
+        for r in regions {
+            for i in r.start..r.end {
+                let Cap::Frame {
+                    base,
+                    mapped: Some(m),
+                    ..
+                } = s.root_slot(i).cap()
+                else {
+                    panic!("slot {i}")
+                };
+                assert_eq!(m.asid, IT_ASID);
+                assert_eq!(s.user_to_pptr(m.vaddr), base);
+            }
+        }
+        assert_eq!(bi.user_image_frames.end - bi.user_image_frames.start, 516);
+        assert_eq!(bi.extra_bi_pages.end - bi.extra_bi_pages.start, 32);
+        assert_eq!(s.root.reg(reg::PC), 0x3fff_e000 + 120);
+        assert_eq!(s.root.reg(reg::A0), bi.ipc_buffer + 0x1000);
+        assert_eq!(bi.ipc_buffer, 0x4020_2000);
+    }
+}
