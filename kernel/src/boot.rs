@@ -1,8 +1,11 @@
 //! Boot: from the machine description the architecture hands over to a running root task.
 //!
 //! The architecture's entry code parses the device tree into [`BootParams`], then calls
-//! [`boot_system`], which creates the root task as seL4 does (`src/kernel/boot.c`,
-//! `src/arch/riscv/kernel/boot.c`).
+//! [`boot_system`], which has the architecture set up the platform's devices and creates the
+//! root task as seL4 does (`src/kernel/boot.c`). [`create_root_task`] runs seL4's generic steps
+//! (root CNode, BootInfo and extra BootInfo, IPC buffer, image frames, root TCB, untypeds) and
+//! calls the architecture (`crate::arch`, seL4 `src/arch/riscv/kernel/boot.c`) for the root
+//! task's address space, the mapping of each frame, the ASID pool and the first registers.
 #![forbid(unsafe_code)]
 
 /// A physical memory region `[start, end)`, in bytes.
