@@ -1,8 +1,11 @@
 //! Boot: from the machine description the architecture hands over to a running root task.
 //!
 //! The architecture's entry code parses the device tree into [`BootParams`], then calls
-//! [`boot_system`], which creates the root task as seL4 does (`src/kernel/boot.c`,
-//! `src/arch/riscv/kernel/boot.c`).
+//! [`boot_system`], which has the architecture set up the platform's devices and creates the
+//! root task as seL4 does (`src/kernel/boot.c`). [`create_root_task`] runs seL4's generic steps
+//! (root CNode, BootInfo and extra BootInfo, IPC buffer, image frames, root TCB, untypeds) and
+//! calls the architecture (`crate::arch`, seL4 `src/arch/riscv/kernel/boot.c`) for the root
+//! task's address space, the mapping of each frame, the ASID pool and the first registers.
 #![forbid(unsafe_code)]
 
 /// A physical memory region `[start, end)`, in bytes.
@@ -90,14 +93,9 @@ pub struct BootParams {
     pub initrd: Region,
     /// The device tree blob.
     pub dtb: Region,
-    /// PLIC base, if the device tree has one.
-    pub plic: Option<u64>,
-    /// Number of PLIC interrupt sources (`riscv,ndev`).
-    pub plic_ndev: u32,
-    /// The console UART (ns16550a) base and its interrupt number, if present.
-    pub uart: Option<(u64, u32)>,
-    /// Timebase frequency in Hz (`/cpus` `timebase-frequency`).
-    pub timebase_frequency: u64,
+    /// The devices only the machine layer drives (interrupt controller, timer, console), which
+    /// generic code hands back to [`crate::arch::init_platform`] without looking inside.
+    pub platform: crate::arch::Platform,
 }
 
 /// Why boot failed. The architecture prints it and halts.
@@ -144,9 +142,8 @@ impl<const N: usize> RegionList<N> {
     }
 }
 
-use crate::arch::riscv64::vspace::{self, Pte};
-use crate::arch::{paddr_to_pptr, pptr_to_paddr};
-use crate::cap::{Cap, FrameSize, Mapping, VmRights};
+use crate::arch::paddr_to_pptr;
+use crate::cap::Cap;
 use crate::cte::{cte_insert, insert_new_cap, Slot};
 use crate::object::objecttype::derive_cap;
 use crate::object::tcb::{init_tcb, tcb_slot, TcbRef, ThreadState};
@@ -156,16 +153,21 @@ use abi::config::{MAX_NUM_BOOTINFO_UNTYPED_CAPS, ROOT_CNODE_SIZE_BITS};
 use abi::object::*;
 use abi::platform::current::PADDR_USER_DEVICE_TOP;
 
-/// The root task's ASID (seL4 `IT_ASID`).
-pub const IT_ASID: u16 = 1;
 /// Most frames of the root task's image, IPC buffer, BootInfo and extra BootInfo together
 /// (bounded by the root CNode's size).
 const MAX_IMAGE_PAGES: u64 = 4096;
+/// Most page tables below the root task's VSpace root ([`crate::arch::root_paging_tables`]).
+const MAX_PAGING_TABLES: usize = 8;
 
 const PAGE: u64 = 1 << PAGE_BITS;
 
 fn round_up(x: u64, bits: u64) -> u64 {
     (x + (1 << bits) - 1) & !((1 << bits) - 1)
+}
+
+/// `[r.start, r.end)` rounded out to whole pages.
+fn page_region(r: Region) -> Region {
+    Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS))
 }
 
 /// `calculate_extra_bi_size_bits`: the extra BootInfo region as a power of two of at least a
@@ -194,11 +196,7 @@ fn parse_image(bytes: &[u8]) -> Result<Image<'_>, BootError> {
     use xmas_elf::program::Type;
     let elf = xmas_elf::ElfFile::new(bytes)
         .map_err(|_| BootError::Msg("root task image is not an ELF file"))?;
-    if elf.header.pt1.class() != xmas_elf::header::Class::SixtyFour
-        || elf.header.pt2.machine().as_machine() != xmas_elf::header::Machine::RISC_V
-    {
-        return Err(BootError::Msg("root task ELF is not 64-bit RISC-V"));
-    }
+    crate::arch::check_root_elf(&elf)?;
     let (mut lo, mut hi) = (u64::MAX, 0u64);
     for ph in elf.program_iter() {
         if ph.get_type() != Ok(Type::Load) || ph.mem_size() == 0 {
@@ -239,6 +237,51 @@ fn parse_image(bytes: &[u8]) -> Result<Image<'_>, BootError> {
     })
 }
 
+/// The root task's virtual layout (seL4 `try_init_kernel`): its image, then a page for its IPC
+/// buffer, a page for BootInfo, and the extra BootInfo region (the device tree).
+struct Layout {
+    /// First byte of the image (page-aligned).
+    v_start: u64,
+    /// Pages of the image.
+    image_pages: u64,
+    /// The IPC buffer's page, right after the image.
+    ipc_buf: u64,
+    /// The BootInfo page.
+    bootinfo: u64,
+    /// The extra BootInfo region.
+    extra: u64,
+    /// Bytes of extra BootInfo (header and device tree), 0 for none.
+    extra_len: u64,
+    /// log2 of the extra BootInfo region's size, 0 for none.
+    extra_bits: u64,
+    /// First byte after everything.
+    v_end: u64,
+}
+
+impl Layout {
+    fn new(img: &Image<'_>, dtb_len: usize) -> Result<Layout, BootError> {
+        let ipc_buf = img.v_end;
+        let bootinfo = ipc_buf + PAGE;
+        let extra_len = if dtb_len == 0 { 0 } else { 16 + dtb_len as u64 };
+        let extra_bits = extra_bi_size_bits(extra_len);
+        let extra = bootinfo + PAGE;
+        let v_end = extra + if extra_bits > 0 { 1 << extra_bits } else { 0 };
+        if (v_end - img.v_start) >> PAGE_BITS > MAX_IMAGE_PAGES || v_end >= USER_TOP {
+            return Err(BootError::Msg("root task image is too large"));
+        }
+        Ok(Layout {
+            v_start: img.v_start,
+            image_pages: (img.v_end - img.v_start) >> PAGE_BITS,
+            ipc_buf,
+            bootinfo,
+            extra,
+            extra_len,
+            extra_bits,
+            v_end,
+        })
+    }
+}
+
 /// A bump allocator over the block reserved for the root task's objects: objects are taken in
 /// descending size order, so each is aligned to its size.
 struct RootAlloc {
@@ -257,24 +300,37 @@ impl RootAlloc {
     }
 }
 
-/// Hands out slots of the root CNode in order, from `seL4_NumInitialCaps`.
-struct SlotCursor {
+/// The root CNode while boot fills it: fixed slots are written directly, the others are
+/// handed out in order from `seL4_NumInitialCaps` (seL4 `write_slot`, `provide_cap`).
+pub struct RootCNode {
     cnode: usize,
     next: u64,
 }
 
-impl SlotCursor {
-    fn slot(&self, i: u64) -> Slot {
+impl RootCNode {
+    /// Slot `i`.
+    pub fn slot(&self, i: u64) -> Slot {
         Slot::at(self.cnode).add(i as usize)
     }
-    fn provide(&mut self, cap: Cap) -> Result<u64, BootError> {
+    /// Writes `cap` to the fixed slot `i` (one of `abi::bootinfo::slot`).
+    pub fn write_slot(&self, i: u64, cap: Cap) {
+        insert_new_cap(cap, None, self.slot(i));
+    }
+    /// Puts `cap` in the next free slot and returns its index.
+    ///
+    /// Errors: [`BootError::Msg`] if the CNode is full.
+    pub fn provide(&mut self, cap: Cap) -> Result<u64, BootError> {
         if self.next >= 1 << ROOT_CNODE_SIZE_BITS {
             return Err(BootError::Msg("root CNode is full"));
         }
         let i = self.next;
-        insert_new_cap(cap, None, self.slot(i));
+        self.write_slot(i, cap);
         self.next += 1;
         Ok(i)
+    }
+    /// The next slot [`provide`](Self::provide) fills.
+    pub fn next_free(&self) -> u64 {
+        self.next
     }
 }
 
@@ -294,14 +350,6 @@ pub fn split_untypeds(mut start: u64, end: u64, mut f: impl FnMut(u64, u64)) {
     }
 }
 
-/// Maps the 4 KiB frame at physical `paddr` at `vaddr` in the VSpace `root`, whose page tables
-/// on the way already exist.
-fn map_boot_frame(root: usize, vaddr: u64, paddr: u64) {
-    let w = vspace::lookup_pt_slot(root, vaddr);
-    debug_assert_eq!(w.level, 0);
-    w.slot.set(Pte::leaf(paddr, VmRights::ReadWrite, true));
-}
-
 /// The RAM the kernel manages: the device tree's memory, less what lies below the kernel image
 /// in the region that holds it (the firmware's memory, e.g. OpenSBI's 0x8000_0000..0x8020_0000).
 /// As on seL4, that memory is not RAM to the kernel and is handed out as device untyped.
@@ -315,6 +363,34 @@ fn usable_ram(params: &BootParams) -> RegionList<MAX_RAM_REGIONS> {
     ram
 }
 
+/// Free RAM: fragments of RAM outside every reserved region.
+type FreeList = RegionList<{ MAX_RAM_REGIONS + 2 * MAX_RESERVED_REGIONS }>;
+
+/// Usable RAM less everything reserved (in whole pages): the firmware's regions, the kernel
+/// image, the initrd and the device tree. Sorted.
+fn free_memory(
+    params: &BootParams,
+    ram: &RegionList<MAX_RAM_REGIONS>,
+) -> Result<FreeList, BootError> {
+    let mut free = FreeList::default();
+    for r in ram.as_slice() {
+        free.push(*r)
+            .map_err(|_| BootError::Msg("too many RAM regions"))?;
+    }
+    let mut reserved = params.reserved;
+    for r in [params.kernel_image, params.initrd, params.dtb] {
+        reserved
+            .push(r)
+            .map_err(|_| BootError::Msg("too many reserved regions"))?;
+    }
+    for r in reserved.as_slice() {
+        free.subtract(page_region(*r))
+            .map_err(|_| BootError::Msg("too many free memory fragments"))?;
+    }
+    free.sort();
+    Ok(free)
+}
+
 /// Memory that was needed only during boot and becomes untyped afterwards: the pages of the
 /// initrd (the root task's ELF, copied into the root task's frames) and of the device tree
 /// (copied into the extra BootInfo pages), within usable RAM and outside every reserved region
@@ -326,7 +402,7 @@ fn boot_only_memory(
     let full = |_| BootError::Msg("too many boot memory fragments");
     let mut out: RegionList<{ 4 * MAX_RAM_REGIONS }> = RegionList::default();
     for b in [params.initrd, params.dtb] {
-        let b = Region::new(b.start & !(PAGE - 1), round_up(b.end, PAGE_BITS));
+        let b = page_region(b);
         for r in ram.as_slice() {
             out.push(Region::new(b.start.max(r.start), b.end.min(r.end)))
                 .map_err(full)?;
@@ -338,8 +414,7 @@ fn boot_only_memory(
         .iter()
         .chain([&params.kernel_image])
     {
-        let pr = Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS));
-        out.subtract(pr).map_err(full)?;
+        out.subtract(page_region(*r)).map_err(full)?;
     }
     // The initrd and the device tree may share a page: keep each byte once.
     let mut merged: RegionList<{ 4 * MAX_RAM_REGIONS }> = RegionList::default();
@@ -354,78 +429,52 @@ fn boot_only_memory(
     Ok(merged)
 }
 
-/// Creates the root task (seL4 `init_kernel` / `create_rootserver_objects` and friends) into
-/// kernel `k`, from the machine description `params`. Returns the root task's TCB.
-///
-/// Errors: [`BootError::Msg`] for an unusable image or too little memory.
-pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, BootError> {
-    if params.initrd.is_empty() {
-        return Err(BootError::Msg(
-            "no root task image: boot with -initrd ROOTTASK.elf",
-        ));
-    }
-    let image_bytes = crate::mem::phys_bytes(params.initrd.start, params.initrd.size() as usize);
-    let dtb_bytes = crate::mem::phys_bytes(params.dtb.start, params.dtb.size() as usize);
-    let img = parse_image(image_bytes)?;
+/// The root task's objects (seL4 `rootserver`), kernel-virtual addresses of zeroed memory.
+struct RootObjects {
+    cnode: usize,
+    /// The extra BootInfo region, if there is a device tree.
+    extra_bi: Option<usize>,
+    /// The VSpace root.
+    vspace: usize,
+    /// The page tables below it.
+    paging: [usize; MAX_PAGING_TABLES],
+    n_paging: usize,
+    asid_pool: usize,
+    ipc_buf: usize,
+    boot_info: usize,
+    /// The first of the image's frames, which follow each other.
+    image: usize,
+    irq_node: usize,
+    tcb: usize,
+}
 
-    // Virtual layout: image, IPC buffer, BootInfo, extra BootInfo.
-    let ipc_vptr = img.v_end;
-    let bi_vptr = ipc_vptr + PAGE;
-    let extra_len = if dtb_bytes.is_empty() {
-        0
-    } else {
-        16 + dtb_bytes.len() as u64
-    };
-    let extra_bits = extra_bi_size_bits(extra_len);
-    let extra_vptr = bi_vptr + PAGE;
-    let v_end = extra_vptr + if extra_bits > 0 { 1 << extra_bits } else { 0 };
-    let image_pages = (img.v_end - img.v_start) >> PAGE_BITS;
-    if (v_end - img.v_start) >> PAGE_BITS > MAX_IMAGE_PAGES || v_end >= USER_TOP {
-        return Err(BootError::Msg("root task image is too large"));
+impl RootObjects {
+    /// Address of the image's frame `i`.
+    fn image_frame(&self, i: u64) -> usize {
+        self.image + (i << PAGE_BITS) as usize
     }
-    // Page tables below the root: one per 1 GiB (level 1) and per 2 MiB (level 0) touched.
-    let l1_tables = ((v_end - 1) >> 30) - (img.v_start >> 30) + 1;
-    let l0_tables = ((v_end - 1) >> 21) - (img.v_start >> 21) + 1;
+}
 
-    // Free RAM: RAM less everything reserved.
-    let mut free: RegionList<{ MAX_RAM_REGIONS + 2 * MAX_RESERVED_REGIONS }> =
-        RegionList::default();
-    let ram = usable_ram(params);
-    for r in ram.as_slice() {
-        free.push(*r)
-            .map_err(|_| BootError::Msg("too many RAM regions"))?;
-    }
-    let mut reserved = params.reserved;
-    for r in [params.kernel_image, params.initrd, params.dtb] {
-        reserved
-            .push(r)
-            .map_err(|_| BootError::Msg("too many reserved regions"))?;
-    }
-    for r in reserved.as_slice() {
-        // Reserve whole pages.
-        let pr = Region::new(r.start & !(PAGE - 1), round_up(r.end, PAGE_BITS));
-        free.subtract(pr)
-            .map_err(|_| BootError::Msg("too many free memory fragments"))?;
-    }
-    free.sort();
-
-    // The root task's objects, biggest first.
+/// seL4 `create_rootserver_objects`: takes one block for the root task's objects from the top
+/// of the highest free region that holds it, removes it from `free` and carves the objects
+/// out of it, biggest first.
+fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObjects, BootError> {
     let cnode_bits = ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS;
-    let mut sizes = [0u64; 8];
+    let extra_bits = layout.extra_bits;
+    let n_paging = crate::arch::root_paging_tables(layout.v_start, layout.v_end);
     let objs: [(u64, u64); 7] = [
         (cnode_bits, 1),
         (extra_bits, if extra_bits > 0 { 1 } else { 0 }),
-        (PAGE_TABLE_BITS, 1 + l1_tables + l0_tables),
+        (VSPACE_BITS, 1),
+        (PAGE_TABLE_BITS, n_paging),
         (ASID_POOL_BITS, 1),
-        (PAGE_BITS, 3 + image_pages),
+        (PAGE_BITS, 3 + layout.image_pages), // IPC buffer, BootInfo, IRQ node, image
         (TCB_BITS, 1),
-        (0, 0),
     ];
-    let mut total = 0u64;
-    for (i, (bits, n)) in objs.iter().enumerate() {
-        sizes[i] = if *n > 0 { n << bits } else { 0 };
-        total += sizes[i];
-    }
+    let total: u64 = objs
+        .iter()
+        .map(|(bits, n)| if *n > 0 { n << bits } else { 0 })
+        .sum();
     let max_bits = cnode_bits.max(extra_bits);
     let block = free
         .as_slice()
@@ -445,228 +494,178 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         next: block,
         end: block + total,
     };
-    // Allocate in descending size order so that nothing needs padding. The extra BootInfo
-    // region goes before the page-sized objects if it is larger than a page.
+    // Descending size order, so that nothing needs padding. The extra BootInfo region goes
+    // before the page-sized objects if it is larger than a page.
     let cnode = ra.alloc(cnode_bits);
-    let extra_bi = if extra_bits > PAGE_BITS {
-        Some(ra.alloc(extra_bits))
-    } else {
-        None
-    };
-    let vspace_root = ra.alloc(PAGE_TABLE_BITS);
-    let mut tables = [0usize; 8];
-    let n_tables = (l1_tables + l0_tables) as usize;
-    if n_tables > tables.len() {
+    let mut extra_bi = (extra_bits > PAGE_BITS).then(|| ra.alloc(extra_bits));
+    let vspace = ra.alloc(VSPACE_BITS);
+    let mut paging = [0usize; MAX_PAGING_TABLES];
+    let n_paging = n_paging as usize;
+    if n_paging > paging.len() {
         return Err(BootError::Msg(
             "root task image spans too much virtual memory",
         ));
     }
-    for t in tables.iter_mut().take(n_tables) {
+    for t in paging.iter_mut().take(n_paging) {
         *t = ra.alloc(PAGE_TABLE_BITS);
     }
-    let extra_bi = match extra_bi {
-        Some(e) => Some(e),
-        None if extra_bits > 0 => Some(ra.alloc(extra_bits)),
-        None => None,
-    };
+    if extra_bi.is_none() && extra_bits > 0 {
+        extra_bi = Some(ra.alloc(extra_bits));
+    }
     let asid_pool = ra.alloc(ASID_POOL_BITS);
-    let ipc_frame = ra.alloc(PAGE_BITS);
-    let bi_frame = ra.alloc(PAGE_BITS);
-    let image_base = ra.next;
-    for _ in 0..image_pages {
+    let ipc_buf = ra.alloc(PAGE_BITS);
+    let boot_info = ra.alloc(PAGE_BITS);
+    let image = paddr_to_pptr(ra.next);
+    for _ in 0..layout.image_pages {
         ra.alloc(PAGE_BITS);
     }
     // The IRQ node (one slot per interrupt) takes a page.
     const _: () = assert!(crate::object::interrupt::NUM_IRQS * 32 <= 4096);
-    k.irq_node = ra.alloc(PAGE_BITS);
-    let tcb = TcbRef::new(ra.alloc(TCB_BITS));
+    let irq_node = ra.alloc(PAGE_BITS);
+    let tcb = ra.alloc(TCB_BITS);
+    Ok(RootObjects {
+        cnode,
+        extra_bi,
+        vspace,
+        paging,
+        n_paging,
+        asid_pool,
+        ipc_buf,
+        boot_info,
+        image,
+        irq_node,
+        tcb,
+    })
+}
 
-    // The root CNode and the fixed caps.
-    let root_cnode_cap = Cap::CNode {
+/// The root CNode with its own cap, the domain cap and the IRQ control cap in their slots
+/// (seL4 `create_root_cnode`, `create_domain_cap`, `init_irqs`' cap).
+fn create_root_cnode(cnode: usize) -> RootCNode {
+    let root = RootCNode {
+        cnode,
+        next: slot::NUM_INITIAL_CAPS,
+    };
+    let cap = Cap::CNode {
         ptr: cnode,
         radix: ROOT_CNODE_SIZE_BITS as u8,
         guard_size: (64 - ROOT_CNODE_SIZE_BITS) as u8,
         guard: 0,
     };
-    let mut cur = SlotCursor {
-        cnode,
-        next: slot::NUM_INITIAL_CAPS,
-    };
-    insert_new_cap(root_cnode_cap, None, cur.slot(slot::INIT_THREAD_CNODE));
-    insert_new_cap(Cap::Domain, None, cur.slot(slot::DOMAIN));
-    insert_new_cap(Cap::IrqControl, None, cur.slot(slot::IRQ_CONTROL));
+    root.write_slot(slot::INIT_THREAD_CNODE, cap);
+    root.write_slot(slot::DOMAIN, Cap::Domain);
+    root.write_slot(slot::IRQ_CONTROL, Cap::IrqControl);
+    root
+}
 
-    // The address space: root page table, the tables below it, the mappings.
-    vspace::copy_global_mappings(vspace_root);
-    let vspace_cap = Cap::PageTable {
-        base: vspace_root,
-        mapped: Some(Mapping {
-            asid: IT_ASID,
-            vaddr: 0,
-        }),
-    };
-    insert_new_cap(vspace_cap, None, cur.slot(slot::INIT_THREAD_VSPACE));
-    let paging_start = cur.next;
-    let mut ti = 0;
-    for level in [2usize, 1] {
-        let span_bits = 12 + 9 * level as u64; // bytes mapped by one entry of a level-`level` table
-        let mut v = img.v_start & !((1u64 << span_bits) - 1);
-        while v < v_end {
-            let table = tables[ti];
-            ti += 1;
-            let w = vspace::lookup_pt_slot(vspace_root, v);
-            debug_assert_eq!(w.level, level);
-            w.slot.set(Pte::table(pptr_to_paddr(table)));
-            cur.provide(Cap::PageTable {
-                base: table,
-                mapped: Some(Mapping {
-                    asid: IT_ASID,
-                    vaddr: v,
-                }),
-            })?;
-            v += 1 << span_bits;
-        }
-    }
-    let paging = SlotRegion {
-        start: paging_start,
-        end: cur.next,
-    };
-
-    // BootInfo frame.
-    let frame_cap = |base: usize, vaddr: u64| Cap::Frame {
-        base,
-        size: FrameSize::Small,
-        rights: VmRights::ReadWrite,
-        is_device: false,
-        mapped: Some(Mapping {
-            asid: IT_ASID,
-            vaddr,
-        }),
-    };
-    map_boot_frame(vspace_root, bi_vptr, pptr_to_paddr(bi_frame));
-    insert_new_cap(
-        frame_cap(bi_frame, bi_vptr),
-        None,
-        cur.slot(slot::BOOT_INFO_FRAME),
-    );
-
-    // Extra BootInfo: the device tree.
-    let extra_start = cur.next;
-    if let Some(e) = extra_bi {
+/// The extra BootInfo region (seL4 `create_extra_bi_frames`... the device tree behind a
+/// `SEL4_BOOTINFO_HEADER_FDT` header), mapped after BootInfo; returns the slots of its frames.
+fn create_extra_bootinfo(
+    cnode: &mut RootCNode,
+    objs: &RootObjects,
+    layout: &Layout,
+    dtb: &[u8],
+) -> Result<SlotRegion, BootError> {
+    let start = cnode.next_free();
+    if let Some(e) = objs.extra_bi {
         crate::mem::PPtr::<BootInfoHeader>::new(e).set(BootInfoHeader {
             id: bootinfo_id::FDT,
-            len: extra_len,
+            len: layout.extra_len,
         });
-        crate::mem::copy(e + 16, dtb_bytes.as_ptr() as usize, dtb_bytes.len());
-        for i in 0..(1u64 << extra_bits) >> PAGE_BITS {
-            let (f, v) = (e + (i << PAGE_BITS) as usize, extra_vptr + (i << PAGE_BITS));
-            map_boot_frame(vspace_root, v, pptr_to_paddr(f));
-            cur.provide(frame_cap(f, v))?;
+        crate::mem::copy(e + 16, dtb.as_ptr() as usize, dtb.len());
+        for i in 0..(1u64 << layout.extra_bits) >> PAGE_BITS {
+            let (f, v) = (
+                e + (i << PAGE_BITS) as usize,
+                layout.extra + (i << PAGE_BITS),
+            );
+            cnode.provide(crate::arch::map_root_frame(objs.vspace, f, v))?;
         }
     }
-    let extra_region = SlotRegion {
-        start: extra_start,
-        end: cur.next,
-    };
+    Ok(SlotRegion {
+        start,
+        end: cnode.next_free(),
+    })
+}
 
-    // IPC buffer.
-    map_boot_frame(vspace_root, ipc_vptr, pptr_to_paddr(ipc_frame));
-    insert_new_cap(
-        frame_cap(ipc_frame, ipc_vptr),
-        None,
-        cur.slot(slot::INIT_THREAD_IPC_BUFFER),
-    );
-
-    // The image: copy each segment into its frames (bss stays zero).
-    let frames_start = cur.next;
+/// The image's frames, mapped where the ELF file says, with each loadable segment copied into
+/// them (bss stays zero); returns their slots (seL4 `create_frames_of_region`).
+fn create_image_frames(
+    cnode: &mut RootCNode,
+    objs: &RootObjects,
+    img: &Image<'_>,
+    image_bytes: &[u8],
+) -> Result<SlotRegion, BootError> {
+    let start = cnode.next_free();
+    let image_pages = (img.v_end - img.v_start) >> PAGE_BITS;
     for i in 0..image_pages {
-        let f = paddr_to_pptr(image_base) + (i << PAGE_BITS) as usize;
         let v = img.v_start + (i << PAGE_BITS);
-        map_boot_frame(vspace_root, v, pptr_to_paddr(f));
-        cur.provide(frame_cap(f, v))?;
+        cnode.provide(crate::arch::map_root_frame(
+            objs.vspace,
+            objs.image_frame(i),
+            v,
+        ))?;
     }
-    let image_pptr = paddr_to_pptr(image_base);
     for ph in img.elf.program_iter() {
         if ph.get_type() != Ok(xmas_elf::program::Type::Load) || ph.file_size() == 0 {
             continue;
         }
-        let dst = image_pptr + (ph.virtual_addr() - img.v_start) as usize;
+        let dst = objs.image + (ph.virtual_addr() - img.v_start) as usize;
         let src = &image_bytes[ph.offset() as usize..(ph.offset() + ph.file_size()) as usize];
         crate::mem::copy(dst, src.as_ptr() as usize, src.len());
     }
-    let frames = SlotRegion {
-        start: frames_start,
-        end: cur.next,
-    };
+    Ok(SlotRegion {
+        start,
+        end: cnode.next_free(),
+    })
+}
 
-    // ASIDs: the initial pool holds ASIDs 0..512; the root task has IT_ASID.
-    k.asid_table[0] = asid_pool;
-    crate::mem::PPtr::<u64>::new(asid_pool)
-        .add(IT_ASID as usize)
-        .set(vspace_root as u64);
-    insert_new_cap(
-        Cap::AsidPool {
-            ptr: asid_pool,
-            asid_base: 0,
-        },
-        None,
-        cur.slot(slot::INIT_THREAD_ASID_POOL),
-    );
-    insert_new_cap(Cap::AsidControl, None, cur.slot(slot::ASID_CONTROL));
-
-    // The initial thread.
+/// seL4 `create_initial_thread`: the root task's TCB at priority 255, its CSpace, VSpace and
+/// IPC buffer caps copied from the root CNode, its first registers from the architecture, its
+/// cap in `seL4_CapInitThreadTCB`; it is running.
+fn create_root_tcb(
+    cnode: &RootCNode,
+    objs: &RootObjects,
+    layout: &Layout,
+    entry: u64,
+) -> Result<TcbRef, BootError> {
+    let tcb = TcbRef::new(objs.tcb);
     init_tcb(tcb, 0);
     tcb.with(|t| {
         t.priority = 255;
         t.mcp = 255;
-        t.ipc_buffer = ipc_vptr;
-        t.context.regs[0] = img.entry;
-        t.context.regs[crate::arch::riscv64::context::reg::A0] = bi_vptr;
+        t.ipc_buffer = layout.ipc_buf;
+        crate::arch::init_root_context(&mut t.context, entry, layout.bootinfo);
         t.name[..10].copy_from_slice(b"rootserver");
     });
     tcb.set_state(ThreadState::Running);
-    let root_slot = cur.slot(slot::INIT_THREAD_CNODE);
-    cte_insert(root_cnode_cap, root_slot, tcb.slot(tcb_slot::CTABLE));
-    cte_insert(
-        vspace_cap,
-        cur.slot(slot::INIT_THREAD_VSPACE),
-        tcb.slot(tcb_slot::VTABLE),
-    );
-    let ipc_slot = cur.slot(slot::INIT_THREAD_IPC_BUFFER);
+    for (from, to) in [
+        (slot::INIT_THREAD_CNODE, tcb_slot::CTABLE),
+        (slot::INIT_THREAD_VSPACE, tcb_slot::VTABLE),
+    ] {
+        let src = cnode.slot(from);
+        cte_insert(src.cap(), src, tcb.slot(to));
+    }
+    let ipc_slot = cnode.slot(slot::INIT_THREAD_IPC_BUFFER);
     let ipc_cap =
         derive_cap(ipc_slot, ipc_slot.cap()).map_err(|_| BootError::Msg("IPC buffer cap"))?;
     cte_insert(ipc_cap, ipc_slot, tcb.slot(tcb_slot::BUFFER));
-    insert_new_cap(
-        Cap::Thread { tcb: tcb.addr() },
-        None,
-        cur.slot(slot::INIT_THREAD_TCB),
-    );
+    cnode.write_slot(slot::INIT_THREAD_TCB, Cap::Thread { tcb: tcb.addr() });
+    Ok(tcb)
+}
 
-    // Untypeds: device memory (gaps below PADDR_USER_DEVICE_TOP that are neither RAM nor
-    // kernel devices), then free RAM.
-    let mut bi = BootInfo {
-        extra_len,
-        node_id: 0,
-        num_nodes: 1,
-        num_iopt_levels: 0,
-        ipc_buffer: ipc_vptr,
-        empty: SlotRegion::default(),
-        shared_frames: SlotRegion::default(),
-        user_image_frames: frames,
-        user_image_paging: paging,
-        io_space_caps: SlotRegion::default(),
-        extra_bi_pages: extra_region,
-        init_thread_cnode_size_bits: ROOT_CNODE_SIZE_BITS as u64,
-        init_thread_domain: 0,
-        untyped: SlotRegion::default(),
-        untyped_list: [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS],
-    };
-    let ut_start = cur.next;
-    let mut count = 0usize;
-    let mut dropped = 0usize;
-    let mut provide_ut = |cur: &mut SlotCursor, paddr: u64, bits: u64, device: bool| {
-        if count >= MAX_NUM_BOOTINFO_UNTYPED_CAPS {
-            dropped += 1;
+/// The untyped caps being handed out, and their BootInfo descriptions.
+struct Untypeds<'a> {
+    list: &'a mut [UntypedDesc; MAX_NUM_BOOTINFO_UNTYPED_CAPS],
+    count: usize,
+    /// Untypeds that did not fit in BootInfo.
+    dropped: usize,
+}
+
+impl Untypeds<'_> {
+    /// seL4 `provide_untyped_cap`: the untyped of 2^`bits` bytes at `paddr` into the next free
+    /// slot, unless BootInfo's list is full.
+    fn provide(&mut self, cnode: &mut RootCNode, paddr: u64, bits: u64, device: bool) {
+        if self.count >= MAX_NUM_BOOTINFO_UNTYPED_CAPS {
+            self.dropped += 1;
             return;
         }
         let cap = Cap::Untyped {
@@ -675,16 +674,26 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
             free_index: 1 << bits,
             is_device: device,
         };
-        if cur.provide(cap).is_ok() {
-            bi.untyped_list[count] = UntypedDesc {
+        if cnode.provide(cap).is_ok() {
+            self.list[self.count] = UntypedDesc {
                 paddr,
                 size_bits: bits as u8,
                 is_device: device as u8,
                 padding: [0; 6],
             };
-            count += 1;
+            self.count += 1;
         }
-    };
+    }
+}
+
+/// Device untypeds: the gaps below `PADDR_USER_DEVICE_TOP` that are neither RAM nor kernel
+/// devices, in address order.
+fn create_device_untypeds(
+    cnode: &mut RootCNode,
+    uts: &mut Untypeds<'_>,
+    params: &BootParams,
+    ram: &RegionList<MAX_RAM_REGIONS>,
+) -> Result<(), BootError> {
     let mut not_device: RegionList<{ MAX_RAM_REGIONS + MAX_RESERVED_REGIONS }> =
         RegionList::default();
     // RAM in pages; the kernel's devices in 2 MiB blocks, the granule in which seL4 maps them
@@ -714,35 +723,117 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     {
         let end = r.start.min(PADDR_USER_DEVICE_TOP);
         if end > dev_start {
-            split_untypeds(dev_start, end, |p, b| provide_ut(&mut cur, p, b, true));
+            split_untypeds(dev_start, end, |p, b| uts.provide(cnode, p, b, true));
         }
         dev_start = dev_start.max(r.end);
     }
+    Ok(())
+}
+
+/// seL4 `create_untypeds`: device untypeds, then the free RAM (with the memory only boot
+/// needed) as RAM untypeds; fills `bi.untyped` and `bi.untyped_list`.
+fn create_untypeds(
+    cnode: &mut RootCNode,
+    params: &BootParams,
+    ram: &RegionList<MAX_RAM_REGIONS>,
+    mut free: FreeList,
+    bi: &mut BootInfo,
+) -> Result<(), BootError> {
+    let start = cnode.next_free();
+    let mut uts = Untypeds {
+        list: &mut bi.untyped_list,
+        count: 0,
+        dropped: 0,
+    };
+    create_device_untypeds(cnode, &mut uts, params, ram)?;
     // The root task's ELF image and the device tree were needed only during boot (both are
     // copied by now): their pages join the free RAM.
-    for r in boot_only_memory(params, &ram)?.as_slice() {
+    for r in boot_only_memory(params, ram)?.as_slice() {
         free.push(*r)
             .map_err(|_| BootError::Msg("too many free memory fragments"))?;
     }
     free.coalesce();
     for r in free.as_slice() {
-        split_untypeds(r.start, r.end, |p, b| provide_ut(&mut cur, p, b, false));
+        split_untypeds(r.start, r.end, |p, b| uts.provide(cnode, p, b, false));
     }
-    if dropped > 0 {
+    if uts.dropped > 0 {
         crate::kwarn!(
             "{} untyped regions did not fit in BootInfo and were dropped",
-            dropped
+            uts.dropped
         );
     }
     bi.untyped = SlotRegion {
-        start: ut_start,
-        end: cur.next,
+        start,
+        end: cnode.next_free(),
     };
+    Ok(())
+}
+
+/// Creates the root task (seL4 `init_kernel` / `create_rootserver_objects` and friends) into
+/// kernel `k`, from the machine description `params`. Returns the root task's TCB.
+///
+/// The generic steps are here; the architecture builds the address space, maps the frames,
+/// creates the ASID pool and sets the first registers (`crate::arch::create_root_vspace` and
+/// friends). The root CNode's slots and BootInfo's regions come out in seL4's order.
+///
+/// Errors: [`BootError::Msg`] for an unusable image or too little memory.
+pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, BootError> {
+    if params.initrd.is_empty() {
+        return Err(BootError::Msg(
+            "no root task image: boot with -initrd ROOTTASK.elf",
+        ));
+    }
+    let image_bytes = crate::mem::phys_bytes(params.initrd.start, params.initrd.size() as usize);
+    let dtb_bytes = crate::mem::phys_bytes(params.dtb.start, params.dtb.size() as usize);
+    let img = parse_image(image_bytes)?;
+    let layout = Layout::new(&img, dtb_bytes.len())?;
+    let ram = usable_ram(params);
+    let mut free = free_memory(params, &ram)?;
+    let objs = allocate_root_objects(&layout, &mut free)?;
+    k.irq_node = objs.irq_node;
+
+    let mut cnode = create_root_cnode(objs.cnode);
+    let paging = crate::arch::create_root_vspace(
+        &mut cnode,
+        objs.vspace,
+        &objs.paging[..objs.n_paging],
+        layout.v_start,
+        layout.v_end,
+    )?;
+    let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr);
+    cnode.write_slot(slot::BOOT_INFO_FRAME, map(objs.boot_info, layout.bootinfo));
+    let extra_bi_pages = create_extra_bootinfo(&mut cnode, &objs, &layout, dtb_bytes)?;
+    cnode.write_slot(
+        slot::INIT_THREAD_IPC_BUFFER,
+        map(objs.ipc_buf, layout.ipc_buf),
+    );
+    let frames = create_image_frames(&mut cnode, &objs, &img, image_bytes)?;
+    crate::arch::create_root_asid_pool(k, &cnode, objs.asid_pool, objs.vspace);
+    let tcb = create_root_tcb(&cnode, &objs, &layout, img.entry)?;
+
+    let mut bi = BootInfo {
+        extra_len: layout.extra_len,
+        node_id: 0,
+        num_nodes: 1,
+        num_iopt_levels: 0,
+        ipc_buffer: layout.ipc_buf,
+        empty: SlotRegion::default(),
+        shared_frames: SlotRegion::default(),
+        user_image_frames: frames,
+        user_image_paging: paging,
+        io_space_caps: SlotRegion::default(),
+        extra_bi_pages,
+        init_thread_cnode_size_bits: ROOT_CNODE_SIZE_BITS as u64,
+        init_thread_domain: 0,
+        untyped: SlotRegion::default(),
+        untyped_list: [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS],
+    };
+    create_untypeds(&mut cnode, params, &ram, free, &mut bi)?;
     bi.empty = SlotRegion {
-        start: cur.next,
+        start: cnode.next_free(),
         end: 1 << ROOT_CNODE_SIZE_BITS,
     };
-    crate::mem::PPtr::<BootInfo>::new(bi_frame).set(bi);
+    crate::mem::PPtr::<BootInfo>::new(objs.boot_info).set(bi);
 
     crate::ipc::setup_reply_master(tcb);
     crate::object::interrupt::init_irqs(k);
@@ -756,17 +847,14 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
 }
 
 /// Creates the root task into the kernel's global state and returns its register context, which
-/// the architecture restores to enter user mode.
+/// the architecture restores to enter user mode. The platform's devices are set up first.
 ///
 /// Errors: [`BootError::Msg`] for missing or unusable boot input (no initrd, bad ELF, not
 /// enough memory for the root task's objects).
 #[cfg(target_os = "none")]
 pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext, BootError> {
     crate::state::with_kernel(|k| {
-        k.irq_pending = crate::arch::riscv64::machine::irq_pending;
-        if let Some(plic) = params.plic {
-            crate::arch::riscv64::machine::plic::init(plic, params.plic_ndev);
-        }
+        crate::arch::init_platform(k, &params.platform);
         let t = create_root_task(k, params)?;
         crate::kinfo!("root task created: entry {:#x}", t.reg(0));
         crate::arch::reset_timer();

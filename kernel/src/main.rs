@@ -1,6 +1,7 @@
-//! The kernel binary: the boot flow on the machine (riscv64 QEMU `virt`), after the machine layer's
-//! entry code (`kernel::arch::riscv64::machine::boot`) has enabled the MMU and jumped to the high
-//! half. On the host this is an empty program, so that `cargo build`/`cargo test` work.
+//! The kernel binary: the boot flow on the machine, after the architecture's entry code (for
+//! riscv64, `kernel::arch::riscv64::machine::boot`) has enabled the MMU and jumped to the high
+//! half. It uses the architecture only through `kernel::arch`. On the host this is an empty
+//! program, so that `cargo build`/`cargo test` work.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -12,8 +13,7 @@ mod machine_main {
     use core::panic::PanicInfo;
     use core::sync::atomic::{AtomicBool, Ordering};
 
-    use kernel::arch::halt;
-    use kernel::arch::riscv64::machine::{self, devicetree};
+    use kernel::arch::{self, halt};
     use kernel::boot::{BootError, BootParams, Region};
     use kernel::{kdebug, kerror, kinfo, kprintln};
 
@@ -22,9 +22,9 @@ mod machine_main {
     /// `hartid` and `dtb_paddr` are what OpenSBI passed in `a0` and `a1`.
     #[no_mangle]
     extern "C" fn kernel_main(hartid: usize, dtb_paddr: usize) -> ! {
-        kinfo!("seL4-compatible kernel (riscv64) booting");
+        kinfo!("seL4-compatible kernel ({}) booting", arch::NAME);
         kinfo!("hart {hartid}, device tree at {dtb_paddr:#x}");
-        let params = match devicetree::parse(dtb_paddr as u64) {
+        let params = match arch::parse_device_tree(dtb_paddr as u64) {
             Ok(p) => p,
             Err(e) => {
                 kerror!("{e}");
@@ -39,7 +39,7 @@ mod machine_main {
                 kdebug!("entering the root task; kernel stack: {used} of {size} bytes used");
                 // SAFETY: `boot_system` returns the context of the root task's TCB, which lives
                 // in kernel memory (reached through the window) for as long as the thread exists.
-                unsafe { machine::restore_user_context(ctx) }
+                unsafe { arch::restore_user_context(ctx) }
             }
             Err(BootError::Msg(m)) => {
                 kerror!("boot failed: {m}");
@@ -73,21 +73,13 @@ mod machine_main {
         log_region("kernel image", &p.kernel_image);
         log_region("initrd", &p.initrd);
         log_region("dtb", &p.dtb);
-        match p.plic {
-            Some(base) => kinfo!("  PLIC           {base:#x}, {} sources", p.plic_ndev),
-            None => kinfo!("  PLIC           none"),
-        }
-        match p.uart {
-            Some((base, irq)) => kinfo!("  UART           {base:#x}, irq {irq}"),
-            None => kinfo!("  UART           none"),
-        }
-        kinfo!("  timebase       {} Hz", p.timebase_frequency);
+        p.platform.log();
     }
 
     /// How much of the kernel stack has been used so far, and its size, in bytes.
     fn stack_use() -> (usize, usize) {
-        let (bottom, top) = machine::boot::kernel_stack();
-        (machine::boot::kernel_stack_high_water(), top - bottom)
+        let (bottom, top) = arch::kernel_stack();
+        (arch::kernel_stack_high_water(), top - bottom)
     }
 
     /// Logs how much of the kernel stack boot used.
@@ -102,7 +94,7 @@ mod machine_main {
         static PANICKING: AtomicBool = AtomicBool::new(false);
         if !PANICKING.swap(true, Ordering::Relaxed) {
             kprintln!("KERNEL PANIC: {info}");
-            if machine::boot::kernel_stack_overflowed() {
+            if arch::kernel_stack_overflowed() {
                 kprintln!("KERNEL PANIC: the kernel stack overflowed");
             }
         }

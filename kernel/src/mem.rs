@@ -47,7 +47,7 @@ unsafe impl Pod for crate::cte::MdbNode {}
 // SAFETY: as above.
 unsafe impl Pod for crate::cap::RawCap {}
 // SAFETY: a transparent-layout u64.
-unsafe impl Pod for crate::arch::riscv64::vspace::Pte {}
+unsafe impl Pod for crate::arch::Pte {}
 // SAFETY: `repr(C)`, u64 words and `UntypedDesc` (two u8 and explicit 6-byte padding array).
 unsafe impl Pod for abi::BootInfo {}
 // SAFETY: `repr(C)`, two u64.

@@ -118,14 +118,19 @@ pub fn err(r: Reply) -> (abi::Error, Vec<u64>) {
 impl System {
     /// Boots the simulated machine with the tiny root task.
     pub fn boot() -> System {
+        Self::boot_with(&tiny_elf(), DTB_LEN)
+    }
+
+    /// Boots the simulated machine with the root task `elf` (placed at [`INITRD`]) and a fake
+    /// device tree of `dtb_len` bytes (at [`DTB`]; none if 0).
+    pub fn boot_with(elf: &[u8], dtb_len: usize) -> System {
         let mem = SimMemory::new(RAM_BASE, RAM_BITS);
-        let elf = tiny_elf();
         crate::mem::copy(
             crate::arch::paddr_to_pptr(INITRD),
             elf.as_ptr() as usize,
             elf.len(),
         );
-        let dtb: Vec<u8> = (0..DTB_LEN).map(|i| i as u8).collect();
+        let dtb: Vec<u8> = (0..dtb_len).map(|i| i as u8).collect();
         crate::mem::copy(
             crate::arch::paddr_to_pptr(DTB),
             dtb.as_ptr() as usize,
@@ -140,7 +145,7 @@ impl System {
             .unwrap();
         p.kernel_image = Region::new(RAM_BASE + 0x20_0000, RAM_BASE + 0x40_0000);
         p.initrd = Region::new(INITRD, INITRD + elf.len() as u64);
-        p.dtb = Region::new(DTB, DTB + DTB_LEN as u64);
+        p.dtb = Region::new(DTB, DTB + dtb_len as u64);
         p.kernel_devices
             .push(Region::new(0x0c00_0000, 0x1000_0000))
             .unwrap();

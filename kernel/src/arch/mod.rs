@@ -4,6 +4,12 @@
 //! logic) compile everywhere so that host tests exercise them; its `machine` part (entry, traps,
 //! SBI, CSRs) only exists on the target. On the host, `host` stands in for the machine.
 //!
+//! Boot is layered the same way: generic boot (`crate::boot`) creates the root task and calls
+//! the architecture for the root task's address space, frame mappings, ASID pool and first
+//! registers (`riscv64::boot`); the platform's devices (interrupt controller, timer, UART) are
+//! described by an opaque [`Platform`] that the machine layer fills from the device tree and
+//! sets up (`init_platform`).
+//!
 //! What the rest of the kernel may use from here is re-exported below as `arch::*`.
 
 pub mod riscv64;
@@ -11,7 +17,21 @@ pub mod riscv64;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
+pub use riscv64::boot::{
+    check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context, map_root_frame,
+    root_paging_tables,
+};
 pub use riscv64::context::{regs, ArchContext, ArchTcb};
+pub use riscv64::platform::Platform;
+pub use riscv64::vspace::Pte;
+pub use riscv64::NAME;
+
+#[cfg(target_os = "none")]
+pub use riscv64::machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
+#[cfg(target_os = "none")]
+pub use riscv64::machine::devicetree::{parse as parse_device_tree, DtbError};
+#[cfg(target_os = "none")]
+pub use riscv64::machine::{init_platform, restore_user_context};
 
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{

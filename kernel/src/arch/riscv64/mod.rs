@@ -1,8 +1,10 @@
 //! RISC-V 64 (Sv39) on QEMU `virt`.
 
+pub mod boot;
 pub mod cause;
 pub mod context;
 pub mod objects;
+pub mod platform;
 pub mod vspace;
 #[cfg(test)]
 mod vspace_tests;
@@ -10,3 +12,6 @@ mod vspace_tests;
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]
 pub mod machine;
+
+/// The architecture's name, for the boot banner.
+pub const NAME: &str = "riscv64";

@@ -1,5 +1,6 @@
-//! The device tree blob (DTB) that OpenSBI passes in `a1`, parsed into [`BootParams`] with the
-//! `fdt` crate.
+//! The device tree blob (DTB) that OpenSBI passes in `a1`, parsed into [`BootParams`] (memory
+//! and the root task) and its [`Platform`](super::super::platform::Platform) (the devices the
+//! machine layer drives) with the `fdt` crate.
 //!
 //! What is read:
 //! - RAM: the `reg` of every root child named `memory`/`memory@...` or with
@@ -26,6 +27,7 @@ use core::fmt;
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
+use super::super::platform::Plic;
 use super::{paddr_to_pptr, PADDR_TOP};
 use crate::boot::{BootParams, Region};
 
@@ -117,27 +119,11 @@ fn read_be_u32(paddr: u64) -> u32 {
 /// Parses the device tree at physical `dtb_paddr` into the boot parameters, and records where the
 /// `sifive_test` finisher is.
 pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
-    if dtb_paddr == 0
-        || !dtb_paddr.is_multiple_of(4)
-        || dtb_paddr >= PADDR_TOP - u64::from(MAX_DTB_SIZE)
-    {
-        return Err(DtbError::BadAddress(dtb_paddr));
-    }
-    let magic = read_be_u32(dtb_paddr);
-    if magic != DTB_MAGIC {
-        return Err(DtbError::BadMagic {
-            paddr: dtb_paddr,
-            found: magic,
-        });
-    }
-    let size = read_be_u32(dtb_paddr + 4);
-    if !(DTB_HEADER_SIZE..=MAX_DTB_SIZE).contains(&size) {
-        return Err(DtbError::BadSize(size));
-    }
-    // SAFETY: `dtb_paddr..dtb_paddr + size` lies inside the window (checked above: size is at
-    // most MAX_DTB_SIZE), is RAM holding the device tree that the firmware handed over, and
-    // nothing writes it while `bytes` lives (only during this function; the kernel never writes
-    // the blob).
+    let size = check_header(dtb_paddr)?;
+    // SAFETY: `dtb_paddr..dtb_paddr + size` lies inside the window (checked by `check_header`:
+    // size is at most MAX_DTB_SIZE), is RAM holding the device tree that the firmware handed
+    // over, and nothing writes it while `bytes` lives (only during this function; the kernel
+    // never writes the blob).
     let bytes = unsafe {
         core::slice::from_raw_parts(paddr_to_pptr(dtb_paddr) as *const u8, size as usize)
     };
@@ -155,7 +141,49 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
     };
     let (kstart, kend) = super::boot::kernel_image_paddr();
     params.kernel_image = Region::new(kstart, kend);
+    read_memory(&fdt, &mut params)?;
+    read_devices(&fdt, &mut params)?;
 
+    let chosen = fdt.find_node("/chosen");
+    // `loglevel=<level>` on the kernel command line (QEMU `-append`) lowers the log level.
+    if let Some(args) = chosen
+        .and_then(|c| c.property("bootargs"))
+        .and_then(|p| p.as_str())
+    {
+        if let Some(l) = crate::log::apply_bootargs(args) {
+            crate::kinfo!("log level {:?} (bootargs)", l);
+        }
+    }
+    params.platform.uart = read_console(&fdt, chosen)?;
+    params.initrd = read_initrd(chosen)?;
+    params.platform.timebase_frequency = read_timebase(&fdt)?;
+    Ok(params)
+}
+
+/// Checks the blob's address, magic and size; returns its size.
+fn check_header(dtb_paddr: u64) -> Result<u32, DtbError> {
+    if dtb_paddr == 0
+        || !dtb_paddr.is_multiple_of(4)
+        || dtb_paddr >= PADDR_TOP - u64::from(MAX_DTB_SIZE)
+    {
+        return Err(DtbError::BadAddress(dtb_paddr));
+    }
+    let magic = read_be_u32(dtb_paddr);
+    if magic != DTB_MAGIC {
+        return Err(DtbError::BadMagic {
+            paddr: dtb_paddr,
+            found: magic,
+        });
+    }
+    let size = read_be_u32(dtb_paddr + 4);
+    if !(DTB_HEADER_SIZE..=MAX_DTB_SIZE).contains(&size) {
+        return Err(DtbError::BadSize(size));
+    }
+    Ok(size)
+}
+
+/// RAM (`/memory` nodes) and reserved memory (`/reserved-memory` children, `/memreserve/`).
+fn read_memory(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
     let root = fdt
         .find_node("/")
         .ok_or(DtbError::Malformed("no root node"))?;
@@ -199,24 +227,30 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
             .push(Region::new(start, end))
             .map_err(|_| DtbError::TooManyRegions("reserved"))?;
     }
+    Ok(())
+}
 
+/// The kernel's devices: every PLIC and CLINT (kernel devices; the first PLIC is the
+/// platform's interrupt controller), the `sifive_test` finisher (recorded for [`super::halt`]),
+/// and the physical range that aliases the kernel image.
+fn read_devices(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
     let mut finisher = 0;
     for node in fdt.all_nodes() {
         if has_compatible(node, PLIC_COMPATIBLE) && is_enabled(node) {
             let mut first = None;
             for_each_reg(node, "the PLIC", |r| {
                 first.get_or_insert(r.start);
-                push_device(&mut params, r)
+                push_device(params, r)
             })?;
-            if params.plic.is_none() {
-                params.plic = first;
-                params.plic_ndev = node
+            if params.platform.plic.is_none() {
+                let ndev = node
                     .property("riscv,ndev")
                     .and_then(|p| be_uint(p.value))
                     .unwrap_or(0) as u32;
+                params.platform.plic = first.map(|base| Plic { base, ndev });
             }
         } else if has_compatible(node, CLINT_COMPATIBLE) && is_enabled(node) {
-            for_each_reg(node, "the CLINT", |r| push_device(&mut params, r))?;
+            for_each_reg(node, "the CLINT", |r| push_device(params, r))?;
         } else if has_compatible(node, FINISHER_COMPATIBLE) && finisher == 0 {
             for_each_reg(node, "the test device", |r| {
                 if finisher == 0 {
@@ -230,38 +264,39 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
     // Physical addresses whose window names collide with the kernel image mapping (see
     // `pptr_to_paddr`): never a device untyped. Nothing exists there on QEMU virt.
     let (alias_start, alias_end) = super::PADDR_ALIASING_KERNEL_IMAGE;
-    push_device(&mut params, Region::new(alias_start, alias_end))?;
+    push_device(params, Region::new(alias_start, alias_end))
+}
 
-    let chosen = fdt.find_node("/chosen");
-    // `loglevel=<level>` on the kernel command line (QEMU `-append`) lowers the log level.
-    if let Some(args) = chosen
-        .and_then(|c| c.property("bootargs"))
-        .and_then(|p| p.as_str())
-    {
-        if let Some(l) = crate::log::apply_bootargs(args) {
-            crate::kinfo!("log level {:?} (bootargs)", l);
-        }
-    }
+/// The console UART: the `ns16550a` named by `/chosen` `stdout-path`, else the first one; its
+/// base and interrupt number.
+fn read_console(
+    fdt: &Fdt<'_>,
+    chosen: Option<FdtNode<'_, '_>>,
+) -> Result<Option<(u64, u32)>, DtbError> {
     let uart_node = chosen
         .and_then(|c| c.property("stdout-path"))
         .and_then(|p| p.as_str())
         .and_then(|path| fdt.find_node(path.split(':').next().unwrap_or(path)))
         .filter(|n| has_compatible(*n, UART_COMPATIBLE))
         .or_else(|| fdt.find_compatible(UART_COMPATIBLE));
-    if let Some(uart) = uart_node {
-        let mut base = None;
-        for_each_reg(uart, "the UART", |r| {
-            base.get_or_insert(r.start);
-            Ok(())
-        })?;
-        let irq = uart
-            .property("interrupts")
-            .and_then(|p| p.value.get(..4))
-            .and_then(be_uint)
-            .unwrap_or(0);
-        params.uart = base.map(|b| (b, irq as u32));
-    }
+    let Some(uart) = uart_node else {
+        return Ok(None);
+    };
+    let mut base = None;
+    for_each_reg(uart, "the UART", |r| {
+        base.get_or_insert(r.start);
+        Ok(())
+    })?;
+    let irq = uart
+        .property("interrupts")
+        .and_then(|p| p.value.get(..4))
+        .and_then(be_uint)
+        .unwrap_or(0);
+    Ok(base.map(|b| (b, irq as u32)))
+}
 
+/// The root task's image: `/chosen` `linux,initrd-start`..`linux,initrd-end`.
+fn read_initrd(chosen: Option<FdtNode<'_, '_>>) -> Result<Region, DtbError> {
     let initrd_prop = |name| {
         chosen
             .and_then(|c| c.property(name))
@@ -277,19 +312,20 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
     if end <= start || end > PADDR_TOP {
         return Err(DtbError::BadInitrd { start, end });
     }
-    params.initrd = Region::new(start, end);
+    Ok(Region::new(start, end))
+}
 
+/// `/cpus` `timebase-frequency`, or the first CPU's.
+fn read_timebase(fdt: &Fdt<'_>) -> Result<u64, DtbError> {
     let cpus = fdt.find_node("/cpus").ok_or(DtbError::NoTimebase)?;
     let timebase = cpus.property("timebase-frequency").or_else(|| {
         cpus.children()
             .filter(|c| c.name.split('@').next() == Some("cpu"))
             .find_map(|c| c.property("timebase-frequency"))
     });
-    params.timebase_frequency = timebase
+    timebase
         .and_then(|p| be_uint(p.value))
-        .ok_or(DtbError::NoTimebase)?;
-
-    Ok(params)
+        .ok_or(DtbError::NoTimebase)
 }
 
 /// A big-endian 32- or 64-bit property value.

@@ -236,6 +236,15 @@ pub fn sfence_vma_page(vaddr: usize, asid: u16) {
     };
 }
 
+/// Sets up the platform's devices before the root task is created: preemption points ask
+/// [`irq_pending`], and the PLIC (if the device tree has one) starts with every source masked.
+pub fn init_platform(k: &mut crate::state::Kernel, p: &super::platform::Platform) {
+    k.irq_pending = irq_pending;
+    if let Some(plic) = p.plic {
+        plic::init(plic.base, plic.ndev);
+    }
+}
+
 /// Whether a supervisor timer or external interrupt is pending (`sip.STIP | sip.SEIP`); the
 /// kernel runs with interrupts disabled, so preemption points ask this (seL4's `isIRQPending`).
 pub fn irq_pending() -> bool {

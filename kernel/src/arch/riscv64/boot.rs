@@ -1,0 +1,214 @@
+//! The riscv64 steps of creating the root task (seL4 `src/arch/riscv/kernel/boot.c`,
+//! `vspace.c`): its ELF machine, its Sv39 address space (root table, the page tables below it
+//! and the mappings of its frames), its ASID pool and its first registers. Generic boot
+//! ([`crate::boot`]) does everything else and calls these through `crate::arch`. Pure logic over
+//! object memory: runs on the host in tests.
+#![forbid(unsafe_code)]
+
+use super::context::{reg, ArchContext};
+use super::vspace::{self, Pte};
+use crate::arch::pptr_to_paddr;
+use crate::boot::{BootError, RootCNode};
+use crate::cap::{Cap, FrameSize, Mapping, VmRights};
+use crate::state::Kernel;
+use abi::bootinfo::{slot, SlotRegion};
+
+/// The root task's ASID (seL4 `IT_ASID`).
+pub const IT_ASID: u16 = 1;
+
+/// The levels of the tables below the root that the root task's mappings need, from the root
+/// down: level 1 (one per 1 GiB touched), level 0 (one per 2 MiB).
+const TABLE_LEVELS: [usize; 2] = [2, 1];
+
+/// Checks that the root task's ELF file is for this architecture (64-bit RISC-V).
+pub fn check_root_elf(elf: &xmas_elf::ElfFile<'_>) -> Result<(), BootError> {
+    if elf.header.pt1.class() != xmas_elf::header::Class::SixtyFour
+        || elf.header.pt2.machine().as_machine() != xmas_elf::header::Machine::RISC_V
+    {
+        return Err(BootError::Msg("root task ELF is not 64-bit RISC-V"));
+    }
+    Ok(())
+}
+
+/// seL4 `arch_get_n_paging`: how many page tables below the VSpace root the mappings of
+/// `[v_start, v_end)` need (one per 1 GiB and one per 2 MiB touched). `v_end > v_start`.
+pub fn root_paging_tables(v_start: u64, v_end: u64) -> u64 {
+    TABLE_LEVELS
+        .iter()
+        .map(|&level| {
+            let span_bits = vspace::level_bits(level);
+            ((v_end - 1) >> span_bits) - (v_start >> span_bits) + 1
+        })
+        .sum()
+}
+
+/// seL4 `create_it_address_space`: makes the zeroed page table at `root` (kernel-virtual) the
+/// root task's VSpace (the kernel's global mappings copied in, its cap written to
+/// `seL4_CapInitThreadVSpace`) and hooks the zeroed `tables` below it to cover
+/// `[v_start, v_end)`: the level-1 tables first, then the level-0 ones, each in address order,
+/// their caps provided to `cnode` in that order. `tables` has
+/// [`root_paging_tables`]`(v_start, v_end)` entries. Returns the slots of the page-table caps
+/// (BootInfo `userImagePaging`).
+pub fn create_root_vspace(
+    cnode: &mut RootCNode,
+    root: usize,
+    tables: &[usize],
+    v_start: u64,
+    v_end: u64,
+) -> Result<SlotRegion, BootError> {
+    vspace::copy_global_mappings(root);
+    let vspace_cap = Cap::PageTable {
+        base: root,
+        mapped: Some(Mapping {
+            asid: IT_ASID,
+            vaddr: 0,
+        }),
+    };
+    cnode.write_slot(slot::INIT_THREAD_VSPACE, vspace_cap);
+    let start = cnode.next_free();
+    let mut tables = tables.iter();
+    for level in TABLE_LEVELS {
+        let span_bits = vspace::level_bits(level); // bytes mapped by one entry of this level
+        let mut v = v_start & !((1u64 << span_bits) - 1);
+        while v < v_end {
+            let table = *tables
+                .next()
+                .ok_or(BootError::Msg("root task page tables miscounted"))?;
+            let w = vspace::lookup_pt_slot(root, v);
+            debug_assert_eq!(w.level, level);
+            w.slot.set(Pte::table(pptr_to_paddr(table)));
+            cnode.provide(Cap::PageTable {
+                base: table,
+                mapped: Some(Mapping {
+                    asid: IT_ASID,
+                    vaddr: v,
+                }),
+            })?;
+            v += 1 << span_bits;
+        }
+    }
+    Ok(SlotRegion {
+        start,
+        end: cnode.next_free(),
+    })
+}
+
+/// seL4 `create_mapped_it_frame_cap`: maps the root task's 4 KiB frame at `frame`
+/// (kernel-virtual) at `vaddr` in the VSpace `root`, whose page tables on the way exist, with
+/// user access, read-write-execute (seL4 `map_it_frame_cap`); returns the frame's cap.
+pub fn map_root_frame(root: usize, frame: usize, vaddr: u64) -> Cap {
+    let w = vspace::lookup_pt_slot(root, vaddr);
+    debug_assert_eq!(w.level, 0);
+    w.slot
+        .set(Pte::leaf(pptr_to_paddr(frame), VmRights::ReadWrite, true));
+    Cap::Frame {
+        base: frame,
+        size: FrameSize::Small,
+        rights: VmRights::ReadWrite,
+        is_device: false,
+        mapped: Some(Mapping {
+            asid: IT_ASID,
+            vaddr,
+        }),
+    }
+}
+
+/// seL4 `create_it_asid_pool` and `write_it_asid_pool`: the zeroed ASID pool at `pool` becomes
+/// the first one (ASIDs 0..512), the root task's VSpace `root` gets [`IT_ASID`] in it, and the
+/// pool's cap and the ASID control cap go to their initial slots.
+pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: usize, root: usize) {
+    k.asid_table[0] = pool;
+    vspace::asid_pool_entry(pool, IT_ASID as usize).set(root as u64);
+    cnode.write_slot(
+        slot::INIT_THREAD_ASID_POOL,
+        Cap::AsidPool {
+            ptr: pool,
+            asid_base: 0,
+        },
+    );
+    cnode.write_slot(slot::ASID_CONTROL, Cap::AsidControl);
+}
+
+/// The root task's first registers (seL4 `create_initial_thread`: `setNextPC`, and
+/// `setRegister(capRegister)`): it starts at `entry` with the address of its BootInfo in `a0`.
+pub fn init_root_context(ctx: &mut ArchContext, entry: u64, bootinfo: u64) {
+    ctx.regs[reg::PC] = entry;
+    ctx.regs[reg::A0] = bootinfo;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{tiny_elf, System};
+
+    /// The tiny root task linked at `vaddr`, with `bss` bytes of bss.
+    fn elf_at(vaddr: u64, bss: u64) -> Vec<u8> {
+        let mut e = tiny_elf();
+        let len = e.len() as u64;
+        for (off, v) in [
+            (24, vaddr + 120),
+            (80, vaddr),
+            (88, vaddr),
+            (104, len + bss),
+        ] {
+            e[off..off + 8].copy_from_slice(&u64::to_le_bytes(v));
+        }
+        e
+    }
+
+    #[test]
+    fn paging_tables_one_per_gib_and_per_2mib_touched() {
+        assert_eq!(root_paging_tables(0x1_0000, 0x1_7000), 2);
+        assert_eq!(root_paging_tables(0x1f_f000, 0x20_1000), 3);
+        assert_eq!(root_paging_tables(0x3fff_f000, 0x4000_1000), 4);
+        assert_eq!(root_paging_tables(0x3fe0_0000, 0x4020_1000), 5);
+    }
+
+    /// An image across a 1 GiB boundary: the level-1 tables come first, then the level-0 ones,
+    /// each in address order (seL4 `create_it_address_space`); every frame is mapped where its
+    /// cap says; the thread starts at the entry with BootInfo in a0.
+    #[test]
+    fn root_vspace_across_a_gib_boundary_follows_sel4() {
+        let s = System::boot_with(&elf_at(0x3fff_e000, 0x20_3000), 70_000);
+        let bi = s.bootinfo();
+        let paging: Vec<(u64, u64)> = (bi.user_image_paging.start..bi.user_image_paging.end)
+            .map(|i| match s.root_slot(i).cap() {
+                Cap::PageTable {
+                    mapped: Some(m), ..
+                } => (m.asid as u64, m.vaddr),
+                c => panic!("slot {i}: {c:?}"),
+            })
+            .collect();
+        let one = IT_ASID as u64;
+        assert_eq!(
+            paging,
+            [
+                (one, 0),
+                (one, 0x4000_0000),
+                (one, 0x3fe0_0000),
+                (one, 0x4000_0000),
+                (one, 0x4020_0000)
+            ]
+        );
+        let regions = [bi.user_image_frames, bi.extra_bi_pages];
+        for r in regions {
+            for i in r.start..r.end {
+                let Cap::Frame {
+                    base,
+                    mapped: Some(m),
+                    ..
+                } = s.root_slot(i).cap()
+                else {
+                    panic!("slot {i}")
+                };
+                assert_eq!(m.asid, IT_ASID);
+                assert_eq!(s.user_to_pptr(m.vaddr), base);
+            }
+        }
+        assert_eq!(bi.user_image_frames.end - bi.user_image_frames.start, 516);
+        assert_eq!(bi.extra_bi_pages.end - bi.extra_bi_pages.start, 32);
+        assert_eq!(s.root.reg(reg::PC), 0x3fff_e000 + 120);
+        assert_eq!(s.root.reg(reg::A0), bi.ipc_buffer + 0x1000);
+        assert_eq!(bi.ipc_buffer, 0x4020_2000);
+    }
+}
