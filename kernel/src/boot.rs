@@ -856,7 +856,10 @@ pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext,
     crate::state::with_kernel(|k| {
         crate::arch::init_platform(k, &params.platform);
         let t = create_root_task(k, params)?;
-        crate::kinfo!("root task created: entry {:#x}", t.reg(0));
+        crate::kinfo!(
+            "root task created: entry {:#x}",
+            t.reg(crate::arch::regs::NEXT_IP)
+        );
         crate::arch::reset_timer();
         Ok(crate::entry::activate_or_idle(k))
     })

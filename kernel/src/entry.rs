@@ -80,7 +80,7 @@ pub enum Handled {
 fn handle_interrupt_entry(k: &mut Kernel, irq: Interrupt) {
     let t = k.cur_thread;
     if !is_idle(t) {
-        let pc = t.reg(0);
+        let pc = t.reg(crate::arch::regs::NEXT_IP);
         t.with(|x| x.fault_ip = pc);
     }
     handle_interrupt(k, irq);
@@ -99,7 +99,7 @@ fn handle_maybe_fpu_trap(k: &mut Kernel, f: Fault) {
 #[inline(never)]
 fn handle_fault_entry(k: &mut Kernel, f: Fault) {
     let t = k.cur_thread;
-    let pc = t.reg(0);
+    let pc = t.reg(crate::arch::regs::NEXT_IP);
     t.with(|x| x.fault_ip = pc);
     handle_fault(k, t, f);
 }
@@ -151,7 +151,7 @@ fn restart_thread(t: crate::object::tcb::TcbRef) -> bool {
         return false;
     }
     let ip = t.with(|x| x.fault_ip);
-    t.set_reg(0, ip);
+    t.set_reg(crate::arch::regs::NEXT_IP, ip);
     t.set_state(ThreadState::Running);
     true
 }

@@ -11,7 +11,7 @@ use crate::state::Kernel;
 pub fn suspend(k: &mut Kernel, t: TcbRef) {
     cancel_ipc(k, t);
     if t.state() == ThreadState::Running {
-        let pc = t.reg(0);
+        let pc = t.reg(crate::arch::regs::NEXT_IP);
         t.with(|x| x.fault_ip = pc);
     }
     set_thread_state(k, t, ThreadState::Inactive);
