@@ -49,7 +49,7 @@ const FSR_STORE: Word = 7;
 const FSR_FETCH: Word = 1;
 
 fn pattern(i: usize) -> Word {
-    0x5eed_0000_0000_0000 ^ ((i as Word) * 0x9e37_79b9_7f4a_7c15)
+    0x5eed_0000_0000_0000 ^ (i as Word).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 fn write(vaddr: Word, v: Word) {
