@@ -40,9 +40,21 @@ impl InvocationArgs for Args {
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
         self.extra.get(i).copied().flatten()
     }
+    fn extra_cptr(&self, i: usize) -> u64 {
+        match self.buffer {
+            Some(b) if i < MSG_MAX_EXTRA_CAPS => extra_cptr(b, i),
+            _ => 0,
+        }
+    }
     fn is_call(&self) -> bool {
         self.call
     }
+}
+
+/// The CPtr of extra cap `i` in the IPC buffer at `buffer`.
+#[inline(always)]
+fn extra_cptr(buffer: usize, i: usize) -> u64 {
+    crate::mem::PPtr::<u64>::new(buffer + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).get()
 }
 
 /// Handles the `ecall` of the current thread. Its pc is still at the `ecall`.
@@ -240,9 +252,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
             .enumerate()
             .take(info.extra_caps() as usize)
         {
-            let c =
-                crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i)
-                    .get();
+            let c = extra_cptr(b, i);
             match lookup_cap_and_slot(root, c) {
                 Ok(r) => *e = Some(r),
                 Err(fault) => {

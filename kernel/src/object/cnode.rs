@@ -193,6 +193,8 @@ pub trait InvocationArgs {
     fn mr(&self, i: usize) -> u64;
     /// Extra cap `i`, if present: its cap and slot.
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
+    /// The CPtr the caller gave for extra cap `i` (named in `userError` lines).
+    fn extra_cptr(&self, i: usize) -> u64;
     /// Whether the invocation is a `seL4_Call` (invocations that return values reply only
     /// then).
     fn is_call(&self) -> bool;
