@@ -202,8 +202,10 @@ impl System {
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
         let pc = t.reg(reg::PC);
+        let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::CAUSE_USER_ECALL, 0);
         crate::entry::activate(&mut self.k);
+        console.check(t, sys);
         assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
         let mut out = [0u64; 6];
         for (i, o) in out.iter_mut().enumerate() {
@@ -345,8 +347,10 @@ impl System {
         t.set_reg(reg::A0, a0);
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
+        let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::CAUSE_USER_ECALL, 0);
         let _ = self.schedule();
+        console.check(t, sys);
         (t, Self::regs_of(t))
     }
 
