@@ -416,17 +416,62 @@ mod props {
         Slot(u64),
     }
 
+    /// An extra cap.
+    #[derive(Clone, Copy, Debug)]
+    enum ExtraCap {
+        /// The root CNode (the usual CNode argument).
+        Root,
+        /// One of the targets.
+        Target(usize),
+    }
+
     /// A syscall of the root task aimed at one of the prepared caps.
     #[derive(Clone, Debug)]
     struct Op {
         sys: Syscall,
-        /// Index into the targets.
-        target: usize,
-        /// A label of the target's object type (`Ok(i)`: the `i`-th, wrapping), or any label.
-        label: Result<usize, u64>,
-        mrs: Vec<Word>,
-        /// Extra caps: indexes into the targets.
-        caps: Vec<usize>,
+        /// The label (41 and up: no invocation).
+        label: u64,
+        /// `Ok(i)`: the `i`-th (wrapping) target whose object has this label (if any);
+        /// `Err(i)`: the `i`-th (wrapping) target.
+        target: Result<usize, usize>,
+        /// The message length: the label's usual length plus this, within 0..=8.
+        len_delta: i64,
+        mrs: [Word; 8],
+        /// The number of extra caps: the label's usual number plus this, within 0..=3.
+        caps_delta: i64,
+        caps: [ExtraCap; 3],
+    }
+
+    /// The usual message length and number of extra caps of an invocation.
+    fn usual(label: u64) -> (i64, i64) {
+        use L::*;
+        let Some(l) = L::from_label(label) else {
+            return (0, 0);
+        };
+        match l {
+            UntypedRetype => (6, 1),
+            TCBReadRegisters | TCBSetFlags => (2, 0),
+            TCBWriteRegisters => (5, 0),
+            TCBCopyRegisters | TCBSetPriority | TCBSetMCPriority | TCBSetIPCBuffer
+            | DomainSetSet => (1, 1),
+            TCBConfigure => (4, 3),
+            TCBSetSchedParams => (2, 1),
+            TCBSetSpace => (3, 2),
+            TCBBindNotification | IRQSetIRQHandler | RISCVASIDPoolAssign => (0, 1),
+            TCBSetTLSBase | DomainScheduleSetStart => (1, 0),
+            CNodeRevoke | CNodeDelete | CNodeCancelBadgedSends | CNodeSaveCaller => (2, 0),
+            CNodeCopy | CNodeMutate => (5, 1),
+            CNodeMint => (6, 1),
+            CNodeMove => (4, 1),
+            CNodeRotate => (8, 2),
+            IRQIssueIRQHandler => (3, 1),
+            RISCVIRQIssueIRQHandlerTrigger => (4, 1),
+            DomainScheduleConfigure => (3, 0),
+            RISCVPageTableMap => (2, 1),
+            RISCVASIDControlMakePool => (2, 2),
+            RISCVPageMap => (3, 1),
+            _ => (0, 0),
+        }
     }
 
     /// The caps the operations are aimed at, by CPtr: the initial caps, prepared objects and
@@ -438,12 +483,12 @@ mod props {
     }
 
     /// Message words: small numbers (also initial slots, rights, object types and sizes),
-    /// prepared slots, depths, priorities, page-aligned addresses, anything.
+    /// prepared and empty slots, depths, priorities, page-aligned addresses, anything.
     fn word() -> impl Strategy<Value = Word> {
         prop_oneof![
             3 => (0u64..16).prop_map(Word::Num),
-            3 => (0u64..16).prop_map(Word::Slot),
-            1 => Just(Word::Num(64)),
+            4 => (0u64..20).prop_map(Word::Slot),
+            2 => Just(Word::Num(64)),
             1 => (250u64..260).prop_map(Word::Num),
             2 => (0u64..8).prop_map(|i| Word::Num(0x10_0000 + (i << 12))),
             1 => (0u64..4).prop_map(|i| Word::Num(i << 21)),
@@ -451,7 +496,14 @@ mod props {
         ]
     }
 
-    fn op(n_targets: usize) -> impl Strategy<Value = Op> {
+    fn extra_cap() -> impl Strategy<Value = ExtraCap> {
+        prop_oneof![
+            1 => Just(ExtraCap::Root),
+            2 => (0usize..64).prop_map(ExtraCap::Target),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
         (
             prop_oneof![
                 14 => Just(Syscall::Call),
@@ -461,24 +513,31 @@ mod props {
                 1 => Just(Syscall::NBRecv),
                 1 => Just(Syscall::ReplyRecv),
             ],
-            0..n_targets,
+            0u64..44,
             prop_oneof![
-                6 => (0usize..32).prop_map(Ok),
-                1 => (0u64..48).prop_map(Err),
+                5 => (0usize..64).prop_map(Ok),
+                1 => (0usize..64).prop_map(Err),
             ],
-            proptest::collection::vec(word(), 0..9),
-            proptest::collection::vec(0..n_targets, 0..4),
+            prop_oneof![4 => Just(0i64), 1 => Just(-1i64), 1 => Just(1i64), 1 => -8i64..8],
+            proptest::array::uniform8(word()),
+            prop_oneof![4 => Just(0i64), 1 => Just(-1i64), 1 => Just(1i64)],
+            proptest::array::uniform3(extra_cap()),
         )
-            .prop_map(|(sys, target, label, mrs, caps)| Op {
-                sys,
-                target,
-                label,
-                mrs,
-                caps,
-            })
+            .prop_map(
+                |(sys, label, target, len_delta, mrs, caps_delta, caps)| Op {
+                    sys,
+                    label,
+                    target,
+                    len_delta,
+                    mrs,
+                    caps_delta,
+                    caps,
+                },
+            )
     }
 
-    /// The labels of the object `cap` is a cap to (every label for IPC caps).
+    /// The invocation labels of the object `cap` is a cap to (none for IPC caps, which take
+    /// any label, and null caps).
     fn labels_of(cap: Cap) -> Vec<u64> {
         use L::*;
         let r = |a: L, b: L| (a as u64..=b as u64).collect::<Vec<_>>();
@@ -496,7 +555,7 @@ mod props {
             Cap::Frame { .. } => r(RISCVPageMap, RISCVPageGetAddress),
             Cap::AsidControl => vec![RISCVASIDControlMakePool as u64],
             Cap::AsidPool { .. } => vec![RISCVASIDPoolAssign as u64],
-            _ => (0..41).collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -555,7 +614,7 @@ mod props {
         /// syscall): each failure says why exactly once, successes say nothing.
         #[test]
         fn every_failed_invocation_says_why_once(
-            ops in proptest::collection::vec(op(27), 1..80)
+            ops in proptest::collection::vec(op(), 1..80)
         ) {
             let mut s = System::boot();
             let e = s.bootinfo().empty.start;
@@ -575,29 +634,42 @@ mod props {
                     crate::object::tcb_ops::restart(&mut s.k, root);
                 }
                 s.run_as(root);
-                let cptr = targets[o.target];
-                let label = match o.label {
+                let cap_of = |cptr: u64| {
+                    crate::cspace::lookup_cap_and_slot(cspace.raw(), cptr).map_or(Cap::Null, |(c, _)| c)
+                };
+                let label = o.label;
+                let cptr = match o.target {
                     Ok(i) => {
-                        let c = crate::cspace::lookup_cap_and_slot(cspace.raw(), cptr)
-                            .map_or(Cap::Null, |(c, _)| c);
-                        let ls = labels_of(c);
-                        ls[i % ls.len()]
+                        let fit: Vec<u64> = targets
+                            .iter()
+                            .copied()
+                            .filter(|&t| labels_of(cap_of(t)).contains(&label))
+                            .collect();
+                        if fit.is_empty() { targets[i % targets.len()] } else { fit[i % fit.len()] }
                     }
-                    Err(l) => l,
+                    Err(i) => targets[i % targets.len()],
                 };
                 if cptr == slot::INIT_THREAD_TCB && label == L::TCBCopyRegisters as u64 {
                     // Copying registers into itself moves its pc, which the harness refuses.
                     continue;
                 }
-                let mrs: Vec<u64> = o
-                    .mrs
+                let (len, ncaps) = usual(label);
+                let len = (len + o.len_delta).clamp(0, 8) as usize;
+                let ncaps = (ncaps + o.caps_delta).clamp(0, 3) as usize;
+                let mrs: Vec<u64> = o.mrs[..len]
                     .iter()
                     .map(|&w| match w {
                         Word::Num(n) => n,
                         Word::Slot(i) => e + i,
                     })
                     .collect();
-                let caps: Vec<u64> = o.caps.iter().map(|&i| targets[i]).collect();
+                let caps: Vec<u64> = o.caps[..ncaps]
+                    .iter()
+                    .map(|&c| match c {
+                        ExtraCap::Root => slot::INIT_THREAD_CNODE,
+                        ExtraCap::Target(i) => targets[i % targets.len()],
+                    })
+                    .collect();
                 let info = MessageInfo::new(label, 0, caps.len() as u64, mrs.len() as u64);
                 let _ = s.syscall(o.sys, cptr, info, &mrs, &caps);
             }
