@@ -71,3 +71,40 @@ pub struct Preempted;
 
 /// Result of an invocation's decode step.
 pub type DecodeResult<T> = Result<T, SyscallError>;
+
+/// `$err` (a [`SyscallError`]) after saying why with [`user_error!`](crate::user_error): how a
+/// decoder fails, `return Err(user_err!(SyscallError::TruncatedMessage, "X: Truncated
+/// message."))`. Without the `debug_build` feature this is just `$err`.
+#[macro_export]
+macro_rules! user_err {
+    ($err:expr, $($arg:tt)+) => {{
+        $crate::user_error!($($arg)+);
+        $err
+    }};
+}
+
+/// `$res?` for a `Result<_, SyscallError>` of a helper that does not say why it failed (a slot
+/// lookup, `deriveCap`, ...): on `Err` says why with [`user_error!`](crate::user_error), then
+/// returns the error. `user_try!(res, e => "fmt", ..)` names the error `e` for the message.
+/// Without the `debug_build` feature this is just `$res?` (without the `From` conversion).
+#[macro_export]
+macro_rules! user_try {
+    ($res:expr, $e:ident => $($arg:tt)+) => {
+        match $res {
+            Ok(v) => v,
+            Err($e) => {
+                $crate::user_error!($($arg)+);
+                return Err($e);
+            }
+        }
+    };
+    ($res:expr, $($arg:tt)+) => {
+        match $res {
+            Ok(v) => v,
+            Err(e) => {
+                $crate::user_error!($($arg)+);
+                return Err(e);
+            }
+        }
+    };
+}

@@ -45,3 +45,5 @@ pub mod syscall;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod user_error_tests;

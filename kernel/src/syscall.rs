@@ -16,6 +16,7 @@ use crate::object::cnode::{decode_cnode_invocation, invoke_cnode, InvocationArgs
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState, TCB_NAME_LEN};
 use crate::object::untyped::{decode_untyped_invocation, invoke_untyped_retype};
 use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
+use crate::user_err;
 use abi::message::{FAST_MESSAGE_REGISTERS, MSG_MAX_EXTRA_CAPS};
 use abi::{InvocationLabel, MessageInfo, Syscall};
 
@@ -40,9 +41,21 @@ impl InvocationArgs for Args {
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
         self.extra.get(i).copied().flatten()
     }
+    fn extra_cptr(&self, i: usize) -> u64 {
+        match self.buffer {
+            Some(b) if i < MSG_MAX_EXTRA_CAPS => extra_cptr(b, i),
+            _ => 0,
+        }
+    }
     fn is_call(&self) -> bool {
         self.call
     }
+}
+
+/// The CPtr of extra cap `i` in the IPC buffer at `buffer`.
+#[inline(always)]
+fn extra_cptr(buffer: usize, i: usize) -> u64 {
+    crate::mem::PPtr::<u64>::new(buffer + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).get()
 }
 
 /// Handles the `ecall` of the current thread. Its pc is still at the `ecall`.
@@ -124,6 +137,7 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
     let cap = match lookup_cap_and_slot(root, cptr) {
         Ok((c, _)) => c,
         Err(fault) => {
+            crate::user_error!("Recv: Invalid cap #{cptr}.");
             return handle_fault(
                 k,
                 t,
@@ -132,7 +146,7 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
                     in_receive: true,
                     fault,
                 },
-            )
+            );
         }
     };
     let missing = Fault::Cap {
@@ -143,6 +157,7 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
     match cap {
         Cap::Endpoint { rights, .. } => {
             if !rights.receive {
+                crate::user_error!("Recv: Endpoint cap #{cptr} has no receive right.");
                 return handle_fault(k, t, missing);
             }
             crate::ipc::delete_caller_cap(k, t);
@@ -153,11 +168,22 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
                 .get()
                 .bound_tcb;
             if !rights.receive || (bound != 0 && bound != t.addr() as u64) {
+                crate::user_error!(
+                    "Recv: Notification cap #{cptr} {}.",
+                    if rights.receive {
+                        "is bound to another thread"
+                    } else {
+                        "has no receive right"
+                    }
+                );
                 return handle_fault(k, t, missing);
             }
             crate::object::notification::receive_signal(k, t, cap, is_blocking);
         }
-        _ => handle_fault(k, t, missing),
+        _ => {
+            crate::user_error!("Recv: Cap #{cptr} is not an endpoint or notification.");
+            handle_fault(k, t, missing)
+        }
     }
 }
 
@@ -227,6 +253,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     let (cap, slot) = match lookup_cap_and_slot(root, cptr) {
         Ok(r) => r,
         Err(fault) => {
+            crate::user_error!("Invocation of invalid cap #{cptr}.");
             if is_blocking {
                 handle_fault(
                     k,
@@ -249,12 +276,11 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
             .enumerate()
             .take(info.extra_caps() as usize)
         {
-            let c =
-                crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i)
-                    .get();
+            let c = extra_cptr(b, i);
             match lookup_cap_and_slot(root, c) {
                 Ok(r) => *e = Some(r),
                 Err(fault) => {
+                    crate::user_error!("Lookup of extra caps failed.");
                     if is_blocking {
                         handle_fault(
                             k,
@@ -337,7 +363,16 @@ fn decode_and_perform(
         Err(_) => Performed::Preempted,
     };
     match cap {
-        Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability(0)),
+        Cap::Null => Err(user_err!(
+            SyscallError::InvalidCapability(0),
+            "Attempted to invoke a null cap #{}.",
+            t.reg(reg::A0)
+        )),
+        Cap::Zombie { .. } => Err(user_err!(
+            SyscallError::InvalidCapability(0),
+            "Attempted to invoke a zombie cap #{}.",
+            t.reg(reg::A0)
+        )),
         Cap::CNode { .. } => {
             let inv = decode_cnode_invocation(label, args, cap, slot)?;
             t.set_state(ThreadState::Restart);
@@ -349,7 +384,16 @@ fn decode_and_perform(
             Ok(done(invoke_untyped_retype(k, inv)))
         }
         Cap::Endpoint { rights, .. } | Cap::Notification { rights, .. } if !rights.send => {
-            Err(SyscallError::InvalidCapability(0))
+            Err(user_err!(
+                SyscallError::InvalidCapability(0),
+                "Attempted to invoke a read-only {} cap #{}.",
+                if let Cap::Endpoint { .. } = cap {
+                    "endpoint"
+                } else {
+                    "notification"
+                },
+                t.reg(reg::A0)
+            ))
         }
         Cap::Endpoint { ptr, badge, rights } => {
             t.set_state(ThreadState::Restart);
@@ -374,7 +418,11 @@ fn decode_and_perform(
             );
             Ok(Performed::Done)
         }
-        Cap::Reply { master: true, .. } => Err(SyscallError::InvalidCapability(0)),
+        Cap::Reply { master: true, .. } => Err(user_err!(
+            SyscallError::InvalidCapability(0),
+            "Attempted to invoke an invalid reply cap #{}.",
+            t.reg(reg::A0)
+        )),
         Cap::Reply { tcb, can_grant, .. } => {
             t.set_state(ThreadState::Restart);
             crate::ipc::do_reply_transfer(k, t, TcbRef::new(tcb), slot, can_grant);

@@ -236,8 +236,10 @@ impl System {
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
         let pc = t.reg(reg::PC);
+        let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         crate::entry::activate(&mut self.k);
+        console.check(t, sys);
         assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
         let mut out = [0u64; 6];
         for (i, o) in out.iter_mut().enumerate() {
@@ -379,8 +381,10 @@ impl System {
         t.set_reg(reg::A0, a0);
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
+        let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         let _ = self.schedule();
+        console.check(t, sys);
         (t, Self::regs_of(t))
     }
 

@@ -11,6 +11,7 @@ use crate::object::objecttype::{
     derive_cap, finalise_cap, mask_cap_rights, update_cap_data, zombie_slot,
 };
 use crate::state::Kernel;
+use crate::{user_err, user_try};
 use abi::{CapRights, InvocationLabel};
 
 fn lookup_err(source: bool) -> impl Fn(LookupSlotError) -> SyscallError {
@@ -192,6 +193,8 @@ pub trait InvocationArgs {
     fn mr(&self, i: usize) -> u64;
     /// Extra cap `i`, if present: its cap and slot.
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
+    /// The CPtr the caller gave for extra cap `i` (named in `userError` lines).
+    fn extra_cptr(&self, i: usize) -> u64;
     /// Whether the invocation is a `seL4_Call` (invocations that return values reply only
     /// then).
     fn is_call(&self) -> bool;
@@ -218,54 +221,85 @@ pub fn decode_cnode_invocation(
             | CNodeRotate
             | CNodeSaveCaller
     ) {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "CNodeCap: Illegal Operation attempted."
+        ));
     }
     if args.len() < 2 {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "CNode operation: Truncated message."
+        ));
     }
     let (index, depth) = (args.mr(0), args.mr(1));
-    let dest = lookup_target_slot(cnode, index, depth)?;
+    let dest = user_try!(
+        lookup_target_slot(cnode, index, depth),
+        "CNode operation: Target slot invalid."
+    );
 
     match label {
         CNodeCopy | CNodeMint | CNodeMove | CNodeMutate => {
-            if args.len() < 4 {
-                return Err(SyscallError::TruncatedMessage);
-            }
-            let Some((src_root, _)) = args.extra_cap(0) else {
-                return Err(SyscallError::TruncatedMessage);
+            let Some((src_root, _)) = args.extra_cap(0).filter(|_| args.len() >= 4) else {
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "CNode Copy/Mint/Move/Mutate: Truncated message."
+                ));
             };
             let (src_index, src_depth) = (args.mr(2), args.mr(3));
-            ensure_empty_slot(dest)?;
-            let src = lookup_source_slot(src_root, src_index, src_depth)?;
+            user_try!(
+                ensure_empty_slot(dest),
+                "CNode Copy/Mint/Move/Mutate: Destination not empty."
+            );
+            let src = user_try!(
+                lookup_source_slot(src_root, src_index, src_depth),
+                "CNode Copy/Mint/Move/Mutate: Invalid source slot."
+            );
             let src_cap = src.cap();
             if src_cap.is_null() {
-                return Err(SyscallError::FailedLookup {
-                    source: true,
-                    fault: LookupFault::MissingCapability {
-                        bits_left: src_depth,
+                return Err(user_err!(
+                    SyscallError::FailedLookup {
+                        source: true,
+                        fault: LookupFault::MissingCapability {
+                            bits_left: src_depth,
+                        },
                     },
-                });
+                    "CNode Copy/Mint/Move/Mutate: Source slot invalid or empty."
+                ));
             }
             match label {
                 CNodeCopy => {
                     if args.len() < 5 {
-                        return Err(SyscallError::TruncatedMessage);
+                        return Err(user_err!(
+                            SyscallError::TruncatedMessage,
+                            "Truncated message for CNode Copy operation."
+                        ));
                     }
                     let masked = mask_cap_rights(CapRights(args.mr(4)), src_cap);
-                    let cap = derive_cap(src, masked)?;
+                    let cap = user_try!(derive_cap(src, masked), e =>
+                        "Error deriving cap for CNode Copy operation: {}",
+                        crate::object::objecttype::derive_failure(e)
+                    );
                     if cap.is_null() {
-                        return Err(SyscallError::IllegalOperation);
+                        return Err(mutated_cap_invalid());
                     }
                     Ok(CNodeInvocation::Insert { cap, src, dest })
                 }
                 CNodeMint => {
                     if args.len() < 6 {
-                        return Err(SyscallError::TruncatedMessage);
+                        return Err(user_err!(
+                            SyscallError::TruncatedMessage,
+                            "CNode Mint: Truncated message."
+                        ));
                     }
                     let masked = mask_cap_rights(CapRights(args.mr(4)), src_cap);
-                    let cap = derive_cap(src, update_cap_data(false, args.mr(5), masked))?;
+                    let minted = update_cap_data(false, args.mr(5), masked);
+                    let cap = user_try!(derive_cap(src, minted), e =>
+                        "Error deriving cap for CNode Mint operation: {}",
+                        crate::object::objecttype::derive_failure(e)
+                    );
                     if cap.is_null() {
-                        return Err(SyscallError::IllegalOperation);
+                        return Err(mutated_cap_invalid());
                     }
                     Ok(CNodeInvocation::Insert { cap, src, dest })
                 }
@@ -276,11 +310,14 @@ pub fn decode_cnode_invocation(
                 }),
                 _ => {
                     if args.len() < 5 {
-                        return Err(SyscallError::TruncatedMessage);
+                        return Err(user_err!(
+                            SyscallError::TruncatedMessage,
+                            "CNode Mutate: Truncated message."
+                        ));
                     }
                     let cap = update_cap_data(true, args.mr(4), src_cap);
                     if cap.is_null() {
-                        return Err(SyscallError::IllegalOperation);
+                        return Err(mutated_cap_invalid());
                     }
                     Ok(CNodeInvocation::Move { cap, src, dest })
                 }
@@ -289,7 +326,10 @@ pub fn decode_cnode_invocation(
         CNodeRevoke => Ok(CNodeInvocation::Revoke(dest)),
         CNodeDelete => Ok(CNodeInvocation::Delete(dest)),
         CNodeSaveCaller => {
-            ensure_empty_slot(dest)?;
+            user_try!(
+                ensure_empty_slot(dest),
+                "CNode SaveCaller: Destination slot not empty."
+            );
             Ok(CNodeInvocation::SaveCaller(dest))
         }
         CNodeCancelBadgedSends => match dest.cap() {
@@ -298,47 +338,83 @@ pub fn decode_cnode_invocation(
             {
                 Ok(CNodeInvocation::CancelBadgedSends { ep: ptr, badge })
             }
-            _ => Err(SyscallError::IllegalOperation),
+            _ => Err(user_err!(
+                SyscallError::IllegalOperation,
+                "CNode CancelBadgedSends: Target cap invalid."
+            )),
         },
         CNodeRotate => {
             if args.len() < 8 {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "CNode Rotate: Truncated message."
+                ));
             }
             let (Some((pivot_root, _)), Some((src_root, _))) =
                 (args.extra_cap(0), args.extra_cap(1))
             else {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "CNode Rotate: Truncated message."
+                ));
             };
             let (pivot_data, pivot_index, pivot_depth) = (args.mr(2), args.mr(3), args.mr(4));
             let (src_data, src_index, src_depth) = (args.mr(5), args.mr(6), args.mr(7));
-            let src = lookup_source_slot(src_root, src_index, src_depth)?;
-            let pivot = lookup_source_slot(pivot_root, pivot_index, pivot_depth)?;
+            let src = user_try!(
+                lookup_source_slot(src_root, src_index, src_depth),
+                "CNode Rotate: Invalid source slot."
+            );
+            let pivot = user_try!(
+                lookup_source_slot(pivot_root, pivot_index, pivot_depth),
+                "CNode Rotate: Invalid pivot slot."
+            );
             if pivot == src || pivot == dest {
-                return Err(SyscallError::IllegalOperation);
+                return Err(user_err!(
+                    SyscallError::IllegalOperation,
+                    "CNode Rotate: Pivot slot the same as source or dest slot."
+                ));
             }
             if src != dest {
-                ensure_empty_slot(dest)?;
+                user_try!(
+                    ensure_empty_slot(dest),
+                    "CNode Rotate: Destination slot not empty."
+                );
             }
             if src.is_empty() {
-                return Err(SyscallError::FailedLookup {
-                    source: true,
-                    fault: LookupFault::MissingCapability {
-                        bits_left: src_depth,
+                return Err(user_err!(
+                    SyscallError::FailedLookup {
+                        source: true,
+                        fault: LookupFault::MissingCapability {
+                            bits_left: src_depth,
+                        },
                     },
-                });
+                    "CNode Rotate: Source slot empty."
+                ));
             }
             if pivot.is_empty() {
-                return Err(SyscallError::FailedLookup {
-                    source: false,
-                    fault: LookupFault::MissingCapability {
-                        bits_left: pivot_depth,
+                return Err(user_err!(
+                    SyscallError::FailedLookup {
+                        source: false,
+                        fault: LookupFault::MissingCapability {
+                            bits_left: pivot_depth,
+                        },
                     },
-                });
+                    "CNode Rotate: Pivot slot empty."
+                ));
             }
             let src_cap = update_cap_data(true, src_data, src.cap());
             let pivot_cap = update_cap_data(true, pivot_data, pivot.cap());
-            if src_cap.is_null() || pivot_cap.is_null() {
-                return Err(SyscallError::IllegalOperation);
+            if src_cap.is_null() {
+                return Err(user_err!(
+                    SyscallError::IllegalOperation,
+                    "CNode Rotate: Source cap invalid."
+                ));
+            }
+            if pivot_cap.is_null() {
+                return Err(user_err!(
+                    SyscallError::IllegalOperation,
+                    "CNode Rotate: Pivot cap invalid."
+                ));
             }
             Ok(CNodeInvocation::Rotate {
                 src_cap,
@@ -350,9 +426,21 @@ pub fn decode_cnode_invocation(
         }
         _ => {
             let _ = caller_slot;
-            Err(SyscallError::IllegalOperation)
+            Err(user_err!(
+                SyscallError::IllegalOperation,
+                "CNodeCap: Illegal Operation attempted."
+            ))
         }
     }
+}
+
+/// The error of a Copy, Mint or Mutate whose new cap would be null (seL4 checks this once,
+/// after building the cap).
+fn mutated_cap_invalid() -> SyscallError {
+    user_err!(
+        SyscallError::IllegalOperation,
+        "CNode Copy/Mint/Move/Mutate: Mutated cap would be invalid."
+    )
 }
 
 /// Performs a decoded CNode invocation. `caller_reply` is the invoking thread's caller slot

@@ -8,6 +8,7 @@ use crate::error::SyscallError;
 use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot, InvocationArgs};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
+use crate::{user_err, user_try};
 use abi::platform::current::{KERNEL_TIMER_IRQ, MAX_IRQ};
 use abi::InvocationLabel;
 
@@ -64,21 +65,43 @@ pub fn decode_irq_control(
     let (min_len, index_mr) = match label {
         InvocationLabel::IRQIssueIRQHandler => (3, 1),
         InvocationLabel::RISCVIRQIssueIRQHandlerTrigger => (4, 2),
-        _ => return Err(SyscallError::IllegalOperation),
+        _ => {
+            return Err(user_err!(
+                SyscallError::IllegalOperation,
+                "IRQControl: Illegal operation."
+            ))
+        }
     };
     let Some((root, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "IRQControl: Truncated message."
+        ));
     };
     let irq = args.mr(0);
     if irq == 0 || irq > MAX_IRQ as u64 {
-        return Err(SyscallError::RangeError(1, MAX_IRQ as u64));
+        return Err(user_err!(
+            SyscallError::RangeError(1, MAX_IRQ as u64),
+            "Rejecting request for IRQ {irq}. IRQ is out of range [1..{MAX_IRQ}]."
+        ));
     }
     let irq = irq as usize;
     if is_irq_active(k, irq) {
-        return Err(SyscallError::RevokeFirst);
+        return Err(user_err!(
+            SyscallError::RevokeFirst,
+            "Rejecting request for IRQ {irq}. Already active."
+        ));
     }
-    let dest = lookup_target_slot(root, args.mr(index_mr), args.mr(index_mr + 1))?;
-    ensure_empty_slot(dest)?;
+    let dest = user_try!(
+        lookup_target_slot(root, args.mr(index_mr), args.mr(index_mr + 1)),
+        "Target slot for new IRQ Handler cap invalid: cap {}, IRQ {irq}.",
+        args.extra_cptr(0)
+    );
+    user_try!(
+        ensure_empty_slot(dest),
+        "Target slot for new IRQ Handler cap not empty: cap {}, IRQ {irq}.",
+        args.extra_cptr(0)
+    );
     thread.set_state(ThreadState::Restart);
     // The QEMU PLIC has no trigger configuration: the trigger argument is accepted and has no
     // effect, as on seL4 with a PLIC whose driver ignores it.
@@ -103,10 +126,21 @@ pub fn decode_irq_handler(
         }
         InvocationLabel::IRQSetIRQHandler => {
             let Some((ntfn, slot)) = args.extra_cap(0) else {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "IRQSetHandler: Truncated message."
+                ));
             };
             if !matches!(ntfn, Cap::Notification { rights, .. } if rights.send) {
-                return Err(SyscallError::InvalidCapability(0));
+                return Err(user_err!(
+                    SyscallError::InvalidCapability(0),
+                    "IRQSetHandler: {}",
+                    if let Cap::Notification { .. } = ntfn {
+                        "caller does not have send rights on the endpoint."
+                    } else {
+                        "provided cap is not an notification capability."
+                    }
+                ));
             }
             thread.set_state(ThreadState::Restart);
             let node = irq_slot(k, irq);
@@ -120,7 +154,10 @@ pub fn decode_irq_handler(
             cte_delete_one(k, node);
             Ok(())
         }
-        _ => Err(SyscallError::IllegalOperation),
+        _ => Err(user_err!(
+            SyscallError::IllegalOperation,
+            "IRQHandler: Illegal operation."
+        )),
     }
 }
 

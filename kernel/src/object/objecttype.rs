@@ -42,6 +42,15 @@ pub fn derive_cap(slot: Slot, cap: Cap) -> Result<Cap, SyscallError> {
     })
 }
 
+/// Why [`derive_cap`] refused, for `userError` lines.
+#[cfg(feature = "debug_build")]
+pub fn derive_failure(e: SyscallError) -> &'static str {
+    match e {
+        SyscallError::RevokeFirst => "Untyped cap has children",
+        _ => "Deriving an unmapped PT cap",
+    }
+}
+
 /// `updateCapData(preserve, data, cap)`: applies Mint/Mutate data. Sets the badge of an unbadged
 /// endpoint or notification cap (null if already badged or `preserve`), and the guard of a CNode
 /// cap (null if guard plus radix exceed 64 bits). Other caps are unchanged.

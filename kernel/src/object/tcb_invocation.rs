@@ -26,6 +26,7 @@ use crate::sched::{
     possible_switch_to, reschedule_required, sched_dequeue, sched_enqueue, set_thread_state,
 };
 use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
+use crate::{user_err, user_try};
 use abi::config::{NUM_DOMAINS, NUM_DOMAIN_SCHEDULES};
 use abi::user_context::{idx, USER_CONTEXT_WORDS};
 use abi::{InvocationLabel, MessageInfo};
@@ -227,7 +228,10 @@ pub fn decode_tcb(
 ) -> Result<TcbInvocation, SyscallError> {
     use InvocationLabel as L;
     let Cap::Thread { tcb } = cap else {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB: Illegal operation."
+        ));
     };
     let target = TcbRef::new(tcb);
     match label {
@@ -246,13 +250,19 @@ pub fn decode_tcb(
         L::TCBUnbindNotification => decode_unbind_notification(target),
         L::TCBSetTLSBase => {
             if args.len() < 1 {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "TCB SetTLSBase: Truncated message."
+                ));
             }
             Ok(TcbInvocation::SetTlsBase(target, args.mr(0)))
         }
         L::TCBSetFlags => {
             if args.len() < 2 {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "TCB SetFlags: Truncated message."
+                ));
             }
             Ok(TcbInvocation::SetFlags {
                 tcb: target,
@@ -260,7 +270,10 @@ pub fn decode_tcb(
                 set: args.mr(1),
             })
         }
-        _ => Err(SyscallError::IllegalOperation),
+        _ => Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB: Illegal operation."
+        )),
     }
 }
 
@@ -272,15 +285,24 @@ fn decode_read_registers(
     thread: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
     if args.len() < 2 {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB ReadRegisters: Truncated message."
+        ));
     }
     let (flags, n) = (args.mr(0), args.mr(1));
     let max = (N_FRAME_REGISTERS + N_GP_REGISTERS) as u64;
     if n < 1 || n > max {
-        return Err(SyscallError::RangeError(1, max));
+        return Err(user_err!(
+            SyscallError::RangeError(1, max),
+            "TCB ReadRegisters: Attempted to read an invalid number of registers ({n})."
+        ));
     }
     if target == thread {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB ReadRegisters: Attempted to read our own registers."
+        ));
     }
     Ok(TcbInvocation::ReadRegisters {
         src: target,
@@ -297,14 +319,24 @@ fn decode_write_registers(
     thread: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
     if args.len() < 2 {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB WriteRegisters: Truncated message."
+        ));
     }
     let (flags, w) = (args.mr(0), args.mr(1));
     if ((args.len() - 2) as u64) < w {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB WriteRegisters: Message too short for requested write size ({}/{w}).",
+            args.len() - 2
+        ));
     }
     if target == thread {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB WriteRegisters: Attempted to write our own registers."
+        ));
     }
     let n = (w as usize).min(USER_CONTEXT_WORDS);
     let mut values = [0u64; USER_CONTEXT_WORDS];
@@ -326,11 +358,17 @@ fn decode_copy_registers(
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
     let Some((src_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB CopyRegisters: Truncated message."
+        ));
     };
     let flags = args.mr(0);
     let Cap::Thread { tcb: src } = src_cap else {
-        return Err(SyscallError::InvalidCapability(1));
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "TCB CopyRegisters: Invalid source TCB."
+        ));
     };
     Ok(TcbInvocation::CopyRegisters {
         dest: target,
@@ -349,21 +387,43 @@ fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
         Cap::Frame {
             is_device: false, ..
         } => {}
-        _ => return Err(SyscallError::IllegalOperation),
+        Cap::Frame { .. } => {
+            return Err(user_err!(
+                SyscallError::IllegalOperation,
+                "Specifying a device frame as an IPC buffer is not permitted."
+            ))
+        }
+        _ => {
+            return Err(user_err!(
+                SyscallError::IllegalOperation,
+                "Requested IPC Buffer is not a frame cap."
+            ))
+        }
     }
     if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
-        return Err(SyscallError::AlignmentError);
+        return Err(user_err!(
+            SyscallError::AlignmentError,
+            "Requested IPC Buffer location {vptr:#x} is not aligned."
+        ));
     }
     Ok(())
 }
 
-/// The buffer part of Configure and SetIPCBuffer: with a non-zero address, `deriveCap` of the
-/// frame cap (its error) then [`check_valid_ipc_buffer`].
-fn decode_buffer(addr: u64, cap: Cap, slot: Slot) -> Result<BufferUpdate, SyscallError> {
+/// The buffer part of Configure and SetIPCBuffer (`inv`, for `userError` lines): with a
+/// non-zero address, `deriveCap` of the frame cap (its error) then [`check_valid_ipc_buffer`].
+fn decode_buffer(
+    #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
+    addr: u64,
+    cap: Cap,
+    slot: Slot,
+) -> Result<BufferUpdate, SyscallError> {
     if addr == 0 {
         return Ok(BufferUpdate { addr, frame: None });
     }
-    let frame = derive_cap(slot, cap)?;
+    let frame = user_try!(derive_cap(slot, cap), e =>
+        "TCB {inv}: Error deriving IPC buffer cap: {}",
+        crate::object::objecttype::derive_failure(e)
+    );
     check_valid_ipc_buffer(addr, frame)?;
     Ok(BufferUpdate {
         addr,
@@ -384,11 +444,13 @@ pub fn slot_cap_long_running_delete(slot: Slot) -> bool {
     )
 }
 
-/// The space part of Configure and SetSpace, after the buffer: `IllegalOperation` if the
-/// thread's current roots are being deleted; the CNode cap with its data applied (if non-zero),
-/// derived (its error), `IllegalOperation` unless a CNode; the VSpace cap likewise,
-/// `IllegalOperation` unless a mapped page table (RISC-V `isValidVTableRoot`).
+/// The space part of Configure and SetSpace (`inv`, for `userError` lines), after the
+/// buffer: `IllegalOperation` if the thread's current roots are being deleted; the CNode cap
+/// with its data applied (if non-zero), derived (its error), `IllegalOperation` unless a CNode;
+/// the VSpace cap likewise, `IllegalOperation` unless a mapped page table (RISC-V
+/// `isValidVTableRoot`).
 fn decode_space(
+    #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
     target: TcbRef,
     fault_ep: u64,
     croot_data: u64,
@@ -399,21 +461,38 @@ fn decode_space(
     if slot_cap_long_running_delete(target.slot(tcb_slot::CTABLE))
         || slot_cap_long_running_delete(target.slot(tcb_slot::VTABLE))
     {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB {inv}: CSpace or VSpace currently being deleted."
+        ));
     }
     let (mut ccap, cslot) = croot;
     if croot_data != 0 {
         ccap = update_cap_data(false, croot_data, ccap);
     }
-    let ccap = derive_cap(cslot, ccap)?;
+    let ccap = user_try!(derive_cap(cslot, ccap), e =>
+        "TCB {inv}: Error deriving CSpace cap: {}",
+        crate::object::objecttype::derive_failure(e)
+    );
     if !matches!(ccap, Cap::CNode { .. }) {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB {inv}: {}",
+            if inv == "Configure" {
+                "CSpace cap is invalid."
+            } else {
+                "Invalid CNode cap."
+            }
+        ));
     }
     let (mut vcap, vslot) = vroot;
     if vroot_data != 0 {
         vcap = update_cap_data(false, vroot_data, vcap);
     }
-    let vcap = derive_cap(vslot, vcap)?;
+    let vcap = user_try!(derive_cap(vslot, vcap), e =>
+        "TCB {inv}: Error deriving VSpace cap: {}",
+        crate::object::objecttype::derive_failure(e)
+    );
     if !matches!(
         vcap,
         Cap::PageTable {
@@ -421,7 +500,15 @@ fn decode_space(
             ..
         }
     ) {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB {inv}: {}",
+            if inv == "Configure" {
+                "VSpace cap is invalid."
+            } else {
+                "Invalid VSpace cap."
+            }
+        ));
     }
     Ok(SpaceUpdate {
         fault_ep,
@@ -440,14 +527,28 @@ fn decode_configure(
 ) -> Result<TcbInvocation, SyscallError> {
     let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
     let (Some(croot), Some(vroot), Some((bcap, bslot))) = caps else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB Configure: Truncated message."
+        ));
     };
     if args.len() < 4 {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB Configure: Truncated message."
+        ));
     }
     let (fault_ep, croot_data, vroot_data, addr) = (args.mr(0), args.mr(1), args.mr(2), args.mr(3));
-    let buffer = decode_buffer(addr, bcap, bslot)?;
-    let space = decode_space(target, fault_ep, croot_data, croot, vroot_data, vroot)?;
+    let buffer = decode_buffer("Configure", addr, bcap, bslot)?;
+    let space = decode_space(
+        "Configure",
+        target,
+        fault_ep,
+        croot_data,
+        croot,
+        vroot_data,
+        vroot,
+    )?;
     Ok(TcbInvocation::ThreadControl(ThreadControl {
         target,
         slot,
@@ -459,6 +560,7 @@ fn decode_configure(
 }
 
 /// `checkPrio(prio, auth)`: `RangeError(seL4_MinPrio, auth's MCP)` above the authority's MCP.
+/// Says nothing: the callers say what was too high.
 fn check_prio(prio: u64, auth: TcbRef) -> Result<(), SyscallError> {
     let mcp = auth.with(|x| x.mcp);
     if prio > mcp {
@@ -467,15 +569,26 @@ fn check_prio(prio: u64, auth: TcbRef) -> Result<(), SyscallError> {
     Ok(())
 }
 
-/// The authority TCB of the priority invocations: `TruncatedMessage` without `min_len` MRs or
-/// an extra cap, `InvalidCapability(1)` unless it is a thread cap.
-fn authority(args: &impl InvocationArgs, min_len: usize) -> Result<TcbRef, SyscallError> {
+/// The authority TCB of the priority invocations (`inv`, for `userError` lines):
+/// `TruncatedMessage` without `min_len` MRs or an extra cap, `InvalidCapability(1)` unless it
+/// is a thread cap.
+fn authority(
+    #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
+    args: &impl InvocationArgs,
+    min_len: usize,
+) -> Result<TcbRef, SyscallError> {
     let Some((auth, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB {inv}: Truncated message."
+        ));
     };
     match auth {
         Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
-        _ => Err(SyscallError::InvalidCapability(1)),
+        _ => Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "TCB {inv}: authority cap not a TCB."
+        )),
     }
 }
 
@@ -497,9 +610,13 @@ fn decode_set_priority(
     args: &impl InvocationArgs,
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let auth = authority(args, 1)?;
+    let auth = authority("SetPriority", args, 1)?;
     let prio = args.mr(0);
-    check_prio(prio, auth)?;
+    user_try!(
+        check_prio(prio, auth),
+        "TCB SetPriority: Requested priority {prio} too high (max {}).",
+        auth.with(|x| x.mcp)
+    );
     Ok(priority_control(target, None, Some(prio)))
 }
 
@@ -508,9 +625,13 @@ fn decode_set_mc_priority(
     args: &impl InvocationArgs,
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let auth = authority(args, 1)?;
+    let auth = authority("SetMCPriority", args, 1)?;
     let mcp = args.mr(0);
-    check_prio(mcp, auth)?;
+    user_try!(
+        check_prio(mcp, auth),
+        "TCB SetMCPriority: Requested maximum controlled priority {mcp} too high (max {}).",
+        auth.with(|x| x.mcp)
+    );
     Ok(priority_control(target, Some(mcp), None))
 }
 
@@ -520,10 +641,18 @@ fn decode_set_sched_params(
     args: &impl InvocationArgs,
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let auth = authority(args, 2)?;
+    let auth = authority("SetSchedParams", args, 2)?;
     let (mcp, prio) = (args.mr(0), args.mr(1));
-    check_prio(mcp, auth)?;
-    check_prio(prio, auth)?;
+    user_try!(
+        check_prio(mcp, auth),
+        "TCB SetSchedParams: Requested maximum controlled priority {mcp} too high (max {}).",
+        auth.with(|x| x.mcp)
+    );
+    user_try!(
+        check_prio(prio, auth),
+        "TCB SetSchedParams: Requested priority {prio} too high (max {}).",
+        auth.with(|x| x.mcp)
+    );
     Ok(priority_control(target, Some(mcp), Some(prio)))
 }
 
@@ -535,9 +664,12 @@ fn decode_set_ipc_buffer(
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
     let Some((bcap, bslot)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB SetIPCBuffer: Truncated message."
+        ));
     };
-    let buffer = decode_buffer(args.mr(0), bcap, bslot)?;
+    let buffer = decode_buffer("SetIPCBuffer", args.mr(0), bcap, bslot)?;
     Ok(TcbInvocation::ThreadControl(ThreadControl {
         target,
         slot,
@@ -556,12 +688,21 @@ fn decode_set_space(
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
     let (Some(croot), Some(vroot)) = (args.extra_cap(0), args.extra_cap(1)) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB SetSpace: Truncated message."
+        ));
     };
     if args.len() < 3 {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB SetSpace: Truncated message."
+        ));
     }
-    let space = decode_space(target, args.mr(0), args.mr(1), croot, args.mr(2), vroot)?;
+    let (fault_ep, croot_data, vroot_data) = (args.mr(0), args.mr(1), args.mr(2));
+    let space = decode_space(
+        "SetSpace", target, fault_ep, croot_data, croot, vroot_data, vroot,
+    )?;
     Ok(TcbInvocation::ThreadControl(ThreadControl {
         target,
         slot,
@@ -580,21 +721,36 @@ fn decode_bind_notification(
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
     let Some((ncap, _)) = args.extra_cap(0) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB BindNotification: Truncated message."
+        ));
     };
     if target.with(|x| x.bound_notification) != 0 {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB BindNotification: TCB already has a bound notification."
+        ));
     }
     let Cap::Notification { ptr, rights, .. } = ncap else {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB BindNotification: Notification is invalid."
+        ));
     };
     if !rights.receive {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB BindNotification: Insufficient access rights"
+        ));
     }
     let n = NtfnRef::at(ptr);
     let ntfn = n.0.get();
     if ntfn.head_state & !3 != 0 || ntfn.bound_tcb != 0 {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB BindNotification: Notification cannot be bound."
+        ));
     }
     Ok(TcbInvocation::NotificationControl(target, Some(n)))
 }
@@ -602,7 +758,10 @@ fn decode_bind_notification(
 /// `decodeUnbindNotification`: `IllegalOperation` if the thread has no bound notification.
 fn decode_unbind_notification(target: TcbRef) -> Result<TcbInvocation, SyscallError> {
     if target.with(|x| x.bound_notification) == 0 {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "TCB UnbindNotification: TCB already has no bound Notification."
+        ));
     }
     Ok(TcbInvocation::NotificationControl(target, None))
 }
@@ -871,39 +1030,69 @@ pub fn decode_domain(
     match label {
         InvocationLabel::DomainSetSet => {
             if args.len() == 0 {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "Domain Configure: Truncated message."
+                ));
             }
             let domain = args.mr(0);
             if domain >= NUM_DOMAINS as u64 {
-                return Err(SyscallError::InvalidArgument(0));
+                return Err(user_err!(
+                    SyscallError::InvalidArgument(0),
+                    "Domain Configure: invalid domain ({domain} >= {NUM_DOMAINS})."
+                ));
             }
             let Some((tcap, _)) = args.extra_cap(0) else {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "Domain Configure: Truncated message."
+                ));
             };
             let Cap::Thread { tcb } = tcap else {
-                return Err(SyscallError::InvalidArgument(1));
+                return Err(user_err!(
+                    SyscallError::InvalidArgument(1),
+                    "Domain Configure: thread cap required."
+                ));
             };
             Ok(DomainInvocation::SetDomain(TcbRef::new(tcb), domain))
         }
         InvocationLabel::DomainScheduleConfigure => {
             if args.len() < 3 {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "Domain Schedule Configure: Truncated message."
+                ));
             }
             let (index, domain, duration) = (args.mr(0), args.mr(1), args.mr(2));
             if index >= schedules.saturating_sub(1) {
-                return Err(SyscallError::RangeError(0, schedules.saturating_sub(2)));
+                return Err(user_err!(
+                    SyscallError::RangeError(0, schedules.saturating_sub(2)),
+                    "Domain Schedule Configure: Invalid index."
+                ));
             }
             if domain >= NUM_DOMAINS as u64 {
-                return Err(SyscallError::RangeError(0, NUM_DOMAINS as u64 - 1));
+                return Err(user_err!(
+                    SyscallError::RangeError(0, NUM_DOMAINS as u64 - 1),
+                    "Domain Schedule Configure: Invalid domain."
+                ));
             }
             if duration > DSCHED_MAX_DURATION {
-                return Err(SyscallError::InvalidArgument(2));
+                return Err(user_err!(
+                    SyscallError::InvalidArgument(2),
+                    "Domain Schedule Configure: Duration must fit in 56 bits."
+                ));
             }
             if duration == 0 && domain != 0 {
-                return Err(SyscallError::InvalidArgument(1));
+                return Err(user_err!(
+                    SyscallError::InvalidArgument(1),
+                    "Domain Schedule Configure: Both domain and duration must be zero for end markers."
+                ));
             }
             if index == k.sched.domain_schedule_start as u64 && duration == 0 {
-                return Err(SyscallError::InvalidArgument(2));
+                return Err(user_err!(
+                    SyscallError::InvalidArgument(2),
+                    "Domain Schedule Configure: Starting schedule's duration must not be zero."
+                ));
             }
             Ok(DomainInvocation::ScheduleConfigure {
                 index: index as usize,
@@ -913,18 +1102,30 @@ pub fn decode_domain(
         }
         InvocationLabel::DomainScheduleSetStart => {
             if args.len() < 1 {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "Domain Schedule Set Start: Truncated message."
+                ));
             }
             let index = args.mr(0);
             if index >= schedules {
-                return Err(SyscallError::RangeError(0, schedules.saturating_sub(1)));
+                return Err(user_err!(
+                    SyscallError::RangeError(0, schedules.saturating_sub(1)),
+                    "Domain Schedule Set Start: Invalid index."
+                ));
             }
             if is_end_marker(k, index as usize) {
-                return Err(SyscallError::InvalidArgument(0));
+                return Err(user_err!(
+                    SyscallError::InvalidArgument(0),
+                    "Domain Schedule Set Start: Starting schedule must not be an end marker."
+                ));
             }
             Ok(DomainInvocation::ScheduleSetStart(index as usize))
         }
-        _ => Err(SyscallError::IllegalOperation),
+        _ => Err(user_err!(
+            SyscallError::IllegalOperation,
+            "Domain: Illegal operation."
+        )),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::error::{Preempted, SyscallError};
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
 use crate::object::objecttype::create_object;
 use crate::state::Kernel;
+use crate::{user_err, user_try};
 use abi::config::{RESET_CHUNK_BITS, RETYPE_FAN_OUT_LIMIT};
 use abi::object::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
 use abi::{InvocationLabel, ObjectType};
@@ -59,62 +60,106 @@ pub fn decode_untyped_invocation(
         is_device,
     } = cap
     else {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "Untyped cap: Illegal operation attempted."
+        ));
     };
     if label != InvocationLabel::UntypedRetype {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "Untyped cap: Illegal operation attempted."
+        ));
     }
     let Some((root, _)) = args.extra_cap(0).filter(|_| args.len() >= 6) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "Untyped invocation: Truncated message."
+        ));
     };
     let (new_type, user_size, node_index) = (args.mr(0), args.mr(1), args.mr(2));
     let (node_depth, node_offset, node_window) = (args.mr(3), args.mr(4), args.mr(5));
 
     let Some(object_type) = ObjectType::from_word(new_type) else {
-        return Err(SyscallError::InvalidArgument(0));
+        return Err(user_err!(
+            SyscallError::InvalidArgument(0),
+            "Untyped Retype: Invalid object type."
+        ));
     };
     if user_size >= abi::WORD_BITS as u64 {
-        return Err(SyscallError::RangeError(0, MAX_UNTYPED_BITS));
+        return Err(user_err!(
+            SyscallError::RangeError(0, MAX_UNTYPED_BITS),
+            "Untyped Retype: Invalid object size."
+        ));
     }
     let object_bits = object_type.size_bits(user_size);
     if object_bits > MAX_UNTYPED_BITS {
-        return Err(SyscallError::RangeError(0, MAX_UNTYPED_BITS));
+        return Err(user_err!(
+            SyscallError::RangeError(0, MAX_UNTYPED_BITS),
+            "Untyped Retype: Invalid object size."
+        ));
     }
     if object_type == ObjectType::CapTable && user_size == 0 {
-        return Err(SyscallError::InvalidArgument(1));
+        return Err(user_err!(
+            SyscallError::InvalidArgument(1),
+            "Untyped Retype: Requested CapTable size too small."
+        ));
     }
     if object_type == ObjectType::Untyped && user_size < MIN_UNTYPED_BITS {
-        return Err(SyscallError::InvalidArgument(1));
+        return Err(user_err!(
+            SyscallError::InvalidArgument(1),
+            "Untyped Retype: Requested UntypedItem size too small."
+        ));
     }
     let node_cap = if node_depth == 0 {
         root
     } else {
-        lookup_target_slot(root, node_index, node_depth)?.cap()
+        user_try!(
+            lookup_target_slot(root, node_index, node_depth),
+            "Untyped Retype: Invalid destination address."
+        )
+        .cap()
     };
     let Cap::CNode {
         ptr: cnode, radix, ..
     } = node_cap
     else {
-        return Err(SyscallError::FailedLookup {
-            source: false,
-            fault: crate::cspace::LookupFault::MissingCapability {
-                bits_left: node_depth,
+        return Err(user_err!(
+            SyscallError::FailedLookup {
+                source: false,
+                fault: crate::cspace::LookupFault::MissingCapability {
+                    bits_left: node_depth,
+                },
             },
-        });
+            "Untyped Retype: Destination cap invalid or read-only."
+        ));
     };
     let node_size = 1u64 << radix;
     if node_offset > node_size - 1 {
-        return Err(SyscallError::RangeError(0, node_size - 1));
+        return Err(user_err!(
+            SyscallError::RangeError(0, node_size - 1),
+            "Untyped Retype: Destination node offset #{node_offset} too large."
+        ));
     }
     if node_window < 1 || node_window > RETYPE_FAN_OUT_LIMIT as u64 {
-        return Err(SyscallError::RangeError(1, RETYPE_FAN_OUT_LIMIT as u64));
+        return Err(user_err!(
+            SyscallError::RangeError(1, RETYPE_FAN_OUT_LIMIT as u64),
+            "Untyped Retype: Number of requested objects ({node_window}) too small or large."
+        ));
     }
     if node_window > node_size - node_offset {
-        return Err(SyscallError::RangeError(1, node_size - node_offset));
+        return Err(user_err!(
+            SyscallError::RangeError(1, node_size - node_offset),
+            "Untyped Retype: Requested destination window overruns size of node."
+        ));
     }
     let dest = Slot::at(cnode).add(node_offset as usize);
     for i in 0..node_window as usize {
-        ensure_empty_slot(dest.add(i))?;
+        user_try!(
+            ensure_empty_slot(dest.add(i)),
+            "Untyped Retype: Slot #{} in destination window non-empty.",
+            node_offset + i as u64
+        );
     }
     let (free, reset) = if has_children(slot) {
         (free_index, false)
@@ -123,10 +168,17 @@ pub fn decode_untyped_invocation(
     };
     let free_bytes = (1u64 << size_bits) - free;
     if (free_bytes >> object_bits) < node_window {
-        return Err(SyscallError::NotEnoughMemory(free_bytes));
+        return Err(user_err!(
+            SyscallError::NotEnoughMemory(free_bytes),
+            "Untyped Retype: Insufficient memory ({node_window} * {} bytes needed, {free_bytes} bytes available).",
+            1u64 << object_bits
+        ));
     }
     if is_device && !object_type.is_frame() && object_type != ObjectType::Untyped {
-        return Err(SyscallError::InvalidArgument(1));
+        return Err(user_err!(
+            SyscallError::InvalidArgument(1),
+            "Untyped Retype: Creating kernel objects with device untyped"
+        ));
     }
     let free_ref = ptr as u64 + free;
     let align = (1u64 << object_bits) - 1;

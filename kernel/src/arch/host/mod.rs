@@ -35,6 +35,16 @@ pub fn take_console() -> Vec<u8> {
     CONSOLE.with(|b| core::mem::take(&mut *b.borrow_mut()))
 }
 
+/// How many bytes this thread's simulated console holds.
+pub fn console_len() -> usize {
+    CONSOLE.with(|b| b.borrow().len())
+}
+
+/// A copy of what this thread's simulated console holds from byte `from` on.
+pub fn console_since(from: usize) -> Vec<u8> {
+    CONSOLE.with(|b| b.borrow().get(from..).unwrap_or_default().to_vec())
+}
+
 /// On the host, halting the machine ends the test thread.
 pub fn halt(success: bool) -> ! {
     panic!("machine halted (success: {success})")

@@ -18,6 +18,7 @@ use crate::mem::PPtr;
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::{ipc_buffer_pptr, set_mr, Kernel, ASID_TABLE_SIZE};
+use crate::{user_err, user_try};
 use abi::object::{ASID_POOL_BITS, ASID_POOL_INDEX_BITS, USER_TOP};
 use abi::{CapRights, InvocationLabel, MessageInfo};
 
@@ -113,12 +114,16 @@ pub fn decode(
         Cap::AsidPool { .. } => decode_asid_pool(k, label, args, cap),
         // seL4 `fail`s here ("Invalid arch cap type"); the syscall layer only passes the four
         // VSpace cap types, so refuse anything else harmlessly.
-        _ => Err(SyscallError::IllegalOperation),
+        _ => Err(user_err!(
+            SyscallError::IllegalOperation,
+            "Invalid arch cap type"
+        )),
     }
 }
 
 /// `findVSpaceForASID` as the decoders use it: the failed lookup is reported as
-/// `FailedLookup` (destination side) with an invalid-root lookup fault.
+/// `FailedLookup` (destination side) with an invalid-root lookup fault. Says nothing: the
+/// callers say why.
 fn find_vspace(k: &Kernel, asid: u16) -> Result<usize, SyscallError> {
     vspace::find_vspace_for_asid(k, asid).ok_or(SyscallError::FailedLookup {
         source: false,
@@ -144,27 +149,45 @@ fn decode_page_table(
     slot: Slot,
 ) -> Result<VSpaceInvocation, SyscallError> {
     let Cap::PageTable { base, mapped } = cap else {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "RISCVPageTable: Illegal Operation"
+        ));
     };
     if label == InvocationLabel::RISCVPageTableUnmap {
         if !crate::cte::is_final_cap(slot) {
-            return Err(SyscallError::RevokeFirst);
+            return Err(user_err!(
+                SyscallError::RevokeFirst,
+                "RISCVPageTableUnmap: cannot unmap if more than once cap exists"
+            ));
         }
         if let Some(m) = mapped {
             if vspace::find_vspace_for_asid(k, m.asid) == Some(base) {
-                return Err(SyscallError::RevokeFirst);
+                return Err(user_err!(
+                    SyscallError::RevokeFirst,
+                    "RISCVPageTableUnmap: cannot call unmap on top level PageTable"
+                ));
             }
         }
         return Ok(VSpaceInvocation::PageTableUnmap { cap, slot });
     }
     if label != InvocationLabel::RISCVPageTableMap {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "RISCVPageTable: Illegal Operation"
+        ));
     }
     let Some((root_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 2) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "RISCVPageTable: truncated message"
+        ));
     };
     if mapped.is_some() {
-        return Err(SyscallError::InvalidCapability(0));
+        return Err(user_err!(
+            SyscallError::InvalidCapability(0),
+            "RISCVPageTable: PageTable is already mapped."
+        ));
     }
     let vaddr = args.mr(0);
     let Cap::PageTable {
@@ -172,17 +195,33 @@ fn decode_page_table(
         mapped: Some(root_map),
     } = root_cap
     else {
-        return Err(SyscallError::InvalidCapability(1));
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "RISCVPageTableMap: Invalid top-level PageTable."
+        ));
     };
     if vaddr >= USER_TOP {
-        return Err(SyscallError::InvalidArgument(0));
+        return Err(user_err!(
+            SyscallError::InvalidArgument(0),
+            "RISCVPageTableMap: Virtual address cannot be in kernel window."
+        ));
     }
-    if find_vspace(k, root_map.asid)? != root {
-        return Err(SyscallError::InvalidCapability(1));
+    let vspace_root = user_try!(
+        find_vspace(k, root_map.asid),
+        "RISCVPageTableMap: ASID lookup failed"
+    );
+    if vspace_root != root {
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "RISCVPageTableMap: ASID lookup failed"
+        ));
     }
     let w = vspace::lookup_pt_slot(root, vaddr);
     if w.level == 0 || w.slot.get().valid() {
-        return Err(SyscallError::DeleteFirst);
+        return Err(user_err!(
+            SyscallError::DeleteFirst,
+            "RISCVPageTableMap: All objects mapped at this address"
+        ));
     }
     let span_mask = (1u64 << w.bits_left()) - 1;
     Ok(VSpaceInvocation::PageTableMap {
@@ -229,12 +268,18 @@ fn decode_frame(
         mapped,
     } = cap
     else {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "RISCVPage: Illegal operation."
+        ));
     };
     match label {
         InvocationLabel::RISCVPageMap => {
             let Some((root_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 3) else {
-                return Err(SyscallError::TruncatedMessage);
+                return Err(user_err!(
+                    SyscallError::TruncatedMessage,
+                    "RISCVPageMap: Truncated message."
+                ));
             };
             let (vaddr, rights_mask, attr) = (args.mr(0), CapRights(args.mr(1)), args.mr(2));
             let Cap::PageTable {
@@ -242,48 +287,79 @@ fn decode_frame(
                 mapped: Some(root_map),
             } = root_cap
             else {
-                return Err(SyscallError::InvalidCapability(1));
+                return Err(user_err!(
+                    SyscallError::InvalidCapability(1),
+                    "RISCVPageMap: Bad PageTable cap."
+                ));
             };
             let asid = root_map.asid;
-            if find_vspace(k, asid)? != root {
-                return Err(SyscallError::InvalidCapability(1));
+            let vspace_root =
+                user_try!(find_vspace(k, asid), "RISCVPageMap: No PageTable for ASID");
+            if vspace_root != root {
+                return Err(user_err!(
+                    SyscallError::InvalidCapability(1),
+                    "RISCVPageMap: ASID lookup failed"
+                ));
             }
             let frame_mask = (1u64 << size.bits()) - 1;
             // seL4 computes the top with wrapping word arithmetic; an unaligned vaddr that
             // wraps is then caught by the alignment check.
             if vaddr.wrapping_add(frame_mask) >= USER_TOP {
-                return Err(SyscallError::InvalidArgument(0));
+                return Err(user_err!(
+                    SyscallError::InvalidArgument(0),
+                    "RISCVPageMap: Frame at {vaddr:#x} would reach the kernel window."
+                ));
             }
             if vaddr & frame_mask != 0 {
-                return Err(SyscallError::AlignmentError);
+                return Err(user_err!(
+                    SyscallError::AlignmentError,
+                    "RISCVPageMap: Virtual address {vaddr:#x} not aligned to the frame size ({} bits).",
+                    size.bits()
+                ));
             }
             let w = vspace::lookup_pt_slot(root, vaddr);
             if w.bits_left() != size.bits() {
-                return Err(SyscallError::FailedLookup {
-                    source: false,
-                    fault: LookupFault::MissingCapability {
-                        bits_left: w.bits_left(),
+                return Err(user_err!(
+                    SyscallError::FailedLookup {
+                        source: false,
+                        fault: LookupFault::MissingCapability {
+                            bits_left: w.bits_left(),
+                        },
                     },
-                });
+                    "RISCVPageMap: No page table at the frame's level for {vaddr:#x} ({} bits left).",
+                    w.bits_left()
+                ));
             }
             let pte = w.slot.get();
             match mapped {
                 Some(m) => {
                     if m.asid != asid {
-                        return Err(SyscallError::InvalidCapability(1));
+                        return Err(user_err!(
+                            SyscallError::InvalidCapability(1),
+                            "RISCVPageMap: Attempting to remap a frame that does not belong to the passed address space"
+                        ));
                     }
                     if m.vaddr != vaddr {
-                        return Err(SyscallError::InvalidArgument(0));
+                        return Err(user_err!(
+                            SyscallError::InvalidArgument(0),
+                            "RISCVPageMap: attempting to map frame into multiple addresses"
+                        ));
                     }
                     // Redundant in seL4 too: the walk does not stop on a table entry above
                     // level 0, and at level 0 the frame size check failed already.
                     if pte.is_table() {
-                        return Err(SyscallError::DeleteFirst);
+                        return Err(user_err!(
+                            SyscallError::DeleteFirst,
+                            "RISCVPageMap: no mapping to remap."
+                        ));
                     }
                 }
                 None => {
                     if pte.valid() {
-                        return Err(SyscallError::DeleteFirst);
+                        return Err(user_err!(
+                            SyscallError::DeleteFirst,
+                            "Virtual address ({vaddr:#x}) already mapped"
+                        ));
                     }
                 }
             }
@@ -308,7 +384,10 @@ fn decode_frame(
         InvocationLabel::RISCVPageGetAddress => Ok(VSpaceInvocation::PageGetAddress {
             paddr: crate::arch::pptr_to_paddr(base),
         }),
-        _ => Err(SyscallError::IllegalOperation),
+        _ => Err(user_err!(
+            SyscallError::IllegalOperation,
+            "RISCVPage: Illegal operation."
+        )),
     }
 }
 
@@ -326,17 +405,29 @@ fn decode_asid_control(
     args: &impl InvocationArgs,
 ) -> Result<VSpaceInvocation, SyscallError> {
     if label != InvocationLabel::RISCVASIDControlMakePool {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "ASIDControl: Illegal operation."
+        ));
     }
     let (Some((untyped, parent)), Some((root, _))) = (args.extra_cap(0), args.extra_cap(1)) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "ASIDControlMakePool: Truncated message."
+        ));
     };
     if args.len() < 2 {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "ASIDControlMakePool: Truncated message."
+        ));
     }
     let (index, depth) = (args.mr(0), args.mr(1));
     let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i] == 0) else {
-        return Err(SyscallError::DeleteFirst);
+        return Err(user_err!(
+            SyscallError::DeleteFirst,
+            "ASIDControlMakePool: No unallocated pools found."
+        ));
     };
     let asid_base = (i << ASID_POOL_INDEX_BITS) as u16;
     let Cap::Untyped {
@@ -346,16 +437,31 @@ fn decode_asid_control(
         ..
     } = untyped
     else {
-        return Err(SyscallError::InvalidCapability(1));
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "ASIDControlMakePool: Not a non-device untyped cap."
+        ));
     };
     if size_bits as u64 != ASID_POOL_BITS {
-        return Err(SyscallError::InvalidCapability(1));
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "ASIDControlMakePool: Untyped is 2^{size_bits} bytes, not 2^{ASID_POOL_BITS}."
+        ));
     }
     if has_children(parent) {
-        return Err(SyscallError::RevokeFirst);
+        return Err(user_err!(
+            SyscallError::RevokeFirst,
+            "ASIDControlMakePool: Untyped has children."
+        ));
     }
-    let dest = lookup_target_slot(root, index, depth)?;
-    ensure_empty_slot(dest)?;
+    let dest = user_try!(
+        lookup_target_slot(root, index, depth),
+        "ASIDControlMakePool: Target slot invalid."
+    );
+    user_try!(
+        ensure_empty_slot(dest),
+        "ASIDControlMakePool: Target slot not empty."
+    );
     Ok(VSpaceInvocation::AsidControlMakePool {
         frame,
         dest,
@@ -378,31 +484,52 @@ fn decode_asid_pool(
     cap: Cap,
 ) -> Result<VSpaceInvocation, SyscallError> {
     let Cap::AsidPool { ptr, asid_base } = cap else {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "RISCVASIDPool: Illegal operation."
+        ));
     };
     if label != InvocationLabel::RISCVASIDPoolAssign {
-        return Err(SyscallError::IllegalOperation);
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "RISCVASIDPool: Illegal operation."
+        ));
     }
     let Some((vspace_cap, vspace_slot)) = args.extra_cap(0) else {
-        return Err(SyscallError::TruncatedMessage);
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "RISCVASIDPool: Truncated message."
+        ));
     };
     if !matches!(vspace_cap, Cap::PageTable { mapped: None, .. }) {
-        return Err(SyscallError::InvalidCapability(1));
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "RISCVASIDPool: Invalid vspace root."
+        ));
     }
     let pool = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS];
     if pool == 0 {
-        return Err(SyscallError::FailedLookup {
-            source: false,
-            fault: LookupFault::InvalidRoot,
-        });
+        return Err(user_err!(
+            SyscallError::FailedLookup {
+                source: false,
+                fault: LookupFault::InvalidRoot,
+            },
+            "RISCVASIDPool: No pool in the ASID table for ASID base {asid_base:#x}."
+        ));
     }
     if pool != ptr {
-        return Err(SyscallError::InvalidCapability(0));
+        return Err(user_err!(
+            SyscallError::InvalidCapability(0),
+            "RISCVASIDPool: The ASID table holds another pool for ASID base {asid_base:#x}."
+        ));
     }
     let free = (0..vspace::PT_ENTRIES)
         .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get() == 0);
     let Some(i) = free else {
-        return Err(SyscallError::DeleteFirst);
+        return Err(user_err!(
+            SyscallError::DeleteFirst,
+            "RISCVASIDPool: No free ASID in the pool."
+        ));
     };
     Ok(VSpaceInvocation::AsidPoolAssign {
         asid: asid_base + i as u16,
