@@ -1115,7 +1115,8 @@ fn fp_ecall(
     (a0, MessageInfo(a1))
 }
 
-/// The FPU's registers and fcsr now.
+/// The FPU's registers and fcsr now. Reads fcsr first: in a thread that has not used the FPU
+/// yet, an access to fcsr is the FP instruction that traps and has the kernel load its state.
 fn fp_read() -> FpRegs {
     let mut r = [0; 33];
     let p = r.as_mut_ptr();
@@ -1123,6 +1124,7 @@ fn fp_read() -> FpRegs {
     // and reads FP registers and fcsr only.
     unsafe {
         core::arch::asm!(
+            "frcsr {t}", "sd {t}, 256({p})",
             "fsd f0, 0({p})", "fsd f1, 8({p})", "fsd f2, 16({p})", "fsd f3, 24({p})",
             "fsd f4, 32({p})", "fsd f5, 40({p})", "fsd f6, 48({p})", "fsd f7, 56({p})",
             "fsd f8, 64({p})", "fsd f9, 72({p})", "fsd f10, 80({p})", "fsd f11, 88({p})",
@@ -1131,7 +1133,6 @@ fn fp_read() -> FpRegs {
             "fsd f20, 160({p})", "fsd f21, 168({p})", "fsd f22, 176({p})", "fsd f23, 184({p})",
             "fsd f24, 192({p})", "fsd f25, 200({p})", "fsd f26, 208({p})", "fsd f27, 216({p})",
             "fsd f28, 224({p})", "fsd f29, 232({p})", "fsd f30, 240({p})", "fsd f31, 248({p})",
-            "frcsr {t}", "sd {t}, 256({p})",
             p = in(reg) p,
             t = out(reg) _,
             options(nostack),
