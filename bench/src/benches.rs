@@ -368,10 +368,11 @@ extern "C" fn client_main(me: Word) -> ! {
             core::ptr::addr_of_mut!((*ipc_buffer(j.ipc)).caps_or_badges[0]).write_volatile(j.aux)
         };
     }
-    let mut acc = 1;
+    let mut acc: u64 = 1;
     for i in 0..ITERATIONS {
         if j.flags & FPU != 0 {
-            acc = raw::dirty_fpu(acc + i as u64);
+            // x * x + x soon exceeds 2^64 and `fcvt.lu.d` saturates at u64::MAX: wrapping.
+            acc = raw::dirty_fpu(acc.wrapping_add(i as u64));
         }
         let mut r = [j.obj, info, 1, 2, 3, 4];
         let (t0, t3) = raw::timed(raw::CALL, &mut r);

@@ -4,7 +4,7 @@
 //! SaveCaller, CancelBadgedSends, deleting an endpoint with waiting threads, and the scheduling
 //! seen through IPC: preemption by a woken higher-priority thread, Yield, round robin.
 
-use abi::{slot, CPtr, CapRights, MessageInfo, ObjectType as T, Word};
+use abi::{slot, CPtr, CapRights, MessageInfo, ObjectType as T, Syscall, Word};
 use libsel4::cap_tag as tag;
 use libsel4::ipc;
 use libsel4::sys;
@@ -1035,92 +1035,159 @@ pub fn ipc_wake_equal_priority(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
-/// Loads a thread's FPU pattern: `ft0`, `fs0`, `fa7`, `ft11` = `base`, `base + 1`, `base + 2`,
-/// `base + 3` (as raw bits) and `fcsr` = `fcsr` (rounding mode and flags). The test code
-/// between this and [`fp_matches`] is integer code, which uses no FP registers.
-fn fp_load(base: Word, fcsr: Word) {
-    // SAFETY: writes FP registers and fcsr only (declared as clobbered).
+/// A thread's FPU state as the FPU tests see it: `f0..f31` (raw bits), then `fcsr`.
+type FpRegs = [Word; 33];
+
+/// The pattern a thread loads: `f<i>` = `base + i`, `fcsr` = `fcsr` (rounding mode and flags).
+fn fp_pattern(base: Word, fcsr: Word) -> FpRegs {
+    let mut p = [fcsr; 33];
+    for (i, r) in p[..32].iter_mut().enumerate() {
+        *r = base.wrapping_add(i as Word);
+    }
+    p
+}
+
+/// Makes the system call `sys` (`a0`, `a1` = `info`, MR0..MR3 = `mr`) with the FPU loaded from
+/// `load` just before the `ecall`, and stores the FPU into `got` right after it; returns the
+/// kernel's `a0` (badge) and `a1` (message info).
+///
+/// Load, `ecall` and read-back are one asm block, so the FPU state seen is exactly what the
+/// kernel left. Loading in one function and checking in another does not test that: a function
+/// whose asm clobbers a callee-saved register (`fs0..fs11`) saves and restores it around the
+/// asm when it is not inlined (as in debug builds: such a loader left `fs0` as it found it),
+/// and any call in between may change the caller-saved ones.
+fn fp_ecall(
+    sys: Syscall,
+    a0: Word,
+    info: MessageInfo,
+    mr: [Word; 4],
+    load: &FpRegs,
+    got: &mut FpRegs,
+) -> (Word, MessageInfo) {
+    let (mut a0, mut a1) = (a0, info.0);
+    let [mut a2, mut a3, mut a4, mut a5] = mr;
+    // SAFETY: `l` and `g` point to 33 live words each (`got` exclusively borrowed); the asm
+    // reads `load`, writes `got`, the FP registers and fcsr (all declared), and `a0..a5` (the
+    // syscall's results, declared). The kernel preserves every other register.
     unsafe {
         core::arch::asm!(
-            "fmv.d.x ft0, {b}",
-            "addi {t}, {b}, 1",
-            "fmv.d.x fs0, {t}",
-            "addi {t}, {b}, 2",
-            "fmv.d.x fa7, {t}",
-            "addi {t}, {b}, 3",
-            "fmv.d.x ft11, {t}",
-            "csrw fcsr, {f}",
-            b = in(reg) base,
-            f = in(reg) fcsr,
+            "fld f0, 0({l})", "fld f1, 8({l})", "fld f2, 16({l})", "fld f3, 24({l})",
+            "fld f4, 32({l})", "fld f5, 40({l})", "fld f6, 48({l})", "fld f7, 56({l})",
+            "fld f8, 64({l})", "fld f9, 72({l})", "fld f10, 80({l})", "fld f11, 88({l})",
+            "fld f12, 96({l})", "fld f13, 104({l})", "fld f14, 112({l})", "fld f15, 120({l})",
+            "fld f16, 128({l})", "fld f17, 136({l})", "fld f18, 144({l})", "fld f19, 152({l})",
+            "fld f20, 160({l})", "fld f21, 168({l})", "fld f22, 176({l})", "fld f23, 184({l})",
+            "fld f24, 192({l})", "fld f25, 200({l})", "fld f26, 208({l})", "fld f27, 216({l})",
+            "fld f28, 224({l})", "fld f29, 232({l})", "fld f30, 240({l})", "fld f31, 248({l})",
+            "ld {t}, 256({l})", "fscsr {t}",
+            "ecall",
+            "fsd f0, 0({g})", "fsd f1, 8({g})", "fsd f2, 16({g})", "fsd f3, 24({g})",
+            "fsd f4, 32({g})", "fsd f5, 40({g})", "fsd f6, 48({g})", "fsd f7, 56({g})",
+            "fsd f8, 64({g})", "fsd f9, 72({g})", "fsd f10, 80({g})", "fsd f11, 88({g})",
+            "fsd f12, 96({g})", "fsd f13, 104({g})", "fsd f14, 112({g})", "fsd f15, 120({g})",
+            "fsd f16, 128({g})", "fsd f17, 136({g})", "fsd f18, 144({g})", "fsd f19, 152({g})",
+            "fsd f20, 160({g})", "fsd f21, 168({g})", "fsd f22, 176({g})", "fsd f23, 184({g})",
+            "fsd f24, 192({g})", "fsd f25, 200({g})", "fsd f26, 208({g})", "fsd f27, 216({g})",
+            "fsd f28, 224({g})", "fsd f29, 232({g})", "fsd f30, 240({g})", "fsd f31, 248({g})",
+            "frcsr {t}", "sd {t}, 256({g})",
+            l = in(reg) load.as_ptr(),
+            g = in(reg) got.as_mut_ptr(),
             t = out(reg) _,
-            out("ft0") _, out("fs0") _, out("fa7") _, out("ft11") _,
-            options(nomem, nostack),
+            inout("a0") a0,
+            inout("a1") a1,
+            inout("a2") a2,
+            inout("a3") a3,
+            inout("a4") a4,
+            inout("a5") a5,
+            in("a7") sys as i64 as u64,
+            out("f0") _, out("f1") _, out("f2") _, out("f3") _,
+            out("f4") _, out("f5") _, out("f6") _, out("f7") _,
+            out("f8") _, out("f9") _, out("f10") _, out("f11") _,
+            out("f12") _, out("f13") _, out("f14") _, out("f15") _,
+            out("f16") _, out("f17") _, out("f18") _, out("f19") _,
+            out("f20") _, out("f21") _, out("f22") _, out("f23") _,
+            out("f24") _, out("f25") _, out("f26") _, out("f27") _,
+            out("f28") _, out("f29") _, out("f30") _, out("f31") _,
+            options(nostack),
         );
     }
+    let _ = (a2, a3, a4, a5);
+    (a0, MessageInfo(a1))
 }
 
-/// `ft0`, `fs0`, `fa7`, `ft11` (raw bits) and `fcsr`.
-fn fp_read() -> [Word; 5] {
-    let (r0, r1, r2, r3, f): (Word, Word, Word, Word, Word);
-    // SAFETY: reads FP registers and fcsr only.
+/// The FPU's registers and fcsr now. Reads fcsr first: in a thread that has not used the FPU
+/// yet, an access to fcsr is the FP instruction that traps and has the kernel load its state.
+fn fp_read() -> FpRegs {
+    let mut r = [0; 33];
+    let p = r.as_mut_ptr();
+    // SAFETY: `p` points to 33 live, exclusively borrowed words; the asm writes exactly those
+    // and reads FP registers and fcsr only.
     unsafe {
         core::arch::asm!(
-            "fmv.x.d {r0}, ft0",
-            "fmv.x.d {r1}, fs0",
-            "fmv.x.d {r2}, fa7",
-            "fmv.x.d {r3}, ft11",
-            "csrr {f}, fcsr",
-            r0 = out(reg) r0, r1 = out(reg) r1, r2 = out(reg) r2, r3 = out(reg) r3,
-            f = out(reg) f,
-            options(nomem, nostack),
+            "frcsr {t}", "sd {t}, 256({p})",
+            "fsd f0, 0({p})", "fsd f1, 8({p})", "fsd f2, 16({p})", "fsd f3, 24({p})",
+            "fsd f4, 32({p})", "fsd f5, 40({p})", "fsd f6, 48({p})", "fsd f7, 56({p})",
+            "fsd f8, 64({p})", "fsd f9, 72({p})", "fsd f10, 80({p})", "fsd f11, 88({p})",
+            "fsd f12, 96({p})", "fsd f13, 104({p})", "fsd f14, 112({p})", "fsd f15, 120({p})",
+            "fsd f16, 128({p})", "fsd f17, 136({p})", "fsd f18, 144({p})", "fsd f19, 152({p})",
+            "fsd f20, 160({p})", "fsd f21, 168({p})", "fsd f22, 176({p})", "fsd f23, 184({p})",
+            "fsd f24, 192({p})", "fsd f25, 200({p})", "fsd f26, 208({p})", "fsd f27, 216({p})",
+            "fsd f28, 224({p})", "fsd f29, 232({p})", "fsd f30, 240({p})", "fsd f31, 248({p})",
+            p = in(reg) p,
+            t = out(reg) _,
+            options(nostack),
         );
     }
-    [r0, r1, r2, r3, f]
-}
-
-/// Whether the FPU still holds the pattern [`fp_load`] gave it.
-fn fp_matches(base: Word, fcsr: Word) -> bool {
-    fp_read() == [base, base + 1, base + 2, base + 3, fcsr]
+    r
 }
 
 const FP_ROUNDS: Word = 50;
 
-/// Server of [`ipc_fpu_state_per_thread`]: loads its FPU pattern once, then answers each call
-/// with label 1 if the pattern is still there (0 if not).
+/// Server of [`ipc_fpu_state_per_thread`]: waits and answers each call with its FPU pattern
+/// loaded, and labels each answer 1 if the pattern was still there when the call came (0 if
+/// not).
 extern "C" fn fpu_server_main(_rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let (base, fcsr) = (0x5e5e_0000_0000_0000, 0x41);
-    fp_load(base, fcsr);
-    let _ = sys::seL4_Recv(ep);
+    let want = fp_pattern(0x5e5e_0000_0000_0000, 0x41);
+    let mut got = [0; 33];
+    let none = MessageInfo::new(0, 0, 0, 0);
+    fp_ecall(Syscall::Recv, ep, none, [0; 4], &want, &mut got);
     loop {
-        let ok = fp_matches(base, fcsr) as Word;
-        let _ = sys::seL4_ReplyRecv(ep, MessageInfo::new(ok, 0, 0, 0));
+        let ok = MessageInfo::new((got == want) as Word, 0, 0, 0);
+        fp_ecall(Syscall::ReplyRecv, ep, ok, [0; 4], &want, &mut got);
     }
 }
 
-/// Client of [`ipc_fpu_state_per_thread`]: loads its own pattern, calls the server
-/// `FP_ROUNDS` times (0 or 2 words), and reports how many replies said the server's state was
+/// Client of [`ipc_fpu_state_per_thread`]: calls the server `FP_ROUNDS` times (0 or 2 words)
+/// with its own FPU pattern loaded, and reports how many replies said the server's state was
 /// intact and after how many calls its own was.
 extern "C" fn fpu_client_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let (base, fcsr) = (0xc1c1_0000_0000_0000, 0x82);
-    fp_load(base, fcsr);
+    let want = fp_pattern(0xc1c1_0000_0000_0000, 0x82);
+    let mut got = [0; 33];
     let (mut server_ok, mut client_ok) = (0, 0);
     for i in 0..FP_ROUNDS {
-        let r = sys::seL4_Call(ep, MessageInfo::new(0, 0, 0, (i % 2) * 2));
+        let info = MessageInfo::new(0, 0, 0, (i % 2) * 2);
+        let (_, r) = fp_ecall(Syscall::Call, ep, info, [i, !i, 0, 0], &want, &mut got);
         server_ok += r.label();
-        client_ok += fp_matches(base, fcsr) as Word;
+        client_ok += (got == want) as Word;
     }
     report_and_park(rep, 0xf1, &[server_ok, client_ok])
 }
 
-/// A new thread's FPU state reads as zero: reports `ft0`, `fs0`, `fa7`, `ft11` and `fcsr`.
+/// A new thread's FPU state reads as zero: reports how many of `f0..f31` are not zero, their
+/// bits or-ed together, and `fcsr`.
 extern "C" fn fpu_fresh_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
-    report_and_park(rep, 0xf2, &fp_read())
+    let r = fp_read();
+    let f = &r[..32];
+    let nonzero = f.iter().filter(|x| **x != 0).count() as Word;
+    report_and_park(rep, 0xf2, &[nonzero, f.iter().fold(0, |a, x| a | x), r[32]])
 }
 
-/// Each thread keeps its own FPU registers and `fcsr` across IPC between threads of the same
-/// priority that both use the FPU (Call and ReplyRecv, taken by the fastpath where it is built
-/// in), and a thread created afterwards starts with a zero FPU state (seL4 switches the FPU
-/// with the thread; this kernel loads a thread's state at its first FP instruction).
+/// Each thread keeps its own FPU registers (`f0..f31`) and `fcsr` across IPC between threads of
+/// the same priority that both use the FPU (Call and ReplyRecv, taken by the fastpath where it
+/// is built in): each side loads its pattern before its system call and finds it again after,
+/// while the other side ran with its own pattern in between. A thread created afterwards starts
+/// with a zero FPU state (seL4 switches the FPU with the thread; this kernel loads a thread's
+/// state at its first FP instruction).
 pub fn ipc_fpu_state_per_thread(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
     let ep = c.new_object(T::Endpoint, 0)?;
@@ -1136,9 +1203,9 @@ pub fn ipc_fpu_state_per_thread(c: &mut Ctx) -> TestResult {
     c.spawn(fpu_fresh_main, 100, [rep, 0, 0, 0])?;
     let m = c.recv(rep)?;
     check_eq!(
-        (m.label(), &m.mr[..5]),
-        (0xf2, &[0; 5][..]),
-        "a new thread's ft0, fs0, fa7, ft11 and fcsr"
+        (m.label(), &m.mr[..3]),
+        (0xf2, &[0; 3][..]),
+        "a new thread's FPU: (registers not zero, their bits or-ed, fcsr)"
     );
     Ok(())
 }
