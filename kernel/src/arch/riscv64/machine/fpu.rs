@@ -38,10 +38,9 @@ pub fn load(s: &FpuState) {
     let p = s as *const FpuState as usize;
     // SAFETY: `p` points to a live FpuState of 33 words; the loads read exactly those; FS is
     // enabled above; only FP registers and fcsr change, which the kernel does not use.
-    // The FP registers are deliberately not declared as clobbered: the kernel is built without
-    // hardware float (no FP code of its own), and a declared clobber of fs0..fs11 would make a
-    // non-inlined caller save and restore them around this block, undoing the load of the
-    // user's callee-saved FP registers.
+    // The FP registers are deliberately not declared as clobbered: the kernel has no FP code of
+    // its own, and a declared clobber of fs0..fs11 would make a non-inlined caller save and
+    // restore them around this block, undoing the load of the user's callee-saved FP registers.
     unsafe {
         asm!(
             "fld f0, 0({p})", "fld f1, 8({p})", "fld f2, 16({p})", "fld f3, 24({p})",
