@@ -9,6 +9,7 @@
 //! - the remaining bits per type, see [`Cap::encode`].
 #![forbid(unsafe_code)]
 
+use crate::arch::ArchCap;
 use abi::CapRights;
 
 /// seL4's cap type tags.
@@ -35,14 +36,7 @@ pub mod tag {
     pub const ZOMBIE: u64 = 18;
     /// `cap_domain_cap`
     pub const DOMAIN: u64 = 20;
-    /// `cap_frame_cap`
-    pub const FRAME: u64 = 1;
-    /// `cap_page_table_cap`
-    pub const PAGE_TABLE: u64 = 3;
-    /// `cap_asid_control_cap`
-    pub const ASID_CONTROL: u64 = 11;
-    /// `cap_asid_pool_cap`
-    pub const ASID_POOL: u64 = 13;
+    // The architecture's caps have odd tags (seL4's `isArchCap`): `crate::arch::cap_tag`.
 }
 
 /// Rights of an endpoint or notification cap.
@@ -101,75 +95,6 @@ impl EpRights {
             grant_reply: self.grant_reply && r.grant_reply(),
         }
     }
-}
-
-/// seL4's `vm_rights` for frames (`VMKernelOnly` 1, `VMReadOnly` 2, `VMReadWrite` 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VmRights {
-    /// No user access.
-    KernelOnly = 1,
-    /// Read (and execute).
-    ReadOnly = 2,
-    /// Read, write (and execute).
-    ReadWrite = 3,
-}
-
-impl VmRights {
-    fn from_bits(b: u64) -> Self {
-        match b {
-            3 => VmRights::ReadWrite,
-            2 => VmRights::ReadOnly,
-            _ => VmRights::KernelOnly,
-        }
-    }
-    /// `maskVMRights`: the rights of a frame cap after masking with `r`.
-    pub fn mask(self, r: CapRights) -> Self {
-        match self {
-            VmRights::KernelOnly => VmRights::KernelOnly,
-            VmRights::ReadOnly if r.read() => VmRights::ReadOnly,
-            VmRights::ReadWrite if r.read() && r.write() => VmRights::ReadWrite,
-            VmRights::ReadWrite if r.read() => VmRights::ReadOnly,
-            _ => VmRights::KernelOnly,
-        }
-    }
-}
-
-/// Frame sizes on riscv64 Sv39 (`RISCV_4K_Page`, `RISCV_Mega_Page`, `RISCV_Giga_Page`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FrameSize {
-    /// 4 KiB.
-    Small = 0,
-    /// 2 MiB.
-    Mega = 1,
-    /// 1 GiB.
-    Giga = 2,
-}
-
-impl FrameSize {
-    /// log2 of the size in bytes.
-    pub const fn bits(self) -> u64 {
-        match self {
-            FrameSize::Small => abi::object::PAGE_BITS,
-            FrameSize::Mega => abi::object::LARGE_PAGE_BITS,
-            FrameSize::Giga => abi::object::HUGE_PAGE_BITS,
-        }
-    }
-    fn from_bits(b: u64) -> Self {
-        match b {
-            1 => FrameSize::Mega,
-            2 => FrameSize::Giga,
-            _ => FrameSize::Small,
-        }
-    }
-}
-
-/// Where a frame or page table is mapped: (ASID, virtual address).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mapping {
-    /// The address space's ASID.
-    pub asid: u16,
-    /// The virtual address (below 2^39).
-    pub vaddr: u64,
 }
 
 /// What a zombie is the remains of (seL4 `ZombieType`).
@@ -233,23 +158,9 @@ pub enum Cap {
     },
     /// The domain cap.
     Domain,
-    /// A frame.
-    Frame {
-        base: usize,
-        size: FrameSize,
-        rights: VmRights,
-        is_device: bool,
-        mapped: Option<Mapping>,
-    },
-    /// A page table.
-    PageTable {
-        base: usize,
-        mapped: Option<Mapping>,
-    },
-    /// The ASID control cap.
-    AsidControl,
-    /// An ASID pool for ASIDs `asid_base..asid_base + 512`.
-    AsidPool { ptr: usize, asid_base: u16 },
+    /// A cap to an object of the architecture (seL4's `isArchCap`: frames, page tables, ASID
+    /// control and pools on riscv64), handled by `crate::arch`.
+    Arch(ArchCap),
 }
 
 /// A capability as stored in a slot: two words. `RawCap::default()` is the null cap.
@@ -279,46 +190,23 @@ pub const REPLY_MASTER_BIT: u64 = 1 << 44;
 /// Word 0 of a reply cap: the `capReplyCanGrant` bit.
 pub const REPLY_CAN_GRANT_BIT: u64 = 1 << 45;
 
+/// The object-pointer field of word 0 (see the module doc).
 #[inline(always)]
-fn pack_ptr(p: usize) -> u64 {
+pub(crate) fn pack_ptr(p: usize) -> u64 {
     ((p as u64) >> 4) & PTR_MASK
 }
 
+/// The object pointer from word 0.
 #[inline(always)]
-fn unpack_ptr(w0: u64) -> usize {
+pub(crate) fn unpack_ptr(w0: u64) -> usize {
     // Sign-extend the 44-bit field, then restore the 4 alignment bits.
     ((((w0 & PTR_MASK) << 20) as i64 >> 20) << 4) as usize
 }
 
+/// Bits `shift..shift + bits` of `w`.
 #[inline(always)]
-fn field(w: u64, shift: u32, bits: u32) -> u64 {
+pub(crate) fn field(w: u64, shift: u32, bits: u32) -> u64 {
     (w >> shift) & ((1 << bits) - 1)
-}
-
-/// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
-#[inline(always)]
-fn unpack_frame(w0: u64) -> (usize, FrameSize, VmRights, bool) {
-    (
-        unpack_ptr(w0),
-        FrameSize::from_bits(field(w0, 44, 2)),
-        VmRights::from_bits(field(w0, 46, 2)),
-        field(w0, 48, 1) != 0,
-    )
-}
-
-fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
-    match m {
-        Some(m) => (1, (m.vaddr & ((1 << 39) - 1)) | (m.asid as u64) << 39),
-        None => (0, 0),
-    }
-}
-
-#[inline(always)]
-fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
-    (mapped != 0).then_some(Mapping {
-        asid: (w1 >> 39) as u16,
-        vaddr: w1 & ((1 << 39) - 1),
-    })
 }
 
 impl RawCap {
@@ -377,19 +265,6 @@ impl RawCap {
         field(self.w0, 44, 1) != 0
     }
 
-    /// The mapping of a page-table cap, if mapped (`tag() == tag::PAGE_TABLE`).
-    #[inline(always)]
-    pub fn page_table_mapping(self) -> Option<Mapping> {
-        unpack_mapping(field(self.w0, 44, 1), self.w1)
-    }
-
-    /// (base, size, rights, is_device) of a frame cap, `None` for any other cap (what
-    /// [`RawCap::decode`] gives for `Cap::Frame`, without decoding the rest).
-    #[inline(always)]
-    pub fn frame_fields(self) -> Option<(usize, FrameSize, VmRights, bool)> {
-        (self.tag() == tag::FRAME).then(|| unpack_frame(self.w0))
-    }
-
     /// Decodes the cap.
     pub fn decode(self) -> Cap {
         let (w0, w1) = (self.w0, self.w1);
@@ -434,26 +309,10 @@ impl RawCap {
                 number: w1,
             },
             tag::DOMAIN => Cap::Domain,
-            tag::FRAME => {
-                let (base, size, rights, is_device) = unpack_frame(w0);
-                Cap::Frame {
-                    base,
-                    size,
-                    rights,
-                    is_device,
-                    mapped: unpack_mapping(field(w0, 49, 1), w1),
-                }
-            }
-            tag::PAGE_TABLE => Cap::PageTable {
-                base: ptr,
-                mapped: unpack_mapping(field(w0, 44, 1), w1),
+            t => match ArchCap::decode(t, w0, w1) {
+                Some(c) => Cap::Arch(c),
+                None => Cap::Null,
             },
-            tag::ASID_CONTROL => Cap::AsidControl,
-            tag::ASID_POOL => Cap::AsidPool {
-                ptr,
-                asid_base: w1 as u16,
-            },
-            _ => Cap::Null,
         }
     }
 }
@@ -524,26 +383,7 @@ impl Cap {
                 (t(tag::ZOMBIE, ptr, k << 44), number)
             }
             Cap::Domain => (tag::DOMAIN << 59, 0),
-            Cap::Frame {
-                base,
-                size,
-                rights,
-                is_device,
-                mapped,
-            } => {
-                let (m, w1) = pack_mapping(mapped);
-                let rest = (size as u64) << 44
-                    | (rights as u64) << 46
-                    | (is_device as u64) << 48
-                    | m << 49;
-                (t(tag::FRAME, base, rest), w1)
-            }
-            Cap::PageTable { base, mapped } => {
-                let (m, w1) = pack_mapping(mapped);
-                (t(tag::PAGE_TABLE, base, m << 44), w1)
-            }
-            Cap::AsidControl => (tag::ASID_CONTROL << 59, 0),
-            Cap::AsidPool { ptr, asid_base } => (t(tag::ASID_POOL, ptr, 0), asid_base as u64),
+            Cap::Arch(c) => c.encode(),
         };
         RawCap { w0, w1 }
     }
@@ -567,10 +407,7 @@ impl Cap {
             Cap::IrqHandler { .. } => tag::IRQ_HANDLER,
             Cap::Zombie { .. } => tag::ZOMBIE,
             Cap::Domain => tag::DOMAIN,
-            Cap::Frame { .. } => tag::FRAME,
-            Cap::PageTable { .. } => tag::PAGE_TABLE,
-            Cap::AsidControl => tag::ASID_CONTROL,
-            Cap::AsidPool { .. } => tag::ASID_POOL,
+            Cap::Arch(c) => c.tag(),
         }
     }
 
@@ -595,9 +432,7 @@ impl Cap {
                 kind: ZombieType::CNode(r),
                 ..
             } => (ptr, 1 << (r as u64 + SLOT_BITS)),
-            Cap::Frame { base, size, .. } => (base, 1 << size.bits()),
-            Cap::PageTable { base, .. } => (base, 1 << PAGE_TABLE_BITS),
-            Cap::AsidPool { ptr, .. } => (ptr, 1 << ASID_POOL_BITS),
+            Cap::Arch(c) => return c.region(),
             _ => return None,
         })
     }
@@ -608,7 +443,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn ptrs() -> impl Strategy<Value = usize> {
+    /// Object pointers as caps hold them: host addresses and kernel-window addresses.
+    pub fn ptrs() -> impl Strategy<Value = usize> + Clone {
         prop_oneof![
             (0usize..(1 << 43)).prop_map(|p| p << 4),
             (0usize..(1 << 34)).prop_map(|p| 0xFFFF_FFC0_0000_0000usize + (p << 4)),
@@ -624,12 +460,6 @@ mod tests {
                 grant_reply: d,
             },
         );
-        let mapping = proptest::option::of((any::<u16>(), 0u64..(1 << 39)).prop_map(
-            |(asid, v)| Mapping {
-                asid,
-                vaddr: v & !0xfff,
-            },
-        ));
         prop_oneof![
             Just(Cap::Null),
             (ptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| {
@@ -680,18 +510,7 @@ mod tests {
                 }
             }),
             Just(Cap::Domain),
-            (ptrs(), 0u64..3, 1u64..4, any::<bool>(), mapping.clone()).prop_map(
-                |(base, s, r, d, mapped)| Cap::Frame {
-                    base,
-                    size: FrameSize::from_bits(s),
-                    rights: VmRights::from_bits(r),
-                    is_device: d,
-                    mapped
-                }
-            ),
-            (ptrs(), mapping).prop_map(|(base, mapped)| Cap::PageTable { base, mapped }),
-            Just(Cap::AsidControl),
-            (ptrs(), any::<u16>()).prop_map(|(ptr, asid_base)| Cap::AsidPool { ptr, asid_base }),
+            crate::arch::arbitrary_arch_cap(ptrs()).prop_map(Cap::Arch),
         ]
     }
 
@@ -705,11 +524,6 @@ mod tests {
         #[test]
         fn raw_accessors_match_decode(c in caps()) {
             let r = c.encode();
-            let frame = match c {
-                Cap::Frame { base, size, rights, is_device, .. } => Some((base, size, rights, is_device)),
-                _ => None,
-            };
-            prop_assert_eq!(r.frame_fields(), frame);
             prop_assert_eq!(r.tag(), c.tag());
             match c {
                 Cap::Endpoint { ptr, rights, .. } | Cap::Notification { ptr, rights, .. } => {
@@ -749,18 +563,6 @@ mod tests {
     fn tags_are_sel4s() {
         assert_eq!(Cap::Null.tag(), 0);
         assert_eq!(Cap::Thread { tcb: 0x1000 }.tag(), 12);
-        assert_eq!(Cap::AsidControl.tag(), 11);
-        assert_eq!(
-            Cap::Frame {
-                base: 0,
-                size: FrameSize::Small,
-                rights: VmRights::ReadWrite,
-                is_device: false,
-                mapped: None
-            }
-            .tag(),
-            1
-        );
         assert!(RawCap::default().is_null());
     }
 }

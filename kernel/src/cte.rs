@@ -131,24 +131,7 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
         (Cap::Domain, Cap::Domain) => true,
         (Cap::IrqControl, Cap::IrqControl | Cap::IrqHandler { .. }) => true,
         (Cap::IrqHandler { irq: x }, Cap::IrqHandler { irq: y }) => x == y,
-        (
-            Cap::Frame {
-                base: x, size: sx, ..
-            },
-            Cap::Frame {
-                base: y, size: sy, ..
-            },
-        ) => {
-            // `Arch_sameRegionAs`: b's frame lies within a's.
-            let (ta, tb) = (
-                *x as u64 + (1 << sx.bits()) - 1,
-                *y as u64 + (1 << sy.bits()) - 1,
-            );
-            *x as u64 <= *y as u64 && ta >= tb && *y as u64 <= tb
-        }
-        (Cap::PageTable { base: x, .. }, Cap::PageTable { base: y, .. }) => x == y,
-        (Cap::AsidControl, Cap::AsidControl | Cap::AsidPool { .. }) => true,
-        (Cap::AsidPool { ptr: x, .. }, Cap::AsidPool { ptr: y, .. }) => x == y,
+        (Cap::Arch(x), Cap::Arch(y)) => crate::arch::arch_same_region_as(x, y),
         _ => false,
     }
 }
@@ -159,21 +142,7 @@ pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
     match (a, b) {
         (Cap::Untyped { .. }, _) => false,
         (Cap::IrqControl, Cap::IrqHandler { .. }) => false,
-        (Cap::AsidControl, Cap::AsidPool { .. }) => false,
-        (
-            Cap::Frame {
-                base: x,
-                size: sx,
-                is_device: dx,
-                ..
-            },
-            Cap::Frame {
-                base: y,
-                size: sy,
-                is_device: dy,
-                ..
-            },
-        ) => x == y && sx == sy && dx == dy,
+        (Cap::Arch(x), Cap::Arch(y)) => crate::arch::arch_same_object_as(x, y),
         _ => same_region_as(a, b),
     }
 }

@@ -569,7 +569,8 @@ mod debug {
         let ptr = |i: u64| match s.root_slot(i).cap() {
             Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
             Cap::Thread { tcb } => tcb,
-            Cap::Frame { base, .. } | Cap::PageTable { base, .. } => base,
+            Cap::Arch(crate::arch::ArchCap::Frame { base, .. })
+            | Cap::Arch(crate::arch::ArchCap::PageTable { base, .. }) => base,
             c => panic!("{c:?}"),
         };
         let (tcb, buf, ep, ntfn, pt) = (ptr(e), ptr(e + 1), ptr(e + 2), ptr(e + 4), ptr(e + 6));

@@ -104,15 +104,10 @@ impl Default for Kernel {
 /// kernel is to write into it).
 pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
     // Read from the stored cap without decoding it all (every invocation asks).
-    let c = thread.slot(tcb_slot::BUFFER).raw();
-    let (base, size, rights, is_device) = c.frame_fields()?;
-    use crate::cap::VmRights;
-    let ok = rights == VmRights::ReadWrite || (!is_receiver && rights == VmRights::ReadOnly);
-    if is_device || !ok {
-        return None;
-    }
+    let (base, size_bits) =
+        crate::arch::ipc_buffer_frame(thread.slot(tcb_slot::BUFFER).raw(), is_receiver)?;
     let vaddr = thread.with(|t| t.ipc_buffer);
-    Some(base + (vaddr & ((1u64 << size.bits()) - 1)) as usize)
+    Some(base + (vaddr & ((1u64 << size_bits) - 1)) as usize)
 }
 
 /// Reads message register `i` of a thread for a syscall: MR0..MR3 from a2..a5, the rest from

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 use crate::arch::riscv64::context::reg;
+use crate::arch::ArchCap;
 use crate::cap::Cap;
 use crate::cspace::{lookup_cap_and_slot, LookupFault};
 use crate::cte::Slot;
@@ -428,7 +429,10 @@ fn decode_and_perform(
             crate::ipc::do_reply_transfer(k, t, TcbRef::new(tcb), slot, can_grant);
             Ok(Performed::Done)
         }
-        Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
+        Cap::Arch(ArchCap::Frame { .. })
+        | Cap::Arch(ArchCap::PageTable { .. })
+        | Cap::Arch(ArchCap::AsidControl)
+        | Cap::Arch(ArchCap::AsidPool { .. }) => {
             crate::arch::riscv64::objects::decode_invocation(k, label, args, cap, slot, t)?;
             Ok(replied_or_done(t))
         }

@@ -2,12 +2,13 @@
 //! capabilities through the real syscall path (registers, IPC buffer, reply).
 
 use crate::arch::riscv64::context::reg;
+use crate::arch::ArchCap;
 use crate::boot::{create_root_task, BootParams, Region};
 use crate::cap::Cap;
 use crate::cte::Slot;
 use crate::mem::sim::SimMemory;
 use crate::mem::PPtr;
-use crate::object::tcb::TcbRef;
+use crate::object::tcb::{tcb_slot, TcbRef};
 use crate::state::Kernel;
 use abi::bootinfo::BootInfo;
 use abi::{InvocationLabel, MessageInfo, Syscall};
@@ -167,7 +168,7 @@ impl System {
 
     /// Kernel-virtual address of a root-task virtual address (walks its page tables).
     pub fn user_to_pptr(&self, vaddr: u64) -> usize {
-        let Cap::PageTable { base, .. } = self
+        let Cap::Arch(ArchCap::PageTable { base, .. }) = self
             .root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE)
             .cap()
         else {
@@ -191,7 +192,7 @@ impl System {
     /// The root task's IPC buffer as the root task sees it: `None` if it has unmapped it.
     fn ipc_buffer(&self) -> Option<usize> {
         let vaddr = self.root.with(|t| t.ipc_buffer);
-        let Cap::PageTable { base, .. } = self
+        let Cap::Arch(ArchCap::PageTable { base, .. }) = self
             .root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE)
             .cap()
         else {
@@ -240,7 +241,22 @@ impl System {
         crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         crate::entry::activate(&mut self.k);
         console.check(t, sys);
-        assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
+        // As on seL4, WriteRegisters and CopyRegisters (with the frame) into the calling thread
+        // itself set its pc to its restart pc (`setNextPC(dest, getRestartPC(dest))`): the
+        // syscall runs again. Every other syscall returns past the `ecall`.
+        let own_frame_written = matches!(sys, Syscall::Call | Syscall::Send | Syscall::NBSend)
+            && matches!(
+                InvocationLabel::from_label(info.label()),
+                Some(InvocationLabel::TCBWriteRegisters | InvocationLabel::TCBCopyRegisters)
+            )
+            && matches!(
+                crate::cspace::lookup_cap_and_slot(t.slot(tcb_slot::CTABLE).raw(), a0),
+                Ok((Cap::Thread { tcb }, _)) if tcb == t.addr()
+            )
+            && t.reg(reg::PC) == pc;
+        if !own_frame_written {
+            assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
+        }
         let mut out = [0u64; 6];
         for (i, o) in out.iter_mut().enumerate() {
             *o = match buf {

@@ -1,5 +1,6 @@
 //! Host tests of boot, CSpace, CNode invocations, retype and the MDB, through the syscall path.
 
+use crate::arch::ArchCap;
 use crate::cap::{tag, Cap};
 use crate::testing::*;
 use abi::bootinfo::slot;
@@ -33,13 +34,25 @@ fn boot_creates_the_root_task_as_sel4_does() {
     for (i, t) in [
         (slot::INIT_THREAD_TCB, tag::THREAD),
         (slot::INIT_THREAD_CNODE, tag::CNODE),
-        (slot::INIT_THREAD_VSPACE, tag::PAGE_TABLE),
+        (
+            slot::INIT_THREAD_VSPACE,
+            crate::arch::riscv64::cap::tag::PAGE_TABLE,
+        ),
         (slot::IRQ_CONTROL, tag::IRQ_CONTROL),
-        (slot::ASID_CONTROL, tag::ASID_CONTROL),
-        (slot::INIT_THREAD_ASID_POOL, tag::ASID_POOL),
+        (
+            slot::ASID_CONTROL,
+            crate::arch::riscv64::cap::tag::ASID_CONTROL,
+        ),
+        (
+            slot::INIT_THREAD_ASID_POOL,
+            crate::arch::riscv64::cap::tag::ASID_POOL,
+        ),
         (slot::IO_PORT_CONTROL, tag::NULL),
-        (slot::BOOT_INFO_FRAME, tag::FRAME),
-        (slot::INIT_THREAD_IPC_BUFFER, tag::FRAME),
+        (slot::BOOT_INFO_FRAME, crate::arch::riscv64::cap::tag::FRAME),
+        (
+            slot::INIT_THREAD_IPC_BUFFER,
+            crate::arch::riscv64::cap::tag::FRAME,
+        ),
         (slot::DOMAIN, tag::DOMAIN),
         (slot::INIT_THREAD_SC, tag::NULL),
         (bi.untyped.start, tag::UNTYPED),
@@ -229,7 +242,7 @@ fn retype_from_device_untyped_only_makes_frames_and_untypeds() {
     let r = s.retype(dev, T::Endpoint, 0, e, 1);
     assert_eq!((r.error(), r.mrs[0]), (Error::InvalidArgument, 1));
     assert_eq!(s.retype(dev, T::SmallPage, 0, e, 1).info.label(), 0);
-    assert_eq!(s.identify(e), tag::FRAME);
+    assert_eq!(s.identify(e), crate::arch::riscv64::cap::tag::FRAME);
 }
 
 #[test]
@@ -238,13 +251,13 @@ fn untyped_is_reset_when_its_children_are_gone() {
     let (ut, _, _) = s.ram_untyped(16);
     let e = s.bootinfo().empty.start;
     assert_eq!(s.retype(ut, T::SmallPage, 0, e, 1).info.label(), 0);
-    let Cap::Frame { base, .. } = s.root_slot(e).cap() else {
+    let Cap::Arch(ArchCap::Frame { base, .. }) = s.root_slot(e).cap() else {
         panic!()
     };
     crate::mem::PPtr::<u64>::new(base).set(0xdead);
     // While a child exists, allocation continues at the watermark.
     assert_eq!(s.retype(ut, T::SmallPage, 0, e + 1, 1).info.label(), 0);
-    let Cap::Frame { base: b2, .. } = s.root_slot(e + 1).cap() else {
+    let Cap::Arch(ArchCap::Frame { base: b2, .. }) = s.root_slot(e + 1).cap() else {
         panic!()
     };
     assert_eq!(b2, base + 4096);
@@ -253,7 +266,7 @@ fn untyped_is_reset_when_its_children_are_gone() {
         assert_eq!(s.cnode(L::CNodeDelete, &[i, 64], &[]).info.label(), 0);
     }
     assert_eq!(s.retype(ut, T::SmallPage, 0, e, 1).info.label(), 0);
-    let Cap::Frame { base: b3, .. } = s.root_slot(e).cap() else {
+    let Cap::Arch(ArchCap::Frame { base: b3, .. }) = s.root_slot(e).cap() else {
         panic!()
     };
     assert_eq!(b3, base);
@@ -464,7 +477,7 @@ fn rotate_moves_three_caps_and_swaps_two() {
     assert_eq!(r.info.label(), 0, "{r:?}");
     assert_eq!(
         (s.identify(e), s.identify(e + 1), s.identify(e + 2)),
-        (0, tag::FRAME, tag::THREAD)
+        (0, crate::arch::riscv64::cap::tag::FRAME, tag::THREAD)
     );
     // Swap: src == dest.
     let r = s.cnode(
@@ -475,7 +488,7 @@ fn rotate_moves_three_caps_and_swaps_two() {
     assert_eq!(r.info.label(), 0);
     assert_eq!(
         (s.identify(e + 1), s.identify(e + 2)),
-        (tag::THREAD, tag::FRAME)
+        (tag::THREAD, crate::arch::riscv64::cap::tag::FRAME)
     );
     // Rotating an endpoint is refused.
     assert_eq!(s.retype(ut, T::Endpoint, 0, e + 9, 1).info.label(), 0);

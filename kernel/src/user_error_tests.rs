@@ -9,6 +9,7 @@
 
 use crate::arch::host::{console_len, console_since};
 use crate::arch::riscv64::context::reg;
+use crate::arch::ArchCap;
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::testing::*;
 use abi::bootinfo::slot;
@@ -551,10 +552,10 @@ mod props {
             ],
             Cap::IrqHandler { .. } => r(IRQAckIRQ, IRQClearIRQHandler),
             Cap::Domain => r(DomainSetSet, DomainScheduleSetStart),
-            Cap::PageTable { .. } => r(RISCVPageTableMap, RISCVPageTableUnmap),
-            Cap::Frame { .. } => r(RISCVPageMap, RISCVPageGetAddress),
-            Cap::AsidControl => vec![RISCVASIDControlMakePool as u64],
-            Cap::AsidPool { .. } => vec![RISCVASIDPoolAssign as u64],
+            Cap::Arch(ArchCap::PageTable { .. }) => r(RISCVPageTableMap, RISCVPageTableUnmap),
+            Cap::Arch(ArchCap::Frame { .. }) => r(RISCVPageMap, RISCVPageGetAddress),
+            Cap::Arch(ArchCap::AsidControl) => vec![RISCVASIDControlMakePool as u64],
+            Cap::Arch(ArchCap::AsidPool { .. }) => vec![RISCVASIDPoolAssign as u64],
             _ => Vec::new(),
         }
     }

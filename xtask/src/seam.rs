@@ -17,7 +17,6 @@ pub const KNOWN_LEAKS: &[&str] = &[
     "debug/capdl.rs",
     "debug/fault.rs",
     "debug/sched.rs",
-    "object/objecttype.rs",
     "object/tcb_invocation.rs",
     "syscall.rs",
 ];

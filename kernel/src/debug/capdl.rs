@@ -47,12 +47,13 @@
 
 use super::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
 use super::{out, Name, P};
+use crate::arch::riscv64::cap::{ArchCap, Mapping, VmRights};
 use crate::arch::riscv64::context::reg;
 use crate::arch::riscv64::vspace::{
     find_vspace_for_asid, lookup_pt_slot, pt_index, pte_slot, Pte, PTE_R, PTE_W, PTE_X,
 };
 use crate::arch::{paddr_to_pptr, pptr_to_paddr};
-use crate::cap::{Cap, Mapping, VmRights};
+use crate::cap::Cap;
 use crate::cte::{is_mdb_parent_of, Slot};
 use crate::mem::PPtr;
 use crate::object::interrupt::{irq_slot, IrqState, NUM_IRQS};
@@ -237,14 +238,14 @@ fn print_object(k: &Kernel, cap: Cap) {
         )),
         Cap::Thread { .. } | Cap::CNode { .. } | Cap::Untyped { .. } | Cap::Null => {}
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq = irq\n")),
-        Cap::AsidPool { ptr, asid_base } => out(format_args!(
+        Cap::Arch(ArchCap::AsidPool { ptr, asid_base }) => out(format_args!(
             "{}_asid_pool = asid_pool (asid_high: 0x{:x})\n",
             P(ptr as u64),
             asid_base >> abi::object::ASID_POOL_INDEX_BITS
         )),
-        Cap::Frame {
+        Cap::Arch(ArchCap::Frame {
             base, size, mapped, ..
-        } => {
+        }) => {
             if let FrameName::Unmapped(_) = frame_name(k, base, mapped) {
                 out(format_args!(
                     "{} = frame ({}, paddr: {})\n",
@@ -254,7 +255,7 @@ fn print_object(k: &Kernel, cap: Cap) {
                 ));
             }
         }
-        Cap::PageTable { base, mapped } => {
+        Cap::Arch(ArchCap::PageTable { base, mapped }) => {
             if let PtName::Unmapped(_) = pt_name(k, base, mapped) {
                 out(format_args!("{} = pt\n", PtName::Unmapped(base)));
             }
@@ -315,10 +316,16 @@ fn print_name(k: &Kernel, cap: Cap) {
         Cap::CNode { ptr, .. } => out(format_args!("{}_cnode", P(ptr as u64))),
         Cap::IrqControl => out(format_args!("irq_control")),
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq")),
-        Cap::AsidControl => out(format_args!("asid_control")),
-        Cap::AsidPool { ptr, .. } => out(format_args!("{}_asid_pool", P(ptr as u64))),
-        Cap::Frame { base, mapped, .. } => out(format_args!("{}", frame_name(k, base, mapped))),
-        Cap::PageTable { base, mapped } => out(format_args!("{}", pt_name(k, base, mapped))),
+        Cap::Arch(ArchCap::AsidControl) => out(format_args!("asid_control")),
+        Cap::Arch(ArchCap::AsidPool { ptr, .. }) => {
+            out(format_args!("{}_asid_pool", P(ptr as u64)))
+        }
+        Cap::Arch(ArchCap::Frame { base, mapped, .. }) => {
+            out(format_args!("{}", frame_name(k, base, mapped)))
+        }
+        Cap::Arch(ArchCap::PageTable { base, mapped }) => {
+            out(format_args!("{}", pt_name(k, base, mapped)))
+        }
         _ => out(format_args!("[unknown cap {}]", cap.tag())),
     }
 }
@@ -344,18 +351,18 @@ fn print_cap(k: &Kernel, cap: Cap) {
         } => out(format_args!(
             " (guard: {guard}, guard_size: {guard_size})\n"
         )),
-        Cap::Frame {
+        Cap::Arch(ArchCap::Frame {
             base,
             rights,
             mapped,
             ..
-        } => {
+        }) => {
             let pte = frame_pte(k, base, mapped).map(|(s, _)| s.get());
             out(format_args!(" {}\n", FrameAttrs(pte, rights)));
         }
-        Cap::PageTable {
+        Cap::Arch(ArchCap::PageTable {
             mapped: Some(m), ..
-        } => out(format_args!(" (asid: {})\n", m.asid)),
+        }) => out(format_args!(" (asid: {})\n", m.asid)),
         _ => out(format_args!("\n")),
     }
 }
@@ -478,10 +485,10 @@ fn pt_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> PtName {
 /// `isValidVTableRoot`).
 fn vspace_of(t: TcbRef) -> Option<usize> {
     match t.slot(tcb_slot::VTABLE).cap() {
-        Cap::PageTable {
+        Cap::Arch(ArchCap::PageTable {
             base,
             mapped: Some(_),
-        } => Some(base),
+        }) => Some(base),
         _ => None,
     }
 }
@@ -591,7 +598,7 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
             P(ptr as u64)
         ));
     }
-    if let Cap::PageTable { base, .. } = t.slot(tcb_slot::VTABLE).cap() {
+    if let Cap::Arch(ArchCap::PageTable { base, .. }) = t.slot(tcb_slot::VTABLE).cap() {
         out(format_args!("vspace: {}_pd\n", P(base as u64)));
     }
     let buffer = t.slot(tcb_slot::BUFFER).cap();
@@ -612,9 +619,9 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
 /// or, if there is none, the frame cap in its buffer slot.
 fn ipc_buffer_slot(k: &Kernel, t: TcbRef, buffer: Cap) {
     let vt = t.slot(tcb_slot::VTABLE).cap();
-    if let Cap::PageTable {
+    if let Cap::Arch(ArchCap::PageTable {
         mapped: Some(m), ..
-    } = vt
+    }) = vt
     {
         if let Some(root) = find_vspace_for_asid(k, m.asid) {
             let vaddr = t.with(|x| x.ipc_buffer);

@@ -29,6 +29,7 @@
 use super::{out, Name, P};
 use crate::arch::riscv64::context::reg;
 use crate::arch::riscv64::vspace::{level_bits, lookup_pt_slot, PTE_U};
+use crate::arch::ArchCap;
 use crate::cap::Cap;
 use crate::ipc::Fault;
 use crate::mem::PPtr;
@@ -91,10 +92,10 @@ pub fn report_no_handler(k: &Kernel, t: TcbRef, fault: Fault, handler_cptr: u64)
 
 /// `Arch_userStackTrace`: the words at the thread's `sp` and above.
 pub fn user_stack_trace(k: &Kernel, t: TcbRef) {
-    let Cap::PageTable {
+    let Cap::Arch(ArchCap::PageTable {
         base,
         mapped: Some(_),
-    } = t.slot(tcb_slot::VTABLE).cap()
+    }) = t.slot(tcb_slot::VTABLE).cap()
     else {
         out(format_args!("Invalid vspace\n"));
         return;

@@ -14,6 +14,7 @@
 //! `setNextPC(getRestartPC(thread))`), so the thread continues there whatever its state.
 
 use crate::arch::riscv64::context::reg;
+use crate::arch::ArchCap;
 use crate::cap::Cap;
 use crate::cte::{cte_insert, is_final_cap, same_object_as, Slot};
 use crate::error::{Preempted, SyscallError};
@@ -384,10 +385,10 @@ fn decode_copy_registers(
 /// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
 fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
     match cap {
-        Cap::Frame {
+        Cap::Arch(ArchCap::Frame {
             is_device: false, ..
-        } => {}
-        Cap::Frame { .. } => {
+        }) => {}
+        Cap::Arch(ArchCap::Frame { .. }) => {
             return Err(user_err!(
                 SyscallError::IllegalOperation,
                 "Specifying a device frame as an IPC buffer is not permitted."
@@ -495,10 +496,10 @@ fn decode_space(
     );
     if !matches!(
         vcap,
-        Cap::PageTable {
+        Cap::Arch(ArchCap::PageTable {
             mapped: Some(_),
             ..
-        }
+        })
     ) {
         return Err(user_err!(
             SyscallError::IllegalOperation,

@@ -3,6 +3,7 @@
 //! its MRs, in seL4's order.
 
 use crate::arch::riscv64::context::reg;
+use crate::arch::ArchCap;
 use crate::cap::Cap;
 use crate::mem::PPtr;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
@@ -261,7 +262,7 @@ fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_threa
     s.make(T::Tcb, 0, e);
     s.make(T::SmallPage, 0, e + 1);
     let t = tcb_at(&s, e);
-    let Cap::Frame { base, .. } = s.root_slot(e + 1).cap() else {
+    let Cap::Arch(ArchCap::Frame { base, .. }) = s.root_slot(e + 1).cap() else {
         panic!()
     };
     ok(s.call(
@@ -277,7 +278,7 @@ fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_threa
     assert_eq!(t.slot(tcb_slot::CTABLE).cap(), s.root_slot(CNODE).cap());
     assert_eq!(t.slot(tcb_slot::VTABLE).cap(), s.root_slot(VSPACE).cap());
     assert!(
-        matches!(t.slot(tcb_slot::BUFFER).cap(), Cap::Frame { base: b, mapped: None, .. } if b == base)
+        matches!(t.slot(tcb_slot::BUFFER).cap(), Cap::Arch(ArchCap::Frame { base: b, mapped: None, .. }) if b == base)
     );
     // Each cap was derived from its source (placed after it in the MDB).
     assert_eq!(
@@ -536,7 +537,10 @@ fn set_ipc_buffer_and_set_space() {
     let t = tcb_at(&s, e);
     ok(s.call(e, L::TCBSetIPCBuffer, &[0x7000_0800], &[e + 1]));
     assert_eq!(t.with(|x| x.ipc_buffer), 0x7000_0800);
-    assert!(matches!(t.slot(tcb_slot::BUFFER).cap(), Cap::Frame { .. }));
+    assert!(matches!(
+        t.slot(tcb_slot::BUFFER).cap(),
+        Cap::Arch(ArchCap::Frame { .. })
+    ));
     assert!(t.slot(tcb_slot::CTABLE).is_empty());
     fails(
         s.call(e, L::TCBSetIPCBuffer, &[], &[e + 1]),

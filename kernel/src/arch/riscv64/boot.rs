@@ -5,11 +5,12 @@
 //! object memory: runs on the host in tests.
 #![forbid(unsafe_code)]
 
+use super::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use super::context::{reg, ArchContext};
 use super::vspace::{self, Pte};
 use crate::arch::pptr_to_paddr;
 use crate::boot::{BootError, RootCNode};
-use crate::cap::{Cap, FrameSize, Mapping, VmRights};
+use crate::cap::Cap;
 use crate::state::Kernel;
 use abi::bootinfo::{slot, SlotRegion};
 
@@ -57,13 +58,13 @@ pub fn create_root_vspace(
     v_end: u64,
 ) -> Result<SlotRegion, BootError> {
     vspace::copy_global_mappings(root);
-    let vspace_cap = Cap::PageTable {
+    let vspace_cap = Cap::Arch(ArchCap::PageTable {
         base: root,
         mapped: Some(Mapping {
             asid: IT_ASID,
             vaddr: 0,
         }),
-    };
+    });
     cnode.write_slot(slot::INIT_THREAD_VSPACE, vspace_cap);
     let start = cnode.next_free();
     let mut tables = tables.iter();
@@ -77,13 +78,13 @@ pub fn create_root_vspace(
             let w = vspace::lookup_pt_slot(root, v);
             debug_assert_eq!(w.level, level);
             w.slot.set(Pte::table(pptr_to_paddr(table)));
-            cnode.provide(Cap::PageTable {
+            cnode.provide(Cap::Arch(ArchCap::PageTable {
                 base: table,
                 mapped: Some(Mapping {
                     asid: IT_ASID,
                     vaddr: v,
                 }),
-            })?;
+            }))?;
             v += 1 << span_bits;
         }
     }
@@ -101,7 +102,7 @@ pub fn map_root_frame(root: usize, frame: usize, vaddr: u64) -> Cap {
     debug_assert_eq!(w.level, 0);
     w.slot
         .set(Pte::leaf(pptr_to_paddr(frame), VmRights::ReadWrite, true));
-    Cap::Frame {
+    Cap::Arch(ArchCap::Frame {
         base: frame,
         size: FrameSize::Small,
         rights: VmRights::ReadWrite,
@@ -110,7 +111,7 @@ pub fn map_root_frame(root: usize, frame: usize, vaddr: u64) -> Cap {
             asid: IT_ASID,
             vaddr,
         }),
-    }
+    })
 }
 
 /// seL4 `create_it_asid_pool` and `write_it_asid_pool`: the zeroed ASID pool at `pool` becomes
@@ -121,12 +122,12 @@ pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: usize, roo
     vspace::asid_pool_entry(pool, IT_ASID as usize).set(root as u64);
     cnode.write_slot(
         slot::INIT_THREAD_ASID_POOL,
-        Cap::AsidPool {
+        Cap::Arch(ArchCap::AsidPool {
             ptr: pool,
             asid_base: 0,
-        },
+        }),
     );
-    cnode.write_slot(slot::ASID_CONTROL, Cap::AsidControl);
+    cnode.write_slot(slot::ASID_CONTROL, Cap::Arch(ArchCap::AsidControl));
 }
 
 /// The root task's first registers (seL4 `create_initial_thread`: `setNextPC`, and
@@ -173,9 +174,9 @@ mod tests {
         let bi = s.bootinfo();
         let paging: Vec<(u64, u64)> = (bi.user_image_paging.start..bi.user_image_paging.end)
             .map(|i| match s.root_slot(i).cap() {
-                Cap::PageTable {
+                Cap::Arch(ArchCap::PageTable {
                     mapped: Some(m), ..
-                } => (m.asid as u64, m.vaddr),
+                }) => (m.asid as u64, m.vaddr),
                 c => panic!("slot {i}: {c:?}"),
             })
             .collect();
@@ -193,11 +194,11 @@ mod tests {
         let regions = [bi.user_image_frames, bi.extra_bi_pages];
         for r in regions {
             for i in r.start..r.end {
-                let Cap::Frame {
+                let Cap::Arch(ArchCap::Frame {
                     base,
                     mapped: Some(m),
                     ..
-                } = s.root_slot(i).cap()
+                }) = s.root_slot(i).cap()
                 else {
                     panic!("slot {i}")
                 };

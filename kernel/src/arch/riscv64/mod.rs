@@ -1,6 +1,7 @@
 //! RISC-V 64 (Sv39) on QEMU `virt`.
 
 pub mod boot;
+pub mod cap;
 pub mod cause;
 pub mod context;
 pub mod objects;

@@ -8,9 +8,10 @@
 //! `seL4_RISCV_ASIDControl_MakePool` and `seL4_RISCV_ASIDPool_Assign`.
 #![forbid(unsafe_code)]
 
+use super::cap::{ArchCap, Mapping};
 use crate::arch::riscv64::context::reg;
 use crate::arch::riscv64::vspace::{self, Pte};
-use crate::cap::{Cap, Mapping};
+use crate::cap::Cap;
 use crate::cspace::LookupFault;
 use crate::cte::{cte_insert, has_children, Slot};
 use crate::error::SyscallError;
@@ -108,10 +109,10 @@ pub fn decode(
     slot: Slot,
 ) -> Result<VSpaceInvocation, SyscallError> {
     match cap {
-        Cap::PageTable { .. } => decode_page_table(k, label, args, cap, slot),
-        Cap::Frame { .. } => decode_frame(k, label, args, cap, slot),
-        Cap::AsidControl => decode_asid_control(k, label, args),
-        Cap::AsidPool { .. } => decode_asid_pool(k, label, args, cap),
+        Cap::Arch(ArchCap::PageTable { .. }) => decode_page_table(k, label, args, cap, slot),
+        Cap::Arch(ArchCap::Frame { .. }) => decode_frame(k, label, args, cap, slot),
+        Cap::Arch(ArchCap::AsidControl) => decode_asid_control(k, label, args),
+        Cap::Arch(ArchCap::AsidPool { .. }) => decode_asid_pool(k, label, args, cap),
         // seL4 `fail`s here ("Invalid arch cap type"); the syscall layer only passes the four
         // VSpace cap types, so refuse anything else harmlessly.
         _ => Err(user_err!(
@@ -148,7 +149,7 @@ fn decode_page_table(
     cap: Cap,
     slot: Slot,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    let Cap::PageTable { base, mapped } = cap else {
+    let Cap::Arch(ArchCap::PageTable { base, mapped }) = cap else {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "RISCVPageTable: Illegal Operation"
@@ -190,10 +191,10 @@ fn decode_page_table(
         ));
     }
     let vaddr = args.mr(0);
-    let Cap::PageTable {
+    let Cap::Arch(ArchCap::PageTable {
         base: root,
         mapped: Some(root_map),
-    } = root_cap
+    }) = root_cap
     else {
         return Err(user_err!(
             SyscallError::InvalidCapability(1),
@@ -225,13 +226,13 @@ fn decode_page_table(
     }
     let span_mask = (1u64 << w.bits_left()) - 1;
     Ok(VSpaceInvocation::PageTableMap {
-        cap: Cap::PageTable {
+        cap: Cap::Arch(ArchCap::PageTable {
             base,
             mapped: Some(Mapping {
                 asid: root_map.asid,
                 vaddr: vaddr & !span_mask,
             }),
-        },
+        }),
         slot,
         pte: Pte::table(crate::arch::pptr_to_paddr(base)),
         pt_slot: w.slot,
@@ -260,13 +261,13 @@ fn decode_frame(
     cap: Cap,
     slot: Slot,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    let Cap::Frame {
+    let Cap::Arch(ArchCap::Frame {
         base,
         size,
         rights,
         is_device,
         mapped,
-    } = cap
+    }) = cap
     else {
         return Err(user_err!(
             SyscallError::IllegalOperation,
@@ -282,10 +283,10 @@ fn decode_frame(
                 ));
             };
             let (vaddr, rights_mask, attr) = (args.mr(0), CapRights(args.mr(1)), args.mr(2));
-            let Cap::PageTable {
+            let Cap::Arch(ArchCap::PageTable {
                 base: root,
                 mapped: Some(root_map),
-            } = root_cap
+            }) = root_cap
             else {
                 return Err(user_err!(
                     SyscallError::InvalidCapability(1),
@@ -366,13 +367,13 @@ fn decode_frame(
             let vm_rights = rights.mask(rights_mask);
             let executable = attr & VM_ATTR_EXECUTE_NEVER == 0;
             Ok(VSpaceInvocation::PageMap {
-                cap: Cap::Frame {
+                cap: Cap::Arch(ArchCap::Frame {
                     base,
                     size,
                     rights,
                     is_device,
                     mapped: Some(Mapping { asid, vaddr }),
-                },
+                }),
                 slot,
                 pte: Pte::user(crate::arch::pptr_to_paddr(base), vm_rights, executable),
                 pt_slot: w.slot,
@@ -483,7 +484,7 @@ fn decode_asid_pool(
     args: &impl InvocationArgs,
     cap: Cap,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    let Cap::AsidPool { ptr, asid_base } = cap else {
+    let Cap::Arch(ArchCap::AsidPool { ptr, asid_base }) = cap else {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "RISCVASIDPool: Illegal operation."
@@ -501,7 +502,10 @@ fn decode_asid_pool(
             "RISCVASIDPool: Truncated message."
         ));
     };
-    if !matches!(vspace_cap, Cap::PageTable { mapped: None, .. }) {
+    if !matches!(
+        vspace_cap,
+        Cap::Arch(ArchCap::PageTable { mapped: None, .. })
+    ) {
         return Err(user_err!(
             SyscallError::InvalidCapability(1),
             "RISCVASIDPool: Invalid vspace root."
@@ -561,14 +565,14 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             crate::arch::flush_asid(asid);
         }
         VSpaceInvocation::PageTableUnmap { cap, slot } => {
-            let Cap::PageTable { base, mapped } = cap else {
+            let Cap::Arch(ArchCap::PageTable { base, mapped }) = cap else {
                 return;
             };
             if let Some(m) = mapped {
                 vspace::unmap_page_table(k, m.asid, m.vaddr, base);
                 vspace::clear_page_table(base);
             }
-            slot.set_cap(Cap::PageTable { base, mapped: None });
+            slot.set_cap(Cap::Arch(ArchCap::PageTable { base, mapped: None }));
         }
         VSpaceInvocation::PageMap {
             cap,
@@ -583,26 +587,26 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             crate::arch::flush_page(vaddr, asid);
         }
         VSpaceInvocation::PageUnmap { cap, slot } => {
-            let Cap::Frame {
+            let Cap::Arch(ArchCap::Frame {
                 base,
                 size,
                 rights,
                 is_device,
                 mapped,
-            } = cap
+            }) = cap
             else {
                 return;
             };
             if let Some(m) = mapped {
                 vspace::unmap_page(k, size, m.asid, m.vaddr, base);
             }
-            slot.set_cap(Cap::Frame {
+            slot.set_cap(Cap::Arch(ArchCap::Frame {
                 base,
                 size,
                 rights,
                 is_device,
                 mapped: None,
-            });
+            }));
         }
         VSpaceInvocation::PageGetAddress { paddr } => {
             if is_call {
@@ -635,10 +639,10 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             }
             crate::mem::zero(frame, 1 << ASID_POOL_BITS);
             cte_insert(
-                Cap::AsidPool {
+                Cap::Arch(ArchCap::AsidPool {
                     ptr: frame,
                     asid_base,
-                },
+                }),
                 parent,
                 dest,
             );
@@ -649,13 +653,13 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             pool,
             vspace_slot,
         } => {
-            let Cap::PageTable { base, .. } = vspace_slot.cap() else {
+            let Cap::Arch(ArchCap::PageTable { base, .. }) = vspace_slot.cap() else {
                 return;
             };
-            vspace_slot.set_cap(Cap::PageTable {
+            vspace_slot.set_cap(Cap::Arch(ArchCap::PageTable {
                 base,
                 mapped: Some(Mapping { asid, vaddr: 0 }),
-            });
+            }));
             vspace::copy_global_mappings(base);
             vspace::asid_pool_entry(pool, asid as usize).set(base as u64);
             // Not in seL4: drop any translations a previous holder of this hardware ASID left

@@ -58,8 +58,8 @@ impl Pte {
     /// the PTE a user mapping of a frame gets. R unless kernel-only, W only for read-write,
     /// X from the attributes, always U, A and D. A frame with no R, W or X gets the invalid
     /// PTE (seL4 then records the mapping in the cap but the hardware sees nothing).
-    pub fn user(paddr: u64, rights: crate::cap::VmRights, executable: bool) -> Pte {
-        use crate::cap::VmRights;
+    pub fn user(paddr: u64, rights: crate::arch::riscv64::cap::VmRights, executable: bool) -> Pte {
+        use crate::arch::riscv64::cap::VmRights;
         let r = if rights != VmRights::KernelOnly {
             PTE_R
         } else {
@@ -78,8 +78,8 @@ impl Pte {
     }
     /// A leaf mapping `paddr` with user access and the given rights (boot: the root task's
     /// frames, seL4 `map_it_frame_cap`, which maps them read-write-execute).
-    pub fn leaf(paddr: u64, rights: crate::cap::VmRights, executable: bool) -> Pte {
-        use crate::cap::VmRights;
+    pub fn leaf(paddr: u64, rights: crate::arch::riscv64::cap::VmRights, executable: bool) -> Pte {
+        use crate::arch::riscv64::cap::VmRights;
         let rw = match rights {
             VmRights::ReadWrite => PTE_R | PTE_W,
             VmRights::ReadOnly => PTE_R,
@@ -162,13 +162,19 @@ pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<usize> {
 }
 
 /// Level whose entries map pages of `size`.
-pub fn level_for(size: crate::cap::FrameSize) -> usize {
+pub fn level_for(size: crate::arch::riscv64::cap::FrameSize) -> usize {
     size as usize
 }
 
 /// `unmapPage`: removes the mapping of the frame at `base` (kernel-virtual) of `size` at
 /// `vaddr` in the VSpace of `asid`, if it is still there.
-pub fn unmap_page(k: &Kernel, size: crate::cap::FrameSize, asid: u16, vaddr: u64, base: usize) {
+pub fn unmap_page(
+    k: &Kernel,
+    size: crate::arch::riscv64::cap::FrameSize,
+    asid: u16,
+    vaddr: u64,
+    base: usize,
+) {
     let Some(root) = find_vspace_for_asid(k, asid) else {
         return;
     };
@@ -272,10 +278,10 @@ pub fn copy_global_mappings(root: usize) {
 /// kernel's own page table, and faults on any user access).
 pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16)> {
     let vt = t.slot(crate::object::tcb::tcb_slot::VTABLE).raw();
-    if vt.tag() != crate::cap::tag::PAGE_TABLE {
+    if vt.tag() != crate::arch::riscv64::cap::tag::PAGE_TABLE {
         return None;
     }
-    let m = vt.page_table_mapping()?;
+    let m = crate::arch::riscv64::cap::page_table_mapping(vt)?;
     let base = vt.obj_ptr();
     (find_vspace_for_asid(k, m.asid) == Some(base))
         .then(|| (crate::arch::pptr_to_paddr(base), m.asid))

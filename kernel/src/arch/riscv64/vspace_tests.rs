@@ -1,11 +1,12 @@
 //! Host tests of the RISC-V VSpace invocations (`objects.rs`) and VSpace deletion
 //! (`vspace.rs`), through the real syscall path of a booted simulated machine.
 
+use crate::arch::riscv64::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use crate::arch::riscv64::vspace::{
     self, level_bits, lookup_pt_slot, Pte, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X,
 };
 use crate::arch::{paddr_to_pptr, pptr_to_paddr};
-use crate::cap::{tag, Cap, FrameSize, Mapping, VmRights};
+use crate::cap::Cap;
 use crate::cte::insert_new_cap;
 use crate::mem::PPtr;
 use crate::testing::*;
@@ -65,7 +66,7 @@ fn copy(s: &mut System, dest: u64, src: u64, rights: CapRights) -> Reply {
 /// Kernel-virtual base of the page table in slot `i`.
 fn pt_base(s: &System, i: u64) -> usize {
     match s.root_slot(i).cap() {
-        Cap::PageTable { base, .. } => base,
+        Cap::Arch(ArchCap::PageTable { base, .. }) => base,
         c => panic!("slot {i} holds {c:?}"),
     }
 }
@@ -73,14 +74,16 @@ fn pt_base(s: &System, i: u64) -> usize {
 /// The `mapped` field of the page table or frame cap in slot `i`.
 fn mapped(s: &System, i: u64) -> Option<Mapping> {
     match s.root_slot(i).cap() {
-        Cap::PageTable { mapped, .. } | Cap::Frame { mapped, .. } => mapped,
+        Cap::Arch(ArchCap::PageTable { mapped, .. }) | Cap::Arch(ArchCap::Frame { mapped, .. }) => {
+            mapped
+        }
         c => panic!("slot {i} holds {c:?}"),
     }
 }
 
 fn frame_paddr(s: &System, i: u64) -> u64 {
     match s.root_slot(i).cap() {
-        Cap::Frame { base, .. } => pptr_to_paddr(base),
+        Cap::Arch(ArchCap::Frame { base, .. }) => pptr_to_paddr(base),
         c => panic!("slot {i} holds {c:?}"),
     }
 }
@@ -236,11 +239,11 @@ fn maps_frames_of_every_size_at_their_level() {
     ok(s.retype(dev, T::GigaPage, 0, e + 4, 1));
     assert!(matches!(
         s.root_slot(e + 4).cap(),
-        Cap::Frame {
+        Cap::Arch(ArchCap::Frame {
             size: FrameSize::Giga,
             is_device: true,
             ..
-        }
+        })
     ));
     ok(page_map(&mut s, e + 4, VSPACE, 2 * GIB, CapRights::ALL, 0));
     let (p, lvl) = leaf(root, 2 * GIB + 0x3fff_f000).unwrap();
@@ -312,10 +315,10 @@ fn device_frames_are_mapped_without_touching_their_memory() {
     ok(s.retype(dev, T::SmallPage, 0, e + 1, 1));
     assert!(matches!(
         s.root_slot(e).cap(),
-        Cap::Frame {
+        Cap::Arch(ArchCap::Frame {
             is_device: true,
             ..
-        }
+        })
     ));
     new_obj(&mut s, T::PageTable, e + 2);
     new_obj(&mut s, T::PageTable, e + 3);
@@ -718,10 +721,10 @@ fn rights_and_remapping() {
     assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: v }));
     assert!(matches!(
         s.root_slot(e + 2).cap(),
-        Cap::Frame {
+        Cap::Arch(ArchCap::Frame {
             rights: VmRights::ReadWrite,
             ..
-        }
+        })
     ));
     ok(page_map(
         &mut s,
@@ -748,11 +751,11 @@ fn rights_and_remapping() {
     ok(copy(&mut s, e + 3, e + 2, CapRights::READ));
     assert!(matches!(
         s.root_slot(e + 3).cap(),
-        Cap::Frame {
+        Cap::Arch(ArchCap::Frame {
             rights: VmRights::ReadOnly,
             mapped: None,
             ..
-        }
+        })
     ));
     ok(page_map(&mut s, e + 3, VSPACE, v, CapRights::ALL, 0));
     assert_eq!(bits(root), PTE_V | PTE_R | PTE_X | PTE_U);
@@ -889,13 +892,13 @@ fn asid_control_make_pool() {
     }
     // Success: the first free table entry (1, after the root task's pool 0).
     ok(make_pool(&mut s, e, e + 2));
-    assert_eq!(s.identify(e + 2), tag::ASID_POOL);
+    assert_eq!(s.identify(e + 2), crate::arch::riscv64::cap::tag::ASID_POOL);
     assert_eq!(
         s.root_slot(e + 2).cap(),
-        Cap::AsidPool {
+        Cap::Arch(ArchCap::AsidPool {
             ptr: pool_mem,
             asid_base: 512
-        }
+        })
     );
     assert_eq!(s.k.asid_table[1], pool_mem);
     assert_eq!(
@@ -935,10 +938,10 @@ fn asid_control_make_pool() {
         ok(make_pool(&mut s, e + 10 + i, e + 200 + i));
         assert_eq!(
             s.root_slot(e + 200 + i).cap(),
-            Cap::AsidPool {
+            Cap::Arch(ArchCap::AsidPool {
                 ptr: s.k.asid_table[2 + i as usize],
                 asid_base: ((2 + i) << 9) as u16
-            }
+            })
         );
     }
     assert!(s.k.asid_table.iter().all(|&p| p != 0));
@@ -1208,16 +1211,16 @@ fn deleting_caps_unmaps_as_sel4_does() {
     ok(make_pool(&mut s, e + 10, e + 11));
     assert_eq!(
         s.root_slot(e + 11).cap(),
-        Cap::AsidPool {
+        Cap::Arch(ArchCap::AsidPool {
             ptr: s.k.asid_table[1],
             asid_base: 512
-        }
+        })
     );
 }
 
 fn pt_pool(s: &System, i: u64) -> usize {
     match s.root_slot(i).cap() {
-        Cap::AsidPool { ptr, .. } => ptr,
+        Cap::Arch(ArchCap::AsidPool { ptr, .. }) => ptr,
         c => panic!("{c:?}"),
     }
 }
@@ -1332,7 +1335,7 @@ mod props {
             v.extend([c.cap.w0, c.cap.w1]);
             v.push(sl.mdb().prev().map_or(0, |p| p.addr() as u64));
             v.push(sl.mdb().next().map_or(0, |p| p.addr() as u64));
-            if let Cap::PageTable { base, .. } = sl.cap() {
+            if let Cap::Arch(ArchCap::PageTable { base, .. }) = sl.cap() {
                 tables.push(base);
             }
         }
@@ -1362,10 +1365,10 @@ mod props {
                 }
                 let asid = (hi << 9 | lo) as u16;
                 prop_assert!(
-                    caps.contains(&Cap::PageTable {
+                    caps.contains(&Cap::Arch(ArchCap::PageTable {
                         base: root,
                         mapped: Some(Mapping { asid, vaddr: 0 })
-                    }),
+                    })),
                     "VSpace of ASID {} has no cap",
                     asid
                 );
@@ -1392,7 +1395,7 @@ mod props {
             let m = Some(Mapping { asid, vaddr });
             if pte.is_leaf() {
                 let ok = caps.iter().any(|c| {
-                    matches!(*c, Cap::Frame { base, size, mapped, .. }
+                    matches!(*c, Cap::Arch(ArchCap::Frame { base, size, mapped, .. })
                         if mapped == m && pptr_to_paddr(base) == pte.paddr() && size.bits() == level_bits(level))
                 });
                 prop_assert!(
@@ -1405,10 +1408,10 @@ mod props {
             } else {
                 prop_assert!(level > 0, "table entry at level 0");
                 let child = paddr_to_pptr(pte.paddr());
-                let ok = caps.contains(&Cap::PageTable {
+                let ok = caps.contains(&Cap::Arch(ArchCap::PageTable {
                     base: child,
                     mapped: m,
-                });
+                }));
                 prop_assert!(
                     ok,
                     "table at {:#x} in ASID {} has no page table cap",

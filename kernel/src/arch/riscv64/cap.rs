@@ -1,0 +1,504 @@
+//! The riscv64 capabilities (seL4 `include/arch/riscv/arch/object/structures.bf` and
+//! `src/arch/riscv/object/objecttype.c`): frames, page tables, ASID control and ASID pools, as
+//! [`ArchCap`] inside the generic `Cap::Arch`, with the hooks the generic cap code calls for
+//! them (seL4's `Arch_deriveCap`, `Arch_updateCapData`, `Arch_maskCapRights`,
+//! `Arch_finaliseCap`, `Arch_sameRegionAs`, `Arch_sameObjectAs`, `Arch_createObject`, and
+//! `lookupIPCBuffer`'s frame check).
+//!
+//! Encoding (word 0 as in `crate::cap`: tag in bits 63..59, object pointer in 43..0):
+//! - frame: size in 45..44, rights in 47..46, device in 48, mapped in 49; word 1 the mapping
+//!   (virtual address in 38..0, ASID above);
+//! - page table: mapped in 44; word 1 the mapping;
+//! - ASID pool: word 1 the first ASID.
+#![forbid(unsafe_code)]
+
+use crate::cap::{field, pack_ptr, unpack_ptr, Cap, RawCap};
+use crate::error::SyscallError;
+use crate::state::Kernel;
+use abi::object::{ASID_POOL_BITS, PAGE_TABLE_BITS};
+use abi::{CapRights, ObjectType};
+
+/// seL4's cap type tags of the riscv64 caps (all odd: `isArchCap`).
+pub mod tag {
+    /// `cap_frame_cap`
+    pub const FRAME: u64 = 1;
+    /// `cap_page_table_cap`
+    pub const PAGE_TABLE: u64 = 3;
+    /// `cap_asid_control_cap`
+    pub const ASID_CONTROL: u64 = 11;
+    /// `cap_asid_pool_cap`
+    pub const ASID_POOL: u64 = 13;
+}
+
+/// Whether a cap tag is one of the architecture's (`isArchCap`: odd tags).
+#[inline(always)]
+pub const fn is_arch_cap_tag(t: u64) -> bool {
+    t & 1 != 0
+}
+
+/// seL4's `vm_rights` for frames (`VMKernelOnly` 1, `VMReadOnly` 2, `VMReadWrite` 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmRights {
+    /// No user access.
+    KernelOnly = 1,
+    /// Read (and execute).
+    ReadOnly = 2,
+    /// Read, write (and execute).
+    ReadWrite = 3,
+}
+
+impl VmRights {
+    pub(crate) fn from_bits(b: u64) -> Self {
+        match b {
+            3 => VmRights::ReadWrite,
+            2 => VmRights::ReadOnly,
+            _ => VmRights::KernelOnly,
+        }
+    }
+    /// `maskVMRights`: the rights of a frame cap after masking with `r`.
+    pub fn mask(self, r: CapRights) -> Self {
+        match self {
+            VmRights::KernelOnly => VmRights::KernelOnly,
+            VmRights::ReadOnly if r.read() => VmRights::ReadOnly,
+            VmRights::ReadWrite if r.read() && r.write() => VmRights::ReadWrite,
+            VmRights::ReadWrite if r.read() => VmRights::ReadOnly,
+            _ => VmRights::KernelOnly,
+        }
+    }
+}
+
+/// Frame sizes on riscv64 Sv39 (`RISCV_4K_Page`, `RISCV_Mega_Page`, `RISCV_Giga_Page`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameSize {
+    /// 4 KiB.
+    Small = 0,
+    /// 2 MiB.
+    Mega = 1,
+    /// 1 GiB.
+    Giga = 2,
+}
+
+impl FrameSize {
+    /// log2 of the size in bytes.
+    pub const fn bits(self) -> u64 {
+        match self {
+            FrameSize::Small => abi::object::PAGE_BITS,
+            FrameSize::Mega => abi::object::LARGE_PAGE_BITS,
+            FrameSize::Giga => abi::object::HUGE_PAGE_BITS,
+        }
+    }
+    pub(crate) fn from_bits(b: u64) -> Self {
+        match b {
+            1 => FrameSize::Mega,
+            2 => FrameSize::Giga,
+            _ => FrameSize::Small,
+        }
+    }
+}
+
+/// Where a frame or page table is mapped: (ASID, virtual address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    /// The address space's ASID.
+    pub asid: u16,
+    /// The virtual address (below 2^39).
+    pub vaddr: u64,
+}
+
+/// A riscv64 capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchCap {
+    /// A frame.
+    Frame {
+        base: usize,
+        size: FrameSize,
+        rights: VmRights,
+        is_device: bool,
+        mapped: Option<Mapping>,
+    },
+    /// A page table (a VSpace when it is the root of one).
+    PageTable {
+        base: usize,
+        mapped: Option<Mapping>,
+    },
+    /// The ASID control cap.
+    AsidControl,
+    /// An ASID pool for ASIDs `asid_base..asid_base + 512`.
+    AsidPool { ptr: usize, asid_base: u16 },
+}
+
+/// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
+#[inline(always)]
+fn unpack_frame(w0: u64) -> (usize, FrameSize, VmRights, bool) {
+    (
+        unpack_ptr(w0),
+        FrameSize::from_bits(field(w0, 44, 2)),
+        VmRights::from_bits(field(w0, 46, 2)),
+        field(w0, 48, 1) != 0,
+    )
+}
+
+fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
+    match m {
+        Some(m) => (1, (m.vaddr & ((1 << 39) - 1)) | (m.asid as u64) << 39),
+        None => (0, 0),
+    }
+}
+
+#[inline(always)]
+fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
+    (mapped != 0).then_some(Mapping {
+        asid: (w1 >> 39) as u16,
+        vaddr: w1 & ((1 << 39) - 1),
+    })
+}
+
+impl ArchCap {
+    /// Decodes the words of a cap whose tag is [`is_arch_cap_tag`]; `None` for an unknown tag.
+    #[inline(always)]
+    pub fn decode(t: u64, w0: u64, w1: u64) -> Option<ArchCap> {
+        Some(match t {
+            tag::FRAME => {
+                let (base, size, rights, is_device) = unpack_frame(w0);
+                ArchCap::Frame {
+                    base,
+                    size,
+                    rights,
+                    is_device,
+                    mapped: unpack_mapping(field(w0, 49, 1), w1),
+                }
+            }
+            tag::PAGE_TABLE => ArchCap::PageTable {
+                base: unpack_ptr(w0),
+                mapped: unpack_mapping(field(w0, 44, 1), w1),
+            },
+            tag::ASID_CONTROL => ArchCap::AsidControl,
+            tag::ASID_POOL => ArchCap::AsidPool {
+                ptr: unpack_ptr(w0),
+                asid_base: w1 as u16,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The two words of the cap.
+    #[inline]
+    pub fn encode(self) -> (u64, u64) {
+        let t = |tag: u64, ptr: usize, rest: u64| (tag << 59) | pack_ptr(ptr) | rest;
+        match self {
+            ArchCap::Frame {
+                base,
+                size,
+                rights,
+                is_device,
+                mapped,
+            } => {
+                let (m, w1) = pack_mapping(mapped);
+                let rest = (size as u64) << 44
+                    | (rights as u64) << 46
+                    | (is_device as u64) << 48
+                    | m << 49;
+                (t(tag::FRAME, base, rest), w1)
+            }
+            ArchCap::PageTable { base, mapped } => {
+                let (m, w1) = pack_mapping(mapped);
+                (t(tag::PAGE_TABLE, base, m << 44), w1)
+            }
+            ArchCap::AsidControl => (tag::ASID_CONTROL << 59, 0),
+            ArchCap::AsidPool { ptr, asid_base } => (t(tag::ASID_POOL, ptr, 0), asid_base as u64),
+        }
+    }
+
+    /// The seL4 type tag.
+    pub fn tag(&self) -> u64 {
+        match self {
+            ArchCap::Frame { .. } => tag::FRAME,
+            ArchCap::PageTable { .. } => tag::PAGE_TABLE,
+            ArchCap::AsidControl => tag::ASID_CONTROL,
+            ArchCap::AsidPool { .. } => tag::ASID_POOL,
+        }
+    }
+
+    /// The memory object the cap names and its size in bytes (`None`: ASID control).
+    pub fn region(&self) -> Option<(usize, u64)> {
+        Some(match *self {
+            ArchCap::Frame { base, size, .. } => (base, 1 << size.bits()),
+            ArchCap::PageTable { base, .. } => (base, 1 << PAGE_TABLE_BITS),
+            ArchCap::AsidPool { ptr, .. } => (ptr, 1 << ASID_POOL_BITS),
+            ArchCap::AsidControl => return None,
+        })
+    }
+}
+
+/// The mapping of a page-table cap, if it is one and mapped (read without a full decode).
+#[inline(always)]
+pub fn page_table_mapping(c: RawCap) -> Option<Mapping> {
+    (c.tag() == tag::PAGE_TABLE)
+        .then(|| unpack_mapping(field(c.w0, 44, 1), c.w1))
+        .flatten()
+}
+
+/// (base, size, rights, is_device) of a frame cap, `None` for any other cap (what
+/// [`ArchCap::decode`] gives for a frame, without decoding the rest).
+#[inline(always)]
+pub fn frame_fields(c: RawCap) -> Option<(usize, FrameSize, VmRights, bool)> {
+    (c.tag() == tag::FRAME).then(|| unpack_frame(c.w0))
+}
+
+/// The frame of a thread's IPC buffer cap that the kernel may use (`lookupIPCBuffer`): a
+/// non-device frame cap, read-write, or read-only when the kernel only reads (`is_receiver`
+/// false). Returns its kernel-virtual base and log2 size.
+#[inline(always)]
+pub fn ipc_buffer_frame(c: RawCap, is_receiver: bool) -> Option<(usize, u64)> {
+    let (base, size, rights, is_device) = frame_fields(c)?;
+    let ok = rights == VmRights::ReadWrite || (!is_receiver && rights == VmRights::ReadOnly);
+    if is_device || !ok {
+        return None;
+    }
+    Some((base, size.bits()))
+}
+
+/// `Arch_deriveCap`: a frame cap's copy is unmapped; an unmapped page table cannot be copied
+/// (`IllegalOperation`).
+pub fn derive_cap(c: ArchCap) -> Result<ArchCap, SyscallError> {
+    Ok(match c {
+        ArchCap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            ..
+        } => ArchCap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapped: None,
+        },
+        ArchCap::PageTable { mapped: None, .. } => return Err(SyscallError::IllegalOperation),
+        c => c,
+    })
+}
+
+/// `Arch_updateCapData`: nothing on riscv64.
+pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> ArchCap {
+    c
+}
+
+/// `Arch_maskCapRights`: a frame's rights are masked (`maskVMRights`); other caps unchanged.
+pub fn mask_cap_rights(r: CapRights, c: ArchCap) -> ArchCap {
+    match c {
+        ArchCap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapped,
+        } => ArchCap::Frame {
+            base,
+            size,
+            rights: rights.mask(r),
+            is_device,
+            mapped,
+        },
+        c => c,
+    }
+}
+
+/// `Arch_sameRegionAs(a, b)`.
+pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
+    match (a, b) {
+        (
+            ArchCap::Frame {
+                base: x, size: sx, ..
+            },
+            ArchCap::Frame {
+                base: y, size: sy, ..
+            },
+        ) => {
+            // b's frame lies within a's.
+            let (ta, tb) = (
+                *x as u64 + (1 << sx.bits()) - 1,
+                *y as u64 + (1 << sy.bits()) - 1,
+            );
+            *x as u64 <= *y as u64 && ta >= tb && *y as u64 <= tb
+        }
+        (ArchCap::PageTable { base: x, .. }, ArchCap::PageTable { base: y, .. }) => x == y,
+        (ArchCap::AsidControl, ArchCap::AsidControl | ArchCap::AsidPool { .. }) => true,
+        (ArchCap::AsidPool { ptr: x, .. }, ArchCap::AsidPool { ptr: y, .. }) => x == y,
+        _ => false,
+    }
+}
+
+/// `Arch_sameObjectAs(a, b)`: frames are the same object only with the same base, size and
+/// device flag; ASID control is not the same object as the pools it made.
+pub fn same_object_as(a: &ArchCap, b: &ArchCap) -> bool {
+    match (a, b) {
+        (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => false,
+        (
+            ArchCap::Frame {
+                base: x,
+                size: sx,
+                is_device: dx,
+                ..
+            },
+            ArchCap::Frame {
+                base: y,
+                size: sy,
+                is_device: dy,
+                ..
+            },
+        ) => x == y && sx == sy && dx == dy,
+        _ => same_region_as(a, b),
+    }
+}
+
+/// `Arch_createObject`: the cap to a new frame or page table of type `t` at `ptr` (already
+/// zeroed); `None` for a type that is not the architecture's.
+#[inline(always)]
+pub fn create_object(t: ObjectType, ptr: usize, is_device: bool) -> Option<ArchCap> {
+    let size = match t {
+        ObjectType::SmallPage => FrameSize::Small,
+        ObjectType::MegaPage => FrameSize::Mega,
+        ObjectType::GigaPage => FrameSize::Giga,
+        ObjectType::PageTable => {
+            return Some(ArchCap::PageTable {
+                base: ptr,
+                mapped: None,
+            })
+        }
+        _ => return None,
+    };
+    Some(ArchCap::Frame {
+        base: ptr,
+        size,
+        rights: VmRights::ReadWrite,
+        is_device,
+        mapped: None,
+    })
+}
+
+/// `Arch_finaliseCap(cap, final)`: a mapped frame is unmapped (whether or not final, as seL4
+/// does); a final mapped page table gives up its ASID (a VSpace root) or is unlinked from its
+/// parent; a final ASID pool is removed from the ASID table. Leaves nothing behind.
+pub fn finalise_cap(k: &mut Kernel, c: ArchCap, is_final: bool) -> Cap {
+    use super::vspace;
+    match c {
+        ArchCap::Frame {
+            base,
+            size,
+            mapped: Some(m),
+            ..
+        } => vspace::unmap_page(k, size, m.asid, m.vaddr, base),
+        ArchCap::PageTable {
+            base,
+            mapped: Some(m),
+        } if is_final => {
+            vspace::delete_asid(k, m.asid, base);
+            vspace::unmap_page_table(k, m.asid, m.vaddr, base);
+        }
+        ArchCap::AsidPool { ptr, asid_base } if is_final => {
+            vspace::delete_asid_pool(k, asid_base, ptr);
+        }
+        _ => {}
+    }
+    Cap::Null
+}
+
+/// Any riscv64 cap, for property tests of the generic cap code (`ptrs`: object pointers).
+#[cfg(test)]
+pub fn arbitrary_arch_cap(
+    ptrs: impl proptest::strategy::Strategy<Value = usize> + Clone + 'static,
+) -> impl proptest::strategy::Strategy<Value = ArchCap> {
+    use proptest::prelude::*;
+    let mapping =
+        proptest::option::of(
+            (any::<u16>(), 0u64..(1 << 39)).prop_map(|(asid, v)| Mapping {
+                asid,
+                vaddr: v & !0xfff,
+            }),
+        );
+    prop_oneof![
+        (
+            ptrs.clone(),
+            0u64..3,
+            1u64..4,
+            any::<bool>(),
+            mapping.clone()
+        )
+            .prop_map(|(base, s, r, d, mapped)| ArchCap::Frame {
+                base,
+                size: FrameSize::from_bits(s),
+                rights: VmRights::from_bits(r),
+                is_device: d,
+                mapped
+            }),
+        (ptrs.clone(), mapping).prop_map(|(base, mapped)| ArchCap::PageTable { base, mapped }),
+        Just(ArchCap::AsidControl),
+        (ptrs, any::<u16>()).prop_map(|(ptr, asid_base)| ArchCap::AsidPool { ptr, asid_base }),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ptrs() -> impl Strategy<Value = usize> + Clone {
+        prop_oneof![
+            (0usize..(1 << 43)).prop_map(|p| p << 4),
+            (0usize..(1 << 34)).prop_map(|p| 0xFFFF_FFC0_0000_0000usize + (p << 4)),
+        ]
+    }
+
+    proptest! {
+        /// The raw accessors the IPC and VSpace paths use agree with the full decoder.
+        #[test]
+        fn raw_accessors_match_decode(c in arbitrary_arch_cap(ptrs())) {
+            let r = Cap::Arch(c).encode();
+            prop_assert!(is_arch_cap_tag(r.tag()));
+            prop_assert_eq!(r.tag(), c.tag());
+            let frame = match c {
+                ArchCap::Frame { base, size, rights, is_device, .. } => {
+                    Some((base, size, rights, is_device))
+                }
+                _ => None,
+            };
+            prop_assert_eq!(frame_fields(r), frame);
+            let pt = match c {
+                ArchCap::PageTable { mapped, .. } => mapped,
+                _ => None,
+            };
+            prop_assert_eq!(page_table_mapping(r), pt);
+        }
+    }
+
+    #[test]
+    fn tags_are_sel4s() {
+        assert_eq!(ArchCap::AsidControl.tag(), 11);
+        let f = ArchCap::Frame {
+            base: 0,
+            size: FrameSize::Small,
+            rights: VmRights::ReadWrite,
+            is_device: false,
+            mapped: None,
+        };
+        assert_eq!(f.tag(), 1);
+        assert_eq!(
+            ArchCap::PageTable {
+                base: 0,
+                mapped: None
+            }
+            .tag(),
+            3
+        );
+        assert_eq!(
+            ArchCap::AsidPool {
+                ptr: 0,
+                asid_base: 0
+            }
+            .tag(),
+            13
+        );
+    }
+}
