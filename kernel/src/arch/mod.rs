@@ -27,10 +27,12 @@ pub use riscv64::cap::{
     create_object as arch_create_object, derive_cap as arch_derive_cap,
     finalise_cap as arch_finalise_cap, ipc_buffer_frame, is_arch_cap_tag,
     mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,
-    same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data, ArchCap,
+    same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data, vspace_root,
+    ArchCap,
 };
 pub use riscv64::context::{regs, ArchContext, ArchTcb};
 pub use riscv64::platform::Platform;
+pub use riscv64::vspace::user_word_paddr;
 pub use riscv64::vspace::Pte;
 pub use riscv64::NAME;
 

@@ -27,10 +27,6 @@
 #![forbid(unsafe_code)]
 
 use super::{out, Name, P};
-use crate::arch::riscv64::context::reg;
-use crate::arch::riscv64::vspace::{level_bits, lookup_pt_slot, PTE_U};
-use crate::arch::ArchCap;
-use crate::cap::Cap;
 use crate::ipc::Fault;
 use crate::mem::PPtr;
 use crate::object::tcb::{restart_pc, tcb_slot, thread_name, TcbRef};
@@ -92,15 +88,11 @@ pub fn report_no_handler(k: &Kernel, t: TcbRef, fault: Fault, handler_cptr: u64)
 
 /// `Arch_userStackTrace`: the words at the thread's `sp` and above.
 pub fn user_stack_trace(k: &Kernel, t: TcbRef) {
-    let Cap::Arch(ArchCap::PageTable {
-        base,
-        mapped: Some(_),
-    }) = t.slot(tcb_slot::VTABLE).cap()
-    else {
+    let Some(base) = crate::arch::vspace_root(&t.slot(tcb_slot::VTABLE).cap()) else {
         out(format_args!("Invalid vspace\n"));
         return;
     };
-    let sp = t.reg(reg::SP);
+    let sp = t.reg(crate::arch::regs::STACK_POINTER);
     if !sp.is_multiple_of(8) {
         // seL4 prints no newline after this one; the report ends here either way.
         out(format_args!("SP {} not aligned\n", P(sp)));
@@ -118,16 +110,7 @@ pub fn user_stack_trace(k: &Kernel, t: TcbRef) {
 /// The 8-byte-aligned word at user address `vaddr` in the VSpace whose root page table is at
 /// `root` (kernel-virtual), if it is mapped for the user and lies in RAM.
 pub fn read_user_word(k: &Kernel, root: usize, vaddr: u64) -> Option<u64> {
-    if !vaddr.is_multiple_of(8) || vaddr >= abi::object::USER_TOP {
-        return None;
-    }
-    let w = lookup_pt_slot(root, vaddr);
-    let pte = w.slot.get();
-    if !pte.valid() || !pte.is_leaf() || pte.0 & PTE_U == 0 {
-        return None;
-    }
-    let mask = (1u64 << level_bits(w.level)) - 1;
-    let paddr = (pte.paddr() & !mask) | (vaddr & mask);
+    let paddr = crate::arch::user_word_paddr(root, vaddr)?;
     if !k.debug.is_ram(paddr, 8) {
         return None;
     }

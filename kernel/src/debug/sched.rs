@@ -36,7 +36,7 @@ pub fn state_name(s: ThreadState) -> &'static str {
 /// `idle_thread` function); 0 on the host.
 fn idle_pc() -> u64 {
     #[cfg(target_os = "none")]
-    return crate::arch::riscv64::machine::wait_for_interrupt as *const () as usize as u64;
+    return crate::arch::wait_for_interrupt as *const () as usize as u64;
     #[cfg(not(target_os = "none"))]
     return 0;
 }

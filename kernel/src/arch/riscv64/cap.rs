@@ -258,6 +258,18 @@ pub fn ipc_buffer_frame(c: RawCap, is_receiver: bool) -> Option<(usize, u64)> {
     Some((base, size.bits()))
 }
 
+/// The root page table of a VSpace cap (`isValidVTableRoot`: a mapped page-table cap, i.e. one
+/// with an ASID), kernel-virtual; `None` for any other cap.
+pub fn vspace_root(c: &Cap) -> Option<usize> {
+    match *c {
+        Cap::Arch(ArchCap::PageTable {
+            base,
+            mapped: Some(_),
+        }) => Some(base),
+        _ => None,
+    }
+}
+
 /// `Arch_deriveCap`: a frame cap's copy is unmapped; an unmapped page table cannot be copied
 /// (`IllegalOperation`).
 pub fn derive_cap(c: ArchCap) -> Result<ArchCap, SyscallError> {

@@ -286,3 +286,19 @@ pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16
     (find_vspace_for_asid(k, m.asid) == Some(base))
         .then(|| (crate::arch::pptr_to_paddr(base), m.asid))
 }
+
+/// The physical address of the 8-byte-aligned user word at `vaddr` in the VSpace whose root
+/// page table is at `root` (kernel-virtual), if a leaf mapping for user mode covers it (for
+/// debug reports that read a thread's stack).
+pub fn user_word_paddr(root: usize, vaddr: u64) -> Option<u64> {
+    if !vaddr.is_multiple_of(8) || vaddr >= abi::object::USER_TOP {
+        return None;
+    }
+    let w = lookup_pt_slot(root, vaddr);
+    let pte = w.slot.get();
+    if !pte.valid() || !pte.is_leaf() || pte.0 & PTE_U == 0 {
+        return None;
+    }
+    let mask = (1u64 << level_bits(w.level)) - 1;
+    Some((pte.paddr() & !mask) | (vaddr & mask))
+}
