@@ -36,6 +36,18 @@ pub use riscv64::vspace::user_word_paddr;
 pub use riscv64::vspace::Pte;
 pub use riscv64::NAME;
 
+/// The architecture's part of the capDL dump (`seL4_DebugSnapshot`, debug build): the hooks
+/// the generic dumper (`crate::debug::capdl`) calls, as seL4's generic `src/machine/capdl.c`
+/// calls the arch `capdl.c` (`print_object_arch`, `print_cap_arch`, `obj_tcb_print_vtable`,
+/// `obj_vtable_print_slots`, `print_ipc_buffer_slot`).
+#[cfg(feature = "debug_build")]
+pub mod capdl {
+    pub use super::riscv64::capdl::{
+        print_arch_cap, print_arch_cap_name, print_arch_header, print_arch_object,
+        print_ipc_buffer_frame, print_tcb_vspace, print_vspace_caps, print_vspace_objects,
+    };
+}
+
 #[cfg(target_os = "none")]
 pub use riscv64::machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
 #[cfg(target_os = "none")]

@@ -1,65 +1,53 @@
 //! `seL4_DebugSnapshot`: the capability graph as a capDL description, in the format of seL4
-//! 16.0.0's `debug_capDL` (`src/machine/capdl.c`, `src/arch/riscv/machine/capdl.c`).
+//! 16.0.0's `debug_capDL`. This is the generic part (seL4 `src/machine/capdl.c`): threads,
+//! CSpaces, untypeds, interrupts and the seen list. The architecture's part (seL4
+//! `src/arch/<arch>/machine/capdl.c`: the `arch` header, VSpaces, frames, page tables, ASID
+//! pools and their caps) is behind the hooks of `crate::arch::capdl`.
 //!
 //! As seL4 does, the dump starts from the threads: every TCB in the debug list
 //! ([`super::tcbs`]) except the ones named `rootserver` and `idle_thread` (the system the
 //! root task built, without the builder), in list order (newest first). It prints
 //!
-//! 1. `objects { ... }`: each thread's VSpace (`<root>_pd = pt`, its page tables
-//!    `pt_<pte>_<index> = pt` and frames `frame_<pte>_<index> = frame (4k, paddr: ...)`,
-//!    named after the PTE that maps them), then each thread (`<tcb>_tcb = tcb (addr: <IPC
-//!    buffer>, ip: ..., sp: ..., prio: ..., max_prio: ..., dom: ...)`) followed by its CSpace:
-//!    `<cnode>_cnode = cnode (<radix> bits)` and the objects its caps name (`<ep>_ep = ep`,
-//!    `<ntfn>_notification = notification`, `<ut>_<bits>_untyped = ut (...) { <children> }`,
-//!    `<pool>_asid_pool = asid_pool (asid_high: ...)`, `0x<irq>_0_irq = irq`, and
-//!    `[unknown object <tag>]` for caps naming no object);
+//! 1. `objects { ... }`: each thread's VSpace (its root, page tables and frames, declared by
+//!    the architecture), then each thread (`<tcb>_tcb = tcb (addr: <IPC buffer>, ip: ..., sp:
+//!    ..., prio: ..., max_prio: ..., dom: ...)`) followed by its CSpace: `<cnode>_cnode =
+//!    cnode (<radix> bits)` and the objects its caps name (`<ep>_ep = ep`, `<ntfn>_notification
+//!    = notification`, `<ut>_<bits>_untyped = ut (...) { <children> }`, `0x<irq>_0_irq = irq`,
+//!    the architecture's objects, and `[unknown object <tag>]` for caps naming no object);
 //! 2. `caps { ... }`: for each thread its CNodes' slots (`<cnode>_cnode {`, `0x<slot>:
-//!    <cap>` lines, `}`) and the notification of each IRQ handler in them, its VSpace's page
-//!    table entries (`<root>_pd { 0x<i>: pt_... }`, then each page table's), and its TCB's
-//!    slots (`cspace:`, `vspace:`, `ipc_buffer_slot:`, `reply_slot:`, `caller_slot:`);
+//!    <cap>` lines, `}`) and the notification of each IRQ handler in them, its VSpace's
+//!    entries (by the architecture), and its TCB's slots (`cspace:`, `vspace:`,
+//!    `ipc_buffer_slot:`, `reply_slot:`, `caller_slot:`);
 //! 3. `irq maps { <irq>: 0x<irq>_0_irq }` for each interrupt with a notification.
 //!
 //! Pointers are kernel-virtual addresses printed as seL4 prints `%p` ([`P`]). The walk needs no
 //! heap: it prints as it goes, with a fixed list of the CNodes and VSpaces already dumped
 //! (seL4's seen list, 256 entries), which also stops cycles (a CNode holding a cap to itself).
 //!
-//! Where seL4 16.0.0's dumper does not work, this one does what its output means to say:
+//! Where seL4 16.0.0's dumper does not work, this one does what its output means to say (the
+//! architecture's points are in its module):
 //! - it walks CNodes nested in a CSpace (seL4 prints only the root CNode: "TBD"), breadth
 //!   first through the seen list, and reads each CNode's slots directly (seL4 resolves the slot
 //!   number as a CPtr from the thread's CSpace root, which names other slots unless guard and
 //!   radix cover all 64 bits);
-//! - it walks only the user half of a VSpace root and treats leaf entries as frames (seL4
-//!   walks the kernel window's gigapages as page tables and never finishes) and prints each
-//!   frame's size and physical address (seL4 prints `4k` and `paddr: 0x` followed by the page
-//!   number as `%p`);
 //! - an untyped lists the objects made from it, one name per line (seL4's loop over the
 //!   children never advances); its `paddr` is the physical address (seL4 prints the
 //!   kernel-virtual one);
 //! - an untyped cap is `<ut>_<bits>_untyped` and an IRQ handler `0x<irq>_0_irq` both where the
 //!   object is declared and where a cap names it (seL4 uses two spellings of each);
-//! - a frame or page table that is not mapped (or whose mapping is stale) is `<base>_frame` or
-//!   `<base>_pt`, declared where a CNode holds a cap to it (seL4 fails an assertion); a page
-//!   table cap that is a VSpace root is `<root>_pd`, otherwise named after the PTE that points
-//!   at it (seL4 names it after a PTE its walk happens to end on);
 //! - the seen list is emptied at the start of each snapshot (seL4 keeps the one of the
 //!   previous snapshot's cap section, so a second snapshot declares no CNode or VSpace).
 #![forbid(unsafe_code)]
 
 use super::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
 use super::{out, Name, P};
-use crate::arch::riscv64::cap::{ArchCap, Mapping, VmRights};
-use crate::arch::riscv64::context::reg;
-use crate::arch::riscv64::vspace::{
-    find_vspace_for_asid, lookup_pt_slot, pt_index, pte_slot, Pte, PTE_R, PTE_W, PTE_X,
-};
-use crate::arch::{paddr_to_pptr, pptr_to_paddr};
+use crate::arch::capdl as arch;
+use crate::arch::{pptr_to_paddr, regs, vspace_root};
 use crate::cap::Cap;
 use crate::cte::{is_mdb_parent_of, Slot};
-use crate::mem::PPtr;
 use crate::object::interrupt::{irq_slot, IrqState, NUM_IRQS};
 use crate::object::tcb::{restart_pc, tcb_slot, thread_name, TcbRef};
 use crate::state::Kernel;
-use core::fmt;
 
 /// Size of the seen list (seL4's `SEEN_SZ`).
 pub const SEEN_SZ: usize = 256;
@@ -128,7 +116,8 @@ pub fn snapshot(k: &Kernel) {
 
 /// `debug_capDL`: the whole description.
 pub fn dump(k: &Kernel) {
-    out(format_args!("arch riscv\nobjects {{\n"));
+    arch::print_arch_header();
+    out(format_args!("objects {{\n"));
     let mut seen = Seen::new();
     for t in threads(k) {
         vspace_objects(t, &mut seen);
@@ -139,7 +128,7 @@ pub fn dump(k: &Kernel) {
             P(t.addr() as u64),
             t.with(|x| x.ipc_buffer),
             restart_pc(t),
-            t.reg(reg::SP),
+            t.reg(regs::STACK_POINTER),
             t.with(|x| x.priority),
             t.with(|x| x.mcp),
             t.with(|x| x.domain),
@@ -238,28 +227,7 @@ fn print_object(k: &Kernel, cap: Cap) {
         )),
         Cap::Thread { .. } | Cap::CNode { .. } | Cap::Untyped { .. } | Cap::Null => {}
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq = irq\n")),
-        Cap::Arch(ArchCap::AsidPool { ptr, asid_base }) => out(format_args!(
-            "{}_asid_pool = asid_pool (asid_high: 0x{:x})\n",
-            P(ptr as u64),
-            asid_base >> abi::object::ASID_POOL_INDEX_BITS
-        )),
-        Cap::Arch(ArchCap::Frame {
-            base, size, mapped, ..
-        }) => {
-            if let FrameName::Unmapped(_) = frame_name(k, base, mapped) {
-                out(format_args!(
-                    "{} = frame ({}, paddr: {})\n",
-                    FrameName::Unmapped(base),
-                    size_name(size as usize),
-                    P(pptr_to_paddr(base))
-                ));
-            }
-        }
-        Cap::Arch(ArchCap::PageTable { base, mapped }) => {
-            if let PtName::Unmapped(_) = pt_name(k, base, mapped) {
-                out(format_args!("{} = pt\n", PtName::Unmapped(base)));
-            }
-        }
+        Cap::Arch(a) => arch::print_arch_object(k, a),
         _ => out(format_args!("[unknown object {}]\n", cap.tag())),
     }
 }
@@ -316,22 +284,16 @@ fn print_name(k: &Kernel, cap: Cap) {
         Cap::CNode { ptr, .. } => out(format_args!("{}_cnode", P(ptr as u64))),
         Cap::IrqControl => out(format_args!("irq_control")),
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq")),
-        Cap::Arch(ArchCap::AsidControl) => out(format_args!("asid_control")),
-        Cap::Arch(ArchCap::AsidPool { ptr, .. }) => {
-            out(format_args!("{}_asid_pool", P(ptr as u64)))
-        }
-        Cap::Arch(ArchCap::Frame { base, mapped, .. }) => {
-            out(format_args!("{}", frame_name(k, base, mapped)))
-        }
-        Cap::Arch(ArchCap::PageTable { base, mapped }) => {
-            out(format_args!("{}", pt_name(k, base, mapped)))
-        }
+        Cap::Arch(a) => arch::print_arch_cap_name(k, a),
         _ => out(format_args!("[unknown cap {}]", cap.tag())),
     }
 }
 
 /// `print_cap`: a cap in a slot, with its attributes, and a newline.
 fn print_cap(k: &Kernel, cap: Cap) {
+    if let Cap::Arch(a) = cap {
+        return arch::print_arch_cap(k, a);
+    }
     print_name(k, cap);
     match cap {
         Cap::Endpoint { badge, rights, .. } => {
@@ -351,18 +313,6 @@ fn print_cap(k: &Kernel, cap: Cap) {
         } => out(format_args!(
             " (guard: {guard}, guard_size: {guard_size})\n"
         )),
-        Cap::Arch(ArchCap::Frame {
-            base,
-            rights,
-            mapped,
-            ..
-        }) => {
-            let pte = frame_pte(k, base, mapped).map(|(s, _)| s.get());
-            out(format_args!(" {}\n", FrameAttrs(pte, rights)));
-        }
-        Cap::Arch(ArchCap::PageTable {
-            mapped: Some(m), ..
-        }) => out(format_args!(" (asid: {})\n", m.asid)),
         _ => out(format_args!("\n")),
     }
 }
@@ -381,205 +331,23 @@ fn rights_and_badge(r: &[(bool, char)], badge: u64) {
     }
 }
 
-/// A frame's rights as `(RWX)`: from the PTE that maps it, else from the cap.
-struct FrameAttrs(Option<Pte>, VmRights);
-
-impl fmt::Display for FrameAttrs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let bits = match (self.0, self.1) {
-            (Some(p), _) => p.0,
-            (None, VmRights::ReadWrite) => PTE_R | PTE_W,
-            (None, VmRights::ReadOnly) => PTE_R,
-            (None, VmRights::KernelOnly) => 0,
-        };
-        f.write_str("(")?;
-        for (b, c) in [(PTE_R, "R"), (PTE_W, "W"), (PTE_X, "X")] {
-            if bits & b != 0 {
-                f.write_str(c)?;
-            }
-        }
-        f.write_str(")")
-    }
-}
-
-/// The name of a frame: after the PTE that maps it, or after its address if it is not
-/// mapped where its cap says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FrameName {
-    Pte(usize, usize),
-    Unmapped(usize),
-}
-
-impl fmt::Display for FrameName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            FrameName::Pte(slot, i) => write!(f, "frame_{}_{:04}", P(slot as u64), i),
-            FrameName::Unmapped(base) => write!(f, "{}_frame", P(base as u64)),
-        }
-    }
-}
-
-/// The PTE slot that maps the frame at `base` as its cap's mapping says, and its index.
-fn frame_pte(k: &Kernel, base: usize, mapped: Option<Mapping>) -> Option<(PPtr<Pte>, usize)> {
-    let m = mapped?;
-    let root = find_vspace_for_asid(k, m.asid)?;
-    let w = lookup_pt_slot(root, m.vaddr);
-    let pte = w.slot.get();
-    (pte.valid() && pte.is_leaf() && pte.paddr() == pptr_to_paddr(base))
-        .then(|| (w.slot, pt_index(m.vaddr, w.level)))
-}
-
-fn frame_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> FrameName {
-    match frame_pte(k, base, mapped) {
-        Some((s, i)) => FrameName::Pte(s.addr(), i),
-        None => FrameName::Unmapped(base),
-    }
-}
-
-/// The name of a page table: a VSpace root, after the PTE that points at it, or after its
-/// address if it is not mapped where its cap says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PtName {
-    Root(usize),
-    Pte(usize, usize),
-    Unmapped(usize),
-}
-
-impl fmt::Display for PtName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            PtName::Root(base) => write!(f, "{}_pd", P(base as u64)),
-            PtName::Pte(slot, i) => write!(f, "pt_{}_{:04}", P(slot as u64), i),
-            PtName::Unmapped(base) => write!(f, "{}_pt", P(base as u64)),
-        }
-    }
-}
-
-fn pt_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> PtName {
-    let Some(m) = mapped else {
-        return PtName::Unmapped(base);
-    };
-    let Some(root) = find_vspace_for_asid(k, m.asid) else {
-        return PtName::Unmapped(base);
-    };
-    if root == base {
-        return PtName::Root(base);
-    }
-    let target = pptr_to_paddr(base);
-    let mut table = root;
-    for level in [2, 1] {
-        let i = pt_index(m.vaddr, level);
-        let pte = pte_slot(table, i).get();
-        if !pte.is_table() {
-            break;
-        }
-        if pte.paddr() == target {
-            return PtName::Pte(pte_slot(table, i).addr(), i);
-        }
-        table = paddr_to_pptr(pte.paddr());
-    }
-    PtName::Unmapped(base)
-}
-
-/// The VSpace root of a thread, if its VTABLE slot holds a mapped page table cap (seL4
-/// `isValidVTableRoot`).
-fn vspace_of(t: TcbRef) -> Option<usize> {
-    match t.slot(tcb_slot::VTABLE).cap() {
-        Cap::Arch(ArchCap::PageTable {
-            base,
-            mapped: Some(_),
-        }) => Some(base),
-        _ => None,
-    }
-}
-
-/// Entries of a level-`level` table the dump looks at: the user half of a root.
-fn entries(level: usize) -> usize {
-    if level == 2 {
-        crate::arch::riscv64::vspace::PT_ENTRIES / 2
-    } else {
-        crate::arch::riscv64::vspace::PT_ENTRIES
-    }
-}
-
-fn size_name(level: usize) -> &'static str {
-    match level {
-        0 => "4k",
-        1 => "2M",
-        _ => "1G",
-    }
-}
-
 /// `obj_tcb_print_vtable`: a thread's VSpace and everything mapped in it, as objects.
 fn vspace_objects(t: TcbRef, seen: &mut Seen) {
-    let Some(root) = vspace_of(t) else { return };
-    if !seen.add(root, 0) {
+    let Some(root) = vspace_root(&t.slot(tcb_slot::VTABLE).cap()) else {
         return;
-    }
-    out(format_args!("{}_pd = pt\n", P(root as u64)));
-    pt_objects(root, 2);
-}
-
-/// `riscv_obj_pt_print_slots`: the page tables and frames below the level-`level` table at
-/// `table` (recursion depth at most 2).
-fn pt_objects(table: usize, level: usize) {
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if pte.is_table() && level > 0 {
-            out(format_args!("pt_{}_{:04} = pt\n", P(slot.addr() as u64), i));
-            pt_objects(paddr_to_pptr(pte.paddr()), level - 1);
-        } else if pte.valid() && pte.is_leaf() {
-            out(format_args!(
-                "frame_{}_{:04} = frame ({}, paddr: {})\n",
-                P(slot.addr() as u64),
-                i,
-                size_name(level),
-                P(pte.paddr())
-            ));
-        }
+    };
+    if seen.add(root, 0) {
+        arch::print_vspace_objects(root);
     }
 }
 
 /// `obj_vtable_print_slots`: a thread's VSpace's entries, table by table.
 fn vspace_caps(t: TcbRef, seen: &mut Seen) {
-    let Some(root) = vspace_of(t) else { return };
-    if !seen.add(root, 0) {
+    let Some(root) = vspace_root(&t.slot(tcb_slot::VTABLE).cap()) else {
         return;
-    }
-    out(format_args!("{}_pd {{\n", P(root as u64)));
-    pt_caps(root, 2);
-}
-
-/// `riscv_cap_pt_print_slots` after the opening line: the entries of the level-`level` table
-/// at `table`, then the same for each table below it (recursion depth at most 2).
-fn pt_caps(table: usize, level: usize) {
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if pte.is_table() && level > 0 {
-            out(format_args!(
-                "0x{i:x}: pt_{}_{:04}\n",
-                P(slot.addr() as u64),
-                i
-            ));
-        } else if pte.valid() && pte.is_leaf() {
-            out(format_args!(
-                "0x{i:x}: frame_{}_{:04} {}\n",
-                P(slot.addr() as u64),
-                i,
-                FrameAttrs(Some(pte), VmRights::KernelOnly)
-            ));
-        }
-    }
-    out(format_args!("}}\n"));
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if pte.is_table() && level > 0 {
-            out(format_args!("pt_{}_{:04} {{\n", P(slot.addr() as u64), i));
-            pt_caps(paddr_to_pptr(pte.paddr()), level - 1);
-        }
+    };
+    if seen.add(root, 0) {
+        arch::print_vspace_caps(root);
     }
 }
 
@@ -598,9 +366,7 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
             P(ptr as u64)
         ));
     }
-    if let Cap::Arch(ArchCap::PageTable { base, .. }) = t.slot(tcb_slot::VTABLE).cap() {
-        out(format_args!("vspace: {}_pd\n", P(base as u64)));
-    }
+    arch::print_tcb_vspace(t.slot(tcb_slot::VTABLE).cap());
     let buffer = t.slot(tcb_slot::BUFFER).cap();
     if !buffer.is_null() {
         out(format_args!("ipc_buffer_slot: "));
@@ -618,27 +384,10 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
 /// `print_ipc_buffer_slot`: the frame mapped at the thread's IPC buffer address in its VSpace,
 /// or, if there is none, the frame cap in its buffer slot.
 fn ipc_buffer_slot(k: &Kernel, t: TcbRef, buffer: Cap) {
-    let vt = t.slot(tcb_slot::VTABLE).cap();
-    if let Cap::Arch(ArchCap::PageTable {
-        mapped: Some(m), ..
-    }) = vt
-    {
-        if let Some(root) = find_vspace_for_asid(k, m.asid) {
-            let vaddr = t.with(|x| x.ipc_buffer);
-            let w = lookup_pt_slot(root, vaddr);
-            let pte = w.slot.get();
-            if pte.valid() && pte.is_leaf() {
-                out(format_args!(
-                    "frame_{}_{:04} {}\n",
-                    P(w.slot.addr() as u64),
-                    pt_index(vaddr, w.level),
-                    FrameAttrs(Some(pte), VmRights::KernelOnly)
-                ));
-                return;
-            }
-        }
+    let vtable = t.slot(tcb_slot::VTABLE).cap();
+    if !arch::print_ipc_buffer_frame(k, vtable, t.with(|x| x.ipc_buffer)) {
+        print_cap(k, buffer);
     }
-    print_cap(k, buffer);
 }
 
 /// `obj_irq_print_slots`: the notification an active IRQ handler signals.

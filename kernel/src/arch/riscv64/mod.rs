@@ -2,6 +2,8 @@
 
 pub mod boot;
 pub mod cap;
+#[cfg(feature = "debug_build")]
+pub mod capdl;
 pub mod cause;
 pub mod context;
 pub mod objects;
