@@ -5,7 +5,8 @@
 use crate::cap::Cap;
 use crate::cte::{cte_insert, Slot};
 use crate::error::SyscallError;
-use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot, InvocationArgs};
+use crate::invocation::InvocationArgs;
+use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
 use crate::{user_err, user_try};
