@@ -448,7 +448,9 @@ fn decode_and_perform(
             Ok(replied_or_done(t))
         }
         Cap::Domain => {
-            crate::object::tcb_invocation::decode_domain_invocation(k, label, args, t)?;
+            let inv = crate::object::domain::decode_domain_invocation(k, label, args)?;
+            t.set_state(ThreadState::Restart);
+            crate::object::domain::invoke_domain(k, inv);
             Ok(replied_or_done(t))
         }
     }
