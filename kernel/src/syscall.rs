@@ -440,11 +440,17 @@ fn decode_and_perform(
             Err(_) => Ok(Performed::Preempted),
         },
         Cap::IrqControl => {
-            crate::object::interrupt::decode_irq_control(k, label, args, slot, t)?;
+            let inv =
+                crate::object::interrupt::decode_irq_control_invocation(k, label, args, slot)?;
+            t.set_state(ThreadState::Restart);
+            crate::object::interrupt::invoke_irq_control(k, inv);
             Ok(replied_or_done(t))
         }
         Cap::IrqHandler { irq } => {
-            crate::object::interrupt::decode_irq_handler(k, label, args, irq as usize, t)?;
+            let inv =
+                crate::object::interrupt::decode_irq_handler_invocation(label, args, irq as usize)?;
+            t.set_state(ThreadState::Restart);
+            crate::object::interrupt::invoke_irq_handler(k, inv);
             Ok(replied_or_done(t))
         }
         Cap::Domain => {
