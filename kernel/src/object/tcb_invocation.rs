@@ -180,39 +180,11 @@ pub enum TcbInvocation {
     SetFlags { tcb: TcbRef, clear: u64, set: u64 },
 }
 
-/// Decodes and performs an invocation of a thread cap (`cap` in `slot`) by `thread`
-/// (seL4 `decodeTCBInvocation` then the `invokeTCB_*` function).
-///
-/// Contract with the syscall layer (as seL4's decoders): all checks happen before any change
-/// and an error changes nothing. After the checks pass, set `thread` to `Restart`, then perform.
-/// An invocation with no result leaves the thread in `Restart` (the syscall layer then sends the
-/// empty success reply); one that returns values (ReadRegisters, SetFlags) writes its reply
-/// into the thread's registers/IPC buffer (for `seL4_Call` only, as seL4) and sets it
-/// `Running`. An invocation that makes the invoker block or stop (e.g. suspending itself)
-/// leaves whatever state that gives.
-///
-/// Preemption: seL4's Configure and SetSpace delete the thread's old root caps with the
-/// preemptible `cteDelete`; a preempted deletion is returned as `Ok(Err(Preempted))`, the
-/// thread stays in `Restart` and re-executes the syscall. (Decoding refuses, as seL4's
-/// `slotCapLongRunningDelete` does, the deletions that could take long.)
+/// `decodeTCBInvocation` (non-MCS, no SMP, no hardware debug API) of the thread cap `cap` in
+/// `slot`, invoked by `thread`: the checks of each invocation, in seL4's order. Configure and
+/// SetSpace refuse, as seL4's `slotCapLongRunningDelete` does, to replace roots whose deletion
+/// could take long.
 pub fn decode_tcb_invocation(
-    k: &mut Kernel,
-    label: InvocationLabel,
-    args: &impl InvocationArgs,
-    cap: Cap,
-    slot: Slot,
-    thread: TcbRef,
-) -> Result<Result<(), Preempted>, SyscallError> {
-    let inv = decode_tcb(label, args, cap, slot, thread)?;
-    set_thread_state(k, thread, ThreadState::Restart);
-    // A preempted slot deletion (Configure, SetSpace) leaves the thread in `Restart`: the
-    // syscall runs again and continues the deletion.
-    Ok(invoke_tcb(k, inv, thread, args.is_call()))
-}
-
-/// `decodeTCBInvocation` (non-MCS, no SMP, no hardware debug API): the checks of each
-/// invocation, in seL4's order.
-pub fn decode_tcb(
     label: InvocationLabel,
     args: &impl InvocationArgs,
     cap: Cap,
@@ -760,8 +732,17 @@ fn decode_unbind_notification(target: TcbRef) -> Result<TcbInvocation, SyscallEr
 }
 
 /// Performs a decoded TCB invocation for `thread` (in `Restart`); `call`: it came with
-/// `seL4_Call`, so invocations with results reply. Only the cap deletions of ThreadControl can
-/// be preempted.
+/// `seL4_Call`, so invocations with results reply.
+///
+/// An invocation with no result leaves the thread in `Restart` (the syscall layer then sends the
+/// empty success reply); one that returns values (ReadRegisters, SetFlags) writes its reply
+/// into the thread's registers/IPC buffer (for `seL4_Call` only, as seL4) and sets it
+/// `Running`. An invocation that makes the invoker block or stop (e.g. suspending itself)
+/// leaves whatever state that gives.
+///
+/// Only the cap deletions of ThreadControl (seL4's preemptible `cteDelete` of the old roots and
+/// buffer) can be preempted: the thread stays in `Restart`, re-executes the syscall and
+/// continues the deletion.
 pub fn invoke_tcb(
     k: &mut Kernel,
     inv: TcbInvocation,
