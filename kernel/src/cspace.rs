@@ -48,6 +48,27 @@ impl LookupFault {
             ),
         }
     }
+
+    /// The failure [`to_words`](Self::to_words) describes (an unknown type reads as
+    /// `InvalidRoot`).
+    pub fn from_words(w: [u64; 4]) -> LookupFault {
+        use abi::fault::LookupFailureType as T;
+        match w[0] {
+            x if x == T::MissingCapability as u64 => {
+                LookupFault::MissingCapability { bits_left: w[1] }
+            }
+            x if x == T::DepthMismatch as u64 => LookupFault::DepthMismatch {
+                bits_left: w[1],
+                bits_found: w[2],
+            },
+            x if x == T::GuardMismatch as u64 => LookupFault::GuardMismatch {
+                bits_left: w[1],
+                guard_found: w[2],
+                guard_size: w[3],
+            },
+            _ => LookupFault::InvalidRoot,
+        }
+    }
 }
 
 /// The result of resolving part of an address: the slot reached and the bits still unresolved

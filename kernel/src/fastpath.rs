@@ -79,7 +79,7 @@ fn vm_cached(k: &Kernel, t: TcbRef) -> bool {
 /// Whether a fault is pending on `t` (its reply would be a fault reply).
 #[inline(always)]
 fn has_fault(t: TcbRef) -> bool {
-    t.with(|x| x.fault[0]) != 0
+    crate::ipc::Fault::is_pending(t)
 }
 
 /// The message: MR0..MR(n-1) (`n` ≤ 4, checked by `simple_message`) from `from`'s saved

@@ -48,21 +48,54 @@ impl Fault {
         }
     }
 
-    fn store(self, t: TcbRef) {
-        let (f, l) = match self {
+    /// The words a TCB keeps for this fault ([`Tcb::fault`](crate::object::tcb::Tcb) and
+    /// `lookup_failure`; TCB memory is plain old data): the type, which is the label (0 for
+    /// none), two words of details, and the lookup failure of a cap fault. Only
+    /// [`store`](Self::store), [`load`](Self::load), [`is_pending`](Self::is_pending) and
+    /// [`clear`](Self::clear) touch those words.
+    fn to_words(self) -> ([u64; 3], [u64; 4]) {
+        let label = self.label();
+        match self {
             Fault::Cap {
                 cptr,
                 in_receive,
                 fault,
-            } => ([1, cptr, in_receive as u64], fault.to_words().0),
-            Fault::UnknownSyscall { number } => ([2, number, 0], [0; 4]),
-            Fault::UserException { number, code } => ([3, number, code], [0; 4]),
+            } => ([label, cptr, in_receive as u64], fault.to_words().0),
+            Fault::UnknownSyscall { number } => ([label, number, 0], [0; 4]),
+            Fault::UserException { number, code } => ([label, number, code], [0; 4]),
             Fault::VmFault {
                 addr,
                 fsr,
                 prefetch,
-            } => ([5, addr, fsr | (prefetch as u64) << 32], [0; 4]),
-        };
+            } => ([label, addr, fsr | (prefetch as u64) << 32], [0; 4]),
+        }
+    }
+
+    /// The fault [`to_words`](Self::to_words) describes; `None` for type 0 (no fault).
+    fn from_words(f: [u64; 3], l: [u64; 4]) -> Option<Fault> {
+        Some(match f[0] {
+            abi::fault::CAP_FAULT => Fault::Cap {
+                cptr: f[1],
+                in_receive: f[2] != 0,
+                fault: LookupFault::from_words(l),
+            },
+            abi::fault::UNKNOWN_SYSCALL => Fault::UnknownSyscall { number: f[1] },
+            abi::fault::USER_EXCEPTION => Fault::UserException {
+                number: f[1],
+                code: f[2],
+            },
+            abi::fault::VM_FAULT => Fault::VmFault {
+                addr: f[1],
+                fsr: f[2] & 0xffff_ffff,
+                prefetch: f[2] >> 32 != 0,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Keeps the fault in `t`'s TCB until it is handled.
+    fn store(self, t: TcbRef) {
+        let (f, l) = self.to_words();
         t.with(|x| {
             x.fault = f;
             x.lookup_failure = l;
@@ -72,38 +105,16 @@ impl Fault {
     /// The fault pending on `t`, if any.
     pub fn load(t: TcbRef) -> Option<Fault> {
         let (f, l) = t.with(|x| (x.fault, x.lookup_failure));
-        Some(match f[0] {
-            1 => Fault::Cap {
-                cptr: f[1],
-                in_receive: f[2] != 0,
-                fault: match l[0] {
-                    2 => LookupFault::MissingCapability { bits_left: l[1] },
-                    3 => LookupFault::DepthMismatch {
-                        bits_left: l[1],
-                        bits_found: l[2],
-                    },
-                    4 => LookupFault::GuardMismatch {
-                        bits_left: l[1],
-                        guard_found: l[2],
-                        guard_size: l[3],
-                    },
-                    _ => LookupFault::InvalidRoot,
-                },
-            },
-            2 => Fault::UnknownSyscall { number: f[1] },
-            3 => Fault::UserException {
-                number: f[1],
-                code: f[2],
-            },
-            5 => Fault::VmFault {
-                addr: f[1],
-                fsr: f[2] & 0xffff_ffff,
-                prefetch: f[2] >> 32 != 0,
-            },
-            _ => return None,
-        })
+        Fault::from_words(f, l)
     }
 
+    /// Whether a fault is pending on `t` ([`load`](Self::load) would return one), from one word.
+    #[inline(always)]
+    pub fn is_pending(t: TcbRef) -> bool {
+        t.with(|x| x.fault[0]) != abi::fault::NULL_FAULT
+    }
+
+    /// Forgets the fault pending on `t`.
     fn clear(t: TcbRef) {
         t.with(|x| x.fault = [0; 3]);
     }
@@ -518,5 +529,85 @@ pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
             set_thread_state(k, t, ThreadState::Inactive);
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::{Fault, LookupFault};
+    use proptest::prelude::*;
+
+    fn lookup_fault() -> impl Strategy<Value = LookupFault> {
+        prop_oneof![
+            Just(LookupFault::InvalidRoot),
+            any::<u64>().prop_map(|bits_left| LookupFault::MissingCapability { bits_left }),
+            (any::<u64>(), any::<u64>()).prop_map(|(bits_left, bits_found)| {
+                LookupFault::DepthMismatch {
+                    bits_left,
+                    bits_found,
+                }
+            }),
+            (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(
+                |(bits_left, guard_found, guard_size)| LookupFault::GuardMismatch {
+                    bits_left,
+                    guard_found,
+                    guard_size,
+                }
+            ),
+        ]
+    }
+
+    /// Every fault a thread can take; a VM fault's `fsr` is an access-fault cause, which fits
+    /// in 32 bits.
+    fn fault() -> impl Strategy<Value = Fault> {
+        prop_oneof![
+            (any::<u64>(), any::<bool>(), lookup_fault()).prop_map(|(cptr, in_receive, fault)| {
+                Fault::Cap {
+                    cptr,
+                    in_receive,
+                    fault,
+                }
+            }),
+            any::<u64>().prop_map(|number| Fault::UnknownSyscall { number }),
+            (any::<u64>(), any::<u64>())
+                .prop_map(|(number, code)| Fault::UserException { number, code }),
+            (any::<u64>(), any::<u32>(), any::<bool>()).prop_map(|(addr, fsr, prefetch)| {
+                Fault::VmFault {
+                    addr,
+                    fsr: fsr as u64,
+                    prefetch,
+                }
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn fault_words_read_back_as_the_fault(f in fault()) {
+            let (w, l) = f.to_words();
+            prop_assert_ne!(w[0], 0, "a fault's type is not 0 (no fault)");
+            prop_assert_eq!(Fault::from_words(w, l), Some(f));
+        }
+    }
+
+    /// Through a TCB: every fault stored loads back, is pending until cleared, and a cleared
+    /// TCB has none.
+    #[test]
+    fn a_stored_fault_loads_back_until_cleared() {
+        let s = crate::testing::System::boot();
+        let t = s.root;
+        assert_eq!(Fault::load(t), None);
+        assert!(!Fault::is_pending(t));
+        proptest::test_runner::TestRunner::default()
+            .run(&fault(), |f| {
+                f.store(t);
+                prop_assert!(Fault::is_pending(t));
+                prop_assert_eq!(Fault::load(t), Some(f));
+                Fault::clear(t);
+                prop_assert!(!Fault::is_pending(t));
+                prop_assert_eq!(Fault::load(t), None);
+                Ok(())
+            })
+            .unwrap();
     }
 }

@@ -436,6 +436,7 @@ fn deleting_a_tcb_cancels_its_ipc() {
 mod fastpath_equivalence {
     use super::*;
     use crate::arch::riscv64::context::reg;
+    use crate::ipc::Fault;
     use crate::object::tcb::tcb_slot;
     use proptest::prelude::*;
 
@@ -467,11 +468,14 @@ mod fastpath_equivalence {
             .collect()
     }
 
+    /// Named words of kernel state, and each thread's pending fault.
+    type DeepSnapshot = (Vec<(&'static str, usize, u64)>, Vec<Option<Fault>>);
+
     /// Everything the IPC paths touch, word by word, with kernel addresses made relative to the
     /// simulated RAM (the two systems' RAM lies at different host addresses): each thread's TCB
     /// fields and registers, its reply and caller slots (cap and MDB links), the endpoints, the
-    /// current thread and the scheduler action.
-    fn deep_snapshot(s: &System, ts: &[TcbRef], eps: &[u64]) -> Vec<(&'static str, usize, u64)> {
+    /// current thread and the scheduler action; and each thread's pending fault.
+    fn deep_snapshot(s: &System, ts: &[TcbRef], eps: &[u64]) -> DeepSnapshot {
         let (base, size) = (s.mem.pptr() as u64, s.mem.size() as u64);
         let rel = |a: u64| {
             if a >= base && a < base + size {
@@ -497,9 +501,6 @@ mod fastpath_equivalence {
                 v.push(("sched_prev", i, rel(x.sched_prev)));
                 v.push(("ep_next", i, rel(x.ep_next)));
                 v.push(("ep_prev", i, rel(x.ep_prev)));
-                for (j, f) in x.fault.iter().enumerate() {
-                    v.push(("fault", i * 10 + j, *f));
-                }
             });
             for (name, sl) in [("reply", tcb_slot::REPLY), ("caller", tcb_slot::CALLER)] {
                 let slot = t.slot(sl);
@@ -549,7 +550,7 @@ mod fastpath_equivalence {
             crate::sched::SchedulerAction::SwitchToThread(t) => 2 + rel(t.addr() as u64),
         };
         v.push(("action", 0, action));
-        v
+        (v, ts.iter().map(|&t| Fault::load(t)).collect())
     }
 
     #[derive(Clone, Debug)]

@@ -30,6 +30,7 @@ pub mod entry;
 pub mod error;
 #[cfg(feature = "fastpath")]
 pub mod fastpath;
+pub mod invocation;
 pub mod ipc;
 #[cfg(test)]
 mod ipc_tests;

@@ -275,7 +275,7 @@ fn invocation_errors_say_what_sel4_says() {
     says(
         Some(r),
         Some(Error::InvalidArgument),
-        "object::tcb_invocation",
+        "object::domain",
         &format!(
             "Domain Configure: invalid domain (1 >= {}).",
             abi::config::NUM_DOMAINS

@@ -7,6 +7,9 @@ use crate::cte::{
     cte_insert, cte_move, cte_swap, is_final_cap, is_mdb_parent_of, mdb_unlink, Slot,
 };
 use crate::error::{Preempted, SyscallError};
+// Re-exported for `arch/riscv64/objects.rs`, which imports it from here until the arch caps
+// move behind `Cap::Arch`; the trait lives in `crate::invocation`.
+pub use crate::invocation::InvocationArgs;
 use crate::object::objecttype::{
     derive_cap, finalise_cap, mask_cap_rights, update_cap_data, zombie_slot,
 };
@@ -179,25 +182,6 @@ pub enum CNodeInvocation {
     SaveCaller(Slot),
     /// Cancel the sends with `badge` on the endpoint at `ep`.
     CancelBadgedSends { ep: usize, badge: u64 },
-}
-
-/// The arguments of an invocation: its message registers and extra caps.
-pub trait InvocationArgs {
-    /// Message length in words (already limited to what the thread can pass).
-    fn len(&self) -> usize;
-    /// Whether the message has no words.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Message register `i` (`getSyscallArg`).
-    fn mr(&self, i: usize) -> u64;
-    /// Extra cap `i`, if present: its cap and slot.
-    fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
-    /// The CPtr the caller gave for extra cap `i` (named in `userError` lines).
-    fn extra_cptr(&self, i: usize) -> u64;
-    /// Whether the invocation is a `seL4_Call` (invocations that return values reply only
-    /// then).
-    fn is_call(&self) -> bool;
 }
 
 /// `decodeCNodeInvocation`: checks a CNode invocation on `cnode` and returns what to do.

@@ -5,8 +5,8 @@
 use crate::cap::Cap;
 use crate::cte::{cte_insert, Slot};
 use crate::error::SyscallError;
-use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot, InvocationArgs};
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::invocation::InvocationArgs;
+use crate::object::cnode::{cte_delete_one, ensure_empty_slot, lookup_target_slot};
 use crate::state::Kernel;
 use crate::{user_err, user_try};
 use abi::platform::current::{KERNEL_TIMER_IRQ, MAX_IRQ};
@@ -53,15 +53,40 @@ fn is_irq_active(k: &Kernel, irq: usize) -> bool {
     k.irq_state[irq] != IrqState::Inactive as u8
 }
 
-/// `decodeIRQControlInvocation` (and the RISC-V `IssueIRQHandlerTrigger` variant): checks,
-/// then creates an IRQHandler cap for the requested line in the destination slot.
-pub fn decode_irq_control(
-    k: &mut Kernel,
+/// A checked `seL4_IRQControl_Get` or `seL4_IRQControl_GetTrigger`: make an IRQHandler cap
+/// for `irq`, derived from the IRQControl cap in `control_slot`, in the empty slot `dest`.
+#[derive(Clone, Copy, Debug)]
+pub struct IrqControlInvocation {
+    /// The interrupt line (1..=`MAX_IRQ`, inactive).
+    pub irq: usize,
+    /// The IRQControl cap's slot (the new cap's MDB parent).
+    pub control_slot: Slot,
+    /// The destination slot.
+    pub dest: Slot,
+}
+
+/// A checked IRQHandler invocation.
+#[derive(Clone, Copy, Debug)]
+pub enum IrqHandlerInvocation {
+    /// `invokeIRQHandler_AckIRQ`: unmask the line.
+    Ack(usize),
+    /// `invokeIRQHandler_SetIRQHandler`: deliver the line to the notification `ntfn` (a cap
+    /// with the send right, copied from `slot` into the IRQ node).
+    SetNotification { irq: usize, ntfn: Cap, slot: Slot },
+    /// `invokeIRQHandler_ClearIRQHandler`: deliver the line to no notification.
+    Clear(usize),
+}
+
+/// `decodeIRQControlInvocation` (and the RISC-V `IssueIRQHandlerTrigger` variant) on the
+/// IRQControl cap in `control_slot`. Errors in seL4's order: `IllegalOperation` (label),
+/// `TruncatedMessage` (too few words or no root cap), `RangeError(1, MAX_IRQ)` (line),
+/// `RevokeFirst` (already active), the destination's lookup error, `DeleteFirst`.
+pub fn decode_irq_control_invocation(
+    k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
     control_slot: Slot,
-    thread: TcbRef,
-) -> Result<(), SyscallError> {
+) -> Result<IrqControlInvocation, SyscallError> {
     let (min_len, index_mr) = match label {
         InvocationLabel::IRQIssueIRQHandler => (3, 1),
         InvocationLabel::RISCVIRQIssueIRQHandlerTrigger => (4, 2),
@@ -102,28 +127,37 @@ pub fn decode_irq_control(
         "Target slot for new IRQ Handler cap not empty: cap {}, IRQ {irq}.",
         args.extra_cptr(0)
     );
-    thread.set_state(ThreadState::Restart);
-    // The QEMU PLIC has no trigger configuration: the trigger argument is accepted and has no
-    // effect, as on seL4 with a PLIC whose driver ignores it.
-    set_irq_state(k, irq, IrqState::Signal);
-    cte_insert(Cap::IrqHandler { irq: irq as u64 }, control_slot, dest);
-    Ok(())
+    Ok(IrqControlInvocation {
+        irq,
+        control_slot,
+        dest,
+    })
 }
 
-/// `decodeIRQHandlerInvocation`: Ack, SetNotification, Clear.
-pub fn decode_irq_handler(
-    k: &mut Kernel,
+/// `invokeIRQControl`: activates the line and puts its IRQHandler cap in the destination.
+pub fn invoke_irq_control(k: &mut Kernel, inv: IrqControlInvocation) {
+    // The QEMU PLIC has no trigger configuration: the trigger argument is accepted and has no
+    // effect, as on seL4 with a PLIC whose driver ignores it.
+    set_irq_state(k, inv.irq, IrqState::Signal);
+    cte_insert(
+        Cap::IrqHandler {
+            irq: inv.irq as u64,
+        },
+        inv.control_slot,
+        inv.dest,
+    );
+}
+
+/// `decodeIRQHandlerInvocation` for the line `irq`: Ack, SetNotification (`TruncatedMessage`
+/// without a cap, `InvalidCapability(0)` unless a notification cap with the send right),
+/// Clear; `IllegalOperation` for any other label.
+pub fn decode_irq_handler_invocation(
     label: InvocationLabel,
     args: &impl InvocationArgs,
     irq: usize,
-    thread: TcbRef,
-) -> Result<(), SyscallError> {
+) -> Result<IrqHandlerInvocation, SyscallError> {
     match label {
-        InvocationLabel::IRQAckIRQ => {
-            thread.set_state(ThreadState::Restart);
-            crate::arch::irq_mask(irq, false);
-            Ok(())
-        }
+        InvocationLabel::IRQAckIRQ => Ok(IrqHandlerInvocation::Ack(irq)),
         InvocationLabel::IRQSetIRQHandler => {
             let Some((ntfn, slot)) = args.extra_cap(0) else {
                 return Err(user_err!(
@@ -142,22 +176,30 @@ pub fn decode_irq_handler(
                     }
                 ));
             }
-            thread.set_state(ThreadState::Restart);
-            let node = irq_slot(k, irq);
-            cte_delete_one(k, node);
-            cte_insert(ntfn, slot, node);
-            Ok(())
+            Ok(IrqHandlerInvocation::SetNotification { irq, ntfn, slot })
         }
-        InvocationLabel::IRQClearIRQHandler => {
-            thread.set_state(ThreadState::Restart);
-            let node = irq_slot(k, irq);
-            cte_delete_one(k, node);
-            Ok(())
-        }
+        InvocationLabel::IRQClearIRQHandler => Ok(IrqHandlerInvocation::Clear(irq)),
         _ => Err(user_err!(
             SyscallError::IllegalOperation,
             "IRQHandler: Illegal operation."
         )),
+    }
+}
+
+/// `invokeIRQHandler_AckIRQ`, `invokeIRQHandler_SetIRQHandler`,
+/// `invokeIRQHandler_ClearIRQHandler`.
+pub fn invoke_irq_handler(k: &mut Kernel, inv: IrqHandlerInvocation) {
+    match inv {
+        IrqHandlerInvocation::Ack(irq) => crate::arch::irq_mask(irq, false),
+        IrqHandlerInvocation::SetNotification { irq, ntfn, slot } => {
+            let node = irq_slot(k, irq);
+            cte_delete_one(k, node);
+            cte_insert(ntfn, slot, node);
+        }
+        IrqHandlerInvocation::Clear(irq) => {
+            let node = irq_slot(k, irq);
+            cte_delete_one(k, node);
+        }
     }
 }
 

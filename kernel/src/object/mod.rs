@@ -1,6 +1,7 @@
 //! Kernel objects, one module each (seL4 `src/object/`).
 #![forbid(unsafe_code)]
 pub mod cnode;
+pub mod domain;
 pub mod endpoint;
 pub mod interrupt;
 pub mod notification;

@@ -117,9 +117,10 @@ pub struct Tcb {
     pub ep_next: u64,
     /// See `sched_next`.
     pub ep_prev: u64,
-    /// Pending fault: type and words (seL4 `seL4_Fault_t`).
+    /// Pending fault: type and words (seL4 `seL4_Fault_t`), as `ipc::Fault` writes and reads
+    /// them (nothing else does).
     pub fault: [u64; 3],
-    /// Pending lookup failure for a cap fault.
+    /// Pending lookup failure for a cap fault (see `fault`).
     pub lookup_failure: [u64; 4],
     /// The architecture's per-thread state (riscv64: the cached address-space root), valid as
     /// far as it caches address-space state while `vm_gen` equals `Kernel::vm_gen`.

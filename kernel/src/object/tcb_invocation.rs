@@ -1,10 +1,9 @@
-//! TCB and domain invocations, non-MCS (seL4 16.0.0 `src/object/tcb.c` `decodeTCBInvocation`
-//! and the `invokeTCB_*` functions, `src/object/domain.c` `decodeDomainInvocation`;
-//! `libsel4/include/interfaces/object-api.xml` for the argument order).
+//! TCB invocations, non-MCS (seL4 16.0.0 `src/object/tcb.c` `decodeTCBInvocation` and the
+//! `invokeTCB_*` functions; `libsel4/include/interfaces/object-api.xml` for the argument order).
 //!
 //! As everywhere in the kernel, each invocation is decoded first (every check, in seL4's order,
-//! with seL4's error and MRs, nothing changed) into a [`TcbInvocation`] or
-//! [`DomainInvocation`], then performed.
+//! with seL4's error and MRs, nothing changed) into a [`TcbInvocation`], then performed
+//! ([`invoke_tcb`]).
 //!
 //! Registers. seL4 on RISC-V keeps two pcs per thread: `FaultIP` (the restart pc: where a thread
 //! in `Restart` state re-executes, the `ecall` of its last syscall) and `NextIP` (where a
@@ -18,17 +17,15 @@ use crate::arch::ArchCap;
 use crate::cap::Cap;
 use crate::cte::{cte_insert, is_final_cap, same_object_as, Slot};
 use crate::error::{Preempted, SyscallError};
-use crate::object::cnode::{cte_delete, InvocationArgs};
+use crate::invocation::InvocationArgs;
+use crate::object::cnode::cte_delete;
 use crate::object::notification::{bind, unbind_tcb, NtfnRef};
 use crate::object::objecttype::{derive_cap, update_cap_data};
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::object::tcb_ops::{restart, suspend};
-use crate::sched::{
-    possible_switch_to, reschedule_required, sched_dequeue, sched_enqueue, set_thread_state,
-};
+use crate::sched::{possible_switch_to, reschedule_required, sched_dequeue, set_thread_state};
 use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
 use crate::{user_err, user_try};
-use abi::config::{NUM_DOMAINS, NUM_DOMAIN_SCHEDULES};
 use abi::user_context::{idx, USER_CONTEXT_WORDS};
 use abi::{InvocationLabel, MessageInfo};
 
@@ -58,10 +55,6 @@ pub const TCB_FLAG_MASK: u64 = if abi::arch::current::HAVE_FPU {
 } else {
     0
 };
-
-/// `DSCHED_MAX_DURATION` (`include/object/domain.h`): a domain schedule entry keeps its
-/// duration in 56 bits.
-pub const DSCHED_MAX_DURATION: u64 = u64::MAX >> 8;
 
 /// Bits of the flags word of ReadRegisters (`ReadRegisters_suspend`), WriteRegisters
 /// (`WriteRegisters_resume`) and CopyRegisters (`CopyRegisters_*`). Bits 8 and up are the
@@ -188,39 +181,11 @@ pub enum TcbInvocation {
     SetFlags { tcb: TcbRef, clear: u64, set: u64 },
 }
 
-/// Decodes and performs an invocation of a thread cap (`cap` in `slot`) by `thread`
-/// (seL4 `decodeTCBInvocation` then the `invokeTCB_*` function).
-///
-/// Contract with the syscall layer (as seL4's decoders): all checks happen before any change
-/// and an error changes nothing. After the checks pass, set `thread` to `Restart`, then perform.
-/// An invocation with no result leaves the thread in `Restart` (the syscall layer then sends the
-/// empty success reply); one that returns values (ReadRegisters, SetFlags) writes its reply
-/// into the thread's registers/IPC buffer (for `seL4_Call` only, as seL4) and sets it
-/// `Running`. An invocation that makes the invoker block or stop (e.g. suspending itself)
-/// leaves whatever state that gives.
-///
-/// Preemption: seL4's Configure and SetSpace delete the thread's old root caps with the
-/// preemptible `cteDelete`; a preempted deletion is returned as `Ok(Err(Preempted))`, the
-/// thread stays in `Restart` and re-executes the syscall. (Decoding refuses, as seL4's
-/// `slotCapLongRunningDelete` does, the deletions that could take long.)
+/// `decodeTCBInvocation` (non-MCS, no SMP, no hardware debug API) of the thread cap `cap` in
+/// `slot`, invoked by `thread`: the checks of each invocation, in seL4's order. Configure and
+/// SetSpace refuse, as seL4's `slotCapLongRunningDelete` does, to replace roots whose deletion
+/// could take long.
 pub fn decode_tcb_invocation(
-    k: &mut Kernel,
-    label: InvocationLabel,
-    args: &impl InvocationArgs,
-    cap: Cap,
-    slot: Slot,
-    thread: TcbRef,
-) -> Result<Result<(), Preempted>, SyscallError> {
-    let inv = decode_tcb(label, args, cap, slot, thread)?;
-    set_thread_state(k, thread, ThreadState::Restart);
-    // A preempted slot deletion (Configure, SetSpace) leaves the thread in `Restart`: the
-    // syscall runs again and continues the deletion.
-    Ok(invoke_tcb(k, inv, thread, args.is_call()))
-}
-
-/// `decodeTCBInvocation` (non-MCS, no SMP, no hardware debug API): the checks of each
-/// invocation, in seL4's order.
-pub fn decode_tcb(
     label: InvocationLabel,
     args: &impl InvocationArgs,
     cap: Cap,
@@ -768,8 +733,17 @@ fn decode_unbind_notification(target: TcbRef) -> Result<TcbInvocation, SyscallEr
 }
 
 /// Performs a decoded TCB invocation for `thread` (in `Restart`); `call`: it came with
-/// `seL4_Call`, so invocations with results reply. Only the cap deletions of ThreadControl can
-/// be preempted.
+/// `seL4_Call`, so invocations with results reply.
+///
+/// An invocation with no result leaves the thread in `Restart` (the syscall layer then sends the
+/// empty success reply); one that returns values (ReadRegisters, SetFlags) writes its reply
+/// into the thread's registers/IPC buffer (for `seL4_Call` only, as seL4) and sets it
+/// `Running`. An invocation that makes the invoker block or stop (e.g. suspending itself)
+/// leaves whatever state that gives.
+///
+/// Only the cap deletions of ThreadControl (seL4's preemptible `cteDelete` of the old roots and
+/// buffer) can be preempted: the thread stays in `Restart`, re-executes the syscall and
+/// continues the deletion.
 pub fn invoke_tcb(
     k: &mut Kernel,
     inv: TcbInvocation,
@@ -957,199 +931,6 @@ pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
             reschedule_required(k);
         } else {
             possible_switch_to(k, t);
-        }
-    }
-}
-
-/// `setDomain`: moves the thread to another domain's ready queues.
-pub fn set_domain(k: &mut Kernel, t: TcbRef, domain: u64) {
-    sched_dequeue(k, t);
-    t.with(|x| x.domain = domain);
-    if crate::sched::is_schedulable(t) {
-        sched_enqueue(k, t);
-    }
-    if t == k.cur_thread {
-        reschedule_required(k);
-    }
-}
-
-/// A decoded domain cap invocation.
-#[derive(Clone, Copy, Debug)]
-pub enum DomainInvocation {
-    /// `seL4_DomainSet_Set`: move the thread to the domain.
-    SetDomain(TcbRef, u64),
-    /// `seL4_DomainSet_ScheduleConfigure`: set entry `index` of the domain schedule.
-    ScheduleConfigure {
-        index: usize,
-        domain: u64,
-        duration: u64,
-    },
-    /// `seL4_DomainSet_ScheduleSetStart`: restart the domain schedule at `index`.
-    ScheduleSetStart(usize),
-}
-
-/// Decodes and performs an invocation of the domain cap (`seL4_DomainSet_*`, seL4
-/// `decodeDomainInvocation` in `src/object/domain.c`), same contract as
-/// [`decode_tcb_invocation`].
-pub fn decode_domain_invocation(
-    k: &mut Kernel,
-    label: InvocationLabel,
-    args: &impl InvocationArgs,
-    thread: TcbRef,
-) -> Result<(), SyscallError> {
-    let inv = decode_domain(k, label, args)?;
-    set_thread_state(k, thread, ThreadState::Restart);
-    invoke_domain(k, inv);
-    Ok(())
-}
-
-/// Whether entry `index` of the domain schedule is an end marker (domain and duration 0;
-/// seL4 `dschedule_is_end_marker`).
-fn is_end_marker(k: &Kernel, index: usize) -> bool {
-    k.sched
-        .domain_schedule
-        .get(index)
-        .is_none_or(|e| e.domain == 0 && e.duration == 0)
-}
-
-/// `decodeDomainInvocation`:
-/// - Set: `TruncatedMessage` (no MR), `InvalidArgument(0)` (domain ≥ `CONFIG_NUM_DOMAINS`),
-///   `TruncatedMessage` (no cap), `InvalidArgument(1)` (not a thread cap).
-/// - ScheduleConfigure(index, domain, duration): `TruncatedMessage` (fewer than 3 MRs),
-///   `RangeError(0, NUM_DOMAIN_SCHEDULES - 2)` (index: the last entry stays an end marker),
-///   `RangeError(0, NUM_DOMAINS - 1)` (domain), `InvalidArgument(2)` (duration over 56 bits),
-///   `InvalidArgument(1)` (duration 0 with a non-zero domain), `InvalidArgument(2)` (duration 0
-///   at the start index).
-/// - ScheduleSetStart(index): `TruncatedMessage`, `RangeError(0, NUM_DOMAIN_SCHEDULES - 1)`,
-///   `InvalidArgument(0)` (the entry is an end marker).
-pub fn decode_domain(
-    k: &Kernel,
-    label: InvocationLabel,
-    args: &impl InvocationArgs,
-) -> Result<DomainInvocation, SyscallError> {
-    let schedules = NUM_DOMAIN_SCHEDULES as u64;
-    match label {
-        InvocationLabel::DomainSetSet => {
-            if args.len() == 0 {
-                return Err(user_err!(
-                    SyscallError::TruncatedMessage,
-                    "Domain Configure: Truncated message."
-                ));
-            }
-            let domain = args.mr(0);
-            if domain >= NUM_DOMAINS as u64 {
-                return Err(user_err!(
-                    SyscallError::InvalidArgument(0),
-                    "Domain Configure: invalid domain ({domain} >= {NUM_DOMAINS})."
-                ));
-            }
-            let Some((tcap, _)) = args.extra_cap(0) else {
-                return Err(user_err!(
-                    SyscallError::TruncatedMessage,
-                    "Domain Configure: Truncated message."
-                ));
-            };
-            let Cap::Thread { tcb } = tcap else {
-                return Err(user_err!(
-                    SyscallError::InvalidArgument(1),
-                    "Domain Configure: thread cap required."
-                ));
-            };
-            Ok(DomainInvocation::SetDomain(TcbRef::new(tcb), domain))
-        }
-        InvocationLabel::DomainScheduleConfigure => {
-            if args.len() < 3 {
-                return Err(user_err!(
-                    SyscallError::TruncatedMessage,
-                    "Domain Schedule Configure: Truncated message."
-                ));
-            }
-            let (index, domain, duration) = (args.mr(0), args.mr(1), args.mr(2));
-            if index >= schedules.saturating_sub(1) {
-                return Err(user_err!(
-                    SyscallError::RangeError(0, schedules.saturating_sub(2)),
-                    "Domain Schedule Configure: Invalid index."
-                ));
-            }
-            if domain >= NUM_DOMAINS as u64 {
-                return Err(user_err!(
-                    SyscallError::RangeError(0, NUM_DOMAINS as u64 - 1),
-                    "Domain Schedule Configure: Invalid domain."
-                ));
-            }
-            if duration > DSCHED_MAX_DURATION {
-                return Err(user_err!(
-                    SyscallError::InvalidArgument(2),
-                    "Domain Schedule Configure: Duration must fit in 56 bits."
-                ));
-            }
-            if duration == 0 && domain != 0 {
-                return Err(user_err!(
-                    SyscallError::InvalidArgument(1),
-                    "Domain Schedule Configure: Both domain and duration must be zero for end markers."
-                ));
-            }
-            if index == k.sched.domain_schedule_start as u64 && duration == 0 {
-                return Err(user_err!(
-                    SyscallError::InvalidArgument(2),
-                    "Domain Schedule Configure: Starting schedule's duration must not be zero."
-                ));
-            }
-            Ok(DomainInvocation::ScheduleConfigure {
-                index: index as usize,
-                domain,
-                duration,
-            })
-        }
-        InvocationLabel::DomainScheduleSetStart => {
-            if args.len() < 1 {
-                return Err(user_err!(
-                    SyscallError::TruncatedMessage,
-                    "Domain Schedule Set Start: Truncated message."
-                ));
-            }
-            let index = args.mr(0);
-            if index >= schedules {
-                return Err(user_err!(
-                    SyscallError::RangeError(0, schedules.saturating_sub(1)),
-                    "Domain Schedule Set Start: Invalid index."
-                ));
-            }
-            if is_end_marker(k, index as usize) {
-                return Err(user_err!(
-                    SyscallError::InvalidArgument(0),
-                    "Domain Schedule Set Start: Starting schedule must not be an end marker."
-                ));
-            }
-            Ok(DomainInvocation::ScheduleSetStart(index as usize))
-        }
-        _ => Err(user_err!(
-            SyscallError::IllegalOperation,
-            "Domain: Illegal operation."
-        )),
-    }
-}
-
-/// Performs a decoded domain invocation (`invokeDomainSetSet`,
-/// `invokeDomainScheduleConfigure`, `invokeDomainScheduleSetStart`).
-pub fn invoke_domain(k: &mut Kernel, inv: DomainInvocation) {
-    match inv {
-        DomainInvocation::SetDomain(t, domain) => set_domain(k, t, domain),
-        DomainInvocation::ScheduleConfigure {
-            index,
-            domain,
-            duration,
-        } => {
-            if let Some(e) = k.sched.domain_schedule.get_mut(index) {
-                *e = crate::sched::DomainScheduleEntry { domain, duration };
-            }
-        }
-        DomainInvocation::ScheduleSetStart(index) => {
-            // End the current schedule: the next choice moves to the new start entry.
-            k.sched.domain_schedule_start = index;
-            k.sched.domain_time = 0;
-            k.sched.domain_schedule_index = NUM_DOMAIN_SCHEDULES.saturating_sub(2);
-            reschedule_required(k);
         }
     }
 }

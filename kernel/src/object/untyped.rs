@@ -10,7 +10,8 @@
 use crate::cap::Cap;
 use crate::cte::{has_children, insert_new_cap, Slot};
 use crate::error::{Preempted, SyscallError};
-use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
+use crate::invocation::InvocationArgs;
+use crate::object::cnode::{ensure_empty_slot, lookup_target_slot};
 use crate::object::objecttype::create_object;
 use crate::state::Kernel;
 use crate::{user_err, user_try};
