@@ -7,7 +7,7 @@
 //! of the message in the IPC buffer.
 #![forbid(unsafe_code)]
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::regs;
 use crate::cap::Cap;
 use crate::cspace::{lookup_cap_and_slot, LookupFault};
 use crate::cte::Slot;
@@ -75,10 +75,10 @@ fn extra_cptr(buffer: usize, i: usize) -> u64 {
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
-    let pc = t.reg(reg::PC);
+    let pc = t.reg(regs::NEXT_IP);
     t.with(|x| x.fault_ip = pc);
-    t.set_reg(reg::PC, pc + 4);
-    let number = t.reg(reg::A7);
+    t.set_reg(regs::NEXT_IP, pc + regs::SYSCALL_INSTRUCTION_BYTES);
+    let number = t.reg(regs::SYSCALL_NUMBER);
     let syscall = Syscall::from_word(number);
     match syscall {
         Some(Syscall::Call) => handle_invocation(k, true, true),
@@ -113,15 +113,15 @@ fn handle_yield(k: &mut Kernel) {
 fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
     let t = k.cur_thread;
     match syscall {
-        Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(reg::A0) as u8),
+        Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(regs::CAP) as u8),
         Some(Syscall::DebugHalt) => {
             crate::kinfo!("seL4_DebugHalt called by the user: halting");
             crate::arch::halt(true)
         }
         Some(Syscall::DebugCapIdentify) => {
             let root = t.slot(tcb_slot::CTABLE).raw();
-            let tag = lookup_cap_and_slot(root, t.reg(reg::A0)).map_or(0, |(c, _)| c.tag());
-            t.set_reg(reg::A0, tag);
+            let tag = lookup_cap_and_slot(root, t.reg(regs::CAP)).map_or(0, |(c, _)| c.tag());
+            t.set_reg(regs::BADGE, tag);
         }
         Some(Syscall::DebugNameThread) => debug_name_thread(t),
         #[cfg(feature = "debug_build")]
@@ -142,7 +142,7 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
 #[inline(never)]
 fn handle_recv(k: &mut Kernel, is_blocking: bool) {
     let t = k.cur_thread;
-    let cptr = t.reg(reg::A0);
+    let cptr = t.reg(regs::CAP);
     let root = t.slot(tcb_slot::CTABLE).raw();
     let cap = match lookup_cap_and_slot(root, cptr) {
         Ok((c, _)) => c,
@@ -214,7 +214,7 @@ fn handle_reply(k: &mut Kernel) {
 
 fn debug_name_thread(t: TcbRef) {
     let root = t.slot(tcb_slot::CTABLE).raw();
-    let Ok((Cap::Thread { tcb }, _)) = lookup_cap_and_slot(root, t.reg(reg::A0)) else {
+    let Ok((Cap::Thread { tcb }, _)) = lookup_cap_and_slot(root, t.reg(regs::CAP)) else {
         crate::kwarn!("seL4_DebugNameThread: cap is not a TCB");
         return;
     };
@@ -247,7 +247,7 @@ fn dump_scheduler(k: &Kernel) {
     crate::kprintln!(
         "{} | {:#x} | {} | {:?}",
         name,
-        t.reg(reg::PC),
+        t.reg(regs::NEXT_IP),
         t.with(|x| x.priority),
         t.state()
     );
@@ -258,7 +258,7 @@ fn dump_scheduler(k: &Kernel) {
 fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     let t = k.cur_thread;
     let info = crate::ipc::message_info_of(t);
-    let cptr = t.reg(reg::A0);
+    let cptr = t.reg(regs::CAP);
     let root = t.slot(tcb_slot::CTABLE).raw();
     let (cap, slot) = match lookup_cap_and_slot(root, cptr) {
         Ok(r) => r,
@@ -331,8 +331,8 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
         Ok(Performed::Done) => {
             if t.state() == ThreadState::Restart {
                 if is_call {
-                    t.set_reg(reg::A0, 0);
-                    t.set_reg(reg::A1, MessageInfo::new(0, 0, 0, 0).0);
+                    t.set_reg(regs::BADGE, 0);
+                    t.set_reg(regs::MSG_INFO, MessageInfo::new(0, 0, 0, 0).0);
                 }
                 t.set_state(ThreadState::Running);
             }
@@ -377,7 +377,7 @@ fn decode_and_perform(
                 } else {
                     "notification"
                 },
-                t.reg(reg::A0)
+                t.reg(regs::CAP)
             ))
         }
         Cap::Endpoint { ptr, badge, rights } => {
@@ -401,7 +401,7 @@ fn decode_and_perform(
         Cap::Reply { master: true, .. } => Err(user_err!(
             SyscallError::InvalidCapability(0),
             "Attempted to invoke an invalid reply cap #{}.",
-            t.reg(reg::A0)
+            t.reg(regs::CAP)
         )),
         Cap::Reply { tcb, can_grant, .. } => {
             let inv = Invocation::Reply {
@@ -420,12 +420,12 @@ fn decode_and_perform(
                 Cap::Null => Err(user_err!(
                     SyscallError::InvalidCapability(0),
                     "Attempted to invoke a null cap #{}.",
-                    t.reg(reg::A0)
+                    t.reg(regs::CAP)
                 )),
                 Cap::Zombie { .. } => Err(user_err!(
                     SyscallError::InvalidCapability(0),
                     "Attempted to invoke a zombie cap #{}.",
-                    t.reg(reg::A0)
+                    t.reg(regs::CAP)
                 )),
                 Cap::CNode { .. } => {
                     let inv = decode_cnode_invocation(label, args, cap, slot)?;
@@ -436,7 +436,11 @@ fn decode_and_perform(
                     Ok(perform(k, Invocation::Untyped(inv), t, call))
                 }
                 Cap::Arch(_) => {
-                    crate::arch::riscv64::objects::decode_invocation(k, label, args, cap, slot, t)?;
+                    // Decoded and performed here rather than through `Invocation` (whose
+                    // value would then go through memory), in the same two steps.
+                    let inv = crate::arch::decode_arch_invocation(k, label, args, cap, slot)?;
+                    t.set_state(ThreadState::Restart);
+                    crate::arch::perform_arch_invocation(k, inv, t, call);
                     Ok(replied_or_done(t))
                 }
                 Cap::Thread { .. } => {
@@ -549,9 +553,9 @@ fn reply_error(t: TcbRef, e: SyscallError) {
             len = i + 1;
         }
     }
-    t.set_reg(reg::A0, 0);
+    t.set_reg(regs::BADGE, 0);
     t.set_reg(
-        reg::A1,
+        regs::MSG_INFO,
         MessageInfo::new(e.code() as u64, 0, 0, len as u64).0,
     );
 }

@@ -12,7 +12,7 @@
 //! `FaultIP` (seL4 `frameRegisters[0]`); writing it also sets `NextIP` (seL4
 //! `setNextPC(getRestartPC(thread))`), so the thread continues there whatever its state.
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::regs;
 use crate::arch::ArchCap;
 use crate::cap::Cap;
 use crate::cte::{cte_insert, is_final_cap, same_object_as, Slot};
@@ -34,18 +34,10 @@ pub const N_FRAME_REGISTERS: usize = idx::FRAME_WORDS;
 /// seL4 `n_gpRegisters` on RISC-V: a0..a7, t0..t6, tp.
 pub const N_GP_REGISTERS: usize = USER_CONTEXT_WORDS - idx::FRAME_WORDS;
 
-/// The register (x_i, index into the saved context) behind each word of `seL4_UserContext`:
-/// seL4 `frameRegisters` then `gpRegisters` (`src/arch/riscv/machine/registerset.c`). Word 0,
-/// the pc, is `FaultIP`, which is not in the context array; it is marked by [`reg::PC`] and
-/// handled by [`get_user_reg`] and [`set_user_reg`].
-#[rustfmt::skip]
-const USER_CONTEXT_REGS: [usize; USER_CONTEXT_WORDS] = [
-    reg::PC, 1, 2, 3, // FaultIP, ra, sp, gp
-    8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, // s0..s11
-    10, 11, 12, 13, 14, 15, 16, 17, // a0..a7
-    5, 6, 7, 28, 29, 30, 31, // t0..t6
-    reg::TP,
-];
+/// The register behind each word of `seL4_UserContext` (the architecture's order; word 0,
+/// the pc, is `FaultIP`, kept in the TCB and marked [`regs::FAULT_IP`], handled by
+/// [`get_user_reg`] and [`set_user_reg`]).
+const USER_CONTEXT_REGS: [usize; USER_CONTEXT_WORDS] = regs::USER_CONTEXT;
 
 /// `seL4_TCBFlag_fpuDisabled` (`libsel4/include/sel4/constants.h`).
 pub const TCB_FLAG_FPU_DISABLED: u64 = 1;
@@ -72,7 +64,7 @@ mod flag {
 /// `gpRegisters[i - n_frameRegisters]`); 0 past the end.
 pub fn get_user_reg(t: TcbRef, i: usize) -> u64 {
     match USER_CONTEXT_REGS.get(i) {
-        Some(&reg::PC) => t.with(|x| x.fault_ip),
+        Some(&regs::FAULT_IP) => t.with(|x| x.fault_ip),
         Some(&r) => t.reg(r),
         None => 0,
     }
@@ -82,7 +74,7 @@ pub fn get_user_reg(t: TcbRef, i: usize) -> u64 {
 /// doc). Ignored past the end.
 pub fn set_user_reg(t: TcbRef, i: usize, v: u64) {
     match USER_CONTEXT_REGS.get(i) {
-        Some(&reg::PC) => t.with(|x| x.fault_ip = v),
+        Some(&regs::FAULT_IP) => t.with(|x| x.fault_ip = v),
         Some(&r) => t.set_reg(r, v),
         None => {}
     }
@@ -91,7 +83,7 @@ pub fn set_user_reg(t: TcbRef, i: usize, v: u64) {
 /// seL4 `setNextPC(t, getRestartPC(t))`: the thread continues at its restart pc.
 fn next_pc_from_restart_pc(t: TcbRef) {
     let pc = t.with(|x| x.fault_ip);
-    t.set_reg(reg::PC, pc);
+    t.set_reg(regs::NEXT_IP, pc);
 }
 
 /// The new CSpace and VSpace roots of a Configure or SetSpace (the `thread_control_update_space`
@@ -810,7 +802,7 @@ pub fn invoke_tcb(
         TcbInvocation::NotificationControl(t, Some(n)) => bind(t, n),
         TcbInvocation::NotificationControl(t, None) => unbind_tcb(t),
         TcbInvocation::SetTlsBase(t, base) => {
-            t.set_reg(reg::TP, base);
+            t.set_reg(regs::TLS_BASE, base);
             if t == k.cur_thread {
                 reschedule_required(k);
             }
@@ -823,9 +815,9 @@ pub fn invoke_tcb(
             }
             if call {
                 let buf = ipc_buffer_pptr(thread, true);
-                thread.set_reg(reg::A0, 0);
+                thread.set_reg(regs::BADGE, 0);
                 let len = set_mr(thread, buf, 0, flags) as u64;
-                thread.set_reg(reg::A1, MessageInfo::new(0, 0, 0, len).0);
+                thread.set_reg(regs::MSG_INFO, MessageInfo::new(0, 0, 0, len).0);
             }
             set_thread_state(k, thread, ThreadState::Running);
         }
@@ -849,7 +841,7 @@ fn invoke_read_registers(
     }
     if call {
         let buf = ipc_buffer_pptr(thread, true);
-        thread.set_reg(reg::A0, 0);
+        thread.set_reg(regs::BADGE, 0);
         let mut len = 0;
         for i in 0..n.min(USER_CONTEXT_WORDS) {
             if !set_mr(thread, buf, i, get_user_reg(src, i)) {
@@ -857,7 +849,7 @@ fn invoke_read_registers(
             }
             len = i + 1;
         }
-        thread.set_reg(reg::A1, MessageInfo::new(0, 0, 0, len as u64).0);
+        thread.set_reg(regs::MSG_INFO, MessageInfo::new(0, 0, 0, len as u64).0);
     }
     set_thread_state(k, thread, ThreadState::Running);
 }

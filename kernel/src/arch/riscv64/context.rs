@@ -65,6 +65,19 @@ pub mod regs {
     pub const NEXT_IP: usize = reg::PC;
     /// The stack pointer.
     pub const STACK_POINTER: usize = reg::SP;
+    /// The thread-local storage base (`seL4_TCB_SetTLSBase`: `tp`).
+    pub const TLS_BASE: usize = reg::TP;
+    /// The register behind each word of `seL4_UserContext`, in its order (seL4
+    /// `frameRegisters` then `gpRegisters`, `src/arch/riscv/machine/registerset.c`): FaultIP,
+    /// ra, sp, gp, s0..s11, a0..a7, t0..t6, tp. [`FAULT_IP`] marks the word kept in the TCB.
+    #[rustfmt::skip]
+    pub const USER_CONTEXT: [usize; abi::user_context::USER_CONTEXT_WORDS] = [
+        FAULT_IP, 1, 2, 3, // FaultIP, ra, sp, gp
+        8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, // s0..s11
+        10, 11, 12, 13, 14, 15, 16, 17, // a0..a7
+        5, 6, 7, 28, 29, 30, 31, // t0..t6
+        reg::TP,
+    ];
     /// Bytes of the syscall instruction (`ecall`): a syscall returns past it.
     pub const SYSCALL_INSTRUCTION_BYTES: u64 = 4;
     /// In the fault message layouts below: the thread's `FaultIP` (kept in the TCB, not in the

@@ -74,30 +74,6 @@ pub enum VSpaceInvocation {
     },
 }
 
-/// Decodes and performs an invocation of a RISC-V VSpace cap (`cap` in `slot`) by `thread`.
-///
-/// Contract with the syscall layer (as seL4's decoders): all checks happen before any change
-/// and an error changes nothing. After the checks pass, set `thread` to `Restart`, then perform.
-/// An invocation with no result leaves the thread in `Restart` (the syscall layer then sends the
-/// empty success reply); one that returns values (GetAddress) writes its reply into the
-/// thread's registers/IPC buffer and sets it `Running`.
-///
-/// seL4's `performPageGetAddress` writes the reply only for `seL4_Call` (its `call` argument).
-pub fn decode_invocation(
-    k: &mut Kernel,
-    label: InvocationLabel,
-    args: &impl InvocationArgs,
-    cap: Cap,
-    slot: Slot,
-    thread: TcbRef,
-) -> Result<(), SyscallError> {
-    let inv = decode(k, label, args, cap, slot)?;
-    thread.set_state(ThreadState::Restart);
-    let is_call = args.is_call();
-    perform(k, inv, thread, is_call);
-    Ok(())
-}
-
 /// `decodeRISCVMMUInvocation(label, length, cptr, cte, cap, call, buffer)`: checks an
 /// invocation of `cap` (in `slot`) and returns what to do. Errors are seL4's, in seL4's order;
 /// see the per-type functions.
