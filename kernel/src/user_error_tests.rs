@@ -437,10 +437,93 @@ mod props {
         target: Result<usize, usize>,
         /// The message length: the label's usual length plus this, within 0..=8.
         len_delta: i64,
-        mrs: [Word; 8],
+        /// Each word: its kind's value from the seed (`true`), or the other word.
+        mrs: [(bool, u64, Word); 8],
         /// The number of extra caps: the label's usual number plus this, within 0..=3.
         caps_delta: i64,
         caps: [ExtraCap; 3],
+    }
+
+    /// What an argument word is, for well-formed values.
+    #[derive(Clone, Copy, Debug)]
+    enum Kind {
+        /// A prepared, empty or initial slot.
+        Slot,
+        /// A CNode depth (mostly 64, the root CNode's).
+        Depth,
+        /// A small number: object types and sizes, counts, flags, rights, IRQs, domains.
+        Small,
+        /// Cap data or a badge: mostly 0.
+        Data,
+        /// A priority.
+        Prio,
+        /// A virtual address.
+        Vaddr,
+        /// Anything.
+        Any,
+    }
+
+    /// The kinds of an invocation's message words.
+    fn kinds(label: u64) -> [Kind; 8] {
+        use Kind::*;
+        use L::*;
+        let any = [Any; 8];
+        let with = |k: &[Kind]| {
+            let mut a = any;
+            a[..k.len()].copy_from_slice(k);
+            a
+        };
+        let Some(l) = L::from_label(label) else {
+            return any;
+        };
+        match l {
+            UntypedRetype => with(&[Small, Small, Slot, Depth, Slot, Small]),
+            TCBReadRegisters | TCBWriteRegisters | TCBCopyRegisters | TCBSetFlags => {
+                with(&[Small, Small])
+            }
+            TCBConfigure => with(&[Slot, Data, Data, Vaddr]),
+            TCBSetPriority | TCBSetMCPriority | TCBSetSchedParams => with(&[Prio, Prio]),
+            TCBSetIPCBuffer => with(&[Vaddr]),
+            TCBSetSpace => with(&[Slot, Data, Data]),
+            CNodeRotate => with(&[Slot, Depth, Data, Slot, Depth, Data, Slot, Depth]),
+            CNodeRevoke
+            | CNodeDelete
+            | CNodeCancelBadgedSends
+            | CNodeCopy
+            | CNodeMint
+            | CNodeMove
+            | CNodeMutate
+            | CNodeSaveCaller
+            | RISCVASIDControlMakePool => with(&[Slot, Depth, Slot, Depth, Small, Data]),
+            IRQIssueIRQHandler => with(&[Small, Slot, Depth]),
+            RISCVIRQIssueIRQHandlerTrigger => with(&[Small, Small, Slot, Depth]),
+            DomainSetSet | DomainScheduleConfigure | DomainScheduleSetStart => {
+                with(&[Small, Small, Small])
+            }
+            RISCVPageTableMap | RISCVPageMap => with(&[Vaddr, Small, Small]),
+            _ => any,
+        }
+    }
+
+    /// A well-formed word of kind `k` from `seed`.
+    fn typed(k: Kind, seed: u64, e: u64) -> u64 {
+        match k {
+            Kind::Slot if seed.is_multiple_of(4) => seed / 4 % 12,
+            Kind::Slot => e + seed % 20,
+            Kind::Depth => [64, 64, 64, 64, 0, 13, 70, seed][(seed % 8) as usize],
+            Kind::Small => seed % 16,
+            Kind::Data => [0, 0, 0, seed % 64, seed][(seed % 5) as usize],
+            Kind::Prio => [seed % 256, 255, 256, 300][(seed % 4) as usize],
+            Kind::Vaddr => [
+                0x10_0000 + ((seed % 8) << 12),
+                (seed % 4) << 21,
+                (seed % 4) << 30,
+                0x3f_ffff_f000,
+                seed & !0xfff,
+                seed,
+            ][(seed % 6) as usize],
+            Kind::Any => seed,
+        }
     }
 
     /// The usual message length and number of extra caps of an invocation.
@@ -520,7 +603,11 @@ mod props {
                 1 => (0usize..64).prop_map(Err),
             ],
             prop_oneof![4 => Just(0i64), 1 => Just(-1i64), 1 => Just(1i64), 1 => -8i64..8],
-            proptest::array::uniform8(word()),
+            proptest::array::uniform8((
+                prop_oneof![5 => Just(true), 1 => Just(false)],
+                any::<u64>(),
+                word(),
+            )),
             prop_oneof![4 => Just(0i64), 1 => Just(-1i64), 1 => Just(1i64)],
             proptest::array::uniform3(extra_cap()),
         )
@@ -659,7 +746,9 @@ mod props {
                 let ncaps = (ncaps + o.caps_delta).clamp(0, 3) as usize;
                 let mrs: Vec<u64> = o.mrs[..len]
                     .iter()
-                    .map(|&w| match w {
+                    .zip(kinds(label))
+                    .map(|(&(typed_word, seed, w), k)| match w {
+                        _ if typed_word => typed(k, seed, e),
                         Word::Num(n) => n,
                         Word::Slot(i) => e + i,
                     })
