@@ -206,7 +206,7 @@ pub fn copy_mrs(
 ) -> usize {
     let mut i = 0;
     while i < n && i < FAST_MESSAGE_REGISTERS {
-        receiver.set_reg(regs::MSG[i], sender.reg(regs::MSG[i]));
+        receiver.set_reg(regs::msg(i), sender.reg(regs::msg(i)));
         i += 1;
     }
     if let (Some(s), Some(r)) = (send_buf, recv_buf) {

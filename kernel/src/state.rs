@@ -116,7 +116,7 @@ pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
 pub fn get_mr(thread: TcbRef, buffer: Option<usize>, i: usize) -> u64 {
     use crate::arch::regs;
     if i < abi::message::FAST_MESSAGE_REGISTERS {
-        return thread.reg(regs::MSG[i]);
+        return thread.reg(regs::msg(i));
     }
     match buffer {
         Some(b) if i < MSG_MAX_LENGTH => {
@@ -130,7 +130,7 @@ pub fn get_mr(thread: TcbRef, buffer: Option<usize>, i: usize) -> u64 {
 pub fn set_mr(thread: TcbRef, buffer: Option<usize>, i: usize, v: u64) -> bool {
     use crate::arch::regs;
     if i < abi::message::FAST_MESSAGE_REGISTERS {
-        thread.set_reg(regs::MSG[i], v);
+        thread.set_reg(regs::msg(i), v);
         return true;
     }
     match buffer {
