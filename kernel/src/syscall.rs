@@ -428,7 +428,7 @@ fn decode_and_perform(
                     t.reg(regs::CAP)
                 )),
                 Cap::CNode { .. } => {
-                    let inv = decode_cnode_invocation(label, args, cap, slot)?;
+                    let inv = decode_cnode_invocation(label, args, cap)?;
                     Ok(perform(k, Invocation::CNode(inv), t, call))
                 }
                 Cap::Untyped { .. } => {

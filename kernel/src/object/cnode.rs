@@ -190,7 +190,6 @@ pub fn decode_cnode_invocation(
     label: InvocationLabel,
     args: &impl InvocationArgs,
     cnode: Cap,
-    caller_slot: Slot,
 ) -> Result<CNodeInvocation, SyscallError> {
     use InvocationLabel::*;
     if !matches!(
@@ -408,13 +407,10 @@ pub fn decode_cnode_invocation(
                 dest,
             })
         }
-        _ => {
-            let _ = caller_slot;
-            Err(user_err!(
-                SyscallError::IllegalOperation,
-                "CNodeCap: Illegal Operation attempted."
-            ))
-        }
+        _ => Err(user_err!(
+            SyscallError::IllegalOperation,
+            "CNodeCap: Illegal Operation attempted."
+        )),
     }
 }
 
