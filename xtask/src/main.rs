@@ -851,6 +851,24 @@ fn fastpath_variant(fastpath: bool) -> &'static str {
     }
 }
 
+/// `cargo clippy` of the kernel binary for the target, with `features` if any, `-D warnings`.
+fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
+    let mut a = vec![
+        "clippy",
+        "-p",
+        workspace::KERNEL_PACKAGE,
+        "--bin",
+        workspace::KERNEL_BIN,
+        "--target",
+        workspace::TARGET,
+    ];
+    if let Some(f) = features {
+        a.extend(["--features", f]);
+    }
+    a.extend(["--", "-D", "warnings"]);
+    a
+}
+
 /// Names of the stages, as the table shows them (`test --help` lists them too).
 const LINT_FMT: &str = "lint: cargo fmt --check";
 const LINT_CLIPPY_HOST: &str = "lint: cargo clippy (host crates)";
@@ -1021,50 +1039,15 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                 &["clippy", "--all-targets", "--", "-D", "warnings"],
             ),
         );
-        push(
-            &mut stages,
-            check_stage(
-                &ws,
-                LINT_CLIPPY_KERNEL,
-                &[
-                    "clippy",
-                    "-p",
-                    "kernel",
-                    "--bin",
-                    "kernel",
-                    "--target",
-                    "riscv64gc-unknown-none-elf",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ),
-        );
-        push(
-            &mut stages,
-            check_stage(
-                &ws,
-                LINT_CLIPPY_KERNEL_DEBUG,
-                &[
-                    "clippy",
-                    "-p",
-                    "kernel",
-                    "--bin",
-                    "kernel",
-                    "--target",
-                    "riscv64gc-unknown-none-elf",
-                    "--features",
-                    "debug_build",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ),
-        );
-        push(
-            &mut stages,
-            host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
-        );
+        for (name, features) in [
+            (LINT_CLIPPY_KERNEL, None),
+            (LINT_CLIPPY_KERNEL_DEBUG, Some("debug_build")),
+        ] {
+            push(
+                &mut stages,
+                check_stage(&ws, name, &kernel_clippy_args(features)),
+            );
+        }
         push(
             &mut stages,
             host_stage(
