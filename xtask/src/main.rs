@@ -869,6 +869,18 @@ fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
     a
 }
 
+/// The lint and host stages, in the order they run (the QEMU stages follow).
+const LINT_AND_HOST_STAGES: [&str; 8] = [
+    LINT_FMT,
+    LINT_CLIPPY_HOST,
+    LINT_CLIPPY_KERNEL,
+    LINT_CLIPPY_KERNEL_DEBUG,
+    HOST_ALL,
+    HOST_NOFP,
+    HOST_DEBUG,
+    HOST_ABI_MCS,
+];
+
 /// Names of the stages, as the table shows them (`test --help` lists them too).
 const LINT_FMT: &str = "lint: cargo fmt --check";
 const LINT_CLIPPY_HOST: &str = "lint: cargo clippy (host crates)";
@@ -1050,6 +1062,10 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         }
         push(
             &mut stages,
+            host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
+        );
+        push(
+            &mut stages,
             host_stage(
                 &ws,
                 HOST_NOFP,
@@ -1095,6 +1111,23 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                 ),
             );
         }
+    }
+    // Every lint and host stage ran (or was skipped by an option): a stage lost from this
+    // function would otherwise pass unnoticed.
+    let missing: Vec<&str> = LINT_AND_HOST_STAGES
+        .iter()
+        .copied()
+        .filter(|n| !stages.iter().any(|s| s.name == *n))
+        .collect();
+    if !missing.is_empty() {
+        push(
+            &mut stages,
+            Stage::broken(
+                "xtask: stage list",
+                0.0,
+                format!("stages that did not run: {}", missing.join(", ")),
+            ),
+        );
     }
     if o.host_only {
         push(&mut stages, Stage::skipped("qemu: all", "--host-only"));
