@@ -766,3 +766,95 @@ mod props {
         }
     }
 }
+
+/// The deeper CNode Mint, Mutate and Rotate checks, which random invocations rarely reach.
+#[test]
+fn deep_cnode_checks_say_why() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let (ut, _, _) = s.ram_untyped(16);
+    assert_eq!(s.retype(ut, T::Endpoint, 0, e, 1).info.label(), 0);
+    assert_eq!(s.retype(ut, T::Tcb, 0, e + 1, 1).info.label(), 0);
+    let root = slot::INIT_THREAD_CNODE;
+    let m = "object::cnode";
+    let all_rights = 0xf;
+
+    let r = s.cnode(L::CNodeMint, &[e + 5, 64, e, 64, all_rights], &[root]);
+    says(
+        Some(r),
+        Some(Error::TruncatedMessage),
+        m,
+        "CNode Mint: Truncated message.",
+    );
+    // The untyped has children: it cannot be copied.
+    let r = s.cnode(L::CNodeMint, &[e + 5, 64, ut, 64, all_rights, 0], &[root]);
+    says(
+        Some(r),
+        Some(Error::RevokeFirst),
+        m,
+        "Error deriving cap for CNode Mint operation: Untyped cap has children",
+    );
+    let r = s.cnode(L::CNodeMutate, &[e + 5, 64, e, 64], &[root]);
+    says(
+        Some(r),
+        Some(Error::TruncatedMessage),
+        m,
+        "CNode Mutate: Truncated message.",
+    );
+
+    // Rotate: words dest index, depth, pivot data, index, depth, source data, index, depth;
+    // caps pivot root, source root.
+    let rotate = |s: &mut System, dest: u64, pivot: u64, src: u64| {
+        s.cnode(
+            L::CNodeRotate,
+            &[dest, 64, 0, pivot, 64, 0, src, 64],
+            &[root, root],
+        )
+    };
+    let r = rotate(&mut s, e, e + 3, e + 1);
+    says(
+        Some(r),
+        Some(Error::DeleteFirst),
+        m,
+        "CNode Rotate: Destination slot not empty.",
+    );
+    let r = rotate(&mut s, e + 5, e, e + 6);
+    says(
+        Some(r),
+        Some(Error::FailedLookup),
+        m,
+        "CNode Rotate: Source slot empty.",
+    );
+    let r = rotate(&mut s, e + 5, e + 6, e + 1);
+    says(
+        Some(r),
+        Some(Error::FailedLookup),
+        m,
+        "CNode Rotate: Pivot slot empty.",
+    );
+    // Rotate's cap data is applied as a Mutate's: an endpoint cap's becomes null.
+    let r = rotate(&mut s, e + 5, e + 1, e);
+    says(
+        Some(r),
+        Some(Error::IllegalOperation),
+        m,
+        "CNode Rotate: Source cap invalid.",
+    );
+    let r = rotate(&mut s, e + 5, e, e + 1);
+    says(
+        Some(r),
+        Some(Error::IllegalOperation),
+        m,
+        "CNode Rotate: Pivot cap invalid.",
+    );
+    // Nothing moved.
+    assert!(matches!(
+        s.root_slot(e).cap(),
+        crate::cap::Cap::Endpoint { .. }
+    ));
+    assert!(matches!(
+        s.root_slot(e + 1).cap(),
+        crate::cap::Cap::Thread { .. }
+    ));
+    assert!(s.root_slot(e + 5).cap().is_null());
+}
