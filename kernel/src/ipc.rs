@@ -496,7 +496,7 @@ fn report_no_handler(k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
 /// one warning line (builds without `debug_build`).
 #[cfg(not(feature = "debug_build"))]
 fn report_no_handler(_k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
-    let (n, len) = crate::syscall::thread_name(t);
+    let (n, len) = crate::object::tcb::thread_name(t);
     crate::kwarn!(
         "fault {:?} from thread \"{}\" at pc {:#x}; no valid fault handler (cptr {:#x}): suspending it",
         f,

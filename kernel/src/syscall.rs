@@ -233,14 +233,12 @@ fn debug_name_thread(t: TcbRef) {
     TcbRef::new(tcb).with(|x| x.name = name);
 }
 
-pub use crate::object::tcb::thread_name;
-
 /// `seL4_DebugDumpScheduler` without `debug_build` (seL4 prints nothing then): the current
 /// thread only.
 #[cfg(not(feature = "debug_build"))]
 fn dump_scheduler(k: &Kernel) {
     let t = k.cur_thread;
-    let (n, len) = thread_name(t);
+    let (n, len) = crate::object::tcb::thread_name(t);
     let name = core::str::from_utf8(&n[..len]).unwrap_or("?");
     crate::kprintln!("Dumping all tcbs!");
     crate::kprintln!("Name | IP | Priority | State");

@@ -1023,16 +1023,7 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         );
     }
     if o.qemu_only {
-        for name in [
-            LINT_FMT,
-            LINT_CLIPPY_HOST,
-            LINT_CLIPPY_KERNEL,
-            LINT_CLIPPY_KERNEL_DEBUG,
-            HOST_ALL,
-            HOST_NOFP,
-            HOST_DEBUG,
-            HOST_ABI_MCS,
-        ] {
+        for name in LINT_AND_HOST_STAGES {
             push(&mut stages, Stage::skipped(name, "--qemu-only"));
         }
         if bench_host {

@@ -25,10 +25,9 @@ pub use riscv64::boot::{
 pub use riscv64::cap::arbitrary_arch_cap;
 pub use riscv64::cap::{
     create_object as arch_create_object, derive_cap as arch_derive_cap,
-    finalise_cap as arch_finalise_cap, ipc_buffer_frame, is_arch_cap_tag,
-    mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,
-    same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data, vspace_root,
-    ArchCap,
+    finalise_cap as arch_finalise_cap, ipc_buffer_frame, mask_cap_rights as arch_mask_cap_rights,
+    same_object_as as arch_same_object_as, same_region_as as arch_same_region_as,
+    update_cap_data as arch_update_cap_data, vspace_root, ArchCap,
 };
 pub use riscv64::context::{regs, ArchContext, ArchTcb};
 pub use riscv64::objects::{
