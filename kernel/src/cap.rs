@@ -36,6 +36,10 @@ pub mod tag {
     pub const ZOMBIE: u64 = 18;
     /// `cap_domain_cap`
     pub const DOMAIN: u64 = 20;
+    /// `cap_sched_context_cap` (MCS)
+    pub const SCHED_CONTEXT: u64 = 22;
+    /// `cap_sched_control_cap` (MCS)
+    pub const SCHED_CONTROL: u64 = 24;
     // The architecture's caps have odd tags (seL4's `isArchCap`): `crate::arch::cap_tag`.
 }
 
@@ -131,12 +135,22 @@ pub enum Cap {
         badge: u64,
         rights: EpRights,
     },
-    /// A reply cap to the TCB at `tcb`; `master` for the TCB's own reply slot.
+    /// A reply cap to the TCB at `tcb`; `master` for the TCB's own reply slot (non-MCS).
+    #[cfg(not(feature = "mcs"))]
     Reply {
         tcb: usize,
         master: bool,
         can_grant: bool,
     },
+    /// A cap to the Reply object at `ptr` (MCS); `can_grant` lets the reply carry caps.
+    #[cfg(feature = "mcs")]
+    Reply { ptr: usize, can_grant: bool },
+    /// A scheduling context of 2^`size_bits` bytes (MCS).
+    #[cfg(feature = "mcs")]
+    SchedContext { ptr: usize, size_bits: u8 },
+    /// The SchedControl cap of core `core` (MCS): configures scheduling contexts.
+    #[cfg(feature = "mcs")]
+    SchedControl { core: u64 },
     /// A CNode of 2^`radix` slots with a guard of `guard_size` bits.
     CNode {
         ptr: usize,
@@ -248,6 +262,7 @@ impl RawCap {
     }
 
     /// A reply cap to the TCB at `tcb` (what `Cap::Reply { .. }.encode()` gives).
+    #[cfg(not(feature = "mcs"))]
     #[inline(always)]
     pub fn reply(tcb: usize, master: bool, can_grant: bool) -> RawCap {
         RawCap {
@@ -259,7 +274,8 @@ impl RawCap {
         }
     }
 
-    /// Whether a reply cap is the master reply cap of its TCB.
+    /// Whether a reply cap is the master reply cap of its TCB (non-MCS).
+    #[cfg(not(feature = "mcs"))]
     #[inline(always)]
     pub fn reply_master(self) -> bool {
         field(self.w0, 44, 1) != 0
@@ -286,11 +302,24 @@ impl RawCap {
                 badge: w1,
                 rights: EpRights::from_bits(field(w0, EP_RIGHTS_SHIFT, 4)),
             },
+            #[cfg(not(feature = "mcs"))]
             tag::REPLY => Cap::Reply {
                 tcb: ptr,
                 master: field(w0, 44, 1) != 0,
                 can_grant: field(w0, 45, 1) != 0,
             },
+            #[cfg(feature = "mcs")]
+            tag::REPLY => Cap::Reply {
+                ptr,
+                can_grant: field(w0, 45, 1) != 0,
+            },
+            #[cfg(feature = "mcs")]
+            tag::SCHED_CONTEXT => Cap::SchedContext {
+                ptr,
+                size_bits: field(w0, 44, 6) as u8,
+            },
+            #[cfg(feature = "mcs")]
+            tag::SCHED_CONTROL => Cap::SchedControl { core: w1 },
             tag::CNODE => Cap::CNode {
                 ptr,
                 radix: field(w0, 44, 6) as u8,
@@ -345,6 +374,7 @@ impl Cap {
                 t(tag::NOTIFICATION, ptr, rights.bits() << EP_RIGHTS_SHIFT),
                 badge,
             ),
+            #[cfg(not(feature = "mcs"))]
             Cap::Reply {
                 tcb,
                 master,
@@ -357,6 +387,14 @@ impl Cap {
                 ),
                 0,
             ),
+            #[cfg(feature = "mcs")]
+            Cap::Reply { ptr, can_grant } => (t(tag::REPLY, ptr, (can_grant as u64) << 45), 0),
+            #[cfg(feature = "mcs")]
+            Cap::SchedContext { ptr, size_bits } => {
+                (t(tag::SCHED_CONTEXT, ptr, (size_bits as u64) << 44), 0)
+            }
+            #[cfg(feature = "mcs")]
+            Cap::SchedControl { core } => (tag::SCHED_CONTROL << 59, core),
             Cap::CNode {
                 ptr,
                 radix,
@@ -407,13 +445,17 @@ impl Cap {
             Cap::IrqHandler { .. } => tag::IRQ_HANDLER,
             Cap::Zombie { .. } => tag::ZOMBIE,
             Cap::Domain => tag::DOMAIN,
+            #[cfg(feature = "mcs")]
+            Cap::SchedContext { .. } => tag::SCHED_CONTEXT,
+            #[cfg(feature = "mcs")]
+            Cap::SchedControl { .. } => tag::SCHED_CONTROL,
             Cap::Arch(c) => c.tag(),
         }
     }
 
     /// The object this cap names and its size in bytes, for caps to memory objects
     /// (`capUntypedPtr`/`capUntypedSize` in seL4's `sameRegionAs`). `None` for caps naming no
-    /// memory (IRQ, domain and ASID control, null, reply).
+    /// memory (IRQ, domain and ASID control, SchedControl, null, non-MCS reply).
     pub fn region(&self) -> Option<(usize, u64)> {
         use abi::object::*;
         Some(match *self {
@@ -422,6 +464,10 @@ impl Cap {
             Cap::Notification { ptr, .. } => (ptr, 1 << NOTIFICATION_BITS),
             Cap::CNode { ptr, radix, .. } => (ptr, 1 << (radix as u64 + SLOT_BITS)),
             Cap::Thread { tcb } => (tcb, 1 << TCB_BITS),
+            #[cfg(feature = "mcs")]
+            Cap::Reply { ptr, .. } => (ptr, 1 << REPLY_BITS),
+            #[cfg(feature = "mcs")]
+            Cap::SchedContext { ptr, size_bits } => (ptr, 1 << size_bits),
             Cap::Zombie {
                 ptr,
                 kind: ZombieType::Tcb,
@@ -448,6 +494,27 @@ mod tests {
         prop_oneof![
             (0usize..(1 << 43)).prop_map(|p| p << 4),
             (0usize..(1 << 34)).prop_map(|p| 0xFFFF_FFC0_0000_0000usize + (p << 4)),
+        ]
+    }
+
+    /// The caps that differ between configurations: non-MCS reply caps; MCS reply,
+    /// SchedContext and SchedControl caps.
+    #[cfg(not(feature = "mcs"))]
+    fn config_caps() -> impl Strategy<Value = Cap> {
+        (ptrs(), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| Cap::Reply {
+            tcb,
+            master,
+            can_grant,
+        })
+    }
+
+    /// See the non-MCS version.
+    #[cfg(feature = "mcs")]
+    fn config_caps() -> impl Strategy<Value = Cap> {
+        prop_oneof![
+            (ptrs(), any::<bool>()).prop_map(|(ptr, can_grant)| Cap::Reply { ptr, can_grant }),
+            (ptrs(), 7u8..=38).prop_map(|(ptr, size_bits)| Cap::SchedContext { ptr, size_bits }),
+            (0u64..4).prop_map(|core| Cap::SchedControl { core }),
         ]
     }
 
@@ -480,13 +547,7 @@ mod tests {
                 badge,
                 rights
             }),
-            (ptrs(), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| {
-                Cap::Reply {
-                    tcb,
-                    master,
-                    can_grant,
-                }
-            }),
+            config_caps(),
             (ptrs(), 1u8..=58, 0u8..=64, any::<u64>()).prop_map(|(ptr, radix, gs, guard)| {
                 Cap::CNode {
                     ptr,
@@ -539,6 +600,7 @@ mod tests {
                         radix as u64 + guard_size as u64 == 64
                     );
                 }
+                #[cfg(not(feature = "mcs"))]
                 Cap::Reply { tcb, master, .. } => {
                     prop_assert_eq!((r.obj_ptr(), r.reply_master()), (tcb, master));
                 }
@@ -547,6 +609,7 @@ mod tests {
         }
     }
 
+    #[cfg(not(feature = "mcs"))]
     #[test]
     fn raw_reply_matches_encode() {
         for (m, g) in [(false, false), (true, false), (false, true), (true, true)] {

@@ -43,6 +43,15 @@ unsafe impl Pod for crate::object::notification::Notification {}
 // SAFETY: as above.
 unsafe impl Pod for crate::cte::Cte {}
 // SAFETY: as above.
+#[cfg(feature = "mcs")]
+unsafe impl Pod for crate::object::sched_context::SchedContext {}
+// SAFETY: as above.
+#[cfg(feature = "mcs")]
+unsafe impl Pod for crate::object::sched_context::Refill {}
+// SAFETY: as above.
+#[cfg(feature = "mcs")]
+unsafe impl Pod for crate::object::reply::Reply {}
+// SAFETY: as above.
 unsafe impl Pod for crate::cte::MdbNode {}
 // SAFETY: as above.
 unsafe impl Pod for crate::cap::RawCap {}

@@ -5,7 +5,12 @@
 
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
-use abi::config::{NUM_DOMAINS, NUM_PRIORITIES, TIME_SLICE};
+#[cfg(not(feature = "mcs"))]
+use abi::config::TIME_SLICE;
+use abi::config::{NUM_DOMAINS, NUM_PRIORITIES};
+
+#[cfg(feature = "mcs")]
+pub mod mcs;
 
 /// Priorities per bitmap word.
 const WORD: usize = 64;
@@ -62,6 +67,10 @@ pub struct Scheduler {
     pub l2: [[u64; L2_WORDS]; NUM_DOMAINS],
     /// Ready queues, indexed by `domain * NUM_PRIORITIES + priority`.
     pub queues: [Queue; NUM_DOMAINS * NUM_PRIORITIES],
+    /// MCS: threads waiting for their next refill, in order of its time
+    /// (`ksReleaseQueue`), linked through `sched_next`/`sched_prev`.
+    #[cfg(feature = "mcs")]
+    pub release_queue: Queue,
 }
 
 impl Scheduler {
@@ -85,6 +94,8 @@ impl Scheduler {
             domain_schedule: ds,
             domain_schedule_index: 0,
             domain_schedule_start: 0,
+            #[cfg(feature = "mcs")]
+            release_queue: Queue { head: 0, tail: 0 },
         }
     }
 
@@ -371,8 +382,9 @@ pub fn schedule(k: &mut Kernel) {
     k.sched.action = SchedulerAction::ResumeCurrentThread;
 }
 
-/// `timerTick`: charges the running thread a tick of its time slice; at the end of the slice it
+/// `timerTick` (non-MCS): charges the running thread a tick of its time slice; at the end of the slice it
 /// goes to the back of its queue.
+#[cfg(not(feature = "mcs"))]
 pub fn timer_tick(k: &mut Kernel) {
     let cur = k.cur_thread;
     if !is_idle(cur) && cur.state() == ThreadState::Running {

@@ -17,6 +17,21 @@ pub struct Kernel {
     pub cur_thread: TcbRef,
     /// The current scheduling domain (`ksCurDomain`).
     pub cur_domain: u64,
+    /// MCS: the scheduling context the current thread runs on (`ksCurSC`); the null pointer
+    /// stands for the idle thread's, which is never charged.
+    #[cfg(feature = "mcs")]
+    pub cur_sc: crate::object::sched_context::ScRef,
+    /// MCS: ticks consumed since the last time they were charged to `cur_sc`
+    /// (`ksConsumed`).
+    #[cfg(feature = "mcs")]
+    pub consumed: u64,
+    /// MCS: the time of the last kernel entry, in ticks (`ksCurTime`).
+    #[cfg(feature = "mcs")]
+    pub cur_time: u64,
+    /// MCS: whether the timer must be programmed again before the kernel exits
+    /// (`ksReprogram`).
+    #[cfg(feature = "mcs")]
+    pub reprogram: bool,
     /// The thread whose address space the CPU was last set up for, or 0 to force the set-up on
     /// the next return to user level (cleared by every invocation that may change a VSpace or
     /// an ASID).
@@ -61,6 +76,14 @@ impl Kernel {
         Kernel {
             cur_thread: TcbRef::new(0),
             cur_domain: 0,
+            #[cfg(feature = "mcs")]
+            cur_sc: crate::object::sched_context::ScRef::new(0),
+            #[cfg(feature = "mcs")]
+            consumed: 0,
+            #[cfg(feature = "mcs")]
+            cur_time: 0,
+            #[cfg(feature = "mcs")]
+            reprogram: true,
             work_units: 0,
             irq_pending: no_irq,
             asid_table: [0; ASID_TABLE_SIZE],

@@ -6,6 +6,10 @@ pub mod endpoint;
 pub mod interrupt;
 pub mod notification;
 pub mod objecttype;
+#[cfg(feature = "mcs")]
+pub mod reply;
+#[cfg(feature = "mcs")]
+pub mod sched_context;
 pub mod tcb;
 pub mod tcb_invocation;
 pub mod tcb_ops;

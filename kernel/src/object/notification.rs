@@ -10,7 +10,7 @@ use crate::object::tcb_queue::TcbQueue;
 use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
 
-/// A notification object: 32 bytes.
+/// A notification object: 32 bytes (MCS: 2^6 bytes, of which 40 are used).
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub struct Notification {
@@ -22,9 +22,13 @@ pub struct Notification {
     pub word: u64,
     /// Bound TCB (kernel-virtual) or 0.
     pub bound_tcb: u64,
+    /// MCS: the scheduling context bound to it (`ntfnSchedContext`), lent to a passive
+    /// thread that receives a signal; 0 for none.
+    #[cfg(feature = "mcs")]
+    pub sched_context: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<Notification>() == 1 << abi::object::NOTIFICATION_BITS);
+const _: () = assert!(core::mem::size_of::<Notification>() <= 1 << abi::object::NOTIFICATION_BITS);
 
 /// `NtfnState_Idle`, `NtfnState_Waiting`, `NtfnState_Active`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,18 +7,30 @@ use crate::arch::ArchContext;
 use crate::cte::{Cte, Slot};
 use crate::mem::PPtr;
 
-/// TCB CNode slot indices (`tcb_cnode_index`).
+/// TCB CNode slot indices (`tcb_cnode_index`, `include/object/structures.h`).
 pub mod tcb_slot {
     /// `tcbCTable`: the thread's CSpace root.
     pub const CTABLE: usize = 0;
     /// `tcbVTable`: the thread's VSpace root.
     pub const VTABLE: usize = 1;
-    /// `tcbReply`: the master reply cap.
+    /// `tcbReply`: the master reply cap (non-MCS).
+    #[cfg(not(feature = "mcs"))]
     pub const REPLY: usize = 2;
-    /// `tcbCaller`: the reply cap to the thread that called this one.
+    /// `tcbCaller`: the reply cap to the thread that called this one (non-MCS).
+    #[cfg(not(feature = "mcs"))]
     pub const CALLER: usize = 3;
     /// `tcbBuffer`: the frame holding the IPC buffer.
+    #[cfg(not(feature = "mcs"))]
     pub const BUFFER: usize = 4;
+    /// `tcbBuffer`: the frame holding the IPC buffer (MCS: slot 2).
+    #[cfg(feature = "mcs")]
+    pub const BUFFER: usize = 2;
+    /// `tcbFaultHandler` (MCS): a copy of the fault endpoint cap, used when the thread faults.
+    #[cfg(feature = "mcs")]
+    pub const FAULT_HANDLER: usize = 3;
+    /// `tcbTimeoutHandler` (MCS): a copy of the timeout endpoint cap.
+    #[cfg(feature = "mcs")]
+    pub const TIMEOUT_HANDLER: usize = 4;
     /// `tcbCNodeEntries`.
     pub const COUNT: usize = 5;
 }
@@ -93,7 +105,9 @@ pub struct Tcb {
     pub fault_ip: u64,
     /// User virtual address of the IPC buffer (`tcbIPCBuffer`).
     pub ipc_buffer: u64,
-    /// CPtr of the fault handler endpoint (`tcbFaultHandler`).
+    /// CPtr of the fault handler endpoint (`tcbFaultHandler`; non-MCS: MCS keeps a cap in
+    /// [`tcb_slot::FAULT_HANDLER`]).
+    #[cfg(not(feature = "mcs"))]
     pub fault_handler: u64,
     /// Priority 0..=255.
     pub priority: u64,
@@ -101,8 +115,26 @@ pub struct Tcb {
     pub mcp: u64,
     /// Scheduling domain.
     pub domain: u64,
-    /// Remaining ticks of the time slice.
+    /// Remaining ticks of the time slice (non-MCS; MCS threads run on scheduling contexts).
+    #[cfg(not(feature = "mcs"))]
     pub time_slice: u64,
+    /// MCS: the scheduling context the thread runs on (`tcbSchedContext`, kernel-virtual, 0
+    /// for none: the thread is passive).
+    #[cfg(feature = "mcs")]
+    pub sched_context: u64,
+    /// MCS: the scheduling context this thread yielded to with `seL4_SchedContext_YieldTo`
+    /// (`tcbYieldTo`), or 0.
+    #[cfg(feature = "mcs")]
+    pub yield_to: u64,
+    /// MCS: the Reply object of the thread state (seL4 `thread_state.replyObject`): while
+    /// BlockedOnReceive the one it will get the caller's reply on, while BlockedOnReply the
+    /// one its callee answers through; 0 for none.
+    #[cfg(feature = "mcs")]
+    pub reply_object: u64,
+    /// MCS: whether the thread is in the release queue (`tcbInReleaseQueue`), linked through
+    /// `sched_next`/`sched_prev` (a thread is never in both queues).
+    #[cfg(feature = "mcs")]
+    pub in_release_queue: u64,
     /// `seL4_TCBFlag_*` bits.
     pub flags: u64,
     /// Bound notification (kernel-virtual address) or 0.
@@ -196,6 +228,9 @@ pub fn init_tcb(tcb: TcbRef, domain: u64) {
     tcb.with(|t| {
         t.context = ArchContext::new_user();
         t.domain = domain;
-        t.time_slice = abi::config::TIME_SLICE;
+        #[cfg(not(feature = "mcs"))]
+        {
+            t.time_slice = abi::config::TIME_SLICE;
+        }
     });
 }
