@@ -33,6 +33,8 @@ fn info(label: u64, caps: u64, len: u64) -> MessageInfo {
     MessageInfo::new(label, 0, caps, len)
 }
 
+// Threads without SchedContexts and receives without Reply objects (MCS: mcs_tests).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn rendezvous_receiver_first_then_sender_with_badge_and_long_message() {
     let World { mut s, e } = world();
@@ -56,6 +58,8 @@ fn rendezvous_receiver_first_then_sender_with_badge_and_long_message() {
     assert_eq!(crate::mem::PPtr::<u64>::new(b + 8 + 9 * 8).get(), 1009);
 }
 
+// Non-MCS reply caps, fault-handler CPtrs and time slices; MCS: mcs_tests.
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn rendezvous_sender_first_and_call_reply() {
     let World { mut s, e } = world();
@@ -90,6 +94,8 @@ fn rendezvous_sender_first_and_call_reply() {
     );
 }
 
+// Threads without SchedContexts and receives without Reply objects (MCS: mcs_tests).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn message_is_truncated_to_registers_without_a_receive_buffer() {
     let World { mut s, e } = world();
@@ -113,6 +119,8 @@ fn message_is_truncated_to_registers_without_a_receive_buffer() {
     assert_eq!(MessageInfo(server.reg(11)).length(), 4);
 }
 
+// Threads without SchedContexts and receives without Reply objects (MCS: mcs_tests).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn capability_transfer_grant_unwrap_and_failures() {
     let World { mut s, e } = world();
@@ -174,6 +182,8 @@ fn capability_transfer_grant_unwrap_and_failures() {
     assert_eq!(client.state(), ThreadState::Inactive);
 }
 
+// Threads without SchedContexts and receives without Reply objects (MCS: mcs_tests).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn waking_a_higher_priority_thread_preempts_the_sender() {
     let World { mut s, e } = world();
@@ -200,6 +210,8 @@ fn waking_a_higher_priority_thread_preempts_the_sender() {
     assert_eq!(s.k.cur_thread, low);
 }
 
+// Non-MCS reply caps, fault-handler CPtrs and time slices; MCS: mcs_tests.
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn round_robin_after_a_time_slice_and_yield() {
     let World { mut s, e } = world();
@@ -225,6 +237,8 @@ fn round_robin_after_a_time_slice_and_yield() {
     assert_ne!(s.k.cur_thread, cur);
 }
 
+// Threads without SchedContexts and receives without Reply objects (MCS: mcs_tests).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn notifications_signal_or_wait_poll_and_bound_recv() {
     let World { mut s, e } = world();
@@ -305,6 +319,8 @@ fn deleting_or_revoking_an_endpoint_releases_its_queue() {
     assert_eq!(b.state(), ThreadState::Restart);
 }
 
+// Non-MCS reply caps, fault-handler CPtrs and time slices; MCS: mcs_tests.
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn cap_fault_goes_to_the_fault_handler_and_the_reply_resumes() {
     let World { mut s, e } = world();
@@ -339,6 +355,8 @@ fn cap_fault_goes_to_the_fault_handler_and_the_reply_resumes() {
     assert_eq!(faulty.reg(0), pc, "resumes at the ecall");
 }
 
+// Non-MCS reply caps, fault-handler CPtrs and time slices; MCS: mcs_tests.
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn unknown_syscall_and_user_exception_faults() {
     let World { mut s, e } = world();

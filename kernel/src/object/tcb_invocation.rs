@@ -928,6 +928,7 @@ pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
     }
 }
 
-#[cfg(test)]
+// The non-MCS invocation shapes (MCS ones: with the MCS TCB invocations).
+#[cfg(all(test, not(feature = "mcs")))]
 #[path = "tcb_invocation_tests.rs"]
 mod tests;
