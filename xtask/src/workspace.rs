@@ -22,22 +22,28 @@ pub struct RootTask {
     /// Optional tasks are built by `cargo xtask build` only when the package
     /// exists in the workspace.
     pub optional: bool,
+    /// Whether the package has an `mcs` feature (seL4's MCS configuration: built by
+    /// `--mcs`, image `<bin>-mcs`).
+    pub has_mcs: bool,
 }
 
 pub const DEMO: RootTask = RootTask {
     package: "demo",
     bin: "demo",
     optional: false,
+    has_mcs: true,
 };
 pub const TESTS: RootTask = RootTask {
     package: "roottask-tests",
     bin: "roottask-tests",
     optional: false,
+    has_mcs: true,
 };
 pub const BENCH: RootTask = RootTask {
     package: "bench",
     bin: "bench",
     optional: true,
+    has_mcs: false,
 };
 
 /// Every root task `cargo xtask build` builds. Add new ones here.
