@@ -356,13 +356,8 @@ impl Workspace {
         Ok(image)
     }
 
-    /// Build one root task ELF; returns its image, `target/images/<profile>/<bin>`.
-    pub fn build_root_task(&self, profile: Profile, task: &RootTask) -> Result<PathBuf> {
-        self.build_root_task_with(profile, task, &[])
-    }
-
-    /// [`Workspace::build_root_task`] with cargo `features` of the task's package; the image is
-    /// `target/images/<profile>/<bin>-<features>` ([`root_task_image_name`]).
+    /// Build one root task ELF with cargo `features` of the task's package; returns its image,
+    /// `target/images/<profile>/<bin>` or `<bin>-<features>` ([`root_task_image_name`]).
     pub fn build_root_task_with(
         &self,
         profile: Profile,
