@@ -29,8 +29,8 @@ mod thread;
 use framework::{run_all, Ctx, Test};
 
 macro_rules! tests {
-    ($($module:ident :: $name:ident),* $(,)?) => {
-        &[$(Test { name: stringify!($name), run: $module::$name }),*]
+    ($($(#[$m:meta])* $module:ident :: $name:ident),* $(,)?) => {
+        &[$($(#[$m])* Test { name: stringify!($name), run: $module::$name }),*]
     };
 }
 
@@ -77,17 +77,21 @@ const TESTS: &[Test] = tests![
     t_cnode::cnode_rotate,
     t_cnode::cnode_delete,
     t_cnode::cnode_revoke,
+    #[cfg(not(feature = "mcs"))]
     t_cnode::cnode_save_caller,
     t_tcb::tcb_thread_runs,
+    #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_configure_errors,
     t_tcb::tcb_read_write_registers,
     t_tcb::tcb_write_registers_resume,
     t_tcb::tcb_read_registers_suspends,
     t_tcb::tcb_suspend_resume,
     t_tcb::tcb_copy_registers,
+    #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_priority_and_mcp,
     t_tcb::tcb_set_priority_reschedules,
     t_tcb::tcb_set_ipc_buffer,
+    #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_set_space,
     t_tcb::tcb_bind_notification,
     t_tcb::tcb_set_tls_base,
@@ -108,6 +112,7 @@ const TESTS: &[Test] = tests![
     t_ipc::ipc_badges_fifo,
     t_ipc::ipc_cap_transfer,
     t_ipc::ipc_reply_cap_grant,
+    #[cfg(not(feature = "mcs"))]
     t_ipc::ipc_save_caller,
     t_ipc::ipc_yield,
     t_ipc::ipc_preempt_on_wake,
@@ -116,8 +121,10 @@ const TESTS: &[Test] = tests![
     t_ipc::ipc_delete_endpoint_restarts,
     t_ipc::ipc_receivers_fifo,
     t_ipc::ipc_delete_blocked_thread,
+    #[cfg(not(feature = "mcs"))]
     t_ipc::ipc_suspend_caller_drops_reply_cap,
     t_ipc::ipc_recv_drops_unreplied_caller,
+    #[cfg(not(feature = "mcs"))]
     t_ipc::ipc_delete_caller_drops_reply_cap,
     t_ipc::ipc_wake_equal_priority,
     t_ipc::ipc_fpu_state_per_thread,
@@ -137,7 +144,9 @@ const TESTS: &[Test] = tests![
     t_fault::fault_without_handler,
     t_fault::fault_fpu_disabled,
     t_fault::fault_suspend_waiting_thread,
+    #[cfg(not(feature = "mcs"))]
     t_fault::fault_ep_looked_up_at_fault_time,
+    #[cfg(not(feature = "mcs"))]
     t_fault::fault_unknown_syscall_numbers,
     t_fault::fault_handler_without_ipc_buffer,
     t_fault::fault_breakpoint,
