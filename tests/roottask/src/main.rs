@@ -4,6 +4,9 @@
 //! console UART in loopback mode). Every test asserts seL4 16.0.0 behaviour exactly (errors,
 //! their detail words, reply lengths), citing the seL4 function that defines it.
 //!
+//! With the `mcs` feature (seL4's MCS configuration) the threads get scheduling contexts and
+//! Reply objects, the non-MCS-only tests are left out and `t_mcs` adds the MCS tests.
+//!
 //! Prints one `TEST <name> ... ok|FAILED: <reason>` line per test, then
 //! `SUMMARY <p> passed, <f> failed`, then halts the machine with `seL4_DebugHalt`.
 #![cfg_attr(target_os = "none", no_std)]
@@ -20,6 +23,8 @@ mod t_fault;
 mod t_ipc;
 mod t_irq;
 mod t_lookup;
+#[cfg(feature = "mcs")]
+mod t_mcs;
 mod t_ntfn;
 mod t_retype;
 mod t_tcb;
@@ -163,6 +168,30 @@ const TESTS: &[Test] = tests![
     t_vspace::vspace_asid_pool,
     t_vspace::vspace_invocation_shapes,
     t_vspace::vspace_execute_never,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_initial_caps,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_configure_flags_errors,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_bind_unbind_errors,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_consumed_yield_to_errors,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_yield_to,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_tcb_invocations,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_passive_server,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_reply_object,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_nb_send_wait_and_wait,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_timeout_fault,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_budget_enforced,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_dump_scheduler,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

@@ -67,6 +67,8 @@ pub struct Local {
     pub tcb: AtomicU64,
     /// MCS: the thread's Reply object (root CNode), for [`recv`] and friends.
     pub reply: AtomicU64,
+    /// MCS: the thread's scheduling context (root CNode).
+    pub sc: AtomicU64,
 }
 
 impl Local {
@@ -75,6 +77,7 @@ impl Local {
             block: ThreadBlock::new(),
             tcb: AtomicU64::new(0),
             reply: AtomicU64::new(0),
+            sc: AtomicU64::new(0),
         }
     }
 }
@@ -155,6 +158,7 @@ pub fn reset_statics() {
     ROOT_REPLY.store(0, Ordering::SeqCst);
     for l in &LOCALS {
         l.reply.store(0, Ordering::SeqCst);
+        l.sc.store(0, Ordering::SeqCst);
     }
     LOG.n.store(0, Ordering::SeqCst);
     for e in &LOG.e {
@@ -199,6 +203,12 @@ impl Thread {
     /// The top of its stack.
     pub fn stack_top(&self) -> Word {
         stack_top(self.idx)
+    }
+
+    /// MCS: its scheduling context (made and bound by [`Ctx::thread_with_fault_ep`]).
+    #[cfg(feature = "mcs")]
+    pub fn sc(&self) -> CPtr {
+        LOCALS[self.idx].sc.load(Ordering::SeqCst)
     }
 }
 
@@ -295,11 +305,29 @@ fn my_local() -> &'static Local {
 
 /// The calling thread's Reply object (MCS): its own for a test thread, the root thread's
 /// ([`Ctx::root_reply`]) for the root thread; 0 if it has none.
+#[cfg_attr(not(feature = "mcs"), allow(dead_code))]
 pub fn my_reply() -> CPtr {
     if libsel4::ipc::thread_pointer() == 0 {
         ROOT_REPLY.load(Ordering::SeqCst)
     } else {
         my_local().reply.load(Ordering::SeqCst)
+    }
+}
+
+/// The `time` CSR (`rdtime`): 10 MHz on QEMU `virt` (`TIMER_CLOCK_HZ`), deterministic under
+/// `-icount shift=0`.
+#[cfg_attr(not(feature = "mcs"), allow(dead_code))]
+pub fn rdtime() -> Word {
+    #[cfg(target_arch = "riscv64")]
+    {
+        let t: Word;
+        // SAFETY: reads a CSR that U-mode may read (QEMU virt enables it).
+        unsafe { core::arch::asm!("rdtime {0}", out(reg) t, options(nomem, nostack)) };
+        t
+    }
+    #[cfg(not(target_arch = "riscv64"))]
+    {
+        0
     }
 }
 
@@ -496,6 +524,7 @@ impl Ctx {
             )?;
             let reply = self.new_object(ObjectType::Reply, 0)?;
             LOCALS[i].reply.store(reply, Ordering::SeqCst);
+            LOCALS[i].sc.store(sc, Ordering::SeqCst);
         }
         let regs = initial_regs(entry, i, args);
         sel4_ok(
@@ -510,7 +539,10 @@ impl Ctx {
     /// and `period` (µs) and `badge` by the SchedControl cap of core 0.
     #[cfg(feature = "mcs")]
     pub fn sched_context(&mut self, budget: u64, period: u64, badge: Word) -> Result<CPtr, Fail> {
-        let sc = self.new_object(ObjectType::SchedContext, abi::object::MIN_SCHED_CONTEXT_BITS)?;
+        let sc = self.new_object(
+            ObjectType::SchedContext,
+            abi::object::MIN_SCHED_CONTEXT_BITS,
+        )?;
         sel4_ok(
             sys::seL4_SchedControl_Configure(
                 self.bi.schedcontrol.start,
