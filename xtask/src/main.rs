@@ -79,7 +79,7 @@ enum Cmd {
     ///
     /// (*) skipped until the kernel builds with `mcs` (MCS_KERNEL_READY in xtask/src/main.rs)
     /// unless `--mcs` is given. (**) until the MCS kernel boots (MCS_QEMU_READY) the stage only
-    /// builds the MCS root tasks (roottask-tests-mcs, demo-mcs) and does not boot them, unless
+    /// builds the MCS root tasks (roottask-tests-mcs) and does not boot them, unless
     /// `--mcs` is given.
     ///
     /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
@@ -124,7 +124,8 @@ struct BuildOpts {
     #[command(flatten)]
     log: LogOpts,
     /// seL4's MCS configuration: the kernel with `--features mcs` (image `kernel-mcs`) and the
-    /// root tasks with their `mcs` feature (images `demo-mcs`, `roottask-tests-mcs`).
+    /// root tasks that have an `mcs` feature with it (image `roottask-tests-mcs`; the demo and
+    /// `bench` have none yet).
     #[arg(long)]
     mcs: bool,
 }
@@ -357,6 +358,9 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     let kernel = ws.build_kernel(&o.build.kernel_config())?;
     let root_task = match given {
         Some(f) => f,
+        None if o.build.mcs && !DEMO.has_mcs => bail!(
+            "the demo has no `mcs` feature yet: `run --mcs` needs --root-task (e.g. target/images/release/roottask-tests-mcs)"
+        ),
         None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
     };
     let qemu = qemu::ensure_qemu()?;
@@ -898,7 +902,7 @@ impl QemuTests<'_> {
         let t = Instant::now();
         if !boot {
             let mut built = Vec::new();
-            for task in [&TESTS, &DEMO] {
+            for task in [&TESTS, &DEMO].into_iter().filter(|t| t.has_mcs) {
                 match self
                     .ws
                     .build_root_task_with(self.profile, task, &[MCS_FEATURE])
