@@ -6,7 +6,13 @@
 //! | `a0`     | destination / source CPtr  | badge (or a debug result)   |
 //! | `a1`     | `seL4_MessageInfo`         | `seL4_MessageInfo`          |
 //! | `a2..a5` | MR0..MR3                   | MR0..MR3                    |
+//! | `a6`     | MCS: Reply cap (NBSendWait: destination) | (unchanged)   |
+//! | `t0`     | MCS: NBSendRecv destination | (unchanged)                |
 //! | `a7`     | syscall number             | (unchanged)                 |
+//!
+//! `a6` and `t0` exist only with the `mcs` feature (seL4's `replyRegister` and
+//! `nbsendRecvDest`, `MCS_PARAM_DECL("a6")` in the MCS `syscalls.h`); without it they are not
+//! passed at all, so the non-MCS code is unchanged.
 //!
 //! The kernel restores every other register. Every syscall goes through [`ecall`], which
 //! treats `a0..a5` as read-write and lets the kernel read and write memory (the IPC buffer).
@@ -25,10 +31,32 @@ pub struct SyscallRegs {
     pub a1: Word,
     /// `a2..a5`: message registers MR0..MR3.
     pub mr: [Word; 4],
+    /// `a6` (MCS): the Reply cap of Recv, NBRecv, ReplyRecv and NBSendRecv; the destination of
+    /// NBSendWait.
+    #[cfg(feature = "mcs")]
+    pub a6: Word,
+    /// `t0` (MCS): the destination of NBSendRecv.
+    #[cfg(feature = "mcs")]
+    pub t0: Word,
+}
+
+impl SyscallRegs {
+    /// `a0`, `a1` and MR0..MR3 (`a6` and `t0`, with MCS, zero).
+    pub const fn new(a0: Word, a1: Word, mr: [Word; 4]) -> Self {
+        SyscallRegs {
+            a0,
+            a1,
+            mr,
+            #[cfg(feature = "mcs")]
+            a6: 0,
+            #[cfg(feature = "mcs")]
+            t0: 0,
+        }
+    }
 }
 
 /// Perform syscall `sys` with `regs` in `a0..a5`; the kernel's results replace them.
-#[cfg(target_arch = "riscv64")]
+#[cfg(all(target_arch = "riscv64", not(feature = "mcs")))]
 #[inline(always)]
 pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
     // SAFETY: `ecall` traps into the kernel, which only changes a0..a5 (declared here as
@@ -43,6 +71,30 @@ pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
             inout("a3") regs.mr[1],
             inout("a4") regs.mr[2],
             inout("a5") regs.mr[3],
+            in("a7") sys as i64 as u64,
+            options(nostack),
+        );
+    }
+}
+
+/// Perform syscall `sys` with `regs` in `a0..a5` (and `a6`, `t0`, which the kernel only
+/// reads); the kernel's results replace `a0..a5`.
+#[cfg(all(target_arch = "riscv64", feature = "mcs"))]
+#[inline(always)]
+pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
+    // SAFETY: as the non-MCS `ecall`; `a6` and `t0` are inputs the kernel does not change (it
+    // restores every register but a0..a5).
+    unsafe {
+        core::arch::asm!(
+            "ecall",
+            inout("a0") regs.a0,
+            inout("a1") regs.a1,
+            inout("a2") regs.mr[0],
+            inout("a3") regs.mr[1],
+            inout("a4") regs.mr[2],
+            inout("a5") regs.mr[3],
+            in("a6") regs.a6,
+            in("t0") regs.t0,
             in("a7") sys as i64 as u64,
             options(nostack),
         );

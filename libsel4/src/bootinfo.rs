@@ -50,6 +50,10 @@ pub trait BootInfoExt {
     /// The untyped whose memory contains physical address `paddr`, with its description (at
     /// most one does: the kernel hands out each byte once).
     fn untyped_covering(&self, paddr: u64) -> Option<(Untyped, &UntypedDesc)>;
+    /// The SchedControl cap of core `core` (MCS: the `schedcontrol` region, one per core);
+    /// `None` past the region.
+    #[cfg(feature = "mcs")]
+    fn sched_control(&self, core: u64) -> Option<crate::cap::SchedControl>;
 }
 
 impl BootInfoExt for BootInfo {
@@ -86,6 +90,11 @@ impl BootInfoExt for BootInfo {
 
     fn untyped_covering(&self, paddr: u64) -> Option<(Untyped, &UntypedDesc)> {
         self.untypeds().find(|(_, d)| d.covers(paddr))
+    }
+
+    #[cfg(feature = "mcs")]
+    fn sched_control(&self, core: u64) -> Option<crate::cap::SchedControl> {
+        (core < self.schedcontrol.count()).then(|| Cap::from_bits(self.schedcontrol.start + core))
     }
 }
 
@@ -297,6 +306,8 @@ mod tests {
             extra_bi_pages: SlotRegion::default(),
             init_thread_cnode_size_bits: 13,
             init_thread_domain: 0,
+            #[cfg(feature = "mcs")]
+            schedcontrol: SlotRegion::default(),
             untyped: SlotRegion::default(),
             untyped_list: [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS],
         }
@@ -449,5 +460,16 @@ mod tests {
         assert_eq!(bi.empty_slots(), 1039..8192);
         assert_eq!(bi.empty.count(), 8192 - 1039);
         assert_eq!(SlotRegion { start: 5, end: 3 }.count(), 0);
+    }
+
+    /// MCS: one SchedControl cap per core, in the `schedcontrol` region (the reference boot:
+    /// [22, 23)).
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn sched_control_follows_its_region() {
+        let mut bi = blank_bootinfo();
+        bi.schedcontrol = SlotRegion { start: 22, end: 23 };
+        assert_eq!(bi.sched_control(0).map(|c| c.bits()), Some(22));
+        assert_eq!(bi.sched_control(1), None);
     }
 }

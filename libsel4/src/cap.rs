@@ -62,6 +62,12 @@ pub mod cap_type {
         AsidControl;
         /// An ASID pool.
         AsidPool;
+        /// A scheduling context (MCS).
+        SchedContext;
+        /// The SchedControl cap of a core (MCS).
+        SchedControl;
+        /// A Reply object (MCS).
+        Reply;
         /// Unknown or irrelevant.
         Unspecified;
     }
@@ -136,6 +142,12 @@ pub type Granule = Cap<cap_type::Granule>;
 pub type AsidControl = Cap<cap_type::AsidControl>;
 /// `Cap<cap_type::AsidPool>`.
 pub type AsidPool = Cap<cap_type::AsidPool>;
+/// `Cap<cap_type::SchedContext>`.
+pub type SchedContext = Cap<cap_type::SchedContext>;
+/// `Cap<cap_type::SchedControl>`.
+pub type SchedControl = Cap<cap_type::SchedControl>;
+/// `Cap<cap_type::Reply>`.
+pub type Reply = Cap<cap_type::Reply>;
 /// `Cap<cap_type::Unspecified>`.
 pub type Unspecified = Cap<cap_type::Unspecified>;
 
@@ -162,6 +174,9 @@ pub mod init {
     pub const IPC_BUFFER: Granule = Cap::from_bits(slot::INIT_THREAD_IPC_BUFFER);
     /// `seL4_CapDomain`.
     pub const DOMAIN: DomainSet = Cap::from_bits(slot::DOMAIN);
+    /// `seL4_CapInitThreadSC` (MCS): the root task's scheduling context.
+    #[cfg(feature = "mcs")]
+    pub const SC: SchedContext = Cap::from_bits(slot::INIT_THREAD_SC);
 }
 
 /// A slot named by a CNode cap, an index and a depth (how many bits of the index to resolve
@@ -220,7 +235,8 @@ impl AbsoluteCPtr {
         sys::seL4_CNode_CancelBadgedSends(self.root.bits(), self.index, self.depth)
     }
 
-    /// `seL4_CNode_SaveCaller` into this slot.
+    /// `seL4_CNode_SaveCaller` into this slot (non-MCS).
+    #[cfg(not(feature = "mcs"))]
     pub fn save_caller(&self) -> Result<(), Error> {
         sys::seL4_CNode_SaveCaller(self.root.bits(), self.index, self.depth)
     }
@@ -369,6 +385,7 @@ impl Tcb {
         )
     }
 
+    #[cfg(not(feature = "mcs"))]
     /// `seL4_TCB_Configure` (non-MCS). `fault_ep` is a CPtr in the thread's new CSpace.
     #[allow(clippy::too_many_arguments)]
     pub fn configure(
@@ -393,6 +410,28 @@ impl Tcb {
         )
     }
 
+    /// `seL4_TCB_Configure` (MCS: no fault endpoint).
+    #[cfg(feature = "mcs")]
+    pub fn configure(
+        &self,
+        cspace_root: CNode,
+        cspace_root_data: CNodeCapData,
+        vspace_root: PageTable,
+        vspace_root_data: Word,
+        buffer: Word,
+        buffer_frame: Granule,
+    ) -> Result<(), Error> {
+        sys::seL4_TCB_Configure(
+            self.bits(),
+            cspace_root.bits(),
+            cspace_root_data.0,
+            vspace_root.bits(),
+            vspace_root_data,
+            buffer,
+            buffer_frame.bits(),
+        )
+    }
+
     /// `seL4_TCB_SetPriority` with the MCP of `authority`.
     pub fn set_priority(&self, authority: Tcb, priority: Word) -> Result<(), Error> {
         sys::seL4_TCB_SetPriority(self.bits(), authority.bits(), priority)
@@ -403,9 +442,37 @@ impl Tcb {
         sys::seL4_TCB_SetMCPriority(self.bits(), authority.bits(), mcp)
     }
 
+    #[cfg(not(feature = "mcs"))]
     /// `seL4_TCB_SetSchedParams` (non-MCS).
     pub fn set_sched_params(&self, authority: Tcb, mcp: Word, priority: Word) -> Result<(), Error> {
         sys::seL4_TCB_SetSchedParams(self.bits(), authority.bits(), mcp, priority)
+    }
+
+    /// `seL4_TCB_SetSchedParams` (MCS): `sched_context` may be the null cap (unbind),
+    /// `fault_ep` a null cap (none).
+    #[cfg(feature = "mcs")]
+    pub fn set_sched_params(
+        &self,
+        authority: Tcb,
+        mcp: Word,
+        priority: Word,
+        sched_context: SchedContext,
+        fault_ep: Endpoint,
+    ) -> Result<(), Error> {
+        sys::seL4_TCB_SetSchedParams(
+            self.bits(),
+            authority.bits(),
+            mcp,
+            priority,
+            sched_context.bits(),
+            fault_ep.bits(),
+        )
+    }
+
+    /// `seL4_TCB_SetTimeoutEndpoint` (MCS).
+    #[cfg(feature = "mcs")]
+    pub fn set_timeout_endpoint(&self, timeout_fault_ep: Endpoint) -> Result<(), Error> {
+        sys::seL4_TCB_SetTimeoutEndpoint(self.bits(), timeout_fault_ep.bits())
     }
 
     /// `seL4_TCB_SetIPCBuffer`.
@@ -413,6 +480,7 @@ impl Tcb {
         sys::seL4_TCB_SetIPCBuffer(self.bits(), buffer, buffer_frame.bits())
     }
 
+    #[cfg(not(feature = "mcs"))]
     /// `seL4_TCB_SetSpace` (non-MCS).
     pub fn set_space(
         &self,
@@ -425,6 +493,26 @@ impl Tcb {
         sys::seL4_TCB_SetSpace(
             self.bits(),
             fault_ep,
+            cspace_root.bits(),
+            cspace_root_data.0,
+            vspace_root.bits(),
+            vspace_root_data,
+        )
+    }
+
+    /// `seL4_TCB_SetSpace` (MCS: the fault endpoint is a cap in the caller's CSpace).
+    #[cfg(feature = "mcs")]
+    pub fn set_space(
+        &self,
+        fault_ep: Endpoint,
+        cspace_root: CNode,
+        cspace_root_data: CNodeCapData,
+        vspace_root: PageTable,
+        vspace_root_data: Word,
+    ) -> Result<(), Error> {
+        sys::seL4_TCB_SetSpace(
+            self.bits(),
+            fault_ep.bits(),
             cspace_root.bits(),
             cspace_root_data.0,
             vspace_root.bits(),
@@ -485,18 +573,45 @@ impl Endpoint {
     }
 
     /// `seL4_Recv`: (info, badge).
+    #[cfg(not(feature = "mcs"))]
     pub fn recv(&self) -> (MessageInfo, Word) {
         sys::seL4_Recv(self.bits())
     }
 
     /// `seL4_NBRecv`: (info, badge).
+    #[cfg(not(feature = "mcs"))]
     pub fn nb_recv(&self) -> (MessageInfo, Word) {
         sys::seL4_NBRecv(self.bits())
     }
 
     /// `seL4_ReplyRecv`: (info, badge).
+    #[cfg(not(feature = "mcs"))]
     pub fn reply_recv(&self, info: MessageInfo) -> (MessageInfo, Word) {
         sys::seL4_ReplyRecv(self.bits(), info)
+    }
+
+    /// `seL4_Recv` (MCS) with Reply object `reply`: (info, badge).
+    #[cfg(feature = "mcs")]
+    pub fn recv(&self, reply: Reply) -> (MessageInfo, Word) {
+        sys::seL4_Recv(self.bits(), reply.bits())
+    }
+
+    /// `seL4_NBRecv` (MCS) with Reply object `reply`: (info, badge).
+    #[cfg(feature = "mcs")]
+    pub fn nb_recv(&self, reply: Reply) -> (MessageInfo, Word) {
+        sys::seL4_NBRecv(self.bits(), reply.bits())
+    }
+
+    /// `seL4_ReplyRecv` (MCS): reply through `reply`, then receive with it: (info, badge).
+    #[cfg(feature = "mcs")]
+    pub fn reply_recv(&self, info: MessageInfo, reply: Reply) -> (MessageInfo, Word) {
+        sys::seL4_ReplyRecv(self.bits(), info, reply.bits())
+    }
+
+    /// `seL4_Wait` (MCS) on an endpoint: receive without a Reply object: (info, badge).
+    #[cfg(feature = "mcs")]
+    pub fn wait(&self) -> (MessageInfo, Word) {
+        sys::seL4_Wait(self.bits())
     }
 }
 
@@ -508,12 +623,99 @@ impl Notification {
 
     /// `seL4_Wait`: blocks; returns the badge bits.
     pub fn wait(&self) -> Word {
-        sys::seL4_Wait(self.bits())
+        #[cfg(not(feature = "mcs"))]
+        {
+            sys::seL4_Wait(self.bits())
+        }
+        #[cfg(feature = "mcs")]
+        {
+            sys::seL4_Wait(self.bits()).1
+        }
     }
 
     /// `seL4_Poll`: the pending badge bits, 0 if none.
     pub fn poll(&self) -> Word {
         sys::seL4_Poll(self.bits()).1
+    }
+}
+
+#[cfg(feature = "mcs")]
+impl Reply {
+    /// Reply to the caller this Reply object holds: `seL4_Send` on it (MCS has no
+    /// `seL4_Reply`; a Reply object without a caller ignores it).
+    pub fn reply(&self, info: MessageInfo) {
+        sys::seL4_Send(self.bits(), info)
+    }
+}
+
+#[cfg(feature = "mcs")]
+impl SchedControl {
+    /// `seL4_SchedControl_ConfigureFlags`.
+    pub fn configure_flags(
+        &self,
+        sc: SchedContext,
+        budget_us: u64,
+        period_us: u64,
+        extra_refills: Word,
+        badge: Word,
+        flags: Word,
+    ) -> Result<(), Error> {
+        sys::seL4_SchedControl_ConfigureFlags(
+            self.bits(),
+            sc.bits(),
+            budget_us,
+            period_us,
+            extra_refills,
+            badge,
+            flags,
+        )
+    }
+
+    /// `seL4_SchedControl_Configure` (no flags).
+    pub fn configure(
+        &self,
+        sc: SchedContext,
+        budget_us: u64,
+        period_us: u64,
+        extra_refills: Word,
+        badge: Word,
+    ) -> Result<(), Error> {
+        sys::seL4_SchedControl_Configure(
+            self.bits(),
+            sc.bits(),
+            budget_us,
+            period_us,
+            extra_refills,
+            badge,
+        )
+    }
+}
+
+#[cfg(feature = "mcs")]
+impl SchedContext {
+    /// `seL4_SchedContext_Bind` of a TCB or notification.
+    pub fn bind<T: CapType>(&self, object: Cap<T>) -> Result<(), Error> {
+        sys::seL4_SchedContext_Bind(self.bits(), object.bits())
+    }
+
+    /// `seL4_SchedContext_Unbind`.
+    pub fn unbind(&self) -> Result<(), Error> {
+        sys::seL4_SchedContext_Unbind(self.bits())
+    }
+
+    /// `seL4_SchedContext_UnbindObject`.
+    pub fn unbind_object<T: CapType>(&self, object: Cap<T>) -> Result<(), Error> {
+        sys::seL4_SchedContext_UnbindObject(self.bits(), object.bits())
+    }
+
+    /// `seL4_SchedContext_Consumed`: µs consumed since the last read.
+    pub fn consumed(&self) -> Result<u64, Error> {
+        sys::seL4_SchedContext_Consumed(self.bits())
+    }
+
+    /// `seL4_SchedContext_YieldTo`: the consumed time (µs).
+    pub fn yield_to(&self) -> Result<u64, Error> {
+        sys::seL4_SchedContext_YieldTo(self.bits())
     }
 }
 
@@ -691,6 +893,7 @@ mod tests {
             one_call(|| dest.revoke().unwrap()),
             (2, L::CNodeRevoke, vec![300, 64], vec![])
         );
+        #[cfg(not(feature = "mcs"))]
         assert_eq!(
             one_call(|| dest.save_caller().unwrap()),
             (2, L::CNodeSaveCaller, vec![300, 64], vec![])
@@ -730,6 +933,7 @@ mod tests {
             one_call(|| tcb.set_priority(tcb, 254).unwrap()),
             (1, L::TCBSetPriority, vec![254], vec![1])
         );
+        #[cfg(not(feature = "mcs"))]
         assert_eq!(
             one_call(|| tcb
                 .configure(
@@ -780,5 +984,61 @@ mod tests {
                 depth: 64
             }
         );
+    }
+
+    /// MCS typed methods: the root SC at slot 14, SchedControl configure, SchedContext
+    /// methods, the MCS TCB shapes, and replying through a Reply object (`seL4_Send` on it).
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn typed_mcs_methods() {
+        let tcb = init::TCB;
+        assert_eq!(init::SC.bits(), 14);
+        let ctl: SchedControl = Cap::from_bits(22);
+        let sc: SchedContext = Cap::from_bits(300);
+        assert_eq!(
+            one_call(|| ctl.configure(sc, 100, 1000, 0, 5).unwrap()),
+            (
+                22,
+                L::SchedControlConfigureFlags,
+                vec![100, 1000, 0, 5, 0],
+                vec![300]
+            )
+        );
+        assert_eq!(
+            one_call(|| sc.bind(tcb).unwrap()),
+            (300, L::SchedContextBind, vec![], vec![1])
+        );
+        assert_eq!(
+            one_call(|| sc.unbind_object(tcb).unwrap()),
+            (300, L::SchedContextUnbindObject, vec![], vec![1])
+        );
+        assert_eq!(
+            one_call(|| tcb
+                .configure(
+                    init::CNODE,
+                    CNodeCapData::new(0, 51),
+                    init::VSPACE,
+                    0,
+                    0x1000,
+                    init::IPC_BUFFER
+                )
+                .unwrap()),
+            (1, L::TCBConfigure, vec![51, 0, 0x1000], vec![2, 3, 10])
+        );
+        let ep: Endpoint = Cap::from_bits(40);
+        assert_eq!(
+            one_call(|| tcb.set_sched_params(tcb, 255, 100, sc, ep).unwrap()),
+            (1, L::TCBSetSchedParams, vec![255, 100], vec![1, 300, 40])
+        );
+        assert_eq!(
+            one_call(|| tcb.set_timeout_endpoint(ep).unwrap()),
+            (1, L::TCBSetTimeoutEndpoint, vec![], vec![40])
+        );
+        let reply: Reply = Cap::from_bits(41);
+        ipc::install_test_buffer();
+        mock::install(|_, _| {});
+        reply.reply(MessageInfo::new(0, 0, 0, 0));
+        let log = mock::log();
+        assert_eq!((log[0].0, log[0].1.a0), (abi::Syscall::Send, 41));
     }
 }

@@ -134,7 +134,8 @@ pub fn reply_result(info: MessageInfo) -> Result<MessageInfo, Error> {
     }
 }
 
-/// The encoding of every riscv64 non-MCS invocation, in `object-api*.xml` order. Parameter
+/// The encoding of every riscv64 invocation of this configuration (non-MCS, or MCS with the
+/// `mcs` feature), in `object-api*.xml` order. Parameter
 /// names and order are seL4's; the invoked cap (`_service`) is not part of the message.
 pub mod encode {
     use super::Invocation;
@@ -224,6 +225,7 @@ pub mod encode {
             .cap(source)
     }
 
+    #[cfg(not(feature = "mcs"))]
     /// `seL4_TCB_Configure` (non-MCS): MRs fault_ep, cspace_root_data, vspace_root_data,
     /// buffer; extra caps cspace_root, vspace_root, bufferFrame.
     pub const fn tcb_configure(
@@ -237,6 +239,26 @@ pub mod encode {
     ) -> Invocation {
         Invocation::new(L::TCBConfigure)
             .word(fault_ep)
+            .word(cspace_root_data)
+            .word(vspace_root_data)
+            .word(buffer)
+            .cap(cspace_root)
+            .cap(vspace_root)
+            .cap(buffer_frame)
+    }
+
+    /// `seL4_TCB_Configure` (MCS): MRs cspace_root_data, vspace_root_data, buffer; extra caps
+    /// cspace_root, vspace_root, bufferFrame.
+    #[cfg(feature = "mcs")]
+    pub const fn tcb_configure(
+        cspace_root: CPtr,
+        cspace_root_data: Word,
+        vspace_root: CPtr,
+        vspace_root_data: Word,
+        buffer: Word,
+        buffer_frame: CPtr,
+    ) -> Invocation {
+        Invocation::new(L::TCBConfigure)
             .word(cspace_root_data)
             .word(vspace_root_data)
             .word(buffer)
@@ -259,12 +281,37 @@ pub mod encode {
             .cap(authority)
     }
 
+    #[cfg(not(feature = "mcs"))]
     /// `seL4_TCB_SetSchedParams` (non-MCS): MRs mcp, priority; extra cap authority.
     pub const fn tcb_set_sched_params(authority: CPtr, mcp: Word, priority: Word) -> Invocation {
         Invocation::new(L::TCBSetSchedParams)
             .word(mcp)
             .word(priority)
             .cap(authority)
+    }
+
+    /// `seL4_TCB_SetSchedParams` (MCS): MRs mcp, priority; extra caps authority,
+    /// sched_context, fault_ep.
+    #[cfg(feature = "mcs")]
+    pub const fn tcb_set_sched_params(
+        authority: CPtr,
+        mcp: Word,
+        priority: Word,
+        sched_context: CPtr,
+        fault_ep: CPtr,
+    ) -> Invocation {
+        Invocation::new(L::TCBSetSchedParams)
+            .word(mcp)
+            .word(priority)
+            .cap(authority)
+            .cap(sched_context)
+            .cap(fault_ep)
+    }
+
+    /// `seL4_TCB_SetTimeoutEndpoint` (MCS): extra cap timeout_fault_ep.
+    #[cfg(feature = "mcs")]
+    pub const fn tcb_set_timeout_endpoint(timeout_fault_ep: CPtr) -> Invocation {
+        Invocation::new(L::TCBSetTimeoutEndpoint).cap(timeout_fault_ep)
     }
 
     /// `seL4_TCB_SetIPCBuffer`: MR buffer; extra cap bufferFrame.
@@ -274,6 +321,7 @@ pub mod encode {
             .cap(buffer_frame)
     }
 
+    #[cfg(not(feature = "mcs"))]
     /// `seL4_TCB_SetSpace` (non-MCS): MRs fault_ep, cspace_root_data, vspace_root_data; extra
     /// caps cspace_root, vspace_root.
     pub const fn tcb_set_space(
@@ -287,6 +335,24 @@ pub mod encode {
             .word(fault_ep)
             .word(cspace_root_data)
             .word(vspace_root_data)
+            .cap(cspace_root)
+            .cap(vspace_root)
+    }
+
+    /// `seL4_TCB_SetSpace` (MCS): MRs cspace_root_data, vspace_root_data; extra caps fault_ep,
+    /// cspace_root, vspace_root.
+    #[cfg(feature = "mcs")]
+    pub const fn tcb_set_space(
+        fault_ep: CPtr,
+        cspace_root: CPtr,
+        cspace_root_data: Word,
+        vspace_root: CPtr,
+        vspace_root_data: Word,
+    ) -> Invocation {
+        Invocation::new(L::TCBSetSpace)
+            .word(cspace_root_data)
+            .word(vspace_root_data)
+            .cap(fault_ep)
             .cap(cspace_root)
             .cap(vspace_root)
     }
@@ -434,6 +500,7 @@ pub mod encode {
     }
 
     /// `seL4_CNode_SaveCaller` (non-MCS): MRs index, depth.
+    #[cfg(not(feature = "mcs"))]
     pub const fn cnode_save_caller(index: Word, depth: u8) -> Invocation {
         slot_op(L::CNodeSaveCaller, index, depth)
     }
@@ -497,6 +564,56 @@ pub mod encode {
     /// `seL4_DomainSet_ScheduleSetStart`: MR index.
     pub const fn domain_schedule_set_start(index: Word) -> Invocation {
         Invocation::new(L::DomainScheduleSetStart).word(index)
+    }
+
+    /// `seL4_SchedControl_ConfigureFlags` (MCS): MRs budget, period (`seL4_Time`, a word each),
+    /// extra_refills, badge, flags; extra cap schedcontext.
+    #[cfg(feature = "mcs")]
+    pub const fn sched_control_configure_flags(
+        schedcontext: CPtr,
+        budget: u64,
+        period: u64,
+        extra_refills: Word,
+        badge: Word,
+        flags: Word,
+    ) -> Invocation {
+        Invocation::new(L::SchedControlConfigureFlags)
+            .word(budget)
+            .word(period)
+            .word(extra_refills)
+            .word(badge)
+            .word(flags)
+            .cap(schedcontext)
+    }
+
+    /// `seL4_SchedContext_Bind` (MCS): extra cap cap (a TCB or a notification).
+    #[cfg(feature = "mcs")]
+    pub const fn sched_context_bind(cap: CPtr) -> Invocation {
+        Invocation::new(L::SchedContextBind).cap(cap)
+    }
+
+    /// `seL4_SchedContext_Unbind` (MCS): no arguments.
+    #[cfg(feature = "mcs")]
+    pub const fn sched_context_unbind() -> Invocation {
+        Invocation::new(L::SchedContextUnbind)
+    }
+
+    /// `seL4_SchedContext_UnbindObject` (MCS): extra cap cap.
+    #[cfg(feature = "mcs")]
+    pub const fn sched_context_unbind_object(cap: CPtr) -> Invocation {
+        Invocation::new(L::SchedContextUnbindObject).cap(cap)
+    }
+
+    /// `seL4_SchedContext_Consumed` (MCS): no arguments; the reply's MR0 is the consumed time.
+    #[cfg(feature = "mcs")]
+    pub const fn sched_context_consumed() -> Invocation {
+        Invocation::new(L::SchedContextConsumed)
+    }
+
+    /// `seL4_SchedContext_YieldTo` (MCS): no arguments; the reply's MR0 is the consumed time.
+    #[cfg(feature = "mcs")]
+    pub const fn sched_context_yield_to() -> Invocation {
+        Invocation::new(L::SchedContextYieldTo)
     }
 
     /// `seL4_RISCV_PageTable_Map`: MRs vaddr, attr; extra cap vspace.
@@ -899,6 +1016,7 @@ mod tests {
         );
     }
 
+    #[cfg(not(feature = "mcs"))]
     #[test]
     fn tcb_layouts() {
         let m = tcb_configure(7, 2, 0x1234, 3, 0, 0x5000, 10);
@@ -970,6 +1088,7 @@ mod tests {
             parts(&cnode_cancel_badged_sends(7, 64)),
             (InvocationLabel::CNodeCancelBadgedSends, vec![7, 64], vec![])
         );
+        #[cfg(not(feature = "mcs"))]
         assert_eq!(
             parts(&cnode_save_caller(8, 64)),
             (InvocationLabel::CNodeSaveCaller, vec![8, 64], vec![])
@@ -1006,6 +1125,95 @@ mod tests {
                 vec![10, 64, 11, 12, 63, 13, 14, 62],
                 vec![2, 4]
             )
+        );
+    }
+
+    /// MCS shapes of the TCB methods (`object-api.xml`, the `CONFIG_KERNEL_MCS` variants):
+    /// Configure without fault_ep (3 words, 3 caps), SetSchedParams with sched_context and
+    /// fault_ep as caps after authority, SetSpace with fault_ep as the first cap,
+    /// SetTimeoutEndpoint one cap and no words; the unchanged ones keep their layout.
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn tcb_layouts_mcs() {
+        assert_eq!(
+            parts(&tcb_configure(2, 0x1234, 3, 0, 0x5000, 10)),
+            (
+                InvocationLabel::TCBConfigure,
+                vec![0x1234, 0, 0x5000],
+                vec![2, 3, 10]
+            )
+        );
+        assert_eq!(
+            parts(&tcb_set_sched_params(1, 100, 50, 14, 7)),
+            (
+                InvocationLabel::TCBSetSchedParams,
+                vec![100, 50],
+                vec![1, 14, 7]
+            )
+        );
+        assert_eq!(
+            parts(&tcb_set_space(5, 2, 0x40, 3, 0)),
+            (InvocationLabel::TCBSetSpace, vec![0x40, 0], vec![5, 2, 3])
+        );
+        assert_eq!(
+            parts(&tcb_set_timeout_endpoint(9)),
+            (InvocationLabel::TCBSetTimeoutEndpoint, vec![], vec![9])
+        );
+        assert_eq!(
+            parts(&tcb_set_priority(1, 200)),
+            (InvocationLabel::TCBSetPriority, vec![200], vec![1])
+        );
+        assert_eq!(
+            parts(&tcb_set_ipc_buffer(0x7000, 10)),
+            (InvocationLabel::TCBSetIPCBuffer, vec![0x7000], vec![10])
+        );
+        assert_eq!(
+            parts(&tcb_set_flags(1, 0)),
+            (InvocationLabel::TCBSetFlags, vec![1, 0], vec![])
+        );
+        assert_eq!(InvocationLabel::TCBSetTimeoutEndpoint as Word, 9);
+    }
+
+    /// MCS scheduling methods (`object-api.xml`): SchedControl ConfigureFlags sends budget,
+    /// period (`seL4_Time`, one word each on 64-bit), extra_refills, badge, flags and the SC as
+    /// its one cap; Bind and UnbindObject one cap; Unbind, Consumed and YieldTo nothing.
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn sched_layouts_mcs() {
+        assert_eq!(
+            parts(&sched_control_configure_flags(300, 1000, 5000, 2, 0xbad, 1)),
+            (
+                InvocationLabel::SchedControlConfigureFlags,
+                vec![1000, 5000, 2, 0xbad, 1],
+                vec![300]
+            )
+        );
+        assert_eq!(
+            parts(&sched_context_bind(1)),
+            (InvocationLabel::SchedContextBind, vec![], vec![1])
+        );
+        assert_eq!(
+            parts(&sched_context_unbind()),
+            (InvocationLabel::SchedContextUnbind, vec![], vec![])
+        );
+        assert_eq!(
+            parts(&sched_context_unbind_object(20)),
+            (InvocationLabel::SchedContextUnbindObject, vec![], vec![20])
+        );
+        assert_eq!(
+            parts(&sched_context_consumed()),
+            (InvocationLabel::SchedContextConsumed, vec![], vec![])
+        );
+        assert_eq!(
+            parts(&sched_context_yield_to()),
+            (InvocationLabel::SchedContextYieldTo, vec![], vec![])
+        );
+        assert_eq!(
+            (
+                InvocationLabel::SchedControlConfigureFlags as Word,
+                InvocationLabel::SchedContextYieldTo as Word
+            ),
+            (33, 38)
         );
     }
 

@@ -1,4 +1,6 @@
-//! User-side library for the seL4 16.0.0 ABI on riscv64 (non-MCS).
+//! User-side library for the seL4 16.0.0 ABI on riscv64 (non-MCS; MCS with the `mcs` feature:
+//! the MCS syscalls `seL4_Recv(src, reply)`, `seL4_NBSendRecv`, `seL4_Wait`, ..., the
+//! scheduling-context invocations and the MCS shapes of the TCB invocations).
 //!
 //! Modelled on rust-sel4's split into two layers:
 //!
@@ -90,6 +92,26 @@ pub mod tcb_flag {
     pub const FPU_DISABLED: Word = 1;
 }
 
+/// `seL4_SchedContextFlag` (`include/sel4/constants.h`, MCS): flags of
+/// `seL4_SchedControl_ConfigureFlags`.
+#[cfg(feature = "mcs")]
+pub mod sched_context_flag {
+    use abi::Word;
+    /// `seL4_SchedContext_NoFlag`.
+    pub const NO_FLAG: Word = 0;
+    /// `seL4_SchedContext_Sporadic`: the SC is a sporadic server (`refill_unblock_check` on
+    /// wake-up).
+    pub const SPORADIC: Word = 1;
+}
+
+/// `seL4_MaxExtraRefills` (`include/sel4/constants.h`, MCS): how many refills a scheduling
+/// context of 2^`size_bits` bytes holds past the header (`seL4_CoreSchedContextBytes`), each
+/// `seL4_RefillSizeBytes`.
+#[cfg(feature = "mcs")]
+pub const fn max_extra_refills(size_bits: Word) -> Word {
+    ((1 << size_bits) - abi::object::CORE_SCHED_CONTEXT_BYTES) / abi::object::REFILL_SIZE_BYTES
+}
+
 /// seL4's capability type tags, as `seL4_DebugCapIdentify` returns them in a debug build
 /// (`cap_get_capType`: `include/object/structures_64.bf` and
 /// `include/arch/riscv/arch/64/mode/object/structures.bf`). Not part of the stable ABI.
@@ -124,6 +146,10 @@ pub mod cap_tag {
     pub const ZOMBIE: u32 = 18;
     /// `cap_domain_cap`
     pub const DOMAIN: u32 = 20;
+    /// `cap_sched_context_cap` (MCS)
+    pub const SCHED_CONTEXT: u32 = 22;
+    /// `cap_sched_control_cap` (MCS)
+    pub const SCHED_CONTROL: u32 = 24;
 
     /// A readable name for a tag, for messages.
     pub const fn name(tag: u32) -> &'static str {
@@ -143,6 +169,8 @@ pub mod cap_tag {
             IRQ_HANDLER => "irq_handler",
             ZOMBIE => "zombie",
             DOMAIN => "domain",
+            SCHED_CONTEXT => "sched_context",
+            SCHED_CONTROL => "sched_control",
             _ => "unknown",
         }
     }

@@ -22,22 +22,21 @@ use crate::ipc;
 // System calls
 
 fn send_like(sys: Syscall, dest: CPtr, info: MessageInfo) {
-    let mut r = SyscallRegs {
-        a0: dest,
-        a1: info.0,
-        mr: ipc::fast_mrs(),
-    };
+    let mut r = SyscallRegs::new(dest, info.0, ipc::fast_mrs());
     ecall(sys, &mut r);
 }
 
-fn recv_like(sys: Syscall, src: CPtr) -> (MessageInfo, Word) {
-    let mut r = SyscallRegs {
-        a0: src,
-        ..Default::default()
-    };
+/// A receiving syscall with `r` set up: MR0..MR3 of the answer go to the IPC buffer; returns
+/// its info and the badge.
+fn recv_with(sys: Syscall, mut r: SyscallRegs) -> (MessageInfo, Word) {
     ecall(sys, &mut r);
     ipc::store_fast_mrs(r.mr);
     (MessageInfo(r.a1), r.a0)
+}
+
+#[cfg(not(feature = "mcs"))]
+fn recv_like(sys: Syscall, src: CPtr) -> (MessageInfo, Word) {
+    recv_with(sys, SyscallRegs::new(src, 0, [0; 4]))
 }
 
 /// `seL4_Send`: send `info` (MRs from the IPC buffer) to `dest`, blocking.
@@ -53,11 +52,7 @@ pub fn seL4_NBSend(dest: CPtr, info: MessageInfo) {
 /// `seL4_Call`: send and wait for the reply. The reply's MR0..MR3 are stored in the IPC
 /// buffer, and (an addition of this library) its `MessageInfo` in the buffer's `tag` word.
 pub fn seL4_Call(dest: CPtr, info: MessageInfo) -> MessageInfo {
-    let mut r = SyscallRegs {
-        a0: dest,
-        a1: info.0,
-        mr: ipc::fast_mrs(),
-    };
+    let mut r = SyscallRegs::new(dest, info.0, ipc::fast_mrs());
     ecall(Syscall::Call, &mut r);
     ipc::store_fast_mrs(r.mr);
     let reply = MessageInfo(r.a1);
@@ -66,33 +61,96 @@ pub fn seL4_Call(dest: CPtr, info: MessageInfo) -> MessageInfo {
 }
 
 /// `seL4_Recv`: wait for a message on `src`; returns its info and the sender's badge.
+#[cfg(not(feature = "mcs"))]
 pub fn seL4_Recv(src: CPtr) -> (MessageInfo, Word) {
     recv_like(Syscall::Recv, src)
 }
 
 /// `seL4_NBRecv`: receive without blocking.
+#[cfg(not(feature = "mcs"))]
 pub fn seL4_NBRecv(src: CPtr) -> (MessageInfo, Word) {
     recv_like(Syscall::NBRecv, src)
 }
 
 /// `seL4_Reply`: reply to the caller saved in this thread's reply slot.
+#[cfg(not(feature = "mcs"))]
 pub fn seL4_Reply(info: MessageInfo) {
     send_like(Syscall::Reply, 0, info)
 }
 
 /// `seL4_ReplyRecv`: reply, then wait on `src`; returns the new message's info and badge.
+#[cfg(not(feature = "mcs"))]
 pub fn seL4_ReplyRecv(src: CPtr, info: MessageInfo) -> (MessageInfo, Word) {
-    let mut r = SyscallRegs {
-        a0: src,
-        a1: info.0,
-        mr: ipc::fast_mrs(),
-    };
-    ecall(Syscall::ReplyRecv, &mut r);
-    ipc::store_fast_mrs(r.mr);
-    (MessageInfo(r.a1), r.a0)
+    recv_with(
+        Syscall::ReplyRecv,
+        SyscallRegs::new(src, info.0, ipc::fast_mrs()),
+    )
 }
 
-/// `seL4_Yield`.
+/// `seL4_Recv` (MCS): wait for a message on `src`; a caller's reply goes through the Reply
+/// object `reply` (`a6`). Returns the message's info and the sender's badge.
+#[cfg(feature = "mcs")]
+pub fn seL4_Recv(src: CPtr, reply: CPtr) -> (MessageInfo, Word) {
+    let mut r = SyscallRegs::new(src, 0, [0; 4]);
+    r.a6 = reply;
+    recv_with(Syscall::Recv, r)
+}
+
+/// `seL4_NBRecv` (MCS): receive without blocking, with Reply object `reply`.
+#[cfg(feature = "mcs")]
+pub fn seL4_NBRecv(src: CPtr, reply: CPtr) -> (MessageInfo, Word) {
+    let mut r = SyscallRegs::new(src, 0, [0; 4]);
+    r.a6 = reply;
+    recv_with(Syscall::NBRecv, r)
+}
+
+/// `seL4_ReplyRecv` (MCS): reply through the Reply object `reply` (invoking it), then wait on
+/// `src` with the same Reply object; returns the new message's info and badge.
+#[cfg(feature = "mcs")]
+pub fn seL4_ReplyRecv(src: CPtr, info: MessageInfo, reply: CPtr) -> (MessageInfo, Word) {
+    let mut r = SyscallRegs::new(src, info.0, ipc::fast_mrs());
+    r.a6 = reply;
+    recv_with(Syscall::ReplyRecv, r)
+}
+
+/// `seL4_NBSendRecv` (MCS): send `info` to `dest` without blocking (`t0`), then wait on `src`
+/// with Reply object `reply` (`a6`); returns the received message's info and badge.
+#[cfg(feature = "mcs")]
+pub fn seL4_NBSendRecv(
+    dest: CPtr,
+    info: MessageInfo,
+    src: CPtr,
+    reply: CPtr,
+) -> (MessageInfo, Word) {
+    let mut r = SyscallRegs::new(src, info.0, ipc::fast_mrs());
+    r.a6 = reply;
+    r.t0 = dest;
+    recv_with(Syscall::NBSendRecv, r)
+}
+
+/// `seL4_NBSendWait` (MCS): send `info` to `dest` without blocking (`a6`), then wait on `src`
+/// without a Reply object; returns the received message's info and badge.
+#[cfg(feature = "mcs")]
+pub fn seL4_NBSendWait(dest: CPtr, info: MessageInfo, src: CPtr) -> (MessageInfo, Word) {
+    let mut r = SyscallRegs::new(src, info.0, ipc::fast_mrs());
+    r.a6 = dest;
+    recv_with(Syscall::NBSendWait, r)
+}
+
+/// `seL4_Wait` (MCS: its own syscall): wait on a notification or endpoint `src` without a
+/// Reply object; returns the info and the badge.
+#[cfg(feature = "mcs")]
+pub fn seL4_Wait(src: CPtr) -> (MessageInfo, Word) {
+    recv_with(Syscall::Wait, SyscallRegs::new(src, 0, [0; 4]))
+}
+
+/// `seL4_NBWait` (MCS): `seL4_Wait` without blocking.
+#[cfg(feature = "mcs")]
+pub fn seL4_NBWait(src: CPtr) -> (MessageInfo, Word) {
+    recv_with(Syscall::NBWait, SyscallRegs::new(src, 0, [0; 4]))
+}
+
+/// `seL4_Yield` (MCS: gives up the rest of the current budget).
 pub fn seL4_Yield() {
     ecall(Syscall::Yield, &mut SyscallRegs::default())
 }
@@ -101,33 +159,34 @@ pub fn seL4_Yield() {
 pub fn seL4_Signal(dest: CPtr) {
     ecall(
         Syscall::Send,
-        &mut SyscallRegs {
-            a0: dest,
-            a1: MessageInfo::new(0, 0, 0, 0).0,
-            mr: [0; 4],
-        },
+        &mut SyscallRegs::new(dest, MessageInfo::new(0, 0, 0, 0).0, [0; 4]),
     )
 }
 
 /// `seL4_Wait` (non-MCS: `seL4_Recv`); returns the badge.
+#[cfg(not(feature = "mcs"))]
 pub fn seL4_Wait(src: CPtr) -> Word {
     seL4_Recv(src).1
 }
 
-/// `seL4_Poll` (non-MCS: `seL4_NBRecv`); returns the info and the badge (0 if nothing was
-/// pending on a notification).
+/// `seL4_Poll` (non-MCS: `seL4_NBRecv`; MCS: `seL4_NBWait`); returns the info and the badge (0
+/// if nothing was pending on a notification).
 pub fn seL4_Poll(src: CPtr) -> (MessageInfo, Word) {
-    seL4_NBRecv(src)
+    #[cfg(not(feature = "mcs"))]
+    {
+        seL4_NBRecv(src)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        seL4_NBWait(src)
+    }
 }
 
 /// `seL4_DebugPutChar`: print one byte on the kernel console.
 pub fn seL4_DebugPutChar(c: u8) {
     ecall(
         Syscall::DebugPutChar,
-        &mut SyscallRegs {
-            a0: c as Word,
-            ..Default::default()
-        },
+        &mut SyscallRegs::new(c as Word, 0, [0; 4]),
     )
 }
 
@@ -157,10 +216,7 @@ pub fn seL4_DebugSnapshot() {
 /// thread's CSpace at full depth; 0 for an empty slot or a failed lookup). See
 /// [`crate::cap_tag`].
 pub fn seL4_DebugCapIdentify(cap: CPtr) -> u32 {
-    let mut r = SyscallRegs {
-        a0: cap,
-        ..Default::default()
-    };
+    let mut r = SyscallRegs::new(cap, 0, [0; 4]);
     ecall(Syscall::DebugCapIdentify, &mut r);
     r.a0 as u32
 }
@@ -175,10 +231,7 @@ pub fn seL4_DebugNameThread(tcb: CPtr, name: &str) {
     ipc::with_ipc_buffer(|b| write_c_string(b, name.as_bytes()));
     ecall(
         Syscall::DebugNameThread,
-        &mut SyscallRegs {
-            a0: tcb,
-            ..Default::default()
-        },
+        &mut SyscallRegs::new(tcb, 0, [0; 4]),
     )
 }
 
@@ -336,6 +389,7 @@ pub fn seL4_TCB_CopyRegisters(
     )
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `seL4_TCB_Configure` (non-MCS).
 #[allow(clippy::too_many_arguments)]
 pub fn seL4_TCB_Configure(
@@ -362,6 +416,31 @@ pub fn seL4_TCB_Configure(
     )
 }
 
+/// `seL4_TCB_Configure` (MCS): no fault endpoint (it is set with `SetSchedParams` or
+/// `SetSpace`).
+#[cfg(feature = "mcs")]
+pub fn seL4_TCB_Configure(
+    service: CPtr,
+    cspace_root: CPtr,
+    cspace_root_data: Word,
+    vspace_root: CPtr,
+    vspace_root_data: Word,
+    buffer: Word,
+    bufferFrame: CPtr,
+) -> Result<(), Error> {
+    unit(
+        encode::tcb_configure(
+            cspace_root,
+            cspace_root_data,
+            vspace_root,
+            vspace_root_data,
+            buffer,
+            bufferFrame,
+        )
+        .call(service),
+    )
+}
+
 /// `seL4_TCB_SetPriority`.
 pub fn seL4_TCB_SetPriority(service: CPtr, authority: CPtr, priority: Word) -> Result<(), Error> {
     unit(encode::tcb_set_priority(authority, priority).call(service))
@@ -372,6 +451,7 @@ pub fn seL4_TCB_SetMCPriority(service: CPtr, authority: CPtr, mcp: Word) -> Resu
     unit(encode::tcb_set_mc_priority(authority, mcp).call(service))
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `seL4_TCB_SetSchedParams` (non-MCS).
 pub fn seL4_TCB_SetSchedParams(
     service: CPtr,
@@ -382,15 +462,63 @@ pub fn seL4_TCB_SetSchedParams(
     unit(encode::tcb_set_sched_params(authority, mcp, priority).call(service))
 }
 
+/// `seL4_TCB_SetSchedParams` (MCS): MCP, priority, scheduling context (`sched_context`, 0 for
+/// none: unbinds) and fault endpoint (a cap, copied into the TCB).
+#[cfg(feature = "mcs")]
+pub fn seL4_TCB_SetSchedParams(
+    service: CPtr,
+    authority: CPtr,
+    mcp: Word,
+    priority: Word,
+    sched_context: CPtr,
+    fault_ep: CPtr,
+) -> Result<(), Error> {
+    unit(
+        encode::tcb_set_sched_params(authority, mcp, priority, sched_context, fault_ep)
+            .call(service),
+    )
+}
+
+/// `seL4_TCB_SetTimeoutEndpoint` (MCS): the endpoint timeout faults go to (a cap, copied into
+/// the TCB; 0 for none).
+#[cfg(feature = "mcs")]
+pub fn seL4_TCB_SetTimeoutEndpoint(service: CPtr, timeout_fault_ep: CPtr) -> Result<(), Error> {
+    unit(encode::tcb_set_timeout_endpoint(timeout_fault_ep).call(service))
+}
+
 /// `seL4_TCB_SetIPCBuffer`.
 pub fn seL4_TCB_SetIPCBuffer(service: CPtr, buffer: Word, bufferFrame: CPtr) -> Result<(), Error> {
     unit(encode::tcb_set_ipc_buffer(buffer, bufferFrame).call(service))
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `seL4_TCB_SetSpace` (non-MCS).
 pub fn seL4_TCB_SetSpace(
     service: CPtr,
     fault_ep: Word,
+    cspace_root: CPtr,
+    cspace_root_data: Word,
+    vspace_root: CPtr,
+    vspace_root_data: Word,
+) -> Result<(), Error> {
+    unit(
+        encode::tcb_set_space(
+            fault_ep,
+            cspace_root,
+            cspace_root_data,
+            vspace_root,
+            vspace_root_data,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_TCB_SetSpace` (MCS): the fault endpoint is a cap (copied into the TCB), not a CPtr
+/// word.
+#[cfg(feature = "mcs")]
+pub fn seL4_TCB_SetSpace(
+    service: CPtr,
+    fault_ep: CPtr,
     cspace_root: CPtr,
     cspace_root_data: Word,
     vspace_root: CPtr,
@@ -556,6 +684,7 @@ pub fn seL4_CNode_Rotate(
 }
 
 /// `seL4_CNode_SaveCaller` (non-MCS).
+#[cfg(not(feature = "mcs"))]
 pub fn seL4_CNode_SaveCaller(service: CPtr, index: Word, depth: u8) -> Result<(), Error> {
     unit(encode::cnode_save_caller(index, depth).call(service))
 }
@@ -616,6 +745,87 @@ pub fn seL4_DomainSet_ScheduleConfigure(
 /// `seL4_DomainSet_ScheduleSetStart`.
 pub fn seL4_DomainSet_ScheduleSetStart(service: CPtr, index: Word) -> Result<(), Error> {
     unit(encode::domain_schedule_set_start(index).call(service))
+}
+
+/// `seL4_SchedControl_ConfigureFlags` (MCS): give `schedcontext` a budget and period (µs),
+/// `extra_refills` more refills, a badge (for timeout faults) and flags
+/// (`sched_context_flag::SPORADIC`).
+#[cfg(feature = "mcs")]
+pub fn seL4_SchedControl_ConfigureFlags(
+    service: CPtr,
+    schedcontext: CPtr,
+    budget: u64,
+    period: u64,
+    extra_refills: Word,
+    badge: Word,
+    flags: Word,
+) -> Result<(), Error> {
+    unit(
+        encode::sched_control_configure_flags(
+            schedcontext,
+            budget,
+            period,
+            extra_refills,
+            badge,
+            flags,
+        )
+        .call(service),
+    )
+}
+
+/// `seL4_SchedControl_Configure` (MCS): `ConfigureFlags` with no flags (`virtual_client.h`).
+#[cfg(feature = "mcs")]
+pub fn seL4_SchedControl_Configure(
+    service: CPtr,
+    schedcontext: CPtr,
+    budget: u64,
+    period: u64,
+    extra_refills: Word,
+    badge: Word,
+) -> Result<(), Error> {
+    seL4_SchedControl_ConfigureFlags(
+        service,
+        schedcontext,
+        budget,
+        period,
+        extra_refills,
+        badge,
+        crate::sched_context_flag::NO_FLAG,
+    )
+}
+
+/// `seL4_SchedContext_Bind` (MCS): bind a TCB or a notification (`cap`).
+#[cfg(feature = "mcs")]
+pub fn seL4_SchedContext_Bind(service: CPtr, cap: CPtr) -> Result<(), Error> {
+    unit(encode::sched_context_bind(cap).call(service))
+}
+
+/// `seL4_SchedContext_Unbind` (MCS): unbind whatever is bound.
+#[cfg(feature = "mcs")]
+pub fn seL4_SchedContext_Unbind(service: CPtr) -> Result<(), Error> {
+    unit(encode::sched_context_unbind().call(service))
+}
+
+/// `seL4_SchedContext_UnbindObject` (MCS): unbind the TCB or notification `cap`.
+#[cfg(feature = "mcs")]
+pub fn seL4_SchedContext_UnbindObject(service: CPtr, cap: CPtr) -> Result<(), Error> {
+    unit(encode::sched_context_unbind_object(cap).call(service))
+}
+
+/// `seL4_SchedContext_Consumed` (MCS): the time consumed since the last `Consumed`, `YieldTo`
+/// or timeout fault, in µs (the reply's MR0); resets it.
+#[cfg(feature = "mcs")]
+pub fn seL4_SchedContext_Consumed(service: CPtr) -> Result<u64, Error> {
+    encode::sched_context_consumed().call(service)?;
+    Ok(ipc::get_mr(0))
+}
+
+/// `seL4_SchedContext_YieldTo` (MCS): run the thread bound to this SC now if it can (same
+/// priority or, within the caller's MCP, higher); returns the consumed time (µs, MR0).
+#[cfg(feature = "mcs")]
+pub fn seL4_SchedContext_YieldTo(service: CPtr) -> Result<u64, Error> {
+    encode::sched_context_yield_to().call(service)?;
+    Ok(ipc::get_mr(0))
 }
 
 /// `seL4_RISCV_PageTable_Map`.
@@ -708,6 +918,7 @@ mod tests {
         assert_eq!(ipc::tag(), reply);
     }
 
+    #[cfg(not(feature = "mcs"))]
     #[test]
     fn send_recv_and_friends_use_the_right_numbers_and_registers() {
         ipc::install_test_buffer();
@@ -747,16 +958,91 @@ mod tests {
         assert_eq!((log[0].1.a0, log[0].1.mr[0]), (3, 1));
         assert_eq!(log[1].1.a0, 4);
         assert_eq!(log[2].1.a0, 5);
-        assert_eq!(
-            log[7].1,
-            SyscallRegs {
-                a0: 8,
-                a1: 0,
-                mr: [0; 4]
-            }
-        );
+        assert_eq!(log[7].1, SyscallRegs::new(8, 0, [0; 4]));
         assert_eq!(log[10].1.a0, b'x' as Word);
         assert_eq!(log[11].1.a0, 1);
+    }
+
+    /// The MCS syscalls (`arch_include/riscv/sel4/arch/syscalls.h` under `CONFIG_KERNEL_MCS`):
+    /// the `api-mcs` numbers, the Reply cap in `a6` for Recv, NBRecv, ReplyRecv and NBSendRecv,
+    /// NBSendRecv's destination in `t0`, NBSendWait's in `a6`, and Wait/NBWait without a Reply
+    /// cap (`a6` 0: `riscv_sys_recv(seL4_SysWait, src, ..., 0)`).
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn mcs_syscalls_use_the_mcs_numbers_and_registers() {
+        ipc::install_test_buffer();
+        mock::install(|sys, r| {
+            if !matches!(sys, Syscall::Send | Syscall::NBSend | Syscall::Yield) {
+                r.a0 = 0xb0b;
+                r.a1 = MessageInfo::new(3, 0, 0, 1).0;
+                r.mr = [42, 0, 0, 0];
+            }
+        });
+        seL4_SetMR(0, 1);
+        seL4_Send(3, MessageInfo::new(9, 0, 0, 1));
+        seL4_NBSend(4, MessageInfo::new(9, 0, 0, 1));
+        assert_eq!(seL4_Recv(5, 30), (MessageInfo::new(3, 0, 0, 1), 0xb0b));
+        assert_eq!(seL4_GetMR(0), 42);
+        assert_eq!(seL4_NBRecv(5, 31).1, 0xb0b);
+        seL4_SetMR(0, 7);
+        assert_eq!(seL4_ReplyRecv(6, MessageInfo::new(0, 0, 0, 1), 32).1, 0xb0b);
+        seL4_SetMR(0, 8);
+        assert_eq!(
+            seL4_NBSendRecv(40, MessageInfo::new(1, 0, 0, 1), 6, 33),
+            (MessageInfo::new(3, 0, 0, 1), 0xb0b)
+        );
+        seL4_SetMR(0, 9);
+        assert_eq!(
+            seL4_NBSendWait(41, MessageInfo::new(2, 0, 0, 1), 7).1,
+            0xb0b
+        );
+        assert_eq!(seL4_Wait(9), (MessageInfo::new(3, 0, 0, 1), 0xb0b));
+        assert_eq!(seL4_NBWait(9).1, 0xb0b);
+        assert_eq!(seL4_Poll(9).1, 0xb0b);
+        seL4_Yield();
+        seL4_Signal(8);
+        seL4_DebugPutChar(b'x');
+        seL4_DebugDumpScheduler();
+        seL4_DebugHalt();
+        seL4_DebugCapIdentify(1);
+        seL4_DebugSnapshot();
+        seL4_DebugNameThread(1, "t");
+        let log = mock::log();
+        let sys: Vec<i64> = log.iter().map(|(s, _)| *s as i64).collect();
+        assert_eq!(
+            sys,
+            vec![-5, -6, -7, -8, -2, -3, -4, -9, -10, -10, -11, -5, -12, -13, -14, -15, -16, -17]
+        );
+        let regs = |i: usize| log[i].1;
+        // Send and NBSend: no reply register.
+        assert_eq!(
+            (regs(0).a0, regs(0).mr[0], regs(0).a6, regs(0).t0),
+            (3, 1, 0, 0)
+        );
+        // Recv, NBRecv: source in a0, Reply cap in a6.
+        assert_eq!((regs(2).a0, regs(2).a6), (5, 30));
+        assert_eq!((regs(3).a0, regs(3).a6), (5, 31));
+        // ReplyRecv: the reply's message goes out from the same registers.
+        assert_eq!(
+            (regs(4).a0, regs(4).a1, regs(4).mr[0], regs(4).a6),
+            (6, MessageInfo::new(0, 0, 0, 1).0, 7, 32)
+        );
+        // NBSendRecv: a0 = receive endpoint, t0 = send destination, a6 = Reply cap.
+        assert_eq!(
+            (regs(5).a0, regs(5).t0, regs(5).a6, regs(5).mr[0]),
+            (6, 40, 33, 8)
+        );
+        assert_eq!(regs(5).a1, MessageInfo::new(1, 0, 0, 1).0);
+        // NBSendWait: a0 = receive endpoint, a6 = send destination, t0 unused.
+        assert_eq!(
+            (regs(6).a0, regs(6).a6, regs(6).t0, regs(6).mr[0]),
+            (7, 41, 0, 9)
+        );
+        // Wait, NBWait, Poll: no Reply cap.
+        for i in 7..10 {
+            assert_eq!((regs(i).a0, regs(i).a6, regs(i).t0), (9, 0, 0));
+        }
+        assert_eq!(regs(11), SyscallRegs::new(8, 0, [0; 4]));
     }
 
     #[test]
@@ -850,6 +1136,7 @@ mod tests {
         assert_eq!(regs.regs[..7], [100, 101, 102, 103, 104, 105, 0]);
     }
 
+    #[cfg(not(feature = "mcs"))]
     #[test]
     fn every_wrapper_sends_its_label() {
         ipc::install_test_buffer();
@@ -905,5 +1192,96 @@ mod tests {
             .collect();
         // Every label from UntypedRetype (1) to RISCVIRQIssueIRQHandlerTrigger (40), in order.
         assert_eq!(labels, (1..=40).collect::<Vec<Word>>());
+    }
+
+    /// MCS: every wrapper, in label order (`invocations_all.json` of the MCS reference build:
+    /// 1 UntypedRetype .. 46 RISCVIRQIssueIRQHandlerTrigger), with the MCS shapes of Configure,
+    /// SetSchedParams and SetSpace, no SaveCaller, and the scheduling invocations.
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn every_mcs_wrapper_sends_its_label() {
+        ipc::install_test_buffer();
+        ok_kernel();
+        let ctx = UserContext::default();
+        let r = CapRights::ALL;
+        let results = [
+            seL4_Untyped_Retype(1, 2, 0, 2, 0, 0, 100, 1),
+            seL4_TCB_ReadRegisters(1, false, 0, 1).map(|_| ()),
+            seL4_TCB_WriteRegisters(1, false, 0, 1, &ctx),
+            seL4_TCB_CopyRegisters(1, 2, false, false, true, true, 0),
+            seL4_TCB_Configure(1, 2, 0, 3, 0, 0, 0),
+            seL4_TCB_SetPriority(1, 1, 10),
+            seL4_TCB_SetMCPriority(1, 1, 10),
+            seL4_TCB_SetSchedParams(1, 1, 10, 10, 14, 0),
+            seL4_TCB_SetTimeoutEndpoint(1, 0),
+            seL4_TCB_SetIPCBuffer(1, 0, 0),
+            seL4_TCB_SetSpace(1, 0, 2, 0, 3, 0),
+            seL4_TCB_Suspend(1),
+            seL4_TCB_Resume(1),
+            seL4_TCB_BindNotification(1, 5),
+            seL4_TCB_UnbindNotification(1),
+            seL4_TCB_SetTLSBase(1, 0),
+            seL4_TCB_SetFlags(1, 0, 0).map(|_| ()),
+            seL4_CNode_Revoke(2, 1, 64),
+            seL4_CNode_Delete(2, 1, 64),
+            seL4_CNode_CancelBadgedSends(2, 1, 64),
+            seL4_CNode_Copy(2, 1, 64, 2, 1, 64, r),
+            seL4_CNode_Mint(2, 1, 64, 2, 1, 64, r, 0),
+            seL4_CNode_Move(2, 1, 64, 2, 1, 64),
+            seL4_CNode_Mutate(2, 1, 64, 2, 1, 64, 0),
+            seL4_CNode_Rotate(2, 1, 64, 0, 2, 2, 64, 0, 2, 3, 64),
+            seL4_IRQControl_Get(4, 1, 2, 1, 64),
+            seL4_IRQHandler_Ack(5),
+            seL4_IRQHandler_SetNotification(5, 6),
+            seL4_IRQHandler_Clear(5),
+            seL4_DomainSet_Set(11, 0, 1),
+            seL4_DomainSet_ScheduleConfigure(11, 0, 0, 1),
+            seL4_DomainSet_ScheduleSetStart(11, 0),
+            seL4_SchedControl_ConfigureFlags(22, 14, 1000, 1000, 0, 0, 0),
+            seL4_SchedContext_Bind(14, 1),
+            seL4_SchedContext_Unbind(14),
+            seL4_SchedContext_UnbindObject(14, 1),
+            seL4_SchedContext_Consumed(14).map(|_| ()),
+            seL4_SchedContext_YieldTo(14).map(|_| ()),
+            seL4_RISCV_PageTable_Map(7, 3, 0, 0),
+            seL4_RISCV_PageTable_Unmap(7),
+            seL4_RISCV_Page_Map(8, 3, 0, r, 0),
+            seL4_RISCV_Page_Unmap(8),
+            seL4_RISCV_Page_GetAddress(8).map(|_| ()),
+            seL4_RISCV_ASIDControl_MakePool(5, 9, 2, 1, 64),
+            seL4_RISCV_ASIDPool_Assign(6, 3),
+            seL4_IRQControl_GetTrigger(4, 1, 0, 2, 1, 64),
+        ];
+        assert!(results.iter().all(|r| r.is_ok()));
+        let labels: Vec<Word> = mock::log()
+            .iter()
+            .map(|(_, r)| MessageInfo(r.a1).label())
+            .collect();
+        assert_eq!(labels, (1..=46).collect::<Vec<Word>>());
+    }
+
+    /// `seL4_SchedControl_Configure` is `ConfigureFlags` with `seL4_SchedContext_NoFlag`
+    /// (`virtual_client.h`); Consumed and YieldTo return MR0 of the reply (`seL4_Time`).
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn sched_control_configure_and_consumed() {
+        ipc::install_test_buffer();
+        mock::install(|_, r| {
+            r.a1 = MessageInfo::new(0, 0, 0, 1).0;
+            r.mr = [1234, 0, 0, 0];
+        });
+        seL4_SchedControl_Configure(22, 300, 500, 1000, 2, 0x77).unwrap();
+        assert_eq!(seL4_SchedContext_Consumed(300), Ok(1234));
+        assert_eq!(seL4_SchedContext_YieldTo(300), Ok(1234));
+        let log = mock::log();
+        let info = MessageInfo(log[0].1.a1);
+        assert_eq!(
+            (info.label(), info.length(), info.extra_caps()),
+            (InvocationLabel::SchedControlConfigureFlags as Word, 5, 1)
+        );
+        assert_eq!(log[0].1.a0, 22);
+        assert_eq!(log[0].1.mr, [500, 1000, 2, 0x77]);
+        assert_eq!(ipc::get_cap(0), 300);
+        assert_eq!(log[1].1.a0, 300);
     }
 }

@@ -54,20 +54,33 @@ enum Cmd {
     ///      3. lint: cargo clippy (kernel, riscv64)    the kernel binary for riscv64, -D warnings
     ///      4. lint: cargo clippy (kernel, riscv64, debug_build)
     ///                                                 the same with seL4's CONFIG_DEBUG_BUILD
-    ///      5. host: cargo test                        abi, kernel, libsel4, xtask on the host
-    ///      6. host: cargo test -p kernel --no-default-features
+    ///      5. lint: cargo clippy (kernel, riscv64, mcs)
+    ///                                                 the same with seL4's CONFIG_KERNEL_MCS (*)
+    ///      6. host: cargo test                        abi, kernel, libsel4, xtask on the host
+    ///      7. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
-    ///      7. host: cargo test -p kernel --features debug_build
+    ///      8. host: cargo test -p kernel --features debug_build
     ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
-    ///      8. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
-    ///      9. host: cargo test -p bench --lib         the benchmark root task's host-testable part
-    ///     10. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     11. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
-    ///     12. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     13. qemu: bench sanity (fastpath, benchmark, quick)
+    ///      9. host: cargo test -p kernel --features mcs
+    ///                                                 the MCS kernel's tests (*)
+    ///     10. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
+    ///     11. host: cargo test -p libsel4 --features mcs
+    ///                                                 libsel4's MCS API (syscalls, invocations)
+    ///     12. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///     13. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///     14. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
+    ///     15. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     16. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///                                                 kernel with `mcs` and the fastpath (**)
+    ///     17. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
+    ///
+    /// (*) skipped until the kernel builds with `mcs` (MCS_KERNEL_READY in xtask/src/main.rs)
+    /// unless `--mcs` is given. (**) until the MCS kernel boots (MCS_QEMU_READY) the stage only
+    /// builds the MCS root tasks (roottask-tests-mcs) and does not boot them, unless
+    /// `--mcs` is given.
     ///
     /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
     /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
@@ -110,13 +123,44 @@ struct BuildOpts {
     no_fastpath: bool,
     #[command(flatten)]
     log: LogOpts,
+    /// seL4's MCS configuration: the kernel with `--features mcs` (image `kernel-mcs`) and the
+    /// root tasks that have an `mcs` feature with it (image `roottask-tests-mcs`; the demo and
+    /// `bench` have none yet).
+    #[arg(long)]
+    mcs: bool,
 }
 
 impl BuildOpts {
     fn kernel_config(self) -> KernelConfig {
         KernelConfig::new(self.profile.profile())
             .feature("fastpath", !self.no_fastpath)
+            .feature(MCS_FEATURE, self.mcs)
             .log_level(self.log.log_level)
+    }
+
+    /// The root tasks' cargo features of this build.
+    fn task_features(self) -> &'static [&'static str] {
+        task_features(self.mcs)
+    }
+}
+
+/// The cargo feature that selects seL4's MCS configuration, in the kernel and the root tasks.
+const MCS_FEATURE: &str = "mcs";
+
+/// Whether the kernel builds with its `mcs` feature: its MCS lint and host stages run in
+/// `cargo xtask test` (else they are skipped unless `--mcs` is given). The kernel team flips it.
+const MCS_KERNEL_READY: bool = false;
+/// Whether the MCS kernel boots the test root task: `cargo xtask test` boots
+/// roottask-tests-mcs on it (else the stage only builds the MCS root tasks unless `--mcs` is
+/// given). The kernel team flips it.
+const MCS_QEMU_READY: bool = false;
+
+/// The root tasks' features for the MCS configuration or not.
+fn task_features(mcs: bool) -> &'static [&'static str] {
+    if mcs {
+        &[MCS_FEATURE]
+    } else {
+        &[]
     }
 }
 
@@ -189,6 +233,10 @@ struct TestOpts {
     /// Do not run the benchmark sanity check (`bench`, quick).
     #[arg(long)]
     no_bench: bool,
+    /// The MCS configuration only: the MCS lint and host stages and the test root task on the
+    /// MCS kernel (booted even before MCS_QEMU_READY), not the other QEMU stages.
+    #[arg(long)]
+    mcs: bool,
     /// Kill each QEMU run after this many seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
@@ -207,6 +255,10 @@ struct BenchOpts {
     /// Fewer samples (the `quick` feature of `bench`); results go to *-quick.json.
     #[arg(long)]
     quick: bool,
+    /// The MCS kernel (`--features benchmark,mcs`) and `bench` with its `mcs` feature (only
+    /// once `bench` has one).
+    #[arg(long)]
+    mcs: bool,
     /// Kill QEMU after this many seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     timeout: u64,
@@ -250,7 +302,14 @@ fn build(o: BuildOpts) -> Result<ExitCode> {
         if task.optional && !ws.has_package(task.package) {
             continue;
         }
-        if let Err(e) = ws.build_root_task(profile, task) {
+        if o.mcs && !task.has_mcs {
+            eprintln!(
+                "xtask: {} has no `mcs` feature yet: not built for MCS",
+                task.package
+            );
+            continue;
+        }
+        if let Err(e) = ws.build_root_task_with(profile, task, o.task_features()) {
             failures.push(format!("{e:#}"));
         }
     }
@@ -299,7 +358,10 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     let kernel = ws.build_kernel(&o.build.kernel_config())?;
     let root_task = match given {
         Some(f) => f,
-        None => ws.build_root_task(profile, &DEMO)?,
+        None if o.build.mcs && !DEMO.has_mcs => bail!(
+            "the demo has no `mcs` feature yet: `run --mcs` needs --root-task (e.g. target/images/release/roottask-tests-mcs)"
+        ),
+        None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
     };
     let qemu = qemu::ensure_qemu()?;
     let mut args = qemu::base_args(&kernel, &root_task);
@@ -390,9 +452,16 @@ fn run_bench(
         config.feature_list().join(", ")
     ));
     let kernel = ws.build_kernel(&config)?;
-    let sfx = bench::suffix(config.fastpath(), quick);
-    let task_features: &[&str] = if quick { &["quick"] } else { &[] };
-    let task = ws.build_root_task_with(config.profile, &BENCH, task_features)?;
+    let sfx = format!(
+        "{}{}",
+        if config.has(MCS_FEATURE) { "-mcs" } else { "" },
+        bench::suffix(config.fastpath(), quick)
+    );
+    let mut task_features: Vec<&str> = if quick { vec!["quick"] } else { vec![] };
+    if config.has(MCS_FEATURE) {
+        task_features.push(MCS_FEATURE);
+    }
+    let task = ws.build_root_task_with(config.profile, &BENCH, &task_features)?;
     let mut args = qemu::base_args(&kernel, &task);
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
@@ -463,7 +532,12 @@ fn write_bench_json(
     };
     let v = bench::report(&info, &run.out, &run.problems);
     let path = ws.target_dir.join(format!(
-        "bench{}.json",
+        "bench{}{}.json",
+        if run.config.has(MCS_FEATURE) {
+            "-mcs"
+        } else {
+            ""
+        },
         bench::suffix(run.config.fastpath(), quick)
     ));
     std::fs::write(&path, serde_json::to_string_pretty(&v)? + "\n")
@@ -501,6 +575,11 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         println!("no benchmark root task (package `bench`) in the workspace");
         return Ok(ExitCode::from(2));
     }
+    if o.mcs && !BENCH.has_mcs {
+        bail!(
+            "the benchmark root task (`bench`) has no `mcs` feature yet: `bench --mcs` cannot run"
+        );
+    }
     ws.ensure_toolchain(&[])?;
     let qemu_bin = qemu::ensure_qemu()?;
     let profile = o.profile.profile();
@@ -515,7 +594,7 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         let run = run_bench(
             &ws,
             &qemu_bin,
-            bench_kernel_config(profile, fastpath, None),
+            bench_kernel_config(profile, fastpath, None).feature(MCS_FEATURE, o.mcs),
             o.quick,
             timeout,
             &o.qemu_args,
@@ -704,9 +783,10 @@ impl QemuTests<'_> {
         name: &str,
         kernel: &Path,
         task: &RootTask,
+        features: &[&str],
         log_name: &str,
     ) -> Result<qemu::Captured> {
-        let elf = self.ws.build_root_task(self.profile, task)?;
+        let elf = self.ws.build_root_task_with(self.profile, task, features)?;
         let mut args = qemu::base_args(kernel, &elf);
         args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join(log_name);
@@ -731,14 +811,20 @@ impl QemuTests<'_> {
         Ok(cap)
     }
 
-    fn tests_stage(&mut self, name: &str, kernel: &Result<PathBuf>, log_name: &str) -> Stage {
+    fn tests_stage(
+        &mut self,
+        name: &str,
+        kernel: &Result<PathBuf>,
+        features: &[&str],
+        log_name: &str,
+    ) -> Stage {
         banner(name);
         let t = Instant::now();
         let kernel = match kernel {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        match self.boot(name, kernel, &TESTS, log_name) {
+        match self.boot(name, kernel, &TESTS, features, log_name) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
@@ -808,6 +894,42 @@ impl QemuTests<'_> {
         Stage::judged(name, t.elapsed().as_secs_f64(), passed, 0, run.problems)
     }
 
+    /// The test root task on the MCS kernel (with the fastpath). Until the MCS kernel boots
+    /// (`boot` false) only the MCS root tasks are built: a build failure fails the stage, else
+    /// it is skipped.
+    fn mcs_tests_stage(&mut self, name: &str, boot: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        if !boot {
+            let mut built = Vec::new();
+            for task in [&TESTS, &DEMO].into_iter().filter(|t| t.has_mcs) {
+                match self
+                    .ws
+                    .build_root_task_with(self.profile, task, &[MCS_FEATURE])
+                {
+                    Ok(_) => built.push(workspace::root_task_image_name(task, &[MCS_FEATURE])),
+                    Err(e) => {
+                        return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}"))
+                    }
+                }
+            }
+            return Stage::skipped(
+                name,
+                &format!(
+                    "built {}; not booted: the MCS kernel is not ready (MCS_QEMU_READY in \
+                     xtask/src/main.rs; `cargo xtask test --mcs` boots it anyway)",
+                    built.join(", ")
+                ),
+            );
+        }
+        banner("building the kernel (mcs, fastpath)");
+        let config = KernelConfig::new(self.profile)
+            .feature(MCS_FEATURE, true)
+            .log_level(self.log_level);
+        let kernel = self.ws.build_kernel(&config);
+        self.tests_stage(name, &kernel, &[MCS_FEATURE], "qemu-test-mcs.log")
+    }
+
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>) -> Stage {
         banner(name);
         let t = Instant::now();
@@ -815,7 +937,7 @@ impl QemuTests<'_> {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        match self.boot(name, kernel, &DEMO, "qemu-demo.log") {
+        match self.boot(name, kernel, &DEMO, &[], "qemu-demo.log") {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let problems = protocol::judge_demo(&cap.text, &cap.end);
@@ -870,15 +992,18 @@ fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
 }
 
 /// The lint and host stages, in the order they run (the QEMU stages follow).
-const LINT_AND_HOST_STAGES: [&str; 8] = [
+const LINT_AND_HOST_STAGES: [&str; 11] = [
     LINT_FMT,
     LINT_CLIPPY_HOST,
     LINT_CLIPPY_KERNEL,
     LINT_CLIPPY_KERNEL_DEBUG,
+    LINT_CLIPPY_KERNEL_MCS,
     HOST_ALL,
     HOST_NOFP,
     HOST_DEBUG,
+    HOST_KERNEL_MCS,
     HOST_ABI_MCS,
+    HOST_LIBSEL4_MCS,
 ];
 
 /// Names of the stages, as the table shows them (`test --help` lists them too).
@@ -890,6 +1015,13 @@ const LINT_CLIPPY_KERNEL_DEBUG: &str = "lint: cargo clippy (kernel, riscv64, deb
 const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
 const HOST_DEBUG: &str = "host: cargo test -p kernel --features debug_build";
 const HOST_ABI_MCS: &str = "host: cargo test -p abi --features mcs";
+const LINT_CLIPPY_KERNEL_MCS: &str = "lint: cargo clippy (kernel, riscv64, mcs)";
+const HOST_KERNEL_MCS: &str = "host: cargo test -p kernel --features mcs";
+const HOST_LIBSEL4_MCS: &str = "host: cargo test -p libsel4 --features mcs";
+const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
+/// Why the MCS kernel's lint and host stages are skipped.
+const MCS_KERNEL_NOT_READY: &str =
+    "the kernel does not build with `mcs` yet (MCS_KERNEL_READY in xtask/src/main.rs; `--mcs` runs it anyway)";
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
 
 fn tests_stage_name(fastpath: bool) -> String {
@@ -928,27 +1060,34 @@ fn push(stages: &mut Vec<Stage>, s: Stage) {
 /// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
 /// the fastpath, the benchmark sanity run.
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
+    // With --mcs only the MCS stage runs.
     let variants: Vec<bool> = [true, false]
         .into_iter()
         .filter(|&fastpath| {
-            if fastpath {
-                !o.no_fastpath_only
-            } else {
-                !o.fastpath_only
-            }
+            !o.mcs
+                && if fastpath {
+                    !o.no_fastpath_only
+                } else {
+                    !o.fastpath_only
+                }
         })
         .collect();
+    let run_mcs_stage = !o.no_fastpath_only;
     let names: Vec<String> = variants.iter().map(|&f| tests_stage_name(f)).collect();
-    let demo_name = demo_stage_name(variants[0]);
-    let run_bench_stage = !o.no_bench && ws.has_package(BENCH.package);
-    let bench_name = bench_stage_name(variants[0]);
+    let first = variants.first().copied().unwrap_or(true);
+    let demo_name = demo_stage_name(first);
+    let run_demo = !o.no_demo && !variants.is_empty();
+    let run_bench_stage = !o.no_bench && !o.mcs && ws.has_package(BENCH.package);
+    let bench_name = bench_stage_name(first);
+    let mcs_name = QEMU_TESTS_MCS.to_string();
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
         push(stages, Stage::broken("qemu: setup", 0.0, why));
         for n in names
             .iter()
-            .chain(std::iter::once(&demo_name).filter(|_| !o.no_demo))
+            .chain(std::iter::once(&demo_name).filter(|_| run_demo))
+            .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
@@ -987,10 +1126,16 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         } else {
             "qemu-test-no-fastpath.log"
         };
-        push(stages, q.tests_stage(&names[i], &kernel, log_name));
-        if i == 0 && !o.no_demo {
+        push(stages, q.tests_stage(&names[i], &kernel, &[], log_name));
+        if i == 0 && run_demo {
             push(stages, q.demo_stage(&demo_name, &kernel));
         }
+    }
+    if run_mcs_stage {
+        push(
+            stages,
+            q.mcs_tests_stage(&mcs_name, MCS_QEMU_READY || o.mcs),
+        );
     }
     if run_bench_stage {
         push(stages, q.bench_stage(&bench_name, variants[0]));
@@ -1011,6 +1156,8 @@ fn test(o: TestOpts) -> Result<ExitCode> {
     let mut stages = Vec::new();
 
     let bench_host = ws.has_package(BENCH.package);
+    // The MCS kernel's lint and host stages: once it builds, or when asked for.
+    let mcs_kernel = MCS_KERNEL_READY || o.mcs;
 
     // Everything builds for riscv64 (the kernel's clippy run too); the lints need rustfmt and
     // clippy. Added to the active toolchain if missing.
@@ -1053,6 +1200,18 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         }
         push(
             &mut stages,
+            if mcs_kernel {
+                check_stage(
+                    &ws,
+                    LINT_CLIPPY_KERNEL_MCS,
+                    &kernel_clippy_args(Some(MCS_FEATURE)),
+                )
+            } else {
+                Stage::skipped(LINT_CLIPPY_KERNEL_MCS, MCS_KERNEL_NOT_READY)
+            },
+        );
+        push(
+            &mut stages,
             host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
         );
         push(
@@ -1086,10 +1245,44 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         );
         push(
             &mut stages,
+            if mcs_kernel {
+                host_stage(
+                    &ws,
+                    HOST_KERNEL_MCS,
+                    &[
+                        "test",
+                        "--no-fail-fast",
+                        "-p",
+                        "kernel",
+                        "--features",
+                        "mcs",
+                    ],
+                )
+            } else {
+                Stage::skipped(HOST_KERNEL_MCS, MCS_KERNEL_NOT_READY)
+            },
+        );
+        push(
+            &mut stages,
             host_stage(
                 &ws,
                 HOST_ABI_MCS,
                 &["test", "--no-fail-fast", "-p", "abi", "--features", "mcs"],
+            ),
+        );
+        push(
+            &mut stages,
+            host_stage(
+                &ws,
+                HOST_LIBSEL4_MCS,
+                &[
+                    "test",
+                    "--no-fail-fast",
+                    "-p",
+                    "libsel4",
+                    "--features",
+                    "mcs",
+                ],
             ),
         );
         if bench_host {
@@ -1280,14 +1473,18 @@ mod tests {
             LINT_CLIPPY_HOST.into(),
             LINT_CLIPPY_KERNEL.into(),
             LINT_CLIPPY_KERNEL_DEBUG.into(),
+            LINT_CLIPPY_KERNEL_MCS.into(),
             HOST_ALL.into(),
             HOST_NOFP.into(),
             HOST_DEBUG.into(),
+            HOST_KERNEL_MCS.into(),
             HOST_ABI_MCS.into(),
+            HOST_LIBSEL4_MCS.into(),
             HOST_BENCH.into(),
             tests_stage_name(true),
             demo_stage_name(true),
             tests_stage_name(false),
+            QEMU_TESTS_MCS.into(),
             bench_stage_name(true),
         ];
         let mut at = 0;
@@ -1319,6 +1516,50 @@ mod tests {
         assert_eq!((s.ok, s.passed, s.failed), (Some(false), 3, 1));
         let s = Stage::judged("x", 0.0, 3, 0, vec![]);
         assert_eq!((s.ok, s.failed), (Some(true), 0));
+    }
+
+    /// `--mcs`: the kernel with `mcs` (image `kernel-mcs`), the root tasks with their `mcs`
+    /// feature (`demo-mcs`, `roottask-tests-mcs`).
+    #[test]
+    fn mcs_builds_name_their_images() {
+        let o = match Cli::try_parse_from(["xtask", "run", "--mcs"]).unwrap().cmd {
+            Cmd::Run(o) => o,
+            _ => panic!("not run"),
+        };
+        assert!(o.build.mcs);
+        let c = o.build.kernel_config();
+        assert_eq!(c.feature_list(), ["fastpath", "mcs"]);
+        assert_eq!(c.image_name(), "kernel-mcs");
+        assert_eq!(c.cargo_feature_args(), ["--features", "mcs"]);
+        assert_eq!(
+            workspace::root_task_image_name(&DEMO, o.build.task_features()),
+            "demo-mcs"
+        );
+        assert_eq!(
+            workspace::root_task_image_name(&TESTS, task_features(true)),
+            "roottask-tests-mcs"
+        );
+        match Cli::try_parse_from(["xtask", "build", "--mcs", "--no-fastpath"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Build(o) => assert_eq!(o.kernel_config().image_name(), "kernel-mcs-no-fastpath"),
+            _ => panic!("not build"),
+        }
+        assert!(task_features(false).is_empty());
+        match Cli::try_parse_from(["xtask", "test", "--mcs"]).unwrap().cmd {
+            Cmd::Test(o) => assert!(o.mcs),
+            _ => panic!("not test"),
+        }
+        match Cli::try_parse_from(["xtask", "bench", "--mcs"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Bench(o) => assert!(o.mcs),
+            _ => panic!("not bench"),
+        }
+        let c = bench_kernel_config(Profile::Release, true, None).feature(MCS_FEATURE, true);
+        assert_eq!(c.image_name(), "kernel-benchmark-mcs");
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! console UART in loopback mode). Every test asserts seL4 16.0.0 behaviour exactly (errors,
 //! their detail words, reply lengths), citing the seL4 function that defines it.
 //!
+//! With the `mcs` feature (seL4's MCS configuration) the threads get scheduling contexts and
+//! Reply objects, the non-MCS-only tests are left out and `t_mcs` adds the MCS tests.
+//!
 //! Prints one `TEST <name> ... ok|FAILED: <reason>` line per test, then
 //! `SUMMARY <p> passed, <f> failed`, then halts the machine with `seL4_DebugHalt`.
 #![cfg_attr(target_os = "none", no_std)]
@@ -20,6 +23,8 @@ mod t_fault;
 mod t_ipc;
 mod t_irq;
 mod t_lookup;
+#[cfg(feature = "mcs")]
+mod t_mcs;
 mod t_ntfn;
 mod t_retype;
 mod t_tcb;
@@ -29,8 +34,8 @@ mod thread;
 use framework::{run_all, Ctx, Test};
 
 macro_rules! tests {
-    ($($module:ident :: $name:ident),* $(,)?) => {
-        &[$(Test { name: stringify!($name), run: $module::$name }),*]
+    ($($(#[$m:meta])* $module:ident :: $name:ident),* $(,)?) => {
+        &[$($(#[$m])* Test { name: stringify!($name), run: $module::$name }),*]
     };
 }
 
@@ -77,17 +82,21 @@ const TESTS: &[Test] = tests![
     t_cnode::cnode_rotate,
     t_cnode::cnode_delete,
     t_cnode::cnode_revoke,
+    #[cfg(not(feature = "mcs"))]
     t_cnode::cnode_save_caller,
     t_tcb::tcb_thread_runs,
+    #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_configure_errors,
     t_tcb::tcb_read_write_registers,
     t_tcb::tcb_write_registers_resume,
     t_tcb::tcb_read_registers_suspends,
     t_tcb::tcb_suspend_resume,
     t_tcb::tcb_copy_registers,
+    #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_priority_and_mcp,
     t_tcb::tcb_set_priority_reschedules,
     t_tcb::tcb_set_ipc_buffer,
+    #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_set_space,
     t_tcb::tcb_bind_notification,
     t_tcb::tcb_set_tls_base,
@@ -108,6 +117,7 @@ const TESTS: &[Test] = tests![
     t_ipc::ipc_badges_fifo,
     t_ipc::ipc_cap_transfer,
     t_ipc::ipc_reply_cap_grant,
+    #[cfg(not(feature = "mcs"))]
     t_ipc::ipc_save_caller,
     t_ipc::ipc_yield,
     t_ipc::ipc_preempt_on_wake,
@@ -116,8 +126,10 @@ const TESTS: &[Test] = tests![
     t_ipc::ipc_delete_endpoint_restarts,
     t_ipc::ipc_receivers_fifo,
     t_ipc::ipc_delete_blocked_thread,
+    #[cfg(not(feature = "mcs"))]
     t_ipc::ipc_suspend_caller_drops_reply_cap,
     t_ipc::ipc_recv_drops_unreplied_caller,
+    #[cfg(not(feature = "mcs"))]
     t_ipc::ipc_delete_caller_drops_reply_cap,
     t_ipc::ipc_wake_equal_priority,
     t_ipc::ipc_fpu_state_per_thread,
@@ -137,7 +149,9 @@ const TESTS: &[Test] = tests![
     t_fault::fault_without_handler,
     t_fault::fault_fpu_disabled,
     t_fault::fault_suspend_waiting_thread,
+    #[cfg(not(feature = "mcs"))]
     t_fault::fault_ep_looked_up_at_fault_time,
+    #[cfg(not(feature = "mcs"))]
     t_fault::fault_unknown_syscall_numbers,
     t_fault::fault_handler_without_ipc_buffer,
     t_fault::fault_breakpoint,
@@ -154,6 +168,30 @@ const TESTS: &[Test] = tests![
     t_vspace::vspace_asid_pool,
     t_vspace::vspace_invocation_shapes,
     t_vspace::vspace_execute_never,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_initial_caps,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_configure_flags_errors,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_bind_unbind_errors,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_consumed_yield_to_errors,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_yield_to,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_tcb_invocations,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_passive_server,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_reply_object,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_nb_send_wait_and_wait,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_timeout_fault,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_budget_enforced,
+    #[cfg(feature = "mcs")]
+    t_mcs::mcs_dump_scheduler,
 ];
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {

@@ -530,6 +530,7 @@ pub fn cnode_revoke(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 /// SaveCaller with no caller to save does nothing (and succeeds); the slot must be empty.
 pub fn cnode_save_caller(c: &mut Ctx) -> TestResult {
     let s = c.slot()?;

@@ -30,7 +30,7 @@ fn reply(label: Word, words: &[Word]) {
     for (i, w) in words.iter().enumerate() {
         sys::seL4_SetMR(i, *w);
     }
-    sys::seL4_Reply(MessageInfo::new(label, 0, 0, words.len() as Word));
+    crate::thread::reply(MessageInfo::new(label, 0, 0, words.len() as Word));
 }
 
 /// Set the pc of a thread waiting for its fault reply (WriteRegisters of 1 register).
@@ -126,11 +126,11 @@ pub fn fault_cap_fault(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn recv_faults_main(rep: Word, write_only: Word, bound: Word, bad: Word) -> ! {
-    sys::seL4_Recv(write_only);
-    sys::seL4_Wait(bound);
-    sys::seL4_NBRecv(bad);
-    sys::seL4_Recv(shared(8));
-    sys::seL4_Recv(shared(9));
+    crate::thread::recv(write_only);
+    crate::thread::wait(bound);
+    crate::thread::nb_recv(bad);
+    crate::thread::recv(shared(8));
+    crate::thread::recv(shared(9));
     report_and_park(rep, 0xf4, &[])
 }
 
@@ -587,6 +587,7 @@ pub fn fault_suspend_waiting_thread(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 /// A thread's fault endpoint is a CPtr looked up in its CSpace when it faults (non-MCS
 /// `sendFaultIPC`): replacing the cap in that slot after Configure changes where (and with
 /// which badge) the fault goes; an emptied slot is a double fault.
@@ -614,6 +615,7 @@ pub fn fault_ep_looked_up_at_fault_time(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 extern "C" fn unknown_numbers_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
     for n in [0, -100i64 as Word, 0x1000] {
         unknown_syscall(n, 4);
@@ -621,6 +623,7 @@ extern "C" fn unknown_numbers_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
     report_and_park(rep, 0xfb, &[])
 }
 
+#[cfg(not(feature = "mcs"))]
 /// Numbers outside seL4's syscalls (0, -100, 0x1000) are UnknownSyscall faults carrying the
 /// number as a word.
 pub fn fault_unknown_syscall_numbers(c: &mut Ctx) -> TestResult {
@@ -644,7 +647,7 @@ pub fn fault_unknown_syscall_numbers(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn handler_without_buffer_main(rep: Word, fault_ep: Word, _: Word, _: Word) -> ! {
-    let (info, _) = sys::seL4_Recv(fault_ep);
+    let (info, _) = crate::thread::recv(fault_ep);
     let (ip, sp, ra) = (sys::seL4_GetMR(0), sys::seL4_GetMR(1), sys::seL4_GetMR(2));
     crate::thread::send(
         rep,
@@ -658,7 +661,7 @@ extern "C" fn handler_without_buffer_main(rep: Word, fault_ep: Word, _: Word, _:
         sys::seL4_SetMR(i, w);
     }
     // Ten words, but only the four in registers exist for the kernel.
-    sys::seL4_Reply(MessageInfo::new(0, 0, 0, 10));
+    crate::thread::reply(MessageInfo::new(0, 0, 0, 10));
     crate::thread::park()
 }
 

@@ -83,7 +83,7 @@ pub fn ipc_nb_send_recv(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
     let ep = c.new_object(T::Endpoint, 0)?;
     let epb = c.mint(ep, CapRights::ALL, 0x31)?;
-    let (_, badge) = sys::seL4_NBRecv(ep);
+    let (_, badge) = crate::thread::nb_recv(ep);
     check_eq!(badge, 0, "NBRecv with no sender: badge");
     sys::seL4_SetMR(0, 0x1);
     sys::seL4_NBSend(epb, MessageInfo::new(0x62, 0, 0, 1));
@@ -101,7 +101,7 @@ pub fn ipc_nb_send_recv(c: &mut Ctx) -> TestResult {
     let ep2b = c.mint(ep2, CapRights::ALL, 0x32)?;
     c.spawn(send_then_report_main, 100, [rep, ep2b, 0x64, 0x40])?;
     c.expect_idle(rep, "sender blocked")?;
-    let (info, badge) = sys::seL4_NBRecv(ep2);
+    let (info, badge) = crate::thread::nb_recv(ep2);
     check_eq!(
         (info.label(), info.length(), badge, sys::seL4_GetMR(0)),
         (0x64, 5, 0x32, 0x40),
@@ -140,7 +140,7 @@ pub fn ipc_send_without_write_right(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn server_main(_rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let (mut info, mut badge) = sys::seL4_Recv(ep);
+    let (mut info, mut badge) = crate::thread::recv(ep);
     loop {
         let n = info.length() as usize;
         log(0x200 + sys::seL4_GetMR(0) / 100);
@@ -149,7 +149,7 @@ extern "C" fn server_main(_rep: Word, ep: Word, _: Word, _: Word) -> ! {
             sys::seL4_SetMR(i, sys::seL4_GetMR(i) * 2);
         }
         (info, badge) =
-            sys::seL4_ReplyRecv(ep, MessageInfo::new(info.label() + 1, 0, 0, n as Word));
+            crate::thread::reply_recv(ep, MessageInfo::new(info.label() + 1, 0, 0, n as Word));
     }
 }
 
@@ -180,7 +180,7 @@ pub fn ipc_call_reply_recv(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
     let ep = c.new_object(T::Endpoint, 0)?;
     let epb = c.mint(ep, CapRights::ALL, 0x5)?;
-    sys::seL4_Reply(MessageInfo::new(0, 0, 0, 0));
+    crate::thread::reply(MessageInfo::new(0, 0, 0, 0));
     c.spawn(server_main, 150, [rep, ep, 0, 0])?;
     c.expect_idle(rep, "server blocked in Recv")?;
     c.spawn(client_main, 100, [rep, epb, 0, 0])?;
@@ -215,7 +215,7 @@ extern "C" fn long_sender_main(ep: Word, _: Word, _: Word, _: Word) -> ! {
 }
 
 extern "C" fn long_receiver_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let (info, _) = sys::seL4_Recv(ep);
+    let (info, _) = crate::thread::recv(ep);
     let n = info.length() as usize;
     let matches = (0..120)
         .filter(|&i| sys::seL4_GetMR(i) == 2000 + i as Word)
@@ -322,7 +322,7 @@ pub fn ipc_badges_fifo(c: &mut Ctx) -> TestResult {
 
 extern "C" fn cap_sender_main(go: Word, _: Word, _: Word, _: Word) -> ! {
     loop {
-        sys::seL4_Wait(go);
+        crate::thread::wait(go);
         let ep = shared(0);
         let n = shared(1) as usize;
         for i in 0..n {
@@ -485,10 +485,10 @@ pub fn ipc_cap_transfer(c: &mut Ctx) -> TestResult {
 
 extern "C" fn reply_cap_server_main(_rep: Word, ep: Word, cap: Word, _: Word) -> ! {
     loop {
-        sys::seL4_Recv(ep);
+        crate::thread::recv(ep);
         sys::seL4_SetCap(0, cap);
         sys::seL4_SetMR(0, 0x5e);
-        sys::seL4_Reply(MessageInfo::new(0, 0, 1, 1));
+        crate::thread::reply(MessageInfo::new(0, 0, 1, 1));
     }
 }
 
@@ -542,8 +542,9 @@ pub fn ipc_reply_cap_grant(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 extern "C" fn saving_server_main(rep: Word, ep: Word, slot: Word, _: Word) -> ! {
-    sys::seL4_Recv(ep);
+    crate::thread::recv(ep);
     let m0 = sys::seL4_GetMR(0);
     let r = sys::seL4_CNode_SaveCaller(ROOT_CNODE, slot, 64);
     send(
@@ -556,7 +557,7 @@ extern "C" fn saving_server_main(rep: Word, ep: Word, slot: Word, _: Word) -> ! 
         ],
     );
     // Waiting again drops the thread's own reply slot, not the saved cap.
-    sys::seL4_Recv(ep);
+    crate::thread::recv(ep);
     park()
 }
 
@@ -566,6 +567,7 @@ extern "C" fn calling_client_main(rep: Word, ep: Word, value: Word, _: Word) -> 
     report_and_park(rep, 0x95, &[r.label(), r.length(), sys::seL4_GetMR(0)])
 }
 
+#[cfg(not(feature = "mcs"))]
 /// SaveCaller moves the reply cap into a slot, where it outlives the server's next Recv and can
 /// be invoked by any thread (`seL4_Send` on it replies); it is used up by the reply. A caller
 /// whose endpoint cap has neither Grant nor GrantReply gets no reply cap and stays blocked.
@@ -651,7 +653,7 @@ pub fn ipc_yield(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn wake_logger_main(rep: Word, ep: Word, id: Word, label: Word) -> ! {
-    sys::seL4_Recv(ep);
+    crate::thread::recv(ep);
     log(id);
     report_and_park(rep, label, &[])
 }
@@ -886,9 +888,10 @@ pub fn ipc_delete_blocked_thread(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 extern "C" fn saving_loop_server_main(rep: Word, ep: Word, slot: Word, _: Word) -> ! {
     loop {
-        sys::seL4_Recv(ep);
+        crate::thread::recv(ep);
         let m0 = sys::seL4_GetMR(0);
         let r = sys::seL4_CNode_SaveCaller(ROOT_CNODE, slot, 64);
         send(
@@ -903,6 +906,7 @@ extern "C" fn saving_loop_server_main(rep: Word, ep: Word, slot: Word, _: Word) 
     }
 }
 
+#[cfg(not(feature = "mcs"))]
 /// Suspending a client that waits for its reply deletes the reply cap, wherever it was saved
 /// (`cancelIPC` of BlockedOnReply); Resume restarts the client's Call.
 pub fn ipc_suspend_caller_drops_reply_cap(c: &mut Ctx) -> TestResult {
@@ -944,13 +948,13 @@ pub fn ipc_suspend_caller_drops_reply_cap(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn double_recv_server_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    sys::seL4_Recv(ep);
+    crate::thread::recv(ep);
     send(rep, 0x97, &[sys::seL4_GetMR(0)]);
-    sys::seL4_Recv(ep);
+    crate::thread::recv(ep);
     send(rep, 0x97, &[sys::seL4_GetMR(0)]);
     sys::seL4_SetMR(0, 0x56);
-    sys::seL4_Reply(MessageInfo::new(0x55, 0, 0, 1));
-    sys::seL4_Recv(ep);
+    crate::thread::reply(MessageInfo::new(0x55, 0, 0, 1));
+    crate::thread::recv(ep);
     report_and_park(rep, 0x97, &[sys::seL4_GetMR(0)])
 }
 
@@ -989,6 +993,7 @@ pub fn ipc_recv_drops_unreplied_caller(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 /// Deleting a client that waits for its reply deletes the reply cap the server saved
 /// (`finaliseCap` of the TCB suspends it: `cancelIPC`).
 pub fn ipc_delete_caller_drops_reply_cap(c: &mut Ctx) -> TestResult {

@@ -47,7 +47,7 @@ pub fn ntfn_signal_poll_or(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn waiter_main(rep: Word, n: Word, id: Word, _: Word) -> ! {
-    let b = sys::seL4_Wait(n);
+    let b = crate::thread::wait(n);
     log(id);
     report_and_park(rep, 0xe0 + id, &[b])
 }
@@ -123,7 +123,7 @@ pub fn ntfn_signal_preempts(c: &mut Ctx) -> TestResult {
 
 extern "C" fn bound_receiver_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
     loop {
-        let (info, badge) = sys::seL4_Recv(ep);
+        let (info, badge) = crate::thread::recv(ep);
         let m0 = sys::seL4_GetMR(0);
         let label = if info.length() == 1 && m0 == 0x3e {
             info.label()
@@ -204,15 +204,15 @@ pub fn ntfn_delete_restarts_waiter(c: &mut Ctx) -> TestResult {
 
 extern "C" fn bound_caller_main(rep: Word, srv: Word, ep: Word, _: Word) -> ! {
     let r = sys::seL4_Call(srv, MessageInfo::new(0x1, 0, 0, 0));
-    let (_, badge) = sys::seL4_Recv(ep);
+    let (_, badge) = crate::thread::recv(ep);
     report_and_park(rep, 0xeb, &[r.label(), badge])
 }
 
 extern "C" fn slow_server_main(rep: Word, srv: Word, go: Word, _: Word) -> ! {
-    sys::seL4_Recv(srv);
+    crate::thread::recv(srv);
     send(rep, 0xec, &[]);
-    sys::seL4_Wait(go);
-    sys::seL4_Reply(MessageInfo::new(0x2c, 0, 0, 0));
+    crate::thread::wait(go);
+    crate::thread::reply(MessageInfo::new(0x2c, 0, 0, 0));
     crate::thread::park()
 }
 
@@ -249,10 +249,10 @@ pub fn ntfn_bound_not_woken_in_call(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn bound_server_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let (_, b0) = sys::seL4_Recv(ep);
+    let (_, b0) = crate::thread::recv(ep);
     send(rep, 0xed, &[b0, sys::seL4_GetMR(0)]);
     sys::seL4_SetMR(0, 0x61);
-    let (_, b1) = sys::seL4_ReplyRecv(ep, MessageInfo::new(0, 0, 0, 1));
+    let (_, b1) = crate::thread::reply_recv(ep, MessageInfo::new(0, 0, 0, 1));
     report_and_park(rep, 0xee, &[b1])
 }
 
@@ -303,9 +303,9 @@ extern "C" fn one_send_main(ep: Word, label: Word, _: Word, _: Word) -> ! {
 }
 
 extern "C" fn two_recvs_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let (i1, b1) = sys::seL4_Recv(ep);
+    let (i1, b1) = crate::thread::recv(ep);
     let l1 = if i1.length() == 1 { i1.label() } else { 0 };
-    let (i2, b2) = sys::seL4_Recv(ep);
+    let (i2, b2) = crate::thread::recv(ep);
     report_and_park(rep, 0xe9, &[b1, l1, b2, i2.label()])
 }
 

@@ -5,8 +5,11 @@
 //! effects are checked by what the threads then do.
 
 use abi::user_context::{idx, UserContext};
-use abi::{slot, CNodeCapData, CPtr, CapRights, InvocationLabel as L, MessageInfo};
+#[cfg(not(feature = "mcs"))]
+use abi::CNodeCapData;
+use abi::{slot, CPtr, CapRights, InvocationLabel as L, MessageInfo};
 use abi::{ObjectType as T, Word};
+#[cfg(not(feature = "mcs"))]
 use libsel4::bootinfo::BootInfoExt;
 use libsel4::cap_tag as tag;
 use libsel4::invocation::encode;
@@ -22,6 +25,7 @@ use crate::{check, check_eq, expect_err, ok};
 
 const ROOT_TCB: CPtr = slot::INIT_THREAD_TCB;
 const ROOT_CNODE: CPtr = slot::INIT_THREAD_CNODE;
+#[cfg(not(feature = "mcs"))]
 const VSPACE: CPtr = slot::INIT_THREAD_VSPACE;
 
 /// A thread that does nothing (stops itself).
@@ -45,7 +49,7 @@ extern "C" fn report_args_main(rep: Word, a: Word, b: Word, c: Word) -> ! {
 /// [badge, label, length, MR0, MR1, tp].
 pub extern "C" fn receiver_main(rep: Word, ep: Word, label: Word, _: Word) -> ! {
     loop {
-        let (info, badge) = sys::seL4_Recv(ep);
+        let (info, badge) = crate::thread::recv(ep);
         let (m0, m1) = (sys::seL4_GetMR(0), sys::seL4_GetMR(1));
         bump(0);
         send(
@@ -72,6 +76,7 @@ fn pattern(base: Word) -> UserContext {
     r
 }
 
+#[cfg(not(feature = "mcs"))]
 /// seL4_Configure's arguments for a thread in the root task's spaces with IPC buffer at
 /// `buffer` (frame `frame`).
 fn configure(tcb: CPtr, buffer: Word, frame: CPtr) -> Result<(), abi::Error> {
@@ -111,6 +116,7 @@ pub fn tcb_thread_runs(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `decodeTCBConfigure`: 4 words and 3 caps; the IPC buffer (if its address is non-zero) is
 /// checked first (`checkValidIPCBuffer`: a frame, not a device frame, 2^10-aligned), then the
 /// CSpace root (a CNode) and the VSpace root (a mapped page table).
@@ -497,6 +503,7 @@ pub fn tcb_copy_registers(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 /// SetPriority/SetMCPriority/SetSchedParams: the authority must be a thread cap
 /// (InvalidCapability 1), every new priority and MCP at most the authority's MCP (RangeError
 /// [0, mcp], `checkPrio`); a new TCB has MCP 0; the root task has MCP 255.
@@ -748,6 +755,7 @@ pub fn tcb_set_ipc_buffer(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
+#[cfg(not(feature = "mcs"))]
 extern "C" fn own_space_main(rep: Word, bad: Word, _: Word, _: Word) -> ! {
     send(rep, 0x50, &[1]);
     // An invocation of a CPtr that does not resolve in this CSpace: a cap fault, sent to the
@@ -756,6 +764,7 @@ extern "C" fn own_space_main(rep: Word, bad: Word, _: Word, _: Word) -> ! {
     report_and_park(rep, 0x51, &[])
 }
 
+#[cfg(not(feature = "mcs"))]
 /// SetSpace gives a thread a new CSpace (here a 16-slot CNode whose guard makes 64-bit CPtrs
 /// resolve) and a fault endpoint CPtr looked up in that CSpace; bad roots are IllegalOperation,
 /// missing words or caps TruncatedMessage.
@@ -830,7 +839,7 @@ pub fn tcb_set_space(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn waiter_main(rep: Word, n: Word, label: Word, _: Word) -> ! {
-    let b = sys::seL4_Wait(n);
+    let b = crate::thread::wait(n);
     report_and_park(rep, label, &[b])
 }
 
@@ -901,7 +910,7 @@ pub fn tcb_bind_notification(c: &mut Ctx) -> TestResult {
 
 extern "C" fn tls_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
     send(rep, 0x70, &[libsel4::ipc::thread_pointer() as Word]);
-    sys::seL4_Recv(ep);
+    crate::thread::recv(ep);
     report_and_park(rep, 0x71, &[libsel4::ipc::thread_pointer() as Word])
 }
 
@@ -1128,7 +1137,7 @@ pub fn tcb_set_priority_blocked_thread(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn wake_main(rep: Word, ep: Word, id: Word, _: Word) -> ! {
-    sys::seL4_Recv(ep);
+    crate::thread::recv(ep);
     log(id);
     report_and_park(rep, 0x35, &[])
 }
@@ -1212,7 +1221,7 @@ pub fn tcb_delete_self(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn recv10_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let (info, _) = sys::seL4_Recv(ep);
+    let (info, _) = crate::thread::recv(ep);
     send(rep, 0x3a, &[info.length()]);
     let words: [Word; 10] = core::array::from_fn(|i| 0x800 + i as Word);
     send(rep, 0x3b, &words);

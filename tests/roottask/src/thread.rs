@@ -7,6 +7,13 @@
 //! `TCB_Configure` (CSpace, VSpace, IPC buffer), `TCB_SetPriority`, `TCB_WriteRegisters`
 //! (pc, sp, gp, tp, a0..a3) and `TCB_Resume`.
 //!
+//! MCS (feature `mcs`): a thread also gets a scheduling context (`Untyped_Retype` of a
+//! SchedContext of `seL4_MinSchedContextBits`, `SchedControl_Configure` from
+//! `BootInfo.schedcontrol` with budget = period = [`THREAD_BUDGET_US`], a round-robin SC) bound
+//! by `TCB_SetSchedParams`, and a Reply object of its own for receiving ([`recv`],
+//! [`reply_recv`], [`reply`]: seL4 16.0.0 MCS has no `seL4_Reply`; a server replies by invoking
+//! the Reply object it received with). The root thread receives with [`Ctx::root_reply`].
+//!
 //! Waiting without hanging: the root task blocks only through [`Ctx::recv`] and
 //! [`Ctx::wait`]. Before blocking they publish the object waited on; a watchdog thread at
 //! priority 1, below every test thread, sends a message with label [`WATCHDOG_LABEL`] (or a
@@ -38,6 +45,10 @@ pub const WATCHDOG_LABEL: Word = 0xd06d06;
 pub const WATCHDOG_BIT: Word = 1 << 63;
 /// Badge of the fault endpoint cap that [`Ctx::fault_ep`] mints.
 pub const FAULT_BADGE: Word = 0xfa;
+/// MCS: budget and period of a test thread's scheduling context, in µs: round robin, with the
+/// time slice of the non-MCS configuration (`CONFIG_TIME_SLICE` 5 ticks of 2 ms).
+#[cfg(feature = "mcs")]
+pub const THREAD_BUDGET_US: u64 = 10_000;
 
 /// A 4 KiB page-aligned page.
 #[repr(C, align(4096))]
@@ -54,6 +65,10 @@ pub struct Local {
     pub block: ThreadBlock,
     /// The thread's TCB cap in the root CNode.
     pub tcb: AtomicU64,
+    /// MCS: the thread's Reply object (root CNode), for [`recv`] and friends.
+    pub reply: AtomicU64,
+    /// MCS: the thread's scheduling context (root CNode).
+    pub sc: AtomicU64,
 }
 
 impl Local {
@@ -61,6 +76,8 @@ impl Local {
         Local {
             block: ThreadBlock::new(),
             tcb: AtomicU64::new(0),
+            reply: AtomicU64::new(0),
+            sc: AtomicU64::new(0),
         }
     }
 }
@@ -84,6 +101,8 @@ static LOCALS: [Local; MAX_THREADS + 2] = [const { Local::new() }; MAX_THREADS +
 
 /// The object the root task is blocked on (0: none), for the watchdog.
 static WATCH: AtomicU64 = AtomicU64::new(0);
+/// MCS: the root thread's Reply object in this test (0: none made yet).
+static ROOT_REPLY: AtomicU64 = AtomicU64::new(0);
 
 /// An ordered log of events, shared by all threads of a test (cleared after each test).
 pub struct EventLog {
@@ -136,6 +155,11 @@ pub fn bump(i: usize) -> Word {
 /// Forget everything a test left in the statics (after its threads are gone).
 pub fn reset_statics() {
     WATCH.store(0, Ordering::SeqCst);
+    ROOT_REPLY.store(0, Ordering::SeqCst);
+    for l in &LOCALS {
+        l.reply.store(0, Ordering::SeqCst);
+        l.sc.store(0, Ordering::SeqCst);
+    }
     LOG.n.store(0, Ordering::SeqCst);
     for e in &LOG.e {
         e.store(0, Ordering::SeqCst);
@@ -179,6 +203,12 @@ impl Thread {
     /// The top of its stack.
     pub fn stack_top(&self) -> Word {
         stack_top(self.idx)
+    }
+
+    /// MCS: its scheduling context (made and bound by [`Ctx::thread_with_fault_ep`]).
+    #[cfg(feature = "mcs")]
+    pub fn sc(&self) -> CPtr {
+        LOCALS[self.idx].sc.load(Ordering::SeqCst)
     }
 }
 
@@ -273,6 +303,103 @@ fn my_local() -> &'static Local {
     unsafe { &*(libsel4::ipc::thread_pointer() as *const Local) }
 }
 
+/// The calling thread's Reply object (MCS): its own for a test thread, the root thread's
+/// ([`Ctx::root_reply`]) for the root thread; 0 if it has none.
+#[cfg_attr(not(feature = "mcs"), allow(dead_code))]
+pub fn my_reply() -> CPtr {
+    if libsel4::ipc::thread_pointer() == 0 {
+        ROOT_REPLY.load(Ordering::SeqCst)
+    } else {
+        my_local().reply.load(Ordering::SeqCst)
+    }
+}
+
+/// The `time` CSR (`rdtime`): 10 MHz on QEMU `virt` (`TIMER_CLOCK_HZ`), deterministic under
+/// `-icount shift=0`.
+#[cfg_attr(not(feature = "mcs"), allow(dead_code))]
+pub fn rdtime() -> Word {
+    #[cfg(target_arch = "riscv64")]
+    {
+        let t: Word;
+        // SAFETY: reads a CSR that U-mode may read (QEMU virt enables it).
+        unsafe { core::arch::asm!("rdtime {0}", out(reg) t, options(nomem, nostack)) };
+        t
+    }
+    #[cfg(not(target_arch = "riscv64"))]
+    {
+        0
+    }
+}
+
+/// `seL4_Recv` on `src`: with the calling thread's Reply object under MCS (without one,
+/// `seL4_Wait`: a Call can then not be replied to). Returns (info, badge).
+pub fn recv(src: CPtr) -> (MessageInfo, Word) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_Recv(src)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        match my_reply() {
+            0 => sys::seL4_Wait(src),
+            r => sys::seL4_Recv(src, r),
+        }
+    }
+}
+
+/// `seL4_NBRecv` on `src` (MCS: with the calling thread's Reply object, or `seL4_NBWait`).
+pub fn nb_recv(src: CPtr) -> (MessageInfo, Word) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_NBRecv(src)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        match my_reply() {
+            0 => sys::seL4_NBWait(src),
+            r => sys::seL4_NBRecv(src, r),
+        }
+    }
+}
+
+/// Reply to the last caller: `seL4_Reply`, or under MCS `seL4_Send` on the calling thread's
+/// Reply object (`performInvocation_Reply`: nothing happens if it holds no caller, as
+/// `seL4_Reply` without a caller).
+pub fn reply(info: MessageInfo) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_Reply(info)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        sys::seL4_Send(my_reply(), info)
+    }
+}
+
+/// `seL4_ReplyRecv` on `src` (MCS: with the calling thread's Reply object).
+pub fn reply_recv(src: CPtr, info: MessageInfo) -> (MessageInfo, Word) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_ReplyRecv(src, info)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        sys::seL4_ReplyRecv(src, info, my_reply())
+    }
+}
+
+/// `seL4_Wait` on a notification `src`; returns the badge.
+pub fn wait(src: CPtr) -> Word {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_Wait(src)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        sys::seL4_Wait(src).1
+    }
+}
+
 /// Stop the calling thread for good (it suspends itself).
 pub fn park() -> ! {
     let tcb = my_local().tcb.load(Ordering::SeqCst);
@@ -351,25 +478,54 @@ impl Ctx {
         LOCALS[i].tcb.store(tcb, Ordering::SeqCst);
         // SAFETY: no thread runs with this block (the previous test's threads are deleted).
         unsafe { LOCALS[i].block.set_buffer(page as *mut abi::IpcBuffer) };
-        sel4_ok(
-            sys::seL4_TCB_Configure(
-                tcb,
-                fault_ep,
-                init::CNODE.bits(),
-                CNodeCapData::default().0,
-                init::VSPACE.bits(),
-                0,
-                page,
-                frame,
-            ),
-            line!(),
-            "TCB_Configure",
-        )?;
-        sel4_ok(
-            sys::seL4_TCB_SetPriority(tcb, init::TCB.bits(), prio),
-            line!(),
-            "TCB_SetPriority",
-        )?;
+        #[cfg(not(feature = "mcs"))]
+        {
+            sel4_ok(
+                sys::seL4_TCB_Configure(
+                    tcb,
+                    fault_ep,
+                    init::CNODE.bits(),
+                    CNodeCapData::default().0,
+                    init::VSPACE.bits(),
+                    0,
+                    page,
+                    frame,
+                ),
+                line!(),
+                "TCB_Configure",
+            )?;
+            sel4_ok(
+                sys::seL4_TCB_SetPriority(tcb, init::TCB.bits(), prio),
+                line!(),
+                "TCB_SetPriority",
+            )?;
+        }
+        #[cfg(feature = "mcs")]
+        {
+            sel4_ok(
+                sys::seL4_TCB_Configure(
+                    tcb,
+                    init::CNODE.bits(),
+                    CNodeCapData::default().0,
+                    init::VSPACE.bits(),
+                    0,
+                    page,
+                    frame,
+                ),
+                line!(),
+                "TCB_Configure",
+            )?;
+            let sc = self.sched_context(THREAD_BUDGET_US, THREAD_BUDGET_US, 0)?;
+            // MCP 0 as a non-MCS thread's; the fault endpoint is copied into the TCB now.
+            sel4_ok(
+                sys::seL4_TCB_SetSchedParams(tcb, init::TCB.bits(), 0, prio, sc, fault_ep),
+                line!(),
+                "TCB_SetSchedParams",
+            )?;
+            let reply = self.new_object(ObjectType::Reply, 0)?;
+            LOCALS[i].reply.store(reply, Ordering::SeqCst);
+            LOCALS[i].sc.store(sc, Ordering::SeqCst);
+        }
         let regs = initial_regs(entry, i, args);
         sel4_ok(
             sys::seL4_TCB_WriteRegisters(tcb, false, 0, 32, &regs),
@@ -377,6 +533,49 @@ impl Ctx {
             "TCB_WriteRegisters",
         )?;
         Ok(Thread { tcb, idx: i })
+    }
+
+    /// MCS: a new scheduling context (`seL4_MinSchedContextBits`) configured with `budget`
+    /// and `period` (µs) and `badge` by the SchedControl cap of core 0.
+    #[cfg(feature = "mcs")]
+    pub fn sched_context(&mut self, budget: u64, period: u64, badge: Word) -> Result<CPtr, Fail> {
+        let sc = self.new_object(
+            ObjectType::SchedContext,
+            abi::object::MIN_SCHED_CONTEXT_BITS,
+        )?;
+        sel4_ok(
+            sys::seL4_SchedControl_Configure(
+                self.bi.schedcontrol.start,
+                sc,
+                budget,
+                period,
+                0,
+                badge,
+            ),
+            line!(),
+            "SchedControl_Configure",
+        )?;
+        Ok(sc)
+    }
+
+    /// MCS: the root thread's Reply object for this test (made on first use), which
+    /// [`recv`] and friends use in the root thread. Without it the root thread receives with
+    /// `seL4_Wait` (no Calls answered).
+    pub fn root_reply(&mut self) -> Result<CPtr, Fail> {
+        #[cfg(feature = "mcs")]
+        {
+            let r = ROOT_REPLY.load(Ordering::SeqCst);
+            if r != 0 {
+                return Ok(r);
+            }
+            let r = self.new_object(ObjectType::Reply, 0)?;
+            ROOT_REPLY.store(r, Ordering::SeqCst);
+            Ok(r)
+        }
+        #[cfg(not(feature = "mcs"))]
+        {
+            Ok(0)
+        }
     }
 
     /// [`Ctx::thread_with_fault_ep`] without a fault endpoint.
@@ -446,8 +645,9 @@ impl Ctx {
     /// `seL4_Recv` on `ep`; the watchdog's message included.
     pub fn recv_any(&mut self, ep: CPtr) -> Result<Msg, Fail> {
         self.ensure_watchdog()?;
+        self.root_reply()?;
         WATCH.store(ep, Ordering::SeqCst);
-        let (info, badge) = sys::seL4_Recv(ep);
+        let (info, badge) = recv(ep);
         WATCH.store(0, Ordering::SeqCst);
         let mut mr = [0; 12];
         for (i, m) in mr.iter_mut().enumerate() {
@@ -491,7 +691,7 @@ impl Ctx {
         self.ensure_watchdog()?;
         let wd = self.mint(n, CapRights::WRITE, WATCHDOG_BIT)?;
         WATCH.store(wd, Ordering::SeqCst);
-        let b = sys::seL4_Wait(n);
+        let b = wait(n);
         WATCH.store(0, Ordering::SeqCst);
         let _ = self.abs(wd).delete();
         Ok(b)
