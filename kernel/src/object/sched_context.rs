@@ -183,9 +183,15 @@ pub fn refill_sufficient(sc: ScRef, usage: u64) -> bool {
     refill_capacity(sc, usage) >= MIN_BUDGET
 }
 
-/// `refill_ready`: the head refill may be used at time `now` (`ksCurTime`).
+/// `refill_ready`: the head refill may be used now (`ksCurTime`).
 #[inline(always)]
-pub fn refill_ready(sc: ScRef, now: u64) -> bool {
+pub fn refill_ready(k: &Kernel, sc: ScRef) -> bool {
+    refill_ready_at(sc, k.cur_time)
+}
+
+/// [`refill_ready`] at time `now`.
+#[inline(always)]
+pub fn refill_ready_at(sc: ScRef, now: u64) -> bool {
     refill_head(sc).get().time <= now
 }
 
@@ -195,11 +201,11 @@ pub fn sc_active(sc: ScRef) -> bool {
     sc.with(|s| s.refill_max) > 0
 }
 
-/// `sc_released`: active, and the head refill is ready at `now`.
-pub fn sc_released(sc: ScRef, now: u64) -> bool {
+/// `sc_released`: active, and the head refill is ready now.
+pub fn sc_released(k: &Kernel, sc: ScRef) -> bool {
     if sc_active(sc) {
         debug_assert!(refill_sufficient(sc, 0));
-        refill_ready(sc, now)
+        refill_ready(k, sc)
     } else {
         false
     }
@@ -284,8 +290,14 @@ fn maybe_add_empty_tail(sc: ScRef) {
 }
 
 /// `refill_new`: (re)configures an SC that is not in use: `budget` (≥ [`MIN_BUDGET`]) usable
-/// from `now` in one refill, at most `max_refills` refills, `period` (0: round robin).
-pub fn refill_new(sc: ScRef, max_refills: u64, budget: u64, period: u64, now: u64) {
+/// from now (`k.cur_time`) in one refill, at most `max_refills` refills, `period` (0: round
+/// robin).
+pub fn refill_new(k: &Kernel, sc: ScRef, max_refills: u64, budget: u64, period: u64) {
+    refill_new_at(sc, max_refills, budget, period, k.cur_time)
+}
+
+/// [`refill_new`] at time `now`.
+pub fn refill_new_at(sc: ScRef, max_refills: u64, budget: u64, period: u64, now: u64) {
     sc.with(|s| {
         s.period = period;
         s.refill_head = 0;
@@ -304,7 +316,18 @@ pub fn refill_new(sc: ScRef, max_refills: u64, budget: u64, period: u64, now: u6
 /// `refill_update`: reconfigures an active SC whose thread may be running without giving it
 /// more than `new_budget` in any window of `new_period`: the head refill is kept (cut to the
 /// new budget), the rest of the new budget comes a period after it.
-pub fn refill_update(sc: ScRef, new_period: u64, new_budget: u64, new_max_refills: u64, now: u64) {
+pub fn refill_update(k: &Kernel, sc: ScRef, new_period: u64, new_budget: u64, max_refills: u64) {
+    refill_update_at(sc, new_period, new_budget, max_refills, k.cur_time)
+}
+
+/// [`refill_update`] at time `now`.
+pub fn refill_update_at(
+    sc: ScRef,
+    new_period: u64,
+    new_budget: u64,
+    new_max_refills: u64,
+    now: u64,
+) {
     debug_assert!(sc_active(sc));
     // Move the head to slot 0 and truncate the buffer to it, so that no index is out of range
     // once the maximum changes.
@@ -316,7 +339,7 @@ pub fn refill_update(sc: ScRef, new_period: u64, new_budget: u64, new_max_refill
         s.refill_max = new_max_refills;
         s.period = new_period;
     });
-    if refill_ready(sc, now) {
+    if refill_ready_at(sc, now) {
         sc.refill(0).with(|r| r.time = now);
     }
     let head = sc.refill(0).get();
@@ -446,17 +469,25 @@ fn merge_overlapping_head_refill(sc: ScRef) {
     });
 }
 
-/// `refill_unblock_check`: the SC's thread becomes runnable at `now`: if the head refill is
-/// ready it starts now, and refills it overlaps merge into it (round robin: nothing). Returns
-/// whether the head moved (seL4 then sets `ksReprogram`).
-pub fn refill_unblock_check(sc: ScRef, now: u64) -> bool {
+/// `refill_unblock_check`: the SC's thread becomes runnable: if the head refill is ready it
+/// starts now, and the refills it then overlaps merge into it (round robin: nothing); the timer
+/// is reprogrammed on the way out.
+pub fn refill_unblock_check(k: &mut Kernel, sc: ScRef) {
+    if refill_unblock_check_at(sc, k.cur_time) {
+        k.reprogram = true;
+    }
+}
+
+/// [`refill_unblock_check`] at time `now`; returns whether the head moved (seL4 then sets
+/// `ksReprogram`).
+pub fn refill_unblock_check_at(sc: ScRef, now: u64) -> bool {
     if is_round_robin(sc) {
         return false;
     }
     #[cfg(debug_assertions)]
     let sum = refill_sum(sc);
     let mut moved = false;
-    if refill_ready(sc, now) {
+    if refill_ready_at(sc, now) {
         refill_head(sc).with(|r| r.time = now);
         moved = true;
         while refill_head_overlapping(sc) {
@@ -499,7 +530,7 @@ pub fn resume(k: &mut Kernel, sc: ScRef) {
     }
     let tcb = sc_tcb(sc);
     debug_assert!(tcb.addr() != 0);
-    if is_schedulable(tcb) && !(refill_ready(sc, k.cur_time) && refill_sufficient(sc, 0)) {
+    if is_schedulable(tcb) && !(refill_ready(k, sc) && refill_sufficient(sc, 0)) {
         debug_assert!(tcb.with(|x| x.queued) == 0);
         postpone(k, sc);
     }
@@ -512,8 +543,8 @@ pub fn bind_tcb(k: &mut Kernel, sc: ScRef, tcb: TcbRef) {
     debug_assert!(tcb.with(|x| x.sched_context) == 0);
     tcb.with(|x| x.sched_context = sc.addr() as u64);
     sc.with(|s| s.tcb = tcb.addr() as u64);
-    if sc_sporadic(sc) && sc_active(sc) && sc != k.cur_sc && refill_unblock_check(sc, k.cur_time) {
-        k.reprogram = true;
+    if sc_sporadic(sc) && sc_active(sc) && sc != k.cur_sc {
+        refill_unblock_check(k, sc);
     }
     resume(k, sc);
     if is_schedulable(tcb) {
@@ -632,7 +663,7 @@ fn set_consumed(sc: ScRef, thread: TcbRef, write_msg: bool) {
 }
 
 /// `schedContext_cancelYieldTo`: `tcb` no longer yields to an SC.
-pub fn cancel_yield_to(tcb: TcbRef) {
+pub fn cancel_yield_to(_k: &mut Kernel, tcb: TcbRef) {
     if tcb.addr() == 0 {
         return;
     }
@@ -645,14 +676,14 @@ pub fn cancel_yield_to(tcb: TcbRef) {
 
 /// `schedContext_completeYieldTo`: the `seL4_SchedContext_YieldTo` of `yielder` ends: it gets
 /// the consumed time of the SC it yielded to as its reply.
-pub fn complete_yield_to(yielder: TcbRef) {
+pub fn complete_yield_to(k: &mut Kernel, yielder: TcbRef) {
     if yielder.addr() == 0 {
         return;
     }
     let to = yielder.with(|x| x.yield_to);
     if to != 0 {
         set_consumed(ScRef::new(to as usize), yielder, true);
-        cancel_yield_to(yielder);
+        cancel_yield_to(k, yielder);
     }
 }
 
@@ -664,7 +695,7 @@ pub fn finalise(k: &mut Kernel, sc: ScRef) {
     unbind_reply(sc);
     let from = sc.with(|s| s.yield_from);
     if from != 0 {
-        complete_yield_to(TcbRef::new(from as usize));
+        complete_yield_to(k, TcbRef::new(from as usize));
     }
     sc.with(|s| {
         s.refill_max = 0;
@@ -676,7 +707,7 @@ pub fn finalise(k: &mut Kernel, sc: ScRef) {
 /// `timeslice` ticks from `k.cur_time`.
 pub fn configure_sched_context(k: &Kernel, tcb: TcbRef, sc: ScRef, timeslice: u64) {
     tcb.with(|x| x.sched_context = sc.addr() as u64);
-    refill_new(sc, MIN_REFILLS, timeslice, 0, k.cur_time);
+    refill_new(k, sc, MIN_REFILLS, timeslice, 0);
     sc.with(|s| s.tcb = tcb.addr() as u64);
 }
 
@@ -772,7 +803,7 @@ pub fn decode_sched_context_invocation(
                             "SchedContext_Bind: tcb already bound."
                         ));
                     }
-                    if is_blocked(tcb) && !sc_released(sc, k.cur_time) {
+                    if is_blocked(tcb) && !sc_released(k, sc) {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext_Bind: tcb blocked and scheduling context not schedulable."
@@ -925,7 +956,7 @@ pub fn invoke_sched_context(
 fn invoke_yield_to(k: &mut Kernel, sc: ScRef, thread: TcbRef, call: bool) {
     let from = sc.with(|s| s.yield_from);
     if from != 0 {
-        complete_yield_to(TcbRef::new(from as usize));
+        complete_yield_to(k, TcbRef::new(from as usize));
         debug_assert!(sc.with(|s| s.yield_from) == 0);
     }
     // If the thread is schedulable from here on, its head refill is ready and sufficient.

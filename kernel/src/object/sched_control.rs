@@ -159,11 +159,11 @@ pub fn invoke_sched_control(k: &mut Kernel, inv: SchedControlInvocation) {
     }
     if budget == period {
         // Round robin: period 0, so the budget is always ready to be refilled.
-        refill_new(sc, MIN_REFILLS, budget, 0, k.cur_time);
+        refill_new(k, sc, MIN_REFILLS, budget, 0);
     } else if sc_active(sc) && thread.addr() != 0 && thread.state().is_runnable() {
-        refill_update(sc, period, budget, max_refills, k.cur_time);
+        refill_update(k, sc, period, budget, max_refills);
     } else {
-        refill_new(sc, max_refills, budget, period, k.cur_time);
+        refill_new(k, sc, max_refills, budget, period);
     }
     debug_assert!(sc_active(sc));
     if thread.addr() != 0 {

@@ -106,7 +106,7 @@ pub fn commit_time(k: &mut Kernel) {
         let consumed = k.consumed;
         if consumed > 0 {
             debug_assert!(refill_sufficient(sc, consumed));
-            debug_assert!(refill_ready(sc, k.cur_time));
+            debug_assert!(refill_ready(k, sc));
             if is_round_robin(sc) {
                 debug_assert_eq!(refill_size(sc), MIN_REFILLS);
                 // Only what the head holds (all of `consumed` when `check_budget` ran first).
@@ -197,7 +197,7 @@ pub fn end_timeslice(k: &mut Kernel, can_timeout_fault: bool) {
     if can_timeout_fault && !is_round_robin(sc) && valid_timeout_handler(cur) {
         let badge = sc.with(|s| s.badge);
         crate::ipc::handle_timeout(k, cur, badge);
-    } else if refill_ready(sc, k.cur_time) && refill_sufficient(sc, 0) {
+    } else if refill_ready(k, sc) && refill_sufficient(sc, 0) {
         debug_assert!(cur.with(|x| x.queued) == 0);
         sched_append(k, cur);
     } else {
@@ -214,9 +214,9 @@ pub fn switch_sched_context(k: &mut Kernel) {
     if k.cur_sc != next {
         k.reprogram = true;
         if !is_idle_sc(next) && sc_constant_bandwidth(next) {
-            refill_unblock_check(next, k.cur_time);
+            refill_unblock_check(k, next);
         }
-        debug_assert!(is_idle_sc(next) || refill_ready(next, k.cur_time));
+        debug_assert!(is_idle_sc(next) || refill_ready(k, next));
         debug_assert!(is_idle_sc(next) || refill_sufficient(next, 0));
     }
     if k.reprogram {
@@ -350,7 +350,7 @@ pub fn release_remove(k: &mut Kernel, t: TcbRef) {
 /// `release_q_non_empty_and_ready`.
 fn release_queue_ready(k: &Kernel) -> bool {
     let h = k.sched.release_queue.head;
-    h != 0 && refill_ready(tcb_sc(TcbRef::new(h)), k.cur_time)
+    h != 0 && refill_ready(k, tcb_sc(TcbRef::new(h)))
 }
 
 /// `tcbReleaseDequeue`: the first thread of the release queue leaves it and may run.
@@ -410,3 +410,7 @@ pub fn timer_interrupt(k: &mut Kernel) {
     crate::arch::ack_deadline_irq();
     k.reprogram = true;
 }
+
+#[cfg(test)]
+#[path = "mcs_tests.rs"]
+mod tests;
