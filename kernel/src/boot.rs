@@ -825,6 +825,8 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         extra_bi_pages,
         init_thread_cnode_size_bits: ROOT_CNODE_SIZE_BITS as u64,
         init_thread_domain: 0,
+        #[cfg(feature = "mcs")]
+        schedcontrol: SlotRegion::default(),
         untyped: SlotRegion::default(),
         untyped_list: [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS],
     };
@@ -835,6 +837,7 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     };
     crate::mem::PPtr::<BootInfo>::new(objs.boot_info).set(bi);
 
+    #[cfg(not(feature = "mcs"))]
     crate::ipc::setup_reply_master(tcb);
     crate::object::interrupt::init_irqs(k);
     #[cfg(feature = "debug_build")]
@@ -860,6 +863,8 @@ pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext,
             "root task created: entry {:#x}",
             t.reg(crate::arch::regs::NEXT_IP)
         );
+        // MCS: no tick; `schedule` programs the one-shot timer on the way out.
+        #[cfg(not(feature = "mcs"))]
         crate::arch::reset_timer();
         Ok(crate::entry::activate_or_idle(k))
     })

@@ -49,14 +49,10 @@ pub fn handle_trap(k: &mut Kernel, event: Event) -> Handled {
     crate::log::set_current_thread(k.cur_thread);
     match event {
         Event::Syscall => {
-            #[cfg(all(feature = "fastpath", not(target_os = "none")))]
+            #[cfg(all(feature = "fastpath", not(feature = "mcs"), not(target_os = "none")))]
             if let Some(t) = crate::fastpath::try_fastpath(k) {
                 fastpath_exit(k, t);
                 return Handled::Fastpath;
-            }
-            #[cfg(feature = "mcs")]
-            if !syscall_budget(k) {
-                return Handled::Full;
             }
             handle_syscall(k);
         }
@@ -76,37 +72,6 @@ pub enum Handled {
     Fastpath,
     /// By the full path: `activate` decides who runs.
     Full,
-}
-
-/// MCS (`MCS_DO_IF_BUDGET` in `handleSyscall` and `handleUnknownSyscall`): every syscall but
-/// the debug and benchmark ones first updates the time and checks the thread's budget; if it
-/// ran out, the syscall is not executed now: the thread is in `Restart` at the `ecall` (its
-/// FaultIP) and executes it again when it next runs.
-#[cfg(feature = "mcs")]
-#[inline(never)]
-fn syscall_budget(k: &mut Kernel) -> bool {
-    use abi::Syscall;
-    let t = k.cur_thread;
-    let number = t.reg(crate::arch::regs::SYSCALL_NUMBER);
-    let ungated = match Syscall::from_word(number) {
-        Some(
-            Syscall::DebugPutChar
-            | Syscall::DebugDumpScheduler
-            | Syscall::DebugHalt
-            | Syscall::DebugCapIdentify
-            | Syscall::DebugSnapshot
-            | Syscall::DebugNameThread,
-        ) => true,
-        #[cfg(feature = "benchmark")]
-        None => number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL,
-        _ => false,
-    };
-    if ungated {
-        return true;
-    }
-    let pc = t.reg(crate::arch::regs::NEXT_IP);
-    t.with(|x| x.fault_ip = pc);
-    crate::sched::mcs::do_if_budget(k)
 }
 
 /// An interrupt taken while a user thread ran: it resumes where it was (seL4 saves FaultIP on
@@ -230,7 +195,7 @@ fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
 /// The fastpath's [`activate`]: `t` is runnable, no scheduling decision is pending, it is not
 /// the thread the CPU was set up for, and its cached `satp` is current (all checked by the
 /// fastpath). Returns its register context.
-#[cfg(feature = "fastpath")]
+#[cfg(all(feature = "fastpath", not(feature = "mcs")))]
 #[inline(always)]
 fn fastpath_exit(k: &mut Kernel, t: crate::object::tcb::TcbRef) -> *mut ArchContext {
     crate::arch::set_vm_root_cached(t);
@@ -281,7 +246,7 @@ pub fn handle_user_trap(event: impl FnOnce() -> Event) -> *mut ArchContext {
 /// restore. Without the `fastpath` feature the trap entry does not call it.
 #[cfg(target_os = "none")]
 pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext {
-    #[cfg(feature = "fastpath")]
+    #[cfg(all(feature = "fastpath", not(feature = "mcs")))]
     {
         if let Some(ctx) = run_fastpath(crate::fastpath::call, cptr, info) {
             return ctx;
@@ -294,7 +259,7 @@ pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
 #[cfg(target_os = "none")]
 pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchContext {
-    #[cfg(feature = "fastpath")]
+    #[cfg(all(feature = "fastpath", not(feature = "mcs")))]
     {
         if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, cptr, info) {
             return ctx;
@@ -306,7 +271,7 @@ pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchCo
 
 /// Runs one of the fastpath functions on the caller's `a0`/`a1`: the context to restore, or
 /// `None` when it did not apply (nothing changed).
-#[cfg(all(target_os = "none", feature = "fastpath"))]
+#[cfg(all(target_os = "none", feature = "fastpath", not(feature = "mcs")))]
 #[inline(always)]
 fn run_fastpath(
     fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::object::tcb::TcbRef>,

@@ -372,11 +372,14 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
         out(format_args!("ipc_buffer_slot: "));
         ipc_buffer_slot(k, t, buffer);
     }
-    if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::REPLY).cap() {
-        out(format_args!("reply_slot: {}_reply\n", P(tcb as u64)));
-    }
-    if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::CALLER).cap() {
-        out(format_args!("caller_slot: {}_tcb\n", P(tcb as u64)));
+    #[cfg(not(feature = "mcs"))]
+    {
+        if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::REPLY).cap() {
+            out(format_args!("reply_slot: {}_reply\n", P(tcb as u64)));
+        }
+        if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::CALLER).cap() {
+            out(format_args!("caller_slot: {}_tcb\n", P(tcb as u64)));
+        }
     }
     out(format_args!("}}\n"));
 }

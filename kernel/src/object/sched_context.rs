@@ -128,14 +128,26 @@ pub const MAX_RELEASE_TIME: u64 = u64::MAX - 5 * us_to_ticks(MAX_PERIOD_US);
 
 /// `refill_head`: the head refill's slot.
 #[inline(always)]
-pub fn refill_head(sc: ScRef) -> PPtr<Refill> {
+pub fn head_slot(sc: ScRef) -> PPtr<Refill> {
     sc.refill(sc.with(|s| s.refill_head))
 }
 
 /// `refill_tail`: the tail refill's slot.
 #[inline(always)]
-pub fn refill_tail(sc: ScRef) -> PPtr<Refill> {
+pub fn tail_slot(sc: ScRef) -> PPtr<Refill> {
     sc.refill(sc.with(|s| s.refill_tail))
+}
+
+/// `*refill_head(sc)`: the head refill.
+#[inline(always)]
+pub fn refill_head(sc: ScRef) -> Refill {
+    head_slot(sc).get()
+}
+
+/// `*refill_tail(sc)`: the tail refill.
+#[inline(always)]
+pub fn refill_tail(sc: ScRef) -> Refill {
+    tail_slot(sc).get()
 }
 
 /// `refill_next`: the index after `index` in the circular buffer.
@@ -173,7 +185,7 @@ pub fn refill_single(sc: ScRef) -> bool {
 /// not cover it).
 #[inline(always)]
 pub fn refill_capacity(sc: ScRef, usage: u64) -> u64 {
-    refill_head(sc).get().amount.saturating_sub(usage)
+    refill_head(sc).amount.saturating_sub(usage)
 }
 
 /// `refill_sufficient`: the head refill still holds [`MIN_BUDGET`] after charging `usage`
@@ -192,7 +204,7 @@ pub fn refill_ready(k: &Kernel, sc: ScRef) -> bool {
 /// [`refill_ready`] at time `now`.
 #[inline(always)]
 pub fn refill_ready_at(sc: ScRef, now: u64) -> bool {
-    refill_head(sc).get().time <= now
+    refill_head(sc).time <= now
 }
 
 /// `sc_active`: configured (ConfigureFlags ran since it was created or finalised).
@@ -263,7 +275,7 @@ pub fn refill_ordered(sc: ScRef) -> bool {
 /// `refill_pop_head`: removes and returns the head refill (never the last one).
 fn refill_pop_head(sc: ScRef) -> Refill {
     debug_assert!(!refill_single(sc));
-    let refill = refill_head(sc).get();
+    let refill = refill_head(sc);
     let head = sc.with(|s| s.refill_head);
     let next = refill_next(sc, head);
     sc.with(|s| s.refill_head = next);
@@ -283,7 +295,7 @@ fn refill_add_tail(sc: ScRef, refill: Refill) {
 /// is kept.
 fn maybe_add_empty_tail(sc: ScRef) {
     if is_round_robin(sc) {
-        let time = refill_head(sc).get().time;
+        let time = refill_head(sc).time;
         refill_add_tail(sc, Refill { time, amount: 0 });
         debug_assert_eq!(refill_size(sc), MIN_REFILLS);
     }
@@ -331,7 +343,7 @@ pub fn refill_update_at(
     debug_assert!(sc_active(sc));
     // Move the head to slot 0 and truncate the buffer to it, so that no index is out of range
     // once the maximum changes.
-    let head = refill_head(sc).get();
+    let head = refill_head(sc);
     sc.refill(0).set(head);
     sc.with(|s| {
         s.refill_head = 0;
@@ -361,13 +373,13 @@ pub fn refill_update_at(
 /// `schedule_used`: the time in `new` comes back at its time: merged into the tail if they
 /// touch or overlap, else appended, else (buffer full) the tail is delayed and merged with it.
 fn schedule_used(sc: ScRef, new: Refill) {
-    let tail = refill_tail(sc).get();
+    let tail = refill_tail(sc);
     if tail.time + tail.amount >= new.time {
-        refill_tail(sc).with(|r| r.amount = tail.amount + new.amount);
+        tail_slot(sc).with(|r| r.amount = tail.amount + new.amount);
     } else if !refill_full(sc) {
         refill_add_tail(sc, new);
     } else {
-        refill_tail(sc).with(|r| {
+        tail_slot(sc).with(|r| {
             r.time = new.time - tail.amount;
             r.amount = tail.amount + new.amount;
         });
@@ -379,7 +391,7 @@ fn refill_head_overlapping(sc: ScRef) -> bool {
     if refill_single(sc) {
         return false;
     }
-    let head = refill_head(sc).get();
+    let head = refill_head(sc);
     let next = refill_next(sc, sc.with(|s| s.refill_head));
     sc.refill(next).get().time <= head.time + head.amount
 }
@@ -387,17 +399,17 @@ fn refill_head_overlapping(sc: ScRef) -> bool {
 /// `head_refill_overrun`: `usage` uses up the whole head refill (and the head is not at the
 /// end of time).
 fn head_refill_overrun(sc: ScRef, usage: u64) -> bool {
-    let head = refill_head(sc).get();
+    let head = refill_head(sc);
     head.amount <= usage && head.time < MAX_RELEASE_TIME
 }
 
 /// `charge_entire_head_refill`: the head refill is used up: it comes back a period later.
 /// Returns the usage left to charge.
 fn charge_entire_head_refill(sc: ScRef, usage: u64) -> u64 {
-    let head = refill_head(sc).get();
+    let head = refill_head(sc);
     let period = sc.with(|s| s.period);
     if refill_single(sc) {
-        refill_head(sc).with(|r| r.time = head.time + period);
+        head_slot(sc).with(|r| r.time = head.time + period);
     } else {
         let mut old_head = refill_pop_head(sc);
         old_head.time += period;
@@ -419,7 +431,7 @@ fn handle_overrun(sc: ScRef, usage: u64) -> u64 {
 /// starts earlier by as much (so it ends no later).
 fn merge_nonoverlapping_head_refill(sc: ScRef) {
     let head = refill_pop_head(sc);
-    refill_head(sc).with(|r| {
+    head_slot(sc).with(|r| {
         r.amount += head.amount;
         r.time -= head.amount;
     });
@@ -434,7 +446,7 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
     #[cfg(debug_assertions)]
     let sum = refill_sum(sc);
     let usage = handle_overrun(sc, usage);
-    let head = refill_head(sc).get();
+    let head = refill_head(sc);
     if usage > 0 && head.time < MAX_RELEASE_TIME {
         debug_assert!(head.amount > usage);
         let period = sc.with(|s| s.period);
@@ -442,7 +454,7 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
             amount: usage,
             time: head.time + period,
         };
-        refill_head(sc).with(|r| {
+        head_slot(sc).with(|r| {
             r.amount = head.amount - usage;
             // Keep the head no more than a period before the tail, so that new refills are
             // never added before the tail.
@@ -450,7 +462,7 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
         });
         schedule_used(sc, used);
     }
-    while refill_head(sc).get().amount < MIN_BUDGET && !refill_single(sc) {
+    while refill_head(sc).amount < MIN_BUDGET && !refill_single(sc) {
         merge_nonoverlapping_head_refill(sc);
     }
     #[cfg(debug_assertions)]
@@ -463,7 +475,7 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
 /// `merge_overlapping_head_refill`: the head absorbs the next refill, keeping its own time.
 fn merge_overlapping_head_refill(sc: ScRef) {
     let old_head = refill_pop_head(sc);
-    refill_head(sc).with(|r| {
+    head_slot(sc).with(|r| {
         r.time = old_head.time;
         r.amount += old_head.amount;
     });
@@ -488,7 +500,7 @@ pub fn refill_unblock_check_at(sc: ScRef, now: u64) -> bool {
     let sum = refill_sum(sc);
     let mut moved = false;
     if refill_ready_at(sc, now) {
-        refill_head(sc).with(|r| r.time = now);
+        head_slot(sc).with(|r| r.time = now);
         moved = true;
         while refill_head_overlapping(sc) {
             merge_overlapping_head_refill(sc);
@@ -520,6 +532,16 @@ pub fn tcb_sc(t: TcbRef) -> ScRef {
 #[inline(always)]
 pub fn sc_tcb(sc: ScRef) -> TcbRef {
     TcbRef::new(sc.with(|s| s.tcb) as usize)
+}
+
+/// `refill_unblock_check` of `t`'s scheduling context if it has a sporadic one that is not
+/// the current one (what `restart`, `possibleSwitchTo`'s callers in IPC and signals do when a
+/// thread wakes: `if (sc_sporadic(sc) && sc != ksCurSC) refill_unblock_check(sc)`).
+pub fn unblock_check_unless_current(k: &mut Kernel, t: TcbRef) {
+    let sc = tcb_sc(t);
+    if sc_sporadic(sc) && sc != k.cur_sc {
+        refill_unblock_check(k, sc);
+    }
 }
 
 /// `schedContext_resume`: `sc`'s thread is schedulable but its head refill is not ready or
@@ -615,7 +637,7 @@ pub fn unbind_ntfn(sc: ScRef) {
 
 /// `schedContextMaybeUnbindNtfn`: unbinds the SC bound to `ntfn`, if any (notification
 /// finalisation).
-pub fn maybe_unbind_ntfn(ntfn: NtfnRef) {
+pub fn maybe_unbind_ntfn(_k: &mut Kernel, ntfn: NtfnRef) {
     let sc = ScRef::new(ntfn.0.with(|n| n.sched_context) as usize);
     if sc.addr() != 0 {
         unbind_ntfn(sc);
@@ -639,7 +661,8 @@ pub fn unbind_reply(sc: ScRef) {
 
 /// `schedContext_updateConsumed`: the time `sc` consumed since the last call, in µs (at most
 /// what `ticksToUs` takes; the rest stays), and resets it.
-pub fn update_consumed(sc: ScRef) -> u64 {
+#[allow(clippy::absurd_extreme_comparisons)] // MAX_TICKS_TO_US is u64::MAX on this platform
+pub fn update_consumed(_k: &mut Kernel, sc: ScRef) -> u64 {
     let consumed = sc.with(|s| s.consumed);
     if consumed >= crate::arch::MAX_TICKS_TO_US {
         sc.with(|s| s.consumed -= crate::arch::MAX_TICKS_TO_US);
@@ -652,8 +675,8 @@ pub fn update_consumed(sc: ScRef) -> u64 {
 
 /// `setConsumed`: takes `sc`'s consumed time and, if `write_msg`, replies it to `thread`
 /// (`replyFromKernel_consumed`: label 0, badge 0, one word).
-fn set_consumed(sc: ScRef, thread: TcbRef, write_msg: bool) {
-    let consumed = update_consumed(sc);
+fn set_consumed(k: &mut Kernel, sc: ScRef, thread: TcbRef, write_msg: bool) {
+    let consumed = update_consumed(k, sc);
     if write_msg {
         let buffer = ipc_buffer_pptr(thread, true);
         thread.set_reg(regs::BADGE, 0);
@@ -682,7 +705,7 @@ pub fn complete_yield_to(k: &mut Kernel, yielder: TcbRef) {
     }
     let to = yielder.with(|x| x.yield_to);
     if to != 0 {
-        set_consumed(ScRef::new(to as usize), yielder, true);
+        set_consumed(k, ScRef::new(to as usize), yielder, true);
         cancel_yield_to(k, yielder);
     }
 }
@@ -758,8 +781,8 @@ fn is_blocked(t: TcbRef) -> bool {
     )
 }
 
-/// `decodeSchedContextInvocation` for the SchedContext `sc` invoked by `thread` (the current
-/// thread), in seL4's order:
+/// `decodeSchedContextInvocation` for the SchedContext `sc` invoked by the current thread, in
+/// seL4's order:
 /// - Consumed: no checks.
 /// - Bind: `TruncatedMessage` (no extra cap); thread: `IllegalOperation` (SC bound to a
 ///   thread, thread has an SC, thread blocked and the SC not released); notification:
@@ -777,8 +800,8 @@ pub fn decode_sched_context_invocation(
     label: InvocationLabel,
     args: &impl InvocationArgs,
     sc: ScRef,
-    thread: TcbRef,
 ) -> Result<SchedContextInvocation, SyscallError> {
+    let thread = k.cur_thread;
     match label {
         InvocationLabel::SchedContextConsumed => Ok(SchedContextInvocation::Consumed(sc)),
         InvocationLabel::SchedContextBind => {
@@ -936,7 +959,7 @@ pub fn invoke_sched_context(
 ) {
     match inv {
         SchedContextInvocation::Consumed(sc) => {
-            set_consumed(sc, thread, call);
+            set_consumed(k, sc, thread, call);
             set_thread_state(k, thread, ThreadState::Running);
         }
         SchedContextInvocation::Bind(sc, ScObject::Tcb(t)) => bind_tcb(k, sc, t),
@@ -980,7 +1003,7 @@ fn invoke_yield_to(k: &mut Kernel, sc: ScRef, thread: TcbRef, call: bool) {
         true
     };
     if return_now {
-        set_consumed(sc, thread, call);
+        set_consumed(k, sc, thread, call);
         set_thread_state(k, thread, ThreadState::Running);
     }
 }

@@ -48,6 +48,7 @@ pub struct SchedControlInvocation {
 /// period)`; extra cap not a SchedContext: `InvalidCapability(1)`; extra refills over what the
 /// object holds less `MIN_REFILLS`: `RangeError(0, that)`. Other labels: `IllegalOperation`.
 pub fn decode_sched_control_invocation(
+    _k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
     core: u64,

@@ -884,6 +884,7 @@ fn still_sources(tc: &ThreadControl, new: Cap, src: Slot) -> bool {
 /// VSpace root, IPC buffer, priority.
 fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preempted> {
     let target = tc.target;
+    #[cfg(not(feature = "mcs"))]
     if let Some(sp) = tc.space {
         target.with(|x| x.fault_handler = sp.fault_ep);
     }

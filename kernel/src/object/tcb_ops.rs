@@ -1,7 +1,9 @@
 //! Thread lifecycle operations (seL4 `src/object/tcb.c`, `src/kernel/thread.c`): suspend,
 //! restart, deletion.
 
-use crate::ipc::{cancel_ipc, setup_reply_master};
+use crate::ipc::cancel_ipc;
+#[cfg(not(feature = "mcs"))]
+use crate::ipc::setup_reply_master;
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, sched_dequeue, sched_enqueue, set_thread_state};
 use crate::state::Kernel;
@@ -34,6 +36,7 @@ pub fn is_stopped(t: TcbRef) -> bool {
 pub fn restart(k: &mut Kernel, t: TcbRef) {
     if is_stopped(t) {
         cancel_ipc(k, t);
+        #[cfg(not(feature = "mcs"))]
         setup_reply_master(t);
         set_thread_state(k, t, ThreadState::Restart);
         sched_enqueue(k, t);
