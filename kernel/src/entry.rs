@@ -156,7 +156,7 @@ pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
     }
     #[cfg(feature = "mcs")]
     if t.with(|x| x.yield_to) != 0 {
-        crate::object::sched_context::complete_yield_to(k, t);
+        crate::object::sched_context::complete_yield_to(t);
         debug_assert!(t.state() == ThreadState::Running);
     }
     if t.state() != ThreadState::Running && !restart_thread(t) {

@@ -128,26 +128,14 @@ pub const MAX_RELEASE_TIME: u64 = u64::MAX - 5 * us_to_ticks(MAX_PERIOD_US);
 
 /// `refill_head`: the head refill's slot.
 #[inline(always)]
-pub fn head_slot(sc: ScRef) -> PPtr<Refill> {
+pub fn refill_head(sc: ScRef) -> PPtr<Refill> {
     sc.refill(sc.with(|s| s.refill_head))
 }
 
 /// `refill_tail`: the tail refill's slot.
 #[inline(always)]
-pub fn tail_slot(sc: ScRef) -> PPtr<Refill> {
+pub fn refill_tail(sc: ScRef) -> PPtr<Refill> {
     sc.refill(sc.with(|s| s.refill_tail))
-}
-
-/// `*refill_head(sc)`: the head refill.
-#[inline(always)]
-pub fn refill_head(sc: ScRef) -> Refill {
-    head_slot(sc).get()
-}
-
-/// `*refill_tail(sc)`: the tail refill.
-#[inline(always)]
-pub fn refill_tail(sc: ScRef) -> Refill {
-    tail_slot(sc).get()
 }
 
 /// `refill_next`: the index after `index` in the circular buffer.
@@ -185,7 +173,7 @@ pub fn refill_single(sc: ScRef) -> bool {
 /// not cover it).
 #[inline(always)]
 pub fn refill_capacity(sc: ScRef, usage: u64) -> u64 {
-    refill_head(sc).amount.saturating_sub(usage)
+    refill_head(sc).get().amount.saturating_sub(usage)
 }
 
 /// `refill_sufficient`: the head refill still holds [`MIN_BUDGET`] after charging `usage`
@@ -195,16 +183,10 @@ pub fn refill_sufficient(sc: ScRef, usage: u64) -> bool {
     refill_capacity(sc, usage) >= MIN_BUDGET
 }
 
-/// `refill_ready`: the head refill may be used now (`ksCurTime`).
+/// `refill_ready`: the head refill may be used at time `now` (`ksCurTime`).
 #[inline(always)]
-pub fn refill_ready(k: &Kernel, sc: ScRef) -> bool {
-    refill_ready_at(sc, k.cur_time)
-}
-
-/// [`refill_ready`] at time `now`.
-#[inline(always)]
-pub fn refill_ready_at(sc: ScRef, now: u64) -> bool {
-    refill_head(sc).time <= now
+pub fn refill_ready(sc: ScRef, now: u64) -> bool {
+    refill_head(sc).get().time <= now
 }
 
 /// `sc_active`: configured (ConfigureFlags ran since it was created or finalised).
@@ -213,11 +195,11 @@ pub fn sc_active(sc: ScRef) -> bool {
     sc.with(|s| s.refill_max) > 0
 }
 
-/// `sc_released`: active, and the head refill is ready now.
-pub fn sc_released(k: &Kernel, sc: ScRef) -> bool {
+/// `sc_released`: active, and the head refill is ready at `now`.
+pub fn sc_released(sc: ScRef, now: u64) -> bool {
     if sc_active(sc) {
         debug_assert!(refill_sufficient(sc, 0));
-        refill_ready(k, sc)
+        refill_ready(sc, now)
     } else {
         false
     }
@@ -275,7 +257,7 @@ pub fn refill_ordered(sc: ScRef) -> bool {
 /// `refill_pop_head`: removes and returns the head refill (never the last one).
 fn refill_pop_head(sc: ScRef) -> Refill {
     debug_assert!(!refill_single(sc));
-    let refill = refill_head(sc);
+    let refill = refill_head(sc).get();
     let head = sc.with(|s| s.refill_head);
     let next = refill_next(sc, head);
     sc.with(|s| s.refill_head = next);
@@ -295,21 +277,15 @@ fn refill_add_tail(sc: ScRef, refill: Refill) {
 /// is kept.
 fn maybe_add_empty_tail(sc: ScRef) {
     if is_round_robin(sc) {
-        let time = refill_head(sc).time;
+        let time = refill_head(sc).get().time;
         refill_add_tail(sc, Refill { time, amount: 0 });
         debug_assert_eq!(refill_size(sc), MIN_REFILLS);
     }
 }
 
 /// `refill_new`: (re)configures an SC that is not in use: `budget` (≥ [`MIN_BUDGET`]) usable
-/// from now (`k.cur_time`) in one refill, at most `max_refills` refills, `period` (0: round
-/// robin).
-pub fn refill_new(k: &Kernel, sc: ScRef, max_refills: u64, budget: u64, period: u64) {
-    refill_new_at(sc, max_refills, budget, period, k.cur_time)
-}
-
-/// [`refill_new`] at time `now`.
-pub fn refill_new_at(sc: ScRef, max_refills: u64, budget: u64, period: u64, now: u64) {
+/// from `now` in one refill, at most `max_refills` refills, `period` (0: round robin).
+pub fn refill_new(sc: ScRef, max_refills: u64, budget: u64, period: u64, now: u64) {
     sc.with(|s| {
         s.period = period;
         s.refill_head = 0;
@@ -328,22 +304,11 @@ pub fn refill_new_at(sc: ScRef, max_refills: u64, budget: u64, period: u64, now:
 /// `refill_update`: reconfigures an active SC whose thread may be running without giving it
 /// more than `new_budget` in any window of `new_period`: the head refill is kept (cut to the
 /// new budget), the rest of the new budget comes a period after it.
-pub fn refill_update(k: &Kernel, sc: ScRef, new_period: u64, new_budget: u64, max_refills: u64) {
-    refill_update_at(sc, new_period, new_budget, max_refills, k.cur_time)
-}
-
-/// [`refill_update`] at time `now`.
-pub fn refill_update_at(
-    sc: ScRef,
-    new_period: u64,
-    new_budget: u64,
-    new_max_refills: u64,
-    now: u64,
-) {
+pub fn refill_update(sc: ScRef, new_period: u64, new_budget: u64, new_max_refills: u64, now: u64) {
     debug_assert!(sc_active(sc));
     // Move the head to slot 0 and truncate the buffer to it, so that no index is out of range
     // once the maximum changes.
-    let head = refill_head(sc);
+    let head = refill_head(sc).get();
     sc.refill(0).set(head);
     sc.with(|s| {
         s.refill_head = 0;
@@ -351,7 +316,7 @@ pub fn refill_update_at(
         s.refill_max = new_max_refills;
         s.period = new_period;
     });
-    if refill_ready_at(sc, now) {
+    if refill_ready(sc, now) {
         sc.refill(0).with(|r| r.time = now);
     }
     let head = sc.refill(0).get();
@@ -373,13 +338,13 @@ pub fn refill_update_at(
 /// `schedule_used`: the time in `new` comes back at its time: merged into the tail if they
 /// touch or overlap, else appended, else (buffer full) the tail is delayed and merged with it.
 fn schedule_used(sc: ScRef, new: Refill) {
-    let tail = refill_tail(sc);
+    let tail = refill_tail(sc).get();
     if tail.time + tail.amount >= new.time {
-        tail_slot(sc).with(|r| r.amount = tail.amount + new.amount);
+        refill_tail(sc).with(|r| r.amount = tail.amount + new.amount);
     } else if !refill_full(sc) {
         refill_add_tail(sc, new);
     } else {
-        tail_slot(sc).with(|r| {
+        refill_tail(sc).with(|r| {
             r.time = new.time - tail.amount;
             r.amount = tail.amount + new.amount;
         });
@@ -391,7 +356,7 @@ fn refill_head_overlapping(sc: ScRef) -> bool {
     if refill_single(sc) {
         return false;
     }
-    let head = refill_head(sc);
+    let head = refill_head(sc).get();
     let next = refill_next(sc, sc.with(|s| s.refill_head));
     sc.refill(next).get().time <= head.time + head.amount
 }
@@ -399,17 +364,17 @@ fn refill_head_overlapping(sc: ScRef) -> bool {
 /// `head_refill_overrun`: `usage` uses up the whole head refill (and the head is not at the
 /// end of time).
 fn head_refill_overrun(sc: ScRef, usage: u64) -> bool {
-    let head = refill_head(sc);
+    let head = refill_head(sc).get();
     head.amount <= usage && head.time < MAX_RELEASE_TIME
 }
 
 /// `charge_entire_head_refill`: the head refill is used up: it comes back a period later.
 /// Returns the usage left to charge.
 fn charge_entire_head_refill(sc: ScRef, usage: u64) -> u64 {
-    let head = refill_head(sc);
+    let head = refill_head(sc).get();
     let period = sc.with(|s| s.period);
     if refill_single(sc) {
-        head_slot(sc).with(|r| r.time = head.time + period);
+        refill_head(sc).with(|r| r.time = head.time + period);
     } else {
         let mut old_head = refill_pop_head(sc);
         old_head.time += period;
@@ -431,7 +396,7 @@ fn handle_overrun(sc: ScRef, usage: u64) -> u64 {
 /// starts earlier by as much (so it ends no later).
 fn merge_nonoverlapping_head_refill(sc: ScRef) {
     let head = refill_pop_head(sc);
-    head_slot(sc).with(|r| {
+    refill_head(sc).with(|r| {
         r.amount += head.amount;
         r.time -= head.amount;
     });
@@ -446,7 +411,7 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
     #[cfg(debug_assertions)]
     let sum = refill_sum(sc);
     let usage = handle_overrun(sc, usage);
-    let head = refill_head(sc);
+    let head = refill_head(sc).get();
     if usage > 0 && head.time < MAX_RELEASE_TIME {
         debug_assert!(head.amount > usage);
         let period = sc.with(|s| s.period);
@@ -454,7 +419,7 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
             amount: usage,
             time: head.time + period,
         };
-        head_slot(sc).with(|r| {
+        refill_head(sc).with(|r| {
             r.amount = head.amount - usage;
             // Keep the head no more than a period before the tail, so that new refills are
             // never added before the tail.
@@ -462,7 +427,7 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
         });
         schedule_used(sc, used);
     }
-    while refill_head(sc).amount < MIN_BUDGET && !refill_single(sc) {
+    while refill_head(sc).get().amount < MIN_BUDGET && !refill_single(sc) {
         merge_nonoverlapping_head_refill(sc);
     }
     #[cfg(debug_assertions)]
@@ -475,32 +440,24 @@ pub fn refill_budget_check(sc: ScRef, usage: u64) {
 /// `merge_overlapping_head_refill`: the head absorbs the next refill, keeping its own time.
 fn merge_overlapping_head_refill(sc: ScRef) {
     let old_head = refill_pop_head(sc);
-    head_slot(sc).with(|r| {
+    refill_head(sc).with(|r| {
         r.time = old_head.time;
         r.amount += old_head.amount;
     });
 }
 
-/// `refill_unblock_check`: the SC's thread becomes runnable: if the head refill is ready it
-/// starts now, and the refills it then overlaps merge into it (round robin: nothing); the timer
-/// is reprogrammed on the way out.
-pub fn refill_unblock_check(k: &mut Kernel, sc: ScRef) {
-    if refill_unblock_check_at(sc, k.cur_time) {
-        k.reprogram = true;
-    }
-}
-
-/// [`refill_unblock_check`] at time `now`; returns whether the head moved (seL4 then sets
-/// `ksReprogram`).
-pub fn refill_unblock_check_at(sc: ScRef, now: u64) -> bool {
+/// `refill_unblock_check`: the SC's thread becomes runnable at `now`: if the head refill is
+/// ready it starts now, and refills it overlaps merge into it (round robin: nothing). Returns
+/// whether the head moved (seL4 then sets `ksReprogram`).
+pub fn refill_unblock_check(sc: ScRef, now: u64) -> bool {
     if is_round_robin(sc) {
         return false;
     }
     #[cfg(debug_assertions)]
     let sum = refill_sum(sc);
     let mut moved = false;
-    if refill_ready_at(sc, now) {
-        head_slot(sc).with(|r| r.time = now);
+    if refill_ready(sc, now) {
+        refill_head(sc).with(|r| r.time = now);
         moved = true;
         while refill_head_overlapping(sc) {
             merge_overlapping_head_refill(sc);
@@ -534,13 +491,13 @@ pub fn sc_tcb(sc: ScRef) -> TcbRef {
     TcbRef::new(sc.with(|s| s.tcb) as usize)
 }
 
-/// `refill_unblock_check` of `t`'s scheduling context if it has a sporadic one that is not
-/// the current one (what `restart`, `possibleSwitchTo`'s callers in IPC and signals do when a
-/// thread wakes: `if (sc_sporadic(sc) && sc != ksCurSC) refill_unblock_check(sc)`).
+/// What the IPC paths do for a thread that wakes up (seL4 `endpoint.c`, `notification.c`,
+/// `restart`): `if (sc_sporadic(t->tcbSchedContext) && t->tcbSchedContext != ksCurSC)
+/// refill_unblock_check(t->tcbSchedContext)`.
 pub fn unblock_check_unless_current(k: &mut Kernel, t: TcbRef) {
     let sc = tcb_sc(t);
-    if sc_sporadic(sc) && sc != k.cur_sc {
-        refill_unblock_check(k, sc);
+    if sc.addr() != 0 && sc_sporadic(sc) && sc != k.cur_sc && refill_unblock_check(sc, k.cur_time) {
+        k.reprogram = true;
     }
 }
 
@@ -552,7 +509,7 @@ pub fn resume(k: &mut Kernel, sc: ScRef) {
     }
     let tcb = sc_tcb(sc);
     debug_assert!(tcb.addr() != 0);
-    if is_schedulable(tcb) && !(refill_ready(k, sc) && refill_sufficient(sc, 0)) {
+    if is_schedulable(tcb) && !(refill_ready(sc, k.cur_time) && refill_sufficient(sc, 0)) {
         debug_assert!(tcb.with(|x| x.queued) == 0);
         postpone(k, sc);
     }
@@ -565,8 +522,8 @@ pub fn bind_tcb(k: &mut Kernel, sc: ScRef, tcb: TcbRef) {
     debug_assert!(tcb.with(|x| x.sched_context) == 0);
     tcb.with(|x| x.sched_context = sc.addr() as u64);
     sc.with(|s| s.tcb = tcb.addr() as u64);
-    if sc_sporadic(sc) && sc_active(sc) && sc != k.cur_sc {
-        refill_unblock_check(k, sc);
+    if sc_sporadic(sc) && sc_active(sc) && sc != k.cur_sc && refill_unblock_check(sc, k.cur_time) {
+        k.reprogram = true;
     }
     resume(k, sc);
     if is_schedulable(tcb) {
@@ -637,7 +594,7 @@ pub fn unbind_ntfn(sc: ScRef) {
 
 /// `schedContextMaybeUnbindNtfn`: unbinds the SC bound to `ntfn`, if any (notification
 /// finalisation).
-pub fn maybe_unbind_ntfn(_k: &mut Kernel, ntfn: NtfnRef) {
+pub fn maybe_unbind_ntfn(ntfn: NtfnRef) {
     let sc = ScRef::new(ntfn.0.with(|n| n.sched_context) as usize);
     if sc.addr() != 0 {
         unbind_ntfn(sc);
@@ -662,7 +619,7 @@ pub fn unbind_reply(sc: ScRef) {
 /// `schedContext_updateConsumed`: the time `sc` consumed since the last call, in µs (at most
 /// what `ticksToUs` takes; the rest stays), and resets it.
 #[allow(clippy::absurd_extreme_comparisons)] // MAX_TICKS_TO_US is u64::MAX on this platform
-pub fn update_consumed(_k: &mut Kernel, sc: ScRef) -> u64 {
+pub fn update_consumed(sc: ScRef) -> u64 {
     let consumed = sc.with(|s| s.consumed);
     if consumed >= crate::arch::MAX_TICKS_TO_US {
         sc.with(|s| s.consumed -= crate::arch::MAX_TICKS_TO_US);
@@ -675,8 +632,8 @@ pub fn update_consumed(_k: &mut Kernel, sc: ScRef) -> u64 {
 
 /// `setConsumed`: takes `sc`'s consumed time and, if `write_msg`, replies it to `thread`
 /// (`replyFromKernel_consumed`: label 0, badge 0, one word).
-fn set_consumed(k: &mut Kernel, sc: ScRef, thread: TcbRef, write_msg: bool) {
-    let consumed = update_consumed(k, sc);
+fn set_consumed(sc: ScRef, thread: TcbRef, write_msg: bool) {
+    let consumed = update_consumed(sc);
     if write_msg {
         let buffer = ipc_buffer_pptr(thread, true);
         thread.set_reg(regs::BADGE, 0);
@@ -686,7 +643,7 @@ fn set_consumed(k: &mut Kernel, sc: ScRef, thread: TcbRef, write_msg: bool) {
 }
 
 /// `schedContext_cancelYieldTo`: `tcb` no longer yields to an SC.
-pub fn cancel_yield_to(_k: &mut Kernel, tcb: TcbRef) {
+pub fn cancel_yield_to(tcb: TcbRef) {
     if tcb.addr() == 0 {
         return;
     }
@@ -699,14 +656,14 @@ pub fn cancel_yield_to(_k: &mut Kernel, tcb: TcbRef) {
 
 /// `schedContext_completeYieldTo`: the `seL4_SchedContext_YieldTo` of `yielder` ends: it gets
 /// the consumed time of the SC it yielded to as its reply.
-pub fn complete_yield_to(k: &mut Kernel, yielder: TcbRef) {
+pub fn complete_yield_to(yielder: TcbRef) {
     if yielder.addr() == 0 {
         return;
     }
     let to = yielder.with(|x| x.yield_to);
     if to != 0 {
-        set_consumed(k, ScRef::new(to as usize), yielder, true);
-        cancel_yield_to(k, yielder);
+        set_consumed(ScRef::new(to as usize), yielder, true);
+        cancel_yield_to(yielder);
     }
 }
 
@@ -718,7 +675,7 @@ pub fn finalise(k: &mut Kernel, sc: ScRef) {
     unbind_reply(sc);
     let from = sc.with(|s| s.yield_from);
     if from != 0 {
-        complete_yield_to(k, TcbRef::new(from as usize));
+        complete_yield_to(TcbRef::new(from as usize));
     }
     sc.with(|s| {
         s.refill_max = 0;
@@ -730,7 +687,7 @@ pub fn finalise(k: &mut Kernel, sc: ScRef) {
 /// `timeslice` ticks from `k.cur_time`.
 pub fn configure_sched_context(k: &Kernel, tcb: TcbRef, sc: ScRef, timeslice: u64) {
     tcb.with(|x| x.sched_context = sc.addr() as u64);
-    refill_new(k, sc, MIN_REFILLS, timeslice, 0);
+    refill_new(sc, MIN_REFILLS, timeslice, 0, k.cur_time);
     sc.with(|s| s.tcb = tcb.addr() as u64);
 }
 
@@ -781,8 +738,8 @@ fn is_blocked(t: TcbRef) -> bool {
     )
 }
 
-/// `decodeSchedContextInvocation` for the SchedContext `sc` invoked by the current thread, in
-/// seL4's order:
+/// `decodeSchedContextInvocation` for the SchedContext `sc` invoked by `thread` (the current
+/// thread), in seL4's order:
 /// - Consumed: no checks.
 /// - Bind: `TruncatedMessage` (no extra cap); thread: `IllegalOperation` (SC bound to a
 ///   thread, thread has an SC, thread blocked and the SC not released); notification:
@@ -800,8 +757,8 @@ pub fn decode_sched_context_invocation(
     label: InvocationLabel,
     args: &impl InvocationArgs,
     sc: ScRef,
+    thread: TcbRef,
 ) -> Result<SchedContextInvocation, SyscallError> {
-    let thread = k.cur_thread;
     match label {
         InvocationLabel::SchedContextConsumed => Ok(SchedContextInvocation::Consumed(sc)),
         InvocationLabel::SchedContextBind => {
@@ -826,7 +783,7 @@ pub fn decode_sched_context_invocation(
                             "SchedContext_Bind: tcb already bound."
                         ));
                     }
-                    if is_blocked(tcb) && !sc_released(k, sc) {
+                    if is_blocked(tcb) && !sc_released(sc, k.cur_time) {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext_Bind: tcb blocked and scheduling context not schedulable."
@@ -959,7 +916,7 @@ pub fn invoke_sched_context(
 ) {
     match inv {
         SchedContextInvocation::Consumed(sc) => {
-            set_consumed(k, sc, thread, call);
+            set_consumed(sc, thread, call);
             set_thread_state(k, thread, ThreadState::Running);
         }
         SchedContextInvocation::Bind(sc, ScObject::Tcb(t)) => bind_tcb(k, sc, t),
@@ -979,7 +936,7 @@ pub fn invoke_sched_context(
 fn invoke_yield_to(k: &mut Kernel, sc: ScRef, thread: TcbRef, call: bool) {
     let from = sc.with(|s| s.yield_from);
     if from != 0 {
-        complete_yield_to(k, TcbRef::new(from as usize));
+        complete_yield_to(TcbRef::new(from as usize));
         debug_assert!(sc.with(|s| s.yield_from) == 0);
     }
     // If the thread is schedulable from here on, its head refill is ready and sufficient.
@@ -1003,7 +960,7 @@ fn invoke_yield_to(k: &mut Kernel, sc: ScRef, thread: TcbRef, call: bool) {
         true
     };
     if return_now {
-        set_consumed(k, sc, thread, call);
+        set_consumed(sc, thread, call);
         set_thread_state(k, thread, ThreadState::Running);
     }
 }

@@ -48,7 +48,6 @@ pub struct SchedControlInvocation {
 /// period)`; extra cap not a SchedContext: `InvalidCapability(1)`; extra refills over what the
 /// object holds less `MIN_REFILLS`: `RangeError(0, that)`. Other labels: `IllegalOperation`.
 pub fn decode_sched_control_invocation(
-    _k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
     core: u64,
@@ -160,11 +159,11 @@ pub fn invoke_sched_control(k: &mut Kernel, inv: SchedControlInvocation) {
     }
     if budget == period {
         // Round robin: period 0, so the budget is always ready to be refilled.
-        refill_new(k, sc, MIN_REFILLS, budget, 0);
+        refill_new(sc, MIN_REFILLS, budget, 0, k.cur_time);
     } else if sc_active(sc) && thread.addr() != 0 && thread.state().is_runnable() {
-        refill_update(k, sc, period, budget, max_refills);
+        refill_update(sc, period, budget, max_refills, k.cur_time);
     } else {
-        refill_new(k, sc, max_refills, budget, period);
+        refill_new(sc, max_refills, budget, period, k.cur_time);
     }
     debug_assert!(sc_active(sc));
     if thread.addr() != 0 {

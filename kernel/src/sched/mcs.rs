@@ -20,12 +20,13 @@ use super::{
     is_idle, is_schedulable, possible_switch_to, reschedule_required, sched_append, sched_dequeue,
     set_thread_state, Queue,
 };
+use crate::cap::Cap;
 use crate::object::sched_context::{
-    head_slot, is_round_robin, refill_budget_check, refill_head, refill_ready, refill_size,
-    refill_sufficient, refill_tail, refill_unblock_check, sc_active, sc_constant_bandwidth,
-    tail_slot, tcb_sc, ScRef, MIN_BUDGET, MIN_REFILLS,
+    is_round_robin, refill_budget_check, refill_head, refill_ready, refill_size, refill_sufficient,
+    refill_tail, refill_unblock_check, sc_active, sc_constant_bandwidth, tcb_sc, ScRef, MIN_BUDGET,
+    MIN_REFILLS,
 };
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::config::NUM_DOMAINS;
 
@@ -105,13 +106,13 @@ pub fn commit_time(k: &mut Kernel) {
         let consumed = k.consumed;
         if consumed > 0 {
             debug_assert!(refill_sufficient(sc, consumed));
-            debug_assert!(refill_ready(k, sc));
+            debug_assert!(refill_ready(sc, k.cur_time));
             if is_round_robin(sc) {
                 debug_assert_eq!(refill_size(sc), MIN_REFILLS);
                 // Only what the head holds (all of `consumed` when `check_budget` ran first).
-                let used = consumed.min(refill_head(sc).amount);
-                head_slot(sc).with(|r| r.amount -= used);
-                tail_slot(sc).with(|r| r.amount += used);
+                let used = consumed.min(refill_head(sc).get().amount);
+                refill_head(sc).with(|r| r.amount -= used);
+                refill_tail(sc).with(|r| r.amount += used);
             } else {
                 refill_budget_check(sc, consumed);
             }
@@ -159,13 +160,13 @@ pub fn charge_budget(k: &mut Kernel, consumed: u64, can_timeout_fault: bool) {
     if !is_idle_sc(sc) {
         if is_round_robin(sc) {
             debug_assert_eq!(refill_size(sc), MIN_REFILLS);
-            let (head, tail) = (refill_head(sc), refill_tail(sc));
-            head_slot(sc).with(|r| r.amount = head.amount + tail.amount);
-            tail_slot(sc).with(|r| r.amount = 0);
+            let (head, tail) = (refill_head(sc).get(), refill_tail(sc).get());
+            refill_head(sc).with(|r| r.amount = head.amount + tail.amount);
+            refill_tail(sc).with(|r| r.amount = 0);
         } else {
             refill_budget_check(sc, consumed);
         }
-        debug_assert!(refill_head(sc).amount >= MIN_BUDGET);
+        debug_assert!(refill_head(sc).get().amount >= MIN_BUDGET);
         sc.with(|s| s.consumed += consumed);
     }
     k.consumed = 0;
@@ -178,6 +179,14 @@ pub fn charge_budget(k: &mut Kernel, consumed: u64, can_timeout_fault: bool) {
     }
 }
 
+/// `validTimeoutHandler`: the thread's timeout handler slot holds an endpoint cap.
+pub fn valid_timeout_handler(t: TcbRef) -> bool {
+    matches!(
+        t.slot(tcb_slot::TIMEOUT_HANDLER).cap(),
+        Cap::Endpoint { .. }
+    )
+}
+
 /// `endTimeslice`: the current thread's head refill is used up: a timeout fault to its
 /// timeout handler (if allowed, the SC is not round robin and the handler is valid); else, if
 /// the next refill is ready and sufficient already, to the back of its ready queue; else to
@@ -185,10 +194,10 @@ pub fn charge_budget(k: &mut Kernel, consumed: u64, can_timeout_fault: bool) {
 pub fn end_timeslice(k: &mut Kernel, can_timeout_fault: bool) {
     let sc = k.cur_sc;
     let cur = k.cur_thread;
-    if can_timeout_fault && !is_round_robin(sc) && crate::ipc::valid_timeout_handler(cur) {
+    if can_timeout_fault && !is_round_robin(sc) && valid_timeout_handler(cur) {
         let badge = sc.with(|s| s.badge);
         crate::ipc::handle_timeout(k, cur, badge);
-    } else if refill_ready(k, sc) && refill_sufficient(sc, 0) {
+    } else if refill_ready(sc, k.cur_time) && refill_sufficient(sc, 0) {
         debug_assert!(cur.with(|x| x.queued) == 0);
         sched_append(k, cur);
     } else {
@@ -205,9 +214,9 @@ pub fn switch_sched_context(k: &mut Kernel) {
     if k.cur_sc != next {
         k.reprogram = true;
         if !is_idle_sc(next) && sc_constant_bandwidth(next) {
-            refill_unblock_check(k, next);
+            refill_unblock_check(next, k.cur_time);
         }
-        debug_assert!(is_idle_sc(next) || refill_ready(k, next));
+        debug_assert!(is_idle_sc(next) || refill_ready(next, k.cur_time));
         debug_assert!(is_idle_sc(next) || refill_sufficient(next, 0));
     }
     if k.reprogram {
@@ -224,7 +233,7 @@ pub fn set_next_interrupt(k: &mut Kernel) {
     let head_amount = if is_idle_sc(sc) {
         IDLE_BUDGET
     } else {
-        refill_head(sc).amount
+        refill_head(sc).get().amount
     };
     let mut next = k.cur_time + head_amount;
     if NUM_DOMAINS > 1 {
@@ -253,7 +262,7 @@ pub fn postpone(k: &mut Kernel, sc: ScRef) {
 /// `tcbReadyTime`: the time of the head refill of `t`'s SC.
 #[inline(always)]
 fn ready_time(t: TcbRef) -> u64 {
-    refill_head(tcb_sc(t)).time
+    refill_head(tcb_sc(t)).get().time
 }
 
 /// `tcbReleaseEnqueue`: inserts `t` (not in a ready queue) into the release queue, after every
@@ -341,7 +350,7 @@ pub fn release_remove(k: &mut Kernel, t: TcbRef) {
 /// `release_q_non_empty_and_ready`.
 fn release_queue_ready(k: &Kernel) -> bool {
     let h = k.sched.release_queue.head;
-    h != 0 && refill_ready(k, tcb_sc(TcbRef::new(h)))
+    h != 0 && refill_ready(tcb_sc(TcbRef::new(h)), k.cur_time)
 }
 
 /// `tcbReleaseDequeue`: the first thread of the release queue leaves it and may run.
@@ -369,7 +378,7 @@ pub fn handle_yield(k: &mut Kernel) {
         return;
     }
     let consumed = sc.with(|s| s.consumed) + k.consumed;
-    let head = refill_head(sc);
+    let head = refill_head(sc).get();
     charge_budget(k, head.amount, false);
     sc.with(|s| s.consumed = consumed);
 }
@@ -377,7 +386,7 @@ pub fn handle_yield(k: &mut Kernel) {
 /// `mcsPreemptionPoint` (`handleSyscall` after an invocation that was preempted): a
 /// schedulable current thread has its budget checked; otherwise the time is charged to the
 /// current SC if it is still configured, or dropped.
-pub fn preemption_point(k: &mut Kernel) {
+pub fn mcs_preemption_point(k: &mut Kernel) {
     if is_schedulable(k.cur_thread) {
         check_budget(k);
     } else if !is_idle_sc(k.cur_sc) && sc_active(k.cur_sc) {

@@ -152,7 +152,7 @@ proptest! {
         let max = if rr { MIN_REFILLS } else { (extra % (slots - 1)) + MIN_REFILLS };
         let mut budget = us_to_ticks(budget_us);
         let mut now = 5_000u64;
-        refill_new_at(sc, max, budget, if rr { 0 } else { us_to_ticks(period_us) }, now);
+        refill_new(sc, max, budget, if rr { 0 } else { us_to_ticks(period_us) }, now);
         check_invariants(sc, budget, slots)?;
         for op in ops {
             match op {
@@ -163,12 +163,12 @@ proptest! {
                     if is_round_robin(sc) {
                         // commitTime / chargeBudget for round robin.
                         let used = usage.min(head.amount);
-                        head_slot(sc).with(|r| r.amount -= used);
-                        tail_slot(sc).with(|r| r.amount += used);
+                        refill_head(sc).with(|r| r.amount -= used);
+                        refill_tail(sc).with(|r| r.amount += used);
                         if !refill_sufficient(sc, 0) {
                             let (h, t) = (refill_head(sc), refill_tail(sc));
-                            head_slot(sc).with(|r| r.amount = h.amount + t.amount);
-                            tail_slot(sc).with(|r| r.amount = 0);
+                            refill_head(sc).with(|r| r.amount = h.amount + t.amount);
+                            refill_tail(sc).with(|r| r.amount = 0);
                         }
                     } else {
                         refill_budget_check(sc, usage);
@@ -176,15 +176,15 @@ proptest! {
                 }
                 Op::Wait(t) => now += t,
                 Op::Unblock => {
-                    refill_unblock_check_at(sc, now);
+                    refill_unblock_check(sc, now);
                 }
                 Op::Update { budget_us, period_us, extra } => {
                     let b = us_to_ticks(budget_us);
                     if budget_us == period_us {
-                        refill_new_at(sc, MIN_REFILLS, b, 0, now);
+                        refill_new(sc, MIN_REFILLS, b, 0, now);
                     } else {
                         let m = (extra % (slots - 1)) + MIN_REFILLS;
-                        refill_update_at(sc, us_to_ticks(period_us), b, m, now);
+                        refill_update(sc, us_to_ticks(period_us), b, m, now);
                     }
                     budget = b;
                 }
@@ -209,17 +209,17 @@ proptest! {
         let sc = o.sc(bits);
         let (budget, period) = (us_to_ticks(budget_us), us_to_ticks(period_us));
         let mut now = 10_000u64;
-        refill_new_at(sc, refill_slots(bits as u64), budget, period, now);
+        refill_new(sc, refill_slots(bits as u64), budget, period, now);
         let mut ran: Vec<(u64, u64)> = vec![];
         let mut blocked = true;
         for (usage, wait, keeps_running) in steps {
-            let start = now.max(refill_head(sc).time);
+            let start = now.max(refill_head(sc).get().time);
             if start != now || blocked {
                 // The thread is dispatched again (after waiting for its refill, or after
                 // blocking): `switchSchedContext`/wake-up bring the head up to now.
-                refill_unblock_check_at(sc, start);
+                refill_unblock_check(sc, start);
             }
-            let used = usage.min(refill_head(sc).amount);
+            let used = usage.min(refill_head(sc).get().amount);
             ran.push((start, start + used));
             refill_budget_check(sc, used);
             now = start + used;
@@ -254,7 +254,7 @@ fn constants_of_the_reference_build() {
 fn refill_new_round_robin_has_an_empty_tail() {
     let mut o = Objects::new();
     let sc = o.sc(7);
-    refill_new_at(sc, MIN_REFILLS, 50_000, 0, 77);
+    refill_new(sc, MIN_REFILLS, 50_000, 0, 77);
     assert_eq!(
         refills(sc),
         [
@@ -275,7 +275,7 @@ fn refill_new_round_robin_has_an_empty_tail() {
 fn budget_check_splits_and_merges_as_sel4() {
     let mut o = Objects::new();
     let sc = o.sc(7); // two refills
-    refill_new_at(sc, 2, 1000, 5000, 0);
+    refill_new(sc, 2, 1000, 5000, 0);
     refill_budget_check(sc, 300);
     assert_eq!(
         refills(sc),
@@ -321,10 +321,10 @@ fn budget_check_splits_and_merges_as_sel4() {
 fn unblock_check_moves_a_ready_head_to_now_and_merges_overlaps() {
     let mut o = Objects::new();
     let sc = o.sc(8);
-    refill_new_at(sc, 5, 1000, 10_000, 0);
+    refill_new(sc, 5, 1000, 10_000, 0);
     refill_budget_check(sc, 400); // head 600@400, tail 400@10000
-    assert!(!refill_unblock_check_at(sc, 100));
-    assert!(refill_unblock_check_at(sc, 9_700));
+    assert!(!refill_unblock_check(sc, 100));
+    assert!(refill_unblock_check(sc, 9_700));
     // The head now runs 9700..10300 and overlaps the refill at 10000: merged.
     assert_eq!(
         refills(sc),
@@ -427,7 +427,7 @@ fn configure_flags_errors_in_sel4_order() {
         caps: vec![],
     };
     assert_eq!(
-        decode_sched_control_invocation(&Kernel::new(), InvocationLabel::SchedContextBind, &a, 0),
+        decode_sched_control_invocation(InvocationLabel::SchedContextBind, &a, 0),
         Err(SyscallError::IllegalOperation)
     );
 }
@@ -444,7 +444,7 @@ fn bound_thread(
     t.with(|x| x.priority = 10);
     t.set_state(state);
     let sc = o.sc(8);
-    refill_new(k, sc, 4, budget, period);
+    refill_new(sc, 4, budget, period, k.cur_time);
     bind_tcb(k, sc, t);
     (t, sc)
 }
@@ -473,7 +473,7 @@ fn bind_unbind_and_donate() {
     let n = o.ntfn();
     bind_ntfn(sc, n);
     assert_eq!(n.0.with(|x| x.sched_context), sc.addr() as u64);
-    maybe_unbind_ntfn(&mut k, n);
+    maybe_unbind_ntfn(n);
     assert_eq!(
         (n.0.with(|x| x.sched_context), sc.with(|s| s.notification)),
         (0, 0)
@@ -496,7 +496,7 @@ fn release_queue_is_sorted_by_head_refill_time() {
     // Heads at now + d for these d; equal times keep their order.
     for (i, d) in [5000u64, 1000, 3000, 1000, 9000, 0].into_iter().enumerate() {
         let (t, sc) = bound_thread(&mut k, &mut o, 1000, 100_000, ThreadState::Inactive);
-        head_slot(sc).with(|r| r.time = now + d + 1);
+        refill_head(sc).with(|r| r.time = now + d + 1);
         t.set_state(ThreadState::Running);
         postpone(&mut k, sc);
         threads.push((i, d, t));
@@ -545,21 +545,21 @@ fn budget_runs_out_round_robin_requeues_and_sporadic_waits() {
     let mut o = Objects::new();
     // Round robin: charged in full, back to the ready queue at once.
     let (t, sc) = bound_thread(&mut k, &mut o, 1000, 1000, ThreadState::Running);
-    refill_new(&k, sc, MIN_REFILLS, 1000, 0);
+    refill_new(sc, MIN_REFILLS, 1000, 0, k.cur_time);
     crate::sched::sched_dequeue(&mut k, t);
     k.cur_thread = t;
     k.cur_sc = sc;
     k.sched.action = SchedulerAction::ResumeCurrentThread;
     k.consumed = 900;
     assert!(!check_budget(&mut k));
-    assert_eq!(refill_head(sc).amount, 1000);
+    assert_eq!(refill_head(sc).get().amount, 1000);
     assert_eq!(sc.with(|s| s.consumed), 900);
     assert!(t.with(|x| x.queued) == 1 && k.reprogram);
     assert_eq!(k.sched.action, SchedulerAction::ChooseNewThread);
 
     // Sporadic: the used time comes back a period later; the thread waits for it.
     let (u, sc2) = bound_thread(&mut k, &mut o, 1000, 10_000, ThreadState::Running);
-    refill_new(&k, sc2, 2, 1000, 10_000);
+    refill_new(sc2, 2, 1000, 10_000, k.cur_time);
     crate::sched::sched_dequeue(&mut k, u);
     k.cur_thread = u;
     k.cur_sc = sc2;
@@ -569,7 +569,7 @@ fn budget_runs_out_round_robin_requeues_and_sporadic_waits() {
     assert_eq!(u.with(|x| x.in_release_queue), 1);
     assert!(!is_schedulable(u));
     assert_eq!(sc2.with(|s| s.consumed), 850);
-    assert_eq!(update_consumed(&mut k, sc2), 85);
+    assert_eq!(update_consumed(sc2), 85);
     assert_eq!(sc2.with(|s| s.consumed), 0);
     let head = refill_head(sc2);
     assert!(head.time > k.cur_time);
@@ -644,59 +644,55 @@ fn sched_context_decode_checks() {
     let mut o = Objects::new();
     let (t, sc) = bound_thread(&mut k, &mut o, 1000, 1000, ThreadState::Running);
     let other = o.tcb();
-    let dec = |k: &mut Kernel, label, caps: &[Cap], who| {
+    let dec = |k: &Kernel, label, caps: &[Cap], who| {
         let a = Args {
             mrs: vec![],
             caps: caps.to_vec(),
         };
-        k.cur_thread = who;
-        decode_sched_context_invocation(k, label, &a, sc).map(|_| ())
+        decode_sched_context_invocation(k, label, &a, sc, who).map(|_| ())
     };
     use InvocationLabel::*;
     let tc = |t: TcbRef| Cap::Thread { tcb: t.addr() };
     assert_eq!(
-        dec(&mut k, SchedContextBind, &[], other),
+        dec(&k, SchedContextBind, &[], other),
         Err(SyscallError::TruncatedMessage)
     );
     assert_eq!(
-        dec(&mut k, SchedContextBind, &[tc(other)], other),
+        dec(&k, SchedContextBind, &[tc(other)], other),
         Err(SyscallError::IllegalOperation)
     );
     assert_eq!(
-        dec(&mut k, SchedContextBind, &[Cap::Null], other),
+        dec(&k, SchedContextBind, &[Cap::Null], other),
         Err(SyscallError::InvalidCapability(1))
     );
     assert_eq!(
-        dec(&mut k, SchedContextUnbindObject, &[tc(other)], other),
+        dec(&k, SchedContextUnbindObject, &[tc(other)], other),
         Err(SyscallError::IllegalOperation)
     );
     assert_eq!(
-        dec(&mut k, SchedContextUnbindObject, &[tc(t)], t),
+        dec(&k, SchedContextUnbindObject, &[tc(t)], t),
         Err(SyscallError::IllegalOperation)
     );
+    assert_eq!(dec(&k, SchedContextUnbindObject, &[tc(t)], other), Ok(()));
     assert_eq!(
-        dec(&mut k, SchedContextUnbindObject, &[tc(t)], other),
-        Ok(())
-    );
-    assert_eq!(
-        dec(&mut k, SchedContextUnbind, &[], t),
+        dec(&k, SchedContextUnbind, &[], t),
         Err(SyscallError::IllegalOperation)
     );
-    assert_eq!(dec(&mut k, SchedContextUnbind, &[], other), Ok(()));
+    assert_eq!(dec(&k, SchedContextUnbind, &[], other), Ok(()));
     assert_eq!(
-        dec(&mut k, SchedContextYieldTo, &[], t),
+        dec(&k, SchedContextYieldTo, &[], t),
         Err(SyscallError::IllegalOperation)
     );
     // The invoker's MCP must cover the thread's priority.
     assert_eq!(
-        dec(&mut k, SchedContextYieldTo, &[], other),
+        dec(&k, SchedContextYieldTo, &[], other),
         Err(SyscallError::IllegalOperation)
     );
     other.with(|x| x.mcp = 10);
-    assert_eq!(dec(&mut k, SchedContextYieldTo, &[], other), Ok(()));
-    assert_eq!(dec(&mut k, SchedContextConsumed, &[], other), Ok(()));
+    assert_eq!(dec(&k, SchedContextYieldTo, &[], other), Ok(()));
+    assert_eq!(dec(&k, SchedContextConsumed, &[], other), Ok(()));
     assert_eq!(
-        dec(&mut k, CNodeCopy, &[], other),
+        dec(&k, CNodeCopy, &[], other),
         Err(SyscallError::IllegalOperation)
     );
 }
