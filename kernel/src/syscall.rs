@@ -442,7 +442,7 @@ fn decode_and_perform(
                     Ok(replied_or_done(t))
                 }
                 Cap::Thread { .. } => {
-                    let inv = decode_tcb_invocation(label, args, cap, slot, t)?;
+                    let inv = decode_tcb_invocation(k, label, args, cap, slot, t)?;
                     Ok(perform(k, Invocation::Tcb(inv), t, call))
                 }
                 Cap::IrqControl => {
