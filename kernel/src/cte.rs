@@ -127,7 +127,23 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
             },
         ) => x == y && rx == ry,
         (Cap::Thread { tcb: x }, Cap::Thread { tcb: y }) => x == y,
+        #[cfg(not(feature = "mcs"))]
         (Cap::Reply { tcb: x, .. }, Cap::Reply { tcb: y, .. }) => x == y,
+        #[cfg(feature = "mcs")]
+        (Cap::Reply { ptr: x, .. }, Cap::Reply { ptr: y, .. }) => x == y,
+        #[cfg(feature = "mcs")]
+        (
+            Cap::SchedContext {
+                ptr: x,
+                size_bits: bx,
+            },
+            Cap::SchedContext {
+                ptr: y,
+                size_bits: by,
+            },
+        ) => x == y && bx == by,
+        #[cfg(feature = "mcs")]
+        (Cap::SchedControl { .. }, Cap::SchedControl { .. }) => true,
         (Cap::Domain, Cap::Domain) => true,
         (Cap::IrqControl, Cap::IrqControl | Cap::IrqHandler { .. }) => true,
         (Cap::IrqHandler { irq: x }, Cap::IrqHandler { irq: y }) => x == y,

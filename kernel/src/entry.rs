@@ -49,7 +49,7 @@ pub fn handle_trap(k: &mut Kernel, event: Event) -> Handled {
     crate::log::set_current_thread(k.cur_thread);
     match event {
         Event::Syscall => {
-            #[cfg(all(feature = "fastpath", not(target_os = "none")))]
+            #[cfg(all(feature = "fastpath", not(feature = "mcs"), not(target_os = "none")))]
             if let Some(t) = crate::fastpath::try_fastpath(k) {
                 fastpath_exit(k, t);
                 return Handled::Fastpath;
@@ -109,6 +109,7 @@ fn handle_fault_entry(k: &mut Kernel, f: Fault) {
 pub fn handle_interrupt(k: &mut Kernel, irq: Interrupt) {
     match irq {
         Interrupt::Timer => {
+            #[cfg(not(feature = "mcs"))]
             crate::sched::timer_tick(k);
             crate::arch::reset_timer();
         }
@@ -169,7 +170,7 @@ fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
 /// The fastpath's [`activate`]: `t` is runnable, no scheduling decision is pending, it is not
 /// the thread the CPU was set up for, and its cached `satp` is current (all checked by the
 /// fastpath). Returns its register context.
-#[cfg(feature = "fastpath")]
+#[cfg(all(feature = "fastpath", not(feature = "mcs")))]
 #[inline(always)]
 fn fastpath_exit(k: &mut Kernel, t: crate::object::tcb::TcbRef) -> *mut ArchContext {
     crate::arch::set_vm_root_cached(t);
@@ -220,7 +221,7 @@ pub fn handle_user_trap(event: impl FnOnce() -> Event) -> *mut ArchContext {
 /// restore. Without the `fastpath` feature the trap entry does not call it.
 #[cfg(target_os = "none")]
 pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext {
-    #[cfg(feature = "fastpath")]
+    #[cfg(all(feature = "fastpath", not(feature = "mcs")))]
     {
         if let Some(ctx) = run_fastpath(crate::fastpath::call, cptr, info) {
             return ctx;
@@ -233,7 +234,7 @@ pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
 #[cfg(target_os = "none")]
 pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchContext {
-    #[cfg(feature = "fastpath")]
+    #[cfg(all(feature = "fastpath", not(feature = "mcs")))]
     {
         if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, cptr, info) {
             return ctx;
@@ -245,7 +246,7 @@ pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchCo
 
 /// Runs one of the fastpath functions on the caller's `a0`/`a1`: the context to restore, or
 /// `None` when it did not apply (nothing changed).
-#[cfg(all(target_os = "none", feature = "fastpath"))]
+#[cfg(all(target_os = "none", feature = "fastpath", not(feature = "mcs")))]
 #[inline(always)]
 fn run_fastpath(
     fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::object::tcb::TcbRef>,

@@ -17,6 +17,7 @@ use crate::object::domain::DomainInvocation;
 use crate::object::endpoint::EpRef;
 use crate::object::interrupt::{IrqControlInvocation, IrqHandlerInvocation};
 use crate::object::notification::NtfnRef;
+#[cfg(not(feature = "mcs"))]
 use crate::object::tcb::TcbRef;
 use crate::object::tcb_invocation::TcbInvocation;
 use crate::object::untyped::RetypeInvocation;
@@ -71,6 +72,9 @@ pub enum Invocation {
         block: bool,
         /// `seL4_Call`.
         call: bool,
+        /// MCS: the caller's SchedContext may be lent to a passive receiver.
+        #[cfg(feature = "mcs")]
+        can_donate: bool,
     },
     /// A signal (`performInvocation_Notification`, seL4 `sendSignal`).
     Notification {
@@ -80,6 +84,7 @@ pub enum Invocation {
         badge: u64,
     },
     /// A reply through a reply cap (`performInvocation_Reply`, seL4 `doReplyTransfer`).
+    #[cfg(not(feature = "mcs"))]
     Reply {
         /// The thread waiting for the reply.
         caller: TcbRef,
@@ -88,4 +93,18 @@ pub enum Invocation {
         /// The reply cap's grant right.
         can_grant: bool,
     },
+    /// MCS: a reply through a Reply object (`performInvocation_Reply`, `doReplyTransfer`).
+    #[cfg(feature = "mcs")]
+    Reply {
+        /// The Reply object.
+        reply: crate::object::reply::ReplyRef,
+        /// The Reply cap's grant right.
+        can_grant: bool,
+    },
+    /// MCS: a SchedContext invocation (`invokeSchedContext_*`).
+    #[cfg(feature = "mcs")]
+    SchedContext(crate::object::sched_context::SchedContextInvocation),
+    /// MCS: `seL4_SchedControl_ConfigureFlags` (`invokeSchedControl_ConfigureFlags`).
+    #[cfg(feature = "mcs")]
+    SchedControl(crate::object::sched_control::SchedControlInvocation),
 }

@@ -8,7 +8,9 @@ use crate::cap::Cap;
 use crate::cspace::{lookup_cap_and_slot, LookupFault};
 use crate::cte::{cte_insert, Slot};
 use crate::mem::PPtr;
-use crate::object::cnode::{cte_delete_one, lookup_target_slot};
+#[cfg(not(feature = "mcs"))]
+use crate::object::cnode::cte_delete_one;
+use crate::object::cnode::lookup_target_slot;
 use crate::object::endpoint::EpRef;
 use crate::object::notification::NtfnRef;
 use crate::object::objecttype::derive_cap;
@@ -35,6 +37,10 @@ pub enum Fault {
     /// A virtual memory fault at `addr`; `fsr` is the access-fault cause (1 instruction,
     /// 5 load, 7 store), `prefetch` for instruction fetches.
     VmFault { addr: u64, fsr: u64, prefetch: bool },
+    /// MCS: the thread's SchedContext ran out of budget (`seL4_Fault_Timeout`); `badge` is the
+    /// SchedContext's badge.
+    #[cfg(feature = "mcs")]
+    Timeout { badge: u64 },
 }
 
 impl Fault {
@@ -45,6 +51,8 @@ impl Fault {
             Fault::UnknownSyscall { .. } => abi::fault::UNKNOWN_SYSCALL,
             Fault::UserException { .. } => abi::fault::USER_EXCEPTION,
             Fault::VmFault { .. } => abi::fault::VM_FAULT,
+            #[cfg(feature = "mcs")]
+            Fault::Timeout { .. } => abi::fault::TIMEOUT,
         }
     }
 
@@ -68,6 +76,8 @@ impl Fault {
                 fsr,
                 prefetch,
             } => ([label, addr, fsr | (prefetch as u64) << 32], [0; 4]),
+            #[cfg(feature = "mcs")]
+            Fault::Timeout { badge } => ([label, badge, 0], [0; 4]),
         }
     }
 
@@ -89,6 +99,8 @@ impl Fault {
                 fsr: f[2] & 0xffff_ffff,
                 prefetch: f[2] >> 32 != 0,
             },
+            #[cfg(feature = "mcs")]
+            abi::fault::TIMEOUT => Fault::Timeout { badge: f[1] },
             _ => return None,
         })
     }
@@ -153,7 +165,7 @@ pub fn do_ipc_transfer(
             let send_buf = ipc_buffer_pptr(sender, false);
             do_normal_transfer(k, sender, send_buf, ep, badge, grant, receiver, recv_buf);
         }
-        Some(f) => do_fault_transfer(sender, receiver, recv_buf, badge, f),
+        Some(f) => do_fault_transfer(k, sender, receiver, recv_buf, badge, f),
     }
 }
 
@@ -282,7 +294,7 @@ fn fault_regs(sender: TcbRef, ip: u64, layout: &[usize], w: &mut [u64]) -> usize
 }
 
 /// The words of a fault message (`setMRs_fault`) and its length.
-fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
+fn fault_words(_k: &mut Kernel, sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
     let ip = sender.with(|x| x.fault_ip);
     let mut w = [0u64; 11];
     let n = match f {
@@ -316,18 +328,35 @@ fn fault_words(sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
             w[..4].copy_from_slice(&[ip, addr, prefetch as u64, fsr]);
             4
         }
+        // The badge, then (if the thread still has its SchedContext) the time it consumed,
+        // in µs, since it was last reported.
+        #[cfg(feature = "mcs")]
+        Fault::Timeout { badge } => {
+            w[0] = badge;
+            let sc = sender.with(|x| x.sched_context) as usize;
+            if sc == 0 {
+                1
+            } else {
+                w[1] = crate::object::sched_context::update_consumed(
+                    _k,
+                    crate::object::sched_context::ScRef::new(sc),
+                );
+                2
+            }
+        }
     };
     (w, n)
 }
 
 fn do_fault_transfer(
+    k: &mut Kernel,
     sender: TcbRef,
     receiver: TcbRef,
     recv_buf: Option<usize>,
     badge: u64,
     f: Fault,
 ) {
-    let (w, n) = fault_words(sender, f);
+    let (w, n) = fault_words(k, sender, f);
     let mut sent = 0;
     for (i, &x) in w.iter().enumerate().take(n) {
         if set_mr(receiver, recv_buf, i, x) {
@@ -346,6 +375,7 @@ pub fn do_nb_recv_failed_transfer(t: TcbRef) {
     t.set_reg(regs::BADGE, 0);
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `setupReplyMaster`: gives a thread its master reply cap if it has none.
 pub fn setup_reply_master(t: TcbRef) {
     let s = t.slot(tcb_slot::REPLY);
@@ -362,6 +392,7 @@ pub fn setup_reply_master(t: TcbRef) {
     }
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `setupCallerCap`: the caller waits for a reply; the receiver gets a reply cap to it.
 pub fn setup_caller_cap(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, can_grant: bool) {
     set_thread_state(k, sender, ThreadState::BlockedOnReply);
@@ -381,11 +412,13 @@ pub fn setup_caller_cap(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, can_gr
     );
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `deleteCallerCap`: drops the thread's pending reply cap (before a new receive).
 pub fn delete_caller_cap(k: &mut Kernel, t: TcbRef) {
     cte_delete_one(k, t.slot(tcb_slot::CALLER));
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `doReplyTransfer`: `sender` replies through the reply cap in `slot` to `receiver`.
 pub fn do_reply_transfer(
     k: &mut Kernel,
@@ -452,9 +485,145 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
             copy(&regs::EXCEPTION_MESSAGE);
             info.label() == 0
         }
+        #[cfg(feature = "mcs")]
+        Fault::Timeout { .. } => {
+            copy(&regs::USER_CONTEXT);
+            info.label() == 0
+        }
     }
 }
 
+/// MCS `doReplyTransfer(sender, reply, grant)`: `sender` answers through `reply` the thread
+/// blocked on it (nothing happens if none is): a message, or a fault reply that resumes or
+/// stops the faulted thread. The caller gets its SchedContext back (`reply_remove`); if that
+/// has no budget left it raises a timeout fault or waits for its next refill.
+#[cfg(feature = "mcs")]
+pub fn do_reply_transfer(
+    k: &mut Kernel,
+    sender: TcbRef,
+    reply: crate::object::reply::ReplyRef,
+    grant: bool,
+) {
+    use crate::object::sched_context as sc;
+    let receiver = reply.get().tcb as usize;
+    if receiver == 0 {
+        return;
+    }
+    let receiver = TcbRef::new(receiver);
+    if receiver.state() != ThreadState::BlockedOnReply {
+        return;
+    }
+    crate::object::reply::remove(k, reply, receiver);
+    sc::unblock_check_unless_current(k, receiver);
+    let fault = Fault::load(receiver);
+    match fault {
+        None => {
+            do_ipc_transfer(k, sender, None, 0, grant, receiver);
+            set_thread_state(k, receiver, ThreadState::Running);
+        }
+        Some(f) => {
+            let restart = handle_fault_reply(receiver, sender, f);
+            Fault::clear(receiver);
+            let s = if restart {
+                ThreadState::Restart
+            } else {
+                ThreadState::Inactive
+            };
+            set_thread_state(k, receiver, s);
+        }
+    }
+    let s = receiver.with(|x| x.sched_context) as usize;
+    if s != 0 && receiver.state().is_runnable() {
+        let s = sc::ScRef::new(s);
+        if sc::refill_ready(k, s) && sc::refill_sufficient(s, 0) {
+            possible_switch_to(k, receiver);
+        } else if valid_timeout_handler(receiver) && !matches!(fault, Some(Fault::Timeout { .. })) {
+            let badge = s.get().badge;
+            handle_timeout(k, receiver, badge);
+        } else {
+            crate::sched::mcs::postpone(k, s);
+        }
+    }
+}
+
+/// MCS `validTimeoutHandler`: whether the thread has a timeout endpoint.
+#[cfg(feature = "mcs")]
+pub fn valid_timeout_handler(t: TcbRef) -> bool {
+    matches!(
+        t.slot(tcb_slot::TIMEOUT_HANDLER).cap(),
+        Cap::Endpoint { .. }
+    )
+}
+
+/// MCS `sendFaultIPC(tptr, handlerCap, can_donate)`: sends the fault `f` of `t` to the
+/// endpoint `handler` (a copy kept in the TCB); returns false if there is none.
+#[cfg(feature = "mcs")]
+fn send_fault_ipc(k: &mut Kernel, t: TcbRef, handler: Cap, f: Fault, can_donate: bool) -> bool {
+    let Cap::Endpoint { ptr, badge, rights } = handler else {
+        return false;
+    };
+    f.store(t);
+    crate::object::endpoint::send_ipc(
+        k,
+        true,
+        false,
+        badge,
+        rights.grant,
+        rights.grant_reply,
+        can_donate,
+        t,
+        EpRef::at(ptr),
+    );
+    true
+}
+
+/// MCS `handleFault`: sends the fault to the endpoint cap kept in the thread's fault-handler
+/// slot (set by `TCB_SetSpace`/`SetSchedParams`), lending the thread's SchedContext; with
+/// none, the thread becomes Inactive and the console says why (`handleNoFaultHandler`).
+#[cfg(feature = "mcs")]
+pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
+    let handler = t.slot(tcb_slot::FAULT_HANDLER).cap();
+    let can_donate = t.with(|x| x.sched_context) != 0;
+    if !send_fault_ipc(k, t, handler, f, can_donate) {
+        report_no_handler(k, t, f, 0);
+        set_thread_state(k, t, ThreadState::Inactive);
+    }
+}
+
+/// MCS `handleTimeout`: sends a timeout fault with the SchedContext's `badge` to the
+/// thread's timeout endpoint (without donating the SchedContext).
+#[cfg(feature = "mcs")]
+pub fn handle_timeout(k: &mut Kernel, t: TcbRef, badge: u64) {
+    let handler = t.slot(tcb_slot::TIMEOUT_HANDLER).cap();
+    send_fault_ipc(k, t, handler, Fault::Timeout { badge }, false);
+}
+
+/// MCS `cancelIPC`: takes a blocked thread out of the IPC it is blocked in (forgetting any
+/// fault it was sending) and makes it Inactive; a receiver's Reply object is unlinked, a
+/// caller's Reply leaves its call stack.
+#[cfg(feature = "mcs")]
+pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
+    Fault::clear(t);
+    match t.state() {
+        ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
+            EpRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if t.state() == ThreadState::BlockedOnReceive {
+                if let Some(r) = crate::object::reply::reply_of(t) {
+                    crate::object::reply::unlink(k, r, t);
+                }
+            }
+            set_thread_state(k, t, ThreadState::Inactive);
+        }
+        ThreadState::BlockedOnNotification => {
+            NtfnRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            set_thread_state(k, t, ThreadState::Inactive);
+        }
+        ThreadState::BlockedOnReply => crate::object::reply::remove_tcb(k, t),
+        _ => {}
+    }
+}
+
+#[cfg(not(feature = "mcs"))]
 /// `handleFault`: sends the fault to the thread's fault handler endpoint, or, if it has no valid
 /// handler, suspends it and logs why (`handleDoubleFault`): one warning line, or in debug builds
 /// seL4's report with the thread's stack (`debug::fault`).
@@ -506,6 +675,7 @@ fn report_no_handler(_k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
     );
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `cancelIPC`: takes a blocked thread out of whatever IPC it is blocked in and makes it
 /// inactive.
 pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {

@@ -432,7 +432,7 @@ fn deleting_a_tcb_cancels_its_ipc() {
     let _ = TcbRef::new(0);
 }
 
-#[cfg(feature = "fastpath")]
+#[cfg(all(feature = "fastpath", not(feature = "mcs")))]
 mod fastpath_equivalence {
     use super::*;
     use crate::arch::riscv64::context::reg;

@@ -28,7 +28,7 @@ pub mod debug;
 mod debug_tests;
 pub mod entry;
 pub mod error;
-#[cfg(feature = "fastpath")]
+#[cfg(all(feature = "fastpath", not(feature = "mcs")))]
 pub mod fastpath;
 pub mod invocation;
 pub mod ipc;

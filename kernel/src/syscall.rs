@@ -34,11 +34,20 @@ use abi::{InvocationLabel, MessageInfo, Syscall};
 /// looked-up extra caps.
 struct Args {
     thread: TcbRef,
+    /// The invoked cap's CPtr (named in `userError` lines, so debug builds only).
+    #[cfg(feature = "debug_build")]
+    cptr: u64,
     blocking: bool,
     call: bool,
     buffer: Option<usize>,
     len: usize,
     extra: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
+    /// MCS: an endpoint send may lend the caller's SchedContext.
+    #[cfg(feature = "mcs")]
+    can_donate: bool,
+    /// MCS: the send phase of a combined send-receive syscall.
+    #[cfg(feature = "mcs")]
+    first_phase: bool,
 }
 
 impl InvocationArgs for Args {
@@ -72,6 +81,7 @@ fn extra_cptr(buffer: usize, i: usize) -> u64 {
 ///
 /// Only the dispatch is here; each syscall's handler is a function of its own, so that this one
 /// needs no stack frame of its own size.
+#[cfg(not(feature = "mcs"))]
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
@@ -99,7 +109,141 @@ pub fn handle_syscall(k: &mut Kernel) {
     }
 }
 
+/// MCS `handleSyscall`: the time since the last kernel entry is charged first; a thread
+/// whose budget is used up restarts the syscall when it next runs (`MCS_DO_IF_BUDGET`).
+/// Debug syscalls run without that check, as seL4's `handleUnknownSyscall`. Registers:
+/// the reply cap in [`regs::REPLY`], `seL4_NBSendRecv`'s destination in
+/// [`regs::NB_SEND_RECV_DEST`].
+#[cfg(feature = "mcs")]
+#[inline(never)]
+pub fn handle_syscall(k: &mut Kernel) {
+    let t = k.cur_thread;
+    let pc = t.reg(regs::NEXT_IP);
+    t.with(|x| x.fault_ip = pc);
+    t.set_reg(regs::NEXT_IP, pc + regs::SYSCALL_INSTRUCTION_BYTES);
+    let number = t.reg(regs::SYSCALL_NUMBER);
+    let syscall = Syscall::from_word(number);
+    let standard = matches!(
+        syscall,
+        Some(
+            Syscall::Call
+                | Syscall::ReplyRecv
+                | Syscall::NBSendRecv
+                | Syscall::NBSendWait
+                | Syscall::Send
+                | Syscall::NBSend
+                | Syscall::Recv
+                | Syscall::NBRecv
+                | Syscall::Wait
+                | Syscall::NBWait
+                | Syscall::Yield
+        )
+    );
+    #[cfg(feature = "benchmark")]
+    if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL {
+        return;
+    }
+    if !standard && !is_debug_syscall(syscall) {
+        // An unknown syscall is a fault, sent only if the thread has budget left.
+        crate::sched::mcs::update_timestamp(k);
+        if crate::sched::mcs::check_budget_restart(k) {
+            handle_fault(k, t, Fault::UnknownSyscall { number });
+        }
+        return;
+    }
+    if !standard {
+        return handle_other_syscall(k, syscall, number);
+    }
+    crate::sched::mcs::update_timestamp(k);
+    if !crate::sched::mcs::check_budget_restart(k) {
+        return;
+    }
+    match syscall {
+        Some(Syscall::Call) => {
+            handle_invocation_mcs(k, true, true, true, false, t.reg(regs::CAP));
+        }
+        Some(Syscall::Send) => {
+            handle_invocation_mcs(k, false, true, false, false, t.reg(regs::CAP));
+        }
+        Some(Syscall::NBSend) => {
+            handle_invocation_mcs(k, false, false, false, false, t.reg(regs::CAP));
+        }
+        Some(Syscall::Recv) => handle_recv(k, true, true),
+        Some(Syscall::NBRecv) => handle_recv(k, false, true),
+        Some(Syscall::Wait) => handle_recv(k, true, false),
+        Some(Syscall::NBWait) => handle_recv(k, false, false),
+        Some(Syscall::ReplyRecv) => {
+            let reply = t.reg(regs::REPLY);
+            if handle_invocation_mcs(k, false, false, true, true, reply) {
+                handle_recv(k, true, true);
+            }
+        }
+        Some(Syscall::NBSendRecv) => {
+            let dest = t.reg(regs::NB_SEND_RECV_DEST);
+            if handle_invocation_mcs(k, false, false, true, true, dest) {
+                handle_recv(k, true, true);
+            }
+        }
+        Some(Syscall::NBSendWait) => {
+            let dest = t.reg(regs::REPLY);
+            if handle_invocation_mcs(k, false, false, true, true, dest) {
+                handle_recv(k, true, false);
+            }
+        }
+        Some(Syscall::Yield) => handle_yield(k),
+        _ => {}
+    }
+}
+
+/// Whether `s` is one of the debug syscalls (handled without a budget check).
+#[cfg(feature = "mcs")]
+fn is_debug_syscall(s: Option<Syscall>) -> bool {
+    matches!(
+        s,
+        Some(
+            Syscall::DebugPutChar
+                | Syscall::DebugHalt
+                | Syscall::DebugCapIdentify
+                | Syscall::DebugNameThread
+                | Syscall::DebugSnapshot
+                | Syscall::DebugDumpScheduler
+        )
+    )
+}
+
+/// MCS `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)`; returns false if
+/// it was preempted (then `mcsPreemptionPoint` charges the time so far, and the syscall's
+/// receive phase does not run).
+#[cfg(feature = "mcs")]
+fn handle_invocation_mcs(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    can_donate: bool,
+    first_phase: bool,
+    cptr: u64,
+) -> bool {
+    let preempted = !handle_invocation_with(k, is_call, is_blocking, can_donate, first_phase, cptr);
+    if preempted {
+        crate::sched::mcs::preemption_point(k);
+    }
+    !preempted
+}
+
+/// MCS `handleYield`: the rest of the head refill is given up (charged, though only the
+/// time really used counts as consumed).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn handle_yield(k: &mut Kernel) {
+    let sc = k.cur_sc;
+    let consumed = sc.get().consumed + k.consumed;
+    let head = crate::object::sched_context::refill_head(sc).amount;
+    crate::sched::mcs::charge_budget(k, head, false);
+    sc.with(|x| x.consumed = consumed);
+}
+
 /// `handleYield`: to the back of the queue; choose again.
+#[cfg(not(feature = "mcs"))]
 #[inline(never)]
 fn handle_yield(k: &mut Kernel) {
     let t = k.cur_thread;
@@ -138,9 +282,11 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
     }
 }
 
-/// `handleRecv(isBlocking)`: `seL4_Recv`/`seL4_NBRecv` on an endpoint or notification.
+/// `handleRecv(isBlocking, canReply)`: `seL4_Recv`/`seL4_NBRecv` (MCS also `seL4_Wait`,
+/// `seL4_NBWait`: `can_reply` false) on an endpoint or notification. Under MCS a receive that
+/// can reply names a Reply object in [`regs::REPLY`].
 #[inline(never)]
-fn handle_recv(k: &mut Kernel, is_blocking: bool) {
+fn handle_recv(k: &mut Kernel, is_blocking: bool, #[cfg(feature = "mcs")] can_reply: bool) {
     let t = k.cur_thread;
     let cptr = t.reg(regs::CAP);
     let root = t.slot(tcb_slot::CTABLE).raw();
@@ -170,8 +316,23 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
                 crate::user_error!("Recv: Endpoint cap #{cptr} has no receive right.");
                 return handle_fault(k, t, missing);
             }
-            crate::ipc::delete_caller_cap(k, t);
-            crate::object::endpoint::receive_ipc(k, t, cap, is_blocking);
+            #[cfg(not(feature = "mcs"))]
+            {
+                crate::ipc::delete_caller_cap(k, t);
+                crate::object::endpoint::receive_ipc(k, t, cap, is_blocking);
+            }
+            #[cfg(feature = "mcs")]
+            {
+                let reply = if can_reply {
+                    match lookup_reply(t) {
+                        Ok(r) => Some(r),
+                        Err(f) => return handle_fault(k, t, f),
+                    }
+                } else {
+                    None
+                };
+                crate::object::endpoint::receive_ipc(k, t, cap, is_blocking, reply);
+            }
         }
         Cap::Notification { ptr, rights, .. } => {
             let bound = crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr)
@@ -197,7 +358,35 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool) {
     }
 }
 
+/// MCS `lookupReply`: the Reply object named in the reply register; a cap fault (receive
+/// phase) if the lookup fails or the cap is not a Reply cap.
+#[cfg(feature = "mcs")]
+fn lookup_reply(t: TcbRef) -> Result<crate::object::reply::ReplyRef, Fault> {
+    let cptr = t.reg(regs::REPLY);
+    let root = t.slot(tcb_slot::CTABLE).raw();
+    match lookup_cap_and_slot(root, cptr) {
+        Ok((Cap::Reply { ptr, .. }, _)) => Ok(crate::object::reply::ReplyRef::new(ptr)),
+        Ok(_) => {
+            crate::user_error!("Cap in reply slot is not a reply cap");
+            Err(Fault::Cap {
+                cptr,
+                in_receive: true,
+                fault: LookupFault::MissingCapability { bits_left: 0 },
+            })
+        }
+        Err(fault) => {
+            crate::user_error!("Reply cap lookup failed");
+            Err(Fault::Cap {
+                cptr,
+                in_receive: true,
+                fault,
+            })
+        }
+    }
+}
+
 /// `handleReply`: `seL4_Reply` through the thread's caller slot.
+#[cfg(not(feature = "mcs"))]
 #[inline(never)]
 fn handle_reply(k: &mut Kernel) {
     let t = k.cur_thread;
@@ -251,12 +440,31 @@ fn dump_scheduler(k: &Kernel) {
     );
 }
 
-/// `handleInvocation(isCall, isBlocking)`.
+/// `handleInvocation(isCall, isBlocking)` of the cap in the thread's cap register.
+#[cfg(not(feature = "mcs"))]
 #[inline(never)]
 fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
+    let cptr = k.cur_thread.reg(regs::CAP);
+    handle_invocation_with(k, is_call, is_blocking, false, false, cptr);
+}
+
+/// `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)`: looks up the cap at
+/// `cptr` and the extra caps, decodes and performs. `can_donate` (MCS): an endpoint send may
+/// lend the caller's SchedContext; `first_phase` (MCS): the send phase of
+/// `seL4_NBSendRecv`/`seL4_NBSendWait`/`seL4_ReplyRecv`, where only IPC, untyped, IRQ and
+/// arch caps may be invoked. Returns false if the operation was preempted.
+#[inline(always)]
+fn handle_invocation_with(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    can_donate: bool,
+    first_phase: bool,
+    cptr: u64,
+) -> bool {
+    let _ = (can_donate, first_phase);
     let t = k.cur_thread;
     let info = crate::ipc::message_info_of(t);
-    let cptr = t.reg(regs::CAP);
     let root = t.slot(tcb_slot::CTABLE).raw();
     let (cap, slot) = match lookup_cap_and_slot(root, cptr) {
         Ok(r) => r,
@@ -273,7 +481,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
                     },
                 );
             }
-            return;
+            return true;
         }
     };
     let buffer = ipc_buffer_pptr(t, false);
@@ -300,7 +508,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
                             },
                         );
                     }
-                    return;
+                    return true;
                 }
             }
         }
@@ -311,7 +519,13 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
     }
     let args = Args {
         thread: t,
+        #[cfg(feature = "debug_build")]
+        cptr,
         blocking: is_blocking,
+        #[cfg(feature = "mcs")]
+        can_donate,
+        #[cfg(feature = "mcs")]
+        first_phase,
         call: is_call,
         buffer,
         len,
@@ -325,7 +539,8 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
                 reply_error(t, e);
             }
         }
-        Ok(Performed::Preempted | Performed::Replied) => {}
+        Ok(Performed::Preempted) => return false,
+        Ok(Performed::Replied) => {}
         Ok(Performed::Done) => {
             if t.state() == ThreadState::Restart {
                 if is_call {
@@ -336,6 +551,7 @@ fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
             }
         }
     }
+    true
 }
 
 enum Performed {
@@ -375,7 +591,7 @@ fn decode_and_perform(
                 } else {
                     "notification"
                 },
-                t.reg(regs::CAP)
+                args.cptr
             ))
         }
         Cap::Endpoint { ptr, badge, rights } => {
@@ -386,6 +602,8 @@ fn decode_and_perform(
                 can_grant_reply: rights.grant_reply,
                 block: args.blocking,
                 call,
+                #[cfg(feature = "mcs")]
+                can_donate: args.can_donate,
             };
             Ok(perform(k, inv, t, call))
         }
@@ -396,15 +614,25 @@ fn decode_and_perform(
             };
             Ok(perform(k, inv, t, call))
         }
+        #[cfg(not(feature = "mcs"))]
         Cap::Reply { master: true, .. } => Err(user_err!(
             SyscallError::InvalidCapability(0),
             "Attempted to invoke an invalid reply cap #{}.",
-            t.reg(regs::CAP)
+            args.cptr
         )),
+        #[cfg(not(feature = "mcs"))]
         Cap::Reply { tcb, can_grant, .. } => {
             let inv = Invocation::Reply {
                 caller: TcbRef::new(tcb),
                 slot,
+                can_grant,
+            };
+            Ok(perform(k, inv, t, call))
+        }
+        #[cfg(feature = "mcs")]
+        Cap::Reply { ptr, can_grant } => {
+            let inv = Invocation::Reply {
+                reply: crate::object::reply::ReplyRef::new(ptr),
                 can_grant,
             };
             Ok(perform(k, inv, t, call))
@@ -414,16 +642,24 @@ fn decode_and_perform(
             // objects they live in): set the CPU up again on the way out.
             k.activated = 0;
             k.vm_gen += 1;
+            #[cfg(feature = "mcs")]
+            if args.first_phase && !may_invoke_in_first_phase(cap) {
+                return Err(user_err!(
+                    SyscallError::InvalidCapability(0),
+                    "Cannot invoke {} capabilities in the first phase of an invocation",
+                    cap_kind(cap)
+                ));
+            }
             match cap {
                 Cap::Null => Err(user_err!(
                     SyscallError::InvalidCapability(0),
                     "Attempted to invoke a null cap #{}.",
-                    t.reg(regs::CAP)
+                    args.cptr
                 )),
                 Cap::Zombie { .. } => Err(user_err!(
                     SyscallError::InvalidCapability(0),
                     "Attempted to invoke a zombie cap #{}.",
-                    t.reg(regs::CAP)
+                    args.cptr
                 )),
                 Cap::CNode { .. } => {
                     let inv = decode_cnode_invocation(label, args, cap)?;
@@ -457,6 +693,21 @@ fn decode_and_perform(
                     let inv = decode_domain_invocation(k, label, args)?;
                     Ok(perform(k, Invocation::Domain(inv), t, call))
                 }
+                #[cfg(feature = "mcs")]
+                Cap::SchedContext { ptr, .. } => {
+                    let sc = crate::object::sched_context::ScRef::new(ptr);
+                    let inv = crate::object::sched_context::decode_sched_context_invocation(
+                        k, label, args, sc,
+                    )?;
+                    Ok(perform(k, Invocation::SchedContext(inv), t, call))
+                }
+                #[cfg(feature = "mcs")]
+                Cap::SchedControl { core } => {
+                    let inv = crate::object::sched_control::decode_sched_control_invocation(
+                        k, label, args, core,
+                    )?;
+                    Ok(perform(k, Invocation::SchedControl(inv), t, call))
+                }
                 // Decoded by `decode_and_perform`; refused harmlessly, as `decodeInvocation`'s
                 // `default` case.
                 Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. } => Err(
@@ -478,7 +729,20 @@ fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Perfo
         Err(_) => Performed::Preempted,
     };
     match inv {
+        #[cfg(not(feature = "mcs"))]
         Invocation::CNode(i) => done(invoke_cnode(k, i, thread.slot(tcb_slot::CALLER))),
+        #[cfg(feature = "mcs")]
+        Invocation::CNode(i) => done(invoke_cnode(k, i)),
+        #[cfg(feature = "mcs")]
+        Invocation::SchedContext(i) => {
+            crate::object::sched_context::invoke_sched_context(k, i, thread, call);
+            replied_or_done(thread)
+        }
+        #[cfg(feature = "mcs")]
+        Invocation::SchedControl(i) => {
+            crate::object::sched_control::invoke_sched_control(k, i);
+            replied_or_done(thread)
+        }
         Invocation::Untyped(i) => done(invoke_untyped_retype(k, i)),
         Invocation::Tcb(i) => match invoke_tcb(k, i, thread, call) {
             Ok(()) => replied_or_done(thread),
@@ -503,6 +767,8 @@ fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Perfo
             can_grant_reply,
             block,
             call,
+            #[cfg(feature = "mcs")]
+            can_donate,
         } => {
             send_ipc(
                 k,
@@ -511,6 +777,8 @@ fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Perfo
                 badge,
                 can_grant,
                 can_grant_reply,
+                #[cfg(feature = "mcs")]
+                can_donate,
                 thread,
                 ep,
             );
@@ -520,12 +788,18 @@ fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Perfo
             send_signal(k, ntfn, badge);
             Performed::Done
         }
+        #[cfg(not(feature = "mcs"))]
         Invocation::Reply {
             caller,
             slot,
             can_grant,
         } => {
             crate::ipc::do_reply_transfer(k, thread, caller, slot, can_grant);
+            Performed::Done
+        }
+        #[cfg(feature = "mcs")]
+        Invocation::Reply { reply, can_grant } => {
+            crate::ipc::do_reply_transfer(k, thread, reply, can_grant);
             Performed::Done
         }
     }
@@ -556,4 +830,32 @@ fn reply_error(t: TcbRef, e: SyscallError) {
         regs::MSG_INFO,
         MessageInfo::new(e.code() as u64, 0, 0, len as u64).0,
     );
+}
+
+/// MCS: whether `cap` may be invoked in the send phase of `seL4_ReplyRecv`,
+/// `seL4_NBSendRecv` or `seL4_NBSendWait` (seL4 `decodeInvocation`: not thread, CNode,
+/// domain, SchedContext or SchedControl caps).
+#[cfg(feature = "mcs")]
+fn may_invoke_in_first_phase(cap: Cap) -> bool {
+    !matches!(
+        cap,
+        Cap::Thread { .. }
+            | Cap::CNode { .. }
+            | Cap::Domain
+            | Cap::SchedContext { .. }
+            | Cap::SchedControl { .. }
+    )
+}
+
+/// The word seL4's first-phase error names a cap kind by.
+#[cfg(feature = "mcs")]
+#[cfg_attr(not(feature = "debug_build"), allow(dead_code))]
+fn cap_kind(cap: Cap) -> &'static str {
+    match cap {
+        Cap::Thread { .. } => "thread",
+        Cap::CNode { .. } => "cnode",
+        Cap::Domain => "domain",
+        Cap::SchedContext { .. } => "sched context",
+        _ => "sched control",
+    }
 }

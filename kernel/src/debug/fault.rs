@@ -61,6 +61,8 @@ pub fn print_fault(f: Fault) {
             P(number),
             P(code)
         )),
+        #[cfg(feature = "mcs")]
+        Fault::Timeout { badge } => out(format_args!("Timeout fault for {:#x}\n", badge as u32)),
     }
 }
 

@@ -136,8 +136,9 @@ pub fn cte_delete_one(k: &mut Kernel, slot: Slot) {
     if raw.is_null() {
         return;
     }
-    // `finaliseCap` does nothing for a reply cap, final or not (the common case: the caller
-    // cap after a reply): skip the finality check.
+    // Non-MCS `finaliseCap` does nothing for a reply cap, final or not (the common case: the
+    // caller cap after a reply): skip the finality check.
+    #[cfg(not(feature = "mcs"))]
     if raw.tag() == crate::cap::tag::REPLY {
         mdb_unlink(slot);
         return;
@@ -178,7 +179,8 @@ pub enum CNodeInvocation {
         pivot: Slot,
         dest: Slot,
     },
-    /// Move the caller's reply cap to `dest`.
+    /// Move the caller's reply cap to `dest` (non-MCS).
+    #[cfg(not(feature = "mcs"))]
     SaveCaller(Slot),
     /// Cancel the sends with `badge` on the endpoint at `ep`.
     CancelBadgedSends { ep: usize, badge: u64 },
@@ -202,8 +204,8 @@ pub fn decode_cnode_invocation(
             | CNodeMove
             | CNodeMutate
             | CNodeRotate
-            | CNodeSaveCaller
-    ) {
+    ) && !is_save_caller(label)
+    {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "CNodeCap: Illegal Operation attempted."
@@ -308,6 +310,7 @@ pub fn decode_cnode_invocation(
         }
         CNodeRevoke => Ok(CNodeInvocation::Revoke(dest)),
         CNodeDelete => Ok(CNodeInvocation::Delete(dest)),
+        #[cfg(not(feature = "mcs"))]
         CNodeSaveCaller => {
             user_try!(
                 ensure_empty_slot(dest),
@@ -423,12 +426,23 @@ fn mutated_cap_invalid() -> SyscallError {
     )
 }
 
+/// Whether `label` is `CNodeSaveCaller` (non-MCS; MCS has no such invocation).
+fn is_save_caller(label: InvocationLabel) -> bool {
+    #[cfg(not(feature = "mcs"))]
+    return label == InvocationLabel::CNodeSaveCaller;
+    #[cfg(feature = "mcs")]
+    {
+        let _ = label;
+        false
+    }
+}
+
 /// Performs a decoded CNode invocation. `caller_reply` is the invoking thread's caller slot
-/// (for SaveCaller). Only deletion and revocation can be preempted.
+/// (for SaveCaller; non-MCS). Only deletion and revocation can be preempted.
 pub fn invoke_cnode(
     k: &mut Kernel,
     inv: CNodeInvocation,
-    caller_reply: Slot,
+    #[cfg(not(feature = "mcs"))] caller_reply: Slot,
 ) -> Result<(), Preempted> {
     match inv {
         CNodeInvocation::Revoke(s) => cte_revoke(k, s),
@@ -456,6 +470,7 @@ pub fn invoke_cnode(
             }
             Ok(())
         }
+        #[cfg(not(feature = "mcs"))]
         CNodeInvocation::SaveCaller(dest) => {
             if let Cap::Reply { .. } = caller_reply.cap() {
                 cte_move(caller_reply.cap(), caller_reply, dest);

@@ -9,7 +9,9 @@ use crate::ipc;
 use crate::mem::PPtr;
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
-use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
+#[cfg(not(feature = "mcs"))]
+use crate::sched::sched_enqueue;
+use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
 use crate::state::Kernel;
 
 /// An endpoint object: 16 bytes.
@@ -81,9 +83,21 @@ impl EpRef {
             tail: q.tail as u64,
         });
     }
-    /// Appends `t` to the queue, which then holds threads in state `s`.
+    /// Appends `t` to the queue, which then holds threads in state `s` (MCS: in priority
+    /// order, seL4 `tcbEPAppend`).
     pub fn append(self, t: TcbRef, s: EpState) {
+        #[cfg(not(feature = "mcs"))]
         self.set(self.queue().append(t), s);
+        #[cfg(feature = "mcs")]
+        self.set(self.queue().insert_by_priority(t), s);
+    }
+    /// MCS: puts `t`, queued here, back in priority order after its priority changed
+    /// (`reorderEP`).
+    #[cfg(feature = "mcs")]
+    pub fn reorder(self, t: TcbRef) {
+        let s = self.state();
+        let q = self.queue().remove(t);
+        self.set(q.insert_by_priority(t), s);
     }
     /// The raw first word: head TCB address | [`EpState`] (for the IPC fastpath).
     #[inline(always)]
@@ -131,6 +145,7 @@ impl EpRef {
     }
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `sendIPC(blocking, do_call, badge, can_grant, can_grant_reply, thread, ep)`.
 #[allow(clippy::too_many_arguments)]
 pub fn send_ipc(
@@ -175,6 +190,7 @@ pub fn send_ipc(
     }
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `receiveIPC(thread, cap, is_blocking)` for an endpoint cap `cap` with the Read right.
 pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) {
     let Cap::Endpoint { ptr, rights, .. } = cap else {
@@ -230,6 +246,7 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
     }
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `cancelAllIPC`: every thread queued on the endpoint restarts its syscall; the endpoint goes
 /// idle.
 pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
@@ -243,6 +260,7 @@ pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
     reschedule_required(k);
 }
 
+#[cfg(not(feature = "mcs"))]
 /// `cancelBadgedSends`: threads queued to send on the endpoint with `badge` restart their
 /// syscall and leave the queue.
 pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
@@ -257,6 +275,196 @@ pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
             ep.dequeue(x);
             x.set_state(ThreadState::Restart);
             sched_enqueue(k, x);
+        }
+        t = (next != 0).then(|| TcbRef::new(next));
+    }
+    reschedule_required(k);
+}
+
+/// MCS: `sendIPC(blocking, do_call, badge, can_grant, can_grant_reply, can_donate, thread,
+/// ep)`. A call (or a fault message) that meets a receiver with a Reply object leaves the
+/// sender BlockedOnReply on it, and its SchedContext goes to a receiver that has none if
+/// `can_donate`; without a Reply object (or without grant rights) the caller becomes
+/// Inactive. A plain send may also lend the SchedContext (`seL4_NBSendRecv`).
+#[cfg(feature = "mcs")]
+#[allow(clippy::too_many_arguments)]
+pub fn send_ipc(
+    k: &mut Kernel,
+    blocking: bool,
+    do_call: bool,
+    badge: u64,
+    can_grant: bool,
+    can_grant_reply: bool,
+    can_donate: bool,
+    thread: TcbRef,
+    ep: EpRef,
+) {
+    use crate::object::reply;
+    use crate::object::sched_context as sc;
+    match ep.state() {
+        EpState::Idle | EpState::Send => {
+            if blocking {
+                thread.with(|x| {
+                    x.blocking_object = ep.0.addr() as u64;
+                    x.blocking_badge = badge;
+                    x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
+                        | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
+                        | (do_call as u64 * flags::IS_CALL);
+                });
+                set_thread_state(k, thread, ThreadState::BlockedOnSend);
+                ep.append(thread, EpState::Send);
+            }
+        }
+        EpState::Recv => {
+            let Some(dest) = ep.head() else { return };
+            ep.dequeue(dest);
+            ipc::do_ipc_transfer(k, thread, Some(ep), badge, can_grant, dest);
+            let reply = reply::reply_of(dest);
+            if let Some(r) = reply {
+                reply::unlink(k, r, dest);
+            }
+            if do_call || ipc::Fault::is_pending(thread) {
+                match reply {
+                    Some(r) if can_grant || can_grant_reply => {
+                        reply::push(k, thread, dest, r, can_donate)
+                    }
+                    _ => set_thread_state(k, thread, ThreadState::Inactive),
+                }
+            } else if can_donate && dest.with(|x| x.sched_context) == 0 {
+                let s = sc::ScRef::new(thread.with(|x| x.sched_context) as usize);
+                sc::donate(k, s, dest);
+            }
+            set_thread_state(k, dest, ThreadState::Running);
+            sc::unblock_check_unless_current(k, dest);
+            possible_switch_to(k, dest);
+        }
+    }
+}
+
+/// MCS: `receiveIPC(thread, cap, is_blocking, reply)` for an endpoint cap with the Read
+/// right; `reply` is the Reply object the receiver named (`seL4_Recv`'s reply cap), if any.
+#[cfg(feature = "mcs")]
+pub fn receive_ipc(
+    k: &mut Kernel,
+    thread: TcbRef,
+    cap: Cap,
+    is_blocking: bool,
+    reply: Option<crate::object::reply::ReplyRef>,
+) {
+    use crate::object::notification::{self as ntfn, NtfnRef};
+    use crate::object::reply as rp;
+    use crate::object::sched_context as sc;
+    let Cap::Endpoint { ptr, .. } = cap else {
+        return;
+    };
+    let ep = EpRef::at(ptr);
+    if let Some(r) = reply {
+        let owner = r.get().tcb as usize;
+        if owner != 0 && owner != thread.addr() {
+            crate::user_error!("Reply object already has unexecuted reply!");
+            ipc::cancel_ipc(k, TcbRef::new(owner));
+        }
+    }
+    // A bound notification that is already active is received first.
+    let bound = thread.with(|x| x.bound_notification) as usize;
+    if bound != 0 && NtfnRef::at(bound).is_active() {
+        ntfn::complete_signal(k, NtfnRef::at(bound), thread);
+        return;
+    }
+    // A passive server waiting on its endpoint gives back the SchedContext its bound
+    // notification lent it.
+    if bound != 0 && is_blocking {
+        ntfn::maybe_return_sched_context(k, NtfnRef::at(bound), thread);
+    }
+    match ep.state() {
+        EpState::Idle | EpState::Recv => {
+            if is_blocking {
+                thread.with(|x| {
+                    x.blocking_object = ptr as u64;
+                    x.reply_object = reply.map_or(0, |r| r.addr() as u64);
+                });
+                set_thread_state(k, thread, ThreadState::BlockedOnReceive);
+                if let Some(r) = reply {
+                    r.with(|x| x.tcb = thread.addr() as u64);
+                }
+                ep.append(thread, EpState::Recv);
+            } else {
+                ipc::do_nb_recv_failed_transfer(thread);
+            }
+        }
+        EpState::Send => {
+            let Some(sender) = ep.head() else { return };
+            ep.dequeue(sender);
+            let (badge, f) = sender.with(|x| (x.blocking_badge, x.blocking_flags));
+            let can_grant = f & flags::CAN_GRANT != 0;
+            let can_grant_reply = f & flags::CAN_GRANT_REPLY != 0;
+            ipc::do_ipc_transfer(k, sender, Some(ep), badge, can_grant, thread);
+            sc::unblock_check_unless_current(k, sender);
+            let fault = ipc::Fault::load(sender);
+            if f & flags::IS_CALL != 0 || fault.is_some() {
+                match reply {
+                    Some(r) if can_grant || can_grant_reply => {
+                        let can_donate = sender.with(|x| x.sched_context) != 0
+                            && !matches!(fault, Some(ipc::Fault::Timeout { .. }));
+                        rp::push(k, sender, thread, r, can_donate);
+                    }
+                    _ => set_thread_state(k, sender, ThreadState::Inactive),
+                }
+            } else {
+                set_thread_state(k, sender, ThreadState::Running);
+                possible_switch_to(k, sender);
+            }
+        }
+    }
+}
+
+/// MCS `restart_thread_if_no_fault`: a thread taken off a queue restarts its syscall, unless
+/// it was sending a fault message (then it stays Inactive).
+#[cfg(feature = "mcs")]
+fn restart_if_no_fault(k: &mut Kernel, t: TcbRef) {
+    if ipc::Fault::is_pending(t) {
+        set_thread_state(k, t, ThreadState::Inactive);
+    } else {
+        set_thread_state(k, t, ThreadState::Restart);
+        crate::object::sched_context::unblock_check_unless_current(k, t);
+        possible_switch_to(k, t);
+    }
+}
+
+/// MCS `cancelAllIPC`: every thread queued on the endpoint leaves it (a receiver's Reply
+/// object is unlinked) and restarts its syscall, or stays Inactive if it was sending a fault.
+#[cfg(feature = "mcs")]
+pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
+    let ep = EpRef::at(ptr);
+    if ep.state() == EpState::Idle {
+        return;
+    }
+    while let Some(t) = ep.head() {
+        ep.dequeue(t);
+        if t.state() == ThreadState::BlockedOnReceive {
+            if let Some(r) = crate::object::reply::reply_of(t) {
+                crate::object::reply::unlink(k, r, t);
+            }
+        }
+        restart_if_no_fault(k, t);
+    }
+    reschedule_required(k);
+}
+
+/// MCS `cancelBadgedSends`: threads queued to send with `badge` leave the queue and restart
+/// (or stay Inactive if they were sending a fault).
+#[cfg(feature = "mcs")]
+pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
+    let ep = EpRef::at(ptr);
+    if ep.state() != EpState::Send {
+        return;
+    }
+    let mut t = ep.head();
+    while let Some(x) = t {
+        let next = x.with(|y| y.ep_next) as usize;
+        if x.with(|y| y.blocking_badge) == badge {
+            ep.dequeue(x);
+            restart_if_no_fault(k, x);
         }
         t = (next != 0).then(|| TcbRef::new(next));
     }

@@ -10,6 +10,8 @@ pub mod objecttype;
 pub mod reply;
 #[cfg(feature = "mcs")]
 pub mod sched_context;
+#[cfg(feature = "mcs")]
+pub mod sched_control;
 pub mod tcb;
 pub mod tcb_invocation;
 pub mod tcb_ops;

@@ -7,7 +7,9 @@ use crate::cap::Cap;
 use crate::mem::PPtr;
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
-use crate::sched::{possible_switch_to, reschedule_required, sched_enqueue, set_thread_state};
+#[cfg(not(feature = "mcs"))]
+use crate::sched::sched_enqueue;
+use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
 use crate::state::Kernel;
 
 /// A notification object: 32 bytes (MCS: 2^6 bytes, of which 40 are used).
@@ -91,8 +93,25 @@ impl NtfnRef {
             n.word = word;
         });
     }
+    /// Queues a waiting thread (MCS: in priority order, `tcbNTFNAppend`).
     fn append(self, t: TcbRef) {
+        #[cfg(not(feature = "mcs"))]
         self.set_queue(self.queue().append(t));
+        #[cfg(feature = "mcs")]
+        self.set_queue(self.queue().insert_by_priority(t));
+    }
+    /// MCS: puts `t`, waiting here, back in priority order after its priority changed
+    /// (`reorderNTFN`).
+    #[cfg(feature = "mcs")]
+    pub fn reorder(self, t: TcbRef) {
+        let q = self.queue().remove(t);
+        self.set_queue(q.insert_by_priority(t));
+    }
+    /// MCS: the SchedContext bound to it, if any.
+    #[cfg(feature = "mcs")]
+    pub fn sched_context(self) -> Option<crate::object::sched_context::ScRef> {
+        let sc = self.0.get().sched_context as usize;
+        (sc != 0).then(|| crate::object::sched_context::ScRef::new(sc))
     }
     /// Removes a waiting thread; the notification goes idle when no one waits.
     pub fn dequeue(self, t: TcbRef) {
@@ -111,7 +130,7 @@ pub fn send_signal(k: &mut Kernel, n: NtfnRef, badge: u64) {
                     crate::ipc::cancel_ipc(k, t);
                     set_thread_state(k, t, ThreadState::Running);
                     t.set_reg(regs::BADGE, badge);
-                    possible_switch_to(k, t);
+                    wake(k, n, t);
                     return;
                 }
             }
@@ -122,9 +141,60 @@ pub fn send_signal(k: &mut Kernel, n: NtfnRef, badge: u64) {
             n.dequeue(t);
             set_thread_state(k, t, ThreadState::Running);
             t.set_reg(regs::BADGE, badge);
-            possible_switch_to(k, t);
+            wake(k, n, t);
         }
         NtfnState::Active => n.0.with(|x| x.word |= badge),
+    }
+}
+
+/// A thread that a signal on `n` made Running may run: non-MCS always; MCS if it has (or
+/// borrows from the notification) a SchedContext (`MCS_DO_IF_SC`), with the refill check of
+/// a sporadic SchedContext that wakes up.
+#[inline(always)]
+fn wake(k: &mut Kernel, n: NtfnRef, t: TcbRef) {
+    #[cfg(not(feature = "mcs"))]
+    let _ = n;
+    #[cfg(feature = "mcs")]
+    {
+        maybe_donate_sched_context(k, t, n);
+        if !crate::sched::is_schedulable(t) {
+            crate::object::sched_context::unblock_check_unless_current(k, t);
+            return;
+        }
+    }
+    possible_switch_to(k, t);
+    #[cfg(feature = "mcs")]
+    crate::object::sched_context::unblock_check_unless_current(k, t);
+}
+
+/// MCS `maybeDonateSchedContext`: a passive thread woken by a signal borrows the
+/// notification's SchedContext if no one else has it.
+#[cfg(feature = "mcs")]
+fn maybe_donate_sched_context(k: &mut Kernel, t: TcbRef, n: NtfnRef) {
+    use crate::object::sched_context as sc;
+    if t.with(|x| x.sched_context) != 0 {
+        return;
+    }
+    if let Some(s) = n.sched_context() {
+        if s.get().tcb == 0 {
+            sc::donate(k, s, t);
+            sc::resume(k, s);
+        }
+    }
+}
+
+/// MCS `maybeReturnSchedContext`: a thread that borrowed the notification's SchedContext
+/// gives it back when it waits again.
+#[cfg(feature = "mcs")]
+pub fn maybe_return_sched_context(k: &mut Kernel, n: NtfnRef, t: TcbRef) {
+    if let Some(s) = n.sched_context() {
+        if s.addr() as u64 == t.with(|x| x.sched_context) {
+            t.with(|x| x.sched_context = 0);
+            s.with(|x| x.tcb = 0);
+            if t == k.cur_thread {
+                reschedule_required(k);
+            }
+        }
     }
 }
 
@@ -140,6 +210,8 @@ pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: boo
                 thread.with(|x| x.blocking_object = ptr as u64);
                 set_thread_state(k, thread, ThreadState::BlockedOnNotification);
                 n.append(thread);
+                #[cfg(feature = "mcs")]
+                maybe_return_sched_context(k, n, thread);
             } else {
                 crate::ipc::do_nb_recv_failed_transfer(thread);
             }
@@ -151,6 +223,11 @@ pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: boo
                 x.head_state = 0;
                 x.word = 0;
             });
+            #[cfg(feature = "mcs")]
+            {
+                maybe_donate_sched_context(k, thread, n);
+                crate::object::sched_context::unblock_check_unless_current(k, thread);
+            }
         }
     }
 }
@@ -163,6 +240,14 @@ pub fn complete_signal(_k: &mut Kernel, n: NtfnRef, t: TcbRef) {
         x.head_state = 0;
         x.word = 0;
     });
+    #[cfg(feature = "mcs")]
+    {
+        maybe_donate_sched_context(_k, t, n);
+        // Only a SchedContext that came from the notification is checked.
+        if n.sched_context().map(|s| s.addr() as u64) == Some(t.with(|x| x.sched_context)) {
+            crate::object::sched_context::unblock_check_unless_current(_k, t);
+        }
+    }
 }
 
 /// `cancelAllSignals`: waiting threads restart their syscall.
@@ -170,12 +255,23 @@ pub fn cancel_all_signals(k: &mut Kernel, n: NtfnRef) {
     if n.state() != NtfnState::Waiting {
         return;
     }
-    let q = n.queue();
-    n.set_queue(TcbQueue::default());
-    q.drain(|x| {
-        x.set_state(ThreadState::Restart);
-        sched_enqueue(k, x);
-    });
+    #[cfg(not(feature = "mcs"))]
+    {
+        let q = n.queue();
+        n.set_queue(TcbQueue::default());
+        q.drain(|x| {
+            x.set_state(ThreadState::Restart);
+            sched_enqueue(k, x);
+        });
+    }
+    // MCS `removeAndRestartNTFNQueuedThread`.
+    #[cfg(feature = "mcs")]
+    while let Some(x) = n.head() {
+        n.dequeue(x);
+        set_thread_state(k, x, ThreadState::Restart);
+        crate::object::sched_context::unblock_check_unless_current(k, x);
+        possible_switch_to(k, x);
+    }
     reschedule_required(k);
 }
 
@@ -196,6 +292,8 @@ pub fn unbind_tcb(t: TcbRef) {
 /// Deleting the last cap to a notification (`finaliseCap`): unbind its TCB and release waiters.
 pub fn unbind_and_cancel_all(k: &mut Kernel, ptr: usize) {
     let n = NtfnRef::at(ptr);
+    #[cfg(feature = "mcs")]
+    crate::object::sched_context::maybe_unbind_ntfn(k, n);
     let bound = n.0.get().bound_tcb as usize;
     if bound != 0 {
         unbind_tcb(TcbRef::new(bound));

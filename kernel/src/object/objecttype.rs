@@ -20,7 +20,10 @@ use abi::{CNodeCapData, CapRights, ObjectType};
 #[inline(never)]
 pub fn derive_cap(slot: Slot, cap: Cap) -> Result<Cap, SyscallError> {
     Ok(match cap {
-        Cap::Zombie { .. } | Cap::IrqControl | Cap::Reply { .. } => Cap::Null,
+        Cap::Zombie { .. } | Cap::IrqControl => Cap::Null,
+        // Non-MCS reply caps are never copied; MCS Reply caps are caps to objects.
+        #[cfg(not(feature = "mcs"))]
+        Cap::Reply { .. } => Cap::Null,
         Cap::Untyped { .. } => {
             if has_children(slot) {
                 return Err(SyscallError::RevokeFirst);
@@ -111,6 +114,7 @@ pub fn mask_cap_rights(r: CapRights, cap: Cap) -> Cap {
                 grant_reply: false,
             },
         },
+        #[cfg(not(feature = "mcs"))]
         Cap::Reply {
             tcb,
             master,
@@ -118,6 +122,11 @@ pub fn mask_cap_rights(r: CapRights, cap: Cap) -> Cap {
         } => Cap::Reply {
             tcb,
             master,
+            can_grant: can_grant && r.grant(),
+        },
+        #[cfg(feature = "mcs")]
+        Cap::Reply { ptr, can_grant } => Cap::Reply {
+            ptr,
             can_grant: can_grant && r.grant(),
         },
         Cap::Arch(c) => Cap::Arch(crate::arch::arch_mask_cap_rights(r, c)),
@@ -169,6 +178,17 @@ pub fn create_object(
             guard_size: 0,
             guard: 0,
         },
+        // Zeroed memory is an unconfigured SchedContext (`refill_max` 0) and an unused Reply.
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext => Cap::SchedContext {
+            ptr,
+            size_bits: user_size as u8,
+        },
+        #[cfg(feature = "mcs")]
+        ObjectType::Reply => Cap::Reply {
+            ptr,
+            can_grant: true,
+        },
         // The architecture's types (`Arch_createObject`).
         t => match crate::arch::arch_create_object(t, ptr, is_device) {
             Some(c) => Cap::Arch(c),
@@ -210,6 +230,19 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
         Cap::Arch(c) => crate::arch::arch_finalise_cap(k, c, is_final),
         Cap::IrqHandler { irq } if is_final => {
             crate::object::interrupt::deleting_irq_handler(k, irq as usize);
+            Cap::Null
+        }
+        #[cfg(feature = "mcs")]
+        Cap::Reply { ptr, .. } if is_final => {
+            crate::object::reply::finalise(k, crate::object::reply::ReplyRef::new(ptr));
+            Cap::Null
+        }
+        #[cfg(feature = "mcs")]
+        Cap::SchedContext { ptr, .. } if is_final => {
+            crate::object::sched_context::finalise(
+                k,
+                crate::object::sched_context::ScRef::new(ptr),
+            );
             Cap::Null
         }
         _ => Cap::Null,

@@ -76,3 +76,59 @@ impl ScRef {
             .add(i as usize)
     }
 }
+
+// ---- LEAD-STUB: placeholders until the SchedContext work (branch mcs-time) lands; each is
+// replaced by the real seL4 algorithm there. Not reachable from a booted system yet (no MCS
+// boot).
+use crate::object::tcb::TcbRef;
+use crate::state::Kernel;
+
+/// `schedContext_donate(sc, to)`.
+pub fn donate(_k: &mut Kernel, sc: ScRef, to: TcbRef) {
+    let from = sc.get().tcb as usize;
+    if from != 0 {
+        TcbRef::new(from).with(|x| x.sched_context = 0);
+    }
+    sc.with(|s| s.tcb = to.addr() as u64);
+    to.with(|x| x.sched_context = sc.addr() as u64);
+}
+/// `schedContext_resume(sc)`.
+pub fn resume(_k: &mut Kernel, _sc: ScRef) {}
+/// `refill_unblock_check` on `t`'s SchedContext if it is sporadic and not the current one.
+pub fn unblock_check_unless_current(_k: &mut Kernel, _t: TcbRef) {}
+/// `refill_ready(sc)`.
+pub fn refill_ready(_k: &Kernel, _sc: ScRef) -> bool {
+    true
+}
+/// `refill_sufficient(sc, usage)`.
+pub fn refill_sufficient(_sc: ScRef, _usage: u64) -> bool {
+    true
+}
+/// `refill_head(sc)`.
+pub fn refill_head(sc: ScRef) -> Refill {
+    sc.refill(sc.get().refill_head).get()
+}
+/// `schedContext_updateConsumed(sc)`: µs.
+pub fn update_consumed(_k: &mut Kernel, sc: ScRef) -> u64 {
+    sc.with(|s| core::mem::take(&mut s.consumed)) / 10
+}
+/// `schedContextMaybeUnbindNtfn(ntfn)`.
+pub fn maybe_unbind_ntfn(_k: &mut Kernel, _n: crate::object::notification::NtfnRef) {}
+/// Finalising the last cap to a SchedContext.
+pub fn finalise(_k: &mut Kernel, _sc: ScRef) {}
+/// A decoded SchedContext invocation.
+#[derive(Clone, Copy, Debug)]
+pub enum SchedContextInvocation {}
+/// `decodeSchedContextInvocation`.
+pub fn decode_sched_context_invocation(
+    _k: &mut Kernel,
+    _label: abi::InvocationLabel,
+    _args: &impl crate::invocation::InvocationArgs,
+    _sc: ScRef,
+) -> Result<SchedContextInvocation, crate::error::SyscallError> {
+    Err(crate::error::SyscallError::IllegalOperation)
+}
+/// `invokeSchedContext_*`.
+pub fn invoke_sched_context(_k: &mut Kernel, i: SchedContextInvocation, _t: TcbRef, _call: bool) {
+    match i {}
+}

@@ -38,6 +38,53 @@ impl TcbQueue {
         }
     }
 
+    /// MCS: the queue with `t` inserted in priority order, after every thread of its
+    /// priority or higher (seL4 `tcbAppend`: endpoint and notification queues are ordered
+    /// by priority under MCS).
+    #[cfg(feature = "mcs")]
+    pub fn insert_by_priority(self, t: TcbRef) -> TcbQueue {
+        let prio = t.with(|x| x.priority);
+        let prio_of = |a: usize| TcbRef::new(a).with(|x| x.priority);
+        if self.head == 0 || prio > prio_of(self.head) {
+            // Prepend.
+            t.with(|x| {
+                x.ep_prev = 0;
+                x.ep_next = self.head as u64;
+            });
+            if self.head == 0 {
+                return TcbQueue {
+                    head: t.addr(),
+                    tail: t.addr(),
+                };
+            }
+            TcbRef::new(self.head).with(|x| x.ep_prev = t.addr() as u64);
+            return TcbQueue {
+                head: t.addr(),
+                tail: self.tail,
+            };
+        }
+        if prio_of(self.tail) >= prio {
+            return self.append(t);
+        }
+        // The last thread of priority >= prio: there is one (the head), and one after it.
+        let mut before = self.head;
+        loop {
+            let next = TcbRef::new(before).with(|x| x.ep_next) as usize;
+            if next == 0 || prio_of(next) < prio {
+                break;
+            }
+            before = next;
+        }
+        let after = TcbRef::new(before).with(|x| x.ep_next) as usize;
+        t.with(|x| {
+            x.ep_prev = before as u64;
+            x.ep_next = after as u64;
+        });
+        TcbRef::new(before).with(|x| x.ep_next = t.addr() as u64);
+        TcbRef::new(after).with(|x| x.ep_prev = t.addr() as u64);
+        self
+    }
+
     /// The queue without `t`, which must be in it.
     pub fn remove(self, t: TcbRef) -> TcbQueue {
         let (prev, next) = t.with(|x| (x.ep_prev as usize, x.ep_next as usize));

@@ -68,6 +68,13 @@ pub mod regs {
     }
     /// The syscall number.
     pub const SYSCALL_NUMBER: usize = reg::A7;
+    /// MCS: the Reply cap of a receive (`replyRegister`, a6); also `seL4_NBSendWait`'s
+    /// destination.
+    #[cfg(feature = "mcs")]
+    pub const REPLY: usize = reg::A0 + 6;
+    /// MCS: `seL4_NBSendRecv`'s destination (`nbsendRecvDest`, t0).
+    #[cfg(feature = "mcs")]
+    pub const NB_SEND_RECV_DEST: usize = reg::T0;
     /// The pc the thread resumes at (`NextIP`).
     pub const NEXT_IP: usize = reg::PC;
     /// The stack pointer.

@@ -263,13 +263,22 @@ pub fn read_time() -> u64 {
     v
 }
 
-/// Timer ticks between kernel timer interrupts: `TIMER_TICK_MS` of the 10 MHz timebase.
+/// Timer ticks between kernel timer interrupts: `TIMER_TICK_MS` of the 10 MHz timebase
+/// (non-MCS).
+#[cfg(not(feature = "mcs"))]
 pub const TIMER_RELOAD: u64 =
     abi::platform::current::TIMER_FREQUENCY / 1000 * abi::config::TIMER_TICK_MS;
 
 /// Arms the kernel timer for the next tick (`resetTimer`).
+#[cfg(not(feature = "mcs"))]
 pub fn reset_timer() {
     sbi::set_timer(read_time() + TIMER_RELOAD);
+}
+
+/// LEAD-STUB (MCS): no periodic tick; the one-shot timer comes with branch mcs-time.
+#[cfg(feature = "mcs")]
+pub fn reset_timer() {
+    sbi::set_timer(u64::MAX);
 }
 
 /// The idle loop's wait: sleeps until an interrupt is pending (interrupts stay masked in the

@@ -231,7 +231,7 @@ riscv_panic_stack_top:
     spp = const SSTATUS_SPP,
     sie = const SSTATUS_SIE,
     handle_user_trap = sym trap_from_user,
-    fastpath = const cfg!(feature = "fastpath") as u8,
+    fastpath = const (cfg!(feature = "fastpath") && !cfg!(feature = "mcs")) as u8,
     cause_ecall = const crate::arch::riscv64::cause::CAUSE_USER_ECALL,
     sys_call = const abi::Syscall::Call as i64,
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
