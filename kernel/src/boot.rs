@@ -168,13 +168,6 @@ const ROOT_SC: u64 = if cfg!(feature = "mcs") { 1 } else { 0 };
 #[cfg(not(feature = "mcs"))]
 const MIN_SCHED_CONTEXT_BITS: u64 = 0;
 
-/// The root thread's budget and period in ticks (MCS: seL4
-/// `usToTicks(CONFIG_BOOT_THREAD_TIME_SLICE * US_IN_MS)`; 10 ticks a µs on this platform).
-#[cfg(feature = "mcs")]
-pub const BOOT_THREAD_TICKS: u64 = abi::config::BOOT_THREAD_TIME_SLICE
-    * 1000
-    * (abi::platform::current::TIMER_FREQUENCY / 1_000_000);
-
 fn round_up(x: u64, bits: u64) -> u64 {
     (x + (1 << bits) - 1) & !((1 << bits) - 1)
 }
@@ -680,15 +673,7 @@ fn create_root_tcb(
     #[cfg(feature = "mcs")]
     {
         let sc = crate::object::sched_context::ScRef::new(objs.sc);
-        tcb.with(|t| t.sched_context = sc.addr() as u64);
-        crate::object::sched_context::refill_new(
-            k,
-            sc,
-            crate::object::sched_context::MIN_REFILLS,
-            BOOT_THREAD_TICKS,
-            0,
-        );
-        sc.with(|x| x.tcb = tcb.addr() as u64);
+        crate::object::sched_context::configure_root(k, tcb, sc);
     }
     cnode.write_slot(slot::INIT_THREAD_TCB, Cap::Thread { tcb: tcb.addr() });
     #[cfg(feature = "mcs")]
@@ -875,12 +860,6 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     );
     let frames = create_image_frames(&mut cnode, &objs, &img, image_bytes)?;
     crate::arch::create_root_asid_pool(k, &cnode, objs.asid_pool, objs.vspace);
-    // MCS: the root thread's refills start now (seL4 `ksCurTime = getCurrentTime()` before
-    // `create_initial_thread`).
-    #[cfg(feature = "mcs")]
-    {
-        k.cur_time = crate::arch::get_current_time();
-    }
     let tcb = create_root_tcb(k, &cnode, &objs, &layout, img.entry)?;
 
     let mut bi = BootInfo {
@@ -921,12 +900,7 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     // MCS (seL4 `init_core_state`, then `schedule` switching to the root thread): its
     // scheduling context is the current one, nothing consumed yet, the timer to be programmed.
     #[cfg(feature = "mcs")]
-    {
-        k.cur_sc = crate::object::sched_context::ScRef::new(objs.sc);
-        k.cur_time = crate::arch::get_current_time();
-        k.consumed = 0;
-        k.reprogram = true;
-    }
+    crate::sched::mcs::init_core_state(k);
     Ok(tcb)
 }
 

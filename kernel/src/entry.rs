@@ -54,6 +54,10 @@ pub fn handle_trap(k: &mut Kernel, event: Event) -> Handled {
                 fastpath_exit(k, t);
                 return Handled::Fastpath;
             }
+            #[cfg(feature = "mcs")]
+            if !syscall_budget(k) {
+                return Handled::Full;
+            }
             handle_syscall(k);
         }
         // Each kind out of line with small arguments: no path pays for the others' frames.
@@ -72,6 +76,37 @@ pub enum Handled {
     Fastpath,
     /// By the full path: `activate` decides who runs.
     Full,
+}
+
+/// MCS (`MCS_DO_IF_BUDGET` in `handleSyscall` and `handleUnknownSyscall`): every syscall but
+/// the debug and benchmark ones first updates the time and checks the thread's budget; if it
+/// ran out, the syscall is not executed now: the thread is in `Restart` at the `ecall` (its
+/// FaultIP) and executes it again when it next runs.
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn syscall_budget(k: &mut Kernel) -> bool {
+    use abi::Syscall;
+    let t = k.cur_thread;
+    let number = t.reg(crate::arch::regs::SYSCALL_NUMBER);
+    let ungated = match Syscall::from_word(number) {
+        Some(
+            Syscall::DebugPutChar
+            | Syscall::DebugDumpScheduler
+            | Syscall::DebugHalt
+            | Syscall::DebugCapIdentify
+            | Syscall::DebugSnapshot
+            | Syscall::DebugNameThread,
+        ) => true,
+        #[cfg(feature = "benchmark")]
+        None => number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL,
+        _ => false,
+    };
+    if ungated {
+        return true;
+    }
+    let pc = t.reg(crate::arch::regs::NEXT_IP);
+    t.with(|x| x.fault_ip = pc);
+    crate::sched::mcs::do_if_budget(k)
 }
 
 /// An interrupt taken while a user thread ran: it resumes where it was (seL4 saves FaultIP on
@@ -95,24 +130,39 @@ fn handle_maybe_fpu_trap(k: &mut Kernel, f: Fault) {
     }
 }
 
-/// `handleUserLevelFault`/`handleVMFaultEvent`: the thread's fault goes to its handler.
+/// `handleUserLevelFault`/`handleVMFaultEvent`: the thread's fault goes to its handler (MCS:
+/// if its budget allows, `MCS_DO_IF_BUDGET`; else it takes the fault again when it next runs).
 #[inline(never)]
 fn handle_fault_entry(k: &mut Kernel, f: Fault) {
     let t = k.cur_thread;
     let pc = t.reg(crate::arch::regs::NEXT_IP);
     t.with(|x| x.fault_ip = pc);
+    #[cfg(feature = "mcs")]
+    if !crate::sched::mcs::do_if_budget(k) {
+        return;
+    }
     handle_fault(k, t, f);
 }
 
 /// `handleInterruptEntry`: the kernel's timer ticks the scheduler; a device interrupt is
-/// claimed from the interrupt controller and forwarded to its notification.
+/// claimed from the interrupt controller and forwarded to its notification. MCS: the time is
+/// updated and the current budget checked first (`updateTimestamp`, `checkBudget`); the
+/// one-shot timer's interrupt only asks for the timer to be programmed again.
 pub fn handle_interrupt(k: &mut Kernel, irq: Interrupt) {
+    #[cfg(feature = "mcs")]
+    {
+        crate::sched::mcs::update_timestamp(k);
+        crate::sched::mcs::check_budget(k);
+    }
     match irq {
+        #[cfg(not(feature = "mcs"))]
         Interrupt::Timer => {
             #[cfg(not(feature = "mcs"))]
             crate::sched::timer_tick(k);
             crate::arch::reset_timer();
         }
+        #[cfg(feature = "mcs")]
+        Interrupt::Timer => crate::sched::mcs::timer_interrupt(k),
         Interrupt::External => {
             if let Some(irq) = crate::arch::irq_claim() {
                 crate::object::interrupt::handle_interrupt(k, irq);
@@ -125,14 +175,25 @@ pub fn handle_interrupt(k: &mut Kernel, irq: Interrupt) {
 /// `schedule` + `activateThread`: picks the thread to run and prepares it (a thread in
 /// `Restart` re-executes its syscall) and its address space. Returns its register context, or
 /// `None` when no thread is runnable (the idle thread runs).
+///
+/// MCS: `schedule` runs on every exit (it wakes released threads and programs the timer), and
+/// a thread that yielded to an SC gets its reply first (`schedContext_completeYieldTo`).
 #[inline(always)]
 pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
+    #[cfg(not(feature = "mcs"))]
     if k.sched.action != crate::sched::SchedulerAction::ResumeCurrentThread {
         schedule(k);
     }
+    #[cfg(feature = "mcs")]
+    schedule(k);
     let t = k.cur_thread;
     if is_idle(t) {
         return None;
+    }
+    #[cfg(feature = "mcs")]
+    if t.with(|x| x.yield_to) != 0 {
+        crate::object::sched_context::complete_yield_to(t);
+        debug_assert!(t.state() == ThreadState::Running);
     }
     if t.state() != ThreadState::Running && !restart_thread(t) {
         return None;

@@ -720,7 +720,7 @@ fn decode_set_sched_params(
                     ));
                 }
             }
-            if is_blocked(target) && !crate::object::sched_context::sc_released(k, sc) {
+            if is_blocked(target) && !crate::object::sched_context::sc_released(sc, k.cur_time) {
                 return Err(user_err!(
                     SyscallError::IllegalOperation,
                     "TCB Configure: tcb blocked and scheduling context not schedulable."

@@ -28,7 +28,7 @@ pub fn suspend(k: &mut Kernel, t: TcbRef) {
     {
         sched_dequeue(k, t);
         crate::sched::mcs::release_remove(k, t);
-        crate::object::sched_context::cancel_yield_to(k, t);
+        crate::object::sched_context::cancel_yield_to(t);
         set_thread_state(k, t, ThreadState::Inactive);
     }
 }
@@ -71,8 +71,11 @@ pub fn restart(k: &mut Kernel, t: TcbRef) {
         let sc = t.with(|x| x.sched_context) as usize;
         if sc != 0 {
             let sc = ScRef::new(sc);
-            if sc_mod::sc_sporadic(sc) && sc != k.cur_sc {
-                sc_mod::refill_unblock_check(k, sc);
+            if sc_mod::sc_sporadic(sc)
+                && sc != k.cur_sc
+                && sc_mod::refill_unblock_check(sc, k.cur_time)
+            {
+                k.reprogram = true;
             }
             sc_mod::resume(k, sc);
         }
@@ -96,7 +99,7 @@ pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
             sc_mod::unbind_tcb(k, sc);
             let from = sc.with(|x| x.yield_from) as usize;
             if from != 0 {
-                sc_mod::complete_yield_to(k, TcbRef::new(from));
+                sc_mod::complete_yield_to(TcbRef::new(from));
             }
         }
     }
