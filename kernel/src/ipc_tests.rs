@@ -56,6 +56,8 @@ fn rendezvous_receiver_first_then_sender_with_badge_and_long_message() {
     assert_eq!(crate::mem::PPtr::<u64>::new(b + 8 + 9 * 8).get(), 1009);
 }
 
+/// Non-MCS (reply caps, `seL4_Reply`, the tick; MCS-TCB-INTEGRATION: to be redone for MCS).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn rendezvous_sender_first_and_call_reply() {
     let World { mut s, e } = world();
@@ -200,6 +202,8 @@ fn waking_a_higher_priority_thread_preempts_the_sender() {
     assert_eq!(s.k.cur_thread, low);
 }
 
+/// Non-MCS (reply caps, `seL4_Reply`, the tick; MCS-TCB-INTEGRATION: to be redone for MCS).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn round_robin_after_a_time_slice_and_yield() {
     let World { mut s, e } = world();
@@ -305,6 +309,8 @@ fn deleting_or_revoking_an_endpoint_releases_its_queue() {
     assert_eq!(b.state(), ThreadState::Restart);
 }
 
+/// Non-MCS (reply caps, `seL4_Reply`, the tick; MCS-TCB-INTEGRATION: to be redone for MCS).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn cap_fault_goes_to_the_fault_handler_and_the_reply_resumes() {
     let World { mut s, e } = world();
@@ -339,6 +345,8 @@ fn cap_fault_goes_to_the_fault_handler_and_the_reply_resumes() {
     assert_eq!(faulty.reg(0), pc, "resumes at the ecall");
 }
 
+/// Non-MCS (reply caps, `seL4_Reply`, the tick; MCS-TCB-INTEGRATION: to be redone for MCS).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn unknown_syscall_and_user_exception_faults() {
     let World { mut s, e } = world();

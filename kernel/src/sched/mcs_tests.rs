@@ -157,7 +157,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Run(usage) => {
-                    let head = refill_head(sc);
+                    let head = refill_head(sc).get();
                     now = now.max(head.time);
                     now += usage;
                     if is_round_robin(sc) {
@@ -166,7 +166,7 @@ proptest! {
                         refill_head(sc).with(|r| r.amount -= used);
                         refill_tail(sc).with(|r| r.amount += used);
                         if !refill_sufficient(sc, 0) {
-                            let (h, t) = (refill_head(sc), refill_tail(sc));
+                            let (h, t) = (refill_head(sc).get(), refill_tail(sc).get());
                             refill_head(sc).with(|r| r.amount = h.amount + t.amount);
                             refill_tail(sc).with(|r| r.amount = 0);
                         }
@@ -364,12 +364,7 @@ fn configure(mrs: &[u64], caps: &[Cap]) -> Result<SchedControlInvocation, Syscal
         mrs: mrs.to_vec(),
         caps: caps.to_vec(),
     };
-    decode_sched_control_invocation(
-        &Kernel::new(),
-        InvocationLabel::SchedControlConfigureFlags,
-        &a,
-        0,
-    )
+    decode_sched_control_invocation(InvocationLabel::SchedControlConfigureFlags, &a, 0)
 }
 
 #[test]
@@ -571,7 +566,7 @@ fn budget_runs_out_round_robin_requeues_and_sporadic_waits() {
     assert_eq!(sc2.with(|s| s.consumed), 850);
     assert_eq!(update_consumed(sc2), 85);
     assert_eq!(sc2.with(|s| s.consumed), 0);
-    let head = refill_head(sc2);
+    let head = refill_head(sc2).get();
     assert!(head.time > k.cur_time);
     // Its release: at the head's time it is awakened (another thread runs meanwhile).
     k.cur_thread = TcbRef::new(0);
