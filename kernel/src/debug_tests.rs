@@ -101,6 +101,7 @@ mod release {
 #[cfg(feature = "debug_build")]
 mod debug {
     use super::*;
+    #[cfg(not(feature = "mcs"))]
     use crate::arch::riscv64::vspace::lookup_pt_slot;
     use crate::cap::Cap;
     use crate::debug::tcbs::{self, IDLE};
@@ -522,6 +523,7 @@ mod debug {
     }
 
     /// The lines from `open` to the next `}` (exclusive).
+    #[cfg_attr(feature = "mcs", allow(dead_code))]
     fn block(lines: &[String], open: &str) -> Vec<String> {
         let i = lines
             .iter()

@@ -137,19 +137,37 @@ pub struct ThreadControl {
     pub space: Option<SpaceUpdate>,
     /// New IPC buffer.
     pub buffer: Option<BufferUpdate>,
-    /// MCS: the new fault endpoint cap (null for none) and its slot, copied into
-    /// [`tcb_slot::FAULT_HANDLER`] (`thread_control_caps_update_fault`,
-    /// `thread_control_sched_update_fault`).
+    /// MCS: a new fault endpoint cap (`thread_control_caps_update_fault`,
+    /// `thread_control_sched_update_fault`) or timeout endpoint cap
+    /// (`thread_control_caps_update_timeout`); no invocation sets both.
     #[cfg(feature = "mcs")]
-    pub fault: Option<(Cap, Slot)>,
-    /// MCS: the new timeout endpoint cap and its slot, copied into
-    /// [`tcb_slot::TIMEOUT_HANDLER`] (`thread_control_caps_update_timeout`).
-    #[cfg(feature = "mcs")]
-    pub timeout: Option<(Cap, Slot)>,
+    pub handler: Option<HandlerUpdate>,
     /// MCS: bind this scheduling context (`Some(Some(sc))`) or unbind the thread's
     /// (`Some(None)`) (`thread_control_sched_update_sc`).
     #[cfg(feature = "mcs")]
     pub sc: Option<Option<ScRef>>,
+}
+
+/// MCS: a fault or timeout endpoint cap (null for none) to copy from `src` into the TCB's
+/// slot `index` ([`tcb_slot::FAULT_HANDLER`] or [`tcb_slot::TIMEOUT_HANDLER`]).
+#[cfg(feature = "mcs")]
+#[derive(Clone, Copy, Debug)]
+pub struct HandlerUpdate {
+    /// The TCB slot.
+    pub index: usize,
+    /// The cap, checked by [`valid_fault_handler`].
+    pub cap: Cap,
+    /// Where it comes from.
+    pub src: Slot,
+}
+
+#[cfg(feature = "mcs")]
+fn fault_handler((cap, src): (Cap, Slot)) -> Option<HandlerUpdate> {
+    Some(HandlerUpdate {
+        index: tcb_slot::FAULT_HANDLER,
+        cap,
+        src,
+    })
 }
 
 impl ThreadControl {
@@ -163,9 +181,7 @@ impl ThreadControl {
             space: None,
             buffer: None,
             #[cfg(feature = "mcs")]
-            fault: None,
-            #[cfg(feature = "mcs")]
-            timeout: None,
+            handler: None,
             #[cfg(feature = "mcs")]
             sc: None,
         }
@@ -754,7 +770,7 @@ fn decode_set_sched_params(
     Ok(TcbInvocation::ThreadControl(ThreadControl {
         mcp: Some(mcp),
         priority: Some(prio),
-        fault: Some(fault),
+        handler: fault_handler(fault),
         sc: (current != sc_addr).then_some(sc),
         ..ThreadControl::new(target, slot)
     }))
@@ -855,7 +871,7 @@ fn decode_set_space(
     }
     Ok(TcbInvocation::ThreadControl(ThreadControl {
         space: Some(space),
-        fault: Some(fault),
+        handler: fault_handler(fault),
         ..ThreadControl::new(target, slot)
     }))
 }
@@ -892,7 +908,11 @@ fn decode_set_timeout_endpoint(
         ));
     }
     Ok(TcbInvocation::ThreadControl(ThreadControl {
-        timeout: Some(timeout),
+        handler: Some(HandlerUpdate {
+            index: tcb_slot::TIMEOUT_HANDLER,
+            cap: timeout.0,
+            src: timeout.1,
+        }),
         ..ThreadControl::new(target, slot)
     }))
 }
@@ -1155,11 +1175,8 @@ fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preemp
 #[cfg(feature = "mcs")]
 fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preempted> {
     let target = tc.target;
-    if let Some((cap, src)) = tc.fault {
-        install_tcb_cap(k, &tc, tcb_slot::FAULT_HANDLER, cap, src)?;
-    }
-    if let Some((cap, src)) = tc.timeout {
-        install_tcb_cap(k, &tc, tcb_slot::TIMEOUT_HANDLER, cap, src)?;
+    if let Some(h) = tc.handler {
+        install_tcb_cap(k, &tc, h.index, h.cap, h.src)?;
     }
     if let Some(sp) = tc.space {
         install_tcb_cap(k, &tc, tcb_slot::CTABLE, sp.croot.0, sp.croot.1)?;
@@ -1236,3 +1253,7 @@ pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
 #[cfg(test)]
 #[path = "tcb_invocation_tests.rs"]
 mod tests;
+
+#[cfg(all(test, feature = "mcs"))]
+#[path = "tcb_invocation_mcs_tests.rs"]
+mod mcs_tests;
