@@ -149,7 +149,7 @@ const MCS_FEATURE: &str = "mcs";
 
 /// Whether the kernel builds with its `mcs` feature: its MCS lint and host stages run in
 /// `cargo xtask test` (else they are skipped unless `--mcs` is given). The kernel team flips it.
-const MCS_KERNEL_READY: bool = false;
+const MCS_KERNEL_READY: bool = true;
 /// Whether the MCS kernel boots the test root task: `cargo xtask test` boots
 /// roottask-tests-mcs on it (else the stage only builds the MCS root tasks unless `--mcs` is
 /// given). The kernel team flips it.
