@@ -161,6 +161,13 @@ const MAX_PAGING_TABLES: usize = 8;
 
 const PAGE: u64 = 1 << PAGE_BITS;
 
+/// How many scheduling contexts the root task's objects include: its thread's (MCS), none
+/// without MCS.
+const ROOT_SC: u64 = if cfg!(feature = "mcs") { 1 } else { 0 };
+/// `seL4_MinSchedContextBits` (its size does not matter without MCS: no SC is allocated).
+#[cfg(not(feature = "mcs"))]
+const MIN_SCHED_CONTEXT_BITS: u64 = 0;
+
 fn round_up(x: u64, bits: u64) -> u64 {
     (x + (1 << bits) - 1) & !((1 << bits) - 1)
 }
@@ -446,6 +453,10 @@ struct RootObjects {
     image: usize,
     irq_node: usize,
     tcb: usize,
+    /// MCS: the root thread's scheduling context (`rootserver.sc`), 2^`seL4_MinSchedContextBits`
+    /// bytes.
+    #[cfg(feature = "mcs")]
+    sc: usize,
 }
 
 impl RootObjects {
@@ -462,7 +473,7 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
     let cnode_bits = ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS;
     let extra_bits = layout.extra_bits;
     let n_paging = crate::arch::root_paging_tables(layout.v_start, layout.v_end);
-    let objs: [(u64, u64); 7] = [
+    let objs = [
         (cnode_bits, 1),
         (extra_bits, if extra_bits > 0 { 1 } else { 0 }),
         (VSPACE_BITS, 1),
@@ -470,6 +481,8 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
         (ASID_POOL_BITS, 1),
         (PAGE_BITS, 3 + layout.image_pages), // IPC buffer, BootInfo, IRQ node, image
         (TCB_BITS, 1),
+        // MCS: the root thread's scheduling context (seL4 `calculate_rootserver_size`).
+        (MIN_SCHED_CONTEXT_BITS, ROOT_SC),
     ];
     let total: u64 = objs
         .iter()
@@ -523,6 +536,9 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
     const _: () = assert!(crate::object::interrupt::NUM_IRQS * 32 <= 4096);
     let irq_node = ra.alloc(PAGE_BITS);
     let tcb = ra.alloc(TCB_BITS);
+    // The smallest object, last.
+    #[cfg(feature = "mcs")]
+    let sc = ra.alloc(MIN_SCHED_CONTEXT_BITS);
     Ok(RootObjects {
         cnode,
         extra_bi,
@@ -535,6 +551,8 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
         image,
         irq_node,
         tcb,
+        #[cfg(feature = "mcs")]
+        sc,
     })
 }
 
@@ -620,8 +638,12 @@ fn create_image_frames(
 
 /// seL4 `create_initial_thread`: the root task's TCB at priority 255, its CSpace, VSpace and
 /// IPC buffer caps copied from the root CNode, its first registers from the architecture, its
-/// cap in `seL4_CapInitThreadTCB`; it is running.
+/// cap in `seL4_CapInitThreadTCB`; it is running. MCS: it runs on its own scheduling context
+/// (`configure_sched_context`: round robin, budget = period = `BOOT_THREAD_TIME_SLICE` ms,
+/// usable from now), whose cap (2^`seL4_MinSchedContextBits` bytes) is in
+/// `seL4_CapInitThreadSC`.
 fn create_root_tcb(
+    #[cfg_attr(not(feature = "mcs"), allow(unused_variables))] k: &mut Kernel,
     cnode: &RootCNode,
     objs: &RootObjects,
     layout: &Layout,
@@ -648,8 +670,35 @@ fn create_root_tcb(
     let ipc_cap =
         derive_cap(ipc_slot, ipc_slot.cap()).map_err(|_| BootError::Msg("IPC buffer cap"))?;
     cte_insert(ipc_cap, ipc_slot, tcb.slot(tcb_slot::BUFFER));
+    #[cfg(feature = "mcs")]
+    {
+        let sc = crate::object::sched_context::ScRef::new(objs.sc);
+        crate::object::sched_context::configure_root(k, tcb, sc);
+    }
     cnode.write_slot(slot::INIT_THREAD_TCB, Cap::Thread { tcb: tcb.addr() });
+    #[cfg(feature = "mcs")]
+    cnode.write_slot(
+        slot::INIT_THREAD_SC,
+        Cap::SchedContext {
+            ptr: objs.sc,
+            size_bits: MIN_SCHED_CONTEXT_BITS as u8,
+        },
+    );
     Ok(tcb)
+}
+
+/// seL4 `init_sched_control` (MCS): a SchedControl cap for each node, in the next free slots;
+/// returns their region (`BootInfo.schedcontrol`).
+#[cfg(feature = "mcs")]
+fn init_sched_control(cnode: &mut RootCNode) -> Result<SlotRegion, BootError> {
+    let start = cnode.next_free();
+    for core in 0..abi::config::MAX_NUM_NODES as u64 {
+        cnode.provide(Cap::SchedControl { core })?;
+    }
+    Ok(SlotRegion {
+        start,
+        end: cnode.next_free(),
+    })
 }
 
 /// The untyped caps being handed out, and their BootInfo descriptions.
@@ -803,13 +852,15 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
     let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr);
     cnode.write_slot(slot::BOOT_INFO_FRAME, map(objs.boot_info, layout.bootinfo));
     let extra_bi_pages = create_extra_bootinfo(&mut cnode, &objs, &layout, dtb_bytes)?;
+    #[cfg(feature = "mcs")]
+    let schedcontrol = init_sched_control(&mut cnode)?;
     cnode.write_slot(
         slot::INIT_THREAD_IPC_BUFFER,
         map(objs.ipc_buf, layout.ipc_buf),
     );
     let frames = create_image_frames(&mut cnode, &objs, &img, image_bytes)?;
     crate::arch::create_root_asid_pool(k, &cnode, objs.asid_pool, objs.vspace);
-    let tcb = create_root_tcb(&cnode, &objs, &layout, img.entry)?;
+    let tcb = create_root_tcb(k, &cnode, &objs, &layout, img.entry)?;
 
     let mut bi = BootInfo {
         extra_len: layout.extra_len,
@@ -826,7 +877,7 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         init_thread_cnode_size_bits: ROOT_CNODE_SIZE_BITS as u64,
         init_thread_domain: 0,
         #[cfg(feature = "mcs")]
-        schedcontrol: SlotRegion::default(),
+        schedcontrol,
         untyped: SlotRegion::default(),
         untyped_list: [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS],
     };
@@ -846,6 +897,10 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         k.debug.set_ram(ram.as_slice());
     }
     k.cur_thread = tcb;
+    // MCS (seL4 `init_core_state`, then `schedule` switching to the root thread): its
+    // scheduling context is the current one, nothing consumed yet, the timer to be programmed.
+    #[cfg(feature = "mcs")]
+    crate::sched::mcs::init_core_state(k);
     Ok(tcb)
 }
 
@@ -863,6 +918,8 @@ pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext,
             "root task created: entry {:#x}",
             t.reg(crate::arch::regs::NEXT_IP)
         );
+        // MCS: no tick; `schedule` programs the one-shot timer on the way out.
+        #[cfg(not(feature = "mcs"))]
         crate::arch::reset_timer();
         Ok(crate::entry::activate_or_idle(k))
     })

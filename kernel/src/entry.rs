@@ -95,24 +95,38 @@ fn handle_maybe_fpu_trap(k: &mut Kernel, f: Fault) {
     }
 }
 
-/// `handleUserLevelFault`/`handleVMFaultEvent`: the thread's fault goes to its handler.
+/// `handleUserLevelFault`/`handleVMFaultEvent`: the thread's fault goes to its handler (MCS:
+/// if its budget allows, `MCS_DO_IF_BUDGET`; else it takes the fault again when it next runs).
 #[inline(never)]
 fn handle_fault_entry(k: &mut Kernel, f: Fault) {
     let t = k.cur_thread;
     let pc = t.reg(crate::arch::regs::NEXT_IP);
     t.with(|x| x.fault_ip = pc);
+    #[cfg(feature = "mcs")]
+    if !crate::sched::mcs::do_if_budget(k) {
+        return;
+    }
     handle_fault(k, t, f);
 }
 
 /// `handleInterruptEntry`: the kernel's timer ticks the scheduler; a device interrupt is
-/// claimed from the interrupt controller and forwarded to its notification.
+/// claimed from the interrupt controller and forwarded to its notification. MCS: the time is
+/// updated and the current budget checked first (`updateTimestamp`, `checkBudget`); the
+/// one-shot timer's interrupt only asks for the timer to be programmed again.
 pub fn handle_interrupt(k: &mut Kernel, irq: Interrupt) {
+    #[cfg(feature = "mcs")]
+    {
+        crate::sched::mcs::update_timestamp(k);
+        crate::sched::mcs::check_budget(k);
+    }
     match irq {
+        #[cfg(not(feature = "mcs"))]
         Interrupt::Timer => {
-            #[cfg(not(feature = "mcs"))]
             crate::sched::timer_tick(k);
             crate::arch::reset_timer();
         }
+        #[cfg(feature = "mcs")]
+        Interrupt::Timer => crate::sched::mcs::timer_interrupt(k),
         Interrupt::External => {
             if let Some(irq) = crate::arch::irq_claim() {
                 crate::object::interrupt::handle_interrupt(k, irq);
@@ -125,14 +139,25 @@ pub fn handle_interrupt(k: &mut Kernel, irq: Interrupt) {
 /// `schedule` + `activateThread`: picks the thread to run and prepares it (a thread in
 /// `Restart` re-executes its syscall) and its address space. Returns its register context, or
 /// `None` when no thread is runnable (the idle thread runs).
+///
+/// MCS: `schedule` runs on every exit (it wakes released threads and programs the timer), and
+/// a thread that yielded to an SC gets its reply first (`schedContext_completeYieldTo`).
 #[inline(always)]
 pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
+    #[cfg(not(feature = "mcs"))]
     if k.sched.action != crate::sched::SchedulerAction::ResumeCurrentThread {
         schedule(k);
     }
+    #[cfg(feature = "mcs")]
+    schedule(k);
     let t = k.cur_thread;
     if is_idle(t) {
         return None;
+    }
+    #[cfg(feature = "mcs")]
+    if t.with(|x| x.yield_to) != 0 {
+        crate::object::sched_context::complete_yield_to(t);
+        debug_assert!(t.state() == ThreadState::Running);
     }
     if t.state() != ThreadState::Running && !restart_thread(t) {
         return None;

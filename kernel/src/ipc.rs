@@ -338,7 +338,6 @@ fn fault_words(_k: &mut Kernel, sender: TcbRef, f: Fault) -> ([u64; 11], usize) 
                 1
             } else {
                 w[1] = crate::object::sched_context::update_consumed(
-                    _k,
                     crate::object::sched_context::ScRef::new(sc),
                 );
                 2
@@ -535,7 +534,7 @@ pub fn do_reply_transfer(
     let s = receiver.with(|x| x.sched_context) as usize;
     if s != 0 && receiver.state().is_runnable() {
         let s = sc::ScRef::new(s);
-        if sc::refill_ready(k, s) && sc::refill_sufficient(s, 0) {
+        if sc::refill_ready(s, k.cur_time) && sc::refill_sufficient(s, 0) {
             possible_switch_to(k, receiver);
         } else if valid_timeout_handler(receiver) && !matches!(fault, Some(Fault::Timeout { .. })) {
             let badge = s.get().badge;

@@ -1,6 +1,9 @@
-//! The scheduler (seL4 `src/kernel/thread.c`, non-MCS): ready queues per domain and priority
-//! with a two-level bitmap, round robin within a priority, the scheduler action that defers
-//! switching until the kernel exits, time slices and domains.
+//! The scheduler (seL4 `src/kernel/thread.c`): ready queues per domain and priority with a
+//! two-level bitmap, round robin within a priority, the scheduler action that defers switching
+//! until the kernel exits, time slices and domains. With the `mcs` feature
+//! (`CONFIG_KERNEL_MCS`) a thread is schedulable only with an active scheduling context that
+//! is not waiting in the release queue, and `schedule` also wakes released threads, switches
+//! the current scheduling context and programs the timer ([`mcs`]).
 #![forbid(unsafe_code)]
 
 use crate::object::tcb::{TcbRef, ThreadState};
@@ -177,8 +180,24 @@ pub fn is_idle(t: TcbRef) -> bool {
 }
 
 /// `isSchedulable` (non-MCS: `isRunnable`).
+#[cfg(not(feature = "mcs"))]
 pub fn is_schedulable(t: TcbRef) -> bool {
     !is_idle(t) && t.state().is_runnable()
+}
+
+/// `isSchedulable` (MCS): runnable, with an active scheduling context, not in the release
+/// queue.
+#[cfg(feature = "mcs")]
+pub fn is_schedulable(t: TcbRef) -> bool {
+    if is_idle(t) || !t.state().is_runnable() {
+        return false;
+    }
+    let (sc, in_release) = t.with(|x| (x.sched_context, x.in_release_queue));
+    sc != 0
+        && in_release == 0
+        && crate::object::sched_context::sc_active(crate::object::sched_context::ScRef::new(
+            sc as usize,
+        ))
 }
 
 /// `tcbSchedEnqueue`: puts a runnable thread at the head of its ready queue.
@@ -194,6 +213,18 @@ pub fn sched_append(k: &mut Kernel, t: TcbRef) {
 fn insert(k: &mut Kernel, t: TcbRef, at_head: bool) {
     if is_idle(t) || t.with(|x| x.queued) != 0 {
         return;
+    }
+    // seL4 asserts that a queued thread is schedulable with a sufficient head refill; one
+    // without a scheduling context must never be chosen (`switchSchedContext` needs one).
+    #[cfg(feature = "mcs")]
+    {
+        debug_assert!(
+            is_schedulable(t),
+            "sched_enqueue of an unschedulable thread"
+        );
+        if t.with(|x| x.sched_context) == 0 {
+            return;
+        }
     }
     let (dom, prio) = t.with(|x| (x.domain, x.priority));
     let (i, d, p) = qindex(dom, prio);
@@ -260,16 +291,27 @@ pub fn sched_dequeue(k: &mut Kernel, t: TcbRef) {
     });
 }
 
-/// `rescheduleRequired`: the current choice is void; choose again on kernel exit.
+/// `rescheduleRequired`: the current choice is void; choose again on kernel exit (MCS: the
+/// chosen thread is queued only if it is still schedulable).
 pub fn reschedule_required(k: &mut Kernel) {
     if let SchedulerAction::SwitchToThread(t) = k.sched.action {
+        #[cfg(not(feature = "mcs"))]
         sched_enqueue(k, t);
+        #[cfg(feature = "mcs")]
+        if is_schedulable(t) {
+            sched_enqueue(k, t);
+        }
     }
     k.sched.action = SchedulerAction::ChooseNewThread;
 }
 
-/// `possibleSwitchTo`: `target` became runnable; switch to it on exit if it should run.
+/// `possibleSwitchTo`: `target` became runnable; switch to it on exit if it should run (MCS:
+/// only a thread with a scheduling context that is not in the release queue).
 pub fn possible_switch_to(k: &mut Kernel, target: TcbRef) {
+    #[cfg(feature = "mcs")]
+    if target.with(|x| x.sched_context == 0 || x.in_release_queue != 0) {
+        return;
+    }
     if k.cur_domain != target.with(|x| x.domain) {
         sched_enqueue(k, target);
     } else if k.sched.action != SchedulerAction::ResumeCurrentThread {
@@ -312,6 +354,10 @@ fn next_domain(k: &mut Kernel) {
     }
     let e = s.domain_schedule[s.domain_schedule_index];
     k.work_units = 0;
+    #[cfg(feature = "mcs")]
+    {
+        k.reprogram = true;
+    }
     k.cur_domain = e.domain;
     k.sched.domain_time = e.duration;
 }
@@ -345,9 +391,18 @@ pub fn is_highest_prio(k: &Kernel, dom: u64, prio: u64) -> bool {
 }
 
 /// `schedule`: carries out the scheduler action. Afterwards `k.cur_thread` is the thread to
-/// run (the null TCB for idle).
+/// run (the null TCB for idle). MCS: first wakes the threads whose refills are due
+/// (`awaken`) and checks the domain's time; afterwards makes the thread's scheduling context
+/// current and programs the timer if anything changed (`switchSchedContext`,
+/// `setNextInterrupt`). Without MCS it is called only when the action is not
+/// `ResumeCurrentThread`; with MCS on every exit.
 #[inline(never)]
 pub fn schedule(k: &mut Kernel) {
+    #[cfg(feature = "mcs")]
+    {
+        mcs::awaken(k);
+        mcs::check_domain_time(k);
+    }
     if k.sched.action != SchedulerAction::ResumeCurrentThread {
         let cur = k.cur_thread;
         let was_runnable = is_schedulable(cur);
@@ -380,6 +435,14 @@ pub fn schedule(k: &mut Kernel) {
         }
     }
     k.sched.action = SchedulerAction::ResumeCurrentThread;
+    #[cfg(feature = "mcs")]
+    {
+        mcs::switch_sched_context(k);
+        if k.reprogram {
+            mcs::set_next_interrupt(k);
+            k.reprogram = false;
+        }
+    }
 }
 
 /// `timerTick` (non-MCS): charges the running thread a tick of its time slice; at the end of the slice it

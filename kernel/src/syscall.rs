@@ -225,7 +225,7 @@ fn handle_invocation_mcs(
 ) -> bool {
     let preempted = !handle_invocation_with(k, is_call, is_blocking, can_donate, first_phase, cptr);
     if preempted {
-        crate::sched::mcs::preemption_point(k);
+        crate::sched::mcs::mcs_preemption_point(k);
     }
     !preempted
 }
@@ -235,11 +235,7 @@ fn handle_invocation_mcs(
 #[cfg(feature = "mcs")]
 #[inline(never)]
 fn handle_yield(k: &mut Kernel) {
-    let sc = k.cur_sc;
-    let consumed = sc.get().consumed + k.consumed;
-    let head = crate::object::sched_context::refill_head(sc).amount;
-    crate::sched::mcs::charge_budget(k, head, false);
-    sc.with(|x| x.consumed = consumed);
+    crate::sched::mcs::handle_yield(k);
 }
 
 /// `handleYield`: to the back of the queue; choose again.
@@ -678,7 +674,7 @@ fn decode_and_perform(
                     Ok(replied_or_done(t))
                 }
                 Cap::Thread { .. } => {
-                    let inv = decode_tcb_invocation(label, args, cap, slot, t)?;
+                    let inv = decode_tcb_invocation(k, label, args, cap, slot, t)?;
                     Ok(perform(k, Invocation::Tcb(inv), t, call))
                 }
                 Cap::IrqControl => {
@@ -697,14 +693,14 @@ fn decode_and_perform(
                 Cap::SchedContext { ptr, .. } => {
                     let sc = crate::object::sched_context::ScRef::new(ptr);
                     let inv = crate::object::sched_context::decode_sched_context_invocation(
-                        k, label, args, sc,
+                        k, label, args, sc, t,
                     )?;
                     Ok(perform(k, Invocation::SchedContext(inv), t, call))
                 }
                 #[cfg(feature = "mcs")]
                 Cap::SchedControl { core } => {
                     let inv = crate::object::sched_control::decode_sched_control_invocation(
-                        k, label, args, core,
+                        label, args, core,
                     )?;
                     Ok(perform(k, Invocation::SchedControl(inv), t, call))
                 }

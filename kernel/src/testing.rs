@@ -326,7 +326,9 @@ impl System {
 
     /// A new thread sharing the root task's CSpace and VSpace, with its own IPC buffer frame
     /// (reached by the kernel through the frame cap, unmapped), at `prio`, made runnable.
-    /// `slot` and `slot + 1` receive its TCB and buffer frame caps.
+    /// `slot` and `slot + 1` receive its TCB and buffer frame caps. MCS: it runs on a
+    /// scheduling context of its own (round robin, the root thread's budget), whose cap is in
+    /// slot [`Self::sc_slot_of`]`(slot)`, bound before the thread is resumed.
     pub fn spawn(&mut self, prio: u64, slot: u64) -> TcbRef {
         use crate::object::tcb::tcb_slot;
         self.make(abi::ObjectType::Tcb, 0, slot);
@@ -346,8 +348,32 @@ impl System {
             x.mcp = prio;
             x.ipc_buffer = 0x7000_0000;
         });
+        #[cfg(feature = "mcs")]
+        {
+            use crate::object::sched_context::{self as sc, ScRef};
+            let sc_slot = Self::sc_slot_of(slot);
+            self.make(
+                abi::ObjectType::SchedContext,
+                abi::object::MIN_SCHED_CONTEXT_BITS,
+                sc_slot,
+            );
+            let Cap::SchedContext { ptr, .. } = self.root_slot(sc_slot).cap() else {
+                panic!()
+            };
+            let budget = crate::arch::us_to_ticks(abi::config::BOOT_THREAD_TIME_SLICE * 1000);
+            sc::refill_new(ScRef::new(ptr), sc::MIN_REFILLS, budget, 0, self.k.cur_time);
+            sc::bind_tcb(&mut self.k, ScRef::new(ptr), t);
+        }
         crate::object::tcb_ops::restart(&mut self.k, t);
         t
+    }
+
+    /// MCS: the root CNode slot of the scheduling context [`Self::spawn`] gives the thread
+    /// whose TCB cap is in `slot` (from the top of the CNode down, away from the slots tests
+    /// use).
+    #[cfg(feature = "mcs")]
+    pub fn sc_slot_of(slot: u64) -> u64 {
+        (1 << abi::config::ROOT_CNODE_SIZE_BITS) - 1 - slot
     }
 
     /// Runs the scheduler as the kernel does on exit; returns the thread that runs next

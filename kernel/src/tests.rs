@@ -21,8 +21,18 @@ fn boot_creates_the_root_task_as_sel4_does() {
     // (16 + 5000 bytes round up to 8 KiB), then the image frames (3 pages: 120+8 bytes + bss).
     assert_eq!(bi.user_image_paging, abi::SlotRegion { start: 16, end: 18 });
     assert_eq!(bi.extra_bi_pages, abi::SlotRegion { start: 18, end: 20 });
-    assert_eq!(bi.user_image_frames, abi::SlotRegion { start: 20, end: 23 });
-    assert_eq!(bi.untyped.start, 23);
+    // MCS: the SchedControl cap (one node) comes next (seL4 `init_sched_control`).
+    #[cfg(feature = "mcs")]
+    assert_eq!(bi.schedcontrol, abi::SlotRegion { start: 20, end: 21 });
+    let mcs = cfg!(feature = "mcs") as u64;
+    assert_eq!(
+        bi.user_image_frames,
+        abi::SlotRegion {
+            start: 20 + mcs,
+            end: 23 + mcs
+        }
+    );
+    assert_eq!(bi.untyped.start, 23 + mcs);
     assert_eq!(
         bi.empty,
         abi::SlotRegion {
@@ -54,7 +64,12 @@ fn boot_creates_the_root_task_as_sel4_does() {
             crate::arch::riscv64::cap::tag::FRAME,
         ),
         (slot::DOMAIN, tag::DOMAIN),
+        #[cfg(not(feature = "mcs"))]
         (slot::INIT_THREAD_SC, tag::NULL),
+        #[cfg(feature = "mcs")]
+        (slot::INIT_THREAD_SC, tag::SCHED_CONTEXT),
+        #[cfg(feature = "mcs")]
+        (20, tag::SCHED_CONTROL),
         (bi.untyped.start, tag::UNTYPED),
         (bi.empty.start, tag::NULL),
     ] {
@@ -228,7 +243,8 @@ fn invalid_object_type_is_invalid_argument_0() {
     let mut s = System::boot();
     let (ut, _, _) = s.ram_untyped(16);
     let e = s.bootinfo().empty.start;
-    let r = s.call(ut, L::UntypedRetype, &[9, 0, 0, 0, e, 1], &[CNODE]);
+    let count = abi::object::OBJECT_TYPE_COUNT;
+    let r = s.call(ut, L::UntypedRetype, &[count, 0, 0, 0, e, 1], &[CNODE]);
     assert_eq!((r.error(), r.mrs[0]), (Error::InvalidArgument, 0));
 }
 

@@ -250,7 +250,12 @@ fn invocation_errors_say_what_sel4_says() {
         "object::tcb_invocation",
         "TCB SetPriority: Requested priority 256 too high (max 255).",
     );
-    let r = s.call(e + 1, L::TCBSetSchedParams, &[1, 2], &[e]);
+    let caps: &[u64] = if cfg!(feature = "mcs") {
+        &[e, e, e]
+    } else {
+        &[e]
+    };
+    let r = s.call(e + 1, L::TCBSetSchedParams, &[1, 2], caps);
     says(
         Some(r),
         Some(Error::InvalidCapability),
@@ -490,10 +495,16 @@ mod props {
             TCBReadRegisters | TCBWriteRegisters | TCBCopyRegisters | TCBSetFlags => {
                 with(&[Small, Small])
             }
+            #[cfg(not(feature = "mcs"))]
             TCBConfigure => with(&[Slot, Data, Data, Vaddr]),
+            #[cfg(feature = "mcs")]
+            TCBConfigure => with(&[Data, Data, Vaddr]),
             TCBSetPriority | TCBSetMCPriority | TCBSetSchedParams => with(&[Prio, Prio]),
             TCBSetIPCBuffer => with(&[Vaddr]),
+            #[cfg(not(feature = "mcs"))]
             TCBSetSpace => with(&[Slot, Data, Data]),
+            #[cfg(feature = "mcs")]
+            TCBSetSpace => with(&[Data, Data]),
             CNodeRotate => with(&[Slot, Depth, Data, Slot, Depth, Data, Slot, Depth]),
             CNodeRevoke
             | CNodeDelete
@@ -502,8 +513,11 @@ mod props {
             | CNodeMint
             | CNodeMove
             | CNodeMutate
-            | CNodeSaveCaller
             | RISCVASIDControlMakePool => with(&[Slot, Depth, Slot, Depth, Small, Data]),
+            #[cfg(not(feature = "mcs"))]
+            CNodeSaveCaller => with(&[Slot, Depth, Slot, Depth, Small, Data]),
+            #[cfg(feature = "mcs")]
+            SchedControlConfigureFlags => with(&[Small, Small, Small, Any, Small]),
             IRQIssueIRQHandler => with(&[Small, Slot, Depth]),
             RISCVIRQIssueIRQHandlerTrigger => with(&[Small, Small, Slot, Depth]),
             DomainSetSet | DomainScheduleConfigure | DomainScheduleSetStart => {
@@ -547,12 +561,25 @@ mod props {
             TCBWriteRegisters => (5, 0),
             TCBCopyRegisters | TCBSetPriority | TCBSetMCPriority | TCBSetIPCBuffer
             | DomainSetSet => (1, 1),
+            #[cfg(not(feature = "mcs"))]
             TCBConfigure => (4, 3),
+            #[cfg(not(feature = "mcs"))]
             TCBSetSchedParams => (2, 1),
+            #[cfg(not(feature = "mcs"))]
             TCBSetSpace => (3, 2),
+            #[cfg(feature = "mcs")]
+            TCBConfigure | TCBSetSchedParams => (3, 3),
+            #[cfg(feature = "mcs")]
+            TCBSetSpace => (2, 3),
+            #[cfg(feature = "mcs")]
+            TCBSetTimeoutEndpoint | SchedContextBind | SchedContextUnbindObject => (0, 1),
+            #[cfg(feature = "mcs")]
+            SchedControlConfigureFlags => (5, 1),
             TCBBindNotification | IRQSetIRQHandler | RISCVASIDPoolAssign => (0, 1),
             TCBSetTLSBase | DomainScheduleSetStart => (1, 0),
-            CNodeRevoke | CNodeDelete | CNodeCancelBadgedSends | CNodeSaveCaller => (2, 0),
+            CNodeRevoke | CNodeDelete | CNodeCancelBadgedSends => (2, 0),
+            #[cfg(not(feature = "mcs"))]
+            CNodeSaveCaller => (2, 0),
             CNodeCopy | CNodeMutate => (5, 1),
             CNodeMint => (6, 1),
             CNodeMove => (4, 1),
@@ -641,7 +668,14 @@ mod props {
         match cap {
             Cap::Untyped { .. } => vec![UntypedRetype as u64],
             Cap::Thread { .. } => r(TCBReadRegisters, TCBSetFlags),
+            #[cfg(not(feature = "mcs"))]
             Cap::CNode { .. } => r(CNodeRevoke, CNodeSaveCaller),
+            #[cfg(feature = "mcs")]
+            Cap::CNode { .. } => r(CNodeRevoke, CNodeRotate),
+            #[cfg(feature = "mcs")]
+            Cap::SchedContext { .. } => r(SchedContextBind, SchedContextYieldTo),
+            #[cfg(feature = "mcs")]
+            Cap::SchedControl { .. } => vec![SchedControlConfigureFlags as u64],
             Cap::IrqControl => vec![
                 IRQIssueIRQHandler as u64,
                 RISCVIRQIssueIRQHandlerTrigger as u64,

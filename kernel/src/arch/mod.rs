@@ -61,12 +61,31 @@ pub use riscv64::machine::{init_platform, restore_user_context};
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{
     flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root, set_vm_root_cached,
-    wait_for_interrupt,
+    paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root, set_vm_root_cached, wait_for_interrupt,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
     flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, reset_timer, set_vm_root, set_vm_root_cached,
+    paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root, set_vm_root_cached,
+};
+
+#[cfg(all(not(target_os = "none"), not(feature = "mcs")))]
+pub use host::reset_timer;
+/// The kernel timer without MCS: a periodic tick (`resetTimer` after each).
+#[cfg(all(target_os = "none", not(feature = "mcs")))]
+pub use riscv64::machine::reset_timer;
+
+#[cfg(all(not(target_os = "none"), feature = "mcs"))]
+pub use host::{ack_deadline_irq, get_current_time, set_deadline};
+/// The kernel timer under MCS: a one-shot deadline in ticks of the platform's clock
+/// (`getCurrentTime`, `setDeadline`, `ackDeadlineIRQ`).
+#[cfg(all(target_os = "none", feature = "mcs"))]
+pub use riscv64::machine::{ack_deadline_irq, get_current_time, set_deadline};
+
+/// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
+/// inside; the kernel's WCET and the timer's precision.
+pub use riscv64::timer::{
+    ticks_to_us, us_to_ticks, KERNEL_WCET_TICKS, KERNEL_WCET_US, MAX_TICKS_TO_US, MAX_US_TO_TICKS,
+    TIMER_PRECISION_TICKS,
 };

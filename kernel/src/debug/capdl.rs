@@ -17,8 +17,15 @@
 //! 2. `caps { ... }`: for each thread its CNodes' slots (`<cnode>_cnode {`, `0x<slot>:
 //!    <cap>` lines, `}`) and the notification of each IRQ handler in them, its VSpace's
 //!    entries (by the architecture), and its TCB's slots (`cspace:`, `vspace:`,
-//!    `ipc_buffer_slot:`, `reply_slot:`, `caller_slot:`);
+//!    `ipc_buffer_slot:`, `reply_slot:`, `caller_slot:`; MCS: `fault_ep_slot:`, `sc_slot:`,
+//!    `temp_fault_ep_slot:` instead of the last two);
 //! 3. `irq maps { <irq>: 0x<irq>_0_irq }` for each interrupt with a notification.
+//!
+//! MCS adds `, fault_ep: <ep>` to a thread's attributes (before `dom:`), scheduling contexts
+//! (`<sc>_sc = sc (period: <µs> us (<ticks> ticks), budget: <µs> us (<ticks> ticks), <bits>
+//! bits)`), Reply objects (`<reply>_reply = rtreply`) and the caps `<sc>_sc`, `<reply>_reply`,
+//! `<core>_sched_control` (seL4 `obj_sc_print_attrs` and the MCS cases of `print_cap` and
+//! `print_object`).
 //!
 //! Pointers are kernel-virtual addresses printed as seL4 prints `%p` ([`P`]). The walk needs no
 //! heap: it prints as it goes, with a fixed list of the CNodes and VSpaces already dumped
@@ -124,15 +131,19 @@ pub fn dump(k: &Kernel) {
     }
     for t in threads(k) {
         out(format_args!(
-            "{}_tcb = tcb (addr: 0x{:x}, ip: 0x{:x}, sp: 0x{:x}, prio: {}, max_prio: {}, dom: {})\n",
+            "{}_tcb = tcb (addr: 0x{:x}, ip: 0x{:x}, sp: 0x{:x}, prio: {}, max_prio: {}",
             P(t.addr() as u64),
             t.with(|x| x.ipc_buffer),
             restart_pc(t),
             t.reg(regs::STACK_POINTER),
             t.with(|x| x.priority),
             t.with(|x| x.mcp),
-            t.with(|x| x.domain),
         ));
+        #[cfg(feature = "mcs")]
+        if let Cap::Endpoint { ptr, .. } = t.slot(tcb_slot::FAULT_HANDLER).cap() {
+            out(format_args!(", fault_ep: {}", P(ptr as u64)));
+        }
+        out(format_args!(", dom: {})\n", t.with(|x| x.domain)));
         if let Cap::CNode { ptr, radix, .. } = t.slot(tcb_slot::CTABLE).cap() {
             cnodes(k, ptr, radix, &mut seen, cnode_objects);
         }
@@ -227,6 +238,13 @@ fn print_object(k: &Kernel, cap: Cap) {
         )),
         Cap::Thread { .. } | Cap::CNode { .. } | Cap::Untyped { .. } | Cap::Null => {}
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq = irq\n")),
+        #[cfg(feature = "mcs")]
+        Cap::Reply { ptr, .. } => out(format_args!("{}_reply = rtreply\n", P(ptr as u64))),
+        #[cfg(feature = "mcs")]
+        Cap::SchedContext { ptr, size_bits } => {
+            out(format_args!("{}_sc = sc ", P(ptr as u64)));
+            sc_attrs(ptr, size_bits);
+        }
         Cap::Arch(a) => arch::print_arch_object(k, a),
         _ => out(format_args!("[unknown object {}]\n", cap.tag())),
     }
@@ -284,6 +302,12 @@ fn print_name(k: &Kernel, cap: Cap) {
         Cap::CNode { ptr, .. } => out(format_args!("{}_cnode", P(ptr as u64))),
         Cap::IrqControl => out(format_args!("irq_control")),
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq")),
+        #[cfg(feature = "mcs")]
+        Cap::Reply { ptr, .. } => out(format_args!("{}_reply", P(ptr as u64))),
+        #[cfg(feature = "mcs")]
+        Cap::SchedContext { ptr, .. } => out(format_args!("{}_sc", P(ptr as u64))),
+        #[cfg(feature = "mcs")]
+        Cap::SchedControl { core } => out(format_args!("{core}_sched_control")),
         Cap::Arch(a) => arch::print_arch_cap_name(k, a),
         _ => out(format_args!("[unknown cap {}]", cap.tag())),
     }
@@ -295,6 +319,12 @@ fn print_cap(k: &Kernel, cap: Cap) {
         return arch::print_arch_cap(k, a);
     }
     print_name(k, cap);
+    print_cap_attrs(cap);
+}
+
+/// The attributes of a cap after its name (`cap_ep_print_attrs`, `cap_ntfn_print_attrs`,
+/// `cap_cnode_print_attrs`), and a newline.
+fn print_cap_attrs(cap: Cap) {
     match cap {
         Cap::Endpoint { badge, rights, .. } => {
             let r = [
@@ -381,7 +411,50 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
             out(format_args!("caller_slot: {}_tcb\n", P(tcb as u64)));
         }
     }
+    #[cfg(feature = "mcs")]
+    {
+        let fault = t.slot(tcb_slot::FAULT_HANDLER).cap();
+        if let Cap::Endpoint { ptr, .. } = fault {
+            out(format_args!("fault_ep_slot: {}_ep", P(ptr as u64)));
+            print_cap_attrs(fault);
+        }
+        let sc = t.with(|x| x.sched_context);
+        if sc != 0 {
+            out(format_args!("sc_slot: {}_sc\n", P(sc)));
+        }
+        let timeout = t.slot(tcb_slot::TIMEOUT_HANDLER).cap();
+        if let Cap::Endpoint { ptr, .. } = timeout {
+            out(format_args!("temp_fault_ep_slot: {}_ep", P(ptr as u64)));
+            print_cap_attrs(timeout);
+        }
+    }
     out(format_args!("}}\n"));
+}
+
+/// `obj_sc_print_attrs` (MCS): a scheduling context's period and budget (the sum of its
+/// refills, from head to tail), in µs and ticks, and its size.
+#[cfg(feature = "mcs")]
+fn sc_attrs(ptr: usize, size_bits: u8) {
+    use crate::object::sched_context::{refill_slots, ScRef};
+    let sc = ScRef::new(ptr);
+    let (period, head, tail, max) =
+        sc.with(|x| (x.period, x.refill_head, x.refill_tail, x.refill_max));
+    // Bounded by the refill array, so a corrupted SC cannot make the dump run forever.
+    let slots = refill_slots(size_bits as u64);
+    let mut budget = sc.refill(head.min(slots - 1)).get().amount;
+    let mut cur = head;
+    let mut steps = 0;
+    while cur != tail && steps < slots {
+        cur = if cur + 1 >= max { 0 } else { cur + 1 };
+        budget = budget.wrapping_add(sc.refill(cur.min(slots - 1)).get().amount);
+        steps += 1;
+    }
+    let us = |t: u64| t / (abi::platform::current::TIMER_FREQUENCY / 1_000_000);
+    out(format_args!(
+        "(period: {} us ({period} ticks), budget: {} us ({budget} ticks), {size_bits} bits)\n",
+        us(period),
+        us(budget)
+    ));
 }
 
 /// `print_ipc_buffer_slot`: the frame mapped at the thread's IPC buffer address in its VSpace,

@@ -1,7 +1,8 @@
 //! `seL4_DebugDumpScheduler`: seL4's `debug_dumpScheduler` and `debug_printTCB`
-//! (`include/api/debug.h`), non-MCS, one core. Every TCB in the debug list ([`super::tcbs`]),
-//! newest first, one line each: name right-aligned in 40 columns, state in 15, restart pc as
-//! `%p`, priority in 20, core; tab-separated:
+//! (`include/api/debug.h`), one core. Every TCB in the debug list ([`super::tcbs`]), newest
+//! first, one line each: name right-aligned in 40 columns, state in 15, restart pc as `%p`,
+//! priority in 20, core, and with MCS whether it is in the release queue (0 or 1; the header
+//! then ends in `\t InReleaseQueue`); tab-separated:
 //!
 //! ```text
 //! Dumping all tcbs!
@@ -41,30 +42,52 @@ fn idle_pc() -> u64 {
     return 0;
 }
 
-/// `debug_printTCB` for one line.
-fn print_line(name: &[u8], state: ThreadState, pc: u64, prio: u64) {
+/// `debug_printTCB` for one line; `in_release_queue` only with MCS.
+fn print_line(name: &[u8], state: ThreadState, pc: u64, prio: u64, in_release_queue: Option<u64>) {
     out(format_args!(
-        "{:>40}\t{:>15}\t{}\t{:>20}\t{}\n",
+        "{:>40}\t{:>15}\t{}\t{:>20}\t{}",
         Name(name),
         state_name(state),
         P(pc),
         prio,
         0
     ));
+    if let Some(r) = in_release_queue {
+        out(format_args!("\t{r}"));
+    }
+    out(format_args!("\n"));
+}
+
+/// The MCS column: whether `t` is in the release queue (`tcbInReleaseQueue`).
+#[cfg(feature = "mcs")]
+fn release_column(t: TcbRef) -> Option<u64> {
+    Some(t.with(|x| x.in_release_queue))
+}
+
+/// No MCS column without MCS.
+#[cfg(not(feature = "mcs"))]
+fn release_column(_t: TcbRef) -> Option<u64> {
+    None
 }
 
 /// `debug_dumpScheduler`.
 pub fn dump_scheduler(k: &Kernel) {
     out(format_args!("Dumping all tcbs!\n"));
     out(format_args!(
-        "Name                                    \tState          \tIP                  \t Prio \t Core\n"
+        "Name                                    \tState          \tIP                  \t Prio \t Core{}\n",
+        if cfg!(feature = "mcs") {
+            "\t InReleaseQueue"
+        } else {
+            ""
+        }
     ));
     out(format_args!(
         "--------------------------------------------------------------------------------------\n"
     ));
     for n in tcbs::iter(&k.debug, WALK_LIMIT) {
         if n == IDLE {
-            print_line(IDLE_NAME, ThreadState::Idle, idle_pc(), 0);
+            let idle_release = cfg!(feature = "mcs").then_some(0);
+            print_line(IDLE_NAME, ThreadState::Idle, idle_pc(), 0, idle_release);
             continue;
         }
         let t = TcbRef::new(n);
@@ -74,6 +97,7 @@ pub fn dump_scheduler(k: &Kernel) {
             t.state(),
             restart_pc(t),
             t.with(|x| x.priority),
+            release_column(t),
         );
     }
 }

@@ -293,7 +293,7 @@ pub fn unbind_tcb(t: TcbRef) {
 pub fn unbind_and_cancel_all(k: &mut Kernel, ptr: usize) {
     let n = NtfnRef::at(ptr);
     #[cfg(feature = "mcs")]
-    crate::object::sched_context::maybe_unbind_ntfn(k, n);
+    crate::object::sched_context::maybe_unbind_ntfn(n);
     let bound = n.0.get().bound_tcb as usize;
     if bound != 0 {
         unbind_tcb(TcbRef::new(bound));

@@ -1,5 +1,9 @@
-//! TCB invocations, non-MCS (seL4 16.0.0 `src/object/tcb.c` `decodeTCBInvocation` and the
-//! `invokeTCB_*` functions; `libsel4/include/interfaces/object-api.xml` for the argument order).
+//! TCB invocations (seL4 16.0.0 `src/object/tcb.c` `decodeTCBInvocation` and the `invokeTCB_*`
+//! functions; `libsel4/include/interfaces/object-api.xml` for the argument order), with the
+//! shapes of both configurations: non-MCS, and MCS (`mcs` feature, `CONFIG_KERNEL_MCS`), where
+//! the fault and timeout endpoints are caps copied into the TCB's slots (SetSpace,
+//! SetSchedParams, SetTimeoutEndpoint), Configure has no fault endpoint, and SetSchedParams
+//! binds or unbinds a scheduling context.
 //!
 //! As everywhere in the kernel, each invocation is decoded first (every check, in seL4's order,
 //! with seL4's error and MRs, nothing changed) into a [`TcbInvocation`], then performed
@@ -21,9 +25,13 @@ use crate::invocation::InvocationArgs;
 use crate::object::cnode::cte_delete;
 use crate::object::notification::{bind, unbind_tcb, NtfnRef};
 use crate::object::objecttype::{derive_cap, update_cap_data};
+#[cfg(feature = "mcs")]
+use crate::object::sched_context::ScRef;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::object::tcb_ops::{restart, suspend};
-use crate::sched::{possible_switch_to, reschedule_required, sched_dequeue, set_thread_state};
+#[cfg(not(feature = "mcs"))]
+use crate::sched::possible_switch_to;
+use crate::sched::{reschedule_required, sched_dequeue, set_thread_state};
 use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
 use crate::{user_err, user_try};
 use abi::user_context::{idx, USER_CONTEXT_WORDS};
@@ -87,11 +95,13 @@ fn next_pc_from_restart_pc(t: TcbRef) {
 }
 
 /// The new CSpace and VSpace roots of a Configure or SetSpace (the `thread_control_update_space`
-/// part of seL4 `invokeTCB_ThreadControl`), with the fault handler CPtr that goes with them.
+/// part of seL4 `invokeTCB_ThreadControl`), with (non-MCS) the fault handler CPtr that goes with
+/// them.
 #[derive(Clone, Copy, Debug)]
 pub struct SpaceUpdate {
     /// The fault endpoint CPtr (`tcbFaultHandler`), looked up in the thread's CSpace when it
-    /// faults; not checked here (non-MCS).
+    /// faults; not checked here (non-MCS; MCS sets a fault endpoint cap, [`ThreadControl::fault`]).
+    #[cfg(not(feature = "mcs"))]
     pub fault_ep: u64,
     /// The derived CNode cap and the slot it was derived from.
     pub croot: (Cap, Slot),
@@ -108,8 +118,10 @@ pub struct BufferUpdate {
     pub frame: Option<(Cap, Slot)>,
 }
 
-/// seL4 `invokeTCB_ThreadControl`'s arguments (non-MCS): what to change, each part optional
-/// as seL4's `thread_control_flag`s.
+/// seL4 `invokeTCB_ThreadControl`'s arguments (non-MCS; MCS: those of
+/// `invokeTCB_ThreadControlCaps` and `invokeTCB_ThreadControlSched`, which never change the same
+/// things but the fault endpoint): what to change, each part optional as seL4's
+/// `thread_control_flag`s.
 #[derive(Clone, Copy, Debug)]
 pub struct ThreadControl {
     /// The thread.
@@ -125,6 +137,55 @@ pub struct ThreadControl {
     pub space: Option<SpaceUpdate>,
     /// New IPC buffer.
     pub buffer: Option<BufferUpdate>,
+    /// MCS: a new fault endpoint cap (`thread_control_caps_update_fault`,
+    /// `thread_control_sched_update_fault`) or timeout endpoint cap
+    /// (`thread_control_caps_update_timeout`); no invocation sets both.
+    #[cfg(feature = "mcs")]
+    pub handler: Option<HandlerUpdate>,
+    /// MCS: bind this scheduling context (`Some(Some(sc))`) or unbind the thread's
+    /// (`Some(None)`) (`thread_control_sched_update_sc`).
+    #[cfg(feature = "mcs")]
+    pub sc: Option<Option<ScRef>>,
+}
+
+/// MCS: a fault or timeout endpoint cap (null for none) to copy from `src` into the TCB's
+/// slot `index` ([`tcb_slot::FAULT_HANDLER`] or [`tcb_slot::TIMEOUT_HANDLER`]).
+#[cfg(feature = "mcs")]
+#[derive(Clone, Copy, Debug)]
+pub struct HandlerUpdate {
+    /// The TCB slot.
+    pub index: usize,
+    /// The cap, checked by [`valid_fault_handler`].
+    pub cap: Cap,
+    /// Where it comes from.
+    pub src: Slot,
+}
+
+#[cfg(feature = "mcs")]
+fn fault_handler((cap, src): (Cap, Slot)) -> Option<HandlerUpdate> {
+    Some(HandlerUpdate {
+        index: tcb_slot::FAULT_HANDLER,
+        cap,
+        src,
+    })
+}
+
+impl ThreadControl {
+    /// Changes nothing yet: the thread `target` invoked through the cap in `slot`.
+    fn new(target: TcbRef, slot: Slot) -> ThreadControl {
+        ThreadControl {
+            target,
+            slot,
+            mcp: None,
+            priority: None,
+            space: None,
+            buffer: None,
+            #[cfg(feature = "mcs")]
+            handler: None,
+            #[cfg(feature = "mcs")]
+            sc: None,
+        }
+    }
 }
 
 /// A decoded TCB invocation.
@@ -173,11 +234,12 @@ pub enum TcbInvocation {
     SetFlags { tcb: TcbRef, clear: u64, set: u64 },
 }
 
-/// `decodeTCBInvocation` (non-MCS, no SMP, no hardware debug API) of the thread cap `cap` in
-/// `slot`, invoked by `thread`: the checks of each invocation, in seL4's order. Configure and
-/// SetSpace refuse, as seL4's `slotCapLongRunningDelete` does, to replace roots whose deletion
-/// could take long.
+/// `decodeTCBInvocation` (no SMP, no hardware debug API) of the thread cap `cap` in `slot`,
+/// invoked by `thread` (the current thread of `k`): the checks of each invocation, in seL4's
+/// order. Configure and SetSpace refuse, as seL4's `slotCapLongRunningDelete` does, to replace
+/// roots whose deletion could take long.
 pub fn decode_tcb_invocation(
+    #[cfg_attr(not(feature = "mcs"), allow(unused_variables))] k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
     cap: Cap,
@@ -201,7 +263,12 @@ pub fn decode_tcb_invocation(
         L::TCBConfigure => decode_configure(args, target, slot),
         L::TCBSetPriority => decode_set_priority(args, target),
         L::TCBSetMCPriority => decode_set_mc_priority(args, target),
+        #[cfg(not(feature = "mcs"))]
         L::TCBSetSchedParams => decode_set_sched_params(args, target),
+        #[cfg(feature = "mcs")]
+        L::TCBSetSchedParams => decode_set_sched_params(k, args, target, slot, thread),
+        #[cfg(feature = "mcs")]
+        L::TCBSetTimeoutEndpoint => decode_set_timeout_endpoint(args, target, slot),
         L::TCBSetIPCBuffer => decode_set_ipc_buffer(args, target, slot),
         L::TCBSetSpace => decode_set_space(args, target, slot),
         L::TCBBindNotification => decode_bind_notification(args, target),
@@ -410,7 +477,7 @@ pub fn slot_cap_long_running_delete(slot: Slot) -> bool {
 fn decode_space(
     #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
     target: TcbRef,
-    fault_ep: u64,
+    #[cfg(not(feature = "mcs"))] fault_ep: u64,
     croot_data: u64,
     croot: (Cap, Slot),
     vroot_data: u64,
@@ -469,20 +536,24 @@ fn decode_space(
         ));
     }
     Ok(SpaceUpdate {
+        #[cfg(not(feature = "mcs"))]
         fault_ep,
         croot: (ccap, cslot),
         vroot: (vcap, vslot),
     })
 }
 
-/// `decodeTCBConfigure` (non-MCS): MRs fault endpoint CPtr, CSpace root data, VSpace root
-/// data, buffer address; extra caps CSpace root, VSpace root, buffer frame. Errors:
-/// `TruncatedMessage` (fewer than 4 MRs or 3 caps), then the buffer's, then the space's.
+/// `decodeTCBConfigure`: MRs (non-MCS) fault endpoint CPtr, CSpace root data, VSpace root data,
+/// buffer address, (MCS) the same without the fault endpoint; extra caps CSpace root, VSpace
+/// root, buffer frame. Errors: `TruncatedMessage` (fewer than 4 (MCS: 3) MRs or 3 caps), then
+/// the buffer's, then the space's.
 fn decode_configure(
     args: &impl InvocationArgs,
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
+    /// `TCBCONFIGURE_ARGS`.
+    const ARGS: usize = if cfg!(feature = "mcs") { 3 } else { 4 };
     let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
     let (Some(croot), Some(vroot), Some((bcap, bslot))) = caps else {
         return Err(user_err!(
@@ -490,30 +561,30 @@ fn decode_configure(
             "TCB Configure: Truncated message."
         ));
     };
-    if args.len() < 4 {
+    if args.len() < ARGS {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB Configure: Truncated message."
         ));
     }
-    let (fault_ep, croot_data, vroot_data, addr) = (args.mr(0), args.mr(1), args.mr(2), args.mr(3));
+    // Non-MCS: MR0 is the fault endpoint CPtr and the rest follow it.
+    let first = ARGS - 3;
+    let (croot_data, vroot_data, addr) = (args.mr(first), args.mr(first + 1), args.mr(first + 2));
     let buffer = decode_buffer("Configure", addr, bcap, bslot)?;
     let space = decode_space(
         "Configure",
         target,
-        fault_ep,
+        #[cfg(not(feature = "mcs"))]
+        args.mr(0),
         croot_data,
         croot,
         vroot_data,
         vroot,
     )?;
     Ok(TcbInvocation::ThreadControl(ThreadControl {
-        target,
-        slot,
-        mcp: None,
-        priority: None,
         space: Some(space),
         buffer: Some(buffer),
+        ..ThreadControl::new(target, slot)
     }))
 }
 
@@ -554,12 +625,9 @@ fn priority_control(target: TcbRef, mcp: Option<u64>, priority: Option<u64>) -> 
     // No caps are installed, so the slot is never looked at (seL4 passes NULL).
     let slot = target.slot(tcb_slot::CTABLE);
     TcbInvocation::ThreadControl(ThreadControl {
-        target,
-        slot,
         mcp,
         priority,
-        space: None,
-        buffer: None,
+        ..ThreadControl::new(target, slot)
     })
 }
 
@@ -595,6 +663,7 @@ fn decode_set_mc_priority(
 
 /// `decodeSetSchedParams` (non-MCS): MR0 MCP, MR1 priority; extra cap the authority TCB. The
 /// MCP is checked first.
+#[cfg(not(feature = "mcs"))]
 fn decode_set_sched_params(
     args: &impl InvocationArgs,
     target: TcbRef,
@@ -614,6 +683,111 @@ fn decode_set_sched_params(
     Ok(priority_control(target, Some(mcp), Some(prio)))
 }
 
+/// `decodeSetSchedParams` (MCS): MR0 MCP, MR1 priority; extra caps the authority TCB, a
+/// scheduling context (or a null cap) and the fault endpoint. Errors in seL4's order:
+/// `TruncatedMessage` (fewer than 2 MRs or 3 caps), `InvalidCapability(1)` (authority not a
+/// TCB), `RangeError` (MCP, then priority, above the authority's MCP); with an SC cap,
+/// `IllegalOperation` if the thread has another SC, if the SC is bound to another thread, or if
+/// the thread is blocked and the SC not released (`sc_released`); with a null cap,
+/// `IllegalOperation` if the thread is the current one; `InvalidCapability(2)` for any other
+/// cap; then `InvalidCapability(3)` unless the fault endpoint is valid.
+#[cfg(feature = "mcs")]
+fn decode_set_sched_params(
+    k: &Kernel,
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    slot: Slot,
+    thread: TcbRef,
+) -> Result<TcbInvocation, SyscallError> {
+    let caps = (args.extra_cap(1), args.extra_cap(2));
+    let (Some((sc_cap, _)), Some(fault)) = caps else {
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB SetSchedParams: Truncated message."
+        ));
+    };
+    let auth = authority("SetSchedParams", args, 2)?;
+    let (mcp, prio) = (args.mr(0), args.mr(1));
+    user_try!(
+        check_prio(mcp, auth),
+        "TCB SetSchedParams: Requested maximum controlled priority {mcp} too high (max {}).",
+        auth.with(|x| x.mcp)
+    );
+    user_try!(
+        check_prio(prio, auth),
+        "TCB SetSchedParams: Requested priority {prio} too high (max {}).",
+        auth.with(|x| x.mcp)
+    );
+    let current = target.with(|x| x.sched_context);
+    let sc = match sc_cap {
+        Cap::SchedContext { ptr, .. } => {
+            let sc = ScRef::new(ptr);
+            if current != ptr as u64 {
+                if current != 0 {
+                    return Err(user_err!(
+                        SyscallError::IllegalOperation,
+                        "TCB Configure: tcb already has a scheduling context."
+                    ));
+                }
+                if sc.with(|x| x.tcb) != 0 {
+                    return Err(user_err!(
+                        SyscallError::IllegalOperation,
+                        "TCB Configure: sched context already bound."
+                    ));
+                }
+            }
+            if is_blocked(target) && !crate::object::sched_context::sc_released(sc, k.cur_time) {
+                return Err(user_err!(
+                    SyscallError::IllegalOperation,
+                    "TCB Configure: tcb blocked and scheduling context not schedulable."
+                ));
+            }
+            Some(sc)
+        }
+        Cap::Null => {
+            if target == thread {
+                return Err(user_err!(
+                    SyscallError::IllegalOperation,
+                    "TCB SetSchedParams: Cannot change sched_context of current thread"
+                ));
+            }
+            None
+        }
+        _ => {
+            return Err(user_err!(
+                SyscallError::InvalidCapability(2),
+                "TCB Configure: sched context cap invalid."
+            ))
+        }
+    };
+    if !valid_fault_handler(&fault.0) {
+        return Err(user_err!(
+            SyscallError::InvalidCapability(3),
+            "TCB Configure: fault endpoint cap invalid."
+        ));
+    }
+    let sc_addr = sc.map_or(0, |s| s.addr() as u64);
+    Ok(TcbInvocation::ThreadControl(ThreadControl {
+        mcp: Some(mcp),
+        priority: Some(prio),
+        handler: fault_handler(fault),
+        sc: (current != sc_addr).then_some(sc),
+        ..ThreadControl::new(target, slot)
+    }))
+}
+
+/// `isBlocked`: waiting on an endpoint, a notification or a reply.
+#[cfg(feature = "mcs")]
+pub fn is_blocked(t: TcbRef) -> bool {
+    matches!(
+        t.state(),
+        ThreadState::BlockedOnReceive
+            | ThreadState::BlockedOnSend
+            | ThreadState::BlockedOnNotification
+            | ThreadState::BlockedOnReply
+    )
+}
+
 /// `decodeSetIPCBuffer`: MR0 address; extra cap the frame. `TruncatedMessage`, then the
 /// buffer's errors.
 fn decode_set_ipc_buffer(
@@ -629,17 +803,14 @@ fn decode_set_ipc_buffer(
     };
     let buffer = decode_buffer("SetIPCBuffer", args.mr(0), bcap, bslot)?;
     Ok(TcbInvocation::ThreadControl(ThreadControl {
-        target,
-        slot,
-        mcp: None,
-        priority: None,
-        space: None,
         buffer: Some(buffer),
+        ..ThreadControl::new(target, slot)
     }))
 }
 
 /// `decodeSetSpace` (non-MCS): MRs fault endpoint CPtr, CSpace root data, VSpace root data;
 /// extra caps CSpace root, VSpace root.
+#[cfg(not(feature = "mcs"))]
 fn decode_set_space(
     args: &impl InvocationArgs,
     target: TcbRef,
@@ -662,12 +833,87 @@ fn decode_set_space(
         "SetSpace", target, fault_ep, croot_data, croot, vroot_data, vroot,
     )?;
     Ok(TcbInvocation::ThreadControl(ThreadControl {
-        target,
-        slot,
-        mcp: None,
-        priority: None,
         space: Some(space),
-        buffer: None,
+        ..ThreadControl::new(target, slot)
+    }))
+}
+
+/// `decodeSetSpace` (MCS): MRs CSpace root data, VSpace root data; extra caps fault endpoint,
+/// CSpace root, VSpace root. `TruncatedMessage` (fewer than 2 MRs or 3 caps), the space's
+/// errors, then `InvalidCapability(1)` unless the fault endpoint is valid
+/// ([`valid_fault_handler`]).
+#[cfg(feature = "mcs")]
+fn decode_set_space(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    slot: Slot,
+) -> Result<TcbInvocation, SyscallError> {
+    let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
+    let (Some(fault), Some(croot), Some(vroot)) = caps else {
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB SetSpace: Truncated message."
+        ));
+    };
+    if args.len() < 2 {
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB SetSpace: Truncated message."
+        ));
+    }
+    let (croot_data, vroot_data) = (args.mr(0), args.mr(1));
+    let space = decode_space("SetSpace", target, croot_data, croot, vroot_data, vroot)?;
+    if !valid_fault_handler(&fault.0) {
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "TCB SetSpace: fault endpoint cap invalid."
+        ));
+    }
+    Ok(TcbInvocation::ThreadControl(ThreadControl {
+        space: Some(space),
+        handler: fault_handler(fault),
+        ..ThreadControl::new(target, slot)
+    }))
+}
+
+/// `validFaultHandler` (MCS): a fault or timeout endpoint cap is null (no handler) or an
+/// endpoint cap with the send right and the grant or grant-reply right.
+#[cfg(feature = "mcs")]
+pub fn valid_fault_handler(cap: &Cap) -> bool {
+    match cap {
+        Cap::Null => true,
+        Cap::Endpoint { rights, .. } => rights.send && (rights.grant || rights.grant_reply),
+        _ => false,
+    }
+}
+
+/// `decodeSetTimeoutEndpoint` (MCS): extra cap the timeout endpoint. `TruncatedMessage` (no
+/// cap), `InvalidCapability(1)` unless valid ([`valid_fault_handler`]).
+#[cfg(feature = "mcs")]
+fn decode_set_timeout_endpoint(
+    args: &impl InvocationArgs,
+    target: TcbRef,
+    slot: Slot,
+) -> Result<TcbInvocation, SyscallError> {
+    let Some(timeout) = args.extra_cap(0) else {
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "TCB SetTimeoutEndpoint: Truncated message."
+        ));
+    };
+    if !valid_fault_handler(&timeout.0) {
+        return Err(user_err!(
+            SyscallError::InvalidCapability(1),
+            "TCB SetTimeoutEndpoint: timeout endpoint cap invalid."
+        ));
+    }
+    Ok(TcbInvocation::ThreadControl(ThreadControl {
+        handler: Some(HandlerUpdate {
+            index: tcb_slot::TIMEOUT_HANDLER,
+            cap: timeout.0,
+            src: timeout.1,
+        }),
+        ..ThreadControl::new(target, slot)
     }))
 }
 
@@ -855,8 +1101,9 @@ fn invoke_read_registers(
 }
 
 /// Replaces the cap in TCB slot `index` by `new` from `src` (the space part of
-/// `invokeTCB_ThreadControl`): deletes the old cap, then inserts the new one if its source
-/// still holds it and the invoked slot still holds the thread cap.
+/// `invokeTCB_ThreadControl`, MCS `installTCBCap`): deletes the old cap, then inserts the new
+/// one if it is not null, its source still holds it and the invoked slot still holds the thread
+/// cap.
 fn install_tcb_cap(
     k: &mut Kernel,
     tc: &ThreadControl,
@@ -866,7 +1113,7 @@ fn install_tcb_cap(
 ) -> Result<(), Preempted> {
     let dest = tc.target.slot(index);
     cte_delete(k, dest, true)?;
-    if still_sources(tc, new, src) && dest.is_empty() {
+    if !new.is_null() && still_sources(tc, new, src) && dest.is_empty() {
         cte_insert(new, src, dest);
     }
     Ok(())
@@ -880,11 +1127,28 @@ fn still_sources(tc: &ThreadControl, new: Cap, src: Slot) -> bool {
     same_object_as(&new, &src.cap()) && same_object_as(&t_cap, &tc.slot.cap())
 }
 
+/// The IPC buffer part of `invokeTCB_ThreadControl` (`thread_control_update_ipc_buffer`).
+fn install_buffer(k: &mut Kernel, tc: &ThreadControl, b: BufferUpdate) -> Result<(), Preempted> {
+    let target = tc.target;
+    let dest = target.slot(tcb_slot::BUFFER);
+    cte_delete(k, dest, true)?;
+    target.with(|x| x.ipc_buffer = b.addr);
+    if let Some((frame, src)) = b.frame {
+        if still_sources(tc, frame, src) && dest.is_empty() {
+            cte_insert(frame, src, dest);
+        }
+    }
+    if target == k.cur_thread {
+        reschedule_required(k);
+    }
+    Ok(())
+}
+
 /// `invokeTCB_ThreadControl` (non-MCS), in seL4's order: fault handler, MCP, CSpace root,
 /// VSpace root, IPC buffer, priority.
+#[cfg(not(feature = "mcs"))]
 fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preempted> {
     let target = tc.target;
-    #[cfg(not(feature = "mcs"))]
     if let Some(sp) = tc.space {
         target.with(|x| x.fault_handler = sp.fault_ep);
     }
@@ -896,17 +1160,7 @@ fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preemp
         install_tcb_cap(k, &tc, tcb_slot::VTABLE, sp.vroot.0, sp.vroot.1)?;
     }
     if let Some(b) = tc.buffer {
-        let dest = target.slot(tcb_slot::BUFFER);
-        cte_delete(k, dest, true)?;
-        target.with(|x| x.ipc_buffer = b.addr);
-        if let Some((frame, src)) = b.frame {
-            if still_sources(&tc, frame, src) && dest.is_empty() {
-                cte_insert(frame, src, dest);
-            }
-        }
-        if target == k.cur_thread {
-            reschedule_required(k);
-        }
+        install_buffer(k, &tc, b)?;
     }
     if let Some(p) = tc.priority {
         set_priority(k, target, p);
@@ -914,8 +1168,45 @@ fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preemp
     Ok(())
 }
 
+/// MCS `invokeTCB_ThreadControlCaps` and `invokeTCB_ThreadControlSched` in one, in their
+/// orders: fault endpoint, timeout endpoint, CSpace root, VSpace root, IPC buffer (Caps); fault
+/// endpoint, MCP, priority, scheduling context (Sched). A decoded invocation sets the parts of
+/// one of them only.
+#[cfg(feature = "mcs")]
+fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preempted> {
+    let target = tc.target;
+    if let Some(h) = tc.handler {
+        install_tcb_cap(k, &tc, h.index, h.cap, h.src)?;
+    }
+    if let Some(sp) = tc.space {
+        install_tcb_cap(k, &tc, tcb_slot::CTABLE, sp.croot.0, sp.croot.1)?;
+        install_tcb_cap(k, &tc, tcb_slot::VTABLE, sp.vroot.0, sp.vroot.1)?;
+    }
+    if let Some(b) = tc.buffer {
+        install_buffer(k, &tc, b)?;
+    }
+    if let Some(mcp) = tc.mcp {
+        target.with(|x| x.mcp = mcp);
+    }
+    if let Some(p) = tc.priority {
+        set_priority(k, target, p);
+    }
+    match tc.sc {
+        Some(Some(sc)) => crate::object::sched_context::bind_tcb(k, sc, target),
+        Some(None) => {
+            let sc = target.with(|x| x.sched_context);
+            if sc != 0 {
+                crate::object::sched_context::unbind_tcb(k, ScRef::new(sc as usize));
+            }
+        }
+        None => {}
+    }
+    Ok(())
+}
+
 /// `setPriority` (non-MCS): takes the thread off its ready queue, changes its priority, and if
 /// it is runnable, asks for a new choice (the current thread) or offers it to the scheduler.
+#[cfg(not(feature = "mcs"))]
 pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
     sched_dequeue(k, t);
     t.with(|x| x.priority = prio);
@@ -928,7 +1219,41 @@ pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
     }
 }
 
-// The non-MCS invocation shapes (MCS ones: with the MCS TCB invocations).
-#[cfg(all(test, not(feature = "mcs")))]
+/// `setPriority` (MCS): a runnable thread that is queued or current moves to the ready queue of
+/// its new priority and the scheduler chooses again; a thread blocked on an endpoint or a
+/// notification moves to its place in that object's queue, which is ordered by priority
+/// (`reorderEP`, `reorderNTFN`); any other thread just changes its priority.
+#[cfg(feature = "mcs")]
+pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
+    match t.state() {
+        ThreadState::Running | ThreadState::Restart => {
+            if t.with(|x| x.queued) != 0 || t == k.cur_thread {
+                sched_dequeue(k, t);
+                t.with(|x| x.priority = prio);
+                crate::sched::sched_enqueue(k, t);
+                reschedule_required(k);
+            } else {
+                t.with(|x| x.priority = prio);
+            }
+        }
+        ThreadState::BlockedOnReceive | ThreadState::BlockedOnSend => {
+            t.with(|x| x.priority = prio);
+            let ep = t.with(|x| x.blocking_object) as usize;
+            crate::object::endpoint::EpRef::at(ep).reorder(t);
+        }
+        ThreadState::BlockedOnNotification => {
+            t.with(|x| x.priority = prio);
+            let n = t.with(|x| x.blocking_object) as usize;
+            NtfnRef::at(n).reorder(t);
+        }
+        _ => t.with(|x| x.priority = prio),
+    }
+}
+
+#[cfg(test)]
 #[path = "tcb_invocation_tests.rs"]
 mod tests;
+
+#[cfg(all(test, feature = "mcs"))]
+#[path = "tcb_invocation_mcs_tests.rs"]
+mod mcs_tests;

@@ -1,5 +1,7 @@
 //! Host tests of the TCB invocations through the syscall path (seL4 16.0.0
 //! `src/object/tcb.c`): each invocation's effect, and each error with its MRs, in seL4's order.
+// Several tests here are of the non-MCS shapes only (gated); their helpers stay.
+#![cfg_attr(feature = "mcs", allow(unused_imports, dead_code))]
 
 use crate::arch::riscv64::context::reg;
 use crate::arch::ArchCap;
@@ -253,6 +255,8 @@ fn copy_registers_transfers_frame_and_integer_registers() {
     );
 }
 
+/// Non-MCS shapes (MCS: `tcb_invocation_mcs_tests.rs`).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_thread() {
     let (mut s, e) = boot();
@@ -313,6 +317,8 @@ fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_threa
     assert!(in_queue(&s, 100, s.root));
 }
 
+/// Non-MCS shapes (MCS: `tcb_invocation_mcs_tests.rs`).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn configure_applies_cap_data_replaces_old_caps_and_buffer_zero_clears_the_buffer() {
     let (mut s, e) = boot();
@@ -349,6 +355,8 @@ fn configure_applies_cap_data_replaces_old_caps_and_buffer_zero_clears_the_buffe
     assert!(!crate::cte::has_children(s.root_slot(e + 1)));
 }
 
+/// Non-MCS shapes (MCS: `tcb_invocation_mcs_tests.rs`).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn caps_are_installed_only_if_the_sources_and_the_thread_cap_are_still_there() {
     use crate::object::tcb_invocation::{
@@ -416,6 +424,8 @@ fn caps_are_installed_only_if_the_sources_and_the_thread_cap_are_still_there() {
     crate::tests::check_mdb(&s);
 }
 
+/// Non-MCS shapes (MCS: `tcb_invocation_mcs_tests.rs`).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn configure_errors_in_sel4_order_change_nothing() {
     let (mut s, e) = boot();
@@ -524,6 +534,8 @@ fn configure_errors_in_sel4_order_change_nothing() {
     crate::tests::check_mdb(&s);
 }
 
+/// Non-MCS shapes (MCS: `tcb_invocation_mcs_tests.rs`).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn set_ipc_buffer_and_set_space() {
     let (mut s, e) = boot();
@@ -598,6 +610,8 @@ fn set_ipc_buffer_and_set_space() {
     crate::tests::check_mdb(&s);
 }
 
+/// Non-MCS shapes (MCS: `tcb_invocation_mcs_tests.rs`).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn priorities_are_bounded_by_the_authoritys_mcp_and_requeue_the_thread() {
     let (mut s, e) = boot();

@@ -1,23 +1,36 @@
 //! Thread lifecycle operations (seL4 `src/object/tcb.c`, `src/kernel/thread.c`): suspend,
-//! restart, deletion.
+//! restart, deletion, in both configurations (MCS: `mcs` feature, `CONFIG_KERNEL_MCS`).
 
 use crate::ipc::cancel_ipc;
 #[cfg(not(feature = "mcs"))]
 use crate::ipc::setup_reply_master;
 use crate::object::tcb::{TcbRef, ThreadState};
-use crate::sched::{possible_switch_to, sched_dequeue, sched_enqueue, set_thread_state};
+#[cfg(not(feature = "mcs"))]
+use crate::sched::sched_enqueue;
+use crate::sched::{possible_switch_to, sched_dequeue, set_thread_state};
 use crate::state::Kernel;
 
-/// `suspend`: cancels the thread's IPC, makes it inactive and takes it off the ready queue. A
-/// running thread will resume at its next instruction when restarted.
+/// `suspend`: cancels the thread's IPC, makes it inactive and takes it off the ready queue
+/// (MCS: and the release queue, and cancels its `seL4_SchedContext_YieldTo`). A running thread
+/// will resume at its next instruction when restarted.
 pub fn suspend(k: &mut Kernel, t: TcbRef) {
     cancel_ipc(k, t);
     if t.state() == ThreadState::Running {
         let pc = t.reg(crate::arch::regs::NEXT_IP);
         t.with(|x| x.fault_ip = pc);
     }
-    set_thread_state(k, t, ThreadState::Inactive);
-    sched_dequeue(k, t);
+    #[cfg(not(feature = "mcs"))]
+    {
+        set_thread_state(k, t, ThreadState::Inactive);
+        sched_dequeue(k, t);
+    }
+    #[cfg(feature = "mcs")]
+    {
+        sched_dequeue(k, t);
+        crate::sched::mcs::release_remove(k, t);
+        crate::object::sched_context::cancel_yield_to(t);
+        set_thread_state(k, t, ThreadState::Inactive);
+    }
 }
 
 /// `isStopped`: inactive or blocked (on send, receive, notification or reply).
@@ -32,11 +45,11 @@ pub fn is_stopped(t: TcbRef) -> bool {
     )
 }
 
-/// `restart`: a stopped thread becomes runnable, re-executing from its restart pc.
+/// `restart` (non-MCS): a stopped thread becomes runnable, re-executing from its restart pc.
+#[cfg(not(feature = "mcs"))]
 pub fn restart(k: &mut Kernel, t: TcbRef) {
     if is_stopped(t) {
         cancel_ipc(k, t);
-        #[cfg(not(feature = "mcs"))]
         setup_reply_master(t);
         set_thread_state(k, t, ThreadState::Restart);
         sched_enqueue(k, t);
@@ -44,10 +57,52 @@ pub fn restart(k: &mut Kernel, t: TcbRef) {
     }
 }
 
+/// `restart` (MCS): a stopped thread becomes runnable, re-executing from its restart pc; it
+/// runs once its scheduling context lets it: a sporadic SC other than the current one first
+/// gets `refill_unblock_check`, then `schedContext_resume` (an SC without budget now sends
+/// the thread to the release queue), and a schedulable thread is offered to the scheduler. A
+/// thread without an SC stays in `Restart` until it gets one.
+#[cfg(feature = "mcs")]
+pub fn restart(k: &mut Kernel, t: TcbRef) {
+    use crate::object::sched_context::{self as sc_mod, ScRef};
+    if is_stopped(t) {
+        cancel_ipc(k, t);
+        set_thread_state(k, t, ThreadState::Restart);
+        let sc = t.with(|x| x.sched_context) as usize;
+        if sc != 0 {
+            let sc = ScRef::new(sc);
+            if sc_mod::sc_sporadic(sc)
+                && sc != k.cur_sc
+                && sc_mod::refill_unblock_check(sc, k.cur_time)
+            {
+                k.reprogram = true;
+            }
+            sc_mod::resume(k, sc);
+        }
+        if crate::sched::is_schedulable(t) {
+            possible_switch_to(k, t);
+        }
+    }
+}
+
 /// The parts of `finaliseCap` for the last thread cap before its slots are cleared: unbind its
-/// notification and suspend it.
+/// notification, (MCS) unbind its scheduling context and complete a yield to it, and suspend
+/// it.
 pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
     crate::object::notification::unbind_tcb(t);
+    #[cfg(feature = "mcs")]
+    {
+        use crate::object::sched_context::{self as sc_mod, ScRef};
+        let sc = t.with(|x| x.sched_context) as usize;
+        if sc != 0 {
+            let sc = ScRef::new(sc);
+            sc_mod::unbind_tcb(k, sc);
+            let from = sc.with(|x| x.yield_from) as usize;
+            if from != 0 {
+                sc_mod::complete_yield_to(TcbRef::new(from));
+            }
+        }
+    }
     suspend(k, t);
     if k.fpu_owner == t.addr() {
         k.fpu_owner = 0;

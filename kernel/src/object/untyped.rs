@@ -44,8 +44,9 @@ pub struct RetypeInvocation {
 
 /// `decodeUntypedInvocation`: checks a retype. See the module doc; errors in seL4's order:
 /// `IllegalOperation` (wrong label), `TruncatedMessage` (fewer than 6 words or no root cap),
-/// `InvalidArgument(0)` (type), `RangeError(0, 38)` (size), `InvalidArgument(1)` (CNode of
-/// size 0, untyped under 16 bytes), lookup errors of the destination CNode, `FailedLookup`
+/// `InvalidArgument(0)` (type), `RangeError(0, 38)` (size, also of a scheduling context),
+/// `InvalidArgument(1)` (CNode of size 0, untyped under 16 bytes, MCS: scheduling context under
+/// 2^`seL4_MinSchedContextBits` bytes), lookup errors of the destination CNode, `FailedLookup`
 /// (not a CNode), `RangeError` (offset, window), `DeleteFirst`, `NotEnoughMemory(free bytes)`,
 /// `InvalidArgument(1)` (non-frame from device memory).
 pub fn decode_untyped_invocation(
@@ -110,6 +111,13 @@ pub fn decode_untyped_invocation(
         return Err(user_err!(
             SyscallError::InvalidArgument(1),
             "Untyped Retype: Requested UntypedItem size too small."
+        ));
+    }
+    #[cfg(feature = "mcs")]
+    if object_type == ObjectType::SchedContext && user_size < abi::object::MIN_SCHED_CONTEXT_BITS {
+        return Err(user_err!(
+            SyscallError::InvalidArgument(1),
+            "Untyped retype: Requested a scheduling context too small."
         ));
     }
     let node_cap = if node_depth == 0 {

@@ -69,8 +69,57 @@ pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
 /// The host has no address spaces to switch.
 pub fn set_vm_root_cached(_t: crate::object::tcb::TcbRef) {}
 
-/// The host has no timer.
+/// The host has no timer tick (non-MCS).
+#[cfg(not(feature = "mcs"))]
 pub fn reset_timer() {}
+
+thread_local! {
+    /// MCS: the simulated `time` counter, in ticks; tests move it with [`advance_time`].
+    static TIME: Cell<u64> = const { Cell::new(0) };
+    /// MCS: the last deadline programmed with [`set_deadline`] (`u64::MAX`: none).
+    static DEADLINE: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// `getCurrentTime` (MCS): this thread's simulated clock, in ticks.
+#[cfg(feature = "mcs")]
+pub fn get_current_time() -> u64 {
+    TIME.with(|t| t.get())
+}
+
+/// `setDeadline` (MCS): records the simulated one-shot timer's deadline.
+#[cfg(feature = "mcs")]
+pub fn set_deadline(deadline: u64) {
+    DEADLINE.with(|d| d.set(deadline));
+}
+
+/// `ackDeadlineIRQ` (MCS): nothing to acknowledge.
+#[cfg(feature = "mcs")]
+pub fn ack_deadline_irq() {}
+
+/// Moves this thread's simulated clock forward by `ticks`.
+pub fn advance_time(ticks: u64) {
+    TIME.with(|t| t.set(t.get() + ticks));
+}
+
+/// Sets this thread's simulated clock (tests start machines at a chosen time).
+pub fn set_time(ticks: u64) {
+    TIME.with(|t| t.set(ticks));
+}
+
+/// The simulated clock without the MCS accessor (for tests of either configuration).
+pub fn time() -> u64 {
+    TIME.with(|t| t.get())
+}
+
+/// The deadline the kernel last programmed (`u64::MAX` if none).
+pub fn deadline() -> u64 {
+    DEADLINE.with(|d| d.get())
+}
+
+/// Whether the simulated timer interrupt is due: the clock reached the deadline.
+pub fn timer_due() -> bool {
+    time() >= deadline()
+}
 
 /// The host has no FPU state to switch.
 pub fn fpu_save(_s: &mut crate::arch::riscv64::context::FpuState) {}

@@ -8,6 +8,7 @@ pub mod cause;
 pub mod context;
 pub mod objects;
 pub mod platform;
+pub mod timer;
 pub mod vspace;
 #[cfg(test)]
 mod vspace_tests;

@@ -264,22 +264,35 @@ pub fn read_time() -> u64 {
 }
 
 /// Timer ticks between kernel timer interrupts: `TIMER_TICK_MS` of the 10 MHz timebase
-/// (non-MCS).
+/// (non-MCS: MCS has no tick).
 #[cfg(not(feature = "mcs"))]
 pub const TIMER_RELOAD: u64 =
     abi::platform::current::TIMER_FREQUENCY / 1000 * abi::config::TIMER_TICK_MS;
 
-/// Arms the kernel timer for the next tick (`resetTimer`).
+/// Arms the kernel timer for the next tick (`resetTimer`, non-MCS).
 #[cfg(not(feature = "mcs"))]
 pub fn reset_timer() {
     sbi::set_timer(read_time() + TIMER_RELOAD);
 }
 
-/// LEAD-STUB (MCS): no periodic tick; the one-shot timer comes with branch mcs-time.
+/// `getCurrentTime` (MCS): the `time` counter, in ticks.
 #[cfg(feature = "mcs")]
-pub fn reset_timer() {
-    sbi::set_timer(u64::MAX);
+#[inline(always)]
+pub fn get_current_time() -> u64 {
+    read_time()
 }
+
+/// `setDeadline` (MCS): the one-shot timer interrupt fires when `time` reaches `deadline`
+/// (absolute ticks; one in the past fires at once). Setting it clears a pending one.
+#[cfg(feature = "mcs")]
+pub fn set_deadline(deadline: u64) {
+    sbi::set_timer(deadline);
+}
+
+/// `ackDeadlineIRQ` (MCS): nothing on RISC-V (the next [`set_deadline`] clears the interrupt).
+#[cfg(feature = "mcs")]
+#[inline(always)]
+pub fn ack_deadline_irq() {}
 
 /// The idle loop's wait: sleeps until an interrupt is pending (interrupts stay masked in the
 /// kernel; `wfi` wakes on any pending interrupt enabled in `sie`) and returns which (timer
