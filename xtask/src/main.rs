@@ -153,7 +153,7 @@ const MCS_KERNEL_READY: bool = true;
 /// Whether the MCS kernel boots the test root task: `cargo xtask test` boots
 /// roottask-tests-mcs on it (else the stage only builds the MCS root tasks unless `--mcs` is
 /// given). The kernel team flips it.
-const MCS_QEMU_READY: bool = false;
+const MCS_QEMU_READY: bool = true;
 
 /// The root tasks' features for the MCS configuration or not.
 fn task_features(mcs: bool) -> &'static [&'static str] {

@@ -66,8 +66,8 @@ pub fn bootinfo_basics(c: &mut Ctx) -> TestResult {
 }
 
 /// The slot regions come in seL4's creation order, back to back from slot 16: user image page
-/// tables, extra BootInfo frames, user image frames, untypeds, then empty up to 2^13; with the
-/// sizes the image implies.
+/// tables, extra BootInfo frames, (MCS: the SchedControl caps,) user image frames, untypeds,
+/// then empty up to 2^13; with the sizes the image implies.
 pub fn bootinfo_slot_regions(c: &mut Ctx) -> TestResult {
     let bi = c.bi;
     let r = Regions(bi);
@@ -81,9 +81,22 @@ pub fn bootinfo_slot_regions(c: &mut Ctx) -> TestResult {
         bi.user_image_paging.end,
         "extraBIPages.start ({r})"
     );
+    #[cfg(not(feature = "mcs"))]
+    let frames_start = bi.extra_bi_pages.end;
+    // `create_sched_control_caps` comes after the extra BootInfo frames
+    // (`src/arch/riscv/kernel/boot.c`): one cap per node.
+    #[cfg(feature = "mcs")]
+    let frames_start = {
+        check_eq!(
+            (bi.schedcontrol.start, bi.schedcontrol.count()),
+            (bi.extra_bi_pages.end, bi.num_nodes),
+            "schedcontrol ({r})"
+        );
+        bi.schedcontrol.end
+    };
     check_eq!(
         bi.user_image_frames.start,
-        bi.extra_bi_pages.end,
+        frames_start,
         "userImageFrames.start ({r})"
     );
     check_eq!(
@@ -285,7 +298,15 @@ pub fn initial_caps_identify(_c: &mut Ctx) -> TestResult {
         (slot::DOMAIN, tag::DOMAIN),
         (slot::SMMU_SID_CONTROL, tag::NULL),
         (slot::SMMU_CB_CONTROL, tag::NULL),
-        (slot::INIT_THREAD_SC, tag::NULL),
+        // `seL4_CapInitThreadSC`: the root thread's SchedContext under MCS.
+        (
+            slot::INIT_THREAD_SC,
+            if cfg!(feature = "mcs") {
+                tag::SCHED_CONTEXT
+            } else {
+                tag::NULL
+            },
+        ),
         (slot::SMC, tag::NULL),
     ];
     for (s, t) in want {

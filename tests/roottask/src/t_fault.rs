@@ -466,6 +466,14 @@ pub fn fault_without_handler(c: &mut Ctx) -> TestResult {
             write_only,
         ),
     ] {
+        // MCS: the fault endpoint is a cap checked when it is set (`validFaultHandler` in
+        // `decodeSetSchedParams`): a notification or an endpoint cap without Grant/GrantReply
+        // is refused with InvalidCapability and the thread is never made.
+        if cfg!(feature = "mcs") && ep != 0 {
+            let r = c.thread_with_fault_ep(illegal_main, 100, [rep, 0, 0, 0], ep);
+            crate::check!(r.is_err(), "{} accepted as fault endpoint", what);
+            continue;
+        }
         crate::thread::set_shared(4, 0);
         let t = c.thread_with_fault_ep(illegal_main, 100, [rep, 0, 0, 0], ep)?;
         t.start()?;
