@@ -1301,3 +1301,196 @@ fn notifications_signal_wait_poll_and_bound_recv() {
     assert_eq!((w.state(), w.reg(reg::A0)), (ThreadState::Running, 0b10));
     assert_eq!(links(reply_at(&s, rp)), (0, 0, 0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cancellation and unbinding on call stacks
+// ---------------------------------------------------------------------------------------------
+
+/// A Recv with a Reply object whose caller still waits cancels that caller
+/// (`receiveIPC`: "Reply object already has unexecuted reply!", `cancelIPC` ->
+/// `reply_remove_tcb`): it becomes Inactive, and the donated SC stays with the server.
+#[test]
+fn recv_with_a_reply_object_still_in_use_cancels_the_old_caller() {
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let rp = s.make(T::Reply, 0, e + 1);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(50, e + 12);
+    let (r, csc) = (reply_at(&s, rp), own_sc(&s, e + 12));
+    recv(&mut s, server, ep, rp);
+    make_passive(&mut s, e + 10);
+    call(&mut s, client, ep, info(0, 0, 0), &[]);
+    recv(&mut s, server, ep, rp);
+    assert_eq!(client.state(), ThreadState::Inactive);
+    assert_eq!(client.with(|x| x.reply_object), 0);
+    assert_eq!(csc.get().reply, 0);
+    assert_eq!((tcb_sc(server), sc_owner(csc)), (csc, addr(server)));
+    assert_eq!(server.state(), ThreadState::BlockedOnReceive);
+    assert_eq!(links(r), (addr(server), 0, 0));
+}
+
+/// `seL4_SchedContext_Unbind` of an SC on a call stack (`schedContext_unbindReply`): the
+/// server loses it, the stack no longer names it, and a reply then leaves the caller
+/// Running without an SC. Deleting the SC does the same (`finaliseCap`).
+#[test]
+fn unbinding_or_deleting_a_donated_sc_cuts_the_call_stack() {
+    for delete in [false, true] {
+        let (mut s, e) = world();
+        let ep = s.make(T::Endpoint, 0, e);
+        let rp = s.make(T::Reply, 0, e + 1);
+        let server = s.spawn(100, e + 10);
+        let client = s.spawn(50, e + 12);
+        let (r, csc) = (reply_at(&s, rp), own_sc(&s, e + 12));
+        recv(&mut s, server, ep, rp);
+        make_passive(&mut s, e + 10);
+        call(&mut s, client, ep, info(0, 0, 0), &[]);
+        let sc_slot = System::sc_slot_of(e + 12);
+        if delete {
+            ok_empty(s.cnode(L::CNodeDelete, &[sc_slot, 64], &[]));
+        } else {
+            ok_empty(s.call(sc_slot, L::SchedContextUnbind, &[], &[]));
+        }
+        assert_eq!(
+            (tcb_sc(server).addr(), sc_owner(csc), csc.get().reply),
+            (0, 0, 0)
+        );
+        assert_eq!(links(r), (addr(client), 0, 0));
+        assert_eq!(client.state(), ThreadState::BlockedOnReply);
+        ok_empty(s.call(rp, L::InvalidInvocation, &[], &[]));
+        assert_eq!(
+            (client.state(), tcb_sc(client).addr()),
+            (ThreadState::Running, 0)
+        );
+        assert_eq!(links(r), (0, 0, 0));
+    }
+}
+
+/// A caller that got an SC of its own while it waited does not take the donated one back
+/// (`reply_pop`): the server keeps it.
+#[test]
+fn a_caller_bound_to_a_new_sc_meanwhile_leaves_the_donated_sc_with_the_server() {
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let rp = s.make(T::Reply, 0, e + 1);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(50, e + 12);
+    let csc = own_sc(&s, e + 12);
+    recv(&mut s, server, ep, rp);
+    make_passive(&mut s, e + 10);
+    call(&mut s, client, ep, info(0, 0, 0), &[]);
+    s.make(T::SchedContext, 7, e + 2);
+    configure(&mut s, e + 2, 1000, 1000, 0, 0);
+    ok_empty(s.call(
+        e + 12,
+        L::TCBSetSchedParams,
+        &[50, 50],
+        &[ROOT_TCB, e + 2, e + 60],
+    ));
+    let sc2 = sc_at(&s, e + 2);
+    assert_eq!(tcb_sc(client), sc2);
+    reply_recv(&mut s, server, ep, rp, info(0, 0, 0), &[]);
+    assert_eq!(client.state(), ThreadState::Running);
+    assert_eq!((tcb_sc(client), tcb_sc(server)), (sc2, csc));
+    assert_eq!((sc_owner(csc), csc.get().reply), (addr(server), 0));
+}
+
+/// Cancelling badged sends restarts a plain sender but leaves a thread that was sending a
+/// fault Inactive (`restart_thread_if_no_fault`); deleting an endpoint restarts its
+/// receivers and unlinks their Reply objects (`cancelAllIPC`).
+#[test]
+fn cancelled_fault_senders_stay_inactive_and_receivers_lose_their_reply_link() {
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, ep, CapRights::ALL, 0x51);
+    let f = s.spawn(100, e + 10);
+    let p = s.spawn(100, e + 12);
+    ok_empty(s.call(e + 10, L::TCBSetSpace, &[0, 0], &[e + 1, CNODE, VSPACE]));
+    s.run_as(f);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
+    assert_eq!(f.state(), ThreadState::BlockedOnSend);
+    send(&mut s, p, e + 1, info(0, 0, 0), &[]);
+    assert_eq!(ep_queue(ep_at(&s, ep)), vec![f, p]);
+    ok_empty(s.cnode(L::CNodeCancelBadgedSends, &[e + 1, 64], &[]));
+    assert_eq!(f.state(), ThreadState::Inactive);
+    // Restarted (and, the highest thread now, chosen and running again).
+    assert_eq!((s.k.cur_thread, p.state()), (p, ThreadState::Running));
+    assert_eq!(ep_at(&s, ep).state(), EpState::Idle);
+    // Receivers with Reply objects.
+    let ep2 = s.make(T::Endpoint, 0, e + 2);
+    let rp = s.make(T::Reply, 0, e + 3);
+    let r = s.spawn(100, e + 14);
+    recv(&mut s, r, ep2, rp);
+    assert_eq!(links(reply_at(&s, rp)), (addr(r), 0, 0));
+    ok_empty(s.cnode(L::CNodeDelete, &[ep2, 64], &[]));
+    assert!(r.state().is_runnable());
+    assert_eq!(r.with(|x| x.reply_object), 0);
+    assert_eq!(links(reply_at(&s, rp)), (0, 0, 0));
+}
+
+/// A timeout fault that waits for its handler (BlockedOnSend) is received later with a
+/// Reply object, still without donating the SC, even to a passive handler.
+#[test]
+fn a_queued_timeout_fault_is_received_without_donation() {
+    let (mut s, e) = world();
+    let tep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, tep, CapRights::ALL, 0);
+    let hrp = s.make(T::Reply, 0, e + 2);
+    let handler = s.spawn(200, e + 10);
+    let t = s.spawn(100, e + 12);
+    let tsc = own_sc(&s, e + 12);
+    configure(&mut s, System::sc_slot_of(e + 12), 1000, 10_000, 9, 0);
+    ok_empty(s.call(e + 12, L::TCBSetTimeoutEndpoint, &[], &[e + 1]));
+    s.run_as(t);
+    timer_after(&mut s, crate::arch::us_to_ticks(1000) + 100);
+    assert_eq!(t.state(), ThreadState::BlockedOnSend);
+    assert_eq!(ep_queue(ep_at(&s, tep)), vec![t]);
+    // A passive handler.
+    make_passive(&mut s, e + 10);
+    recv(&mut s, handler, tep, hrp);
+    let m = System::regs_of(handler);
+    assert_eq!((m.info.label(), m.mrs[0]), (abi::fault::TIMEOUT, 9));
+    assert_eq!(t.state(), ThreadState::BlockedOnReply);
+    assert_eq!(links(reply_at(&s, hrp)), (addr(t), 0, 0));
+    assert_eq!((tcb_sc(t), tcb_sc(handler).addr()), (tsc, 0));
+}
+
+/// A reply that returns an SC with no budget left (the passive server ran it dry and waited
+/// for a refill; someone else answers): the caller, which has a timeout endpoint, raises a
+/// timeout fault at once (`doReplyTransfer`); without one it waits in the release queue.
+#[test]
+fn a_reply_returning_an_exhausted_sc_raises_a_timeout_fault_or_postpones() {
+    for with_handler in [true, false] {
+        let (mut s, e) = world();
+        let ep = s.make(T::Endpoint, 0, e);
+        let tep = s.make(T::Endpoint, 0, e + 1);
+        let rp = s.make(T::Reply, 0, e + 2);
+        let server = s.spawn(100, e + 10);
+        let client = s.spawn(50, e + 12);
+        let csc = own_sc(&s, e + 12);
+        configure(&mut s, System::sc_slot_of(e + 12), 1000, 10_000, 0x33, 0);
+        if with_handler {
+            ok_empty(s.call(e + 12, L::TCBSetTimeoutEndpoint, &[], &[tep]));
+        }
+        recv(&mut s, server, ep, rp);
+        make_passive(&mut s, e + 10);
+        call(&mut s, client, ep, info(0, 0, 0), &[]);
+        assert_eq!((s.k.cur_thread, tcb_sc(server)), (server, csc));
+        // The server runs the SC dry: it has no timeout endpoint, so it waits for the refill.
+        timer_after(&mut s, crate::arch::us_to_ticks(1000) + 100);
+        assert_eq!(server.with(|x| x.in_release_queue), 1);
+        assert_ne!(s.k.cur_thread, server);
+        // The root answers through the Reply object.
+        ok_empty(s.call(rp, L::InvalidInvocation, &[], &[]));
+        assert_eq!((tcb_sc(client), sc_owner(csc)), (csc, addr(client)));
+        assert_eq!(server.with(|x| x.in_release_queue), 0);
+        if with_handler {
+            assert_eq!(client.state(), ThreadState::BlockedOnSend);
+            assert_eq!(ep_queue(ep_at(&s, tep)), vec![client]);
+            assert_eq!(client.with(|x| x.in_release_queue), 0);
+        } else {
+            assert_eq!(client.state(), ThreadState::Running);
+            assert_eq!(client.with(|x| x.in_release_queue), 1);
+            assert_eq!(s.k.sched.release_queue.head, client.addr());
+        }
+    }
+}
