@@ -8,6 +8,13 @@
 //! `seL4_Call` to the read just after the server's `seL4_Recv`/`seL4_ReplyRecv` returns;
 //! `replyrecv_N`: from the read just before the server's `seL4_ReplyRecv` to the read just after
 //! the client's `seL4_Call` returns. `N` is the message length in words (all in registers).
+//!
+//! MCS (feature `mcs`): the server receives and replies with its Reply object (`seL4_Recv`
+//! and `seL4_ReplyRecv` with it in `a6`). The cases above run with a *passive* server, as
+//! sel4bench's MCS IPC benchmark: the server starts with a SchedContext, tells the root task
+//! it waits (`seL4_NBSendRecv` to the report endpoint, then receiving on its endpoint), and
+//! loses it (`SchedContext_Unbind`); each Call then lends the client's SC to the server and
+//! the reply gives it back. The `_active` cases (the four without FPU) keep the server's SC.
 
 use core::sync::atomic::Ordering::Relaxed;
 
@@ -20,8 +27,10 @@ use libsel4::{println, sys};
 
 use crate::env::{
     done, fail, ipc_buffer, job, ok, park, stamp, stamp_at, Env, Fail, Job, Space, Stop, CAP,
-    COUNT, FPU, PRIO, R, SEEN,
+    COUNT, FPU, PASSIVE, PRIO, R, SEEN,
 };
+#[cfg(feature = "mcs")]
+use crate::env::{reply_of, report, READY};
 use crate::raw;
 
 // ------------------------------------------------------------------------------------------
@@ -177,6 +186,13 @@ pub fn run(bi: &'static BootInfo) {
             res.error(c.call, why);
         }
     }
+    #[cfg(feature = "mcs")]
+    for c in IPC_CASES_ACTIVE {
+        println!("{} ...", c.call);
+        if let Err(Fail(why)) = ipc(&mut env, &mut res, c) {
+            res.error(c.call, why);
+        }
+    }
     if cfg!(feature = "ipc-only") {
         res.print();
         return;
@@ -302,53 +318,89 @@ const fn case(
     }
 }
 
+/// The server of the main cases: passive under MCS (seL4's MCS benchmark shape).
+const P: Word = if cfg!(feature = "mcs") { PASSIVE } else { 0 };
+
 const IPC_CASES: &[IpcCase] = &[
-    case("call_0_cross_as", "replyrecv_0_cross_as", true, 0, 0),
-    case("call_4_cross_as", "replyrecv_4_cross_as", true, 4, 0),
-    case("call_0_same_as", "replyrecv_0_same_as", false, 0, 0),
-    case("call_4_same_as", "replyrecv_4_same_as", false, 4, 0),
+    case("call_0_cross_as", "replyrecv_0_cross_as", true, 0, P),
+    case("call_4_cross_as", "replyrecv_4_cross_as", true, 4, P),
+    case("call_0_same_as", "replyrecv_0_same_as", false, 0, P),
+    case("call_4_same_as", "replyrecv_4_same_as", false, 4, P),
     case(
         "call_0_cross_as_fpu",
         "replyrecv_0_cross_as_fpu",
         true,
         0,
-        FPU,
+        FPU | P,
     ),
     case(
         "call_4_cross_as_fpu",
         "replyrecv_4_cross_as_fpu",
         true,
         4,
-        FPU,
+        FPU | P,
     ),
     case(
         "call_0_same_as_fpu",
         "replyrecv_0_same_as_fpu",
         false,
         0,
-        FPU,
+        FPU | P,
     ),
     case(
         "call_4_same_as_fpu",
         "replyrecv_4_same_as_fpu",
         false,
         4,
-        FPU,
+        FPU | P,
     ),
     IpcCase {
         call: "call_1cap_cross_as",
         reply: None,
         cross: true,
         len: 0,
-        flags: CAP,
+        flags: CAP | P,
     },
     IpcCase {
         call: "call_1cap_same_as",
         reply: None,
         cross: false,
         len: 0,
-        flags: CAP,
+        flags: CAP | P,
     },
+];
+
+/// MCS: the cases without FPU with an active server (one with a SchedContext of its own).
+#[cfg(feature = "mcs")]
+const IPC_CASES_ACTIVE: &[IpcCase] = &[
+    case(
+        "call_0_cross_as_active",
+        "replyrecv_0_cross_as_active",
+        true,
+        0,
+        0,
+    ),
+    case(
+        "call_4_cross_as_active",
+        "replyrecv_4_cross_as_active",
+        true,
+        4,
+        0,
+    ),
+    case(
+        "call_0_same_as_active",
+        "replyrecv_0_same_as_active",
+        false,
+        0,
+        0,
+    ),
+    case(
+        "call_4_same_as_active",
+        "replyrecv_4_same_as_active",
+        false,
+        4,
+        0,
+    ),
 ];
 
 /// Thread error codes of the IPC benchmark.
@@ -389,6 +441,8 @@ extern "C" fn client_main(me: Word) -> ! {
 /// The server: `seL4_Recv`, then `seL4_ReplyRecv` in a loop; timestamps 1 (after each receive)
 /// and 2 (before each ReplyRecv). The ReplyRecv of the last iteration never returns (the
 /// client stops), so the last iteration's reply has no timestamp 2: it is not measured.
+/// MCS: both with its Reply object; a passive server's first receive is an `seL4_NBSendRecv`
+/// that tells the root task it waits ([`Env::passive`]).
 extern "C" fn server_main(me: Word) -> ! {
     let j = job(me);
     let cap = j.flags & CAP != 0;
@@ -411,8 +465,22 @@ extern "C" fn server_main(me: Word) -> ! {
             fail(E_NO_CAP);
         }
     };
+    #[cfg(not(feature = "mcs"))]
     let mut r = [j.obj, 0, 0, 0, 0, 0];
+    #[cfg(not(feature = "mcs"))]
     let t1 = raw::ecall_then_read(raw::RECV, &mut r);
+    #[cfg(feature = "mcs")]
+    let my_reply = reply_of(me);
+    #[cfg(feature = "mcs")]
+    let (r, t1) = if j.flags & PASSIVE != 0 {
+        let mut r = [j.obj, MessageInfo::new(READY, 0, 0, 0).0, 0, 0, 0, 0];
+        let t = raw::ecall_then_read_reply(raw::NB_SEND_RECV, &mut r, my_reply, report());
+        (r, t)
+    } else {
+        let mut r = [j.obj, 0, 0, 0, 0, 0];
+        let t = raw::ecall_then_read_reply(raw::RECV, &mut r, my_reply, 0);
+        (r, t)
+    };
     stamp(1, 0, t1);
     SEEN.store(r[1], Relaxed);
     check(r[1]);
@@ -432,7 +500,10 @@ extern "C" fn server_main(me: Word) -> ! {
             }
         }
         let mut r = [j.obj, reply, 5, 6, 7, 8];
+        #[cfg(not(feature = "mcs"))]
         let (t2, t1) = raw::timed(raw::REPLY_RECV, &mut r);
+        #[cfg(feature = "mcs")]
+        let (t2, t1) = raw::timed_reply(raw::REPLY_RECV, &mut r, my_reply);
         stamp(2, i, t2);
         stamp(1, i + 1, t1);
         check(r[1]);
@@ -459,7 +530,19 @@ fn ipc(env: &mut Env, res: &mut Results, c: &IpcCase) -> R<()> {
     let space = if c.cross { Space::Other } else { Space::Root };
     let server = env.spawn(server_main, PRIO, space, 0, server_job)?;
     let client = env.spawn(client_main, PRIO, Space::Root, 1, client_job)?;
+    #[cfg(not(feature = "mcs"))]
     env.start(&[server, client])?;
+    #[cfg(feature = "mcs")]
+    {
+        env.start(&[server])?;
+        if c.flags & PASSIVE != 0 {
+            if let Err(f) = env.passive(server, c.call) {
+                env.kill(&[client, server])?;
+                return Err(f);
+            }
+        }
+        env.start(&[client])?;
+    }
     let w = env.wait_ok(c.call);
     env.kill(&[client, server])?;
     w?;
@@ -483,7 +566,7 @@ extern "C" fn waiter_main(me: Word) -> ! {
     let mut i = 0;
     loop {
         let mut r = [j.obj, 0, 0, 0, 0, 0];
-        let t = raw::ecall_then_read(raw::RECV, &mut r);
+        let t = raw::ecall_then_read(raw::WAIT, &mut r);
         stamp(1, i, t);
         i += 1;
     }
@@ -532,7 +615,7 @@ fn signal_no_waiter(env: &mut Env, res: &mut Results) -> R<()> {
         let mut r = [badged, 0, 0, 0, 0, 0];
         let t = raw::timed(raw::SEND, &mut r);
         let mut p = [n, 0, 0, 0, 0, 0];
-        raw::ecall(raw::NB_RECV, &mut p);
+        raw::ecall(raw::POLL, &mut p);
         if p[0] != 1 {
             return Err(Fail("the signal did not reach the notification"));
         }
@@ -574,7 +657,7 @@ extern "C" fn irq_handler_main(me: Word) -> ! {
     let mut i = 0;
     loop {
         let mut r = [j.obj, 0, 0, 0, 0, 0];
-        let t = raw::ecall_then_read(raw::RECV, &mut r);
+        let t = raw::ecall_then_read(raw::WAIT, &mut r);
         // SAFETY: the UART's IER, mapped by the root task.
         unsafe { core::ptr::write_volatile(j.addr as *mut u8, 0) };
         let mut a = [

@@ -12,6 +12,13 @@
 //! endpoint is the report endpoint badged [`FAULT_BADGE`]). A watchdog thread at priority 1
 //! sends `STUCK` when every other thread is blocked, so a deadlock ends the benchmark instead of
 //! hanging it.
+//!
+//! MCS (feature `mcs`): every thread gets a scheduling context of its own (a round robin of
+//! [`BUDGET_US`], configured by the SchedControl cap and bound by `TCB_SetSchedParams`, which
+//! also installs the fault endpoint cap) and a Reply object ([`reply_of`]); [`Env::kill`]
+//! deletes both with the TCB. [`Env::passive`] takes a thread's SC away once it waits. The
+//! root task receives on the report endpoint with `seL4_Wait` (no Reply object: a fault, sent
+//! as a call, leaves the faulting thread inactive).
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -59,6 +66,9 @@ pub const DONE: Word = 0xd0e;
 pub const ERROR: Word = 0xe7707;
 /// Label of the watchdog's message.
 pub const STUCK: Word = 0x57c;
+/// MCS: label of a passive server's "waiting now" message (see [`Env::passive`]).
+#[cfg(feature = "mcs")]
+pub const READY: Word = 0x7ead;
 /// Badge of the fault endpoint.
 pub const FAULT_BADGE: Word = 0xfa;
 
@@ -101,6 +111,13 @@ pub struct Job {
 pub const FPU: Word = 1;
 /// [`Job::flags`]: send (or receive) one cap with each call.
 pub const CAP: Word = 2;
+/// [`Job::flags`] (MCS): the server is passive (its SchedContext is taken away once it waits).
+pub const PASSIVE: Word = 4;
+
+/// MCS: budget and period of every thread's scheduling context (µs): a round robin with the
+/// non-MCS time slice (5 ticks of 2 ms) doubled, as the test root task's threads.
+#[cfg(feature = "mcs")]
+pub const BUDGET_US: u64 = 10_000;
 
 static JOBS: Shared<[Job; THREADS + 1]> = Shared(UnsafeCell::new(
     [Job {
@@ -134,6 +151,21 @@ pub static SEEN: AtomicU64 = AtomicU64::new(0);
 
 static REPORT: AtomicU64 = AtomicU64::new(0);
 static PARK: AtomicU64 = AtomicU64::new(0);
+/// MCS: each thread's Reply object (root CNode).
+#[cfg(feature = "mcs")]
+static REPLIES: [AtomicU64; THREADS + 1] = [const { AtomicU64::new(0) }; THREADS + 1];
+
+/// MCS: the Reply object of thread `i`.
+#[cfg(feature = "mcs")]
+pub fn reply_of(i: u64) -> Word {
+    REPLIES[i as usize].load(Relaxed)
+}
+
+/// The report endpoint (for a passive server's "waiting now" message).
+#[cfg(feature = "mcs")]
+pub fn report() -> Word {
+    REPORT.load(Relaxed)
+}
 
 /// Store timestamp `t` in array `a`, index `i` (ignored past the end).
 #[inline(always)]
@@ -208,7 +240,7 @@ pub fn fail(code: Word) -> ! {
 pub fn park() -> ! {
     loop {
         let mut r = [PARK.load(Relaxed), 0, 0, 0, 0, 0];
-        raw::ecall(raw::RECV, &mut r);
+        raw::ecall(raw::WAIT, &mut r);
     }
 }
 
@@ -274,6 +306,9 @@ pub struct Env {
     fault_ep: CPtr,
     /// The second VSpace.
     vspace2: CPtr,
+    /// MCS: (TCB, SchedContext, Reply object) of each thread slot, for [`Env::kill`].
+    #[cfg(feature = "mcs")]
+    objects: [(CPtr, CPtr, CPtr); THREADS + 1],
 }
 
 impl Env {
@@ -300,6 +335,8 @@ impl Env {
             report: 0,
             fault_ep: 0,
             vspace2: 0,
+            #[cfg(feature = "mcs")]
+            objects: [(0, 0, 0); THREADS + 1],
         };
         env.report = env.new_object(ObjectType::Endpoint, 0)?;
         REPORT.store(env.report, Relaxed);
@@ -491,23 +528,63 @@ impl Env {
         set_job(i, job);
         let frame = self.image_frame(page)?;
         let tcb = self.new_object(ObjectType::Tcb, 0)?;
-        ok(
-            sys::seL4_TCB_Configure(
-                tcb,
-                self.fault_ep,
-                init::CNODE.bits(),
-                CNodeCapData::default().0,
-                vspace,
-                0,
-                page,
-                frame,
-            ),
-            "TCB_Configure",
-        )?;
-        ok(
-            sys::seL4_TCB_SetPriority(tcb, init::TCB.bits(), prio),
-            "TCB_SetPriority",
-        )?;
+        #[cfg(not(feature = "mcs"))]
+        {
+            ok(
+                sys::seL4_TCB_Configure(
+                    tcb,
+                    self.fault_ep,
+                    init::CNODE.bits(),
+                    CNodeCapData::default().0,
+                    vspace,
+                    0,
+                    page,
+                    frame,
+                ),
+                "TCB_Configure",
+            )?;
+            ok(
+                sys::seL4_TCB_SetPriority(tcb, init::TCB.bits(), prio),
+                "TCB_SetPriority",
+            )?;
+        }
+        #[cfg(feature = "mcs")]
+        {
+            ok(
+                sys::seL4_TCB_Configure(
+                    tcb,
+                    init::CNODE.bits(),
+                    CNodeCapData::default().0,
+                    vspace,
+                    0,
+                    page,
+                    frame,
+                ),
+                "TCB_Configure",
+            )?;
+            let sc = self.new_object(
+                ObjectType::SchedContext,
+                abi::object::MIN_SCHED_CONTEXT_BITS,
+            )?;
+            ok(
+                sys::seL4_SchedControl_Configure(
+                    self.bi.schedcontrol.start,
+                    sc,
+                    BUDGET_US,
+                    BUDGET_US,
+                    0,
+                    0,
+                ),
+                "SchedControl_Configure",
+            )?;
+            ok(
+                sys::seL4_TCB_SetSchedParams(tcb, init::TCB.bits(), 0, prio, sc, self.fault_ep),
+                "TCB_SetSchedParams",
+            )?;
+            let reply = self.new_object(ObjectType::Reply, 0)?;
+            REPLIES[i].store(reply, Relaxed);
+            self.objects[i] = (tcb, sc, reply);
+        }
         let mut regs = UserContext::default();
         regs.regs[idx::PC] = entry as usize as Word;
         regs.regs[idx::SP] = stack_top(i);
@@ -529,9 +606,34 @@ impl Env {
         Ok(())
     }
 
+    /// MCS: make thread `tcb` (started, with its SC) passive: wait for its [`READY`] (sent
+    /// with `seL4_NBSendRecv` as it starts waiting on its endpoint), then unbind its
+    /// SchedContext (`SchedContext_Unbind`). From then on it runs on its callers' SCs.
+    #[cfg(feature = "mcs")]
+    pub fn passive(&self, tcb: CPtr, what: &'static str) -> R<()> {
+        let (info, _) = sys::seL4_Wait(self.report);
+        if info.label() != READY {
+            println!(
+                "  {what}: expected the server's READY, got label {:#x}",
+                info.label()
+            );
+            return Err(Fail("the passive server did not report that it waits"));
+        }
+        let sc = self
+            .objects
+            .iter()
+            .find(|o| o.0 == tcb)
+            .map(|o| o.1)
+            .ok_or(Fail("no such thread"))?;
+        ok(sys::seL4_SchedContext_Unbind(sc), "SchedContext_Unbind")
+    }
+
     /// Wait for a thread's `DONE`; anything else ends the benchmark.
     pub fn wait(&self) -> Result<(), Stop> {
+        #[cfg(not(feature = "mcs"))]
         let (info, badge) = sys::seL4_Recv(self.report);
+        #[cfg(feature = "mcs")]
+        let (info, badge) = sys::seL4_Wait(self.report);
         if badge == FAULT_BADGE {
             return Err(Stop::Fault(
                 info.label(),
@@ -562,11 +664,16 @@ impl Env {
         })
     }
 
-    /// Stop and delete threads.
+    /// Stop and delete threads (MCS: with their SchedContexts and Reply objects).
     pub fn kill(&self, tcbs: &[CPtr]) -> R<()> {
         for &t in tcbs {
             ok(sys::seL4_TCB_Suspend(t), "TCB_Suspend")?;
             self.delete(t)?;
+            #[cfg(feature = "mcs")]
+            if let Some(&(_, sc, reply)) = self.objects.iter().find(|o| o.0 == t) {
+                self.delete(sc)?;
+                self.delete(reply)?;
+            }
         }
         Ok(())
     }

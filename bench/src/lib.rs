@@ -163,6 +163,42 @@ pub const REQUIRED: &[&str] = &[
     "cnode_delete",
 ];
 
+/// The names every full run with the `mcs` feature must report: [`REQUIRED`] (the IPC cases
+/// with a passive server) and the IPC cases without FPU with an active server.
+pub const REQUIRED_MCS: &[&str] = &{
+    const ACTIVE: [&str; 8] = [
+        "call_0_cross_as_active",
+        "replyrecv_0_cross_as_active",
+        "call_4_cross_as_active",
+        "replyrecv_4_cross_as_active",
+        "call_0_same_as_active",
+        "replyrecv_0_same_as_active",
+        "call_4_same_as_active",
+        "replyrecv_4_same_as_active",
+    ];
+    let mut all = [""; REQUIRED.len() + ACTIVE.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < REQUIRED.len() {
+            REQUIRED[i]
+        } else {
+            ACTIVE[i - REQUIRED.len()]
+        };
+        i += 1;
+    }
+    all
+};
+
+/// The names a full run must report: [`REQUIRED_MCS`] for the root task built with `mcs`
+/// (on the MCS kernel), else [`REQUIRED`].
+pub fn required(mcs: bool) -> &'static [&'static str] {
+    if mcs {
+        REQUIRED_MCS
+    } else {
+        REQUIRED
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +281,24 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), REQUIRED.len(), "duplicate names");
+    }
+
+    #[test]
+    fn mcs_names_are_the_others_and_the_active_cases() {
+        assert!(REQUIRED_MCS.iter().all(|n| valid_name(n)));
+        assert_eq!(&REQUIRED_MCS[..REQUIRED.len()], REQUIRED);
+        let active = &REQUIRED_MCS[REQUIRED.len()..];
+        assert_eq!(active.len(), 8);
+        assert!(active
+            .iter()
+            .all(|n| n.ends_with("_active")
+                && REQUIRED.contains(&n.strip_suffix("_active").unwrap())));
+        let mut sorted: Vec<&str> = REQUIRED_MCS.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), REQUIRED_MCS.len(), "duplicate names");
+        assert_eq!(required(false), REQUIRED);
+        assert_eq!(required(true), REQUIRED_MCS);
     }
 
     #[test]

@@ -9,26 +9,69 @@
 //! reads) is the part that is not the system call.
 //!
 //! Registers: `a0` CPtr in, badge out; `a1` MessageInfo; `a2..a5` MR0..MR3; `a7` the syscall
-//! number. The kernel preserves every other register.
+//! number. The kernel preserves every other register. MCS: `a6` holds the Reply object of a
+//! receive (and `t0` the destination of `seL4_NBSendRecv`): [`timed_reply`],
+//! [`ecall_then_read_reply`].
 
 use core::arch::asm;
 
 use abi::Word;
 
 /// `seL4_SysCall`.
+#[cfg(not(feature = "mcs"))]
 pub const CALL: i64 = -1;
 /// `seL4_SysReplyRecv`.
+#[cfg(not(feature = "mcs"))]
 pub const REPLY_RECV: i64 = -2;
 /// `seL4_SysSend` (and `seL4_Signal`).
+#[cfg(not(feature = "mcs"))]
 pub const SEND: i64 = -3;
 /// `seL4_SysNBSend`.
+#[cfg(not(feature = "mcs"))]
 pub const NB_SEND: i64 = -4;
 /// `seL4_SysRecv` (and `seL4_Wait`).
+#[cfg(not(feature = "mcs"))]
 pub const RECV: i64 = -5;
 /// `seL4_SysYield`.
+#[cfg(not(feature = "mcs"))]
 pub const YIELD: i64 = -7;
 /// `seL4_SysNBRecv` (and `seL4_Poll`).
+#[cfg(not(feature = "mcs"))]
 pub const NB_RECV: i64 = -8;
+/// `seL4_Wait` on a notification: `seL4_SysRecv` (MCS: `seL4_SysWait`).
+#[cfg(not(feature = "mcs"))]
+pub const WAIT: i64 = RECV;
+/// `seL4_Poll` of a notification: `seL4_SysNBRecv` (MCS: `seL4_SysNBWait`).
+#[cfg(not(feature = "mcs"))]
+pub const POLL: i64 = NB_RECV;
+
+/// MCS: `seL4_SysCall`.
+#[cfg(feature = "mcs")]
+pub const CALL: i64 = abi::Syscall::Call as i64;
+/// MCS: `seL4_SysReplyRecv` (Reply object in `a6`).
+#[cfg(feature = "mcs")]
+pub const REPLY_RECV: i64 = abi::Syscall::ReplyRecv as i64;
+/// MCS: `seL4_SysNBSendRecv` (destination in `t0`, Reply object in `a6`).
+#[cfg(feature = "mcs")]
+pub const NB_SEND_RECV: i64 = abi::Syscall::NBSendRecv as i64;
+/// MCS: `seL4_SysSend` (and `seL4_Signal`).
+#[cfg(feature = "mcs")]
+pub const SEND: i64 = abi::Syscall::Send as i64;
+/// MCS: `seL4_SysNBSend`.
+#[cfg(feature = "mcs")]
+pub const NB_SEND: i64 = abi::Syscall::NBSend as i64;
+/// MCS: `seL4_SysRecv` (Reply object in `a6`).
+#[cfg(feature = "mcs")]
+pub const RECV: i64 = abi::Syscall::Recv as i64;
+/// MCS: `seL4_SysYield`.
+#[cfg(feature = "mcs")]
+pub const YIELD: i64 = abi::Syscall::Yield as i64;
+/// MCS: `seL4_SysWait` (`seL4_Wait`: no Reply object).
+#[cfg(feature = "mcs")]
+pub const WAIT: i64 = abi::Syscall::Wait as i64;
+/// MCS: `seL4_SysNBWait` (`seL4_Poll`).
+#[cfg(feature = "mcs")]
+pub const POLL: i64 = abi::Syscall::NBWait as i64;
 /// `seL4_SysBenchmarkNullSyscall` (kernel feature `benchmark`).
 pub const NULL_SYSCALL: i64 = abi::syscall::BENCHMARK_NULL_SYSCALL;
 
@@ -49,6 +92,48 @@ pub fn ecall(sys: i64, r: &mut Regs) {
             options(nostack),
         );
     }
+}
+
+/// MCS: [`timed`] with the Reply object `reply` in `a6` (`seL4_ReplyRecv`).
+#[cfg(feature = "mcs")]
+#[inline(always)]
+pub fn timed_reply(sys: i64, r: &mut Regs, reply: Word) -> (u64, u64) {
+    let (t0, t1): (u64, u64);
+    // SAFETY: as in `ecall`; `a6` is declared clobbered as well.
+    unsafe {
+        asm!(
+            "rdcycle {t0}",
+            "ecall",
+            "rdcycle {t1}",
+            t0 = out(reg) t0, t1 = out(reg) t1,
+            inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
+            inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
+            inout("a6") reply => _, in("a7") sys,
+            options(nostack),
+        );
+    }
+    (t0, t1)
+}
+
+/// MCS: [`ecall_then_read`] with the Reply object `reply` in `a6` and `dest` in `t0`
+/// (`seL4_Recv`, `seL4_NBSendRecv`).
+#[cfg(feature = "mcs")]
+#[inline(always)]
+pub fn ecall_then_read_reply(sys: i64, r: &mut Regs, reply: Word, dest: Word) -> u64 {
+    let t: u64;
+    // SAFETY: as in `ecall`; `a6` and `t0` are declared clobbered as well.
+    unsafe {
+        asm!(
+            "ecall",
+            "rdcycle {t}",
+            t = out(reg) t,
+            inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
+            inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
+            inout("a6") reply => _, inout("t0") dest => _, in("a7") sys,
+            options(nostack),
+        );
+    }
+    t
 }
 
 /// `rdcycle; ecall; rdcycle`: the counter just before and just after the system call.

@@ -31,8 +31,7 @@ pub const DEMO: RootTask = RootTask {
     package: "demo",
     bin: "demo",
     optional: false,
-    // Not yet: the demo's threads need SCs and its driver Reply objects under MCS.
-    has_mcs: false,
+    has_mcs: true,
 };
 pub const TESTS: RootTask = RootTask {
     package: "roottask-tests",
@@ -44,7 +43,7 @@ pub const BENCH: RootTask = RootTask {
     package: "bench",
     bin: "bench",
     optional: true,
-    has_mcs: false,
+    has_mcs: true,
 };
 
 /// Every root task `cargo xtask build` builds. Add new ones here.
@@ -503,6 +502,35 @@ mod tests {
             root_task_image_name(&BENCH, &["quick", "ipc-only"]),
             "bench-ipc-only-quick"
         );
+    }
+
+    /// A root task that says it has an `mcs` feature has one, and it turns on libsel4's.
+    #[test]
+    fn root_tasks_with_mcs_have_the_feature() {
+        let tomls = [
+            ("demo", include_str!("../../examples/demo/Cargo.toml")),
+            (
+                "roottask-tests",
+                include_str!("../../tests/roottask/Cargo.toml"),
+            ),
+            ("bench", include_str!("../../bench/Cargo.toml")),
+        ];
+        for task in ROOT_TASKS {
+            let (_, toml) = tomls
+                .iter()
+                .find(|(p, _)| *p == task.package)
+                .expect("a root task this test does not know");
+            let mcs = toml
+                .lines()
+                .find(|l| l.trim_start().starts_with("mcs ="))
+                .map(|l| l.contains("\"libsel4/mcs\""));
+            assert_eq!(mcs.is_some(), task.has_mcs, "{}: has_mcs", task.package);
+            assert!(
+                mcs.unwrap_or(true),
+                "{}: mcs without libsel4/mcs",
+                task.package
+            );
+        }
     }
 
     /// The kernel's Cargo.toml: its `default` features are [`KERNEL_DEFAULT_FEATURES`], and

@@ -20,9 +20,22 @@
 //!
 //! Its state (ring buffer, counters, the waiting read) lives on its own stack, a frame mapped
 //! only in its address space; the device registers are mapped nowhere else.
+//!
+//! MCS (feature `mcs`): the driver is a *passive server*: it has no scheduling context of its
+//! own once it waits for requests. A client's `seL4_Call` lends it the client's SchedContext
+//! until the reply gives it back; an interrupt lends it the SchedContext bound to its
+//! notification (the kernel takes that back when the driver blocks in its next receive). It
+//! receives with a Reply object ([`slot::REPLY`]); a `READ` that has to wait keeps that Reply
+//! object (instead of `seL4_CNode_SaveCaller`) and the driver receives with the other one
+//! ([`slot::REPLY_B`]) meanwhile. While a read waits the driver keeps running on the reader's
+//! SchedContext; it answers the read and receives again in one `seL4_NBSendRecv` (on the saved
+//! Reply object), which gives that SchedContext back and leaves the driver waiting passively
+//! (a plain `seL4_Send` would leave it running without any SchedContext, never to run again).
 
 use abi::message::MSG_MAX_LENGTH;
-use abi::{MessageInfo, Word, WORD_BITS};
+#[cfg(not(feature = "mcs"))]
+use abi::WORD_BITS;
+use abi::{MessageInfo, Word};
 use libsel4::{println, sys};
 
 use crate::devices::{now, rtc, uart, Regs};
@@ -30,7 +43,7 @@ use crate::devices::{now, rtc, uart, Regs};
 /// CPtrs in the driver's CNode.
 pub mod slot {
     use abi::CPtr;
-    /// Its own CNode (guard set), for `seL4_CNode_SaveCaller`.
+    /// Its own CNode (guard set), for `seL4_CNode_SaveCaller` (non-MCS).
     pub const CNODE: CPtr = 1;
     /// The service endpoint (receive).
     pub const EP: CPtr = 2;
@@ -38,10 +51,14 @@ pub mod slot {
     pub const UART_IRQ: CPtr = 3;
     /// The RTC's IRQ handler.
     pub const RTC_IRQ: CPtr = 4;
-    /// Where a waiting reader's reply cap is kept.
+    /// Where a waiting reader's reply cap is kept (MCS: one of its two Reply objects).
     pub const REPLY: CPtr = 5;
-    /// Its fault endpoint (the root task's report endpoint, badged).
+    /// Its fault endpoint (the root task's report endpoint, badged; MCS: the fault endpoint is
+    /// a cap copied into its TCB, this one is not used).
     pub const FAULT: CPtr = 6;
+    /// MCS: its other Reply object.
+    #[cfg(feature = "mcs")]
+    pub const REPLY_B: CPtr = 7;
 }
 
 /// The driver's protocol: labels, badges, and the client side.
@@ -235,7 +252,8 @@ impl Ring {
     }
 }
 
-/// A read waiting for input; its reply cap is in [`slot::REPLY`].
+/// A read waiting for input; its reply cap is in [`slot::REPLY`] (MCS: the Reply object
+/// `Driver::saved`).
 #[derive(Clone, Copy)]
 struct Waiting {
     max: usize,
@@ -251,6 +269,12 @@ struct Driver {
     waiting: Option<Waiting>,
     stats: Stats,
     stopped: bool,
+    /// MCS: the Reply object the driver receives with.
+    #[cfg(feature = "mcs")]
+    reply: Word,
+    /// MCS: the Reply object of the waiting read.
+    #[cfg(feature = "mcs")]
+    saved: Word,
 }
 
 /// Give up on the transmitter after this many polls of `LSR` (it never takes long on QEMU).
@@ -316,6 +340,7 @@ impl Driver {
     }
 
     /// Answer the waiting read if bytes came or its time is up.
+    #[cfg(not(feature = "mcs"))]
     fn serve_waiting(&mut self) {
         let Some(w) = self.waiting else { return };
         let reply = if self.ring.len > 0 {
@@ -337,6 +362,38 @@ impl Driver {
         sys::seL4_Send(slot::REPLY, reply);
     }
 
+    /// MCS: whether the waiting read is to be answered now: bytes came, its time is up, or the
+    /// driver stopped. If it keeps waiting for a deadline, the RTC alarm is set for it.
+    #[cfg(feature = "mcs")]
+    fn answer_due(&mut self) -> bool {
+        let Some(w) = self.waiting else { return false };
+        if self.ring.len > 0 || self.stopped || w.deadline.is_some_and(|d| now() >= d) {
+            return true;
+        }
+        if let Some(d) = w.deadline {
+            self.arm(d);
+        }
+        false
+    }
+
+    /// MCS: the answer to the waiting read ([`Driver::answer_due`]), in the message registers
+    /// (the main loop sends it on the saved Reply object); the read no longer waits.
+    #[cfg(feature = "mcs")]
+    fn answer(&mut self) -> MessageInfo {
+        let max = self.waiting.map_or(0, |w| w.max);
+        let reply = if self.ring.len > 0 {
+            self.data(max)
+        } else {
+            if !self.stopped {
+                self.stats.timeouts += 1;
+            }
+            MessageInfo::new(proto::OK, 0, 0, proto::set_bytes(&[]))
+        };
+        self.waiting = None;
+        self.rtc.write32(rtc::CLEAR_ALARM, 1);
+        reply
+    }
+
     fn interrupts(&mut self, bits: Word) {
         if bits & proto::UART_BIT != 0 {
             self.stats.uart_irqs += 1;
@@ -355,6 +412,8 @@ impl Driver {
             self.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
             let _ = sys::seL4_IRQHandler_Ack(slot::RTC_IRQ);
         }
+        // MCS: the main loop answers a waiting read (with its receive).
+        #[cfg(not(feature = "mcs"))]
         self.serve_waiting();
     }
 
@@ -364,6 +423,7 @@ impl Driver {
         self.rtc.write32(rtc::CLEAR_ALARM, 1);
         self.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
         self.stopped = true;
+        #[cfg(not(feature = "mcs"))]
         self.serve_waiting();
     }
 
@@ -388,8 +448,19 @@ impl Driver {
                 if self.ring.len > 0 {
                     return Some(self.data(max));
                 }
+                #[cfg(not(feature = "mcs"))]
                 if sys::seL4_CNode_SaveCaller(slot::CNODE, slot::REPLY, WORD_BITS as u8).is_err() {
                     return bad;
+                }
+                // MCS: keep the Reply object that holds the reader; receive with the other.
+                #[cfg(feature = "mcs")]
+                {
+                    self.saved = self.reply;
+                    self.reply = if self.reply == slot::REPLY {
+                        slot::REPLY_B
+                    } else {
+                        slot::REPLY
+                    };
                 }
                 self.stats.waits += 1;
                 let deadline = (ms != 0).then(|| now() + ms.saturating_mul(self.hz) / 1000);
@@ -434,20 +505,55 @@ pub extern "C" fn driver_main(uart_regs: Word, rtc_regs: Word, hz: Word, _: Word
         waiting: None,
         stats: Stats::default(),
         stopped: false,
+        #[cfg(feature = "mcs")]
+        reply: slot::REPLY,
+        #[cfg(feature = "mcs")]
+        saved: 0,
     };
     d.init();
     println!("  driver: 16550 programmed (FIFO, receive interrupt); serving its endpoint");
-    let (mut info, mut badge) = sys::seL4_Recv(slot::EP);
-    loop {
-        let reply = if badge & proto::IRQ_BITS != 0 {
-            d.interrupts(badge);
-            None
-        } else {
-            d.request(info, badge)
-        };
-        (info, badge) = match reply {
-            Some(r) => sys::seL4_ReplyRecv(slot::EP, r),
-            None => sys::seL4_Recv(slot::EP),
-        };
+    #[cfg(not(feature = "mcs"))]
+    {
+        let (mut info, mut badge) = sys::seL4_Recv(slot::EP);
+        loop {
+            let reply = if badge & proto::IRQ_BITS != 0 {
+                d.interrupts(badge);
+                None
+            } else {
+                d.request(info, badge)
+            };
+            (info, badge) = match reply {
+                Some(r) => sys::seL4_ReplyRecv(slot::EP, r),
+                None => sys::seL4_Recv(slot::EP),
+            };
+        }
+    }
+    #[cfg(feature = "mcs")]
+    {
+        let (mut info, mut badge) = sys::seL4_Recv(slot::EP, d.reply);
+        loop {
+            let reply = if badge & proto::IRQ_BITS != 0 {
+                d.interrupts(badge);
+                None
+            } else {
+                d.request(info, badge)
+            };
+            (info, badge) = if d.answer_due() {
+                // While a read waits the driver runs on the reader's SchedContext, so the
+                // current caller's Reply object (if any) lends none: reply to it first. Then
+                // answer the reader and receive in one call: the answer gives the reader's
+                // SchedContext back, and the driver is waiting again before it would need one.
+                if let Some(r) = reply {
+                    sys::seL4_Send(d.reply, r);
+                }
+                let a = d.answer();
+                sys::seL4_NBSendRecv(d.saved, a, slot::EP, d.reply)
+            } else {
+                match reply {
+                    Some(r) => sys::seL4_ReplyRecv(slot::EP, r, d.reply),
+                    None => sys::seL4_Recv(slot::EP, d.reply),
+                }
+            };
+        }
     }
 }

@@ -17,10 +17,21 @@
 //! It stops on the line `quit`, or after [`IDLE_MS`] of guest time without input (so a run
 //! without input, as in `cargo xtask test`, ends by itself), and reports to the root task,
 //! which stops the driver, prints its counters and checks them.
+//!
+//! MCS (feature `mcs`): the client has a scheduling context of its own (`threads`); the driver
+//! is a passive server. It starts on a SchedContext bound by `TCB_SetSchedParams`, runs until
+//! it waits for its first request, and then loses it: the root task, below the driver's
+//! priority for that moment (so the driver is surely blocked in its receive), binds a second
+//! SchedContext to the driver's notification (lent to it for interrupts) and unbinds the first
+//! (`SchedContext_Unbind`). From then on it runs on its callers' SchedContexts and the
+//! notification's. It receives with two Reply objects in its CNode (see `driver`). The fault
+//! endpoints of the driver and the client are caps in the root CNode, copied into their TCBs.
 
 use abi::user_context::{idx, UserContext};
 use abi::{CPtr, CapRights, Error, MessageInfo, ObjectType, Word};
 use libsel4::bootinfo::{carve_sizes, BootInfoExt, SlotRegionExt};
+#[cfg(feature = "mcs")]
+use libsel4::cap::SchedContext;
 use libsel4::cap::{init, CNode, Cap, Granule, IrqHandler, Notification, PageTable, Tcb};
 use libsel4::ipc::ThreadBlock;
 use libsel4::{error_name, println, sys, vm_attributes};
@@ -34,6 +45,9 @@ pub const IDLE_MS: Word = 20_000;
 
 const DRIVER_PRIO: Word = 210;
 const CLIENT_PRIO: Word = 100;
+/// The root task's priority (`seL4_MaxPrio`, as the kernel starts it).
+#[cfg(feature = "mcs")]
+const ROOT_PRIO: Word = abi::config::NUM_PRIORITIES as Word - 1;
 
 /// The driver's address space: its stack (guard pages below and above stay unmapped), its
 /// IPC buffer, and the device register pages. The image sits at its link address (0x40_0000).
@@ -52,7 +66,8 @@ mod cslot {
     pub const DRIVER: CPtr = 2;
     /// The root task's report endpoint (write).
     pub const REPORT: CPtr = 3;
-    /// Its fault endpoint (the report endpoint, badged).
+    /// Its fault endpoint (the report endpoint, badged; MCS: not used, the fault endpoint is
+    /// a cap copied into its TCB).
     pub const FAULT: CPtr = 4;
 }
 
@@ -323,6 +338,34 @@ fn move_into(cnode: CNode, at: CPtr, src: CPtr) -> Result<(), &'static str> {
     )
 }
 
+/// MCS: the report endpoint minted with the fault rights and `badge` into a fresh root slot
+/// (a fault endpoint cap for `TCB_SetSchedParams`).
+#[cfg(feature = "mcs")]
+fn fault_cap(
+    a: &mut Alloc,
+    report: CPtr,
+    rights: CapRights,
+    badge: Word,
+) -> Result<CPtr, &'static str> {
+    let s = a.slot();
+    check(
+        "mint a fault endpoint",
+        init::CNODE
+            .absolute_cptr(s)
+            .mint_from(&init::CNODE.absolute_cptr(report), rights, badge),
+    )?;
+    Ok(s)
+}
+
+/// MCS: a scheduling context ([`threads::sched_context`]) in a fresh root slot.
+#[cfg(feature = "mcs")]
+fn sched_context(a: &mut Alloc) -> Result<SchedContext, &'static str> {
+    let mut next = a.next;
+    let sc = threads::sched_context(a.env, &mut next)?;
+    a.next = next;
+    Ok(sc)
+}
+
 fn describe(name: &str, d: &Device) {
     println!("  {name} at {:#x}, IRQ {}", d.paddr, d.irq);
 }
@@ -448,19 +491,46 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
     move_into(drv.cnode, driver::slot::UART_IRQ, uart_irq)?;
     move_into(drv.cnode, driver::slot::RTC_IRQ, rtc_irq)?;
     let t = Tcb::from_bits(tcb);
-    check(
-        "Configure",
-        t.configure(
-            driver::slot::FAULT,
-            drv.cnode,
-            GUARD,
-            PageTable::from_bits(vspace),
-            0,
-            IPC_VADDR,
-            Granule::from_bits(ipc_frame),
-        ),
-    )?;
-    check("SetPriority", t.set_priority(init::TCB, DRIVER_PRIO))?;
+    #[cfg(not(feature = "mcs"))]
+    {
+        check(
+            "Configure",
+            t.configure(
+                driver::slot::FAULT,
+                drv.cnode,
+                GUARD,
+                PageTable::from_bits(vspace),
+                0,
+                IPC_VADDR,
+                Granule::from_bits(ipc_frame),
+            ),
+        )?;
+        check("SetPriority", t.set_priority(init::TCB, DRIVER_PRIO))?;
+    }
+    // MCS: a SchedContext to start on, one for its notification, two Reply objects.
+    #[cfg(feature = "mcs")]
+    let (start_sc, ntfn_sc) = {
+        check(
+            "Configure",
+            t.configure(
+                drv.cnode,
+                GUARD,
+                PageTable::from_bits(vspace),
+                0,
+                IPC_VADDR,
+                Granule::from_bits(ipc_frame),
+            ),
+        )?;
+        let fault = fault_cap(a, report, fault_rights, FAULT_DRIVER)?;
+        let start_sc = sched_context(a)?;
+        check(
+            "SetSchedParams",
+            t.set_sched_params(init::TCB, 0, DRIVER_PRIO, start_sc, Cap::from_bits(fault)),
+        )?;
+        threads::give_reply(env, &drv, driver::slot::REPLY)?;
+        threads::give_reply(env, &drv, driver::slot::REPLY_B)?;
+        (start_sc, sched_context(a)?)
+    };
     check(
         "BindNotification",
         t.bind_notification(Notification::from_bits(ntfn)),
@@ -488,6 +558,10 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
     );
 
     // The client.
+    #[cfg(not(feature = "mcs"))]
+    let client_fault = cslot::FAULT;
+    #[cfg(feature = "mcs")]
+    let client_fault = fault_cap(a, report, fault_rights, FAULT_CLIENT)?;
     let mut next = a.next;
     let client = threads::make_thread(
         env,
@@ -496,7 +570,7 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
         "echo-client",
         client_main,
         CLIENT_PRIO,
-        cslot::FAULT,
+        client_fault,
     )?;
     a.next = next;
     let call_rights = CapRights::new(true, false, false, true);
@@ -525,8 +599,14 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
     );
 
     check("Resume the driver", t.resume())?;
+    #[cfg(feature = "mcs")]
+    make_passive(start_sc, ntfn_sc, ntfn)?;
     threads::resume(&client)?;
+    #[cfg(not(feature = "mcs"))]
     let (info, badge) = sys::seL4_Recv(report);
+    // MCS: no Reply object: a fault (sent as a call) leaves the faulting thread inactive.
+    #[cfg(feature = "mcs")]
+    let (info, badge) = sys::seL4_Wait(report);
     let (how, n) = (sys::seL4_GetMR(0), sys::seL4_GetMR(1));
     match badge {
         REPORT_CLIENT if info.label() == DONE => {}
@@ -581,4 +661,31 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
         return Err("the driver's counters do not match what the client saw");
     }
     Ok(())
+}
+
+/// MCS: make the driver a passive server once it waits for its first request. The root task
+/// drops below the driver's priority, so it runs on only while the driver is blocked in its
+/// receive (an interrupt that wakes the driver earlier lets it run to its next receive on
+/// `start_sc`); then `ntfn_sc` is bound to the driver's notification (interrupts lend it to the
+/// driver) before `start_sc` is unbound from the driver's TCB: a driver woken without either
+/// would stay runnable without a SchedContext, never to run again.
+#[cfg(feature = "mcs")]
+fn make_passive(
+    start_sc: SchedContext,
+    ntfn_sc: SchedContext,
+    ntfn: CPtr,
+) -> Result<(), &'static str> {
+    check(
+        "SetPriority (the root task below the driver)",
+        init::TCB.set_priority(init::TCB, DRIVER_PRIO - 1),
+    )?;
+    check(
+        "SchedContext_Bind (the driver's notification)",
+        ntfn_sc.bind(Notification::from_bits(ntfn)),
+    )?;
+    check("SchedContext_Unbind (the driver)", start_sc.unbind())?;
+    check(
+        "SetPriority (the root task back)",
+        init::TCB.set_priority(init::TCB, ROOT_PRIO),
+    )
 }

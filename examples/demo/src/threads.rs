@@ -10,6 +10,14 @@
 //! The threads share the root task's address space: each has a static stack, a static IPC
 //! buffer page from the root task's `.bss` (its frame cap is one of
 //! `BootInfo.userImageFrames`) and a libsel4 `ThreadBlock` that its `tp` points at.
+//!
+//! MCS (feature `mcs`): every thread also gets a scheduling context of its own (retyped from
+//! the untyped, configured by `SchedControl_Configure` as a round robin of [`BUDGET_US`],
+//! bound by `TCB_SetSchedParams`, which also installs the fault endpoint: a cap in the root
+//! task's CSpace, copied into the TCB, instead of a CPtr looked up at fault time), and the
+//! threads that receive (the server, the fault handler) a Reply object in their CNode
+//! ([`slot::REPLY`]): they receive with it, and reply by `seL4_Send` on it (MCS has no
+//! `seL4_Reply`).
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +44,15 @@ pub(crate) mod slot {
     pub const NTFN: CPtr = 3;
     /// Server and fault handler: the root task's "done" notification (send, badged).
     pub const DONE: CPtr = 4;
+    /// MCS: server and fault handler: the Reply object they receive with.
+    #[cfg(feature = "mcs")]
+    pub const REPLY: CPtr = 5;
 }
+
+/// MCS: budget and period of every thread's scheduling context, in µs: a round robin with the
+/// time slice of the non-MCS configuration (5 ticks of 2 ms) doubled, as the tests' threads.
+#[cfg(feature = "mcs")]
+pub(crate) const BUDGET_US: u64 = 10_000;
 
 /// Radix of the threads' CNodes.
 pub(crate) const RADIX: u8 = 4;
@@ -79,8 +95,44 @@ pub(crate) fn stop() -> ! {
     }
 }
 
+/// `seL4_Recv` on `ep` (MCS: with the thread's Reply object).
+fn recv(ep: CPtr) -> (MessageInfo, Word) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_Recv(ep)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        sys::seL4_Recv(ep, slot::REPLY)
+    }
+}
+
+/// `seL4_ReplyRecv` on `ep` (MCS: through and with the thread's Reply object).
+fn reply_recv(ep: CPtr, info: MessageInfo) -> (MessageInfo, Word) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_ReplyRecv(ep, info)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        sys::seL4_ReplyRecv(ep, info, slot::REPLY)
+    }
+}
+
+/// `seL4_Reply` (MCS: `seL4_Send` on the thread's Reply object).
+fn reply(info: MessageInfo) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        sys::seL4_Reply(info)
+    }
+    #[cfg(feature = "mcs")]
+    {
+        sys::seL4_Send(slot::REPLY, info)
+    }
+}
+
 extern "C" fn server_main() -> ! {
-    let (mut info, mut badge) = sys::seL4_Recv(slot::EP);
+    let (mut info, mut badge) = recv(slot::EP);
     for i in 0..3 {
         let n = info.length() as usize;
         let mut words = [0; 4];
@@ -97,13 +149,16 @@ extern "C" fn server_main() -> ! {
         sys::seL4_SetMR(0, sum);
         let reply = MessageInfo::new(0, 0, 0, 1);
         if i < 2 {
-            (info, badge) = sys::seL4_ReplyRecv(slot::EP, reply);
+            (info, badge) = reply_recv(slot::EP, reply);
         } else {
-            sys::seL4_Reply(reply);
+            self::reply(reply);
         }
     }
     println!("  server: waiting for the client's notification");
+    #[cfg(not(feature = "mcs"))]
     let b = sys::seL4_Wait(slot::NTFN);
+    #[cfg(feature = "mcs")]
+    let b = sys::seL4_Wait(slot::NTFN).1;
     println!("  server: notification with badge {b:#x}");
     SERVER_NTFN.store(b, Ordering::SeqCst);
     sys::seL4_Signal(slot::DONE);
@@ -131,7 +186,7 @@ extern "C" fn client_main() -> ! {
 }
 
 extern "C" fn handler_main() -> ! {
-    let (info, badge) = sys::seL4_Recv(slot::EP);
+    let (info, badge) = recv(slot::EP);
     let mrs: [Word; 4] = core::array::from_fn(sys::seL4_GetMR);
     let kind = match info.label() {
         abi::fault::CAP_FAULT => "cap fault",
@@ -213,7 +268,9 @@ pub(crate) fn global_pointer() -> Word {
 
 /// Make thread `i`: a TCB and a 16-slot CNode (its own TCB cap in slot 1), configured with that
 /// CNode as CSpace (guard set), the root VSpace, IPC buffer page `i` and fault endpoint
-/// `fault_ep` (a CPtr in its CNode); priority `prio`; registers set to run `entry`.
+/// `fault_ep` (a CPtr in its CNode; MCS: a cap in the root CNode, 0 for none); priority `prio`;
+/// registers set to run `entry`. MCS: also a scheduling context ([`sched_context`]), bound
+/// with the priority and the fault endpoint by `TCB_SetSchedParams`.
 pub(crate) fn make_thread(
     env: &Env,
     next: &mut CPtr,
@@ -248,19 +305,42 @@ pub(crate) fn make_thread(
         page as usize
     };
     let t = libsel4::cap::Tcb::from_bits(tcb);
-    check(
-        "Configure",
-        t.configure(
-            fault_ep,
-            cnode,
-            GUARD,
-            init::VSPACE,
-            0,
-            page as Word,
-            Cap::from_bits(frame_of(env.bi, page)),
-        ),
-    )?;
-    check("SetPriority", t.set_priority(init::TCB, prio))?;
+    #[cfg(not(feature = "mcs"))]
+    {
+        check(
+            "Configure",
+            t.configure(
+                fault_ep,
+                cnode,
+                GUARD,
+                init::VSPACE,
+                0,
+                page as Word,
+                Cap::from_bits(frame_of(env.bi, page)),
+            ),
+        )?;
+        check("SetPriority", t.set_priority(init::TCB, prio))?;
+    }
+    #[cfg(feature = "mcs")]
+    {
+        check(
+            "Configure",
+            t.configure(
+                cnode,
+                GUARD,
+                init::VSPACE,
+                0,
+                page as Word,
+                Cap::from_bits(frame_of(env.bi, page)),
+            ),
+        )?;
+        let sc = sched_context(env, next)?;
+        // MCP 0, as a thread made with SetPriority keeps.
+        check(
+            "SetSchedParams",
+            t.set_sched_params(init::TCB, 0, prio, sc, Cap::from_bits(fault_ep)),
+        )?;
+    }
     let mut regs = UserContext::default();
     regs.regs[idx::PC] = entry as usize as Word;
     // SAFETY: address arithmetic inside the static array.
@@ -270,6 +350,44 @@ pub(crate) fn make_thread(
     check("WriteRegisters", t.write_registers(false, 32, &regs))?;
     t.debug_name(name);
     Ok(Thread { tcb, cnode })
+}
+
+/// MCS: a scheduling context in root slot `*next` (`seL4_MinSchedContextBits`), configured by
+/// the SchedControl cap (`BootInfo.schedcontrol`) as a round robin of [`BUDGET_US`].
+#[cfg(feature = "mcs")]
+pub(crate) fn sched_context(
+    env: &Env,
+    next: &mut CPtr,
+) -> Result<libsel4::cap::SchedContext, &'static str> {
+    let s = *next;
+    *next += 1;
+    check(
+        "SchedContext",
+        env.ut.retype(
+            ObjectType::SchedContext,
+            abi::object::MIN_SCHED_CONTEXT_BITS,
+            &init::CNODE.as_retype_dest(),
+            s,
+            1,
+        ),
+    )?;
+    let sc = Cap::from_bits(s);
+    let control: libsel4::cap::SchedControl = Cap::from_bits(env.bi.schedcontrol.start);
+    check(
+        "SchedControl_Configure",
+        control.configure(sc, BUDGET_US, BUDGET_US, 0, 0),
+    )?;
+    Ok(sc)
+}
+
+/// MCS: a Reply object, retyped straight into slot `at` of `t`'s CNode.
+#[cfg(feature = "mcs")]
+pub(crate) fn give_reply(env: &Env, t: &Thread, at: CPtr) -> Result<(), &'static str> {
+    check(
+        "Reply object",
+        env.ut
+            .retype(ObjectType::Reply, 0, &t.cnode.as_retype_dest(), at, 1),
+    )
 }
 
 /// Put a cap to root slot `src` with `rights` and `badge` into slot `at` of `t`'s CNode.
@@ -333,6 +451,8 @@ pub fn run(env: &Env) -> Result<CPtr, &'static str> {
     give(&server, slot::EP, ep, CapRights::READ, 0)?;
     give(&server, slot::NTFN, ntfn, CapRights::READ, 0)?;
     give(&server, slot::DONE, done, CapRights::WRITE, DONE_SERVER)?;
+    #[cfg(feature = "mcs")]
+    give_reply(env, &server, slot::REPLY)?;
     let client = make_thread(env, &mut next, 1, "client", client_main, 100, 0)?;
     let call_rights = CapRights::new(true, false, false, true);
     give(&client, slot::EP, ep, call_rights, CLIENT_BADGE)?;
@@ -365,14 +485,29 @@ pub fn run(env: &Env) -> Result<CPtr, &'static str> {
     let handler = make_thread(env, &mut next, 2, "fault-handler", handler_main, 150, 0)?;
     give(&handler, slot::EP, fault_ep, CapRights::READ, 0)?;
     give(&handler, slot::DONE, done, CapRights::WRITE, DONE_HANDLER)?;
-    let faulter = make_thread(env, &mut next, 3, "faulter", faulter_main, 50, slot::EP)?;
-    give(
-        &faulter,
-        slot::EP,
-        fault_ep,
-        CapRights::new(false, true, false, true),
-        FAULT_BADGE,
-    )?;
+    #[cfg(feature = "mcs")]
+    give_reply(env, &handler, slot::REPLY)?;
+    let fault_rights = CapRights::new(false, true, false, true);
+    // The faulting thread's fault endpoint: a CPtr in its CNode (the cap is put there below);
+    // MCS: a cap in the root CNode, copied into its TCB.
+    #[cfg(not(feature = "mcs"))]
+    let faulter_ep = slot::EP;
+    #[cfg(feature = "mcs")]
+    let faulter_ep = {
+        let s = next;
+        next += 1;
+        check(
+            "mint the fault endpoint",
+            root.absolute_cptr(s).mint_from(
+                &root.absolute_cptr(fault_ep),
+                fault_rights,
+                FAULT_BADGE,
+            ),
+        )?;
+        s
+    };
+    let faulter = make_thread(env, &mut next, 3, "faulter", faulter_main, 50, faulter_ep)?;
+    give(&faulter, slot::EP, fault_ep, fault_rights, FAULT_BADGE)?;
     resume(&handler)?;
     resume(&faulter)?;
     wait_done(done, DONE_HANDLER);
