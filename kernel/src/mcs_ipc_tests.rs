@@ -1494,3 +1494,40 @@ fn a_reply_returning_an_exhausted_sc_raises_a_timeout_fault_or_postpones() {
         }
     }
 }
+
+/// Through the syscall path: a long revoke stops at a preemption point once the current
+/// SC's budget is used up (the clock moves while it works), and the syscall restarts; with
+/// budget to spare it completes.
+#[test]
+fn a_long_revoke_is_preempted_when_the_budget_runs_out() {
+    /// An interrupt check that finds none but lets 10 ms pass.
+    fn slow_irq_check() -> bool {
+        advance_time(crate::arch::us_to_ticks(10_000));
+        false
+    }
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let n = 2 * abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION as u64 + 10;
+    for i in 1..=n {
+        ok_empty(s.cnode(
+            L::CNodeCopy,
+            &[e + i, 64, ep, 64, CapRights::ALL.0],
+            &[CNODE],
+        ));
+    }
+    let root = s.root;
+    s.run_as(root);
+    let pc = root.reg(reg::PC);
+    s.k.irq_pending = slow_irq_check;
+    s.k.work_units = 0;
+    let revoke = info(L::CNodeRevoke as u64, 0, 2);
+    s.sys(Syscall::Call, CNODE, revoke, &[ep, 64], &[]);
+    let left = (1..=n).filter(|i| !s.root_slot(e + i).is_empty()).count() as u64;
+    assert!(left > 0 && left < n, "{left} of {n} copies left");
+    assert_eq!(s.k.cur_thread, root);
+    assert_eq!(root.reg(reg::PC), pc, "the syscall restarts");
+    s.k.irq_pending = || false;
+    s.sys(Syscall::Call, CNODE, revoke, &[ep, 64], &[]);
+    assert!((1..=n).all(|i| s.root_slot(e + i).is_empty()));
+    assert_eq!(root.reg(reg::PC), pc + 4);
+}
