@@ -103,11 +103,19 @@ impl Kernel {
     }
 
     /// `preemptionPoint`: counts a unit of work; every
-    /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units, stops if an interrupt is pending.
+    /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units, stops if an interrupt is pending (MCS: or
+    /// if the domain's time is up or the current SC's budget is used up).
     pub fn preemption_point(&mut self) -> Result<(), Preempted> {
         self.work_units += 1;
         if self.work_units >= MAX_NUM_WORK_UNITS_PER_PREEMPTION {
             self.work_units = 0;
+            // seL4 `preemptionPoint` under MCS: `updateTimestamp()`, then preempted if
+            // `!(sc_active(ksCurSC) && refill_sufficient(ksCurSC, ksConsumed))` or
+            // `isCurDomainExpired()`, before asking for pending interrupts.
+            #[cfg(feature = "mcs")]
+            if crate::sched::mcs::preemption_due(self) {
+                return Err(Preempted);
+            }
             if (self.irq_pending)() {
                 return Err(Preempted);
             }

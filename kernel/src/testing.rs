@@ -384,6 +384,11 @@ impl System {
 
     /// Makes `t` the running thread (as if the scheduler had picked it).
     pub fn run_as(&mut self, t: TcbRef) {
+        // A thread chosen but not yet switched to (`SwitchToThread`, e.g. after a `restart`
+        // outside a syscall) goes back to its ready queue rather than being forgotten.
+        if let crate::sched::SchedulerAction::SwitchToThread(_) = self.k.sched.action {
+            crate::sched::reschedule_required(&mut self.k);
+        }
         crate::sched::sched_dequeue(&mut self.k, t);
         let cur = self.k.cur_thread;
         if crate::sched::is_schedulable(cur) && cur != t {
