@@ -49,7 +49,7 @@ pub fn handle_trap(k: &mut Kernel, event: Event) -> Handled {
     crate::log::set_current_thread(k.cur_thread);
     match event {
         Event::Syscall => {
-            #[cfg(all(feature = "fastpath", not(feature = "mcs"), not(target_os = "none")))]
+            #[cfg(all(feature = "fastpath", not(target_os = "none")))]
             if let Some(t) = crate::fastpath::try_fastpath(k) {
                 fastpath_exit(k, t);
                 return Handled::Fastpath;
@@ -194,8 +194,10 @@ fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
 
 /// The fastpath's [`activate`]: `t` is runnable, no scheduling decision is pending, it is not
 /// the thread the CPU was set up for, and its cached `satp` is current (all checked by the
-/// fastpath). Returns its register context.
-#[cfg(all(feature = "fastpath", not(feature = "mcs")))]
+/// fastpath). Returns its register context. MCS: no `schedule` either (as seL4's fastpath):
+/// the SchedContext is the current one (`k.cur_sc`), the timer needs no new deadline, and
+/// the time is charged at the next kernel entry.
+#[cfg(feature = "fastpath")]
 #[inline(always)]
 fn fastpath_exit(k: &mut Kernel, t: crate::object::tcb::TcbRef) -> *mut ArchContext {
     crate::arch::set_vm_root_cached(t);
@@ -246,9 +248,15 @@ pub fn handle_user_trap(event: impl FnOnce() -> Event) -> *mut ArchContext {
 /// restore. Without the `fastpath` feature the trap entry does not call it.
 #[cfg(target_os = "none")]
 pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext {
-    #[cfg(all(feature = "fastpath", not(feature = "mcs")))]
+    #[cfg(feature = "fastpath")]
     {
-        if let Some(ctx) = run_fastpath(crate::fastpath::call, cptr, info) {
+        let a = crate::fastpath::FastArgs {
+            cptr,
+            info,
+            #[cfg(feature = "mcs")]
+            reply: 0,
+        };
+        if let Some(ctx) = run_fastpath(crate::fastpath::call, a) {
             return ctx;
         }
     }
@@ -257,11 +265,12 @@ pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext 
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
-#[cfg(target_os = "none")]
+#[cfg(all(target_os = "none", not(feature = "mcs")))]
 pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchContext {
-    #[cfg(all(feature = "fastpath", not(feature = "mcs")))]
+    #[cfg(feature = "fastpath")]
     {
-        if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, cptr, info) {
+        let a = crate::fastpath::FastArgs { cptr, info };
+        if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, a) {
             return ctx;
         }
     }
@@ -269,16 +278,29 @@ pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchCo
     fastpath_fallback()
 }
 
-/// Runs one of the fastpath functions on the caller's `a0`/`a1`: the context to restore, or
-/// `None` when it did not apply (nothing changed).
-#[cfg(all(target_os = "none", feature = "fastpath", not(feature = "mcs")))]
+/// [`fastpath_call_entry`] for `seL4_ReplyRecv` under MCS: also with the caller's `a6` (the
+/// Reply cap's CPtr) as `reply` (seL4's `c_handle_fastpath_reply_recv(cptr, msgInfo, reply)`).
+#[cfg(all(target_os = "none", feature = "mcs"))]
+pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64, reply: u64) -> *mut ArchContext {
+    #[cfg(feature = "fastpath")]
+    {
+        let a = crate::fastpath::FastArgs { cptr, info, reply };
+        if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, a) {
+            return ctx;
+        }
+    }
+    let _ = (cptr, info, reply);
+    fastpath_fallback()
+}
+
+/// Runs one of the fastpath functions on the caller's `a0`/`a1` (MCS: and `a6`): the context
+/// to restore, or `None` when it did not apply (nothing changed).
+#[cfg(all(target_os = "none", feature = "fastpath"))]
 #[inline(always)]
 fn run_fastpath(
     fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::object::tcb::TcbRef>,
-    cptr: u64,
-    info: u64,
+    a: crate::fastpath::FastArgs,
 ) -> Option<*mut ArchContext> {
-    let a = crate::fastpath::FastArgs { cptr, info };
     crate::state::with_kernel(|k| fastpath(k, a).map(|t| fastpath_exit(k, t)))
 }
 

@@ -14,14 +14,32 @@
 //! kernel keeps (each checked by a `debug_assert!` in the host tests): a receive queue is
 //! never empty, its head has no predecessor, a running thread's master reply cap has can
 //! grant set.
+//!
+//! MCS (`CONFIG_KERNEL_MCS`): the reply goes through Reply objects, not reply caps. `Call`
+//! needs a *passive* server (no SchedContext) that waits with a Reply object: the caller's
+//! SchedContext goes to it along the call stack (`reply_push`). `ReplyRecv` answers through
+//! the Reply cap in `a6` ([`FastArgs::reply`]), which must be at the head of the call stack
+//! of the replier's SchedContext: the SchedContext goes back to the caller (`reply_pop`) and
+//! the replier waits again with the same Reply object. As in seL4, neither does any time
+//! accounting: no `updateTimestamp`, no budget check (the time is charged at the next kernel
+//! entry to the same SchedContext, which stays `ksCurSC`), no `schedule`.
 #![forbid(unsafe_code)]
 
 use crate::arch::regs;
-use crate::cap::{ep_right, tag, RawCap, EP_RIGHTS_SHIFT, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
+use crate::cap::{ep_right, tag, EP_RIGHTS_SHIFT};
+#[cfg(not(feature = "mcs"))]
+use crate::cap::{RawCap, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
 use crate::cspace::lookup_one_level;
+#[cfg(not(feature = "mcs"))]
 use crate::cte::{mdb_insert_leaf, mdb_next_word, mdb_unlink_leaf};
-use crate::object::endpoint::{flags, EpRef, EpState};
+#[cfg(not(feature = "mcs"))]
+use crate::object::endpoint::flags;
+use crate::object::endpoint::{EpRef, EpState};
 use crate::object::notification::NtfnRef;
+#[cfg(feature = "mcs")]
+use crate::object::reply::{ReplyRef, CALL_STACK_HEAD_BIT};
+#[cfg(feature = "mcs")]
+use crate::object::sched_context::ScRef;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::config::NUM_DOMAINS;
@@ -36,6 +54,9 @@ pub struct FastArgs {
     pub cptr: u64,
     /// `a1`: the `seL4_MessageInfo_t` word.
     pub info: u64,
+    /// MCS, `seL4_ReplyRecv` only: `a6`, the CPtr of the Reply cap.
+    #[cfg(feature = "mcs")]
+    pub reply: u64,
 }
 
 impl FastArgs {
@@ -44,6 +65,8 @@ impl FastArgs {
         FastArgs {
             cptr: t.reg(regs::CAP),
             info: t.reg(regs::MSG_INFO),
+            #[cfg(feature = "mcs")]
+            reply: t.reg(regs::REPLY),
         }
     }
 }
@@ -63,10 +86,26 @@ fn simple_message(info: u64) -> bool {
 /// priority and (with more than one domain) the current domain. (seL4 also takes the
 /// fastpath when `to` is the highest ready priority; here that case takes the full path,
 /// which reaches the same state.)
+#[cfg(not(feature = "mcs"))]
 #[inline(always)]
 fn can_switch_to(k: &Kernel, from: TcbRef, to: TcbRef) -> bool {
     let (tp, td) = to.with(|x| (x.priority, x.domain));
     (NUM_DOMAINS == 1 || td == k.cur_domain) && tp >= from.with(|x| x.priority)
+}
+
+/// MCS: whether the scheduler would switch straight to `to` after `from` blocks: the current
+/// domain (with more than one), and at least `from`'s priority or no ready thread above it
+/// (seL4's `isHighestPrio` case too: under MCS the full path gives the CPU to the highest
+/// ready thread, see `sched_context::donate`). With `from` the highest runnable thread (the
+/// scheduler's invariant at every kernel entry) the first test implies the second; it is
+/// the cheap one.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn can_switch_to(k: &Kernel, from: TcbRef, to: TcbRef) -> bool {
+    let (tp, td) = to.with(|x| (x.priority, x.domain));
+    let dom = if NUM_DOMAINS == 1 { 0 } else { k.cur_domain };
+    (NUM_DOMAINS == 1 || td == k.cur_domain)
+        && (tp >= from.with(|x| x.priority) || k.sched.none_ready_above(dom as usize, tp))
 }
 
 /// Whether `t`'s cached `satp` is current, so that the exit can switch to its address space
@@ -141,18 +180,29 @@ pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     r
 }
 
+/// Whether `t` may have its thread state's Reply object changed: not queued (seL4 asserts
+/// this in `thread_state_ptr_set_replyObject_np`).
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn unqueued(t: TcbRef) -> bool {
+    t.with(|x| x.queued == 0 && x.in_release_queue == 0)
+}
+
 /// Word 0 of an endpoint cap shifted right by [`EP_RIGHTS_SHIFT`]: the type tag in bits 8..4,
 /// the rights ([`ep_right`]) in bits 3..0.
 const EP_TAG_BITS: u64 = 0x1f0;
 
 /// Word 0 of a master reply cap shifted right by 44: the type tag in bits 19..15, can grant
 /// (always set for the master) in bit 1, master in bit 0.
+#[cfg(not(feature = "mcs"))]
 const MASTER_REPLY_TOP: u64 = tag::REPLY << 15 | 3;
+#[cfg(not(feature = "mcs"))]
 const _: () = assert!(REPLY_MASTER_BIT == 1 << 44 && REPLY_CAN_GRANT_BIT == 1 << 45);
 
 /// `fastpath_call`: the current thread calls the endpoint `a.cptr` with the message in
 /// registers. Returns the server it switched to, or `None` (nothing changed). The caller's
 /// registers are saved, its pc still at the `ecall`.
+#[cfg(not(feature = "mcs"))]
 #[inline(always)]
 pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     let cur = k.cur_thread;
@@ -208,6 +258,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
 
 /// `fastpath_reply_recv`: the current thread replies to its caller and waits on the endpoint
 /// `a.cptr`. Returns the caller it switched to, or `None` (nothing changed).
+#[cfg(not(feature = "mcs"))]
 #[inline(always)]
 pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     let cur = k.cur_thread;
@@ -255,6 +306,171 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     cur.set_state(ThreadState::BlockedOnReceive);
     ep.append_recv(cur);
     mdb_unlink_leaf(caller_slot, master);
+    transfer(cur, caller, a.info, 0);
+    caller.set_state(ThreadState::Running);
+    k.cur_thread = caller;
+    Some(caller)
+}
+
+/// MCS `fastpath_call`: the current thread calls the endpoint `a.cptr` with the message in
+/// registers; the server waiting there is passive and gets the caller's SchedContext along the
+/// call stack. Returns the server it switched to, or `None` (nothing changed).
+///
+/// seL4's conditions: a short message without caps, no fault pending on the caller, an
+/// endpoint cap with Send and Grant or GrantReply, a receiver waiting, which can run now
+/// (priority, domain), has no SchedContext and waits with a Reply object. The caller's
+/// SchedContext and budget are not looked at (a running thread has one; its budget was
+/// checked when it entered the kernel last).
+#[cfg(feature = "mcs")]
+#[inline(always)]
+pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
+    let cur = k.cur_thread;
+    if !simple_message(a.info) || has_fault(cur) {
+        return None;
+    }
+    let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
+    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    if tr & (EP_TAG_BITS | ep_right::SEND) != (tag::ENDPOINT << 4 | ep_right::SEND)
+        || tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0
+    {
+        return None;
+    }
+    let ep = EpRef::at(cap.obj_ptr());
+    let head = ep.head_state_word().wrapping_sub(EpState::Recv as u64);
+    if head & 3 != 0 || head == 0 {
+        return None;
+    }
+    let dest = TcbRef::new(head as usize);
+    if !can_switch_to(k, cur, dest) || !vm_cached(k, dest) {
+        return None;
+    }
+    // A passive server, waiting with a Reply object.
+    let (dest_sc, reply) = dest.with(|x| (x.sched_context, x.reply_object));
+    if dest_sc != 0 || reply == 0 {
+        return None;
+    }
+
+    // The common case: no more checks, only work.
+    let reply = ReplyRef::new(reply as usize);
+    debug_assert!(unqueued(cur) && unqueued(dest));
+    debug_assert_eq!((reply.get().prev, reply.get().next), (0, 0));
+    advance_pc(cur);
+    ep.dequeue_recv_head(dest);
+    // `reply_unlink(reply, dest)` and `reply_push(cur, dest, reply, true)`: the caller waits
+    // on the Reply object; its SchedContext goes to the server, on top of the call stack.
+    dest.with(|x| x.reply_object = 0);
+    let sc = cur.with(|x| {
+        x.state = ThreadState::BlockedOnReply as u64;
+        x.reply_object = reply.addr() as u64;
+        core::mem::take(&mut x.sched_context)
+    });
+    debug_assert!(sc != 0 && ScRef::new(sc as usize) == k.cur_sc);
+    let sc = ScRef::new(sc as usize);
+    let old_caller = sc.with(|s| {
+        s.tcb = dest.addr() as u64;
+        core::mem::replace(&mut s.reply, reply.addr() as u64)
+    });
+    if old_caller != 0 {
+        ReplyRef::new(old_caller as usize).with(|r| r.next = reply.addr() as u64);
+    }
+    reply.with(|r| {
+        r.tcb = cur.addr() as u64;
+        r.prev = old_caller;
+        r.next = sc.addr() as u64 | CALL_STACK_HEAD_BIT;
+    });
+    dest.with(|x| x.sched_context = sc.addr() as u64);
+    transfer(cur, dest, a.info, cap.w1);
+    dest.set_state(ThreadState::Running);
+    k.cur_thread = dest;
+    Some(dest)
+}
+
+/// MCS `fastpath_reply_recv`: the current thread replies through the Reply cap `a.reply` and
+/// waits on the endpoint `a.cptr` with the same Reply object; the SchedContext goes back to
+/// the caller. Returns the caller it switched to, or `None` (nothing changed).
+///
+/// seL4's conditions: a short message without caps, no fault pending on the replier, an
+/// endpoint cap with Receive, a Reply cap, no active bound notification, no sender waiting
+/// on the endpoint, a caller on the Reply object, which is at the head of the call stack of
+/// the replier's SchedContext; the caller has no fault pending, can run now (priority,
+/// domain) and has no SchedContext. Whether the returned SchedContext has budget is not
+/// checked (it is the current one, checked when the replier entered the kernel).
+#[cfg(feature = "mcs")]
+#[inline(always)]
+pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
+    let cur = k.cur_thread;
+    if !simple_message(a.info) || has_fault(cur) {
+        return None;
+    }
+    let root = cur.slot(tcb_slot::CTABLE).raw();
+    let cap = lookup_one_level(root, a.cptr)?;
+    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    if tr & (EP_TAG_BITS | ep_right::RECEIVE) != (tag::ENDPOINT << 4 | ep_right::RECEIVE) {
+        return None;
+    }
+    let reply_cap = lookup_one_level(root, a.reply)?;
+    if reply_cap.tag() != tag::REPLY {
+        return None;
+    }
+    let bound = cur.with(|x| x.bound_notification) as usize;
+    if bound != 0 && NtfnRef::at(bound).is_active() {
+        return None;
+    }
+    let ep = EpRef::at(cap.obj_ptr());
+    if ep.head_state_word() & 3 == EpState::Send as u64 {
+        return None;
+    }
+    // The Reply object links a caller and sits at the head of the call stack of the
+    // replier's SchedContext.
+    let reply = ReplyRef::new(reply_cap.obj_ptr());
+    let r = reply.get();
+    let sc = cur.with(|x| x.sched_context);
+    if r.tcb == 0 || r.next != sc | CALL_STACK_HEAD_BIT {
+        return None;
+    }
+    let caller = TcbRef::new(r.tcb as usize);
+    debug_assert_eq!(caller.state(), ThreadState::BlockedOnReply);
+    if has_fault(caller) || !can_switch_to(k, cur, caller) || !vm_cached(k, caller) {
+        return None;
+    }
+    if caller.with(|x| x.sched_context) != 0 {
+        return None;
+    }
+    // The receive queue keeps priority order (`tcbAppend`): empty, or the replier goes last
+    // (seL4 also takes the fastpath when it goes elsewhere; here that takes the full path).
+    let tail = ep.0.with(|e| e.tail);
+    if tail != 0 && TcbRef::new(tail as usize).with(|x| x.priority) < cur.with(|x| x.priority) {
+        return None;
+    }
+
+    // The common case.
+    debug_assert!(unqueued(cur) && unqueued(caller));
+    debug_assert!(ScRef::new(sc as usize) == k.cur_sc);
+    advance_pc(cur);
+    cur.with(|x| {
+        x.blocking_object = ep.0.addr() as u64;
+        x.state = ThreadState::BlockedOnReceive as u64;
+        x.reply_object = reply.addr() as u64;
+        x.sched_context = 0;
+    });
+    caller.with(|x| {
+        x.reply_object = 0;
+        x.sched_context = sc;
+    });
+    reply.with(|x| {
+        x.tcb = cur.addr() as u64;
+        x.prev = 0;
+        x.next = 0;
+    });
+    ep.append_recv(cur);
+    // `reply_pop`: the SchedContext goes back to the caller, the call stack shrinks by one.
+    ScRef::new(sc as usize).with(|s| {
+        s.tcb = caller.addr() as u64;
+        s.reply = r.prev;
+    });
+    if r.prev != 0 {
+        ReplyRef::new(r.prev as usize).with(|p| p.next = r.next);
+    }
     transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);
     k.cur_thread = caller;

@@ -28,7 +28,7 @@ pub mod debug;
 mod debug_tests;
 pub mod entry;
 pub mod error;
-#[cfg(all(feature = "fastpath", not(feature = "mcs")))]
+#[cfg(feature = "fastpath")]
 pub mod fastpath;
 pub mod invocation;
 pub mod ipc;

@@ -113,6 +113,22 @@ impl Scheduler {
         Some(w * WORD + b)
     }
 
+    /// `isHighestPrio(dom, prio)` without finding the highest priority: no ready queue of
+    /// `dom` above `prio` (for the MCS IPC fastpath; no calls, no bit scan).
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    pub fn none_ready_above(&self, dom: usize, prio: u64) -> bool {
+        let w = (prio / WORD as u64) as usize;
+        let (Some(&l1), Some(l2)) = (self.l1.get(dom), self.l2.get(dom)) else {
+            return false;
+        };
+        let Some(&l2) = l2.get(w) else {
+            return false;
+        };
+        // Two shifts: `w` + 1 and `prio % 64` + 1 may be 64.
+        l1 >> w >> 1 == 0 && l2 >> (prio % WORD as u64) >> 1 == 0
+    }
+
     fn set_bit(&mut self, dom: usize, prio: usize) {
         self.l2[dom][prio / WORD] |= 1 << (prio % WORD);
         self.l1[dom] |= 1 << (prio / WORD);
@@ -479,6 +495,28 @@ mod tests {
             assert_eq!(msb_index(1 << i), i);
             assert_eq!(msb_index((1 << i) | 1), i);
             assert_eq!(msb_index(u64::MAX >> (63 - i)), i);
+        }
+    }
+
+    /// The MCS fastpath's bitmap test agrees with `isHighestPrio` for every priority.
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn none_ready_above_is_is_highest_prio() {
+        use super::{is_highest_prio, Scheduler, NUM_PRIORITIES};
+        let mut k = crate::state::Kernel::new();
+        let sets: [&[usize]; 6] = [&[], &[0], &[63], &[64, 3], &[255], &[1, 100, 191, 192]];
+        for set in sets {
+            k.sched = Scheduler::new();
+            for &p in set {
+                k.sched.set_bit(0, p);
+            }
+            for prio in 0..NUM_PRIORITIES as u64 {
+                assert_eq!(
+                    k.sched.none_ready_above(0, prio),
+                    is_highest_prio(&k, 0, prio),
+                    "{set:?} {prio}"
+                );
+            }
         }
     }
 

@@ -13,7 +13,8 @@
 //!
 //! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
 //! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
-//! caller's `a0` and `a1` still in place as the arguments; they run the fastpath or else the
+//! caller's `a0` and `a1` still in place as the arguments (MCS: and for ReplyRecv `a6`, the
+//! Reply cap, as the third); they run the fastpath or else the
 //! full path, and return the context to resume. For every other trap,
 //! `trap_from_user(scause, stval)` decodes the cause (`arch::riscv64::cause`) and
 //! `crate::entry::handle_user_trap` runs, and its result, the context to resume,
@@ -160,6 +161,9 @@ riscv_restore_user_context:
 .if {fastpath}
 2:  addi t0, a7, -({sys_reply_recv})
     bnez t0, 1f
+.if {mcs}
+    mv a2, a6                        # MCS: the Reply cap's CPtr (saved; a2 is restored)
+.endif
     jal {fastpath_reply_recv}
     j riscv_restore_user_context
 .endif
@@ -231,7 +235,8 @@ riscv_panic_stack_top:
     spp = const SSTATUS_SPP,
     sie = const SSTATUS_SIE,
     handle_user_trap = sym trap_from_user,
-    fastpath = const (cfg!(feature = "fastpath") && !cfg!(feature = "mcs")) as u8,
+    fastpath = const cfg!(feature = "fastpath") as u8,
+    mcs = const cfg!(feature = "mcs") as u8,
     cause_ecall = const crate::arch::riscv64::cause::CAUSE_USER_ECALL,
     sys_call = const abi::Syscall::Call as i64,
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
