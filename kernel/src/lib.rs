@@ -36,6 +36,8 @@ pub mod ipc;
 mod ipc_tests;
 #[cfg(test)]
 mod irq_tests;
+#[cfg(all(test, feature = "mcs", feature = "fastpath"))]
+mod mcs_fastpath_tests;
 #[cfg(all(test, feature = "mcs"))]
 mod mcs_ipc_tests;
 #[allow(unsafe_code)]
