@@ -28,6 +28,9 @@ struct World {
     e: u64,
 }
 
+/// Named words of kernel state, and each thread's pending fault.
+type Snapshot = (Vec<(&'static str, usize, u64)>, Vec<Option<Fault>>);
+
 fn world(fastpath_off: bool, prios: [u64; 3]) -> World {
     let mut s = System::boot();
     s.k.fastpath_off = fastpath_off;
@@ -129,12 +132,12 @@ impl World {
     /// simulated RAM (the systems' RAM lies at different host addresses): each thread's TCB
     /// fields and registers, the SchedContexts, the Reply objects, the endpoints, the current
     /// thread and SC, the time and the scheduler action; and each thread's pending fault.
-    fn snapshot(&self) -> (Vec<(&'static str, usize, u64)>, Vec<Option<Fault>>) {
+    fn snapshot(&self) -> Snapshot {
         let (base, size) = (self.s.mem.pptr() as u64, self.s.mem.size() as u64);
         let rel = |a: u64| {
             let p = a & !CALL_STACK_HEAD_BIT;
             if p >= base && p < base + size {
-                p - base | (a & CALL_STACK_HEAD_BIT)
+                (p - base) | (a & CALL_STACK_HEAD_BIT)
             } else {
                 a
             }
