@@ -55,14 +55,14 @@ enum Cmd {
     ///      4. lint: cargo clippy (kernel, riscv64, debug_build)
     ///                                                 the same with seL4's CONFIG_DEBUG_BUILD
     ///      5. lint: cargo clippy (kernel, riscv64, mcs)
-    ///                                                 the same with seL4's CONFIG_KERNEL_MCS (*)
+    ///                                                 the same with seL4's CONFIG_KERNEL_MCS
     ///      6. host: cargo test                        abi, kernel, libsel4, xtask on the host
     ///      7. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
     ///      8. host: cargo test -p kernel --features debug_build
     ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
     ///      9. host: cargo test -p kernel --features mcs
-    ///                                                 the MCS kernel's tests (*)
+    ///                                                 the MCS kernel's tests
     ///     10. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
     ///     11. host: cargo test -p libsel4 --features mcs
     ///                                                 libsel4's MCS API (syscalls, invocations)
@@ -71,16 +71,14 @@ enum Cmd {
     ///     14. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
     ///     15. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
     ///     16. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
-    ///                                                 kernel with `mcs` and the fastpath (**)
-    ///     17. qemu: bench sanity (fastpath, benchmark, quick)
+    ///                                                 kernel with `mcs` and the fastpath
+    ///     17. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
+    ///     18. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///
-    /// (*) skipped until the kernel builds with `mcs` (MCS_KERNEL_READY in xtask/src/main.rs)
-    /// unless `--mcs` is given. (**) until the MCS kernel boots (MCS_QEMU_READY) the stage only
-    /// builds the MCS root tasks (roottask-tests-mcs) and does not boot them, unless
-    /// `--mcs` is given.
+    ///     19. qemu: bench sanity (mcs, benchmark, quick)
+    ///                                                 the same, MCS kernel and root task
     ///
     /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
     /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
@@ -146,14 +144,6 @@ impl BuildOpts {
 
 /// The cargo feature that selects seL4's MCS configuration, in the kernel and the root tasks.
 const MCS_FEATURE: &str = "mcs";
-
-/// Whether the kernel builds with its `mcs` feature: its MCS lint and host stages run in
-/// `cargo xtask test` (else they are skipped unless `--mcs` is given). The kernel team flips it.
-const MCS_KERNEL_READY: bool = true;
-/// Whether the MCS kernel boots the test root task: `cargo xtask test` boots
-/// roottask-tests-mcs on it (else the stage only builds the MCS root tasks unless `--mcs` is
-/// given). The kernel team flips it.
-const MCS_QEMU_READY: bool = true;
 
 /// The root tasks' features for the MCS configuration or not.
 fn task_features(mcs: bool) -> &'static [&'static str] {
@@ -233,8 +223,8 @@ struct TestOpts {
     /// Do not run the benchmark sanity check (`bench`, quick).
     #[arg(long)]
     no_bench: bool,
-    /// The MCS configuration only: the MCS lint and host stages and the test root task on the
-    /// MCS kernel (booted even before MCS_QEMU_READY), not the other QEMU stages.
+    /// The MCS configuration's QEMU stages only (the test root task, the demo and the bench
+    /// sanity run on the MCS kernel), after all lint and host stages.
     #[arg(long)]
     mcs: bool,
     /// Kill each QEMU run after this many seconds (0: never).
@@ -838,15 +828,15 @@ impl QemuTests<'_> {
         }
     }
 
-    /// Boot the benchmark (quick) with the kernel built with `benchmark` and check that it
-    /// runs and that its figures are sane. Not a timing test.
-    fn bench_stage(&mut self, name: &str, fastpath: bool) -> Stage {
+    /// Boot the benchmark (quick) with the kernel built with `benchmark` (and `mcs` if `mcs`)
+    /// and check that it runs and that its figures are sane. Not a timing test.
+    fn bench_stage(&mut self, name: &str, fastpath: bool, mcs: bool) -> Stage {
         banner(name);
         let t = Instant::now();
         let run = run_bench(
             self.ws,
             &self.qemu,
-            bench_kernel_config(self.profile, fastpath, self.log_level),
+            bench_kernel_config(self.profile, fastpath, self.log_level).feature(MCS_FEATURE, mcs),
             true,
             self.timeout,
             &[],
@@ -886,50 +876,32 @@ impl QemuTests<'_> {
         Stage::judged(name, t.elapsed().as_secs_f64(), passed, 0, run.problems)
     }
 
-    /// The test root task on the MCS kernel (with the fastpath). Until the MCS kernel boots
-    /// (`boot` false) only the MCS root tasks are built: a build failure fails the stage, else
-    /// it is skipped.
-    fn mcs_tests_stage(&mut self, name: &str, boot: bool) -> Stage {
-        banner(name);
-        let t = Instant::now();
-        if !boot {
-            let mut built = Vec::new();
-            for task in [&TESTS, &DEMO].into_iter().filter(|t| t.has_mcs) {
-                match self
-                    .ws
-                    .build_root_task_with(self.profile, task, &[MCS_FEATURE])
-                {
-                    Ok(_) => built.push(workspace::root_task_image_name(task, &[MCS_FEATURE])),
-                    Err(e) => {
-                        return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}"))
-                    }
-                }
-            }
-            return Stage::skipped(
-                name,
-                &format!(
-                    "built {}; not booted: the MCS kernel is not ready (MCS_QEMU_READY in \
-                     xtask/src/main.rs; `cargo xtask test --mcs` boots it anyway)",
-                    built.join(", ")
-                ),
-            );
-        }
+    /// The test root task on the MCS kernel (with the fastpath); returns the kernel too, for
+    /// the MCS demo.
+    fn mcs_tests_stage(&mut self, name: &str) -> (Stage, Result<PathBuf>) {
         banner("building the kernel (mcs, fastpath)");
         let config = KernelConfig::new(self.profile)
             .feature(MCS_FEATURE, true)
             .log_level(self.log_level);
         let kernel = self.ws.build_kernel(&config);
-        self.tests_stage(name, &kernel, &[MCS_FEATURE], "qemu-test-mcs.log")
+        let stage = self.tests_stage(name, &kernel, &[MCS_FEATURE], "qemu-test-mcs.log");
+        (stage, kernel)
     }
 
-    fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>) -> Stage {
+    /// The demo (built with `features`) on `kernel`: it must print `DEMO OK` and end.
+    fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>, features: &[&str]) -> Stage {
         banner(name);
         let t = Instant::now();
         let kernel = match kernel {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        match self.boot(name, kernel, &DEMO, &[], "qemu-demo.log") {
+        let log = if features.is_empty() {
+            "qemu-demo.log"
+        } else {
+            "qemu-demo-mcs.log"
+        };
+        match self.boot(name, kernel, &DEMO, features, log) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let problems = protocol::judge_demo(&cap.text, &cap.end);
@@ -1011,9 +983,8 @@ const LINT_CLIPPY_KERNEL_MCS: &str = "lint: cargo clippy (kernel, riscv64, mcs)"
 const HOST_KERNEL_MCS: &str = "host: cargo test -p kernel --features mcs";
 const HOST_LIBSEL4_MCS: &str = "host: cargo test -p libsel4 --features mcs";
 const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
-/// Why the MCS kernel's lint and host stages are skipped.
-const MCS_KERNEL_NOT_READY: &str =
-    "the kernel does not build with `mcs` yet (MCS_KERNEL_READY in xtask/src/main.rs; `--mcs` runs it anyway)";
+const QEMU_DEMO_MCS: &str = "qemu: demo (mcs)";
+const QEMU_BENCH_MCS: &str = "qemu: bench sanity (mcs, benchmark, quick)";
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
 
 fn tests_stage_name(fastpath: bool) -> String {
@@ -1050,7 +1021,8 @@ fn push(stages: &mut Vec<Stage>, s: Stage) {
 
 /// The QEMU stages, in this order (which `test --help` describes): the test root task on the
 /// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
-/// the fastpath, the benchmark sanity run.
+/// the fastpath, the test root task and the demo on the MCS kernel, the benchmark sanity runs
+/// (non-MCS, MCS).
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     // With --mcs only the MCS stage runs.
     let variants: Vec<bool> = [true, false]
@@ -1072,6 +1044,10 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let run_bench_stage = !o.no_bench && !o.mcs && ws.has_package(BENCH.package);
     let bench_name = bench_stage_name(first);
     let mcs_name = QEMU_TESTS_MCS.to_string();
+    let run_mcs_demo = run_mcs_stage && !o.no_demo;
+    let mcs_demo_name = QEMU_DEMO_MCS.to_string();
+    let run_mcs_bench = run_mcs_stage && !o.no_bench && ws.has_package(BENCH.package);
+    let mcs_bench_name = QEMU_BENCH_MCS.to_string();
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -1080,7 +1056,9 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .iter()
             .chain(std::iter::once(&demo_name).filter(|_| run_demo))
             .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
+            .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
+            .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -1120,17 +1098,24 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         };
         push(stages, q.tests_stage(&names[i], &kernel, &[], log_name));
         if i == 0 && run_demo {
-            push(stages, q.demo_stage(&demo_name, &kernel));
+            push(stages, q.demo_stage(&demo_name, &kernel, &[]));
         }
     }
     if run_mcs_stage {
-        push(
-            stages,
-            q.mcs_tests_stage(&mcs_name, MCS_QEMU_READY || o.mcs),
-        );
+        let (stage, kernel) = q.mcs_tests_stage(&mcs_name);
+        push(stages, stage);
+        if run_mcs_demo {
+            push(
+                stages,
+                q.demo_stage(&mcs_demo_name, &kernel, &[MCS_FEATURE]),
+            );
+        }
     }
     if run_bench_stage {
-        push(stages, q.bench_stage(&bench_name, variants[0]));
+        push(stages, q.bench_stage(&bench_name, variants[0], false));
+    }
+    if run_mcs_bench {
+        push(stages, q.bench_stage(&mcs_bench_name, true, true));
     }
     let _ = q.all_log.flush();
     eprintln!(
@@ -1148,8 +1133,6 @@ fn test(o: TestOpts) -> Result<ExitCode> {
     let mut stages = Vec::new();
 
     let bench_host = ws.has_package(BENCH.package);
-    // The MCS kernel's lint and host stages: once it builds, or when asked for.
-    let mcs_kernel = MCS_KERNEL_READY || o.mcs;
 
     // Everything builds for riscv64 (the kernel's clippy run too); the lints need rustfmt and
     // clippy. Added to the active toolchain if missing.
@@ -1192,15 +1175,11 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         }
         push(
             &mut stages,
-            if mcs_kernel {
-                check_stage(
-                    &ws,
-                    LINT_CLIPPY_KERNEL_MCS,
-                    &kernel_clippy_args(Some(MCS_FEATURE)),
-                )
-            } else {
-                Stage::skipped(LINT_CLIPPY_KERNEL_MCS, MCS_KERNEL_NOT_READY)
-            },
+            check_stage(
+                &ws,
+                LINT_CLIPPY_KERNEL_MCS,
+                &kernel_clippy_args(Some(MCS_FEATURE)),
+            ),
         );
         push(
             &mut stages,
@@ -1237,22 +1216,18 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         );
         push(
             &mut stages,
-            if mcs_kernel {
-                host_stage(
-                    &ws,
-                    HOST_KERNEL_MCS,
-                    &[
-                        "test",
-                        "--no-fail-fast",
-                        "-p",
-                        "kernel",
-                        "--features",
-                        "mcs",
-                    ],
-                )
-            } else {
-                Stage::skipped(HOST_KERNEL_MCS, MCS_KERNEL_NOT_READY)
-            },
+            host_stage(
+                &ws,
+                HOST_KERNEL_MCS,
+                &[
+                    "test",
+                    "--no-fail-fast",
+                    "-p",
+                    "kernel",
+                    "--features",
+                    "mcs",
+                ],
+            ),
         );
         push(
             &mut stages,
@@ -1477,7 +1452,9 @@ mod tests {
             demo_stage_name(true),
             tests_stage_name(false),
             QEMU_TESTS_MCS.into(),
+            QEMU_DEMO_MCS.into(),
             bench_stage_name(true),
+            QEMU_BENCH_MCS.into(),
         ];
         let mut at = 0;
         for (i, n) in names.iter().enumerate() {
