@@ -20,6 +20,7 @@ use crate::arch::regs;
 use crate::cap::{ep_right, tag, RawCap, EP_RIGHTS_SHIFT, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
 use crate::cspace::lookup_one_level;
 use crate::cte::{mdb_insert_leaf, mdb_next_word, mdb_unlink_leaf};
+use crate::mem::Link;
 use crate::object::endpoint::{flags, EpRef, EpState};
 use crate::object::notification::NtfnRef;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
@@ -170,11 +171,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     }
     let ep = EpRef::at(cap.obj_ptr());
     // Receivers waiting: the state bits are Recv, and the rest is the (non-null) head.
-    let head = ep.head_state_word().wrapping_sub(EpState::Recv as u64);
-    if head & 3 != 0 || head == 0 {
-        return None;
-    }
-    let dest = TcbRef::new(head as usize);
+    let dest = ep.head_state().get_if_tag(EpState::Recv as u64)?;
     let caller_slot = dest.slot(tcb_slot::CALLER);
     let reply_slot = cur.slot(tcb_slot::REPLY);
     let reply_w0 = reply_slot.raw().w0;
@@ -222,12 +219,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         return None;
     }
     let ep = EpRef::at(cap.obj_ptr());
-    if ep.head_state_word() & 3 == EpState::Send as u64 {
+    if ep.head_state().tag() == EpState::Send as u64 {
         return None;
     }
-    let bound = cur.with(|x| x.bound_notification) as usize;
-    if bound != 0 && NtfnRef::at(bound).is_active() {
-        return None;
+    if let Some(bound) = cur.with(|x| x.bound_notification.get()) {
+        if NtfnRef(bound).is_active() {
+            return None;
+        }
     }
     // A reply cap that is not the master (bit 1 of the shifted word, can grant, is either),
     // last in its MDB list, after its master.
@@ -249,7 +247,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // The common case.
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = ep.0.addr() as u64;
+        x.blocking_object = Link::to(ep.0.cast());
         x.blocking_flags = (tr & ep_right::GRANT != 0) as u64 * flags::CAN_GRANT;
     });
     cur.set_state(ThreadState::BlockedOnReceive);

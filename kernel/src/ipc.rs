@@ -12,7 +12,6 @@ use crate::mem::PPtr;
 use crate::object::cnode::cte_delete_one;
 use crate::object::cnode::lookup_target_slot;
 use crate::object::endpoint::EpRef;
-use crate::object::notification::NtfnRef;
 use crate::object::objecttype::derive_cap;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, set_thread_state};
@@ -605,7 +604,9 @@ pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
     Fault::clear(t);
     match t.state() {
         ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
-            EpRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(ep) = t.blocked_on_ep() {
+                ep.dequeue(t);
+            }
             if t.state() == ThreadState::BlockedOnReceive {
                 if let Some(r) = crate::object::reply::reply_of(t) {
                     crate::object::reply::unlink(k, r, t);
@@ -614,7 +615,9 @@ pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnNotification => {
-            NtfnRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(n) = t.blocked_on_ntfn() {
+                n.dequeue(t);
+            }
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnReply => crate::object::reply::remove_tcb(k, t),
@@ -680,11 +683,15 @@ fn report_no_handler(_k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
 pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
     match t.state() {
         ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
-            EpRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(ep) = t.blocked_on_ep() {
+                ep.dequeue(t);
+            }
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnNotification => {
-            NtfnRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(n) = t.blocked_on_ntfn() {
+                n.dequeue(t);
+            }
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnReply => {

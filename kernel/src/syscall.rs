@@ -331,10 +331,11 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool, #[cfg(feature = "mcs")] can_re
             }
         }
         Cap::Notification { ptr, rights, .. } => {
-            let bound = crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr)
+            let bound = crate::object::notification::NtfnRef::at(ptr)
+                .0
                 .get()
                 .bound_tcb;
-            if !rights.receive || (bound != 0 && bound != t.addr() as u64) {
+            if !rights.receive || (bound.is_some() && !bound.is(t)) {
                 crate::user_error!(
                     "Recv: Notification cap #{cptr} {}.",
                     if rights.receive {
