@@ -12,7 +12,22 @@
 //!   and arrays of integers; zeroed memory is a valid, empty object).
 //!
 //! Capabilities are the only long-lived source of object addresses, and the MDB guarantees a cap
-//! never outlives its object, which gives the invariant. The kernel is single-threaded and not
+//! never outlives its object, which gives the invariant.
+//!
+//! Objects name each other through [`Link`]s (and [`TaggedLink`]s), not integers: a link is
+//! written only from a `PPtr` the kernel holds (or cleared), so reading one back yields a
+//! reference without converting an integer outside this module. Links only ever hold what the
+//! kernel stored from valid references, and finalisation clears the links to an object
+//! (dequeues its threads, unbinds, unlinks) before the object dies. Even a link left stale by
+//! a logic error would name memory in the kernel window, aligned, holding plain old data: a
+//! wrong object, never undefined behaviour.
+//!
+//! User memory the kernel touches (a thread's IPC buffer) is reached through [`IpcBuffer`],
+//! made from the frame cap's base and an offset checked against the frame's size.
+//!
+//! Still to move behind this layer (issue 11 item 4): the MCS links (SchedContext, Reply,
+//! `Tcb::sched_context`/`reply_object`/`yield_to`, the debug TCB list) are `u64` words, `Cap`
+//! variants carry `usize` pointers, and [`PPtr::new`] is still a safe function. The kernel is single-threaded and not
 //! re-entrant, so no two accesses overlap in time; [`PPtr::with`] must not be nested on the same
 //! object (callers keep their closures short and never call back into other objects' `with`
 //! on the same address).
@@ -398,6 +413,59 @@ pub mod borrows {
                 }
             });
         }
+    }
+}
+
+/// Bytes of a thread's IPC buffer (`seL4_IPCBuffer`).
+pub const IPC_BUFFER_BYTES: usize = 1024;
+
+/// A thread's IPC buffer: user memory the kernel reads and writes through its window, inside a
+/// frame the thread's buffer cap names. Made only by [`IpcBuffer::in_frame`], which checks that
+/// the whole buffer lies in the frame; accesses are bounded by [`IPC_BUFFER_BYTES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpcBuffer(usize);
+
+impl IpcBuffer {
+    /// The buffer at user address `vaddr` in the frame of 2^`size_bits` bytes (at least
+    /// [`IPC_BUFFER_BYTES`]) whose kernel-virtual base is `base` (from the thread's buffer frame
+    /// cap: a live frame in the window). The offset into the frame is `vaddr` masked to a
+    /// multiple of the buffer size below the frame's end, so the buffer lies inside the frame
+    /// whatever `vaddr` is (the kernel only stores buffer addresses aligned to it).
+    #[inline(always)]
+    pub fn in_frame(base: usize, size_bits: u64, vaddr: u64) -> IpcBuffer {
+        debug_assert!(
+            (10..64).contains(&size_bits) && vaddr.is_multiple_of(IPC_BUFFER_BYTES as u64)
+        );
+        IpcBuffer(base + (vaddr & ((1u64 << size_bits) - IPC_BUFFER_BYTES as u64)) as usize)
+    }
+    /// The kernel-virtual address of its first byte (tests and output).
+    pub const fn addr(self) -> usize {
+        self.0
+    }
+    #[inline(always)]
+    fn word_ptr(self, byte_offset: usize) -> PPtr<u64> {
+        debug_assert!(byte_offset + 8 <= IPC_BUFFER_BYTES && byte_offset.is_multiple_of(8));
+        PPtr::new(self.0 + (byte_offset & (IPC_BUFFER_BYTES - 8)))
+    }
+    /// The word at `byte_offset` (a field of `seL4_IPCBuffer`, `abi::ipc_buffer::offset`).
+    #[inline(always)]
+    pub fn word(self, byte_offset: usize) -> u64 {
+        self.word_ptr(byte_offset).get()
+    }
+    /// Writes the word at `byte_offset`.
+    #[inline(always)]
+    pub fn set_word(self, byte_offset: usize, v: u64) {
+        self.word_ptr(byte_offset).set(v)
+    }
+    /// The byte at `byte_offset`.
+    pub fn byte(self, byte_offset: usize) -> u8 {
+        debug_assert!(byte_offset < IPC_BUFFER_BYTES);
+        PPtr::<u8>::new(self.0 + (byte_offset & (IPC_BUFFER_BYTES - 1))).get()
+    }
+    /// Names a buffer at a kernel-virtual address without a frame cap (host tests only).
+    #[cfg(test)]
+    pub fn for_test(addr: usize) -> IpcBuffer {
+        IpcBuffer(addr)
     }
 }
 

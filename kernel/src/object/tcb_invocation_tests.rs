@@ -294,7 +294,10 @@ fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_threa
         t.slot(tcb_slot::BUFFER).mdb().prev(),
         Some(s.root_slot(e + 1))
     );
-    assert_eq!(crate::state::ipc_buffer_pptr(t, true), Some(base + 0x400));
+    assert_eq!(
+        crate::state::ipc_buffer_pptr(t, true).map(|b| b.addr()),
+        Some(base + 0x400)
+    );
     assert_eq!(
         t.state(),
         ThreadState::Inactive,
