@@ -32,6 +32,7 @@ use crate::cap::{RawCap, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
 use crate::cspace::lookup_one_level;
 #[cfg(not(feature = "mcs"))]
 use crate::cte::{mdb_insert_leaf, mdb_next_word, mdb_unlink_leaf};
+use crate::mem::Link;
 #[cfg(not(feature = "mcs"))]
 use crate::object::endpoint::flags;
 use crate::object::endpoint::{EpRef, EpState};
@@ -220,11 +221,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     }
     let ep = EpRef::at(cap.obj_ptr());
     // Receivers waiting: the state bits are Recv, and the rest is the (non-null) head.
-    let head = ep.head_state_word().wrapping_sub(EpState::Recv as u64);
-    if head & 3 != 0 || head == 0 {
-        return None;
-    }
-    let dest = TcbRef::new(head as usize);
+    let dest = ep.head_state().get_if_tag(EpState::Recv as u64)?;
     let caller_slot = dest.slot(tcb_slot::CALLER);
     let reply_slot = cur.slot(tcb_slot::REPLY);
     let reply_w0 = reply_slot.raw().w0;
@@ -273,12 +270,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         return None;
     }
     let ep = EpRef::at(cap.obj_ptr());
-    if ep.head_state_word() & 3 == EpState::Send as u64 {
+    if ep.head_state().tag() == EpState::Send as u64 {
         return None;
     }
-    let bound = cur.with(|x| x.bound_notification) as usize;
-    if bound != 0 && NtfnRef::at(bound).is_active() {
-        return None;
+    if let Some(bound) = cur.with(|x| x.bound_notification.get()) {
+        if NtfnRef(bound).is_active() {
+            return None;
+        }
     }
     // A reply cap that is not the master (bit 1 of the shifted word, can grant, is either),
     // last in its MDB list, after its master.
@@ -300,7 +298,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // The common case.
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = ep.0.addr() as u64;
+        x.blocking_object = Link::to(ep.0.cast());
         x.blocking_flags = (tr & ep_right::GRANT != 0) as u64 * flags::CAN_GRANT;
     });
     cur.set_state(ThreadState::BlockedOnReceive);
@@ -336,11 +334,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         return None;
     }
     let ep = EpRef::at(cap.obj_ptr());
-    let head = ep.head_state_word().wrapping_sub(EpState::Recv as u64);
-    if head & 3 != 0 || head == 0 {
-        return None;
-    }
-    let dest = TcbRef::new(head as usize);
+    let dest = ep.head_state().get_if_tag(EpState::Recv as u64)?;
     if !can_switch_to(k, cur, dest) || !vm_cached(k, dest) {
         return None;
     }
@@ -412,12 +406,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     if reply_cap.tag() != tag::REPLY {
         return None;
     }
-    let bound = cur.with(|x| x.bound_notification) as usize;
-    if bound != 0 && NtfnRef::at(bound).is_active() {
-        return None;
+    if let Some(n) = cur.with(|x| x.bound_notification).get() {
+        if NtfnRef(n).is_active() {
+            return None;
+        }
     }
     let ep = EpRef::at(cap.obj_ptr());
-    if ep.head_state_word() & 3 == EpState::Send as u64 {
+    if ep.head_state().tag() == EpState::Send as u64 {
         return None;
     }
     // The Reply object links a caller and sits at the head of the call stack of the
@@ -438,9 +433,10 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     }
     // The receive queue keeps priority order (`tcbAppend`): empty, or the replier goes last
     // (seL4 also takes the fastpath when it goes elsewhere; here that takes the full path).
-    let tail = ep.0.with(|e| e.tail);
-    if tail != 0 && TcbRef::new(tail as usize).with(|x| x.priority) < cur.with(|x| x.priority) {
-        return None;
+    if let Some(tail) = ep.0.with(|e| e.tail).get() {
+        if tail.with(|x| x.priority) < cur.with(|x| x.priority) {
+            return None;
+        }
     }
 
     // The common case.
@@ -448,7 +444,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     debug_assert!(ScRef::new(sc as usize) == k.cur_sc);
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = ep.0.addr() as u64;
+        x.blocking_object = Link::to(ep.0.cast());
         x.state = ThreadState::BlockedOnReceive as u64;
         x.reply_object = reply.addr() as u64;
         x.sched_context = 0;

@@ -7,12 +7,11 @@ use crate::arch::regs;
 use crate::cap::Cap;
 use crate::cspace::{lookup_cap_and_slot, LookupFault};
 use crate::cte::{cte_insert, Slot};
-use crate::mem::PPtr;
+use crate::mem::IpcBuffer;
 #[cfg(not(feature = "mcs"))]
 use crate::object::cnode::cte_delete_one;
 use crate::object::cnode::lookup_target_slot;
 use crate::object::endpoint::EpRef;
-use crate::object::notification::NtfnRef;
 use crate::object::objecttype::derive_cap;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, set_thread_state};
@@ -173,12 +172,12 @@ pub fn do_ipc_transfer(
 fn do_normal_transfer(
     k: &mut Kernel,
     sender: TcbRef,
-    send_buf: Option<usize>,
+    send_buf: Option<IpcBuffer>,
     ep: Option<EpRef>,
     badge: u64,
     grant: bool,
     receiver: TcbRef,
-    recv_buf: Option<usize>,
+    recv_buf: Option<IpcBuffer>,
 ) {
     let tag = message_info_of(sender);
     let mut caps: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS] = [None; MSG_MAX_EXTRA_CAPS];
@@ -186,7 +185,7 @@ fn do_normal_transfer(
         if let Some(b) = send_buf {
             let root = sender.slot(tcb_slot::CTABLE).raw();
             for (i, c) in caps.iter_mut().enumerate().take(tag.extra_caps() as usize) {
-                let cptr = PPtr::<u64>::new(b + offset::CAPS_OR_BADGES + 8 * i).get();
+                let cptr = b.word(offset::CAPS_OR_BADGES + 8 * i);
                 match lookup_cap_and_slot(root, cptr) {
                     Ok(r) => *c = Some(r),
                     Err(_) => {
@@ -211,9 +210,9 @@ fn do_normal_transfer(
 /// rest only if both threads have IPC buffers).
 pub fn copy_mrs(
     sender: TcbRef,
-    send_buf: Option<usize>,
+    send_buf: Option<IpcBuffer>,
     receiver: TcbRef,
-    recv_buf: Option<usize>,
+    recv_buf: Option<IpcBuffer>,
     n: usize,
 ) -> usize {
     let mut i = 0;
@@ -223,8 +222,7 @@ pub fn copy_mrs(
     }
     if let (Some(s), Some(r)) = (send_buf, recv_buf) {
         while i < n && i < MSG_MAX_LENGTH {
-            let w = PPtr::<u64>::new(s + offset::MSG + 8 * i).get();
-            PPtr::<u64>::new(r + offset::MSG + 8 * i).set(w);
+            r.set_word(offset::MSG + 8 * i, s.word(offset::MSG + 8 * i));
             i += 1;
         }
     }
@@ -232,10 +230,10 @@ pub fn copy_mrs(
 }
 
 /// `getReceiveSlots`: the empty slot named by the receiver's IPC buffer, if any.
-fn get_receive_slot(receiver: TcbRef, recv_buf: usize) -> Option<Slot> {
-    let cnode_cptr = PPtr::<u64>::new(recv_buf + offset::RECEIVE_CNODE).get();
-    let index = PPtr::<u64>::new(recv_buf + offset::RECEIVE_INDEX).get();
-    let depth = PPtr::<u64>::new(recv_buf + offset::RECEIVE_DEPTH).get();
+fn get_receive_slot(receiver: TcbRef, recv_buf: IpcBuffer) -> Option<Slot> {
+    let cnode_cptr = recv_buf.word(offset::RECEIVE_CNODE);
+    let index = recv_buf.word(offset::RECEIVE_INDEX);
+    let depth = recv_buf.word(offset::RECEIVE_DEPTH);
     let root = receiver.slot(tcb_slot::CTABLE).raw();
     let (cnode, _) = lookup_cap_and_slot(root, cnode_cptr).ok()?;
     let slot = lookup_target_slot(cnode, index, depth).ok()?;
@@ -250,7 +248,7 @@ fn transfer_caps(
     caps: &[Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
     ep: Option<EpRef>,
     receiver: TcbRef,
-    recv_buf: Option<usize>,
+    recv_buf: Option<IpcBuffer>,
 ) -> (u64, u64) {
     let Some(rb) = recv_buf else { return (0, 0) };
     if caps[0].is_none() {
@@ -263,7 +261,7 @@ fn transfer_caps(
         let Some((cap, slot)) = caps[i] else { break };
         match (cap, ep) {
             (Cap::Endpoint { ptr, badge, .. }, Some(e)) if ptr == e.0.addr() => {
-                PPtr::<u64>::new(rb + offset::CAPS_OR_BADGES + 8 * i).set(badge);
+                rb.set_word(offset::CAPS_OR_BADGES + 8 * i, badge);
                 unwrapped |= 1 << i;
             }
             _ => {
@@ -351,7 +349,7 @@ fn do_fault_transfer(
     k: &mut Kernel,
     sender: TcbRef,
     receiver: TcbRef,
-    recv_buf: Option<usize>,
+    recv_buf: Option<IpcBuffer>,
     badge: u64,
     f: Fault,
 ) {
@@ -605,7 +603,9 @@ pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
     Fault::clear(t);
     match t.state() {
         ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
-            EpRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(ep) = t.blocked_on_ep() {
+                ep.dequeue(t);
+            }
             if t.state() == ThreadState::BlockedOnReceive {
                 if let Some(r) = crate::object::reply::reply_of(t) {
                     crate::object::reply::unlink(k, r, t);
@@ -614,7 +614,9 @@ pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnNotification => {
-            NtfnRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(n) = t.blocked_on_ntfn() {
+                n.dequeue(t);
+            }
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnReply => crate::object::reply::remove_tcb(k, t),
@@ -680,11 +682,15 @@ fn report_no_handler(_k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
 pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
     match t.state() {
         ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
-            EpRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(ep) = t.blocked_on_ep() {
+                ep.dequeue(t);
+            }
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnNotification => {
-            NtfnRef::at(t.with(|x| x.blocking_object) as usize).dequeue(t);
+            if let Some(n) = t.blocked_on_ntfn() {
+                n.dequeue(t);
+            }
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnReply => {

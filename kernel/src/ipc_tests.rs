@@ -510,15 +510,15 @@ mod fastpath_equivalence {
                 }
                 v.push(("sstatus", i, x.context.sstatus));
                 v.push(("state", i, x.state));
-                v.push(("blocking_object", i, rel(x.blocking_object)));
+                v.push(("blocking_object", i, rel(x.blocking_object.addr() as u64)));
                 v.push(("blocking_badge", i, x.blocking_badge));
                 v.push(("blocking_flags", i, x.blocking_flags));
                 v.push(("fault_ip", i, x.fault_ip));
                 v.push(("queued", i, x.queued));
-                v.push(("sched_next", i, rel(x.sched_next)));
-                v.push(("sched_prev", i, rel(x.sched_prev)));
-                v.push(("ep_next", i, rel(x.ep_next)));
-                v.push(("ep_prev", i, rel(x.ep_prev)));
+                v.push(("sched_next", i, rel(x.sched_next.addr() as u64)));
+                v.push(("sched_prev", i, rel(x.sched_prev.addr() as u64)));
+                v.push(("ep_next", i, rel(x.ep_next.addr() as u64)));
+                v.push(("ep_prev", i, rel(x.ep_prev.addr() as u64)));
             });
             for (name, sl) in [("reply", tcb_slot::REPLY), ("caller", tcb_slot::CALLER)] {
                 let slot = t.slot(sl);
@@ -558,8 +558,12 @@ mod fastpath_equivalence {
                 panic!("endpoint cap")
             };
             let e = crate::mem::PPtr::<crate::object::endpoint::Endpoint>::new(ptr).get();
-            v.push(("ep_head", i, rel(e.head_state & !3) | (e.head_state & 3)));
-            v.push(("ep_tail", i, rel(e.tail)));
+            v.push((
+                "ep_head",
+                i,
+                rel(e.head_state.word() & !3) | (e.head_state.word() & 3),
+            ));
+            v.push(("ep_tail", i, rel(e.tail.addr() as u64)));
         }
         v.push(("cur_thread", 0, rel(s.k.cur_thread.addr() as u64)));
         let action = match s.k.sched.action {

@@ -150,16 +150,16 @@ impl World {
                 }
                 v.push(("sstatus", i, x.context.sstatus));
                 v.push(("state", i, x.state));
-                v.push(("blocking_object", i, rel(x.blocking_object)));
+                v.push(("blocking_object", i, rel(x.blocking_object.addr() as u64)));
                 v.push(("blocking_badge", i, x.blocking_badge));
                 v.push(("blocking_flags", i, x.blocking_flags));
                 v.push(("fault_ip", i, x.fault_ip));
                 v.push(("queued", i, x.queued));
                 v.push(("in_release_queue", i, x.in_release_queue));
-                v.push(("sched_next", i, rel(x.sched_next)));
-                v.push(("sched_prev", i, rel(x.sched_prev)));
-                v.push(("ep_next", i, rel(x.ep_next)));
-                v.push(("ep_prev", i, rel(x.ep_prev)));
+                v.push(("sched_next", i, rel(x.sched_next.addr() as u64)));
+                v.push(("sched_prev", i, rel(x.sched_prev.addr() as u64)));
+                v.push(("ep_next", i, rel(x.ep_next.addr() as u64)));
+                v.push(("ep_prev", i, rel(x.ep_prev.addr() as u64)));
                 v.push(("sched_context", i, rel(x.sched_context)));
                 v.push(("reply_object", i, rel(x.reply_object)));
                 v.push(("yield_to", i, rel(x.yield_to)));
@@ -184,8 +184,9 @@ impl World {
                 panic!("endpoint cap")
             };
             let e = crate::mem::PPtr::<crate::object::endpoint::Endpoint>::new(ptr).get();
-            v.push(("ep_head", i, rel(e.head_state & !3) | (e.head_state & 3)));
-            v.push(("ep_tail", i, rel(e.tail)));
+            let w = e.head_state.word();
+            v.push(("ep_head", i, rel(w & !3) | (w & 3)));
+            v.push(("ep_tail", i, rel(e.tail.addr() as u64)));
         }
         let k = &self.s.k;
         v.push(("cur_thread", 0, rel(k.cur_thread.addr() as u64)));

@@ -114,7 +114,7 @@ fn queue_from(first: usize) -> Vec<TcbRef> {
     let mut t = first;
     while t != 0 {
         v.push(TcbRef::new(t));
-        t = TcbRef::new(t).with(|x| x.ep_next) as usize;
+        t = TcbRef::new(t).with(|x| x.ep_next).addr();
     }
     v
 }
@@ -124,7 +124,7 @@ fn ep_queue(ep: EpRef) -> Vec<TcbRef> {
 }
 
 fn ntfn_queue(n: NtfnRef) -> Vec<TcbRef> {
-    queue_from((n.0.get().head_state & !3) as usize)
+    queue_from(n.0.get().head_state.get().map_or(0, |t| t.addr()))
 }
 
 /// Makes the thread whose TCB cap is in `tslot` passive: the root task unbinds its SC.
@@ -733,7 +733,7 @@ fn endpoint_queues_are_priority_ordered_and_reordered() {
     ok_empty(s.call(e + 16, L::TCBSetPriority, &[120], &[ROOT_TCB]));
     assert_eq!(ep_queue(q), vec![ts[0], ts[1], ts[3], ts[2]]);
     // The tail pointer follows.
-    assert_eq!(q.0.get().tail, ts[2].addr() as u64);
+    assert!(q.0.get().tail.is(ts[2]));
     let server = s.spawn(10, e + 30);
     for want in [0, 1, 3, 2] {
         recv(&mut s, server, ep, rp);
@@ -1087,7 +1087,7 @@ fn budget_enforcement_round_robin_and_sporadic() {
         (c.with(|x| x.queued), c.with(|x| x.in_release_queue)),
         (0, 1)
     );
-    assert_eq!(s.k.sched.release_queue.head, c.addr());
+    assert!(s.k.sched.release_queue.head.is(c));
     let ready = refill_head(csc).get().time;
     assert!(ready > crate::arch::host::time());
     assert!(crate::arch::host::deadline() < ready);
@@ -1103,7 +1103,7 @@ fn budget_enforcement_round_robin_and_sporadic() {
         s.k.cur_thread, c,
         "released: the higher-priority thread runs again"
     );
-    assert_eq!(s.k.sched.release_queue.head, 0);
+    assert!(s.k.sched.release_queue.head.is_none());
 }
 
 /// `Kernel::preemption_point` under MCS (seL4 `preemptionPoint`): every
@@ -1490,7 +1490,7 @@ fn a_reply_returning_an_exhausted_sc_raises_a_timeout_fault_or_postpones() {
         } else {
             assert_eq!(client.state(), ThreadState::Running);
             assert_eq!(client.with(|x| x.in_release_queue), 1);
-            assert_eq!(s.k.sched.release_queue.head, client.addr());
+            assert!(s.k.sched.release_queue.head.is(client));
         }
     }
 }

@@ -12,7 +12,22 @@
 //!   and arrays of integers; zeroed memory is a valid, empty object).
 //!
 //! Capabilities are the only long-lived source of object addresses, and the MDB guarantees a cap
-//! never outlives its object, which gives the invariant. The kernel is single-threaded and not
+//! never outlives its object, which gives the invariant.
+//!
+//! Objects name each other through [`Link`]s (and [`TaggedLink`]s), not integers: a link is
+//! written only from a `PPtr` the kernel holds (or cleared), so reading one back yields a
+//! reference without converting an integer outside this module. Links only ever hold what the
+//! kernel stored from valid references, and finalisation clears the links to an object
+//! (dequeues its threads, unbinds, unlinks) before the object dies. Even a link left stale by
+//! a logic error would name memory in the kernel window, aligned, holding plain old data: a
+//! wrong object, never undefined behaviour.
+//!
+//! User memory the kernel touches (a thread's IPC buffer) is reached through [`IpcBuffer`],
+//! made from the frame cap's base and an offset checked against the frame's size.
+//!
+//! Still to move behind this layer (issue 11 item 4): the MCS links (SchedContext, Reply,
+//! `Tcb::sched_context`/`reply_object`/`yield_to`, the debug TCB list) are `u64` words, `Cap`
+//! variants carry `usize` pointers, and [`PPtr::new`] is still a safe function. The kernel is single-threaded and not
 //! re-entrant, so no two accesses overlap in time; [`PPtr::with`] must not be nested on the same
 //! object (callers keep their closures short and never call back into other objects' `with`
 //! on the same address).
@@ -113,6 +128,206 @@ impl<T> PPtr<T> {
     }
 }
 
+/// A link in object memory: the kernel-virtual address of a `T` that the kernel stored from a
+/// valid [`PPtr<T>`], or none (0). Object layouts hold their links to other objects as
+/// `Link`s (queue links, bound objects, the current SchedContext, ...), never as integers, so
+/// that reading one back gives a reference without an integer-to-reference conversion outside
+/// this module.
+///
+/// A `Link` is written only from a `PPtr<T>` (or cleared); see the module doc for why what it
+/// holds stays a valid reference.
+#[repr(transparent)]
+pub struct Link<T> {
+    word: u64,
+    _t: PhantomData<*mut T>,
+}
+
+impl<T> Clone for Link<T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Link<T> {}
+impl<T> PartialEq for Link<T> {
+    #[inline(always)]
+    fn eq(&self, o: &Self) -> bool {
+        self.word == o.word
+    }
+}
+impl<T> Eq for Link<T> {}
+impl<T> Default for Link<T> {
+    #[inline(always)]
+    fn default() -> Self {
+        Link::NONE
+    }
+}
+impl<T> core::fmt::Debug for Link<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Link({:#x})", self.word)
+    }
+}
+// SAFETY: a transparent u64 (every bit pattern is a valid `Link`: reading one back is safe
+// only because links are written solely from references, see the module doc).
+unsafe impl<T> Pod for Link<T> {}
+
+impl<T> Link<T> {
+    /// No link (zeroed memory).
+    pub const NONE: Link<T> = Link {
+        word: 0,
+        _t: PhantomData,
+    };
+    /// A link to `p`.
+    #[inline(always)]
+    pub const fn to(p: PPtr<T>) -> Self {
+        Link {
+            word: p.addr as u64,
+            _t: PhantomData,
+        }
+    }
+    /// A link to `p`, or none.
+    #[inline(always)]
+    pub fn from_opt(p: Option<PPtr<T>>) -> Self {
+        match p {
+            Some(p) => Link::to(p),
+            None => Link::NONE,
+        }
+    }
+    /// The linked object, if any.
+    #[inline(always)]
+    pub const fn get(self) -> Option<PPtr<T>> {
+        if self.word == 0 {
+            None
+        } else {
+            Some(PPtr {
+                addr: self.word as usize,
+                _t: PhantomData,
+            })
+        }
+    }
+    /// Whether it links nothing.
+    #[inline(always)]
+    pub const fn is_none(self) -> bool {
+        self.word == 0
+    }
+    /// Whether it links an object.
+    #[inline(always)]
+    pub const fn is_some(self) -> bool {
+        self.word != 0
+    }
+    /// The stored address (0 for none): for output and comparisons only.
+    #[inline(always)]
+    pub const fn addr(self) -> usize {
+        self.word as usize
+    }
+    /// Whether it links `p`.
+    #[inline(always)]
+    pub fn is(self, p: PPtr<T>) -> bool {
+        self.word == p.addr as u64
+    }
+    /// Clears the link, returning what it linked.
+    #[inline(always)]
+    pub fn take(&mut self) -> Option<PPtr<T>> {
+        core::mem::take(self).get()
+    }
+}
+
+impl<T> From<PPtr<T>> for Link<T> {
+    #[inline(always)]
+    fn from(p: PPtr<T>) -> Self {
+        Link::to(p)
+    }
+}
+impl<T> From<Option<PPtr<T>>> for Link<T> {
+    #[inline(always)]
+    fn from(p: Option<PPtr<T>>) -> Self {
+        Link::from_opt(p)
+    }
+}
+
+/// A [`Link`] with a 2-bit tag in its low bits (objects are at least 16-byte aligned): the
+/// queue head and state word of endpoints and notifications.
+#[repr(transparent)]
+pub struct TaggedLink<T> {
+    word: u64,
+    _t: PhantomData<*mut T>,
+}
+
+impl<T> Clone for TaggedLink<T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for TaggedLink<T> {}
+impl<T> PartialEq for TaggedLink<T> {
+    fn eq(&self, o: &Self) -> bool {
+        self.word == o.word
+    }
+}
+impl<T> Eq for TaggedLink<T> {}
+impl<T> Default for TaggedLink<T> {
+    fn default() -> Self {
+        TaggedLink::new(None, 0)
+    }
+}
+impl<T> core::fmt::Debug for TaggedLink<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "TaggedLink({:#x})", self.word)
+    }
+}
+// SAFETY: as for `Link`.
+unsafe impl<T> Pod for TaggedLink<T> {}
+
+impl<T> TaggedLink<T> {
+    /// Mask of the tag bits.
+    pub const TAG_MASK: u64 = 3;
+    /// A link to `p` (or none) with tag `tag` (< 4).
+    #[inline(always)]
+    pub fn new(p: Option<PPtr<T>>, tag: u64) -> Self {
+        debug_assert!(tag <= Self::TAG_MASK);
+        let a = p.map_or(0, |p| p.addr as u64);
+        debug_assert!(a & Self::TAG_MASK == 0);
+        TaggedLink {
+            word: a | tag,
+            _t: PhantomData,
+        }
+    }
+    /// The tag.
+    #[inline(always)]
+    pub const fn tag(self) -> u64 {
+        self.word & Self::TAG_MASK
+    }
+    /// The linked object, if any.
+    #[inline(always)]
+    pub const fn get(self) -> Option<PPtr<T>> {
+        Link::<T> {
+            word: self.word & !Self::TAG_MASK,
+            _t: PhantomData,
+        }
+        .get()
+    }
+    /// The linked object if the tag is `tag` and there is one (one subtraction and one test:
+    /// the IPC fastpath).
+    #[inline(always)]
+    pub const fn get_if_tag(self, tag: u64) -> Option<PPtr<T>> {
+        let a = self.word.wrapping_sub(tag);
+        if a & Self::TAG_MASK != 0 || a == 0 {
+            None
+        } else {
+            Some(PPtr {
+                addr: a as usize,
+                _t: PhantomData,
+            })
+        }
+    }
+    /// The whole word (address | tag): for output only.
+    #[inline(always)]
+    pub const fn word(self) -> u64 {
+        self.word
+    }
+}
+
 /// Accesses: only for plain-old-data types ([`Pod`]).
 impl<T: Pod> PPtr<T> {
     /// Reads the object (a copy).
@@ -198,6 +413,59 @@ pub mod borrows {
                 }
             });
         }
+    }
+}
+
+/// Bytes of a thread's IPC buffer (`seL4_IPCBuffer`).
+pub const IPC_BUFFER_BYTES: usize = 1024;
+
+/// A thread's IPC buffer: user memory the kernel reads and writes through its window, inside a
+/// frame the thread's buffer cap names. Made only by [`IpcBuffer::in_frame`], which checks that
+/// the whole buffer lies in the frame; accesses are bounded by [`IPC_BUFFER_BYTES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpcBuffer(usize);
+
+impl IpcBuffer {
+    /// The buffer at user address `vaddr` in the frame of 2^`size_bits` bytes (at least
+    /// [`IPC_BUFFER_BYTES`]) whose kernel-virtual base is `base` (from the thread's buffer frame
+    /// cap: a live frame in the window). The offset into the frame is `vaddr` masked to a
+    /// multiple of the buffer size below the frame's end, so the buffer lies inside the frame
+    /// whatever `vaddr` is (the kernel only stores buffer addresses aligned to it).
+    #[inline(always)]
+    pub fn in_frame(base: usize, size_bits: u64, vaddr: u64) -> IpcBuffer {
+        debug_assert!(
+            (10..64).contains(&size_bits) && vaddr.is_multiple_of(IPC_BUFFER_BYTES as u64)
+        );
+        IpcBuffer(base + (vaddr & ((1u64 << size_bits) - IPC_BUFFER_BYTES as u64)) as usize)
+    }
+    /// The kernel-virtual address of its first byte (tests and output).
+    pub const fn addr(self) -> usize {
+        self.0
+    }
+    #[inline(always)]
+    fn word_ptr(self, byte_offset: usize) -> PPtr<u64> {
+        debug_assert!(byte_offset + 8 <= IPC_BUFFER_BYTES && byte_offset.is_multiple_of(8));
+        PPtr::new(self.0 + (byte_offset & (IPC_BUFFER_BYTES - 8)))
+    }
+    /// The word at `byte_offset` (a field of `seL4_IPCBuffer`, `abi::ipc_buffer::offset`).
+    #[inline(always)]
+    pub fn word(self, byte_offset: usize) -> u64 {
+        self.word_ptr(byte_offset).get()
+    }
+    /// Writes the word at `byte_offset`.
+    #[inline(always)]
+    pub fn set_word(self, byte_offset: usize, v: u64) {
+        self.word_ptr(byte_offset).set(v)
+    }
+    /// The byte at `byte_offset`.
+    pub fn byte(self, byte_offset: usize) -> u8 {
+        debug_assert!(byte_offset < IPC_BUFFER_BYTES);
+        PPtr::<u8>::new(self.0 + (byte_offset & (IPC_BUFFER_BYTES - 1))).get()
+    }
+    /// Names a buffer at a kernel-virtual address without a frame cap (host tests only).
+    #[cfg(test)]
+    pub fn for_test(addr: usize) -> IpcBuffer {
+        IpcBuffer(addr)
     }
 }
 

@@ -6,7 +6,8 @@
 //! the current scheduling context and programs the timer ([`mcs`]).
 #![forbid(unsafe_code)]
 
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::mem::Link;
+use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::state::Kernel;
 #[cfg(not(feature = "mcs"))]
 use abi::config::TIME_SLICE;
@@ -35,10 +36,10 @@ pub enum SchedulerAction {
 /// One ready queue: a doubly linked list through `sched_next`/`sched_prev`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Queue {
-    /// First TCB (kernel-virtual) or 0.
-    pub head: usize,
-    /// Last TCB or 0.
-    pub tail: usize,
+    /// First TCB, or none.
+    pub head: Link<Tcb>,
+    /// Last TCB, or none.
+    pub tail: Link<Tcb>,
 }
 
 /// One entry of the domain schedule (`dschedule_t`): run `domain` for `duration` ticks.
@@ -89,7 +90,10 @@ impl Scheduler {
             duration: 1,
         };
         Scheduler {
-            queues: [Queue { head: 0, tail: 0 }; NUM_DOMAINS * NUM_PRIORITIES],
+            queues: [Queue {
+                head: Link::NONE,
+                tail: Link::NONE,
+            }; NUM_DOMAINS * NUM_PRIORITIES],
             l1: [0; NUM_DOMAINS],
             l2: [[0; L2_WORDS]; NUM_DOMAINS],
             action: SchedulerAction::ResumeCurrentThread,
@@ -98,7 +102,10 @@ impl Scheduler {
             domain_schedule_index: 0,
             domain_schedule_start: 0,
             #[cfg(feature = "mcs")]
-            release_queue: Queue { head: 0, tail: 0 },
+            release_queue: Queue {
+                head: Link::NONE,
+                tail: Link::NONE,
+            },
         }
     }
 
@@ -245,30 +252,35 @@ fn insert(k: &mut Kernel, t: TcbRef, at_head: bool) {
     let (dom, prio) = t.with(|x| (x.domain, x.priority));
     let (i, d, p) = qindex(dom, prio);
     let q = k.sched.queues[i];
-    if q.head == 0 {
-        k.sched.set_bit(d, p);
-        k.sched.queues[i] = Queue {
-            head: t.addr(),
-            tail: t.addr(),
-        };
-        t.with(|x| {
-            x.sched_next = 0;
-            x.sched_prev = 0;
-        });
-    } else if at_head {
-        TcbRef::new(q.head).with(|x| x.sched_prev = t.addr() as u64);
-        t.with(|x| {
-            x.sched_next = q.head as u64;
-            x.sched_prev = 0;
-        });
-        k.sched.queues[i].head = t.addr();
-    } else {
-        TcbRef::new(q.tail).with(|x| x.sched_next = t.addr() as u64);
-        t.with(|x| {
-            x.sched_prev = q.tail as u64;
-            x.sched_next = 0;
-        });
-        k.sched.queues[i].tail = t.addr();
+    match (q.head.get(), q.tail.get()) {
+        (Some(head), Some(tail)) => {
+            if at_head {
+                head.with(|x| x.sched_prev = Link::to(t));
+                t.with(|x| {
+                    x.sched_next = q.head;
+                    x.sched_prev = Link::NONE;
+                });
+                k.sched.queues[i].head = Link::to(t);
+            } else {
+                tail.with(|x| x.sched_next = Link::to(t));
+                t.with(|x| {
+                    x.sched_prev = q.tail;
+                    x.sched_next = Link::NONE;
+                });
+                k.sched.queues[i].tail = Link::to(t);
+            }
+        }
+        _ => {
+            k.sched.set_bit(d, p);
+            k.sched.queues[i] = Queue {
+                head: Link::to(t),
+                tail: Link::to(t),
+            };
+            t.with(|x| {
+                x.sched_next = Link::NONE;
+                x.sched_prev = Link::NONE;
+            });
+        }
     }
     t.with(|x| x.queued = 1);
 }
@@ -278,32 +290,23 @@ pub fn sched_dequeue(k: &mut Kernel, t: TcbRef) {
     if is_idle(t) || t.with(|x| x.queued) == 0 {
         return;
     }
-    let (dom, prio, next, prev) = t.with(|x| {
-        (
-            x.domain,
-            x.priority,
-            x.sched_next as usize,
-            x.sched_prev as usize,
-        )
-    });
+    let (dom, prio, next, prev) = t.with(|x| (x.domain, x.priority, x.sched_next, x.sched_prev));
     let (i, d, p) = qindex(dom, prio);
-    if prev == 0 {
-        k.sched.queues[i].head = next;
-    } else {
-        TcbRef::new(prev).with(|x| x.sched_next = next as u64);
+    match prev.get() {
+        None => k.sched.queues[i].head = next,
+        Some(prev) => prev.with(|x| x.sched_next = next),
     }
-    if next == 0 {
-        k.sched.queues[i].tail = prev;
-    } else {
-        TcbRef::new(next).with(|x| x.sched_prev = prev as u64);
+    match next.get() {
+        None => k.sched.queues[i].tail = prev,
+        Some(next) => next.with(|x| x.sched_prev = prev),
     }
-    if k.sched.queues[i].head == 0 {
+    if k.sched.queues[i].head.is_none() {
         k.sched.clear_bit(d, p);
     }
     t.with(|x| {
         x.queued = 0;
-        x.sched_next = 0;
-        x.sched_prev = 0;
+        x.sched_next = Link::NONE;
+        x.sched_prev = Link::NONE;
     });
 }
 
@@ -386,7 +389,9 @@ fn choose_thread(k: &mut Kernel) {
     };
     match k.sched.highest_prio(dom) {
         Some(p) => {
-            let t = TcbRef::new(k.sched.queues[dom * NUM_PRIORITIES + p].head);
+            let Some(t) = k.sched.queues[dom * NUM_PRIORITIES + p].head.get() else {
+                unreachable!("a ready queue in the bitmap is empty");
+            };
             switch_to_thread(k, t);
         }
         None => k.cur_thread = TcbRef::new(0),

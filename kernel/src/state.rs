@@ -2,6 +2,7 @@
 //! many kernels side by side. On the target there is exactly one, owned by the trap path.
 
 use crate::error::Preempted;
+use crate::mem::IpcBuffer;
 use crate::object::tcb::{tcb_slot, TcbRef};
 use abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
 use abi::message::MSG_MAX_LENGTH;
@@ -133,32 +134,30 @@ impl Default for Kernel {
 /// `lookupIPCBuffer(isReceiver, thread)`: the kernel-virtual address of the thread's IPC
 /// buffer, if it has one the kernel may use (a frame cap in its buffer slot, writable if the
 /// kernel is to write into it).
-pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<usize> {
+pub fn ipc_buffer_pptr(thread: TcbRef, is_receiver: bool) -> Option<IpcBuffer> {
     // Read from the stored cap without decoding it all (every invocation asks).
     let (base, size_bits) =
         crate::arch::ipc_buffer_frame(thread.slot(tcb_slot::BUFFER).raw(), is_receiver)?;
     let vaddr = thread.with(|t| t.ipc_buffer);
-    Some(base + (vaddr & ((1u64 << size_bits) - 1)) as usize)
+    Some(IpcBuffer::in_frame(base, size_bits, vaddr))
 }
 
 /// Reads message register `i` of a thread for a syscall: MR0..MR3 from a2..a5, the rest from
 /// the IPC buffer at `buffer` (`getSyscallArg`). Returns 0 past the message's end or when there
 /// is no buffer (callers check the length first, as seL4 does).
-pub fn get_mr(thread: TcbRef, buffer: Option<usize>, i: usize) -> u64 {
+pub fn get_mr(thread: TcbRef, buffer: Option<IpcBuffer>, i: usize) -> u64 {
     use crate::arch::regs;
     if i < abi::message::FAST_MESSAGE_REGISTERS {
         return thread.reg(regs::msg(i));
     }
     match buffer {
-        Some(b) if i < MSG_MAX_LENGTH => {
-            crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::MSG + 8 * i).get()
-        }
+        Some(b) if i < MSG_MAX_LENGTH => b.word(abi::ipc_buffer::offset::MSG + 8 * i),
         _ => 0,
     }
 }
 
 /// Writes message register `i` of a thread (registers or IPC buffer); returns whether it fit.
-pub fn set_mr(thread: TcbRef, buffer: Option<usize>, i: usize, v: u64) -> bool {
+pub fn set_mr(thread: TcbRef, buffer: Option<IpcBuffer>, i: usize, v: u64) -> bool {
     use crate::arch::regs;
     if i < abi::message::FAST_MESSAGE_REGISTERS {
         thread.set_reg(regs::msg(i), v);
@@ -166,7 +165,7 @@ pub fn set_mr(thread: TcbRef, buffer: Option<usize>, i: usize, v: u64) -> bool {
     }
     match buffer {
         Some(b) if i < MSG_MAX_LENGTH => {
-            crate::mem::PPtr::<u64>::new(b + abi::ipc_buffer::offset::MSG + 8 * i).set(v);
+            b.set_word(abi::ipc_buffer::offset::MSG + 8 * i, v);
             true
         }
         _ => false,

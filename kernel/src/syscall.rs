@@ -14,6 +14,7 @@ use crate::cte::Slot;
 use crate::error::SyscallError;
 use crate::invocation::{Invocation, InvocationArgs};
 use crate::ipc::{handle_fault, Fault};
+use crate::mem::IpcBuffer;
 use crate::object::cnode::{decode_cnode_invocation, invoke_cnode};
 use crate::object::domain::{decode_domain_invocation, invoke_domain};
 use crate::object::endpoint::{send_ipc, EpRef};
@@ -39,7 +40,7 @@ struct Args {
     cptr: u64,
     blocking: bool,
     call: bool,
-    buffer: Option<usize>,
+    buffer: Option<IpcBuffer>,
     len: usize,
     extra: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
     /// MCS: an endpoint send may lend the caller's SchedContext.
@@ -73,8 +74,8 @@ impl InvocationArgs for Args {
 
 /// The CPtr of extra cap `i` in the IPC buffer at `buffer`.
 #[inline(always)]
-fn extra_cptr(buffer: usize, i: usize) -> u64 {
-    crate::mem::PPtr::<u64>::new(buffer + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).get()
+fn extra_cptr(buffer: IpcBuffer, i: usize) -> u64 {
+    buffer.word(abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i)
 }
 
 /// Handles the `ecall` of the current thread. Its pc is still at the `ecall`.
@@ -331,10 +332,11 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool, #[cfg(feature = "mcs")] can_re
             }
         }
         Cap::Notification { ptr, rights, .. } => {
-            let bound = crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr)
+            let bound = crate::object::notification::NtfnRef::at(ptr)
+                .0
                 .get()
                 .bound_tcb;
-            if !rights.receive || (bound != 0 && bound != t.addr() as u64) {
+            if !rights.receive || (bound.is_some() && !bound.is(t)) {
                 crate::user_error!(
                     "Recv: Notification cap #{cptr} {}.",
                     if rights.receive {
@@ -407,9 +409,8 @@ fn debug_name_thread(t: TcbRef) {
         return;
     };
     let mut name = [0u8; TCB_NAME_LEN];
-    let src = buf + abi::ipc_buffer::offset::MSG;
     for (i, b) in name.iter_mut().enumerate().take(TCB_NAME_LEN - 1) {
-        let c = crate::mem::PPtr::<u8>::new(src + i).get();
+        let c = buf.byte(abi::ipc_buffer::offset::MSG + i);
         if c == 0 {
             break;
         }

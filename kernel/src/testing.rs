@@ -401,7 +401,9 @@ impl System {
 
     /// Kernel-virtual address of `t`'s IPC buffer.
     pub fn buffer_of(&self, t: TcbRef) -> usize {
-        crate::state::ipc_buffer_pptr(t, false).expect("thread has an IPC buffer")
+        crate::state::ipc_buffer_pptr(t, false)
+            .expect("thread has an IPC buffer")
+            .addr()
     }
 
     /// Performs syscall `sys` as the current thread, with MRs and extra cap CPtrs written to its
@@ -422,7 +424,7 @@ impl System {
         }
         if let Some(b) = buf {
             for (i, &c) in caps.iter().enumerate() {
-                PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).set(c);
+                b.set_word(abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i, c);
             }
         }
         t.set_reg(reg::A0, a0);

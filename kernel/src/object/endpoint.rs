@@ -6,8 +6,8 @@
 
 use crate::cap::Cap;
 use crate::ipc;
-use crate::mem::PPtr;
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::mem::{Link, PPtr, TaggedLink};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
 #[cfg(not(feature = "mcs"))]
 use crate::sched::sched_enqueue;
@@ -18,10 +18,10 @@ use crate::state::Kernel;
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub struct Endpoint {
-    /// Queue head TCB (kernel-virtual) with the [`EpState`] in the low 2 bits.
-    pub head_state: u64,
+    /// Queue head TCB with the [`EpState`] in the low 2 bits.
+    pub head_state: TaggedLink<Tcb>,
     /// Queue tail TCB.
-    pub tail: u64,
+    pub tail: Link<Tcb>,
 }
 
 const _: () = assert!(core::mem::size_of::<Endpoint>() == 1 << abi::object::ENDPOINT_BITS);
@@ -58,7 +58,7 @@ impl EpRef {
     }
     /// Its state.
     pub fn state(self) -> EpState {
-        match self.0.get().head_state & 3 {
+        match self.0.get().head_state.tag() {
             1 => EpState::Send,
             2 => EpState::Recv,
             _ => EpState::Idle,
@@ -71,16 +71,16 @@ impl EpRef {
     fn queue(self) -> TcbQueue {
         let e = self.0.get();
         TcbQueue {
-            head: (e.head_state & !3) as usize,
-            tail: e.tail as usize,
+            head: e.head_state.get(),
+            tail: e.tail.get(),
         }
     }
     /// Stores the queue; an empty queue makes the endpoint idle.
     fn set(self, q: TcbQueue, s: EpState) {
-        let s = if q.head == 0 { EpState::Idle } else { s };
+        let s = if q.head.is_none() { EpState::Idle } else { s };
         self.0.set(Endpoint {
-            head_state: q.head as u64 | s as u64,
-            tail: q.tail as u64,
+            head_state: TaggedLink::new(q.head, s as u64),
+            tail: Link::from_opt(q.tail),
         });
     }
     /// Appends `t` to the queue, which then holds threads in state `s` (MCS: in priority
@@ -99,9 +99,9 @@ impl EpRef {
         let q = self.queue().remove(t);
         self.set(q.insert_by_priority(t), s);
     }
-    /// The raw first word: head TCB address | [`EpState`] (for the IPC fastpath).
+    /// The first word: head TCB | [`EpState`] (for the IPC fastpath).
     #[inline(always)]
-    pub fn head_state_word(self) -> u64 {
+    pub fn head_state(self) -> TaggedLink<Tcb> {
         self.0.with(|e| e.head_state)
     }
     /// Removes the head `head` of a queue of receivers (the IPC fastpath; [`Self::dequeue`]
@@ -109,13 +109,14 @@ impl EpRef {
     #[inline(always)]
     pub fn dequeue_recv_head(self, head: TcbRef) {
         debug_assert!(self.head() == Some(head) && self.state() == EpState::Recv);
-        debug_assert!(head.with(|x| x.ep_prev) == 0);
-        let next = head.with(|x| core::mem::take(&mut x.ep_next));
-        if next == 0 {
-            self.0.set(Endpoint::default());
-        } else {
-            TcbRef::new(next as usize).with(|x| x.ep_prev = 0);
-            self.0.with(|e| e.head_state = next | EpState::Recv as u64);
+        debug_assert!(head.with(|x| x.ep_prev).is_none());
+        match head.with(|x| x.ep_next.take()) {
+            None => self.0.set(Endpoint::default()),
+            Some(next) => {
+                next.with(|x| x.ep_prev = Link::NONE);
+                self.0
+                    .with(|e| e.head_state = TaggedLink::new(Some(next), EpState::Recv as u64));
+            }
         }
     }
     /// Appends `t` to an idle endpoint or a queue of receivers (the IPC fastpath;
@@ -126,17 +127,17 @@ impl EpRef {
         let tail = self.0.with(|e| e.tail);
         t.with(|x| {
             x.ep_prev = tail;
-            x.ep_next = 0;
+            x.ep_next = Link::NONE;
         });
-        let addr = t.addr() as u64;
-        if tail == 0 {
-            self.0.set(Endpoint {
-                head_state: addr | EpState::Recv as u64,
-                tail: addr,
-            });
-        } else {
-            TcbRef::new(tail as usize).with(|x| x.ep_next = addr);
-            self.0.with(|e| e.tail = addr);
+        match tail.get() {
+            None => self.0.set(Endpoint {
+                head_state: TaggedLink::new(Some(t), EpState::Recv as u64),
+                tail: Link::to(t),
+            }),
+            Some(tail) => {
+                tail.with(|x| x.ep_next = Link::to(t));
+                self.0.with(|e| e.tail = Link::to(t));
+            }
         }
     }
     /// Removes `t` from the queue (it must be queued here); the endpoint goes idle when empty.
@@ -162,7 +163,7 @@ pub fn send_ipc(
         EpState::Idle | EpState::Send => {
             if blocking {
                 thread.with(|x| {
-                    x.blocking_object = ep.0.addr() as u64;
+                    x.blocking_object = Link::to(ep.0.cast());
                     x.blocking_badge = badge;
                     x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
                         | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
@@ -198,20 +199,18 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
     };
     let ep = EpRef::at(ptr);
     // A bound notification that is already active is received first.
-    let bound = thread.with(|x| x.bound_notification) as usize;
-    if bound != 0 && crate::object::notification::NtfnRef::at(bound).is_active() {
-        crate::object::notification::complete_signal(
-            k,
-            crate::object::notification::NtfnRef::at(bound),
-            thread,
-        );
-        return;
+    let bound = thread.with(|x| x.bound_notification.get());
+    if let Some(b) = bound.map(crate::object::notification::NtfnRef) {
+        if b.is_active() {
+            crate::object::notification::complete_signal(k, b, thread);
+            return;
+        }
     }
     match ep.state() {
         EpState::Idle | EpState::Recv => {
             if is_blocking {
                 thread.with(|x| {
-                    x.blocking_object = ptr as u64;
+                    x.blocking_object = Link::to(ep.0.cast());
                     x.blocking_flags = rights.grant as u64 * flags::CAN_GRANT;
                 });
                 set_thread_state(k, thread, ThreadState::BlockedOnReceive);
@@ -270,13 +269,13 @@ pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
     }
     let mut t = ep.head();
     while let Some(x) = t {
-        let next = x.with(|y| y.ep_next) as usize;
+        let next = x.with(|y| y.ep_next.get());
         if x.with(|y| y.blocking_badge) == badge {
             ep.dequeue(x);
             x.set_state(ThreadState::Restart);
             sched_enqueue(k, x);
         }
-        t = (next != 0).then(|| TcbRef::new(next));
+        t = next;
     }
     reschedule_required(k);
 }
@@ -305,7 +304,7 @@ pub fn send_ipc(
         EpState::Idle | EpState::Send => {
             if blocking {
                 thread.with(|x| {
-                    x.blocking_object = ep.0.addr() as u64;
+                    x.blocking_object = Link::to(ep.0.cast());
                     x.blocking_badge = badge;
                     x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
                         | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
@@ -366,21 +365,23 @@ pub fn receive_ipc(
         }
     }
     // A bound notification that is already active is received first.
-    let bound = thread.with(|x| x.bound_notification) as usize;
-    if bound != 0 && NtfnRef::at(bound).is_active() {
-        ntfn::complete_signal(k, NtfnRef::at(bound), thread);
-        return;
-    }
-    // A passive server waiting on its endpoint gives back the SchedContext its bound
-    // notification lent it.
-    if bound != 0 && is_blocking {
-        ntfn::maybe_return_sched_context(k, NtfnRef::at(bound), thread);
+    let bound = thread.with(|x| x.bound_notification.get()).map(NtfnRef);
+    if let Some(b) = bound {
+        if b.is_active() {
+            ntfn::complete_signal(k, b, thread);
+            return;
+        }
+        // A passive server waiting on its endpoint gives back the SchedContext its bound
+        // notification lent it.
+        if is_blocking {
+            ntfn::maybe_return_sched_context(k, b, thread);
+        }
     }
     match ep.state() {
         EpState::Idle | EpState::Recv => {
             if is_blocking {
                 thread.with(|x| {
-                    x.blocking_object = ptr as u64;
+                    x.blocking_object = Link::to(ep.0.cast());
                     x.reply_object = reply.map_or(0, |r| r.addr() as u64);
                 });
                 set_thread_state(k, thread, ThreadState::BlockedOnReceive);
@@ -461,12 +462,12 @@ pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
     }
     let mut t = ep.head();
     while let Some(x) = t {
-        let next = x.with(|y| y.ep_next) as usize;
+        let next = x.with(|y| y.ep_next.get());
         if x.with(|y| y.blocking_badge) == badge {
             ep.dequeue(x);
             restart_if_no_fault(k, x);
         }
-        t = (next != 0).then(|| TcbRef::new(next));
+        t = next;
     }
     reschedule_required(k);
 }

@@ -4,8 +4,8 @@
 
 use crate::arch::regs;
 use crate::cap::Cap;
-use crate::mem::PPtr;
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::mem::{Link, PPtr, TaggedLink};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
 #[cfg(not(feature = "mcs"))]
 use crate::sched::sched_enqueue;
@@ -17,13 +17,13 @@ use crate::state::Kernel;
 #[repr(C)]
 pub struct Notification {
     /// Queue head TCB with the [`NtfnState`] in the low 2 bits.
-    pub head_state: u64,
+    pub head_state: TaggedLink<Tcb>,
     /// Queue tail TCB.
-    pub tail: u64,
+    pub tail: Link<Tcb>,
     /// The notification word (OR of signalled badges) while active.
     pub word: u64,
-    /// Bound TCB (kernel-virtual) or 0.
-    pub bound_tcb: u64,
+    /// Bound TCB, or none.
+    pub bound_tcb: Link<Tcb>,
     /// MCS: the scheduling context bound to it (`ntfnSchedContext`), lent to a passive
     /// thread that receives a signal; 0 for none.
     #[cfg(feature = "mcs")]
@@ -54,7 +54,7 @@ impl NtfnRef {
     }
     /// Its state.
     pub fn state(self) -> NtfnState {
-        match self.0.get().head_state & 3 {
+        match self.0.get().head_state.tag() {
             1 => NtfnState::Waiting,
             2 => NtfnState::Active,
             _ => NtfnState::Idle,
@@ -70,26 +70,26 @@ impl NtfnRef {
     fn queue(self) -> TcbQueue {
         let n = self.0.get();
         TcbQueue {
-            head: (n.head_state & !3) as usize,
-            tail: n.tail as usize,
+            head: n.head_state.get(),
+            tail: n.tail.get(),
         }
     }
     /// Stores the queue of waiting threads: Waiting, or Idle when empty.
     fn set_queue(self, q: TcbQueue) {
-        let s = if q.head == 0 {
+        let s = if q.head.is_none() {
             NtfnState::Idle
         } else {
             NtfnState::Waiting
         };
         self.0.with(|n| {
-            n.head_state = q.head as u64 | s as u64;
-            n.tail = q.tail as u64;
+            n.head_state = TaggedLink::new(q.head, s as u64);
+            n.tail = Link::from_opt(q.tail);
         });
     }
     fn set_active(self, word: u64) {
         self.0.with(|n| {
-            n.head_state = NtfnState::Active as u64;
-            n.tail = 0;
+            n.head_state = TaggedLink::new(None, NtfnState::Active as u64);
+            n.tail = Link::NONE;
             n.word = word;
         });
     }
@@ -123,9 +123,7 @@ impl NtfnRef {
 pub fn send_signal(k: &mut Kernel, n: NtfnRef, badge: u64) {
     match n.state() {
         NtfnState::Idle => {
-            let bound = n.0.get().bound_tcb as usize;
-            if bound != 0 {
-                let t = TcbRef::new(bound);
+            if let Some(t) = n.0.get().bound_tcb.get() {
                 if t.state() == ThreadState::BlockedOnReceive {
                     crate::ipc::cancel_ipc(k, t);
                     set_thread_state(k, t, ThreadState::Running);
@@ -207,7 +205,7 @@ pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: boo
     match n.state() {
         NtfnState::Idle | NtfnState::Waiting => {
             if is_blocking {
-                thread.with(|x| x.blocking_object = ptr as u64);
+                thread.with(|x| x.blocking_object = Link::to(n.0.cast()));
                 set_thread_state(k, thread, ThreadState::BlockedOnNotification);
                 n.append(thread);
                 #[cfg(feature = "mcs")]
@@ -220,7 +218,7 @@ pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: boo
             let w = n.0.get().word;
             thread.set_reg(regs::BADGE, w);
             n.0.with(|x| {
-                x.head_state = 0;
+                x.head_state = TaggedLink::default();
                 x.word = 0;
             });
             #[cfg(feature = "mcs")]
@@ -237,7 +235,7 @@ pub fn complete_signal(_k: &mut Kernel, n: NtfnRef, t: TcbRef) {
     let w = n.0.get().word;
     t.set_reg(regs::BADGE, w);
     n.0.with(|x| {
-        x.head_state = 0;
+        x.head_state = TaggedLink::default();
         x.word = 0;
     });
     #[cfg(feature = "mcs")]
@@ -277,15 +275,14 @@ pub fn cancel_all_signals(k: &mut Kernel, n: NtfnRef) {
 
 /// `bindNotification(tcb, ntfn)`.
 pub fn bind(t: TcbRef, n: NtfnRef) {
-    n.0.with(|x| x.bound_tcb = t.addr() as u64);
-    t.with(|x| x.bound_notification = n.0.addr() as u64);
+    n.0.with(|x| x.bound_tcb = Link::to(t));
+    t.with(|x| x.bound_notification = Link::to(n.0));
 }
 
 /// `unbindNotification(tcb)`: detaches the thread's bound notification, if any.
 pub fn unbind_tcb(t: TcbRef) {
-    let b = t.with(|x| core::mem::take(&mut x.bound_notification)) as usize;
-    if b != 0 {
-        NtfnRef::at(b).0.with(|x| x.bound_tcb = 0);
+    if let Some(b) = t.with(|x| x.bound_notification.take()) {
+        b.with(|x| x.bound_tcb = Link::NONE);
     }
 }
 
@@ -294,9 +291,8 @@ pub fn unbind_and_cancel_all(k: &mut Kernel, ptr: usize) {
     let n = NtfnRef::at(ptr);
     #[cfg(feature = "mcs")]
     crate::object::sched_context::maybe_unbind_ntfn(n);
-    let bound = n.0.get().bound_tcb as usize;
-    if bound != 0 {
-        unbind_tcb(TcbRef::new(bound));
+    if let Some(bound) = n.0.get().bound_tcb.get() {
+        unbind_tcb(bound);
     }
     cancel_all_signals(k, n);
 }

@@ -5,7 +5,8 @@
 
 use crate::arch::ArchContext;
 use crate::cte::{Cte, Slot};
-use crate::mem::PPtr;
+use crate::mem::{Link, PPtr};
+use crate::object::notification::Notification;
 
 /// TCB CNode slot indices (`tcb_cnode_index`, `include/object/structures.h`).
 pub mod tcb_slot {
@@ -94,8 +95,9 @@ pub struct Tcb {
     pub context: ArchContext,
     /// [`ThreadState`] as a word.
     pub state: u64,
-    /// The endpoint or notification the thread is blocked on (kernel-virtual address), or 0.
-    pub blocking_object: u64,
+    /// The endpoint or notification the thread is blocked on, or none (see
+    /// [`TcbRef::blocked_on_ep`]).
+    pub blocking_object: Link<()>,
     /// Badge of a blocked send, or other per-state word.
     pub blocking_badge: u64,
     /// Flags of a blocked IPC: bit 0 can grant, bit 1 can grant reply, bit 2 is call.
@@ -137,18 +139,18 @@ pub struct Tcb {
     pub in_release_queue: u64,
     /// `seL4_TCBFlag_*` bits.
     pub flags: u64,
-    /// Bound notification (kernel-virtual address) or 0.
-    pub bound_notification: u64,
+    /// Bound notification, or none.
+    pub bound_notification: Link<Notification>,
     /// Whether the thread is in a ready queue (seL4 `tcbQueued`).
     pub queued: u64,
-    /// Ready-queue and endpoint-queue links (kernel-virtual addresses, 0 for none).
-    pub sched_next: u64,
+    /// Ready-queue and endpoint-queue links.
+    pub sched_next: Link<Tcb>,
     /// See `sched_next`.
-    pub sched_prev: u64,
+    pub sched_prev: Link<Tcb>,
     /// See `sched_next`.
-    pub ep_next: u64,
+    pub ep_next: Link<Tcb>,
     /// See `sched_next`.
-    pub ep_prev: u64,
+    pub ep_prev: Link<Tcb>,
     /// Pending fault: type and words (seL4 `seL4_Fault_t`), as `ipc::Fault` writes and reads
     /// them (nothing else does).
     pub fault: [u64; 3],
@@ -200,6 +202,18 @@ impl TcbRef {
     #[inline(always)]
     pub fn reg(self, i: usize) -> u64 {
         self.with(|t| t.context.regs[i])
+    }
+    /// The endpoint the thread is blocked on (it is in `BlockedOnSend`/`BlockedOnReceive`).
+    #[inline(always)]
+    pub fn blocked_on_ep(self) -> Option<crate::object::endpoint::EpRef> {
+        self.with(|t| t.blocking_object.get())
+            .map(|p| crate::object::endpoint::EpRef(p.cast()))
+    }
+    /// The notification the thread is blocked on (it is in `BlockedOnNotification`).
+    #[inline(always)]
+    pub fn blocked_on_ntfn(self) -> Option<crate::object::notification::NtfnRef> {
+        self.with(|t| t.blocking_object.get())
+            .map(|p| crate::object::notification::NtfnRef(p.cast()))
     }
     /// Writes register `i`.
     #[inline(always)]

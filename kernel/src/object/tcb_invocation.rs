@@ -930,7 +930,7 @@ fn decode_bind_notification(
             "TCB BindNotification: Truncated message."
         ));
     };
-    if target.with(|x| x.bound_notification) != 0 {
+    if target.with(|x| x.bound_notification).is_some() {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB BindNotification: TCB already has a bound notification."
@@ -950,7 +950,7 @@ fn decode_bind_notification(
     }
     let n = NtfnRef::at(ptr);
     let ntfn = n.0.get();
-    if ntfn.head_state & !3 != 0 || ntfn.bound_tcb != 0 {
+    if ntfn.head_state.get().is_some() || ntfn.bound_tcb.is_some() {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB BindNotification: Notification cannot be bound."
@@ -961,7 +961,7 @@ fn decode_bind_notification(
 
 /// `decodeUnbindNotification`: `IllegalOperation` if the thread has no bound notification.
 fn decode_unbind_notification(target: TcbRef) -> Result<TcbInvocation, SyscallError> {
-    if target.with(|x| x.bound_notification) == 0 {
+    if target.with(|x| x.bound_notification).is_none() {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB UnbindNotification: TCB already has no bound Notification."
@@ -1238,13 +1238,15 @@ pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
         }
         ThreadState::BlockedOnReceive | ThreadState::BlockedOnSend => {
             t.with(|x| x.priority = prio);
-            let ep = t.with(|x| x.blocking_object) as usize;
-            crate::object::endpoint::EpRef::at(ep).reorder(t);
+            if let Some(ep) = t.blocked_on_ep() {
+                ep.reorder(t);
+            }
         }
         ThreadState::BlockedOnNotification => {
             t.with(|x| x.priority = prio);
-            let n = t.with(|x| x.blocking_object) as usize;
-            NtfnRef::at(n).reorder(t);
+            if let Some(n) = t.blocked_on_ntfn() {
+                n.reorder(t);
+            }
         }
         _ => t.with(|x| x.priority = prio),
     }

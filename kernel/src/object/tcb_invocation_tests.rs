@@ -39,12 +39,12 @@ fn queued(t: TcbRef) -> bool {
 
 /// Whether `t` is in the ready queue of priority `prio` in domain 0.
 fn in_queue(s: &System, prio: usize, t: TcbRef) -> bool {
-    let mut p = s.k.sched.queues[prio].head;
-    while p != 0 {
-        if p == t.addr() {
+    let mut p = s.k.sched.queues[prio].head.get();
+    while let Some(x) = p {
+        if x == t {
             return true;
         }
-        p = TcbRef::new(p).with(|x| x.sched_next) as usize;
+        p = x.with(|x| x.sched_next).get();
     }
     false
 }
@@ -294,7 +294,10 @@ fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_threa
         t.slot(tcb_slot::BUFFER).mdb().prev(),
         Some(s.root_slot(e + 1))
     );
-    assert_eq!(crate::state::ipc_buffer_pptr(t, true), Some(base + 0x400));
+    assert_eq!(
+        crate::state::ipc_buffer_pptr(t, true).map(|b| b.addr()),
+        Some(base + 0x400)
+    );
     assert_eq!(
         t.state(),
         ThreadState::Inactive,
@@ -722,7 +725,10 @@ fn suspend_and_resume() {
     ok(s.call(e, L::TCBSuspend, &[], &[]));
     assert_eq!(t.state(), ThreadState::Inactive);
     assert!(!queued(t));
-    assert_eq!(s.k.sched.queues[100].head, 0, "the ready queue is empty");
+    assert!(
+        s.k.sched.queues[100].head.is_none(),
+        "the ready queue is empty"
+    );
     ok(s.call(e, L::TCBSuspend, &[], &[]));
     ok(s.call(e, L::TCBResume, &[], &[]));
     assert_eq!(t.state(), ThreadState::Restart);
@@ -775,10 +781,10 @@ fn bind_and_unbind_notification() {
         Error::IllegalOperation,
         &[],
     );
-    assert_eq!(t.with(|x| x.bound_notification), 0);
+    assert!(t.with(|x| x.bound_notification).is_none());
     ok(s.call(e, L::TCBBindNotification, &[], &[n]));
-    assert_eq!(t.with(|x| x.bound_notification), ptr as u64);
-    assert_eq!(ntfn.0.get().bound_tcb, t.addr() as u64);
+    assert_eq!(t.with(|x| x.bound_notification).addr(), ptr);
+    assert!(ntfn.0.get().bound_tcb.is(t));
     // Already bound; the notification bound to another thread.
     fails(
         s.call(e, L::TCBBindNotification, &[], &[e + 6]),
@@ -802,8 +808,8 @@ fn bind_and_unbind_notification() {
     );
     // Unbind.
     ok(s.call(e, L::TCBUnbindNotification, &[], &[]));
-    assert_eq!(t.with(|x| x.bound_notification), 0);
-    assert_eq!(ntfn.0.get().bound_tcb, 0);
+    assert!(t.with(|x| x.bound_notification).is_none());
+    assert!(ntfn.0.get().bound_tcb.is_none());
     fails(
         s.call(e, L::TCBUnbindNotification, &[], &[]),
         Error::IllegalOperation,
@@ -811,7 +817,7 @@ fn bind_and_unbind_notification() {
     );
     // Now another thread may bind it.
     ok(s.call(ROOT_TCB, L::TCBBindNotification, &[], &[n]));
-    assert_eq!(ntfn.0.get().bound_tcb, s.root.addr() as u64);
+    assert!(ntfn.0.get().bound_tcb.is(s.root));
 }
 
 #[test]

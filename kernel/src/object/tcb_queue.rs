@@ -1,39 +1,41 @@
 //! The thread queue of an endpoint or notification (seL4 `tcbEPAppend`, `tcbEPDequeue`): a
 //! doubly linked list through the TCBs' `ep_next`/`ep_prev`, held by its head and tail.
 
+use crate::mem::Link;
 use crate::object::tcb::TcbRef;
 
-/// A queue of TCBs: kernel-virtual addresses of the first and last, 0 when empty.
+/// A queue of TCBs: the first and last, none when empty.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcbQueue {
-    /// First TCB, or 0.
-    pub head: usize,
-    /// Last TCB, or 0.
-    pub tail: usize,
+    /// First TCB.
+    pub head: Option<TcbRef>,
+    /// Last TCB.
+    pub tail: Option<TcbRef>,
 }
 
 impl TcbQueue {
     /// The first thread.
     pub fn first(self) -> Option<TcbRef> {
-        (self.head != 0).then(|| TcbRef::new(self.head))
+        self.head
     }
 
     /// The queue with `t` appended.
     pub fn append(self, t: TcbRef) -> TcbQueue {
         t.with(|x| {
-            x.ep_prev = self.tail as u64;
-            x.ep_next = 0;
+            x.ep_prev = Link::from_opt(self.tail);
+            x.ep_next = Link::NONE;
         });
-        if self.tail == 0 {
-            TcbQueue {
-                head: t.addr(),
-                tail: t.addr(),
-            }
-        } else {
-            TcbRef::new(self.tail).with(|x| x.ep_next = t.addr() as u64);
-            TcbQueue {
-                head: self.head,
-                tail: t.addr(),
+        match self.tail {
+            None => TcbQueue {
+                head: Some(t),
+                tail: Some(t),
+            },
+            Some(tail) => {
+                tail.with(|x| x.ep_next = Link::to(t));
+                TcbQueue {
+                    head: self.head,
+                    tail: Some(t),
+                }
             }
         }
     }
@@ -44,64 +46,67 @@ impl TcbQueue {
     #[cfg(feature = "mcs")]
     pub fn insert_by_priority(self, t: TcbRef) -> TcbQueue {
         let prio = t.with(|x| x.priority);
-        let prio_of = |a: usize| TcbRef::new(a).with(|x| x.priority);
-        if self.head == 0 || prio > prio_of(self.head) {
+        let prio_of = |a: TcbRef| a.with(|x| x.priority);
+        let (Some(head), Some(tail)) = (self.head, self.tail) else {
+            t.with(|x| {
+                x.ep_prev = Link::NONE;
+                x.ep_next = Link::NONE;
+            });
+            return TcbQueue {
+                head: Some(t),
+                tail: Some(t),
+            };
+        };
+        if prio > prio_of(head) {
             // Prepend.
             t.with(|x| {
-                x.ep_prev = 0;
-                x.ep_next = self.head as u64;
+                x.ep_prev = Link::NONE;
+                x.ep_next = Link::to(head);
             });
-            if self.head == 0 {
-                return TcbQueue {
-                    head: t.addr(),
-                    tail: t.addr(),
-                };
-            }
-            TcbRef::new(self.head).with(|x| x.ep_prev = t.addr() as u64);
+            head.with(|x| x.ep_prev = Link::to(t));
             return TcbQueue {
-                head: t.addr(),
+                head: Some(t),
                 tail: self.tail,
             };
         }
-        if prio_of(self.tail) >= prio {
+        if prio_of(tail) >= prio {
             return self.append(t);
         }
         // The last thread of priority >= prio: there is one (the head), and one after it.
-        let mut before = self.head;
+        let mut before = head;
         loop {
-            let next = TcbRef::new(before).with(|x| x.ep_next) as usize;
-            if next == 0 || prio_of(next) < prio {
-                break;
+            match before.with(|x| x.ep_next).get() {
+                Some(next) if prio_of(next) >= prio => before = next,
+                _ => break,
             }
-            before = next;
         }
-        let after = TcbRef::new(before).with(|x| x.ep_next) as usize;
+        let after = before.with(|x| x.ep_next);
         t.with(|x| {
-            x.ep_prev = before as u64;
-            x.ep_next = after as u64;
+            x.ep_prev = Link::to(before);
+            x.ep_next = after;
         });
-        TcbRef::new(before).with(|x| x.ep_next = t.addr() as u64);
-        TcbRef::new(after).with(|x| x.ep_prev = t.addr() as u64);
+        before.with(|x| x.ep_next = Link::to(t));
+        if let Some(after) = after.get() {
+            after.with(|x| x.ep_prev = Link::to(t));
+        }
         self
     }
 
     /// The queue without `t`, which must be in it.
     pub fn remove(self, t: TcbRef) -> TcbQueue {
-        let (prev, next) = t.with(|x| (x.ep_prev as usize, x.ep_next as usize));
+        let (prev, next) = t.with(|x| (x.ep_prev.get(), x.ep_next.get()));
         let mut q = self;
-        if prev == 0 {
-            q.head = next;
-        } else {
-            TcbRef::new(prev).with(|x| x.ep_next = next as u64);
+        match prev {
+            None => q.head = next,
+            Some(p) => p.with(|x| x.ep_next = Link::from_opt(next)),
         }
-        if next == 0 {
-            q.tail = prev;
-        } else {
-            TcbRef::new(next).with(|x| x.ep_prev = prev as u64);
+        match next {
+            None => q.tail = prev,
+            Some(n) => n.with(|x| x.ep_prev = Link::from_opt(prev)),
         }
         t.with(|x| {
-            x.ep_prev = 0;
-            x.ep_next = 0;
+            x.ep_prev = Link::NONE;
+            x.ep_next = Link::NONE;
         });
         q
     }
@@ -110,10 +115,10 @@ impl TcbQueue {
     pub fn drain(self, mut f: impl FnMut(TcbRef)) {
         let mut t = self.first();
         while let Some(x) = t {
-            let next = x.with(|y| core::mem::take(&mut y.ep_next)) as usize;
-            x.with(|y| y.ep_prev = 0);
+            let next = x.with(|y| y.ep_next.take());
+            x.with(|y| y.ep_prev = Link::NONE);
             f(x);
-            t = (next != 0).then(|| TcbRef::new(next));
+            t = next;
         }
     }
 }

@@ -21,6 +21,7 @@ use super::{
     set_thread_state, Queue,
 };
 use crate::cap::Cap;
+use crate::mem::Link;
 use crate::object::sched_context::{
     is_round_robin, refill_budget_check, refill_head, refill_ready, refill_size, refill_sufficient,
     refill_tail, refill_unblock_check, sc_active, sc_constant_bandwidth, tcb_sc, ScRef, MIN_BUDGET,
@@ -239,9 +240,8 @@ pub fn set_next_interrupt(k: &mut Kernel) {
     if NUM_DOMAINS > 1 {
         next = next.min(k.cur_time + k.sched.domain_time);
     }
-    let rlq_head = k.sched.release_queue.head;
-    if rlq_head != 0 {
-        next = next.min(ready_time(TcbRef::new(rlq_head)));
+    if let Some(rlq_head) = k.sched.release_queue.head.get() {
+        next = next.min(ready_time(rlq_head));
     }
     debug_assert!(next >= k.cur_time);
     crate::arch::set_deadline(next.saturating_sub(crate::arch::TIMER_PRECISION_TICKS));
@@ -276,42 +276,53 @@ pub fn release_enqueue(k: &mut Kernel, t: TcbRef) {
     }
     let new_time = ready_time(t);
     let q = k.sched.release_queue;
-    let a = t.addr();
-    if q.head == 0 || new_time < ready_time(TcbRef::new(q.head)) {
-        // Prepend.
-        t.with(|x| {
-            x.sched_prev = 0;
-            x.sched_next = q.head as u64;
-        });
-        if q.head == 0 {
-            k.sched.release_queue.tail = a;
-        } else {
-            TcbRef::new(q.head).with(|x| x.sched_prev = a as u64);
+    let a = Link::to(t);
+    let (head, tail) = (q.head.get(), q.tail.get());
+    match (head, tail) {
+        (Some(head), _) if new_time >= ready_time(head) => {
+            let tail = tail.unwrap_or(head);
+            if ready_time(tail) <= new_time {
+                // Append.
+                t.with(|x| {
+                    x.sched_prev = q.tail;
+                    x.sched_next = Link::NONE;
+                });
+                tail.with(|x| x.sched_next = a);
+                k.sched.release_queue.tail = a;
+            } else {
+                // Before the first thread whose refill is later (`find_time_after`); there
+                // is one, and it is not the head.
+                let mut after = head;
+                while new_time >= ready_time(after) {
+                    match after.with(|x| x.sched_next).get() {
+                        Some(n) => after = n,
+                        None => break,
+                    }
+                }
+                let before = after.with(|x| x.sched_prev);
+                debug_assert!(before.is_some() && !before.is(after));
+                t.with(|x| {
+                    x.sched_prev = before;
+                    x.sched_next = Link::to(after);
+                });
+                after.with(|x| x.sched_prev = a);
+                if let Some(before) = before.get() {
+                    before.with(|x| x.sched_next = a);
+                }
+            }
         }
-        k.sched.release_queue.head = a;
-    } else if ready_time(TcbRef::new(q.tail)) <= new_time {
-        // Append.
-        t.with(|x| {
-            x.sched_prev = q.tail as u64;
-            x.sched_next = 0;
-        });
-        TcbRef::new(q.tail).with(|x| x.sched_next = a as u64);
-        k.sched.release_queue.tail = a;
-    } else {
-        // Before the first thread whose refill is later (`find_time_after`); there is one,
-        // and it is not the head.
-        let mut after = TcbRef::new(q.head);
-        while after.addr() != 0 && new_time >= ready_time(after) {
-            after = TcbRef::new(after.with(|x| x.sched_next) as usize);
+        _ => {
+            // Prepend.
+            t.with(|x| {
+                x.sched_prev = Link::NONE;
+                x.sched_next = q.head;
+            });
+            match head {
+                None => k.sched.release_queue.tail = a,
+                Some(head) => head.with(|x| x.sched_prev = a),
+            }
+            k.sched.release_queue.head = a;
         }
-        let before = TcbRef::new(after.with(|x| x.sched_prev) as usize);
-        debug_assert!(before.addr() != 0 && before != after);
-        t.with(|x| {
-            x.sched_prev = before.addr() as u64;
-            x.sched_next = after.addr() as u64;
-        });
-        after.with(|x| x.sched_prev = a as u64);
-        before.with(|x| x.sched_next = a as u64);
     }
     t.with(|x| x.in_release_queue = 1);
     if q.head != k.sched.release_queue.head {
@@ -325,37 +336,39 @@ pub fn release_remove(k: &mut Kernel, t: TcbRef) {
     if is_idle(t) || t.with(|x| x.in_release_queue) == 0 {
         return;
     }
-    let a = t.addr();
-    if k.sched.release_queue.head == a {
+    if k.sched.release_queue.head.is(t) {
         k.reprogram = true;
     }
-    let (next, prev) = t.with(|x| (x.sched_next as usize, x.sched_prev as usize));
-    if prev == 0 {
-        k.sched.release_queue.head = next;
-    } else {
-        TcbRef::new(prev).with(|x| x.sched_next = next as u64);
+    let (next, prev) = t.with(|x| (x.sched_next, x.sched_prev));
+    match prev.get() {
+        None => k.sched.release_queue.head = next,
+        Some(p) => p.with(|x| x.sched_next = next),
     }
-    if next == 0 {
-        k.sched.release_queue.tail = prev;
-    } else {
-        TcbRef::new(next).with(|x| x.sched_prev = prev as u64);
+    match next.get() {
+        None => k.sched.release_queue.tail = prev,
+        Some(n) => n.with(|x| x.sched_prev = prev),
     }
     t.with(|x| {
-        x.sched_next = 0;
-        x.sched_prev = 0;
+        x.sched_next = Link::NONE;
+        x.sched_prev = Link::NONE;
         x.in_release_queue = 0;
     });
 }
 
 /// `release_q_non_empty_and_ready`.
 fn release_queue_ready(k: &Kernel) -> bool {
-    let h = k.sched.release_queue.head;
-    h != 0 && refill_ready(tcb_sc(TcbRef::new(h)), k.cur_time)
+    k.sched
+        .release_queue
+        .head
+        .get()
+        .is_some_and(|h| refill_ready(tcb_sc(h), k.cur_time))
 }
 
 /// `tcbReleaseDequeue`: the first thread of the release queue leaves it and may run.
 fn release_dequeue(k: &mut Kernel) {
-    let awakened = TcbRef::new(k.sched.release_queue.head);
+    let Some(awakened) = k.sched.release_queue.head.get() else {
+        return;
+    };
     debug_assert!(awakened != k.cur_thread);
     release_remove(k, awakened);
     debug_assert!(!is_round_robin(tcb_sc(awakened)));

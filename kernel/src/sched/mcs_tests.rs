@@ -497,15 +497,14 @@ fn release_queue_is_sorted_by_head_refill_time() {
         threads.push((i, d, t));
     }
     let mut order = vec![];
-    let mut p = k.sched.release_queue.head;
-    while p != 0 {
-        let t = TcbRef::new(p);
+    let mut p = k.sched.release_queue.head.get();
+    while let Some(t) = p {
         order.push(threads.iter().find(|x| x.2 == t).unwrap().0);
-        p = t.with(|x| x.sched_next) as usize;
+        p = t.with(|x| x.sched_next).get();
     }
     assert_eq!(order, [5, 1, 3, 2, 0, 4]);
     assert!(threads.iter().all(|x| !is_schedulable(x.2)));
-    assert_eq!(k.sched.release_queue.tail, threads[4].2.addr());
+    assert!(k.sched.release_queue.tail.is(threads[4].2));
 
     // The timer: the earlier of the current head refill's end and the first release.
     k.cur_thread = TcbRef::new(0);
@@ -525,13 +524,13 @@ fn release_queue_is_sorted_by_head_refill_time() {
         .map(|x| x.0)
         .collect();
     assert_eq!(left, [1, 2, 3, 5]);
-    assert_eq!(k.sched.release_queue.head, threads[0].2.addr());
+    assert!(k.sched.release_queue.head.is(threads[0].2));
     assert!(left.iter().all(|&i| is_schedulable(threads[i].2)));
 
     // Removing from the middle keeps the links.
     release_remove(&mut k, threads[0].2);
-    assert_eq!(k.sched.release_queue.head, threads[4].2.addr());
-    assert_eq!(threads[4].2.with(|x| x.sched_prev), 0);
+    assert!(k.sched.release_queue.head.is(threads[4].2));
+    assert!(threads[4].2.with(|x| x.sched_prev).is_none());
 }
 
 #[test]
