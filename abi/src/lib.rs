@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arch;
+pub mod benchmark;
 pub mod bootinfo;
 pub mod config;
 pub mod error;

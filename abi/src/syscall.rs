@@ -65,8 +65,24 @@ mod numbers {
         ]
     };
 
+    /// `seL4_SysBenchmarkFlushCaches`.
+    pub const BENCHMARK_FLUSH_CACHES: i64 = -18;
+    /// `seL4_SysBenchmarkResetLog`.
+    pub const BENCHMARK_RESET_LOG: i64 = -19;
+    /// `seL4_SysBenchmarkFinalizeLog`.
+    pub const BENCHMARK_FINALIZE_LOG: i64 = -20;
+    /// `seL4_SysBenchmarkSetLogBuffer`.
+    pub const BENCHMARK_SET_LOG_BUFFER: i64 = -21;
     /// `seL4_SysBenchmarkNullSyscall`.
     pub const BENCHMARK_NULL_SYSCALL: i64 = -22;
+    /// `seL4_SysBenchmarkGetThreadUtilisation`.
+    pub const BENCHMARK_GET_THREAD_UTILISATION: i64 = -23;
+    /// `seL4_SysBenchmarkResetThreadUtilisation`.
+    pub const BENCHMARK_RESET_THREAD_UTILISATION: i64 = -24;
+    /// `seL4_SysBenchmarkDumpAllThreadsUtilisation`.
+    pub const BENCHMARK_DUMP_ALL_THREADS_UTILISATION: i64 = -25;
+    /// `seL4_SysBenchmarkResetAllThreadsUtilisation`.
+    pub const BENCHMARK_RESET_ALL_THREADS_UTILISATION: i64 = -26;
 
     /// See [`Syscall::from_word`]; literal arms, so that the compiler folds this match and the
     /// caller's into one jump table.
@@ -160,8 +176,24 @@ mod numbers {
         ]
     };
 
+    /// `seL4_SysBenchmarkFlushCaches`.
+    pub const BENCHMARK_FLUSH_CACHES: i64 = -21;
+    /// `seL4_SysBenchmarkResetLog`.
+    pub const BENCHMARK_RESET_LOG: i64 = -22;
+    /// `seL4_SysBenchmarkFinalizeLog`.
+    pub const BENCHMARK_FINALIZE_LOG: i64 = -23;
+    /// `seL4_SysBenchmarkSetLogBuffer`.
+    pub const BENCHMARK_SET_LOG_BUFFER: i64 = -24;
     /// `seL4_SysBenchmarkNullSyscall`.
     pub const BENCHMARK_NULL_SYSCALL: i64 = -25;
+    /// `seL4_SysBenchmarkGetThreadUtilisation`.
+    pub const BENCHMARK_GET_THREAD_UTILISATION: i64 = -26;
+    /// `seL4_SysBenchmarkResetThreadUtilisation`.
+    pub const BENCHMARK_RESET_THREAD_UTILISATION: i64 = -27;
+    /// `seL4_SysBenchmarkDumpAllThreadsUtilisation`.
+    pub const BENCHMARK_DUMP_ALL_THREADS_UTILISATION: i64 = -28;
+    /// `seL4_SysBenchmarkResetAllThreadsUtilisation`.
+    pub const BENCHMARK_RESET_ALL_THREADS_UTILISATION: i64 = -29;
 
     /// See [`Syscall::from_word`].
     #[inline(always)]
@@ -194,6 +226,21 @@ pub use numbers::Syscall;
 /// `seL4_SysBenchmarkNullSyscall`: exists only with `CONFIG_ENABLE_BENCHMARKS` (the kernel's
 /// `benchmark` feature); enters the kernel and returns, the floor of every syscall.
 pub use numbers::BENCHMARK_NULL_SYSCALL;
+/// `CONFIG_BENCHMARK_TRACK_UTILISATION` (the kernel's `track_utilisation` feature):
+/// `seL4_BenchmarkGetThreadUtilisation` and `seL4_BenchmarkResetThreadUtilisation`; with
+/// `CONFIG_DEBUG_BUILD` too, `seL4_BenchmarkDumpAllThreadsUtilisation` and
+/// `seL4_BenchmarkResetAllThreadsUtilisation`.
+pub use numbers::{
+    BENCHMARK_DUMP_ALL_THREADS_UTILISATION, BENCHMARK_GET_THREAD_UTILISATION,
+    BENCHMARK_RESET_ALL_THREADS_UTILISATION, BENCHMARK_RESET_THREAD_UTILISATION,
+};
+/// The other `CONFIG_ENABLE_BENCHMARKS` syscalls; this kernel has `seL4_BenchmarkResetLog` and
+/// `seL4_BenchmarkFinalizeLog` only with `CONFIG_BENCHMARK_TRACK_UTILISATION` (the kernel's
+/// `track_utilisation` feature), where they start and end the utilisation period, and neither
+/// `FlushCaches` nor `SetLogBuffer` (no kernel log buffer).
+pub use numbers::{
+    BENCHMARK_FINALIZE_LOG, BENCHMARK_FLUSH_CACHES, BENCHMARK_RESET_LOG, BENCHMARK_SET_LOG_BUFFER,
+};
 
 impl Syscall {
     /// The syscall for the value of `a7`, if this configuration has it. `None` means an
@@ -250,6 +297,25 @@ mod tests {
         all_dense(14);
         // FlushCaches -18, ResetLog -19, FinalizeLog -20, SetLogBuffer -21, NullSyscall -22.
         assert_eq!(BENCHMARK_NULL_SYSCALL, -22);
+        assert_eq!(
+            [
+                BENCHMARK_FLUSH_CACHES,
+                BENCHMARK_RESET_LOG,
+                BENCHMARK_FINALIZE_LOG,
+                BENCHMARK_SET_LOG_BUFFER
+            ],
+            [-18, -19, -20, -21]
+        );
+        // Then CONFIG_BENCHMARK_TRACK_UTILISATION, and with CONFIG_DEBUG_BUILD the last two.
+        assert_eq!(
+            [
+                BENCHMARK_GET_THREAD_UTILISATION,
+                BENCHMARK_RESET_THREAD_UTILISATION,
+                BENCHMARK_DUMP_ALL_THREADS_UTILISATION,
+                BENCHMARK_RESET_ALL_THREADS_UTILISATION
+            ],
+            [-23, -24, -25, -26]
+        );
     }
 
     #[test]
@@ -282,5 +348,23 @@ mod tests {
         all_dense(17);
         // Every debug and benchmark number is 3 lower than without MCS.
         assert_eq!(BENCHMARK_NULL_SYSCALL, -25);
+        assert_eq!(
+            [
+                BENCHMARK_FLUSH_CACHES,
+                BENCHMARK_RESET_LOG,
+                BENCHMARK_FINALIZE_LOG,
+                BENCHMARK_SET_LOG_BUFFER
+            ],
+            [-21, -22, -23, -24]
+        );
+        assert_eq!(
+            [
+                BENCHMARK_GET_THREAD_UTILISATION,
+                BENCHMARK_RESET_THREAD_UTILISATION,
+                BENCHMARK_DUMP_ALL_THREADS_UTILISATION,
+                BENCHMARK_RESET_ALL_THREADS_UTILISATION
+            ],
+            [-26, -27, -28, -29]
+        );
     }
 }

@@ -46,6 +46,8 @@ pub enum Interrupt {
 /// [`fastpath_call_entry`]); elsewhere (host tests) it is tried here, on the saved registers.
 #[inline(always)]
 pub fn handle_trap(k: &mut Kernel, event: Event) -> Handled {
+    #[cfg(feature = "track_utilisation")]
+    crate::benchmark::entry_hook(k);
     crate::log::set_current_thread(k.cur_thread);
     match event {
         Event::Syscall => {
@@ -142,8 +144,19 @@ pub fn handle_interrupt(k: &mut Kernel, irq: Interrupt) {
 ///
 /// MCS: `schedule` runs on every exit (it wakes released threads and programs the timer), and
 /// a thread that yielded to an SC gets its reply first (`schedContext_completeYieldTo`).
+///
+/// With `track_utilisation` this is the kernel's exit (seL4's `c_exit_hook`).
 #[inline(always)]
 pub fn activate(k: &mut Kernel) -> Option<*mut ArchContext> {
+    let ctx = activate_thread(k);
+    #[cfg(feature = "track_utilisation")]
+    crate::benchmark::exit_hook(k);
+    ctx
+}
+
+/// [`activate`] without the exit hook.
+#[inline(always)]
+fn activate_thread(k: &mut Kernel) -> Option<*mut ArchContext> {
     #[cfg(not(feature = "mcs"))]
     if k.sched.action != crate::sched::SchedulerAction::ResumeCurrentThread {
         schedule(k);
@@ -222,6 +235,8 @@ pub fn activate_or_idle(k: &mut Kernel) -> *mut ArchContext {
 fn idle(k: &mut Kernel) -> *mut ArchContext {
     loop {
         let irq = crate::arch::wait_for_interrupt();
+        #[cfg(feature = "track_utilisation")]
+        crate::benchmark::entry_hook(k);
         handle_interrupt(k, irq);
         if let Some(ctx) = activate(k) {
             return ctx;
@@ -301,7 +316,18 @@ fn run_fastpath(
     fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::object::tcb::TcbRef>,
     a: crate::fastpath::FastArgs,
 ) -> Option<*mut ArchContext> {
-    crate::state::with_kernel(|k| fastpath(k, a).map(|t| fastpath_exit(k, t)))
+    crate::state::with_kernel(|k| {
+        // seL4's `c_entry_hook`/`c_exit_hook` around the fastpath. If the fastpath does not
+        // apply, the full path reads the entry time again.
+        #[cfg(feature = "track_utilisation")]
+        crate::benchmark::entry_hook(k);
+        let ctx = fastpath(k, a).map(|t| fastpath_exit(k, t));
+        #[cfg(feature = "track_utilisation")]
+        if ctx.is_some() {
+            crate::benchmark::exit_hook(k);
+        }
+        ctx
+    })
 }
 
 /// The full path for an `ecall` the fastpath did not take: a separate function, so that the

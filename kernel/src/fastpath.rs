@@ -249,6 +249,8 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     mdb_insert_leaf(reply_cap, reply_slot, reply_next, caller_slot);
     transfer(cur, dest, a.info, cap.w1);
     dest.set_state(ThreadState::Running);
+    #[cfg(feature = "track_utilisation")]
+    crate::benchmark::switch(k, cur, dest);
     k.cur_thread = dest;
     Some(dest)
 }
@@ -306,6 +308,8 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     mdb_unlink_leaf(caller_slot, master);
     transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);
+    #[cfg(feature = "track_utilisation")]
+    crate::benchmark::switch(k, cur, caller);
     k.cur_thread = caller;
     Some(caller)
 }
@@ -375,6 +379,8 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     dest.with(|x| x.sched_context = sc.addr() as u64);
     transfer(cur, dest, a.info, cap.w1);
     dest.set_state(ThreadState::Running);
+    #[cfg(feature = "track_utilisation")]
+    crate::benchmark::switch(k, cur, dest);
     k.cur_thread = dest;
     Some(dest)
 }
@@ -469,6 +475,8 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     }
     transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);
+    #[cfg(feature = "track_utilisation")]
+    crate::benchmark::switch(k, cur, caller);
     k.cur_thread = caller;
     Some(caller)
 }

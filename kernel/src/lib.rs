@@ -18,6 +18,10 @@
 #[macro_use]
 pub mod log;
 pub mod arch;
+#[cfg(feature = "track_utilisation")]
+pub mod benchmark;
+#[cfg(all(test, feature = "track_utilisation"))]
+mod benchmark_tests;
 pub mod boot;
 pub mod cap;
 pub mod cspace;

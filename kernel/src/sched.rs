@@ -359,6 +359,8 @@ pub fn schedule_tcb(k: &mut Kernel, t: TcbRef) {
 }
 
 fn switch_to_thread(k: &mut Kernel, t: TcbRef) {
+    #[cfg(feature = "track_utilisation")]
+    crate::benchmark::switch(k, k.cur_thread, t);
     sched_dequeue(k, t);
     k.cur_thread = t;
 }
@@ -394,7 +396,12 @@ fn choose_thread(k: &mut Kernel) {
             };
             switch_to_thread(k, t);
         }
-        None => k.cur_thread = TcbRef::new(0),
+        None => {
+            // `switchToIdleThread`.
+            #[cfg(feature = "track_utilisation")]
+            crate::benchmark::switch(k, k.cur_thread, TcbRef::new(0));
+            k.cur_thread = TcbRef::new(0)
+        }
     }
 }
 

@@ -65,6 +65,9 @@ pub struct Kernel {
     /// Debug builds: the list of all TCBs and what the debug output needs to know.
     #[cfg(feature = "debug_build")]
     pub debug: crate::debug::DebugState,
+    /// Utilisation accounting (`track_utilisation`: seL4's `ksEnter`, `benchmark_*`).
+    #[cfg(feature = "track_utilisation")]
+    pub util: crate::benchmark::UtilState,
 }
 
 fn no_irq() -> bool {
@@ -100,6 +103,8 @@ impl Kernel {
             fastpath_hits: 0,
             #[cfg(feature = "debug_build")]
             debug: crate::debug::DebugState::new(),
+            #[cfg(feature = "track_utilisation")]
+            util: crate::benchmark::UtilState::new(),
         }
     }
 

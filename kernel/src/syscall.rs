@@ -144,6 +144,11 @@ pub fn handle_syscall(k: &mut Kernel) {
     if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL {
         return;
     }
+    // The utilisation syscalls, as seL4's `handleUnknownSyscall`: no budget check.
+    #[cfg(feature = "track_utilisation")]
+    if !standard && crate::benchmark::handle_syscall(k, number) {
+        return;
+    }
     if !standard && !is_debug_syscall(syscall) {
         // An unknown syscall is a fault, sent only if the thread has budget left.
         crate::sched::mcs::update_timestamp(k);
@@ -275,6 +280,8 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
         Some(Syscall::DebugDumpScheduler) => crate::debug::sched::dump_scheduler(k),
         #[cfg(not(feature = "debug_build"))]
         Some(Syscall::DebugDumpScheduler) => dump_scheduler(k),
+        #[cfg(all(feature = "track_utilisation", not(feature = "mcs")))]
+        None if crate::benchmark::handle_syscall(k, number) => {}
         _ => handle_fault(k, t, Fault::UnknownSyscall { number }),
     }
 }

@@ -70,6 +70,12 @@ pub use host::{
     paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root, set_vm_root_cached,
 };
 
+/// The cycle counter (seL4 `timestamp()`), for utilisation accounting.
+#[cfg(all(not(target_os = "none"), feature = "track_utilisation"))]
+pub use host::{advance_cycles, timestamp};
+#[cfg(all(target_os = "none", feature = "track_utilisation"))]
+pub use riscv64::machine::timestamp;
+
 #[cfg(all(not(target_os = "none"), not(feature = "mcs")))]
 pub use host::reset_timer;
 /// The kernel timer without MCS: a periodic tick (`resetTimer` after each).

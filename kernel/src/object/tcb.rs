@@ -170,6 +170,9 @@ pub struct Tcb {
     /// Debug builds: the previous one (`tcbDebugPrev`).
     #[cfg(feature = "debug_build")]
     pub debug_prev: u64,
+    /// `track_utilisation`: the thread's utilisation counters (seL4 `tcb->benchmark`).
+    #[cfg(feature = "track_utilisation")]
+    pub benchmark: crate::benchmark::BenchUtil,
 }
 
 const _: () = assert!(core::mem::size_of::<Tcb>() <= 1 << abi::object::TCB_BITS);

@@ -154,3 +154,26 @@ pub fn irq_claim() -> Option<usize> {
         Some(p.remove(i))
     })
 }
+
+#[cfg(feature = "track_utilisation")]
+thread_local! {
+    /// The simulated cycle counter (`track_utilisation`).
+    static CYCLES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The simulated cycle counter: each read returns it and then advances it by one, so that
+/// every kernel entry takes a cycle; tests add user time with [`advance_cycles`].
+#[cfg(feature = "track_utilisation")]
+pub fn timestamp() -> u64 {
+    CYCLES.with(|c| {
+        let v = c.get();
+        c.set(v + 1);
+        v
+    })
+}
+
+/// Host only: `n` cycles pass (time spent in user mode, as far as the accounting sees).
+#[cfg(feature = "track_utilisation")]
+pub fn advance_cycles(n: u64) {
+    CYCLES.with(|c| c.set(c.get() + n));
+}

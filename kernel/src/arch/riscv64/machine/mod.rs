@@ -255,6 +255,17 @@ pub fn irq_pending() -> bool {
     sip & SIP_STIP_SEIP != 0
 }
 
+/// The `cycle` counter (seL4 riscv `timestamp()`, `rdcycle`; under QEMU's `-icount` it counts
+/// instructions), for utilisation accounting.
+#[cfg(feature = "track_utilisation")]
+#[inline(always)]
+pub fn timestamp() -> u64 {
+    let v: u64;
+    // SAFETY: reading a counter CSR has no side effect (OpenSBI grants S-mode access).
+    unsafe { asm!("rdcycle {0}", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
 /// The `time` counter (ticks at the device tree's `timebase-frequency`).
 pub fn read_time() -> u64 {
     let v: u64;
