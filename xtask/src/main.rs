@@ -56,28 +56,34 @@ enum Cmd {
     ///                                                 the same with seL4's CONFIG_DEBUG_BUILD
     ///      5. lint: cargo clippy (kernel, riscv64, mcs)
     ///                                                 the same with seL4's CONFIG_KERNEL_MCS
-    ///      6. host: cargo test                        abi, kernel, libsel4, xtask on the host
-    ///      7. host: cargo test -p kernel --no-default-features
+    ///      6. lint: cargo clippy (kernel, riscv64, track_utilisation)
+    ///                                                 the same with seL4's
+    ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
+    ///      7. host: cargo test                        abi, kernel, libsel4, xtask on the host
+    ///      8. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
-    ///      8. host: cargo test -p kernel --features debug_build
+    ///      9. host: cargo test -p kernel --features debug_build
     ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
-    ///      9. host: cargo test -p kernel --features mcs
+    ///     10. host: cargo test -p kernel --features mcs
     ///                                                 the MCS kernel's tests
-    ///     10. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
-    ///     11. host: cargo test -p libsel4 --features mcs
+    ///     11. host: cargo test -p kernel --features mcs,track_utilisation
+    ///                                                 the MCS kernel's tests with the utilisation
+    ///                                                 accounting (its syscalls are tested)
+    ///     12. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
+    ///     13. host: cargo test -p libsel4 --features mcs
     ///                                                 libsel4's MCS API (syscalls, invocations)
-    ///     12. host: cargo test -p bench --lib         the benchmark root task's host-testable part
-    ///     13. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     14. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
-    ///     15. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     16. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///     14. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///     15. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///     16. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
+    ///     17. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     18. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     17. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
-    ///     18. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     19. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
+    ///     20. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     19. qemu: bench sanity (mcs, benchmark, quick)
+    ///     21. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
     /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
@@ -956,16 +962,18 @@ fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
 }
 
 /// The lint and host stages, in the order they run (the QEMU stages follow).
-const LINT_AND_HOST_STAGES: [&str; 11] = [
+const LINT_AND_HOST_STAGES: [&str; 13] = [
     LINT_FMT,
     LINT_CLIPPY_HOST,
     LINT_CLIPPY_KERNEL,
     LINT_CLIPPY_KERNEL_DEBUG,
     LINT_CLIPPY_KERNEL_MCS,
+    LINT_CLIPPY_KERNEL_UTIL,
     HOST_ALL,
     HOST_NOFP,
     HOST_DEBUG,
     HOST_KERNEL_MCS,
+    HOST_KERNEL_MCS_UTIL,
     HOST_ABI_MCS,
     HOST_LIBSEL4_MCS,
 ];
@@ -981,6 +989,8 @@ const HOST_DEBUG: &str = "host: cargo test -p kernel --features debug_build";
 const HOST_ABI_MCS: &str = "host: cargo test -p abi --features mcs";
 const LINT_CLIPPY_KERNEL_MCS: &str = "lint: cargo clippy (kernel, riscv64, mcs)";
 const HOST_KERNEL_MCS: &str = "host: cargo test -p kernel --features mcs";
+const LINT_CLIPPY_KERNEL_UTIL: &str = "lint: cargo clippy (kernel, riscv64, track_utilisation)";
+const HOST_KERNEL_MCS_UTIL: &str = "host: cargo test -p kernel --features mcs,track_utilisation";
 const HOST_LIBSEL4_MCS: &str = "host: cargo test -p libsel4 --features mcs";
 const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
 const QEMU_DEMO_MCS: &str = "qemu: demo (mcs)";
@@ -1183,6 +1193,14 @@ fn test(o: TestOpts) -> Result<ExitCode> {
         );
         push(
             &mut stages,
+            check_stage(
+                &ws,
+                LINT_CLIPPY_KERNEL_UTIL,
+                &kernel_clippy_args(Some("track_utilisation")),
+            ),
+        );
+        push(
+            &mut stages,
             host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
         );
         push(
@@ -1226,6 +1244,21 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                     "kernel",
                     "--features",
                     "mcs",
+                ],
+            ),
+        );
+        push(
+            &mut stages,
+            host_stage(
+                &ws,
+                HOST_KERNEL_MCS_UTIL,
+                &[
+                    "test",
+                    "--no-fail-fast",
+                    "-p",
+                    "kernel",
+                    "--features",
+                    "mcs,track_utilisation",
                 ],
             ),
         );
@@ -1441,10 +1474,12 @@ mod tests {
             LINT_CLIPPY_KERNEL.into(),
             LINT_CLIPPY_KERNEL_DEBUG.into(),
             LINT_CLIPPY_KERNEL_MCS.into(),
+            LINT_CLIPPY_KERNEL_UTIL.into(),
             HOST_ALL.into(),
             HOST_NOFP.into(),
             HOST_DEBUG.into(),
             HOST_KERNEL_MCS.into(),
+            HOST_KERNEL_MCS_UTIL.into(),
             HOST_ABI_MCS.into(),
             HOST_LIBSEL4_MCS.into(),
             HOST_BENCH.into(),
