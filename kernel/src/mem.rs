@@ -328,6 +328,146 @@ impl<T> TaggedLink<T> {
     }
 }
 
+/// What an [`EitherLink`] links: an `A` or a `B`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Linked<A, B> {
+    /// An `A` (bit 0 of the word clear).
+    A(PPtr<A>),
+    /// A `B` (bit 0 of the word set).
+    B(PPtr<B>),
+}
+
+impl<A, B> Clone for Linked<A, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A, B> Copy for Linked<A, B> {}
+
+/// A link to either an `A` or a `B` object (or none), told apart by bit 0 of the word (set:
+/// a `B`; objects are at least 2-byte aligned): the call-stack words of MCS Reply objects
+/// (seL4 `call_stack_t`: a Reply, or the SchedContext at the head of the stack). Written only
+/// from a `PPtr<A>` or a `PPtr<B>` (or cleared), like [`Link`]; the word 1 (a `B` at address
+/// 0) is never written.
+#[repr(transparent)]
+pub struct EitherLink<A, B> {
+    word: u64,
+    _t: PhantomData<(*mut A, *mut B)>,
+}
+
+impl<A, B> Clone for EitherLink<A, B> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A, B> Copy for EitherLink<A, B> {}
+impl<A, B> PartialEq for EitherLink<A, B> {
+    #[inline(always)]
+    fn eq(&self, o: &Self) -> bool {
+        self.word == o.word
+    }
+}
+impl<A, B> Eq for EitherLink<A, B> {}
+impl<A, B> Default for EitherLink<A, B> {
+    #[inline(always)]
+    fn default() -> Self {
+        EitherLink::NONE
+    }
+}
+impl<A, B> core::fmt::Debug for EitherLink<A, B> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "EitherLink({:#x})", self.word)
+    }
+}
+// SAFETY: as for `Link`.
+unsafe impl<A, B> Pod for EitherLink<A, B> {}
+
+impl<A, B> EitherLink<A, B> {
+    /// The bit that marks a `B`.
+    const B_BIT: u64 = 1;
+    /// No link (zeroed memory).
+    pub const NONE: EitherLink<A, B> = EitherLink {
+        word: 0,
+        _t: PhantomData,
+    };
+    /// A link to the `A` at `p`.
+    #[inline(always)]
+    pub fn to_a(p: PPtr<A>) -> Self {
+        debug_assert!(p.addr as u64 & Self::B_BIT == 0);
+        EitherLink {
+            word: p.addr as u64,
+            _t: PhantomData,
+        }
+    }
+    /// A link to the `A` that `l` links, or none.
+    #[inline(always)]
+    pub fn from_a(l: Link<A>) -> Self {
+        EitherLink {
+            word: l.word,
+            _t: PhantomData,
+        }
+    }
+    /// A link to the `B` at `p`.
+    #[inline(always)]
+    pub fn to_b(p: PPtr<B>) -> Self {
+        debug_assert!(p.addr != 0 && p.addr as u64 & Self::B_BIT == 0);
+        EitherLink {
+            word: p.addr as u64 | Self::B_BIT,
+            _t: PhantomData,
+        }
+    }
+    /// Whether there is no link.
+    #[inline(always)]
+    pub const fn is_none(self) -> bool {
+        self.word == 0
+    }
+    /// The whole word (address | bit 0): for output and comparisons only.
+    #[inline(always)]
+    pub const fn word(self) -> u64 {
+        self.word
+    }
+    /// The linked object, if any.
+    #[inline(always)]
+    pub const fn get(self) -> Option<Linked<A, B>> {
+        let addr = (self.word & !Self::B_BIT) as usize;
+        if addr == 0 {
+            None
+        } else if self.word & Self::B_BIT == 0 {
+            Some(Linked::A(PPtr::new(addr)))
+        } else {
+            Some(Linked::B(PPtr::new(addr)))
+        }
+    }
+    /// The linked `A`, if it links one.
+    #[inline(always)]
+    pub const fn a(self) -> Option<PPtr<A>> {
+        match self.get() {
+            Some(Linked::A(p)) => Some(p),
+            _ => None,
+        }
+    }
+    /// The linked `B`, if it links one.
+    #[inline(always)]
+    pub const fn b(self) -> Option<PPtr<B>> {
+        match self.get() {
+            Some(Linked::B(p)) => Some(p),
+            _ => None,
+        }
+    }
+    /// The `B` that `l` links if this links that one (one `or` and one comparison: the MCS
+    /// fastpath).
+    #[inline(always)]
+    pub const fn b_if(self, l: Link<B>) -> Option<PPtr<B>> {
+        // `l` none gives word 1, which is never written.
+        if self.word == l.word | Self::B_BIT {
+            Some(PPtr::new(l.word as usize))
+        } else {
+            None
+        }
+    }
+}
+
 /// Accesses: only for plain-old-data types ([`Pod`]).
 impl<T: Pod> PPtr<T> {
     /// Reads the object (a copy).

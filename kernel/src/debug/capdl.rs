@@ -418,9 +418,8 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
             out(format_args!("fault_ep_slot: {}_ep", P(ptr as u64)));
             print_cap_attrs(fault);
         }
-        let sc = t.with(|x| x.sched_context);
-        if sc != 0 {
-            out(format_args!("sc_slot: {}_sc\n", P(sc)));
+        if let Some(sc) = t.with(|x| x.sched_context).get() {
+            out(format_args!("sc_slot: {}_sc\n", P(sc.addr() as u64)));
         }
         let timeout = t.slot(tcb_slot::TIMEOUT_HANDLER).cap();
         if let Cap::Endpoint { ptr, .. } = timeout {

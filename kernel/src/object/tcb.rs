@@ -120,19 +120,19 @@ pub struct Tcb {
     /// Remaining ticks of the time slice (non-MCS; MCS threads run on scheduling contexts).
     #[cfg(not(feature = "mcs"))]
     pub time_slice: u64,
-    /// MCS: the scheduling context the thread runs on (`tcbSchedContext`, kernel-virtual, 0
-    /// for none: the thread is passive).
+    /// MCS: the scheduling context the thread runs on (`tcbSchedContext`; none: the thread is
+    /// passive).
     #[cfg(feature = "mcs")]
-    pub sched_context: u64,
+    pub sched_context: Link<crate::object::sched_context::SchedContext>,
     /// MCS: the scheduling context this thread yielded to with `seL4_SchedContext_YieldTo`
-    /// (`tcbYieldTo`), or 0.
+    /// (`tcbYieldTo`), or none.
     #[cfg(feature = "mcs")]
-    pub yield_to: u64,
+    pub yield_to: Link<crate::object::sched_context::SchedContext>,
     /// MCS: the Reply object of the thread state (seL4 `thread_state.replyObject`): while
     /// BlockedOnReceive the one it will get the caller's reply on, while BlockedOnReply the
-    /// one its callee answers through; 0 for none.
+    /// one its callee answers through; or none.
     #[cfg(feature = "mcs")]
-    pub reply_object: u64,
+    pub reply_object: Link<crate::object::reply::Reply>,
     /// MCS: whether the thread is in the release queue (`tcbInReleaseQueue`), linked through
     /// `sched_next`/`sched_prev` (a thread is never in both queues).
     #[cfg(feature = "mcs")]
