@@ -46,7 +46,7 @@
 //!   previous snapshot's cap section, so a second snapshot declares no CNode or VSpace).
 #![forbid(unsafe_code)]
 
-use super::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
+use super::tcbs::{self, Entry, IDLE_NAME, WALK_LIMIT};
 use super::{out, Name, P};
 use crate::arch::capdl as arch;
 use crate::arch::{pptr_to_paddr, regs, vspace_root};
@@ -100,8 +100,10 @@ impl Seen {
 /// The threads the dump describes: all but the root and idle threads (by name, as seL4).
 fn threads(k: &Kernel) -> impl Iterator<Item = TcbRef> + '_ {
     tcbs::iter(&k.debug, WALK_LIMIT)
-        .filter(|&n| n != IDLE)
-        .map(TcbRef::new)
+        .filter_map(|n| match n {
+            Entry::Tcb(t) => Some(t),
+            Entry::Idle => None,
+        })
         .filter(|&t| {
             let (name, len) = thread_name(t);
             let name = &name[..len];

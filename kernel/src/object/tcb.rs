@@ -164,12 +164,12 @@ pub struct Tcb {
     /// Debug name, NUL-terminated.
     pub name: [u8; TCB_NAME_LEN],
     /// Debug builds: the next TCB in the list of all TCBs (`tcbDebugNext`, see
-    /// `debug::tcbs`), kernel-virtual, 0 for none.
+    /// `debug::tcbs`; a TCB, the idle thread's entry, or none).
     #[cfg(feature = "debug_build")]
-    pub debug_next: u64,
+    pub debug_next: crate::debug::tcbs::DebugLink,
     /// Debug builds: the previous one (`tcbDebugPrev`).
     #[cfg(feature = "debug_build")]
-    pub debug_prev: u64,
+    pub debug_prev: crate::debug::tcbs::DebugLink,
 }
 
 const _: () = assert!(core::mem::size_of::<Tcb>() <= 1 << abi::object::TCB_BITS);
