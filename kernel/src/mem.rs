@@ -14,9 +14,13 @@
 //! Capabilities are the only long-lived source of object addresses, and the MDB guarantees a cap
 //! never outlives its object, which gives the invariant.
 //!
-//! Objects name each other through [`Link`]s (and [`TaggedLink`]s), not integers: a link is
-//! written only from a `PPtr` the kernel holds (or cleared), so reading one back yields a
-//! reference without converting an integer outside this module. Links only ever hold what the
+//! Objects name each other through [`Link`]s (and [`TaggedLink`]s, [`EitherLink`]s), not
+//! integers: the TCB queue links, blocking object and bound notification, endpoint and
+//! notification queues, the ready and release queues, the MCS links (a thread's SchedContext,
+//! YieldTo and Reply object, a SchedContext's thread, Reply, notification and yielder, a
+//! notification's SchedContext, a Reply's thread and call stack) and the debug list of all
+//! TCBs. A link is written only from a `PPtr` the kernel holds (or cleared), so reading one
+//! back yields a reference without converting an integer outside this module. Links only ever hold what the
 //! kernel stored from valid references, and finalisation clears the links to an object
 //! (dequeues its threads, unbinds, unlinks) before the object dies. Even a link left stale by
 //! a logic error would name memory in the kernel window, aligned, holding plain old data: a
@@ -25,11 +29,11 @@
 //! User memory the kernel touches (a thread's IPC buffer) is reached through [`IpcBuffer`],
 //! made from the frame cap's base and an offset checked against the frame's size.
 //!
-//! Still to move behind this layer (issue 11 item 4): the MCS links (SchedContext, Reply,
-//! `Tcb::sched_context`/`reply_object`/`yield_to`, the debug TCB list) are `u64` words, `Cap`
-//! variants carry `usize` pointers, and [`PPtr::new`] is still a safe function. The kernel is single-threaded and not
-//! re-entrant, so no two accesses overlap in time; [`PPtr::with`] must not be nested on the same
-//! object (callers keep their closures short and never call back into other objects' `with`
+//! Still to move behind this layer (issue 11 item 4): `Cap` variants carry `usize` pointers
+//! (object references are made from them with [`PPtr::new`], still a safe function), and
+//! kernel state uses a null `PPtr` for "none" in places (`Kernel::cur_sc`,
+//! `sched_context::tcb_sc`/`sc_tcb`). The kernel is single-threaded and not re-entrant, so no
+//! two accesses overlap in time; [`PPtr::with`] must not be nested on the same object (callers keep their closures short and never call back into other objects' `with`
 //! on the same address).
 
 use core::marker::PhantomData;
