@@ -33,8 +33,9 @@
 //! (object references are made from them with [`PPtr::new`], still a safe function), and
 //! kernel state uses a null `PPtr` for "none" in places (`Kernel::cur_sc`,
 //! `sched_context::tcb_sc`/`sc_tcb`). The kernel is single-threaded and not re-entrant, so no
-//! two accesses overlap in time; [`PPtr::with`] must not be nested on the same object (callers keep their closures short and never call back into other objects' `with`
-//! on the same address).
+//! two accesses overlap in time; [`PPtr::with`] must not be nested on the same object
+//! (callers keep their closures short and never call back into other objects' `with` on the
+//! same address).
 
 use core::marker::PhantomData;
 
