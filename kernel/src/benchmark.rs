@@ -252,7 +252,7 @@ fn get_thread_utilisation(k: &mut Kernel) {
 /// console, in seL4's format.
 #[cfg(feature = "debug_build")]
 fn dump_all(k: &mut Kernel) {
-    use crate::debug::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
+    use crate::debug::tcbs::{self, Entry, IDLE_NAME, WALK_LIMIT};
     use crate::debug::Name;
     let u = k.util;
     crate::kprint!("{{\n");
@@ -275,14 +275,16 @@ fn dump_all(k: &mut Kernel) {
     crate::kprint!("  \"BENCHMARK_TCB_\": [\n");
     let mut list = tcbs::iter(&k.debug, WALK_LIMIT).peekable();
     while let Some(n) = list.next() {
-        let (name, len, b) = if n == IDLE {
-            let mut p = [0u8; crate::object::tcb::TCB_NAME_LEN];
-            p[..IDLE_NAME.len()].copy_from_slice(IDLE_NAME);
-            (p, IDLE_NAME.len(), u.idle)
-        } else {
-            let t = TcbRef::new(n);
-            let (p, len) = crate::object::tcb::thread_name(t);
-            (p, len, t.with(|x| x.benchmark))
+        let (name, len, b) = match n {
+            Entry::Idle => {
+                let mut p = [0u8; crate::object::tcb::TCB_NAME_LEN];
+                p[..IDLE_NAME.len()].copy_from_slice(IDLE_NAME);
+                (p, IDLE_NAME.len(), u.idle)
+            }
+            Entry::Tcb(t) => {
+                let (p, len) = crate::object::tcb::thread_name(t);
+                (p, len, t.with(|x| x.benchmark))
+            }
         };
         crate::kprint!("    {{\n");
         crate::kprint!("      \"NAME\":\"{}\",\n", Name(&name[..len]));
@@ -307,13 +309,12 @@ fn dump_all(k: &mut Kernel) {
 /// the idle thread's among them, start again (the core's do not).
 #[cfg(feature = "debug_build")]
 fn reset_all(k: &mut Kernel) {
-    use crate::debug::tcbs::{self, IDLE, WALK_LIMIT};
+    use crate::debug::tcbs::{self, Entry, WALK_LIMIT};
     let mut idle = false;
     for n in tcbs::iter(&k.debug, WALK_LIMIT) {
-        if n == IDLE {
-            idle = true;
-        } else {
-            TcbRef::new(n).with(|x| x.benchmark = BenchUtil::ZERO);
+        match n {
+            Entry::Idle => idle = true,
+            Entry::Tcb(t) => t.with(|x| x.benchmark = BenchUtil::ZERO),
         }
     }
     if idle {

@@ -104,7 +104,10 @@ mod debug {
     #[cfg(not(feature = "mcs"))]
     use crate::arch::riscv64::vspace::lookup_pt_slot;
     use crate::cap::Cap;
-    use crate::debug::tcbs::{self, IDLE};
+    use crate::debug::tcbs::{self, Entry};
+
+    /// The idle thread's entry, as [`walk`] gives it.
+    const IDLE: usize = 1;
     use crate::debug::P;
     use crate::mem::PPtr;
     use abi::bootinfo::slot;
@@ -390,19 +393,15 @@ mod debug {
     /// The list from its head, checking each entry's back link, as addresses (IDLE for idle).
     fn walk(s: &System) -> Vec<usize> {
         let d = &s.k.debug;
-        let v: Vec<usize> = tcbs::iter(d, 10_000).collect();
+        let v: Vec<Entry> = tcbs::iter(d, 10_000).collect();
         assert!(v.len() < 10_000, "the list has a cycle");
-        let mut prev = 0;
+        let mut prev = None;
         for &n in &v {
-            let p = if n == IDLE {
-                d.idle_prev
-            } else {
-                TcbRef::new(n).with(|x| x.debug_prev) as usize
-            };
-            assert_eq!(p, prev, "back link of {n:#x}");
-            prev = n;
+            assert_eq!(tcbs::prev(d, n), prev, "back link of {n:?}");
+            prev = Some(n);
         }
-        v
+        assert_eq!(Entry::Idle.word(), IDLE);
+        v.into_iter().map(Entry::word).collect()
     }
 
     #[test]

@@ -168,7 +168,7 @@ fn activate_thread(k: &mut Kernel) -> Option<*mut ArchContext> {
         return None;
     }
     #[cfg(feature = "mcs")]
-    if t.with(|x| x.yield_to) != 0 {
+    if t.with(|x| x.yield_to).is_some() {
         crate::object::sched_context::complete_yield_to(t);
         debug_assert!(t.state() == ThreadState::Running);
     }

@@ -38,7 +38,7 @@ use crate::object::endpoint::flags;
 use crate::object::endpoint::{EpRef, EpState};
 use crate::object::notification::NtfnRef;
 #[cfg(feature = "mcs")]
-use crate::object::reply::{ReplyRef, CALL_STACK_HEAD_BIT};
+use crate::object::reply::{CallStack, ReplyRef};
 #[cfg(feature = "mcs")]
 use crate::object::sched_context::ScRef;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
@@ -344,39 +344,41 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     }
     // A passive server, waiting with a Reply object.
     let (dest_sc, reply) = dest.with(|x| (x.sched_context, x.reply_object));
-    if dest_sc != 0 || reply == 0 {
+    if dest_sc.is_some() {
         return None;
     }
+    let reply = reply.get()?;
 
     // The common case: no more checks, only work.
-    let reply = ReplyRef::new(reply as usize);
     debug_assert!(unqueued(cur) && unqueued(dest));
-    debug_assert_eq!((reply.get().prev, reply.get().next), (0, 0));
+    debug_assert!(reply.get().prev.is_none() && reply.get().next.is_none());
     advance_pc(cur);
     ep.dequeue_recv_head(dest);
     // `reply_unlink(reply, dest)` and `reply_push(cur, dest, reply, true)`: the caller waits
     // on the Reply object; its SchedContext goes to the server, on top of the call stack.
-    dest.with(|x| x.reply_object = 0);
-    let sc = cur.with(|x| {
+    // The caller runs on it, so it is the current one (`schedule` made it so when the caller
+    // was switched to, and the fastpaths keep it so).
+    dest.with(|x| x.reply_object = Link::NONE);
+    let sc: ScRef = k.cur_sc;
+    cur.with(|x| {
         x.state = ThreadState::BlockedOnReply as u64;
-        x.reply_object = reply.addr() as u64;
-        core::mem::take(&mut x.sched_context)
+        x.reply_object = Link::to(reply);
+        debug_assert!(x.sched_context.is(sc) && sc.addr() != 0);
+        x.sched_context = Link::NONE;
     });
-    debug_assert!(sc != 0 && ScRef::new(sc as usize) == k.cur_sc);
-    let sc = ScRef::new(sc as usize);
     let old_caller = sc.with(|s| {
-        s.tcb = dest.addr() as u64;
-        core::mem::replace(&mut s.reply, reply.addr() as u64)
+        s.tcb = Link::to(dest);
+        core::mem::replace(&mut s.reply, Link::to(reply))
     });
-    if old_caller != 0 {
-        ReplyRef::new(old_caller as usize).with(|r| r.next = reply.addr() as u64);
+    if let Some(old) = old_caller.get() {
+        old.with(|r| r.next = CallStack::to_a(reply));
     }
     reply.with(|r| {
-        r.tcb = cur.addr() as u64;
+        r.tcb = Link::to(cur);
         r.prev = old_caller;
-        r.next = sc.addr() as u64 | CALL_STACK_HEAD_BIT;
+        r.next = CallStack::to_b(sc);
     });
-    dest.with(|x| x.sched_context = sc.addr() as u64);
+    dest.with(|x| x.sched_context = Link::to(sc));
     transfer(cur, dest, a.info, cap.w1);
     dest.set_state(ThreadState::Running);
     #[cfg(feature = "track_utilisation")]
@@ -425,16 +427,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // replier's SchedContext.
     let reply = ReplyRef::new(reply_cap.obj_ptr());
     let r = reply.get();
-    let sc = cur.with(|x| x.sched_context);
-    if r.tcb == 0 || r.next != sc | CALL_STACK_HEAD_BIT {
-        return None;
-    }
-    let caller = TcbRef::new(r.tcb as usize);
+    let caller = r.tcb.get()?;
+    let sc = r.next.b_if(cur.with(|x| x.sched_context))?;
     debug_assert_eq!(caller.state(), ThreadState::BlockedOnReply);
     if has_fault(caller) || !can_switch_to(k, cur, caller) || !vm_cached(k, caller) {
         return None;
     }
-    if caller.with(|x| x.sched_context) != 0 {
+    if caller.with(|x| x.sched_context).is_some() {
         return None;
     }
     // The receive queue keeps priority order (`tcbAppend`): empty, or the replier goes last
@@ -447,31 +446,31 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
 
     // The common case.
     debug_assert!(unqueued(cur) && unqueued(caller));
-    debug_assert!(ScRef::new(sc as usize) == k.cur_sc);
+    debug_assert!(sc == k.cur_sc);
     advance_pc(cur);
     cur.with(|x| {
         x.blocking_object = Link::to(ep.0.cast());
         x.state = ThreadState::BlockedOnReceive as u64;
-        x.reply_object = reply.addr() as u64;
-        x.sched_context = 0;
+        x.reply_object = Link::to(reply);
+        x.sched_context = Link::NONE;
     });
     caller.with(|x| {
-        x.reply_object = 0;
-        x.sched_context = sc;
+        x.reply_object = Link::NONE;
+        x.sched_context = Link::to(sc);
     });
     reply.with(|x| {
-        x.tcb = cur.addr() as u64;
-        x.prev = 0;
-        x.next = 0;
+        x.tcb = Link::to(cur);
+        x.prev = Link::NONE;
+        x.next = CallStack::NONE;
     });
     ep.append_recv(cur);
     // `reply_pop`: the SchedContext goes back to the caller, the call stack shrinks by one.
-    ScRef::new(sc as usize).with(|s| {
-        s.tcb = caller.addr() as u64;
+    sc.with(|s| {
+        s.tcb = Link::to(caller);
         s.reply = r.prev;
     });
-    if r.prev != 0 {
-        ReplyRef::new(r.prev as usize).with(|p| p.next = r.next);
+    if let Some(prev) = r.prev.get() {
+        prev.with(|p| p.next = r.next);
     }
     transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);

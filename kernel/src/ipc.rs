@@ -331,14 +331,11 @@ fn fault_words(_k: &mut Kernel, sender: TcbRef, f: Fault) -> ([u64; 11], usize) 
         #[cfg(feature = "mcs")]
         Fault::Timeout { badge } => {
             w[0] = badge;
-            let sc = sender.with(|x| x.sched_context) as usize;
-            if sc == 0 {
-                1
-            } else {
-                w[1] = crate::object::sched_context::update_consumed(
-                    crate::object::sched_context::ScRef::new(sc),
-                );
+            if let Some(sc) = sender.with(|x| x.sched_context).get() {
+                w[1] = crate::object::sched_context::update_consumed(sc);
                 2
+            } else {
+                1
             }
         }
     };
@@ -502,11 +499,9 @@ pub fn do_reply_transfer(
     grant: bool,
 ) {
     use crate::object::sched_context as sc;
-    let receiver = reply.get().tcb as usize;
-    if receiver == 0 {
+    let Some(receiver) = reply.get().tcb.get() else {
         return;
-    }
-    let receiver = TcbRef::new(receiver);
+    };
     if receiver.state() != ThreadState::BlockedOnReply {
         return;
     }
@@ -529,9 +524,8 @@ pub fn do_reply_transfer(
             set_thread_state(k, receiver, s);
         }
     }
-    let s = receiver.with(|x| x.sched_context) as usize;
-    if s != 0 && receiver.state().is_runnable() {
-        let s = sc::ScRef::new(s);
+    let s = receiver.with(|x| x.sched_context).get();
+    if let Some(s) = s.filter(|_| receiver.state().is_runnable()) {
         if sc::refill_ready(s, k.cur_time) && sc::refill_sufficient(s, 0) {
             possible_switch_to(k, receiver);
         } else if valid_timeout_handler(receiver) && !matches!(fault, Some(Fault::Timeout { .. })) {
@@ -580,7 +574,7 @@ fn send_fault_ipc(k: &mut Kernel, t: TcbRef, handler: Cap, f: Fault, can_donate:
 #[cfg(feature = "mcs")]
 pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
     let handler = t.slot(tcb_slot::FAULT_HANDLER).cap();
-    let can_donate = t.with(|x| x.sched_context) != 0;
+    let can_donate = t.with(|x| x.sched_context).is_some();
     if !send_fault_ipc(k, t, handler, f, can_donate) {
         report_no_handler(k, t, f, 0);
         set_thread_state(k, t, ThreadState::Inactive);

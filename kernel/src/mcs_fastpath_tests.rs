@@ -9,7 +9,7 @@ use crate::arch::regs;
 use crate::arch::riscv64::context::reg;
 use crate::cap::Cap;
 use crate::ipc::Fault;
-use crate::object::reply::{ReplyRef, CALL_STACK_HEAD_BIT};
+use crate::object::reply::{CallStack, ReplyRef};
 use crate::object::sched_context::{refill_head, tcb_sc, ScRef};
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::sched::is_schedulable;
@@ -134,10 +134,11 @@ impl World {
     /// thread and SC, the time and the scheduler action; and each thread's pending fault.
     fn snapshot(&self) -> Snapshot {
         let (base, size) = (self.s.mem.pptr() as u64, self.s.mem.size() as u64);
+        // (Bit 0 marks the head of a call stack.)
         let rel = |a: u64| {
-            let p = a & !CALL_STACK_HEAD_BIT;
+            let p = a & !1;
             if p >= base && p < base + size {
-                (p - base) | (a & CALL_STACK_HEAD_BIT)
+                (p - base) | (a & 1)
             } else {
                 a
             }
@@ -160,14 +161,14 @@ impl World {
                 v.push(("sched_prev", i, rel(x.sched_prev.addr() as u64)));
                 v.push(("ep_next", i, rel(x.ep_next.addr() as u64)));
                 v.push(("ep_prev", i, rel(x.ep_prev.addr() as u64)));
-                v.push(("sched_context", i, rel(x.sched_context)));
-                v.push(("reply_object", i, rel(x.reply_object)));
-                v.push(("yield_to", i, rel(x.yield_to)));
+                v.push(("sched_context", i, rel(x.sched_context.addr() as u64)));
+                v.push(("reply_object", i, rel(x.reply_object.addr() as u64)));
+                v.push(("yield_to", i, rel(x.yield_to.addr() as u64)));
             });
             let sc = self.sc_of(i);
             let x = sc.get();
-            v.push(("sc_tcb", i, rel(x.tcb)));
-            v.push(("sc_reply", i, rel(x.reply)));
+            v.push(("sc_tcb", i, rel(x.tcb.addr() as u64)));
+            v.push(("sc_reply", i, rel(x.reply.addr() as u64)));
             v.push(("sc_consumed", i, x.consumed));
             let h = refill_head(sc).get();
             v.push(("sc_head", i, h.time));
@@ -175,9 +176,9 @@ impl World {
         }
         for r in 0..3 {
             let x = self.reply(r).get();
-            v.push(("reply_tcb", r, rel(x.tcb)));
-            v.push(("reply_prev", r, rel(x.prev)));
-            v.push(("reply_next", r, rel(x.next)));
+            v.push(("reply_tcb", r, rel(x.tcb.addr() as u64)));
+            v.push(("reply_prev", r, rel(x.prev.addr() as u64)));
+            v.push(("reply_next", r, rel(x.next.word())));
         }
         for (i, &ep) in self.ep.iter().enumerate() {
             let Cap::Endpoint { ptr, .. } = self.s.root_slot(ep).cap() else {
@@ -209,12 +210,12 @@ fn info(label: u64, len: u64) -> MessageInfo {
 }
 
 fn head(sc: ScRef) -> u64 {
-    sc.addr() as u64 | CALL_STACK_HEAD_BIT
+    CallStack::to_b(sc).word()
 }
 
 fn links(r: ReplyRef) -> (u64, u64, u64) {
     let x = r.get();
-    (x.tcb, x.prev, x.next)
+    (x.tcb.addr() as u64, x.prev.addr() as u64, x.next.word())
 }
 
 /// A passive server (thread 0, priority `server_prio`) waiting on endpoint 0 with Reply
@@ -251,14 +252,14 @@ fn fastpath_takes_call_and_reply_recv_with_a_passive_server() {
         );
         assert_eq!((tcb_sc(client).addr(), tcb_sc(server)), (0, csc));
         assert_eq!(
-            (csc.get().tcb, csc.get().reply),
+            (csc.get().tcb.addr() as u64, csc.get().reply.addr() as u64),
             (server.addr() as u64, r.addr() as u64)
         );
         assert_eq!(links(r), (client.addr() as u64, 0, head(csc)));
         assert_eq!(
             (
-                client.with(|x| x.reply_object),
-                server.with(|x| x.reply_object)
+                client.with(|x| x.reply_object.addr() as u64),
+                server.with(|x| x.reply_object.addr() as u64)
             ),
             (r.addr() as u64, 0)
         );
@@ -280,7 +281,10 @@ fn fastpath_takes_call_and_reply_recv_with_a_passive_server() {
             (ThreadState::Running, ThreadState::BlockedOnReceive)
         );
         assert_eq!((tcb_sc(client), tcb_sc(server).addr()), (csc, 0));
-        assert_eq!((csc.get().tcb, csc.get().reply), (client.addr() as u64, 0));
+        assert_eq!(
+            (csc.get().tcb.addr() as u64, csc.get().reply.addr() as u64),
+            (client.addr() as u64, 0)
+        );
         assert_eq!(links(r), (server.addr() as u64, 0, 0));
         assert_eq!(
             (client.reg(reg::A1), client.reg(reg::A2)),
@@ -350,14 +354,14 @@ fn nested_passive_calls_on_the_fastpath() {
             (w.ts[0].addr() as u64, r0.addr() as u64, head(sc))
         );
         assert_eq!(links(r0), (w.ts[1].addr() as u64, 0, r2.addr() as u64));
-        assert_eq!(sc.get().reply, r2.addr() as u64);
+        assert_eq!(sc.get().reply.addr() as u64, r2.addr() as u64);
         hits.push(w.sys(2, Syscall::ReplyRecv, ep[1], rp[2], info(0, 1), &[3]));
         assert_eq!((w.s.k.cur_thread, tcb_sc(w.ts[0])), (w.ts[0], sc));
         assert_eq!(links(r0), (w.ts[1].addr() as u64, 0, head(sc)));
-        assert_eq!(sc.get().reply, r0.addr() as u64);
+        assert_eq!(sc.get().reply.addr() as u64, r0.addr() as u64);
         hits.push(w.sys(0, Syscall::ReplyRecv, ep[0], rp[0], info(0, 1), &[4]));
         assert_eq!((w.s.k.cur_thread, tcb_sc(w.ts[1])), (w.ts[1], sc));
-        assert_eq!((sc.get().reply, w.ts[1].reg(reg::A2)), (0, 4));
+        assert_eq!((sc.get().reply.addr() as u64, w.ts[1].reg(reg::A2)), (0, 4));
         assert_eq!(hits, [!off; 4]);
         w.snapshot()
     };

@@ -14,7 +14,7 @@ use crate::entry::{Event, Interrupt};
 use crate::mem::PPtr;
 use crate::object::endpoint::{EpRef, EpState};
 use crate::object::notification::{NtfnRef, NtfnState};
-use crate::object::reply::{ReplyRef, CALL_STACK_HEAD_BIT};
+use crate::object::reply::{CallStack, ReplyRef};
 use crate::object::sched_context::{refill_head, tcb_sc, ScRef};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::sched::is_schedulable;
@@ -85,7 +85,7 @@ fn own_sc(s: &System, tslot: u64) -> ScRef {
 
 /// A call-stack word naming the SchedContext `sc` (the head).
 fn head(sc: ScRef) -> u64 {
-    sc.addr() as u64 | CALL_STACK_HEAD_BIT
+    CallStack::to_b(sc).word()
 }
 
 /// A call-stack word naming the Reply object `r`.
@@ -96,7 +96,7 @@ fn link(r: ReplyRef) -> u64 {
 /// A Reply object's (tcb, prev, next).
 fn links(r: ReplyRef) -> (u64, u64, u64) {
     let x = r.get();
-    (x.tcb, x.prev, x.next)
+    (x.tcb.addr() as u64, x.prev.addr() as u64, x.next.word())
 }
 
 fn addr(t: TcbRef) -> u64 {
@@ -105,7 +105,7 @@ fn addr(t: TcbRef) -> u64 {
 
 /// The SchedContext of `t` and the thread that SchedContext names.
 fn sc_owner(sc: ScRef) -> u64 {
-    sc.get().tcb
+    sc.get().tcb.addr() as u64
 }
 
 /// The threads queued from `first` along `ep_next` (endpoint and notification queues).
@@ -208,16 +208,25 @@ fn call_to_an_active_server_and_reply_by_send_and_by_reply_recv() {
     recv(&mut s, server, ep, rp);
     assert_eq!(server.state(), ThreadState::BlockedOnReceive);
     assert_eq!(links(r), (addr(server), 0, 0));
-    assert_eq!(server.with(|x| x.reply_object), r.addr() as u64);
+    assert_eq!(
+        server.with(|x| x.reply_object.addr() as u64),
+        r.addr() as u64
+    );
     call(&mut s, client, ep, info(5, 0, 2), &[7, 8]);
     assert_eq!(client.state(), ThreadState::BlockedOnReply);
     assert_eq!(server.state(), ThreadState::Running);
     // The Reply object now links the caller; no call stack (the server has an SC).
     assert_eq!(links(r), (addr(client), 0, 0));
-    assert_eq!(client.with(|x| x.reply_object), r.addr() as u64);
-    assert_eq!(server.with(|x| x.reply_object), 0);
+    assert_eq!(
+        client.with(|x| x.reply_object.addr() as u64),
+        r.addr() as u64
+    );
+    assert_eq!(server.with(|x| x.reply_object.addr() as u64), 0);
     assert_eq!((tcb_sc(client), tcb_sc(server)), (csc, ssc));
-    assert_eq!((sc_owner(csc), csc.get().reply), (addr(client), 0));
+    assert_eq!(
+        (sc_owner(csc), csc.get().reply.addr() as u64),
+        (addr(client), 0)
+    );
     let m = System::regs_of(server);
     assert_eq!(
         (m.info.label(), m.info.length(), server.reg(reg::A0)),
@@ -229,7 +238,7 @@ fn call_to_an_active_server_and_reply_by_send_and_by_reply_recv() {
     send(&mut s, server, rp, info(9, 0, 1), &[99]);
     assert_eq!(client.state(), ThreadState::Running);
     assert_eq!(links(r), (0, 0, 0));
-    assert_eq!(client.with(|x| x.reply_object), 0);
+    assert_eq!(client.with(|x| x.reply_object.addr() as u64), 0);
     let m = System::regs_of(client);
     assert_eq!(
         (
@@ -283,14 +292,17 @@ fn call_to_a_passive_server_donates_and_the_reply_returns_the_sc() {
     assert_eq!((tcb_sc(client).addr(), tcb_sc(server)), (0, csc));
     assert_eq!(sc_owner(csc), addr(server));
     assert_eq!(links(r), (addr(client), 0, head(csc)));
-    assert_eq!(csc.get().reply, r.addr() as u64);
+    assert_eq!(csc.get().reply.addr() as u64, r.addr() as u64);
     assert_eq!(s.k.cur_thread, server, "the server runs on the donated SC");
     assert_eq!(s.k.cur_sc, csc);
     assert_eq!(System::regs_of(server).mrs[0], 11);
     reply_recv(&mut s, server, ep, rp, info(0, 0, 1), &[22]);
     assert_eq!(tcb_sc(client), csc);
     assert_eq!(sc_owner(csc), addr(client));
-    assert_eq!((tcb_sc(server).addr(), csc.get().reply), (0, 0));
+    assert_eq!(
+        (tcb_sc(server).addr(), csc.get().reply.addr() as u64),
+        (0, 0)
+    );
     assert_eq!(links(r), (addr(server), 0, 0));
     assert_eq!(
         (client.state(), server.state()),
@@ -328,7 +340,7 @@ fn nested_passive_calls_build_and_unwind_the_call_stack() {
             ThreadState::Running
         )
     );
-    assert_eq!(sc.get().reply, rc.addr() as u64);
+    assert_eq!(sc.get().reply.addr() as u64, rc.addr() as u64);
     assert_eq!(links(rc), (addr(b), link(rb), head(sc)));
     assert_eq!(links(rb), (addr(a), 0, link(rc)));
     // C answers B: the SC goes back one level.
@@ -337,14 +349,17 @@ fn nested_passive_calls_build_and_unwind_the_call_stack() {
         (tcb_sc(b), sc_owner(sc), tcb_sc(c).addr()),
         (sc, addr(b), 0)
     );
-    assert_eq!(sc.get().reply, rb.addr() as u64);
+    assert_eq!(sc.get().reply.addr() as u64, rb.addr() as u64);
     assert_eq!(links(rb), (addr(a), 0, head(sc)));
     assert_eq!(links(rc), (addr(c), 0, 0));
     assert_eq!((b.state(), s.k.cur_thread), (ThreadState::Running, b));
     assert_eq!(System::regs_of(b).mrs[0], 3);
     // B answers A: the stack is empty, the SC is home.
     reply_recv(&mut s, b, epb, rpb, info(0, 0, 1), &[4]);
-    assert_eq!((tcb_sc(a), sc_owner(sc), sc.get().reply), (sc, addr(a), 0));
+    assert_eq!(
+        (tcb_sc(a), sc_owner(sc), sc.get().reply.addr() as u64),
+        (sc, addr(a), 0)
+    );
     assert_eq!(links(rb), (addr(b), 0, 0));
     assert_eq!((a.state(), s.k.cur_thread), (ThreadState::Running, a));
     assert_eq!(System::regs_of(a).mrs[0], 4);
@@ -371,7 +386,7 @@ fn deleting_the_middle_of_a_call_chain_cuts_the_stack() {
     ok_empty(s.cnode(L::CNodeDelete, &[e + 12, 64], &[]));
     assert_eq!(links(rc), (0, 0, 0));
     assert_eq!(links(rb), (addr(a), 0, 0));
-    assert_eq!(sc.get().reply, 0);
+    assert_eq!(sc.get().reply.addr() as u64, 0);
     assert_eq!((tcb_sc(c), sc_owner(sc)), (sc, addr(c)));
     // C's reply finds no one.
     send(&mut s, c, rpc, info(0, 0, 0), &[]);
@@ -403,10 +418,10 @@ fn deleting_the_reply_object_mid_call_returns_the_sc_to_the_inactive_caller() {
     ok_empty(s.cnode(L::CNodeDelete, &[rp, 64], &[]));
     assert_eq!(client.state(), ThreadState::Inactive);
     assert_eq!(
-        (tcb_sc(client), sc_owner(csc), csc.get().reply),
+        (tcb_sc(client), sc_owner(csc), csc.get().reply.addr() as u64),
         (csc, addr(client), 0)
     );
-    assert_eq!(client.with(|x| x.reply_object), 0);
+    assert_eq!(client.with(|x| x.reply_object.addr() as u64), 0);
     assert_eq!(tcb_sc(server).addr(), 0);
     assert_eq!(server.state(), ThreadState::Running);
     assert!(!is_schedulable(server) && !is_schedulable(client));
@@ -422,7 +437,7 @@ fn deleting_the_reply_object_of_a_receiver_cancels_its_receive() {
     recv(&mut s, server, ep, rp);
     ok_empty(s.cnode(L::CNodeDelete, &[rp, 64], &[]));
     assert_eq!(server.state(), ThreadState::Inactive);
-    assert_eq!(server.with(|x| x.reply_object), 0);
+    assert_eq!(server.with(|x| x.reply_object.addr() as u64), 0);
     assert_eq!(ep_at(&s, ep).state(), EpState::Idle);
 }
 
@@ -442,7 +457,7 @@ fn deleting_the_caller_mid_call_leaves_the_sc_with_the_server() {
     ok_empty(s.cnode(L::CNodeDelete, &[e + 12, 64], &[]));
     assert_eq!(links(r), (0, 0, 0));
     assert_eq!(
-        (tcb_sc(server), sc_owner(csc), csc.get().reply),
+        (tcb_sc(server), sc_owner(csc), csc.get().reply.addr() as u64),
         (csc, addr(server), 0)
     );
     reply_recv(&mut s, server, ep, rp, info(0, 0, 0), &[]);
@@ -468,12 +483,12 @@ fn deleting_the_server_mid_call_leaves_the_sc_on_the_call_stack() {
     call(&mut s, client, ep, info(0, 0, 0), &[]);
     ok_empty(s.cnode(L::CNodeDelete, &[e + 10, 64], &[]));
     assert_eq!(sc_owner(csc), 0);
-    assert_eq!(csc.get().reply, r.addr() as u64);
+    assert_eq!(csc.get().reply.addr() as u64, r.addr() as u64);
     assert_eq!(links(r), (addr(client), 0, head(csc)));
     assert_eq!(client.state(), ThreadState::BlockedOnReply);
     ok_empty(s.cnode(L::CNodeDelete, &[rp, 64], &[]));
     assert_eq!(
-        (tcb_sc(client), sc_owner(csc), csc.get().reply),
+        (tcb_sc(client), sc_owner(csc), csc.get().reply.addr() as u64),
         (csc, addr(client), 0)
     );
     assert_eq!(client.state(), ThreadState::Inactive);
@@ -534,7 +549,7 @@ fn wait_on_an_endpoint_then_call_leaves_the_caller_inactive() {
     let csc = own_sc(&s, e + 12);
     sys6(&mut s, server, Syscall::Wait, ep, 0, 0, info(0, 0, 0), &[]);
     assert_eq!(server.state(), ThreadState::BlockedOnReceive);
-    assert_eq!(server.with(|x| x.reply_object), 0);
+    assert_eq!(server.with(|x| x.reply_object.addr() as u64), 0);
     make_passive(&mut s, e + 10);
     call(&mut s, client, ep, info(4, 0, 1), &[44]);
     assert_eq!(client.state(), ThreadState::Inactive);
@@ -610,7 +625,7 @@ fn nb_send_recv_lends_the_sc_on_a_plain_send() {
         &[70],
     );
     assert_eq!(
-        (tcb_sc(server), sc_owner(csc), csc.get().reply),
+        (tcb_sc(server), sc_owner(csc), csc.get().reply.addr() as u64),
         (csc, addr(server), 0)
     );
     assert_eq!(tcb_sc(client).addr(), 0);
@@ -808,7 +823,7 @@ fn a_notification_lends_its_sc_to_a_passive_waiter_and_takes_it_back() {
     ok_empty(s.call(e + 3, L::SchedContextBind, &[], &[n]));
     let (nsc, nt) = (sc_at(&s, e + 3), ntfn_at(&s, n));
     assert_eq!(nt.sched_context(), Some(nsc));
-    assert_eq!(nsc.get().notification, nt.0.addr() as u64);
+    assert_eq!(nsc.get().notification.addr() as u64, nt.0.addr() as u64);
     let w = s.spawn(100, e + 10);
     sys6(&mut s, w, Syscall::Wait, n, 0, 0, info(0, 0, 0), &[]);
     make_passive(&mut s, e + 10);
@@ -1007,7 +1022,7 @@ fn running_past_the_budget_raises_a_timeout_fault() {
         "no donation with a timeout fault"
     );
     assert_eq!(
-        (tcb_sc(t), sc_owner(tsc), tsc.get().reply),
+        (tcb_sc(t), sc_owner(tsc), tsc.get().reply.addr() as u64),
         (tsc, addr(t), 0)
     );
     let m = System::regs_of(handler);
@@ -1322,8 +1337,8 @@ fn recv_with_a_reply_object_still_in_use_cancels_the_old_caller() {
     call(&mut s, client, ep, info(0, 0, 0), &[]);
     recv(&mut s, server, ep, rp);
     assert_eq!(client.state(), ThreadState::Inactive);
-    assert_eq!(client.with(|x| x.reply_object), 0);
-    assert_eq!(csc.get().reply, 0);
+    assert_eq!(client.with(|x| x.reply_object.addr() as u64), 0);
+    assert_eq!(csc.get().reply.addr() as u64, 0);
     assert_eq!((tcb_sc(server), sc_owner(csc)), (csc, addr(server)));
     assert_eq!(server.state(), ThreadState::BlockedOnReceive);
     assert_eq!(links(r), (addr(server), 0, 0));
@@ -1351,7 +1366,11 @@ fn unbinding_or_deleting_a_donated_sc_cuts_the_call_stack() {
             ok_empty(s.call(sc_slot, L::SchedContextUnbind, &[], &[]));
         }
         assert_eq!(
-            (tcb_sc(server).addr(), sc_owner(csc), csc.get().reply),
+            (
+                tcb_sc(server).addr(),
+                sc_owner(csc),
+                csc.get().reply.addr() as u64
+            ),
             (0, 0, 0)
         );
         assert_eq!(links(r), (addr(client), 0, 0));
@@ -1391,7 +1410,10 @@ fn a_caller_bound_to_a_new_sc_meanwhile_leaves_the_donated_sc_with_the_server() 
     reply_recv(&mut s, server, ep, rp, info(0, 0, 0), &[]);
     assert_eq!(client.state(), ThreadState::Running);
     assert_eq!((tcb_sc(client), tcb_sc(server)), (sc2, csc));
-    assert_eq!((sc_owner(csc), csc.get().reply), (addr(server), 0));
+    assert_eq!(
+        (sc_owner(csc), csc.get().reply.addr() as u64),
+        (addr(server), 0)
+    );
 }
 
 /// Cancelling badged sends restarts a plain sender but leaves a thread that was sending a
@@ -1423,7 +1445,7 @@ fn cancelled_fault_senders_stay_inactive_and_receivers_lose_their_reply_link() {
     assert_eq!(links(reply_at(&s, rp)), (addr(r), 0, 0));
     ok_empty(s.cnode(L::CNodeDelete, &[ep2, 64], &[]));
     assert!(r.state().is_runnable());
-    assert_eq!(r.with(|x| x.reply_object), 0);
+    assert_eq!(r.with(|x| x.reply_object.addr() as u64), 0);
     assert_eq!(links(reply_at(&s, rp)), (0, 0, 0));
 }
 

@@ -14,9 +14,13 @@
 //! Capabilities are the only long-lived source of object addresses, and the MDB guarantees a cap
 //! never outlives its object, which gives the invariant.
 //!
-//! Objects name each other through [`Link`]s (and [`TaggedLink`]s), not integers: a link is
-//! written only from a `PPtr` the kernel holds (or cleared), so reading one back yields a
-//! reference without converting an integer outside this module. Links only ever hold what the
+//! Objects name each other through [`Link`]s (and [`TaggedLink`]s, [`EitherLink`]s), not
+//! integers: the TCB queue links, blocking object and bound notification, endpoint and
+//! notification queues, the ready and release queues, the MCS links (a thread's SchedContext,
+//! YieldTo and Reply object, a SchedContext's thread, Reply, notification and yielder, a
+//! notification's SchedContext, a Reply's thread and call stack) and the debug list of all
+//! TCBs. A link is written only from a `PPtr` the kernel holds (or cleared), so reading one
+//! back yields a reference without converting an integer outside this module. Links only ever hold what the
 //! kernel stored from valid references, and finalisation clears the links to an object
 //! (dequeues its threads, unbinds, unlinks) before the object dies. Even a link left stale by
 //! a logic error would name memory in the kernel window, aligned, holding plain old data: a
@@ -25,12 +29,13 @@
 //! User memory the kernel touches (a thread's IPC buffer) is reached through [`IpcBuffer`],
 //! made from the frame cap's base and an offset checked against the frame's size.
 //!
-//! Still to move behind this layer (issue 11 item 4): the MCS links (SchedContext, Reply,
-//! `Tcb::sched_context`/`reply_object`/`yield_to`, the debug TCB list) are `u64` words, `Cap`
-//! variants carry `usize` pointers, and [`PPtr::new`] is still a safe function. The kernel is single-threaded and not
-//! re-entrant, so no two accesses overlap in time; [`PPtr::with`] must not be nested on the same
-//! object (callers keep their closures short and never call back into other objects' `with`
-//! on the same address).
+//! Still to move behind this layer (issue 11 item 4): `Cap` variants carry `usize` pointers
+//! (object references are made from them with [`PPtr::new`], still a safe function), and
+//! kernel state uses a null `PPtr` for "none" in places (`Kernel::cur_sc`,
+//! `sched_context::tcb_sc`/`sc_tcb`). The kernel is single-threaded and not re-entrant, so no
+//! two accesses overlap in time; [`PPtr::with`] must not be nested on the same object
+//! (callers keep their closures short and never call back into other objects' `with` on the
+//! same address).
 
 use core::marker::PhantomData;
 
@@ -325,6 +330,146 @@ impl<T> TaggedLink<T> {
     #[inline(always)]
     pub const fn word(self) -> u64 {
         self.word
+    }
+}
+
+/// What an [`EitherLink`] links: an `A` or a `B`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Linked<A, B> {
+    /// An `A` (bit 0 of the word clear).
+    A(PPtr<A>),
+    /// A `B` (bit 0 of the word set).
+    B(PPtr<B>),
+}
+
+impl<A, B> Clone for Linked<A, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A, B> Copy for Linked<A, B> {}
+
+/// A link to either an `A` or a `B` object (or none), told apart by bit 0 of the word (set:
+/// a `B`; objects are at least 2-byte aligned): the call-stack words of MCS Reply objects
+/// (seL4 `call_stack_t`: a Reply, or the SchedContext at the head of the stack). Written only
+/// from a `PPtr<A>` or a `PPtr<B>` (or cleared), like [`Link`]; the word 1 (a `B` at address
+/// 0) is never written.
+#[repr(transparent)]
+pub struct EitherLink<A, B> {
+    word: u64,
+    _t: PhantomData<(*mut A, *mut B)>,
+}
+
+impl<A, B> Clone for EitherLink<A, B> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A, B> Copy for EitherLink<A, B> {}
+impl<A, B> PartialEq for EitherLink<A, B> {
+    #[inline(always)]
+    fn eq(&self, o: &Self) -> bool {
+        self.word == o.word
+    }
+}
+impl<A, B> Eq for EitherLink<A, B> {}
+impl<A, B> Default for EitherLink<A, B> {
+    #[inline(always)]
+    fn default() -> Self {
+        EitherLink::NONE
+    }
+}
+impl<A, B> core::fmt::Debug for EitherLink<A, B> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "EitherLink({:#x})", self.word)
+    }
+}
+// SAFETY: as for `Link`.
+unsafe impl<A, B> Pod for EitherLink<A, B> {}
+
+impl<A, B> EitherLink<A, B> {
+    /// The bit that marks a `B`.
+    const B_BIT: u64 = 1;
+    /// No link (zeroed memory).
+    pub const NONE: EitherLink<A, B> = EitherLink {
+        word: 0,
+        _t: PhantomData,
+    };
+    /// A link to the `A` at `p`.
+    #[inline(always)]
+    pub fn to_a(p: PPtr<A>) -> Self {
+        debug_assert!(p.addr as u64 & Self::B_BIT == 0);
+        EitherLink {
+            word: p.addr as u64,
+            _t: PhantomData,
+        }
+    }
+    /// A link to the `A` that `l` links, or none.
+    #[inline(always)]
+    pub fn from_a(l: Link<A>) -> Self {
+        EitherLink {
+            word: l.word,
+            _t: PhantomData,
+        }
+    }
+    /// A link to the `B` at `p`.
+    #[inline(always)]
+    pub fn to_b(p: PPtr<B>) -> Self {
+        debug_assert!(p.addr != 0 && p.addr as u64 & Self::B_BIT == 0);
+        EitherLink {
+            word: p.addr as u64 | Self::B_BIT,
+            _t: PhantomData,
+        }
+    }
+    /// Whether there is no link.
+    #[inline(always)]
+    pub const fn is_none(self) -> bool {
+        self.word == 0
+    }
+    /// The whole word (address | bit 0): for output and comparisons only.
+    #[inline(always)]
+    pub const fn word(self) -> u64 {
+        self.word
+    }
+    /// The linked object, if any.
+    #[inline(always)]
+    pub const fn get(self) -> Option<Linked<A, B>> {
+        let addr = (self.word & !Self::B_BIT) as usize;
+        if addr == 0 {
+            None
+        } else if self.word & Self::B_BIT == 0 {
+            Some(Linked::A(PPtr::new(addr)))
+        } else {
+            Some(Linked::B(PPtr::new(addr)))
+        }
+    }
+    /// The linked `A`, if it links one.
+    #[inline(always)]
+    pub const fn a(self) -> Option<PPtr<A>> {
+        match self.get() {
+            Some(Linked::A(p)) => Some(p),
+            _ => None,
+        }
+    }
+    /// The linked `B`, if it links one.
+    #[inline(always)]
+    pub const fn b(self) -> Option<PPtr<B>> {
+        match self.get() {
+            Some(Linked::B(p)) => Some(p),
+            _ => None,
+        }
+    }
+    /// The `B` that `l` links if this links that one (one `or` and one comparison: the MCS
+    /// fastpath).
+    #[inline(always)]
+    pub const fn b_if(self, l: Link<B>) -> Option<PPtr<B>> {
+        // `l` none gives word 1, which is never written.
+        if self.word == l.word | Self::B_BIT {
+            Some(PPtr::new(l.word as usize))
+        } else {
+            None
+        }
     }
 }
 

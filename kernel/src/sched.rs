@@ -216,11 +216,10 @@ pub fn is_schedulable(t: TcbRef) -> bool {
         return false;
     }
     let (sc, in_release) = t.with(|x| (x.sched_context, x.in_release_queue));
-    sc != 0
-        && in_release == 0
-        && crate::object::sched_context::sc_active(crate::object::sched_context::ScRef::new(
-            sc as usize,
-        ))
+    in_release == 0
+        && sc
+            .get()
+            .is_some_and(crate::object::sched_context::sc_active)
 }
 
 /// `tcbSchedEnqueue`: puts a runnable thread at the head of its ready queue.
@@ -245,7 +244,7 @@ fn insert(k: &mut Kernel, t: TcbRef, at_head: bool) {
             is_schedulable(t),
             "sched_enqueue of an unschedulable thread"
         );
-        if t.with(|x| x.sched_context) == 0 {
+        if t.with(|x| x.sched_context).is_none() {
             return;
         }
     }
@@ -328,7 +327,7 @@ pub fn reschedule_required(k: &mut Kernel) {
 /// only a thread with a scheduling context that is not in the release queue).
 pub fn possible_switch_to(k: &mut Kernel, target: TcbRef) {
     #[cfg(feature = "mcs")]
-    if target.with(|x| x.sched_context == 0 || x.in_release_queue != 0) {
+    if target.with(|x| x.sched_context.is_none() || x.in_release_queue != 0) {
         return;
     }
     if k.cur_domain != target.with(|x| x.domain) {

@@ -46,7 +46,7 @@
 //!   previous snapshot's cap section, so a second snapshot declares no CNode or VSpace).
 #![forbid(unsafe_code)]
 
-use super::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
+use super::tcbs::{self, Entry, IDLE_NAME, WALK_LIMIT};
 use super::{out, Name, P};
 use crate::arch::capdl as arch;
 use crate::arch::{pptr_to_paddr, regs, vspace_root};
@@ -100,8 +100,10 @@ impl Seen {
 /// The threads the dump describes: all but the root and idle threads (by name, as seL4).
 fn threads(k: &Kernel) -> impl Iterator<Item = TcbRef> + '_ {
     tcbs::iter(&k.debug, WALK_LIMIT)
-        .filter(|&n| n != IDLE)
-        .map(TcbRef::new)
+        .filter_map(|n| match n {
+            Entry::Tcb(t) => Some(t),
+            Entry::Idle => None,
+        })
         .filter(|&t| {
             let (name, len) = thread_name(t);
             let name = &name[..len];
@@ -418,9 +420,8 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
             out(format_args!("fault_ep_slot: {}_ep", P(ptr as u64)));
             print_cap_attrs(fault);
         }
-        let sc = t.with(|x| x.sched_context);
-        if sc != 0 {
-            out(format_args!("sc_slot: {}_sc\n", P(sc)));
+        if let Some(sc) = t.with(|x| x.sched_context).get() {
+            out(format_args!("sc_slot: {}_sc\n", P(sc.addr() as u64)));
         }
         let timeout = t.slot(tcb_slot::TIMEOUT_HANDLER).cap();
         if let Cap::Endpoint { ptr, .. } = timeout {

@@ -25,12 +25,12 @@ use core::fmt;
 /// The kernel state of the debug build (part of [`crate::state::Kernel`]).
 #[derive(Debug)]
 pub struct DebugState {
-    /// Head of the list of all TCBs (`ksDebugTCBs`): a TCB address, [`tcbs::IDLE`], or 0.
-    pub tcbs: usize,
+    /// Head of the list of all TCBs (`ksDebugTCBs`).
+    pub tcbs: Option<tcbs::Entry>,
     /// The idle thread's links in that list (it has no TCB memory of its own here).
-    pub(crate) idle_next: usize,
+    pub(crate) idle_next: Option<tcbs::Entry>,
     /// See `idle_next`.
-    pub(crate) idle_prev: usize,
+    pub(crate) idle_prev: Option<tcbs::Entry>,
     /// RAM (physical), the only memory the stack dump reads: device memory may have side
     /// effects, and the firmware's memory is protected from the kernel.
     ram: [Region; MAX_RAM_REGIONS],
@@ -41,9 +41,9 @@ impl DebugState {
     /// No TCBs, no RAM.
     pub const fn new() -> DebugState {
         DebugState {
-            tcbs: 0,
-            idle_next: 0,
-            idle_prev: 0,
+            tcbs: None,
+            idle_next: None,
+            idle_prev: None,
             ram: [Region::new(0, 0); MAX_RAM_REGIONS],
             ram_len: 0,
         }

@@ -14,7 +14,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use super::tcbs::{self, IDLE, IDLE_NAME, WALK_LIMIT};
+use super::tcbs::{self, Entry, IDLE_NAME, WALK_LIMIT};
 use super::{out, Name, P};
 use crate::object::tcb::{restart_pc, thread_name, TcbRef, ThreadState};
 use crate::state::Kernel;
@@ -85,12 +85,11 @@ pub fn dump_scheduler(k: &Kernel) {
         "--------------------------------------------------------------------------------------\n"
     ));
     for n in tcbs::iter(&k.debug, WALK_LIMIT) {
-        if n == IDLE {
+        let Entry::Tcb(t) = n else {
             let idle_release = cfg!(feature = "mcs").then_some(0);
             print_line(IDLE_NAME, ThreadState::Idle, idle_pc(), 0, idle_release);
             continue;
-        }
-        let t = TcbRef::new(n);
+        };
         let (name, len) = thread_name(t);
         print_line(
             &name[..len],

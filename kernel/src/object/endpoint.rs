@@ -329,9 +329,8 @@ pub fn send_ipc(
                     }
                     _ => set_thread_state(k, thread, ThreadState::Inactive),
                 }
-            } else if can_donate && dest.with(|x| x.sched_context) == 0 {
-                let s = sc::ScRef::new(thread.with(|x| x.sched_context) as usize);
-                sc::donate(k, s, dest);
+            } else if can_donate && dest.with(|x| x.sched_context).is_none() {
+                sc::donate(k, sc::tcb_sc(thread), dest);
             }
             set_thread_state(k, dest, ThreadState::Running);
             sc::unblock_check_unless_current(k, dest);
@@ -358,10 +357,9 @@ pub fn receive_ipc(
     };
     let ep = EpRef::at(ptr);
     if let Some(r) = reply {
-        let owner = r.get().tcb as usize;
-        if owner != 0 && owner != thread.addr() {
+        if let Some(owner) = r.get().tcb.get().filter(|&o| o != thread) {
             crate::user_error!("Reply object already has unexecuted reply!");
-            ipc::cancel_ipc(k, TcbRef::new(owner));
+            ipc::cancel_ipc(k, owner);
         }
     }
     // A bound notification that is already active is received first.
@@ -382,11 +380,11 @@ pub fn receive_ipc(
             if is_blocking {
                 thread.with(|x| {
                     x.blocking_object = Link::to(ep.0.cast());
-                    x.reply_object = reply.map_or(0, |r| r.addr() as u64);
+                    x.reply_object = Link::from_opt(reply);
                 });
                 set_thread_state(k, thread, ThreadState::BlockedOnReceive);
                 if let Some(r) = reply {
-                    r.with(|x| x.tcb = thread.addr() as u64);
+                    r.with(|x| x.tcb = Link::to(thread));
                 }
                 ep.append(thread, EpState::Recv);
             } else {
@@ -405,7 +403,7 @@ pub fn receive_ipc(
             if f & flags::IS_CALL != 0 || fault.is_some() {
                 match reply {
                     Some(r) if can_grant || can_grant_reply => {
-                        let can_donate = sender.with(|x| x.sched_context) != 0
+                        let can_donate = sender.with(|x| x.sched_context).is_some()
                             && !matches!(fault, Some(ipc::Fault::Timeout { .. }));
                         rp::push(k, sender, thread, r, can_donate);
                     }

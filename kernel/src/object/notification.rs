@@ -25,9 +25,9 @@ pub struct Notification {
     /// Bound TCB, or none.
     pub bound_tcb: Link<Tcb>,
     /// MCS: the scheduling context bound to it (`ntfnSchedContext`), lent to a passive
-    /// thread that receives a signal; 0 for none.
+    /// thread that receives a signal; or none.
     #[cfg(feature = "mcs")]
-    pub sched_context: u64,
+    pub sched_context: Link<crate::object::sched_context::SchedContext>,
 }
 
 const _: () = assert!(core::mem::size_of::<Notification>() <= 1 << abi::object::NOTIFICATION_BITS);
@@ -110,8 +110,7 @@ impl NtfnRef {
     /// MCS: the SchedContext bound to it, if any.
     #[cfg(feature = "mcs")]
     pub fn sched_context(self) -> Option<crate::object::sched_context::ScRef> {
-        let sc = self.0.get().sched_context as usize;
-        (sc != 0).then(|| crate::object::sched_context::ScRef::new(sc))
+        self.0.get().sched_context.get()
     }
     /// Removes a waiting thread; the notification goes idle when no one waits.
     pub fn dequeue(self, t: TcbRef) {
@@ -170,11 +169,11 @@ fn wake(k: &mut Kernel, n: NtfnRef, t: TcbRef) {
 #[cfg(feature = "mcs")]
 fn maybe_donate_sched_context(k: &mut Kernel, t: TcbRef, n: NtfnRef) {
     use crate::object::sched_context as sc;
-    if t.with(|x| x.sched_context) != 0 {
+    if t.with(|x| x.sched_context).is_some() {
         return;
     }
     if let Some(s) = n.sched_context() {
-        if s.get().tcb == 0 {
+        if s.get().tcb.is_none() {
             sc::donate(k, s, t);
             sc::resume(k, s);
         }
@@ -186,9 +185,9 @@ fn maybe_donate_sched_context(k: &mut Kernel, t: TcbRef, n: NtfnRef) {
 #[cfg(feature = "mcs")]
 pub fn maybe_return_sched_context(k: &mut Kernel, n: NtfnRef, t: TcbRef) {
     if let Some(s) = n.sched_context() {
-        if s.addr() as u64 == t.with(|x| x.sched_context) {
-            t.with(|x| x.sched_context = 0);
-            s.with(|x| x.tcb = 0);
+        if t.with(|x| x.sched_context).is(s) {
+            t.with(|x| x.sched_context = Link::NONE);
+            s.with(|x| x.tcb = Link::NONE);
             if t == k.cur_thread {
                 reschedule_required(k);
             }
@@ -242,7 +241,7 @@ pub fn complete_signal(_k: &mut Kernel, n: NtfnRef, t: TcbRef) {
     {
         maybe_donate_sched_context(_k, t, n);
         // Only a SchedContext that came from the notification is checked.
-        if n.sched_context().map(|s| s.addr() as u64) == Some(t.with(|x| x.sched_context)) {
+        if n.sched_context() == t.with(|x| x.sched_context).get() {
             crate::object::sched_context::unblock_check_unless_current(_k, t);
         }
     }

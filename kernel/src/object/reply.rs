@@ -5,23 +5,26 @@
 //! the donated SchedContext at the head.
 #![forbid(unsafe_code)]
 
-use crate::mem::PPtr;
+use crate::mem::{EitherLink, Link, Linked, PPtr};
+use crate::object::sched_context::SchedContext;
+use crate::object::tcb::Tcb;
 
-/// `call_stack_t` word: the pointer, with bit 0 set when it names a SchedContext (the head of
-/// the stack, `isHead`) rather than a Reply.
-pub const CALL_STACK_HEAD_BIT: u64 = 1;
+/// A `call_stack_t` word: a Reply object, or (bit 0 set, `isHead`) the SchedContext at the
+/// head of the stack.
+pub type CallStack = EitherLink<Reply, SchedContext>;
 
 /// A Reply object (`reply_t`), 2^`seL4_ReplyBits` = 32 bytes.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub struct Reply {
     /// `replyTCB`: the caller blocked on it (BlockedOnReply), or the receiver blocked with it
-    /// (BlockedOnReceive); 0 for none.
-    pub tcb: u64,
-    /// `replyPrev`: call-stack word (see [`CALL_STACK_HEAD_BIT`]).
-    pub prev: u64,
-    /// `replyNext`: call-stack word.
-    pub next: u64,
+    /// (BlockedOnReceive); or none.
+    pub tcb: Link<Tcb>,
+    /// `replyPrev`: the Reply of the call before in the call stack (a `call_stack_t` that is
+    /// never the head).
+    pub prev: Link<Reply>,
+    /// `replyNext`: the Reply of the call after, or the SchedContext at the head.
+    pub next: CallStack,
     /// Unused (the object is 32 bytes).
     pub _pad: u64,
 }
@@ -31,44 +34,22 @@ const _: () = assert!(core::mem::size_of::<Reply>() as u64 == 1 << abi::object::
 /// A Reply object in object memory.
 pub type ReplyRef = PPtr<Reply>;
 
-use crate::object::sched_context::{self, ScRef};
+use crate::object::sched_context;
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::sched::set_thread_state;
 use crate::state::Kernel;
 
-/// A call-stack word naming a Reply object (`call_stack_new(reply, false)`).
-fn stack_reply(r: usize) -> u64 {
-    r as u64
-}
-
-/// A call-stack word naming the SchedContext at the head of the stack
-/// (`call_stack_new(sc, true)`).
-fn stack_head(sc: ScRef) -> u64 {
-    sc.addr() as u64 | CALL_STACK_HEAD_BIT
-}
-
-/// The pointer of a call-stack word (`call_stack_get_callStackPtr`).
-fn stack_ptr(w: u64) -> usize {
-    (w & !CALL_STACK_HEAD_BIT) as usize
-}
-
-/// Whether a call-stack word names the head SchedContext (`call_stack_get_isHead`).
-fn stack_is_head(w: u64) -> bool {
-    w & CALL_STACK_HEAD_BIT != 0
-}
-
 /// The Reply object in `t`'s thread state, if any.
 pub fn reply_of(t: TcbRef) -> Option<ReplyRef> {
-    let r = t.with(|x| x.reply_object) as usize;
-    (r != 0).then(|| ReplyRef::new(r))
+    t.with(|x| x.reply_object).get()
 }
 
 /// `reply_unlink(reply, tcb)`: cuts the link between a Reply object and the thread blocked
 /// with it (receiving or waiting for the reply); the thread becomes Inactive.
 pub fn unlink(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
-    debug_assert!(reply.get().tcb == t.addr() as u64);
-    reply.with(|r| r.tcb = 0);
-    t.with(|x| x.reply_object = 0);
+    debug_assert!(reply.get().tcb.is(t));
+    reply.with(|r| r.tcb = Link::NONE);
+    t.with(|x| x.reply_object = Link::NONE);
     set_thread_state(k, t, ThreadState::Inactive);
 }
 
@@ -76,21 +57,27 @@ pub fn unlink(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
 /// callee's answer; if the caller's SchedContext may go along and the callee has none, it is
 /// pushed on the call stack and donated to the callee.
 pub fn push(k: &mut Kernel, caller: TcbRef, callee: TcbRef, reply: ReplyRef, can_donate: bool) {
-    let sc_donated = ScRef::new(caller.with(|x| x.sched_context) as usize);
-    debug_assert!(reply.get().tcb == 0 && reply.get().prev == 0 && reply.get().next == 0);
-    reply.with(|r| r.tcb = caller.addr() as u64);
-    caller.with(|x| x.reply_object = reply.addr() as u64);
+    let sc_donated = caller.with(|x| x.sched_context).get();
+    debug_assert!({
+        let r = reply.get();
+        r.tcb.is_none() && r.prev.is_none() && r.next.is_none()
+    });
+    reply.with(|r| r.tcb = Link::to(caller));
+    caller.with(|x| x.reply_object = Link::to(reply));
     set_thread_state(k, caller, ThreadState::BlockedOnReply);
-    if sc_donated.addr() != 0 && callee.with(|x| x.sched_context) == 0 && can_donate {
-        let old_caller = sc_donated.with(|s| s.reply) as usize;
-        if old_caller != 0 {
-            ReplyRef::new(old_caller).with(|r| r.next = stack_reply(reply.addr()));
+    let Some(sc_donated) = sc_donated else {
+        return;
+    };
+    if callee.with(|x| x.sched_context).is_none() && can_donate {
+        let old_caller = sc_donated.with(|s| s.reply);
+        if let Some(old) = old_caller.get() {
+            old.with(|r| r.next = CallStack::to_a(reply));
         }
         reply.with(|r| {
-            r.prev = stack_reply(old_caller);
-            r.next = stack_head(sc_donated);
+            r.prev = old_caller;
+            r.next = CallStack::to_b(sc_donated);
         });
-        sc_donated.with(|s| s.reply = reply.addr() as u64);
+        sc_donated.with(|s| s.reply = Link::to(reply));
         sched_context::donate(k, sc_donated, callee);
     }
 }
@@ -100,18 +87,19 @@ pub fn push(k: &mut Kernel, caller: TcbRef, callee: TcbRef, reply: ReplyRef, can
 /// stack shrinks by one.
 pub fn pop(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
     let r = reply.get();
-    debug_assert!(r.tcb == t.addr() as u64 && stack_is_head(r.next));
-    let sc = ScRef::new(stack_ptr(r.next));
-    let prev = stack_ptr(r.prev);
-    sc.with(|s| s.reply = prev as u64);
-    if prev != 0 {
-        ReplyRef::new(prev).with(|p| p.next = r.next);
+    debug_assert!(r.tcb.is(t));
+    let Some(sc) = r.next.b() else {
+        unreachable!("reply_pop: the Reply is not at the head of a call stack");
+    };
+    sc.with(|s| s.reply = r.prev);
+    if let Some(prev) = r.prev.get() {
+        prev.with(|p| p.next = r.next);
     }
-    reply.with(|x| x.next = 0);
-    if t.with(|x| x.sched_context) == 0 {
+    reply.with(|x| x.next = CallStack::NONE);
+    if t.with(|x| x.sched_context).is_none() {
         sched_context::donate(k, sc, t);
     }
-    reply.with(|x| x.prev = 0);
+    reply.with(|x| x.prev = Link::NONE);
     unlink(k, reply, t);
 }
 
@@ -120,20 +108,20 @@ pub fn pop(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
 /// in the middle the stack is cut there.
 pub fn remove(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
     let r = reply.get();
-    let (next, prev) = (stack_ptr(r.next), stack_ptr(r.prev));
-    if next != 0 && stack_is_head(r.next) {
-        pop(k, reply, t);
-        return;
+    match r.next.get() {
+        Some(Linked::B(_)) => {
+            pop(k, reply, t);
+            return;
+        }
+        Some(Linked::A(next)) => next.with(|n| n.prev = Link::NONE),
+        None => {}
     }
-    if next != 0 {
-        ReplyRef::new(next).with(|n| n.prev = 0);
-    }
-    if prev != 0 {
-        ReplyRef::new(prev).with(|p| p.next = 0);
+    if let Some(prev) = r.prev.get() {
+        prev.with(|p| p.next = CallStack::NONE);
     }
     reply.with(|x| {
-        x.prev = 0;
-        x.next = 0;
+        x.prev = Link::NONE;
+        x.next = CallStack::NONE;
     });
     unlink(k, reply, t);
 }
@@ -146,20 +134,17 @@ pub fn remove_tcb(k: &mut Kernel, t: TcbRef) {
         return;
     };
     let r = reply.get();
-    let (next, prev) = (stack_ptr(r.next), stack_ptr(r.prev));
-    if next != 0 {
-        if stack_is_head(r.next) {
-            ScRef::new(next).with(|s| s.reply = 0);
-        } else {
-            ReplyRef::new(next).with(|n| n.prev = 0);
-        }
+    match r.next.get() {
+        Some(Linked::B(sc)) => sc.with(|s| s.reply = Link::NONE),
+        Some(Linked::A(next)) => next.with(|n| n.prev = Link::NONE),
+        None => {}
     }
-    if prev != 0 {
-        ReplyRef::new(prev).with(|p| p.next = 0);
+    if let Some(prev) = r.prev.get() {
+        prev.with(|p| p.next = CallStack::NONE);
     }
     reply.with(|x| {
-        x.prev = 0;
-        x.next = 0;
+        x.prev = Link::NONE;
+        x.next = CallStack::NONE;
     });
     unlink(k, reply, t);
 }
@@ -168,11 +153,9 @@ pub fn remove_tcb(k: &mut Kernel, t: TcbRef) {
 /// thread linked with it stops waiting: a caller leaves the call stack and becomes Inactive,
 /// a receiver's receive is cancelled.
 pub fn finalise(k: &mut Kernel, reply: ReplyRef) {
-    let tcb = reply.get().tcb as usize;
-    if tcb == 0 {
+    let Some(t) = reply.get().tcb.get() else {
         return;
-    }
-    let t = TcbRef::new(tcb);
+    };
     match t.state() {
         ThreadState::BlockedOnReply => remove(k, reply, t),
         ThreadState::BlockedOnReceive => crate::ipc::cancel_ipc(k, t),

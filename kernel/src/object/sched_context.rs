@@ -25,10 +25,10 @@ use crate::arch::{regs, ticks_to_us, us_to_ticks, KERNEL_WCET_TICKS, KERNEL_WCET
 use crate::cap::Cap;
 use crate::error::SyscallError;
 use crate::invocation::InvocationArgs;
-use crate::mem::PPtr;
-use crate::object::notification::NtfnRef;
-use crate::object::reply::ReplyRef;
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::mem::{Link, PPtr};
+use crate::object::notification::{Notification, NtfnRef};
+use crate::object::reply::{CallStack, Reply};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::sched::mcs::{postpone, release_remove};
 use crate::sched::{
     is_schedulable, reschedule_required, sched_dequeue, sched_enqueue, set_thread_state,
@@ -61,15 +61,15 @@ pub struct SchedContext {
     /// `scCore`: the core it provides time on (0: one core).
     pub core: u64,
     /// `scTcb`: the thread it is bound to (or lent to by donation).
-    pub tcb: u64,
+    pub tcb: Link<Tcb>,
     /// `scReply`: the most recent Reply object in the call stack it was donated along.
-    pub reply: u64,
+    pub reply: Link<Reply>,
     /// `scNotification`: the notification it is bound to.
-    pub notification: u64,
+    pub notification: Link<Notification>,
     /// `scBadge`: the word sent with its timeout faults.
     pub badge: u64,
     /// `scYieldFrom`: the thread that yielded to it (`seL4_SchedContext_YieldTo`).
-    pub yield_from: u64,
+    pub yield_from: Link<Tcb>,
     /// `scRefillMax`: refills in use at most; 0 while unconfigured.
     pub refill_max: u64,
     /// `scRefillHead`: index of the head refill.
@@ -482,13 +482,13 @@ pub fn tcb_sc(t: TcbRef) -> ScRef {
     if t.addr() == 0 {
         return ScRef::new(0);
     }
-    ScRef::new(t.with(|x| x.sched_context) as usize)
+    t.with(|x| x.sched_context).get().unwrap_or(ScRef::new(0))
 }
 
 /// The thread `sc` is bound to (`scTcb`; null for none).
 #[inline(always)]
 pub fn sc_tcb(sc: ScRef) -> TcbRef {
-    TcbRef::new(sc.with(|s| s.tcb) as usize)
+    sc.with(|s| s.tcb).get().unwrap_or(TcbRef::new(0))
 }
 
 /// What the IPC paths do for a thread that wakes up (seL4 `endpoint.c`, `notification.c`,
@@ -518,10 +518,10 @@ pub fn resume(k: &mut Kernel, sc: ScRef) {
 /// `schedContext_bindTCB`: binds `sc` and `tcb` (neither bound); a sporadic SC's refills are
 /// brought up to date, and the thread is queued if it can run now.
 pub fn bind_tcb(k: &mut Kernel, sc: ScRef, tcb: TcbRef) {
-    debug_assert!(sc.with(|s| s.tcb) == 0);
-    debug_assert!(tcb.with(|x| x.sched_context) == 0);
-    tcb.with(|x| x.sched_context = sc.addr() as u64);
-    sc.with(|s| s.tcb = tcb.addr() as u64);
+    debug_assert!(sc.with(|s| s.tcb).is_none());
+    debug_assert!(tcb.with(|x| x.sched_context).is_none());
+    tcb.with(|x| x.sched_context = Link::to(sc));
+    sc.with(|s| s.tcb = Link::to(tcb));
     if sc_sporadic(sc) && sc_active(sc) && sc != k.cur_sc && refill_unblock_check(sc, k.cur_time) {
         k.reprogram = true;
     }
@@ -545,13 +545,13 @@ pub fn unbind_tcb(k: &mut Kernel, sc: ScRef) {
     }
     sched_dequeue(k, tcb);
     release_remove(k, tcb);
-    tcb.with(|x| x.sched_context = 0);
-    sc.with(|s| s.tcb = 0);
+    tcb.with(|x| x.sched_context = Link::NONE);
+    sc.with(|s| s.tcb = Link::NONE);
 }
 
 /// `schedContext_unbindAllTCBs`: unbinds `sc`'s thread if it has one.
 pub fn unbind_all_tcbs(k: &mut Kernel, sc: ScRef) {
-    if sc.with(|s| s.tcb) != 0 {
+    if sc.with(|s| s.tcb).is_some() {
         unbind_tcb(k, sc);
     }
 }
@@ -560,24 +560,24 @@ pub fn unbind_all_tcbs(k: &mut Kernel, sc: ScRef) {
 /// (IPC donation).
 pub fn donate(k: &mut Kernel, sc: ScRef, to: TcbRef) {
     debug_assert!(sc.addr() != 0 && to.addr() != 0);
-    debug_assert!(to.with(|x| x.sched_context) == 0);
+    debug_assert!(to.with(|x| x.sched_context).is_none());
     let from = sc_tcb(sc);
     if from.addr() != 0 {
         sched_dequeue(k, from);
         release_remove(k, from);
-        from.with(|x| x.sched_context = 0);
+        from.with(|x| x.sched_context = Link::NONE);
         if from == k.cur_thread || k.sched.action == SchedulerAction::SwitchToThread(from) {
             reschedule_required(k);
         }
     }
-    sc.with(|s| s.tcb = to.addr() as u64);
-    to.with(|x| x.sched_context = sc.addr() as u64);
+    sc.with(|s| s.tcb = Link::to(to));
+    to.with(|x| x.sched_context = Link::to(sc));
 }
 
 /// `schedContext_bindNtfn`: binds `sc` and `ntfn` (neither bound).
 pub fn bind_ntfn(sc: ScRef, ntfn: NtfnRef) {
-    ntfn.0.with(|n| n.sched_context = sc.addr() as u64);
-    sc.with(|s| s.notification = ntfn.0.addr() as u64);
+    ntfn.0.with(|n| n.sched_context = Link::to(sc));
+    sc.with(|s| s.notification = Link::to(ntfn.0));
 }
 
 /// `schedContext_unbindNtfn`: unbinds `sc` from its notification, if any.
@@ -585,18 +585,16 @@ pub fn unbind_ntfn(sc: ScRef) {
     if sc.addr() == 0 {
         return;
     }
-    let n = sc.with(|s| s.notification);
-    if n != 0 {
-        NtfnRef::at(n as usize).0.with(|n| n.sched_context = 0);
-        sc.with(|s| s.notification = 0);
+    if let Some(n) = sc.with(|s| s.notification).get() {
+        n.with(|n| n.sched_context = Link::NONE);
+        sc.with(|s| s.notification = Link::NONE);
     }
 }
 
 /// `schedContextMaybeUnbindNtfn`: unbinds the SC bound to `ntfn`, if any (notification
 /// finalisation).
 pub fn maybe_unbind_ntfn(ntfn: NtfnRef) {
-    let sc = ScRef::new(ntfn.0.with(|n| n.sched_context) as usize);
-    if sc.addr() != 0 {
+    if let Some(sc) = ntfn.0.with(|n| n.sched_context).get() {
         unbind_ntfn(sc);
     }
 }
@@ -607,12 +605,10 @@ pub fn unbind_reply(sc: ScRef) {
     if sc.addr() == 0 {
         return;
     }
-    let r = sc.with(|s| s.reply);
-    if r != 0 {
-        let reply = ReplyRef::new(r as usize);
-        debug_assert!(reply.with(|x| x.next) & crate::object::reply::CALL_STACK_HEAD_BIT != 0);
-        reply.with(|x| x.next = 0);
-        sc.with(|s| s.reply = 0);
+    if let Some(reply) = sc.with(|s| s.reply).get() {
+        debug_assert!(reply.with(|x| x.next).b().is_some());
+        reply.with(|x| x.next = CallStack::NONE);
+        sc.with(|s| s.reply = Link::NONE);
     }
 }
 
@@ -647,10 +643,9 @@ pub fn cancel_yield_to(tcb: TcbRef) {
     if tcb.addr() == 0 {
         return;
     }
-    let to = tcb.with(|x| x.yield_to);
-    if to != 0 {
-        ScRef::new(to as usize).with(|s| s.yield_from = 0);
-        tcb.with(|x| x.yield_to = 0);
+    if let Some(to) = tcb.with(|x| x.yield_to).get() {
+        to.with(|s| s.yield_from = Link::NONE);
+        tcb.with(|x| x.yield_to = Link::NONE);
     }
 }
 
@@ -660,9 +655,8 @@ pub fn complete_yield_to(yielder: TcbRef) {
     if yielder.addr() == 0 {
         return;
     }
-    let to = yielder.with(|x| x.yield_to);
-    if to != 0 {
-        set_consumed(ScRef::new(to as usize), yielder, true);
+    if let Some(to) = yielder.with(|x| x.yield_to).get() {
+        set_consumed(to, yielder, true);
         cancel_yield_to(yielder);
     }
 }
@@ -673,9 +667,8 @@ pub fn finalise(k: &mut Kernel, sc: ScRef) {
     unbind_all_tcbs(k, sc);
     unbind_ntfn(sc);
     unbind_reply(sc);
-    let from = sc.with(|s| s.yield_from);
-    if from != 0 {
-        complete_yield_to(TcbRef::new(from as usize));
+    if let Some(from) = sc.with(|s| s.yield_from).get() {
+        complete_yield_to(from);
     }
     sc.with(|s| {
         s.refill_max = 0;
@@ -686,9 +679,9 @@ pub fn finalise(k: &mut Kernel, sc: ScRef) {
 /// `configure_sched_context` (boot): binds `sc` to `tcb` with a round-robin budget of
 /// `timeslice` ticks from `k.cur_time`.
 pub fn configure_sched_context(k: &Kernel, tcb: TcbRef, sc: ScRef, timeslice: u64) {
-    tcb.with(|x| x.sched_context = sc.addr() as u64);
+    tcb.with(|x| x.sched_context = Link::to(sc));
     refill_new(sc, MIN_REFILLS, timeslice, 0, k.cur_time);
-    sc.with(|s| s.tcb = tcb.addr() as u64);
+    sc.with(|s| s.tcb = Link::to(tcb));
 }
 
 /// The root thread's scheduling context (`create_initial_thread`): `CONFIG_BOOT_THREAD_TIME_SLICE`
@@ -771,13 +764,13 @@ pub fn decode_sched_context_invocation(
             match cap {
                 Cap::Thread { tcb } => {
                     let tcb = TcbRef::new(tcb);
-                    if sc.with(|s| s.tcb) != 0 {
+                    if sc.with(|s| s.tcb).is_some() {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext_Bind: sched context already bound."
                         ));
                     }
-                    if tcb.with(|x| x.sched_context) != 0 {
+                    if tcb.with(|x| x.sched_context).is_some() {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext_Bind: tcb already bound."
@@ -793,13 +786,13 @@ pub fn decode_sched_context_invocation(
                 }
                 Cap::Notification { ptr, .. } => {
                     let ntfn = NtfnRef::at(ptr);
-                    if sc.with(|s| s.notification) != 0 {
+                    if sc.with(|s| s.notification).is_some() {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext_Bind: sched context already bound."
                         ));
                     }
-                    if ntfn.0.with(|n| n.sched_context) != 0 {
+                    if ntfn.0.with(|n| n.sched_context).is_some() {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext_Bind: notification already bound"
@@ -826,7 +819,7 @@ pub fn decode_sched_context_invocation(
             match cap {
                 Cap::Thread { tcb } => {
                     let tcb = TcbRef::new(tcb);
-                    if sc.with(|s| s.tcb) != tcb.addr() as u64 {
+                    if !sc.with(|s| s.tcb).is(tcb) {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext UnbindObject: object not bound"
@@ -841,7 +834,7 @@ pub fn decode_sched_context_invocation(
                     Ok(SchedContextInvocation::UnbindObject(sc, ScObject::Tcb(tcb)))
                 }
                 Cap::Notification { ptr, .. } => {
-                    if sc.with(|s| s.notification) != ptr as u64 {
+                    if !sc.with(|s| s.notification).is(NtfnRef::at(ptr).0) {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext UnbindObject: object not bound"
@@ -859,7 +852,7 @@ pub fn decode_sched_context_invocation(
             }
         }
         InvocationLabel::SchedContextUnbind => {
-            if sc.with(|s| s.tcb) == thread.addr() as u64 {
+            if sc.with(|s| s.tcb).is(thread) {
                 return Err(user_err!(
                     SyscallError::IllegalOperation,
                     "SchedContext UnbindObject: cannot unbind sc of current thread"
@@ -888,7 +881,7 @@ pub fn decode_sched_context_invocation(
                     "SchedContext_YieldTo: insufficient mcp ({mcp}) to yield to a thread with prio ({prio})"
                 ));
             }
-            if thread.with(|x| x.yield_to) != 0 {
+            if thread.with(|x| x.yield_to).is_some() {
                 return Err(user_err!(
                     SyscallError::IllegalOperation,
                     "SchedContext_YieldTo: cannot seL4_SchedContext_YieldTo to more than on SC at a time"
@@ -934,10 +927,9 @@ pub fn invoke_sched_context(
 
 /// `invokeSchedContext_YieldTo`.
 fn invoke_yield_to(k: &mut Kernel, sc: ScRef, thread: TcbRef, call: bool) {
-    let from = sc.with(|s| s.yield_from);
-    if from != 0 {
-        complete_yield_to(TcbRef::new(from as usize));
-        debug_assert!(sc.with(|s| s.yield_from) == 0);
+    if let Some(from) = sc.with(|s| s.yield_from).get() {
+        complete_yield_to(from);
+        debug_assert!(sc.with(|s| s.yield_from).is_none());
     }
     // If the thread is schedulable from here on, its head refill is ready and sufficient.
     resume(k, sc);
@@ -948,8 +940,8 @@ fn invoke_yield_to(k: &mut Kernel, sc: ScRef, thread: TcbRef, call: bool) {
             sched_enqueue(k, tcb);
             true
         } else {
-            thread.with(|x| x.yield_to = sc.addr() as u64);
-            sc.with(|s| s.yield_from = thread.addr() as u64);
+            thread.with(|x| x.yield_to = Link::to(sc));
+            sc.with(|s| s.yield_from = Link::to(thread));
             sched_dequeue(k, tcb);
             sched_enqueue(k, thread);
             sched_enqueue(k, tcb);

@@ -120,19 +120,19 @@ pub struct Tcb {
     /// Remaining ticks of the time slice (non-MCS; MCS threads run on scheduling contexts).
     #[cfg(not(feature = "mcs"))]
     pub time_slice: u64,
-    /// MCS: the scheduling context the thread runs on (`tcbSchedContext`, kernel-virtual, 0
-    /// for none: the thread is passive).
+    /// MCS: the scheduling context the thread runs on (`tcbSchedContext`; none: the thread is
+    /// passive).
     #[cfg(feature = "mcs")]
-    pub sched_context: u64,
+    pub sched_context: Link<crate::object::sched_context::SchedContext>,
     /// MCS: the scheduling context this thread yielded to with `seL4_SchedContext_YieldTo`
-    /// (`tcbYieldTo`), or 0.
+    /// (`tcbYieldTo`), or none.
     #[cfg(feature = "mcs")]
-    pub yield_to: u64,
+    pub yield_to: Link<crate::object::sched_context::SchedContext>,
     /// MCS: the Reply object of the thread state (seL4 `thread_state.replyObject`): while
     /// BlockedOnReceive the one it will get the caller's reply on, while BlockedOnReply the
-    /// one its callee answers through; 0 for none.
+    /// one its callee answers through; or none.
     #[cfg(feature = "mcs")]
-    pub reply_object: u64,
+    pub reply_object: Link<crate::object::reply::Reply>,
     /// MCS: whether the thread is in the release queue (`tcbInReleaseQueue`), linked through
     /// `sched_next`/`sched_prev` (a thread is never in both queues).
     #[cfg(feature = "mcs")]
@@ -164,12 +164,12 @@ pub struct Tcb {
     /// Debug name, NUL-terminated.
     pub name: [u8; TCB_NAME_LEN],
     /// Debug builds: the next TCB in the list of all TCBs (`tcbDebugNext`, see
-    /// `debug::tcbs`), kernel-virtual, 0 for none.
+    /// `debug::tcbs`; a TCB, the idle thread's entry, or none).
     #[cfg(feature = "debug_build")]
-    pub debug_next: u64,
+    pub debug_next: crate::debug::tcbs::DebugLink,
     /// Debug builds: the previous one (`tcbDebugPrev`).
     #[cfg(feature = "debug_build")]
-    pub debug_prev: u64,
+    pub debug_prev: crate::debug::tcbs::DebugLink,
     /// `track_utilisation`: the thread's utilisation counters (seL4 `tcb->benchmark`).
     #[cfg(feature = "track_utilisation")]
     pub benchmark: crate::benchmark::BenchUtil,

@@ -722,14 +722,14 @@ fn decode_set_sched_params(
     let sc = match sc_cap {
         Cap::SchedContext { ptr, .. } => {
             let sc = ScRef::new(ptr);
-            if current != ptr as u64 {
-                if current != 0 {
+            if !current.is(sc) {
+                if current.is_some() {
                     return Err(user_err!(
                         SyscallError::IllegalOperation,
                         "TCB Configure: tcb already has a scheduling context."
                     ));
                 }
-                if sc.with(|x| x.tcb) != 0 {
+                if sc.with(|x| x.tcb).is_some() {
                     return Err(user_err!(
                         SyscallError::IllegalOperation,
                         "TCB Configure: sched context already bound."
@@ -766,12 +766,11 @@ fn decode_set_sched_params(
             "TCB Configure: fault endpoint cap invalid."
         ));
     }
-    let sc_addr = sc.map_or(0, |s| s.addr() as u64);
     Ok(TcbInvocation::ThreadControl(ThreadControl {
         mcp: Some(mcp),
         priority: Some(prio),
         handler: fault_handler(fault),
-        sc: (current != sc_addr).then_some(sc),
+        sc: (current != crate::mem::Link::from_opt(sc)).then_some(sc),
         ..ThreadControl::new(target, slot)
     }))
 }
@@ -1194,9 +1193,8 @@ fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preemp
     match tc.sc {
         Some(Some(sc)) => crate::object::sched_context::bind_tcb(k, sc, target),
         Some(None) => {
-            let sc = target.with(|x| x.sched_context);
-            if sc != 0 {
-                crate::object::sched_context::unbind_tcb(k, ScRef::new(sc as usize));
+            if let Some(sc) = target.with(|x| x.sched_context).get() {
+                crate::object::sched_context::unbind_tcb(k, sc);
             }
         }
         None => {}

@@ -65,7 +65,7 @@ fn boot_gives_the_root_thread_its_sc_and_a_sched_control_cap() {
     let x = sc.get();
     // Round robin: period 0, a full 5 ms head and an empty tail; MIN_REFILLS in use.
     assert_eq!(
-        (x.tcb, x.period, x.refill_max),
+        (x.tcb.addr() as u64, x.period, x.refill_max),
         (s.root.addr() as u64, 0, 2)
     );
     assert_eq!(refill_head(sc).get().amount, 50_000);
@@ -280,7 +280,10 @@ fn set_sched_params_binds_and_unbinds_scheduling_contexts() {
     // Bind, with a fault endpoint.
     ok_empty(sp(&mut s, &[5, 4], &[ROOT_TCB, e + 11, e + 2]));
     assert_eq!(t.with(|x| (x.mcp, x.priority)), (5, 4));
-    assert_eq!((tcb_sc(t), sc.get().tcb), (sc, t.addr() as u64));
+    assert_eq!(
+        (tcb_sc(t), sc.get().tcb.addr() as u64),
+        (sc, t.addr() as u64)
+    );
     assert_eq!(
         t.slot(tcb_slot::FAULT_HANDLER).cap(),
         s.root_slot(e + 2).cap()
@@ -306,7 +309,7 @@ fn set_sched_params_binds_and_unbinds_scheduling_contexts() {
     );
     // Unbind with a null cap (and no fault endpoint).
     ok_empty(sp(&mut s, &[5, 4], &[ROOT_TCB, null, null]));
-    assert_eq!((tcb_sc(t).addr(), sc.get().tcb), (0, 0));
+    assert_eq!((tcb_sc(t).addr(), sc.get().tcb.addr() as u64), (0, 0));
     assert!(t.slot(tcb_slot::FAULT_HANDLER).is_empty());
 }
 
@@ -352,5 +355,5 @@ fn deleting_a_thread_unbinds_its_scheduling_context() {
     let sc = tcb_sc(t);
     assert_ne!(sc.addr(), 0);
     ok_empty(s.cnode(L::CNodeDelete, &[e, 64], &[]));
-    assert_eq!(sc.get().tcb, 0);
+    assert_eq!(sc.get().tcb.addr() as u64, 0);
 }

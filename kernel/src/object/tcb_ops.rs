@@ -64,13 +64,11 @@ pub fn restart(k: &mut Kernel, t: TcbRef) {
 /// thread without an SC stays in `Restart` until it gets one.
 #[cfg(feature = "mcs")]
 pub fn restart(k: &mut Kernel, t: TcbRef) {
-    use crate::object::sched_context::{self as sc_mod, ScRef};
+    use crate::object::sched_context as sc_mod;
     if is_stopped(t) {
         cancel_ipc(k, t);
         set_thread_state(k, t, ThreadState::Restart);
-        let sc = t.with(|x| x.sched_context) as usize;
-        if sc != 0 {
-            let sc = ScRef::new(sc);
+        if let Some(sc) = t.with(|x| x.sched_context).get() {
             if sc_mod::sc_sporadic(sc)
                 && sc != k.cur_sc
                 && sc_mod::refill_unblock_check(sc, k.cur_time)
@@ -92,14 +90,11 @@ pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
     crate::object::notification::unbind_tcb(t);
     #[cfg(feature = "mcs")]
     {
-        use crate::object::sched_context::{self as sc_mod, ScRef};
-        let sc = t.with(|x| x.sched_context) as usize;
-        if sc != 0 {
-            let sc = ScRef::new(sc);
+        use crate::object::sched_context as sc_mod;
+        if let Some(sc) = t.with(|x| x.sched_context).get() {
             sc_mod::unbind_tcb(k, sc);
-            let from = sc.with(|x| x.yield_from) as usize;
-            if from != 0 {
-                sc_mod::complete_yield_to(TcbRef::new(from));
+            if let Some(from) = sc.with(|x| x.yield_from).get() {
+                sc_mod::complete_yield_to(from);
             }
         }
     }

@@ -249,11 +249,11 @@ pub fn set_next_interrupt(k: &mut Kernel) {
 
 /// `postpone`: `sc`'s thread waits in the release queue for its next refill.
 pub fn postpone(k: &mut Kernel, sc: ScRef) {
-    let tcb = TcbRef::new(sc.with(|s| s.tcb) as usize);
-    debug_assert!(tcb.addr() != 0);
-    if tcb.addr() == 0 {
+    let tcb = sc.with(|s| s.tcb).get();
+    debug_assert!(tcb.is_some());
+    let Some(tcb) = tcb else {
         return;
-    }
+    };
     sched_dequeue(k, tcb);
     release_enqueue(k, tcb);
     k.reprogram = true;

@@ -467,10 +467,16 @@ fn bind_unbind_and_donate() {
     // Notifications.
     let n = o.ntfn();
     bind_ntfn(sc, n);
-    assert_eq!(n.0.with(|x| x.sched_context), sc.addr() as u64);
+    assert_eq!(
+        n.0.with(|x| x.sched_context.addr() as u64),
+        sc.addr() as u64
+    );
     maybe_unbind_ntfn(n);
     assert_eq!(
-        (n.0.with(|x| x.sched_context), sc.with(|s| s.notification)),
+        (
+            n.0.with(|x| x.sched_context.addr() as u64),
+            sc.with(|s| s.notification.addr() as u64)
+        ),
         (0, 0)
     );
 
@@ -478,7 +484,13 @@ fn bind_unbind_and_donate() {
     bind_tcb(&mut k, sc, t);
     bind_ntfn(sc, n);
     finalise(&mut k, sc);
-    assert_eq!((tcb_sc(t).addr(), n.0.with(|x| x.sched_context)), (0, 0));
+    assert_eq!(
+        (
+            tcb_sc(t).addr(),
+            n.0.with(|x| x.sched_context.addr() as u64)
+        ),
+        (0, 0)
+    );
     assert!(!sc_active(sc));
 }
 
