@@ -66,9 +66,9 @@ enum Cmd {
     ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
     ///     10. host: cargo test -p kernel --features mcs
     ///                                                 the MCS kernel's tests
-    ///     11. host: cargo test -p kernel --features mcs,track_utilisation
-    ///                                                 the MCS kernel's tests with the utilisation
-    ///                                                 accounting (its syscalls are tested)
+    ///     11. host: cargo test -p kernel --features mcs,debug_build,track_utilisation
+    ///                                                 the MCS kernel's tests with CONFIG_DEBUG_BUILD
+    ///                                                 and the utilisation accounting
     ///     12. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
     ///     13. host: cargo test -p libsel4 --features mcs
     ///                                                 libsel4's MCS API (syscalls, invocations)
@@ -990,7 +990,8 @@ const HOST_ABI_MCS: &str = "host: cargo test -p abi --features mcs";
 const LINT_CLIPPY_KERNEL_MCS: &str = "lint: cargo clippy (kernel, riscv64, mcs)";
 const HOST_KERNEL_MCS: &str = "host: cargo test -p kernel --features mcs";
 const LINT_CLIPPY_KERNEL_UTIL: &str = "lint: cargo clippy (kernel, riscv64, track_utilisation)";
-const HOST_KERNEL_MCS_UTIL: &str = "host: cargo test -p kernel --features mcs,track_utilisation";
+const HOST_KERNEL_MCS_UTIL: &str =
+    "host: cargo test -p kernel --features mcs,debug_build,track_utilisation";
 const HOST_LIBSEL4_MCS: &str = "host: cargo test -p libsel4 --features mcs";
 const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
 const QEMU_DEMO_MCS: &str = "qemu: demo (mcs)";
@@ -1258,7 +1259,7 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                     "-p",
                     "kernel",
                     "--features",
-                    "mcs,track_utilisation",
+                    "mcs,debug_build,track_utilisation",
                 ],
             ),
         );
