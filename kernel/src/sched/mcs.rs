@@ -20,14 +20,13 @@ use super::{
     is_idle, is_schedulable, possible_switch_to, reschedule_required, sched_append, sched_dequeue,
     set_thread_state, Queue,
 };
-use crate::cap::Cap;
 use crate::mem::Link;
 use crate::object::sched_context::{
     is_round_robin, refill_budget_check, refill_head, refill_ready, refill_size, refill_sufficient,
     refill_tail, refill_unblock_check, sc_active, sc_constant_bandwidth, tcb_sc, ScRef, MIN_BUDGET,
     MIN_REFILLS,
 };
-use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::config::NUM_DOMAINS;
 
@@ -180,14 +179,6 @@ pub fn charge_budget(k: &mut Kernel, consumed: u64, can_timeout_fault: bool) {
     }
 }
 
-/// `validTimeoutHandler`: the thread's timeout handler slot holds an endpoint cap.
-pub fn valid_timeout_handler(t: TcbRef) -> bool {
-    matches!(
-        t.slot(tcb_slot::TIMEOUT_HANDLER).cap(),
-        Cap::Endpoint { .. }
-    )
-}
-
 /// `endTimeslice`: the current thread's head refill is used up: a timeout fault to its
 /// timeout handler (if allowed, the SC is not round robin and the handler is valid); else, if
 /// the next refill is ready and sufficient already, to the back of its ready queue; else to
@@ -195,7 +186,7 @@ pub fn valid_timeout_handler(t: TcbRef) -> bool {
 pub fn end_timeslice(k: &mut Kernel, can_timeout_fault: bool) {
     let sc = k.cur_sc;
     let cur = k.cur_thread;
-    if can_timeout_fault && !is_round_robin(sc) && valid_timeout_handler(cur) {
+    if can_timeout_fault && !is_round_robin(sc) && crate::ipc::valid_timeout_handler(cur) {
         let badge = sc.with(|s| s.badge);
         crate::ipc::handle_timeout(k, cur, badge);
     } else if refill_ready(sc, k.cur_time) && refill_sufficient(sc, 0) {
