@@ -600,11 +600,7 @@ pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
             if let Some(ep) = t.blocked_on_ep() {
                 ep.dequeue(t);
             }
-            if t.state() == ThreadState::BlockedOnReceive {
-                if let Some(r) = crate::object::reply::reply_of(t) {
-                    crate::object::reply::unlink(k, r, t);
-                }
-            }
+            crate::object::reply::unlink_receiver(k, t);
             set_thread_state(k, t, ThreadState::Inactive);
         }
         ThreadState::BlockedOnNotification => {

@@ -146,6 +146,29 @@ impl EpRef {
     }
 }
 
+/// The blocking half of `sendIPC` when no receiver waits: `thread` queues on `ep` as a
+/// sender, keeping what the receiver will need (badge, grant rights, whether it is a call).
+#[inline(always)]
+fn block_on_send(
+    k: &mut Kernel,
+    thread: TcbRef,
+    ep: EpRef,
+    badge: u64,
+    can_grant: bool,
+    can_grant_reply: bool,
+    do_call: bool,
+) {
+    thread.with(|x| {
+        x.blocking_object = Link::to(ep.0.cast());
+        x.blocking_badge = badge;
+        x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
+            | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
+            | (do_call as u64 * flags::IS_CALL);
+    });
+    set_thread_state(k, thread, ThreadState::BlockedOnSend);
+    ep.append(thread, EpState::Send);
+}
+
 #[cfg(not(feature = "mcs"))]
 /// `sendIPC(blocking, do_call, badge, can_grant, can_grant_reply, thread, ep)`.
 #[allow(clippy::too_many_arguments)]
@@ -162,15 +185,7 @@ pub fn send_ipc(
     match ep.state() {
         EpState::Idle | EpState::Send => {
             if blocking {
-                thread.with(|x| {
-                    x.blocking_object = Link::to(ep.0.cast());
-                    x.blocking_badge = badge;
-                    x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
-                        | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
-                        | (do_call as u64 * flags::IS_CALL);
-                });
-                set_thread_state(k, thread, ThreadState::BlockedOnSend);
-                ep.append(thread, EpState::Send);
+                block_on_send(k, thread, ep, badge, can_grant, can_grant_reply, do_call);
             }
         }
         EpState::Recv => {
@@ -259,9 +274,8 @@ pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
     reschedule_required(k);
 }
 
-#[cfg(not(feature = "mcs"))]
-/// `cancelBadgedSends`: threads queued to send on the endpoint with `badge` restart their
-/// syscall and leave the queue.
+/// `cancelBadgedSends`: threads queued to send on the endpoint with `badge` leave the queue
+/// and restart their syscall (MCS: or stay Inactive if they were sending a fault).
 pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
     let ep = EpRef::at(ptr);
     if ep.state() != EpState::Send {
@@ -272,8 +286,13 @@ pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
         let next = x.with(|y| y.ep_next.get());
         if x.with(|y| y.blocking_badge) == badge {
             ep.dequeue(x);
-            x.set_state(ThreadState::Restart);
-            sched_enqueue(k, x);
+            #[cfg(not(feature = "mcs"))]
+            {
+                x.set_state(ThreadState::Restart);
+                sched_enqueue(k, x);
+            }
+            #[cfg(feature = "mcs")]
+            restart_if_no_fault(k, x);
         }
         t = next;
     }
@@ -303,15 +322,7 @@ pub fn send_ipc(
     match ep.state() {
         EpState::Idle | EpState::Send => {
             if blocking {
-                thread.with(|x| {
-                    x.blocking_object = Link::to(ep.0.cast());
-                    x.blocking_badge = badge;
-                    x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
-                        | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
-                        | (do_call as u64 * flags::IS_CALL);
-                });
-                set_thread_state(k, thread, ThreadState::BlockedOnSend);
-                ep.append(thread, EpState::Send);
+                block_on_send(k, thread, ep, badge, can_grant, can_grant_reply, do_call);
             }
         }
         EpState::Recv => {
@@ -440,32 +451,8 @@ pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
     }
     while let Some(t) = ep.head() {
         ep.dequeue(t);
-        if t.state() == ThreadState::BlockedOnReceive {
-            if let Some(r) = crate::object::reply::reply_of(t) {
-                crate::object::reply::unlink(k, r, t);
-            }
-        }
+        crate::object::reply::unlink_receiver(k, t);
         restart_if_no_fault(k, t);
-    }
-    reschedule_required(k);
-}
-
-/// MCS `cancelBadgedSends`: threads queued to send with `badge` leave the queue and restart
-/// (or stay Inactive if they were sending a fault).
-#[cfg(feature = "mcs")]
-pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
-    let ep = EpRef::at(ptr);
-    if ep.state() != EpState::Send {
-        return;
-    }
-    let mut t = ep.head();
-    while let Some(x) = t {
-        let next = x.with(|y| y.ep_next.get());
-        if x.with(|y| y.blocking_badge) == badge {
-            ep.dequeue(x);
-            restart_if_no_fault(k, x);
-        }
-        t = next;
     }
     reschedule_required(k);
 }

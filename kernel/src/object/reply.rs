@@ -53,6 +53,16 @@ pub fn unlink(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
     set_thread_state(k, t, ThreadState::Inactive);
 }
 
+/// A thread taken out of an endpoint queue: if it was receiving with a Reply object, the two
+/// are unlinked (seL4 `cancelIPC`, `removeAndRestartEPQueuedThread`).
+pub fn unlink_receiver(k: &mut Kernel, t: TcbRef) {
+    if t.state() == ThreadState::BlockedOnReceive {
+        if let Some(r) = reply_of(t) {
+            unlink(k, r, t);
+        }
+    }
+}
+
 /// `reply_push(caller, callee, reply, can_donate)`: the caller waits on `reply` for the
 /// callee's answer; if the caller's SchedContext may go along and the callee has none, it is
 /// pushed on the call stack and donated to the callee.
