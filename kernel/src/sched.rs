@@ -388,13 +388,10 @@ fn choose_thread(k: &mut Kernel) {
     } else {
         0
     };
-    match k.sched.highest_prio(dom) {
-        Some(p) => {
-            let Some(t) = k.sched.queues[dom * NUM_PRIORITIES + p].head.get() else {
-                unreachable!("a ready queue in the bitmap is empty");
-            };
-            switch_to_thread(k, t);
-        }
+    // The bitmap names non-empty queues only, so a set bit always yields a head.
+    let head = |p: usize| k.sched.queues[dom * NUM_PRIORITIES + p].head.get();
+    match k.sched.highest_prio(dom).and_then(head) {
+        Some(t) => switch_to_thread(k, t),
         None => {
             // `switchToIdleThread`.
             #[cfg(feature = "track_utilisation")]

@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use crate::mem::{EitherLink, Link, Linked, PPtr};
-use crate::object::sched_context::SchedContext;
+use crate::object::sched_context::{ScRef, SchedContext};
 use crate::object::tcb::Tcb;
 
 /// A `call_stack_t` word: a Reply object, or (bit 0 set, `isHead`) the SchedContext at the
@@ -92,15 +92,12 @@ pub fn push(k: &mut Kernel, caller: TcbRef, callee: TcbRef, reply: ReplyRef, can
     }
 }
 
-/// `reply_pop(reply, tcb)`: the reply at the head of a call stack is answered: the donated
-/// SchedContext goes back to the caller `t` (unless it got another one meanwhile) and the
+/// `reply_pop(reply, tcb)`: the reply at the head of the call stack of `sc` (its `next`) is
+/// answered: `sc` goes back to the caller `t` (unless it got another one meanwhile) and the
 /// stack shrinks by one.
-pub fn pop(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
+fn pop(k: &mut Kernel, reply: ReplyRef, t: TcbRef, sc: ScRef) {
     let r = reply.get();
-    debug_assert!(r.tcb.is(t));
-    let Some(sc) = r.next.b() else {
-        unreachable!("reply_pop: the Reply is not at the head of a call stack");
-    };
+    debug_assert!(r.tcb.is(t) && r.next.b() == Some(sc));
     sc.with(|s| s.reply = r.prev);
     if let Some(prev) = r.prev.get() {
         prev.with(|p| p.next = r.next);
@@ -119,8 +116,8 @@ pub fn pop(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
 pub fn remove(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
     let r = reply.get();
     match r.next.get() {
-        Some(Linked::B(_)) => {
-            pop(k, reply, t);
+        Some(Linked::B(sc)) => {
+            pop(k, reply, t, sc);
             return;
         }
         Some(Linked::A(next)) => next.with(|n| n.prev = Link::NONE),
