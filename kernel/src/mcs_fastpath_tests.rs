@@ -316,7 +316,7 @@ fn reply_recv_to_a_lower_priority_caller_checks_the_ready_queues() {
 }
 
 /// A Call to a lower-priority passive server takes the fastpath only if no ready thread is
-/// above the server (`dest->tcbPriority < ksCurThread->tcbPriority && !isHighestPrio`).
+/// above the server (seL4's fastpath with `isHighestPrio`).
 #[test]
 fn call_to_a_lower_priority_server_checks_the_ready_queues() {
     for (other, expect) in [(50, true), (70, false)] {

@@ -492,8 +492,8 @@ pub fn sc_tcb(sc: ScRef) -> TcbRef {
 }
 
 /// What the IPC paths do for a thread that wakes up (seL4 `endpoint.c`, `notification.c`,
-/// `restart`): `if (sc_sporadic(t->tcbSchedContext) && t->tcbSchedContext != ksCurSC)
-/// refill_unblock_check(t->tcbSchedContext)`.
+/// `restart`): if its SchedContext is sporadic and not the current one, its refills are
+/// brought up to date (`refill_unblock_check`); the timer is reprogrammed if they changed.
 pub fn unblock_check_unless_current(k: &mut Kernel, t: TcbRef) {
     let sc = tcb_sc(t);
     if sc.addr() != 0 && sc_sporadic(sc) && sc != k.cur_sc && refill_unblock_check(sc, k.cur_time) {
