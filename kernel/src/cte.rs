@@ -82,6 +82,11 @@ impl Slot {
     pub fn set_cap(self, c: Cap) {
         self.0.byte_add::<RawCap>(0).set(c.encode())
     }
+    /// Stores a cap as stored (both words), leaving the MDB node as it is.
+    #[inline(always)]
+    pub fn set_raw(self, c: RawCap) {
+        self.0.byte_add::<RawCap>(0).set(c)
+    }
     /// The MDB node.
     pub fn mdb(self) -> MdbNode {
         self.0.byte_add::<MdbNode>(16).get()

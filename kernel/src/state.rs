@@ -49,10 +49,12 @@ pub struct Kernel {
     /// The IRQ node: one slot per interrupt for its notification cap (kernel-virtual address
     /// of `NUM_IRQS` slots, allocated at boot).
     pub irq_node: usize,
-    /// Test builds only: take the full path even where the fastpath applies, to compare the two.
+    /// Test builds only: take the full path even where the fastpath (or the architecture's
+    /// direct path for an invocation, `arch::fast_invocation`) applies, to compare the two.
     #[cfg(test)]
     pub fastpath_off: bool,
-    /// Test builds only: how many syscalls the fastpath handled.
+    /// Test builds only: how many syscalls the fastpath (or an architecture's direct path)
+    /// handled.
     #[cfg(test)]
     pub fastpath_hits: u64,
     /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none

@@ -92,9 +92,9 @@ pub fn handle_syscall(k: &mut Kernel) {
     let number = t.reg(regs::SYSCALL_NUMBER);
     let syscall = Syscall::from_word(number);
     match syscall {
-        Some(Syscall::Call) => handle_invocation(k, true, true),
-        Some(Syscall::Send) => handle_invocation(k, false, true),
-        Some(Syscall::NBSend) => handle_invocation(k, false, false),
+        Some(Syscall::Call) => invoke(k, true, true),
+        Some(Syscall::Send) => invoke(k, false, true),
+        Some(Syscall::NBSend) => invoke(k, false, false),
         Some(Syscall::Recv) => handle_recv(k, true),
         Some(Syscall::NBRecv) => handle_recv(k, false),
         Some(Syscall::Reply) => handle_reply(k),
@@ -165,34 +165,28 @@ pub fn handle_syscall(k: &mut Kernel) {
         return;
     }
     match syscall {
-        Some(Syscall::Call) => {
-            handle_invocation_mcs(k, true, true, true, false, t.reg(regs::CAP));
-        }
-        Some(Syscall::Send) => {
-            handle_invocation_mcs(k, false, true, false, false, t.reg(regs::CAP));
-        }
-        Some(Syscall::NBSend) => {
-            handle_invocation_mcs(k, false, false, false, false, t.reg(regs::CAP));
-        }
+        Some(Syscall::Call) => invoke(k, true, true, true),
+        Some(Syscall::Send) => invoke(k, false, true, false),
+        Some(Syscall::NBSend) => invoke(k, false, false, false),
         Some(Syscall::Recv) => handle_recv(k, true, true),
         Some(Syscall::NBRecv) => handle_recv(k, false, true),
         Some(Syscall::Wait) => handle_recv(k, true, false),
         Some(Syscall::NBWait) => handle_recv(k, false, false),
         Some(Syscall::ReplyRecv) => {
             let reply = t.reg(regs::REPLY);
-            if handle_invocation_mcs(k, false, false, true, true, reply) {
+            if handle_invocation_mcs(k, true, reply) {
                 handle_recv(k, true, true);
             }
         }
         Some(Syscall::NBSendRecv) => {
             let dest = t.reg(regs::NB_SEND_RECV_DEST);
-            if handle_invocation_mcs(k, false, false, true, true, dest) {
+            if handle_invocation_mcs(k, true, dest) {
                 handle_recv(k, true, true);
             }
         }
         Some(Syscall::NBSendWait) => {
             let dest = t.reg(regs::REPLY);
-            if handle_invocation_mcs(k, false, false, true, true, dest) {
+            if handle_invocation_mcs(k, true, dest) {
                 handle_recv(k, true, false);
             }
         }
@@ -217,23 +211,13 @@ fn is_debug_syscall(s: Option<Syscall>) -> bool {
     )
 }
 
-/// MCS `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)`; returns false if
-/// it was preempted (then `mcsPreemptionPoint` charges the time so far, and the syscall's
+/// MCS `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)` for the send phase
+/// of `seL4_ReplyRecv`, `seL4_NBSendRecv` and `seL4_NBSendWait`; returns false if it was
+/// preempted (then `mcsPreemptionPoint` has charged the time so far, and the syscall's
 /// receive phase does not run).
 #[cfg(feature = "mcs")]
-fn handle_invocation_mcs(
-    k: &mut Kernel,
-    is_call: bool,
-    is_blocking: bool,
-    can_donate: bool,
-    first_phase: bool,
-    cptr: u64,
-) -> bool {
-    let preempted = !handle_invocation_with(k, is_call, is_blocking, can_donate, first_phase, cptr);
-    if preempted {
-        crate::sched::mcs::mcs_preemption_point(k);
-    }
-    !preempted
+fn handle_invocation_mcs(k: &mut Kernel, can_donate: bool, cptr: u64) -> bool {
+    handle_invocation(k, false, false, can_donate, true, cptr, None)
 }
 
 /// MCS `handleYield`: the rest of the head refill is given up (charged, though only the
@@ -444,17 +428,114 @@ fn dump_scheduler(k: &Kernel) {
     );
 }
 
-/// `handleInvocation(isCall, isBlocking)` of the cap in the thread's cap register.
-#[cfg(not(feature = "mcs"))]
+/// `handleInvocation` of the cap in the thread's cap register, for `seL4_Call`, `seL4_Send`
+/// and `seL4_NBSend` (MCS: `can_donate` for Call). The cap is looked up in one step when the
+/// CSpace allows it (`lookup_one_level_slot`: the slot the general walk would find); an
+/// architecture cap may then take the architecture's direct path (`arch::fast_invocation`,
+/// riscv64: a frame's `Page_Map`), and everything else, or what that path declines (having
+/// changed nothing), the general path, with the slot already found.
 #[inline(never)]
-fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
-    let cptr = k.cur_thread.reg(regs::CAP);
-    handle_invocation_with(k, is_call, is_blocking, false, false, cptr);
+fn invoke(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    #[cfg(feature = "mcs")] can_donate: bool,
+) {
+    let t = k.cur_thread;
+    let cptr = t.reg(regs::CAP);
+    let slot = crate::cspace::lookup_one_level_slot(t.slot(tcb_slot::CTABLE).raw(), cptr);
+    #[cfg(test)]
+    let direct = !k.fastpath_off;
+    #[cfg(not(test))]
+    let direct = true;
+    if let Some(s) = slot.filter(|_| direct) {
+        if crate::arch::has_fast_invocation(t, s.raw()) {
+            return invoke_direct(
+                k,
+                is_call,
+                is_blocking,
+                #[cfg(feature = "mcs")]
+                can_donate,
+                cptr,
+                s,
+            );
+        }
+    }
+    handle_invocation(
+        k,
+        is_call,
+        is_blocking,
+        #[cfg(feature = "mcs")]
+        can_donate,
+        #[cfg(feature = "mcs")]
+        false,
+        cptr,
+        slot,
+    );
+}
+
+/// [`invoke`] for a cap in `slot` that the architecture's direct path may take; the general
+/// path if it does not. Separate, so that only this case pays for keeping the arguments
+/// across the call.
+#[inline(never)]
+fn invoke_direct(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    #[cfg(feature = "mcs")] can_donate: bool,
+    cptr: u64,
+    slot: Slot,
+) {
+    let t = k.cur_thread;
+    if crate::arch::fast_invocation(k, t, slot.raw(), slot, is_call) {
+        #[cfg(test)]
+        {
+            k.fastpath_hits += 1;
+        }
+        return;
+    }
+    handle_invocation(
+        k,
+        is_call,
+        is_blocking,
+        #[cfg(feature = "mcs")]
+        can_donate,
+        #[cfg(feature = "mcs")]
+        false,
+        cptr,
+        Some(slot),
+    );
+}
+
+/// The general path of every invocation ([`handle_invocation_with`], inlined here only, so that
+/// its decoders are inlined into it once): a function of its own, so that [`invoke`]'s direct
+/// path does not pay for its stack frame. Returns false if the operation was preempted; MCS:
+/// a preempted operation charges the time so far (`mcsPreemptionPoint`).
+#[inline(never)]
+fn handle_invocation(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    #[cfg(feature = "mcs")] can_donate: bool,
+    #[cfg(feature = "mcs")] first_phase: bool,
+    cptr: u64,
+    slot: Option<Slot>,
+) -> bool {
+    #[cfg(not(feature = "mcs"))]
+    let done = handle_invocation_with(k, is_call, is_blocking, false, false, cptr, slot);
+    #[cfg(feature = "mcs")]
+    let done = handle_invocation_with(k, is_call, is_blocking, can_donate, first_phase, cptr, slot);
+    #[cfg(feature = "mcs")]
+    if !done {
+        crate::sched::mcs::mcs_preemption_point(k);
+    }
+    done
 }
 
 /// `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)`: looks up the cap at
-/// `cptr` and the extra caps, decodes and performs. `can_donate` (MCS): an endpoint send may
-/// lend the caller's SchedContext; `first_phase` (MCS): the send phase of
+/// `cptr` (unless `found`, the slot it names, was looked up already) and the extra caps,
+/// decodes and performs. `can_donate` (MCS): an endpoint send may lend the caller's
+/// SchedContext; `first_phase` (MCS): the send phase of
 /// `seL4_NBSendRecv`/`seL4_NBSendWait`/`seL4_ReplyRecv`, where only IPC, untyped, IRQ and
 /// arch caps may be invoked. Returns false if the operation was preempted.
 #[inline(always)]
@@ -465,12 +546,17 @@ fn handle_invocation_with(
     can_donate: bool,
     first_phase: bool,
     cptr: u64,
+    found: Option<Slot>,
 ) -> bool {
     let _ = (can_donate, first_phase);
     let t = k.cur_thread;
     let info = crate::ipc::message_info_of(t);
     let root = t.slot(tcb_slot::CTABLE).raw();
-    let (cap, slot) = match lookup_cap_and_slot(root, cptr) {
+    let looked_up = match found {
+        Some(s) => Ok((s.cap(), s)),
+        None => lookup_cap_and_slot(root, cptr),
+    };
+    let (cap, slot) = match looked_up {
         Ok(r) => r,
         Err(fault) => {
             crate::user_error!("Invocation of invalid cap #{cptr}.");
@@ -643,9 +729,12 @@ fn decode_and_perform(
         }
         _ => {
             // Anything but IPC may change a VSpace, an ASID or a thread's FPU flag (or delete the
-            // objects they live in): set the CPU up again on the way out.
-            k.activated = 0;
-            k.vm_gen += 1;
+            // objects they live in): set the CPU up again on the way out. The architecture's
+            // invocations do that themselves where needed (riscv64: only the ASID ones).
+            if !matches!(cap, Cap::Arch(_)) {
+                k.activated = 0;
+                k.vm_gen += 1;
+            }
             #[cfg(feature = "mcs")]
             if args.first_phase && !may_invoke_in_first_phase(cap) {
                 return Err(user_err!(

@@ -31,8 +31,8 @@ pub use riscv64::cap::{
 };
 pub use riscv64::context::{regs, ArchContext, ArchTcb};
 pub use riscv64::objects::{
-    decode as decode_arch_invocation, perform as perform_arch_invocation,
-    VSpaceInvocation as ArchInvocation,
+    decode as decode_arch_invocation, fast_invocation, has_fast_invocation,
+    perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation,
 };
 pub use riscv64::platform::Platform;
 pub use riscv64::vspace::user_word_paddr;
