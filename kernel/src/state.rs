@@ -110,6 +110,22 @@ impl Kernel {
         }
     }
 
+    /// How many [`Kernel::preemption_point`]s from now on count their unit of work and
+    /// nothing else: the one after them checks for preemption.
+    #[inline(always)]
+    pub fn work_units_before_check(&self) -> usize {
+        MAX_NUM_WORK_UNITS_PER_PREEMPTION - 1 - self.work_units
+    }
+
+    /// `n` preemption points that do not check (`n` at most
+    /// [`Kernel::work_units_before_check`]): what `n` calls of [`Kernel::preemption_point`]
+    /// would do, for a loop that does that much work between two of its checks at once.
+    #[inline(always)]
+    pub fn count_work_units(&mut self, n: usize) {
+        debug_assert!(n <= self.work_units_before_check());
+        self.work_units += n;
+    }
+
     /// `preemptionPoint`: counts a unit of work; every
     /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units, stops if an interrupt is pending (MCS: or
     /// if the domain's time is up or the current SC's budget is used up).

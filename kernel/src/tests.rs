@@ -293,6 +293,112 @@ fn untyped_is_reset_when_its_children_are_gone() {
     );
 }
 
+thread_local! {
+    /// Calls of [`pending_at_check`] so far, and the call that says an interrupt is pending.
+    static CHECKS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// An `irq_pending` hook: true on the `CHECKS.1`-th call only.
+fn pending_at_check() -> bool {
+    CHECKS.with(|c| {
+        let (n, at) = c.get();
+        c.set((n + 1, at));
+        n + 1 == at
+    })
+}
+
+/// seL4's `resetUntypedCap` loop, chunk by chunk, as a model: from watermark `free` with
+/// `units` work units counted, a preemption point after every chunk but the last, where the
+/// `at`-th check finds an interrupt. Returns (preempted, watermark, work units, checks).
+fn reset_model(free: u64, chunk: u64, mut units: usize, at: usize) -> (bool, u64, usize, usize) {
+    let max = abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
+    let (mut top, mut checks) = (free, 0);
+    while top > 0 {
+        top = (top - 1) & !(chunk - 1);
+        if top > 0 {
+            units += 1;
+            if units >= max {
+                units = 0;
+                checks += 1;
+                if checks == at {
+                    return (true, top, units, checks);
+                }
+            }
+        }
+    }
+    (false, 0, units, checks)
+}
+
+/// The untyped reset clears whole runs of chunks between its checking preemption points, but
+/// stops where the chunk-by-chunk loop would (same watermark, same memory cleared, same work
+/// units counted and checks made), and resumes from there.
+#[test]
+fn untyped_reset_preempts_where_the_chunk_loop_does() {
+    let mut s = System::boot();
+    let (ut, _, _) = s.ram_untyped(17);
+    let slot = s.root_slot(ut);
+    let Cap::Untyped {
+        ptr,
+        size_bits,
+        is_device,
+        ..
+    } = slot.cap()
+    else {
+        panic!("not an untyped")
+    };
+    let chunk = 1u64 << abi::config::RESET_CHUNK_BITS;
+    let size = 1u64 << 17;
+    s.k.irq_pending = pending_at_check;
+    for free in [size, size - 48, 5 * chunk + 16, chunk, 16] {
+        for units in [0, 1, 37, 98, 99] {
+            for at in [0, 1, 2, 3] {
+                let fill = |from: u64, to: u64| {
+                    for a in (from..to).step_by(8) {
+                        crate::mem::PPtr::<u64>::new(ptr + a as usize).set(0xabab_abab_abab_abab);
+                    }
+                };
+                fill(0, size);
+                slot.set_cap(Cap::Untyped {
+                    ptr,
+                    size_bits,
+                    free_index: free,
+                    is_device,
+                });
+                s.k.work_units = units;
+                CHECKS.with(|c| c.set((0, at)));
+                let r = crate::object::untyped::reset_untyped_cap(&mut s.k, slot);
+                let (preempted, left, units_after, checks) = reset_model(free, chunk, units, at);
+                let what = format!("free {free}, units {units}, interrupt at check {at}");
+                assert_eq!(r.is_err(), preempted, "{what}");
+                let Cap::Untyped { free_index, .. } = slot.cap() else {
+                    panic!()
+                };
+                assert_eq!(free_index, left, "{what}");
+                assert_eq!(s.k.work_units, units_after, "{what}");
+                assert_eq!(CHECKS.with(|c| c.get().0), checks, "{what}");
+                for a in (0..size).step_by(8) {
+                    let w = crate::mem::PPtr::<u64>::new(ptr + a as usize).get();
+                    let cleared = a >= left && a < free;
+                    assert_eq!(w == 0, cleared, "{what}: word at {a:#x}");
+                }
+                if preempted {
+                    // Resumed, it finishes the job.
+                    CHECKS.with(|c| c.set((0, 0)));
+                    assert!(crate::object::untyped::reset_untyped_cap(&mut s.k, slot).is_ok());
+                    let Cap::Untyped { free_index, .. } = slot.cap() else {
+                        panic!()
+                    };
+                    assert_eq!(free_index, 0, "{what}");
+                    for a in (0..free).step_by(8) {
+                        let w = crate::mem::PPtr::<u64>::new(ptr + a as usize).get();
+                        assert_eq!(w, 0, "{what}: resumed, word at {a:#x}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn cnode_copy_mint_move_mutate() {
     let mut s = System::boot();
