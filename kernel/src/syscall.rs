@@ -85,29 +85,101 @@ fn extra_cptr(buffer: IpcBuffer, i: usize) -> u64 {
 #[cfg(not(feature = "mcs"))]
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
+    dispatch_syscall(k, |_| (), |_| ())
+}
+
+/// [`handle_syscall`], then the way out, last on every path (the machine's syscall entry
+/// passes the choice of the thread to resume: `entry::activate_or_idle`). Each syscall's
+/// handler runs in a function of its own that ends with `exit` ([`then`]), so that this
+/// dispatch needs no stack frame: a syscall with nothing to do takes `exit_now` (the same
+/// choice with its common case inline) and pays for none.
+#[cfg(not(feature = "mcs"))]
+#[inline(always)]
+pub fn dispatch_syscall<R>(
+    k: &mut Kernel,
+    exit_now: impl FnOnce(&mut Kernel) -> R,
+    exit: impl FnOnce(&mut Kernel) -> R + Copy,
+) -> R {
+    let number = advance_past_syscall(k);
+    let syscall = Syscall::from_word(number);
+    // Only the benchmark null syscall has nothing to do.
+    #[cfg(not(feature = "benchmark"))]
+    let _ = exit_now;
+    match syscall {
+        Some(Syscall::Call) => then(k, exit, call),
+        Some(Syscall::Send) => then(k, exit, |k| invoke(k, false, true)),
+        Some(Syscall::NBSend) => then(k, exit, |k| invoke(k, false, false)),
+        Some(Syscall::Recv) => then(k, exit, |k| handle_recv(k, true)),
+        Some(Syscall::NBRecv) => then(k, exit, |k| handle_recv(k, false)),
+        Some(Syscall::Reply) => then(k, exit, handle_reply),
+        Some(Syscall::ReplyRecv) => then(k, exit, reply_recv),
+        Some(Syscall::Yield) => then(k, exit, handle_yield),
+        // The floor of the benchmarks: nothing to do.
+        #[cfg(feature = "benchmark")]
+        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
+        _ => then(k, exit, move |k| handle_other_syscall(k, syscall, number)),
+    }
+}
+
+/// The syscall's pc becomes its `FaultIP` and the thread's pc moves past it (the syscall
+/// restarts from `FaultIP`, or returns after it); returns the syscall number.
+#[inline(always)]
+fn advance_past_syscall(k: &mut Kernel) -> u64 {
     let t = k.cur_thread;
     let pc = t.reg(regs::NEXT_IP);
     t.with(|x| x.fault_ip = pc);
     t.set_reg(regs::NEXT_IP, pc + regs::SYSCALL_INSTRUCTION_BYTES);
-    let number = t.reg(regs::SYSCALL_NUMBER);
-    let syscall = Syscall::from_word(number);
-    match syscall {
-        Some(Syscall::Call) => invoke(k, true, true),
-        Some(Syscall::Send) => invoke(k, false, true),
-        Some(Syscall::NBSend) => invoke(k, false, false),
-        Some(Syscall::Recv) => handle_recv(k, true),
-        Some(Syscall::NBRecv) => handle_recv(k, false),
-        Some(Syscall::Reply) => handle_reply(k),
-        Some(Syscall::ReplyRecv) => {
-            handle_reply(k);
-            handle_recv(k, true);
-        }
-        Some(Syscall::Yield) => handle_yield(k),
-        // The floor of the benchmarks: nothing to do.
-        #[cfg(feature = "benchmark")]
-        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => {}
-        _ => handle_other_syscall(k, syscall, number),
+    t.reg(regs::SYSCALL_NUMBER)
+}
+
+/// [`dispatch_syscall`] for a syscall known to be `seL4_Call` (the fastpath declined it).
+#[inline(always)]
+pub fn dispatch_call<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R) -> R {
+    advance_past_syscall(k);
+    then(k, exit, call)
+}
+
+/// [`dispatch_syscall`] for a syscall known to be `seL4_ReplyRecv` (the fastpath declined
+/// it).
+#[inline(always)]
+pub fn dispatch_reply_recv<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R) -> R {
+    advance_past_syscall(k);
+    then(k, exit, reply_recv)
+}
+
+/// `seL4_Call` (MCS: if the thread has budget left).
+#[inline(always)]
+fn call(k: &mut Kernel) {
+    #[cfg(not(feature = "mcs"))]
+    invoke(k, true, true);
+    #[cfg(feature = "mcs")]
+    with_budget(k, |k| invoke(k, true, true, true));
+}
+
+/// `seL4_ReplyRecv` (MCS: with the Reply cap in [`regs::REPLY`], if the thread has budget
+/// left).
+#[inline(always)]
+fn reply_recv(k: &mut Kernel) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        handle_reply(k);
+        handle_recv(k, true);
     }
+    #[cfg(feature = "mcs")]
+    with_budget(k, |k| {
+        let reply = k.cur_thread.reg(regs::REPLY);
+        if handle_invocation_mcs(k, true, reply) {
+            handle_recv(k, true, true);
+        }
+    })
+}
+
+/// `f`, then `exit`: one syscall's handler and the way out, in a function of its own (see
+/// [`dispatch_syscall`]).
+#[inline(never)]
+fn then<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R, f: impl FnOnce(&mut Kernel)) -> R {
+    f(k);
+    exit(k)
 }
 
 /// MCS `handleSyscall`: the time since the last kernel entry is charged first; a thread
@@ -118,12 +190,26 @@ pub fn handle_syscall(k: &mut Kernel) {
 #[cfg(feature = "mcs")]
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
-    let t = k.cur_thread;
-    let pc = t.reg(regs::NEXT_IP);
-    t.with(|x| x.fault_ip = pc);
-    t.set_reg(regs::NEXT_IP, pc + regs::SYSCALL_INSTRUCTION_BYTES);
-    let number = t.reg(regs::SYSCALL_NUMBER);
+    dispatch_syscall(k, |_| (), |_| ())
+}
+
+/// [`handle_syscall`], then the way out (`exit_now` for a syscall with nothing to do, `exit`
+/// after the others), last on every path, as the non-MCS `dispatch_syscall`.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+pub fn dispatch_syscall<R>(
+    k: &mut Kernel,
+    exit_now: impl FnOnce(&mut Kernel) -> R,
+    exit: impl FnOnce(&mut Kernel) -> R + Copy,
+) -> R {
+    let number = advance_past_syscall(k);
     let syscall = Syscall::from_word(number);
+    #[cfg(not(feature = "benchmark"))]
+    let _ = exit_now;
+    #[cfg(feature = "benchmark")]
+    if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL {
+        return exit_now(k);
+    }
     let standard = matches!(
         syscall,
         Some(
@@ -140,59 +226,83 @@ pub fn handle_syscall(k: &mut Kernel) {
                 | Syscall::Yield
         )
     );
-    #[cfg(feature = "benchmark")]
-    if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL {
-        return;
+    if !standard {
+        return then(k, exit, move |k| {
+            handle_nonstandard_syscall(k, syscall, number)
+        });
     }
-    // The utilisation syscalls, as seL4's `handleUnknownSyscall`: no budget check.
+    match syscall {
+        Some(Syscall::Call) => then(k, exit, call),
+        Some(Syscall::Send) => then(k, exit, |k| {
+            with_budget(k, |k| invoke(k, false, true, false))
+        }),
+        Some(Syscall::NBSend) => then(k, exit, |k| {
+            with_budget(k, |k| invoke(k, false, false, false))
+        }),
+        Some(Syscall::Recv) => then(k, exit, |k| with_budget(k, |k| handle_recv(k, true, true))),
+        Some(Syscall::NBRecv) => then(k, exit, |k| with_budget(k, |k| handle_recv(k, false, true))),
+        Some(Syscall::Wait) => then(k, exit, |k| with_budget(k, |k| handle_recv(k, true, false))),
+        Some(Syscall::NBWait) => then(k, exit, |k| {
+            with_budget(k, |k| handle_recv(k, false, false))
+        }),
+        Some(Syscall::ReplyRecv) => then(k, exit, reply_recv),
+        Some(Syscall::NBSendRecv) => then(k, exit, |k| {
+            with_budget(k, |k| {
+                let dest = k.cur_thread.reg(regs::NB_SEND_RECV_DEST);
+                if handle_invocation_mcs(k, true, dest) {
+                    handle_recv(k, true, true);
+                }
+            })
+        }),
+        Some(Syscall::NBSendWait) => then(k, exit, |k| {
+            with_budget(k, |k| {
+                let dest = k.cur_thread.reg(regs::REPLY);
+                if handle_invocation_mcs(k, true, dest) {
+                    handle_recv(k, true, false);
+                }
+            })
+        }),
+        _ => then(k, exit, handle_yield_with_budget),
+    }
+}
+
+/// MCS: `f` if the current thread has budget left after charging the time since the last
+/// kernel entry (`updateTimestamp`, `checkBudgetRestart`); otherwise the syscall restarts when
+/// the thread next runs.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn with_budget(k: &mut Kernel, f: impl FnOnce(&mut Kernel)) {
+    crate::sched::mcs::update_timestamp(k);
+    if crate::sched::mcs::check_budget_restart(k) {
+        f(k)
+    }
+}
+
+/// MCS `seL4_Yield` under [`with_budget`].
+#[cfg(feature = "mcs")]
+fn handle_yield_with_budget(k: &mut Kernel) {
+    with_budget(k, handle_yield)
+}
+
+/// MCS: the syscalls outside the standard range, as seL4's `handleUnknownSyscall`: the
+/// utilisation and debug syscalls without a budget check; any other number is a fault, sent
+/// only if the thread has budget left.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn handle_nonstandard_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
     #[cfg(feature = "track_utilisation")]
-    if !standard && crate::benchmark::handle_syscall(k, number) {
+    if crate::benchmark::handle_syscall(k, number) {
         return;
     }
-    if !standard && !is_debug_syscall(syscall) {
-        // An unknown syscall is a fault, sent only if the thread has budget left.
+    if !is_debug_syscall(syscall) {
         crate::sched::mcs::update_timestamp(k);
         if crate::sched::mcs::check_budget_restart(k) {
+            let t = k.cur_thread;
             handle_fault(k, t, Fault::UnknownSyscall { number });
         }
         return;
     }
-    if !standard {
-        return handle_other_syscall(k, syscall, number);
-    }
-    crate::sched::mcs::update_timestamp(k);
-    if !crate::sched::mcs::check_budget_restart(k) {
-        return;
-    }
-    match syscall {
-        Some(Syscall::Call) => invoke(k, true, true, true),
-        Some(Syscall::Send) => invoke(k, false, true, false),
-        Some(Syscall::NBSend) => invoke(k, false, false, false),
-        Some(Syscall::Recv) => handle_recv(k, true, true),
-        Some(Syscall::NBRecv) => handle_recv(k, false, true),
-        Some(Syscall::Wait) => handle_recv(k, true, false),
-        Some(Syscall::NBWait) => handle_recv(k, false, false),
-        Some(Syscall::ReplyRecv) => {
-            let reply = t.reg(regs::REPLY);
-            if handle_invocation_mcs(k, true, reply) {
-                handle_recv(k, true, true);
-            }
-        }
-        Some(Syscall::NBSendRecv) => {
-            let dest = t.reg(regs::NB_SEND_RECV_DEST);
-            if handle_invocation_mcs(k, true, dest) {
-                handle_recv(k, true, true);
-            }
-        }
-        Some(Syscall::NBSendWait) => {
-            let dest = t.reg(regs::REPLY);
-            if handle_invocation_mcs(k, true, dest) {
-                handle_recv(k, true, false);
-            }
-        }
-        Some(Syscall::Yield) => handle_yield(k),
-        _ => {}
-    }
+    handle_other_syscall(k, syscall, number)
 }
 
 /// Whether `s` is one of the debug syscalls (handled without a budget check).
