@@ -666,6 +666,78 @@ fn deleting_a_cnode_deletes_what_it_holds() {
     check_mdb(&s);
 }
 
+/// Deleting a CNode of 2^8 slots that holds a few caps (endpoints, and the last cap to a
+/// CNode of 2^4 slots with an endpoint cap in it), with an interrupt found at the `at`-th
+/// check of each attempt (0: never), restarted until it finishes; `direct`: with the zombie
+/// loop's shortcut over empty slots (`Kernel::fastpath_off` clear). Returns, per attempt,
+/// whether it stopped, the work units then, the checks made and the zombie's count; the big
+/// CNode is empty at the end and the root CNode's MDB is checked.
+fn delete_big_cnode(direct: bool, at: usize) -> Vec<(bool, usize, usize, u64)> {
+    let mut s = System::boot();
+    s.k.fastpath_off = !direct;
+    let (ut, _, _) = s.ram_untyped(16);
+    let e = s.bootinfo().empty.start;
+    assert_eq!(s.retype(ut, T::CapTable, 8, e, 1).info.label(), 0);
+    assert_eq!(s.retype(ut, T::CapTable, 4, e + 1, 1).info.label(), 0);
+    assert_eq!(s.retype(ut, T::Endpoint, 0, e + 2, 1).info.label(), 0);
+    let (Cap::CNode { ptr: a, .. }, Cap::CNode { ptr: b, .. }) =
+        (s.root_slot(e).cap(), s.root_slot(e + 1).cap())
+    else {
+        panic!()
+    };
+    let ep = s.root_slot(e + 2);
+    let (a, b) = (crate::cte::Slot::at(a), crate::cte::Slot::at(b));
+    for i in [0, 3, 100, 200, 255] {
+        crate::cte::cte_insert(ep.cap(), ep, a.add(i));
+    }
+    crate::cte::cte_insert(ep.cap(), ep, b.add(15));
+    let bcap = s.root_slot(e + 1);
+    crate::cte::cte_insert(bcap.cap(), bcap, a.add(150));
+    assert_eq!(s.cnode(L::CNodeDelete, &[e + 1, 64], &[]).info.label(), 0);
+    s.k.irq_pending = pending_at_check;
+    s.k.work_units = 0;
+    let slot = s.root_slot(e);
+    let mut out = vec![];
+    loop {
+        CHECKS.with(|c| c.set((0, at)));
+        let r = crate::object::cnode::cte_delete(&mut s.k, slot, true);
+        out.push((
+            r.is_err(),
+            s.k.work_units,
+            CHECKS.with(|c| c.get().0),
+            slot.raw().w1,
+        ));
+        if r.is_ok() {
+            break;
+        }
+        assert!(out.len() < 100, "no progress");
+    }
+    assert!(slot.is_empty());
+    for i in 0..256 {
+        assert!(a.add(i).is_empty(), "slot {i} of the big CNode");
+    }
+    // The inner CNode's last cap was in the big one: it is left as a zombie in its own first
+    // slot (seL4's cyclic zombie), holding its endpoint cap until the untyped is revoked.
+    assert_eq!(b.raw().tag(), tag::ZOMBIE);
+    assert!(!b.add(15).is_empty());
+    check_mdb(&s);
+    out
+}
+
+/// The zombie loop's shortcut over a CNode's empty slots stops at the same preemption
+/// points, with the same counts, as the general loop.
+#[test]
+fn deleting_a_cnode_preempts_where_the_general_loop_does() {
+    for at in [0, 1, 2, 3] {
+        let direct = delete_big_cnode(true, at);
+        let general = delete_big_cnode(false, at);
+        assert_eq!(direct, general, "interrupt at check {at}");
+        // About 260 preemption points: two checks, so an interrupt at the first or second
+        // stops it.
+        assert_eq!(direct.len() > 1, at == 1 || at == 2, "interrupt at check {at}");
+    }
+}
+
 #[test]
 fn invoking_an_empty_slot_suspends_the_thread_with_a_cap_fault() {
     let mut s = System::boot();
