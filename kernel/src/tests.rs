@@ -734,7 +734,11 @@ fn deleting_a_cnode_preempts_where_the_general_loop_does() {
         assert_eq!(direct, general, "interrupt at check {at}");
         // About 260 preemption points: two checks, so an interrupt at the first or second
         // stops it.
-        assert_eq!(direct.len() > 1, at == 1 || at == 2, "interrupt at check {at}");
+        assert_eq!(
+            direct.len() > 1,
+            at == 1 || at == 2,
+            "interrupt at check {at}"
+        );
     }
 }
 
