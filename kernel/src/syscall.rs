@@ -226,44 +226,44 @@ pub fn dispatch_syscall<R>(
                 | Syscall::Yield
         )
     );
-    if !standard {
-        return then(k, exit, move |k| {
-            handle_nonstandard_syscall(k, syscall, number)
-        });
-    }
-    match syscall {
-        Some(Syscall::Call) => then(k, exit, call),
-        Some(Syscall::Send) => then(k, exit, |k| {
-            with_budget(k, |k| invoke(k, false, true, false))
-        }),
-        Some(Syscall::NBSend) => then(k, exit, |k| {
-            with_budget(k, |k| invoke(k, false, false, false))
-        }),
-        Some(Syscall::Recv) => then(k, exit, |k| with_budget(k, |k| handle_recv(k, true, true))),
-        Some(Syscall::NBRecv) => then(k, exit, |k| with_budget(k, |k| handle_recv(k, false, true))),
-        Some(Syscall::Wait) => then(k, exit, |k| with_budget(k, |k| handle_recv(k, true, false))),
-        Some(Syscall::NBWait) => then(k, exit, |k| {
-            with_budget(k, |k| handle_recv(k, false, false))
-        }),
-        Some(Syscall::ReplyRecv) => then(k, exit, reply_recv),
-        Some(Syscall::NBSendRecv) => then(k, exit, |k| {
-            with_budget(k, |k| {
-                let dest = k.cur_thread.reg(regs::NB_SEND_RECV_DEST);
-                if handle_invocation_mcs(k, true, dest) {
-                    handle_recv(k, true, true);
-                }
-            })
-        }),
-        Some(Syscall::NBSendWait) => then(k, exit, |k| {
-            with_budget(k, |k| {
-                let dest = k.cur_thread.reg(regs::REPLY);
-                if handle_invocation_mcs(k, true, dest) {
-                    handle_recv(k, true, false);
-                }
-            })
-        }),
-        _ => then(k, exit, handle_yield_with_budget),
-    }
+    // The handlers go to `then` as function pointers: one instance of it for all (each has
+    // the budget check; MCS has many syscalls).
+    type Handler = fn(&mut Kernel);
+    let f: Handler = if !standard {
+        |k| {
+            let number = k.cur_thread.reg(regs::SYSCALL_NUMBER);
+            handle_nonstandard_syscall(k, Syscall::from_word(number), number)
+        }
+    } else {
+        match syscall {
+            Some(Syscall::Call) => call,
+            Some(Syscall::Send) => |k| with_budget(k, |k| invoke(k, false, true, false)),
+            Some(Syscall::NBSend) => |k| with_budget(k, |k| invoke(k, false, false, false)),
+            Some(Syscall::Recv) => |k| with_budget(k, |k| handle_recv(k, true, true)),
+            Some(Syscall::NBRecv) => |k| with_budget(k, |k| handle_recv(k, false, true)),
+            Some(Syscall::Wait) => |k| with_budget(k, |k| handle_recv(k, true, false)),
+            Some(Syscall::NBWait) => |k| with_budget(k, |k| handle_recv(k, false, false)),
+            Some(Syscall::ReplyRecv) => reply_recv,
+            Some(Syscall::NBSendRecv) => |k| {
+                with_budget(k, |k| {
+                    let dest = k.cur_thread.reg(regs::NB_SEND_RECV_DEST);
+                    if handle_invocation_mcs(k, true, dest) {
+                        handle_recv(k, true, true);
+                    }
+                })
+            },
+            Some(Syscall::NBSendWait) => |k| {
+                with_budget(k, |k| {
+                    let dest = k.cur_thread.reg(regs::REPLY);
+                    if handle_invocation_mcs(k, true, dest) {
+                        handle_recv(k, true, false);
+                    }
+                })
+            },
+            _ => handle_yield_with_budget,
+        }
+    };
+    then(k, exit, f)
 }
 
 /// MCS: `f` if the current thread has budget left after charging the time since the last
