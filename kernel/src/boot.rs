@@ -317,7 +317,8 @@ pub struct RootCNode {
 impl RootCNode {
     /// Slot `i`.
     pub fn slot(&self, i: u64) -> Slot {
-        Slot::at(self.cnode).add(i as usize)
+        Slot(crate::mem::PPtr::new(self.cnode))
+            .index(abi::config::ROOT_CNODE_SIZE_BITS as u32, i as usize)
     }
     /// Writes `cap` to the fixed slot `i` (one of `abi::bootinfo::slot`).
     pub fn write_slot(&self, i: u64, cap: Cap) {

@@ -122,7 +122,8 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
                     guard_size,
                 });
             }
-            let slot = Slot::at(node.obj_ptr()).add((bits & mask(radix)) as usize);
+            let slot = Slot(crate::mem::PPtr::new(node.obj_ptr()))
+                .index(radix as u32, (bits & mask(radix)) as usize);
             return Ok(Resolved {
                 slot,
                 bits_remaining: 0,
@@ -158,7 +159,7 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
             });
         }
         let offset = bits & mask(radix);
-        let slot = Slot::at(node.obj_ptr()).add(offset as usize);
+        let slot = Slot(crate::mem::PPtr::new(node.obj_ptr())).index(radix as u32, offset as usize);
         if n_bits == level_bits {
             return Ok(Resolved {
                 slot,
@@ -184,14 +185,8 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
 #[inline(always)]
 pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
     const TOP: u64 = tag::CNODE << 2 | CNODE_ONE_LEVEL_BIT >> 57;
-    let radix = root.cnode_radix();
-    if root.w0 >> 57 != TOP || cptr >> radix != root.w1 {
-        return None;
-    }
-    // The guard matched, so clearing it from the CPtr leaves the index (0 for radix 0).
-    let index = cptr ^ (root.w1 << radix);
-    debug_assert!(index < 1 << radix);
-    Some(Slot::at(root.obj_ptr()).add(index as usize).raw())
+    let slot = crate::mem::PPtr::cnode_slot_one_level(root, root.w0 >> 57 == TOP, cptr)?;
+    Some(Slot(slot).raw())
 }
 
 /// `lookupSlot(thread, cptr)` with the thread's root CNode cap as stored (`root`, its CTable

@@ -598,7 +598,7 @@ mod debug {
             &[CNODE],
         );
         assert_eq!(r.error(), abi::Error::DeleteFirst);
-        let nested_slot = |i: usize| crate::cte::Slot::at(nested).add(i);
+        let nested_slot = |i: usize| crate::cte::Slot(crate::mem::PPtr::new(nested)).index(63, i);
         crate::cte::cte_insert(s.root_slot(e + 5).cap(), s.root_slot(e + 5), nested_slot(0));
         crate::cte::cte_insert(s.root_slot(CNODE).cap(), s.root_slot(CNODE), nested_slot(1));
         crate::cte::cte_insert(s.root_slot(e + 2).cap(), s.root_slot(e + 2), nested_slot(2));

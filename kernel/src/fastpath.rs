@@ -32,6 +32,8 @@ use crate::cap::{RawCap, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
 use crate::cspace::lookup_one_level;
 #[cfg(not(feature = "mcs"))]
 use crate::cte::{mdb_insert_leaf, mdb_next_word, mdb_unlink_leaf};
+use crate::mem::EitherLink;
+#[cfg(feature = "mcs")]
 use crate::mem::Link;
 #[cfg(not(feature = "mcs"))]
 use crate::object::endpoint::flags;
@@ -300,7 +302,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // The common case.
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = Link::to(ep.0.cast());
+        x.blocking_object = EitherLink::to_a(ep.0);
         x.blocking_flags = (tr & ep_right::GRANT != 0) as u64 * flags::CAN_GRANT;
     });
     cur.set_state(ThreadState::BlockedOnReceive);
@@ -449,7 +451,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     debug_assert!(sc == k.cur_sc);
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = Link::to(ep.0.cast());
+        x.blocking_object = EitherLink::to_a(ep.0);
         x.state = ThreadState::BlockedOnReceive as u64;
         x.reply_object = Link::to(reply);
         x.sched_context = Link::NONE;

@@ -510,7 +510,7 @@ mod fastpath_equivalence {
                 }
                 v.push(("sstatus", i, x.context.sstatus));
                 v.push(("state", i, x.state));
-                v.push(("blocking_object", i, rel(x.blocking_object.addr() as u64)));
+                v.push(("blocking_object", i, rel(x.blocking_object.word())));
                 v.push(("blocking_badge", i, x.blocking_badge));
                 v.push(("blocking_flags", i, x.blocking_flags));
                 v.push(("fault_ip", i, x.fault_ip));

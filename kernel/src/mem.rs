@@ -119,17 +119,160 @@ impl<T> PPtr<T> {
     pub const fn addr(self) -> usize {
         self.addr
     }
-    /// The same address seen as another type (e.g. the CNode slots of a TCB).
-    pub const fn cast<U>(self) -> PPtr<U> {
+    /// The same address seen as another type. Private: a reference to one object never
+    /// becomes a reference to another outside this module (see [`PPtr::field`],
+    /// [`PPtr::at`], [`Trailing`] for the projections that exist).
+    const fn cast<U>(self) -> PPtr<U> {
         PPtr::new(self.addr)
     }
-    /// The `i`-th `T` after this one (array indexing in object memory).
-    pub const fn add(self, i: usize) -> PPtr<T> {
+    /// The field of type `U` at byte offset `OFF` of the `T` (use `core::mem::offset_of!`):
+    /// checked at compile time to lie inside `T` and to be aligned for `U`, so it stays inside
+    /// the object. Reading a `U` where the layout has another plain-old-data field of the same
+    /// size gives that field's bits, never undefined behaviour.
+    #[inline(always)]
+    pub const fn field<U: Pod, const OFF: usize>(self) -> PPtr<U> {
+        const {
+            assert!(OFF + core::mem::size_of::<U>() <= core::mem::size_of::<T>());
+            assert!(OFF.is_multiple_of(core::mem::align_of::<U>()));
+        }
+        PPtr::new(self.addr + OFF)
+    }
+}
+
+impl<T: Pod, const N: usize> PPtr<[T; N]> {
+    /// Element `i` of the array. An index past the end is masked (`N` a power of two) or
+    /// clamped to the last element, so the result always lies inside the array: callers pass
+    /// indices below `N` (a wrong one would name a wrong element, never other memory).
+    #[inline(always)]
+    pub const fn at(self, i: usize) -> PPtr<T> {
+        const { assert!(N > 0) };
+        let i = if N.is_power_of_two() {
+            i & (N - 1)
+        } else if i < N {
+            i
+        } else {
+            N - 1
+        };
         PPtr::new(self.addr + i * core::mem::size_of::<T>())
     }
-    /// The address `bytes` further on, as a `U` (field projection by offset).
-    pub const fn byte_add<U>(self, bytes: usize) -> PPtr<U> {
-        PPtr::new(self.addr + bytes)
+    /// The first element.
+    #[inline(always)]
+    pub const fn first(self) -> PPtr<T> {
+        self.cast()
+    }
+}
+
+/// Objects followed in memory by an array of `E` (inside the object) whose length the object's
+/// own header gives: a SchedContext's refills.
+///
+/// # Safety
+/// For every live object at a valid `PPtr<Self>`, the `len(p)` elements of `E` starting at byte
+/// `OFFSET` of the object lie inside the object's memory and are aligned for `E`. Implemented
+/// only here.
+pub unsafe trait Trailing<E: Pod>: Pod {
+    /// Byte offset of element 0 from the object's start.
+    const OFFSET: usize;
+    /// Number of elements (read from the object).
+    fn len(p: PPtr<Self>) -> usize;
+}
+
+// SAFETY: refills follow the 96-byte header up to the end of the 2^size_bits object;
+// `refill_max` is written only by `refill_new`/`refill_update` (and cleared on unbind), with
+// `MIN_REFILLS` or with what SchedControl_Configure checked to fit the cap's size
+// (`max_refills(size_bits)`).
+#[cfg(feature = "mcs")]
+unsafe impl Trailing<crate::object::sched_context::Refill>
+    for crate::object::sched_context::SchedContext
+{
+    const OFFSET: usize = crate::object::sched_context::HEADER_BYTES as usize;
+    #[inline(always)]
+    fn len(p: PPtr<Self>) -> usize {
+        p.field::<u64, { core::mem::offset_of!(Self, refill_max) }>()
+            .get() as usize
+    }
+}
+
+impl<T> PPtr<T> {
+    /// Element `i` of the array that follows the object (see [`Trailing`]). The index is not
+    /// checked in release builds: like a [`Link`], it comes from a field the kernel wrote
+    /// (a SchedContext's `refill_head`/`refill_tail`, kept below `refill_max` by every refill
+    /// operation); debug builds check it against the length.
+    #[inline(always)]
+    pub fn trailing<E: Pod>(self, i: usize) -> PPtr<E>
+    where
+        T: Trailing<E>,
+    {
+        debug_assert!(i < T::len(self).max(1), "trailing index {i} out of range");
+        PPtr::new(self.addr + T::OFFSET + i * core::mem::size_of::<E>())
+    }
+}
+
+/// A run of consecutive slots inside one CNode (see [`PPtr::cnode_window`]): the destination of
+/// a retype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CNodeWindow {
+    first: PPtr<crate::cte::Cte>,
+    count: usize,
+}
+
+impl CNodeWindow {
+    /// The slots in order.
+    #[inline]
+    pub fn slots(self) -> impl Iterator<Item = PPtr<crate::cte::Cte>> {
+        (0..self.count).map(move |i| self.first.offset_in_window(i))
+    }
+    /// The number of slots.
+    pub const fn len(self) -> usize {
+        self.count
+    }
+    /// Whether the window is empty.
+    pub const fn is_empty(self) -> bool {
+        self.count == 0
+    }
+}
+
+impl PPtr<crate::cte::Cte> {
+    /// Slot `i` after this one, for `i` below a window's count (private to this module).
+    #[inline(always)]
+    const fn offset_in_window(self, i: usize) -> PPtr<crate::cte::Cte> {
+        PPtr::new(self.addr + i * core::mem::size_of::<crate::cte::Cte>())
+    }
+    /// Slot `i` of the CNode of 2^`radix` slots that starts here (`i` masked to `radix` bits,
+    /// so the slot lies inside the CNode; callers pass indices below 2^`radix`).
+    #[inline(always)]
+    pub const fn cnode_slot(self, radix: u32, i: usize) -> PPtr<crate::cte::Cte> {
+        // A cap's radix field has 6 bits; `& 63` is what the shift instruction does anyway.
+        let m = (1usize << (radix & 63)).wrapping_sub(1);
+        PPtr::new(self.addr + (i & m) * core::mem::size_of::<crate::cte::Cte>())
+    }
+    /// Slots `offset..offset + count` of the CNode of 2^`radix` slots that starts here, if
+    /// that window lies inside the CNode.
+    #[inline]
+    pub fn cnode_window(self, radix: u32, offset: usize, count: usize) -> Option<CNodeWindow> {
+        let size = 1usize.checked_shl(radix)?;
+        (offset <= size && count <= size - offset).then(|| CNodeWindow {
+            first: PPtr::new(self.addr + offset * core::mem::size_of::<crate::cte::Cte>()),
+            count,
+        })
+    }
+    /// The slot `cptr` names in the CNode that `root` (a CNode cap) names, if `one_level`
+    /// (the caller's check that `root` is a CNode cap whose guard size + radix = 64) and the
+    /// guard matches: then the index, `cptr` with the guard cleared, is below 2^radix by
+    /// construction (the IPC fastpath's one-level lookup).
+    #[inline(always)]
+    pub fn cnode_slot_one_level(
+        root: crate::cap::RawCap,
+        one_level: bool,
+        cptr: u64,
+    ) -> Option<PPtr<crate::cte::Cte>> {
+        let radix = root.cnode_radix();
+        if !one_level || cptr >> radix != root.w1 {
+            return None;
+        }
+        let index = cptr ^ (root.w1 << radix);
+        Some(PPtr::new(
+            root.obj_ptr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
+        ))
     }
 }
 
@@ -287,6 +430,37 @@ unsafe impl<T> Pod for TaggedLink<T> {}
 impl<T> TaggedLink<T> {
     /// Mask of the tag bits.
     pub const TAG_MASK: u64 = 3;
+    /// The same link with tag `tag` (< 4).
+    #[inline(always)]
+    pub const fn with_tag(self, tag: u64) -> Self {
+        TaggedLink {
+            word: (self.word & !Self::TAG_MASK) | (tag & Self::TAG_MASK),
+            _t: PhantomData,
+        }
+    }
+    /// A link to `p` (or none) with this tag.
+    #[inline(always)]
+    pub fn with_link(self, p: Option<PPtr<T>>) -> Self {
+        let a = p.map_or(0, |p| p.addr as u64);
+        debug_assert!(a & Self::TAG_MASK == 0);
+        TaggedLink {
+            word: a | (self.word & Self::TAG_MASK),
+            _t: PhantomData,
+        }
+    }
+    /// A link to `p` with tag `tag` (< 4).
+    #[inline(always)]
+    pub const fn to(p: PPtr<T>, tag: u64) -> Self {
+        TaggedLink {
+            word: p.addr as u64 | (tag & Self::TAG_MASK),
+            _t: PhantomData,
+        }
+    }
+    /// No link, tag 0 (zeroed memory).
+    pub const NONE: TaggedLink<T> = TaggedLink {
+        word: 0,
+        _t: PhantomData,
+    };
     /// A link to `p` (or none) with tag `tag` (< 4).
     #[inline(always)]
     pub fn new(p: Option<PPtr<T>>, tag: u64) -> Self {
@@ -752,7 +926,7 @@ mod tests {
     fn nested_with_on_one_object_is_caught() {
         let mut words = [0u64; 4];
         let p = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
-        p.with(|_| p.cast::<u64>().add(2).with(|w| *w = 1));
+        p.with(|_| p.at(2).with(|w| *w = 1));
     }
 
     #[test]
@@ -760,16 +934,17 @@ mod tests {
     fn get_inside_with_of_the_same_memory_is_caught() {
         let mut words = [0u64; 4];
         let p = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
-        p.with(|_| p.cast::<u64>().get());
+        p.with(|_| p.first().get());
     }
 
     #[test]
     fn disjoint_and_sequential_accesses_are_fine() {
         let mut words = [0u64; 4];
-        let p = PPtr::<u64>::new(words.as_mut_ptr() as usize);
-        p.with(|a| p.add(1).with(|b| *a = *b + 1));
-        p.add(1).set(7);
+        let w = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
+        let p = w.first();
+        p.with(|a| w.at(1).with(|b| *a = *b + 1));
+        w.at(1).set(7);
         p.with(|a| *a += 1);
-        assert_eq!((p.get(), p.add(1).get()), (2, 7));
+        assert_eq!((p.get(), w.at(1).get()), (2, 7));
     }
 }

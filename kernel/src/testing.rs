@@ -186,7 +186,7 @@ impl System {
         else {
             panic!("no cspace")
         };
-        Slot::at(ptr).add(i as usize)
+        Slot(crate::mem::PPtr::new(ptr)).index(63, i as usize)
     }
 
     /// The root task's IPC buffer as the root task sees it: `None` if it has unmapped it.

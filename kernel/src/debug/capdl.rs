@@ -187,7 +187,7 @@ fn cnodes(
 fn slots(ptr: usize, radix: u8) -> impl Iterator<Item = (usize, Slot, Cap)> {
     let n = 1usize.checked_shl(radix as u32).unwrap_or(0);
     (0..n).filter_map(move |i| {
-        let s = Slot::at(ptr).add(i);
+        let s = Slot(crate::mem::PPtr::new(ptr)).index(radix as u32, i);
         (!s.is_empty()).then(|| (i, s, s.cap()))
     })
 }

@@ -6,7 +6,7 @@
 
 use crate::cap::Cap;
 use crate::ipc;
-use crate::mem::{Link, PPtr, TaggedLink};
+use crate::mem::{EitherLink, Link, PPtr, TaggedLink};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
 #[cfg(not(feature = "mcs"))]
@@ -159,7 +159,7 @@ fn block_on_send(
     do_call: bool,
 ) {
     thread.with(|x| {
-        x.blocking_object = Link::to(ep.0.cast());
+        x.blocking_object = EitherLink::to_a(ep.0);
         x.blocking_badge = badge;
         x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
             | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
@@ -225,7 +225,7 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
         EpState::Idle | EpState::Recv => {
             if is_blocking {
                 thread.with(|x| {
-                    x.blocking_object = Link::to(ep.0.cast());
+                    x.blocking_object = EitherLink::to_a(ep.0);
                     x.blocking_flags = rights.grant as u64 * flags::CAN_GRANT;
                 });
                 set_thread_state(k, thread, ThreadState::BlockedOnReceive);
@@ -390,7 +390,7 @@ pub fn receive_ipc(
         EpState::Idle | EpState::Recv => {
             if is_blocking {
                 thread.with(|x| {
-                    x.blocking_object = Link::to(ep.0.cast());
+                    x.blocking_object = EitherLink::to_a(ep.0);
                     x.reply_object = Link::from_opt(reply);
                 });
                 set_thread_state(k, thread, ThreadState::BlockedOnReceive);

@@ -4,7 +4,7 @@
 
 use crate::arch::regs;
 use crate::cap::Cap;
-use crate::mem::{Link, PPtr, TaggedLink};
+use crate::mem::{EitherLink, Link, PPtr, TaggedLink};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
 #[cfg(not(feature = "mcs"))]
@@ -204,7 +204,7 @@ pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: boo
     match n.state() {
         NtfnState::Idle | NtfnState::Waiting => {
             if is_blocking {
-                thread.with(|x| x.blocking_object = Link::to(n.0.cast()));
+                thread.with(|x| x.blocking_object = EitherLink::to_b(n.0));
                 set_thread_state(k, thread, ThreadState::BlockedOnNotification);
                 n.append(thread);
                 #[cfg(feature = "mcs")]

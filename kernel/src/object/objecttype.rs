@@ -254,7 +254,11 @@ pub fn slot_in(slot: Slot, ptr: usize, bits: u64) -> bool {
     slot.addr() >= ptr && slot.addr() < ptr + (1usize << bits)
 }
 
-/// The kernel-virtual address of the `i`-th slot of a zombie's object.
+/// The `i`-th slot of a zombie's object (a TCB's or a CNode's slots; `i` below the zombie's
+/// original slot count, which is at most 2^[`ZOMBIE_MAX_RADIX`]).
 pub fn zombie_slot(ptr: usize, i: u64) -> Slot {
-    Slot(PPtr::new(ptr)).add(i as usize)
+    Slot(PPtr::new(ptr)).index(ZOMBIE_MAX_RADIX, i as usize)
 }
+
+/// Bound of a zombie's slot index: the largest CNode radix a cap can hold (6 bits).
+const ZOMBIE_MAX_RADIX: u32 = 63;

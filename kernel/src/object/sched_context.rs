@@ -102,8 +102,7 @@ impl ScRef {
     /// The `i`-th slot of the refill array.
     #[inline(always)]
     pub fn refill(self, i: u64) -> PPtr<Refill> {
-        self.byte_add::<Refill>(HEADER_BYTES as usize)
-            .add(i as usize)
+        self.trailing::<Refill>(i as usize)
     }
 }
 

@@ -34,10 +34,8 @@ pub struct RetypeInvocation {
     pub user_size: u64,
     /// log2 of each object's size.
     pub object_bits: u64,
-    /// First destination slot.
-    pub dest: Slot,
-    /// Number of objects.
-    pub count: usize,
+    /// The destination slots (one per object).
+    pub dest: crate::mem::CNodeWindow,
     /// Whether the untyped is device memory.
     pub is_device: bool,
 }
@@ -162,12 +160,22 @@ pub fn decode_untyped_invocation(
             "Untyped Retype: Requested destination window overruns size of node."
         ));
     }
-    let dest = Slot::at(cnode).add(node_offset as usize);
-    for i in 0..node_window as usize {
+    let Some(dest) = crate::mem::PPtr::new(cnode).cnode_window(
+        radix as u32,
+        node_offset as usize,
+        node_window as usize,
+    ) else {
+        return Err(user_err!(
+            SyscallError::RangeError(1, node_size - node_offset),
+            "Untyped Retype: Requested destination window overruns size of node."
+        ));
+    };
+    #[allow(clippy::unused_enumerate_index)] // the index is only printed by debug builds
+    for (_i, s) in dest.slots().enumerate() {
         user_try!(
-            ensure_empty_slot(dest.add(i)),
+            ensure_empty_slot(Slot(s)),
             "Untyped Retype: Slot #{} in destination window non-empty.",
-            node_offset + i as u64
+            node_offset + _i as u64
         );
     }
     let (free, reset) = if has_children(slot) {
@@ -200,7 +208,6 @@ pub fn decode_untyped_invocation(
         user_size,
         object_bits,
         dest,
-        count: node_window as usize,
         is_device,
     })
 }
@@ -264,17 +271,17 @@ pub fn invoke_untyped_retype(k: &mut Kernel, inv: RetypeInvocation) -> Result<()
     else {
         return Ok(());
     };
-    let end = inv.first + (inv.count << inv.object_bits);
+    let end = inv.first + (inv.dest.len() << inv.object_bits);
     inv.slot.set_cap(Cap::Untyped {
         ptr,
         size_bits,
         free_index: (end - ptr) as u64,
         is_device,
     });
-    for i in 0..inv.count {
+    for (i, dest) in inv.dest.slots().enumerate() {
         let obj = inv.first + (i << inv.object_bits);
         let cap = create_object(k, inv.object_type, obj, inv.user_size, inv.is_device);
-        insert_new_cap(cap, Some(inv.slot), inv.dest.add(i));
+        insert_new_cap(cap, Some(inv.slot), Slot(dest));
     }
     Ok(())
 }

@@ -349,7 +349,9 @@ impl InvocationArgs for Args {
         self.mrs.get(i).copied().unwrap_or(0)
     }
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
-        self.caps.get(i).map(|&c| (c, Slot::at(0)))
+        self.caps
+            .get(i)
+            .map(|&c| (c, Slot(crate::mem::PPtr::new(0))))
     }
     fn extra_cptr(&self, i: usize) -> u64 {
         i as u64
