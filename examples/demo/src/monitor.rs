@@ -30,9 +30,11 @@
 //! requests (MCS: then makes it passive) and prints how long the restart took in guest time.
 //!
 //! **Self-test.** Before the first driver that serves, the monitor builds and tears down
-//! `self_test` drivers that crash at once, then retypes the whole pool as one untyped: it can
-//! only if the restarts left nothing behind in it (an untyped with children cannot be retyped
-//! from its start again). The same check runs after the last driver is stopped.
+//! `self_test` drivers that crash at once, then checks that they left nothing behind: every
+//! slot they used is empty, the initial ASID pool takes as many new VSpaces as before (each
+//! driver's VSpace had an ASID from it), and the whole pool can be retyped as one untyped (an
+//! untyped with children cannot be retyped from its start again). The pool check runs again
+//! after the last driver is stopped.
 
 use abi::user_context::{idx, UserContext};
 use abi::{CNodeCapData, CPtr, CapRights, MessageInfo, ObjectType, Word};
@@ -46,7 +48,7 @@ use crate::driver::{self, proto};
 use crate::threads::check;
 
 /// Radix of the monitor's CNode.
-pub const RADIX: u8 = 9;
+pub const RADIX: u8 = 10;
 /// Slots in the monitor's CNode.
 pub const SLOTS: CPtr = 1 << RADIX;
 /// Radix of a driver's CNode.
@@ -92,8 +94,8 @@ pub mod slot {
     pub const CHECK: CPtr = 16;
     /// The first of the root task's image frame caps (copies, in address order).
     pub const IMAGE: CPtr = 64;
-    /// The first slot of the current driver's objects and caps; the slots up to [`super::SLOTS`]
-    /// are used again for every driver.
+    /// The first slot of the current driver's objects and caps (and of the self-test's page
+    /// tables); the slots up to [`super::SLOTS`] are used again for every driver.
     pub const DRIVER: CPtr = 256;
 }
 
@@ -603,6 +605,12 @@ impl Monitor {
                 sys::seL4_Send(r, restarted);
             }
         }
+        self.clear()
+    }
+
+    /// Revoke the pool and the UART's device untyped, delete the caps made from the monitor's
+    /// own, and check that every slot of the driver's range is empty again.
+    fn clear(&mut self) -> Result<(), &'static str> {
         check("revoke the pool", own().absolute_cptr(slot::POOL).revoke())?;
         check(
             "revoke the UART's device untyped",
@@ -622,6 +630,23 @@ impl Monitor {
         }
         self.next = slot::DRIVER;
         Ok(())
+    }
+
+    /// Assign page tables made from the pool to the initial ASID pool until it refuses one or
+    /// `limit` are assigned, then delete them all again; returns how many it took: the free
+    /// ASIDs. (A debug kernel says why it refused the last one.)
+    fn fill_asid_pool(&mut self, limit: Word) -> Result<Word, &'static str> {
+        let asids: AsidPool = Cap::from_bits(slot::ASID_POOL);
+        let mut n = 0;
+        while n < limit {
+            let pt = self.object(ObjectType::PageTable, 0)?;
+            if asids.assign(PageTable::from_bits(pt)).is_err() {
+                break;
+            }
+            n += 1;
+        }
+        self.clear()?;
+        Ok(n)
     }
 
     /// Retype the whole pool as one untyped and delete it again: possible only if nothing made
@@ -740,11 +765,13 @@ impl Monitor {
         Ok(self.report)
     }
 
-    /// Build and crash `n` drivers, then check that the pool is whole.
+    /// Build and crash `n` drivers, then check that they left nothing behind: as many ASIDs
+    /// free as before, and the pool whole.
     fn self_test(&mut self, n: Word) -> Result<(), &'static str> {
         if n == 0 {
             return Ok(());
         }
+        let free = self.fill_asid_pool(SLOTS)?;
         let t0 = now();
         let mut pc = 0;
         for i in 0..n {
@@ -763,10 +790,12 @@ impl Monitor {
             self.tear_down(false)?;
         }
         let us = micros(now() - t0, self.hz);
+        let free_again = self.fill_asid_pool(free)?;
         let whole = self.pool_whole();
         println!(
             "  monitor: self-test: {n} drivers built, crashed (at pc {pc:#x}) and torn down in \
-             {us} µs (guest time); every slot empty again, the pool (2^{} bytes) {}",
+             {us} µs (guest time); every slot empty again, {free_again} of {free} ASIDs free \
+             again, the pool (2^{} bytes) {}",
             self.pool_bits,
             if whole {
                 "retyped whole again"
@@ -774,6 +803,9 @@ impl Monitor {
                 "NOT whole again"
             }
         );
+        if free_again != free {
+            return Err("the restarts used up ASIDs");
+        }
         if !whole {
             return Err("the pool is not whole after the self-test");
         }

@@ -47,7 +47,7 @@ use crate::threads::{self, check, give, Env, Start};
 /// How long the echo client waits for input before it ends the demo (ms of guest time).
 pub const IDLE_MS: Word = 20_000;
 /// The size of the monitor's pool, in bits.
-pub const POOL_BITS: Word = 18;
+pub const POOL_BITS: Word = 22;
 /// How many drivers the monitor crashes and rebuilds in its self-test.
 pub const SELF_TEST: Word = 100;
 
