@@ -250,7 +250,7 @@ pub const DEMO_SCRIPT: &[Step] = &[
         expect: &[
             "driver crashed at pc ",
             "restarted in ",
-            "reading again",
+            "came back \"restarted\"",
             "> ",
         ],
         send: "hello\n",
@@ -260,7 +260,12 @@ pub const DEMO_SCRIPT: &[Step] = &[
         send: "hang\n",
     },
     Step {
-        expect: &["driver hung ", "restarted in ", "reading again", "> "],
+        expect: &[
+            "driver hung ",
+            "restarted in ",
+            "came back \"restarted\"",
+            "> ",
+        ],
         send: "hello\n",
     },
     Step {
@@ -620,11 +625,11 @@ mod tests {
           monitor: fault from thread serial-driver #1: VM fault (store to address 0x417000) at pc 0x40076e\n\
           driver #2: 16550 programmed (FIFO, receive interrupt); serving its endpoint\n\
           monitor: driver crashed at pc 0x40076e; restarted in 479 µs (guest time)\n\
-        (the driver was restarted while this read waited: reading again)\r\n> hello\r\n\
+        (the read the broken driver held came back \"restarted\"; reading on)\r\n> hello\r\n\
         echo: hello\r\n> hang\r\n(the driver loops for ever from its next event on)\r\n\
           driver #3: 16550 programmed (FIFO, receive interrupt); serving its endpoint\n\
           monitor: driver hung (no heartbeat answered for 200 ms); restarted in 479 µs (guest time)\n\
-        (the driver was restarted while this read waited: reading again)\r\n> hello\r\n\
+        (the read the broken driver held came back \"restarted\"; reading on)\r\n> hello\r\n\
         echo: hello\r\n> quit\r\nbye\r\n\
           root: the client ended on `quit` after echoing 3 line(s)\n\
           root: the monitor restarted the driver 2 times (1 crashed, 1 hung); 2 request(s)\n\

@@ -17,10 +17,12 @@
 //!   have passed.
 //! * `WRITE`: the bytes of the message to the transmit register, each after `LSR.THRE`
 //!   (`\n` goes out as `\r\n`).
-//! * `CRASH` and `HANG` (from the client): the driver answers at once and fails at its next event:
-//!   `CRASH` is a wild store into the root task's data ([`CANARY`], mapped read-only here, so
-//!   the store faults instead of corrupting it), `HANG` a loop that never ends. A read that
-//!   waits then is the request in flight that the monitor answers with [`proto::RESTARTED`].
+//! * `CRASH` and `HANG` (from the client): the driver answers at once and fails at its next event
+//!   (an interrupt, or the heartbeat at the latest): `CRASH` is a wild store into the root
+//!   task's data ([`CANARY`], mapped read-only here, so the store faults instead of corrupting
+//!   it), `HANG` a loop that never ends. Until then it answers no read (even with bytes at
+//!   hand): the read that waits is the request in flight that the monitor answers with
+//!   [`proto::RESTARTED`].
 //!
 //! Its state (ring buffer, counters, the waiting read, its libsel4 thread block) lives on its
 //! own stack, a frame mapped only in its address space; the code it shares with the root task is
@@ -383,7 +385,7 @@ impl Driver {
     #[cfg(not(feature = "mcs"))]
     fn serve_waiting(&mut self) {
         let Some(w) = self.waiting else { return };
-        let reply = if self.ring.len > 0 {
+        let reply = if self.ring.len > 0 && self.fail.is_none() {
             self.data(w.max)
         } else if self.stopped || w.deadline.is_some_and(|d| now() >= d) {
             if !self.stopped {
@@ -403,7 +405,9 @@ impl Driver {
     #[cfg(feature = "mcs")]
     fn answer_due(&mut self) -> bool {
         let Some(w) = self.waiting else { return false };
-        self.ring.len > 0 || self.stopped || w.deadline.is_some_and(|d| now() >= d)
+        (self.ring.len > 0 && self.fail.is_none())
+            || self.stopped
+            || w.deadline.is_some_and(|d| now() >= d)
     }
 
     /// MCS: the answer to the waiting read ([`Driver::answer_due`]), in the message registers
@@ -411,7 +415,7 @@ impl Driver {
     #[cfg(feature = "mcs")]
     fn answer(&mut self) -> MessageInfo {
         let max = self.waiting.map_or(0, |w| w.max);
-        let reply = if self.ring.len > 0 {
+        let reply = if self.ring.len > 0 && self.fail.is_none() {
             self.data(max)
         } else {
             if !self.stopped {
@@ -486,7 +490,7 @@ impl Driver {
                 let max = (sys::seL4_GetMR(0) as usize).clamp(1, proto::MAX_BYTES);
                 let ms = sys::seL4_GetMR(1);
                 self.stats.reads += 1;
-                if self.ring.len > 0 {
+                if self.ring.len > 0 && self.fail.is_none() {
                     return Some(self.data(max));
                 }
                 #[cfg(not(feature = "mcs"))]
