@@ -24,9 +24,10 @@
 //! * without input: it ends by itself after 20 s of guest time, and says its driver was
 //!   restarted 0 times;
 //! * with input typed line by line ([`DEMO_SCRIPT`]: `hello`, `crash`, `hello`, `hang`,
-//!   `hello`, `quit`), each line after the demo printed what the step waits for (the prompt,
-//!   the echo, the monitor's restart line); then it prints [`DEMO_SCRIPT_END`] in this order:
-//!   `bye`, three lines echoed, the driver restarted twice (one crash, one hang).
+//!   `hello`, `quit`), each line after the demo printed what the step waits for (the prompt or
+//!   the echo; the `hello`s after `crash` and `hang` while the driver breaks), and the echoes
+//!   and the monitor's restart lines in their places; then it prints [`DEMO_SCRIPT_END`] in this
+//!   order: `bye`, three lines echoed, the driver restarted twice (one crash, one hang).
 
 /// Marker that fails any QEMU run when it appears anywhere in a line.
 pub const PANIC_MARKER: &str = "KERNEL PANIC";
@@ -233,10 +234,11 @@ pub struct Step {
     pub send: &'static str,
 }
 
-/// What `cargo xtask test` types into the demo, each line once the demo is ready for it: the
-/// prompt (`> `) after the greeting, after each echo, and after the monitor's line about a
-/// restart (the client prints the prompt again once its read was answered "restarted" and
-/// sent again).
+/// What `cargo xtask test` types into the demo, each line once the demo shows what the step
+/// waits for: the prompt (`> `) after the greeting and after each echo; and the `hello` after
+/// `crash` (and after `hang`) as soon as the client says the driver will fail, that is while the
+/// driver breaks and the monitor makes a new one: those bytes wait in the UART for the new
+/// driver, whose echo of them then follows the monitor's restart line.
 pub const DEMO_SCRIPT: &[Step] = &[
     Step {
         expect: &["the line `quit` or 20 s", "> "],
@@ -247,29 +249,31 @@ pub const DEMO_SCRIPT: &[Step] = &[
         send: "crash\n",
     },
     Step {
+        expect: &["(the driver makes a wild store"],
+        send: "hello\n",
+    },
+    Step {
         expect: &[
             "driver crashed at pc ",
             "restarted in ",
             "came back \"restarted\"",
+            "echo: hello",
             "> ",
         ],
-        send: "hello\n",
+        send: "hang\n",
     },
     Step {
-        expect: &["echo: hello", "> "],
-        send: "hang\n",
+        expect: &["(the driver loops for ever"],
+        send: "hello\n",
     },
     Step {
         expect: &[
             "driver hung ",
             "restarted in ",
             "came back \"restarted\"",
+            "echo: hello",
             "> ",
         ],
-        send: "hello\n",
-    },
-    Step {
-        expect: &["echo: hello", "> "],
         send: "quit\n",
     },
 ];
@@ -646,8 +650,11 @@ mod tests {
     #[test]
     fn script_progress_follows_the_output() {
         assert_eq!(script_progress(TYPED, DEMO_SCRIPT).0, DEMO_SCRIPT.len());
-        // Cut before the echo of the second `hello`: the crash step is done, the next is not.
+        // Cut before the echo of the second `hello`: it was typed, the next step waits.
         let cut = &TYPED[..TYPED.find("> hang").unwrap() - "echo: hello\r\n".len()];
+        assert_eq!(script_progress(cut, DEMO_SCRIPT).0, 3);
+        // Cut before the monitor's line: the second `hello` is typed while the driver breaks.
+        let cut = &TYPED[..TYPED.find("monitor: fault").unwrap()];
         assert_eq!(script_progress(cut, DEMO_SCRIPT).0, 3);
         // Nothing typed yet: the first step waits for the prompt.
         let greeting = &TYPED[..TYPED.find("> hello").unwrap()];
@@ -664,9 +671,9 @@ mod tests {
         // The hang never detected: steps 5 and 6 fail, and the end is not checked.
         let no_hang = TYPED.replace("driver hung", "driver stuck");
         let v = judge_demo_run(&no_hang, &OK, script);
-        assert_eq!(v.passed, 3 + 4);
-        assert_eq!(v.problems.len(), 3);
-        assert!(v.problems[0].contains("step 5") && v.problems[0].contains("`driver hung `"));
+        assert_eq!(v.passed, 3 + 5);
+        assert_eq!(v.problems.len(), 2);
+        assert!(v.problems[0].contains("step 6") && v.problems[0].contains("`driver hung `"));
         // A wrong restart count.
         let once = TYPED.replace("2 times (1 crashed, 1 hung)", "1 times (1 crashed, 0 hung)");
         let v = judge_demo_run(&once, &OK, script);

@@ -21,12 +21,15 @@
 //! **Restart.** When a driver faults (its fault message arrives on the monitor's endpoint) or
 //! hangs (it left [`MISSED_LIMIT`] heartbeats unanswered; the monitor pings it through its
 //! notification every [`HEARTBEAT_NS`]), the monitor suspends it, points the UART's interrupt at
-//! its parking notification, answers the request the driver held (a waiting read) with
-//! [`proto::RESTARTED`], revokes the pool and the UART's device untyped (every object of the
-//! driver, with every cap derived from them, disappears: TCB, address space, CSpace, the
-//! interrupt's binding to its notification), deletes the caps it had minted for it, checks that
-//! every slot the driver used is empty, and builds a new driver from scratch, which programs
-//! the UART again and acknowledges its interrupt. It lets the new driver run until it waits for
+//! its parking notification (which replaces the binding to the driver's: an interrupt between
+//! two drivers then signals a notification nobody waits on, where with no binding at all the
+//! kernel would report it as undelivered), answers the request the driver held (a waiting
+//! read) with [`proto::RESTARTED`], revokes the pool and the UART's device untyped (every object
+//! of the driver, with every cap derived from them, disappears: TCB, address space, CSpace,
+//! notification, the copy of the IRQ handler), deletes the caps it had made for it from its own,
+//! checks that every slot the driver used is empty, and builds a new driver from scratch, whose
+//! interrupt it binds to the new notification, and which programs the UART again and
+//! acknowledges its interrupt. It lets the new driver run until it waits for
 //! requests (MCS: then makes it passive) and prints how long the restart took in guest time.
 //!
 //! **Self-test.** Before the first driver that serves, the monitor builds and tears down
@@ -111,8 +114,7 @@ pub const HEART_BIT: Word = 1 << 1;
 /// The root task's request: stop the driver, tear it down, check the pool; reply
 /// [`Report::WORDS`] words ([`Report`]).
 pub const STOP: Word = 1;
-/// Label of the monitor's failure report on the root task's report endpoint (MR0: the failed
-/// step's index into [`FAILURES`]).
+/// Label of the monitor's failure report on the root task's report endpoint (it printed why).
 pub const FAILED: Word = 0xfa11;
 
 /// Time between two heartbeats (ns of RTC time).
@@ -196,13 +198,6 @@ pub fn stop(ep: CPtr) -> Result<Report, Word> {
     }
     Ok(Report::from_words(core::array::from_fn(sys::seL4_GetMR)))
 }
-
-/// Why the monitor gave up (indexed by MR0 of its [`FAILED`] report).
-pub const FAILURES: [&str; 3] = [
-    "the monitor could not build a driver",
-    "the monitor could not tear a driver down",
-    "the monitor's self-test failed",
-];
 
 /// Why a driver is restarted.
 #[derive(Clone, Copy)]
@@ -319,13 +314,13 @@ impl Monitor {
     }
 
     /// The page tables of the driver's address space: one below the VSpace root for the first
-    /// GiB (everything the driver has lies there), then one below that for each 2 MiB region
-    /// with pages in it.
+    /// GiB (everything the driver has lies there: the image below its stack, the stack below the
+    /// UART's page), then one below that for each 2 MiB region with pages in it.
     fn page_tables(&mut self, vspace: CPtr) -> Result<(), &'static str> {
         const REGION: Word = 1 << 21;
         let image_end = self.image_start + self.image_frames * PAGE;
-        if image_end > 1 << 30 {
-            return Err("the image does not lie in the first GiB");
+        if image_end > STACK_BASE & !(REGION - 1) {
+            return Err("the image reaches into the 2 MiB of the driver's stack");
         }
         self.page_table(vspace, 0)?;
         let mut at = self.image_start & !(REGION - 1);
@@ -812,11 +807,10 @@ impl Monitor {
         Ok(())
     }
 
-    /// Report failure `which` to the root task and stop.
-    fn fail(which: usize, why: &str) -> ! {
+    /// Say why the monitor gives up, report that to the root task, and stop.
+    fn fail(why: &str) -> ! {
         println!("  monitor: {why}");
-        sys::seL4_SetMR(0, which as Word);
-        sys::seL4_Send(slot::REPORT, MessageInfo::new(FAILED, 0, 0, 1));
+        sys::seL4_Send(slot::REPORT, MessageInfo::new(FAILED, 0, 0, 0));
         crate::threads::stop()
     }
 
@@ -857,7 +851,7 @@ impl Monitor {
                 Ok(())
             };
             if let Err(why) = r {
-                Self::fail(0, why);
+                Self::fail(why);
             }
         }
     }
@@ -894,14 +888,14 @@ pub extern "C" fn monitor_main(
         "IRQHandler_SetNotification (parking)",
         irq.set_notification(Notification::from_bits(slot::PARKING)),
     ) {
-        Monitor::fail(0, why);
+        Monitor::fail(why);
     }
     if let Err(why) = m.self_test(self_test) {
-        Monitor::fail(2, why);
+        Monitor::fail(why);
     }
     m.report.instances = 1;
     if let Err(why) = m.build(driver::mode::SERVE, 1) {
-        Monitor::fail(0, why);
+        Monitor::fail(why);
     }
     // The timer: the RTC's alarm, every HEARTBEAT_NS.
     m.rtc.write32(rtc::CLEAR_ALARM, 1);

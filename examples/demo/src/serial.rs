@@ -658,8 +658,7 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
     match badge {
         REPORT_CLIENT if info.label() == DONE => {}
         REPORT_MONITOR if info.label() == monitor::FAILED => {
-            let why = monitor::FAILURES.get(how as usize).copied();
-            return Err(why.unwrap_or("the monitor failed"));
+            return Err("the monitor failed (its last line says why)");
         }
         FAULT_CLIENT | FAULT_MONITOR => {
             println!(
