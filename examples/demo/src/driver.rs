@@ -17,12 +17,12 @@
 //!   have passed.
 //! * `WRITE`: the bytes of the message to the transmit register, each after `LSR.THRE`
 //!   (`\n` goes out as `\r\n`).
-//! * `CRASH` and `HANG` (from the client): the driver answers at once and fails at its next event
-//!   (an interrupt, or the heartbeat at the latest): `CRASH` is a wild store into the root
+//! * `CRASH` and `HANG` (from the client): the driver answers at once, holds the next read (even
+//!   with bytes at hand), and fails at its first event after that (an interrupt, or the
+//!   heartbeat at the latest), before it reads the UART: `CRASH` is a wild store into the root
 //!   task's data ([`CANARY`], mapped read-only here, so the store faults instead of corrupting
-//!   it), `HANG` a loop that never ends. Until then it answers no read (even with bytes at
-//!   hand): the read that waits is the request in flight that the monitor answers with
-//!   [`proto::RESTARTED`].
+//!   it), `HANG` a loop that never ends. The held read is the request in flight that the
+//!   monitor answers with [`proto::RESTARTED`].
 //!
 //! Its state (ring buffer, counters, the waiting read, its libsel4 thread block) lives on its
 //! own stack, a frame mapped only in its address space; the code it shares with the root task is
@@ -85,9 +85,9 @@ pub mod proto {
     /// `STOP`: interrupts off, a waiting read answered with 0 bytes; reply [`Stats`]. Only
     /// `STATS` is served afterwards.
     pub const STOP: Word = 4;
-    /// `CRASH`: reply `OK`, then make a wild store at the next event.
+    /// `CRASH`: reply `OK`, hold the next read, make a wild store at the next event then.
     pub const CRASH: Word = 5;
-    /// `HANG`: reply `OK`, then loop for ever from the next event on.
+    /// `HANG`: reply `OK`, hold the next read, loop for ever from the next event then.
     pub const HANG: Word = 6;
 
     /// Reply label: done.
@@ -428,12 +428,16 @@ impl Driver {
     }
 
     fn events(&mut self, bits: Word) {
-        match self.fail {
-            Some(Failure::Crash) => wild_store(),
-            Some(Failure::Hang) => loop {
-                core::hint::spin_loop();
-            },
-            None => {}
+        // Asked to fail: at the first event with a read held (so that there is a request in
+        // flight for the monitor to answer), before anything else.
+        if self.waiting.is_some() {
+            match self.fail {
+                Some(Failure::Crash) => wild_store(),
+                Some(Failure::Hang) => loop {
+                    core::hint::spin_loop();
+                },
+                None => {}
+            }
         }
         if bits & proto::UART_BIT != 0 {
             self.stats.uart_irqs += 1;
