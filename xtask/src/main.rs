@@ -74,11 +74,17 @@ enum Cmd {
     ///                                                 libsel4's MCS API (syscalls, invocations)
     ///     14. host: cargo test -p bench --lib         the benchmark root task's host-testable part
     ///     15. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     16. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
+    ///     16. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
+    ///                                                 without input (it must end by itself) and
+    ///                                                 typed into line by line (`hello`, `crash`,
+    ///                                                 `hello`, `hang`, `hello`, `quit`: each
+    ///                                                 echo, both driver restarts, their count);
+    ///                                                 `DEMO OK`, no kernel warning
     ///     17. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
     ///     18. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     19. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
+    ///     19. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
+    ///                                                 booted twice as in 16
     ///     20. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
@@ -86,9 +92,11 @@ enum Cmd {
     ///     21. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
-    /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
-    /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
-    /// table and the line `N passed, M failed`; the exit status is 1 if anything failed.
+    /// Each lint counts as one test, and each `cargo test` test, QEMU `TEST` line and demo check.
+    /// QEMU runs use `-icount shift=0,sleep=off` (the typed demo runs `sleep=on`: guest time
+    /// follows the host's while the guest waits for input); their output is also in
+    /// target/qemu-test.log. At the end: a table and the line `N passed, M failed`; the exit
+    /// status is 1 if anything failed.
     #[command(verbatim_doc_comment)]
     Test(TestOpts),
     /// Build the kernel with `--features benchmark` and the benchmark root task (package
@@ -459,7 +467,7 @@ fn run_bench(
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
     let log = ws.target_dir.join(format!("qemu-bench{sfx}.log"));
-    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log)?;
+    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None)?;
     eprintln!("xtask: serial output written to {}", log.display());
     let out = bench::parse(&cap.text);
     let problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
@@ -765,7 +773,9 @@ struct QemuTests<'a> {
 }
 
 impl QemuTests<'_> {
-    /// Build the root task and boot it with `kernel`; returns the captured run.
+    /// Build the root task and boot it with `kernel`, with `script` typed into it if any
+    /// (then guest time follows the host's while the guest idles: `ICOUNT_SLEEP_ARGS`); returns
+    /// the captured run.
     fn boot(
         &mut self,
         name: &str,
@@ -773,12 +783,18 @@ impl QemuTests<'_> {
         task: &RootTask,
         features: &[&str],
         log_name: &str,
+        script: Option<&'static [protocol::Step]>,
     ) -> Result<qemu::Captured> {
         let elf = self.ws.build_root_task_with(self.profile, task, features)?;
         let mut args = qemu::base_args(kernel, &elf);
-        args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+        let icount = if script.is_some() {
+            qemu::ICOUNT_SLEEP_ARGS
+        } else {
+            qemu::ICOUNT_ARGS
+        };
+        args.extend(icount.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join(log_name);
-        let cap = qemu::run_captured(&self.qemu, &args, self.timeout, &log)?;
+        let cap = qemu::run_captured(&self.qemu, &args, self.timeout, &log, script)?;
         writeln!(
             self.all_log,
             "===== {name}: {} {} =====",
@@ -812,7 +828,7 @@ impl QemuTests<'_> {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        match self.boot(name, kernel, &TESTS, features, log_name) {
+        match self.boot(name, kernel, &TESTS, features, log_name, None) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
@@ -894,7 +910,10 @@ impl QemuTests<'_> {
         (stage, kernel)
     }
 
-    /// The demo (built with `features`) on `kernel`: it must print `DEMO OK` and end.
+    /// The demo (built with `features`) on `kernel`, booted twice ([`protocol`]'s demo
+    /// protocol): without input it must end by itself; typed into ([`protocol::DEMO_SCRIPT`])
+    /// it must echo each line, restart its driver after the crash and the hang, and count the
+    /// restarts. Both runs must print `DEMO OK` and leave no kernel warning.
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>, features: &[&str]) -> Stage {
         banner(name);
         let t = Instant::now();
@@ -903,35 +922,45 @@ impl QemuTests<'_> {
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
         let log = if features.is_empty() {
-            "qemu-demo.log"
+            "qemu-demo"
         } else {
-            "qemu-demo-mcs.log"
+            "qemu-demo-mcs"
         };
-        match self.boot(name, kernel, &DEMO, features, log) {
-            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
-            Ok(cap) => {
-                let problems = protocol::judge_demo(&cap.text, &cap.end);
-                eprintln!(
-                    "xtask: {name}: `{}` {}; QEMU {} after {:.1} s",
-                    protocol::DEMO_OK_LINE,
-                    if protocol::demo_ok_printed(&cap.text) {
-                        "printed"
-                    } else {
-                        "not printed"
-                    },
-                    cap.end,
-                    cap.elapsed.as_secs_f64()
-                );
-                let passed = usize::from(problems.is_empty());
-                Stage::judged(
-                    name,
-                    t.elapsed().as_secs_f64(),
-                    passed,
-                    1 - passed,
-                    problems,
-                )
-            }
+        let runs: [(&str, Option<protocol::Script>); 2] = [
+            ("without input", None),
+            (
+                "typed into",
+                Some((protocol::DEMO_SCRIPT, protocol::DEMO_SCRIPT_END)),
+            ),
+        ];
+        let (mut passed, mut problems) = (0, Vec::new());
+        for (i, (how, script)) in runs.into_iter().enumerate() {
+            let log_name = format!("{log}{}.log", if i == 0 { "" } else { "-typed" });
+            let run_name = format!("{name}, {how}");
+            let cap = match self.boot(
+                &run_name,
+                kernel,
+                &DEMO,
+                features,
+                &log_name,
+                script.map(|s| s.0),
+            ) {
+                Ok(cap) => cap,
+                Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+            };
+            let v = protocol::judge_demo_run(&cap.text, &cap.end, script);
+            eprintln!(
+                "xtask: {run_name}: {} check(s) passed, {} failed; QEMU {} after {:.1} s",
+                v.passed,
+                v.problems.len(),
+                cap.end,
+                cap.elapsed.as_secs_f64()
+            );
+            passed += v.passed;
+            problems.extend(v.problems.into_iter().map(|p| format!("{how}: {p}")));
         }
+        let failed = problems.len();
+        Stage::judged(name, t.elapsed().as_secs_f64(), passed, failed, problems)
     }
 }
 
