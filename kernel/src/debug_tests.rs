@@ -467,8 +467,8 @@ mod debug {
                                 let Cap::Thread { tcb } = s.root_slot(next_slot + i).cap() else {
                                     panic!("not a TCB cap")
                                 };
-                                model.insert(0, tcb);
-                                slots.insert(next_slot + i, tcb);
+                                model.insert(0, tcb.addr());
+                                slots.insert(next_slot + i, tcb.addr());
                             }
                             next_slot += n;
                         }

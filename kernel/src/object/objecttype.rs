@@ -2,7 +2,7 @@
 //! data, masking rights, creating objects and finalising them.
 
 use crate::cap::{Cap, EpRights, ZombieType};
-use crate::cte::{has_children, Slot};
+use crate::cte::{has_children, Cte, Slot};
 use crate::error::SyscallError;
 use crate::mem::PPtr;
 use crate::object::tcb::{self, tcb_slot, TcbRef};
@@ -152,18 +152,19 @@ pub fn create_object(
             is_device,
         },
         ObjectType::Tcb => {
-            tcb::init_tcb(TcbRef::new(ptr), k.cur_domain);
+            let tcb = TcbRef::new(ptr);
+            tcb::init_tcb(tcb, k.cur_domain);
             #[cfg(feature = "debug_build")]
-            crate::debug::tcbs::created(k, TcbRef::new(ptr));
-            Cap::Thread { tcb: ptr }
+            crate::debug::tcbs::created(k, tcb);
+            Cap::Thread { tcb }
         }
         ObjectType::Endpoint => Cap::Endpoint {
-            ptr,
+            ptr: crate::object::endpoint::EpRef(PPtr::new(ptr)),
             badge: 0,
             rights: EpRights::ALL,
         },
         ObjectType::Notification => Cap::Notification {
-            ptr,
+            ptr: crate::object::notification::NtfnRef(PPtr::new(ptr)),
             badge: 0,
             rights: EpRights {
                 send: true,
@@ -173,7 +174,7 @@ pub fn create_object(
             },
         },
         ObjectType::CapTable => Cap::CNode {
-            ptr,
+            ptr: PPtr::new(ptr),
             radix: user_size as u8,
             guard_size: 0,
             guard: 0,
@@ -181,12 +182,12 @@ pub fn create_object(
         // Zeroed memory is an unconfigured SchedContext (`refill_max` 0) and an unused Reply.
         #[cfg(feature = "mcs")]
         ObjectType::SchedContext => Cap::SchedContext {
-            ptr,
+            ptr: PPtr::new(ptr),
             size_bits: user_size as u8,
         },
         #[cfg(feature = "mcs")]
         ObjectType::Reply => Cap::Reply {
-            ptr,
+            ptr: PPtr::new(ptr),
             can_grant: true,
         },
         // The architecture's types (`Arch_createObject`).
@@ -215,13 +216,12 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
             kind: ZombieType::CNode(radix),
             number: 1 << radix,
         },
-        Cap::Thread { tcb } if is_final => {
-            let t = TcbRef::new(tcb);
+        Cap::Thread { tcb: t } if is_final => {
             crate::object::tcb_ops::prepare_delete(k, t);
             #[cfg(feature = "debug_build")]
             crate::debug::tcbs::deleted(k, t);
             Cap::Zombie {
-                ptr: tcb,
+                ptr: t.slot(0).0,
                 kind: ZombieType::Tcb,
                 number: tcb_slot::COUNT as u64,
             }
@@ -234,15 +234,12 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
         }
         #[cfg(feature = "mcs")]
         Cap::Reply { ptr, .. } if is_final => {
-            crate::object::reply::finalise(k, crate::object::reply::ReplyRef::new(ptr));
+            crate::object::reply::finalise(k, ptr);
             Cap::Null
         }
         #[cfg(feature = "mcs")]
         Cap::SchedContext { ptr, .. } if is_final => {
-            crate::object::sched_context::finalise(
-                k,
-                crate::object::sched_context::ScRef::new(ptr),
-            );
+            crate::object::sched_context::finalise(k, ptr);
             Cap::Null
         }
         _ => Cap::Null,
@@ -256,8 +253,8 @@ pub fn slot_in(slot: Slot, ptr: usize, bits: u64) -> bool {
 
 /// The `i`-th slot of a zombie's object (a TCB's or a CNode's slots; `i` below the zombie's
 /// original slot count, which is at most 2^[`ZOMBIE_MAX_RADIX`]).
-pub fn zombie_slot(ptr: usize, i: u64) -> Slot {
-    Slot(PPtr::new(ptr)).index(ZOMBIE_MAX_RADIX, i as usize)
+pub fn zombie_slot(ptr: PPtr<Cte>, i: u64) -> Slot {
+    Slot(ptr).index(ZOMBIE_MAX_RADIX, i as usize)
 }
 
 /// Bound of a zombie's slot index: the largest CNode radix a cap can hold (6 bits).

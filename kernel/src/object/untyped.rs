@@ -160,11 +160,8 @@ pub fn decode_untyped_invocation(
             "Untyped Retype: Requested destination window overruns size of node."
         ));
     }
-    let Some(dest) = crate::mem::PPtr::new(cnode).cnode_window(
-        radix as u32,
-        node_offset as usize,
-        node_window as usize,
-    ) else {
+    let Some(dest) = cnode.cnode_window(radix as u32, node_offset as usize, node_window as usize)
+    else {
         return Err(user_err!(
             SyscallError::RangeError(1, node_size - node_offset),
             "Untyped Retype: Requested destination window overruns size of node."

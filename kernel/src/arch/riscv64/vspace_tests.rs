@@ -1332,7 +1332,7 @@ mod props {
         for i in 0..end {
             let sl = s.root_slot(i);
             let c = sl.0.get();
-            v.extend([c.cap.w0, c.cap.w1]);
+            v.extend([c.cap.w0(), c.cap.w1()]);
             v.push(sl.mdb().prev().map_or(0, |p| p.addr() as u64));
             v.push(sl.mdb().next().map_or(0, |p| p.addr() as u64));
             if let Cap::Arch(ArchCap::PageTable { base, .. }) = sl.cap() {
