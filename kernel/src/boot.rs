@@ -719,7 +719,7 @@ impl Untypeds<'_> {
             return;
         }
         let cap = Cap::Untyped {
-            ptr: paddr_to_pptr(paddr),
+            ptr: crate::mem::PPtr::new(paddr_to_pptr(paddr)),
             size_bits: bits as u8,
             free_index: 1 << bits,
             is_device: device,

@@ -123,7 +123,7 @@ pub enum Cap {
     /// Untyped memory at `ptr` of 2^`size_bits` bytes; `free_index` bytes from its start are
     /// used (the watermark).
     Untyped {
-        ptr: usize,
+        ptr: PPtr<crate::mem::UntypedMemory>,
         size_bits: u8,
         free_index: u64,
         is_device: bool,
@@ -270,7 +270,7 @@ impl RawCap {
         }
         match self.tag() {
             tag::UNTYPED => Cap::Untyped {
-                ptr: self.obj_addr(),
+                ptr: obj!(),
                 size_bits: field(w0, 44, 6) as u8,
                 is_device: field(w0, 50, 1) != 0,
                 free_index: w1,
@@ -346,7 +346,7 @@ impl Cap {
                     tag::UNTYPED,
                     (size_bits as u64) << 44 | (is_device as u64) << 50,
                 ),
-                crate::mem::PPtr::<u8>::new(ptr),
+                ptr,
                 free_index,
             ),
             Cap::Endpoint { ptr, badge, rights } => RawCap::with_object(
@@ -438,7 +438,7 @@ impl Cap {
     pub fn region(&self) -> Option<(usize, u64)> {
         use abi::object::*;
         Some(match *self {
-            Cap::Untyped { ptr, size_bits, .. } => (ptr, 1 << size_bits),
+            Cap::Untyped { ptr, size_bits, .. } => (ptr.addr(), 1 << size_bits),
             Cap::Endpoint { ptr, .. } => (ptr.addr(), 1 << ENDPOINT_BITS),
             Cap::Notification { ptr, .. } => (ptr.addr(), 1 << NOTIFICATION_BITS),
             Cap::CNode { ptr, radix, .. } => (ptr.addr(), 1 << (radix as u64 + SLOT_BITS)),
@@ -513,7 +513,7 @@ mod tests {
         );
         prop_oneof![
             Just(Cap::Null),
-            (ptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| {
+            (pptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| {
                 Cap::Untyped {
                     ptr,
                     size_bits,

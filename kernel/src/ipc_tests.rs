@@ -781,7 +781,7 @@ fn fpu_state_is_loaded_on_first_use_and_disabled_threads_fault() {
     // Its first FP instruction (illegal with FS off) makes it the owner; it continues there.
     crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
     assert_eq!(
-        (a.state(), a.reg(0), s.k.fpu_owner),
+        (a.state(), a.reg(0), s.k.fpu_owner.addr()),
         (ThreadState::Running, pc, a.addr())
     );
     assert_ne!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0);
@@ -793,5 +793,5 @@ fn fpu_state_is_loaded_on_first_use_and_disabled_threads_fault() {
     s.run_as(b);
     crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
     assert_eq!(b.state(), ThreadState::Inactive);
-    assert_eq!(s.k.fpu_owner, a.addr());
+    assert_eq!(s.k.fpu_owner.addr(), a.addr());
 }

@@ -207,6 +207,45 @@ impl<T> PPtr<T> {
     }
 }
 
+/// Untyped memory: what an untyped cap names (a marker type, never read or written as such).
+pub enum UntypedMemory {}
+
+/// Frame memory: what a frame cap names (a marker type; user memory that the kernel reaches
+/// only through [`IpcBuffer`] and the debug stack dump).
+pub enum FrameMemory {}
+
+impl PPtr<UntypedMemory> {
+    /// Zeroes bytes `start..end` of the untyped region of 2^`size_bits` bytes that starts here
+    /// (clamped to the region): untyped reset (`resetUntypedCap`).
+    #[inline]
+    pub fn zero_range(self, size_bits: u32, start: usize, end: usize) {
+        let size = 1usize.checked_shl(size_bits).unwrap_or(0);
+        let end = end.min(size);
+        if start < end {
+            zero(self.addr + start, end - start);
+        }
+    }
+    /// The new object of 2^`obj_bits` bytes at byte `offset` of the untyped region of
+    /// 2^`size_bits` bytes that starts here, as a `T`, if it lies inside the region
+    /// (`createObject`: retype computed the offset from the watermark and zeroed the memory
+    /// when the untyped was reset or created).
+    #[inline]
+    pub fn carve<T>(self, size_bits: u32, offset: usize, obj_bits: u32) -> Option<PPtr<T>> {
+        let size = 1usize.checked_shl(size_bits)?;
+        let len = 1usize.checked_shl(obj_bits)?;
+        (obj_bits <= size_bits && offset <= size - len && core::mem::size_of::<T>() <= len)
+            .then(|| PPtr::new(self.addr + offset))
+    }
+}
+
+impl<T: Pod> PPtr<T> {
+    /// Zeroes the whole object (an empty object of a plain-old-data type).
+    #[inline]
+    pub fn zero(self) {
+        zero(self.addr, core::mem::size_of::<T>());
+    }
+}
+
 /// A run of consecutive slots inside one CNode (see [`PPtr::cnode_window`]): the destination of
 /// a retype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -412,6 +451,14 @@ unsafe impl CapObject for crate::object::sched_context::SchedContext {
     #[inline(always)]
     fn named_by(c: RawCap) -> bool {
         c.tag() == crate::cap::tag::SCHED_CONTEXT
+    }
+}
+// SAFETY: see above; untyped caps are written from the `PPtr<UntypedMemory>` of the region
+// (boot: from the memory map; retype: carved from the parent region).
+unsafe impl CapObject for UntypedMemory {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::UNTYPED
     }
 }
 // SAFETY: see above.

@@ -714,11 +714,11 @@ mod props {
                 }
                 if let Some((p, sz)) = c.cap().region() {
                     assert!(
-                        p >= ptr && p as u64 + sz <= ptr as u64 + (1 << size_bits),
+                        p >= ptr.addr() && p as u64 + sz <= ptr.addr() as u64 + (1 << size_bits),
                         "child outside its untyped"
                     );
                     assert!(
-                        p as u64 + sz <= ptr as u64 + free_index,
+                        p as u64 + sz <= ptr.addr() as u64 + free_index,
                         "child above the watermark"
                     );
                 }
@@ -778,7 +778,7 @@ mod props {
             for i in 0..WINDOW {
                 if let Some((p, _)) = s.root_slot(base + i).cap().region() {
                     let Cap::Untyped { ptr, size_bits, .. } = s.root_slot(big).cap() else { unreachable!() };
-                    prop_assert!(!(p >= ptr && p < ptr + (1 << size_bits)), "cap into the revoked untyped survived");
+                    prop_assert!(!(p >= ptr.addr() && p < ptr.addr() + (1 << size_bits)), "cap into the revoked untyped survived");
                 }
             }
             check_mdb(&s);

@@ -268,10 +268,10 @@ fn untyped_object(k: &Kernel, slot: Slot, cap: Cap) {
     };
     out(format_args!(
         "{}_{}_untyped = ut ({} bits, paddr: {}) {{\n",
-        P(ptr as u64),
+        P(ptr.addr() as u64),
         size_bits,
         size_bits,
-        P(pptr_to_paddr(ptr))
+        P(pptr_to_paddr(ptr.addr()))
     ));
     let mut steps = 0usize;
     let mut next = slot.mdb().next();
@@ -304,9 +304,11 @@ fn print_name(k: &Kernel, cap: Cap) {
     match cap {
         Cap::Endpoint { ptr, .. } => out(format_args!("{}_ep", P(ptr.addr() as u64))),
         Cap::Notification { ptr, .. } => out(format_args!("{}_notification", P(ptr.addr() as u64))),
-        Cap::Untyped { ptr, size_bits, .. } => {
-            out(format_args!("{}_{}_untyped", P(ptr as u64), size_bits))
-        }
+        Cap::Untyped { ptr, size_bits, .. } => out(format_args!(
+            "{}_{}_untyped",
+            P(ptr.addr() as u64),
+            size_bits
+        )),
         Cap::Thread { tcb } => out(format_args!("{}_tcb", P(tcb.addr() as u64))),
         Cap::CNode { ptr, .. } => out(format_args!("{}_cnode", P(ptr.addr() as u64))),
         Cap::IrqControl => out(format_args!("irq_control")),
