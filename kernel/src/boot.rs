@@ -565,7 +565,7 @@ fn create_root_cnode(cnode: usize) -> RootCNode {
         next: slot::NUM_INITIAL_CAPS,
     };
     let cap = Cap::CNode {
-        ptr: cnode,
+        ptr: crate::mem::PPtr::new(cnode),
         radix: ROOT_CNODE_SIZE_BITS as u8,
         guard_size: (64 - ROOT_CNODE_SIZE_BITS) as u8,
         guard: 0,
@@ -676,12 +676,12 @@ fn create_root_tcb(
         let sc = crate::object::sched_context::ScRef::new(objs.sc);
         crate::object::sched_context::configure_root(k, tcb, sc);
     }
-    cnode.write_slot(slot::INIT_THREAD_TCB, Cap::Thread { tcb: tcb.addr() });
+    cnode.write_slot(slot::INIT_THREAD_TCB, Cap::Thread { tcb });
     #[cfg(feature = "mcs")]
     cnode.write_slot(
         slot::INIT_THREAD_SC,
         Cap::SchedContext {
-            ptr: objs.sc,
+            ptr: crate::mem::PPtr::new(objs.sc),
             size_bits: MIN_SCHED_CONTEXT_BITS as u8,
         },
     );
@@ -719,7 +719,7 @@ impl Untypeds<'_> {
             return;
         }
         let cap = Cap::Untyped {
-            ptr: paddr_to_pptr(paddr),
+            ptr: crate::mem::PPtr::new(paddr_to_pptr(paddr)),
             size_bits: bits as u8,
             free_index: 1 << bits,
             is_device: device,

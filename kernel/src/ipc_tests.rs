@@ -266,10 +266,10 @@ fn notifications_signal_or_wait_poll_and_bound_recv() {
     let ep = s.make(T::Endpoint, 0, e + 3);
     crate::object::notification::bind(
         w,
-        crate::object::notification::NtfnRef::at(match s.root_slot(n).cap() {
+        match s.root_slot(n).cap() {
             Cap::Notification { ptr, .. } => ptr,
             _ => unreachable!(),
-        }),
+        },
     );
     s.run_as(w);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
@@ -444,7 +444,7 @@ fn deleting_a_tcb_cancels_its_ipc() {
         panic!()
     };
     assert!(
-        crate::object::endpoint::EpRef::at(ptr).head().is_none(),
+        ptr.head().is_none(),
         "no thread left queued on the endpoint"
     );
     let _ = TcbRef::new(0);
@@ -472,7 +472,7 @@ mod fastpath_equivalence {
                     [c[0], c[10], c[11], c[12], c[13], c[14], c[15], x.fault_ip]
                 });
                 let caller = match t.slot(tcb_slot::CALLER).cap() {
-                    Cap::Reply { tcb, .. } => index(tcb),
+                    Cap::Reply { tcb, .. } => index(tcb.addr()),
                     _ => None,
                 };
                 (
@@ -529,7 +529,7 @@ mod fastpath_equivalence {
                         master,
                         can_grant,
                     } => (
-                        rel(tcb as u64),
+                        rel(tcb.addr() as u64),
                         1 + 2 * master as u64 + 4 * can_grant as u64,
                     ),
                     c => (0, 100 + c.encode().tag()),
@@ -557,7 +557,7 @@ mod fastpath_equivalence {
             let Cap::Endpoint { ptr, .. } = s.root_slot(ep).cap() else {
                 panic!("endpoint cap")
             };
-            let e = crate::mem::PPtr::<crate::object::endpoint::Endpoint>::new(ptr).get();
+            let e = ptr.0.get();
             v.push((
                 "ep_head",
                 i,
@@ -781,7 +781,7 @@ fn fpu_state_is_loaded_on_first_use_and_disabled_threads_fault() {
     // Its first FP instruction (illegal with FS off) makes it the owner; it continues there.
     crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
     assert_eq!(
-        (a.state(), a.reg(0), s.k.fpu_owner),
+        (a.state(), a.reg(0), s.k.fpu_owner.addr()),
         (ThreadState::Running, pc, a.addr())
     );
     assert_ne!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0);
@@ -793,5 +793,5 @@ fn fpu_state_is_loaded_on_first_use_and_disabled_threads_fault() {
     s.run_as(b);
     crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
     assert_eq!(b.state(), ThreadState::Inactive);
-    assert_eq!(s.k.fpu_owner, a.addr());
+    assert_eq!(s.k.fpu_owner.addr(), a.addr());
 }

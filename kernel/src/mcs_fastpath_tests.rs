@@ -88,13 +88,13 @@ impl World {
             .root_slot(System::sc_slot_of(self.e + 10 + 2 * i as u64))
             .cap()
         {
-            Cap::SchedContext { ptr, .. } => ScRef::new(ptr),
+            Cap::SchedContext { ptr, .. } => ptr,
             c => panic!("{c:?}"),
         }
     }
     fn reply(&self, r: usize) -> ReplyRef {
         match self.s.root_slot(self.rp[r]).cap() {
-            Cap::Reply { ptr, .. } => ReplyRef::new(ptr),
+            Cap::Reply { ptr, .. } => ptr,
             c => panic!("{c:?}"),
         }
     }
@@ -184,7 +184,7 @@ impl World {
             let Cap::Endpoint { ptr, .. } = self.s.root_slot(ep).cap() else {
                 panic!("endpoint cap")
             };
-            let e = crate::mem::PPtr::<crate::object::endpoint::Endpoint>::new(ptr).get();
+            let e = ptr.0.get();
             let w = e.head_state.word();
             v.push(("ep_head", i, rel(w & !3) | (w & 3)));
             v.push(("ep_tail", i, rel(e.tail.addr() as u64)));

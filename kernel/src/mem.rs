@@ -74,7 +74,7 @@ unsafe impl Pod for crate::object::reply::Reply {}
 // SAFETY: as above.
 unsafe impl Pod for crate::cte::MdbNode {}
 // SAFETY: as above.
-unsafe impl Pod for crate::cap::RawCap {}
+unsafe impl Pod for RawCap {}
 // SAFETY: a transparent-layout u64.
 unsafe impl Pod for crate::arch::Pte {}
 // SAFETY: `repr(C)`, u64 words and `UntypedDesc` (two u8 and explicit 6-byte padding array).
@@ -207,6 +207,45 @@ impl<T> PPtr<T> {
     }
 }
 
+/// Untyped memory: what an untyped cap names (a marker type, never read or written as such).
+pub enum UntypedMemory {}
+
+/// Frame memory: what a frame cap names (a marker type; user memory that the kernel reaches
+/// only through [`IpcBuffer`] and the debug stack dump).
+pub enum FrameMemory {}
+
+impl PPtr<UntypedMemory> {
+    /// Zeroes bytes `start..end` of the untyped region of 2^`size_bits` bytes that starts here
+    /// (clamped to the region): untyped reset (`resetUntypedCap`).
+    #[inline]
+    pub fn zero_range(self, size_bits: u32, start: usize, end: usize) {
+        let size = 1usize.checked_shl(size_bits).unwrap_or(0);
+        let end = end.min(size);
+        if start < end {
+            zero(self.addr + start, end - start);
+        }
+    }
+    /// The new object of 2^`obj_bits` bytes at byte `offset` of the untyped region of
+    /// 2^`size_bits` bytes that starts here, as a `T`, if it lies inside the region
+    /// (`createObject`: retype computed the offset from the watermark and zeroed the memory
+    /// when the untyped was reset or created).
+    #[inline]
+    pub fn carve<T>(self, size_bits: u32, offset: usize, obj_bits: u32) -> Option<PPtr<T>> {
+        let size = 1usize.checked_shl(size_bits)?;
+        let len = 1usize.checked_shl(obj_bits)?;
+        (obj_bits <= size_bits && offset <= size - len && core::mem::size_of::<T>() <= len)
+            .then(|| PPtr::new(self.addr + offset))
+    }
+}
+
+impl<T: Pod> PPtr<T> {
+    /// Zeroes the whole object (an empty object of a plain-old-data type).
+    #[inline]
+    pub fn zero(self) {
+        zero(self.addr, core::mem::size_of::<T>());
+    }
+}
+
 /// A run of consecutive slots inside one CNode (see [`PPtr::cnode_window`]): the destination of
 /// a retype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,7 +300,7 @@ impl PPtr<crate::cte::Cte> {
     /// construction (the IPC fastpath's one-level lookup).
     #[inline(always)]
     pub fn cnode_slot_one_level(
-        root: crate::cap::RawCap,
+        root: RawCap,
         one_level: bool,
         cptr: u64,
     ) -> Option<PPtr<crate::cte::Cte>> {
@@ -271,8 +310,162 @@ impl PPtr<crate::cte::Cte> {
         }
         let index = cptr ^ (root.w1 << radix);
         Some(PPtr::new(
-            root.obj_ptr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
+            root.obj_addr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
         ))
+    }
+}
+
+/// A capability as stored in a slot: two words (`seL4_SlotBits` = 5 with the MDB node).
+/// `RawCap::default()` is the null cap.
+///
+/// Word 0 holds the type tag in bits 63..59 and, for caps that name an object, the object's
+/// address in bits 43..0 (shifted right by 4: objects are at least 16-byte aligned); the rest
+/// of the layout belongs to `crate::cap`. The words are private to this module: the pointer
+/// field is written only from a [`PPtr`] ([`RawCap::with_object`]) and read back only as the
+/// type its tag names ([`RawCap::object`], checked by [`CapObject`]), so a cap is never a way
+/// to turn an integer into an object reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct RawCap {
+    w0: u64,
+    w1: u64,
+}
+
+/// The object-pointer field of word 0 of a [`RawCap`].
+pub const CAP_PTR_MASK: u64 = (1 << 44) - 1;
+
+impl RawCap {
+    /// The null cap.
+    pub const NULL: RawCap = RawCap { w0: 0, w1: 0 };
+
+    /// A cap that names no object: `w0`'s pointer field is cleared.
+    #[inline(always)]
+    pub const fn without_object(w0: u64, w1: u64) -> RawCap {
+        RawCap {
+            w0: w0 & !CAP_PTR_MASK,
+            w1,
+        }
+    }
+    /// A cap that names the object at `p`: `w0` with its pointer field set to `p`.
+    #[inline(always)]
+    pub const fn with_object<T>(w0: u64, p: PPtr<T>, w1: u64) -> RawCap {
+        RawCap {
+            w0: (w0 & !CAP_PTR_MASK) | ((p.addr as u64 >> 4) & CAP_PTR_MASK),
+            w1,
+        }
+    }
+    /// The same cap with the bits of word 0 outside the pointer field that `clear` names
+    /// cleared and those of `set` set (rights and flags).
+    #[inline(always)]
+    pub const fn with_bits(self, clear: u64, set: u64) -> RawCap {
+        RawCap {
+            w0: (self.w0 & !(clear & !CAP_PTR_MASK)) | (set & !CAP_PTR_MASK),
+            w1: self.w1,
+        }
+    }
+    /// The same cap with word 1 (badge, guard, free index, ...) replaced.
+    #[inline(always)]
+    pub const fn with_w1(self, w1: u64) -> RawCap {
+        RawCap { w0: self.w0, w1 }
+    }
+    /// Word 0: tag, type-specific bits and the pointer field.
+    #[inline(always)]
+    pub const fn w0(self) -> u64 {
+        self.w0
+    }
+    /// Word 1: type-specific.
+    #[inline(always)]
+    pub const fn w1(self) -> u64 {
+        self.w1
+    }
+    /// The seL4 type tag (what `seL4_DebugCapIdentify` returns).
+    #[inline(always)]
+    pub const fn tag(self) -> u64 {
+        self.w0 >> 59
+    }
+    /// The address in the pointer field (sign-extended from bit 43; for output, comparisons
+    /// and region arithmetic: it is not a reference).
+    #[inline(always)]
+    pub const fn obj_addr(self) -> usize {
+        ((((self.w0 & CAP_PTR_MASK) << 20) as i64 >> 20) << 4) as usize
+    }
+    /// The object the cap names, if its tag names a `T` (see [`CapObject`]).
+    #[inline(always)]
+    pub fn object<T: CapObject>(self) -> Option<PPtr<T>> {
+        T::named_by(self).then(|| PPtr::new(self.obj_addr()))
+    }
+}
+
+/// Object types that caps name, with the caps that name them.
+///
+/// # Safety
+/// `named_by(c)` holds only for caps whose pointer field was written (by
+/// [`RawCap::with_object`]) from a `PPtr<Self>` to a live object: those whose tag the kernel
+/// encodes only from such a reference. Implemented only here.
+pub unsafe trait CapObject {
+    /// Whether `c` names an object of this type.
+    fn named_by(c: RawCap) -> bool;
+}
+
+// SAFETY (all impls below): `crate::cap::Cap::encode` (and `RawCap::reply`) writes the pointer
+// field of a cap with these tags only from the typed reference the `Cap` variant holds:
+// `Endpoint`/`Notification` from `EpRef`/`NtfnRef`, `Thread` (and the non-MCS `Reply`) from a
+// `TcbRef`, MCS `Reply`/`SchedContext` from `ReplyRef`/`ScRef`, `CNode` and `Zombie` from a
+// `PPtr<Cte>` (a CNode's first slot, or a TCB's: its slots come first in `Tcb`). The MDB keeps
+// every object alive while a cap to it exists.
+unsafe impl CapObject for crate::object::endpoint::Endpoint {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::ENDPOINT
+    }
+}
+// SAFETY: see above.
+unsafe impl CapObject for crate::object::notification::Notification {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::NOTIFICATION
+    }
+}
+// SAFETY: see above.
+unsafe impl CapObject for crate::object::tcb::Tcb {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        #[cfg(not(feature = "mcs"))]
+        if c.tag() == crate::cap::tag::REPLY {
+            return true;
+        }
+        c.tag() == crate::cap::tag::THREAD
+    }
+}
+// SAFETY: see above.
+#[cfg(feature = "mcs")]
+unsafe impl CapObject for crate::object::reply::Reply {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::REPLY
+    }
+}
+// SAFETY: see above.
+#[cfg(feature = "mcs")]
+unsafe impl CapObject for crate::object::sched_context::SchedContext {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::SCHED_CONTEXT
+    }
+}
+// SAFETY: see above; untyped caps are written from the `PPtr<UntypedMemory>` of the region
+// (boot: from the memory map; retype: carved from the parent region).
+unsafe impl CapObject for UntypedMemory {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::UNTYPED
+    }
+}
+// SAFETY: see above.
+unsafe impl CapObject for crate::cte::Cte {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::CNODE || c.tag() == crate::cap::tag::ZOMBIE
     }
 }
 

@@ -40,8 +40,8 @@ pub struct Kernel {
     /// Generation of address-space information: bumped with `activated` cleared, it voids
     /// every thread's cached address-space state (`Tcb::arch`, `Tcb::vm_gen`).
     pub vm_gen: u64,
-    /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
-    pub fpu_owner: usize,
+    /// The TCB whose registers are in the FPU, if any.
+    pub fpu_owner: crate::mem::Link<crate::object::tcb::Tcb>,
     /// Work done since the last preemption check (`ksWorkUnitsCompleted`).
     pub work_units: usize,
     /// Whether an interrupt is pending: asked at preemption points.
@@ -92,7 +92,7 @@ impl Kernel {
             irq_pending: no_irq,
             asid_table: [0; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
-            fpu_owner: 0,
+            fpu_owner: crate::mem::Link::NONE,
             activated: 0,
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],

@@ -186,7 +186,7 @@ impl System {
         else {
             panic!("no cspace")
         };
-        Slot(crate::mem::PPtr::new(ptr)).index(63, i as usize)
+        Slot(ptr).index(63, i as usize)
     }
 
     /// The root task's IPC buffer as the root task sees it: `None` if it has unmapped it.
@@ -251,7 +251,7 @@ impl System {
             )
             && matches!(
                 crate::cspace::lookup_cap_and_slot(t.slot(tcb_slot::CTABLE).raw(), a0),
-                Ok((Cap::Thread { tcb }, _)) if tcb == t.addr()
+                Ok((Cap::Thread { tcb }, _)) if tcb == t
             )
             && t.reg(reg::PC) == pc;
         if !own_frame_written {
@@ -336,7 +336,7 @@ impl System {
         let Cap::Thread { tcb } = self.root_slot(slot).cap() else {
             panic!()
         };
-        let t = TcbRef::new(tcb);
+        let t = tcb;
         let cnode = self.root_slot(abi::bootinfo::slot::INIT_THREAD_CNODE);
         crate::cte::cte_insert(cnode.cap(), cnode, t.slot(tcb_slot::CTABLE));
         let vs = self.root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE);
@@ -350,7 +350,7 @@ impl System {
         });
         #[cfg(feature = "mcs")]
         {
-            use crate::object::sched_context::{self as sc, ScRef};
+            use crate::object::sched_context as sc;
             let sc_slot = Self::sc_slot_of(slot);
             self.make(
                 abi::ObjectType::SchedContext,
@@ -361,8 +361,8 @@ impl System {
                 panic!()
             };
             let budget = crate::arch::us_to_ticks(abi::config::BOOT_THREAD_TIME_SLICE * 1000);
-            sc::refill_new(ScRef::new(ptr), sc::MIN_REFILLS, budget, 0, self.k.cur_time);
-            sc::bind_tcb(&mut self.k, ScRef::new(ptr), t);
+            sc::refill_new(ptr, sc::MIN_REFILLS, budget, 0, self.k.cur_time);
+            sc::bind_tcb(&mut self.k, ptr, t);
         }
         crate::object::tcb_ops::restart(&mut self.k, t);
         t

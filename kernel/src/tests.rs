@@ -231,7 +231,7 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     // Nothing above changed the state: the next endpoint lands right after the first two.
     assert_eq!(s.retype(ut, T::Endpoint, 0, empty + 2, 1).info.label(), 0);
     let ep = |s: &System, i| match s.root_slot(i).cap() {
-        Cap::Endpoint { ptr, .. } => ptr,
+        Cap::Endpoint { ptr, .. } => ptr.addr(),
         c => panic!("{c:?}"),
     };
     assert_eq!(ep(&s, empty + 2), ep(&s, empty) + 32);
@@ -551,7 +551,7 @@ fn deleting_a_cnode_deletes_what_it_holds() {
     let Cap::CNode { ptr, .. } = s.root_slot(e).cap() else {
         panic!()
     };
-    let inner = crate::cte::Slot(crate::mem::PPtr::new(ptr));
+    let inner = crate::cte::Slot(ptr);
     assert!(matches!(inner.index(63, 1).cap(), Cap::Notification { .. }));
     // Delete the only cap to the CNode: its contents go too.
     assert_eq!(s.cnode(L::CNodeDelete, &[e, 64], &[]).info.label(), 0);
@@ -714,11 +714,11 @@ mod props {
                 }
                 if let Some((p, sz)) = c.cap().region() {
                     assert!(
-                        p >= ptr && p as u64 + sz <= ptr as u64 + (1 << size_bits),
+                        p >= ptr.addr() && p as u64 + sz <= ptr.addr() as u64 + (1 << size_bits),
                         "child outside its untyped"
                     );
                     assert!(
-                        p as u64 + sz <= ptr as u64 + free_index,
+                        p as u64 + sz <= ptr.addr() as u64 + free_index,
                         "child above the watermark"
                     );
                 }
@@ -778,7 +778,7 @@ mod props {
             for i in 0..WINDOW {
                 if let Some((p, _)) = s.root_slot(base + i).cap().region() {
                     let Cap::Untyped { ptr, size_bits, .. } = s.root_slot(big).cap() else { unreachable!() };
-                    prop_assert!(!(p >= ptr && p < ptr + (1 << size_bits)), "cap into the revoked untyped survived");
+                    prop_assert!(!(p >= ptr.addr() && p < ptr.addr() + (1 << size_bits)), "cap into the revoked untyped survived");
                 }
             }
             check_mdb(&s);

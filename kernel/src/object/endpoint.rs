@@ -52,9 +52,9 @@ pub mod flags {
 pub struct EpRef(pub PPtr<Endpoint>);
 
 impl EpRef {
-    /// The endpoint at kernel-virtual address `ptr`.
-    pub fn at(ptr: usize) -> Self {
-        EpRef(PPtr::new(ptr))
+    /// Its kernel-virtual address (output and comparisons).
+    pub fn addr(self) -> usize {
+        self.0.addr()
     }
     /// Its state.
     pub fn state(self) -> EpState {
@@ -209,10 +209,12 @@ pub fn send_ipc(
 #[cfg(not(feature = "mcs"))]
 /// `receiveIPC(thread, cap, is_blocking)` for an endpoint cap `cap` with the Read right.
 pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) {
-    let Cap::Endpoint { ptr, rights, .. } = cap else {
+    let Cap::Endpoint {
+        ptr: ep, rights, ..
+    } = cap
+    else {
         return;
     };
-    let ep = EpRef::at(ptr);
     // A bound notification that is already active is received first.
     let bound = thread.with(|x| x.bound_notification.get());
     if let Some(b) = bound.map(crate::object::notification::NtfnRef) {
@@ -263,8 +265,7 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
 #[cfg(not(feature = "mcs"))]
 /// `cancelAllIPC`: every thread queued on the endpoint restarts its syscall; the endpoint goes
 /// idle.
-pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
-    let ep = EpRef::at(ptr);
+pub fn cancel_all_ipc(k: &mut Kernel, ep: EpRef) {
     let q = ep.queue();
     ep.set(TcbQueue::default(), EpState::Idle);
     q.drain(|x| {
@@ -276,8 +277,7 @@ pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
 
 /// `cancelBadgedSends`: threads queued to send on the endpoint with `badge` leave the queue
 /// and restart their syscall (MCS: or stay Inactive if they were sending a fault).
-pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
-    let ep = EpRef::at(ptr);
+pub fn cancel_badged_sends(k: &mut Kernel, ep: EpRef, badge: u64) {
     if ep.state() != EpState::Send {
         return;
     }
@@ -363,10 +363,9 @@ pub fn receive_ipc(
     use crate::object::notification::{self as ntfn, NtfnRef};
     use crate::object::reply as rp;
     use crate::object::sched_context as sc;
-    let Cap::Endpoint { ptr, .. } = cap else {
+    let Cap::Endpoint { ptr: ep, .. } = cap else {
         return;
     };
-    let ep = EpRef::at(ptr);
     if let Some(r) = reply {
         if let Some(owner) = r.get().tcb.get().filter(|&o| o != thread) {
             crate::user_error!("Reply object already has unexecuted reply!");
@@ -444,8 +443,7 @@ fn restart_if_no_fault(k: &mut Kernel, t: TcbRef) {
 /// MCS `cancelAllIPC`: every thread queued on the endpoint leaves it (a receiver's Reply
 /// object is unlinked) and restarts its syscall, or stays Inactive if it was sending a fault.
 #[cfg(feature = "mcs")]
-pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
-    let ep = EpRef::at(ptr);
+pub fn cancel_all_ipc(k: &mut Kernel, ep: EpRef) {
     if ep.state() == EpState::Idle {
         return;
     }

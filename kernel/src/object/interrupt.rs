@@ -230,11 +230,7 @@ pub fn handle_interrupt(k: &mut Kernel, irq: usize) {
             crate::arch::irq_mask(irq, true);
             match irq_slot(k, irq).cap() {
                 Cap::Notification { ptr, badge, rights } if rights.send => {
-                    crate::object::notification::send_signal(
-                        k,
-                        crate::object::notification::NtfnRef::at(ptr),
-                        badge,
-                    );
+                    crate::object::notification::send_signal(k, ptr, badge);
                 }
                 _ => crate::kwarn!("undelivered IRQ: {}", irq),
             }

@@ -11,8 +11,9 @@ use crate::cap::Cap;
 use crate::cte::{has_children, insert_new_cap, Slot};
 use crate::error::{Preempted, SyscallError};
 use crate::invocation::InvocationArgs;
+use crate::mem::{PPtr, UntypedMemory};
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot};
-use crate::object::objecttype::create_object;
+use crate::object::objecttype::{create_object, Carve};
 use crate::state::Kernel;
 use crate::{user_err, user_try};
 use abi::config::{RESET_CHUNK_BITS, RETYPE_FAN_OUT_LIMIT};
@@ -26,7 +27,9 @@ pub struct RetypeInvocation {
     pub slot: Slot,
     /// Whether to reset the untyped first (it has no children).
     pub reset: bool,
-    /// Kernel-virtual address of the first new object.
+    /// The untyped region and its size (log2 bytes).
+    pub untyped: (PPtr<UntypedMemory>, u8),
+    /// Offset of the first new object in the region.
     pub first: usize,
     /// Object type.
     pub object_type: ObjectType,
@@ -160,11 +163,8 @@ pub fn decode_untyped_invocation(
             "Untyped Retype: Requested destination window overruns size of node."
         ));
     }
-    let Some(dest) = crate::mem::PPtr::new(cnode).cnode_window(
-        radix as u32,
-        node_offset as usize,
-        node_window as usize,
-    ) else {
+    let Some(dest) = cnode.cnode_window(radix as u32, node_offset as usize, node_window as usize)
+    else {
         return Err(user_err!(
             SyscallError::RangeError(1, node_size - node_offset),
             "Untyped Retype: Requested destination window overruns size of node."
@@ -197,11 +197,12 @@ pub fn decode_untyped_invocation(
             "Untyped Retype: Creating kernel objects with device untyped"
         ));
     }
-    let free_ref = ptr as u64 + free;
+    let free_ref = ptr.addr() as u64 + free;
     let align = (1u64 << object_bits) - 1;
-    let first = ((free_ref + align) & !align) as usize;
+    let first = ((free_ref + align) & !align) as usize - ptr.addr();
     Ok(RetypeInvocation {
         slot,
+        untyped: (ptr, size_bits),
         reset,
         first,
         object_type,
@@ -241,7 +242,7 @@ pub fn reset_untyped_cap(k: &mut Kernel, slot: Slot) -> Result<(), Preempted> {
     let mut top = free_index;
     while top > 0 {
         let start = (top - 1) & !(chunk - 1);
-        crate::mem::zero(ptr + start as usize, (top - start) as usize);
+        ptr.zero_range(size_bits as u32, start as usize, top as usize);
         top = start;
         slot.set_cap(Cap::Untyped {
             ptr,
@@ -275,12 +276,16 @@ pub fn invoke_untyped_retype(k: &mut Kernel, inv: RetypeInvocation) -> Result<()
     inv.slot.set_cap(Cap::Untyped {
         ptr,
         size_bits,
-        free_index: (end - ptr) as u64,
+        free_index: end as u64,
         is_device,
     });
     for (i, dest) in inv.dest.slots().enumerate() {
-        let obj = inv.first + (i << inv.object_bits);
-        let cap = create_object(k, inv.object_type, obj, inv.user_size, inv.is_device);
+        let at = Carve {
+            untyped: inv.untyped,
+            offset: inv.first + (i << inv.object_bits),
+            bits: inv.object_bits as u32,
+        };
+        let cap = create_object(k, inv.object_type, at, inv.user_size, inv.is_device);
         insert_new_cap(cap, Some(inv.slot), Slot(dest));
     }
     Ok(())

@@ -280,7 +280,7 @@ pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16
         return None;
     }
     let m = crate::arch::riscv64::cap::page_table_mapping(vt)?;
-    let base = vt.obj_ptr();
+    let base = vt.obj_addr();
     (find_vspace_for_asid(k, m.asid) == Some(base))
         .then(|| (crate::arch::pptr_to_paddr(base), m.asid))
 }

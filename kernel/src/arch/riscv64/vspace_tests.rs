@@ -303,7 +303,7 @@ fn device_frames_are_mapped_without_touching_their_memory() {
     let dev = e + 100;
     insert_new_cap(
         Cap::Untyped {
-            ptr,
+            ptr: PPtr::new(ptr),
             size_bits: 22,
             free_index: 0,
             is_device: true,
@@ -826,9 +826,10 @@ fn asid_control_make_pool() {
     let (ut, _, _) = s.ram_untyped(22);
     ok(s.retype(ut, T::Untyped, 12, e, 1));
     ok(s.retype(ut, T::Untyped, 13, e + 1, 1));
-    let Cap::Untyped { ptr: pool_mem, .. } = s.root_slot(e).cap() else {
+    let Cap::Untyped { ptr: pool_ut, .. } = s.root_slot(e).cap() else {
         panic!()
     };
+    let pool_mem = pool_ut.addr();
     let table = s.k.asid_table;
     // Errors, in seL4's order.
     let r = s.call(
@@ -1332,7 +1333,7 @@ mod props {
         for i in 0..end {
             let sl = s.root_slot(i);
             let c = sl.0.get();
-            v.extend([c.cap.w0, c.cap.w1]);
+            v.extend([c.cap.w0(), c.cap.w1()]);
             v.push(sl.mdb().prev().map_or(0, |p| p.addr() as u64));
             v.push(sl.mdb().next().map_or(0, |p| p.addr() as u64));
             if let Cap::Arch(ArchCap::PageTable { base, .. }) = sl.cap() {
