@@ -216,25 +216,72 @@ pub enum FrameMemory {}
 
 impl PPtr<UntypedMemory> {
     /// Zeroes bytes `start..end` of the untyped region of 2^`size_bits` bytes that starts here
-    /// (clamped to the region): untyped reset (`resetUntypedCap`).
+    /// if they lie inside it (they do: untyped reset, `resetUntypedCap`, clears below the
+    /// watermark).
     #[inline]
     pub fn zero_range(self, size_bits: u32, start: usize, end: usize) {
-        let size = 1usize.checked_shl(size_bits).unwrap_or(0);
-        let end = end.min(size);
-        if start < end {
+        // An untyped's size field has 6 bits; `& 63` is what the shift does anyway.
+        if start < end && end <= 1usize << (size_bits & 63) {
             zero(self.addr + start, end - start);
         }
     }
-    /// The new object of 2^`obj_bits` bytes at byte `offset` of the untyped region of
-    /// 2^`size_bits` bytes that starts here, as a `T`, if it lies inside the region
-    /// (`createObject`: retype computed the offset from the watermark and zeroed the memory
-    /// when the untyped was reset or created).
+    /// The `count` new objects of 2^`obj_bits` bytes each from byte `offset` of the untyped
+    /// region of 2^`size_bits` bytes that starts here, if they all lie inside it (retype:
+    /// `offset` is the aligned watermark; the memory was zeroed when the untyped was reset or
+    /// created).
     #[inline]
-    pub fn carve<T>(self, size_bits: u32, offset: usize, obj_bits: u32) -> Option<PPtr<T>> {
-        let size = 1usize.checked_shl(size_bits)?;
-        let len = 1usize.checked_shl(obj_bits)?;
-        (obj_bits <= size_bits && offset <= size - len && core::mem::size_of::<T>() <= len)
-            .then(|| PPtr::new(self.addr + offset))
+    pub fn carve(
+        self,
+        size_bits: u32,
+        offset: usize,
+        obj_bits: u32,
+        count: usize,
+    ) -> Option<CarvedRun> {
+        let size = 1usize << (size_bits & 63);
+        let bytes = count.checked_shl(obj_bits)?;
+        (obj_bits < usize::BITS && offset <= size && bytes <= size - offset).then_some(CarvedRun {
+            addr: self.addr + offset,
+            bits: obj_bits,
+            count,
+        })
+    }
+}
+
+/// New objects' memory inside one untyped region (see [`PPtr::carve`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CarvedRun {
+    addr: usize,
+    bits: u32,
+    count: usize,
+}
+
+impl CarvedRun {
+    /// The objects' memory, in address order.
+    #[inline]
+    pub fn objects(self) -> impl Iterator<Item = Carved> {
+        (0..self.count).map(move |i| Carved {
+            addr: self.addr + (i << self.bits),
+            bits: self.bits,
+        })
+    }
+    /// The byte just past the last object, as an offset from `base` (the region's start).
+    pub fn end_offset(self, base: PPtr<UntypedMemory>) -> usize {
+        self.addr + (self.count << self.bits) - base.addr
+    }
+}
+
+/// One new object's memory: 2^`bits` bytes inside an untyped region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carved {
+    addr: usize,
+    bits: u32,
+}
+
+impl Carved {
+    /// The memory as a `T`, if a `T` fits in it (`createObject`).
+    #[inline(always)]
+    pub fn object<T>(self) -> Option<PPtr<T>> {
+        (core::mem::size_of::<T>() <= 1usize << self.bits).then_some(PPtr::new(self.addr))
     }
 }
 

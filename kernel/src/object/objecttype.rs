@@ -4,7 +4,7 @@
 use crate::cap::{Cap, EpRights, ZombieType};
 use crate::cte::{has_children, Cte, Slot};
 use crate::error::SyscallError;
-use crate::mem::{PPtr, UntypedMemory};
+use crate::mem::PPtr;
 use crate::object::tcb::{self, tcb_slot, TcbRef};
 use crate::state::Kernel;
 use abi::{CNodeCapData, CapRights, ObjectType};
@@ -134,35 +134,14 @@ pub fn mask_cap_rights(r: CapRights, cap: Cap) -> Cap {
     }
 }
 
-/// Where a new object goes: 2^`bits` bytes at `offset` in an untyped region (its reference and
-/// size in log2 bytes).
-#[derive(Clone, Copy, Debug)]
-pub struct Carve {
-    /// The untyped region.
-    pub untyped: (PPtr<UntypedMemory>, u8),
-    /// Byte offset of the object in it.
-    pub offset: usize,
-    /// log2 of the object's size.
-    pub bits: u32,
-}
-
-impl Carve {
-    /// The object as a `T` (see [`PPtr::carve`]; `None` never happens for what retype computed).
-    fn object<T>(self) -> Option<PPtr<T>> {
-        self.untyped
-            .0
-            .carve(self.untyped.1 as u32, self.offset, self.bits)
-    }
-}
-
 /// `createObject`: initialises the (already zeroed) memory `at` as an object of type `t` and
-/// returns the original cap to it (the null cap if `at` does not fit its untyped, which retype
+/// returns the original cap to it (the null cap if a `t` does not fit in `at`, which retype
 /// rules out). `user_size` is the retype size argument. In debug builds a new TCB is named
 /// after its creator and joins the list of all TCBs.
 pub fn create_object(
     k: &mut Kernel,
     t: ObjectType,
-    at: Carve,
+    at: crate::mem::Carved,
     user_size: u64,
     is_device: bool,
 ) -> Cap {

@@ -11,9 +11,9 @@ use crate::cap::Cap;
 use crate::cte::{has_children, insert_new_cap, Slot};
 use crate::error::{Preempted, SyscallError};
 use crate::invocation::InvocationArgs;
-use crate::mem::{PPtr, UntypedMemory};
+use crate::mem::CarvedRun;
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot};
-use crate::object::objecttype::{create_object, Carve};
+use crate::object::objecttype::create_object;
 use crate::state::Kernel;
 use crate::{user_err, user_try};
 use abi::config::{RESET_CHUNK_BITS, RETYPE_FAN_OUT_LIMIT};
@@ -27,10 +27,8 @@ pub struct RetypeInvocation {
     pub slot: Slot,
     /// Whether to reset the untyped first (it has no children).
     pub reset: bool,
-    /// The untyped region and its size (log2 bytes).
-    pub untyped: (PPtr<UntypedMemory>, u8),
-    /// Offset of the first new object in the region.
-    pub first: usize,
+    /// The new objects' memory.
+    pub objects: CarvedRun,
     /// Object type.
     pub object_type: ObjectType,
     /// The size argument.
@@ -200,11 +198,17 @@ pub fn decode_untyped_invocation(
     let free_ref = ptr.addr() as u64 + free;
     let align = (1u64 << object_bits) - 1;
     let first = ((free_ref + align) & !align) as usize - ptr.addr();
+    // Inside the untyped: the free space was checked against the objects' total size above.
+    let Some(objects) = ptr.carve(size_bits as u32, first, object_bits as u32, dest.len()) else {
+        return Err(user_err!(
+            SyscallError::NotEnoughMemory(free_bytes),
+            "Untyped Retype: Insufficient memory."
+        ));
+    };
     Ok(RetypeInvocation {
         slot,
-        untyped: (ptr, size_bits),
         reset,
-        first,
+        objects,
         object_type,
         user_size,
         object_bits,
@@ -272,19 +276,13 @@ pub fn invoke_untyped_retype(k: &mut Kernel, inv: RetypeInvocation) -> Result<()
     else {
         return Ok(());
     };
-    let end = inv.first + (inv.dest.len() << inv.object_bits);
     inv.slot.set_cap(Cap::Untyped {
         ptr,
         size_bits,
-        free_index: end as u64,
+        free_index: inv.objects.end_offset(ptr) as u64,
         is_device,
     });
-    for (i, dest) in inv.dest.slots().enumerate() {
-        let at = Carve {
-            untyped: inv.untyped,
-            offset: inv.first + (i << inv.object_bits),
-            bits: inv.object_bits as u32,
-        };
+    for (at, dest) in inv.objects.objects().zip(inv.dest.slots()) {
         let cap = create_object(k, inv.object_type, at, inv.user_size, inv.is_device);
         insert_new_cap(cap, Some(inv.slot), Slot(dest));
     }
