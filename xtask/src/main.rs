@@ -2,6 +2,7 @@
 //! for riscv64, boots them in QEMU and runs every test. See README.md.
 
 mod bench;
+mod bootregion;
 mod protocol;
 mod qemu;
 #[cfg(test)]
@@ -812,11 +813,13 @@ impl QemuTests<'_> {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
+        // The kernel first: nothing after boot may refer into its boot-only region.
+        let (region_ok, mut problems) = boot_region_problems(kernel);
         match self.boot(name, kernel, &TESTS, features, log_name) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
-                let problems = protocol::judge_tests(&out, &cap.end);
+                problems.extend(protocol::judge_tests(&out, &cap.end));
                 eprintln!(
                     "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
                     out.tests.len(),
@@ -826,8 +829,8 @@ impl QemuTests<'_> {
                 Stage::judged(
                     name,
                     t.elapsed().as_secs_f64(),
-                    out.passed(),
-                    out.failed(),
+                    out.passed() + usize::from(region_ok),
+                    out.failed() + usize::from(!region_ok),
                     problems,
                 )
             }
@@ -932,6 +935,26 @@ impl QemuTests<'_> {
                 )
             }
         }
+    }
+}
+
+/// The boot-region check of a kernel ELF ([`bootregion::check`]), counted as one test:
+/// whether it passed, and what is wrong.
+fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
+    match bootregion::check(kernel) {
+        Ok(((start, end), bad)) => {
+            eprintln!(
+                "xtask: boot-only region {start:#x}..{end:#x} ({} KiB): {} reference(s) into it from outside",
+                (end - start) / 1024,
+                bad.len()
+            );
+            let problems: Vec<String> = bad
+                .into_iter()
+                .map(|b| format!("used after boot, but in the boot-only region: {b}"))
+                .collect();
+            (problems.is_empty(), problems)
+        }
+        Err(e) => (false, vec![format!("boot-region check: {e:#}")]),
     }
 }
 

@@ -10,7 +10,8 @@
 //!   and every `/memreserve/` entry;
 //! - kernel devices: the `reg` of every PLIC (`riscv,plic0`, `sifive,plic-1.0.0`) and CLINT /
 //!   ACLINT (`riscv,clint0`, `sifive,clint0`, `riscv,aclint-*`), rounded out to 4 KiB pages;
-//!   the first PLIC's base and `riscv,ndev`;
+//!   the first PLIC's base and `riscv,ndev`; and every node `/chosen` `seL4,kernel-devices`
+//!   names (seL4's build lists its kernel devices there);
 //! - the root task (firmware boot only): `/chosen` `linux,initrd-start`/`linux,initrd-end`
 //!   (32- or 64-bit values);
 //! - the console UART: the `ns16550a` named by `/chosen` `stdout-path`, else the first one;
@@ -288,6 +289,26 @@ fn read_devices(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> 
         }
     }
     super::set_finisher(finisher);
+    // seL4's build names its kernel devices in `/chosen` `seL4,kernel-devices` (a list of node
+    // paths) in the device tree its elfloader passes, whatever their compatible strings.
+    if let Some(list) = fdt
+        .find_node("/chosen")
+        .and_then(|c| c.property("seL4,kernel-devices"))
+    {
+        for path in list.value.split(|&b| b == 0) {
+            let Some(node) = core::str::from_utf8(path)
+                .ok()
+                .filter(|p| !p.is_empty())
+                .and_then(|p| fdt.find_node(p))
+            else {
+                continue;
+            };
+            for_each_reg(node, "a seL4,kernel-devices node", |r| {
+                push_device(params, r)
+            })?;
+        }
+    }
+    params.kernel_devices.coalesce();
     Ok(())
 }
 
