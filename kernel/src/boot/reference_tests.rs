@@ -520,3 +520,75 @@ fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
     let e = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).map(|_| ());
     assert_eq!(e, Err(BootError::Msg("root CNode is full")));
 }
+
+/// A malformed hand-off is refused with a message, before anything is created: inverted,
+/// empty or unaligned user image, user image or device tree overlapping the kernel image or
+/// each other, no device tree, regions out of seL4's order (kernel image, device tree, user
+/// image), a user image beyond user memory or beyond the kernel window.
+#[test]
+fn malformed_handoffs_are_refused() {
+    let good = Placement {
+        ram: RAM_3G,
+        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0x8023_0000, 0x8023_17f0),
+        ui: Region::new(0x8023_2000, 0x8026_b000),
+        ui_vstart: 0x40_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+    let _mem = SimMemory::new(0x8000_0000, 32);
+    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
+    let irq = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    let attempt = |f: &dyn Fn(&mut BootParams)| {
+        let mut p = good.params();
+        p.irq_node = irq;
+        f(&mut p);
+        let mut k = Kernel::new();
+        match create_root_task(&mut k, &p, crate::arch::PADDR_TOP) {
+            Ok(_) => "booted",
+            Err(BootError::Msg(m)) => m,
+        }
+    };
+    assert_eq!(attempt(&|_| ()), "booted");
+    type Change<'a> = &'a dyn Fn(&mut BootParams);
+    let cases: [(&str, Change); 10] = [
+        ("inverted", &|p| {
+            p.user_image.p_reg = Region::new(0x8026_b000, 0x8023_2000)
+        }),
+        ("empty", &|p| {
+            p.user_image.p_reg.end = p.user_image.p_reg.start
+        }),
+        ("unaligned", &|p| p.user_image.p_reg.start += 8),
+        ("unaligned offset", &|p| p.user_image.pv_offset += 0x10),
+        ("over the kernel", &|p| {
+            p.user_image.p_reg.start = 0x8022_0000
+        }),
+        ("no device tree", &|p| p.dtb = Region::default()),
+        ("device tree over the kernel", &|p| {
+            p.dtb = Region::new(0x8022_f000, 0x8023_0800)
+        }),
+        ("device tree over the image", &|p| {
+            p.dtb = Region::new(0x8024_0000, 0x8024_1000)
+        }),
+        ("out of order", &|p| {
+            p.dtb = Region::new(0x8030_0000, 0x8030_17f0)
+        }),
+        ("beyond user memory", &|p| {
+            p.user_image.pv_offset = 0x8023_2000u64.wrapping_sub(USER_TOP)
+        }),
+    ];
+    for (what, f) in cases {
+        let m = attempt(f);
+        assert_ne!(m, "booted", "{what}");
+        println!("{what}: {m}");
+    }
+    assert_eq!(
+        attempt(&|p| p.dtb = Region::new(0x8030_0000, 0x8030_17f0)),
+        "reserved region in wrong order (kernel image, device tree and user image must be \
+         disjoint and in this address order)"
+    );
+    assert_eq!(
+        attempt(&|p| p.dtb = Region::default()),
+        "no device tree (dtb_size 0): this kernel reads its platform from the device tree"
+    );
+}
