@@ -409,40 +409,54 @@ struct RootObjects {
 fn create_rootserver_objects(start: u64, layout: &Layout) -> RootObjects {
     let cnode_bits = ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS;
     let size = layout.rootserver_size();
-    let mut next = start;
-    let end = start + size.bytes;
-    let mut alloc = |bits: u64, n: u64| {
-        let p = next;
-        debug_assert!(p.is_multiple_of(1 << bits));
-        next += n << bits;
-        debug_assert!(next <= end);
-        let v = paddr_to_pptr(p);
-        crate::mem::zero(v, (n << bits) as usize);
-        v
-    };
-    let extra_bits = layout.extra_bits;
-    let mut extra_bi = None;
-    let mut maybe_alloc_extra_bi = |cmp_bits: u64, alloc: &mut dyn FnMut(u64, u64) -> usize| {
-        if extra_bits > 0 && extra_bits >= cmp_bits && extra_bi.is_none() {
-            extra_bi = Some(alloc(extra_bits, 1));
+    /// `alloc_rootserver_obj`: `n` objects of 2^`bits` bytes from the block, zeroed.
+    struct Block {
+        next: u64,
+        end: u64,
+        extra_bits: u64,
+        extra_bi: Option<usize>,
+    }
+    impl Block {
+        fn alloc(&mut self, bits: u64, n: u64) -> usize {
+            let p = self.next;
+            debug_assert!(p.is_multiple_of(1 << bits));
+            self.next += n << bits;
+            debug_assert!(self.next <= self.end);
+            let v = paddr_to_pptr(p);
+            crate::mem::zero(v, (n << bits) as usize);
+            v
         }
+        /// `maybe_alloc_extra_bi`: the extra BootInfo region, if it is not yet and is at least
+        /// 2^`cmp_bits` bytes.
+        fn maybe_alloc_extra_bi(&mut self, cmp_bits: u64) {
+            if self.extra_bits > 0 && self.extra_bits >= cmp_bits && self.extra_bi.is_none() {
+                self.extra_bi = Some(self.alloc(self.extra_bits, 1));
+            }
+        }
+    }
+    let mut b = Block {
+        next: start,
+        end: start + size.bytes,
+        extra_bits: layout.extra_bits,
+        extra_bi: None,
     };
-    maybe_alloc_extra_bi(size.align_bits, &mut alloc);
+    b.maybe_alloc_extra_bi(size.align_bits);
     const _: () = assert!(ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS > VSPACE_BITS);
-    let cnode = alloc(cnode_bits, 1);
-    maybe_alloc_extra_bi(VSPACE_BITS, &mut alloc);
-    let vspace = alloc(VSPACE_BITS, 1);
-    maybe_alloc_extra_bi(PAGE_BITS, &mut alloc);
-    let asid_pool = alloc(ASID_POOL_BITS, 1);
-    let ipc_buf = alloc(PAGE_BITS, 1);
-    let boot_info = alloc(PAGE_BITS, 1);
+    let cnode = b.alloc(cnode_bits, 1);
+    b.maybe_alloc_extra_bi(VSPACE_BITS);
+    let vspace = b.alloc(VSPACE_BITS, 1);
+    b.maybe_alloc_extra_bi(PAGE_BITS);
+    let asid_pool = b.alloc(ASID_POOL_BITS, 1);
+    let ipc_buf = b.alloc(PAGE_BITS, 1);
+    let boot_info = b.alloc(PAGE_BITS, 1);
     const _: () = assert!(TCB_BITS < PAGE_TABLE_BITS);
     let n_paging = crate::arch::root_paging_tables(layout.it_v_reg.start, layout.it_v_reg.end);
-    let paging = alloc(PAGE_TABLE_BITS, n_paging);
-    let tcb = alloc(TCB_BITS, 1);
+    let paging = b.alloc(PAGE_TABLE_BITS, n_paging);
+    let tcb = b.alloc(TCB_BITS, 1);
     #[cfg(feature = "mcs")]
-    let sc = alloc(MIN_SCHED_CONTEXT_BITS, 1);
-    debug_assert_eq!(next, end);
+    let sc = b.alloc(MIN_SCHED_CONTEXT_BITS, 1);
+    debug_assert_eq!(b.next, b.end);
+    let extra_bi = b.extra_bi;
     RootObjects {
         cnode,
         extra_bi,
