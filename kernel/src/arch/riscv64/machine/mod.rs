@@ -1,5 +1,6 @@
-//! The riscv64 machine layer for QEMU `virt` booted by OpenSBI: everything that touches the real
-//! hardware (CSRs, SBI calls, the boot page table, trap entry and exit, the device tree).
+//! The riscv64 machine layer for QEMU `virt` (under OpenSBI, entered by it or by a seL4 loader):
+//! everything that touches the real hardware (CSRs, SBI calls, the boot page table, trap entry
+//! and exit, the device tree).
 //!
 //! # Memory layout (Sv39)
 //!
@@ -10,15 +11,16 @@
 //! | `PPTR_TOP = 0xFFFF_FFFF_8000_0000..+1 GiB`    | `0x8000_0000..0xC000_0000` | the kernel image gigapage (RWX, global) |
 //! | `0xFFFF_FFFF_C000_0000..`                    | unmapped                  | (seL4's `KDEV_BASE`; unused: devices are reached through the window) |
 //!
-//! The image is linked by `kernel/link.ld`: the boot code (`.boot`) at virtual = physical
-//! [`KERNEL_ELF_PADDR_BASE`] = `0x8020_0000`, where OpenSBI jumps; everything else in the high
-//! half, starting one page after [`KERNEL_ELF_BASE`] = `0xFFFF_FFFF_8020_0000`, with load
-//! addresses following the boot code so that QEMU loads every segment at its physical address.
+//! The image is linked by `kernel/link.ld` as seL4's is: everything in the high half from
+//! [`KERNEL_ELF_BASE`] = `0xFFFF_FFFF_8020_0000` (the entry point, `_start`) with load
+//! addresses from [`KERNEL_ELF_PADDR_BASE`] = `0x8020_0000`, where OpenSBI jumps (QEMU turns
+//! the virtual entry into the physical one) and where seL4's loaders put it; the boot-only code
+//! first, up to `ki_boot_end` (see `docs/BOOT.md`).
 //!
 //! The boot code ([`boot`]) builds the kernel's root page table ([`kernel_root_page_table`]):
 //! entries 256..=509 map the window with gigapages, entry 510 the kernel image, and, only until the
-//! Rust code runs, one identity gigapage for the jump to the high half. User VSpaces copy entries
-//! 256..=511 of it.
+//! Rust code runs, one identity gigapage for the jump to the high half in a firmware boot. User
+//! VSpaces copy entries 256..=511 of it.
 //!
 //! # Sub-modules
 //! - [`boot`]: the entry point `_start`, the boot page table, the kernel stack, early init.
