@@ -1047,6 +1047,14 @@ pub fn copy(dst: usize, src: usize, len: usize) {
     unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) }
 }
 
+/// Moves `len` bytes within the kernel window; the ranges may overlap (boot: the firmware
+/// boot moves the device tree to where seL4's elfloader puts it).
+pub fn move_bytes(dst: usize, src: usize, len: usize) {
+    // SAFETY: both ranges are RAM in the kernel window that only boot uses at this point (the
+    // device tree and the free RAM after the kernel image); `copy` allows overlap.
+    unsafe { core::ptr::copy(src as *const u8, dst as *mut u8, len) }
+}
+
 /// The one kernel on the target.
 #[cfg(target_os = "none")]
 struct KernelCell(core::cell::UnsafeCell<crate::state::Kernel>);
@@ -1103,38 +1111,53 @@ pub mod sim {
     pub struct SimMemory {
         buf: *mut u8,
         layout: std::alloc::Layout,
+        /// The first byte, aligned to 1 GiB inside `buf`'s allocation.
+        start: *mut u8,
+        size: usize,
         /// Simulated physical address of the first byte.
         pub base: u64,
     }
 
+    /// Host addresses of simulated memory are aligned like this, so that simulated physical
+    /// alignment (of huge frames, say) carries over.
+    const ALIGN: usize = 1 << 30;
+
     impl SimMemory {
-        /// Allocates `1 << size_bits` zeroed bytes, aligned to their size, seen at physical
-        /// address `base`, and installs the mapping for this thread.
+        /// Allocates `1 << size_bits` zeroed bytes, aligned to 1 GiB, seen at physical address
+        /// `base`, and installs the mapping for this thread. The host allocates with `calloc`,
+        /// whose large blocks are zero pages until touched, so gigabytes of simulated RAM cost
+        /// only what a test writes.
         pub fn new(base: u64, size_bits: u32) -> SimMemory {
             let size = 1usize << size_bits;
-            // Aligned to 1 GiB so that simulated physical alignment (of huge frames, say) carries over
-            // to host addresses.
-            let layout = std::alloc::Layout::from_size_align(size, 1 << 30).unwrap();
+            let layout = std::alloc::Layout::from_size_align(size + ALIGN, 16).unwrap();
             // SAFETY: layout has non-zero size.
             let buf = unsafe { std::alloc::alloc_zeroed(layout) };
             assert!(!buf.is_null());
-            crate::arch::host::set_phys_offset((buf as usize).wrapping_sub(base as usize));
-            SimMemory { buf, layout, base }
+            let start = buf.wrapping_add((ALIGN - buf as usize % ALIGN) % ALIGN);
+            let m = SimMemory {
+                buf,
+                layout,
+                start,
+                size,
+                base,
+            };
+            m.enter();
+            m
         }
         /// Installs this memory's mapping for this thread again (a test that runs two
         /// simulated machines side by side switches between them with it).
         pub fn enter(&self) {
             crate::arch::host::set_phys_offset(
-                (self.buf as usize).wrapping_sub(self.base as usize),
+                (self.start as usize).wrapping_sub(self.base as usize),
             );
         }
         /// The kernel-virtual (host) address of the first byte.
         pub fn pptr(&self) -> usize {
-            self.buf as usize
+            self.start as usize
         }
         /// Size in bytes.
         pub fn size(&self) -> usize {
-            self.layout.size()
+            self.size
         }
     }
 

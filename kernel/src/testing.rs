@@ -17,6 +17,8 @@ use abi::{InvocationLabel, MessageInfo, Syscall};
 pub const RAM_BASE: u64 = 0x8000_0000;
 /// log2 of the simulated RAM size.
 pub const RAM_BITS: u32 = 26;
+/// The simulated kernel image: its first page is boot-only, its last page the IRQ node.
+pub const KERNEL_IMAGE: Region = Region::new(RAM_BASE + 0x20_0000, RAM_BASE + 0x40_0000);
 /// Where the fake root task ELF is placed.
 pub const INITRD: u64 = RAM_BASE + 0x0100_0000;
 /// Where the fake device tree is placed.
@@ -123,8 +125,27 @@ impl System {
     }
 
     /// Boots the simulated machine with the root task `elf` (placed at [`INITRD`]) and a fake
-    /// device tree of `dtb_len` bytes (at [`DTB`]; none if 0).
+    /// device tree of `dtb_len` bytes (at [`DTB`]; none if 0), as a firmware boot does: the
+    /// kernel first loads the initrd as seL4's elfloader would ([`crate::boot::load_initrd`]).
     pub fn boot_with(elf: &[u8], dtb_len: usize) -> System {
+        let (mem, mut p) = Self::machine(elf, dtb_len);
+        crate::boot::load_initrd(&mut p).expect("load the initrd");
+        let mut k = Kernel::new();
+        let root = create_root_task(&mut k, &p, crate::arch::PADDR_TOP).expect("boot");
+        let bi_vptr = root.reg(reg::A0);
+        System {
+            mem,
+            k,
+            root,
+            bi_vptr,
+        }
+    }
+
+    /// The simulated machine before boot: RAM with the firmware's first 2 MiB reserved, the
+    /// kernel image at [`KERNEL_IMAGE`] (its first page boot-only), the root task `elf` as the
+    /// initrd at [`INITRD`], a fake device tree of `dtb_len` bytes at [`DTB`], the IRQ node in
+    /// the simulated kernel image, and the kernel devices.
+    pub fn machine(elf: &[u8], dtb_len: usize) -> (SimMemory, BootParams) {
         let mem = SimMemory::new(RAM_BASE, RAM_BITS);
         crate::mem::copy(
             crate::arch::paddr_to_pptr(INITRD),
@@ -142,23 +163,17 @@ impl System {
             .push(Region::new(RAM_BASE, RAM_BASE + (1 << RAM_BITS)))
             .unwrap();
         p.reserved
-            .push(Region::new(RAM_BASE, RAM_BASE + 0x20_0000))
+            .push(Region::new(RAM_BASE, KERNEL_IMAGE.start))
             .unwrap();
-        p.kernel_image = Region::new(RAM_BASE + 0x20_0000, RAM_BASE + 0x40_0000);
+        p.kernel_image = KERNEL_IMAGE;
+        p.kernel_boot = Region::new(KERNEL_IMAGE.start, KERNEL_IMAGE.start + 0x1000);
+        p.irq_node = crate::arch::paddr_to_pptr(KERNEL_IMAGE.end - 0x1000);
         p.initrd = Region::new(INITRD, INITRD + elf.len() as u64);
         p.dtb = Region::new(DTB, DTB + dtb_len as u64);
         p.kernel_devices
             .push(Region::new(0x0c00_0000, 0x1000_0000))
             .unwrap();
-        let mut k = Kernel::new();
-        let root = create_root_task(&mut k, &p).expect("boot");
-        let bi_vptr = root.reg(reg::A0);
-        System {
-            mem,
-            k,
-            root,
-            bi_vptr,
-        }
+        (mem, p)
     }
 
     /// The root task's BootInfo.

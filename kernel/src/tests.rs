@@ -111,8 +111,13 @@ fn untypeds_cover_free_ram_without_touching_reserved_memory() {
         assert!(d.paddr % (1 << d.size_bits) == 0 && d.size_bits <= 38);
     }
     // RAM untypeds avoid the reserved regions and each other; the initrd and the device tree
-    // were needed only during boot and are handed out with the free RAM.
-    let reserved = [(RAM_BASE, RAM_BASE + 0x40_0000)];
+    // were needed only during boot and are handed out with the free RAM, and so is the
+    // kernel's boot-only first page (seL4's `ki_boot_end`), which comes first.
+    assert_eq!((ram[0].paddr, ram[0].size_bits), (KERNEL_IMAGE.start, 12));
+    let reserved = [
+        (RAM_BASE, KERNEL_IMAGE.start),
+        (KERNEL_IMAGE.start + 0x1000, KERNEL_IMAGE.end),
+    ];
     for d in &ram {
         let (a, b) = (d.paddr, d.paddr + (1 << d.size_bits));
         assert!(d.paddr % (1 << d.size_bits) == 0);
@@ -128,7 +133,7 @@ fn untypeds_cover_free_ram_without_touching_reserved_memory() {
             .any(|d| d.paddr <= p && p < d.paddr + (1 << d.size_bits))
     };
     assert!(covered(INITRD) && covered(DTB) && covered(DTB + DTB_LEN as u64 - 1));
-    for w in ram.windows(2) {
+    for w in ram[1..].windows(2) {
         assert!(w[0].paddr < w[1].paddr, "RAM untypeds in ascending order");
     }
     // Nearly all of the 64 MiB minus the reserved 4 MiB and the root task's objects is there.

@@ -15,9 +15,9 @@ use crate::protocol::{self, QemuEnd, Step, KERNEL_LOG_PREFIX, PANIC_MARKER};
 
 pub const QEMU: &str = "qemu-system-riscv64";
 
-/// The machine every command boots. `-bios default` is OpenSBI.
-pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
-    let mut a: Vec<String> = [
+/// The machine every command boots (`-bios default` is OpenSBI), without a payload.
+pub fn machine_args() -> Vec<String> {
+    [
         "-machine",
         "virt",
         "-cpu",
@@ -34,7 +34,21 @@ pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect();
+    .collect()
+}
+
+/// The machine booting one image (`-kernel`): the loader's (kernel and root task in one
+/// file, entered with seL4's boot protocol).
+pub fn image_args(image: &Path) -> Vec<String> {
+    let mut a = machine_args();
+    a.push("-kernel".into());
+    a.push(image.display().to_string());
+    a
+}
+
+/// The machine booting the kernel with the root task as its initrd (a firmware boot).
+pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
+    let mut a = machine_args();
     a.push("-kernel".into());
     a.push(kernel.display().to_string());
     a.push("-initrd".into());
