@@ -839,6 +839,14 @@ struct QemuTests<'a> {
     all_log: File,
 }
 
+/// How [`QemuTests::boot`] boots: through the loader or with the root task as the initrd, and
+/// what to type into the guest, if anything.
+#[derive(Clone, Copy)]
+struct BootHow {
+    loader: bool,
+    script: Option<&'static [protocol::Step]>,
+}
+
 impl QemuTests<'_> {
     /// Build the root task and boot it with `kernel` (as the initrd, or through the loader
     /// with seL4's boot protocol if `loader`), with `script` typed into it if any (then guest
@@ -851,9 +859,9 @@ impl QemuTests<'_> {
         task: &RootTask,
         features: &[&str],
         log_name: &str,
-        loader: bool,
-        script: Option<&'static [protocol::Step]>,
+        how: BootHow,
     ) -> Result<qemu::Captured> {
+        let BootHow { loader, script } = how;
         let elf = self.ws.build_root_task_with(self.profile, task, features)?;
         let mut args = if loader {
             let image_name = workspace::loader_image_name(kernel, &elf);
@@ -919,7 +927,11 @@ impl QemuTests<'_> {
         };
         // The kernel first: nothing after boot may refer into its boot-only region.
         let (region_ok, mut problems) = boot_region_problems(kernel);
-        match self.boot(name, kernel, &TESTS, features, log_name, loader, None) {
+        let how = BootHow {
+            loader,
+            script: None,
+        };
+        match self.boot(name, kernel, &TESTS, features, log_name, how) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
@@ -1034,8 +1046,10 @@ impl QemuTests<'_> {
                 &DEMO,
                 features,
                 &log_name,
-                false,
-                script.map(|s| s.0),
+                BootHow {
+                    loader: false,
+                    script: script.map(|s| s.0),
+                },
             ) {
                 Ok(cap) => cap,
                 Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
