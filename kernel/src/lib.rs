@@ -46,6 +46,8 @@ mod mcs_fastpath_tests;
 mod mcs_ipc_tests;
 #[allow(unsafe_code)]
 pub mod mem;
+#[cfg(test)]
+pub mod model;
 pub mod object;
 pub mod sched;
 pub mod state;
