@@ -606,8 +606,7 @@ pub fn check_mdb(s: &System) {
 
 mod props {
     use super::*;
-    use crate::cte::Slot;
-    use crate::model::{CSpaceModel, Node, Outcome};
+    use crate::model::{outcome, CSpaceModel, Node};
     use proptest::prelude::*;
 
     /// Slots the random operations work on: `WINDOW` slots from the first empty one; indices
@@ -617,10 +616,11 @@ mod props {
     const SLOTS: u64 = WINDOW + 3;
 
     /// A slot operand, chosen when the operation runs: `Untyped(k)` the `k`-th (modulo) slot
-    /// holding an untyped cap, `Full(k)` the `k`-th slot holding a cap, `Empty(k)` the `k`-th empty window slot, `Any(i)` slot index `i`.
+    /// holding an untyped cap, `Badgeable(k)` an endpoint or notification cap, `Full(k)` the `k`-th slot holding a cap, `Empty(k)` the `k`-th empty window slot, `Any(i)` slot index `i`.
     #[derive(Clone, Copy, Debug)]
     enum Pick {
         Untyped(u16),
+        Badgeable(u16),
         Full(u16),
         Empty(u16),
         Any(u64),
@@ -679,6 +679,11 @@ mod props {
         prop_oneof![8 => any::<u16>().prop_map(Pick::Empty), 1 => (0..WINDOW).prop_map(Pick::Any)]
     }
 
+    /// An endpoint or notification cap, most of the time.
+    fn badgeable() -> impl Strategy<Value = Pick> {
+        prop_oneof![2 => any::<u16>().prop_map(Pick::Badgeable), 1 => full()]
+    }
+
     /// An untyped, most of the time.
     fn untyped() -> impl Strategy<Value = Pick> {
         prop_oneof![6 => any::<u16>().prop_map(Pick::Untyped), 1 => full()]
@@ -689,14 +694,15 @@ mod props {
             5 => (untyped(), 0u8..8, 0u64..16, empty(), 1u64..4)
                 .prop_map(|(ut, ty, size, dest, n)| Op::Retype { ut, ty, size, dest, n }),
             3 => (empty(), full(), prop_oneof![Just(15u64), 0u64..16]).prop_map(|(dest, src, rights)| Op::Copy { dest, src, rights }),
-            3 => (empty(), full(), prop_oneof![Just(15u64), 0u64..16], 0u64..4)
+            // Few badges, so that badged copies of one object meet.
+            4 => (empty(), badgeable(), prop_oneof![Just(15u64), 0u64..16], prop_oneof![3 => 1u64..3, 1 => 0u64..4])
                 .prop_map(|(dest, src, rights, badge)| Op::Mint { dest, src, rights, badge }),
             1 => (empty(), full()).prop_map(|(dest, src)| Op::Move { dest, src }),
             1 => (empty(), full(), 0u64..4).prop_map(|(dest, src, data)| Op::Mutate { dest, src, data }),
             1 => (prop_oneof![empty(), full()], full(), full(), proptest::array::uniform2(0u64..3))
                 .prop_map(|(dest, pivot, src, data)| Op::Rotate { dest, pivot, src, data }),
             2 => full().prop_map(|slot| Op::Delete { slot }),
-            2 => full().prop_map(|slot| Op::Revoke { slot }),
+            3 => badgeable().prop_map(|slot| Op::Revoke { slot }),
         ]
     }
 
@@ -714,44 +720,8 @@ mod props {
         }
     }
 
-    /// The kernel's answer as an [`Outcome`].
-    fn outcome(r: Reply) -> Outcome {
-        if r.info.label() == 0 {
-            Ok(())
-        } else {
-            Err(err(r))
-        }
-    }
-
-    /// The kernel holds what the model says: every modelled slot's cap (object address,
-    /// badge, rights, watermark ...), the MDB flags, and the MDB list order of the modelled
-    /// caps, which form one run of the kernel's list.
-    fn check_model(s: &System, m: &CSpaceModel, slots: &[u64]) -> Result<(), TestCaseError> {
-        for &i in slots {
-            prop_assert_eq!(s.root_slot(i).cap(), m.cap(i), "slot {}", i);
-        }
-        let tracked = |sl: Option<Slot>| sl.is_some_and(|sl| slots.iter().any(|&i| s.root_slot(i) == sl));
-        for (k, n) in m.list.iter().enumerate() {
-            let sl = s.root_slot(n.slot);
-            let mdb = sl.mdb();
-            prop_assert_eq!(
-                (mdb.revocable(), mdb.first_badged()),
-                (n.revocable, n.first_badged),
-                "MDB flags of slot {}", n.slot
-            );
-            match m.list.get(k + 1) {
-                Some(next) => prop_assert_eq!(mdb.next(), Some(s.root_slot(next.slot)), "MDB next of slot {}", n.slot),
-                None => prop_assert!(!tracked(mdb.next()), "MDB run continues after slot {}", n.slot),
-            }
-            if k == 0 {
-                prop_assert!(!tracked(mdb.prev()), "MDB run starts before slot {}", n.slot);
-            }
-        }
-        Ok(())
-    }
-
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
         /// Random CNode and retype sequences do what the model says, call by call: the same
         /// error (with its message registers) or success, then the same caps, watermarks and
         /// MDB. Finally revoking the boot untyped removes everything made from it.
@@ -778,18 +748,20 @@ mod props {
             // Two RAM untypeds of 64 KiB made from the boot untyped.
             prop_assert_eq!(outcome(s.retype(big, T::Untyped, 16, uts[0], 2)), m.retype(big, T::Untyped, 16, uts[0], 2));
             prop_assert_eq!(m.list.len(), 3);
-            check_model(&s, &m, &slots)?;
+            m.check(&s, &slots)?;
             let mut results = [0usize; 2];
             for o in ops {
                 // Where each operand is, now: modelled slots holding a cap or empty window slots.
                 let full: Vec<u64> = slots.iter().copied().filter(|&i| m.index(i).is_some()).collect();
                 let empty: Vec<u64> = slots[..WINDOW as usize].iter().copied().filter(|&i| m.index(i).is_none()).collect();
                 let untyped: Vec<u64> = full.iter().copied().filter(|&i| matches!(m.cap(i), Cap::Untyped { .. })).collect();
+                let badgeable: Vec<u64> = full.iter().copied().filter(|&i| matches!(m.cap(i), Cap::Endpoint { .. } | Cap::Notification { .. })).collect();
                 let at = |p: Pick| match p {
+                    Pick::Badgeable(k) if !badgeable.is_empty() => badgeable[k as usize % badgeable.len()],
                     Pick::Untyped(k) if !untyped.is_empty() => untyped[k as usize % untyped.len()],
                     Pick::Full(k) if !full.is_empty() => full[k as usize % full.len()],
                     Pick::Empty(k) if !empty.is_empty() => empty[k as usize % empty.len()],
-                    Pick::Untyped(k) | Pick::Full(k) | Pick::Empty(k) => slot(k as u64 % SLOTS),
+                    Pick::Untyped(k) | Pick::Badgeable(k) | Pick::Full(k) | Pick::Empty(k) => slot(k as u64 % SLOTS),
                     Pick::Any(i) => slot(i),
                 };
                 let (kernel, model) = match o {
@@ -853,12 +825,12 @@ mod props {
                 prop_assert_eq!(outcome(kernel), model.clone(), "{:?}", o);
                 results[model.is_ok() as usize] += 1;
                 prop_assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Running);
-                check_model(&s, &m, &slots)?;
+                m.check(&s, &slots)?;
             }
             // Revoking the boot untyped (wherever it is now) leaves nothing made from it.
             if let Some(at) = m.list.iter().find(|n| matches!((n.cap, big_cap), (Cap::Untyped { ptr: a, size_bits: x, .. }, Cap::Untyped { ptr: b, size_bits: y, .. }) if a == b && x == y)).map(|n| n.slot) {
                 prop_assert_eq!(outcome(s.cnode(L::CNodeRevoke, &[at, 64], &[])), m.revoke(at));
-                check_model(&s, &m, &slots)?;
+                m.check(&s, &slots)?;
                 let inside = |c: Cap| crate::model::same_region(&big_cap, &c);
                 for &i in &slots {
                     prop_assert!(i == at || !inside(s.root_slot(i).cap()), "slot {} survived the revoke", i);
