@@ -16,11 +16,11 @@
 
 use crate::arch::riscv64::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use crate::cap::{Cap, EpRights};
+use crate::testing::{err, Reply, System};
 use abi::object::{
     ENDPOINT_BITS, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, NOTIFICATION_BITS, PAGE_BITS,
     PAGE_TABLE_BITS, SLOT_BITS, TCB_BITS,
 };
-use crate::testing::{err, Reply, System};
 use abi::{CapRights, Error, ObjectType as T};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -110,10 +110,14 @@ pub fn same_object(a: &Cap, b: &Cap) -> bool {
                 base: y, size: sy, ..
             }),
         ) => x == y && sx == sy,
-        (Cap::Arch(ArchCap::PageTable { base: x, .. }), Cap::Arch(ArchCap::PageTable { base: y, .. }))
-        | (Cap::Arch(ArchCap::AsidPool { ptr: x, .. }), Cap::Arch(ArchCap::AsidPool { ptr: y, .. })) => {
-            x == y
-        }
+        (
+            Cap::Arch(ArchCap::PageTable { base: x, .. }),
+            Cap::Arch(ArchCap::PageTable { base: y, .. }),
+        )
+        | (
+            Cap::Arch(ArchCap::AsidPool { ptr: x, .. }),
+            Cap::Arch(ArchCap::AsidPool { ptr: y, .. }),
+        ) => x == y,
         _ => false,
     }
 }
@@ -194,11 +198,13 @@ pub fn mask_vm_rights(v: VmRights, r: CapRights) -> VmRights {
 /// cannot apply (a badge on a badged cap or with `preserve`, a guard too long).
 pub fn update_cap_data(preserve: bool, data: u64, c: Cap) -> Option<Cap> {
     match c {
-        Cap::Endpoint { ptr, badge, rights } => (!preserve && badge == 0).then_some(Cap::Endpoint {
-            ptr,
-            badge: data,
-            rights,
-        }),
+        Cap::Endpoint { ptr, badge, rights } => {
+            (!preserve && badge == 0).then_some(Cap::Endpoint {
+                ptr,
+                badge: data,
+                rights,
+            })
+        }
         Cap::Notification { ptr, badge, rights } => {
             (!preserve && badge == 0).then_some(Cap::Notification {
                 ptr,
@@ -594,8 +600,7 @@ impl CSpaceModel {
         if user_size >= 64 || object_bits(t, user_size) > MAX_UNTYPED_BITS {
             return Err((Error::RangeError, vec![0, MAX_UNTYPED_BITS]));
         }
-        if t == T::CapTable && user_size == 0 || t == T::Untyped && user_size < MIN_UNTYPED_BITS
-        {
+        if t == T::CapTable && user_size == 0 || t == T::Untyped && user_size < MIN_UNTYPED_BITS {
             return Err((Error::InvalidArgument, vec![1]));
         }
         let size = 1u64 << self.radix;
@@ -643,7 +648,6 @@ impl CSpaceModel {
         Ok(())
     }
 }
-
 
 /// Sv39 PTE bits as seL4's `pte_new` sets them (riscv privileged spec §4.4.1).
 pub mod pte {
@@ -989,7 +993,7 @@ impl VSpaceModel {
         };
         let (asid, root) = self.vspace_of(vs, || Ok(()))?;
         let bits = frame_bits(size);
-        if vaddr + (1 << bits) - 1 >= abi::object::USER_TOP {
+        if vaddr.wrapping_add((1 << bits) - 1) >= abi::object::USER_TOP {
             return Err((Error::InvalidArgument, vec![0]));
         }
         if vaddr & ((1 << bits) - 1) != 0 {
@@ -1052,15 +1056,13 @@ impl VSpaceModel {
 
     /// `seL4_RISCV_ASIDPool_Assign(pool, vs)`.
     pub fn assign(&mut self, pool_slot: u64, vs: u64) -> Outcome {
-        let c = self.invoked(pool_slot, |c| matches!(c, Cap::Arch(ArchCap::AsidPool { .. })))?;
+        let c = self.invoked(pool_slot, |c| {
+            matches!(c, Cap::Arch(ArchCap::AsidPool { .. }))
+        })?;
         let Cap::Arch(ArchCap::AsidPool { ptr, asid_base }) = c else {
             unreachable!()
         };
-        let Cap::Arch(ArchCap::PageTable {
-            base,
-            mapped: None,
-        }) = self.cap(vs)
-        else {
+        let Cap::Arch(ArchCap::PageTable { base, mapped: None }) = self.cap(vs) else {
             return Err((Error::InvalidCapability, vec![1]));
         };
         let pool = self.asid_table[asid_base as usize >> 9];
@@ -1165,7 +1167,9 @@ impl VSpaceModel {
 
     /// Reads the table at `pt` (at `level`) and the tables below it into the model.
     fn import(&mut self, pt: usize, level: usize) {
-        let entries = crate::mem::PPtr::<[u64; PT_ENTRIES]>::new(pt).get().to_vec();
+        let entries = crate::mem::PPtr::<[u64; PT_ENTRIES]>::new(pt)
+            .get()
+            .to_vec();
         let user = if self.roots.contains(&pt) {
             KERNEL_ENTRIES
         } else {

@@ -1391,8 +1391,8 @@ mod props {
     ) -> Result<(), TestCaseError> {
         let n = if level == 2 { 256 } else { 512 };
         let entries = PPtr::<[u64; 512]>::new(table).get();
-        for i in 0..n {
-            let pte = Pte(entries[i]);
+        for (i, &e) in entries[..n].iter().enumerate() {
+            let pte = Pte(e);
             if !pte.valid() {
                 continue;
             }
@@ -1415,11 +1415,18 @@ mod props {
                     vaddr,
                     asid
                 );
-                let always = PTE_U | crate::arch::riscv64::vspace::PTE_A | crate::arch::riscv64::vspace::PTE_D;
+                let always = PTE_U
+                    | crate::arch::riscv64::vspace::PTE_A
+                    | crate::arch::riscv64::vspace::PTE_D;
                 prop_assert_eq!(pte.0 & always, always, "leaf {:?} at {:#x}", pte, vaddr);
             } else {
                 prop_assert!(level > 0, "table entry at level 0");
-                prop_assert_eq!(pte.0 & (PTE_R | PTE_W | PTE_X | PTE_U), 0, "table entry {:?}", pte);
+                prop_assert_eq!(
+                    pte.0 & (PTE_R | PTE_W | PTE_X | PTE_U),
+                    0,
+                    "table entry {:?}",
+                    pte
+                );
                 let child = paddr_to_pptr(pte.paddr());
                 let ok = caps.contains(&Cap::Arch(ArchCap::PageTable {
                     base: child,
