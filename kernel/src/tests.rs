@@ -721,7 +721,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+        #![proptest_config(crate::testing::proptest_config(128))]
         /// Random CNode and retype sequences do what the model says, call by call: the same
         /// error (with its message registers) or success, then the same caps, watermarks and
         /// MDB. Finally revoking the boot untyped removes everything made from it.

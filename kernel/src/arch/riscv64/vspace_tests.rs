@@ -1445,7 +1445,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+        #![proptest_config(crate::testing::proptest_config(96))]
         /// Random sequences of VSpace invocations (maps, unmaps, copies, deletes, ASID pools
         /// and assignment) in three VSpaces do what the model says, call by call: the same
         /// error or success, then the same caps, ASID table, pools and page-table entries.
