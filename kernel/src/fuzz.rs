@@ -289,6 +289,14 @@ impl World {
         }
     }
 
+    /// The CPtr byte that names root CNode slot `slot` for the root task, if one does.
+    pub fn root_cptr_byte(&self, slot: u64) -> Option<u8> {
+        self.root_slots
+            .iter()
+            .position(|&s| s == slot)
+            .map(|i| i as u8)
+    }
+
     /// A CPtr for thread `t` from a byte of input.
     fn cptr(&self, t: usize, b: u8, input: &mut Input) -> u64 {
         if b == 255 {
@@ -991,20 +999,25 @@ fn check_queues(w: &World, caps: &[(usize, Cap)], tcbs: &BTreeSet<usize>) {
     );
 }
 
+/// The byte the decoder reads as message word `v`, if one does (small values, the table).
+pub fn word_byte(v: u64) -> Option<u8> {
+    (0..=255u8).find(|&b| b >> 5 != 7 && Input { data: &[b], pos: 0 }.word() == v)
+}
+
 /// The bytes of one syscall step of thread `t` (the inverse of the decoder, for seed inputs):
-/// syscall number `sys` (-1..=-16), CPtr byte `cptr`, label (below 200), message words from
-/// `mrs` (each below 64), extra-cap CPtr bytes `caps` (at most 3) and the reply CPtr byte.
+/// syscall number `sys` (-1..=-16), CPtr byte `cptr`, label (below 200), message words `mrs`
+/// (each one [`word_byte`] has), extra-cap CPtr bytes `caps` (at most 3) and the reply CPtr
+/// byte.
 pub fn syscall_step(
     t: u8,
     sys: i64,
     cptr: u8,
     label: u8,
-    mrs: &[u8],
+    mrs: &[u64],
     caps: &[u8],
     reply: u8,
 ) -> Vec<u8> {
     assert!((-16..=-1).contains(&sys) && label < 200 && mrs.len() <= 8 && caps.len() <= 3);
-    assert!(mrs.iter().all(|&w| w < 64));
     let mut v = vec![
         0,
         t,
@@ -1015,7 +1028,10 @@ pub fn syscall_step(
         caps.len() as u8,
     ];
     v.extend_from_slice(caps);
-    v.extend_from_slice(mrs);
+    v.extend(
+        mrs.iter()
+            .map(|&w| word_byte(w).unwrap_or_else(|| panic!("no byte for word {w:#x}"))),
+    );
     v.push(reply);
     v
 }

@@ -3,7 +3,7 @@
 //! nightly toolchain needed), and seeded random inputs.
 
 use crate::fuzz::{run, syscall_step, World};
-use abi::Syscall;
+use abi::{InvocationLabel as L, Syscall};
 use proptest::prelude::*;
 use std::path::PathBuf;
 
@@ -14,24 +14,26 @@ fn the_world_is_built_and_consistent() {
     assert_eq!(w.threads.len(), crate::fuzz::THREADS);
 }
 
+#[cfg(not(feature = "mcs"))]
+const REPLY: u8 = 0;
+/// MCS: the Reply object in `X` and `Y`.
+#[cfg(feature = "mcs")]
+const REPLY: u8 = 12;
+
 /// `t3` waits on its fault endpoint, `t1` on endpoint A, `t2` calls it, `t1` answers with
-/// ReplyRecv, `t2` calls again: the common case of both fastpath syscalls (MCS: with Reply
-/// objects, `t1` made a passive server by the root task).
+/// ReplyRecv, `t2` calls again through a badged copy: the common case of both fastpath syscalls
+/// (MCS: with Reply objects, `t1` made a passive server by the root task).
 pub fn call_and_reply_recv_seed() -> Vec<u8> {
-    #[cfg(not(feature = "mcs"))]
-    let reply = 0;
-    #[cfg(feature = "mcs")]
-    let reply = 12;
     // t3 (priority 110) waits on its fault endpoint, so that the others may run.
-    let mut v = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], reply);
-    v.extend(syscall_step(1, Syscall::Recv as i64, 1, 0, &[], &[], reply));
+    let mut v = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
+    v.extend(syscall_step(1, Syscall::Recv as i64, 1, 0, &[], &[], REPLY));
     // MCS: the fastpath serves passive servers only; the root task takes t1's SchedContext.
     #[cfg(feature = "mcs")]
     v.extend(syscall_step(
         0,
         Syscall::Call as i64,
         64,
-        abi::InvocationLabel::SchedContextUnbind as u8,
+        L::SchedContextUnbind as u8,
         &[],
         &[],
         0,
@@ -43,7 +45,7 @@ pub fn call_and_reply_recv_seed() -> Vec<u8> {
         7,
         &[1, 2],
         &[],
-        reply,
+        REPLY,
     ));
     v.extend(syscall_step(
         1,
@@ -52,18 +54,118 @@ pub fn call_and_reply_recv_seed() -> Vec<u8> {
         9,
         &[3],
         &[],
-        reply,
+        REPLY,
     ));
+    // The second call through the badged copy of A (badge 0x11).
     v.extend(syscall_step(
         2,
         Syscall::Call as i64,
-        1,
+        11,
         5,
         &[4, 5, 6],
         &[],
-        reply,
+        REPLY,
     ));
     v
+}
+
+/// Seeds for the fuzzer's corpus besides [`call_and_reply_recv_seed`]: (name, input).
+fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let w = World::new(false);
+    let e = w.s.bootinfo().empty.start;
+    let tcb1 = w.root_cptr_byte(e + 12).expect("t1's TCB cap");
+    let mut v = vec![("call-reply-recv", call_and_reply_recv_seed())];
+    // The root task suspends t1 and resumes it; t1 waits on A, t2 signals the notification.
+    let mut s = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
+    s.extend(syscall_step(
+        0,
+        Syscall::Call as i64,
+        tcb1,
+        L::TCBSuspend as u8,
+        &[],
+        &[],
+        0,
+    ));
+    s.extend(syscall_step(
+        0,
+        Syscall::Call as i64,
+        tcb1,
+        L::TCBResume as u8,
+        &[],
+        &[],
+        0,
+    ));
+    s.extend(syscall_step(1, Syscall::Recv as i64, 3, 0, &[], &[], REPLY));
+    s.extend(syscall_step(2, Syscall::Send as i64, 3, 0, &[], &[], 0));
+    v.push(("suspend-resume-signal", s));
+    // t1 retypes three endpoints into X, copies one, revokes the untyped, deletes a slot.
+    let mut s = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
+    let ep = abi::ObjectType::Endpoint as u64;
+    s.extend(syscall_step(
+        1,
+        Syscall::Call as i64,
+        8,
+        L::UntypedRetype as u8,
+        &[ep, 0, 0, 0, 20, 3],
+        &[6],
+        0,
+    ));
+    s.extend(syscall_step(
+        1,
+        Syscall::Call as i64,
+        6,
+        L::CNodeCopy as u8,
+        &[30, 64, 20, 64, 15],
+        &[6],
+        0,
+    ));
+    s.extend(syscall_step(
+        1,
+        Syscall::Call as i64,
+        6,
+        L::CNodeRevoke as u8,
+        &[8, 64],
+        &[],
+        0,
+    ));
+    s.extend(syscall_step(
+        1,
+        Syscall::Call as i64,
+        6,
+        L::CNodeDelete as u8,
+        &[4, 64],
+        &[],
+        0,
+    ));
+    v.push(("retype-copy-revoke", s));
+    // Faults: t1 takes a page fault (its handler: B, where t3 waits), an interrupt arrives.
+    let mut s = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
+    s.extend([10, 1, 1, 0x60]);
+    s.extend([12, 0, 0]);
+    s.extend(syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY));
+    v.push(("fault-irq", s));
+    v
+}
+
+/// Writes the seeds into `fuzz/corpus/syscalls` (`seed-<name>`, `-mcs` for the MCS
+/// encoding): `cargo test -p kernel [--features mcs] write_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/syscalls");
+    let mcs = if cfg!(feature = "mcs") { "-mcs" } else { "" };
+    for (name, data) in seeds() {
+        std::fs::write(d.join(format!("seed-{name}{mcs}")), data).expect("written");
+    }
+}
+
+/// The seeds do what they say (each step runs) and keep the invariants.
+#[test]
+fn seeds_run() {
+    for (name, data) in seeds() {
+        let st = run(&data);
+        assert!(st.steps >= 4, "{name}: {st:?}");
+    }
 }
 
 #[test]
