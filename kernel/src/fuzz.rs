@@ -268,9 +268,10 @@ impl World {
         let root = s.root;
         s.run_as(root);
         root.with(|x| x.priority = 100);
-        // The root task's CPtr table: the initial caps, then the world's slots.
-        let root_slots: Vec<u64> = (0..16).chain(e..e + 48).collect();
-        // MCS: the threads' scheduling contexts (from index 64).
+        // The root task's CPtr table: the initial caps (BootInfo's, SchedControl, untypeds
+        // included), then the world's slots.
+        let root_slots: Vec<u64> = (0..e + 48).collect();
+        // MCS: the threads' scheduling contexts (at the end).
         #[cfg(feature = "mcs")]
         let root_slots = [
             root_slots,

@@ -29,10 +29,17 @@ pub fn call_and_reply_recv_seed() -> Vec<u8> {
     v.extend(syscall_step(1, Syscall::Recv as i64, 1, 0, &[], &[], REPLY));
     // MCS: the fastpath serves passive servers only; the root task takes t1's SchedContext.
     #[cfg(feature = "mcs")]
+    let sc1 = {
+        let w = World::new(false);
+        let e = w.s.bootinfo().empty.start;
+        w.root_cptr_byte(crate::testing::System::sc_slot_of(e + 12))
+            .expect("t1's SchedContext cap")
+    };
+    #[cfg(feature = "mcs")]
     v.extend(syscall_step(
         0,
         Syscall::Call as i64,
-        64,
+        sc1,
         L::SchedContextUnbind as u8,
         &[],
         &[],
