@@ -145,6 +145,16 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         0,
     ));
     v.push(("retype-copy-revoke", s));
+    // t1 and t2 wait on A; the root task revokes its original cap to A, which deletes every
+    // copy, and deletes it: the endpoint goes, its waiters restart.
+    let a = w.root_cptr_byte(e).expect("the root task's cap to A");
+    let mut s = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
+    s.extend(syscall_step(1, Syscall::Recv as i64, 1, 0, &[], &[], REPLY));
+    s.extend(syscall_step(2, Syscall::Recv as i64, 1, 0, &[], &[], REPLY));
+    s.extend([14, 0, a]);
+    s.extend(syscall_step(0, Syscall::Call as i64, 2, L::CNodeDelete as u8, &[e, 64], &[], 0));
+    s.extend(syscall_step(1, Syscall::Yield as i64, 0, 0, &[], &[], 0));
+    v.push(("cancel-ipc-by-revoke", s));
     // Faults: t1 takes a page fault (its handler: B, where t3 waits), an interrupt arrives.
     let mut s = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
     s.extend([10, 1, 1, 0x60]);
