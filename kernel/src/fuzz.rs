@@ -34,6 +34,9 @@
 //! come from a byte: for the root task a table of its interesting slots, for the others the
 //! slot number itself, sometimes a raw word. Message words come mostly from small values
 //! (slot numbers, object types, sizes, rights, depths, addresses). At most [`MAX_STEPS`] steps.
+//! Kinds (first byte modulo 16): 0..=9 a syscall, 10, 11 a fault, 12 a device interrupt, 13 a
+//! timer tick, 14 a revoke by the root task, 15 a restart of a stopped thread or (odd second
+//! argument) a thread setting its receive slot for caps (IPC buffer).
 //! A step names the thread that makes its syscall or takes its fault; it is skipped unless the
 //! scheduler could run that thread (schedulable, and nothing of higher priority ready), so
 //! that the machine only reaches states the kernel can reach.
@@ -385,12 +388,26 @@ impl World {
                 let b = input.byte();
                 self.revoke(b);
             }
-            _ => {
+            _ if input.byte() & 1 == 0 => {
                 // A stopped thread is restarted (a supervisor's restart after a fault).
                 let th = self.threads[t];
                 if th.state() == ThreadState::Inactive && self.threads[1..].contains(&th) {
                     crate::object::tcb_ops::restart(&mut self.s.k, th);
                     crate::entry::activate(&mut self.s.k);
+                }
+            }
+            _ => {
+                // The thread says where caps it receives go: receive CNode, index and depth
+                // in its IPC buffer (as user code writes them, no kernel entry).
+                let b = input.byte();
+                let cnode = self.cptr(t, b, input);
+                let (index, depth) = (input.word(), input.word());
+                let th = self.threads[t];
+                if let Some(buf) = crate::state::ipc_buffer_pptr(th, false) {
+                    use abi::ipc_buffer::offset;
+                    buf.set_word(offset::RECEIVE_CNODE, cnode);
+                    buf.set_word(offset::RECEIVE_INDEX, index);
+                    buf.set_word(offset::RECEIVE_DEPTH, depth);
                 }
             }
         }

@@ -152,9 +152,41 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     s.extend(syscall_step(1, Syscall::Recv as i64, 1, 0, &[], &[], REPLY));
     s.extend(syscall_step(2, Syscall::Recv as i64, 1, 0, &[], &[], REPLY));
     s.extend([14, 0, a]);
-    s.extend(syscall_step(0, Syscall::Call as i64, 2, L::CNodeDelete as u8, &[e, 64], &[], 0));
+    s.extend(syscall_step(
+        0,
+        Syscall::Call as i64,
+        2,
+        L::CNodeDelete as u8,
+        &[e, 64],
+        &[],
+        0,
+    ));
     s.extend(syscall_step(1, Syscall::Yield as i64, 0, 0, &[], &[], 0));
     v.push(("cancel-ipc-by-revoke", s));
+    // Cap transfer: t1 receives caps into X's slot 40; t2 sends it the notification and a
+    // badged endpoint on A.
+    let mut s = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
+    s.extend([15, 1, 1, 6, 40, crate::fuzz::word_byte(64).expect("64")]);
+    s.extend(syscall_step(1, Syscall::Recv as i64, 1, 0, &[], &[], REPLY));
+    s.extend(syscall_step(
+        2,
+        Syscall::Send as i64,
+        1,
+        3,
+        &[9],
+        &[3, 11],
+        0,
+    ));
+    s.extend(syscall_step(
+        1,
+        Syscall::Recv as i64,
+        40,
+        0,
+        &[],
+        &[],
+        REPLY,
+    ));
+    v.push(("cap-transfer", s));
     // Faults: t1 takes a page fault (its handler: B, where t3 waits), an interrupt arrives.
     let mut s = syscall_step(3, Syscall::Recv as i64, 2, 0, &[], &[], REPLY);
     s.extend([10, 1, 1, 0x60]);
