@@ -163,7 +163,7 @@ fn advance_pc(t: TcbRef) {
 #[inline(always)]
 pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     use abi::Syscall;
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     if k.fastpath_off {
         return None;
     }
@@ -176,7 +176,7 @@ pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     } else {
         None
     };
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     {
         k.fastpath_hits += r.is_some() as u64;
     }

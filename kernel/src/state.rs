@@ -50,10 +50,10 @@ pub struct Kernel {
     /// of `NUM_IRQS` slots, allocated at boot).
     pub irq_node: usize,
     /// Test builds only: take the full path even where the fastpath applies, to compare the two.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fastpath_off: bool,
     /// Test builds only: how many syscalls the fastpath handled.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fastpath_hits: u64,
     /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
     /// (`riscvKSASIDTable`).
@@ -97,9 +97,9 @@ impl Kernel {
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
             irq_node: 0,
-            #[cfg(test)]
+            #[cfg(any(test, feature = "fuzzing"))]
             fastpath_off: false,
-            #[cfg(test)]
+            #[cfg(any(test, feature = "fuzzing"))]
             fastpath_hits: 0,
             #[cfg(feature = "debug_build")]
             debug: crate::debug::DebugState::new(),

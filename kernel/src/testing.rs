@@ -71,6 +71,9 @@ pub struct System {
     pub root: TcbRef,
     /// Where the root task's BootInfo is mapped (its a0 at start).
     pub bi_vptr: u64,
+    /// The untyped [`Self::make`] and [`Self::spawn`] retype from (slot), if not the first
+    /// RAM untyped of 1 MiB or more.
+    pub make_from: Option<u64>,
 }
 
 /// The last reply: message info and the first message registers.
@@ -138,6 +141,7 @@ impl System {
             k,
             root,
             bi_vptr,
+            make_from: None,
         }
     }
 
@@ -252,9 +256,11 @@ impl System {
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
         let pc = t.reg(reg::PC);
+        #[cfg(test)]
         let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         crate::entry::activate(&mut self.k);
+        #[cfg(test)]
         console.check(t, sys);
         // As on seL4, WriteRegisters and CopyRegisters (with the frame) into the calling thread
         // itself set its pc to its restart pc (`setNextPC(dest, getRestartPC(dest))`): the
@@ -333,7 +339,7 @@ impl System {
     /// Retypes one object of type `t` (size `size`) into the first free slot at or after
     /// `slot`, from the first RAM untyped of 64 KiB or more; returns the slot.
     pub fn make(&mut self, t: abi::ObjectType, size: u64, slot: u64) -> u64 {
-        let (ut, _, _) = self.ram_untyped(20);
+        let ut = self.make_from.unwrap_or_else(|| self.ram_untyped(20).0);
         let r = self.retype(ut, t, size, slot, 1);
         assert_eq!(r.info.label(), 0, "retype {t:?}: {r:?}");
         slot
@@ -345,6 +351,17 @@ impl System {
     /// scheduling context of its own (round robin, the root thread's budget), whose cap is in
     /// slot [`Self::sc_slot_of`]`(slot)`, bound before the thread is resumed.
     pub fn spawn(&mut self, prio: u64, slot: u64) -> TcbRef {
+        self.spawn_in(
+            prio,
+            slot,
+            abi::bootinfo::slot::INIT_THREAD_CNODE,
+            abi::bootinfo::slot::INIT_THREAD_VSPACE,
+        )
+    }
+
+    /// [`Self::spawn`] with the CSpace root and VSpace root the caps in root CNode slots
+    /// `cspace` and `vspace` (copied into the TCB).
+    pub fn spawn_in(&mut self, prio: u64, slot: u64, cspace: u64, vspace: u64) -> TcbRef {
         use crate::object::tcb::tcb_slot;
         self.make(abi::ObjectType::Tcb, 0, slot);
         self.make(abi::ObjectType::SmallPage, 0, slot + 1);
@@ -352,9 +369,9 @@ impl System {
             panic!()
         };
         let t = tcb;
-        let cnode = self.root_slot(abi::bootinfo::slot::INIT_THREAD_CNODE);
+        let cnode = self.root_slot(cspace);
         crate::cte::cte_insert(cnode.cap(), cnode, t.slot(tcb_slot::CTABLE));
-        let vs = self.root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE);
+        let vs = self.root_slot(vspace);
         crate::cte::cte_insert(vs.cap(), vs, t.slot(tcb_slot::VTABLE));
         let buf = self.root_slot(slot + 1);
         crate::cte::cte_insert(buf.cap(), buf, t.slot(tcb_slot::BUFFER));
@@ -445,9 +462,11 @@ impl System {
         t.set_reg(reg::A0, a0);
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
+        #[cfg(test)]
         let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         let _ = self.schedule();
+        #[cfg(test)]
         console.check(t, sys);
         (t, Self::regs_of(t))
     }
@@ -464,4 +483,18 @@ impl System {
             mrs,
         }
     }
+}
+
+/// A property test configuration of `cases` cases with a fixed seed, so that a property
+/// checks the same cases on every run (and in CI); `PROPTEST_RNG_SEED=<n>` picks other ones.
+#[cfg(test)]
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let mut c = proptest::test_runner::Config {
+        cases,
+        ..Default::default()
+    };
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        c.rng_seed = proptest::test_runner::RngSeed::Fixed(0x5e14_f022);
+    }
+    c
 }

@@ -1,8 +1,10 @@
-//! `cargo xtask build|run|test|bench`: builds the kernel and the root tasks
-//! for riscv64, boots them in QEMU and runs every test. See README.md.
+//! `cargo xtask build|run|test|bench|fuzz`: builds the kernel and the root tasks
+//! for riscv64, boots them in QEMU and runs every test; fuzzes the syscall path on the host.
+//! See README.md.
 
 mod bench;
 mod bootregion;
+mod fuzz;
 mod protocol;
 mod qemu;
 #[cfg(test)]
@@ -41,6 +43,12 @@ struct Cli {
 enum Cmd {
     /// Build the kernel and all root tasks for riscv64gc-unknown-none-elf.
     Build(BuildOpts),
+    /// Fuzz the syscall path on the host: libFuzzer (cargo-fuzz, nightly toolchain, both
+    /// installed if missing) over sequences of syscalls, faults and interrupts from several
+    /// threads of a simulated machine, with the kernel's invariants checked after each step
+    /// and the fastpath compared with the full path. Crashes are kept in
+    /// fuzz/regressions/syscalls, which `cargo test` replays (see docs/TESTING.md).
+    Fuzz(fuzz::FuzzOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
@@ -311,6 +319,7 @@ fn main() -> ExitCode {
         Cmd::Test(o) => test(o),
         Cmd::Image(o) => image(o),
         Cmd::Bench(o) => bench(o),
+        Cmd::Fuzz(o) => fuzz::fuzz(o),
     };
     match result {
         Ok(code) => code,
