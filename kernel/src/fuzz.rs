@@ -1040,8 +1040,8 @@ pub fn word_byte(v: u64) -> Option<u8> {
 
 /// The bytes of one syscall step of thread `t` (the inverse of the decoder, for seed inputs):
 /// syscall number `sys` (-1..=-16), CPtr byte `cptr`, label (below 200), message words `mrs`
-/// (each one [`word_byte`] has), extra-cap CPtr bytes `caps` (at most 3) and the reply CPtr
-/// byte.
+/// (one byte each if [`word_byte`] has one, else the raw word), extra-cap CPtr bytes `caps` (at
+/// most 3) and the reply CPtr byte.
 pub fn syscall_step(
     t: u8,
     sys: i64,
@@ -1062,10 +1062,16 @@ pub fn syscall_step(
         caps.len() as u8,
     ];
     v.extend_from_slice(caps);
-    v.extend(
-        mrs.iter()
-            .map(|&w| word_byte(w).unwrap_or_else(|| panic!("no byte for word {w:#x}"))),
-    );
+    for &w in mrs {
+        match word_byte(w) {
+            Some(b) => v.push(b),
+            // Category 7: the word in the next eight bytes, little endian.
+            None => {
+                v.push(0xe0);
+                v.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+    }
     v.push(reply);
     v
 }
