@@ -251,10 +251,13 @@ fn kept(dir: &str) -> Vec<(PathBuf, Vec<u8>)> {
     v
 }
 
-/// Runs every kept input, saying which one failed.
-fn replay(dir: &str) -> usize {
+/// Runs the kept inputs whose index is `shard` modulo `shards`, saying which one failed;
+/// how many ran.
+fn replay(dir: &str, shard: usize, shards: usize) -> usize {
     let inputs = kept(dir);
-    for (p, data) in &inputs {
+    let mut n = 0;
+    for (p, data) in inputs.iter().skip(shard).step_by(shards) {
+        n += 1;
         if let Err(e) = std::panic::catch_unwind(|| run(data)) {
             let msg = e
                 .downcast_ref::<String>()
@@ -264,20 +267,26 @@ fn replay(dir: &str) -> usize {
             panic!("{} fails: {msg}", p.display());
         }
     }
-    inputs.len()
+    n
 }
 
 /// Every crash the fuzzer found is a regression test (`fuzz/regressions/syscalls`).
 #[test]
 fn kept_crashes_pass() {
-    replay("regressions");
+    replay("regressions", 0, 1);
 }
 
-/// The corpus kept in `fuzz/corpus/syscalls` (what `cargo xtask fuzz` starts from).
-#[test]
-fn kept_corpus_passes() {
-    assert!(replay("corpus") > 0, "the corpus is empty");
+/// The corpus kept in `fuzz/corpus/syscalls` (what `cargo xtask fuzz` starts from), in four
+/// tests that run side by side.
+macro_rules! corpus_shards {
+    ($($name:ident: $i:expr),*) => {$(
+        #[test]
+        fn $name() {
+            assert!(replay("corpus", $i, 4) > 0, "the corpus is (nearly) empty");
+        }
+    )*};
 }
+corpus_shards!(kept_corpus_passes_0: 0, kept_corpus_passes_1: 1, kept_corpus_passes_2: 2, kept_corpus_passes_3: 3);
 
 proptest! {
     #![proptest_config(crate::testing::proptest_config(24))]

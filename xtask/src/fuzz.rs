@@ -11,7 +11,8 @@
 //! Inputs are read from the kept corpus `fuzz/corpus/syscalls` and a scratch corpus in
 //! `target/fuzz/`, where new ones go. A crash (libFuzzer writes it to `fuzz/artifacts/`) is
 //! copied to `fuzz/regressions/syscalls/`, which `cargo test` replays: commit it with the fix.
-//! `--merge` adds to the kept corpus the scratch inputs that reach new coverage.
+//! `--merge` adds to the kept corpus the scratch inputs that reach new edges (libFuzzer's
+//! merge with `-use_counters=0`: not every new hit count), which keeps it small.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -46,7 +47,7 @@ pub struct FuzzOpts {
     /// Longest input in bytes.
     #[arg(long, default_value_t = 2048)]
     max_len: u32,
-    /// Afterwards, add the scratch corpus's inputs that reach new coverage to the kept corpus
+    /// Afterwards, add the scratch corpus's inputs that reach new edges to the kept corpus
     /// `fuzz/corpus/syscalls` (commit them: `cargo test` replays the kept corpus).
     #[arg(long)]
     merge: bool,
@@ -191,7 +192,8 @@ pub fn fuzz(o: FuzzOpts) -> Result<ExitCode> {
         }
         margs.push(kept.display().to_string());
         margs.push(scratch.display().to_string());
-        margs.extend(["--", "-merge=1"].map(String::from));
+        // New edges only (not new hit counts): the kept corpus stays small.
+        margs.extend(["--", "-merge=1", "-use_counters=0"].map(String::from));
         let margv: Vec<&str> = margs.iter().map(String::as_str).collect();
         let ok = nightly_cargo(&root, &margv)
             .status()
