@@ -4,6 +4,7 @@
 
 mod bench;
 mod bootregion;
+mod elfsize;
 mod fuzz;
 mod protocol;
 mod qemu;
@@ -512,6 +513,8 @@ struct BenchRun {
     /// The serial output, QEMU's stderr and how it ended.
     cap: qemu::Captured,
     command: Vec<String>,
+    /// The section sizes of the kernel image (`None` if they could not be read).
+    sizes: Option<elfsize::Sizes>,
 }
 
 /// Build the kernel (with `benchmark`) and `bench` (with `quick` if asked), boot them under
@@ -529,6 +532,13 @@ fn run_bench(
         config.feature_list().join(", ")
     ));
     let kernel = ws.build_kernel(&config)?;
+    let sizes = match elfsize::of_file(&kernel) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("xtask: warning: {e:#}");
+            None
+        }
+    };
     let sfx = format!(
         "{}{}",
         if config.has(MCS_FEATURE) { "-mcs" } else { "" },
@@ -555,6 +565,7 @@ fn run_bench(
         problems,
         cap,
         command,
+        sizes,
     })
 }
 
@@ -607,7 +618,10 @@ fn write_bench_json(
         date: bench::now(),
         git_commit: git_commit(ws),
     };
-    let v = bench::report(&info, &run.out, &run.problems);
+    let mut v = bench::report(&info, &run.out, &run.problems);
+    if let (Some(o), Some(s)) = (v.as_object_mut(), &run.sizes) {
+        o.insert("kernel_sections".into(), s.json());
+    }
     let path = ws.target_dir.join(format!(
         "bench{}{}.json",
         if run.config.has(MCS_FEATURE) {
@@ -638,6 +652,9 @@ fn print_bench_run(run: &BenchRun) {
         fastpath_label(run.config.fastpath())
     );
     print!("{}", bench::table(&run.out.rows));
+    if let Some(s) = &run.sizes {
+        println!("kernel image: {}", s.line());
+    }
     for n in &run.out.notes {
         println!("note: {n}");
     }
