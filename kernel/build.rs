@@ -7,5 +7,8 @@ fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
         let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
         println!("cargo:rustc-link-arg-bins=-T{dir}/link.ld");
+        // Keep the relocations in the ELF: `cargo xtask test` checks with them that nothing
+        // outside the boot-only region refers into it (it is untyped memory after boot).
+        println!("cargo:rustc-link-arg-bins=--emit-relocs");
     }
 }

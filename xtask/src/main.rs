@@ -1,8 +1,11 @@
-//! `cargo xtask build|run|test|bench`: builds the kernel and the root tasks
-//! for riscv64, boots them in QEMU and runs every test. See README.md.
+//! `cargo xtask build|run|test|bench|fuzz`: builds the kernel and the root tasks
+//! for riscv64, boots them in QEMU and runs every test; fuzzes the syscall path on the host.
+//! See README.md.
 
 mod bench;
+mod bootregion;
 mod elfsize;
+mod fuzz;
 mod protocol;
 mod qemu;
 #[cfg(test)]
@@ -41,6 +44,12 @@ struct Cli {
 enum Cmd {
     /// Build the kernel and all root tasks for riscv64gc-unknown-none-elf.
     Build(BuildOpts),
+    /// Fuzz the syscall path on the host: libFuzzer (cargo-fuzz, nightly toolchain, both
+    /// installed if missing) over sequences of syscalls, faults and interrupts from several
+    /// threads of a simulated machine, with the kernel's invariants checked after each step
+    /// and the fastpath compared with the full path. Crashes are kept in
+    /// fuzz/regressions/syscalls, which `cargo test` replays (see docs/TESTING.md).
+    Fuzz(fuzz::FuzzOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
@@ -60,7 +69,7 @@ enum Cmd {
     ///      6. lint: cargo clippy (kernel, riscv64, track_utilisation)
     ///                                                 the same with seL4's
     ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
-    ///      7. host: cargo test                        abi, kernel, libsel4, xtask on the host
+    ///      7. host: cargo test                        abi, kernel, libsel4, xtask, loader on the host
     ///      8. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
     ///      9. host: cargo test -p kernel --features debug_build
@@ -75,23 +84,42 @@ enum Cmd {
     ///                                                 libsel4's MCS API (syscalls, invocations)
     ///     14. host: cargo test -p bench --lib         the benchmark root task's host-testable part
     ///     15. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     16. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
-    ///     17. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     18. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///     16. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
+    ///                                                 without input (it must end by itself) and
+    ///                                                 typed into line by line (`hello`, `crash`,
+    ///                                                 `hello`, `hang`, `hello`, `quit`: each
+    ///                                                 echo, both driver restarts, their count);
+    ///                                                 `DEMO OK`, no kernel warning
+    ///     17. qemu: roottask-tests through the loader (fastpath)
+    ///                                                 the test root task and the same kernel in
+    ///                                                 one image of the loader (`loader/`), which
+    ///                                                 enters the kernel with seL4's boot protocol
+    ///     18. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     19. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     19. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
-    ///     20. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     20. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
+    ///                                                 booted twice as in 16
+    ///     21. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     21. qemu: bench sanity (mcs, benchmark, quick)
+    ///     22. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
-    /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
-    /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
-    /// table and the line `N passed, M failed`; the exit status is 1 if anything failed.
+    /// Each QEMU test stage also checks its kernel's ELF: nothing outside the boot-only region
+    /// (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test).
+    /// Each lint counts as one test, and each `cargo test` test, QEMU `TEST` line and demo check.
+    /// QEMU runs use `-icount shift=0,sleep=off` (the typed demo runs `sleep=on`: guest time
+    /// follows the host's while the guest waits for input); their output is also in
+    /// target/qemu-test.log. At the end: a table and the line `N passed, M failed`; the exit
+    /// status is 1 if anything failed.
     #[command(verbatim_doc_comment)]
     Test(TestOpts),
+    /// Build one bootable image: the loader (`loader/`) carrying the kernel and a root task
+    /// (default: the demo), which enters the kernel with seL4's boot protocol as seL4's
+    /// elfloader image does. Boot it with `qemu-system-riscv64 -machine virt -bios default
+    /// -kernel <image>` (no `-initrd`).
+    Image(ImageOpts),
     /// Build the kernel with `--features benchmark` and the benchmark root task (package
     /// `bench`), boot them under `-icount shift=0,sleep=off`, print the results and write
     /// them to target/bench.json (target/bench-no-fastpath.json with --no-fastpath).
@@ -187,9 +215,25 @@ struct RunOpts {
     /// Kill QEMU after this many seconds (0: never) [default: 120; with --gdb: 0].
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// Boot through the loader (one image, `cargo xtask image`, entering the kernel with
+    /// seL4's boot protocol) instead of the kernel with the root task as its initrd.
+    #[arg(long)]
+    loader: bool,
     /// Extra arguments for QEMU, after `--`.
     #[arg(last = true, value_name = "QEMU_ARGS")]
     qemu_args: Vec<String>,
+}
+
+#[derive(Args)]
+struct ImageOpts {
+    #[command(flatten)]
+    build: BuildOpts,
+    /// Put this root task ELF in the image instead of the demo (any seL4 root task).
+    #[arg(long, value_name = "FILE")]
+    root_task: Option<PathBuf>,
+    /// Also copy the image to this file.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 fn parse_regex(s: &str) -> std::result::Result<regex::Regex, String> {
@@ -274,7 +318,9 @@ fn main() -> ExitCode {
         Cmd::Build(o) => build(o),
         Cmd::Run(o) => run(o),
         Cmd::Test(o) => test(o),
+        Cmd::Image(o) => image(o),
         Cmd::Bench(o) => bench(o),
+        Cmd::Fuzz(o) => fuzz::fuzz(o),
     };
     match result {
         Ok(code) => code,
@@ -358,7 +404,12 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
     };
     let qemu = qemu::ensure_qemu()?;
-    let mut args = qemu::base_args(&kernel, &root_task);
+    let mut args = if o.loader {
+        let name = workspace::loader_image_name(&kernel, &root_task);
+        qemu::image_args(&ws.build_loader(profile, &kernel, &root_task, &name)?)
+    } else {
+        qemu::base_args(&kernel, &root_task)
+    };
     if o.gdb {
         args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
         eprintln!("xtask: QEMU starts stopped at its first instruction, its gdb stub listening on tcp::1234; in another terminal run");
@@ -381,6 +432,39 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         }
         qemu::AttachedEnd::Qemu(end) => Ok(exit_code_of(&end)),
     }
+}
+
+// ---------------------------------------------------------------- image
+
+fn image(o: ImageOpts) -> Result<ExitCode> {
+    let given = match &o.root_task {
+        Some(f) => Some(
+            std::fs::canonicalize(f)
+                .with_context(|| format!("root task {} not found", f.display()))?,
+        ),
+        None => None,
+    };
+    let ws = Workspace::load()?;
+    ws.ensure_toolchain(&[])?;
+    let profile = o.build.profile.profile();
+    let kernel = ws.build_kernel(&o.build.kernel_config())?;
+    let root_task = match given {
+        Some(f) => f,
+        None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
+    };
+    let name = workspace::loader_image_name(&kernel, &root_task);
+    let image = ws.build_loader(profile, &kernel, &root_task, &name)?;
+    if let Some(out) = &o.output {
+        std::fs::copy(&image, out)
+            .with_context(|| format!("copying {} to {}", image.display(), out.display()))?;
+        eprintln!("xtask: image copied to {}", out.display());
+    }
+    eprintln!(
+        "xtask: boot it with: {} {}",
+        qemu::QEMU,
+        qemu::image_args(o.output.as_deref().unwrap_or(&image)).join(" ")
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Quote `s` for a POSIX shell if it needs it.
@@ -469,7 +553,7 @@ fn run_bench(
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
     let log = ws.target_dir.join(format!("qemu-bench{sfx}.log"));
-    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log)?;
+    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None)?;
     eprintln!("xtask: serial output written to {}", log.display());
     let out = bench::parse(&cap.text);
     let problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
@@ -781,8 +865,19 @@ struct QemuTests<'a> {
     all_log: File,
 }
 
+/// How [`QemuTests::boot`] boots: through the loader or with the root task as the initrd, and
+/// what to type into the guest, if anything.
+#[derive(Clone, Copy)]
+struct BootHow {
+    loader: bool,
+    script: Option<&'static [protocol::Step]>,
+}
+
 impl QemuTests<'_> {
-    /// Build the root task and boot it with `kernel`; returns the captured run.
+    /// Build the root task and boot it with `kernel` (as the initrd, or through the loader
+    /// with seL4's boot protocol if `loader`), with `script` typed into it if any (then guest
+    /// time follows the host's while the guest idles: `ICOUNT_SLEEP_ARGS`); returns the
+    /// captured run.
     fn boot(
         &mut self,
         name: &str,
@@ -790,12 +885,27 @@ impl QemuTests<'_> {
         task: &RootTask,
         features: &[&str],
         log_name: &str,
+        how: BootHow,
     ) -> Result<qemu::Captured> {
+        let BootHow { loader, script } = how;
         let elf = self.ws.build_root_task_with(self.profile, task, features)?;
-        let mut args = qemu::base_args(kernel, &elf);
-        args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+        let mut args = if loader {
+            let image_name = workspace::loader_image_name(kernel, &elf);
+            let image = self
+                .ws
+                .build_loader(self.profile, kernel, &elf, &image_name)?;
+            qemu::image_args(&image)
+        } else {
+            qemu::base_args(kernel, &elf)
+        };
+        let icount = if script.is_some() {
+            qemu::ICOUNT_SLEEP_ARGS
+        } else {
+            qemu::ICOUNT_ARGS
+        };
+        args.extend(icount.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join(log_name);
-        let cap = qemu::run_captured(&self.qemu, &args, self.timeout, &log)?;
+        let cap = qemu::run_captured(&self.qemu, &args, self.timeout, &log, script)?;
         writeln!(
             self.all_log,
             "===== {name}: {} {} =====",
@@ -823,17 +933,35 @@ impl QemuTests<'_> {
         features: &[&str],
         log_name: &str,
     ) -> Stage {
+        self.tests_stage_via(name, kernel, features, log_name, false)
+    }
+
+    /// The test root task on `kernel`, booted as the initrd or (`loader`) through the loader.
+    fn tests_stage_via(
+        &mut self,
+        name: &str,
+        kernel: &Result<PathBuf>,
+        features: &[&str],
+        log_name: &str,
+        loader: bool,
+    ) -> Stage {
         banner(name);
         let t = Instant::now();
         let kernel = match kernel {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        match self.boot(name, kernel, &TESTS, features, log_name) {
+        // The kernel first: nothing after boot may refer into its boot-only region.
+        let (region_ok, mut problems) = boot_region_problems(kernel);
+        let how = BootHow {
+            loader,
+            script: None,
+        };
+        match self.boot(name, kernel, &TESTS, features, log_name, how) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
-                let problems = protocol::judge_tests(&out, &cap.end);
+                problems.extend(protocol::judge_tests(&out, &cap.end));
                 eprintln!(
                     "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
                     out.tests.len(),
@@ -843,8 +971,8 @@ impl QemuTests<'_> {
                 Stage::judged(
                     name,
                     t.elapsed().as_secs_f64(),
-                    out.passed(),
-                    out.failed(),
+                    out.passed() + usize::from(region_ok),
+                    out.failed() + usize::from(!region_ok),
                     problems,
                 )
             }
@@ -911,7 +1039,10 @@ impl QemuTests<'_> {
         (stage, kernel)
     }
 
-    /// The demo (built with `features`) on `kernel`: it must print `DEMO OK` and end.
+    /// The demo (built with `features`) on `kernel`, booted twice ([`protocol`]'s demo
+    /// protocol): without input it must end by itself; typed into ([`protocol::DEMO_SCRIPT`])
+    /// it must echo each line, restart its driver after the crash and the hang, and count the
+    /// restarts. Both runs must print `DEMO OK` and leave no kernel warning.
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>, features: &[&str]) -> Stage {
         banner(name);
         let t = Instant::now();
@@ -920,35 +1051,64 @@ impl QemuTests<'_> {
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
         let log = if features.is_empty() {
-            "qemu-demo.log"
+            "qemu-demo"
         } else {
-            "qemu-demo-mcs.log"
+            "qemu-demo-mcs"
         };
-        match self.boot(name, kernel, &DEMO, features, log) {
-            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
-            Ok(cap) => {
-                let problems = protocol::judge_demo(&cap.text, &cap.end);
-                eprintln!(
-                    "xtask: {name}: `{}` {}; QEMU {} after {:.1} s",
-                    protocol::DEMO_OK_LINE,
-                    if protocol::demo_ok_printed(&cap.text) {
-                        "printed"
-                    } else {
-                        "not printed"
-                    },
-                    cap.end,
-                    cap.elapsed.as_secs_f64()
-                );
-                let passed = usize::from(problems.is_empty());
-                Stage::judged(
-                    name,
-                    t.elapsed().as_secs_f64(),
-                    passed,
-                    1 - passed,
-                    problems,
-                )
-            }
+        let runs: [(&str, Option<protocol::Script>); 2] = [
+            ("without input", None),
+            (
+                "typed into",
+                Some((protocol::DEMO_SCRIPT, protocol::DEMO_SCRIPT_END)),
+            ),
+        ];
+        let (mut passed, mut problems) = (0, Vec::new());
+        for (i, (how, script)) in runs.into_iter().enumerate() {
+            let log_name = format!("{log}{}.log", if i == 0 { "" } else { "-typed" });
+            let run_name = format!("{name}, {how}");
+            let cap = match self.boot(
+                &run_name,
+                kernel,
+                &DEMO,
+                features,
+                &log_name,
+                BootHow {
+                    loader: false,
+                    script: script.map(|s| s.0),
+                },
+            ) {
+                Ok(cap) => cap,
+                Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+            };
+            let v = protocol::judge_demo_run(&cap.text, &cap.end, script);
+            eprintln!(
+                "xtask: {run_name}: {} check(s) passed, {} failed; QEMU {} after {:.1} s",
+                v.passed,
+                v.problems.len(),
+                cap.end,
+                cap.elapsed.as_secs_f64()
+            );
+            passed += v.passed;
+            problems.extend(v.problems.into_iter().map(|p| format!("{how}: {p}")));
         }
+        let failed = problems.len();
+        Stage::judged(name, t.elapsed().as_secs_f64(), passed, failed, problems)
+    }
+}
+
+/// The boot-region check of a kernel ELF ([`bootregion::check`]), counted as one test:
+/// whether it passed, and what is wrong.
+fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
+    match bootregion::check(kernel) {
+        Ok(((start, end), bad)) => {
+            eprintln!(
+                "xtask: boot-only region {start:#x}..{end:#x} ({} KiB): {} problem(s)",
+                (end - start) / 1024,
+                bad.len()
+            );
+            (bad.is_empty(), bad)
+        }
+        Err(e) => (false, vec![format!("boot-region check: {e:#}")]),
     }
 }
 
@@ -1019,6 +1179,14 @@ fn tests_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
 }
 
+fn loader_stage_name(fastpath: bool) -> String {
+    format!(
+        "qemu: {} through the loader ({})",
+        TESTS.package,
+        fastpath_variant(fastpath)
+    )
+}
+
 fn demo_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", DEMO.package, fastpath_variant(fastpath))
 }
@@ -1069,6 +1237,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let first = variants.first().copied().unwrap_or(true);
     let demo_name = demo_stage_name(first);
     let run_demo = !o.no_demo && !variants.is_empty();
+    let run_loader = !variants.is_empty();
+    let loader_name = loader_stage_name(first);
     let run_bench_stage = !o.no_bench && !o.mcs && ws.has_package(BENCH.package);
     let bench_name = bench_stage_name(first);
     let mcs_name = QEMU_TESTS_MCS.to_string();
@@ -1083,6 +1253,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         for n in names
             .iter()
             .chain(std::iter::once(&demo_name).filter(|_| run_demo))
+            .chain(std::iter::once(&loader_name).filter(|_| run_loader))
             .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
@@ -1127,6 +1298,12 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         push(stages, q.tests_stage(&names[i], &kernel, &[], log_name));
         if i == 0 && run_demo {
             push(stages, q.demo_stage(&demo_name, &kernel, &[]));
+        }
+        if i == 0 && run_loader {
+            push(
+                stages,
+                q.tests_stage_via(&loader_name, &kernel, &[], "qemu-test-loader.log", true),
+            );
         }
     }
     if run_mcs_stage {
@@ -1503,6 +1680,7 @@ mod tests {
             HOST_BENCH.into(),
             tests_stage_name(true),
             demo_stage_name(true),
+            loader_stage_name(true),
             tests_stage_name(false),
             QEMU_TESTS_MCS.into(),
             QEMU_DEMO_MCS.into(),

@@ -19,7 +19,7 @@ pub mod host;
 
 pub use riscv64::boot::{
     check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context, map_root_frame,
-    root_paging_tables,
+    root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
 };
 #[cfg(test)]
 pub use riscv64::cap::arbitrary_arch_cap;
@@ -37,7 +37,7 @@ pub use riscv64::objects::{
 pub use riscv64::platform::Platform;
 pub use riscv64::vspace::user_word_paddr;
 pub use riscv64::vspace::Pte;
-pub use riscv64::NAME;
+pub use riscv64::{NAME, PADDR_TOP};
 
 /// The architecture's part of the capDL dump (`seL4_DebugSnapshot`, debug build): the hooks
 /// the generic dumper (`crate::debug::capdl`) calls, as seL4's generic `src/machine/capdl.c`

@@ -4,7 +4,7 @@
 use crate::cap::Cap;
 use crate::cspace::{lookup_slot_for_cnode_op, LookupFault, LookupSlotError};
 use crate::cte::{
-    cte_insert, cte_move, cte_swap, is_final_cap, is_mdb_parent_of, mdb_unlink, Slot,
+    cte_insert, cte_move, cte_swap, is_final_cap, is_mdb_parent_of, mdb_unlink, Cte, Slot,
 };
 use crate::error::{Preempted, SyscallError};
 // Re-exported for `arch/riscv64/objects.rs`, which imports it from here until the arch caps
@@ -100,14 +100,11 @@ fn skip_empty_zombie_slots(k: &mut Kernel, slot: Slot) -> Result<bool, Preempted
     if raw.tag() != crate::cap::tag::ZOMBIE {
         return Ok(false);
     }
-    let ptr = raw.obj_ptr();
-    let mut number = raw.w1;
-    let store = |number| {
-        slot.set_raw(crate::cap::RawCap {
-            w0: raw.w0,
-            w1: number,
-        })
+    let Some(ptr) = raw.object::<Cte>() else {
+        return Ok(false);
     };
+    let mut number = raw.w1();
+    let store = |number| slot.set_raw(raw.with_w1(number));
     loop {
         // `capRemovable` of the zombie: nothing left, or only its own first slot (itself).
         if number == 0 || (number == 1 && zombie_slot(ptr, 0) == slot) {
@@ -232,7 +229,10 @@ pub enum CNodeInvocation {
     #[cfg(not(feature = "mcs"))]
     SaveCaller(Slot),
     /// Cancel the sends with `badge` on the endpoint at `ep`.
-    CancelBadgedSends { ep: usize, badge: u64 },
+    CancelBadgedSends {
+        ep: crate::object::endpoint::EpRef,
+        badge: u64,
+    },
 }
 
 /// `decodeCNodeInvocation`: checks a CNode invocation on `cnode` and returns what to do.

@@ -29,9 +29,13 @@ pub enum IrqState {
     Reserved = 3,
 }
 
+/// log2 of the IRQ node's slots: one 4 KiB page of 32-byte slots (boot allocates it).
+pub const IRQ_NODE_RADIX: u32 = abi::object::PAGE_BITS as u32 - abi::object::SLOT_BITS as u32;
+const _: () = assert!(MAX_IRQ < 1 << IRQ_NODE_RADIX);
+
 /// The IRQ node slot of interrupt `irq` (seL4 `intStateIRQNode`).
 pub fn irq_slot(k: &Kernel, irq: usize) -> Slot {
-    Slot::at(k.irq_node).add(irq)
+    Slot(crate::mem::PPtr::new(k.irq_node)).index(IRQ_NODE_RADIX, irq)
 }
 
 /// `initIRQs`: every line inactive and masked but the kernel's timer.
@@ -226,11 +230,7 @@ pub fn handle_interrupt(k: &mut Kernel, irq: usize) {
             crate::arch::irq_mask(irq, true);
             match irq_slot(k, irq).cap() {
                 Cap::Notification { ptr, badge, rights } if rights.send => {
-                    crate::object::notification::send_signal(
-                        k,
-                        crate::object::notification::NtfnRef::at(ptr),
-                        badge,
-                    );
+                    crate::object::notification::send_signal(k, ptr, badge);
                 }
                 _ => crate::kwarn!("undelivered IRQ: {}", irq),
             }

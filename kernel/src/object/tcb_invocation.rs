@@ -247,13 +247,12 @@ pub fn decode_tcb_invocation(
     thread: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
     use InvocationLabel as L;
-    let Cap::Thread { tcb } = cap else {
+    let Cap::Thread { tcb: target } = cap else {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB: Illegal operation."
         ));
     };
-    let target = TcbRef::new(tcb);
     match label {
         L::TCBReadRegisters => decode_read_registers(args, target, thread),
         L::TCBWriteRegisters => decode_write_registers(args, target, thread),
@@ -397,7 +396,7 @@ fn decode_copy_registers(
     };
     Ok(TcbInvocation::CopyRegisters {
         dest: target,
-        src: TcbRef::new(src),
+        src,
         suspend_source: flags & flag::COPY_SUSPEND_SOURCE != 0,
         resume_target: flags & flag::COPY_RESUME_TARGET != 0,
         transfer_frame: flags & flag::COPY_TRANSFER_FRAME != 0,
@@ -613,7 +612,7 @@ fn authority(
         ));
     };
     match auth {
-        Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
+        Cap::Thread { tcb } => Ok(tcb),
         _ => Err(user_err!(
             SyscallError::InvalidCapability(1),
             "TCB {inv}: authority cap not a TCB."
@@ -721,7 +720,7 @@ fn decode_set_sched_params(
     let current = target.with(|x| x.sched_context);
     let sc = match sc_cap {
         Cap::SchedContext { ptr, .. } => {
-            let sc = ScRef::new(ptr);
+            let sc = ptr;
             if !current.is(sc) {
                 if current.is_some() {
                     return Err(user_err!(
@@ -935,7 +934,7 @@ fn decode_bind_notification(
             "TCB BindNotification: TCB already has a bound notification."
         ));
     }
-    let Cap::Notification { ptr, rights, .. } = ncap else {
+    let Cap::Notification { ptr: n, rights, .. } = ncap else {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB BindNotification: Notification is invalid."
@@ -947,7 +946,6 @@ fn decode_bind_notification(
             "TCB BindNotification: Insufficient access rights"
         ));
     }
-    let n = NtfnRef::at(ptr);
     let ntfn = n.0.get();
     if ntfn.head_state.get().is_some() || ntfn.bound_tcb.is_some() {
         return Err(user_err!(
@@ -1120,9 +1118,7 @@ fn install_tcb_cap(
 
 /// seL4's `sameObjectAs(newCap, srcSlot->cap) && sameObjectAs(tCap, slot->cap)`.
 fn still_sources(tc: &ThreadControl, new: Cap, src: Slot) -> bool {
-    let t_cap = Cap::Thread {
-        tcb: tc.target.addr(),
-    };
+    let t_cap = Cap::Thread { tcb: tc.target };
     same_object_as(&new, &src.cap()) && same_object_as(&t_cap, &tc.slot.cap())
 }
 
