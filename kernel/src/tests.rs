@@ -359,7 +359,8 @@ fn untyped_reset_preempts_where_the_chunk_loop_does() {
             for at in [0, 1, 2, 3] {
                 let fill = |from: u64, to: u64| {
                     for a in (from..to).step_by(8) {
-                        crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize).set(0xabab_abab_abab_abab);
+                        crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize)
+                            .set(0xabab_abab_abab_abab);
                     }
                 };
                 fill(0, size);
