@@ -242,6 +242,9 @@ pub fn run(bi: &'static BootInfo) {
         untyped_reset(&mut env, r)
     });
     record(&mut res, "process_create", |r| process_cycle(&mut env, r));
+    record(&mut res, "asid_control_make_pool", |r| {
+        asid_pool_cycle(&mut env, r)
+    });
     res.print();
 }
 
@@ -1215,4 +1218,62 @@ fn process_cycle(env: &mut Env, res: &mut Results) -> R<()> {
     })?;
     let o = res.overhead;
     res.collect("process_teardown", |i| window(t[i].0, t[i].1, o))
+}
+
+// ------------------------------------------------------------------------------------------
+// ASID pools
+
+/// `asid_control_make_pool`, `asid_pool_assign`, `asid_pool_delete`, one `seL4_Call` each,
+/// every iteration: `ASIDControl_MakePool` of a 4 KiB untyped without children (it zeroes the
+/// pool and takes a free entry of the ASID table), `ASIDPool_Assign` of a fresh page table
+/// (the pool's first free ASID; the kernel's mappings copied in), and `CNode_Delete` of the
+/// pool's only cap (the pool leaves the ASID table), with the page table deleted in between.
+fn asid_pool_cycle(env: &mut Env, res: &mut Results) -> R<()> {
+    let ut = env.new_object(ObjectType::Untyped, abi::object::ASID_POOL_BITS)?;
+    let pool = env.slot()?;
+    let pt = env.slot()?;
+    let pt_ut = pinned_untyped(env)?;
+    let root = init::CNODE.bits();
+    let mut t = [[(0u64, 0u64); ITERATIONS]; 2];
+    local(res, "asid_control_make_pool", |i| {
+        sys::seL4_SetCap(0, ut);
+        sys::seL4_SetCap(1, root);
+        let mut r = [
+            init::ASID_CONTROL.bits(),
+            MessageInfo::new(InvocationLabel::RISCVASIDControlMakePool as Word, 0, 2, 2).0,
+            pool,
+            64,
+            0,
+            0,
+        ];
+        let make = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "ASIDControl_MakePool")?;
+        retype_into(pt_ut, ObjectType::PageTable, 0, pt, 1)?;
+        sys::seL4_SetCap(0, pt);
+        let mut r = [
+            pool,
+            MessageInfo::new(InvocationLabel::RISCVASIDPoolAssign as Word, 0, 1, 0).0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        t[0][i] = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "ASIDPool_Assign")?;
+        env.delete(pt)?;
+        let mut r = [
+            root,
+            MessageInfo::new(InvocationLabel::CNodeDelete as Word, 0, 0, 2).0,
+            pool,
+            64,
+            0,
+            0,
+        ];
+        t[1][i] = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "CNode_Delete")?;
+        Ok(make)
+    })?;
+    let o = res.overhead;
+    res.collect("asid_pool_assign", |i| window(t[0][i].0, t[0][i].1, o))?;
+    res.collect("asid_pool_delete", |i| window(t[1][i].0, t[1][i].1, o))
 }

@@ -172,6 +172,9 @@ pub const REQUIRED: &[&str] = &[
     "untyped_retype_reset_16m",
     "process_create",
     "process_teardown",
+    "asid_control_make_pool",
+    "asid_pool_assign",
+    "asid_pool_delete",
 ];
 
 /// The names every full run with the `mcs` feature must report: [`REQUIRED`] (the IPC cases

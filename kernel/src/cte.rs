@@ -85,6 +85,13 @@ impl Slot {
             .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
             .set(c.encode())
     }
+    /// Stores a cap as stored (both words), leaving the MDB node as it is.
+    #[inline(always)]
+    pub fn set_raw(self, c: RawCap) {
+        self.0
+            .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
+            .set(c)
+    }
     /// The MDB node.
     pub fn mdb(self) -> MdbNode {
         self.0

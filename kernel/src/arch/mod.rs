@@ -31,8 +31,8 @@ pub use riscv64::cap::{
 };
 pub use riscv64::context::{regs, ArchContext, ArchTcb};
 pub use riscv64::objects::{
-    decode as decode_arch_invocation, perform as perform_arch_invocation,
-    VSpaceInvocation as ArchInvocation,
+    decode as decode_arch_invocation, fast_invocation, has_fast_invocation,
+    perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation,
 };
 pub use riscv64::platform::Platform;
 pub use riscv64::vspace::user_word_paddr;
@@ -60,14 +60,16 @@ pub use riscv64::machine::{init_platform, restore_user_context};
 
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{
-    flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root, set_vm_root_cached, wait_for_interrupt,
+    flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
+    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root,
+    set_vm_root_cached, wait_for_interrupt,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
-    flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root, set_vm_root_cached,
+    flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
+    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root,
+    set_vm_root_cached,
 };
 
 /// The cycle counter (seL4 `timestamp()`), for utilisation accounting.

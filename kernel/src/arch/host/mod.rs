@@ -54,6 +54,8 @@ pub fn halt(success: bool) -> ! {
 pub fn flush_page(_vaddr: u64, _asid: u16) {}
 /// TLB maintenance is not simulated.
 pub fn flush_asid(_asid: u16) {}
+/// TLB maintenance is not simulated.
+pub fn flush_all() {}
 /// The host has no kernel page table: new VSpaces get no global mappings.
 pub fn kernel_root_page_table() -> Option<usize> {
     None

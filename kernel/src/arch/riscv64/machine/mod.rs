@@ -217,6 +217,12 @@ pub fn flush_asid(asid: u16) {
     sfence_vma_asid(asid);
 }
 
+/// Flushes every TLB entry of every address space (`sfence.vma zero, zero`).
+pub fn flush_all() {
+    // SAFETY: a TLB flush only affects address-translation caching.
+    unsafe { asm!("sfence.vma zero, zero", options(nostack)) };
+}
+
 /// Flushes the TLB entries of address space `asid` (global mappings stay).
 pub fn sfence_vma_asid(asid: u16) {
     // SAFETY: a TLB flush only affects address-translation caching.
