@@ -100,6 +100,12 @@ impl<T> PartialEq for PPtr<T> {
     }
 }
 impl<T> Eq for PPtr<T> {}
+/// [`PPtr::NULL`].
+impl<T> Default for PPtr<T> {
+    fn default() -> Self {
+        Self::NULL
+    }
+}
 impl<T> core::fmt::Debug for PPtr<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "PPtr({:#x})", self.addr)
@@ -115,9 +121,17 @@ impl<T> PPtr<T> {
             _t: PhantomData,
         }
     }
+    /// No object (address 0): the idle thread as the current thread, no SchedContext. Never
+    /// dereferenced: address 0 lies outside the kernel window (and outside the simulated
+    /// memory on the host), so a use by mistake faults instead of touching an object.
+    pub const NULL: PPtr<T> = PPtr::new(0);
     /// The kernel-virtual address.
     pub const fn addr(self) -> usize {
         self.addr
+    }
+    /// Whether this is [`PPtr::NULL`].
+    pub const fn is_null(self) -> bool {
+        self.addr == 0
     }
     /// The same address seen as another type. Private: a reference to one object never
     /// becomes a reference to another outside this module (see [`PPtr::field`],
@@ -204,6 +218,43 @@ impl<T> PPtr<T> {
     {
         debug_assert!(i < T::len(self).max(1), "trailing index {i} out of range");
         PPtr::new(self.addr + T::OFFSET + i * core::mem::size_of::<E>())
+    }
+}
+
+/// A global that holds a [`PPtr`] (the thread a debug line names): written only from a `PPtr`,
+/// so reading it back is not a conversion from an integer. Starts as [`PPtr::NULL`].
+pub struct PPtrCell<T> {
+    addr: core::sync::atomic::AtomicUsize,
+    _t: PhantomData<*mut T>,
+}
+
+// SAFETY: the cell holds an address in an atomic; sharing it shares no `T`.
+unsafe impl<T> Sync for PPtrCell<T> {}
+
+impl<T> PPtrCell<T> {
+    /// A cell holding [`PPtr::NULL`].
+    pub const fn new() -> Self {
+        PPtrCell {
+            addr: core::sync::atomic::AtomicUsize::new(0),
+            _t: PhantomData,
+        }
+    }
+    /// Stores `p`.
+    #[inline(always)]
+    pub fn store(&self, p: PPtr<T>) {
+        self.addr
+            .store(p.addr, core::sync::atomic::Ordering::Relaxed)
+    }
+    /// The `PPtr` last stored.
+    #[inline(always)]
+    pub fn load(&self) -> PPtr<T> {
+        PPtr::new(self.addr.load(core::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl<T> Default for PPtrCell<T> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -199,7 +199,7 @@ fn qindex(dom: u64, prio: u64) -> (usize, usize, usize) {
 
 /// Whether `t` is the idle thread (the kernel represents it by the null TCB).
 pub fn is_idle(t: TcbRef) -> bool {
-    t.addr() == 0
+    t.is_null()
 }
 
 /// `isSchedulable` (non-MCS: `isRunnable`).
@@ -395,8 +395,8 @@ fn choose_thread(k: &mut Kernel) {
         None => {
             // `switchToIdleThread`.
             #[cfg(feature = "track_utilisation")]
-            crate::benchmark::switch(k, k.cur_thread, TcbRef::new(0));
-            k.cur_thread = TcbRef::new(0)
+            crate::benchmark::switch(k, k.cur_thread, TcbRef::NULL);
+            k.cur_thread = TcbRef::NULL
         }
     }
 }

@@ -48,7 +48,7 @@ pub struct Kernel {
     pub irq_pending: fn() -> bool,
     /// The IRQ node: one slot per interrupt for its notification cap (kernel-virtual address
     /// of `NUM_IRQS` slots, allocated at boot).
-    pub irq_node: usize,
+    pub irq_node: crate::mem::PPtr<crate::object::interrupt::IrqNode>,
     /// Test builds only: take the full path even where the fastpath (or the architecture's
     /// direct path for an invocation, `arch::fast_invocation`) applies, to compare the two.
     #[cfg(any(test, feature = "fuzzing"))]
@@ -80,10 +80,10 @@ impl Kernel {
     /// A kernel with no threads yet.
     pub const fn new() -> Kernel {
         Kernel {
-            cur_thread: TcbRef::new(0),
+            cur_thread: TcbRef::NULL,
             cur_domain: 0,
             #[cfg(feature = "mcs")]
-            cur_sc: crate::object::sched_context::ScRef::new(0),
+            cur_sc: crate::object::sched_context::ScRef::NULL,
             #[cfg(feature = "mcs")]
             consumed: 0,
             #[cfg(feature = "mcs")]
@@ -98,7 +98,7 @@ impl Kernel {
             activated: 0,
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
-            irq_node: 0,
+            irq_node: crate::mem::PPtr::NULL,
             #[cfg(any(test, feature = "fuzzing"))]
             fastpath_off: false,
             #[cfg(any(test, feature = "fuzzing"))]

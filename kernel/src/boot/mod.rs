@@ -183,7 +183,7 @@ pub struct BootParams {
     pub dtb: Region,
     /// Kernel-virtual address of the IRQ node (seL4 `intStateIRQNode`: one slot per
     /// interrupt, [`IRQ_NODE_BYTES`] of zeroed memory in the kernel image, never untyped).
-    pub irq_node: usize,
+    pub irq_node: crate::mem::PPtr<crate::object::interrupt::IrqNode>,
     /// The devices only the machine layer drives (interrupt controller, timer, console), which
     /// generic code hands back to [`crate::arch::init_platform`] without looking inside.
     pub platform: crate::arch::Platform,
@@ -768,7 +768,7 @@ pub fn create_root_task(
     let mem = plan_memory_for(params, paddr_top, &layout)?;
     let objs = create_rootserver_objects(mem.rootserver, &layout);
     k.irq_node = params.irq_node;
-    crate::mem::zero(params.irq_node, IRQ_NODE_BYTES);
+    params.irq_node.zero();
 
     let mut cnode = create_root_cnode(objs.cnode);
     let paging = crate::arch::create_root_vspace(

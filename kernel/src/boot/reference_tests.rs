@@ -266,7 +266,8 @@ fn boot(p: &Placement) -> BootInfo {
     let dtb: Vec<u8> = (0..p.dtb.size()).map(|i| i as u8).collect();
     crate::mem::copy(paddr_to_pptr(p.dtb.start), dtb.as_ptr() as usize, dtb.len());
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    params.irq_node = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    params.irq_node =
+        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let mut k = Kernel::new();
     let root = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).expect("boot");
     assert_eq!(
@@ -515,7 +516,8 @@ fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
     let _mem = SimMemory::new(0x8000_0000, 32);
     let mut params = p.params();
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    params.irq_node = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    params.irq_node =
+        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let mut k = Kernel::new();
     let e = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).map(|_| ());
     assert_eq!(e, Err(BootError::Msg("root CNode is full")));
@@ -538,7 +540,7 @@ fn malformed_handoffs_are_refused() {
     };
     let _mem = SimMemory::new(0x8000_0000, 32);
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    let irq = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    let irq = crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let attempt = |f: &dyn Fn(&mut BootParams)| {
         let mut p = good.params();
         p.irq_node = irq;

@@ -33,9 +33,13 @@ pub enum IrqState {
 pub const IRQ_NODE_RADIX: u32 = abi::object::PAGE_BITS as u32 - abi::object::SLOT_BITS as u32;
 const _: () = assert!(MAX_IRQ < 1 << IRQ_NODE_RADIX);
 
-/// The IRQ node slot of interrupt `irq` (seL4 `intStateIRQNode`).
+/// The IRQ node (seL4 `intStateIRQNode`): one slot per interrupt for its notification cap, a
+/// 4 KiB page of the kernel image's `.bss`.
+pub type IrqNode = [crate::cte::Cte; 1 << IRQ_NODE_RADIX];
+
+/// The IRQ node slot of interrupt `irq` (below 2^[`IRQ_NODE_RADIX`]).
 pub fn irq_slot(k: &Kernel, irq: usize) -> Slot {
-    Slot(crate::mem::PPtr::new(k.irq_node)).index(IRQ_NODE_RADIX, irq)
+    Slot(k.irq_node.at(irq))
 }
 
 /// `initIRQs`: every line inactive and masked but the kernel's timer.

@@ -166,7 +166,7 @@ pub fn parse(dtb_paddr: u64, dtb_size: Option<u64>) -> Result<BootParams, DtbErr
     params.kernel_image = Region::new(kstart, kend);
     let (bstart, bend) = super::boot::kernel_boot_paddr();
     params.kernel_boot = Region::new(bstart, bend);
-    params.irq_node = super::boot::irq_node_addr();
+    params.irq_node = super::boot::irq_node();
     read_memory(&fdt, &mut params)?;
     read_devices(&fdt, &mut params)?;
 
