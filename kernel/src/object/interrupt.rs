@@ -89,7 +89,7 @@ pub fn decode_irq_control_invocation(
 ) -> Result<IrqControlInvocation, SyscallError> {
     let (min_len, index_mr) = match label {
         InvocationLabel::IRQIssueIRQHandler => (3, 1),
-        InvocationLabel::RISCVIRQIssueIRQHandlerTrigger => (4, 2),
+        abi::invocation::IRQ_ISSUE_IRQ_HANDLER_TRIGGER => (4, 2),
         _ => {
             return Err(user_err!(
                 SyscallError::IllegalOperation,
