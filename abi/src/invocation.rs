@@ -137,6 +137,10 @@ pub use crate::arch::current::InvocationLabel;
 /// `RISCVIRQIssueIRQHandlerTrigger`, `ARMIRQIssueIRQHandlerTrigger`).
 pub use crate::arch::current::IRQ_ISSUE_IRQ_HANDLER_TRIGGER;
 
+/// The address-space methods every architecture has (page tables, frames, ASIDs), by what they
+/// do: the labels of the architecture built.
+pub use crate::arch::current::invocation::method;
+
 #[cfg(test)]
 mod tests {
     use super::InvocationLabel as L;

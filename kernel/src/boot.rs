@@ -466,6 +466,17 @@ impl RootObjects {
     }
 }
 
+/// log2 of the bytes of the IRQ node (one slot per interrupt, `NUM_IRQS` of them), at least a
+/// page: a page on riscv64 (97 interrupts), two on aarch64 (160).
+const IRQ_NODE_BITS: u64 = {
+    let bytes = (crate::object::interrupt::NUM_IRQS as u64) << SLOT_BITS;
+    let mut bits = PAGE_BITS;
+    while (1 << bits) < bytes {
+        bits += 1;
+    }
+    bits
+};
+
 /// seL4 `create_rootserver_objects`: takes one block for the root task's objects from the top
 /// of the highest free region that holds it, removes it from `free` and carves the objects
 /// out of it, biggest first.
@@ -479,7 +490,8 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
         (VSPACE_BITS, 1),
         (PAGE_TABLE_BITS, n_paging),
         (ASID_POOL_BITS, 1),
-        (PAGE_BITS, 3 + layout.image_pages), // IPC buffer, BootInfo, IRQ node, image
+        (PAGE_BITS, 2 + layout.image_pages), // IPC buffer, BootInfo, image
+        (IRQ_NODE_BITS, 1),
         (TCB_BITS, 1),
         // MCS: the root thread's scheduling context (seL4 `calculate_rootserver_size`).
         (MIN_SCHED_CONTEXT_BITS, ROOT_SC),
@@ -488,7 +500,7 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
         .iter()
         .map(|(bits, n)| if *n > 0 { n << bits } else { 0 })
         .sum();
-    let max_bits = cnode_bits.max(extra_bits);
+    let max_bits = cnode_bits.max(extra_bits).max(IRQ_NODE_BITS);
     let block = free
         .as_slice()
         .iter()
@@ -509,8 +521,39 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
     };
     // Descending size order, so that nothing needs padding. The extra BootInfo region goes
     // before the page-sized objects if it is larger than a page.
-    let cnode = ra.alloc(cnode_bits);
-    let mut extra_bi = (extra_bits > PAGE_BITS).then(|| ra.alloc(extra_bits));
+    // The objects bigger than a page, biggest first: the CNode, the extra BootInfo region
+    // (which may be bigger: a device tree of 1 MiB, as QEMU's arm `virt` passes, needs 2 MiB),
+    // the IRQ node where the architecture has more interrupts than a page of slots holds.
+    let (mut cnode, mut extra_bi, mut irq_node) = (0, None, None);
+    let mut big = [
+        (cnode_bits, 0u8),
+        (
+            if extra_bits > PAGE_BITS {
+                extra_bits
+            } else {
+                0
+            },
+            1,
+        ),
+        (
+            if IRQ_NODE_BITS > PAGE_BITS {
+                IRQ_NODE_BITS
+            } else {
+                0
+            },
+            2,
+        ),
+    ];
+    // Among equals the CNode first, then the extra BootInfo region (as before).
+    big.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (bits, which) in big {
+        match which {
+            0 => cnode = ra.alloc(bits),
+            1 if bits > 0 => extra_bi = Some(ra.alloc(bits)),
+            2 if bits > 0 => irq_node = Some(ra.alloc(bits)),
+            _ => {}
+        }
+    }
     let vspace = ra.alloc(VSPACE_BITS);
     let mut paging = [0usize; MAX_PAGING_TABLES];
     let n_paging = n_paging as usize;
@@ -532,9 +575,7 @@ fn allocate_root_objects(layout: &Layout, free: &mut FreeList) -> Result<RootObj
     for _ in 0..layout.image_pages {
         ra.alloc(PAGE_BITS);
     }
-    // The IRQ node (one slot per interrupt) takes a page.
-    const _: () = assert!(crate::object::interrupt::NUM_IRQS * 32 <= 4096);
-    let irq_node = ra.alloc(PAGE_BITS);
+    let irq_node = irq_node.unwrap_or_else(|| ra.alloc(IRQ_NODE_BITS));
     let tcb = ra.alloc(TCB_BITS);
     // The smallest object, last.
     #[cfg(feature = "mcs")]
@@ -595,7 +636,7 @@ fn create_extra_bootinfo(
                 e + (i << PAGE_BITS) as usize,
                 layout.extra + (i << PAGE_BITS),
             );
-            cnode.provide(crate::arch::map_root_frame(objs.vspace, f, v))?;
+            cnode.provide(crate::arch::map_root_frame(objs.vspace, f, v, true))?;
         }
     }
     Ok(SlotRegion {
@@ -620,6 +661,7 @@ fn create_image_frames(
             objs.vspace,
             objs.image_frame(i),
             v,
+            true,
         ))?;
     }
     for ph in img.elf.program_iter() {
@@ -849,7 +891,9 @@ pub fn create_root_task(k: &mut Kernel, params: &BootParams) -> Result<TcbRef, B
         layout.v_start,
         layout.v_end,
     )?;
-    let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr);
+    // seL4 maps the BootInfo frame and the IPC buffer not executable (where the architecture
+    // has the choice), the image and the extra BootInfo executable.
+    let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr, false);
     cnode.write_slot(slot::BOOT_INFO_FRAME, map(objs.boot_info, layout.bootinfo));
     let extra_bi_pages = create_extra_bootinfo(&mut cnode, &objs, &layout, dtb_bytes)?;
     #[cfg(feature = "mcs")]

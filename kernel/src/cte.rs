@@ -82,6 +82,11 @@ impl Slot {
     pub fn set_cap(self, c: Cap) {
         self.0.byte_add::<RawCap>(0).set(c.encode())
     }
+    /// Stores an encoded cap, leaving the MDB node as it is (for the architecture's code, which
+    /// may encode caps of an architecture other than the host's in host tests).
+    pub fn set_raw(self, c: RawCap) {
+        self.0.byte_add::<RawCap>(0).set(c)
+    }
     /// The MDB node.
     pub fn mdb(self) -> MdbNode {
         self.0.byte_add::<MdbNode>(16).get()

@@ -353,7 +353,8 @@ fn invocation_errors_say_what_sel4_says() {
     says(
         Some(r),
         Some(Error::RangeError),
-        "object::interrupt",
+        // seL4's `Arch_checkIRQ`, in the architecture's code.
+        "arch::riscv64::platform",
         &format!(
             "Rejecting request for IRQ {}. IRQ is out of range [1..{max}].",
             max + 1

@@ -79,11 +79,11 @@ pub fn get_user_reg(t: TcbRef, i: usize) -> u64 {
 }
 
 /// Sets word `i` of a thread's `seL4_UserContext` (word 0 sets `FaultIP` only; see the module
-/// doc). Ignored past the end.
+/// doc), as the architecture's `sanitiseRegister` lets it. Ignored past the end.
 pub fn set_user_reg(t: TcbRef, i: usize, v: u64) {
     match USER_CONTEXT_REGS.get(i) {
         Some(&regs::FAULT_IP) => t.with(|x| x.fault_ip = v),
-        Some(&r) => t.set_reg(r, v),
+        Some(&r) => t.set_reg(r, crate::arch::sanitise_register(r, v)),
         None => {}
     }
 }

@@ -32,6 +32,27 @@ crate::invocation::invocation_labels! {
 pub const IRQ_ISSUE_IRQ_HANDLER_TRIGGER: InvocationLabel =
     InvocationLabel::ARMIRQIssueIRQHandlerTrigger;
 
+/// The address-space methods every architecture has, by what they do, with the same
+/// parameters (`seL4_<ARCH>_PageTable_Map(vspace, vaddr, attr)`,
+/// `seL4_<ARCH>_Page_Map(vspace, vaddr, rights, attr)`, ...): their aarch64 labels.
+pub mod method {
+    use super::InvocationLabel as L;
+    /// `seL4_ARM_PageTable_Map`
+    pub const PAGE_TABLE_MAP: L = L::ARMPageTableMap;
+    /// `seL4_ARM_PageTable_Unmap`
+    pub const PAGE_TABLE_UNMAP: L = L::ARMPageTableUnmap;
+    /// `seL4_ARM_Page_Map`
+    pub const PAGE_MAP: L = L::ARMPageMap;
+    /// `seL4_ARM_Page_Unmap`
+    pub const PAGE_UNMAP: L = L::ARMPageUnmap;
+    /// `seL4_ARM_Page_GetAddress`
+    pub const PAGE_GET_ADDRESS: L = L::ARMPageGetAddress;
+    /// `seL4_ARM_ASIDControl_MakePool`
+    pub const ASID_CONTROL_MAKE_POOL: L = L::ARMASIDControlMakePool;
+    /// `seL4_ARM_ASIDPool_Assign`
+    pub const ASID_POOL_ASSIGN: L = L::ARMASIDPoolAssign;
+}
+
 #[cfg(test)]
 mod tests {
     use super::InvocationLabel as L;

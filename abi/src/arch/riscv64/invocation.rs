@@ -18,6 +18,27 @@ crate::invocation::invocation_labels! {
 pub const IRQ_ISSUE_IRQ_HANDLER_TRIGGER: InvocationLabel =
     InvocationLabel::RISCVIRQIssueIRQHandlerTrigger;
 
+/// The address-space methods every architecture has, by what they do, with the same
+/// parameters (`seL4_<ARCH>_PageTable_Map(vspace, vaddr, attr)`,
+/// `seL4_<ARCH>_Page_Map(vspace, vaddr, rights, attr)`, ...): their riscv64 labels.
+pub mod method {
+    use super::InvocationLabel as L;
+    /// `seL4_RISCV_PageTable_Map`
+    pub const PAGE_TABLE_MAP: L = L::RISCVPageTableMap;
+    /// `seL4_RISCV_PageTable_Unmap`
+    pub const PAGE_TABLE_UNMAP: L = L::RISCVPageTableUnmap;
+    /// `seL4_RISCV_Page_Map`
+    pub const PAGE_MAP: L = L::RISCVPageMap;
+    /// `seL4_RISCV_Page_Unmap`
+    pub const PAGE_UNMAP: L = L::RISCVPageUnmap;
+    /// `seL4_RISCV_Page_GetAddress`
+    pub const PAGE_GET_ADDRESS: L = L::RISCVPageGetAddress;
+    /// `seL4_RISCV_ASIDControl_MakePool`
+    pub const ASID_CONTROL_MAKE_POOL: L = L::RISCVASIDControlMakePool;
+    /// `seL4_RISCV_ASIDPool_Assign`
+    pub const ASID_POOL_ASSIGN: L = L::RISCVASIDPoolAssign;
+}
+
 #[cfg(test)]
 mod tests {
     use super::InvocationLabel as L;
