@@ -1,5 +1,6 @@
 //! `cargo xtask build|run|test|bench`: builds the kernel and the root tasks
-//! for riscv64, boots them in QEMU and runs every test. See README.md.
+//! for riscv64 (and aarch64, `--arch aarch64`), boots them in QEMU and runs every test. See
+//! README.md.
 
 mod bench;
 mod protocol;
@@ -22,14 +23,15 @@ use clap::{Args, Parser, Subcommand};
 
 use protocol::QemuEnd;
 use workspace::{
-    KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, ROOT_TASKS, TESTS,
+    Arch, KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, HELLO, ROOT_TASKS,
+    TESTS,
 };
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
     bin_name = "cargo xtask",
-    about = "Build, boot and test the kernel (riscv64, QEMU virt)"
+    about = "Build, boot and test the kernel (riscv64 and aarch64, QEMU virt)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,9 +46,9 @@ enum Cmd {
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
     ///
-    /// First it adds what is missing: the riscv64 target and the rustfmt and clippy components
-    /// (rustup, to the active toolchain), and QEMU (as root on Debian/Ubuntu; elsewhere it says
-    /// what to install). Then the stages, in this order (each ends with a line
+    /// First it adds what is missing: the riscv64 and aarch64 targets and the rustfmt and clippy
+    /// components (rustup, to the active toolchain), and QEMU for both (as root on
+    /// Debian/Ubuntu; elsewhere it says what to install). Then the stages, in this order (each ends with a line
     /// `xtask: <stage>: ok|FAILED: N passed, M failed in T s`):
     ///
     ///      1. lint: cargo fmt --check                 `cargo fmt --all --check`
@@ -59,32 +61,41 @@ enum Cmd {
     ///      6. lint: cargo clippy (kernel, riscv64, track_utilisation)
     ///                                                 the same with seL4's
     ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
-    ///      7. host: cargo test                        abi, kernel, libsel4, xtask on the host
-    ///      8. host: cargo test -p kernel --no-default-features
+    ///      7. lint: cargo clippy (kernel, aarch64)    the kernel binary for aarch64 (being
+    ///                                                 ported), -D warnings
+    ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)
+    ///                                                 the same with those configurations
+    ///      9. host: cargo test                        abi, kernel, libsel4, xtask on the host
+    ///                                                 (the kernel's tests include aarch64's
+    ///                                                 pure logic)
+    ///     10. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
-    ///      9. host: cargo test -p kernel --features debug_build
+    ///     11. host: cargo test -p kernel --features debug_build
     ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
-    ///     10. host: cargo test -p kernel --features mcs
+    ///     12. host: cargo test -p kernel --features mcs
     ///                                                 the MCS kernel's tests
-    ///     11. host: cargo test -p kernel --features mcs,debug_build,track_utilisation
+    ///     13. host: cargo test -p kernel --features mcs,debug_build,track_utilisation
     ///                                                 the MCS kernel's tests with CONFIG_DEBUG_BUILD
     ///                                                 and the utilisation accounting
-    ///     12. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
-    ///     13. host: cargo test -p libsel4 --features mcs
+    ///     14. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
+    ///     15. host: cargo test -p libsel4 --features mcs
     ///                                                 libsel4's MCS API (syscalls, invocations)
-    ///     14. host: cargo test -p bench --lib         the benchmark root task's host-testable part
-    ///     15. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     16. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
-    ///     17. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     18. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///     16. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///     17. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///     18. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
+    ///     19. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     20. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     19. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
-    ///     20. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     21. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
+    ///     22. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     21. qemu: bench sanity (mcs, benchmark, quick)
+    ///     23. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
+    ///     24. qemu: hello (aarch64)                   `hello` on the aarch64 kernel
+    ///                                                 (qemu-system-aarch64): `HELLO OK`
+    ///     25. qemu: hello (aarch64, mcs)              the same, MCS kernel and root task
     ///
     /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
     /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
@@ -132,11 +143,17 @@ struct BuildOpts {
     /// `bench-mcs`).
     #[arg(long)]
     mcs: bool,
+    /// The architecture: riscv64 (QEMU `virt` with OpenSBI) or aarch64 (QEMU `virt`,
+    /// cortex-a53, GICv2; images in `target/images/aarch64/`). On aarch64 only the root tasks
+    /// ported to it are built (`hello`; `run` boots it by default).
+    #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
+    arch: Arch,
 }
 
 impl BuildOpts {
     fn kernel_config(self) -> KernelConfig {
         KernelConfig::new(self.profile.profile())
+            .arch(self.arch)
             .feature("fastpath", !self.no_fastpath)
             .feature(MCS_FEATURE, self.mcs)
             .log_level(self.log.log_level)
@@ -288,7 +305,7 @@ fn main() -> ExitCode {
 
 fn build(o: BuildOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
-    ws.ensure_toolchain(&[])?;
+    ws.ensure_toolchain_for(&[o.arch], &[])?;
     let profile = o.profile.profile();
     let mut failures = Vec::new();
     if let Err(e) = ws.build_kernel(&o.kernel_config()) {
@@ -298,6 +315,14 @@ fn build(o: BuildOpts) -> Result<ExitCode> {
         if task.optional && !ws.has_package(task.package) {
             continue;
         }
+        if !task.arches.contains(&o.arch) {
+            eprintln!(
+                "xtask: {} is not ported to {} yet: not built",
+                task.package,
+                o.arch.name()
+            );
+            continue;
+        }
         if o.mcs && !task.has_mcs {
             eprintln!(
                 "xtask: {} has no `mcs` feature yet: not built for MCS",
@@ -305,7 +330,7 @@ fn build(o: BuildOpts) -> Result<ExitCode> {
             );
             continue;
         }
-        if let Err(e) = ws.build_root_task_with(profile, task, o.task_features()) {
+        if let Err(e) = ws.build_root_task_for(o.arch, profile, task, o.task_features()) {
             failures.push(format!("{e:#}"));
         }
     }
@@ -349,15 +374,18 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         None => None,
     };
     let ws = Workspace::load()?;
-    ws.ensure_toolchain(&[])?;
+    let arch = o.build.arch;
+    ws.ensure_toolchain_for(&[arch], &[])?;
     let profile = o.build.profile.profile();
     let kernel = ws.build_kernel(&o.build.kernel_config())?;
     let root_task = match given {
         Some(f) => f,
-        None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
+        None => {
+            ws.build_root_task_for(arch, profile, default_task(arch), o.build.task_features())?
+        }
     };
-    let qemu = qemu::ensure_qemu()?;
-    let mut args = qemu::base_args(&kernel, &root_task);
+    let qemu = qemu::ensure_qemu_for(arch)?;
+    let mut args = qemu::args_for(arch, &kernel, &root_task);
     if o.gdb {
         args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
         eprintln!("xtask: QEMU starts stopped at its first instruction, its gdb stub listening on tcp::1234; in another terminal run");
@@ -382,6 +410,16 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     }
 }
 
+/// The root task `run` boots by default: the demo, or on an architecture it is not ported to
+/// yet, `hello`.
+fn default_task(arch: Arch) -> &'static RootTask {
+    if DEMO.arches.contains(&arch) {
+        &DEMO
+    } else {
+        &HELLO
+    }
+}
+
 /// Quote `s` for a POSIX shell if it needs it.
 fn shell_quote(s: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
@@ -395,6 +433,12 @@ fn shell_quote(s: &str) -> String {
 /// The gdb command line for `run --gdb`: the kernel's symbols, the root task's added, connected
 /// to QEMU's stub.
 fn gdb_command(kernel: &Path, root_task: &Path) -> String {
+    // gdb wants the ELF, not the flat image QEMU boots on aarch64 (`<elf>.img`).
+    let kernel = if kernel.extension().is_some_and(|e| e == "img") {
+        kernel.with_extension("")
+    } else {
+        kernel.to_path_buf()
+    };
     let add = format!("add-symbol-file {}", root_task.display());
     [
         "gdb-multiarch".to_string(),
@@ -774,15 +818,33 @@ impl QemuTests<'_> {
         features: &[&str],
         log_name: &str,
     ) -> Result<qemu::Captured> {
-        let elf = self.ws.build_root_task_with(self.profile, task, features)?;
-        let mut args = qemu::base_args(kernel, &elf);
+        let qemu = self.qemu.clone();
+        self.boot_on(Arch::Riscv64, &qemu, name, kernel, task, features, log_name)
+    }
+
+    /// [`QemuTests::boot`] on `arch`, with its QEMU `qemu`.
+    #[allow(clippy::too_many_arguments)]
+    fn boot_on(
+        &mut self,
+        arch: Arch,
+        qemu: &Path,
+        name: &str,
+        kernel: &Path,
+        task: &RootTask,
+        features: &[&str],
+        log_name: &str,
+    ) -> Result<qemu::Captured> {
+        let elf = self
+            .ws
+            .build_root_task_for(arch, self.profile, task, features)?;
+        let mut args = qemu::args_for(arch, kernel, &elf);
         args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join(log_name);
-        let cap = qemu::run_captured(&self.qemu, &args, self.timeout, &log)?;
+        let cap = qemu::run_captured(qemu, &args, self.timeout, &log)?;
         writeln!(
             self.all_log,
             "===== {name}: {} {} =====",
-            self.qemu.display(),
+            qemu.display(),
             args.join(" ")
         )?;
         self.all_log.write_all(cap.text.as_bytes())?;
@@ -935,6 +997,59 @@ impl QemuTests<'_> {
     }
 }
 
+impl QemuTests<'_> {
+    /// `hello` (built with `features`) on the aarch64 kernel (with `mcs` if `mcs`): it must print
+    /// `HELLO OK` and end. Installs aarch64 QEMU first if it is missing.
+    fn hello_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let qemu = match qemu::ensure_qemu_for(Arch::Aarch64) {
+            Ok(q) => q,
+            Err(e) => return Stage::broken(name, 0.0, format!("{e:#}")),
+        };
+        let config = KernelConfig::new(self.profile)
+            .arch(Arch::Aarch64)
+            .feature(MCS_FEATURE, mcs)
+            .log_level(self.log_level);
+        let kernel = match self.ws.build_kernel(&config) {
+            Ok(k) => k,
+            Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
+        };
+        let log = if mcs {
+            "qemu-hello-aarch64-mcs.log"
+        } else {
+            "qemu-hello-aarch64.log"
+        };
+        let features = task_features(mcs);
+        match self.boot_on(Arch::Aarch64, &qemu, name, &kernel, &HELLO, features, log) {
+            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+            Ok(cap) => {
+                let problems =
+                    protocol::judge_ok_line(&cap.text, &cap.end, protocol::HELLO_OK_LINE);
+                eprintln!(
+                    "xtask: {name}: `{}` {}; QEMU {} after {:.1} s",
+                    protocol::HELLO_OK_LINE,
+                    if protocol::line_printed(&cap.text, protocol::HELLO_OK_LINE) {
+                        "printed"
+                    } else {
+                        "not printed"
+                    },
+                    cap.end,
+                    cap.elapsed.as_secs_f64()
+                );
+                let passed = usize::from(problems.is_empty());
+                Stage::judged(
+                    name,
+                    t.elapsed().as_secs_f64(),
+                    passed,
+                    1 - passed,
+                    problems,
+                )
+            }
+        }
+    }
+}
+
 fn fastpath_variant(fastpath: bool) -> &'static str {
     if fastpath {
         "fastpath"
@@ -945,6 +1060,11 @@ fn fastpath_variant(fastpath: bool) -> &'static str {
 
 /// `cargo clippy` of the kernel binary for the target, with `features` if any, `-D warnings`.
 fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
+    kernel_clippy_args_for(Arch::Riscv64, features)
+}
+
+/// [`kernel_clippy_args`] for `arch`'s kernel target.
+fn kernel_clippy_args_for(arch: Arch, features: Option<&str>) -> Vec<&str> {
     let mut a = vec![
         "clippy",
         "-p",
@@ -952,7 +1072,7 @@ fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
         "--bin",
         workspace::KERNEL_BIN,
         "--target",
-        workspace::TARGET,
+        arch.kernel_target(),
     ];
     if let Some(f) = features {
         a.extend(["--features", f]);
@@ -962,13 +1082,15 @@ fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
 }
 
 /// The lint and host stages, in the order they run (the QEMU stages follow).
-const LINT_AND_HOST_STAGES: [&str; 13] = [
+const LINT_AND_HOST_STAGES: [&str; 15] = [
     LINT_FMT,
     LINT_CLIPPY_HOST,
     LINT_CLIPPY_KERNEL,
     LINT_CLIPPY_KERNEL_DEBUG,
     LINT_CLIPPY_KERNEL_MCS,
     LINT_CLIPPY_KERNEL_UTIL,
+    LINT_CLIPPY_KERNEL_AARCH64,
+    LINT_CLIPPY_KERNEL_AARCH64_MCS,
     HOST_ALL,
     HOST_NOFP,
     HOST_DEBUG,
@@ -997,6 +1119,11 @@ const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
 const QEMU_DEMO_MCS: &str = "qemu: demo (mcs)";
 const QEMU_BENCH_MCS: &str = "qemu: bench sanity (mcs, benchmark, quick)";
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
+const LINT_CLIPPY_KERNEL_AARCH64: &str = "lint: cargo clippy (kernel, aarch64)";
+const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
+    "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)";
+const QEMU_HELLO_AARCH64: &str = "qemu: hello (aarch64)";
+const QEMU_HELLO_AARCH64_MCS: &str = "qemu: hello (aarch64, mcs)";
 
 fn tests_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
@@ -1059,6 +1186,9 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let mcs_demo_name = QEMU_DEMO_MCS.to_string();
     let run_mcs_bench = run_mcs_stage && !o.no_bench && ws.has_package(BENCH.package);
     let mcs_bench_name = QEMU_BENCH_MCS.to_string();
+    let run_hello_aarch64 = !o.mcs && !o.no_fastpath_only;
+    let hello_aarch64_name = QEMU_HELLO_AARCH64.to_string();
+    let hello_aarch64_mcs_name = QEMU_HELLO_AARCH64_MCS.to_string();
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -1070,6 +1200,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
+            .chain(std::iter::once(&hello_aarch64_name).filter(|_| run_hello_aarch64))
+            .chain(std::iter::once(&hello_aarch64_mcs_name).filter(|_| run_mcs_stage))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -1128,6 +1260,13 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     if run_mcs_bench {
         push(stages, q.bench_stage(&mcs_bench_name, true, true));
     }
+    // aarch64 (being ported): `hello` on its kernel, non-MCS and MCS.
+    if run_hello_aarch64 {
+        push(stages, q.hello_aarch64_stage(&hello_aarch64_name, false));
+    }
+    if run_mcs_stage {
+        push(stages, q.hello_aarch64_stage(&hello_aarch64_mcs_name, true));
+    }
     let _ = q.all_log.flush();
     eprintln!(
         "xtask: all QEMU test output is in {}",
@@ -1149,7 +1288,7 @@ fn test(o: TestOpts) -> Result<ExitCode> {
     // clippy. Added to the active toolchain if missing.
     banner("setup: Rust toolchain");
     let components: &[&str] = if o.qemu_only { &[] } else { LINT_COMPONENTS };
-    if let Err(e) = ws.ensure_toolchain(components) {
+    if let Err(e) = ws.ensure_toolchain_for(&[Arch::Riscv64, Arch::Aarch64], components) {
         push(
             &mut stages,
             Stage::broken("setup: Rust toolchain", 0.0, format!("{e:#}")),
@@ -1200,6 +1339,18 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                 &kernel_clippy_args(Some("track_utilisation")),
             ),
         );
+        for (name, features) in [
+            (LINT_CLIPPY_KERNEL_AARCH64, None),
+            (
+                LINT_CLIPPY_KERNEL_AARCH64_MCS,
+                Some("mcs,debug_build,track_utilisation"),
+            ),
+        ] {
+            push(
+                &mut stages,
+                check_stage(&ws, name, &kernel_clippy_args_for(Arch::Aarch64, features)),
+            );
+        }
         push(
             &mut stages,
             host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
@@ -1476,6 +1627,8 @@ mod tests {
             LINT_CLIPPY_KERNEL_DEBUG.into(),
             LINT_CLIPPY_KERNEL_MCS.into(),
             LINT_CLIPPY_KERNEL_UTIL.into(),
+            LINT_CLIPPY_KERNEL_AARCH64.into(),
+            LINT_CLIPPY_KERNEL_AARCH64_MCS.into(),
             HOST_ALL.into(),
             HOST_NOFP.into(),
             HOST_DEBUG.into(),
@@ -1491,6 +1644,8 @@ mod tests {
             QEMU_DEMO_MCS.into(),
             bench_stage_name(true),
             QEMU_BENCH_MCS.into(),
+            QEMU_HELLO_AARCH64.into(),
+            QEMU_HELLO_AARCH64_MCS.into(),
         ];
         let mut at = 0;
         for (i, n) in names.iter().enumerate() {
@@ -1565,6 +1720,38 @@ mod tests {
         }
         let c = bench_kernel_config(Profile::Release, true, None).feature(MCS_FEATURE, true);
         assert_eq!(c.image_name(), "kernel-benchmark-mcs");
+    }
+
+    /// `--arch aarch64`: the kernel for its target, `hello` by default (the demo is riscv64
+    /// only so far), seL4's `qemu-arm-virt` machine with the kernel as an `Image`.
+    #[test]
+    fn aarch64_runs() {
+        let o = match Cli::try_parse_from(["xtask", "run", "--arch", "aarch64", "--mcs"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Run(o) => o,
+            _ => panic!("not run"),
+        };
+        let c = o.build.kernel_config();
+        assert_eq!(c.arch, Arch::Aarch64);
+        assert_eq!(c.image_name(), "kernel-mcs");
+        assert_eq!(default_task(Arch::Aarch64).package, "hello");
+        assert_eq!(default_task(Arch::Riscv64).package, "demo");
+        let args = qemu::args_for(Arch::Aarch64, Path::new("k.img"), Path::new("t"));
+        let s = args.join(" ");
+        assert!(
+            s.contains("-machine virt,gic-version=2 -cpu cortex-a53 -m 1G"),
+            "{s}"
+        );
+        assert!(s.ends_with("-kernel k.img -initrd t"), "{s}");
+        assert!(s.contains("-semihosting-config enable=on"), "{s}");
+        assert!(Cli::try_parse_from(["xtask", "build", "--arch", "x86_64"]).is_err());
+        assert_eq!(
+            gdb_command(Path::new("/w/kernel.img"), Path::new("/w/t")),
+            "gdb-multiarch -q -ex 'set confirm off' -ex 'add-symbol-file /w/t' \
+             -ex 'target remote :1234' /w/kernel"
+        );
     }
 
     #[test]

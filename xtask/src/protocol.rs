@@ -25,6 +25,9 @@ pub const KERNEL_LOG_PREFIX: &str = "[kernel";
 /// The line the demo must print.
 pub const DEMO_OK_LINE: &str = "DEMO OK";
 
+/// The line `hello` (`examples/hello`) prints when everything went as specified.
+pub const HELLO_OK_LINE: &str = "HELLO OK";
+
 /// One `TEST` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestLine {
@@ -215,14 +218,25 @@ pub fn judge_tests(out: &TestOutput, end: &QemuEnd) -> Vec<String> {
 
 /// Whether the demo printed its `DEMO OK` line.
 pub fn demo_ok_printed(text: &str) -> bool {
-    text.lines().any(|l| clean(l) == DEMO_OK_LINE)
+    line_printed(text, DEMO_OK_LINE)
+}
+
+/// Whether `text` has the line `line` (cleaned as the other protocol lines are).
+pub fn line_printed(text: &str, line: &str) -> bool {
+    text.lines().any(|l| clean(l) == line)
 }
 
 /// Everything wrong with a demo run; empty means it passed.
 pub fn judge_demo(text: &str, end: &QemuEnd) -> Vec<String> {
+    judge_ok_line(text, end, DEMO_OK_LINE)
+}
+
+/// Everything wrong with the run of a root task that prints `ok_line` when it passed (the
+/// demo, `hello`): the line, no kernel panic, QEMU exited by itself with status 0.
+pub fn judge_ok_line(text: &str, end: &QemuEnd, ok_line: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    if !demo_ok_printed(text) {
-        problems.push(format!("the line `{DEMO_OK_LINE}` was not printed"));
+    if !line_printed(text, ok_line) {
+        problems.push(format!("the line `{ok_line}` was not printed"));
     }
     let panics: Vec<String> = text
         .lines()
