@@ -631,7 +631,9 @@ fn create_extra_bootinfo(
             len: layout.extra_len,
         });
         crate::mem::copy(e + 16, dtb.as_ptr() as usize, dtb.len());
-        for i in 0..(1u64 << layout.extra_bits) >> PAGE_BITS {
+        // seL4 `create_frames_of_region` over `[extra, extra + extraLen)`: one frame per page
+        // started (the rest of the 2^n region is allocated, not mapped).
+        for i in 0..layout.extra_len.div_ceil(1 << PAGE_BITS) {
             let (f, v) = (
                 e + (i << PAGE_BITS) as usize,
                 layout.extra + (i << PAGE_BITS),

@@ -13,8 +13,27 @@ use std::path::Path;
 /// Words generic code must not use (ASCII case ignored): riscv64's and aarch64's names for
 /// the ISA, its address translation, its system registers and its interrupt controller.
 pub const FORBIDDEN: &[&str] = &[
-    "riscv64", "sv39", "satp", "sstatus", "scause", "plic", "aarch64", "ttbr", "_el1", "_el0",
-    "spsr", "cpacr", "gicv", "gicd", "gicc", "pl011",
+    "riscv64",
+    "sv39",
+    "satp",
+    "sstatus",
+    "scause",
+    "plic",
+    "aarch64",
+    "ttbr",
+    "_el1",
+    "_el0",
+    "spsr",
+    "cpacr",
+    "gicv",
+    "gicd",
+    "gicc",
+    "pl011",
+    // The architecture's caps are its own: generic code goes through the hooks.
+    "archcap::frame",
+    "archcap::pagetable",
+    "archcap::vspace",
+    "archcap::asid",
 ];
 
 /// Generic files that still name the machine, relative to `kernel/src`.

@@ -43,8 +43,8 @@ if_riscv64! {
     #[cfg(test)]
     pub use riscv64::cap::arbitrary_arch_cap;
     pub use riscv64::cap::{
-        create_object as arch_create_object, derive_cap as arch_derive_cap,
-        finalise_cap as arch_finalise_cap, ipc_buffer_frame,
+        check_valid_ipc_buffer, create_object as arch_create_object,
+        derive_cap as arch_derive_cap, finalise_cap as arch_finalise_cap, ipc_buffer_frame,
         mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,
         same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data,
         vspace_root, ArchCap,
@@ -83,8 +83,8 @@ if_aarch64! {
     };
     pub use aarch64::context::{regs, sanitise_register, ArchContext, ArchTcb};
     pub use aarch64::glue::{
-        decode_invocation as decode_arch_invocation, finalise_cap as arch_finalise_cap,
-        vspace_root,
+        check_valid_ipc_buffer, decode_invocation as decode_arch_invocation,
+        finalise_cap as arch_finalise_cap, vspace_root,
     };
     pub use aarch64::objects::{perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation};
     pub use aarch64::platform::Platform;

@@ -91,6 +91,36 @@ pub mod glue {
         }
     }
 
+    /// Arm `checkValidIPCBuffer(vptr, cap)` (`src/arch/arm/64/kernel/vspace.c`):
+    /// `IllegalOperation` unless a non-device frame cap, `AlignmentError` unless `vptr` is
+    /// aligned to `seL4_IPCBufferSizeBits`.
+    pub fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
+        match cap {
+            Cap::Arch(ArchCap::Frame {
+                is_device: false, ..
+            }) => {}
+            Cap::Arch(ArchCap::Frame { .. }) => {
+                return Err(crate::user_err!(
+                    SyscallError::IllegalOperation,
+                    "Specifying a device frame as an IPC buffer is not permitted."
+                ))
+            }
+            _ => {
+                return Err(crate::user_err!(
+                    SyscallError::IllegalOperation,
+                    "IPC Buffer is an invalid cap."
+                ))
+            }
+        }
+        if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
+            return Err(crate::user_err!(
+                SyscallError::AlignmentError,
+                "IPC Buffer vaddr {vptr:#x} is not aligned."
+            ));
+        }
+        Ok(())
+    }
+
     /// `Arch_finaliseCap(cap, final)`: see [`super::cap::finalise`]; leaves the null cap.
     pub fn finalise_cap(k: &mut Kernel, c: ArchCap, is_final: bool) -> Cap {
         super::cap::finalise(k, c, is_final);

@@ -208,7 +208,13 @@ mod tests {
             }
         }
         assert_eq!(bi.user_image_frames.end - bi.user_image_frames.start, 516);
-        assert_eq!(bi.extra_bi_pages.end - bi.extra_bi_pages.start, 32);
+        // seL4 `create_frames_of_region` over `[extra, extra + extraLen)`: a frame per page
+        // started, not the whole 2^n region (128 KiB here).
+        assert_eq!(
+            bi.extra_bi_pages.end - bi.extra_bi_pages.start,
+            bi.extra_len.div_ceil(0x1000)
+        );
+        assert_eq!(bi.extra_len.div_ceil(0x1000), 18);
         assert_eq!(s.root.reg(reg::PC), 0x3fff_e000 + 120);
         assert_eq!(s.root.reg(reg::A0), bi.ipc_buffer + 0x1000);
         assert_eq!(bi.ipc_buffer, 0x4020_2000);

@@ -227,15 +227,20 @@ pub fn flush_asid(asid: u16) {
     };
 }
 
-/// Sets up the platform's devices before the root task is created: the console and PSCI as
-/// the device tree says, preemption points ask [`irq_pending`], the GIC starts with every
-/// interrupt masked, the kernel timer's PPI enabled.
+/// Sets up the platform's devices before the root task is created: PSCI as the device tree
+/// says, preemption points ask [`irq_pending`], the GIC starts with every interrupt masked
+/// (generic boot unmasks the kernel timer's PPI, `initIRQs`), the kernel timer runs with its
+/// deadline at the end of time until the first tick or deadline is set (seL4
+/// `initGenericTimer`).
 pub fn init_platform(k: &mut crate::state::Kernel, p: &super::platform::Platform) {
     k.irq_pending = irq_pending;
     set_psci(p.psci);
     if let Some(g) = p.gic {
         gic::init(g.distributor, g.cpu_interface);
     }
+    // SAFETY: programming the EL1 virtual timer, which only the kernel uses.
+    unsafe { asm!("msr cntv_cval_el0, {0}", in(reg) u64::MAX, options(nomem, nostack)) };
+    boot::enable_timer();
 }
 
 /// Whether an IRQ is pending (ISR_EL1.I); the kernel runs with IRQs masked, so preemption
