@@ -93,9 +93,10 @@ enum Cmd {
     ///                                                 figures sane (not how fast)
     ///     23. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
-    ///     24. qemu: hello (aarch64)                   `hello` on the aarch64 kernel
-    ///                                                 (qemu-system-aarch64): `HELLO OK`
-    ///     25. qemu: hello (aarch64, mcs)              the same, MCS kernel and root task
+    ///     24. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
+    ///                                                 with the fastpath (qemu-system-aarch64):
+    ///                                                 the tests ported to aarch64 so far
+    ///     25. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
     ///
     /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
     /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
@@ -998,9 +999,10 @@ impl QemuTests<'_> {
 }
 
 impl QemuTests<'_> {
-    /// `hello` (built with `features`) on the aarch64 kernel (with `mcs` if `mcs`): it must print
-    /// `HELLO OK` and end. Installs aarch64 QEMU first if it is missing.
-    fn hello_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
+    /// The test root task on the aarch64 kernel with the fastpath (built with `mcs` if `mcs`,
+    /// the root task too): the tests ported to aarch64 so far. Installs aarch64 QEMU first if
+    /// it is missing.
+    fn tests_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
         banner(name);
         let t = Instant::now();
         let qemu = match qemu::ensure_qemu_for(Arch::Aarch64) {
@@ -1016,33 +1018,27 @@ impl QemuTests<'_> {
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
         let log = if mcs {
-            "qemu-hello-aarch64-mcs.log"
+            "qemu-test-aarch64-mcs.log"
         } else {
-            "qemu-hello-aarch64.log"
+            "qemu-test-aarch64.log"
         };
         let features = task_features(mcs);
-        match self.boot_on(Arch::Aarch64, &qemu, name, &kernel, &HELLO, features, log) {
+        match self.boot_on(Arch::Aarch64, &qemu, name, &kernel, &TESTS, features, log) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
-                let problems =
-                    protocol::judge_ok_line(&cap.text, &cap.end, protocol::HELLO_OK_LINE);
+                let out = protocol::parse_test_output(&cap.text);
+                let problems = protocol::judge_tests(&out, &cap.end);
                 eprintln!(
-                    "xtask: {name}: `{}` {}; QEMU {} after {:.1} s",
-                    protocol::HELLO_OK_LINE,
-                    if protocol::line_printed(&cap.text, protocol::HELLO_OK_LINE) {
-                        "printed"
-                    } else {
-                        "not printed"
-                    },
+                    "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
+                    out.tests.len(),
                     cap.end,
                     cap.elapsed.as_secs_f64()
                 );
-                let passed = usize::from(problems.is_empty());
                 Stage::judged(
                     name,
                     t.elapsed().as_secs_f64(),
-                    passed,
-                    1 - passed,
+                    out.passed(),
+                    out.failed(),
                     problems,
                 )
             }
@@ -1122,8 +1118,8 @@ const HOST_BENCH: &str = "host: cargo test -p bench --lib";
 const LINT_CLIPPY_KERNEL_AARCH64: &str = "lint: cargo clippy (kernel, aarch64)";
 const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
     "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)";
-const QEMU_HELLO_AARCH64: &str = "qemu: hello (aarch64)";
-const QEMU_HELLO_AARCH64_MCS: &str = "qemu: hello (aarch64, mcs)";
+const QEMU_TESTS_AARCH64: &str = "qemu: roottask-tests (aarch64)";
+const QEMU_TESTS_AARCH64_MCS: &str = "qemu: roottask-tests (aarch64, mcs)";
 
 fn tests_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
@@ -1186,9 +1182,9 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let mcs_demo_name = QEMU_DEMO_MCS.to_string();
     let run_mcs_bench = run_mcs_stage && !o.no_bench && ws.has_package(BENCH.package);
     let mcs_bench_name = QEMU_BENCH_MCS.to_string();
-    let run_hello_aarch64 = !o.mcs && !o.no_fastpath_only;
-    let hello_aarch64_name = QEMU_HELLO_AARCH64.to_string();
-    let hello_aarch64_mcs_name = QEMU_HELLO_AARCH64_MCS.to_string();
+    let run_tests_aarch64 = !o.mcs && !o.no_fastpath_only;
+    let tests_aarch64_name = QEMU_TESTS_AARCH64.to_string();
+    let tests_aarch64_mcs_name = QEMU_TESTS_AARCH64_MCS.to_string();
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -1200,8 +1196,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
-            .chain(std::iter::once(&hello_aarch64_name).filter(|_| run_hello_aarch64))
-            .chain(std::iter::once(&hello_aarch64_mcs_name).filter(|_| run_mcs_stage))
+            .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
+            .chain(std::iter::once(&tests_aarch64_mcs_name).filter(|_| run_mcs_stage))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -1260,12 +1256,12 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     if run_mcs_bench {
         push(stages, q.bench_stage(&mcs_bench_name, true, true));
     }
-    // aarch64 (being ported): `hello` on its kernel, non-MCS and MCS.
-    if run_hello_aarch64 {
-        push(stages, q.hello_aarch64_stage(&hello_aarch64_name, false));
+    // aarch64 (being ported): the test root task on its kernel, non-MCS and MCS.
+    if run_tests_aarch64 {
+        push(stages, q.tests_aarch64_stage(&tests_aarch64_name, false));
     }
     if run_mcs_stage {
-        push(stages, q.hello_aarch64_stage(&hello_aarch64_mcs_name, true));
+        push(stages, q.tests_aarch64_stage(&tests_aarch64_mcs_name, true));
     }
     let _ = q.all_log.flush();
     eprintln!(
@@ -1644,8 +1640,8 @@ mod tests {
             QEMU_DEMO_MCS.into(),
             bench_stage_name(true),
             QEMU_BENCH_MCS.into(),
-            QEMU_HELLO_AARCH64.into(),
-            QEMU_HELLO_AARCH64_MCS.into(),
+            QEMU_TESTS_AARCH64.into(),
+            QEMU_TESTS_AARCH64_MCS.into(),
         ];
         let mut at = 0;
         for (i, n) in names.iter().enumerate() {

@@ -25,9 +25,6 @@ pub const KERNEL_LOG_PREFIX: &str = "[kernel";
 /// The line the demo must print.
 pub const DEMO_OK_LINE: &str = "DEMO OK";
 
-/// The line `hello` (`examples/hello`) prints when everything went as specified.
-pub const HELLO_OK_LINE: &str = "HELLO OK";
-
 /// One `TEST` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestLine {

@@ -93,7 +93,7 @@ pub const TESTS: RootTask = RootTask {
     bin: "roottask-tests",
     optional: false,
     has_mcs: true,
-    arches: &[Arch::Riscv64],
+    arches: &[Arch::Riscv64, Arch::Aarch64],
 };
 pub const BENCH: RootTask = RootTask {
     package: "bench",
