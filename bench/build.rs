@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // `BENCH_ONLY` (read by `option_env!` in benches.rs) picks the benchmarks to run.
+    println!("cargo:rerun-if-env-changed=BENCH_ONLY");
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
         return;
     }

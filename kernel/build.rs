@@ -13,5 +13,8 @@ fn main() {
             _ => "link.ld",
         };
         println!("cargo:rustc-link-arg-bins=-T{dir}/{script}");
+        // Keep the relocations in the ELF: `cargo xtask test` checks with them that nothing
+        // outside the boot-only region refers into it (it is untyped memory after boot).
+        println!("cargo:rustc-link-arg-bins=--emit-relocs");
     }
 }

@@ -36,7 +36,7 @@ use crate::raw;
 // ------------------------------------------------------------------------------------------
 // Results
 
-const MAX_ROWS: usize = 48;
+const MAX_ROWS: usize = 64;
 const MAX_MESSAGES: usize = 16;
 
 /// What the run measured, and what it left out.
@@ -83,15 +83,28 @@ impl Results {
 
     /// Summarise the measured iterations; `cost(i)` is the window of iteration `i`.
     fn collect(&mut self, name: &'static str, cost: impl Fn(usize) -> Option<u64>) -> R<()> {
-        let mut xs = [0u64; SAMPLES];
+        self.collect_n(name, WARMUP, SAMPLES, cost)
+    }
+
+    /// Summarise iterations `first..first + n` (`n` at most [`SAMPLES`]); `cost(i)` is the
+    /// window of iteration `i`.
+    fn collect_n(
+        &mut self,
+        name: &'static str,
+        first: usize,
+        n: usize,
+        cost: impl Fn(usize) -> Option<u64>,
+    ) -> R<()> {
+        let mut buf = [0u64; SAMPLES];
+        let xs = buf.get_mut(..n).ok_or(Fail("too many samples"))?;
         for (k, x) in xs.iter_mut().enumerate() {
-            let i = WARMUP + k;
+            let i = first + k;
             *x = cost(i).ok_or_else(|| {
                 println!("  {name}: iteration {i}: the window is negative or missing");
                 Fail("broken timestamps")
             })?;
         }
-        let s = summarize(&mut xs).ok_or(Fail("no samples"))?;
+        let s = summarize(xs).ok_or(Fail("no samples"))?;
         println!(
             "  {name}: median {} min {} max {} ({} samples)",
             s.median, s.min, s.max, s.samples
@@ -176,18 +189,20 @@ pub fn run(bi: &'static BootInfo) {
         }
     };
 
-    if !cfg!(feature = "ipc-only") {
+    if !cfg!(feature = "ipc-only") && selected("null_syscall") {
         null_syscall(&mut env, &mut res);
+    }
+    if !cfg!(feature = "ipc-only") {
         record(&mut res, "yield", yield_bench);
     }
-    for c in IPC_CASES {
+    for c in IPC_CASES.iter().filter(|c| selected(c.call)) {
         println!("{} ...", c.call);
         if let Err(Fail(why)) = ipc(&mut env, &mut res, c) {
             res.error(c.call, why);
         }
     }
     #[cfg(feature = "mcs")]
-    for c in IPC_CASES_ACTIVE {
+    for c in IPC_CASES_ACTIVE.iter().filter(|c| selected(c.call)) {
         println!("{} ...", c.call);
         if let Err(Fail(why)) = ipc(&mut env, &mut res, c) {
             res.error(c.call, why);
@@ -203,9 +218,11 @@ pub fn run(bi: &'static BootInfo) {
     record(&mut res, "signal_no_waiter", |r| {
         signal_no_waiter(&mut env, r)
     });
-    println!("irq_to_user_handler ...");
-    if let Err(Fail(why)) = irq(&mut env, &mut res) {
-        res.note("irq_to_user_handler", why);
+    if selected("irq_to_user_handler") {
+        println!("irq_to_user_handler ...");
+        if let Err(Fail(why)) = irq(&mut env, &mut res) {
+            res.note("irq_to_user_handler", why);
+        }
     }
     record(&mut res, "untyped_retype_4k_frame", |r| {
         retype_frame(&mut env, r)
@@ -214,11 +231,36 @@ pub fn run(bi: &'static BootInfo) {
         retype_endpoints(&mut env, r)
     });
     record(&mut res, "cnode_copy", |r| cnode_copy_delete(&mut env, r));
+    record(&mut res, "send_0_cross_as_to_higher_prio", |r| {
+        send_higher(&mut env, r)
+    });
+    record(&mut res, "notification_ping_pong", |r| {
+        notification_ping_pong(&mut env, r)
+    });
+    record(&mut res, "page_map", |r| page_mapping(&mut env, r));
+    record(&mut res, "untyped_retype_reset_16m", |r| {
+        untyped_reset(&mut env, r)
+    });
+    record(&mut res, "process_create", |r| process_cycle(&mut env, r));
     res.print();
+}
+
+/// The benchmarks to run, if not all: the environment variable `BENCH_ONLY` when the root task
+/// was built, a comma-separated list of names (of each benchmark's first row, as `record`
+/// and the IPC cases name them). For instruction traces of one path (docs/PERFORMANCE.md); a
+/// run with it leaves rows out, so `cargo xtask bench` reports them missing.
+const ONLY: Option<&str> = option_env!("BENCH_ONLY");
+
+/// Whether the benchmark `name` is to run (see [`ONLY`]).
+fn selected(name: &str) -> bool {
+    ONLY.is_none_or(|list| list.split(',').any(|n| n.trim() == name))
 }
 
 /// Run one benchmark, recording a failure as an error.
 fn record(res: &mut Results, name: &'static str, f: impl FnOnce(&mut Results) -> R<()>) {
+    if !selected(name) {
+        return;
+    }
     println!("{name} ...");
     if let Err(Fail(why)) = f(res) {
         res.error(name, why);
@@ -324,6 +366,8 @@ const P: Word = if cfg!(feature = "mcs") { PASSIVE } else { 0 };
 const IPC_CASES: &[IpcCase] = &[
     case("call_0_cross_as", "replyrecv_0_cross_as", true, 0, P),
     case("call_4_cross_as", "replyrecv_4_cross_as", true, 4, P),
+    // sel4bench's 10-word rows: more than the four message registers, so no fastpath.
+    case("call_10_cross_as", "replyrecv_10_cross_as", true, 10, P),
     case("call_0_same_as", "replyrecv_0_same_as", false, 0, P),
     case("call_4_same_as", "replyrecv_4_same_as", false, 4, P),
     case(
@@ -874,4 +918,301 @@ fn cnode_copy_delete(env: &mut Env, res: &mut Results) -> R<()> {
     })?;
     let o = res.overhead;
     res.collect("cnode_delete", |i| window(del[i].0, del[i].1, o))
+}
+
+// ------------------------------------------------------------------------------------------
+// Send to a higher-priority thread (the slow path) and notification ping-pong
+
+/// Receives on the endpoint (at PRIO + 1, in the second VSpace) forever; timestamp 1 after
+/// each receive. MCS: with its Reply object (it stays active).
+extern "C" fn receiver_main(me: Word) -> ! {
+    let j = job(me);
+    let mut i = 0;
+    loop {
+        let mut r = [j.obj, 0, 0, 0, 0, 0];
+        #[cfg(not(feature = "mcs"))]
+        let t = raw::ecall_then_read(raw::RECV, &mut r);
+        #[cfg(feature = "mcs")]
+        let t = raw::ecall_then_read_reply(raw::RECV, &mut r, reply_of(me), 0);
+        stamp(1, i, t);
+        i += 1;
+    }
+}
+
+/// Sends a 0-word message `ITERATIONS` times; timestamp 0 before each `seL4_Send`.
+extern "C" fn sender_main(me: Word) -> ! {
+    let j = job(me);
+    for i in 0..ITERATIONS {
+        let mut r = [j.obj, MessageInfo::new(0, 0, 0, 0).0, 0, 0, 0, 0];
+        let t = raw::read_then_ecall(raw::SEND, &mut r);
+        stamp(0, i, t);
+    }
+    done()
+}
+
+/// sel4bench's `seL4_Send` row: a 0-word `seL4_Send` from a thread of the root VSpace at
+/// PRIO to one of the second VSpace at PRIO + 1 waiting in `seL4_Recv` (no fastpath: seL4
+/// takes none for Send), from the counter read before the Send to the one after the Recv
+/// returns.
+fn send_higher(env: &mut Env, res: &mut Results) -> R<()> {
+    const NAME: &str = "send_0_cross_as_to_higher_prio";
+    let ep = env.new_object(ObjectType::Endpoint, 0)?;
+    let j = Job {
+        obj: ep,
+        ..Job::default()
+    };
+    let receiver = env.spawn(receiver_main, PRIO + 1, Space::Other, 0, j)?;
+    let sender = env.spawn(sender_main, PRIO, Space::Root, 1, j)?;
+    env.start(&[receiver, sender])?;
+    let w = env.wait_ok(NAME);
+    env.kill(&[sender, receiver])?;
+    w?;
+    res.collect_between(NAME, 0, 1)
+}
+
+/// The pong side: waits on the notification `obj`, signals `aux`, forever.
+extern "C" fn pong_main(me: Word) -> ! {
+    let j = job(me);
+    loop {
+        let mut r = [j.obj, 0, 0, 0, 0, 0];
+        raw::ecall(raw::WAIT, &mut r);
+        let mut r = [j.aux, 0, 0, 0, 0, 0];
+        raw::ecall(raw::SEND, &mut r);
+    }
+}
+
+/// The ping side: signals `obj` and waits on `aux`, `ITERATIONS` times; timestamps 0 and 1
+/// around each round trip.
+extern "C" fn ping_main(me: Word) -> ! {
+    let j = job(me);
+    for i in 0..ITERATIONS {
+        let (t0, t1) = raw::timed_signal_wait(j.obj, j.aux);
+        stamp(0, i, t0);
+        stamp(1, i, t1);
+    }
+    done()
+}
+
+/// Two threads of the root VSpace at the same priority pass the turn with two notifications:
+/// one round trip is the ping's `seL4_Signal` and `seL4_Wait` and the pong's `seL4_Wait`
+/// returning and its `seL4_Signal` and `seL4_Wait` (two thread switches).
+fn notification_ping_pong(env: &mut Env, res: &mut Results) -> R<()> {
+    const NAME: &str = "notification_ping_pong";
+    let a = env.new_object(ObjectType::Notification, 0)?;
+    let b = env.new_object(ObjectType::Notification, 0)?;
+    let ping = Job {
+        obj: a,
+        aux: b,
+        ..Job::default()
+    };
+    let pong = Job {
+        obj: a,
+        aux: b,
+        ..Job::default()
+    };
+    let pong = env.spawn(pong_main, PRIO, Space::Root, 0, pong)?;
+    let ping = env.spawn(ping_main, PRIO, Space::Root, 1, ping)?;
+    env.start(&[pong, ping])?;
+    let w = env.wait_ok(NAME);
+    env.kill(&[ping, pong])?;
+    w?;
+    res.collect_between(NAME, 0, 1)
+}
+
+// ------------------------------------------------------------------------------------------
+// Page mapping (sel4bench's page_mapping benchmark, one page)
+
+/// Where the page-mapping benchmark maps its frame in the root task's VSpace (sel4bench's
+/// `START_ADDR` on RISC-V).
+const MAP_VADDR: Word = 0x6000_0000;
+
+/// `seL4_RISCV_Page_Map(frame, VSPACE, MAP_VADDR, rights, default attributes)`.
+fn page_map_regs(frame: CPtr, rights: CapRights) -> raw::Regs {
+    sys::seL4_SetCap(0, init::VSPACE.bits());
+    [
+        frame,
+        MessageInfo::new(InvocationLabel::RISCVPageMap as Word, 0, 1, 3).0,
+        MAP_VADDR,
+        rights.0,
+        libsel4::vm_attributes::DEFAULT,
+        0,
+    ]
+}
+
+/// sel4bench's page-mapping phases for one 4 KiB page, each one `seL4_Call` of the root
+/// thread: `page_map` (Page_Map, all rights, of an unmapped frame where the page tables
+/// exist), `page_protect` (Page_Map again, read only: a remap), `page_unprotect` (back to all
+/// rights), and `page_unmap` (Page_Unmap), in that order every iteration.
+fn page_mapping(env: &mut Env, res: &mut Results) -> R<()> {
+    let frame = env.new_object(ObjectType::SmallPage, 0)?;
+    env.map_page(
+        init::VSPACE.bits(),
+        frame,
+        MAP_VADDR,
+        CapRights::ALL,
+        libsel4::vm_attributes::DEFAULT,
+    )?;
+    ok(sys::seL4_RISCV_Page_Unmap(frame), "Page_Unmap")?;
+    let mut t = [[(0u64, 0u64); ITERATIONS]; 3];
+    local(res, "page_map", |i| {
+        let mut r = page_map_regs(frame, CapRights::ALL);
+        let map = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "Page_Map")?;
+        let mut r = page_map_regs(frame, CapRights::READ);
+        t[0][i] = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "Page_Map (read only)")?;
+        let mut r = page_map_regs(frame, CapRights::ALL);
+        t[1][i] = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "Page_Map (all rights)")?;
+        let mut r = [
+            frame,
+            MessageInfo::new(InvocationLabel::RISCVPageUnmap as Word, 0, 0, 0).0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        t[2][i] = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "Page_Unmap")?;
+        Ok(map)
+    })?;
+    let o = res.overhead;
+    for (k, name) in ["page_protect", "page_unprotect", "page_unmap"]
+        .into_iter()
+        .enumerate()
+    {
+        res.collect(name, |i| window(t[k][i].0, t[k][i].1, o))?;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// Untyped reset, process creation and teardown
+
+/// log2 of the untyped the reset benchmark clears (sel4bench's page-mapping untyped).
+const RESET_BITS: Word = 24;
+/// Iterations of the reset benchmark (each clears 16 MiB): one warm-up, then the samples.
+const RESET_SAMPLES: usize = if cfg!(feature = "quick") { 4 } else { 16 };
+
+/// `Untyped_Retype` of one object of `ty` (`size_bits`) from `ut` into root CNode slot `dest`.
+fn retype_into(ut: CPtr, ty: ObjectType, size_bits: Word, dest: CPtr, n: Word) -> R<()> {
+    ok(
+        sys::seL4_Untyped_Retype(ut, ty as Word, size_bits, init::CNODE.bits(), 0, 0, dest, n),
+        "Untyped_Retype",
+    )
+}
+
+/// `untyped_retype_reset_16m`: one `Untyped_Retype` of a 4 KiB frame from a 16 MiB untyped
+/// without children whose memory was all used before: the kernel first resets the untyped,
+/// zeroing all 16 MiB in chunks with preemption points (what dominates sel4bench's "Prepare
+/// Page Tables" phase). Each iteration first uses the whole untyped again (one untyped child
+/// as large as it, deleted at once).
+fn untyped_reset(env: &mut Env, res: &mut Results) -> R<()> {
+    let ut = env.new_object(ObjectType::Untyped, RESET_BITS)?;
+    let child = env.slot()?;
+    let frame = env.slot()?;
+    let mut t = [(0u64, 0u64); RESET_SAMPLES + 1];
+    for x in t.iter_mut() {
+        retype_into(ut, ObjectType::Untyped, RESET_BITS, child, 1)?;
+        env.delete(child)?;
+        let mut r = retype_regs(ut, ObjectType::SmallPage, frame, 1);
+        *x = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "Untyped_Retype")?;
+        env.delete(frame)?;
+    }
+    let o = res.overhead;
+    res.collect_n("untyped_retype_reset_16m", 1, RESET_SAMPLES, |i| {
+        window(t[i].0, t[i].1, o)
+    })
+}
+
+/// Radix of the process's CNode.
+const PROC_CNODE_BITS: Word = 10;
+/// Frames the process gets.
+const PROC_FRAMES: Word = 8;
+/// Where its frames are mapped.
+const PROC_VADDR: Word = 0x40_0000;
+
+/// Make a process from the untyped `ut` (no children) into the root CNode slots from `base`:
+/// a CNode of 2^10 slots, a TCB, a VSpace (a root page table given an ASID by the initial
+/// ASID pool) with two page tables and 8 frames mapped, caps to the TCB, the VSpace, the CNode
+/// and every frame copied into the CNode (as a process loader leaves them), and the TCB
+/// configured with the CSpace, the VSpace and the first frame as its IPC buffer.
+fn make_process(ut: CPtr, base: CPtr, fault_ep: CPtr) -> R<()> {
+    let (cnode, tcb, vspace, pts, frames) = (base, base + 1, base + 2, base + 3, base + 5);
+    retype_into(ut, ObjectType::CapTable, PROC_CNODE_BITS, cnode, 1)?;
+    retype_into(ut, ObjectType::Tcb, 0, tcb, 1)?;
+    retype_into(ut, ObjectType::PageTable, 0, vspace, 3)?;
+    ok(
+        init::ASID_POOL.assign(Cap::from_bits(vspace)),
+        "ASIDPool_Assign",
+    )?;
+    for pt in pts..pts + 2 {
+        ok(
+            sys::seL4_RISCV_PageTable_Map(pt, vspace, PROC_VADDR, 0),
+            "PageTable_Map",
+        )?;
+    }
+    retype_into(ut, ObjectType::SmallPage, 0, frames, PROC_FRAMES)?;
+    for k in 0..PROC_FRAMES {
+        ok(
+            sys::seL4_RISCV_Page_Map(
+                frames + k,
+                vspace,
+                PROC_VADDR + k * 4096,
+                CapRights::ALL,
+                libsel4::vm_attributes::DEFAULT,
+            ),
+            "Page_Map",
+        )?;
+    }
+    let copies = [tcb, vspace, cnode]
+        .into_iter()
+        .chain(frames..frames + PROC_FRAMES);
+    for (k, src) in copies.enumerate() {
+        ok(
+            sys::seL4_CNode_Copy(
+                cnode,
+                k as Word + 1,
+                PROC_CNODE_BITS as u8,
+                init::CNODE.bits(),
+                src,
+                64,
+                CapRights::ALL,
+            ),
+            "CNode_Copy",
+        )?;
+    }
+    #[cfg(not(feature = "mcs"))]
+    let r = sys::seL4_TCB_Configure(tcb, fault_ep, cnode, 0, vspace, 0, PROC_VADDR, frames);
+    #[cfg(feature = "mcs")]
+    let r = {
+        let _ = fault_ep;
+        sys::seL4_TCB_Configure(tcb, cnode, 0, vspace, 0, PROC_VADDR, frames)
+    };
+    ok(r, "TCB_Configure")
+}
+
+/// `process_create` and `process_teardown`: the instructions (kernel and the root task's few
+/// between its system calls) of [`make_process`], and of the `CNode_Revoke` of its untyped that
+/// deletes it all again (the CNode with the caps in it, the TCB, the VSpace with its ASID, page
+/// tables and mappings, the frames). Every creation after the first also resets the untyped
+/// (zeroes the memory the previous process used).
+fn process_cycle(env: &mut Env, res: &mut Results) -> R<()> {
+    let ut = env.new_object(ObjectType::Untyped, 20)?;
+    let base = env.slots(5 + PROC_FRAMES)?;
+    let fault_ep = env.report;
+    let mut t = [(0u64, 0u64); ITERATIONS];
+    local(res, "process_create", |i| {
+        let t0 = raw::now();
+        make_process(ut, base, fault_ep)?;
+        let t1 = raw::now();
+        let r = sys::seL4_CNode_Revoke(init::CNODE.bits(), ut, 64);
+        let t2 = raw::now();
+        ok(r, "CNode_Revoke")?;
+        t[i] = (t1, t2);
+        Ok((t0, t1))
+    })?;
+    let o = res.overhead;
+    res.collect("process_teardown", |i| window(t[i].0, t[i].1, o))
 }

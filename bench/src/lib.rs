@@ -139,6 +139,8 @@ pub const REQUIRED: &[&str] = &[
     "replyrecv_0_cross_as",
     "call_4_cross_as",
     "replyrecv_4_cross_as",
+    "call_10_cross_as",
+    "replyrecv_10_cross_as",
     "call_0_same_as",
     "replyrecv_0_same_as",
     "call_4_same_as",
@@ -161,6 +163,15 @@ pub const REQUIRED: &[&str] = &[
     "untyped_retype_256_endpoints",
     "cnode_copy",
     "cnode_delete",
+    "send_0_cross_as_to_higher_prio",
+    "notification_ping_pong",
+    "page_map",
+    "page_protect",
+    "page_unprotect",
+    "page_unmap",
+    "untyped_retype_reset_16m",
+    "process_create",
+    "process_teardown",
 ];
 
 /// The names every full run with the `mcs` feature must report: [`REQUIRED`] (the IPC cases

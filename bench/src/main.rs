@@ -1,7 +1,9 @@
 //! `bench`: the benchmark root task. It measures IPC (Call and ReplyRecv, within and across
-//! address spaces, with and without a dirty FPU, with a cap transfer), the syscall floor
-//! (`seL4_BenchmarkNullSyscall`, `seL4_Yield`), notifications, an interrupt delivered to a
-//! user-level handler, and object creation and CNode operations, all in guest instructions
+//! address spaces, with and without a dirty FPU, with a cap transfer, 10-word messages, Send
+//! to a higher-priority thread), the syscall floor (`seL4_BenchmarkNullSyscall`,
+//! `seL4_Yield`), notifications, an interrupt delivered to a user-level handler, object
+//! creation and CNode operations, sel4bench's page-mapping phases, the reset of a 16 MiB
+//! untyped, and a process's creation and teardown, all in guest instructions
 //! under QEMU's `-icount shift=0` (where the `cycle` CSR counts instructions). It prints a
 //! table, one `BENCH {json}` line per result and `BENCH_DONE` (see the library's
 //! documentation), then halts the machine.

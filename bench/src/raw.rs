@@ -259,3 +259,39 @@ pub fn dirty_fpu(x: u64) -> u64 {
     }
     y
 }
+
+/// The counter now (for windows over several system calls and the code between them).
+#[inline(always)]
+pub fn now() -> u64 {
+    let t: u64;
+    // SAFETY: reads a CSR. Not `nomem`: the compiler must not move memory accesses (the
+    // system calls of the window) across it.
+    unsafe { asm!("rdcycle {t}", t = out(reg) t, options(nostack)) };
+    t
+}
+
+/// `rdcycle; ecall (seL4_Signal(signal)); ecall (seL4_Wait(wait)); rdcycle`: one round trip of
+/// a notification ping-pong, timed in one block (with the two moves that set up the Wait).
+#[inline(always)]
+pub fn timed_signal_wait(signal: Word, wait: Word) -> (u64, u64) {
+    let (t0, t1): (u64, u64);
+    // SAFETY: as in `ecall`; both system calls change only a0..a5 (declared clobbered), and
+    // `a7` is an in/out register here because it is rewritten between them.
+    unsafe {
+        asm!(
+            "rdcycle {t0}",
+            "ecall",
+            "mv a0, {w}",
+            "mv a7, {wsys}",
+            "ecall",
+            "rdcycle {t1}",
+            t0 = out(reg) t0, t1 = out(reg) t1,
+            w = in(reg) wait, wsys = in(reg) WAIT,
+            inout("a0") signal => _, out("a1") _, out("a2") _,
+            out("a3") _, out("a4") _, out("a5") _,
+            inout("a7") SEND => _,
+            options(nostack),
+        );
+    }
+    (t0, t1)
+}

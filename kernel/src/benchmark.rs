@@ -207,7 +207,7 @@ fn thread_arg(k: &Kernel, what: &str) -> Option<TcbRef> {
     let t = k.cur_thread;
     let cptr = t.reg(regs::CAP);
     match lookup_cap_and_slot(t.slot(tcb_slot::CTABLE).raw(), cptr) {
-        Ok((Cap::Thread { tcb }, _)) => Some(TcbRef::new(tcb)),
+        Ok((Cap::Thread { tcb }, _)) => Some(tcb),
         _ => {
             crate::user_error!("{what}: cap is not a TCB, halting");
             let _ = what;

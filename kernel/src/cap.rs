@@ -10,6 +10,11 @@
 #![forbid(unsafe_code)]
 
 use crate::arch::ArchCap;
+use crate::cte::Cte;
+use crate::mem::PPtr;
+use crate::object::endpoint::EpRef;
+use crate::object::notification::NtfnRef;
+use crate::object::tcb::TcbRef;
 use abi::CapRights;
 
 /// seL4's cap type tags.
@@ -118,55 +123,61 @@ pub enum Cap {
     /// Untyped memory at `ptr` of 2^`size_bits` bytes; `free_index` bytes from its start are
     /// used (the watermark).
     Untyped {
-        ptr: usize,
+        ptr: PPtr<crate::mem::UntypedMemory>,
         size_bits: u8,
         free_index: u64,
         is_device: bool,
     },
     /// An endpoint.
     Endpoint {
-        ptr: usize,
+        ptr: EpRef,
         badge: u64,
         rights: EpRights,
     },
     /// A notification.
     Notification {
-        ptr: usize,
+        ptr: NtfnRef,
         badge: u64,
         rights: EpRights,
     },
     /// A reply cap to the TCB at `tcb`; `master` for the TCB's own reply slot (non-MCS).
     #[cfg(not(feature = "mcs"))]
     Reply {
-        tcb: usize,
+        tcb: TcbRef,
         master: bool,
         can_grant: bool,
     },
     /// A cap to the Reply object at `ptr` (MCS); `can_grant` lets the reply carry caps.
     #[cfg(feature = "mcs")]
-    Reply { ptr: usize, can_grant: bool },
+    Reply {
+        ptr: crate::object::reply::ReplyRef,
+        can_grant: bool,
+    },
     /// A scheduling context of 2^`size_bits` bytes (MCS).
     #[cfg(feature = "mcs")]
-    SchedContext { ptr: usize, size_bits: u8 },
+    SchedContext {
+        ptr: crate::object::sched_context::ScRef,
+        size_bits: u8,
+    },
     /// The SchedControl cap of core `core` (MCS): configures scheduling contexts.
     #[cfg(feature = "mcs")]
     SchedControl { core: u64 },
     /// A CNode of 2^`radix` slots with a guard of `guard_size` bits.
     CNode {
-        ptr: usize,
+        ptr: PPtr<Cte>,
         radix: u8,
         guard_size: u8,
         guard: u64,
     },
     /// A thread (TCB).
-    Thread { tcb: usize },
+    Thread { tcb: TcbRef },
     /// The IRQ control cap.
     IrqControl,
     /// The handler of interrupt `irq`.
     IrqHandler { irq: u64 },
     /// An object being deleted; `number` slots remain to clear.
     Zombie {
-        ptr: usize,
+        ptr: PPtr<Cte>,
         kind: ZombieType,
         number: u64,
     },
@@ -177,17 +188,7 @@ pub enum Cap {
     Arch(ArchCap),
 }
 
-/// A capability as stored in a slot: two words. `RawCap::default()` is the null cap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[repr(C)]
-pub struct RawCap {
-    /// Type tag and pointer (see the module doc).
-    pub w0: u64,
-    /// Type-specific.
-    pub w1: u64,
-}
-
-const PTR_MASK: u64 = (1 << 44) - 1;
+pub use crate::mem::RawCap;
 
 /// Position of the four rights bits (send, receive, grant, grant reply: see
 /// `EpRights::bits`) in word 0 of endpoint and notification caps: right below the type tag,
@@ -204,19 +205,6 @@ pub const REPLY_MASTER_BIT: u64 = 1 << 44;
 /// Word 0 of a reply cap: the `capReplyCanGrant` bit.
 pub const REPLY_CAN_GRANT_BIT: u64 = 1 << 45;
 
-/// The object-pointer field of word 0 (see the module doc).
-#[inline(always)]
-pub(crate) fn pack_ptr(p: usize) -> u64 {
-    ((p as u64) >> 4) & PTR_MASK
-}
-
-/// The object pointer from word 0.
-#[inline(always)]
-pub(crate) fn unpack_ptr(w0: u64) -> usize {
-    // Sign-extend the 44-bit field, then restore the 4 alignment bits.
-    ((((w0 & PTR_MASK) << 20) as i64 >> 20) << 4) as usize
-}
-
 /// Bits `shift..shift + bits` of `w`.
 #[inline(always)]
 pub(crate) fn field(w: u64, shift: u32, bits: u32) -> u64 {
@@ -224,113 +212,108 @@ pub(crate) fn field(w: u64, shift: u32, bits: u32) -> u64 {
 }
 
 impl RawCap {
-    /// The null cap.
-    pub const NULL: RawCap = RawCap { w0: 0, w1: 0 };
-
-    /// The seL4 type tag (what `seL4_DebugCapIdentify` returns).
-    pub const fn tag(self) -> u64 {
-        self.w0 >> 59
-    }
-
     /// Whether this is the null cap.
     pub const fn is_null(self) -> bool {
         self.tag() == tag::NULL
     }
 
-    /// The object pointer of a cap that names one (the low 44 bits of word 0, unpacked).
-    #[inline(always)]
-    pub fn obj_ptr(self) -> usize {
-        unpack_ptr(self.w0)
-    }
-
     /// Radix of a CNode cap (only meaningful if `tag() == tag::CNODE`).
     #[inline(always)]
     pub fn cnode_radix(self) -> u64 {
-        field(self.w0, 44, 6)
+        field(self.w0(), 44, 6)
     }
 
     /// Guard size of a CNode cap.
     #[inline(always)]
     pub fn cnode_guard_size(self) -> u64 {
-        field(self.w0, 50, 7)
+        field(self.w0(), 50, 7)
     }
 
     /// Rights of an endpoint or notification cap.
     #[inline(always)]
     pub fn ep_rights(self) -> EpRights {
-        EpRights::from_bits(field(self.w0, EP_RIGHTS_SHIFT, 4))
+        EpRights::from_bits(field(self.w0(), EP_RIGHTS_SHIFT, 4))
     }
 
     /// A reply cap to the TCB at `tcb` (what `Cap::Reply { .. }.encode()` gives).
     #[cfg(not(feature = "mcs"))]
     #[inline(always)]
-    pub fn reply(tcb: usize, master: bool, can_grant: bool) -> RawCap {
-        RawCap {
-            w0: (tag::REPLY << 59)
-                | pack_ptr(tcb)
+    pub fn reply(tcb: TcbRef, master: bool, can_grant: bool) -> RawCap {
+        RawCap::with_object(
+            (tag::REPLY << 59)
                 | (master as u64 * REPLY_MASTER_BIT)
                 | (can_grant as u64 * REPLY_CAN_GRANT_BIT),
-            w1: 0,
-        }
+            tcb,
+            0,
+        )
     }
 
     /// Whether a reply cap is the master reply cap of its TCB (non-MCS).
     #[cfg(not(feature = "mcs"))]
     #[inline(always)]
     pub fn reply_master(self) -> bool {
-        field(self.w0, 44, 1) != 0
+        field(self.w0(), 44, 1) != 0
     }
 
     /// Decodes the cap.
     pub fn decode(self) -> Cap {
-        let (w0, w1) = (self.w0, self.w1);
-        let ptr = unpack_ptr(w0);
+        let (w0, w1) = (self.w0(), self.w1());
+        // Each arm's `object` repeats the tag test of the `match` (and compiles to nothing);
+        // `Cap::Null` for a cap whose tag names no object of the type never happens.
+        macro_rules! obj {
+            () => {
+                match self.object() {
+                    Some(p) => p,
+                    None => return Cap::Null,
+                }
+            };
+        }
         match self.tag() {
             tag::UNTYPED => Cap::Untyped {
-                ptr,
+                ptr: obj!(),
                 size_bits: field(w0, 44, 6) as u8,
                 is_device: field(w0, 50, 1) != 0,
                 free_index: w1,
             },
             tag::ENDPOINT => Cap::Endpoint {
-                ptr,
+                ptr: EpRef(obj!()),
                 badge: w1,
                 rights: EpRights::from_bits(field(w0, EP_RIGHTS_SHIFT, 4)),
             },
             tag::NOTIFICATION => Cap::Notification {
-                ptr,
+                ptr: NtfnRef(obj!()),
                 badge: w1,
                 rights: EpRights::from_bits(field(w0, EP_RIGHTS_SHIFT, 4)),
             },
             #[cfg(not(feature = "mcs"))]
             tag::REPLY => Cap::Reply {
-                tcb: ptr,
+                tcb: obj!(),
                 master: field(w0, 44, 1) != 0,
                 can_grant: field(w0, 45, 1) != 0,
             },
             #[cfg(feature = "mcs")]
             tag::REPLY => Cap::Reply {
-                ptr,
+                ptr: obj!(),
                 can_grant: field(w0, 45, 1) != 0,
             },
             #[cfg(feature = "mcs")]
             tag::SCHED_CONTEXT => Cap::SchedContext {
-                ptr,
+                ptr: obj!(),
                 size_bits: field(w0, 44, 6) as u8,
             },
             #[cfg(feature = "mcs")]
             tag::SCHED_CONTROL => Cap::SchedControl { core: w1 },
             tag::CNODE => Cap::CNode {
-                ptr,
+                ptr: obj!(),
                 radix: field(w0, 44, 6) as u8,
                 guard_size: field(w0, 50, 7) as u8,
                 guard: w1,
             },
-            tag::THREAD => Cap::Thread { tcb: ptr },
+            tag::THREAD => Cap::Thread { tcb: obj!() },
             tag::IRQ_CONTROL => Cap::IrqControl,
             tag::IRQ_HANDLER => Cap::IrqHandler { irq: w1 },
             tag::ZOMBIE => Cap::Zombie {
-                ptr,
+                ptr: obj!(),
                 kind: match field(w0, 44, 7) {
                     127 => ZombieType::Tcb,
                     r => ZombieType::CNode(r as u8),
@@ -338,7 +321,7 @@ impl RawCap {
                 number: w1,
             },
             tag::DOMAIN => Cap::Domain,
-            t => match ArchCap::decode(t, w0, w1) {
+            t => match ArchCap::decode(t, self) {
                 Some(c) => Cap::Arch(c),
                 None => Cap::Null,
             },
@@ -350,28 +333,30 @@ impl Cap {
     /// Encodes the cap for storage in a slot.
     #[inline]
     pub fn encode(self) -> RawCap {
-        let t = |tag: u64, ptr: usize, rest: u64| (tag << 59) | pack_ptr(ptr) | rest;
-        let (w0, w1) = match self {
-            Cap::Null => (0, 0),
+        let t = |tag: u64, rest: u64| (tag << 59) | rest;
+        match self {
+            Cap::Null => RawCap::NULL,
             Cap::Untyped {
                 ptr,
                 size_bits,
                 free_index,
                 is_device,
-            } => (
+            } => RawCap::with_object(
                 t(
                     tag::UNTYPED,
-                    ptr,
                     (size_bits as u64) << 44 | (is_device as u64) << 50,
                 ),
+                ptr,
                 free_index,
             ),
-            Cap::Endpoint { ptr, badge, rights } => (
-                t(tag::ENDPOINT, ptr, rights.bits() << EP_RIGHTS_SHIFT),
+            Cap::Endpoint { ptr, badge, rights } => RawCap::with_object(
+                t(tag::ENDPOINT, rights.bits() << EP_RIGHTS_SHIFT),
+                ptr.0,
                 badge,
             ),
-            Cap::Notification { ptr, badge, rights } => (
-                t(tag::NOTIFICATION, ptr, rights.bits() << EP_RIGHTS_SHIFT),
+            Cap::Notification { ptr, badge, rights } => RawCap::with_object(
+                t(tag::NOTIFICATION, rights.bits() << EP_RIGHTS_SHIFT),
+                ptr.0,
                 badge,
             ),
             #[cfg(not(feature = "mcs"))]
@@ -379,51 +364,45 @@ impl Cap {
                 tcb,
                 master,
                 can_grant,
-            } => (
-                t(
-                    tag::REPLY,
-                    tcb,
-                    (master as u64) << 44 | (can_grant as u64) << 45,
-                ),
-                0,
-            ),
+            } => RawCap::reply(tcb, master, can_grant),
             #[cfg(feature = "mcs")]
-            Cap::Reply { ptr, can_grant } => (t(tag::REPLY, ptr, (can_grant as u64) << 45), 0),
-            #[cfg(feature = "mcs")]
-            Cap::SchedContext { ptr, size_bits } => {
-                (t(tag::SCHED_CONTEXT, ptr, (size_bits as u64) << 44), 0)
+            Cap::Reply { ptr, can_grant } => {
+                RawCap::with_object(t(tag::REPLY, (can_grant as u64) << 45), ptr, 0)
             }
             #[cfg(feature = "mcs")]
-            Cap::SchedControl { core } => (tag::SCHED_CONTROL << 59, core),
+            Cap::SchedContext { ptr, size_bits } => {
+                RawCap::with_object(t(tag::SCHED_CONTEXT, (size_bits as u64) << 44), ptr, 0)
+            }
+            #[cfg(feature = "mcs")]
+            Cap::SchedControl { core } => RawCap::without_object(tag::SCHED_CONTROL << 59, core),
             Cap::CNode {
                 ptr,
                 radix,
                 guard_size,
                 guard,
-            } => (
+            } => RawCap::with_object(
                 t(
                     tag::CNODE,
-                    ptr,
                     (radix as u64) << 44
                         | (guard_size as u64) << 50
                         | ((radix as u64 + guard_size as u64 == 64) as u64 * CNODE_ONE_LEVEL_BIT),
                 ),
+                ptr,
                 guard,
             ),
-            Cap::Thread { tcb } => (t(tag::THREAD, tcb, 0), 0),
-            Cap::IrqControl => (tag::IRQ_CONTROL << 59, 0),
-            Cap::IrqHandler { irq } => (tag::IRQ_HANDLER << 59, irq),
+            Cap::Thread { tcb } => RawCap::with_object(t(tag::THREAD, 0), tcb, 0),
+            Cap::IrqControl => RawCap::without_object(tag::IRQ_CONTROL << 59, 0),
+            Cap::IrqHandler { irq } => RawCap::without_object(tag::IRQ_HANDLER << 59, irq),
             Cap::Zombie { ptr, kind, number } => {
                 let k = match kind {
                     ZombieType::Tcb => 127,
                     ZombieType::CNode(r) => r as u64,
                 };
-                (t(tag::ZOMBIE, ptr, k << 44), number)
+                RawCap::with_object(t(tag::ZOMBIE, k << 44), ptr, number)
             }
-            Cap::Domain => (tag::DOMAIN << 59, 0),
+            Cap::Domain => RawCap::without_object(tag::DOMAIN << 59, 0),
             Cap::Arch(c) => c.encode(),
-        };
-        RawCap { w0, w1 }
+        }
     }
 
     /// Whether this is the null cap.
@@ -459,25 +438,25 @@ impl Cap {
     pub fn region(&self) -> Option<(usize, u64)> {
         use abi::object::*;
         Some(match *self {
-            Cap::Untyped { ptr, size_bits, .. } => (ptr, 1 << size_bits),
-            Cap::Endpoint { ptr, .. } => (ptr, 1 << ENDPOINT_BITS),
-            Cap::Notification { ptr, .. } => (ptr, 1 << NOTIFICATION_BITS),
-            Cap::CNode { ptr, radix, .. } => (ptr, 1 << (radix as u64 + SLOT_BITS)),
-            Cap::Thread { tcb } => (tcb, 1 << TCB_BITS),
+            Cap::Untyped { ptr, size_bits, .. } => (ptr.addr(), 1 << size_bits),
+            Cap::Endpoint { ptr, .. } => (ptr.addr(), 1 << ENDPOINT_BITS),
+            Cap::Notification { ptr, .. } => (ptr.addr(), 1 << NOTIFICATION_BITS),
+            Cap::CNode { ptr, radix, .. } => (ptr.addr(), 1 << (radix as u64 + SLOT_BITS)),
+            Cap::Thread { tcb } => (tcb.addr(), 1 << TCB_BITS),
             #[cfg(feature = "mcs")]
-            Cap::Reply { ptr, .. } => (ptr, 1 << REPLY_BITS),
+            Cap::Reply { ptr, .. } => (ptr.addr(), 1 << REPLY_BITS),
             #[cfg(feature = "mcs")]
-            Cap::SchedContext { ptr, size_bits } => (ptr, 1 << size_bits),
+            Cap::SchedContext { ptr, size_bits } => (ptr.addr(), 1 << size_bits),
             Cap::Zombie {
                 ptr,
                 kind: ZombieType::Tcb,
                 ..
-            } => (ptr, 1 << TCB_BITS),
+            } => (ptr.addr(), 1 << TCB_BITS),
             Cap::Zombie {
                 ptr,
                 kind: ZombieType::CNode(r),
                 ..
-            } => (ptr, 1 << (r as u64 + SLOT_BITS)),
+            } => (ptr.addr(), 1 << (r as u64 + SLOT_BITS)),
             Cap::Arch(c) => return c.region(),
             _ => return None,
         })
@@ -497,11 +476,16 @@ mod tests {
         ]
     }
 
+    /// [`ptrs`] as references (never dereferenced here).
+    fn pptrs<T>() -> impl Strategy<Value = PPtr<T>> + Clone {
+        ptrs().prop_map(PPtr::new)
+    }
+
     /// The caps that differ between configurations: non-MCS reply caps; MCS reply,
     /// SchedContext and SchedControl caps.
     #[cfg(not(feature = "mcs"))]
     fn config_caps() -> impl Strategy<Value = Cap> {
-        (ptrs(), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| Cap::Reply {
+        (pptrs(), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| Cap::Reply {
             tcb,
             master,
             can_grant,
@@ -512,8 +496,8 @@ mod tests {
     #[cfg(feature = "mcs")]
     fn config_caps() -> impl Strategy<Value = Cap> {
         prop_oneof![
-            (ptrs(), any::<bool>()).prop_map(|(ptr, can_grant)| Cap::Reply { ptr, can_grant }),
-            (ptrs(), 7u8..=38).prop_map(|(ptr, size_bits)| Cap::SchedContext { ptr, size_bits }),
+            (pptrs(), any::<bool>()).prop_map(|(ptr, can_grant)| Cap::Reply { ptr, can_grant }),
+            (pptrs(), 7u8..=38).prop_map(|(ptr, size_bits)| Cap::SchedContext { ptr, size_bits }),
             (0u64..4).prop_map(|core| Cap::SchedControl { core }),
         ]
     }
@@ -529,7 +513,7 @@ mod tests {
         );
         prop_oneof![
             Just(Cap::Null),
-            (ptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| {
+            (pptrs(), 4u8..=38, any::<u64>(), any::<bool>()).prop_map(|(ptr, size_bits, f, d)| {
                 Cap::Untyped {
                     ptr,
                     size_bits,
@@ -537,18 +521,20 @@ mod tests {
                     is_device: d,
                 }
             }),
-            (ptrs(), any::<u64>(), rights.clone()).prop_map(|(ptr, badge, rights)| Cap::Endpoint {
-                ptr,
-                badge,
-                rights
+            (pptrs(), any::<u64>(), rights.clone()).prop_map(|(ptr, badge, rights)| {
+                Cap::Endpoint {
+                    ptr: EpRef(ptr),
+                    badge,
+                    rights,
+                }
             }),
-            (ptrs(), any::<u64>(), rights).prop_map(|(ptr, badge, rights)| Cap::Notification {
-                ptr,
+            (pptrs(), any::<u64>(), rights).prop_map(|(ptr, badge, rights)| Cap::Notification {
+                ptr: NtfnRef(ptr),
                 badge,
                 rights
             }),
             config_caps(),
-            (ptrs(), 1u8..=58, 0u8..=64, any::<u64>()).prop_map(|(ptr, radix, gs, guard)| {
+            (pptrs(), 1u8..=58, 0u8..=64, any::<u64>()).prop_map(|(ptr, radix, gs, guard)| {
                 Cap::CNode {
                     ptr,
                     radix,
@@ -556,10 +542,10 @@ mod tests {
                     guard,
                 }
             }),
-            ptrs().prop_map(|tcb| Cap::Thread { tcb }),
+            pptrs().prop_map(|tcb| Cap::Thread { tcb }),
             Just(Cap::IrqControl),
             (0u64..96).prop_map(|irq| Cap::IrqHandler { irq }),
-            (ptrs(), 0u8..=58, any::<bool>(), any::<u64>()).prop_map(|(ptr, r, t, number)| {
+            (pptrs(), 0u8..=58, any::<bool>(), any::<u64>()).prop_map(|(ptr, r, t, number)| {
                 Cap::Zombie {
                     ptr,
                     kind: if t {
@@ -587,22 +573,25 @@ mod tests {
             let r = c.encode();
             prop_assert_eq!(r.tag(), c.tag());
             match c {
-                Cap::Endpoint { ptr, rights, .. } | Cap::Notification { ptr, rights, .. } => {
-                    prop_assert_eq!((r.obj_ptr(), r.ep_rights()), (ptr, rights));
+                Cap::Endpoint { ptr, rights, .. } => {
+                    prop_assert_eq!((r.object(), r.ep_rights()), (Some(ptr.0), rights));
+                }
+                Cap::Notification { ptr, rights, .. } => {
+                    prop_assert_eq!((r.object(), r.ep_rights()), (Some(ptr.0), rights));
                 }
                 Cap::CNode { ptr, radix, guard_size, .. } => {
                     prop_assert_eq!(
-                        (r.obj_ptr(), r.cnode_radix(), r.cnode_guard_size()),
-                        (ptr, radix as u64, guard_size as u64)
+                        (r.object(), r.cnode_radix(), r.cnode_guard_size()),
+                        (Some(ptr), radix as u64, guard_size as u64)
                     );
                     prop_assert_eq!(
-                        r.w0 & CNODE_ONE_LEVEL_BIT != 0,
+                        r.w0() & CNODE_ONE_LEVEL_BIT != 0,
                         radix as u64 + guard_size as u64 == 64
                     );
                 }
                 #[cfg(not(feature = "mcs"))]
                 Cap::Reply { tcb, master, .. } => {
-                    prop_assert_eq!((r.obj_ptr(), r.reply_master()), (tcb, master));
+                    prop_assert_eq!((r.object(), r.reply_master()), (Some(tcb), master));
                 }
                 _ => {}
             }
@@ -614,18 +603,27 @@ mod tests {
     fn raw_reply_matches_encode() {
         for (m, g) in [(false, false), (true, false), (false, true), (true, true)] {
             let c = Cap::Reply {
-                tcb: 0xFFFF_FFC0_1234_5800,
+                tcb: PPtr::new(0xFFFF_FFC0_1234_5800),
                 master: m,
                 can_grant: g,
             };
-            assert_eq!(RawCap::reply(0xFFFF_FFC0_1234_5800, m, g), c.encode());
+            assert_eq!(
+                RawCap::reply(PPtr::new(0xFFFF_FFC0_1234_5800), m, g),
+                c.encode()
+            );
         }
     }
 
     #[test]
     fn tags_are_sel4s() {
         assert_eq!(Cap::Null.tag(), 0);
-        assert_eq!(Cap::Thread { tcb: 0x1000 }.tag(), 12);
+        assert_eq!(
+            Cap::Thread {
+                tcb: PPtr::new(0x1000)
+            }
+            .tag(),
+            12
+        );
         assert!(RawCap::default().is_null());
     }
 }

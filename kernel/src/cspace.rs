@@ -81,6 +81,13 @@ pub struct Resolved {
     pub bits_remaining: u64,
 }
 
+/// The first slot of the CNode a CNode cap names (the walk only ever holds CNode caps, so the
+/// error is never returned).
+#[inline(always)]
+fn cnode_base(node: RawCap) -> Result<crate::mem::PPtr<crate::cte::Cte>, LookupFault> {
+    node.object().ok_or(LookupFault::InvalidRoot)
+}
+
 fn mask(bits: u64) -> u64 {
     if bits >= 64 {
         !0
@@ -110,7 +117,7 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
         return Err(LookupFault::InvalidRoot);
     }
     loop {
-        let (radix, guard_size, guard) = (node.cnode_radix(), node.cnode_guard_size(), node.w1);
+        let (radix, guard_size, guard) = (node.cnode_radix(), node.cnode_guard_size(), node.w1());
         let level_bits = radix + guard_size;
         if level_bits == n_bits {
             // The common last (often only) level: it resolves all the bits left.
@@ -122,7 +129,7 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
                     guard_size,
                 });
             }
-            let slot = Slot::at(node.obj_ptr()).add((bits & mask(radix)) as usize);
+            let slot = Slot(cnode_base(node)?).index(radix as u32, (bits & mask(radix)) as usize);
             return Ok(Resolved {
                 slot,
                 bits_remaining: 0,
@@ -158,7 +165,7 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
             });
         }
         let offset = bits & mask(radix);
-        let slot = Slot::at(node.obj_ptr()).add(offset as usize);
+        let slot = Slot(cnode_base(node)?).index(radix as u32, offset as usize);
         if n_bits == level_bits {
             return Ok(Resolved {
                 slot,
@@ -184,14 +191,8 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
 #[inline(always)]
 pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
     const TOP: u64 = tag::CNODE << 2 | CNODE_ONE_LEVEL_BIT >> 57;
-    let radix = root.cnode_radix();
-    if root.w0 >> 57 != TOP || cptr >> radix != root.w1 {
-        return None;
-    }
-    // The guard matched, so clearing it from the CPtr leaves the index (0 for radix 0).
-    let index = cptr ^ (root.w1 << radix);
-    debug_assert!(index < 1 << radix);
-    Some(Slot::at(root.obj_ptr()).add(index as usize).raw())
+    let slot = crate::mem::PPtr::cnode_slot_one_level(root, root.w0() >> 57 == TOP, cptr)?;
+    Some(Slot(slot).raw())
 }
 
 /// `lookupSlot(thread, cptr)` with the thread's root CNode cap as stored (`root`, its CTable

@@ -7,43 +7,46 @@
 #![forbid(unsafe_code)]
 
 use crate::cap::{Cap, RawCap};
-use crate::mem::PPtr;
+use crate::mem::{Link, PPtr, TaggedLink};
 
 /// An MDB node: previous and next slot in the list, and two flags kept in the low bits of
 /// `next` (slots are 32-byte aligned): bit 0 revocable, bit 1 first badged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[repr(C)]
 pub struct MdbNode {
-    prev: u64,
-    next: u64,
+    prev: Link<Cte>,
+    next: TaggedLink<Cte>,
 }
 
 impl MdbNode {
     /// The previous slot, if any.
+    #[inline(always)]
     pub fn prev(self) -> Option<Slot> {
-        (self.prev != 0).then(|| Slot(PPtr::new(self.prev as usize)))
+        self.prev.get().map(Slot)
     }
     /// The next slot, if any.
+    #[inline(always)]
     pub fn next(self) -> Option<Slot> {
-        let n = self.next & !3;
-        (n != 0).then(|| Slot(PPtr::new(n as usize)))
+        self.next.get().map(Slot)
     }
     /// `mdbRevocable`: the cap may be revoked to delete caps derived from it.
     pub fn revocable(self) -> bool {
-        self.next & 1 != 0
+        self.next.tag() & 1 != 0
     }
     /// `mdbFirstBadged`: the first badged copy of an endpoint or notification cap.
     pub fn first_badged(self) -> bool {
-        self.next & 2 != 0
+        self.next.tag() & 2 != 0
     }
     fn set_prev(&mut self, s: Option<Slot>) {
-        self.prev = s.map_or(0, |s| s.addr() as u64);
+        self.prev = Link::from_opt(s.map(|s| s.0));
     }
     fn set_next(&mut self, s: Option<Slot>) {
-        self.next = (self.next & 3) | s.map_or(0, |s| s.addr() as u64);
+        self.next = self.next.with_link(s.map(|s| s.0));
     }
     fn set_flags(&mut self, revocable: bool, first_badged: bool) {
-        self.next = (self.next & !3) | revocable as u64 | (first_badged as u64) << 1;
+        self.next = self
+            .next
+            .with_tag(revocable as u64 | (first_badged as u64) << 1);
     }
 }
 
@@ -62,10 +65,6 @@ pub struct Cte {
 pub struct Slot(pub PPtr<Cte>);
 
 impl Slot {
-    /// The slot at kernel-virtual address `addr`.
-    pub const fn at(addr: usize) -> Slot {
-        Slot(PPtr::new(addr))
-    }
     /// Its address.
     pub fn addr(self) -> usize {
         self.0.addr()
@@ -76,23 +75,33 @@ impl Slot {
     }
     /// The raw cap.
     pub fn raw(self) -> RawCap {
-        self.0.byte_add::<RawCap>(0).get()
+        self.0
+            .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
+            .get()
     }
     /// Stores a cap, leaving the MDB node as it is.
     pub fn set_cap(self, c: Cap) {
-        self.0.byte_add::<RawCap>(0).set(c.encode())
+        self.0
+            .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
+            .set(c.encode())
     }
     /// Stores an encoded cap, leaving the MDB node as it is (for the architecture's code, which
     /// may encode caps of an architecture other than the host's in host tests).
     pub fn set_raw(self, c: RawCap) {
-        self.0.byte_add::<RawCap>(0).set(c)
+        self.0
+            .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
+            .set(c)
     }
     /// The MDB node.
     pub fn mdb(self) -> MdbNode {
-        self.0.byte_add::<MdbNode>(16).get()
+        self.0
+            .field::<MdbNode, { core::mem::offset_of!(Cte, mdb) }>()
+            .get()
     }
     fn set_mdb(self, m: MdbNode) {
-        self.0.byte_add::<MdbNode>(16).set(m)
+        self.0
+            .field::<MdbNode, { core::mem::offset_of!(Cte, mdb) }>()
+            .set(m)
     }
     fn update_mdb(self, f: impl FnOnce(&mut MdbNode)) {
         let mut m = self.mdb();
@@ -103,10 +112,11 @@ impl Slot {
     pub fn is_empty(self) -> bool {
         self.raw().is_null()
     }
-    /// The `i`-th slot after this one.
-    #[allow(clippy::should_implement_trait)]
-    pub fn add(self, i: usize) -> Slot {
-        Slot(self.0.add(i))
+    /// Slot `i` of the CNode of 2^`radix` slots that starts at this slot (`i` masked to
+    /// `radix` bits: see [`PPtr::cnode_slot`]).
+    #[inline(always)]
+    pub fn index(self, radix: u32, i: usize) -> Slot {
+        Slot(self.0.cnode_slot(radix, i))
     }
 }
 
@@ -242,7 +252,9 @@ pub fn mdb_insert_after(new: RawCap, revocable: bool, src: Slot, dest: Slot) {
     m.set_prev(Some(src));
     m.set_next(next);
     m.set_flags(revocable, revocable);
-    dest.0.byte_add::<RawCap>(0).set(new);
+    dest.0
+        .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
+        .set(new);
     dest.set_mdb(m);
     if let Some(n) = next {
         n.update_mdb(|m| m.set_prev(Some(dest)));
@@ -254,7 +266,7 @@ pub fn mdb_insert_after(new: RawCap, revocable: bool, src: Slot, dest: Slot) {
 /// first-badged (bit 1) flags (for the IPC fastpath).
 #[inline(always)]
 pub fn mdb_next_word(slot: Slot) -> u64 {
-    slot.mdb().next
+    slot.mdb().next.word()
 }
 
 /// [`mdb_insert_after`] for the IPC fastpath: puts `new` into the empty slot `dest` as a
@@ -266,19 +278,20 @@ pub fn mdb_insert_leaf(new: RawCap, src: Slot, src_next: u64, dest: Slot) {
     dest.0.set(Cte {
         cap: new,
         mdb: MdbNode {
-            prev: src.addr() as u64,
-            next: 0,
+            prev: Link::to(src.0),
+            next: TaggedLink::NONE,
         },
     });
-    src.0.with(|c| c.mdb.next = src_next | dest.addr() as u64);
+    src.0
+        .with(|c| c.mdb.next = TaggedLink::to(dest.0, src_next));
 }
 
 /// [`mdb_unlink`] for the IPC fastpath: empties `slot`, whose MDB node has no next slot (its
 /// `next` word is 0) and the previous slot `prev`.
 #[inline(always)]
 pub fn mdb_unlink_leaf(slot: Slot, prev: Slot) {
-    debug_assert!(slot.mdb().next == 0 && slot.mdb().prev() == Some(prev));
-    prev.0.with(|c| c.mdb.next &= 3);
+    debug_assert!(slot.mdb().next().is_none() && slot.mdb().prev() == Some(prev));
+    prev.0.with(|c| c.mdb.next = c.mdb.next.with_link(None));
     slot.0.set(Cte::default());
 }
 

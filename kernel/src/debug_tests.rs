@@ -467,8 +467,8 @@ mod debug {
                                 let Cap::Thread { tcb } = s.root_slot(next_slot + i).cap() else {
                                     panic!("not a TCB cap")
                                 };
-                                model.insert(0, tcb);
-                                slots.insert(next_slot + i, tcb);
+                                model.insert(0, tcb.addr());
+                                slots.insert(next_slot + i, tcb.addr());
                             }
                             next_slot += n;
                         }
@@ -592,13 +592,15 @@ mod debug {
             (Cap::CNode { ptr: n, .. }, Cap::CNode { ptr: r, .. }) => (n, r),
             _ => panic!(),
         };
+        let nested_cnode = nested;
+        let (nested, root_cnode) = (nested.addr(), root_cnode.addr());
         let r = s.cnode(
             L::CNodeCopy,
             &[e + 5, 64, e + 5, 64, CapRights::ALL.0],
             &[CNODE],
         );
         assert_eq!(r.error(), abi::Error::DeleteFirst);
-        let nested_slot = |i: usize| crate::cte::Slot::at(nested).add(i);
+        let nested_slot = |i: usize| crate::cte::Slot(nested_cnode).index(63, i);
         crate::cte::cte_insert(s.root_slot(e + 5).cap(), s.root_slot(e + 5), nested_slot(0));
         crate::cte::cte_insert(s.root_slot(CNODE).cap(), s.root_slot(CNODE), nested_slot(1));
         crate::cte::cte_insert(s.root_slot(e + 2).cap(), s.root_slot(e + 2), nested_slot(2));
@@ -614,8 +616,9 @@ mod debug {
         assert_eq!(r.info.label(), 0);
 
         let ptr = |i: u64| match s.root_slot(i).cap() {
-            Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
-            Cap::Thread { tcb } => tcb,
+            Cap::Endpoint { ptr, .. } => ptr.addr(),
+            Cap::Notification { ptr, .. } => ptr.addr(),
+            Cap::Thread { tcb } => tcb.addr(),
             Cap::Arch(crate::arch::ArchCap::Frame { base, .. })
             | Cap::Arch(crate::arch::ArchCap::PageTable { base, .. }) => base,
             c => panic!("{c:?}"),

@@ -32,6 +32,8 @@ use crate::cap::{RawCap, REPLY_CAN_GRANT_BIT, REPLY_MASTER_BIT};
 use crate::cspace::lookup_one_level;
 #[cfg(not(feature = "mcs"))]
 use crate::cte::{mdb_insert_leaf, mdb_next_word, mdb_unlink_leaf};
+use crate::mem::EitherLink;
+#[cfg(feature = "mcs")]
 use crate::mem::Link;
 #[cfg(not(feature = "mcs"))]
 use crate::object::endpoint::flags;
@@ -161,7 +163,7 @@ fn advance_pc(t: TcbRef) {
 #[inline(always)]
 pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     use abi::Syscall;
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     if k.fastpath_off {
         return None;
     }
@@ -174,7 +176,7 @@ pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     } else {
         None
     };
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     {
         k.fastpath_hits += r.is_some() as u64;
     }
@@ -213,21 +215,22 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
     // An endpoint cap with Send, and Grant or GrantReply (without either the caller would
     // not wait for a reply: full path).
-    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
     if tr & (EP_TAG_BITS | ep_right::SEND) != (tag::ENDPOINT << 4 | ep_right::SEND)
         || tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0
     {
         return None;
     }
-    let ep = EpRef::at(cap.obj_ptr());
+    let ep = EpRef(cap.object()?);
     // Receivers waiting: the state bits are Recv, and the rest is the (non-null) head.
     let dest = ep.head_state().get_if_tag(EpState::Recv as u64)?;
     let caller_slot = dest.slot(tcb_slot::CALLER);
     let reply_slot = cur.slot(tcb_slot::REPLY);
-    let reply_w0 = reply_slot.raw().w0;
+    let reply_master = reply_slot.raw();
+    let reply_w0 = reply_master.w0();
     let reply_next = mdb_next_word(reply_slot);
     // The server's caller slot is empty; the caller has its master reply cap, with no child.
-    if caller_slot.raw().w0 != 0 || reply_w0 >> 44 != MASTER_REPLY_TOP || reply_next & !3 != 0 {
+    if caller_slot.raw().w0() != 0 || reply_w0 >> 44 != MASTER_REPLY_TOP || reply_next & !3 != 0 {
         return None;
     }
     if !can_switch_to(k, cur, dest) || has_fault(cur) || !vm_cached(k, dest) {
@@ -240,14 +243,15 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     let can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT);
     cur.set_state(ThreadState::BlockedOnReply);
     // The reply cap: the master's word 0 without the master bit, can grant from the server.
-    let reply_cap = RawCap {
-        w0: (reply_w0 & !(REPLY_MASTER_BIT | REPLY_CAN_GRANT_BIT))
-            | (can_grant * REPLY_CAN_GRANT_BIT),
-        w1: 0,
-    };
-    debug_assert_eq!(reply_cap, RawCap::reply(cur.addr(), false, can_grant != 0));
+    let reply_cap = reply_master
+        .with_bits(
+            REPLY_MASTER_BIT | REPLY_CAN_GRANT_BIT,
+            can_grant * REPLY_CAN_GRANT_BIT,
+        )
+        .with_w1(0);
+    debug_assert_eq!(reply_cap, RawCap::reply(cur, false, can_grant != 0));
     mdb_insert_leaf(reply_cap, reply_slot, reply_next, caller_slot);
-    transfer(cur, dest, a.info, cap.w1);
+    transfer(cur, dest, a.info, cap.w1());
     dest.set_state(ThreadState::Running);
     #[cfg(feature = "track_utilisation")]
     crate::benchmark::switch(k, cur, dest);
@@ -267,11 +271,11 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
-    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
     if tr & (EP_TAG_BITS | ep_right::RECEIVE) != (tag::ENDPOINT << 4 | ep_right::RECEIVE) {
         return None;
     }
-    let ep = EpRef::at(cap.obj_ptr());
+    let ep = EpRef(cap.object()?);
     if ep.head_state().tag() == EpState::Send as u64 {
         return None;
     }
@@ -285,11 +289,11 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     let caller_slot = cur.slot(tcb_slot::CALLER);
     let reply = caller_slot.raw();
     let m = caller_slot.mdb();
-    if (reply.w0 >> 44) | 2 != tag::REPLY << 15 | 2 || mdb_next_word(caller_slot) != 0 {
+    if (reply.w0() >> 44) | 2 != tag::REPLY << 15 | 2 || mdb_next_word(caller_slot) != 0 {
         return None;
     }
     let master = m.prev()?;
-    let caller = TcbRef::new(reply.obj_ptr());
+    let caller: TcbRef = reply.object()?;
     if caller.state() != ThreadState::BlockedOnReply || has_fault(caller) {
         return None;
     }
@@ -300,7 +304,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // The common case.
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = Link::to(ep.0.cast());
+        x.blocking_object = EitherLink::to_a(ep.0);
         x.blocking_flags = (tr & ep_right::GRANT != 0) as u64 * flags::CAN_GRANT;
     });
     cur.set_state(ThreadState::BlockedOnReceive);
@@ -331,13 +335,13 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
-    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
     if tr & (EP_TAG_BITS | ep_right::SEND) != (tag::ENDPOINT << 4 | ep_right::SEND)
         || tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0
     {
         return None;
     }
-    let ep = EpRef::at(cap.obj_ptr());
+    let ep = EpRef(cap.object()?);
     let dest = ep.head_state().get_if_tag(EpState::Recv as u64)?;
     if !can_switch_to(k, cur, dest) || !vm_cached(k, dest) {
         return None;
@@ -379,7 +383,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         r.next = CallStack::to_b(sc);
     });
     dest.with(|x| x.sched_context = Link::to(sc));
-    transfer(cur, dest, a.info, cap.w1);
+    transfer(cur, dest, a.info, cap.w1());
     dest.set_state(ThreadState::Running);
     #[cfg(feature = "track_utilisation")]
     crate::benchmark::switch(k, cur, dest);
@@ -406,7 +410,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     }
     let root = cur.slot(tcb_slot::CTABLE).raw();
     let cap = lookup_one_level(root, a.cptr)?;
-    let tr = cap.w0 >> EP_RIGHTS_SHIFT;
+    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
     if tr & (EP_TAG_BITS | ep_right::RECEIVE) != (tag::ENDPOINT << 4 | ep_right::RECEIVE) {
         return None;
     }
@@ -419,13 +423,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
             return None;
         }
     }
-    let ep = EpRef::at(cap.obj_ptr());
+    let ep = EpRef(cap.object()?);
     if ep.head_state().tag() == EpState::Send as u64 {
         return None;
     }
     // The Reply object links a caller and sits at the head of the call stack of the
     // replier's SchedContext.
-    let reply = ReplyRef::new(reply_cap.obj_ptr());
+    let reply: ReplyRef = reply_cap.object()?;
     let r = reply.get();
     let caller = r.tcb.get()?;
     let sc = r.next.b_if(cur.with(|x| x.sched_context))?;
@@ -449,7 +453,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     debug_assert!(sc == k.cur_sc);
     advance_pc(cur);
     cur.with(|x| {
-        x.blocking_object = Link::to(ep.0.cast());
+        x.blocking_object = EitherLink::to_a(ep.0);
         x.state = ThreadState::BlockedOnReceive as u64;
         x.reply_object = Link::to(reply);
         x.sched_context = Link::NONE;

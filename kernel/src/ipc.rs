@@ -260,7 +260,7 @@ fn transfer_caps(
     while i < MSG_MAX_EXTRA_CAPS {
         let Some((cap, slot)) = caps[i] else { break };
         match (cap, ep) {
-            (Cap::Endpoint { ptr, badge, .. }, Some(e)) if ptr == e.0.addr() => {
+            (Cap::Endpoint { ptr, badge, .. }, Some(e)) if ptr == e => {
                 rb.set_word(offset::CAPS_OR_BADGES + 8 * i, badge);
                 unwrapped |= 1 << i;
             }
@@ -376,7 +376,7 @@ pub fn setup_reply_master(t: TcbRef) {
     if s.is_empty() {
         crate::cte::insert_new_cap(
             Cap::Reply {
-                tcb: t.addr(),
+                tcb: t,
                 master: true,
                 can_grant: true,
             },
@@ -399,7 +399,7 @@ pub fn setup_caller_cap(k: &mut Kernel, sender: TcbRef, receiver: TcbRef, can_gr
     }
     // `cteInsert` of a reply cap: not revocable (`isCapRevocable`), nothing else to update.
     crate::cte::mdb_insert_after(
-        crate::cap::RawCap::reply(sender.addr(), false, can_grant),
+        crate::cap::RawCap::reply(sender, false, can_grant),
         false,
         reply_slot,
         caller_slot,
@@ -563,7 +563,7 @@ fn send_fault_ipc(k: &mut Kernel, t: TcbRef, handler: Cap, f: Fault, can_donate:
         rights.grant_reply,
         can_donate,
         t,
-        EpRef::at(ptr),
+        ptr,
     );
     true
 }
@@ -627,16 +627,7 @@ pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
             if rights.send && (rights.grant || rights.grant_reply) =>
         {
             f.store(t);
-            crate::object::endpoint::send_ipc(
-                k,
-                true,
-                true,
-                badge,
-                rights.grant,
-                true,
-                t,
-                EpRef::at(ptr),
-            );
+            crate::object::endpoint::send_ipc(k, true, true, badge, rights.grant, true, t, ptr);
         }
         _ => {
             report_no_handler(k, t, f, handler_cptr);
@@ -687,7 +678,7 @@ pub fn cancel_ipc(k: &mut Kernel, t: TcbRef) {
             Fault::clear(t);
             // The reply cap to this thread lives right after its master reply cap in the MDB.
             if let Some(next) = t.slot(tcb_slot::REPLY).mdb().next() {
-                if matches!(next.cap(), Cap::Reply { tcb, master: false, .. } if tcb == t.addr()) {
+                if matches!(next.cap(), Cap::Reply { tcb, master: false, .. } if tcb == t) {
                     cte_delete_one(k, next);
                 }
             }

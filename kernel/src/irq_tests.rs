@@ -136,12 +136,7 @@ fn interrupts_signal_the_notification_and_stay_masked_until_acked() {
     let Cap::Notification { ptr, .. } = s.root_slot(n).cap() else {
         panic!()
     };
-    assert_eq!(
-        crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr)
-            .get()
-            .word,
-        0x40
-    );
+    assert_eq!(ptr.0.get().word, 0x40);
     // Clear: the interrupt is no longer delivered anywhere.
     assert_eq!(s.call(e, L::IRQClearIRQHandler, &[], &[]).info.label(), 0);
     assert!(crate::object::interrupt::irq_slot(&s.k, 7).is_empty());

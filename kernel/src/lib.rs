@@ -34,6 +34,10 @@ pub mod entry;
 pub mod error;
 #[cfg(feature = "fastpath")]
 pub mod fastpath;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzz;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod invocation;
 pub mod ipc;
 #[cfg(test)]
@@ -46,11 +50,13 @@ mod mcs_fastpath_tests;
 mod mcs_ipc_tests;
 #[allow(unsafe_code)]
 pub mod mem;
+#[cfg(test)]
+pub mod model;
 pub mod object;
 pub mod sched;
 pub mod state;
 pub mod syscall;
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;

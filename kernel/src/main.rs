@@ -14,23 +14,40 @@ mod machine_main {
     use core::sync::atomic::{AtomicBool, Ordering};
 
     use kernel::arch::{self, halt};
-    use kernel::boot::{BootError, BootParams, Region};
+    use kernel::boot::{BootError, BootParams, Region, UserImage};
     use kernel::{kdebug, kerror, kinfo, kprintln};
 
     /// The Rust boot flow, called by the entry code on the kernel stack with the MMU on, traps
-    /// going to the trap entry, the identity mapping gone, and interrupts disabled.
-    /// `hartid` and `dtb_paddr` are what OpenSBI passed in `a0` and `a1`.
+    /// going to the trap entry, the identity mapping gone, and interrupts disabled. `a0..a5`
+    /// are the registers at entry; `loader` says which hand-off they are:
+    /// - 1, seL4's boot protocol: `ui_p_reg_start`, `ui_p_reg_end`, `pv_offset`, `v_entry`,
+    ///   `dtb_addr_p`, `dtb_size` (seL4 `init_kernel`);
+    /// - 0, a firmware boot: the hart id and the device tree's address (the root task is the
+    ///   initrd, loaded here as seL4's elfloader would have).
     #[no_mangle]
-    extern "C" fn kernel_main(hartid: usize, dtb_paddr: usize) -> ! {
+    #[link_section = ".boot.text"]
+    extern "C" fn kernel_main(
+        a0: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+        a4: usize,
+        a5: usize,
+        loader: usize,
+    ) -> ! {
         kinfo!("seL4-compatible kernel ({}) booting", arch::NAME);
-        kinfo!("hart {hartid}, device tree at {dtb_paddr:#x}");
-        let params = match arch::parse_device_tree(dtb_paddr as u64) {
+        let params = if loader != 0 {
+            kinfo!(
+                "entered by a loader: user image {a0:#x}..{a1:#x}, pv_offset {a2:#x}, entry {a3:#x}, device tree {a4:#x} ({a5} bytes)"
+            );
+            loader_params([a0, a1, a2, a3, a4, a5].map(|r| r as u64))
+        } else {
+            kinfo!("hart {a0}, device tree at {a1:#x}");
+            firmware_params(a1 as u64)
+        };
+        let params = match params {
             Ok(p) => p,
-            Err(e) => {
-                kerror!("{e}");
-                log_stack_use();
-                halt(false)
-            }
+            Err(m) => fail(m),
         };
         log_params(&params);
         match kernel::boot::boot_system(&params) {
@@ -41,12 +58,65 @@ mod machine_main {
                 // in kernel memory (reached through the window) for as long as the thread exists.
                 unsafe { arch::restore_user_context(ctx) }
             }
-            Err(BootError::Msg(m)) => {
-                kerror!("boot failed: {m}");
-                log_stack_use();
-                halt(false)
-            }
+            Err(e) => fail(e),
         }
+    }
+
+    /// What can stop boot: the device tree or the hand-off.
+    enum Failure {
+        Dtb(arch::DtbError),
+        Boot(BootError),
+    }
+
+    impl From<arch::DtbError> for Failure {
+        fn from(e: arch::DtbError) -> Self {
+            Failure::Dtb(e)
+        }
+    }
+
+    impl From<BootError> for Failure {
+        fn from(e: BootError) -> Self {
+            Failure::Boot(e)
+        }
+    }
+
+    /// Prints why boot failed (seL4: "kernel init failed") and stops the machine.
+    #[link_section = ".boot.text"]
+    fn fail(f: impl Into<Failure>) -> ! {
+        match f.into() {
+            Failure::Dtb(e) => kerror!("{e}"),
+            Failure::Boot(BootError::Msg(m)) => kerror!("boot failed: {m}"),
+        }
+        kerror!("kernel init failed");
+        log_stack_use();
+        halt(false)
+    }
+
+    /// seL4's boot protocol: the loader placed the user image and passed the device tree.
+    #[link_section = ".boot.text"]
+    fn loader_params(r: [u64; 6]) -> Result<BootParams, Failure> {
+        if r[5] == 0 {
+            return Err(BootError::Msg(
+                "no device tree from the loader (dtb_size 0): this kernel reads its platform from the device tree",
+            )
+            .into());
+        }
+        let mut p = arch::parse_device_tree(r[4], Some(r[5]))?;
+        p.user_image = UserImage {
+            p_reg: Region::new(r[0], r[1]),
+            pv_offset: r[2],
+            v_entry: r[3],
+        };
+        Ok(p)
+    }
+
+    /// A firmware boot: the root task's ELF file is the initrd; load it as a loader would.
+    #[link_section = ".boot.text"]
+    fn firmware_params(dtb: u64) -> Result<BootParams, Failure> {
+        let mut p = arch::parse_device_tree(dtb, None)?;
+        log_region("initrd", &p.initrd);
+        kernel::boot::load_initrd(&mut p)?;
+        Ok(p)
     }
 
     fn log_region(what: &str, r: &Region) {
@@ -71,7 +141,8 @@ mod machine_main {
             .iter()
             .for_each(|r| log_region("kernel device", r));
         log_region("kernel image", &p.kernel_image);
-        log_region("initrd", &p.initrd);
+        log_region("boot code", &p.kernel_boot);
+        log_region("user image", &p.user_image.p_reg);
         log_region("dtb", &p.dtb);
         p.platform.log();
     }

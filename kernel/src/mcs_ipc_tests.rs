@@ -52,28 +52,28 @@ fn mint(s: &mut System, dest: u64, src: u64, rights: CapRights, badge: u64) {
 
 fn ep_at(s: &System, i: u64) -> EpRef {
     match s.root_slot(i).cap() {
-        Cap::Endpoint { ptr, .. } => EpRef::at(ptr),
+        Cap::Endpoint { ptr, .. } => ptr,
         c => panic!("slot {i}: {c:?}"),
     }
 }
 
 fn ntfn_at(s: &System, i: u64) -> NtfnRef {
     match s.root_slot(i).cap() {
-        Cap::Notification { ptr, .. } => NtfnRef::at(ptr),
+        Cap::Notification { ptr, .. } => ptr,
         c => panic!("slot {i}: {c:?}"),
     }
 }
 
 fn reply_at(s: &System, i: u64) -> ReplyRef {
     match s.root_slot(i).cap() {
-        Cap::Reply { ptr, .. } => ReplyRef::new(ptr),
+        Cap::Reply { ptr, .. } => ptr,
         c => panic!("slot {i}: {c:?}"),
     }
 }
 
 fn sc_at(s: &System, i: u64) -> ScRef {
     match s.root_slot(i).cap() {
-        Cap::SchedContext { ptr, .. } => ScRef::new(ptr),
+        Cap::SchedContext { ptr, .. } => ptr,
         c => panic!("slot {i}: {c:?}"),
     }
 }

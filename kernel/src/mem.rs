@@ -74,7 +74,7 @@ unsafe impl Pod for crate::object::reply::Reply {}
 // SAFETY: as above.
 unsafe impl Pod for crate::cte::MdbNode {}
 // SAFETY: as above.
-unsafe impl Pod for crate::cap::RawCap {}
+unsafe impl Pod for RawCap {}
 // SAFETY: a transparent-layout u64.
 unsafe impl Pod for crate::arch::Pte {}
 // SAFETY: a `u64` descriptor, like the one above: the page-table entry of the architecture
@@ -123,17 +123,400 @@ impl<T> PPtr<T> {
     pub const fn addr(self) -> usize {
         self.addr
     }
-    /// The same address seen as another type (e.g. the CNode slots of a TCB).
-    pub const fn cast<U>(self) -> PPtr<U> {
+    /// The same address seen as another type. Private: a reference to one object never
+    /// becomes a reference to another outside this module (see [`PPtr::field`],
+    /// [`PPtr::at`], [`Trailing`] for the projections that exist).
+    const fn cast<U>(self) -> PPtr<U> {
         PPtr::new(self.addr)
     }
-    /// The `i`-th `T` after this one (array indexing in object memory).
-    pub const fn add(self, i: usize) -> PPtr<T> {
+    /// The field of type `U` at byte offset `OFF` of the `T` (use `core::mem::offset_of!`):
+    /// checked at compile time to lie inside `T` and to be aligned for `U`, so it stays inside
+    /// the object. Reading a `U` where the layout has another plain-old-data field of the same
+    /// size gives that field's bits, never undefined behaviour.
+    #[inline(always)]
+    pub const fn field<U: Pod, const OFF: usize>(self) -> PPtr<U> {
+        const {
+            assert!(OFF + core::mem::size_of::<U>() <= core::mem::size_of::<T>());
+            assert!(OFF.is_multiple_of(core::mem::align_of::<U>()));
+        }
+        PPtr::new(self.addr + OFF)
+    }
+}
+
+impl<T: Pod, const N: usize> PPtr<[T; N]> {
+    /// Element `i` of the array. An index past the end is masked (`N` a power of two) or
+    /// clamped to the last element, so the result always lies inside the array: callers pass
+    /// indices below `N` (a wrong one would name a wrong element, never other memory).
+    #[inline(always)]
+    pub const fn at(self, i: usize) -> PPtr<T> {
+        const { assert!(N > 0) };
+        let i = if N.is_power_of_two() {
+            i & (N - 1)
+        } else if i < N {
+            i
+        } else {
+            N - 1
+        };
         PPtr::new(self.addr + i * core::mem::size_of::<T>())
     }
-    /// The address `bytes` further on, as a `U` (field projection by offset).
-    pub const fn byte_add<U>(self, bytes: usize) -> PPtr<U> {
-        PPtr::new(self.addr + bytes)
+    /// The first element.
+    #[inline(always)]
+    pub const fn first(self) -> PPtr<T> {
+        self.cast()
+    }
+}
+
+/// Objects followed in memory by an array of `E` (inside the object) whose length the object's
+/// own header gives: a SchedContext's refills.
+///
+/// # Safety
+/// For every live object at a valid `PPtr<Self>`, the `len(p)` elements of `E` starting at byte
+/// `OFFSET` of the object lie inside the object's memory and are aligned for `E`. Implemented
+/// only here.
+pub unsafe trait Trailing<E: Pod>: Pod {
+    /// Byte offset of element 0 from the object's start.
+    const OFFSET: usize;
+    /// Number of elements (read from the object).
+    fn len(p: PPtr<Self>) -> usize;
+}
+
+// SAFETY: refills follow the 96-byte header up to the end of the 2^size_bits object;
+// `refill_max` is written only by `refill_new`/`refill_update` (and cleared on unbind), with
+// `MIN_REFILLS` or with what SchedControl_Configure checked to fit the cap's size
+// (`max_refills(size_bits)`).
+#[cfg(feature = "mcs")]
+unsafe impl Trailing<crate::object::sched_context::Refill>
+    for crate::object::sched_context::SchedContext
+{
+    const OFFSET: usize = crate::object::sched_context::HEADER_BYTES as usize;
+    #[inline(always)]
+    fn len(p: PPtr<Self>) -> usize {
+        p.field::<u64, { core::mem::offset_of!(Self, refill_max) }>()
+            .get() as usize
+    }
+}
+
+impl<T> PPtr<T> {
+    /// Element `i` of the array that follows the object (see [`Trailing`]). The index is not
+    /// checked in release builds: like a [`Link`], it comes from a field the kernel wrote
+    /// (a SchedContext's `refill_head`/`refill_tail`, kept below `refill_max` by every refill
+    /// operation); debug builds check it against the length.
+    #[inline(always)]
+    pub fn trailing<E: Pod>(self, i: usize) -> PPtr<E>
+    where
+        T: Trailing<E>,
+    {
+        debug_assert!(i < T::len(self).max(1), "trailing index {i} out of range");
+        PPtr::new(self.addr + T::OFFSET + i * core::mem::size_of::<E>())
+    }
+}
+
+/// Untyped memory: what an untyped cap names (a marker type, never read or written as such).
+pub enum UntypedMemory {}
+
+/// Frame memory: what a frame cap names (a marker type; user memory that the kernel reaches
+/// only through [`IpcBuffer`] and the debug stack dump).
+pub enum FrameMemory {}
+
+impl PPtr<UntypedMemory> {
+    /// Zeroes bytes `start..end` of the untyped region of 2^`size_bits` bytes that starts here
+    /// if they lie inside it (they do: untyped reset, `resetUntypedCap`, clears below the
+    /// watermark).
+    #[inline]
+    pub fn zero_range(self, size_bits: u32, start: usize, end: usize) {
+        // An untyped's size field has 6 bits; `& 63` is what the shift does anyway.
+        if start < end && end <= 1usize << (size_bits & 63) {
+            zero(self.addr + start, end - start);
+        }
+    }
+    /// The `count` new objects of 2^`obj_bits` bytes each from byte `offset` of the untyped
+    /// region of 2^`size_bits` bytes that starts here, if they all lie inside it (retype:
+    /// `offset` is the aligned watermark; the memory was zeroed when the untyped was reset or
+    /// created).
+    #[inline]
+    pub fn carve(
+        self,
+        size_bits: u32,
+        offset: usize,
+        obj_bits: u32,
+        count: usize,
+    ) -> Option<CarvedRun> {
+        let size = 1usize << (size_bits & 63);
+        let bytes = count.checked_shl(obj_bits)?;
+        (obj_bits < usize::BITS && offset <= size && bytes <= size - offset).then_some(CarvedRun {
+            addr: self.addr + offset,
+            bits: obj_bits,
+            count,
+        })
+    }
+}
+
+/// New objects' memory inside one untyped region (see [`PPtr::carve`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CarvedRun {
+    addr: usize,
+    bits: u32,
+    count: usize,
+}
+
+impl CarvedRun {
+    /// The objects' memory, in address order.
+    #[inline]
+    pub fn objects(self) -> impl Iterator<Item = Carved> {
+        (0..self.count).map(move |i| Carved {
+            addr: self.addr + (i << self.bits),
+            bits: self.bits,
+        })
+    }
+    /// The byte just past the last object, as an offset from `base` (the region's start).
+    pub fn end_offset(self, base: PPtr<UntypedMemory>) -> usize {
+        self.addr + (self.count << self.bits) - base.addr
+    }
+}
+
+/// One new object's memory: 2^`bits` bytes inside an untyped region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carved {
+    addr: usize,
+    bits: u32,
+}
+
+impl Carved {
+    /// The memory as a `T`, if a `T` fits in it (`createObject`).
+    #[inline(always)]
+    pub fn object<T>(self) -> Option<PPtr<T>> {
+        (core::mem::size_of::<T>() <= 1usize << self.bits).then_some(PPtr::new(self.addr))
+    }
+}
+
+impl<T: Pod> PPtr<T> {
+    /// Zeroes the whole object (an empty object of a plain-old-data type).
+    #[inline]
+    pub fn zero(self) {
+        zero(self.addr, core::mem::size_of::<T>());
+    }
+}
+
+/// A run of consecutive slots inside one CNode (see [`PPtr::cnode_window`]): the destination of
+/// a retype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CNodeWindow {
+    first: PPtr<crate::cte::Cte>,
+    count: usize,
+}
+
+impl CNodeWindow {
+    /// The slots in order.
+    #[inline]
+    pub fn slots(self) -> impl Iterator<Item = PPtr<crate::cte::Cte>> {
+        (0..self.count).map(move |i| self.first.offset_in_window(i))
+    }
+    /// The number of slots.
+    pub const fn len(self) -> usize {
+        self.count
+    }
+    /// Whether the window is empty.
+    pub const fn is_empty(self) -> bool {
+        self.count == 0
+    }
+}
+
+impl PPtr<crate::cte::Cte> {
+    /// Slot `i` after this one, for `i` below a window's count (private to this module).
+    #[inline(always)]
+    const fn offset_in_window(self, i: usize) -> PPtr<crate::cte::Cte> {
+        PPtr::new(self.addr + i * core::mem::size_of::<crate::cte::Cte>())
+    }
+    /// Slot `i` of the CNode of 2^`radix` slots that starts here (`i` masked to `radix` bits,
+    /// so the slot lies inside the CNode; callers pass indices below 2^`radix`).
+    #[inline(always)]
+    pub const fn cnode_slot(self, radix: u32, i: usize) -> PPtr<crate::cte::Cte> {
+        // A cap's radix field has 6 bits; `& 63` is what the shift instruction does anyway.
+        let m = (1usize << (radix & 63)).wrapping_sub(1);
+        PPtr::new(self.addr + (i & m) * core::mem::size_of::<crate::cte::Cte>())
+    }
+    /// Slots `offset..offset + count` of the CNode of 2^`radix` slots that starts here, if
+    /// that window lies inside the CNode.
+    #[inline]
+    pub fn cnode_window(self, radix: u32, offset: usize, count: usize) -> Option<CNodeWindow> {
+        let size = 1usize.checked_shl(radix)?;
+        (offset <= size && count <= size - offset).then(|| CNodeWindow {
+            first: PPtr::new(self.addr + offset * core::mem::size_of::<crate::cte::Cte>()),
+            count,
+        })
+    }
+    /// The slot `cptr` names in the CNode that `root` (a CNode cap) names, if `one_level`
+    /// (the caller's check that `root` is a CNode cap whose guard size + radix = 64) and the
+    /// guard matches: then the index, `cptr` with the guard cleared, is below 2^radix by
+    /// construction (the IPC fastpath's one-level lookup).
+    #[inline(always)]
+    pub fn cnode_slot_one_level(
+        root: RawCap,
+        one_level: bool,
+        cptr: u64,
+    ) -> Option<PPtr<crate::cte::Cte>> {
+        let radix = root.cnode_radix();
+        if !one_level || cptr >> radix != root.w1 {
+            return None;
+        }
+        let index = cptr ^ (root.w1 << radix);
+        Some(PPtr::new(
+            root.obj_addr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
+        ))
+    }
+}
+
+/// A capability as stored in a slot: two words (`seL4_SlotBits` = 5 with the MDB node).
+/// `RawCap::default()` is the null cap.
+///
+/// Word 0 holds the type tag in bits 63..59 and, for caps that name an object, the object's
+/// address in bits 43..0 (shifted right by 4: objects are at least 16-byte aligned); the rest
+/// of the layout belongs to `crate::cap`. The words are private to this module: the pointer
+/// field is written only from a [`PPtr`] ([`RawCap::with_object`]) and read back only as the
+/// type its tag names ([`RawCap::object`], checked by [`CapObject`]), so a cap is never a way
+/// to turn an integer into an object reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct RawCap {
+    w0: u64,
+    w1: u64,
+}
+
+/// The object-pointer field of word 0 of a [`RawCap`].
+pub const CAP_PTR_MASK: u64 = (1 << 44) - 1;
+
+impl RawCap {
+    /// The null cap.
+    pub const NULL: RawCap = RawCap { w0: 0, w1: 0 };
+
+    /// A cap that names no object: `w0`'s pointer field is cleared.
+    #[inline(always)]
+    pub const fn without_object(w0: u64, w1: u64) -> RawCap {
+        RawCap {
+            w0: w0 & !CAP_PTR_MASK,
+            w1,
+        }
+    }
+    /// A cap that names the object at `p`: `w0` with its pointer field set to `p`.
+    #[inline(always)]
+    pub const fn with_object<T>(w0: u64, p: PPtr<T>, w1: u64) -> RawCap {
+        RawCap {
+            w0: (w0 & !CAP_PTR_MASK) | ((p.addr as u64 >> 4) & CAP_PTR_MASK),
+            w1,
+        }
+    }
+    /// The same cap with the bits of word 0 outside the pointer field that `clear` names
+    /// cleared and those of `set` set (rights and flags).
+    #[inline(always)]
+    pub const fn with_bits(self, clear: u64, set: u64) -> RawCap {
+        RawCap {
+            w0: (self.w0 & !(clear & !CAP_PTR_MASK)) | (set & !CAP_PTR_MASK),
+            w1: self.w1,
+        }
+    }
+    /// The same cap with word 1 (badge, guard, free index, ...) replaced.
+    #[inline(always)]
+    pub const fn with_w1(self, w1: u64) -> RawCap {
+        RawCap { w0: self.w0, w1 }
+    }
+    /// Word 0: tag, type-specific bits and the pointer field.
+    #[inline(always)]
+    pub const fn w0(self) -> u64 {
+        self.w0
+    }
+    /// Word 1: type-specific.
+    #[inline(always)]
+    pub const fn w1(self) -> u64 {
+        self.w1
+    }
+    /// The seL4 type tag (what `seL4_DebugCapIdentify` returns).
+    #[inline(always)]
+    pub const fn tag(self) -> u64 {
+        self.w0 >> 59
+    }
+    /// The address in the pointer field (sign-extended from bit 43; for output, comparisons
+    /// and region arithmetic: it is not a reference).
+    #[inline(always)]
+    pub const fn obj_addr(self) -> usize {
+        ((((self.w0 & CAP_PTR_MASK) << 20) as i64 >> 20) << 4) as usize
+    }
+    /// The object the cap names, if its tag names a `T` (see [`CapObject`]).
+    #[inline(always)]
+    pub fn object<T: CapObject>(self) -> Option<PPtr<T>> {
+        T::named_by(self).then(|| PPtr::new(self.obj_addr()))
+    }
+}
+
+/// Object types that caps name, with the caps that name them.
+///
+/// # Safety
+/// `named_by(c)` holds only for caps whose pointer field was written (by
+/// [`RawCap::with_object`]) from a `PPtr<Self>` to a live object: those whose tag the kernel
+/// encodes only from such a reference. Implemented only here.
+pub unsafe trait CapObject {
+    /// Whether `c` names an object of this type.
+    fn named_by(c: RawCap) -> bool;
+}
+
+// SAFETY (all impls below): `crate::cap::Cap::encode` (and `RawCap::reply`) writes the pointer
+// field of a cap with these tags only from the typed reference the `Cap` variant holds:
+// `Endpoint`/`Notification` from `EpRef`/`NtfnRef`, `Thread` (and the non-MCS `Reply`) from a
+// `TcbRef`, MCS `Reply`/`SchedContext` from `ReplyRef`/`ScRef`, `CNode` and `Zombie` from a
+// `PPtr<Cte>` (a CNode's first slot, or a TCB's: its slots come first in `Tcb`). The MDB keeps
+// every object alive while a cap to it exists.
+unsafe impl CapObject for crate::object::endpoint::Endpoint {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::ENDPOINT
+    }
+}
+// SAFETY: see above.
+unsafe impl CapObject for crate::object::notification::Notification {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::NOTIFICATION
+    }
+}
+// SAFETY: see above.
+unsafe impl CapObject for crate::object::tcb::Tcb {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        #[cfg(not(feature = "mcs"))]
+        if c.tag() == crate::cap::tag::REPLY {
+            return true;
+        }
+        c.tag() == crate::cap::tag::THREAD
+    }
+}
+// SAFETY: see above.
+#[cfg(feature = "mcs")]
+unsafe impl CapObject for crate::object::reply::Reply {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::REPLY
+    }
+}
+// SAFETY: see above.
+#[cfg(feature = "mcs")]
+unsafe impl CapObject for crate::object::sched_context::SchedContext {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::SCHED_CONTEXT
+    }
+}
+// SAFETY: see above; untyped caps are written from the `PPtr<UntypedMemory>` of the region
+// (boot: from the memory map; retype: carved from the parent region).
+unsafe impl CapObject for UntypedMemory {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::UNTYPED
+    }
+}
+// SAFETY: see above.
+unsafe impl CapObject for crate::cte::Cte {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        c.tag() == crate::cap::tag::CNODE || c.tag() == crate::cap::tag::ZOMBIE
     }
 }
 
@@ -291,6 +674,37 @@ unsafe impl<T> Pod for TaggedLink<T> {}
 impl<T> TaggedLink<T> {
     /// Mask of the tag bits.
     pub const TAG_MASK: u64 = 3;
+    /// The same link with tag `tag` (< 4).
+    #[inline(always)]
+    pub const fn with_tag(self, tag: u64) -> Self {
+        TaggedLink {
+            word: (self.word & !Self::TAG_MASK) | (tag & Self::TAG_MASK),
+            _t: PhantomData,
+        }
+    }
+    /// A link to `p` (or none) with this tag.
+    #[inline(always)]
+    pub fn with_link(self, p: Option<PPtr<T>>) -> Self {
+        let a = p.map_or(0, |p| p.addr as u64);
+        debug_assert!(a & Self::TAG_MASK == 0);
+        TaggedLink {
+            word: a | (self.word & Self::TAG_MASK),
+            _t: PhantomData,
+        }
+    }
+    /// A link to `p` with tag `tag` (< 4).
+    #[inline(always)]
+    pub const fn to(p: PPtr<T>, tag: u64) -> Self {
+        TaggedLink {
+            word: p.addr as u64 | (tag & Self::TAG_MASK),
+            _t: PhantomData,
+        }
+    }
+    /// No link, tag 0 (zeroed memory).
+    pub const NONE: TaggedLink<T> = TaggedLink {
+        word: 0,
+        _t: PhantomData,
+    };
     /// A link to `p` (or none) with tag `tag` (< 4).
     #[inline(always)]
     pub fn new(p: Option<PPtr<T>>, tag: u64) -> Self {
@@ -637,6 +1051,14 @@ pub fn copy(dst: usize, src: usize, len: usize) {
     unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) }
 }
 
+/// Moves `len` bytes within the kernel window; the ranges may overlap (boot: the firmware
+/// boot moves the device tree to where seL4's elfloader puts it).
+pub fn move_bytes(dst: usize, src: usize, len: usize) {
+    // SAFETY: both ranges are RAM in the kernel window that only boot uses at this point (the
+    // device tree and the free RAM after the kernel image); `copy` allows overlap.
+    unsafe { core::ptr::copy(src as *const u8, dst as *mut u8, len) }
+}
+
 /// The one kernel on the target.
 #[cfg(target_os = "none")]
 struct KernelCell(core::cell::UnsafeCell<crate::state::Kernel>);
@@ -693,38 +1115,53 @@ pub mod sim {
     pub struct SimMemory {
         buf: *mut u8,
         layout: std::alloc::Layout,
+        /// The first byte, aligned to 1 GiB inside `buf`'s allocation.
+        start: *mut u8,
+        size: usize,
         /// Simulated physical address of the first byte.
         pub base: u64,
     }
 
+    /// Host addresses of simulated memory are aligned like this, so that simulated physical
+    /// alignment (of huge frames, say) carries over.
+    const ALIGN: usize = 1 << 30;
+
     impl SimMemory {
-        /// Allocates `1 << size_bits` zeroed bytes, aligned to their size, seen at physical
-        /// address `base`, and installs the mapping for this thread.
+        /// Allocates `1 << size_bits` zeroed bytes, aligned to 1 GiB, seen at physical address
+        /// `base`, and installs the mapping for this thread. The host allocates with `calloc`,
+        /// whose large blocks are zero pages until touched, so gigabytes of simulated RAM cost
+        /// only what a test writes.
         pub fn new(base: u64, size_bits: u32) -> SimMemory {
             let size = 1usize << size_bits;
-            // Aligned to 1 GiB so that simulated physical alignment (of huge frames, say) carries over
-            // to host addresses.
-            let layout = std::alloc::Layout::from_size_align(size, 1 << 30).unwrap();
+            let layout = std::alloc::Layout::from_size_align(size + ALIGN, 16).unwrap();
             // SAFETY: layout has non-zero size.
             let buf = unsafe { std::alloc::alloc_zeroed(layout) };
             assert!(!buf.is_null());
-            crate::arch::host::set_phys_offset((buf as usize).wrapping_sub(base as usize));
-            SimMemory { buf, layout, base }
+            let start = buf.wrapping_add((ALIGN - buf as usize % ALIGN) % ALIGN);
+            let m = SimMemory {
+                buf,
+                layout,
+                start,
+                size,
+                base,
+            };
+            m.enter();
+            m
         }
         /// Installs this memory's mapping for this thread again (a test that runs two
         /// simulated machines side by side switches between them with it).
         pub fn enter(&self) {
             crate::arch::host::set_phys_offset(
-                (self.buf as usize).wrapping_sub(self.base as usize),
+                (self.start as usize).wrapping_sub(self.base as usize),
             );
         }
         /// The kernel-virtual (host) address of the first byte.
         pub fn pptr(&self) -> usize {
-            self.buf as usize
+            self.start as usize
         }
         /// Size in bytes.
         pub fn size(&self) -> usize {
-            self.layout.size()
+            self.size
         }
     }
 
@@ -756,7 +1193,7 @@ mod tests {
     fn nested_with_on_one_object_is_caught() {
         let mut words = [0u64; 4];
         let p = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
-        p.with(|_| p.cast::<u64>().add(2).with(|w| *w = 1));
+        p.with(|_| p.at(2).with(|w| *w = 1));
     }
 
     #[test]
@@ -764,16 +1201,17 @@ mod tests {
     fn get_inside_with_of_the_same_memory_is_caught() {
         let mut words = [0u64; 4];
         let p = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
-        p.with(|_| p.cast::<u64>().get());
+        p.with(|_| p.first().get());
     }
 
     #[test]
     fn disjoint_and_sequential_accesses_are_fine() {
         let mut words = [0u64; 4];
-        let p = PPtr::<u64>::new(words.as_mut_ptr() as usize);
-        p.with(|a| p.add(1).with(|b| *a = *b + 1));
-        p.add(1).set(7);
+        let w = PPtr::<[u64; 4]>::new(words.as_mut_ptr() as usize);
+        let p = w.first();
+        p.with(|a| w.at(1).with(|b| *a = *b + 1));
+        w.at(1).set(7);
         p.with(|a| *a += 1);
-        assert_eq!((p.get(), p.add(1).get()), (2, 7));
+        assert_eq!((p.get(), w.at(1).get()), (2, 7));
     }
 }

@@ -40,8 +40,8 @@ pub struct Kernel {
     /// Generation of address-space information: bumped with `activated` cleared, it voids
     /// every thread's cached address-space state (`Tcb::arch`, `Tcb::vm_gen`).
     pub vm_gen: u64,
-    /// The TCB (kernel-virtual) whose registers are in the FPU, or 0.
-    pub fpu_owner: usize,
+    /// The TCB whose registers are in the FPU, if any.
+    pub fpu_owner: crate::mem::Link<crate::object::tcb::Tcb>,
     /// Work done since the last preemption check (`ksWorkUnitsCompleted`).
     pub work_units: usize,
     /// Whether an interrupt is pending: asked at preemption points.
@@ -50,10 +50,10 @@ pub struct Kernel {
     /// of `NUM_IRQS` slots, allocated at boot).
     pub irq_node: usize,
     /// Test builds only: take the full path even where the fastpath applies, to compare the two.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fastpath_off: bool,
     /// Test builds only: how many syscalls the fastpath handled.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fastpath_hits: u64,
     /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
     /// (`riscvKSASIDTable`).
@@ -92,14 +92,14 @@ impl Kernel {
             irq_pending: no_irq,
             asid_table: [0; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
-            fpu_owner: 0,
+            fpu_owner: crate::mem::Link::NONE,
             activated: 0,
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
             irq_node: 0,
-            #[cfg(test)]
+            #[cfg(any(test, feature = "fuzzing"))]
             fastpath_off: false,
-            #[cfg(test)]
+            #[cfg(any(test, feature = "fuzzing"))]
             fastpath_hits: 0,
             #[cfg(feature = "debug_build")]
             debug: crate::debug::DebugState::new(),

@@ -17,12 +17,12 @@ use crate::ipc::{handle_fault, Fault};
 use crate::mem::IpcBuffer;
 use crate::object::cnode::{decode_cnode_invocation, invoke_cnode};
 use crate::object::domain::{decode_domain_invocation, invoke_domain};
-use crate::object::endpoint::{send_ipc, EpRef};
+use crate::object::endpoint::send_ipc;
 use crate::object::interrupt::{
     decode_irq_control_invocation, decode_irq_handler_invocation, invoke_irq_control,
     invoke_irq_handler,
 };
-use crate::object::notification::{send_signal, NtfnRef};
+use crate::object::notification::send_signal;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState, TCB_NAME_LEN};
 use crate::object::tcb_invocation::{decode_tcb_invocation, invoke_tcb};
 use crate::object::untyped::{decode_untyped_invocation, invoke_untyped_retype};
@@ -339,10 +339,7 @@ fn handle_recv(k: &mut Kernel, is_blocking: bool, #[cfg(feature = "mcs")] can_re
             }
         }
         Cap::Notification { ptr, rights, .. } => {
-            let bound = crate::object::notification::NtfnRef::at(ptr)
-                .0
-                .get()
-                .bound_tcb;
+            let bound = ptr.0.get().bound_tcb;
             if !rights.receive || (bound.is_some() && !bound.is(t)) {
                 crate::user_error!(
                     "Recv: Notification cap #{cptr} {}.",
@@ -370,7 +367,7 @@ fn lookup_reply(t: TcbRef) -> Result<crate::object::reply::ReplyRef, Fault> {
     let cptr = t.reg(regs::REPLY);
     let root = t.slot(tcb_slot::CTABLE).raw();
     match lookup_cap_and_slot(root, cptr) {
-        Ok((Cap::Reply { ptr, .. }, _)) => Ok(crate::object::reply::ReplyRef::new(ptr)),
+        Ok((Cap::Reply { ptr, .. }, _)) => Ok(ptr),
         Ok(_) => {
             crate::user_error!("Cap in reply slot is not a reply cap");
             Err(Fault::Cap {
@@ -402,7 +399,7 @@ fn handle_reply(k: &mut Kernel) {
         can_grant,
     } = slot.cap()
     {
-        crate::ipc::do_reply_transfer(k, t, TcbRef::new(tcb), slot, can_grant);
+        crate::ipc::do_reply_transfer(k, t, tcb, slot, can_grant);
     }
 }
 
@@ -423,7 +420,7 @@ fn debug_name_thread(t: TcbRef) {
         }
         *b = c;
     }
-    TcbRef::new(tcb).with(|x| x.name = name);
+    tcb.with(|x| x.name = name);
 }
 
 /// `seL4_DebugDumpScheduler` without `debug_build` (seL4 prints nothing then): the current
@@ -600,7 +597,7 @@ fn decode_and_perform(
         }
         Cap::Endpoint { ptr, badge, rights } => {
             let inv = Invocation::Endpoint {
-                ep: EpRef::at(ptr),
+                ep: ptr,
                 badge,
                 can_grant: rights.grant,
                 can_grant_reply: rights.grant_reply,
@@ -612,10 +609,7 @@ fn decode_and_perform(
             Ok(perform(k, inv, t, call))
         }
         Cap::Notification { ptr, badge, .. } => {
-            let inv = Invocation::Notification {
-                ntfn: NtfnRef::at(ptr),
-                badge,
-            };
+            let inv = Invocation::Notification { ntfn: ptr, badge };
             Ok(perform(k, inv, t, call))
         }
         #[cfg(not(feature = "mcs"))]
@@ -627,7 +621,7 @@ fn decode_and_perform(
         #[cfg(not(feature = "mcs"))]
         Cap::Reply { tcb, can_grant, .. } => {
             let inv = Invocation::Reply {
-                caller: TcbRef::new(tcb),
+                caller: tcb,
                 slot,
                 can_grant,
             };
@@ -636,7 +630,7 @@ fn decode_and_perform(
         #[cfg(feature = "mcs")]
         Cap::Reply { ptr, can_grant } => {
             let inv = Invocation::Reply {
-                reply: crate::object::reply::ReplyRef::new(ptr),
+                reply: ptr,
                 can_grant,
             };
             Ok(perform(k, inv, t, call))
@@ -699,7 +693,7 @@ fn decode_and_perform(
                 }
                 #[cfg(feature = "mcs")]
                 Cap::SchedContext { ptr, .. } => {
-                    let sc = crate::object::sched_context::ScRef::new(ptr);
+                    let sc = ptr;
                     let inv = crate::object::sched_context::decode_sched_context_invocation(
                         k, label, args, sc, t,
                     )?;

@@ -17,6 +17,8 @@ use abi::{InvocationLabel, MessageInfo, Syscall};
 pub const RAM_BASE: u64 = 0x8000_0000;
 /// log2 of the simulated RAM size.
 pub const RAM_BITS: u32 = 26;
+/// The simulated kernel image: its first page is boot-only, its last page the IRQ node.
+pub const KERNEL_IMAGE: Region = Region::new(RAM_BASE + 0x20_0000, RAM_BASE + 0x40_0000);
 /// Where the fake root task ELF is placed.
 pub const INITRD: u64 = RAM_BASE + 0x0100_0000;
 /// Where the fake device tree is placed.
@@ -69,6 +71,9 @@ pub struct System {
     pub root: TcbRef,
     /// Where the root task's BootInfo is mapped (its a0 at start).
     pub bi_vptr: u64,
+    /// The untyped [`Self::make`] and [`Self::spawn`] retype from (slot), if not the first
+    /// RAM untyped of 1 MiB or more.
+    pub make_from: Option<u64>,
 }
 
 /// The last reply: message info and the first message registers.
@@ -123,8 +128,28 @@ impl System {
     }
 
     /// Boots the simulated machine with the root task `elf` (placed at [`INITRD`]) and a fake
-    /// device tree of `dtb_len` bytes (at [`DTB`]; none if 0).
+    /// device tree of `dtb_len` bytes (at [`DTB`]; none if 0), as a firmware boot does: the
+    /// kernel first loads the initrd as seL4's elfloader would ([`crate::boot::load_initrd`]).
     pub fn boot_with(elf: &[u8], dtb_len: usize) -> System {
+        let (mem, mut p) = Self::machine(elf, dtb_len);
+        crate::boot::load_initrd(&mut p).expect("load the initrd");
+        let mut k = Kernel::new();
+        let root = create_root_task(&mut k, &p, crate::arch::PADDR_TOP).expect("boot");
+        let bi_vptr = root.reg(reg::A0);
+        System {
+            mem,
+            k,
+            root,
+            bi_vptr,
+            make_from: None,
+        }
+    }
+
+    /// The simulated machine before boot: RAM with the firmware's first 2 MiB reserved, the
+    /// kernel image at [`KERNEL_IMAGE`] (its first page boot-only), the root task `elf` as the
+    /// initrd at [`INITRD`], a fake device tree of `dtb_len` bytes at [`DTB`], the IRQ node in
+    /// the simulated kernel image, and the kernel devices.
+    pub fn machine(elf: &[u8], dtb_len: usize) -> (SimMemory, BootParams) {
         let mem = SimMemory::new(RAM_BASE, RAM_BITS);
         crate::mem::copy(
             crate::arch::paddr_to_pptr(INITRD),
@@ -142,23 +167,17 @@ impl System {
             .push(Region::new(RAM_BASE, RAM_BASE + (1 << RAM_BITS)))
             .unwrap();
         p.reserved
-            .push(Region::new(RAM_BASE, RAM_BASE + 0x20_0000))
+            .push(Region::new(RAM_BASE, KERNEL_IMAGE.start))
             .unwrap();
-        p.kernel_image = Region::new(RAM_BASE + 0x20_0000, RAM_BASE + 0x40_0000);
+        p.kernel_image = KERNEL_IMAGE;
+        p.kernel_boot = Region::new(KERNEL_IMAGE.start, KERNEL_IMAGE.start + 0x1000);
+        p.irq_node = crate::arch::paddr_to_pptr(KERNEL_IMAGE.end - 0x1000);
         p.initrd = Region::new(INITRD, INITRD + elf.len() as u64);
         p.dtb = Region::new(DTB, DTB + dtb_len as u64);
         p.kernel_devices
             .push(Region::new(0x0c00_0000, 0x1000_0000))
             .unwrap();
-        let mut k = Kernel::new();
-        let root = create_root_task(&mut k, &p).expect("boot");
-        let bi_vptr = root.reg(reg::A0);
-        System {
-            mem,
-            k,
-            root,
-            bi_vptr,
-        }
+        (mem, p)
     }
 
     /// The root task's BootInfo.
@@ -186,7 +205,7 @@ impl System {
         else {
             panic!("no cspace")
         };
-        Slot::at(ptr).add(i as usize)
+        Slot(ptr).index(63, i as usize)
     }
 
     /// The root task's IPC buffer as the root task sees it: `None` if it has unmapped it.
@@ -237,9 +256,11 @@ impl System {
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
         let pc = t.reg(reg::PC);
+        #[cfg(test)]
         let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         crate::entry::activate(&mut self.k);
+        #[cfg(test)]
         console.check(t, sys);
         // As on seL4, WriteRegisters and CopyRegisters (with the frame) into the calling thread
         // itself set its pc to its restart pc (`setNextPC(dest, getRestartPC(dest))`): the
@@ -251,7 +272,7 @@ impl System {
             )
             && matches!(
                 crate::cspace::lookup_cap_and_slot(t.slot(tcb_slot::CTABLE).raw(), a0),
-                Ok((Cap::Thread { tcb }, _)) if tcb == t.addr()
+                Ok((Cap::Thread { tcb }, _)) if tcb == t
             )
             && t.reg(reg::PC) == pc;
         if !own_frame_written {
@@ -318,7 +339,7 @@ impl System {
     /// Retypes one object of type `t` (size `size`) into the first free slot at or after
     /// `slot`, from the first RAM untyped of 64 KiB or more; returns the slot.
     pub fn make(&mut self, t: abi::ObjectType, size: u64, slot: u64) -> u64 {
-        let (ut, _, _) = self.ram_untyped(20);
+        let ut = self.make_from.unwrap_or_else(|| self.ram_untyped(20).0);
         let r = self.retype(ut, t, size, slot, 1);
         assert_eq!(r.info.label(), 0, "retype {t:?}: {r:?}");
         slot
@@ -330,16 +351,27 @@ impl System {
     /// scheduling context of its own (round robin, the root thread's budget), whose cap is in
     /// slot [`Self::sc_slot_of`]`(slot)`, bound before the thread is resumed.
     pub fn spawn(&mut self, prio: u64, slot: u64) -> TcbRef {
+        self.spawn_in(
+            prio,
+            slot,
+            abi::bootinfo::slot::INIT_THREAD_CNODE,
+            abi::bootinfo::slot::INIT_THREAD_VSPACE,
+        )
+    }
+
+    /// [`Self::spawn`] with the CSpace root and VSpace root the caps in root CNode slots
+    /// `cspace` and `vspace` (copied into the TCB).
+    pub fn spawn_in(&mut self, prio: u64, slot: u64, cspace: u64, vspace: u64) -> TcbRef {
         use crate::object::tcb::tcb_slot;
         self.make(abi::ObjectType::Tcb, 0, slot);
         self.make(abi::ObjectType::SmallPage, 0, slot + 1);
         let Cap::Thread { tcb } = self.root_slot(slot).cap() else {
             panic!()
         };
-        let t = TcbRef::new(tcb);
-        let cnode = self.root_slot(abi::bootinfo::slot::INIT_THREAD_CNODE);
+        let t = tcb;
+        let cnode = self.root_slot(cspace);
         crate::cte::cte_insert(cnode.cap(), cnode, t.slot(tcb_slot::CTABLE));
-        let vs = self.root_slot(abi::bootinfo::slot::INIT_THREAD_VSPACE);
+        let vs = self.root_slot(vspace);
         crate::cte::cte_insert(vs.cap(), vs, t.slot(tcb_slot::VTABLE));
         let buf = self.root_slot(slot + 1);
         crate::cte::cte_insert(buf.cap(), buf, t.slot(tcb_slot::BUFFER));
@@ -350,7 +382,7 @@ impl System {
         });
         #[cfg(feature = "mcs")]
         {
-            use crate::object::sched_context::{self as sc, ScRef};
+            use crate::object::sched_context as sc;
             let sc_slot = Self::sc_slot_of(slot);
             self.make(
                 abi::ObjectType::SchedContext,
@@ -361,8 +393,8 @@ impl System {
                 panic!()
             };
             let budget = crate::arch::us_to_ticks(abi::config::BOOT_THREAD_TIME_SLICE * 1000);
-            sc::refill_new(ScRef::new(ptr), sc::MIN_REFILLS, budget, 0, self.k.cur_time);
-            sc::bind_tcb(&mut self.k, ScRef::new(ptr), t);
+            sc::refill_new(ptr, sc::MIN_REFILLS, budget, 0, self.k.cur_time);
+            sc::bind_tcb(&mut self.k, ptr, t);
         }
         crate::object::tcb_ops::restart(&mut self.k, t);
         t
@@ -430,9 +462,11 @@ impl System {
         t.set_reg(reg::A0, a0);
         t.set_reg(reg::A1, info.0);
         t.set_reg(reg::A7, sys as i64 as u64);
+        #[cfg(test)]
         let console = crate::user_error_tests::Watch::start();
         crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
         let _ = self.schedule();
+        #[cfg(test)]
         console.check(t, sys);
         (t, Self::regs_of(t))
     }
@@ -449,4 +483,18 @@ impl System {
             mrs,
         }
     }
+}
+
+/// A property test configuration of `cases` cases with a fixed seed, so that a property
+/// checks the same cases on every run (and in CI); `PROPTEST_RNG_SEED=<n>` picks other ones.
+#[cfg(test)]
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let mut c = proptest::test_runner::Config {
+        cases,
+        ..Default::default()
+    };
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        c.rng_seed = proptest::test_runner::RngSeed::Fixed(0x5e14_f022);
+    }
+    c
 }

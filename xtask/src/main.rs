@@ -1,8 +1,11 @@
-//! `cargo xtask build|run|test|bench`: builds the kernel and the root tasks
-//! for riscv64 (and aarch64, `--arch aarch64`), boots them in QEMU and runs every test. See
-//! README.md.
+//! `cargo xtask build|run|test|bench|fuzz`: builds the kernel and the root tasks
+//! for riscv64 (and aarch64, `--arch aarch64`), boots them in QEMU and runs every test; fuzzes
+//! the syscall path on the host. See README.md.
 
 mod bench;
+mod bootregion;
+mod elfsize;
+mod fuzz;
 mod protocol;
 mod qemu;
 #[cfg(test)]
@@ -42,6 +45,12 @@ struct Cli {
 enum Cmd {
     /// Build the kernel and all root tasks for riscv64gc-unknown-none-elf.
     Build(BuildOpts),
+    /// Fuzz the syscall path on the host: libFuzzer (cargo-fuzz, nightly toolchain, both
+    /// installed if missing) over sequences of syscalls, faults and interrupts from several
+    /// threads of a simulated machine, with the kernel's invariants checked after each step
+    /// and the fastpath compared with the full path. Crashes are kept in
+    /// fuzz/regressions/syscalls, which `cargo test` replays (see docs/TESTING.md).
+    Fuzz(fuzz::FuzzOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
@@ -61,12 +70,11 @@ enum Cmd {
     ///      6. lint: cargo clippy (kernel, riscv64, track_utilisation)
     ///                                                 the same with seL4's
     ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
-    ///      7. lint: cargo clippy (kernel, aarch64)    the kernel binary for aarch64 (being
-    ///                                                 ported), -D warnings
+    ///      7. lint: cargo clippy (kernel, aarch64)    the kernel binary for aarch64, -D warnings
     ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)
     ///                                                 the same with those configurations
-    ///      9. host: cargo test                        abi, kernel, libsel4, xtask on the host
-    ///                                                 (the kernel's tests include aarch64's
+    ///      9. host: cargo test                        abi, kernel, libsel4, xtask, loader on the
+    ///                                                 host (the kernel's tests include aarch64's
     ///                                                 pure logic)
     ///     10. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
@@ -82,27 +90,47 @@ enum Cmd {
     ///                                                 libsel4's MCS API (syscalls, invocations)
     ///     16. host: cargo test -p bench --lib         the benchmark root task's host-testable part
     ///     17. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     18. qemu: demo (fastpath)                   the demo on the same kernel: `DEMO OK`
-    ///     19. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     20. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///     18. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
+    ///                                                 without input (it must end by itself) and
+    ///                                                 typed into line by line (`hello`, `crash`,
+    ///                                                 `hello`, `hang`, `hello`, `quit`: each
+    ///                                                 echo, both driver restarts, their count);
+    ///                                                 `DEMO OK`, no kernel warning
+    ///     19. qemu: roottask-tests through the loader (fastpath)
+    ///                                                 the test root task and the same kernel in
+    ///                                                 one image of the loader (`loader/`), which
+    ///                                                 enters the kernel with seL4's boot protocol
+    ///     20. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     21. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     21. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
-    ///     22. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     22. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
+    ///                                                 booted twice as in 18
+    ///     23. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     23. qemu: bench sanity (mcs, benchmark, quick)
+    ///     24. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
-    ///     24. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
+    ///     25. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
     ///                                                 with the fastpath (qemu-system-aarch64):
     ///                                                 the tests ported to aarch64 so far
-    ///     25. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
+    ///     26. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
     ///
-    /// Each lint counts as one test, and each `cargo test` test and QEMU `TEST` line. QEMU runs use
-    /// `-icount shift=0,sleep=off`; their output is also in target/qemu-test.log. At the end: a
-    /// table and the line `N passed, M failed`; the exit status is 1 if anything failed.
+    /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
+    /// region (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the
+    /// aarch64 kernel has no boot-only region yet).
+    /// Each lint counts as one test, and each `cargo test` test, QEMU `TEST` line and demo check.
+    /// QEMU runs use `-icount shift=0,sleep=off` (the typed demo runs `sleep=on`: guest time
+    /// follows the host's while the guest waits for input); their output is also in
+    /// target/qemu-test.log. At the end: a table and the line `N passed, M failed`; the exit
+    /// status is 1 if anything failed.
     #[command(verbatim_doc_comment)]
     Test(TestOpts),
+    /// Build one bootable image: the loader (`loader/`) carrying the kernel and a root task
+    /// (default: the demo), which enters the kernel with seL4's boot protocol as seL4's
+    /// elfloader image does. Boot it with `qemu-system-riscv64 -machine virt -bios default
+    /// -kernel <image>` (no `-initrd`).
+    Image(ImageOpts),
     /// Build the kernel with `--features benchmark` and the benchmark root task (package
     /// `bench`), boot them under `-icount shift=0,sleep=off`, print the results and write
     /// them to target/bench.json (target/bench-no-fastpath.json with --no-fastpath).
@@ -204,9 +232,25 @@ struct RunOpts {
     /// Kill QEMU after this many seconds (0: never) [default: 120; with --gdb: 0].
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// Boot through the loader (one image, `cargo xtask image`, entering the kernel with
+    /// seL4's boot protocol) instead of the kernel with the root task as its initrd.
+    #[arg(long)]
+    loader: bool,
     /// Extra arguments for QEMU, after `--`.
     #[arg(last = true, value_name = "QEMU_ARGS")]
     qemu_args: Vec<String>,
+}
+
+#[derive(Args)]
+struct ImageOpts {
+    #[command(flatten)]
+    build: BuildOpts,
+    /// Put this root task ELF in the image instead of the demo (any seL4 root task).
+    #[arg(long, value_name = "FILE")]
+    root_task: Option<PathBuf>,
+    /// Also copy the image to this file.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 fn parse_regex(s: &str) -> std::result::Result<regex::Regex, String> {
@@ -291,7 +335,9 @@ fn main() -> ExitCode {
         Cmd::Build(o) => build(o),
         Cmd::Run(o) => run(o),
         Cmd::Test(o) => test(o),
+        Cmd::Image(o) => image(o),
         Cmd::Bench(o) => bench(o),
+        Cmd::Fuzz(o) => fuzz::fuzz(o),
     };
     match result {
         Ok(code) => code,
@@ -386,7 +432,15 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         }
     };
     let qemu = qemu::ensure_qemu_for(arch)?;
-    let mut args = qemu::args_for(arch, &kernel, &root_task);
+    let mut args = if o.loader {
+        if arch != Arch::Riscv64 {
+            bail!("--loader: the loader (loader/) boots riscv64 only");
+        }
+        let name = workspace::loader_image_name(&kernel, &root_task);
+        qemu::image_args(&ws.build_loader(profile, &kernel, &root_task, &name)?)
+    } else {
+        qemu::args_for(arch, &kernel, &root_task)
+    };
     if o.gdb {
         args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
         eprintln!("xtask: QEMU starts stopped at its first instruction, its gdb stub listening on tcp::1234; in another terminal run");
@@ -419,6 +473,42 @@ fn default_task(arch: Arch) -> &'static RootTask {
     } else {
         &HELLO
     }
+}
+
+// ---------------------------------------------------------------- image
+
+fn image(o: ImageOpts) -> Result<ExitCode> {
+    if o.build.arch != Arch::Riscv64 {
+        bail!("cargo xtask image: the loader (loader/) boots riscv64 only");
+    }
+    let given = match &o.root_task {
+        Some(f) => Some(
+            std::fs::canonicalize(f)
+                .with_context(|| format!("root task {} not found", f.display()))?,
+        ),
+        None => None,
+    };
+    let ws = Workspace::load()?;
+    ws.ensure_toolchain(&[])?;
+    let profile = o.build.profile.profile();
+    let kernel = ws.build_kernel(&o.build.kernel_config())?;
+    let root_task = match given {
+        Some(f) => f,
+        None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
+    };
+    let name = workspace::loader_image_name(&kernel, &root_task);
+    let image = ws.build_loader(profile, &kernel, &root_task, &name)?;
+    if let Some(out) = &o.output {
+        std::fs::copy(&image, out)
+            .with_context(|| format!("copying {} to {}", image.display(), out.display()))?;
+        eprintln!("xtask: image copied to {}", out.display());
+    }
+    eprintln!(
+        "xtask: boot it with: {} {}",
+        qemu::QEMU,
+        qemu::image_args(o.output.as_deref().unwrap_or(&image)).join(" ")
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Quote `s` for a POSIX shell if it needs it.
@@ -473,6 +563,8 @@ struct BenchRun {
     /// The serial output, QEMU's stderr and how it ended.
     cap: qemu::Captured,
     command: Vec<String>,
+    /// The section sizes of the kernel image (`None` if they could not be read).
+    sizes: Option<elfsize::Sizes>,
 }
 
 /// Build the kernel (with `benchmark`) and `bench` (with `quick` if asked), boot them under
@@ -490,6 +582,13 @@ fn run_bench(
         config.feature_list().join(", ")
     ));
     let kernel = ws.build_kernel(&config)?;
+    let sizes = match elfsize::of_file(&kernel) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("xtask: warning: {e:#}");
+            None
+        }
+    };
     let sfx = format!(
         "{}{}",
         if config.has(MCS_FEATURE) { "-mcs" } else { "" },
@@ -504,7 +603,7 @@ fn run_bench(
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
     let log = ws.target_dir.join(format!("qemu-bench{sfx}.log"));
-    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log)?;
+    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None)?;
     eprintln!("xtask: serial output written to {}", log.display());
     let out = bench::parse(&cap.text);
     let problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
@@ -516,6 +615,7 @@ fn run_bench(
         problems,
         cap,
         command,
+        sizes,
     })
 }
 
@@ -568,7 +668,10 @@ fn write_bench_json(
         date: bench::now(),
         git_commit: git_commit(ws),
     };
-    let v = bench::report(&info, &run.out, &run.problems);
+    let mut v = bench::report(&info, &run.out, &run.problems);
+    if let (Some(o), Some(s)) = (v.as_object_mut(), &run.sizes) {
+        o.insert("kernel_sections".into(), s.json());
+    }
     let path = ws.target_dir.join(format!(
         "bench{}{}.json",
         if run.config.has(MCS_FEATURE) {
@@ -599,6 +702,9 @@ fn print_bench_run(run: &BenchRun) {
         fastpath_label(run.config.fastpath())
     );
     print!("{}", bench::table(&run.out.rows));
+    if let Some(s) = &run.sizes {
+        println!("kernel image: {}", s.line());
+    }
     for n in &run.out.notes {
         println!("note: {n}");
     }
@@ -809,8 +915,19 @@ struct QemuTests<'a> {
     all_log: File,
 }
 
+/// How [`QemuTests::boot`] boots: through the loader or with the root task as the initrd, and
+/// what to type into the guest, if anything.
+#[derive(Clone, Copy)]
+struct BootHow {
+    loader: bool,
+    script: Option<&'static [protocol::Step]>,
+}
+
 impl QemuTests<'_> {
-    /// Build the root task and boot it with `kernel`; returns the captured run.
+    /// Build the root task and boot it with `kernel` (as the initrd, or through the loader
+    /// with seL4's boot protocol if `loader`), with `script` typed into it if any (then guest
+    /// time follows the host's while the guest idles: `ICOUNT_SLEEP_ARGS`); returns the
+    /// captured run.
     fn boot(
         &mut self,
         name: &str,
@@ -818,12 +935,22 @@ impl QemuTests<'_> {
         task: &RootTask,
         features: &[&str],
         log_name: &str,
+        how: BootHow,
     ) -> Result<qemu::Captured> {
         let qemu = self.qemu.clone();
-        self.boot_on(Arch::Riscv64, &qemu, name, kernel, task, features, log_name)
+        self.boot_on(
+            Arch::Riscv64,
+            &qemu,
+            name,
+            kernel,
+            task,
+            features,
+            log_name,
+            how,
+        )
     }
 
-    /// [`QemuTests::boot`] on `arch`, with its QEMU `qemu`.
+    /// [`QemuTests::boot`] on `arch`, with its QEMU `qemu` (the loader boots riscv64 only).
     #[allow(clippy::too_many_arguments)]
     fn boot_on(
         &mut self,
@@ -834,14 +961,32 @@ impl QemuTests<'_> {
         task: &RootTask,
         features: &[&str],
         log_name: &str,
+        how: BootHow,
     ) -> Result<qemu::Captured> {
+        let BootHow { loader, script } = how;
         let elf = self
             .ws
             .build_root_task_for(arch, self.profile, task, features)?;
-        let mut args = qemu::args_for(arch, kernel, &elf);
-        args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+        let mut args = if loader {
+            if arch != Arch::Riscv64 {
+                bail!("the loader (loader/) boots riscv64 only");
+            }
+            let image_name = workspace::loader_image_name(kernel, &elf);
+            let image = self
+                .ws
+                .build_loader(self.profile, kernel, &elf, &image_name)?;
+            qemu::image_args(&image)
+        } else {
+            qemu::args_for(arch, kernel, &elf)
+        };
+        let icount = if script.is_some() {
+            qemu::ICOUNT_SLEEP_ARGS
+        } else {
+            qemu::ICOUNT_ARGS
+        };
+        args.extend(icount.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join(log_name);
-        let cap = qemu::run_captured(qemu, &args, self.timeout, &log)?;
+        let cap = qemu::run_captured(qemu, &args, self.timeout, &log, script)?;
         writeln!(
             self.all_log,
             "===== {name}: {} {} =====",
@@ -869,17 +1014,35 @@ impl QemuTests<'_> {
         features: &[&str],
         log_name: &str,
     ) -> Stage {
+        self.tests_stage_via(name, kernel, features, log_name, false)
+    }
+
+    /// The test root task on `kernel`, booted as the initrd or (`loader`) through the loader.
+    fn tests_stage_via(
+        &mut self,
+        name: &str,
+        kernel: &Result<PathBuf>,
+        features: &[&str],
+        log_name: &str,
+        loader: bool,
+    ) -> Stage {
         banner(name);
         let t = Instant::now();
         let kernel = match kernel {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        match self.boot(name, kernel, &TESTS, features, log_name) {
+        // The kernel first: nothing after boot may refer into its boot-only region.
+        let (region_ok, mut problems) = boot_region_problems(kernel);
+        let how = BootHow {
+            loader,
+            script: None,
+        };
+        match self.boot(name, kernel, &TESTS, features, log_name, how) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
-                let problems = protocol::judge_tests(&out, &cap.end);
+                problems.extend(protocol::judge_tests(&out, &cap.end));
                 eprintln!(
                     "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
                     out.tests.len(),
@@ -889,8 +1052,8 @@ impl QemuTests<'_> {
                 Stage::judged(
                     name,
                     t.elapsed().as_secs_f64(),
-                    out.passed(),
-                    out.failed(),
+                    out.passed() + usize::from(region_ok),
+                    out.failed() + usize::from(!region_ok),
                     problems,
                 )
             }
@@ -957,7 +1120,10 @@ impl QemuTests<'_> {
         (stage, kernel)
     }
 
-    /// The demo (built with `features`) on `kernel`: it must print `DEMO OK` and end.
+    /// The demo (built with `features`) on `kernel`, booted twice ([`protocol`]'s demo
+    /// protocol): without input it must end by itself; typed into ([`protocol::DEMO_SCRIPT`])
+    /// it must echo each line, restart its driver after the crash and the hang, and count the
+    /// restarts. Both runs must print `DEMO OK` and leave no kernel warning.
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>, features: &[&str]) -> Stage {
         banner(name);
         let t = Instant::now();
@@ -966,35 +1132,64 @@ impl QemuTests<'_> {
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
         let log = if features.is_empty() {
-            "qemu-demo.log"
+            "qemu-demo"
         } else {
-            "qemu-demo-mcs.log"
+            "qemu-demo-mcs"
         };
-        match self.boot(name, kernel, &DEMO, features, log) {
-            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
-            Ok(cap) => {
-                let problems = protocol::judge_demo(&cap.text, &cap.end);
-                eprintln!(
-                    "xtask: {name}: `{}` {}; QEMU {} after {:.1} s",
-                    protocol::DEMO_OK_LINE,
-                    if protocol::demo_ok_printed(&cap.text) {
-                        "printed"
-                    } else {
-                        "not printed"
-                    },
-                    cap.end,
-                    cap.elapsed.as_secs_f64()
-                );
-                let passed = usize::from(problems.is_empty());
-                Stage::judged(
-                    name,
-                    t.elapsed().as_secs_f64(),
-                    passed,
-                    1 - passed,
-                    problems,
-                )
-            }
+        let runs: [(&str, Option<protocol::Script>); 2] = [
+            ("without input", None),
+            (
+                "typed into",
+                Some((protocol::DEMO_SCRIPT, protocol::DEMO_SCRIPT_END)),
+            ),
+        ];
+        let (mut passed, mut problems) = (0, Vec::new());
+        for (i, (how, script)) in runs.into_iter().enumerate() {
+            let log_name = format!("{log}{}.log", if i == 0 { "" } else { "-typed" });
+            let run_name = format!("{name}, {how}");
+            let cap = match self.boot(
+                &run_name,
+                kernel,
+                &DEMO,
+                features,
+                &log_name,
+                BootHow {
+                    loader: false,
+                    script: script.map(|s| s.0),
+                },
+            ) {
+                Ok(cap) => cap,
+                Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+            };
+            let v = protocol::judge_demo_run(&cap.text, &cap.end, script);
+            eprintln!(
+                "xtask: {run_name}: {} check(s) passed, {} failed; QEMU {} after {:.1} s",
+                v.passed,
+                v.problems.len(),
+                cap.end,
+                cap.elapsed.as_secs_f64()
+            );
+            passed += v.passed;
+            problems.extend(v.problems.into_iter().map(|p| format!("{how}: {p}")));
         }
+        let failed = problems.len();
+        Stage::judged(name, t.elapsed().as_secs_f64(), passed, failed, problems)
+    }
+}
+
+/// The boot-region check of a kernel ELF ([`bootregion::check`]), counted as one test:
+/// whether it passed, and what is wrong.
+fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
+    match bootregion::check(kernel) {
+        Ok(((start, end), bad)) => {
+            eprintln!(
+                "xtask: boot-only region {start:#x}..{end:#x} ({} KiB): {} problem(s)",
+                (end - start) / 1024,
+                bad.len()
+            );
+            (bad.is_empty(), bad)
+        }
+        Err(e) => (false, vec![format!("boot-region check: {e:#}")]),
     }
 }
 
@@ -1023,7 +1218,20 @@ impl QemuTests<'_> {
             "qemu-test-aarch64.log"
         };
         let features = task_features(mcs);
-        match self.boot_on(Arch::Aarch64, &qemu, name, &kernel, &TESTS, features, log) {
+        let how = BootHow {
+            loader: false,
+            script: None,
+        };
+        match self.boot_on(
+            Arch::Aarch64,
+            &qemu,
+            name,
+            &kernel,
+            &TESTS,
+            features,
+            log,
+            how,
+        ) {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
@@ -1125,6 +1333,14 @@ fn tests_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
 }
 
+fn loader_stage_name(fastpath: bool) -> String {
+    format!(
+        "qemu: {} through the loader ({})",
+        TESTS.package,
+        fastpath_variant(fastpath)
+    )
+}
+
 fn demo_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", DEMO.package, fastpath_variant(fastpath))
 }
@@ -1175,6 +1391,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let first = variants.first().copied().unwrap_or(true);
     let demo_name = demo_stage_name(first);
     let run_demo = !o.no_demo && !variants.is_empty();
+    let run_loader = !variants.is_empty();
+    let loader_name = loader_stage_name(first);
     let run_bench_stage = !o.no_bench && !o.mcs && ws.has_package(BENCH.package);
     let bench_name = bench_stage_name(first);
     let mcs_name = QEMU_TESTS_MCS.to_string();
@@ -1192,6 +1410,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         for n in names
             .iter()
             .chain(std::iter::once(&demo_name).filter(|_| run_demo))
+            .chain(std::iter::once(&loader_name).filter(|_| run_loader))
             .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
@@ -1238,6 +1457,12 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         push(stages, q.tests_stage(&names[i], &kernel, &[], log_name));
         if i == 0 && run_demo {
             push(stages, q.demo_stage(&demo_name, &kernel, &[]));
+        }
+        if i == 0 && run_loader {
+            push(
+                stages,
+                q.tests_stage_via(&loader_name, &kernel, &[], "qemu-test-loader.log", true),
+            );
         }
     }
     if run_mcs_stage {
@@ -1635,6 +1860,7 @@ mod tests {
             HOST_BENCH.into(),
             tests_stage_name(true),
             demo_stage_name(true),
+            loader_stage_name(true),
             tests_stage_name(false),
             QEMU_TESTS_MCS.into(),
             QEMU_DEMO_MCS.into(),

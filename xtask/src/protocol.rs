@@ -16,7 +16,18 @@
 //!
 //! # Demo protocol (contract with `examples/demo`)
 //!
-//! The demo prints a line `DEMO OK` and QEMU exits with status 0.
+//! The demo prints a line `DEMO OK` and QEMU exits with status 0, the kernel prints no
+//! warning or error (`[kernel WARN]`, `[kernel ERROR]`: a driver's fault goes to its monitor,
+//! not to the kernel's report of a fault without a handler), and the monitor's self-test line
+//! ([`DEMO_SELF_TEST`]) says that 100 crashed drivers left nothing behind. It is booted twice:
+//!
+//! * without input: it ends by itself after 20 s of guest time, and says its driver was
+//!   restarted 0 times;
+//! * with input typed line by line ([`DEMO_SCRIPT`]: `hello`, `crash`, `hello`, `hang`,
+//!   `hello`, `quit`), each line after the demo printed what the step waits for (the prompt or
+//!   the echo; the `hello`s after `crash` and `hang` while the driver breaks), and the echoes
+//!   and the monitor's restart lines in their places; then it prints [`DEMO_SCRIPT_END`] in this
+//!   order: `bye`, three lines echoed, the driver restarted twice (one crash, one hang).
 
 /// Marker that fails any QEMU run when it appears anywhere in a line.
 pub const PANIC_MARKER: &str = "KERNEL PANIC";
@@ -213,9 +224,189 @@ pub fn judge_tests(out: &TestOutput, end: &QemuEnd) -> Vec<String> {
     problems
 }
 
-/// Whether the demo printed its `DEMO OK` line.
-pub fn demo_ok_printed(text: &str) -> bool {
-    line_printed(text, DEMO_OK_LINE)
+/// One step of a scripted run: once the serial output shows each of `expect` in this order
+/// (after where the previous step's last one was found), `send` is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Texts to wait for, in order.
+    pub expect: &'static [&'static str],
+    /// What is typed then.
+    pub send: &'static str,
+}
+
+/// What `cargo xtask test` types into the demo, each line once the demo shows what the step
+/// waits for: the prompt (`> `) after the greeting and after each echo; and the `hello` after
+/// `crash` (and after `hang`) as soon as the client says the driver will fail, that is while the
+/// driver breaks and the monitor makes a new one: those bytes wait in the UART for the new
+/// driver, whose echo of them then follows the monitor's restart line.
+pub const DEMO_SCRIPT: &[Step] = &[
+    Step {
+        expect: &["the line `quit` or 20 s", "> "],
+        send: "hello\n",
+    },
+    Step {
+        expect: &["echo: hello", "> "],
+        send: "crash\n",
+    },
+    Step {
+        expect: &["(the driver makes a wild store"],
+        send: "hello\n",
+    },
+    Step {
+        expect: &[
+            "driver crashed at pc ",
+            "restarted in ",
+            "came back \"restarted\"",
+            "echo: hello",
+            "> ",
+        ],
+        send: "hang\n",
+    },
+    Step {
+        expect: &["(the driver loops for ever"],
+        send: "hello\n",
+    },
+    Step {
+        expect: &[
+            "driver hung ",
+            "restarted in ",
+            "came back \"restarted\"",
+            "echo: hello",
+            "> ",
+        ],
+        send: "quit\n",
+    },
+];
+
+/// A script and what must follow it ([`judge_demo_run`]).
+pub type Script = (&'static [Step], &'static [&'static str]);
+
+/// What the demo prints after [`DEMO_SCRIPT`], in this order.
+pub const DEMO_SCRIPT_END: &[&str] = &[
+    "bye",
+    "after echoing 3 line(s)",
+    "restarted the driver 2 times (1 crashed, 1 hung)",
+    DEMO_OK_LINE,
+];
+
+/// The line of the monitor's self-test: 100 drivers crashed and torn down, and nothing left
+/// behind (slots, ASIDs, the pool untyped whole again).
+pub const DEMO_SELF_TEST: &[&str] = &[
+    "monitor: self-test: 100 drivers built, crashed",
+    "every slot empty again,",
+    "ASIDs free again, the pool",
+    "retyped whole again",
+];
+
+/// What the demo prints when it ran without input (its driver never broke).
+pub const DEMO_IDLE_END: &[&str] = &[
+    "(no input for 20 s)",
+    "restarted the driver 0 times",
+    DEMO_OK_LINE,
+];
+
+/// Where each of `texts` is found in `text` in this order, starting at `from`: `Ok` with the
+/// offset after the last one, or `Err` with how many were found before one was missing.
+pub fn find_in_order(text: &str, from: usize, texts: &[&str]) -> Result<usize, usize> {
+    let mut at = from;
+    for (i, t) in texts.iter().enumerate() {
+        match text.get(at..).and_then(|rest| rest.find(t)) {
+            Some(k) => at += k + t.len(),
+            None => return Err(i),
+        }
+    }
+    Ok(at)
+}
+
+/// How far `text` is into `steps`: the number of leading steps whose texts all appear (each
+/// step's after the previous one's), and the offset after the last text found.
+pub fn script_progress(text: &str, steps: &[Step]) -> (usize, usize) {
+    let mut at = 0;
+    for (i, step) in steps.iter().enumerate() {
+        match find_in_order(text, at, step.expect) {
+            Ok(next) => at = next,
+            Err(_) => return (i, at),
+        }
+    }
+    (steps.len(), at)
+}
+
+/// The kernel's warning and error lines in `text`.
+pub fn kernel_warnings(text: &str) -> Vec<String> {
+    text.lines()
+        .map(clean)
+        .filter(|l| l.starts_with("[kernel WARN") || l.starts_with("[kernel ERROR"))
+        .map(String::from)
+        .collect()
+}
+
+/// A demo run judged check by check: how many checks passed, and what is wrong.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DemoVerdict {
+    pub passed: usize,
+    pub problems: Vec<String>,
+}
+
+impl DemoVerdict {
+    fn check(&mut self, ok: bool, problem: impl FnOnce() -> String) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.problems.push(problem());
+        }
+    }
+}
+
+/// Judge a demo run: [`judge_demo`] (one check), no kernel warnings (one check), the monitor's
+/// self-test line [`DEMO_SELF_TEST`] (one check), and then either
+/// (no `script`) [`DEMO_IDLE_END`] in order (one check), or each step of `script` (one check
+/// each) and `end` in order after it (one check).
+pub fn judge_demo_run(text: &str, end: &QemuEnd, script: Option<Script>) -> DemoVerdict {
+    let mut v = DemoVerdict::default();
+    let basic = judge_demo(text, end);
+    v.check(basic.is_empty(), || basic.join("; "));
+    let warnings = kernel_warnings(text);
+    v.check(warnings.is_empty(), || {
+        format!("the kernel warned: {}", warnings.join(" | "))
+    });
+    let self_test = find_in_order(text, 0, DEMO_SELF_TEST);
+    v.check(self_test.is_ok(), || {
+        let k = self_test.err().unwrap_or(0);
+        format!("the monitor's self-test line lacks `{}`", DEMO_SELF_TEST[k])
+    });
+    let (steps, tail): (&[Step], &[&str]) = match script {
+        Some((steps, tail)) => (steps, tail),
+        None => (&[], DEMO_IDLE_END),
+    };
+    let (done, at) = script_progress(text, steps);
+    for (i, step) in steps.iter().enumerate() {
+        v.check(i < done, || {
+            let missing = if i == done {
+                let k = find_in_order(text, at, step.expect).err().unwrap_or(0);
+                format!("`{}`", step.expect[k])
+            } else {
+                "an earlier step".into()
+            };
+            format!(
+                "step {}: the demo never printed {missing}, so `{}` was not typed",
+                i + 1,
+                step.send.trim_end()
+            )
+        });
+    }
+    if done == steps.len() {
+        let found = find_in_order(text, at, tail);
+        v.check(found.is_ok(), || {
+            let k = found.err().unwrap_or(0);
+            format!(
+                "the demo did not print `{}` (in its place after the input)",
+                tail[k]
+            )
+        });
+    } else {
+        v.check(false, || "the end of the run was not checked".into());
+    }
+    v
 }
 
 /// Whether `text` has the line `line` (cleaned as the other protocol lines are).
@@ -429,6 +620,96 @@ mod tests {
             .unwrap();
         assert_eq!(t.name, "cnode copy: badge");
         assert_eq!(t.failure.as_deref(), Some("got Err(3): bad ... really"));
+    }
+
+    /// What the demo prints for [`DEMO_SCRIPT`], shortened: the UART's `\r\n`, the monitor's
+    /// lines through the kernel console's `\n`.
+    const TYPED: &str = "seL4 demo root task\n\
+        type something; it is echoed by the user-mode serial driver\r\n\
+        (`crash` or `hang` breaks the driver, which its monitor then restarts;\r\n\
+          monitor: self-test: 100 drivers built, crashed (at pc 0x400464) and torn down in 44291 µs \
+        (guest time); every slot empty again, 510 of 510 ASIDs free again, the pool (2^22 bytes) \
+        retyped whole again\n\
+        the line `quit` or 20 s without input ends the demo)\r\n> hello\r\n\
+        echo: hello\r\n> crash\r\n(the driver makes a wild store at its next event)\r\n\
+          monitor: fault from thread serial-driver #1: VM fault (store to address 0x417000) at pc 0x40076e\n\
+          driver #2: 16550 programmed (FIFO, receive interrupt); serving its endpoint\n\
+          monitor: driver crashed at pc 0x40076e; restarted in 479 µs (guest time)\n\
+        (the read the broken driver held came back \"restarted\"; reading on)\r\n> hello\r\n\
+        echo: hello\r\n> hang\r\n(the driver loops for ever from its next event on)\r\n\
+          driver #3: 16550 programmed (FIFO, receive interrupt); serving its endpoint\n\
+          monitor: driver hung (no heartbeat answered for 200 ms); restarted in 479 µs (guest time)\n\
+        (the read the broken driver held came back \"restarted\"; reading on)\r\n> hello\r\n\
+        echo: hello\r\n> quit\r\nbye\r\n\
+          root: the client ended on `quit` after echoing 3 line(s)\n\
+          root: the monitor restarted the driver 2 times (1 crashed, 1 hung); 2 request(s)\n\
+        DEMO OK\n";
+
+    #[test]
+    fn find_in_order_walks_on() {
+        assert_eq!(find_in_order("a b a c", 0, &["a", "c"]), Ok(7));
+        assert_eq!(find_in_order("a b a c", 2, &["a", "b"]), Err(1));
+        assert_eq!(find_in_order("abc", 9, &["a"]), Err(0));
+        assert_eq!(find_in_order("abc", 1, &[]), Ok(1));
+    }
+
+    #[test]
+    fn script_progress_follows_the_output() {
+        assert_eq!(script_progress(TYPED, DEMO_SCRIPT).0, DEMO_SCRIPT.len());
+        // Cut before the echo of the second `hello`: it was typed, the next step waits.
+        let cut = &TYPED[..TYPED.find("> hang").unwrap() - "echo: hello\r\n".len()];
+        assert_eq!(script_progress(cut, DEMO_SCRIPT).0, 3);
+        // Cut before the monitor's line: the second `hello` is typed while the driver breaks.
+        let cut = &TYPED[..TYPED.find("monitor: fault").unwrap()];
+        assert_eq!(script_progress(cut, DEMO_SCRIPT).0, 3);
+        // Nothing typed yet: the first step waits for the prompt.
+        let greeting = &TYPED[..TYPED.find("> hello").unwrap()];
+        assert_eq!(script_progress(greeting, DEMO_SCRIPT).0, 0);
+        assert_eq!(script_progress(&TYPED[..TYPED.len() / 3], &[]), (0, 0));
+    }
+
+    #[test]
+    fn typed_demo_judge() {
+        let script = Some((DEMO_SCRIPT, DEMO_SCRIPT_END));
+        let v = judge_demo_run(TYPED, &OK, script);
+        assert_eq!(v.problems, Vec::<String>::new());
+        assert_eq!(v.passed, 3 + DEMO_SCRIPT.len() + 1);
+        // The hang never detected: steps 5 and 6 fail, and the end is not checked.
+        let no_hang = TYPED.replace("driver hung", "driver stuck");
+        let v = judge_demo_run(&no_hang, &OK, script);
+        assert_eq!(v.passed, 3 + 5);
+        assert_eq!(v.problems.len(), 2);
+        assert!(v.problems[0].contains("step 6") && v.problems[0].contains("`driver hung `"));
+        // A wrong restart count.
+        let once = TYPED.replace("2 times (1 crashed, 1 hung)", "1 times (1 crashed, 0 hung)");
+        let v = judge_demo_run(&once, &OK, script);
+        assert_eq!(v.problems.len(), 1);
+        assert!(v.problems[0].contains("restarted the driver 2 times"));
+        // A kernel warning.
+        let warned = TYPED.replace("DEMO OK", "[kernel WARN] undelivered IRQ: 10\nDEMO OK");
+        let v = judge_demo_run(&warned, &OK, script);
+        assert_eq!(v.problems.len(), 1);
+        assert!(v.problems[0].contains("undelivered IRQ"));
+        // ASIDs used up by the restarts.
+        let leaky = TYPED.replace("510 of 510 ASIDs free again", "410 of 510 ASIDs (NOT free)");
+        let v = judge_demo_run(&leaky, &OK, script);
+        assert_eq!(v.problems.len(), 1);
+        assert!(v.problems[0].contains("ASIDs free again"));
+    }
+
+    #[test]
+    fn idle_demo_judge() {
+        let idle = "  monitor: self-test: 100 drivers built, crashed (at pc 0x1) and torn down in \
+            1 µs (guest time); every slot empty again, 510 of 510 ASIDs free again, the pool \
+            (2^22 bytes) retyped whole again\n> \r\n(no input for 20 s)\r\n  root: the monitor \
+            restarted the driver 0 times (0 crashed, 0 hung)\nDEMO OK\n\
+            [kernel INFO] seL4_DebugHalt called by the user\n";
+        let v = judge_demo_run(idle, &OK, None);
+        assert_eq!((v.passed, v.problems.len()), (4, 0));
+        let v = judge_demo_run(&idle.replace("0 times", "1 times"), &OK, None);
+        assert_eq!((v.passed, v.problems.len()), (3, 1));
+        let v = judge_demo_run("DEMO OK\n", &QemuEnd::Exited(Some(1)), None);
+        assert_eq!((v.passed, v.problems.len()), (1, 3));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::protocol::{QemuEnd, KERNEL_LOG_PREFIX, PANIC_MARKER};
+use crate::protocol::{self, QemuEnd, Step, KERNEL_LOG_PREFIX, PANIC_MARKER};
 use crate::workspace::Arch;
 
 pub const QEMU: &str = "qemu-system-riscv64";
@@ -73,9 +73,9 @@ pub fn aarch64_args(kernel: &Path, root_task: &Path) -> Vec<String> {
     a
 }
 
-/// The machine every riscv64 command boots. `-bios default` is OpenSBI.
-pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
-    let mut a: Vec<String> = [
+/// The machine every command boots (`-bios default` is OpenSBI), without a payload.
+pub fn machine_args() -> Vec<String> {
+    [
         "-machine",
         "virt",
         "-cpu",
@@ -92,7 +92,21 @@ pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect();
+    .collect()
+}
+
+/// The machine booting one image (`-kernel`): the loader's (kernel and root task in one
+/// file, entered with seL4's boot protocol).
+pub fn image_args(image: &Path) -> Vec<String> {
+    let mut a = machine_args();
+    a.push("-kernel".into());
+    a.push(image.display().to_string());
+    a
+}
+
+/// The machine booting the kernel with the root task as its initrd (a firmware boot).
+pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
+    let mut a = machine_args();
     a.push("-kernel".into());
     a.push(kernel.display().to_string());
     a.push("-initrd".into());
@@ -105,6 +119,11 @@ pub const GDB_ARGS: [&str; 2] = ["-s", "-S"];
 
 /// Deterministic instruction counting, for tests and benchmarks.
 pub const ICOUNT_ARGS: [&str; 2] = ["-icount", "shift=0,sleep=off"];
+
+/// Instruction counting, but guest time runs on with the host's while the guest idles (instead
+/// of jumping to its next timer), for runs that are typed into: the guest then waits for the
+/// typist in real time, as for a person.
+pub const ICOUNT_SLEEP_ARGS: [&str; 2] = ["-icount", "shift=0,sleep=on"];
 
 fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -567,6 +586,8 @@ struct Watch {
     err: Mutex<Vec<u8>>,
     panic_at: Mutex<Option<Instant>>,
     summary_at: Mutex<Option<Instant>>,
+    /// QEMU has ended: the typist stops.
+    done: AtomicBool,
 }
 
 fn pump(mut from: impl Read, to_stdout: bool, log: Arc<Mutex<File>>, watch: Arc<Watch>) {
@@ -627,14 +648,39 @@ const PANIC_GRACE: Duration = Duration::from_secs(3);
 /// After the `SUMMARY` (or `BENCH_DONE`) line QEMU should exit by itself within this time.
 const SUMMARY_GRACE: Duration = Duration::from_secs(15);
 
-/// Boot QEMU with no stdin, echo its output to the terminal as it arrives,
-/// keep it, and write it to `log`. Killed after `timeout`, or shortly after a
-/// `KERNEL PANIC` line, or if it does not exit soon after a `SUMMARY` line.
+/// Type `script` into QEMU's stdin, each step once the output shows what it waits for
+/// ([`protocol::script_progress`]); close it after the last step, or when QEMU has ended.
+fn type_script(mut to: std::process::ChildStdin, script: &'static [Step], watch: Arc<Watch>) {
+    let mut sent = 0;
+    while sent < script.len() && !watch.done.load(Ordering::SeqCst) {
+        let ready = {
+            let out = watch.out.lock().unwrap();
+            protocol::script_progress(&String::from_utf8_lossy(&out), script).0
+        };
+        while sent < ready {
+            if to
+                .write_all(script[sent].send.as_bytes())
+                .and_then(|()| to.flush())
+                .is_err()
+            {
+                return;
+            }
+            sent += 1;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Boot QEMU, echo its output to the terminal as it arrives, keep it, and write it to `log`.
+/// Its stdin is empty, or with `script` the steps typed as the output asks for them
+/// ([`type_script`]). Killed after `timeout`, or shortly after a `KERNEL PANIC` line, or if it
+/// does not exit soon after a `SUMMARY` line.
 pub fn run_captured(
     qemu: &Path,
     args: &[String],
     timeout: Duration,
     log: &Path,
+    script: Option<&'static [Step]>,
 ) -> Result<Captured> {
     print_command(qemu, args);
     if let Some(dir) = log.parent() {
@@ -646,11 +692,22 @@ pub fn run_captured(
     let start = Instant::now();
     let mut child = Command::new(qemu)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(if script.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", qemu.display()))?;
+    let typist = match (script, child.stdin.take()) {
+        (Some(s), Some(to)) => {
+            let w = watch.clone();
+            Some(thread::spawn(move || type_script(to, s, w)))
+        }
+        _ => None,
+    };
     let out = child.stdout.take().unwrap();
     let err = child.stderr.take().unwrap();
     let readers = [
@@ -693,8 +750,12 @@ pub fn run_captured(
         thread::sleep(Duration::from_millis(50));
     };
     let elapsed = start.elapsed();
+    watch.done.store(true, Ordering::SeqCst);
     for r in readers {
         let _ = r.join();
+    }
+    if let Some(t) = typist {
+        let _ = t.join();
     }
     let text = String::from_utf8_lossy(&watch.out.lock().unwrap()).into_owned();
     let stderr = String::from_utf8_lossy(&watch.err.lock().unwrap()).into_owned();

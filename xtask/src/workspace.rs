@@ -377,15 +377,15 @@ impl Workspace {
         }
     }
 
-    fn run_cargo_build(&self, args: &[String], env: Option<(&str, Option<&str>)>) -> Result<()> {
+    fn run_cargo_build(&self, args: &[String], env: &[(&str, Option<&str>)]) -> Result<()> {
         let mut cmd = self.cargo();
         cmd.arg("build").args(args);
         let mut shown = String::new();
-        if let Some((k, v)) = env {
+        for &(k, v) in env {
             match v {
                 Some(v) => {
                     cmd.env(k, v);
-                    shown = format!("{k}={v} ");
+                    shown += &format!("{k}={v} ");
                 }
                 None => {
                     cmd.env_remove(k);
@@ -435,7 +435,7 @@ impl Workspace {
         args.extend(config.cargo_feature_args());
         // Without --log-level the variable is removed, so that the image is what its name says.
         let level = config.log_level.map(LogLevel::as_str);
-        self.run_cargo_build(&args, Some((LOG_LEVEL_VAR, level)))?;
+        self.run_cargo_build(&args, &[(LOG_LEVEL_VAR, level)])?;
         let elf = existing(self.artifact(target, config.profile, KERNEL_BIN))?;
         let image = self.publish(&elf, config.arch, config.profile, &config.image_name())?;
         let image = if config.arch.boots_flat_image() {
@@ -485,7 +485,7 @@ impl Workspace {
             args.push("--features".into());
             args.push(features.join(","));
         }
-        self.run_cargo_build(&args, None)?;
+        self.run_cargo_build(&args, &[])?;
         let elf = existing(self.artifact(target, profile, task.bin))?;
         let image = self.publish(&elf, arch, profile, &root_task_image_name(task, features))?;
         eprintln!("xtask: root task image: {}", image.display());
@@ -559,6 +559,63 @@ pub fn elf_to_flat_image(elf: &[u8]) -> Result<Vec<u8>> {
         out[at..at + d.len()].copy_from_slice(d);
     }
     Ok(out)
+}
+
+impl Workspace {
+    /// Build the loader (package `loader`) carrying `kernel` and `root_task` (ELF files):
+    /// one bootable file that enters the kernel with seL4's boot protocol (riscv64 only). Returns its image,
+    /// `target/images/<profile>/<name>`.
+    pub fn build_loader(
+        &self,
+        profile: Profile,
+        kernel: &Path,
+        root_task: &Path,
+        name: &str,
+    ) -> Result<PathBuf> {
+        let mut args: Vec<String> = [
+            "-p",
+            LOADER_PACKAGE,
+            "--bin",
+            LOADER_PACKAGE,
+            "--target",
+            TARGET,
+        ]
+        .map(String::from)
+        .to_vec();
+        if profile == Profile::Release {
+            args.push("--release".into());
+        }
+        let abs = |p: &Path| {
+            std::fs::canonicalize(p).with_context(|| format!("{} not found", p.display()))
+        };
+        let (k, r) = (abs(kernel)?, abs(root_task)?);
+        let (k, r) = (k.to_string_lossy(), r.to_string_lossy());
+        self.run_cargo_build(
+            &args,
+            &[
+                ("LOADER_KERNEL", Some(k.as_ref())),
+                ("LOADER_ROOT_TASK", Some(r.as_ref())),
+            ],
+        )?;
+        let elf = existing(self.artifact(TARGET, profile, LOADER_PACKAGE))?;
+        let image = self.publish(&elf, Arch::Riscv64, profile, name)?;
+        eprintln!("xtask: loader image: {}", image.display());
+        Ok(image)
+    }
+}
+
+/// The loader package and binary (`loader/`).
+pub const LOADER_PACKAGE: &str = "loader";
+
+/// The name of the loader image carrying the kernel image `kernel` and the root task image
+/// `root_task` (file names in `target/images/<profile>/`): `image-<kernel>-<root task>`.
+pub fn loader_image_name(kernel: &Path, root_task: &Path) -> String {
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    format!("image-{}-{}", name(kernel), name(root_task))
 }
 
 fn existing(p: PathBuf) -> Result<PathBuf> {

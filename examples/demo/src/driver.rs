@@ -1,29 +1,36 @@
 //! The user-mode serial driver: a thread in an address space and a CSpace of its own that owns
-//! the console UART (an NS16550A) and serves byte reads and writes over an endpoint.
+//! the console UART (an NS16550A) and serves byte reads and writes over an endpoint. The monitor
+//! (`monitor`) makes it, watches it, and makes it again when it crashes or hangs.
 //!
-//! It waits in one `seL4_Recv` on its endpoint; the notification that both its IRQ handlers
-//! signal is bound to its TCB, so that one `Recv` returns either a client's request or an
-//! interrupt (told apart by the badge: interrupts carry only [`proto::IRQ_BITS`]).
+//! It waits in one `seL4_Recv` on its endpoint; the notification that its IRQ handler and the
+//! monitor's heartbeat signal is bound to its TCB, so that one `Recv` returns either a client's
+//! request or an event (told apart by the badge: events carry only [`proto::EVENT_BITS`]).
 //!
 //! * UART interrupt (received data available): read every byte the UART holds (`LSR.DR`) into a
 //!   ring buffer, then `IRQHandler_Ack` (the kernel keeps the interrupt masked until then).
+//! * Heartbeat ([`proto::PING_BIT`], about every 100 ms): answer it by signalling the monitor's
+//!   notification ([`slot::HEART`]), then look at the waiting read's deadline. A driver that
+//!   stops answering is taken for hung.
 //! * `READ` (`seL4_Call`): up to `MR0` bytes from the ring. With the ring empty the driver keeps
 //!   the caller's reply cap (`seL4_CNode_SaveCaller` into its own CNode) and answers when bytes
-//!   arrive, or with 0 bytes once `MR1` ms of guest time (`rdtime`) have passed.
+//!   arrive, or with 0 bytes once `MR1` ms of guest time (`rdtime`, looked at on every event)
+//!   have passed.
 //! * `WRITE`: the bytes of the message to the transmit register, each after `LSR.THRE`
 //!   (`\n` goes out as `\r\n`).
-//! * The RTC's alarm interrupt wakes the driver while a read with a time-out waits; it re-arms
-//!   the alarm at most [`HEARTBEAT_NS`] ahead and checks the deadline against `rdtime`. (User
-//!   threads cannot sleep on the kernel's timer; the RTC is the only timer a user program has
-//!   here. Under `-icount ... sleep=off` guest time jumps ahead while every thread waits, so a
-//!   20 s time-out of guest time passes in a fraction of a second on the host.)
+//! * `CRASH` and `HANG` (from the client): the driver answers at once, holds the next read (even
+//!   with bytes at hand), and fails at its first event after that (an interrupt, or the
+//!   heartbeat at the latest), before it reads the UART: `CRASH` is a wild store into the root
+//!   task's data ([`CANARY`], mapped read-only here, so the store faults instead of corrupting
+//!   it), `HANG` a loop that never ends. The held read is the request in flight that the
+//!   monitor answers with [`proto::RESTARTED`].
 //!
-//! Its state (ring buffer, counters, the waiting read) lives on its own stack, a frame mapped
-//! only in its address space; the device registers are mapped nowhere else.
+//! Its state (ring buffer, counters, the waiting read, its libsel4 thread block) lives on its
+//! own stack, a frame mapped only in its address space; the code it shares with the root task is
+//! mapped read-only; the UART's registers are mapped nowhere else.
 //!
 //! MCS (feature `mcs`): the driver is a *passive server*: it has no scheduling context of its
 //! own once it waits for requests. A client's `seL4_Call` lends it the client's SchedContext
-//! until the reply gives it back; an interrupt lends it the SchedContext bound to its
+//! until the reply gives it back; an event lends it the SchedContext bound to its
 //! notification (the kernel takes that back when the driver blocks in its next receive). It
 //! receives with a Reply object ([`slot::REPLY`]); a `READ` that has to wait keeps that Reply
 //! object (instead of `seL4_CNode_SaveCaller`) and the driver receives with the other one
@@ -32,30 +39,33 @@
 //! Reply object), which gives that SchedContext back and leaves the driver waiting passively
 //! (a plain `seL4_Send` would leave it running without any SchedContext, never to run again).
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use abi::message::MSG_MAX_LENGTH;
 #[cfg(not(feature = "mcs"))]
 use abi::WORD_BITS;
 use abi::{MessageInfo, Word};
+use libsel4::ipc::ThreadBlock;
 use libsel4::{println, sys};
 
-use crate::devices::{now, rtc, uart, Regs};
+use crate::devices::{now, uart, Regs};
 
-/// CPtrs in the driver's CNode.
+/// CPtrs in the driver's CNode (16 slots).
 pub mod slot {
     use abi::CPtr;
     /// Its own CNode (guard set), for `seL4_CNode_SaveCaller` (non-MCS).
     pub const CNODE: CPtr = 1;
-    /// The service endpoint (receive).
+    /// The service endpoint (receive). The monitor owns it: it outlives every driver.
     pub const EP: CPtr = 2;
     /// The UART's IRQ handler.
     pub const UART_IRQ: CPtr = 3;
-    /// The RTC's IRQ handler.
-    pub const RTC_IRQ: CPtr = 4;
     /// Where a waiting reader's reply cap is kept (MCS: one of its two Reply objects).
-    pub const REPLY: CPtr = 5;
-    /// Its fault endpoint (the root task's report endpoint, badged; MCS: the fault endpoint is
+    pub const REPLY: CPtr = 4;
+    /// Its fault endpoint: the monitor's endpoint, badged (non-MCS; MCS: the fault endpoint is
     /// a cap copied into its TCB, this one is not used).
-    pub const FAULT: CPtr = 6;
+    pub const FAULT: CPtr = 5;
+    /// The monitor's notification (send, badged): the answer to a heartbeat.
+    pub const HEART: CPtr = 6;
     /// MCS: its other Reply object.
     #[cfg(feature = "mcs")]
     pub const REPLY_B: CPtr = 7;
@@ -75,6 +85,10 @@ pub mod proto {
     /// `STOP`: interrupts off, a waiting read answered with 0 bytes; reply [`Stats`]. Only
     /// `STATS` is served afterwards.
     pub const STOP: Word = 4;
+    /// `CRASH`: reply `OK`, hold the next read, make a wild store at the next event then.
+    pub const CRASH: Word = 5;
+    /// `HANG`: reply `OK`, hold the next read, loop for ever from the next event then.
+    pub const HANG: Word = 6;
 
     /// Reply label: done.
     pub const OK: Word = 0;
@@ -82,17 +96,20 @@ pub mod proto {
     pub const BUSY: Word = 1;
     /// Reply label: malformed request, unknown label or sender, or the driver has stopped.
     pub const BAD: Word = 2;
+    /// Reply label (sent by the monitor, not the driver): the driver was restarted while it
+    /// held this request, which was not done; ask the new driver again.
+    pub const RESTARTED: Word = 3;
 
     /// Notification badge bit of the UART's interrupt.
     pub const UART_BIT: Word = 1 << 0;
-    /// Notification badge bit of the RTC's interrupt.
-    pub const RTC_BIT: Word = 1 << 1;
-    /// Every interrupt bit: a badge with one of these is a notification, not a message.
-    pub const IRQ_BITS: Word = UART_BIT | RTC_BIT;
+    /// Notification badge bit of the monitor's heartbeat.
+    pub const PING_BIT: Word = 1 << 1;
+    /// Every event bit: a badge with one of these is a notification, not a message.
+    pub const EVENT_BITS: Word = UART_BIT | PING_BIT;
     /// Endpoint badge of the client.
     pub const CLIENT: Word = 0x100;
-    /// Endpoint badge of the root task.
-    pub const ROOT: Word = 0x200;
+    /// Endpoint badge of the monitor.
+    pub const MONITOR: Word = 0x200;
 
     /// Most bytes in one message (8 per word after the count).
     pub const MAX_BYTES: usize = 8 * (MSG_MAX_LENGTH - 1);
@@ -102,8 +119,8 @@ pub mod proto {
     pub struct Stats {
         /// UART interrupts taken.
         pub uart_irqs: Word,
-        /// RTC interrupts taken.
-        pub rtc_irqs: Word,
+        /// Heartbeats answered.
+        pub pings: Word,
         /// Bytes received.
         pub rx: Word,
         /// Bytes transmitted (`\r` added before `\n` included).
@@ -119,12 +136,14 @@ pub mod proto {
     }
 
     impl Stats {
-        const WORDS: usize = 8;
+        /// How many words [`Stats::reply`] puts in the message registers.
+        pub const WORDS: usize = 8;
 
-        fn to_words(self) -> [Word; Self::WORDS] {
+        /// As words, in the field order.
+        pub fn to_words(self) -> [Word; Self::WORDS] {
             [
                 self.uart_irqs,
-                self.rtc_irqs,
+                self.pings,
                 self.rx,
                 self.tx,
                 self.dropped,
@@ -134,11 +153,12 @@ pub mod proto {
             ]
         }
 
-        fn from_words(w: [Word; Self::WORDS]) -> Stats {
-            let [uart_irqs, rtc_irqs, rx, tx, dropped, reads, waits, timeouts] = w;
+        /// From words in the field order.
+        pub fn from_words(w: [Word; Self::WORDS]) -> Stats {
+            let [uart_irqs, pings, rx, tx, dropped, reads, waits, timeouts] = w;
             Stats {
                 uart_irqs,
-                rtc_irqs,
+                pings,
                 rx,
                 tx,
                 dropped,
@@ -185,7 +205,9 @@ pub mod proto {
         n
     }
 
-    /// Client side: write `bytes` through the driver at endpoint `ep`. Err: the reply label.
+    /// Client side: write `bytes` through the driver at endpoint `ep`. Err: the reply label
+    /// ([`RESTARTED`]: the driver was restarted while it held a chunk, which may have gone out
+    /// in part).
     pub fn write(ep: Word, bytes: &[u8]) -> Result<(), Word> {
         for chunk in bytes.chunks(MAX_BYTES) {
             let len = set_bytes(chunk);
@@ -198,7 +220,8 @@ pub mod proto {
     }
 
     /// Client side: read up to `buf.len()` bytes, waiting at most `timeout_ms` of guest time
-    /// (0: no limit); `Ok(0)` after the time-out. Err: the reply label.
+    /// (0: no limit); `Ok(0)` after the time-out. Err: the reply label ([`RESTARTED`]: the
+    /// driver was restarted while the read waited; nothing was read).
     pub fn read(ep: Word, buf: &mut [u8], timeout_ms: Word) -> Result<usize, Word> {
         sys::seL4_SetMR(0, buf.len().min(MAX_BYTES) as Word);
         sys::seL4_SetMR(1, timeout_ms);
@@ -209,7 +232,15 @@ pub mod proto {
         Ok(get_bytes(r.length(), buf))
     }
 
-    /// Root side: `STATS` or `STOP`. Err: the reply label.
+    /// A request with no words (`CRASH`, `HANG`); Err: the reply label.
+    pub fn request(ep: Word, label: Word) -> Result<(), Word> {
+        match sys::seL4_Call(ep, MessageInfo::new(label, 0, 0, 0)).label() {
+            OK => Ok(()),
+            l => Err(l),
+        }
+    }
+
+    /// Monitor side: `STATS` or `STOP`. Err: the reply label.
     pub fn control(ep: Word, label: Word) -> Result<Stats, Word> {
         let r = sys::seL4_Call(ep, MessageInfo::new(label, 0, 0, 0));
         if r.label() != OK || r.length() < Stats::WORDS as Word {
@@ -221,8 +252,21 @@ pub mod proto {
 
 use proto::Stats;
 
-/// Longest the RTC alarm is set ahead while a read waits (ns of RTC time).
-pub const HEARTBEAT_NS: u64 = 100_000_000;
+/// A word of the root task's data. The driver's `CRASH` stores into it: the image is mapped
+/// read-only in the driver's address space, so the store faults, and the root task checks at
+/// the end that the word still holds [`CANARY_VALUE`].
+pub static CANARY: AtomicU64 = AtomicU64::new(CANARY_VALUE);
+/// What [`CANARY`] holds.
+pub const CANARY_VALUE: u64 = 0x5afe_5afe;
+
+/// How the monitor starts a driver (its `a2`).
+pub mod mode {
+    use abi::Word;
+    /// Serve the endpoint.
+    pub const SERVE: Word = 0;
+    /// Crash at once (the monitor's self-test of its restart path).
+    pub const CRASH_AT_START: Word = 1;
+}
 
 /// Bytes received and not yet read.
 struct Ring {
@@ -261,14 +305,21 @@ struct Waiting {
     deadline: Option<u64>,
 }
 
+/// How the driver was asked to fail at its next event.
+#[derive(Clone, Copy)]
+enum Failure {
+    Crash,
+    Hang,
+}
+
 struct Driver {
     uart: Regs,
-    rtc: Regs,
     hz: u64,
     ring: Ring,
     waiting: Option<Waiting>,
     stats: Stats,
     stopped: bool,
+    fail: Option<Failure>,
     /// MCS: the Reply object the driver receives with.
     #[cfg(feature = "mcs")]
     reply: Word,
@@ -280,18 +331,25 @@ struct Driver {
 /// Give up on the transmitter after this many polls of `LSR` (it never takes long on QEMU).
 const THRE_SPINS: u32 = 1_000_000;
 
+/// The wild store of `CRASH`.
+fn wild_store() {
+    CANARY.store(0xbad, Ordering::Relaxed);
+}
+
 impl Driver {
     fn init(&mut self) {
         let u = self.uart;
-        // FIFO on with a 1-byte trigger level; OpenSBI already enabled it, and keeping the
-        // enable bit as it is does not flush the receive FIFO: bytes that came before the driver
-        // ran (typed or piped in early) are kept, and raise the first interrupt at once.
+        // FIFO on with a 1-byte trigger level; OpenSBI (or the driver before this one) already
+        // enabled it, and keeping the enable bit as it is does not flush the receive FIFO: bytes
+        // that came before this driver ran (typed while it was being restarted, or piped in
+        // early) are kept.
         u.write8(uart::FCR, uart::FCR_ENABLE);
         u.write8(uart::IER, uart::IER_RDI);
-        let r = self.rtc;
-        r.write32(rtc::CLEAR_ALARM, 1);
-        r.write32(rtc::CLEAR_INTERRUPT, 1);
-        r.write32(rtc::IRQ_ENABLED, 1);
+        // The interrupt may be masked (taken by the driver before this one and never
+        // acknowledged): take what is there, then acknowledge.
+        self.receive();
+        let _ = sys::seL4_IRQHandler_Ack(slot::UART_IRQ);
+        self.receive();
     }
 
     /// Move every byte the UART holds into the ring.
@@ -315,22 +373,6 @@ impl Driver {
         self.stats.tx += 1;
     }
 
-    fn rtc_time(&self) -> u64 {
-        let lo = self.rtc.read32(rtc::TIME_LOW) as u64;
-        let hi = self.rtc.read32(rtc::TIME_HIGH) as u64;
-        hi << 32 | lo
-    }
-
-    /// Wake up at `deadline` (guest time) or after [`HEARTBEAT_NS`] of RTC time, whichever
-    /// comes first.
-    fn arm(&self, deadline: u64) {
-        let left = deadline.saturating_sub(now()) as u128;
-        let ns = (left * 1_000_000_000 / self.hz.max(1) as u128).min(HEARTBEAT_NS as u128) as u64;
-        let at = self.rtc_time() + ns.max(1);
-        self.rtc.write32(rtc::ALARM_HIGH, (at >> 32) as u32);
-        self.rtc.write32(rtc::ALARM_LOW, at as u32);
-    }
-
     /// Up to `max` bytes from the ring as a reply.
     fn data(&mut self, max: usize) -> MessageInfo {
         let mut out = [0u8; 128];
@@ -343,7 +385,7 @@ impl Driver {
     #[cfg(not(feature = "mcs"))]
     fn serve_waiting(&mut self) {
         let Some(w) = self.waiting else { return };
-        let reply = if self.ring.len > 0 {
+        let reply = if self.ring.len > 0 && self.fail.is_none() {
             self.data(w.max)
         } else if self.stopped || w.deadline.is_some_and(|d| now() >= d) {
             if !self.stopped {
@@ -351,29 +393,21 @@ impl Driver {
             }
             MessageInfo::new(proto::OK, 0, 0, proto::set_bytes(&[]))
         } else {
-            if let Some(d) = w.deadline {
-                self.arm(d);
-            }
             return;
         };
         self.waiting = None;
-        self.rtc.write32(rtc::CLEAR_ALARM, 1);
         // Sending on a reply cap replies (and uses the cap up).
         sys::seL4_Send(slot::REPLY, reply);
     }
 
     /// MCS: whether the waiting read is to be answered now: bytes came, its time is up, or the
-    /// driver stopped. If it keeps waiting for a deadline, the RTC alarm is set for it.
+    /// driver stopped.
     #[cfg(feature = "mcs")]
     fn answer_due(&mut self) -> bool {
         let Some(w) = self.waiting else { return false };
-        if self.ring.len > 0 || self.stopped || w.deadline.is_some_and(|d| now() >= d) {
-            return true;
-        }
-        if let Some(d) = w.deadline {
-            self.arm(d);
-        }
-        false
+        (self.ring.len > 0 && self.fail.is_none())
+            || self.stopped
+            || w.deadline.is_some_and(|d| now() >= d)
     }
 
     /// MCS: the answer to the waiting read ([`Driver::answer_due`]), in the message registers
@@ -381,7 +415,7 @@ impl Driver {
     #[cfg(feature = "mcs")]
     fn answer(&mut self) -> MessageInfo {
         let max = self.waiting.map_or(0, |w| w.max);
-        let reply = if self.ring.len > 0 {
+        let reply = if self.ring.len > 0 && self.fail.is_none() {
             self.data(max)
         } else {
             if !self.stopped {
@@ -390,11 +424,21 @@ impl Driver {
             MessageInfo::new(proto::OK, 0, 0, proto::set_bytes(&[]))
         };
         self.waiting = None;
-        self.rtc.write32(rtc::CLEAR_ALARM, 1);
         reply
     }
 
-    fn interrupts(&mut self, bits: Word) {
+    fn events(&mut self, bits: Word) {
+        // Asked to fail: at the first event with a read held (so that there is a request in
+        // flight for the monitor to answer), before anything else.
+        if self.waiting.is_some() {
+            match self.fail {
+                Some(Failure::Crash) => wild_store(),
+                Some(Failure::Hang) => loop {
+                    core::hint::spin_loop();
+                },
+                None => {}
+            }
+        }
         if bits & proto::UART_BIT != 0 {
             self.stats.uart_irqs += 1;
             self.receive();
@@ -407,10 +451,9 @@ impl Driver {
             // `irq_uart_pending_at_ack`). Look once more: bytes that come later interrupt.
             self.receive();
         }
-        if bits & proto::RTC_BIT != 0 {
-            self.stats.rtc_irqs += 1;
-            self.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
-            let _ = sys::seL4_IRQHandler_Ack(slot::RTC_IRQ);
+        if bits & proto::PING_BIT != 0 {
+            self.stats.pings += 1;
+            sys::seL4_Signal(slot::HEART);
         }
         // MCS: the main loop answers a waiting read (with its receive).
         #[cfg(not(feature = "mcs"))]
@@ -419,9 +462,6 @@ impl Driver {
 
     fn stop(&mut self) {
         self.uart.write8(uart::IER, 0);
-        self.rtc.write32(rtc::IRQ_ENABLED, 0);
-        self.rtc.write32(rtc::CLEAR_ALARM, 1);
-        self.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
         self.stopped = true;
         #[cfg(not(feature = "mcs"))]
         self.serve_waiting();
@@ -429,15 +469,24 @@ impl Driver {
 
     /// Handle a message; `None`: no reply now (a read waits, its reply cap saved).
     fn request(&mut self, info: MessageInfo, badge: Word) -> Option<MessageInfo> {
+        let ok = Some(MessageInfo::new(proto::OK, 0, 0, 0));
         let bad = Some(MessageInfo::new(proto::BAD, 0, 0, 0));
         let len = info.length();
         match (info.label(), badge) {
-            (proto::STATS, proto::ROOT) => Some(self.stats.reply()),
-            (proto::STOP, proto::ROOT) => {
+            (proto::STATS, proto::MONITOR) => Some(self.stats.reply()),
+            (proto::STOP, proto::MONITOR) => {
                 self.stop();
                 Some(self.stats.reply())
             }
             _ if self.stopped => bad,
+            (proto::CRASH, proto::CLIENT) => {
+                self.fail = Some(Failure::Crash);
+                ok
+            }
+            (proto::HANG, proto::CLIENT) => {
+                self.fail = Some(Failure::Hang);
+                ok
+            }
             (proto::READ, proto::CLIENT) if len >= 2 => {
                 if self.waiting.is_some() {
                     return Some(MessageInfo::new(proto::BUSY, 0, 0, 0));
@@ -445,7 +494,7 @@ impl Driver {
                 let max = (sys::seL4_GetMR(0) as usize).clamp(1, proto::MAX_BYTES);
                 let ms = sys::seL4_GetMR(1);
                 self.stats.reads += 1;
-                if self.ring.len > 0 {
+                if self.ring.len > 0 && self.fail.is_none() {
                     return Some(self.data(max));
                 }
                 #[cfg(not(feature = "mcs"))]
@@ -465,9 +514,6 @@ impl Driver {
                 self.stats.waits += 1;
                 let deadline = (ms != 0).then(|| now() + ms.saturating_mul(self.hz) / 1000);
                 self.waiting = Some(Waiting { max, deadline });
-                if let Some(d) = deadline {
-                    self.arm(d);
-                }
                 None
             }
             (proto::WRITE, proto::CLIENT) if len >= 1 => {
@@ -487,15 +533,32 @@ impl Driver {
     }
 }
 
-/// The driver thread: `a0` = where the UART's registers are mapped, `a1` = the RTC's, `a2` =
-/// the `time` counter's frequency.
-pub extern "C" fn driver_main(uart_regs: Word, rtc_regs: Word, hz: Word, _: Word) -> ! {
-    // SAFETY: the root task mapped the UART's page at `uart_regs` and the RTC's at `rtc_regs`
-    // in this thread's address space, and nowhere else.
-    let (uart, rtc) = unsafe { (Regs::new(uart_regs as usize), Regs::new(rtc_regs as usize)) };
+/// The driver thread: `a0` = where the UART's registers are mapped, `a1` = the `time`
+/// counter's frequency, `a2` = [`mode`], `a3` = its instance number (1 for the first driver the
+/// monitor starts). `tp` points at a zeroed [`ThreadBlock`] on its stack; its IPC buffer is at
+/// `a4`.
+pub extern "C" fn driver_main(
+    uart_regs: Word,
+    hz: Word,
+    mode: Word,
+    instance: Word,
+    ipc_buffer: Word,
+) -> ! {
+    // SAFETY: `tp` points at memory on this thread's own stack that the monitor set aside for
+    // its thread block (zeroed: no buffer, not borrowed; no other thread uses it), and the
+    // monitor mapped the IPC buffer frame read-write at `ipc_buffer`.
+    unsafe {
+        let block = &*(libsel4::ipc::thread_pointer() as *const ThreadBlock);
+        block.set_buffer(ipc_buffer as *mut abi::IpcBuffer);
+    }
+    if mode == mode::CRASH_AT_START {
+        wild_store();
+    }
+    // SAFETY: the monitor mapped the UART's page at `uart_regs` in this thread's address space,
+    // and nowhere else.
+    let uart = unsafe { Regs::new(uart_regs as usize) };
     let mut d = Driver {
         uart,
-        rtc,
         hz,
         ring: Ring {
             buf: [0; 512],
@@ -505,19 +568,22 @@ pub extern "C" fn driver_main(uart_regs: Word, rtc_regs: Word, hz: Word, _: Word
         waiting: None,
         stats: Stats::default(),
         stopped: false,
+        fail: None,
         #[cfg(feature = "mcs")]
         reply: slot::REPLY,
         #[cfg(feature = "mcs")]
         saved: 0,
     };
     d.init();
-    println!("  driver: 16550 programmed (FIFO, receive interrupt); serving its endpoint");
+    println!(
+        "  driver #{instance}: 16550 programmed (FIFO, receive interrupt); serving its endpoint"
+    );
     #[cfg(not(feature = "mcs"))]
     {
         let (mut info, mut badge) = sys::seL4_Recv(slot::EP);
         loop {
-            let reply = if badge & proto::IRQ_BITS != 0 {
-                d.interrupts(badge);
+            let reply = if badge & proto::EVENT_BITS != 0 {
+                d.events(badge);
                 None
             } else {
                 d.request(info, badge)
@@ -532,8 +598,8 @@ pub extern "C" fn driver_main(uart_regs: Word, rtc_regs: Word, hz: Word, _: Word
     {
         let (mut info, mut badge) = sys::seL4_Recv(slot::EP, d.reply);
         loop {
-            let reply = if badge & proto::IRQ_BITS != 0 {
-                d.interrupts(badge);
+            let reply = if badge & proto::EVENT_BITS != 0 {
+                d.events(badge);
                 None
             } else {
                 d.request(info, badge)

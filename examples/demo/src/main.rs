@@ -1,16 +1,16 @@
-//! `demo`: a small seL4 root task. It prints what the kernel handed over (BootInfo), makes a
-//! few objects from untyped memory, copies, mints and revokes caps, shows the errors a few bad
-//! requests get; then (`threads`) runs a client and a server in CSpaces of their own, talking
-//! through a badged endpoint and a notification, and a fault handler catching a faulting
-//! thread; then (`serial`) runs a user-mode serial driver in an address space and CSpace of
-//! its own, with an echo client that reads what is typed on the console through it. It prints
-//! `DEMO OK` if everything behaved as seL4 specifies, then halts.
+//! `demo`: a small seL4 root task. It prints what the kernel handed over (BootInfo), makes
+//! objects from untyped memory, copies, mints and revokes caps, shows the errors bad requests
+//! get; then (`threads`) runs a client and a server in CSpaces of their own, a notification and
+//! a fault handler; then (`serial`) a user-mode serial driver in an address space and CSpace of
+//! its own, made and restarted after a crash or a hang by a monitor (`monitor`), with an echo
+//! client reading the console through it. It prints `DEMO OK` if all went as seL4 specifies.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 #![cfg_attr(not(target_os = "none"), allow(dead_code, unused_imports))]
 
 mod devices;
 mod driver;
+mod monitor;
 mod serial;
 mod threads;
 
@@ -274,7 +274,7 @@ fn run(bi: &'static BootInfo) -> Outcome {
 
     let end = serial::run(&env)?;
     step(
-        "revoke the untyped (deletes the driver, its VSpace and CNode, the client)",
+        "revoke the untyped (deletes the monitor with its pool and all in it, the client)",
         root.absolute_cptr(ut.bits()).revoke(),
     )?;
     for s in env.first..end {

@@ -1,60 +1,59 @@
-//! The third part of the demo: a user-mode serial driver and an echo client.
+//! The third part of the demo: a user-mode serial driver, watched and restarted by a monitor,
+//! and an echo client.
 //!
-//! The root task builds a driver process (`driver`) out of capabilities:
+//! The root task sets up a **monitor** (`monitor`): a thread with a CSpace of its own (it shares
+//! the root task's address space) that is handed what the driver will be made of and what it
+//! needs to watch it:
 //!
-//! * an address space of its own: a new VSpace (a page table with an ASID from
-//!   `seL4_CapInitThreadASIDPool`) with copies of the root task's image frame caps mapped at the
-//!   same addresses (the code; `.data`/`.bss` frames are therefore shared with the root task,
-//!   which the driver does not use for its state), fresh frames for its stack and IPC buffer,
-//!   and the UART's and the RTC's register pages, retyped from the device untypeds that cover
-//!   them;
-//! * a CSpace of its own: a 16-slot CNode with its service endpoint, an IRQ handler for each
-//!   device, its own CNode cap (for `seL4_CNode_SaveCaller`) and its fault endpoint;
-//! * one notification, bound to its TCB, that both IRQ handlers signal (badges 0x1, 0x2).
+//! * the pool: an untyped of `2^`[`POOL_BITS`] bytes, and the UART's register page as a 4 KiB
+//!   device untyped (carved out of the device untyped that covers it);
+//! * the UART's IRQ handler, the initial ASID pool, copies of the image frame caps, MCS: the
+//!   SchedControl cap;
+//! * the driver's service endpoint (made here, not from the pool: the client's badged cap to it
+//!   outlives every driver) and a notification for the UART's interrupt between two drivers;
+//! * its own endpoint and notification, and its timer: the goldfish RTC's register page mapped
+//!   in the (shared) address space, its IRQ handler signalling the monitor's notification.
+//!
+//! The monitor first crashes and rebuilds [`SELF_TEST`] drivers to show that a restart leaks
+//! nothing, then builds the **driver** (`driver`) that serves: a thread in an address space of
+//! its own (a new VSpace with an ASID from the initial pool, the demo's code mapped read-only,
+//! its own stack and IPC buffer frames, the UART's page) and a CSpace of its own (the service
+//! endpoint, a copy of the UART's IRQ handler, its own CNode, its fault endpoint: the monitor's).
 //!
 //! An echo client in a CSpace of its own (sharing the root task's VSpace; it needs no device)
-//! prints a prompt through the driver, reads lines and echoes each back as `echo: <line>`.
-//! It stops on the line `quit`, or after [`IDLE_MS`] of guest time without input (so a run
-//! without input, as in `cargo xtask test`, ends by itself), and reports to the root task,
-//! which stops the driver, prints its counters and checks them.
+//! prints a prompt through the driver, reads lines and echoes each back as `echo: <line>`. The
+//! lines `crash` and `hang` ask the driver to crash (a wild store) or hang (an endless loop) at
+//! its next event; the monitor restarts it, and a read the crashed driver held comes back as
+//! [`proto::RESTARTED`], upon which the client reads again. It stops on the line `quit`, or
+//! after [`IDLE_MS`] of guest time without input (so a run without input, as in
+//! `cargo xtask test`, ends by itself), and reports to the root task, which asks the monitor to
+//! stop the driver, prints the counters (restarts among them) and checks them.
 //!
-//! MCS (feature `mcs`): the client has a scheduling context of its own (`threads`); the driver
-//! is a passive server. It starts on a SchedContext bound by `TCB_SetSchedParams`, runs until
-//! it waits for its first request, and then loses it: the root task, below the driver's
-//! priority for that moment (so the driver is surely blocked in its receive), binds a second
-//! SchedContext to the driver's notification (lent to it for interrupts) and unbinds the first
-//! (`SchedContext_Unbind`). From then on it runs on its callers' SchedContexts and the
-//! notification's. It receives with two Reply objects in its CNode (see `driver`). The fault
-//! endpoints of the driver and the client are caps in the root CNode, copied into their TCBs.
+//! MCS (feature `mcs`): the client and the monitor have scheduling contexts of their own
+//! (`threads`); the driver is a passive server, which the monitor makes so once it waits for
+//! its first request (see `monitor`). The fault endpoints of the monitor and the client are
+//! caps in the root CNode, copied into their TCBs.
 
-use abi::user_context::{idx, UserContext};
-use abi::{CPtr, CapRights, Error, MessageInfo, ObjectType, Word};
+use abi::{CPtr, CapRights, MessageInfo, ObjectType, Word};
 use libsel4::bootinfo::{carve_sizes, BootInfoExt, SlotRegionExt};
-#[cfg(feature = "mcs")]
-use libsel4::cap::SchedContext;
-use libsel4::cap::{init, CNode, Cap, Granule, IrqHandler, Notification, PageTable, Tcb};
-use libsel4::ipc::ThreadBlock;
+use libsel4::cap::{init, Cap, IrqHandler, Notification};
 use libsel4::{error_name, println, sys, vm_attributes};
 
 use crate::devices::{self, Device};
 use crate::driver::{self, proto};
-use crate::threads::{self, check, give, Env, GUARD, RADIX};
+use crate::monitor::{self, slot as mslot};
+use crate::threads::{self, check, give, Env, Start};
 
 /// How long the echo client waits for input before it ends the demo (ms of guest time).
 pub const IDLE_MS: Word = 20_000;
+/// The size of the monitor's pool, in bits.
+pub const POOL_BITS: Word = 22;
+/// How many drivers the monitor crashes and rebuilds in its self-test.
+pub const SELF_TEST: Word = 100;
 
-const DRIVER_PRIO: Word = 210;
 const CLIENT_PRIO: Word = 100;
-/// The root task's priority (`seL4_MaxPrio`, as the kernel starts it).
-#[cfg(feature = "mcs")]
-const ROOT_PRIO: Word = abi::config::NUM_PRIORITIES as Word - 1;
 
-/// The driver's address space: its stack (guard pages below and above stay unmapped), its
-/// IPC buffer, and the device register pages. The image sits at its link address (0x40_0000).
-const STACK_BASE: Word = 0x0200_0000;
-const STACK_PAGES: Word = 4;
-const IPC_VADDR: Word = 0x0201_0000;
-const UART_VADDR: Word = 0x0300_0000;
+/// Where the RTC's registers are mapped in the root task's address space (the monitor's timer).
 const RTC_VADDR: Word = 0x0300_1000;
 
 const PAGE: Word = 4096;
@@ -71,30 +70,36 @@ mod cslot {
     pub const FAULT: CPtr = 4;
 }
 
+/// The monitor's fault endpoint in its CNode (non-MCS).
+const MONITOR_FAULT: CPtr = 17;
+
 /// Report-endpoint badges.
 const REPORT_CLIENT: Word = 0xc1;
+const REPORT_MONITOR: Word = 0xc2;
 const FAULT_CLIENT: Word = 0xfc;
-const FAULT_DRIVER: Word = 0xfd;
-/// Label of the client's report; MR0 = how it ended, MR1 = lines echoed.
+const FAULT_MONITOR: Word = 0xfe;
+/// Label of the client's report; MR0 = how it ended, MR1 = lines echoed, MR2 = answers
+/// "restarted" it got.
 const DONE: Word = 0xd0e;
 const ENDED_QUIT: Word = 1;
 const ENDED_IDLE: Word = 2;
 const ENDED_ERROR: Word = 3;
 
-/// The driver's libsel4 block (its `tp`); it records the driver's IPC buffer address, which is
-/// mapped only in the driver's VSpace.
-static DRIVER_BLOCK: ThreadBlock = ThreadBlock::new();
-
 // ------------------------------------------------------------------------------------------
 // The echo client
 
-/// Output collected and sent to the driver in one `WRITE`.
-struct Out {
+/// How often a request the driver was restarted under is sent again before the client gives up.
+const RETRIES: usize = 3;
+
+/// The client's state: output collected and sent to the driver in one `WRITE`, and how many
+/// answers "restarted" it got.
+struct Client {
     buf: [u8; 256],
     len: usize,
+    restarted: Word,
 }
 
-impl Out {
+impl Client {
     fn push(&mut self, bytes: &[u8]) -> Result<(), Word> {
         for &b in bytes {
             if self.len == self.buf.len() {
@@ -106,33 +111,79 @@ impl Out {
         Ok(())
     }
 
+    /// Write what was collected; a write the driver was restarted under is written again.
     fn flush(&mut self) -> Result<(), Word> {
-        let r = proto::write(cslot::DRIVER, &self.buf[..self.len]);
-        self.len = 0;
-        r
+        let mut tries = 0;
+        loop {
+            match proto::write(cslot::DRIVER, &self.buf[..self.len]) {
+                Err(proto::RESTARTED) if tries < RETRIES => {
+                    self.restarted += 1;
+                    tries += 1;
+                }
+                r => {
+                    self.len = 0;
+                    return r;
+                }
+            }
+        }
+    }
+
+    /// After `CRASH` or `HANG`: a read, which the driver holds until it fails (it answers no read
+    /// while a failure is armed, even with bytes at hand), and which the monitor answers
+    /// [`proto::RESTARTED`] when it has made a new driver. The rest of the line's input is then
+    /// taken on by the new driver's client as before.
+    fn await_restart(&mut self) -> Result<(), Word> {
+        let mut none = [0u8; 1];
+        match proto::read(cslot::DRIVER, &mut none, IDLE_MS) {
+            Err(proto::RESTARTED) => {
+                self.restarted += 1;
+                self.push(
+                    b"(the read the broken driver held came back \"restarted\"; reading on)\n",
+                )
+            }
+            // Answered by the driver: it did not fail.
+            Ok(_) => Err(proto::BAD),
+            Err(label) => Err(label),
+        }
+    }
+
+    /// Read into `input`; a read the driver was restarted under says so and is sent again.
+    fn read(&mut self, input: &mut [u8]) -> Result<usize, Word> {
+        let mut tries = 0;
+        loop {
+            match proto::read(cslot::DRIVER, input, IDLE_MS) {
+                Err(proto::RESTARTED) if tries < RETRIES => {
+                    self.restarted += 1;
+                    tries += 1;
+                    self.push(
+                        b"(the driver was restarted while this read waited: reading again)\n> ",
+                    )?;
+                    self.flush()?;
+                }
+                r => return r,
+            }
+        }
     }
 }
 
 /// Prompt, then echo lines until `quit` or [`IDLE_MS`] without input. Typed characters are
 /// echoed as they come (a terminal in raw mode shows nothing by itself); `\r`, `\n` and `\r\n`
-/// end a line; backspace and DEL erase. Returns (how it ended, lines echoed); Err: the
-/// driver's error label.
-fn echo() -> Result<(Word, Word), Word> {
-    let mut out = Out {
-        buf: [0; 256],
-        len: 0,
-    };
-    out.push(b"type something; it is echoed by the user-mode serial driver\n")?;
-    out.push(b"(the line `quit` or 20 s without input ends the demo)\n> ")?;
-    out.flush()?;
+/// end a line; backspace and DEL erase. The lines `crash` and `hang` are requests to the driver,
+/// after which the client waits for the restart ([`Client::await_restart`]) before it goes on
+/// with what it read. Returns how it ended and the lines echoed; Err: the driver's error label.
+fn echo(c: &mut Client) -> Result<(Word, Word), Word> {
+    c.push(b"type something; it is echoed by the user-mode serial driver\n")?;
+    c.push(b"(`crash` or `hang` breaks the driver, which its monitor then restarts;\n")?;
+    c.push(b"the line `quit` or 20 s without input ends the demo)\n> ")?;
+    c.flush()?;
     let mut line = [0u8; 76];
     let (mut len, mut lines, mut after_cr) = (0, 0, false);
     let mut input = [0u8; 64];
     loop {
-        let n = proto::read(cslot::DRIVER, &mut input, IDLE_MS)?;
+        let n = c.read(&mut input)?;
         if n == 0 {
-            out.push(b"\n(no input for 20 s)\n")?;
-            out.flush()?;
+            c.push(b"\n(no input for 20 s)\n")?;
+            c.flush()?;
             return Ok((ENDED_IDLE, lines));
         }
         for &b in &input[..n] {
@@ -141,58 +192,90 @@ fn echo() -> Result<(Word, Word), Word> {
             match b {
                 b'\n' if cr_before => {}
                 b'\r' | b'\n' => {
-                    out.push(b"\n")?;
+                    c.push(b"\n")?;
                     let text = line[..len].trim_ascii();
-                    if text == b"quit" {
-                        out.push(b"bye\n")?;
-                        out.flush()?;
-                        return Ok((ENDED_QUIT, lines));
-                    }
-                    if !text.is_empty() {
-                        out.push(b"echo: ")?;
-                        out.push(text)?;
-                        out.push(b"\n")?;
-                        lines += 1;
-                    }
-                    out.push(b"> ")?;
                     len = 0;
+                    match text {
+                        b"quit" => {
+                            c.push(b"bye\n")?;
+                            c.flush()?;
+                            return Ok((ENDED_QUIT, lines));
+                        }
+                        b"crash" | b"hang" => {
+                            let (label, what): (Word, &[u8]) = if text == b"crash" {
+                                (
+                                    proto::CRASH,
+                                    b"(the driver makes a wild store at its next event)\n",
+                                )
+                            } else {
+                                (
+                                    proto::HANG,
+                                    b"(the driver loops for ever from its next event on)\n",
+                                )
+                            };
+                            c.flush()?;
+                            proto::request(cslot::DRIVER, label)?;
+                            c.push(what)?;
+                            c.flush()?;
+                            c.await_restart()?;
+                        }
+                        b"" => {}
+                        _ => {
+                            c.push(b"echo: ")?;
+                            c.push(text)?;
+                            c.push(b"\n")?;
+                            lines += 1;
+                        }
+                    }
+                    c.push(b"> ")?;
                 }
                 0x08 | 0x7f if len > 0 => {
                     len -= 1;
-                    out.push(b"\x08 \x08")?;
+                    c.push(b"\x08 \x08")?;
                 }
                 0x20..=0x7e | 0x80.. if len < line.len() => {
                     line[len] = b;
                     len += 1;
-                    out.push(&[b])?;
+                    c.push(&[b])?;
                 }
                 _ => {}
             }
         }
-        out.flush()?;
+        c.flush()?;
     }
 }
 
 extern "C" fn client_main() -> ! {
-    let (how, n) = echo().unwrap_or_else(|label| (ENDED_ERROR, label));
+    let mut c = Client {
+        buf: [0; 256],
+        len: 0,
+        restarted: 0,
+    };
+    let (how, n) = echo(&mut c).unwrap_or_else(|label| (ENDED_ERROR, label));
     sys::seL4_SetMR(0, how);
     sys::seL4_SetMR(1, n);
-    sys::seL4_Send(cslot::REPORT, MessageInfo::new(DONE, 0, 0, 2));
+    sys::seL4_SetMR(2, c.restarted);
+    sys::seL4_Send(cslot::REPORT, MessageInfo::new(DONE, 0, 0, 3));
     threads::stop()
 }
 
 // ------------------------------------------------------------------------------------------
-// Building the driver
+// Setting up the monitor
 
 /// Slots and objects for this part.
 struct Alloc<'a> {
     env: &'a Env<'a>,
     next: CPtr,
-    page_tables: usize,
     /// Device untypeds used, with the offset their next object goes to.
     carved: [(CPtr, u64); 4],
-    /// The slots of the image frame cap copies (not made from an untyped: deleted one by one).
-    copies: core::ops::Range<CPtr>,
+}
+
+/// What [`Alloc::device_page`] makes of a device's register page.
+enum PageAs {
+    /// A frame cap in a fresh root slot.
+    Frame,
+    /// A 4 KiB untyped, in slot `.1` of the CNode `.0` (its own CPtr).
+    Untyped(CPtr, CPtr),
 }
 
 impl Alloc<'_> {
@@ -205,9 +288,8 @@ impl Alloc<'_> {
         let s = self.slot();
         let what = match ty {
             ObjectType::PageTable => "page table",
-            ObjectType::SmallPage => "frame",
-            ObjectType::Tcb => "TCB",
-            ObjectType::CapTable => "CNode",
+            ObjectType::Endpoint => "endpoint",
+            ObjectType::Notification => "notification",
             _ => "object",
         };
         check(
@@ -219,8 +301,10 @@ impl Alloc<'_> {
         Ok(s)
     }
 
-    /// Map `frame` at `vaddr` in `vspace`, making the page tables that are missing.
-    fn map(
+    /// Map `frame` at `vaddr` in `vspace` after a new page table: the root task's VSpace has
+    /// the tables down to the one for its image's 2 MiB, so one more covers another 2 MiB of
+    /// that GiB.
+    fn map_with_table(
         &mut self,
         vspace: CPtr,
         frame: CPtr,
@@ -228,30 +312,26 @@ impl Alloc<'_> {
         rights: CapRights,
         attr: Word,
     ) -> Result<(), &'static str> {
-        for _ in 0..abi::arch::current::PT_LEVELS {
-            match sys::seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr) {
-                Err(Error::FailedLookup) => {
-                    let pt = self.object(ObjectType::PageTable, 0)?;
-                    self.page_tables += 1;
-                    check(
-                        "PageTable_Map",
-                        Cap::<libsel4::cap::cap_type::PageTable>::from_bits(pt).map(
-                            Cap::from_bits(vspace),
-                            vaddr,
-                            vm_attributes::DEFAULT,
-                        ),
-                    )?;
-                }
-                r => return check("Page_Map", r),
-            }
-        }
-        Err("Page_Map still fails after making page tables")
+        let pt = self.object(ObjectType::PageTable, 0)?;
+        check(
+            "PageTable_Map",
+            Cap::<libsel4::cap::cap_type::PageTable>::from_bits(pt).map(
+                Cap::from_bits(vspace),
+                vaddr,
+                vm_attributes::DEFAULT,
+            ),
+        )?;
+        check(
+            "Page_Map",
+            sys::seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr),
+        )
     }
 
-    /// A frame cap for the device page at `paddr`: retype untypeds out of the device untyped
-    /// that covers it until its free space starts there, then a frame. Devices in one untyped
-    /// must come in ascending order.
-    fn device_frame(&mut self, dev: &Device) -> Result<CPtr, &'static str> {
+    /// The device page at `dev.paddr` as a frame cap or a 4 KiB untyped: retype untypeds out of
+    /// the device untyped that covers it until its free space starts there, then the page.
+    /// Devices in one untyped must come in ascending order. Returns the frame's root slot (for
+    /// [`PageAs::Frame`]).
+    fn device_page(&mut self, dev: &Device, page: PageAs) -> Result<CPtr, &'static str> {
         let (ut, d) = self
             .env
             .bi
@@ -285,85 +365,46 @@ impl Alloc<'_> {
                 ut.retype(ObjectType::Untyped, bits as Word, &here, s, 1),
             )?;
         }
-        let frame = self.slot();
-        check(
-            "device frame",
-            ut.retype(ObjectType::SmallPage, 0, &here, frame, 1),
-        )?;
         self.carved[i].1 = to + PAGE;
-        let at = sys::seL4_RISCV_Page_GetAddress(frame).map_err(|e| {
-            println!("  Page_GetAddress: {}", error_name(e));
-            "Page_GetAddress of a device frame failed"
-        })?;
-        if at != dev.paddr {
-            println!("  device frame at {at:#x}, wanted {:#x}", dev.paddr);
-            return Err("the device frame is not at the device");
+        match page {
+            PageAs::Untyped(cnode, at) => {
+                let dest = Cap::<libsel4::cap::cap_type::CNode>::from_bits(cnode).as_retype_dest();
+                check(
+                    "device page as an untyped",
+                    ut.retype(ObjectType::Untyped, 12, &dest, at, 1),
+                )?;
+                Ok(0)
+            }
+            PageAs::Frame => {
+                let frame = self.slot();
+                check(
+                    "device frame",
+                    ut.retype(ObjectType::SmallPage, 0, &here, frame, 1),
+                )?;
+                let at = sys::seL4_RISCV_Page_GetAddress(frame).map_err(|e| {
+                    println!("  Page_GetAddress: {}", error_name(e));
+                    "Page_GetAddress of a device frame failed"
+                })?;
+                if at != dev.paddr {
+                    println!("  device frame at {at:#x}, wanted {:#x}", dev.paddr);
+                    return Err("the device frame is not at the device");
+                }
+                Ok(frame)
+            }
         }
-        Ok(frame)
     }
 
-    /// An IRQ handler for `irq` in a fresh slot, signalling `ntfn` with `badge`, acknowledged.
-    fn irq_handler(&mut self, irq: Word, ntfn: CPtr, badge: Word) -> Result<CPtr, &'static str> {
-        let h = self.slot();
+    /// A cap to root slot `src` minted with `rights` and `badge` into a fresh root slot.
+    fn mint(&mut self, src: CPtr, rights: CapRights, badge: Word) -> Result<CPtr, &'static str> {
+        let s = self.slot();
         check(
-            "IRQControl_Get",
-            init::IRQ_CONTROL.get(irq, &init::CNODE.absolute_cptr(h)),
+            "mint",
+            init::CNODE
+                .absolute_cptr(s)
+                .mint_from(&init::CNODE.absolute_cptr(src), rights, badge),
         )?;
-        let n = self.slot();
-        check(
-            "mint the IRQ notification",
-            init::CNODE.absolute_cptr(n).mint_from(
-                &init::CNODE.absolute_cptr(ntfn),
-                CapRights::WRITE,
-                badge,
-            ),
-        )?;
-        let handler: IrqHandler = Cap::from_bits(h);
-        check(
-            "IRQHandler_SetNotification",
-            handler.set_notification(Notification::from_bits(n)),
-        )?;
-        check("IRQHandler_Ack", handler.ack())?;
-        Ok(h)
+        Ok(s)
     }
-}
-
-/// Put the cap in root slot `src` into slot `at` of `cnode` by moving it.
-fn move_into(cnode: CNode, at: CPtr, src: CPtr) -> Result<(), &'static str> {
-    check(
-        "move into the driver's CNode",
-        cnode
-            .relative_bits_with_depth(at, RADIX)
-            .move_from(&init::CNODE.absolute_cptr(src)),
-    )
-}
-
-/// MCS: the report endpoint minted with the fault rights and `badge` into a fresh root slot
-/// (a fault endpoint cap for `TCB_SetSchedParams`).
-#[cfg(feature = "mcs")]
-fn fault_cap(
-    a: &mut Alloc,
-    report: CPtr,
-    rights: CapRights,
-    badge: Word,
-) -> Result<CPtr, &'static str> {
-    let s = a.slot();
-    check(
-        "mint a fault endpoint",
-        init::CNODE
-            .absolute_cptr(s)
-            .mint_from(&init::CNODE.absolute_cptr(report), rights, badge),
-    )?;
-    Ok(s)
-}
-
-/// MCS: a scheduling context ([`threads::sched_context`]) in a fresh root slot.
-#[cfg(feature = "mcs")]
-fn sched_context(a: &mut Alloc) -> Result<SchedContext, &'static str> {
-    let mut next = a.next;
-    let sc = threads::sched_context(a.env, &mut next)?;
-    a.next = next;
-    Ok(sc)
 }
 
 fn describe(name: &str, d: &Device) {
@@ -371,10 +412,10 @@ fn describe(name: &str, d: &Device) {
 }
 
 /// Run the third part; returns the first root slot it did not use. Before it returns, the
-/// image frame cap copies are deleted and the device untypeds it carved are revoked, so that
-/// revoking the RAM untyped leaves every slot it used empty.
+/// device untypeds it carved are revoked, so that revoking the RAM untyped leaves every slot it
+/// used empty.
 pub fn run(env: &Env) -> Result<CPtr, &'static str> {
-    println!("User-mode serial driver:");
+    println!("User-mode serial driver and its monitor:");
     let m = devices::find();
     println!(
         "  devices ({}), time base {} Hz:",
@@ -390,17 +431,9 @@ pub fn run(env: &Env) -> Result<CPtr, &'static str> {
     let mut a = Alloc {
         env,
         next: env.first,
-        page_tables: 0,
         carved: [(0, 0); 4],
-        copies: 0..0,
     };
     let r = build_and_run(&mut a, &m);
-    for s in a.copies.clone() {
-        check(
-            "delete an image frame cap copy",
-            init::CNODE.absolute_cptr(s).delete(),
-        )?;
-    }
     for &(ut, _) in a.carved.iter().filter(|c| c.0 != 0) {
         check(
             "revoke a device untyped",
@@ -412,156 +445,181 @@ pub fn run(env: &Env) -> Result<CPtr, &'static str> {
 
 fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str> {
     let env = a.env;
-    let ep = a.object(ObjectType::Endpoint, 0)?;
-    let ntfn = a.object(ObjectType::Notification, 0)?;
+    let service = a.object(ObjectType::Endpoint, 0)?;
     let report = a.object(ObjectType::Endpoint, 0)?;
+    let mon_ep = a.object(ObjectType::Endpoint, 0)?;
+    let mon_ntfn = a.object(ObjectType::Notification, 0)?;
+    let parking = a.object(ObjectType::Notification, 0)?;
+    let fault_rights = CapRights::new(false, true, false, true);
 
-    // The driver's address space.
-    let vspace = a.object(ObjectType::PageTable, 0)?;
-    check(
-        "ASIDPool_Assign",
-        init::ASID_POOL.assign(PageTable::from_bits(vspace)),
-    )?;
+    // The monitor's thread and CSpace.
+    #[cfg(not(feature = "mcs"))]
+    let mon_fault = MONITOR_FAULT;
+    #[cfg(feature = "mcs")]
+    let mon_fault = a.mint(report, fault_rights, FAULT_MONITOR)?;
     let image = libsel4::rt::image_range();
     let frames = env.bi.user_image_frames;
-    a.copies = a.next..a.next + frames.count();
-    a.next = a.copies.end;
-    for (k, copy) in a.copies.clone().enumerate() {
-        let k = k as Word;
+    if frames.count() > mslot::DRIVER - mslot::IMAGE {
+        return Err("the image has more frames than the monitor has slots for");
+    }
+    let entry: extern "C" fn(Word, Word, Word, Word, Word, Word) -> ! = monitor::monitor_main;
+    let args = [
+        m.timebase_hz,
+        image.start as Word,
+        frames.count(),
+        RTC_VADDR,
+        POOL_BITS,
+        SELF_TEST,
+    ];
+    let mut next = a.next;
+    let mon = threads::make_thread_with(
+        env,
+        &mut next,
+        1,
+        "monitor",
+        Start {
+            entry: entry as usize as Word,
+            args: &args,
+        },
+        (monitor::MONITOR_PRIO, monitor::MONITOR_PRIO),
+        mon_fault,
+        monitor::RADIX,
+    )?;
+    a.next = next;
+    let mcn = mon.cnode;
+    give(
+        &mon,
+        mslot::CNODE,
+        mon.cnode.bits(),
+        CapRights::ALL,
+        threads::guard(monitor::RADIX).0,
+    )?;
+    give(&mon, mslot::EP, mon_ep, CapRights::ALL, 0)?;
+    give(&mon, mslot::NTFN, mon_ntfn, CapRights::ALL, 0)?;
+    give(&mon, mslot::SERVICE, service, CapRights::ALL, 0)?;
+    give(
+        &mon,
+        mslot::DRIVER_CTL,
+        service,
+        CapRights::new(true, false, false, true),
+        proto::MONITOR,
+    )?;
+    give(&mon, mslot::PARKING, parking, CapRights::ALL, 0)?;
+    give(
+        &mon,
+        mslot::REPORT,
+        report,
+        CapRights::WRITE,
+        REPORT_MONITOR,
+    )?;
+    give(&mon, MONITOR_FAULT, report, fault_rights, FAULT_MONITOR)?;
+    check(
+        "copy the ASID pool cap",
+        mcn.relative_bits_with_depth(mslot::ASID_POOL, monitor::RADIX)
+            .copy_from(
+                &init::CNODE.absolute_cptr(init::ASID_POOL.bits()),
+                CapRights::ALL,
+            ),
+    )?;
+    for k in 0..frames.count() {
         check(
             "copy an image frame cap",
-            init::CNODE
-                .absolute_cptr(copy)
+            mcn.relative_bits_with_depth(mslot::IMAGE + k, monitor::RADIX)
                 .copy_from(&init::CNODE.absolute_cptr(frames.start + k), CapRights::ALL),
         )?;
-        a.map(
-            vspace,
-            copy,
-            image.start as Word + k * PAGE,
-            CapRights::ALL,
-            vm_attributes::DEFAULT,
-        )?;
     }
-    let data = (CapRights::READ_WRITE, vm_attributes::EXECUTE_NEVER);
-    for p in 0..STACK_PAGES {
-        let f = a.object(ObjectType::SmallPage, 0)?;
-        a.map(vspace, f, STACK_BASE + p * PAGE, data.0, data.1)?;
-    }
-    let ipc_frame = a.object(ObjectType::SmallPage, 0)?;
-    a.map(vspace, ipc_frame, IPC_VADDR, data.0, data.1)?;
-    // Carve in ascending address order (the RTC's page comes first on QEMU virt).
-    let (uart_frame, rtc_frame) = if m.rtc.paddr < m.uart.paddr {
-        let r = a.device_frame(&m.rtc)?;
-        (a.device_frame(&m.uart)?, r)
-    } else {
-        let u = a.device_frame(&m.uart)?;
-        (u, a.device_frame(&m.rtc)?)
-    };
-    a.map(vspace, uart_frame, UART_VADDR, data.0, data.1)?;
-    a.map(vspace, rtc_frame, RTC_VADDR, data.0, data.1)?;
-    println!(
-        "  driver VSpace (ASID from the initial pool): {} image frames at their addresses, {} \
-         stack frames, an IPC buffer frame, the UART and RTC pages; {} page tables",
-        frames.count(),
-        STACK_PAGES,
-        a.page_tables
-    );
-
-    // Interrupts: both handlers signal the driver's notification, with different badges.
-    let uart_irq = a.irq_handler(m.uart.irq, ntfn, proto::UART_BIT)?;
-    let rtc_irq = a.irq_handler(m.rtc.irq, ntfn, proto::RTC_BIT)?;
-
-    // The driver thread and its CSpace.
-    let tcb = a.object(ObjectType::Tcb, 0)?;
-    let cn = a.object(ObjectType::CapTable, RADIX as Word)?;
-    let drv = threads::Thread {
-        tcb,
-        cnode: Cap::from_bits(cn),
-    };
-    give(&drv, driver::slot::CNODE, cn, CapRights::ALL, GUARD.0)?;
-    give(&drv, driver::slot::EP, ep, CapRights::READ, 0)?;
-    let fault_rights = CapRights::new(false, true, false, true);
-    give(
-        &drv,
-        driver::slot::FAULT,
-        report,
-        fault_rights,
-        FAULT_DRIVER,
-    )?;
-    move_into(drv.cnode, driver::slot::UART_IRQ, uart_irq)?;
-    move_into(drv.cnode, driver::slot::RTC_IRQ, rtc_irq)?;
-    let t = Tcb::from_bits(tcb);
-    #[cfg(not(feature = "mcs"))]
+    #[cfg(feature = "mcs")]
     {
         check(
-            "Configure",
-            t.configure(
-                driver::slot::FAULT,
-                drv.cnode,
-                GUARD,
-                PageTable::from_bits(vspace),
-                0,
-                IPC_VADDR,
-                Granule::from_bits(ipc_frame),
-            ),
+            "copy the SchedControl cap",
+            mcn.relative_bits_with_depth(mslot::SCHED_CONTROL, monitor::RADIX)
+                .copy_from(
+                    &init::CNODE.absolute_cptr(env.bi.schedcontrol.start),
+                    CapRights::ALL,
+                ),
         )?;
-        check("SetPriority", t.set_priority(init::TCB, DRIVER_PRIO))?;
+        threads::give_reply(env, &mon, mslot::REPLY)?;
     }
-    // MCS: a SchedContext to start on, one for its notification, two Reply objects.
-    #[cfg(feature = "mcs")]
-    let (start_sc, ntfn_sc) = {
-        check(
-            "Configure",
-            t.configure(
-                drv.cnode,
-                GUARD,
-                PageTable::from_bits(vspace),
-                0,
-                IPC_VADDR,
-                Granule::from_bits(ipc_frame),
-            ),
-        )?;
-        let fault = fault_cap(a, report, fault_rights, FAULT_DRIVER)?;
-        let start_sc = sched_context(a)?;
-        check(
-            "SetSchedParams",
-            t.set_sched_params(init::TCB, 0, DRIVER_PRIO, start_sc, Cap::from_bits(fault)),
-        )?;
-        threads::give_reply(env, &drv, driver::slot::REPLY)?;
-        threads::give_reply(env, &drv, driver::slot::REPLY_B)?;
-        (start_sc, sched_context(a)?)
-    };
     check(
-        "BindNotification",
-        t.bind_notification(Notification::from_bits(ntfn)),
+        "the pool",
+        env.ut.retype(
+            ObjectType::Untyped,
+            POOL_BITS,
+            &mcn.as_retype_dest(),
+            mslot::POOL,
+            1,
+        ),
     )?;
-    // SAFETY: no thread runs with this block yet; the buffer is the driver's IPC buffer (mapped
-    // in its VSpace; the root task never touches it).
-    unsafe { DRIVER_BLOCK.set_buffer(IPC_VADDR as *mut abi::IpcBuffer) };
-    let mut regs = UserContext::default();
-    let entry: extern "C" fn(Word, Word, Word, Word) -> ! = driver::driver_main;
-    regs.regs[idx::PC] = entry as usize as Word;
-    regs.regs[idx::SP] = STACK_BASE + STACK_PAGES * PAGE;
-    regs.regs[idx::GP] = threads::global_pointer();
-    regs.regs[idx::TP] = &DRIVER_BLOCK as *const ThreadBlock as Word;
-    regs.regs[idx::A0] = UART_VADDR;
-    regs.regs[idx::A0 + 1] = RTC_VADDR;
-    regs.regs[idx::A0 + 2] = m.timebase_hz;
-    check("WriteRegisters", t.write_registers(false, 32, &regs))?;
-    t.debug_name("serial-driver");
+
+    // The devices: the UART's page as an untyped for the monitor, its IRQ handler in the
+    // monitor's CNode; the RTC's page mapped here for the monitor, its IRQ handler signalling
+    // the monitor's notification. Carve in ascending address order.
+    let uart_page = PageAs::Untyped(mcn.bits(), mslot::UART_UT);
+    let rtc_frame = if m.rtc.paddr < m.uart.paddr {
+        let r = a.device_page(&m.rtc, PageAs::Frame)?;
+        a.device_page(&m.uart, uart_page)?;
+        r
+    } else {
+        a.device_page(&m.uart, uart_page)?;
+        a.device_page(&m.rtc, PageAs::Frame)?
+    };
+    a.map_with_table(
+        init::VSPACE.bits(),
+        rtc_frame,
+        RTC_VADDR,
+        CapRights::READ_WRITE,
+        vm_attributes::EXECUTE_NEVER,
+    )?;
+    for (irq, at) in [(m.uart.irq, mslot::UART_IRQ), (m.rtc.irq, mslot::RTC_IRQ)] {
+        check(
+            "IRQControl_Get",
+            init::IRQ_CONTROL.get(irq, &mcn.relative_bits_with_depth(at, monitor::RADIX)),
+        )?;
+    }
+    let tick = a.mint(mon_ntfn, CapRights::WRITE, monitor::TICK_BIT)?;
+    let rtc_irq = a.slot();
+    check(
+        "copy the RTC's IRQ handler",
+        init::CNODE.absolute_cptr(rtc_irq).copy_from(
+            &mcn.relative_bits_with_depth(mslot::RTC_IRQ, monitor::RADIX),
+            CapRights::ALL,
+        ),
+    )?;
+    let handler: IrqHandler = Cap::from_bits(rtc_irq);
+    check(
+        "IRQHandler_SetNotification (the RTC)",
+        handler.set_notification(Notification::from_bits(tick)),
+    )?;
+    check("IRQHandler_Ack (the RTC)", handler.ack())?;
+    check(
+        "delete the copy of the RTC's IRQ handler",
+        init::CNODE.absolute_cptr(rtc_irq).delete(),
+    )?;
+    check(
+        "BindNotification (the monitor)",
+        libsel4::cap::Tcb::from_bits(mon.tcb).bind_notification(Notification::from_bits(mon_ntfn)),
+    )?;
     println!(
-        "  driver (priority {DRIVER_PRIO}): its CNode holds the endpoint, both IRQ handlers and \
-         its own CNode cap; the notification bound to its TCB gets UART IRQs as badge {:#x}, RTC \
-         IRQs as {:#x}",
-        proto::UART_BIT,
-        proto::RTC_BIT
+        "  monitor (priority {}): its CNode of {} slots holds a pool of 2^{POOL_BITS} bytes to \
+         make the driver from, the UART's page as a device untyped, the UART's IRQ handler, the \
+         ASID pool, {} image frame caps and the driver's endpoint; it is the driver's fault \
+         handler; its timer is the RTC (IRQ {}, mapped at {RTC_VADDR:#x})",
+        monitor::MONITOR_PRIO,
+        monitor::SLOTS,
+        frames.count(),
+        m.rtc.irq
     );
+    let root_ctl = a.mint(
+        mon_ep,
+        CapRights::new(true, false, false, true),
+        monitor::ROOT_BADGE,
+    )?;
 
     // The client.
     #[cfg(not(feature = "mcs"))]
     let client_fault = cslot::FAULT;
     #[cfg(feature = "mcs")]
-    let client_fault = fault_cap(a, report, fault_rights, FAULT_CLIENT)?;
+    let client_fault = a.mint(report, fault_rights, FAULT_CLIENT)?;
     let mut next = a.next;
     let client = threads::make_thread(
         env,
@@ -574,7 +632,7 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
     )?;
     a.next = next;
     let call_rights = CapRights::new(true, false, false, true);
-    give(&client, cslot::DRIVER, ep, call_rights, proto::CLIENT)?;
+    give(&client, cslot::DRIVER, service, call_rights, proto::CLIENT)?;
     give(
         &client,
         cslot::REPORT,
@@ -583,38 +641,30 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
         REPORT_CLIENT,
     )?;
     give(&client, cslot::FAULT, report, fault_rights, FAULT_CLIENT)?;
-    let root_ep = a.slot();
-    check(
-        "mint the root task's driver cap",
-        init::CNODE.absolute_cptr(root_ep).mint_from(
-            &init::CNODE.absolute_cptr(ep),
-            CapRights::ALL,
-            proto::ROOT,
-        ),
-    )?;
     println!(
         "  echo client (priority {CLIENT_PRIO}): its CNode holds the driver's endpoint (badge \
          {:#x}); it shares the root task's VSpace",
         proto::CLIENT
     );
 
-    check("Resume the driver", t.resume())?;
-    #[cfg(feature = "mcs")]
-    make_passive(start_sc, ntfn_sc, ntfn)?;
+    threads::resume(&mon)?;
     threads::resume(&client)?;
     #[cfg(not(feature = "mcs"))]
     let (info, badge) = sys::seL4_Recv(report);
     // MCS: no Reply object: a fault (sent as a call) leaves the faulting thread inactive.
     #[cfg(feature = "mcs")]
     let (info, badge) = sys::seL4_Wait(report);
-    let (how, n) = (sys::seL4_GetMR(0), sys::seL4_GetMR(1));
+    let (how, n, restarted) = (sys::seL4_GetMR(0), sys::seL4_GetMR(1), sys::seL4_GetMR(2));
     match badge {
         REPORT_CLIENT if info.label() == DONE => {}
-        FAULT_CLIENT | FAULT_DRIVER => {
+        REPORT_MONITOR if info.label() == monitor::FAILED => {
+            return Err("the monitor failed (its last line says why)");
+        }
+        FAULT_CLIENT | FAULT_MONITOR => {
             println!(
                 "  root: the {} faulted: fault label {}, MR0 {how:#x}, MR1 {n:#x}",
-                if badge == FAULT_DRIVER {
-                    "driver"
+                if badge == FAULT_MONITOR {
+                    "monitor"
                 } else {
                     "client"
                 },
@@ -624,9 +674,9 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
         }
         _ => return Err("unexpected message on the report endpoint"),
     }
-    let stats = proto::control(root_ep, proto::STOP).map_err(|l| {
-        println!("  root: STOP got label {l}");
-        "the driver did not stop"
+    let r = monitor::stop(root_ctl).map_err(|l| {
+        println!("  root: the monitor's STOP got label {l}");
+        "the monitor did not stop the driver"
     })?;
     match how {
         ENDED_QUIT => println!("  root: the client ended on `quit` after echoing {n} line(s)"),
@@ -639,11 +689,13 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
             return Err("the client got an error from the driver");
         }
     }
+    let stats = r.stats;
     println!(
-        "  root: the driver took {} UART and {} RTC interrupts, received {} bytes ({} lost), \
-         sent {}; {} reads, {} waited, {} timed out",
+        "  root: the last driver (#{}) took {} UART interrupts and answered {} heartbeats, \
+         received {} bytes ({} lost), sent {}; {} reads, {} waited, {} timed out",
+        r.instances,
         stats.uart_irqs,
-        stats.rtc_irqs,
+        stats.pings,
         stats.rx,
         stats.dropped,
         stats.tx,
@@ -651,41 +703,42 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
         stats.waits,
         stats.timeouts
     );
+    println!(
+        "  root: the monitor restarted the driver {} times ({} crashed, {} hung); {restarted} \
+         request(s) the client had in flight came back \"restarted\"",
+        r.restarts(),
+        r.crashes,
+        r.hangs
+    );
+    let canary = driver::CANARY.load(core::sync::atomic::Ordering::Relaxed);
+    println!(
+        "  root: after the last driver was torn down the pool was {}; the word the crash \
+         stored to still holds {canary:#x}",
+        if r.pool_whole != 0 {
+            "retyped whole again"
+        } else {
+            "NOT whole"
+        }
+    );
+    // The counters are the last driver's: after a restart it may not have read anything (the
+    // client can have read all its input before).
     let sane = stats.tx > 0
-        && stats.reads > 0
+        && stats.dropped == 0
+        && r.instances == 1 + r.restarts()
         && match how {
-            ENDED_QUIT => stats.rx >= 5 && stats.uart_irqs > 0 && stats.dropped == 0,
-            _ => stats.timeouts == 1 && stats.rtc_irqs > 0,
+            ENDED_QUIT => {
+                r.restarts() > 0 || (stats.reads > 0 && stats.rx >= 5 && stats.uart_irqs > 0)
+            }
+            _ => stats.reads > 0 && stats.timeouts == 1 && stats.pings > 0,
         };
     if !sane {
         return Err("the driver's counters do not match what the client saw");
     }
+    if r.pool_whole == 0 {
+        return Err("the monitor's pool was not whole after the driver was torn down");
+    }
+    if canary != driver::CANARY_VALUE {
+        return Err("the driver's wild store reached the root task's memory");
+    }
     Ok(())
-}
-
-/// MCS: make the driver a passive server once it waits for its first request. The root task
-/// drops below the driver's priority, so it runs on only while the driver is blocked in its
-/// receive (an interrupt that wakes the driver earlier lets it run to its next receive on
-/// `start_sc`); then `ntfn_sc` is bound to the driver's notification (interrupts lend it to the
-/// driver) before `start_sc` is unbound from the driver's TCB: a driver woken without either
-/// would stay runnable without a SchedContext, never to run again.
-#[cfg(feature = "mcs")]
-fn make_passive(
-    start_sc: SchedContext,
-    ntfn_sc: SchedContext,
-    ntfn: CPtr,
-) -> Result<(), &'static str> {
-    check(
-        "SetPriority (the root task below the driver)",
-        init::TCB.set_priority(init::TCB, DRIVER_PRIO - 1),
-    )?;
-    check(
-        "SchedContext_Bind (the driver's notification)",
-        ntfn_sc.bind(Notification::from_bits(ntfn)),
-    )?;
-    check("SchedContext_Unbind (the driver)", start_sc.unbind())?;
-    check(
-        "SetPriority (the root task back)",
-        init::TCB.set_priority(init::TCB, ROOT_PRIO),
-    )
 }

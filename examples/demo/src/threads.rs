@@ -57,7 +57,7 @@ pub(crate) const BUDGET_US: u64 = 10_000;
 /// Radix of the threads' CNodes.
 pub(crate) const RADIX: u8 = 4;
 /// Guard of the threads' CNodes: 60 bits of 0, so 60 + 4 bits resolve a 64-bit CPtr.
-pub(crate) const GUARD: CNodeCapData = CNodeCapData::new(0, 64 - RADIX as u64);
+pub(crate) const GUARD: CNodeCapData = guard(RADIX);
 
 const CLIENT_BADGE: Word = 0x42;
 const NTFN_BADGE: Word = 0x10;
@@ -238,6 +238,30 @@ pub struct Env<'a> {
 pub(crate) struct Thread {
     pub(crate) tcb: CPtr,
     pub(crate) cnode: CNode,
+    /// The CNode's radix (its guard makes up the rest of 64 bits).
+    pub(crate) radix: u8,
+}
+
+/// The guard of a thread's CNode of `radix`: 0 of `64 - radix` bits, so that a CPtr of depth 64
+/// resolves to a slot of it.
+pub(crate) const fn guard(radix: u8) -> CNodeCapData {
+    CNodeCapData::new(0, 64 - radix as u64)
+}
+
+/// How a thread starts: its entry point and its first arguments (`a0`..).
+pub(crate) struct Start<'a> {
+    pub(crate) entry: Word,
+    pub(crate) args: &'a [Word],
+}
+
+impl Start<'_> {
+    /// `entry()` with no arguments.
+    pub(crate) fn plain(entry: extern "C" fn() -> !) -> Start<'static> {
+        Start {
+            entry: entry as usize as Word,
+            args: &[],
+        }
+    }
 }
 
 pub(crate) fn check(what: &str, r: Result<(), abi::Error>) -> Result<(), &'static str> {
@@ -280,6 +304,32 @@ pub(crate) fn make_thread(
     prio: Word,
     fault_ep: CPtr,
 ) -> Result<Thread, &'static str> {
+    make_thread_with(
+        env,
+        next,
+        i,
+        name,
+        Start::plain(entry),
+        (prio, 0),
+        fault_ep,
+        RADIX,
+    )
+}
+
+/// [`make_thread`] with a CNode of `2^radix` slots, the priority and MCP `sched` (the MCP
+/// with the root task's authority), and `start`'s arguments in `a0`...
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn make_thread_with(
+    env: &Env,
+    next: &mut CPtr,
+    i: usize,
+    name: &str,
+    start: Start,
+    sched: (Word, Word),
+    fault_ep: CPtr,
+    radix: u8,
+) -> Result<Thread, &'static str> {
+    let (prio, mcp) = sched;
     let root = init::CNODE;
     let (tcb, cn) = (*next, *next + 1);
     *next += 2;
@@ -288,13 +338,13 @@ pub(crate) fn make_thread(
     check(
         "CNode",
         env.ut
-            .retype(ObjectType::CapTable, RADIX as Word, &here, cn, 1),
+            .retype(ObjectType::CapTable, radix as Word, &here, cn, 1),
     )?;
     let cnode: CNode = Cap::from_bits(cn);
     check(
         "own TCB cap",
         cnode
-            .relative_bits_with_depth(slot::SELF, RADIX)
+            .relative_bits_with_depth(slot::SELF, radix)
             .copy_from(&root.absolute_cptr(tcb), CapRights::ALL),
     )?;
     // SAFETY: page `i` and block `i` belong to this thread alone, which has not started: the
@@ -312,7 +362,7 @@ pub(crate) fn make_thread(
             t.configure(
                 fault_ep,
                 cnode,
-                GUARD,
+                guard(radix),
                 init::VSPACE,
                 0,
                 page as Word,
@@ -320,6 +370,9 @@ pub(crate) fn make_thread(
             ),
         )?;
         check("SetPriority", t.set_priority(init::TCB, prio))?;
+        if mcp != 0 {
+            check("SetMCPriority", t.set_mc_priority(init::TCB, mcp))?;
+        }
     }
     #[cfg(feature = "mcs")]
     {
@@ -327,7 +380,7 @@ pub(crate) fn make_thread(
             "Configure",
             t.configure(
                 cnode,
-                GUARD,
+                guard(radix),
                 init::VSPACE,
                 0,
                 page as Word,
@@ -335,21 +388,24 @@ pub(crate) fn make_thread(
             ),
         )?;
         let sc = sched_context(env, next)?;
-        // MCP 0, as a thread made with SetPriority keeps.
+        // MCP `mcp` (0 for most: what a thread made with SetPriority keeps).
         check(
             "SetSchedParams",
-            t.set_sched_params(init::TCB, 0, prio, sc, Cap::from_bits(fault_ep)),
+            t.set_sched_params(init::TCB, mcp, prio, sc, Cap::from_bits(fault_ep)),
         )?;
     }
     let mut regs = UserContext::default();
-    regs.regs[idx::PC] = entry as usize as Word;
+    regs.regs[idx::PC] = start.entry;
+    for (k, a) in start.args.iter().enumerate() {
+        regs.regs[idx::A0 + k] = *a;
+    }
     // SAFETY: address arithmetic inside the static array.
     regs.regs[idx::SP] = unsafe { (STACKS.0.get() as *mut Stack).add(i + 1) } as Word;
     regs.regs[idx::GP] = global_pointer();
     regs.regs[idx::TP] = &BLOCKS[i] as *const ThreadBlock as Word;
     check("WriteRegisters", t.write_registers(false, 32, &regs))?;
     t.debug_name(name);
-    Ok(Thread { tcb, cnode })
+    Ok(Thread { tcb, cnode, radix })
 }
 
 /// MCS: a scheduling context in root slot `*next` (`seL4_MinSchedContextBits`), configured by
@@ -400,7 +456,7 @@ pub(crate) fn give(
 ) -> Result<(), &'static str> {
     check(
         "mint into a thread's CNode",
-        t.cnode.relative_bits_with_depth(at, RADIX).mint_from(
+        t.cnode.relative_bits_with_depth(at, t.radix).mint_from(
             &init::CNODE.absolute_cptr(src),
             rights,
             badge,

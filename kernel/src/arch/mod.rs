@@ -38,7 +38,7 @@ macro_rules! if_riscv64 {
 if_riscv64! {
     pub use riscv64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables,
+        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
     };
     #[cfg(test)]
     pub use riscv64::cap::arbitrary_arch_cap;
@@ -57,7 +57,7 @@ if_riscv64! {
     pub use riscv64::platform::{check_irq, Platform};
     pub use riscv64::vspace::user_word_paddr;
     pub use riscv64::vspace::Pte;
-    pub use riscv64::NAME;
+    pub use riscv64::{NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.
     pub use riscv64::timer::{
@@ -74,7 +74,7 @@ pub use aarch64::vspace::Pte as OtherPte;
 if_aarch64! {
     pub use aarch64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables,
+        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
     };
     pub use aarch64::cap::{
         create_object as arch_create_object, derive_cap as arch_derive_cap, ipc_buffer_frame,
@@ -91,7 +91,7 @@ if_aarch64! {
     pub use aarch64::check_irq;
     pub use aarch64::vspace::user_word_paddr;
     pub use aarch64::vspace::Pte;
-    pub use aarch64::NAME;
+    pub use aarch64::{NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.
     pub use aarch64::timer::{

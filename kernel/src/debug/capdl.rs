@@ -51,7 +51,8 @@ use super::{out, Name, P};
 use crate::arch::capdl as arch;
 use crate::arch::{pptr_to_paddr, regs, vspace_root};
 use crate::cap::Cap;
-use crate::cte::{is_mdb_parent_of, Slot};
+use crate::cte::{is_mdb_parent_of, Cte, Slot};
+use crate::mem::PPtr;
 use crate::object::interrupt::{irq_slot, IrqState, NUM_IRQS};
 use crate::object::tcb::{restart_pc, tcb_slot, thread_name, TcbRef};
 use crate::state::Kernel;
@@ -60,25 +61,27 @@ use crate::state::Kernel;
 pub const SEEN_SZ: usize = 256;
 
 /// The CNodes and VSpace roots already dumped: (address, radix; 0 for a VSpace).
-struct Seen {
-    entries: [(usize, u8); SEEN_SZ],
+struct Seen<K> {
+    entries: [Option<(K, u8)>; SEEN_SZ],
     len: usize,
     warned: bool,
 }
 
-impl Seen {
-    fn new() -> Seen {
+impl<K: Copy + PartialEq> Seen<K> {
+    fn new() -> Seen<K> {
         Seen {
-            entries: [(0, 0); SEEN_SZ],
+            entries: [None; SEEN_SZ],
             len: 0,
             warned: false,
         }
     }
-    fn contains(&self, addr: usize) -> bool {
-        self.entries[..self.len].iter().any(|e| e.0 == addr)
+    fn contains(&self, addr: K) -> bool {
+        self.entries[..self.len]
+            .iter()
+            .any(|e| e.is_some_and(|e| e.0 == addr))
     }
     /// Adds `addr`; false if it was there already or the list is full.
-    fn add(&mut self, addr: usize, radix: u8) -> bool {
+    fn add(&mut self, addr: K, radix: u8) -> bool {
         if self.contains(addr) {
             return false;
         }
@@ -91,7 +94,7 @@ impl Seen {
             }
             return false;
         }
-        self.entries[self.len] = (addr, radix);
+        self.entries[self.len] = Some((addr, radix));
         self.len += 1;
         true
     }
@@ -127,10 +130,11 @@ pub fn snapshot(k: &Kernel) {
 pub fn dump(k: &Kernel) {
     arch::print_arch_header();
     out(format_args!("objects {{\n"));
-    let mut seen = Seen::new();
+    let mut seen_vs = Seen::new();
     for t in threads(k) {
-        vspace_objects(t, &mut seen);
+        vspace_objects(t, &mut seen_vs);
     }
+    let mut seen = Seen::new();
     for t in threads(k) {
         out(format_args!(
             "{}_tcb = tcb (addr: 0x{:x}, ip: 0x{:x}, sp: 0x{:x}, prio: {}, max_prio: {}",
@@ -143,7 +147,7 @@ pub fn dump(k: &Kernel) {
         ));
         #[cfg(feature = "mcs")]
         if let Cap::Endpoint { ptr, .. } = t.slot(tcb_slot::FAULT_HANDLER).cap() {
-            out(format_args!(", fault_ep: {}", P(ptr as u64)));
+            out(format_args!(", fault_ep: {}", P(ptr.addr() as u64)));
         }
         out(format_args!(", dom: {})\n", t.with(|x| x.domain)));
         if let Cap::CNode { ptr, radix, .. } = t.slot(tcb_slot::CTABLE).cap() {
@@ -152,11 +156,12 @@ pub fn dump(k: &Kernel) {
     }
     out(format_args!("}}\ncaps {{\n"));
     let mut seen = Seen::new();
+    let mut seen_vs = Seen::new();
     for t in threads(k) {
         if let Cap::CNode { ptr, radix, .. } = t.slot(tcb_slot::CTABLE).cap() {
             cnodes(k, ptr, radix, &mut seen, cnode_caps);
         }
-        vspace_caps(t, &mut seen);
+        vspace_caps(t, &mut seen_vs);
         tcb_caps(k, t);
     }
     out(format_args!("}}\n"));
@@ -167,36 +172,38 @@ pub fn dump(k: &Kernel) {
 /// breadth first (each CNode's nested CNodes join `seen` as `each` finds them).
 fn cnodes(
     k: &Kernel,
-    ptr: usize,
+    ptr: PPtr<Cte>,
     radix: u8,
-    seen: &mut Seen,
-    each: fn(&Kernel, usize, u8, &mut Seen),
+    seen: &mut Seen<PPtr<Cte>>,
+    each: fn(&Kernel, PPtr<Cte>, u8, &mut Seen<PPtr<Cte>>),
 ) {
     let mut i = seen.len;
     if !seen.add(ptr, radix) {
         return;
     }
     while i < seen.len {
-        let (c, r) = seen.entries[i];
+        let entry = seen.entries[i];
         i += 1;
-        each(k, c, r, seen);
+        if let Some((c, r)) = entry {
+            each(k, c, r, seen);
+        }
     }
 }
 
 /// The slots of the CNode at `ptr` that hold a cap, with their index.
-fn slots(ptr: usize, radix: u8) -> impl Iterator<Item = (usize, Slot, Cap)> {
+fn slots(ptr: PPtr<Cte>, radix: u8) -> impl Iterator<Item = (usize, Slot, Cap)> {
     let n = 1usize.checked_shl(radix as u32).unwrap_or(0);
     (0..n).filter_map(move |i| {
-        let s = Slot::at(ptr).add(i);
+        let s = Slot(ptr).index(radix as u32, i);
         (!s.is_empty()).then(|| (i, s, s.cap()))
     })
 }
 
 /// `obj_tcb_print_cnodes` for one CNode: its declaration, then the objects its caps name.
-fn cnode_objects(k: &Kernel, ptr: usize, radix: u8, seen: &mut Seen) {
+fn cnode_objects(k: &Kernel, ptr: PPtr<Cte>, radix: u8, seen: &mut Seen<PPtr<Cte>>) {
     out(format_args!(
         "{}_cnode = cnode ({} bits)\n",
-        P(ptr as u64),
+        P(ptr.addr() as u64),
         radix
     ));
     for (_, slot, cap) in slots(ptr, radix) {
@@ -211,8 +218,8 @@ fn cnode_objects(k: &Kernel, ptr: usize, radix: u8, seen: &mut Seen) {
 }
 
 /// `obj_cnode_print_slots` for one CNode: its slots, then its IRQ handlers' notifications.
-fn cnode_caps(k: &Kernel, ptr: usize, radix: u8, seen: &mut Seen) {
-    out(format_args!("{}_cnode {{\n", P(ptr as u64)));
+fn cnode_caps(k: &Kernel, ptr: PPtr<Cte>, radix: u8, seen: &mut Seen<PPtr<Cte>>) {
+    out(format_args!("{}_cnode {{\n", P(ptr.addr() as u64)));
     for (i, _, cap) in slots(ptr, radix) {
         out(format_args!("0x{i:x}: "));
         print_cap(k, cap);
@@ -233,18 +240,18 @@ fn cnode_caps(k: &Kernel, ptr: usize, radix: u8, seen: &mut Seen) {
 /// VSpace walk).
 fn print_object(k: &Kernel, cap: Cap) {
     match cap {
-        Cap::Endpoint { ptr, .. } => out(format_args!("{}_ep = ep\n", P(ptr as u64))),
+        Cap::Endpoint { ptr, .. } => out(format_args!("{}_ep = ep\n", P(ptr.addr() as u64))),
         Cap::Notification { ptr, .. } => out(format_args!(
             "{}_notification = notification\n",
-            P(ptr as u64)
+            P(ptr.addr() as u64)
         )),
         Cap::Thread { .. } | Cap::CNode { .. } | Cap::Untyped { .. } | Cap::Null => {}
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq = irq\n")),
         #[cfg(feature = "mcs")]
-        Cap::Reply { ptr, .. } => out(format_args!("{}_reply = rtreply\n", P(ptr as u64))),
+        Cap::Reply { ptr, .. } => out(format_args!("{}_reply = rtreply\n", P(ptr.addr() as u64))),
         #[cfg(feature = "mcs")]
         Cap::SchedContext { ptr, size_bits } => {
-            out(format_args!("{}_sc = sc ", P(ptr as u64)));
+            out(format_args!("{}_sc = sc ", P(ptr.addr() as u64)));
             sc_attrs(ptr, size_bits);
         }
         Cap::Arch(a) => arch::print_arch_object(k, a),
@@ -261,10 +268,10 @@ fn untyped_object(k: &Kernel, slot: Slot, cap: Cap) {
     };
     out(format_args!(
         "{}_{}_untyped = ut ({} bits, paddr: {}) {{\n",
-        P(ptr as u64),
+        P(ptr.addr() as u64),
         size_bits,
         size_bits,
-        P(pptr_to_paddr(ptr))
+        P(pptr_to_paddr(ptr.addr()))
     ));
     let mut steps = 0usize;
     let mut next = slot.mdb().next();
@@ -295,19 +302,21 @@ fn untyped_object(k: &Kernel, slot: Slot, cap: Cap) {
 /// The name of the object a cap names (`print_cap` without the attributes).
 fn print_name(k: &Kernel, cap: Cap) {
     match cap {
-        Cap::Endpoint { ptr, .. } => out(format_args!("{}_ep", P(ptr as u64))),
-        Cap::Notification { ptr, .. } => out(format_args!("{}_notification", P(ptr as u64))),
-        Cap::Untyped { ptr, size_bits, .. } => {
-            out(format_args!("{}_{}_untyped", P(ptr as u64), size_bits))
-        }
-        Cap::Thread { tcb } => out(format_args!("{}_tcb", P(tcb as u64))),
-        Cap::CNode { ptr, .. } => out(format_args!("{}_cnode", P(ptr as u64))),
+        Cap::Endpoint { ptr, .. } => out(format_args!("{}_ep", P(ptr.addr() as u64))),
+        Cap::Notification { ptr, .. } => out(format_args!("{}_notification", P(ptr.addr() as u64))),
+        Cap::Untyped { ptr, size_bits, .. } => out(format_args!(
+            "{}_{}_untyped",
+            P(ptr.addr() as u64),
+            size_bits
+        )),
+        Cap::Thread { tcb } => out(format_args!("{}_tcb", P(tcb.addr() as u64))),
+        Cap::CNode { ptr, .. } => out(format_args!("{}_cnode", P(ptr.addr() as u64))),
         Cap::IrqControl => out(format_args!("irq_control")),
         Cap::IrqHandler { irq } => out(format_args!("0x{irq:x}_0_irq")),
         #[cfg(feature = "mcs")]
-        Cap::Reply { ptr, .. } => out(format_args!("{}_reply", P(ptr as u64))),
+        Cap::Reply { ptr, .. } => out(format_args!("{}_reply", P(ptr.addr() as u64))),
         #[cfg(feature = "mcs")]
-        Cap::SchedContext { ptr, .. } => out(format_args!("{}_sc", P(ptr as u64))),
+        Cap::SchedContext { ptr, .. } => out(format_args!("{}_sc", P(ptr.addr() as u64))),
         #[cfg(feature = "mcs")]
         Cap::SchedControl { core } => out(format_args!("{core}_sched_control")),
         Cap::Arch(a) => arch::print_arch_cap_name(k, a),
@@ -364,7 +373,7 @@ fn rights_and_badge(r: &[(bool, char)], badge: u64) {
 }
 
 /// `obj_tcb_print_vtable`: a thread's VSpace and everything mapped in it, as objects.
-fn vspace_objects(t: TcbRef, seen: &mut Seen) {
+fn vspace_objects(t: TcbRef, seen: &mut Seen<usize>) {
     let Some(root) = vspace_root(&t.slot(tcb_slot::VTABLE).cap()) else {
         return;
     };
@@ -374,7 +383,7 @@ fn vspace_objects(t: TcbRef, seen: &mut Seen) {
 }
 
 /// `obj_vtable_print_slots`: a thread's VSpace's entries, table by table.
-fn vspace_caps(t: TcbRef, seen: &mut Seen) {
+fn vspace_caps(t: TcbRef, seen: &mut Seen<usize>) {
     let Some(root) = vspace_root(&t.slot(tcb_slot::VTABLE).cap()) else {
         return;
     };
@@ -395,7 +404,7 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
     {
         out(format_args!(
             "cspace: {}_cnode (guard: {guard}, guard_size: {guard_size})\n",
-            P(ptr as u64)
+            P(ptr.addr() as u64)
         ));
     }
     arch::print_tcb_vspace(t.slot(tcb_slot::VTABLE).cap());
@@ -407,17 +416,17 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
     #[cfg(not(feature = "mcs"))]
     {
         if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::REPLY).cap() {
-            out(format_args!("reply_slot: {}_reply\n", P(tcb as u64)));
+            out(format_args!("reply_slot: {}_reply\n", P(tcb.addr() as u64)));
         }
         if let Cap::Reply { tcb, .. } = t.slot(tcb_slot::CALLER).cap() {
-            out(format_args!("caller_slot: {}_tcb\n", P(tcb as u64)));
+            out(format_args!("caller_slot: {}_tcb\n", P(tcb.addr() as u64)));
         }
     }
     #[cfg(feature = "mcs")]
     {
         let fault = t.slot(tcb_slot::FAULT_HANDLER).cap();
         if let Cap::Endpoint { ptr, .. } = fault {
-            out(format_args!("fault_ep_slot: {}_ep", P(ptr as u64)));
+            out(format_args!("fault_ep_slot: {}_ep", P(ptr.addr() as u64)));
             print_cap_attrs(fault);
         }
         if let Some(sc) = t.with(|x| x.sched_context).get() {
@@ -425,7 +434,10 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
         }
         let timeout = t.slot(tcb_slot::TIMEOUT_HANDLER).cap();
         if let Cap::Endpoint { ptr, .. } = timeout {
-            out(format_args!("temp_fault_ep_slot: {}_ep", P(ptr as u64)));
+            out(format_args!(
+                "temp_fault_ep_slot: {}_ep",
+                P(ptr.addr() as u64)
+            ));
             print_cap_attrs(timeout);
         }
     }
@@ -435,9 +447,8 @@ fn tcb_caps(k: &Kernel, t: TcbRef) {
 /// `obj_sc_print_attrs` (MCS): a scheduling context's period and budget (the sum of its
 /// refills, from head to tail), in µs and ticks, and its size.
 #[cfg(feature = "mcs")]
-fn sc_attrs(ptr: usize, size_bits: u8) {
-    use crate::object::sched_context::{refill_slots, ScRef};
-    let sc = ScRef::new(ptr);
+fn sc_attrs(sc: crate::object::sched_context::ScRef, size_bits: u8) {
+    use crate::object::sched_context::refill_slots;
     let (period, head, tail, max) =
         sc.with(|x| (x.period, x.refill_head, x.refill_tail, x.refill_max));
     // Bounded by the refill array, so a corrupted SC cannot make the dump run forever.

@@ -183,7 +183,10 @@ pub enum CNodeInvocation {
     #[cfg(not(feature = "mcs"))]
     SaveCaller(Slot),
     /// Cancel the sends with `badge` on the endpoint at `ep`.
-    CancelBadgedSends { ep: usize, badge: u64 },
+    CancelBadgedSends {
+        ep: crate::object::endpoint::EpRef,
+        badge: u64,
+    },
 }
 
 /// `decodeCNodeInvocation`: checks a CNode invocation on `cnode` and returns what to do.

@@ -86,7 +86,7 @@ pub fn decode_domain_invocation(
                     "Domain Configure: thread cap required."
                 ));
             };
-            Ok(DomainInvocation::SetDomain(TcbRef::new(tcb), domain))
+            Ok(DomainInvocation::SetDomain(tcb, domain))
         }
         InvocationLabel::DomainScheduleConfigure => {
             if args.len() < 3 {

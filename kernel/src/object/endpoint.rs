@@ -6,7 +6,7 @@
 
 use crate::cap::Cap;
 use crate::ipc;
-use crate::mem::{Link, PPtr, TaggedLink};
+use crate::mem::{EitherLink, Link, PPtr, TaggedLink};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
 #[cfg(not(feature = "mcs"))]
@@ -52,9 +52,9 @@ pub mod flags {
 pub struct EpRef(pub PPtr<Endpoint>);
 
 impl EpRef {
-    /// The endpoint at kernel-virtual address `ptr`.
-    pub fn at(ptr: usize) -> Self {
-        EpRef(PPtr::new(ptr))
+    /// Its kernel-virtual address (output and comparisons).
+    pub fn addr(self) -> usize {
+        self.0.addr()
     }
     /// Its state.
     pub fn state(self) -> EpState {
@@ -159,7 +159,7 @@ fn block_on_send(
     do_call: bool,
 ) {
     thread.with(|x| {
-        x.blocking_object = Link::to(ep.0.cast());
+        x.blocking_object = EitherLink::to_a(ep.0);
         x.blocking_badge = badge;
         x.blocking_flags = (can_grant as u64 * flags::CAN_GRANT)
             | (can_grant_reply as u64 * flags::CAN_GRANT_REPLY)
@@ -209,10 +209,12 @@ pub fn send_ipc(
 #[cfg(not(feature = "mcs"))]
 /// `receiveIPC(thread, cap, is_blocking)` for an endpoint cap `cap` with the Read right.
 pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) {
-    let Cap::Endpoint { ptr, rights, .. } = cap else {
+    let Cap::Endpoint {
+        ptr: ep, rights, ..
+    } = cap
+    else {
         return;
     };
-    let ep = EpRef::at(ptr);
     // A bound notification that is already active is received first.
     let bound = thread.with(|x| x.bound_notification.get());
     if let Some(b) = bound.map(crate::object::notification::NtfnRef) {
@@ -225,7 +227,7 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
         EpState::Idle | EpState::Recv => {
             if is_blocking {
                 thread.with(|x| {
-                    x.blocking_object = Link::to(ep.0.cast());
+                    x.blocking_object = EitherLink::to_a(ep.0);
                     x.blocking_flags = rights.grant as u64 * flags::CAN_GRANT;
                 });
                 set_thread_state(k, thread, ThreadState::BlockedOnReceive);
@@ -263,8 +265,7 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
 #[cfg(not(feature = "mcs"))]
 /// `cancelAllIPC`: every thread queued on the endpoint restarts its syscall; the endpoint goes
 /// idle.
-pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
-    let ep = EpRef::at(ptr);
+pub fn cancel_all_ipc(k: &mut Kernel, ep: EpRef) {
     let q = ep.queue();
     ep.set(TcbQueue::default(), EpState::Idle);
     q.drain(|x| {
@@ -276,8 +277,7 @@ pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
 
 /// `cancelBadgedSends`: threads queued to send on the endpoint with `badge` leave the queue
 /// and restart their syscall (MCS: or stay Inactive if they were sending a fault).
-pub fn cancel_badged_sends(k: &mut Kernel, ptr: usize, badge: u64) {
-    let ep = EpRef::at(ptr);
+pub fn cancel_badged_sends(k: &mut Kernel, ep: EpRef, badge: u64) {
     if ep.state() != EpState::Send {
         return;
     }
@@ -363,10 +363,9 @@ pub fn receive_ipc(
     use crate::object::notification::{self as ntfn, NtfnRef};
     use crate::object::reply as rp;
     use crate::object::sched_context as sc;
-    let Cap::Endpoint { ptr, .. } = cap else {
+    let Cap::Endpoint { ptr: ep, .. } = cap else {
         return;
     };
-    let ep = EpRef::at(ptr);
     if let Some(r) = reply {
         if let Some(owner) = r.get().tcb.get().filter(|&o| o != thread) {
             crate::user_error!("Reply object already has unexecuted reply!");
@@ -390,7 +389,7 @@ pub fn receive_ipc(
         EpState::Idle | EpState::Recv => {
             if is_blocking {
                 thread.with(|x| {
-                    x.blocking_object = Link::to(ep.0.cast());
+                    x.blocking_object = EitherLink::to_a(ep.0);
                     x.reply_object = Link::from_opt(reply);
                 });
                 set_thread_state(k, thread, ThreadState::BlockedOnReceive);
@@ -444,8 +443,7 @@ fn restart_if_no_fault(k: &mut Kernel, t: TcbRef) {
 /// MCS `cancelAllIPC`: every thread queued on the endpoint leaves it (a receiver's Reply
 /// object is unlinked) and restarts its syscall, or stays Inactive if it was sending a fault.
 #[cfg(feature = "mcs")]
-pub fn cancel_all_ipc(k: &mut Kernel, ptr: usize) {
-    let ep = EpRef::at(ptr);
+pub fn cancel_all_ipc(k: &mut Kernel, ep: EpRef) {
     if ep.state() == EpState::Idle {
         return;
     }

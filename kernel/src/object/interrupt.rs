@@ -30,9 +30,23 @@ pub enum IrqState {
     Reserved = 3,
 }
 
+/// log2 of the IRQ node's slots (seL4 `IRQ_CNODE_SLOT_BITS`): the interrupts rounded up to a
+/// power of two, at least a page of 32-byte slots (7 on riscv64, 8 on aarch64). The node is
+/// in the kernel image (`crate::boot::IRQ_NODE_BYTES`).
+pub const IRQ_NODE_RADIX: u32 = {
+    let min = abi::object::PAGE_BITS as u32 - abi::object::SLOT_BITS as u32;
+    let bits = NUM_IRQS.next_power_of_two().trailing_zeros();
+    if bits > min {
+        bits
+    } else {
+        min
+    }
+};
+const _: () = assert!(MAX_IRQ < 1 << IRQ_NODE_RADIX);
+
 /// The IRQ node slot of interrupt `irq` (seL4 `intStateIRQNode`).
 pub fn irq_slot(k: &Kernel, irq: usize) -> Slot {
-    Slot::at(k.irq_node).add(irq)
+    Slot(crate::mem::PPtr::new(k.irq_node)).index(IRQ_NODE_RADIX, irq)
 }
 
 /// `initIRQs`: every line inactive and masked but the kernel's timer, which is unmasked (on
@@ -231,11 +245,7 @@ pub fn handle_interrupt(k: &mut Kernel, irq: usize) {
             crate::arch::irq_mask(irq, true);
             match irq_slot(k, irq).cap() {
                 Cap::Notification { ptr, badge, rights } if rights.send => {
-                    crate::object::notification::send_signal(
-                        k,
-                        crate::object::notification::NtfnRef::at(ptr),
-                        badge,
-                    );
+                    crate::object::notification::send_signal(k, ptr, badge);
                 }
                 _ => crate::kwarn!("undelivered IRQ: {}", irq),
             }

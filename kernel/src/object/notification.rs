@@ -4,7 +4,7 @@
 
 use crate::arch::regs;
 use crate::cap::Cap;
-use crate::mem::{Link, PPtr, TaggedLink};
+use crate::mem::{EitherLink, Link, PPtr, TaggedLink};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
 #[cfg(not(feature = "mcs"))]
@@ -48,9 +48,9 @@ pub enum NtfnState {
 pub struct NtfnRef(pub PPtr<Notification>);
 
 impl NtfnRef {
-    /// The notification at kernel-virtual address `ptr`.
-    pub fn at(ptr: usize) -> Self {
-        NtfnRef(PPtr::new(ptr))
+    /// Its kernel-virtual address (output and comparisons).
+    pub fn addr(self) -> usize {
+        self.0.addr()
     }
     /// Its state.
     pub fn state(self) -> NtfnState {
@@ -197,14 +197,13 @@ pub fn maybe_return_sched_context(k: &mut Kernel, n: NtfnRef, t: TcbRef) {
 
 /// `receiveSignal(thread, cap, is_blocking)`: `seL4_Wait` (blocking) or `seL4_Poll`.
 pub fn receive_signal(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) {
-    let Cap::Notification { ptr, .. } = cap else {
+    let Cap::Notification { ptr: n, .. } = cap else {
         return;
     };
-    let n = NtfnRef::at(ptr);
     match n.state() {
         NtfnState::Idle | NtfnState::Waiting => {
             if is_blocking {
-                thread.with(|x| x.blocking_object = Link::to(n.0.cast()));
+                thread.with(|x| x.blocking_object = EitherLink::to_b(n.0));
                 set_thread_state(k, thread, ThreadState::BlockedOnNotification);
                 n.append(thread);
                 #[cfg(feature = "mcs")]
@@ -286,8 +285,7 @@ pub fn unbind_tcb(t: TcbRef) {
 }
 
 /// Deleting the last cap to a notification (`finaliseCap`): unbind its TCB and release waiters.
-pub fn unbind_and_cancel_all(k: &mut Kernel, ptr: usize) {
-    let n = NtfnRef::at(ptr);
+pub fn unbind_and_cancel_all(k: &mut Kernel, n: NtfnRef) {
     #[cfg(feature = "mcs")]
     crate::object::sched_context::maybe_unbind_ntfn(n);
     if let Some(bound) = n.0.get().bound_tcb.get() {

@@ -2,7 +2,7 @@
 //! data, masking rights, creating objects and finalising them.
 
 use crate::cap::{Cap, EpRights, ZombieType};
-use crate::cte::{has_children, Slot};
+use crate::cte::{has_children, Cte, Slot};
 use crate::error::SyscallError;
 use crate::mem::PPtr;
 use crate::object::tcb::{self, tcb_slot, TcbRef};
@@ -134,36 +134,46 @@ pub fn mask_cap_rights(r: CapRights, cap: Cap) -> Cap {
     }
 }
 
-/// `createObject`: initialises the (already zeroed) memory at `ptr` as an object of type `t`
-/// and returns the original cap to it. `user_size` is the retype size argument. In debug
-/// builds a new TCB is named after its creator and joins the list of all TCBs.
+/// `createObject`: initialises the (already zeroed) memory `at` as an object of type `t` and
+/// returns the original cap to it (the null cap if a `t` does not fit in `at`, which retype
+/// rules out). `user_size` is the retype size argument. In debug builds a new TCB is named
+/// after its creator and joins the list of all TCBs.
 pub fn create_object(
     k: &mut Kernel,
     t: ObjectType,
-    ptr: usize,
+    at: crate::mem::Carved,
     user_size: u64,
     is_device: bool,
 ) -> Cap {
+    macro_rules! obj {
+        () => {
+            match at.object() {
+                Some(p) => p,
+                None => return Cap::Null,
+            }
+        };
+    }
     match t {
         ObjectType::Untyped => Cap::Untyped {
-            ptr,
+            ptr: obj!(),
             size_bits: user_size as u8,
             free_index: 0,
             is_device,
         },
         ObjectType::Tcb => {
-            tcb::init_tcb(TcbRef::new(ptr), k.cur_domain);
+            let tcb: TcbRef = obj!();
+            tcb::init_tcb(tcb, k.cur_domain);
             #[cfg(feature = "debug_build")]
-            crate::debug::tcbs::created(k, TcbRef::new(ptr));
-            Cap::Thread { tcb: ptr }
+            crate::debug::tcbs::created(k, tcb);
+            Cap::Thread { tcb }
         }
         ObjectType::Endpoint => Cap::Endpoint {
-            ptr,
+            ptr: crate::object::endpoint::EpRef(obj!()),
             badge: 0,
             rights: EpRights::ALL,
         },
         ObjectType::Notification => Cap::Notification {
-            ptr,
+            ptr: crate::object::notification::NtfnRef(obj!()),
             badge: 0,
             rights: EpRights {
                 send: true,
@@ -173,7 +183,7 @@ pub fn create_object(
             },
         },
         ObjectType::CapTable => Cap::CNode {
-            ptr,
+            ptr: obj!(),
             radix: user_size as u8,
             guard_size: 0,
             guard: 0,
@@ -181,19 +191,22 @@ pub fn create_object(
         // Zeroed memory is an unconfigured SchedContext (`refill_max` 0) and an unused Reply.
         #[cfg(feature = "mcs")]
         ObjectType::SchedContext => Cap::SchedContext {
-            ptr,
+            ptr: obj!(),
             size_bits: user_size as u8,
         },
         #[cfg(feature = "mcs")]
         ObjectType::Reply => Cap::Reply {
-            ptr,
+            ptr: obj!(),
             can_grant: true,
         },
         // The architecture's types (`Arch_createObject`).
-        t => match crate::arch::arch_create_object(t, ptr, is_device) {
-            Some(c) => Cap::Arch(c),
-            None => Cap::Null,
-        },
+        t => {
+            let memory: PPtr<crate::mem::FrameMemory> = obj!();
+            match crate::arch::arch_create_object(t, memory.addr(), is_device) {
+                Some(c) => Cap::Arch(c),
+                None => Cap::Null,
+            }
+        }
     }
 }
 
@@ -215,13 +228,12 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
             kind: ZombieType::CNode(radix),
             number: 1 << radix,
         },
-        Cap::Thread { tcb } if is_final => {
-            let t = TcbRef::new(tcb);
+        Cap::Thread { tcb: t } if is_final => {
             crate::object::tcb_ops::prepare_delete(k, t);
             #[cfg(feature = "debug_build")]
             crate::debug::tcbs::deleted(k, t);
             Cap::Zombie {
-                ptr: tcb,
+                ptr: t.slot(0).0,
                 kind: ZombieType::Tcb,
                 number: tcb_slot::COUNT as u64,
             }
@@ -234,15 +246,12 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
         }
         #[cfg(feature = "mcs")]
         Cap::Reply { ptr, .. } if is_final => {
-            crate::object::reply::finalise(k, crate::object::reply::ReplyRef::new(ptr));
+            crate::object::reply::finalise(k, ptr);
             Cap::Null
         }
         #[cfg(feature = "mcs")]
         Cap::SchedContext { ptr, .. } if is_final => {
-            crate::object::sched_context::finalise(
-                k,
-                crate::object::sched_context::ScRef::new(ptr),
-            );
+            crate::object::sched_context::finalise(k, ptr);
             Cap::Null
         }
         _ => Cap::Null,
@@ -254,7 +263,11 @@ pub fn slot_in(slot: Slot, ptr: usize, bits: u64) -> bool {
     slot.addr() >= ptr && slot.addr() < ptr + (1usize << bits)
 }
 
-/// The kernel-virtual address of the `i`-th slot of a zombie's object.
-pub fn zombie_slot(ptr: usize, i: u64) -> Slot {
-    Slot(PPtr::new(ptr)).add(i as usize)
+/// The `i`-th slot of a zombie's object (a TCB's or a CNode's slots; `i` below the zombie's
+/// original slot count, which is at most 2^[`ZOMBIE_MAX_RADIX`]).
+pub fn zombie_slot(ptr: PPtr<Cte>, i: u64) -> Slot {
+    Slot(ptr).index(ZOMBIE_MAX_RADIX, i as usize)
 }
+
+/// Bound of a zombie's slot index: the largest CNode radix a cap can hold (6 bits).
+const ZOMBIE_MAX_RADIX: u32 = 63;

@@ -102,8 +102,7 @@ impl ScRef {
     /// The `i`-th slot of the refill array.
     #[inline(always)]
     pub fn refill(self, i: u64) -> PPtr<Refill> {
-        self.byte_add::<Refill>(HEADER_BYTES as usize)
-            .add(i as usize)
+        self.trailing::<Refill>(i as usize)
     }
 }
 
@@ -763,7 +762,6 @@ pub fn decode_sched_context_invocation(
             };
             match cap {
                 Cap::Thread { tcb } => {
-                    let tcb = TcbRef::new(tcb);
                     if sc.with(|s| s.tcb).is_some() {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
@@ -784,8 +782,7 @@ pub fn decode_sched_context_invocation(
                     }
                     Ok(SchedContextInvocation::Bind(sc, ScObject::Tcb(tcb)))
                 }
-                Cap::Notification { ptr, .. } => {
-                    let ntfn = NtfnRef::at(ptr);
+                Cap::Notification { ptr: ntfn, .. } => {
                     if sc.with(|s| s.notification).is_some() {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
@@ -818,7 +815,6 @@ pub fn decode_sched_context_invocation(
             };
             match cap {
                 Cap::Thread { tcb } => {
-                    let tcb = TcbRef::new(tcb);
                     if !sc.with(|s| s.tcb).is(tcb) {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
@@ -834,7 +830,7 @@ pub fn decode_sched_context_invocation(
                     Ok(SchedContextInvocation::UnbindObject(sc, ScObject::Tcb(tcb)))
                 }
                 Cap::Notification { ptr, .. } => {
-                    if !sc.with(|s| s.notification).is(NtfnRef::at(ptr).0) {
+                    if !sc.with(|s| s.notification).is(ptr.0) {
                         return Err(user_err!(
                             SyscallError::IllegalOperation,
                             "SchedContext UnbindObject: object not bound"
@@ -842,7 +838,7 @@ pub fn decode_sched_context_invocation(
                     }
                     Ok(SchedContextInvocation::UnbindObject(
                         sc,
-                        ScObject::Notification(NtfnRef::at(ptr)),
+                        ScObject::Notification(ptr),
                     ))
                 }
                 _ => Err(user_err!(

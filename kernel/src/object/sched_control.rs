@@ -120,7 +120,7 @@ pub fn decode_sched_control_invocation(
         ));
     }
     Ok(SchedControlInvocation {
-        sc: ScRef::new(ptr),
+        sc: ptr,
         core,
         budget,
         period,

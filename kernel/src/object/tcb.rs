@@ -5,7 +5,7 @@
 
 use crate::arch::ArchContext;
 use crate::cte::{Cte, Slot};
-use crate::mem::{Link, PPtr};
+use crate::mem::{EitherLink, Link, PPtr};
 use crate::object::notification::Notification;
 
 /// TCB CNode slot indices (`tcb_cnode_index`, `include/object/structures.h`).
@@ -97,7 +97,7 @@ pub struct Tcb {
     pub state: u64,
     /// The endpoint or notification the thread is blocked on, or none (see
     /// [`TcbRef::blocked_on_ep`]).
-    pub blocking_object: Link<()>,
+    pub blocking_object: EitherLink<crate::object::endpoint::Endpoint, Notification>,
     /// Badge of a blocked send, or other per-state word.
     pub blocking_badge: u64,
     /// Flags of a blocked IPC: bit 0 can grant, bit 1 can grant reply, bit 2 is call.
@@ -184,7 +184,7 @@ impl TcbRef {
     /// The `i`-th of the TCB's CNode slots.
     #[inline(always)]
     pub fn slot(self, i: usize) -> Slot {
-        Slot(self.cast::<Cte>().add(i))
+        Slot(self.field::<[Cte; tcb_slot::COUNT], 0>().at(i))
     }
     /// The thread state.
     #[inline(always)]
@@ -209,14 +209,14 @@ impl TcbRef {
     /// The endpoint the thread is blocked on (it is in `BlockedOnSend`/`BlockedOnReceive`).
     #[inline(always)]
     pub fn blocked_on_ep(self) -> Option<crate::object::endpoint::EpRef> {
-        self.with(|t| t.blocking_object.get())
-            .map(|p| crate::object::endpoint::EpRef(p.cast()))
+        self.with(|t| t.blocking_object.a())
+            .map(crate::object::endpoint::EpRef)
     }
     /// The notification the thread is blocked on (it is in `BlockedOnNotification`).
     #[inline(always)]
     pub fn blocked_on_ntfn(self) -> Option<crate::object::notification::NtfnRef> {
-        self.with(|t| t.blocking_object.get())
-            .map(|p| crate::object::notification::NtfnRef(p.cast()))
+        self.with(|t| t.blocking_object.b())
+            .map(crate::object::notification::NtfnRef)
     }
     /// Writes register `i`.
     #[inline(always)]
@@ -228,7 +228,9 @@ impl TcbRef {
 /// The NUL-terminated debug name of a thread (`seL4_DebugNameThread`) and its length before
 /// the NUL. Reads the TCB without [`PPtr::with`], so it may be called anywhere.
 pub fn thread_name(t: TcbRef) -> ([u8; TCB_NAME_LEN], usize) {
-    let n: [u8; TCB_NAME_LEN] = t.byte_add(core::mem::offset_of!(Tcb, name)).get();
+    let n = t
+        .field::<[u8; TCB_NAME_LEN], { core::mem::offset_of!(Tcb, name) }>()
+        .get();
     let len = n.iter().position(|&b| b == 0).unwrap_or(TCB_NAME_LEN);
     (n, len)
 }
@@ -236,7 +238,8 @@ pub fn thread_name(t: TcbRef) -> ([u8; TCB_NAME_LEN], usize) {
 /// The address a thread restarts at (seL4 `getRestartPC`: its `fault_ip`, the pc of the
 /// instruction that entered the kernel). Reads the TCB without [`PPtr::with`].
 pub fn restart_pc(t: TcbRef) -> u64 {
-    t.byte_add(core::mem::offset_of!(Tcb, fault_ip)).get()
+    t.field::<u64, { core::mem::offset_of!(Tcb, fault_ip) }>()
+        .get()
 }
 
 /// Initialises a freshly zeroed TCB (`Arch_initContext` and `createObject` for TCBs): user

@@ -246,13 +246,12 @@ pub fn decode_tcb_invocation(
     thread: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
     use InvocationLabel as L;
-    let Cap::Thread { tcb } = cap else {
+    let Cap::Thread { tcb: target } = cap else {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB: Illegal operation."
         ));
     };
-    let target = TcbRef::new(tcb);
     match label {
         L::TCBReadRegisters => decode_read_registers(args, target, thread),
         L::TCBWriteRegisters => decode_write_registers(args, target, thread),
@@ -396,7 +395,7 @@ fn decode_copy_registers(
     };
     Ok(TcbInvocation::CopyRegisters {
         dest: target,
-        src: TcbRef::new(src),
+        src,
         suspend_source: flags & flag::COPY_SUSPEND_SOURCE != 0,
         resume_target: flags & flag::COPY_RESUME_TARGET != 0,
         transfer_frame: flags & flag::COPY_TRANSFER_FRAME != 0,
@@ -578,7 +577,7 @@ fn authority(
         ));
     };
     match auth {
-        Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
+        Cap::Thread { tcb } => Ok(tcb),
         _ => Err(user_err!(
             SyscallError::InvalidCapability(1),
             "TCB {inv}: authority cap not a TCB."
@@ -686,7 +685,7 @@ fn decode_set_sched_params(
     let current = target.with(|x| x.sched_context);
     let sc = match sc_cap {
         Cap::SchedContext { ptr, .. } => {
-            let sc = ScRef::new(ptr);
+            let sc = ptr;
             if !current.is(sc) {
                 if current.is_some() {
                     return Err(user_err!(
@@ -900,7 +899,7 @@ fn decode_bind_notification(
             "TCB BindNotification: TCB already has a bound notification."
         ));
     }
-    let Cap::Notification { ptr, rights, .. } = ncap else {
+    let Cap::Notification { ptr: n, rights, .. } = ncap else {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB BindNotification: Notification is invalid."
@@ -912,7 +911,6 @@ fn decode_bind_notification(
             "TCB BindNotification: Insufficient access rights"
         ));
     }
-    let n = NtfnRef::at(ptr);
     let ntfn = n.0.get();
     if ntfn.head_state.get().is_some() || ntfn.bound_tcb.is_some() {
         return Err(user_err!(
@@ -1085,9 +1083,7 @@ fn install_tcb_cap(
 
 /// seL4's `sameObjectAs(newCap, srcSlot->cap) && sameObjectAs(tCap, slot->cap)`.
 fn still_sources(tc: &ThreadControl, new: Cap, src: Slot) -> bool {
-    let t_cap = Cap::Thread {
-        tcb: tc.target.addr(),
-    };
+    let t_cap = Cap::Thread { tcb: tc.target };
     same_object_as(&new, &src.cap()) && same_object_as(&t_cap, &tc.slot.cap())
 }
 

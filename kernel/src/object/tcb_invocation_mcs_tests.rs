@@ -4,7 +4,7 @@
 //! contexts, the retype size of a SchedContext, the root thread's SC and the SchedControl cap.
 
 use crate::cap::Cap;
-use crate::object::sched_context::{refill_head, tcb_sc, ScRef};
+use crate::object::sched_context::{refill_head, tcb_sc};
 use crate::object::tcb::{tcb_slot, TcbRef};
 use crate::testing::*;
 use abi::bootinfo::slot;
@@ -24,7 +24,7 @@ fn tcb_at(s: &System, i: u64) -> TcbRef {
     let Cap::Thread { tcb } = s.root_slot(i).cap() else {
         panic!("slot {i} holds no TCB")
     };
-    TcbRef::new(tcb)
+    tcb
 }
 
 fn mint(s: &mut System, dest: u64, src: u64, rights: CapRights) {
@@ -59,7 +59,7 @@ fn boot_gives_the_root_thread_its_sc_and_a_sched_control_cap() {
         panic!("slot 14 holds no SC")
     };
     assert_eq!(size_bits as u64, abi::object::MIN_SCHED_CONTEXT_BITS);
-    let sc = ScRef::new(ptr);
+    let sc = ptr;
     assert_eq!(tcb_sc(s.root), sc);
     assert_eq!(s.k.cur_sc, sc);
     let x = sc.get();
@@ -87,7 +87,7 @@ fn boot_gives_the_root_thread_its_sc_and_a_sched_control_cap() {
     // The SC's memory is no untyped's: retyping everything cannot overlap it (the root
     // objects are reserved), and it is not in the free list.
     let n = (bi.untyped.end - bi.untyped.start) as usize;
-    let paddr = crate::arch::pptr_to_paddr(ptr);
+    let paddr = crate::arch::pptr_to_paddr(ptr.addr());
     assert!(bi.untyped_list[..n]
         .iter()
         .all(|d| paddr < d.paddr || paddr >= d.paddr + (1 << d.size_bits)));
@@ -215,7 +215,7 @@ fn set_sched_params_binds_and_unbinds_scheduling_contexts() {
     let Cap::SchedContext { ptr, .. } = s.root_slot(e + 11).cap() else {
         panic!()
     };
-    let sc = ScRef::new(ptr);
+    let sc = ptr;
     let null = e + 50;
     let sp =
         |s: &mut System, mrs: &[u64], caps: &[u64]| s.call(e + 10, L::TCBSetSchedParams, mrs, caps);
@@ -335,7 +335,7 @@ fn resume_waits_for_a_scheduling_context() {
         panic!()
     };
     let budget = crate::arch::us_to_ticks(1000);
-    crate::object::sched_context::refill_new(ScRef::new(ptr), 2, budget, 0, s.k.cur_time);
+    crate::object::sched_context::refill_new(ptr, 2, budget, 0, s.k.cur_time);
     ok_empty(s.call(e, L::TCBSetSchedParams, &[0, 0], &[ROOT_TCB, e + 1, e + 50]));
     assert_eq!(t.with(|x| x.queued), 1);
     // Suspend takes it off the queue again.

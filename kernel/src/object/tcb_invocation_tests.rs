@@ -30,7 +30,7 @@ fn tcb_at(s: &System, i: u64) -> TcbRef {
     let Cap::Thread { tcb } = s.root_slot(i).cap() else {
         panic!("slot {i} holds no TCB")
     };
-    TcbRef::new(tcb)
+    tcb
 }
 
 fn queued(t: TcbRef) -> bool {
@@ -760,7 +760,7 @@ fn bind_and_unbind_notification() {
     let Cap::Notification { ptr, .. } = s.root_slot(n).cap() else {
         panic!()
     };
-    let ntfn = crate::object::notification::NtfnRef::at(ptr);
+    let ntfn = ptr;
     fails(
         s.call(e, L::TCBUnbindNotification, &[], &[]),
         Error::IllegalOperation,
@@ -783,7 +783,7 @@ fn bind_and_unbind_notification() {
     );
     assert!(t.with(|x| x.bound_notification).is_none());
     ok(s.call(e, L::TCBBindNotification, &[], &[n]));
-    assert_eq!(t.with(|x| x.bound_notification).addr(), ptr);
+    assert_eq!(t.with(|x| x.bound_notification).addr(), ptr.addr());
     assert!(ntfn.0.get().bound_tcb.is(t));
     // Already bound; the notification bound to another thread.
     fails(

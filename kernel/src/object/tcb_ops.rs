@@ -99,8 +99,8 @@ pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
         }
     }
     suspend(k, t);
-    if k.fpu_owner == t.addr() {
-        k.fpu_owner = 0;
+    if k.fpu_owner.is(t) {
+        k.fpu_owner = crate::mem::Link::NONE;
         t.with(|x| x.context.disable_fpu());
     }
 }
@@ -118,7 +118,7 @@ pub fn prepare_delete(k: &mut Kernel, t: TcbRef) {
 /// Checked before every return to user level in debug builds.
 pub fn fpu_invariant_holds(k: &Kernel, t: TcbRef) -> bool {
     let (enabled, flags) = t.with(|x| (x.context.fpu_enabled(), x.flags));
-    if k.fpu_owner == t.addr() {
+    if k.fpu_owner.is(t) {
         enabled && flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED == 0
     } else {
         !enabled
@@ -130,12 +130,11 @@ pub fn fpu_invariant_holds(k: &Kernel, t: TcbRef) -> bool {
 /// re-executed); false means a genuine illegal instruction (or a thread with the FPU disabled).
 pub fn fpu_lazy_load(k: &mut Kernel, t: TcbRef) -> bool {
     let (enabled, flags) = t.with(|x| (x.context.fpu_enabled(), x.flags));
-    if enabled || flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED != 0 || k.fpu_owner == t.addr()
-    {
+    if enabled || flags & crate::object::tcb::TCB_FLAG_FPU_DISABLED != 0 || k.fpu_owner.is(t) {
         return false;
     }
-    if k.fpu_owner != 0 {
-        TcbRef::new(k.fpu_owner).with(|o| {
+    if let Some(owner) = k.fpu_owner.get() {
+        owner.with(|o| {
             if o.context.fpu_dirty() {
                 crate::arch::fpu_save(&mut o.context.fpu);
             }
@@ -146,7 +145,7 @@ pub fn fpu_lazy_load(k: &mut Kernel, t: TcbRef) -> bool {
         crate::arch::fpu_load(&x.context.fpu);
         x.context.enable_fpu();
     });
-    k.fpu_owner = t.addr();
+    k.fpu_owner = crate::mem::Link::to(t);
     true
 }
 
@@ -154,13 +153,13 @@ pub fn fpu_lazy_load(k: &mut Kernel, t: TcbRef) -> bool {
 /// registers are saved if it owns the FPU, and the FPU has no owner; its FPU is disabled (see
 /// [`fpu_invariant_holds`]).
 pub fn fpu_release(k: &mut Kernel, t: TcbRef) {
-    if k.fpu_owner == t.addr() {
+    if k.fpu_owner.is(t) {
         t.with(|x| {
             if x.context.fpu_dirty() {
                 crate::arch::fpu_save(&mut x.context.fpu);
             }
             x.context.disable_fpu();
         });
-        k.fpu_owner = 0;
+        k.fpu_owner = crate::mem::Link::NONE;
     }
 }

@@ -11,6 +11,7 @@ use crate::cap::Cap;
 use crate::cte::{has_children, insert_new_cap, Slot};
 use crate::error::{Preempted, SyscallError};
 use crate::invocation::InvocationArgs;
+use crate::mem::CarvedRun;
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot};
 use crate::object::objecttype::create_object;
 use crate::state::Kernel;
@@ -26,18 +27,16 @@ pub struct RetypeInvocation {
     pub slot: Slot,
     /// Whether to reset the untyped first (it has no children).
     pub reset: bool,
-    /// Kernel-virtual address of the first new object.
-    pub first: usize,
+    /// The new objects' memory.
+    pub objects: CarvedRun,
     /// Object type.
     pub object_type: ObjectType,
     /// The size argument.
     pub user_size: u64,
     /// log2 of each object's size.
     pub object_bits: u64,
-    /// First destination slot.
-    pub dest: Slot,
-    /// Number of objects.
-    pub count: usize,
+    /// The destination slots (one per object).
+    pub dest: crate::mem::CNodeWindow,
     /// Whether the untyped is device memory.
     pub is_device: bool,
 }
@@ -162,12 +161,19 @@ pub fn decode_untyped_invocation(
             "Untyped Retype: Requested destination window overruns size of node."
         ));
     }
-    let dest = Slot::at(cnode).add(node_offset as usize);
-    for i in 0..node_window as usize {
+    let Some(dest) = cnode.cnode_window(radix as u32, node_offset as usize, node_window as usize)
+    else {
+        return Err(user_err!(
+            SyscallError::RangeError(1, node_size - node_offset),
+            "Untyped Retype: Requested destination window overruns size of node."
+        ));
+    };
+    #[allow(clippy::unused_enumerate_index)] // the index is only printed by debug builds
+    for (_i, s) in dest.slots().enumerate() {
         user_try!(
-            ensure_empty_slot(dest.add(i)),
+            ensure_empty_slot(Slot(s)),
             "Untyped Retype: Slot #{} in destination window non-empty.",
-            node_offset + i as u64
+            node_offset + _i as u64
         );
     }
     let (free, reset) = if has_children(slot) {
@@ -189,18 +195,24 @@ pub fn decode_untyped_invocation(
             "Untyped Retype: Creating kernel objects with device untyped"
         ));
     }
-    let free_ref = ptr as u64 + free;
+    let free_ref = ptr.addr() as u64 + free;
     let align = (1u64 << object_bits) - 1;
-    let first = ((free_ref + align) & !align) as usize;
+    let first = ((free_ref + align) & !align) as usize - ptr.addr();
+    // Inside the untyped: the free space was checked against the objects' total size above.
+    let Some(objects) = ptr.carve(size_bits as u32, first, object_bits as u32, dest.len()) else {
+        return Err(user_err!(
+            SyscallError::NotEnoughMemory(free_bytes),
+            "Untyped Retype: Insufficient memory."
+        ));
+    };
     Ok(RetypeInvocation {
         slot,
         reset,
-        first,
+        objects,
         object_type,
         user_size,
         object_bits,
         dest,
-        count: node_window as usize,
         is_device,
     })
 }
@@ -234,7 +246,7 @@ pub fn reset_untyped_cap(k: &mut Kernel, slot: Slot) -> Result<(), Preempted> {
     let mut top = free_index;
     while top > 0 {
         let start = (top - 1) & !(chunk - 1);
-        crate::mem::zero(ptr + start as usize, (top - start) as usize);
+        ptr.zero_range(size_bits as u32, start as usize, top as usize);
         top = start;
         slot.set_cap(Cap::Untyped {
             ptr,
@@ -264,17 +276,15 @@ pub fn invoke_untyped_retype(k: &mut Kernel, inv: RetypeInvocation) -> Result<()
     else {
         return Ok(());
     };
-    let end = inv.first + (inv.count << inv.object_bits);
     inv.slot.set_cap(Cap::Untyped {
         ptr,
         size_bits,
-        free_index: (end - ptr) as u64,
+        free_index: inv.objects.end_offset(ptr) as u64,
         is_device,
     });
-    for i in 0..inv.count {
-        let obj = inv.first + (i << inv.object_bits);
-        let cap = create_object(k, inv.object_type, obj, inv.user_size, inv.is_device);
-        insert_new_cap(cap, Some(inv.slot), inv.dest.add(i));
+    for (at, dest) in inv.objects.objects().zip(inv.dest.slots()) {
+        let cap = create_object(k, inv.object_type, at, inv.user_size, inv.is_device);
+        insert_new_cap(cap, Some(inv.slot), Slot(dest));
     }
     Ok(())
 }

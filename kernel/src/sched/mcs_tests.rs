@@ -54,7 +54,9 @@ impl Objects {
         t
     }
     fn ntfn(&mut self) -> NtfnRef {
-        NtfnRef::at(self.alloc(abi::object::NOTIFICATION_BITS as u32))
+        NtfnRef(crate::mem::PPtr::new(
+            self.alloc(abi::object::NOTIFICATION_BITS as u32),
+        ))
     }
 }
 
@@ -349,7 +351,9 @@ impl InvocationArgs for Args {
         self.mrs.get(i).copied().unwrap_or(0)
     }
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
-        self.caps.get(i).map(|&c| (c, Slot::at(0)))
+        self.caps
+            .get(i)
+            .map(|&c| (c, Slot(crate::mem::PPtr::new(0))))
     }
     fn extra_cptr(&self, i: usize) -> u64 {
         i as u64
@@ -370,11 +374,11 @@ fn configure(mrs: &[u64], caps: &[Cap]) -> Result<SchedControlInvocation, Syscal
 #[test]
 fn configure_flags_errors_in_sel4_order() {
     let sc = Cap::SchedContext {
-        ptr: 0x1000,
+        ptr: crate::mem::PPtr::new(0x1000),
         size_bits: 8,
     };
     let ep = Cap::Endpoint {
-        ptr: 0x1000,
+        ptr: crate::object::endpoint::EpRef(crate::mem::PPtr::new(0x1000)),
         badge: 0,
         rights: Default::default(),
     };
@@ -658,7 +662,7 @@ fn sched_context_decode_checks() {
         decode_sched_context_invocation(k, label, &a, sc, who).map(|_| ())
     };
     use InvocationLabel::*;
-    let tc = |t: TcbRef| Cap::Thread { tcb: t.addr() };
+    let tc = |t: TcbRef| Cap::Thread { tcb: t };
     assert_eq!(
         dec(&k, SchedContextBind, &[], other),
         Err(SyscallError::TruncatedMessage)

@@ -12,10 +12,20 @@ use super::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use super::context::{reg, ArchContext};
 use super::vspace::{self, Pte};
 use crate::arch::pptr_to_paddr;
-use crate::boot::{BootError, RootCNode};
+use crate::boot::{BootError, Region, RootCNode};
 use crate::cap::Cap;
 use crate::state::Kernel;
 use abi::bootinfo::{slot, SlotRegion};
+use abi::object::PAGE_TABLE_BITS;
+
+/// `MAX_NUM_FREEMEM_REG` (seL4 `include/arch/arm/arch/bootinfo.h`): slots for free memory
+/// regions during boot. seL4 sizes it from its build's `avail_p_regs` (3 for qemu-arm-virt's
+/// single RAM region); this kernel reads RAM from the device tree at boot, so it keeps as many
+/// slots as riscv64 (16).
+pub const MAX_NUM_FREEMEM_REG: usize = 16;
+/// `NUM_RESERVED_REGIONS` (arm, `MODE_RESERVED` 0 on aarch64): the regions boot reserves
+/// itself (kernel image, device tree, user image).
+pub const NUM_RESERVED_REGIONS: usize = 3;
 
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
@@ -35,16 +45,19 @@ use super::vspace::TABLE_LEVELS;
 
 /// seL4 `create_it_address_space`: the zeroed table at `root` (kernel-virtual) becomes the
 /// root task's VSpace (its cap, with [`IT_ASID`], written to `seL4_CapInitThreadVSpace`), and
-/// the zeroed `tables` are hooked below it to cover `[v_start, v_end)`: the level-1 tables
-/// first, then the level-2 ones, then the level-3 ones, each in address order, their caps
-/// provided to `cnode` in that order. `tables` has [`root_paging_tables`]`(v_start, v_end)`
-/// entries. Returns the slots of the page-table caps (BootInfo `userImagePaging`).
+/// the `n_tables` zeroed tables that follow each other from `tables` on are hooked below it to
+/// cover `it_v_reg`: the level-1 tables first, then the level-2 ones, then the level-3 ones,
+/// each in address order, their caps provided to `cnode` in that order. `n_tables` is
+/// [`root_paging_tables`] of `it_v_reg`. Returns the slots of the page-table caps (BootInfo
+/// `userImagePaging`).
+///
+/// Errors: the root CNode is full.
 pub fn create_root_vspace(
     cnode: &mut RootCNode,
     root: usize,
-    tables: &[usize],
-    v_start: u64,
-    v_end: u64,
+    tables: usize,
+    n_tables: u64,
+    it_v_reg: Region,
 ) -> Result<SlotRegion, BootError> {
     cnode.write_slot(
         slot::INIT_THREAD_VSPACE,
@@ -54,14 +67,16 @@ pub fn create_root_vspace(
         }),
     );
     let start = cnode.next_free();
-    let mut tables = tables.iter();
+    let mut next = 0;
     for level in TABLE_LEVELS {
         let span_bits = vspace::level_bits(level - 1);
-        let mut v = v_start & !((1u64 << span_bits) - 1);
-        while v < v_end {
-            let table = *tables
-                .next()
-                .ok_or(BootError::Msg("root task page tables miscounted"))?;
+        let mut v = it_v_reg.start & !((1u64 << span_bits) - 1);
+        while v < it_v_reg.end {
+            if next >= n_tables {
+                return Err(BootError::Msg("root task page tables miscounted"));
+            }
+            let table = tables + (next << PAGE_TABLE_BITS) as usize;
+            next += 1;
             let w = vspace::lookup_pt_slot(root, v);
             debug_assert_eq!(w.level, level - 1);
             w.slot.set(Pte::table(pptr_to_paddr(table)));

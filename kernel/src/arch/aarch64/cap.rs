@@ -11,13 +11,14 @@
 //! - page table: mapped in 44; word 1 the mapping;
 //! - VSpace: mapped in 44; word 1 its ASID;
 //! - ASID pool: word 1 the first ASID;
-//! - SGI signal: the SGI in 3..0 of word 0, the target in word 1.
+//! - SGI signal: the SGI in 47..44 of word 0 (no object: the pointer field stays clear), the
+//!   target in word 1.
 //!
 //! The hooks that only look at an [`ArchCap`] (or a raw cap) are pure and tested on the host;
 //! those that take or make a generic `Cap` exist only when aarch64 is the architecture built.
 #![forbid(unsafe_code)]
 
-use crate::cap::{field, pack_ptr, unpack_ptr, RawCap};
+use crate::cap::{field, RawCap};
 use crate::error::SyscallError;
 use abi::arch::aarch64::{
     ObjectType, ASID_POOL_BITS, HUGE_PAGE_BITS, LARGE_PAGE_BITS, PAGE_BITS, PAGE_TABLE_BITS,
@@ -166,9 +167,10 @@ pub enum ArchCap {
 
 /// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
 #[inline(always)]
-fn unpack_frame(w0: u64) -> (usize, FrameSize, VmRights, bool) {
+fn unpack_frame(c: RawCap) -> (usize, FrameSize, VmRights, bool) {
+    let w0 = c.w0();
     (
-        unpack_ptr(w0),
+        c.obj_addr(),
         FrameSize::from_bits(field(w0, 44, 2)),
         VmRights::from_bits(field(w0, 46, 2)),
         field(w0, 48, 1) != 0,
@@ -195,10 +197,11 @@ fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
 impl ArchCap {
     /// Decodes the words of a cap whose tag is [`is_arch_cap_tag`]; `None` for an unknown tag.
     #[inline(always)]
-    pub fn decode(t: u64, w0: u64, w1: u64) -> Option<ArchCap> {
+    pub fn decode(t: u64, c: RawCap) -> Option<ArchCap> {
+        let (w0, w1) = (c.w0(), c.w1());
         Some(match t {
             tag::FRAME => {
-                let (base, size, rights, is_device) = unpack_frame(w0);
+                let (base, size, rights, is_device) = unpack_frame(c);
                 ArchCap::Frame {
                     base,
                     size,
@@ -208,20 +211,20 @@ impl ArchCap {
                 }
             }
             tag::PAGE_TABLE => ArchCap::PageTable {
-                base: unpack_ptr(w0),
+                base: c.obj_addr(),
                 mapped: unpack_mapping(field(w0, 44, 1), w1),
             },
             tag::VSPACE => ArchCap::VSpace {
-                base: unpack_ptr(w0),
+                base: c.obj_addr(),
                 asid: (field(w0, 44, 1) != 0).then_some(w1 as u16),
             },
             tag::ASID_CONTROL => ArchCap::AsidControl,
             tag::ASID_POOL => ArchCap::AsidPool {
-                ptr: unpack_ptr(w0),
+                ptr: c.obj_addr(),
                 asid_base: w1 as u16,
             },
             tag::SGI_SIGNAL => ArchCap::SgiSignal {
-                irq: field(w0, 0, 4) as u8,
+                irq: field(w0, 44, 4) as u8,
                 target: w1 as u32,
             },
             _ => return None,
@@ -230,8 +233,10 @@ impl ArchCap {
 
     /// The two words of the cap.
     #[inline]
-    pub fn encode(self) -> (u64, u64) {
-        let t = |tag: u64, ptr: usize, rest: u64| (tag << 59) | pack_ptr(ptr) | rest;
+    pub fn encode(self) -> RawCap {
+        let t = |tag: u64, ptr: usize, rest: u64, w1: u64| {
+            RawCap::with_object((tag << 59) | rest, crate::mem::PPtr::<u8>::new(ptr), w1)
+        };
         match self {
             ArchCap::Frame {
                 base,
@@ -245,21 +250,24 @@ impl ArchCap {
                     | (rights as u64) << 46
                     | (is_device as u64) << 48
                     | m << 49;
-                (t(tag::FRAME, base, rest), w1)
+                t(tag::FRAME, base, rest, w1)
             }
             ArchCap::PageTable { base, mapped } => {
                 let (m, w1) = pack_mapping(mapped);
-                (t(tag::PAGE_TABLE, base, m << 44), w1)
+                t(tag::PAGE_TABLE, base, m << 44, w1)
             }
-            ArchCap::VSpace { base, asid } => (
-                t(tag::VSPACE, base, (asid.is_some() as u64) << 44),
+            ArchCap::VSpace { base, asid } => t(
+                tag::VSPACE,
+                base,
+                (asid.is_some() as u64) << 44,
                 asid.unwrap_or(0) as u64,
             ),
-            ArchCap::AsidControl => (tag::ASID_CONTROL << 59, 0),
-            ArchCap::AsidPool { ptr, asid_base } => (t(tag::ASID_POOL, ptr, 0), asid_base as u64),
-            ArchCap::SgiSignal { irq, target } => {
-                (tag::SGI_SIGNAL << 59 | (irq as u64 & 0xf), target as u64)
-            }
+            ArchCap::AsidControl => RawCap::without_object(tag::ASID_CONTROL << 59, 0),
+            ArchCap::AsidPool { ptr, asid_base } => t(tag::ASID_POOL, ptr, 0, asid_base as u64),
+            ArchCap::SgiSignal { irq, target } => RawCap::without_object(
+                tag::SGI_SIGNAL << 59 | (irq as u64 & 0xf) << 44,
+                target as u64,
+            ),
         }
     }
 
@@ -292,7 +300,7 @@ impl ArchCap {
 /// [`ArchCap::decode`] gives for a frame, without decoding the rest).
 #[inline(always)]
 pub fn frame_fields(c: RawCap) -> Option<(usize, FrameSize, VmRights, bool)> {
-    (c.tag() == tag::FRAME).then(|| unpack_frame(c.w0))
+    (c.tag() == tag::FRAME).then(|| unpack_frame(c))
 }
 
 /// (base, ASID if assigned) of a VSpace cap, `None` for any other cap.
@@ -300,8 +308,8 @@ pub fn frame_fields(c: RawCap) -> Option<(usize, FrameSize, VmRights, bool)> {
 pub fn vspace_fields(c: RawCap) -> Option<(usize, Option<u16>)> {
     (c.tag() == tag::VSPACE).then(|| {
         (
-            unpack_ptr(c.w0),
-            (field(c.w0, 44, 1) != 0).then_some(c.w1 as u16),
+            c.obj_addr(),
+            (field(c.w0(), 44, 1) != 0).then_some(c.w1() as u16),
         )
     })
 }
@@ -548,11 +556,10 @@ mod tests {
         /// agree with the full decoder.
         #[test]
         fn encoding_round_trips(c in arbitrary_arch_cap(ptrs())) {
-            let (w0, w1) = c.encode();
-            let r = RawCap { w0, w1 };
+            let r = c.encode();
             prop_assert!(is_arch_cap_tag(r.tag()));
             prop_assert_eq!(r.tag(), c.tag());
-            prop_assert_eq!(ArchCap::decode(r.tag(), w0, w1), Some(c));
+            prop_assert_eq!(ArchCap::decode(r.tag(), r), Some(c));
             let frame = match c {
                 ArchCap::Frame { base, size, rights, is_device, .. } => {
                     Some((base, size, rights, is_device))

@@ -32,6 +32,10 @@ pub mod machine;
 /// The architecture's name, for the boot banner.
 pub const NAME: &str = "aarch64";
 
+/// End of the kernel's window onto physical memory (seL4 `PADDR_TOP` = `PPTR_TOP - PPTR_BASE`
+/// on aarch64 with a 39-bit kernel window: 511 GiB): only RAM below it can hold kernel objects.
+pub const PADDR_TOP: u64 = 511 << 30;
+
 /// The machine operations the pure modules need beyond the generic contract: the machine's on
 /// the target, stand-ins in host tests.
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]

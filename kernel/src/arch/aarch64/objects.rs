@@ -137,7 +137,7 @@ pub enum VSpaceInvocation {
     /// ASID pool for `asid_base..asid_base + 512`, its cap in `dest`.
     AsidControlMakePool {
         /// The untyped's memory.
-        frame: usize,
+        frame: crate::mem::PPtr<crate::mem::UntypedMemory>,
         /// The new cap's slot.
         dest: Slot,
         /// The untyped's slot.
@@ -162,7 +162,7 @@ pub enum VSpaceInvocation {
 #[inline(always)]
 fn arch_cap_in(slot: Slot) -> Option<ArchCap> {
     let r: RawCap = slot.raw();
-    ArchCap::decode(r.tag(), r.w0, r.w1)
+    ArchCap::decode(r.tag(), r)
 }
 
 /// The VSpace cap of extra cap `i` if it is one with an ASID (`isValidNativeRoot`): its base
@@ -740,8 +740,7 @@ fn decode_asid_pool(
 
 /// Stores this architecture's cap `c` in `slot`, leaving the MDB node as it is.
 fn set_arch_cap(slot: Slot, c: ArchCap) {
-    let (w0, w1) = c.encode();
-    slot.set_raw(RawCap { w0, w1 });
+    slot.set_raw(c.encode());
 }
 
 /// Performs a decoded VSpace invocation for `thread` (already in `Restart`): seL4's
@@ -851,15 +850,16 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                     is_device,
                 });
             }
-            crate::mem::zero(frame, 1 << ASID_POOL_BITS);
+            frame.zero_range(ASID_POOL_BITS as u32, 0, 1 << ASID_POOL_BITS);
+            let frame = frame.addr();
             // `cteInsert`: an ASID pool cap is never revocable (`isCapRevocable` is false for
             // the architecture's caps).
-            let (w0, w1) = ArchCap::AsidPool {
+            let pool = ArchCap::AsidPool {
                 ptr: frame,
                 asid_base,
             }
             .encode();
-            mdb_insert_after(RawCap { w0, w1 }, false, parent, dest);
+            mdb_insert_after(pool, false, parent, dest);
             k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = frame;
         }
         VSpaceInvocation::AsidPoolAssign {

@@ -6,7 +6,7 @@
 use super::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use super::objects::{decode, perform, CacheOp, VSpaceInvocation};
 use super::vspace::{self, pt_index, pte_slot, Pte};
-use crate::cap::{Cap, RawCap};
+use crate::cap::Cap;
 use crate::cspace::LookupFault;
 use crate::cte::Slot;
 use crate::error::SyscallError;
@@ -52,16 +52,15 @@ impl Mmu {
         self.mem.base + (i * 4096) as u64
     }
     fn slot(&self, i: usize) -> Slot {
-        Slot::at(self.page(SLOTS) + 32 * i)
+        Slot(crate::mem::PPtr::new(self.page(SLOTS))).index(7, i)
     }
     fn put(&self, i: usize, c: ArchCap) -> Slot {
-        let (w0, w1) = c.encode();
-        self.slot(i).set_raw(RawCap { w0, w1 });
+        self.slot(i).set_raw(c.encode());
         self.slot(i)
     }
     fn get(&self, i: usize) -> Option<ArchCap> {
         let r = self.slot(i).raw();
-        ArchCap::decode(r.tag(), r.w0, r.w1)
+        ArchCap::decode(r.tag(), r)
     }
     fn vspace_cap(&self) -> ArchCap {
         ArchCap::VSpace {

@@ -168,7 +168,7 @@ impl Pte {
 /// The descriptor at `index` of the table at `pt` (kernel-virtual).
 #[inline(always)]
 pub fn pte_slot(pt: usize, index: usize) -> PPtr<Pte> {
-    PPtr::<Pte>::new(pt).add(index)
+    PPtr::<[Pte; PT_ENTRIES]>::new(pt).at(index)
 }
 
 /// log2 of the bytes one entry of a level-`level` table maps (0 → 39, 1 → 30, 2 → 21,
@@ -249,7 +249,7 @@ pub const fn level_for(size: FrameSize) -> usize {
 /// address of the VSpace assigned that ASID, or 0 (seL4 `asid_pool_t.array` of `asid_map_t`,
 /// here only its `vspace_root`).
 pub fn asid_pool_entry(pool: usize, low: usize) -> PPtr<u64> {
-    PPtr::<u64>::new(pool).add(low & (PT_ENTRIES - 1))
+    PPtr::<[u64; PT_ENTRIES]>::new(pool).at(low)
 }
 
 /// `findVSpaceForASID`: the VSpace (kernel-virtual) assigned `asid`, if any.

@@ -180,3 +180,16 @@ pub fn timestamp() -> u64 {
 pub fn advance_cycles(n: u64) {
     CYCLES.with(|c| c.set(c.get() + n));
 }
+
+/// Puts this thread's simulated machine back to its power-on state: every interrupt line
+/// masked and none pending, the clock at 0 with no deadline, the cycle counter at 0, the
+/// console empty (the syscall fuzzer runs many machines one after another on one thread).
+pub fn reset_machine() {
+    IRQ_MASKED.with(|m| *m.borrow_mut() = [true; 128]);
+    IRQ_PENDING.with(|p| p.borrow_mut().clear());
+    TIME.with(|t| t.set(0));
+    DEADLINE.with(|d| d.set(u64::MAX));
+    #[cfg(feature = "track_utilisation")]
+    CYCLES.with(|c| c.set(0));
+    CONSOLE.with(|b| b.borrow_mut().clear());
+}

@@ -9,10 +9,18 @@ use super::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use super::context::{reg, ArchContext};
 use super::vspace::{self, Pte};
 use crate::arch::pptr_to_paddr;
-use crate::boot::{BootError, RootCNode};
+use crate::boot::{BootError, Region, RootCNode};
 use crate::cap::Cap;
 use crate::state::Kernel;
 use abi::bootinfo::{slot, SlotRegion};
+use abi::object::PAGE_TABLE_BITS;
+
+/// `MAX_NUM_FREEMEM_REG` (seL4 `include/arch/riscv/arch/bootinfo.h`): slots for free memory
+/// regions during boot, also the most RAM regions boot uses.
+pub const MAX_NUM_FREEMEM_REG: usize = 16;
+/// `NUM_RESERVED_REGIONS` (riscv): the regions boot reserves itself (kernel image, device
+/// tree, user image).
+pub const NUM_RESERVED_REGIONS: usize = 3;
 
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
@@ -45,17 +53,19 @@ pub fn root_paging_tables(v_start: u64, v_end: u64) -> u64 {
 
 /// seL4 `create_it_address_space`: makes the zeroed page table at `root` (kernel-virtual) the
 /// root task's VSpace (the kernel's global mappings copied in, its cap written to
-/// `seL4_CapInitThreadVSpace`) and hooks the zeroed `tables` below it to cover
-/// `[v_start, v_end)`: the level-1 tables first, then the level-0 ones, each in address order,
-/// their caps provided to `cnode` in that order. `tables` has
-/// [`root_paging_tables`]`(v_start, v_end)` entries. Returns the slots of the page-table caps
+/// `seL4_CapInitThreadVSpace`) and hooks the `n_tables` zeroed page tables that follow each
+/// other from `tables` on below it to cover `it_v_reg`: the level-1 tables first, then the
+/// level-0 ones, each in address order, their caps provided to `cnode` in that order.
+/// `n_tables` is [`root_paging_tables`] of `it_v_reg`. Returns the slots of the page-table caps
 /// (BootInfo `userImagePaging`).
+///
+/// Errors: the root CNode is full.
 pub fn create_root_vspace(
     cnode: &mut RootCNode,
     root: usize,
-    tables: &[usize],
-    v_start: u64,
-    v_end: u64,
+    tables: usize,
+    n_tables: u64,
+    it_v_reg: Region,
 ) -> Result<SlotRegion, BootError> {
     vspace::copy_global_mappings(root);
     let vspace_cap = Cap::Arch(ArchCap::PageTable {
@@ -67,14 +77,16 @@ pub fn create_root_vspace(
     });
     cnode.write_slot(slot::INIT_THREAD_VSPACE, vspace_cap);
     let start = cnode.next_free();
-    let mut tables = tables.iter();
+    let mut next = 0;
     for level in TABLE_LEVELS {
         let span_bits = vspace::level_bits(level); // bytes mapped by one entry of this level
-        let mut v = v_start & !((1u64 << span_bits) - 1);
-        while v < v_end {
-            let table = *tables
-                .next()
-                .ok_or(BootError::Msg("root task page tables miscounted"))?;
+        let mut v = it_v_reg.start & !((1u64 << span_bits) - 1);
+        while v < it_v_reg.end {
+            if next >= n_tables {
+                return Err(BootError::Msg("root task page tables miscounted"));
+            }
+            let table = tables + (next << PAGE_TABLE_BITS) as usize;
+            next += 1;
             let w = vspace::lookup_pt_slot(root, v);
             debug_assert_eq!(w.level, level);
             w.slot.set(Pte::table(pptr_to_paddr(table)));
@@ -208,13 +220,9 @@ mod tests {
             }
         }
         assert_eq!(bi.user_image_frames.end - bi.user_image_frames.start, 516);
-        // seL4 `create_frames_of_region` over `[extra, extra + extraLen)`: a frame per page
-        // started, not the whole 2^n region (128 KiB here).
-        assert_eq!(
-            bi.extra_bi_pages.end - bi.extra_bi_pages.start,
-            bi.extra_len.div_ceil(0x1000)
-        );
-        assert_eq!(bi.extra_len.div_ceil(0x1000), 18);
+        // The extra BootInfo region is 2^17 bytes, but only its 16 + 70000 bytes get frames
+        // (seL4 `create_frames_of_region` over `extra_bi_size`): 18 pages.
+        assert_eq!(bi.extra_bi_pages.end - bi.extra_bi_pages.start, 18);
         assert_eq!(s.root.reg(reg::PC), 0x3fff_e000 + 120);
         assert_eq!(s.root.reg(reg::A0), bi.ipc_buffer + 0x1000);
         assert_eq!(bi.ipc_buffer, 0x4020_2000);

@@ -12,7 +12,7 @@
 //! - ASID pool: word 1 the first ASID.
 #![forbid(unsafe_code)]
 
-use crate::cap::{field, pack_ptr, unpack_ptr, Cap, RawCap};
+use crate::cap::{field, Cap, RawCap};
 use crate::error::SyscallError;
 use crate::state::Kernel;
 use abi::object::{ASID_POOL_BITS, PAGE_TABLE_BITS};
@@ -129,9 +129,10 @@ pub enum ArchCap {
 
 /// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
 #[inline(always)]
-fn unpack_frame(w0: u64) -> (usize, FrameSize, VmRights, bool) {
+fn unpack_frame(c: RawCap) -> (usize, FrameSize, VmRights, bool) {
+    let w0 = c.w0();
     (
-        unpack_ptr(w0),
+        c.obj_addr(),
         FrameSize::from_bits(field(w0, 44, 2)),
         VmRights::from_bits(field(w0, 46, 2)),
         field(w0, 48, 1) != 0,
@@ -156,10 +157,11 @@ fn unpack_mapping(mapped: u64, w1: u64) -> Option<Mapping> {
 impl ArchCap {
     /// Decodes the words of a cap whose tag is [`is_arch_cap_tag`]; `None` for an unknown tag.
     #[inline(always)]
-    pub fn decode(t: u64, w0: u64, w1: u64) -> Option<ArchCap> {
+    pub fn decode(t: u64, c: RawCap) -> Option<ArchCap> {
+        let (w0, w1) = (c.w0(), c.w1());
         Some(match t {
             tag::FRAME => {
-                let (base, size, rights, is_device) = unpack_frame(w0);
+                let (base, size, rights, is_device) = unpack_frame(c);
                 ArchCap::Frame {
                     base,
                     size,
@@ -169,12 +171,12 @@ impl ArchCap {
                 }
             }
             tag::PAGE_TABLE => ArchCap::PageTable {
-                base: unpack_ptr(w0),
+                base: c.obj_addr(),
                 mapped: unpack_mapping(field(w0, 44, 1), w1),
             },
             tag::ASID_CONTROL => ArchCap::AsidControl,
             tag::ASID_POOL => ArchCap::AsidPool {
-                ptr: unpack_ptr(w0),
+                ptr: c.obj_addr(),
                 asid_base: w1 as u16,
             },
             _ => return None,
@@ -183,8 +185,10 @@ impl ArchCap {
 
     /// The two words of the cap.
     #[inline]
-    pub fn encode(self) -> (u64, u64) {
-        let t = |tag: u64, ptr: usize, rest: u64| (tag << 59) | pack_ptr(ptr) | rest;
+    pub fn encode(self) -> RawCap {
+        let t = |tag: u64, ptr: usize, rest: u64, w1: u64| {
+            RawCap::with_object((tag << 59) | rest, crate::mem::PPtr::<u8>::new(ptr), w1)
+        };
         match self {
             ArchCap::Frame {
                 base,
@@ -198,14 +202,14 @@ impl ArchCap {
                     | (rights as u64) << 46
                     | (is_device as u64) << 48
                     | m << 49;
-                (t(tag::FRAME, base, rest), w1)
+                t(tag::FRAME, base, rest, w1)
             }
             ArchCap::PageTable { base, mapped } => {
                 let (m, w1) = pack_mapping(mapped);
-                (t(tag::PAGE_TABLE, base, m << 44), w1)
+                t(tag::PAGE_TABLE, base, m << 44, w1)
             }
-            ArchCap::AsidControl => (tag::ASID_CONTROL << 59, 0),
-            ArchCap::AsidPool { ptr, asid_base } => (t(tag::ASID_POOL, ptr, 0), asid_base as u64),
+            ArchCap::AsidControl => RawCap::without_object(tag::ASID_CONTROL << 59, 0),
+            ArchCap::AsidPool { ptr, asid_base } => t(tag::ASID_POOL, ptr, 0, asid_base as u64),
         }
     }
 
@@ -234,7 +238,7 @@ impl ArchCap {
 #[inline(always)]
 pub fn page_table_mapping(c: RawCap) -> Option<Mapping> {
     (c.tag() == tag::PAGE_TABLE)
-        .then(|| unpack_mapping(field(c.w0, 44, 1), c.w1))
+        .then(|| unpack_mapping(field(c.w0(), 44, 1), c.w1()))
         .flatten()
 }
 
@@ -242,7 +246,7 @@ pub fn page_table_mapping(c: RawCap) -> Option<Mapping> {
 /// [`ArchCap::decode`] gives for a frame, without decoding the rest).
 #[inline(always)]
 pub fn frame_fields(c: RawCap) -> Option<(usize, FrameSize, VmRights, bool)> {
-    (c.tag() == tag::FRAME).then(|| unpack_frame(c.w0))
+    (c.tag() == tag::FRAME).then(|| unpack_frame(c))
 }
 
 /// The frame of a thread's IPC buffer cap that the kernel may use (`lookupIPCBuffer`): a

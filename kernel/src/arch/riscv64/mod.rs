@@ -19,3 +19,7 @@ pub mod machine;
 
 /// The architecture's name, for the boot banner.
 pub const NAME: &str = "riscv64";
+
+/// End of the kernel's window onto physical memory (seL4 `PADDR_TOP` = `PPTR_TOP - PPTR_BASE`
+/// on riscv64 Sv39: 254 GiB): only RAM below it can hold kernel objects.
+pub const PADDR_TOP: u64 = 254 << 30;

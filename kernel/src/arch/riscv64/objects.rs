@@ -60,7 +60,7 @@ pub enum VSpaceInvocation {
     /// `performASIDControlInvocation`: make the untyped in `parent` (the 4 KiB at `frame`) an
     /// ASID pool for `asid_base..asid_base + 512`, its cap in `dest`.
     AsidControlMakePool {
-        frame: usize,
+        frame: PPtr<crate::mem::UntypedMemory>,
         dest: Slot,
         parent: Slot,
         asid_base: u16,
@@ -408,7 +408,7 @@ fn decode_asid_control(
     };
     let asid_base = (i << ASID_POOL_INDEX_BITS) as u16;
     let Cap::Untyped {
-        ptr: frame,
+        ptr: pool,
         size_bits,
         is_device: false,
         ..
@@ -440,7 +440,7 @@ fn decode_asid_control(
         "ASIDControlMakePool: Target slot not empty."
     );
     Ok(VSpaceInvocation::AsidControlMakePool {
-        frame,
+        frame: pool,
         dest,
         parent,
         asid_base,
@@ -613,7 +613,8 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                     is_device,
                 });
             }
-            crate::mem::zero(frame, 1 << ASID_POOL_BITS);
+            frame.zero_range(ASID_POOL_BITS as u32, 0, 1 << ASID_POOL_BITS);
+            let frame = frame.addr();
             cte_insert(
                 Cap::Arch(ArchCap::AsidPool {
                     ptr: frame,

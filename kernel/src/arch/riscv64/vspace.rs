@@ -102,7 +102,7 @@ pub type PtRef = PPtr<[Pte; PT_ENTRIES]>;
 
 /// The PTE at `index` of table `pt`.
 pub fn pte_slot(pt: usize, index: usize) -> PPtr<Pte> {
-    PPtr::<Pte>::new(pt).add(index)
+    PtRef::new(pt).at(index)
 }
 
 /// Index into a level-`level` table for `vaddr` (level 2 is the root).
@@ -155,9 +155,7 @@ pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<usize> {
     if pool == 0 {
         return None;
     }
-    let root = PPtr::<u64>::new(pool)
-        .add(asid as usize & (PT_ENTRIES - 1))
-        .get();
+    let root = asid_pool_entry(pool, asid as usize).get();
     (root != 0).then_some(root as usize)
 }
 
@@ -222,7 +220,7 @@ pub fn delete_asid(k: &mut Kernel, asid: u16, root: usize) {
     if pool == 0 {
         return;
     }
-    let e = PPtr::<u64>::new(pool).add(asid as usize & (PT_ENTRIES - 1));
+    let e = asid_pool_entry(pool, asid as usize);
     if e.get() == root as u64 {
         e.set(0);
         crate::arch::flush_asid(asid);
@@ -250,10 +248,10 @@ pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: usize) {
     k.asid_table[i] = 0;
 }
 
-/// Entry `low` (`ASID_LOW(asid)`, below 512) of the ASID pool at `pool`: the kernel-virtual
+/// Entry `low` (`ASID_LOW(asid)`, masked to 9 bits) of the ASID pool at `pool`: the kernel-virtual
 /// address of the VSpace root assigned that ASID, or 0 (seL4 `asid_pool_t.array`).
 pub fn asid_pool_entry(pool: usize, low: usize) -> PPtr<u64> {
-    PPtr::<u64>::new(pool).add(low & (PT_ENTRIES - 1))
+    PPtr::<[u64; PT_ENTRIES]>::new(pool).at(low)
 }
 
 /// Zeroes the page table at `pt` (seL4 `clearMemory(pt, seL4_PageTableBits)`, done when a page
@@ -282,7 +280,7 @@ pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16
         return None;
     }
     let m = crate::arch::riscv64::cap::page_table_mapping(vt)?;
-    let base = vt.obj_ptr();
+    let base = vt.obj_addr();
     (find_vspace_for_asid(k, m.asid) == Some(base))
         .then(|| (crate::arch::pptr_to_paddr(base), m.asid))
 }

@@ -303,7 +303,7 @@ fn device_frames_are_mapped_without_touching_their_memory() {
     let dev = e + 100;
     insert_new_cap(
         Cap::Untyped {
-            ptr,
+            ptr: PPtr::new(ptr),
             size_bits: 22,
             free_index: 0,
             is_device: true,
@@ -826,9 +826,10 @@ fn asid_control_make_pool() {
     let (ut, _, _) = s.ram_untyped(22);
     ok(s.retype(ut, T::Untyped, 12, e, 1));
     ok(s.retype(ut, T::Untyped, 13, e + 1, 1));
-    let Cap::Untyped { ptr: pool_mem, .. } = s.root_slot(e).cap() else {
+    let Cap::Untyped { ptr: pool_ut, .. } = s.root_slot(e).cap() else {
         panic!()
     };
+    let pool_mem = pool_ut.addr();
     let table = s.k.asid_table;
     // Errors, in seL4's order.
     let r = s.call(
@@ -1246,6 +1247,7 @@ fn wrong_cap_types_and_labels() {
 
 mod props {
     use super::*;
+    use crate::model::{outcome, CSpaceModel, Node, VSpaceModel};
     use proptest::prelude::*;
 
     /// Slots the operations use, from the first empty one: 0 and 1 extra VSpace roots, 2..8
@@ -1332,7 +1334,7 @@ mod props {
         for i in 0..end {
             let sl = s.root_slot(i);
             let c = sl.0.get();
-            v.extend([c.cap.w0, c.cap.w1]);
+            v.extend([c.cap.w0(), c.cap.w1()]);
             v.push(sl.mdb().prev().map_or(0, |p| p.addr() as u64));
             v.push(sl.mdb().next().map_or(0, |p| p.addr() as u64));
             if let Cap::Arch(ArchCap::PageTable { base, .. }) = sl.cap() {
@@ -1350,8 +1352,11 @@ mod props {
     }
 
     /// Every valid entry of every live VSpace is backed by a cap naming that mapping: a leaf
-    /// by a frame cap of the same frame and size mapped at (ASID, vaddr), a table pointer by a
-    /// page table cap mapped at (ASID, vaddr of the span). Caps are looked for in `0..end`.
+    /// by a frame cap of the same frame and size mapped at (ASID, vaddr) whose rights allow
+    /// the entry's (W only from a read-write cap, R from a readable one; always user, accessed
+    /// and dirty), a table pointer by a page table cap mapped at (ASID, vaddr of the span) with
+    /// no permission bits. Caps are looked for in `0..end`. (The other direction, every
+    /// mapping made and not undone is in the tables with its exact bits, is the model's.)
     fn check_vspaces(s: &System, end: u64) -> Result<(), TestCaseError> {
         let caps: Vec<Cap> = (0..end).map(|i| s.root_slot(i).cap()).collect();
         for (hi, &pool) in s.k.asid_table.iter().enumerate() {
@@ -1386,27 +1391,43 @@ mod props {
         vbase: u64,
     ) -> Result<(), TestCaseError> {
         let n = if level == 2 { 256 } else { 512 };
-        for i in 0..n {
-            let pte = vspace::pte_slot(table, i).get();
+        let entries = PPtr::<[u64; 512]>::new(table).get();
+        for (i, &e) in entries[..n].iter().enumerate() {
+            let pte = Pte(e);
             if !pte.valid() {
                 continue;
             }
             let vaddr = vbase | (i as u64) << level_bits(level);
             let m = Some(Mapping { asid, vaddr });
             if pte.is_leaf() {
+                let rights_ok = |r: VmRights| {
+                    (pte.0 & PTE_W == 0 || r == VmRights::ReadWrite)
+                        && (pte.0 & PTE_R == 0 || r != VmRights::KernelOnly)
+                };
                 let ok = caps.iter().any(|c| {
-                    matches!(*c, Cap::Arch(ArchCap::Frame { base, size, mapped, .. })
-                        if mapped == m && pptr_to_paddr(base) == pte.paddr() && size.bits() == level_bits(level))
+                    matches!(*c, Cap::Arch(ArchCap::Frame { base, size, mapped, rights, .. })
+                        if mapped == m && pptr_to_paddr(base) == pte.paddr()
+                            && size.bits() == level_bits(level) && rights_ok(rights))
                 });
                 prop_assert!(
                     ok,
-                    "leaf {:?} at {:#x} in ASID {} has no frame cap",
+                    "leaf {:?} at {:#x} in ASID {} has no frame cap allowing it",
                     pte,
                     vaddr,
                     asid
                 );
+                let always = PTE_U
+                    | crate::arch::riscv64::vspace::PTE_A
+                    | crate::arch::riscv64::vspace::PTE_D;
+                prop_assert_eq!(pte.0 & always, always, "leaf {:?} at {:#x}", pte, vaddr);
             } else {
                 prop_assert!(level > 0, "table entry at level 0");
+                prop_assert_eq!(
+                    pte.0 & (PTE_R | PTE_W | PTE_X | PTE_U),
+                    0,
+                    "table entry {:?}",
+                    pte
+                );
                 let child = paddr_to_pptr(pte.paddr());
                 let ok = caps.contains(&Cap::Arch(ArchCap::PageTable {
                     base: child,
@@ -1425,56 +1446,76 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+        #![proptest_config(crate::testing::proptest_config(96))]
+        /// Random sequences of VSpace invocations (maps, unmaps, copies, deletes, ASID pools
+        /// and assignment) in three VSpaces do what the model says, call by call: the same
+        /// error or success, then the same caps, ASID table, pools and page-table entries.
+        /// Every entry is backed by a cap allowing it; a failed call changes nothing at all.
         #[test]
-        fn random_map_unmap_delete_sequences_keep_vspaces_backed_by_caps(ops in proptest::collection::vec(op(), 1..80)) {
+        fn vspace_sequences_follow_the_model(ops in proptest::collection::vec(op(), 1..80)) {
             let mut s = System::boot();
             let base = s.bootinfo().empty.start;
             let end = base + WINDOW;
             let (ut, _, _) = s.ram_untyped(23);
             let b = |i: u64| base + i;
-            ok(s.retype(ut, T::PageTable, 0, b(0), 8));
-            ok(s.retype(ut, T::SmallPage, 0, b(8), 4));
-            ok(s.retype(ut, T::MegaPage, 0, b(12), 2));
-            ok(s.retype(ut, T::Untyped, 12, b(20), 1));
-            ok(make_pool(&mut s, b(20), b(21)));
-            ok(assign(&mut s, POOL0, b(0)));
-            ok(assign(&mut s, b(21), b(1)));
+            let slots: Vec<u64> = (0..WINDOW).map(b).chain([ut]).collect();
+            let radix = abi::config::ROOT_CNODE_SIZE_BITS as u8;
+            let cs = CSpaceModel::new(radix, vec![Node { slot: ut, cap: s.root_slot(ut).cap(), revocable: true, first_badged: true }]);
+            let fixed = [VSPACE, POOL0].map(|i| (i, s.root_slot(i).cap())).to_vec();
+            let mut m = VSpaceModel::new(&s, cs, fixed);
+            // The setup goes through the model too.
+            for (t, first, n) in [(T::PageTable, 0, 8), (T::SmallPage, 8, 4), (T::MegaPage, 12, 2)] {
+                for i in first..first + n {
+                    prop_assert_eq!(outcome(s.retype(ut, t, 0, b(i), 1)), m.retype(ut, t, b(i)));
+                }
+            }
+            prop_assert_eq!(outcome(s.retype(ut, T::Untyped, 12, b(20), 1)), m.cs.retype(ut, T::Untyped, 12, b(20), 1));
+            prop_assert_eq!(outcome(make_pool(&mut s, b(20), b(21))), m.make_pool(b(20), b(21)));
+            prop_assert_eq!(outcome(assign(&mut s, POOL0, b(0))), m.assign(POOL0, b(0)));
+            prop_assert_eq!(outcome(assign(&mut s, b(21), b(1))), m.assign(b(21), b(1)));
             // Tables for the first GiB of user addresses in two of the three VSpaces, so that
             // frames have somewhere to go from the start.
             for (pt, vs) in [(2, VSPACE), (3, VSPACE), (4, base), (5, base)] {
-                ok(pt_map(&mut s, b(pt), vs, GIB));
+                prop_assert_eq!(outcome(pt_map(&mut s, b(pt), vs, GIB)), m.map_pt(b(pt), vs, GIB));
             }
+            m.check(&s, &slots)?;
             check_vspaces(&s, end)?;
             let vs = |i: u8| [VSPACE, base, base + 1][i as usize];
             for o in ops {
                 let before = snapshot(&s, end);
-                let r = match o {
-                    Op::MapPt { pt, vs: v, v: a } => pt_map(&mut s, b(pt), vs(v), vaddr(a)),
-                    Op::UnmapPt { pt } => s.call(b(pt), L::RISCVPageTableUnmap, &[], &[]),
-                    Op::MapPage { frame, vs: v, v: a, rights, xn } => {
-                        page_map(&mut s, b(frame), vs(v), vaddr(a), CapRights(rights), xn as u64)
+                let (r, model) = match o {
+                    Op::MapPt { pt, vs: v, v: a } => (pt_map(&mut s, b(pt), vs(v), vaddr(a)), m.map_pt(b(pt), vs(v), vaddr(a))),
+                    Op::UnmapPt { pt } => (s.call(b(pt), L::RISCVPageTableUnmap, &[], &[]), m.unmap_pt(b(pt))),
+                    Op::MapPage { frame, vs: v, v: a, rights, xn } => (
+                        page_map(&mut s, b(frame), vs(v), vaddr(a), CapRights(rights), xn as u64),
+                        m.map_page(b(frame), vs(v), vaddr(a), CapRights(rights), xn),
+                    ),
+                    Op::UnmapPage { frame } => (s.call(b(frame), L::RISCVPageUnmap, &[], &[]), m.unmap_page_cap(b(frame))),
+                    Op::Copy { src, dest } => (copy(&mut s, b(dest), b(src), CapRights::ALL), m.copy(b(dest), b(src))),
+                    Op::Delete { slot } => (s.cnode(L::CNodeDelete, &[b(slot), 64], &[]), m.delete(b(slot))),
+                    Op::Assign { pool, pt } => {
+                        let pool = if pool { b(21) } else { POOL0 };
+                        (assign(&mut s, pool, b(pt)), m.assign(pool, b(pt)))
                     }
-                    Op::UnmapPage { frame } => s.call(b(frame), L::RISCVPageUnmap, &[], &[]),
-                    Op::Copy { src, dest } => copy(&mut s, b(dest), b(src), CapRights::ALL),
-                    Op::Delete { slot } => s.cnode(L::CNodeDelete, &[b(slot), 64], &[]),
-                    Op::Assign { pool, pt } => assign(&mut s, if pool { b(21) } else { POOL0 }, b(pt)),
-                    Op::MakePool => make_pool(&mut s, b(20), b(21)),
+                    Op::MakePool => (make_pool(&mut s, b(20), b(21)), m.make_pool(b(20), b(21))),
                     Op::Retype { kind, dest } => {
                         let t = [T::PageTable, T::SmallPage, T::MegaPage][kind as usize];
-                        s.retype(ut, t, 0, b(dest), 1)
+                        (s.retype(ut, t, 0, b(dest), 1), m.retype(ut, t, b(dest)))
                     }
                 };
+                prop_assert_eq!(outcome(r), model.clone(), "{:?}", o);
                 prop_assert_eq!(s.root.state(), crate::object::tcb::ThreadState::Running);
-                if r.info.label() != 0 {
+                if model.is_err() {
                     prop_assert!(before == snapshot(&s, end), "{:?} failed with {:?} and changed the state", o, r.error());
                 }
+                m.check(&s, &slots)?;
                 check_vspaces(&s, end)?;
             }
             // Deleting everything leaves the root task's VSpace as boot made it.
             for i in 0..WINDOW {
-                ok(s.cnode(L::CNodeDelete, &[b(i), 64], &[]));
+                prop_assert_eq!(outcome(s.cnode(L::CNodeDelete, &[b(i), 64], &[])), m.delete(b(i)));
             }
+            m.check(&s, &slots)?;
             check_vspaces(&s, end)?;
             let root = pt_base(&s, VSPACE);
             for i in 1..256 {

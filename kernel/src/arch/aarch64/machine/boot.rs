@@ -25,8 +25,10 @@
 //!
 //! `boot_high` (upper half) sets `sp` to the top of the kernel stack and VBAR_EL1 to the trap
 //! vectors, calls [`early_init`] (TTBR0 becomes the empty global user VSpace, the counter and
-//! timer are set up), then `kernel_main(0, dtb_paddr)`, which the kernel binary (`main.rs`)
-//! defines.
+//! timer are set up), then `kernel_main(0, dtb_paddr, 0, 0, 0, 0, 0)` (a firmware boot, the
+//! root task as the initrd), which the kernel binary (`main.rs`) defines. The aarch64 image
+//! has no boot-only region yet (`.boot.text` etc. are linked with the rest of the kernel, and
+//! `BootParams::kernel_boot` is empty), and seL4's boot protocol is not taken on aarch64.
 
 use core::arch::{asm, global_asm};
 
@@ -79,7 +81,7 @@ const DEVICE_INDEX: u64 = 511;
 
 global_asm!(
     r#"
-    .section .boot.text, "ax", @progbits
+    .section .boot.entry, "ax", @progbits
     .globl _start
 _start:
     /* The arm64 Image header (64 bytes). */
@@ -212,8 +214,13 @@ boot_high:
     isb
     mov x19, x0
     bl {early_init}
-    mov x0, #0
+    mov x0, #0                       /* a firmware boot: kernel_main(0, dtb, 0, 0, 0, 0, 0) */
     mov x1, x19
+    mov x2, #0
+    mov x3, #0
+    mov x4, #0
+    mov x5, #0
+    mov x6, #0
     bl kernel_main
     udf #0                           /* kernel_main does not return */
 
@@ -238,6 +245,12 @@ global_user_vspace:
 kernel_stack_bottom:
     .zero {stack_size}
 kernel_stack_top:
+
+    .section .bss.irq_node, "aw", @nobits
+    .balign 4096
+    .globl kernel_irq_node
+kernel_irq_node:
+    .zero {irq_node_bytes}
 "#,
     text_offset = const KERNEL_ELF_PADDR_BASE & ((1 << 30) - 1),
     sctlr_reset = const SCTLR_EL1_RESET,
@@ -253,6 +266,7 @@ kernel_stack_top:
     psci_off = const super::PSCI_SYSTEM_OFF,
     early_init = sym early_init,
     stack_size = const KERNEL_STACK_SIZE,
+    irq_node_bytes = const crate::boot::IRQ_NODE_BYTES,
 );
 
 extern "C" {
@@ -268,6 +282,14 @@ extern "C" {
     static __kernel_image_start: u8;
     /// First byte after the kernel image, `.bss` included (`link.ld`).
     static __kernel_image_end: u8;
+    /// The IRQ node (seL4 `intStateIRQNode`): [`crate::boot::IRQ_NODE_BYTES`] of `.bss`.
+    static kernel_irq_node: u8;
+}
+
+/// The kernel-virtual address of the IRQ node: [`crate::boot::IRQ_NODE_BYTES`] of `.bss`,
+/// page-aligned, part of the kernel image (never untyped).
+pub fn irq_node_addr() -> usize {
+    &raw const kernel_irq_node as usize
 }
 
 /// The physical address of the empty global user VSpace.

@@ -111,9 +111,16 @@ fn read_be_u32(paddr: u64) -> u32 {
 }
 
 /// Parses the device tree at physical `dtb_paddr` into the boot parameters, and points the
-/// console at the PL011 it names.
-pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
+/// console at the PL011 it names. `dtb_size` is the size a loader passed (seL4's boot
+/// protocol; at least the header's), `None` in a firmware boot, where the root task is the
+/// initrd (read from `/chosen`).
+pub fn parse(dtb_paddr: u64, dtb_size: Option<u64>) -> Result<BootParams, DtbError> {
     let size = check_header(dtb_paddr)?;
+    if dtb_size.is_some_and(|given| given < u64::from(size)) {
+        return Err(DtbError::Malformed(
+            "dtb_size is smaller than the blob's header says",
+        ));
+    }
     // SAFETY: `dtb_paddr..dtb_paddr + size` lies inside the window (checked by
     // `check_header`), is RAM holding the device tree QEMU handed over, and nothing writes it
     // while `bytes` lives (the kernel never writes the blob).
@@ -129,11 +136,13 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
     })?;
 
     let mut params = BootParams {
-        dtb: Region::new(dtb_paddr, dtb_paddr + u64::from(size)),
+        dtb: Region::new(dtb_paddr, dtb_paddr + dtb_size.unwrap_or(u64::from(size))),
         ..BootParams::default()
     };
     let (kstart, kend) = super::boot::kernel_image_paddr();
     params.kernel_image = Region::new(kstart, kend);
+    // No boot-only region on aarch64 yet: `kernel_boot` stays empty.
+    params.irq_node = super::boot::irq_node_addr();
     read_memory(&fdt, &mut params)?;
     read_gic(&fdt, &mut params)?;
 
@@ -150,7 +159,9 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
     if let Some((base, _)) = params.platform.uart {
         super::set_uart(base);
     }
-    params.initrd = read_initrd(chosen)?;
+    if dtb_size.is_none() {
+        params.initrd = read_initrd(chosen)?;
+    }
     params.platform.timer_frequency = read_timer_frequency(&fdt);
     params.platform.psci = match fdt
         .find_node("/psci")

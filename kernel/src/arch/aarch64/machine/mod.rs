@@ -44,6 +44,7 @@ pub const PPTR_BASE: usize = 0xFFFF_FF80_0000_0000;
 pub const PPTR_TOP: usize = 0xFFFF_FFFF_C000_0000;
 /// Physical addresses below this are in the window (511 GiB).
 pub const PADDR_TOP: u64 = (PPTR_TOP - PPTR_BASE) as u64;
+const _: () = assert!(PADDR_TOP == super::PADDR_TOP);
 /// Where the kernel reaches device registers: physical `p` (below [`KDEV_SIZE`]) is at
 /// `KDEV_BASE + p`.
 pub const KDEV_BASE: usize = PPTR_TOP;

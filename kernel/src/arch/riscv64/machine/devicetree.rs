@@ -1,6 +1,7 @@
-//! The device tree blob (DTB) that OpenSBI passes in `a1`, parsed into [`BootParams`] (memory
-//! and the root task) and its [`Platform`](super::super::platform::Platform) (the devices the
-//! machine layer drives) with the `fdt` crate.
+//! The device tree blob (DTB) that the firmware passes in `a1` (or a loader in `a4`/`a5`),
+//! parsed into [`BootParams`] (memory and, in a firmware boot, the root task) and its
+//! [`Platform`](super::super::platform::Platform) (the devices the machine layer drives) with
+//! the `fdt` crate.
 //!
 //! What is read:
 //! - RAM: the `reg` of every root child named `memory`/`memory@...` or with
@@ -9,16 +10,17 @@
 //!   and every `/memreserve/` entry;
 //! - kernel devices: the `reg` of every PLIC (`riscv,plic0`, `sifive,plic-1.0.0`) and CLINT /
 //!   ACLINT (`riscv,clint0`, `sifive,clint0`, `riscv,aclint-*`), rounded out to 4 KiB pages;
-//!   the first PLIC's base and `riscv,ndev`; plus the physical range
-//!   [`super::PADDR_ALIASING_KERNEL_IMAGE`] (254..255 GiB), which must never become a device
-//!   untyped because its window names collide with the kernel image mapping;
-//! - the root task: `/chosen` `linux,initrd-start`/`linux,initrd-end` (32- or 64-bit values);
+//!   the first PLIC's base and `riscv,ndev`; and every node `/chosen` `seL4,kernel-devices`
+//!   names (seL4's build lists its kernel devices there);
+//! - the root task (firmware boot only): `/chosen` `linux,initrd-start`/`linux,initrd-end`
+//!   (32- or 64-bit values);
 //! - the console UART: the `ns16550a` named by `/chosen` `stdout-path`, else the first one;
 //! - the kernel command line: `/chosen` `bootargs`, for `loglevel=` ([`crate::log`]);
 //! - `/cpus` `timebase-frequency` (or the first CPU's);
 //! - the `sifive,test0` finisher, which [`super::halt`] uses.
 //!
-//! The kernel image's extent comes from the linker ([`super::boot::kernel_image_paddr`]).
+//! The kernel image's extent and its boot-only part come from the linker
+//! ([`super::boot::kernel_image_paddr`], [`super::boot::kernel_boot_paddr`]).
 //! Missing or malformed input is a [`DtbError`], never a hang. The `fdt` crate itself panics on
 //! some structurally broken blobs; the kernel's panic handler then reports and halts.
 
@@ -73,6 +75,13 @@ pub enum DtbError {
     BadReg(&'static str),
     /// `/chosen` has no `linux,initrd-start`/`linux,initrd-end`.
     NoInitrd,
+    /// The loader's `dtb_size` is smaller than the blob's own `totalsize`.
+    SizeMismatch {
+        /// `dtb_size` from the loader.
+        given: u64,
+        /// The header's `totalsize`.
+        header: u32,
+    },
     /// The initrd's bounds are inverted or outside the window.
     BadInitrd {
         /// `linux,initrd-start`.
@@ -96,6 +105,10 @@ impl fmt::Display for DtbError {
             DtbError::NoMemory => write!(f, "device tree: no /memory node with RAM"),
             DtbError::TooManyRegions(what) => write!(f, "device tree: too many {what} regions"),
             DtbError::BadReg(node) => write!(f, "device tree: bad reg property in {node}"),
+            DtbError::SizeMismatch { given, header } => write!(
+                f,
+                "device tree: the loader's dtb_size {given:#x} is smaller than the blob's totalsize {header:#x}"
+            ),
             DtbError::NoInitrd => write!(
                 f,
                 "no initrd: /chosen has no linux,initrd-start/end (boot QEMU with -initrd ROOTTASK.elf)"
@@ -117,9 +130,19 @@ fn read_be_u32(paddr: u64) -> u32 {
 }
 
 /// Parses the device tree at physical `dtb_paddr` into the boot parameters, and records where the
-/// `sifive_test` finisher is.
-pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
+/// `sifive_test` finisher is. `dtb_size` is the size a loader passed (seL4's boot protocol; the
+/// kernel then keeps that many bytes as the device tree), `None` in a firmware boot (the blob's
+/// own `totalsize`; the initrd is then read from `/chosen`, and required).
+pub fn parse(dtb_paddr: u64, dtb_size: Option<u64>) -> Result<BootParams, DtbError> {
     let size = check_header(dtb_paddr)?;
+    if let Some(given) = dtb_size {
+        if given < u64::from(size) {
+            return Err(DtbError::SizeMismatch {
+                given,
+                header: size,
+            });
+        }
+    }
     // SAFETY: `dtb_paddr..dtb_paddr + size` lies inside the window (checked by `check_header`:
     // size is at most MAX_DTB_SIZE), is RAM holding the device tree that the firmware handed
     // over, and nothing writes it while `bytes` lives (only during this function; the kernel
@@ -136,11 +159,14 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
     })?;
 
     let mut params = BootParams {
-        dtb: Region::new(dtb_paddr, dtb_paddr + u64::from(size)),
+        dtb: Region::new(dtb_paddr, dtb_paddr + dtb_size.unwrap_or(u64::from(size))),
         ..BootParams::default()
     };
     let (kstart, kend) = super::boot::kernel_image_paddr();
     params.kernel_image = Region::new(kstart, kend);
+    let (bstart, bend) = super::boot::kernel_boot_paddr();
+    params.kernel_boot = Region::new(bstart, bend);
+    params.irq_node = super::boot::irq_node_addr();
     read_memory(&fdt, &mut params)?;
     read_devices(&fdt, &mut params)?;
 
@@ -155,7 +181,9 @@ pub fn parse(dtb_paddr: u64) -> Result<BootParams, DtbError> {
         }
     }
     params.platform.uart = read_console(&fdt, chosen)?;
-    params.initrd = read_initrd(chosen)?;
+    if dtb_size.is_none() {
+        params.initrd = read_initrd(chosen)?;
+    }
     params.platform.timebase_frequency = read_timebase(&fdt)?;
     Ok(params)
 }
@@ -231,8 +259,8 @@ fn read_memory(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
 }
 
 /// The kernel's devices: every PLIC and CLINT (kernel devices; the first PLIC is the
-/// platform's interrupt controller), the `sifive_test` finisher (recorded for [`super::halt`]),
-/// and the physical range that aliases the kernel image.
+/// platform's interrupt controller) and the `sifive_test` finisher (recorded for
+/// [`super::halt`]).
 fn read_devices(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
     let mut finisher = 0;
     for node in fdt.all_nodes() {
@@ -261,10 +289,27 @@ fn read_devices(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> 
         }
     }
     super::set_finisher(finisher);
-    // Physical addresses whose window names collide with the kernel image mapping (see
-    // `pptr_to_paddr`): never a device untyped. Nothing exists there on QEMU virt.
-    let (alias_start, alias_end) = super::PADDR_ALIASING_KERNEL_IMAGE;
-    push_device(params, Region::new(alias_start, alias_end))
+    // seL4's build names its kernel devices in `/chosen` `seL4,kernel-devices` (a list of node
+    // paths) in the device tree its elfloader passes, whatever their compatible strings.
+    if let Some(list) = fdt
+        .find_node("/chosen")
+        .and_then(|c| c.property("seL4,kernel-devices"))
+    {
+        for path in list.value.split(|&b| b == 0) {
+            let Some(node) = core::str::from_utf8(path)
+                .ok()
+                .filter(|p| !p.is_empty())
+                .and_then(|p| fdt.find_node(p))
+            else {
+                continue;
+            };
+            for_each_reg(node, "a seL4,kernel-devices node", |r| {
+                push_device(params, r)
+            })?;
+        }
+    }
+    params.kernel_devices.coalesce();
+    Ok(())
 }
 
 /// The console UART: the `ns16550a` named by `/chosen` `stdout-path`, else the first one; its

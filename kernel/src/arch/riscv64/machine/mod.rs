@@ -1,5 +1,6 @@
-//! The riscv64 machine layer for QEMU `virt` booted by OpenSBI: everything that touches the real
-//! hardware (CSRs, SBI calls, the boot page table, trap entry and exit, the device tree).
+//! The riscv64 machine layer for QEMU `virt` (under OpenSBI, entered by it or by a seL4 loader):
+//! everything that touches the real hardware (CSRs, SBI calls, the boot page table, trap entry
+//! and exit, the device tree).
 //!
 //! # Memory layout (Sv39)
 //!
@@ -10,15 +11,16 @@
 //! | `PPTR_TOP = 0xFFFF_FFFF_8000_0000..+1 GiB`    | `0x8000_0000..0xC000_0000` | the kernel image gigapage (RWX, global) |
 //! | `0xFFFF_FFFF_C000_0000..`                    | unmapped                  | (seL4's `KDEV_BASE`; unused: devices are reached through the window) |
 //!
-//! The image is linked by `kernel/link.ld`: the boot code (`.boot`) at virtual = physical
-//! [`KERNEL_ELF_PADDR_BASE`] = `0x8020_0000`, where OpenSBI jumps; everything else in the high
-//! half, starting one page after [`KERNEL_ELF_BASE`] = `0xFFFF_FFFF_8020_0000`, with load
-//! addresses following the boot code so that QEMU loads every segment at its physical address.
+//! The image is linked by `kernel/link.ld` as seL4's is: everything in the high half from
+//! [`KERNEL_ELF_BASE`] = `0xFFFF_FFFF_8020_0000` (the entry point, `_start`) with load
+//! addresses from [`KERNEL_ELF_PADDR_BASE`] = `0x8020_0000`, where OpenSBI jumps (QEMU turns
+//! the virtual entry into the physical one) and where seL4's loaders put it; the boot-only code
+//! first, up to `ki_boot_end` (see `docs/BOOT.md`).
 //!
 //! The boot code ([`boot`]) builds the kernel's root page table ([`kernel_root_page_table`]):
 //! entries 256..=509 map the window with gigapages, entry 510 the kernel image, and, only until the
-//! Rust code runs, one identity gigapage for the jump to the high half. User VSpaces copy entries
-//! 256..=511 of it.
+//! Rust code runs, one identity gigapage for the jump to the high half in a firmware boot. User
+//! VSpaces copy entries 256..=511 of it.
 //!
 //! # Sub-modules
 //! - [`boot`]: the entry point `_start`, the boot page table, the kernel stack, early init.
@@ -45,6 +47,7 @@ pub const PPTR_BASE: usize = 0xFFFF_FFC0_0000_0000;
 pub const PPTR_TOP: usize = 0xFFFF_FFFF_8000_0000;
 /// Size of the physical-memory window: physical addresses below this are reachable (254 GiB).
 pub const PADDR_TOP: u64 = (PPTR_TOP - PPTR_BASE) as u64;
+const _: () = assert!(PADDR_TOP == super::PADDR_TOP);
 /// Physical address where OpenSBI starts the kernel, and where its first byte is loaded.
 pub const KERNEL_ELF_PADDR_BASE: u64 = 0x8020_0000;
 /// The high-half alias of [`KERNEL_ELF_PADDR_BASE`] in the kernel image gigapage.
@@ -67,33 +70,25 @@ const SATP_ASID_SHIFT: u32 = 44;
 ///
 /// Plain arithmetic, like seL4's `ptrFromPAddr`: only physical addresses below [`PADDR_TOP`]
 /// (254 GiB) give an address the kernel may dereference; larger ones (device untypeds go up to
-/// 2^39) give a name that only [`pptr_to_paddr`] turns back into the physical address.
+/// 2^39) give a name that only [`pptr_to_paddr`] turns back into the physical address. As on
+/// seL4, the names of physical `PADDR_TOP..PADDR_TOP + 1 GiB` are the kernel image's own
+/// addresses; the kernel never dereferences device memory, so they only serve as names.
 pub fn paddr_to_pptr(p: u64) -> usize {
     (p as usize).wrapping_add(PPTR_BASE)
 }
 
-/// The physical address of kernel-virtual address `v`: for `v` in the kernel image gigapage
-/// (`PPTR_TOP..PPTR_TOP + 1 GiB`, e.g. a static of the kernel or [`kernel_root_page_table`]) the
-/// physical address it maps; otherwise the inverse of [`paddr_to_pptr`].
-///
-/// The two meanings overlap for physical `PADDR_TOP..PADDR_TOP + 1 GiB`, whose window names
-/// would fall in the image gigapage: the device-tree parser lists that range among the kernel
-/// devices, so that no device untyped (and no frame) ever covers it.
+/// The physical address of the window address `v` (seL4 `addrFromPPtr`): the inverse of
+/// [`paddr_to_pptr`]. For addresses in the kernel image (statics) use [`kpptr_to_paddr`].
 pub fn pptr_to_paddr(v: usize) -> u64 {
-    if v.wrapping_sub(PPTR_TOP) < KERNEL_IMAGE_WINDOW_SIZE {
-        v.wrapping_sub(KERNEL_ELF_OFFSET) as u64
-    } else {
-        v.wrapping_sub(PPTR_BASE) as u64
-    }
+    v.wrapping_sub(PPTR_BASE) as u64
 }
 
-/// Size of the kernel image mapping at [`PPTR_TOP`] (one gigapage).
-const KERNEL_IMAGE_WINDOW_SIZE: usize = 1 << 30;
-
-/// The physical range whose window names would collide with the kernel image mapping
-/// (see [`pptr_to_paddr`]); reported as a kernel device so it never becomes a device untyped.
-pub const PADDR_ALIASING_KERNEL_IMAGE: (u64, u64) =
-    (PADDR_TOP, PADDR_TOP + KERNEL_IMAGE_WINDOW_SIZE as u64);
+/// The physical address of `v`, an address in the kernel image gigapage at [`PPTR_TOP`] (a
+/// static of the kernel, e.g. [`kernel_root_page_table`]; seL4 `addrFromKPPtr`).
+pub fn kpptr_to_paddr(v: usize) -> u64 {
+    debug_assert!(v.wrapping_sub(PPTR_TOP) < 1 << 30);
+    v.wrapping_sub(KERNEL_ELF_OFFSET) as u64
+}
 
 /// Writes one byte to the console through the SBI (debug console extension, or the legacy
 /// `console_putchar` when the firmware has no DBCN).

@@ -1,0 +1,594 @@
+//! Boot state against seL4's: the untyped list, the slots and the BootInfo fields.
+//!
+//! Two kinds of reference:
+//! - **seL4's own output**: seL4 16.0.0 booted by seL4_tools' elfloader on QEMU virt with
+//!   3 GiB, sel4test's driver as the root task, printed its BootInfo (sel4test prints the
+//!   untyped list). The elfloader's placement and seL4's kernel image are the inputs
+//!   ([`Placement::SEL4TEST`], [`Placement::SEL4TEST_MCS`]); the kernel, booted on the
+//!   simulated machine with the same inputs, must print the same.
+//! - **a model**: [`model`] computes seL4's list from the same inputs with plain interval
+//!   arithmetic, written without the kernel's code (seL4's algorithm restated: device memory
+//!   is what no RAM, kernel device frame or reserved region covers; RAM untypeds are the
+//!   kernel's boot part, then the free RAM in address order with the root task's objects cut
+//!   out of the top of the highest region that holds them). It agrees with seL4's output for
+//!   the two boots above, and a property test holds the kernel to it for arbitrary placements.
+
+use super::*;
+use crate::mem::sim::SimMemory;
+use proptest::prelude::*;
+
+/// What a loader hands over and what the machine and the kernel image are.
+#[derive(Clone, Copy, Debug)]
+struct Placement {
+    /// RAM (one region, as QEMU virt has).
+    ram: Region,
+    /// `physBase`: RAM below it is the firmware's.
+    kernel_image: Region,
+    /// `[kernel_image.start, ki_boot_end)`.
+    kernel_boot: Region,
+    /// The device tree (exact bytes).
+    dtb: Region,
+    /// The user image and its virtual start.
+    ui: Region,
+    ui_vstart: u64,
+    /// The kernel's devices as the device tree lists them (CLINT, PLIC).
+    kernel_devices: [Region; 2],
+}
+
+/// QEMU virt's CLINT and PLIC.
+const QEMU_VIRT_DEVICES: [Region; 2] = [
+    Region::new(0x0200_0000, 0x0201_0000),
+    Region::new(0x0c00_0000, 0x0c60_0000),
+];
+/// QEMU virt's RAM with `-m 3G`.
+const RAM_3G: Region = Region::new(0x8000_0000, 0x1_4000_0000);
+
+impl Placement {
+    /// seL4 16.0.0's sel4test boot, non-MCS (`sel4test-mcs-off-sel4.log`): kernel image
+    /// 0x8020_0000..`ki_end` 0x8022_1000 with `ki_boot_end` 0x8020_3000, the elfloader's build
+    /// device tree (5195 bytes) after it, sel4test's driver (vaddr 0x1_0000..0x40_6000) after
+    /// that.
+    #[cfg(not(feature = "mcs"))]
+    const SEL4TEST: Placement = Placement {
+        ram: RAM_3G,
+        kernel_image: Region::new(0x8020_0000, 0x8022_1000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0x8022_1000, 0x8022_244b),
+        ui: Region::new(0x8022_3000, 0x8061_9000),
+        ui_vstart: 0x1_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+    /// seL4 16.0.0's sel4test boot, MCS (`sel4test-mcs-on-sel4.log`): `ki_end` 0x8022_8000,
+    /// the driver at vaddr 0x1_0000..0x43_6000.
+    #[cfg(feature = "mcs")]
+    const SEL4TEST_MCS: Placement = Placement {
+        ram: RAM_3G,
+        kernel_image: Region::new(0x8020_0000, 0x8022_8000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0x8022_8000, 0x8022_944b),
+        ui: Region::new(0x8022_a000, 0x8065_0000),
+        ui_vstart: 0x1_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+
+    fn params(&self) -> BootParams {
+        let mut p = BootParams::default();
+        p.ram.push(self.ram).unwrap();
+        for d in self.kernel_devices {
+            p.kernel_devices.push(d).unwrap();
+        }
+        p.kernel_image = self.kernel_image;
+        p.kernel_boot = self.kernel_boot;
+        p.dtb = self.dtb;
+        p.user_image = UserImage {
+            p_reg: self.ui,
+            pv_offset: self.ui.start.wrapping_sub(self.ui_vstart),
+            v_entry: self.ui_vstart,
+        };
+        p
+    }
+}
+
+/// The untyped list in seL4's `(paddr, size_bits, is_device)` form.
+type List = Vec<(u64, u8, bool)>;
+
+/// The kernel's list for `p`, from its memory plan alone (nothing created).
+fn kernel_list(p: &Placement) -> List {
+    let params = p.params();
+    let mem = plan_memory(&params, crate::arch::PADDR_TOP).expect("plan");
+    let mut l = List::new();
+    for (r, dev) in mem.untyped_regions(PADDR_USER_DEVICE_TOP, params.kernel_boot) {
+        split_untypeds(r.start, r.end, |a, b| l.push((a, b as u8, dev)));
+    }
+    l.truncate(MAX_NUM_BOOTINFO_UNTYPED_CAPS);
+    l
+}
+
+/// The slots and BootInfo seL4 gives the root task for `p` (the parts that do not depend on
+/// where the objects are).
+#[derive(Debug, PartialEq, Eq)]
+struct Slots {
+    ipc_buffer: u64,
+    user_image_paging: (u64, u64),
+    extra_bi_pages: (u64, u64),
+    user_image_frames: (u64, u64),
+    untyped: (u64, u64),
+    empty: (u64, u64),
+    extra_len: u64,
+}
+
+/// seL4's boot restated as interval arithmetic (see the module doc).
+mod model {
+    use super::*;
+
+    /// Sorted, merged union of intervals.
+    fn union(mut v: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+        v.retain(|r| r.0 < r.1);
+        v.sort();
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        for r in v {
+            match out.last_mut() {
+                Some(l) if r.0 <= l.1 => l.1 = l.1.max(r.1),
+                _ => out.push(r),
+            }
+        }
+        out
+    }
+
+    /// `[lo, hi)` less the union `cover`, in address order.
+    fn complement(lo: u64, hi: u64, cover: &[(u64, u64)]) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut at = lo;
+        for &(a, b) in cover {
+            if a > at {
+                out.push((at, a.min(hi)));
+            }
+            at = at.max(b);
+        }
+        if at < hi {
+            out.push((at, hi));
+        }
+        out
+    }
+
+    /// Aligned power-of-two blocks of `[a, b)`, at most 2^38, at least 2^4 bytes kept.
+    fn blocks(mut a: u64, b: u64, device: bool, out: &mut List) {
+        while a < b {
+            let mut k = 0u32;
+            while k < 38
+                && (a == 0 || a.is_multiple_of(1u64 << (k + 1)))
+                && (1u64 << (k + 1)) <= b - a
+            {
+                k += 1;
+            }
+            if k >= 4 {
+                out.push((a, k as u8, device));
+            }
+            a += 1 << k;
+        }
+    }
+
+    /// The root task's objects in bytes, and their alignment (log2): root CNode, TCB, IPC
+    /// buffer, BootInfo, ASID pool, extra BootInfo, VSpace, page tables, MCS SchedContext.
+    pub fn rootserver(p: &Placement) -> (u64, u32) {
+        let (v_start, v_end, extra_bits) = it_v_reg(p);
+        let tables =
+            ((v_end - 1) >> 30) - (v_start >> 30) + 1 + ((v_end - 1) >> 21) - (v_start >> 21) + 1;
+        let mcs_sc = if cfg!(feature = "mcs") { 128 } else { 0 };
+        let extra = if extra_bits > 0 { 1 << extra_bits } else { 0 };
+        let bytes = (1 << 18) + 2048 + 4096 * 3 + extra + 4096 + tables * 4096 + mcs_sc;
+        (bytes, 18.max(extra_bits))
+    }
+
+    /// The root task's virtual region and the extra BootInfo's size (log2, 0 for none).
+    pub fn it_v_reg(p: &Placement) -> (u64, u64, u32) {
+        let extra_len = 16 + p.dtb.size();
+        let mut bits = 12;
+        while (1u64 << bits) < extra_len {
+            bits += 1;
+        }
+        let v_end_image = p.ui_vstart + p.ui.size();
+        (p.ui_vstart, v_end_image + 2 * 4096 + (1 << bits), bits)
+    }
+
+    /// seL4's untyped list for `p`.
+    pub fn untypeds(p: &Placement) -> List {
+        let frames: Vec<(u64, u64)> = p
+            .kernel_devices
+            .iter()
+            .map(|d| (d.start & !0x1f_ffff, (d.end + 0x1f_ffff) & !0x1f_ffff))
+            .collect();
+        let avail = (p.kernel_image.start, p.ram.end);
+        let reserved = [
+            (p.kernel_image.start, p.kernel_image.end),
+            (p.dtb.start, p.dtb.end),
+            (p.ui.start, p.ui.end),
+        ];
+        let mut cover = frames.clone();
+        cover.push(avail);
+        cover.extend(reserved);
+        let cover = union(cover);
+        let mut l = List::new();
+        for (a, b) in complement(0, 1 << 39, &cover) {
+            blocks(a, b, true, &mut l);
+        }
+        blocks(p.kernel_boot.start, p.kernel_boot.end, false, &mut l);
+        let mut free = complement(avail.0, avail.1, &union(reserved.to_vec()));
+        let (size, align) = rootserver(p);
+        let i = (0..free.len())
+            .rev()
+            .find(|&i| {
+                let (a, b) = free[i];
+                b >= size && ((b - size) & !((1 << align) - 1)) >= a
+            })
+            .expect("room for the root task's objects");
+        let (a, b) = free[i];
+        let at = (b - size) & !((1 << align) - 1);
+        free.splice(i..=i, [(a, at), (at + size, b)]);
+        for (a, b) in free {
+            blocks(a, b, false, &mut l);
+        }
+        l.truncate(230);
+        l
+    }
+
+    /// seL4's slots for `p`.
+    pub fn slots(p: &Placement) -> Slots {
+        let (v_start, v_end, _) = it_v_reg(p);
+        let tables =
+            ((v_end - 1) >> 30) - (v_start >> 30) + 1 + ((v_end - 1) >> 21) - (v_start >> 21) + 1;
+        let extra_len = 16 + p.dtb.size();
+        let paging = (16, 16 + tables);
+        let extra = (paging.1, paging.1 + extra_len.div_ceil(4096));
+        let sched_control = if cfg!(feature = "mcs") { 1 } else { 0 };
+        let frames_start = extra.1 + sched_control;
+        let frames = (frames_start, frames_start + p.ui.size() / 4096);
+        let n = untypeds(p).len() as u64;
+        let untyped = (frames.1, frames.1 + n);
+        Slots {
+            ipc_buffer: p.ui_vstart + p.ui.size(),
+            user_image_paging: paging,
+            extra_bi_pages: extra,
+            user_image_frames: frames,
+            untyped,
+            empty: (untyped.1, 8192),
+            extra_len,
+        }
+    }
+}
+
+/// Boots the whole kernel on a simulated machine with `p`'s placement (RAM from 0x8000_0000,
+/// up to 4 GiB; the user image's pages hold nothing, the device tree fake bytes) and returns
+/// the root task's BootInfo.
+fn boot(p: &Placement) -> BootInfo {
+    let _mem = SimMemory::new(0x8000_0000, 32);
+    let mut params = p.params();
+    let dtb: Vec<u8> = (0..p.dtb.size()).map(|i| i as u8).collect();
+    crate::mem::copy(paddr_to_pptr(p.dtb.start), dtb.as_ptr() as usize, dtb.len());
+    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
+    params.irq_node = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    let mut k = Kernel::new();
+    let root = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).expect("boot");
+    assert_eq!(
+        root.reg(crate::arch::regs::CAP),
+        p.ui_vstart + p.ui.size() + 4096
+    );
+    let Cap::CNode { ptr, .. } = root.slot(tcb_slot::CTABLE).cap() else {
+        panic!("no root CNode")
+    };
+    let Cap::Arch(crate::arch::ArchCap::Frame { base, .. }) =
+        Slot(ptr).index(63, slot::BOOT_INFO_FRAME as usize).cap()
+    else {
+        panic!("no BootInfo frame")
+    };
+    crate::mem::PPtr::<BootInfo>::new(base).get()
+}
+
+fn region(r: SlotRegion) -> (u64, u64) {
+    (r.start, r.end)
+}
+
+/// The kernel's BootInfo in [`Slots`] form, and its untyped list.
+fn kernel_boot(p: &Placement) -> (Slots, List) {
+    let bi = boot(p);
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    let list = bi.untyped_list[..n]
+        .iter()
+        .map(|d| (d.paddr, d.size_bits, d.is_device != 0))
+        .collect();
+    assert_eq!((bi.node_id, bi.num_nodes, bi.num_iopt_levels), (0, 1, 0));
+    assert_eq!(bi.shared_frames, SlotRegion::default());
+    assert_eq!(bi.io_space_caps, SlotRegion::default());
+    assert_eq!(
+        (bi.init_thread_cnode_size_bits, bi.init_thread_domain),
+        (13, 0)
+    );
+    #[cfg(feature = "mcs")]
+    assert_eq!(
+        bi.schedcontrol,
+        SlotRegion {
+            start: bi.extra_bi_pages.end,
+            end: bi.extra_bi_pages.end + 1
+        }
+    );
+    let slots = Slots {
+        ipc_buffer: bi.ipc_buffer,
+        user_image_paging: region(bi.user_image_paging),
+        extra_bi_pages: region(bi.extra_bi_pages),
+        user_image_frames: region(bi.user_image_frames),
+        untyped: region(bi.untyped),
+        empty: region(bi.empty),
+        extra_len: bi.extra_len,
+    };
+    (slots, list)
+}
+
+/// seL4's untyped list of a sel4test boot, from its log.
+fn sel4_list(s: &str) -> List {
+    s.split_whitespace()
+        .map(|e| {
+            let f: Vec<&str> = e.split(',').collect();
+            let a = u64::from_str_radix(f[0].trim_start_matches("0x"), 16).unwrap();
+            (a, f[1].parse().unwrap(), f[2] == "1")
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "mcs"))]
+const SEL4TEST_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 0x3000000,24,1 \
+    0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 0xe000000,25,1 \
+    0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 0x140000000,30,1 \
+    0x180000000,31,1 0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 0x1000000000,36,1 \
+    0x2000000000,37,1 0x4000000000,38,1 0x80200000,13,0 0x80202000,12,0 0x80222450,4,0 \
+    0x80222460,5,0 0x80222480,7,0 0x80222500,8,0 0x80222600,9,0 0x80222800,11,0 \
+    0x80619000,12,0 0x8061a000,13,0 0x8061c000,14,0 0x80620000,17,0 0x80640000,18,0 \
+    0x80680000,19,0 0x80700000,20,0 0x80800000,23,0 0x81000000,24,0 0x82000000,25,0 \
+    0x84000000,26,0 0x88000000,27,0 0x90000000,28,0 0xa0000000,29,0 0xc0000000,30,0 \
+    0x100000000,29,0 0x120000000,28,0 0x130000000,27,0 0x138000000,26,0 0x13c000000,25,0 \
+    0x13e000000,24,0 0x13f000000,23,0 0x13f800000,22,0 0x13fc00000,21,0 0x13fe00000,20,0 \
+    0x13ff00000,19,0 0x13ffca800,11,0 0x13ffcb000,12,0 0x13ffcc000,14,0 0x13ffd0000,16,0 \
+    0x13ffe0000,17,0";
+
+#[cfg(feature = "mcs")]
+const SEL4TEST_MCS_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 \
+    0x3000000,24,1 0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 \
+    0xe000000,25,1 0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 \
+    0x140000000,30,1 0x180000000,31,1 0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 \
+    0x1000000000,36,1 0x2000000000,37,1 0x4000000000,38,1 0x80200000,13,0 0x80202000,12,0 \
+    0x80229450,4,0 0x80229460,5,0 0x80229480,7,0 0x80229500,8,0 0x80229600,9,0 \
+    0x80229800,11,0 0x80650000,16,0 0x80660000,17,0 0x80680000,19,0 0x80700000,20,0 \
+    0x80800000,23,0 0x81000000,24,0 0x82000000,25,0 0x84000000,26,0 0x88000000,27,0 \
+    0x90000000,28,0 0xa0000000,29,0 0xc0000000,30,0 0x100000000,29,0 0x120000000,28,0 \
+    0x130000000,27,0 0x138000000,26,0 0x13c000000,25,0 0x13e000000,24,0 0x13f000000,23,0 \
+    0x13f800000,22,0 0x13fc00000,21,0 0x13fe00000,20,0 0x13ff00000,19,0 0x13ffca880,7,0 \
+    0x13ffca900,8,0 0x13ffcaa00,9,0 0x13ffcac00,10,0 0x13ffcb000,12,0 0x13ffcc000,14,0 \
+    0x13ffd0000,16,0 0x13ffe0000,17,0";
+
+/// The BootInfo sel4test's driver printed on seL4 16.0.0 (non-MCS): IPC buffer 0x40_6000,
+/// empty 1098..8192, image frames 22..1036, paging 16..20, untypeds 1036..1098 (62).
+#[cfg(not(feature = "mcs"))]
+#[test]
+fn sel4test_boot_is_sel4s() {
+    let p = Placement::SEL4TEST;
+    let sel4 = sel4_list(SEL4TEST_LIST);
+    assert_eq!(sel4.len(), 62);
+    let sel4_slots = Slots {
+        ipc_buffer: 0x40_6000,
+        user_image_paging: (16, 20),
+        extra_bi_pages: (20, 22),
+        user_image_frames: (22, 1036),
+        untyped: (1036, 1098),
+        empty: (1098, 8192),
+        extra_len: 16 + 5195,
+    };
+    assert_eq!(model::untypeds(&p), sel4, "the model");
+    assert_eq!(model::slots(&p), sel4_slots, "the model");
+    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
+    let (slots, list) = kernel_boot(&p);
+    assert_eq!(list, sel4, "the kernel's BootInfo");
+    assert_eq!(slots, sel4_slots);
+}
+
+/// The BootInfo sel4test's driver printed on seL4 16.0.0 (MCS): IPC buffer 0x43_6000, empty
+/// 1147..8192, image frames 23..1085 (the SchedControl cap is slot 22), paging 16..20,
+/// untypeds 1085..1147 (62).
+#[cfg(feature = "mcs")]
+#[test]
+fn sel4test_mcs_boot_is_sel4s() {
+    let p = Placement::SEL4TEST_MCS;
+    let sel4 = sel4_list(SEL4TEST_MCS_LIST);
+    assert_eq!(sel4.len(), 62);
+    let sel4_slots = Slots {
+        ipc_buffer: 0x43_6000,
+        user_image_paging: (16, 20),
+        extra_bi_pages: (20, 22),
+        user_image_frames: (23, 1085),
+        untyped: (1085, 1147),
+        empty: (1147, 8192),
+        extra_len: 16 + 5195,
+    };
+    assert_eq!(model::untypeds(&p), sel4, "the model");
+    assert_eq!(model::slots(&p), sel4_slots, "the model");
+    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
+    let (slots, list) = kernel_boot(&p);
+    assert_eq!(list, sel4, "the kernel's BootInfo");
+    assert_eq!(slots, sel4_slots);
+}
+
+/// Placements a loader might choose on QEMU virt: kernel images of other sizes, device trees
+/// of any size (or at another place), user images from a page to 200 MiB at any page-aligned
+/// virtual address, RAM from 256 MiB to 4 GiB.
+fn placements() -> impl Strategy<Value = Placement> {
+    (
+        28u32..=32,
+        1u64..=64,
+        1u64..=3,
+        1u64..=300_000,
+        0u64..=4,
+        1u64..=51_200,
+        0u64..(1 << 25),
+    )
+        .prop_map(
+            |(ram_bits, kernel_pages, boot_pages, dtb_len, gap_pages, ui_pages, v)| {
+                let ram = Region::new(0x8000_0000, 0x8000_0000 + (1u64 << ram_bits).min(1 << 32));
+                let k = Region::new(0x8020_0000, 0x8020_0000 + kernel_pages * 4096);
+                let dtb_start = k.end + gap_pages * 4096;
+                let dtb = Region::new(dtb_start, dtb_start + dtb_len);
+                let ui_start = (dtb.end + 4095) & !4095;
+                Placement {
+                    ram,
+                    kernel_image: k,
+                    kernel_boot: Region::new(
+                        k.start,
+                        k.start + boot_pages.min(kernel_pages) * 4096,
+                    ),
+                    dtb,
+                    ui: Region::new(ui_start, ui_start + ui_pages * 4096),
+                    ui_vstart: v * 4096,
+                    kernel_devices: QEMU_VIRT_DEVICES,
+                }
+            },
+        )
+        .prop_filter("fits in RAM", |p| p.ui.end + (2 << 20) < p.ram.end)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// For any such placement the kernel's untyped list is the model's.
+    #[test]
+    fn untyped_list_is_the_models(p in placements()) {
+        prop_assert_eq!(kernel_list(&p), model::untypeds(&p));
+    }
+}
+
+/// A few placements booted whole: every BootInfo field is the model's.
+#[test]
+fn bootinfo_is_the_models() {
+    let base = Placement {
+        ram: RAM_3G,
+        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0x8023_0000, 0x8023_17f0),
+        ui: Region::new(0x8023_2000, 0x8026_b000),
+        ui_vstart: 0x40_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+    let big_dtb = Placement {
+        dtb: Region::new(0x8023_0000, 0x8024_2345),
+        ui: Region::new(0x8024_3000, 0x8124_3000),
+        ..base
+    };
+    // 30 MiB: nearly as much as the 13-bit root CNode has slots for.
+    let huge_image = Placement {
+        ui: Region::new(0x8023_2000, 0x8023_2000 + (30 << 20)),
+        ui_vstart: 0x3fe0_0000,
+        ..base
+    };
+    // rust-sel4's sel4-kernel-loader: the image at the top of RAM, the device tree in the
+    // pages below it.
+    let top = Placement {
+        dtb: Region::new(0x1_3ffc_6000, 0x1_3ffc_77f0),
+        ui: Region::new(0x1_3ffc_8000, 0x1_4000_0000),
+        ..base
+    };
+    for p in [base, big_dtb, huge_image, top] {
+        let (slots, list) = kernel_boot(&p);
+        assert_eq!(list, model::untypeds(&p), "{p:?}");
+        assert_eq!(slots, model::slots(&p), "{p:?}");
+    }
+}
+
+/// seL4's only limit on the image's size: a frame cap for each page must fit in the root
+/// CNode (seL4 `provide_cap`, then "could not create all userland image frames").
+#[test]
+fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
+    let p = Placement {
+        ram: RAM_3G,
+        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0x8023_0000, 0x8023_17f0),
+        ui: Region::new(0x8023_2000, 0x8023_2000 + (32 << 20)),
+        ui_vstart: 0x1_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+    let _mem = SimMemory::new(0x8000_0000, 32);
+    let mut params = p.params();
+    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
+    params.irq_node = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    let mut k = Kernel::new();
+    let e = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).map(|_| ());
+    assert_eq!(e, Err(BootError::Msg("root CNode is full")));
+}
+
+/// A malformed hand-off is refused with a message, before anything is created: inverted,
+/// empty or unaligned user image, user image or device tree overlapping the kernel image or
+/// each other, no device tree, regions out of seL4's order (kernel image, device tree, user
+/// image), a user image beyond user memory or beyond the kernel window.
+#[test]
+fn malformed_handoffs_are_refused() {
+    let good = Placement {
+        ram: RAM_3G,
+        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0x8023_0000, 0x8023_17f0),
+        ui: Region::new(0x8023_2000, 0x8026_b000),
+        ui_vstart: 0x40_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+    let _mem = SimMemory::new(0x8000_0000, 32);
+    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
+    let irq = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    let attempt = |f: &dyn Fn(&mut BootParams)| {
+        let mut p = good.params();
+        p.irq_node = irq;
+        f(&mut p);
+        let mut k = Kernel::new();
+        match create_root_task(&mut k, &p, crate::arch::PADDR_TOP) {
+            Ok(_) => "booted",
+            Err(BootError::Msg(m)) => m,
+        }
+    };
+    assert_eq!(attempt(&|_| ()), "booted");
+    type Change<'a> = &'a dyn Fn(&mut BootParams);
+    let cases: [(&str, Change); 10] = [
+        ("inverted", &|p| {
+            p.user_image.p_reg = Region::new(0x8026_b000, 0x8023_2000)
+        }),
+        ("empty", &|p| {
+            p.user_image.p_reg.end = p.user_image.p_reg.start
+        }),
+        ("unaligned", &|p| p.user_image.p_reg.start += 8),
+        ("unaligned offset", &|p| p.user_image.pv_offset += 0x10),
+        ("over the kernel", &|p| {
+            p.user_image.p_reg.start = 0x8022_0000
+        }),
+        ("no device tree", &|p| p.dtb = Region::default()),
+        ("device tree over the kernel", &|p| {
+            p.dtb = Region::new(0x8022_f000, 0x8023_0800)
+        }),
+        ("device tree over the image", &|p| {
+            p.dtb = Region::new(0x8024_0000, 0x8024_1000)
+        }),
+        ("out of order", &|p| {
+            p.dtb = Region::new(0x8030_0000, 0x8030_17f0)
+        }),
+        ("beyond user memory", &|p| {
+            p.user_image.pv_offset = 0x8023_2000u64.wrapping_sub(USER_TOP)
+        }),
+    ];
+    for (what, f) in cases {
+        let m = attempt(f);
+        assert_ne!(m, "booted", "{what}");
+        println!("{what}: {m}");
+    }
+    assert_eq!(
+        attempt(&|p| p.dtb = Region::new(0x8030_0000, 0x8030_17f0)),
+        "reserved region in wrong order (kernel image, device tree and user image must be \
+         disjoint and in this address order)"
+    );
+    assert_eq!(
+        attempt(&|p| p.dtb = Region::default()),
+        "no device tree (dtb_size 0): this kernel reads its platform from the device tree"
+    );
+}

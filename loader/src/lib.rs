@@ -1,0 +1,313 @@
+//! What the loader decides, as pure functions over the two ELF files (host-tested): the
+//! kernel's physical extent, virtual-to-physical offset and entry; the root task's virtual
+//! extent and entry; and where the device tree and the root task's image go. The rule is
+//! seL4_tools' elfloader's (`elfloader-tool/src/common.c` `load_images`): the kernel at its
+//! physical addresses, the device tree in the pages after the kernel's last byte (memory size,
+//! so `.bss` included), the root task's image in the pages after the device tree, its segments
+//! at their offsets from its first (page-aligned) virtual address.
+//!
+//! The kernel is then entered with seL4's boot protocol (seL4 `src/arch/riscv/head.S`,
+//! `init_kernel`): S-mode, Sv39 on with the kernel image mapped at its virtual addresses,
+//! `a0` = `ui_p_reg_start`, `a1` = `ui_p_reg_end`, `a2` = `pv_offset` (physical minus virtual),
+//! `a3` = `v_entry`, `a4` = `dtb_addr_p`, `a5` = `dtb_size` (`a6`/`a7` = hart and core id, used
+//! by SMP kernels only).
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+use xmas_elf::program::Type;
+use xmas_elf::ElfFile;
+
+/// Page size.
+pub const PAGE: u64 = 4096;
+
+/// `x` rounded up to a whole page.
+pub const fn page_up(x: u64) -> u64 {
+    (x + PAGE - 1) & !(PAGE - 1)
+}
+
+/// Why an ELF file cannot be loaded.
+pub type Error = &'static str;
+
+/// The kernel ELF as the loader sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernel {
+    /// Lowest physical address of a loadable segment.
+    pub p_start: u64,
+    /// First physical byte after every loadable segment's memory (`.bss` included).
+    pub p_end: u64,
+    /// Lowest virtual address of a loadable segment.
+    pub v_start: u64,
+    /// Virtual minus physical address, the same for every segment.
+    pub v_minus_p: u64,
+    /// The entry point (virtual).
+    pub entry: u64,
+}
+
+fn riscv64(elf: &ElfFile<'_>) -> Result<(), Error> {
+    if elf.header.pt1.class() != xmas_elf::header::Class::SixtyFour
+        || elf.header.pt2.machine().as_machine() != xmas_elf::header::Machine::RISC_V
+    {
+        return Err("not a 64-bit RISC-V ELF file");
+    }
+    Ok(())
+}
+
+/// Each loadable segment with memory: `(vaddr, paddr, file bytes, memory size)`, after
+/// checking that its file bytes lie in the file and fit in its memory.
+fn segments<'a>(
+    elf: &'a ElfFile<'a>,
+    bytes: &'a [u8],
+) -> impl Iterator<Item = Result<(u64, u64, &'a [u8], u64), Error>> + 'a {
+    elf.program_iter()
+        .filter(|ph| ph.get_type() == Ok(Type::Load) && ph.mem_size() > 0)
+        .map(move |ph| {
+            let end = ph
+                .offset()
+                .checked_add(ph.file_size())
+                .filter(|&e| e <= bytes.len() as u64 && ph.file_size() <= ph.mem_size())
+                .ok_or("a segment lies outside the file")?;
+            ph.virtual_addr()
+                .checked_add(ph.mem_size())
+                .ok_or("a segment wraps around")?;
+            Ok((
+                ph.virtual_addr(),
+                ph.physical_addr(),
+                &bytes[ph.offset() as usize..end as usize],
+                ph.mem_size(),
+            ))
+        })
+}
+
+/// Reads the kernel ELF: its loadable segments must share one virtual-to-physical offset
+/// (seL4's loaders map the kernel with one), and its entry must lie in them.
+pub fn kernel(bytes: &[u8]) -> Result<Kernel, Error> {
+    let elf = ElfFile::new(bytes).map_err(|_| "the kernel is not an ELF file")?;
+    riscv64(&elf)?;
+    let mut k: Option<Kernel> = None;
+    let mut v_end = 0;
+    for s in segments(&elf, bytes) {
+        let (v, p, _, mem) = s?;
+        let off = v.wrapping_sub(p);
+        let k = k.get_or_insert(Kernel {
+            p_start: p,
+            p_end: p,
+            v_start: v,
+            v_minus_p: off,
+            entry: elf.header.pt2.entry_point(),
+        });
+        if off != k.v_minus_p {
+            return Err("the kernel's segments do not share one virtual-to-physical offset");
+        }
+        k.p_start = k.p_start.min(p);
+        k.p_end = k.p_end.max(p + mem);
+        k.v_start = k.v_start.min(v);
+        v_end = v_end.max(v + mem);
+    }
+    let k = k.ok_or("the kernel has no loadable segment")?;
+    if !(k.v_start..v_end).contains(&k.entry) {
+        return Err("the kernel's entry point is not in its segments");
+    }
+    Ok(k)
+}
+
+/// Calls `f(paddr, file bytes, memory size)` for each of the kernel's loadable segments.
+pub fn kernel_segments(bytes: &[u8], mut f: impl FnMut(u64, &[u8], u64)) -> Result<(), Error> {
+    let elf = ElfFile::new(bytes).map_err(|_| "the kernel is not an ELF file")?;
+    for s in segments(&elf, bytes) {
+        let (_, p, data, mem) = s?;
+        f(p, data, mem);
+    }
+    Ok(())
+}
+
+/// The root task ELF as the loader sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RootTask {
+    /// Its lowest virtual address, rounded down to a page.
+    pub v_start: u64,
+    /// The first byte after its highest, rounded up to a page.
+    pub v_end: u64,
+    /// Its entry point.
+    pub entry: u64,
+}
+
+/// Reads the root task ELF.
+pub fn root_task(bytes: &[u8]) -> Result<RootTask, Error> {
+    let elf = ElfFile::new(bytes).map_err(|_| "the root task is not an ELF file")?;
+    riscv64(&elf)?;
+    let (mut lo, mut hi) = (u64::MAX, 0);
+    for s in segments(&elf, bytes) {
+        let (v, _, _, mem) = s?;
+        lo = lo.min(v);
+        hi = hi.max(v + mem);
+    }
+    if lo >= hi {
+        return Err("the root task has no loadable segment");
+    }
+    Ok(RootTask {
+        v_start: lo & !(PAGE - 1),
+        v_end: page_up(hi),
+        entry: elf.header.pt2.entry_point(),
+    })
+}
+
+/// Calls `f(offset from the image's first page, file bytes)` for each of the root task's
+/// loadable segments with file bytes.
+pub fn root_task_segments(
+    bytes: &[u8],
+    v_start: u64,
+    mut f: impl FnMut(u64, &[u8]),
+) -> Result<(), Error> {
+    let elf = ElfFile::new(bytes).map_err(|_| "the root task is not an ELF file")?;
+    for s in segments(&elf, bytes) {
+        let (v, _, data, _) = s?;
+        if !data.is_empty() {
+            f(v - v_start, data);
+        }
+    }
+    Ok(())
+}
+
+/// Where things go and what the kernel is told: seL4's boot protocol's arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    /// `ui_p_reg_start`, `ui_p_reg_end`.
+    pub ui_p_reg: (u64, u64),
+    /// `pv_offset`: physical minus virtual address of the root task's image.
+    pub pv_offset: u64,
+    /// `v_entry`.
+    pub v_entry: u64,
+    /// `dtb_addr_p`.
+    pub dtb_addr_p: u64,
+    /// `dtb_size`.
+    pub dtb_size: u64,
+}
+
+impl Handoff {
+    /// The six argument registers `a0..a5`.
+    pub fn registers(&self) -> [u64; 6] {
+        [
+            self.ui_p_reg.0,
+            self.ui_p_reg.1,
+            self.pv_offset,
+            self.v_entry,
+            self.dtb_addr_p,
+            self.dtb_size,
+        ]
+    }
+}
+
+/// seL4_tools' elfloader's placement: the device tree (`dtb_size` bytes) in the page after the
+/// kernel's end, the root task's image in the page after the device tree.
+pub fn place(kernel: &Kernel, dtb_size: u64, root: &RootTask) -> Handoff {
+    let dtb_addr_p = page_up(kernel.p_end);
+    let ui_start = page_up(dtb_addr_p + dtb_size);
+    Handoff {
+        ui_p_reg: (ui_start, ui_start + (root.v_end - root.v_start)),
+        pv_offset: ui_start.wrapping_sub(root.v_start),
+        v_entry: root.entry,
+        dtb_addr_p,
+        dtb_size,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 64-bit RISC-V ELF with one loadable segment per `(vaddr, paddr, file bytes,
+    /// memory size)` and `entry`.
+    fn elf(entry: u64, segs: &[(u64, u64, u64, u64)]) -> Vec<u8> {
+        let phoff = 64u64;
+        let data_off = phoff + 56 * segs.len() as u64;
+        let mut e = vec![0u8; data_off as usize];
+        e[0..4].copy_from_slice(b"\x7fELF");
+        e[4] = 2;
+        e[5] = 1;
+        e[6] = 1;
+        e[16..18].copy_from_slice(&2u16.to_le_bytes());
+        e[18..20].copy_from_slice(&0xf3u16.to_le_bytes());
+        e[20..24].copy_from_slice(&1u32.to_le_bytes());
+        e[24..32].copy_from_slice(&entry.to_le_bytes());
+        e[32..40].copy_from_slice(&phoff.to_le_bytes());
+        e[52..54].copy_from_slice(&64u16.to_le_bytes());
+        e[54..56].copy_from_slice(&56u16.to_le_bytes());
+        e[56..58].copy_from_slice(&(segs.len() as u16).to_le_bytes());
+        e[58..60].copy_from_slice(&64u16.to_le_bytes());
+        let mut off = data_off;
+        for (i, &(v, p, file, mem)) in segs.iter().enumerate() {
+            let h = (phoff as usize) + 56 * i;
+            let w = |e: &mut Vec<u8>, o: usize, x: u64| {
+                e[h + o..h + o + 8].copy_from_slice(&x.to_le_bytes())
+            };
+            e[h..h + 4].copy_from_slice(&1u32.to_le_bytes());
+            e[h + 4..h + 8].copy_from_slice(&7u32.to_le_bytes());
+            w(&mut e, 8, off);
+            w(&mut e, 16, v);
+            w(&mut e, 24, p);
+            w(&mut e, 32, file);
+            w(&mut e, 40, mem);
+            w(&mut e, 48, PAGE);
+            off += file;
+        }
+        e.resize(off as usize, 0xaa);
+        e
+    }
+
+    const KV: u64 = 0xffff_ffff_8020_0000;
+    const KP: u64 = 0x8020_0000;
+
+    #[test]
+    fn the_kernel_is_read_as_sel4s_loaders_read_it() {
+        let k = elf(KV, &[(KV, KP, 0x1b000, 0x2f018)]);
+        assert_eq!(
+            kernel(&k),
+            Ok(Kernel {
+                p_start: KP,
+                p_end: KP + 0x2f018,
+                v_start: KV,
+                v_minus_p: KV - KP,
+                entry: KV
+            })
+        );
+        let two = elf(
+            KV,
+            &[
+                (KV, KP, 0x1000, 0x1000),
+                (KV + 0x2000, KP + 0x3000, 0, 0x1000),
+            ],
+        );
+        assert!(kernel(&two).is_err(), "two offsets");
+        let outside = elf(KV + 0x5000, &[(KV, KP, 0x1000, 0x1000)]);
+        assert!(kernel(&outside).is_err(), "entry outside");
+    }
+
+    /// The elfloader's placement: seL4's sel4test boot had the kernel end at 0x8022_1000, a
+    /// 5195-byte device tree at 0x8022_1000 and the driver (0x1_0000..0x40_6000) at
+    /// 0x8022_3000.
+    #[test]
+    fn placement_is_the_elfloaders() {
+        let k = elf(KV, &[(KV, KP, 0x18ca7, 0x21000)]);
+        let r = elf(
+            0x1c22e,
+            &[
+                (0x1_0000, 0, 0x30_0000, 0x3f_5000),
+                (0x40_5000, 0, 0x100, 0x1000),
+            ],
+        );
+        let h = place(&kernel(&k).unwrap(), 5195, &root_task(&r).unwrap());
+        assert_eq!(
+            h,
+            Handoff {
+                ui_p_reg: (0x8022_3000, 0x8061_9000),
+                pv_offset: 0x8022_3000 - 0x1_0000,
+                v_entry: 0x1c22e,
+                dtb_addr_p: 0x8022_1000,
+                dtb_size: 5195
+            }
+        );
+        let mut seen = Vec::new();
+        root_task_segments(&r, 0x1_0000, |off, d| seen.push((off, d.len()))).unwrap();
+        assert_eq!(seen, [(0, 0x30_0000), (0x3f_5000, 0x100)]);
+    }
+}
