@@ -115,6 +115,12 @@ enum Cmd {
     ///                                                 with the fastpath (qemu-system-aarch64):
     ///                                                 the tests ported to aarch64 so far
     ///     26. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
+    ///     27. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///                                                 the benchmark root task (quick) on the
+    ///                                                 aarch64 kernel with `benchmark` (cycles
+    ///                                                 from PMCCNTR_EL0)
+    ///     28. qemu: bench sanity (aarch64, mcs, benchmark, quick)
+    ///                                                 the same, MCS kernel and root task
     ///
     /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
     /// region (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the
@@ -174,7 +180,8 @@ struct BuildOpts {
     mcs: bool,
     /// The architecture: riscv64 (QEMU `virt` with OpenSBI) or aarch64 (QEMU `virt`,
     /// cortex-a53, GICv2; images in `target/images/aarch64/`). On aarch64 only the root tasks
-    /// ported to it are built (`hello`; `run` boots it by default).
+    /// ported to it are built (`hello`, `roottask-tests`, `bench`; `run` boots `hello` by
+    /// default).
     #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
     arch: Arch,
 }
@@ -320,6 +327,10 @@ struct BenchOpts {
     /// Kill QEMU after this many seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     timeout: u64,
+    /// The architecture: riscv64 or aarch64 (where the cycle counter is `PMCCNTR_EL0`, which
+    /// the benchmark kernel lets EL0 read; results in target/bench-aarch64*.json).
+    #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
+    arch: Arch,
     /// Extra arguments for QEMU, after `--`.
     #[arg(last = true, value_name = "QEMU_ARGS")]
     qemu_args: Vec<String>,
@@ -582,7 +593,13 @@ fn run_bench(
         config.feature_list().join(", ")
     ));
     let kernel = ws.build_kernel(&config)?;
-    let sizes = match elfsize::of_file(&kernel) {
+    // The sections are in the ELF, not in the flat image QEMU boots on aarch64 (`<elf>.img`).
+    let elf = if kernel.extension().is_some_and(|e| e == "img") {
+        kernel.with_extension("")
+    } else {
+        kernel.clone()
+    };
+    let sizes = match elfsize::of_file(&elf) {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("xtask: warning: {e:#}");
@@ -591,15 +608,15 @@ fn run_bench(
     };
     let sfx = format!(
         "{}{}",
-        if config.has(MCS_FEATURE) { "-mcs" } else { "" },
+        bench_arch_mcs_suffix(&config),
         bench::suffix(config.fastpath(), quick)
     );
     let mut task_features: Vec<&str> = if quick { vec!["quick"] } else { vec![] };
     if config.has(MCS_FEATURE) {
         task_features.push(MCS_FEATURE);
     }
-    let task = ws.build_root_task_with(config.profile, &BENCH, &task_features)?;
-    let mut args = qemu::base_args(&kernel, &task);
+    let task = ws.build_root_task_for(config.arch, config.profile, &BENCH, &task_features)?;
+    let mut args = qemu::args_for(config.arch, &kernel, &task);
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
     let log = ws.target_dir.join(format!("qemu-bench{sfx}.log"));
@@ -652,6 +669,17 @@ fn git_commit(ws: &Workspace) -> Option<String> {
 }
 
 /// Write the JSON report of `run` to target/bench*.json; returns its path.
+/// The part of a benchmark file name that says the architecture (nothing for riscv64) and
+/// MCS: `-aarch64`, `-mcs`, `-aarch64-mcs`.
+fn bench_arch_mcs_suffix(config: &KernelConfig) -> String {
+    let arch = match config.arch {
+        Arch::Riscv64 => String::new(),
+        a => format!("-{}", a.name()),
+    };
+    let mcs = if config.has(MCS_FEATURE) { "-mcs" } else { "" };
+    format!("{arch}{mcs}")
+}
+
 fn write_bench_json(
     ws: &Workspace,
     run: &BenchRun,
@@ -674,11 +702,7 @@ fn write_bench_json(
     }
     let path = ws.target_dir.join(format!(
         "bench{}{}.json",
-        if run.config.has(MCS_FEATURE) {
-            "-mcs"
-        } else {
-            ""
-        },
+        bench_arch_mcs_suffix(&run.config),
         bench::suffix(run.config.fastpath(), quick)
     ));
     std::fs::write(&path, serde_json::to_string_pretty(&v)? + "\n")
@@ -719,8 +743,8 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         println!("no benchmark root task (package `bench`) in the workspace");
         return Ok(ExitCode::from(2));
     }
-    ws.ensure_toolchain(&[])?;
-    let qemu_bin = qemu::ensure_qemu()?;
+    ws.ensure_toolchain_for(&[o.arch], &[])?;
+    let qemu_bin = qemu::ensure_qemu_for(o.arch)?;
     let profile = o.profile.profile();
     let timeout = timeout_of(o.timeout).unwrap_or(Duration::MAX);
     let variants = if o.compare {
@@ -733,7 +757,9 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         let run = run_bench(
             &ws,
             &qemu_bin,
-            bench_kernel_config(profile, fastpath, None).feature(MCS_FEATURE, o.mcs),
+            bench_kernel_config(profile, fastpath, None)
+                .arch(o.arch)
+                .feature(MCS_FEATURE, o.mcs),
             o.quick,
             timeout,
             &o.qemu_args,
@@ -1063,12 +1089,27 @@ impl QemuTests<'_> {
     /// Boot the benchmark (quick) with the kernel built with `benchmark` (and `mcs` if `mcs`)
     /// and check that it runs and that its figures are sane. Not a timing test.
     fn bench_stage(&mut self, name: &str, fastpath: bool, mcs: bool) -> Stage {
+        let qemu = self.qemu.clone();
+        self.bench_stage_on(name, Arch::Riscv64, &qemu, fastpath, mcs)
+    }
+
+    /// [`QemuTests::bench_stage`] on `arch`, with its QEMU `qemu`.
+    fn bench_stage_on(
+        &mut self,
+        name: &str,
+        arch: Arch,
+        qemu: &Path,
+        fastpath: bool,
+        mcs: bool,
+    ) -> Stage {
         banner(name);
         let t = Instant::now();
         let run = run_bench(
             self.ws,
-            &self.qemu,
-            bench_kernel_config(self.profile, fastpath, self.log_level).feature(MCS_FEATURE, mcs),
+            qemu,
+            bench_kernel_config(self.profile, fastpath, self.log_level)
+                .arch(arch)
+                .feature(MCS_FEATURE, mcs),
             true,
             self.timeout,
             &[],
@@ -1088,7 +1129,7 @@ impl QemuTests<'_> {
             "===== end of {name}: QEMU {} =====\n",
             run.cap.end
         );
-        if let Err(e) = write_bench_json(self.ws, &run, true, &self.qemu) {
+        if let Err(e) = write_bench_json(self.ws, &run, true, qemu) {
             eprintln!("xtask: warning: {e:#}");
         }
         print_bench_run(&run);
@@ -1328,6 +1369,16 @@ const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
     "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)";
 const QEMU_TESTS_AARCH64: &str = "qemu: roottask-tests (aarch64)";
 const QEMU_TESTS_AARCH64_MCS: &str = "qemu: roottask-tests (aarch64, mcs)";
+const QEMU_BENCH_AARCH64_MCS: &str = "qemu: bench sanity (aarch64, mcs, benchmark, quick)";
+
+/// The aarch64 benchmark sanity stage's name (non-MCS).
+fn bench_aarch64_stage_name(fastpath: bool) -> String {
+    format!(
+        "qemu: {} sanity (aarch64, {}, benchmark, quick)",
+        BENCH.package,
+        fastpath_variant(fastpath)
+    )
+}
 
 fn tests_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
@@ -1403,6 +1454,10 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let run_tests_aarch64 = !o.mcs && !o.no_fastpath_only;
     let tests_aarch64_name = QEMU_TESTS_AARCH64.to_string();
     let tests_aarch64_mcs_name = QEMU_TESTS_AARCH64_MCS.to_string();
+    let run_bench_aarch64 = run_bench_stage && run_tests_aarch64;
+    let bench_aarch64_name = bench_aarch64_stage_name(first);
+    let run_mcs_bench_aarch64 = run_mcs_bench;
+    let mcs_bench_aarch64_name = QEMU_BENCH_AARCH64_MCS.to_string();
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -1417,6 +1472,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
             .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
             .chain(std::iter::once(&tests_aarch64_mcs_name).filter(|_| run_mcs_stage))
+            .chain(std::iter::once(&bench_aarch64_name).filter(|_| run_bench_aarch64))
+            .chain(std::iter::once(&mcs_bench_aarch64_name).filter(|_| run_mcs_bench_aarch64))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -1487,6 +1544,22 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     }
     if run_mcs_stage {
         push(stages, q.tests_aarch64_stage(&tests_aarch64_mcs_name, true));
+    }
+    // aarch64: the benchmark root task's sanity runs (cycle counter PMCCNTR_EL0).
+    for (run, name, fastpath, mcs) in [
+        (run_bench_aarch64, &bench_aarch64_name, first, false),
+        (run_mcs_bench_aarch64, &mcs_bench_aarch64_name, true, true),
+    ] {
+        if !run {
+            continue;
+        }
+        match qemu::ensure_qemu_for(Arch::Aarch64) {
+            Ok(aq) => push(
+                stages,
+                q.bench_stage_on(name, Arch::Aarch64, &aq, fastpath, mcs),
+            ),
+            Err(e) => push(stages, Stage::broken(name, 0.0, format!("{e:#}"))),
+        }
     }
     let _ = q.all_log.flush();
     eprintln!(
@@ -1868,6 +1941,8 @@ mod tests {
             QEMU_BENCH_MCS.into(),
             QEMU_TESTS_AARCH64.into(),
             QEMU_TESTS_AARCH64_MCS.into(),
+            bench_aarch64_stage_name(true),
+            QEMU_BENCH_AARCH64_MCS.into(),
         ];
         let mut at = 0;
         for (i, n) in names.iter().enumerate() {

@@ -100,7 +100,7 @@ pub const BENCH: RootTask = RootTask {
     bin: "bench",
     optional: true,
     has_mcs: true,
-    arches: &[Arch::Riscv64],
+    arches: &[Arch::Riscv64, Arch::Aarch64],
 };
 /// The smallest root task (`examples/hello`): the first one a new architecture boots.
 pub const HELLO: RootTask = RootTask {

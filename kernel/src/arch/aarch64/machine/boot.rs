@@ -378,6 +378,20 @@ extern "C" fn early_init() {
             options(nostack)
         )
     };
+    // The benchmark kernel lets EL0 read the PMU, the cycle counter included (seL4's
+    // `CONFIG_EXPORT_PMU_USER`, which sel4bench builds turn on: `PMUSERENR_EL0.EN`, `.CR`): the
+    // benchmark root task times system calls with `PMCCNTR_EL0`, which counts guest
+    // instructions under `-icount shift=0`.
+    #[cfg(feature = "benchmark")]
+    // SAFETY: only what EL0 may read changes.
+    unsafe {
+        asm!(
+            "msr pmuserenr_el0, {v}",
+            "isb",
+            v = in(reg) (1u64 | 1 << 2),
+            options(nostack)
+        )
+    };
 }
 
 /// Enables the EL1 virtual timer's output (ENABLE, not masked): the kernel timer starts
