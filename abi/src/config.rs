@@ -1,6 +1,6 @@
-//! Build configuration with seL4's `CONFIG_*` names: the values of seL4 16.0.0's build for
-//! `qemu-riscv-virt` with `ROOT_CNODE_SIZE_BITS` 13 (see `shared/SEL4-ABI-FACTS.md` and
-//! `SEL4-ABI-FACTS-MCS.md`). Only what the ABI or both kernel and user code need is here;
+//! Build configuration with seL4's `CONFIG_*` names: the values of seL4 16.0.0's builds for
+//! `qemu-riscv-virt` and `qemu-arm-virt` with `ROOT_CNODE_SIZE_BITS` 13, which agree on all of
+//! these (see `shared/SEL4-ABI-FACTS.md`, `SEL4-ABI-FACTS-MCS.md`, `SEL4-ABI-FACTS-AARCH64.md`). Only what the ABI or both kernel and user code need is here;
 //! the platform's own numbers are in [`crate::platform`], the architecture's in
 //! [`crate::arch`]. Configuration choices are cargo features of this crate (`mcs`).
 

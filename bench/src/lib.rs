@@ -1,5 +1,5 @@
 //! The host-testable part of the `bench` root task: sample counts, statistics and the output
-//! format. The measurements themselves are in `main.rs` (riscv64 only).
+//! format. The measurements themselves are in `main.rs` (riscv64 and aarch64 targets only).
 //!
 //! # Output protocol (contract with `cargo xtask bench`)
 //!

@@ -85,7 +85,8 @@ impl Slot {
             .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
             .set(c.encode())
     }
-    /// Stores a cap as stored (both words), leaving the MDB node as it is.
+    /// Stores an encoded cap, leaving the MDB node as it is (for the architecture's code, which
+    /// may encode caps of an architecture other than the host's in host tests).
     #[inline(always)]
     pub fn set_raw(self, c: RawCap) {
         self.0

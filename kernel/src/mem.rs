@@ -77,6 +77,10 @@ unsafe impl Pod for crate::cte::MdbNode {}
 unsafe impl Pod for RawCap {}
 // SAFETY: a transparent-layout u64.
 unsafe impl Pod for crate::arch::Pte {}
+// SAFETY: a `u64` descriptor, like the one above: the page-table entry of the architecture
+// whose pure logic host tests run beside the one the host kernel simulates.
+#[cfg(test)]
+unsafe impl Pod for crate::arch::OtherPte {}
 // SAFETY: `repr(C)`, u64 words and `UntypedDesc` (two u8 and explicit 6-byte padding array).
 unsafe impl Pod for abi::BootInfo {}
 // SAFETY: `repr(C)`, two u64.

@@ -189,8 +189,11 @@ pub struct BootParams {
     pub platform: crate::arch::Platform,
 }
 
-/// Bytes of the IRQ node: a slot for each interrupt, a page at most.
-pub const IRQ_NODE_BYTES: usize = 4096;
+/// Bytes of the IRQ node (seL4 `intStateIRQNode`: `BIT(IRQ_CNODE_SLOT_BITS)` slots, the
+/// interrupts rounded up to a power of two): a page on riscv64 (97 interrupts), two on aarch64
+/// (160).
+pub const IRQ_NODE_BYTES: usize =
+    1 << (crate::object::interrupt::IRQ_NODE_RADIX + SLOT_BITS as u32);
 const _: () = assert!(crate::object::interrupt::NUM_IRQS * (1 << SLOT_BITS) <= IRQ_NODE_BYTES);
 
 /// Why boot failed. The architecture prints it and halts.
@@ -532,8 +535,8 @@ fn create_root_cnode(cnode: usize) -> RootCNode {
 }
 
 /// seL4 `create_frames_of_region`: a frame cap for each page of the kernel-virtual range
-/// `[start, start + len)` (the last page may be partly used), mapped in the root task's VSpace
-/// from `vaddr` on, into the next free slots; returns their slots.
+/// `[start, start + len)` (the last page may be partly used), mapped (executable) in the root
+/// task's VSpace from `vaddr` on, into the next free slots; returns their slots.
 fn create_frames_of_region(
     cnode: &mut RootCNode,
     vspace: usize,
@@ -544,7 +547,7 @@ fn create_frames_of_region(
     let first = cnode.next_free();
     let mut off = 0;
     while off < len {
-        let cap = crate::arch::map_root_frame(vspace, start + off as usize, vaddr + off);
+        let cap = crate::arch::map_root_frame(vspace, start + off as usize, vaddr + off, true);
         cnode.provide(cap)?;
         off += PAGE;
     }
@@ -778,7 +781,9 @@ pub fn create_root_task(
         objs.n_paging,
         layout.it_v_reg,
     )?;
-    let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr);
+    // seL4 maps the BootInfo frame and the IPC buffer not executable (where the architecture
+    // has the choice), the image and the extra BootInfo executable.
+    let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr, false);
     cnode.write_slot(slot::BOOT_INFO_FRAME, map(objs.boot_info, layout.bootinfo));
     let extra_bi_pages = create_extra_bootinfo(&mut cnode, &objs, &layout, dtb_bytes)?;
     #[cfg(feature = "mcs")]

@@ -133,6 +133,9 @@ thread_local! {
     static IRQ_PENDING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Interrupt trigger modes are not simulated (`setIRQTrigger`).
+pub fn set_irq_trigger(_irq: usize, _edge: bool) {}
+
 /// Masks or unmasks a simulated interrupt line.
 pub fn irq_mask(irq: usize, disable: bool) {
     IRQ_MASKED.with(|m| m.borrow_mut()[irq % 128] = disable);

@@ -42,3 +42,17 @@ impl Platform {
         crate::kinfo!("  timebase       {} Hz", self.timebase_frequency);
     }
 }
+
+/// `Arch_checkIRQ` (seL4 `src/arch/riscv/object/interrupt.c`): an interrupt IRQControl may
+/// issue a handler for is 1..=`maxIRQ` (0 is "no interrupt" on the PLIC); otherwise
+/// `RangeError(1, maxIRQ)`.
+pub fn check_irq(irq: u64) -> Result<(), crate::error::SyscallError> {
+    use abi::platform::qemu_riscv_virt::MAX_IRQ;
+    if irq == 0 || irq > MAX_IRQ as u64 {
+        return Err(crate::user_err!(
+            crate::error::SyscallError::RangeError(1, MAX_IRQ as u64),
+            "Rejecting request for IRQ {irq}. IRQ is out of range [1..{MAX_IRQ}]."
+        ));
+    }
+    Ok(())
+}

@@ -341,6 +341,10 @@ pub fn irq_mask(irq: usize, disable: bool) {
     plic::mask(irq, disable)
 }
 
+/// `setIRQTrigger`: QEMU's PLIC has no trigger configuration (seL4 has no
+/// `HAVE_SET_TRIGGER` for it): nothing to do.
+pub fn set_irq_trigger(_irq: usize, _edge: bool) {}
+
 /// Claims a pending device interrupt from the PLIC.
 pub fn irq_claim() -> Option<usize> {
     plic::claim()
