@@ -563,6 +563,28 @@ unsafe impl CapObject for UntypedMemory {
         c.tag() == crate::cap::tag::UNTYPED
     }
 }
+// SAFETY: see above; the architecture's frame caps are written from the `PPtr<FrameMemory>`
+// of the frame (`arch_create_object`, boot), and `is_frame_cap` tests exactly their tag.
+unsafe impl CapObject for FrameMemory {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        crate::arch::is_frame_cap(c)
+    }
+}
+// SAFETY: as above, for page-table caps and the `PPtr<PageTable>` they are written from.
+unsafe impl CapObject for crate::arch::PageTable {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        crate::arch::is_page_table_cap(c)
+    }
+}
+// SAFETY: as above, for ASID pool caps and the `PPtr<AsidPool>` they are written from.
+unsafe impl CapObject for crate::arch::AsidPool {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        crate::arch::is_asid_pool_cap(c)
+    }
+}
 // SAFETY: see above.
 unsafe impl CapObject for crate::cte::Cte {
     #[inline(always)]
@@ -1046,11 +1068,11 @@ impl IpcBuffer {
     /// multiple of the buffer size below the frame's end, so the buffer lies inside the frame
     /// whatever `vaddr` is (the kernel only stores buffer addresses aligned to it).
     #[inline(always)]
-    pub fn in_frame(base: usize, size_bits: u64, vaddr: u64) -> IpcBuffer {
+    pub fn in_frame(base: PPtr<FrameMemory>, size_bits: u64, vaddr: u64) -> IpcBuffer {
         debug_assert!(
             (10..64).contains(&size_bits) && vaddr.is_multiple_of(IPC_BUFFER_BYTES as u64)
         );
-        IpcBuffer(base + (vaddr & ((1u64 << size_bits) - IPC_BUFFER_BYTES as u64)) as usize)
+        IpcBuffer(base.addr + (vaddr & ((1u64 << size_bits) - IPC_BUFFER_BYTES as u64)) as usize)
     }
     /// The kernel-virtual address of its first byte (tests and output).
     pub const fn addr(self) -> usize {

@@ -49,6 +49,7 @@ if_riscv64! {
         same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data,
         vspace_root, ArchCap,
     };
+    pub use riscv64::cap::{is_asid_pool_cap, is_frame_cap, is_page_table_cap};
     pub use riscv64::context::{regs, sanitise_register, ArchContext, ArchTcb};
     pub use riscv64::objects::{
         decode as decode_arch_invocation, fast_invocation, has_fast_invocation,
@@ -56,7 +57,7 @@ if_riscv64! {
     };
     pub use riscv64::platform::{check_irq, Platform};
     pub use riscv64::vspace::user_word_paddr;
-    pub use riscv64::vspace::Pte;
+    pub use riscv64::vspace::{AsidPool, PageTable, Pte};
     pub use riscv64::{NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.

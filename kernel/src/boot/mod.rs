@@ -206,6 +206,7 @@ pub enum BootError {
 use crate::arch::paddr_to_pptr;
 use crate::cap::Cap;
 use crate::cte::{cte_insert, insert_new_cap, Slot};
+use crate::mem::{FrameMemory, PPtr};
 use crate::object::objecttype::derive_cap;
 use crate::object::tcb::{init_tcb, tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
@@ -387,22 +388,30 @@ impl Layout {
 
 /// The root task's objects (seL4 `rootserver`), kernel-virtual addresses of zeroed memory.
 struct RootObjects {
-    cnode: usize,
+    cnode: PPtr<crate::cte::Cte>,
     /// The extra BootInfo region, if there is a device tree.
     extra_bi: Option<usize>,
     /// The VSpace root.
-    vspace: usize,
+    vspace: PPtr<crate::arch::PageTable>,
     /// The first of the page tables below it, which follow each other.
     paging: usize,
     n_paging: u64,
-    asid_pool: usize,
-    ipc_buf: usize,
-    boot_info: usize,
-    tcb: usize,
+    asid_pool: PPtr<crate::arch::AsidPool>,
+    ipc_buf: PPtr<FrameMemory>,
+    boot_info: PPtr<FrameMemory>,
+    tcb: TcbRef,
     /// MCS: the root thread's scheduling context (`rootserver.sc`), 2^`seL4_MinSchedContextBits`
     /// bytes.
     #[cfg(feature = "mcs")]
-    sc: usize,
+    sc: crate::object::sched_context::ScRef,
+}
+
+/// The object at kernel-virtual `addr` that boot has just carved out of free memory (the
+/// root task's objects, its image's frames, the extra BootInfo frames): boot's one way from an
+/// address to an object reference. Boot owns that memory (the free-memory algorithm took it out
+/// of every untyped region), and each object is zeroed or filled before use.
+fn boot_object<T>(addr: usize) -> PPtr<T> {
+    PPtr::new(addr)
 }
 
 /// seL4 `create_rootserver_objects`: carves the root task's objects out of the block at
@@ -445,19 +454,19 @@ fn create_rootserver_objects(start: u64, layout: &Layout) -> RootObjects {
     };
     b.maybe_alloc_extra_bi(size.align_bits);
     const _: () = assert!(ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS > VSPACE_BITS);
-    let cnode = b.alloc(cnode_bits, 1);
+    let cnode = boot_object(b.alloc(cnode_bits, 1));
     b.maybe_alloc_extra_bi(VSPACE_BITS);
-    let vspace = b.alloc(VSPACE_BITS, 1);
+    let vspace = boot_object(b.alloc(VSPACE_BITS, 1));
     b.maybe_alloc_extra_bi(PAGE_BITS);
-    let asid_pool = b.alloc(ASID_POOL_BITS, 1);
-    let ipc_buf = b.alloc(PAGE_BITS, 1);
-    let boot_info = b.alloc(PAGE_BITS, 1);
+    let asid_pool = boot_object(b.alloc(ASID_POOL_BITS, 1));
+    let ipc_buf = boot_object(b.alloc(PAGE_BITS, 1));
+    let boot_info = boot_object(b.alloc(PAGE_BITS, 1));
     const _: () = assert!(TCB_BITS < PAGE_TABLE_BITS);
     let n_paging = crate::arch::root_paging_tables(layout.it_v_reg.start, layout.it_v_reg.end);
     let paging = b.alloc(PAGE_TABLE_BITS, n_paging);
-    let tcb = b.alloc(TCB_BITS, 1);
+    let tcb = boot_object(b.alloc(TCB_BITS, 1));
     #[cfg(feature = "mcs")]
-    let sc = b.alloc(MIN_SCHED_CONTEXT_BITS, 1);
+    let sc = boot_object(b.alloc(MIN_SCHED_CONTEXT_BITS, 1));
     debug_assert_eq!(b.next, b.end);
     let extra_bi = b.extra_bi;
     RootObjects {
@@ -478,15 +487,14 @@ fn create_rootserver_objects(start: u64, layout: &Layout) -> RootObjects {
 /// The root CNode while boot fills it: fixed slots are written directly, the others are
 /// handed out in order from `seL4_NumInitialCaps` (seL4 `write_slot`, `provide_cap`).
 pub struct RootCNode {
-    cnode: usize,
+    cnode: PPtr<crate::cte::Cte>,
     next: u64,
 }
 
 impl RootCNode {
     /// Slot `i`.
     pub fn slot(&self, i: u64) -> Slot {
-        Slot(crate::mem::PPtr::new(self.cnode))
-            .index(abi::config::ROOT_CNODE_SIZE_BITS as u32, i as usize)
+        Slot(self.cnode).index(abi::config::ROOT_CNODE_SIZE_BITS as u32, i as usize)
     }
     /// Writes `cap` to the fixed slot `i` (one of `abi::bootinfo::slot`).
     pub fn write_slot(&self, i: u64, cap: Cap) {
@@ -517,13 +525,13 @@ impl RootCNode {
 
 /// The root CNode with its own cap, the domain cap and the IRQ control cap in their slots
 /// (seL4 `create_root_cnode`, `create_domain_cap`, `init_irqs`' cap).
-fn create_root_cnode(cnode: usize) -> RootCNode {
+fn create_root_cnode(cnode: PPtr<crate::cte::Cte>) -> RootCNode {
     let root = RootCNode {
         cnode,
         next: slot::NUM_INITIAL_CAPS,
     };
     let cap = Cap::CNode {
-        ptr: crate::mem::PPtr::new(cnode),
+        ptr: cnode,
         radix: ROOT_CNODE_SIZE_BITS as u8,
         guard_size: (64 - ROOT_CNODE_SIZE_BITS) as u8,
         guard: 0,
@@ -539,7 +547,7 @@ fn create_root_cnode(cnode: usize) -> RootCNode {
 /// task's VSpace from `vaddr` on, into the next free slots; returns their slots.
 fn create_frames_of_region(
     cnode: &mut RootCNode,
-    vspace: usize,
+    vspace: PPtr<crate::arch::PageTable>,
     start: usize,
     len: u64,
     vaddr: u64,
@@ -547,7 +555,8 @@ fn create_frames_of_region(
     let first = cnode.next_free();
     let mut off = 0;
     while off < len {
-        let cap = crate::arch::map_root_frame(vspace, start + off as usize, vaddr + off, true);
+        let frame = boot_object(start + off as usize);
+        let cap = crate::arch::map_root_frame(vspace, frame, vaddr + off, true);
         cnode.provide(cap)?;
         off += PAGE;
     }
@@ -569,7 +578,7 @@ fn create_extra_bootinfo(
     let Some(e) = objs.extra_bi else {
         return Ok(SlotRegion::default());
     };
-    crate::mem::PPtr::<BootInfoHeader>::new(e).set(BootInfoHeader {
+    boot_object::<BootInfoHeader>(e).set(BootInfoHeader {
         id: bootinfo_id::FDT,
         len: layout.extra_len,
     });
@@ -591,7 +600,7 @@ fn create_root_tcb(
     layout: &Layout,
     entry: u64,
 ) -> Result<TcbRef, BootError> {
-    let tcb = TcbRef::new(objs.tcb);
+    let tcb = objs.tcb;
     init_tcb(tcb, 0);
     tcb.with(|t| {
         t.priority = 255;
@@ -614,7 +623,7 @@ fn create_root_tcb(
     cte_insert(ipc_cap, ipc_slot, tcb.slot(tcb_slot::BUFFER));
     #[cfg(feature = "mcs")]
     {
-        let sc = crate::object::sched_context::ScRef::new(objs.sc);
+        let sc = objs.sc;
         crate::object::sched_context::configure_root(k, tcb, sc);
     }
     cnode.write_slot(slot::INIT_THREAD_TCB, Cap::Thread { tcb });
@@ -622,7 +631,7 @@ fn create_root_tcb(
     cnode.write_slot(
         slot::INIT_THREAD_SC,
         Cap::SchedContext {
-            ptr: crate::mem::PPtr::new(objs.sc),
+            ptr: objs.sc,
             size_bits: MIN_SCHED_CONTEXT_BITS as u8,
         },
     );
@@ -675,7 +684,7 @@ fn create_untypeds(
                 padding: [0; 6],
             };
             let cap = Cap::Untyped {
-                ptr: crate::mem::PPtr::new(paddr_to_pptr(paddr)),
+                ptr: boot_object(paddr_to_pptr(paddr)),
                 size_bits: bits as u8,
                 free_index: 1 << bits,
                 is_device: device,
@@ -777,7 +786,7 @@ pub fn create_root_task(
     let paging = crate::arch::create_root_vspace(
         &mut cnode,
         objs.vspace,
-        objs.paging,
+        |i| boot_object(objs.paging + (i << abi::object::PAGE_TABLE_BITS) as usize),
         objs.n_paging,
         layout.it_v_reg,
     )?;
@@ -826,7 +835,7 @@ pub fn create_root_task(
         start: cnode.next_free(),
         end: 1 << ROOT_CNODE_SIZE_BITS,
     };
-    crate::mem::PPtr::<BootInfo>::new(objs.boot_info).set(bi);
+    boot_object::<BootInfo>(objs.boot_info.addr()).set(bi);
 
     #[cfg(not(feature = "mcs"))]
     crate::ipc::setup_reply_master(tcb);

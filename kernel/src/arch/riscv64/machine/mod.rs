@@ -201,8 +201,8 @@ pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
 /// `.bss`, reached at `0xFFFF_FFFF_8xxx_xxxx`; [`pptr_to_paddr`] converts it). It is the table in
 /// use since boot and has no lower-half (user) entries after boot; user VSpaces copy its entries
 /// 256..=511. Always `Some` on the machine (the host version has no such table).
-pub fn kernel_root_page_table() -> Option<usize> {
-    Some(boot::kernel_root_pt_addr())
+pub fn kernel_root_page_table() -> Option<crate::arch::riscv64::vspace::PtRef> {
+    Some(crate::mem::PPtr::new(boot::kernel_root_pt_addr()))
 }
 
 /// Flushes the TLB entry of the page at `vaddr` in address space `asid` (the name the kernel core
