@@ -161,6 +161,12 @@ struct BuildOpts {
     /// `bench-mcs`).
     #[arg(long)]
     mcs: bool,
+    /// Microkit 2.3.0's kernel configuration (qemu_virt_riscv64): the kernel with
+    /// `--features microkit` (MCS, debug build, 2^17-slot root CNode, 16 domains, 100 domain
+    /// schedule entries, QEMU virt with 2 GiB compiled in; image `kernel-microkit`), ready to
+    /// replace an SDK's `sel4.elf` (docs/MICROKIT.md). Only the kernel is built.
+    #[arg(long, conflicts_with = "mcs")]
+    microkit: bool,
 }
 
 impl BuildOpts {
@@ -168,6 +174,7 @@ impl BuildOpts {
         KernelConfig::new(self.profile.profile())
             .feature("fastpath", !self.no_fastpath)
             .feature(MCS_FEATURE, self.mcs)
+            .feature(MICROKIT_FEATURE, self.microkit)
             .log_level(self.log.log_level)
     }
 
@@ -179,6 +186,8 @@ impl BuildOpts {
 
 /// The cargo feature that selects seL4's MCS configuration, in the kernel and the root tasks.
 const MCS_FEATURE: &str = "mcs";
+/// The kernel's cargo feature for Microkit 2.3.0's kernel configuration.
+const MICROKIT_FEATURE: &str = "microkit";
 
 /// The root tasks' features for the MCS configuration or not.
 fn task_features(mcs: bool) -> &'static [&'static str] {
@@ -341,7 +350,9 @@ fn build(o: BuildOpts) -> Result<ExitCode> {
     if let Err(e) = ws.build_kernel(&o.kernel_config()) {
         failures.push(format!("{e:#}"));
     }
-    for task in ROOT_TASKS {
+    // Microkit brings its own initial task (its capDL initialiser): only the kernel.
+    let tasks = if o.microkit { &[][..] } else { ROOT_TASKS };
+    for task in tasks {
         if task.optional && !ws.has_package(task.package) {
             continue;
         }
