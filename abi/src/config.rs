@@ -70,7 +70,11 @@ mod tests {
             13
         };
         assert_eq!((MAX_NUM_NODES, ROOT_CNODE_SIZE_BITS), (1, cnode_bits));
-        let domains = if cfg!(feature = "num_domains_16") { 16 } else { 1 };
+        let domains = if cfg!(feature = "num_domains_16") {
+            16
+        } else {
+            1
+        };
         let schedules = if cfg!(feature = "num_domain_schedules_100") {
             100
         } else {

@@ -7,11 +7,11 @@
 #![forbid(unsafe_code)]
 
 use crate::mem::Link;
+use crate::object::domain::DSCHED_MAX_DURATION;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::state::Kernel;
 #[cfg(not(feature = "mcs"))]
 use abi::config::TIME_SLICE;
-use crate::object::domain::DSCHED_MAX_DURATION;
 use abi::config::{NUM_DOMAINS, NUM_PRIORITIES};
 
 #[cfg(feature = "mcs")]

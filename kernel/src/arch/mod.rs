@@ -53,11 +53,11 @@ pub mod capdl {
 
 #[cfg(target_os = "none")]
 pub use riscv64::machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
-#[cfg(target_os = "none")]
-pub use riscv64::machine::devicetree::{parse as parse_device_tree, DtbError};
 /// The compiled-in platform's boot parameters (no device tree), `builtin_platform` feature.
 #[cfg(all(target_os = "none", feature = "builtin_platform"))]
 pub use riscv64::machine::devicetree::builtin_params as builtin_platform_params;
+#[cfg(target_os = "none")]
+pub use riscv64::machine::devicetree::{parse as parse_device_tree, DtbError};
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{init_platform, restore_user_context};
 

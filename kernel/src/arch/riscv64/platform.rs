@@ -101,3 +101,49 @@ pub mod qemu_virt {
         p
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::qemu_virt;
+    use crate::boot::{check_handoff, Region, UserImage};
+
+    /// The compiled-in QEMU virt: 2 GiB at 0x8000_0000, CLINT and PLIC as kernel devices, the
+    /// UART and the 10 MHz timebase; no device tree is then needed, and without the platform
+    /// compiled in a missing device tree is still a boot error.
+    #[test]
+    fn built_in_qemu_virt_needs_no_device_tree() {
+        let k = Region::new(0x8020_0000, 0x8024_f000);
+        let mut p = qemu_virt::boot_params(k, Region::new(0x8020_0000, 0x8020_b000), 0x1000);
+        assert_eq!(p.ram.as_slice(), [Region::new(0x8000_0000, 0x1_0000_0000)]);
+        assert_eq!(
+            p.kernel_devices.as_slice(),
+            [
+                Region::new(0x200_0000, 0x201_0000),
+                Region::new(0xc00_0000, 0xc60_0000)
+            ]
+        );
+        assert!(p.reserved.as_slice().is_empty() && p.dtb.is_empty());
+        assert_eq!(
+            p.platform.plic.map(|x| (x.base, x.ndev)),
+            Some((0xc00_0000, 95))
+        );
+        assert_eq!(p.platform.uart, Some((0x1000_0000, 10)));
+        assert_eq!(p.platform.timebase_frequency, 10_000_000);
+        assert_eq!((p.kernel_image, p.irq_node), (k, 0x1000));
+        assert!(p.platform_built_in);
+        p.user_image = UserImage {
+            p_reg: Region::new(0x8024_f000, 0x8028_5000),
+            pv_offset: 0x8024_f000 - 0x1_0000,
+            v_entry: 0x2_0f88,
+        };
+        assert_eq!(check_handoff(&p, crate::arch::PADDR_TOP), Ok(()));
+        p.platform_built_in = false;
+        assert!(check_handoff(&p, crate::arch::PADDR_TOP).is_err());
+        p.platform_built_in = true;
+        p.user_image.p_reg = Region::new(0x8024_0000, 0x8028_5000);
+        assert!(
+            check_handoff(&p, crate::arch::PADDR_TOP).is_err(),
+            "over the kernel"
+        );
+    }
+}
