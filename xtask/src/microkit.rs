@@ -374,6 +374,41 @@ mod tests {
         assert_eq!(p.untypeds, want);
     }
 
+    /// seL4 16.0.0 itself, as the SDK builds it (`sel4.elf`: `ki_end` 0x8023_8000,
+    /// `ki_boot_end` 0x8020_3000), entered by this repository's loader without a device tree
+    /// with the demo (built with `mcs`) as root task at 0x8023_8000..0x8027_6000 (virtual
+    /// 0x40_0000..0x43_e000), printed (the demo's BootInfo lines): 55 untypeds (22 device,
+    /// 33 RAM) from slot 81, empty slots from 136, and the untyped in slot 117 is
+    /// 0xc000_0000, 2^29 bytes. This kernel with the same root task (after its own `ki_end`
+    /// 0x8024_f000, `ki_boot_end` 0x8020_b000) printed 58 (22 device, 36 RAM) from slot 81,
+    /// slot 120 = 0xc000_0000, 2^29.
+    #[test]
+    fn prediction_is_sel4s_for_the_same_inputs() {
+        for (ki_end, ki_boot_end, n, ram_block_slot) in [
+            (0x8023_8000, 0x8020_3000, 55, 117),
+            (0x8024_f000, 0x8020_b000, 58, 120),
+        ] {
+            let p = predict(&Inputs {
+                ki_end,
+                ki_boot_end,
+                ui_p: (ki_end, ki_end + 0x3_e000),
+                ui_v: (0x40_0000, 0x43_e000),
+            })
+            .unwrap();
+            assert_eq!(p.first_untyped, 81);
+            assert_eq!(p.untypeds.len(), n);
+            assert_eq!(p.untypeds.iter().filter(|u| u.device).count(), 22);
+            assert_eq!(
+                p.untypeds[(ram_block_slot - p.first_untyped) as usize],
+                Untyped {
+                    paddr: 0xc000_0000,
+                    size_bits: 29,
+                    device: false
+                }
+            );
+        }
+    }
+
     #[test]
     fn reports_are_parsed_and_compared() {
         let text = "loader: kernel 0x80200000..0x8024f000 (entry 0xffffffff80200000), device tree 0x8024f000..0x8024f000, root task 0x8024f000..0x80285000 (virtual 0x10000..0x46000, entry 0x20f88)\n\
