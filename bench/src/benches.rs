@@ -1306,7 +1306,7 @@ fn asid_pool_cycle(env: &mut Env, res: &mut Results) -> R<()> {
         sys::seL4_SetCap(1, root);
         let mut r = [
             init::ASID_CONTROL.bits(),
-            MessageInfo::new(InvocationLabel::RISCVASIDControlMakePool as Word, 0, 2, 2).0,
+            MessageInfo::new(method::ASID_CONTROL_MAKE_POOL as Word, 0, 2, 2).0,
             pool,
             64,
             0,
@@ -1314,11 +1314,11 @@ fn asid_pool_cycle(env: &mut Env, res: &mut Results) -> R<()> {
         ];
         let make = raw::timed(raw::CALL, &mut r);
         invocation_ok(&r, "ASIDControl_MakePool")?;
-        retype_into(pt_ut, ObjectType::PageTable, 0, pt, 1)?;
+        retype_into(pt_ut, crate::env::VSPACE_OBJECT, 0, pt, 1)?;
         sys::seL4_SetCap(0, pt);
         let mut r = [
             pool,
-            MessageInfo::new(InvocationLabel::RISCVASIDPoolAssign as Word, 0, 1, 0).0,
+            MessageInfo::new(method::ASID_POOL_ASSIGN as Word, 0, 1, 0).0,
             0,
             0,
             0,

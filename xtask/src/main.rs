@@ -6,6 +6,7 @@ mod bench;
 mod bootregion;
 mod elfsize;
 mod fuzz;
+mod microkit;
 mod protocol;
 mod qemu;
 #[cfg(test)]
@@ -105,21 +106,28 @@ enum Cmd {
     ///                                                 kernel with `mcs` and the fastpath
     ///     22. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
     ///                                                 booted twice as in 18
-    ///     23. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     23. qemu: Microkit boot state (microkit, loader without device tree)
+    ///                                                 the kernel in Microkit's configuration
+    ///                                                 (`--features microkit`) entered through the
+    ///                                                 loader with no device tree, as Microkit's
+    ///                                                 loader enters seL4 (QEMU with 2 GiB): its
+    ///                                                 compiled-in platform, and the untyped list
+    ///                                                 Microkit's tool predicts (docs/MICROKIT.md)
+    ///     24. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     24. qemu: bench sanity (mcs, benchmark, quick)
+    ///     25. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
-    ///     25. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
+    ///     26. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
     ///                                                 with the fastpath (qemu-system-aarch64):
     ///                                                 the tests ported to aarch64 so far
-    ///     26. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
-    ///     27. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///     27. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
+    ///     28. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the
     ///                                                 aarch64 kernel with `benchmark` (cycles
     ///                                                 from PMCCNTR_EL0)
-    ///     28. qemu: bench sanity (aarch64, mcs, benchmark, quick)
+    ///     29. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
     /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
@@ -184,6 +192,12 @@ struct BuildOpts {
     /// default).
     #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
     arch: Arch,
+    /// Microkit 2.3.0's kernel configuration (qemu_virt_riscv64): the kernel with
+    /// `--features microkit` (MCS, debug build, 2^17-slot root CNode, 16 domains, 100 domain
+    /// schedule entries, QEMU virt with 2 GiB compiled in; image `kernel-microkit`), ready to
+    /// replace an SDK's `sel4.elf` (docs/MICROKIT.md). Only the kernel is built.
+    #[arg(long, conflicts_with = "mcs")]
+    microkit: bool,
 }
 
 impl BuildOpts {
@@ -192,6 +206,7 @@ impl BuildOpts {
             .arch(self.arch)
             .feature("fastpath", !self.no_fastpath)
             .feature(MCS_FEATURE, self.mcs)
+            .feature(MICROKIT_FEATURE, self.microkit)
             .log_level(self.log.log_level)
     }
 
@@ -203,6 +218,8 @@ impl BuildOpts {
 
 /// The cargo feature that selects seL4's MCS configuration, in the kernel and the root tasks.
 const MCS_FEATURE: &str = "mcs";
+/// The kernel's cargo feature for Microkit 2.3.0's kernel configuration.
+const MICROKIT_FEATURE: &str = "microkit";
 
 /// The root tasks' features for the MCS configuration or not.
 fn task_features(mcs: bool) -> &'static [&'static str] {
@@ -369,7 +386,9 @@ fn build(o: BuildOpts) -> Result<ExitCode> {
     if let Err(e) = ws.build_kernel(&o.kernel_config()) {
         failures.push(format!("{e:#}"));
     }
-    for task in ROOT_TASKS {
+    // Microkit brings its own initial task (its capDL initialiser): only the kernel.
+    let tasks = if o.microkit { &[][..] } else { ROOT_TASKS };
+    for task in tasks {
         if task.optional && !ws.has_package(task.package) {
             continue;
         }
@@ -423,6 +442,9 @@ fn exit_code_of(end: &QemuEnd) -> ExitCode {
 }
 
 fn run(o: RunOpts) -> Result<ExitCode> {
+    if o.build.microkit {
+        bail!("--microkit builds only the kernel (`cargo xtask build --microkit`); Microkit's tool makes the bootable image (docs/MICROKIT.md)");
+    }
     // Resolve the root task before anything changes directories.
     let given = match &o.root_task {
         Some(f) => Some(
@@ -491,6 +513,9 @@ fn default_task(arch: Arch) -> &'static RootTask {
 fn image(o: ImageOpts) -> Result<ExitCode> {
     if o.build.arch != Arch::Riscv64 {
         bail!("cargo xtask image: the loader (loader/) boots riscv64 only");
+    }
+    if o.build.microkit {
+        bail!("--microkit builds only the kernel (`cargo xtask build --microkit`); Microkit's tool makes the bootable image (docs/MICROKIT.md)");
     }
     let given = match &o.root_task {
         Some(f) => Some(
@@ -620,7 +645,7 @@ fn run_bench(
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
     let log = ws.target_dir.join(format!("qemu-bench{sfx}.log"));
-    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None)?;
+    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None, None)?;
     eprintln!("xtask: serial output written to {}", log.display());
     let out = bench::parse(&cap.text);
     let problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
@@ -1012,7 +1037,7 @@ impl QemuTests<'_> {
         };
         args.extend(icount.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join(log_name);
-        let cap = qemu::run_captured(qemu, &args, self.timeout, &log, script)?;
+        let cap = qemu::run_captured(qemu, &args, self.timeout, &log, script, None)?;
         writeln!(
             self.all_log,
             "===== {name}: {} {} =====",
@@ -1147,6 +1172,86 @@ impl QemuTests<'_> {
             0
         };
         Stage::judged(name, t.elapsed().as_secs_f64(), passed, 0, run.problems)
+    }
+
+    /// The kernel in Microkit's configuration (`--features microkit`, debug log level),
+    /// entered through the loader without a device tree as Microkit's loader enters seL4 (the
+    /// MCS test root task as the initial task, QEMU with 2 GiB), stopped once the root task is
+    /// created: the kernel must take its compiled-in platform and report the untyped list
+    /// Microkit's tool predicts for that placement ([`microkit::predict`]): one check for the
+    /// platform line, one for the first untyped slot, one per untyped.
+    fn microkit_stage(&mut self, name: &str) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        match self.microkit_run(name) {
+            Ok((checks, problems)) => {
+                let failed = problems.len().min(checks);
+                Stage::judged(
+                    name,
+                    t.elapsed().as_secs_f64(),
+                    checks - failed,
+                    failed,
+                    problems,
+                )
+            }
+            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+        }
+    }
+
+    fn microkit_run(&mut self, name: &str) -> Result<(usize, Vec<String>)> {
+        let config = KernelConfig::new(self.profile)
+            .feature(MICROKIT_FEATURE, true)
+            .log_level(Some(LogLevel::Debug));
+        let kernel = self.ws.build_kernel(&config)?;
+        let task = self
+            .ws
+            .build_root_task_with(self.profile, &TESTS, &[MCS_FEATURE])?;
+        let image_name = format!("{}-no-dtb", workspace::loader_image_name(&kernel, &task));
+        let image = self
+            .ws
+            .build_loader_with(self.profile, &kernel, &task, &image_name, false)?;
+        let mut args = qemu::image_args_with_memory(&image, "2G");
+        args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+        let log = self.ws.target_dir.join("qemu-test-microkit.log");
+        let cap = qemu::run_captured(
+            &self.qemu,
+            &args,
+            self.timeout,
+            &log,
+            None,
+            Some(MICROKIT_STOP_AT),
+        )?;
+        writeln!(self.all_log, "===== {name}: {} =====", args.join(" "))?;
+        self.all_log.write_all(cap.text.as_bytes())?;
+        writeln!(
+            self.all_log,
+            "===== end of {name}: QEMU {} =====\n",
+            cap.end
+        )?;
+        let (ki_end, ki_boot_end) = microkit::kernel_symbols(&kernel)?;
+        let (ui_p, ui_v) =
+            microkit::loader_placement(&cap.text).context("no placement line from the loader")?;
+        let pred = microkit::predict(&microkit::Inputs {
+            ki_end,
+            ki_boot_end,
+            ui_p,
+            ui_v,
+        })?;
+        let (first, got) = microkit::reported(&cap.text);
+        let mut problems = microkit::compare(&pred, first, &got);
+        if !cap.text.contains(MICROKIT_PLATFORM_LINE) {
+            problems.push(format!(
+                "the kernel did not say {MICROKIT_PLATFORM_LINE:?}; QEMU {}",
+                cap.end
+            ));
+        }
+        eprintln!(
+            "xtask: {name}: {} untypeds predicted, {} reported, {} problem(s)",
+            pred.untypeds.len(),
+            got.len(),
+            problems.len()
+        );
+        Ok((pred.untypeds.len() + 2, problems))
     }
 
     /// The test root task on the MCS kernel (with the fastpath); returns the kernel too, for
@@ -1363,6 +1468,12 @@ const HOST_LIBSEL4_MCS: &str = "host: cargo test -p libsel4 --features mcs";
 const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
 const QEMU_DEMO_MCS: &str = "qemu: demo (mcs)";
 const QEMU_BENCH_MCS: &str = "qemu: bench sanity (mcs, benchmark, quick)";
+const QEMU_MICROKIT: &str = "qemu: Microkit boot state (microkit, loader without device tree)";
+/// The kernel's line once the root task exists: the Microkit stage stops QEMU there.
+const MICROKIT_STOP_AT: &str = "root task created";
+/// The kernel's line when it takes its compiled-in platform.
+const MICROKIT_PLATFORM_LINE: &str =
+    "no device tree from the loader: using the compiled-in platform";
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
 const LINT_CLIPPY_KERNEL_AARCH64: &str = "lint: cargo clippy (kernel, aarch64)";
 const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
@@ -1458,6 +1569,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let bench_aarch64_name = bench_aarch64_stage_name(first);
     let run_mcs_bench_aarch64 = run_mcs_bench;
     let mcs_bench_aarch64_name = QEMU_BENCH_AARCH64_MCS.to_string();
+    let run_microkit = run_mcs_stage;
+    let microkit_name = QEMU_MICROKIT.to_string();
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -1468,6 +1581,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&loader_name).filter(|_| run_loader))
             .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
+            .chain(std::iter::once(&microkit_name).filter(|_| run_microkit))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
             .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
@@ -1531,6 +1645,9 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
                 q.demo_stage(&mcs_demo_name, &kernel, &[MCS_FEATURE]),
             );
         }
+    }
+    if run_microkit {
+        push(stages, q.microkit_stage(&microkit_name));
     }
     if run_bench_stage {
         push(stages, q.bench_stage(&bench_name, variants[0], false));
@@ -1937,6 +2054,7 @@ mod tests {
             tests_stage_name(false),
             QEMU_TESTS_MCS.into(),
             QEMU_DEMO_MCS.into(),
+            QEMU_MICROKIT.into(),
             bench_stage_name(true),
             QEMU_BENCH_MCS.into(),
             QEMU_TESTS_AARCH64.into(),

@@ -104,6 +104,15 @@ pub fn image_args(image: &Path) -> Vec<String> {
     a
 }
 
+/// [`image_args`] with `-m <memory>` instead of 3 GiB (Microkit's QEMU line has `-m 2G`).
+pub fn image_args_with_memory(image: &Path, memory: &str) -> Vec<String> {
+    let mut a = image_args(image);
+    if let Some(i) = a.iter().position(|x| x == "-m") {
+        a[i + 1] = memory.to_string();
+    }
+    a
+}
+
 /// The machine booting the kernel with the root task as its initrd (a firmware boot).
 pub fn base_args(kernel: &Path, root_task: &Path) -> Vec<String> {
     let mut a = machine_args();
@@ -588,6 +597,10 @@ struct Watch {
     summary_at: Mutex<Option<Instant>>,
     /// QEMU has ended: the typist stops.
     done: AtomicBool,
+    /// Stop QEMU once a line contains this ([`run_captured`]'s `stop_at`).
+    stop_at: Option<&'static str>,
+    /// A line contained `stop_at`.
+    stop_seen: AtomicBool,
 }
 
 fn pump(mut from: impl Read, to_stdout: bool, log: Arc<Mutex<File>>, watch: Arc<Watch>) {
@@ -622,6 +635,9 @@ fn pump(mut from: impl Read, to_stdout: bool, log: Arc<Mutex<File>>, watch: Arc<
                     .lock()
                     .unwrap()
                     .get_or_insert_with(Instant::now);
+            }
+            if watch.stop_at.is_some_and(|m| l.contains(m)) {
+                watch.stop_seen.store(true, Ordering::SeqCst);
             }
             if is_last_line(&l) {
                 watch
@@ -674,13 +690,15 @@ fn type_script(mut to: std::process::ChildStdin, script: &'static [Step], watch:
 /// Boot QEMU, echo its output to the terminal as it arrives, keep it, and write it to `log`.
 /// Its stdin is empty, or with `script` the steps typed as the output asks for them
 /// ([`type_script`]). Killed after `timeout`, or shortly after a `KERNEL PANIC` line, or if it
-/// does not exit soon after a `SUMMARY` line.
+/// does not exit soon after a `SUMMARY` line, or (`stop_at`) as soon as a line contains that
+/// text (the end is then `Killed`, saying so).
 pub fn run_captured(
     qemu: &Path,
     args: &[String],
     timeout: Duration,
     log: &Path,
     script: Option<&'static [Step]>,
+    stop_at: Option<&'static str>,
 ) -> Result<Captured> {
     print_command(qemu, args);
     if let Some(dir) = log.parent() {
@@ -688,7 +706,10 @@ pub fn run_captured(
     }
     let logf = File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let logf = Arc::new(Mutex::new(logf));
-    let watch = Arc::new(Watch::default());
+    let watch = Arc::new(Watch {
+        stop_at,
+        ..Watch::default()
+    });
     let start = Instant::now();
     let mut child = Command::new(qemu)
         .args(args)
@@ -730,6 +751,13 @@ pub fn run_captured(
             break QemuEnd::Killed(format!(
                 "QEMU timed out after {} s and was killed (raise the limit with --timeout SECS)",
                 timeout.as_secs()
+            ));
+        }
+        if watch.stop_seen.load(Ordering::SeqCst) {
+            stop(&mut child);
+            break QemuEnd::Killed(format!(
+                "stopped after the line with {:?}",
+                stop_at.unwrap_or_default()
             ));
         }
         if let Some(t) = *watch.panic_at.lock().unwrap() {

@@ -572,6 +572,19 @@ impl Workspace {
         root_task: &Path,
         name: &str,
     ) -> Result<PathBuf> {
+        self.build_loader_with(profile, kernel, root_task, name, true)
+    }
+
+    /// [`Self::build_loader`], passing the device tree on to the kernel (`with_dtb`) or not
+    /// (as Microkit's loader: `dtb_addr_p` = `dtb_size` = 0; `LOADER_NO_DTB`).
+    pub fn build_loader_with(
+        &self,
+        profile: Profile,
+        kernel: &Path,
+        root_task: &Path,
+        name: &str,
+        with_dtb: bool,
+    ) -> Result<PathBuf> {
         let mut args: Vec<String> = [
             "-p",
             LOADER_PACKAGE,
@@ -595,6 +608,7 @@ impl Workspace {
             &[
                 ("LOADER_KERNEL", Some(k.as_ref())),
                 ("LOADER_ROOT_TASK", Some(r.as_ref())),
+                ("LOADER_NO_DTB", (!with_dtb).then_some("1")),
             ],
         )?;
         let elf = existing(self.artifact(TARGET, profile, LOADER_PACKAGE))?;

@@ -187,6 +187,10 @@ pub struct BootParams {
     /// The devices only the machine layer drives (interrupt controller, timer, console), which
     /// generic code hands back to [`crate::arch::init_platform`] without looking inside.
     pub platform: crate::arch::Platform,
+    /// The platform (RAM, devices) is the one compiled into the kernel (`builtin_platform`
+    /// feature, as seL4 compiles in its build-time device tree), not read from a device tree:
+    /// boot then needs none ([`check_handoff`]).
+    pub platform_built_in: bool,
 }
 
 /// Bytes of the IRQ node (seL4 `intStateIRQNode`: `BIT(IRQ_CNODE_SLOT_BITS)` slots, the
@@ -268,8 +272,9 @@ pub type AvailList = RegionList<{ MAX_RAM_REGIONS + MAX_RESERVED_REGIONS }>;
 
 /// Checks the hand-off as far as seL4 relies on it: the user image is a non-empty range of
 /// whole pages whose virtual extent lies in user memory, disjoint from the kernel image and
-/// the device tree; there is a device tree (this kernel reads its platform from it), and it
-/// does not wrap or leave the kernel window (`paddr_top`).
+/// the device tree; there is a device tree (this kernel reads its platform from it) unless the
+/// platform is compiled in ([`BootParams::platform_built_in`]), and it does not wrap or leave
+/// the kernel window (`paddr_top`).
 ///
 /// Errors: a [`BootError`] naming what is wrong.
 pub fn check_handoff(params: &BootParams, paddr_top: u64) -> Result<(), BootError> {
@@ -295,6 +300,9 @@ pub fn check_handoff(params: &BootParams, paddr_top: u64) -> Result<(), BootErro
     }
     if ui.p_reg.overlaps(&params.kernel_image) {
         return Err(BootError::Msg("user image overlaps the kernel image"));
+    }
+    if params.dtb.is_empty() && params.platform_built_in {
+        return Ok(());
     }
     if params.dtb.is_empty() {
         return Err(BootError::Msg(
@@ -748,10 +756,17 @@ fn plan_memory_for(
     let mut mem = FreeMem::new(kernel_device_frames(params));
     reserve_kernel_devices(params, &mut mem);
     let avail = available_ram(params)?;
-    let reserved = [params.kernel_image, params.dtb, params.user_image.p_reg];
+    // seL4 `arch_init_freemem`: the device tree is reserved only if there is one.
+    let with_dtb = [params.kernel_image, params.dtb, params.user_image.p_reg];
+    let without_dtb = [params.kernel_image, params.user_image.p_reg];
+    let reserved: &[Region] = if params.dtb.is_empty() {
+        &without_dtb
+    } else {
+        &with_dtb
+    };
     mem.init(
         avail.as_slice(),
-        &reserved,
+        reserved,
         paddr_top,
         layout.rootserver_size(),
     )?;
@@ -835,6 +850,7 @@ pub fn create_root_task(
         start: cnode.next_free(),
         end: 1 << ROOT_CNODE_SIZE_BITS,
     };
+    log_bootinfo(&bi);
     boot_object::<BootInfo>(objs.boot_info.addr()).set(bi);
 
     #[cfg(not(feature = "mcs"))]
@@ -851,6 +867,38 @@ pub fn create_root_task(
     #[cfg(feature = "mcs")]
     crate::sched::mcs::init_core_state(k);
     Ok(tcb)
+}
+
+/// Logs the root task's BootInfo: a summary at info level (`boot info: ...`), each untyped at
+/// debug level (`boot info: untyped <slot> <paddr> <size_bits> device|ram`), so that tools and
+/// tests (the Microkit stage of `cargo xtask test`) can compare the boot state with a
+/// prediction.
+fn log_bootinfo(bi: &BootInfo) {
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    let list = &bi.untyped_list[..n.min(MAX_NUM_BOOTINFO_UNTYPED_CAPS)];
+    let devices = list.iter().filter(|u| u.is_device != 0).count();
+    crate::kinfo!(
+        "boot info: untyped slots {}..{} ({} device, {} RAM), empty slots {}..{}, user image frames {}..{}, paging {}..{}",
+        bi.untyped.start,
+        bi.untyped.end,
+        devices,
+        list.len() - devices,
+        bi.empty.start,
+        bi.empty.end,
+        bi.user_image_frames.start,
+        bi.user_image_frames.end,
+        bi.user_image_paging.start,
+        bi.user_image_paging.end
+    );
+    for (i, u) in list.iter().enumerate() {
+        crate::kdebug!(
+            "boot info: untyped {} {:#x} {} {}",
+            bi.untyped.start + i as u64,
+            u.paddr,
+            u.size_bits,
+            if u.is_device != 0 { "device" } else { "ram" }
+        );
+    }
 }
 
 /// Creates the root task into the kernel's global state and returns its register context, which
