@@ -55,20 +55,22 @@ pub mod capdl {
 pub use riscv64::machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
 #[cfg(target_os = "none")]
 pub use riscv64::machine::devicetree::{parse as parse_device_tree, DtbError};
+#[cfg(all(target_os = "none", feature = "fastpath"))]
+pub use riscv64::machine::trap::fastpath_restore;
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{init_platform, restore_user_context};
 
 #[cfg(target_os = "none")]
 pub use riscv64::machine::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
-    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root,
-    set_vm_root_cached, wait_for_interrupt,
+    kernel_root_page_table, kernel_state_addr, opaque, paddr_to_pptr, pptr_to_paddr, put_char,
+    set_vm_root, set_vm_root_cached, wait_for_interrupt,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
-    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root,
+    kernel_root_page_table, opaque, paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root,
     set_vm_root_cached,
 };
 
