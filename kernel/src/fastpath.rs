@@ -477,9 +477,10 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     // The Reply object links a caller and sits at the head of the call stack of the
     // replier's SchedContext.
     let reply: ReplyRef = reply_cap.object()?;
-    let r = reply.get();
-    let caller = r.tcb.get()?;
-    let sc = r.next.b_if(cur.with(|x| x.sched_context))?;
+    // Its words are read where they are used (not copied here), so that fewer values stay
+    // live and the function needs no stack frame.
+    let caller = reply.with(|r| r.tcb).get()?;
+    let sc = reply.with(|r| r.next).b_if(cur.with(|x| x.sched_context))?;
     debug_assert_eq!(caller.state(), ThreadState::BlockedOnReply);
     if has_fault(caller) || !can_switch_to(k, cur, caller) || !vm_cached(k, caller) {
         return None;
@@ -499,6 +500,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     debug_assert!(unqueued(cur) && unqueued(caller));
     debug_assert!(sc == k.cur_sc);
     advance_pc(cur, a.pc);
+    let old_prev = reply.with(|r| r.prev);
     cur.with(|x| {
         x.blocking_object = EitherLink::to_a(ep.0);
         x.state = ThreadState::BlockedOnReceive as u64;
@@ -518,10 +520,11 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     // `reply_pop`: the SchedContext goes back to the caller, the call stack shrinks by one.
     sc.with(|s| {
         s.tcb = Link::to(caller);
-        s.reply = r.prev;
+        s.reply = old_prev;
     });
-    if let Some(prev) = r.prev.get() {
-        prev.with(|p| p.next = r.next);
+    // The Reply object's `next` was `sc` as the head (checked above).
+    if let Some(prev) = old_prev.get() {
+        prev.with(|p| p.next = CallStack::to_b(sc));
     }
     let sw = transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);
