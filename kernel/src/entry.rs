@@ -390,31 +390,56 @@ pub extern "C" fn syscall_entry() -> *mut ArchContext {
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
-        crate::syscall::dispatch_syscall(k, exit_to_user, activate_or_idle)
+        crate::syscall::dispatch_syscall(k, exit_to_user, exit_after_syscall)
     })
 }
 
 /// [`activate_or_idle`] after a syscall, with its commonest case inline and no call: the
 /// thread that made the syscall runs on, and nothing it depends on changed (no scheduling
-/// decision pending, still `Running`, the CPU still set up for it). Everything else goes to
-/// [`activate_or_idle`] out of line.
+/// decision pending, still `Running`, the CPU still set up for it). Then the trap path
+/// resumes it without loading the callee-saved registers (`arch::resume_context`): the
+/// thread is the one that trapped (only `schedule` switches threads, in `activate`), and its
+/// saved ones were not written (only CopyRegisters onto the current thread writes them, and
+/// it asks for a reschedule, as seL4's does). Everything else goes to [`activate_or_idle`]
+/// out of line.
 #[cfg(target_os = "none")]
 #[inline(always)]
 fn exit_to_user(k: &mut Kernel) -> *mut ArchContext {
     #[cfg(not(feature = "mcs"))]
+    if let Some(ctx) = resume_unchanged(k) {
+        return ctx;
+    }
+    activate_or_idle_out_of_line(k)
+}
+
+/// [`exit_to_user`] with [`activate_or_idle`] inline: the way out of every other syscall.
+#[cfg(target_os = "none")]
+#[inline(always)]
+fn exit_after_syscall(k: &mut Kernel) -> *mut ArchContext {
+    #[cfg(not(feature = "mcs"))]
+    if let Some(ctx) = resume_unchanged(k) {
+        return ctx;
+    }
+    activate_or_idle(k)
+}
+
+/// The fast case of [`exit_to_user`]: the tagged context of the thread that trapped, if it
+/// resumes unchanged.
+#[cfg(all(target_os = "none", not(feature = "mcs")))]
+#[inline(always)]
+fn resume_unchanged(k: &mut Kernel) -> Option<*mut ArchContext> {
     if k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread {
         let t = k.cur_thread;
-        // Not the idle thread: nothing between the syscall's entry and here switches
-        // threads (only `schedule` does, in `activate`).
         debug_assert!(!is_idle(t));
         if t.state() == ThreadState::Running && k.activated_current() {
             #[cfg(feature = "track_utilisation")]
             crate::benchmark::exit_hook(k);
             debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
-            return t.context_ptr();
+            debug_assert!(t.with(|x| x.context.returns_to_user()));
+            return Some(crate::arch::resume_context(t));
         }
     }
-    activate_or_idle_out_of_line(k)
+    None
 }
 
 /// [`activate_or_idle`] in a function of its own.

@@ -58,6 +58,8 @@ pub use riscv64::machine::devicetree::{parse as parse_device_tree, DtbError};
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 pub use riscv64::machine::trap::fastpath_restore;
 #[cfg(target_os = "none")]
+pub use riscv64::machine::trap::resume_context;
+#[cfg(target_os = "none")]
 pub use riscv64::machine::{init_platform, restore_user_context};
 
 #[cfg(target_os = "none")]
