@@ -48,8 +48,8 @@
 //! stack overflowed), and halts with failure.
 //!
 //! # Cost
-//! Entry up to the call of the handler: 47 instructions for a syscall, 44 into the fastpath
-//! for Call (46 for ReplyRecv); exit from the handler's return to user mode: 38 (`sret`
+//! Entry up to the call of the handler: 47 instructions for a syscall, 46 into the fastpath
+//! (Call or ReplyRecv); exit from the handler's return to user mode: 38 (`sret`
 //! included), the fastpath's 35 after its jump.
 //! A syscall that resumes the thread that made it, unchanged, returns with its context
 //! tagged (`resume_context`) and skips loading s0..s11 (26 instead of 38). Under `-icount`
@@ -117,8 +117,11 @@ riscv_trap_entry:
     # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments, the
     # pc of the ecall as the third (MCS: and a6 as the seventh); it stores the pc itself. It
     # leaves through riscv_fastpath_restore, or through the full path, which returns here.
-    addi t0, a7, -({sys_call})
-    bnez t0, 2f
+    # ReplyRecv branches off first, Call falls through: the same 4 instructions each.
+    addi t0, a7, -({sys_reply_recv})
+    beqz t0, 2f
+    addi t0, t0, ({sys_reply_recv}) - ({sys_call})
+    bnez t0, 3f
     lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
     jal {fastpath_call}
 .else
@@ -178,9 +181,7 @@ riscv_resume_user_context:
     sret
 
 .if {fastpath}
-2:  addi t0, a7, -({sys_reply_recv})
-    bnez t0, 3f
-    lui sp, %hi(kernel_stack_top)
+2:  lui sp, %hi(kernel_stack_top)
     jal {fastpath_reply_recv}
     j riscv_restore_user_context
 
@@ -227,10 +228,14 @@ riscv_fastpath_restore:
 3:  sd a2, 0(sp)                     # any other ecall
     lui sp, %hi(kernel_stack_top)
     call {syscall_entry}
+.if {mcs}
+    j riscv_restore_user_context     # MCS: every syscall exit runs schedule; no tag
+.else
     andi t0, a0, {resume_tag}        # the thread that trapped, s0..s11 live (resume_context)?
     beqz t0, riscv_restore_user_context
     xor a0, a0, t0
     j riscv_resume_user_context
+.endif
 1:  sd a2, 0(sp)                     # any other trap
     lui sp, %hi(kernel_stack_top)
     csrr a0, scause
@@ -301,6 +306,7 @@ riscv_panic_stack_top:
     resume_tag = const RESUME_TAG,
     handle_user_trap = sym trap_from_user,
     fastpath = const cfg!(feature = "fastpath") as u8,
+    mcs = const cfg!(feature = "mcs") as u8,
     cause_ecall = const crate::arch::riscv64::cause::CAUSE_USER_ECALL,
     sys_call = const abi::Syscall::Call as i64,
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
