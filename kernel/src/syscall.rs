@@ -101,23 +101,34 @@ pub fn dispatch_syscall<R>(
     exit: impl FnOnce(&mut Kernel) -> R + Copy,
 ) -> R {
     let number = advance_past_syscall(k);
-    let syscall = Syscall::from_word(number);
     // Only the benchmark null syscall has nothing to do.
     #[cfg(not(feature = "benchmark"))]
     let _ = exit_now;
-    match syscall {
-        Some(Syscall::Call) => then(k, exit, call),
-        Some(Syscall::Send) => then(k, exit, |k| invoke(k, false, true)),
-        Some(Syscall::NBSend) => then(k, exit, |k| invoke(k, false, false)),
-        Some(Syscall::Recv) => then(k, exit, |k| handle_recv(k, true)),
-        Some(Syscall::NBRecv) => then(k, exit, |k| handle_recv(k, false)),
-        Some(Syscall::Reply) => then(k, exit, handle_reply),
-        Some(Syscall::ReplyRecv) => then(k, exit, reply_recv),
-        Some(Syscall::Yield) => then(k, exit, handle_yield),
+    // On the number itself (not on `Syscall::from_word`'s `Option`): one range check and
+    // one jump table.
+    const CALL: i64 = Syscall::Call as i64;
+    const SEND: i64 = Syscall::Send as i64;
+    const NB_SEND: i64 = Syscall::NBSend as i64;
+    const RECV: i64 = Syscall::Recv as i64;
+    const NB_RECV: i64 = Syscall::NBRecv as i64;
+    const REPLY: i64 = Syscall::Reply as i64;
+    const REPLY_RECV: i64 = Syscall::ReplyRecv as i64;
+    const YIELD: i64 = Syscall::Yield as i64;
+    match number as i64 {
+        CALL => then(k, exit, call),
+        SEND => then(k, exit, |k| invoke(k, false, true)),
+        NB_SEND => then(k, exit, |k| invoke(k, false, false)),
+        RECV => then(k, exit, |k| handle_recv(k, true)),
+        NB_RECV => then(k, exit, |k| handle_recv(k, false)),
+        REPLY => then(k, exit, handle_reply),
+        REPLY_RECV => then(k, exit, reply_recv),
+        YIELD => then(k, exit, handle_yield),
         // The floor of the benchmarks: nothing to do.
         #[cfg(feature = "benchmark")]
-        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
-        _ => then(k, exit, move |k| handle_other_syscall(k, syscall, number)),
+        abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
+        _ => then(k, exit, move |k| {
+            handle_other_syscall(k, Syscall::from_word(number), number)
+        }),
     }
 }
 
@@ -836,7 +847,7 @@ fn decode_and_perform(
             // objects they live in): set the CPU up again on the way out. The architecture's
             // invocations do that themselves where needed (riscv64: only the ASID ones).
             if !matches!(cap, Cap::Arch(_)) {
-                k.activated = 0;
+                k.clear_activated();
                 k.vm_gen += 1;
             }
             #[cfg(feature = "mcs")]

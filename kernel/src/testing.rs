@@ -426,7 +426,7 @@ impl System {
         if crate::sched::is_schedulable(cur) && cur != t {
             crate::sched::sched_enqueue(&mut self.k, cur);
         }
-        self.k.cur_thread = t;
+        self.k.set_cur_thread(t);
         self.k.sched.action = crate::sched::SchedulerAction::ResumeCurrentThread;
         let _ = crate::entry::activate(&mut self.k);
     }

@@ -852,7 +852,7 @@ pub fn create_root_task(
         crate::debug::tcbs::boot(k, tcb);
         k.debug.set_ram(available_ram(params)?.as_slice());
     }
-    k.cur_thread = tcb;
+    k.set_cur_thread(tcb);
     // MCS (seL4 `init_core_state`, then `schedule` switching to the root thread): its
     // scheduling context is the current one, nothing consumed yet, the timer to be programmed.
     #[cfg(feature = "mcs")]
