@@ -148,6 +148,72 @@ pub fn apply_bootargs(args: &str) -> Option<Level> {
     Some(set_level(l))
 }
 
+/// One piece of a console line that [`line`] and [`println`] print without `core::fmt`.
+///
+/// What the kernel prints after boot (IRQ warnings, faults without a handler, kernel traps and
+/// panics, the debug syscalls' lines) goes through these, so that builds without
+/// `debug_build` keep the formatting machinery (several KiB of code) out of the runtime kernel
+/// (only boot and `debug_build`'s reports use `core::fmt`).
+#[derive(Clone, Copy, Debug)]
+pub enum Out<'a> {
+    /// Text as is.
+    Str(&'a str),
+    /// Bytes as they are (a thread name, as the user wrote it; seL4 prints it as a C string).
+    Bytes(&'a [u8]),
+    /// A number in decimal, as `{}` prints it.
+    Dec(u64),
+    /// A number in hexadecimal with `0x`, as `{:#x}` prints it.
+    Hex(u64),
+}
+
+/// Prints `pieces` (see [`Out`]).
+pub fn print(pieces: &[Out<'_>]) {
+    for p in pieces {
+        let mut buf = [0u8; 20];
+        let bytes = match *p {
+            Out::Str(s) => s.as_bytes(),
+            Out::Bytes(b) => b,
+            Out::Dec(v) => digits(v, 10, &mut buf),
+            Out::Hex(v) => digits(v, 16, &mut buf),
+        };
+        bytes.iter().copied().for_each(crate::arch::put_char);
+    }
+}
+
+/// Prints `pieces` (see [`Out`]) and a newline.
+pub fn println(pieces: &[Out<'_>]) {
+    print(pieces);
+    crate::arch::put_char(b'\n');
+}
+
+/// Prints one log line at level `l` made of `pieces` (see [`Out`]), if [`MAX_LEVEL`] and the
+/// level in force allow it: the `core::fmt`-free twin of the level macros.
+pub fn line(l: Level, pieces: &[Out<'_>]) {
+    if l <= MAX_LEVEL && l <= level() {
+        print(&[Out::Str(l.prefix())]);
+        println(pieces);
+    }
+}
+
+/// `v` in base `base` (10, or 16 with `0x` and lower-case digits), at the end of `buf`.
+#[inline(never)]
+fn digits(mut v: u64, base: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[(v % base) as usize];
+        v /= base;
+        if v == 0 {
+            break;
+        }
+    }
+    if base == 16 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(b"0x");
+    }
+    &buf[i..]
+}
+
 /// The console as a `core::fmt::Write` sink.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Console;
@@ -297,6 +363,34 @@ mod tests {
         crate::kprintln!(" b {:#x}", 255);
         crate::kprintln!();
         assert_eq!(console(), "a1 b 0xff\n\n");
+    }
+
+    #[test]
+    fn pieces_print_as_fmt_does() {
+        use super::Out::*;
+        for v in [0, 1, 9, 10, 255, 4096, u64::MAX] {
+            take_console();
+            super::print(&[Dec(v), Str(" "), Hex(v)]);
+            let ours = console();
+            crate::kprint!("{v} {v:#x}");
+            assert_eq!(ours, console());
+        }
+        super::println(&[Bytes(b"name"), Str("!")]);
+        assert_eq!(console(), "name!\n");
+    }
+
+    #[test]
+    fn a_line_of_pieces_follows_the_level() {
+        use super::Out::*;
+        take_console();
+        super::line(super::Level::Warn, &[Str("w"), Dec(2)]);
+        super::line(super::Level::Debug, &[Str("d")]);
+        let expected = if cfg!(debug_assertions) {
+            "[kernel WARN] w2\n[kernel DEBUG] d\n"
+        } else {
+            "[kernel WARN] w2\n"
+        };
+        assert_eq!(console(), expected);
     }
 
     #[test]
