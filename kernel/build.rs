@@ -10,11 +10,28 @@
 //! boot may use the boot-only region.
 
 /// Library code that optimised builds without debug printing call only at boot (symbol names
-/// in both manglings: the kernel's own instances are legacy `_ZN`, the prebuilt `core`'s v0 `_R`).
+/// in both manglings: the kernel's own instances are legacy `_ZN`, the prebuilt `core`'s v0
+/// `_R`): string splitting, search and UTF-8 checks, `memmove`/`memcmp`, the panics of
+/// slicing, `unwrap`, `expect` and `assert_eq!`, and the `core::fmt` log lines (`kernel::log::
+/// _log`: after boot these builds print with `log::Out`, so the kernel's runtime code cannot
+/// start using `kwarn!` and the like unnoticed).
 const BOOT_ONLY_LIBRARY: &str = "\
         *(.text._ZN4core3str4iter* .text._RN*4core3str4iter*)
         *(.text._ZN4core5slice6memchr* .text._RN*4core5slice6memchr*)
-        *(.text.memmove .text._RN*17compiler_builtins3mem7memmove*)";
+        *(.text._RN*4core3str8converts9from_utf8)
+        *(.text.memmove .text._RN*17compiler_builtins3mem7memmove* .text.memcmp)
+        *(.text.unlikely._RN*4core5slice5index16slice_index_fail)
+        *(.text.unlikely._RN*4core9panicking5panic)
+        *(.text.unlikely._RN*4core9panicking19assert_failed_inner)
+        *(.text.unlikely._ZN4core9panicking13assert_failed*)
+        *(.text.unlikely._RN*4core6option13unwrap_failed)
+        *(.text.unlikely._RN*4core6option13expect_failed)
+        *(.text._ZN6kernel3log4_log*)
+        *(.text._RN*4core3fmt5write .text._RN*4core3fmtNtB5_9Formatter3pad)
+        *(.text._RN*4core3fmt3num*LowerHex3fmt .text._RN*4core3fmt3num3impmNtB9_7Display3fmt)
+        *(.text._RN*4core3fmtR*3fmtB*_ .text._RN*4core3fmtNtB5_9ArgumentsNtB5_7Display3fmt)
+        *(.text._ZN4core3fmt5Write* .text._ZN*kernel..log..Console*core..fmt..Write*)
+        *(.text._ZN*core..fmt..Debug*3fmt17h* .text._ZN*core..fmt..Display*3fmt17h*)";
 
 const MARKER: &str = "/* BOOT-ONLY LIBRARY CODE */";
 

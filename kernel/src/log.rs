@@ -167,20 +167,31 @@ pub enum Out<'a> {
 }
 
 /// Prints `pieces` (see [`Out`]).
+#[cold]
+#[inline(never)]
 pub fn print(pieces: &[Out<'_>]) {
     for p in pieces {
         let mut buf = [0u8; 20];
-        let bytes = match *p {
-            Out::Str(s) => s.as_bytes(),
-            Out::Bytes(b) => b,
-            Out::Dec(v) => digits(v, 10, &mut buf),
-            Out::Hex(v) => digits(v, 16, &mut buf),
+        let (bytes, from) = match *p {
+            Out::Str(s) => (s.as_bytes(), 0),
+            Out::Bytes(b) => (b, 0),
+            Out::Dec(v) => {
+                let from = digits(v, 10, &mut buf);
+                (&buf[..], from)
+            }
+            Out::Hex(v) => {
+                let from = digits(v, 16, &mut buf);
+                (&buf[..], from)
+            }
         };
+        let bytes = bytes.get(from..).unwrap_or_default();
         bytes.iter().copied().for_each(crate::arch::put_char);
     }
 }
 
 /// Prints `pieces` (see [`Out`]) and a newline.
+#[cold]
+#[inline(never)]
 pub fn println(pieces: &[Out<'_>]) {
     print(pieces);
     crate::arch::put_char(b'\n');
@@ -188,6 +199,8 @@ pub fn println(pieces: &[Out<'_>]) {
 
 /// Prints one log line at level `l` made of `pieces` (see [`Out`]), if [`MAX_LEVEL`] and the
 /// level in force allow it: the `core::fmt`-free twin of the level macros.
+#[cold]
+#[inline(never)]
 pub fn line(l: Level, pieces: &[Out<'_>]) {
     if l <= MAX_LEVEL && l <= level() {
         print(&[Out::Str(l.prefix())]);
@@ -195,9 +208,10 @@ pub fn line(l: Level, pieces: &[Out<'_>]) {
     }
 }
 
-/// `v` in base `base` (10, or 16 with `0x` and lower-case digits), at the end of `buf`.
+/// Writes `v` in base `base` (10, or 16 with `0x` and lower-case digits) at the end of `buf`;
+/// returns where it starts. (No slicing here: its panic path is boot-only code, see build.rs.)
 #[inline(never)]
-fn digits(mut v: u64, base: u64, buf: &mut [u8; 20]) -> &[u8] {
+fn digits(mut v: u64, base: u64, buf: &mut [u8; 20]) -> usize {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -209,9 +223,10 @@ fn digits(mut v: u64, base: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
     if base == 16 {
         i -= 2;
-        buf[i..i + 2].copy_from_slice(b"0x");
+        buf[i] = b'0';
+        buf[i + 1] = b'x';
     }
-    &buf[i..]
+    i
 }
 
 /// The console as a `core::fmt::Write` sink.
