@@ -29,6 +29,11 @@ use xmas_elf::ElfFile;
 /// CALL_PLT, RVC_BRANCH, RVC_JUMP.
 const CALL_TYPES: [u32; 6] = [16, 17, 18, 19, 44, 45];
 
+/// RISC-V relocation types PCREL_LO12_I and PCREL_LO12_S: their symbol is the `auipc` of the
+/// pair (a label in the same function, at its start if the function begins with it), whose
+/// PCREL_HI20 relocation names the real target; they are skipped.
+const PAIRED_LOW_TYPES: [u32; 2] = [24, 25];
+
 /// One relocation: where, what it refers to, whether it is a call or jump.
 struct Ref {
     site: u64,
@@ -100,7 +105,7 @@ pub fn check(kernel: &Path) -> Result<((u64, u64), Vec<String>)> {
         };
         for r in relas {
             let i = r.get_symbol_table_index() as usize;
-            if i == 0 {
+            if i == 0 || PAIRED_LOW_TYPES.contains(&r.get_type()) {
                 continue;
             }
             let s = syms
