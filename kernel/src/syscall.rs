@@ -544,7 +544,7 @@ fn dump_scheduler(k: &Kernel) {
             Str(" | "),
             Hex(ip),
             Str(" | "),
-            Dec(u64::from(prio)),
+            Dec(prio),
             Str(" | "),
             Str(state.name()),
         ])
