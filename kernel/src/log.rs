@@ -7,6 +7,10 @@
 //! `[kernel DEBUG] `; test harnesses ignore lines starting with `[kernel`, so anything a test must
 //! see (e.g. `KERNEL PANIC`) is printed with `kprintln!` instead.
 //!
+//! What the kernel prints after boot goes through [`Out`] pieces ([`line`], [`println`])
+//! without `core::fmt`: release kernels keep the formatting code in the boot-only region
+//! (see `kernel/build.rs`), so the level macros are for boot and `debug_build` output.
+//!
 //! # Log level
 //! Chosen at build time by the environment variable `KERNEL_LOG_LEVEL` (`error`, `warn`, `info`
 //! or `debug`; default `debug` in builds with debug assertions, `info` otherwise): levels above
