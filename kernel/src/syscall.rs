@@ -366,7 +366,12 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
     match syscall {
         Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(regs::CAP) as u8),
         Some(Syscall::DebugHalt) => {
-            crate::kinfo!("seL4_DebugHalt called by the user: halting");
+            crate::log::line(
+                crate::log::Level::Info,
+                &[crate::log::Out::Str(
+                    "seL4_DebugHalt called by the user: halting",
+                )],
+            );
             crate::arch::halt(true)
         }
         Some(Syscall::DebugCapIdentify) => {
@@ -378,9 +383,12 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
         #[cfg(feature = "debug_build")]
         Some(Syscall::DebugSnapshot) => crate::debug::capdl::snapshot(k),
         #[cfg(not(feature = "debug_build"))]
-        Some(Syscall::DebugSnapshot) => {
-            crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build")
-        }
+        Some(Syscall::DebugSnapshot) => crate::log::line(
+            crate::log::Level::Info,
+            &[crate::log::Out::Str(
+                "seL4_DebugSnapshot: no capDL dumper in this build",
+            )],
+        ),
         #[cfg(feature = "debug_build")]
         Some(Syscall::DebugDumpScheduler) => crate::debug::sched::dump_scheduler(k),
         #[cfg(not(feature = "debug_build"))]
@@ -511,7 +519,12 @@ fn handle_reply(k: &mut Kernel) {
 fn debug_name_thread(t: TcbRef) {
     let root = t.slot(tcb_slot::CTABLE).raw();
     let Ok((Cap::Thread { tcb }, _)) = lookup_cap_and_slot(root, t.reg(regs::CAP)) else {
-        crate::kwarn!("seL4_DebugNameThread: cap is not a TCB");
+        crate::log::line(
+            crate::log::Level::Warn,
+            &[crate::log::Out::Str(
+                "seL4_DebugNameThread: cap is not a TCB",
+            )],
+        );
         return;
     };
     let Some(buf) = ipc_buffer_pptr(t, false) else {
@@ -532,18 +545,21 @@ fn debug_name_thread(t: TcbRef) {
 /// thread only.
 #[cfg(not(feature = "debug_build"))]
 fn dump_scheduler(k: &Kernel) {
+    use crate::log::Out::*;
     let t = k.cur_thread;
-    let (n, len) = crate::object::tcb::thread_name(t);
-    let name = core::str::from_utf8(&n[..len]).unwrap_or("?");
-    crate::kprintln!("Dumping all tcbs!");
-    crate::kprintln!("Name | IP | Priority | State");
-    crate::kprintln!(
-        "{} | {:#x} | {} | {:?}",
-        name,
-        t.reg(regs::NEXT_IP),
-        t.with(|x| x.priority),
-        t.state()
-    );
+    let (ip, prio, state) = (t.reg(regs::NEXT_IP), t.with(|x| x.priority), t.state());
+    crate::object::tcb::with_thread_name(t, |name| {
+        crate::log::println(&[
+            Str("Dumping all tcbs!\nName | IP | Priority | State\n"),
+            Bytes(name),
+            Str(" | "),
+            Hex(ip),
+            Str(" | "),
+            Dec(prio),
+            Str(" | "),
+            Str(state.name()),
+        ])
+    });
 }
 
 /// `handleInvocation` of the cap in the thread's cap register, for `seL4_Call`, `seL4_Send`

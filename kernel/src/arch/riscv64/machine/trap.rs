@@ -408,12 +408,23 @@ fn cause_name(scause: u64) -> &'static str {
 
 /// Reports a trap taken in the kernel and stops the machine (runs on the panic stack).
 extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64, sp: u64, ra: u64) -> ! {
-    crate::kprintln!(
-        "KERNEL PANIC: trap in kernel mode: {} (scause {scause:#x}) at sepc {sepc:#x}, stval {stval:#x}, ra {ra:#x}, sp {sp:#x}",
-        cause_name(scause)
-    );
+    use crate::log::Out::*;
+    crate::log::println(&[
+        Str("KERNEL PANIC: trap in kernel mode: "),
+        Str(cause_name(scause)),
+        Str(" (scause "),
+        Hex(scause),
+        Str(") at sepc "),
+        Hex(sepc),
+        Str(", stval "),
+        Hex(stval),
+        Str(", ra "),
+        Hex(ra),
+        Str(", sp "),
+        Hex(sp),
+    ]);
     if super::boot::kernel_stack_overflowed() {
-        crate::kprintln!("KERNEL PANIC: the kernel stack overflowed");
+        crate::log::println(&[Str("KERNEL PANIC: the kernel stack overflowed")]);
     }
     super::halt(false)
 }
