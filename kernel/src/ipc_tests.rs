@@ -721,6 +721,49 @@ mod fastpath_equivalence {
         assert_eq!(reply_with_stale_fault(false), full);
     }
 
+    /// A fault handler's ReplyRecv to the thread whose fault it received: the reply is a
+    /// fault reply (`handleFaultReply`: label 0 restarts the thread), which the fastpath leaves
+    /// to the full path. Mutation testing found no test of the fastpath's check of the
+    /// caller's fault (docs/TESTING.md).
+    fn reply_to_a_faulted_caller(fastpath_off: bool) -> (ThreadState, bool, [u64; 3], u64) {
+        let (mut s, ts, ep) = setup(fastpath_off);
+        let (handler, client) = (ts[0], ts[1]);
+        client.with(|x| x.fault_handler = ep[0]);
+        s.run_as(handler);
+        s.sys(Syscall::Recv, ep[0], MessageInfo::new(0, 0, 0, 0), &[], &[]);
+        s.run_as(client);
+        crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(13, 0x1234));
+        assert_eq!(client.state(), ThreadState::BlockedOnReply);
+        s.run_as(handler);
+        s.sys(
+            Syscall::ReplyRecv,
+            ep[0],
+            MessageInfo::new(0, 0, 0, 0),
+            &[],
+            &[],
+        );
+        let regs = [reg::A0, reg::A1, reg::A2].map(|r| client.reg(r));
+        (
+            client.state(),
+            s.k.cur_thread == client,
+            regs,
+            s.k.fastpath_hits,
+        )
+    }
+
+    #[test]
+    fn fastpath_leaves_the_reply_to_a_faulted_caller_to_the_full_path() {
+        let (state, client_runs, regs, _) = reply_to_a_faulted_caller(true);
+        assert!(
+            state.is_runnable() && client_runs,
+            "label 0 restarts the faulted thread"
+        );
+        assert_eq!(
+            reply_to_a_faulted_caller(false),
+            (state, client_runs, regs, 0)
+        );
+    }
+
     /// Every case starts with thread 0 waiting on endpoint 0 and thread 1 calling it through
     /// the badged copy (the fastpath's Call), thread 0 answering with ReplyRecv (its
     /// ReplyRecv), then random operations.
