@@ -172,6 +172,26 @@ fn capability_transfer_grant_unwrap_and_failures() {
     crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 20);
     s.sys(Syscall::Send, e + 2, info(0, 1, 0), &[], &[ntfn]);
     assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
+    // Sender first: the receiver takes the flags the sender blocked with, and without Grant
+    // no caps travel either (a cargo-mutants survivor, docs/TESTING.md).
+    s.run_as(client);
+    crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 21);
+    s.sys(Syscall::Send, e + 3, info(0, 1, 0), &[], &[ntfn]);
+    assert_eq!(client.state(), ThreadState::BlockedOnSend);
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
+    assert!(s.root_slot(e + 21).is_empty());
+    // With Grant they do.
+    s.run_as(client);
+    s.sys(Syscall::Send, e + 2, info(0, 1, 0), &[], &[ntfn]);
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 1);
+    assert!(matches!(
+        s.root_slot(e + 21).cap(),
+        Cap::Notification { .. }
+    ));
     // An invalid extra cap CPtr: the sender takes a cap fault (it has no handler, so it stops)
     // and nothing is sent.
     s.run_as(server);
