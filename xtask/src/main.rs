@@ -7,6 +7,7 @@ mod bench;
 mod bootregion;
 mod elfsize;
 mod fuzz;
+mod miri;
 mod mutants;
 mod protocol;
 mod qemu;
@@ -57,6 +58,10 @@ enum Cmd {
     /// and check that the host tests catch each mutant; print the score per file; fail if a
     /// mutant survives that docs/TESTING.md does not list (see docs/TESTING.md).
     Mutants(mutants::MutantsOpts),
+    /// Run the host tests of the memory layer and a selection of object-logic tests under
+    /// Miri (nightly toolchain and its miri component, installed if missing), which reports
+    /// undefined behaviour (see docs/TESTING.md).
+    Miri(miri::MiriOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
@@ -333,6 +338,7 @@ fn main() -> ExitCode {
         Cmd::Bench(o) => bench(o),
         Cmd::Fuzz(o) => fuzz::fuzz(o),
         Cmd::Mutants(o) => mutants::mutants(o),
+        Cmd::Miri(o) => miri::miri(o),
     };
     match result {
         Ok(code) => code,

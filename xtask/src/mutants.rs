@@ -331,7 +331,23 @@ pub fn run(ws: &Workspace, o: &MutantsOpts) -> Result<Outcome> {
         } else {
             Some("mcs,debug_build,track_utilisation")
         };
-        let mut again: Vec<String> = vec!["mutants".into(), "--no-shuffle".into()];
+        // Not .cargo/mutants.toml: its file list would let in struct-field deletions (which
+        // cargo-mutants 27 does not filter by `-F`); its settings are repeated instead.
+        let mut again: Vec<String> = [
+            "mutants",
+            "--no-shuffle",
+            "--no-config",
+            "--package",
+            "kernel",
+            "--profile",
+            "mutants",
+            "--cap-lints",
+            "true",
+            "--minimum-test-timeout",
+            "60",
+        ]
+        .map(String::from)
+        .to_vec();
         let recheck = out_dir.join("recheck");
         std::fs::create_dir_all(&recheck)?;
         again.extend(["-o".into(), recheck.display().to_string()]);
@@ -345,7 +361,8 @@ pub fn run(ws: &Workspace, o: &MutantsOpts) -> Result<Outcome> {
         }
         let mut files: Vec<String> = vec![];
         for m in &lists.missed {
-            again.extend(["-F".into(), name_regex(&without_position(m))]);
+            // The mutant itself, at its position (the same name may occur twice in a function).
+            again.extend(["-F".into(), format!("^{}$", regex::escape(m))]);
             let f = m.split(':').next().unwrap_or(m).to_string();
             if !files.contains(&f) {
                 files.push(f);
@@ -354,6 +371,7 @@ pub fn run(ws: &Workspace, o: &MutantsOpts) -> Result<Outcome> {
         for f in files {
             again.extend(["--file".into(), f]);
         }
+        again.extend(["--".into(), "--lib".into()]);
         let mut cmd = ws.cargo();
         if o.jobs == 1 {
             cmd.env("CARGO_TARGET_DIR", ws.target_dir.join("mutants-build"));
