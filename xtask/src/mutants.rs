@@ -100,6 +100,31 @@ pub fn install(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// The settings of .cargo/mutants.toml for a run with `--no-config` (cargo-mutants adds
+/// `--file` globs to the config's file list instead of narrowing it, and lets struct-field
+/// deletions of that list through `-F`). The test arguments (`-- --lib`) are added last.
+fn explicit_settings() -> Vec<String> {
+    [
+        "--no-config",
+        "--package",
+        "kernel",
+        "--test-package",
+        "kernel",
+        "--profile",
+        "mutants",
+        "--cap-lints",
+        "true",
+        "--minimum-test-timeout",
+        "60",
+        "--exclude",
+        "**/*_tests.rs",
+        "--exclude-re",
+        "<impl (core::fmt::|fmt::)?(Debug|Display) for ",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// A regex matching exactly the mutant `name` (without line and column) at any position.
 fn name_regex(name: &str) -> String {
     let (file, what) = name.split_once(": ").expect("file: mutation");
@@ -268,14 +293,13 @@ pub fn run(ws: &Workspace, o: &MutantsOpts) -> Result<Outcome> {
             let file = name.split_once(": ").map_or(*name, |(f, _)| f);
             args.extend(["--file".into(), file.into()]);
         }
-        args.extend(["--".into(), "--lib".into(), "--".into()]);
-        for t in SAMPLE_SKIP {
-            args.extend(["--skip".into(), t.to_string()]);
-        }
     } else {
-        args.extend(["--sharding".into(), "round-robin".into()]);
         if let Some(s) = &o.shard {
             args.extend(["--shard".into(), s.clone()]);
+            args.extend(["--sharding".into(), "round-robin".into()]);
+        }
+        if !o.files.is_empty() {
+            args.extend(explicit_settings());
         }
         for f in &o.files {
             args.extend(["--file".into(), f.clone()]);
@@ -311,6 +335,15 @@ pub fn run(ws: &Workspace, o: &MutantsOpts) -> Result<Outcome> {
         }
     }
     args.extend(o.extra.iter().cloned());
+    // Test arguments last (after `--`).
+    if o.sample {
+        args.extend(["--".into(), "--lib".into(), "--".into()]);
+        for t in SAMPLE_SKIP {
+            args.extend(["--skip".into(), t.to_string()]);
+        }
+    } else if !o.files.is_empty() {
+        args.extend(["--".into(), "--lib".into()]);
+    }
     // The sample runs in the source tree: put back the proptest failure files the failing
     // properties write there.
     let regressions = ws.root.join("kernel/proptest-regressions");
@@ -331,23 +364,8 @@ pub fn run(ws: &Workspace, o: &MutantsOpts) -> Result<Outcome> {
         } else {
             Some("mcs,debug_build,track_utilisation")
         };
-        // Not .cargo/mutants.toml: its file list would let in struct-field deletions (which
-        // cargo-mutants 27 does not filter by `-F`); its settings are repeated instead.
-        let mut again: Vec<String> = [
-            "mutants",
-            "--no-shuffle",
-            "--no-config",
-            "--package",
-            "kernel",
-            "--profile",
-            "mutants",
-            "--cap-lints",
-            "true",
-            "--minimum-test-timeout",
-            "60",
-        ]
-        .map(String::from)
-        .to_vec();
+        let mut again: Vec<String> = vec!["mutants".into(), "--no-shuffle".into()];
+        again.extend(explicit_settings());
         let recheck = out_dir.join("recheck");
         std::fs::create_dir_all(&recheck)?;
         again.extend(["-o".into(), recheck.display().to_string()]);
