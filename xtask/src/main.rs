@@ -1,12 +1,14 @@
-//! `cargo xtask build|run|test|bench|fuzz`: builds the kernel and the root tasks
+//! `cargo xtask build|run|test|bench|fuzz|mutants|miri`: builds the kernel and the root tasks
 //! for riscv64 (and aarch64, `--arch aarch64`), boots them in QEMU and runs every test; fuzzes
-//! the syscall path on the host. See README.md.
+//! the syscall path on the host; mutation testing and Miri. See README.md.
 
 mod bench;
 mod bootregion;
 mod elfsize;
 mod fuzz;
 mod microkit;
+mod miri;
+mod mutants;
 mod protocol;
 mod qemu;
 #[cfg(test)]
@@ -52,6 +54,15 @@ enum Cmd {
     /// and the fastpath compared with the full path. Crashes are kept in
     /// fuzz/regressions/syscalls, which `cargo test` replays (see docs/TESTING.md).
     Fuzz(fuzz::FuzzOpts),
+    /// Mutation testing (cargo-mutants, installed if missing): mutate the kernel's object
+    /// logic, syscall, IPC, scheduler, CSpace, fastpath and VSpace code one place at a time
+    /// and check that the host tests catch each mutant; print the score per file; fail if a
+    /// mutant survives that docs/TESTING.md does not list (see docs/TESTING.md).
+    Mutants(mutants::MutantsOpts),
+    /// Run the host tests of the memory layer and a selection of object-logic tests under
+    /// Miri (nightly toolchain and its miri component, installed if missing), which reports
+    /// undefined behaviour (see docs/TESTING.md).
+    Miri(miri::MiriOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
@@ -89,45 +100,49 @@ enum Cmd {
     ///     14. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
     ///     15. host: cargo test -p libsel4 --features mcs
     ///                                                 libsel4's MCS API (syscalls, invocations)
-    ///     16. host: cargo test -p bench --lib         the benchmark root task's host-testable part
-    ///     17. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     18. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
+    ///     16. host: cargo xtask mutants --sample      mutation testing of a fixed sample of kernel
+    ///                                                 mutants (cargo-mutants, installed if
+    ///                                                 missing): each must be caught by the host
+    ///                                                 tests or be a survivor docs/TESTING.md lists
+    ///     17. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///     18. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///     19. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
     ///                                                 without input (it must end by itself) and
     ///                                                 typed into line by line (`hello`, `crash`,
     ///                                                 `hello`, `hang`, `hello`, `quit`: each
     ///                                                 echo, both driver restarts, their count);
     ///                                                 `DEMO OK`, no kernel warning
-    ///     19. qemu: roottask-tests through the loader (fastpath)
+    ///     20. qemu: roottask-tests through the loader (fastpath)
     ///                                                 the test root task and the same kernel in
     ///                                                 one image of the loader (`loader/`), which
     ///                                                 enters the kernel with seL4's boot protocol
-    ///     20. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     21. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///     21. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     22. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     22. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
-    ///                                                 booted twice as in 18
-    ///     23. qemu: Microkit boot state (microkit, loader without device tree)
+    ///     23. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
+    ///                                                 booted twice as in 19
+    ///     24. qemu: Microkit boot state (microkit, loader without device tree)
     ///                                                 the kernel in Microkit's configuration
     ///                                                 (`--features microkit`) entered through the
     ///                                                 loader with no device tree, as Microkit's
     ///                                                 loader enters seL4 (QEMU with 2 GiB): its
     ///                                                 compiled-in platform, and the untyped list
     ///                                                 Microkit's tool predicts (docs/MICROKIT.md)
-    ///     24. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     25. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     25. qemu: bench sanity (mcs, benchmark, quick)
+    ///     26. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
-    ///     26. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
+    ///     27. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
     ///                                                 with the fastpath (qemu-system-aarch64):
     ///                                                 the tests ported to aarch64 so far
-    ///     27. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
-    ///     28. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///     28. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
+    ///     29. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the
     ///                                                 aarch64 kernel with `benchmark` (cycles
     ///                                                 from PMCCNTR_EL0)
-    ///     29. qemu: bench sanity (aarch64, mcs, benchmark, quick)
+    ///     30. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
     /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
@@ -367,6 +382,8 @@ fn main() -> ExitCode {
         Cmd::Image(o) => image(o),
         Cmd::Bench(o) => bench(o),
         Cmd::Fuzz(o) => fuzz::fuzz(o),
+        Cmd::Mutants(o) => mutants::mutants(o),
+        Cmd::Miri(o) => miri::miri(o),
     };
     match result {
         Ok(code) => code,
@@ -934,6 +951,39 @@ fn host_stage(ws: &Workspace, name: &str, args: &[&str]) -> Stage {
     )
 }
 
+/// The fixed mutation-testing sample: each sampled mutant caught (or a documented survivor)
+/// counts as a passed test, each undocumented survivor as a failed one.
+fn mutants_stage(ws: &Workspace) -> Stage {
+    banner(HOST_MUTANTS);
+    let t = Instant::now();
+    match mutants::sample(ws) {
+        Err(e) => Stage::broken(HOST_MUTANTS, t.elapsed().as_secs_f64(), format!("{e:#}")),
+        Ok(r) => {
+            let mut problems: Vec<String> = r
+                .new_survivors
+                .iter()
+                .map(|m| format!("undocumented survivor: {m}"))
+                .collect();
+            if r.tested != mutants::SAMPLE.len() {
+                problems.push(format!(
+                    "{} of the {} sampled mutants were tested (a sampled mutant no longer \
+                     exists? update mutants::SAMPLE)",
+                    r.tested,
+                    mutants::SAMPLE.len()
+                ));
+            }
+            let failed = r.new_survivors.len();
+            Stage::judged(
+                HOST_MUTANTS,
+                t.elapsed().as_secs_f64(),
+                r.tested - failed,
+                failed,
+                problems,
+            )
+        }
+    }
+}
+
 /// A check that passes or fails as a whole (formatting, lints): one test in the counts.
 fn check_stage(ws: &Workspace, name: &str, args: &[&str]) -> Stage {
     banner(name);
@@ -1438,7 +1488,7 @@ fn kernel_clippy_args_for(arch: Arch, features: Option<&str>) -> Vec<&str> {
 }
 
 /// The lint and host stages, in the order they run (the QEMU stages follow).
-const LINT_AND_HOST_STAGES: [&str; 15] = [
+const LINT_AND_HOST_STAGES: [&str; 16] = [
     LINT_FMT,
     LINT_CLIPPY_HOST,
     LINT_CLIPPY_KERNEL,
@@ -1454,6 +1504,7 @@ const LINT_AND_HOST_STAGES: [&str; 15] = [
     HOST_KERNEL_MCS_UTIL,
     HOST_ABI_MCS,
     HOST_LIBSEL4_MCS,
+    HOST_MUTANTS,
 ];
 
 /// Names of the stages, as the table shows them (`test --help` lists them too).
@@ -1496,6 +1547,7 @@ fn bench_aarch64_stage_name(fastpath: bool) -> String {
         fastpath_variant(fastpath)
     )
 }
+const HOST_MUTANTS: &str = "host: cargo xtask mutants --sample";
 
 fn tests_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
@@ -1854,6 +1906,7 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                 ],
             ),
         );
+        push(&mut stages, mutants_stage(&ws));
         if bench_host {
             push(
                 &mut stages,
@@ -2053,6 +2106,7 @@ mod tests {
             HOST_KERNEL_MCS_UTIL.into(),
             HOST_ABI_MCS.into(),
             HOST_LIBSEL4_MCS.into(),
+            HOST_MUTANTS.into(),
             HOST_BENCH.into(),
             tests_stage_name(true),
             demo_stage_name(true),
