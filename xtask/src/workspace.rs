@@ -46,8 +46,16 @@ pub const BENCH: RootTask = RootTask {
     has_mcs: true,
 };
 
+/// The QEMU fuzzing root task (`cargo xtask fuzz --qemu`, tests/fuzz-roottask).
+pub const FUZZ: RootTask = RootTask {
+    package: "fuzz-roottask",
+    bin: "fuzz-roottask",
+    optional: true,
+    has_mcs: true,
+};
+
 /// Every root task `cargo xtask build` builds. Add new ones here.
-pub const ROOT_TASKS: &[RootTask] = &[DEMO, TESTS, BENCH];
+pub const ROOT_TASKS: &[RootTask] = &[DEMO, TESTS, BENCH, FUZZ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -364,6 +372,18 @@ impl Workspace {
         task: &RootTask,
         features: &[&str],
     ) -> Result<PathBuf> {
+        self.build_root_task_env(profile, task, features, &[])
+    }
+
+    /// [`Workspace::build_root_task_with`] with environment variables for its build (`None`:
+    /// removed), e.g. the fuzzing root task's `FUZZ_SEED`, which its build script watches.
+    pub fn build_root_task_env(
+        &self,
+        profile: Profile,
+        task: &RootTask,
+        features: &[&str],
+        env: &[(&str, Option<&str>)],
+    ) -> Result<PathBuf> {
         let mut args: Vec<String> = ["-p", task.package, "--bin", task.bin, "--target", TARGET]
             .map(String::from)
             .to_vec();
@@ -374,7 +394,7 @@ impl Workspace {
             args.push("--features".into());
             args.push(features.join(","));
         }
-        self.run_cargo_build(&args, &[])?;
+        self.run_cargo_build(&args, env)?;
         let elf = existing(self.artifact(profile, task.bin))?;
         let image = self.publish(&elf, profile, &root_task_image_name(task, features))?;
         eprintln!("xtask: root task image: {}", image.display());
@@ -571,6 +591,10 @@ mod tests {
                 include_str!("../../tests/roottask/Cargo.toml"),
             ),
             ("bench", include_str!("../../bench/Cargo.toml")),
+            (
+                "fuzz-roottask",
+                include_str!("../../tests/fuzz-roottask/Cargo.toml"),
+            ),
         ];
         for task in ROOT_TASKS {
             let (_, toml) = tomls

@@ -17,9 +17,9 @@ use crate::rng::{mix, Rng};
 /// The child's entry (registers a0..a3 set by the root task's `TCB_WriteRegisters`): its seed,
 /// index and restart count; it never returns.
 pub extern "C" fn child_main(seed: Word, idx: Word, restarts: Word, _: Word) -> ! {
-    let mut r = Rng::new(mix(
-        seed ^ (idx << 56) ^ restarts.wrapping_mul(0x2545_f491_4f6c_dd1d),
-    ));
+    let mut r = Rng::new(mix(seed
+        ^ (idx << 56)
+        ^ restarts.wrapping_mul(0x2545_f491_4f6c_dd1d)));
     loop {
         let n = step(&mut r);
         let p = (IPC + STATUS_OFFSET) as *mut Word;
@@ -103,7 +103,11 @@ fn message(r: &mut Rng, max: Word) -> MessageInfo {
     // Never a fault label (1..=6): the root task counts messages on its fault endpoint by
     // label.
     let label = if r.one_in(4) { r.next() } else { r.below(8) };
-    let label = if (1..=6).contains(&label) { label + 6 } else { label };
+    let label = if (1..=6).contains(&label) {
+        label + 6
+    } else {
+        label
+    };
     MessageInfo::new(label & ((1 << 52) - 1), 0, caps, len)
 }
 
@@ -310,7 +314,14 @@ fn cnode(r: &mut Rng) -> Word {
             rights(r),
             word(r),
         ),
-        6 => sys::seL4_CNode_Move(service, free_slot(r), depth(r), S_CNODE, free_slot(r), depth(r)),
+        6 => sys::seL4_CNode_Move(
+            service,
+            free_slot(r),
+            depth(r),
+            S_CNODE,
+            free_slot(r),
+            depth(r),
+        ),
         7 => sys::seL4_CNode_Mutate(
             service,
             free_slot(r),
@@ -373,7 +384,11 @@ fn retype(r: &mut Rng) -> Word {
         1 => (r.next(), r.below(70), r.below(300)),
         _ => (0, 0, free_slot(r)),
     };
-    let n = if r.one_in(8) { r.below(300) } else { 1 + r.below(3) };
+    let n = if r.one_in(8) {
+        r.below(300)
+    } else {
+        1 + r.below(3)
+    };
     let _ = sys::seL4_Untyped_Retype(service, ty, size_bits, S_CNODE, index, depth, offset, n);
     1
 }
@@ -576,7 +591,7 @@ fn fault(r: &mut Rng) {
             0 => core::arch::asm!("unimp", options(nomem, nostack)),
             1 => core::arch::asm!("ebreak", options(nomem, nostack)),
             2 => {
-                (8 as *const Word).read_volatile();
+                core::ptr::dangling::<Word>().read_volatile();
             }
             _ => {
                 (0x40_0000 as *mut Word).write_volatile(0);

@@ -2,7 +2,8 @@
 //! docs/TESTING.md, "Fuzzing in QEMU").
 //!
 //! The root task builds [`layout::CHILDREN`] child threads, each in its own CSpace (a CNode of
-//! 2^[`layout::CNODE_BITS`] slots) and VSpace, from one untyped `U` (the largest RAM untyped).
+//! 2^[`layout::CNODE_BITS`] slots) and VSpace, from one untyped `U` (16 MiB carved from the
+//! largest RAM untyped).
 //! Each child gets a mix of caps (`layout::S_*`): its CNode, a badged fault endpoint, an
 //! untyped of its own, two endpoints and a notification shared with its siblings, its VSpace,
 //! two frames and a page table, two siblings' TCBs, the ASID pool, an IRQ handler of an unused

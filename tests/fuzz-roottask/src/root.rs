@@ -33,6 +33,8 @@ const TIME_PER_US: u64 = 10;
 /// MCS: budget and period of every thread's SchedContext, in µs (round robin).
 #[cfg(feature = "mcs")]
 const BUDGET_US: u64 = 2_000;
+/// Size of `U`, which every cycle's objects come from: 16 MiB.
+const U_BITS: Word = 24;
 /// Persistent root slots (made once) before the per-cycle ones.
 const PERSISTENT_SLOTS: Word = 64;
 
@@ -146,10 +148,11 @@ pub fn root_main(bi: &'static BootInfo) -> ! {
     unsafe { libsel4::ipc::enable_thread_blocks() };
     let mut root = Root::new(bi);
     root.build();
+    println!("FUZZ BUILT guest_us={}", root.guest_us());
     root.run()
 }
 
-/// The largest RAM untyped and, separately, the second largest: (slot, size bits).
+/// The largest RAM untyped and the second largest: (slot, size bits).
 fn untypeds(bi: &BootInfo) -> ((CPtr, Word), (CPtr, Word)) {
     let n = (bi.untyped.end - bi.untyped.start) as usize;
     let mut best: [(CPtr, Word); 2] = [(0, 0); 2];
@@ -173,7 +176,15 @@ fn untypeds(bi: &BootInfo) -> ((CPtr, Word), (CPtr, Word)) {
 
 /// `CNode_Copy` within the root CNode.
 fn copy(dest: CPtr, src: CPtr, rights: CapRights) -> Result<(), Error> {
-    sys::seL4_CNode_Copy(init::CNODE.bits(), dest, 64, init::CNODE.bits(), src, 64, rights)
+    sys::seL4_CNode_Copy(
+        init::CNODE.bits(),
+        dest,
+        64,
+        init::CNODE.bits(),
+        src,
+        64,
+        rights,
+    )
 }
 
 /// `CNode_Mint` within the root CNode.
@@ -196,7 +207,24 @@ const FAULT_RIGHTS: CapRights = CapRights::new(true, false, false, true);
 
 impl Root {
     fn new(bi: &'static BootInfo) -> Root {
-        let ((u, u_bits), (p, _)) = untypeds(bi);
+        let ((big, _), (p, _)) = untypeds(bi);
+        // `U`: a 2^U_BITS untyped carved from the largest one (a small `U` keeps the
+        // whole-again check cheap: the next retype after it zeroes all of `U`).
+        let u = bi.empty.start;
+        let u_bits = U_BITS;
+        ok!(
+            sys::seL4_Untyped_Retype(
+                big,
+                ObjectType::Untyped as Word,
+                u_bits,
+                init::CNODE.bits(),
+                0,
+                0,
+                u,
+                1
+            ),
+            "carving U from the largest untyped"
+        );
         let mut r = Root {
             bi,
             u,
@@ -212,7 +240,7 @@ impl Root {
             canary_sum: 0,
             frame0_paddr: 0,
             cycle_base: bi.empty.start + PERSISTENT_SLOTS,
-            next: bi.empty.start,
+            next: bi.empty.start + 1,
             slot_end: bi.empty.end,
             img_start: 0,
             img_end: 0,
@@ -256,7 +284,10 @@ impl Root {
         r.fault_ep = r.persistent(p, ObjectType::Endpoint, 0);
         let ntfn = r.persistent(p, ObjectType::Notification, 0);
         let tick_cap = r.slot();
-        ok!(mint(tick_cap, ntfn, CapRights::WRITE, TICK_BIT), "minting the tick cap");
+        ok!(
+            mint(tick_cap, ntfn, CapRights::WRITE, TICK_BIT),
+            "minting the tick cap"
+        );
         ok!(
             sys::seL4_TCB_BindNotification(init::TCB.bits(), ntfn),
             "binding the tick notification"
@@ -330,13 +361,32 @@ impl Root {
         }
         #[cfg(feature = "mcs")]
         {
-            let sc = r.persistent(p, ObjectType::SchedContext, abi::object::MIN_SCHED_CONTEXT_BITS);
+            let sc = r.persistent(
+                p,
+                ObjectType::SchedContext,
+                abi::object::MIN_SCHED_CONTEXT_BITS,
+            );
             ok!(
-                sys::seL4_SchedControl_Configure(bi.schedcontrol.start, sc, BUDGET_US, BUDGET_US, 0, 0),
+                sys::seL4_SchedControl_Configure(
+                    bi.schedcontrol.start,
+                    sc,
+                    BUDGET_US,
+                    BUDGET_US,
+                    0,
+                    0
+                ),
                 "ticker SchedControl_Configure"
             );
             ok!(
-                sys::seL4_TCB_Configure(ticker, init::CNODE.bits(), 0, init::VSPACE.bits(), 0, 0, 0),
+                sys::seL4_TCB_Configure(
+                    ticker,
+                    init::CNODE.bits(),
+                    0,
+                    init::VSPACE.bits(),
+                    0,
+                    0,
+                    0
+                ),
                 "ticker Configure"
             );
             ok!(
@@ -348,7 +398,7 @@ impl Root {
         let mut regs = UserContext::default();
         regs.regs[idx::PC] = ticker_main as *const () as usize as Word;
         // SAFETY: address arithmetic: the top of the ticker's stack.
-        regs.regs[idx::SP] = unsafe { (TICKER_STACK.0.get() as *mut Stack).add(1) } as Word;
+        regs.regs[idx::SP] = unsafe { TICKER_STACK.0.get().add(1) } as Word;
         regs.regs[idx::GP] = global_pointer();
         regs.regs[idx::A0] = tick_cap;
         ok!(
@@ -418,7 +468,9 @@ impl Root {
                 )),
             }
         }
-        fail(format_args!("Page_Map at {vaddr:#x}: page tables keep missing"));
+        fail(format_args!(
+            "Page_Map at {vaddr:#x}: page tables keep missing"
+        ));
     }
 
     /// The root task's view of child `i`'s IPC buffer frame.
@@ -434,6 +486,8 @@ impl Root {
     }
 
     /// Build this cycle's objects from `U` and start the children.
+    // `i` names the child: its objects, badges and view, not only `tcbs[i]`.
+    #[allow(clippy::needless_range_loop)]
     fn build(&mut self) {
         self.next = self.cycle_base;
         let c = CNODE_BITS as u8;
@@ -481,8 +535,16 @@ impl Root {
             }
             self.map(ipc, vspace, IPC, CapRights::READ_WRITE);
             let view = self.slot();
-            ok!(copy(view, ipc, CapRights::READ_WRITE), "copying the IPC frame");
-            self.map(view, init::VSPACE.bits(), Self::view(i), CapRights::READ_WRITE);
+            ok!(
+                copy(view, ipc, CapRights::READ_WRITE),
+                "copying the IPC frame"
+            );
+            self.map(
+                view,
+                init::VSPACE.bits(),
+                Self::view(i),
+                CapRights::READ_WRITE,
+            );
 
             // The child's CNode.
             let root = init::CNODE.bits();
@@ -492,16 +554,46 @@ impl Root {
                 "child CNode cap"
             );
             ok!(
-                sys::seL4_CNode_Mint(cnode, S_FAULT, c, root, self.fault_ep, 64, FAULT_RIGHTS, i as Word + 1),
+                sys::seL4_CNode_Mint(
+                    cnode,
+                    S_FAULT,
+                    c,
+                    root,
+                    self.fault_ep,
+                    64,
+                    FAULT_RIGHTS,
+                    i as Word + 1
+                ),
                 "child fault cap"
             );
-            ok!(sys::seL4_CNode_Move(cnode, S_UT, c, root, ut, 64), "child untyped");
             ok!(
-                sys::seL4_CNode_Mint(cnode, S_EPA, c, root, ep_a, 64, CapRights::ALL, 0x100 + i as Word),
+                sys::seL4_CNode_Move(cnode, S_UT, c, root, ut, 64),
+                "child untyped"
+            );
+            ok!(
+                sys::seL4_CNode_Mint(
+                    cnode,
+                    S_EPA,
+                    c,
+                    root,
+                    ep_a,
+                    64,
+                    CapRights::ALL,
+                    0x100 + i as Word
+                ),
                 "child endpoint A"
             );
             ok!(
-                sys::seL4_CNode_Mint(cnode, S_EPB, c, root, ep_b, 64, CapRights::ALL, 0x200 + i as Word),
+                sys::seL4_CNode_Mint(
+                    cnode,
+                    S_EPB,
+                    c,
+                    root,
+                    ep_b,
+                    64,
+                    CapRights::ALL,
+                    0x200 + i as Word
+                ),
                 "child endpoint B"
             );
             ok!(
@@ -512,11 +604,28 @@ impl Root {
                 sys::seL4_CNode_Copy(cnode, S_VSPACE, c, root, vspace, 64, CapRights::ALL),
                 "child VSpace cap"
             );
-            ok!(sys::seL4_CNode_Move(cnode, S_FRAME0, c, root, play0, 64), "child frame 0");
-            ok!(sys::seL4_CNode_Move(cnode, S_FRAME1, c, root, play1, 64), "child frame 1");
-            ok!(sys::seL4_CNode_Move(cnode, S_PT, c, root, pt, 64), "child page table");
             ok!(
-                sys::seL4_CNode_Copy(cnode, S_ASID_POOL, c, root, init::ASID_POOL.bits(), 64, CapRights::ALL),
+                sys::seL4_CNode_Move(cnode, S_FRAME0, c, root, play0, 64),
+                "child frame 0"
+            );
+            ok!(
+                sys::seL4_CNode_Move(cnode, S_FRAME1, c, root, play1, 64),
+                "child frame 1"
+            );
+            ok!(
+                sys::seL4_CNode_Move(cnode, S_PT, c, root, pt, 64),
+                "child page table"
+            );
+            ok!(
+                sys::seL4_CNode_Copy(
+                    cnode,
+                    S_ASID_POOL,
+                    c,
+                    root,
+                    init::ASID_POOL.bits(),
+                    64,
+                    CapRights::ALL
+                ),
                 "child ASID pool"
             );
             ok!(
@@ -526,20 +635,45 @@ impl Root {
             #[cfg(feature = "mcs")]
             {
                 let reply = self.retype(ObjectType::Reply, 0);
-                ok!(sys::seL4_CNode_Move(cnode, S_REPLY, c, root, reply, 64), "child reply");
-                let sc = self.retype(ObjectType::SchedContext, abi::object::MIN_SCHED_CONTEXT_BITS);
                 ok!(
-                    sys::seL4_SchedControl_Configure(self.bi.schedcontrol.start, sc, BUDGET_US, BUDGET_US, 0, 0),
+                    sys::seL4_CNode_Move(cnode, S_REPLY, c, root, reply, 64),
+                    "child reply"
+                );
+                let sc = self.retype(
+                    ObjectType::SchedContext,
+                    abi::object::MIN_SCHED_CONTEXT_BITS,
+                );
+                ok!(
+                    sys::seL4_SchedControl_Configure(
+                        self.bi.schedcontrol.start,
+                        sc,
+                        BUDGET_US,
+                        BUDGET_US,
+                        0,
+                        0
+                    ),
                     "child SchedControl_Configure"
                 );
                 scs[i] = sc;
             }
             #[cfg(not(feature = "mcs"))]
             ok!(
-                sys::seL4_CNode_Mint(cnode, S_EXTRA, c, root, ep_a, 64, CapRights::READ_WRITE, 0x300 + i as Word),
+                sys::seL4_CNode_Mint(
+                    cnode,
+                    S_EXTRA,
+                    c,
+                    root,
+                    ep_a,
+                    64,
+                    CapRights::READ_WRITE,
+                    0x300 + i as Word
+                ),
                 "child endpoint A copy"
             );
-            ok!(sys::seL4_CNode_Move(cnode, S_SMALL, c, root, small, 64), "child small CNode");
+            ok!(
+                sys::seL4_CNode_Move(cnode, S_SMALL, c, root, small, 64),
+                "child small CNode"
+            );
             tcbs[i] = tcb;
             self.children[i] = Child {
                 tcb,
@@ -558,13 +692,29 @@ impl Root {
             let root = init::CNODE.bits();
             for (s, j) in [(S_TCB0, 1), (S_TCB1, 2)] {
                 ok!(
-                    sys::seL4_CNode_Copy(cnode, s, c, root, tcbs[(i + j) % CHILDREN], 64, CapRights::ALL),
+                    sys::seL4_CNode_Copy(
+                        cnode,
+                        s,
+                        c,
+                        root,
+                        tcbs[(i + j) % CHILDREN],
+                        64,
+                        CapRights::ALL
+                    ),
                     "child sibling TCB"
                 );
             }
             #[cfg(feature = "mcs")]
             ok!(
-                sys::seL4_CNode_Copy(cnode, S_SC, c, root, scs[(i + 1) % CHILDREN], 64, CapRights::ALL),
+                sys::seL4_CNode_Copy(
+                    cnode,
+                    S_SC,
+                    c,
+                    root,
+                    scs[(i + 1) % CHILDREN],
+                    64,
+                    CapRights::ALL
+                ),
                 "child sibling SchedContext"
             );
             #[cfg(not(feature = "mcs"))]
@@ -596,17 +746,37 @@ impl Root {
         let _ = sys::seL4_CNode_Delete(ch.cnode, S_CNODE, c);
         let _ = sys::seL4_CNode_Delete(ch.cnode, S_FAULT, c);
         ok!(
-            sys::seL4_CNode_Mint(ch.cnode, S_CNODE, c, root, ch.cnode, 64, CapRights::ALL, guard),
+            sys::seL4_CNode_Mint(
+                ch.cnode,
+                S_CNODE,
+                c,
+                root,
+                ch.cnode,
+                64,
+                CapRights::ALL,
+                guard
+            ),
             "restart: child CNode cap"
         );
         ok!(
-            sys::seL4_CNode_Mint(ch.cnode, S_FAULT, c, root, self.fault_ep, 64, FAULT_RIGHTS, i as Word + 1),
+            sys::seL4_CNode_Mint(
+                ch.cnode,
+                S_FAULT,
+                c,
+                root,
+                self.fault_ep,
+                64,
+                FAULT_RIGHTS,
+                i as Word + 1
+            ),
             "restart: child fault cap"
         );
         #[cfg(not(feature = "mcs"))]
         {
             ok!(
-                sys::seL4_TCB_Configure(ch.tcb, S_FAULT, ch.cnode, guard, ch.vspace, 0, IPC, ch.ipc),
+                sys::seL4_TCB_Configure(
+                    ch.tcb, S_FAULT, ch.cnode, guard, ch.vspace, 0, IPC, ch.ipc
+                ),
                 "restart: TCB_Configure"
             );
             ok!(
@@ -618,7 +788,14 @@ impl Root {
         {
             let _ = sys::seL4_SchedContext_Unbind(ch.sc);
             ok!(
-                sys::seL4_TCB_SetSchedParams(ch.tcb, init::TCB.bits(), CHILD_PRIO, CHILD_PRIO, 0, self.fault_mints[i]),
+                sys::seL4_TCB_SetSchedParams(
+                    ch.tcb,
+                    init::TCB.bits(),
+                    CHILD_PRIO,
+                    CHILD_PRIO,
+                    0,
+                    self.fault_mints[i]
+                ),
                 "restart: TCB_SetSchedParams (unbind)"
             );
             ok!(
@@ -626,12 +803,25 @@ impl Root {
                 "restart: TCB_Configure"
             );
             ok!(
-                sys::seL4_TCB_SetSchedParams(ch.tcb, init::TCB.bits(), CHILD_PRIO, CHILD_PRIO, ch.sc, self.fault_mints[i]),
+                sys::seL4_TCB_SetSchedParams(
+                    ch.tcb,
+                    init::TCB.bits(),
+                    CHILD_PRIO,
+                    CHILD_PRIO,
+                    ch.sc,
+                    self.fault_mints[i]
+                ),
                 "restart: TCB_SetSchedParams"
             );
-            ok!(sys::seL4_TCB_SetTimeoutEndpoint(ch.tcb, 0), "restart: SetTimeoutEndpoint");
+            ok!(
+                sys::seL4_TCB_SetTimeoutEndpoint(ch.tcb, 0),
+                "restart: SetTimeoutEndpoint"
+            );
         }
-        ok!(sys::seL4_TCB_SetFlags(ch.tcb, !0, 0), "restart: TCB_SetFlags");
+        ok!(
+            sys::seL4_TCB_SetFlags(ch.tcb, !0, 0),
+            "restart: TCB_SetFlags"
+        );
         let _ = sys::seL4_TCB_UnbindNotification(ch.tcb);
         let mut regs = UserContext::default();
         regs.regs[idx::PC] = crate::child::child_main as *const () as usize as Word;
@@ -664,7 +854,10 @@ impl Root {
         self.live = false;
         let root = init::CNODE.bits();
         for s in self.img_start..self.img_end {
-            ok!(sys::seL4_CNode_Delete(root, s, 64), "deleting image frame copy {s}");
+            ok!(
+                sys::seL4_CNode_Delete(root, s, 64),
+                "deleting image frame copy {s}"
+            );
         }
         ok!(sys::seL4_CNode_Revoke(root, self.u, 64), "revoking U");
         for s in self.cycle_base..self.next {
@@ -678,14 +871,26 @@ impl Root {
         }
         let s = self.cycle_base;
         ok!(
-            sys::seL4_Untyped_Retype(self.u, ObjectType::Untyped as Word, self.u_bits, root, 0, 0, s, 1),
+            sys::seL4_Untyped_Retype(
+                self.u,
+                ObjectType::Untyped as Word,
+                self.u_bits,
+                root,
+                0,
+                0,
+                s,
+                1
+            ),
             "retyping U as one untyped of 2^{} bytes (U is not whole)",
             self.u_bits
         );
         if sys::seL4_DebugCapIdentify(s) != cap_tag::UNTYPED {
             fail(format_args!("the whole-U untyped is not an untyped"));
         }
-        ok!(sys::seL4_CNode_Delete(root, s, 64), "deleting the whole-U untyped");
+        ok!(
+            sys::seL4_CNode_Delete(root, s, 64),
+            "deleting the whole-U untyped"
+        );
         self.check_canary();
         self.stats.cycles += 1;
     }
