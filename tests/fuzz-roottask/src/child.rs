@@ -287,8 +287,12 @@ fn cnode(r: &mut Rng) -> Word {
     let service = match r.below(8) {
         0 => S_SMALL,
         1 => slot(r),
+        2 => S_SIB_CNODE,
         _ => S_CNODE,
     };
+    // The CNode caps are copied from or moved out of: mostly the child's own, now and then
+    // its sibling's (a CSpace another thread is using).
+    let src = |r: &mut Rng| if r.one_in(6) { S_SIB_CNODE } else { S_CNODE };
     // Revoke and Delete aim at the untyped now and then, which resets it.
     let target = |r: &mut Rng| if r.one_in(6) { S_UT } else { free_slot(r) };
     let _ = match r.below(10) {
@@ -299,7 +303,7 @@ fn cnode(r: &mut Rng) -> Word {
             service,
             free_slot(r),
             depth(r),
-            S_CNODE,
+            src(r),
             slot(r),
             depth(r),
             rights(r),
@@ -308,7 +312,7 @@ fn cnode(r: &mut Rng) -> Word {
             service,
             free_slot(r),
             depth(r),
-            if r.one_in(8) { slot(r) } else { S_CNODE },
+            if r.one_in(8) { slot(r) } else { src(r) },
             slot(r),
             depth(r),
             rights(r),
@@ -318,7 +322,7 @@ fn cnode(r: &mut Rng) -> Word {
             service,
             free_slot(r),
             depth(r),
-            S_CNODE,
+            src(r),
             free_slot(r),
             depth(r),
         ),
@@ -326,7 +330,7 @@ fn cnode(r: &mut Rng) -> Word {
             service,
             free_slot(r),
             depth(r),
-            S_CNODE,
+            src(r),
             free_slot(r),
             depth(r),
             word(r),
@@ -336,11 +340,11 @@ fn cnode(r: &mut Rng) -> Word {
             free_slot(r),
             depth(r),
             word(r),
-            S_CNODE,
+            src(r),
             free_slot(r),
             depth(r),
             word(r),
-            S_CNODE,
+            src(r),
             free_slot(r),
             depth(r),
         ),
@@ -462,7 +466,11 @@ fn space(r: &mut Rng, t: Word) -> Result<(), abi::Error> {
 
 /// A page or page-table invocation.
 fn vspace(r: &mut Rng) -> Word {
-    let vs = if r.one_in(5) { slot(r) } else { S_VSPACE };
+    let vs = match r.below(10) {
+        0 | 1 => slot(r),
+        2 | 3 => S_SIB_VSPACE,
+        _ => S_VSPACE,
+    };
     let frame = |r: &mut Rng| match r.below(4) {
         0 => S_FRAME0,
         1 => S_FRAME1,

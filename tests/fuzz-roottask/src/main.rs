@@ -7,7 +7,8 @@
 //! Each child gets a mix of caps (`layout::S_*`): its CNode, a badged fault endpoint, an
 //! untyped of its own, two endpoints and a notification shared with its siblings, its VSpace,
 //! two frames and a page table, two siblings' TCBs, the ASID pool, an IRQ handler of an unused
-//! interrupt, a small CNode, and (MCS) a Reply object and a sibling's SchedContext. It then
+//! interrupt, a small CNode, the next sibling's CNode and VSpace, and (MCS) a Reply object and
+//! a sibling's SchedContext. It then
 //! runs [`child::child_main`]: PRNG-driven syscalls and invocations, from a seed baked into the
 //! image (`FUZZ_SEED`).
 //!
@@ -114,8 +115,12 @@ pub mod layout {
     /// MCS: a sibling's SchedContext; otherwise a read-only copy of the notification.
     pub const S_SC: Word = 16;
     pub const S_SMALL: Word = 17;
+    /// The next sibling's CNode (with its guard) and VSpace root: cap operations in a CSpace
+    /// another thread is using, mappings in its address space.
+    pub const S_SIB_CNODE: Word = 18;
+    pub const S_SIB_VSPACE: Word = 19;
     /// The first slot the root task leaves empty.
-    pub const FIRST_FREE: Word = 18;
+    pub const FIRST_FREE: Word = 20;
     /// Slots the children aim at (`0..SLOTS_USED`).
     pub const SLOTS_USED: Word = 64;
     /// The stack: `STACK_PAGES` pages from `STACK_BASE`.

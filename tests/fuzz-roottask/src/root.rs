@@ -722,6 +722,25 @@ impl Root {
                 sys::seL4_CNode_Copy(cnode, S_SC, c, root, ntfn, 64, CapRights::READ),
                 "child notification copy"
             );
+            let sib = self.children[(i + 1) % CHILDREN];
+            let guard = CNodeCapData::new(0, 64 - CNODE_BITS).0;
+            ok!(
+                sys::seL4_CNode_Mint(
+                    cnode,
+                    S_SIB_CNODE,
+                    c,
+                    root,
+                    sib.cnode,
+                    64,
+                    CapRights::ALL,
+                    guard
+                ),
+                "child sibling CNode"
+            );
+            ok!(
+                sys::seL4_CNode_Copy(cnode, S_SIB_VSPACE, c, root, sib.vspace, 64, CapRights::ALL),
+                "child sibling VSpace"
+            );
         }
         self.live = true;
         for i in 0..CHILDREN {
