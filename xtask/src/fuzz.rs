@@ -34,7 +34,7 @@ const TARGET: &str = "syscalls";
 pub struct FuzzOpts {
     /// Fuzz in QEMU instead: the fuzzing root task (tests/fuzz-roottask) on the kernel (release,
     /// fastpath; `--mcs`: MCS), under `-icount`; see docs/TESTING.md. Takes --iters, --seed,
-    /// --cycle, --timeout, --mcs.
+    /// --cycle, --timeout, --checked, --mcs.
     #[arg(long)]
     qemu: bool,
     /// With --qemu: stop after this many syscalls of the fuzzing threads.
@@ -49,6 +49,10 @@ pub struct FuzzOpts {
     /// With --qemu: kill QEMU (a hang) after this many seconds [default: 120 + N/1000].
     #[arg(long, value_name = "SECS", requires = "qemu")]
     timeout: Option<u64>,
+    /// With --qemu: the kernel built with debug assertions and overflow checks (release
+    /// profile, in target/checked): an overflow or a failed assertion panics it.
+    #[arg(long, requires = "qemu")]
+    checked: bool,
     /// Fuzz for this many seconds (libFuzzer).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     time: u64,
@@ -136,6 +140,7 @@ pub fn fuzz(o: FuzzOpts) -> Result<ExitCode> {
             iters: o.iters,
             cycle: o.cycle.max(1),
             mcs: o.mcs,
+            checked: o.checked,
         };
         let timeout = o.timeout.map(std::time::Duration::from_secs);
         return crate::qfuzz::fuzz_qemu(p, crate::workspace::Profile::Release, timeout);

@@ -1054,6 +1054,7 @@ impl QemuTests<'_> {
             iters: TEST_FUZZ_ITERS,
             cycle: TEST_FUZZ_CYCLE,
             mcs,
+            checked: false,
         };
         let log = if mcs {
             "qemu-test-fuzz-mcs.log"

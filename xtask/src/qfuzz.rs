@@ -55,6 +55,9 @@ pub struct Params {
     pub iters: u64,
     pub cycle: u64,
     pub mcs: bool,
+    /// The kernel with debug assertions and overflow checks
+    /// ([`Workspace::build_checked_kernel`]).
+    pub checked: bool,
 }
 
 /// What a fuzzing run printed.
@@ -222,7 +225,11 @@ pub fn run(
     log_name: &str,
 ) -> Result<Run> {
     let config = KernelConfig::new(profile).feature("mcs", p.mcs);
-    let kernel = ws.build_kernel(&config)?;
+    let kernel = if p.checked {
+        ws.build_checked_kernel(&config)?
+    } else {
+        ws.build_kernel(&config)?
+    };
     let (seed, iters, cycle) = (p.seed.to_string(), p.iters.to_string(), p.cycle.to_string());
     let features: &[&str] = if p.mcs { &["mcs"] } else { &[] };
     let task = ws.build_root_task_env(
@@ -251,8 +258,9 @@ pub fn fuzz_qemu(p: Params, profile: Profile, timeout: Option<Duration>) -> Resu
     ws.ensure_toolchain(&[])?;
     let qemu_bin = qemu::ensure_qemu()?;
     let log = format!(
-        "qemu-fuzz{}-seed{}.log",
+        "qemu-fuzz{}{}-seed{}.log",
         if p.mcs { "-mcs" } else { "" },
+        if p.checked { "-checked" } else { "" },
         p.seed
     );
     let r = run(
@@ -265,8 +273,9 @@ pub fn fuzz_qemu(p: Params, profile: Profile, timeout: Option<Duration>) -> Resu
     )?;
     println!();
     println!(
-        "QEMU fuzzing ({}, seed {}, {} syscalls asked, rebuild every {}): {}",
+        "QEMU fuzzing ({}{}, seed {}, {} syscalls asked, rebuild every {}): {}",
         if p.mcs { "MCS" } else { "non-MCS" },
+        if p.checked { ", checked kernel" } else { "" },
         p.seed,
         p.iters,
         p.cycle,
@@ -280,11 +289,12 @@ pub fn fuzz_qemu(p: Params, profile: Profile, timeout: Option<Duration>) -> Resu
         println!("PROBLEM: {pr}");
     }
     println!(
-        "xtask: fuzz --qemu: FAILED (reproduce with `cargo xtask fuzz --qemu --seed {} --iters {} --cycle {}{}`)",
+        "xtask: fuzz --qemu: FAILED (reproduce with `cargo xtask fuzz --qemu --seed {} --iters {} --cycle {}{}{}`)",
         p.seed,
         p.iters,
         p.cycle,
-        if p.mcs { " --mcs" } else { "" }
+        if p.mcs { " --mcs" } else { "" },
+        if p.checked { " --checked" } else { "" }
     );
     Ok(ExitCode::FAILURE)
 }

@@ -364,6 +364,46 @@ impl Workspace {
         Ok(image)
     }
 
+    /// Build the kernel in configuration `config` (release profile) with debug assertions and
+    /// overflow checks on, in its own target directory (`target/checked`, so that the normal
+    /// builds stay cached); returns its image, `target/images/release/<image name>-checked`.
+    /// An arithmetic overflow or a failed `debug_assert!` then panics the kernel.
+    pub fn build_checked_kernel(&self, config: &KernelConfig) -> Result<PathBuf> {
+        let dir = self.target_dir.join("checked");
+        let mut args: Vec<String> = [
+            "-p",
+            KERNEL_PACKAGE,
+            "--bin",
+            KERNEL_BIN,
+            "--target",
+            TARGET,
+            "--release",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push("--target-dir".into());
+        args.push(dir.display().to_string());
+        args.extend(config.cargo_feature_args());
+        let level = config.log_level.map(LogLevel::as_str);
+        self.run_cargo_build(
+            &args,
+            &[
+                (LOG_LEVEL_VAR, level),
+                ("CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS", Some("true")),
+                ("CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS", Some("true")),
+            ],
+        )?;
+        let elf = existing(
+            dir.join(TARGET)
+                .join(Profile::Release.dir())
+                .join(KERNEL_BIN),
+        )?;
+        let name = format!("{}-checked", config.image_name());
+        let image = self.publish(&elf, Profile::Release, &name)?;
+        eprintln!("xtask: kernel image: {}", image.display());
+        Ok(image)
+    }
+
     /// Build one root task ELF with cargo `features` of the task's package; returns its image,
     /// `target/images/<profile>/<bin>` or `<bin>-<features>` ([`root_task_image_name`]).
     pub fn build_root_task_with(
