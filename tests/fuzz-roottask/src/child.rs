@@ -131,11 +131,12 @@ fn ep(r: &mut Rng) -> Word {
     }
 }
 
-/// A TCB cap: a sibling's mostly.
+/// A TCB cap: a sibling's mostly, sometimes the child's own.
 fn tcb(r: &mut Rng) -> Word {
     match r.below(8) {
         0..=2 => S_TCB0,
-        3..=5 => S_TCB1,
+        3 | 4 => S_TCB1,
+        5 => S_SELF_TCB,
         _ => slot(r),
     }
 }

@@ -7,8 +7,8 @@
 //! Each child gets a mix of caps (`layout::S_*`): its CNode, a badged fault endpoint, an
 //! untyped of its own, two endpoints and a notification shared with its siblings, its VSpace,
 //! two frames and a page table, two siblings' TCBs, the ASID pool, an IRQ handler of an unused
-//! interrupt, a small CNode, the next sibling's CNode and VSpace, and (MCS) a Reply object and
-//! a sibling's SchedContext. It then
+//! interrupt, a small CNode, the next sibling's CNode and VSpace, its own TCB, and (MCS) a Reply
+//! object and a sibling's SchedContext. It then
 //! runs [`child::child_main`]: PRNG-driven syscalls and invocations, from a seed baked into the
 //! image (`FUZZ_SEED`).
 //!
@@ -119,8 +119,10 @@ pub mod layout {
     /// another thread is using, mappings in its address space.
     pub const S_SIB_CNODE: Word = 18;
     pub const S_SIB_VSPACE: Word = 19;
+    /// The child's own TCB (invocations on the calling thread).
+    pub const S_SELF_TCB: Word = 20;
     /// The first slot the root task leaves empty.
-    pub const FIRST_FREE: Word = 20;
+    pub const FIRST_FREE: Word = 21;
     /// Slots the children aim at (`0..SLOTS_USED`).
     pub const SLOTS_USED: Word = 64;
     /// The stack: `STACK_PAGES` pages from `STACK_BASE`.

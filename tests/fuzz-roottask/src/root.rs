@@ -741,6 +741,10 @@ impl Root {
                 sys::seL4_CNode_Copy(cnode, S_SIB_VSPACE, c, root, sib.vspace, 64, CapRights::ALL),
                 "child sibling VSpace"
             );
+            ok!(
+                sys::seL4_CNode_Copy(cnode, S_SELF_TCB, c, root, tcbs[i], 64, CapRights::ALL),
+                "child's own TCB"
+            );
         }
         self.live = true;
         for i in 0..CHILDREN {
