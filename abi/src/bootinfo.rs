@@ -18,9 +18,9 @@ pub mod slot {
     pub const ASID_CONTROL: u64 = 5;
     /// `seL4_CapInitThreadASIDPool`
     pub const INIT_THREAD_ASID_POOL: u64 = 6;
-    /// `seL4_CapIOPortControl` (null on riscv64)
+    /// `seL4_CapIOPortControl` (null on riscv64 and on aarch64 as configured)
     pub const IO_PORT_CONTROL: u64 = 7;
-    /// `seL4_CapIOSpace` (null on riscv64)
+    /// `seL4_CapIOSpace` (null on riscv64 and on aarch64 as configured)
     pub const IO_SPACE: u64 = 8;
     /// `seL4_CapBootInfoFrame`
     pub const BOOT_INFO_FRAME: u64 = 9;
@@ -28,13 +28,13 @@ pub mod slot {
     pub const INIT_THREAD_IPC_BUFFER: u64 = 10;
     /// `seL4_CapDomain`
     pub const DOMAIN: u64 = 11;
-    /// `seL4_CapSMMUSIDControl` (null on riscv64)
+    /// `seL4_CapSMMUSIDControl` (null on riscv64 and on aarch64 as configured)
     pub const SMMU_SID_CONTROL: u64 = 12;
-    /// `seL4_CapSMMUCBControl` (null on riscv64)
+    /// `seL4_CapSMMUCBControl` (null on riscv64 and on aarch64 as configured)
     pub const SMMU_CB_CONTROL: u64 = 13;
     /// `seL4_CapInitThreadSC` (null without MCS)
     pub const INIT_THREAD_SC: u64 = 14;
-    /// `seL4_CapSMC` (null on riscv64)
+    /// `seL4_CapSMC` (null on riscv64 and on aarch64 as configured)
     pub const SMC: u64 = 15;
     /// `seL4_NumInitialCaps`: the first slot the kernel fills with boot-time caps.
     pub const NUM_INITIAL_CAPS: u64 = 16;
@@ -87,7 +87,7 @@ pub struct BootInfo {
     pub user_image_frames: SlotRegion,
     /// `userImagePaging`: page-table caps of the root task's VSpace.
     pub user_image_paging: SlotRegion,
-    /// `ioSpaceCaps`: empty on riscv64.
+    /// `ioSpaceCaps`: empty on both architectures.
     pub io_space_caps: SlotRegion,
     /// `extraBIPages`: frame caps of the extra BootInfo pages.
     pub extra_bi_pages: SlotRegion,

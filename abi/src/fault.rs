@@ -1,5 +1,5 @@
-//! Fault message labels and layouts (`libsel4/include/sel4/faults.h`,
-//! `sel4_arch_include/riscv64/sel4/sel4_arch/constants.h`) and lookup failure types
+//! Fault message labels (`libsel4/include/sel4/faults.h`; the layouts of the messages are the
+//! architecture's, `crate::arch::<arch>::fault`) and lookup failure types
 //! (`sel4/constants.h`).
 
 /// `seL4_Fault_NullFault`

@@ -1,13 +1,15 @@
 //! Invocation labels: the label of the message that invokes a capability.
 //!
 //! seL4 numbers them from 0 in the order of `libsel4/include/interfaces/object-api.xml`
-//! (generic), then `sel4_arch_include/riscv64/interfaces/object-api-sel4-arch.xml` and
-//! `arch_include/riscv/interfaces/object-api-arch.xml` (architecture), leaving out methods whose
+//! (generic), then `sel4_arch_include/<sel4_arch>/interfaces/object-api-sel4-arch.xml` and
+//! `arch_include/<arch>/interfaces/object-api-arch.xml` (architecture), leaving out methods whose
 //! configuration condition is false, so a label's number depends on the configuration (MCS adds
-//! TCB and scheduling-context methods and drops `CNodeSaveCaller`, shifting everything after).
-//! Here that is literal: one enum in XML order with implicit discriminants, whose
-//! configuration-dependent variants carry `#[cfg]`. The tests pin the numbers of each
-//! configuration against `invocations_all.json` of seL4's reference builds.
+//! TCB and scheduling-context methods and drops `CNodeSaveCaller`, shifting everything after)
+//! and on the architecture. Here that is literal: one enum per architecture
+//! (`invocation_labels!`, invoked in `crate::arch::<arch>`) in XML order with implicit
+//! discriminants, whose configuration-dependent variants carry `#[cfg]`; [`InvocationLabel`] is
+//! the one of the architecture built for. The tests pin the numbers of each configuration and
+//! architecture against `invocations_all.json` of seL4's reference builds.
 
 macro_rules! labels {
     ($( $(#[cfg($c:meta)])? $name:ident, )*) => {
@@ -15,6 +17,7 @@ macro_rules! labels {
         /// configuration.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[repr(u64)]
+        #[allow(non_camel_case_types)] // seL4's names: `ARMPageClean_Data`
         pub enum InvocationLabel {
             $( $(#[cfg($c)])? #[doc = concat!("`", stringify!($name), "`")] $name, )*
         }
@@ -43,86 +46,100 @@ macro_rules! labels {
         }
     };
 }
+pub(crate) use labels;
 
-labels! {
-    // object-api.xml
-    InvalidInvocation,
-    UntypedRetype,
-    TCBReadRegisters,
-    TCBWriteRegisters,
-    TCBCopyRegisters,
-    TCBConfigure,
-    TCBSetPriority,
-    TCBSetMCPriority,
-    TCBSetSchedParams,
-    #[cfg(feature = "mcs")]
-    TCBSetTimeoutEndpoint,
-    TCBSetIPCBuffer,
-    TCBSetSpace,
-    TCBSuspend,
-    TCBResume,
-    TCBBindNotification,
-    TCBUnbindNotification,
-    TCBSetTLSBase,
-    TCBSetFlags,
-    CNodeRevoke,
-    CNodeDelete,
-    CNodeCancelBadgedSends,
-    CNodeCopy,
-    CNodeMint,
-    CNodeMove,
-    CNodeMutate,
-    CNodeRotate,
-    #[cfg(not(feature = "mcs"))]
-    CNodeSaveCaller,
-    IRQIssueIRQHandler,
-    IRQAckIRQ,
-    IRQSetIRQHandler,
-    IRQClearIRQHandler,
-    DomainSetSet,
-    DomainScheduleConfigure,
-    DomainScheduleSetStart,
-    #[cfg(feature = "mcs")]
-    SchedControlConfigureFlags,
-    #[cfg(feature = "mcs")]
-    SchedContextBind,
-    #[cfg(feature = "mcs")]
-    SchedContextUnbind,
-    #[cfg(feature = "mcs")]
-    SchedContextUnbindObject,
-    #[cfg(feature = "mcs")]
-    SchedContextConsumed,
-    #[cfg(feature = "mcs")]
-    SchedContextYieldTo,
-    // riscv64: object-api-sel4-arch.xml has no methods; object-api-arch.xml
-    RISCVPageTableMap,
-    RISCVPageTableUnmap,
-    RISCVPageMap,
-    RISCVPageUnmap,
-    RISCVPageGetAddress,
-    RISCVASIDControlMakePool,
-    RISCVASIDPoolAssign,
-    RISCVIRQIssueIRQHandlerTrigger,
-}
-
-impl InvocationLabel {
-    /// How many labels this configuration has (they are `0..COUNT`).
-    pub const COUNT: u64 = Count::_End as u64;
-
-    /// Every label, in numeric order.
-    pub const ALL: [InvocationLabel; Self::COUNT as usize] = {
-        let mut all = [InvocationLabel::InvalidInvocation; Self::COUNT as usize];
-        let mut i = 0;
-        while i < all.len() {
-            all[i] = match InvocationLabel::from_label(i as u64) {
-                Some(l) => l,
-                None => panic!("labels are dense"),
-            };
-            i += 1;
+/// Defines `InvocationLabel` in an architecture's module: the generic labels of
+/// `object-api.xml` (in XML order, configuration-dependent ones under `#[cfg]`), then the
+/// architecture's, given in the order of its `object-api-sel4-arch.xml` and `object-api-arch.xml`.
+macro_rules! invocation_labels {
+    ($($arch:tt)*) => {
+        $crate::invocation::labels! {
+            // object-api.xml
+            InvalidInvocation,
+            UntypedRetype,
+            TCBReadRegisters,
+            TCBWriteRegisters,
+            TCBCopyRegisters,
+            TCBConfigure,
+            TCBSetPriority,
+            TCBSetMCPriority,
+            TCBSetSchedParams,
+            #[cfg(feature = "mcs")]
+            TCBSetTimeoutEndpoint,
+            TCBSetIPCBuffer,
+            TCBSetSpace,
+            TCBSuspend,
+            TCBResume,
+            TCBBindNotification,
+            TCBUnbindNotification,
+            TCBSetTLSBase,
+            TCBSetFlags,
+            CNodeRevoke,
+            CNodeDelete,
+            CNodeCancelBadgedSends,
+            CNodeCopy,
+            CNodeMint,
+            CNodeMove,
+            CNodeMutate,
+            CNodeRotate,
+            #[cfg(not(feature = "mcs"))]
+            CNodeSaveCaller,
+            IRQIssueIRQHandler,
+            IRQAckIRQ,
+            IRQSetIRQHandler,
+            IRQClearIRQHandler,
+            DomainSetSet,
+            DomainScheduleConfigure,
+            DomainScheduleSetStart,
+            #[cfg(feature = "mcs")]
+            SchedControlConfigureFlags,
+            #[cfg(feature = "mcs")]
+            SchedContextBind,
+            #[cfg(feature = "mcs")]
+            SchedContextUnbind,
+            #[cfg(feature = "mcs")]
+            SchedContextUnbindObject,
+            #[cfg(feature = "mcs")]
+            SchedContextConsumed,
+            #[cfg(feature = "mcs")]
+            SchedContextYieldTo,
+            // the architecture's
+            $($arch)*
         }
-        all
+
+        impl InvocationLabel {
+            /// How many labels this configuration has (they are `0..COUNT`).
+            pub const COUNT: u64 = Count::_End as u64;
+
+            /// Every label, in numeric order.
+            pub const ALL: [InvocationLabel; Self::COUNT as usize] = {
+                let mut all = [InvocationLabel::InvalidInvocation; Self::COUNT as usize];
+                let mut i = 0;
+                while i < all.len() {
+                    all[i] = match InvocationLabel::from_label(i as u64) {
+                        Some(l) => l,
+                        None => panic!("labels are dense"),
+                    };
+                    i += 1;
+                }
+                all
+            };
+        }
     };
 }
+pub(crate) use invocation_labels;
+
+/// `invocation_label` (+ `sel4_arch_invocation_label`, `arch_invocation_label`) of this
+/// configuration and architecture.
+pub use crate::arch::current::InvocationLabel;
+
+/// The IRQControl method that issues a handler with a trigger mode (`seL4_IRQControl_GetTrigger`:
+/// `RISCVIRQIssueIRQHandlerTrigger`, `ARMIRQIssueIRQHandlerTrigger`).
+pub use crate::arch::current::IRQ_ISSUE_IRQ_HANDLER_TRIGGER;
+
+/// The address-space methods every architecture has (page tables, frames, ASIDs), by what they
+/// do: the labels of the architecture built.
+pub use crate::arch::current::invocation::method;
 
 #[cfg(test)]
 mod tests {
@@ -138,11 +155,11 @@ mod tests {
         assert_eq!(L::from_label(u64::MAX), None);
     }
 
-    /// `invocations_all.json` of the non-MCS reference build.
+    /// The generic labels of `invocations_all.json` of the non-MCS reference builds (riscv64
+    /// and aarch64 agree: the architecture's labels follow them).
     #[test]
     #[cfg(not(feature = "mcs"))]
-    fn numbers_of_the_non_mcs_build() {
-        assert_eq!(L::COUNT, 41);
+    fn generic_numbers_of_the_non_mcs_build() {
         let want = [
             (L::UntypedRetype, 1),
             (L::TCBSetSchedParams, 8),
@@ -155,21 +172,16 @@ mod tests {
             (L::IRQClearIRQHandler, 29),
             (L::DomainSetSet, 30),
             (L::DomainScheduleSetStart, 32),
-            (L::RISCVPageTableMap, 33),
-            (L::RISCVPageMap, 35),
-            (L::RISCVASIDControlMakePool, 38),
-            (L::RISCVIRQIssueIRQHandlerTrigger, 40),
         ];
         for (l, n) in want {
             assert_eq!(l as u64, n, "{l:?}");
         }
     }
 
-    /// `invocations_all.json` of the MCS reference build (`shared/SEL4-ABI-FACTS-MCS.md`).
+    /// The same of the MCS reference builds (`shared/SEL4-ABI-FACTS-MCS.md`).
     #[test]
     #[cfg(feature = "mcs")]
-    fn numbers_of_the_mcs_build() {
-        assert_eq!(L::COUNT, 47);
+    fn generic_numbers_of_the_mcs_build() {
         let want = [
             (L::UntypedRetype, 1),
             (L::TCBSetSchedParams, 8),
@@ -194,8 +206,6 @@ mod tests {
             (L::SchedContextUnbindObject, 36),
             (L::SchedContextConsumed, 37),
             (L::SchedContextYieldTo, 38),
-            (L::RISCVPageTableMap, 39),
-            (L::RISCVIRQIssueIRQHandlerTrigger, 46),
         ];
         for (l, n) in want {
             assert_eq!(l as u64, n, "{l:?}");

@@ -14,7 +14,8 @@ pub const MSG_MAX_EXTRA_CAPS: usize = 3;
 pub const MSG_LENGTH_BITS: u32 = 7;
 /// `seL4_MsgExtraCapBits`.
 pub const MSG_EXTRA_CAP_BITS: u32 = 2;
-/// Message registers passed in CPU registers on riscv64 (`seL4_FastMessageRegisters`, a2..a5).
+/// Message registers passed in CPU registers (`seL4_FastMessageRegisters`: a2..a5 on riscv64,
+/// x2..x5 on aarch64).
 pub const FAST_MESSAGE_REGISTERS: usize = 4;
 
 impl MessageInfo {

@@ -12,118 +12,95 @@ pub use crate::arch::current::{
     TCB_BITS, USER_TOP, USER_VSPACE_TOP, VSPACE_BITS,
 };
 
-/// `seL4_ObjectType` of this configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u64)]
-pub enum ObjectType {
-    /// `seL4_UntypedObject`
-    Untyped,
-    /// `seL4_TCBObject`
-    Tcb,
-    /// `seL4_EndpointObject`
-    Endpoint,
-    /// `seL4_NotificationObject`
-    Notification,
-    /// `seL4_CapTableObject` (a CNode)
-    CapTable,
-    /// `seL4_SchedContextObject` (MCS)
-    #[cfg(feature = "mcs")]
-    SchedContext,
-    /// `seL4_ReplyObject` (MCS)
-    #[cfg(feature = "mcs")]
-    Reply,
-    // riscv64: the mode's types, then the architecture's.
-    /// `seL4_RISCV_Giga_Page` (1 GiB frame)
-    GigaPage,
-    /// `seL4_RISCV_4K_Page`
-    SmallPage,
-    /// `seL4_RISCV_Mega_Page` (2 MiB frame)
-    MegaPage,
-    /// `seL4_RISCV_PageTableObject`
-    PageTable,
-}
+/// `seL4_ObjectType` of this configuration and architecture.
+pub use crate::arch::current::ObjectType;
 
-impl ObjectType {
-    /// Every type of this configuration, in numeric order (`0..OBJECT_TYPE_COUNT`).
-    pub const ALL: &'static [ObjectType] = &[
-        ObjectType::Untyped,
-        ObjectType::Tcb,
-        ObjectType::Endpoint,
-        ObjectType::Notification,
-        ObjectType::CapTable,
-        #[cfg(feature = "mcs")]
-        ObjectType::SchedContext,
-        #[cfg(feature = "mcs")]
-        ObjectType::Reply,
-        ObjectType::GigaPage,
-        ObjectType::SmallPage,
-        ObjectType::MegaPage,
-        ObjectType::PageTable,
-    ];
-
-    /// The type with number `w`, if this configuration has one.
-    pub const fn from_word(w: u64) -> Option<ObjectType> {
-        use ObjectType::*;
-        // Constants as patterns: a match the compiler turns into a range check and a jump table.
-        const UNTYPED: u64 = Untyped as u64;
-        const TCB: u64 = Tcb as u64;
-        const ENDPOINT: u64 = Endpoint as u64;
-        const NOTIFICATION: u64 = Notification as u64;
-        const CAP_TABLE: u64 = CapTable as u64;
-        #[cfg(feature = "mcs")]
-        const SCHED_CONTEXT: u64 = SchedContext as u64;
-        #[cfg(feature = "mcs")]
-        const REPLY: u64 = Reply as u64;
-        const GIGA_PAGE: u64 = GigaPage as u64;
-        const SMALL_PAGE: u64 = SmallPage as u64;
-        const MEGA_PAGE: u64 = MegaPage as u64;
-        const PAGE_TABLE: u64 = PageTable as u64;
-        Some(match w {
-            UNTYPED => Untyped,
-            TCB => Tcb,
-            ENDPOINT => Endpoint,
-            NOTIFICATION => Notification,
-            CAP_TABLE => CapTable,
+/// Defines `ObjectType` (and its methods) in an architecture's module: the generic types from 0,
+/// MCS's two under `cfg(feature = "mcs")`, then the architecture's, each given as
+/// `Name = size_bits, frame: bool;` in seL4's order (`seL4_ModeObjectType`, then
+/// `seL4_ArchObjectType`). `tcb_bits` is the architecture's `seL4_TCBBits`. One enum with
+/// implicit discriminants, so a type's number is its position, as in libsel4's C enums.
+macro_rules! object_types {
+    (
+        tcb_bits: $tcb_bits:expr;
+        $( $(#[doc = $doc:literal])* $name:ident = $bits:expr, frame: $frame:literal; )*
+    ) => {
+        /// `seL4_ObjectType` of this configuration.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u64)]
+        pub enum ObjectType {
+            /// `seL4_UntypedObject`
+            Untyped,
+            /// `seL4_TCBObject`
+            Tcb,
+            /// `seL4_EndpointObject`
+            Endpoint,
+            /// `seL4_NotificationObject`
+            Notification,
+            /// `seL4_CapTableObject` (a CNode)
+            CapTable,
+            /// `seL4_SchedContextObject` (MCS)
             #[cfg(feature = "mcs")]
-            SCHED_CONTEXT => SchedContext,
+            SchedContext,
+            /// `seL4_ReplyObject` (MCS)
             #[cfg(feature = "mcs")]
-            REPLY => Reply,
-            GIGA_PAGE => GigaPage,
-            SMALL_PAGE => SmallPage,
-            MEGA_PAGE => MegaPage,
-            PAGE_TABLE => PageTable,
-            _ => return None,
-        })
-    }
-
-    /// log2 of the size of one object of this type, given the retype size argument (used by
-    /// `Untyped`, `CapTable` and, with MCS, `SchedContext`).
-    pub const fn size_bits(self, user_size_bits: u64) -> u64 {
-        match self {
-            ObjectType::Untyped => user_size_bits,
-            ObjectType::Tcb => TCB_BITS,
-            ObjectType::Endpoint => ENDPOINT_BITS,
-            ObjectType::Notification => NOTIFICATION_BITS,
-            ObjectType::CapTable => user_size_bits + SLOT_BITS,
-            #[cfg(feature = "mcs")]
-            ObjectType::SchedContext => user_size_bits,
-            #[cfg(feature = "mcs")]
-            ObjectType::Reply => REPLY_BITS,
-            ObjectType::GigaPage => HUGE_PAGE_BITS,
-            ObjectType::SmallPage => PAGE_BITS,
-            ObjectType::MegaPage => LARGE_PAGE_BITS,
-            ObjectType::PageTable => PAGE_TABLE_BITS,
+            Reply,
+            $( $(#[doc = $doc])* $name, )*
         }
-    }
 
-    /// Whether this is a frame type (may be retyped from device untyped memory).
-    pub const fn is_frame(self) -> bool {
-        matches!(
-            self,
-            ObjectType::GigaPage | ObjectType::SmallPage | ObjectType::MegaPage
-        )
-    }
+        impl ObjectType {
+            /// Every type of this configuration, in numeric order (`0..OBJECT_TYPE_COUNT`).
+            pub const ALL: &'static [ObjectType] = &[
+                ObjectType::Untyped,
+                ObjectType::Tcb,
+                ObjectType::Endpoint,
+                ObjectType::Notification,
+                ObjectType::CapTable,
+                #[cfg(feature = "mcs")]
+                ObjectType::SchedContext,
+                #[cfg(feature = "mcs")]
+                ObjectType::Reply,
+                $( ObjectType::$name, )*
+            ];
+
+            /// The type with number `w`, if this configuration has one.
+            #[inline(always)]
+            pub const fn from_word(w: u64) -> Option<ObjectType> {
+                if w < Self::ALL.len() as u64 {
+                    Some(Self::ALL[w as usize])
+                } else {
+                    None
+                }
+            }
+
+            /// log2 of the size of one object of this type, given the retype size argument
+            /// (used by `Untyped`, `CapTable` and, with MCS, `SchedContext`).
+            pub const fn size_bits(self, user_size_bits: u64) -> u64 {
+                match self {
+                    ObjectType::Untyped => user_size_bits,
+                    ObjectType::Tcb => $tcb_bits,
+                    ObjectType::Endpoint => $crate::object::ENDPOINT_BITS,
+                    ObjectType::Notification => $crate::object::NOTIFICATION_BITS,
+                    ObjectType::CapTable => user_size_bits + $crate::object::SLOT_BITS,
+                    #[cfg(feature = "mcs")]
+                    ObjectType::SchedContext => user_size_bits,
+                    #[cfg(feature = "mcs")]
+                    ObjectType::Reply => $crate::object::REPLY_BITS,
+                    $( ObjectType::$name => $bits, )*
+                }
+            }
+
+            /// Whether this is a frame type (may be retyped from device untyped memory).
+            pub const fn is_frame(self) -> bool {
+                match self {
+                    $( ObjectType::$name => $frame, )*
+                    _ => false,
+                }
+            }
+        }
+    };
 }
+pub(crate) use object_types;
 
 /// `seL4_ObjectTypeCount`: the types are `0..OBJECT_TYPE_COUNT`.
 pub const OBJECT_TYPE_COUNT: u64 = ObjectType::ALL.len() as u64;
@@ -174,67 +151,41 @@ mod tests {
         assert!(ObjectType::from_word(u64::MAX).is_none());
     }
 
-    /// `sel4/objecttype.h`, `sel4_arch/objecttype.h`, `arch/objecttype.h` of the non-MCS build.
+    /// `sel4/constants.h`, `sel4/objecttype.h`: the generic types and sizes, the same on every
+    /// architecture (the architecture's own are pinned in `crate::arch::<arch>`).
     #[test]
-    #[cfg(not(feature = "mcs"))]
-    fn types_and_sizes_match_libsel4() {
+    fn generic_types_and_sizes_match_libsel4() {
         use ObjectType::*;
-        let want = [
+        for (t, n) in [
             (Untyped, 0),
             (Tcb, 1),
             (Endpoint, 2),
             (Notification, 3),
             (CapTable, 4),
-            (GigaPage, 5),
-            (SmallPage, 6),
-            (MegaPage, 7),
-            (PageTable, 8),
-        ];
-        for (t, n) in want {
+        ] {
             assert_eq!(t as u64, n, "{t:?}");
         }
-        assert_eq!(OBJECT_TYPE_COUNT, 9);
-        assert_eq!(
-            (SLOT_BITS, TCB_BITS, ENDPOINT_BITS, NOTIFICATION_BITS),
-            (5, 11, 4, 5)
-        );
+        #[cfg(feature = "mcs")]
+        assert_eq!((SchedContext as u64, Reply as u64), (5, 6));
+        assert_eq!((SLOT_BITS, ENDPOINT_BITS), (5, 4));
+        assert_eq!(NOTIFICATION_BITS, if cfg!(feature = "mcs") { 6 } else { 5 });
         assert_eq!(MIN_UNTYPED_BITS, 4);
         assert_eq!(CapTable.size_bits(13), 18);
-        assert_eq!(GigaPage.size_bits(0), 30);
-    }
-
-    /// The same headers of the MCS build (`shared/SEL4-ABI-FACTS-MCS.md`).
-    #[test]
-    #[cfg(feature = "mcs")]
-    fn types_and_sizes_match_libsel4_mcs() {
-        use ObjectType::*;
-        let want = [
-            (Untyped, 0),
-            (Tcb, 1),
-            (Endpoint, 2),
-            (Notification, 3),
-            (CapTable, 4),
-            (SchedContext, 5),
-            (Reply, 6),
-            (GigaPage, 7),
-            (SmallPage, 8),
-            (MegaPage, 9),
-            (PageTable, 10),
-        ];
-        for (t, n) in want {
-            assert_eq!(t as u64, n, "{t:?}");
+        assert_eq!(Untyped.size_bits(20), 20);
+        assert_eq!(Tcb.size_bits(0), TCB_BITS);
+        #[cfg(feature = "mcs")]
+        {
+            assert_eq!(
+                (
+                    MIN_SCHED_CONTEXT_BITS,
+                    CORE_SCHED_CONTEXT_BYTES,
+                    REFILL_SIZE_BYTES,
+                    REPLY_BITS
+                ),
+                (7, 128, 16, 5)
+            );
+            assert_eq!(SchedContext.size_bits(8), 8);
+            assert_eq!(Reply.size_bits(0), 5);
         }
-        assert_eq!(OBJECT_TYPE_COUNT, 11);
-        assert_eq!((NOTIFICATION_BITS, REPLY_BITS, TCB_BITS), (6, 5, 11));
-        assert_eq!(
-            (
-                MIN_SCHED_CONTEXT_BITS,
-                CORE_SCHED_CONTEXT_BYTES,
-                REFILL_SIZE_BYTES
-            ),
-            (7, 128, 16)
-        );
-        assert_eq!(SchedContext.size_bits(8), 8);
-        assert_eq!(Reply.size_bits(0), 5);
     }
 }

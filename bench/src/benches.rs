@@ -18,10 +18,11 @@
 
 use core::sync::atomic::Ordering::Relaxed;
 
+use abi::invocation::method;
 use abi::{BootInfo, CPtr, CapRights, InvocationLabel, MessageInfo, ObjectType, Word};
 use bench::{summarize, window, Row, Summary, ITERATIONS, SAMPLES, WARMUP};
 use libsel4::bootinfo::BootInfoExt;
-use libsel4::cap::{init, Cap, IrqHandler, Notification};
+use libsel4::cap::{init, Cap, Granule, IrqHandler, Notification, PageTable};
 use libsel4::debug::DebugWriter;
 use libsel4::{println, sys};
 
@@ -242,6 +243,9 @@ pub fn run(bi: &'static BootInfo) {
         untyped_reset(&mut env, r)
     });
     record(&mut res, "process_create", |r| process_cycle(&mut env, r));
+    record(&mut res, "asid_control_make_pool", |r| {
+        asid_pool_cycle(&mut env, r)
+    });
     res.print();
 }
 
@@ -674,23 +678,80 @@ fn signal_no_waiter(env: &mut Env, res: &mut Results) -> R<()> {
 const UART_VADDR: Word = 0x1000_0000;
 /// 16550 interrupt enable register (byte offset) and its "transmitter holding register empty"
 /// bit.
+#[cfg(target_arch = "riscv64")]
 const UART_IER: Word = 1;
+#[cfg(target_arch = "riscv64")]
 const IER_THRI: u8 = 2;
+/// PL011 interrupt mask set/clear register (byte offset) and its transmit interrupt bit
+/// (`UARTIMSC.TXIM`): the raw transmit interrupt is set once anything was transmitted (the
+/// kernel's console is this UART), so unmasking it raises the interrupt at once.
+#[cfg(target_arch = "aarch64")]
+const UART_IER: Word = 0x38;
+#[cfg(target_arch = "aarch64")]
+const IER_THRI: u32 = 1 << 5;
+/// The compatible string of the UART the benchmark takes when `/chosen` names none.
+#[cfg(target_arch = "riscv64")]
+const UART_COMPATIBLE: &str = "ns16550a";
+#[cfg(target_arch = "aarch64")]
+const UART_COMPATIBLE: &str = "arm,pl011";
+/// Where QEMU `virt` has the UART and its interrupt when the device tree says nothing.
+#[cfg(target_arch = "riscv64")]
+const UART_DEFAULT: (Word, Word) = (0x1000_0000, 10);
+#[cfg(target_arch = "aarch64")]
+const UART_DEFAULT: (Word, Word) = (0x0900_0000, 33);
+
+/// Turns the UART's interrupt source off (its interrupt enable or mask register at `reg`).
+fn uart_irq_off(reg: Word) {
+    // SAFETY: the UART's register, mapped by the root task (device memory, no other effect on
+    // this program's memory).
+    #[cfg(target_arch = "riscv64")]
+    unsafe {
+        core::ptr::write_volatile(reg as *mut u8, 0)
+    };
+    // SAFETY: as above; the PL011's registers are 32 bits wide.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        core::ptr::write_volatile(reg as *mut u32, 0)
+    };
+}
+
+/// Timestamp, then turn the UART's interrupt source on (register `reg`).
+fn read_then_uart_irq_on(reg: Word) -> u64 {
+    #[cfg(target_arch = "riscv64")]
+    return raw::read_then_store_byte(reg as usize, IER_THRI);
+    #[cfg(target_arch = "aarch64")]
+    return raw::read_then_store_word(reg as usize, IER_THRI);
+}
 /// Thread error codes of the IRQ benchmark.
 const E_ACK: Word = 0x10;
 const E_NO_IRQ: Word = 0x11;
 
-/// The UART's physical address and interrupt from the device tree (QEMU virt: 0x10000000,
-/// 10).
+/// The UART's physical address and interrupt from the device tree (QEMU virt riscv64:
+/// 0x10000000, 10; aarch64: 0x9000000, 33).
 fn uart_from_fdt() -> Option<(Word, Word)> {
     let bytes = libsel4::bootinfo::extra_bootinfo().and_then(libsel4::bootinfo::find_fdt)?;
     let fdt = fdt::Fdt::new(bytes).ok()?;
     let node = fdt
         .find_node("/chosen")
         .and_then(|_| fdt.chosen().stdout())
-        .or_else(|| fdt.find_compatible(&["ns16550a"]))?;
+        .or_else(|| fdt.find_compatible(&[UART_COMPATIBLE]))?;
     let base = node.reg()?.next()?.starting_address as Word;
+    #[cfg(target_arch = "riscv64")]
     let irq = node.interrupts()?.next()? as Word;
+    // The GIC's `interrupts = <type number flags>`: type 0 an SPI (INTID 32 + number), 1 a PPI
+    // (16 + number).
+    #[cfg(target_arch = "aarch64")]
+    let irq = {
+        let p = node.property("interrupts")?;
+        let cell = |i: usize| -> Option<Word> {
+            let b = p.value.get(4 * i..4 * i + 4)?;
+            Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as Word)
+        };
+        match cell(0)? {
+            0 => 32 + cell(1)?,
+            _ => 16 + cell(1)?,
+        }
+    };
     Some((base, irq))
 }
 
@@ -702,8 +763,7 @@ extern "C" fn irq_handler_main(me: Word) -> ! {
     loop {
         let mut r = [j.obj, 0, 0, 0, 0, 0];
         let t = raw::ecall_then_read(raw::WAIT, &mut r);
-        // SAFETY: the UART's IER, mapped by the root task.
-        unsafe { core::ptr::write_volatile(j.addr as *mut u8, 0) };
+        uart_irq_off(j.addr);
         let mut a = [
             j.aux,
             MessageInfo::new(InvocationLabel::IRQAckIRQ as Word, 0, 0, 0).0,
@@ -727,14 +787,13 @@ extern "C" fn irq_handler_main(me: Word) -> ! {
 extern "C" fn irq_trigger_main(me: Word) -> ! {
     let j = job(me);
     for i in 0..ITERATIONS {
-        let t = raw::read_then_store_byte(j.addr as usize, IER_THRI);
+        let t = read_then_uart_irq_on(j.addr);
         stamp(0, i, t);
         let mut spins = 0u32;
         while COUNT.load(Relaxed) <= i as u64 {
             spins += 1;
             if spins > 1_000_000 {
-                // SAFETY: as in the handler.
-                unsafe { core::ptr::write_volatile(j.addr as *mut u8, 0) };
+                uart_irq_off(j.addr);
                 fail(E_NO_IRQ);
             }
             core::hint::spin_loop();
@@ -744,7 +803,7 @@ extern "C" fn irq_trigger_main(me: Word) -> ! {
 }
 
 fn irq(env: &mut Env, res: &mut Results) -> R<()> {
-    let (pa, irq) = uart_from_fdt().unwrap_or((0x1000_0000, 10));
+    let (pa, irq) = uart_from_fdt().unwrap_or(UART_DEFAULT);
     println!("  UART at {pa:#x}, IRQ {irq}");
     if pa % 4096 != 0 {
         return Err(Fail("the UART is not page aligned"));
@@ -764,7 +823,7 @@ fn irq(env: &mut Env, res: &mut Results) -> R<()> {
         }
     }
     let frame = env.object_from(ut, ObjectType::SmallPage, 0)?;
-    let got = ok(sys::seL4_RISCV_Page_GetAddress(frame), "Page_GetAddress")?;
+    let got = ok(Granule::from_bits(frame).get_address(), "Page_GetAddress")?;
     if got != pa {
         println!("  the frame is at {got:#x}, not {pa:#x}");
         return Err(Fail("could not make a frame for the UART"));
@@ -777,8 +836,7 @@ fn irq(env: &mut Env, res: &mut Results) -> R<()> {
         libsel4::vm_attributes::EXECUTE_NEVER,
     )?;
     let ier = UART_VADDR + UART_IER;
-    // SAFETY: the UART's IER, just mapped.
-    unsafe { core::ptr::write_volatile(ier as *mut u8, 0) };
+    uart_irq_off(ier);
 
     let handler_slot = env.slot()?;
     ok(
@@ -804,8 +862,7 @@ fn irq(env: &mut Env, res: &mut Results) -> R<()> {
     env.start(&[h, t])?;
     let w = env.wait();
     env.kill(&[t, h])?;
-    // SAFETY: as above.
-    unsafe { core::ptr::write_volatile(ier as *mut u8, 0) };
+    uart_irq_off(ier);
     let _ = handler.clear();
     let _ = env.delete(handler_slot);
     match w {
@@ -1026,12 +1083,13 @@ fn notification_ping_pong(env: &mut Env, res: &mut Results) -> R<()> {
 /// `START_ADDR` on RISC-V).
 const MAP_VADDR: Word = 0x6000_0000;
 
-/// `seL4_RISCV_Page_Map(frame, VSPACE, MAP_VADDR, rights, default attributes)`.
+/// `seL4_RISCV_Page_Map` / `seL4_ARM_Page_Map(frame, VSPACE, MAP_VADDR, rights, default
+/// attributes)`.
 fn page_map_regs(frame: CPtr, rights: CapRights) -> raw::Regs {
     sys::seL4_SetCap(0, init::VSPACE.bits());
     [
         frame,
-        MessageInfo::new(InvocationLabel::RISCVPageMap as Word, 0, 1, 3).0,
+        MessageInfo::new(method::PAGE_MAP as Word, 0, 1, 3).0,
         MAP_VADDR,
         rights.0,
         libsel4::vm_attributes::DEFAULT,
@@ -1052,7 +1110,7 @@ fn page_mapping(env: &mut Env, res: &mut Results) -> R<()> {
         CapRights::ALL,
         libsel4::vm_attributes::DEFAULT,
     )?;
-    ok(sys::seL4_RISCV_Page_Unmap(frame), "Page_Unmap")?;
+    ok(Granule::from_bits(frame).unmap(), "Page_Unmap")?;
     let mut t = [[(0u64, 0u64); ITERATIONS]; 3];
     local(res, "page_map", |i| {
         let mut r = page_map_regs(frame, CapRights::ALL);
@@ -1066,7 +1124,7 @@ fn page_mapping(env: &mut Env, res: &mut Results) -> R<()> {
         invocation_ok(&r, "Page_Map (all rights)")?;
         let mut r = [
             frame,
-            MessageInfo::new(InvocationLabel::RISCVPageUnmap as Word, 0, 0, 0).0,
+            MessageInfo::new(method::PAGE_UNMAP as Word, 0, 0, 0).0,
             0,
             0,
             0,
@@ -1133,32 +1191,43 @@ const PROC_FRAMES: Word = 8;
 /// Where its frames are mapped.
 const PROC_VADDR: Word = 0x40_0000;
 
+/// Page tables below a process's VSpace root that map its frames: one per level below the
+/// root (2 on riscv64, 3 on aarch64).
+const PROC_TABLES: Word = abi::arch::current::PT_LEVELS as Word - 1;
+
 /// Make a process from the untyped `ut` (no children) into the root CNode slots from `base`:
-/// a CNode of 2^10 slots, a TCB, a VSpace (a root page table given an ASID by the initial
-/// ASID pool) with two page tables and 8 frames mapped, caps to the TCB, the VSpace, the CNode
+/// a CNode of 2^10 slots, a TCB, a VSpace (a VSpace root given an ASID by the initial ASID
+/// pool) with a page table per level below it ([`PROC_TABLES`]) and 8 frames mapped, caps to the TCB, the VSpace, the CNode
 /// and every frame copied into the CNode (as a process loader leaves them), and the TCB
 /// configured with the CSpace, the VSpace and the first frame as its IPC buffer.
 fn make_process(ut: CPtr, base: CPtr, fault_ep: CPtr) -> R<()> {
-    let (cnode, tcb, vspace, pts, frames) = (base, base + 1, base + 2, base + 3, base + 5);
+    let (cnode, tcb, vspace, pts) = (base, base + 1, base + 2, base + 3);
+    let frames = pts + PROC_TABLES;
     retype_into(ut, ObjectType::CapTable, PROC_CNODE_BITS, cnode, 1)?;
     retype_into(ut, ObjectType::Tcb, 0, tcb, 1)?;
-    retype_into(ut, ObjectType::PageTable, 0, vspace, 3)?;
+    // riscv64: the VSpace root is a page table too, so one retype makes them all.
+    #[cfg(target_arch = "riscv64")]
+    retype_into(ut, ObjectType::PageTable, 0, vspace, 1 + PROC_TABLES)?;
+    #[cfg(target_arch = "aarch64")]
+    {
+        retype_into(ut, ObjectType::VSpace, 0, vspace, 1)?;
+        retype_into(ut, ObjectType::PageTable, 0, pts, PROC_TABLES)?;
+    }
     ok(
         init::ASID_POOL.assign(Cap::from_bits(vspace)),
         "ASIDPool_Assign",
     )?;
-    for pt in pts..pts + 2 {
+    for pt in pts..pts + PROC_TABLES {
         ok(
-            sys::seL4_RISCV_PageTable_Map(pt, vspace, PROC_VADDR, 0),
+            PageTable::from_bits(pt).map(Cap::from_bits(vspace), PROC_VADDR, 0),
             "PageTable_Map",
         )?;
     }
     retype_into(ut, ObjectType::SmallPage, 0, frames, PROC_FRAMES)?;
     for k in 0..PROC_FRAMES {
         ok(
-            sys::seL4_RISCV_Page_Map(
-                frames + k,
-                vspace,
+            Granule::from_bits(frames + k).map(
+                Cap::from_bits(vspace),
                 PROC_VADDR + k * 4096,
                 CapRights::ALL,
                 libsel4::vm_attributes::DEFAULT,
@@ -1200,7 +1269,7 @@ fn make_process(ut: CPtr, base: CPtr, fault_ep: CPtr) -> R<()> {
 /// (zeroes the memory the previous process used).
 fn process_cycle(env: &mut Env, res: &mut Results) -> R<()> {
     let ut = env.new_object(ObjectType::Untyped, 20)?;
-    let base = env.slots(5 + PROC_FRAMES)?;
+    let base = env.slots(3 + PROC_TABLES + PROC_FRAMES)?;
     let fault_ep = env.report;
     let mut t = [(0u64, 0u64); ITERATIONS];
     local(res, "process_create", |i| {
@@ -1215,4 +1284,62 @@ fn process_cycle(env: &mut Env, res: &mut Results) -> R<()> {
     })?;
     let o = res.overhead;
     res.collect("process_teardown", |i| window(t[i].0, t[i].1, o))
+}
+
+// ------------------------------------------------------------------------------------------
+// ASID pools
+
+/// `asid_control_make_pool`, `asid_pool_assign`, `asid_pool_delete`, one `seL4_Call` each,
+/// every iteration: `ASIDControl_MakePool` of a 4 KiB untyped without children (it zeroes the
+/// pool and takes a free entry of the ASID table), `ASIDPool_Assign` of a fresh page table
+/// (the pool's first free ASID; the kernel's mappings copied in), and `CNode_Delete` of the
+/// pool's only cap (the pool leaves the ASID table), with the page table deleted in between.
+fn asid_pool_cycle(env: &mut Env, res: &mut Results) -> R<()> {
+    let ut = env.new_object(ObjectType::Untyped, abi::object::ASID_POOL_BITS)?;
+    let pool = env.slot()?;
+    let pt = env.slot()?;
+    let pt_ut = pinned_untyped(env)?;
+    let root = init::CNODE.bits();
+    let mut t = [[(0u64, 0u64); ITERATIONS]; 2];
+    local(res, "asid_control_make_pool", |i| {
+        sys::seL4_SetCap(0, ut);
+        sys::seL4_SetCap(1, root);
+        let mut r = [
+            init::ASID_CONTROL.bits(),
+            MessageInfo::new(method::ASID_CONTROL_MAKE_POOL as Word, 0, 2, 2).0,
+            pool,
+            64,
+            0,
+            0,
+        ];
+        let make = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "ASIDControl_MakePool")?;
+        retype_into(pt_ut, crate::env::VSPACE_OBJECT, 0, pt, 1)?;
+        sys::seL4_SetCap(0, pt);
+        let mut r = [
+            pool,
+            MessageInfo::new(method::ASID_POOL_ASSIGN as Word, 0, 1, 0).0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        t[0][i] = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "ASIDPool_Assign")?;
+        env.delete(pt)?;
+        let mut r = [
+            root,
+            MessageInfo::new(InvocationLabel::CNodeDelete as Word, 0, 0, 2).0,
+            pool,
+            64,
+            0,
+            0,
+        ];
+        t[1][i] = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "CNode_Delete")?;
+        Ok(make)
+    })?;
+    let o = res.overhead;
+    res.collect("asid_pool_assign", |i| window(t[0][i].0, t[0][i].1, o))?;
+    res.collect("asid_pool_delete", |i| window(t[1][i].0, t[1][i].1, o))
 }

@@ -23,16 +23,25 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use abi::user_context::{idx, UserContext};
+use abi::user_context::{idx, UserContext, USER_CONTEXT_WORDS};
 use abi::{
     BootInfo, CNodeCapData, CPtr, CapRights, Error, IpcBuffer, MessageInfo, ObjectType, Word,
 };
 use bench::ITERATIONS;
 use libsel4::bootinfo::{BootInfoExt, SlotRegionExt};
-use libsel4::cap::{init, Cap};
+use libsel4::cap::{init, Cap, Granule, PageTable};
 use libsel4::{error_name, last_error, println, sys};
 
 use crate::raw;
+
+/// The object type of a VSpace root: a page table on riscv64, `seL4_ARM_VSpaceObject` on
+/// aarch64.
+#[cfg(target_arch = "riscv64")]
+pub const VSPACE_OBJECT: ObjectType = ObjectType::PageTable;
+/// The object type of a VSpace root: a page table on riscv64, `seL4_ARM_VSpaceObject` on
+/// aarch64.
+#[cfg(target_arch = "aarch64")]
+pub const VSPACE_OBJECT: ObjectType = ObjectType::VSpace;
 
 /// Why a benchmark failed (details are printed where it happens).
 #[derive(Clone, Copy, Debug)]
@@ -422,12 +431,12 @@ impl Env {
         attr: Word,
     ) -> R<()> {
         for _ in 0..abi::arch::current::PT_LEVELS {
-            match sys::seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr) {
+            match Granule::from_bits(frame).map(Cap::from_bits(vspace), vaddr, rights, attr) {
                 Ok(()) => return Ok(()),
                 Err(Error::FailedLookup) => {
                     let pt = self.new_object(ObjectType::PageTable, 0)?;
                     ok(
-                        sys::seL4_RISCV_PageTable_Map(pt, vspace, vaddr, 0),
+                        PageTable::from_bits(pt).map(Cap::from_bits(vspace), vaddr, 0),
                         "PageTable_Map",
                     )?;
                 }
@@ -437,12 +446,12 @@ impl Env {
         Err(Fail("Page_Map still fails after making page tables"))
     }
 
-    /// The second VSpace: a new root page table with an ASID from the initial pool, and the
+    /// The second VSpace: a new VSpace root ([`VSPACE_OBJECT`]) with an ASID from the initial pool, and the
     /// root task's whole image mapped at the same addresses (copies of its frame caps). Checked
     /// by a thread in it that reads the BootInfo frame, which is not mapped there: it must take
     /// a VM fault.
     fn make_vspace2(&mut self) -> R<()> {
-        let vs = self.new_object(ObjectType::PageTable, 0)?;
+        let vs = self.new_object(VSPACE_OBJECT, 0)?;
         ok(
             init::ASID_POOL.assign(Cap::from_bits(vs)),
             "ASIDPool_Assign",
@@ -588,11 +597,19 @@ impl Env {
         let mut regs = UserContext::default();
         regs.regs[idx::PC] = entry as usize as Word;
         regs.regs[idx::SP] = stack_top(i);
-        regs.regs[idx::GP] = raw::global_pointer();
-        regs.regs[idx::TP] = 0;
-        regs.regs[idx::A0] = i as Word;
+        #[cfg(target_arch = "riscv64")]
+        {
+            regs.regs[idx::GP] = raw::global_pointer();
+            regs.regs[idx::TP] = 0;
+            regs.regs[idx::A0] = i as Word;
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            regs.regs[idx::TPIDR_EL0] = 0;
+            regs.regs[idx::X0] = i as Word;
+        }
         ok(
-            sys::seL4_TCB_WriteRegisters(tcb, false, 0, 32, &regs),
+            sys::seL4_TCB_WriteRegisters(tcb, false, 0, USER_CONTEXT_WORDS as Word, &regs),
             "TCB_WriteRegisters",
         )?;
         Ok(tcb)

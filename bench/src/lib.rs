@@ -1,5 +1,5 @@
 //! The host-testable part of the `bench` root task: sample counts, statistics and the output
-//! format. The measurements themselves are in `main.rs` (riscv64 only).
+//! format. The measurements themselves are in `main.rs` (riscv64 and aarch64 targets only).
 //!
 //! # Output protocol (contract with `cargo xtask bench`)
 //!
@@ -172,6 +172,9 @@ pub const REQUIRED: &[&str] = &[
     "untyped_retype_reset_16m",
     "process_create",
     "process_teardown",
+    "asid_control_make_pool",
+    "asid_pool_assign",
+    "asid_pool_delete",
 ];
 
 /// The names every full run with the `mcs` feature must report: [`REQUIRED`] (the IPC cases

@@ -4,7 +4,8 @@
 //! `seL4_Yield`), notifications, an interrupt delivered to a user-level handler, object
 //! creation and CNode operations, sel4bench's page-mapping phases, the reset of a 16 MiB
 //! untyped, and a process's creation and teardown, all in guest instructions
-//! under QEMU's `-icount shift=0` (where the `cycle` CSR counts instructions). It prints a
+//! under QEMU's `-icount shift=0` (where the riscv64 `cycle` CSR and the aarch64 `PMCCNTR_EL0`
+//! count instructions). It prints a
 //! table, one `BENCH {json}` line per result and `BENCH_DONE` (see the library's
 //! documentation), then halts the machine.
 //!
@@ -32,6 +33,8 @@ libsel4::root_task!(root_main);
 
 #[cfg(not(target_os = "none"))]
 fn main() {
-    eprintln!("bench is an seL4 root task: build it with --target riscv64gc-unknown-none-elf");
+    eprintln!(
+        "bench is an seL4 root task: build it with --target riscv64gc-unknown-none-elf or aarch64-unknown-none"
+    );
     std::process::exit(1);
 }

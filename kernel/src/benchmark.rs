@@ -196,7 +196,7 @@ fn reset_log(k: &mut Kernel) {
 /// `handle_SysBenchmarkFinalizeLog` (`benchmark_utilisation_finalise`): the current thread is
 /// charged up to now and the period ends.
 fn finalize_log(k: &mut Kernel) {
-    switch(k, k.cur_thread, TcbRef::new(0));
+    switch(k, k.cur_thread, TcbRef::NULL);
     k.util.end_time = k.util.enter;
     k.util.enabled = false;
 }

@@ -190,9 +190,17 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
 /// [`resolve_raw`], and reports any lookup failure).
 #[inline(always)]
 pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
+    lookup_one_level_slot(root, cptr).map(|s| s.raw())
+}
+
+/// The slot of [`lookup_one_level`]: what [`lookup_slot`] finds when the root CNode resolves
+/// the whole CPtr in one step and the guard matches (the slot the walk's one level computes);
+/// `None` otherwise, and then only the general walk can say what the CPtr names.
+#[inline(always)]
+pub fn lookup_one_level_slot(root: RawCap, cptr: u64) -> Option<Slot> {
     const TOP: u64 = tag::CNODE << 2 | CNODE_ONE_LEVEL_BIT >> 57;
     let slot = crate::mem::PPtr::cnode_slot_one_level(root, root.w0() >> 57 == TOP, cptr)?;
-    Some(Slot(slot).raw())
+    Some(Slot(slot))
 }
 
 /// `lookupSlot(thread, cptr)` with the thread's root CNode cap as stored (`root`, its CTable
@@ -204,8 +212,11 @@ pub fn lookup_slot(root: RawCap, cptr: u64) -> Result<Resolved, LookupFault> {
 /// `lookupCapAndSlot`: the slot `cptr` names in the CSpace `root` (a root CNode cap as stored,
 /// see [`lookup_slot`]), and its cap.
 pub fn lookup_cap_and_slot(root: RawCap, cptr: u64) -> Result<(Cap, Slot), LookupFault> {
-    let r = lookup_slot(root, cptr)?;
-    Ok((r.slot.cap(), r.slot))
+    let slot = match lookup_one_level_slot(root, cptr) {
+        Some(s) => s,
+        None => lookup_slot(root, cptr)?.slot,
+    };
+    Ok((slot.cap(), slot))
 }
 
 /// Error of the `lookupTargetSlot`/`lookupSourceSlot`/`lookupPivotSlot` family.

@@ -85,6 +85,14 @@ impl Slot {
             .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
             .set(c.encode())
     }
+    /// Stores an encoded cap, leaving the MDB node as it is (for the architecture's code, which
+    /// may encode caps of an architecture other than the host's in host tests).
+    #[inline(always)]
+    pub fn set_raw(self, c: RawCap) {
+        self.0
+            .field::<RawCap, { core::mem::offset_of!(Cte, cap) }>()
+            .set(c)
+    }
     /// The MDB node.
     pub fn mdb(self) -> MdbNode {
         self.0

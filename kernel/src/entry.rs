@@ -276,7 +276,7 @@ pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext 
         }
     }
     let _ = (cptr, info);
-    fastpath_fallback()
+    fastpath_call_fallback()
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
@@ -290,7 +290,7 @@ pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchCo
         }
     }
     let _ = (cptr, info);
-    fastpath_fallback()
+    fastpath_reply_recv_fallback()
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv` under MCS: also with the caller's `a6` (the
@@ -305,7 +305,7 @@ pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64, reply: u64) ->
         }
     }
     let _ = (cptr, info, reply);
-    fastpath_fallback()
+    fastpath_reply_recv_fallback()
 }
 
 /// Runs one of the fastpath functions on the caller's `a0`/`a1` (MCS: and `a6`): the context
@@ -330,10 +330,68 @@ fn run_fastpath(
     })
 }
 
-/// The full path for an `ecall` the fastpath did not take: a separate function, so that the
-/// fastpath ends in a tail call and needs no stack frame.
+/// The full path for a `seL4_Call` the fastpath did not take: a separate function, so that
+/// the fastpath ends in a tail call and needs no stack frame.
 #[cfg(target_os = "none")]
 #[inline(never)]
-extern "C" fn fastpath_fallback() -> *mut ArchContext {
-    handle_user_trap(|| Event::Syscall)
+extern "C" fn fastpath_call_fallback() -> *mut ArchContext {
+    crate::state::with_kernel(|k| {
+        #[cfg(feature = "track_utilisation")]
+        crate::benchmark::entry_hook(k);
+        crate::log::set_current_thread(k.cur_thread);
+        crate::syscall::dispatch_call(k, activate_or_idle)
+    })
+}
+
+/// [`fastpath_call_fallback`] for `seL4_ReplyRecv`.
+#[cfg(target_os = "none")]
+#[inline(never)]
+extern "C" fn fastpath_reply_recv_fallback() -> *mut ArchContext {
+    crate::state::with_kernel(|k| {
+        #[cfg(feature = "track_utilisation")]
+        crate::benchmark::entry_hook(k);
+        crate::log::set_current_thread(k.cur_thread);
+        crate::syscall::dispatch_reply_recv(k, activate_or_idle)
+    })
+}
+
+/// Entry from the trap path for an `ecall` (that the fastpath, if any, did not take): what
+/// [`handle_user_trap`] does for [`Event::Syscall`], with the syscall dispatch inlined (no
+/// cause to decode, one stack frame). Returns the context to restore.
+#[cfg(target_os = "none")]
+#[inline(never)]
+pub extern "C" fn syscall_entry() -> *mut ArchContext {
+    crate::state::with_kernel(|k| {
+        #[cfg(feature = "track_utilisation")]
+        crate::benchmark::entry_hook(k);
+        crate::log::set_current_thread(k.cur_thread);
+        crate::syscall::dispatch_syscall(k, exit_to_user, activate_or_idle)
+    })
+}
+
+/// [`activate_or_idle`] after a syscall, with its commonest case inline and no call: the
+/// thread that made the syscall runs on, and nothing it depends on changed (no scheduling
+/// decision pending, still `Running`, the CPU still set up for it). Everything else goes to
+/// [`activate_or_idle`] out of line.
+#[cfg(target_os = "none")]
+#[inline(always)]
+fn exit_to_user(k: &mut Kernel) -> *mut ArchContext {
+    #[cfg(not(feature = "mcs"))]
+    if k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread {
+        let t = k.cur_thread;
+        if !is_idle(t) && t.state() == ThreadState::Running && t.addr() == k.activated {
+            #[cfg(feature = "track_utilisation")]
+            crate::benchmark::exit_hook(k);
+            debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
+            return t.context_ptr();
+        }
+    }
+    activate_or_idle_out_of_line(k)
+}
+
+/// [`activate_or_idle`] in a function of its own.
+#[cfg(target_os = "none")]
+#[inline(never)]
+fn activate_or_idle_out_of_line(k: &mut Kernel) -> *mut ArchContext {
+    activate_or_idle(k)
 }

@@ -367,7 +367,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     cur.with(|x| {
         x.state = ThreadState::BlockedOnReply as u64;
         x.reply_object = Link::to(reply);
-        debug_assert!(x.sched_context.is(sc) && sc.addr() != 0);
+        debug_assert!(x.sched_context.is(sc) && !sc.is_null());
         x.sched_context = Link::NONE;
     });
     let old_caller = sc.with(|s| {

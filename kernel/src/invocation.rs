@@ -45,6 +45,9 @@ pub trait InvocationArgs {
 /// A decoded invocation of a capability that is not the architecture's: what to do, every
 /// argument checked.
 #[derive(Clone, Copy, Debug)]
+// No heap to box into: a TCB WriteRegisters carries a whole `seL4_UserContext` (36 words on
+// aarch64), and the value lives once, on the kernel stack, between decode and perform.
+#[allow(clippy::large_enum_variant)]
 pub enum Invocation {
     /// A CNode invocation (`invokeCNode*`).
     CNode(CNodeInvocation),

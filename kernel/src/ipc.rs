@@ -465,7 +465,7 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
             if r == regs::FAULT_IP {
                 receiver.with(|x| x.fault_ip = v);
             } else {
-                receiver.set_reg(r, v);
+                receiver.set_reg(r, crate::arch::sanitise_register(r, v));
             }
         }
     };
@@ -481,7 +481,7 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: Fault) -> bool {
         }
         #[cfg(feature = "mcs")]
         Fault::Timeout { .. } => {
-            copy(&regs::USER_CONTEXT);
+            copy(&regs::TIMEOUT_REPLY_MESSAGE);
             info.label() == 0
         }
     }

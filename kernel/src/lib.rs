@@ -6,7 +6,7 @@
 //! 2. `unsafe` lives only in the object-memory layer ([`mem`]: object memory, the one global
 //!    kernel state) and in `arch/<name>/machine` (CSRs, MMIO, trap entry), each block with a
 //!    `// SAFETY:` note; the crate denies `unsafe_code` and these two module trees alone are
-//!    allowed it (below and in `arch/riscv64/mod.rs`).
+//!    allowed it (below and in `arch/riscv64/mod.rs`, `arch/aarch64/mod.rs`).
 //! 3. Every invocation is split, as in seL4, into a decode step (all checks, no side effects,
 //!    returns the seL4 error) and an invoke step (cannot fail). Bad user input changes nothing.
 //! 4. The kernel never allocates after boot and has no heap.

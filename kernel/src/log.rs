@@ -231,15 +231,15 @@ macro_rules! user_error {
     };
 }
 
-/// The kernel-virtual address of the thread whose kernel entry is being handled (0: none),
-/// named in [`user_error!`] lines.
+/// The thread whose kernel entry is being handled (null: none), named in [`user_error!`]
+/// lines.
 #[cfg(all(feature = "debug_build", target_os = "none"))]
-static CURRENT_THREAD: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+static CURRENT_THREAD: crate::mem::PPtrCell<crate::object::tcb::Tcb> = crate::mem::PPtrCell::new();
 
 #[cfg(all(feature = "debug_build", not(target_os = "none")))]
 std::thread_local! {
-    static CURRENT_THREAD: core::sync::atomic::AtomicUsize =
-        const { core::sync::atomic::AtomicUsize::new(0) };
+    static CURRENT_THREAD: crate::mem::PPtrCell<crate::object::tcb::Tcb> =
+        const { crate::mem::PPtrCell::new() };
 }
 
 /// Records `t` as the thread whose kernel entry is being handled (called on every entry but
@@ -247,9 +247,9 @@ std::thread_local! {
 #[inline(always)]
 pub fn set_current_thread(t: crate::object::tcb::TcbRef) {
     #[cfg(all(feature = "debug_build", target_os = "none"))]
-    CURRENT_THREAD.store(t.addr(), Ordering::Relaxed);
+    CURRENT_THREAD.store(t);
     #[cfg(all(feature = "debug_build", not(target_os = "none")))]
-    CURRENT_THREAD.with(|c| c.store(t.addr(), Ordering::Relaxed));
+    CURRENT_THREAD.with(|c| c.store(t));
     let _ = t;
 }
 
@@ -257,10 +257,9 @@ pub fn set_current_thread(t: crate::object::tcb::TcbRef) {
 #[cfg(feature = "debug_build")]
 pub fn current_thread() -> crate::object::tcb::TcbRef {
     #[cfg(target_os = "none")]
-    let a = CURRENT_THREAD.load(Ordering::Relaxed);
+    return CURRENT_THREAD.load();
     #[cfg(not(target_os = "none"))]
-    let a = CURRENT_THREAD.with(|c| c.load(Ordering::Relaxed));
-    crate::object::tcb::TcbRef::new(a)
+    return CURRENT_THREAD.with(|c| c.load());
 }
 
 /// Prints one `userError` line (used by [`user_error!`]).
@@ -269,7 +268,7 @@ pub fn current_thread() -> crate::object::tcb::TcbRef {
 pub fn _user_error(module: &str, line: u32, args: fmt::Arguments<'_>) {
     let t = current_thread();
     let module = module.strip_prefix("kernel::").unwrap_or(module);
-    if t.addr() == 0 {
+    if t.is_null() {
         _println(format_args!("<<seL4(CPU 0) [{module}/{line}]: {args}>>"));
         return;
     }

@@ -93,15 +93,33 @@ mod machine_main {
     }
 
     /// seL4's boot protocol: the loader placed the user image and passed the device tree.
+    /// Without a device tree (`dtb_addr_p` = `dtb_size` = 0, Microkit's loader) a kernel with
+    /// the `builtin_platform` feature uses its compiled-in platform, as seL4 does; any other
+    /// kernel, or a size without an address or an address without a size, is a boot error.
     #[link_section = ".boot.text"]
     fn loader_params(r: [u64; 6]) -> Result<BootParams, Failure> {
-        if r[5] == 0 {
-            return Err(BootError::Msg(
-                "no device tree from the loader (dtb_size 0): this kernel reads its platform from the device tree",
-            )
-            .into());
-        }
-        let mut p = arch::parse_device_tree(r[4], Some(r[5]))?;
+        let mut p = match (r[4], r[5]) {
+            #[cfg(feature = "builtin_platform")]
+            (0, 0) => {
+                kinfo!("no device tree from the loader: using the compiled-in platform");
+                arch::builtin_platform_params()
+            }
+            (_, 0) => {
+                return Err(BootError::Msg(if cfg!(feature = "builtin_platform") {
+                    "device tree address without a size from the loader (dtb_size 0)"
+                } else {
+                    "no device tree from the loader (dtb_size 0): this kernel reads its platform from the device tree (build with the builtin_platform feature for a compiled-in one)"
+                })
+                .into())
+            }
+            (0, _) => {
+                return Err(BootError::Msg(
+                    "device tree size without an address from the loader (dtb_addr_p 0)",
+                )
+                .into())
+            }
+            (addr, size) => arch::parse_device_tree(addr, Some(size))?,
+        };
         p.user_image = UserImage {
             p_reg: Region::new(r[0], r[1]),
             pv_offset: r[2],

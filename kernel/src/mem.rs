@@ -77,6 +77,10 @@ unsafe impl Pod for crate::cte::MdbNode {}
 unsafe impl Pod for RawCap {}
 // SAFETY: a transparent-layout u64.
 unsafe impl Pod for crate::arch::Pte {}
+// SAFETY: a `u64` descriptor, like the one above: the page-table entry of the architecture
+// whose pure logic host tests run beside the one the host kernel simulates.
+#[cfg(test)]
+unsafe impl Pod for crate::arch::OtherPte {}
 // SAFETY: `repr(C)`, u64 words and `UntypedDesc` (two u8 and explicit 6-byte padding array).
 unsafe impl Pod for abi::BootInfo {}
 // SAFETY: `repr(C)`, two u64.
@@ -100,6 +104,12 @@ impl<T> PartialEq for PPtr<T> {
     }
 }
 impl<T> Eq for PPtr<T> {}
+/// [`PPtr::NULL`].
+impl<T> Default for PPtr<T> {
+    fn default() -> Self {
+        Self::NULL
+    }
+}
 impl<T> core::fmt::Debug for PPtr<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "PPtr({:#x})", self.addr)
@@ -115,9 +125,17 @@ impl<T> PPtr<T> {
             _t: PhantomData,
         }
     }
+    /// No object (address 0): the idle thread as the current thread, no SchedContext. Never
+    /// dereferenced: address 0 lies outside the kernel window (and outside the simulated
+    /// memory on the host), so a use by mistake faults instead of touching an object.
+    pub const NULL: PPtr<T> = PPtr::new(0);
     /// The kernel-virtual address.
     pub const fn addr(self) -> usize {
         self.addr
+    }
+    /// Whether this is [`PPtr::NULL`].
+    pub const fn is_null(self) -> bool {
+        self.addr == 0
     }
     /// The same address seen as another type. Private: a reference to one object never
     /// becomes a reference to another outside this module (see [`PPtr::field`],
@@ -204,6 +222,43 @@ impl<T> PPtr<T> {
     {
         debug_assert!(i < T::len(self).max(1), "trailing index {i} out of range");
         PPtr::new(self.addr + T::OFFSET + i * core::mem::size_of::<E>())
+    }
+}
+
+/// A global that holds a [`PPtr`] (the thread a debug line names): written only from a `PPtr`,
+/// so reading it back is not a conversion from an integer. Starts as [`PPtr::NULL`].
+pub struct PPtrCell<T> {
+    addr: core::sync::atomic::AtomicUsize,
+    _t: PhantomData<*mut T>,
+}
+
+// SAFETY: the cell holds an address in an atomic; sharing it shares no `T`.
+unsafe impl<T> Sync for PPtrCell<T> {}
+
+impl<T> PPtrCell<T> {
+    /// A cell holding [`PPtr::NULL`].
+    pub const fn new() -> Self {
+        PPtrCell {
+            addr: core::sync::atomic::AtomicUsize::new(0),
+            _t: PhantomData,
+        }
+    }
+    /// Stores `p`.
+    #[inline(always)]
+    pub fn store(&self, p: PPtr<T>) {
+        self.addr
+            .store(p.addr, core::sync::atomic::Ordering::Relaxed)
+    }
+    /// The `PPtr` last stored.
+    #[inline(always)]
+    pub fn load(&self) -> PPtr<T> {
+        PPtr::new(self.addr.load(core::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl<T> Default for PPtrCell<T> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1032,12 +1087,37 @@ impl IpcBuffer {
 ///
 /// Used by retype (new objects start zeroed) and by untyped reset. The range must lie in memory
 /// owned by an untyped the caller holds; the decode step of retype checks that.
+///
+/// A range of whole 8-byte words (the untyped reset's chunks, page tables, ASID pools) is
+/// cleared with one store per word, 32 to a loop iteration; anything else with `write_bytes`.
 pub fn zero(addr: usize, len: usize) {
     #[cfg(all(debug_assertions, not(target_os = "none")))]
     borrows::check(addr, len);
-    // SAFETY: the caller passes a range inside an untyped region it owns (module invariant);
-    // u8 has no alignment requirement.
-    unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len) }
+    if (addr | len) & 7 != 0 {
+        // SAFETY: the caller passes a range inside an untyped region it owns (module
+        // invariant); u8 has no alignment requirement.
+        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, len) };
+        return;
+    }
+    const BLOCK: usize = 256;
+    let end = addr + len;
+    let block_end = addr + (len & !(BLOCK - 1));
+    let mut p = addr;
+    // Volatile stores: a plain loop of stores is what LLVM turns back into a call to `memset`,
+    // whose loop stores one word per three instructions.
+    while p < block_end {
+        for i in 0..BLOCK / 8 {
+            // SAFETY: `p + 8 * i` is an 8-byte-aligned word of the range (`addr` is aligned,
+            // `p + BLOCK <= block_end <= end`), which the caller owns (see above).
+            unsafe { core::ptr::write_volatile((p + 8 * i) as *mut u64, 0) };
+        }
+        p += BLOCK;
+    }
+    while p < end {
+        // SAFETY: as above; `p + 8 <= end` since `len` is a multiple of 8.
+        unsafe { core::ptr::write_volatile(p as *mut u64, 0) };
+        p += 8;
+    }
 }
 
 /// Copies `len` bytes within the kernel window (boot: loading the root task's ELF).

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 use crate::mem::Link;
+use crate::object::domain::DSCHED_MAX_DURATION;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::state::Kernel;
 #[cfg(not(feature = "mcs"))]
@@ -78,8 +79,10 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Empty queues; the domain schedule runs domain 0 for one tick, repeatedly (seL4's default
-    /// schedule with one domain).
+    /// Empty queues; the domain schedule runs domain 0 for the longest time an entry holds
+    /// (seL4 16.0.0 `init_core_state`: `ksDomSchedule[0]` = (0, `DSCHED_MAX_DURATION`), and
+    /// `ksDomainTime` the same), so that with several domains (`CONFIG_NUM_DOMAINS` > 1) the
+    /// first domain does not expire until user level configures a schedule.
     pub const fn new() -> Scheduler {
         let mut ds = [DomainScheduleEntry {
             domain: 0,
@@ -87,7 +90,7 @@ impl Scheduler {
         }; abi::config::NUM_DOMAIN_SCHEDULES];
         ds[0] = DomainScheduleEntry {
             domain: 0,
-            duration: 1,
+            duration: DSCHED_MAX_DURATION,
         };
         Scheduler {
             queues: [Queue {
@@ -97,7 +100,7 @@ impl Scheduler {
             l1: [0; NUM_DOMAINS],
             l2: [[0; L2_WORDS]; NUM_DOMAINS],
             action: SchedulerAction::ResumeCurrentThread,
-            domain_time: 1,
+            domain_time: DSCHED_MAX_DURATION,
             domain_schedule: ds,
             domain_schedule_index: 0,
             domain_schedule_start: 0,
@@ -199,7 +202,7 @@ fn qindex(dom: u64, prio: u64) -> (usize, usize, usize) {
 
 /// Whether `t` is the idle thread (the kernel represents it by the null TCB).
 pub fn is_idle(t: TcbRef) -> bool {
-    t.addr() == 0
+    t.is_null()
 }
 
 /// `isSchedulable` (non-MCS: `isRunnable`).
@@ -395,8 +398,8 @@ fn choose_thread(k: &mut Kernel) {
         None => {
             // `switchToIdleThread`.
             #[cfg(feature = "track_utilisation")]
-            crate::benchmark::switch(k, k.cur_thread, TcbRef::new(0));
-            k.cur_thread = TcbRef::new(0)
+            crate::benchmark::switch(k, k.cur_thread, TcbRef::NULL);
+            k.cur_thread = TcbRef::NULL
         }
     }
 }

@@ -48,11 +48,13 @@ pub struct Kernel {
     pub irq_pending: fn() -> bool,
     /// The IRQ node: one slot per interrupt for its notification cap (kernel-virtual address
     /// of `NUM_IRQS` slots, allocated at boot).
-    pub irq_node: usize,
-    /// Test builds only: take the full path even where the fastpath applies, to compare the two.
+    pub irq_node: crate::mem::PPtr<crate::object::interrupt::IrqNode>,
+    /// Test builds only: take the full path even where the fastpath (or the architecture's
+    /// direct path for an invocation, `arch::fast_invocation`) applies, to compare the two.
     #[cfg(any(test, feature = "fuzzing"))]
     pub fastpath_off: bool,
-    /// Test builds only: how many syscalls the fastpath handled.
+    /// Test builds only: how many syscalls the fastpath (or an architecture's direct path)
+    /// handled.
     #[cfg(any(test, feature = "fuzzing"))]
     pub fastpath_hits: u64,
     /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
@@ -78,10 +80,10 @@ impl Kernel {
     /// A kernel with no threads yet.
     pub const fn new() -> Kernel {
         Kernel {
-            cur_thread: TcbRef::new(0),
+            cur_thread: TcbRef::NULL,
             cur_domain: 0,
             #[cfg(feature = "mcs")]
-            cur_sc: crate::object::sched_context::ScRef::new(0),
+            cur_sc: crate::object::sched_context::ScRef::NULL,
             #[cfg(feature = "mcs")]
             consumed: 0,
             #[cfg(feature = "mcs")]
@@ -96,7 +98,7 @@ impl Kernel {
             activated: 0,
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
-            irq_node: 0,
+            irq_node: crate::mem::PPtr::NULL,
             #[cfg(any(test, feature = "fuzzing"))]
             fastpath_off: false,
             #[cfg(any(test, feature = "fuzzing"))]
@@ -106,6 +108,22 @@ impl Kernel {
             #[cfg(feature = "track_utilisation")]
             util: crate::benchmark::UtilState::new(),
         }
+    }
+
+    /// How many [`Kernel::preemption_point`]s from now on count their unit of work and
+    /// nothing else: the one after them checks for preemption.
+    #[inline(always)]
+    pub fn work_units_before_check(&self) -> usize {
+        MAX_NUM_WORK_UNITS_PER_PREEMPTION - 1 - self.work_units
+    }
+
+    /// `n` preemption points that do not check (`n` at most
+    /// [`Kernel::work_units_before_check`]): what `n` calls of [`Kernel::preemption_point`]
+    /// would do, for a loop that does that much work between two of its checks at once.
+    #[inline(always)]
+    pub fn count_work_units(&mut self, n: usize) {
+        debug_assert!(n <= self.work_units_before_check());
+        self.work_units += n;
     }
 
     /// `preemptionPoint`: counts a unit of work; every

@@ -85,29 +85,101 @@ fn extra_cptr(buffer: IpcBuffer, i: usize) -> u64 {
 #[cfg(not(feature = "mcs"))]
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
+    dispatch_syscall(k, |_| (), |_| ())
+}
+
+/// [`handle_syscall`], then the way out, last on every path (the machine's syscall entry
+/// passes the choice of the thread to resume: `entry::activate_or_idle`). Each syscall's
+/// handler runs in a function of its own that ends with `exit` ([`then`]), so that this
+/// dispatch needs no stack frame: a syscall with nothing to do takes `exit_now` (the same
+/// choice with its common case inline) and pays for none.
+#[cfg(not(feature = "mcs"))]
+#[inline(always)]
+pub fn dispatch_syscall<R>(
+    k: &mut Kernel,
+    exit_now: impl FnOnce(&mut Kernel) -> R,
+    exit: impl FnOnce(&mut Kernel) -> R + Copy,
+) -> R {
+    let number = advance_past_syscall(k);
+    let syscall = Syscall::from_word(number);
+    // Only the benchmark null syscall has nothing to do.
+    #[cfg(not(feature = "benchmark"))]
+    let _ = exit_now;
+    match syscall {
+        Some(Syscall::Call) => then(k, exit, call),
+        Some(Syscall::Send) => then(k, exit, |k| invoke(k, false, true)),
+        Some(Syscall::NBSend) => then(k, exit, |k| invoke(k, false, false)),
+        Some(Syscall::Recv) => then(k, exit, |k| handle_recv(k, true)),
+        Some(Syscall::NBRecv) => then(k, exit, |k| handle_recv(k, false)),
+        Some(Syscall::Reply) => then(k, exit, handle_reply),
+        Some(Syscall::ReplyRecv) => then(k, exit, reply_recv),
+        Some(Syscall::Yield) => then(k, exit, handle_yield),
+        // The floor of the benchmarks: nothing to do.
+        #[cfg(feature = "benchmark")]
+        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
+        _ => then(k, exit, move |k| handle_other_syscall(k, syscall, number)),
+    }
+}
+
+/// The syscall's pc becomes its `FaultIP` and the thread's pc moves past it (the syscall
+/// restarts from `FaultIP`, or returns after it); returns the syscall number.
+#[inline(always)]
+fn advance_past_syscall(k: &mut Kernel) -> u64 {
     let t = k.cur_thread;
     let pc = t.reg(regs::NEXT_IP);
     t.with(|x| x.fault_ip = pc);
     t.set_reg(regs::NEXT_IP, pc + regs::SYSCALL_INSTRUCTION_BYTES);
-    let number = t.reg(regs::SYSCALL_NUMBER);
-    let syscall = Syscall::from_word(number);
-    match syscall {
-        Some(Syscall::Call) => handle_invocation(k, true, true),
-        Some(Syscall::Send) => handle_invocation(k, false, true),
-        Some(Syscall::NBSend) => handle_invocation(k, false, false),
-        Some(Syscall::Recv) => handle_recv(k, true),
-        Some(Syscall::NBRecv) => handle_recv(k, false),
-        Some(Syscall::Reply) => handle_reply(k),
-        Some(Syscall::ReplyRecv) => {
-            handle_reply(k);
-            handle_recv(k, true);
-        }
-        Some(Syscall::Yield) => handle_yield(k),
-        // The floor of the benchmarks: nothing to do.
-        #[cfg(feature = "benchmark")]
-        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => {}
-        _ => handle_other_syscall(k, syscall, number),
+    t.reg(regs::SYSCALL_NUMBER)
+}
+
+/// [`dispatch_syscall`] for a syscall known to be `seL4_Call` (the fastpath declined it).
+#[inline(always)]
+pub fn dispatch_call<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R) -> R {
+    advance_past_syscall(k);
+    then(k, exit, call)
+}
+
+/// [`dispatch_syscall`] for a syscall known to be `seL4_ReplyRecv` (the fastpath declined
+/// it).
+#[inline(always)]
+pub fn dispatch_reply_recv<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R) -> R {
+    advance_past_syscall(k);
+    then(k, exit, reply_recv)
+}
+
+/// `seL4_Call` (MCS: if the thread has budget left).
+#[inline(always)]
+fn call(k: &mut Kernel) {
+    #[cfg(not(feature = "mcs"))]
+    invoke(k, true, true);
+    #[cfg(feature = "mcs")]
+    with_budget(k, |k| invoke(k, true, true, true));
+}
+
+/// `seL4_ReplyRecv` (MCS: with the Reply cap in [`regs::REPLY`], if the thread has budget
+/// left).
+#[inline(always)]
+fn reply_recv(k: &mut Kernel) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        handle_reply(k);
+        handle_recv(k, true);
     }
+    #[cfg(feature = "mcs")]
+    with_budget(k, |k| {
+        let reply = k.cur_thread.reg(regs::REPLY);
+        if handle_invocation_mcs(k, true, reply) {
+            handle_recv(k, true, true);
+        }
+    })
+}
+
+/// `f`, then `exit`: one syscall's handler and the way out, in a function of its own (see
+/// [`dispatch_syscall`]).
+#[inline(never)]
+fn then<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R, f: impl FnOnce(&mut Kernel)) -> R {
+    f(k);
+    exit(k)
 }
 
 /// MCS `handleSyscall`: the time since the last kernel entry is charged first; a thread
@@ -118,12 +190,26 @@ pub fn handle_syscall(k: &mut Kernel) {
 #[cfg(feature = "mcs")]
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
-    let t = k.cur_thread;
-    let pc = t.reg(regs::NEXT_IP);
-    t.with(|x| x.fault_ip = pc);
-    t.set_reg(regs::NEXT_IP, pc + regs::SYSCALL_INSTRUCTION_BYTES);
-    let number = t.reg(regs::SYSCALL_NUMBER);
+    dispatch_syscall(k, |_| (), |_| ())
+}
+
+/// [`handle_syscall`], then the way out (`exit_now` for a syscall with nothing to do, `exit`
+/// after the others), last on every path, as the non-MCS `dispatch_syscall`.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+pub fn dispatch_syscall<R>(
+    k: &mut Kernel,
+    exit_now: impl FnOnce(&mut Kernel) -> R,
+    exit: impl FnOnce(&mut Kernel) -> R + Copy,
+) -> R {
+    let number = advance_past_syscall(k);
     let syscall = Syscall::from_word(number);
+    #[cfg(not(feature = "benchmark"))]
+    let _ = exit_now;
+    #[cfg(feature = "benchmark")]
+    if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL {
+        return exit_now(k);
+    }
     let standard = matches!(
         syscall,
         Some(
@@ -140,65 +226,83 @@ pub fn handle_syscall(k: &mut Kernel) {
                 | Syscall::Yield
         )
     );
-    #[cfg(feature = "benchmark")]
-    if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL {
-        return;
+    // The handlers go to `then` as function pointers: one instance of it for all (each has
+    // the budget check; MCS has many syscalls).
+    type Handler = fn(&mut Kernel);
+    let f: Handler = if !standard {
+        |k| {
+            let number = k.cur_thread.reg(regs::SYSCALL_NUMBER);
+            handle_nonstandard_syscall(k, Syscall::from_word(number), number)
+        }
+    } else {
+        match syscall {
+            Some(Syscall::Call) => call,
+            Some(Syscall::Send) => |k| with_budget(k, |k| invoke(k, false, true, false)),
+            Some(Syscall::NBSend) => |k| with_budget(k, |k| invoke(k, false, false, false)),
+            Some(Syscall::Recv) => |k| with_budget(k, |k| handle_recv(k, true, true)),
+            Some(Syscall::NBRecv) => |k| with_budget(k, |k| handle_recv(k, false, true)),
+            Some(Syscall::Wait) => |k| with_budget(k, |k| handle_recv(k, true, false)),
+            Some(Syscall::NBWait) => |k| with_budget(k, |k| handle_recv(k, false, false)),
+            Some(Syscall::ReplyRecv) => reply_recv,
+            Some(Syscall::NBSendRecv) => |k| {
+                with_budget(k, |k| {
+                    let dest = k.cur_thread.reg(regs::NB_SEND_RECV_DEST);
+                    if handle_invocation_mcs(k, true, dest) {
+                        handle_recv(k, true, true);
+                    }
+                })
+            },
+            Some(Syscall::NBSendWait) => |k| {
+                with_budget(k, |k| {
+                    let dest = k.cur_thread.reg(regs::REPLY);
+                    if handle_invocation_mcs(k, true, dest) {
+                        handle_recv(k, true, false);
+                    }
+                })
+            },
+            _ => handle_yield_with_budget,
+        }
+    };
+    then(k, exit, f)
+}
+
+/// MCS: `f` if the current thread has budget left after charging the time since the last
+/// kernel entry (`updateTimestamp`, `checkBudgetRestart`); otherwise the syscall restarts when
+/// the thread next runs.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn with_budget(k: &mut Kernel, f: impl FnOnce(&mut Kernel)) {
+    crate::sched::mcs::update_timestamp(k);
+    if crate::sched::mcs::check_budget_restart(k) {
+        f(k)
     }
-    // The utilisation syscalls, as seL4's `handleUnknownSyscall`: no budget check.
+}
+
+/// MCS `seL4_Yield` under [`with_budget`].
+#[cfg(feature = "mcs")]
+fn handle_yield_with_budget(k: &mut Kernel) {
+    with_budget(k, handle_yield)
+}
+
+/// MCS: the syscalls outside the standard range, as seL4's `handleUnknownSyscall`: the
+/// utilisation and debug syscalls without a budget check; any other number is a fault, sent
+/// only if the thread has budget left.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn handle_nonstandard_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
     #[cfg(feature = "track_utilisation")]
-    if !standard && crate::benchmark::handle_syscall(k, number) {
+    if crate::benchmark::handle_syscall(k, number) {
         return;
     }
-    if !standard && !is_debug_syscall(syscall) {
-        // An unknown syscall is a fault, sent only if the thread has budget left.
+    if !is_debug_syscall(syscall) {
         crate::sched::mcs::update_timestamp(k);
         if crate::sched::mcs::check_budget_restart(k) {
+            let t = k.cur_thread;
             handle_fault(k, t, Fault::UnknownSyscall { number });
         }
         return;
     }
-    if !standard {
-        return handle_other_syscall(k, syscall, number);
-    }
-    crate::sched::mcs::update_timestamp(k);
-    if !crate::sched::mcs::check_budget_restart(k) {
-        return;
-    }
-    match syscall {
-        Some(Syscall::Call) => {
-            handle_invocation_mcs(k, true, true, true, false, t.reg(regs::CAP));
-        }
-        Some(Syscall::Send) => {
-            handle_invocation_mcs(k, false, true, false, false, t.reg(regs::CAP));
-        }
-        Some(Syscall::NBSend) => {
-            handle_invocation_mcs(k, false, false, false, false, t.reg(regs::CAP));
-        }
-        Some(Syscall::Recv) => handle_recv(k, true, true),
-        Some(Syscall::NBRecv) => handle_recv(k, false, true),
-        Some(Syscall::Wait) => handle_recv(k, true, false),
-        Some(Syscall::NBWait) => handle_recv(k, false, false),
-        Some(Syscall::ReplyRecv) => {
-            let reply = t.reg(regs::REPLY);
-            if handle_invocation_mcs(k, false, false, true, true, reply) {
-                handle_recv(k, true, true);
-            }
-        }
-        Some(Syscall::NBSendRecv) => {
-            let dest = t.reg(regs::NB_SEND_RECV_DEST);
-            if handle_invocation_mcs(k, false, false, true, true, dest) {
-                handle_recv(k, true, true);
-            }
-        }
-        Some(Syscall::NBSendWait) => {
-            let dest = t.reg(regs::REPLY);
-            if handle_invocation_mcs(k, false, false, true, true, dest) {
-                handle_recv(k, true, false);
-            }
-        }
-        Some(Syscall::Yield) => handle_yield(k),
-        _ => {}
-    }
+    handle_other_syscall(k, syscall, number)
 }
 
 /// Whether `s` is one of the debug syscalls (handled without a budget check).
@@ -217,23 +321,13 @@ fn is_debug_syscall(s: Option<Syscall>) -> bool {
     )
 }
 
-/// MCS `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)`; returns false if
-/// it was preempted (then `mcsPreemptionPoint` charges the time so far, and the syscall's
+/// MCS `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)` for the send phase
+/// of `seL4_ReplyRecv`, `seL4_NBSendRecv` and `seL4_NBSendWait`; returns false if it was
+/// preempted (then `mcsPreemptionPoint` has charged the time so far, and the syscall's
 /// receive phase does not run).
 #[cfg(feature = "mcs")]
-fn handle_invocation_mcs(
-    k: &mut Kernel,
-    is_call: bool,
-    is_blocking: bool,
-    can_donate: bool,
-    first_phase: bool,
-    cptr: u64,
-) -> bool {
-    let preempted = !handle_invocation_with(k, is_call, is_blocking, can_donate, first_phase, cptr);
-    if preempted {
-        crate::sched::mcs::mcs_preemption_point(k);
-    }
-    !preempted
+fn handle_invocation_mcs(k: &mut Kernel, can_donate: bool, cptr: u64) -> bool {
+    handle_invocation(k, false, false, can_donate, true, cptr, None)
 }
 
 /// MCS `handleYield`: the rest of the head refill is given up (charged, though only the
@@ -441,17 +535,114 @@ fn dump_scheduler(k: &Kernel) {
     );
 }
 
-/// `handleInvocation(isCall, isBlocking)` of the cap in the thread's cap register.
-#[cfg(not(feature = "mcs"))]
+/// `handleInvocation` of the cap in the thread's cap register, for `seL4_Call`, `seL4_Send`
+/// and `seL4_NBSend` (MCS: `can_donate` for Call). The cap is looked up in one step when the
+/// CSpace allows it (`lookup_one_level_slot`: the slot the general walk would find); an
+/// architecture cap may then take the architecture's direct path (`arch::fast_invocation`,
+/// riscv64: a frame's `Page_Map`), and everything else, or what that path declines (having
+/// changed nothing), the general path, with the slot already found.
 #[inline(never)]
-fn handle_invocation(k: &mut Kernel, is_call: bool, is_blocking: bool) {
-    let cptr = k.cur_thread.reg(regs::CAP);
-    handle_invocation_with(k, is_call, is_blocking, false, false, cptr);
+fn invoke(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    #[cfg(feature = "mcs")] can_donate: bool,
+) {
+    let t = k.cur_thread;
+    let cptr = t.reg(regs::CAP);
+    let slot = crate::cspace::lookup_one_level_slot(t.slot(tcb_slot::CTABLE).raw(), cptr);
+    #[cfg(test)]
+    let direct = !k.fastpath_off;
+    #[cfg(not(test))]
+    let direct = true;
+    if let Some(s) = slot.filter(|_| direct) {
+        if crate::arch::has_fast_invocation(t, s.raw()) {
+            return invoke_direct(
+                k,
+                is_call,
+                is_blocking,
+                #[cfg(feature = "mcs")]
+                can_donate,
+                cptr,
+                s,
+            );
+        }
+    }
+    handle_invocation(
+        k,
+        is_call,
+        is_blocking,
+        #[cfg(feature = "mcs")]
+        can_donate,
+        #[cfg(feature = "mcs")]
+        false,
+        cptr,
+        slot,
+    );
+}
+
+/// [`invoke`] for a cap in `slot` that the architecture's direct path may take; the general
+/// path if it does not. Separate, so that only this case pays for keeping the arguments
+/// across the call.
+#[inline(never)]
+fn invoke_direct(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    #[cfg(feature = "mcs")] can_donate: bool,
+    cptr: u64,
+    slot: Slot,
+) {
+    let t = k.cur_thread;
+    if crate::arch::fast_invocation(k, t, slot.raw(), slot, is_call) {
+        #[cfg(test)]
+        {
+            k.fastpath_hits += 1;
+        }
+        return;
+    }
+    handle_invocation(
+        k,
+        is_call,
+        is_blocking,
+        #[cfg(feature = "mcs")]
+        can_donate,
+        #[cfg(feature = "mcs")]
+        false,
+        cptr,
+        Some(slot),
+    );
+}
+
+/// The general path of every invocation ([`handle_invocation_with`], inlined here only, so that
+/// its decoders are inlined into it once): a function of its own, so that [`invoke`]'s direct
+/// path does not pay for its stack frame. Returns false if the operation was preempted; MCS:
+/// a preempted operation charges the time so far (`mcsPreemptionPoint`).
+#[inline(never)]
+fn handle_invocation(
+    k: &mut Kernel,
+    is_call: bool,
+    is_blocking: bool,
+    #[cfg(feature = "mcs")] can_donate: bool,
+    #[cfg(feature = "mcs")] first_phase: bool,
+    cptr: u64,
+    slot: Option<Slot>,
+) -> bool {
+    #[cfg(not(feature = "mcs"))]
+    let done = handle_invocation_with(k, is_call, is_blocking, false, false, cptr, slot);
+    #[cfg(feature = "mcs")]
+    let done = handle_invocation_with(k, is_call, is_blocking, can_donate, first_phase, cptr, slot);
+    #[cfg(feature = "mcs")]
+    if !done {
+        crate::sched::mcs::mcs_preemption_point(k);
+    }
+    done
 }
 
 /// `handleInvocation(isCall, isBlocking, canDonate, firstPhase, cptr)`: looks up the cap at
-/// `cptr` and the extra caps, decodes and performs. `can_donate` (MCS): an endpoint send may
-/// lend the caller's SchedContext; `first_phase` (MCS): the send phase of
+/// `cptr` (unless `found`, the slot it names, was looked up already) and the extra caps,
+/// decodes and performs. `can_donate` (MCS): an endpoint send may lend the caller's
+/// SchedContext; `first_phase` (MCS): the send phase of
 /// `seL4_NBSendRecv`/`seL4_NBSendWait`/`seL4_ReplyRecv`, where only IPC, untyped, IRQ and
 /// arch caps may be invoked. Returns false if the operation was preempted.
 #[inline(always)]
@@ -462,12 +653,17 @@ fn handle_invocation_with(
     can_donate: bool,
     first_phase: bool,
     cptr: u64,
+    found: Option<Slot>,
 ) -> bool {
     let _ = (can_donate, first_phase);
     let t = k.cur_thread;
     let info = crate::ipc::message_info_of(t);
     let root = t.slot(tcb_slot::CTABLE).raw();
-    let (cap, slot) = match lookup_cap_and_slot(root, cptr) {
+    let looked_up = match found {
+        Some(s) => Ok((s.cap(), s)),
+        None => lookup_cap_and_slot(root, cptr),
+    };
+    let (cap, slot) = match looked_up {
         Ok(r) => r,
         Err(fault) => {
             crate::user_error!("Invocation of invalid cap #{cptr}.");
@@ -637,9 +833,12 @@ fn decode_and_perform(
         }
         _ => {
             // Anything but IPC may change a VSpace, an ASID or a thread's FPU flag (or delete the
-            // objects they live in): set the CPU up again on the way out.
-            k.activated = 0;
-            k.vm_gen += 1;
+            // objects they live in): set the CPU up again on the way out. The architecture's
+            // invocations do that themselves where needed (riscv64: only the ASID ones).
+            if !matches!(cap, Cap::Arch(_)) {
+                k.activated = 0;
+                k.vm_gen += 1;
+            }
             #[cfg(feature = "mcs")]
             if args.first_phase && !may_invoke_in_first_phase(cap) {
                 return Err(user_err!(

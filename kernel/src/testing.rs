@@ -171,7 +171,7 @@ impl System {
             .unwrap();
         p.kernel_image = KERNEL_IMAGE;
         p.kernel_boot = Region::new(KERNEL_IMAGE.start, KERNEL_IMAGE.start + 0x1000);
-        p.irq_node = crate::arch::paddr_to_pptr(KERNEL_IMAGE.end - 0x1000);
+        p.irq_node = crate::mem::PPtr::new(crate::arch::paddr_to_pptr(KERNEL_IMAGE.end - 0x1000));
         p.initrd = Region::new(INITRD, INITRD + elf.len() as u64);
         p.dtb = Region::new(DTB, DTB + dtb_len as u64);
         p.kernel_devices

@@ -298,6 +298,113 @@ fn untyped_is_reset_when_its_children_are_gone() {
     );
 }
 
+thread_local! {
+    /// Calls of [`pending_at_check`] so far, and the call that says an interrupt is pending.
+    static CHECKS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// An `irq_pending` hook: true on the `CHECKS.1`-th call only.
+fn pending_at_check() -> bool {
+    CHECKS.with(|c| {
+        let (n, at) = c.get();
+        c.set((n + 1, at));
+        n + 1 == at
+    })
+}
+
+/// seL4's `resetUntypedCap` loop, chunk by chunk, as a model: from watermark `free` with
+/// `units` work units counted, a preemption point after every chunk but the last, where the
+/// `at`-th check finds an interrupt. Returns (preempted, watermark, work units, checks).
+fn reset_model(free: u64, chunk: u64, mut units: usize, at: usize) -> (bool, u64, usize, usize) {
+    let max = abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
+    let (mut top, mut checks) = (free, 0);
+    while top > 0 {
+        top = (top - 1) & !(chunk - 1);
+        if top > 0 {
+            units += 1;
+            if units >= max {
+                units = 0;
+                checks += 1;
+                if checks == at {
+                    return (true, top, units, checks);
+                }
+            }
+        }
+    }
+    (false, 0, units, checks)
+}
+
+/// The untyped reset clears whole runs of chunks between its checking preemption points, but
+/// stops where the chunk-by-chunk loop would (same watermark, same memory cleared, same work
+/// units counted and checks made), and resumes from there.
+#[test]
+fn untyped_reset_preempts_where_the_chunk_loop_does() {
+    let mut s = System::boot();
+    let (ut, _, _) = s.ram_untyped(17);
+    let slot = s.root_slot(ut);
+    let Cap::Untyped {
+        ptr,
+        size_bits,
+        is_device,
+        ..
+    } = slot.cap()
+    else {
+        panic!("not an untyped")
+    };
+    let chunk = 1u64 << abi::config::RESET_CHUNK_BITS;
+    let size = 1u64 << 17;
+    s.k.irq_pending = pending_at_check;
+    for free in [size, size - 48, 5 * chunk + 16, chunk, 16] {
+        for units in [0, 1, 37, 98, 99] {
+            for at in [0, 1, 2, 3] {
+                let fill = |from: u64, to: u64| {
+                    for a in (from..to).step_by(8) {
+                        crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize)
+                            .set(0xabab_abab_abab_abab);
+                    }
+                };
+                fill(0, size);
+                slot.set_cap(Cap::Untyped {
+                    ptr,
+                    size_bits,
+                    free_index: free,
+                    is_device,
+                });
+                s.k.work_units = units;
+                CHECKS.with(|c| c.set((0, at)));
+                let r = crate::object::untyped::reset_untyped_cap(&mut s.k, slot);
+                let (preempted, left, units_after, checks) = reset_model(free, chunk, units, at);
+                let what = format!("free {free}, units {units}, interrupt at check {at}");
+                assert_eq!(r.is_err(), preempted, "{what}");
+                let Cap::Untyped { free_index, .. } = slot.cap() else {
+                    panic!()
+                };
+                assert_eq!(free_index, left, "{what}");
+                assert_eq!(s.k.work_units, units_after, "{what}");
+                assert_eq!(CHECKS.with(|c| c.get().0), checks, "{what}");
+                for a in (0..size).step_by(8) {
+                    let w = crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize).get();
+                    let cleared = a >= left && a < free;
+                    assert_eq!(w == 0, cleared, "{what}: word at {a:#x}");
+                }
+                if preempted {
+                    // Resumed, it finishes the job.
+                    CHECKS.with(|c| c.set((0, 0)));
+                    assert!(crate::object::untyped::reset_untyped_cap(&mut s.k, slot).is_ok());
+                    let Cap::Untyped { free_index, .. } = slot.cap() else {
+                        panic!()
+                    };
+                    assert_eq!(free_index, 0, "{what}");
+                    for a in (0..free).step_by(8) {
+                        let w = crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize).get();
+                        assert_eq!(w, 0, "{what}: resumed, word at {a:#x}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn cnode_copy_mint_move_mutate() {
     let mut s = System::boot();
@@ -563,6 +670,82 @@ fn deleting_a_cnode_deletes_what_it_holds() {
     assert_eq!(s.identify(e), 0);
     assert!(inner.index(63, 1).is_empty());
     check_mdb(&s);
+}
+
+/// Deleting a CNode of 2^8 slots that holds a few caps (endpoints, and the last cap to a
+/// CNode of 2^4 slots with an endpoint cap in it), with an interrupt found at the `at`-th
+/// check of each attempt (0: never), restarted until it finishes; `direct`: with the zombie
+/// loop's shortcut over empty slots (`Kernel::fastpath_off` clear). Returns, per attempt,
+/// whether it stopped, the work units then, the checks made and the zombie's count; the big
+/// CNode is empty at the end and the root CNode's MDB is checked.
+fn delete_big_cnode(direct: bool, at: usize) -> Vec<(bool, usize, usize, u64)> {
+    let mut s = System::boot();
+    s.k.fastpath_off = !direct;
+    let (ut, _, _) = s.ram_untyped(16);
+    let e = s.bootinfo().empty.start;
+    assert_eq!(s.retype(ut, T::CapTable, 8, e, 1).info.label(), 0);
+    assert_eq!(s.retype(ut, T::CapTable, 4, e + 1, 1).info.label(), 0);
+    assert_eq!(s.retype(ut, T::Endpoint, 0, e + 2, 1).info.label(), 0);
+    let (Cap::CNode { ptr: a, .. }, Cap::CNode { ptr: b, .. }) =
+        (s.root_slot(e).cap(), s.root_slot(e + 1).cap())
+    else {
+        panic!()
+    };
+    let ep = s.root_slot(e + 2);
+    let (a, b) = (crate::cte::Slot(a), crate::cte::Slot(b));
+    for i in [0, 3, 100, 200, 255] {
+        crate::cte::cte_insert(ep.cap(), ep, a.index(8, i));
+    }
+    crate::cte::cte_insert(ep.cap(), ep, b.index(4, 15));
+    let bcap = s.root_slot(e + 1);
+    crate::cte::cte_insert(bcap.cap(), bcap, a.index(8, 150));
+    assert_eq!(s.cnode(L::CNodeDelete, &[e + 1, 64], &[]).info.label(), 0);
+    s.k.irq_pending = pending_at_check;
+    s.k.work_units = 0;
+    let slot = s.root_slot(e);
+    let mut out = vec![];
+    loop {
+        CHECKS.with(|c| c.set((0, at)));
+        let r = crate::object::cnode::cte_delete(&mut s.k, slot, true);
+        out.push((
+            r.is_err(),
+            s.k.work_units,
+            CHECKS.with(|c| c.get().0),
+            slot.raw().w1(),
+        ));
+        if r.is_ok() {
+            break;
+        }
+        assert!(out.len() < 100, "no progress");
+    }
+    assert!(slot.is_empty());
+    for i in 0..256 {
+        assert!(a.index(8, i).is_empty(), "slot {i} of the big CNode");
+    }
+    // The inner CNode's last cap was in the big one: it is left as a zombie in its own first
+    // slot (seL4's cyclic zombie), holding its endpoint cap until the untyped is revoked.
+    assert_eq!(b.raw().tag(), tag::ZOMBIE);
+    assert!(!b.index(4, 15).is_empty());
+    check_mdb(&s);
+    out
+}
+
+/// The zombie loop's shortcut over a CNode's empty slots stops at the same preemption
+/// points, with the same counts, as the general loop.
+#[test]
+fn deleting_a_cnode_preempts_where_the_general_loop_does() {
+    for at in [0, 1, 2, 3] {
+        let direct = delete_big_cnode(true, at);
+        let general = delete_big_cnode(false, at);
+        assert_eq!(direct, general, "interrupt at check {at}");
+        // About 260 preemption points: two checks, so an interrupt at the first or second
+        // stops it.
+        assert_eq!(
+            direct.len() > 1,
+            at == 1 || at == 2,
+            "interrupt at check {at}"
+        );
+    }
 }
 
 #[test]

@@ -296,7 +296,8 @@ fn invocation_errors_say_what_sel4_says() {
     says(
         Some(r),
         Some(Error::AlignmentError),
-        "object::tcb_invocation",
+        // seL4's `checkValidIPCBuffer`, in the architecture's code.
+        "arch::riscv64::cap",
         "Requested IPC Buffer location 0x1234 is not aligned.",
     );
     let r = s.call(e + 1, L::TCBWriteRegisters, &[0, 3, 7], &[]);
@@ -353,7 +354,8 @@ fn invocation_errors_say_what_sel4_says() {
     says(
         Some(r),
         Some(Error::RangeError),
-        "object::interrupt",
+        // seL4's `Arch_checkIRQ`, in the architecture's code.
+        "arch::riscv64::platform",
         &format!(
             "Rejecting request for IRQ {}. IRQ is out of range [1..{max}].",
             max + 1

@@ -1,5 +1,7 @@
-//! The system call primitive: one `ecall` with seL4's riscv64 register convention
-//! (`libsel4/arch_include/riscv/sel4/arch/syscalls.h`):
+//! The system call primitive: one trap into the kernel with seL4's register convention, an
+//! `ecall` on riscv64 (`libsel4/arch_include/riscv/sel4/arch/syscalls.h`), an `svc #0` on
+//! aarch64 (`libsel4/arch_include/arm/sel4/arch/syscalls.h`,
+//! `sel4_arch_include/aarch64/sel4/sel4_arch/syscalls.h`). riscv64:
 //!
 //! | register | in                         | out                         |
 //! |----------|----------------------------|-----------------------------|
@@ -14,10 +16,16 @@
 //! `nbsendRecvDest`, `MCS_PARAM_DECL("a6")` in the MCS `syscalls.h`); without it they are not
 //! passed at all, so the non-MCS code is unchanged.
 //!
-//! The kernel restores every other register. Every syscall goes through [`ecall`], which
-//! treats `a0..a5` as read-write and lets the kernel read and write memory (the IPC buffer).
+//! aarch64 has the same roles in other registers: x0 (CPtr in, badge out), x1 (message
+//! info), x2..x5 (MR0..MR3), x6 (MCS: Reply cap), x8 (MCS: NBSendRecv destination), x7 (the
+//! syscall number). [`SyscallRegs`] names the roles after the riscv64 registers (`a0`, `a1`,
+//! `a6`, `t0`), whatever the architecture.
 //!
-//! On other architectures (host unit tests) [`ecall`] is routed to a mock kernel installed with
+//! The kernel restores every other register. Every syscall goes through [`ecall`], which
+//! treats the first six registers as read-write and lets the kernel read and write memory
+//! (the IPC buffer).
+//!
+//! On the host (unit tests) [`ecall`] is routed to a mock kernel installed with
 //! `mock::install` in `cfg(test)` builds; otherwise it panics.
 
 use abi::{Syscall, Word};
@@ -56,7 +64,7 @@ impl SyscallRegs {
 }
 
 /// Perform syscall `sys` with `regs` in `a0..a5`; the kernel's results replace them.
-#[cfg(all(target_arch = "riscv64", not(feature = "mcs")))]
+#[cfg(all(target_arch = "riscv64", target_os = "none", not(feature = "mcs")))]
 #[inline(always)]
 pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
     // SAFETY: `ecall` traps into the kernel, which only changes a0..a5 (declared here as
@@ -79,7 +87,7 @@ pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
 
 /// Perform syscall `sys` with `regs` in `a0..a5` (and `a6`, `t0`, which the kernel only
 /// reads); the kernel's results replace `a0..a5`.
-#[cfg(all(target_arch = "riscv64", feature = "mcs"))]
+#[cfg(all(target_arch = "riscv64", target_os = "none", feature = "mcs"))]
 #[inline(always)]
 pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
     // SAFETY: as the non-MCS `ecall`; `a6` and `t0` are inputs the kernel does not change (it
@@ -101,8 +109,53 @@ pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
     }
 }
 
+/// Perform syscall `sys` with `regs` in x0..x5 (`svc #0`); the kernel's results replace them.
+#[cfg(all(target_arch = "aarch64", target_os = "none", not(feature = "mcs")))]
+#[inline(always)]
+pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
+    // SAFETY: `svc` traps into the kernel, which only changes x0..x5 (declared here as in/out)
+    // and memory it is allowed to change (the IPC buffer; memory is not declared `nomem`). It
+    // does not touch the stack.
+    unsafe {
+        core::arch::asm!(
+            "svc #0",
+            inout("x0") regs.a0,
+            inout("x1") regs.a1,
+            inout("x2") regs.mr[0],
+            inout("x3") regs.mr[1],
+            inout("x4") regs.mr[2],
+            inout("x5") regs.mr[3],
+            in("x7") sys as i64 as u64,
+            options(nostack),
+        );
+    }
+}
+
+/// Perform syscall `sys` with `regs` in x0..x5 (and x6, x8, which the kernel only reads);
+/// the kernel's results replace x0..x5.
+#[cfg(all(target_arch = "aarch64", target_os = "none", feature = "mcs"))]
+#[inline(always)]
+pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
+    // SAFETY: as the non-MCS `ecall`; x6 and x8 are inputs the kernel does not change.
+    unsafe {
+        core::arch::asm!(
+            "svc #0",
+            inout("x0") regs.a0,
+            inout("x1") regs.a1,
+            inout("x2") regs.mr[0],
+            inout("x3") regs.mr[1],
+            inout("x4") regs.mr[2],
+            inout("x5") regs.mr[3],
+            in("x6") regs.a6,
+            in("x8") regs.t0,
+            in("x7") sys as i64 as u64,
+            options(nostack),
+        );
+    }
+}
+
 /// Host stand-in for the `ecall`: routed to the installed mock kernel in unit tests.
-#[cfg(not(target_arch = "riscv64"))]
+#[cfg(not(target_os = "none"))]
 pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
     #[cfg(test)]
     {
@@ -111,15 +164,12 @@ pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
     #[cfg(not(test))]
     {
         let _ = regs;
-        panic!(
-            "seL4 system call {:?} attempted on a host build (riscv64 only)",
-            sys
-        )
+        panic!("seL4 system call {:?} attempted on a host build", sys)
     }
 }
 
 /// A mock kernel for host unit tests: a closure that sees every syscall.
-#[cfg(all(test, not(target_arch = "riscv64")))]
+#[cfg(all(test, not(target_os = "none")))]
 pub mod mock {
     use super::SyscallRegs;
     use abi::Syscall;

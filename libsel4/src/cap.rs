@@ -31,6 +31,7 @@ pub mod cap_type {
             $(#[$m])*
             #[derive(Clone, Copy, Debug, PartialEq, Eq)]
             pub struct $t;
+            $(#[$m])*
             impl CapType for $t {
                 const NAME: &'static str = stringify!($t);
             }
@@ -54,8 +55,11 @@ pub mod cap_type {
         IrqHandler;
         /// The domain cap (`seL4_DomainSet`).
         DomainSet;
-        /// A page table (the root one is a VSpace).
+        /// A page table (on riscv64 the root one is a VSpace).
         PageTable;
+        /// A VSpace (aarch64: the level-0 table, `seL4_ARM_VSpaceObject`).
+        #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+        VSpace;
         /// A frame (4 KiB, 2 MiB or 1 GiB page).
         Granule;
         /// The ASID control cap.
@@ -72,6 +76,13 @@ pub mod cap_type {
         Unspecified;
     }
 }
+
+/// The marker of an address space's root: a page table on riscv64.
+#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+pub use cap_type::PageTable as VSpaceType;
+/// The marker of an address space's root: a VSpace object on aarch64.
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub use cap_type::VSpace as VSpaceType;
 
 use cap_type::CapType;
 
@@ -138,6 +149,9 @@ pub type DomainSet = Cap<cap_type::DomainSet>;
 pub type PageTable = Cap<cap_type::PageTable>;
 /// `Cap<cap_type::Granule>`.
 pub type Granule = Cap<cap_type::Granule>;
+/// The cap to an address space's root (`seL4_CPtr` of a VSpace): a page table on riscv64, a
+/// VSpace object on aarch64.
+pub type VSpace = Cap<VSpaceType>;
 /// `Cap<cap_type::AsidControl>`.
 pub type AsidControl = Cap<cap_type::AsidControl>;
 /// `Cap<cap_type::AsidPool>`.
@@ -161,7 +175,7 @@ pub mod init {
     /// `seL4_CapInitThreadCNode`.
     pub const CNODE: CNode = Cap::from_bits(slot::INIT_THREAD_CNODE);
     /// `seL4_CapInitThreadVSpace`.
-    pub const VSPACE: PageTable = Cap::from_bits(slot::INIT_THREAD_VSPACE);
+    pub const VSPACE: VSpace = Cap::from_bits(slot::INIT_THREAD_VSPACE);
     /// `seL4_CapIRQControl`.
     pub const IRQ_CONTROL: IrqControl = Cap::from_bits(slot::IRQ_CONTROL);
     /// `seL4_CapASIDControl`.
@@ -393,7 +407,7 @@ impl Tcb {
         fault_ep: CPtr,
         cspace_root: CNode,
         cspace_root_data: CNodeCapData,
-        vspace_root: PageTable,
+        vspace_root: VSpace,
         vspace_root_data: Word,
         buffer: Word,
         buffer_frame: Granule,
@@ -416,7 +430,7 @@ impl Tcb {
         &self,
         cspace_root: CNode,
         cspace_root_data: CNodeCapData,
-        vspace_root: PageTable,
+        vspace_root: VSpace,
         vspace_root_data: Word,
         buffer: Word,
         buffer_frame: Granule,
@@ -487,7 +501,7 @@ impl Tcb {
         fault_ep: CPtr,
         cspace_root: CNode,
         cspace_root_data: CNodeCapData,
-        vspace_root: PageTable,
+        vspace_root: VSpace,
         vspace_root_data: Word,
     ) -> Result<(), Error> {
         sys::seL4_TCB_SetSpace(
@@ -507,7 +521,7 @@ impl Tcb {
         fault_ep: Endpoint,
         cspace_root: CNode,
         cspace_root_data: CNodeCapData,
-        vspace_root: PageTable,
+        vspace_root: VSpace,
         vspace_root_data: Word,
     ) -> Result<(), Error> {
         sys::seL4_TCB_SetSpace(
@@ -772,45 +786,63 @@ impl DomainSet {
     }
 }
 
+/// The architecture's address-space methods (`seL4_RISCV_*`, `seL4_ARM_*`), by what they do.
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+use sys::{
+    seL4_ARM_ASIDControl_MakePool as asid_control_make_pool,
+    seL4_ARM_ASIDPool_Assign as asid_pool_assign, seL4_ARM_PageTable_Map as page_table_map,
+    seL4_ARM_PageTable_Unmap as page_table_unmap, seL4_ARM_Page_GetAddress as page_get_address,
+    seL4_ARM_Page_Map as page_map, seL4_ARM_Page_Unmap as page_unmap,
+};
+/// The architecture's address-space methods (`seL4_RISCV_*`, `seL4_ARM_*`), by what they do.
+#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+use sys::{
+    seL4_RISCV_ASIDControl_MakePool as asid_control_make_pool,
+    seL4_RISCV_ASIDPool_Assign as asid_pool_assign, seL4_RISCV_PageTable_Map as page_table_map,
+    seL4_RISCV_PageTable_Unmap as page_table_unmap, seL4_RISCV_Page_GetAddress as page_get_address,
+    seL4_RISCV_Page_Map as page_map, seL4_RISCV_Page_Unmap as page_unmap,
+};
+
 impl PageTable {
-    /// `seL4_RISCV_PageTable_Map` into `vspace` at `vaddr`.
-    pub fn map(&self, vspace: PageTable, vaddr: Word, attr: Word) -> Result<(), Error> {
-        sys::seL4_RISCV_PageTable_Map(self.bits(), vspace.bits(), vaddr, attr)
+    /// `seL4_RISCV_PageTable_Map` / `seL4_ARM_PageTable_Map` into `vspace` at `vaddr`.
+    pub fn map(&self, vspace: VSpace, vaddr: Word, attr: Word) -> Result<(), Error> {
+        page_table_map(self.bits(), vspace.bits(), vaddr, attr)
     }
 
-    /// `seL4_RISCV_PageTable_Unmap`.
+    /// `seL4_RISCV_PageTable_Unmap` / `seL4_ARM_PageTable_Unmap`.
     pub fn unmap(&self) -> Result<(), Error> {
-        sys::seL4_RISCV_PageTable_Unmap(self.bits())
+        page_table_unmap(self.bits())
     }
 }
 
 impl Granule {
-    /// `seL4_RISCV_Page_Map` into `vspace` at `vaddr`.
+    /// `seL4_RISCV_Page_Map` / `seL4_ARM_Page_Map` into `vspace` at `vaddr`.
     pub fn map(
         &self,
-        vspace: PageTable,
+        vspace: VSpace,
         vaddr: Word,
         rights: CapRights,
         attr: Word,
     ) -> Result<(), Error> {
-        sys::seL4_RISCV_Page_Map(self.bits(), vspace.bits(), vaddr, rights, attr)
+        page_map(self.bits(), vspace.bits(), vaddr, rights, attr)
     }
 
-    /// `seL4_RISCV_Page_Unmap`.
+    /// `seL4_RISCV_Page_Unmap` / `seL4_ARM_Page_Unmap`.
     pub fn unmap(&self) -> Result<(), Error> {
-        sys::seL4_RISCV_Page_Unmap(self.bits())
+        page_unmap(self.bits())
     }
 
-    /// `seL4_RISCV_Page_GetAddress`: the frame's physical address.
+    /// `seL4_RISCV_Page_GetAddress` / `seL4_ARM_Page_GetAddress`: the frame's physical address.
     pub fn get_address(&self) -> Result<Word, Error> {
-        sys::seL4_RISCV_Page_GetAddress(self.bits())
+        page_get_address(self.bits())
     }
 }
 
 impl AsidControl {
-    /// `seL4_RISCV_ASIDControl_MakePool` from a 4 KiB `untyped`, into slot `dest`.
+    /// `seL4_RISCV_ASIDControl_MakePool` / `seL4_ARM_ASIDControl_MakePool` from a 4 KiB
+    /// `untyped`, into slot `dest`.
     pub fn make_pool(&self, untyped: Untyped, dest: &AbsoluteCPtr) -> Result<(), Error> {
-        sys::seL4_RISCV_ASIDControl_MakePool(
+        asid_control_make_pool(
             self.bits(),
             untyped.bits(),
             dest.root.bits(),
@@ -821,13 +853,13 @@ impl AsidControl {
 }
 
 impl AsidPool {
-    /// `seL4_RISCV_ASIDPool_Assign` of `vspace`.
-    pub fn assign(&self, vspace: PageTable) -> Result<(), Error> {
-        sys::seL4_RISCV_ASIDPool_Assign(self.bits(), vspace.bits())
+    /// `seL4_RISCV_ASIDPool_Assign` / `seL4_ARM_ASIDPool_Assign` of `vspace`.
+    pub fn assign(&self, vspace: VSpace) -> Result<(), Error> {
+        asid_pool_assign(self.bits(), vspace.bits())
     }
 }
 
-#[cfg(all(test, not(target_arch = "riscv64")))]
+#[cfg(all(test, not(target_os = "none")))]
 mod tests {
     use super::*;
     use crate::arch::mock;

@@ -32,7 +32,7 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::debug::_print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-#[cfg(all(test, not(target_arch = "riscv64")))]
+#[cfg(all(test, not(target_os = "none")))]
 mod tests {
     use crate::arch::mock;
     use abi::Syscall;

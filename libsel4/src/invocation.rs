@@ -139,6 +139,7 @@ pub fn reply_result(info: MessageInfo) -> Result<MessageInfo, Error> {
 /// names and order are seL4's; the invoked cap (`_service`) is not part of the message.
 pub mod encode {
     use super::Invocation;
+    use abi::invocation::method;
     use abi::invocation::InvocationLabel as L;
     use abi::user_context::{UserContext, USER_CONTEXT_WORDS};
     use abi::{CPtr, CapRights, Word};
@@ -514,7 +515,8 @@ pub mod encode {
             .cap(root)
     }
 
-    /// `seL4_IRQControl_GetTrigger` (riscv): MRs irq, trigger, index, depth; extra cap root.
+    /// `seL4_IRQControl_GetTrigger` (`RISCVIRQIssueIRQHandlerTrigger`,
+    /// `ARMIRQIssueIRQHandlerTrigger`): MRs irq, trigger, index, depth; extra cap root.
     pub const fn irq_control_get_trigger(
         irq: Word,
         trigger: Word,
@@ -522,7 +524,7 @@ pub mod encode {
         index: Word,
         depth: u8,
     ) -> Invocation {
-        Invocation::new(L::RISCVIRQIssueIRQHandlerTrigger)
+        Invocation::new(abi::invocation::IRQ_ISSUE_IRQ_HANDLER_TRIGGER)
             .word(irq)
             .word(trigger)
             .word(index)
@@ -616,55 +618,57 @@ pub mod encode {
         Invocation::new(L::SchedContextYieldTo)
     }
 
-    /// `seL4_RISCV_PageTable_Map`: MRs vaddr, attr; extra cap vspace.
+    /// `seL4_RISCV_PageTable_Map` / `seL4_ARM_PageTable_Map`: MRs vaddr, attr; extra cap vspace.
     pub const fn page_table_map(vspace: CPtr, vaddr: Word, attr: Word) -> Invocation {
-        Invocation::new(L::RISCVPageTableMap)
+        Invocation::new(method::PAGE_TABLE_MAP)
             .word(vaddr)
             .word(attr)
             .cap(vspace)
     }
 
-    /// `seL4_RISCV_PageTable_Unmap`: no arguments.
+    /// `seL4_RISCV_PageTable_Unmap` / `seL4_ARM_PageTable_Unmap`: no arguments.
     pub const fn page_table_unmap() -> Invocation {
-        Invocation::new(L::RISCVPageTableUnmap)
+        Invocation::new(method::PAGE_TABLE_UNMAP)
     }
 
-    /// `seL4_RISCV_Page_Map`: MRs vaddr, rights, attr; extra cap vspace.
+    /// `seL4_RISCV_Page_Map` / `seL4_ARM_Page_Map`: MRs vaddr, rights, attr; extra cap vspace.
     pub const fn page_map(vspace: CPtr, vaddr: Word, rights: CapRights, attr: Word) -> Invocation {
-        Invocation::new(L::RISCVPageMap)
+        Invocation::new(method::PAGE_MAP)
             .word(vaddr)
             .word(rights.0)
             .word(attr)
             .cap(vspace)
     }
 
-    /// `seL4_RISCV_Page_Unmap`: no arguments.
+    /// `seL4_RISCV_Page_Unmap` / `seL4_ARM_Page_Unmap`: no arguments.
     pub const fn page_unmap() -> Invocation {
-        Invocation::new(L::RISCVPageUnmap)
+        Invocation::new(method::PAGE_UNMAP)
     }
 
-    /// `seL4_RISCV_Page_GetAddress`: no arguments; the reply's MR0 is the physical address.
+    /// `seL4_RISCV_Page_GetAddress` / `seL4_ARM_Page_GetAddress`: no arguments; the reply's MR0
+    /// is the physical address.
     pub const fn page_get_address() -> Invocation {
-        Invocation::new(L::RISCVPageGetAddress)
+        Invocation::new(method::PAGE_GET_ADDRESS)
     }
 
-    /// `seL4_RISCV_ASIDControl_MakePool`: MRs index, depth; extra caps untyped, root.
+    /// `seL4_RISCV_ASIDControl_MakePool` / `seL4_ARM_ASIDControl_MakePool`: MRs index, depth;
+    /// extra caps untyped, root.
     pub const fn asid_control_make_pool(
         untyped: CPtr,
         root: CPtr,
         index: Word,
         depth: u8,
     ) -> Invocation {
-        Invocation::new(L::RISCVASIDControlMakePool)
+        Invocation::new(method::ASID_CONTROL_MAKE_POOL)
             .word(index)
             .word(depth as Word)
             .cap(untyped)
             .cap(root)
     }
 
-    /// `seL4_RISCV_ASIDPool_Assign`: extra cap vspace.
+    /// `seL4_RISCV_ASIDPool_Assign` / `seL4_ARM_ASIDPool_Assign`: extra cap vspace.
     pub const fn asid_pool_assign(vspace: CPtr) -> Invocation {
-        Invocation::new(L::RISCVASIDPoolAssign).cap(vspace)
+        Invocation::new(method::ASID_POOL_ASSIGN).cap(vspace)
     }
 
     impl Invocation {

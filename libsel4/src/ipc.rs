@@ -11,7 +11,7 @@
 //!
 //! A program that runs several threads in one address space gives each thread its own buffer
 //! through a [`ThreadBlock`]: after [`enable_thread_blocks`], a thread whose thread pointer
-//! (`tp`, seL4's TLS base on riscv, set with `seL4_TCB_WriteRegisters` or
+//! (seL4's TLS base: `tp` on riscv64, TPIDR_EL0 on aarch64; set with `seL4_TCB_WriteRegisters` or
 //! `seL4_TCB_SetTLSBase`) is non-zero uses the buffer recorded in the `ThreadBlock` at that
 //! address; a thread with `tp` = 0 (the root thread) keeps using the global one.
 
@@ -81,10 +81,11 @@ pub fn thread_blocks_enabled() -> bool {
     global::blocks_enabled()
 }
 
-/// The calling thread's thread pointer (`tp`): seL4's TLS base register on riscv. On the host
-/// (unit tests) a per-test-thread stand-in set with `set_test_thread_pointer`.
+/// The calling thread's thread pointer: seL4's TLS base register (`tp` on riscv64, TPIDR_EL0
+/// on aarch64). On the host (unit tests) a per-test-thread stand-in set with
+/// `set_test_thread_pointer`.
 pub fn thread_pointer() -> usize {
-    #[cfg(target_arch = "riscv64")]
+    #[cfg(all(target_arch = "riscv64", target_os = "none"))]
     {
         let tp: usize;
         // SAFETY: reads a register; no memory access, no side effect.
@@ -93,11 +94,20 @@ pub fn thread_pointer() -> usize {
         };
         tp
     }
-    #[cfg(all(not(target_arch = "riscv64"), test))]
+    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+    {
+        let tp: usize;
+        // SAFETY: reads a register; no memory access, no side effect.
+        unsafe {
+            core::arch::asm!("mrs {0}, tpidr_el0", out(reg) tp, options(nomem, nostack, preserves_flags))
+        };
+        tp
+    }
+    #[cfg(all(not(target_os = "none"), test))]
     {
         global::test_tp()
     }
-    #[cfg(all(not(target_arch = "riscv64"), not(test)))]
+    #[cfg(all(not(target_os = "none"), not(test)))]
     {
         0
     }

@@ -75,12 +75,21 @@ macro_rules! root_task {
 }
 
 /// `seL4_RISCV_VMAttributes` (`arch_include/riscv/sel4/arch/types.h`).
+#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
 pub mod vm_attributes {
     use abi::Word;
     /// `seL4_RISCV_Default_VMAttributes`.
     pub const DEFAULT: Word = 0;
     /// `seL4_RISCV_ExecuteNever`.
     pub const EXECUTE_NEVER: Word = 1;
+}
+
+/// `seL4_ARM_VMAttributes` (`arch_include/arm/sel4/arch/types.h`).
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod vm_attributes {
+    pub use abi::arch::aarch64::vm_attributes::{
+        DEFAULT, EXECUTE_NEVER, PAGE_CACHEABLE, PARITY_ENABLED,
+    };
 }
 
 /// `seL4_TCBFlag` (`include/sel4/constants.h`).
@@ -113,8 +122,9 @@ pub const fn max_extra_refills(size_bits: Word) -> Word {
 }
 
 /// seL4's capability type tags, as `seL4_DebugCapIdentify` returns them in a debug build
-/// (`cap_get_capType`: `include/object/structures_64.bf` and
-/// `include/arch/riscv/arch/64/mode/object/structures.bf`). Not part of the stable ABI.
+/// (`cap_get_capType`: `include/object/structures_64.bf`,
+/// `include/arch/riscv/arch/64/mode/object/structures.bf` and
+/// `include/arch/arm/arch/64/mode/object/structures.bf`). Not part of the stable ABI.
 pub mod cap_tag {
     /// `cap_null_cap`
     pub const NULL: u32 = 0;
@@ -126,6 +136,8 @@ pub mod cap_tag {
     pub const PAGE_TABLE: u32 = 3;
     /// `cap_endpoint_cap`
     pub const ENDPOINT: u32 = 4;
+    /// `cap_vspace_cap` (aarch64)
+    pub const VSPACE: u32 = 9;
     /// `cap_notification_cap`
     pub const NOTIFICATION: u32 = 6;
     /// `cap_reply_cap`
@@ -150,6 +162,8 @@ pub mod cap_tag {
     pub const SCHED_CONTEXT: u32 = 22;
     /// `cap_sched_control_cap` (MCS)
     pub const SCHED_CONTROL: u32 = 24;
+    /// `cap_sgi_signal_cap` (aarch64, no SMP)
+    pub const SGI_SIGNAL: u32 = 27;
 
     /// A readable name for a tag, for messages.
     pub const fn name(tag: u32) -> &'static str {
@@ -171,6 +185,8 @@ pub mod cap_tag {
             DOMAIN => "domain",
             SCHED_CONTEXT => "sched_context",
             SCHED_CONTROL => "sched_control",
+            VSPACE => "vspace",
+            SGI_SIGNAL => "sgi_signal",
             _ => "unknown",
         }
     }
@@ -213,8 +229,9 @@ mod tests {
             (12, 14, 16)
         );
         assert_eq!((cap_tag::ZOMBIE, cap_tag::DOMAIN), (18, 20));
-        // riscv 64-bit structures.bf: odd tags for the arch caps.
+        // riscv and aarch64 64-bit structures.bf: odd tags for the arch caps.
         assert_eq!((cap_tag::FRAME, cap_tag::PAGE_TABLE), (1, 3));
+        assert_eq!((cap_tag::VSPACE, cap_tag::SGI_SIGNAL), (9, 27));
         assert_eq!((cap_tag::ASID_CONTROL, cap_tag::ASID_POOL), (11, 13));
         assert_eq!(cap_tag::name(cap_tag::THREAD), "thread");
         assert_eq!(cap_tag::name(99), "unknown");

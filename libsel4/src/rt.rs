@@ -1,10 +1,11 @@
 //! Root-task runtime (feature `rt`, bare-metal targets only).
 //!
-//! seL4 starts the root task at its ELF entry with only `a0` set (the BootInfo frame's
-//! address): no stack, no TLS, no arguments. `_start` (below) sets `gp`, clears `tp` (the root
-//! thread has no [`ThreadBlock`](crate::ipc::ThreadBlock)), points `sp` at a 64 KiB
-//! stack in `.bss` (the kernel maps the ELF's segments with `.bss` zeroed, so nothing needs
-//! clearing) and calls into Rust with `a0` untouched. The Rust side records the BootInfo and
+//! seL4 starts the root task at its ELF entry with only the first argument register set (`a0`
+//! on riscv64, x0 on aarch64: the BootInfo frame's address): no stack, no TLS, no arguments.
+//! `_start` (below) sets `gp` (riscv64), clears the thread pointer (`tp`, TPIDR_EL0: the root
+//! thread has no [`ThreadBlock`](crate::ipc::ThreadBlock)), points `sp` at a 64 KiB stack in
+//! `.bss` (the kernel maps the ELF's segments with `.bss` zeroed, so nothing needs clearing)
+//! and calls into Rust with the BootInfo address untouched. The Rust side records the BootInfo and
 //! the IPC buffer address (`BootInfo.ipcBuffer`) and calls the program's entry, declared with
 //! [`root_task!`](crate::root_task).
 //!
@@ -19,7 +20,7 @@ use abi::{BootInfo, IpcBuffer};
 /// Size of the root task's stack.
 pub const STACK_SIZE: usize = 64 * 1024;
 
-#[cfg(target_os = "none")]
+#[cfg(all(target_os = "none", target_arch = "riscv64"))]
 core::arch::global_asm!(
     ".section .text._start, \"ax\", @progbits",
     ".globl _start",
@@ -45,6 +46,30 @@ core::arch::global_asm!(
     stack_size = const STACK_SIZE,
 );
 
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+core::arch::global_asm!(
+    ".section .text._start, \"ax\", %progbits",
+    ".globl _start",
+    ".type _start, %function",
+    "_start:",
+    "    adrp x1, __sel4_rt_stack_top",
+    "    add x1, x1, :lo12:__sel4_rt_stack_top",
+    "    mov sp, x1",
+    "    msr tpidr_el0, xzr",
+    "    bl {entry}",
+    "1:  b 1b",
+    ".size _start, . - _start",
+    ".section .bss.__sel4_rt_stack, \"aw\", %nobits",
+    ".balign 16",
+    ".globl __sel4_rt_stack_bottom",
+    "__sel4_rt_stack_bottom:",
+    ".space {stack_size}",
+    ".globl __sel4_rt_stack_top",
+    "__sel4_rt_stack_top:",
+    entry = sym rust_start,
+    stack_size = const STACK_SIZE,
+);
+
 #[cfg(target_os = "none")]
 unsafe extern "C" {
     /// The program's entry, defined by [`root_task!`](crate::root_task).
@@ -53,7 +78,7 @@ unsafe extern "C" {
 
 #[cfg(target_os = "none")]
 extern "C" fn rust_start(bootinfo: *const BootInfo) -> ! {
-    // SAFETY: `_start` passes the kernel's `a0` unchanged: the BootInfo frame, mapped for the
+    // SAFETY: `_start` passes the kernel's a0/x0 unchanged: the BootInfo frame, mapped for the
     // root task's lifetime, followed by the extra BootInfo pages.
     unsafe { crate::bootinfo::set_boot_info(bootinfo) };
     let bi = crate::bootinfo::boot_info().expect("the kernel passed no BootInfo");

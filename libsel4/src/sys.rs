@@ -828,60 +828,91 @@ pub fn seL4_SchedContext_YieldTo(service: CPtr) -> Result<u64, Error> {
     Ok(ipc::get_mr(0))
 }
 
-/// `seL4_RISCV_PageTable_Map`.
-pub fn seL4_RISCV_PageTable_Map(
-    service: CPtr,
-    vspace: CPtr,
-    vaddr: Word,
-    attr: Word,
-) -> Result<(), Error> {
-    unit(encode::page_table_map(vspace, vaddr, attr).call(service))
+/// The address-space methods of the architecture (seL4's `seL4_RISCV_*` or `seL4_ARM_*`
+/// stubs), named as seL4 names them for the architecture built; the same parameters on both.
+macro_rules! address_space_methods {
+    (
+        $cfg:meta, $arch:literal:
+        $page_table_map:ident, $page_table_unmap:ident, $page_map:ident, $page_unmap:ident,
+        $page_get_address:ident, $asid_control_make_pool:ident, $asid_pool_assign:ident
+    ) => {
+        #[doc = concat!("`seL4_", $arch, "_PageTable_Map`.")]
+        #[cfg($cfg)]
+        pub fn $page_table_map(
+            service: CPtr,
+            vspace: CPtr,
+            vaddr: Word,
+            attr: Word,
+        ) -> Result<(), Error> {
+            unit(encode::page_table_map(vspace, vaddr, attr).call(service))
+        }
+
+        #[doc = concat!("`seL4_", $arch, "_PageTable_Unmap`.")]
+        #[cfg($cfg)]
+        pub fn $page_table_unmap(service: CPtr) -> Result<(), Error> {
+            unit(encode::page_table_unmap().call(service))
+        }
+
+        #[doc = concat!("`seL4_", $arch, "_Page_Map`.")]
+        #[cfg($cfg)]
+        pub fn $page_map(
+            service: CPtr,
+            vspace: CPtr,
+            vaddr: Word,
+            rights: CapRights,
+            attr: Word,
+        ) -> Result<(), Error> {
+            unit(encode::page_map(vspace, vaddr, rights, attr).call(service))
+        }
+
+        #[doc = concat!("`seL4_", $arch, "_Page_Unmap`.")]
+        #[cfg($cfg)]
+        pub fn $page_unmap(service: CPtr) -> Result<(), Error> {
+            unit(encode::page_unmap().call(service))
+        }
+
+        #[doc = concat!("`seL4_", $arch, "_Page_GetAddress`: the frame's physical address.")]
+        #[cfg($cfg)]
+        pub fn $page_get_address(service: CPtr) -> Result<Word, Error> {
+            encode::page_get_address().call(service)?;
+            Ok(ipc::get_mr(0))
+        }
+
+        #[doc = concat!("`seL4_", $arch, "_ASIDControl_MakePool`.")]
+        #[cfg($cfg)]
+        pub fn $asid_control_make_pool(
+            service: CPtr,
+            untyped: CPtr,
+            root: CPtr,
+            index: Word,
+            depth: u8,
+        ) -> Result<(), Error> {
+            unit(encode::asid_control_make_pool(untyped, root, index, depth).call(service))
+        }
+
+        #[doc = concat!("`seL4_", $arch, "_ASIDPool_Assign`.")]
+        #[cfg($cfg)]
+        pub fn $asid_pool_assign(service: CPtr, vspace: CPtr) -> Result<(), Error> {
+            unit(encode::asid_pool_assign(vspace).call(service))
+        }
+    };
 }
 
-/// `seL4_RISCV_PageTable_Unmap`.
-pub fn seL4_RISCV_PageTable_Unmap(service: CPtr) -> Result<(), Error> {
-    unit(encode::page_table_unmap().call(service))
-}
+address_space_methods!(
+    not(all(target_arch = "aarch64", target_os = "none")), "RISCV":
+    seL4_RISCV_PageTable_Map, seL4_RISCV_PageTable_Unmap, seL4_RISCV_Page_Map,
+    seL4_RISCV_Page_Unmap, seL4_RISCV_Page_GetAddress, seL4_RISCV_ASIDControl_MakePool,
+    seL4_RISCV_ASIDPool_Assign
+);
 
-/// `seL4_RISCV_Page_Map`.
-pub fn seL4_RISCV_Page_Map(
-    service: CPtr,
-    vspace: CPtr,
-    vaddr: Word,
-    rights: CapRights,
-    attr: Word,
-) -> Result<(), Error> {
-    unit(encode::page_map(vspace, vaddr, rights, attr).call(service))
-}
+address_space_methods!(
+    all(target_arch = "aarch64", target_os = "none"), "ARM":
+    seL4_ARM_PageTable_Map, seL4_ARM_PageTable_Unmap, seL4_ARM_Page_Map,
+    seL4_ARM_Page_Unmap, seL4_ARM_Page_GetAddress, seL4_ARM_ASIDControl_MakePool,
+    seL4_ARM_ASIDPool_Assign
+);
 
-/// `seL4_RISCV_Page_Unmap`.
-pub fn seL4_RISCV_Page_Unmap(service: CPtr) -> Result<(), Error> {
-    unit(encode::page_unmap().call(service))
-}
-
-/// `seL4_RISCV_Page_GetAddress`: the frame's physical address.
-pub fn seL4_RISCV_Page_GetAddress(service: CPtr) -> Result<Word, Error> {
-    encode::page_get_address().call(service)?;
-    Ok(ipc::get_mr(0))
-}
-
-/// `seL4_RISCV_ASIDControl_MakePool`.
-pub fn seL4_RISCV_ASIDControl_MakePool(
-    service: CPtr,
-    untyped: CPtr,
-    root: CPtr,
-    index: Word,
-    depth: u8,
-) -> Result<(), Error> {
-    unit(encode::asid_control_make_pool(untyped, root, index, depth).call(service))
-}
-
-/// `seL4_RISCV_ASIDPool_Assign`.
-pub fn seL4_RISCV_ASIDPool_Assign(service: CPtr, vspace: CPtr) -> Result<(), Error> {
-    unit(encode::asid_pool_assign(vspace).call(service))
-}
-
-#[cfg(all(test, not(target_arch = "riscv64")))]
+#[cfg(all(test, not(target_os = "none")))]
 mod tests {
     use super::*;
     use crate::arch::mock;

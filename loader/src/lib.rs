@@ -211,6 +211,17 @@ pub fn place(kernel: &Kernel, dtb_size: u64, root: &RootTask) -> Handoff {
     }
 }
 
+/// Microkit's loader's placement and hand-off: no device tree (`dtb_addr_p` = `dtb_size` = 0;
+/// the kernel knows its platform from its build), the root task's image in the page after the
+/// kernel's end (Microkit's tool places its initial task right after `ki_end`).
+pub fn place_without_dtb(kernel: &Kernel, root: &RootTask) -> Handoff {
+    Handoff {
+        dtb_addr_p: 0,
+        dtb_size: 0,
+        ..place(kernel, 0, root)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +316,20 @@ mod tests {
                 dtb_addr_p: 0x8022_1000,
                 dtb_size: 5195
             }
+        );
+        // Microkit's hand-off (seen with Microkit 2.3.0's hello on this kernel: kernel end
+        // 0x8024_f000, initial task at 0x8024_f000): no device tree, image after the kernel.
+        let m = place_without_dtb(&kernel(&k).unwrap(), &root_task(&r).unwrap());
+        assert_eq!(
+            m.registers(),
+            [
+                0x8022_1000,
+                0x8061_7000,
+                0x8022_1000 - 0x1_0000,
+                0x1c22e,
+                0,
+                0
+            ]
         );
         let mut seen = Vec::new();
         root_task_segments(&r, 0x1_0000, |off, d| seen.push((off, d.len()))).unwrap();

@@ -5,6 +5,10 @@
 //! elfloader does) and itself at its physical addresses (one gigapage), turns Sv39 on and
 //! jumps to the kernel's entry with seL4's boot protocol in `a0..a7`.
 //!
+//! Built with the environment variable `LOADER_NO_DTB` set (any value), it hands the kernel no
+//! device tree, as Microkit's loader does ([`loader::place_without_dtb`]): for kernels that
+//! know their platform from their build (`cargo xtask test`'s Microkit stage).
+//!
 //! On the host this is an empty program (the placement logic is the library, tested there).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -27,6 +31,9 @@ mod machine {
     static ROOT_TASK: &Aligned<[u8]> = &Aligned(*include_bytes!(env!("LOADER_ROOT_TASK")));
 
     const STACK_SIZE: usize = 16 * 1024;
+
+    /// Hand over no device tree (`LOADER_NO_DTB` set at build time), as Microkit's loader.
+    const NO_DTB: bool = option_env!("LOADER_NO_DTB").is_some();
 
     global_asm!(
         r#"
@@ -137,17 +144,22 @@ mod machine {
         let k = loader::kernel(&KERNEL.0).unwrap_or_else(|e| fail(e));
         let r = loader::root_task(&ROOT_TASK.0).unwrap_or_else(|e| fail(e));
         let dtb = dtb as u64;
-        // SAFETY: the firmware passes the device tree's address; its header's second word is
-        // its size (big-endian).
-        let magic = unsafe { (dtb as *const u32).read_volatile() };
-        if dtb == 0 || u32::from_be(magic) != 0xd00d_feed {
-            fail("no device tree from the firmware");
-        }
-        // SAFETY: as above.
-        let dtb_size = u64::from(u32::from_be(unsafe {
-            (dtb as *const u32).add(1).read_volatile()
-        }));
-        let h: Handoff = loader::place(&k, dtb_size, &r);
+        let (h, dtb_size): (Handoff, u64) = if NO_DTB {
+            say!("loader: passing no device tree (as Microkit's loader)");
+            (loader::place_without_dtb(&k, &r), 0)
+        } else {
+            // SAFETY: the firmware passes the device tree's address; its header's second word
+            // is its size (big-endian).
+            let magic = unsafe { (dtb as *const u32).read_volatile() };
+            if dtb == 0 || u32::from_be(magic) != 0xd00d_feed {
+                fail("no device tree from the firmware");
+            }
+            // SAFETY: as above.
+            let dtb_size = u64::from(u32::from_be(unsafe {
+                (dtb as *const u32).add(1).read_volatile()
+            }));
+            (loader::place(&k, dtb_size, &r), dtb_size)
+        };
         let me = (
             &raw const __loader_start as u64,
             &raw const __loader_end as u64,
@@ -163,11 +175,13 @@ mod machine {
                 fail("that overlaps the loader");
             }
         }
-        if overlap((k.p_start, k.p_end), (dtb, dtb + dtb_size)) {
-            fail("the firmware's device tree lies where the kernel goes");
+        if dtb_size != 0 {
+            if overlap((k.p_start, k.p_end), (dtb, dtb + dtb_size)) {
+                fail("the firmware's device tree lies where the kernel goes");
+            }
+            // The device tree first (it may lie where the kernel or the root task goes).
+            move_phys(dtb_dst.0, dtb, dtb_size);
         }
-        // The device tree first (it may lie where the kernel or the root task goes).
-        move_phys(dtb_dst.0, dtb, dtb_size);
         loader::kernel_segments(&KERNEL.0, |p, data, mem| {
             move_phys(p, data.as_ptr() as u64, data.len() as u64);
             zero_phys(p + data.len() as u64, mem - data.len() as u64);

@@ -1,11 +1,12 @@
 //! `cargo xtask build|run|test|bench|fuzz`: builds the kernel and the root tasks
-//! for riscv64, boots them in QEMU and runs every test; fuzzes the syscall path on the host.
-//! See README.md.
+//! for riscv64 (and aarch64, `--arch aarch64`), boots them in QEMU and runs every test; fuzzes
+//! the syscall path on the host. See README.md.
 
 mod bench;
 mod bootregion;
 mod elfsize;
 mod fuzz;
+mod microkit;
 mod protocol;
 mod qemu;
 mod qfuzz;
@@ -27,14 +28,15 @@ use clap::{Args, Parser, Subcommand};
 
 use protocol::QemuEnd;
 use workspace::{
-    KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, ROOT_TASKS, TESTS,
+    Arch, KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, HELLO, ROOT_TASKS,
+    TESTS,
 };
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
     bin_name = "cargo xtask",
-    about = "Build, boot and test the kernel (riscv64, QEMU virt)"
+    about = "Build, boot and test the kernel (riscv64 and aarch64, QEMU virt)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -60,9 +62,9 @@ enum Cmd {
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
     ///
-    /// First it adds what is missing: the riscv64 target and the rustfmt and clippy components
-    /// (rustup, to the active toolchain), and QEMU (as root on Debian/Ubuntu; elsewhere it says
-    /// what to install). Then the stages, in this order (each ends with a line
+    /// First it adds what is missing: the riscv64 and aarch64 targets and the rustfmt and clippy
+    /// components (rustup, to the active toolchain), and QEMU for both (as root on
+    /// Debian/Ubuntu; elsewhere it says what to install). Then the stages, in this order (each ends with a line
     /// `xtask: <stage>: ok|FAILED: N passed, M failed in T s`):
     ///
     ///      1. lint: cargo fmt --check                 `cargo fmt --all --check`
@@ -75,37 +77,49 @@ enum Cmd {
     ///      6. lint: cargo clippy (kernel, riscv64, track_utilisation)
     ///                                                 the same with seL4's
     ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
-    ///      7. host: cargo test                        abi, kernel, libsel4, xtask, loader on the host
-    ///      8. host: cargo test -p kernel --no-default-features
+    ///      7. lint: cargo clippy (kernel, aarch64)    the kernel binary for aarch64, -D warnings
+    ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)
+    ///                                                 the same with those configurations
+    ///      9. host: cargo test                        abi, kernel, libsel4, xtask, loader on the
+    ///                                                 host (the kernel's tests include aarch64's
+    ///                                                 pure logic)
+    ///     10. host: cargo test -p kernel --no-default-features
     ///                                                 the kernel's tests without the fastpath
-    ///      9. host: cargo test -p kernel --features debug_build
+    ///     11. host: cargo test -p kernel --features debug_build
     ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
-    ///     10. host: cargo test -p kernel --features mcs
+    ///     12. host: cargo test -p kernel --features mcs
     ///                                                 the MCS kernel's tests
-    ///     11. host: cargo test -p kernel --features mcs,debug_build,track_utilisation
+    ///     13. host: cargo test -p kernel --features mcs,debug_build,track_utilisation
     ///                                                 the MCS kernel's tests with CONFIG_DEBUG_BUILD
     ///                                                 and the utilisation accounting
-    ///     12. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
-    ///     13. host: cargo test -p libsel4 --features mcs
+    ///     14. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
+    ///     15. host: cargo test -p libsel4 --features mcs
     ///                                                 libsel4's MCS API (syscalls, invocations)
-    ///     14. host: cargo test -p bench --lib         the benchmark root task's host-testable part
-    ///     15. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     16. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
+    ///     16. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///     17. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///     18. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
     ///                                                 without input (it must end by itself) and
     ///                                                 typed into line by line (`hello`, `crash`,
     ///                                                 `hello`, `hang`, `hello`, `quit`: each
     ///                                                 echo, both driver restarts, their count);
     ///                                                 `DEMO OK`, no kernel warning
-    ///     17. qemu: roottask-tests through the loader (fastpath)
+    ///     19. qemu: roottask-tests through the loader (fastpath)
     ///                                                 the test root task and the same kernel in
     ///                                                 one image of the loader (`loader/`), which
     ///                                                 enters the kernel with seL4's boot protocol
-    ///     18. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     19. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///     20. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     21. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     20. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
-    ///                                                 booted twice as in 16
-    ///     21. qemu: fuzz-roottask (fastpath, 100000 syscalls)
+    ///     22. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
+    ///                                                 booted twice as in 18
+    ///     23. qemu: Microkit boot state (microkit, loader without device tree)
+    ///                                                 the kernel in Microkit's configuration
+    ///                                                 (`--features microkit`) entered through the
+    ///                                                 loader with no device tree, as Microkit's
+    ///                                                 loader enters seL4 (QEMU with 2 GiB): its
+    ///                                                 compiled-in platform, and the untyped list
+    ///                                                 Microkit's tool predicts (docs/MICROKIT.md)
+    ///     24. qemu: fuzz-roottask (fastpath, 100000 syscalls)
     ///                                                 the QEMU fuzzing root task (seed 1) on the
     ///                                                 release kernel with the fastpath (also
     ///                                                 with --debug): confined threads
@@ -113,17 +127,28 @@ enum Cmd {
     ///                                                 no panic, no kernel warning (but reports of
     ///                                                 faults without a handler), no canary
     ///                                                 failure, no hang (`cargo xtask fuzz --qemu`)
-    ///     22. qemu: fuzz-roottask (mcs, 100000 syscalls)
+    ///     25. qemu: fuzz-roottask (mcs, 100000 syscalls)
     ///                                                 the same, MCS kernel and root task
-    ///     23. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     26. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     24. qemu: bench sanity (mcs, benchmark, quick)
+    ///     27. qemu: bench sanity (mcs, benchmark, quick)
+    ///                                                 the same, MCS kernel and root task
+    ///     28. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
+    ///                                                 with the fastpath (qemu-system-aarch64):
+    ///                                                 the tests ported to aarch64 so far
+    ///     29. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
+    ///     30. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///                                                 the benchmark root task (quick) on the
+    ///                                                 aarch64 kernel with `benchmark` (cycles
+    ///                                                 from PMCCNTR_EL0)
+    ///     31. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
-    /// Each QEMU test stage also checks its kernel's ELF: nothing outside the boot-only region
-    /// (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test).
+    /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
+    /// region (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the
+    /// aarch64 kernel has no boot-only region yet).
     /// Each lint counts as one test, and each `cargo test` test, QEMU `TEST` line and demo check.
     /// QEMU runs use `-icount shift=0,sleep=off` (the typed demo runs `sleep=on`: guest time
     /// follows the host's while the guest waits for input); their output is also in
@@ -177,13 +202,27 @@ struct BuildOpts {
     /// `bench-mcs`).
     #[arg(long)]
     mcs: bool,
+    /// The architecture: riscv64 (QEMU `virt` with OpenSBI) or aarch64 (QEMU `virt`,
+    /// cortex-a53, GICv2; images in `target/images/aarch64/`). On aarch64 only the root tasks
+    /// ported to it are built (`hello`, `roottask-tests`, `bench`; `run` boots `hello` by
+    /// default).
+    #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
+    arch: Arch,
+    /// Microkit 2.3.0's kernel configuration (qemu_virt_riscv64): the kernel with
+    /// `--features microkit` (MCS, debug build, 2^17-slot root CNode, 16 domains, 100 domain
+    /// schedule entries, QEMU virt with 2 GiB compiled in; image `kernel-microkit`), ready to
+    /// replace an SDK's `sel4.elf` (docs/MICROKIT.md). Only the kernel is built.
+    #[arg(long, conflicts_with = "mcs")]
+    microkit: bool,
 }
 
 impl BuildOpts {
     fn kernel_config(self) -> KernelConfig {
         KernelConfig::new(self.profile.profile())
+            .arch(self.arch)
             .feature("fastpath", !self.no_fastpath)
             .feature(MCS_FEATURE, self.mcs)
+            .feature(MICROKIT_FEATURE, self.microkit)
             .log_level(self.log.log_level)
     }
 
@@ -195,6 +234,8 @@ impl BuildOpts {
 
 /// The cargo feature that selects seL4's MCS configuration, in the kernel and the root tasks.
 const MCS_FEATURE: &str = "mcs";
+/// The kernel's cargo feature for Microkit 2.3.0's kernel configuration.
+const MICROKIT_FEATURE: &str = "microkit";
 
 /// The root tasks' features for the MCS configuration or not.
 fn task_features(mcs: bool) -> &'static [&'static str] {
@@ -322,6 +363,10 @@ struct BenchOpts {
     /// Kill QEMU after this many seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     timeout: u64,
+    /// The architecture: riscv64 or aarch64 (where the cycle counter is `PMCCNTR_EL0`, which
+    /// the benchmark kernel lets EL0 read; results in target/bench-aarch64*.json).
+    #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
+    arch: Arch,
     /// Extra arguments for QEMU, after `--`.
     #[arg(last = true, value_name = "QEMU_ARGS")]
     qemu_args: Vec<String>,
@@ -354,14 +399,24 @@ fn main() -> ExitCode {
 
 fn build(o: BuildOpts) -> Result<ExitCode> {
     let ws = Workspace::load()?;
-    ws.ensure_toolchain(&[])?;
+    ws.ensure_toolchain_for(&[o.arch], &[])?;
     let profile = o.profile.profile();
     let mut failures = Vec::new();
     if let Err(e) = ws.build_kernel(&o.kernel_config()) {
         failures.push(format!("{e:#}"));
     }
-    for task in ROOT_TASKS {
+    // Microkit brings its own initial task (its capDL initialiser): only the kernel.
+    let tasks = if o.microkit { &[][..] } else { ROOT_TASKS };
+    for task in tasks {
         if task.optional && !ws.has_package(task.package) {
+            continue;
+        }
+        if !task.arches.contains(&o.arch) {
+            eprintln!(
+                "xtask: {} is not ported to {} yet: not built",
+                task.package,
+                o.arch.name()
+            );
             continue;
         }
         if o.mcs && !task.has_mcs {
@@ -371,7 +426,7 @@ fn build(o: BuildOpts) -> Result<ExitCode> {
             );
             continue;
         }
-        if let Err(e) = ws.build_root_task_with(profile, task, o.task_features()) {
+        if let Err(e) = ws.build_root_task_for(o.arch, profile, task, o.task_features()) {
             failures.push(format!("{e:#}"));
         }
     }
@@ -406,6 +461,9 @@ fn exit_code_of(end: &QemuEnd) -> ExitCode {
 }
 
 fn run(o: RunOpts) -> Result<ExitCode> {
+    if o.build.microkit {
+        bail!("--microkit builds only the kernel (`cargo xtask build --microkit`); Microkit's tool makes the bootable image (docs/MICROKIT.md)");
+    }
     // Resolve the root task before anything changes directories.
     let given = match &o.root_task {
         Some(f) => Some(
@@ -415,19 +473,25 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         None => None,
     };
     let ws = Workspace::load()?;
-    ws.ensure_toolchain(&[])?;
+    let arch = o.build.arch;
+    ws.ensure_toolchain_for(&[arch], &[])?;
     let profile = o.build.profile.profile();
     let kernel = ws.build_kernel(&o.build.kernel_config())?;
     let root_task = match given {
         Some(f) => f,
-        None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
+        None => {
+            ws.build_root_task_for(arch, profile, default_task(arch), o.build.task_features())?
+        }
     };
-    let qemu = qemu::ensure_qemu()?;
+    let qemu = qemu::ensure_qemu_for(arch)?;
     let mut args = if o.loader {
+        if arch != Arch::Riscv64 {
+            bail!("--loader: the loader (loader/) boots riscv64 only");
+        }
         let name = workspace::loader_image_name(&kernel, &root_task);
         qemu::image_args(&ws.build_loader(profile, &kernel, &root_task, &name)?)
     } else {
-        qemu::base_args(&kernel, &root_task)
+        qemu::args_for(arch, &kernel, &root_task)
     };
     if o.gdb {
         args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
@@ -453,9 +517,25 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     }
 }
 
+/// The root task `run` boots by default: the demo, or on an architecture it is not ported to
+/// yet, `hello`.
+fn default_task(arch: Arch) -> &'static RootTask {
+    if DEMO.arches.contains(&arch) {
+        &DEMO
+    } else {
+        &HELLO
+    }
+}
+
 // ---------------------------------------------------------------- image
 
 fn image(o: ImageOpts) -> Result<ExitCode> {
+    if o.build.arch != Arch::Riscv64 {
+        bail!("cargo xtask image: the loader (loader/) boots riscv64 only");
+    }
+    if o.build.microkit {
+        bail!("--microkit builds only the kernel (`cargo xtask build --microkit`); Microkit's tool makes the bootable image (docs/MICROKIT.md)");
+    }
     let given = match &o.root_task {
         Some(f) => Some(
             std::fs::canonicalize(f)
@@ -499,6 +579,12 @@ fn shell_quote(s: &str) -> String {
 /// The gdb command line for `run --gdb`: the kernel's symbols, the root task's added, connected
 /// to QEMU's stub.
 fn gdb_command(kernel: &Path, root_task: &Path) -> String {
+    // gdb wants the ELF, not the flat image QEMU boots on aarch64 (`<elf>.img`).
+    let kernel = if kernel.extension().is_some_and(|e| e == "img") {
+        kernel.with_extension("")
+    } else {
+        kernel.to_path_buf()
+    };
     let add = format!("add-symbol-file {}", root_task.display());
     [
         "gdb-multiarch".to_string(),
@@ -551,7 +637,13 @@ fn run_bench(
         config.feature_list().join(", ")
     ));
     let kernel = ws.build_kernel(&config)?;
-    let sizes = match elfsize::of_file(&kernel) {
+    // The sections are in the ELF, not in the flat image QEMU boots on aarch64 (`<elf>.img`).
+    let elf = if kernel.extension().is_some_and(|e| e == "img") {
+        kernel.with_extension("")
+    } else {
+        kernel.clone()
+    };
+    let sizes = match elfsize::of_file(&elf) {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("xtask: warning: {e:#}");
@@ -560,19 +652,19 @@ fn run_bench(
     };
     let sfx = format!(
         "{}{}",
-        if config.has(MCS_FEATURE) { "-mcs" } else { "" },
+        bench_arch_mcs_suffix(&config),
         bench::suffix(config.fastpath(), quick)
     );
     let mut task_features: Vec<&str> = if quick { vec!["quick"] } else { vec![] };
     if config.has(MCS_FEATURE) {
         task_features.push(MCS_FEATURE);
     }
-    let task = ws.build_root_task_with(config.profile, &BENCH, &task_features)?;
-    let mut args = qemu::base_args(&kernel, &task);
+    let task = ws.build_root_task_for(config.arch, config.profile, &BENCH, &task_features)?;
+    let mut args = qemu::args_for(config.arch, &kernel, &task);
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     args.extend(extra_args.iter().cloned());
     let log = ws.target_dir.join(format!("qemu-bench{sfx}.log"));
-    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None)?;
+    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None, None)?;
     eprintln!("xtask: serial output written to {}", log.display());
     let out = bench::parse(&cap.text);
     let problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
@@ -621,6 +713,17 @@ fn git_commit(ws: &Workspace) -> Option<String> {
 }
 
 /// Write the JSON report of `run` to target/bench*.json; returns its path.
+/// The part of a benchmark file name that says the architecture (nothing for riscv64) and
+/// MCS: `-aarch64`, `-mcs`, `-aarch64-mcs`.
+fn bench_arch_mcs_suffix(config: &KernelConfig) -> String {
+    let arch = match config.arch {
+        Arch::Riscv64 => String::new(),
+        a => format!("-{}", a.name()),
+    };
+    let mcs = if config.has(MCS_FEATURE) { "-mcs" } else { "" };
+    format!("{arch}{mcs}")
+}
+
 fn write_bench_json(
     ws: &Workspace,
     run: &BenchRun,
@@ -643,11 +746,7 @@ fn write_bench_json(
     }
     let path = ws.target_dir.join(format!(
         "bench{}{}.json",
-        if run.config.has(MCS_FEATURE) {
-            "-mcs"
-        } else {
-            ""
-        },
+        bench_arch_mcs_suffix(&run.config),
         bench::suffix(run.config.fastpath(), quick)
     ));
     std::fs::write(&path, serde_json::to_string_pretty(&v)? + "\n")
@@ -688,8 +787,8 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         println!("no benchmark root task (package `bench`) in the workspace");
         return Ok(ExitCode::from(2));
     }
-    ws.ensure_toolchain(&[])?;
-    let qemu_bin = qemu::ensure_qemu()?;
+    ws.ensure_toolchain_for(&[o.arch], &[])?;
+    let qemu_bin = qemu::ensure_qemu_for(o.arch)?;
     let profile = o.profile.profile();
     let timeout = timeout_of(o.timeout).unwrap_or(Duration::MAX);
     let variants = if o.compare {
@@ -702,7 +801,9 @@ fn bench(o: BenchOpts) -> Result<ExitCode> {
         let run = run_bench(
             &ws,
             &qemu_bin,
-            bench_kernel_config(profile, fastpath, None).feature(MCS_FEATURE, o.mcs),
+            bench_kernel_config(profile, fastpath, None)
+                .arch(o.arch)
+                .feature(MCS_FEATURE, o.mcs),
             o.quick,
             timeout,
             &o.qemu_args,
@@ -906,16 +1007,47 @@ impl QemuTests<'_> {
         log_name: &str,
         how: BootHow,
     ) -> Result<qemu::Captured> {
+        let qemu = self.qemu.clone();
+        self.boot_on(
+            Arch::Riscv64,
+            &qemu,
+            name,
+            kernel,
+            task,
+            features,
+            log_name,
+            how,
+        )
+    }
+
+    /// [`QemuTests::boot`] on `arch`, with its QEMU `qemu` (the loader boots riscv64 only).
+    #[allow(clippy::too_many_arguments)]
+    fn boot_on(
+        &mut self,
+        arch: Arch,
+        qemu: &Path,
+        name: &str,
+        kernel: &Path,
+        task: &RootTask,
+        features: &[&str],
+        log_name: &str,
+        how: BootHow,
+    ) -> Result<qemu::Captured> {
         let BootHow { loader, script } = how;
-        let elf = self.ws.build_root_task_with(self.profile, task, features)?;
+        let elf = self
+            .ws
+            .build_root_task_for(arch, self.profile, task, features)?;
         let mut args = if loader {
+            if arch != Arch::Riscv64 {
+                bail!("the loader (loader/) boots riscv64 only");
+            }
             let image_name = workspace::loader_image_name(kernel, &elf);
             let image = self
                 .ws
                 .build_loader(self.profile, kernel, &elf, &image_name)?;
             qemu::image_args(&image)
         } else {
-            qemu::base_args(kernel, &elf)
+            qemu::args_for(arch, kernel, &elf)
         };
         let icount = if script.is_some() {
             qemu::ICOUNT_SLEEP_ARGS
@@ -924,11 +1056,11 @@ impl QemuTests<'_> {
         };
         args.extend(icount.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join(log_name);
-        let cap = qemu::run_captured(&self.qemu, &args, self.timeout, &log, script)?;
+        let cap = qemu::run_captured(qemu, &args, self.timeout, &log, script, None)?;
         writeln!(
             self.all_log,
             "===== {name}: {} {} =====",
-            self.qemu.display(),
+            qemu.display(),
             args.join(" ")
         )?;
         self.all_log.write_all(cap.text.as_bytes())?;
@@ -1001,12 +1133,27 @@ impl QemuTests<'_> {
     /// Boot the benchmark (quick) with the kernel built with `benchmark` (and `mcs` if `mcs`)
     /// and check that it runs and that its figures are sane. Not a timing test.
     fn bench_stage(&mut self, name: &str, fastpath: bool, mcs: bool) -> Stage {
+        let qemu = self.qemu.clone();
+        self.bench_stage_on(name, Arch::Riscv64, &qemu, fastpath, mcs)
+    }
+
+    /// [`QemuTests::bench_stage`] on `arch`, with its QEMU `qemu`.
+    fn bench_stage_on(
+        &mut self,
+        name: &str,
+        arch: Arch,
+        qemu: &Path,
+        fastpath: bool,
+        mcs: bool,
+    ) -> Stage {
         banner(name);
         let t = Instant::now();
         let run = run_bench(
             self.ws,
-            &self.qemu,
-            bench_kernel_config(self.profile, fastpath, self.log_level).feature(MCS_FEATURE, mcs),
+            qemu,
+            bench_kernel_config(self.profile, fastpath, self.log_level)
+                .arch(arch)
+                .feature(MCS_FEATURE, mcs),
             true,
             self.timeout,
             &[],
@@ -1026,7 +1173,7 @@ impl QemuTests<'_> {
             "===== end of {name}: QEMU {} =====\n",
             run.cap.end
         );
-        if let Err(e) = write_bench_json(self.ws, &run, true, &self.qemu) {
+        if let Err(e) = write_bench_json(self.ws, &run, true, qemu) {
             eprintln!("xtask: warning: {e:#}");
         }
         print_bench_run(&run);
@@ -1090,6 +1237,86 @@ impl QemuTests<'_> {
             usize::from(!ok),
             r.problems,
         )
+    }
+
+    /// The kernel in Microkit's configuration (`--features microkit`, debug log level),
+    /// entered through the loader without a device tree as Microkit's loader enters seL4 (the
+    /// MCS test root task as the initial task, QEMU with 2 GiB), stopped once the root task is
+    /// created: the kernel must take its compiled-in platform and report the untyped list
+    /// Microkit's tool predicts for that placement ([`microkit::predict`]): one check for the
+    /// platform line, one for the first untyped slot, one per untyped.
+    fn microkit_stage(&mut self, name: &str) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        match self.microkit_run(name) {
+            Ok((checks, problems)) => {
+                let failed = problems.len().min(checks);
+                Stage::judged(
+                    name,
+                    t.elapsed().as_secs_f64(),
+                    checks - failed,
+                    failed,
+                    problems,
+                )
+            }
+            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+        }
+    }
+
+    fn microkit_run(&mut self, name: &str) -> Result<(usize, Vec<String>)> {
+        let config = KernelConfig::new(self.profile)
+            .feature(MICROKIT_FEATURE, true)
+            .log_level(Some(LogLevel::Debug));
+        let kernel = self.ws.build_kernel(&config)?;
+        let task = self
+            .ws
+            .build_root_task_with(self.profile, &TESTS, &[MCS_FEATURE])?;
+        let image_name = format!("{}-no-dtb", workspace::loader_image_name(&kernel, &task));
+        let image = self
+            .ws
+            .build_loader_with(self.profile, &kernel, &task, &image_name, false)?;
+        let mut args = qemu::image_args_with_memory(&image, "2G");
+        args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+        let log = self.ws.target_dir.join("qemu-test-microkit.log");
+        let cap = qemu::run_captured(
+            &self.qemu,
+            &args,
+            self.timeout,
+            &log,
+            None,
+            Some(MICROKIT_STOP_AT),
+        )?;
+        writeln!(self.all_log, "===== {name}: {} =====", args.join(" "))?;
+        self.all_log.write_all(cap.text.as_bytes())?;
+        writeln!(
+            self.all_log,
+            "===== end of {name}: QEMU {} =====\n",
+            cap.end
+        )?;
+        let (ki_end, ki_boot_end) = microkit::kernel_symbols(&kernel)?;
+        let (ui_p, ui_v) =
+            microkit::loader_placement(&cap.text).context("no placement line from the loader")?;
+        let pred = microkit::predict(&microkit::Inputs {
+            ki_end,
+            ki_boot_end,
+            ui_p,
+            ui_v,
+        })?;
+        let (first, got) = microkit::reported(&cap.text);
+        let mut problems = microkit::compare(&pred, first, &got);
+        if !cap.text.contains(MICROKIT_PLATFORM_LINE) {
+            problems.push(format!(
+                "the kernel did not say {MICROKIT_PLATFORM_LINE:?}; QEMU {}",
+                cap.end
+            ));
+        }
+        eprintln!(
+            "xtask: {name}: {} untypeds predicted, {} reported, {} problem(s)",
+            pred.untypeds.len(),
+            got.len(),
+            problems.len()
+        );
+        Ok((pred.untypeds.len() + 2, problems))
     }
 
     /// The test root task on the MCS kernel (with the fastpath); returns the kernel too, for
@@ -1177,6 +1404,67 @@ fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
     }
 }
 
+impl QemuTests<'_> {
+    /// The test root task on the aarch64 kernel with the fastpath (built with `mcs` if `mcs`,
+    /// the root task too): the tests ported to aarch64 so far. Installs aarch64 QEMU first if
+    /// it is missing.
+    fn tests_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let qemu = match qemu::ensure_qemu_for(Arch::Aarch64) {
+            Ok(q) => q,
+            Err(e) => return Stage::broken(name, 0.0, format!("{e:#}")),
+        };
+        let config = KernelConfig::new(self.profile)
+            .arch(Arch::Aarch64)
+            .feature(MCS_FEATURE, mcs)
+            .log_level(self.log_level);
+        let kernel = match self.ws.build_kernel(&config) {
+            Ok(k) => k,
+            Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
+        };
+        let log = if mcs {
+            "qemu-test-aarch64-mcs.log"
+        } else {
+            "qemu-test-aarch64.log"
+        };
+        let features = task_features(mcs);
+        let how = BootHow {
+            loader: false,
+            script: None,
+        };
+        match self.boot_on(
+            Arch::Aarch64,
+            &qemu,
+            name,
+            &kernel,
+            &TESTS,
+            features,
+            log,
+            how,
+        ) {
+            Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+            Ok(cap) => {
+                let out = protocol::parse_test_output(&cap.text);
+                let problems = protocol::judge_tests(&out, &cap.end);
+                eprintln!(
+                    "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
+                    out.tests.len(),
+                    cap.end,
+                    cap.elapsed.as_secs_f64()
+                );
+                Stage::judged(
+                    name,
+                    t.elapsed().as_secs_f64(),
+                    out.passed(),
+                    out.failed(),
+                    problems,
+                )
+            }
+        }
+    }
+}
+
 fn fastpath_variant(fastpath: bool) -> &'static str {
     if fastpath {
         "fastpath"
@@ -1187,6 +1475,11 @@ fn fastpath_variant(fastpath: bool) -> &'static str {
 
 /// `cargo clippy` of the kernel binary for the target, with `features` if any, `-D warnings`.
 fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
+    kernel_clippy_args_for(Arch::Riscv64, features)
+}
+
+/// [`kernel_clippy_args`] for `arch`'s kernel target.
+fn kernel_clippy_args_for(arch: Arch, features: Option<&str>) -> Vec<&str> {
     let mut a = vec![
         "clippy",
         "-p",
@@ -1194,7 +1487,7 @@ fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
         "--bin",
         workspace::KERNEL_BIN,
         "--target",
-        workspace::TARGET,
+        arch.kernel_target(),
     ];
     if let Some(f) = features {
         a.extend(["--features", f]);
@@ -1204,13 +1497,15 @@ fn kernel_clippy_args(features: Option<&str>) -> Vec<&str> {
 }
 
 /// The lint and host stages, in the order they run (the QEMU stages follow).
-const LINT_AND_HOST_STAGES: [&str; 13] = [
+const LINT_AND_HOST_STAGES: [&str; 15] = [
     LINT_FMT,
     LINT_CLIPPY_HOST,
     LINT_CLIPPY_KERNEL,
     LINT_CLIPPY_KERNEL_DEBUG,
     LINT_CLIPPY_KERNEL_MCS,
     LINT_CLIPPY_KERNEL_UTIL,
+    LINT_CLIPPY_KERNEL_AARCH64,
+    LINT_CLIPPY_KERNEL_AARCH64_MCS,
     HOST_ALL,
     HOST_NOFP,
     HOST_DEBUG,
@@ -1238,7 +1533,28 @@ const HOST_LIBSEL4_MCS: &str = "host: cargo test -p libsel4 --features mcs";
 const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
 const QEMU_DEMO_MCS: &str = "qemu: demo (mcs)";
 const QEMU_BENCH_MCS: &str = "qemu: bench sanity (mcs, benchmark, quick)";
+const QEMU_MICROKIT: &str = "qemu: Microkit boot state (microkit, loader without device tree)";
+/// The kernel's line once the root task exists: the Microkit stage stops QEMU there.
+const MICROKIT_STOP_AT: &str = "root task created";
+/// The kernel's line when it takes its compiled-in platform.
+const MICROKIT_PLATFORM_LINE: &str =
+    "no device tree from the loader: using the compiled-in platform";
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
+const LINT_CLIPPY_KERNEL_AARCH64: &str = "lint: cargo clippy (kernel, aarch64)";
+const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
+    "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)";
+const QEMU_TESTS_AARCH64: &str = "qemu: roottask-tests (aarch64)";
+const QEMU_TESTS_AARCH64_MCS: &str = "qemu: roottask-tests (aarch64, mcs)";
+const QEMU_BENCH_AARCH64_MCS: &str = "qemu: bench sanity (aarch64, mcs, benchmark, quick)";
+
+/// The aarch64 benchmark sanity stage's name (non-MCS).
+fn bench_aarch64_stage_name(fastpath: bool) -> String {
+    format!(
+        "qemu: {} sanity (aarch64, {}, benchmark, quick)",
+        BENCH.package,
+        fastpath_variant(fastpath)
+    )
+}
 
 /// Syscalls of the short QEMU fuzzing runs of `cargo xtask test`, and how often they rebuild.
 const TEST_FUZZ_ITERS: u64 = 100_000;
@@ -1323,6 +1639,15 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let mcs_demo_name = QEMU_DEMO_MCS.to_string();
     let run_mcs_bench = run_mcs_stage && !o.no_bench && ws.has_package(BENCH.package);
     let mcs_bench_name = QEMU_BENCH_MCS.to_string();
+    let run_tests_aarch64 = !o.mcs && !o.no_fastpath_only;
+    let tests_aarch64_name = QEMU_TESTS_AARCH64.to_string();
+    let tests_aarch64_mcs_name = QEMU_TESTS_AARCH64_MCS.to_string();
+    let run_bench_aarch64 = run_bench_stage && run_tests_aarch64;
+    let bench_aarch64_name = bench_aarch64_stage_name(first);
+    let run_mcs_bench_aarch64 = run_mcs_bench;
+    let mcs_bench_aarch64_name = QEMU_BENCH_AARCH64_MCS.to_string();
+    let run_microkit = run_mcs_stage;
+    let microkit_name = QEMU_MICROKIT.to_string();
     let has_fuzz = ws.has_package(workspace::FUZZ.package) && !o.no_fuzz;
     let run_fuzz = has_fuzz && variants.contains(&true);
     let fuzz_name = fuzz_stage_name(false);
@@ -1338,10 +1663,15 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&loader_name).filter(|_| run_loader))
             .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
+            .chain(std::iter::once(&microkit_name).filter(|_| run_microkit))
             .chain(std::iter::once(&fuzz_name).filter(|_| run_fuzz))
             .chain(std::iter::once(&mcs_fuzz_name).filter(|_| run_mcs_fuzz))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
+            .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
+            .chain(std::iter::once(&tests_aarch64_mcs_name).filter(|_| run_mcs_stage))
+            .chain(std::iter::once(&bench_aarch64_name).filter(|_| run_bench_aarch64))
+            .chain(std::iter::once(&mcs_bench_aarch64_name).filter(|_| run_mcs_bench_aarch64))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -1400,6 +1730,9 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             );
         }
     }
+    if run_microkit {
+        push(stages, q.microkit_stage(&microkit_name));
+    }
     if run_fuzz {
         push(stages, q.fuzz_stage(&fuzz_name, false));
     }
@@ -1411,6 +1744,29 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     }
     if run_mcs_bench {
         push(stages, q.bench_stage(&mcs_bench_name, true, true));
+    }
+    // aarch64 (being ported): the test root task on its kernel, non-MCS and MCS.
+    if run_tests_aarch64 {
+        push(stages, q.tests_aarch64_stage(&tests_aarch64_name, false));
+    }
+    if run_mcs_stage {
+        push(stages, q.tests_aarch64_stage(&tests_aarch64_mcs_name, true));
+    }
+    // aarch64: the benchmark root task's sanity runs (cycle counter PMCCNTR_EL0).
+    for (run, name, fastpath, mcs) in [
+        (run_bench_aarch64, &bench_aarch64_name, first, false),
+        (run_mcs_bench_aarch64, &mcs_bench_aarch64_name, true, true),
+    ] {
+        if !run {
+            continue;
+        }
+        match qemu::ensure_qemu_for(Arch::Aarch64) {
+            Ok(aq) => push(
+                stages,
+                q.bench_stage_on(name, Arch::Aarch64, &aq, fastpath, mcs),
+            ),
+            Err(e) => push(stages, Stage::broken(name, 0.0, format!("{e:#}"))),
+        }
     }
     let _ = q.all_log.flush();
     eprintln!(
@@ -1433,7 +1789,7 @@ fn test(o: TestOpts) -> Result<ExitCode> {
     // clippy. Added to the active toolchain if missing.
     banner("setup: Rust toolchain");
     let components: &[&str] = if o.qemu_only { &[] } else { LINT_COMPONENTS };
-    if let Err(e) = ws.ensure_toolchain(components) {
+    if let Err(e) = ws.ensure_toolchain_for(&[Arch::Riscv64, Arch::Aarch64], components) {
         push(
             &mut stages,
             Stage::broken("setup: Rust toolchain", 0.0, format!("{e:#}")),
@@ -1484,6 +1840,18 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                 &kernel_clippy_args(Some("track_utilisation")),
             ),
         );
+        for (name, features) in [
+            (LINT_CLIPPY_KERNEL_AARCH64, None),
+            (
+                LINT_CLIPPY_KERNEL_AARCH64_MCS,
+                Some("mcs,debug_build,track_utilisation"),
+            ),
+        ] {
+            push(
+                &mut stages,
+                check_stage(&ws, name, &kernel_clippy_args_for(Arch::Aarch64, features)),
+            );
+        }
         push(
             &mut stages,
             host_stage(&ws, HOST_ALL, &["test", "--no-fail-fast"]),
@@ -1760,6 +2128,8 @@ mod tests {
             LINT_CLIPPY_KERNEL_DEBUG.into(),
             LINT_CLIPPY_KERNEL_MCS.into(),
             LINT_CLIPPY_KERNEL_UTIL.into(),
+            LINT_CLIPPY_KERNEL_AARCH64.into(),
+            LINT_CLIPPY_KERNEL_AARCH64_MCS.into(),
             HOST_ALL.into(),
             HOST_NOFP.into(),
             HOST_DEBUG.into(),
@@ -1774,10 +2144,15 @@ mod tests {
             tests_stage_name(false),
             QEMU_TESTS_MCS.into(),
             QEMU_DEMO_MCS.into(),
+            QEMU_MICROKIT.into(),
             fuzz_stage_name(false),
             fuzz_stage_name(true),
             bench_stage_name(true),
             QEMU_BENCH_MCS.into(),
+            QEMU_TESTS_AARCH64.into(),
+            QEMU_TESTS_AARCH64_MCS.into(),
+            bench_aarch64_stage_name(true),
+            QEMU_BENCH_AARCH64_MCS.into(),
         ];
         let mut at = 0;
         for (i, n) in names.iter().enumerate() {
@@ -1852,6 +2227,38 @@ mod tests {
         }
         let c = bench_kernel_config(Profile::Release, true, None).feature(MCS_FEATURE, true);
         assert_eq!(c.image_name(), "kernel-benchmark-mcs");
+    }
+
+    /// `--arch aarch64`: the kernel for its target, `hello` by default (the demo is riscv64
+    /// only so far), seL4's `qemu-arm-virt` machine with the kernel as an `Image`.
+    #[test]
+    fn aarch64_runs() {
+        let o = match Cli::try_parse_from(["xtask", "run", "--arch", "aarch64", "--mcs"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Run(o) => o,
+            _ => panic!("not run"),
+        };
+        let c = o.build.kernel_config();
+        assert_eq!(c.arch, Arch::Aarch64);
+        assert_eq!(c.image_name(), "kernel-mcs");
+        assert_eq!(default_task(Arch::Aarch64).package, "hello");
+        assert_eq!(default_task(Arch::Riscv64).package, "demo");
+        let args = qemu::args_for(Arch::Aarch64, Path::new("k.img"), Path::new("t"));
+        let s = args.join(" ");
+        assert!(
+            s.contains("-machine virt,gic-version=2 -cpu cortex-a53 -m 1G"),
+            "{s}"
+        );
+        assert!(s.ends_with("-kernel k.img -initrd t"), "{s}");
+        assert!(s.contains("-semihosting-config enable=on"), "{s}");
+        assert!(Cli::try_parse_from(["xtask", "build", "--arch", "x86_64"]).is_err());
+        assert_eq!(
+            gdb_command(Path::new("/w/kernel.img"), Path::new("/w/t")),
+            "gdb-multiarch -q -ex 'set confirm off' -ex 'add-symbol-file /w/t' \
+             -ex 'target remote :1234' /w/kernel"
+        );
     }
 
     #[test]

@@ -409,16 +409,22 @@ pub fn judge_demo_run(text: &str, end: &QemuEnd, script: Option<Script>) -> Demo
     v
 }
 
-/// Whether the demo printed its `DEMO OK` line.
-pub fn demo_ok_printed(text: &str) -> bool {
-    text.lines().any(|l| clean(l) == DEMO_OK_LINE)
+/// Whether `text` has the line `line` (cleaned as the other protocol lines are).
+pub fn line_printed(text: &str, line: &str) -> bool {
+    text.lines().any(|l| clean(l) == line)
 }
 
 /// Everything wrong with a demo run; empty means it passed.
 pub fn judge_demo(text: &str, end: &QemuEnd) -> Vec<String> {
+    judge_ok_line(text, end, DEMO_OK_LINE)
+}
+
+/// Everything wrong with the run of a root task that prints `ok_line` when it passed (the
+/// demo, `hello`): the line, no kernel panic, QEMU exited by itself with status 0.
+pub fn judge_ok_line(text: &str, end: &QemuEnd, ok_line: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    if !demo_ok_printed(text) {
-        problems.push(format!("the line `{DEMO_OK_LINE}` was not printed"));
+    if !line_printed(text, ok_line) {
+        problems.push(format!("the line `{ok_line}` was not printed"));
     }
     let panics: Vec<String> = text
         .lines()

@@ -12,8 +12,66 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::protocol::{self, QemuEnd, Step, KERNEL_LOG_PREFIX, PANIC_MARKER};
+use crate::workspace::Arch;
 
 pub const QEMU: &str = "qemu-system-riscv64";
+
+/// The QEMU program of `arch`.
+pub fn qemu_program(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Riscv64 => QEMU,
+        Arch::Aarch64 => "qemu-system-aarch64",
+    }
+}
+
+/// The Debian package with [`qemu_program`]`(arch)`.
+pub fn qemu_package(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Riscv64 => "qemu-system-misc",
+        Arch::Aarch64 => "qemu-system-arm",
+    }
+}
+
+/// The machine every command boots for `arch`, with `kernel` and the root task as `-initrd`.
+pub fn args_for(arch: Arch, kernel: &Path, root_task: &Path) -> Vec<String> {
+    match arch {
+        Arch::Riscv64 => base_args(kernel, root_task),
+        Arch::Aarch64 => aarch64_args(kernel, root_task),
+    }
+}
+
+/// The aarch64 machine: seL4's `qemu-arm-virt` as its `simulate` runs it (`-machine virt -cpu
+/// cortex-a53`), with the GIC version and the 1 GiB of RAM seL4 builds its device tree for
+/// made explicit; the kernel as a Linux `Image` (QEMU then passes the device tree in x0 and
+/// the initrd in it); semihosting on, so that the kernel can exit with a failure status.
+pub fn aarch64_args(kernel: &Path, root_task: &Path) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-machine",
+        "virt,gic-version=2",
+        "-cpu",
+        "cortex-a53",
+        "-m",
+        "1G",
+        "-smp",
+        "1",
+        "-nographic",
+        "-serial",
+        "mon:stdio",
+        "-semihosting-config",
+        "enable=on,target=native",
+        // No network card (its option ROM is not installed with `--no-install-recommends`).
+        "-nic",
+        "none",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push("-kernel".into());
+    a.push(kernel.display().to_string());
+    a.push("-initrd".into());
+    a.push(root_task.display().to_string());
+    a
+}
 
 /// The machine every command boots (`-bios default` is OpenSBI), without a payload.
 pub fn machine_args() -> Vec<String> {
@@ -43,6 +101,15 @@ pub fn image_args(image: &Path) -> Vec<String> {
     let mut a = machine_args();
     a.push("-kernel".into());
     a.push(image.display().to_string());
+    a
+}
+
+/// [`image_args`] with `-m <memory>` instead of 3 GiB (Microkit's QEMU line has `-m 2G`).
+pub fn image_args_with_memory(image: &Path, memory: &str) -> Vec<String> {
+    let mut a = image_args(image);
+    if let Some(i) = a.iter().position(|x| x == "-m") {
+        a[i + 1] = memory.to_string();
+    }
     a
 }
 
@@ -130,31 +197,64 @@ fn run_shell(script: &str) -> Result<()> {
 /// missing and we are root on Debian or Ubuntu; otherwise fail with
 /// instructions.
 pub fn ensure_qemu() -> Result<PathBuf> {
-    if let Some(p) = find_in_path(QEMU) {
+    ensure_qemu_for(Arch::Riscv64)
+}
+
+/// What to run to install QEMU for `arch`.
+fn how_to_install(arch: Arch) -> String {
+    match arch {
+        Arch::Riscv64 => HOW_TO_INSTALL.to_string(),
+        Arch::Aarch64 => HOW_TO_INSTALL
+            .replace(
+                "qemu-system-riscv64 (with OpenSBI for `-bios default`)",
+                "qemu-system-aarch64",
+            )
+            .replace("qemu-system-misc opensbi", "qemu-system-arm")
+            .replace("qemu-system-misc", "qemu-system-arm")
+            .replace("qemu-system-riscv", "qemu-system-aarch64"),
+    }
+}
+
+/// [`ensure_qemu`] for `arch` (`qemu-system-aarch64` comes in Debian's `qemu-system-arm`).
+pub fn ensure_qemu_for(arch: Arch) -> Result<PathBuf> {
+    let program = qemu_program(arch);
+    let package = qemu_package(arch);
+    if let Some(p) = find_in_path(program) {
         return Ok(p);
     }
     let (id, codename) = os_release();
     let root = is_root();
-    eprintln!("xtask: {QEMU} is not on PATH (os: {id} {codename}, root: {root})");
+    eprintln!("xtask: {program} is not on PATH (os: {id} {codename}, root: {root})");
     match (root, id.as_str(), codename.as_str()) {
         (true, "debian", "bookworm") => {
             eprintln!("xtask: installing QEMU from bookworm-backports (temporary sources list, /etc untouched)");
-            run_shell(
+            run_shell(&format!(
                 r#"d=$(mktemp -d); mkdir -p "$d/parts"
 printf 'deb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian bookworm-updates main\ndeb http://deb.debian.org/debian bookworm-backports main\ndeb http://deb.debian.org/debian-security bookworm-security main\n' > "$d/sources.list"
 O="-o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=$d/parts"
-apt-get $O update && apt-get $O install -y --no-install-recommends -t bookworm-backports qemu-system-misc
-rm -rf "$d""#,
-            )?;
+apt-get $O update && apt-get $O install -y --no-install-recommends -t bookworm-backports {package}
+rm -rf "$d""#
+            ))?;
         }
         (true, "debian" | "ubuntu", _) => {
             eprintln!("xtask: installing QEMU with apt-get");
-            run_shell("apt-get update && apt-get install -y --no-install-recommends qemu-system-misc opensbi")?;
+            let extra = if arch == Arch::Riscv64 {
+                " opensbi"
+            } else {
+                ""
+            };
+            run_shell(&format!(
+                "apt-get update && apt-get install -y --no-install-recommends {package}{extra}"
+            ))?;
         }
-        _ => bail!("{QEMU} not found on PATH.\n{HOW_TO_INSTALL}"),
+        _ => bail!("{program} not found on PATH.\n{}", how_to_install(arch)),
     }
-    find_in_path(QEMU)
-        .with_context(|| format!("{QEMU} still not on PATH after installing.\n{HOW_TO_INSTALL}"))
+    find_in_path(program).with_context(|| {
+        format!(
+            "{program} still not on PATH after installing.\n{}",
+            how_to_install(arch)
+        )
+    })
 }
 
 /// Ask a process to stop (SIGTERM, so QEMU restores the terminal), then
@@ -497,6 +597,10 @@ struct Watch {
     summary_at: Mutex<Option<Instant>>,
     /// QEMU has ended: the typist stops.
     done: AtomicBool,
+    /// Stop QEMU once a line contains this ([`run_captured`]'s `stop_at`).
+    stop_at: Option<&'static str>,
+    /// A line contained `stop_at`.
+    stop_seen: AtomicBool,
 }
 
 fn pump(mut from: impl Read, to_stdout: bool, log: Arc<Mutex<File>>, watch: Arc<Watch>) {
@@ -531,6 +635,9 @@ fn pump(mut from: impl Read, to_stdout: bool, log: Arc<Mutex<File>>, watch: Arc<
                     .lock()
                     .unwrap()
                     .get_or_insert_with(Instant::now);
+            }
+            if watch.stop_at.is_some_and(|m| l.contains(m)) {
+                watch.stop_seen.store(true, Ordering::SeqCst);
             }
             if is_last_line(&l) {
                 watch
@@ -583,13 +690,15 @@ fn type_script(mut to: std::process::ChildStdin, script: &'static [Step], watch:
 /// Boot QEMU, echo its output to the terminal as it arrives, keep it, and write it to `log`.
 /// Its stdin is empty, or with `script` the steps typed as the output asks for them
 /// ([`type_script`]). Killed after `timeout`, or shortly after a `KERNEL PANIC` line, or if it
-/// does not exit soon after a `SUMMARY` line.
+/// does not exit soon after a `SUMMARY` line, or (`stop_at`) as soon as a line contains that
+/// text (the end is then `Killed`, saying so).
 pub fn run_captured(
     qemu: &Path,
     args: &[String],
     timeout: Duration,
     log: &Path,
     script: Option<&'static [Step]>,
+    stop_at: Option<&'static str>,
 ) -> Result<Captured> {
     print_command(qemu, args);
     if let Some(dir) = log.parent() {
@@ -597,7 +706,10 @@ pub fn run_captured(
     }
     let logf = File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let logf = Arc::new(Mutex::new(logf));
-    let watch = Arc::new(Watch::default());
+    let watch = Arc::new(Watch {
+        stop_at,
+        ..Watch::default()
+    });
     let start = Instant::now();
     let mut child = Command::new(qemu)
         .args(args)
@@ -639,6 +751,13 @@ pub fn run_captured(
             break QemuEnd::Killed(format!(
                 "QEMU timed out after {} s and was killed (raise the limit with --timeout SECS)",
                 timeout.as_secs()
+            ));
+        }
+        if watch.stop_seen.load(Ordering::SeqCst) {
+            stop(&mut child);
+            break QemuEnd::Killed(format!(
+                "stopped after the line with {:?}",
+                stop_at.unwrap_or_default()
             ));
         }
         if let Some(t) = *watch.panic_at.lock().unwrap() {

@@ -245,7 +245,7 @@ pub fn run(
     let mut args = qemu::base_args(&kernel, &task);
     args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
     let log = ws.target_dir.join(log_name);
-    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None)?;
+    let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None, None)?;
     eprintln!("xtask: serial output written to {}", log.display());
     let out = parse(&cap.text);
     let problems = judge(&out, &cap.end, p.iters);

@@ -7,8 +7,60 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-/// The one target everything that runs in QEMU is built for.
+/// The target riscv64 kernels and root tasks are built for (the default architecture).
 pub const TARGET: &str = "riscv64gc-unknown-none-elf";
+
+/// The architecture a command builds for and boots (`--arch`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Arch {
+    /// RISC-V 64 on QEMU `virt` with OpenSBI (seL4's `qemu-riscv-virt`).
+    #[default]
+    Riscv64,
+    /// AArch64 on QEMU `virt`, cortex-a53, GICv2 (seL4's `qemu-arm-virt`).
+    Aarch64,
+}
+
+impl Arch {
+    /// Its name, as `--arch` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => "riscv64",
+            Arch::Aarch64 => "aarch64",
+        }
+    }
+
+    /// The target the kernel is built for. On aarch64 a target without floating point, so
+    /// that the kernel never touches the FP/SIMD registers user threads own (seL4 builds with
+    /// `-mgeneral-regs-only`).
+    pub fn kernel_target(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => TARGET,
+            Arch::Aarch64 => "aarch64-unknown-none-softfloat",
+        }
+    }
+
+    /// The target root tasks are built for.
+    pub fn user_target(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => TARGET,
+            Arch::Aarch64 => "aarch64-unknown-none",
+        }
+    }
+
+    /// Every Rust target a build for this architecture needs.
+    pub fn targets(self) -> &'static [&'static str] {
+        match self {
+            Arch::Riscv64 => &[TARGET],
+            Arch::Aarch64 => &["aarch64-unknown-none-softfloat", "aarch64-unknown-none"],
+        }
+    }
+
+    /// Whether QEMU boots the kernel as a flat Linux arm64 `Image` cut out of the ELF
+    /// ([`elf_to_flat_image`]) rather than as the ELF itself.
+    pub fn boots_flat_image(self) -> bool {
+        self == Arch::Aarch64
+    }
+}
 
 /// The kernel package and binary.
 pub const KERNEL_PACKAGE: &str = "kernel";
@@ -25,6 +77,8 @@ pub struct RootTask {
     /// Whether the package has an `mcs` feature (seL4's MCS configuration: built by
     /// `--mcs`, image `<bin>-mcs`).
     pub has_mcs: bool,
+    /// The architectures it builds for.
+    pub arches: &'static [Arch],
 }
 
 pub const DEMO: RootTask = RootTask {
@@ -32,18 +86,29 @@ pub const DEMO: RootTask = RootTask {
     bin: "demo",
     optional: false,
     has_mcs: true,
+    arches: &[Arch::Riscv64],
 };
 pub const TESTS: RootTask = RootTask {
     package: "roottask-tests",
     bin: "roottask-tests",
     optional: false,
     has_mcs: true,
+    arches: &[Arch::Riscv64, Arch::Aarch64],
 };
 pub const BENCH: RootTask = RootTask {
     package: "bench",
     bin: "bench",
     optional: true,
     has_mcs: true,
+    arches: &[Arch::Riscv64, Arch::Aarch64],
+};
+/// The smallest root task (`examples/hello`): the first one a new architecture boots.
+pub const HELLO: RootTask = RootTask {
+    package: "hello",
+    bin: "hello",
+    optional: false,
+    has_mcs: true,
+    arches: &[Arch::Riscv64, Arch::Aarch64],
 };
 
 /// The QEMU fuzzing root task (`cargo xtask fuzz --qemu`, tests/fuzz-roottask).
@@ -52,10 +117,11 @@ pub const FUZZ: RootTask = RootTask {
     bin: "fuzz-roottask",
     optional: true,
     has_mcs: true,
+    arches: &[Arch::Riscv64],
 };
 
 /// Every root task `cargo xtask build` builds. Add new ones here.
-pub const ROOT_TASKS: &[RootTask] = &[DEMO, TESTS, BENCH, FUZZ];
+pub const ROOT_TASKS: &[RootTask] = &[DEMO, TESTS, BENCH, HELLO, FUZZ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -106,6 +172,8 @@ pub const DEBUG_BUILD_FEATURE: &str = "debug_build";
 /// another that something (QEMU, the README's command line) is about to boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelConfig {
+    /// The architecture (not part of the name: each has its own image directory).
+    pub arch: Arch,
     pub profile: Profile,
     /// Every cargo feature of the kernel package in this build (the defaults included).
     pub features: BTreeSet<String>,
@@ -130,10 +198,17 @@ impl KernelConfig {
     /// The default configuration of `profile`.
     pub fn new(profile: Profile) -> Self {
         KernelConfig {
+            arch: Arch::Riscv64,
             profile,
             features: Self::default_features(profile),
             log_level: None,
         }
+    }
+
+    /// The same configuration for `arch`.
+    pub fn arch(mut self, arch: Arch) -> Self {
+        self.arch = arch;
+        self
     }
 
     /// Turn `feature` on or off.
@@ -278,27 +353,37 @@ impl Workspace {
         cargo_command(&self.root)
     }
 
-    /// Where cargo puts a binary built for [`TARGET`].
-    pub fn artifact(&self, profile: Profile, bin: &str) -> PathBuf {
-        self.target_dir.join(TARGET).join(profile.dir()).join(bin)
+    /// Where cargo puts a binary built for `target`.
+    pub fn artifact(&self, target: &str, profile: Profile, bin: &str) -> PathBuf {
+        self.target_dir.join(target).join(profile.dir()).join(bin)
     }
 
     /// Make sure the active toolchain has the riscv64 target and `components` (see
     /// [`crate::toolchain`]): adds what is missing with rustup, or fails saying what to run.
     pub fn ensure_toolchain(&self, components: &[&str]) -> Result<()> {
+        self.ensure_toolchain_for(&[Arch::Riscv64], components)
+    }
+
+    /// [`Workspace::ensure_toolchain`] with the targets of `arches`.
+    pub fn ensure_toolchain_for(&self, arches: &[Arch], components: &[&str]) -> Result<()> {
+        let targets: Vec<&str> = arches.iter().flat_map(|a| a.targets()).copied().collect();
         crate::toolchain::ensure(
             &crate::toolchain::Rustup::new(self.root.clone()),
             crate::toolchain::Needs {
-                targets: &[TARGET],
+                targets: &targets,
                 components,
             },
         )
     }
 
     /// Where `cargo xtask` keeps the images it built, one file per configuration:
-    /// `target/images/<profile>/`.
-    pub fn images_dir(&self, profile: Profile) -> PathBuf {
-        self.target_dir.join("images").join(profile.dir())
+    /// `target/images/<profile>/` for riscv64, `target/images/aarch64/<profile>/` for aarch64.
+    pub fn images_dir(&self, arch: Arch, profile: Profile) -> PathBuf {
+        let images = self.target_dir.join("images");
+        match arch {
+            Arch::Riscv64 => images.join(profile.dir()),
+            a => images.join(a.name()).join(profile.dir()),
+        }
     }
 
     fn run_cargo_build(&self, args: &[String], env: &[(&str, Option<&str>)]) -> Result<()> {
@@ -326,8 +411,8 @@ impl Workspace {
 
     /// Copy a freshly built ELF to `target/images/<profile>/<name>` (through a temporary file
     /// and a rename, so that a QEMU reading the old one is not disturbed).
-    fn publish(&self, elf: &Path, profile: Profile, name: &str) -> Result<PathBuf> {
-        let dir = self.images_dir(profile);
+    fn publish(&self, elf: &Path, arch: Arch, profile: Profile, name: &str) -> Result<PathBuf> {
+        let dir = self.images_dir(arch, profile);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let to = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
@@ -338,16 +423,18 @@ impl Workspace {
         Ok(to)
     }
 
-    /// Build the kernel in configuration `config`; returns its image,
-    /// `target/images/<profile>/<config.image_name()>`.
+    /// Build the kernel in configuration `config`; returns the image QEMU boots,
+    /// `<images_dir>/<config.image_name()>` (the ELF; on aarch64 the flat `Image` beside it,
+    /// `<name>.img`).
     pub fn build_kernel(&self, config: &KernelConfig) -> Result<PathBuf> {
+        let target = config.arch.kernel_target();
         let mut args: Vec<String> = [
             "-p",
             KERNEL_PACKAGE,
             "--bin",
             KERNEL_BIN,
             "--target",
-            TARGET,
+            target,
         ]
         .map(String::from)
         .to_vec();
@@ -358,8 +445,21 @@ impl Workspace {
         // Without --log-level the variable is removed, so that the image is what its name says.
         let level = config.log_level.map(LogLevel::as_str);
         self.run_cargo_build(&args, &[(LOG_LEVEL_VAR, level)])?;
-        let elf = existing(self.artifact(config.profile, KERNEL_BIN))?;
-        let image = self.publish(&elf, config.profile, &config.image_name())?;
+        let elf = existing(self.artifact(target, config.profile, KERNEL_BIN))?;
+        let image = self.publish(&elf, config.arch, config.profile, &config.image_name())?;
+        let image = if config.arch.boots_flat_image() {
+            let flat = image.with_extension("img");
+            let bytes =
+                std::fs::read(&image).with_context(|| format!("reading {}", image.display()))?;
+            let tmp = flat.with_extension(format!("img.tmp{}", std::process::id()));
+            std::fs::write(&tmp, elf_to_flat_image(&bytes)?)
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, &flat)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), flat.display()))?;
+            flat
+        } else {
+            image
+        };
         eprintln!("xtask: kernel image: {}", image.display());
         Ok(image)
     }
@@ -376,7 +476,7 @@ impl Workspace {
             "--bin",
             KERNEL_BIN,
             "--target",
-            TARGET,
+            config.arch.kernel_target(),
             "--release",
         ]
         .map(String::from)
@@ -394,12 +494,12 @@ impl Workspace {
             ],
         )?;
         let elf = existing(
-            dir.join(TARGET)
+            dir.join(config.arch.kernel_target())
                 .join(Profile::Release.dir())
                 .join(KERNEL_BIN),
         )?;
         let name = format!("{}-checked", config.image_name());
-        let image = self.publish(&elf, Profile::Release, &name)?;
+        let image = self.publish(&elf, config.arch, Profile::Release, &name)?;
         eprintln!("xtask: kernel image: {}", image.display());
         Ok(image)
     }
@@ -412,7 +512,7 @@ impl Workspace {
         task: &RootTask,
         features: &[&str],
     ) -> Result<PathBuf> {
-        self.build_root_task_env(profile, task, features, &[])
+        self.build_root_task_for(Arch::Riscv64, profile, task, features)
     }
 
     /// [`Workspace::build_root_task_with`] with environment variables for its build (`None`:
@@ -424,7 +524,31 @@ impl Workspace {
         features: &[&str],
         env: &[(&str, Option<&str>)],
     ) -> Result<PathBuf> {
-        let mut args: Vec<String> = ["-p", task.package, "--bin", task.bin, "--target", TARGET]
+        self.build_root_task_for_env(Arch::Riscv64, profile, task, features, env)
+    }
+
+    /// [`Workspace::build_root_task_with`] for `arch`.
+    pub fn build_root_task_for(
+        &self,
+        arch: Arch,
+        profile: Profile,
+        task: &RootTask,
+        features: &[&str],
+    ) -> Result<PathBuf> {
+        self.build_root_task_for_env(arch, profile, task, features, &[])
+    }
+
+    /// [`Workspace::build_root_task_for`] with environment variables for the build.
+    fn build_root_task_for_env(
+        &self,
+        arch: Arch,
+        profile: Profile,
+        task: &RootTask,
+        features: &[&str],
+        env: &[(&str, Option<&str>)],
+    ) -> Result<PathBuf> {
+        let target = arch.user_target();
+        let mut args: Vec<String> = ["-p", task.package, "--bin", task.bin, "--target", target]
             .map(String::from)
             .to_vec();
         if profile == Profile::Release {
@@ -435,16 +559,84 @@ impl Workspace {
             args.push(features.join(","));
         }
         self.run_cargo_build(&args, env)?;
-        let elf = existing(self.artifact(profile, task.bin))?;
-        let image = self.publish(&elf, profile, &root_task_image_name(task, features))?;
+        let elf = existing(self.artifact(target, profile, task.bin))?;
+        let image = self.publish(&elf, arch, profile, &root_task_image_name(task, features))?;
         eprintln!("xtask: root task image: {}", image.display());
         Ok(image)
     }
 }
 
+/// The flat image of a statically linked little-endian ELF64 file: the contents of its
+/// loadable segments, each at its physical (load) address minus the lowest one, the gaps
+/// zero-filled, `.bss` (memory past a segment's file size) left out. This is what a Linux
+/// arm64 `Image` is (`objcopy -O binary`); the kernel's first bytes are the `Image` header.
+pub fn elf_to_flat_image(elf: &[u8]) -> Result<Vec<u8>> {
+    let u16_at = |o: usize| -> Result<u64> {
+        Ok(u16::from_le_bytes(
+            elf.get(o..o + 2)
+                .context("ELF file truncated")?
+                .try_into()?,
+        ) as u64)
+    };
+    let u32_at = |o: usize| -> Result<u64> {
+        Ok(u32::from_le_bytes(
+            elf.get(o..o + 4)
+                .context("ELF file truncated")?
+                .try_into()?,
+        ) as u64)
+    };
+    let u64_at = |o: usize| -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            elf.get(o..o + 8)
+                .context("ELF file truncated")?
+                .try_into()?,
+        ))
+    };
+    if elf.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 2, 1][..]) {
+        bail!("not a little-endian ELF64 file");
+    }
+    let (phoff, phentsize, phnum) = (u64_at(0x20)?, u16_at(0x36)?, u16_at(0x38)?);
+    const PT_LOAD: u64 = 1;
+    let mut segments = Vec::new();
+    for i in 0..phnum {
+        let ph = (phoff + i * phentsize) as usize;
+        let (kind, offset, paddr, filesz) = (
+            u32_at(ph)?,
+            u64_at(ph + 8)?,
+            u64_at(ph + 24)?,
+            u64_at(ph + 32)?,
+        );
+        if kind == PT_LOAD && filesz > 0 {
+            let data = elf
+                .get(offset as usize..(offset + filesz) as usize)
+                .context("ELF segment outside the file")?;
+            segments.push((paddr, data));
+        }
+    }
+    let base = segments
+        .iter()
+        .map(|(p, _)| *p)
+        .min()
+        .context("ELF file without loadable contents")?;
+    let end = segments
+        .iter()
+        .map(|(p, d)| p + d.len() as u64)
+        .max()
+        .unwrap_or(base);
+    if end - base > 256 << 20 {
+        bail!("ELF segments span {:#x} bytes: not one image", end - base);
+    }
+    let mut out = vec![0u8; (end - base) as usize];
+    for (p, d) in segments {
+        let at = (p - base) as usize;
+        out[at..at + d.len()].copy_from_slice(d);
+    }
+    Ok(out)
+}
+
 impl Workspace {
     /// Build the loader (package `loader`) carrying `kernel` and `root_task` (ELF files):
-    /// one bootable file that enters the kernel with seL4's boot protocol. Returns its image,
+    /// one bootable file that enters the kernel with seL4's boot protocol (riscv64 only). Returns its image,
     /// `target/images/<profile>/<name>`.
     pub fn build_loader(
         &self,
@@ -452,6 +644,19 @@ impl Workspace {
         kernel: &Path,
         root_task: &Path,
         name: &str,
+    ) -> Result<PathBuf> {
+        self.build_loader_with(profile, kernel, root_task, name, true)
+    }
+
+    /// [`Self::build_loader`], passing the device tree on to the kernel (`with_dtb`) or not
+    /// (as Microkit's loader: `dtb_addr_p` = `dtb_size` = 0; `LOADER_NO_DTB`).
+    pub fn build_loader_with(
+        &self,
+        profile: Profile,
+        kernel: &Path,
+        root_task: &Path,
+        name: &str,
+        with_dtb: bool,
     ) -> Result<PathBuf> {
         let mut args: Vec<String> = [
             "-p",
@@ -476,10 +681,11 @@ impl Workspace {
             &[
                 ("LOADER_KERNEL", Some(k.as_ref())),
                 ("LOADER_ROOT_TASK", Some(r.as_ref())),
+                ("LOADER_NO_DTB", (!with_dtb).then_some("1")),
             ],
         )?;
-        let elf = existing(self.artifact(profile, LOADER_PACKAGE))?;
-        let image = self.publish(&elf, profile, name)?;
+        let elf = existing(self.artifact(TARGET, profile, LOADER_PACKAGE))?;
+        let image = self.publish(&elf, Arch::Riscv64, profile, name)?;
         eprintln!("xtask: loader image: {}", image.display());
         Ok(image)
     }
@@ -611,6 +817,50 @@ mod tests {
         );
     }
 
+    /// A synthetic ELF with two loadable segments (one with `.bss` past its file size) and one
+    /// that is not loadable: the flat image has the contents at their load addresses, the gap
+    /// zeroed, no `.bss`.
+    #[test]
+    fn flat_images_follow_load_addresses() {
+        let mut e = vec![0u8; 0x200];
+        e[..6].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1]);
+        e[0x20..0x28].copy_from_slice(&0x40u64.to_le_bytes()); // phoff
+        e[0x36..0x38].copy_from_slice(&56u16.to_le_bytes()); // phentsize
+        e[0x38..0x3a].copy_from_slice(&3u16.to_le_bytes()); // phnum
+        let ph = |e: &mut Vec<u8>, i: usize, kind: u32, off: u64, paddr: u64, filesz: u64| {
+            let o = 0x40 + 56 * i;
+            e[o..o + 4].copy_from_slice(&kind.to_le_bytes());
+            e[o + 8..o + 16].copy_from_slice(&off.to_le_bytes());
+            e[o + 16..o + 24].copy_from_slice(&(paddr + (1 << 40)).to_le_bytes()); // vaddr
+            e[o + 24..o + 32].copy_from_slice(&paddr.to_le_bytes());
+            e[o + 32..o + 40].copy_from_slice(&filesz.to_le_bytes());
+            e[o + 40..o + 48].copy_from_slice(&(filesz + 0x100).to_le_bytes()); // memsz
+        };
+        ph(&mut e, 0, 1, 0x100, 0x4020_1000, 4);
+        ph(&mut e, 1, 1, 0x180, 0x4020_0000, 2);
+        ph(&mut e, 2, 4, 0x1c0, 0x1000, 8); // a note: not loaded
+        e[0x100..0x104].copy_from_slice(b"text");
+        e[0x180..0x182].copy_from_slice(b"hd");
+        let img = elf_to_flat_image(&e).unwrap();
+        assert_eq!(img.len(), 0x1004);
+        assert_eq!(&img[..2], b"hd");
+        assert!(img[2..0x1000].iter().all(|&b| b == 0));
+        assert_eq!(&img[0x1000..], b"text");
+        assert!(elf_to_flat_image(b"not an elf").is_err());
+    }
+
+    #[test]
+    fn arches() {
+        assert_eq!(Arch::default(), Arch::Riscv64);
+        assert_eq!(
+            Arch::Aarch64.kernel_target(),
+            "aarch64-unknown-none-softfloat"
+        );
+        assert_eq!(Arch::Aarch64.user_target(), "aarch64-unknown-none");
+        assert_eq!(Arch::Riscv64.kernel_target(), TARGET);
+        assert!(Arch::Aarch64.boots_flat_image() && !Arch::Riscv64.boots_flat_image());
+    }
+
     #[test]
     fn root_task_images() {
         assert_eq!(root_task_image_name(&DEMO, &[]), "demo");
@@ -631,6 +881,7 @@ mod tests {
                 include_str!("../../tests/roottask/Cargo.toml"),
             ),
             ("bench", include_str!("../../bench/Cargo.toml")),
+            ("hello", include_str!("../../examples/hello/Cargo.toml")),
             (
                 "fuzz-roottask",
                 include_str!("../../tests/fuzz-roottask/Cargo.toml"),

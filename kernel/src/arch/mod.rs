@@ -1,43 +1,105 @@
 //! The architecture boundary.
 //!
-//! `riscv64` holds the RISC-V code. Its pure parts (register context layout, Sv39 page-table
-//! logic) compile everywhere so that host tests exercise them; its `machine` part (entry, traps,
-//! SBI, CSRs) only exists on the target. On the host, `host` stands in for the machine.
+//! Two architectures: `riscv64` (QEMU `virt` with OpenSBI) and `aarch64` (QEMU `virt`,
+//! cortex-a53, GICv2). The one built is chosen by the target: aarch64 on bare-metal aarch64,
+//! riscv64 on the riscv64 target and on the host, whose tests simulate a riscv64 machine with
+//! `host` standing in for the machine. Each architecture's pure parts (register layout, page
+//! tables, trap decoding, its caps and invocations) compile for its target and in host tests
+//! (aarch64's too, so that `cargo test` exercises both); its `machine` part (entry, traps,
+//! system registers, interrupt controller) only exists on its target.
 //!
 //! Boot is layered the same way: generic boot (`crate::boot`) creates the root task and calls
 //! the architecture for the root task's address space, frame mappings, ASID pool and first
-//! registers (`riscv64::boot`); the platform's devices (interrupt controller, timer, UART) are
+//! registers (`<arch>::boot`); the platform's devices (interrupt controller, timer, UART) are
 //! described by an opaque [`Platform`] that the machine layer fills from the device tree and
 //! sets up (`init_platform`).
 //!
 //! What the rest of the kernel may use from here is re-exported below as `arch::*`.
 
+#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
 pub mod riscv64;
+
+#[cfg(any(test, all(target_arch = "aarch64", target_os = "none")))]
+pub mod aarch64;
 
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
-pub use riscv64::boot::{
-    check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context, map_root_frame,
-    root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
-};
+/// Whether the architecture built is aarch64 (else riscv64: the riscv64 target, and host
+/// builds, whose tests simulate a riscv64 machine).
+macro_rules! if_aarch64 {
+    ($($i:item)*) => { $( #[cfg(all(target_arch = "aarch64", target_os = "none"))] $i )* };
+}
+/// See [`if_aarch64`].
+macro_rules! if_riscv64 {
+    ($($i:item)*) => { $( #[cfg(not(all(target_arch = "aarch64", target_os = "none")))] $i )* };
+}
+
+if_riscv64! {
+    pub use riscv64::boot::{
+        check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
+        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
+    };
+    #[cfg(test)]
+    pub use riscv64::cap::arbitrary_arch_cap;
+    pub use riscv64::cap::{
+        check_valid_ipc_buffer, create_object as arch_create_object,
+        derive_cap as arch_derive_cap, finalise_cap as arch_finalise_cap, ipc_buffer_frame,
+        mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,
+        same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data,
+        vspace_root, ArchCap,
+    };
+    pub use riscv64::context::{regs, sanitise_register, ArchContext, ArchTcb};
+    pub use riscv64::objects::{
+        decode as decode_arch_invocation, fast_invocation, has_fast_invocation,
+        perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation,
+    };
+    pub use riscv64::platform::{check_irq, Platform};
+    pub use riscv64::vspace::user_word_paddr;
+    pub use riscv64::vspace::Pte;
+    pub use riscv64::{NAME, PADDR_TOP};
+    /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
+    /// inside; the kernel's WCET and the timer's precision.
+    pub use riscv64::timer::{
+        ticks_to_us, us_to_ticks, KERNEL_WCET_TICKS, KERNEL_WCET_US, MAX_TICKS_TO_US,
+        MAX_US_TO_TICKS, TIMER_PRECISION_TICKS,
+    };
+}
+
+/// The page-table entry of the other architecture, whose pure logic host tests also run (its
+/// tables live in simulated object memory too).
 #[cfg(test)]
-pub use riscv64::cap::arbitrary_arch_cap;
-pub use riscv64::cap::{
-    create_object as arch_create_object, derive_cap as arch_derive_cap,
-    finalise_cap as arch_finalise_cap, ipc_buffer_frame, mask_cap_rights as arch_mask_cap_rights,
-    same_object_as as arch_same_object_as, same_region_as as arch_same_region_as,
-    update_cap_data as arch_update_cap_data, vspace_root, ArchCap,
-};
-pub use riscv64::context::{regs, ArchContext, ArchTcb};
-pub use riscv64::objects::{
-    decode as decode_arch_invocation, perform as perform_arch_invocation,
-    VSpaceInvocation as ArchInvocation,
-};
-pub use riscv64::platform::Platform;
-pub use riscv64::vspace::user_word_paddr;
-pub use riscv64::vspace::Pte;
-pub use riscv64::{NAME, PADDR_TOP};
+pub use aarch64::vspace::Pte as OtherPte;
+
+if_aarch64! {
+    pub use aarch64::boot::{
+        check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
+        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
+    };
+    pub use aarch64::cap::{
+        create_object as arch_create_object, derive_cap as arch_derive_cap, ipc_buffer_frame,
+        mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,
+        same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data, ArchCap,
+    };
+    pub use aarch64::context::{regs, sanitise_register, ArchContext, ArchTcb};
+    pub use aarch64::glue::{
+        check_valid_ipc_buffer, decode_invocation as decode_arch_invocation,
+        finalise_cap as arch_finalise_cap, vspace_root,
+    };
+    pub use aarch64::objects::{perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation};
+    pub use aarch64::glue::{fast_invocation, has_fast_invocation};
+    pub use aarch64::platform::Platform;
+    pub use aarch64::check_irq;
+    pub use aarch64::vspace::user_word_paddr;
+    pub use aarch64::vspace::Pte;
+    pub use aarch64::{NAME, PADDR_TOP};
+    /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
+    /// inside; the kernel's WCET and the timer's precision.
+    pub use aarch64::timer::{
+        ticks_to_us, us_to_ticks, KERNEL_WCET_TICKS, KERNEL_WCET_US, MAX_TICKS_TO_US,
+        MAX_US_TO_TICKS, TIMER_PRECISION_TICKS,
+    };
+}
 
 /// The architecture's part of the capDL dump (`seL4_DebugSnapshot`, debug build): the hooks
 /// the generic dumper (`crate::debug::capdl`) calls, as seL4's generic `src/machine/capdl.c`
@@ -45,53 +107,71 @@ pub use riscv64::{NAME, PADDR_TOP};
 /// `obj_vtable_print_slots`, `print_ipc_buffer_slot`).
 #[cfg(feature = "debug_build")]
 pub mod capdl {
+    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+    pub use super::aarch64::capdl::{
+        print_arch_cap, print_arch_cap_name, print_arch_header, print_arch_object,
+        print_ipc_buffer_frame, print_tcb_vspace, print_vspace_caps, print_vspace_objects,
+    };
+    #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
     pub use super::riscv64::capdl::{
         print_arch_cap, print_arch_cap_name, print_arch_header, print_arch_object,
         print_ipc_buffer_frame, print_tcb_vspace, print_vspace_caps, print_vspace_objects,
     };
 }
 
-#[cfg(target_os = "none")]
-pub use riscv64::machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
-#[cfg(target_os = "none")]
-pub use riscv64::machine::devicetree::{parse as parse_device_tree, DtbError};
-#[cfg(target_os = "none")]
-pub use riscv64::machine::{init_platform, restore_user_context};
+/// The machine of the architecture built (target only).
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+use aarch64::machine;
+/// The machine of the architecture built (target only).
+#[cfg(all(target_arch = "riscv64", target_os = "none"))]
+use riscv64::machine;
+/// The compiled-in platform's boot parameters (no device tree), `builtin_platform` feature
+/// (QEMU virt, riscv64 only).
+#[cfg(all(
+    target_arch = "riscv64",
+    target_os = "none",
+    feature = "builtin_platform"
+))]
+pub use riscv64::machine::devicetree::builtin_params as builtin_platform_params;
+#[cfg(all(target_arch = "aarch64", feature = "builtin_platform"))]
+compile_error!("the compiled-in platform (`builtin_platform`, Microkit's configuration) is QEMU virt riscv64 only");
 
 #[cfg(target_os = "none")]
-pub use riscv64::machine::{
-    flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root, set_vm_root_cached, wait_for_interrupt,
+pub use machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
+#[cfg(target_os = "none")]
+pub use machine::devicetree::{parse as parse_device_tree, DtbError};
+#[cfg(target_os = "none")]
+pub use machine::{init_platform, restore_user_context};
+
+#[cfg(target_os = "none")]
+pub use machine::{
+    flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
+    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_irq_trigger, set_vm_root,
+    set_vm_root_cached, wait_for_interrupt,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
-    flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask, kernel_root_page_table,
-    paddr_to_pptr, pptr_to_paddr, put_char, set_vm_root, set_vm_root_cached,
+    flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
+    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_irq_trigger, set_vm_root,
+    set_vm_root_cached,
 };
 
 /// The cycle counter (seL4 `timestamp()`), for utilisation accounting.
 #[cfg(all(not(target_os = "none"), feature = "track_utilisation"))]
 pub use host::{advance_cycles, timestamp};
 #[cfg(all(target_os = "none", feature = "track_utilisation"))]
-pub use riscv64::machine::timestamp;
+pub use machine::timestamp;
 
 #[cfg(all(not(target_os = "none"), not(feature = "mcs")))]
 pub use host::reset_timer;
 /// The kernel timer without MCS: a periodic tick (`resetTimer` after each).
 #[cfg(all(target_os = "none", not(feature = "mcs")))]
-pub use riscv64::machine::reset_timer;
+pub use machine::reset_timer;
 
 #[cfg(all(not(target_os = "none"), feature = "mcs"))]
 pub use host::{ack_deadline_irq, get_current_time, set_deadline};
 /// The kernel timer under MCS: a one-shot deadline in ticks of the platform's clock
 /// (`getCurrentTime`, `setDeadline`, `ackDeadlineIRQ`).
 #[cfg(all(target_os = "none", feature = "mcs"))]
-pub use riscv64::machine::{ack_deadline_irq, get_current_time, set_deadline};
-
-/// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
-/// inside; the kernel's WCET and the timer's precision.
-pub use riscv64::timer::{
-    ticks_to_us, us_to_ticks, KERNEL_WCET_TICKS, KERNEL_WCET_US, MAX_TICKS_TO_US, MAX_US_TO_TICKS,
-    TIMER_PRECISION_TICKS,
-};
+pub use machine::{ack_deadline_irq, get_current_time, set_deadline};

@@ -183,14 +183,21 @@ pub struct BootParams {
     pub dtb: Region,
     /// Kernel-virtual address of the IRQ node (seL4 `intStateIRQNode`: one slot per
     /// interrupt, [`IRQ_NODE_BYTES`] of zeroed memory in the kernel image, never untyped).
-    pub irq_node: usize,
+    pub irq_node: crate::mem::PPtr<crate::object::interrupt::IrqNode>,
     /// The devices only the machine layer drives (interrupt controller, timer, console), which
     /// generic code hands back to [`crate::arch::init_platform`] without looking inside.
     pub platform: crate::arch::Platform,
+    /// The platform (RAM, devices) is the one compiled into the kernel (`builtin_platform`
+    /// feature, as seL4 compiles in its build-time device tree), not read from a device tree:
+    /// boot then needs none ([`check_handoff`]).
+    pub platform_built_in: bool,
 }
 
-/// Bytes of the IRQ node: a slot for each interrupt, a page at most.
-pub const IRQ_NODE_BYTES: usize = 4096;
+/// Bytes of the IRQ node (seL4 `intStateIRQNode`: `BIT(IRQ_CNODE_SLOT_BITS)` slots, the
+/// interrupts rounded up to a power of two): a page on riscv64 (97 interrupts), two on aarch64
+/// (160).
+pub const IRQ_NODE_BYTES: usize =
+    1 << (crate::object::interrupt::IRQ_NODE_RADIX + SLOT_BITS as u32);
 const _: () = assert!(crate::object::interrupt::NUM_IRQS * (1 << SLOT_BITS) <= IRQ_NODE_BYTES);
 
 /// Why boot failed. The architecture prints it and halts.
@@ -264,8 +271,9 @@ pub type AvailList = RegionList<{ MAX_RAM_REGIONS + MAX_RESERVED_REGIONS }>;
 
 /// Checks the hand-off as far as seL4 relies on it: the user image is a non-empty range of
 /// whole pages whose virtual extent lies in user memory, disjoint from the kernel image and
-/// the device tree; there is a device tree (this kernel reads its platform from it), and it
-/// does not wrap or leave the kernel window (`paddr_top`).
+/// the device tree; there is a device tree (this kernel reads its platform from it) unless the
+/// platform is compiled in ([`BootParams::platform_built_in`]), and it does not wrap or leave
+/// the kernel window (`paddr_top`).
 ///
 /// Errors: a [`BootError`] naming what is wrong.
 pub fn check_handoff(params: &BootParams, paddr_top: u64) -> Result<(), BootError> {
@@ -291,6 +299,9 @@ pub fn check_handoff(params: &BootParams, paddr_top: u64) -> Result<(), BootErro
     }
     if ui.p_reg.overlaps(&params.kernel_image) {
         return Err(BootError::Msg("user image overlaps the kernel image"));
+    }
+    if params.dtb.is_empty() && params.platform_built_in {
+        return Ok(());
     }
     if params.dtb.is_empty() {
         return Err(BootError::Msg(
@@ -532,8 +543,8 @@ fn create_root_cnode(cnode: usize) -> RootCNode {
 }
 
 /// seL4 `create_frames_of_region`: a frame cap for each page of the kernel-virtual range
-/// `[start, start + len)` (the last page may be partly used), mapped in the root task's VSpace
-/// from `vaddr` on, into the next free slots; returns their slots.
+/// `[start, start + len)` (the last page may be partly used), mapped (executable) in the root
+/// task's VSpace from `vaddr` on, into the next free slots; returns their slots.
 fn create_frames_of_region(
     cnode: &mut RootCNode,
     vspace: usize,
@@ -544,7 +555,7 @@ fn create_frames_of_region(
     let first = cnode.next_free();
     let mut off = 0;
     while off < len {
-        let cap = crate::arch::map_root_frame(vspace, start + off as usize, vaddr + off);
+        let cap = crate::arch::map_root_frame(vspace, start + off as usize, vaddr + off, true);
         cnode.provide(cap)?;
         off += PAGE;
     }
@@ -736,10 +747,17 @@ fn plan_memory_for(
     let mut mem = FreeMem::new(kernel_device_frames(params));
     reserve_kernel_devices(params, &mut mem);
     let avail = available_ram(params)?;
-    let reserved = [params.kernel_image, params.dtb, params.user_image.p_reg];
+    // seL4 `arch_init_freemem`: the device tree is reserved only if there is one.
+    let with_dtb = [params.kernel_image, params.dtb, params.user_image.p_reg];
+    let without_dtb = [params.kernel_image, params.user_image.p_reg];
+    let reserved: &[Region] = if params.dtb.is_empty() {
+        &without_dtb
+    } else {
+        &with_dtb
+    };
     mem.init(
         avail.as_slice(),
-        &reserved,
+        reserved,
         paddr_top,
         layout.rootserver_size(),
     )?;
@@ -768,7 +786,7 @@ pub fn create_root_task(
     let mem = plan_memory_for(params, paddr_top, &layout)?;
     let objs = create_rootserver_objects(mem.rootserver, &layout);
     k.irq_node = params.irq_node;
-    crate::mem::zero(params.irq_node, IRQ_NODE_BYTES);
+    params.irq_node.zero();
 
     let mut cnode = create_root_cnode(objs.cnode);
     let paging = crate::arch::create_root_vspace(
@@ -778,7 +796,9 @@ pub fn create_root_task(
         objs.n_paging,
         layout.it_v_reg,
     )?;
-    let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr);
+    // seL4 maps the BootInfo frame and the IPC buffer not executable (where the architecture
+    // has the choice), the image and the extra BootInfo executable.
+    let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr, false);
     cnode.write_slot(slot::BOOT_INFO_FRAME, map(objs.boot_info, layout.bootinfo));
     let extra_bi_pages = create_extra_bootinfo(&mut cnode, &objs, &layout, dtb_bytes)?;
     #[cfg(feature = "mcs")]
@@ -821,6 +841,7 @@ pub fn create_root_task(
         start: cnode.next_free(),
         end: 1 << ROOT_CNODE_SIZE_BITS,
     };
+    log_bootinfo(&bi);
     crate::mem::PPtr::<BootInfo>::new(objs.boot_info).set(bi);
 
     #[cfg(not(feature = "mcs"))]
@@ -837,6 +858,38 @@ pub fn create_root_task(
     #[cfg(feature = "mcs")]
     crate::sched::mcs::init_core_state(k);
     Ok(tcb)
+}
+
+/// Logs the root task's BootInfo: a summary at info level (`boot info: ...`), each untyped at
+/// debug level (`boot info: untyped <slot> <paddr> <size_bits> device|ram`), so that tools and
+/// tests (the Microkit stage of `cargo xtask test`) can compare the boot state with a
+/// prediction.
+fn log_bootinfo(bi: &BootInfo) {
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    let list = &bi.untyped_list[..n.min(MAX_NUM_BOOTINFO_UNTYPED_CAPS)];
+    let devices = list.iter().filter(|u| u.is_device != 0).count();
+    crate::kinfo!(
+        "boot info: untyped slots {}..{} ({} device, {} RAM), empty slots {}..{}, user image frames {}..{}, paging {}..{}",
+        bi.untyped.start,
+        bi.untyped.end,
+        devices,
+        list.len() - devices,
+        bi.empty.start,
+        bi.empty.end,
+        bi.user_image_frames.start,
+        bi.user_image_frames.end,
+        bi.user_image_paging.start,
+        bi.user_image_paging.end
+    );
+    for (i, u) in list.iter().enumerate() {
+        crate::kdebug!(
+            "boot info: untyped {} {:#x} {} {}",
+            bi.untyped.start + i as u64,
+            u.paddr,
+            u.size_bits,
+            if u.is_device != 0 { "device" } else { "ram" }
+        );
+    }
 }
 
 /// Creates the root task into the kernel's global state and returns its register context, which

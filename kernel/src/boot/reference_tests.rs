@@ -266,7 +266,8 @@ fn boot(p: &Placement) -> BootInfo {
     let dtb: Vec<u8> = (0..p.dtb.size()).map(|i| i as u8).collect();
     crate::mem::copy(paddr_to_pptr(p.dtb.start), dtb.as_ptr() as usize, dtb.len());
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    params.irq_node = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    params.irq_node =
+        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let mut k = Kernel::new();
     let root = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).expect("boot");
     assert_eq!(
@@ -515,7 +516,8 @@ fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
     let _mem = SimMemory::new(0x8000_0000, 32);
     let mut params = p.params();
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    params.irq_node = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    params.irq_node =
+        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let mut k = Kernel::new();
     let e = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).map(|_| ());
     assert_eq!(e, Err(BootError::Msg("root CNode is full")));
@@ -538,7 +540,7 @@ fn malformed_handoffs_are_refused() {
     };
     let _mem = SimMemory::new(0x8000_0000, 32);
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    let irq = (irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES);
+    let irq = crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let attempt = |f: &dyn Fn(&mut BootParams)| {
         let mut p = good.params();
         p.irq_node = irq;
@@ -590,5 +592,108 @@ fn malformed_handoffs_are_refused() {
     assert_eq!(
         attempt(&|p| p.dtb = Region::default()),
         "no device tree (dtb_size 0): this kernel reads its platform from the device tree"
+    );
+}
+
+/// Microkit's hand-off (`dtb_addr_p` = `dtb_size` = 0) to a kernel with the compiled-in QEMU
+/// virt platform (`crate::arch::riscv64::platform::qemu_virt`), placed as Microkit 2.3.0's
+/// `example/hello` was on this kernel (`ki_end` 0x8024_f000, `ki_boot_end` 0x8020_b000,
+/// initial task 0x8024_f000..0x8028_5000 at virtual 0x1_0000). The device untypeds and the
+/// boot region's come out as Microkit's tool predicted them (its numbers, which depend on no
+/// kernel configuration: `platform_gen.json`'s device regions cut into powers of two); the RAM
+/// untypeds cover exactly the RAM less the kernel image, the initial task and the root task's
+/// objects; without a device tree there is no extra BootInfo. The full list in Microkit's
+/// configuration (2^17-slot root CNode, MCS) is held to the tool's by `cargo xtask test`'s
+/// Microkit stage.
+#[test]
+fn microkit_handoff_with_the_built_in_platform() {
+    use crate::arch::riscv64::platform::qemu_virt;
+    let _mem = SimMemory::new(0x8000_0000, 32);
+    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
+    let mut params = qemu_virt::boot_params(
+        Region::new(0x8020_0000, 0x8024_f000),
+        Region::new(0x8020_0000, 0x8020_b000),
+        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES)),
+    );
+    params.user_image = UserImage {
+        p_reg: Region::new(0x8024_f000, 0x8028_5000),
+        pv_offset: 0x8024_f000 - 0x1_0000,
+        v_entry: 0x2_0f88,
+    };
+    let mut k = Kernel::new();
+    let root = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).expect("boot");
+    let Cap::CNode { ptr, .. } = root.slot(tcb_slot::CTABLE).cap() else {
+        panic!("no root CNode")
+    };
+    let Cap::Arch(crate::arch::ArchCap::Frame { base, .. }) =
+        Slot(ptr).index(63, slot::BOOT_INFO_FRAME as usize).cap()
+    else {
+        panic!("no BootInfo frame")
+    };
+    let bi = crate::mem::PPtr::<BootInfo>::new(base).get();
+    assert_eq!(
+        (bi.extra_len, bi.extra_bi_pages.start),
+        (0, bi.extra_bi_pages.end)
+    );
+    assert_eq!(
+        region(bi.user_image_frames).1 - region(bi.user_image_frames).0,
+        0x36
+    );
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    let list: List = bi.untyped_list[..n]
+        .iter()
+        .map(|d| (d.paddr, d.size_bits, d.is_device != 0))
+        .collect();
+    // Microkit's tool: platform_gen.json's device regions [0, 0x200_0000),
+    // [0x220_0000, 0xc00_0000), [0xc60_0000, 0x8020_0000), [0x1_0000_0000, 2^39).
+    let mut devices: List = [
+        (0x0, 25),
+        (0x220_0000, 21),
+        (0x240_0000, 22),
+        (0x280_0000, 23),
+        (0x300_0000, 24),
+        (0x400_0000, 26),
+        (0x800_0000, 26),
+        (0xc60_0000, 21),
+        (0xc80_0000, 23),
+        (0xd00_0000, 24),
+        (0xe00_0000, 25),
+        (0x1000_0000, 28),
+        (0x2000_0000, 29),
+        (0x4000_0000, 30),
+        (0x8000_0000, 21),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a, b, true))
+    .collect();
+    devices.extend((32..39).map(|b| (1u64 << b, b, true)));
+    assert_eq!(list[..22], devices[..]);
+    assert_eq!(
+        list[22..25],
+        [
+            (0x8020_0000, 15, false),
+            (0x8020_8000, 13, false),
+            (0x8020_a000, 12, false)
+        ]
+    );
+    // The RAM untypeds: in address order, disjoint, all of the RAM after the initial task
+    // but one block (the root task's objects) at the top.
+    let ram = &list[25..];
+    assert!(ram.iter().all(|&(_, _, dev)| !dev));
+    assert_eq!(ram[0].0, 0x8028_5000);
+    let mut end = ram[0].0;
+    let mut gaps = Vec::new();
+    for &(a, b, _) in ram {
+        if a != end {
+            gaps.push((end, a));
+        }
+        end = a + (1 << b);
+    }
+    assert!(end <= 0x1_0000_0000);
+    let objects: u64 = gaps.iter().map(|g| g.1 - g.0).sum::<u64>() + (0x1_0000_0000 - end);
+    let cnode = 1u64 << (ROOT_CNODE_SIZE_BITS + 5);
+    assert!(
+        objects >= cnode && objects < cnode + 0x20_0000,
+        "{objects:#x} bytes left out"
     );
 }

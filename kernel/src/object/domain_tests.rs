@@ -135,3 +135,25 @@ fn domain_schedule_set_start_ends_the_current_domain() {
         crate::sched::SchedulerAction::ChooseNewThread
     );
 }
+
+/// seL4 16.0.0 `init_core_state`: boot leaves domain 0 running for `DSCHED_MAX_DURATION` with
+/// that as the schedule's first entry, so that a kernel with several domains (Microkit's 16)
+/// does not expire domain 0 at once (which, under MCS, re-arms the timer in the past for ever).
+#[test]
+fn boot_runs_domain_zero_for_the_longest_duration() {
+    let (s, _) = boot();
+    let max = super::DSCHED_MAX_DURATION;
+    assert_eq!(max, (1 << 56) - 1);
+    assert_eq!(s.k.sched.domain_time, max);
+    assert_eq!(
+        s.k.sched.domain_schedule[0],
+        crate::sched::DomainScheduleEntry {
+            domain: 0,
+            duration: max
+        }
+    );
+    assert!(s.k.sched.domain_schedule[1..]
+        .iter()
+        .all(|e| e.duration == 0 && e.domain == 0));
+    assert_eq!((s.k.cur_domain, s.k.sched.domain_schedule_index), (0, 0));
+}

@@ -12,7 +12,8 @@ use crate::{user_err, user_try};
 use abi::platform::current::{KERNEL_TIMER_IRQ, MAX_IRQ};
 use abi::InvocationLabel;
 
-/// Number of interrupt lines the kernel tracks (0..=`MAX_IRQ`; the last is the kernel timer).
+/// Number of interrupt lines the kernel tracks (0..=`MAX_IRQ`; the kernel timer is one of them,
+/// `KERNEL_TIMER_IRQ`).
 pub const NUM_IRQS: usize = MAX_IRQ + 1;
 
 /// seL4 `irq_state_t`.
@@ -29,22 +30,37 @@ pub enum IrqState {
     Reserved = 3,
 }
 
-/// log2 of the IRQ node's slots: one 4 KiB page of 32-byte slots (boot allocates it).
-pub const IRQ_NODE_RADIX: u32 = abi::object::PAGE_BITS as u32 - abi::object::SLOT_BITS as u32;
+/// log2 of the IRQ node's slots (seL4 `IRQ_CNODE_SLOT_BITS`): the interrupts rounded up to a
+/// power of two, at least a page of 32-byte slots (7 on riscv64, 8 on aarch64). The node is
+/// in the kernel image (`crate::boot::IRQ_NODE_BYTES`).
+pub const IRQ_NODE_RADIX: u32 = {
+    let min = abi::object::PAGE_BITS as u32 - abi::object::SLOT_BITS as u32;
+    let bits = NUM_IRQS.next_power_of_two().trailing_zeros();
+    if bits > min {
+        bits
+    } else {
+        min
+    }
+};
 const _: () = assert!(MAX_IRQ < 1 << IRQ_NODE_RADIX);
 
-/// The IRQ node slot of interrupt `irq` (seL4 `intStateIRQNode`).
+/// The IRQ node (seL4 `intStateIRQNode`): one slot per interrupt for its notification cap,
+/// [`crate::boot::IRQ_NODE_BYTES`] of the kernel image's `.bss`.
+pub type IrqNode = [crate::cte::Cte; 1 << IRQ_NODE_RADIX];
+
+/// The IRQ node slot of interrupt `irq` (below 2^[`IRQ_NODE_RADIX`]).
 pub fn irq_slot(k: &Kernel, irq: usize) -> Slot {
-    Slot(crate::mem::PPtr::new(k.irq_node)).index(IRQ_NODE_RADIX, irq)
+    Slot(k.irq_node.at(irq))
 }
 
-/// `initIRQs`: every line inactive and masked but the kernel's timer.
+/// `initIRQs`: every line inactive and masked but the kernel's timer, which is unmasked (on
+/// riscv64 its number is past the PLIC's sources, so only the state changes).
 pub fn init_irqs(k: &mut Kernel) {
     for irq in 1..NUM_IRQS {
         k.irq_state[irq] = IrqState::Inactive as u8;
         crate::arch::irq_mask(irq, true);
     }
-    k.irq_state[KERNEL_TIMER_IRQ] = IrqState::Timer as u8;
+    set_irq_state(k, KERNEL_TIMER_IRQ, IrqState::Timer);
 }
 
 /// `setIRQState`: records the state and masks the line unless it is now active.
@@ -61,12 +77,15 @@ fn is_irq_active(k: &Kernel, irq: usize) -> bool {
 /// for `irq`, derived from the IRQControl cap in `control_slot`, in the empty slot `dest`.
 #[derive(Clone, Copy, Debug)]
 pub struct IrqControlInvocation {
-    /// The interrupt line (1..=`MAX_IRQ`, inactive).
+    /// The interrupt line (as `crate::arch::check_irq` allows, inactive).
     pub irq: usize,
     /// The IRQControl cap's slot (the new cap's MDB parent).
     pub control_slot: Slot,
     /// The destination slot.
     pub dest: Slot,
+    /// `seL4_IRQControl_GetTrigger`'s trigger: edge (`true`) or level; `None` for
+    /// `seL4_IRQControl_Get`.
+    pub edge_triggered: Option<bool>,
 }
 
 /// A checked IRQHandler invocation.
@@ -83,7 +102,8 @@ pub enum IrqHandlerInvocation {
 
 /// `decodeIRQControlInvocation` (and the RISC-V `IssueIRQHandlerTrigger` variant) on the
 /// IRQControl cap in `control_slot`. Errors in seL4's order: `IllegalOperation` (label),
-/// `TruncatedMessage` (too few words or no root cap), `RangeError(1, MAX_IRQ)` (line),
+/// `TruncatedMessage` (too few words or no root cap), the architecture's `RangeError` for the
+/// line (`Arch_checkIRQ`: riscv64 `[1..MAX_IRQ]`, aarch64 `[0..MAX_IRQ]`),
 /// `RevokeFirst` (already active), the destination's lookup error, `DeleteFirst`.
 pub fn decode_irq_control_invocation(
     k: &Kernel,
@@ -93,7 +113,7 @@ pub fn decode_irq_control_invocation(
 ) -> Result<IrqControlInvocation, SyscallError> {
     let (min_len, index_mr) = match label {
         InvocationLabel::IRQIssueIRQHandler => (3, 1),
-        InvocationLabel::RISCVIRQIssueIRQHandlerTrigger => (4, 2),
+        abi::invocation::IRQ_ISSUE_IRQ_HANDLER_TRIGGER => (4, 2),
         _ => {
             return Err(user_err!(
                 SyscallError::IllegalOperation,
@@ -108,12 +128,7 @@ pub fn decode_irq_control_invocation(
         ));
     };
     let irq = args.mr(0);
-    if irq == 0 || irq > MAX_IRQ as u64 {
-        return Err(user_err!(
-            SyscallError::RangeError(1, MAX_IRQ as u64),
-            "Rejecting request for IRQ {irq}. IRQ is out of range [1..{MAX_IRQ}]."
-        ));
-    }
+    crate::arch::check_irq(irq)?;
     let irq = irq as usize;
     if is_irq_active(k, irq) {
         return Err(user_err!(
@@ -135,13 +150,17 @@ pub fn decode_irq_control_invocation(
         irq,
         control_slot,
         dest,
+        edge_triggered: (label != InvocationLabel::IRQIssueIRQHandler).then(|| args.mr(1) != 0),
     })
 }
 
 /// `invokeIRQControl`: activates the line and puts its IRQHandler cap in the destination.
 pub fn invoke_irq_control(k: &mut Kernel, inv: IrqControlInvocation) {
-    // The QEMU PLIC has no trigger configuration: the trigger argument is accepted and has no
-    // effect, as on seL4 with a PLIC whose driver ignores it.
+    // seL4 `Arch_invokeIRQControl`: `setIRQTrigger` where the interrupt controller has one
+    // (the GIC; the QEMU PLIC has none, and the argument has no effect there).
+    if let Some(edge) = inv.edge_triggered {
+        crate::arch::set_irq_trigger(inv.irq, edge);
+    }
     set_irq_state(k, inv.irq, IrqState::Signal);
     cte_insert(
         Cap::IrqHandler {

@@ -208,7 +208,7 @@ pub fn sc_released(sc: ScRef, now: u64) -> bool {
 /// are delayed when its thread wakes up).
 #[inline(always)]
 pub fn sc_sporadic(sc: ScRef) -> bool {
-    sc.addr() != 0 && sc.with(|s| s.sporadic) != 0
+    !sc.is_null() && sc.with(|s| s.sporadic) != 0
 }
 
 /// `sc_constant_bandwidth`: not sporadic (refills delayed when its thread becomes current).
@@ -478,16 +478,16 @@ pub fn refill_unblock_check(sc: ScRef, now: u64) -> bool {
 /// The scheduling context of `t` (`tcbSchedContext`; null for none and for the idle thread).
 #[inline(always)]
 pub fn tcb_sc(t: TcbRef) -> ScRef {
-    if t.addr() == 0 {
-        return ScRef::new(0);
+    if t.is_null() {
+        return ScRef::NULL;
     }
-    t.with(|x| x.sched_context).get().unwrap_or(ScRef::new(0))
+    t.with(|x| x.sched_context).get().unwrap_or(ScRef::NULL)
 }
 
 /// The thread `sc` is bound to (`scTcb`; null for none).
 #[inline(always)]
 pub fn sc_tcb(sc: ScRef) -> TcbRef {
-    sc.with(|s| s.tcb).get().unwrap_or(TcbRef::new(0))
+    sc.with(|s| s.tcb).get().unwrap_or(TcbRef::NULL)
 }
 
 /// What the IPC paths do for a thread that wakes up (seL4 `endpoint.c`, `notification.c`,
@@ -495,7 +495,7 @@ pub fn sc_tcb(sc: ScRef) -> TcbRef {
 /// brought up to date (`refill_unblock_check`); the timer is reprogrammed if they changed.
 pub fn unblock_check_unless_current(k: &mut Kernel, t: TcbRef) {
     let sc = tcb_sc(t);
-    if sc.addr() != 0 && sc_sporadic(sc) && sc != k.cur_sc && refill_unblock_check(sc, k.cur_time) {
+    if !sc.is_null() && sc_sporadic(sc) && sc != k.cur_sc && refill_unblock_check(sc, k.cur_time) {
         k.reprogram = true;
     }
 }
@@ -503,11 +503,11 @@ pub fn unblock_check_unless_current(k: &mut Kernel, t: TcbRef) {
 /// `schedContext_resume`: `sc`'s thread is schedulable but its head refill is not ready or
 /// too short: it goes to the release queue.
 pub fn resume(k: &mut Kernel, sc: ScRef) {
-    if sc.addr() == 0 {
+    if sc.is_null() {
         return;
     }
     let tcb = sc_tcb(sc);
-    debug_assert!(tcb.addr() != 0);
+    debug_assert!(!tcb.is_null());
     if is_schedulable(tcb) && !(refill_ready(sc, k.cur_time) && refill_sufficient(sc, 0)) {
         debug_assert!(tcb.with(|x| x.queued) == 0);
         postpone(k, sc);
@@ -535,8 +535,8 @@ pub fn bind_tcb(k: &mut Kernel, sc: ScRef, tcb: TcbRef) {
 /// ready and release queues.
 pub fn unbind_tcb(k: &mut Kernel, sc: ScRef) {
     let tcb = sc_tcb(sc);
-    debug_assert!(tcb.addr() != 0);
-    if tcb.addr() == 0 {
+    debug_assert!(!tcb.is_null());
+    if tcb.is_null() {
         return;
     }
     if tcb == k.cur_thread {
@@ -558,10 +558,10 @@ pub fn unbind_all_tcbs(k: &mut Kernel, sc: ScRef) {
 /// `schedContext_donate`: `sc` moves from its thread (if any) to `to`, which has none
 /// (IPC donation).
 pub fn donate(k: &mut Kernel, sc: ScRef, to: TcbRef) {
-    debug_assert!(sc.addr() != 0 && to.addr() != 0);
+    debug_assert!(!sc.is_null() && !to.is_null());
     debug_assert!(to.with(|x| x.sched_context).is_none());
     let from = sc_tcb(sc);
-    if from.addr() != 0 {
+    if !from.is_null() {
         sched_dequeue(k, from);
         release_remove(k, from);
         from.with(|x| x.sched_context = Link::NONE);
@@ -581,7 +581,7 @@ pub fn bind_ntfn(sc: ScRef, ntfn: NtfnRef) {
 
 /// `schedContext_unbindNtfn`: unbinds `sc` from its notification, if any.
 pub fn unbind_ntfn(sc: ScRef) {
-    if sc.addr() == 0 {
+    if sc.is_null() {
         return;
     }
     if let Some(n) = sc.with(|s| s.notification).get() {
@@ -601,7 +601,7 @@ pub fn maybe_unbind_ntfn(ntfn: NtfnRef) {
 /// `schedContext_unbindReply`: cuts the call stack at `sc`: the Reply it was donated along
 /// no longer names it.
 pub fn unbind_reply(sc: ScRef) {
-    if sc.addr() == 0 {
+    if sc.is_null() {
         return;
     }
     if let Some(reply) = sc.with(|s| s.reply).get() {
@@ -639,7 +639,7 @@ fn set_consumed(sc: ScRef, thread: TcbRef, write_msg: bool) {
 
 /// `schedContext_cancelYieldTo`: `tcb` no longer yields to an SC.
 pub fn cancel_yield_to(tcb: TcbRef) {
-    if tcb.addr() == 0 {
+    if tcb.is_null() {
         return;
     }
     if let Some(to) = tcb.with(|x| x.yield_to).get() {
@@ -651,7 +651,7 @@ pub fn cancel_yield_to(tcb: TcbRef) {
 /// `schedContext_completeYieldTo`: the `seL4_SchedContext_YieldTo` of `yielder` ends: it gets
 /// the consumed time of the SC it yielded to as its reply.
 pub fn complete_yield_to(yielder: TcbRef) {
-    if yielder.addr() == 0 {
+    if yielder.is_null() {
         return;
     }
     if let Some(to) = yielder.with(|x| x.yield_to).get() {
@@ -858,7 +858,7 @@ pub fn decode_sched_context_invocation(
         }
         InvocationLabel::SchedContextYieldTo => {
             let tcb = sc_tcb(sc);
-            if tcb.addr() == 0 {
+            if tcb.is_null() {
                 return Err(user_err!(
                     SyscallError::IllegalOperation,
                     "SchedContext_YieldTo: cannot yield to an inactive sched context"

@@ -147,7 +147,7 @@ pub fn invoke_sched_control(k: &mut Kernel, inv: SchedControlInvocation) {
         flags,
     } = inv;
     let thread = sc_tcb(sc);
-    if thread.addr() != 0 {
+    if !thread.is_null() {
         release_remove(k, thread);
         sched_dequeue(k, thread);
         if k.cur_sc == sc {
@@ -160,13 +160,13 @@ pub fn invoke_sched_control(k: &mut Kernel, inv: SchedControlInvocation) {
     if budget == period {
         // Round robin: period 0, so the budget is always ready to be refilled.
         refill_new(sc, MIN_REFILLS, budget, 0, k.cur_time);
-    } else if sc_active(sc) && thread.addr() != 0 && thread.state().is_runnable() {
+    } else if sc_active(sc) && !thread.is_null() && thread.state().is_runnable() {
         refill_update(sc, period, budget, max_refills, k.cur_time);
     } else {
         refill_new(sc, max_refills, budget, period, k.cur_time);
     }
     debug_assert!(sc_active(sc));
-    if thread.addr() != 0 {
+    if !thread.is_null() {
         resume(k, sc);
         if thread.state().is_runnable() && thread != k.cur_thread {
             possible_switch_to(k, thread);

@@ -17,7 +17,6 @@
 //! `setNextPC(getRestartPC(thread))`), so the thread continues there whatever its state.
 
 use crate::arch::regs;
-use crate::arch::ArchCap;
 use crate::cap::Cap;
 use crate::cte::{cte_insert, is_final_cap, same_object_as, Slot};
 use crate::error::{Preempted, SyscallError};
@@ -79,11 +78,11 @@ pub fn get_user_reg(t: TcbRef, i: usize) -> u64 {
 }
 
 /// Sets word `i` of a thread's `seL4_UserContext` (word 0 sets `FaultIP` only; see the module
-/// doc). Ignored past the end.
+/// doc), as the architecture's `sanitiseRegister` lets it. Ignored past the end.
 pub fn set_user_reg(t: TcbRef, i: usize, v: u64) {
     match USER_CONTEXT_REGS.get(i) {
         Some(&regs::FAULT_IP) => t.with(|x| x.fault_ip = v),
-        Some(&r) => t.set_reg(r, v),
+        Some(&r) => t.set_reg(r, crate::arch::sanitise_register(r, v)),
         None => {}
     }
 }
@@ -404,37 +403,9 @@ fn decode_copy_registers(
     })
 }
 
-/// RISC-V `checkValidIPCBuffer(vptr, cap)`: `IllegalOperation` unless a non-device frame,
-/// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
-fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
-    match cap {
-        Cap::Arch(ArchCap::Frame {
-            is_device: false, ..
-        }) => {}
-        Cap::Arch(ArchCap::Frame { .. }) => {
-            return Err(user_err!(
-                SyscallError::IllegalOperation,
-                "Specifying a device frame as an IPC buffer is not permitted."
-            ))
-        }
-        _ => {
-            return Err(user_err!(
-                SyscallError::IllegalOperation,
-                "Requested IPC Buffer is not a frame cap."
-            ))
-        }
-    }
-    if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
-        return Err(user_err!(
-            SyscallError::AlignmentError,
-            "Requested IPC Buffer location {vptr:#x} is not aligned."
-        ));
-    }
-    Ok(())
-}
-
 /// The buffer part of Configure and SetIPCBuffer (`inv`, for `userError` lines): with a
-/// non-zero address, `deriveCap` of the frame cap (its error) then [`check_valid_ipc_buffer`].
+/// non-zero address, `deriveCap` of the frame cap (its error) then the architecture's
+/// `checkValidIPCBuffer` (`crate::arch::check_valid_ipc_buffer`).
 fn decode_buffer(
     #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
     addr: u64,
@@ -448,7 +419,7 @@ fn decode_buffer(
         "TCB {inv}: Error deriving IPC buffer cap: {}",
         crate::object::objecttype::derive_failure(e)
     );
-    check_valid_ipc_buffer(addr, frame)?;
+    crate::arch::check_valid_ipc_buffer(addr, frame)?;
     Ok(BufferUpdate {
         addr,
         frame: Some((frame, slot)),
@@ -471,8 +442,8 @@ pub fn slot_cap_long_running_delete(slot: Slot) -> bool {
 /// The space part of Configure and SetSpace (`inv`, for `userError` lines), after the
 /// buffer: `IllegalOperation` if the thread's current roots are being deleted; the CNode cap
 /// with its data applied (if non-zero), derived (its error), `IllegalOperation` unless a CNode;
-/// the VSpace cap likewise, `IllegalOperation` unless a mapped page table (RISC-V
-/// `isValidVTableRoot`).
+/// the VSpace cap likewise, `IllegalOperation` unless the architecture's VSpace root with an
+/// ASID (`isValidVTableRoot`, `crate::arch::vspace_root`).
 fn decode_space(
     #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
     target: TcbRef,
@@ -517,13 +488,7 @@ fn decode_space(
         "TCB {inv}: Error deriving VSpace cap: {}",
         crate::object::objecttype::derive_failure(e)
     );
-    if !matches!(
-        vcap,
-        Cap::Arch(ArchCap::PageTable {
-            mapped: Some(_),
-            ..
-        })
-    ) {
+    if crate::arch::vspace_root(&vcap).is_none() {
         return Err(user_err!(
             SyscallError::IllegalOperation,
             "TCB {inv}: {}",

@@ -243,21 +243,39 @@ pub fn reset_untyped_cap(k: &mut Kernel, slot: Slot) -> Result<(), Preempted> {
         return Ok(());
     }
     let chunk = 1u64 << RESET_CHUNK_BITS.min(size_bits as usize);
-    let mut top = free_index;
-    while top > 0 {
-        let start = (top - 1) & !(chunk - 1);
-        ptr.zero_range(size_bits as u32, start as usize, top as usize);
-        top = start;
+    let set_free_index = |free_index| {
         slot.set_cap(Cap::Untyped {
             ptr,
             size_bits,
-            free_index: top,
+            free_index,
             is_device,
-        });
-        if top > 0 {
-            k.preemption_point()?;
+        })
+    };
+    // One chunk, then a preemption point, until the bottom (after the last chunk there is
+    // none). Only every MAX_NUM_WORK_UNITS_PER_PREEMPTION-th point checks anything, so the
+    // chunks up to the next checking point are cleared in one go and their points counted
+    // together; the watermark is stored where the reset may stop (nothing can look at the
+    // cap in between). Same points, same checks, same state at each as chunk by chunk.
+    let mut top = free_index;
+    loop {
+        let quiet = k.work_units_before_check() as u64;
+        // The chunk `top` is in, and `quiet` more below it (fewer at the bottom).
+        let first = (top - 1) & !(chunk - 1);
+        let start = first.saturating_sub(quiet * chunk);
+        ptr.zero_range(size_bits as u32, start as usize, top as usize);
+        if start == 0 {
+            // The chunks cleared were the last ones: a point after each but the last.
+            k.count_work_units((first / chunk) as usize);
+            break;
+        }
+        top = start;
+        k.count_work_units(quiet as usize);
+        if let Err(p) = k.preemption_point() {
+            set_free_index(top);
+            return Err(p);
         }
     }
+    set_free_index(0);
     Ok(())
 }
 

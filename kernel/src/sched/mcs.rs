@@ -37,7 +37,7 @@ pub const IDLE_BUDGET: u64 = crate::arch::us_to_ticks(abi::config::BOOT_THREAD_T
 /// Whether `sc` is the idle thread's (the null SC).
 #[inline(always)]
 fn is_idle_sc(sc: ScRef) -> bool {
-    sc.addr() == 0
+    sc.is_null()
 }
 
 /// `refill_sufficient(ksCurSC, usage)`, with the idle SC's fixed head refill.

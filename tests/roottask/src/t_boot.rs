@@ -112,7 +112,7 @@ pub fn bootinfo_slot_regions(c: &mut Ctx) -> TestResult {
         0,
         "sharedFrames on a uniprocessor"
     );
-    check_eq!(bi.io_space_caps.count(), 0, "ioSpaceCaps on riscv");
+    check_eq!(bi.io_space_caps.count(), 0, "ioSpaceCaps (no IOMMU)");
 
     let image = image_range();
     let (start, end) = (image.start as u64, image.end as u64);
@@ -130,10 +130,14 @@ pub fn bootinfo_slot_regions(c: &mut Ctx) -> TestResult {
         "extraBIPages for extraLen {}",
         bi.extra_len
     );
-    // create_it_address_space: a page table per 1 GiB and per 2 MiB region of the initial
+    // create_it_address_space: a page table per region one entry of each level above the
+    // frames covers (riscv64: 1 GiB, 2 MiB; aarch64: 512 GiB, 1 GiB, 2 MiB) of the initial
     // thread's region (image, IPC buffer, BootInfo frame, extra BootInfo rounded to 2^n).
     let it_end = bi.ipc_buffer + 2 * PAGE + extra_region_bytes(bi.extra_len);
-    let want = regions_touched(start, it_end, 30) + regions_touched(start, it_end, 21);
+    let want: u64 = crate::arch::TABLE_SPANS
+        .iter()
+        .map(|&bits| regions_touched(start, it_end, bits))
+        .sum();
     check_eq!(
         bi.user_image_paging.count(),
         want,
@@ -287,7 +291,7 @@ pub fn initial_caps_identify(_c: &mut Ctx) -> TestResult {
         (slot::NULL, tag::NULL),
         (slot::INIT_THREAD_TCB, tag::THREAD),
         (slot::INIT_THREAD_CNODE, tag::CNODE),
-        (slot::INIT_THREAD_VSPACE, tag::PAGE_TABLE),
+        (slot::INIT_THREAD_VSPACE, crate::arch::VSPACE_TAG),
         (slot::IRQ_CONTROL, tag::IRQ_CONTROL),
         (slot::ASID_CONTROL, tag::ASID_CONTROL),
         (slot::INIT_THREAD_ASID_POOL, tag::ASID_POOL),
@@ -400,7 +404,7 @@ pub fn frame_get_address(c: &mut Ctx) -> TestResult {
     }
     let copy = c.copy(slot::INIT_THREAD_IPC_BUFFER, abi::CapRights::ALL)?;
     let a = ok!(
-        libsel4::sys::seL4_RISCV_Page_GetAddress(copy),
+        libsel4::cap::Granule::from_bits(copy).get_address(),
         "GetAddress(copy)"
     );
     check_eq!(a, ipc, "address through a copy of the IPC buffer frame cap");

@@ -34,7 +34,7 @@ pub fn cnode_copy(c: &mut Ctx) -> TestResult {
     check_eq!(ident(t), tag::THREAD, "copy of the TCB cap");
     for (s, want) in [
         (slot::INIT_THREAD_CNODE, tag::CNODE),
-        (slot::INIT_THREAD_VSPACE, tag::PAGE_TABLE),
+        (slot::INIT_THREAD_VSPACE, crate::arch::VSPACE_TAG),
         (slot::ASID_CONTROL, tag::ASID_CONTROL),
         (slot::INIT_THREAD_ASID_POOL, tag::ASID_POOL),
         (slot::DOMAIN, tag::DOMAIN),

@@ -1069,6 +1069,7 @@ fn fp_pattern(base: Word, fcsr: Word) -> FpRegs {
 /// whose asm clobbers a callee-saved register (`fs0..fs11`) saves and restores it around the
 /// asm when it is not inlined (as in debug builds: such a loader left `fs0` as it found it),
 /// and any call in between may change the caller-saved ones.
+#[cfg(arch_riscv64)]
 fn fp_ecall(
     sys: Syscall,
     a0: Word,
@@ -1137,6 +1138,7 @@ fn fp_ecall(
 
 /// The FPU's registers and fcsr now. Reads fcsr first: in a thread that has not used the FPU
 /// yet, an access to fcsr is the FP instruction that traps and has the kernel load its state.
+#[cfg(arch_riscv64)]
 fn fp_read() -> FpRegs {
     let mut r = [0; 33];
     let p = r.as_mut_ptr();
@@ -1161,13 +1163,104 @@ fn fp_read() -> FpRegs {
     r
 }
 
+/// [`fp_ecall`] on aarch64: d0..d31 (the low halves of v0..v31) and FPCR loaded from `load`
+/// just before the `svc`, stored into `got` right after it; x0 (badge) and x1 (message info)
+/// returned.
+#[cfg(arch_aarch64)]
+fn fp_ecall(
+    sys: Syscall,
+    x0: Word,
+    info: MessageInfo,
+    mr: [Word; 4],
+    load: &FpRegs,
+    got: &mut FpRegs,
+) -> (Word, MessageInfo) {
+    let (mut x0, mut x1) = (x0, info.0);
+    let [mut x2, mut x3, mut x4, mut x5] = mr;
+    // MCS: the Reply object of Recv/ReplyRecv (`replyRegister`, x6); unused otherwise.
+    let x6: Word = if cfg!(feature = "mcs") {
+        crate::thread::my_reply()
+    } else {
+        0
+    };
+    // SAFETY: `l` and `g` point to 33 live words each (`got` exclusively borrowed); the asm
+    // reads `load`, writes `got`, the FP/SIMD registers and FPCR (all declared), and x0..x5
+    // (the syscall's results, declared). The kernel preserves every other register.
+    unsafe {
+        core::arch::asm!(
+            "ldp d0, d1, [{l}, #0]", "ldp d2, d3, [{l}, #16]", "ldp d4, d5, [{l}, #32]",
+            "ldp d6, d7, [{l}, #48]", "ldp d8, d9, [{l}, #64]", "ldp d10, d11, [{l}, #80]",
+            "ldp d12, d13, [{l}, #96]", "ldp d14, d15, [{l}, #112]", "ldp d16, d17, [{l}, #128]",
+            "ldp d18, d19, [{l}, #144]", "ldp d20, d21, [{l}, #160]", "ldp d22, d23, [{l}, #176]",
+            "ldp d24, d25, [{l}, #192]", "ldp d26, d27, [{l}, #208]", "ldp d28, d29, [{l}, #224]",
+            "ldp d30, d31, [{l}, #240]",
+            "ldr {t}, [{l}, #256]", "msr fpcr, {t}",
+            "svc #0",
+            "stp d0, d1, [{g}, #0]", "stp d2, d3, [{g}, #16]", "stp d4, d5, [{g}, #32]",
+            "stp d6, d7, [{g}, #48]", "stp d8, d9, [{g}, #64]", "stp d10, d11, [{g}, #80]",
+            "stp d12, d13, [{g}, #96]", "stp d14, d15, [{g}, #112]", "stp d16, d17, [{g}, #128]",
+            "stp d18, d19, [{g}, #144]", "stp d20, d21, [{g}, #160]", "stp d22, d23, [{g}, #176]",
+            "stp d24, d25, [{g}, #192]", "stp d26, d27, [{g}, #208]", "stp d28, d29, [{g}, #224]",
+            "stp d30, d31, [{g}, #240]",
+            "mrs {t}, fpcr", "str {t}, [{g}, #256]",
+            l = in(reg) load.as_ptr(),
+            g = in(reg) got.as_mut_ptr(),
+            t = out(reg) _,
+            inout("x0") x0,
+            inout("x1") x1,
+            inout("x2") x2,
+            inout("x3") x3,
+            inout("x4") x4,
+            inout("x5") x5,
+            in("x6") x6,
+            in("x7") sys as i64 as u64,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+    let _ = (x2, x3, x4, x5);
+    (x0, MessageInfo(x1))
+}
+
+/// [`fp_read`] on aarch64: FPCR first (in a thread that has not used the FPU yet, that access
+/// is the FP instruction that traps and has the kernel load its state), then d0..d31.
+#[cfg(arch_aarch64)]
+fn fp_read() -> FpRegs {
+    let mut r = [0; 33];
+    let p = r.as_mut_ptr();
+    // SAFETY: `p` points to 33 live, exclusively borrowed words; the asm writes exactly those
+    // and reads FP registers and FPCR only.
+    unsafe {
+        core::arch::asm!(
+            "mrs {t}, fpcr", "str {t}, [{p}, #256]",
+            "stp d0, d1, [{p}, #0]", "stp d2, d3, [{p}, #16]", "stp d4, d5, [{p}, #32]",
+            "stp d6, d7, [{p}, #48]", "stp d8, d9, [{p}, #64]", "stp d10, d11, [{p}, #80]",
+            "stp d12, d13, [{p}, #96]", "stp d14, d15, [{p}, #112]", "stp d16, d17, [{p}, #128]",
+            "stp d18, d19, [{p}, #144]", "stp d20, d21, [{p}, #160]", "stp d22, d23, [{p}, #176]",
+            "stp d24, d25, [{p}, #192]", "stp d26, d27, [{p}, #208]", "stp d28, d29, [{p}, #224]",
+            "stp d30, d31, [{p}, #240]",
+            p = in(reg) p,
+            t = out(reg) _,
+            options(nostack),
+        );
+    }
+    r
+}
+
 const FP_ROUNDS: Word = 50;
 
 /// Server of [`ipc_fpu_state_per_thread`]: waits and answers each call with its FPU pattern
 /// loaded, and labels each answer 1 if the pattern was still there when the call came (0 if
 /// not).
 extern "C" fn fpu_server_main(_rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let want = fp_pattern(0x5e5e_0000_0000_0000, 0x41);
+    let want = fp_pattern(0x5e5e_0000_0000_0000, crate::arch::FP_CTL[0]);
     let mut got = [0; 33];
     let none = MessageInfo::new(0, 0, 0, 0);
     fp_ecall(Syscall::Recv, ep, none, [0; 4], &want, &mut got);
@@ -1181,7 +1274,7 @@ extern "C" fn fpu_server_main(_rep: Word, ep: Word, _: Word, _: Word) -> ! {
 /// with its own FPU pattern loaded, and reports how many replies said the server's state was
 /// intact and after how many calls its own was.
 extern "C" fn fpu_client_main(rep: Word, ep: Word, _: Word, _: Word) -> ! {
-    let want = fp_pattern(0xc1c1_0000_0000_0000, 0x82);
+    let want = fp_pattern(0xc1c1_0000_0000_0000, crate::arch::FP_CTL[1]);
     let mut got = [0; 33];
     let (mut server_ok, mut client_ok) = (0, 0);
     for i in 0..FP_ROUNDS {

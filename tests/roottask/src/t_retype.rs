@@ -35,7 +35,7 @@ fn retype_here(ut: Untyped, ty: T, size: Word, offset: CPtr, num: Word) -> Resul
 }
 
 fn address(frame: CPtr) -> Result<Word, Error> {
-    sys::seL4_RISCV_Page_GetAddress(frame)
+    libsel4::cap::Granule::from_bits(frame).get_address()
 }
 
 /// One object of each type, each in an empty slot, with the cap type seL4 gives it; the size
@@ -45,7 +45,10 @@ pub fn retype_each_object_type(c: &mut Ctx) -> TestResult {
     if d.size_bits >= 21 {
         // First, while the scratch untyped is fresh, so that the 2 MiB alignment fits.
         let s = c.slot()?;
-        ok!(retype_here(ut, T::MegaPage, 0, s, 1), "2 MiB page");
+        ok!(
+            retype_here(ut, crate::arch::LARGE_PAGE, 0, s, 1),
+            "2 MiB page"
+        );
         check_eq!(ident(s), tag::FRAME, "2 MiB page cap");
         let a = ok!(address(s), "GetAddress(2 MiB page)");
         check_eq!(a, d.paddr, "2 MiB page of a fresh untyped at its base");
@@ -166,18 +169,20 @@ pub fn retype_invalid_type(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
-/// Object size checks, in seL4's order: size >= 64 or object size > 38 is a RangeError
-/// [0, 38]; a 0-bit CapTable or an untyped under 16 bytes is argument 1; a valid size that does
-/// not fit is NotEnoughMemory with the free bytes.
+/// Object size checks, in seL4's order: size >= 64 or object size > `seL4_MaxUntypedBits`
+/// (38 on riscv64, 47 on aarch64) is a RangeError [0, max]; a 0-bit CapTable or an untyped
+/// under 16 bytes is argument 1; a valid size that does not fit is NotEnoughMemory with the free
+/// bytes.
 pub fn retype_size_errors(c: &mut Ctx) -> TestResult {
     let (ut, d) = c.scratch()?;
     let s = c.slot()?;
-    let range = D::RangeError { min: 0, max: 38 };
+    let max = abi::object::MAX_UNTYPED_BITS;
+    let range = D::RangeError { min: 0, max };
     let u = ut.bits();
     expect_err!(
-        retype(u, T::Untyped as Word, 39, 0, 0, s, 1),
+        retype(u, T::Untyped as Word, max + 1, 0, 0, s, 1),
         range,
-        "untyped of 2^39"
+        "untyped of 2^(max + 1)"
     );
     expect_err!(
         retype(u, T::Untyped as Word, 64, 0, 0, s, 1),
@@ -185,9 +190,9 @@ pub fn retype_size_errors(c: &mut Ctx) -> TestResult {
         "untyped of 2^64"
     );
     expect_err!(
-        retype(u, T::CapTable as Word, 34, 0, 0, s, 1),
+        retype(u, T::CapTable as Word, max - 4, 0, 0, s, 1),
         range,
-        "CapTable of 2^34 slots"
+        "CapTable of 2^(max - 4) slots"
     );
     expect_err!(
         retype(u, T::Endpoint as Word, 64, 0, 0, s, 1),
@@ -209,15 +214,15 @@ pub fn retype_size_errors(c: &mut Ctx) -> TestResult {
         D::InvalidArgument { index: 1 },
         "untyped of 8 bytes"
     );
-    if d.size_bits < 38 {
+    if (d.size_bits as u64) < max {
         // The scratch untyped has no children: all of it is free.
         let avail = D::NotEnoughMemory {
             available: 1 << d.size_bits,
         };
         expect_err!(
-            retype(u, T::Untyped as Word, 38, 0, 0, s, 1),
+            retype(u, T::Untyped as Word, max, 0, 0, s, 1),
             avail,
-            "untyped of 2^38"
+            "untyped of 2^max"
         );
         let two = D::NotEnoughMemory {
             available: 1 << d.size_bits,

@@ -16,6 +16,7 @@ use libsel4::invocation::encode;
 use libsel4::sys;
 use libsel4::ErrorDetail as D;
 
+use crate::arch::{cmp, FRAME_WORDS as F, WORDS as W};
 use crate::framework::{ident, Ctx, TestResult};
 use crate::thread::{
     bump, local, log, log_snapshot, park, prepare_spare_local, report_and_park, send, shared,
@@ -202,21 +203,22 @@ pub fn tcb_configure_errors(c: &mut Ctx) -> TestResult {
 }
 
 /// ReadRegisters returns exactly `count` registers in `seL4_UserContext` order (RangeError
-/// [1, 32] otherwise); WriteRegisters writes exactly the first `count` (more than 32 is
-/// clamped, fewer words than `count` is TruncatedMessage); neither works on the caller itself.
+/// [1, words] otherwise: 32 on riscv64, 36 on aarch64); WriteRegisters writes exactly the first
+/// `count` (more than all is clamped, fewer words than `count` is TruncatedMessage); neither
+/// works on the caller itself.
 pub fn tcb_read_write_registers(c: &mut Ctx) -> TestResult {
     let t = c.thread(park_main, 100, [0; 4])?;
     let p = pattern(0x10_0000);
     ok!(
-        sys::seL4_TCB_WriteRegisters(t.tcb, false, 0, 32, &p),
-        "WriteRegisters of all 32"
+        sys::seL4_TCB_WriteRegisters(t.tcb, false, 0, W as Word, &p),
+        "WriteRegisters of all"
     );
     let r = ok!(
-        sys::seL4_TCB_ReadRegisters(t.tcb, false, 0, 32),
-        "ReadRegisters of 32"
+        sys::seL4_TCB_ReadRegisters(t.tcb, false, 0, W as Word),
+        "ReadRegisters of all"
     );
-    check_eq!(r.regs, p.regs, "registers read back");
-    for n in [1, 4, 5, 16, 17, 31, 32] {
+    check_eq!(cmp(&r).regs, cmp(&p).regs, "registers read back");
+    for n in [1, 4, 5, 16, 17, 31, W as Word] {
         let info = ok!(
             encode::tcb_read_registers(false, 0, n).call(t.tcb),
             "ReadRegisters({})",
@@ -224,9 +226,11 @@ pub fn tcb_read_write_registers(c: &mut Ctx) -> TestResult {
         );
         check_eq!(info.length(), n, "ReadRegisters({}) reply length", n);
         for i in 0..n as usize {
+            let mut got = UserContext::default();
+            got.regs[i] = sys::seL4_GetMR(i);
             check_eq!(
-                sys::seL4_GetMR(i),
-                p.regs[i],
+                cmp(&got).regs[i],
+                cmp(&p).regs[i],
                 "ReadRegisters({}) register {}",
                 n,
                 i
@@ -239,10 +243,14 @@ pub fn tcb_read_write_registers(c: &mut Ctx) -> TestResult {
         "WriteRegisters of 3"
     );
     let r = t.regs()?;
-    check_eq!(&r.regs[..3], &q.regs[..3], "pc, ra, sp written");
     check_eq!(
-        &r.regs[3..],
-        &p.regs[3..],
+        &cmp(&r).regs[..3],
+        &cmp(&q).regs[..3],
+        "the first 3 words written (riscv64: pc, ra, sp; aarch64: pc, sp, spsr)"
+    );
+    check_eq!(
+        &cmp(&r).regs[3..],
+        &cmp(&p).regs[3..],
         "registers past count 3 unchanged"
     );
     ok!(
@@ -265,12 +273,12 @@ pub fn tcb_read_write_registers(c: &mut Ctx) -> TestResult {
         D::TruncatedMessage,
         "WriteRegisters with 1 word"
     );
-    // count 40 with 40 register words (42 in all): written as 32.
+    // count 40 with 40 register words (42 in all): written as all there are.
     let big = pattern(0x30_0000);
     sys::seL4_SetMR(0, 0);
     sys::seL4_SetMR(1, 40);
     for i in 0..40 {
-        sys::seL4_SetMR(2 + i, if i < 32 { big.regs[i] } else { 0xdead });
+        sys::seL4_SetMR(2 + i, if i < W { big.regs[i] } else { 0xdead });
     }
     let info = sys::seL4_Call(
         t.tcb,
@@ -279,14 +287,17 @@ pub fn tcb_read_write_registers(c: &mut Ctx) -> TestResult {
     check_eq!(info.label(), 0, "WriteRegisters(40) with 42 words");
     let r = t.regs()?;
     check_eq!(
-        r.regs,
-        big.regs,
-        "WriteRegisters(40) wrote the 32 registers"
+        cmp(&r).regs,
+        cmp(&big).regs,
+        "WriteRegisters(40) wrote all the registers"
     );
-    for n in [0, 33, 1000] {
+    for n in [0, W as Word + 1, 1000] {
         expect_err!(
             sys::seL4_TCB_ReadRegisters(t.tcb, false, 0, n),
-            D::RangeError { min: 1, max: 32 },
+            D::RangeError {
+                min: 1,
+                max: W as Word
+            },
             "ReadRegisters({})",
             n
         );
@@ -318,12 +329,12 @@ pub fn tcb_write_registers_resume(c: &mut Ctx) -> TestResult {
     let t = c.thread(park_main, 100, [0; 4])?;
     let regs = crate::thread::initial_regs(report_args_main, t.idx, [rep, 7, 8, 9]);
     ok!(
-        sys::seL4_TCB_WriteRegisters(t.tcb, false, 0, 32, &regs),
+        sys::seL4_TCB_WriteRegisters(t.tcb, false, 0, W as Word, &regs),
         "WriteRegisters without resume"
     );
     c.expect_idle(rep, "a thread never resumed")?;
     ok!(
-        sys::seL4_TCB_WriteRegisters(t.tcb, true, 0, 32, &regs),
+        sys::seL4_TCB_WriteRegisters(t.tcb, true, 0, W as Word, &regs),
         "WriteRegisters with resume"
     );
     let m = c.recv(rep)?;
@@ -343,18 +354,18 @@ pub fn tcb_read_registers_suspends(c: &mut Ctx) -> TestResult {
     let t = c.spawn(receiver_main, 100, [rep, ep, 0x22, 0])?;
     c.expect_idle(rep, "receiver blocked in Recv")?;
     let r = ok!(
-        sys::seL4_TCB_ReadRegisters(t.tcb, true, 0, 32),
+        sys::seL4_TCB_ReadRegisters(t.tcb, true, 0, W as Word),
         "ReadRegisters with suspend"
     );
     check_eq!(
-        r.regs[idx::A0 + 7],
+        r.regs[crate::arch::SYSCALL_NUMBER],
         abi::Syscall::Recv as i64 as Word,
-        "a7 of a thread blocked in seL4_Recv"
+        "the syscall number register of a thread blocked in seL4_Recv"
     );
     check_eq!(
-        r.regs[idx::A0],
+        r.regs[crate::arch::ARG0],
         ep,
-        "a0 (the endpoint) of the blocked thread"
+        "the cap register (the endpoint) of the blocked thread"
     );
     sys::seL4_SetMR(0, 0x1);
     sys::seL4_NBSend(ep, MessageInfo::new(0x31, 0, 0, 1));
@@ -426,32 +437,33 @@ pub fn tcb_copy_registers(c: &mut Ctx) -> TestResult {
     let b = c.thread(park_main, 100, [0; 4])?;
     let (p, q) = (pattern(0x40_0000), pattern(0x50_0000));
     ok!(
-        sys::seL4_TCB_WriteRegisters(a.tcb, false, 0, 32, &p),
+        sys::seL4_TCB_WriteRegisters(a.tcb, false, 0, W as Word, &p),
         "write A"
     );
-    let reset_b = |_: ()| sys::seL4_TCB_WriteRegisters(b.tcb, false, 0, 32, &q);
+    let reset_b = |_: ()| sys::seL4_TCB_WriteRegisters(b.tcb, false, 0, W as Word, &q);
     ok!(reset_b(()), "write B");
     ok!(
         sys::seL4_TCB_CopyRegisters(b.tcb, a.tcb, false, false, true, false, 0),
         "copy frame registers"
     );
-    let r = b.regs()?;
-    check_eq!(&r.regs[..16], &p.regs[..16], "frame registers copied");
-    check_eq!(&r.regs[16..], &q.regs[16..], "integer registers kept");
+    let r = cmp(&b.regs()?);
+    let (p, q) = (cmp(&p), cmp(&q));
+    check_eq!(&r.regs[..F], &p.regs[..F], "frame registers copied");
+    check_eq!(&r.regs[F..], &q.regs[F..], "integer registers kept");
     ok!(reset_b(()), "write B");
     ok!(
         sys::seL4_TCB_CopyRegisters(b.tcb, a.tcb, false, false, false, true, 0),
         "copy integer registers"
     );
-    let r = b.regs()?;
-    check_eq!(&r.regs[..16], &q.regs[..16], "frame registers kept");
-    check_eq!(&r.regs[16..], &p.regs[16..], "integer registers copied");
+    let r = cmp(&b.regs()?);
+    check_eq!(&r.regs[..F], &q.regs[..F], "frame registers kept");
+    check_eq!(&r.regs[F..], &p.regs[F..], "integer registers copied");
     ok!(reset_b(()), "write B");
     ok!(
         sys::seL4_TCB_CopyRegisters(b.tcb, a.tcb, false, false, false, false, 0),
         "copy nothing"
     );
-    check_eq!(b.regs()?.regs, q.regs, "nothing copied");
+    check_eq!(cmp(&b.regs()?).regs, q.regs, "nothing copied");
     expect_err!(
         sys::seL4_TCB_CopyRegisters(b.tcb, ep, false, false, true, true, 0),
         D::InvalidCapability { index: 1 },
@@ -476,7 +488,7 @@ pub fn tcb_copy_registers(c: &mut Ctx) -> TestResult {
     crate::thread::set_local_tcb(a.idx, b.tcb);
     let start = crate::thread::initial_regs(report_args_main, a.idx, [rep, 4, 5, 6]);
     ok!(
-        sys::seL4_TCB_WriteRegisters(a.tcb, false, 0, 32, &start),
+        sys::seL4_TCB_WriteRegisters(a.tcb, false, 0, W as Word, &start),
         "write A"
     );
     ok!(
@@ -499,7 +511,11 @@ pub fn tcb_copy_registers(c: &mut Ctx) -> TestResult {
     sys::seL4_NBSend(ep, MessageInfo::new(0x33, 0, 0, 0));
     c.expect_idle(rep, "suspended source")?;
     let ra = a.regs()?;
-    check_eq!(ra.regs[idx::A0], ep, "a0 copied from the receiver");
+    check_eq!(
+        ra.regs[crate::arch::ARG0],
+        ep,
+        "the cap register copied from the receiver"
+    );
     Ok(())
 }
 
@@ -656,7 +672,7 @@ pub fn tcb_set_priority_reschedules(c: &mut Ctx) -> TestResult {
     let v = c.thread(raiser_main, 150, [rep, 0, ROOT_TCB, 50])?;
     let regs = crate::thread::initial_regs(raiser_main, v.idx, [rep, v.tcb, ROOT_TCB, 50]);
     ok!(
-        sys::seL4_TCB_WriteRegisters(v.tcb, true, 0, 32, &regs),
+        sys::seL4_TCB_WriteRegisters(v.tcb, true, 0, W as Word, &regs),
         "start the lowering thread"
     );
     let r = c.recv(rep)?;
@@ -927,7 +943,11 @@ pub fn tcb_set_tls_base(c: &mut Ctx) -> TestResult {
     prepare_spare_local(MAX_THREADS, t.ipc_buffer(), t.tcb);
     ok!(sys::seL4_TCB_SetTLSBase(t.tcb, spare), "SetTLSBase");
     let r = t.regs()?;
-    check_eq!(r.regs[idx::TP], spare, "tp in ReadRegisters");
+    check_eq!(
+        r.regs[crate::arch::TLS],
+        spare,
+        "the TLS register in ReadRegisters"
+    );
     expect_err!(
         encode::tcb_set_tls_base(0).truncated(0).call(t.tcb),
         D::TruncatedMessage,
@@ -1210,7 +1230,7 @@ pub fn tcb_delete_self(c: &mut Ctx) -> TestResult {
     let t = c.thread(park_main, 100, [0; 4])?;
     let regs = crate::thread::initial_regs(delete_self_main, t.idx, [rep, t.tcb, 0, 0]);
     ok!(
-        sys::seL4_TCB_WriteRegisters(t.tcb, true, 0, 32, &regs),
+        sys::seL4_TCB_WriteRegisters(t.tcb, true, 0, W as Word, &regs),
         "start the thread"
     );
     let m = c.recv(rep)?;

@@ -5,7 +5,8 @@
 //!
 //! A thread is made the way seL4's tutorials make one: `Untyped_Retype` of a TCB,
 //! `TCB_Configure` (CSpace, VSpace, IPC buffer), `TCB_SetPriority`, `TCB_WriteRegisters`
-//! (pc, sp, gp, tp, a0..a3) and `TCB_Resume`.
+//! (pc, sp, the TLS register, the first four argument registers; riscv64: gp) and
+//! `TCB_Resume`.
 //!
 //! MCS (feature `mcs`): a thread also gets a scheduling context (`Untyped_Retype` of a
 //! SchedContext of `seL4_MinSchedContextBits`, `SchedControl_Configure` from
@@ -25,7 +26,7 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use abi::user_context::{idx, UserContext};
+use abi::user_context::UserContext;
 use abi::{CNodeCapData, CPtr, CapRights, MessageInfo, ObjectType, Word};
 use libsel4::cap::init;
 use libsel4::ipc::ThreadBlock;
@@ -169,7 +170,7 @@ pub fn reset_statics() {
     }
 }
 
-/// A thread's entry: four arguments in a0..a3; it never returns.
+/// A thread's entry: four arguments in the first argument registers; it never returns.
 pub type Entry = extern "C" fn(Word, Word, Word, Word) -> !;
 
 /// A thread made by [`Ctx::thread`].
@@ -194,7 +195,7 @@ impl Thread {
 
     /// The pc, sp and every other register, as `seL4_TCB_ReadRegisters` gives them.
     pub fn regs(&self) -> Result<UserContext, Fail> {
-        match sys::seL4_TCB_ReadRegisters(self.tcb, false, 0, 32) {
+        match sys::seL4_TCB_ReadRegisters(self.tcb, false, 0, crate::arch::WORDS as Word) {
             Ok(r) => Ok(r),
             Err(e) => Err(sel4_fail(e, line!(), "ReadRegisters")),
         }
@@ -227,7 +228,8 @@ fn sel4_ok(r: Result<(), abi::Error>, line: u32, what: &str) -> Result<(), Fail>
     r.map_err(|e| sel4_fail(e, line, what))
 }
 
-/// The root task's global pointer (threads share it: they run the same image).
+/// The root task's global pointer (threads share it: they run the same image; riscv64 only).
+#[cfg(arch_riscv64)]
 pub fn global_pointer() -> Word {
     #[cfg(target_arch = "riscv64")]
     {
@@ -315,7 +317,8 @@ pub fn my_reply() -> CPtr {
 }
 
 /// The `time` CSR (`rdtime`): 10 MHz on QEMU `virt` (`TIMER_CLOCK_HZ`), deterministic under
-/// `-icount shift=0`.
+/// `-icount shift=0` (riscv64 only: on aarch64 EL0 may not read the counter).
+#[cfg(arch_riscv64)]
 #[cfg_attr(not(feature = "mcs"), allow(dead_code))]
 pub fn rdtime() -> Word {
     #[cfg(target_arch = "riscv64")]
@@ -528,7 +531,7 @@ impl Ctx {
         }
         let regs = initial_regs(entry, i, args);
         sel4_ok(
-            sys::seL4_TCB_WriteRegisters(tcb, false, 0, 32, &regs),
+            sys::seL4_TCB_WriteRegisters(tcb, false, 0, crate::arch::WORDS as Word, &regs),
             line!(),
             "TCB_WriteRegisters",
         )?;
@@ -701,10 +704,6 @@ impl Ctx {
 /// The registers of a fresh thread `i` running `entry(args)`.
 pub fn initial_regs(entry: Entry, i: usize, args: [Word; 4]) -> UserContext {
     let mut r = UserContext::default();
-    r.regs[idx::PC] = entry as usize as Word;
-    r.regs[idx::SP] = stack_top(i);
-    r.regs[idx::GP] = global_pointer();
-    r.regs[idx::TP] = local(i);
-    r.regs[idx::A0..idx::A0 + 4].copy_from_slice(&args);
+    crate::arch::set_entry(&mut r, entry as usize as Word, stack_top(i), local(i), args);
     r
 }

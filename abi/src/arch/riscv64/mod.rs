@@ -2,7 +2,12 @@
 //! `sel4_arch_include/riscv64/sel4/sel4_arch/constants.h` (`CONFIG_PT_LEVELS` 3,
 //! `CONFIG_HAVE_FPU`), `arch_include/riscv/sel4/arch/types.h`.
 
+pub mod fault;
+pub mod invocation;
+pub mod object;
 pub mod user_context;
+pub use invocation::{InvocationLabel, IRQ_ISSUE_IRQ_HANDLER_TRIGGER};
+pub use object::ObjectType;
 pub use user_context::UserContext;
 
 /// `seL4_WordBits`.
@@ -38,7 +43,8 @@ pub const ASID_POOL_INDEX_BITS: u64 = 9;
 pub const ASID_POOL_BITS: u64 = 12;
 /// `seL4_MaxUntypedBits`.
 pub const MAX_UNTYPED_BITS: u64 = 38;
-/// `seL4_UserTop`: first address above user virtual memory.
+/// `seL4_UserTop`: on RISC-V the first address above user virtual memory (exclusive; on
+/// aarch64 it is the last usable one).
 pub const USER_TOP: u64 = 0x0000_003f_ffff_f000;
 /// `seL4_UserVSpaceTop` (new in 16.0.0): `seL4_UserTop - 1`.
 pub const USER_VSPACE_TOP: u64 = USER_TOP - 1;

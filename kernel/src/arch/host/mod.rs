@@ -54,6 +54,8 @@ pub fn halt(success: bool) -> ! {
 pub fn flush_page(_vaddr: u64, _asid: u16) {}
 /// TLB maintenance is not simulated.
 pub fn flush_asid(_asid: u16) {}
+/// TLB maintenance is not simulated.
+pub fn flush_all() {}
 /// The host has no kernel page table: new VSpaces get no global mappings.
 pub fn kernel_root_page_table() -> Option<usize> {
     None
@@ -130,6 +132,9 @@ thread_local! {
     static IRQ_MASKED: std::cell::RefCell<[bool; 128]> = const { std::cell::RefCell::new([true; 128]) };
     static IRQ_PENDING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
+
+/// Interrupt trigger modes are not simulated (`setIRQTrigger`).
+pub fn set_irq_trigger(_irq: usize, _edge: bool) {}
 
 /// Masks or unmasks a simulated interrupt line.
 pub fn irq_mask(irq: usize, disable: bool) {

@@ -108,8 +108,9 @@ pub fn create_root_vspace(
 
 /// seL4 `create_mapped_it_frame_cap`: maps the root task's 4 KiB frame at `frame`
 /// (kernel-virtual) at `vaddr` in the VSpace `root`, whose page tables on the way exist, with
-/// user access, read-write-execute (seL4 `map_it_frame_cap`); returns the frame's cap.
-pub fn map_root_frame(root: usize, frame: usize, vaddr: u64) -> Cap {
+/// user access, read-write-execute (seL4 `map_it_frame_cap` on RISC-V ignores
+/// `executable`); returns the frame's cap.
+pub fn map_root_frame(root: usize, frame: usize, vaddr: u64, _executable: bool) -> Cap {
     let w = vspace::lookup_pt_slot(root, vaddr);
     debug_assert_eq!(w.level, 0);
     w.slot

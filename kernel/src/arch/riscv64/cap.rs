@@ -139,6 +139,7 @@ fn unpack_frame(c: RawCap) -> (usize, FrameSize, VmRights, bool) {
     )
 }
 
+#[inline(always)]
 fn pack_mapping(m: Option<Mapping>) -> (u64, u64) {
     match m {
         Some(m) => (1, (m.vaddr & ((1 << 39) - 1)) | (m.asid as u64) << 39),
@@ -242,6 +243,21 @@ pub fn page_table_mapping(c: RawCap) -> Option<Mapping> {
         .flatten()
 }
 
+/// The mapping of a frame cap (read without a full decode; `None` if unmapped). Only
+/// meaningful for a frame cap.
+#[inline(always)]
+pub fn frame_mapping(c: RawCap) -> Option<Mapping> {
+    unpack_mapping(field(c.w0(), 49, 1), c.w1())
+}
+
+/// The frame cap `c` with its mapping set to `m` (what encoding the decoded cap with
+/// `mapped: Some(m)` gives; `m.vaddr` below 2^39).
+#[inline(always)]
+pub fn frame_with_mapping(c: RawCap, m: Mapping) -> RawCap {
+    let (bit, w1) = pack_mapping(Some(m));
+    c.with_bits(0, bit << 49).with_w1(w1)
+}
+
 /// (base, size, rights, is_device) of a frame cap, `None` for any other cap (what
 /// [`ArchCap::decode`] gives for a frame, without decoding the rest).
 #[inline(always)]
@@ -272,6 +288,35 @@ pub fn vspace_root(c: &Cap) -> Option<usize> {
         }) => Some(base),
         _ => None,
     }
+}
+
+/// RISC-V `checkValidIPCBuffer(vptr, cap)`: `IllegalOperation` unless a non-device frame,
+/// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
+pub fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
+    match cap {
+        Cap::Arch(ArchCap::Frame {
+            is_device: false, ..
+        }) => {}
+        Cap::Arch(ArchCap::Frame { .. }) => {
+            return Err(crate::user_err!(
+                SyscallError::IllegalOperation,
+                "Specifying a device frame as an IPC buffer is not permitted."
+            ))
+        }
+        _ => {
+            return Err(crate::user_err!(
+                SyscallError::IllegalOperation,
+                "Requested IPC Buffer is not a frame cap."
+            ))
+        }
+    }
+    if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
+        return Err(crate::user_err!(
+            SyscallError::AlignmentError,
+            "Requested IPC Buffer location {vptr:#x} is not aligned."
+        ));
+    }
+    Ok(())
 }
 
 /// `Arch_deriveCap`: a frame cap's copy is unmapped; an unmapped page table cannot be copied
@@ -486,6 +531,24 @@ mod tests {
                 _ => None,
             };
             prop_assert_eq!(page_table_mapping(r), pt);
+        }
+
+        /// Setting a frame cap's mapping in its words gives the encoding of the decoded cap
+        /// with that mapping.
+        #[test]
+        fn frame_mapping_in_the_raw_cap(
+            c in arbitrary_arch_cap(ptrs()),
+            asid in any::<u16>(),
+            vaddr in 0u64..(1 << 39),
+        ) {
+            let ArchCap::Frame { base, size, rights, is_device, mapped } = c else {
+                return Ok(());
+            };
+            let r = Cap::Arch(c).encode();
+            prop_assert_eq!(frame_mapping(r), mapped);
+            let m = Mapping { asid, vaddr };
+            let with = Cap::Arch(ArchCap::Frame { base, size, rights, is_device, mapped: Some(m) });
+            prop_assert_eq!(frame_with_mapping(r, m), with.encode());
         }
     }
 

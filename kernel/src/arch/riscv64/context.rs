@@ -114,6 +114,18 @@ pub mod regs {
     /// Registers of a user-exception fault message, in order, before the exception number and
     /// code (`MessageID_Exception`: FaultIP, sp); a reply with label 0 writes them back.
     pub const EXCEPTION_MESSAGE: [usize; 2] = [FAULT_IP, reg::SP];
+    /// MCS: the registers a reply to a timeout fault may write, in order
+    /// (`seL4_TimeoutReply_Msg`: the whole `seL4_UserContext`).
+    #[cfg(feature = "mcs")]
+    pub const TIMEOUT_REPLY_MESSAGE: [usize; abi::user_context::USER_CONTEXT_WORDS] = USER_CONTEXT;
+}
+
+/// `sanitiseRegister` (seL4 `include/arch/riscv/arch/machine/registerset.h`): what a value
+/// written to register `r` by `seL4_TCB_WriteRegisters`, `CopyRegisters` or a fault reply
+/// becomes. Nothing to sanitise on RISC-V.
+#[inline(always)]
+pub const fn sanitise_register(_r: usize, v: u64) -> u64 {
+    v
 }
 
 /// FPU registers of a thread (F and D extensions).

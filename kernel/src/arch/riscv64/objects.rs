@@ -11,7 +11,7 @@
 use super::cap::{ArchCap, Mapping};
 use crate::arch::riscv64::context::reg;
 use crate::arch::riscv64::vspace::{self, Pte};
-use crate::cap::Cap;
+use crate::cap::{Cap, RawCap};
 use crate::cspace::LookupFault;
 use crate::cte::{cte_insert, has_children, Slot};
 use crate::error::SyscallError;
@@ -518,6 +518,97 @@ fn decode_asid_pool(
     })
 }
 
+/// Whether [`fast_invocation`] may apply to an invocation of `cap` by `t` (a frame cap, and
+/// the message label is `RISCVPageMap`): a test cheap enough for every invocation of an
+/// architecture cap.
+#[inline(always)]
+pub fn has_fast_invocation(t: TcbRef, cap: RawCap) -> bool {
+    cap.tag() == super::cap::tag::FRAME
+        && MessageInfo(t.reg(crate::arch::regs::MSG_INFO)).label()
+            == InvocationLabel::RISCVPageMap as u64
+}
+
+/// `seL4_RISCV_Page_Map` straight from the caps as stored, for a call that succeeds: the frame
+/// cap `frame` (in `slot`) invoked by `t` (the current thread) with `seL4_Call` (`is_call`) or
+/// `seL4_Send`. It checks what [`decode`] checks for a frame's Page_Map and does what
+/// [`perform`] does, without building the decoded caps and the invocation in between; the
+/// VSpace cap is looked up in one step (`lookup_one_level_slot`).
+///
+/// Returns false, having changed nothing, for anything else: another cap or label, a message
+/// too short or without its cap, a thread without an IPC buffer, a CSpace that needs more than
+/// one step for the VSpace cap, or any check of [`decode_frame`] that fails. The general path
+/// then decodes the invocation and gives seL4's error, in seL4's order, with its `userError`.
+///
+/// Unlike the general path it leaves `Kernel::activated` and `vm_gen` alone: a leaf mapping
+/// changes no ASID and no thread's VSpace root, so every cached `satp` stays right (the TLB
+/// entry for the page is flushed here).
+///
+/// [`has_fast_invocation`] says whether to try it.
+#[inline(never)]
+pub fn fast_invocation(k: &Kernel, t: TcbRef, frame: RawCap, slot: Slot, is_call: bool) -> bool {
+    use crate::arch::regs;
+    let Some((base, size, rights, _)) = super::cap::frame_fields(frame) else {
+        return false;
+    };
+    let info = crate::ipc::message_info_of(t);
+    if info.label() != InvocationLabel::RISCVPageMap as u64
+        || info.length() < 3
+        || info.extra_caps() == 0
+    {
+        return false;
+    }
+    let Some(buffer) = ipc_buffer_pptr(t, false) else {
+        return false;
+    };
+    let root = t.slot(crate::object::tcb::tcb_slot::CTABLE).raw();
+    let vspace_cptr = buffer.word(abi::ipc_buffer::offset::CAPS_OR_BADGES);
+    let Some(vspace_slot) = crate::cspace::lookup_one_level_slot(root, vspace_cptr) else {
+        return false;
+    };
+    let vspace = vspace_slot.raw();
+    let Some(root_map) = super::cap::page_table_mapping(vspace) else {
+        return false;
+    };
+    let asid = root_map.asid;
+    let pt = vspace.obj_addr();
+    if vspace::find_vspace_for_asid(k, asid) != Some(pt) {
+        return false;
+    }
+    let vaddr = t.reg(regs::msg(0));
+    let frame_mask = (1u64 << size.bits()) - 1;
+    if vaddr.wrapping_add(frame_mask) >= USER_TOP || vaddr & frame_mask != 0 {
+        return false;
+    }
+    let w = vspace::lookup_pt_slot(pt, vaddr);
+    if w.bits_left() != size.bits() {
+        return false;
+    }
+    let pte = w.slot.get();
+    let mapped = super::cap::frame_mapping(frame);
+    match mapped {
+        Some(m) if m.asid != asid || m.vaddr != vaddr || pte.is_table() => return false,
+        None if pte.valid() => return false,
+        _ => {}
+    }
+    let vm_rights = rights.mask(CapRights(t.reg(regs::msg(1))));
+    let executable = t.reg(regs::msg(2)) & VM_ATTR_EXECUTE_NEVER == 0;
+    slot.set_raw(super::cap::frame_with_mapping(
+        frame,
+        Mapping { asid, vaddr },
+    ));
+    w.slot.set(Pte::user(
+        crate::arch::pptr_to_paddr(base),
+        vm_rights,
+        executable,
+    ));
+    crate::arch::flush_page(vaddr, asid);
+    if is_call {
+        t.set_reg(regs::BADGE, 0);
+        t.set_reg(regs::MSG_INFO, MessageInfo::new(0, 0, 0, 0).0);
+    }
+    true
+}
+
 /// Performs a decoded VSpace invocation for `thread` (already in `Restart`): seL4's
 /// `performPageTableInvocationMap/Unmap`, `performPageInvocationMapPTE/Unmap`,
 /// `performPageGetAddress`, `performASIDControlInvocation` and `performASIDPoolInvocation`.
@@ -525,7 +616,18 @@ fn decode_asid_pool(
 ///
 /// TLB maintenance: seL4 issues a full `sfence.vma` after each change; here a changed leaf is
 /// flushed by page and a changed table entry by ASID, which covers the same translations.
+///
+/// The invocations of ASID control and ASID pools change which VSpace an ASID names, so the
+/// cached `satp` of every thread is dropped and the CPU set up again on the way out
+/// (`Kernel::vm_gen`, `Kernel::activated`); mapping and unmapping frames and page tables
+/// changes no ASID and no thread's VSpace root, and keeps them.
 pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
+    if let VSpaceInvocation::AsidControlMakePool { .. } | VSpaceInvocation::AsidPoolAssign { .. } =
+        inv
+    {
+        k.activated = 0;
+        k.vm_gen += 1;
+    }
     match inv {
         VSpaceInvocation::PageTableMap {
             cap,

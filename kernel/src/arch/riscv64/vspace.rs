@@ -232,19 +232,16 @@ pub fn delete_asid(k: &mut Kernel, asid: u16, root: usize) {
 /// then no longer has an ASID (its caps stay "mapped" but `findVSpaceForASID` fails for them,
 /// as in seL4).
 ///
-/// Beyond seL4 (whose RISC-V `deleteASIDPool` does no TLB maintenance), the TLB entries of
-/// each ASID assigned in the pool are flushed: this kernel tags translations with hardware
-/// ASIDs, and a later pool in the same table entry hands the same ASIDs out again.
+/// Beyond seL4 (whose RISC-V `deleteASIDPool` does no TLB maintenance), the TLB is flushed
+/// (all of it, one instruction, rather than ASID by ASID over the pool's 512 entries): this
+/// kernel tags translations with hardware ASIDs, and a later pool in the same table entry
+/// hands the same ASIDs out again.
 pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: usize) {
     let i = (asid_base as usize) >> abi::object::ASID_POOL_INDEX_BITS;
     if k.asid_table[i] != pool {
         return;
     }
-    for low in 0..PT_ENTRIES {
-        if asid_pool_entry(pool, low).get() != 0 {
-            crate::arch::flush_asid((i << abi::object::ASID_POOL_INDEX_BITS | low) as u16);
-        }
-    }
+    crate::arch::flush_all();
     k.asid_table[i] = 0;
 }
 
@@ -266,8 +263,12 @@ pub fn copy_global_mappings(root: usize) {
     let Some(kernel_root) = crate::arch::kernel_root_page_table() else {
         return;
     };
-    for i in PT_ENTRIES / 2..PT_ENTRIES {
-        pte_slot(root, i).set(pte_slot(kernel_root, i).get());
+    // Eight entries an iteration: the loop's own instructions once per eight copies.
+    for i in (PT_ENTRIES / 2..PT_ENTRIES).step_by(8) {
+        let e: [Pte; 8] = core::array::from_fn(|j| pte_slot(kernel_root, i + j).get());
+        for (j, pte) in e.into_iter().enumerate() {
+            pte_slot(root, i + j).set(pte);
+        }
     }
 }
 

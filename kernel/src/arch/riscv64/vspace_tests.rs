@@ -1248,6 +1248,7 @@ fn wrong_cap_types_and_labels() {
 mod props {
     use super::*;
     use crate::model::{outcome, CSpaceModel, Node, VSpaceModel};
+    use abi::MessageInfo;
     use proptest::prelude::*;
 
     /// Slots the operations use, from the first empty one: 0 and 1 extra VSpace roots, 2..8
@@ -1443,6 +1444,136 @@ mod props {
             }
         }
         Ok(())
+    }
+
+    /// The system the random sequences start from: the slots of [`WINDOW`] filled, two more
+    /// VSpaces, page tables for the first GiB of user addresses in two of the three VSpaces.
+    /// Returns it, the first slot of the window and the untyped.
+    fn setup() -> (System, u64, u64) {
+        let mut s = System::boot();
+        let base = s.bootinfo().empty.start;
+        let (ut, _, _) = s.ram_untyped(23);
+        let b = |i: u64| base + i;
+        ok(s.retype(ut, T::PageTable, 0, b(0), 8));
+        ok(s.retype(ut, T::SmallPage, 0, b(8), 4));
+        ok(s.retype(ut, T::MegaPage, 0, b(12), 2));
+        ok(s.retype(ut, T::Untyped, 12, b(20), 1));
+        ok(make_pool(&mut s, b(20), b(21)));
+        ok(assign(&mut s, POOL0, b(0)));
+        ok(assign(&mut s, b(21), b(1)));
+        for (pt, vs) in [(2, VSPACE), (3, VSPACE), (4, base), (5, base)] {
+            ok(pt_map(&mut s, b(pt), vs, GIB));
+        }
+        (s, base, ut)
+    }
+
+    /// Runs `o` on `s` (window at `base`, untyped `ut`).
+    fn run(s: &mut System, base: u64, ut: u64, o: &Op) -> Reply {
+        let b = |i: u64| base + i;
+        let vs = |i: u8| [VSPACE, base, base + 1][i as usize];
+        match *o {
+            Op::MapPt { pt, vs: v, v: a } => pt_map(s, b(pt), vs(v), vaddr(a)),
+            Op::UnmapPt { pt } => s.call(b(pt), L::RISCVPageTableUnmap, &[], &[]),
+            Op::MapPage {
+                frame,
+                vs: v,
+                v: a,
+                rights,
+                xn,
+            } => page_map(s, b(frame), vs(v), vaddr(a), CapRights(rights), xn as u64),
+            Op::UnmapPage { frame } => s.call(b(frame), L::RISCVPageUnmap, &[], &[]),
+            Op::Copy { src, dest } => copy(s, b(dest), b(src), CapRights::ALL),
+            Op::Delete { slot } => s.cnode(L::CNodeDelete, &[b(slot), 64], &[]),
+            Op::Assign { pool, pt } => assign(s, if pool { b(21) } else { POOL0 }, b(pt)),
+            Op::MakePool => make_pool(s, b(20), b(21)),
+            Op::Retype { kind, dest } => {
+                let t = [T::PageTable, T::SmallPage, T::MegaPage][kind as usize];
+                s.retype(ut, t, 0, b(dest), 1)
+            }
+        }
+    }
+
+    /// [`snapshot`] with every kernel pointer (in a cap, an MDB link, the ASID table, an ASID
+    /// pool) as an offset into the simulated memory, so that two systems can be compared: each has its
+    /// memory wherever the host put it. (Page-table entries hold physical addresses, which are
+    /// the same in both.)
+    fn relative_snapshot(s: &System, end: u64) -> Vec<u64> {
+        let base = s.mem.pptr();
+        let rel = |p: usize| {
+            if p == 0 {
+                0
+            } else {
+                p.wrapping_sub(base) as u64
+            }
+        };
+        const PTR_FIELD: u64 = (1 << 44) - 1;
+        let mut v = vec![];
+        let mut tables = vec![];
+        for i in 0..end {
+            let sl = s.root_slot(i);
+            let c = sl.raw();
+            let ptr = if c.w0() & PTR_FIELD == 0 {
+                0
+            } else {
+                rel(c.obj_addr())
+            };
+            v.extend([c.w0() & !PTR_FIELD, ptr, c.w1()]);
+            v.push(sl.mdb().prev().map_or(0, |p| rel(p.addr())));
+            v.push(sl.mdb().next().map_or(0, |p| rel(p.addr())));
+            if let Cap::Arch(ArchCap::PageTable { base, .. }) = sl.cap() {
+                tables.push(base);
+            }
+        }
+        v.extend(s.k.asid_table.iter().map(|&p| rel(p)));
+        for &pool in s.k.asid_table.iter().filter(|&&p| p != 0) {
+            // Pool entries are VSpace roots, as kernel pointers.
+            v.extend((0..512).map(|i| rel(vspace::asid_pool_entry(pool, i).get() as usize)));
+        }
+        for t in tables {
+            v.extend(PPtr::<[u64; 512]>::new(t).get());
+        }
+        v
+    }
+
+    /// One step of [`replay`]: the reply's message info and MRs, and the state after it.
+    type Step = (u64, [u64; 6], Vec<u64>);
+
+    /// Each reply and state after it of `ops` from [`setup`], and how many syscalls the
+    /// direct paths took; `direct`: with `arch::fast_invocation`.
+    fn replay(ops: &[Op], direct: bool) -> (Vec<Step>, u64) {
+        let (mut s, base, ut) = setup();
+        s.k.fastpath_off = !direct;
+        s.k.fastpath_hits = 0;
+        let out = ops
+            .iter()
+            .map(|o| {
+                let r = run(&mut s, base, ut, o);
+                (r.info.0, r.mrs, relative_snapshot(&s, base + WINDOW))
+            })
+            .collect();
+        (out, s.k.fastpath_hits)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        /// Page_Map's direct path (`objects::fast_invocation`) and the general decoder give
+        /// the same replies and leave the same state, step by step; the direct path takes
+        /// every Page_Map that succeeds.
+        #[test]
+        fn page_map_direct_path_matches_the_general_path(ops in proptest::collection::vec(op(), 1..60)) {
+            let (direct, hits) = replay(&ops, true);
+            let (general, none) = replay(&ops, false);
+            prop_assert_eq!(none, 0);
+            for (i, (d, g)) in direct.iter().zip(&general).enumerate() {
+                prop_assert!(d == g, "step {}: {:?}: direct {:?}, general {:?}", i, ops[i], (d.0, d.1), (g.0, g.1));
+            }
+            let maps = ops
+                .iter()
+                .zip(&general)
+                .filter(|(o, g)| matches!(o, Op::MapPage { .. }) && MessageInfo(g.0).label() == 0)
+                .count() as u64;
+            prop_assert_eq!(hits, maps);
+        }
     }
 
     proptest! {

@@ -305,8 +305,11 @@ pub fn kernel_boot_paddr() -> (u64, u64) {
 
 /// The kernel-virtual address of the IRQ node: [`crate::boot::IRQ_NODE_BYTES`] of `.bss`,
 /// page-aligned, which only the IRQ code uses.
-pub fn irq_node_addr() -> usize {
-    &raw const kernel_irq_node as usize
+pub fn irq_node() -> crate::mem::PPtr<crate::object::interrupt::IrqNode> {
+    const _: () = assert!(
+        core::mem::size_of::<crate::object::interrupt::IrqNode>() == crate::boot::IRQ_NODE_BYTES
+    );
+    crate::mem::PPtr::new(&raw const kernel_irq_node as usize)
 }
 
 /// The kernel stack's virtual extent `[bottom, top)` (used at boot and for every trap).

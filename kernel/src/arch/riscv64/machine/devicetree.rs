@@ -166,7 +166,7 @@ pub fn parse(dtb_paddr: u64, dtb_size: Option<u64>) -> Result<BootParams, DtbErr
     params.kernel_image = Region::new(kstart, kend);
     let (bstart, bend) = super::boot::kernel_boot_paddr();
     params.kernel_boot = Region::new(bstart, bend);
-    params.irq_node = super::boot::irq_node_addr();
+    params.irq_node = super::boot::irq_node();
     read_memory(&fdt, &mut params)?;
     read_devices(&fdt, &mut params)?;
 
@@ -426,4 +426,20 @@ fn push_device(params: &mut BootParams, r: Region) -> Result<(), DtbError> {
         .kernel_devices
         .push(r)
         .map_err(|_| DtbError::TooManyRegions("kernel device"))
+}
+
+/// The boot parameters of the platform compiled into the kernel (QEMU `virt`, 2 GiB:
+/// [`super::super::platform::qemu_virt`]), for a loader that passes no device tree, and records
+/// where the `sifive_test` finisher is. seL4 likewise knows its platform from its build.
+#[cfg(feature = "builtin_platform")]
+pub fn builtin_params() -> BootParams {
+    use super::super::platform::qemu_virt;
+    let (kstart, kend) = super::boot::kernel_image_paddr();
+    let (bstart, bend) = super::boot::kernel_boot_paddr();
+    super::set_finisher(qemu_virt::FINISHER);
+    qemu_virt::boot_params(
+        Region::new(kstart, kend),
+        Region::new(bstart, bend),
+        super::boot::irq_node(),
+    )
 }

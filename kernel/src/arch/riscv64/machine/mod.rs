@@ -217,6 +217,12 @@ pub fn flush_asid(asid: u16) {
     sfence_vma_asid(asid);
 }
 
+/// Flushes every TLB entry of every address space (`sfence.vma zero, zero`).
+pub fn flush_all() {
+    // SAFETY: a TLB flush only affects address-translation caching.
+    unsafe { asm!("sfence.vma zero, zero", options(nostack)) };
+}
+
 /// Flushes the TLB entries of address space `asid` (global mappings stay).
 pub fn sfence_vma_asid(asid: u16) {
     // SAFETY: a TLB flush only affects address-translation caching.
@@ -334,6 +340,10 @@ pub fn fpu_load(s: &crate::arch::riscv64::context::FpuState) {
 pub fn irq_mask(irq: usize, disable: bool) {
     plic::mask(irq, disable)
 }
+
+/// `setIRQTrigger`: QEMU's PLIC has no trigger configuration (seL4 has no
+/// `HAVE_SET_TRIGGER` for it): nothing to do.
+pub fn set_irq_trigger(_irq: usize, _edge: bool) {}
 
 /// Claims a pending device interrupt from the PLIC.
 pub fn irq_claim() -> Option<usize> {

@@ -15,9 +15,10 @@
 //! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
 //! caller's `a0` and `a1` still in place as the arguments (MCS: and for ReplyRecv `a6`, the
 //! Reply cap, as the third); they run the fastpath or else the
-//! full path, and return the context to resume. For every other trap,
+//! full path, and return the context to resume. Every other `ecall` goes to
+//! `crate::entry::syscall_entry`. For every other trap,
 //! `trap_from_user(scause, stval)` decodes the cause (`arch::riscv64::cause`) and
-//! `crate::entry::handle_user_trap` runs, and its result, the context to resume,
+//! `crate::entry::handle_user_trap` runs. The result, the context to resume,
 //! is restored as below. `sepc` is saved as is: for a syscall the kernel
 //! core advances `regs[0]` by 4.
 //!
@@ -103,17 +104,17 @@ riscv_trap_entry:
     csrr t0, sstatus
     sd t0, {sstatus}(sp)
     la sp, kernel_stack_top
-.if {fastpath}
-    # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments. Call
-    # falls through to the exit.
     csrr t0, scause
     addi t0, t0, -{cause_ecall}
     bnez t0, 1f
+.if {fastpath}
+    # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments. Call
+    # falls through to the exit.
     addi t0, a7, -({sys_call})
     bnez t0, 2f
     jal {fastpath_call}
 .else
-    j 1f
+    j 3f
 .endif
     # a0 = the context to resume.
 
@@ -160,13 +161,15 @@ riscv_restore_user_context:
 
 .if {fastpath}
 2:  addi t0, a7, -({sys_reply_recv})
-    bnez t0, 1f
+    bnez t0, 3f
 .if {mcs}
     mv a2, a6                        # MCS: the Reply cap's CPtr (saved; a2 is restored)
 .endif
     jal {fastpath_reply_recv}
     j riscv_restore_user_context
 .endif
+3:  call {syscall_entry}             # any other ecall
+    j riscv_restore_user_context
 1:  csrr a0, scause
     csrr a1, stval
     call {handle_user_trap}
@@ -242,6 +245,7 @@ riscv_panic_stack_top:
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
     fastpath_call = sym crate::entry::fastpath_call_entry,
     fastpath_reply_recv = sym crate::entry::fastpath_reply_recv_entry,
+    syscall_entry = sym crate::entry::syscall_entry,
     kernel_trap = sym kernel_trap,
     eid_srst = const 0x5352_5354_u32,
     eid_dbcn = const 0x4442_434E_u32,

@@ -1,0 +1,169 @@
+//! AArch64 on QEMU `virt` (seL4's `qemu-arm-virt`: cortex-a53, GICv2, EL1 kernel without
+//! hypervisor support).
+//!
+//! Two kinds of modules, as for riscv64:
+//! - pure logic, compiled in host tests too (whatever architecture the host kernel simulates,
+//!   so the aarch64 logic is tested on every `cargo test`): [`cause`] (ESR → `Event`),
+//!   [`context`] (register layout and roles), [`cap`] (the caps and the hooks that see only
+//!   them), [`vspace`] (descriptors, walks, ASIDs), [`objects`] (the VSpace invocations),
+//!   [`platform`], [`timer`];
+//! - what makes generic caps of this architecture's kinds or touches the machine, compiled
+//!   only when aarch64 is the architecture built (`aarch64-unknown-none-softfloat`): [`boot`],
+//!   [`capdl`], the `Cap` hooks below, and [`machine`].
+
+pub mod cap;
+pub mod cause;
+pub mod context;
+pub mod objects;
+#[cfg(test)]
+mod objects_tests;
+pub mod platform;
+pub mod timer;
+pub mod vspace;
+
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod boot;
+#[cfg(all(target_arch = "aarch64", target_os = "none", feature = "debug_build"))]
+pub mod capdl;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+#[allow(unsafe_code)]
+pub mod machine;
+
+/// The architecture's name, for the boot banner.
+pub const NAME: &str = "aarch64";
+
+/// End of the kernel's window onto physical memory (seL4 `PADDR_TOP` = `PPTR_TOP - PPTR_BASE`
+/// on aarch64 with a 39-bit kernel window: 511 GiB): only RAM below it can hold kernel objects.
+pub const PADDR_TOP: u64 = 511 << 30;
+
+/// The machine operations the pure modules need beyond the generic contract: the machine's on
+/// the target, stand-ins in host tests.
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub(crate) use machine as hw;
+
+/// Host stand-ins for the machine operations the pure modules call.
+#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+pub(crate) mod hw {
+    /// Cache maintenance is not simulated.
+    #[allow(clippy::too_many_arguments)]
+    pub fn flush_user_range(
+        _k: &crate::state::Kernel,
+        _thread: crate::object::tcb::TcbRef,
+        _op: super::objects::CacheOp,
+        _vspace: usize,
+        _asid: u16,
+        _start: u64,
+        _end: u64,
+        _pstart: u64,
+    ) {
+    }
+}
+
+/// `Arch_checkIRQ` (seL4 `include/arch/arm/arch/object/interrupt.h`): IRQControl issues
+/// handlers for interrupts 0..=`maxIRQ`; otherwise `RangeError(0, maxIRQ)`.
+pub fn check_irq(irq: u64) -> Result<(), crate::error::SyscallError> {
+    use abi::platform::qemu_arm_virt::MAX_IRQ;
+    if irq > MAX_IRQ as u64 {
+        return Err(crate::user_err!(
+            crate::error::SyscallError::RangeError(0, MAX_IRQ as u64),
+            "Rejecting request for IRQ {irq}. IRQ is out of range [0..{MAX_IRQ}]."
+        ));
+    }
+    Ok(())
+}
+
+/// The hooks of the arch contract that take or make a generic `Cap` (which holds this
+/// architecture's [`cap::ArchCap`] only when aarch64 is the architecture built).
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod glue {
+    use super::cap::ArchCap;
+    use crate::cap::Cap;
+    use crate::cte::Slot;
+    use crate::error::SyscallError;
+    use crate::invocation::InvocationArgs;
+    use crate::state::Kernel;
+
+    /// The VSpace of a VTABLE cap (`isValidVTableRoot`: a VSpace cap with an ASID),
+    /// kernel-virtual; `None` for any other cap.
+    pub fn vspace_root(c: &Cap) -> Option<usize> {
+        match *c {
+            Cap::Arch(ArchCap::VSpace {
+                base,
+                asid: Some(_),
+            }) => Some(base),
+            _ => None,
+        }
+    }
+
+    /// Arm `checkValidIPCBuffer(vptr, cap)` (`src/arch/arm/64/kernel/vspace.c`):
+    /// `IllegalOperation` unless a non-device frame cap, `AlignmentError` unless `vptr` is
+    /// aligned to `seL4_IPCBufferSizeBits`.
+    pub fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
+        match cap {
+            Cap::Arch(ArchCap::Frame {
+                is_device: false, ..
+            }) => {}
+            Cap::Arch(ArchCap::Frame { .. }) => {
+                return Err(crate::user_err!(
+                    SyscallError::IllegalOperation,
+                    "Specifying a device frame as an IPC buffer is not permitted."
+                ))
+            }
+            _ => {
+                return Err(crate::user_err!(
+                    SyscallError::IllegalOperation,
+                    "IPC Buffer is an invalid cap."
+                ))
+            }
+        }
+        if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
+            return Err(crate::user_err!(
+                SyscallError::AlignmentError,
+                "IPC Buffer vaddr {vptr:#x} is not aligned."
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether an architecture invocation has a direct path here: none on aarch64 yet (every
+    /// invocation takes the general decoder; riscv64 has one for `Page_Map`).
+    #[inline(always)]
+    pub fn has_fast_invocation(_t: crate::object::tcb::TcbRef, _cap: crate::cap::RawCap) -> bool {
+        false
+    }
+
+    /// The direct path of [`has_fast_invocation`]: never taken on aarch64.
+    #[inline(always)]
+    pub fn fast_invocation(
+        _k: &Kernel,
+        _t: crate::object::tcb::TcbRef,
+        _cap: crate::cap::RawCap,
+        _slot: Slot,
+        _is_call: bool,
+    ) -> bool {
+        false
+    }
+
+    /// `Arch_finaliseCap(cap, final)`: see [`super::cap::finalise`]; leaves the null cap.
+    pub fn finalise_cap(k: &mut Kernel, c: ArchCap, is_final: bool) -> Cap {
+        super::cap::finalise(k, c, is_final);
+        Cap::Null
+    }
+
+    /// `decodeARMMMUInvocation` for a generic cap (see [`super::objects::decode`]).
+    pub fn decode_invocation(
+        k: &Kernel,
+        label: abi::InvocationLabel,
+        args: &impl InvocationArgs,
+        cap: Cap,
+        slot: Slot,
+    ) -> Result<super::objects::VSpaceInvocation, SyscallError> {
+        match cap {
+            Cap::Arch(c) => super::objects::decode(k, label, args, c, slot),
+            _ => Err(crate::user_err!(
+                SyscallError::IllegalOperation,
+                "Invalid arch cap type"
+            )),
+        }
+    }
+}
