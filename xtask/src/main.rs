@@ -11,6 +11,7 @@ mod miri;
 mod mutants;
 mod protocol;
 mod qemu;
+mod qfuzz;
 #[cfg(test)]
 mod seam;
 mod workspace;
@@ -53,6 +54,11 @@ enum Cmd {
     /// threads of a simulated machine, with the kernel's invariants checked after each step
     /// and the fastpath compared with the full path. Crashes are kept in
     /// fuzz/regressions/syscalls, which `cargo test` replays (see docs/TESTING.md).
+    ///
+    /// With --qemu: the fuzzing root task (tests/fuzz-roottask) in QEMU: confined threads in
+    /// their own CSpaces and VSpaces throw PRNG-driven syscalls at the real kernel for --iters
+    /// syscalls; a kernel panic or warning, a canary failure or a hang fails the run. Prints
+    /// syscalls per second of guest time.
     Fuzz(fuzz::FuzzOpts),
     /// Mutation testing (cargo-mutants, installed if missing): mutate the kernel's object
     /// logic, syscall, IPC, scheduler, CSpace, fastpath and VSpace code one place at a time
@@ -128,21 +134,31 @@ enum Cmd {
     ///                                                 loader enters seL4 (QEMU with 2 GiB): its
     ///                                                 compiled-in platform, and the untyped list
     ///                                                 Microkit's tool predicts (docs/MICROKIT.md)
-    ///     25. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     25. qemu: fuzz-roottask (fastpath, 100000 syscalls)
+    ///                                                 the QEMU fuzzing root task (seed 1) on the
+    ///                                                 release kernel with the fastpath (also
+    ///                                                 with --debug): confined threads
+    ///                                                 throw random syscalls, rebuilt every 25000;
+    ///                                                 no panic, no kernel warning (but reports of
+    ///                                                 faults without a handler), no canary
+    ///                                                 failure, no hang (`cargo xtask fuzz --qemu`)
+    ///     26. qemu: fuzz-roottask (mcs, 100000 syscalls)
+    ///                                                 the same, MCS kernel and root task
+    ///     27. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     26. qemu: bench sanity (mcs, benchmark, quick)
+    ///     28. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
-    ///     27. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
+    ///     29. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
     ///                                                 with the fastpath (qemu-system-aarch64):
     ///                                                 the tests ported to aarch64 so far
-    ///     28. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
-    ///     29. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///     30. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
+    ///     31. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the
     ///                                                 aarch64 kernel with `benchmark` (cycles
     ///                                                 from PMCCNTR_EL0)
-    ///     30. qemu: bench sanity (aarch64, mcs, benchmark, quick)
+    ///     32. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
     /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
@@ -331,6 +347,9 @@ struct TestOpts {
     /// Do not run the benchmark sanity check (`bench`, quick).
     #[arg(long)]
     no_bench: bool,
+    /// Do not run the short QEMU fuzzing runs (`fuzz-roottask`).
+    #[arg(long)]
+    no_fuzz: bool,
     /// The MCS configuration's QEMU stages only (the test root task, the demo and the bench
     /// sanity run on the MCS kernel), after all lint and host stages.
     #[arg(long)]
@@ -1230,6 +1249,52 @@ impl QemuTests<'_> {
         Stage::judged(name, t.elapsed().as_secs_f64(), passed, 0, run.problems)
     }
 
+    /// A short QEMU fuzzing run (`qfuzz`, seed 1), non-MCS (kernel with the fastpath) or MCS.
+    fn fuzz_stage(&mut self, name: &str, mcs: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let p = qfuzz::Params {
+            seed: 1,
+            iters: TEST_FUZZ_ITERS,
+            cycle: TEST_FUZZ_CYCLE,
+            mcs,
+            checked: false,
+        };
+        let log = if mcs {
+            "qemu-test-fuzz-mcs.log"
+        } else {
+            "qemu-test-fuzz.log"
+        };
+        // Always release builds: a debug_build kernel prints a userError line for nearly every
+        // one of the children's syscalls.
+        let r = match qfuzz::run(self.ws, &self.qemu, Profile::Release, p, self.timeout, log) {
+            Ok(r) => r,
+            Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+        };
+        let _ = writeln!(self.all_log, "===== {name} =====");
+        let _ = self.all_log.write_all(r.cap.text.as_bytes());
+        let _ = writeln!(
+            self.all_log,
+            "===== end of {name}: QEMU {} =====\n",
+            r.cap.end
+        );
+        eprintln!(
+            "xtask: {name}: {}; QEMU {} after {:.1} s",
+            qfuzz::summary(&r.out, r.cap.elapsed),
+            r.cap.end,
+            r.cap.elapsed.as_secs_f64()
+        );
+        // One test: the run as a whole.
+        let ok = r.problems.is_empty();
+        Stage::judged(
+            name,
+            t.elapsed().as_secs_f64(),
+            usize::from(ok),
+            usize::from(!ok),
+            r.problems,
+        )
+    }
+
     /// The kernel in Microkit's configuration (`--features microkit`, debug log level),
     /// entered through the loader without a device tree as Microkit's loader enters seL4 (the
     /// MCS test root task as the initial task, QEMU with 2 GiB), stopped once the root task is
@@ -1549,6 +1614,18 @@ fn bench_aarch64_stage_name(fastpath: bool) -> String {
 }
 const HOST_MUTANTS: &str = "host: cargo xtask mutants --sample";
 
+/// Syscalls of the short QEMU fuzzing runs of `cargo xtask test`, and how often they rebuild.
+const TEST_FUZZ_ITERS: u64 = 100_000;
+const TEST_FUZZ_CYCLE: u64 = 25_000;
+
+fn fuzz_stage_name(mcs: bool) -> String {
+    format!(
+        "qemu: {} ({}, {TEST_FUZZ_ITERS} syscalls)",
+        workspace::FUZZ.package,
+        if mcs { "mcs" } else { "fastpath" }
+    )
+}
+
 fn tests_stage_name(fastpath: bool) -> String {
     format!("qemu: {} ({})", TESTS.package, fastpath_variant(fastpath))
 }
@@ -1591,8 +1668,8 @@ fn push(stages: &mut Vec<Stage>, s: Stage) {
 
 /// The QEMU stages, in this order (which `test --help` describes): the test root task on the
 /// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
-/// the fastpath, the test root task and the demo on the MCS kernel, the benchmark sanity runs
-/// (non-MCS, MCS).
+/// the fastpath, the test root task and the demo on the MCS kernel, the short fuzzing runs
+/// (non-MCS, MCS), the benchmark sanity runs (non-MCS, MCS).
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     // With --mcs only the MCS stage runs.
     let variants: Vec<bool> = [true, false]
@@ -1629,6 +1706,11 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let mcs_bench_aarch64_name = QEMU_BENCH_AARCH64_MCS.to_string();
     let run_microkit = run_mcs_stage;
     let microkit_name = QEMU_MICROKIT.to_string();
+    let has_fuzz = ws.has_package(workspace::FUZZ.package) && !o.no_fuzz;
+    let run_fuzz = has_fuzz && variants.contains(&true);
+    let fuzz_name = fuzz_stage_name(false);
+    let run_mcs_fuzz = has_fuzz && run_mcs_stage;
+    let mcs_fuzz_name = fuzz_stage_name(true);
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -1640,6 +1722,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
             .chain(std::iter::once(&microkit_name).filter(|_| run_microkit))
+            .chain(std::iter::once(&fuzz_name).filter(|_| run_fuzz))
+            .chain(std::iter::once(&mcs_fuzz_name).filter(|_| run_mcs_fuzz))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
             .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
@@ -1706,6 +1790,12 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     }
     if run_microkit {
         push(stages, q.microkit_stage(&microkit_name));
+    }
+    if run_fuzz {
+        push(stages, q.fuzz_stage(&fuzz_name, false));
+    }
+    if run_mcs_fuzz {
+        push(stages, q.fuzz_stage(&mcs_fuzz_name, true));
     }
     if run_bench_stage {
         push(stages, q.bench_stage(&bench_name, variants[0], false));
@@ -2115,6 +2205,8 @@ mod tests {
             QEMU_TESTS_MCS.into(),
             QEMU_DEMO_MCS.into(),
             QEMU_MICROKIT.into(),
+            fuzz_stage_name(false),
+            fuzz_stage_name(true),
             bench_stage_name(true),
             QEMU_BENCH_MCS.into(),
             QEMU_TESTS_AARCH64.into(),
