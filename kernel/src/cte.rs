@@ -270,30 +270,41 @@ pub fn mdb_next_word(slot: Slot) -> u64 {
     slot.mdb().next.word()
 }
 
-/// [`mdb_insert_after`] for the IPC fastpath: puts `new` into the empty slot `dest` as a
-/// non-revocable child of `src`, whose `next` word (`src_next`, from [`mdb_next_word`]) names
-/// no slot.
+/// The MDB flags of a master reply cap (`setupReplyMaster`: revocable, first badged), as in
+/// the low bits of its `next` word.
+pub const MASTER_REPLY_MDB_FLAGS: u64 = 3;
+
+/// [`mdb_insert_after`] for the IPC fastpath: puts the reply cap `new` (word 1 zero) into the
+/// empty slot `dest` as the child of the master reply cap in `src`, which has none. Only the
+/// words that change are written: `dest` is all zero (an empty slot always is) and `src`'s
+/// `next` word names no slot and holds [`MASTER_REPLY_MDB_FLAGS`].
 #[inline(always)]
-pub fn mdb_insert_leaf(new: RawCap, src: Slot, src_next: u64, dest: Slot) {
-    debug_assert!(src_next & !3 == 0 && dest.is_empty());
-    dest.0.set(Cte {
-        cap: new,
-        mdb: MdbNode {
-            prev: Link::to(src.0),
-            next: TaggedLink::NONE,
-        },
+pub fn mdb_insert_leaf(new: RawCap, src: Slot, dest: Slot) {
+    debug_assert!(dest.0.get() == Cte::default() && new.w1() == 0);
+    debug_assert_eq!(mdb_next_word(src), MASTER_REPLY_MDB_FLAGS);
+    dest.0.with(|c| {
+        c.cap.copy_w0(new);
+        c.mdb.prev = Link::to(src.0);
     });
     src.0
-        .with(|c| c.mdb.next = TaggedLink::to(dest.0, src_next));
+        .with(|c| c.mdb.next = TaggedLink::to(dest.0, MASTER_REPLY_MDB_FLAGS));
 }
 
-/// [`mdb_unlink`] for the IPC fastpath: empties `slot`, whose MDB node has no next slot (its
-/// `next` word is 0) and the previous slot `prev`.
+/// [`mdb_unlink`] for the IPC fastpath: empties `slot`, which holds a reply cap (word 1
+/// zero), has no next slot and the master reply cap in `prev` before it (its flags
+/// [`MASTER_REPLY_MDB_FLAGS`]). Only the words that change are written.
 #[inline(always)]
 pub fn mdb_unlink_leaf(slot: Slot, prev: Slot) {
     debug_assert!(slot.mdb().next().is_none() && slot.mdb().prev() == Some(prev));
-    prev.0.with(|c| c.mdb.next = c.mdb.next.with_link(None));
-    slot.0.set(Cte::default());
+    debug_assert!(slot.raw().w1() == 0 && mdb_next_word(slot) == 0);
+    debug_assert_eq!(mdb_next_word(prev) & 3, MASTER_REPLY_MDB_FLAGS);
+    prev.0
+        .with(|c| c.mdb.next = TaggedLink::new(None, MASTER_REPLY_MDB_FLAGS));
+    slot.0.with(|c| {
+        c.cap.copy_w0(RawCap::NULL);
+        c.mdb.prev = Link::NONE;
+    });
+    debug_assert!(slot.0.get() == Cte::default());
 }
 
 /// Inserts `cap` into empty slot `dest` as an original cap with no parent (boot time and

@@ -56,7 +56,7 @@ mod release {
         let out = fault(&mut s, t, 0x10080, 13, 0);
         assert_eq!(
             out,
-            "[kernel WARN] fault VmFault { addr: 0, fsr: 5, prefetch: false } from thread \
+            "[kernel WARN] fault VMFault (0x0, 0x5) from thread \
              \"worker\" at pc 0x10080; no valid fault handler (cptr 0x0): suspending it\n"
         );
     }

@@ -175,10 +175,11 @@ fn activate_thread(k: &mut Kernel) -> Option<*mut ArchContext> {
     if t.state() != ThreadState::Running && !restart_thread(t) {
         return None;
     }
-    if t.addr() != k.activated {
+    if !k.activated_current() {
         switch_to(k, t);
     }
     debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
+    debug_assert!(t.with(|x| x.context.returns_to_user()));
     Some(t.context_ptr())
 }
 
@@ -201,8 +202,9 @@ fn restart_thread(t: crate::object::tcb::TcbRef) -> bool {
 /// changed.
 #[inline(never)]
 fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
+    debug_assert!(t == k.cur_thread);
     crate::arch::set_vm_root(k, t);
-    k.activated = t.addr();
+    k.set_activated_current();
 }
 
 /// The fastpath's [`activate`]: `t` is runnable, no scheduling decision is pending, it is not
@@ -214,8 +216,9 @@ fn switch_to(k: &mut Kernel, t: crate::object::tcb::TcbRef) {
 #[inline(always)]
 fn fastpath_exit(k: &mut Kernel, t: crate::object::tcb::TcbRef) -> *mut ArchContext {
     crate::arch::set_vm_root_cached(t);
-    k.activated = t.addr();
+    debug_assert!(t == k.cur_thread && k.activated_current());
     debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
+    debug_assert!(t.with(|x| x.context.returns_to_user()));
     t.context_ptr()
 }
 
@@ -258,84 +261,105 @@ pub fn handle_user_trap(event: impl FnOnce() -> Event) -> *mut ArchContext {
 }
 
 /// Entry from the trap path for an `ecall` with `a7` = `seL4_SysCall`, called with the
-/// caller's `a0` and `a1` still live ([`crate::fastpath::FastArgs`]): runs the fastpath, or
-/// if it does not apply (it then changed nothing) the full path. Returns the context to
-/// restore. Without the `fastpath` feature the trap entry does not call it.
+/// caller's `a0` and `a1` still live and the pc of the `ecall`
+/// ([`crate::fastpath::FastArgs`]): runs the fastpath and leaves to user mode from there
+/// (`arch::fastpath_restore`), or if it does not apply (it then changed nothing) runs the
+/// full path and returns the context to restore. Without the `fastpath` feature the trap
+/// entry does not call it.
 #[cfg(target_os = "none")]
-pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64, pc: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    {
-        let a = crate::fastpath::FastArgs {
+    run_fastpath(
+        crate::fastpath::call,
+        crate::fastpath::FastArgs {
             cptr,
             info,
+            pc,
             #[cfg(feature = "mcs")]
             reply: 0,
-        };
-        if let Some(ctx) = run_fastpath(crate::fastpath::call, a) {
-            return ctx;
-        }
-    }
+        },
+    );
     let _ = (cptr, info);
-    fastpath_call_fallback()
+    fastpath_call_fallback(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
 #[cfg(all(target_os = "none", not(feature = "mcs")))]
-pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64, pc: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    {
-        let a = crate::fastpath::FastArgs { cptr, info };
-        if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, a) {
-            return ctx;
-        }
-    }
+    run_fastpath(
+        crate::fastpath::reply_recv,
+        crate::fastpath::FastArgs { cptr, info, pc },
+    );
     let _ = (cptr, info);
-    fastpath_reply_recv_fallback()
+    fastpath_reply_recv_fallback(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv` under MCS: also with the caller's `a6` (the
-/// Reply cap's CPtr) as `reply` (seL4's `c_handle_fastpath_reply_recv(cptr, msgInfo, reply)`).
+/// Reply cap's CPtr) as `reply` (seL4's `c_handle_fastpath_reply_recv(cptr, msgInfo, reply)`),
+/// the seventh argument so that it arrives in `a6` where the caller left it (`a3`..`a5` are
+/// not used).
 #[cfg(all(target_os = "none", feature = "mcs"))]
-pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64, reply: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_reply_recv_entry(
+    cptr: u64,
+    info: u64,
+    pc: u64,
+    _a3: u64,
+    _a4: u64,
+    _a5: u64,
+    reply: u64,
+) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    {
-        let a = crate::fastpath::FastArgs { cptr, info, reply };
-        if let Some(ctx) = run_fastpath(crate::fastpath::reply_recv, a) {
-            return ctx;
-        }
-    }
+    run_fastpath(
+        crate::fastpath::reply_recv,
+        crate::fastpath::FastArgs {
+            cptr,
+            info,
+            pc,
+            reply,
+        },
+    );
     let _ = (cptr, info, reply);
-    fastpath_reply_recv_fallback()
+    fastpath_reply_recv_fallback(pc)
 }
 
-/// Runs one of the fastpath functions on the caller's `a0`/`a1` (MCS: and `a6`): the context
-/// to restore, or `None` when it did not apply (nothing changed).
+/// Runs one of the fastpath functions on the caller's arguments and, if it applied, leaves
+/// to user mode in the thread it switched to; returns only when it did not apply (nothing
+/// changed).
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 #[inline(always)]
 fn run_fastpath(
-    fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::object::tcb::TcbRef>,
+    fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::fastpath::Switched>,
     a: crate::fastpath::FastArgs,
-) -> Option<*mut ArchContext> {
-    crate::state::with_kernel(|k| {
+) {
+    let done = crate::state::with_kernel(|k| {
         // seL4's `c_entry_hook`/`c_exit_hook` around the fastpath. If the fastpath does not
         // apply, the full path reads the entry time again.
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
-        let ctx = fastpath(k, a).map(|t| fastpath_exit(k, t));
+        let r = fastpath(k, a);
+        if let Some(s) = r {
+            fastpath_exit(k, s.to);
+        }
         #[cfg(feature = "track_utilisation")]
-        if ctx.is_some() {
+        if r.is_some() {
             crate::benchmark::exit_hook(k);
         }
-        ctx
-    })
+        r
+    });
+    if let Some(s) = done {
+        crate::arch::fastpath_restore(s.to, s.badge, s.info)
+    }
 }
 
 /// The full path for a `seL4_Call` the fastpath did not take: a separate function, so that
-/// the fastpath ends in a tail call and needs no stack frame.
+/// the fastpath ends in a tail call and needs no stack frame. `pc` is the `ecall`'s, which
+/// the trap entry left for the fastpath to store: it completes the caller's saved context.
 #[cfg(target_os = "none")]
 #[inline(never)]
-extern "C" fn fastpath_call_fallback() -> *mut ArchContext {
+extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
+        k.cur_thread.set_reg(crate::arch::regs::NEXT_IP, pc);
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
@@ -346,8 +370,9 @@ extern "C" fn fastpath_call_fallback() -> *mut ArchContext {
 /// [`fastpath_call_fallback`] for `seL4_ReplyRecv`.
 #[cfg(target_os = "none")]
 #[inline(never)]
-extern "C" fn fastpath_reply_recv_fallback() -> *mut ArchContext {
+extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
+        k.cur_thread.set_reg(crate::arch::regs::NEXT_IP, pc);
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
@@ -365,28 +390,56 @@ pub extern "C" fn syscall_entry() -> *mut ArchContext {
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
-        crate::syscall::dispatch_syscall(k, exit_to_user, activate_or_idle)
+        crate::syscall::dispatch_syscall(k, exit_to_user, exit_after_syscall)
     })
 }
 
 /// [`activate_or_idle`] after a syscall, with its commonest case inline and no call: the
 /// thread that made the syscall runs on, and nothing it depends on changed (no scheduling
-/// decision pending, still `Running`, the CPU still set up for it). Everything else goes to
-/// [`activate_or_idle`] out of line.
+/// decision pending, still `Running`, the CPU still set up for it). Then the trap path
+/// resumes it without loading the callee-saved registers (`arch::resume_context`): the
+/// thread is the one that trapped (only `schedule` switches threads, in `activate`), and its
+/// saved ones were not written (only CopyRegisters onto the current thread writes them, and
+/// it asks for a reschedule, as seL4's does). Everything else goes to [`activate_or_idle`]
+/// out of line.
 #[cfg(target_os = "none")]
 #[inline(always)]
 fn exit_to_user(k: &mut Kernel) -> *mut ArchContext {
     #[cfg(not(feature = "mcs"))]
+    if let Some(ctx) = resume_unchanged(k) {
+        return ctx;
+    }
+    activate_or_idle_out_of_line(k)
+}
+
+/// [`exit_to_user`] with [`activate_or_idle`] inline: the way out of every other syscall.
+#[cfg(target_os = "none")]
+#[inline(always)]
+fn exit_after_syscall(k: &mut Kernel) -> *mut ArchContext {
+    #[cfg(not(feature = "mcs"))]
+    if let Some(ctx) = resume_unchanged(k) {
+        return ctx;
+    }
+    activate_or_idle(k)
+}
+
+/// The fast case of [`exit_to_user`]: the tagged context of the thread that trapped, if it
+/// resumes unchanged.
+#[cfg(all(target_os = "none", not(feature = "mcs")))]
+#[inline(always)]
+fn resume_unchanged(k: &mut Kernel) -> Option<*mut ArchContext> {
     if k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread {
         let t = k.cur_thread;
-        if !is_idle(t) && t.state() == ThreadState::Running && t.addr() == k.activated {
+        debug_assert!(!is_idle(t));
+        if t.state() == ThreadState::Running && k.activated_current() {
             #[cfg(feature = "track_utilisation")]
             crate::benchmark::exit_hook(k);
             debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
-            return t.context_ptr();
+            debug_assert!(t.with(|x| x.context.returns_to_user()));
+            return Some(crate::arch::resume_context(t));
         }
     }
-    activate_or_idle_out_of_line(k)
+    None
 }
 
 /// [`activate_or_idle`] in a function of its own.

@@ -43,20 +43,24 @@ use crate::object::notification::NtfnRef;
 use crate::object::reply::{CallStack, ReplyRef};
 #[cfg(feature = "mcs")]
 use crate::object::sched_context::ScRef;
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::Tcb;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
 use abi::config::NUM_DOMAINS;
 use abi::message::FAST_MESSAGE_REGISTERS;
 
-/// The caller's registers the fastpath reads, as they are at the `ecall`: `a0` (the CPtr) and
-/// `a1` (the message info). The message registers are read from the saved context, and only
-/// as many as the message has.
+/// The caller's registers the fastpath reads, as they are at the `ecall`: `a0` (the CPtr),
+/// `a1` (the message info), the pc of the `ecall` (MCS: and `a6`). The message registers are
+/// read from the saved context, and only as many as the message has.
 #[derive(Clone, Copy, Debug)]
 pub struct FastArgs {
     /// `a0`: the endpoint CPtr.
     pub cptr: u64,
     /// `a1`: the `seL4_MessageInfo_t` word.
     pub info: u64,
+    /// The pc of the `ecall` (what the context holds at `regs::NEXT_IP`).
+    pub pc: u64,
     /// MCS, `seL4_ReplyRecv` only: `a6`, the CPtr of the Reply cap.
     #[cfg(feature = "mcs")]
     pub reply: u64,
@@ -68,21 +72,55 @@ impl FastArgs {
         FastArgs {
             cptr: t.reg(regs::CAP),
             info: t.reg(regs::MSG_INFO),
+            pc: t.reg(regs::NEXT_IP),
             #[cfg(feature = "mcs")]
             reply: t.reg(regs::REPLY),
         }
     }
 }
 
-/// Bits 0..8 of the message info: length (7 bits) and extra caps (2 bits).
-const INFO_LENGTH_AND_CAPS: u64 = 0x1ff;
-/// Bits 9..11 of the message info: caps unwrapped.
-const INFO_UNWRAPPED: u64 = 0xe00;
+/// What a fastpath that applied leaves to the exit: the thread it switched to (now current)
+/// and that thread's `a0` (the badge) and `a1` (the message info). Those two are not written
+/// into its saved context: the machine's exit puts them straight into the registers (nothing
+/// reads the context of the running thread before its next trap saves it again); the host
+/// tests write them with [`Switched::write_regs`].
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub struct Switched {
+    /// The thread to run.
+    pub to: TcbRef,
+    /// Its `a0`.
+    pub badge: u64,
+    /// Its `a1`.
+    pub info: u64,
+}
 
-/// `fastpath_mi_check`: at most 4 words and no extra caps, in one comparison.
+impl Switched {
+    /// Writes `a0` and `a1` into the context of the thread switched to.
+    pub fn write_regs(self) {
+        self.to.set_reg(regs::BADGE, self.badge);
+        self.to.set_reg(regs::MSG_INFO, self.info);
+    }
+}
+
+/// The bit of an endpoint's state that only [`EpState::Send`] has (one `andi` to test it).
+const SEND_STATE_BIT: u64 = 1;
+const _: () = assert!(
+    EpState::Send as u64 & SEND_STATE_BIT != 0
+        && EpState::Recv as u64 & SEND_STATE_BIT == 0
+        && EpState::Idle as u64 & SEND_STATE_BIT == 0
+);
+
+/// Bits 0..11 of the message info: length (7 bits), extra caps (2 bits) and caps unwrapped
+/// (3 bits).
+const INFO_LOW: u64 = 0xfff;
+
+/// `fastpath_mi_check`: at most 4 words and no extra caps, in one comparison. Also no caps
+/// unwrapped bits (which the kernel clears: the full path does it), so that the message info
+/// goes to the receiver as it is.
 #[inline(always)]
 fn simple_message(info: u64) -> bool {
-    info & INFO_LENGTH_AND_CAPS <= FAST_MESSAGE_REGISTERS as u64
+    info & INFO_LOW <= FAST_MESSAGE_REGISTERS as u64
 }
 
 /// Whether the scheduler would switch straight to `to` after `from` blocks: at least `from`'s
@@ -125,11 +163,11 @@ fn has_fault(t: TcbRef) -> bool {
 }
 
 /// The message: MR0..MR(n-1) (`n` ≤ 4, checked by `simple_message`) from `from`'s saved
-/// registers to `to`'s, the badge into `to`'s `a0` and the message info into its `a1` (caps
-/// unwrapped cleared; the extra caps are 0).
+/// registers to `to`'s; the switch to `to` with the badge and the message info (as it is:
+/// extra caps and caps unwrapped are 0).
 #[inline(always)]
-fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) {
-    let n = info & INFO_LENGTH_AND_CAPS;
+fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) -> Switched {
+    let n = info & INFO_LOW;
     if n > 0 {
         to.set_reg(regs::MSG[0], from.reg(regs::MSG[0]));
         if n > 1 {
@@ -142,15 +180,13 @@ fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) {
             }
         }
     }
-    to.set_reg(regs::BADGE, badge);
-    to.set_reg(regs::MSG_INFO, info & !INFO_UNWRAPPED);
+    Switched { to, badge, info }
 }
 
-/// The caller's pc moves past the syscall instruction, whose own pc is its `FaultIP`.
+/// The caller's pc moves past the syscall instruction at `pc`, which is its `FaultIP`.
 #[inline(always)]
-fn advance_pc(t: TcbRef) {
+fn advance_pc(t: TcbRef, pc: u64) {
     t.with(|x| {
-        let pc = x.context.regs[regs::NEXT_IP];
         x.fault_ip = pc;
         x.context.regs[regs::NEXT_IP] = pc + regs::SYSCALL_INSTRUCTION_BYTES;
     });
@@ -158,8 +194,8 @@ fn advance_pc(t: TcbRef) {
 
 /// Runs the fastpath for the current thread's `ecall` if it is a `seL4_Call` or
 /// `seL4_ReplyRecv` in the common case: the thread to run next, or `None` (nothing changed).
-/// Reads the arguments from the saved context; the machine's trap entry calls [`call`] and
-/// [`reply_recv`] directly instead.
+/// Reads the arguments from the saved context and writes the results there; the machine's
+/// trap entry calls [`call`] and [`reply_recv`] directly instead.
 #[inline(always)]
 pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     use abi::Syscall;
@@ -180,7 +216,10 @@ pub fn try_fastpath(k: &mut Kernel) -> Option<TcbRef> {
     {
         k.fastpath_hits += r.is_some() as u64;
     }
-    r
+    r.map(|s| {
+        s.write_regs();
+        s.to
+    })
 }
 
 /// Whether `t` may have its thread state's Reply object changed: not queued (seL4 asserts
@@ -192,13 +231,11 @@ fn unqueued(t: TcbRef) -> bool {
 }
 
 /// Word 0 of an endpoint cap shifted right by [`EP_RIGHTS_SHIFT`]: the type tag in bits 8..4,
-/// the rights ([`ep_right`]) in bits 3..0.
+/// the rights ([`ep_right`]) in bits 3..0 (the grant right is also `flags::CAN_GRANT`).
 const EP_TAG_BITS: u64 = 0x1f0;
 
-/// Word 0 of a master reply cap shifted right by 44: the type tag in bits 19..15, can grant
-/// (always set for the master) in bit 1, master in bit 0.
-#[cfg(not(feature = "mcs"))]
-const MASTER_REPLY_TOP: u64 = tag::REPLY << 15 | 3;
+/// Word 0 of a reply cap shifted right by 44: the type tag in bits 19..15, can grant in bit
+/// 1, master in bit 0.
 #[cfg(not(feature = "mcs"))]
 const _: () = assert!(REPLY_MASTER_BIT == 1 << 44 && REPLY_CAN_GRANT_BIT == 1 << 45);
 
@@ -207,7 +244,7 @@ const _: () = assert!(REPLY_MASTER_BIT == 1 << 44 && REPLY_CAN_GRANT_BIT == 1 <<
 /// registers are saved, its pc still at the `ecall`.
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
-pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
+pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     let cur = k.cur_thread;
     if !simple_message(a.info) {
         return None;
@@ -215,55 +252,55 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
     // An endpoint cap with Send, and Grant or GrantReply (without either the caller would
     // not wait for a reply: full path).
-    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
-    if tr & (EP_TAG_BITS | ep_right::SEND) != (tag::ENDPOINT << 4 | ep_right::SEND)
-        || tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0
-    {
+    let (ep, tr) = cap.object_if_top(
+        EP_RIGHTS_SHIFT,
+        EP_TAG_BITS | ep_right::SEND,
+        tag::ENDPOINT << 4 | ep_right::SEND,
+    )?;
+    if tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0 {
         return None;
     }
-    let ep = EpRef(cap.object()?);
+    let ep = EpRef(ep);
     // Receivers waiting: the state bits are Recv, and the rest is the (non-null) head.
     let dest = ep.head_state().get_if_tag(EpState::Recv as u64)?;
-    let caller_slot = dest.slot(tcb_slot::CALLER);
-    let reply_slot = cur.slot(tcb_slot::REPLY);
-    let reply_master = reply_slot.raw();
-    let reply_w0 = reply_master.w0();
-    let reply_next = mdb_next_word(reply_slot);
-    // The server's caller slot is empty; the caller has its master reply cap, with no child.
-    if caller_slot.raw().w0() != 0 || reply_w0 >> 44 != MASTER_REPLY_TOP || reply_next & !3 != 0 {
-        return None;
-    }
     if !can_switch_to(k, cur, dest) || has_fault(cur) || !vm_cached(k, dest) {
         return None;
     }
 
-    // The common case: no more checks, only work.
-    advance_pc(cur);
+    // The common case: no more checks, only work. Like seL4, this relies on invariants
+    // (checked in the host tests): the server's caller slot is empty (a thread empties it
+    // before it receives), and the caller has its master reply cap (`setupReplyMaster` at
+    // `restart`), with no child (a reply cap to a thread exists only while it waits for the
+    // reply).
+    let caller_slot = dest.slot(tcb_slot::CALLER);
+    let reply_slot = cur.slot(tcb_slot::REPLY);
+    debug_assert!(caller_slot.is_empty());
+    debug_assert_eq!(reply_slot.raw(), RawCap::reply(cur, true, true));
+    advance_pc(cur, a.pc);
     ep.dequeue_recv_head(dest);
     let can_grant = dest.with(|x| x.blocking_flags & flags::CAN_GRANT);
     cur.set_state(ThreadState::BlockedOnReply);
-    // The reply cap: the master's word 0 without the master bit, can grant from the server.
-    let reply_cap = reply_master
-        .with_bits(
-            REPLY_MASTER_BIT | REPLY_CAN_GRANT_BIT,
-            can_grant * REPLY_CAN_GRANT_BIT,
-        )
-        .with_w1(0);
-    debug_assert_eq!(reply_cap, RawCap::reply(cur, false, can_grant != 0));
-    mdb_insert_leaf(reply_cap, reply_slot, reply_next, caller_slot);
-    transfer(cur, dest, a.info, cap.w1());
+    mdb_insert_leaf(
+        RawCap::reply(cur, false, can_grant != 0),
+        reply_slot,
+        caller_slot,
+    );
+    let sw = transfer(cur, dest, a.info, cap.w1());
     dest.set_state(ThreadState::Running);
     #[cfg(feature = "track_utilisation")]
     crate::benchmark::switch(k, cur, dest);
+    // The CPU was set up for `cur` and the exit sets it up for `dest` (with its cached
+    // `satp`): `activated` follows the current thread unchanged.
+    debug_assert!(k.activated_current());
     k.cur_thread = dest;
-    Some(dest)
+    Some(sw)
 }
 
 /// `fastpath_reply_recv`: the current thread replies to its caller and waits on the endpoint
 /// `a.cptr`. Returns the caller it switched to, or `None` (nothing changed).
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
-pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
+pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     let cur = k.cur_thread;
     // A fault left on the replier (a faulted sender restarted by `cancelAllIPC`, say) makes
     // the reply a fault message (`doIPCTransfer`): full path.
@@ -271,12 +308,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
-    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
-    if tr & (EP_TAG_BITS | ep_right::RECEIVE) != (tag::ENDPOINT << 4 | ep_right::RECEIVE) {
-        return None;
-    }
-    let ep = EpRef(cap.object()?);
-    if ep.head_state().tag() == EpState::Send as u64 {
+    let (ep, tr) = cap.object_if_top(
+        EP_RIGHTS_SHIFT,
+        EP_TAG_BITS | ep_right::RECEIVE,
+        tag::ENDPOINT << 4 | ep_right::RECEIVE,
+    )?;
+    let ep = EpRef(ep);
+    if ep.head_state().tag() & SEND_STATE_BIT != 0 {
         return None;
     }
     if let Some(bound) = cur.with(|x| x.bound_notification.get()) {
@@ -284,17 +322,17 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
             return None;
         }
     }
-    // A reply cap that is not the master (bit 1 of the shifted word, can grant, is either),
-    // last in its MDB list, after its master.
+    // A reply cap that is not the master (bit 1 of the shifted word, can grant, is either).
+    // Like seL4, this relies on invariants (checked in the host tests): it is its master's
+    // only child (reply caps cannot be copied), and its thread waits for the reply.
     let caller_slot = cur.slot(tcb_slot::CALLER);
-    let reply = caller_slot.raw();
-    let m = caller_slot.mdb();
-    if (reply.w0() >> 44) | 2 != tag::REPLY << 15 | 2 || mdb_next_word(caller_slot) != 0 {
-        return None;
-    }
-    let master = m.prev()?;
-    let caller: TcbRef = reply.object()?;
-    if caller.state() != ThreadState::BlockedOnReply || has_fault(caller) {
+    let (caller, _) = caller_slot
+        .raw()
+        .object_if_top::<Tcb>(44, !2, tag::REPLY << 15)?;
+    let master = caller_slot.mdb().prev()?;
+    debug_assert!(mdb_next_word(caller_slot) == 0);
+    debug_assert_eq!(caller.state(), ThreadState::BlockedOnReply);
+    if has_fault(caller) {
         return None;
     }
     if !can_switch_to(k, cur, caller) || !vm_cached(k, caller) {
@@ -302,20 +340,23 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     }
 
     // The common case.
-    advance_pc(cur);
+    advance_pc(cur, a.pc);
     cur.with(|x| {
         x.blocking_object = EitherLink::to_a(ep.0);
-        x.blocking_flags = (tr & ep_right::GRANT != 0) as u64 * flags::CAN_GRANT;
+        x.blocking_flags = tr & flags::CAN_GRANT;
     });
     cur.set_state(ThreadState::BlockedOnReceive);
     ep.append_recv(cur);
     mdb_unlink_leaf(caller_slot, master);
-    transfer(cur, caller, a.info, 0);
+    let sw = transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);
     #[cfg(feature = "track_utilisation")]
     crate::benchmark::switch(k, cur, caller);
+    // The CPU was set up for `cur` and the exit sets it up for `caller` (with its cached
+    // `satp`): `activated` follows the current thread unchanged.
+    debug_assert!(k.activated_current());
     k.cur_thread = caller;
-    Some(caller)
+    Some(sw)
 }
 
 /// MCS `fastpath_call`: the current thread calls the endpoint `a.cptr` with the message in
@@ -329,19 +370,21 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
 /// checked when it entered the kernel last).
 #[cfg(feature = "mcs")]
 #[inline(always)]
-pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
+pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     let cur = k.cur_thread;
     if !simple_message(a.info) || has_fault(cur) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
-    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
-    if tr & (EP_TAG_BITS | ep_right::SEND) != (tag::ENDPOINT << 4 | ep_right::SEND)
-        || tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0
-    {
+    let (ep, tr) = cap.object_if_top(
+        EP_RIGHTS_SHIFT,
+        EP_TAG_BITS | ep_right::SEND,
+        tag::ENDPOINT << 4 | ep_right::SEND,
+    )?;
+    if tr & (ep_right::GRANT | ep_right::GRANT_REPLY) == 0 {
         return None;
     }
-    let ep = EpRef(cap.object()?);
+    let ep = EpRef(ep);
     let dest = ep.head_state().get_if_tag(EpState::Recv as u64)?;
     if !can_switch_to(k, cur, dest) || !vm_cached(k, dest) {
         return None;
@@ -356,7 +399,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // The common case: no more checks, only work.
     debug_assert!(unqueued(cur) && unqueued(dest));
     debug_assert!(reply.get().prev.is_none() && reply.get().next.is_none());
-    advance_pc(cur);
+    advance_pc(cur, a.pc);
     ep.dequeue_recv_head(dest);
     // `reply_unlink(reply, dest)` and `reply_push(cur, dest, reply, true)`: the caller waits
     // on the Reply object; its SchedContext goes to the server, on top of the call stack.
@@ -383,12 +426,15 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
         r.next = CallStack::to_b(sc);
     });
     dest.with(|x| x.sched_context = Link::to(sc));
-    transfer(cur, dest, a.info, cap.w1());
+    let sw = transfer(cur, dest, a.info, cap.w1());
     dest.set_state(ThreadState::Running);
     #[cfg(feature = "track_utilisation")]
     crate::benchmark::switch(k, cur, dest);
+    // The CPU was set up for `cur` and the exit sets it up for `dest` (with its cached
+    // `satp`): `activated` follows the current thread unchanged.
+    debug_assert!(k.activated_current());
     k.cur_thread = dest;
-    Some(dest)
+    Some(sw)
 }
 
 /// MCS `fastpath_reply_recv`: the current thread replies through the Reply cap `a.reply` and
@@ -403,17 +449,19 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
 /// checked (it is the current one, checked when the replier entered the kernel).
 #[cfg(feature = "mcs")]
 #[inline(always)]
-pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
+pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     let cur = k.cur_thread;
     if !simple_message(a.info) || has_fault(cur) {
         return None;
     }
     let root = cur.slot(tcb_slot::CTABLE).raw();
     let cap = lookup_one_level(root, a.cptr)?;
-    let tr = cap.w0() >> EP_RIGHTS_SHIFT;
-    if tr & (EP_TAG_BITS | ep_right::RECEIVE) != (tag::ENDPOINT << 4 | ep_right::RECEIVE) {
-        return None;
-    }
+    let (ep, _) = cap.object_if_top(
+        EP_RIGHTS_SHIFT,
+        EP_TAG_BITS | ep_right::RECEIVE,
+        tag::ENDPOINT << 4 | ep_right::RECEIVE,
+    )?;
+    let ep = EpRef(ep);
     let reply_cap = lookup_one_level(root, a.reply)?;
     if reply_cap.tag() != tag::REPLY {
         return None;
@@ -423,16 +471,16 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
             return None;
         }
     }
-    let ep = EpRef(cap.object()?);
-    if ep.head_state().tag() == EpState::Send as u64 {
+    if ep.head_state().tag() & SEND_STATE_BIT != 0 {
         return None;
     }
     // The Reply object links a caller and sits at the head of the call stack of the
     // replier's SchedContext.
     let reply: ReplyRef = reply_cap.object()?;
-    let r = reply.get();
-    let caller = r.tcb.get()?;
-    let sc = r.next.b_if(cur.with(|x| x.sched_context))?;
+    // Its words are read where they are used (not copied here), so that fewer values stay
+    // live and the function needs no stack frame.
+    let caller = reply.with(|r| r.tcb).get()?;
+    let sc = reply.with(|r| r.next).b_if(cur.with(|x| x.sched_context))?;
     debug_assert_eq!(caller.state(), ThreadState::BlockedOnReply);
     if has_fault(caller) || !can_switch_to(k, cur, caller) || !vm_cached(k, caller) {
         return None;
@@ -451,7 +499,8 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // The common case.
     debug_assert!(unqueued(cur) && unqueued(caller));
     debug_assert!(sc == k.cur_sc);
-    advance_pc(cur);
+    advance_pc(cur, a.pc);
+    let old_prev = reply.with(|r| r.prev);
     cur.with(|x| {
         x.blocking_object = EitherLink::to_a(ep.0);
         x.state = ThreadState::BlockedOnReceive as u64;
@@ -471,15 +520,19 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<TcbRef> {
     // `reply_pop`: the SchedContext goes back to the caller, the call stack shrinks by one.
     sc.with(|s| {
         s.tcb = Link::to(caller);
-        s.reply = r.prev;
+        s.reply = old_prev;
     });
-    if let Some(prev) = r.prev.get() {
-        prev.with(|p| p.next = r.next);
+    // The Reply object's `next` was `sc` as the head (checked above).
+    if let Some(prev) = old_prev.get() {
+        prev.with(|p| p.next = CallStack::to_b(sc));
     }
-    transfer(cur, caller, a.info, 0);
+    let sw = transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);
     #[cfg(feature = "track_utilisation")]
     crate::benchmark::switch(k, cur, caller);
+    // The CPU was set up for `cur` and the exit sets it up for `caller` (with its cached
+    // `satp`): `activated` follows the current thread unchanged.
+    debug_assert!(k.activated_current());
     k.cur_thread = caller;
-    Some(caller)
+    Some(sw)
 }

@@ -43,6 +43,19 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The fault's name as the warning of a fault without a handler shows it (builds without
+    /// `debug_build`): seL4's `seL4_Fault_*` name without the prefix.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Cap { .. } => "CapFault",
+            Fault::UnknownSyscall { .. } => "UnknownSyscall",
+            Fault::UserException { .. } => "UserException",
+            Fault::VmFault { .. } => "VMFault",
+            #[cfg(feature = "mcs")]
+            Fault::Timeout { .. } => "Timeout",
+        }
+    }
+
     /// The seL4 fault label (`seL4_Fault_*`).
     pub fn label(&self) -> u64 {
         match self {
@@ -646,15 +659,32 @@ fn report_no_handler(k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
 /// The console report of a fault `f` of `t` that found no valid handler at `handler_cptr`:
 /// one warning line (builds without `debug_build`).
 #[cfg(not(feature = "debug_build"))]
+#[cold]
+#[inline(never)]
 fn report_no_handler(_k: &Kernel, t: TcbRef, f: Fault, handler_cptr: u64) {
-    let (n, len) = crate::object::tcb::thread_name(t);
-    crate::kwarn!(
-        "fault {:?} from thread \"{}\" at pc {:#x}; no valid fault handler (cptr {:#x}): suspending it",
-        f,
-        core::str::from_utf8(&n[..len]).unwrap_or("?"),
-        t.with(|x| x.fault_ip),
-        handler_cptr
-    );
+    use crate::log::Out::*;
+    let ([_, a, b], _) = f.to_words();
+    let pc = t.with(|x| x.fault_ip);
+    crate::object::tcb::with_thread_name(t, |name| {
+        crate::log::line(
+            crate::log::Level::Warn,
+            &[
+                Str("fault "),
+                Str(f.name()),
+                Str(" ("),
+                Hex(a),
+                Str(", "),
+                Hex(b),
+                Str(") from thread \""),
+                Bytes(name),
+                Str("\" at pc "),
+                Hex(pc),
+                Str("; no valid fault handler (cptr "),
+                Hex(handler_cptr),
+                Str("): suspending it"),
+            ],
+        )
+    });
 }
 
 #[cfg(not(feature = "mcs"))]

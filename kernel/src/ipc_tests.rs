@@ -172,6 +172,26 @@ fn capability_transfer_grant_unwrap_and_failures() {
     crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 20);
     s.sys(Syscall::Send, e + 2, info(0, 1, 0), &[], &[ntfn]);
     assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
+    // Sender first: the receiver takes the flags the sender blocked with, and without Grant
+    // no caps travel either (a cargo-mutants survivor, docs/TESTING.md).
+    s.run_as(client);
+    crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 21);
+    s.sys(Syscall::Send, e + 3, info(0, 1, 0), &[], &[ntfn]);
+    assert_eq!(client.state(), ThreadState::BlockedOnSend);
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
+    assert!(s.root_slot(e + 21).is_empty());
+    // With Grant they do.
+    s.run_as(client);
+    s.sys(Syscall::Send, e + 2, info(0, 1, 0), &[], &[ntfn]);
+    s.run_as(server);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 1);
+    assert!(matches!(
+        s.root_slot(e + 21).cap(),
+        Cap::Notification { .. }
+    ));
     // An invalid extra cap CPtr: the sender takes a cap fault (it has no handler, so it stops)
     // and nothing is sent.
     s.run_as(server);
@@ -719,6 +739,49 @@ mod fastpath_equivalence {
             "the full path sends the VM fault message (IP first)"
         );
         assert_eq!(reply_with_stale_fault(false), full);
+    }
+
+    /// A fault handler's ReplyRecv to the thread whose fault it received: the reply is a
+    /// fault reply (`handleFaultReply`: label 0 restarts the thread), which the fastpath leaves
+    /// to the full path. Mutation testing found no test of the fastpath's check of the
+    /// caller's fault (docs/TESTING.md).
+    fn reply_to_a_faulted_caller(fastpath_off: bool) -> (ThreadState, bool, [u64; 3], u64) {
+        let (mut s, ts, ep) = setup(fastpath_off);
+        let (handler, client) = (ts[0], ts[1]);
+        client.with(|x| x.fault_handler = ep[0]);
+        s.run_as(handler);
+        s.sys(Syscall::Recv, ep[0], MessageInfo::new(0, 0, 0, 0), &[], &[]);
+        s.run_as(client);
+        crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(13, 0x1234));
+        assert_eq!(client.state(), ThreadState::BlockedOnReply);
+        s.run_as(handler);
+        s.sys(
+            Syscall::ReplyRecv,
+            ep[0],
+            MessageInfo::new(0, 0, 0, 0),
+            &[],
+            &[],
+        );
+        let regs = [reg::A0, reg::A1, reg::A2].map(|r| client.reg(r));
+        (
+            client.state(),
+            s.k.cur_thread == client,
+            regs,
+            s.k.fastpath_hits,
+        )
+    }
+
+    #[test]
+    fn fastpath_leaves_the_reply_to_a_faulted_caller_to_the_full_path() {
+        let (state, client_runs, regs, _) = reply_to_a_faulted_caller(true);
+        assert!(
+            state.is_runnable() && client_runs,
+            "label 0 restarts the faulted thread"
+        );
+        assert_eq!(
+            reply_to_a_faulted_caller(false),
+            (state, client_runs, regs, 0)
+        );
     }
 
     /// Every case starts with thread 0 waiting on endpoint 0 and thread 1 calling it through

@@ -141,3 +141,27 @@ fn interrupts_signal_the_notification_and_stay_masked_until_acked() {
     assert_eq!(s.call(e, L::IRQClearIRQHandler, &[], &[]).info.label(), 0);
     assert!(crate::object::interrupt::irq_slot(&s.k, 7).is_empty());
 }
+
+/// Clearing an IRQ handler deletes the IRQ node's notification cap as any cap is deleted: if
+/// it is the notification's last cap, the notification is finalised (seL4 `cteDeleteOne`,
+/// `finaliseCap`: the thread bound to it is unbound). A cargo-mutants survivor
+/// (docs/TESTING.md).
+#[test]
+fn clearing_the_last_cap_of_a_notification_finalises_it() {
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    ok(s.call(
+        slot::IRQ_CONTROL,
+        L::IRQIssueIRQHandler,
+        &[7, e, 64],
+        &[CNODE],
+    ));
+    let n = s.make(T::Notification, 0, e + 1);
+    let t = s.spawn(100, e + 10);
+    ok(s.call(e + 10, L::TCBBindNotification, &[], &[n]));
+    ok(s.call(e, L::IRQSetIRQHandler, &[], &[n]));
+    ok(s.cnode(L::CNodeDelete, &[n, 64], &[]));
+    assert!(t.with(|x| x.bound_notification.get()).is_some());
+    ok(s.call(e, L::IRQClearIRQHandler, &[], &[]));
+    assert!(t.with(|x| x.bound_notification.get()).is_none());
+}

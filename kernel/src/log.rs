@@ -7,6 +7,10 @@
 //! `[kernel DEBUG] `; test harnesses ignore lines starting with `[kernel`, so anything a test must
 //! see (e.g. `KERNEL PANIC`) is printed with `kprintln!` instead.
 //!
+//! What the kernel prints after boot goes through [`Out`] pieces ([`line`], [`println`])
+//! without `core::fmt`: release kernels keep the formatting code in the boot-only region
+//! (see `kernel/build.rs`), so the level macros are for boot and `debug_build` output.
+//!
 //! # Log level
 //! Chosen at build time by the environment variable `KERNEL_LOG_LEVEL` (`error`, `warn`, `info`
 //! or `debug`; default `debug` in builds with debug assertions, `info` otherwise): levels above
@@ -146,6 +150,87 @@ pub fn apply_bootargs(args: &str) -> Option<Level> {
         .filter_map(|w| w.strip_prefix("loglevel="))
         .find_map(Level::parse)?;
     Some(set_level(l))
+}
+
+/// One piece of a console line that [`line`] and [`println`] print without `core::fmt`.
+///
+/// What the kernel prints after boot (IRQ warnings, faults without a handler, kernel traps and
+/// panics, the debug syscalls' lines) goes through these, so that builds without
+/// `debug_build` keep the formatting machinery (several KiB of code) out of the runtime kernel
+/// (only boot and `debug_build`'s reports use `core::fmt`).
+#[derive(Clone, Copy, Debug)]
+pub enum Out<'a> {
+    /// Text as is.
+    Str(&'a str),
+    /// Bytes as they are (a thread name, as the user wrote it; seL4 prints it as a C string).
+    Bytes(&'a [u8]),
+    /// A number in decimal, as `{}` prints it.
+    Dec(u64),
+    /// A number in hexadecimal with `0x`, as `{:#x}` prints it.
+    Hex(u64),
+}
+
+/// Prints `pieces` (see [`Out`]).
+#[cold]
+#[inline(never)]
+pub fn print(pieces: &[Out<'_>]) {
+    for p in pieces {
+        let mut buf = [0u8; 20];
+        let (bytes, from) = match *p {
+            Out::Str(s) => (s.as_bytes(), 0),
+            Out::Bytes(b) => (b, 0),
+            Out::Dec(v) => {
+                let from = digits(v, 10, &mut buf);
+                (&buf[..], from)
+            }
+            Out::Hex(v) => {
+                let from = digits(v, 16, &mut buf);
+                (&buf[..], from)
+            }
+        };
+        let bytes = bytes.get(from..).unwrap_or_default();
+        bytes.iter().copied().for_each(crate::arch::put_char);
+    }
+}
+
+/// Prints `pieces` (see [`Out`]) and a newline.
+#[cold]
+#[inline(never)]
+pub fn println(pieces: &[Out<'_>]) {
+    print(pieces);
+    crate::arch::put_char(b'\n');
+}
+
+/// Prints one log line at level `l` made of `pieces` (see [`Out`]), if [`MAX_LEVEL`] and the
+/// level in force allow it: the `core::fmt`-free twin of the level macros.
+#[cold]
+#[inline(never)]
+pub fn line(l: Level, pieces: &[Out<'_>]) {
+    if l <= MAX_LEVEL && l <= level() {
+        print(&[Out::Str(l.prefix())]);
+        println(pieces);
+    }
+}
+
+/// Writes `v` in base `base` (10, or 16 with `0x` and lower-case digits) at the end of `buf`;
+/// returns where it starts. (No slicing here: its panic path is boot-only code, see build.rs.)
+#[inline(never)]
+fn digits(mut v: u64, base: u64, buf: &mut [u8; 20]) -> usize {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[(v % base) as usize];
+        v /= base;
+        if v == 0 {
+            break;
+        }
+    }
+    if base == 16 {
+        i -= 2;
+        buf[i] = b'0';
+        buf[i + 1] = b'x';
+    }
+    i
 }
 
 /// The console as a `core::fmt::Write` sink.
@@ -296,6 +381,34 @@ mod tests {
         crate::kprintln!(" b {:#x}", 255);
         crate::kprintln!();
         assert_eq!(console(), "a1 b 0xff\n\n");
+    }
+
+    #[test]
+    fn pieces_print_as_fmt_does() {
+        use super::Out::*;
+        for v in [0, 1, 9, 10, 255, 4096, u64::MAX] {
+            take_console();
+            super::print(&[Dec(v), Str(" "), Hex(v)]);
+            let ours = console();
+            crate::kprint!("{v} {v:#x}");
+            assert_eq!(ours, console());
+        }
+        super::println(&[Bytes(b"name"), Str("!")]);
+        assert_eq!(console(), "name!\n");
+    }
+
+    #[test]
+    fn a_line_of_pieces_follows_the_level() {
+        use super::Out::*;
+        take_console();
+        super::line(super::Level::Warn, &[Str("w"), Dec(2)]);
+        super::line(super::Level::Debug, &[Str("d")]);
+        let expected = if cfg!(debug_assertions) {
+            "[kernel WARN] w2\n[kernel DEBUG] d\n"
+        } else {
+            "[kernel WARN] w2\n"
+        };
+        assert_eq!(console(), expected);
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod machine_main {
 
     use kernel::arch::{self, halt};
     use kernel::boot::{BootError, BootParams, Region, UserImage};
-    use kernel::{kdebug, kerror, kinfo, kprintln};
+    use kernel::{kdebug, kerror, kinfo};
 
     /// The Rust boot flow, called by the entry code on the kernel stack with the MMU on, traps
     /// going to the trap entry, the identity mapping gone, and interrupts disabled. `a0..a5`
@@ -84,7 +84,7 @@ mod machine_main {
     #[link_section = ".boot.text"]
     fn fail(f: impl Into<Failure>) -> ! {
         match f.into() {
-            Failure::Dtb(e) => kerror!("{e}"),
+            Failure::Dtb(e) => e.report(),
             Failure::Boot(BootError::Msg(m)) => kerror!("boot failed: {m}"),
         }
         kerror!("kernel init failed");
@@ -178,13 +178,37 @@ mod machine_main {
     }
 
     /// Prints `KERNEL PANIC: <info>` and halts with failure (a panic while panicking just halts).
+    /// Without `debug_build` the message is printed only if it is a plain string (no
+    /// `core::fmt` after boot, see `kernel::log::Out`): `KERNEL PANIC: panicked at
+    /// <file>:<line>:<column>:` and the message on the next line.
     #[panic_handler]
     fn panic(info: &PanicInfo<'_>) -> ! {
+        use kernel::log::Out::*;
         static PANICKING: AtomicBool = AtomicBool::new(false);
         if !PANICKING.swap(true, Ordering::Relaxed) {
-            kprintln!("KERNEL PANIC: {info}");
+            #[cfg(feature = "debug_build")]
+            kernel::kprintln!("KERNEL PANIC: {info}");
+            #[cfg(not(feature = "debug_build"))]
+            {
+                let (file, line, col) = info
+                    .location()
+                    .map_or(("?", 0, 0), |l| (l.file(), l.line(), l.column()));
+                kernel::log::println(&[
+                    Str("KERNEL PANIC: panicked at "),
+                    Str(file),
+                    Str(":"),
+                    Dec(line.into()),
+                    Str(":"),
+                    Dec(col.into()),
+                    Str(":\n"),
+                    Str(info
+                        .message()
+                        .as_str()
+                        .unwrap_or("(message not printed in this build)")),
+                ]);
+            }
             if arch::kernel_stack_overflowed() {
-                kprintln!("KERNEL PANIC: the kernel stack overflowed");
+                kernel::log::println(&[Str("KERNEL PANIC: the kernel stack overflowed")]);
             }
         }
         halt(false)

@@ -406,11 +406,14 @@ impl PPtr<crate::cte::Cte> {
         one_level: bool,
         cptr: u64,
     ) -> Option<PPtr<crate::cte::Cte>> {
-        let radix = root.cnode_radix();
-        if !one_level || cptr >> radix != root.w1 {
+        // The radix is bits 44..49 of word 0 (`RawCap::cnode_radix`); the shifts use only the
+        // low 6 bits of their amount, so the bits above need no mask.
+        let radix = crate::arch::opaque(root.w0 >> 44) as u32;
+        debug_assert_eq!(radix & 63, root.cnode_radix() as u32);
+        if !one_level || cptr.wrapping_shr(radix) != root.w1 {
             return None;
         }
-        let index = cptr ^ (root.w1 << radix);
+        let index = cptr ^ root.w1.wrapping_shl(radix);
         Some(PPtr::new(
             root.obj_addr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
         ))
@@ -470,6 +473,13 @@ impl RawCap {
     pub const fn with_w1(self, w1: u64) -> RawCap {
         RawCap { w0: self.w0, w1 }
     }
+    /// Replaces word 0 by `from`'s, leaving word 1: for a slot whose word 1 already equals
+    /// `from`'s (the IPC fastpath writes only the words that change).
+    #[inline(always)]
+    pub fn copy_w0(&mut self, from: RawCap) {
+        debug_assert_eq!(self.w1, from.w1);
+        self.w0 = from.w0;
+    }
     /// Word 0: tag, type-specific bits and the pointer field.
     #[inline(always)]
     pub const fn w0(self) -> u64 {
@@ -490,6 +500,31 @@ impl RawCap {
     #[inline(always)]
     pub const fn obj_addr(self) -> usize {
         ((((self.w0 & CAP_PTR_MASK) << 20) as i64 >> 20) << 4) as usize
+    }
+    /// The object the cap names and word 0's top bits `top = w0 >> shift`, if
+    /// `top & mask == value`: one test of the tag together with other bits (rights, flags),
+    /// which the IPC fastpath keeps shifted ([`crate::arch::opaque`]) so that it is one
+    /// shift, `andi` and compare. `mask` must cover the whole tag field (its bits above
+    /// `top`'s `64 - shift` do not matter: a mask like `!2` is one `andi`), and the tag in
+    /// `value` must name a `T` (both are constants: the checks fold away; [`CapObject`]s are
+    /// told apart by the tag alone).
+    #[inline(always)]
+    pub fn object_if_top<T: CapObject>(
+        self,
+        shift: u32,
+        mask: u64,
+        value: u64,
+    ) -> Option<(PPtr<T>, u64)> {
+        let tag_shift = 59 - shift;
+        let tag_named = RawCap {
+            w0: (value >> tag_shift) << 59,
+            w1: 0,
+        };
+        let top = crate::arch::opaque(self.w0 >> shift);
+        if (mask >> tag_shift) & 0x1f != 0x1f || !T::named_by(tag_named) || top & mask != value {
+            return None;
+        }
+        Some((PPtr::new(self.obj_addr()), top))
     }
     /// The object the cap names, if its tag names a `T` (see [`CapObject`]).
     #[inline(always)]
@@ -1166,7 +1201,13 @@ struct KernelCell(core::cell::UnsafeCell<crate::state::Kernel>);
 #[cfg(target_os = "none")]
 unsafe impl Sync for KernelCell {}
 
+///
+/// Named `kernel_state` for the linker script, which puts it first in `.data`, on a 4 KiB
+/// boundary, so that the architecture can form its address in one instruction
+/// (`arch::kernel_state_addr`, riscv64: one `lui`).
 #[cfg(target_os = "none")]
+#[export_name = "kernel_state"]
+#[link_section = ".data.kernel_state"]
 static KERNEL: KernelCell = KernelCell(core::cell::UnsafeCell::new(crate::state::Kernel::new()));
 
 /// Runs `f` on the kernel's global state. Called at each kernel entry (boot or trap; a trap the
@@ -1177,9 +1218,12 @@ pub fn with_kernel<R>(f: impl FnOnce(&mut crate::state::Kernel) -> R) -> R {
     // Debug builds check the rule: a nested call would make a second `&mut` to the state.
     #[cfg(debug_assertions)]
     let _entered = Entered::enter();
-    // SAFETY: see `KernelCell`: single hart, no re-entry, and callers do not nest `with_kernel`,
-    // so this is the only reference to the state while `f` runs.
-    f(unsafe { &mut *KERNEL.0.get() })
+    let k = crate::arch::kernel_state_addr() as *mut crate::state::Kernel;
+    debug_assert_eq!(k, KERNEL.0.get());
+    // SAFETY: `k` is `KERNEL`'s address (the symbol `kernel_state`). See `KernelCell`: single
+    // hart, no re-entry, and callers do not nest `with_kernel`, so this is the only reference
+    // to the state while `f` runs.
+    f(unsafe { &mut *k })
 }
 
 /// Debug builds: `with_kernel` is running (set on entry, cleared when its closure returns).
@@ -1231,11 +1275,22 @@ pub mod sim {
         /// only what a test writes.
         pub fn new(base: u64, size_bits: u32) -> SimMemory {
             let size = 1usize << size_bits;
+            // Over-allocating by `ALIGN` and aligning inside keeps the allocator's large-block
+            // path (calloc: untouched pages cost nothing). Miri backs every allocated byte, so
+            // there the allocation is exactly `size` bytes, aligned by the layout instead (to
+            // at most 2^29, the largest alignment Rust supports: more than the simulated RAM
+            // of the tests needs).
+            #[cfg(not(miri))]
             let layout = std::alloc::Layout::from_size_align(size + ALIGN, 16).unwrap();
+            #[cfg(miri)]
+            let layout = std::alloc::Layout::from_size_align(size, ALIGN.min(1 << 29)).unwrap();
             // SAFETY: layout has non-zero size.
             let buf = unsafe { std::alloc::alloc_zeroed(layout) };
             assert!(!buf.is_null());
+            #[cfg(not(miri))]
             let start = buf.wrapping_add((ALIGN - buf as usize % ALIGN) % ALIGN);
+            #[cfg(miri)]
+            let start = buf;
             let m = SimMemory {
                 buf,
                 layout,

@@ -364,7 +364,7 @@ fn switch_to_thread(k: &mut Kernel, t: TcbRef) {
     #[cfg(feature = "track_utilisation")]
     crate::benchmark::switch(k, k.cur_thread, t);
     sched_dequeue(k, t);
-    k.cur_thread = t;
+    k.set_cur_thread(t);
 }
 
 fn next_domain(k: &mut Kernel) {
@@ -399,7 +399,7 @@ fn choose_thread(k: &mut Kernel) {
             // `switchToIdleThread`.
             #[cfg(feature = "track_utilisation")]
             crate::benchmark::switch(k, k.cur_thread, TcbRef::NULL);
-            k.cur_thread = TcbRef::NULL
+            k.set_cur_thread(TcbRef::NULL)
         }
     }
 }

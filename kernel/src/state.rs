@@ -33,10 +33,12 @@ pub struct Kernel {
     /// (`ksReprogram`).
     #[cfg(feature = "mcs")]
     pub reprogram: bool,
-    /// The thread whose address space the CPU was last set up for, or 0 to force the set-up on
-    /// the next return to user level (cleared by every invocation that may change a VSpace or
-    /// an ASID).
-    pub activated: usize,
+    /// The thread whose address space the CPU was last set up for (0: none, to force the
+    /// set-up on the next return to user level; cleared by every invocation that may change a
+    /// VSpace or an ASID), XOR the current thread: 0 when the CPU is set up for the current
+    /// thread. Kept relative so that the IPC fastpath, which switches the CPU to the thread it
+    /// makes current, changes nothing here (see [`Kernel::activated`]).
+    activated_rel: usize,
     /// Generation of address-space information: bumped with `activated` cleared, it voids
     /// every thread's cached address-space state (`Tcb::arch`, `Tcb::vm_gen`).
     pub vm_gen: u64,
@@ -77,6 +79,36 @@ fn no_irq() -> bool {
 }
 
 impl Kernel {
+    /// The thread whose address space the CPU was last set up for, or 0 (see
+    /// [`Kernel::clear_activated`]).
+    #[inline(always)]
+    pub fn activated(&self) -> usize {
+        self.activated_rel ^ self.cur_thread.addr()
+    }
+    /// Whether the CPU is set up for the current thread (`activated() == cur_thread`).
+    #[inline(always)]
+    pub fn activated_current(&self) -> bool {
+        self.activated_rel == 0
+    }
+    /// Records that the CPU is now set up for the current thread.
+    #[inline(always)]
+    pub fn set_activated_current(&mut self) {
+        self.activated_rel = 0;
+    }
+    /// Forces the set-up of the CPU on the next return to user level (`activated()` = 0).
+    #[inline(always)]
+    pub fn clear_activated(&mut self) {
+        self.activated_rel = self.cur_thread.addr();
+    }
+    /// Makes `t` the current thread (`ksCurThread`); the CPU stays set up for the thread it
+    /// was set up for. (The IPC fastpath assigns `cur_thread` itself: it sets the CPU up for
+    /// the thread it switches to, from one set up for the thread it leaves.)
+    #[inline(always)]
+    pub fn set_cur_thread(&mut self, t: TcbRef) {
+        self.activated_rel ^= self.cur_thread.addr() ^ t.addr();
+        self.cur_thread = t;
+    }
+
     /// A kernel with no threads yet.
     pub const fn new() -> Kernel {
         Kernel {
@@ -95,7 +127,7 @@ impl Kernel {
             asid_table: [crate::mem::Link::NONE; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
             fpu_owner: crate::mem::Link::NONE,
-            activated: 0,
+            activated_rel: 0,
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],
             irq_node: crate::mem::PPtr::NULL,

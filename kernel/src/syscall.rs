@@ -101,23 +101,34 @@ pub fn dispatch_syscall<R>(
     exit: impl FnOnce(&mut Kernel) -> R + Copy,
 ) -> R {
     let number = advance_past_syscall(k);
-    let syscall = Syscall::from_word(number);
     // Only the benchmark null syscall has nothing to do.
     #[cfg(not(feature = "benchmark"))]
     let _ = exit_now;
-    match syscall {
-        Some(Syscall::Call) => then(k, exit, call),
-        Some(Syscall::Send) => then(k, exit, |k| invoke(k, false, true)),
-        Some(Syscall::NBSend) => then(k, exit, |k| invoke(k, false, false)),
-        Some(Syscall::Recv) => then(k, exit, |k| handle_recv(k, true)),
-        Some(Syscall::NBRecv) => then(k, exit, |k| handle_recv(k, false)),
-        Some(Syscall::Reply) => then(k, exit, handle_reply),
-        Some(Syscall::ReplyRecv) => then(k, exit, reply_recv),
-        Some(Syscall::Yield) => then(k, exit, handle_yield),
+    // On the number itself (not on `Syscall::from_word`'s `Option`): one range check and
+    // one jump table.
+    const CALL: i64 = Syscall::Call as i64;
+    const SEND: i64 = Syscall::Send as i64;
+    const NB_SEND: i64 = Syscall::NBSend as i64;
+    const RECV: i64 = Syscall::Recv as i64;
+    const NB_RECV: i64 = Syscall::NBRecv as i64;
+    const REPLY: i64 = Syscall::Reply as i64;
+    const REPLY_RECV: i64 = Syscall::ReplyRecv as i64;
+    const YIELD: i64 = Syscall::Yield as i64;
+    match number as i64 {
+        CALL => then(k, exit, call),
+        SEND => then(k, exit, |k| invoke(k, false, true)),
+        NB_SEND => then(k, exit, |k| invoke(k, false, false)),
+        RECV => then(k, exit, |k| handle_recv(k, true)),
+        NB_RECV => then(k, exit, |k| handle_recv(k, false)),
+        REPLY => then(k, exit, handle_reply),
+        REPLY_RECV => then(k, exit, reply_recv),
+        YIELD => then(k, exit, handle_yield),
         // The floor of the benchmarks: nothing to do.
         #[cfg(feature = "benchmark")]
-        None if number as i64 == abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
-        _ => then(k, exit, move |k| handle_other_syscall(k, syscall, number)),
+        abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
+        _ => then(k, exit, move |k| {
+            handle_other_syscall(k, Syscall::from_word(number), number)
+        }),
     }
 }
 
@@ -355,7 +366,12 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
     match syscall {
         Some(Syscall::DebugPutChar) => crate::arch::put_char(t.reg(regs::CAP) as u8),
         Some(Syscall::DebugHalt) => {
-            crate::kinfo!("seL4_DebugHalt called by the user: halting");
+            crate::log::line(
+                crate::log::Level::Info,
+                &[crate::log::Out::Str(
+                    "seL4_DebugHalt called by the user: halting",
+                )],
+            );
             crate::arch::halt(true)
         }
         Some(Syscall::DebugCapIdentify) => {
@@ -367,9 +383,12 @@ fn handle_other_syscall(k: &mut Kernel, syscall: Option<Syscall>, number: u64) {
         #[cfg(feature = "debug_build")]
         Some(Syscall::DebugSnapshot) => crate::debug::capdl::snapshot(k),
         #[cfg(not(feature = "debug_build"))]
-        Some(Syscall::DebugSnapshot) => {
-            crate::kinfo!("seL4_DebugSnapshot: no capDL dumper in this build")
-        }
+        Some(Syscall::DebugSnapshot) => crate::log::line(
+            crate::log::Level::Info,
+            &[crate::log::Out::Str(
+                "seL4_DebugSnapshot: no capDL dumper in this build",
+            )],
+        ),
         #[cfg(feature = "debug_build")]
         Some(Syscall::DebugDumpScheduler) => crate::debug::sched::dump_scheduler(k),
         #[cfg(not(feature = "debug_build"))]
@@ -500,7 +519,12 @@ fn handle_reply(k: &mut Kernel) {
 fn debug_name_thread(t: TcbRef) {
     let root = t.slot(tcb_slot::CTABLE).raw();
     let Ok((Cap::Thread { tcb }, _)) = lookup_cap_and_slot(root, t.reg(regs::CAP)) else {
-        crate::kwarn!("seL4_DebugNameThread: cap is not a TCB");
+        crate::log::line(
+            crate::log::Level::Warn,
+            &[crate::log::Out::Str(
+                "seL4_DebugNameThread: cap is not a TCB",
+            )],
+        );
         return;
     };
     let Some(buf) = ipc_buffer_pptr(t, false) else {
@@ -521,18 +545,21 @@ fn debug_name_thread(t: TcbRef) {
 /// thread only.
 #[cfg(not(feature = "debug_build"))]
 fn dump_scheduler(k: &Kernel) {
+    use crate::log::Out::*;
     let t = k.cur_thread;
-    let (n, len) = crate::object::tcb::thread_name(t);
-    let name = core::str::from_utf8(&n[..len]).unwrap_or("?");
-    crate::kprintln!("Dumping all tcbs!");
-    crate::kprintln!("Name | IP | Priority | State");
-    crate::kprintln!(
-        "{} | {:#x} | {} | {:?}",
-        name,
-        t.reg(regs::NEXT_IP),
-        t.with(|x| x.priority),
-        t.state()
-    );
+    let (ip, prio, state) = (t.reg(regs::NEXT_IP), t.with(|x| x.priority), t.state());
+    crate::object::tcb::with_thread_name(t, |name| {
+        crate::log::println(&[
+            Str("Dumping all tcbs!\nName | IP | Priority | State\n"),
+            Bytes(name),
+            Str(" | "),
+            Hex(ip),
+            Str(" | "),
+            Dec(prio),
+            Str(" | "),
+            Str(state.name()),
+        ])
+    });
 }
 
 /// `handleInvocation` of the cap in the thread's cap register, for `seL4_Call`, `seL4_Send`
@@ -836,7 +863,7 @@ fn decode_and_perform(
             // objects they live in): set the CPU up again on the way out. The architecture's
             // invocations do that themselves where needed (riscv64: only the ASID ones).
             if !matches!(cap, Cap::Arch(_)) {
-                k.activated = 0;
+                k.clear_activated();
                 k.vm_gen += 1;
             }
             #[cfg(feature = "mcs")]

@@ -426,7 +426,7 @@ impl System {
         if crate::sched::is_schedulable(cur) && cur != t {
             crate::sched::sched_enqueue(&mut self.k, cur);
         }
-        self.k.cur_thread = t;
+        self.k.set_cur_thread(t);
         self.k.sched.action = crate::sched::SchedulerAction::ResumeCurrentThread;
         let _ = crate::entry::activate(&mut self.k);
     }
@@ -487,10 +487,17 @@ impl System {
 
 /// A property test configuration of `cases` cases with a fixed seed, so that a property
 /// checks the same cases on every run (and in CI); `PROPTEST_RNG_SEED=<n>` picks other ones.
+///
+/// Under Miri (`cargo xtask miri`), which interprets every step, `MIRI_CASES` cases and no
+/// failure file (Miri isolates the test from the file system).
 #[cfg(test)]
 pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    #[cfg(miri)]
+    let cases = cases.min(MIRI_CASES);
     let mut c = proptest::test_runner::Config {
         cases,
+        #[cfg(miri)]
+        failure_persistence: None,
         ..Default::default()
     };
     if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
@@ -498,3 +505,7 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
     }
     c
 }
+
+/// The cases each property of [`proptest_config`] checks under Miri.
+#[cfg(all(test, miri))]
+pub const MIRI_CASES: u32 = 4;

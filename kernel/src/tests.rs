@@ -512,6 +512,71 @@ fn cnode_copy_mint_move_mutate() {
     );
 }
 
+/// Address resolution through two CNodes (seL4 `resolveAddressBits`): each level consumes its
+/// guard and radix bits and passes the rest on; a walk that stops at a cap that is not a CNode
+/// leaves bits, which a CNode operation reports as a depth mismatch with those bits left
+/// (`lookupSlotForCNodeOp`); a depth that ends inside a level is a guard mismatch if the guard
+/// bits it covers differ and a depth mismatch if they match. Mutation testing found these
+/// untested (docs/TESTING.md).
+#[test]
+fn resolving_through_two_cnode_levels() {
+    let mut s = System::boot();
+    let (ut, _, _) = s.ram_untyped(16);
+    let e = s.bootinfo().empty.start;
+    for (t, bits, slot) in [
+        (T::CapTable, 4, e),
+        (T::CapTable, 4, e + 1),
+        (T::Endpoint, 0, e + 2),
+    ] {
+        ok(s.retype(ut, t, bits, slot, 1));
+    }
+    // A (slot e + 3): 16 slots behind the 3-bit guard 0b101, 7 bits per lookup. B (16 slots,
+    // no guard) goes into A's slot 5, an endpoint copy into A's slot 6.
+    let a = e + 3;
+    let guard = CNodeCapData::new(0b101, 3).0;
+    ok(s.cnode(L::CNodeMint, &[a, 64, e, 64, 15, guard], &[CNODE]));
+    let in_a = |i: u64| 0b101 << 4 | i;
+    ok(s.call(a, L::CNodeMove, &[in_a(5), 7, e + 1, 64], &[CNODE]));
+    ok(s.call(a, L::CNodeCopy, &[in_a(6), 7, e + 2, 64, 15], &[CNODE]));
+    // Through A's slot 5 into B's slot 9: 11 bits, 7 in A and 4 in B.
+    let in_b = |i: u64| in_a(5) << 4 | i;
+    ok(s.call(a, L::CNodeCopy, &[in_b(9), 11, e + 2, 64, 15], &[CNODE]));
+    ok(s.cnode(L::CNodeCopy, &[e + 4, 64, in_b(9), 11, 15], &[a]));
+    assert!(matches!(s.root_slot(e + 4).cap(), Cap::Endpoint { .. }));
+    // With a 12-bit depth the walk reaches the endpoint in B's slot 9 with 1 bit left.
+    let r = s.cnode(L::CNodeCopy, &[e + 5, 64, in_b(9) << 1, 12, 15], &[a]);
+    assert_eq!(
+        (r.error(), r.mrs[..4].to_vec()),
+        (Error::FailedLookup, vec![1, 3, 1, 0])
+    );
+    // The walk stops at the endpoint in A's slot 6 with 4 of 11 bits left.
+    let r = s.cnode(L::CNodeCopy, &[e + 5, 64, in_a(6) << 4 | 9, 11, 15], &[a]);
+    assert_eq!(
+        (r.error(), r.mrs[..4].to_vec()),
+        (Error::FailedLookup, vec![1, 3, 4, 0])
+    );
+    // A 5-bit depth ends inside A's level: the guard bits it covers match, so it is a depth
+    // mismatch (5 bits left, 7 found) ...
+    let r = s.cnode(L::CNodeCopy, &[e + 5, 64, 0b101 << 2, 5, 15], &[a]);
+    assert_eq!(
+        (r.error(), r.mrs[..4].to_vec()),
+        (Error::FailedLookup, vec![1, 3, 5, 7])
+    );
+    // ... unless they differ: a guard mismatch naming the cap's guard and its size.
+    let r = s.cnode(L::CNodeCopy, &[e + 5, 64, 0b100 << 2, 5, 15], &[a]);
+    assert_eq!(
+        (r.error(), r.mrs[..5].to_vec()),
+        (Error::FailedLookup, vec![1, 4, 5, 0b101, 3])
+    );
+    // A depth shorter than the guard is a guard mismatch too.
+    let r = s.cnode(L::CNodeCopy, &[e + 5, 64, 0b10, 2, 15], &[a]);
+    assert_eq!(
+        (r.error(), r.mrs[..5].to_vec()),
+        (Error::FailedLookup, vec![1, 4, 2, 0b101, 3])
+    );
+    assert_eq!(s.identify(e + 5), 0);
+}
+
 #[test]
 fn guard_mismatch_and_copy_of_untyped_with_children() {
     let mut s = System::boot();

@@ -1,6 +1,8 @@
 //! `cargo xtask fuzz`: coverage-guided fuzzing of the syscall path on the host with
-//! cargo-fuzz and libFuzzer (the target is `fuzz/fuzz_targets/syscalls.rs`, the harness
-//! `kernel/src/fuzz.rs`; docs/TESTING.md).
+//! cargo-fuzz and libFuzzer, or with `--qemu` the fuzzing root task in QEMU (`qfuzz`).
+//!
+//! On the host the target is `fuzz/fuzz_targets/syscalls.rs`, the harness `kernel/src/fuzz.rs`
+//! (docs/TESTING.md).
 //!
 //! cargo-fuzz needs a nightly toolchain (`-Zsanitizer`, sanitizer coverage): this command
 //! installs `nightly` with rustup and `cargo-fuzz` with `cargo install` when they are missing,
@@ -30,10 +32,31 @@ const TARGET: &str = "syscalls";
 
 #[derive(Args)]
 pub struct FuzzOpts {
-    /// Fuzz for this many seconds.
+    /// Fuzz in QEMU instead: the fuzzing root task (tests/fuzz-roottask) on the kernel (release,
+    /// fastpath; `--mcs`: MCS), under `-icount`; see docs/TESTING.md. Takes --iters, --seed,
+    /// --cycle, --timeout, --checked, --mcs.
+    #[arg(long)]
+    qemu: bool,
+    /// With --qemu: stop after this many syscalls of the fuzzing threads.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, requires = "qemu")]
+    iters: u64,
+    /// With --qemu: the PRNG seed (baked into the root task's image).
+    #[arg(long, value_name = "S", default_value_t = 1, requires = "qemu")]
+    seed: u64,
+    /// With --qemu: revoke and rebuild everything after this many syscalls.
+    #[arg(long, value_name = "N", default_value_t = 50_000, requires = "qemu")]
+    cycle: u64,
+    /// With --qemu: kill QEMU (a hang) after this many seconds [default: 120 + N/1000].
+    #[arg(long, value_name = "SECS", requires = "qemu")]
+    timeout: Option<u64>,
+    /// With --qemu: the kernel built with debug assertions and overflow checks (release
+    /// profile, in target/checked): an overflow or a failed assertion panics it.
+    #[arg(long, requires = "qemu")]
+    checked: bool,
+    /// Fuzz for this many seconds (libFuzzer).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     time: u64,
-    /// The MCS kernel (the fuzz crate's `mcs` feature).
+    /// The MCS kernel (the fuzz crate's `mcs` feature; with --qemu the MCS kernel and root task).
     #[arg(long)]
     mcs: bool,
     /// Parallel fuzzing processes (libFuzzer's `-fork`); 1: one process.
@@ -111,6 +134,17 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 pub fn fuzz(o: FuzzOpts) -> Result<ExitCode> {
+    if o.qemu {
+        let p = crate::qfuzz::Params {
+            seed: o.seed,
+            iters: o.iters,
+            cycle: o.cycle.max(1),
+            mcs: o.mcs,
+            checked: o.checked,
+        };
+        let timeout = o.timeout.map(std::time::Duration::from_secs);
+        return crate::qfuzz::fuzz_qemu(p, crate::workspace::Profile::Release, timeout);
+    }
     let ws = Workspace::load()?;
     let root = ws.root.clone();
     tools(&root)?;

@@ -1,14 +1,17 @@
-//! `cargo xtask build|run|test|bench|fuzz`: builds the kernel and the root tasks
+//! `cargo xtask build|run|test|bench|fuzz|mutants|miri`: builds the kernel and the root tasks
 //! for riscv64 (and aarch64, `--arch aarch64`), boots them in QEMU and runs every test; fuzzes
-//! the syscall path on the host. See README.md.
+//! the syscall path on the host; mutation testing and Miri. See README.md.
 
 mod bench;
 mod bootregion;
 mod elfsize;
 mod fuzz;
 mod microkit;
+mod miri;
+mod mutants;
 mod protocol;
 mod qemu;
+mod qfuzz;
 #[cfg(test)]
 mod seam;
 mod workspace;
@@ -51,7 +54,21 @@ enum Cmd {
     /// threads of a simulated machine, with the kernel's invariants checked after each step
     /// and the fastpath compared with the full path. Crashes are kept in
     /// fuzz/regressions/syscalls, which `cargo test` replays (see docs/TESTING.md).
+    ///
+    /// With --qemu: the fuzzing root task (tests/fuzz-roottask) in QEMU: confined threads in
+    /// their own CSpaces and VSpaces throw PRNG-driven syscalls at the real kernel for --iters
+    /// syscalls; a kernel panic or warning, a canary failure or a hang fails the run. Prints
+    /// syscalls per second of guest time.
     Fuzz(fuzz::FuzzOpts),
+    /// Mutation testing (cargo-mutants, installed if missing): mutate the kernel's object
+    /// logic, syscall, IPC, scheduler, CSpace, fastpath and VSpace code one place at a time
+    /// and check that the host tests catch each mutant; print the score per file; fail if a
+    /// mutant survives that docs/TESTING.md does not list (see docs/TESTING.md).
+    Mutants(mutants::MutantsOpts),
+    /// Run the host tests of the memory layer and a selection of object-logic tests under
+    /// Miri (nightly toolchain and its miri component, installed if missing), which reports
+    /// undefined behaviour (see docs/TESTING.md).
+    Miri(miri::MiriOpts),
     /// Build, then boot the kernel with a root task (default: the demo) in QEMU.
     Run(RunOpts),
     /// Run all tests: lints, host tests, the QEMU test suites, the demo, a benchmark sanity run.
@@ -89,50 +106,65 @@ enum Cmd {
     ///     14. host: cargo test -p abi --features mcs  the MCS ABI (CONFIG_KERNEL_MCS)
     ///     15. host: cargo test -p libsel4 --features mcs
     ///                                                 libsel4's MCS API (syscalls, invocations)
-    ///     16. host: cargo test -p bench --lib         the benchmark root task's host-testable part
-    ///     17. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     18. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
+    ///     16. host: cargo xtask mutants --sample      mutation testing of a fixed sample of kernel
+    ///                                                 mutants (cargo-mutants, installed if
+    ///                                                 missing): each must be caught by the host
+    ///                                                 tests or be a survivor docs/TESTING.md lists
+    ///     17. host: cargo test -p bench --lib         the benchmark root task's host-testable part
+    ///     18. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
+    ///     19. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
     ///                                                 without input (it must end by itself) and
     ///                                                 typed into line by line (`hello`, `crash`,
     ///                                                 `hello`, `hang`, `hello`, `quit`: each
     ///                                                 echo, both driver restarts, their count);
     ///                                                 `DEMO OK`, no kernel warning
-    ///     19. qemu: roottask-tests through the loader (fastpath)
+    ///     20. qemu: roottask-tests through the loader (fastpath)
     ///                                                 the test root task and the same kernel in
     ///                                                 one image of the loader (`loader/`), which
     ///                                                 enters the kernel with seL4's boot protocol
-    ///     20. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
-    ///     21. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
+    ///     21. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
+    ///     22. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     22. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
-    ///                                                 booted twice as in 18
-    ///     23. qemu: Microkit boot state (microkit, loader without device tree)
+    ///     23. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
+    ///                                                 booted twice as in 19
+    ///     24. qemu: Microkit boot state (microkit, loader without device tree)
     ///                                                 the kernel in Microkit's configuration
     ///                                                 (`--features microkit`) entered through the
     ///                                                 loader with no device tree, as Microkit's
     ///                                                 loader enters seL4 (QEMU with 2 GiB): its
     ///                                                 compiled-in platform, and the untyped list
     ///                                                 Microkit's tool predicts (docs/MICROKIT.md)
-    ///     24. qemu: bench sanity (fastpath, benchmark, quick)
+    ///     25. qemu: fuzz-roottask (fastpath, 100000 syscalls)
+    ///                                                 the QEMU fuzzing root task (seed 1) on the
+    ///                                                 release kernel with the fastpath (also
+    ///                                                 with --debug): confined threads
+    ///                                                 throw random syscalls, rebuilt every 25000;
+    ///                                                 no panic, no kernel warning (but reports of
+    ///                                                 faults without a handler), no canary
+    ///                                                 failure, no hang (`cargo xtask fuzz --qemu`)
+    ///     26. qemu: fuzz-roottask (mcs, 100000 syscalls)
+    ///                                                 the same, MCS kernel and root task
+    ///     27. qemu: bench sanity (fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the kernel
     ///                                                 with `benchmark`: does it run, are its
     ///                                                 figures sane (not how fast)
-    ///     25. qemu: bench sanity (mcs, benchmark, quick)
+    ///     28. qemu: bench sanity (mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
-    ///     26. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
+    ///     29. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
     ///                                                 with the fastpath (qemu-system-aarch64):
     ///                                                 the tests ported to aarch64 so far
-    ///     27. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
-    ///     28. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///     30. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
+    ///     31. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the
     ///                                                 aarch64 kernel with `benchmark` (cycles
     ///                                                 from PMCCNTR_EL0)
-    ///     29. qemu: bench sanity (aarch64, mcs, benchmark, quick)
+    ///     32. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
     /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
     /// region (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the
-    /// aarch64 kernel has no boot-only region yet).
+    /// bench stages count a problem found there as one of theirs; the aarch64 kernel has no
+    /// boot-only region yet).
     /// Each lint counts as one test, and each `cargo test` test, QEMU `TEST` line and demo check.
     /// QEMU runs use `-icount shift=0,sleep=off` (the typed demo runs `sleep=on`: guest time
     /// follows the host's while the guest waits for input); their output is also in
@@ -315,6 +347,9 @@ struct TestOpts {
     /// Do not run the benchmark sanity check (`bench`, quick).
     #[arg(long)]
     no_bench: bool,
+    /// Do not run the short QEMU fuzzing runs (`fuzz-roottask`).
+    #[arg(long)]
+    no_fuzz: bool,
     /// The MCS configuration's QEMU stages only (the test root task, the demo and the bench
     /// sanity run on the MCS kernel), after all lint and host stages.
     #[arg(long)]
@@ -366,6 +401,8 @@ fn main() -> ExitCode {
         Cmd::Image(o) => image(o),
         Cmd::Bench(o) => bench(o),
         Cmd::Fuzz(o) => fuzz::fuzz(o),
+        Cmd::Mutants(o) => mutants::mutants(o),
+        Cmd::Miri(o) => miri::miri(o),
     };
     match result {
         Ok(code) => code,
@@ -648,7 +685,12 @@ fn run_bench(
     let cap = qemu::run_captured(qemu_bin, &args, timeout, &log, None, None)?;
     eprintln!("xtask: serial output written to {}", log.display());
     let out = bench::parse(&cap.text);
-    let problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
+    let mut problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
+    // The benchmark kernel's boot-only region is handed out after boot as any other's (riscv64:
+    // aarch64 has none yet).
+    if config.arch == Arch::Riscv64 {
+        problems.extend(boot_region_problems(&kernel).1);
+    }
     let mut command = vec![qemu_bin.display().to_string()];
     command.extend(args);
     Ok(BenchRun {
@@ -928,6 +970,39 @@ fn host_stage(ws: &Workspace, name: &str, args: &[&str]) -> Stage {
     )
 }
 
+/// The fixed mutation-testing sample: each sampled mutant caught (or a documented survivor)
+/// counts as a passed test, each undocumented survivor as a failed one.
+fn mutants_stage(ws: &Workspace) -> Stage {
+    banner(HOST_MUTANTS);
+    let t = Instant::now();
+    match mutants::sample(ws) {
+        Err(e) => Stage::broken(HOST_MUTANTS, t.elapsed().as_secs_f64(), format!("{e:#}")),
+        Ok(r) => {
+            let mut problems: Vec<String> = r
+                .new_survivors
+                .iter()
+                .map(|m| format!("undocumented survivor: {m}"))
+                .collect();
+            if r.tested != mutants::SAMPLE.len() {
+                problems.push(format!(
+                    "{} of the {} sampled mutants were tested (a sampled mutant no longer \
+                     exists? update mutants::SAMPLE)",
+                    r.tested,
+                    mutants::SAMPLE.len()
+                ));
+            }
+            let failed = r.new_survivors.len();
+            Stage::judged(
+                HOST_MUTANTS,
+                t.elapsed().as_secs_f64(),
+                r.tested - failed,
+                failed,
+                problems,
+            )
+        }
+    }
+}
+
 /// A check that passes or fails as a whole (formatting, lints): one test in the counts.
 fn check_stage(ws: &Workspace, name: &str, args: &[&str]) -> Stage {
     banner(name);
@@ -1172,6 +1247,52 @@ impl QemuTests<'_> {
             0
         };
         Stage::judged(name, t.elapsed().as_secs_f64(), passed, 0, run.problems)
+    }
+
+    /// A short QEMU fuzzing run (`qfuzz`, seed 1), non-MCS (kernel with the fastpath) or MCS.
+    fn fuzz_stage(&mut self, name: &str, mcs: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let p = qfuzz::Params {
+            seed: 1,
+            iters: TEST_FUZZ_ITERS,
+            cycle: TEST_FUZZ_CYCLE,
+            mcs,
+            checked: false,
+        };
+        let log = if mcs {
+            "qemu-test-fuzz-mcs.log"
+        } else {
+            "qemu-test-fuzz.log"
+        };
+        // Always release builds: a debug_build kernel prints a userError line for nearly every
+        // one of the children's syscalls.
+        let r = match qfuzz::run(self.ws, &self.qemu, Profile::Release, p, self.timeout, log) {
+            Ok(r) => r,
+            Err(e) => return Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
+        };
+        let _ = writeln!(self.all_log, "===== {name} =====");
+        let _ = self.all_log.write_all(r.cap.text.as_bytes());
+        let _ = writeln!(
+            self.all_log,
+            "===== end of {name}: QEMU {} =====\n",
+            r.cap.end
+        );
+        eprintln!(
+            "xtask: {name}: {}; QEMU {} after {:.1} s",
+            qfuzz::summary(&r.out, r.cap.elapsed),
+            r.cap.end,
+            r.cap.elapsed.as_secs_f64()
+        );
+        // One test: the run as a whole.
+        let ok = r.problems.is_empty();
+        Stage::judged(
+            name,
+            t.elapsed().as_secs_f64(),
+            usize::from(ok),
+            usize::from(!ok),
+            r.problems,
+        )
     }
 
     /// The kernel in Microkit's configuration (`--features microkit`, debug log level),
@@ -1432,7 +1553,7 @@ fn kernel_clippy_args_for(arch: Arch, features: Option<&str>) -> Vec<&str> {
 }
 
 /// The lint and host stages, in the order they run (the QEMU stages follow).
-const LINT_AND_HOST_STAGES: [&str; 15] = [
+const LINT_AND_HOST_STAGES: [&str; 16] = [
     LINT_FMT,
     LINT_CLIPPY_HOST,
     LINT_CLIPPY_KERNEL,
@@ -1448,6 +1569,7 @@ const LINT_AND_HOST_STAGES: [&str; 15] = [
     HOST_KERNEL_MCS_UTIL,
     HOST_ABI_MCS,
     HOST_LIBSEL4_MCS,
+    HOST_MUTANTS,
 ];
 
 /// Names of the stages, as the table shows them (`test --help` lists them too).
@@ -1488,6 +1610,19 @@ fn bench_aarch64_stage_name(fastpath: bool) -> String {
         "qemu: {} sanity (aarch64, {}, benchmark, quick)",
         BENCH.package,
         fastpath_variant(fastpath)
+    )
+}
+const HOST_MUTANTS: &str = "host: cargo xtask mutants --sample";
+
+/// Syscalls of the short QEMU fuzzing runs of `cargo xtask test`, and how often they rebuild.
+const TEST_FUZZ_ITERS: u64 = 100_000;
+const TEST_FUZZ_CYCLE: u64 = 25_000;
+
+fn fuzz_stage_name(mcs: bool) -> String {
+    format!(
+        "qemu: {} ({}, {TEST_FUZZ_ITERS} syscalls)",
+        workspace::FUZZ.package,
+        if mcs { "mcs" } else { "fastpath" }
     )
 }
 
@@ -1533,8 +1668,8 @@ fn push(stages: &mut Vec<Stage>, s: Stage) {
 
 /// The QEMU stages, in this order (which `test --help` describes): the test root task on the
 /// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
-/// the fastpath, the test root task and the demo on the MCS kernel, the benchmark sanity runs
-/// (non-MCS, MCS).
+/// the fastpath, the test root task and the demo on the MCS kernel, the short fuzzing runs
+/// (non-MCS, MCS), the benchmark sanity runs (non-MCS, MCS).
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     // With --mcs only the MCS stage runs.
     let variants: Vec<bool> = [true, false]
@@ -1571,6 +1706,11 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let mcs_bench_aarch64_name = QEMU_BENCH_AARCH64_MCS.to_string();
     let run_microkit = run_mcs_stage;
     let microkit_name = QEMU_MICROKIT.to_string();
+    let has_fuzz = ws.has_package(workspace::FUZZ.package) && !o.no_fuzz;
+    let run_fuzz = has_fuzz && variants.contains(&true);
+    let fuzz_name = fuzz_stage_name(false);
+    let run_mcs_fuzz = has_fuzz && run_mcs_stage;
+    let mcs_fuzz_name = fuzz_stage_name(true);
 
     // Without a target or QEMU nothing can boot: one failure, the rest skipped.
     let fail_all = |stages: &mut Vec<Stage>, why: String| {
@@ -1582,6 +1722,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&mcs_demo_name).filter(|_| run_mcs_demo))
             .chain(std::iter::once(&microkit_name).filter(|_| run_microkit))
+            .chain(std::iter::once(&fuzz_name).filter(|_| run_fuzz))
+            .chain(std::iter::once(&mcs_fuzz_name).filter(|_| run_mcs_fuzz))
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
             .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
@@ -1648,6 +1790,12 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     }
     if run_microkit {
         push(stages, q.microkit_stage(&microkit_name));
+    }
+    if run_fuzz {
+        push(stages, q.fuzz_stage(&fuzz_name, false));
+    }
+    if run_mcs_fuzz {
+        push(stages, q.fuzz_stage(&mcs_fuzz_name, true));
     }
     if run_bench_stage {
         push(stages, q.bench_stage(&bench_name, variants[0], false));
@@ -1848,6 +1996,7 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                 ],
             ),
         );
+        push(&mut stages, mutants_stage(&ws));
         if bench_host {
             push(
                 &mut stages,
@@ -2047,6 +2196,7 @@ mod tests {
             HOST_KERNEL_MCS_UTIL.into(),
             HOST_ABI_MCS.into(),
             HOST_LIBSEL4_MCS.into(),
+            HOST_MUTANTS.into(),
             HOST_BENCH.into(),
             tests_stage_name(true),
             demo_stage_name(true),
@@ -2055,6 +2205,8 @@ mod tests {
             QEMU_TESTS_MCS.into(),
             QEMU_DEMO_MCS.into(),
             QEMU_MICROKIT.into(),
+            fuzz_stage_name(false),
+            fuzz_stage_name(true),
             bench_stage_name(true),
             QEMU_BENCH_MCS.into(),
             QEMU_TESTS_AARCH64.into(),

@@ -111,8 +111,17 @@ pub const HELLO: RootTask = RootTask {
     arches: &[Arch::Riscv64, Arch::Aarch64],
 };
 
+/// The QEMU fuzzing root task (`cargo xtask fuzz --qemu`, tests/fuzz-roottask).
+pub const FUZZ: RootTask = RootTask {
+    package: "fuzz-roottask",
+    bin: "fuzz-roottask",
+    optional: true,
+    has_mcs: true,
+    arches: &[Arch::Riscv64],
+};
+
 /// Every root task `cargo xtask build` builds. Add new ones here.
-pub const ROOT_TASKS: &[RootTask] = &[DEMO, TESTS, BENCH, HELLO];
+pub const ROOT_TASKS: &[RootTask] = &[DEMO, TESTS, BENCH, HELLO, FUZZ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -455,6 +464,46 @@ impl Workspace {
         Ok(image)
     }
 
+    /// Build the kernel in configuration `config` (release profile) with debug assertions and
+    /// overflow checks on, in its own target directory (`target/checked`, so that the normal
+    /// builds stay cached); returns its image, `target/images/release/<image name>-checked`.
+    /// An arithmetic overflow or a failed `debug_assert!` then panics the kernel.
+    pub fn build_checked_kernel(&self, config: &KernelConfig) -> Result<PathBuf> {
+        let dir = self.target_dir.join("checked");
+        let mut args: Vec<String> = [
+            "-p",
+            KERNEL_PACKAGE,
+            "--bin",
+            KERNEL_BIN,
+            "--target",
+            config.arch.kernel_target(),
+            "--release",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push("--target-dir".into());
+        args.push(dir.display().to_string());
+        args.extend(config.cargo_feature_args());
+        let level = config.log_level.map(LogLevel::as_str);
+        self.run_cargo_build(
+            &args,
+            &[
+                (LOG_LEVEL_VAR, level),
+                ("CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS", Some("true")),
+                ("CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS", Some("true")),
+            ],
+        )?;
+        let elf = existing(
+            dir.join(config.arch.kernel_target())
+                .join(Profile::Release.dir())
+                .join(KERNEL_BIN),
+        )?;
+        let name = format!("{}-checked", config.image_name());
+        let image = self.publish(&elf, config.arch, Profile::Release, &name)?;
+        eprintln!("xtask: kernel image: {}", image.display());
+        Ok(image)
+    }
+
     /// Build one root task ELF with cargo `features` of the task's package; returns its image,
     /// `target/images/<profile>/<bin>` or `<bin>-<features>` ([`root_task_image_name`]).
     pub fn build_root_task_with(
@@ -466,6 +515,18 @@ impl Workspace {
         self.build_root_task_for(Arch::Riscv64, profile, task, features)
     }
 
+    /// [`Workspace::build_root_task_with`] with environment variables for its build (`None`:
+    /// removed), e.g. the fuzzing root task's `FUZZ_SEED`, which its build script watches.
+    pub fn build_root_task_env(
+        &self,
+        profile: Profile,
+        task: &RootTask,
+        features: &[&str],
+        env: &[(&str, Option<&str>)],
+    ) -> Result<PathBuf> {
+        self.build_root_task_for_env(Arch::Riscv64, profile, task, features, env)
+    }
+
     /// [`Workspace::build_root_task_with`] for `arch`.
     pub fn build_root_task_for(
         &self,
@@ -473,6 +534,18 @@ impl Workspace {
         profile: Profile,
         task: &RootTask,
         features: &[&str],
+    ) -> Result<PathBuf> {
+        self.build_root_task_for_env(arch, profile, task, features, &[])
+    }
+
+    /// [`Workspace::build_root_task_for`] with environment variables for the build.
+    fn build_root_task_for_env(
+        &self,
+        arch: Arch,
+        profile: Profile,
+        task: &RootTask,
+        features: &[&str],
+        env: &[(&str, Option<&str>)],
     ) -> Result<PathBuf> {
         let target = arch.user_target();
         let mut args: Vec<String> = ["-p", task.package, "--bin", task.bin, "--target", target]
@@ -485,7 +558,7 @@ impl Workspace {
             args.push("--features".into());
             args.push(features.join(","));
         }
-        self.run_cargo_build(&args, &[])?;
+        self.run_cargo_build(&args, env)?;
         let elf = existing(self.artifact(target, profile, task.bin))?;
         let image = self.publish(&elf, arch, profile, &root_task_image_name(task, features))?;
         eprintln!("xtask: root task image: {}", image.display());
@@ -809,6 +882,10 @@ mod tests {
             ),
             ("bench", include_str!("../../bench/Cargo.toml")),
             ("hello", include_str!("../../examples/hello/Cargo.toml")),
+            (
+                "fuzz-roottask",
+                include_str!("../../tests/fuzz-roottask/Cargo.toml"),
+            ),
         ];
         for task in ROOT_TASKS {
             let (_, toml) = tomls

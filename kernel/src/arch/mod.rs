@@ -136,6 +136,10 @@ use riscv64::machine;
 pub use riscv64::machine::devicetree::builtin_params as builtin_platform_params;
 #[cfg(all(target_arch = "aarch64", feature = "builtin_platform"))]
 compile_error!("the compiled-in platform (`builtin_platform`, Microkit's configuration) is QEMU virt riscv64 only");
+#[cfg(all(target_os = "none", feature = "fastpath"))]
+pub use machine::trap::fastpath_restore;
+#[cfg(target_os = "none")]
+pub use machine::trap::resume_context;
 
 #[cfg(target_os = "none")]
 pub use machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
@@ -147,15 +151,15 @@ pub use machine::{init_platform, restore_user_context};
 #[cfg(target_os = "none")]
 pub use machine::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
-    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_irq_trigger, set_vm_root,
-    set_vm_root_cached, wait_for_interrupt,
+    kernel_root_page_table, kernel_state_addr, opaque, paddr_to_pptr, pptr_to_paddr, put_char,
+    set_irq_trigger, set_vm_root, set_vm_root_cached, wait_for_interrupt,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
-    kernel_root_page_table, paddr_to_pptr, pptr_to_paddr, put_char, set_irq_trigger, set_vm_root,
-    set_vm_root_cached,
+    kernel_root_page_table, opaque, paddr_to_pptr, pptr_to_paddr, put_char, set_irq_trigger,
+    set_vm_root, set_vm_root_cached,
 };
 
 /// The cycle counter (seL4 `timestamp()`), for utilisation accounting.

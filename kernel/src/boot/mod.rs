@@ -113,9 +113,20 @@ impl<const N: usize> RegionList<N> {
         }
         Ok(())
     }
-    /// Sorts by start address.
+    /// Sorts by start address: an insertion sort, as the lists are short and boot-only code
+    /// should not pull the library's sort (several KiB, shared by name with nothing) into the
+    /// kernel's runtime text.
     pub fn sort(&mut self) {
-        self.regions[..self.len].sort_unstable_by_key(|r| r.start);
+        let r = &mut self.regions[..self.len];
+        for i in 1..r.len() {
+            let x = r[i];
+            let mut j = i;
+            while j > 0 && r[j - 1].start > x.start {
+                r[j] = r[j - 1];
+                j -= 1;
+            }
+            r[j] = x;
+        }
     }
     /// Sorts, and merges regions that touch or overlap.
     pub fn coalesce(&mut self) {
@@ -861,7 +872,7 @@ pub fn create_root_task(
         crate::debug::tcbs::boot(k, tcb);
         k.debug.set_ram(available_ram(params)?.as_slice());
     }
-    k.cur_thread = tcb;
+    k.set_cur_thread(tcb);
     // MCS (seL4 `init_core_state`, then `schedule` switching to the root thread): its
     // scheduling context is the current one, nothing consumed yet, the timer to be programmed.
     #[cfg(feature = "mcs")]

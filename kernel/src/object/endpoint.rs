@@ -38,13 +38,17 @@ pub enum EpState {
 }
 
 /// Per-thread IPC flags kept in `Tcb::blocking_flags`.
+///
+/// The two grant flags are the bits of the endpoint rights (`cap::ep_right`), so that the
+/// IPC fastpath sets them from a cap with one `andi`.
 pub mod flags {
     /// The blocked sender may grant caps / the receiver's cap has the Grant right.
-    pub const CAN_GRANT: u64 = 1;
+    pub const CAN_GRANT: u64 = crate::cap::ep_right::GRANT;
     /// The blocked sender may grant a reply cap.
-    pub const CAN_GRANT_REPLY: u64 = 2;
+    pub const CAN_GRANT_REPLY: u64 = crate::cap::ep_right::GRANT_REPLY;
     /// The blocked send is a `seL4_Call`.
-    pub const IS_CALL: u64 = 4;
+    pub const IS_CALL: u64 = 1;
+    const _: () = assert!(IS_CALL & (CAN_GRANT | CAN_GRANT_REPLY) == 0);
 }
 
 /// An endpoint in object memory.
@@ -122,19 +126,19 @@ impl EpRef {
     /// Appends `t` to an idle endpoint or a queue of receivers (the IPC fastpath;
     /// [`Self::append`] with [`EpState::Recv`]).
     #[inline(always)]
+    ///
+    /// `t` is in no queue, so its links are none already (every removal clears them) and only
+    /// `ep_prev` changes, if the queue is not empty.
     pub fn append_recv(self, t: TcbRef) {
         debug_assert!(self.state() != EpState::Send);
-        let tail = self.0.with(|e| e.tail);
-        t.with(|x| {
-            x.ep_prev = tail;
-            x.ep_next = Link::NONE;
-        });
-        match tail.get() {
+        debug_assert!(t.with(|x| x.ep_prev.is_none() && x.ep_next.is_none()));
+        match self.0.with(|e| e.tail).get() {
             None => self.0.set(Endpoint {
                 head_state: TaggedLink::new(Some(t), EpState::Recv as u64),
                 tail: Link::to(t),
             }),
             Some(tail) => {
+                t.with(|x| x.ep_prev = Link::to(tail));
                 tail.with(|x| x.ep_next = Link::to(t));
                 self.0.with(|e| e.tail = Link::to(t));
             }

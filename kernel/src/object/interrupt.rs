@@ -239,8 +239,17 @@ pub fn deleting_irq_handler(k: &mut Kernel, irq: usize) {
 /// `handleInterrupt` for a device interrupt: signal the bound notification and keep the line
 /// masked until the handler's `seL4_IRQHandler_Ack`.
 pub fn handle_interrupt(k: &mut Kernel, irq: usize) {
+    use crate::log::{Level, Out::*};
     if irq >= NUM_IRQS {
-        crate::kwarn!("received IRQ {} above maxIRQ {}", irq, MAX_IRQ);
+        crate::log::line(
+            Level::Warn,
+            &[
+                Str("received IRQ "),
+                Dec(irq as u64),
+                Str(" above maxIRQ "),
+                Dec(MAX_IRQ as u64),
+            ],
+        );
         crate::arch::irq_mask(irq, true);
         return;
     }
@@ -251,12 +260,15 @@ pub fn handle_interrupt(k: &mut Kernel, irq: usize) {
                 Cap::Notification { ptr, badge, rights } if rights.send => {
                     crate::object::notification::send_signal(k, ptr, badge);
                 }
-                _ => crate::kwarn!("undelivered IRQ: {}", irq),
+                _ => crate::log::line(Level::Warn, &[Str("undelivered IRQ: "), Dec(irq as u64)]),
             }
         }
         _ => {
             crate::arch::irq_mask(irq, true);
-            crate::kwarn!("received disabled IRQ: {}", irq);
+            crate::log::line(
+                Level::Warn,
+                &[Str("received disabled IRQ: "), Dec(irq as u64)],
+            );
         }
     }
 }

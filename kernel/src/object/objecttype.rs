@@ -257,11 +257,6 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
     }
 }
 
-/// Whether a slot address lies inside `[ptr, ptr + 2^bits)`.
-pub fn slot_in(slot: Slot, ptr: usize, bits: u64) -> bool {
-    slot.addr() >= ptr && slot.addr() < ptr + (1usize << bits)
-}
-
 /// The `i`-th slot of a zombie's object (a TCB's or a CNode's slots; `i` below the zombie's
 /// original slot count, which is at most 2^[`ZOMBIE_MAX_RADIX`]).
 pub fn zombie_slot(ptr: PPtr<Cte>, i: u64) -> Slot {

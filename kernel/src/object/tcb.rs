@@ -59,6 +59,20 @@ pub enum ThreadState {
 }
 
 impl ThreadState {
+    /// The state's name as `{:?}` prints it (for console output without `core::fmt`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ThreadState::Inactive => "Inactive",
+            ThreadState::Running => "Running",
+            ThreadState::Restart => "Restart",
+            ThreadState::BlockedOnReceive => "BlockedOnReceive",
+            ThreadState::BlockedOnSend => "BlockedOnSend",
+            ThreadState::BlockedOnReply => "BlockedOnReply",
+            ThreadState::BlockedOnNotification => "BlockedOnNotification",
+            ThreadState::Idle => "Idle",
+        }
+    }
+
     /// Decodes a stored state (unknown values read as Inactive).
     pub fn from_word(w: u64) -> Self {
         match w {
@@ -233,6 +247,15 @@ pub fn thread_name(t: TcbRef) -> ([u8; TCB_NAME_LEN], usize) {
         .get();
     let len = n.iter().position(|&b| b == 0).unwrap_or(TCB_NAME_LEN);
     (n, len)
+}
+
+/// Calls `f` with the thread's name up to its first NUL (the bytes of [`thread_name`], read
+/// in place rather than copied out).
+pub fn with_thread_name<R>(t: TcbRef, f: impl FnOnce(&[u8]) -> R) -> R {
+    t.with(|x| {
+        let len = x.name.iter().position(|&b| b == 0).unwrap_or(TCB_NAME_LEN);
+        f(&x.name[..len])
+    })
 }
 
 /// The address a thread restarts at (seL4 `getRestartPC`: its `fault_ip`, the pc of the

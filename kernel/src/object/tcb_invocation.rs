@@ -1000,6 +1000,10 @@ pub fn invoke_tcb(
                     set_user_reg(dest, i, get_user_reg(src, i));
                 }
             }
+            // seL4 does this because some architectures reload registers only on a thread
+            // switch; here the syscall exit relies on it too: with a scheduling decision
+            // pending it loads every register (`entry::exit_after_syscall` resumes the
+            // thread without loading its callee-saved registers only when none is).
             if dest == k.cur_thread {
                 reschedule_required(k);
             }

@@ -523,7 +523,7 @@ fn release_queue_is_sorted_by_head_refill_time() {
     assert!(k.sched.release_queue.tail.is(threads[4].2));
 
     // The timer: the earlier of the current head refill's end and the first release.
-    k.cur_thread = TcbRef::new(0);
+    k.set_cur_thread(TcbRef::new(0));
     set_next_interrupt(&mut k);
     assert_eq!(
         crate::arch::host::deadline(),
@@ -557,7 +557,7 @@ fn budget_runs_out_round_robin_requeues_and_sporadic_waits() {
     let (t, sc) = bound_thread(&mut k, &mut o, 1000, 1000, ThreadState::Running);
     refill_new(sc, MIN_REFILLS, 1000, 0, k.cur_time);
     crate::sched::sched_dequeue(&mut k, t);
-    k.cur_thread = t;
+    k.set_cur_thread(t);
     k.cur_sc = sc;
     k.sched.action = SchedulerAction::ResumeCurrentThread;
     k.consumed = 900;
@@ -571,7 +571,7 @@ fn budget_runs_out_round_robin_requeues_and_sporadic_waits() {
     let (u, sc2) = bound_thread(&mut k, &mut o, 1000, 10_000, ThreadState::Running);
     refill_new(sc2, 2, 1000, 10_000, k.cur_time);
     crate::sched::sched_dequeue(&mut k, u);
-    k.cur_thread = u;
+    k.set_cur_thread(u);
     k.cur_sc = sc2;
     k.consumed = 850;
     k.sched.action = SchedulerAction::ResumeCurrentThread;
@@ -584,7 +584,7 @@ fn budget_runs_out_round_robin_requeues_and_sporadic_waits() {
     let head = refill_head(sc2).get();
     assert!(head.time > k.cur_time);
     // Its release: at the head's time it is awakened (another thread runs meanwhile).
-    k.cur_thread = TcbRef::new(0);
+    k.set_cur_thread(TcbRef::new(0));
     k.cur_time = head.time;
     awaken(&mut k);
     assert!(is_schedulable(u));
@@ -596,7 +596,7 @@ fn configure_flags_on_the_running_sc_keeps_its_used_bandwidth() {
     let mut o = Objects::new();
     let (t, sc) = bound_thread(&mut k, &mut o, 2000, 10_000, ThreadState::Running);
     crate::sched::sched_dequeue(&mut k, t);
-    k.cur_thread = t;
+    k.set_cur_thread(t);
     k.cur_sc = sc;
     k.consumed = 500;
     let now = k.cur_time;

@@ -101,6 +101,8 @@ const TESTS: &[Test] = tests![
     t_tcb::tcb_read_registers_suspends,
     t_tcb::tcb_suspend_resume,
     t_tcb::tcb_copy_registers,
+    #[cfg(arch_riscv64)]
+    t_tcb::tcb_copy_registers_onto_self,
     #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_priority_and_mcp,
     t_tcb::tcb_set_priority_reschedules,

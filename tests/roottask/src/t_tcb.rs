@@ -1307,3 +1307,130 @@ pub fn tcb_lower_own_priority(c: &mut Ctx) -> TestResult {
     check_eq!(m.label(), 0x3d, "its report");
     Ok(())
 }
+
+// CopyRegisters onto the calling thread (riscv64): `copy_self_probe(dest, info, flags, saved,
+// out, syscall)` saves s0..s11, sp, ra and gp to `saved`, makes the invocation in a0..a2 with
+// syscall number `syscall` in a7 (the source TCB in the IPC buffer's first cap slot), stores s0..s11 as the thread resumes with
+// them to `out`, restores everything from `saved` and returns the reply's message info. The
+// source's pc is `copy_self_probe_resume`, the instruction after the `ecall`, so the thread
+// continues there whichever pc the kernel resumes it at.
+#[cfg(arch_riscv64)]
+core::arch::global_asm!(
+    ".section .text.copy_self_probe, \"ax\"",
+    ".globl copy_self_probe",
+    ".globl copy_self_probe_resume",
+    "copy_self_probe:",
+    "    mv t0, a3",
+    "    mv t1, a4",
+    "    sd s0, 0(t0)",
+    "    sd s1, 8(t0)",
+    "    sd s2, 16(t0)",
+    "    sd s3, 24(t0)",
+    "    sd s4, 32(t0)",
+    "    sd s5, 40(t0)",
+    "    sd s6, 48(t0)",
+    "    sd s7, 56(t0)",
+    "    sd s8, 64(t0)",
+    "    sd s9, 72(t0)",
+    "    sd s10, 80(t0)",
+    "    sd s11, 88(t0)",
+    "    sd sp, 96(t0)",
+    "    sd ra, 104(t0)",
+    "    sd gp, 112(t0)",
+    "    mv a7, a5",
+    "    ecall",
+    "copy_self_probe_resume:",
+    "    sd s0, 0(t1)",
+    "    sd s1, 8(t1)",
+    "    sd s2, 16(t1)",
+    "    sd s3, 24(t1)",
+    "    sd s4, 32(t1)",
+    "    sd s5, 40(t1)",
+    "    sd s6, 48(t1)",
+    "    sd s7, 56(t1)",
+    "    sd s8, 64(t1)",
+    "    sd s9, 72(t1)",
+    "    sd s10, 80(t1)",
+    "    sd s11, 88(t1)",
+    "    ld s0, 0(t0)",
+    "    ld s1, 8(t0)",
+    "    ld s2, 16(t0)",
+    "    ld s3, 24(t0)",
+    "    ld s4, 32(t0)",
+    "    ld s5, 40(t0)",
+    "    ld s6, 48(t0)",
+    "    ld s7, 56(t0)",
+    "    ld s8, 64(t0)",
+    "    ld s9, 72(t0)",
+    "    ld s10, 80(t0)",
+    "    ld s11, 88(t0)",
+    "    ld sp, 96(t0)",
+    "    ld ra, 104(t0)",
+    "    ld gp, 112(t0)",
+    "    mv a0, a1",
+    "    ret",
+);
+
+#[cfg(arch_riscv64)]
+extern "C" {
+    fn copy_self_probe(
+        dest: Word,
+        info: Word,
+        flags: Word,
+        saved: *mut Word,
+        out: *mut Word,
+        syscall: Word,
+    ) -> Word;
+    fn copy_self_probe_resume();
+}
+
+/// CopyRegisters with the calling thread as the target (seL4 asks for a reschedule then):
+/// the frame registers it copies, s0..s11 among them, are the ones the caller resumes with,
+/// by `seL4_Call` and by `seL4_Send` (the exit after a syscall other than Call/ReplyRecv that
+/// leaves its thread unchanged skips reloading s0..s11; this one must not take it).
+#[cfg(arch_riscv64)]
+pub fn tcb_copy_registers_onto_self(c: &mut Ctx) -> TestResult {
+    let src = c.thread(park_main, 100, [0; 4])?;
+    let mut regs = pattern(0x7700_0000);
+    regs.regs[idx::PC] = copy_self_probe_resume as *const () as Word;
+    ok!(
+        sys::seL4_TCB_WriteRegisters(src.tcb, false, 0, W as Word, &regs),
+        "write the source's registers"
+    );
+    let magic: [Word; 12] = core::array::from_fn(|i| regs.regs[idx::S0 + i]);
+    let mut saved = [0 as Word; 15];
+    let info = MessageInfo::new(L::TCBCopyRegisters as Word, 0, 1, 1).0;
+    for (syscall, name) in [
+        (abi::Syscall::Call, "seL4_Call"),
+        (abi::Syscall::Send, "seL4_Send"),
+    ] {
+        let mut out = [0 as Word; 12];
+        sys::seL4_SetCap(0, src.tcb);
+        // SAFETY: the probe restores every register the calling convention says it preserves
+        // and writes only `saved` and `out`, whose lengths it expects.
+        let reply = unsafe {
+            copy_self_probe(
+                slot::INIT_THREAD_TCB,
+                info,
+                1 << 2,
+                saved.as_mut_ptr(),
+                out.as_mut_ptr(),
+                syscall as i64 as Word,
+            )
+        };
+        if syscall == abi::Syscall::Call {
+            check_eq!(
+                MessageInfo(reply).label(),
+                0,
+                "CopyRegisters onto itself succeeds"
+            );
+        }
+        check_eq!(
+            out,
+            magic,
+            "s0..s11 after copying the frame registers onto itself by {name}"
+        );
+    }
+    ok!(sys::seL4_TCB_Suspend(src.tcb), "Suspend the source");
+    Ok(())
+}

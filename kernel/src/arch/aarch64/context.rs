@@ -236,6 +236,13 @@ impl ArchContext {
         c
     }
 
+    /// Whether the exit enters EL0 (AArch64, SP_EL0) with IRQs unmasked from this context:
+    /// always, since the exit forces those SPSR bits whatever the context holds.
+    #[inline(always)]
+    pub fn returns_to_user(&self) -> bool {
+        true
+    }
+
     /// Whether the thread may use the FPU when it returns to user level (CPACR_EL1.FPEN lets
     /// EL0 through).
     #[inline(always)]

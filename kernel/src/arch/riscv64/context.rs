@@ -152,6 +152,8 @@ pub struct ArchContext {
 
 /// sstatus.SPIE: interrupts enabled after `sret`.
 pub const SSTATUS_SPIE: u64 = 1 << 5;
+/// sstatus.SIE: interrupts enabled in S-mode.
+pub const SSTATUS_SIE: u64 = 1 << 1;
 /// sstatus.SPP: previous privilege was S (clear for user).
 pub const SSTATUS_SPP: u64 = 1 << 8;
 /// sstatus.FS = Initial.
@@ -172,6 +174,16 @@ impl ArchContext {
             sstatus: SSTATUS_SPIE,
             ..Default::default()
         }
+    }
+
+    /// Whether `sret` with this context's `sstatus` enters user mode with the kernel's
+    /// interrupts still off until then (SPP and SIE clear). Every context is: the trap entry
+    /// saves `sstatus` as the trap from user mode left it, [`Self::new_user`] starts so and
+    /// only the FS bits change; the exit writes it without masking (checked in the host
+    /// tests at every return to user level).
+    #[inline(always)]
+    pub fn returns_to_user(&self) -> bool {
+        self.sstatus & (SSTATUS_SPP | SSTATUS_SIE) == 0
     }
 
     /// Whether the thread may use the FPU when it returns to user level (`sstatus.FS` not

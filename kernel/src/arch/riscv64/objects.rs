@@ -626,7 +626,7 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
     if let VSpaceInvocation::AsidControlMakePool { .. } | VSpaceInvocation::AsidPoolAssign { .. } =
         inv
     {
-        k.activated = 0;
+        k.clear_activated();
         k.vm_gen += 1;
     }
     match inv {

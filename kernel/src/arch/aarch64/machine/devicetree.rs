@@ -76,6 +76,14 @@ pub enum DtbError {
     NoGic,
 }
 
+impl DtbError {
+    /// Prints why the device tree could not be used, as one `[kernel ERROR]` line (the method
+    /// generic boot calls on either architecture).
+    pub fn report(&self) {
+        crate::kerror!("{self}");
+    }
+}
+
 impl fmt::Display for DtbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {

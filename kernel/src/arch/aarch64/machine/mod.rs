@@ -228,6 +228,32 @@ pub fn flush_asid(asid: u16) {
     };
 }
 
+/// The address of the kernel's global state (`crate::mem`'s `KERNEL`, symbol
+/// `kernel_state`): `adrp` and `add`.
+#[inline(always)]
+pub fn kernel_state_addr() -> usize {
+    let a: usize;
+    // SAFETY: only computes an address.
+    unsafe {
+        asm!(
+            "adrp {0}, kernel_state",
+            "add {0}, {0}, :lo12:kernel_state",
+            out(reg) a,
+            options(pure, nomem, nostack, preserves_flags)
+        )
+    };
+    a
+}
+
+/// `x` unchanged, as a value the compiler cannot see through (an empty `asm!`, no
+/// instruction; see the riscv64 machine's `opaque`).
+#[inline(always)]
+pub fn opaque(mut x: u64) -> u64 {
+    // SAFETY: the block is empty: it reads and writes only the register holding `x`.
+    unsafe { asm!("/* {0} */", inout(reg) x, options(pure, nomem, nostack, preserves_flags)) };
+    x
+}
+
 /// Flushes every TLB entry of every address space (`tlbi vmalle1`).
 pub fn flush_all() {
     // SAFETY: as in `flush_page`.

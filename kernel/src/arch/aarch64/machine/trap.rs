@@ -125,13 +125,12 @@ aarch64_user_sync:
     b.ne 3f
     cmn x7, #-({sys_call})           /* x7 == seL4_SysCall */
     b.ne 2f
+    mov x2, x22                      /* the svc's pc */
     bl {fastpath_call}
     b aarch64_restore_user_context
 2:  cmn x7, #-({sys_reply_recv})
     b.ne 3f
-.if {mcs}
-    mov x2, x6                       /* MCS: the Reply cap's CPtr */
-.endif
+    mov x2, x22                      /* the svc's pc; MCS: the Reply cap's CPtr stays in x6 */
     bl {fastpath_reply_recv}
     b aarch64_restore_user_context
 .endif
@@ -245,7 +244,6 @@ aarch64_panic_stack_top:
 "#,
     ec_svc64 = const crate::arch::aarch64::cause::EC_SVC64,
     fastpath = const cfg!(feature = "fastpath") as u8,
-    mcs = const cfg!(feature = "mcs") as u8,
     sys_call = const abi::Syscall::Call as i64,
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
     fastpath_call = sym crate::entry::fastpath_call_entry,
@@ -273,6 +271,26 @@ pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
     // SAFETY: the exit path only reads `*ctx` (valid by the caller's contract), then leaves the
     // kernel with `eret`; nothing of the current kernel stack frame is needed afterwards.
     unsafe { asm!("b {0}", sym aarch64_restore_user_context, in("x0") ctx, options(noreturn)) }
+}
+
+/// The context to resume thread `t` with after a syscall that changed nothing of it: all of
+/// it (aarch64's exit always loads every register; riscv64's can skip the callee-saved ones).
+#[inline(always)]
+pub fn resume_context(t: crate::object::tcb::TcbRef) -> *mut ArchContext {
+    t.context_ptr()
+}
+
+/// Leaves the IPC fastpath: returns to EL0 in thread `t` with `x0` = `badge` and `x1` =
+/// `info`, which the fastpath passes here rather than through the context (they are stored
+/// into it first: aarch64's exit loads every register from the context).
+#[cfg(feature = "fastpath")]
+#[inline(always)]
+pub fn fastpath_restore(t: crate::object::tcb::TcbRef, badge: u64, info: u64) -> ! {
+    t.set_reg(crate::arch::regs::BADGE, badge);
+    t.set_reg(crate::arch::regs::MSG_INFO, info);
+    // SAFETY: the context inside a live TCB (a `TcbRef` names one), which stays valid while
+    // the thread runs.
+    unsafe { restore_user_context(t.context_ptr()) }
 }
 
 /// The Rust side of a synchronous exception from EL0 with these ESR_EL1, FAR_EL1 and saved pc

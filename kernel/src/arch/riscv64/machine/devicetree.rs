@@ -24,8 +24,6 @@
 //! Missing or malformed input is a [`DtbError`], never a hang. The `fdt` crate itself panics on
 //! some structurally broken blobs; the kernel's panic handler then reports and halts.
 
-use core::fmt;
-
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
@@ -93,30 +91,29 @@ pub enum DtbError {
     NoTimebase,
 }
 
-impl fmt::Display for DtbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl DtbError {
+    /// Prints why the device tree could not be used, as one `[kernel ERROR]` line. (A method,
+    /// not `Display`: formatting through a trait object would take this code's address, and
+    /// boot-only code must not be reachable through a pointer; this module is boot-only.)
+    pub fn report(&self) {
         match *self {
-            DtbError::BadAddress(p) => write!(f, "device tree: unusable address {p:#x} from the firmware"),
+            DtbError::BadAddress(p) => crate::kerror!("device tree: unusable address {p:#x} from the firmware"),
             DtbError::BadMagic { paddr, found } => {
-                write!(f, "device tree: no DTB magic at {paddr:#x} (found {found:#010x})")
+                crate::kerror!("device tree: no DTB magic at {paddr:#x} (found {found:#010x})")
             }
-            DtbError::BadSize(s) => write!(f, "device tree: implausible totalsize {s:#x}"),
-            DtbError::Malformed(why) => write!(f, "device tree: malformed blob ({why})"),
-            DtbError::NoMemory => write!(f, "device tree: no /memory node with RAM"),
-            DtbError::TooManyRegions(what) => write!(f, "device tree: too many {what} regions"),
-            DtbError::BadReg(node) => write!(f, "device tree: bad reg property in {node}"),
-            DtbError::SizeMismatch { given, header } => write!(
-                f,
-                "device tree: the loader's dtb_size {given:#x} is smaller than the blob's totalsize {header:#x}"
+            DtbError::BadSize(s) => crate::kerror!("device tree: implausible totalsize {s:#x}"),
+            DtbError::Malformed(why) => crate::kerror!("device tree: malformed blob ({why})"),
+            DtbError::NoMemory => crate::kerror!("device tree: no /memory node with RAM"),
+            DtbError::TooManyRegions(what) => crate::kerror!("device tree: too many {what} regions"),
+            DtbError::BadReg(node) => crate::kerror!("device tree: bad reg property in {node}"),
+            DtbError::SizeMismatch { given, header } => crate::kerror!("device tree: the loader's dtb_size {given:#x} is smaller than the blob's totalsize {header:#x}"
             ),
-            DtbError::NoInitrd => write!(
-                f,
-                "no initrd: /chosen has no linux,initrd-start/end (boot QEMU with -initrd ROOTTASK.elf)"
+            DtbError::NoInitrd => crate::kerror!("no initrd: /chosen has no linux,initrd-start/end (boot QEMU with -initrd ROOTTASK.elf)"
             ),
             DtbError::BadInitrd { start, end } => {
-                write!(f, "device tree: unusable initrd bounds {start:#x}..{end:#x}")
+                crate::kerror!("device tree: unusable initrd bounds {start:#x}..{end:#x}")
             }
-            DtbError::NoTimebase => write!(f, "device tree: no timebase-frequency in /cpus"),
+            DtbError::NoTimebase => crate::kerror!("device tree: no timebase-frequency in /cpus"),
         }
     }
 }

@@ -177,6 +177,29 @@ pub fn set_vm_root_cached(t: crate::object::tcb::TcbRef) {
     unsafe { asm!("csrw satp, {0}", in(reg) satp, options(nostack)) };
 }
 
+/// The address of the kernel's global state (`crate::mem`'s `KERNEL`, symbol
+/// `kernel_state`) in one `lui`: `link.ld` puts it at a 4 KiB boundary (and checks it) in the
+/// kernel image's top 2 GiB, where `lui`'s sign-extended 32-bit value reaches.
+#[inline(always)]
+pub fn kernel_state_addr() -> usize {
+    let a: usize;
+    // SAFETY: only computes an address.
+    unsafe {
+        asm!("lui {0}, %hi(kernel_state)", out(reg) a, options(pure, nomem, nostack, preserves_flags))
+    };
+    a
+}
+
+/// `x` unchanged, as a value the compiler cannot see through (an empty `asm!`, no
+/// instruction): a shifted cap word stays shifted, so that a test of a few of its bits is one
+/// shift, one `andi` and a small constant instead of two 64-bit masks (the IPC fastpath).
+#[inline(always)]
+pub fn opaque(mut x: u64) -> u64 {
+    // SAFETY: the block is empty: it reads and writes only the register holding `x`.
+    unsafe { asm!("/* {0} */", inout(reg) x, options(pure, nomem, nostack, preserves_flags)) };
+    x
+}
+
 /// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
 /// page table (ASID 0) if it has no valid one (any user access then faults).
 pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {

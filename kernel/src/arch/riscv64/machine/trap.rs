@@ -7,15 +7,18 @@
 //! # Entry from user mode
 //! `csrrw sp, sscratch, sp` swaps the user `sp` with the context pointer. If that gave 0, the trap
 //! came from the kernel (see below). Otherwise x1 and x3..x31 are stored at `8*i` in the context,
-//! the user `sp` (now in `sscratch`) at `regs[2]`, `sepc` at `regs[0]` and `sstatus` at offset
-//! 256; `sscratch` becomes 0, and `sp` becomes the top of the kernel stack (nothing on it
-//! survives a return to user mode).
+//! the user `sp` (now in `sscratch`) at `regs[2]` and `sstatus` at offset 256; `sscratch`
+//! becomes 0, and `sp` becomes the top of the kernel stack (one `lui`: `link.ld` keeps it 4 KiB
+//! aligned; nothing on the stack survives a return to user mode). `sepc` goes to `regs[0]`,
+//! except on the way into the fastpath, which stores the pc itself (as `FaultIP`, and past the
+//! `ecall` as the next pc), or its fallback does, before the full path reads the context.
 //!
 //! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
 //! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
-//! caller's `a0` and `a1` still in place as the arguments (MCS: and for ReplyRecv `a6`, the
-//! Reply cap, as the third); they run the fastpath or else the
-//! full path, and return the context to resume. Every other `ecall` goes to
+//! caller's `a0` and `a1` still in place as the arguments and the `ecall`'s pc in `a2` (MCS:
+//! and for ReplyRecv `a6`, the Reply cap, in place as the seventh). If the fastpath applies,
+//! it leaves through `riscv_fastpath_restore` (below); otherwise the full path runs and
+//! returns the context to resume. Every other `ecall` goes to
 //! `crate::entry::syscall_entry`. For every other trap,
 //! `trap_from_user(scause, stval)` decodes the cause (`arch::riscv64::cause`) and
 //! `crate::entry::handle_user_trap` runs. The result, the context to resume,
@@ -24,10 +27,13 @@
 //!
 //! # Exit to user mode
 //! `restore_user_context(ctx)` (also the tail of the entry path): `sepc` = `regs[0]`,
-//! `sstatus` = saved `sstatus` with SPP (and SIE) cleared, so `sret` always enters user mode with
-//! interrupts enabled iff the saved SPIE is set; `sscratch` = `ctx`; x1..x31 from the context;
+//! `sstatus` = saved `sstatus` (its SPP and SIE are clear: every context's are, see
+//! `ArchContext::returns_to_user`, so `sret` always enters user mode with interrupts enabled
+//! iff the saved SPIE is set); `sscratch` = `ctx`; x1..x31 from the context;
 //! `sret`. The context's pc and `sstatus` words are read before `csrw sscratch`, so a bad pointer
-//! faults while the kernel is still recognisable (sscratch == 0).
+//! faults while the kernel is still recognisable (sscratch == 0). The fastpath's exit,
+//! `riscv_fastpath_restore`, is the same with the context in `t6` and `a0`/`a1` (badge and
+//! message info) from registers, not from the context.
 //!
 //! The FPU registers are not touched here. `sstatus.FS` is part of the saved/restored `sstatus`:
 //! the kernel runs with the interrupted thread's FS (boot sets FS = Off for the kernel itself), and
@@ -42,19 +48,21 @@
 //! stack overflowed), and halts with failure.
 //!
 //! # Cost
-//! Entry up to the call of the handler: 44 instructions; exit from the handler's return to user
-//! mode: 38 (`sret` included). Measured under `-icount` with a trivial handler: an `ecall` loop
-//! iteration costs 121 kernel instructions, of which the handler (prologue included) is ~39.
+//! Entry up to the call of the handler: 47 instructions for a syscall, 46 into the fastpath
+//! (Call or ReplyRecv); exit from the handler's return to user mode: 38 (`sret`
+//! included), the fastpath's 35 after its jump.
+//! A syscall that resumes the thread that made it, unchanged, returns with its context
+//! tagged (`resume_context`) and skips loading s0..s11 (26 instead of 38). Under `-icount`
+//! the benchmark's null syscall costs 103 instructions (with the `ecall`), of which the Rust
+//! handler is ~26 (see docs/PERFORMANCE.md).
 
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
 
-use crate::arch::riscv64::context::{ArchContext, SSTATUS_OFFSET, SSTATUS_SPP};
+use crate::arch::riscv64::context::{ArchContext, SSTATUS_OFFSET};
 
 /// Size of the stack used only to report a trap taken in the kernel.
 const PANIC_STACK_SIZE: usize = 4096;
-/// sstatus.SIE.
-const SSTATUS_SIE: u64 = 1 << 1;
 
 const _: () = assert!(offset_of!(ArchContext, regs) == 0 && SSTATUS_OFFSET == 256);
 const _: () = assert!(offset_of!(ArchContext, sstatus) == SSTATUS_OFFSET);
@@ -99,19 +107,22 @@ riscv_trap_entry:
     sd x31, 31*8(sp)
     csrrw t0, sscratch, zero         # t0 = user sp; sscratch = 0: now in the kernel
     sd t0, 2*8(sp)
-    csrr t0, sepc
-    sd t0, 0(sp)
+    csrr a2, sepc                    # a2 (saved): the pc, stored below or by the fastpath
     csrr t0, sstatus
     sd t0, {sstatus}(sp)
-    la sp, kernel_stack_top
     csrr t0, scause
     addi t0, t0, -{cause_ecall}
     bnez t0, 1f
 .if {fastpath}
-    # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments. Call
-    # falls through to the exit.
-    addi t0, a7, -({sys_call})
-    bnez t0, 2f
+    # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments, the
+    # pc of the ecall as the third (MCS: and a6 as the seventh); it stores the pc itself. It
+    # leaves through riscv_fastpath_restore, or through the full path, which returns here.
+    # ReplyRecv branches off first, Call falls through: the same 4 instructions each.
+    addi t0, a7, -({sys_reply_recv})
+    beqz t0, 2f
+    addi t0, t0, ({sys_reply_recv}) - ({sys_call})
+    bnez t0, 3f
+    lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
     jal {fastpath_call}
 .else
     j 3f
@@ -123,25 +134,10 @@ riscv_restore_user_context:
     ld t0, 0(a0)
     ld t1, {sstatus}(a0)
     csrw sepc, t0
-    andi t1, t1, ~({spp} | {sie})
     csrw sstatus, t1
     csrw sscratch, a0
-    ld x1, 1*8(a0)
-    ld x2, 2*8(a0)
-    ld x3, 3*8(a0)
-    ld x4, 4*8(a0)
-    ld x5, 5*8(a0)
-    ld x6, 6*8(a0)
-    ld x7, 7*8(a0)
     ld x8, 8*8(a0)
     ld x9, 9*8(a0)
-    ld x11, 11*8(a0)
-    ld x12, 12*8(a0)
-    ld x13, 13*8(a0)
-    ld x14, 14*8(a0)
-    ld x15, 15*8(a0)
-    ld x16, 16*8(a0)
-    ld x17, 17*8(a0)
     ld x18, 18*8(a0)
     ld x19, 19*8(a0)
     ld x20, 20*8(a0)
@@ -152,6 +148,31 @@ riscv_restore_user_context:
     ld x25, 25*8(a0)
     ld x26, 26*8(a0)
     ld x27, 27*8(a0)
+    j 4f
+
+    # The thread that trapped resumes and its context's s0..s11 are as the trap saved them:
+    # they are still in the registers (the kernel's code keeps the callee-saved registers).
+    .globl riscv_resume_user_context
+riscv_resume_user_context:
+    ld t0, 0(a0)
+    ld t1, {sstatus}(a0)
+    csrw sepc, t0
+    csrw sstatus, t1
+    csrw sscratch, a0
+4:  ld x1, 1*8(a0)
+    ld x2, 2*8(a0)
+    ld x3, 3*8(a0)
+    ld x4, 4*8(a0)
+    ld x5, 5*8(a0)
+    ld x6, 6*8(a0)
+    ld x7, 7*8(a0)
+    ld x11, 11*8(a0)
+    ld x12, 12*8(a0)
+    ld x13, 13*8(a0)
+    ld x14, 14*8(a0)
+    ld x15, 15*8(a0)
+    ld x16, 16*8(a0)
+    ld x17, 17*8(a0)
     ld x28, 28*8(a0)
     ld x29, 29*8(a0)
     ld x30, 30*8(a0)
@@ -160,17 +181,64 @@ riscv_restore_user_context:
     sret
 
 .if {fastpath}
-2:  addi t0, a7, -({sys_reply_recv})
-    bnez t0, 3f
-.if {mcs}
-    mv a2, a6                        # MCS: the Reply cap's CPtr (saved; a2 is restored)
-.endif
+2:  lui sp, %hi(kernel_stack_top)
     jal {fastpath_reply_recv}
     j riscv_restore_user_context
+
+    # The fastpath's exit: t6 = the context to resume, whose a0 and a1 (badge and message
+    # info) are not in it but in a0 and a1.
+    .globl riscv_fastpath_restore
+riscv_fastpath_restore:
+    ld t0, 0(t6)
+    ld t1, {sstatus}(t6)
+    csrw sepc, t0
+    csrw sstatus, t1
+    csrw sscratch, t6
+    ld x1, 1*8(t6)
+    ld x2, 2*8(t6)
+    ld x3, 3*8(t6)
+    ld x4, 4*8(t6)
+    ld x5, 5*8(t6)
+    ld x6, 6*8(t6)
+    ld x7, 7*8(t6)
+    ld x8, 8*8(t6)
+    ld x9, 9*8(t6)
+    ld x12, 12*8(t6)
+    ld x13, 13*8(t6)
+    ld x14, 14*8(t6)
+    ld x15, 15*8(t6)
+    ld x16, 16*8(t6)
+    ld x17, 17*8(t6)
+    ld x18, 18*8(t6)
+    ld x19, 19*8(t6)
+    ld x20, 20*8(t6)
+    ld x21, 21*8(t6)
+    ld x22, 22*8(t6)
+    ld x23, 23*8(t6)
+    ld x24, 24*8(t6)
+    ld x25, 25*8(t6)
+    ld x26, 26*8(t6)
+    ld x27, 27*8(t6)
+    ld x28, 28*8(t6)
+    ld x29, 29*8(t6)
+    ld x30, 30*8(t6)
+    ld x31, 31*8(t6)
+    sret
 .endif
-3:  call {syscall_entry}             # any other ecall
-    j riscv_restore_user_context
-1:  csrr a0, scause
+3:  sd a2, 0(sp)                     # any other ecall
+    lui sp, %hi(kernel_stack_top)
+    call {syscall_entry}
+.if {mcs}
+    j riscv_restore_user_context     # MCS: every syscall exit runs schedule; no tag
+.else
+    andi t0, a0, {resume_tag}        # the thread that trapped, s0..s11 live (resume_context)?
+    beqz t0, riscv_restore_user_context
+    xor a0, a0, t0
+    j riscv_resume_user_context
+.endif
+1:  sd a2, 0(sp)                     # any other trap
+    lui sp, %hi(kernel_stack_top)
+    csrr a0, scause
     csrr a1, stval
     call {handle_user_trap}
     j riscv_restore_user_context
@@ -235,8 +303,7 @@ riscv_panic_stack:
 riscv_panic_stack_top:
 "#,
     sstatus = const SSTATUS_OFFSET,
-    spp = const SSTATUS_SPP,
-    sie = const SSTATUS_SIE,
+    resume_tag = const RESUME_TAG,
     handle_user_trap = sym trap_from_user,
     fastpath = const cfg!(feature = "fastpath") as u8,
     mcs = const cfg!(feature = "mcs") as u8,
@@ -269,6 +336,43 @@ pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
     // SAFETY: the exit path only reads `*ctx` (valid by the caller's contract), then leaves the
     // kernel with `sret`; nothing of the current kernel stack frame is needed afterwards.
     unsafe { asm!("tail {0}", sym riscv_restore_user_context, in("a0") ctx, options(noreturn)) }
+}
+
+/// The context of `t` to return to from the syscall path, tagged (bit 0 set) so that the
+/// trap path's exit resumes it without loading `s0`..`s11`: they still hold `t`'s values,
+/// since `t` is the thread whose trap the kernel is handling (the trap saved them, and the
+/// kernel's code, following the calling convention, gives the callee-saved registers back
+/// as it found them by the time it returns to the trap path).
+///
+/// The caller must know that `t`'s saved `s0`..`s11` were not written since its trap (only
+/// CopyRegisters onto the current thread writes them, and it asks for a reschedule, so
+/// `entry::exit_to_user`'s test that no scheduling decision is pending excludes it); if
+/// they were, `t` would resume with the values from before.
+#[inline(always)]
+pub fn resume_context(t: crate::object::tcb::TcbRef) -> *mut ArchContext {
+    t.context_ptr().wrapping_byte_add(RESUME_TAG)
+}
+
+/// Bit 0 of a context pointer from `syscall_entry`: see [`resume_context`].
+const RESUME_TAG: usize = 1;
+
+/// Leaves the IPC fastpath: returns to user mode in thread `t` with the registers in its
+/// context, except `a0` = `badge` and `a1` = `info`, which the fastpath did not write into
+/// the context (no one reads them there before the thread's next trap saves them).
+#[cfg(feature = "fastpath")]
+#[inline(always)]
+pub fn fastpath_restore(t: crate::object::tcb::TcbRef, badge: u64, info: u64) -> ! {
+    let ctx = t.context_ptr();
+    // SAFETY: `ctx` is the context inside a live TCB (a `TcbRef` names one), 8-byte aligned
+    // and in the kernel's window; the exit only reads it (and the next trap of `t` writes
+    // it), then leaves the kernel with `sret`: nothing of the current stack is needed after.
+    unsafe {
+        asm!(
+            "j riscv_fastpath_restore",
+            in("t6") ctx, in("a0") badge, in("a1") info,
+            options(noreturn, nostack)
+        )
+    }
 }
 
 /// The Rust side of a trap from user mode, with a fixed (C) calling convention for the assembly.
@@ -304,12 +408,23 @@ fn cause_name(scause: u64) -> &'static str {
 
 /// Reports a trap taken in the kernel and stops the machine (runs on the panic stack).
 extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64, sp: u64, ra: u64) -> ! {
-    crate::kprintln!(
-        "KERNEL PANIC: trap in kernel mode: {} (scause {scause:#x}) at sepc {sepc:#x}, stval {stval:#x}, ra {ra:#x}, sp {sp:#x}",
-        cause_name(scause)
-    );
+    use crate::log::Out::*;
+    crate::log::println(&[
+        Str("KERNEL PANIC: trap in kernel mode: "),
+        Str(cause_name(scause)),
+        Str(" (scause "),
+        Hex(scause),
+        Str(") at sepc "),
+        Hex(sepc),
+        Str(", stval "),
+        Hex(stval),
+        Str(", ra "),
+        Hex(ra),
+        Str(", sp "),
+        Hex(sp),
+    ]);
     if super::boot::kernel_stack_overflowed() {
-        crate::kprintln!("KERNEL PANIC: the kernel stack overflowed");
+        crate::log::println(&[Str("KERNEL PANIC: the kernel stack overflowed")]);
     }
     super::halt(false)
 }
