@@ -146,7 +146,7 @@ mod debug {
         let end = mapped_end(&s);
         let sp = end - 64;
         for i in 0..8u64 {
-            PPtr::<u64>::new(s.user_to_pptr(sp + 8 * i)).set(0x5eed_0000 + i * 0x11);
+            PPtr::<u64>::sim(s.user_to_pptr(sp + 8 * i)).set(0x5eed_0000 + i * 0x11);
         }
         t.set_reg(reg::SP, sp);
         let out = fault(&mut s, t, 0x10080, 13, 0);
@@ -190,8 +190,8 @@ mod debug {
         );
         assert_eq!(r.info.label(), 0, "{r:?}");
         let sp = end - 16;
-        PPtr::<u64>::new(s.user_to_pptr(sp)).set(0xaa);
-        PPtr::<u64>::new(s.user_to_pptr(sp + 8)).set(0xbb);
+        PPtr::<u64>::sim(s.user_to_pptr(sp)).set(0xaa);
+        PPtr::<u64>::sim(s.user_to_pptr(sp + 8)).set(0xbb);
         t.set_reg(reg::SP, sp);
         let out = fault(&mut s, t, 0x10000, 3, 0);
         let lines = header(&out);

@@ -7,11 +7,11 @@
 
 use super::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use super::context::{reg, ArchContext};
-use super::vspace::{self, AsidPoolRef, Pte, PtRef};
+use super::vspace::{self, AsidPoolRef, PtRef, Pte};
 use crate::arch::pptr_to_paddr;
-use crate::mem::{FrameMemory, Link, PPtr};
 use crate::boot::{BootError, Region, RootCNode};
 use crate::cap::Cap;
+use crate::mem::{FrameMemory, Link, PPtr};
 use crate::state::Kernel;
 use abi::bootinfo::{slot, SlotRegion};
 
@@ -135,7 +135,7 @@ pub fn map_root_frame(root: PtRef, frame: PPtr<FrameMemory>, vaddr: u64, _execut
 /// pool's cap and the ASID control cap go to their initial slots.
 pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: AsidPoolRef, root: PtRef) {
     k.asid_table[0] = Link::to(pool);
-    vspace::asid_pool_entry(pool, IT_ASID as usize).set(Link::to(root));
+    vspace::asid_pool_entry(pool, IT_ASID as usize).set(Link::to(root.as_vspace_root()));
     cnode.write_slot(
         slot::INIT_THREAD_ASID_POOL,
         Cap::Arch(ArchCap::AsidPool {

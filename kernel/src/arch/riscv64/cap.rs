@@ -14,8 +14,8 @@
 
 use super::vspace::{AsidPoolRef, PtRef};
 use crate::cap::{field, Cap, RawCap};
-use crate::mem::{FrameMemory, PPtr};
 use crate::error::SyscallError;
+use crate::mem::{FrameMemory, PPtr};
 use crate::state::Kernel;
 use abi::object::{ASID_POOL_BITS, PAGE_TABLE_BITS};
 use abi::{CapRights, ObjectType};
@@ -213,7 +213,7 @@ impl ArchCap {
     /// The two words of the cap.
     #[inline]
     pub fn encode(self) -> RawCap {
-        fn t<T>(tag: u64, ptr: PPtr<T>, rest: u64, w1: u64) -> RawCap {
+        fn t<T: crate::mem::CapObject>(tag: u64, ptr: PPtr<T>, rest: u64, w1: u64) -> RawCap {
             RawCap::with_object((tag << 59) | rest, ptr, w1)
         }
         match self {
@@ -512,19 +512,19 @@ pub fn arbitrary_arch_cap(
             mapping.clone()
         )
             .prop_map(|(base, s, r, d, mapped)| ArchCap::Frame {
-                base: PPtr::new(base),
+                base: PPtr::sim(base),
                 size: FrameSize::from_bits(s),
                 rights: VmRights::from_bits(r),
                 is_device: d,
                 mapped
             }),
         (ptrs.clone(), mapping).prop_map(|(base, mapped)| ArchCap::PageTable {
-            base: PPtr::new(base),
+            base: PPtr::sim(base),
             mapped
         }),
         Just(ArchCap::AsidControl),
         (ptrs, any::<u16>()).prop_map(|(ptr, asid_base)| ArchCap::AsidPool {
-            ptr: PPtr::new(ptr),
+            ptr: PPtr::sim(ptr),
             asid_base
         }),
     ]

@@ -36,7 +36,8 @@
 
 use super::cap::{ArchCap, Mapping, VmRights};
 use super::vspace::{
-    find_vspace_for_asid, lookup_pt_slot, pt_index, pte_slot, next_table, Pte, PtRef, PTE_R, PTE_W, PTE_X, PT_ENTRIES,
+    find_vspace_for_asid, lookup_pt_slot, next_table, pt_index, pte_slot, PtRef, Pte, PTE_R, PTE_W,
+    PTE_X, PT_ENTRIES,
 };
 use crate::arch::pptr_to_paddr;
 use crate::cap::Cap;
@@ -152,7 +153,7 @@ struct FrameAttrs(Option<Pte>, VmRights);
 impl fmt::Display for FrameAttrs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bits = match (self.0, self.1) {
-            (Some(p), _) => p.0,
+            (Some(p), _) => p.bits(),
             (None, VmRights::ReadWrite) => PTE_R | PTE_W,
             (None, VmRights::ReadOnly) => PTE_R,
             (None, VmRights::KernelOnly) => 0,
@@ -245,7 +246,10 @@ fn pt_name(k: &Kernel, base: PtRef, mapped: Option<Mapping>) -> PtName {
         if pte.paddr() == target {
             return PtName::Pte(pte_slot(table, i).addr(), i);
         }
-        table = next_table(pte);
+        let Some(next) = next_table(pte, level) else {
+            break;
+        };
+        table = next;
     }
     PtName::Unmapped(base.addr())
 }
@@ -280,9 +284,9 @@ fn pt_objects(table: PtRef, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
-        if pte.is_table() && level > 0 {
+        if let Some(next) = next_table(pte, level) {
             out(format_args!("pt_{}_{:04} = pt\n", P(slot.addr() as u64), i));
-            pt_objects(next_table(pte), level - 1);
+            pt_objects(next, level - 1);
         } else if pte.valid() && pte.is_leaf() {
             out(format_args!(
                 "frame_{}_{:04} = frame ({}, paddr: {})\n",
@@ -327,9 +331,9 @@ fn pt_caps(table: PtRef, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
-        if pte.is_table() && level > 0 {
+        if let Some(next) = next_table(pte, level) {
             out(format_args!("pt_{}_{:04} {{\n", P(slot.addr() as u64), i));
-            pt_caps(next_table(pte), level - 1);
+            pt_caps(next, level - 1);
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use super::cap::{ArchCap, Mapping};
 use crate::arch::riscv64::context::reg;
-use crate::arch::riscv64::vspace::{self, AsidPoolRef, Pte, PtRef};
+use crate::arch::riscv64::vspace::{self, AsidPoolRef, PtRef, Pte};
 use crate::cap::{Cap, RawCap};
 use crate::cspace::LookupFault;
 use crate::cte::{cte_insert, has_children, Slot};
@@ -351,7 +351,11 @@ fn decode_frame(
                     mapped: Some(Mapping { asid, vaddr }),
                 }),
                 slot,
-                pte: Pte::user(crate::arch::pptr_to_paddr(base.addr()), vm_rights, executable),
+                pte: Pte::user(
+                    crate::arch::pptr_to_paddr(base.addr()),
+                    vm_rights,
+                    executable,
+                ),
                 pt_slot: w.slot,
                 asid,
                 vaddr,
@@ -721,7 +725,7 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             let Some(frame) = frame
                 .carve(ASID_POOL_BITS as u32, 0, ASID_POOL_BITS as u32, 1)
                 .and_then(|run| run.objects().next())
-                .and_then(|c| c.object::<vspace::AsidPool>())
+                .and_then(|c| c.object::<crate::mem::AsidPool>())
             else {
                 return;
             };
@@ -748,7 +752,7 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                 mapped: Some(Mapping { asid, vaddr: 0 }),
             }));
             vspace::copy_global_mappings(base);
-            vspace::asid_pool_entry(pool, asid as usize).set(Link::to(base));
+            vspace::asid_pool_entry(pool, asid as usize).set(Link::to(base.as_vspace_root()));
             // Not in seL4: drop any translations a previous holder of this hardware ASID left
             // (e.g. one whose pool was deleted without its VSpaces).
             crate::arch::flush_asid(asid);

@@ -31,9 +31,22 @@ pub const PTE_D: u64 = 1 << 7;
 /// A page-table entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[repr(transparent)]
-pub struct Pte(pub u64);
+pub struct Pte(u64);
 
 impl Pte {
+    /// The entry's bits (for output and tests).
+    #[inline(always)]
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+    /// An entry with bits `b` (tests only: the kernel builds entries with [`Pte::table`] and
+    /// the leaf constructors, see [`crate::mem::PageTableMemory`]).
+    #[cfg(test)]
+    pub const fn from_bits(b: u64) -> Pte {
+        Pte(b)
+    }
+    /// The invalid entry.
+    pub const INVALID: Pte = Pte(0);
     /// Whether the entry is valid.
     pub fn valid(self) -> bool {
         self.0 & PTE_V != 0
@@ -45,6 +58,13 @@ impl Pte {
     /// Physical address it points at.
     pub fn paddr(self) -> u64 {
         (self.0 >> 10) << 12
+    }
+    /// The physical address of the next-level table it points at, read from a level-`level`
+    /// table, if it is a valid non-leaf entry above level 0 (what
+    /// [`crate::mem::PageTableMemory`] follows).
+    #[inline(always)]
+    pub fn table_paddr(self, level: usize) -> Option<u64> {
+        (level > 0 && self.is_table()).then(|| self.paddr())
     }
     /// A pointer to the next-level table `pt` (what [`next_table`] reads back).
     pub fn table(pt: PtRef) -> Pte {
@@ -104,11 +124,8 @@ pub type PageTable = [Pte; PT_ENTRIES];
 /// A page table in object memory.
 pub type PtRef = PPtr<PageTable>;
 
-/// An ASID pool (seL4 `asid_pool_t`): for each of its 512 ASIDs, the VSpace root assigned it.
-pub type AsidPool = [crate::mem::Link<PageTable>; PT_ENTRIES];
-
-/// An ASID pool in object memory.
-pub type AsidPoolRef = PPtr<AsidPool>;
+/// An ASID pool in object memory (the generic [`crate::mem::AsidPool`]).
+pub type AsidPoolRef = PPtr<crate::mem::AsidPool>;
 
 /// The PTE at `index` of table `pt`.
 #[inline(always)]
@@ -116,11 +133,12 @@ pub fn pte_slot(pt: PtRef, index: usize) -> PPtr<Pte> {
     pt.at(index)
 }
 
-/// The table a valid non-leaf entry points to. Such entries are written by the kernel only,
-/// from a page-table cap's [`PtRef`] (`PageTable_Map`) or at boot, never from user input.
+/// The table that `pte`, read from a level-`level` table, points to, if it is a valid non-leaf
+/// entry above level 0 (such entries are written only by [`Pte::table`], from a [`PtRef`];
+/// see [`crate::mem::PageTableMemory`]).
 #[inline(always)]
-pub fn next_table(pte: Pte) -> PtRef {
-    PtRef::new(crate::arch::paddr_to_pptr(pte.paddr()))
+pub fn next_table(pte: Pte, level: usize) -> Option<PtRef> {
+    PtRef::next_table(pte, level)
 }
 
 /// Index into a level-`level` table for `vaddr` (level 2 is the root).
@@ -159,10 +177,10 @@ pub fn lookup_pt_slot(root: PtRef, vaddr: u64) -> Walk {
     loop {
         let slot = pte_slot(table, pt_index(vaddr, level));
         let pte = slot.get();
-        if level == 0 || !pte.valid() || pte.is_leaf() {
+        let Some(next) = next_table(pte, level) else {
             return Walk { slot, level };
-        }
-        table = next_table(pte);
+        };
+        table = next;
         level -= 1;
     }
 }
@@ -171,7 +189,12 @@ pub fn lookup_pt_slot(root: PtRef, vaddr: u64) -> Walk {
 #[inline(always)]
 pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<PtRef> {
     let pool = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS].get()?;
-    asid_pool_entry(pool, asid as usize).get().get()
+    Some(
+        asid_pool_entry(pool, asid as usize)
+            .get()
+            .get()?
+            .vspace_table(),
+    )
 }
 
 /// Level whose entries map pages of `size`.
@@ -223,7 +246,10 @@ pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: PtRef) {
             crate::arch::flush_asid(asid);
             return;
         }
-        table = next_table(pte);
+        let Some(next) = next_table(pte, level) else {
+            return;
+        };
+        table = next;
         level -= 1;
     }
 }
@@ -231,11 +257,12 @@ pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: PtRef) {
 /// `deleteASID`/`deleteASIDPool` helpers: forgets the VSpace `root` for `asid` if it is the
 /// one assigned.
 pub fn delete_asid(k: &mut Kernel, asid: u16, root: PtRef) {
-    let Some(pool) = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS].get() else {
+    let Some(pool) = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS].get()
+    else {
         return;
     };
     let e = asid_pool_entry(pool, asid as usize);
-    if e.get().is(root) {
+    if e.get().is(root.as_vspace_root()) {
         e.set(crate::mem::Link::default());
         crate::arch::flush_asid(asid);
     }
@@ -262,7 +289,10 @@ pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: AsidPoolRef) {
 /// Entry `low` (`ASID_LOW(asid)`, masked to 9 bits) of the ASID pool `pool`: the VSpace root
 /// assigned that ASID, if any (seL4 `asid_pool_t.array`).
 #[inline(always)]
-pub fn asid_pool_entry(pool: AsidPoolRef, low: usize) -> PPtr<crate::mem::Link<PageTable>> {
+pub fn asid_pool_entry(
+    pool: AsidPoolRef,
+    low: usize,
+) -> PPtr<crate::mem::Link<crate::mem::VSpaceRootMemory>> {
     pool.at(low)
 }
 
