@@ -619,8 +619,8 @@ mod debug {
             Cap::Endpoint { ptr, .. } => ptr.addr(),
             Cap::Notification { ptr, .. } => ptr.addr(),
             Cap::Thread { tcb } => tcb.addr(),
-            Cap::Arch(crate::arch::ArchCap::Frame { base, .. })
-            | Cap::Arch(crate::arch::ArchCap::PageTable { base, .. }) => base,
+            Cap::Arch(crate::arch::ArchCap::Frame { base, .. }) => base.addr(),
+            Cap::Arch(crate::arch::ArchCap::PageTable { base, .. }) => base.addr(),
             c => panic!("{c:?}"),
         };
         let (tcb, buf, ep, ntfn, pt) = (ptr(e), ptr(e + 1), ptr(e + 2), ptr(e + 4), ptr(e + 6));
