@@ -634,7 +634,7 @@ mod debug {
         assert_eq!(lines[caps_at - 1], "}");
         let objects = &lines[3..caps_at - 1];
         assert_eq!(objects[0], format!("{}_pd = pt", obj(vspace)));
-        let w = lookup_pt_slot(vspace, IMAGE_VADDR);
+        let w = lookup_pt_slot(crate::mem::PPtr::sim(vspace), IMAGE_VADDR);
         let frame = format!("frame_{}_{:04}", obj(w.slot.addr()), 16);
         let paddr = w.slot.get().paddr();
         assert!(objects.contains(&format!("{frame} = frame (4k, paddr: {})", P(paddr))));
