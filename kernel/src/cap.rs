@@ -478,7 +478,7 @@ mod tests {
 
     /// [`ptrs`] as references (never dereferenced here).
     fn pptrs<T>() -> impl Strategy<Value = PPtr<T>> + Clone {
-        ptrs().prop_map(PPtr::new)
+        ptrs().prop_map(PPtr::sim)
     }
 
     /// The caps that differ between configurations: non-MCS reply caps; MCS reply,
@@ -603,12 +603,12 @@ mod tests {
     fn raw_reply_matches_encode() {
         for (m, g) in [(false, false), (true, false), (false, true), (true, true)] {
             let c = Cap::Reply {
-                tcb: PPtr::new(0xFFFF_FFC0_1234_5800),
+                tcb: PPtr::sim(0xFFFF_FFC0_1234_5800),
                 master: m,
                 can_grant: g,
             };
             assert_eq!(
-                RawCap::reply(PPtr::new(0xFFFF_FFC0_1234_5800), m, g),
+                RawCap::reply(PPtr::sim(0xFFFF_FFC0_1234_5800), m, g),
                 c.encode()
             );
         }
@@ -619,7 +619,7 @@ mod tests {
         assert_eq!(Cap::Null.tag(), 0);
         assert_eq!(
             Cap::Thread {
-                tcb: PPtr::new(0x1000)
+                tcb: PPtr::sim(0x1000)
             }
             .tag(),
             12

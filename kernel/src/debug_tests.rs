@@ -146,7 +146,7 @@ mod debug {
         let end = mapped_end(&s);
         let sp = end - 64;
         for i in 0..8u64 {
-            PPtr::<u64>::new(s.user_to_pptr(sp + 8 * i)).set(0x5eed_0000 + i * 0x11);
+            PPtr::<u64>::sim(s.user_to_pptr(sp + 8 * i)).set(0x5eed_0000 + i * 0x11);
         }
         t.set_reg(reg::SP, sp);
         let out = fault(&mut s, t, 0x10080, 13, 0);
@@ -190,8 +190,8 @@ mod debug {
         );
         assert_eq!(r.info.label(), 0, "{r:?}");
         let sp = end - 16;
-        PPtr::<u64>::new(s.user_to_pptr(sp)).set(0xaa);
-        PPtr::<u64>::new(s.user_to_pptr(sp + 8)).set(0xbb);
+        PPtr::<u64>::sim(s.user_to_pptr(sp)).set(0xaa);
+        PPtr::<u64>::sim(s.user_to_pptr(sp + 8)).set(0xbb);
         t.set_reg(reg::SP, sp);
         let out = fault(&mut s, t, 0x10000, 3, 0);
         let lines = header(&out);
@@ -619,8 +619,8 @@ mod debug {
             Cap::Endpoint { ptr, .. } => ptr.addr(),
             Cap::Notification { ptr, .. } => ptr.addr(),
             Cap::Thread { tcb } => tcb.addr(),
-            Cap::Arch(crate::arch::ArchCap::Frame { base, .. })
-            | Cap::Arch(crate::arch::ArchCap::PageTable { base, .. }) => base,
+            Cap::Arch(crate::arch::ArchCap::Frame { base, .. }) => base.addr(),
+            Cap::Arch(crate::arch::ArchCap::PageTable { base, .. }) => base.addr(),
             c => panic!("{c:?}"),
         };
         let (tcb, buf, ep, ntfn, pt) = (ptr(e), ptr(e + 1), ptr(e + 2), ptr(e + 4), ptr(e + 6));
@@ -634,7 +634,7 @@ mod debug {
         assert_eq!(lines[caps_at - 1], "}");
         let objects = &lines[3..caps_at - 1];
         assert_eq!(objects[0], format!("{}_pd = pt", obj(vspace)));
-        let w = lookup_pt_slot(vspace, IMAGE_VADDR);
+        let w = lookup_pt_slot(crate::mem::PPtr::sim(vspace), IMAGE_VADDR);
         let frame = format!("frame_{}_{:04}", obj(w.slot.addr()), 16);
         let paddr = w.slot.get().paddr();
         assert!(objects.contains(&format!("{frame} = frame (4k, paddr: {})", P(paddr))));

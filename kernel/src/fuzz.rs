@@ -494,7 +494,7 @@ impl World {
         if !self.enter(0) {
             return;
         }
-        let sl = Slot(crate::mem::PPtr::new(self.root_cnode.0)).index(63, slot as usize);
+        let sl = Slot(crate::mem::PPtr::sim(self.root_cnode.0)).index(63, slot as usize);
         let before = sl.cap();
         let info = MessageInfo::new(L::CNodeRevoke as u64, 0, 0, 2);
         let r = self.invoke(
@@ -549,7 +549,7 @@ impl World {
                     // Read in pages; only slots with a cap (a type tag) are looked at.
                     for page in (0..1usize << r).step_by(128) {
                         let n = (1usize << r).min(page + 128) - page;
-                        let words = crate::mem::PPtr::<[u64; 512]>::new(p + 32 * page);
+                        let words = crate::mem::PPtr::<[u64; 512]>::sim(p + 32 * page);
                         let words = if n == 128 {
                             words.get()
                         } else {
@@ -568,13 +568,13 @@ impl World {
                 }
             } else if let Some(t) = tcbs.pop_first() {
                 if seen.insert(t) {
-                    pending.extend((0..tcb_slot::COUNT).map(|i| TcbRef::new(t).slot(i).addr()));
+                    pending.extend((0..tcb_slot::COUNT).map(|i| TcbRef::sim(t).slot(i).addr()));
                 }
             } else if pending.is_empty() {
                 break;
             }
             while let Some(a) = pending.pop() {
-                let c = Slot(crate::mem::PPtr::new(a)).cap();
+                let c = Slot(crate::mem::PPtr::sim(a)).cap();
                 match c {
                     Cap::Null => continue,
                     Cap::CNode { ptr, radix, .. } => cnodes.push((ptr.addr(), radix)),
@@ -654,7 +654,7 @@ impl World {
             } else {
                 raw.w0()
             };
-            let m = Slot(crate::mem::PPtr::new(*a)).mdb();
+            let m = Slot(crate::mem::PPtr::sim(*a)).mdb();
             v.extend([
                 ("cap word 0", at, w0),
                 ("cap word 1", at, rel(raw.w1())),
@@ -703,7 +703,7 @@ impl World {
         }
         for (p, (what, n)) in objects {
             for i in 0..n {
-                let w = crate::mem::PPtr::<u64>::new(p + 8 * i).get();
+                let w = crate::mem::PPtr::<u64>::sim(p + 8 * i).get();
                 v.push((what, rel((p + 8 * i) as u64), rel(w)));
             }
         }
@@ -742,7 +742,7 @@ impl World {
             k.asid_table
                 .iter()
                 .enumerate()
-                .map(|(i, &p)| ("ASID table", i as u64, rel(p as u64))),
+                .map(|(i, p)| ("ASID table", i as u64, rel(p.addr() as u64))),
         );
         v.extend(
             k.irq_state
@@ -757,11 +757,11 @@ impl World {
 /// The MDB links of every slot found are symmetric; empty slots have no node.
 fn check_mdb(caps: &[(usize, Cap)]) {
     for &(a, _) in caps {
-        let m = Slot(crate::mem::PPtr::new(a)).mdb();
+        let m = Slot(crate::mem::PPtr::sim(a)).mdb();
         if let Some(n) = m.next() {
             assert_eq!(
                 n.mdb().prev(),
-                Some(Slot(crate::mem::PPtr::new(a))),
+                Some(Slot(crate::mem::PPtr::sim(a))),
                 "MDB next of {a:#x}"
             );
             assert!(!n.is_empty(), "MDB next of {a:#x} is an empty slot");
@@ -769,7 +769,7 @@ fn check_mdb(caps: &[(usize, Cap)]) {
         if let Some(p) = m.prev() {
             assert_eq!(
                 p.mdb().next(),
-                Some(Slot(crate::mem::PPtr::new(a))),
+                Some(Slot(crate::mem::PPtr::sim(a))),
                 "MDB prev of {a:#x}"
             );
             assert!(!p.is_empty(), "MDB prev of {a:#x} is an empty slot");
@@ -835,7 +835,7 @@ fn check_objects(caps: &[(usize, Cap)]) {
         else {
             continue;
         };
-        let s = Slot(crate::mem::PPtr::new(a));
+        let s = Slot(crate::mem::PPtr::sim(a));
         let mut n = s.mdb().next();
         while let Some(d) = n {
             if !is_mdb_parent_of(s, d) {
@@ -937,10 +937,10 @@ fn check_queues(w: &World, caps: &[(usize, Cap)], tcbs: &BTreeSet<usize>) {
     }
     for (ptr, is_ep) in objs {
         let (hs, tail) = if is_ep {
-            let e = crate::mem::PPtr::<crate::object::endpoint::Endpoint>::new(ptr).get();
+            let e = crate::mem::PPtr::<crate::object::endpoint::Endpoint>::sim(ptr).get();
             (e.head_state, e.tail)
         } else {
-            let e = crate::mem::PPtr::<crate::object::notification::Notification>::new(ptr).get();
+            let e = crate::mem::PPtr::<crate::object::notification::Notification>::sim(ptr).get();
             (e.head_state, e.tail)
         };
         let tag = hs.word() & 3;
@@ -951,7 +951,7 @@ fn check_queues(w: &World, caps: &[(usize, Cap)], tcbs: &BTreeSet<usize>) {
             _ => None,
         };
         let mut prev: Option<TcbRef> = None;
-        let mut cur = (hs.word() & !3 != 0).then(|| TcbRef::new((hs.word() & !3) as usize));
+        let mut cur = (hs.word() & !3 != 0).then(|| TcbRef::sim((hs.word() & !3) as usize));
         let mut n = 0;
         while let Some(t) = cur {
             note(t.addr(), "an IPC queue");
@@ -990,7 +990,7 @@ fn check_queues(w: &World, caps: &[(usize, Cap)], tcbs: &BTreeSet<usize>) {
     // Every thread blocked on an endpoint or notification is in its queue; every runnable
     // thread runs, is queued or is about to be switched to.
     for &t in tcbs {
-        let t = TcbRef::new(t);
+        let t = TcbRef::sim(t);
         let st = t.state();
         if matches!(
             st,

@@ -55,7 +55,7 @@ fn rendezvous_receiver_first_then_sender_with_badge_and_long_message() {
     assert_eq!((r.info.label(), r.info.length()), (42, 10));
     assert_eq!(r.mrs, [1000, 1001, 1002, 1003, 1004, 1005]);
     let b = s.buffer_of(server);
-    assert_eq!(crate::mem::PPtr::<u64>::new(b + 8 + 9 * 8).get(), 1009);
+    assert_eq!(crate::mem::PPtr::<u64>::sim(b + 8 + 9 * 8).get(), 1009);
 }
 
 // Non-MCS reply caps, fault-handler CPtrs and time slices; MCS: mcs_tests.
@@ -139,7 +139,7 @@ fn capability_transfer_grant_unwrap_and_failures() {
     // The server receives into slot e+20.
     let sb = s.buffer_of(server);
     for (off, v) in [(1000, CNODE), (1008, e + 20), (1016, 64)] {
-        crate::mem::PPtr::<u64>::new(sb + off).set(v);
+        crate::mem::PPtr::<u64>::sim(sb + off).set(v);
     }
     s.run_as(server);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
@@ -153,7 +153,7 @@ fn capability_transfer_grant_unwrap_and_failures() {
         Cap::Notification { .. }
     ));
     assert_eq!(
-        crate::mem::PPtr::<u64>::new(sb + 976 + 8).get(),
+        crate::mem::PPtr::<u64>::sim(sb + 976 + 8).get(),
         5,
         "unwrapped badge"
     );
@@ -161,7 +161,7 @@ fn capability_transfer_grant_unwrap_and_failures() {
     s.run_as(server);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(client);
-    crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 21);
+    crate::mem::PPtr::<u64>::sim(sb + 1008).set(e + 21);
     s.sys(Syscall::Send, e + 3, info(0, 1, 0), &[], &[ntfn]);
     assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
     assert!(s.root_slot(e + 21).is_empty());
@@ -169,13 +169,13 @@ fn capability_transfer_grant_unwrap_and_failures() {
     s.run_as(server);
     s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
     s.run_as(client);
-    crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 20);
+    crate::mem::PPtr::<u64>::sim(sb + 1008).set(e + 20);
     s.sys(Syscall::Send, e + 2, info(0, 1, 0), &[], &[ntfn]);
     assert_eq!(MessageInfo(server.reg(11)).extra_caps(), 0);
     // Sender first: the receiver takes the flags the sender blocked with, and without Grant
     // no caps travel either (a cargo-mutants survivor, docs/TESTING.md).
     s.run_as(client);
-    crate::mem::PPtr::<u64>::new(sb + 1008).set(e + 21);
+    crate::mem::PPtr::<u64>::sim(sb + 1008).set(e + 21);
     s.sys(Syscall::Send, e + 3, info(0, 1, 0), &[], &[ntfn]);
     assert_eq!(client.state(), ThreadState::BlockedOnSend);
     s.run_as(server);
@@ -399,7 +399,7 @@ fn unknown_syscall_and_user_exception_faults() {
     );
     assert_eq!((r.mrs[0], r.mrs[3]), (pc, 0xa0));
     let b = s.buffer_of(handler);
-    assert_eq!(crate::mem::PPtr::<u64>::new(b + 8 + 10 * 8).get(), 1234);
+    assert_eq!(crate::mem::PPtr::<u64>::sim(b + 8 + 10 * 8).get(), 1234);
     // Reply with label 0 and a new pc: the thread resumes there with a0 set.
     s.run_as(handler);
     s.sys(
@@ -467,7 +467,7 @@ fn deleting_a_tcb_cancels_its_ipc() {
         ptr.head().is_none(),
         "no thread left queued on the endpoint"
     );
-    let _ = TcbRef::new(0);
+    let _ = TcbRef::sim(0);
 }
 
 #[cfg(all(feature = "fastpath", not(feature = "mcs")))]

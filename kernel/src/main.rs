@@ -36,6 +36,10 @@ mod machine_main {
         loader: usize,
     ) -> ! {
         kinfo!("seL4-compatible kernel ({}) booting", arch::NAME);
+        // SAFETY: this is the boot path, before any user thread; the token is not used once
+        // `kernel_main` leaves for the root task, and the boot parameters come from the
+        // loader's hand-off or the firmware's device tree, which describe the machine.
+        let boot = unsafe { kernel::mem::Booting::begin() };
         let params = if loader != 0 {
             kinfo!(
                 "entered by a loader: user image {a0:#x}..{a1:#x}, pv_offset {a2:#x}, entry {a3:#x}, device tree {a4:#x} ({a5} bytes)"
@@ -43,14 +47,14 @@ mod machine_main {
             loader_params([a0, a1, a2, a3, a4, a5].map(|r| r as u64))
         } else {
             kinfo!("hart {a0}, device tree at {a1:#x}");
-            firmware_params(a1 as u64)
+            firmware_params(&boot, a1 as u64)
         };
         let params = match params {
             Ok(p) => p,
             Err(m) => fail(m),
         };
         log_params(&params);
-        match kernel::boot::boot_system(&params) {
+        match kernel::boot::boot_system(&boot, &params) {
             Ok(ctx) => {
                 let (used, size) = stack_use();
                 kdebug!("entering the root task; kernel stack: {used} of {size} bytes used");
@@ -130,10 +134,10 @@ mod machine_main {
 
     /// A firmware boot: the root task's ELF file is the initrd; load it as a loader would.
     #[link_section = ".boot.text"]
-    fn firmware_params(dtb: u64) -> Result<BootParams, Failure> {
+    fn firmware_params(boot: &kernel::mem::Booting, dtb: u64) -> Result<BootParams, Failure> {
         let mut p = arch::parse_device_tree(dtb, None)?;
         log_region("initrd", &p.initrd);
-        kernel::boot::load_initrd(&mut p)?;
+        kernel::boot::load_initrd(boot, &mut p)?;
         Ok(p)
     }
 

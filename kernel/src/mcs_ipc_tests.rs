@@ -113,8 +113,8 @@ fn queue_from(first: usize) -> Vec<TcbRef> {
     let mut v = Vec::new();
     let mut t = first;
     while t != 0 {
-        v.push(TcbRef::new(t));
-        t = TcbRef::new(t).with(|x| x.ep_next).addr();
+        v.push(TcbRef::sim(t));
+        t = TcbRef::sim(t).with(|x| x.ep_next).addr();
     }
     v
 }
@@ -908,7 +908,7 @@ fn faults_go_to_the_fault_handler_cap_and_the_reply_resumes() {
     );
     assert_eq!(m.mrs[..4], [pc, 0x5000, f.reg(reg::RA), 0xa0]);
     let b = s.buffer_of(handler);
-    let mr = |i: usize| PPtr::<u64>::new(b + 8 + 8 * i).get();
+    let mr = |i: usize| PPtr::<u64>::sim(b + 8 + 8 * i).get();
     assert_eq!((mr(9), mr(10)), (0xa6, 1234));
     // Label 0: FaultIP, sp, ra, a0 from the reply; the thread resumes there.
     reply_recv(
@@ -1165,7 +1165,7 @@ fn rendezvous_receiver_first_then_sender_with_badge_and_long_message() {
     assert_eq!((r.info.label(), r.info.length()), (42, 10));
     assert_eq!(r.mrs, [1000, 1001, 1002, 1003, 1004, 1005]);
     let b = s.buffer_of(server);
-    assert_eq!(PPtr::<u64>::new(b + 8 + 9 * 8).get(), 1009);
+    assert_eq!(PPtr::<u64>::sim(b + 8 + 9 * 8).get(), 1009);
     // A plain Send links nothing and donates nothing (the send cannot donate).
     assert_eq!(links(reply_at(&s, rp)), (0, 0, 0));
     assert_eq!(tcb_sc(client), own_sc(&s, e + 12));
@@ -1205,7 +1205,7 @@ fn capability_transfer_grant_unwrap_and_failures() {
     let client = s.spawn(100, e + 12);
     let sb = s.buffer_of(server);
     for (off, v) in [(1000, CNODE), (1008, e + 20), (1016, 64)] {
-        PPtr::<u64>::new(sb + off).set(v);
+        PPtr::<u64>::sim(sb + off).set(v);
     }
     let sendc = |s: &mut System, ep: u64, i: MessageInfo, caps: &[u64]| {
         s.run_as(client);
@@ -1219,16 +1219,16 @@ fn capability_transfer_grant_unwrap_and_failures() {
         s.root_slot(e + 20).cap(),
         Cap::Notification { .. }
     ));
-    assert_eq!(PPtr::<u64>::new(sb + 976 + 8).get(), 5, "unwrapped badge");
+    assert_eq!(PPtr::<u64>::sim(sb + 976 + 8).get(), 5, "unwrapped badge");
     // Without Grant no caps travel.
     recv(&mut s, server, ep, rp);
-    PPtr::<u64>::new(sb + 1008).set(e + 21);
+    PPtr::<u64>::sim(sb + 1008).set(e + 21);
     sendc(&mut s, e + 3, info(0, 1, 0), &[ntfn]);
     assert_eq!(MessageInfo(server.reg(reg::A1)).extra_caps(), 0);
     assert!(s.root_slot(e + 21).is_empty());
     // An occupied receive slot: nothing transferred.
     recv(&mut s, server, ep, rp);
-    PPtr::<u64>::new(sb + 1008).set(e + 20);
+    PPtr::<u64>::sim(sb + 1008).set(e + 20);
     sendc(&mut s, e + 2, info(0, 1, 0), &[ntfn]);
     assert_eq!(MessageInfo(server.reg(reg::A1)).extra_caps(), 0);
     // An invalid extra cap: the sender takes a cap fault (no handler: it stops).

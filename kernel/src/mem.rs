@@ -29,13 +29,24 @@
 //! User memory the kernel touches (a thread's IPC buffer) is reached through [`IpcBuffer`],
 //! made from the frame cap's base and an offset checked against the frame's size.
 //!
-//! Still to move behind this layer (issue 11 item 4): `Cap` variants carry `usize` pointers
-//! (object references are made from them with [`PPtr::new`], still a safe function), and
-//! kernel state uses a null `PPtr` for "none" in places (`Kernel::cur_sc`,
-//! `sched_context::tcb_sc`/`sc_tcb`). The kernel is single-threaded and not re-entrant, so no
-//! two accesses overlap in time; [`PPtr::with`] must not be nested on the same object
-//! (callers keep their closures short and never call back into other objects' `with` on the
-//! same address).
+//! # Where references come from
+//! Nothing outside this module turns an integer into a `PPtr` ([`PPtr::new`] is private). The
+//! doors, each with its contract:
+//! - caps: [`RawCap::object`] reads back the reference a cap was written from, after checking
+//!   the tag names that type ([`CapObject`]);
+//! - links in object memory: [`Link::get`] and friends (written only from a `PPtr`);
+//! - page-table walks: [`PPtr::next_table`] follows an entry written only from a table's `PPtr`
+//!   ([`PageTableMemory`]); ASID pools link VSpace roots ([`VSpaceRootMemory`]);
+//! - new objects: carved out of an untyped region ([`PPtr::carve`], [`Carved::object`]);
+//! - boot: [`Booting`], a token only the boot path holds, for the root task's objects carved
+//!   from free memory and for the boot input (initrd, device tree);
+//! - the machine layer (`arch/*/machine`), which may use `unsafe`: [`PPtr::from_addr`] for the
+//!   kernel's own statics (IRQ node, kernel page table);
+//! - host builds only (tests, fuzzing): [`PPtr::sim`], over simulated memory.
+//!
+//! The kernel is single-threaded and not re-entrant, so no two accesses overlap in time;
+//! [`PPtr::with`] must not be nested on the same object (debug host builds check it, see
+//! [`borrows`]).
 
 use core::marker::PhantomData;
 
@@ -117,13 +128,30 @@ impl<T> core::fmt::Debug for PPtr<T> {
 }
 
 impl<T> PPtr<T> {
-    /// Names the object at kernel-virtual address `addr`. Creating a `PPtr` does not access
-    /// memory; dereferencing it relies on the module invariant.
-    pub const fn new(addr: usize) -> Self {
+    /// Names the object at kernel-virtual address `addr` (private: the doors of the module
+    /// doc are the only ways in).
+    const fn new(addr: usize) -> Self {
         PPtr {
             addr,
             _t: PhantomData,
         }
+    }
+    /// Names the object at kernel-virtual address `addr`: the machine layer's door, for the
+    /// kernel's own statics (the IRQ node, the kernel's page table).
+    ///
+    /// # Safety
+    /// `addr` satisfies the module invariant for `T` for as long as the reference is used:
+    /// inside the kernel window, aligned, memory that holds a `T` and that no other object
+    /// overlaps.
+    pub const unsafe fn from_addr(addr: usize) -> Self {
+        PPtr::new(addr)
+    }
+    /// Names the object at host address `addr` in a simulation (host builds only: tests and
+    /// the fuzzer, which name simulated objects by address; debug builds check every access
+    /// against the objects lent out, see [`borrows`]). No kernel built for a machine has it.
+    #[cfg(not(target_os = "none"))]
+    pub const fn sim(addr: usize) -> Self {
+        PPtr::new(addr)
     }
     /// No object (address 0): the idle thread as the current thread, no SchedContext. Never
     /// dereferenced: address 0 lies outside the kernel window (and outside the simulated
@@ -269,6 +297,79 @@ pub enum UntypedMemory {}
 /// only through [`IpcBuffer`] and the debug stack dump).
 pub enum FrameMemory {}
 
+/// The root table of a VSpace, whatever the architecture's table format (a marker type): what
+/// an ASID pool entry links. [`PPtr::vspace_table`] gives the architecture's view of it.
+pub enum VSpaceRootMemory {}
+
+/// Entries of an ASID pool: `asidLowBits` = 9 on riscv64 and aarch64.
+pub const ASID_POOL_ENTRIES: usize = 512;
+
+/// An ASID pool (seL4 `asid_pool_t`, `seL4_ASIDPoolBits` = 12): for each of its 512 ASIDs the
+/// VSpace root assigned it, or none. The same shape on riscv64 (`pte_t *array[]`) and aarch64
+/// without hypervisor (`asid_map_t array[]`, of which this kernel keeps the `vspace_root`), so
+/// the generic ASID table ([`crate::state::Kernel::asid_table`]) links it.
+pub type AsidPool = [Link<VSpaceRootMemory>; ASID_POOL_ENTRIES];
+
+/// A page-table type of an architecture, whose tables may be the root of a VSpace (and so be
+/// linked from ASID pools) and whose valid non-leaf entries link the next-level table.
+///
+/// # Safety
+/// Implemented only here, for the architectures' `[Pte; 512]` types. `next_paddr` of an entry
+/// read from a table of this type gives the physical address of a table of this type or
+/// `None`: the architecture's vspace code writes non-leaf entries only from a `PPtr` of that
+/// table type (`Pte::table`), tables are zeroed when created, and their memory is never
+/// mapped to user mode (frames are a separate object type).
+pub unsafe trait PageTableMemory: Pod {
+    /// The entry type (a 64-bit word).
+    type Entry: Pod + Copy;
+    /// The physical address of the next-level table that entry `e` links, if it links one at
+    /// `level` (the architecture's encoding of a table entry).
+    fn next_paddr(e: Self::Entry, level: usize) -> Option<u64>;
+}
+
+impl PPtr<VSpaceRootMemory> {
+    /// The VSpace root as the architecture's page table (the type it was linked from).
+    #[inline(always)]
+    pub const fn vspace_table<R: PageTableMemory>(self) -> PPtr<R> {
+        PPtr::new(self.addr)
+    }
+}
+
+impl<R: PageTableMemory> PPtr<R> {
+    /// This table as a VSpace root, for an ASID pool entry.
+    #[inline(always)]
+    pub const fn as_vspace_root(self) -> PPtr<VSpaceRootMemory> {
+        PPtr::new(self.addr)
+    }
+    /// The table that entry `e`, read from this table at level `level`, links (seL4
+    /// `getPPtrFromHWPTE`/`ptrFromPAddr(pte_ptr)`), if `e` is a valid non-leaf entry.
+    #[inline(always)]
+    pub fn next_table(e: R::Entry, level: usize) -> Option<PPtr<R>> {
+        Some(PPtr::new(crate::arch::paddr_to_pptr(R::next_paddr(
+            e, level,
+        )?)))
+    }
+}
+
+// SAFETY: the architecture's `Pte::table` is the only constructor of a table entry (what
+// `table_paddr` recognises), and it takes a `PPtr<PageTable>` (see the trait's contract).
+unsafe impl PageTableMemory for crate::arch::PageTable {
+    type Entry = crate::arch::Pte;
+    #[inline(always)]
+    fn next_paddr(e: Self::Entry, level: usize) -> Option<u64> {
+        e.table_paddr(level)
+    }
+}
+// SAFETY: as above, for the other architecture's tables, whose pure logic host tests also run.
+#[cfg(test)]
+unsafe impl PageTableMemory for crate::arch::OtherPageTable {
+    type Entry = crate::arch::OtherPte;
+    #[inline(always)]
+    fn next_paddr(e: Self::Entry, level: usize) -> Option<u64> {
+        e.table_paddr(level)
+    }
+}
+
 impl PPtr<UntypedMemory> {
     /// Zeroes bytes `start..end` of the untyped region of 2^`size_bits` bytes that starts here
     /// if they lie inside it (they do: untyped reset, `resetUntypedCap`, clears below the
@@ -333,6 +434,11 @@ pub struct Carved {
 }
 
 impl Carved {
+    /// 2^`bits` bytes at host address `addr` in a simulation (host builds only: tests).
+    #[cfg(not(target_os = "none"))]
+    pub const fn sim(addr: usize, bits: u32) -> Carved {
+        Carved { addr, bits }
+    }
     /// The memory as a `T`, if a `T` fits in it (`createObject`).
     #[inline(always)]
     pub fn object<T>(self) -> Option<PPtr<T>> {
@@ -451,13 +557,21 @@ impl RawCap {
             w1,
         }
     }
-    /// A cap that names the object at `p`: `w0` with its pointer field set to `p`.
+    /// A cap that names the object at `p`: `w0` with its pointer field set to `p`. The tag in
+    /// `w0` must name a `T` ([`CapObject`]; checked in debug builds), so that
+    /// [`RawCap::object`] reads back the type written.
     #[inline(always)]
-    pub const fn with_object<T>(w0: u64, p: PPtr<T>, w1: u64) -> RawCap {
-        RawCap {
+    pub fn with_object<T: CapObject>(w0: u64, p: PPtr<T>, w1: u64) -> RawCap {
+        let c = RawCap {
             w0: (w0 & !CAP_PTR_MASK) | ((p.addr as u64 >> 4) & CAP_PTR_MASK),
             w1,
-        }
+        };
+        debug_assert!(
+            T::named_by(c),
+            "a cap with tag {} written from another type",
+            c.tag()
+        );
+        c
     }
     /// The same cap with the bits of word 0 outside the pointer field that `clear` names
     /// cleared and those of `set` set (rights and flags).
@@ -596,6 +710,37 @@ unsafe impl CapObject for UntypedMemory {
     #[inline(always)]
     fn named_by(c: RawCap) -> bool {
         c.tag() == crate::cap::tag::UNTYPED
+    }
+}
+// SAFETY: see above; the architecture's frame caps are written from the `PPtr<FrameMemory>`
+// of the frame (`arch_create_object`, boot), and `is_frame_cap` tests exactly their tag.
+unsafe impl CapObject for FrameMemory {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        crate::arch::is_frame_cap(c)
+    }
+}
+// SAFETY: as above, for the architecture's page-table caps (and aarch64's VSpace caps, which
+// name a table of the same type) and the `PPtr<PageTable>` they are written from.
+unsafe impl CapObject for crate::arch::PageTable {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        crate::arch::is_page_table_cap(c)
+    }
+}
+// SAFETY: as above, for the other architecture's, whose pure logic host tests also run.
+#[cfg(test)]
+unsafe impl CapObject for crate::arch::OtherPageTable {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        crate::arch::other_is_page_table_cap(c)
+    }
+}
+// SAFETY: as above, for ASID pool caps and the `PPtr<AsidPool>` they are written from.
+unsafe impl CapObject for AsidPool {
+    #[inline(always)]
+    fn named_by(c: RawCap) -> bool {
+        crate::arch::is_asid_pool_cap(c)
     }
 }
 // SAFETY: see above.
@@ -1081,11 +1226,11 @@ impl IpcBuffer {
     /// multiple of the buffer size below the frame's end, so the buffer lies inside the frame
     /// whatever `vaddr` is (the kernel only stores buffer addresses aligned to it).
     #[inline(always)]
-    pub fn in_frame(base: usize, size_bits: u64, vaddr: u64) -> IpcBuffer {
+    pub fn in_frame(base: PPtr<FrameMemory>, size_bits: u64, vaddr: u64) -> IpcBuffer {
         debug_assert!(
             (10..64).contains(&size_bits) && vaddr.is_multiple_of(IPC_BUFFER_BYTES as u64)
         );
-        IpcBuffer(base + (vaddr & ((1u64 << size_bits) - IPC_BUFFER_BYTES as u64)) as usize)
+        IpcBuffer(base.addr + (vaddr & ((1u64 << size_bits) - IPC_BUFFER_BYTES as u64)) as usize)
     }
     /// The kernel-virtual address of its first byte (tests and output).
     pub const fn addr(self) -> usize {
@@ -1125,7 +1270,7 @@ impl IpcBuffer {
 ///
 /// A range of whole 8-byte words (the untyped reset's chunks, page tables, ASID pools) is
 /// cleared with one store per word, 32 to a loop iteration; anything else with `write_bytes`.
-pub fn zero(addr: usize, len: usize) {
+fn zero(addr: usize, len: usize) {
     #[cfg(all(debug_assertions, not(target_os = "none")))]
     borrows::check(addr, len);
     if (addr | len) & 7 != 0 {
@@ -1155,19 +1300,79 @@ pub fn zero(addr: usize, len: usize) {
     }
 }
 
-/// Copies `len` bytes within the kernel window (boot: loading the root task's ELF).
-pub fn copy(dst: usize, src: usize, len: usize) {
-    // SAFETY: both ranges are in the kernel window, owned by the boot code at this point, and
-    // do not overlap (the ELF image and the frames it is copied to are disjoint).
-    unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) }
+/// Debug builds: the 8-byte word at physical `paddr`, if it is aligned and RAM (one of boot's
+/// RAM regions that `debug` recorded): a faulting thread's stack dump reads user memory this
+/// way, as seL4's debug build does (reading RAM through the kernel window has no side effect,
+/// and any bit pattern is a `u64`).
+#[cfg(feature = "debug_build")]
+pub fn read_ram_word(debug: &crate::debug::DebugState, paddr: u64) -> Option<u64> {
+    if !paddr.is_multiple_of(8) || !debug.is_ram(paddr, 8) {
+        return None;
+    }
+    Some(PPtr::<u64>::new(crate::arch::paddr_to_pptr(paddr)).get())
 }
 
-/// Moves `len` bytes within the kernel window; the ranges may overlap (boot: the firmware
-/// boot moves the device tree to where seL4's elfloader puts it).
-pub fn move_bytes(dst: usize, src: usize, len: usize) {
-    // SAFETY: both ranges are RAM in the kernel window that only boot uses at this point (the
-    // device tree and the free RAM after the kernel image); `copy` allows overlap.
-    unsafe { core::ptr::copy(src as *const u8, dst as *mut u8, len) }
+/// Boot's access to memory by address: the token only the boot path holds, until the root
+/// task is created. Boot carves the root task's objects out of free RAM (which the
+/// free-memory plan has taken out of every untyped region), reads its input (the initrd, the
+/// device tree) and moves the user image into place, all by physical or kernel-virtual
+/// address, before any capability to that memory exists.
+pub struct Booting {
+    _private: (),
+}
+
+impl Booting {
+    /// The token, at the start of boot.
+    ///
+    /// # Safety
+    /// Called on the boot path only, before the first user thread runs, and not used once
+    /// it does. The boot parameters it is used with describe the machine: RAM
+    /// regions are RAM inside the kernel window, reserved regions (kernel image, device tree,
+    /// initrd, user image) are not handed out as untyped memory.
+    pub const unsafe fn begin() -> Booting {
+        Booting { _private: () }
+    }
+    /// The token in a host simulation (tests and the fuzzer boot simulated machines).
+    #[cfg(not(target_os = "none"))]
+    pub const fn sim() -> Booting {
+        Booting { _private: () }
+    }
+    /// The object boot has just carved out of free memory at kernel-virtual `addr` (the root
+    /// task's objects, its image's frames, the extra BootInfo frames), each zeroed or filled
+    /// before use.
+    #[inline]
+    pub fn object<T>(&self, addr: usize) -> PPtr<T> {
+        PPtr::new(addr)
+    }
+    /// Zeroes `len` bytes of free memory at kernel-virtual `addr`.
+    pub fn zero(&self, addr: usize, len: usize) {
+        zero(addr, len)
+    }
+    /// Copies `src` to kernel-virtual `dst` (free memory: the root task's frames, the extra
+    /// BootInfo frames), which does not overlap `src`.
+    pub fn copy_in(&self, dst: usize, src: &[u8]) {
+        // SAFETY: `dst..dst + len` is free RAM in the kernel window that boot owns (the
+        // token's contract); `src` is a valid slice, disjoint from it (boot input is reserved
+        // memory).
+        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst as *mut u8, src.len()) }
+    }
+    /// Moves `len` bytes within the kernel window; the ranges may overlap (the firmware boot
+    /// moves the device tree to where seL4's elfloader puts it).
+    pub fn move_bytes(&self, dst: usize, src: usize, len: usize) {
+        // SAFETY: both ranges are RAM in the kernel window that only boot uses at this point
+        // (the device tree and the free RAM after the kernel image); `copy` allows overlap.
+        unsafe { core::ptr::copy(src as *const u8, dst as *mut u8, len) }
+    }
+    /// The bytes of a physical memory range, through the kernel window (the root task image
+    /// and the device tree, which are reserved and never handed out as untyped memory).
+    pub fn phys_bytes(&self, paddr: u64, len: usize) -> &'static [u8] {
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: boot passes ranges of boot input (initrd, DTB) that lie in RAM covered by the
+        // kernel window and are reserved: nothing writes to them while the slice is used.
+        unsafe { core::slice::from_raw_parts(crate::arch::paddr_to_pptr(paddr) as *const u8, len) }
+    }
 }
 
 /// The one kernel on the target.
@@ -1302,17 +1507,6 @@ pub mod sim {
             unsafe { std::alloc::dealloc(self.buf, self.layout) }
         }
     }
-}
-
-/// The bytes of a physical memory range, through the kernel window (boot only: the root task
-/// image and the device tree, which are reserved and never handed out as untyped memory).
-pub fn phys_bytes(paddr: u64, len: usize) -> &'static [u8] {
-    if len == 0 {
-        return &[];
-    }
-    // SAFETY: the boot code passes ranges of boot input (initrd, DTB) that lie in RAM covered by
-    // the kernel window and are reserved: nothing writes to them while the slice is used.
-    unsafe { core::slice::from_raw_parts(crate::arch::paddr_to_pptr(paddr) as *const u8, len) }
 }
 
 #[cfg(all(test, debug_assertions, not(target_os = "none")))]

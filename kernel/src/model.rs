@@ -72,9 +72,11 @@ pub fn region(c: &Cap) -> Option<(u64, u64)> {
         Cap::Notification { ptr, .. } => (ptr.addr() as u64, 1 << NOTIFICATION_BITS),
         Cap::CNode { ptr, radix, .. } => (ptr.addr() as u64, 1 << (radix as u64 + SLOT_BITS)),
         Cap::Thread { tcb } => (tcb.addr() as u64, 1 << TCB_BITS),
-        Cap::Arch(ArchCap::Frame { base, size, .. }) => (base as u64, 1 << frame_bits(size)),
-        Cap::Arch(ArchCap::PageTable { base, .. }) => (base as u64, 1 << PAGE_TABLE_BITS),
-        Cap::Arch(ArchCap::AsidPool { ptr, .. }) => (ptr as u64, 1 << abi::object::ASID_POOL_BITS),
+        Cap::Arch(ArchCap::Frame { base, size, .. }) => (base.addr() as u64, 1 << frame_bits(size)),
+        Cap::Arch(ArchCap::PageTable { base, .. }) => (base.addr() as u64, 1 << PAGE_TABLE_BITS),
+        Cap::Arch(ArchCap::AsidPool { ptr, .. }) => {
+            (ptr.addr() as u64, 1 << abi::object::ASID_POOL_BITS)
+        }
         _ => return None,
     })
 }
@@ -114,8 +116,8 @@ pub fn same_object(a: &Cap, b: &Cap) -> bool {
         (
             Cap::Arch(ArchCap::PageTable { base: x, .. }),
             Cap::Arch(ArchCap::PageTable { base: y, .. }),
-        )
-        | (
+        ) => x == y,
+        (
             Cap::Arch(ArchCap::AsidPool { ptr: x, .. }),
             Cap::Arch(ArchCap::AsidPool { ptr: y, .. }),
         ) => x == y,
@@ -257,19 +259,19 @@ pub fn object_bits(t: T, user_size: u64) -> u64 {
 pub fn new_cap(t: T, user_size: u64, ptr: usize, is_device: bool) -> Cap {
     match t {
         T::Untyped => Cap::Untyped {
-            ptr: PPtr::new(ptr),
+            ptr: PPtr::sim(ptr),
             size_bits: user_size as u8,
             free_index: 0,
             is_device,
         },
         T::Endpoint => Cap::Endpoint {
-            ptr: crate::object::endpoint::EpRef(PPtr::new(ptr)),
+            ptr: crate::object::endpoint::EpRef(PPtr::sim(ptr)),
             badge: 0,
             rights: EpRights::ALL,
         },
         // Notification caps have no grant rights (seL4's `cap_notification_cap` has none).
         T::Notification => Cap::Notification {
-            ptr: crate::object::notification::NtfnRef(PPtr::new(ptr)),
+            ptr: crate::object::notification::NtfnRef(PPtr::sim(ptr)),
             badge: 0,
             rights: EpRights {
                 send: true,
@@ -279,16 +281,16 @@ pub fn new_cap(t: T, user_size: u64, ptr: usize, is_device: bool) -> Cap {
             },
         },
         T::CapTable => Cap::CNode {
-            ptr: PPtr::new(ptr),
+            ptr: PPtr::sim(ptr),
             radix: user_size as u8,
             guard_size: 0,
             guard: 0,
         },
         T::Tcb => Cap::Thread {
-            tcb: PPtr::new(ptr),
+            tcb: PPtr::sim(ptr),
         },
         T::SmallPage | T::MegaPage => Cap::Arch(ArchCap::Frame {
-            base: ptr,
+            base: PPtr::sim(ptr),
             size: if t == T::SmallPage {
                 FrameSize::Small
             } else {
@@ -299,7 +301,7 @@ pub fn new_cap(t: T, user_size: u64, ptr: usize, is_device: bool) -> Cap {
             mapped: None,
         }),
         T::PageTable => Cap::Arch(ArchCap::PageTable {
-            base: ptr,
+            base: PPtr::sim(ptr),
             mapped: None,
         }),
         t => panic!("the model does not retype {t:?}"),
@@ -847,25 +849,25 @@ impl VSpaceModel {
                 size,
                 mapped: Some(m),
                 ..
-            }) => self.unmap_page(frame_bits(size), m.asid, m.vaddr, base),
+            }) => self.unmap_page(frame_bits(size), m.asid, m.vaddr, base.addr()),
             Cap::Arch(ArchCap::PageTable { base, mapped }) if last => {
                 if let Some(m) = mapped {
-                    if self.find_vspace(m.asid) == Some(base) {
+                    if self.find_vspace(m.asid) == Some(base.addr()) {
                         let pool = self.asid_table[m.asid as usize >> 9];
                         self.pools.get_mut(&pool).unwrap()[m.asid as usize & 511] = 0;
                     } else {
-                        self.unmap_page_table(m.asid, m.vaddr, base);
+                        self.unmap_page_table(m.asid, m.vaddr, base.addr());
                     }
                 }
-                self.tables.remove(&base);
-                self.roots.remove(&base);
+                self.tables.remove(&base.addr());
+                self.roots.remove(&base.addr());
             }
             Cap::Arch(ArchCap::AsidPool { ptr, asid_base }) if last => {
                 let hi = asid_base as usize >> 9;
-                if self.asid_table[hi] == ptr {
+                if self.asid_table[hi] == ptr.addr() {
                     self.asid_table[hi] = 0;
                 }
-                self.pools.remove(&ptr);
+                self.pools.remove(&ptr.addr());
             }
             _ => {}
         }
@@ -876,8 +878,8 @@ impl VSpaceModel {
     pub fn retype(&mut self, ut: u64, t: T, dest: u64) -> Outcome {
         self.cs.retype(ut, t, 0, dest, 1)?;
         if let Cap::Arch(ArchCap::PageTable { base, .. }) = self.cs.cap(dest) {
-            self.tables.insert(base, vec![0; PT_ENTRIES]);
-            self.roots.remove(&base);
+            self.tables.insert(base.addr(), vec![0; PT_ENTRIES]);
+            self.roots.remove(&base.addr());
         }
         Ok(())
     }
@@ -912,7 +914,7 @@ impl VSpaceModel {
         vaddr_check()?;
         match self.find_vspace(m.asid) {
             None => Err((Error::FailedLookup, vec![0, 1])),
-            Some(r) if r != base => Err((Error::InvalidCapability, vec![1])),
+            Some(r) if r != base.addr() => Err((Error::InvalidCapability, vec![1])),
             Some(r) => Ok((m.asid, r)),
         }
     }
@@ -937,7 +939,7 @@ impl VSpaceModel {
         if left == 12 || self.entry(pt, i) & pte::V != 0 {
             return Err((Error::DeleteFirst, vec![]));
         }
-        let e = pte::table(self.paddr(base));
+        let e = pte::table(self.paddr(base.addr()));
         self.set_entry(pt, i, e);
         self.set_cap(
             slot,
@@ -962,12 +964,12 @@ impl VSpaceModel {
             return Err((Error::RevokeFirst, vec![]));
         }
         if let Some(m) = mapped {
-            if self.find_vspace(m.asid) == Some(base) {
+            if self.find_vspace(m.asid) == Some(base.addr()) {
                 return Err((Error::RevokeFirst, vec![]));
             }
-            self.unmap_page_table(m.asid, m.vaddr, base);
-            self.tables.insert(base, vec![0; PT_ENTRIES]);
-            self.roots.remove(&base);
+            self.unmap_page_table(m.asid, m.vaddr, base.addr());
+            self.tables.insert(base.addr(), vec![0; PT_ENTRIES]);
+            self.roots.remove(&base.addr());
         }
         self.set_cap(slot, Cap::Arch(ArchCap::PageTable { base, mapped: None }));
         Ok(())
@@ -1013,7 +1015,11 @@ impl VSpaceModel {
             None if self.entry(pt, i) & pte::V != 0 => return Err((Error::DeleteFirst, vec![])),
             None => {}
         }
-        let e = user_pte(self.paddr(base), !xn, mask_vm_rights(cap_rights, rights));
+        let e = user_pte(
+            self.paddr(base.addr()),
+            !xn,
+            mask_vm_rights(cap_rights, rights),
+        );
         self.set_entry(pt, i, e);
         self.set_cap(
             slot,
@@ -1042,7 +1048,7 @@ impl VSpaceModel {
             unreachable!()
         };
         if let Some(m) = mapped {
-            self.unmap_page(frame_bits(size), m.asid, m.vaddr, base);
+            self.unmap_page(frame_bits(size), m.asid, m.vaddr, base.addr());
         }
         self.set_cap(
             slot,
@@ -1072,15 +1078,15 @@ impl VSpaceModel {
         if pool == 0 {
             return Err((Error::FailedLookup, vec![0, 1]));
         }
-        if pool != ptr {
+        if pool != ptr.addr() {
             return Err((Error::InvalidCapability, vec![0]));
         }
         let entries = &self.pools[&pool];
         let Some(i) = (0..512).find(|&i| asid_base as usize + i != 0 && entries[i] == 0) else {
             return Err((Error::DeleteFirst, vec![]));
         };
-        self.pools.get_mut(&pool).unwrap()[i] = base;
-        self.roots.insert(base);
+        self.pools.get_mut(&pool).unwrap()[i] = base.addr();
+        self.roots.insert(base.addr());
         self.set_cap(
             vs,
             Cap::Arch(ArchCap::PageTable {
@@ -1123,7 +1129,7 @@ impl VSpaceModel {
             Node {
                 slot: dest,
                 cap: Cap::Arch(ArchCap::AsidPool {
-                    ptr: ptr.addr(),
+                    ptr: PPtr::sim(ptr.addr()),
                     asid_base: (hi << 9) as u16,
                 }),
                 revocable: false,
@@ -1149,28 +1155,32 @@ impl VSpaceModel {
         let mut m = VSpaceModel {
             cs,
             fixed,
-            asid_table: s.k.asid_table.to_vec(),
+            asid_table: s.k.asid_table.iter().map(|l| l.addr()).collect(),
             pools: Default::default(),
             tables: Default::default(),
             roots: Default::default(),
             window,
         };
-        for &pool in s.k.asid_table.iter().filter(|&&p| p != 0) {
+        for pool in s.k.asid_table.iter().filter_map(|l| l.get()) {
             let entries: Vec<usize> = (0..512)
-                .map(|lo| crate::arch::riscv64::vspace::asid_pool_entry(pool, lo).get() as usize)
+                .map(|lo| {
+                    crate::arch::riscv64::vspace::asid_pool_entry(pool, lo)
+                        .get()
+                        .addr()
+                })
                 .collect();
             for &root in entries.iter().filter(|&&r| r != 0) {
                 m.roots.insert(root);
                 m.import(root, LEVELS - 1);
             }
-            m.pools.insert(pool, entries);
+            m.pools.insert(pool.addr(), entries);
         }
         m
     }
 
     /// Reads the table at `pt` (at `level`) and the tables below it into the model.
     fn import(&mut self, pt: usize, level: usize) {
-        let entries = crate::mem::PPtr::<[u64; PT_ENTRIES]>::new(pt)
+        let entries = crate::mem::PPtr::<[u64; PT_ENTRIES]>::sim(pt)
             .get()
             .to_vec();
         let user = if self.roots.contains(&pt) {
@@ -1191,9 +1201,13 @@ impl VSpaceModel {
     /// (the user half of VSpace roots).
     pub fn check(&self, s: &System, slots: &[u64]) -> Result<(), TestCaseError> {
         self.cs.check(s, slots)?;
-        prop_assert_eq!(&s.k.asid_table[..], &self.asid_table[..], "ASID table");
+        prop_assert_eq!(
+            &s.k.asid_table.iter().map(|l| l.addr()).collect::<Vec<_>>()[..],
+            &self.asid_table[..],
+            "ASID table"
+        );
         for (&pool, entries) in &self.pools {
-            let kernel = crate::mem::PPtr::<[u64; 512]>::new(pool).get();
+            let kernel = crate::mem::PPtr::<[u64; 512]>::sim(pool).get();
             for (lo, &e) in entries.iter().enumerate() {
                 let k = kernel[lo] as usize;
                 prop_assert_eq!(k, e, "entry {} of the ASID pool at {:#x}", lo, pool);
@@ -1205,7 +1219,7 @@ impl VSpaceModel {
             } else {
                 PT_ENTRIES
             };
-            let table = crate::mem::PPtr::<[u64; PT_ENTRIES]>::new(t).get();
+            let table = crate::mem::PPtr::<[u64; PT_ENTRIES]>::sim(t).get();
             for (i, &e) in entries[..n].iter().enumerate() {
                 let k = table[i];
                 prop_assert_eq!(

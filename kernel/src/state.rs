@@ -61,7 +61,7 @@ pub struct Kernel {
     pub fastpath_hits: u64,
     /// The ASID table: kernel-virtual addresses of ASID pools, 0 for none
     /// (`riscvKSASIDTable`).
-    pub asid_table: [usize; ASID_TABLE_SIZE],
+    pub asid_table: [crate::mem::Link<crate::mem::AsidPool>; ASID_TABLE_SIZE],
     /// Per-interrupt state (`intStateIRQTable`), an `IrqState` each.
     pub irq_state: [u8; crate::object::interrupt::NUM_IRQS],
     /// Ready queues and the scheduler action.
@@ -124,7 +124,7 @@ impl Kernel {
             reprogram: true,
             work_units: 0,
             irq_pending: no_irq,
-            asid_table: [0; ASID_TABLE_SIZE],
+            asid_table: [crate::mem::Link::NONE; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
             fpu_owner: crate::mem::Link::NONE,
             activated_rel: 0,

@@ -132,9 +132,15 @@ impl System {
     /// kernel first loads the initrd as seL4's elfloader would ([`crate::boot::load_initrd`]).
     pub fn boot_with(elf: &[u8], dtb_len: usize) -> System {
         let (mem, mut p) = Self::machine(elf, dtb_len);
-        crate::boot::load_initrd(&mut p).expect("load the initrd");
+        crate::boot::load_initrd(&crate::mem::Booting::sim(), &mut p).expect("load the initrd");
         let mut k = Kernel::new();
-        let root = create_root_task(&mut k, &p, crate::arch::PADDR_TOP).expect("boot");
+        let root = create_root_task(
+            &crate::mem::Booting::sim(),
+            &mut k,
+            &p,
+            crate::arch::PADDR_TOP,
+        )
+        .expect("boot");
         let bi_vptr = root.reg(reg::A0);
         System {
             mem,
@@ -151,17 +157,10 @@ impl System {
     /// the simulated kernel image, and the kernel devices.
     pub fn machine(elf: &[u8], dtb_len: usize) -> (SimMemory, BootParams) {
         let mem = SimMemory::new(RAM_BASE, RAM_BITS);
-        crate::mem::copy(
-            crate::arch::paddr_to_pptr(INITRD),
-            elf.as_ptr() as usize,
-            elf.len(),
-        );
+        let boot = crate::mem::Booting::sim();
+        boot.copy_in(crate::arch::paddr_to_pptr(INITRD), elf);
         let dtb: Vec<u8> = (0..dtb_len).map(|i| i as u8).collect();
-        crate::mem::copy(
-            crate::arch::paddr_to_pptr(DTB),
-            dtb.as_ptr() as usize,
-            dtb.len(),
-        );
+        boot.copy_in(crate::arch::paddr_to_pptr(DTB), &dtb);
         let mut p = BootParams::default();
         p.ram
             .push(Region::new(RAM_BASE, RAM_BASE + (1 << RAM_BITS)))
@@ -171,7 +170,7 @@ impl System {
             .unwrap();
         p.kernel_image = KERNEL_IMAGE;
         p.kernel_boot = Region::new(KERNEL_IMAGE.start, KERNEL_IMAGE.start + 0x1000);
-        p.irq_node = crate::mem::PPtr::new(crate::arch::paddr_to_pptr(KERNEL_IMAGE.end - 0x1000));
+        p.irq_node = crate::mem::PPtr::sim(crate::arch::paddr_to_pptr(KERNEL_IMAGE.end - 0x1000));
         p.initrd = Region::new(INITRD, INITRD + elf.len() as u64);
         p.dtb = Region::new(DTB, DTB + dtb_len as u64);
         p.kernel_devices
@@ -182,7 +181,7 @@ impl System {
 
     /// The root task's BootInfo.
     pub fn bootinfo(&self) -> BootInfo {
-        PPtr::<BootInfo>::new(self.user_to_pptr(self.bi_vptr)).get()
+        PPtr::<BootInfo>::sim(self.user_to_pptr(self.bi_vptr)).get()
     }
 
     /// Kernel-virtual address of a root-task virtual address (walks its page tables).
@@ -244,12 +243,12 @@ impl System {
             if i < 4 {
                 t.set_reg(reg::A2 + i, w);
             } else if let Some(b) = buf {
-                PPtr::<u64>::new(b + 8 + 8 * i).set(w);
+                PPtr::<u64>::sim(b + 8 + 8 * i).set(w);
             }
         }
         if let Some(b) = buf {
             for (i, &c) in caps.iter().enumerate() {
-                PPtr::<u64>::new(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).set(c);
+                PPtr::<u64>::sim(b + abi::ipc_buffer::offset::CAPS_OR_BADGES + 8 * i).set(c);
             }
         }
         t.set_reg(reg::A0, a0);
@@ -282,7 +281,7 @@ impl System {
         for (i, o) in out.iter_mut().enumerate() {
             *o = match buf {
                 _ if i < 4 => t.reg(reg::A2 + i),
-                Some(b) => PPtr::<u64>::new(b + 8 + 8 * i).get(),
+                Some(b) => PPtr::<u64>::sim(b + 8 + 8 * i).get(),
                 None => 0,
             };
         }

@@ -78,16 +78,16 @@ fn boot_creates_the_root_task_as_sel4_does() {
     // The image was copied: the word after the headers is at entry.
     let entry = IMAGE_VADDR + 120;
     assert_eq!(
-        crate::mem::PPtr::<u64>::new(s.user_to_pptr(entry)).get(),
+        crate::mem::PPtr::<u64>::sim(s.user_to_pptr(entry)).get(),
         0x1234_5678_9abc_def0
     );
     // The device tree is in the extra BootInfo pages after a header {FDT, len}.
     let extra = s.user_to_pptr(bi.ipc_buffer + 8192);
     assert_eq!(
-        crate::mem::PPtr::<[u64; 2]>::new(extra).get(),
+        crate::mem::PPtr::<[u64; 2]>::sim(extra).get(),
         [6, 16 + DTB_LEN as u64]
     );
-    assert_eq!(crate::mem::PPtr::<u8>::new(extra + 16 + 7).get(), 7);
+    assert_eq!(crate::mem::PPtr::<u8>::sim(extra + 16 + 7).get(), 7);
 }
 
 #[test]
@@ -275,13 +275,13 @@ fn untyped_is_reset_when_its_children_are_gone() {
     let Cap::Arch(ArchCap::Frame { base, .. }) = s.root_slot(e).cap() else {
         panic!()
     };
-    crate::mem::PPtr::<u64>::new(base).set(0xdead);
+    crate::mem::PPtr::<u64>::sim(base.addr()).set(0xdead);
     // While a child exists, allocation continues at the watermark.
     assert_eq!(s.retype(ut, T::SmallPage, 0, e + 1, 1).info.label(), 0);
     let Cap::Arch(ArchCap::Frame { base: b2, .. }) = s.root_slot(e + 1).cap() else {
         panic!()
     };
-    assert_eq!(b2, base + 4096);
+    assert_eq!(b2.addr(), base.addr() + 4096);
     // Delete both: the next retype starts from the base again, with zeroed memory.
     for i in [e, e + 1] {
         assert_eq!(s.cnode(L::CNodeDelete, &[i, 64], &[]).info.label(), 0);
@@ -292,7 +292,7 @@ fn untyped_is_reset_when_its_children_are_gone() {
     };
     assert_eq!(b3, base);
     assert_eq!(
-        crate::mem::PPtr::<u64>::new(base).get(),
+        crate::mem::PPtr::<u64>::sim(base.addr()).get(),
         0,
         "reset zeroed the memory"
     );
@@ -359,7 +359,7 @@ fn untyped_reset_preempts_where_the_chunk_loop_does() {
             for at in [0, 1, 2, 3] {
                 let fill = |from: u64, to: u64| {
                     for a in (from..to).step_by(8) {
-                        crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize)
+                        crate::mem::PPtr::<u64>::sim(ptr.addr() + a as usize)
                             .set(0xabab_abab_abab_abab);
                     }
                 };
@@ -383,7 +383,7 @@ fn untyped_reset_preempts_where_the_chunk_loop_does() {
                 assert_eq!(s.k.work_units, units_after, "{what}");
                 assert_eq!(CHECKS.with(|c| c.get().0), checks, "{what}");
                 for a in (0..size).step_by(8) {
-                    let w = crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize).get();
+                    let w = crate::mem::PPtr::<u64>::sim(ptr.addr() + a as usize).get();
                     let cleared = a >= left && a < free;
                     assert_eq!(w == 0, cleared, "{what}: word at {a:#x}");
                 }
@@ -396,7 +396,7 @@ fn untyped_reset_preempts_where_the_chunk_loop_does() {
                     };
                     assert_eq!(free_index, 0, "{what}");
                     for a in (0..free).step_by(8) {
-                        let w = crate::mem::PPtr::<u64>::new(ptr.addr() + a as usize).get();
+                        let w = crate::mem::PPtr::<u64>::sim(ptr.addr() + a as usize).get();
                         assert_eq!(w, 0, "{what}: resumed, word at {a:#x}");
                     }
                 }

@@ -49,6 +49,7 @@ if_riscv64! {
         same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data,
         vspace_root, ArchCap,
     };
+    pub use riscv64::cap::{is_asid_pool_cap, is_frame_cap, is_page_table_cap};
     pub use riscv64::context::{regs, sanitise_register, ArchContext, ArchTcb};
     pub use riscv64::objects::{
         decode as decode_arch_invocation, fast_invocation, has_fast_invocation,
@@ -56,7 +57,7 @@ if_riscv64! {
     };
     pub use riscv64::platform::{check_irq, Platform};
     pub use riscv64::vspace::user_word_paddr;
-    pub use riscv64::vspace::Pte;
+    pub use riscv64::vspace::{PageTable, Pte};
     pub use riscv64::{NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.
@@ -66,10 +67,13 @@ if_riscv64! {
     };
 }
 
-/// The page-table entry of the other architecture, whose pure logic host tests also run (its
-/// tables live in simulated object memory too).
+/// The page-table entry and table of the other architecture, whose pure logic host tests also
+/// run (its tables live in simulated object memory too), and its page-table cap test.
 #[cfg(test)]
-pub use aarch64::vspace::Pte as OtherPte;
+pub use aarch64::{
+    cap::is_page_table_cap as other_is_page_table_cap,
+    vspace::{PageTable as OtherPageTable, Pte as OtherPte},
+};
 
 if_aarch64! {
     pub use aarch64::boot::{
@@ -81,6 +85,7 @@ if_aarch64! {
         mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,
         same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data, ArchCap,
     };
+    pub use aarch64::cap::{is_asid_pool_cap, is_frame_cap, is_page_table_cap};
     pub use aarch64::context::{regs, sanitise_register, ArchContext, ArchTcb};
     pub use aarch64::glue::{
         check_valid_ipc_buffer, decode_invocation as decode_arch_invocation,
@@ -91,7 +96,7 @@ if_aarch64! {
     pub use aarch64::platform::Platform;
     pub use aarch64::check_irq;
     pub use aarch64::vspace::user_word_paddr;
-    pub use aarch64::vspace::Pte;
+    pub use aarch64::vspace::{PageTable, Pte};
     pub use aarch64::{NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.

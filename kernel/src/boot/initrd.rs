@@ -69,13 +69,13 @@ fn parse_image(bytes: &[u8]) -> Result<Image<'_>, BootError> {
 ///
 /// Errors: no initrd, not a usable ELF file, or the places the image and the device tree go
 /// would overlap the initrd or leave the RAM region of the kernel.
-pub fn load_initrd(params: &mut BootParams) -> Result<(), BootError> {
+pub fn load_initrd(boot: &crate::mem::Booting, params: &mut BootParams) -> Result<(), BootError> {
     if params.initrd.is_empty() {
         return Err(BootError::Msg(
             "no root task image: boot with -initrd ROOTTASK.elf",
         ));
     }
-    let bytes = crate::mem::phys_bytes(params.initrd.start, params.initrd.size() as usize);
+    let bytes = boot.phys_bytes(params.initrd.start, params.initrd.size() as usize);
     let img = parse_image(bytes)?;
     let dtb_dst = super::round_up(params.kernel_image.end, PAGE_BITS);
     let dtb = Region::new(dtb_dst, dtb_dst + params.dtb.size());
@@ -97,21 +97,21 @@ pub fn load_initrd(params: &mut BootParams) -> Result<(), BootError> {
              kernel image): place it higher",
         ));
     }
-    crate::mem::move_bytes(
+    boot.move_bytes(
         crate::arch::paddr_to_pptr(dtb.start),
         crate::arch::paddr_to_pptr(params.dtb.start),
         params.dtb.size() as usize,
     );
     params.dtb = dtb;
     let base = crate::arch::paddr_to_pptr(ui.start);
-    crate::mem::zero(base, ui.size() as usize);
+    boot.zero(base, ui.size() as usize);
     for ph in img.elf.program_iter() {
         if ph.get_type() != Ok(xmas_elf::program::Type::Load) || ph.file_size() == 0 {
             continue;
         }
         let dst = base + (ph.virtual_addr() - img.v_start) as usize;
         let src = &bytes[ph.offset() as usize..(ph.offset() + ph.file_size()) as usize];
-        crate::mem::copy(dst, src.as_ptr() as usize, src.len());
+        boot.copy_in(dst, src);
     }
     params.user_image = UserImage {
         p_reg: ui,

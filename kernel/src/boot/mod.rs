@@ -221,6 +221,7 @@ pub enum BootError {
 use crate::arch::paddr_to_pptr;
 use crate::cap::Cap;
 use crate::cte::{cte_insert, insert_new_cap, Slot};
+use crate::mem::{Booting, FrameMemory, PPtr};
 use crate::object::objecttype::derive_cap;
 use crate::object::tcb::{init_tcb, tcb_slot, TcbRef, ThreadState};
 use crate::state::Kernel;
@@ -406,46 +407,47 @@ impl Layout {
 
 /// The root task's objects (seL4 `rootserver`), kernel-virtual addresses of zeroed memory.
 struct RootObjects {
-    cnode: usize,
+    cnode: PPtr<crate::cte::Cte>,
     /// The extra BootInfo region, if there is a device tree.
     extra_bi: Option<usize>,
     /// The VSpace root.
-    vspace: usize,
+    vspace: PPtr<crate::arch::PageTable>,
     /// The first of the page tables below it, which follow each other.
     paging: usize,
     n_paging: u64,
-    asid_pool: usize,
-    ipc_buf: usize,
-    boot_info: usize,
-    tcb: usize,
+    asid_pool: PPtr<crate::mem::AsidPool>,
+    ipc_buf: PPtr<FrameMemory>,
+    boot_info: PPtr<FrameMemory>,
+    tcb: TcbRef,
     /// MCS: the root thread's scheduling context (`rootserver.sc`), 2^`seL4_MinSchedContextBits`
     /// bytes.
     #[cfg(feature = "mcs")]
-    sc: usize,
+    sc: crate::object::sched_context::ScRef,
 }
 
 /// seL4 `create_rootserver_objects`: carves the root task's objects out of the block at
 /// physical `start` in seL4's order (the biggest first, so that each is aligned to its size:
 /// the extra BootInfo region before the root CNode only if it is at least as big), zeroing
 /// each.
-fn create_rootserver_objects(start: u64, layout: &Layout) -> RootObjects {
+fn create_rootserver_objects(boot: &Booting, start: u64, layout: &Layout) -> RootObjects {
     let cnode_bits = ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS;
     let size = layout.rootserver_size();
     /// `alloc_rootserver_obj`: `n` objects of 2^`bits` bytes from the block, zeroed.
-    struct Block {
+    struct Block<'b> {
+        boot: &'b Booting,
         next: u64,
         end: u64,
         extra_bits: u64,
         extra_bi: Option<usize>,
     }
-    impl Block {
+    impl Block<'_> {
         fn alloc(&mut self, bits: u64, n: u64) -> usize {
             let p = self.next;
             debug_assert!(p.is_multiple_of(1 << bits));
             self.next += n << bits;
             debug_assert!(self.next <= self.end);
             let v = paddr_to_pptr(p);
-            crate::mem::zero(v, (n << bits) as usize);
+            self.boot.zero(v, (n << bits) as usize);
             v
         }
         /// `maybe_alloc_extra_bi`: the extra BootInfo region, if it is not yet and is at least
@@ -457,6 +459,7 @@ fn create_rootserver_objects(start: u64, layout: &Layout) -> RootObjects {
         }
     }
     let mut b = Block {
+        boot,
         next: start,
         end: start + size.bytes,
         extra_bits: layout.extra_bits,
@@ -464,19 +467,19 @@ fn create_rootserver_objects(start: u64, layout: &Layout) -> RootObjects {
     };
     b.maybe_alloc_extra_bi(size.align_bits);
     const _: () = assert!(ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS > VSPACE_BITS);
-    let cnode = b.alloc(cnode_bits, 1);
+    let cnode = boot.object(b.alloc(cnode_bits, 1));
     b.maybe_alloc_extra_bi(VSPACE_BITS);
-    let vspace = b.alloc(VSPACE_BITS, 1);
+    let vspace = boot.object(b.alloc(VSPACE_BITS, 1));
     b.maybe_alloc_extra_bi(PAGE_BITS);
-    let asid_pool = b.alloc(ASID_POOL_BITS, 1);
-    let ipc_buf = b.alloc(PAGE_BITS, 1);
-    let boot_info = b.alloc(PAGE_BITS, 1);
+    let asid_pool = boot.object(b.alloc(ASID_POOL_BITS, 1));
+    let ipc_buf = boot.object(b.alloc(PAGE_BITS, 1));
+    let boot_info = boot.object(b.alloc(PAGE_BITS, 1));
     const _: () = assert!(TCB_BITS < PAGE_TABLE_BITS);
     let n_paging = crate::arch::root_paging_tables(layout.it_v_reg.start, layout.it_v_reg.end);
     let paging = b.alloc(PAGE_TABLE_BITS, n_paging);
-    let tcb = b.alloc(TCB_BITS, 1);
+    let tcb = boot.object(b.alloc(TCB_BITS, 1));
     #[cfg(feature = "mcs")]
-    let sc = b.alloc(MIN_SCHED_CONTEXT_BITS, 1);
+    let sc = boot.object(b.alloc(MIN_SCHED_CONTEXT_BITS, 1));
     debug_assert_eq!(b.next, b.end);
     let extra_bi = b.extra_bi;
     RootObjects {
@@ -497,15 +500,14 @@ fn create_rootserver_objects(start: u64, layout: &Layout) -> RootObjects {
 /// The root CNode while boot fills it: fixed slots are written directly, the others are
 /// handed out in order from `seL4_NumInitialCaps` (seL4 `write_slot`, `provide_cap`).
 pub struct RootCNode {
-    cnode: usize,
+    cnode: PPtr<crate::cte::Cte>,
     next: u64,
 }
 
 impl RootCNode {
     /// Slot `i`.
     pub fn slot(&self, i: u64) -> Slot {
-        Slot(crate::mem::PPtr::new(self.cnode))
-            .index(abi::config::ROOT_CNODE_SIZE_BITS as u32, i as usize)
+        Slot(self.cnode).index(abi::config::ROOT_CNODE_SIZE_BITS as u32, i as usize)
     }
     /// Writes `cap` to the fixed slot `i` (one of `abi::bootinfo::slot`).
     pub fn write_slot(&self, i: u64, cap: Cap) {
@@ -536,13 +538,13 @@ impl RootCNode {
 
 /// The root CNode with its own cap, the domain cap and the IRQ control cap in their slots
 /// (seL4 `create_root_cnode`, `create_domain_cap`, `init_irqs`' cap).
-fn create_root_cnode(cnode: usize) -> RootCNode {
+fn create_root_cnode(cnode: PPtr<crate::cte::Cte>) -> RootCNode {
     let root = RootCNode {
         cnode,
         next: slot::NUM_INITIAL_CAPS,
     };
     let cap = Cap::CNode {
-        ptr: crate::mem::PPtr::new(cnode),
+        ptr: cnode,
         radix: ROOT_CNODE_SIZE_BITS as u8,
         guard_size: (64 - ROOT_CNODE_SIZE_BITS) as u8,
         guard: 0,
@@ -557,8 +559,9 @@ fn create_root_cnode(cnode: usize) -> RootCNode {
 /// `[start, start + len)` (the last page may be partly used), mapped (executable) in the root
 /// task's VSpace from `vaddr` on, into the next free slots; returns their slots.
 fn create_frames_of_region(
+    boot: &Booting,
     cnode: &mut RootCNode,
-    vspace: usize,
+    vspace: PPtr<crate::arch::PageTable>,
     start: usize,
     len: u64,
     vaddr: u64,
@@ -566,7 +569,8 @@ fn create_frames_of_region(
     let first = cnode.next_free();
     let mut off = 0;
     while off < len {
-        let cap = crate::arch::map_root_frame(vspace, start + off as usize, vaddr + off, true);
+        let frame = boot.object(start + off as usize);
+        let cap = crate::arch::map_root_frame(vspace, frame, vaddr + off, true);
         cnode.provide(cap)?;
         off += PAGE;
     }
@@ -580,6 +584,7 @@ fn create_frames_of_region(
 /// `SEL4_BOOTINFO_HEADER_FDT` header), and its frames mapped after BootInfo: as many as its
 /// `extra_len` bytes need; returns their slots.
 fn create_extra_bootinfo(
+    boot: &Booting,
     cnode: &mut RootCNode,
     objs: &RootObjects,
     layout: &Layout,
@@ -588,13 +593,13 @@ fn create_extra_bootinfo(
     let Some(e) = objs.extra_bi else {
         return Ok(SlotRegion::default());
     };
-    crate::mem::PPtr::<BootInfoHeader>::new(e).set(BootInfoHeader {
+    boot.object::<BootInfoHeader>(e).set(BootInfoHeader {
         id: bootinfo_id::FDT,
         len: layout.extra_len,
     });
     let header = core::mem::size_of::<BootInfoHeader>();
-    crate::mem::copy(e + header, dtb.as_ptr() as usize, dtb.len());
-    create_frames_of_region(cnode, objs.vspace, e, layout.extra_len, layout.extra)
+    boot.copy_in(e + header, dtb);
+    create_frames_of_region(boot, cnode, objs.vspace, e, layout.extra_len, layout.extra)
 }
 
 /// seL4 `create_initial_thread`: the root task's TCB at priority 255, its CSpace, VSpace and
@@ -610,7 +615,7 @@ fn create_root_tcb(
     layout: &Layout,
     entry: u64,
 ) -> Result<TcbRef, BootError> {
-    let tcb = TcbRef::new(objs.tcb);
+    let tcb = objs.tcb;
     init_tcb(tcb, 0);
     tcb.with(|t| {
         t.priority = 255;
@@ -633,7 +638,7 @@ fn create_root_tcb(
     cte_insert(ipc_cap, ipc_slot, tcb.slot(tcb_slot::BUFFER));
     #[cfg(feature = "mcs")]
     {
-        let sc = crate::object::sched_context::ScRef::new(objs.sc);
+        let sc = objs.sc;
         crate::object::sched_context::configure_root(k, tcb, sc);
     }
     cnode.write_slot(slot::INIT_THREAD_TCB, Cap::Thread { tcb });
@@ -641,7 +646,7 @@ fn create_root_tcb(
     cnode.write_slot(
         slot::INIT_THREAD_SC,
         Cap::SchedContext {
-            ptr: crate::mem::PPtr::new(objs.sc),
+            ptr: objs.sc,
             size_bits: MIN_SCHED_CONTEXT_BITS as u8,
         },
     );
@@ -670,6 +675,7 @@ fn init_sched_control(cnode: &mut RootCNode) -> Result<SlotRegion, BootError> {
 ///
 /// Errors: the root CNode is full.
 fn create_untypeds(
+    boot: &Booting,
     cnode: &mut RootCNode,
     mem: &FreeMem,
     kernel_boot: Region,
@@ -694,7 +700,7 @@ fn create_untypeds(
                 padding: [0; 6],
             };
             let cap = Cap::Untyped {
-                ptr: crate::mem::PPtr::new(paddr_to_pptr(paddr)),
+                ptr: boot.object(paddr_to_pptr(paddr)),
                 size_bits: bits as u8,
                 free_index: 1 << bits,
                 is_device: device,
@@ -786,16 +792,17 @@ fn plan_memory_for(
 /// Errors: [`BootError::Msg`] for an unusable hand-off, too little memory, or too many caps
 /// for the root CNode (seL4's limits).
 pub fn create_root_task(
+    boot: &Booting,
     k: &mut Kernel,
     params: &BootParams,
     paddr_top: u64,
 ) -> Result<TcbRef, BootError> {
     check_handoff(params, paddr_top)?;
     let ui = params.user_image;
-    let dtb_bytes = crate::mem::phys_bytes(params.dtb.start, params.dtb.size() as usize);
+    let dtb_bytes = boot.phys_bytes(params.dtb.start, params.dtb.size() as usize);
     let layout = Layout::new(&ui, params.dtb.size())?;
     let mem = plan_memory_for(params, paddr_top, &layout)?;
-    let objs = create_rootserver_objects(mem.rootserver, &layout);
+    let objs = create_rootserver_objects(boot, mem.rootserver, &layout);
     k.irq_node = params.irq_node;
     params.irq_node.zero();
 
@@ -803,7 +810,7 @@ pub fn create_root_task(
     let paging = crate::arch::create_root_vspace(
         &mut cnode,
         objs.vspace,
-        objs.paging,
+        |i| boot.object(objs.paging + (i << abi::object::PAGE_TABLE_BITS) as usize),
         objs.n_paging,
         layout.it_v_reg,
     )?;
@@ -811,7 +818,7 @@ pub fn create_root_task(
     // has the choice), the image and the extra BootInfo executable.
     let map = |frame, vaddr| crate::arch::map_root_frame(objs.vspace, frame, vaddr, false);
     cnode.write_slot(slot::BOOT_INFO_FRAME, map(objs.boot_info, layout.bootinfo));
-    let extra_bi_pages = create_extra_bootinfo(&mut cnode, &objs, &layout, dtb_bytes)?;
+    let extra_bi_pages = create_extra_bootinfo(boot, &mut cnode, &objs, &layout, dtb_bytes)?;
     #[cfg(feature = "mcs")]
     let schedcontrol = init_sched_control(&mut cnode)?;
     cnode.write_slot(
@@ -819,6 +826,7 @@ pub fn create_root_task(
         map(objs.ipc_buf, layout.ipc_buf),
     );
     let frames = create_frames_of_region(
+        boot,
         &mut cnode,
         objs.vspace,
         paddr_to_pptr(ui.p_reg.start),
@@ -847,13 +855,13 @@ pub fn create_root_task(
         untyped: SlotRegion::default(),
         untyped_list: [UntypedDesc::default(); MAX_NUM_BOOTINFO_UNTYPED_CAPS],
     };
-    create_untypeds(&mut cnode, &mem, params.kernel_boot, &mut bi)?;
+    create_untypeds(boot, &mut cnode, &mem, params.kernel_boot, &mut bi)?;
     bi.empty = SlotRegion {
         start: cnode.next_free(),
         end: 1 << ROOT_CNODE_SIZE_BITS,
     };
     log_bootinfo(&bi);
-    crate::mem::PPtr::<BootInfo>::new(objs.boot_info).set(bi);
+    boot.object::<BootInfo>(objs.boot_info.addr()).set(bi);
 
     #[cfg(not(feature = "mcs"))]
     crate::ipc::setup_reply_master(tcb);
@@ -909,10 +917,13 @@ fn log_bootinfo(bi: &BootInfo) {
 /// Errors: [`BootError::Msg`] for an unusable hand-off or too little memory for the root
 /// task's objects.
 #[cfg(target_os = "none")]
-pub fn boot_system(params: &BootParams) -> Result<*mut crate::arch::ArchContext, BootError> {
+pub fn boot_system(
+    boot: &Booting,
+    params: &BootParams,
+) -> Result<*mut crate::arch::ArchContext, BootError> {
     crate::state::with_kernel(|k| {
         crate::arch::init_platform(k, &params.platform);
-        let t = create_root_task(k, params, crate::arch::PADDR_TOP)?;
+        let t = create_root_task(boot, k, params, crate::arch::PADDR_TOP)?;
         crate::kinfo!(
             "root task created: entry {:#x}",
             t.reg(crate::arch::regs::NEXT_IP)

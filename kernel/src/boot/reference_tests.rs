@@ -264,12 +264,18 @@ fn boot(p: &Placement) -> BootInfo {
     let _mem = SimMemory::new(0x8000_0000, 32);
     let mut params = p.params();
     let dtb: Vec<u8> = (0..p.dtb.size()).map(|i| i as u8).collect();
-    crate::mem::copy(paddr_to_pptr(p.dtb.start), dtb.as_ptr() as usize, dtb.len());
+    crate::mem::Booting::sim().copy_in(paddr_to_pptr(p.dtb.start), &dtb);
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
     params.irq_node =
-        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
+        crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let mut k = Kernel::new();
-    let root = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).expect("boot");
+    let root = create_root_task(
+        &crate::mem::Booting::sim(),
+        &mut k,
+        &params,
+        crate::arch::PADDR_TOP,
+    )
+    .expect("boot");
     assert_eq!(
         root.reg(crate::arch::regs::CAP),
         p.ui_vstart + p.ui.size() + 4096
@@ -282,7 +288,7 @@ fn boot(p: &Placement) -> BootInfo {
     else {
         panic!("no BootInfo frame")
     };
-    crate::mem::PPtr::<BootInfo>::new(base).get()
+    crate::mem::PPtr::<BootInfo>::sim(base.addr()).get()
 }
 
 fn region(r: SlotRegion) -> (u64, u64) {
@@ -517,9 +523,15 @@ fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
     let mut params = p.params();
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
     params.irq_node =
-        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
+        crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let mut k = Kernel::new();
-    let e = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).map(|_| ());
+    let e = create_root_task(
+        &crate::mem::Booting::sim(),
+        &mut k,
+        &params,
+        crate::arch::PADDR_TOP,
+    )
+    .map(|_| ());
     assert_eq!(e, Err(BootError::Msg("root CNode is full")));
 }
 
@@ -540,13 +552,18 @@ fn malformed_handoffs_are_refused() {
     };
     let _mem = SimMemory::new(0x8000_0000, 32);
     let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    let irq = crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
+    let irq = crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
     let attempt = |f: &dyn Fn(&mut BootParams)| {
         let mut p = good.params();
         p.irq_node = irq;
         f(&mut p);
         let mut k = Kernel::new();
-        match create_root_task(&mut k, &p, crate::arch::PADDR_TOP) {
+        match create_root_task(
+            &crate::mem::Booting::sim(),
+            &mut k,
+            &p,
+            crate::arch::PADDR_TOP,
+        ) {
             Ok(_) => "booted",
             Err(BootError::Msg(m)) => m,
         }
@@ -613,7 +630,7 @@ fn microkit_handoff_with_the_built_in_platform() {
     let mut params = qemu_virt::boot_params(
         Region::new(0x8020_0000, 0x8024_f000),
         Region::new(0x8020_0000, 0x8020_b000),
-        crate::mem::PPtr::new((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES)),
+        crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES)),
     );
     params.user_image = UserImage {
         p_reg: Region::new(0x8024_f000, 0x8028_5000),
@@ -621,7 +638,13 @@ fn microkit_handoff_with_the_built_in_platform() {
         v_entry: 0x2_0f88,
     };
     let mut k = Kernel::new();
-    let root = create_root_task(&mut k, &params, crate::arch::PADDR_TOP).expect("boot");
+    let root = create_root_task(
+        &crate::mem::Booting::sim(),
+        &mut k,
+        &params,
+        crate::arch::PADDR_TOP,
+    )
+    .expect("boot");
     let Cap::CNode { ptr, .. } = root.slot(tcb_slot::CTABLE).cap() else {
         panic!("no root CNode")
     };
@@ -630,7 +653,7 @@ fn microkit_handoff_with_the_built_in_platform() {
     else {
         panic!("no BootInfo frame")
     };
-    let bi = crate::mem::PPtr::<BootInfo>::new(base).get();
+    let bi = crate::mem::PPtr::<BootInfo>::sim(base.addr()).get();
     assert_eq!(
         (bi.extra_len, bi.extra_bi_pages.start),
         (0, bi.extra_bi_pages.end)

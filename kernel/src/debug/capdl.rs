@@ -377,7 +377,7 @@ fn vspace_objects(t: TcbRef, seen: &mut Seen<usize>) {
     let Some(root) = vspace_root(&t.slot(tcb_slot::VTABLE).cap()) else {
         return;
     };
-    if seen.add(root, 0) {
+    if seen.add(root.addr(), 0) {
         arch::print_vspace_objects(root);
     }
 }
@@ -387,7 +387,7 @@ fn vspace_caps(t: TcbRef, seen: &mut Seen<usize>) {
     let Some(root) = vspace_root(&t.slot(tcb_slot::VTABLE).cap()) else {
         return;
     };
-    if seen.add(root, 0) {
+    if seen.add(root.addr(), 0) {
         arch::print_vspace_caps(root);
     }
 }

@@ -111,10 +111,6 @@ pub fn user_stack_trace(k: &Kernel, t: TcbRef) {
 
 /// The 8-byte-aligned word at user address `vaddr` in the VSpace whose root page table is at
 /// `root` (kernel-virtual), if it is mapped for the user and lies in RAM.
-pub fn read_user_word(k: &Kernel, root: usize, vaddr: u64) -> Option<u64> {
-    let paddr = crate::arch::user_word_paddr(root, vaddr)?;
-    if !k.debug.is_ram(paddr, 8) {
-        return None;
-    }
-    Some(PPtr::<u64>::new(crate::arch::paddr_to_pptr(paddr)).get())
+pub fn read_user_word(k: &Kernel, root: PPtr<crate::arch::PageTable>, vaddr: u64) -> Option<u64> {
+    crate::mem::read_ram_word(&k.debug, crate::arch::user_word_paddr(root, vaddr)?)
 }

@@ -200,13 +200,10 @@ pub fn create_object(
             can_grant: true,
         },
         // The architecture's types (`Arch_createObject`).
-        t => {
-            let memory: PPtr<crate::mem::FrameMemory> = obj!();
-            match crate::arch::arch_create_object(t, memory.addr(), is_device) {
-                Some(c) => Cap::Arch(c),
-                None => Cap::Null,
-            }
-        }
+        t => match crate::arch::arch_create_object(t, at, is_device) {
+            Some(c) => Cap::Arch(c),
+            None => Cap::Null,
+        },
     }
 }
 

@@ -50,7 +50,7 @@ fn in_queue(s: &System, prio: usize, t: TcbRef) -> bool {
 }
 
 fn buffer_word(s: &System, i: usize) -> u64 {
-    PPtr::<u64>::new(s.buffer_of(s.root) + 8 + 8 * i).get()
+    PPtr::<u64>::sim(s.buffer_of(s.root) + 8 + 8 * i).get()
 }
 
 /// The x_i register numbers of `seL4_UserContext` words, written out independently of the
@@ -296,7 +296,7 @@ fn configure_installs_roots_buffer_and_fault_endpoint_then_resume_runs_the_threa
     );
     assert_eq!(
         crate::state::ipc_buffer_pptr(t, true).map(|b| b.addr()),
-        Some(base + 0x400)
+        Some(base.addr() + 0x400)
     );
     assert_eq!(
         t.state(),

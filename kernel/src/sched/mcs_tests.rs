@@ -46,15 +46,15 @@ impl Objects {
         start
     }
     fn sc(&mut self, bits: u32) -> ScRef {
-        ScRef::new(self.alloc(bits))
+        ScRef::sim(self.alloc(bits))
     }
     fn tcb(&mut self) -> TcbRef {
-        let t = TcbRef::new(self.alloc(abi::object::TCB_BITS as u32));
+        let t = TcbRef::sim(self.alloc(abi::object::TCB_BITS as u32));
         crate::object::tcb::init_tcb(t, 0);
         t
     }
     fn ntfn(&mut self) -> NtfnRef {
-        NtfnRef(crate::mem::PPtr::new(
+        NtfnRef(crate::mem::PPtr::sim(
             self.alloc(abi::object::NOTIFICATION_BITS as u32),
         ))
     }
@@ -353,7 +353,7 @@ impl InvocationArgs for Args {
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
         self.caps
             .get(i)
-            .map(|&c| (c, Slot(crate::mem::PPtr::new(0))))
+            .map(|&c| (c, Slot(crate::mem::PPtr::sim(0))))
     }
     fn extra_cptr(&self, i: usize) -> u64 {
         i as u64
@@ -374,11 +374,11 @@ fn configure(mrs: &[u64], caps: &[Cap]) -> Result<SchedControlInvocation, Syscal
 #[test]
 fn configure_flags_errors_in_sel4_order() {
     let sc = Cap::SchedContext {
-        ptr: crate::mem::PPtr::new(0x1000),
+        ptr: crate::mem::PPtr::sim(0x1000),
         size_bits: 8,
     };
     let ep = Cap::Endpoint {
-        ptr: crate::object::endpoint::EpRef(crate::mem::PPtr::new(0x1000)),
+        ptr: crate::object::endpoint::EpRef(crate::mem::PPtr::sim(0x1000)),
         badge: 0,
         rights: Default::default(),
     };
@@ -412,7 +412,7 @@ fn configure_flags_errors_in_sel4_order() {
     assert_eq!(
         ok,
         SchedControlInvocation {
-            sc: ScRef::new(0x1000),
+            sc: ScRef::sim(0x1000),
             core: 0,
             budget: 200,
             period: 10_000,
@@ -523,7 +523,7 @@ fn release_queue_is_sorted_by_head_refill_time() {
     assert!(k.sched.release_queue.tail.is(threads[4].2));
 
     // The timer: the earlier of the current head refill's end and the first release.
-    k.set_cur_thread(TcbRef::new(0));
+    k.set_cur_thread(TcbRef::sim(0));
     set_next_interrupt(&mut k);
     assert_eq!(
         crate::arch::host::deadline(),
@@ -584,7 +584,7 @@ fn budget_runs_out_round_robin_requeues_and_sporadic_waits() {
     let head = refill_head(sc2).get();
     assert!(head.time > k.cur_time);
     // Its release: at the head's time it is awakened (another thread runs meanwhile).
-    k.set_cur_thread(TcbRef::new(0));
+    k.set_cur_thread(TcbRef::sim(0));
     k.cur_time = head.time;
     awaken(&mut k);
     assert!(is_schedulable(u));

@@ -16,7 +16,6 @@ use crate::boot::{BootError, Region, RootCNode};
 use crate::cap::Cap;
 use crate::state::Kernel;
 use abi::bootinfo::{slot, SlotRegion};
-use abi::object::PAGE_TABLE_BITS;
 
 /// `MAX_NUM_FREEMEM_REG` (seL4 `include/arch/arm/arch/bootinfo.h`): slots for free memory
 /// regions during boot. seL4 sizes it from its build's `avail_p_regs` (3 for qemu-arm-virt's
@@ -41,11 +40,12 @@ pub fn check_root_elf(elf: &xmas_elf::ElfFile<'_>) -> Result<(), BootError> {
 }
 
 pub use super::vspace::root_paging_tables;
-use super::vspace::TABLE_LEVELS;
+use super::vspace::{AsidPoolRef, PtRef, TABLE_LEVELS};
+use crate::mem::{FrameMemory, Link, PPtr};
 
-/// seL4 `create_it_address_space`: the zeroed table at `root` (kernel-virtual) becomes the
+/// seL4 `create_it_address_space`: the zeroed table `root` becomes the
 /// root task's VSpace (its cap, with [`IT_ASID`], written to `seL4_CapInitThreadVSpace`), and
-/// the `n_tables` zeroed tables that follow each other from `tables` on are hooked below it to
+/// the `n_tables` zeroed tables `tables(0..n_tables)` are hooked below it to
 /// cover `it_v_reg`: the level-1 tables first, then the level-2 ones, then the level-3 ones,
 /// each in address order, their caps provided to `cnode` in that order. `n_tables` is
 /// [`root_paging_tables`] of `it_v_reg`. Returns the slots of the page-table caps (BootInfo
@@ -54,8 +54,8 @@ use super::vspace::TABLE_LEVELS;
 /// Errors: the root CNode is full.
 pub fn create_root_vspace(
     cnode: &mut RootCNode,
-    root: usize,
-    tables: usize,
+    root: PtRef,
+    tables: impl Fn(u64) -> PtRef,
     n_tables: u64,
     it_v_reg: Region,
 ) -> Result<SlotRegion, BootError> {
@@ -75,11 +75,11 @@ pub fn create_root_vspace(
             if next >= n_tables {
                 return Err(BootError::Msg("root task page tables miscounted"));
             }
-            let table = tables + (next << PAGE_TABLE_BITS) as usize;
+            let table = tables(next);
             next += 1;
             let w = vspace::lookup_pt_slot(root, v);
             debug_assert_eq!(w.level, level - 1);
-            w.slot.set(Pte::table(pptr_to_paddr(table)));
+            w.slot.set(Pte::table(table));
             cnode.provide(Cap::Arch(ArchCap::PageTable {
                 base: table,
                 mapped: Some(Mapping {
@@ -96,15 +96,15 @@ pub fn create_root_vspace(
     })
 }
 
-/// seL4 `create_mapped_it_frame_cap` (`map_it_frame_cap`): maps the root task's 4 KiB frame at
-/// `frame` (kernel-virtual) at `vaddr` in the VSpace `root`, whose tables on the way exist:
+/// seL4 `create_mapped_it_frame_cap` (`map_it_frame_cap`): maps the root task's 4 KiB frame
+/// `frame` at `vaddr` in the VSpace `root`, whose tables on the way exist:
 /// read-write, cacheable, executable if `executable` (seL4: the image and the extra BootInfo
 /// frames, not the BootInfo frame and the IPC buffer); returns the frame's cap.
-pub fn map_root_frame(root: usize, frame: usize, vaddr: u64, executable: bool) -> Cap {
+pub fn map_root_frame(root: PtRef, frame: PPtr<FrameMemory>, vaddr: u64, executable: bool) -> Cap {
     let w = vspace::lookup_pt_slot(root, vaddr);
     debug_assert_eq!(w.level, vspace::LAST_LEVEL);
     w.slot.set(Pte::user(
-        pptr_to_paddr(frame),
+        pptr_to_paddr(frame.addr()),
         VmRights::ReadWrite,
         true,
         !executable,
@@ -122,12 +122,12 @@ pub fn map_root_frame(root: usize, frame: usize, vaddr: u64, executable: bool) -
     })
 }
 
-/// seL4 `create_it_asid_pool` and `write_it_asid_pool`: the zeroed ASID pool at `pool`
+/// seL4 `create_it_asid_pool` and `write_it_asid_pool`: the zeroed ASID pool `pool`
 /// becomes the first one (ASIDs 0..512), the root task's VSpace `root` gets [`IT_ASID`] in it,
 /// and the pool's cap and the ASID control cap go to their initial slots.
-pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: usize, root: usize) {
-    k.asid_table[0] = pool;
-    vspace::asid_pool_entry(pool, IT_ASID as usize).set(root as u64);
+pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: AsidPoolRef, root: PtRef) {
+    k.asid_table[0] = Link::to(pool);
+    vspace::asid_pool_entry(pool, IT_ASID as usize).set(Link::to(root.as_vspace_root()));
     cnode.write_slot(
         slot::INIT_THREAD_ASID_POOL,
         Cap::Arch(ArchCap::AsidPool {

@@ -18,8 +18,10 @@
 //! those that take or make a generic `Cap` exist only when aarch64 is the architecture built.
 #![forbid(unsafe_code)]
 
+use super::vspace::{AsidPoolRef, PtRef};
 use crate::cap::{field, RawCap};
 use crate::error::SyscallError;
+use crate::mem::{FrameMemory, PPtr};
 use abi::arch::aarch64::{
     ObjectType, ASID_POOL_BITS, HUGE_PAGE_BITS, LARGE_PAGE_BITS, PAGE_BITS, PAGE_TABLE_BITS,
     VSPACE_BITS,
@@ -46,6 +48,26 @@ pub mod tag {
 #[inline(always)]
 pub const fn is_arch_cap_tag(t: u64) -> bool {
     t & 1 != 0
+}
+
+/// Whether `c` is a frame cap (what [`crate::mem::CapObject`] asks for `FrameMemory`).
+#[inline(always)]
+pub const fn is_frame_cap(c: RawCap) -> bool {
+    c.tag() == tag::FRAME
+}
+
+/// Whether `c` names a translation table: a page-table or a VSpace cap (what
+/// [`crate::mem::CapObject`] asks for the table type: both are 512 entries, 4 KiB).
+#[inline(always)]
+pub const fn is_page_table_cap(c: RawCap) -> bool {
+    c.tag() == tag::PAGE_TABLE || c.tag() == tag::VSPACE
+}
+
+/// Whether `c` is an ASID pool cap (what [`crate::mem::CapObject`] asks for
+/// [`crate::mem::AsidPool`]).
+#[inline(always)]
+pub const fn is_asid_pool_cap(c: RawCap) -> bool {
+    c.tag() == tag::ASID_POOL
 }
 
 /// seL4's `vm_rights` for frames (`VMKernelOnly` 1, `VMReadOnly` 2, `VMReadWrite` 3).
@@ -122,8 +144,8 @@ pub struct Mapping {
 pub enum ArchCap {
     /// A frame (`cap_frame_cap`).
     Frame {
-        /// Kernel-virtual base.
-        base: usize,
+        /// The frame.
+        base: PPtr<FrameMemory>,
         /// Size.
         size: FrameSize,
         /// The rights of mappings made with this cap.
@@ -135,15 +157,15 @@ pub enum ArchCap {
     },
     /// A page table at level 1, 2 or 3 (`cap_page_table_cap`).
     PageTable {
-        /// Kernel-virtual base.
-        base: usize,
+        /// The table.
+        base: PtRef,
         /// Where it is hooked in: the ASID and the first address it covers.
         mapped: Option<Mapping>,
     },
     /// A VSpace, the level-0 table (`cap_vspace_cap`).
     VSpace {
-        /// Kernel-virtual base.
-        base: usize,
+        /// The level-0 table.
+        base: PtRef,
         /// The ASID it was assigned, if any (`capVSIsMapped`, `capVSMappedASID`).
         asid: Option<u16>,
     },
@@ -151,8 +173,8 @@ pub enum ArchCap {
     AsidControl,
     /// An ASID pool for ASIDs `asid_base..asid_base + 512`.
     AsidPool {
-        /// Kernel-virtual base.
-        ptr: usize,
+        /// The pool.
+        ptr: AsidPoolRef,
         /// The pool's first ASID.
         asid_base: u16,
     },
@@ -167,10 +189,10 @@ pub enum ArchCap {
 
 /// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
 #[inline(always)]
-fn unpack_frame(c: RawCap) -> (usize, FrameSize, VmRights, bool) {
+fn unpack_frame(c: RawCap) -> (PPtr<FrameMemory>, FrameSize, VmRights, bool) {
     let w0 = c.w0();
     (
-        c.obj_addr(),
+        c.object().unwrap_or_default(),
         FrameSize::from_bits(field(w0, 44, 2)),
         VmRights::from_bits(field(w0, 46, 2)),
         field(w0, 48, 1) != 0,
@@ -199,6 +221,12 @@ impl ArchCap {
     #[inline(always)]
     pub fn decode(t: u64, c: RawCap) -> Option<ArchCap> {
         let (w0, w1) = (c.w0(), c.w1());
+        // `object` repeats the tag test of the `match` (and compiles to nothing).
+        macro_rules! obj {
+            () => {
+                c.object()?
+            };
+        }
         Some(match t {
             tag::FRAME => {
                 let (base, size, rights, is_device) = unpack_frame(c);
@@ -211,16 +239,16 @@ impl ArchCap {
                 }
             }
             tag::PAGE_TABLE => ArchCap::PageTable {
-                base: c.obj_addr(),
+                base: obj!(),
                 mapped: unpack_mapping(field(w0, 44, 1), w1),
             },
             tag::VSPACE => ArchCap::VSpace {
-                base: c.obj_addr(),
+                base: obj!(),
                 asid: (field(w0, 44, 1) != 0).then_some(w1 as u16),
             },
             tag::ASID_CONTROL => ArchCap::AsidControl,
             tag::ASID_POOL => ArchCap::AsidPool {
-                ptr: c.obj_addr(),
+                ptr: obj!(),
                 asid_base: w1 as u16,
             },
             tag::SGI_SIGNAL => ArchCap::SgiSignal {
@@ -234,9 +262,9 @@ impl ArchCap {
     /// The two words of the cap.
     #[inline]
     pub fn encode(self) -> RawCap {
-        let t = |tag: u64, ptr: usize, rest: u64, w1: u64| {
-            RawCap::with_object((tag << 59) | rest, crate::mem::PPtr::<u8>::new(ptr), w1)
-        };
+        fn t<T: crate::mem::CapObject>(tag: u64, ptr: PPtr<T>, rest: u64, w1: u64) -> RawCap {
+            RawCap::with_object((tag << 59) | rest, ptr, w1)
+        }
         match self {
             ArchCap::Frame {
                 base,
@@ -287,10 +315,10 @@ impl ArchCap {
     /// signal).
     pub const fn region(&self) -> Option<(usize, u64)> {
         Some(match *self {
-            ArchCap::Frame { base, size, .. } => (base, 1 << size.bits()),
-            ArchCap::PageTable { base, .. } => (base, 1 << PAGE_TABLE_BITS),
-            ArchCap::VSpace { base, .. } => (base, 1 << VSPACE_BITS),
-            ArchCap::AsidPool { ptr, .. } => (ptr, 1 << ASID_POOL_BITS),
+            ArchCap::Frame { base, size, .. } => (base.addr(), 1 << size.bits()),
+            ArchCap::PageTable { base, .. } => (base.addr(), 1 << PAGE_TABLE_BITS),
+            ArchCap::VSpace { base, .. } => (base.addr(), 1 << VSPACE_BITS),
+            ArchCap::AsidPool { ptr, .. } => (ptr.addr(), 1 << ASID_POOL_BITS),
             ArchCap::AsidControl | ArchCap::SgiSignal { .. } => return None,
         })
     }
@@ -299,26 +327,27 @@ impl ArchCap {
 /// (base, size, rights, is_device) of a frame cap, `None` for any other cap (what
 /// [`ArchCap::decode`] gives for a frame, without decoding the rest).
 #[inline(always)]
-pub fn frame_fields(c: RawCap) -> Option<(usize, FrameSize, VmRights, bool)> {
+pub fn frame_fields(c: RawCap) -> Option<(PPtr<FrameMemory>, FrameSize, VmRights, bool)> {
     (c.tag() == tag::FRAME).then(|| unpack_frame(c))
 }
 
 /// (base, ASID if assigned) of a VSpace cap, `None` for any other cap.
 #[inline(always)]
-pub fn vspace_fields(c: RawCap) -> Option<(usize, Option<u16>)> {
-    (c.tag() == tag::VSPACE).then(|| {
-        (
-            c.obj_addr(),
-            (field(c.w0(), 44, 1) != 0).then_some(c.w1() as u16),
-        )
-    })
+pub fn vspace_fields(c: RawCap) -> Option<(PtRef, Option<u16>)> {
+    if c.tag() != tag::VSPACE {
+        return None;
+    }
+    Some((
+        c.object()?,
+        (field(c.w0(), 44, 1) != 0).then_some(c.w1() as u16),
+    ))
 }
 
 /// The frame of a thread's IPC buffer cap that the kernel may use (`lookupIPCBuffer`): a
 /// non-device frame cap, read-write, or read-only when the kernel only reads (`is_receiver`
-/// false). Returns its kernel-virtual base and log2 size.
+/// false). Returns the frame and its log2 size.
 #[inline(always)]
-pub fn ipc_buffer_frame(c: RawCap, is_receiver: bool) -> Option<(usize, u64)> {
+pub fn ipc_buffer_frame(c: RawCap, is_receiver: bool) -> Option<(PPtr<FrameMemory>, u64)> {
     let (base, size, rights, is_device) = frame_fields(c)?;
     let ok = rights == VmRights::ReadWrite || (!is_receiver && rights == VmRights::ReadOnly);
     if is_device || !ok {
@@ -397,11 +426,9 @@ pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
             },
         ) => {
             // b's frame lies within a's.
-            let (ta, tb) = (
-                *x as u64 + (1 << sx.bits()) - 1,
-                *y as u64 + (1 << sy.bits()) - 1,
-            );
-            *x as u64 <= *y as u64 && ta >= tb && *y as u64 <= tb
+            let (x, y) = (x.addr() as u64, y.addr() as u64);
+            let (ta, tb) = (x + (1 << sx.bits()) - 1, y + (1 << sy.bits()) - 1);
+            x <= y && ta >= tb && y <= tb
         }
         (ArchCap::PageTable { base: x, .. }, ArchCap::PageTable { base: y, .. }) => x == y,
         (ArchCap::VSpace { base: x, .. }, ArchCap::VSpace { base: y, .. }) => x == y,
@@ -444,30 +471,30 @@ pub fn same_object_as(a: &ArchCap, b: &ArchCap) -> bool {
     }
 }
 
-/// `Arch_createObject`: the cap to a new frame, page table or VSpace of type `t` at `ptr`
-/// (already zeroed); `None` for a type that is not the architecture's.
+/// `Arch_createObject`: the cap to a new frame, page table or VSpace of type `t` in the
+/// memory `at` (already zeroed); `None` for a type that is not the architecture's.
 #[inline(always)]
-pub fn create_object(t: ObjectType, ptr: usize, is_device: bool) -> Option<ArchCap> {
+pub fn create_object(t: ObjectType, at: crate::mem::Carved, is_device: bool) -> Option<ArchCap> {
     let size = match t {
         ObjectType::SmallPage => FrameSize::Small,
         ObjectType::LargePage => FrameSize::Large,
         ObjectType::HugePage => FrameSize::Huge,
         ObjectType::PageTable => {
             return Some(ArchCap::PageTable {
-                base: ptr,
+                base: at.object()?,
                 mapped: None,
             })
         }
         ObjectType::VSpace => {
             return Some(ArchCap::VSpace {
-                base: ptr,
+                base: at.object()?,
                 asid: None,
             })
         }
         _ => return None,
     };
     Some(ArchCap::Frame {
-        base: ptr,
+        base: at.object()?,
         size,
         rights: VmRights::ReadWrite,
         is_device,
@@ -522,17 +549,27 @@ pub fn arbitrary_arch_cap(
             mapping.clone()
         )
             .prop_map(|(base, s, r, d, mapped)| ArchCap::Frame {
-                base,
+                base: PPtr::sim(base),
                 size: FrameSize::from_bits(s),
                 rights: VmRights::from_bits(r),
                 is_device: d,
                 mapped
             }),
-        (ptrs.clone(), mapping).prop_map(|(base, mapped)| ArchCap::PageTable { base, mapped }),
-        (ptrs.clone(), proptest::option::of(any::<u16>()))
-            .prop_map(|(base, asid)| ArchCap::VSpace { base, asid }),
+        (ptrs.clone(), mapping).prop_map(|(base, mapped)| ArchCap::PageTable {
+            base: PPtr::sim(base),
+            mapped
+        }),
+        (ptrs.clone(), proptest::option::of(any::<u16>())).prop_map(|(base, asid)| {
+            ArchCap::VSpace {
+                base: PPtr::sim(base),
+                asid,
+            }
+        }),
         Just(ArchCap::AsidControl),
-        (ptrs, any::<u16>()).prop_map(|(ptr, asid_base)| ArchCap::AsidPool { ptr, asid_base }),
+        (ptrs, any::<u16>()).prop_map(|(ptr, asid_base)| ArchCap::AsidPool {
+            ptr: PPtr::sim(ptr),
+            asid_base
+        }),
         (0u8..16, any::<u32>()).prop_map(|(irq, target)| ArchCap::SgiSignal { irq, target }),
     ]
 }
@@ -602,7 +639,7 @@ mod tests {
     #[test]
     fn tags_are_sel4s() {
         let f = ArchCap::Frame {
-            base: 0,
+            base: PPtr::NULL,
             size: FrameSize::Small,
             rights: VmRights::ReadWrite,
             is_device: false,
@@ -610,13 +647,13 @@ mod tests {
         };
         assert_eq!(f.tag(), 1);
         let pt = ArchCap::PageTable {
-            base: 0,
+            base: PPtr::NULL,
             mapped: None,
         };
         assert_eq!(pt.tag(), 3);
         assert_eq!(
             ArchCap::VSpace {
-                base: 0,
+                base: PPtr::NULL,
                 asid: None
             }
             .tag(),
@@ -624,7 +661,7 @@ mod tests {
         );
         assert_eq!(ArchCap::AsidControl.tag(), 11);
         let pool = ArchCap::AsidPool {
-            ptr: 0,
+            ptr: PPtr::NULL,
             asid_base: 0,
         };
         assert_eq!(pool.tag(), 13);
@@ -647,7 +684,7 @@ mod tests {
 
     #[test]
     fn created_objects() {
-        let cap = |t| create_object(t, 0x1000, false);
+        let cap = |t| create_object(t, crate::mem::Carved::sim(0x1000, 30), false);
         assert!(matches!(
             cap(ObjectType::HugePage),
             Some(ArchCap::Frame {
@@ -666,7 +703,11 @@ mod tests {
         ));
         assert_eq!(cap(ObjectType::Tcb), None);
         assert!(matches!(
-            create_object(ObjectType::SmallPage, 0x1000, true),
+            create_object(
+                ObjectType::SmallPage,
+                crate::mem::Carved::sim(0x1000, 12),
+                true
+            ),
             Some(ArchCap::Frame {
                 is_device: true,
                 ..
@@ -679,7 +720,7 @@ mod tests {
     #[test]
     fn regions() {
         let frame = |base, size| ArchCap::Frame {
-            base,
+            base: PPtr::sim(base),
             size,
             rights: VmRights::ReadWrite,
             is_device: false,
@@ -690,17 +731,17 @@ mod tests {
         assert!(same_region_as(&big, &small) && !same_region_as(&small, &big));
         assert!(!same_object_as(&big, &small));
         let vs = ArchCap::VSpace {
-            base: 0x20_0000,
+            base: PPtr::sim(0x20_0000),
             asid: Some(1),
         };
         let pt = ArchCap::PageTable {
-            base: 0x20_0000,
+            base: PPtr::sim(0x20_0000),
             mapped: None,
         };
         assert!(same_region_as(
             &vs,
             &ArchCap::VSpace {
-                base: 0x20_0000,
+                base: PPtr::sim(0x20_0000),
                 asid: None
             }
         ));

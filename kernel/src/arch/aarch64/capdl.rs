@@ -15,13 +15,13 @@
 
 use super::cap::{ArchCap, Mapping, VmRights};
 use super::vspace::{
-    find_vspace_for_asid, lookup_pt_slot, pt_index, pte_slot, Pte, AP_READ_ONLY, AP_READ_WRITE,
-    LAST_LEVEL, PT_ENTRIES, UXN,
+    find_vspace_for_asid, lookup_pt_slot, next_table, pt_index, pte_slot, PtRef, Pte, AP_READ_ONLY,
+    AP_READ_WRITE, LAST_LEVEL, PT_ENTRIES, UXN,
 };
-use crate::arch::{paddr_to_pptr, pptr_to_paddr};
+use crate::arch::pptr_to_paddr;
 use crate::cap::Cap;
 use crate::debug::{out, P};
-use crate::mem::PPtr;
+use crate::mem::{FrameMemory, PPtr};
 use crate::state::Kernel;
 use core::fmt;
 
@@ -37,7 +37,7 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
     match cap {
         ArchCap::AsidPool { ptr, asid_base } => out(format_args!(
             "{}_asid_pool = asid_pool (asid_high: 0x{:x})\n",
-            P(ptr as u64),
+            P(ptr.addr() as u64),
             asid_base >> abi::arch::aarch64::ASID_POOL_INDEX_BITS
         )),
         ArchCap::Frame {
@@ -46,20 +46,20 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
             if let FrameName::Unmapped(_) = frame_name(k, base, mapped) {
                 out(format_args!(
                     "{} = frame ({}, paddr: {})\n",
-                    FrameName::Unmapped(base),
+                    FrameName::Unmapped(base.addr()),
                     size_name(super::vspace::level_for(size)),
-                    P(pptr_to_paddr(base))
+                    P(pptr_to_paddr(base.addr()))
                 ));
             }
         }
         ArchCap::PageTable { base, mapped } => {
             if let PtName::Unmapped(_) = pt_name(k, base, mapped) {
-                out(format_args!("{} = pt\n", PtName::Unmapped(base)));
+                out(format_args!("{} = pt\n", PtName::Unmapped(base.addr())));
             }
         }
         ArchCap::VSpace { base, asid } => {
             if asid.and_then(|a| find_vspace_for_asid(k, a)) != Some(base) {
-                out(format_args!("{}_pd = pgd\n", P(base as u64)));
+                out(format_args!("{}_pd = pgd\n", P(base.addr() as u64)));
             }
         }
         ArchCap::AsidControl | ArchCap::SgiSignal { .. } => {
@@ -72,10 +72,10 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
 pub fn print_arch_cap_name(k: &Kernel, cap: ArchCap) {
     match cap {
         ArchCap::AsidControl => out(format_args!("asid_control")),
-        ArchCap::AsidPool { ptr, .. } => out(format_args!("{}_asid_pool", P(ptr as u64))),
+        ArchCap::AsidPool { ptr, .. } => out(format_args!("{}_asid_pool", P(ptr.addr() as u64))),
         ArchCap::Frame { base, mapped, .. } => out(format_args!("{}", frame_name(k, base, mapped))),
         ArchCap::PageTable { base, mapped } => out(format_args!("{}", pt_name(k, base, mapped))),
-        ArchCap::VSpace { base, .. } => out(format_args!("{}_pd", P(base as u64))),
+        ArchCap::VSpace { base, .. } => out(format_args!("{}_pd", P(base.addr() as u64))),
         ArchCap::SgiSignal { irq, target } => out(format_args!("sgi_signal_{irq}_{target}")),
     }
 }
@@ -107,7 +107,7 @@ pub fn print_arch_cap(k: &Kernel, cap: ArchCap) {
 /// The `vspace:` line of a TCB's slots, if its VTABLE slot (`vtable`) holds a VSpace cap.
 pub fn print_tcb_vspace(vtable: Cap) {
     if let Cap::Arch(ArchCap::VSpace { base, .. }) = vtable {
-        out(format_args!("vspace: {}_pd\n", P(base as u64)));
+        out(format_args!("vspace: {}_pd\n", P(base.addr() as u64)));
     }
 }
 
@@ -151,7 +151,7 @@ impl fmt::Display for FrameAttrs {
                     AP_READ_ONLY => "R",
                     _ => "",
                 },
-                p.0 & UXN == 0,
+                p.bits() & UXN == 0,
             ),
             (None, VmRights::ReadWrite) => ("RW", false),
             (None, VmRights::ReadOnly) => ("R", false),
@@ -179,19 +179,23 @@ impl fmt::Display for FrameName {
 }
 
 /// The entry that maps the frame at `base` as its cap's mapping says, and its index.
-fn frame_pte(k: &Kernel, base: usize, mapped: Option<Mapping>) -> Option<(PPtr<Pte>, usize)> {
+fn frame_pte(
+    k: &Kernel,
+    base: PPtr<FrameMemory>,
+    mapped: Option<Mapping>,
+) -> Option<(PPtr<Pte>, usize)> {
     let m = mapped?;
     let root = find_vspace_for_asid(k, m.asid)?;
     let w = lookup_pt_slot(root, m.vaddr);
     let pte = w.slot.get();
-    (pte.is_page_at(w.level) && pte.paddr() == pptr_to_paddr(base))
+    (pte.is_page_at(w.level) && pte.paddr() == pptr_to_paddr(base.addr()))
         .then(|| (w.slot, pt_index(m.vaddr, w.level)))
 }
 
-fn frame_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> FrameName {
+fn frame_name(k: &Kernel, base: PPtr<FrameMemory>, mapped: Option<Mapping>) -> FrameName {
     match frame_pte(k, base, mapped) {
         Some((s, i)) => FrameName::Pte(s.addr(), i),
-        None => FrameName::Unmapped(base),
+        None => FrameName::Unmapped(base.addr()),
     }
 }
 
@@ -223,27 +227,27 @@ impl fmt::Display for PtName {
     }
 }
 
-fn pt_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> PtName {
+fn pt_name(k: &Kernel, base: PtRef, mapped: Option<Mapping>) -> PtName {
     let Some(m) = mapped else {
-        return PtName::Unmapped(base);
+        return PtName::Unmapped(base.addr());
     };
     let Some(root) = find_vspace_for_asid(k, m.asid) else {
-        return PtName::Unmapped(base);
+        return PtName::Unmapped(base.addr());
     };
-    let target = pptr_to_paddr(base);
+    let target = pptr_to_paddr(base.addr());
     let mut table = root;
     for level in 0..LAST_LEVEL {
         let i = pt_index(m.vaddr, level);
         let pte = pte_slot(table, i).get();
-        if !pte.is_table_at(level) {
+        let Some(next) = next_table(pte, level) else {
             break;
-        }
+        };
         if pte.paddr() == target {
             return PtName::Pte(level + 1, pte_slot(table, i).addr(), i);
         }
-        table = paddr_to_pptr(pte.paddr());
+        table = next;
     }
-    PtName::Unmapped(base)
+    PtName::Unmapped(base.addr())
 }
 
 /// Entries of a level-`level` table the dump looks at: the user half of a VSpace.
@@ -265,17 +269,17 @@ fn size_name(level: usize) -> &'static str {
 }
 
 /// `obj_tcb_print_vtable`: the VSpace at `root` and everything mapped in it, as objects.
-pub fn print_vspace_objects(root: usize) {
-    out(format_args!("{}_pd = pgd\n", P(root as u64)));
+pub fn print_vspace_objects(root: PtRef) {
+    out(format_args!("{}_pd = pgd\n", P(root.addr() as u64)));
     pt_objects(root, 0);
 }
 
 /// The tables and frames below the level-`level` table at `table` (recursion depth at most 3).
-fn pt_objects(table: usize, level: usize) {
+fn pt_objects(table: PtRef, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
-        if pte.is_table_at(level) {
+        if let Some(next) = next_table(pte, level) {
             out(format_args!(
                 "{}_{}_{:04} = {}\n",
                 table_prefix(level + 1),
@@ -283,7 +287,7 @@ fn pt_objects(table: usize, level: usize) {
                 i,
                 table_prefix(level + 1)
             ));
-            pt_objects(paddr_to_pptr(pte.paddr()), level + 1);
+            pt_objects(next, level + 1);
         } else if pte.is_page_at(level) {
             out(format_args!(
                 "frame_{}_{:04} = frame ({}, paddr: {})\n",
@@ -297,14 +301,14 @@ fn pt_objects(table: usize, level: usize) {
 }
 
 /// `obj_vtable_print_slots`: the entries of the VSpace at `root`, table by table.
-pub fn print_vspace_caps(root: usize) {
-    out(format_args!("{}_pd {{\n", P(root as u64)));
+pub fn print_vspace_caps(root: PtRef) {
+    out(format_args!("{}_pd {{\n", P(root.addr() as u64)));
     pt_caps(root, 0);
 }
 
 /// The entries of the level-`level` table at `table` after its opening line, then the same for
 /// each table below it (recursion depth at most 3).
-fn pt_caps(table: usize, level: usize) {
+fn pt_caps(table: PtRef, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
@@ -328,14 +332,14 @@ fn pt_caps(table: usize, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
-        if pte.is_table_at(level) {
+        if let Some(next) = next_table(pte, level) {
             out(format_args!(
                 "{}_{}_{:04} {{\n",
                 table_prefix(level + 1),
                 P(slot.addr() as u64),
                 i
             ));
-            pt_caps(paddr_to_pptr(pte.paddr()), level + 1);
+            pt_caps(next, level + 1);
         }
     }
 }

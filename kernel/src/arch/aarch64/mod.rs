@@ -50,7 +50,7 @@ pub(crate) mod hw {
         _k: &crate::state::Kernel,
         _thread: crate::object::tcb::TcbRef,
         _op: super::objects::CacheOp,
-        _vspace: usize,
+        _vspace: super::vspace::PtRef,
         _asid: u16,
         _start: u64,
         _end: u64,
@@ -83,9 +83,9 @@ pub mod glue {
     use crate::invocation::InvocationArgs;
     use crate::state::Kernel;
 
-    /// The VSpace of a VTABLE cap (`isValidVTableRoot`: a VSpace cap with an ASID),
-    /// kernel-virtual; `None` for any other cap.
-    pub fn vspace_root(c: &Cap) -> Option<usize> {
+    /// The VSpace of a VTABLE cap (`isValidVTableRoot`: a VSpace cap with an ASID); `None`
+    /// for any other cap.
+    pub fn vspace_root(c: &Cap) -> Option<super::vspace::PtRef> {
         match *c {
             Cap::Arch(ArchCap::VSpace {
                 base,

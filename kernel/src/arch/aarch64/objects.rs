@@ -29,6 +29,7 @@ use abi::arch::aarch64::{
     vm_attributes, InvocationLabel, ASID_POOL_BITS, ASID_POOL_INDEX_BITS, USER_TOP,
 };
 use abi::{CapRights, MessageInfo};
+use vspace::{AsidPoolRef, PtRef};
 
 /// A cache maintenance operation (seL4 `doFlush`), by the invocation label that asks for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +117,7 @@ pub enum VSpaceInvocation {
         /// What to do.
         op: CacheOp,
         /// The VSpace whose addresses are used.
-        vspace: usize,
+        vspace: PtRef,
         /// Its ASID.
         asid: u16,
         /// First user address.
@@ -151,7 +152,7 @@ pub enum VSpaceInvocation {
         /// The ASID given out.
         asid: u16,
         /// The pool.
-        pool: usize,
+        pool: AsidPoolRef,
         /// The VSpace cap's slot.
         vspace_slot: Slot,
     },
@@ -167,7 +168,7 @@ fn arch_cap_in(slot: Slot) -> Option<ArchCap> {
 
 /// The VSpace cap of extra cap `i` if it is one with an ASID (`isValidNativeRoot`): its base
 /// and ASID.
-fn native_root(args: &impl InvocationArgs, i: usize) -> Option<(usize, u16)> {
+fn native_root(args: &impl InvocationArgs, i: usize) -> Option<(PtRef, u16)> {
     let (_, slot) = args.extra_cap(i)?;
     match arch_cap_in(slot)? {
         ArchCap::VSpace {
@@ -181,7 +182,7 @@ fn native_root(args: &impl InvocationArgs, i: usize) -> Option<(usize, u16)> {
 /// `findVSpaceForASID` as the decoders use it: the failed lookup is reported as
 /// `FailedLookup` (destination side) with an invalid-root lookup fault. Says nothing: the
 /// callers say why.
-fn find_vspace(k: &Kernel, asid: u16) -> Result<usize, SyscallError> {
+fn find_vspace(k: &Kernel, asid: u16) -> Result<PtRef, SyscallError> {
     vspace::find_vspace_for_asid(k, asid).ok_or(SyscallError::FailedLookup {
         source: false,
         fault: LookupFault::InvalidRoot,
@@ -226,7 +227,7 @@ fn decode_vspace(
     k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
-    base: usize,
+    base: PtRef,
     asid: Option<u16>,
 ) -> Result<VSpaceInvocation, SyscallError> {
     let Some(op) = CacheOp::of(label).filter(|_| {
@@ -319,7 +320,7 @@ fn decode_page_table(
     k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
-    base: usize,
+    base: PtRef,
     mapped: Option<Mapping>,
     slot: Slot,
 ) -> Result<VSpaceInvocation, SyscallError> {
@@ -387,7 +388,7 @@ fn decode_page_table(
             }),
         },
         slot,
-        pte: Pte::table(crate::arch::pptr_to_paddr(base)),
+        pte: Pte::table(base),
         pt_slot: w.slot,
         asid,
     })
@@ -508,7 +509,7 @@ fn decode_frame(
                 },
                 slot,
                 pte: Pte::user(
-                    crate::arch::pptr_to_paddr(base),
+                    crate::arch::pptr_to_paddr(base.addr()),
                     vm_rights,
                     attr & vm_attributes::PAGE_CACHEABLE != 0,
                     attr & vm_attributes::EXECUTE_NEVER != 0,
@@ -521,7 +522,7 @@ fn decode_frame(
         }
         InvocationLabel::ARMPageUnmap => Ok(VSpaceInvocation::PageUnmap { cap, slot }),
         InvocationLabel::ARMPageGetAddress => Ok(VSpaceInvocation::PageGetAddress {
-            paddr: crate::arch::pptr_to_paddr(base),
+            paddr: crate::arch::pptr_to_paddr(base.addr()),
         }),
         l => match CacheOp::of(l) {
             Some(op) => decode_page_flush(k, op, args, base, size, mapped),
@@ -538,7 +539,7 @@ fn decode_page_flush(
     k: &Kernel,
     op: CacheOp,
     args: &impl InvocationArgs,
-    base: usize,
+    base: PPtr<crate::mem::FrameMemory>,
     size: FrameSize,
     mapped: Option<Mapping>,
 ) -> Result<VSpaceInvocation, SyscallError> {
@@ -569,7 +570,7 @@ fn decode_page_flush(
             "Page Flush: Requested range not inside page"
         ));
     }
-    let paddr = crate::arch::pptr_to_paddr(base);
+    let paddr = crate::arch::pptr_to_paddr(base.addr());
     let w: Walk = vspace::lookup_pt_slot(root, m.vaddr);
     let pte = w.slot.get();
     if w.bits_left() != size.bits() || !pte.is_page_at(w.level) || pte.paddr() != paddr {
@@ -625,7 +626,7 @@ fn decode_asid_control(
         ));
     }
     let (index, depth) = (args.mr(0), args.mr(1));
-    let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i] == 0) else {
+    let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i].is_none()) else {
         return Err(user_err!(
             SyscallError::DeleteFirst,
             "ASIDControlMakePool: No unallocated pools found."
@@ -683,7 +684,7 @@ fn decode_asid_pool(
     k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
-    ptr: usize,
+    ptr: AsidPoolRef,
     asid_base: u16,
 ) -> Result<VSpaceInvocation, SyscallError> {
     if label != InvocationLabel::ARMASIDPoolAssign {
@@ -707,8 +708,7 @@ fn decode_asid_pool(
             "ASIDPool: Invalid vspace root."
         ));
     }
-    let pool = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS];
-    if pool == 0 {
+    let Some(pool) = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS].get() else {
         return Err(user_err!(
             SyscallError::FailedLookup {
                 source: false,
@@ -716,15 +716,15 @@ fn decode_asid_pool(
             },
             "ASIDPool: No pool in the ASID table for ASID base {asid_base:#x}."
         ));
-    }
+    };
     if pool != ptr {
         return Err(user_err!(
             SyscallError::InvalidCapability(0),
             "ASIDPool: The ASID table holds another pool for ASID base {asid_base:#x}."
         ));
     }
-    let free = (0..vspace::PT_ENTRIES)
-        .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get() == 0);
+    let free = (0..crate::mem::ASID_POOL_ENTRIES)
+        .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get().is_none());
     let Some(i) = free else {
         return Err(user_err!(
             SyscallError::DeleteFirst,
@@ -851,7 +851,14 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                 });
             }
             frame.zero_range(ASID_POOL_BITS as u32, 0, 1 << ASID_POOL_BITS);
-            let frame = frame.addr();
+            // The untyped is exactly one pool's size (the decoder checked).
+            let Some(frame) = frame
+                .carve(ASID_POOL_BITS as u32, 0, ASID_POOL_BITS as u32, 1)
+                .and_then(|run| run.objects().next())
+                .and_then(|c| c.object::<crate::mem::AsidPool>())
+            else {
+                return;
+            };
             // `cteInsert`: an ASID pool cap is never revocable (`isCapRevocable` is false for
             // the architecture's caps).
             let pool = ArchCap::AsidPool {
@@ -860,7 +867,8 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             }
             .encode();
             mdb_insert_after(pool, false, parent, dest);
-            k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = frame;
+            k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] =
+                crate::mem::Link::to(frame);
         }
         VSpaceInvocation::AsidPoolAssign {
             asid,
@@ -877,7 +885,8 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                     asid: Some(asid),
                 },
             );
-            vspace::asid_pool_entry(pool, asid as usize).set(base as u64);
+            vspace::asid_pool_entry(pool, asid as usize)
+                .set(crate::mem::Link::to(base.as_vspace_root()));
             // Not in seL4: drop any translations a previous holder of this ASID left (e.g. one
             // whose pool was deleted with the VSpace still assigned).
             crate::arch::flush_asid(asid);

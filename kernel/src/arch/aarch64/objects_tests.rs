@@ -12,10 +12,12 @@ use crate::cte::Slot;
 use crate::error::SyscallError;
 use crate::invocation::InvocationArgs;
 use crate::mem::sim::SimMemory;
+use crate::mem::{Link, PPtr, VSpaceRootMemory};
 use crate::object::tcb::TcbRef;
 use crate::state::Kernel;
 use abi::arch::aarch64::vm_attributes;
 use abi::arch::aarch64::InvocationLabel as L;
+use vspace::PageTable;
 
 /// A simulated machine: 1 MiB of memory at physical 0x4000_0000 holding a VSpace with ASID 1
 /// in the first ASID pool, a few free tables, frames and slots.
@@ -40,19 +42,23 @@ impl Mmu {
             mem,
             k: Kernel::new(),
         };
-        k.asid_table[0] = m.page(POOL);
-        vspace::asid_pool_entry(m.page(POOL), 1).set(m.page(VSPACE) as u64);
+        k.asid_table[0] = Link::to(m.page(POOL));
+        vspace::asid_pool_entry(m.page(POOL), 1).set(m.root_link(VSPACE));
         Mmu { k, ..m }
     }
-    /// Kernel-virtual address of page `i`.
-    fn page(&self, i: usize) -> usize {
-        self.mem.pptr() + i * 4096
+    /// Page `i`, as a `T`.
+    fn page<T>(&self, i: usize) -> PPtr<T> {
+        PPtr::sim(self.mem.pptr() + i * 4096)
+    }
+    /// An ASID pool entry for the table in page `i`.
+    fn root_link(&self, i: usize) -> Link<VSpaceRootMemory> {
+        Link::to(self.page::<PageTable>(i).as_vspace_root())
     }
     fn paddr(&self, i: usize) -> u64 {
         self.mem.base + (i * 4096) as u64
     }
     fn slot(&self, i: usize) -> Slot {
-        Slot(crate::mem::PPtr::new(self.page(SLOTS))).index(7, i)
+        Slot(self.page(SLOTS)).index(7, i)
     }
     fn put(&self, i: usize, c: ArchCap) -> Slot {
         self.slot(i).set_raw(c.encode());
@@ -106,7 +112,7 @@ impl Mmu {
     /// Decodes and performs; panics on an error.
     fn run(&mut self, label: L, at: usize, mrs: &[u64], caps: &[usize]) {
         let inv = self.decode(label, at, mrs, caps).expect("decodes");
-        perform(&mut self.k, inv, TcbRef::new(0), false);
+        perform(&mut self.k, inv, TcbRef::sim(0), false);
     }
 }
 
@@ -164,7 +170,7 @@ fn page_tables_then_a_frame() {
     );
     with_tables(&mut m);
     let l1 = pte_slot(m.page(VSPACE), pt_index(V, 0)).get();
-    assert_eq!(l1, Pte::table(m.paddr(TABLES)));
+    assert_eq!(l1, Pte::table(m.page(TABLES)));
     assert_eq!(
         m.get(10),
         Some(ArchCap::PageTable {
@@ -276,12 +282,12 @@ fn page_map_errors_in_sel4_order() {
         Ok(VSpaceInvocation::PageMap { .. })
     ));
     // A VSpace whose ASID now names another VSpace.
-    vspace::asid_pool_entry(m.page(POOL), 1).set(m.page(TABLES + 5) as u64);
+    vspace::asid_pool_entry(m.page(POOL), 1).set(m.root_link(TABLES + 5));
     assert_eq!(
         map(&m, 2, &[V, RW, 3], &[0]),
         Err(SyscallError::InvalidCapability(1))
     );
-    vspace::asid_pool_entry(m.page(POOL), 1).set(0);
+    vspace::asid_pool_entry(m.page(POOL), 1).set(Link::NONE);
     assert_eq!(
         map(&m, 2, &[V, RW, 3], &[0]),
         Err(SyscallError::FailedLookup {
@@ -316,9 +322,9 @@ fn page_map_rights_and_attributes() {
         RW,
         vm_attributes::DEFAULT | vm_attributes::EXECUTE_NEVER,
     );
-    assert_ne!(p.0 & vspace::UXN, 0);
+    assert_ne!(p.bits() & vspace::UXN, 0);
     let p = pte(&m, RW, vm_attributes::DEFAULT);
-    assert_eq!(p.0 & vspace::UXN, 0);
+    assert_eq!(p.bits() & vspace::UXN, 0);
 }
 
 /// `ARMPageTableMap`'s errors in seL4's order, and `ARMPageTableUnmap` (the table is
@@ -362,10 +368,10 @@ fn page_table_map_and_unmap() {
         "the walk reached a 4 KiB slot"
     );
     // Unmap the level-2 table: its entry in the level-1 table goes, the table is cleared.
-    pte_slot(m.page(TABLES + 1), 7).set(Pte(0x1234_0003));
+    pte_slot(m.page(TABLES + 1), 7).set(Pte::from_bits(0x1234_0003));
     m.run(L::ARMPageTableUnmap, 2, &[], &[]);
     assert!(!pte_slot(m.page(TABLES), pt_index(V, 1)).get().valid());
-    assert_eq!(pte_slot(m.page(TABLES + 1), 7).get(), Pte(0));
+    assert_eq!(pte_slot(m.page(TABLES + 1), 7).get(), Pte::INVALID);
     assert!(matches!(
         m.get(2),
         Some(ArchCap::PageTable { mapped: None, .. })
@@ -564,7 +570,7 @@ fn asid_pool_assign() {
     );
     // Full pool.
     for i in 0..512 {
-        vspace::asid_pool_entry(m.page(POOL), i).set(1);
+        vspace::asid_pool_entry(m.page(POOL), i).set(m.root_link(TABLES));
     }
     assert_eq!(
         m.decode(L::ARMASIDPoolAssign, 5, &[], &[9]),
@@ -598,7 +604,7 @@ fn finalise_undoes_mappings() {
         asid_base: 0,
     };
     super::cap::finalise(&mut m.k, pool, true);
-    assert_eq!(m.k.asid_table[0], 0);
+    assert!(m.k.asid_table[0].is_none());
 }
 
 /// Page-table unmap needs the last cap; the flush label set covers both cap kinds.

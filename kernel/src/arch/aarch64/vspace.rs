@@ -86,9 +86,20 @@ pub const fn ap_from_vm_rights(r: VmRights) -> u64 {
 /// A translation table descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[repr(transparent)]
-pub struct Pte(pub u64);
+pub struct Pte(u64);
 
 impl Pte {
+    /// The entry's bits (for output and tests).
+    #[inline(always)]
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+    /// An entry with bits `b` (tests only: the kernel builds entries with [`Pte::table`] and
+    /// the leaf constructors, see [`crate::mem::PageTableMemory`]).
+    #[cfg(test)]
+    pub const fn from_bits(b: u64) -> Pte {
+        Pte(b)
+    }
     /// The invalid descriptor (seL4 `pte_pte_invalid_new`).
     pub const INVALID: Pte = Pte(0);
 
@@ -112,15 +123,26 @@ impl Pte {
             _ => false,
         }
     }
+    /// The physical address of the next-level table it points at, read at `level`, if it is
+    /// a table descriptor (what [`crate::mem::PageTableMemory`] follows).
+    #[inline(always)]
+    pub const fn table_paddr(self, level: usize) -> Option<u64> {
+        if self.is_table_at(level) {
+            Some(self.paddr())
+        } else {
+            None
+        }
+    }
     /// The physical address it points at or maps.
     #[inline(always)]
     pub const fn paddr(self) -> u64 {
         self.0 & ADDR_MASK
     }
-    /// A pointer to the next-level table at `paddr` (seL4 `pte_pte_table_new`).
+    /// A pointer to the next-level table `pt` (seL4 `pte_pte_table_new`; what [`next_table`]
+    /// reads back).
     #[inline(always)]
-    pub const fn table(paddr: u64) -> Pte {
-        Pte((paddr & ADDR_MASK) | DESC_TABLE_OR_PAGE)
+    pub fn table(pt: PtRef) -> Pte {
+        Pte((crate::arch::pptr_to_paddr(pt.addr()) & ADDR_MASK) | DESC_TABLE_OR_PAGE)
     }
     /// The AP field of a leaf.
     pub const fn ap(self) -> u64 {
@@ -165,10 +187,28 @@ impl Pte {
     }
 }
 
-/// The descriptor at `index` of the table at `pt` (kernel-virtual).
+/// A translation table of any level, the VSpace (level 0) included (seL4 `pte_t[512]`,
+/// `vspace_root_t[512]`).
+pub type PageTable = [Pte; PT_ENTRIES];
+
+/// A translation table in object memory.
+pub type PtRef = PPtr<PageTable>;
+
+/// An ASID pool in object memory (the generic [`crate::mem::AsidPool`]).
+pub type AsidPoolRef = PPtr<crate::mem::AsidPool>;
+
+/// The descriptor at `index` of the table `pt`.
 #[inline(always)]
-pub fn pte_slot(pt: usize, index: usize) -> PPtr<Pte> {
-    PPtr::<[Pte; PT_ENTRIES]>::new(pt).at(index)
+pub fn pte_slot(pt: PtRef, index: usize) -> PPtr<Pte> {
+    pt.at(index)
+}
+
+/// The table that `pte`, read from a level-`level` table, points to, if it is a table
+/// descriptor (written only by [`Pte::table`], from a [`PtRef`]; see
+/// [`crate::mem::PageTableMemory`]).
+#[inline(always)]
+pub fn next_table(pte: Pte, level: usize) -> Option<PtRef> {
+    PtRef::next_table(pte, level)
 }
 
 /// log2 of the bytes one entry of a level-`level` table maps (0 → 39, 1 → 30, 2 → 21,
@@ -202,19 +242,18 @@ impl Walk {
     }
 }
 
-/// `lookupPTSlot(vspace, vptr)`: walks from the VSpace `root` (kernel-virtual) towards `vaddr`
-/// through table entries and stops at the first entry that is not a table (invalid or a
-/// frame), or at level 3.
-pub fn lookup_pt_slot(root: usize, vaddr: u64) -> Walk {
+/// `lookupPTSlot(vspace, vptr)`: walks from the VSpace `root` towards `vaddr` through table
+/// entries and stops at the first entry that is not a table (invalid or a frame), or at
+/// level 3.
+pub fn lookup_pt_slot(root: PtRef, vaddr: u64) -> Walk {
     let mut table = root;
     let mut level = 0;
     loop {
         let slot = pte_slot(table, pt_index(vaddr, level));
-        let pte = slot.get();
-        if !pte.is_table_at(level) {
+        let Some(next) = next_table(slot.get(), level) else {
             return Walk { slot, level };
-        }
-        table = crate::arch::paddr_to_pptr(pte.paddr());
+        };
+        table = next;
         level += 1;
     }
 }
@@ -245,26 +284,37 @@ pub const fn level_for(size: FrameSize) -> usize {
     }
 }
 
-/// Entry `low` (`ASID_LOW(asid)`, below 512) of the ASID pool at `pool`: the kernel-virtual
-/// address of the VSpace assigned that ASID, or 0 (seL4 `asid_pool_t.array` of `asid_map_t`,
-/// here only its `vspace_root`).
-pub fn asid_pool_entry(pool: usize, low: usize) -> PPtr<u64> {
-    PPtr::<[u64; PT_ENTRIES]>::new(pool).at(low)
+/// Entry `low` (`ASID_LOW(asid)`, below 512) of the ASID pool `pool`: the VSpace assigned
+/// that ASID, if any (seL4 `asid_pool_t.array` of `asid_map_t`, here only its `vspace_root`).
+#[inline(always)]
+pub fn asid_pool_entry(
+    pool: AsidPoolRef,
+    low: usize,
+) -> PPtr<crate::mem::Link<crate::mem::VSpaceRootMemory>> {
+    pool.at(low)
 }
 
-/// `findVSpaceForASID`: the VSpace (kernel-virtual) assigned `asid`, if any.
-pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<usize> {
-    let pool = k.asid_table[(asid as usize) >> ASID_POOL_INDEX_BITS];
-    if pool == 0 {
-        return None;
-    }
-    let root = asid_pool_entry(pool, asid as usize).get();
-    (root != 0).then_some(root as usize)
+/// `findVSpaceForASID`: the VSpace assigned `asid`, if any.
+#[inline(always)]
+pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<PtRef> {
+    let pool = k.asid_table[(asid as usize) >> ASID_POOL_INDEX_BITS].get()?;
+    Some(
+        asid_pool_entry(pool, asid as usize)
+            .get()
+            .get()?
+            .vspace_table(),
+    )
 }
 
-/// `unmapPage`: removes the mapping of the frame at `base` (kernel-virtual) of `size` at
-/// `vaddr` in the VSpace of `asid`, if it is still there, and flushes its translation.
-pub fn unmap_page(k: &Kernel, size: FrameSize, asid: u16, vaddr: u64, base: usize) {
+/// `unmapPage`: removes the mapping of the frame `base` of `size` at `vaddr` in the VSpace of
+/// `asid`, if it is still there, and flushes its translation.
+pub fn unmap_page(
+    k: &Kernel,
+    size: FrameSize,
+    asid: u16,
+    vaddr: u64,
+    base: PPtr<crate::mem::FrameMemory>,
+) {
     let Some(root) = find_vspace_for_asid(k, asid) else {
         return;
     };
@@ -273,69 +323,68 @@ pub fn unmap_page(k: &Kernel, size: FrameSize, asid: u16, vaddr: u64, base: usiz
         return;
     }
     let pte = w.slot.get();
-    if pte.is_page_at(w.level) && pte.paddr() == crate::arch::pptr_to_paddr(base) {
+    if pte.is_page_at(w.level) && pte.paddr() == crate::arch::pptr_to_paddr(base.addr()) {
         w.slot.set(Pte::INVALID);
         crate::arch::flush_page(vaddr, asid);
     }
 }
 
-/// `unmapPageTable`: removes the page table at `pt` (kernel-virtual) hooked in for `vaddr` in
-/// the VSpace of `asid` from its parent, if it is still there, and flushes the ASID.
-pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: usize) {
+/// `unmapPageTable`: removes the page table `pt` hooked in for `vaddr` in the VSpace of
+/// `asid` from its parent, if it is still there, and flushes the ASID.
+pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: PtRef) {
     let Some(root) = find_vspace_for_asid(k, asid) else {
         return;
     };
-    let target = crate::arch::pptr_to_paddr(pt);
+    let target = crate::arch::pptr_to_paddr(pt.addr());
     let mut table = root;
     for level in 0..LAST_LEVEL {
         let slot = pte_slot(table, pt_index(vaddr, level));
         let pte = slot.get();
-        if !pte.is_table_at(level) {
+        let Some(next) = next_table(pte, level) else {
             return;
-        }
+        };
         if pte.paddr() == target {
             slot.set(Pte::INVALID);
             crate::arch::flush_asid(asid);
             return;
         }
-        table = crate::arch::paddr_to_pptr(pte.paddr());
+        table = next;
     }
 }
 
-/// `deleteASID(asid, vspace)`: forgets `vspace` (kernel-virtual) for `asid` if it is the one
-/// assigned, and flushes the ASID's translations.
-pub fn delete_asid(k: &mut Kernel, asid: u16, vspace: usize) {
-    let pool = k.asid_table[(asid as usize) >> ASID_POOL_INDEX_BITS];
-    if pool == 0 {
+/// `deleteASID(asid, vspace)`: forgets `vspace` for `asid` if it is the one assigned, and
+/// flushes the ASID's translations.
+pub fn delete_asid(k: &mut Kernel, asid: u16, vspace: PtRef) {
+    let Some(pool) = k.asid_table[(asid as usize) >> ASID_POOL_INDEX_BITS].get() else {
         return;
-    }
+    };
     let e = asid_pool_entry(pool, asid as usize);
-    if e.get() == vspace as u64 {
+    if e.get().is(vspace.as_vspace_root()) {
         crate::arch::flush_asid(asid);
-        e.set(0);
+        e.set(crate::mem::Link::NONE);
     }
 }
 
-/// `deleteASIDPool(asid_base, pool)`: forgets the ASID pool at `pool` for ASIDs
+/// `deleteASIDPool(asid_base, pool)`: forgets the ASID pool `pool` for ASIDs
 /// `asid_base..asid_base + 512` if it is the one in the ASID table, flushing the translations
 /// of every ASID assigned in it (as seL4 does on Arm).
-pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: usize) {
+pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: AsidPoolRef) {
     let i = (asid_base as usize) >> ASID_POOL_INDEX_BITS;
-    if k.asid_table[i] != pool {
+    if !k.asid_table[i].is(pool) {
         return;
     }
-    for low in 0..PT_ENTRIES {
-        if asid_pool_entry(pool, low).get() != 0 {
+    for low in 0..crate::mem::ASID_POOL_ENTRIES {
+        if asid_pool_entry(pool, low).get().is_some() {
             crate::arch::flush_asid((i << ASID_POOL_INDEX_BITS | low) as u16);
         }
     }
-    k.asid_table[i] = 0;
+    k.asid_table[i] = crate::mem::Link::NONE;
 }
 
-/// Zeroes the table at `pt` (seL4 `clearMemory_PT`, when a page table is unmapped by
+/// Zeroes the table `pt` (seL4 `clearMemory_PT`, when a page table is unmapped by
 /// `seL4_ARM_PageTable_Unmap`).
-pub fn clear_page_table(pt: usize) {
-    crate::mem::zero(pt, 1 << abi::arch::aarch64::PAGE_TABLE_BITS);
+pub fn clear_page_table(pt: PtRef) {
+    pt.zero();
 }
 
 /// The TTBR0_EL1 value for the VSpace at physical `root_paddr` with `asid` (seL4 `ttbr_new`).
@@ -351,13 +400,14 @@ pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16
     let vt = t.slot(crate::object::tcb::tcb_slot::VTABLE).raw();
     let (base, asid) = super::cap::vspace_fields(vt)?;
     let asid = asid?;
-    (find_vspace_for_asid(k, asid) == Some(base)).then(|| (crate::arch::pptr_to_paddr(base), asid))
+    (find_vspace_for_asid(k, asid) == Some(base))
+        .then(|| (crate::arch::pptr_to_paddr(base.addr()), asid))
 }
 
 /// The physical address of the 8-byte-aligned user word at `vaddr` in the VSpace at `root`
 /// (kernel-virtual), if a user-accessible leaf maps it (for debug reports that read a thread's
 /// stack).
-pub fn user_word_paddr(root: usize, vaddr: u64) -> Option<u64> {
+pub fn user_word_paddr(root: PtRef, vaddr: u64) -> Option<u64> {
     if !vaddr.is_multiple_of(8) || vaddr > USER_VSPACE_TOP {
         return None;
     }
@@ -438,7 +488,8 @@ mod tests {
 
     #[test]
     fn tables() {
-        let t = Pte::table(0x4567_8000);
+        let _mem = crate::mem::sim::SimMemory::new(0x4000_0000, 30);
+        let t = Pte::table(PPtr::sim(crate::arch::paddr_to_pptr(0x4567_8000)));
         assert!(t.valid() && t.is_table_at(0) && t.is_table_at(2));
         assert!(
             !t.is_table_at(3) && t.is_page_at(3),
@@ -475,19 +526,19 @@ mod tests {
     #[test]
     fn walks_follow_tables_and_stop_at_leaves() {
         let mem = crate::mem::sim::SimMemory::new(0x4000_0000, 16);
-        let at = |i: usize| mem.pptr() + i * 4096;
+        let at = |i: usize| PtRef::sim(mem.pptr() + i * 4096);
         let pa = |i: usize| mem.base + (i * 4096) as u64;
         let (root, l1, l2, l3) = (at(0), at(1), at(2), at(3));
         let v = 0x0000_0040_0060_3000u64; // L0 0, L1 1, L2 3, L3 3
         assert_eq!(lookup_pt_slot(root, v).level, 0);
-        pte_slot(root, pt_index(v, 0)).set(Pte::table(pa(1)));
-        pte_slot(l1, pt_index(v, 1)).set(Pte::table(pa(2)));
+        pte_slot(root, pt_index(v, 0)).set(Pte::table(l1));
+        pte_slot(l1, pt_index(v, 1)).set(Pte::table(l2));
         let w = lookup_pt_slot(root, v);
         assert_eq!((w.level, w.bits_left()), (2, 21));
-        pte_slot(l2, pt_index(v, 2)).set(Pte::table(pa(3)));
+        pte_slot(l2, pt_index(v, 2)).set(Pte::table(l3));
         let w = lookup_pt_slot(root, v);
         assert_eq!((w.level, w.bits_left()), (3, 12));
-        assert_eq!(w.slot.addr(), l3 + 3 * 8);
+        assert_eq!(w.slot.addr(), l3.addr() + 3 * 8);
         w.slot.set(Pte::user(
             pa(5),
             VmRights::ReadOnly,

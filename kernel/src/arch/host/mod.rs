@@ -57,7 +57,7 @@ pub fn flush_asid(_asid: u16) {}
 /// TLB maintenance is not simulated.
 pub fn flush_all() {}
 /// The host has no kernel page table: new VSpaces get no global mappings.
-pub fn kernel_root_page_table() -> Option<usize> {
+pub fn kernel_root_page_table() -> Option<crate::arch::riscv64::vspace::PtRef> {
     None
 }
 

@@ -7,13 +7,13 @@
 
 use super::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use super::context::{reg, ArchContext};
-use super::vspace::{self, Pte};
+use super::vspace::{self, AsidPoolRef, PtRef, Pte};
 use crate::arch::pptr_to_paddr;
 use crate::boot::{BootError, Region, RootCNode};
 use crate::cap::Cap;
+use crate::mem::{FrameMemory, Link, PPtr};
 use crate::state::Kernel;
 use abi::bootinfo::{slot, SlotRegion};
-use abi::object::PAGE_TABLE_BITS;
 
 /// `MAX_NUM_FREEMEM_REG` (seL4 `include/arch/riscv/arch/bootinfo.h`): slots for free memory
 /// regions during boot, also the most RAM regions boot uses.
@@ -62,8 +62,8 @@ pub fn root_paging_tables(v_start: u64, v_end: u64) -> u64 {
 /// Errors: the root CNode is full.
 pub fn create_root_vspace(
     cnode: &mut RootCNode,
-    root: usize,
-    tables: usize,
+    root: PtRef,
+    tables: impl Fn(u64) -> PtRef,
     n_tables: u64,
     it_v_reg: Region,
 ) -> Result<SlotRegion, BootError> {
@@ -85,11 +85,11 @@ pub fn create_root_vspace(
             if next >= n_tables {
                 return Err(BootError::Msg("root task page tables miscounted"));
             }
-            let table = tables + (next << PAGE_TABLE_BITS) as usize;
+            let table = tables(next);
             next += 1;
             let w = vspace::lookup_pt_slot(root, v);
             debug_assert_eq!(w.level, level);
-            w.slot.set(Pte::table(pptr_to_paddr(table)));
+            w.slot.set(Pte::table(table));
             cnode.provide(Cap::Arch(ArchCap::PageTable {
                 base: table,
                 mapped: Some(Mapping {
@@ -106,15 +106,18 @@ pub fn create_root_vspace(
     })
 }
 
-/// seL4 `create_mapped_it_frame_cap`: maps the root task's 4 KiB frame at `frame`
-/// (kernel-virtual) at `vaddr` in the VSpace `root`, whose page tables on the way exist, with
-/// user access, read-write-execute (seL4 `map_it_frame_cap` on RISC-V ignores
-/// `executable`); returns the frame's cap.
-pub fn map_root_frame(root: usize, frame: usize, vaddr: u64, _executable: bool) -> Cap {
+/// seL4 `create_mapped_it_frame_cap`: maps the root task's 4 KiB frame `frame` at `vaddr` in
+/// the VSpace `root`, whose page tables on the way exist, with user access,
+/// read-write-execute (seL4 `map_it_frame_cap` on RISC-V ignores `executable`); returns the
+/// frame's cap.
+pub fn map_root_frame(root: PtRef, frame: PPtr<FrameMemory>, vaddr: u64, _executable: bool) -> Cap {
     let w = vspace::lookup_pt_slot(root, vaddr);
     debug_assert_eq!(w.level, 0);
-    w.slot
-        .set(Pte::leaf(pptr_to_paddr(frame), VmRights::ReadWrite, true));
+    w.slot.set(Pte::leaf(
+        pptr_to_paddr(frame.addr()),
+        VmRights::ReadWrite,
+        true,
+    ));
     Cap::Arch(ArchCap::Frame {
         base: frame,
         size: FrameSize::Small,
@@ -130,9 +133,9 @@ pub fn map_root_frame(root: usize, frame: usize, vaddr: u64, _executable: bool) 
 /// seL4 `create_it_asid_pool` and `write_it_asid_pool`: the zeroed ASID pool at `pool` becomes
 /// the first one (ASIDs 0..512), the root task's VSpace `root` gets [`IT_ASID`] in it, and the
 /// pool's cap and the ASID control cap go to their initial slots.
-pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: usize, root: usize) {
-    k.asid_table[0] = pool;
-    vspace::asid_pool_entry(pool, IT_ASID as usize).set(root as u64);
+pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: AsidPoolRef, root: PtRef) {
+    k.asid_table[0] = Link::to(pool);
+    vspace::asid_pool_entry(pool, IT_ASID as usize).set(Link::to(root.as_vspace_root()));
     cnode.write_slot(
         slot::INIT_THREAD_ASID_POOL,
         Cap::Arch(ArchCap::AsidPool {
@@ -216,7 +219,7 @@ mod tests {
                     panic!("slot {i}")
                 };
                 assert_eq!(m.asid, IT_ASID);
-                assert_eq!(s.user_to_pptr(m.vaddr), base);
+                assert_eq!(s.user_to_pptr(m.vaddr), base.addr());
             }
         }
         assert_eq!(bi.user_image_frames.end - bi.user_image_frames.start, 516);

@@ -12,8 +12,10 @@
 //! - ASID pool: word 1 the first ASID.
 #![forbid(unsafe_code)]
 
+use super::vspace::{AsidPoolRef, PtRef};
 use crate::cap::{field, Cap, RawCap};
 use crate::error::SyscallError;
+use crate::mem::{FrameMemory, PPtr};
 use crate::state::Kernel;
 use abi::object::{ASID_POOL_BITS, PAGE_TABLE_BITS};
 use abi::{CapRights, ObjectType};
@@ -34,6 +36,24 @@ pub mod tag {
 #[inline(always)]
 pub const fn is_arch_cap_tag(t: u64) -> bool {
     t & 1 != 0
+}
+
+/// Whether `c` is a frame cap (what [`crate::mem::CapObject`] asks for `FrameMemory`).
+#[inline(always)]
+pub const fn is_frame_cap(c: RawCap) -> bool {
+    c.tag() == tag::FRAME
+}
+
+/// Whether `c` is a page-table cap (a VSpace root's too).
+#[inline(always)]
+pub const fn is_page_table_cap(c: RawCap) -> bool {
+    c.tag() == tag::PAGE_TABLE
+}
+
+/// Whether `c` is an ASID pool cap.
+#[inline(always)]
+pub const fn is_asid_pool_cap(c: RawCap) -> bool {
+    c.tag() == tag::ASID_POOL
 }
 
 /// seL4's `vm_rights` for frames (`VMKernelOnly` 1, `VMReadOnly` 2, `VMReadWrite` 3).
@@ -110,7 +130,7 @@ pub struct Mapping {
 pub enum ArchCap {
     /// A frame.
     Frame {
-        base: usize,
+        base: PPtr<FrameMemory>,
         size: FrameSize,
         rights: VmRights,
         is_device: bool,
@@ -118,21 +138,21 @@ pub enum ArchCap {
     },
     /// A page table (a VSpace when it is the root of one).
     PageTable {
-        base: usize,
+        base: PtRef,
         mapped: Option<Mapping>,
     },
     /// The ASID control cap.
     AsidControl,
     /// An ASID pool for ASIDs `asid_base..asid_base + 512`.
-    AsidPool { ptr: usize, asid_base: u16 },
+    AsidPool { ptr: AsidPoolRef, asid_base: u16 },
 }
 
 /// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
 #[inline(always)]
-fn unpack_frame(c: RawCap) -> (usize, FrameSize, VmRights, bool) {
+fn unpack_frame(c: RawCap) -> (PPtr<FrameMemory>, FrameSize, VmRights, bool) {
     let w0 = c.w0();
     (
-        c.obj_addr(),
+        c.object().unwrap_or_default(),
         FrameSize::from_bits(field(w0, 44, 2)),
         VmRights::from_bits(field(w0, 46, 2)),
         field(w0, 48, 1) != 0,
@@ -160,6 +180,12 @@ impl ArchCap {
     #[inline(always)]
     pub fn decode(t: u64, c: RawCap) -> Option<ArchCap> {
         let (w0, w1) = (c.w0(), c.w1());
+        // `object` repeats the tag test of the `match` (and compiles to nothing).
+        macro_rules! obj {
+            () => {
+                c.object()?
+            };
+        }
         Some(match t {
             tag::FRAME => {
                 let (base, size, rights, is_device) = unpack_frame(c);
@@ -172,12 +198,12 @@ impl ArchCap {
                 }
             }
             tag::PAGE_TABLE => ArchCap::PageTable {
-                base: c.obj_addr(),
+                base: obj!(),
                 mapped: unpack_mapping(field(w0, 44, 1), w1),
             },
             tag::ASID_CONTROL => ArchCap::AsidControl,
             tag::ASID_POOL => ArchCap::AsidPool {
-                ptr: c.obj_addr(),
+                ptr: obj!(),
                 asid_base: w1 as u16,
             },
             _ => return None,
@@ -187,9 +213,9 @@ impl ArchCap {
     /// The two words of the cap.
     #[inline]
     pub fn encode(self) -> RawCap {
-        let t = |tag: u64, ptr: usize, rest: u64, w1: u64| {
-            RawCap::with_object((tag << 59) | rest, crate::mem::PPtr::<u8>::new(ptr), w1)
-        };
+        fn t<T: crate::mem::CapObject>(tag: u64, ptr: PPtr<T>, rest: u64, w1: u64) -> RawCap {
+            RawCap::with_object((tag << 59) | rest, ptr, w1)
+        }
         match self {
             ArchCap::Frame {
                 base,
@@ -227,9 +253,9 @@ impl ArchCap {
     /// The memory object the cap names and its size in bytes (`None`: ASID control).
     pub fn region(&self) -> Option<(usize, u64)> {
         Some(match *self {
-            ArchCap::Frame { base, size, .. } => (base, 1 << size.bits()),
-            ArchCap::PageTable { base, .. } => (base, 1 << PAGE_TABLE_BITS),
-            ArchCap::AsidPool { ptr, .. } => (ptr, 1 << ASID_POOL_BITS),
+            ArchCap::Frame { base, size, .. } => (base.addr(), 1 << size.bits()),
+            ArchCap::PageTable { base, .. } => (base.addr(), 1 << PAGE_TABLE_BITS),
+            ArchCap::AsidPool { ptr, .. } => (ptr.addr(), 1 << ASID_POOL_BITS),
             ArchCap::AsidControl => return None,
         })
     }
@@ -261,15 +287,15 @@ pub fn frame_with_mapping(c: RawCap, m: Mapping) -> RawCap {
 /// (base, size, rights, is_device) of a frame cap, `None` for any other cap (what
 /// [`ArchCap::decode`] gives for a frame, without decoding the rest).
 #[inline(always)]
-pub fn frame_fields(c: RawCap) -> Option<(usize, FrameSize, VmRights, bool)> {
+pub fn frame_fields(c: RawCap) -> Option<(PPtr<FrameMemory>, FrameSize, VmRights, bool)> {
     (c.tag() == tag::FRAME).then(|| unpack_frame(c))
 }
 
 /// The frame of a thread's IPC buffer cap that the kernel may use (`lookupIPCBuffer`): a
 /// non-device frame cap, read-write, or read-only when the kernel only reads (`is_receiver`
-/// false). Returns its kernel-virtual base and log2 size.
+/// false). Returns the frame and its log2 size.
 #[inline(always)]
-pub fn ipc_buffer_frame(c: RawCap, is_receiver: bool) -> Option<(usize, u64)> {
+pub fn ipc_buffer_frame(c: RawCap, is_receiver: bool) -> Option<(PPtr<FrameMemory>, u64)> {
     let (base, size, rights, is_device) = frame_fields(c)?;
     let ok = rights == VmRights::ReadWrite || (!is_receiver && rights == VmRights::ReadOnly);
     if is_device || !ok {
@@ -279,8 +305,8 @@ pub fn ipc_buffer_frame(c: RawCap, is_receiver: bool) -> Option<(usize, u64)> {
 }
 
 /// The root page table of a VSpace cap (`isValidVTableRoot`: a mapped page-table cap, i.e. one
-/// with an ASID), kernel-virtual; `None` for any other cap.
-pub fn vspace_root(c: &Cap) -> Option<usize> {
+/// with an ASID); `None` for any other cap.
+pub fn vspace_root(c: &Cap) -> Option<PtRef> {
     match *c {
         Cap::Arch(ArchCap::PageTable {
             base,
@@ -378,11 +404,9 @@ pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
             },
         ) => {
             // b's frame lies within a's.
-            let (ta, tb) = (
-                *x as u64 + (1 << sx.bits()) - 1,
-                *y as u64 + (1 << sy.bits()) - 1,
-            );
-            *x as u64 <= *y as u64 && ta >= tb && *y as u64 <= tb
+            let (x, y) = (x.addr() as u64, y.addr() as u64);
+            let (ta, tb) = (x + (1 << sx.bits()) - 1, y + (1 << sy.bits()) - 1);
+            x <= y && ta >= tb && y <= tb
         }
         (ArchCap::PageTable { base: x, .. }, ArchCap::PageTable { base: y, .. }) => x == y,
         (ArchCap::AsidControl, ArchCap::AsidControl | ArchCap::AsidPool { .. }) => true,
@@ -417,21 +441,21 @@ pub fn same_object_as(a: &ArchCap, b: &ArchCap) -> bool {
 /// `Arch_createObject`: the cap to a new frame or page table of type `t` at `ptr` (already
 /// zeroed); `None` for a type that is not the architecture's.
 #[inline(always)]
-pub fn create_object(t: ObjectType, ptr: usize, is_device: bool) -> Option<ArchCap> {
+pub fn create_object(t: ObjectType, at: crate::mem::Carved, is_device: bool) -> Option<ArchCap> {
     let size = match t {
         ObjectType::SmallPage => FrameSize::Small,
         ObjectType::MegaPage => FrameSize::Mega,
         ObjectType::GigaPage => FrameSize::Giga,
         ObjectType::PageTable => {
             return Some(ArchCap::PageTable {
-                base: ptr,
+                base: at.object()?,
                 mapped: None,
             })
         }
         _ => return None,
     };
     Some(ArchCap::Frame {
-        base: ptr,
+        base: at.object()?,
         size,
         rights: VmRights::ReadWrite,
         is_device,
@@ -488,15 +512,21 @@ pub fn arbitrary_arch_cap(
             mapping.clone()
         )
             .prop_map(|(base, s, r, d, mapped)| ArchCap::Frame {
-                base,
+                base: PPtr::sim(base),
                 size: FrameSize::from_bits(s),
                 rights: VmRights::from_bits(r),
                 is_device: d,
                 mapped
             }),
-        (ptrs.clone(), mapping).prop_map(|(base, mapped)| ArchCap::PageTable { base, mapped }),
+        (ptrs.clone(), mapping).prop_map(|(base, mapped)| ArchCap::PageTable {
+            base: PPtr::sim(base),
+            mapped
+        }),
         Just(ArchCap::AsidControl),
-        (ptrs, any::<u16>()).prop_map(|(ptr, asid_base)| ArchCap::AsidPool { ptr, asid_base }),
+        (ptrs, any::<u16>()).prop_map(|(ptr, asid_base)| ArchCap::AsidPool {
+            ptr: PPtr::sim(ptr),
+            asid_base
+        }),
     ]
 }
 
@@ -556,7 +586,7 @@ mod tests {
     fn tags_are_sel4s() {
         assert_eq!(ArchCap::AsidControl.tag(), 11);
         let f = ArchCap::Frame {
-            base: 0,
+            base: PPtr::NULL,
             size: FrameSize::Small,
             rights: VmRights::ReadWrite,
             is_device: false,
@@ -565,7 +595,7 @@ mod tests {
         assert_eq!(f.tag(), 1);
         assert_eq!(
             ArchCap::PageTable {
-                base: 0,
+                base: PPtr::NULL,
                 mapped: None
             }
             .tag(),
@@ -573,7 +603,7 @@ mod tests {
         );
         assert_eq!(
             ArchCap::AsidPool {
-                ptr: 0,
+                ptr: PPtr::NULL,
                 asid_base: 0
             }
             .tag(),

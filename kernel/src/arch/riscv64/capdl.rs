@@ -36,12 +36,13 @@
 
 use super::cap::{ArchCap, Mapping, VmRights};
 use super::vspace::{
-    find_vspace_for_asid, lookup_pt_slot, pt_index, pte_slot, Pte, PTE_R, PTE_W, PTE_X, PT_ENTRIES,
+    find_vspace_for_asid, lookup_pt_slot, next_table, pt_index, pte_slot, PtRef, Pte, PTE_R, PTE_W,
+    PTE_X, PT_ENTRIES,
 };
-use crate::arch::{paddr_to_pptr, pptr_to_paddr};
+use crate::arch::pptr_to_paddr;
 use crate::cap::Cap;
 use crate::debug::{out, P};
-use crate::mem::PPtr;
+use crate::mem::{FrameMemory, PPtr};
 use crate::state::Kernel;
 use core::fmt;
 
@@ -57,7 +58,7 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
     match cap {
         ArchCap::AsidPool { ptr, asid_base } => out(format_args!(
             "{}_asid_pool = asid_pool (asid_high: 0x{:x})\n",
-            P(ptr as u64),
+            P(ptr.addr() as u64),
             asid_base >> abi::object::ASID_POOL_INDEX_BITS
         )),
         ArchCap::Frame {
@@ -66,15 +67,15 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
             if let FrameName::Unmapped(_) = frame_name(k, base, mapped) {
                 out(format_args!(
                     "{} = frame ({}, paddr: {})\n",
-                    FrameName::Unmapped(base),
+                    FrameName::Unmapped(base.addr()),
                     size_name(size as usize),
-                    P(pptr_to_paddr(base))
+                    P(pptr_to_paddr(base.addr()))
                 ));
             }
         }
         ArchCap::PageTable { base, mapped } => {
             if let PtName::Unmapped(_) = pt_name(k, base, mapped) {
-                out(format_args!("{} = pt\n", PtName::Unmapped(base)));
+                out(format_args!("{} = pt\n", PtName::Unmapped(base.addr())));
             }
         }
         ArchCap::AsidControl => out(format_args!("[unknown object {}]\n", cap.tag())),
@@ -85,7 +86,7 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
 pub fn print_arch_cap_name(k: &Kernel, cap: ArchCap) {
     match cap {
         ArchCap::AsidControl => out(format_args!("asid_control")),
-        ArchCap::AsidPool { ptr, .. } => out(format_args!("{}_asid_pool", P(ptr as u64))),
+        ArchCap::AsidPool { ptr, .. } => out(format_args!("{}_asid_pool", P(ptr.addr() as u64))),
         ArchCap::Frame { base, mapped, .. } => out(format_args!("{}", frame_name(k, base, mapped))),
         ArchCap::PageTable { base, mapped } => out(format_args!("{}", pt_name(k, base, mapped))),
     }
@@ -115,7 +116,7 @@ pub fn print_arch_cap(k: &Kernel, cap: ArchCap) {
 /// The `vspace:` line of a TCB's slots, if its VTABLE slot (`vtable`) holds a page table cap.
 pub fn print_tcb_vspace(vtable: Cap) {
     if let Cap::Arch(ArchCap::PageTable { base, .. }) = vtable {
-        out(format_args!("vspace: {}_pd\n", P(base as u64)));
+        out(format_args!("vspace: {}_pd\n", P(base.addr() as u64)));
     }
 }
 
@@ -152,7 +153,7 @@ struct FrameAttrs(Option<Pte>, VmRights);
 impl fmt::Display for FrameAttrs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bits = match (self.0, self.1) {
-            (Some(p), _) => p.0,
+            (Some(p), _) => p.bits(),
             (None, VmRights::ReadWrite) => PTE_R | PTE_W,
             (None, VmRights::ReadOnly) => PTE_R,
             (None, VmRights::KernelOnly) => 0,
@@ -185,19 +186,23 @@ impl fmt::Display for FrameName {
 }
 
 /// The PTE slot that maps the frame at `base` as its cap's mapping says, and its index.
-fn frame_pte(k: &Kernel, base: usize, mapped: Option<Mapping>) -> Option<(PPtr<Pte>, usize)> {
+fn frame_pte(
+    k: &Kernel,
+    base: PPtr<FrameMemory>,
+    mapped: Option<Mapping>,
+) -> Option<(PPtr<Pte>, usize)> {
     let m = mapped?;
     let root = find_vspace_for_asid(k, m.asid)?;
     let w = lookup_pt_slot(root, m.vaddr);
     let pte = w.slot.get();
-    (pte.valid() && pte.is_leaf() && pte.paddr() == pptr_to_paddr(base))
+    (pte.valid() && pte.is_leaf() && pte.paddr() == pptr_to_paddr(base.addr()))
         .then(|| (w.slot, pt_index(m.vaddr, w.level)))
 }
 
-fn frame_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> FrameName {
+fn frame_name(k: &Kernel, base: PPtr<FrameMemory>, mapped: Option<Mapping>) -> FrameName {
     match frame_pte(k, base, mapped) {
         Some((s, i)) => FrameName::Pte(s.addr(), i),
-        None => FrameName::Unmapped(base),
+        None => FrameName::Unmapped(base.addr()),
     }
 }
 
@@ -220,17 +225,17 @@ impl fmt::Display for PtName {
     }
 }
 
-fn pt_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> PtName {
+fn pt_name(k: &Kernel, base: PtRef, mapped: Option<Mapping>) -> PtName {
     let Some(m) = mapped else {
-        return PtName::Unmapped(base);
+        return PtName::Unmapped(base.addr());
     };
     let Some(root) = find_vspace_for_asid(k, m.asid) else {
-        return PtName::Unmapped(base);
+        return PtName::Unmapped(base.addr());
     };
     if root == base {
-        return PtName::Root(base);
+        return PtName::Root(base.addr());
     }
-    let target = pptr_to_paddr(base);
+    let target = pptr_to_paddr(base.addr());
     let mut table = root;
     for level in [2, 1] {
         let i = pt_index(m.vaddr, level);
@@ -241,9 +246,12 @@ fn pt_name(k: &Kernel, base: usize, mapped: Option<Mapping>) -> PtName {
         if pte.paddr() == target {
             return PtName::Pte(pte_slot(table, i).addr(), i);
         }
-        table = paddr_to_pptr(pte.paddr());
+        let Some(next) = next_table(pte, level) else {
+            break;
+        };
+        table = next;
     }
-    PtName::Unmapped(base)
+    PtName::Unmapped(base.addr())
 }
 
 /// Entries of a level-`level` table the dump looks at: the user half of a root.
@@ -265,20 +273,20 @@ fn size_name(level: usize) -> &'static str {
 
 /// `obj_tcb_print_vtable`: the VSpace whose root page table is at `root` and everything
 /// mapped in it, as objects.
-pub fn print_vspace_objects(root: usize) {
-    out(format_args!("{}_pd = pt\n", P(root as u64)));
+pub fn print_vspace_objects(root: PtRef) {
+    out(format_args!("{}_pd = pt\n", P(root.addr() as u64)));
     pt_objects(root, 2);
 }
 
 /// `riscv_obj_pt_print_slots`: the page tables and frames below the level-`level` table at
 /// `table` (recursion depth at most 2).
-fn pt_objects(table: usize, level: usize) {
+fn pt_objects(table: PtRef, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
-        if pte.is_table() && level > 0 {
+        if let Some(next) = next_table(pte, level) {
             out(format_args!("pt_{}_{:04} = pt\n", P(slot.addr() as u64), i));
-            pt_objects(paddr_to_pptr(pte.paddr()), level - 1);
+            pt_objects(next, level - 1);
         } else if pte.valid() && pte.is_leaf() {
             out(format_args!(
                 "frame_{}_{:04} = frame ({}, paddr: {})\n",
@@ -293,14 +301,14 @@ fn pt_objects(table: usize, level: usize) {
 
 /// `obj_vtable_print_slots`: the entries of the VSpace whose root page table is at `root`,
 /// table by table.
-pub fn print_vspace_caps(root: usize) {
-    out(format_args!("{}_pd {{\n", P(root as u64)));
+pub fn print_vspace_caps(root: PtRef) {
+    out(format_args!("{}_pd {{\n", P(root.addr() as u64)));
     pt_caps(root, 2);
 }
 
 /// `riscv_cap_pt_print_slots` after the opening line: the entries of the level-`level` table
 /// at `table`, then the same for each table below it (recursion depth at most 2).
-fn pt_caps(table: usize, level: usize) {
+fn pt_caps(table: PtRef, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
@@ -323,9 +331,9 @@ fn pt_caps(table: usize, level: usize) {
     for i in 0..entries(level) {
         let slot = pte_slot(table, i);
         let pte = slot.get();
-        if pte.is_table() && level > 0 {
+        if let Some(next) = next_table(pte, level) {
             out(format_args!("pt_{}_{:04} {{\n", P(slot.addr() as u64), i));
-            pt_caps(paddr_to_pptr(pte.paddr()), level - 1);
+            pt_caps(next, level - 1);
         }
     }
 }

@@ -10,12 +10,12 @@
 
 use super::cap::{ArchCap, Mapping};
 use crate::arch::riscv64::context::reg;
-use crate::arch::riscv64::vspace::{self, Pte};
+use crate::arch::riscv64::vspace::{self, AsidPoolRef, PtRef, Pte};
 use crate::cap::{Cap, RawCap};
 use crate::cspace::LookupFault;
 use crate::cte::{cte_insert, has_children, Slot};
 use crate::error::SyscallError;
-use crate::mem::PPtr;
+use crate::mem::{Link, PPtr};
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::{ipc_buffer_pptr, set_mr, Kernel, ASID_TABLE_SIZE};
@@ -69,7 +69,7 @@ pub enum VSpaceInvocation {
     /// VSpace root of `asid`, in the pool at `pool`.
     AsidPoolAssign {
         asid: u16,
-        pool: usize,
+        pool: AsidPoolRef,
         vspace_slot: Slot,
     },
 }
@@ -101,7 +101,7 @@ pub fn decode(
 /// `findVSpaceForASID` as the decoders use it: the failed lookup is reported as
 /// `FailedLookup` (destination side) with an invalid-root lookup fault. Says nothing: the
 /// callers say why.
-fn find_vspace(k: &Kernel, asid: u16) -> Result<usize, SyscallError> {
+fn find_vspace(k: &Kernel, asid: u16) -> Result<PtRef, SyscallError> {
     vspace::find_vspace_for_asid(k, asid).ok_or(SyscallError::FailedLookup {
         source: false,
         fault: LookupFault::InvalidRoot,
@@ -210,7 +210,7 @@ fn decode_page_table(
             }),
         }),
         slot,
-        pte: Pte::table(crate::arch::pptr_to_paddr(base)),
+        pte: Pte::table(base),
         pt_slot: w.slot,
         asid: root_map.asid,
     })
@@ -351,7 +351,11 @@ fn decode_frame(
                     mapped: Some(Mapping { asid, vaddr }),
                 }),
                 slot,
-                pte: Pte::user(crate::arch::pptr_to_paddr(base), vm_rights, executable),
+                pte: Pte::user(
+                    crate::arch::pptr_to_paddr(base.addr()),
+                    vm_rights,
+                    executable,
+                ),
                 pt_slot: w.slot,
                 asid,
                 vaddr,
@@ -359,7 +363,7 @@ fn decode_frame(
         }
         InvocationLabel::RISCVPageUnmap => Ok(VSpaceInvocation::PageUnmap { cap, slot }),
         InvocationLabel::RISCVPageGetAddress => Ok(VSpaceInvocation::PageGetAddress {
-            paddr: crate::arch::pptr_to_paddr(base),
+            paddr: crate::arch::pptr_to_paddr(base.addr()),
         }),
         _ => Err(user_err!(
             SyscallError::IllegalOperation,
@@ -400,7 +404,7 @@ fn decode_asid_control(
         ));
     }
     let (index, depth) = (args.mr(0), args.mr(1));
-    let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i] == 0) else {
+    let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i].is_none()) else {
         return Err(user_err!(
             SyscallError::DeleteFirst,
             "ASIDControlMakePool: No unallocated pools found."
@@ -487,8 +491,7 @@ fn decode_asid_pool(
             "RISCVASIDPool: Invalid vspace root."
         ));
     }
-    let pool = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS];
-    if pool == 0 {
+    let Some(pool) = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS].get() else {
         return Err(user_err!(
             SyscallError::FailedLookup {
                 source: false,
@@ -496,7 +499,7 @@ fn decode_asid_pool(
             },
             "RISCVASIDPool: No pool in the ASID table for ASID base {asid_base:#x}."
         ));
-    }
+    };
     if pool != ptr {
         return Err(user_err!(
             SyscallError::InvalidCapability(0),
@@ -504,7 +507,7 @@ fn decode_asid_pool(
         ));
     }
     let free = (0..vspace::PT_ENTRIES)
-        .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get() == 0);
+        .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get().is_none());
     let Some(i) = free else {
         return Err(user_err!(
             SyscallError::DeleteFirst,
@@ -570,7 +573,9 @@ pub fn fast_invocation(k: &Kernel, t: TcbRef, frame: RawCap, slot: Slot, is_call
         return false;
     };
     let asid = root_map.asid;
-    let pt = vspace.obj_addr();
+    let Some(pt) = vspace.object() else {
+        return false;
+    };
     if vspace::find_vspace_for_asid(k, asid) != Some(pt) {
         return false;
     }
@@ -597,7 +602,7 @@ pub fn fast_invocation(k: &Kernel, t: TcbRef, frame: RawCap, slot: Slot, is_call
         Mapping { asid, vaddr },
     ));
     w.slot.set(Pte::user(
-        crate::arch::pptr_to_paddr(base),
+        crate::arch::pptr_to_paddr(base.addr()),
         vm_rights,
         executable,
     ));
@@ -716,7 +721,14 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                 });
             }
             frame.zero_range(ASID_POOL_BITS as u32, 0, 1 << ASID_POOL_BITS);
-            let frame = frame.addr();
+            // The untyped is exactly one pool's size (the decoder checked).
+            let Some(frame) = frame
+                .carve(ASID_POOL_BITS as u32, 0, ASID_POOL_BITS as u32, 1)
+                .and_then(|run| run.objects().next())
+                .and_then(|c| c.object::<crate::mem::AsidPool>())
+            else {
+                return;
+            };
             cte_insert(
                 Cap::Arch(ArchCap::AsidPool {
                     ptr: frame,
@@ -725,7 +737,7 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                 parent,
                 dest,
             );
-            k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = frame;
+            k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = Link::to(frame);
         }
         VSpaceInvocation::AsidPoolAssign {
             asid,
@@ -740,7 +752,7 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
                 mapped: Some(Mapping { asid, vaddr: 0 }),
             }));
             vspace::copy_global_mappings(base);
-            vspace::asid_pool_entry(pool, asid as usize).set(base as u64);
+            vspace::asid_pool_entry(pool, asid as usize).set(Link::to(base.as_vspace_root()));
             // Not in seL4: drop any translations a previous holder of this hardware ASID left
             // (e.g. one whose pool was deleted without its VSpaces).
             crate::arch::flush_asid(asid);

@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn built_in_qemu_virt_needs_no_device_tree() {
         let k = Region::new(0x8020_0000, 0x8024_f000);
-        let node = crate::mem::PPtr::new(0x1000);
+        let node = crate::mem::PPtr::sim(0x1000);
         let mut p = qemu_virt::boot_params(k, Region::new(0x8020_0000, 0x8020_b000), node);
         assert_eq!(p.ram.as_slice(), [Region::new(0x8000_0000, 0x1_0000_0000)]);
         assert_eq!(

@@ -31,9 +31,22 @@ pub const PTE_D: u64 = 1 << 7;
 /// A page-table entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[repr(transparent)]
-pub struct Pte(pub u64);
+pub struct Pte(u64);
 
 impl Pte {
+    /// The entry's bits (for output and tests).
+    #[inline(always)]
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+    /// An entry with bits `b` (tests only: the kernel builds entries with [`Pte::table`] and
+    /// the leaf constructors, see [`crate::mem::PageTableMemory`]).
+    #[cfg(test)]
+    pub const fn from_bits(b: u64) -> Pte {
+        Pte(b)
+    }
+    /// The invalid entry.
+    pub const INVALID: Pte = Pte(0);
     /// Whether the entry is valid.
     pub fn valid(self) -> bool {
         self.0 & PTE_V != 0
@@ -46,8 +59,16 @@ impl Pte {
     pub fn paddr(self) -> u64 {
         (self.0 >> 10) << 12
     }
-    /// A pointer to a next-level table at `paddr`.
-    pub fn table(paddr: u64) -> Pte {
+    /// The physical address of the next-level table it points at, read from a level-`level`
+    /// table, if it is a valid non-leaf entry above level 0 (what
+    /// [`crate::mem::PageTableMemory`] follows).
+    #[inline(always)]
+    pub fn table_paddr(self, level: usize) -> Option<u64> {
+        (level > 0 && self.is_table()).then(|| self.paddr())
+    }
+    /// A pointer to the next-level table `pt` (what [`next_table`] reads back).
+    pub fn table(pt: PtRef) -> Pte {
+        let paddr = crate::arch::pptr_to_paddr(pt.addr());
         Pte(((paddr >> 12) << 10) | PTE_V)
     }
     /// Whether it points at a next-level table (seL4 `isPTEPageTable`: valid, none of R/W/X).
@@ -97,12 +118,27 @@ impl Pte {
     }
 }
 
+/// A page table (seL4 `pte_t[BIT(PT_INDEX_BITS)]`; a VSpace when it is the root of one).
+pub type PageTable = [Pte; PT_ENTRIES];
+
 /// A page table in object memory.
-pub type PtRef = PPtr<[Pte; PT_ENTRIES]>;
+pub type PtRef = PPtr<PageTable>;
+
+/// An ASID pool in object memory (the generic [`crate::mem::AsidPool`]).
+pub type AsidPoolRef = PPtr<crate::mem::AsidPool>;
 
 /// The PTE at `index` of table `pt`.
-pub fn pte_slot(pt: usize, index: usize) -> PPtr<Pte> {
-    PtRef::new(pt).at(index)
+#[inline(always)]
+pub fn pte_slot(pt: PtRef, index: usize) -> PPtr<Pte> {
+    pt.at(index)
+}
+
+/// The table that `pte`, read from a level-`level` table, points to, if it is a valid non-leaf
+/// entry above level 0 (such entries are written only by [`Pte::table`], from a [`PtRef`];
+/// see [`crate::mem::PageTableMemory`]).
+#[inline(always)]
+pub fn next_table(pte: Pte, level: usize) -> Option<PtRef> {
+    PtRef::next_table(pte, level)
 }
 
 /// Index into a level-`level` table for `vaddr` (level 2 is the root).
@@ -133,30 +169,32 @@ pub fn level_bits(level: usize) -> u64 {
     abi::object::PAGE_BITS + abi::object::PAGE_TABLE_INDEX_BITS * level as u64
 }
 
-/// `lookupPTSlot(lvl1pt, vptr)`: walks from the root `root` (kernel-virtual) towards `vaddr`
-/// and stops at the first invalid or leaf entry, or at level 0.
-pub fn lookup_pt_slot(root: usize, vaddr: u64) -> Walk {
+/// `lookupPTSlot(lvl1pt, vptr)`: walks from the root `root` towards `vaddr` and stops at the
+/// first invalid or leaf entry, or at level 0.
+pub fn lookup_pt_slot(root: PtRef, vaddr: u64) -> Walk {
     let mut table = root;
     let mut level = 2;
     loop {
         let slot = pte_slot(table, pt_index(vaddr, level));
         let pte = slot.get();
-        if level == 0 || !pte.valid() || pte.is_leaf() {
+        let Some(next) = next_table(pte, level) else {
             return Walk { slot, level };
-        }
-        table = crate::arch::paddr_to_pptr(pte.paddr());
+        };
+        table = next;
         level -= 1;
     }
 }
 
-/// `findVSpaceForASID`: the root page table (kernel-virtual) of `asid`, if assigned.
-pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<usize> {
-    let pool = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS];
-    if pool == 0 {
-        return None;
-    }
-    let root = asid_pool_entry(pool, asid as usize).get();
-    (root != 0).then_some(root as usize)
+/// `findVSpaceForASID`: the root page table of `asid`, if assigned.
+#[inline(always)]
+pub fn find_vspace_for_asid(k: &Kernel, asid: u16) -> Option<PtRef> {
+    let pool = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS].get()?;
+    Some(
+        asid_pool_entry(pool, asid as usize)
+            .get()
+            .get()?
+            .vspace_table(),
+    )
 }
 
 /// Level whose entries map pages of `size`.
@@ -164,14 +202,14 @@ pub fn level_for(size: crate::arch::riscv64::cap::FrameSize) -> usize {
     size as usize
 }
 
-/// `unmapPage`: removes the mapping of the frame at `base` (kernel-virtual) of `size` at
-/// `vaddr` in the VSpace of `asid`, if it is still there.
+/// `unmapPage`: removes the mapping of the frame `base` of `size` at `vaddr` in the VSpace of
+/// `asid`, if it is still there.
 pub fn unmap_page(
     k: &Kernel,
     size: crate::arch::riscv64::cap::FrameSize,
     asid: u16,
     vaddr: u64,
-    base: usize,
+    base: PPtr<crate::mem::FrameMemory>,
 ) {
     let Some(root) = find_vspace_for_asid(k, asid) else {
         return;
@@ -181,19 +219,19 @@ pub fn unmap_page(
         return;
     }
     let pte = w.slot.get();
-    if pte.valid() && pte.is_leaf() && pte.paddr() == crate::arch::pptr_to_paddr(base) {
+    if pte.valid() && pte.is_leaf() && pte.paddr() == crate::arch::pptr_to_paddr(base.addr()) {
         w.slot.set(Pte(0));
         crate::arch::flush_page(vaddr, asid);
     }
 }
 
-/// `unmapPageTable`: removes the page table at `pt` (kernel-virtual) mapped at `vaddr` in the
-/// VSpace of `asid` from its parent, if it is still there.
-pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: usize) {
+/// `unmapPageTable`: removes the page table `pt` mapped at `vaddr` in the VSpace of `asid`
+/// from its parent, if it is still there.
+pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: PtRef) {
     let Some(root) = find_vspace_for_asid(k, asid) else {
         return;
     };
-    let target = crate::arch::pptr_to_paddr(pt);
+    let target = crate::arch::pptr_to_paddr(pt.addr());
     // Walk until the entry that points at `pt`.
     let mut table = root;
     let mut level = 2;
@@ -208,21 +246,24 @@ pub fn unmap_page_table(k: &Kernel, asid: u16, vaddr: u64, pt: usize) {
             crate::arch::flush_asid(asid);
             return;
         }
-        table = crate::arch::paddr_to_pptr(pte.paddr());
+        let Some(next) = next_table(pte, level) else {
+            return;
+        };
+        table = next;
         level -= 1;
     }
 }
 
 /// `deleteASID`/`deleteASIDPool` helpers: forgets the VSpace `root` for `asid` if it is the
 /// one assigned.
-pub fn delete_asid(k: &mut Kernel, asid: u16, root: usize) {
-    let pool = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS];
-    if pool == 0 {
+pub fn delete_asid(k: &mut Kernel, asid: u16, root: PtRef) {
+    let Some(pool) = k.asid_table[(asid as usize) >> abi::object::ASID_POOL_INDEX_BITS].get()
+    else {
         return;
-    }
+    };
     let e = asid_pool_entry(pool, asid as usize);
-    if e.get() == root as u64 {
-        e.set(0);
+    if e.get().is(root.as_vspace_root()) {
+        e.set(crate::mem::Link::default());
         crate::arch::flush_asid(asid);
     }
 }
@@ -236,30 +277,34 @@ pub fn delete_asid(k: &mut Kernel, asid: u16, root: usize) {
 /// (all of it, one instruction, rather than ASID by ASID over the pool's 512 entries): this
 /// kernel tags translations with hardware ASIDs, and a later pool in the same table entry
 /// hands the same ASIDs out again.
-pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: usize) {
+pub fn delete_asid_pool(k: &mut Kernel, asid_base: u16, pool: AsidPoolRef) {
     let i = (asid_base as usize) >> abi::object::ASID_POOL_INDEX_BITS;
-    if k.asid_table[i] != pool {
+    if !k.asid_table[i].is(pool) {
         return;
     }
     crate::arch::flush_all();
-    k.asid_table[i] = 0;
+    k.asid_table[i] = crate::mem::Link::default();
 }
 
-/// Entry `low` (`ASID_LOW(asid)`, masked to 9 bits) of the ASID pool at `pool`: the kernel-virtual
-/// address of the VSpace root assigned that ASID, or 0 (seL4 `asid_pool_t.array`).
-pub fn asid_pool_entry(pool: usize, low: usize) -> PPtr<u64> {
-    PPtr::<[u64; PT_ENTRIES]>::new(pool).at(low)
+/// Entry `low` (`ASID_LOW(asid)`, masked to 9 bits) of the ASID pool `pool`: the VSpace root
+/// assigned that ASID, if any (seL4 `asid_pool_t.array`).
+#[inline(always)]
+pub fn asid_pool_entry(
+    pool: AsidPoolRef,
+    low: usize,
+) -> PPtr<crate::mem::Link<crate::mem::VSpaceRootMemory>> {
+    pool.at(low)
 }
 
-/// Zeroes the page table at `pt` (seL4 `clearMemory(pt, seL4_PageTableBits)`, done when a page
+/// Zeroes the page table `pt` (seL4 `clearMemory(pt, seL4_PageTableBits)`, done when a page
 /// table is unmapped by `seL4_RISCV_PageTable_Unmap`).
-pub fn clear_page_table(pt: usize) {
-    crate::mem::zero(pt, 1 << abi::object::PAGE_TABLE_BITS);
+pub fn clear_page_table(pt: PtRef) {
+    pt.zero();
 }
 
 /// `copyGlobalMappings`: copies the kernel's entries (upper half of the root table) into a new
 /// VSpace root `root`.
-pub fn copy_global_mappings(root: usize) {
+pub fn copy_global_mappings(root: PtRef) {
     let Some(kernel_root) = crate::arch::kernel_root_page_table() else {
         return;
     };
@@ -281,15 +326,15 @@ pub fn vm_root_of(k: &Kernel, t: crate::object::tcb::TcbRef) -> Option<(u64, u16
         return None;
     }
     let m = crate::arch::riscv64::cap::page_table_mapping(vt)?;
-    let base = vt.obj_addr();
+    let base: PtRef = vt.object()?;
     (find_vspace_for_asid(k, m.asid) == Some(base))
-        .then(|| (crate::arch::pptr_to_paddr(base), m.asid))
+        .then(|| (crate::arch::pptr_to_paddr(base.addr()), m.asid))
 }
 
 /// The physical address of the 8-byte-aligned user word at `vaddr` in the VSpace whose root
-/// page table is at `root` (kernel-virtual), if a leaf mapping for user mode covers it (for
-/// debug reports that read a thread's stack).
-pub fn user_word_paddr(root: usize, vaddr: u64) -> Option<u64> {
+/// page table is `root`, if a leaf mapping for user mode covers it (for debug reports that
+/// read a thread's stack).
+pub fn user_word_paddr(root: PtRef, vaddr: u64) -> Option<u64> {
     if !vaddr.is_multiple_of(8) || vaddr >= abi::object::USER_TOP {
         return None;
     }

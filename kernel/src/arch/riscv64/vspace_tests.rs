@@ -3,12 +3,12 @@
 
 use crate::arch::riscv64::cap::{ArchCap, FrameSize, Mapping, VmRights};
 use crate::arch::riscv64::vspace::{
-    self, level_bits, lookup_pt_slot, Pte, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X,
+    self, level_bits, lookup_pt_slot, PtRef, Pte, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X,
 };
 use crate::arch::{paddr_to_pptr, pptr_to_paddr};
 use crate::cap::Cap;
 use crate::cte::insert_new_cap;
-use crate::mem::PPtr;
+use crate::mem::{Link, PPtr};
 use crate::testing::*;
 use abi::bootinfo::slot;
 use abi::object::USER_TOP;
@@ -64,7 +64,7 @@ fn copy(s: &mut System, dest: u64, src: u64, rights: CapRights) -> Reply {
 }
 
 /// Kernel-virtual base of the page table in slot `i`.
-fn pt_base(s: &System, i: u64) -> usize {
+fn pt_base(s: &System, i: u64) -> PtRef {
     match s.root_slot(i).cap() {
         Cap::Arch(ArchCap::PageTable { base, .. }) => base,
         c => panic!("slot {i} holds {c:?}"),
@@ -83,26 +83,26 @@ fn mapped(s: &System, i: u64) -> Option<Mapping> {
 
 fn frame_paddr(s: &System, i: u64) -> u64 {
     match s.root_slot(i).cap() {
-        Cap::Arch(ArchCap::Frame { base, .. }) => pptr_to_paddr(base),
+        Cap::Arch(ArchCap::Frame { base, .. }) => pptr_to_paddr(base.addr()),
         c => panic!("slot {i} holds {c:?}"),
     }
 }
 
 /// The valid leaf PTE for `vaddr` in the VSpace rooted at `root`, and its level.
-fn leaf(root: usize, vaddr: u64) -> Option<(Pte, usize)> {
+fn leaf(root: PtRef, vaddr: u64) -> Option<(Pte, usize)> {
     let w = lookup_pt_slot(root, vaddr);
     let p = w.slot.get();
     (p.valid() && p.is_leaf()).then_some((p, w.level))
 }
 
 /// The raw entry the walk for `vaddr` ends at, and its level.
-fn entry(root: usize, vaddr: u64) -> (Pte, usize) {
+fn entry(root: PtRef, vaddr: u64) -> (Pte, usize) {
     let w = lookup_pt_slot(root, vaddr);
     (w.slot.get(), w.level)
 }
 
 /// Entry `i` of the table at `table`.
-fn root_entry(table: usize, i: usize) -> Pte {
+fn root_entry(table: PtRef, i: usize) -> Pte {
     vspace::pte_slot(table, i).get()
 }
 
@@ -173,11 +173,11 @@ fn maps_frames_of_every_size_at_their_level() {
         "aligned to the 1 GiB the entry spans"
     );
     let p = root_entry(root, 1);
-    assert_eq!(p, Pte::table(pptr_to_paddr(pt_base(&s, e))));
+    assert_eq!(p, Pte::table(pt_base(&s, e)));
     assert!(p.is_table() && !p.is_leaf());
     assert_eq!(
         entry(root, GIB),
-        (Pte(0), 1),
+        (Pte::INVALID, 1),
         "the walk goes on into the new table"
     );
     ok(pt_map(&mut s, e + 1, VSPACE, GIB + 0x3456));
@@ -204,7 +204,7 @@ fn maps_frames_of_every_size_at_their_level() {
     let (p, lvl) = leaf(root, GIB + 0x5000).unwrap();
     assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 2), 0));
     assert_eq!(
-        p.0 & 0xff,
+        p.bits() & 0xff,
         PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | vspace::PTE_A | vspace::PTE_D
     );
     assert_eq!(
@@ -229,7 +229,7 @@ fn maps_frames_of_every_size_at_their_level() {
     let (p, lvl) = leaf(root, GIB + MIB2 + 0x1_2345).unwrap();
     assert_eq!((p.paddr(), lvl), (frame_paddr(&s, e + 3), 1));
     assert_eq!(
-        p.0 & (PTE_R | PTE_W | PTE_X | PTE_U),
+        p.bits() & (PTE_R | PTE_W | PTE_X | PTE_U),
         PTE_R | PTE_W | PTE_U,
         "execute never"
     );
@@ -269,11 +269,11 @@ fn maps_frames_of_every_size_at_their_level() {
     ] {
         ok(s.call(i, L::RISCVPageUnmap, &[], &[]));
         assert_eq!(mapped(&s, i), None);
-        assert_eq!(entry(root, v), (Pte(0), lvl));
+        assert_eq!(entry(root, v), (Pte::INVALID, lvl));
     }
     // The boot mappings are untouched.
     assert_eq!(
-        PPtr::<u64>::new(s.user_to_pptr(IMAGE_VADDR + 120)).get(),
+        PPtr::<u64>::sim(s.user_to_pptr(IMAGE_VADDR + 120)).get(),
         0x1234_5678_9abc_def0
     );
 }
@@ -298,12 +298,12 @@ fn device_frames_are_mapped_without_touching_their_memory() {
     }
     let ptr = paddr_to_pptr(paddr);
     for i in 0..(1usize << 19) {
-        PPtr::<u64>::new(ptr + 8 * i).set(0xa5a5_a5a5_0000_0000 | i as u64);
+        PPtr::<u64>::sim(ptr + 8 * i).set(0xa5a5_a5a5_0000_0000 | i as u64);
     }
     let dev = e + 100;
     insert_new_cap(
         Cap::Untyped {
-            ptr: PPtr::new(ptr),
+            ptr: PPtr::sim(ptr),
             size_bits: 22,
             free_index: 0,
             is_device: true,
@@ -350,7 +350,7 @@ fn device_frames_are_mapped_without_touching_their_memory() {
     ok(s.retype(dev, T::SmallPage, 0, e, 1));
     for i in 0..(1usize << 19) {
         assert_eq!(
-            PPtr::<u64>::new(ptr + 8 * i).get(),
+            PPtr::<u64>::sim(ptr + 8 * i).get(),
             0xa5a5_a5a5_0000_0000 | i as u64,
             "word {i} touched"
         );
@@ -367,7 +367,7 @@ fn page_table_map_errors_are_sel4s_and_change_nothing() {
     let before = |s: &System| {
         (
             s.root_slot(e).raw(),
-            PPtr::<[Pte; 512]>::new(root).get().to_vec(),
+            PPtr::<[Pte; 512]>::sim(root.addr()).get().to_vec(),
         )
     };
     let snap = before(&s);
@@ -500,11 +500,11 @@ fn page_table_unmap_unlinks_and_clears_the_table() {
     // Unmapping the level-1 table: the root entry goes, and the table is zeroed (so the level-0
     // table and the frame under it are no longer reachable from anywhere).
     let l1 = pt_base(&s, e);
-    assert_ne!(PPtr::<[u64; 512]>::new(l1).get(), [0; 512]);
+    assert_ne!(PPtr::<[u64; 512]>::sim(l1.addr()).get(), [0; 512]);
     ok(s.call(e, L::RISCVPageTableUnmap, &[], &[]));
     assert_eq!(mapped(&s, e), None);
-    assert_eq!(entry(root, GIB), (Pte(0), 2));
-    assert_eq!(PPtr::<[u64; 512]>::new(l1).get(), [0; 512]);
+    assert_eq!(entry(root, GIB), (Pte::INVALID, 2));
+    assert_eq!(PPtr::<[u64; 512]>::sim(l1.addr()).get(), [0; 512]);
     // The caps below still say mapped (seL4 does not chase them); unmapping again is a no-op.
     assert!(mapped(&s, e + 1).is_some() && mapped(&s, e + 2).is_some());
     ok(s.call(e, L::RISCVPageTableUnmap, &[], &[]));
@@ -541,8 +541,8 @@ fn page_table_unmap_unlinks_and_clears_the_table() {
     ));
     assert!(leaf(root, 3 * GIB + 0x1000).is_some());
     ok(s.call(e + 1, L::RISCVPageTableUnmap, &[], &[]));
-    assert_eq!(entry(root, 3 * GIB + 0x1000), (Pte(0), 1));
-    assert!(entry(root, 3 * GIB).0 == Pte(0) && pt_base(&s, e) == l1);
+    assert_eq!(entry(root, 3 * GIB + 0x1000), (Pte::INVALID, 1));
+    assert!(entry(root, 3 * GIB).0 == Pte::INVALID && pt_base(&s, e) == l1);
 }
 
 #[test]
@@ -562,7 +562,7 @@ fn page_map_errors_are_sel4s_and_change_nothing() {
         let caps: Vec<_> = (e..e + 5).map(|i| s.root_slot(i).raw()).collect();
         let tables: Vec<_> = [root, pt_base(s, e + 3), pt_base(s, e + 4)]
             .iter()
-            .map(|&t| PPtr::<[u64; 512]>::new(t).get().to_vec())
+            .map(|&t| PPtr::<[u64; 512]>::sim(t.addr()).get().to_vec())
             .collect();
         (caps, tables)
     };
@@ -709,8 +709,11 @@ fn rights_and_remapping() {
     ok(pt_map(&mut s, e + 1, VSPACE, GIB));
     new_obj(&mut s, T::SmallPage, e + 2);
     let v = GIB + 0x2000;
-    let bits =
-        |root| leaf(root, v).map_or(0, |(p, _)| p.0 & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_V));
+    let bits = |root| {
+        leaf(root, v).map_or(0, |(p, _)| {
+            p.bits() & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_V)
+        })
+    };
     // Read-only mapping of a read-write frame.
     ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::READ, 0));
     assert_eq!(bits(root), PTE_V | PTE_R | PTE_X | PTE_U);
@@ -740,13 +743,13 @@ fn rights_and_remapping() {
     ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::WRITE, 0));
     assert_eq!(bits(root), PTE_V | PTE_X | PTE_U);
     ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::WRITE, XN));
-    assert_eq!(entry(root, v), (Pte(0), 0));
+    assert_eq!(entry(root, v), (Pte::INVALID, 0));
     assert_eq!(mapped(&s, e + 2), Some(Mapping { asid: 1, vaddr: v }));
     // ... so the remap path (not DeleteFirst) still works from there.
     ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::NONE, 0));
     assert_eq!(bits(root), PTE_V | PTE_X | PTE_U);
     ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
-    assert_eq!(entry(root, v), (Pte(0), 0));
+    assert_eq!(entry(root, v), (Pte::INVALID, 0));
     // A read-only copy can never be mapped writable.
     ok(copy(&mut s, e + 3, e + 2, CapRights::READ));
     assert!(matches!(
@@ -779,7 +782,10 @@ fn page_unmap_only_removes_its_own_mapping_and_get_address_replies() {
     ok(page_map(&mut s, e + 2, VSPACE, v, CapRights::ALL, 0));
     // Unmap, then unmap again (already unmapped: nothing to do).
     ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
-    assert_eq!((mapped(&s, e + 2), entry(root, v)), (None, (Pte(0), 0)));
+    assert_eq!(
+        (mapped(&s, e + 2), entry(root, v)),
+        (None, (Pte::INVALID, 0))
+    );
     ok(s.call(e + 2, L::RISCVPageUnmap, &[], &[]));
     // A stale mapping: the frame's table is unmapped (and cleared) and replaced, and another
     // frame mapped where it was. Unmapping the stale cap leaves the other frame alone.
@@ -889,7 +895,7 @@ fn asid_control_make_pool() {
     delete(&mut s, e + 2);
     // Dirty memory under the (now childless) untyped: MakePool zeroes the pool.
     for i in 0..512 {
-        PPtr::<u64>::new(pool_mem + 8 * i).set(0xdead_0000 + i as u64);
+        PPtr::<u64>::sim(pool_mem + 8 * i).set(0xdead_0000 + i as u64);
     }
     // Success: the first free table entry (1, after the root task's pool 0).
     ok(make_pool(&mut s, e, e + 2));
@@ -897,13 +903,13 @@ fn asid_control_make_pool() {
     assert_eq!(
         s.root_slot(e + 2).cap(),
         Cap::Arch(ArchCap::AsidPool {
-            ptr: pool_mem,
+            ptr: PPtr::sim(pool_mem),
             asid_base: 512
         })
     );
-    assert_eq!(s.k.asid_table[1], pool_mem);
+    assert_eq!(s.k.asid_table[1].addr(), pool_mem);
     assert_eq!(
-        PPtr::<[u64; 512]>::new(pool_mem).get(),
+        PPtr::<[u64; 512]>::sim(pool_mem).get(),
         [0; 512],
         "the pool is zeroed"
     );
@@ -928,10 +934,10 @@ fn asid_control_make_pool() {
     // The pool cap is a child of the untyped: revoking the untyped deletes the pool.
     ok(s.cnode(L::CNodeRevoke, &[e, 64], &[]));
     assert_eq!(s.identify(e + 2), 0);
-    assert_eq!(s.k.asid_table[1], 0);
+    assert!(s.k.asid_table[1].is_none());
     // The used untyped can become a pool again.
     ok(make_pool(&mut s, e, e + 2));
-    assert_eq!(s.k.asid_table[1], pool_mem);
+    assert_eq!(s.k.asid_table[1].addr(), pool_mem);
     // Fill the table: 126 more pools fit, then DeleteFirst.
     let (big, _, _) = s.ram_untyped(22);
     ok(s.retype(big, T::Untyped, 12, e + 10, 127));
@@ -940,12 +946,12 @@ fn asid_control_make_pool() {
         assert_eq!(
             s.root_slot(e + 200 + i).cap(),
             Cap::Arch(ArchCap::AsidPool {
-                ptr: s.k.asid_table[2 + i as usize],
+                ptr: s.k.asid_table[2 + i as usize].get().unwrap(),
                 asid_base: ((2 + i) << 9) as u16
             })
         );
     }
-    assert!(s.k.asid_table.iter().all(|&p| p != 0));
+    assert!(s.k.asid_table.iter().all(|p| p.is_some()));
     assert_eq!(
         err(make_pool(&mut s, e + 136, e + 400)),
         (Error::DeleteFirst, vec![])
@@ -978,12 +984,12 @@ fn asid_pool_assign() {
         "already a VSpace"
     );
     // The pool is not (or no longer) the one in the ASID table for its base.
-    s.k.asid_table[0] = 0;
+    s.k.asid_table[0] = Link::NONE;
     assert_eq!(
         err(assign(&mut s, POOL0, e)),
         (Error::FailedLookup, vec![0, INVALID_ROOT])
     );
-    s.k.asid_table[0] = pool0 + 4096;
+    s.k.asid_table[0] = Link::to(PPtr::sim(pool0.addr() + 4096));
     assert_eq!(
         err(assign(&mut s, POOL0, e)),
         (Error::InvalidCapability, vec![0])
@@ -995,8 +1001,8 @@ fn asid_pool_assign() {
     assert_eq!(mapped(&s, e), Some(Mapping { asid: 2, vaddr: 0 }));
     assert_eq!(vspace::find_vspace_for_asid(&s.k, 2), Some(pt_base(&s, e)));
     assert_eq!(
-        vspace::asid_pool_entry(pool0, 2).get(),
-        pt_base(&s, e) as u64
+        vspace::asid_pool_entry(pool0.get().unwrap(), 2).get(),
+        Link::to(pt_base(&s, e).as_vspace_root())
     );
     // Fill pool 0 (ASIDs 3..511), then DeleteFirst.
     let (ut, _, _) = s.ram_untyped(22);
@@ -1057,7 +1063,7 @@ fn two_vspaces_share_a_frame() {
     let (pa, _) = leaf(a, GIB + 0x1000).unwrap();
     let (pb, _) = leaf(b, GIB + 0x9000).unwrap();
     assert_eq!(pa.paddr(), pb.paddr());
-    assert_eq!((pa.0 & PTE_W, pb.0 & PTE_W), (PTE_W, 0));
+    assert_eq!((pa.bits() & PTE_W, pb.bits() & PTE_W), (PTE_W, 0));
     assert_eq!(
         mapped(&s, e + 6),
         Some(Mapping {
@@ -1078,8 +1084,8 @@ fn two_vspaces_share_a_frame() {
         (Error::InvalidCapability, vec![1])
     );
     // What the root task writes through A, B sees.
-    PPtr::<u64>::new(s.user_to_pptr(GIB + 0x1008)).set(42);
-    assert_eq!(PPtr::<u64>::new(paddr_to_pptr(pb.paddr()) + 8).get(), 42);
+    PPtr::<u64>::sim(s.user_to_pptr(GIB + 0x1008)).set(42);
+    assert_eq!(PPtr::<u64>::sim(paddr_to_pptr(pb.paddr()) + 8).get(), 42);
     // Deleting A's cap unmaps it from A only.
     delete(&mut s, e + 5);
     assert!(leaf(a, GIB + 0x1000).is_none());
@@ -1111,7 +1117,7 @@ fn deleting_caps_unmaps_as_sel4_does() {
     ));
     // A mapped frame: deleting its cap clears the entry.
     delete(&mut s, e + 2);
-    assert_eq!(entry(root, GIB + 0x1000), (Pte(0), 0));
+    assert_eq!(entry(root, GIB + 0x1000), (Pte::INVALID, 0));
     // A frame whose entry now holds another frame: deleting it leaves that entry.
     new_obj(&mut s, T::SmallPage, e + 2);
     ok(page_map(
@@ -1143,9 +1149,9 @@ fn deleting_caps_unmaps_as_sel4_does() {
     delete(&mut s, e + 4);
     assert!(leaf(root, GIB + 0x1000).is_some());
     delete(&mut s, e + 1);
-    assert_eq!(entry(root, GIB + 0x1000), (Pte(0), 1));
+    assert_eq!(entry(root, GIB + 0x1000), (Pte::INVALID, 1));
     delete(&mut s, e);
-    assert_eq!(entry(root, GIB), (Pte(0), 2));
+    assert_eq!(entry(root, GIB), (Pte::INVALID, 2));
     // The frame's cap still names the mapping; deleting it finds nothing to remove.
     delete(&mut s, e + 3);
 
@@ -1180,12 +1186,12 @@ fn deleting_caps_unmaps_as_sel4_does() {
     ok(copy(&mut s, e + 16, e + 11, CapRights::ALL));
     delete(&mut s, e + 11);
     assert_eq!(
-        s.k.asid_table[1],
+        s.k.asid_table[1].addr(),
         pt_pool(&s, e + 16),
         "a copy keeps the pool"
     );
     delete(&mut s, e + 16);
-    assert_eq!(s.k.asid_table[1], 0);
+    assert!(s.k.asid_table[1].is_none());
     for i in 0..3 {
         assert_eq!(vspace::find_vspace_for_asid(&s.k, 512 + i), None);
     }
@@ -1201,7 +1207,10 @@ fn deleting_caps_unmaps_as_sel4_does() {
     // A root of a dead VSpace is no longer a live root: it may be unmapped (and is cleared),
     // then assigned again.
     ok(s.call(e + 12, L::RISCVPageTableUnmap, &[], &[]));
-    assert_eq!(PPtr::<[u64; 512]>::new(pt_base(&s, e + 12)).get(), [0; 512]);
+    assert_eq!(
+        PPtr::<[u64; 512]>::sim(pt_base(&s, e + 12).addr()).get(),
+        [0; 512]
+    );
     ok(assign(&mut s, POOL0, e + 12));
     // Deleting the rest finds nothing to undo.
     for i in [13, 14, 15] {
@@ -1213,7 +1222,7 @@ fn deleting_caps_unmaps_as_sel4_does() {
     assert_eq!(
         s.root_slot(e + 11).cap(),
         Cap::Arch(ArchCap::AsidPool {
-            ptr: s.k.asid_table[1],
+            ptr: s.k.asid_table[1].get().unwrap(),
             asid_base: 512
         })
     );
@@ -1221,7 +1230,7 @@ fn deleting_caps_unmaps_as_sel4_does() {
 
 fn pt_pool(s: &System, i: u64) -> usize {
     match s.root_slot(i).cap() {
-        Cap::Arch(ArchCap::AsidPool { ptr, .. }) => ptr,
+        Cap::Arch(ArchCap::AsidPool { ptr, .. }) => ptr.addr(),
         c => panic!("{c:?}"),
     }
 }
@@ -1339,15 +1348,15 @@ mod props {
             v.push(sl.mdb().prev().map_or(0, |p| p.addr() as u64));
             v.push(sl.mdb().next().map_or(0, |p| p.addr() as u64));
             if let Cap::Arch(ArchCap::PageTable { base, .. }) = sl.cap() {
-                tables.push(base);
+                tables.push(base.addr());
             }
         }
-        v.extend(s.k.asid_table.iter().map(|&p| p as u64));
-        for &p in s.k.asid_table.iter().filter(|&&p| p != 0) {
-            tables.push(p);
+        v.extend(s.k.asid_table.iter().map(|p| p.addr() as u64));
+        for p in s.k.asid_table.iter().filter(|p| p.is_some()) {
+            tables.push(p.addr());
         }
         for t in tables {
-            v.extend(PPtr::<[u64; 512]>::new(t).get());
+            v.extend(PPtr::<[u64; 512]>::sim(t).get());
         }
         v
     }
@@ -1360,15 +1369,15 @@ mod props {
     /// mapping made and not undone is in the tables with its exact bits, is the model's.)
     fn check_vspaces(s: &System, end: u64) -> Result<(), TestCaseError> {
         let caps: Vec<Cap> = (0..end).map(|i| s.root_slot(i).cap()).collect();
-        for (hi, &pool) in s.k.asid_table.iter().enumerate() {
-            if pool == 0 {
+        for (hi, pool) in s.k.asid_table.iter().enumerate() {
+            let Some(pool) = pool.get() else {
                 continue;
-            }
+            };
             for lo in 0..512 {
-                let root = vspace::asid_pool_entry(pool, lo).get() as usize;
-                if root == 0 {
+                let Some(root) = vspace::asid_pool_entry(pool, lo).get().get() else {
                     continue;
-                }
+                };
+                let root: PtRef = root.vspace_table();
                 let asid = (hi << 9 | lo) as u16;
                 prop_assert!(
                     caps.contains(&Cap::Arch(ArchCap::PageTable {
@@ -1378,7 +1387,7 @@ mod props {
                     "VSpace of ASID {} has no cap",
                     asid
                 );
-                walk(&caps, asid, root, 2, 0)?;
+                walk(&caps, asid, root.addr(), 2, 0)?;
             }
         }
         Ok(())
@@ -1392,9 +1401,9 @@ mod props {
         vbase: u64,
     ) -> Result<(), TestCaseError> {
         let n = if level == 2 { 256 } else { 512 };
-        let entries = PPtr::<[u64; 512]>::new(table).get();
+        let entries = PPtr::<[u64; 512]>::sim(table).get();
         for (i, &e) in entries[..n].iter().enumerate() {
-            let pte = Pte(e);
+            let pte = Pte::from_bits(e);
             if !pte.valid() {
                 continue;
             }
@@ -1402,12 +1411,12 @@ mod props {
             let m = Some(Mapping { asid, vaddr });
             if pte.is_leaf() {
                 let rights_ok = |r: VmRights| {
-                    (pte.0 & PTE_W == 0 || r == VmRights::ReadWrite)
-                        && (pte.0 & PTE_R == 0 || r != VmRights::KernelOnly)
+                    (pte.bits() & PTE_W == 0 || r == VmRights::ReadWrite)
+                        && (pte.bits() & PTE_R == 0 || r != VmRights::KernelOnly)
                 };
                 let ok = caps.iter().any(|c| {
                     matches!(*c, Cap::Arch(ArchCap::Frame { base, size, mapped, rights, .. })
-                        if mapped == m && pptr_to_paddr(base) == pte.paddr()
+                        if mapped == m && pptr_to_paddr(base.addr()) == pte.paddr()
                             && size.bits() == level_bits(level) && rights_ok(rights))
                 });
                 prop_assert!(
@@ -1420,18 +1429,24 @@ mod props {
                 let always = PTE_U
                     | crate::arch::riscv64::vspace::PTE_A
                     | crate::arch::riscv64::vspace::PTE_D;
-                prop_assert_eq!(pte.0 & always, always, "leaf {:?} at {:#x}", pte, vaddr);
+                prop_assert_eq!(
+                    pte.bits() & always,
+                    always,
+                    "leaf {:?} at {:#x}",
+                    pte,
+                    vaddr
+                );
             } else {
                 prop_assert!(level > 0, "table entry at level 0");
                 prop_assert_eq!(
-                    pte.0 & (PTE_R | PTE_W | PTE_X | PTE_U),
+                    pte.bits() & (PTE_R | PTE_W | PTE_X | PTE_U),
                     0,
                     "table entry {:?}",
                     pte
                 );
                 let child = paddr_to_pptr(pte.paddr());
                 let ok = caps.contains(&Cap::Arch(ArchCap::PageTable {
-                    base: child,
+                    base: PPtr::sim(child),
                     mapped: m,
                 }));
                 prop_assert!(
@@ -1521,16 +1536,16 @@ mod props {
             v.push(sl.mdb().prev().map_or(0, |p| rel(p.addr())));
             v.push(sl.mdb().next().map_or(0, |p| rel(p.addr())));
             if let Cap::Arch(ArchCap::PageTable { base, .. }) = sl.cap() {
-                tables.push(base);
+                tables.push(base.addr());
             }
         }
-        v.extend(s.k.asid_table.iter().map(|&p| rel(p)));
-        for &pool in s.k.asid_table.iter().filter(|&&p| p != 0) {
+        v.extend(s.k.asid_table.iter().map(|p| rel(p.addr())));
+        for pool in s.k.asid_table.iter().filter_map(|p| p.get()) {
             // Pool entries are VSpace roots, as kernel pointers.
-            v.extend((0..512).map(|i| rel(vspace::asid_pool_entry(pool, i).get() as usize)));
+            v.extend((0..512).map(|i| rel(vspace::asid_pool_entry(pool, i).get().addr())));
         }
         for t in tables {
-            v.extend(PPtr::<[u64; 512]>::new(t).get());
+            v.extend(PPtr::<[u64; 512]>::sim(t).get());
         }
         v
     }
@@ -1650,9 +1665,9 @@ mod props {
             check_vspaces(&s, end)?;
             let root = pt_base(&s, VSPACE);
             for i in 1..256 {
-                prop_assert_eq!(vspace::pte_slot(root, i).get(), Pte(0));
+                prop_assert_eq!(vspace::pte_slot(root, i).get(), Pte::INVALID);
             }
-            prop_assert_eq!(PPtr::<u64>::new(s.user_to_pptr(IMAGE_VADDR + 120)).get(), 0x1234_5678_9abc_def0);
+            prop_assert_eq!(PPtr::<u64>::sim(s.user_to_pptr(IMAGE_VADDR + 120)).get(), 0x1234_5678_9abc_def0);
         }
     }
 }

@@ -163,7 +163,7 @@ fn park() -> ! {
 }
 
 /// The kernel has no page table user VSpaces copy entries from (they are in TTBR0 alone).
-pub fn kernel_root_page_table() -> Option<usize> {
+pub fn kernel_root_page_table() -> Option<super::vspace::PtRef> {
     None
 }
 
@@ -393,7 +393,7 @@ pub fn flush_user_range(
     k: &crate::state::Kernel,
     thread: crate::object::tcb::TcbRef,
     op: super::objects::CacheOp,
-    vspace: usize,
+    vspace: super::vspace::PtRef,
     asid: u16,
     start: u64,
     end: u64,
@@ -401,7 +401,7 @@ pub fn flush_user_range(
 ) {
     use super::objects::CacheOp;
     let cur = super::vspace::vm_root_of(k, thread);
-    let target = (pptr_to_paddr(vspace), asid);
+    let target = (pptr_to_paddr(vspace.addr()), asid);
     let switched = cur != Some(target);
     if switched {
         write_ttbr0(super::vspace::ttbr0(target.0, target.1));

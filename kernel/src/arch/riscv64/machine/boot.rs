@@ -309,7 +309,9 @@ pub fn irq_node() -> crate::mem::PPtr<crate::object::interrupt::IrqNode> {
     const _: () = assert!(
         core::mem::size_of::<crate::object::interrupt::IrqNode>() == crate::boot::IRQ_NODE_BYTES
     );
-    crate::mem::PPtr::new(&raw const kernel_irq_node as usize)
+    // SAFETY: `kernel_irq_node` is a page-aligned static of exactly an `IrqNode`'s size
+    // (asserted above) in the kernel image, used by nothing else.
+    unsafe { crate::mem::PPtr::from_addr(&raw const kernel_irq_node as usize) }
 }
 
 /// The kernel stack's virtual extent `[bottom, top)` (used at boot and for every trap).

@@ -224,8 +224,10 @@ pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
 /// `.bss`, reached at `0xFFFF_FFFF_8xxx_xxxx`; [`pptr_to_paddr`] converts it). It is the table in
 /// use since boot and has no lower-half (user) entries after boot; user VSpaces copy its entries
 /// 256..=511. Always `Some` on the machine (the host version has no such table).
-pub fn kernel_root_page_table() -> Option<usize> {
-    Some(boot::kernel_root_pt_addr())
+pub fn kernel_root_page_table() -> Option<crate::arch::riscv64::vspace::PtRef> {
+    // SAFETY: the kernel's root page table is a 4 KiB-aligned static table of the kernel
+    // image, a `PageTable` for the kernel's lifetime (only its user half is ever empty).
+    Some(unsafe { crate::mem::PPtr::from_addr(boot::kernel_root_pt_addr()) })
 }
 
 /// Flushes the TLB entry of the page at `vaddr` in address space `asid` (the name the kernel core
