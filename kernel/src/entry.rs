@@ -507,12 +507,11 @@ fn resume_unchanged(k: &mut Kernel) -> Option<SyscallExit> {
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
 pub fn resumes_unchanged(k: &Kernel) -> bool {
-    k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread
-        && {
-            let t = k.cur_thread;
-            debug_assert!(!is_idle(t));
-            t.state() == ThreadState::Running && k.activated_current()
-        }
+    k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread && {
+        let t = k.cur_thread;
+        debug_assert!(!is_idle(t));
+        t.state() == ThreadState::Running && k.activated_current()
+    }
 }
 
 /// [`activate_or_idle`] in a function of its own, for a full restore.
