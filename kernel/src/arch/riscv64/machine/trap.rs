@@ -10,8 +10,9 @@
 //! the user `sp` (now in `sscratch`) at `regs[2]` and `sstatus` at offset 256; `sscratch`
 //! becomes 0, and `sp` becomes the top of the kernel stack (one `lui`: `link.ld` keeps it 4 KiB
 //! aligned; nothing on the stack survives a return to user mode). `sepc` goes to `regs[0]`,
-//! except on the way into the fastpath, which stores the pc itself (as `FaultIP`, and past the
-//! `ecall` as the next pc), or its fallback does, before the full path reads the context.
+//! except for an `ecall`: its pc stays in `a2` for the fastpath or `syscall_entry`, which
+//! store it (as `FaultIP`, and past the `ecall` as the next pc) before anything reads the
+//! context.
 //!
 //! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
 //! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
@@ -19,7 +20,8 @@
 //! and for ReplyRecv `a6`, the Reply cap, in place as the seventh). If the fastpath applies,
 //! it leaves through `riscv_fastpath_restore` (below); otherwise the full path runs and
 //! returns the context to resume. Every other `ecall` goes to
-//! `crate::entry::syscall_entry`. For every other trap,
+//! `crate::entry::syscall_entry`, with the pc in `a2` and the number in `a7` (its third and
+//! eighth arguments). For every other trap,
 //! `trap_from_user(scause, stval)` decodes the cause (`arch::riscv64::cause`) and
 //! `crate::entry::handle_user_trap` runs. The result, the context to resume,
 //! is restored as below. `sepc` is saved as is: for a syscall the kernel
@@ -35,6 +37,12 @@
 //! `riscv_fastpath_restore`, is the same with the context in `t6` and `a0`/`a1` (badge and
 //! message info) from registers, not from the context.
 //!
+//! After `syscall_entry` (non-MCS), `a1` (the high word of `entry::SyscallExit`) says whether
+//! the context is that of the thread that trapped, unchanged but for what the kernel's code
+//! may overwrite (`entry::resumes_unchanged`). Then `gp`, `tp` and `s0`..`s11` still hold its
+//! values (the kernel's code keeps the callee-saved registers and never writes `gp` or
+//! `tp`), and the exit loads only the other 17 registers.
+//!
 //! The FPU registers are not touched here. `sstatus.FS` is part of the saved/restored `sstatus`:
 //! the kernel runs with the interrupted thread's FS (boot sets FS = Off for the kernel itself), and
 //! the kernel's code contains no floating-point instructions (checked on the built image), so it
@@ -48,13 +56,12 @@
 //! stack overflowed), and halts with failure.
 //!
 //! # Cost
-//! Entry up to the call of the handler: 47 instructions for a syscall, 46 into the fastpath
-//! (Call or ReplyRecv); exit from the handler's return to user mode: 38 (`sret`
-//! included), the fastpath's 35 after its jump.
-//! A syscall that resumes the thread that made it, unchanged, returns with its context
-//! tagged (`resume_context`) and skips loading s0..s11 (26 instead of 38). Under `-icount`
-//! the benchmark's null syscall costs 103 instructions (with the `ecall`), of which the Rust
-//! handler is ~26 (see docs/PERFORMANCE.md).
+//! Entry up to the call of the handler: 46 instructions for a syscall, 46 into the fastpath
+//! (Call; ReplyRecv 44); exit from the handler's return to user mode: 38 (`sret` included;
+//! after `syscall_entry` 39), the fastpath's 35 after its jump. A syscall that resumes the
+//! thread that made it, unchanged, leaves in 24. Under `-icount` the benchmark's null
+//! syscall costs 95 instructions (with the `ecall`), of which `syscall_entry` is 24 (see
+//! docs/PERFORMANCE.md).
 
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
