@@ -354,16 +354,16 @@ fn run_fastpath(
 
 /// The full path for a `seL4_Call` the fastpath did not take: a separate function, so that
 /// the fastpath ends in a tail call and needs no stack frame. `pc` is the `ecall`'s, which
-/// the trap entry left for the fastpath to store: it completes the caller's saved context.
+/// the trap entry left for the fastpath to store: the syscall dispatch stores it (as the
+/// pc past the `ecall`, and as `FaultIP`), which completes the caller's saved context.
 #[cfg(target_os = "none")]
 #[inline(never)]
 extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
-        k.cur_thread.set_reg(crate::arch::regs::NEXT_IP, pc);
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
-        crate::syscall::dispatch_call(k, activate_or_idle)
+        crate::syscall::dispatch_call(k, pc, activate_or_idle)
     })
 }
 
@@ -372,42 +372,91 @@ extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
 #[inline(never)]
 extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
-        k.cur_thread.set_reg(crate::arch::regs::NEXT_IP, pc);
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
-        crate::syscall::dispatch_reply_recv(k, activate_or_idle)
+        crate::syscall::dispatch_reply_recv(k, pc, activate_or_idle)
     })
+}
+
+/// What [`syscall_entry`] returns to the trap path: the context to restore (the low word: the
+/// first return register) and, without MCS, in the high word (the second return register)
+/// 1 if the architecture's exit may leave out the registers that the kernel's code keeps
+/// (riscv64: `s0`..`s11`, `gp`, `tp`), because the thread to resume is the one whose trap this
+/// is and nothing else of its saved context was written ([`resumes_unchanged`]), else 0.
+/// MCS: the context alone (every syscall exit runs `schedule`; the exit loads everything).
+///
+/// A `u128`, not a structure of two words: the C calling convention returns both in the two
+/// return registers, and the syscall handlers, which end with the exit (`syscall::then`),
+/// return the same type, so that the dispatch tail-calls them (a structure has another
+/// type in the compiler's C and Rust conventions, and the dispatch then needed a frame).
+#[cfg(all(target_os = "none", not(feature = "mcs")))]
+#[repr(transparent)]
+pub struct SyscallExit(u128);
+
+#[cfg(all(target_os = "none", feature = "mcs"))]
+#[repr(transparent)]
+pub struct SyscallExit(*mut ArchContext);
+
+#[cfg(target_os = "none")]
+impl SyscallExit {
+    /// Restore all of `ctx`.
+    #[inline(always)]
+    fn full(ctx: *mut ArchContext) -> Self {
+        #[cfg(not(feature = "mcs"))]
+        return SyscallExit(ctx as usize as u128);
+        #[cfg(feature = "mcs")]
+        return SyscallExit(ctx);
+    }
+
+    /// Resume `ctx` without the registers the kernel's code keeps.
+    #[cfg(not(feature = "mcs"))]
+    #[inline(always)]
+    fn resume(ctx: *mut ArchContext) -> Self {
+        SyscallExit(ctx as usize as u128 | 1 << 64)
+    }
 }
 
 /// Entry from the trap path for an `ecall` (that the fastpath, if any, did not take): what
 /// [`handle_user_trap`] does for [`Event::Syscall`], with the syscall dispatch inlined (no
-/// cause to decode, one stack frame). Returns the context to restore.
+/// cause to decode, no stack frame on its way to a handler). Returns the context to restore
+/// and how ([`SyscallExit`]).
+///
+/// The arguments are the registers as the trap entry leaves them, so that it moves none:
+/// the pc of the `ecall` in the third argument register (riscv64 `a2`: the entry does not
+/// store it in the context, the syscall dispatch does) and the syscall number in the eighth
+/// (`a7`, where the caller put it); the others are the caller's and not read here.
 #[cfg(target_os = "none")]
 #[inline(never)]
-pub extern "C" fn syscall_entry() -> *mut ArchContext {
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn syscall_entry(
+    _a0: u64,
+    _a1: u64,
+    pc: u64,
+    _a3: u64,
+    _a4: u64,
+    _a5: u64,
+    _a6: u64,
+    number: u64,
+) -> SyscallExit {
     crate::state::with_kernel(|k| {
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
-        crate::syscall::dispatch_syscall(k, exit_to_user, exit_after_syscall)
+        crate::syscall::dispatch_syscall(k, pc, number, exit_to_user, exit_after_syscall)
     })
 }
 
 /// [`activate_or_idle`] after a syscall, with its commonest case inline and no call: the
-/// thread that made the syscall runs on, and nothing it depends on changed (no scheduling
-/// decision pending, still `Running`, the CPU still set up for it). Then the trap path
-/// resumes it without loading the callee-saved registers (`arch::resume_context`): the
-/// thread is the one that trapped (only `schedule` switches threads, in `activate`), and its
-/// saved ones were not written (only CopyRegisters onto the current thread writes them, and
-/// it asks for a reschedule, as seL4's does). Everything else goes to [`activate_or_idle`]
-/// out of line.
+/// thread that made the syscall runs on, unchanged ([`resumes_unchanged`]); the trap path
+/// then resumes it without loading the registers the kernel's code keeps
+/// ([`SyscallExit`]). Everything else goes to [`activate_or_idle`] out of line.
 #[cfg(target_os = "none")]
 #[inline(always)]
-fn exit_to_user(k: &mut Kernel) -> *mut ArchContext {
+fn exit_to_user(k: &mut Kernel) -> SyscallExit {
     #[cfg(not(feature = "mcs"))]
-    if let Some(ctx) = resume_unchanged(k) {
-        return ctx;
+    if let Some(e) = resume_unchanged(k) {
+        return e;
     }
     activate_or_idle_out_of_line(k)
 }
@@ -415,36 +464,59 @@ fn exit_to_user(k: &mut Kernel) -> *mut ArchContext {
 /// [`exit_to_user`] with [`activate_or_idle`] inline: the way out of every other syscall.
 #[cfg(target_os = "none")]
 #[inline(always)]
-fn exit_after_syscall(k: &mut Kernel) -> *mut ArchContext {
+fn exit_after_syscall(k: &mut Kernel) -> SyscallExit {
     #[cfg(not(feature = "mcs"))]
-    if let Some(ctx) = resume_unchanged(k) {
-        return ctx;
+    if let Some(e) = resume_unchanged(k) {
+        return e;
     }
-    activate_or_idle(k)
+    SyscallExit::full(activate_or_idle(k))
 }
 
-/// The fast case of [`exit_to_user`]: the tagged context of the thread that trapped, if it
-/// resumes unchanged.
+/// The fast case of [`exit_to_user`]: the current thread's context, to be resumed without
+/// the registers the kernel's code keeps, if [`resumes_unchanged`].
 #[cfg(all(target_os = "none", not(feature = "mcs")))]
 #[inline(always)]
-fn resume_unchanged(k: &mut Kernel) -> Option<*mut ArchContext> {
-    if k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread {
+fn resume_unchanged(k: &mut Kernel) -> Option<SyscallExit> {
+    if resumes_unchanged(k) {
         let t = k.cur_thread;
-        debug_assert!(!is_idle(t));
-        if t.state() == ThreadState::Running && k.activated_current() {
-            #[cfg(feature = "track_utilisation")]
-            crate::benchmark::exit_hook(k);
-            debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
-            debug_assert!(t.with(|x| x.context.returns_to_user()));
-            return Some(crate::arch::resume_context(t));
-        }
+        #[cfg(feature = "track_utilisation")]
+        crate::benchmark::exit_hook(k);
+        debug_assert!(crate::object::tcb_ops::fpu_invariant_holds(k, t));
+        debug_assert!(t.with(|x| x.context.returns_to_user()));
+        return Some(SyscallExit::resume(t.context_ptr()));
     }
     None
 }
 
-/// [`activate_or_idle`] in a function of its own.
+/// Whether, at the end of a syscall's full path, the thread that made it runs on and its
+/// saved registers other than those the kernel's code may overwrite anyway (the
+/// caller-saved ones, `sp`, the pc) are as its trap saved them: no scheduling decision is
+/// pending (so no `schedule`, the only thing that switches threads, runs: the current
+/// thread is the one that trapped), it is still `Running`, and the CPU is still set up for
+/// it (`Kernel::activated_current`).
+///
+/// What may write a current thread's other registers is a TCB invocation on it
+/// (CopyRegisters onto itself, SetTLSBase on itself; WriteRegisters onto itself is refused):
+/// every invocation of a cap other than an IPC or architecture cap clears `activated`
+/// (`syscall::handle_invocation`), and those three also ask for a reschedule (as seL4's
+/// do), each of which fails this test. IPC writes a receiver's message registers, badge and
+/// message info (argument registers: loaded by every exit) and a faulting thread's
+/// registers on a fault reply (that thread waited for the reply, so it is not the one that
+/// trapped). The host tests check the result on every syscall of the test harness and the
+/// fuzzer (`testing::check_resume`). Without MCS only (its exit always runs `schedule`).
+#[cfg(not(feature = "mcs"))]
+#[inline(always)]
+pub fn resumes_unchanged(k: &Kernel) -> bool {
+    k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread && {
+        let t = k.cur_thread;
+        debug_assert!(!is_idle(t));
+        t.state() == ThreadState::Running && k.activated_current()
+    }
+}
+
+/// [`activate_or_idle`] in a function of its own, for a full restore.
 #[cfg(target_os = "none")]
 #[inline(never)]
-fn activate_or_idle_out_of_line(k: &mut Kernel) -> *mut ArchContext {
-    activate_or_idle(k)
+fn activate_or_idle_out_of_line(k: &mut Kernel) -> SyscallExit {
+    SyscallExit::full(activate_or_idle(k))
 }

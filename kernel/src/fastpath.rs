@@ -490,7 +490,8 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     }
     // The receive queue keeps priority order (`tcbAppend`): empty, or the replier goes last
     // (seL4 also takes the fastpath when it goes elsewhere; here that takes the full path).
-    if let Some(tail) = ep.0.with(|e| e.tail).get() {
+    let tail = ep.0.with(|e| e.tail).get();
+    if let Some(tail) = tail {
         if tail.with(|x| x.priority) < cur.with(|x| x.priority) {
             return None;
         }
@@ -516,7 +517,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
         x.prev = Link::NONE;
         x.next = CallStack::NONE;
     });
-    ep.append_recv(cur);
+    ep.append_recv_after(cur, tail);
     // `reply_pop`: the SchedContext goes back to the caller, the call stack shrinks by one.
     sc.with(|s| {
         s.tcb = Link::to(caller);

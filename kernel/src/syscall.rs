@@ -85,11 +85,14 @@ fn extra_cptr(buffer: IpcBuffer, i: usize) -> u64 {
 #[cfg(not(feature = "mcs"))]
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
-    dispatch_syscall(k, |_| (), |_| ())
+    let t = k.cur_thread;
+    let (pc, number) = (t.reg(regs::NEXT_IP), t.reg(regs::SYSCALL_NUMBER));
+    dispatch_syscall(k, pc, number, |_| (), |_| ())
 }
 
-/// [`handle_syscall`], then the way out, last on every path (the machine's syscall entry
-/// passes the choice of the thread to resume: `entry::activate_or_idle`). Each syscall's
+/// [`handle_syscall`] of syscall `number` made at `pc` (the machine's syscall entry passes
+/// both as they are in the registers), then the way out, last on every path (the machine's
+/// syscall entry passes the choice of the thread to resume: `entry::activate_or_idle`). Each syscall's
 /// handler runs in a function of its own that ends with `exit` ([`then`]), so that this
 /// dispatch needs no stack frame: a syscall with nothing to do takes `exit_now` (the same
 /// choice with its common case inline) and pays for none.
@@ -97,10 +100,12 @@ pub fn handle_syscall(k: &mut Kernel) {
 #[inline(always)]
 pub fn dispatch_syscall<R>(
     k: &mut Kernel,
+    pc: u64,
+    number: u64,
     exit_now: impl FnOnce(&mut Kernel) -> R,
     exit: impl FnOnce(&mut Kernel) -> R + Copy,
 ) -> R {
-    let number = advance_past_syscall(k);
+    advance_past_syscall(k, pc);
     // Only the benchmark null syscall has nothing to do.
     #[cfg(not(feature = "benchmark"))]
     let _ = exit_now;
@@ -132,29 +137,30 @@ pub fn dispatch_syscall<R>(
     }
 }
 
-/// The syscall's pc becomes its `FaultIP` and the thread's pc moves past it (the syscall
-/// restarts from `FaultIP`, or returns after it); returns the syscall number.
+/// The syscall's pc `pc` (of the syscall instruction) becomes the current thread's
+/// `FaultIP` and its pc moves past it (the syscall restarts from `FaultIP`, or returns after
+/// it). The machine's trap entry passes `pc` in a register and does not store it in the
+/// context first: this writes the context's pc.
 #[inline(always)]
-fn advance_past_syscall(k: &mut Kernel) -> u64 {
+fn advance_past_syscall(k: &mut Kernel, pc: u64) {
     let t = k.cur_thread;
-    let pc = t.reg(regs::NEXT_IP);
     t.with(|x| x.fault_ip = pc);
     t.set_reg(regs::NEXT_IP, pc + regs::SYSCALL_INSTRUCTION_BYTES);
-    t.reg(regs::SYSCALL_NUMBER)
 }
 
-/// [`dispatch_syscall`] for a syscall known to be `seL4_Call` (the fastpath declined it).
+/// [`dispatch_syscall`] for a syscall known to be `seL4_Call` (the fastpath declined it),
+/// made at `pc`.
 #[inline(always)]
-pub fn dispatch_call<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R) -> R {
-    advance_past_syscall(k);
+pub fn dispatch_call<R>(k: &mut Kernel, pc: u64, exit: impl FnOnce(&mut Kernel) -> R) -> R {
+    advance_past_syscall(k, pc);
     then(k, exit, call)
 }
 
 /// [`dispatch_syscall`] for a syscall known to be `seL4_ReplyRecv` (the fastpath declined
-/// it).
+/// it), made at `pc`.
 #[inline(always)]
-pub fn dispatch_reply_recv<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R) -> R {
-    advance_past_syscall(k);
+pub fn dispatch_reply_recv<R>(k: &mut Kernel, pc: u64, exit: impl FnOnce(&mut Kernel) -> R) -> R {
+    advance_past_syscall(k, pc);
     then(k, exit, reply_recv)
 }
 
@@ -201,7 +207,9 @@ fn then<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R, f: impl FnOnce(&
 #[cfg(feature = "mcs")]
 #[inline(never)]
 pub fn handle_syscall(k: &mut Kernel) {
-    dispatch_syscall(k, |_| (), |_| ())
+    let t = k.cur_thread;
+    let (pc, number) = (t.reg(regs::NEXT_IP), t.reg(regs::SYSCALL_NUMBER));
+    dispatch_syscall(k, pc, number, |_| (), |_| ())
 }
 
 /// [`handle_syscall`], then the way out (`exit_now` for a syscall with nothing to do, `exit`
@@ -210,10 +218,12 @@ pub fn handle_syscall(k: &mut Kernel) {
 #[inline(always)]
 pub fn dispatch_syscall<R>(
     k: &mut Kernel,
+    pc: u64,
+    number: u64,
     exit_now: impl FnOnce(&mut Kernel) -> R,
     exit: impl FnOnce(&mut Kernel) -> R + Copy,
 ) -> R {
-    let number = advance_past_syscall(k);
+    advance_past_syscall(k, pc);
     let syscall = Syscall::from_word(number);
     #[cfg(not(feature = "benchmark"))]
     let _ = exit_now;

@@ -257,13 +257,14 @@ impl System {
         let pc = t.reg(reg::PC);
         #[cfg(test)]
         let console = crate::user_error_tests::Watch::start();
-        crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
+        syscall_trap(&mut self.k);
         crate::entry::activate(&mut self.k);
         #[cfg(test)]
         console.check(t, sys);
         // As on seL4, WriteRegisters and CopyRegisters (with the frame) into the calling thread
-        // itself set its pc to its restart pc (`setNextPC(dest, getRestartPC(dest))`): the
-        // syscall runs again. Every other syscall returns past the `ecall`.
+        // itself set its pc to its restart pc (`setNextPC(dest, getRestartPC(dest))`, the
+        // copied one if the frame was copied): the syscall runs again, or the thread goes on
+        // where the source was. Every other syscall returns past the `ecall`.
         let own_frame_written = matches!(sys, Syscall::Call | Syscall::Send | Syscall::NBSend)
             && matches!(
                 InvocationLabel::from_label(info.label()),
@@ -273,8 +274,14 @@ impl System {
                 crate::cspace::lookup_cap_and_slot(t.slot(tcb_slot::CTABLE).raw(), a0),
                 Ok((Cap::Thread { tcb }, _)) if tcb == t
             )
-            && t.reg(reg::PC) == pc;
-        if !own_frame_written {
+            && t.reg(reg::PC) != pc + 4;
+        if own_frame_written {
+            assert_eq!(
+                t.reg(reg::PC),
+                t.with(|x| x.fault_ip),
+                "pc = the restart pc"
+            );
+        } else {
             assert_eq!(t.reg(reg::PC), pc + 4, "pc advanced past the ecall");
         }
         let mut out = [0u64; 6];
@@ -463,7 +470,7 @@ impl System {
         t.set_reg(reg::A7, sys as i64 as u64);
         #[cfg(test)]
         let console = crate::user_error_tests::Watch::start();
-        crate::entry::handle_trap(&mut self.k, crate::entry::Event::Syscall);
+        syscall_trap(&mut self.k);
         let _ = self.schedule();
         #[cfg(test)]
         console.check(t, sys);
@@ -508,3 +515,31 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
 /// The cases each property of [`proptest_config`] checks under Miri.
 #[cfg(all(test, miri))]
 pub const MIRI_CASES: u32 = 4;
+
+/// The registers that the riscv64 syscall exit does not load when it resumes the thread that
+/// trapped ([`crate::entry::resumes_unchanged`]; `arch::riscv64::machine::trap`): `gp`, `tp`
+/// and `s0`..`s11`, which the kernel's code keeps in the CPU.
+pub const KEPT_ON_RESUME: [usize; 14] = [3, 4, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+
+/// [`crate::entry::handle_trap`] of a syscall of the current thread (its registers set up),
+/// checking the machine's partial exit: if the kernel would resume the thread without
+/// loading [`KEPT_ON_RESUME`] from its context (the syscall's full path ran and
+/// [`crate::entry::resumes_unchanged`] holds), the thread must still be the current one and
+/// those saved registers must be as before the syscall; otherwise it would resume with
+/// other values than its context says (e.g. after CopyRegisters onto itself).
+pub fn syscall_trap(k: &mut Kernel) -> crate::entry::Handled {
+    let t = k.cur_thread;
+    let before = KEPT_ON_RESUME.map(|r| t.reg(r));
+    let handled = crate::entry::handle_trap(k, crate::entry::Event::Syscall);
+    #[cfg(not(feature = "mcs"))]
+    if handled == crate::entry::Handled::Full && crate::entry::resumes_unchanged(k) {
+        assert!(k.cur_thread == t, "the partial exit resumes another thread");
+        assert_eq!(
+            KEPT_ON_RESUME.map(|r| t.reg(r)),
+            before,
+            "the partial exit would resume the thread with stale gp, tp, s0..s11"
+        );
+    }
+    let _ = before;
+    handled
+}

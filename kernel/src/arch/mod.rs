@@ -142,8 +142,6 @@ pub use riscv64::machine::devicetree::builtin_params as builtin_platform_params;
 compile_error!("the compiled-in platform (`builtin_platform`, Microkit's configuration) is QEMU virt riscv64 only");
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 pub use machine::trap::fastpath_restore;
-#[cfg(target_os = "none")]
-pub use machine::trap::resume_context;
 
 #[cfg(target_os = "none")]
 pub use machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};

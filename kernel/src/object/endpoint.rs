@@ -130,9 +130,17 @@ impl EpRef {
     /// `t` is in no queue, so its links are none already (every removal clears them) and only
     /// `ep_prev` changes, if the queue is not empty.
     pub fn append_recv(self, t: TcbRef) {
+        self.append_recv_after(t, self.0.with(|e| e.tail).get());
+    }
+
+    /// [`Self::append_recv`] with the queue's tail `tail` already read (by a caller that
+    /// looked at it: the MCS fastpath), so that it is not read again.
+    #[inline(always)]
+    pub fn append_recv_after(self, t: TcbRef, tail: Option<TcbRef>) {
         debug_assert!(self.state() != EpState::Send);
         debug_assert!(t.with(|x| x.ep_prev.is_none() && x.ep_next.is_none()));
-        match self.0.with(|e| e.tail).get() {
+        debug_assert!(tail == self.0.with(|e| e.tail).get());
+        match tail {
             None => self.0.set(Endpoint {
                 head_state: TaggedLink::new(Some(t), EpState::Recv as u64),
                 tail: Link::to(t),

@@ -246,13 +246,21 @@ fn copy_registers_transfers_frame_and_integer_registers() {
         Error::InvalidCapability,
         &[1],
     );
-    // The invoker may be the target: its a0/a1 then carry the empty reply.
+    // The invoker may be the target: its a0/a1 then carry the empty reply. (The harness
+    // also checks that the syscall exit does not resume it with its old gp, tp, s0..s11:
+    // `testing::syscall_trap`.)
     ok(s.call(ROOT_TCB, L::TCBCopyRegisters, &[8], &[e]));
     let root = s.root;
     assert_eq!(
         (root.reg(reg::A0), root.reg(reg::A2), root.reg(reg::TP)),
         (0, 0x1012, 0x101f)
     );
+    // The frame registers too (s0..s11, gp; the pc: it resumes at the source's).
+    write_all(&mut s, e, 0x2000);
+    ok(s.call(ROOT_TCB, L::TCBCopyRegisters, &[4], &[e]));
+    for (i, &r) in ORDER.iter().enumerate().take(16).skip(1) {
+        assert_eq!(root.reg(r), 0x2000 + i as u64, "word {i}");
+    }
 }
 
 /// Non-MCS shapes (MCS: `tcb_invocation_mcs_tests.rs`).

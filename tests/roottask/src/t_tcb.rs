@@ -1310,8 +1310,9 @@ pub fn tcb_lower_own_priority(c: &mut Ctx) -> TestResult {
 
 // CopyRegisters onto the calling thread (riscv64): `copy_self_probe(dest, info, flags, saved,
 // out, syscall)` saves s0..s11, sp, ra and gp to `saved`, makes the invocation in a0..a2 with
-// syscall number `syscall` in a7 (the source TCB in the IPC buffer's first cap slot), stores s0..s11 as the thread resumes with
-// them to `out`, restores everything from `saved` and returns the reply's message info. The
+// syscall number `syscall` in a7 (the source TCB in the IPC buffer's first cap slot), stores
+// s0..s11 and gp as the thread resumes with them to `out`, restores everything from `saved`
+// and returns the reply's message info. The
 // source's pc is `copy_self_probe_resume`, the instruction after the `ecall`, so the thread
 // continues there whichever pc the kernel resumes it at.
 #[cfg(arch_riscv64)]
@@ -1352,6 +1353,7 @@ core::arch::global_asm!(
     "    sd s9, 72(t1)",
     "    sd s10, 80(t1)",
     "    sd s11, 88(t1)",
+    "    sd gp, 96(t1)",
     "    ld s0, 0(t0)",
     "    ld s1, 8(t0)",
     "    ld s2, 16(t0)",
@@ -1397,14 +1399,17 @@ pub fn tcb_copy_registers_onto_self(c: &mut Ctx) -> TestResult {
         sys::seL4_TCB_WriteRegisters(src.tcb, false, 0, W as Word, &regs),
         "write the source's registers"
     );
-    let magic: [Word; 12] = core::array::from_fn(|i| regs.regs[idx::S0 + i]);
+    let magic: [Word; 13] = core::array::from_fn(|i| match i {
+        12 => regs.regs[idx::GP],
+        _ => regs.regs[idx::S0 + i],
+    });
     let mut saved = [0 as Word; 15];
     let info = MessageInfo::new(L::TCBCopyRegisters as Word, 0, 1, 1).0;
     for (syscall, name) in [
         (abi::Syscall::Call, "seL4_Call"),
         (abi::Syscall::Send, "seL4_Send"),
     ] {
-        let mut out = [0 as Word; 12];
+        let mut out = [0 as Word; 13];
         sys::seL4_SetCap(0, src.tcb);
         // SAFETY: the probe restores every register the calling convention says it preserves
         // and writes only `saved` and `out`, whose lengths it expects.
@@ -1428,9 +1433,49 @@ pub fn tcb_copy_registers_onto_self(c: &mut Ctx) -> TestResult {
         check_eq!(
             out,
             magic,
-            "s0..s11 after copying the frame registers onto itself by {name}"
+            "s0..s11, gp after copying the frame registers onto itself by {name}"
         );
     }
     ok!(sys::seL4_TCB_Suspend(src.tcb), "Suspend the source");
+    Ok(())
+}
+
+// SetTLSBase on the calling thread (riscv64): `tls_self_probe(dest, info, base, syscall)`
+// makes the invocation in a0..a2 with syscall number `syscall` in a7, and returns `tp` as the
+// thread resumes with it, after putting its own `tp` back (no Rust code runs in between: the
+// root task's `tp` is its TLS pointer).
+#[cfg(arch_riscv64)]
+core::arch::global_asm!(
+    ".section .text.tls_self_probe, \"ax\"",
+    ".globl tls_self_probe",
+    "tls_self_probe:",
+    "    mv t0, tp",
+    "    mv a7, a3",
+    "    ecall",
+    "    mv a0, tp",
+    "    mv tp, t0",
+    "    ret",
+);
+
+#[cfg(arch_riscv64)]
+extern "C" {
+    fn tls_self_probe(dest: Word, info: Word, base: Word, syscall: Word) -> Word;
+}
+
+/// SetTLSBase with the calling thread as the target: it resumes with the new `tp`, by
+/// `seL4_Call` and by `seL4_Send` (the syscall exit that resumes the thread that trapped
+/// without loading its `tp`, `gp` and `s0`..`s11` must not be taken).
+#[cfg(arch_riscv64)]
+pub fn tcb_set_tls_base_onto_self(_c: &mut Ctx) -> TestResult {
+    let info = MessageInfo::new(L::TCBSetTLSBase as Word, 0, 0, 1).0;
+    for (syscall, name, base) in [
+        (abi::Syscall::Call, "seL4_Call", 0x7700_1230),
+        (abi::Syscall::Send, "seL4_Send", 0x7700_4560),
+    ] {
+        // SAFETY: the probe puts `tp` back before it returns and writes no memory.
+        let tp =
+            unsafe { tls_self_probe(slot::INIT_THREAD_TCB, info, base, syscall as i64 as Word) };
+        check_eq!(tp, base, "tp after SetTLSBase on itself by {name}");
+    }
     Ok(())
 }

@@ -273,13 +273,6 @@ pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
     unsafe { asm!("b {0}", sym aarch64_restore_user_context, in("x0") ctx, options(noreturn)) }
 }
 
-/// The context to resume thread `t` with after a syscall that changed nothing of it: all of
-/// it (aarch64's exit always loads every register; riscv64's can skip the callee-saved ones).
-#[inline(always)]
-pub fn resume_context(t: crate::object::tcb::TcbRef) -> *mut ArchContext {
-    t.context_ptr()
-}
-
 /// Leaves the IPC fastpath: returns to EL0 in thread `t` with `x0` = `badge` and `x1` =
 /// `info`, which the fastpath passes here rather than through the context (they are stored
 /// into it first: aarch64's exit loads every register from the context).

@@ -10,8 +10,9 @@
 //! the user `sp` (now in `sscratch`) at `regs[2]` and `sstatus` at offset 256; `sscratch`
 //! becomes 0, and `sp` becomes the top of the kernel stack (one `lui`: `link.ld` keeps it 4 KiB
 //! aligned; nothing on the stack survives a return to user mode). `sepc` goes to `regs[0]`,
-//! except on the way into the fastpath, which stores the pc itself (as `FaultIP`, and past the
-//! `ecall` as the next pc), or its fallback does, before the full path reads the context.
+//! except for an `ecall`: its pc stays in `a2` for the fastpath or `syscall_entry`, which
+//! store it (as `FaultIP`, and past the `ecall` as the next pc) before anything reads the
+//! context.
 //!
 //! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
 //! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
@@ -19,7 +20,8 @@
 //! and for ReplyRecv `a6`, the Reply cap, in place as the seventh). If the fastpath applies,
 //! it leaves through `riscv_fastpath_restore` (below); otherwise the full path runs and
 //! returns the context to resume. Every other `ecall` goes to
-//! `crate::entry::syscall_entry`. For every other trap,
+//! `crate::entry::syscall_entry`, with the pc in `a2` and the number in `a7` (its third and
+//! eighth arguments). For every other trap,
 //! `trap_from_user(scause, stval)` decodes the cause (`arch::riscv64::cause`) and
 //! `crate::entry::handle_user_trap` runs. The result, the context to resume,
 //! is restored as below. `sepc` is saved as is: for a syscall the kernel
@@ -35,6 +37,12 @@
 //! `riscv_fastpath_restore`, is the same with the context in `t6` and `a0`/`a1` (badge and
 //! message info) from registers, not from the context.
 //!
+//! After `syscall_entry` (non-MCS), `a1` (the high word of `entry::SyscallExit`) says whether
+//! the context is that of the thread that trapped, unchanged but for what the kernel's code
+//! may overwrite (`entry::resumes_unchanged`). Then `gp`, `tp` and `s0`..`s11` still hold its
+//! values (the kernel's code keeps the callee-saved registers and never writes `gp` or
+//! `tp`), and the exit loads only the other 17 registers.
+//!
 //! The FPU registers are not touched here. `sstatus.FS` is part of the saved/restored `sstatus`:
 //! the kernel runs with the interrupted thread's FS (boot sets FS = Off for the kernel itself), and
 //! the kernel's code contains no floating-point instructions (checked on the built image), so it
@@ -48,13 +56,12 @@
 //! stack overflowed), and halts with failure.
 //!
 //! # Cost
-//! Entry up to the call of the handler: 47 instructions for a syscall, 46 into the fastpath
-//! (Call or ReplyRecv); exit from the handler's return to user mode: 38 (`sret`
-//! included), the fastpath's 35 after its jump.
-//! A syscall that resumes the thread that made it, unchanged, returns with its context
-//! tagged (`resume_context`) and skips loading s0..s11 (26 instead of 38). Under `-icount`
-//! the benchmark's null syscall costs 103 instructions (with the `ecall`), of which the Rust
-//! handler is ~26 (see docs/PERFORMANCE.md).
+//! Entry up to the call of the handler: 46 instructions for a syscall, 46 into the fastpath
+//! (Call; ReplyRecv 44); exit from the handler's return to user mode: 38 (`sret` included;
+//! after `syscall_entry` 39), the fastpath's 35 after its jump. A syscall that resumes the
+//! thread that made it, unchanged, leaves in 24. Under `-icount` the benchmark's null
+//! syscall costs 95 instructions (with the `ecall`), of which `syscall_entry` is 24 (see
+//! docs/PERFORMANCE.md).
 
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
@@ -131,11 +138,13 @@ riscv_trap_entry:
 
     .globl riscv_restore_user_context
 riscv_restore_user_context:
-    ld t0, 0(a0)
+5:  ld t0, 0(a0)
     ld t1, {sstatus}(a0)
     csrw sepc, t0
     csrw sstatus, t1
     csrw sscratch, a0
+    ld x3, 3*8(a0)
+    ld x4, 4*8(a0)
     ld x8, 8*8(a0)
     ld x9, 9*8(a0)
     ld x18, 18*8(a0)
@@ -149,36 +158,6 @@ riscv_restore_user_context:
     ld x26, 26*8(a0)
     ld x27, 27*8(a0)
     j 4f
-
-    # The thread that trapped resumes and its context's s0..s11 are as the trap saved them:
-    # they are still in the registers (the kernel's code keeps the callee-saved registers).
-    .globl riscv_resume_user_context
-riscv_resume_user_context:
-    ld t0, 0(a0)
-    ld t1, {sstatus}(a0)
-    csrw sepc, t0
-    csrw sstatus, t1
-    csrw sscratch, a0
-4:  ld x1, 1*8(a0)
-    ld x2, 2*8(a0)
-    ld x3, 3*8(a0)
-    ld x4, 4*8(a0)
-    ld x5, 5*8(a0)
-    ld x6, 6*8(a0)
-    ld x7, 7*8(a0)
-    ld x11, 11*8(a0)
-    ld x12, 12*8(a0)
-    ld x13, 13*8(a0)
-    ld x14, 14*8(a0)
-    ld x15, 15*8(a0)
-    ld x16, 16*8(a0)
-    ld x17, 17*8(a0)
-    ld x28, 28*8(a0)
-    ld x29, 29*8(a0)
-    ld x30, 30*8(a0)
-    ld x31, 31*8(a0)
-    ld x10, 10*8(a0)
-    sret
 
 .if {fastpath}
 2:  lui sp, %hi(kernel_stack_top)
@@ -225,17 +204,43 @@ riscv_fastpath_restore:
     ld x31, 31*8(t6)
     sret
 .endif
-3:  sd a2, 0(sp)                     # any other ecall
-    lui sp, %hi(kernel_stack_top)
-    call {syscall_entry}
+
+    # Any other ecall: syscall_entry(.., pc in a2, .., number in a7) returns the context to
+    # resume in a0 and in a1 whether it is the thread that trapped, unchanged but for what
+    # the kernel's code may overwrite (entry::SyscallExit): its gp, tp and s0..s11 are still
+    # in the registers then (the kernel's code keeps the callee-saved registers and never
+    # writes gp or tp), and only the rest is loaded.
+3:  lui sp, %hi(kernel_stack_top)
+    jal {syscall_entry}
 .if {mcs}
-    j riscv_restore_user_context     # MCS: every syscall exit runs schedule; no tag
+    j 5b                             # MCS: every syscall exit runs schedule; a1 is not set
 .else
-    andi t0, a0, {resume_tag}        # the thread that trapped, s0..s11 live (resume_context)?
-    beqz t0, riscv_restore_user_context
-    xor a0, a0, t0
-    j riscv_resume_user_context
+    beqz a1, 5b
+    ld t0, 0(a0)
+    ld t1, {sstatus}(a0)
+    csrw sepc, t0
+    csrw sstatus, t1
+    csrw sscratch, a0
 .endif
+4:  ld x1, 1*8(a0)
+    ld x2, 2*8(a0)
+    ld x5, 5*8(a0)
+    ld x6, 6*8(a0)
+    ld x7, 7*8(a0)
+    ld x11, 11*8(a0)
+    ld x12, 12*8(a0)
+    ld x13, 13*8(a0)
+    ld x14, 14*8(a0)
+    ld x15, 15*8(a0)
+    ld x16, 16*8(a0)
+    ld x17, 17*8(a0)
+    ld x28, 28*8(a0)
+    ld x29, 29*8(a0)
+    ld x30, 30*8(a0)
+    ld x31, 31*8(a0)
+    ld x10, 10*8(a0)
+    sret
+
 1:  sd a2, 0(sp)                     # any other trap
     lui sp, %hi(kernel_stack_top)
     csrr a0, scause
@@ -303,7 +308,6 @@ riscv_panic_stack:
 riscv_panic_stack_top:
 "#,
     sstatus = const SSTATUS_OFFSET,
-    resume_tag = const RESUME_TAG,
     handle_user_trap = sym trap_from_user,
     fastpath = const cfg!(feature = "fastpath") as u8,
     mcs = const cfg!(feature = "mcs") as u8,
@@ -337,24 +341,6 @@ pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
     // kernel with `sret`; nothing of the current kernel stack frame is needed afterwards.
     unsafe { asm!("tail {0}", sym riscv_restore_user_context, in("a0") ctx, options(noreturn)) }
 }
-
-/// The context of `t` to return to from the syscall path, tagged (bit 0 set) so that the
-/// trap path's exit resumes it without loading `s0`..`s11`: they still hold `t`'s values,
-/// since `t` is the thread whose trap the kernel is handling (the trap saved them, and the
-/// kernel's code, following the calling convention, gives the callee-saved registers back
-/// as it found them by the time it returns to the trap path).
-///
-/// The caller must know that `t`'s saved `s0`..`s11` were not written since its trap (only
-/// CopyRegisters onto the current thread writes them, and it asks for a reschedule, so
-/// `entry::exit_to_user`'s test that no scheduling decision is pending excludes it); if
-/// they were, `t` would resume with the values from before.
-#[inline(always)]
-pub fn resume_context(t: crate::object::tcb::TcbRef) -> *mut ArchContext {
-    t.context_ptr().wrapping_byte_add(RESUME_TAG)
-}
-
-/// Bit 0 of a context pointer from `syscall_entry`: see [`resume_context`].
-const RESUME_TAG: usize = 1;
 
 /// Leaves the IPC fastpath: returns to user mode in thread `t` with the registers in its
 /// context, except `a0` = `badge` and `a1` = `info`, which the fastpath did not write into
