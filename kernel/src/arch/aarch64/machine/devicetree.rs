@@ -149,7 +149,8 @@ pub fn parse(dtb_paddr: u64, dtb_size: Option<u64>) -> Result<BootParams, DtbErr
     };
     let (kstart, kend) = super::boot::kernel_image_paddr();
     params.kernel_image = Region::new(kstart, kend);
-    // No boot-only region on aarch64 yet: `kernel_boot` stays empty.
+    let (bstart, bend) = super::boot::kernel_boot_paddr();
+    params.kernel_boot = Region::new(bstart, bend);
     params.irq_node = super::boot::irq_node();
     read_memory(&fdt, &mut params)?;
     read_gic(&fdt, &mut params)?;
