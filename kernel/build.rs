@@ -9,7 +9,8 @@
 //! - `/* BOOT-ONLY CODE */`: the Rust boot flow (`#[link_section = ".boot.text"]`), and by
 //!   symbol name (every function has its own section) the kernel's boot modules
 //!   (`kernel::boot`, `kernel::arch::<arch>::boot`, the device-tree readers
-//!   `kernel::arch::devicetree` and `kernel::arch::<arch>::machine::devicetree`), the crates
+//!   `kernel::arch::devicetree` and `kernel::arch::<arch>::machine::devicetree`, with the
+//!   latter's implementation of the former's hooks), the crates
 //!   only boot uses (`fdt`, `xmas_elf` and their trait impls), `log::apply_bootargs`,
 //!   `object::interrupt::init_irqs`, the binary's `machine_main` and the machine's
 //!   `early_init`;
@@ -58,6 +59,7 @@ fn boot_only_code(arch: &str) -> String {
         *(.text._ZN6kernel4arch7{arch}4boot*)
         *(.text._ZN6kernel4arch10devicetree*)
         *(.text._ZN6kernel4arch7{arch}7machine10devicetree*)
+        *(.text._ZN*_$LT$kernel..arch..{arch}..machine..devicetree..*)
         *(.text._ZN3fdt* .text._RN*3fdt*)
         *(.text._ZN8xmas_elf* .text._RN*8xmas_elf*)
         *(.text._ZN*_$LT$xmas_elf..*)
@@ -81,6 +83,7 @@ fn boot_only_rodata(arch: &str) -> String {
         *(.rodata._ZN6kernel4arch7{arch}4boot*)
         *(.rodata._ZN6kernel4arch10devicetree*)
         *(.rodata._ZN6kernel4arch7{arch}7machine10devicetree*)
+        *(.rodata._ZN*_$LT$kernel..arch..{arch}..machine..devicetree..*)
         *(.rodata._ZN3fdt* .rodata._RN*3fdt*)
         *(.rodata._ZN8xmas_elf* .rodata._RN*8xmas_elf*)"
     )

@@ -441,6 +441,21 @@ mod tests {
         }
     }
 
+    /// The check on the kernel ELF named by `BOOT_REGION_KERNEL`, for trying a kernel out
+    /// without booting it: `BOOT_REGION_KERNEL=<elf> cargo test -p xtask -- --ignored
+    /// check_a_given_kernel --nocapture`.
+    #[test]
+    #[ignore]
+    fn check_a_given_kernel() {
+        let path = std::env::var("BOOT_REGION_KERNEL").expect("set BOOT_REGION_KERNEL");
+        let ((start, end), problems) = check(Path::new(&path)).unwrap();
+        println!("boot-only region {start:#x}..{end:#x}");
+        for p in &problems {
+            println!("  - {p}");
+        }
+        assert!(problems.is_empty());
+    }
+
     /// Data sections (start, end, writable) and further object starts.
     fn data(sections: &[(u64, u64, bool)], starts: &[u64]) -> Data {
         let mut d = Data::default();
