@@ -9,6 +9,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LOADER_KERNEL");
     println!("cargo:rerun-if-env-changed=LOADER_ROOT_TASK");
     println!("cargo:rerun-if-env-changed=LOADER_NO_DTB");
+    println!("cargo:rerun-if-env-changed=LOADER_FAULT");
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
         return;
     }

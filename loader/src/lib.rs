@@ -305,6 +305,39 @@ pub fn aarch64_kernel_map(k: &Kernel) -> Result<Aarch64KernelMap, Error> {
     })
 }
 
+/// The ways [`spoil`] spoils a hand-off, for tests that the kernel refuses each with a clear
+/// message and stops (never hangs).
+pub const FAULTS: [&str; 5] = [
+    "image-over-kernel",
+    "unaligned-image",
+    "dtb-size-short",
+    "no-dtb",
+    "physical-entry",
+];
+
+/// The kernel's entry and the hand-off registers, spoilt the way `fault` (one of [`FAULTS`])
+/// says: the user image moved onto the kernel image, the user image's start moved by 8
+/// bytes, `dtb_size` smaller than the device tree (64 bytes), no device tree at all, or the
+/// kernel entered at its physical address with the MMU on. Errors: an unknown `fault`.
+pub fn spoil(fault: &str, kernel: &Kernel, h: &Handoff) -> Result<(u64, [u64; 6]), Error> {
+    let mut r = h.registers();
+    let mut entry = kernel.entry;
+    match fault {
+        "image-over-kernel" => {
+            let len = r[1] - r[0];
+            r[0] = kernel.p_start;
+            r[1] = kernel.p_start + len;
+            r[2] = r[2].wrapping_sub(h.ui_p_reg.0 - kernel.p_start);
+        }
+        "unaligned-image" => r[0] += 8,
+        "dtb-size-short" => r[5] = 64,
+        "no-dtb" => (r[4], r[5]) = (0, 0),
+        "physical-entry" => entry = kernel.entry.wrapping_sub(kernel.v_minus_p),
+        _ => return Err("unknown LOADER_FAULT"),
+    }
+    Ok((entry, r))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +419,26 @@ mod tests {
         assert!(aarch64_kernel_map(&kernel_for(&odd, Isa::Aarch64).unwrap()).is_err());
         let big = aarch64_elf(AV, &[(AV, AP, 0x1000, 1 << 30)]);
         assert!(aarch64_kernel_map(&kernel_for(&big, Isa::Aarch64).unwrap()).is_err());
+    }
+
+    #[test]
+    fn spoilt_handoffs_are_spoilt_as_named() {
+        let k = kernel(&elf(KV, &[(KV, KP, 0x1000, 0x3_0000)])).unwrap();
+        let r = root_task(&elf(0x1_0000, &[(0x1_0000, 0, 0x1000, 0x2000)])).unwrap();
+        let h = place(&k, 0x1000, &r);
+        let good = h.registers();
+        let spoilt = |f| spoil(f, &k, &h).unwrap();
+        let (e, x) = spoilt("image-over-kernel");
+        assert_eq!((e, x[0], x[1] - x[0]), (KV, KP, good[1] - good[0]));
+        assert_eq!(x[0].wrapping_sub(x[2]), 0x1_0000, "same virtual start");
+        assert_eq!(spoilt("unaligned-image").1[0], good[0] + 8);
+        assert_eq!(spoilt("dtb-size-short").1[5], 64);
+        assert_eq!(spoilt("no-dtb").1[4..], [0, 0]);
+        assert_eq!(spoilt("physical-entry"), (KP, good));
+        assert!(spoil("nonsense", &k, &h).is_err());
+        for f in FAULTS {
+            assert_ne!(spoilt(f), (KV, good), "{f}");
+        }
     }
 
     const KV: u64 = 0xffff_ffff_8020_0000;

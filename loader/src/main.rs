@@ -12,6 +12,9 @@
 //! device tree, as Microkit's loader does ([`loader::place_without_dtb`]): for kernels that
 //! know their platform from their build (`cargo xtask test`'s Microkit stage).
 //!
+//! Built with `LOADER_FAULT` set to one of [`loader::FAULTS`], it spoils the hand-off that
+//! way ([`loader::spoil`]), for tests that the kernel refuses it with a clear message.
+//!
 //! On the host this is an empty program (the placement logic is the library, tested there).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -45,6 +48,9 @@ mod common {
 
     /// Hand over no device tree (`LOADER_NO_DTB` set at build time), as Microkit's loader.
     const NO_DTB: bool = option_env!("LOADER_NO_DTB").is_some();
+
+    /// Spoil the hand-off this way (`LOADER_FAULT` set at build time), for tests.
+    const FAULT: Option<&str> = option_env!("LOADER_FAULT");
 
     extern "C" {
         static __loader_start: u8;
@@ -167,8 +173,16 @@ mod common {
             r.entry
         );
         let handoff = machine::map(&k, me).unwrap_or_else(|e| fail(e));
+        let (entry, registers) = match FAULT {
+            None => (k.entry, h.registers()),
+            Some(f) => {
+                let spoilt = loader::spoil(f, &k, &h).unwrap_or_else(|e| fail(e));
+                say!("loader: spoiling the hand-off on purpose ({f})");
+                spoilt
+            }
+        };
         say!("loader: entering the kernel (seL4 boot protocol)");
-        machine::enter(handoff, k.entry, h.registers())
+        machine::enter(handoff, entry, registers)
     }
 
     #[panic_handler]

@@ -157,7 +157,12 @@ enum Cmd {
     ///                                                 the same kernel and root task in one image
     ///                                                 of the loader (`loader/` for aarch64),
     ///                                                 which enters the kernel at EL1 with the MMU
-    ///                                                 on and seL4's boot protocol in x0..x5
+    ///                                                 on and seL4's boot protocol in x0..x5; then
+    ///                                                 five spoilt hand-offs (user image on the
+    ///                                                 kernel, unaligned, short dtb_size, no device
+    ///                                                 tree, physical entry with the MMU on): each
+    ///                                                 must end in the kernel's message and exit
+    ///                                                 status 1, not hang
     ///     31. qemu: roottask-tests (aarch64, mcs)     the test root task, MCS kernel and root task
     ///     32. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the
@@ -1332,7 +1337,10 @@ impl QemuTests<'_> {
             &kernel,
             &task,
             &image_name,
-            false,
+            workspace::LoaderOpts {
+                no_dtb: true,
+                fault: None,
+            },
         )?;
         let mut args = qemu::image_args_with_memory(&image, "2G");
         args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
@@ -1525,15 +1533,85 @@ impl QemuTests<'_> {
                     cap.end,
                     cap.elapsed.as_secs_f64()
                 );
-                Stage::judged(
-                    name,
-                    t.elapsed().as_secs_f64(),
+                let (mut passed, mut failed) = (
                     out.passed() + usize::from(region_ok),
                     out.failed() + usize::from(!region_ok),
-                    problems,
-                )
+                );
+                if loader {
+                    let refused = self.refused_handoffs(&qemu, &kernel, features);
+                    passed += refused.0;
+                    failed += refused.1;
+                    problems.extend(refused.2);
+                }
+                Stage::judged(name, t.elapsed().as_secs_f64(), passed, failed, problems)
             }
         }
+    }
+
+    /// The aarch64 kernel entered through the loader with each of its spoilt hand-offs
+    /// (`loader::FAULTS`): each must end in the kernel's message for it and QEMU's exit with
+    /// status 1, without running the root task (one test each). Returns (passed, failed,
+    /// problems).
+    fn refused_handoffs(
+        &mut self,
+        qemu: &Path,
+        kernel: &Path,
+        features: &[&str],
+    ) -> (usize, usize, Vec<String>) {
+        let (mut passed, mut problems) = (0, Vec::new());
+        let elf = match self
+            .ws
+            .build_root_task_for(Arch::Aarch64, self.profile, &TESTS, features)
+        {
+            Ok(e) => e,
+            Err(e) => return (0, 1, vec![format!("{e:#}")]),
+        };
+        for (fault, expected) in protocol::REFUSED_HANDOFFS {
+            let image_name = format!("{}-{fault}", workspace::loader_image_name(kernel, &elf));
+            let opts = workspace::LoaderOpts {
+                no_dtb: false,
+                fault: Some(fault),
+            };
+            let run = self
+                .ws
+                .build_loader_with(self.profile, Arch::Aarch64, kernel, &elf, &image_name, opts)
+                .and_then(|image| {
+                    let mut args = qemu::image_args_for(Arch::Aarch64, &image);
+                    args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+                    let log = self
+                        .ws
+                        .target_dir
+                        .join(format!("qemu-test-aarch64-refused-{fault}.log"));
+                    let timeout = self.timeout.min(Duration::from_secs(60));
+                    qemu::run_captured(qemu, &args, timeout, &log, None, None)
+                });
+            let bad = match run {
+                Ok(cap) => {
+                    let _ = writeln!(
+                        self.all_log,
+                        "===== spoilt hand-off {fault} =====\n{}===== end: QEMU {} =====\n",
+                        cap.text, cap.end
+                    );
+                    protocol::judge_refused(&cap.text, &cap.end, expected)
+                }
+                Err(e) => vec![format!("{e:#}")],
+            };
+            eprintln!(
+                "xtask: spoilt hand-off {fault}: {}",
+                if bad.is_empty() {
+                    "refused"
+                } else {
+                    "NOT refused as it should be"
+                }
+            );
+            if bad.is_empty() {
+                passed += 1;
+            } else {
+                problems.extend(bad.into_iter().map(|p| format!("hand-off {fault}: {p}")));
+            }
+        }
+        let failed = protocol::REFUSED_HANDOFFS.len() - passed;
+        (passed, failed, problems)
     }
 }
 

@@ -647,11 +647,17 @@ impl Workspace {
         root_task: &Path,
         name: &str,
     ) -> Result<PathBuf> {
-        self.build_loader_with(profile, arch, kernel, root_task, name, true)
+        self.build_loader_with(
+            profile,
+            arch,
+            kernel,
+            root_task,
+            name,
+            LoaderOpts::default(),
+        )
     }
 
-    /// [`Self::build_loader`], passing the device tree on to the kernel (`with_dtb`) or not
-    /// (as Microkit's loader: `dtb_addr_p` = `dtb_size` = 0; `LOADER_NO_DTB`).
+    /// [`Self::build_loader`] with `opts`.
     pub fn build_loader_with(
         &self,
         profile: Profile,
@@ -659,7 +665,7 @@ impl Workspace {
         kernel: &Path,
         root_task: &Path,
         name: &str,
-        with_dtb: bool,
+        opts: LoaderOpts,
     ) -> Result<PathBuf> {
         // The loader is built like the kernel (aarch64: no floating point, which EL1 code
         // cannot use before it enables it).
@@ -692,7 +698,8 @@ impl Workspace {
             &[
                 ("LOADER_KERNEL", Some(k.as_ref())),
                 ("LOADER_ROOT_TASK", Some(r.as_ref())),
-                ("LOADER_NO_DTB", (!with_dtb).then_some("1")),
+                ("LOADER_NO_DTB", opts.no_dtb.then_some("1")),
+                ("LOADER_FAULT", opts.fault),
             ],
         )?;
         let elf = existing(self.artifact(target, profile, LOADER_PACKAGE))?;
@@ -700,6 +707,16 @@ impl Workspace {
         eprintln!("xtask: loader image: {}", image.display());
         Ok(image)
     }
+}
+
+/// How the loader hands over, besides seL4's boot protocol as the elfloader follows it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoaderOpts {
+    /// Pass no device tree, as Microkit's loader (`dtb_addr_p` = `dtb_size` = 0;
+    /// `LOADER_NO_DTB`).
+    pub no_dtb: bool,
+    /// Spoil the hand-off this way (`LOADER_FAULT`, for tests: see `loader/src/main.rs`).
+    pub fault: Option<&'static str>,
 }
 
 /// The loader package and binary (`loader/`).
