@@ -1,14 +1,29 @@
-//! Passes the linker script of the target's architecture to the kernel binary when building for
-//! the machine (bare metal): `link-aarch64.ld` on aarch64 as it is; on riscv64 `link.ld` as
-//! below. Host builds (`cargo test`, `cargo build -p kernel`) link normally.
+//! Generates the linker script of the target's architecture for the kernel binary when building
+//! for the machine (bare metal): `link.ld` on riscv64, `link-aarch64.ld` on aarch64. Host builds
+//! (`cargo test`, `cargo build -p kernel`) link normally.
 //!
-//! The riscv64 script is `link.ld` with the line `/* BOOT-ONLY LIBRARY CODE */` replaced, in
-//! optimised builds without `debug_build` and `track_utilisation`, by input-section patterns
-//! for library functions that in those builds only boot calls (the device tree's string
-//! splitting and search, `memmove`): they go to the boot-only region instead of the runtime
-//! `.text`. The other builds call them after boot too (debug printing, unoptimised copies), so
-//! they keep them in `.text`. `cargo xtask test` checks every riscv64 kernel it boots: nothing
-//! that runs after boot may use the boot-only region.
+//! Both scripts put the boot-only code and data first, up to the page-aligned `ki_boot_end`
+//! (boot hands that memory out as untyped at its end, as seL4 does). Which input sections are
+//! boot-only is the same on both architectures, so this generator writes that list once, for
+//! the architecture built, in place of three marker lines of the script:
+//! - `/* BOOT-ONLY CODE */`: the Rust boot flow (`#[link_section = ".boot.text"]`), and by
+//!   symbol name (every function has its own section) the kernel's boot modules
+//!   (`kernel::boot`, `kernel::arch::<arch>::boot`, the device-tree readers
+//!   `kernel::arch::devicetree` and `kernel::arch::<arch>::machine::devicetree`, with the
+//!   latter's implementation of the former's hooks), the crates
+//!   only boot uses (`fdt`, `xmas_elf` and their trait impls), `log::apply_bootargs`,
+//!   `object::interrupt::init_irqs`, the binary's `machine_main` and the machine's
+//!   `early_init`;
+//! - `/* BOOT-ONLY LIBRARY CODE */`: in optimised builds without `debug_build` and
+//!   `track_utilisation`, library functions that in those builds only boot calls (the device
+//!   tree's string splitting and search, `memmove`, the formatting code: see
+//!   [`BOOT_ONLY_LIBRARY`]). The other builds call them after boot too (debug printing,
+//!   unoptimised copies), so they keep them in `.text`;
+//! - `/* BOOT-ONLY RODATA */`: the read-only data that is theirs alone (jump tables), by the
+//!   same names.
+//!
+//! `cargo xtask test` checks every kernel it boots: nothing that runs after boot may use the
+//! boot-only region (`xtask/src/bootregion.rs`).
 
 /// Library code that optimised builds without debug printing call only at boot (symbol names
 /// in both manglings: the kernel's own instances are legacy `_ZN`, the prebuilt `core`'s v0
@@ -34,7 +49,49 @@ const BOOT_ONLY_LIBRARY: &str = "\
         *(.text._ZN4core3fmt5Write* .text._ZN*kernel..log..Console*core..fmt..Write*)
         *(.text._ZN*core..fmt..Debug*3fmt17h* .text._ZN*core..fmt..Display*3fmt17h*)";
 
-const MARKER: &str = "/* BOOT-ONLY LIBRARY CODE */";
+/// The boot-only code of the kernel built for `arch` (its module name, 7 letters in the
+/// mangled names: `riscv64`, `aarch64`).
+fn boot_only_code(arch: &str) -> String {
+    format!(
+        "\
+        *(.boot.text .boot.text.*)
+        *(.text._ZN6kernel4boot*)
+        *(.text._ZN6kernel4arch7{arch}4boot*)
+        *(.text._ZN6kernel4arch10devicetree*)
+        *(.text._ZN6kernel4arch7{arch}7machine10devicetree*)
+        *(.text._ZN*_$LT$kernel..arch..{arch}..machine..devicetree..*)
+        *(.text._ZN3fdt* .text._RN*3fdt*)
+        *(.text._ZN8xmas_elf* .text._RN*8xmas_elf*)
+        *(.text._ZN*_$LT$xmas_elf..*)
+        *(.text._ZN*apply_bootargs*)
+        *(.text._ZN6kernel12machine_main*)
+        *(.text._ZN6kernel6object9interrupt9init_irqs*)
+        *(.text._ZN6kernel4arch7{arch}7machine4boot10early_init*)"
+    )
+}
+
+/// The read-only data only the boot-only code uses (its jump tables; the binary's boot flow,
+/// `kernel::machine_main`, is named because its `#[link_section]` does not carry over to its
+/// jump tables).
+fn boot_only_rodata(arch: &str) -> String {
+    format!(
+        "\
+        *(.boot.rodata .boot.rodata.*)
+        *(.rodata.kernel_main)
+        *(.rodata._ZN6kernel12machine_main*)
+        *(.rodata._ZN6kernel4boot*)
+        *(.rodata._ZN6kernel4arch7{arch}4boot*)
+        *(.rodata._ZN6kernel4arch10devicetree*)
+        *(.rodata._ZN6kernel4arch7{arch}7machine10devicetree*)
+        *(.rodata._ZN*_$LT$kernel..arch..{arch}..machine..devicetree..*)
+        *(.rodata._ZN3fdt* .rodata._RN*3fdt*)
+        *(.rodata._ZN8xmas_elf* .rodata._RN*8xmas_elf*)"
+    )
+}
+
+const CODE_MARKER: &str = "/* BOOT-ONLY CODE */";
+const LIBRARY_MARKER: &str = "/* BOOT-ONLY LIBRARY CODE */";
+const RODATA_MARKER: &str = "/* BOOT-ONLY RODATA */";
 
 fn main() {
     println!("cargo:rerun-if-changed=link.ld");
@@ -44,20 +101,27 @@ fn main() {
         return;
     }
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("aarch64") {
-        // No boot-only region on aarch64 yet: its script as it is.
-        println!("cargo:rustc-link-arg-bins=-T{dir}/link-aarch64.ld");
-        println!("cargo:rustc-link-arg-bins=--emit-relocs");
-        return;
-    }
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    let script = std::fs::read_to_string(format!("{dir}/link.ld")).expect("reading link.ld");
-    assert!(script.contains(MARKER), "link.ld has no line {MARKER}");
+    let (arch, source) = match std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+        Ok("aarch64") => ("aarch64", "link-aarch64.ld"),
+        _ => ("riscv64", "link.ld"),
+    };
+    let script = std::fs::read_to_string(format!("{dir}/{source}"))
+        .unwrap_or_else(|e| panic!("reading {source}: {e}"));
+    for marker in [CODE_MARKER, LIBRARY_MARKER, RODATA_MARKER] {
+        assert!(
+            script.matches(marker).count() == 1,
+            "{source} must have the line {marker} once"
+        );
+    }
     let lean = std::env::var("OPT_LEVEL").is_ok_and(|o| o != "0")
         && std::env::var_os("CARGO_FEATURE_DEBUG_BUILD").is_none()
         && std::env::var_os("CARGO_FEATURE_TRACK_UTILISATION").is_none();
-    let script = script.replace(MARKER, if lean { BOOT_ONLY_LIBRARY } else { "" });
-    let path = format!("{out}/link.ld");
+    let script = script
+        .replace(CODE_MARKER, &boot_only_code(arch))
+        .replace(LIBRARY_MARKER, if lean { BOOT_ONLY_LIBRARY } else { "" })
+        .replace(RODATA_MARKER, &boot_only_rodata(arch));
+    let path = format!("{out}/{source}");
     std::fs::write(&path, script).expect("writing the linker script");
     println!("cargo:rustc-link-arg-bins=-T{path}");
     // Keep the relocations in the ELF: `cargo xtask test` checks with them that nothing

@@ -6,11 +6,15 @@
 //! so `.bss` included), the root task's image in the pages after the device tree, its segments
 //! at their offsets from its first (page-aligned) virtual address.
 //!
-//! The kernel is then entered with seL4's boot protocol (seL4 `src/arch/riscv/head.S`,
-//! `init_kernel`): S-mode, Sv39 on with the kernel image mapped at its virtual addresses,
-//! `a0` = `ui_p_reg_start`, `a1` = `ui_p_reg_end`, `a2` = `pv_offset` (physical minus virtual),
-//! `a3` = `v_entry`, `a4` = `dtb_addr_p`, `a5` = `dtb_size` (`a6`/`a7` = hart and core id, used
-//! by SMP kernels only).
+//! The kernel is then entered with seL4's boot protocol (seL4 `init_kernel`'s arguments:
+//! `ui_p_reg_start`, `ui_p_reg_end`, `pv_offset` (physical minus virtual), `v_entry`,
+//! `dtb_addr_p`, `dtb_size`):
+//! - riscv64 (seL4 `src/arch/riscv/head.S`): S-mode, Sv39 on with the kernel image mapped at
+//!   its virtual addresses, the arguments in `a0..a5` (`a6`/`a7` = hart and core id, used by
+//!   SMP kernels only);
+//! - aarch64 (seL4 `src/arch/arm/64/head.S`, seL4_tools' `elfloader-tool/src/arch-arm`): EL1,
+//!   MMU and caches on, TTBR1_EL1 mapping the kernel image at its virtual addresses
+//!   ([`aarch64_kernel_map`]), TTBR0_EL1 the loader, the arguments in `x0..x5`.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -43,13 +47,41 @@ pub struct Kernel {
     pub entry: u64,
 }
 
-fn riscv64(elf: &ElfFile<'_>) -> Result<(), Error> {
-    if elf.header.pt1.class() != xmas_elf::header::Class::SixtyFour
-        || elf.header.pt2.machine().as_machine() != xmas_elf::header::Machine::RISC_V
-    {
-        return Err("not a 64-bit RISC-V ELF file");
+/// The instruction sets the loader runs on (and loads ELF files for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// 64-bit RISC-V.
+    Riscv64,
+    /// AArch64.
+    Aarch64,
+}
+
+impl Isa {
+    /// The one this loader is built for (host builds, whose tests use riscv64 files, say
+    /// riscv64).
+    pub const CURRENT: Isa = if cfg!(target_arch = "aarch64") {
+        Isa::Aarch64
+    } else {
+        Isa::Riscv64
+    };
+}
+
+/// Checks that `elf` is a 64-bit ELF file for `isa`.
+fn check_isa(elf: &ElfFile<'_>, isa: Isa) -> Result<(), Error> {
+    use xmas_elf::header::{Class, Machine};
+    let machine = elf.header.pt2.machine().as_machine();
+    let ok = elf.header.pt1.class() == Class::SixtyFour
+        && match isa {
+            Isa::Riscv64 => machine == Machine::RISC_V,
+            Isa::Aarch64 => machine == Machine::AArch64,
+        };
+    if ok {
+        Ok(())
+    } else if isa == Isa::Riscv64 {
+        Err("not a 64-bit RISC-V ELF file")
+    } else {
+        Err("not an AArch64 ELF file")
     }
-    Ok(())
 }
 
 /// Each loadable segment with memory: `(vaddr, paddr, file bytes, memory size)`, after
@@ -81,8 +113,13 @@ fn segments<'a>(
 /// Reads the kernel ELF: its loadable segments must share one virtual-to-physical offset
 /// (seL4's loaders map the kernel with one), and its entry must lie in them.
 pub fn kernel(bytes: &[u8]) -> Result<Kernel, Error> {
+    kernel_for(bytes, Isa::CURRENT)
+}
+
+/// [`kernel`] for a kernel of `isa`.
+pub fn kernel_for(bytes: &[u8], isa: Isa) -> Result<Kernel, Error> {
     let elf = ElfFile::new(bytes).map_err(|_| "the kernel is not an ELF file")?;
-    riscv64(&elf)?;
+    check_isa(&elf, isa)?;
     let mut k: Option<Kernel> = None;
     let mut v_end = 0;
     for s in segments(&elf, bytes) {
@@ -133,8 +170,13 @@ pub struct RootTask {
 
 /// Reads the root task ELF.
 pub fn root_task(bytes: &[u8]) -> Result<RootTask, Error> {
+    root_task_for(bytes, Isa::CURRENT)
+}
+
+/// [`root_task`] for a root task of `isa`.
+pub fn root_task_for(bytes: &[u8], isa: Isa) -> Result<RootTask, Error> {
     let elf = ElfFile::new(bytes).map_err(|_| "the root task is not an ELF file")?;
-    riscv64(&elf)?;
+    check_isa(&elf, isa)?;
     let (mut lo, mut hi) = (u64::MAX, 0);
     for s in segments(&elf, bytes) {
         let (v, _, _, mem) = s?;
@@ -222,6 +264,80 @@ pub fn place_without_dtb(kernel: &Kernel, root: &RootTask) -> Handoff {
     }
 }
 
+/// Where the kernel goes in AArch64 tables as seL4_tools' elfloader maps it
+/// (`elfloader-tool/src/arch-arm/64/mmu.c` `init_boot_vspace`): TTBR1_EL1 with T1SZ 16 (four
+/// levels of 4 KiB tables), 2 MiB blocks from the kernel's first virtual 2 MiB block to the end
+/// of that gigabyte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Aarch64KernelMap {
+    /// Level-0 index of the kernel's first block.
+    pub l0: usize,
+    /// Level-1 index of the kernel's first block.
+    pub l1: usize,
+    /// Level-2 index of the kernel's first block (the blocks run from it to 511).
+    pub l2: usize,
+    /// Physical address of the first block.
+    pub paddr: u64,
+}
+
+/// [`Aarch64KernelMap`] of `k`. Errors: the kernel is not in the upper half (TTBR1), its
+/// virtual and physical addresses differ by no multiple of 2 MiB, or it spans more than one
+/// gigabyte (the elfloader maps one).
+pub fn aarch64_kernel_map(k: &Kernel) -> Result<Aarch64KernelMap, Error> {
+    const MIB2: u64 = 2 << 20;
+    if k.v_start < 0xffff_0000_0000_0000 {
+        return Err("the kernel is not linked in the upper half of the address space (TTBR1)");
+    }
+    if !k.v_minus_p.is_multiple_of(MIB2) {
+        return Err("the kernel's virtual and physical addresses differ by no multiple of 2 MiB");
+    }
+    let v_last = k.p_end.wrapping_add(k.v_minus_p).wrapping_sub(1);
+    if k.v_start >> 30 != v_last >> 30 {
+        return Err("the kernel's virtual addresses span more than one gigabyte");
+    }
+    let v = k.v_start & !(MIB2 - 1);
+    let index = |shift: u32| ((v >> shift) & 511) as usize;
+    Ok(Aarch64KernelMap {
+        l0: index(39),
+        l1: index(30),
+        l2: index(21),
+        paddr: v.wrapping_sub(k.v_minus_p),
+    })
+}
+
+/// The ways [`spoil`] spoils a hand-off, for tests that the kernel refuses each with a clear
+/// message and stops (never hangs).
+pub const FAULTS: [&str; 5] = [
+    "image-over-kernel",
+    "unaligned-image",
+    "dtb-size-short",
+    "no-dtb",
+    "physical-entry",
+];
+
+/// The kernel's entry and the hand-off registers, spoilt the way `fault` (one of [`FAULTS`])
+/// says: the user image moved onto the kernel image, the user image's start moved by 8
+/// bytes, `dtb_size` smaller than the device tree (64 bytes), no device tree at all, or the
+/// kernel entered at its physical address with the MMU on. Errors: an unknown `fault`.
+pub fn spoil(fault: &str, kernel: &Kernel, h: &Handoff) -> Result<(u64, [u64; 6]), Error> {
+    let mut r = h.registers();
+    let mut entry = kernel.entry;
+    match fault {
+        "image-over-kernel" => {
+            let len = r[1] - r[0];
+            r[0] = kernel.p_start;
+            r[1] = kernel.p_start + len;
+            r[2] = r[2].wrapping_sub(h.ui_p_reg.0 - kernel.p_start);
+        }
+        "unaligned-image" => r[0] += 8,
+        "dtb-size-short" => r[5] = 64,
+        "no-dtb" => (r[4], r[5]) = (0, 0),
+        "physical-entry" => entry = kernel.entry.wrapping_sub(kernel.v_minus_p),
+        _ => return Err("unknown LOADER_FAULT"),
+    }
+    Ok((entry, r))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +379,66 @@ mod tests {
         }
         e.resize(off as usize, 0xaa);
         e
+    }
+
+    /// A 64-bit AArch64 ELF (as [`elf`], machine 0xb7).
+    fn aarch64_elf(entry: u64, segs: &[(u64, u64, u64, u64)]) -> Vec<u8> {
+        let mut e = elf(entry, segs);
+        e[18..20].copy_from_slice(&0xb7u16.to_le_bytes());
+        e
+    }
+
+    /// The aarch64 kernel of `link-aarch64.ld` (one segment at 0xffff_ff80_4020_0000,
+    /// physical 0x4020_0000) is read and mapped as the elfloader maps seL4's; a riscv64 file
+    /// is not taken for it, nor an aarch64 one for riscv64.
+    #[test]
+    fn aarch64_kernels_are_mapped_as_the_elfloader_maps_them() {
+        const AV: u64 = 0xffff_ff80_4020_0000;
+        const AP: u64 = 0x4020_0000;
+        let k = aarch64_elf(AV, &[(AV, AP, 0x1f560, 0x37030)]);
+        let kern = kernel_for(&k, Isa::Aarch64).unwrap();
+        assert_eq!(kern.v_minus_p, AV - AP);
+        assert_eq!(
+            aarch64_kernel_map(&kern),
+            Ok(Aarch64KernelMap {
+                l0: 511,
+                l1: 1,
+                l2: 1,
+                paddr: AP
+            })
+        );
+        assert!(kernel_for(&k, Isa::Riscv64).is_err());
+        assert!(kernel(&k).is_err(), "host builds load riscv64 files");
+        let rv = elf(KV, &[(KV, KP, 0x1000, 0x1000)]);
+        assert!(kernel_for(&rv, Isa::Aarch64).is_err());
+        assert!(root_task_for(&rv, Isa::Aarch64).is_err());
+        // Lower half, an offset that is no multiple of 2 MiB, more than one gigabyte.
+        let low = kernel_for(&aarch64_elf(AP, &[(AP, AP, 0x1000, 0x1000)]), Isa::Aarch64);
+        assert!(aarch64_kernel_map(&low.unwrap()).is_err());
+        let odd = aarch64_elf(AV, &[(AV, AP + 0x1000, 0x1000, 0x1000)]);
+        assert!(aarch64_kernel_map(&kernel_for(&odd, Isa::Aarch64).unwrap()).is_err());
+        let big = aarch64_elf(AV, &[(AV, AP, 0x1000, 1 << 30)]);
+        assert!(aarch64_kernel_map(&kernel_for(&big, Isa::Aarch64).unwrap()).is_err());
+    }
+
+    #[test]
+    fn spoilt_handoffs_are_spoilt_as_named() {
+        let k = kernel(&elf(KV, &[(KV, KP, 0x1000, 0x3_0000)])).unwrap();
+        let r = root_task(&elf(0x1_0000, &[(0x1_0000, 0, 0x1000, 0x2000)])).unwrap();
+        let h = place(&k, 0x1000, &r);
+        let good = h.registers();
+        let spoilt = |f| spoil(f, &k, &h).unwrap();
+        let (e, x) = spoilt("image-over-kernel");
+        assert_eq!((e, x[0], x[1] - x[0]), (KV, KP, good[1] - good[0]));
+        assert_eq!(x[0].wrapping_sub(x[2]), 0x1_0000, "same virtual start");
+        assert_eq!(spoilt("unaligned-image").1[0], good[0] + 8);
+        assert_eq!(spoilt("dtb-size-short").1[5], 64);
+        assert_eq!(spoilt("no-dtb").1[4..], [0, 0]);
+        assert_eq!(spoilt("physical-entry"), (KP, good));
+        assert!(spoil("nonsense", &k, &h).is_err());
+        for f in FAULTS {
+            assert_ne!(spoilt(f), (KV, good), "{f}");
+        }
     }
 
     const KV: u64 = 0xffff_ffff_8020_0000;

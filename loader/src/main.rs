@@ -1,13 +1,19 @@
-//! The loader on the machine: OpenSBI enters `_start` in S-mode with the MMU off, `a0` = hart
-//! id, `a1` = the device tree. The loader copies the embedded kernel to its physical addresses,
+//! The loader on the machine. The firmware (OpenSBI on riscv64, QEMU itself on aarch64) enters
+//! `_start` with the MMU off; the loader copies the embedded kernel to its physical addresses,
 //! the firmware's device tree and the embedded root task where [`loader::place`] says, maps the
-//! kernel at its virtual addresses (2 MiB pages to the end of its gigabyte, as seL4_tools'
-//! elfloader does) and itself at its physical addresses (one gigapage), turns Sv39 on and
-//! jumps to the kernel's entry with seL4's boot protocol in `a0..a7`.
+//! kernel at its virtual addresses (2 MiB pages or blocks to the end of its gigabyte, as
+//! seL4_tools' elfloader does) and itself at its physical addresses, turns the MMU on and
+//! jumps to the kernel's entry with seL4's boot protocol in the argument registers. The
+//! architecture's part (entry, console, stopping, tables, the jump) is [`machine`]:
+//! `machine/riscv64.rs` (S-mode, Sv39, `a0..a5`), `machine/aarch64.rs` (EL1, TTBR0/TTBR1,
+//! `x0..x5`).
 //!
 //! Built with the environment variable `LOADER_NO_DTB` set (any value), it hands the kernel no
 //! device tree, as Microkit's loader does ([`loader::place_without_dtb`]): for kernels that
 //! know their platform from their build (`cargo xtask test`'s Microkit stage).
+//!
+//! Built with `LOADER_FAULT` set to one of [`loader::FAULTS`], it spoils the hand-off that
+//! way ([`loader::spoil`]), for tests that the kernel refuses it with a clear message.
 //!
 //! On the host this is an empty program (the placement logic is the library, tested there).
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -15,12 +21,22 @@
 #[cfg(not(target_os = "none"))]
 fn main() {}
 
+/// The architecture's part of the loader.
+#[cfg(all(target_os = "none", target_arch = "riscv64"))]
+#[path = "machine/riscv64.rs"]
+mod machine;
+/// The architecture's part of the loader.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+#[path = "machine/aarch64.rs"]
+mod machine;
+
 #[cfg(target_os = "none")]
-mod machine {
-    use core::arch::{asm, global_asm};
+mod common {
     use core::fmt::{self, Write};
 
     use loader::Handoff;
+
+    use super::machine;
 
     /// Embedded bytes, aligned for the ELF parser's header reads.
     #[repr(C, align(8))]
@@ -30,64 +46,23 @@ mod machine {
     static KERNEL: &Aligned<[u8]> = &Aligned(*include_bytes!(env!("LOADER_KERNEL")));
     static ROOT_TASK: &Aligned<[u8]> = &Aligned(*include_bytes!(env!("LOADER_ROOT_TASK")));
 
-    const STACK_SIZE: usize = 16 * 1024;
-
     /// Hand over no device tree (`LOADER_NO_DTB` set at build time), as Microkit's loader.
     const NO_DTB: bool = option_env!("LOADER_NO_DTB").is_some();
 
-    global_asm!(
-        r#"
-        .section .text.entry, "ax", @progbits
-        .globl _start
-    _start:
-        csrw sie, zero
-        csrci sstatus, 2
-        lla t0, __bss_start
-        lla t1, __bss_end
-    1:  bgeu t0, t1, 2f
-        sd zero, 0(t0)
-        addi t0, t0, 8
-        j 1b
-    2:  lla sp, loader_stack_top
-        call loader_main
-    3:  wfi
-        j 3b
-
-        .section .bss.loader_stack, "aw", @nobits
-        .balign 16
-    loader_stack:
-        .zero {stack}
-    loader_stack_top:
-    "#,
-        stack = const STACK_SIZE,
-    );
+    /// Spoil the hand-off this way (`LOADER_FAULT` set at build time), for tests.
+    const FAULT: Option<&str> = option_env!("LOADER_FAULT");
 
     extern "C" {
         static __loader_start: u8;
         static __loader_end: u8;
     }
 
-    /// One SBI call (`a7` = extension, `a6` = function); returns `a0` (the error).
-    fn sbi(eid: usize, fid: usize, a0: usize, a1: usize) -> isize {
-        let err: isize;
-        // SAFETY: an SBI call only changes a0/a1, which are declared; the firmware returns.
-        unsafe {
-            asm!("ecall", inlateout("a0") a0 as isize => err, inlateout("a1") a1 => _,
-                 in("a6") fid, in("a7") eid, options(nostack));
-        }
-        err
-    }
-
-    struct Console;
+    /// The console of [`machine::put_byte`].
+    pub struct Console;
 
     impl Write for Console {
         fn write_str(&mut self, s: &str) -> fmt::Result {
-            for b in s.bytes() {
-                // DBCN console_write_byte, or the legacy console_putchar.
-                if sbi(0x4442_434E, 2, usize::from(b), 0) != 0 {
-                    sbi(1, 0, usize::from(b), 0);
-                }
-            }
+            s.bytes().for_each(machine::put_byte);
             Ok(())
         }
     }
@@ -96,14 +71,10 @@ mod machine {
         ($($t:tt)*) => { let _ = writeln!(Console, $($t)*); };
     }
 
-    /// Reports `why` and shuts the machine down (SBI system reset, failure).
-    fn fail(why: &str) -> ! {
+    /// Reports `why` and stops the machine with a failure status.
+    pub fn fail(why: &str) -> ! {
         say!("loader: error: {why}");
-        sbi(0x5352_5354, 0, 0, 1);
-        loop {
-            // SAFETY: waiting for an interrupt has no other effect.
-            unsafe { asm!("wfi") };
-        }
+        machine::stop_failed()
     }
 
     fn overlap(a: (u64, u64), b: (u64, u64)) -> bool {
@@ -123,42 +94,39 @@ mod machine {
         unsafe { core::ptr::write_bytes(dst as *mut u8, 0, len as usize) }
     }
 
-    /// Sv39 root table and the level-1 table that maps the kernel.
-    #[repr(C, align(4096))]
-    struct Table([u64; 512]);
-    static mut ROOT: Table = Table([0; 512]);
-    static mut KERNEL_L1: Table = Table([0; 512]);
-
-    const V: u64 = 1;
-    const RWX: u64 = 0b1110;
-    const A: u64 = 1 << 6;
-    const D: u64 = 1 << 7;
-
-    fn leaf(paddr: u64) -> u64 {
-        (paddr >> 12) << 10 | RWX | A | D | V
+    /// The size of the device tree at physical `dtb` (its header's second word), or `None`
+    /// if there is no device tree magic there.
+    pub fn dtb_size_at(dtb: u64) -> Option<u64> {
+        if dtb == 0 || !dtb.is_multiple_of(4) {
+            return None;
+        }
+        // SAFETY: the firmware passes (or puts) the device tree at `dtb`, in RAM; the header's
+        // first two words are its magic and its size (big-endian).
+        let (magic, size) = unsafe {
+            (
+                (dtb as *const u32).read_volatile(),
+                (dtb as *const u32).add(1).read_volatile(),
+            )
+        };
+        (u32::from_be(magic) == 0xd00d_feed).then_some(u64::from(u32::from_be(size)))
     }
 
-    #[no_mangle]
-    extern "C" fn loader_main(hart_id: usize, dtb: usize) -> ! {
-        say!("loader: seL4 boot protocol loader (hart {hart_id}, device tree at {dtb:#x})");
+    /// Everything but the architecture's start and jump: reads the two ELF files, places and
+    /// copies the kernel, the device tree at physical `dtb` (0: none from the firmware) and
+    /// the root task, and enters the kernel.
+    pub fn load_and_enter(dtb: u64) -> ! {
+        say!(
+            "loader: seL4 boot protocol loader ({}, device tree at {dtb:#x})",
+            machine::NAME
+        );
         let k = loader::kernel(&KERNEL.0).unwrap_or_else(|e| fail(e));
         let r = loader::root_task(&ROOT_TASK.0).unwrap_or_else(|e| fail(e));
-        let dtb = dtb as u64;
         let (h, dtb_size): (Handoff, u64) = if NO_DTB {
             say!("loader: passing no device tree (as Microkit's loader)");
             (loader::place_without_dtb(&k, &r), 0)
         } else {
-            // SAFETY: the firmware passes the device tree's address; its header's second word
-            // is its size (big-endian).
-            let magic = unsafe { (dtb as *const u32).read_volatile() };
-            if dtb == 0 || u32::from_be(magic) != 0xd00d_feed {
-                fail("no device tree from the firmware");
-            }
-            // SAFETY: as above.
-            let dtb_size = u64::from(u32::from_be(unsafe {
-                (dtb as *const u32).add(1).read_volatile()
-            }));
-            (loader::place(&k, dtb_size, &r), dtb_size)
+            let size = dtb_size_at(dtb).unwrap_or_else(|| fail("no device tree from the firmware"));
+            (loader::place(&k, size, &r), size)
         };
         let me = (
             &raw const __loader_start as u64,
@@ -204,47 +172,17 @@ mod machine {
             r.v_end,
             r.entry
         );
-
-        // The page table: the loader's gigabyte identity-mapped, the kernel from its first
-        // virtual 2 MiB page to the end of that gigabyte.
-        const GIB: u64 = 1 << 30;
-        const MIB2: u64 = 2 << 20;
-        if k.v_minus_p % MIB2 != 0 {
-            fail("the kernel's virtual and physical addresses differ by no multiple of 2 MiB");
-        }
-        let vpn2 = |v: u64| ((v >> 30) & 511) as usize;
-        let vpn1 = |v: u64| ((v >> 21) & 511) as usize;
-        // SAFETY: one hart, no interrupts: nothing else touches the tables.
-        let (root, l1) = unsafe { (&mut *(&raw mut ROOT), &mut *(&raw mut KERNEL_L1)) };
-        let kv = k.v_start & !(MIB2 - 1);
-        if vpn2(kv) == vpn2(me.0) {
-            fail("the kernel's virtual addresses collide with the loader's");
-        }
-        root.0[vpn2(me.0)] = leaf(me.0 & !(GIB - 1));
-        root.0[vpn2(kv)] = ((&raw const l1.0 as u64) >> 12) << 10 | V;
-        let kp = kv.wrapping_sub(k.v_minus_p);
-        for (n, i) in (vpn1(kv)..512).enumerate() {
-            l1.0[i] = leaf(kp + n as u64 * MIB2);
-        }
-        let satp = (8u64 << 60) | ((&raw const root.0 as u64) >> 12);
+        let handoff = machine::map(&k, me).unwrap_or_else(|e| fail(e));
+        let (entry, registers) = match FAULT {
+            None => (k.entry, h.registers()),
+            Some(f) => {
+                let spoilt = loader::spoil(f, &k, &h).unwrap_or_else(|e| fail(e));
+                say!("loader: spoiling the hand-off on purpose ({f})");
+                spoilt
+            }
+        };
         say!("loader: entering the kernel (seL4 boot protocol)");
-        let [a0, a1, a2, a3, a4, a5] = h.registers();
-        // SAFETY: the page table maps this code (identity) and the kernel; the kernel's entry
-        // takes the hand-off registers and never returns.
-        unsafe {
-            asm!(
-                "sfence.vma",
-                "csrw satp, {satp}",
-                "sfence.vma",
-                "fence.i",
-                "jr {entry}",
-                satp = in(reg) satp,
-                entry = in(reg) k.entry,
-                in("a0") a0, in("a1") a1, in("a2") a2, in("a3") a3, in("a4") a4, in("a5") a5,
-                in("a6") hart_id, in("a7") 0usize,
-                options(noreturn)
-            )
-        }
+        machine::enter(handoff, entry, registers)
     }
 
     #[panic_handler]

@@ -27,12 +27,17 @@ use xmas_elf::ElfFile;
 
 /// RISC-V relocation types that are calls or jumps (not an address taken): BRANCH, JAL, CALL,
 /// CALL_PLT, RVC_BRANCH, RVC_JUMP.
-const CALL_TYPES: [u32; 6] = [16, 17, 18, 19, 44, 45];
+const RISCV_CALL_TYPES: &[u32] = &[16, 17, 18, 19, 44, 45];
 
 /// RISC-V relocation types PCREL_LO12_I and PCREL_LO12_S: their symbol is the `auipc` of the
 /// pair (a label in the same function, at its start if the function begins with it), whose
 /// PCREL_HI20 relocation names the real target; they are skipped.
-const PAIRED_LOW_TYPES: [u32; 2] = [24, 25];
+const RISCV_PAIRED_LOW_TYPES: &[u32] = &[24, 25];
+
+/// AArch64 relocation types that are calls or branches (not an address taken): TSTBR14,
+/// CONDBR19, JUMP26, CALL26. (Both halves of an `adrp` pair name the real target: none is
+/// skipped.)
+const AARCH64_CALL_TYPES: &[u32] = &[279, 280, 282, 283];
 
 /// One relocation: where, what it refers to, whether it is a call or jump.
 struct Ref {
@@ -63,6 +68,11 @@ pub fn check(kernel: &Path) -> Result<((u64, u64), Vec<String>)> {
             .ok_or_else(|| anyhow!("no symbol {name}"))
     };
     let region = (addr_of("_start")?, addr_of("ki_boot_end")?);
+    let (call_types, paired_low_types) = match elf.header.pt2.machine().as_machine() {
+        xmas_elf::header::Machine::RISC_V => (RISCV_CALL_TYPES, RISCV_PAIRED_LOW_TYPES),
+        xmas_elf::header::Machine::AArch64 => (AARCH64_CALL_TYPES, &[][..]),
+        m => bail!("a kernel for {m:?}: only riscv64 and aarch64 kernels are checked"),
+    };
     // Functions by start address: (end, name).
     let mut funcs: BTreeMap<u64, (u64, String)> = BTreeMap::new();
     for s in syms.iter() {
@@ -105,7 +115,7 @@ pub fn check(kernel: &Path) -> Result<((u64, u64), Vec<String>)> {
         };
         for r in relas {
             let i = r.get_symbol_table_index() as usize;
-            if i == 0 || PAIRED_LOW_TYPES.contains(&r.get_type()) {
+            if i == 0 || paired_low_types.contains(&r.get_type()) {
                 continue;
             }
             let s = syms
@@ -122,7 +132,7 @@ pub fn check(kernel: &Path) -> Result<((u64, u64), Vec<String>)> {
                 site: r.get_offset(),
                 target: base.wrapping_add(r.get_addend()),
                 target_name: s.get_name(&elf).unwrap_or("?").to_string(),
-                call: CALL_TYPES.contains(&r.get_type()),
+                call: call_types.contains(&r.get_type()),
             });
         }
     }
@@ -429,6 +439,21 @@ mod tests {
         ] {
             assert!(!is_format_callback(n), "{n}");
         }
+    }
+
+    /// The check on the kernel ELF named by `BOOT_REGION_KERNEL`, for trying a kernel out
+    /// without booting it: `BOOT_REGION_KERNEL=<elf> cargo test -p xtask -- --ignored
+    /// check_a_given_kernel --nocapture`.
+    #[test]
+    #[ignore]
+    fn check_a_given_kernel() {
+        let path = std::env::var("BOOT_REGION_KERNEL").expect("set BOOT_REGION_KERNEL");
+        let ((start, end), problems) = check(Path::new(&path)).unwrap();
+        println!("boot-only region {start:#x}..{end:#x}");
+        for p in &problems {
+            println!("  - {p}");
+        }
+        assert!(problems.is_empty());
     }
 
     /// Data sections (start, end, writable) and further object starts.

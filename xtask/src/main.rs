@@ -153,18 +153,27 @@ enum Cmd {
     ///     29. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
     ///                                                 with the fastpath (qemu-system-aarch64):
     ///                                                 the tests ported to aarch64 so far
-    ///     30. qemu: roottask-tests (aarch64, mcs)     the same, MCS kernel and root task
-    ///     31. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///     30. qemu: roottask-tests through the loader (aarch64)
+    ///                                                 the same kernel and root task in one image
+    ///                                                 of the loader (`loader/` for aarch64),
+    ///                                                 which enters the kernel at EL1 with the MMU
+    ///                                                 on and seL4's boot protocol in x0..x5; then
+    ///                                                 five spoilt hand-offs (user image on the
+    ///                                                 kernel, unaligned, short dtb_size, no device
+    ///                                                 tree, physical entry with the MMU on): each
+    ///                                                 must end in the kernel's message and exit
+    ///                                                 status 1, not hang
+    ///     31. qemu: roottask-tests (aarch64, mcs)     the test root task, MCS kernel and root task
+    ///     32. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the
     ///                                                 aarch64 kernel with `benchmark` (cycles
     ///                                                 from PMCCNTR_EL0)
-    ///     32. qemu: bench sanity (aarch64, mcs, benchmark, quick)
+    ///     33. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
     ///
-    /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
-    /// region (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the
-    /// bench stages count a problem found there as one of theirs; the aarch64 kernel has no
-    /// boot-only region yet).
+    /// Each QEMU test stage also checks its kernel's ELF: nothing outside the boot-only region
+    /// (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the bench
+    /// stages count a problem found there as one of theirs).
     /// Each lint counts as one test, and each `cargo test` test, QEMU `TEST` line and demo check.
     /// QEMU runs use `-icount shift=0,sleep=off` (the typed demo runs `sleep=on`: guest time
     /// follows the host's while the guest waits for input); their output is also in
@@ -173,9 +182,11 @@ enum Cmd {
     #[command(verbatim_doc_comment)]
     Test(TestOpts),
     /// Build one bootable image: the loader (`loader/`) carrying the kernel and a root task
-    /// (default: the demo), which enters the kernel with seL4's boot protocol as seL4's
-    /// elfloader image does. Boot it with `qemu-system-riscv64 -machine virt -bios default
-    /// -kernel <image>` (no `-initrd`).
+    /// (default: the demo; `hello` on aarch64), which enters the kernel with seL4's boot
+    /// protocol as seL4's elfloader image does. Boot it with `qemu-system-riscv64 -machine virt
+    /// -bios default -kernel <image>` (no `-initrd`); with `--arch aarch64`, with
+    /// `qemu-system-aarch64 -machine virt,gic-version=2 -cpu cortex-a53 -kernel <image>` (the
+    /// command it prints).
     Image(ImageOpts),
     /// Build the kernel with `--features benchmark` and the benchmark root task (package
     /// `bench`), boot them under `-icount shift=0,sleep=off`, print the results and write
@@ -503,11 +514,9 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     };
     let qemu = qemu::ensure_qemu_for(arch)?;
     let mut args = if o.loader {
-        if arch != Arch::Riscv64 {
-            bail!("--loader: the loader (loader/) boots riscv64 only");
-        }
         let name = workspace::loader_image_name(&kernel, &root_task);
-        qemu::image_args(&ws.build_loader(profile, &kernel, &root_task, &name)?)
+        let image = ws.build_loader(profile, arch, &kernel, &root_task, &name)?;
+        qemu::image_args_for(arch, &image)
     } else {
         qemu::args_for(arch, &kernel, &root_task)
     };
@@ -548,9 +557,6 @@ fn default_task(arch: Arch) -> &'static RootTask {
 // ---------------------------------------------------------------- image
 
 fn image(o: ImageOpts) -> Result<ExitCode> {
-    if o.build.arch != Arch::Riscv64 {
-        bail!("cargo xtask image: the loader (loader/) boots riscv64 only");
-    }
     if o.build.microkit {
         bail!("--microkit builds only the kernel (`cargo xtask build --microkit`); Microkit's tool makes the bootable image (docs/MICROKIT.md)");
     }
@@ -562,15 +568,18 @@ fn image(o: ImageOpts) -> Result<ExitCode> {
         None => None,
     };
     let ws = Workspace::load()?;
-    ws.ensure_toolchain(&[])?;
+    let arch = o.build.arch;
+    ws.ensure_toolchain_for(&[arch], &[])?;
     let profile = o.build.profile.profile();
     let kernel = ws.build_kernel(&o.build.kernel_config())?;
     let root_task = match given {
         Some(f) => f,
-        None => ws.build_root_task_with(profile, &DEMO, o.build.task_features())?,
+        None => {
+            ws.build_root_task_for(arch, profile, default_task(arch), o.build.task_features())?
+        }
     };
     let name = workspace::loader_image_name(&kernel, &root_task);
-    let image = ws.build_loader(profile, &kernel, &root_task, &name)?;
+    let image = ws.build_loader(profile, arch, &kernel, &root_task, &name)?;
     if let Some(out) = &o.output {
         std::fs::copy(&image, out)
             .with_context(|| format!("copying {} to {}", image.display(), out.display()))?;
@@ -578,8 +587,8 @@ fn image(o: ImageOpts) -> Result<ExitCode> {
     }
     eprintln!(
         "xtask: boot it with: {} {}",
-        qemu::QEMU,
-        qemu::image_args(o.output.as_deref().unwrap_or(&image)).join(" ")
+        qemu::qemu_program(arch),
+        qemu::image_args_for(arch, o.output.as_deref().unwrap_or(&image)).join(" ")
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -686,11 +695,8 @@ fn run_bench(
     eprintln!("xtask: serial output written to {}", log.display());
     let out = bench::parse(&cap.text);
     let mut problems = bench::judge(&out, &cap.end, bench::required(config.has(MCS_FEATURE)));
-    // The benchmark kernel's boot-only region is handed out after boot as any other's (riscv64:
-    // aarch64 has none yet).
-    if config.arch == Arch::Riscv64 {
-        problems.extend(boot_region_problems(&kernel).1);
-    }
+    // The benchmark kernel's boot-only region is handed out after boot as any other's.
+    problems.extend(boot_region_problems(&kernel).1);
     let mut command = vec![qemu_bin.display().to_string()];
     command.extend(args);
     Ok(BenchRun {
@@ -1076,7 +1082,7 @@ impl QemuTests<'_> {
         )
     }
 
-    /// [`QemuTests::boot`] on `arch`, with its QEMU `qemu` (the loader boots riscv64 only).
+    /// [`QemuTests::boot`] on `arch`, with its QEMU `qemu`.
     #[allow(clippy::too_many_arguments)]
     fn boot_on(
         &mut self,
@@ -1094,14 +1100,11 @@ impl QemuTests<'_> {
             .ws
             .build_root_task_for(arch, self.profile, task, features)?;
         let mut args = if loader {
-            if arch != Arch::Riscv64 {
-                bail!("the loader (loader/) boots riscv64 only");
-            }
             let image_name = workspace::loader_image_name(kernel, &elf);
             let image = self
                 .ws
-                .build_loader(self.profile, kernel, &elf, &image_name)?;
-            qemu::image_args(&image)
+                .build_loader(self.profile, arch, kernel, &elf, &image_name)?;
+            qemu::image_args_for(arch, &image)
         } else {
             qemu::args_for(arch, kernel, &elf)
         };
@@ -1328,9 +1331,17 @@ impl QemuTests<'_> {
             .ws
             .build_root_task_with(self.profile, &TESTS, &[MCS_FEATURE])?;
         let image_name = format!("{}-no-dtb", workspace::loader_image_name(&kernel, &task));
-        let image = self
-            .ws
-            .build_loader_with(self.profile, &kernel, &task, &image_name, false)?;
+        let image = self.ws.build_loader_with(
+            self.profile,
+            Arch::Riscv64,
+            &kernel,
+            &task,
+            &image_name,
+            workspace::LoaderOpts {
+                no_dtb: true,
+                fault: None,
+            },
+        )?;
         let mut args = qemu::image_args_with_memory(&image, "2G");
         args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
         let log = self.ws.target_dir.join("qemu-test-microkit.log");
@@ -1444,10 +1455,20 @@ impl QemuTests<'_> {
     }
 }
 
-/// The boot-region check of a kernel ELF ([`bootregion::check`]), counted as one test:
-/// whether it passed, and what is wrong.
+/// The ELF of a kernel image: the image itself, or on aarch64 the ELF the flat `Image`
+/// (`<elf>.img`) was cut out of.
+fn kernel_elf(kernel: &Path) -> PathBuf {
+    if kernel.extension().is_some_and(|e| e == "img") {
+        kernel.with_extension("")
+    } else {
+        kernel.to_path_buf()
+    }
+}
+
+/// The boot-region check of a kernel ELF ([`bootregion::check`]; given the flat image of an
+/// aarch64 kernel, its ELF), counted as one test: whether it passed, and what is wrong.
 fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
-    match bootregion::check(kernel) {
+    match bootregion::check(&kernel_elf(kernel)) {
         Ok(((start, end), bad)) => {
             eprintln!(
                 "xtask: boot-only region {start:#x}..{end:#x} ({} KiB): {} problem(s)",
@@ -1462,9 +1483,10 @@ fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
 
 impl QemuTests<'_> {
     /// The test root task on the aarch64 kernel with the fastpath (built with `mcs` if `mcs`,
-    /// the root task too): the tests ported to aarch64 so far. Installs aarch64 QEMU first if
-    /// it is missing.
-    fn tests_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
+    /// the root task too): the tests ported to aarch64 so far, booted as the initrd or
+    /// (`loader`) through the loader with seL4's boot protocol; the kernel's boot-only region
+    /// is checked first (one test). Installs aarch64 QEMU first if it is missing.
+    fn tests_aarch64_stage(&mut self, name: &str, mcs: bool, loader: bool) -> Stage {
         banner(name);
         let t = Instant::now();
         let qemu = match qemu::ensure_qemu_for(Arch::Aarch64) {
@@ -1479,16 +1501,18 @@ impl QemuTests<'_> {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        let log = if mcs {
-            "qemu-test-aarch64-mcs.log"
-        } else {
-            "qemu-test-aarch64.log"
+        let log = match (mcs, loader) {
+            (true, _) => "qemu-test-aarch64-mcs.log",
+            (false, true) => "qemu-test-aarch64-loader.log",
+            (false, false) => "qemu-test-aarch64.log",
         };
         let features = task_features(mcs);
         let how = BootHow {
-            loader: false,
+            loader,
             script: None,
         };
+        // The kernel first: nothing after boot may refer into its boot-only region.
+        let (region_ok, mut problems) = boot_region_problems(&kernel);
         match self.boot_on(
             Arch::Aarch64,
             &qemu,
@@ -1502,22 +1526,92 @@ impl QemuTests<'_> {
             Err(e) => Stage::broken(name, t.elapsed().as_secs_f64(), format!("{e:#}")),
             Ok(cap) => {
                 let out = protocol::parse_test_output(&cap.text);
-                let problems = protocol::judge_tests(&out, &cap.end);
+                problems.extend(protocol::judge_tests(&out, &cap.end));
                 eprintln!(
                     "xtask: {name}: {} TEST lines; QEMU {} after {:.1} s",
                     out.tests.len(),
                     cap.end,
                     cap.elapsed.as_secs_f64()
                 );
-                Stage::judged(
-                    name,
-                    t.elapsed().as_secs_f64(),
-                    out.passed(),
-                    out.failed(),
-                    problems,
-                )
+                let (mut passed, mut failed) = (
+                    out.passed() + usize::from(region_ok),
+                    out.failed() + usize::from(!region_ok),
+                );
+                if loader {
+                    let refused = self.refused_handoffs(&qemu, &kernel, features);
+                    passed += refused.0;
+                    failed += refused.1;
+                    problems.extend(refused.2);
+                }
+                Stage::judged(name, t.elapsed().as_secs_f64(), passed, failed, problems)
             }
         }
+    }
+
+    /// The aarch64 kernel entered through the loader with each of its spoilt hand-offs
+    /// (`loader::FAULTS`): each must end in the kernel's message for it and QEMU's exit with
+    /// status 1, without running the root task (one test each). Returns (passed, failed,
+    /// problems).
+    fn refused_handoffs(
+        &mut self,
+        qemu: &Path,
+        kernel: &Path,
+        features: &[&str],
+    ) -> (usize, usize, Vec<String>) {
+        let (mut passed, mut problems) = (0, Vec::new());
+        let elf = match self
+            .ws
+            .build_root_task_for(Arch::Aarch64, self.profile, &TESTS, features)
+        {
+            Ok(e) => e,
+            Err(e) => return (0, 1, vec![format!("{e:#}")]),
+        };
+        for (fault, expected) in protocol::REFUSED_HANDOFFS {
+            let image_name = format!("{}-{fault}", workspace::loader_image_name(kernel, &elf));
+            let opts = workspace::LoaderOpts {
+                no_dtb: false,
+                fault: Some(fault),
+            };
+            let run = self
+                .ws
+                .build_loader_with(self.profile, Arch::Aarch64, kernel, &elf, &image_name, opts)
+                .and_then(|image| {
+                    let mut args = qemu::image_args_for(Arch::Aarch64, &image);
+                    args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
+                    let log = self
+                        .ws
+                        .target_dir
+                        .join(format!("qemu-test-aarch64-refused-{fault}.log"));
+                    let timeout = self.timeout.min(Duration::from_secs(60));
+                    qemu::run_captured(qemu, &args, timeout, &log, None, None)
+                });
+            let bad = match run {
+                Ok(cap) => {
+                    let _ = writeln!(
+                        self.all_log,
+                        "===== spoilt hand-off {fault} =====\n{}===== end: QEMU {} =====\n",
+                        cap.text, cap.end
+                    );
+                    protocol::judge_refused(&cap.text, &cap.end, expected)
+                }
+                Err(e) => vec![format!("{e:#}")],
+            };
+            eprintln!(
+                "xtask: spoilt hand-off {fault}: {}",
+                if bad.is_empty() {
+                    "refused"
+                } else {
+                    "NOT refused as it should be"
+                }
+            );
+            if bad.is_empty() {
+                passed += 1;
+            } else {
+                problems.extend(bad.into_iter().map(|p| format!("hand-off {fault}: {p}")));
+            }
+        }
+        let failed = protocol::REFUSED_HANDOFFS.len() - passed;
+        (passed, failed, problems)
     }
 }
 
@@ -1601,6 +1695,7 @@ const LINT_CLIPPY_KERNEL_AARCH64: &str = "lint: cargo clippy (kernel, aarch64)";
 const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
     "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)";
 const QEMU_TESTS_AARCH64: &str = "qemu: roottask-tests (aarch64)";
+const QEMU_TESTS_AARCH64_LOADER: &str = "qemu: roottask-tests through the loader (aarch64)";
 const QEMU_TESTS_AARCH64_MCS: &str = "qemu: roottask-tests (aarch64, mcs)";
 const QEMU_BENCH_AARCH64_MCS: &str = "qemu: bench sanity (aarch64, mcs, benchmark, quick)";
 
@@ -1699,6 +1794,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let mcs_bench_name = QEMU_BENCH_MCS.to_string();
     let run_tests_aarch64 = !o.mcs && !o.no_fastpath_only;
     let tests_aarch64_name = QEMU_TESTS_AARCH64.to_string();
+    let tests_aarch64_loader_name = QEMU_TESTS_AARCH64_LOADER.to_string();
     let tests_aarch64_mcs_name = QEMU_TESTS_AARCH64_MCS.to_string();
     let run_bench_aarch64 = run_bench_stage && run_tests_aarch64;
     let bench_aarch64_name = bench_aarch64_stage_name(first);
@@ -1727,6 +1823,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&bench_name).filter(|_| run_bench_stage))
             .chain(std::iter::once(&mcs_bench_name).filter(|_| run_mcs_bench))
             .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
+            .chain(std::iter::once(&tests_aarch64_loader_name).filter(|_| run_tests_aarch64))
             .chain(std::iter::once(&tests_aarch64_mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&bench_aarch64_name).filter(|_| run_bench_aarch64))
             .chain(std::iter::once(&mcs_bench_aarch64_name).filter(|_| run_mcs_bench_aarch64))
@@ -1805,10 +1902,20 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     }
     // aarch64 (being ported): the test root task on its kernel, non-MCS and MCS.
     if run_tests_aarch64 {
-        push(stages, q.tests_aarch64_stage(&tests_aarch64_name, false));
+        push(
+            stages,
+            q.tests_aarch64_stage(&tests_aarch64_name, false, false),
+        );
+        push(
+            stages,
+            q.tests_aarch64_stage(&tests_aarch64_loader_name, false, true),
+        );
     }
     if run_mcs_stage {
-        push(stages, q.tests_aarch64_stage(&tests_aarch64_mcs_name, true));
+        push(
+            stages,
+            q.tests_aarch64_stage(&tests_aarch64_mcs_name, true, false),
+        );
     }
     // aarch64: the benchmark root task's sanity runs (cycle counter PMCCNTR_EL0).
     for (run, name, fastpath, mcs) in [
@@ -2210,6 +2317,7 @@ mod tests {
             bench_stage_name(true),
             QEMU_BENCH_MCS.into(),
             QEMU_TESTS_AARCH64.into(),
+            QEMU_TESTS_AARCH64_LOADER.into(),
             QEMU_TESTS_AARCH64_MCS.into(),
             bench_aarch64_stage_name(true),
             QEMU_BENCH_AARCH64_MCS.into(),

@@ -436,6 +436,48 @@ pub fn judge_ok_line(text: &str, end: &QemuEnd, ok_line: &str) -> Vec<String> {
     problems
 }
 
+/// What the kernel prints when it refuses each of the loader's spoilt hand-offs
+/// (`loader::FAULTS`): the user image on the kernel image, an unaligned user image, a
+/// `dtb_size` smaller than the device tree, no device tree, the physical entry with the MMU
+/// on.
+pub const REFUSED_HANDOFFS: [(&str, &str); 5] = [
+    (
+        "image-over-kernel",
+        "boot failed: user image overlaps the kernel image",
+    ),
+    (
+        "unaligned-image",
+        "boot failed: user image region or pv_offset is not page-aligned",
+    ),
+    ("dtb-size-short", "is smaller than the blob's totalsize"),
+    (
+        "no-dtb",
+        "boot failed: no device tree from the loader (dtb_size 0)",
+    ),
+    (
+        "physical-entry",
+        "KERNEL PANIC: entered neither by firmware",
+    ),
+];
+
+/// Everything wrong with the boot of a spoilt hand-off: the kernel must print `expected`
+/// and stop the machine itself with status 1 (no time-out: it must not hang), and the root
+/// task must not run (no `TEST` line).
+pub fn judge_refused(text: &str, end: &QemuEnd, expected: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !text.contains(expected) {
+        problems.push(format!("the kernel did not say `{expected}`"));
+    }
+    if text.lines().any(|l| parse_test_line(l).is_some()) {
+        problems.push("the root task ran".into());
+    }
+    match end {
+        QemuEnd::Exited(Some(1)) => {}
+        other => problems.push(format!("QEMU {other} (expected: exited with status 1)")),
+    }
+    problems
+}
+
 /// Totals from `cargo test` output: the sum over all
 /// `test result: ok. X passed; Y failed; ...` lines.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -719,6 +761,26 @@ mod tests {
         assert_eq!(judge_demo("DEMO OK\n", &QemuEnd::Exited(Some(1))).len(), 1);
         assert_eq!(judge_demo("DEMO OK\nKERNEL PANIC: oops\n", &OK).len(), 1);
         assert_eq!(judge_demo("DEMO OKAY\n", &OK).len(), 1);
+    }
+
+    #[test]
+    fn refused_handoffs_are_judged() {
+        let faults: Vec<&str> = REFUSED_HANDOFFS.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            faults,
+            loader::FAULTS,
+            "one expected message per spoilt hand-off"
+        );
+        let (_, said) = REFUSED_HANDOFFS[0];
+        let text =
+            format!("loader: entering\n[kernel ERROR] {said}\n[kernel ERROR] kernel init failed\n");
+        let failed = QemuEnd::Exited(Some(1));
+        assert!(judge_refused(&text, &failed, said).is_empty());
+        assert_eq!(judge_refused(&text, &OK, said).len(), 1);
+        let hung = QemuEnd::Killed("timed out after 300 s".into());
+        assert_eq!(judge_refused("", &hung, said).len(), 2);
+        let ran = format!("{text}TEST a ... ok\n");
+        assert_eq!(judge_refused(&ran, &failed, said), ["the root task ran"]);
     }
 
     #[test]

@@ -45,7 +45,17 @@ pub fn args_for(arch: Arch, kernel: &Path, root_task: &Path) -> Vec<String> {
 /// made explicit; the kernel as a Linux `Image` (QEMU then passes the device tree in x0 and
 /// the initrd in it); semihosting on, so that the kernel can exit with a failure status.
 pub fn aarch64_args(kernel: &Path, root_task: &Path) -> Vec<String> {
-    let mut a: Vec<String> = [
+    let mut a = aarch64_machine_args();
+    a.push("-kernel".into());
+    a.push(kernel.display().to_string());
+    a.push("-initrd".into());
+    a.push(root_task.display().to_string());
+    a
+}
+
+/// The aarch64 machine of [`aarch64_args`], without a payload.
+pub fn aarch64_machine_args() -> Vec<String> {
+    [
         "-machine",
         "virt,gic-version=2",
         "-cpu",
@@ -65,12 +75,7 @@ pub fn aarch64_args(kernel: &Path, root_task: &Path) -> Vec<String> {
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect();
-    a.push("-kernel".into());
-    a.push(kernel.display().to_string());
-    a.push("-initrd".into());
-    a.push(root_task.display().to_string());
-    a
+    .collect()
 }
 
 /// The machine every command boots (`-bios default` is OpenSBI), without a payload.
@@ -102,6 +107,21 @@ pub fn image_args(image: &Path) -> Vec<String> {
     a.push("-kernel".into());
     a.push(image.display().to_string());
     a
+}
+
+/// The machine of `arch` booting one image (`-kernel`): the loader's. On aarch64 QEMU loads
+/// the loader's ELF at its addresses, enters it at EL1 with the MMU off and puts the device
+/// tree at the base of RAM (a bare-metal ELF, not a Linux `Image`).
+pub fn image_args_for(arch: Arch, image: &Path) -> Vec<String> {
+    match arch {
+        Arch::Riscv64 => image_args(image),
+        Arch::Aarch64 => {
+            let mut a = aarch64_machine_args();
+            a.push("-kernel".into());
+            a.push(image.display().to_string());
+            a
+        }
+    }
 }
 
 /// [`image_args`] with `-m <memory>` instead of 3 GiB (Microkit's QEMU line has `-m 2G`).

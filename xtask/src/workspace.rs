@@ -635,36 +635,48 @@ pub fn elf_to_flat_image(elf: &[u8]) -> Result<Vec<u8>> {
 }
 
 impl Workspace {
-    /// Build the loader (package `loader`) carrying `kernel` and `root_task` (ELF files):
-    /// one bootable file that enters the kernel with seL4's boot protocol (riscv64 only). Returns its image,
-    /// `target/images/<profile>/<name>`.
+    /// Build the loader (package `loader`) for `arch` carrying `kernel` and `root_task` (ELF
+    /// files; an aarch64 kernel's flat `Image` `<elf>.img` stands for its ELF): one bootable
+    /// file that enters the kernel with seL4's boot protocol. Returns its image,
+    /// `target/images/<arch dir>/<profile>/<name>`.
     pub fn build_loader(
         &self,
         profile: Profile,
+        arch: Arch,
         kernel: &Path,
         root_task: &Path,
         name: &str,
     ) -> Result<PathBuf> {
-        self.build_loader_with(profile, kernel, root_task, name, true)
+        self.build_loader_with(
+            profile,
+            arch,
+            kernel,
+            root_task,
+            name,
+            LoaderOpts::default(),
+        )
     }
 
-    /// [`Self::build_loader`], passing the device tree on to the kernel (`with_dtb`) or not
-    /// (as Microkit's loader: `dtb_addr_p` = `dtb_size` = 0; `LOADER_NO_DTB`).
+    /// [`Self::build_loader`] with `opts`.
     pub fn build_loader_with(
         &self,
         profile: Profile,
+        arch: Arch,
         kernel: &Path,
         root_task: &Path,
         name: &str,
-        with_dtb: bool,
+        opts: LoaderOpts,
     ) -> Result<PathBuf> {
+        // The loader is built like the kernel (aarch64: no floating point, which EL1 code
+        // cannot use before it enables it).
+        let target = arch.kernel_target();
         let mut args: Vec<String> = [
             "-p",
             LOADER_PACKAGE,
             "--bin",
             LOADER_PACKAGE,
             "--target",
-            TARGET,
+            target,
         ]
         .map(String::from)
         .to_vec();
@@ -674,21 +686,37 @@ impl Workspace {
         let abs = |p: &Path| {
             std::fs::canonicalize(p).with_context(|| format!("{} not found", p.display()))
         };
-        let (k, r) = (abs(kernel)?, abs(root_task)?);
+        let kernel_elf = if kernel.extension().is_some_and(|e| e == "img") {
+            kernel.with_extension("")
+        } else {
+            kernel.to_path_buf()
+        };
+        let (k, r) = (abs(&kernel_elf)?, abs(root_task)?);
         let (k, r) = (k.to_string_lossy(), r.to_string_lossy());
         self.run_cargo_build(
             &args,
             &[
                 ("LOADER_KERNEL", Some(k.as_ref())),
                 ("LOADER_ROOT_TASK", Some(r.as_ref())),
-                ("LOADER_NO_DTB", (!with_dtb).then_some("1")),
+                ("LOADER_NO_DTB", opts.no_dtb.then_some("1")),
+                ("LOADER_FAULT", opts.fault),
             ],
         )?;
-        let elf = existing(self.artifact(TARGET, profile, LOADER_PACKAGE))?;
-        let image = self.publish(&elf, Arch::Riscv64, profile, name)?;
+        let elf = existing(self.artifact(target, profile, LOADER_PACKAGE))?;
+        let image = self.publish(&elf, arch, profile, name)?;
         eprintln!("xtask: loader image: {}", image.display());
         Ok(image)
     }
+}
+
+/// How the loader hands over, besides seL4's boot protocol as the elfloader follows it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoaderOpts {
+    /// Pass no device tree, as Microkit's loader (`dtb_addr_p` = `dtb_size` = 0;
+    /// `LOADER_NO_DTB`).
+    pub no_dtb: bool,
+    /// Spoil the hand-off this way (`LOADER_FAULT`, for tests: see `loader/src/main.rs`).
+    pub fault: Option<&'static str>,
 }
 
 /// The loader package and binary (`loader/`).
@@ -697,6 +725,14 @@ pub const LOADER_PACKAGE: &str = "loader";
 /// The name of the loader image carrying the kernel image `kernel` and the root task image
 /// `root_task` (file names in `target/images/<profile>/`): `image-<kernel>-<root task>`.
 pub fn loader_image_name(kernel: &Path, root_task: &Path) -> String {
+    // An aarch64 kernel's flat `Image` (`<elf>.img`) is named after its ELF, which the
+    // loader carries.
+    let kernel = if kernel.extension().is_some_and(|e| e == "img") {
+        kernel.with_extension("")
+    } else {
+        kernel.to_path_buf()
+    };
+    let kernel = kernel.as_path();
     let name = |p: &Path| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())

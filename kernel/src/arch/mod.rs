@@ -25,6 +25,11 @@ pub mod aarch64;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
+/// The device-tree reader's ISA-independent part, which each machine's reader completes
+/// (target only).
+#[cfg(target_os = "none")]
+pub mod devicetree;
+
 /// Whether the architecture built is aarch64 (else riscv64: the riscv64 target, and host
 /// builds, whose tests simulate a riscv64 machine).
 macro_rules! if_aarch64 {
@@ -144,9 +149,11 @@ compile_error!("the compiled-in platform (`builtin_platform`, Microkit's configu
 pub use machine::trap::fastpath_restore;
 
 #[cfg(target_os = "none")]
+pub use devicetree::DtbError;
+#[cfg(target_os = "none")]
 pub use machine::boot::{kernel_stack, kernel_stack_high_water, kernel_stack_overflowed};
 #[cfg(target_os = "none")]
-pub use machine::devicetree::{parse as parse_device_tree, DtbError};
+pub use machine::devicetree::parse as parse_device_tree;
 #[cfg(target_os = "none")]
 pub use machine::{init_platform, restore_user_context};
 

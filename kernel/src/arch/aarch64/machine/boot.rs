@@ -1,23 +1,38 @@
-//! The kernel's first instructions: from QEMU's jump into the `Image` to the Rust boot flow in
-//! the upper half.
+//! The kernel's first instructions: from the hand-off to the Rust boot flow in the upper half.
 //!
-//! QEMU boots the kernel as a Linux arm64 `Image` (Documentation/arch/arm64/booting.rst): it
-//! loads the image at RAM base + `text_offset` (physical [`KERNEL_ELF_PADDR_BASE`]), the
-//! initrd and the device tree higher up, and enters the image's first byte at EL1 (EL2 with
-//! `virtualization=on`) with the MMU off and x0 = the device tree's physical address. The
-//! first 64 bytes are the `Image` header (a branch over it, then `text_offset`, `image_size`,
-//! flags and the magic `ARM\x64`); `_start` follows, linked at virtual = physical address and
-//! using only pc-relative addressing or the `*_pa` symbols `link.ld` defines. It:
-//! 1. masks all exceptions; at EL2 it sets the hypervisor up so that EL1 runs AArch64 with the
-//!    counter and timer available and drops to EL1 (`eret`);
+//! `_start` is the kernel ELF's entry point and the image's first byte, at `KERNEL_ELF_BASE`
+//! = `PPTR_BASE` + [`KERNEL_ELF_PADDR_BASE`] (virtual, `0xFFFF_FF80_4020_0000`) =
+//! `0x4020_0000` (physical). It is entered in one of two ways, which it tells apart by where
+//! it runs:
+//! - **firmware boot** (QEMU `-kernel` with a Linux arm64 `Image`, Documentation/arch/arm64/
+//!   booting.rst): at the physical address, EL1 (EL2 with `virtualization=on`), MMU off,
+//!   x0 = the device tree's physical address; the root task is the initrd. The first 64
+//!   bytes are the `Image` header (a branch over it, `text_offset`, `image_size`, flags and
+//!   the magic `ARM\x64`);
+//! - **seL4's boot protocol** (seL4_tools' elfloader, this repository's `loader/`; seL4
+//!   `src/arch/arm/64/head.S`, `init_kernel`): at the virtual address, EL1, MMU and caches on
+//!   with the loader's TTBR1_EL1 mapping the kernel image (its TTBR0_EL1 maps the loader),
+//!   x0..x5 = `ui_p_reg_start`, `ui_p_reg_end`, `pv_offset`, `v_entry`, `dtb_addr_p`,
+//!   `dtb_size`.
+//!
+//! Anything else (the MMU on at the physical entry, the virtual entry at another exception
+//! level or with the MMU off, or the image loaded at another physical address) is reported on
+//! the PL011 and stops the machine (status 1 under semihosting). `_start` uses only
+//! pc-relative addressing for what it writes (so it works at either address) and literals for
+//! physical addresses. It:
+//! 1. masks all exceptions; in a firmware boot at EL2 it sets the hypervisor up so that EL1
+//!    runs AArch64 with the counter and timer available and drops to EL1 (`eret`);
 //! 2. points VBAR_EL1 at the early vectors (a trap before the upper half took over prints a
-//!    line through the PL011 and powers off), selects SP_EL1;
+//!    line through the PL011 and stops), selects SP_EL1;
 //! 3. zeroes `.bss` (which holds the tables and the stack);
 //! 4. fills the kernel's level-1 table (TTBR1: entries 0..=510 the window, 1 GiB Normal
 //!    write-back blocks of physical 0..511 GiB; entry 511 the device block, physical 0..1 GiB,
 //!    Device-nGnRnE) and an identity map of the image's gigabyte for TTBR0 (a level-0 and a
 //!    level-1 table);
-//! 5. sets MAIR_EL1, TCR_EL1 (T0SZ 16, T1SZ 25, 4 KiB granules, 40-bit physical addresses,
+//! 5. under a loader, puts that identity map in TTBR0 (the loader's TTBR1 still maps the
+//!    image) and jumps to the physical alias of what follows, so that the kernel's own TTBR1
+//!    and TCR never change under the code that runs;
+//! 6. sets MAIR_EL1, TCR_EL1 (T0SZ 16, T1SZ 25, 4 KiB granules, 40-bit physical addresses,
 //!    16-bit ASIDs taken from TTBR0), the tables, and SCTLR_EL1 as seL4's `head.S` does (MMU,
 //!    caches, EL0 cache maintenance and CTR_EL0 access on; alignment checks, EL0 stack
 //!    alignment checks and big-endian off), and jumps to `boot_high` through an absolute
@@ -25,10 +40,13 @@
 //!
 //! `boot_high` (upper half) sets `sp` to the top of the kernel stack and VBAR_EL1 to the trap
 //! vectors, calls [`early_init`] (TTBR0 becomes the empty global user VSpace, the counter and
-//! timer are set up), then `kernel_main(0, dtb_paddr, 0, 0, 0, 0, 0)` (a firmware boot, the
-//! root task as the initrd), which the kernel binary (`main.rs`) defines. The aarch64 image
-//! has no boot-only region yet (`.boot.text` etc. are linked with the rest of the kernel, and
-//! `BootParams::kernel_boot` is empty), and seL4's boot protocol is not taken on aarch64.
+//! timer are set up), then `kernel_main(x0, x1, x2, x3, x4, x5, loader)` with the registers
+//! as they were at entry and `loader` = 1 for seL4's boot protocol, or `kernel_main(0, dtb,
+//! 0, 0, 0, 0, 0)` for a firmware boot; the kernel binary (`main.rs`) defines it.
+//!
+//! Everything that runs only during boot sits in the image's first pages, up to `ki_boot_end`
+//! (`link-aarch64.ld`, completed by `build.rs` as riscv64's: `.boot.*` sections, Rust boot
+//! functions by name), which boot hands out as untyped memory at its end, as seL4 does.
 
 use core::arch::{asm, global_asm};
 
@@ -68,6 +86,10 @@ pub const TCR_VALUE: u64 = 16
     | 2 << 32
     | 1 << 36;
 
+/// The TTBR0 fields of TCR_EL1 (T0SZ, EPD0, IRGN0, ORGN0, SH0, TG0): what `_start` sets to
+/// its own before it puts its identity map in TTBR0 under a loader's TTBR1.
+const TCR_TTBR0_MASK: u64 = 0xffff;
+
 /// SCTLR_EL1 bits `_start` sets (seL4 `CR_BITS_SET`): M, C, I, UCT, UCI.
 const SCTLR_SET: u64 = 1 << 0 | 1 << 2 | 1 << 12 | 1 << 15 | 1 << 26;
 /// SCTLR_EL1 bits `_start` clears (seL4 `CR_BITS_CLEAR`): A, SA0, EE, E0E.
@@ -95,7 +117,31 @@ _start:
     .word 0                          /* res5 */
 
 1:  msr daifset, #0xf
-    mov x19, x0                      /* the device tree */
+    mov x19, x0                      /* keep the hand-off registers */
+    mov x20, x1
+    mov x21, x2
+    mov x22, x3
+    mov x23, x4
+    mov x24, x5
+    mov x28, #0                      /* no semihosting exit tried yet */
+
+    /* Which hand-off? x9 = where _start runs, x10 = its link (virtual) address. */
+    adr x9, _start
+    ldr x10, =_start
+    cmp x9, x10
+    b.eq 20f
+    ldr x10, ={kernel_paddr}
+    cmp x9, x10
+    b.ne 12f                         /* not at the physical address the image is linked for */
+
+    /* The physical entry: a firmware boot (QEMU -kernel), x0 = the device tree. */
+    mov x20, x19                     /* kernel_main(0, dtb, 0, 0, 0, 0, 0) */
+    mov x19, #0
+    mov x21, #0
+    mov x22, #0
+    mov x23, #0
+    mov x24, #0
+    mov x25, #0
     mrs x1, CurrentEL
     lsr x1, x1, #2
     cmp x1, #2
@@ -111,47 +157,62 @@ _start:
     msr sctlr_el1, x1
     mov x1, #0x3c5                   /* EL1h, D, A, I, F masked */
     msr spsr_el2, x1
-    adr x1, 2f
+    adr x1, 3f
     msr elr_el2, x1
     eret
-2:  adr x1, boot_early_vectors
+2:  cmp x1, #1
+    b.ne 11f
+    mrs x1, sctlr_el1
+    tbnz x1, #0, 11f                 /* the MMU on at the physical entry: no hand-off we know */
+3:  adr x1, boot_early_vectors
     msr vbar_el1, x1
     msr spsel, #1
     isb
+    bl boot_tables
+    b 30f
 
-    /* Zero .bss (physical addresses; 16-byte aligned bounds). */
-    ldr x1, =__bss_start_pa
-    ldr x2, =__bss_end_pa
-3:  cmp x1, x2
-    b.hs 4f
-    stp xzr, xzr, [x1], #16
-    b 3b
-4:
-    /* The kernel's level-1 table: the window, then the device block. */
+    /* The virtual entry: seL4's boot protocol (a loader mapped the image there with TTBR1),
+       x0..x5 = ui_p_reg_start, ui_p_reg_end, pv_offset, v_entry, dtb_addr_p, dtb_size. */
+20: mov x25, #1
+    mrs x1, CurrentEL
+    lsr x1, x1, #2
+    cmp x1, #1
+    b.ne 13f                         /* a loader for a hypervisor kernel (EL2) */
+    mrs x1, sctlr_el1
+    tbz x1, #0, 13f
+    adr x1, boot_early_vectors
+    msr vbar_el1, x1
+    msr spsel, #1
+    isb
+    bl boot_tables
+    /* TTBR0 becomes the identity map of the image's gigabyte (the loader's TTBR1 mapping of
+       the image stays): T0SZ 16 and the TTBR0 walk attributes as ours, the attributes as
+       ours (index 4 is Normal write-back, as in seL4's elfloader). */
+    ldr x4, ={mair}
+    msr mair_el1, x4
+    mrs x4, tcr_el1
+    ldr x5, ={tcr_ttbr0_mask}
+    bic x4, x4, x5
+    ldr x5, ={tcr_ttbr0}
+    orr x4, x4, x5
+    msr tcr_el1, x4
+    msr ttbr0_el1, x2
+    isb
+    tlbi vmalle1
+    dsb nsh
+    isb
+    /* On to the physical alias of 30f, through the identity map. */
+    adr x1, 30f
+    ldr x2, ={kernel_offset}
+    sub x1, x1, x2
+    br x1
+
+    /* At the physical address (MMU off, or on with the identity map in TTBR0): the early
+       vectors there, then the kernel's tables and the MMU as seL4's head.S sets it. */
+30: adr x1, boot_early_vectors
+    msr vbar_el1, x1
     ldr x1, =__kernel_l1_pa
-    ldr x2, ={window_block}
-    mov x3, #0
-5:  orr x4, x2, x3, lsl #30
-    str x4, [x1, x3, lsl #3]
-    add x3, x3, #1
-    cmp x3, #{device_index}
-    b.lo 5b
-    ldr x4, ={device_block}
-    str x4, [x1, x3, lsl #3]
-
-    /* The identity map of the image's gigabyte: boot_l0[0] -> boot_l1[gib]. */
     ldr x2, =__boot_l0_pa
-    ldr x3, =__boot_l1_pa
-    orr x4, x3, #{table}
-    str x4, [x2]
-    adr x4, _start
-    lsr x5, x4, #30
-    lsl x6, x5, #30
-    ldr x7, ={identity_block}
-    orr x6, x6, x7
-    str x6, [x3, x5, lsl #3]
-
-    /* Attributes, translation control, tables. */
     ldr x4, ={mair}
     msr mair_el1, x4
     ldr x4, ={tcr}
@@ -162,7 +223,6 @@ _start:
     tlbi vmalle1
     dsb nsh
     isb
-
     /* The MMU and caches on (seL4 head.S: CR_BITS_SET, CR_BITS_CLEAR). */
     mrs x4, sctlr_el1
     ldr x5, ={sctlr_set}
@@ -171,13 +231,63 @@ _start:
     bic x4, x4, x5
     msr sctlr_el1, x4
     isb
-
-    mov x0, x19
     ldr x1, =boot_high
     br x1
 
-    /* A trap before the upper half took over: report through QEMU's PL011 (physical, the
-       MMU may be off) and power off. */
+    /* Zeroes .bss and fills the tables, wherever the image runs (pc-relative addresses);
+       returns x1 = the physical address of the kernel's level-1 table, x2 = that of the
+       identity map's level-0 table. Clobbers x3..x7. */
+boot_tables:
+    adrp x3, __bss_start
+    add x3, x3, :lo12:__bss_start
+    adrp x4, __bss_end
+    add x4, x4, :lo12:__bss_end
+4:  cmp x3, x4
+    b.hs 5f
+    stp xzr, xzr, [x3], #16
+    b 4b
+5:  /* The kernel's level-1 table: the window, then the device block. */
+    adrp x1, kernel_l1
+    add x1, x1, :lo12:kernel_l1
+    ldr x2, ={window_block}
+    mov x3, #0
+6:  orr x4, x2, x3, lsl #30
+    str x4, [x1, x3, lsl #3]
+    add x3, x3, #1
+    cmp x3, #{device_index}
+    b.lo 6b
+    ldr x4, ={device_block}
+    str x4, [x1, x3, lsl #3]
+    /* The identity map of the image's gigabyte: boot_l0[0] -> boot_l1[gib]. */
+    adrp x2, boot_l0
+    add x2, x2, :lo12:boot_l0
+    adrp x3, boot_l1
+    add x3, x3, :lo12:boot_l1
+    ldr x4, =__boot_l1_pa
+    orr x4, x4, #{table}
+    str x4, [x2]
+    ldr x4, ={kernel_paddr}
+    lsr x5, x4, #30
+    lsl x6, x5, #30
+    ldr x7, ={identity_block}
+    orr x6, x6, x7
+    str x6, [x3, x5, lsl #3]
+    dsb ishst
+    ldr x1, =__kernel_l1_pa
+    ldr x2, =__boot_l0_pa
+    ret
+
+11: adr x9, boot_bad_entry_message
+    b boot_fail
+12: adr x9, boot_bad_paddr_message
+    b boot_fail
+13: adr x9, boot_bad_loader_message
+    b boot_fail
+
+    /* A trap before the upper half took over, or a hand-off the kernel cannot take: report
+       through QEMU's PL011 (physical: where this runs is the physical address, or identity-
+       mapped) and stop: semihosting exit with status 1 (QEMU exits with it if semihosting is
+       on; else the `hlt` traps back here), else PSCI SYSTEM_OFF. */
     .balign 2048
 boot_early_vectors:
     .rept 16
@@ -185,24 +295,43 @@ boot_early_vectors:
     .balign 128
     .endr
 boot_early_trap:
+    cbnz x28, 9f                     /* the semihosting exit trapped: power off */
+    adr x9, boot_early_trap_message
+boot_fail:                           /* x9 = the message */
+    mrs x4, CurrentEL
+    cmp x4, #(2 << 2)
+    b.eq 6f
     mrs x4, sctlr_el1
     bic x4, x4, #1
     msr sctlr_el1, x4                /* MMU off: physical addressing */
     isb
-    adr x1, boot_early_trap_message
-    ldr x2, =0x09000000
-6:  ldrb w3, [x1], #1
-    cbz w3, 7f
+6:  ldr x2, =0x09000000
+7:  ldrb w3, [x9], #1
+    cbz w3, 8f
     str w3, [x2]
-    b 6b
-7:  ldr x0, ={psci_off}
+    b 7b
+8:  mov x28, #1
+    adr x1, boot_exit_block
+    mov x0, #0x18                    /* SYS_EXIT */
+    hlt #0xf000
+9:  ldr x0, ={psci_off}
     hvc #0
-8:  wfi
-    b 8b
+10: wfi
+    b 10b
+    .balign 8
+boot_exit_block:
+    .quad 0x20026, 1                 /* ADP_Stopped_ApplicationExit, status 1 */
 boot_early_trap_message:
     .asciz "KERNEL PANIC: trap during early boot (before the upper half took over)\n"
+boot_bad_entry_message:
+    .asciz "KERNEL PANIC: entered neither by firmware (MMU off, at the physical entry) nor by a seL4 loader (EL1, MMU on, at the virtual entry)\n"
+boot_bad_paddr_message:
+    .asciz "KERNEL PANIC: the kernel image is not at the physical address it is linked for\n"
+boot_bad_loader_message:
+    .asciz "KERNEL PANIC: entered at the virtual entry but not at EL1 with the MMU on (a hypervisor kernel's hand-off?): this kernel runs at EL1\n"
+    .ltorg
 
-    .section .text.boot_high, "ax", @progbits
+    .section .boot.text.high, "ax", @progbits
     .balign 4
 boot_high:
     adrp x1, kernel_stack_top
@@ -212,15 +341,14 @@ boot_high:
     add x1, x1, :lo12:aarch64_vectors
     msr vbar_el1, x1
     isb
-    mov x19, x0
     bl {early_init}
-    mov x0, #0                       /* a firmware boot: kernel_main(0, dtb, 0, 0, 0, 0, 0) */
-    mov x1, x19
-    mov x2, #0
-    mov x3, #0
-    mov x4, #0
-    mov x5, #0
-    mov x6, #0
+    mov x0, x19                      /* the hand-off registers as they were at entry */
+    mov x1, x20
+    mov x2, x21
+    mov x3, x22
+    mov x4, x23
+    mov x5, x24
+    mov x6, x25                      /* 1: seL4's boot protocol, 0: a firmware boot */
     bl kernel_main
     udf #0                           /* kernel_main does not return */
 
@@ -253,6 +381,8 @@ kernel_irq_node:
     .zero {irq_node_bytes}
 "#,
     text_offset = const KERNEL_ELF_PADDR_BASE & ((1 << 30) - 1),
+    kernel_paddr = const KERNEL_ELF_PADDR_BASE,
+    kernel_offset = const super::PPTR_BASE,
     sctlr_reset = const SCTLR_EL1_RESET,
     window_block = const WINDOW_BLOCK,
     device_block = const DEVICE_BLOCK,
@@ -261,6 +391,8 @@ kernel_irq_node:
     table = const desc::TABLE,
     mair = const MAIR_VALUE,
     tcr = const TCR_VALUE,
+    tcr_ttbr0_mask = const TCR_TTBR0_MASK,
+    tcr_ttbr0 = const TCR_VALUE & TCR_TTBR0_MASK,
     sctlr_set = const SCTLR_SET,
     sctlr_clear = const SCTLR_CLEAR,
     psci_off = const super::PSCI_SYSTEM_OFF,
@@ -277,11 +409,14 @@ extern "C" {
     static kernel_stack_bottom: u8;
     /// First byte after the kernel stack (its initial `sp`).
     static kernel_stack_top: u8;
-    /// First byte of the kernel image (`link.ld`: the `Image` header, at
-    /// [`KERNEL_ELF_PADDR_BASE`] physical).
+    /// First byte of the kernel image (`link-aarch64.ld`: the `Image` header, the virtual
+    /// alias of [`KERNEL_ELF_PADDR_BASE`]).
     static __kernel_image_start: u8;
-    /// First byte after the kernel image, `.bss` included (`link.ld`).
-    static __kernel_image_end: u8;
+    /// First byte after the kernel's boot-only part (`link-aarch64.ld`, seL4's symbol name).
+    static ki_boot_end: u8;
+    /// First byte after the kernel image, `.bss` included (`link-aarch64.ld`, seL4's symbol
+    /// name).
+    static ki_end: u8;
     /// The IRQ node (seL4 `intStateIRQNode`): [`crate::boot::IRQ_NODE_BYTES`] of `.bss`.
     static kernel_irq_node: u8;
 }
@@ -302,12 +437,22 @@ pub fn global_user_vspace_paddr() -> u64 {
     pptr_to_paddr(&raw const global_user_vspace as usize)
 }
 
-/// The kernel image's physical extent `[start, end)`: from the `Image` header to the end of
-/// `.bss`, which holds the tables and the stacks.
+/// The kernel image's physical extent `[start, end)`: from the `Image` header to `ki_end`,
+/// the end of `.bss`, which holds the tables and the stacks (seL4 `get_p_reg_kernel_img`).
 pub fn kernel_image_paddr() -> (u64, u64) {
     let (start, end) = (
         &raw const __kernel_image_start as usize,
-        &raw const __kernel_image_end as usize,
+        &raw const ki_end as usize,
+    );
+    (pptr_to_paddr(start), pptr_to_paddr(end))
+}
+
+/// The physical extent `[start, end)` of the kernel's boot-only code and data: from its first
+/// byte to `ki_boot_end` (seL4 `get_p_reg_kernel_img_boot`).
+pub fn kernel_boot_paddr() -> (u64, u64) {
+    let (start, end) = (
+        &raw const __kernel_image_start as usize,
+        &raw const ki_boot_end as usize,
     );
     (pptr_to_paddr(start), pptr_to_paddr(end))
 }

@@ -1,6 +1,7 @@
 //! The aarch64 machine layer for QEMU `virt` (`-machine virt -cpu cortex-a53`, GICv2), booted
-//! as a Linux arm64 `Image` by QEMU's `-kernel` with `-initrd`: everything that touches the
-//! hardware (system registers, MMIO, trap entry and exit, the device tree).
+//! as a Linux arm64 `Image` by QEMU's `-kernel` with `-initrd`, or by a loader with seL4's boot
+//! protocol: everything that touches the hardware (system registers, MMIO, trap entry and
+//! exit, the device tree).
 //!
 //! # Memory layout (EL1, TTBR1_EL1 with a 39-bit upper region: T1SZ = 25, a level-1 root)
 //!
@@ -18,11 +19,13 @@
 //! devices below RAM. User VSpaces are entirely in TTBR0_EL1 and hold no kernel mapping.
 //!
 //! # Sub-modules
-//! - [`boot`]: the `Image` header and `_start`, the EL2 → EL1 drop, the boot page tables,
-//!   the kernel stack, early init.
+//! - [`boot`]: the `Image` header and `_start` (both hand-offs), the EL2 → EL1 drop, the boot
+//!   page tables, the kernel stack, early init, the kernel image's and its boot-only part's
+//!   extents.
 //! - [`trap`]: the exception vectors, entry and exit.
 //! - [`gic`]: the GICv2 distributor and CPU interface.
-//! - [`devicetree`]: the device tree QEMU passes in x0, parsed into `BootParams`.
+//! - [`devicetree`]: the device tree QEMU passes in x0 (a loader in x4/x5), parsed into
+//!   `BootParams` with the shared reader (`crate::arch::devicetree`).
 //! - [`fpu`]: saving and loading q0..q31, FPSR, FPCR.
 
 pub mod boot;
@@ -51,7 +54,7 @@ pub const KDEV_BASE: usize = PPTR_TOP;
 /// Physical addresses below this can be kernel devices (the one 1 GiB device block).
 pub const KDEV_SIZE: u64 = 1 << 30;
 /// Physical address QEMU loads the image at (RAM base + `text_offset` of the `Image`
-/// header), where `_start` runs.
+/// header), the kernel ELF's physical base (`link-aarch64.ld`), where `_start` is.
 pub const KERNEL_ELF_PADDR_BASE: u64 = 0x4020_0000;
 /// Size of the kernel stack used at boot and for every trap (no nesting).
 pub const KERNEL_STACK_SIZE: usize = 64 * 1024;

@@ -325,12 +325,24 @@ extern "C" fn kernel_trap(esr: u64, elr: u64, far: u64, sp: u64, lr: u64) -> ! {
         // `halt(false)`'s semihosting call trapped: QEMU runs without semihosting.
         super::psci_system_off();
     }
-    crate::kprintln!(
-        "KERNEL PANIC: exception in the kernel: {} (ESR {esr:#x}) at ELR {elr:#x}, FAR {far:#x}, LR {lr:#x}, SP {sp:#x}",
-        class_name(esr)
-    );
+    // Printed without `core::fmt`, whose code is boot-only in lean builds (`build.rs`).
+    use crate::log::Out::*;
+    crate::log::println(&[
+        Str("KERNEL PANIC: exception in the kernel: "),
+        Str(class_name(esr)),
+        Str(" (ESR "),
+        Hex(esr),
+        Str(") at ELR "),
+        Hex(elr),
+        Str(", FAR "),
+        Hex(far),
+        Str(", LR "),
+        Hex(lr),
+        Str(", SP "),
+        Hex(sp),
+    ]);
     if super::boot::kernel_stack_overflowed() {
-        crate::kprintln!("KERNEL PANIC: the kernel stack overflowed");
+        crate::log::println(&[Str("KERNEL PANIC: the kernel stack overflowed")]);
     }
     super::halt(false)
 }
