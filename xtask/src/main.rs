@@ -160,6 +160,13 @@ enum Cmd {
     ///                                                 from PMCCNTR_EL0)
     ///     32. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
+    ///     33. qemu: demo (aarch64)                    the demo on the aarch64 kernel with the
+    ///                                                 fastpath and seL4's KernelArmExportPCNTUser
+    ///                                                 and KernelArmExportPTMRUser (features
+    ///                                                 `export_pcnt_user`, `export_ptmr_user`: the
+    ///                                                 monitor's timer is the EL1 physical timer),
+    ///                                                 its driver a PL011 one; booted twice as in 19
+    ///     34. qemu: demo (aarch64, mcs)               the same, MCS kernel and demo
     ///
     /// Each riscv64 QEMU test stage also checks its kernel's ELF: nothing outside the boot-only
     /// region (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the
@@ -252,6 +259,17 @@ impl BuildOpts {
 const MCS_FEATURE: &str = "mcs";
 /// The kernel's cargo feature for Microkit 2.3.0's kernel configuration.
 const MICROKIT_FEATURE: &str = "microkit";
+
+/// The kernel features the demo needs on `arch` beyond a kernel's defaults: on aarch64 its
+/// monitor's timer is the generic timer's EL1 physical timer, programmed from EL0, which the
+/// kernel must export (seL4's `KernelArmExportPCNTUser` and `KernelArmExportPTMRUser`, as
+/// seL4's libplatsupport timer for qemu-arm-virt needs them); none on riscv64.
+fn demo_kernel_features(arch: Arch) -> &'static [&'static str] {
+    match arch {
+        Arch::Riscv64 => &[],
+        Arch::Aarch64 => &["export_pcnt_user", "export_ptmr_user"],
+    }
+}
 
 /// The root tasks' features for the MCS configuration or not.
 fn task_features(mcs: bool) -> &'static [&'static str] {
@@ -494,12 +512,11 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     let arch = o.build.arch;
     ws.ensure_toolchain_for(&[arch], &[])?;
     let profile = o.build.profile.profile();
-    let kernel = ws.build_kernel(&o.build.kernel_config())?;
+    let task = default_task(arch);
+    let kernel = ws.build_kernel(&run_kernel_config(o.build, given.is_some()))?;
     let root_task = match given {
         Some(f) => f,
-        None => {
-            ws.build_root_task_for(arch, profile, default_task(arch), o.build.task_features())?
-        }
+        None => ws.build_root_task_for(arch, profile, task, o.build.task_features())?,
     };
     let qemu = qemu::ensure_qemu_for(arch)?;
     let mut args = if o.loader {
@@ -533,6 +550,18 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         }
         qemu::AttachedEnd::Qemu(end) => Ok(exit_code_of(&end)),
     }
+}
+
+/// The kernel `run` boots: the build options', with the features the demo needs on its
+/// architecture ([`demo_kernel_features`]) unless a root task is `given`.
+fn run_kernel_config(build: BuildOpts, given: bool) -> KernelConfig {
+    let mut config = build.kernel_config();
+    if !given && default_task(build.arch).package == DEMO.package {
+        for f in demo_kernel_features(build.arch) {
+            config = config.feature(f, true);
+        }
+    }
+    config
 }
 
 /// The root task `run` boots by default: the demo, or on an architecture it is not ported to
@@ -1392,16 +1421,30 @@ impl QemuTests<'_> {
     /// it must echo each line, restart its driver after the crash and the hang, and count the
     /// restarts. Both runs must print `DEMO OK` and leave no kernel warning.
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>, features: &[&str]) -> Stage {
+        let qemu = self.qemu.clone();
+        self.demo_stage_on(Arch::Riscv64, &qemu, name, kernel, features)
+    }
+
+    /// [`QemuTests::demo_stage`] on `arch`, with its QEMU `qemu`.
+    fn demo_stage_on(
+        &mut self,
+        arch: Arch,
+        qemu: &Path,
+        name: &str,
+        kernel: &Result<PathBuf>,
+        features: &[&str],
+    ) -> Stage {
         banner(name);
         let t = Instant::now();
         let kernel = match kernel {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        let log = if features.is_empty() {
-            "qemu-demo"
-        } else {
-            "qemu-demo-mcs"
+        let log = match (arch, features.is_empty()) {
+            (Arch::Riscv64, true) => "qemu-demo",
+            (Arch::Riscv64, false) => "qemu-demo-mcs",
+            (Arch::Aarch64, true) => "qemu-demo-aarch64",
+            (Arch::Aarch64, false) => "qemu-demo-aarch64-mcs",
         };
         let runs: [(&str, Option<protocol::Script>); 2] = [
             ("without input", None),
@@ -1414,7 +1457,9 @@ impl QemuTests<'_> {
         for (i, (how, script)) in runs.into_iter().enumerate() {
             let log_name = format!("{log}{}.log", if i == 0 { "" } else { "-typed" });
             let run_name = format!("{name}, {how}");
-            let cap = match self.boot(
+            let cap = match self.boot_on(
+                arch,
+                qemu,
                 &run_name,
                 kernel,
                 &DEMO,
@@ -1461,6 +1506,26 @@ fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
 }
 
 impl QemuTests<'_> {
+    /// The demo on the aarch64 kernel with the fastpath and the features the demo needs there
+    /// ([`demo_kernel_features`]), MCS if `mcs` (kernel and demo), booted twice as
+    /// [`QemuTests::demo_stage`] boots it on riscv64.
+    fn demo_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
+        let qemu = match qemu::ensure_qemu_for(Arch::Aarch64) {
+            Ok(q) => q,
+            Err(e) => return Stage::broken(name, 0.0, format!("{e:#}")),
+        };
+        banner(&format!("building the kernel for {name}"));
+        let mut config = KernelConfig::new(self.profile)
+            .arch(Arch::Aarch64)
+            .feature(MCS_FEATURE, mcs)
+            .log_level(self.log_level);
+        for f in demo_kernel_features(Arch::Aarch64) {
+            config = config.feature(f, true);
+        }
+        let kernel = self.ws.build_kernel(&config);
+        self.demo_stage_on(Arch::Aarch64, &qemu, name, &kernel, task_features(mcs))
+    }
+
     /// The test root task on the aarch64 kernel with the fastpath (built with `mcs` if `mcs`,
     /// the root task too): the tests ported to aarch64 so far. Installs aarch64 QEMU first if
     /// it is missing.
@@ -1603,6 +1668,8 @@ const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
 const QEMU_TESTS_AARCH64: &str = "qemu: roottask-tests (aarch64)";
 const QEMU_TESTS_AARCH64_MCS: &str = "qemu: roottask-tests (aarch64, mcs)";
 const QEMU_BENCH_AARCH64_MCS: &str = "qemu: bench sanity (aarch64, mcs, benchmark, quick)";
+const QEMU_DEMO_AARCH64: &str = "qemu: demo (aarch64)";
+const QEMU_DEMO_AARCH64_MCS: &str = "qemu: demo (aarch64, mcs)";
 
 /// The aarch64 benchmark sanity stage's name (non-MCS).
 fn bench_aarch64_stage_name(fastpath: bool) -> String {
@@ -1704,6 +1771,10 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let bench_aarch64_name = bench_aarch64_stage_name(first);
     let run_mcs_bench_aarch64 = run_mcs_bench;
     let mcs_bench_aarch64_name = QEMU_BENCH_AARCH64_MCS.to_string();
+    let run_demo_aarch64 = run_demo && run_tests_aarch64;
+    let demo_aarch64_name = QEMU_DEMO_AARCH64.to_string();
+    let run_mcs_demo_aarch64 = run_mcs_demo;
+    let mcs_demo_aarch64_name = QEMU_DEMO_AARCH64_MCS.to_string();
     let run_microkit = run_mcs_stage;
     let microkit_name = QEMU_MICROKIT.to_string();
     let has_fuzz = ws.has_package(workspace::FUZZ.package) && !o.no_fuzz;
@@ -1730,6 +1801,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&tests_aarch64_mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&bench_aarch64_name).filter(|_| run_bench_aarch64))
             .chain(std::iter::once(&mcs_bench_aarch64_name).filter(|_| run_mcs_bench_aarch64))
+            .chain(std::iter::once(&demo_aarch64_name).filter(|_| run_demo_aarch64))
+            .chain(std::iter::once(&mcs_demo_aarch64_name).filter(|_| run_mcs_demo_aarch64))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -1825,6 +1898,13 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             ),
             Err(e) => push(stages, Stage::broken(name, 0.0, format!("{e:#}"))),
         }
+    }
+    // aarch64: the demo (PL011 driver, the monitor on the EL1 physical timer).
+    if run_demo_aarch64 {
+        push(stages, q.demo_aarch64_stage(&demo_aarch64_name, false));
+    }
+    if run_mcs_demo_aarch64 {
+        push(stages, q.demo_aarch64_stage(&mcs_demo_aarch64_name, true));
     }
     let _ = q.all_log.flush();
     eprintln!(
@@ -2213,6 +2293,8 @@ mod tests {
             QEMU_TESTS_AARCH64_MCS.into(),
             bench_aarch64_stage_name(true),
             QEMU_BENCH_AARCH64_MCS.into(),
+            QEMU_DEMO_AARCH64.into(),
+            QEMU_DEMO_AARCH64_MCS.into(),
         ];
         let mut at = 0;
         for (i, n) in names.iter().enumerate() {
@@ -2289,8 +2371,9 @@ mod tests {
         assert_eq!(c.image_name(), "kernel-benchmark-mcs");
     }
 
-    /// `--arch aarch64`: the kernel for its target, `hello` by default (the demo is riscv64
-    /// only so far), seL4's `qemu-arm-virt` machine with the kernel as an `Image`.
+    /// `--arch aarch64`: the kernel for its target, the demo by default on a kernel that
+    /// exports the physical counter and timer to EL0 (a given root task gets the plain kernel),
+    /// seL4's `qemu-arm-virt` machine with the kernel as an `Image`.
     #[test]
     fn aarch64_runs() {
         let o = match Cli::try_parse_from(["xtask", "run", "--arch", "aarch64", "--mcs"])
@@ -2303,8 +2386,18 @@ mod tests {
         let c = o.build.kernel_config();
         assert_eq!(c.arch, Arch::Aarch64);
         assert_eq!(c.image_name(), "kernel-mcs");
-        assert_eq!(default_task(Arch::Aarch64).package, "hello");
+        assert_eq!(default_task(Arch::Aarch64).package, "demo");
         assert_eq!(default_task(Arch::Riscv64).package, "demo");
+        assert_eq!(
+            run_kernel_config(o.build, false).image_name(),
+            "kernel-export-pcnt-user-export-ptmr-user-mcs"
+        );
+        assert_eq!(run_kernel_config(o.build, true).image_name(), "kernel-mcs");
+        let riscv = match Cli::try_parse_from(["xtask", "run"]).unwrap().cmd {
+            Cmd::Run(o) => o,
+            _ => panic!("not run"),
+        };
+        assert_eq!(run_kernel_config(riscv.build, false).image_name(), "kernel");
         let args = qemu::args_for(Arch::Aarch64, Path::new("k.img"), Path::new("t"));
         let s = args.join(" ");
         assert!(
