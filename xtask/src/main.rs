@@ -89,8 +89,9 @@ enum Cmd {
     ///                                                 the same with seL4's
     ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
     ///      7. lint: cargo clippy (kernel, aarch64)    the kernel binary for aarch64, -D warnings
-    ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)
-    ///                                                 the same with those configurations
+    ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation, export_*_user)
+    ///                                                 the same with those configurations (the
+    ///                                                 four KernelArmExport*User options)
     ///      9. host: cargo test                        abi, kernel, libsel4, xtask, loader on the
     ///                                                 host (the kernel's tests include aarch64's
     ///                                                 pure logic)
@@ -227,8 +228,9 @@ struct BuildOpts {
     mcs: bool,
     /// The architecture: riscv64 (QEMU `virt` with OpenSBI) or aarch64 (QEMU `virt`,
     /// cortex-a53, GICv2; images in `target/images/aarch64/`). On aarch64 only the root tasks
-    /// ported to it are built (`hello`, `roottask-tests`, `bench`; `run` boots `hello` by
-    /// default).
+    /// ported to it are built (`demo`, `hello`, `roottask-tests`, `bench`); `run` boots the
+    /// demo on a kernel with the features `export_pcnt_user` and `export_ptmr_user` (its
+    /// monitor's timer is the generic timer's EL1 physical timer).
     #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
     arch: Arch,
     /// Microkit 2.3.0's kernel configuration (qemu_virt_riscv64): the kernel with
@@ -1664,7 +1666,7 @@ const MICROKIT_PLATFORM_LINE: &str =
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
 const LINT_CLIPPY_KERNEL_AARCH64: &str = "lint: cargo clippy (kernel, aarch64)";
 const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
-    "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)";
+    "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation, export_*_user)";
 const QEMU_TESTS_AARCH64: &str = "qemu: roottask-tests (aarch64)";
 const QEMU_TESTS_AARCH64_MCS: &str = "qemu: roottask-tests (aarch64, mcs)";
 const QEMU_BENCH_AARCH64_MCS: &str = "qemu: bench sanity (aarch64, mcs, benchmark, quick)";
@@ -1736,7 +1738,8 @@ fn push(stages: &mut Vec<Stage>, s: Stage) {
 /// The QEMU stages, in this order (which `test --help` describes): the test root task on the
 /// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
 /// the fastpath, the test root task and the demo on the MCS kernel, the short fuzzing runs
-/// (non-MCS, MCS), the benchmark sanity runs (non-MCS, MCS).
+/// (non-MCS, MCS), the benchmark sanity runs (non-MCS, MCS); then on aarch64 the test root
+/// task, the benchmark sanity runs and the demo (each non-MCS, MCS).
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     // With --mcs only the MCS stage runs.
     let variants: Vec<bool> = [true, false]
@@ -1982,7 +1985,10 @@ fn test(o: TestOpts) -> Result<ExitCode> {
             (LINT_CLIPPY_KERNEL_AARCH64, None),
             (
                 LINT_CLIPPY_KERNEL_AARCH64_MCS,
-                Some("mcs,debug_build,track_utilisation"),
+                Some(
+                    "mcs,debug_build,track_utilisation,export_pcnt_user,export_vcnt_user,\
+                     export_ptmr_user,export_vtmr_user",
+                ),
             ),
         ] {
             push(
