@@ -1424,10 +1424,13 @@ impl QemuTests<'_> {
     /// restarts. Both runs must print `DEMO OK` and leave no kernel warning.
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>, features: &[&str]) -> Stage {
         let qemu = self.qemu.clone();
-        self.demo_stage_on(Arch::Riscv64, &qemu, name, kernel, features)
+        banner(name);
+        let t = Instant::now();
+        self.demo_stage_on(Arch::Riscv64, &qemu, name, kernel, features, t)
     }
 
-    /// [`QemuTests::demo_stage`] on `arch`, with its QEMU `qemu`.
+    /// [`QemuTests::demo_stage`] on `arch`, with its QEMU `qemu`; the stage's time counts
+    /// from `t`.
     fn demo_stage_on(
         &mut self,
         arch: Arch,
@@ -1435,9 +1438,8 @@ impl QemuTests<'_> {
         name: &str,
         kernel: &Result<PathBuf>,
         features: &[&str],
+        t: Instant,
     ) -> Stage {
-        banner(name);
-        let t = Instant::now();
         let kernel = match kernel {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
@@ -1512,11 +1514,12 @@ impl QemuTests<'_> {
     /// ([`demo_kernel_features`]), MCS if `mcs` (kernel and demo), booted twice as
     /// [`QemuTests::demo_stage`] boots it on riscv64.
     fn demo_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
         let qemu = match qemu::ensure_qemu_for(Arch::Aarch64) {
             Ok(q) => q,
             Err(e) => return Stage::broken(name, 0.0, format!("{e:#}")),
         };
-        banner(&format!("building the kernel for {name}"));
         let mut config = KernelConfig::new(self.profile)
             .arch(Arch::Aarch64)
             .feature(MCS_FEATURE, mcs)
@@ -1525,7 +1528,7 @@ impl QemuTests<'_> {
             config = config.feature(f, true);
         }
         let kernel = self.ws.build_kernel(&config);
-        self.demo_stage_on(Arch::Aarch64, &qemu, name, &kernel, task_features(mcs))
+        self.demo_stage_on(Arch::Aarch64, &qemu, name, &kernel, task_features(mcs), t)
     }
 
     /// The test root task on the aarch64 kernel with the fastpath (built with `mcs` if `mcs`,

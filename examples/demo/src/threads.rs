@@ -9,7 +9,8 @@
 //!
 //! The threads share the root task's address space: each has a static stack, a static IPC
 //! buffer page from the root task's `.bss` (its frame cap is one of
-//! `BootInfo.userImageFrames`) and a libsel4 `ThreadBlock` that its `tp` points at.
+//! `BootInfo.userImageFrames`) and a libsel4 `ThreadBlock` that its thread pointer (`tp`,
+//! `tpidr_el0`) points at.
 //!
 //! MCS (feature `mcs`): every thread also gets a scheduling context of its own (retyped from
 //! the untyped, configured by `SchedControl_Configure` as a round robin of [`BUDGET_US`],
@@ -539,8 +540,8 @@ fn wait_done(done: CPtr, bits: Word) {
 
 /// Run the second part; returns the first root slot it did not use.
 pub fn run(env: &Env) -> Result<CPtr, &'static str> {
-    // SAFETY: the root thread has tp = 0 (libsel4's `_start`); every thread made here runs
-    // with tp pointing at its own block.
+    // SAFETY: the root thread has a thread pointer of 0 (libsel4's `_start`); every thread
+    // made here runs with its thread pointer at its own block.
     unsafe { libsel4::ipc::enable_thread_blocks() };
     let root = init::CNODE;
     let here = root.as_retype_dest();
