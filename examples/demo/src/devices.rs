@@ -298,8 +298,6 @@ impl Regs {
 /// The console UART as the driver uses it: receive interrupt on, bytes in and out. One type
 /// per UART: [`Ns16550`] on riscv64, [`Pl011`] on aarch64 ([`Console`]).
 pub trait Uart: Copy {
-    /// What the driver prints once it programmed the UART.
-    const PROGRAMMED: &'static str;
     /// The UART's registers at `regs`.
     fn new(regs: Regs) -> Self;
     /// Turn the receive interrupt on, keeping bytes that came before.
@@ -319,8 +317,6 @@ pub trait Uart: Copy {
 pub struct Ns16550(Regs);
 
 impl Uart for Ns16550 {
-    const PROGRAMMED: &'static str = "16550 programmed (FIFO, receive interrupt)";
-
     fn new(regs: Regs) -> Self {
         Ns16550(regs)
     }
@@ -357,8 +353,6 @@ impl Uart for Ns16550 {
 pub struct Pl011(Regs);
 
 impl Uart for Pl011 {
-    const PROGRAMMED: &'static str = "PL011 programmed (receive and receive time-out interrupts)";
-
     fn new(regs: Regs) -> Self {
         Pl011(regs)
     }

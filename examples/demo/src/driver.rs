@@ -571,9 +571,16 @@ pub extern "C" fn driver_main(
         saved: 0,
     };
     d.init();
+    // One literal per UART, not the UART's name as an argument: the restart time the monitor
+    // measures includes this line, and riscv64's stays what it was.
+    #[cfg(not(target_arch = "aarch64"))]
     println!(
-        "  driver #{instance}: {}; serving its endpoint",
-        Console::PROGRAMMED
+        "  driver #{instance}: 16550 programmed (FIFO, receive interrupt); serving its endpoint"
+    );
+    #[cfg(target_arch = "aarch64")]
+    println!(
+        "  driver #{instance}: PL011 programmed (receive and receive time-out interrupts); \
+         serving its endpoint"
     );
     #[cfg(not(feature = "mcs"))]
     {
