@@ -89,8 +89,9 @@ enum Cmd {
     ///                                                 the same with seL4's
     ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
     ///      7. lint: cargo clippy (kernel, aarch64)    the kernel binary for aarch64, -D warnings
-    ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)
-    ///                                                 the same with those configurations
+    ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation, export_*_user)
+    ///                                                 the same with those configurations (the
+    ///                                                 four KernelArmExport*User options)
     ///      9. host: cargo test                        abi, kernel, libsel4, xtask, loader on the
     ///                                                 host (the kernel's tests include aarch64's
     ///                                                 pure logic)
@@ -170,6 +171,13 @@ enum Cmd {
     ///                                                 from PMCCNTR_EL0)
     ///     33. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
+    ///     34. qemu: demo (aarch64)                    the demo on the aarch64 kernel with the
+    ///                                                 fastpath and seL4's KernelArmExportPCNTUser
+    ///                                                 and KernelArmExportPTMRUser (features
+    ///                                                 `export_pcnt_user`, `export_ptmr_user`: the
+    ///                                                 monitor's timer is the EL1 physical timer),
+    ///                                                 its driver a PL011 one; booted twice as in 19
+    ///     35. qemu: demo (aarch64, mcs)               the same, MCS kernel and demo
     ///
     /// Each QEMU test stage also checks its kernel's ELF: nothing outside the boot-only region
     /// (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the bench
@@ -231,8 +239,9 @@ struct BuildOpts {
     mcs: bool,
     /// The architecture: riscv64 (QEMU `virt` with OpenSBI) or aarch64 (QEMU `virt`,
     /// cortex-a53, GICv2; images in `target/images/aarch64/`). On aarch64 only the root tasks
-    /// ported to it are built (`hello`, `roottask-tests`, `bench`; `run` boots `hello` by
-    /// default).
+    /// ported to it are built (`demo`, `hello`, `roottask-tests`, `bench`); `run` boots the
+    /// demo on a kernel with the features `export_pcnt_user` and `export_ptmr_user` (its
+    /// monitor's timer is the generic timer's EL1 physical timer).
     #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
     arch: Arch,
     /// Microkit 2.3.0's kernel configuration (qemu_virt_riscv64): the kernel with
@@ -263,6 +272,17 @@ impl BuildOpts {
 const MCS_FEATURE: &str = "mcs";
 /// The kernel's cargo feature for Microkit 2.3.0's kernel configuration.
 const MICROKIT_FEATURE: &str = "microkit";
+
+/// The kernel features the demo needs on `arch` beyond a kernel's defaults: on aarch64 its
+/// monitor's timer is the generic timer's EL1 physical timer, programmed from EL0, which the
+/// kernel must export (seL4's `KernelArmExportPCNTUser` and `KernelArmExportPTMRUser`, as
+/// seL4's libplatsupport timer for qemu-arm-virt needs them); none on riscv64.
+fn demo_kernel_features(arch: Arch) -> &'static [&'static str] {
+    match arch {
+        Arch::Riscv64 => &[],
+        Arch::Aarch64 => &["export_pcnt_user", "export_ptmr_user"],
+    }
+}
 
 /// The root tasks' features for the MCS configuration or not.
 fn task_features(mcs: bool) -> &'static [&'static str] {
@@ -505,12 +525,11 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     let arch = o.build.arch;
     ws.ensure_toolchain_for(&[arch], &[])?;
     let profile = o.build.profile.profile();
-    let kernel = ws.build_kernel(&o.build.kernel_config())?;
+    let task = default_task(arch);
+    let kernel = ws.build_kernel(&run_kernel_config(o.build, given.is_some()))?;
     let root_task = match given {
         Some(f) => f,
-        None => {
-            ws.build_root_task_for(arch, profile, default_task(arch), o.build.task_features())?
-        }
+        None => ws.build_root_task_for(arch, profile, task, o.build.task_features())?,
     };
     let qemu = qemu::ensure_qemu_for(arch)?;
     let mut args = if o.loader {
@@ -542,6 +561,18 @@ fn run(o: RunOpts) -> Result<ExitCode> {
         }
         qemu::AttachedEnd::Qemu(end) => Ok(exit_code_of(&end)),
     }
+}
+
+/// The kernel `run` boots: the build options', with the features the demo needs on its
+/// architecture ([`demo_kernel_features`]) unless a root task is `given`.
+fn run_kernel_config(build: BuildOpts, given: bool) -> KernelConfig {
+    let mut config = build.kernel_config();
+    if !given && default_task(build.arch).package == DEMO.package {
+        for f in demo_kernel_features(build.arch) {
+            config = config.feature(f, true);
+        }
+    }
+    config
 }
 
 /// The root task `run` boots by default: the demo, or on an architecture it is not ported to
@@ -1403,16 +1434,32 @@ impl QemuTests<'_> {
     /// it must echo each line, restart its driver after the crash and the hang, and count the
     /// restarts. Both runs must print `DEMO OK` and leave no kernel warning.
     fn demo_stage(&mut self, name: &str, kernel: &Result<PathBuf>, features: &[&str]) -> Stage {
+        let qemu = self.qemu.clone();
         banner(name);
         let t = Instant::now();
+        self.demo_stage_on(Arch::Riscv64, &qemu, name, kernel, features, t)
+    }
+
+    /// [`QemuTests::demo_stage`] on `arch`, with its QEMU `qemu`; the stage's time counts
+    /// from `t`.
+    fn demo_stage_on(
+        &mut self,
+        arch: Arch,
+        qemu: &Path,
+        name: &str,
+        kernel: &Result<PathBuf>,
+        features: &[&str],
+        t: Instant,
+    ) -> Stage {
         let kernel = match kernel {
             Ok(k) => k,
             Err(e) => return Stage::broken(name, 0.0, format!("kernel build failed: {e:#}")),
         };
-        let log = if features.is_empty() {
-            "qemu-demo"
-        } else {
-            "qemu-demo-mcs"
+        let log = match (arch, features.is_empty()) {
+            (Arch::Riscv64, true) => "qemu-demo",
+            (Arch::Riscv64, false) => "qemu-demo-mcs",
+            (Arch::Aarch64, true) => "qemu-demo-aarch64",
+            (Arch::Aarch64, false) => "qemu-demo-aarch64-mcs",
         };
         let runs: [(&str, Option<protocol::Script>); 2] = [
             ("without input", None),
@@ -1425,7 +1472,9 @@ impl QemuTests<'_> {
         for (i, (how, script)) in runs.into_iter().enumerate() {
             let log_name = format!("{log}{}.log", if i == 0 { "" } else { "-typed" });
             let run_name = format!("{name}, {how}");
-            let cap = match self.boot(
+            let cap = match self.boot_on(
+                arch,
+                qemu,
                 &run_name,
                 kernel,
                 &DEMO,
@@ -1482,6 +1531,27 @@ fn boot_region_problems(kernel: &Path) -> (bool, Vec<String>) {
 }
 
 impl QemuTests<'_> {
+    /// The demo on the aarch64 kernel with the fastpath and the features the demo needs there
+    /// ([`demo_kernel_features`]), MCS if `mcs` (kernel and demo), booted twice as
+    /// [`QemuTests::demo_stage`] boots it on riscv64.
+    fn demo_aarch64_stage(&mut self, name: &str, mcs: bool) -> Stage {
+        banner(name);
+        let t = Instant::now();
+        let qemu = match qemu::ensure_qemu_for(Arch::Aarch64) {
+            Ok(q) => q,
+            Err(e) => return Stage::broken(name, 0.0, format!("{e:#}")),
+        };
+        let mut config = KernelConfig::new(self.profile)
+            .arch(Arch::Aarch64)
+            .feature(MCS_FEATURE, mcs)
+            .log_level(self.log_level);
+        for f in demo_kernel_features(Arch::Aarch64) {
+            config = config.feature(f, true);
+        }
+        let kernel = self.ws.build_kernel(&config);
+        self.demo_stage_on(Arch::Aarch64, &qemu, name, &kernel, task_features(mcs), t)
+    }
+
     /// The test root task on the aarch64 kernel with the fastpath (built with `mcs` if `mcs`,
     /// the root task too): the tests ported to aarch64 so far, booted as the initrd or
     /// (`loader`) through the loader with seL4's boot protocol; the kernel's boot-only region
@@ -1693,11 +1763,13 @@ const MICROKIT_PLATFORM_LINE: &str =
 const HOST_BENCH: &str = "host: cargo test -p bench --lib";
 const LINT_CLIPPY_KERNEL_AARCH64: &str = "lint: cargo clippy (kernel, aarch64)";
 const LINT_CLIPPY_KERNEL_AARCH64_MCS: &str =
-    "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation)";
+    "lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation, export_*_user)";
 const QEMU_TESTS_AARCH64: &str = "qemu: roottask-tests (aarch64)";
 const QEMU_TESTS_AARCH64_LOADER: &str = "qemu: roottask-tests through the loader (aarch64)";
 const QEMU_TESTS_AARCH64_MCS: &str = "qemu: roottask-tests (aarch64, mcs)";
 const QEMU_BENCH_AARCH64_MCS: &str = "qemu: bench sanity (aarch64, mcs, benchmark, quick)";
+const QEMU_DEMO_AARCH64: &str = "qemu: demo (aarch64)";
+const QEMU_DEMO_AARCH64_MCS: &str = "qemu: demo (aarch64, mcs)";
 
 /// The aarch64 benchmark sanity stage's name (non-MCS).
 fn bench_aarch64_stage_name(fastpath: bool) -> String {
@@ -1764,7 +1836,8 @@ fn push(stages: &mut Vec<Stage>, s: Stage) {
 /// The QEMU stages, in this order (which `test --help` describes): the test root task on the
 /// kernel with the fastpath, the demo on that kernel, the test root task on the kernel without
 /// the fastpath, the test root task and the demo on the MCS kernel, the short fuzzing runs
-/// (non-MCS, MCS), the benchmark sanity runs (non-MCS, MCS).
+/// (non-MCS, MCS), the benchmark sanity runs (non-MCS, MCS); then on aarch64 the test root
+/// task, the benchmark sanity runs and the demo (each non-MCS, MCS).
 fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     // With --mcs only the MCS stage runs.
     let variants: Vec<bool> = [true, false]
@@ -1800,6 +1873,10 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let bench_aarch64_name = bench_aarch64_stage_name(first);
     let run_mcs_bench_aarch64 = run_mcs_bench;
     let mcs_bench_aarch64_name = QEMU_BENCH_AARCH64_MCS.to_string();
+    let run_demo_aarch64 = run_demo && run_tests_aarch64;
+    let demo_aarch64_name = QEMU_DEMO_AARCH64.to_string();
+    let run_mcs_demo_aarch64 = run_mcs_demo;
+    let mcs_demo_aarch64_name = QEMU_DEMO_AARCH64_MCS.to_string();
     let run_microkit = run_mcs_stage;
     let microkit_name = QEMU_MICROKIT.to_string();
     let has_fuzz = ws.has_package(workspace::FUZZ.package) && !o.no_fuzz;
@@ -1827,6 +1904,8 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&tests_aarch64_mcs_name).filter(|_| run_mcs_stage))
             .chain(std::iter::once(&bench_aarch64_name).filter(|_| run_bench_aarch64))
             .chain(std::iter::once(&mcs_bench_aarch64_name).filter(|_| run_mcs_bench_aarch64))
+            .chain(std::iter::once(&demo_aarch64_name).filter(|_| run_demo_aarch64))
+            .chain(std::iter::once(&mcs_demo_aarch64_name).filter(|_| run_mcs_demo_aarch64))
         {
             push(stages, Stage::skipped(n.clone(), "QEMU setup failed"));
         }
@@ -1933,6 +2012,13 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             Err(e) => push(stages, Stage::broken(name, 0.0, format!("{e:#}"))),
         }
     }
+    // aarch64: the demo (PL011 driver, the monitor on the EL1 physical timer).
+    if run_demo_aarch64 {
+        push(stages, q.demo_aarch64_stage(&demo_aarch64_name, false));
+    }
+    if run_mcs_demo_aarch64 {
+        push(stages, q.demo_aarch64_stage(&mcs_demo_aarch64_name, true));
+    }
     let _ = q.all_log.flush();
     eprintln!(
         "xtask: all QEMU test output is in {}",
@@ -2009,7 +2095,10 @@ fn test(o: TestOpts) -> Result<ExitCode> {
             (LINT_CLIPPY_KERNEL_AARCH64, None),
             (
                 LINT_CLIPPY_KERNEL_AARCH64_MCS,
-                Some("mcs,debug_build,track_utilisation"),
+                Some(
+                    "mcs,debug_build,track_utilisation,export_pcnt_user,export_vcnt_user,\
+                     export_ptmr_user,export_vtmr_user",
+                ),
             ),
         ] {
             push(
@@ -2321,6 +2410,8 @@ mod tests {
             QEMU_TESTS_AARCH64_MCS.into(),
             bench_aarch64_stage_name(true),
             QEMU_BENCH_AARCH64_MCS.into(),
+            QEMU_DEMO_AARCH64.into(),
+            QEMU_DEMO_AARCH64_MCS.into(),
         ];
         let mut at = 0;
         for (i, n) in names.iter().enumerate() {
@@ -2397,8 +2488,9 @@ mod tests {
         assert_eq!(c.image_name(), "kernel-benchmark-mcs");
     }
 
-    /// `--arch aarch64`: the kernel for its target, `hello` by default (the demo is riscv64
-    /// only so far), seL4's `qemu-arm-virt` machine with the kernel as an `Image`.
+    /// `--arch aarch64`: the kernel for its target, the demo by default on a kernel that
+    /// exports the physical counter and timer to EL0 (a given root task gets the plain kernel),
+    /// seL4's `qemu-arm-virt` machine with the kernel as an `Image`.
     #[test]
     fn aarch64_runs() {
         let o = match Cli::try_parse_from(["xtask", "run", "--arch", "aarch64", "--mcs"])
@@ -2411,8 +2503,18 @@ mod tests {
         let c = o.build.kernel_config();
         assert_eq!(c.arch, Arch::Aarch64);
         assert_eq!(c.image_name(), "kernel-mcs");
-        assert_eq!(default_task(Arch::Aarch64).package, "hello");
+        assert_eq!(default_task(Arch::Aarch64).package, "demo");
         assert_eq!(default_task(Arch::Riscv64).package, "demo");
+        assert_eq!(
+            run_kernel_config(o.build, false).image_name(),
+            "kernel-export-pcnt-user-export-ptmr-user-mcs"
+        );
+        assert_eq!(run_kernel_config(o.build, true).image_name(), "kernel-mcs");
+        let riscv = match Cli::try_parse_from(["xtask", "run"]).unwrap().cmd {
+            Cmd::Run(o) => o,
+            _ => panic!("not run"),
+        };
+        assert_eq!(run_kernel_config(riscv.build, false).image_name(), "kernel");
         let args = qemu::args_for(Arch::Aarch64, Path::new("k.img"), Path::new("t"));
         let s = args.join(" ");
         assert!(

@@ -86,7 +86,7 @@ pub const DEMO: RootTask = RootTask {
     bin: "demo",
     optional: false,
     has_mcs: true,
-    arches: &[Arch::Riscv64],
+    arches: &[Arch::Riscv64, Arch::Aarch64],
 };
 pub const TESTS: RootTask = RootTask {
     package: "roottask-tests",

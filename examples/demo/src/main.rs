@@ -302,6 +302,8 @@ libsel4::root_task!(root_main);
 
 #[cfg(not(target_os = "none"))]
 fn main() {
-    eprintln!("demo is an seL4 root task: build it with --target riscv64gc-unknown-none-elf");
+    eprintln!(
+        "demo is an seL4 root task: build it with --target riscv64gc-unknown-none-elf or aarch64-unknown-none"
+    );
     std::process::exit(1);
 }

@@ -15,8 +15,9 @@
 //!   UART's interrupt points at between two drivers ([`slot::PARKING`]);
 //! * its own endpoint ([`slot::EP`]): every driver's fault endpoint (badge [`FAULT_BADGE`]) and
 //!   the root task's requests (badge [`ROOT_BADGE`]); and its own notification, bound to its
-//!   TCB: the goldfish RTC's alarm interrupt (its timer, [`TICK_BIT`]) and the driver's answers
-//!   to heartbeats ([`HEART_BIT`]).
+//!   TCB: its timer's interrupt ([`TICK_BIT`]: the goldfish RTC's alarm on riscv64, the generic
+//!   timer's EL1 physical timer on aarch64; `devices`) and the driver's answers to heartbeats
+//!   ([`HEART_BIT`]).
 //!
 //! **Restart.** When a driver faults (its fault message arrives on the monitor's endpoint) or
 //! hangs (it left [`MISSED_LIMIT`] heartbeats unanswered; the monitor pings it through its
@@ -39,14 +40,13 @@
 //! untyped with children cannot be retyped from its start again). The pool check runs again
 //! after the last driver is stopped.
 
-use abi::user_context::{idx, UserContext};
 use abi::{CNodeCapData, CPtr, CapRights, MessageInfo, ObjectType, Word};
-use libsel4::cap::{AsidPool, CNode, Cap, Granule, IrqHandler, Notification, PageTable, Tcb};
+use libsel4::cap::{AsidPool, CNode, Cap, Granule, IrqHandler, Notification, Tcb};
 #[cfg(feature = "mcs")]
 use libsel4::cap::{SchedContext, SchedControl};
 use libsel4::{cap_tag, println, sys, vm_attributes};
 
-use crate::devices::{now, rtc, Regs};
+use crate::devices::{now, MonitorTimer, Regs, Timer};
 use crate::driver::{self, proto};
 use crate::threads::check;
 
@@ -77,8 +77,9 @@ pub mod slot {
     pub const ASID_POOL: CPtr = 7;
     /// The UART's IRQ handler.
     pub const UART_IRQ: CPtr = 8;
-    /// The RTC's IRQ handler (bound to [`NTFN`] with badge [`super::TICK_BIT`] by the root task).
-    pub const RTC_IRQ: CPtr = 9;
+    /// Its timer's IRQ handler (bound to [`NTFN`] with badge [`super::TICK_BIT`] by the root
+    /// task).
+    pub const TIMER_IRQ: CPtr = 9;
     /// The driver's service endpoint (all rights; the client's cap is a badged copy).
     pub const SERVICE: CPtr = 10;
     /// The service endpoint badged [`crate::driver::proto::MONITOR`]: `STOP`, `STATS`.
@@ -106,7 +107,7 @@ pub mod slot {
 pub const ROOT_BADGE: Word = 0x1000;
 /// Monitor endpoint badge of a driver's fault messages.
 pub const FAULT_BADGE: Word = 0x2000;
-/// Monitor notification badge of the timer (the RTC's alarm interrupt).
+/// Monitor notification badge of the timer's interrupt.
 pub const TICK_BIT: Word = 1 << 0;
 /// Monitor notification badge of a driver's answer to a heartbeat.
 pub const HEART_BIT: Word = 1 << 1;
@@ -117,7 +118,7 @@ pub const STOP: Word = 1;
 /// Label of the monitor's failure report on the root task's report endpoint (it printed why).
 pub const FAILED: Word = 0xfa11;
 
-/// Time between two heartbeats (ns of RTC time).
+/// Time between two heartbeats (ns of guest time).
 pub const HEARTBEAT_NS: u64 = 100_000_000;
 /// A driver that leaves this many heartbeats in a row unanswered is hung.
 pub const MISSED_LIMIT: u32 = 2;
@@ -136,6 +137,16 @@ const BLOCK_BYTES: Word = 64;
 const IPC_VADDR: Word = 0x0201_0000;
 const UART_VADDR: Word = 0x0300_0000;
 const PAGE: Word = 4096;
+
+/// The object type of an address space's root: a page table on riscv64, a VSpace on aarch64.
+#[cfg(not(target_arch = "aarch64"))]
+const VSPACE_OBJECT: ObjectType = ObjectType::PageTable;
+/// The object type of an address space's root: a page table on riscv64, a VSpace on aarch64.
+#[cfg(target_arch = "aarch64")]
+const VSPACE_OBJECT: ObjectType = ObjectType::VSpace;
+/// Page tables between the VSpace root and the table of a GiB's 2 MiB regions (riscv64 Sv39:
+/// 1; aarch64 with 4 levels: 2).
+const UPPER_TABLES: usize = if cfg!(target_arch = "aarch64") { 2 } else { 1 };
 
 /// MCS: budget and period of the driver's SchedContexts (µs): a round robin.
 #[cfg(feature = "mcs")]
@@ -223,7 +234,7 @@ struct Instance {
 
 struct Monitor {
     hz: u64,
-    rtc: Regs,
+    timer: MonitorTimer,
     image_start: Word,
     image_frames: Word,
     pool_bits: Word,
@@ -262,7 +273,7 @@ fn recv() -> (MessageInfo, Word) {
     }
 }
 
-/// Guest time in µs from `ticks` of the `time` counter at `hz`.
+/// Guest time in µs from `ticks` of the counter [`now`] reads, at `hz`.
 pub fn micros(ticks: u64, hz: u64) -> u64 {
     (ticks as u128 * 1_000_000 / hz.max(1) as u128) as u64
 }
@@ -313,16 +324,19 @@ impl Monitor {
         )
     }
 
-    /// The page tables of the driver's address space: one below the VSpace root for the first
-    /// GiB (everything the driver has lies there: the image below its stack, the stack below the
-    /// UART's page), then one below that for each 2 MiB region with pages in it.
+    /// The page tables of the driver's address space: the ones below the VSpace root down to
+    /// the table for the first GiB (everything the driver has lies there: the image below its
+    /// stack, the stack below the UART's page; riscv64: one, aarch64: two, for the first
+    /// 512 GiB and the first GiB), then one below that for each 2 MiB region with pages in it.
     fn page_tables(&mut self, vspace: CPtr) -> Result<(), &'static str> {
         const REGION: Word = 1 << 21;
         let image_end = self.image_start + self.image_frames * PAGE;
         if image_end > STACK_BASE & !(REGION - 1) {
             return Err("the image reaches into the 2 MiB of the driver's stack");
         }
-        self.page_table(vspace, 0)?;
+        for _ in 0..UPPER_TABLES {
+            self.page_table(vspace, 0)?;
+        }
         let mut at = self.image_start & !(REGION - 1);
         while at < image_end {
             self.page_table(vspace, at)?;
@@ -342,7 +356,7 @@ impl Monitor {
     ) -> Result<(), &'static str> {
         check(
             "Page_Map",
-            sys::seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr),
+            Granule::from_bits(frame).map(Cap::from_bits(vspace), vaddr, rights, attr),
         )
     }
 
@@ -393,9 +407,9 @@ impl Monitor {
         let ntfn = self.object(ObjectType::Notification, 0)?;
 
         // Its address space: the image read-only, stack and IPC buffer, the UART's page.
-        let vspace = self.object(ObjectType::PageTable, 0)?;
+        let vspace = self.object(VSPACE_OBJECT, 0)?;
         let pool: AsidPool = Cap::from_bits(slot::ASID_POOL);
-        check("ASIDPool_Assign", pool.assign(PageTable::from_bits(vspace)))?;
+        check("ASIDPool_Assign", pool.assign(Cap::from_bits(vspace)))?;
         self.page_tables(vspace)?;
         for k in 0..self.image_frames {
             let copy = self.slot()?;
@@ -408,7 +422,11 @@ impl Monitor {
             let at = self.image_start + k * PAGE;
             Self::map(vspace, copy, at, CapRights::READ, vm_attributes::DEFAULT)?;
         }
-        let data = (CapRights::READ_WRITE, vm_attributes::EXECUTE_NEVER);
+        // Memory (cacheable on aarch64; riscv64's default is 0), not executable.
+        let data = (
+            CapRights::READ_WRITE,
+            vm_attributes::DEFAULT | vm_attributes::EXECUTE_NEVER,
+        );
         for p in 0..STACK_PAGES {
             let f = self.object(ObjectType::SmallPage, 0)?;
             Self::map(vspace, f, STACK_BASE + p * PAGE, data.0, data.1)?;
@@ -427,7 +445,15 @@ impl Monitor {
                 1,
             ),
         )?;
-        Self::map(vspace, uart_frame, UART_VADDR, data.0, data.1)?;
+        // A device: not cacheable on aarch64 (seL4 maps a frame without
+        // `seL4_ARM_PageCacheable` as Device-nGnRnE).
+        Self::map(
+            vspace,
+            uart_frame,
+            UART_VADDR,
+            CapRights::READ_WRITE,
+            vm_attributes::EXECUTE_NEVER,
+        )?;
 
         // Its CSpace.
         let tcb = self.object(ObjectType::Tcb, 0)?;
@@ -477,7 +503,7 @@ impl Monitor {
                     driver::slot::FAULT,
                     Cap::from_bits(cn),
                     guard,
-                    PageTable::from_bits(vspace),
+                    Cap::from_bits(vspace),
                     0,
                     IPC_VADDR,
                     Granule::from_bits(ipc_frame),
@@ -494,7 +520,7 @@ impl Monitor {
                 t.configure(
                     Cap::from_bits(cn),
                     guard,
-                    PageTable::from_bits(vspace),
+                    Cap::from_bits(vspace),
                     0,
                     IPC_VADDR,
                     Granule::from_bits(ipc_frame),
@@ -520,19 +546,18 @@ impl Monitor {
             "BindNotification",
             t.bind_notification(Notification::from_bits(ntfn)),
         )?;
-        let mut regs = UserContext::default();
         let entry: extern "C" fn(Word, Word, Word, Word, Word) -> ! = driver::driver_main;
         let top = STACK_BASE + STACK_PAGES * PAGE - BLOCK_BYTES;
-        regs.regs[idx::PC] = entry as usize as Word;
-        regs.regs[idx::SP] = top;
-        regs.regs[idx::GP] = crate::threads::global_pointer();
-        regs.regs[idx::TP] = top;
-        regs.regs[idx::A0] = UART_VADDR;
-        regs.regs[idx::A0 + 1] = self.hz;
-        regs.regs[idx::A0 + 2] = mode;
-        regs.regs[idx::A0 + 3] = instance;
-        regs.regs[idx::A0 + 4] = IPC_VADDR;
-        check("WriteRegisters", t.write_registers(false, 32, &regs))?;
+        let regs = crate::threads::entry_registers(
+            entry as usize as Word,
+            top,
+            top,
+            &[UART_VADDR, self.hz, mode, instance, IPC_VADDR],
+        );
+        check(
+            "WriteRegisters",
+            t.write_registers(false, crate::threads::CONTEXT_WORDS, &regs),
+        )?;
         t.debug_name("serial-driver");
         self.drv = Some(Instance {
             tcb,
@@ -627,15 +652,15 @@ impl Monitor {
         Ok(())
     }
 
-    /// Assign page tables made from the pool to the initial ASID pool until it refuses one or
+    /// Assign VSpaces made from the pool to the initial ASID pool until it refuses one or
     /// `limit` are assigned, then delete them all again; returns how many it took: the free
     /// ASIDs. (A debug kernel says why it refused the last one.)
     fn fill_asid_pool(&mut self, limit: Word) -> Result<Word, &'static str> {
         let asids: AsidPool = Cap::from_bits(slot::ASID_POOL);
         let mut n = 0;
         while n < limit {
-            let pt = self.object(ObjectType::PageTable, 0)?;
-            if asids.assign(PageTable::from_bits(pt)).is_err() {
+            let pt = self.object(VSPACE_OBJECT, 0)?;
+            if asids.assign(Cap::from_bits(pt)).is_err() {
                 break;
             }
             n += 1;
@@ -684,23 +709,11 @@ impl Monitor {
         Ok(())
     }
 
-    fn rtc_time(&self) -> u64 {
-        let lo = self.rtc.read32(rtc::TIME_LOW) as u64;
-        let hi = self.rtc.read32(rtc::TIME_HIGH) as u64;
-        hi << 32 | lo
-    }
-
-    /// The next timer tick in [`HEARTBEAT_NS`].
-    fn arm(&self) {
-        let at = self.rtc_time() + HEARTBEAT_NS;
-        self.rtc.write32(rtc::ALARM_HIGH, (at >> 32) as u32);
-        self.rtc.write32(rtc::ALARM_LOW, at as u32);
-    }
-
-    /// A timer tick: count an unanswered heartbeat, restart a hung driver, ping again.
+    /// A timer tick: count an unanswered heartbeat, restart a hung driver, ping again; the
+    /// next tick [`HEARTBEAT_NS`] later.
     fn tick(&mut self) -> Result<(), &'static str> {
-        self.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
-        let _ = sys::seL4_IRQHandler_Ack(slot::RTC_IRQ);
+        self.timer.clear();
+        let _ = sys::seL4_IRQHandler_Ack(slot::TIMER_IRQ);
         if self.drv.is_some() {
             if self.answered {
                 self.missed = 0;
@@ -714,7 +727,7 @@ impl Monitor {
                 sys::seL4_Signal(d.ping);
             }
         }
-        self.arm();
+        self.timer.arm();
         Ok(())
     }
 
@@ -722,11 +735,11 @@ impl Monitor {
     fn fault(&mut self, info: MessageInfo) -> Result<(), &'static str> {
         let (label, pc, addr) = (info.label(), sys::seL4_GetMR(0), sys::seL4_GetMR(1));
         if label == abi::fault::VM_FAULT {
-            // MR2: an instruction fetch; MR3 (FSR): seL4 reports the access fault cause for
-            // page faults too on riscv (1 fetch, 5 load, 7 store).
+            // MR2: an instruction fetch; MR3 (FSR): riscv64's access fault cause, which seL4
+            // reports for page faults too (1 fetch, 5 load, 7 store); aarch64's ESR.
             let access = match (sys::seL4_GetMR(2), sys::seL4_GetMR(3)) {
-                (0, 5) => "load from",
-                (0, 7) => "store to",
+                (0, fsr) if crate::threads::is_load_fault(fsr) => "load from",
+                (0, fsr) if crate::threads::is_store_fault(fsr) => "store to",
                 (0, _) => "data access at",
                 _ => "instruction fetch at",
             };
@@ -749,8 +762,7 @@ impl Monitor {
 
     /// The root task's `STOP`: stop the driver, tear it down, check the pool.
     fn stop(&mut self) -> Result<Report, &'static str> {
-        self.rtc.write32(rtc::IRQ_ENABLED, 0);
-        self.rtc.write32(rtc::CLEAR_ALARM, 1);
+        self.timer.stop();
         self.report.stats = proto::control(slot::DRIVER_CTL, proto::STOP).map_err(|l| {
             println!("  monitor: STOP got label {l}");
             "the driver did not stop"
@@ -857,23 +869,24 @@ impl Monitor {
     }
 }
 
-/// The monitor thread: `a0` = the `time` counter's frequency, `a1` = the image's first address,
-/// `a2` = its frames (their caps from [`slot::IMAGE`] on), `a3` = where the RTC's registers are
-/// mapped, `a4` = the pool's size in bits, `a5` = how many drivers the self-test crashes.
+/// The monitor thread: argument 0 (`a0`, `x0`) = the frequency of the counter [`now`] reads,
+/// 1 = the image's first address, 2 = its frames (their caps from [`slot::IMAGE`] on), 3 = where
+/// its timer's registers are mapped (riscv64: the RTC's page; aarch64: 0, system registers),
+/// 4 = the pool's size in bits, 5 = how many drivers the self-test crashes.
 pub extern "C" fn monitor_main(
     hz: Word,
     image_start: Word,
     image_frames: Word,
-    rtc_vaddr: Word,
+    timer_vaddr: Word,
     pool_bits: Word,
     self_test: Word,
 ) -> ! {
-    // SAFETY: the root task mapped the RTC's page at `rtc_vaddr` in the address space this
-    // thread shares with it, for this thread alone.
-    let rtc = unsafe { Regs::new(rtc_vaddr as usize) };
+    // SAFETY: the root task mapped the timer's page (if it has one) at `timer_vaddr` in the
+    // address space this thread shares with it, for this thread alone.
+    let timer = MonitorTimer::new(unsafe { Regs::new(timer_vaddr as usize) }, HEARTBEAT_NS, hz);
     let mut m = Monitor {
         hz,
-        rtc,
+        timer,
         image_start,
         image_frames,
         pool_bits,
@@ -897,10 +910,7 @@ pub extern "C" fn monitor_main(
     if let Err(why) = m.build(driver::mode::SERVE, 1) {
         Monitor::fail(why);
     }
-    // The timer: the RTC's alarm, every HEARTBEAT_NS.
-    m.rtc.write32(rtc::CLEAR_ALARM, 1);
-    m.rtc.write32(rtc::CLEAR_INTERRUPT, 1);
-    m.rtc.write32(rtc::IRQ_ENABLED, 1);
-    m.arm();
+    // The timer: a tick every HEARTBEAT_NS.
+    m.timer.start();
     m.run()
 }

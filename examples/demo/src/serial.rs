@@ -11,8 +11,10 @@
 //!   SchedControl cap;
 //! * the driver's service endpoint (made here, not from the pool: the client's badged cap to it
 //!   outlives every driver) and a notification for the UART's interrupt between two drivers;
-//! * its own endpoint and notification, and its timer: the goldfish RTC's register page mapped
-//!   in the (shared) address space, its IRQ handler signalling the monitor's notification.
+//! * its own endpoint and notification, and its timer (`devices`): riscv64: the goldfish RTC,
+//!   its register page mapped in the (shared) address space; aarch64: the generic timer's EL1
+//!   physical timer (system registers, exported to EL0 by the kernel); its IRQ handler
+//!   signalling the monitor's notification.
 //!
 //! The monitor first crashes and rebuilds [`SELF_TEST`] drivers to show that a restart leaks
 //! nothing, then builds the **driver** (`driver`) that serves: a thread in an address space of
@@ -36,7 +38,7 @@
 
 use abi::{CPtr, CapRights, MessageInfo, ObjectType, Word};
 use libsel4::bootinfo::{carve_sizes, BootInfoExt, SlotRegionExt};
-use libsel4::cap::{init, Cap, IrqHandler, Notification};
+use libsel4::cap::{init, Cap, Granule, IrqHandler, Notification};
 use libsel4::{error_name, println, sys, vm_attributes};
 
 use crate::devices::{self, Device};
@@ -53,8 +55,13 @@ pub const SELF_TEST: Word = 100;
 
 const CLIENT_PRIO: Word = 100;
 
-/// Where the RTC's registers are mapped in the root task's address space (the monitor's timer).
-const RTC_VADDR: Word = 0x0300_1000;
+/// Where the RTC's registers are mapped in the root task's address space (the monitor's timer,
+/// riscv64; aarch64's timer has no page: 0).
+const TIMER_VADDR: Word = if devices::TIMER_HAS_PAGE {
+    0x0300_1000
+} else {
+    0
+};
 
 const PAGE: Word = 4096;
 
@@ -323,7 +330,7 @@ impl Alloc<'_> {
         )?;
         check(
             "Page_Map",
-            sys::seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr),
+            Granule::from_bits(frame).map(Cap::from_bits(vspace), vaddr, rights, attr),
         )
     }
 
@@ -381,7 +388,7 @@ impl Alloc<'_> {
                     "device frame",
                     ut.retype(ObjectType::SmallPage, 0, &here, frame, 1),
                 )?;
-                let at = sys::seL4_RISCV_Page_GetAddress(frame).map_err(|e| {
+                let at = Granule::from_bits(frame).get_address().map_err(|e| {
                     println!("  Page_GetAddress: {}", error_name(e));
                     "Page_GetAddress of a device frame failed"
                 })?;
@@ -426,8 +433,16 @@ pub fn run(env: &Env) -> Result<CPtr, &'static str> {
         },
         m.timebase_hz
     );
-    describe("NS16550A UART", &m.uart);
-    describe("goldfish RTC", &m.rtc);
+    describe(devices::UART_NAME, &m.uart);
+    if devices::TIMER_HAS_PAGE {
+        describe(devices::TIMER_NAME, &m.timer);
+    } else {
+        println!(
+            "  {}: system registers, IRQ {}",
+            devices::TIMER_NAME,
+            m.timer.irq
+        );
+    }
     let mut a = Alloc {
         env,
         next: env.first,
@@ -467,7 +482,7 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
         m.timebase_hz,
         image.start as Word,
         frames.count(),
-        RTC_VADDR,
+        TIMER_VADDR,
         POOL_BITS,
         SELF_TEST,
     ];
@@ -552,62 +567,82 @@ fn build_and_run(a: &mut Alloc, m: &devices::Machine) -> Result<(), &'static str
     )?;
 
     // The devices: the UART's page as an untyped for the monitor, its IRQ handler in the
-    // monitor's CNode; the RTC's page mapped here for the monitor, its IRQ handler signalling
-    // the monitor's notification. Carve in ascending address order.
+    // monitor's CNode; the timer's page (riscv64's RTC) mapped here for the monitor, its IRQ
+    // handler signalling the monitor's notification. Carve in ascending address order.
     let uart_page = PageAs::Untyped(mcn.bits(), mslot::UART_UT);
-    let rtc_frame = if m.rtc.paddr < m.uart.paddr {
-        let r = a.device_page(&m.rtc, PageAs::Frame)?;
-        a.device_page(&m.uart, uart_page)?;
-        r
+    if devices::TIMER_HAS_PAGE {
+        let timer_frame = if m.timer.paddr < m.uart.paddr {
+            let r = a.device_page(&m.timer, PageAs::Frame)?;
+            a.device_page(&m.uart, uart_page)?;
+            r
+        } else {
+            a.device_page(&m.uart, uart_page)?;
+            a.device_page(&m.timer, PageAs::Frame)?
+        };
+        a.map_with_table(
+            init::VSPACE.bits(),
+            timer_frame,
+            TIMER_VADDR,
+            CapRights::READ_WRITE,
+            vm_attributes::EXECUTE_NEVER,
+        )?;
     } else {
         a.device_page(&m.uart, uart_page)?;
-        a.device_page(&m.rtc, PageAs::Frame)?
-    };
-    a.map_with_table(
-        init::VSPACE.bits(),
-        rtc_frame,
-        RTC_VADDR,
-        CapRights::READ_WRITE,
-        vm_attributes::EXECUTE_NEVER,
-    )?;
-    for (irq, at) in [(m.uart.irq, mslot::UART_IRQ), (m.rtc.irq, mslot::RTC_IRQ)] {
+    }
+    for (irq, at) in [
+        (m.uart.irq, mslot::UART_IRQ),
+        (m.timer.irq, mslot::TIMER_IRQ),
+    ] {
         check(
             "IRQControl_Get",
             init::IRQ_CONTROL.get(irq, &mcn.relative_bits_with_depth(at, monitor::RADIX)),
         )?;
     }
     let tick = a.mint(mon_ntfn, CapRights::WRITE, monitor::TICK_BIT)?;
-    let rtc_irq = a.slot();
+    let timer_irq = a.slot();
     check(
-        "copy the RTC's IRQ handler",
-        init::CNODE.absolute_cptr(rtc_irq).copy_from(
-            &mcn.relative_bits_with_depth(mslot::RTC_IRQ, monitor::RADIX),
+        "copy the timer's IRQ handler",
+        init::CNODE.absolute_cptr(timer_irq).copy_from(
+            &mcn.relative_bits_with_depth(mslot::TIMER_IRQ, monitor::RADIX),
             CapRights::ALL,
         ),
     )?;
-    let handler: IrqHandler = Cap::from_bits(rtc_irq);
+    let handler: IrqHandler = Cap::from_bits(timer_irq);
     check(
-        "IRQHandler_SetNotification (the RTC)",
+        "IRQHandler_SetNotification (the timer)",
         handler.set_notification(Notification::from_bits(tick)),
     )?;
-    check("IRQHandler_Ack (the RTC)", handler.ack())?;
+    check("IRQHandler_Ack (the timer)", handler.ack())?;
     check(
-        "delete the copy of the RTC's IRQ handler",
-        init::CNODE.absolute_cptr(rtc_irq).delete(),
+        "delete the copy of the timer's IRQ handler",
+        init::CNODE.absolute_cptr(timer_irq).delete(),
     )?;
     check(
         "BindNotification (the monitor)",
         libsel4::cap::Tcb::from_bits(mon.tcb).bind_notification(Notification::from_bits(mon_ntfn)),
     )?;
+    #[cfg(not(target_arch = "aarch64"))]
     println!(
         "  monitor (priority {}): its CNode of {} slots holds a pool of 2^{POOL_BITS} bytes to \
          make the driver from, the UART's page as a device untyped, the UART's IRQ handler, the \
          ASID pool, {} image frame caps and the driver's endpoint; it is the driver's fault \
-         handler; its timer is the RTC (IRQ {}, mapped at {RTC_VADDR:#x})",
+         handler; its timer is the RTC (IRQ {}, mapped at {TIMER_VADDR:#x})",
         monitor::MONITOR_PRIO,
         monitor::SLOTS,
         frames.count(),
-        m.rtc.irq
+        m.timer.irq
+    );
+    #[cfg(target_arch = "aarch64")]
+    println!(
+        "  monitor (priority {}): its CNode of {} slots holds a pool of 2^{POOL_BITS} bytes to \
+         make the driver from, the UART's page as a device untyped, the UART's IRQ handler, the \
+         ASID pool, {} image frame caps and the driver's endpoint; it is the driver's fault \
+         handler; its timer is the generic timer's EL1 physical timer (IRQ {}, CNTP_CVAL_EL0 \
+         and CNTP_CTL_EL0 from EL0)",
+        monitor::MONITOR_PRIO,
+        monitor::SLOTS,
+        frames.count(),
+        m.timer.irq
     );
     let root_ctl = a.mint(
         mon_ep,

@@ -9,7 +9,8 @@
 //!
 //! The threads share the root task's address space: each has a static stack, a static IPC
 //! buffer page from the root task's `.bss` (its frame cap is one of
-//! `BootInfo.userImageFrames`) and a libsel4 `ThreadBlock` that its `tp` points at.
+//! `BootInfo.userImageFrames`) and a libsel4 `ThreadBlock` that its thread pointer (`tp`,
+//! `tpidr_el0`) points at.
 //!
 //! MCS (feature `mcs`): every thread also gets a scheduling context of its own (retyped from
 //! the untyped, configured by `SchedControl_Configure` as a round robin of [`BUDGET_US`],
@@ -200,8 +201,15 @@ extern "C" fn handler_main() -> ! {
         info.label(),
         info.length()
     );
+    // The FSR: riscv64's cause number, aarch64's ESR_EL1 (in hex).
+    #[cfg(not(target_arch = "aarch64"))]
     println!(
         "  fault handler: pc {:#x}, address {:#x}, instruction fault {}, FSR {}",
+        mrs[0], mrs[1], mrs[2], mrs[3]
+    );
+    #[cfg(target_arch = "aarch64")]
+    println!(
+        "  fault handler: pc {:#x}, address {:#x}, instruction fault {}, FSR {:#x}",
         mrs[0], mrs[1], mrs[2], mrs[3]
     );
     FAULT[0].store(info.label(), Ordering::SeqCst);
@@ -219,6 +227,11 @@ extern "C" fn faulter_main() -> ! {
     // SAFETY: a load from the unmapped page 0: it faults, and this thread is never resumed.
     unsafe {
         core::arch::asm!("ld {0}, 0(zero)", out(reg) _)
+    };
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: as above.
+    unsafe {
+        core::arch::asm!("mov {0}, #0", "ldr {0}, [{0}]", out(reg) _)
     };
     println!("  faulting thread: still running?!");
     stop()
@@ -276,6 +289,53 @@ fn frame_of(bi: &BootInfo, vaddr: usize) -> CPtr {
     bi.user_image_frames.start + ((vaddr - image.start) / 4096) as CPtr
 }
 
+/// Whether `fsr`, the FSR word of a VM fault message, is a load's: riscv64 reports the access
+/// fault cause (5, load access fault; seL4 gives it for page faults too); aarch64 the whole
+/// ESR_EL1 (seL4 `handleVMFault`): a data abort from EL0 (EC 0x24) with WnR clear.
+pub(crate) fn is_load_fault(fsr: Word) -> bool {
+    if cfg!(target_arch = "aarch64") {
+        fsr >> 26 == 0x24 && fsr & (1 << 6) == 0
+    } else {
+        fsr == 5
+    }
+}
+
+/// Whether `fsr`, the FSR word of a VM fault message, is a store's ([`is_load_fault`]; riscv64:
+/// 7, store access fault).
+pub(crate) fn is_store_fault(fsr: Word) -> bool {
+    if cfg!(target_arch = "aarch64") {
+        fsr >> 26 == 0x24 && fsr & (1 << 6) != 0
+    } else {
+        fsr == 7
+    }
+}
+
+/// The registers of a new thread: it starts at `pc` with stack `sp`, its thread pointer (`tp`,
+/// `tpidr_el0`: libsel4's [`ThreadBlock`]) at `tls`, `args` in its first argument registers
+/// (`a0`.., `x0`..), and (riscv64) the root task's global pointer.
+pub(crate) fn entry_registers(pc: Word, sp: Word, tls: Word, args: &[Word]) -> UserContext {
+    let mut regs = UserContext::default();
+    regs.regs[idx::PC] = pc;
+    regs.regs[idx::SP] = sp;
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        regs.regs[idx::A0..idx::A0 + args.len()].copy_from_slice(args);
+        regs.regs[idx::GP] = global_pointer();
+        regs.regs[idx::TP] = tls;
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        regs.regs[idx::X0..idx::X0 + args.len()].copy_from_slice(args);
+        regs.regs[idx::TPIDR_EL0] = tls;
+    }
+    regs
+}
+
+/// How many words of [`UserContext`] `WriteRegisters` writes: all.
+pub(crate) const CONTEXT_WORDS: Word = abi::user_context::USER_CONTEXT_WORDS as Word;
+
+/// The root task's global pointer (`gp`, riscv64), which its threads share.
+#[cfg(not(target_arch = "aarch64"))]
 pub(crate) fn global_pointer() -> Word {
     #[cfg(target_arch = "riscv64")]
     {
@@ -394,16 +454,18 @@ pub(crate) fn make_thread_with(
             t.set_sched_params(init::TCB, mcp, prio, sc, Cap::from_bits(fault_ep)),
         )?;
     }
-    let mut regs = UserContext::default();
-    regs.regs[idx::PC] = start.entry;
-    for (k, a) in start.args.iter().enumerate() {
-        regs.regs[idx::A0 + k] = *a;
-    }
     // SAFETY: address arithmetic inside the static array.
-    regs.regs[idx::SP] = unsafe { (STACKS.0.get() as *mut Stack).add(i + 1) } as Word;
-    regs.regs[idx::GP] = global_pointer();
-    regs.regs[idx::TP] = &BLOCKS[i] as *const ThreadBlock as Word;
-    check("WriteRegisters", t.write_registers(false, 32, &regs))?;
+    let sp = unsafe { (STACKS.0.get() as *mut Stack).add(i + 1) } as Word;
+    let regs = entry_registers(
+        start.entry,
+        sp,
+        &BLOCKS[i] as *const ThreadBlock as Word,
+        start.args,
+    );
+    check(
+        "WriteRegisters",
+        t.write_registers(false, CONTEXT_WORDS, &regs),
+    )?;
     t.debug_name(name);
     Ok(Thread { tcb, cnode, radix })
 }
@@ -478,8 +540,8 @@ fn wait_done(done: CPtr, bits: Word) {
 
 /// Run the second part; returns the first root slot it did not use.
 pub fn run(env: &Env) -> Result<CPtr, &'static str> {
-    // SAFETY: the root thread has tp = 0 (libsel4's `_start`); every thread made here runs
-    // with tp pointing at its own block.
+    // SAFETY: the root thread has a thread pointer of 0 (libsel4's `_start`); every thread
+    // made here runs with its thread pointer at its own block.
     unsafe { libsel4::ipc::enable_thread_blocks() };
     let root = init::CNODE;
     let here = root.as_retype_dest();
@@ -568,7 +630,7 @@ pub fn run(env: &Env) -> Result<CPtr, &'static str> {
     resume(&faulter)?;
     wait_done(done, DONE_HANDLER);
     let f: [Word; 5] = core::array::from_fn(|i| FAULT[i].load(Ordering::SeqCst));
-    if f[0] != abi::fault::VM_FAULT || f[2] != 0 || f[3] != 0 || f[4] != 5 {
+    if f[0] != abi::fault::VM_FAULT || f[2] != 0 || f[3] != 0 || !is_load_fault(f[4]) {
         println!("  root: fault message {f:x?}");
         return Err("the fault handler got the wrong fault message");
     }

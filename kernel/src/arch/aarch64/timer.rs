@@ -51,6 +51,35 @@ pub const MAX_US_TO_TICKS: u64 = u64::MAX / TICKS_PER_MS;
 #[cfg(not(feature = "mcs"))]
 pub const TIMER_RELOAD: u64 = TICKS_PER_MS * abi::config::TIMER_TICK_MS;
 
+/// `CNTKCTL_EL1` bits (seL4 `src/arch/arm/armv/armv8-a/64/user_access.c`; Arm ARM D13.8.15):
+/// EL0 may read CNTPCT_EL0 (and CNTFRQ_EL0).
+pub const CNTKCTL_EL0PCTEN: u64 = 1 << 0;
+/// EL0 may read CNTVCT_EL0 (and CNTFRQ_EL0).
+pub const CNTKCTL_EL0VCTEN: u64 = 1 << 1;
+/// EL0 may access the virtual timer's CNTV_CTL_EL0, CNTV_CVAL_EL0, CNTV_TVAL_EL0.
+pub const CNTKCTL_EL0VTEN: u64 = 1 << 8;
+/// EL0 may access the physical timer's CNTP_CTL_EL0, CNTP_CVAL_EL0, CNTP_TVAL_EL0.
+pub const CNTKCTL_EL0PTEN: u64 = 1 << 9;
+
+/// What EL0 may do with the generic timer: `CNTKCTL_EL1` as seL4's `check_export_arch_timer`
+/// writes it at boot, one bit per `KernelArmExport*User` option (the cargo features
+/// `export_pcnt_user`, `export_ptmr_user`, `export_vcnt_user`, `export_vtmr_user`); 0 (no
+/// access) by default.
+pub const fn cntkctl_el1(pcnt: bool, ptmr: bool, vcnt: bool, vtmr: bool) -> u64 {
+    (if pcnt { CNTKCTL_EL0PCTEN } else { 0 })
+        | (if ptmr { CNTKCTL_EL0PTEN } else { 0 })
+        | (if vcnt { CNTKCTL_EL0VCTEN } else { 0 })
+        | (if vtmr { CNTKCTL_EL0VTEN } else { 0 })
+}
+
+/// [`cntkctl_el1`] of this build's features.
+pub const CNTKCTL_EL1: u64 = cntkctl_el1(
+    cfg!(feature = "export_pcnt_user"),
+    cfg!(feature = "export_ptmr_user"),
+    cfg!(feature = "export_vcnt_user"),
+    cfg!(feature = "export_vtmr_user"),
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +106,26 @@ mod tests {
         );
         #[cfg(not(feature = "mcs"))]
         assert_eq!(TIMER_RELOAD, 125_000);
+    }
+
+    #[test]
+    fn cntkctl_bits_of_user_access_c() {
+        assert_eq!(cntkctl_el1(false, false, false, false), 0);
+        assert_eq!(cntkctl_el1(true, false, false, false), 0x1);
+        assert_eq!(cntkctl_el1(false, false, true, false), 0x2);
+        assert_eq!(cntkctl_el1(false, false, false, true), 0x100);
+        assert_eq!(cntkctl_el1(false, true, false, false), 0x200);
+        // libplatsupport's qemu-arm-virt timer: physical counter and timer.
+        assert_eq!(cntkctl_el1(true, true, false, false), 0x201);
+        assert_eq!(cntkctl_el1(true, true, true, true), 0x303);
+        assert_eq!(
+            CNTKCTL_EL1,
+            cntkctl_el1(
+                cfg!(feature = "export_pcnt_user"),
+                cfg!(feature = "export_ptmr_user"),
+                cfg!(feature = "export_vcnt_user"),
+                cfg!(feature = "export_vtmr_user"),
+            )
+        );
     }
 }

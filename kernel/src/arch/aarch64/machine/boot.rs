@@ -493,8 +493,9 @@ pub fn kernel_stack_high_water() -> usize {
 
 /// Machine setup that needs the upper half, run by `boot_high` before `kernel_main`: writes
 /// the stack canary; TTBR0 becomes the empty global user VSpace (the identity map is gone);
-/// the timer is quiet (virtual timer disabled, EL0 has no counter or timer access, seL4's
-/// `CNTKCTL_EL1` = 0); the cycle counter runs (PMCR_EL0.E, PMCNTENSET_EL0.C).
+/// the timer is quiet (virtual timer disabled; EL0 has the counter and timer access the
+/// `export_*_user` features give, seL4's `CNTKCTL_EL1` from `check_export_arch_timer`: none by
+/// default); the cycle counter runs (PMCR_EL0.E, PMCNTENSET_EL0.C).
 extern "C" fn early_init() {
     // SAFETY: the bottom word of the kernel stack is far below this frame and unused.
     unsafe { (kernel_stack().0 as *mut u64).write_volatile(STACK_CANARY) };
@@ -517,7 +518,7 @@ extern "C" fn early_init() {
     unsafe {
         asm!(
             "msr cntv_ctl_el0, xzr",
-            "msr cntkctl_el1, xzr",
+            "msr cntkctl_el1, {k}",
             "mrs {t}, pmcr_el0",
             "orr {t}, {t}, #1",
             "msr pmcr_el0, {t}",
@@ -525,6 +526,7 @@ extern "C" fn early_init() {
             "msr pmcntenset_el0, {t}",
             "isb",
             t = out(reg) _,
+            k = in(reg) crate::arch::aarch64::timer::CNTKCTL_EL1,
             options(nostack)
         )
     };
