@@ -48,7 +48,7 @@ impl Placement {
     /// 0x8020_0000..`ki_end` 0x8022_1000 with `ki_boot_end` 0x8020_3000, the elfloader's build
     /// device tree (5195 bytes) after it, sel4test's driver (vaddr 0x1_0000..0x40_6000) after
     /// that.
-    #[cfg(not(feature = "mcs"))]
+    #[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
     const SEL4TEST: Placement = Placement {
         ram: RAM_3G,
         kernel_image: Region::new(0x8020_0000, 0x8022_1000),
@@ -60,7 +60,7 @@ impl Placement {
     };
     /// seL4 16.0.0's sel4test boot, MCS (`sel4test-mcs-on-sel4.log`): `ki_end` 0x8022_8000,
     /// the driver at vaddr 0x1_0000..0x43_6000.
-    #[cfg(feature = "mcs")]
+    #[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
     const SEL4TEST_MCS: Placement = Placement {
         ram: RAM_3G,
         kernel_image: Region::new(0x8020_0000, 0x8022_8000),
@@ -176,8 +176,10 @@ mod model {
             ((v_end - 1) >> 30) - (v_start >> 30) + 1 + ((v_end - 1) >> 21) - (v_start >> 21) + 1;
         let mcs_sc = if cfg!(feature = "mcs") { 128 } else { 0 };
         let extra = if extra_bits > 0 { 1 << extra_bits } else { 0 };
-        let bytes = (1 << 18) + 2048 + 4096 * 3 + extra + 4096 + tables * 4096 + mcs_sc;
-        (bytes, 18.max(extra_bits))
+        // The root CNode: 2^CONFIG_ROOT_CNODE_SIZE_BITS slots of 32 bytes.
+        let cnode_bits = ROOT_CNODE_SIZE_BITS as u32 + 5;
+        let bytes = (1 << cnode_bits) + 2048 + 4096 * 3 + extra + 4096 + tables * 4096 + mcs_sc;
+        (bytes, cnode_bits.max(extra_bits))
     }
 
     /// The root task's virtual region and the extra BootInfo's size (log2, 0 for none).
@@ -251,7 +253,7 @@ mod model {
             extra_bi_pages: extra,
             user_image_frames: frames,
             untyped,
-            empty: (untyped.1, 8192),
+            empty: (untyped.1, 1 << ROOT_CNODE_SIZE_BITS),
             extra_len,
         }
     }
@@ -302,7 +304,7 @@ fn kernel_boot(p: &Placement) -> (Slots, List) {
     assert_eq!(bi.io_space_caps, SlotRegion::default());
     assert_eq!(
         (bi.init_thread_cnode_size_bits, bi.init_thread_domain),
-        (13, 0)
+        (ROOT_CNODE_SIZE_BITS as u64, 0)
     );
     #[cfg(feature = "mcs")]
     assert_eq!(
@@ -324,7 +326,8 @@ fn kernel_boot(p: &Placement) -> (Slots, List) {
     (slots, list)
 }
 
-/// seL4's untyped list of a sel4test boot, from its log.
+/// seL4's untyped list of a sel4test boot, from its log (a 2^13-slot root CNode).
+#[cfg(not(feature = "root_cnode_size_bits_17"))]
 fn sel4_list(s: &str) -> List {
     s.split_whitespace()
         .map(|e| {
@@ -335,7 +338,7 @@ fn sel4_list(s: &str) -> List {
         .collect()
 }
 
-#[cfg(not(feature = "mcs"))]
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
 const SEL4TEST_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 0x3000000,24,1 \
     0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 0xe000000,25,1 \
     0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 0x140000000,30,1 \
@@ -350,7 +353,7 @@ const SEL4TEST_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1
     0x13ff00000,19,0 0x13ffca800,11,0 0x13ffcb000,12,0 0x13ffcc000,14,0 0x13ffd0000,16,0 \
     0x13ffe0000,17,0";
 
-#[cfg(feature = "mcs")]
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
 const SEL4TEST_MCS_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 \
     0x3000000,24,1 0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 \
     0xe000000,25,1 0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 \
@@ -366,8 +369,9 @@ const SEL4TEST_MCS_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,
     0x13ffd0000,16,0 0x13ffe0000,17,0";
 
 /// The BootInfo sel4test's driver printed on seL4 16.0.0 (non-MCS): IPC buffer 0x40_6000,
-/// empty 1098..8192, image frames 22..1036, paging 16..20, untypeds 1036..1098 (62).
-#[cfg(not(feature = "mcs"))]
+/// empty 1098..8192, image frames 22..1036, paging 16..20, untypeds 1036..1098 (62). With its
+/// 2^13-slot root CNode, as the MCS one below.
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
 #[test]
 fn sel4test_boot_is_sel4s() {
     let p = Placement::SEL4TEST;
@@ -392,8 +396,9 @@ fn sel4test_boot_is_sel4s() {
 
 /// The BootInfo sel4test's driver printed on seL4 16.0.0 (MCS): IPC buffer 0x43_6000, empty
 /// 1147..8192, image frames 23..1085 (the SchedControl cap is slot 22), paging 16..20,
-/// untypeds 1085..1147 (62).
-#[cfg(feature = "mcs")]
+/// untypeds 1085..1147 (62). sel4test's seL4 has a 2^13-slot root CNode, so the comparison holds
+/// in that configuration only (the model is held to the kernel in every configuration).
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
 #[test]
 fn sel4test_mcs_boot_is_sel4s() {
     let p = Placement::SEL4TEST_MCS;
@@ -509,7 +514,8 @@ fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
         kernel_image: Region::new(0x8020_0000, 0x8023_0000),
         kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
         dtb: Region::new(0x8023_0000, 0x8023_17f0),
-        ui: Region::new(0x8023_2000, 0x8023_2000 + (32 << 20)),
+        // A page for each slot (32 MiB with 2^13 slots): more than the slots left.
+        ui: Region::new(0x8023_2000, 0x8023_2000 + (4096 << ROOT_CNODE_SIZE_BITS)),
         ui_vstart: 0x1_0000,
         kernel_devices: QEMU_VIRT_DEVICES,
     };
