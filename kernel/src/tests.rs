@@ -7,13 +7,18 @@ use abi::bootinfo::slot;
 use abi::{CNodeCapData, CapRights, Error, InvocationLabel as L, ObjectType as T};
 
 const CNODE: u64 = slot::INIT_THREAD_CNODE;
+/// The root CNode's radix (seL4's CONFIG_ROOT_CNODE_SIZE_BITS: 13, or 17 with
+/// `root_cnode_size_bits_17`), its slot count and the guard that makes its caps resolve 64 bits.
+const ROOT_BITS: u64 = abi::config::ROOT_CNODE_SIZE_BITS as u64;
+const ROOT_SLOTS: u64 = 1 << ROOT_BITS;
+const ROOT_GUARD: u64 = 64 - ROOT_BITS;
 
 #[test]
 fn boot_creates_the_root_task_as_sel4_does() {
     let mut s = System::boot();
     let bi = s.bootinfo();
     assert_eq!((bi.node_id, bi.num_nodes, bi.num_iopt_levels), (0, 1, 0));
-    assert_eq!(bi.init_thread_cnode_size_bits, 13);
+    assert_eq!(bi.init_thread_cnode_size_bits, ROOT_BITS);
     assert_eq!(bi.extra_len, 16 + DTB_LEN as u64);
     assert_eq!(bi.ipc_buffer % 4096, 0);
     assert_eq!(bi.user_image_paging.start, 16);
@@ -37,7 +42,7 @@ fn boot_creates_the_root_task_as_sel4_does() {
         bi.empty,
         abi::SlotRegion {
             start: bi.untyped.end,
-            end: 8192
+            end: ROOT_SLOTS
         }
     );
     // Initial caps, with seL4's type tags.
@@ -136,9 +141,11 @@ fn untypeds_cover_free_ram_without_touching_reserved_memory() {
     for w in ram[1..].windows(2) {
         assert!(w[0].paddr < w[1].paddr, "RAM untypeds in ascending order");
     }
-    // Nearly all of the 64 MiB minus the reserved 4 MiB and the root task's objects is there.
+    // Nearly all of the 64 MiB minus the reserved 4 MiB and the root task's objects (the root
+    // CNode, 32 bytes a slot, the largest) is there: more than 58 MiB with 2^13 slots.
     let total: u64 = ram.iter().map(|d| 1u64 << d.size_bits).sum();
-    assert!(total > 58 << 20, "only {total:#x} bytes of RAM untyped");
+    let expected = (58 << 20) + (256 << 10) - (ROOT_SLOTS << 5);
+    assert!(total > expected, "only {total:#x} bytes of RAM untyped");
 }
 
 #[test]
@@ -203,16 +210,16 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     assert_eq!((r.error(), r.mrs[0]), (Error::InvalidArgument, 1));
     let r = s.retype(ut, T::Untyped, 3, empty + 5, 1);
     assert_eq!((r.error(), r.mrs[0]), (Error::InvalidArgument, 1));
-    let r = s.retype(ut, T::Endpoint, 0, 8192, 1);
+    let r = s.retype(ut, T::Endpoint, 0, ROOT_SLOTS, 1);
     assert_eq!(
         (r.error(), r.mrs[0], r.mrs[1]),
-        (Error::RangeError, 0, 8191)
+        (Error::RangeError, 0, ROOT_SLOTS - 1)
     );
     let r = s.retype(ut, T::Endpoint, 0, empty + 5, 0);
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 256));
     let r = s.retype(ut, T::Endpoint, 0, empty + 5, 257);
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 256));
-    let r = s.retype(ut, T::Endpoint, 0, 8190, 3);
+    let r = s.retype(ut, T::Endpoint, 0, ROOT_SLOTS - 2, 3);
     assert_eq!((r.error(), r.mrs[0], r.mrs[1]), (Error::RangeError, 1, 2));
     let r = s.retype(ut, T::Untyped, bits as u64 + 1, empty + 5, 1);
     assert_eq!(r.error(), Error::NotEnoughMemory);
@@ -469,19 +476,26 @@ fn cnode_copy_mint_move_mutate() {
     ));
     let r = s.cnode(
         L::CNodeMutate,
-        &[e + 5, 64, e + 4, 64, CNodeCapData::new(0, 51).0],
+        &[e + 5, 64, e + 4, 64, CNodeCapData::new(0, ROOT_GUARD).0],
         &[CNODE],
     );
     assert_eq!(r.info.label(), 0);
     assert_eq!(s.identify(e + 4), 0);
     assert!(matches!(
         s.root_slot(e + 5).cap(),
-        Cap::CNode { guard_size: 51, .. }
+        Cap::CNode { guard_size, .. } if guard_size as u64 == ROOT_GUARD
     ));
     // A guard that makes radix + guard exceed 64 bits gives a null cap: IllegalOperation.
     let r = s.cnode(
         L::CNodeMint,
-        &[e + 6, 64, CNODE, 64, 15, CNodeCapData::new(0, 52).0],
+        &[
+            e + 6,
+            64,
+            CNODE,
+            64,
+            15,
+            CNodeCapData::new(0, ROOT_GUARD + 1).0,
+        ],
         &[CNODE],
     );
     assert_eq!(r.error(), Error::IllegalOperation);
@@ -504,11 +518,12 @@ fn cnode_copy_mint_move_mutate() {
     assert_eq!(r.error(), Error::TruncatedMessage);
     let r = s.cnode(L::CNodeCopy, &[e + 10, 64, e, 64, 15], &[]);
     assert_eq!(r.error(), Error::TruncatedMessage);
-    // Depth mismatch: a 13-bit depth lookup in a CNode cap with a 51-bit guard.
-    let r = s.cnode(L::CNodeCopy, &[e + 10, 13, e, 64, 15], &[CNODE]);
+    // Depth mismatch: a lookup of the radix's depth (13 bits) in a CNode cap with a guard of
+    // 64 - radix bits (51).
+    let r = s.cnode(L::CNodeCopy, &[e + 10, ROOT_BITS, e, 64, 15], &[CNODE]);
     assert_eq!(
         (r.error(), r.mrs[0], r.mrs[1], r.mrs[2], r.mrs[3]),
-        (Error::FailedLookup, 0, 4, 13, 0)
+        (Error::FailedLookup, 0, 4, ROOT_BITS, 0)
     );
 }
 
@@ -582,11 +597,11 @@ fn guard_mismatch_and_copy_of_untyped_with_children() {
     let mut s = System::boot();
     let (ut, _, _) = s.ram_untyped(16);
     let e = s.bootinfo().empty.start;
-    // A non-zero cptr prefix fails the root CNode's 51-bit zero guard.
+    // A non-zero cptr prefix fails the root CNode's zero guard (51 bits for a 13-bit radix).
     let r = s.cnode(L::CNodeDelete, &[(1 << 20) | e, 64], &[]);
     assert_eq!(
         (r.error(), r.mrs[0], r.mrs[1], r.mrs[2], r.mrs[3], r.mrs[4]),
-        (Error::FailedLookup, 0, 4, 64, 0, 51)
+        (Error::FailedLookup, 0, 4, 64, 0, ROOT_GUARD)
     );
     // An untyped without children can be copied; with children it must be revoked first.
     assert_eq!(
@@ -834,7 +849,7 @@ fn invoking_an_empty_slot_suspends_the_thread_with_a_cap_fault() {
 
 /// Checks the MDB: the list over all slots of the root CNode is doubly linked consistently.
 pub fn check_mdb(s: &System) {
-    for i in 0..(1u64 << 13) {
+    for i in 0..ROOT_SLOTS {
         let sl = s.root_slot(i);
         if sl.is_empty() {
             assert_eq!(

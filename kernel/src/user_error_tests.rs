@@ -173,22 +173,17 @@ fn lines_name_the_thread_the_place_and_the_restart_pc() {
     let mut s = System::boot();
     let e = s.bootinfo().empty.start;
     let (ut, _, _) = s.ram_untyped(16);
-    let r = s.retype(ut, T::Endpoint, 0, 1 << 13, 1);
-    says(
-        Some(r),
-        Some(Error::RangeError),
-        "object::untyped",
-        "Untyped Retype: Destination node offset #8192 too large.",
-    );
+    // One past the root CNode's last slot (#8192 with 2^13 slots).
+    let slots = 1u64 << abi::config::ROOT_CNODE_SIZE_BITS;
+    let why = format!("Untyped Retype: Destination node offset #{slots} too large.");
+    let r = s.retype(ut, T::Endpoint, 0, slots, 1);
+    says(Some(r), Some(Error::RangeError), "object::untyped", &why);
     if cfg!(feature = "debug_build") {
         let l = &last_lines()[0];
         let pc = s.root.with(|x| x.fault_ip);
         let expected = format!("{MARK}object::untyped/",);
         assert!(l.starts_with(&expected), "{l}");
-        let tail = format!(
-            " T{:#x} \"rootserver\" @{pc:x}]: Untyped Retype: Destination node offset #8192 too large.>>",
-            s.root.addr()
-        );
+        let tail = format!(" T{:#x} \"rootserver\" @{pc:x}]: {why}>>", s.root.addr());
         assert!(l.ends_with(&tail), "{l}\n{tail}");
     }
     // A success says nothing.

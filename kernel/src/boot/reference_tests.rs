@@ -5,7 +5,9 @@
 //!   3 GiB, sel4test's driver as the root task, printed its BootInfo (sel4test prints the
 //!   untyped list). The elfloader's placement and seL4's kernel image are the inputs
 //!   ([`Placement::SEL4TEST`], [`Placement::SEL4TEST_MCS`]); the kernel, booted on the
-//!   simulated machine with the same inputs, must print the same.
+//!   simulated machine with the same inputs, must print the same. Likewise seL4 16.0.0 with
+//!   2 GiB entered by rust-sel4's `sel4-kernel-loader`, which puts the root task at the top of
+//!   RAM ([`Placement::RUST_SEL4`], [`Placement::RUST_SEL4_MCS`]; docs/RUST-SEL4.md).
 //! - **a model**: [`model`] computes seL4's list from the same inputs with plain interval
 //!   arithmetic, written without the kernel's code (seL4's algorithm restated: device memory
 //!   is what no RAM, kernel device frame or reserved region covers; RAM untypeds are the
@@ -42,13 +44,16 @@ const QEMU_VIRT_DEVICES: [Region; 2] = [
 ];
 /// QEMU virt's RAM with `-m 3G`.
 const RAM_3G: Region = Region::new(0x8000_0000, 0x1_4000_0000);
+/// QEMU virt's RAM with `-m 2G` (seL4's `qemu-riscv-virt` with `QEMU_MEMORY` 2048).
+#[cfg(not(feature = "root_cnode_size_bits_17"))]
+const RAM_2G: Region = Region::new(0x8000_0000, 0x1_0000_0000);
 
 impl Placement {
     /// seL4 16.0.0's sel4test boot, non-MCS (`sel4test-mcs-off-sel4.log`): kernel image
     /// 0x8020_0000..`ki_end` 0x8022_1000 with `ki_boot_end` 0x8020_3000, the elfloader's build
     /// device tree (5195 bytes) after it, sel4test's driver (vaddr 0x1_0000..0x40_6000) after
     /// that.
-    #[cfg(not(feature = "mcs"))]
+    #[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
     const SEL4TEST: Placement = Placement {
         ram: RAM_3G,
         kernel_image: Region::new(0x8020_0000, 0x8022_1000),
@@ -60,7 +65,29 @@ impl Placement {
     };
     /// seL4 16.0.0's sel4test boot, MCS (`sel4test-mcs-on-sel4.log`): `ki_end` 0x8022_8000,
     /// the driver at vaddr 0x1_0000..0x43_6000.
-    #[cfg(feature = "mcs")]
+    /// seL4 16.0.0 (`qemu-riscv-virt`, 2 GiB, non-MCS, debug) entered by rust-sel4 v5.0.0's
+    /// `sel4-kernel-loader` with a small root task (its BootInfo printed by a root task built
+    /// for that: 23 pages at vaddr 0x1_0000): the root task at the top of RAM
+    /// (`ui_p_reg_start` 0xfffe_9000, `pv_offset` 0xfffd_9000), the build's device tree
+    /// (5195 bytes) in the pages below it.
+    #[cfg(not(feature = "root_cnode_size_bits_17"))]
+    const RUST_SEL4: Placement = Placement {
+        ram: RAM_2G,
+        kernel_image: Region::new(0x8020_0000, 0x8022_1000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0xfffe_7000, 0xfffe_844b),
+        ui: Region::new(0xfffe_9000, 0x1_0000_0000),
+        ui_vstart: 0x1_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+    /// The same with seL4's MCS build (`ki_end` 0x8022_9000) and the root task built for it
+    /// (same size and place).
+    #[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+    const RUST_SEL4_MCS: Placement = Placement {
+        kernel_image: Region::new(0x8020_0000, 0x8022_9000),
+        ..Placement::RUST_SEL4
+    };
+    #[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
     const SEL4TEST_MCS: Placement = Placement {
         ram: RAM_3G,
         kernel_image: Region::new(0x8020_0000, 0x8022_8000),
@@ -176,8 +203,10 @@ mod model {
             ((v_end - 1) >> 30) - (v_start >> 30) + 1 + ((v_end - 1) >> 21) - (v_start >> 21) + 1;
         let mcs_sc = if cfg!(feature = "mcs") { 128 } else { 0 };
         let extra = if extra_bits > 0 { 1 << extra_bits } else { 0 };
-        let bytes = (1 << 18) + 2048 + 4096 * 3 + extra + 4096 + tables * 4096 + mcs_sc;
-        (bytes, 18.max(extra_bits))
+        // The root CNode: 2^CONFIG_ROOT_CNODE_SIZE_BITS slots of 32 bytes.
+        let cnode_bits = ROOT_CNODE_SIZE_BITS as u32 + 5;
+        let bytes = (1 << cnode_bits) + 2048 + 4096 * 3 + extra + 4096 + tables * 4096 + mcs_sc;
+        (bytes, cnode_bits.max(extra_bits))
     }
 
     /// The root task's virtual region and the extra BootInfo's size (log2, 0 for none).
@@ -251,7 +280,7 @@ mod model {
             extra_bi_pages: extra,
             user_image_frames: frames,
             untyped,
-            empty: (untyped.1, 8192),
+            empty: (untyped.1, 1 << ROOT_CNODE_SIZE_BITS),
             extra_len,
         }
     }
@@ -308,7 +337,7 @@ fn kernel_boot(p: &Placement) -> (Slots, List) {
     assert_eq!(bi.io_space_caps, SlotRegion::default());
     assert_eq!(
         (bi.init_thread_cnode_size_bits, bi.init_thread_domain),
-        (13, 0)
+        (ROOT_CNODE_SIZE_BITS as u64, 0)
     );
     #[cfg(feature = "mcs")]
     assert_eq!(
@@ -330,7 +359,8 @@ fn kernel_boot(p: &Placement) -> (Slots, List) {
     (slots, list)
 }
 
-/// seL4's untyped list of a sel4test boot, from its log.
+/// seL4's untyped list of a sel4test boot, from its log (a 2^13-slot root CNode).
+#[cfg(not(feature = "root_cnode_size_bits_17"))]
 fn sel4_list(s: &str) -> List {
     s.split_whitespace()
         .map(|e| {
@@ -341,7 +371,7 @@ fn sel4_list(s: &str) -> List {
         .collect()
 }
 
-#[cfg(not(feature = "mcs"))]
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
 const SEL4TEST_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 0x3000000,24,1 \
     0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 0xe000000,25,1 \
     0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 0x140000000,30,1 \
@@ -356,7 +386,7 @@ const SEL4TEST_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1
     0x13ff00000,19,0 0x13ffca800,11,0 0x13ffcb000,12,0 0x13ffcc000,14,0 0x13ffd0000,16,0 \
     0x13ffe0000,17,0";
 
-#[cfg(feature = "mcs")]
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
 const SEL4TEST_MCS_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 \
     0x3000000,24,1 0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 \
     0xe000000,25,1 0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 \
@@ -372,8 +402,9 @@ const SEL4TEST_MCS_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,
     0x13ffd0000,16,0 0x13ffe0000,17,0";
 
 /// The BootInfo sel4test's driver printed on seL4 16.0.0 (non-MCS): IPC buffer 0x40_6000,
-/// empty 1098..8192, image frames 22..1036, paging 16..20, untypeds 1036..1098 (62).
-#[cfg(not(feature = "mcs"))]
+/// empty 1098..8192, image frames 22..1036, paging 16..20, untypeds 1036..1098 (62). With its
+/// 2^13-slot root CNode, as the MCS one below.
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
 #[test]
 fn sel4test_boot_is_sel4s() {
     let p = Placement::SEL4TEST;
@@ -398,8 +429,9 @@ fn sel4test_boot_is_sel4s() {
 
 /// The BootInfo sel4test's driver printed on seL4 16.0.0 (MCS): IPC buffer 0x43_6000, empty
 /// 1147..8192, image frames 23..1085 (the SchedControl cap is slot 22), paging 16..20,
-/// untypeds 1085..1147 (62).
-#[cfg(feature = "mcs")]
+/// untypeds 1085..1147 (62). sel4test's seL4 has a 2^13-slot root CNode, so the comparison holds
+/// in that configuration only (the model is held to the kernel in every configuration).
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
 #[test]
 fn sel4test_mcs_boot_is_sel4s() {
     let p = Placement::SEL4TEST_MCS;
@@ -412,6 +444,91 @@ fn sel4test_mcs_boot_is_sel4s() {
         user_image_frames: (23, 1085),
         untyped: (1085, 1147),
         empty: (1147, 8192),
+        extra_len: 16 + 5195,
+    };
+    assert_eq!(model::untypeds(&p), sel4, "the model");
+    assert_eq!(model::slots(&p), sel4_slots, "the model");
+    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
+    let (slots, list) = kernel_boot(&p);
+    assert_eq!(list, sel4, "the kernel's BootInfo");
+    assert_eq!(slots, sel4_slots);
+}
+
+/// seL4's untyped list for [`Placement::RUST_SEL4`] (65 untypeds: 22 device, 43 RAM).
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+const RUST_SEL4_LIST: &str = "0x0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 \
+    0x3000000,24,1 0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 \
+    0xe000000,25,1 0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 \
+    0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 0x1000000000,36,1 \
+    0x2000000000,37,1 0x4000000000,38,1 0x80200000,13,0 0x80202000,12,0 0x80221000,12,0 \
+    0x80222000,13,0 0x80224000,14,0 0x80228000,15,0 0x80230000,16,0 0x80240000,18,0 \
+    0x80280000,19,0 0x80300000,20,0 0x80400000,22,0 0x80800000,23,0 0x81000000,24,0 \
+    0x82000000,25,0 0x84000000,26,0 0x88000000,27,0 0x90000000,28,0 0xa0000000,29,0 \
+    0xc0000000,29,0 0xe0000000,28,0 0xf0000000,27,0 0xf8000000,26,0 0xfc000000,25,0 \
+    0xfe000000,24,0 0xff000000,23,0 0xff800000,22,0 0xffc00000,21,0 0xffe00000,20,0 \
+    0xfff00000,19,0 0xfffc8800,11,0 0xfffc9000,12,0 0xfffca000,13,0 0xfffcc000,14,0 \
+    0xfffd0000,16,0 0xfffe0000,14,0 0xfffe4000,13,0 0xfffe6000,12,0 0xfffe8450,4,0 \
+    0xfffe8460,5,0 0xfffe8480,7,0 0xfffe8500,8,0 0xfffe8600,9,0 0xfffe8800,11,0";
+
+/// The BootInfo seL4 16.0.0 gave a root task entered through rust-sel4's `sel4-kernel-loader`
+/// (non-MCS; docs/RUST-SEL4.md): IPC buffer 0x2_7000, image frames 20..43, untypeds 43..108,
+/// empty 108..8192, the device tree as extra BootInfo (paging 16..18 and extra pages 18..20
+/// as the frames' start implies).
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+#[test]
+fn rust_sel4_loader_boot_is_sel4s() {
+    let p = Placement::RUST_SEL4;
+    let sel4 = sel4_list(RUST_SEL4_LIST);
+    assert_eq!(sel4.len(), 65);
+    let sel4_slots = Slots {
+        ipc_buffer: 0x2_7000,
+        user_image_paging: (16, 18),
+        extra_bi_pages: (18, 20),
+        user_image_frames: (20, 43),
+        untyped: (43, 108),
+        empty: (108, 8192),
+        extra_len: 16 + 5195,
+    };
+    assert_eq!(model::untypeds(&p), sel4, "the model");
+    assert_eq!(model::slots(&p), sel4_slots, "the model");
+    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
+    let (slots, list) = kernel_boot(&p);
+    assert_eq!(list, sel4, "the kernel's BootInfo");
+    assert_eq!(slots, sel4_slots);
+}
+
+/// seL4's untyped list for [`Placement::RUST_SEL4_MCS`] (67 untypeds: 22 device, 45 RAM).
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+const RUST_SEL4_MCS_LIST: &str = "0x0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,23,1 \
+    0x3000000,24,1 0x4000000,26,1 0x8000000,26,1 0xc600000,21,1 0xc800000,23,1 0xd000000,24,1 \
+    0xe000000,25,1 0x10000000,28,1 0x20000000,29,1 0x40000000,30,1 0x80000000,21,1 \
+    0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 0x1000000000,36,1 \
+    0x2000000000,37,1 0x4000000000,38,1 0x80200000,13,0 0x80202000,12,0 0x80229000,12,0 \
+    0x8022a000,13,0 0x8022c000,14,0 0x80230000,16,0 0x80240000,18,0 0x80280000,19,0 \
+    0x80300000,20,0 0x80400000,22,0 0x80800000,23,0 0x81000000,24,0 0x82000000,25,0 \
+    0x84000000,26,0 0x88000000,27,0 0x90000000,28,0 0xa0000000,29,0 0xc0000000,29,0 \
+    0xe0000000,28,0 0xf0000000,27,0 0xf8000000,26,0 0xfc000000,25,0 0xfe000000,24,0 \
+    0xff000000,23,0 0xff800000,22,0 0xffc00000,21,0 0xffe00000,20,0 0xfff00000,19,0 \
+    0xfffc8880,7,0 0xfffc8900,8,0 0xfffc8a00,9,0 0xfffc8c00,10,0 0xfffc9000,12,0 \
+    0xfffca000,13,0 0xfffcc000,14,0 0xfffd0000,16,0 0xfffe0000,14,0 0xfffe4000,13,0 \
+    0xfffe6000,12,0 0xfffe8450,4,0 0xfffe8460,5,0 0xfffe8480,7,0 0xfffe8500,8,0 \
+    0xfffe8600,9,0 0xfffe8800,11,0";
+
+/// The same through rust-sel4's loader with MCS: image frames 21..44 (the SchedControl cap is
+/// slot 20), untypeds 44..111, empty 111..8192.
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+#[test]
+fn rust_sel4_loader_mcs_boot_is_sel4s() {
+    let p = Placement::RUST_SEL4_MCS;
+    let sel4 = sel4_list(RUST_SEL4_MCS_LIST);
+    assert_eq!(sel4.len(), 67);
+    let sel4_slots = Slots {
+        ipc_buffer: 0x2_7000,
+        user_image_paging: (16, 18),
+        extra_bi_pages: (18, 20),
+        user_image_frames: (21, 44),
+        untyped: (44, 111),
+        empty: (111, 8192),
         extra_len: 16 + 5195,
     };
     assert_eq!(model::untypeds(&p), sel4, "the model");
@@ -515,7 +632,8 @@ fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
         kernel_image: Region::new(0x8020_0000, 0x8023_0000),
         kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
         dtb: Region::new(0x8023_0000, 0x8023_17f0),
-        ui: Region::new(0x8023_2000, 0x8023_2000 + (32 << 20)),
+        // A page for each slot (32 MiB with 2^13 slots): more than the slots left.
+        ui: Region::new(0x8023_2000, 0x8023_2000 + (4096 << ROOT_CNODE_SIZE_BITS)),
         ui_vstart: 0x1_0000,
         kernel_devices: QEMU_VIRT_DEVICES,
     };
