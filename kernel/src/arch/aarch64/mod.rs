@@ -14,6 +14,8 @@
 pub mod cap;
 pub mod cause;
 pub mod context;
+#[cfg(any(test, target_os = "none"))]
+pub mod fdt_path;
 pub mod objects;
 #[cfg(test)]
 mod objects_tests;

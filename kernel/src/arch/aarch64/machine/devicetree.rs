@@ -17,6 +17,9 @@
 //!   CNTFRQ_EL0;
 //! - how to call PSCI: `/psci` `method` (`hvc` or `smc`).
 //!
+//! Nodes are looked up with [`find_path`] (robust against the `FDT_NOP` tokens QEMU leaves
+//! after `-dtb`), not the crate's `find_node`.
+//!
 //! The kernel image's extent comes from the linker ([`super::boot::kernel_image_paddr`]).
 //! Missing or malformed input is a [`DtbError`], never a hang. The checks and helpers follow
 //! riscv64's parser (`arch/riscv64/machine/devicetree.rs`), with Arm's devices.
@@ -26,6 +29,7 @@ use core::fmt;
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
+use super::super::fdt_path::find_path;
 use super::super::platform::{Gic, PsciConduit};
 use super::{paddr_to_pptr, PADDR_TOP};
 use crate::boot::{BootParams, Region};
@@ -154,7 +158,7 @@ pub fn parse(dtb_paddr: u64, dtb_size: Option<u64>) -> Result<BootParams, DtbErr
     read_memory(&fdt, &mut params)?;
     read_gic(&fdt, &mut params)?;
 
-    let chosen = fdt.find_node("/chosen");
+    let chosen = find_path(&fdt, "/chosen");
     if let Some(args) = chosen
         .and_then(|c| c.property("bootargs"))
         .and_then(|p| p.as_str())
@@ -171,8 +175,7 @@ pub fn parse(dtb_paddr: u64, dtb_size: Option<u64>) -> Result<BootParams, DtbErr
         params.initrd = read_initrd(chosen)?;
     }
     params.platform.timer_frequency = read_timer_frequency(&fdt);
-    params.platform.psci = match fdt
-        .find_node("/psci")
+    params.platform.psci = match find_path(&fdt, "/psci")
         .and_then(|n| n.property("method"))
         .and_then(|p| p.as_str())
     {
@@ -206,9 +209,7 @@ fn check_header(dtb_paddr: u64) -> Result<u32, DtbError> {
 
 /// RAM (`/memory` nodes) and reserved memory (`/reserved-memory` children, `/memreserve/`).
 fn read_memory(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
-    let root = fdt
-        .find_node("/")
-        .ok_or(DtbError::Malformed("no root node"))?;
+    let root = find_path(fdt, "/").ok_or(DtbError::Malformed("no root node"))?;
     for node in root.children() {
         let is_memory = node.name == "memory"
             || node.name.starts_with("memory@")
@@ -227,7 +228,7 @@ fn read_memory(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
     if params.ram.as_slice().is_empty() {
         return Err(DtbError::NoMemory);
     }
-    if let Some(resv) = fdt.find_node("/reserved-memory") {
+    if let Some(resv) = find_path(fdt, "/reserved-memory") {
         for node in resv.children() {
             for_each_reg(node, "/reserved-memory", |r| {
                 params
@@ -285,7 +286,7 @@ fn read_console(
     let uart_node = chosen
         .and_then(|c| c.property("stdout-path"))
         .and_then(|p| p.as_str())
-        .and_then(|path| fdt.find_node(path.split(':').next().unwrap_or(path)))
+        .and_then(|path| find_path(fdt, path.split(':').next().unwrap_or(path)))
         .filter(|n| has_compatible(*n, UART_COMPATIBLE))
         .or_else(|| fdt.find_compatible(UART_COMPATIBLE));
     let Some(uart) = uart_node else {
