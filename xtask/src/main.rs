@@ -511,6 +511,12 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     } else {
         qemu::args_for(arch, &kernel, &root_task)
     };
+    if arch == Arch::Aarch64 {
+        // The device tree packed as seL4's elfloader hands it over (see the function).
+        let dtb = ws.images_dir(arch, profile).join("qemu-arm-virt.dtb");
+        qemu::write_aarch64_packed_dtb(&qemu, &dtb)?;
+        args.extend(["-dtb".to_string(), dtb.display().to_string()]);
+    }
     if o.gdb {
         args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
         eprintln!("xtask: QEMU starts stopped at its first instruction, its gdb stub listening on tcp::1234; in another terminal run");
