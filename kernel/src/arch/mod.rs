@@ -38,7 +38,8 @@ macro_rules! if_riscv64 {
 if_riscv64! {
     pub use riscv64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
+        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        NUM_RESERVED_REGIONS,
     };
     #[cfg(test)]
     pub use riscv64::cap::arbitrary_arch_cap;
@@ -74,7 +75,8 @@ pub use aarch64::vspace::Pte as OtherPte;
 if_aarch64! {
     pub use aarch64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
+        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        NUM_RESERVED_REGIONS,
     };
     pub use aarch64::cap::{
         create_object as arch_create_object, derive_cap as arch_derive_cap, ipc_buffer_frame,

@@ -710,30 +710,36 @@ fn create_untypeds(
     Ok(())
 }
 
-/// The number of 2 MiB frames seL4 would map the kernel's devices with (its
-/// `NUM_KERNEL_DEVICE_FRAMES`), and reserves each of them (`map_kernel_devices`).
-fn reserve_kernel_devices(params: &BootParams, mem: &mut FreeMem) -> usize {
+/// The number of frames of `1 << frame_bits` bytes seL4 would map the kernel's devices with
+/// (its `NUM_KERNEL_DEVICE_FRAMES`), and reserves each of them (`map_kernel_devices`). The frame
+/// size is the architecture's ([`crate::arch::KERNEL_DEVICE_FRAME_BITS`]): seL4 maps riscv64's
+/// kernel devices with 2 MiB pages, aarch64's with 4 KiB ones.
+pub(crate) fn reserve_kernel_devices(
+    params: &BootParams,
+    mem: &mut FreeMem,
+    frame_bits: u64,
+) -> usize {
     let mut n = 0;
     for r in params.kernel_devices.as_slice() {
-        let mut f = r.start & !((1 << LARGE_PAGE_BITS) - 1);
+        let mut f = r.start & !((1 << frame_bits) - 1);
         while f < r.end {
             n += 1;
-            mem.reserve_region(Region::new(f, f + (1 << LARGE_PAGE_BITS)));
-            f += 1 << LARGE_PAGE_BITS;
+            mem.reserve_region(Region::new(f, f + (1 << frame_bits)));
+            f += 1 << frame_bits;
         }
     }
     n
 }
 
-/// How many 2 MiB frames the kernel's devices take.
-fn kernel_device_frames(params: &BootParams) -> usize {
+/// How many frames of `1 << frame_bits` bytes the kernel's devices take.
+pub(crate) fn kernel_device_frames(params: &BootParams, frame_bits: u64) -> usize {
     params
         .kernel_devices
         .as_slice()
         .iter()
         .map(|r| {
-            let first = r.start >> LARGE_PAGE_BITS;
-            let last = (r.end.max(r.start + 1) - 1) >> LARGE_PAGE_BITS;
+            let first = r.start >> frame_bits;
+            let last = (r.end.max(r.start + 1) - 1) >> frame_bits;
             (last - first + 1) as usize
         })
         .sum()
@@ -755,8 +761,9 @@ fn plan_memory_for(
     paddr_top: u64,
     layout: &Layout,
 ) -> Result<FreeMem, BootError> {
-    let mut mem = FreeMem::new(kernel_device_frames(params));
-    reserve_kernel_devices(params, &mut mem);
+    let bits = crate::arch::KERNEL_DEVICE_FRAME_BITS;
+    let mut mem = FreeMem::new(kernel_device_frames(params, bits));
+    reserve_kernel_devices(params, &mut mem, bits);
     let avail = available_ram(params)?;
     // seL4 `arch_init_freemem`: the device tree is reserved only if there is one.
     let with_dtb = [params.kernel_image, params.dtb, params.user_image.p_reg];

@@ -27,6 +27,10 @@ pub const MAX_NUM_FREEMEM_REG: usize = 16;
 /// itself (kernel image, device tree, user image).
 pub const NUM_RESERVED_REGIONS: usize = 3;
 
+/// Size of the frames the kernel's devices are reserved in (seL4 arm `map_kernel_devices`
+/// maps each `kernel_device_frames` entry with one 4 KiB page): `PAGE_BITS`.
+pub const KERNEL_DEVICE_FRAME_BITS: u64 = abi::object::PAGE_BITS;
+
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
 

@@ -22,6 +22,10 @@ pub const MAX_NUM_FREEMEM_REG: usize = 16;
 /// tree, user image).
 pub const NUM_RESERVED_REGIONS: usize = 3;
 
+/// Size of the frames the kernel's devices are reserved in (seL4 riscv `map_kernel_devices`
+/// maps each `kernel_device_frames` entry with a 2 MiB megapage): `LARGE_PAGE_BITS`.
+pub const KERNEL_DEVICE_FRAME_BITS: u64 = abi::object::LARGE_PAGE_BITS;
+
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
 
