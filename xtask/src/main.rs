@@ -230,6 +230,11 @@ struct BuildOpts {
     /// replace an SDK's `sel4.elf` (docs/MICROKIT.md). Only the kernel is built.
     #[arg(long, conflicts_with = "mcs")]
     microkit: bool,
+    /// The kernel with `--features benchmark` (seL4's `CONFIG_ENABLE_BENCHMARKS`; on aarch64 it
+    /// also lets EL0 read the PMU, as `CONFIG_EXPORT_PMU_USER`, which seL4's sel4bench needs
+    /// for its cycle counter), e.g. to run sel4bench with `run --root-task`.
+    #[arg(long, conflicts_with = "microkit")]
+    benchmark: bool,
 }
 
 impl BuildOpts {
@@ -239,6 +244,7 @@ impl BuildOpts {
             .feature("fastpath", !self.no_fastpath)
             .feature(MCS_FEATURE, self.mcs)
             .feature(MICROKIT_FEATURE, self.microkit)
+            .feature("benchmark", self.benchmark)
             .log_level(self.log.log_level)
     }
 
