@@ -2301,6 +2301,23 @@ mod tests {
         assert_eq!(c.image_name(), "kernel-benchmark-mcs");
     }
 
+    /// `run --benchmark`: the kernel with its `benchmark` feature (for sel4bench as the root
+    /// task); not with `--microkit`.
+    #[test]
+    fn run_with_the_benchmark_kernel() {
+        let o = match Cli::try_parse_from(["xtask", "run", "--arch", "aarch64", "--benchmark"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Run(o) => o,
+            _ => panic!("not run"),
+        };
+        let c = o.build.kernel_config();
+        assert_eq!(c.feature_list(), ["benchmark", "fastpath"]);
+        assert_eq!(c.image_name(), "kernel-benchmark");
+        assert!(Cli::try_parse_from(["xtask", "build", "--benchmark", "--microkit"]).is_err());
+    }
+
     /// `--arch aarch64`: the kernel for its target, `hello` by default (the demo is riscv64
     /// only so far), seL4's `qemu-arm-virt` machine with the kernel as an `Image`.
     #[test]

@@ -58,7 +58,7 @@ mod tests {
             self.word(BEGIN_NODE);
             self.structs.extend_from_slice(name.as_bytes());
             self.structs.push(0);
-            while self.structs.len() % 4 != 0 {
+            while !self.structs.len().is_multiple_of(4) {
                 self.structs.push(0);
             }
             self
@@ -72,7 +72,7 @@ mod tests {
             self.strings.push(0);
             self.word(PROP).word(value.len() as u32).word(off);
             self.structs.extend_from_slice(value);
-            while self.structs.len() % 4 != 0 {
+            while !self.structs.len().is_multiple_of(4) {
                 self.structs.push(0);
             }
             self
