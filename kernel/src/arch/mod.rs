@@ -39,7 +39,7 @@ if_riscv64! {
     pub use riscv64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
         map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
-        NUM_RESERVED_REGIONS,
+        NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     #[cfg(test)]
     pub use riscv64::cap::arbitrary_arch_cap;
@@ -76,7 +76,7 @@ if_aarch64! {
     pub use aarch64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
         map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
-        NUM_RESERVED_REGIONS,
+        NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     pub use aarch64::cap::{
         create_object as arch_create_object, derive_cap as arch_derive_cap, ipc_buffer_frame,

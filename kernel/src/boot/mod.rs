@@ -255,14 +255,26 @@ pub fn extra_bi_size_bits(size: u64) -> u64 {
 }
 
 /// The RAM the kernel manages (seL4's `avail_p_regs`, which its build derives from the device
-/// tree): the device tree's memory less its reserved regions, and less what lies below the
-/// kernel image in the region that holds it (seL4's `physBase`: the firmware's memory, e.g.
+/// tree): the device tree's memory less its reserved regions, and, where the architecture
+/// says so ([`crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE`]), less what lies below the kernel
+/// image in the region that holds it (seL4's `physBase`: the firmware's memory, e.g.
 /// OpenSBI's 0x8000_0000..0x8020_0000, which becomes device untyped). Sorted, disjoint.
 pub fn available_ram(params: &BootParams) -> Result<AvailList, BootError> {
+    available_ram_for(params, crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE)
+}
+
+/// [`available_ram`], RAM below the kernel image left out if `below_kernel_is_firmware`.
+pub(crate) fn available_ram_for(
+    params: &BootParams,
+    below_kernel_is_firmware: bool,
+) -> Result<AvailList, BootError> {
     let mut ram = AvailList::default();
     for r in params.ram.as_slice() {
         let mut r = *r;
-        if r.start < params.kernel_image.start && params.kernel_image.start < r.end {
+        if below_kernel_is_firmware
+            && r.start < params.kernel_image.start
+            && params.kernel_image.start < r.end
+        {
             r.start = params.kernel_image.start;
         }
         ram.push(r)

@@ -735,3 +735,28 @@ fn kernel_devices_are_reserved_in_the_architectures_frames() {
         "host tests simulate riscv64"
     );
 }
+
+/// RAM below the kernel image: riscv64's is OpenSBI's (left out of the RAM, so device
+/// untyped, as seL4's `physBase` there); aarch64's is free (QEMU loads the kernel 2 MiB into
+/// RAM; seL4's `physBase` on qemu-arm-virt is the start of RAM), so it stays RAM. It used to be
+/// handed out as a 2 MiB *device* untyped on aarch64 (sel4test's untyped list).
+#[test]
+fn ram_below_the_kernel_is_firmware_only_where_the_architecture_says() {
+    let mut p = BootParams::default();
+    p.ram.push(Region::new(0x4000_0000, 0x8000_0000)).unwrap();
+    p.kernel_image = Region::new(0x4020_0000, 0x4024_0000);
+    p.reserved.push(p.kernel_image).unwrap();
+    let list = |firmware| -> Vec<(u64, u64)> {
+        let a = available_ram_for(&p, firmware).unwrap();
+        a.as_slice().iter().map(|r| (r.start, r.end)).collect()
+    };
+    assert_eq!(
+        list(false),
+        [(0x4000_0000, 0x4020_0000), (0x4024_0000, 0x8000_0000)]
+    );
+    assert_eq!(list(true), [(0x4024_0000, 0x8000_0000)]);
+    assert!(
+        crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE,
+        "host tests simulate riscv64"
+    );
+}
