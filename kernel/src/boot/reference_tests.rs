@@ -755,8 +755,4 @@ fn ram_below_the_kernel_is_firmware_only_where_the_architecture_says() {
         [(0x4000_0000, 0x4020_0000), (0x4024_0000, 0x8000_0000)]
     );
     assert_eq!(list(true), [(0x4024_0000, 0x8000_0000)]);
-    assert!(
-        crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE,
-        "host tests simulate riscv64"
-    );
 }
