@@ -10,7 +10,8 @@
 //!   symbol name (every function has its own section) the kernel's boot modules
 //!   (`kernel::boot`, `kernel::arch::<arch>::boot`, the device-tree readers
 //!   `kernel::arch::devicetree` and `kernel::arch::<arch>::machine::devicetree`, with the
-//!   latter's implementation of the former's hooks), the crates
+//!   latter's implementation of the former's hooks, and their node lookup
+//!   `kernel::arch::fdt_path`), the crates
 //!   only boot uses (`fdt`, `xmas_elf` and their trait impls), `log::apply_bootargs`,
 //!   `object::interrupt::init_irqs`, the binary's `machine_main` and the machine's
 //!   `early_init`;
@@ -58,6 +59,7 @@ fn boot_only_code(arch: &str) -> String {
         *(.text._ZN6kernel4boot*)
         *(.text._ZN6kernel4arch7{arch}4boot*)
         *(.text._ZN6kernel4arch10devicetree*)
+        *(.text._ZN6kernel4arch8fdt_path*)
         *(.text._ZN6kernel4arch7{arch}7machine10devicetree*)
         *(.text._ZN*_$LT$kernel..arch..{arch}..machine..devicetree..*)
         *(.text._ZN3fdt* .text._RN*3fdt*)
@@ -82,6 +84,7 @@ fn boot_only_rodata(arch: &str) -> String {
         *(.rodata._ZN6kernel4boot*)
         *(.rodata._ZN6kernel4arch7{arch}4boot*)
         *(.rodata._ZN6kernel4arch10devicetree*)
+        *(.rodata._ZN6kernel4arch8fdt_path*)
         *(.rodata._ZN6kernel4arch7{arch}7machine10devicetree*)
         *(.rodata._ZN*_$LT$kernel..arch..{arch}..machine..devicetree..*)
         *(.rodata._ZN3fdt* .rodata._RN*3fdt*)

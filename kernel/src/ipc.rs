@@ -304,10 +304,30 @@ fn fault_regs(sender: TcbRef, ip: u64, layout: &[usize], w: &mut [u64]) -> usize
     layout.len()
 }
 
+/// The longest fault message, in words, of an architecture whose unknown-syscall and
+/// user-exception layouts name `syscall_regs` and `exception_regs` registers: the
+/// unknown-syscall fault's (its registers and the number: seL4_UnknownSyscall_Length, 11 on
+/// riscv64, 13 on aarch64), or a cap fault's (IP, CPtr, in-receive and up to 4 lookup-failure
+/// words), a VM fault's (4), a user exception's (its registers, number and code).
+pub(crate) const fn fault_message_words(syscall_regs: usize, exception_regs: usize) -> usize {
+    let mut m = 3 + 4;
+    if syscall_regs + 1 > m {
+        m = syscall_regs + 1;
+    }
+    if exception_regs + 2 > m {
+        m = exception_regs + 2;
+    }
+    m
+}
+
+/// [`fault_message_words`] of the architecture built.
+const FAULT_MESSAGE_WORDS: usize =
+    fault_message_words(regs::SYSCALL_MESSAGE.len(), regs::EXCEPTION_MESSAGE.len());
+
 /// The words of a fault message (`setMRs_fault`) and its length.
-fn fault_words(_k: &mut Kernel, sender: TcbRef, f: Fault) -> ([u64; 11], usize) {
+fn fault_words(_k: &mut Kernel, sender: TcbRef, f: Fault) -> ([u64; FAULT_MESSAGE_WORDS], usize) {
     let ip = sender.with(|x| x.fault_ip);
-    let mut w = [0u64; 11];
+    let mut w = [0u64; FAULT_MESSAGE_WORDS];
     let n = match f {
         Fault::Cap {
             cptr,

@@ -257,6 +257,11 @@ struct BuildOpts {
     /// replace an SDK's `sel4.elf` (docs/MICROKIT.md). Only the kernel is built.
     #[arg(long, conflicts_with = "mcs")]
     microkit: bool,
+    /// The kernel with `--features benchmark` (seL4's `CONFIG_ENABLE_BENCHMARKS`; on aarch64 it
+    /// also lets EL0 read the PMU, as `CONFIG_EXPORT_PMU_USER`, which seL4's sel4bench needs
+    /// for its cycle counter), e.g. to run sel4bench with `run --root-task`.
+    #[arg(long, conflicts_with = "microkit")]
+    benchmark: bool,
 }
 
 impl BuildOpts {
@@ -266,6 +271,7 @@ impl BuildOpts {
             .feature("fastpath", !self.no_fastpath)
             .feature(MCS_FEATURE, self.mcs)
             .feature(MICROKIT_FEATURE, self.microkit)
+            .feature("benchmark", self.benchmark)
             .log_level(self.log.log_level)
     }
 
@@ -546,6 +552,12 @@ fn run(o: RunOpts) -> Result<ExitCode> {
     } else {
         qemu::args_for(arch, &kernel, &root_task)
     };
+    if arch == Arch::Aarch64 {
+        // The device tree packed as seL4's elfloader hands it over (see the function).
+        let dtb = ws.images_dir(arch, profile).join("qemu-arm-virt.dtb");
+        qemu::write_aarch64_packed_dtb(&qemu, &dtb)?;
+        args.extend(["-dtb".to_string(), dtb.display().to_string()]);
+    }
     if o.gdb {
         args.extend(qemu::GDB_ARGS.iter().map(|s| s.to_string()));
         eprintln!("xtask: QEMU starts stopped at its first instruction, its gdb stub listening on tcp::1234; in another terminal run");
@@ -2521,6 +2533,23 @@ mod tests {
         }
         let c = bench_kernel_config(Profile::Release, true, None).feature(MCS_FEATURE, true);
         assert_eq!(c.image_name(), "kernel-benchmark-mcs");
+    }
+
+    /// `run --benchmark`: the kernel with its `benchmark` feature (for sel4bench as the root
+    /// task); not with `--microkit`.
+    #[test]
+    fn run_with_the_benchmark_kernel() {
+        let o = match Cli::try_parse_from(["xtask", "run", "--arch", "aarch64", "--benchmark"])
+            .unwrap()
+            .cmd
+        {
+            Cmd::Run(o) => o,
+            _ => panic!("not run"),
+        };
+        let c = o.build.kernel_config();
+        assert_eq!(c.feature_list(), ["benchmark", "fastpath"]);
+        assert_eq!(c.image_name(), "kernel-benchmark");
+        assert!(Cli::try_parse_from(["xtask", "build", "--benchmark", "--microkit"]).is_err());
     }
 
     /// `--arch aarch64`: the kernel for its target, the demo by default on a kernel that

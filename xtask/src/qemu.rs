@@ -78,6 +78,84 @@ pub fn aarch64_machine_args() -> Vec<String> {
     .collect()
 }
 
+/// Writes to `out` the device tree of the aarch64 machine ([`aarch64_args`]) as QEMU makes it
+/// (`-machine ...,dumpdtb=`), packed: its `totalsize` cut down to the blocks it uses (QEMU's
+/// blob is 1 MiB, nearly all free space). For `-dtb`: seL4's elfloader hands seL4 the device
+/// tree seL4's build compiled with `dtc` (about 8 KiB; its root task gets a copy in BootInfo,
+/// `seL4_BootInfoFrame` FDT extra), and sel4test's driver copies that into its 1 MiB heap
+/// (`sel4platsupport_new_fdt_ops`), which QEMU's own 1 MiB blob does not fit. QEMU opens the
+/// blob given with `-dtb` with some room and adds `/chosen` (initrd) and `/memory` to it.
+pub fn write_aarch64_packed_dtb(qemu: &Path, out: &Path) -> Result<()> {
+    let raw = out.with_extension("full.dtb");
+    let mut args = aarch64_args(Path::new("-"), Path::new("-"));
+    let k = args
+        .iter()
+        .position(|a| a == "-kernel")
+        .context("no -kernel")?;
+    args.truncate(k);
+    let m = args
+        .iter()
+        .position(|a| a == "-machine")
+        .context("no -machine")?
+        + 1;
+    args[m] = format!("{},dumpdtb={}", args[m], raw.display());
+    let status = Command::new(qemu)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("running {}", qemu.display()))?;
+    if !status.success() {
+        bail!("{} {} failed: {status}", qemu.display(), args.join(" "));
+    }
+    let blob = std::fs::read(&raw).with_context(|| format!("reading {}", raw.display()))?;
+    let packed = pack_fdt(&blob)?;
+    std::fs::write(out, packed).with_context(|| format!("writing {}", out.display()))?;
+    let _ = std::fs::remove_file(&raw);
+    Ok(())
+}
+
+/// A flattened device tree (Devicetree Specification v0.4, 5.2) with `totalsize` set to the end
+/// of the last block it uses (the memory reservation map up to its terminating entry, the
+/// structure block, the strings block) and the free space after it dropped. The blocks stay
+/// where they are.
+pub fn pack_fdt(blob: &[u8]) -> Result<Vec<u8>> {
+    let word = |i: usize| -> Result<usize> {
+        let b = blob
+            .get(i * 4..i * 4 + 4)
+            .context("device tree shorter than its header")?;
+        Ok(u32::from_be_bytes(b.try_into().unwrap()) as usize)
+    };
+    if word(0)? != 0xd00d_feed {
+        bail!("not a flattened device tree (bad magic)");
+    }
+    let total = word(1)?;
+    let (off_struct, off_strings, off_rsv) = (word(2)?, word(3)?, word(4)?);
+    let (size_strings, size_struct) = (word(8)?, word(9)?);
+    // The reservation map: 16-byte (address, size) entries up to an all-zero one.
+    let mut rsv_end = off_rsv;
+    loop {
+        let e = blob
+            .get(rsv_end..rsv_end + 16)
+            .context("memory reservation map runs off the blob")?;
+        rsv_end += 16;
+        if e.iter().all(|&b| b == 0) {
+            break;
+        }
+    }
+    let end = rsv_end
+        .max(off_struct + size_struct)
+        .max(off_strings + size_strings)
+        .max(40);
+    if end > total || total > blob.len() {
+        bail!("device tree blocks end at {end:#x}, past its totalsize {total:#x} or the file");
+    }
+    let mut out = blob[..end].to_vec();
+    out[4..8].copy_from_slice(&(end as u32).to_be_bytes());
+    Ok(out)
+}
+
 /// The machine every command boots (`-bios default` is OpenSBI), without a payload.
 pub fn machine_args() -> Vec<String> {
     [
@@ -822,6 +900,53 @@ pub fn run_captured(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A blob laid out as QEMU's: header, reservation map (one entry), structure, strings,
+    /// then free space up to a large `totalsize`.
+    fn padded_fdt() -> Vec<u8> {
+        let (rsv, st, st_len, strs, strs_len, total) = (40, 72, 24, 96, 10, 4096);
+        let mut b = vec![0u8; total];
+        for (i, w) in [
+            0xd00d_feed,
+            total,
+            st,
+            strs,
+            rsv,
+            17,
+            16,
+            0,
+            strs_len,
+            st_len,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            b[i * 4..i * 4 + 4].copy_from_slice(&(w as u32).to_be_bytes());
+        }
+        b[rsv..rsv + 16].copy_from_slice(&[1; 16]);
+        b[st..st + st_len].fill(7);
+        b[strs..strs + strs_len].fill(b'a');
+        b
+    }
+
+    #[test]
+    fn pack_fdt_cuts_the_free_space() {
+        let b = padded_fdt();
+        let p = pack_fdt(&b).unwrap();
+        assert_eq!(p.len(), 106);
+        assert_eq!(&p[4..8], &106u32.to_be_bytes());
+        assert_eq!(&p[8..], &b[8..106]);
+        // Packing again changes nothing.
+        assert_eq!(pack_fdt(&p).unwrap(), p);
+        let mut bad = b.clone();
+        bad[0] = 0;
+        assert!(pack_fdt(&bad).is_err());
+        // A strings block past totalsize is refused.
+        let mut short = b.clone();
+        short[4..8].copy_from_slice(&100u32.to_be_bytes());
+        assert!(pack_fdt(&short).is_err());
+        assert!(pack_fdt(&b[..20]).is_err());
+    }
 
     /// The demo's boot, as QEMU prints it.
     const BOOT: &str = "\r\nOpenSBI v1.5\r\nPlatform Name             : riscv-virtio,qemu\r\n\r\n\

@@ -173,7 +173,7 @@ pub fn parse<M: Machine>(
     read_memory(&fdt, &mut params)?;
     M::read_devices(&fdt, &mut params)?;
 
-    let chosen = fdt.find_node("/chosen");
+    let chosen = crate::arch::fdt_path::find_path(&fdt, "/chosen");
     // `loglevel=<level>` on the kernel command line (QEMU `-append`) lowers the log level.
     if let Some(args) = chosen
         .and_then(|c| c.property("bootargs"))
@@ -196,9 +196,8 @@ pub fn parse<M: Machine>(
 /// `device_type = "memory"`, clipped to the kernel window) and reserved memory
 /// (`/reserved-memory` children, `/memreserve/`).
 fn read_memory(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
-    let root = fdt
-        .find_node("/")
-        .ok_or(DtbError::Malformed("no root node"))?;
+    let root =
+        crate::arch::fdt_path::find_path(fdt, "/").ok_or(DtbError::Malformed("no root node"))?;
     for node in root.children() {
         let is_memory = node.name == "memory"
             || node.name.starts_with("memory@")
@@ -218,7 +217,7 @@ fn read_memory(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
         return Err(DtbError::NoMemory);
     }
 
-    if let Some(resv) = fdt.find_node("/reserved-memory") {
+    if let Some(resv) = crate::arch::fdt_path::find_path(fdt, "/reserved-memory") {
         for node in resv.children() {
             // Children without `reg` (dynamically placed pools) reserve nothing yet.
             for_each_reg(node, "/reserved-memory", |r| {
@@ -251,7 +250,9 @@ fn read_console<M: Machine>(
     let uart_node = chosen
         .and_then(|c| c.property("stdout-path"))
         .and_then(|p| p.as_str())
-        .and_then(|path| fdt.find_node(path.split(':').next().unwrap_or(path)))
+        .and_then(|path| {
+            crate::arch::fdt_path::find_path(fdt, path.split(':').next().unwrap_or(path))
+        })
         .filter(|n| has_compatible(*n, M::UART_COMPATIBLE))
         .or_else(|| fdt.find_compatible(M::UART_COMPATIBLE));
     let Some(uart) = uart_node else {

@@ -29,6 +29,9 @@ pub mod host;
 /// (target only).
 #[cfg(target_os = "none")]
 pub mod devicetree;
+/// Device-tree nodes by path, robust against the `FDT_NOP` tokens QEMU leaves after `-dtb`.
+#[cfg(any(test, target_os = "none"))]
+pub mod fdt_path;
 
 /// Whether the architecture built is aarch64 (else riscv64: the riscv64 target, and host
 /// builds, whose tests simulate a riscv64 machine).
@@ -43,7 +46,8 @@ macro_rules! if_riscv64 {
 if_riscv64! {
     pub use riscv64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
+        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     #[cfg(test)]
     pub use riscv64::cap::arbitrary_arch_cap;
@@ -83,7 +87,8 @@ pub use aarch64::{
 if_aarch64! {
     pub use aarch64::boot::{
         check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
+        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     pub use aarch64::cap::{
         create_object as arch_create_object, derive_cap as arch_derive_cap, ipc_buffer_frame,

@@ -256,14 +256,26 @@ pub fn extra_bi_size_bits(size: u64) -> u64 {
 }
 
 /// The RAM the kernel manages (seL4's `avail_p_regs`, which its build derives from the device
-/// tree): the device tree's memory less its reserved regions, and less what lies below the
-/// kernel image in the region that holds it (seL4's `physBase`: the firmware's memory, e.g.
+/// tree): the device tree's memory less its reserved regions, and, where the architecture
+/// says so ([`crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE`]), less what lies below the kernel
+/// image in the region that holds it (seL4's `physBase`: the firmware's memory, e.g.
 /// OpenSBI's 0x8000_0000..0x8020_0000, which becomes device untyped). Sorted, disjoint.
 pub fn available_ram(params: &BootParams) -> Result<AvailList, BootError> {
+    available_ram_for(params, crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE)
+}
+
+/// [`available_ram`], RAM below the kernel image left out if `below_kernel_is_firmware`.
+pub(crate) fn available_ram_for(
+    params: &BootParams,
+    below_kernel_is_firmware: bool,
+) -> Result<AvailList, BootError> {
     let mut ram = AvailList::default();
     for r in params.ram.as_slice() {
         let mut r = *r;
-        if r.start < params.kernel_image.start && params.kernel_image.start < r.end {
+        if below_kernel_is_firmware
+            && r.start < params.kernel_image.start
+            && params.kernel_image.start < r.end
+        {
             r.start = params.kernel_image.start;
         }
         ram.push(r)
@@ -716,30 +728,36 @@ fn create_untypeds(
     Ok(())
 }
 
-/// The number of 2 MiB frames seL4 would map the kernel's devices with (its
-/// `NUM_KERNEL_DEVICE_FRAMES`), and reserves each of them (`map_kernel_devices`).
-fn reserve_kernel_devices(params: &BootParams, mem: &mut FreeMem) -> usize {
+/// The number of frames of `1 << frame_bits` bytes seL4 would map the kernel's devices with
+/// (its `NUM_KERNEL_DEVICE_FRAMES`), and reserves each of them (`map_kernel_devices`). The frame
+/// size is the architecture's ([`crate::arch::KERNEL_DEVICE_FRAME_BITS`]): seL4 maps riscv64's
+/// kernel devices with 2 MiB pages, aarch64's with 4 KiB ones.
+pub(crate) fn reserve_kernel_devices(
+    params: &BootParams,
+    mem: &mut FreeMem,
+    frame_bits: u64,
+) -> usize {
     let mut n = 0;
     for r in params.kernel_devices.as_slice() {
-        let mut f = r.start & !((1 << LARGE_PAGE_BITS) - 1);
+        let mut f = r.start & !((1 << frame_bits) - 1);
         while f < r.end {
             n += 1;
-            mem.reserve_region(Region::new(f, f + (1 << LARGE_PAGE_BITS)));
-            f += 1 << LARGE_PAGE_BITS;
+            mem.reserve_region(Region::new(f, f + (1 << frame_bits)));
+            f += 1 << frame_bits;
         }
     }
     n
 }
 
-/// How many 2 MiB frames the kernel's devices take.
-fn kernel_device_frames(params: &BootParams) -> usize {
+/// How many frames of `1 << frame_bits` bytes the kernel's devices take.
+pub(crate) fn kernel_device_frames(params: &BootParams, frame_bits: u64) -> usize {
     params
         .kernel_devices
         .as_slice()
         .iter()
         .map(|r| {
-            let first = r.start >> LARGE_PAGE_BITS;
-            let last = (r.end.max(r.start + 1) - 1) >> LARGE_PAGE_BITS;
+            let first = r.start >> frame_bits;
+            let last = (r.end.max(r.start + 1) - 1) >> frame_bits;
             (last - first + 1) as usize
         })
         .sum()
@@ -761,8 +779,9 @@ fn plan_memory_for(
     paddr_top: u64,
     layout: &Layout,
 ) -> Result<FreeMem, BootError> {
-    let mut mem = FreeMem::new(kernel_device_frames(params));
-    reserve_kernel_devices(params, &mut mem);
+    let bits = crate::arch::KERNEL_DEVICE_FRAME_BITS;
+    let mut mem = FreeMem::new(kernel_device_frames(params, bits));
+    reserve_kernel_devices(params, &mut mem, bits);
     let avail = available_ram(params)?;
     // seL4 `arch_init_freemem`: the device tree is reserved only if there is one.
     let with_dtb = [params.kernel_image, params.dtb, params.user_image.p_reg];

@@ -838,3 +838,62 @@ fn microkit_handoff_with_the_built_in_platform() {
         "{objects:#x} bytes left out"
     );
 }
+
+/// The kernel's devices are reserved in the architecture's frames: riscv64's PLIC in 2 MiB
+/// (seL4 maps it with a megapage), aarch64's GIC distributor and CPU interface in one 4 KiB page
+/// each (seL4's `kernel_device_frames` on `qemu-arm-virt`). Reserving aarch64's in 2 MiB frames,
+/// as the generic code once did, lost 0x0800_1000..0x0820_0000 from the device untypeds, which
+/// seL4 hands out (sel4test's untyped list on qemu-arm-virt).
+#[test]
+fn kernel_devices_are_reserved_in_the_architectures_frames() {
+    let mut p = BootParams::default();
+    for (s, e) in [(0x0800_0000, 0x0800_1000), (0x0801_0000, 0x0801_1000)] {
+        p.kernel_devices.push(Region::new(s, e)).unwrap();
+    }
+    let reserved = |bits| {
+        let mut mem = FreeMem::new(kernel_device_frames(&p, bits));
+        let n = reserve_kernel_devices(&p, &mut mem, bits);
+        let r: Vec<(u64, u64)> = mem.reserved().iter().map(|r| (r.start, r.end)).collect();
+        (n, r)
+    };
+    assert_eq!(
+        reserved(abi::arch::aarch64::PAGE_BITS),
+        (
+            2,
+            vec![(0x0800_0000, 0x0800_1000), (0x0801_0000, 0x0801_1000)]
+        )
+    );
+    // Both pages lie in the same megapage: it is reserved (once per frame, merged later).
+    let (n, r) = reserved(abi::arch::riscv64::LARGE_PAGE_BITS);
+    assert_eq!(n, 2);
+    assert!(
+        !r.is_empty() && r.iter().all(|&x| x == (0x0800_0000, 0x0820_0000)),
+        "{r:x?}"
+    );
+    assert_eq!(
+        crate::arch::KERNEL_DEVICE_FRAME_BITS,
+        21,
+        "host tests simulate riscv64"
+    );
+}
+
+/// RAM below the kernel image: riscv64's is OpenSBI's (left out of the RAM, so device
+/// untyped, as seL4's `physBase` there); aarch64's is free (QEMU loads the kernel 2 MiB into
+/// RAM; seL4's `physBase` on qemu-arm-virt is the start of RAM), so it stays RAM. It used to be
+/// handed out as a 2 MiB *device* untyped on aarch64 (sel4test's untyped list).
+#[test]
+fn ram_below_the_kernel_is_firmware_only_where_the_architecture_says() {
+    let mut p = BootParams::default();
+    p.ram.push(Region::new(0x4000_0000, 0x8000_0000)).unwrap();
+    p.kernel_image = Region::new(0x4020_0000, 0x4024_0000);
+    p.reserved.push(p.kernel_image).unwrap();
+    let list = |firmware| -> Vec<(u64, u64)> {
+        let a = available_ram_for(&p, firmware).unwrap();
+        a.as_slice().iter().map(|r| (r.start, r.end)).collect()
+    };
+    assert_eq!(
+        list(false),
+        [(0x4000_0000, 0x4020_0000), (0x4024_0000, 0x8000_0000)]
+    );
+    assert_eq!(list(true), [(0x4024_0000, 0x8000_0000)]);
+}

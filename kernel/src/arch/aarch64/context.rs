@@ -331,6 +331,15 @@ mod tests {
         assert_eq!(regs::SYSCALL_MESSAGE[unknown_syscall::LR], reg::ELR_EL1);
         assert_eq!(regs::SYSCALL_MESSAGE[unknown_syscall::SPSR], reg::SPSR_EL1);
         assert_eq!(regs::EXCEPTION_MESSAGE.len(), user_exception::NUMBER);
+        // The fault message buffer holds the longest aarch64 message (it once held riscv64's
+        // 11 words, and an unknown syscall on aarch64, 13, panicked the kernel: sel4test
+        // PAGEFAULT0004).
+        let words = crate::ipc::fault_message_words(
+            regs::SYSCALL_MESSAGE.len(),
+            regs::EXCEPTION_MESSAGE.len(),
+        );
+        assert_eq!(words, unknown_syscall::SYSCALL + 1);
+        assert!(words > user_exception::CODE);
         assert_eq!(regs::EXCEPTION_MESSAGE[user_exception::SP], reg::SP_EL0);
         #[cfg(feature = "mcs")]
         {

@@ -14,6 +14,7 @@
 pub mod cap;
 pub mod cause;
 pub mod context;
+#[cfg(any(test, target_os = "none"))]
 pub mod objects;
 #[cfg(test)]
 mod objects_tests;

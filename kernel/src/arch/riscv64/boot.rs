@@ -22,6 +22,15 @@ pub const MAX_NUM_FREEMEM_REG: usize = 16;
 /// tree, user image).
 pub const NUM_RESERVED_REGIONS: usize = 3;
 
+/// Size of the frames the kernel's devices are reserved in (seL4 riscv `map_kernel_devices`
+/// maps each `kernel_device_frames` entry with a 2 MiB megapage): `LARGE_PAGE_BITS`.
+pub const KERNEL_DEVICE_FRAME_BITS: u64 = abi::object::LARGE_PAGE_BITS;
+
+/// Whether RAM below the kernel image is the firmware's, kept from the untyped RAM (seL4's
+/// `physBase` on riscv64 is where OpenSBI hands over: 0x8000_0000..0x8020_0000 is OpenSBI's and
+/// becomes device untyped).
+pub const RAM_BELOW_KERNEL_IS_FIRMWARE: bool = true;
+
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
 

@@ -7,10 +7,10 @@
 //! - RAM: the `reg` of every root child named `memory`/`memory@...` or with
 //!   `device_type = "memory"` (clipped to the kernel window, [`crate::arch::PADDR_TOP`]);
 //! - reserved: the `reg` of every `/reserved-memory` child and every `/memreserve/` entry;
-//! - kernel devices: the `reg` regions of the first GICv2 (`arm,cortex-a15-gic`, `arm,gic-400`,
-//!   `arm,cortex-a9-gic`: distributor and CPU interface), rounded out to 4 KiB pages, as seL4's
-//!   `seL4,kernel-devices` for `qemu-arm-virt` make them (the PL011 the kernel prints to stays
-//!   available to user level as a device untyped, as on seL4);
+//! - kernel devices: the first page of the first two `reg` regions of the first GICv2
+//!   (`arm,cortex-a15-gic`, `arm,gic-400`, `arm,cortex-a9-gic`: distributor and CPU
+//!   interface), as seL4's `kernel_device_frames` for `qemu-arm-virt` make them (the PL011 the
+//!   kernel prints to stays available to user level as a device untyped, as on seL4);
 //! - the root task (firmware boot only): `/chosen` `linux,initrd-start`/`linux,initrd-end`;
 //! - the console: the PL011 (`arm,pl011`) named by `/chosen` `stdout-path`, else the first one;
 //! - the kernel command line: `/chosen` `bootargs`, for `loglevel=` ([`crate::log`]);
@@ -98,8 +98,7 @@ impl dt::Machine for Aarch64 {
 
     fn read_rest(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
         params.platform.timer_frequency = read_timer_frequency(fdt);
-        params.platform.psci = match fdt
-            .find_node("/psci")
+        params.platform.psci = match crate::arch::fdt_path::find_path(fdt, "/psci")
             .and_then(|n| n.property("method"))
             .and_then(|p| p.as_str())
         {
@@ -110,8 +109,9 @@ impl dt::Machine for Aarch64 {
     }
 }
 
-/// The first GICv2: its regions are kernel devices, the first two are the distributor and the
-/// CPU interface.
+/// The first GICv2: its first two regions, the distributor and the CPU interface, are
+/// kernel devices, one 4 KiB page each (seL4's `kernel_device_frames` for `qemu-arm-virt`
+/// map the first page of each; the rest of the GIC's space stays device untyped, as there).
 fn read_gic(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
     let node = fdt
         .all_nodes()
@@ -124,10 +124,13 @@ fn read_gic(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> {
             regs[n] = r.start;
         }
         n += 1;
-        push_device(params, r)
+        Ok(())
     })?;
     if n < 2 {
         return Err(DtbError::BadReg("the GIC"));
+    }
+    for base in regs {
+        push_device(params, Region::new(base, base + 1))?;
     }
     params.platform.gic = Some(Gic {
         distributor: regs[0],

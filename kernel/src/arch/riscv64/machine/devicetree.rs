@@ -133,15 +133,14 @@ fn read_devices(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> 
     super::set_finisher(finisher);
     // seL4's build names its kernel devices in `/chosen` `seL4,kernel-devices` (a list of node
     // paths) in the device tree its elfloader passes, whatever their compatible strings.
-    if let Some(list) = fdt
-        .find_node("/chosen")
+    if let Some(list) = crate::arch::fdt_path::find_path(fdt, "/chosen")
         .and_then(|c| c.property("seL4,kernel-devices"))
     {
         for path in list.value.split(|&b| b == 0) {
             let Some(node) = core::str::from_utf8(path)
                 .ok()
                 .filter(|p| !p.is_empty())
-                .and_then(|p| fdt.find_node(p))
+                .and_then(|p| crate::arch::fdt_path::find_path(fdt, p))
             else {
                 continue;
             };
@@ -156,8 +155,7 @@ fn read_devices(fdt: &Fdt<'_>, params: &mut BootParams) -> Result<(), DtbError> 
 
 /// `/cpus` `timebase-frequency`, or the first CPU's.
 fn read_timebase(fdt: &Fdt<'_>) -> Result<u64, DtbError> {
-    let cpus = fdt
-        .find_node("/cpus")
+    let cpus = crate::arch::fdt_path::find_path(fdt, "/cpus")
         .ok_or(DtbError::Missing("timebase-frequency in /cpus"))?;
     let timebase = cpus.property("timebase-frequency").or_else(|| {
         cpus.children()
