@@ -912,6 +912,29 @@ address_space_methods!(
     seL4_ARM_ASIDPool_Assign
 );
 
+/// `seL4_IRQControl_IssueSGISignal` (Arm, non-SMP): a cap in the slot (`root`, `index`,
+/// `depth`) that raises SGI `irq` (0..16) at CPU interface `target` (0..8 on a GICv2) when it
+/// is signalled (`seL4_Signal`).
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub fn seL4_IRQControl_IssueSGISignal(
+    service: CPtr,
+    irq: Word,
+    target: Word,
+    root: CPtr,
+    index: Word,
+    depth: u8,
+) -> Result<(), Error> {
+    unit(
+        crate::invocation::Invocation::new(abi::InvocationLabel::ARMIRQIssueSGISignal)
+            .word(irq)
+            .word(target)
+            .word(index)
+            .word(depth as Word)
+            .cap(root)
+            .call(service),
+    )
+}
+
 #[cfg(all(test, not(target_os = "none")))]
 mod tests {
     use super::*;

@@ -61,7 +61,7 @@ if_riscv64! {
     pub use riscv64::cap::{is_asid_pool_cap, is_frame_cap, is_page_table_cap};
     pub use riscv64::context::{regs, sanitise_register, ArchContext, ArchTcb};
     pub use riscv64::objects::{
-        decode as decode_arch_invocation, fast_invocation, has_fast_invocation,
+        decode as decode_arch_invocation, decode_irq_control, fast_invocation, has_fast_invocation,
         perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation,
     };
     pub use riscv64::platform::{check_irq, Platform};
@@ -98,7 +98,7 @@ if_aarch64! {
     pub use aarch64::cap::{is_asid_pool_cap, is_frame_cap, is_page_table_cap};
     pub use aarch64::context::{regs, sanitise_register, ArchContext, ArchTcb};
     pub use aarch64::glue::{
-        check_valid_ipc_buffer, decode_invocation as decode_arch_invocation,
+        check_valid_ipc_buffer, decode_invocation as decode_arch_invocation, decode_irq_control,
         finalise_cap as arch_finalise_cap, vspace_root,
     };
     pub use aarch64::objects::{perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation};

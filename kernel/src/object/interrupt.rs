@@ -73,19 +73,32 @@ fn is_irq_active(k: &Kernel, irq: usize) -> bool {
     k.irq_state[irq] != IrqState::Inactive as u8
 }
 
-/// A checked `seL4_IRQControl_Get` or `seL4_IRQControl_GetTrigger`: make an IRQHandler cap
-/// for `irq`, derived from the IRQControl cap in `control_slot`, in the empty slot `dest`.
+/// A checked IRQControl invocation: make a cap derived from the IRQControl cap in
+/// `control_slot` in the empty slot `dest`.
 #[derive(Clone, Copy, Debug)]
-pub struct IrqControlInvocation {
-    /// The interrupt line (as `crate::arch::check_irq` allows, inactive).
-    pub irq: usize,
-    /// The IRQControl cap's slot (the new cap's MDB parent).
-    pub control_slot: Slot,
-    /// The destination slot.
-    pub dest: Slot,
-    /// `seL4_IRQControl_GetTrigger`'s trigger: edge (`true`) or level; `None` for
-    /// `seL4_IRQControl_Get`.
-    pub edge_triggered: Option<bool>,
+pub enum IrqControlInvocation {
+    /// `seL4_IRQControl_Get` or `seL4_IRQControl_GetTrigger`: an IRQHandler cap for `irq`.
+    Handler {
+        /// The interrupt line (as `crate::arch::check_irq` allows, inactive).
+        irq: usize,
+        /// The IRQControl cap's slot (the new cap's MDB parent).
+        control_slot: Slot,
+        /// The destination slot.
+        dest: Slot,
+        /// `seL4_IRQControl_GetTrigger`'s trigger: edge (`true`) or level; `None` for
+        /// `seL4_IRQControl_Get`.
+        edge_triggered: Option<bool>,
+    },
+    /// The architecture's IRQControl invocations (`Arch_decodeIRQControlInvocation`, e.g.
+    /// aarch64's `seL4_IRQControl_IssueSGISignal`): the architecture's cap `cap`.
+    Arch {
+        /// The new cap.
+        cap: Cap,
+        /// The IRQControl cap's slot (the new cap's MDB parent).
+        control_slot: Slot,
+        /// The destination slot.
+        dest: Slot,
+    },
 }
 
 /// A checked IRQHandler invocation.
@@ -114,12 +127,7 @@ pub fn decode_irq_control_invocation(
     let (min_len, index_mr) = match label {
         InvocationLabel::IRQIssueIRQHandler => (3, 1),
         abi::invocation::IRQ_ISSUE_IRQ_HANDLER_TRIGGER => (4, 2),
-        _ => {
-            return Err(user_err!(
-                SyscallError::IllegalOperation,
-                "IRQControl: Illegal operation."
-            ))
-        }
+        _ => return crate::arch::decode_irq_control(label, args, control_slot),
     };
     let Some((root, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
         return Err(user_err!(
@@ -146,7 +154,7 @@ pub fn decode_irq_control_invocation(
         "Target slot for new IRQ Handler cap not empty: cap {}, IRQ {irq}.",
         args.extra_cptr(0)
     );
-    Ok(IrqControlInvocation {
+    Ok(IrqControlInvocation::Handler {
         irq,
         control_slot,
         dest,
@@ -154,21 +162,30 @@ pub fn decode_irq_control_invocation(
     })
 }
 
-/// `invokeIRQControl`: activates the line and puts its IRQHandler cap in the destination.
+/// `invokeIRQControl`: activates the line and puts its IRQHandler cap in the destination (or,
+/// for the architecture's invocations, its cap: seL4 `Arch_invokeIssueSGISignal`).
 pub fn invoke_irq_control(k: &mut Kernel, inv: IrqControlInvocation) {
-    // seL4 `Arch_invokeIRQControl`: `setIRQTrigger` where the interrupt controller has one
-    // (the GIC; the QEMU PLIC has none, and the argument has no effect there).
-    if let Some(edge) = inv.edge_triggered {
-        crate::arch::set_irq_trigger(inv.irq, edge);
+    match inv {
+        IrqControlInvocation::Handler {
+            irq,
+            control_slot,
+            dest,
+            edge_triggered,
+        } => {
+            // seL4 `Arch_invokeIRQControl`: `setIRQTrigger` where the interrupt controller has
+            // one (the GIC; the QEMU PLIC has none, and the argument has no effect there).
+            if let Some(edge) = edge_triggered {
+                crate::arch::set_irq_trigger(irq, edge);
+            }
+            set_irq_state(k, irq, IrqState::Signal);
+            cte_insert(Cap::IrqHandler { irq: irq as u64 }, control_slot, dest);
+        }
+        IrqControlInvocation::Arch {
+            cap,
+            control_slot,
+            dest,
+        } => cte_insert(cap, control_slot, dest),
     }
-    set_irq_state(k, inv.irq, IrqState::Signal);
-    cte_insert(
-        Cap::IrqHandler {
-            irq: inv.irq as u64,
-        },
-        inv.control_slot,
-        inv.dest,
-    );
 }
 
 /// `decodeIRQHandlerInvocation` for the line `irq`: Ack, SetNotification (`TruncatedMessage`

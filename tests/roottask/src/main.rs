@@ -35,6 +35,8 @@ mod t_lookup;
 mod t_mcs;
 mod t_ntfn;
 mod t_retype;
+#[cfg(arch_aarch64)]
+mod t_sgi;
 mod t_tcb;
 #[cfg(arch_riscv64)]
 mod t_vspace;
@@ -180,6 +182,8 @@ const TESTS: &[Test] = tests![
     t_fault::fault_handler_without_ipc_buffer,
     #[cfg(arch_riscv64)]
     t_fault::fault_breakpoint,
+    #[cfg(arch_aarch64)]
+    t_sgi::irq_sgi_signal,
     #[cfg(arch_riscv64)]
     t_irq::irq_control_get,
     #[cfg(arch_riscv64)]

@@ -45,6 +45,12 @@ pub(crate) use machine as hw;
 /// Host stand-ins for the machine operations the pure modules call.
 #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
 pub(crate) mod hw {
+    /// The SGIs raised, (INTID, target), for host tests.
+    pub static SGIS: std::sync::Mutex<Vec<(u8, u32)>> = std::sync::Mutex::new(Vec::new());
+    /// Records the SGI (host tests look at [`SGIS`]).
+    pub fn send_sgi(irq: u8, target: u32) {
+        SGIS.lock().unwrap().push((irq, target));
+    }
     /// Cache maintenance is not simulated.
     #[allow(clippy::too_many_arguments)]
     pub fn flush_user_range(
@@ -149,6 +155,27 @@ pub mod glue {
     pub fn finalise_cap(k: &mut Kernel, c: ArchCap, is_final: bool) -> Cap {
         super::cap::finalise(k, c, is_final);
         Cap::Null
+    }
+
+    /// `Arch_decodeIRQControlInvocation`: `seL4_IRQControl_IssueSGISignal` (see
+    /// [`super::objects::decode_issue_sgi_signal`]); `IllegalOperation` for any other label.
+    pub fn decode_irq_control(
+        label: abi::InvocationLabel,
+        args: &impl InvocationArgs,
+        control_slot: Slot,
+    ) -> Result<crate::object::interrupt::IrqControlInvocation, SyscallError> {
+        if label != abi::InvocationLabel::ARMIRQIssueSGISignal {
+            return Err(crate::user_err!(
+                SyscallError::IllegalOperation,
+                "IRQControl: Illegal operation."
+            ));
+        }
+        let (cap, dest) = super::objects::decode_issue_sgi_signal(args)?;
+        Ok(crate::object::interrupt::IrqControlInvocation::Arch {
+            cap: Cap::Arch(cap),
+            control_slot,
+            dest,
+        })
     }
 
     /// `decodeARMMMUInvocation` for a generic cap (see [`super::objects::decode`]).

@@ -129,6 +129,14 @@ pub enum VSpaceInvocation {
     },
     /// A VSpace flush of an address no frame maps: nothing to do (seL4 succeeds silently).
     Nothing,
+    /// `invokeSGISignalGenerate`: raise SGI `irq` at the CPU interface `target`
+    /// (`plat_sendSGI`).
+    SgiGenerate {
+        /// The SGI's INTID (below `NUM_SGIS`).
+        irq: u8,
+        /// The target CPU interface (below `GIC_SGI_NUM_TARGETS`).
+        target: u32,
+    },
     /// `performPageGetAddress`: reply with the frame's physical address.
     PageGetAddress {
         /// The frame's physical address.
@@ -207,11 +215,59 @@ pub fn decode(
         ArchCap::Frame { .. } => decode_frame(k, label, args, cap, slot),
         ArchCap::AsidControl => decode_asid_control(k, label, args),
         ArchCap::AsidPool { ptr, asid_base } => decode_asid_pool(k, label, args, ptr, asid_base),
-        ArchCap::SgiSignal { .. } => Err(user_err!(
-            SyscallError::IllegalOperation,
-            "SGI signal capabilities cannot be invoked yet on this kernel."
-        )),
+        // seL4 `decodeSGISignalInvocation`: any label raises the SGI (the cap is used like a
+        // notification cap that only signals).
+        ArchCap::SgiSignal { irq, target } => Ok(VSpaceInvocation::SgiGenerate { irq, target }),
     }
+}
+
+/// seL4 `Arch_decodeIRQControlInvocation`'s `ARMIRQIssueSGISignal` case (non-SMP GICv2): MRs
+/// the SGI, the target CPU, the destination's index and depth; extra cap the destination's
+/// root CNode. Returns the SGI signal cap to make and the empty destination slot.
+///
+/// Errors in seL4's order: `TruncatedMessage` (fewer than 4 words or no root cap),
+/// `RangeError(0, NUM_SGIS - 1)` (the SGI), `InvalidArgument(1)` (a target past
+/// `GIC_SGI_NUM_TARGETS - 1`), the destination lookup's errors, `DeleteFirst`.
+pub fn decode_issue_sgi_signal(
+    args: &impl InvocationArgs,
+) -> Result<(ArchCap, Slot), SyscallError> {
+    use abi::platform::qemu_arm_virt::{GIC_SGI_NUM_TARGETS, NUM_SGIS};
+    let Some((root, _)) = args.extra_cap(0).filter(|_| args.len() >= 4) else {
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "IRQControl: IssueSGISignal: Truncated message."
+        ));
+    };
+    let (irq, target) = (args.mr(0), args.mr(1));
+    if irq >= NUM_SGIS as u64 {
+        return Err(user_err!(
+            SyscallError::RangeError(0, NUM_SGIS as u64 - 1),
+            "IRQControl: IssueSGISignal: Invalid SGI IRQ {irq:#x}."
+        ));
+    }
+    if target > GIC_SGI_NUM_TARGETS as u64 - 1 {
+        return Err(user_err!(
+            SyscallError::InvalidArgument(1),
+            "IRQControl: IssueSGISignal: Invalid SGI Target {target:#x}."
+        ));
+    }
+    let dest = user_try!(
+        lookup_target_slot(root, args.mr(2), args.mr(3)),
+        "IRQControl: IssueSGISignal: Target slot for new ARM_SGI_Signal cap invalid: cap {}.",
+        args.extra_cptr(0)
+    );
+    user_try!(
+        ensure_empty_slot(dest),
+        "IRQControl: IssueSGISignal: Target slot for new ARM_SGI_Signal cap not empty: cap {}.",
+        args.extra_cptr(0)
+    );
+    Ok((
+        ArchCap::SgiSignal {
+            irq: irq as u8,
+            target: target as u32,
+        },
+        dest,
+    ))
 }
 
 /// seL4 `decodeARMVSpaceRootInvocation` (`seL4_ARM_VSpace_*`: MRs start, end, user
@@ -821,6 +877,7 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             pstart,
         } => super::hw::flush_user_range(k, thread, op, vspace, asid, start, end, pstart),
         VSpaceInvocation::Nothing => {}
+        VSpaceInvocation::SgiGenerate { irq, target } => super::hw::send_sgi(irq, target),
         VSpaceInvocation::PageGetAddress { paddr } => {
             if is_call {
                 let buffer = ipc_buffer_pptr(thread, true);

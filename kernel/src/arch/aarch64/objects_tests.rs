@@ -633,3 +633,90 @@ fn labels_outside_a_cap_kind_are_illegal() {
         Some(CacheOp::InvalidateData)
     );
 }
+
+/// `seL4_IRQControl_IssueSGISignal`'s words and its root CNode cap.
+struct SgiArgs {
+    mrs: Vec<u64>,
+    root: Option<Cap>,
+}
+
+impl InvocationArgs for SgiArgs {
+    fn len(&self) -> usize {
+        self.mrs.len()
+    }
+    fn mr(&self, i: usize) -> u64 {
+        self.mrs.get(i).copied().unwrap_or(0)
+    }
+    fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
+        (i == 0)
+            .then_some(self.root)
+            .flatten()
+            .map(|c| (c, Slot(PPtr::NULL)))
+    }
+    fn extra_cptr(&self, i: usize) -> u64 {
+        i as u64
+    }
+    fn is_call(&self) -> bool {
+        true
+    }
+}
+
+/// `IssueSGISignal` checks in seL4's order (`Arch_decodeIRQControlInvocation`): words and
+/// root cap, the SGI (0..16), the target (0..8), the destination; the cap made names the SGI
+/// and the target, and invoking it (any label) raises that SGI.
+#[test]
+fn issue_sgi_signal_as_sel4() {
+    use super::objects::decode_issue_sgi_signal;
+    let mut m = Mmu::new();
+    let root = Some(Cap::CNode {
+        ptr: m.page(SLOTS),
+        radix: 7,
+        guard_size: 57,
+        guard: 0,
+    });
+    let args = |mrs: &[u64], root| SgiArgs {
+        mrs: mrs.to_vec(),
+        root,
+    };
+    let err = |a: SgiArgs| decode_issue_sgi_signal(&a).err();
+    assert_eq!(
+        err(args(&[1, 0, 40], root)),
+        Some(SyscallError::TruncatedMessage)
+    );
+    assert_eq!(
+        err(args(&[1, 0, 40, 64], None)),
+        Some(SyscallError::TruncatedMessage)
+    );
+    assert_eq!(
+        err(args(&[16, 9, 40, 64], root)),
+        Some(SyscallError::RangeError(0, 15))
+    );
+    assert_eq!(
+        err(args(&[15, 8, 40, 64], root)),
+        Some(SyscallError::InvalidArgument(1))
+    );
+    assert!(matches!(
+        err(args(&[15, 7, 40, 63], root)),
+        Some(SyscallError::FailedLookup { .. })
+    ));
+    m.put(40, m.vspace_cap());
+    assert_eq!(
+        err(args(&[15, 7, 40, 64], root)),
+        Some(SyscallError::DeleteFirst)
+    );
+    let (cap, dest) = decode_issue_sgi_signal(&args(&[15, 7, 41, 64], root)).unwrap();
+    assert_eq!(
+        (cap, dest),
+        (ArchCap::SgiSignal { irq: 15, target: 7 }, m.slot(41))
+    );
+    assert_eq!(
+        ArchCap::decode(cap.encode().tag(), cap.encode()),
+        Some(cap),
+        "the cap keeps SGI and target"
+    );
+    // Invoking the cap raises the SGI, whatever the label.
+    m.put(42, ArchCap::SgiSignal { irq: 3, target: 0 });
+    super::hw::SGIS.lock().unwrap().clear();
+    m.run(L::ARMPageMap, 42, &[], &[]);
+    assert_eq!(*super::hw::SGIS.lock().unwrap(), vec![(3, 0)]);
+}

@@ -759,3 +759,16 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
         }
     }
 }
+
+/// `Arch_decodeIRQControlInvocation`: RISC-V has no IRQControl invocations of its own beyond
+/// `IssueIRQHandlerTrigger` (decoded with the generic ones): `IllegalOperation`.
+pub fn decode_irq_control(
+    _label: InvocationLabel,
+    _args: &impl InvocationArgs,
+    _control_slot: Slot,
+) -> Result<crate::object::interrupt::IrqControlInvocation, SyscallError> {
+    Err(user_err!(
+        SyscallError::IllegalOperation,
+        "IRQControl: Illegal operation."
+    ))
+}

@@ -100,6 +100,22 @@ pub fn init(dist_paddr: u64, cpu_paddr: u64) {
     write(&GICC, GICC_CTLR, 1);
 }
 
+/// GICD_SGIR: raises an SGI (target list in bits 23..16, INTID in 3..0).
+const GICD_SGIR: usize = 0xf00;
+
+/// seL4 `plat_sendSGI` (GICv2): raises SGI `irq` at CPU interface `target` (the target-list
+/// filter 0: the listed CPUs only).
+pub fn send_sgi(irq: u8, target: u32) {
+    if GICD.load(Relaxed) == 0 {
+        return;
+    }
+    write(
+        &GICD,
+        GICD_SGIR,
+        (1u32 << (16 + (target & 7))) | (irq as u32 & 0xf),
+    );
+}
+
 /// Masks (`disable`) or unmasks interrupt `irq` at the distributor.
 pub fn mask(irq: usize, disable: bool) {
     if GICD.load(Relaxed) == 0 || irq >= NIRQS.load(Relaxed) {

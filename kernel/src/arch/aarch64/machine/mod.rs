@@ -32,6 +32,7 @@ pub mod boot;
 pub mod devicetree;
 pub mod fpu;
 pub mod gic;
+pub use gic::send_sgi;
 pub mod trap;
 
 use core::arch::asm;
