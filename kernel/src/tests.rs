@@ -248,6 +248,27 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     };
     assert_eq!(ep(&s, empty + 2), ep(&s, empty) + 32);
     assert_eq!(ep(&s, empty + 1), ep(&s, empty) + 16);
+    // The boundaries themselves are allowed: the largest untyped size (`seL4_MaxUntypedBits`,
+    // then only too little memory), the last slot of the node, a window that ends exactly at
+    // the node's end.
+    let r = s.retype(ut, T::Untyped, 38, empty + 5, 1);
+    assert_eq!(r.error(), Error::NotEnoughMemory, "2^38 is not out of range");
+    let r = s.retype(ut, T::Endpoint, 0, ROOT_SLOTS - 2, 2);
+    assert_eq!(r.info.label(), 0, "a window ending at the node's end: {r:?}");
+    assert_eq!(
+        (s.identify(ROOT_SLOTS - 2), s.identify(ROOT_SLOTS - 1)),
+        (tag::ENDPOINT, tag::ENDPOINT)
+    );
+    for i in [ROOT_SLOTS - 2, ROOT_SLOTS - 1] {
+        assert_eq!(s.cnode(L::CNodeDelete, &[i, 64], &[]).info.label(), 0);
+    }
+    let r = s.retype(ut, T::Endpoint, 0, ROOT_SLOTS - 1, 1);
+    assert_eq!(r.info.label(), 0, "the node's last slot: {r:?}");
+    assert_eq!(s.identify(ROOT_SLOTS - 1), tag::ENDPOINT);
+    assert_eq!(
+        s.cnode(L::CNodeDelete, &[ROOT_SLOTS - 1, 64], &[]).info.label(),
+        0
+    );
 }
 
 #[test]
