@@ -252,9 +252,17 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     // then only too little memory), the last slot of the node, a window that ends exactly at
     // the node's end.
     let r = s.retype(ut, T::Untyped, 38, empty + 5, 1);
-    assert_eq!(r.error(), Error::NotEnoughMemory, "2^38 is not out of range");
+    assert_eq!(
+        r.error(),
+        Error::NotEnoughMemory,
+        "2^38 is not out of range"
+    );
     let r = s.retype(ut, T::Endpoint, 0, ROOT_SLOTS - 2, 2);
-    assert_eq!(r.info.label(), 0, "a window ending at the node's end: {r:?}");
+    assert_eq!(
+        r.info.label(),
+        0,
+        "a window ending at the node's end: {r:?}"
+    );
     assert_eq!(
         (s.identify(ROOT_SLOTS - 2), s.identify(ROOT_SLOTS - 1)),
         (tag::ENDPOINT, tag::ENDPOINT)
@@ -266,7 +274,9 @@ fn retype_creates_objects_and_errors_are_sel4s() {
     assert_eq!(r.info.label(), 0, "the node's last slot: {r:?}");
     assert_eq!(s.identify(ROOT_SLOTS - 1), tag::ENDPOINT);
     assert_eq!(
-        s.cnode(L::CNodeDelete, &[ROOT_SLOTS - 1, 64], &[]).info.label(),
+        s.cnode(L::CNodeDelete, &[ROOT_SLOTS - 1, 64], &[])
+            .info
+            .label(),
         0
     );
 }
