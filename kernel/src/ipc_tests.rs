@@ -922,3 +922,38 @@ fn fpu_state_is_loaded_on_first_use_and_disabled_threads_fault() {
     assert_eq!(b.state(), ThreadState::Inactive);
     assert_eq!(s.k.fpu_owner.addr(), a.addr());
 }
+
+/// `seL4_TCBFlag_fpuDisabled` set on the thread that owns the FPU releases it (`fpuRelease`):
+/// no owner afterwards, the thread's FPU off; a Resume of a thread that is runnable and has
+/// run (state Running) changes nothing (`restart` only acts on a stopped thread,
+/// `isStopped`).
+#[test]
+fn fpu_owner_disabled_and_runnable_thread_resumed() {
+    use crate::arch::riscv64::context::SSTATUS_FS_MASK;
+    let World { mut s, e } = world();
+    let a = s.spawn(100, e + 10);
+    s.run_as(a);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(2, 0));
+    assert_eq!(s.k.fpu_owner.addr(), a.addr(), "a's first FP instruction");
+    assert_eq!(a.state(), ThreadState::Running);
+    let pc = a.reg(0);
+    let root = s.root;
+    s.run_as(root);
+    assert_eq!(a.state(), ThreadState::Running, "preempted, still Running");
+    let r = s.call(e + 10, L::TCBResume, &[], &[]);
+    assert_eq!(r.info.label(), 0, "{r:?}");
+    assert_eq!(
+        (a.state(), a.reg(0)),
+        (ThreadState::Running, pc),
+        "Resume of a runnable thread changes nothing"
+    );
+    let r = s.call(
+        e + 10,
+        L::TCBSetFlags,
+        &[0, crate::object::tcb::TCB_FLAG_FPU_DISABLED],
+        &[],
+    );
+    assert_eq!(r.info.label(), 0, "{r:?}");
+    assert!(s.k.fpu_owner.is_none(), "the FPU has no owner");
+    assert_eq!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0, "a's FPU is off");
+}
