@@ -955,5 +955,9 @@ fn fpu_owner_disabled_and_runnable_thread_resumed() {
     );
     assert_eq!(r.info.label(), 0, "{r:?}");
     assert!(s.k.fpu_owner.is_none(), "the FPU has no owner");
-    assert_eq!(a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK, 0, "a's FPU is off");
+    assert_eq!(
+        a.with(|x| x.context.sstatus) & SSTATUS_FS_MASK,
+        0,
+        "a's FPU is off"
+    );
 }
