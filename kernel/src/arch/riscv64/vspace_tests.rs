@@ -996,8 +996,12 @@ fn asid_pool_assign() {
     );
     s.k.asid_table[0] = pool0;
     assert_eq!(mapped(&s, e), None);
-    // Success: ASID 2; the cap is mapped at 0 and the pool names the table.
+    // Success: ASID 2; the cap is mapped at 0 and the pool names the table. Every thread's
+    // cached `satp` is dropped (`Kernel::vm_gen` moves on: the fastpath's `vm_cached` then
+    // fails for every thread not yet switched to again).
+    let gen = s.k.vm_gen;
     ok(assign(&mut s, POOL0, e));
+    assert_ne!(s.k.vm_gen, gen, "the VSpace generation moves on");
     assert_eq!(mapped(&s, e), Some(Mapping { asid: 2, vaddr: 0 }));
     assert_eq!(vspace::find_vspace_for_asid(&s.k, 2), Some(pt_base(&s, e)));
     assert_eq!(
@@ -1670,4 +1674,17 @@ mod props {
             prop_assert_eq!(PPtr::<u64>::sim(s.user_to_pptr(IMAGE_VADDR + 120)).get(), 0x1234_5678_9abc_def0);
         }
     }
+}
+
+/// The root task's image frames are mapped as seL4's `map_it_frame_cap` maps them on RISC-V:
+/// valid leaves with R, W, X, U, A and D at level 0.
+#[test]
+fn root_task_image_frames_are_rwx_user_leaves() {
+    let s = System::boot();
+    let root = pt_base(&s, VSPACE);
+    let (pte, level) = leaf(root, IMAGE_VADDR).expect("the image's first page is mapped");
+    let want = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U;
+    assert_eq!((pte.bits() & want, level), (want, 0));
+    let ad = crate::arch::riscv64::vspace::PTE_A | crate::arch::riscv64::vspace::PTE_D;
+    assert_eq!(pte.bits() & ad, ad);
 }
