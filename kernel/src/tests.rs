@@ -851,7 +851,10 @@ fn deleting_a_cnode_preempts_where_the_general_loop_does() {
         for at in [0, 1, 2, 3, 4] {
             let direct = delete_big_cnode(true, at, units);
             let general = delete_big_cnode(false, at, units);
-            assert_eq!(direct, general, "interrupt at check {at}, {units} units before");
+            assert_eq!(
+                direct, general,
+                "interrupt at check {at}, {units} units before"
+            );
             // About 260 preemption points: two or three checks, so an interrupt at the
             // first or second stops it.
             if units == 0 {
