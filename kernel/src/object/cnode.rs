@@ -89,7 +89,8 @@ fn finalise_slot(k: &mut Kernel, slot: Slot, immediate: bool) -> Result<bool, Pr
 /// slot is already empty, without the general code: for such a zombie `finaliseCap` gives the
 /// zombie back, and `reduceZombie` deletes nothing and counts the zombie down by one, then the
 /// loop passes a preemption point. Here the empty slots at the zombie's end (a CNode's slots
-/// are mostly empty) are skipped in a scan of a load and a test each, as many at a time as
+/// are mostly empty) are skipped in a scan (eight slots' first words loaded and tested
+/// together, under three instructions a slot), as many at a time as
 /// there are preemption points before the next one that checks
 /// ([`Kernel::work_units_before_check`], counted together with
 /// [`Kernel::count_work_units`]); the point that checks is passed as the general loop passes
@@ -118,6 +119,16 @@ fn skip_empty_zombie_slots(k: &mut Kernel, slot: Slot) -> Result<bool, Preempted
             .saturating_sub(k.work_units_before_check() as u64)
             .max(floor);
         let mut n = number;
+        // Eight slots a step while their first words are all zero (empty: a null cap's tag is
+        // 0), then slot by slot; a first word that is not zero ends the fast steps, and the
+        // slot-by-slot test decides.
+        while n >= lowest + 8 {
+            let w = |i| zombie_slot(ptr, n - i).raw().w0();
+            if (1..=8).fold(0, |acc, i| acc | w(i)) != 0 {
+                break;
+            }
+            n -= 8;
+        }
         while n > lowest && zombie_slot(ptr, n - 1).is_empty() {
             n -= 1;
         }
