@@ -90,12 +90,12 @@ fn finalise_slot(k: &mut Kernel, slot: Slot, immediate: bool) -> Result<bool, Pr
 /// zombie back, and `reduceZombie` deletes nothing and counts the zombie down by one, then the
 /// loop passes a preemption point. Here the empty slots at the zombie's end (a CNode's slots
 /// are mostly empty) are skipped in a scan (eight slots' first words loaded and tested
-/// together, under three instructions a slot), as many at a time as
-/// there are preemption points before the next one that checks
-/// ([`Kernel::work_units_before_check`], counted together with
-/// [`Kernel::count_work_units`]); the point that checks is passed as the general loop passes
-/// it. Same points, same checks, same count at each: the state where it may stop is the
-/// general loop's. Returns `Ok(true)` if the zombie became removable (the loop would
+/// together, under three instructions a slot), as many at a time as there are preemption
+/// points before the next one that checks ([`Kernel::work_units_before_check`], counted
+/// together with [`Kernel::count_work_units`]); the point that checks is passed as the general
+/// loop passes it. Same points, same checks, same count at each: the state where it may stop
+/// is the general loop's. Between two checking points it scans at most 99 empty slots (about
+/// 260 instructions). Returns `Ok(true)` if the zombie became removable (the loop would
 /// return), `Ok(false)` when the general loop must go on (the slot holds no zombie, or a
 /// zombie whose last slot holds a cap), `Err` at a preemption point that stops (the zombie's
 /// count is stored first, as the general loop stores it).
