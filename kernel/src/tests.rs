@@ -788,8 +788,9 @@ fn deleting_a_cnode_deletes_what_it_holds() {
 /// check of each attempt (0: never), restarted until it finishes; `direct`: with the zombie
 /// loop's shortcut over empty slots (`Kernel::fastpath_off` clear). Returns, per attempt,
 /// whether it stopped, the work units then, the checks made and the zombie's count; the big
-/// CNode is empty at the end and the root CNode's MDB is checked.
-fn delete_big_cnode(direct: bool, at: usize) -> Vec<(bool, usize, usize, u64)> {
+/// CNode is empty at the end and the root CNode's MDB is checked. `units`: the work units
+/// counted before the delete starts (where in the current run of points it begins).
+fn delete_big_cnode(direct: bool, at: usize, units: usize) -> Vec<(bool, usize, usize, u64)> {
     let mut s = System::boot();
     s.k.fastpath_off = !direct;
     let (ut, _, _) = s.ram_untyped(16);
@@ -812,7 +813,7 @@ fn delete_big_cnode(direct: bool, at: usize) -> Vec<(bool, usize, usize, u64)> {
     crate::cte::cte_insert(bcap.cap(), bcap, a.index(8, 150));
     assert_eq!(s.cnode(L::CNodeDelete, &[e + 1, 64], &[]).info.label(), 0);
     s.k.irq_pending = pending_at_check;
-    s.k.work_units = 0;
+    s.k.work_units = units;
     let slot = s.root_slot(e);
     let mut out = vec![];
     loop {
@@ -845,17 +846,28 @@ fn delete_big_cnode(direct: bool, at: usize) -> Vec<(bool, usize, usize, u64)> {
 /// points, with the same counts, as the general loop.
 #[test]
 fn deleting_a_cnode_preempts_where_the_general_loop_does() {
-    for at in [0, 1, 2, 3] {
-        let direct = delete_big_cnode(true, at);
-        let general = delete_big_cnode(false, at);
-        assert_eq!(direct, general, "interrupt at check {at}");
-        // About 260 preemption points: two checks, so an interrupt at the first or second
-        // stops it.
-        assert_eq!(
-            direct.len() > 1,
-            at == 1 || at == 2,
-            "interrupt at check {at}"
-        );
+    let max = abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
+    for units in [0, 1, 37, max - 2, max - 1] {
+        for at in [0, 1, 2, 3, 4] {
+            let direct = delete_big_cnode(true, at, units);
+            let general = delete_big_cnode(false, at, units);
+            assert_eq!(
+                direct, general,
+                "interrupt at check {at}, {units} units before"
+            );
+            // About 260 preemption points: two or three checks, so an interrupt at the
+            // first or second stops it.
+            if units == 0 {
+                assert_eq!(
+                    direct.len() > 1,
+                    at == 1 || at == 2,
+                    "interrupt at check {at}"
+                );
+            }
+            if at == 1 {
+                assert!(direct.len() > 1, "{units} units before");
+            }
+        }
     }
 }
 
