@@ -45,8 +45,8 @@ macro_rules! if_riscv64 {
 
 if_riscv64! {
     pub use riscv64::boot::{
-        check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        check_root_elf, create_root_vspace, init_root_context, map_root_frame, root_asid_caps,
+        root_paging_tables, IT_ASID, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
         NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     #[cfg(test)]
@@ -86,8 +86,8 @@ pub use aarch64::{
 
 if_aarch64! {
     pub use aarch64::boot::{
-        check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        check_root_elf, create_root_vspace, init_root_context, map_root_frame, root_asid_caps,
+        root_paging_tables, IT_ASID, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
         NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     pub use aarch64::cap::{
