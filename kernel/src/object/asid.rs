@@ -54,18 +54,21 @@ pub struct Assign {
 
 /// The `cap_asid_control_cap` case of seL4's MMU decoders (`seL4_<arch>_ASIDControl_MakePool`;
 /// MRs index, depth; extra caps: untyped, CNode root). `is_make_pool`: the label is the
-/// architecture's `ASIDControlMakePool`.
+/// architecture's `ASIDControlMakePool`; `into` makes the checked invocation the
+/// architecture's (built where it is returned, as a decoder written for one architecture
+/// would, so the code the kernel's decode path compiles to is the same).
 ///
 /// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (fewer than 2 words or a
 /// missing cap), `DeleteFirst` (every ASID table entry is in use), `InvalidCapability(1)` (not
 /// a non-device untyped of exactly `seL4_ASIDPoolBits`), `RevokeFirst` (the untyped has
 /// children, `ensureNoChildren`), the destination lookup's errors (`lookupTargetSlot`),
 /// `DeleteFirst` (destination not empty).
-pub fn decode_make_pool(
+pub fn decode_make_pool<T>(
     k: &Kernel,
     is_make_pool: bool,
     args: &impl InvocationArgs,
-) -> Result<MakePool, SyscallError> {
+    into: impl FnOnce(MakePool) -> T,
+) -> Result<T, SyscallError> {
     if !is_make_pool {
         return Err(user_err!(
             SyscallError::IllegalOperation,
@@ -124,25 +127,25 @@ pub fn decode_make_pool(
         ensure_empty_slot(dest),
         "ASIDControlMakePool: Target slot not empty."
     );
-    Ok(MakePool {
+    Ok(into(MakePool {
         frame,
         dest,
         parent,
         asid_base,
-    })
+    }))
 }
 
 /// The `cap_asid_pool_cap` case of seL4's MMU decoders (`seL4_<arch>_ASIDPool_Assign`; extra
 /// cap: the VSpace to give an ASID) for the pool at `ptr` whose first ASID is `asid_base`.
 /// `is_assign`: the label is the architecture's `ASIDPoolAssign`; `assignable`: whether the
 /// extra cap (and its slot) may be given an ASID; `name`: the pool's name in the userError
-/// lines (`RISCVASIDPool`, `ASIDPool`).
+/// lines (`RISCVASIDPool`, `ASIDPool`); `into`: as for [`decode_make_pool`].
 ///
 /// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (no extra cap),
 /// `InvalidCapability(1)` (not assignable), `FailedLookup` (no pool in the ASID table entry
 /// for this pool's base; invalid root), `InvalidCapability(0)` (the entry is another pool),
 /// `DeleteFirst` (no free ASID; ASID 0 is never handed out).
-pub fn decode_assign(
+pub fn decode_assign<T>(
     k: &Kernel,
     is_assign: bool,
     args: &impl InvocationArgs,
@@ -150,7 +153,8 @@ pub fn decode_assign(
     asid_base: u16,
     assignable: impl FnOnce(Cap, Slot) -> bool,
     name: &str,
-) -> Result<Assign, SyscallError> {
+    into: impl FnOnce(Assign) -> T,
+) -> Result<T, SyscallError> {
     let _ = name; // Only the userError lines of debug builds use it.
     if !is_assign {
         return Err(user_err!(
@@ -193,11 +197,11 @@ pub fn decode_assign(
             "{name}: No free ASID in the pool."
         ));
     };
-    Ok(Assign {
+    Ok(into(Assign {
         asid: asid_base + i as u16,
         pool,
         vspace_slot,
-    })
+    }))
 }
 
 /// `performASIDControlInvocation` for `m`: the untyped is used up (its free index at its

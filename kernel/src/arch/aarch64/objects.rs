@@ -141,11 +141,21 @@ pub enum VSpaceInvocation {
         /// The frame's physical address.
         paddr: u64,
     },
-    /// `performASIDControlInvocation` (`crate::object::asid`).
-    AsidControlMakePool(asid::MakePool),
+    /// `performASIDControlInvocation`: [`asid::MakePool`]'s fields (kept as fields, not the
+    /// struct, so that this enum's layout, and the code that moves it, stay as they were).
+    AsidControlMakePool {
+        frame: PPtr<crate::mem::UntypedMemory>,
+        dest: Slot,
+        parent: Slot,
+        asid_base: u16,
+    },
     /// `performASIDPoolInvocation`: give the VSpace whose cap is in `vspace_slot` the ASID
-    /// `asid` of the pool at `pool` (`crate::object::asid`).
-    AsidPoolAssign(asid::Assign),
+    /// `asid` of the pool at `pool` (`crate::object::asid`; [`asid::Assign`]'s fields).
+    AsidPoolAssign {
+        asid: u16,
+        pool: asid::AsidPoolRef,
+        vspace_slot: Slot,
+    },
 }
 
 /// This architecture's cap in a slot (the generic decoder only knows the current
@@ -641,7 +651,14 @@ fn decode_asid_control(
     args: &impl InvocationArgs,
 ) -> Result<VSpaceInvocation, SyscallError> {
     let is_make_pool = label == InvocationLabel::ARMASIDControlMakePool;
-    asid::decode_make_pool(k, is_make_pool, args).map(VSpaceInvocation::AsidControlMakePool)
+    asid::decode_make_pool(k, is_make_pool, args, |m| {
+        VSpaceInvocation::AsidControlMakePool {
+            frame: m.frame,
+            dest: m.dest,
+            parent: m.parent,
+            asid_base: m.asid_base,
+        }
+    })
 }
 
 /// The `cap_asid_pool_cap` case of seL4 `decodeARMMMUInvocation`
@@ -656,8 +673,20 @@ fn decode_asid_pool(
 ) -> Result<VSpaceInvocation, SyscallError> {
     let is_assign = label == InvocationLabel::ARMASIDPoolAssign;
     let no_asid = |_, slot| matches!(arch_cap_in(slot), Some(ArchCap::VSpace { asid: None, .. }));
-    asid::decode_assign(k, is_assign, args, ptr, asid_base, no_asid, "ASIDPool")
-        .map(VSpaceInvocation::AsidPoolAssign)
+    asid::decode_assign(
+        k,
+        is_assign,
+        args,
+        ptr,
+        asid_base,
+        no_asid,
+        "ASIDPool",
+        |a| VSpaceInvocation::AsidPoolAssign {
+            asid: a.asid,
+            pool: a.pool,
+            vspace_slot: a.vspace_slot,
+        },
+    )
 }
 
 /// Stores this architecture's cap `c` in `slot`, leaving the MDB node as it is.
@@ -753,20 +782,30 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             }
             thread.set_state(ThreadState::Running);
         }
-        VSpaceInvocation::AsidControlMakePool(m) => {
+        VSpaceInvocation::AsidControlMakePool {
+            frame,
+            dest,
+            parent,
+            asid_base,
+        } => {
+            let m = asid::MakePool {
+                frame,
+                dest,
+                parent,
+                asid_base,
+            };
             asid::perform_make_pool(k, m, |ptr| {
                 // `cteInsert`: an ASID pool cap is never revocable (`isCapRevocable` is false
                 // for the architecture's caps).
-                let asid_base = m.asid_base;
                 let pool = ArchCap::AsidPool { ptr, asid_base }.encode();
-                mdb_insert_after(pool, false, m.parent, m.dest);
+                mdb_insert_after(pool, false, parent, dest);
             })
         }
-        VSpaceInvocation::AsidPoolAssign(asid::Assign {
+        VSpaceInvocation::AsidPoolAssign {
             asid,
             pool,
             vspace_slot,
-        }) => {
+        } => {
             let Some(ArchCap::VSpace { base, .. }) = arch_cap_in(vspace_slot) else {
                 return;
             };

@@ -58,11 +58,21 @@ pub enum VSpaceInvocation {
     PageUnmap { cap: Cap, slot: Slot },
     /// `performPageGetAddress`: reply with the frame's physical address.
     PageGetAddress { paddr: u64 },
-    /// `performASIDControlInvocation` (`crate::object::asid`).
-    AsidControlMakePool(asid::MakePool),
+    /// `performASIDControlInvocation`: [`asid::MakePool`]'s fields (kept as fields, not the
+    /// struct, so that this enum's layout, and the code that moves it, stay as they were).
+    AsidControlMakePool {
+        frame: PPtr<crate::mem::UntypedMemory>,
+        dest: Slot,
+        parent: Slot,
+        asid_base: u16,
+    },
     /// `performASIDPoolInvocation`: make the page table whose cap is in `vspace_slot` the
-    /// VSpace root of `asid`, in the pool at `pool` (`crate::object::asid`).
-    AsidPoolAssign(asid::Assign),
+    /// VSpace root of `asid`, in the pool at `pool` (`crate::object::asid`; [`asid::Assign`]'s fields).
+    AsidPoolAssign {
+        asid: u16,
+        pool: asid::AsidPoolRef,
+        vspace_slot: Slot,
+    },
 }
 
 /// `decodeRISCVMMUInvocation(label, length, cptr, cte, cap, call, buffer)`: checks an
@@ -371,7 +381,14 @@ fn decode_asid_control(
     args: &impl InvocationArgs,
 ) -> Result<VSpaceInvocation, SyscallError> {
     let is_make_pool = label == InvocationLabel::RISCVASIDControlMakePool;
-    asid::decode_make_pool(k, is_make_pool, args).map(VSpaceInvocation::AsidControlMakePool)
+    asid::decode_make_pool(k, is_make_pool, args, |m| {
+        VSpaceInvocation::AsidControlMakePool {
+            frame: m.frame,
+            dest: m.dest,
+            parent: m.parent,
+            asid_base: m.asid_base,
+        }
+    })
 }
 
 /// The `cap_asid_pool_cap` case of seL4 `decodeRISCVMMUInvocation`
@@ -400,8 +417,12 @@ fn decode_asid_pool(
         asid_base,
         unmapped_pt,
         "RISCVASIDPool",
+        |a| VSpaceInvocation::AsidPoolAssign {
+            asid: a.asid,
+            pool: a.pool,
+            vspace_slot: a.vspace_slot,
+        },
     )
-    .map(VSpaceInvocation::AsidPoolAssign)
 }
 
 /// Whether [`fast_invocation`] may apply to an invocation of `cap` by `t` (a frame cap, and
@@ -510,7 +531,9 @@ pub fn fast_invocation(k: &Kernel, t: TcbRef, frame: RawCap, slot: Slot, is_call
 /// (`Kernel::vm_gen`, `Kernel::activated`); mapping and unmapping frames and page tables
 /// changes no ASID and no thread's VSpace root, and keeps them.
 pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
-    if let VSpaceInvocation::AsidControlMakePool(_) | VSpaceInvocation::AsidPoolAssign(_) = inv {
+    if let VSpaceInvocation::AsidControlMakePool { .. } | VSpaceInvocation::AsidPoolAssign { .. } =
+        inv
+    {
         k.clear_activated();
         k.vm_gen += 1;
     }
@@ -581,19 +604,31 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             }
             thread.set_state(ThreadState::Running);
         }
-        VSpaceInvocation::AsidControlMakePool(m) => asid::perform_make_pool(k, m, |ptr| {
-            let asid_base = m.asid_base;
-            cte_insert(
-                Cap::Arch(ArchCap::AsidPool { ptr, asid_base }),
-                m.parent,
-                m.dest,
-            )
-        }),
-        VSpaceInvocation::AsidPoolAssign(asid::Assign {
+        VSpaceInvocation::AsidControlMakePool {
+            frame,
+            dest,
+            parent,
+            asid_base,
+        } => {
+            let m = asid::MakePool {
+                frame,
+                dest,
+                parent,
+                asid_base,
+            };
+            asid::perform_make_pool(k, m, |ptr| {
+                cte_insert(
+                    Cap::Arch(ArchCap::AsidPool { ptr, asid_base }),
+                    parent,
+                    dest,
+                )
+            })
+        }
+        VSpaceInvocation::AsidPoolAssign {
             asid,
             pool,
             vspace_slot,
-        }) => {
+        } => {
             let Cap::Arch(ArchCap::PageTable { base, .. }) = vspace_slot.cap() else {
                 return;
             };
