@@ -392,50 +392,11 @@ pub fn mask_cap_rights(r: CapRights, c: ArchCap) -> ArchCap {
     }
 }
 
-/// `Arch_sameRegionAs(a, b)`.
-pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
-    match (a, b) {
-        (
-            ArchCap::Frame {
-                base: x, size: sx, ..
-            },
-            ArchCap::Frame {
-                base: y, size: sy, ..
-            },
-        ) => {
-            // b's frame lies within a's.
-            let (x, y) = (x.addr() as u64, y.addr() as u64);
-            let (ta, tb) = (x + (1 << sx.bits()) - 1, y + (1 << sy.bits()) - 1);
-            x <= y && ta >= tb && y <= tb
-        }
-        (ArchCap::PageTable { base: x, .. }, ArchCap::PageTable { base: y, .. }) => x == y,
-        (ArchCap::AsidControl, ArchCap::AsidControl | ArchCap::AsidPool { .. }) => true,
-        (ArchCap::AsidPool { ptr: x, .. }, ArchCap::AsidPool { ptr: y, .. }) => x == y,
-        _ => false,
-    }
-}
-
-/// `Arch_sameObjectAs(a, b)`: frames are the same object only with the same base, size and
-/// device flag; ASID control is not the same object as the pools it made.
-pub fn same_object_as(a: &ArchCap, b: &ArchCap) -> bool {
-    match (a, b) {
-        (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => false,
-        (
-            ArchCap::Frame {
-                base: x,
-                size: sx,
-                is_device: dx,
-                ..
-            },
-            ArchCap::Frame {
-                base: y,
-                size: sy,
-                is_device: dy,
-                ..
-            },
-        ) => x == y && sx == sy && dx == dy,
-        _ => same_region_as(a, b),
-    }
+// `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): on RISC-V an ASID pool
+// lies in ASID control's region but is not the same object.
+crate::arch::vmcap::vm_cap_comparisons! {
+    region: { (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => true },
+    object: { (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => false },
 }
 
 /// `Arch_createObject`: the cap to a new frame or page table of type `t` at `ptr` (already

@@ -1,0 +1,69 @@
+//! The comparisons of VSpace caps that every architecture makes the same way (seL4 16.0.0
+//! `Arch_sameRegionAs` and `Arch_sameObjectAs` in `src/arch/riscv/object/objecttype.c` and
+//! `src/arch/arm/64/object/objecttype.c`), written once as a macro over the variants every
+//! architecture's `ArchCap` has: `Frame { base, size, is_device, .. }` (with
+//! `size.bits()`), `PageTable { base, .. }`, `AsidControl` and `AsidPool { ptr, .. }`. Each
+//! architecture adds its own arms (RISC-V: ASID control is the region of every ASID pool;
+//! Arm: VSpaces and SGI signal caps). A macro rather than a common view type: the
+//! comparisons are inlined into the MDB walks, and matching the architecture's enum directly
+//! keeps that code as short as a hand-written match.
+
+/// Defines `same_region_as` and `same_object_as` for the `ArchCap` in scope; the
+/// architecture's own arms (`region: { pat => expr, .. }`, `object: { .. }`, matched on
+/// `(a, b)`) come before the shared ones.
+macro_rules! vm_cap_comparisons {
+    (
+        region: { $($rp:pat => $re:expr),* $(,)? },
+        object: { $($op:pat => $oe:expr),* $(,)? } $(,)?
+    ) => {
+        /// `Arch_sameRegionAs(a, b)`: the architecture's own cases, then: `b`'s frame lies
+        /// within `a`'s (inclusive end addresses, as seL4 compares them); the same page table;
+        /// ASID control and ASID control; the same ASID pool.
+        pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
+            match (a, b) {
+                $($rp => $re,)*
+                (
+                    ArchCap::Frame {
+                        base: x, size: sx, ..
+                    },
+                    ArchCap::Frame {
+                        base: y, size: sy, ..
+                    },
+                ) => {
+                    let (x, y) = (x.addr() as u64, y.addr() as u64);
+                    let (ta, tb) = (x + (1 << sx.bits()) - 1, y + (1 << sy.bits()) - 1);
+                    x <= y && ta >= tb && y <= tb
+                }
+                (ArchCap::PageTable { base: x, .. }, ArchCap::PageTable { base: y, .. }) => x == y,
+                (ArchCap::AsidControl, ArchCap::AsidControl) => true,
+                (ArchCap::AsidPool { ptr: x, .. }, ArchCap::AsidPool { ptr: y, .. }) => x == y,
+                _ => false,
+            }
+        }
+
+        /// `Arch_sameObjectAs(a, b)`: the architecture's own cases, then: frames are the same
+        /// object only with the same base, size and device flag; anything else as
+        /// [`same_region_as`].
+        pub fn same_object_as(a: &ArchCap, b: &ArchCap) -> bool {
+            match (a, b) {
+                $($op => $oe,)*
+                (
+                    ArchCap::Frame {
+                        base: x,
+                        size: sx,
+                        is_device: dx,
+                        ..
+                    },
+                    ArchCap::Frame {
+                        base: y,
+                        size: sy,
+                        is_device: dy,
+                        ..
+                    },
+                ) => x == y && sx == sy && dx == dy,
+                _ => same_region_as(a, b),
+            }
+        }
+    };
+}
+pub(crate) use vm_cap_comparisons;
