@@ -32,8 +32,8 @@ pub mod devicetree;
 /// Device-tree nodes by path, robust against the `FDT_NOP` tokens QEMU leaves after `-dtb`.
 #[cfg(any(test, target_os = "none"))]
 pub mod fdt_path;
-/// The comparisons of VSpace caps that both architectures share (`Arch_sameRegionAs`,
-/// `Arch_sameObjectAs`).
+/// The cap hooks both architectures' VSpace caps share (`Arch_maskCapRights`,
+/// `Arch_sameRegionAs`, `Arch_sameObjectAs`).
 pub mod vmcap;
 
 /// Whether the architecture built is aarch64 (else riscv64: the riscv64 target, and host

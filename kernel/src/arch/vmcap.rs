@@ -1,5 +1,5 @@
-//! The comparisons of VSpace caps that every architecture makes the same way (seL4 16.0.0
-//! `Arch_sameRegionAs` and `Arch_sameObjectAs` in `src/arch/riscv/object/objecttype.c` and
+//! The cap hooks that every architecture's VSpace caps share (seL4 16.0.0
+//! `Arch_maskCapRights`, `Arch_sameRegionAs` and `Arch_sameObjectAs` in `src/arch/riscv/object/objecttype.c` and
 //! `src/arch/arm/64/object/objecttype.c`), written once as a macro over the variants every
 //! architecture's `ArchCap` has: `Frame { base, size, is_device, .. }` (with
 //! `size.bits()`), `PageTable { base, .. }`, `AsidControl` and `AsidPool { ptr, .. }`. Each
@@ -8,14 +8,36 @@
 //! comparisons are inlined into the MDB walks, and matching the architecture's enum directly
 //! keeps that code as short as a hand-written match.
 
-/// Defines `same_region_as` and `same_object_as` for the `ArchCap` in scope; the
+/// Defines `mask_cap_rights`, `same_region_as` and `same_object_as` for the `ArchCap` (and
+/// `CapRights`) in scope; the
 /// architecture's own arms (`region: { pat => expr, .. }`, `object: { .. }`, matched on
 /// `(a, b)`) come before the shared ones.
-macro_rules! vm_cap_comparisons {
+macro_rules! vm_cap_hooks {
     (
         region: { $($rp:pat => $re:expr),* $(,)? },
         object: { $($op:pat => $oe:expr),* $(,)? } $(,)?
     ) => {
+        /// `Arch_maskCapRights`: a frame's rights are masked (`maskVMRights`); other caps
+        /// unchanged.
+        pub fn mask_cap_rights(r: CapRights, c: ArchCap) -> ArchCap {
+            match c {
+                ArchCap::Frame {
+                    base,
+                    size,
+                    rights,
+                    is_device,
+                    mapped,
+                } => ArchCap::Frame {
+                    base,
+                    size,
+                    rights: rights.mask(r),
+                    is_device,
+                    mapped,
+                },
+                c => c,
+            }
+        }
+
         /// `Arch_sameRegionAs(a, b)`: the architecture's own cases, then: `b`'s frame lies
         /// within `a`'s (inclusive end addresses, as seL4 compares them); the same page table;
         /// ASID control and ASID control; the same ASID pool.
@@ -66,4 +88,4 @@ macro_rules! vm_cap_comparisons {
         }
     };
 }
-pub(crate) use vm_cap_comparisons;
+pub(crate) use vm_cap_hooks;

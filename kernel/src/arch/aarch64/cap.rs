@@ -394,29 +394,9 @@ pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> ArchCap {
     c
 }
 
-/// `Arch_maskCapRights`: a frame's rights are masked (`maskVMRights`); other caps unchanged.
-pub fn mask_cap_rights(r: CapRights, c: ArchCap) -> ArchCap {
-    match c {
-        ArchCap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapped,
-        } => ArchCap::Frame {
-            base,
-            size,
-            rights: rights.mask(r),
-            is_device,
-            mapped,
-        },
-        c => c,
-    }
-}
-
-// `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): the same VSpace, the same
+// `Arch_maskCapRights`, `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): the same VSpace, the same
 // SGI signal (IRQ and target); an SGI signal cap is never the same object as another cap.
-crate::arch::vmcap::vm_cap_comparisons! {
+crate::arch::vmcap::vm_cap_hooks! {
     region: {
         (ArchCap::VSpace { base: x, .. }, ArchCap::VSpace { base: y, .. }) => x == y,
         (

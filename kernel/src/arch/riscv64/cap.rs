@@ -372,29 +372,9 @@ pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> ArchCap {
     c
 }
 
-/// `Arch_maskCapRights`: a frame's rights are masked (`maskVMRights`); other caps unchanged.
-pub fn mask_cap_rights(r: CapRights, c: ArchCap) -> ArchCap {
-    match c {
-        ArchCap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapped,
-        } => ArchCap::Frame {
-            base,
-            size,
-            rights: rights.mask(r),
-            is_device,
-            mapped,
-        },
-        c => c,
-    }
-}
-
-// `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): on RISC-V an ASID pool
+// `Arch_maskCapRights`, `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): on RISC-V an ASID pool
 // lies in ASID control's region but is not the same object.
-crate::arch::vmcap::vm_cap_comparisons! {
+crate::arch::vmcap::vm_cap_hooks! {
     region: { (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => true },
     object: { (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => false },
 }
