@@ -136,7 +136,8 @@ pub fn decode_make_pool<T>(
 }
 
 /// The `cap_asid_pool_cap` case of seL4's MMU decoders (`seL4_<arch>_ASIDPool_Assign`; extra
-/// cap: the VSpace to give an ASID) for the pool at `ptr` whose first ASID is `asid_base`.
+/// cap: the VSpace to give an ASID) for the pool at `ptr` whose first ASID is `asid_base`
+/// (the pool cap's fields).
 /// `is_assign`: the label is the architecture's `ASIDPoolAssign`; `assignable`: whether the
 /// extra cap (and its slot) may be given an ASID; `name`: the pool's name in the userError
 /// lines (`RISCVASIDPool`, `ASIDPool`); `into`: as for [`decode_make_pool`].
@@ -149,8 +150,7 @@ pub fn decode_assign<T>(
     k: &Kernel,
     is_assign: bool,
     args: &impl InvocationArgs,
-    ptr: AsidPoolRef,
-    asid_base: u16,
+    (ptr, asid_base): (AsidPoolRef, u16),
     assignable: impl FnOnce(Cap, Slot) -> bool,
     name: &str,
     into: impl FnOnce(Assign) -> T,
