@@ -25,6 +25,10 @@ pub mod aarch64;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
+/// The capDL dump's walk of a VSpace, which each architecture's `capdl.rs` describes its
+/// tables to (debug build).
+#[cfg(feature = "debug_build")]
+pub mod capdl_vspace;
 /// The device-tree reader's ISA-independent part, which each machine's reader completes
 /// (target only).
 #[cfg(target_os = "none")]
