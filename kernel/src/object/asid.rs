@@ -146,11 +146,14 @@ pub fn decode_make_pool<T>(
 /// `InvalidCapability(1)` (not assignable), `FailedLookup` (no pool in the ASID table entry
 /// for this pool's base; invalid root), `InvalidCapability(0)` (the entry is another pool),
 /// `DeleteFirst` (no free ASID; ASID 0 is never handed out).
+// Eight arguments: a pool given as one tuple made the inlined decode path longer.
+#[allow(clippy::too_many_arguments)]
 pub fn decode_assign<T>(
     k: &Kernel,
     is_assign: bool,
     args: &impl InvocationArgs,
-    (ptr, asid_base): (AsidPoolRef, u16),
+    ptr: AsidPoolRef,
+    asid_base: u16,
     assignable: impl FnOnce(Cap, Slot) -> bool,
     name: &str,
     into: impl FnOnce(Assign) -> T,

@@ -677,7 +677,8 @@ fn decode_asid_pool(
         k,
         is_assign,
         args,
-        (ptr, asid_base),
+        ptr,
+        asid_base,
         no_asid,
         "ASIDPool",
         |a| VSpaceInvocation::AsidPoolAssign {

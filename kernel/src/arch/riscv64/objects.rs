@@ -413,7 +413,8 @@ fn decode_asid_pool(
         k,
         is_assign,
         args,
-        (ptr, asid_base),
+        ptr,
+        asid_base,
         unmapped_pt,
         "RISCVASIDPool",
         |a| VSpaceInvocation::AsidPoolAssign {
