@@ -1,5 +1,6 @@
 //! The cap hooks that every architecture's VSpace caps share (seL4 16.0.0
-//! `Arch_maskCapRights`, `Arch_sameRegionAs` and `Arch_sameObjectAs` in `src/arch/riscv/object/objecttype.c` and
+//! `checkValidIPCBuffer`, and `Arch_maskCapRights`, `Arch_sameRegionAs` and
+//! `Arch_sameObjectAs` in `src/arch/riscv/object/objecttype.c` and
 //! `src/arch/arm/64/object/objecttype.c`), written once as a macro over the variants every
 //! architecture's `ArchCap` has: `Frame { base, size, is_device, .. }` (with
 //! `size.bits()`), `PageTable { base, .. }`, `AsidControl` and `AsidPool { ptr, .. }`. Each
@@ -7,6 +8,46 @@
 //! Arm: VSpaces and SGI signal caps). A macro rather than a common view type: the
 //! comparisons are inlined into the MDB walks, and matching the architecture's enum directly
 //! keeps that code as short as a hand-written match.
+
+use crate::error::SyscallError;
+
+/// `checkValidIPCBuffer(vptr, cap)` (seL4 `src/arch/riscv/kernel/vspace.c`,
+/// `src/arch/arm/64/kernel/vspace.c`) for a cap that is a frame with device flag
+/// `frame_is_device` (`None`: not a frame cap): `IllegalOperation` unless a non-device frame,
+/// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`. `not_frame` and
+/// `vptr_name` are the architecture's userError words (the message for a cap that is not a
+/// frame; what the misaligned address is called).
+#[inline(always)]
+pub fn check_valid_ipc_buffer(
+    vptr: u64,
+    frame_is_device: Option<bool>,
+    not_frame: &str,
+    vptr_name: &str,
+) -> Result<(), SyscallError> {
+    let _ = (not_frame, vptr_name); // Only the userError lines of debug builds use them.
+    match frame_is_device {
+        Some(false) => {}
+        Some(true) => {
+            return Err(crate::user_err!(
+                SyscallError::IllegalOperation,
+                "Specifying a device frame as an IPC buffer is not permitted."
+            ))
+        }
+        None => {
+            return Err(crate::user_err!(
+                SyscallError::IllegalOperation,
+                "{not_frame}"
+            ))
+        }
+    }
+    if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
+        return Err(crate::user_err!(
+            SyscallError::AlignmentError,
+            "{vptr_name} {vptr:#x} is not aligned."
+        ));
+    }
+    Ok(())
+}
 
 /// Defines `mask_cap_rights`, `same_region_as` and `same_object_as` for the `ArchCap` (and
 /// `CapRights`) in scope; the

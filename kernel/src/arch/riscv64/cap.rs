@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 use super::vspace::{AsidPoolRef, PtRef};
+use crate::arch::vmcap;
 use crate::cap::{field, Cap, RawCap};
 use crate::error::SyscallError;
 use crate::mem::{FrameMemory, PPtr};
@@ -316,33 +317,21 @@ pub fn vspace_root(c: &Cap) -> Option<PtRef> {
     }
 }
 
-/// RISC-V `checkValidIPCBuffer(vptr, cap)`: `IllegalOperation` unless a non-device frame,
-/// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
+/// RISC-V `checkValidIPCBuffer(vptr, cap)` ([`vmcap::check_valid_ipc_buffer`]):
+/// `IllegalOperation` unless a non-device frame, `AlignmentError` unless `vptr` is aligned to
+/// `seL4_IPCBufferSizeBits`.
 pub fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
-    match cap {
-        Cap::Arch(ArchCap::Frame {
-            is_device: false, ..
-        }) => {}
-        Cap::Arch(ArchCap::Frame { .. }) => {
-            return Err(crate::user_err!(
-                SyscallError::IllegalOperation,
-                "Specifying a device frame as an IPC buffer is not permitted."
-            ))
-        }
-        _ => {
-            return Err(crate::user_err!(
-                SyscallError::IllegalOperation,
-                "Requested IPC Buffer is not a frame cap."
-            ))
-        }
-    }
-    if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
-        return Err(crate::user_err!(
-            SyscallError::AlignmentError,
-            "Requested IPC Buffer location {vptr:#x} is not aligned."
-        ));
-    }
-    Ok(())
+    let frame_is_device = match cap {
+        Cap::Arch(ArchCap::Frame { is_device, .. }) => Some(is_device),
+        _ => None,
+    };
+    let not_frame = "Requested IPC Buffer is not a frame cap.";
+    vmcap::check_valid_ipc_buffer(
+        vptr,
+        frame_is_device,
+        not_frame,
+        "Requested IPC Buffer location",
+    )
 }
 
 /// `Arch_deriveCap`: a frame cap's copy is unmapped; an unmapped page table cannot be copied
