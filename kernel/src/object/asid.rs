@@ -244,3 +244,36 @@ pub fn perform_make_pool(k: &mut Kernel, m: MakePool, insert_cap: impl FnOnce(As
     insert_cap(pool);
     k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = Link::to(pool);
 }
+
+/// Implements `From<MakePool>` and `From<Assign>` for the architecture's `VSpaceInvocation`
+/// in scope, whose `AsidControlMakePool` and `AsidPoolAssign` variants carry the fields of
+/// [`MakePool`] and [`Assign`] (as fields rather than the structs, so that the enum's layout,
+/// and the decode path that moves it, stay what the architecture's own variants make them).
+/// The decoders' `into` is then `VSpaceInvocation::from`.
+macro_rules! asid_invocations {
+    () => {
+        impl From<$crate::object::asid::MakePool> for VSpaceInvocation {
+            #[inline(always)]
+            fn from(m: $crate::object::asid::MakePool) -> Self {
+                VSpaceInvocation::AsidControlMakePool {
+                    frame: m.frame,
+                    dest: m.dest,
+                    parent: m.parent,
+                    asid_base: m.asid_base,
+                }
+            }
+        }
+
+        impl From<$crate::object::asid::Assign> for VSpaceInvocation {
+            #[inline(always)]
+            fn from(a: $crate::object::asid::Assign) -> Self {
+                VSpaceInvocation::AsidPoolAssign {
+                    asid: a.asid,
+                    pool: a.pool,
+                    vspace_slot: a.vspace_slot,
+                }
+            }
+        }
+    };
+}
+pub(crate) use asid_invocations;

@@ -158,6 +158,8 @@ pub enum VSpaceInvocation {
     },
 }
 
+asid::asid_invocations!();
+
 /// This architecture's cap in a slot (the generic decoder only knows the current
 /// architecture's).
 #[inline(always)]
@@ -651,14 +653,7 @@ fn decode_asid_control(
     args: &impl InvocationArgs,
 ) -> Result<VSpaceInvocation, SyscallError> {
     let is_make_pool = label == InvocationLabel::ARMASIDControlMakePool;
-    asid::decode_make_pool(k, is_make_pool, args, |m| {
-        VSpaceInvocation::AsidControlMakePool {
-            frame: m.frame,
-            dest: m.dest,
-            parent: m.parent,
-            asid_base: m.asid_base,
-        }
-    })
+    asid::decode_make_pool(k, is_make_pool, args, VSpaceInvocation::from)
 }
 
 /// The `cap_asid_pool_cap` case of seL4 `decodeARMMMUInvocation`
@@ -681,11 +676,7 @@ fn decode_asid_pool(
         asid_base,
         no_asid,
         "ASIDPool",
-        |a| VSpaceInvocation::AsidPoolAssign {
-            asid: a.asid,
-            pool: a.pool,
-            vspace_slot: a.vspace_slot,
-        },
+        VSpaceInvocation::from,
     )
 }
 

@@ -75,6 +75,8 @@ pub enum VSpaceInvocation {
     },
 }
 
+asid::asid_invocations!();
+
 /// `decodeRISCVMMUInvocation(label, length, cptr, cte, cap, call, buffer)`: checks an
 /// invocation of `cap` (in `slot`) and returns what to do. Errors are seL4's, in seL4's order;
 /// see the per-type functions.
@@ -381,14 +383,7 @@ fn decode_asid_control(
     args: &impl InvocationArgs,
 ) -> Result<VSpaceInvocation, SyscallError> {
     let is_make_pool = label == InvocationLabel::RISCVASIDControlMakePool;
-    asid::decode_make_pool(k, is_make_pool, args, |m| {
-        VSpaceInvocation::AsidControlMakePool {
-            frame: m.frame,
-            dest: m.dest,
-            parent: m.parent,
-            asid_base: m.asid_base,
-        }
-    })
+    asid::decode_make_pool(k, is_make_pool, args, VSpaceInvocation::from)
 }
 
 /// The `cap_asid_pool_cap` case of seL4 `decodeRISCVMMUInvocation`
@@ -417,11 +412,7 @@ fn decode_asid_pool(
         asid_base,
         unmapped_pt,
         "RISCVASIDPool",
-        |a| VSpaceInvocation::AsidPoolAssign {
-            asid: a.asid,
-            pool: a.pool,
-            vspace_slot: a.vspace_slot,
-        },
+        VSpaceInvocation::from,
     )
 }
 
