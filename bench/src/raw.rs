@@ -85,129 +85,205 @@ pub use aarch64::*;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64::*;
 
+/// Defines the timed system calls of one architecture from its trap instruction (`$trap`),
+/// its counter read (`$pre` `{t}` `$suf`: the read into the operand `t`), its register move
+/// (`$mv`) and the registers of `a0..a5` (`$r0`..`$r5`), of the syscall number (`$sys`) and,
+/// with MCS, of the Reply object (`$reply`) and the NBSendRecv destination (`$dest`). Every
+/// window is one `asm!` block, so only the instructions named here are inside it.
+macro_rules! raw_syscalls {
+    (
+        trap: $trap:literal, read: ($pre:literal, $suf:literal), mv: $mv:literal,
+        regs: [$r0:tt, $r1:tt, $r2:tt, $r3:tt, $r4:tt, $r5:tt],
+        sys: $sys:tt, reply: $reply:tt, dest: $dest:tt
+    ) => {
+        /// One system call, untimed.
+        #[inline(always)]
+        pub fn ecall(sys: i64, r: &mut Regs) {
+            // SAFETY: the kernel changes only `a0..a5` (declared in/out) and memory it may
+            // write (the IPC buffer; memory is not `nomem`); it does not use the user stack.
+            unsafe {
+                asm!(
+                    $trap,
+                    inout($r0) r[0], inout($r1) r[1], inout($r2) r[2],
+                    inout($r3) r[3], inout($r4) r[4], inout($r5) r[5],
+                    in($sys) sys,
+                    options(nostack),
+                );
+            }
+        }
+
+        /// MCS: [`timed`] with the Reply object `reply` in `a6`'s register
+        /// (`seL4_ReplyRecv`).
+        #[cfg(feature = "mcs")]
+        #[inline(always)]
+        pub fn timed_reply(sys: i64, r: &mut Regs, reply: Word) -> (u64, u64) {
+            let (t0, t1): (u64, u64);
+            // SAFETY: as in `ecall`; `a6`'s register is declared clobbered as well.
+            unsafe {
+                asm!(
+                    concat!($pre, "{t0}", $suf),
+                    $trap,
+                    concat!($pre, "{t1}", $suf),
+                    t0 = out(reg) t0, t1 = out(reg) t1,
+                    inout($r0) r[0], inout($r1) r[1], inout($r2) r[2],
+                    inout($r3) r[3], inout($r4) r[4], inout($r5) r[5],
+                    inout($reply) reply => _, in($sys) sys,
+                    options(nostack),
+                );
+            }
+            (t0, t1)
+        }
+
+        /// MCS: [`ecall_then_read`] with the Reply object `reply` in `a6`'s register and
+        /// `dest` in `t0`'s (`seL4_Recv`, `seL4_NBSendRecv`).
+        #[cfg(feature = "mcs")]
+        #[inline(always)]
+        pub fn ecall_then_read_reply(sys: i64, r: &mut Regs, reply: Word, dest: Word) -> u64 {
+            let t: u64;
+            // SAFETY: as in `ecall`; the registers of `a6` and `t0` are declared clobbered as
+            // well.
+            unsafe {
+                asm!(
+                    $trap,
+                    concat!($pre, "{t}", $suf),
+                    t = out(reg) t,
+                    inout($r0) r[0], inout($r1) r[1], inout($r2) r[2],
+                    inout($r3) r[3], inout($r4) r[4], inout($r5) r[5],
+                    inout($reply) reply => _, inout($dest) dest => _, in($sys) sys,
+                    options(nostack),
+                );
+            }
+            t
+        }
+
+        /// Read the counter, trap, read the counter: the counter just before and just after
+        /// the system call.
+        #[inline(always)]
+        pub fn timed(sys: i64, r: &mut Regs) -> (u64, u64) {
+            let (t0, t1): (u64, u64);
+            // SAFETY: as in `ecall`; `t0` and `t1` are outputs distinct from every operand.
+            unsafe {
+                asm!(
+                    concat!($pre, "{t0}", $suf),
+                    $trap,
+                    concat!($pre, "{t1}", $suf),
+                    t0 = out(reg) t0, t1 = out(reg) t1,
+                    inout($r0) r[0], inout($r1) r[1], inout($r2) r[2],
+                    inout($r3) r[3], inout($r4) r[4], inout($r5) r[5],
+                    in($sys) sys,
+                    options(nostack),
+                );
+            }
+            (t0, t1)
+        }
+
+        /// Trap, read the counter: the counter just after the system call returns (the end
+        /// of a window another thread started).
+        #[inline(always)]
+        pub fn ecall_then_read(sys: i64, r: &mut Regs) -> u64 {
+            let t: u64;
+            // SAFETY: as in `timed`.
+            unsafe {
+                asm!(
+                    $trap,
+                    concat!($pre, "{t}", $suf),
+                    t = out(reg) t,
+                    inout($r0) r[0], inout($r1) r[1], inout($r2) r[2],
+                    inout($r3) r[3], inout($r4) r[4], inout($r5) r[5],
+                    in($sys) sys,
+                    options(nostack),
+                );
+            }
+            t
+        }
+
+        /// Read the counter, trap: the counter just before a system call whose window ends
+        /// in another thread.
+        #[inline(always)]
+        pub fn read_then_ecall(sys: i64, r: &mut Regs) -> u64 {
+            let t: u64;
+            // SAFETY: as in `timed`.
+            unsafe {
+                asm!(
+                    concat!($pre, "{t}", $suf),
+                    $trap,
+                    t = out(reg) t,
+                    inout($r0) r[0], inout($r1) r[1], inout($r2) r[2],
+                    inout($r3) r[3], inout($r4) r[4], inout($r5) r[5],
+                    in($sys) sys,
+                    options(nostack),
+                );
+            }
+            t
+        }
+
+        /// The cost of reading the counter: the difference of two back-to-back reads.
+        #[inline(always)]
+        pub fn overhead() -> u64 {
+            let (t0, t1): (u64, u64);
+            // SAFETY: reads a counter EL0/U-mode may read (the kernel enabled it).
+            unsafe {
+                asm!(
+                    concat!($pre, "{t0}", $suf),
+                    concat!($pre, "{t1}", $suf),
+                    t0 = out(reg) t0, t1 = out(reg) t1,
+                    options(nomem, nostack),
+                );
+            }
+            t1.wrapping_sub(t0)
+        }
+
+        /// The counter now (for windows over several system calls and the code between them).
+        #[inline(always)]
+        pub fn now() -> u64 {
+            let t: u64;
+            // SAFETY: reads a counter. Not `nomem`: the compiler must not move memory accesses
+            // (the system calls of the window) across it.
+            unsafe { asm!(concat!($pre, "{t}", $suf), t = out(reg) t, options(nostack)) };
+            t
+        }
+
+        /// Read the counter, trap (`seL4_Signal(signal)`), trap (`seL4_Wait(wait)`), read the
+        /// counter: one round trip of a notification ping-pong, timed in one block (with the
+        /// two moves that set up the Wait).
+        #[inline(always)]
+        pub fn timed_signal_wait(signal: Word, wait: Word) -> (u64, u64) {
+            let (t0, t1): (u64, u64);
+            // SAFETY: as in `ecall`; both system calls change only `a0..a5` (declared
+            // clobbered), and the syscall number's register is an in/out register here because
+            // it is rewritten between them.
+            unsafe {
+                asm!(
+                    concat!($pre, "{t0}", $suf),
+                    $trap,
+                    concat!($mv, " ", $r0, ", {w}"),
+                    concat!($mv, " ", $sys, ", {wsys}"),
+                    $trap,
+                    concat!($pre, "{t1}", $suf),
+                    t0 = out(reg) t0, t1 = out(reg) t1,
+                    w = in(reg) wait, wsys = in(reg) WAIT,
+                    inout($r0) signal => _, out($r1) _, out($r2) _,
+                    out($r3) _, out($r4) _, out($r5) _,
+                    inout($sys) SEND => _,
+                    options(nostack),
+                );
+            }
+            (t0, t1)
+        }
+    };
+}
+
 #[cfg(target_arch = "riscv64")]
 mod riscv64 {
-    //! The riscv64 instructions.
+    //! The riscv64 instructions: `ecall`, the counter `cycle`.
     use super::*;
     use core::arch::asm;
 
-    /// One system call, untimed.
-    #[inline(always)]
-    pub fn ecall(sys: i64, r: &mut Regs) {
-        // SAFETY: the kernel changes only a0..a5 (declared in/out) and memory it may write (the
-        // IPC buffer; memory is not `nomem`); it does not use the user stack.
-        unsafe {
-            asm!(
-                "ecall",
-                inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
-                inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
-                in("a7") sys,
-                options(nostack),
-            );
-        }
-    }
-
-    /// MCS: [`timed`] with the Reply object `reply` in `a6` (`seL4_ReplyRecv`).
-    #[cfg(feature = "mcs")]
-    #[inline(always)]
-    pub fn timed_reply(sys: i64, r: &mut Regs, reply: Word) -> (u64, u64) {
-        let (t0, t1): (u64, u64);
-        // SAFETY: as in `ecall`; `a6` is declared clobbered as well.
-        unsafe {
-            asm!(
-                "rdcycle {t0}",
-                "ecall",
-                "rdcycle {t1}",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
-                inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
-                inout("a6") reply => _, in("a7") sys,
-                options(nostack),
-            );
-        }
-        (t0, t1)
-    }
-
-    /// MCS: [`ecall_then_read`] with the Reply object `reply` in `a6` and `dest` in `t0`
-    /// (`seL4_Recv`, `seL4_NBSendRecv`).
-    #[cfg(feature = "mcs")]
-    #[inline(always)]
-    pub fn ecall_then_read_reply(sys: i64, r: &mut Regs, reply: Word, dest: Word) -> u64 {
-        let t: u64;
-        // SAFETY: as in `ecall`; `a6` and `t0` are declared clobbered as well.
-        unsafe {
-            asm!(
-                "ecall",
-                "rdcycle {t}",
-                t = out(reg) t,
-                inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
-                inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
-                inout("a6") reply => _, inout("t0") dest => _, in("a7") sys,
-                options(nostack),
-            );
-        }
-        t
-    }
-
-    /// `rdcycle; ecall; rdcycle`: the counter just before and just after the system call.
-    #[inline(always)]
-    pub fn timed(sys: i64, r: &mut Regs) -> (u64, u64) {
-        let (t0, t1): (u64, u64);
-        // SAFETY: as in `ecall`; `t0` and `t1` are outputs distinct from every operand.
-        unsafe {
-            asm!(
-                "rdcycle {t0}",
-                "ecall",
-                "rdcycle {t1}",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
-                inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
-                in("a7") sys,
-                options(nostack),
-            );
-        }
-        (t0, t1)
-    }
-
-    /// `ecall; rdcycle`: the counter just after the system call returns (the end of a window
-    /// another thread started).
-    #[inline(always)]
-    pub fn ecall_then_read(sys: i64, r: &mut Regs) -> u64 {
-        let t: u64;
-        // SAFETY: as in `timed`.
-        unsafe {
-            asm!(
-                "ecall",
-                "rdcycle {t}",
-                t = out(reg) t,
-                inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
-                inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
-                in("a7") sys,
-                options(nostack),
-            );
-        }
-        t
-    }
-
-    /// `rdcycle; ecall`: the counter just before a system call whose window ends in another
-    /// thread.
-    #[inline(always)]
-    pub fn read_then_ecall(sys: i64, r: &mut Regs) -> u64 {
-        let t: u64;
-        // SAFETY: as in `timed`.
-        unsafe {
-            asm!(
-                "rdcycle {t}",
-                "ecall",
-                t = out(reg) t,
-                inout("a0") r[0], inout("a1") r[1], inout("a2") r[2],
-                inout("a3") r[3], inout("a4") r[4], inout("a5") r[5],
-                in("a7") sys,
-                options(nostack),
-            );
-        }
-        t
-    }
+    raw_syscalls!(
+        trap: "ecall", read: ("rdcycle ", ""), mv: "mv",
+        regs: ["a0", "a1", "a2", "a3", "a4", "a5"],
+        sys: "a7", reply: "a6", dest: "t0"
+    );
 
     /// `rdcycle; sb`: the counter just before a byte store to device memory at `addr`.
     #[inline(always)]
@@ -226,22 +302,6 @@ mod riscv64 {
             );
         }
         t
-    }
-
-    /// The cost of reading the counter: the difference of two back-to-back reads.
-    #[inline(always)]
-    pub fn overhead() -> u64 {
-        let (t0, t1): (u64, u64);
-        // SAFETY: reads a CSR.
-        unsafe {
-            asm!(
-                "rdcycle {t0}",
-                "rdcycle {t1}",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                options(nomem, nostack),
-            );
-        }
-        t1.wrapping_sub(t0)
     }
 
     /// The global pointer (threads run the root task's image and need the same `gp`).
@@ -272,42 +332,6 @@ mod riscv64 {
         }
         y
     }
-
-    /// The counter now (for windows over several system calls and the code between them).
-    #[inline(always)]
-    pub fn now() -> u64 {
-        let t: u64;
-        // SAFETY: reads a CSR. Not `nomem`: the compiler must not move memory accesses (the
-        // system calls of the window) across it.
-        unsafe { asm!("rdcycle {t}", t = out(reg) t, options(nostack)) };
-        t
-    }
-
-    /// `rdcycle; ecall (seL4_Signal(signal)); ecall (seL4_Wait(wait)); rdcycle`: one round trip of
-    /// a notification ping-pong, timed in one block (with the two moves that set up the Wait).
-    #[inline(always)]
-    pub fn timed_signal_wait(signal: Word, wait: Word) -> (u64, u64) {
-        let (t0, t1): (u64, u64);
-        // SAFETY: as in `ecall`; both system calls change only a0..a5 (declared clobbered), and
-        // `a7` is an in/out register here because it is rewritten between them.
-        unsafe {
-            asm!(
-                "rdcycle {t0}",
-                "ecall",
-                "mv a0, {w}",
-                "mv a7, {wsys}",
-                "ecall",
-                "rdcycle {t1}",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                w = in(reg) wait, wsys = in(reg) WAIT,
-                inout("a0") signal => _, out("a1") _, out("a2") _,
-                out("a3") _, out("a4") _, out("a5") _,
-                inout("a7") SEND => _,
-                options(nostack),
-            );
-        }
-        (t0, t1)
-    }
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -316,122 +340,11 @@ mod aarch64 {
     use super::*;
     use core::arch::asm;
 
-    /// One system call, untimed.
-    #[inline(always)]
-    pub fn ecall(sys: i64, r: &mut Regs) {
-        // SAFETY: the kernel changes only x0..x5 (declared in/out) and memory it may write (the
-        // IPC buffer; memory is not `nomem`); it does not use the user stack.
-        unsafe {
-            asm!(
-                "svc #0",
-                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2],
-                inout("x3") r[3], inout("x4") r[4], inout("x5") r[5],
-                in("x7") sys,
-                options(nostack),
-            );
-        }
-    }
-
-    /// MCS: [`timed`] with the Reply object `reply` in `x6` (`seL4_ReplyRecv`).
-    #[cfg(feature = "mcs")]
-    #[inline(always)]
-    pub fn timed_reply(sys: i64, r: &mut Regs, reply: Word) -> (u64, u64) {
-        let (t0, t1): (u64, u64);
-        // SAFETY: as in `ecall`; `x6` is declared clobbered as well.
-        unsafe {
-            asm!(
-                "mrs {t0}, pmccntr_el0",
-                "svc #0",
-                "mrs {t1}, pmccntr_el0",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2],
-                inout("x3") r[3], inout("x4") r[4], inout("x5") r[5],
-                inout("x6") reply => _, in("x7") sys,
-                options(nostack),
-            );
-        }
-        (t0, t1)
-    }
-
-    /// MCS: [`ecall_then_read`] with the Reply object `reply` in `x6` and `dest` in `x8`
-    /// (`seL4_Recv`, `seL4_NBSendRecv`).
-    #[cfg(feature = "mcs")]
-    #[inline(always)]
-    pub fn ecall_then_read_reply(sys: i64, r: &mut Regs, reply: Word, dest: Word) -> u64 {
-        let t: u64;
-        // SAFETY: as in `ecall`; `x6` and `x8` are declared clobbered as well.
-        unsafe {
-            asm!(
-                "svc #0",
-                "mrs {t}, pmccntr_el0",
-                t = out(reg) t,
-                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2],
-                inout("x3") r[3], inout("x4") r[4], inout("x5") r[5],
-                inout("x6") reply => _, inout("x8") dest => _, in("x7") sys,
-                options(nostack),
-            );
-        }
-        t
-    }
-
-    /// `mrs; svc; mrs`: the counter just before and just after the system call.
-    #[inline(always)]
-    pub fn timed(sys: i64, r: &mut Regs) -> (u64, u64) {
-        let (t0, t1): (u64, u64);
-        // SAFETY: as in `ecall`; `t0` and `t1` are outputs distinct from every operand.
-        unsafe {
-            asm!(
-                "mrs {t0}, pmccntr_el0",
-                "svc #0",
-                "mrs {t1}, pmccntr_el0",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2],
-                inout("x3") r[3], inout("x4") r[4], inout("x5") r[5],
-                in("x7") sys,
-                options(nostack),
-            );
-        }
-        (t0, t1)
-    }
-
-    /// `svc; mrs`: the counter just after the system call returns (the end of a window
-    /// another thread started).
-    #[inline(always)]
-    pub fn ecall_then_read(sys: i64, r: &mut Regs) -> u64 {
-        let t: u64;
-        // SAFETY: as in `timed`.
-        unsafe {
-            asm!(
-                "svc #0",
-                "mrs {t}, pmccntr_el0",
-                t = out(reg) t,
-                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2],
-                inout("x3") r[3], inout("x4") r[4], inout("x5") r[5],
-                in("x7") sys,
-                options(nostack),
-            );
-        }
-        t
-    }
-
-    /// `mrs; svc`: the counter just before a system call whose window ends in another thread.
-    #[inline(always)]
-    pub fn read_then_ecall(sys: i64, r: &mut Regs) -> u64 {
-        let t: u64;
-        // SAFETY: as in `timed`.
-        unsafe {
-            asm!(
-                "mrs {t}, pmccntr_el0",
-                "svc #0",
-                t = out(reg) t,
-                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2],
-                inout("x3") r[3], inout("x4") r[4], inout("x5") r[5],
-                in("x7") sys,
-                options(nostack),
-            );
-        }
-        t
-    }
+    raw_syscalls!(
+        trap: "svc #0", read: ("mrs ", ", pmccntr_el0"), mv: "mov",
+        regs: ["x0", "x1", "x2", "x3", "x4", "x5"],
+        sys: "x7", reply: "x6", dest: "x8"
+    );
 
     /// `mrs; str`: the counter just before a 32-bit store to device memory at `addr` (the
     /// PL011's registers are 32 bits wide).
@@ -453,22 +366,6 @@ mod aarch64 {
         t
     }
 
-    /// The cost of reading the counter: the difference of two back-to-back reads.
-    #[inline(always)]
-    pub fn overhead() -> u64 {
-        let (t0, t1): (u64, u64);
-        // SAFETY: reads a system register EL0 may read (the kernel enabled it).
-        unsafe {
-            asm!(
-                "mrs {t0}, pmccntr_el0",
-                "mrs {t1}, pmccntr_el0",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                options(nomem, nostack),
-            );
-        }
-        t1.wrapping_sub(t0)
-    }
-
     /// Some f64 arithmetic in the FP/SIMD registers, which leaves the thread's FPU state dirty.
     #[inline(always)]
     pub fn dirty_fpu(x: u64) -> u64 {
@@ -488,41 +385,5 @@ mod aarch64 {
             );
         }
         y
-    }
-
-    /// The counter now (for windows over several system calls and the code between them).
-    #[inline(always)]
-    pub fn now() -> u64 {
-        let t: u64;
-        // SAFETY: reads a system register. Not `nomem`: the compiler must not move memory
-        // accesses (the system calls of the window) across it.
-        unsafe { asm!("mrs {t}, pmccntr_el0", t = out(reg) t, options(nostack)) };
-        t
-    }
-
-    /// `mrs; svc (seL4_Signal(signal)); svc (seL4_Wait(wait)); mrs`: one round trip of a
-    /// notification ping-pong, timed in one block (with the two moves that set up the Wait).
-    #[inline(always)]
-    pub fn timed_signal_wait(signal: Word, wait: Word) -> (u64, u64) {
-        let (t0, t1): (u64, u64);
-        // SAFETY: as in `ecall`; both system calls change only x0..x5 (declared clobbered), and
-        // `x7` is an in/out register here because it is rewritten between them.
-        unsafe {
-            asm!(
-                "mrs {t0}, pmccntr_el0",
-                "svc #0",
-                "mov x0, {w}",
-                "mov x7, {wsys}",
-                "svc #0",
-                "mrs {t1}, pmccntr_el0",
-                t0 = out(reg) t0, t1 = out(reg) t1,
-                w = in(reg) wait, wsys = in(reg) WAIT,
-                inout("x0") signal => _, out("x1") _, out("x2") _,
-                out("x3") _, out("x4") _, out("x5") _,
-                inout("x7") SEND => _,
-                options(nostack),
-            );
-        }
-        (t0, t1)
     }
 }

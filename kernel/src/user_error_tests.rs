@@ -291,8 +291,8 @@ fn invocation_errors_say_what_sel4_says() {
     says(
         Some(r),
         Some(Error::AlignmentError),
-        // seL4's `checkValidIPCBuffer`, in the architecture's code.
-        "arch::riscv64::cap",
+        // seL4's `checkValidIPCBuffer`, in the architectures' shared code.
+        "arch::vmcap",
         "Requested IPC Buffer location 0x1234 is not aligned.",
     );
     let r = s.call(e + 1, L::TCBWriteRegisters, &[0, 3, 7], &[]);

@@ -63,96 +63,59 @@ impl SyscallRegs {
     }
 }
 
-/// Perform syscall `sys` with `regs` in `a0..a5`; the kernel's results replace them.
-#[cfg(all(target_arch = "riscv64", target_os = "none", not(feature = "mcs")))]
-#[inline(always)]
-pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
-    // SAFETY: `ecall` traps into the kernel, which only changes a0..a5 (declared here as
-    // in/out) and memory it is allowed to change (the IPC buffer; memory is not declared
-    // `nomem`, so the compiler assumes it may change). It does not touch the stack.
-    unsafe {
-        core::arch::asm!(
-            "ecall",
-            inout("a0") regs.a0,
-            inout("a1") regs.a1,
-            inout("a2") regs.mr[0],
-            inout("a3") regs.mr[1],
-            inout("a4") regs.mr[2],
-            inout("a5") regs.mr[3],
-            in("a7") sys as i64 as u64,
-            options(nostack),
-        );
-    }
+/// Defines [`ecall`] for the target architecture `$arch` (`target_arch`): the trap
+/// instruction `$trap`, the registers of `a0`, `a1` and MR0..MR3 (`$r0`..`$r5`, read and
+/// written), of the syscall number (`$sys`) and, with MCS, of `a6` and `t0` (`$a6`, `$t0`,
+/// which the kernel only reads). The register convention is the table above; only the
+/// instruction and the register names are the architecture's.
+macro_rules! ecall_for {
+    (
+        $arch:literal, $trap:literal,
+        [$r0:tt, $r1:tt, $r2:tt, $r3:tt, $r4:tt, $r5:tt],
+        sys: $sys:tt, mcs: [$a6:tt, $t0:tt]
+    ) => {
+        /// Perform syscall `sys` with `regs` in the first six argument registers (and, with
+        /// MCS, `a6` and `t0` in theirs, which the kernel only reads); the kernel's results
+        /// replace the first six.
+        #[cfg(all(target_arch = $arch, target_os = "none"))]
+        #[inline(always)]
+        pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
+            // SAFETY: the trap enters the kernel, which only changes the six argument
+            // registers (declared here as in/out) and memory it is allowed to change (the IPC
+            // buffer; memory is not declared `nomem`, so the compiler assumes it may change);
+            // it restores every other register (the MCS inputs too) and does not touch the
+            // stack.
+            unsafe {
+                core::arch::asm!(
+                    $trap,
+                    inout($r0) regs.a0,
+                    inout($r1) regs.a1,
+                    inout($r2) regs.mr[0],
+                    inout($r3) regs.mr[1],
+                    inout($r4) regs.mr[2],
+                    inout($r5) regs.mr[3],
+                    #[cfg(feature = "mcs")]
+                    in($a6) regs.a6,
+                    #[cfg(feature = "mcs")]
+                    in($t0) regs.t0,
+                    in($sys) sys as i64 as u64,
+                    options(nostack),
+                );
+            }
+        }
+    };
 }
 
-/// Perform syscall `sys` with `regs` in `a0..a5` (and `a6`, `t0`, which the kernel only
-/// reads); the kernel's results replace `a0..a5`.
-#[cfg(all(target_arch = "riscv64", target_os = "none", feature = "mcs"))]
-#[inline(always)]
-pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
-    // SAFETY: as the non-MCS `ecall`; `a6` and `t0` are inputs the kernel does not change (it
-    // restores every register but a0..a5).
-    unsafe {
-        core::arch::asm!(
-            "ecall",
-            inout("a0") regs.a0,
-            inout("a1") regs.a1,
-            inout("a2") regs.mr[0],
-            inout("a3") regs.mr[1],
-            inout("a4") regs.mr[2],
-            inout("a5") regs.mr[3],
-            in("a6") regs.a6,
-            in("t0") regs.t0,
-            in("a7") sys as i64 as u64,
-            options(nostack),
-        );
-    }
-}
-
-/// Perform syscall `sys` with `regs` in x0..x5 (`svc #0`); the kernel's results replace them.
-#[cfg(all(target_arch = "aarch64", target_os = "none", not(feature = "mcs")))]
-#[inline(always)]
-pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
-    // SAFETY: `svc` traps into the kernel, which only changes x0..x5 (declared here as in/out)
-    // and memory it is allowed to change (the IPC buffer; memory is not declared `nomem`). It
-    // does not touch the stack.
-    unsafe {
-        core::arch::asm!(
-            "svc #0",
-            inout("x0") regs.a0,
-            inout("x1") regs.a1,
-            inout("x2") regs.mr[0],
-            inout("x3") regs.mr[1],
-            inout("x4") regs.mr[2],
-            inout("x5") regs.mr[3],
-            in("x7") sys as i64 as u64,
-            options(nostack),
-        );
-    }
-}
-
-/// Perform syscall `sys` with `regs` in x0..x5 (and x6, x8, which the kernel only reads);
-/// the kernel's results replace x0..x5.
-#[cfg(all(target_arch = "aarch64", target_os = "none", feature = "mcs"))]
-#[inline(always)]
-pub fn ecall(sys: Syscall, regs: &mut SyscallRegs) {
-    // SAFETY: as the non-MCS `ecall`; x6 and x8 are inputs the kernel does not change.
-    unsafe {
-        core::arch::asm!(
-            "svc #0",
-            inout("x0") regs.a0,
-            inout("x1") regs.a1,
-            inout("x2") regs.mr[0],
-            inout("x3") regs.mr[1],
-            inout("x4") regs.mr[2],
-            inout("x5") regs.mr[3],
-            in("x6") regs.a6,
-            in("x8") regs.t0,
-            in("x7") sys as i64 as u64,
-            options(nostack),
-        );
-    }
-}
+ecall_for!(
+    "riscv64", "ecall",
+    ["a0", "a1", "a2", "a3", "a4", "a5"],
+    sys: "a7", mcs: ["a6", "t0"]
+);
+ecall_for!(
+    "aarch64", "svc #0",
+    ["x0", "x1", "x2", "x3", "x4", "x5"],
+    sys: "x7", mcs: ["x6", "x8"]
+);
 
 /// Host stand-in for the `ecall`: routed to the installed mock kernel in unit tests.
 #[cfg(not(target_os = "none"))]

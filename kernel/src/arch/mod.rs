@@ -25,6 +25,10 @@ pub mod aarch64;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
+/// The capDL dump's walk of a VSpace, which each architecture's `capdl.rs` describes its
+/// tables to (debug build).
+#[cfg(feature = "debug_build")]
+pub mod capdl_vspace;
 /// The device-tree reader's ISA-independent part, which each machine's reader completes
 /// (target only).
 #[cfg(target_os = "none")]
@@ -32,6 +36,9 @@ pub mod devicetree;
 /// Device-tree nodes by path, robust against the `FDT_NOP` tokens QEMU leaves after `-dtb`.
 #[cfg(any(test, target_os = "none"))]
 pub mod fdt_path;
+/// The cap hooks both architectures' VSpace caps share (`Arch_maskCapRights`,
+/// `Arch_sameRegionAs`, `Arch_sameObjectAs`).
+pub mod vmcap;
 
 /// Whether the architecture built is aarch64 (else riscv64: the riscv64 target, and host
 /// builds, whose tests simulate a riscv64 machine).
@@ -45,8 +52,8 @@ macro_rules! if_riscv64 {
 
 if_riscv64! {
     pub use riscv64::boot::{
-        check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        check_root_elf, create_root_vspace, init_root_context, map_root_frame, root_asid_caps,
+        root_paging_tables, IT_ASID, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
         NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     #[cfg(test)]
@@ -86,8 +93,8 @@ pub use aarch64::{
 
 if_aarch64! {
     pub use aarch64::boot::{
-        check_root_elf, create_root_asid_pool, create_root_vspace, init_root_context,
-        map_root_frame, root_paging_tables, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
+        check_root_elf, create_root_vspace, init_root_context, map_root_frame, root_asid_caps,
+        root_paging_tables, IT_ASID, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
         NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
     };
     pub use aarch64::cap::{

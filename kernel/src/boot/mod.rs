@@ -800,12 +800,30 @@ fn plan_memory_for(
     Ok(mem)
 }
 
+/// seL4 `create_it_asid_pool` and `write_it_asid_pool`: the zeroed ASID pool at `pool` becomes
+/// the first one (ASIDs 0..512), the root task's VSpace `root` gets `IT_ASID` in it, and the
+/// pool's cap and the ASID control cap (the architecture's, `crate::arch::root_asid_caps`) go
+/// to their initial slots.
+fn create_root_asid_pool(
+    k: &mut Kernel,
+    cnode: &RootCNode,
+    pool: PPtr<crate::mem::AsidPool>,
+    root: PPtr<crate::arch::PageTable>,
+) {
+    k.asid_table[0] = crate::mem::Link::to(pool);
+    let entry = pool.at(crate::arch::IT_ASID as usize);
+    entry.set(crate::mem::Link::to(root.as_vspace_root()));
+    let (pool_cap, control_cap) = crate::arch::root_asid_caps(pool);
+    cnode.write_slot(slot::INIT_THREAD_ASID_POOL, pool_cap);
+    cnode.write_slot(slot::ASID_CONTROL, control_cap);
+}
+
 /// Creates the root task (seL4 `try_init_kernel` from `init_freemem` on) into kernel `k`,
 /// from the hand-off in `params` (see [`check_handoff`]). `paddr_top` is the end of the
 /// kernel's window onto physical memory. Returns the root task's TCB.
 ///
 /// The generic steps are here; the architecture builds the address space, maps the frames,
-/// creates the ASID pool and sets the first registers (`crate::arch::create_root_vspace` and
+/// gives the ASID pool's caps and sets the first registers (`crate::arch::create_root_vspace` and
 /// friends). The root CNode's slots and BootInfo's regions come out in seL4's order.
 ///
 /// Errors: [`BootError::Msg`] for an unusable hand-off, too little memory, or too many caps
@@ -852,7 +870,7 @@ pub fn create_root_task(
         ui.p_reg.size(),
         layout.image.start,
     )?;
-    crate::arch::create_root_asid_pool(k, &cnode, objs.asid_pool, objs.vspace);
+    create_root_asid_pool(k, &cnode, objs.asid_pool, objs.vspace);
     let tcb = create_root_tcb(k, &cnode, &objs, &layout, ui.v_entry)?;
 
     let mut bi = BootInfo {

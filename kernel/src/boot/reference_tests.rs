@@ -98,6 +98,18 @@ impl Placement {
         kernel_devices: QEMU_VIRT_DEVICES,
     };
 
+    /// A small boot on QEMU virt with 3 GiB: a 192 KiB kernel image (12 KiB of boot code), a
+    /// device tree after it, a 228 KiB user image at vaddr 0x40_0000 after that.
+    const SMALL: Placement = Placement {
+        ram: RAM_3G,
+        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
+        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
+        dtb: Region::new(0x8023_0000, 0x8023_17f0),
+        ui: Region::new(0x8023_2000, 0x8026_b000),
+        ui_vstart: 0x40_0000,
+        kernel_devices: QEMU_VIRT_DEVICES,
+    };
+
     fn params(&self) -> BootParams {
         let mut p = BootParams::default();
         p.ram.push(self.ram).unwrap();
@@ -294,21 +306,39 @@ fn boot(p: &Placement) -> BootInfo {
     let mut params = p.params();
     let dtb: Vec<u8> = (0..p.dtb.size()).map(|i| i as u8).collect();
     crate::mem::Booting::sim().copy_in(paddr_to_pptr(p.dtb.start), &dtb);
-    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    params.irq_node =
-        crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
-    let mut k = Kernel::new();
-    let root = create_root_task(
-        &crate::mem::Booting::sim(),
-        &mut k,
-        &params,
-        crate::arch::PADDR_TOP,
-    )
-    .expect("boot");
+    let irq_node = IrqNode::new();
+    params.irq_node = irq_node.pptr();
+    let root = create(&params).expect("boot");
     assert_eq!(
         root.reg(crate::arch::regs::CAP),
         p.ui_vstart + p.ui.size() + 4096
     );
+    root_bootinfo(root)
+}
+
+/// Memory for the IRQ node (seL4 `intStateIRQNode`) on the host heap, with room to align it.
+struct IrqNode(Vec<u8>);
+
+impl IrqNode {
+    fn new() -> Self {
+        IrqNode(vec![0u8; 2 * IRQ_NODE_BYTES])
+    }
+    /// The node: the first `IRQ_NODE_BYTES`-aligned address in the buffer.
+    fn pptr<T>(&self) -> crate::mem::PPtr<T> {
+        crate::mem::PPtr::sim((self.0.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES))
+    }
+}
+
+/// `create_root_task` on a fresh kernel with the hand-off `params` (whose IRQ node is set).
+fn create(params: &BootParams) -> Result<TcbRef, BootError> {
+    let mut k = Kernel::new();
+    let boot = crate::mem::Booting::sim();
+    create_root_task(&boot, &mut k, params, crate::arch::PADDR_TOP)
+}
+
+/// The BootInfo of the root task `root`, read from the frame in its root CNode's
+/// `seL4_CapBootInfoFrame` slot.
+fn root_bootinfo(root: TcbRef) -> BootInfo {
     let Cap::CNode { ptr, .. } = root.slot(tcb_slot::CTABLE).cap() else {
         panic!("no root CNode")
     };
@@ -320,6 +350,15 @@ fn boot(p: &Placement) -> BootInfo {
     crate::mem::PPtr::<BootInfo>::sim(base.addr()).get()
 }
 
+/// BootInfo's untyped list in [`List`] form.
+fn untyped_list(bi: &BootInfo) -> List {
+    let n = (bi.untyped.end - bi.untyped.start) as usize;
+    bi.untyped_list[..n]
+        .iter()
+        .map(|d| (d.paddr, d.size_bits, d.is_device != 0))
+        .collect()
+}
+
 fn region(r: SlotRegion) -> (u64, u64) {
     (r.start, r.end)
 }
@@ -327,11 +366,7 @@ fn region(r: SlotRegion) -> (u64, u64) {
 /// The kernel's BootInfo in [`Slots`] form, and its untyped list.
 fn kernel_boot(p: &Placement) -> (Slots, List) {
     let bi = boot(p);
-    let n = (bi.untyped.end - bi.untyped.start) as usize;
-    let list = bi.untyped_list[..n]
-        .iter()
-        .map(|d| (d.paddr, d.size_bits, d.is_device != 0))
-        .collect();
+    let list = untyped_list(&bi);
     assert_eq!((bi.node_id, bi.num_nodes, bi.num_iopt_levels), (0, 1, 0));
     assert_eq!(bi.shared_frames, SlotRegion::default());
     assert_eq!(bi.io_space_caps, SlotRegion::default());
@@ -357,6 +392,20 @@ fn kernel_boot(p: &Placement) -> (Slots, List) {
         extra_len: bi.extra_len,
     };
     (slots, list)
+}
+
+/// Holds the model, the kernel's memory plan and the kernel's boot with placement `p` to
+/// seL4's output: its untyped list `sel4_list` (`len` untypeds) and its BootInfo's slots.
+#[cfg(not(feature = "root_cnode_size_bits_17"))]
+fn boot_is_sel4s(p: &Placement, sel4_list_text: &str, len: usize, sel4_slots: Slots) {
+    let sel4 = sel4_list(sel4_list_text);
+    assert_eq!(sel4.len(), len);
+    assert_eq!(model::untypeds(p), sel4, "the model");
+    assert_eq!(model::slots(p), sel4_slots, "the model");
+    assert_eq!(kernel_list(p), sel4, "the kernel's memory plan");
+    let (slots, list) = kernel_boot(p);
+    assert_eq!(list, sel4, "the kernel's BootInfo");
+    assert_eq!(slots, sel4_slots);
 }
 
 /// seL4's untyped list of a sel4test boot, from its log (a 2^13-slot root CNode).
@@ -407,24 +456,20 @@ const SEL4TEST_MCS_LIST: &str = "0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,
 #[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
 #[test]
 fn sel4test_boot_is_sel4s() {
-    let p = Placement::SEL4TEST;
-    let sel4 = sel4_list(SEL4TEST_LIST);
-    assert_eq!(sel4.len(), 62);
-    let sel4_slots = Slots {
-        ipc_buffer: 0x40_6000,
-        user_image_paging: (16, 20),
-        extra_bi_pages: (20, 22),
-        user_image_frames: (22, 1036),
-        untyped: (1036, 1098),
-        empty: (1098, 8192),
-        extra_len: 16 + 5195,
-    };
-    assert_eq!(model::untypeds(&p), sel4, "the model");
-    assert_eq!(model::slots(&p), sel4_slots, "the model");
-    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
-    let (slots, list) = kernel_boot(&p);
-    assert_eq!(list, sel4, "the kernel's BootInfo");
-    assert_eq!(slots, sel4_slots);
+    boot_is_sel4s(
+        &Placement::SEL4TEST,
+        SEL4TEST_LIST,
+        62,
+        Slots {
+            ipc_buffer: 0x40_6000,
+            user_image_paging: (16, 20),
+            extra_bi_pages: (20, 22),
+            user_image_frames: (22, 1036),
+            untyped: (1036, 1098),
+            empty: (1098, 8192),
+            extra_len: 16 + 5195,
+        },
+    );
 }
 
 /// The BootInfo sel4test's driver printed on seL4 16.0.0 (MCS): IPC buffer 0x43_6000, empty
@@ -434,24 +479,20 @@ fn sel4test_boot_is_sel4s() {
 #[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
 #[test]
 fn sel4test_mcs_boot_is_sel4s() {
-    let p = Placement::SEL4TEST_MCS;
-    let sel4 = sel4_list(SEL4TEST_MCS_LIST);
-    assert_eq!(sel4.len(), 62);
-    let sel4_slots = Slots {
-        ipc_buffer: 0x43_6000,
-        user_image_paging: (16, 20),
-        extra_bi_pages: (20, 22),
-        user_image_frames: (23, 1085),
-        untyped: (1085, 1147),
-        empty: (1147, 8192),
-        extra_len: 16 + 5195,
-    };
-    assert_eq!(model::untypeds(&p), sel4, "the model");
-    assert_eq!(model::slots(&p), sel4_slots, "the model");
-    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
-    let (slots, list) = kernel_boot(&p);
-    assert_eq!(list, sel4, "the kernel's BootInfo");
-    assert_eq!(slots, sel4_slots);
+    boot_is_sel4s(
+        &Placement::SEL4TEST_MCS,
+        SEL4TEST_MCS_LIST,
+        62,
+        Slots {
+            ipc_buffer: 0x43_6000,
+            user_image_paging: (16, 20),
+            extra_bi_pages: (20, 22),
+            user_image_frames: (23, 1085),
+            untyped: (1085, 1147),
+            empty: (1147, 8192),
+            extra_len: 16 + 5195,
+        },
+    );
 }
 
 /// seL4's untyped list for [`Placement::RUST_SEL4`] (65 untypeds: 22 device, 43 RAM).
@@ -477,24 +518,20 @@ const RUST_SEL4_LIST: &str = "0x0,25,1 0x2200000,21,1 0x2400000,22,1 0x2800000,2
 #[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
 #[test]
 fn rust_sel4_loader_boot_is_sel4s() {
-    let p = Placement::RUST_SEL4;
-    let sel4 = sel4_list(RUST_SEL4_LIST);
-    assert_eq!(sel4.len(), 65);
-    let sel4_slots = Slots {
-        ipc_buffer: 0x2_7000,
-        user_image_paging: (16, 18),
-        extra_bi_pages: (18, 20),
-        user_image_frames: (20, 43),
-        untyped: (43, 108),
-        empty: (108, 8192),
-        extra_len: 16 + 5195,
-    };
-    assert_eq!(model::untypeds(&p), sel4, "the model");
-    assert_eq!(model::slots(&p), sel4_slots, "the model");
-    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
-    let (slots, list) = kernel_boot(&p);
-    assert_eq!(list, sel4, "the kernel's BootInfo");
-    assert_eq!(slots, sel4_slots);
+    boot_is_sel4s(
+        &Placement::RUST_SEL4,
+        RUST_SEL4_LIST,
+        65,
+        Slots {
+            ipc_buffer: 0x2_7000,
+            user_image_paging: (16, 18),
+            extra_bi_pages: (18, 20),
+            user_image_frames: (20, 43),
+            untyped: (43, 108),
+            empty: (108, 8192),
+            extra_len: 16 + 5195,
+        },
+    );
 }
 
 /// seL4's untyped list for [`Placement::RUST_SEL4_MCS`] (67 untypeds: 22 device, 45 RAM).
@@ -519,24 +556,20 @@ const RUST_SEL4_MCS_LIST: &str = "0x0,25,1 0x2200000,21,1 0x2400000,22,1 0x28000
 #[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
 #[test]
 fn rust_sel4_loader_mcs_boot_is_sel4s() {
-    let p = Placement::RUST_SEL4_MCS;
-    let sel4 = sel4_list(RUST_SEL4_MCS_LIST);
-    assert_eq!(sel4.len(), 67);
-    let sel4_slots = Slots {
-        ipc_buffer: 0x2_7000,
-        user_image_paging: (16, 18),
-        extra_bi_pages: (18, 20),
-        user_image_frames: (21, 44),
-        untyped: (44, 111),
-        empty: (111, 8192),
-        extra_len: 16 + 5195,
-    };
-    assert_eq!(model::untypeds(&p), sel4, "the model");
-    assert_eq!(model::slots(&p), sel4_slots, "the model");
-    assert_eq!(kernel_list(&p), sel4, "the kernel's memory plan");
-    let (slots, list) = kernel_boot(&p);
-    assert_eq!(list, sel4, "the kernel's BootInfo");
-    assert_eq!(slots, sel4_slots);
+    boot_is_sel4s(
+        &Placement::RUST_SEL4_MCS,
+        RUST_SEL4_MCS_LIST,
+        67,
+        Slots {
+            ipc_buffer: 0x2_7000,
+            user_image_paging: (16, 18),
+            extra_bi_pages: (18, 20),
+            user_image_frames: (21, 44),
+            untyped: (44, 111),
+            empty: (111, 8192),
+            extra_len: 16 + 5195,
+        },
+    );
 }
 
 /// Placements a loader might choose on QEMU virt: kernel images of other sizes, device trees
@@ -589,15 +622,7 @@ proptest! {
 /// A few placements booted whole: every BootInfo field is the model's.
 #[test]
 fn bootinfo_is_the_models() {
-    let base = Placement {
-        ram: RAM_3G,
-        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
-        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
-        dtb: Region::new(0x8023_0000, 0x8023_17f0),
-        ui: Region::new(0x8023_2000, 0x8026_b000),
-        ui_vstart: 0x40_0000,
-        kernel_devices: QEMU_VIRT_DEVICES,
-    };
+    let base = Placement::SMALL;
     let big_dtb = Placement {
         dtb: Region::new(0x8023_0000, 0x8024_2345),
         ui: Region::new(0x8024_3000, 0x8124_3000),
@@ -628,28 +653,16 @@ fn bootinfo_is_the_models() {
 #[test]
 fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
     let p = Placement {
-        ram: RAM_3G,
-        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
-        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
-        dtb: Region::new(0x8023_0000, 0x8023_17f0),
         // A page for each slot (32 MiB with 2^13 slots): more than the slots left.
         ui: Region::new(0x8023_2000, 0x8023_2000 + (4096 << ROOT_CNODE_SIZE_BITS)),
         ui_vstart: 0x1_0000,
-        kernel_devices: QEMU_VIRT_DEVICES,
+        ..Placement::SMALL
     };
     let _mem = SimMemory::new(0x8000_0000, 32);
     let mut params = p.params();
-    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    params.irq_node =
-        crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
-    let mut k = Kernel::new();
-    let e = create_root_task(
-        &crate::mem::Booting::sim(),
-        &mut k,
-        &params,
-        crate::arch::PADDR_TOP,
-    )
-    .map(|_| ());
+    let irq_node = IrqNode::new();
+    params.irq_node = irq_node.pptr();
+    let e = create(&params).map(|_| ());
     assert_eq!(e, Err(BootError::Msg("root CNode is full")));
 }
 
@@ -659,29 +672,14 @@ fn an_image_with_more_pages_than_root_cnode_slots_is_refused() {
 /// image), a user image beyond user memory or beyond the kernel window.
 #[test]
 fn malformed_handoffs_are_refused() {
-    let good = Placement {
-        ram: RAM_3G,
-        kernel_image: Region::new(0x8020_0000, 0x8023_0000),
-        kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
-        dtb: Region::new(0x8023_0000, 0x8023_17f0),
-        ui: Region::new(0x8023_2000, 0x8026_b000),
-        ui_vstart: 0x40_0000,
-        kernel_devices: QEMU_VIRT_DEVICES,
-    };
+    let good = Placement::SMALL;
     let _mem = SimMemory::new(0x8000_0000, 32);
-    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
-    let irq = crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES));
+    let irq_node = IrqNode::new();
     let attempt = |f: &dyn Fn(&mut BootParams)| {
         let mut p = good.params();
-        p.irq_node = irq;
+        p.irq_node = irq_node.pptr();
         f(&mut p);
-        let mut k = Kernel::new();
-        match create_root_task(
-            &crate::mem::Booting::sim(),
-            &mut k,
-            &p,
-            crate::arch::PADDR_TOP,
-        ) {
+        match create(&p) {
             Ok(_) => "booted",
             Err(BootError::Msg(m)) => m,
         }
@@ -744,34 +742,18 @@ fn malformed_handoffs_are_refused() {
 fn microkit_handoff_with_the_built_in_platform() {
     use crate::arch::riscv64::platform::qemu_virt;
     let _mem = SimMemory::new(0x8000_0000, 32);
-    let irq_node = vec![0u8; 2 * IRQ_NODE_BYTES];
+    let irq_node = IrqNode::new();
     let mut params = qemu_virt::boot_params(
         Region::new(0x8020_0000, 0x8024_f000),
         Region::new(0x8020_0000, 0x8020_b000),
-        crate::mem::PPtr::sim((irq_node.as_ptr() as usize).next_multiple_of(IRQ_NODE_BYTES)),
+        irq_node.pptr(),
     );
     params.user_image = UserImage {
         p_reg: Region::new(0x8024_f000, 0x8028_5000),
         pv_offset: 0x8024_f000 - 0x1_0000,
         v_entry: 0x2_0f88,
     };
-    let mut k = Kernel::new();
-    let root = create_root_task(
-        &crate::mem::Booting::sim(),
-        &mut k,
-        &params,
-        crate::arch::PADDR_TOP,
-    )
-    .expect("boot");
-    let Cap::CNode { ptr, .. } = root.slot(tcb_slot::CTABLE).cap() else {
-        panic!("no root CNode")
-    };
-    let Cap::Arch(crate::arch::ArchCap::Frame { base, .. }) =
-        Slot(ptr).index(63, slot::BOOT_INFO_FRAME as usize).cap()
-    else {
-        panic!("no BootInfo frame")
-    };
-    let bi = crate::mem::PPtr::<BootInfo>::sim(base.addr()).get();
+    let bi = root_bootinfo(create(&params).expect("boot"));
     assert_eq!(
         (bi.extra_len, bi.extra_bi_pages.start),
         (0, bi.extra_bi_pages.end)
@@ -780,11 +762,7 @@ fn microkit_handoff_with_the_built_in_platform() {
         region(bi.user_image_frames).1 - region(bi.user_image_frames).0,
         0x36
     );
-    let n = (bi.untyped.end - bi.untyped.start) as usize;
-    let list: List = bi.untyped_list[..n]
-        .iter()
-        .map(|d| (d.paddr, d.size_bits, d.is_device != 0))
-        .collect();
+    let list = untyped_list(&bi);
     // Microkit's tool: platform_gen.json's device regions [0, 0x200_0000),
     // [0x220_0000, 0xc00_0000), [0xc60_0000, 0x8020_0000), [0x1_0000_0000, 2^39).
     let mut devices: List = [

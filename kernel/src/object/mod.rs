@@ -1,5 +1,6 @@
 //! Kernel objects, one module each (seL4 `src/object/`).
 #![forbid(unsafe_code)]
+pub mod asid;
 pub mod cnode;
 pub mod domain;
 pub mod endpoint;

@@ -123,14 +123,7 @@ pub fn remove(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
         Some(Linked::A(next)) => next.with(|n| n.prev = Link::NONE),
         None => {}
     }
-    if let Some(prev) = r.prev.get() {
-        prev.with(|p| p.next = CallStack::NONE);
-    }
-    reply.with(|x| {
-        x.prev = Link::NONE;
-        x.next = CallStack::NONE;
-    });
-    unlink(k, reply, t);
+    cut(k, reply, r.prev.get(), t);
 }
 
 /// `reply_remove_tcb(tcb)`: `t`, BlockedOnReply, is cancelled: its Reply leaves the call
@@ -146,7 +139,15 @@ pub fn remove_tcb(k: &mut Kernel, t: TcbRef) {
         Some(Linked::A(next)) => next.with(|n| n.prev = Link::NONE),
         None => {}
     }
-    if let Some(prev) = r.prev.get() {
+    cut(k, reply, r.prev.get(), t);
+}
+
+/// The end of `reply_remove` and `reply_remove_tcb`: the stack is cut above `reply` (the
+/// Reply before it, `prev`, if any, no longer links to it), `reply` links nothing, and `t`
+/// stops waiting on it.
+#[inline(always)]
+fn cut(k: &mut Kernel, reply: ReplyRef, prev: Option<ReplyRef>, t: TcbRef) {
+    if let Some(prev) = prev {
         prev.with(|p| p.next = CallStack::NONE);
     }
     reply.with(|x| {

@@ -14,7 +14,6 @@ use super::vspace::{self, Pte};
 use crate::arch::pptr_to_paddr;
 use crate::boot::{BootError, Region, RootCNode};
 use crate::cap::Cap;
-use crate::state::Kernel;
 use abi::bootinfo::{slot, SlotRegion};
 
 /// `MAX_NUM_FREEMEM_REG` (seL4 `include/arch/arm/arch/bootinfo.h`): slots for free memory
@@ -51,7 +50,7 @@ pub fn check_root_elf(elf: &xmas_elf::ElfFile<'_>) -> Result<(), BootError> {
 
 pub use super::vspace::root_paging_tables;
 use super::vspace::{AsidPoolRef, PtRef, TABLE_LEVELS};
-use crate::mem::{FrameMemory, Link, PPtr};
+use crate::mem::{FrameMemory, PPtr};
 
 /// seL4 `create_it_address_space`: the zeroed table `root` becomes the
 /// root task's VSpace (its cap, with [`IT_ASID`], written to `seL4_CapInitThreadVSpace`), and
@@ -132,20 +131,14 @@ pub fn map_root_frame(root: PtRef, frame: PPtr<FrameMemory>, vaddr: u64, executa
     })
 }
 
-/// seL4 `create_it_asid_pool` and `write_it_asid_pool`: the zeroed ASID pool `pool`
-/// becomes the first one (ASIDs 0..512), the root task's VSpace `root` gets [`IT_ASID`] in it,
-/// and the pool's cap and the ASID control cap go to their initial slots.
-pub fn create_root_asid_pool(k: &mut Kernel, cnode: &RootCNode, pool: AsidPoolRef, root: PtRef) {
-    k.asid_table[0] = Link::to(pool);
-    vspace::asid_pool_entry(pool, IT_ASID as usize).set(Link::to(root.as_vspace_root()));
-    cnode.write_slot(
-        slot::INIT_THREAD_ASID_POOL,
-        Cap::Arch(ArchCap::AsidPool {
-            ptr: pool,
-            asid_base: 0,
-        }),
-    );
-    cnode.write_slot(slot::ASID_CONTROL, Cap::Arch(ArchCap::AsidControl));
+/// The caps of the root task's ASID pool at `pool` (the first one, ASIDs 0..512) and of ASID
+/// control, for generic boot's `create_root_asid_pool` (seL4 `create_it_asid_pool`).
+pub fn root_asid_caps(pool: AsidPoolRef) -> (Cap, Cap) {
+    let asid_pool = ArchCap::AsidPool {
+        ptr: pool,
+        asid_base: 0,
+    };
+    (Cap::Arch(asid_pool), Cap::Arch(ArchCap::AsidControl))
 }
 
 /// The root task's first registers (seL4 `create_initial_thread`: `setNextPC` and

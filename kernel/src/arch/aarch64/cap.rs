@@ -394,46 +394,11 @@ pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> ArchCap {
     c
 }
 
-/// `Arch_maskCapRights`: a frame's rights are masked (`maskVMRights`); other caps unchanged.
-pub fn mask_cap_rights(r: CapRights, c: ArchCap) -> ArchCap {
-    match c {
-        ArchCap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapped,
-        } => ArchCap::Frame {
-            base,
-            size,
-            rights: rights.mask(r),
-            is_device,
-            mapped,
-        },
-        c => c,
-    }
-}
-
-/// `Arch_sameRegionAs(a, b)`.
-pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
-    match (a, b) {
-        (
-            ArchCap::Frame {
-                base: x, size: sx, ..
-            },
-            ArchCap::Frame {
-                base: y, size: sy, ..
-            },
-        ) => {
-            // b's frame lies within a's.
-            let (x, y) = (x.addr() as u64, y.addr() as u64);
-            let (ta, tb) = (x + (1 << sx.bits()) - 1, y + (1 << sy.bits()) - 1);
-            x <= y && ta >= tb && y <= tb
-        }
-        (ArchCap::PageTable { base: x, .. }, ArchCap::PageTable { base: y, .. }) => x == y,
+// `Arch_maskCapRights`, `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): the same VSpace, the same
+// SGI signal (IRQ and target); an SGI signal cap is never the same object as another cap.
+crate::arch::vmcap::vm_cap_hooks! {
+    region: {
         (ArchCap::VSpace { base: x, .. }, ArchCap::VSpace { base: y, .. }) => x == y,
-        (ArchCap::AsidControl, ArchCap::AsidControl) => true,
-        (ArchCap::AsidPool { ptr: x, .. }, ArchCap::AsidPool { ptr: y, .. }) => x == y,
         (
             ArchCap::SgiSignal {
                 irq: ix,
@@ -444,31 +409,8 @@ pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
                 target: ty,
             },
         ) => ix == iy && tx == ty,
-        _ => false,
-    }
-}
-
-/// `Arch_sameObjectAs(a, b)`: frames are the same object only with the same base, size and
-/// device flag; an SGI signal cap is never the same object as another cap.
-pub fn same_object_as(a: &ArchCap, b: &ArchCap) -> bool {
-    match (a, b) {
-        (ArchCap::SgiSignal { .. }, _) => false,
-        (
-            ArchCap::Frame {
-                base: x,
-                size: sx,
-                is_device: dx,
-                ..
-            },
-            ArchCap::Frame {
-                base: y,
-                size: sy,
-                is_device: dy,
-                ..
-            },
-        ) => x == y && sx == sy && dx == dy,
-        _ => same_region_as(a, b),
-    }
+    },
+    object: { (ArchCap::SgiSignal { .. }, _) => false },
 }
 
 /// `Arch_createObject`: the cap to a new frame, page table or VSpace of type `t` in the

@@ -14,10 +14,12 @@
 #![forbid(unsafe_code)]
 
 use super::cap::{ArchCap, Mapping, VmRights};
+use super::vspace::PageTable;
 use super::vspace::{
     find_vspace_for_asid, lookup_pt_slot, next_table, pt_index, pte_slot, PtRef, Pte, AP_READ_ONLY,
     AP_READ_WRITE, LAST_LEVEL, PT_ENTRIES, UXN,
 };
+use crate::arch::capdl_vspace::{self, CapdlPaging, FrameName};
 use crate::arch::pptr_to_paddr;
 use crate::cap::Cap;
 use crate::debug::{out, P};
@@ -47,7 +49,7 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
                 out(format_args!(
                     "{} = frame ({}, paddr: {})\n",
                     FrameName::Unmapped(base.addr()),
-                    size_name(super::vspace::level_for(size)),
+                    Tables::size_name(super::vspace::level_for(size)),
                     P(pptr_to_paddr(base.addr()))
                 ));
             }
@@ -161,23 +163,6 @@ impl fmt::Display for FrameAttrs {
     }
 }
 
-/// The name of a frame: after the entry that maps it, or after its address if it is not
-/// mapped where its cap says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FrameName {
-    Pte(usize, usize),
-    Unmapped(usize),
-}
-
-impl fmt::Display for FrameName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            FrameName::Pte(slot, i) => write!(f, "frame_{}_{:04}", P(slot as u64), i),
-            FrameName::Unmapped(base) => write!(f, "{}_frame", P(base as u64)),
-        }
-    }
-}
-
 /// The entry that maps the frame at `base` as its cap's mapping says, and its index.
 fn frame_pte(
     k: &Kernel,
@@ -207,20 +192,17 @@ enum PtName {
     Unmapped(usize),
 }
 
-/// seL4's name of a table at `level` (1: `pud`, 2: `pd`, 3: `pt`).
-fn table_prefix(level: usize) -> &'static str {
-    match level {
-        1 => "pud",
-        2 => "pd",
-        _ => "pt",
-    }
-}
-
 impl fmt::Display for PtName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             PtName::Pte(level, slot, i) => {
-                write!(f, "{}_{}_{:04}", table_prefix(level), P(slot as u64), i)
+                write!(
+                    f,
+                    "{}_{}_{:04}",
+                    Tables::table_prefix(level),
+                    P(slot as u64),
+                    i
+                )
             }
             PtName::Unmapped(base) => write!(f, "{}_pt", P(base as u64)),
         }
@@ -250,96 +232,67 @@ fn pt_name(k: &Kernel, base: PtRef, mapped: Option<Mapping>) -> PtName {
     PtName::Unmapped(base.addr())
 }
 
-/// Entries of a level-`level` table the dump looks at: the user half of a VSpace.
-fn entries(level: usize) -> usize {
-    if level == 0 {
-        PT_ENTRIES / 2
-    } else {
-        PT_ENTRIES
-    }
-}
+/// The four levels of tables as the capDL walk sees them: the VSpace (`pgd`) at level 0, then
+/// `pud`, `pd` and `pt` down to the 4 KiB pages at level 3.
+pub struct Tables;
 
-/// The size name of a frame mapped at `level`.
-fn size_name(level: usize) -> &'static str {
-    match level {
-        3 => "4k",
-        2 => "2M",
-        _ => "1G",
+impl CapdlPaging for Tables {
+    type Table = PageTable;
+    type Pte = Pte;
+    const ROOT_LEVEL: usize = 0;
+    const ROOT_TYPE: &'static str = "pgd";
+    fn slot(table: PtRef, i: usize) -> PPtr<Pte> {
+        pte_slot(table, i)
+    }
+    /// The user half of a VSpace; all of a table below it.
+    fn entries(level: usize) -> usize {
+        if level == 0 {
+            PT_ENTRIES / 2
+        } else {
+            PT_ENTRIES
+        }
+    }
+    fn next_level(level: usize) -> usize {
+        level + 1
+    }
+    fn next_table(pte: Pte, level: usize) -> Option<PtRef> {
+        next_table(pte, level)
+    }
+    fn is_table_entry(pte: Pte, level: usize) -> bool {
+        pte.is_table_at(level)
+    }
+    fn is_page(pte: Pte, level: usize) -> bool {
+        pte.is_page_at(level)
+    }
+    fn paddr(pte: Pte) -> u64 {
+        pte.paddr()
+    }
+    /// seL4's name of a table at `level` (1: `pud`, 2: `pd`, 3: `pt`).
+    fn table_prefix(level: usize) -> &'static str {
+        match level {
+            1 => "pud",
+            2 => "pd",
+            _ => "pt",
+        }
+    }
+    fn size_name(level: usize) -> &'static str {
+        match level {
+            3 => "4k",
+            2 => "2M",
+            _ => "1G",
+        }
+    }
+    fn rights(pte: Pte) -> impl fmt::Display {
+        FrameAttrs(Some(pte), VmRights::KernelOnly)
     }
 }
 
 /// `obj_tcb_print_vtable`: the VSpace at `root` and everything mapped in it, as objects.
 pub fn print_vspace_objects(root: PtRef) {
-    out(format_args!("{}_pd = pgd\n", P(root.addr() as u64)));
-    pt_objects(root, 0);
-}
-
-/// The tables and frames below the level-`level` table at `table` (recursion depth at most 3).
-fn pt_objects(table: PtRef, level: usize) {
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if let Some(next) = next_table(pte, level) {
-            out(format_args!(
-                "{}_{}_{:04} = {}\n",
-                table_prefix(level + 1),
-                P(slot.addr() as u64),
-                i,
-                table_prefix(level + 1)
-            ));
-            pt_objects(next, level + 1);
-        } else if pte.is_page_at(level) {
-            out(format_args!(
-                "frame_{}_{:04} = frame ({}, paddr: {})\n",
-                P(slot.addr() as u64),
-                i,
-                size_name(level),
-                P(pte.paddr())
-            ));
-        }
-    }
+    capdl_vspace::print_vspace_objects::<Tables>(root);
 }
 
 /// `obj_vtable_print_slots`: the entries of the VSpace at `root`, table by table.
 pub fn print_vspace_caps(root: PtRef) {
-    out(format_args!("{}_pd {{\n", P(root.addr() as u64)));
-    pt_caps(root, 0);
-}
-
-/// The entries of the level-`level` table at `table` after its opening line, then the same for
-/// each table below it (recursion depth at most 3).
-fn pt_caps(table: PtRef, level: usize) {
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if pte.is_table_at(level) {
-            out(format_args!(
-                "0x{i:x}: {}_{}_{:04}\n",
-                table_prefix(level + 1),
-                P(slot.addr() as u64),
-                i
-            ));
-        } else if pte.is_page_at(level) {
-            out(format_args!(
-                "0x{i:x}: frame_{}_{:04} {}\n",
-                P(slot.addr() as u64),
-                i,
-                FrameAttrs(Some(pte), VmRights::KernelOnly)
-            ));
-        }
-    }
-    out(format_args!("}}\n"));
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if let Some(next) = next_table(pte, level) {
-            out(format_args!(
-                "{}_{}_{:04} {{\n",
-                table_prefix(level + 1),
-                P(slot.addr() as u64),
-                i
-            ));
-            pt_caps(next, level + 1);
-        }
-    }
+    capdl_vspace::print_vspace_caps::<Tables>(root);
 }

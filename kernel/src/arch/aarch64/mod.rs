@@ -102,34 +102,21 @@ pub mod glue {
         }
     }
 
-    /// Arm `checkValidIPCBuffer(vptr, cap)` (`src/arch/arm/64/kernel/vspace.c`):
-    /// `IllegalOperation` unless a non-device frame cap, `AlignmentError` unless `vptr` is
-    /// aligned to `seL4_IPCBufferSizeBits`.
+    /// Arm `checkValidIPCBuffer(vptr, cap)` (`src/arch/arm/64/kernel/vspace.c`,
+    /// [`crate::arch::vmcap::check_valid_ipc_buffer`]): `IllegalOperation` unless a non-device
+    /// frame cap, `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
     pub fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
-        match cap {
-            Cap::Arch(ArchCap::Frame {
-                is_device: false, ..
-            }) => {}
-            Cap::Arch(ArchCap::Frame { .. }) => {
-                return Err(crate::user_err!(
-                    SyscallError::IllegalOperation,
-                    "Specifying a device frame as an IPC buffer is not permitted."
-                ))
-            }
-            _ => {
-                return Err(crate::user_err!(
-                    SyscallError::IllegalOperation,
-                    "IPC Buffer is an invalid cap."
-                ))
-            }
-        }
-        if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
-            return Err(crate::user_err!(
-                SyscallError::AlignmentError,
-                "IPC Buffer vaddr {vptr:#x} is not aligned."
-            ));
-        }
-        Ok(())
+        let frame_is_device = match cap {
+            Cap::Arch(ArchCap::Frame { is_device, .. }) => Some(is_device),
+            _ => None,
+        };
+        let not_frame = "IPC Buffer is an invalid cap.";
+        crate::arch::vmcap::check_valid_ipc_buffer(
+            vptr,
+            frame_is_device,
+            not_frame,
+            "IPC Buffer vaddr",
+        )
     }
 
     /// Whether an architecture invocation has a direct path here: none on aarch64 yet (every

@@ -15,19 +15,18 @@
 use super::cap::{ArchCap, FrameSize, Mapping};
 use super::context::reg;
 use super::vspace::{self, Pte, Walk};
-use crate::cap::{Cap, RawCap};
+use crate::cap::RawCap;
 use crate::cspace::LookupFault;
-use crate::cte::{has_children, mdb_insert_after, Slot};
+use crate::cte::{mdb_insert_after, Slot};
 use crate::error::SyscallError;
 use crate::invocation::InvocationArgs;
 use crate::mem::PPtr;
+use crate::object::asid;
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot};
 use crate::object::tcb::{TcbRef, ThreadState};
-use crate::state::{ipc_buffer_pptr, set_mr, Kernel, ASID_TABLE_SIZE};
+use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
 use crate::{user_err, user_try};
-use abi::arch::aarch64::{
-    vm_attributes, InvocationLabel, ASID_POOL_BITS, ASID_POOL_INDEX_BITS, USER_TOP,
-};
+use abi::arch::aarch64::{vm_attributes, InvocationLabel, USER_TOP};
 use abi::{CapRights, MessageInfo};
 use vspace::{AsidPoolRef, PtRef};
 
@@ -142,29 +141,24 @@ pub enum VSpaceInvocation {
         /// The frame's physical address.
         paddr: u64,
     },
-    /// `performASIDControlInvocation`: make the untyped in `parent` (the 4 KiB at `frame`) an
-    /// ASID pool for `asid_base..asid_base + 512`, its cap in `dest`.
+    /// `performASIDControlInvocation`: [`asid::MakePool`]'s fields (kept as fields, not the
+    /// struct, so that this enum's layout, and the code that moves it, stay as they were).
     AsidControlMakePool {
-        /// The untyped's memory.
-        frame: crate::mem::PPtr<crate::mem::UntypedMemory>,
-        /// The new cap's slot.
+        frame: PPtr<crate::mem::UntypedMemory>,
         dest: Slot,
-        /// The untyped's slot.
         parent: Slot,
-        /// The pool's first ASID.
         asid_base: u16,
     },
-    /// `performASIDPoolInvocation`: make the VSpace whose cap is in `vspace_slot` the one of
-    /// `asid`, in the pool at `pool`.
+    /// `performASIDPoolInvocation`: give the VSpace whose cap is in `vspace_slot` the ASID
+    /// `asid` of the pool at `pool` (`crate::object::asid`; [`asid::Assign`]'s fields).
     AsidPoolAssign {
-        /// The ASID given out.
         asid: u16,
-        /// The pool.
-        pool: AsidPoolRef,
-        /// The VSpace cap's slot.
+        pool: asid::AsidPoolRef,
         vspace_slot: Slot,
     },
 }
+
+asid::asid_invocations!();
 
 /// This architecture's cap in a slot (the generic decoder only knows the current
 /// architecture's).
@@ -652,90 +646,19 @@ fn decode_page_flush(
 }
 
 /// The `cap_asid_control_cap` case of seL4 `decodeARMMMUInvocation`
-/// (`seL4_ARM_ASIDControl_MakePool`; MRs index, depth; extra caps: untyped, CNode root).
-///
-/// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (fewer than 2 words or a
-/// missing cap), `DeleteFirst` (every ASID table entry is in use), `InvalidCapability(1)` (not
-/// a non-device untyped of exactly `seL4_ASIDPoolBits`), `RevokeFirst` (the untyped has
-/// children), the destination lookup's errors, `DeleteFirst` (destination not empty).
+/// (`seL4_ARM_ASIDControl_MakePool`): see [`asid::decode_make_pool`].
 fn decode_asid_control(
     k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    if label != InvocationLabel::ARMASIDControlMakePool {
-        return Err(user_err!(
-            SyscallError::IllegalOperation,
-            "ASIDControl: Illegal operation."
-        ));
-    }
-    let (Some((untyped, parent)), Some((root, _))) = (args.extra_cap(0), args.extra_cap(1)) else {
-        return Err(user_err!(
-            SyscallError::TruncatedMessage,
-            "ASIDControlMakePool: Truncated message."
-        ));
-    };
-    if args.len() < 2 {
-        return Err(user_err!(
-            SyscallError::TruncatedMessage,
-            "ASIDControlMakePool: Truncated message."
-        ));
-    }
-    let (index, depth) = (args.mr(0), args.mr(1));
-    let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i].is_none()) else {
-        return Err(user_err!(
-            SyscallError::DeleteFirst,
-            "ASIDControlMakePool: No unallocated pools found."
-        ));
-    };
-    let asid_base = (i << ASID_POOL_INDEX_BITS) as u16;
-    let Cap::Untyped {
-        ptr: frame,
-        size_bits,
-        is_device: false,
-        ..
-    } = untyped
-    else {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(1),
-            "ASIDControlMakePool: Not a non-device untyped cap."
-        ));
-    };
-    if size_bits as u64 != ASID_POOL_BITS {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(1),
-            "ASIDControlMakePool: Untyped is 2^{size_bits} bytes, not 2^{ASID_POOL_BITS}."
-        ));
-    }
-    if has_children(parent) {
-        return Err(user_err!(
-            SyscallError::RevokeFirst,
-            "ASIDControlMakePool: Untyped has children."
-        ));
-    }
-    let dest = user_try!(
-        lookup_target_slot(root, index, depth),
-        "ASIDControlMakePool: Target slot invalid."
-    );
-    user_try!(
-        ensure_empty_slot(dest),
-        "ASIDControlMakePool: Target slot not empty."
-    );
-    Ok(VSpaceInvocation::AsidControlMakePool {
-        frame,
-        dest,
-        parent,
-        asid_base,
-    })
+    let is_make_pool = label == InvocationLabel::ARMASIDControlMakePool;
+    asid::decode_make_pool(k, is_make_pool, args, VSpaceInvocation::from)
 }
 
 /// The `cap_asid_pool_cap` case of seL4 `decodeARMMMUInvocation`
-/// (`seL4_ARM_ASIDPool_Assign`; extra cap: the VSpace to give an ASID).
-///
-/// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (no extra cap),
-/// `InvalidCapability(1)` (not a VSpace without an ASID), `FailedLookup` (no pool in the ASID
-/// table entry for this pool's base; invalid root), `InvalidCapability(0)` (the entry is
-/// another pool), `DeleteFirst` (no free ASID; ASID 0 is never handed out).
+/// (`seL4_ARM_ASIDPool_Assign`; extra cap: a VSpace without an ASID): see
+/// [`asid::decode_assign`].
 fn decode_asid_pool(
     k: &Kernel,
     label: InvocationLabel,
@@ -743,55 +666,18 @@ fn decode_asid_pool(
     ptr: AsidPoolRef,
     asid_base: u16,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    if label != InvocationLabel::ARMASIDPoolAssign {
-        return Err(user_err!(
-            SyscallError::IllegalOperation,
-            "ASIDPool: Illegal operation."
-        ));
-    }
-    let Some((_, vspace_slot)) = args.extra_cap(0) else {
-        return Err(user_err!(
-            SyscallError::TruncatedMessage,
-            "ASIDPool: Truncated message."
-        ));
-    };
-    if !matches!(
-        arch_cap_in(vspace_slot),
-        Some(ArchCap::VSpace { asid: None, .. })
-    ) {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(1),
-            "ASIDPool: Invalid vspace root."
-        ));
-    }
-    let Some(pool) = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS].get() else {
-        return Err(user_err!(
-            SyscallError::FailedLookup {
-                source: false,
-                fault: LookupFault::InvalidRoot,
-            },
-            "ASIDPool: No pool in the ASID table for ASID base {asid_base:#x}."
-        ));
-    };
-    if pool != ptr {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(0),
-            "ASIDPool: The ASID table holds another pool for ASID base {asid_base:#x}."
-        ));
-    }
-    let free = (0..crate::mem::ASID_POOL_ENTRIES)
-        .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get().is_none());
-    let Some(i) = free else {
-        return Err(user_err!(
-            SyscallError::DeleteFirst,
-            "ASIDPool: No free ASID in the pool."
-        ));
-    };
-    Ok(VSpaceInvocation::AsidPoolAssign {
-        asid: asid_base + i as u16,
-        pool,
-        vspace_slot,
-    })
+    let is_assign = label == InvocationLabel::ARMASIDPoolAssign;
+    let no_asid = |_, slot| matches!(arch_cap_in(slot), Some(ArchCap::VSpace { asid: None, .. }));
+    asid::decode_assign(
+        k,
+        is_assign,
+        args,
+        ptr,
+        asid_base,
+        no_asid,
+        "ASIDPool",
+        VSpaceInvocation::from,
+    )
 }
 
 /// Stores this architecture's cap `c` in `slot`, leaving the MDB node as it is.
@@ -893,39 +779,18 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             parent,
             asid_base,
         } => {
-            if let Cap::Untyped {
-                ptr,
-                size_bits,
-                is_device,
-                ..
-            } = parent.cap()
-            {
-                parent.set_cap(Cap::Untyped {
-                    ptr,
-                    size_bits,
-                    free_index: 1 << size_bits,
-                    is_device,
-                });
-            }
-            frame.zero_range(ASID_POOL_BITS as u32, 0, 1 << ASID_POOL_BITS);
-            // The untyped is exactly one pool's size (the decoder checked).
-            let Some(frame) = frame
-                .carve(ASID_POOL_BITS as u32, 0, ASID_POOL_BITS as u32, 1)
-                .and_then(|run| run.objects().next())
-                .and_then(|c| c.object::<crate::mem::AsidPool>())
-            else {
-                return;
-            };
-            // `cteInsert`: an ASID pool cap is never revocable (`isCapRevocable` is false for
-            // the architecture's caps).
-            let pool = ArchCap::AsidPool {
-                ptr: frame,
+            let m = asid::MakePool {
+                frame,
+                dest,
+                parent,
                 asid_base,
-            }
-            .encode();
-            mdb_insert_after(pool, false, parent, dest);
-            k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] =
-                crate::mem::Link::to(frame);
+            };
+            asid::perform_make_pool(k, m, |ptr| {
+                // `cteInsert`: an ASID pool cap is never revocable (`isCapRevocable` is false
+                // for the architecture's caps).
+                let pool = ArchCap::AsidPool { ptr, asid_base }.encode();
+                mdb_insert_after(pool, false, parent, dest);
+            })
         }
         VSpaceInvocation::AsidPoolAssign {
             asid,

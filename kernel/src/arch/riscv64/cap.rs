@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 use super::vspace::{AsidPoolRef, PtRef};
+use crate::arch::vmcap;
 use crate::cap::{field, Cap, RawCap};
 use crate::error::SyscallError;
 use crate::mem::{FrameMemory, PPtr};
@@ -316,33 +317,21 @@ pub fn vspace_root(c: &Cap) -> Option<PtRef> {
     }
 }
 
-/// RISC-V `checkValidIPCBuffer(vptr, cap)`: `IllegalOperation` unless a non-device frame,
-/// `AlignmentError` unless `vptr` is aligned to `seL4_IPCBufferSizeBits`.
+/// RISC-V `checkValidIPCBuffer(vptr, cap)` ([`vmcap::check_valid_ipc_buffer`]):
+/// `IllegalOperation` unless a non-device frame, `AlignmentError` unless `vptr` is aligned to
+/// `seL4_IPCBufferSizeBits`.
 pub fn check_valid_ipc_buffer(vptr: u64, cap: Cap) -> Result<(), SyscallError> {
-    match cap {
-        Cap::Arch(ArchCap::Frame {
-            is_device: false, ..
-        }) => {}
-        Cap::Arch(ArchCap::Frame { .. }) => {
-            return Err(crate::user_err!(
-                SyscallError::IllegalOperation,
-                "Specifying a device frame as an IPC buffer is not permitted."
-            ))
-        }
-        _ => {
-            return Err(crate::user_err!(
-                SyscallError::IllegalOperation,
-                "Requested IPC Buffer is not a frame cap."
-            ))
-        }
-    }
-    if vptr & ((1u64 << abi::object::IPC_BUFFER_SIZE_BITS) - 1) != 0 {
-        return Err(crate::user_err!(
-            SyscallError::AlignmentError,
-            "Requested IPC Buffer location {vptr:#x} is not aligned."
-        ));
-    }
-    Ok(())
+    let frame_is_device = match cap {
+        Cap::Arch(ArchCap::Frame { is_device, .. }) => Some(is_device),
+        _ => None,
+    };
+    let not_frame = "Requested IPC Buffer is not a frame cap.";
+    vmcap::check_valid_ipc_buffer(
+        vptr,
+        frame_is_device,
+        not_frame,
+        "Requested IPC Buffer location",
+    )
 }
 
 /// `Arch_deriveCap`: a frame cap's copy is unmapped; an unmapped page table cannot be copied
@@ -372,70 +361,11 @@ pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> ArchCap {
     c
 }
 
-/// `Arch_maskCapRights`: a frame's rights are masked (`maskVMRights`); other caps unchanged.
-pub fn mask_cap_rights(r: CapRights, c: ArchCap) -> ArchCap {
-    match c {
-        ArchCap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapped,
-        } => ArchCap::Frame {
-            base,
-            size,
-            rights: rights.mask(r),
-            is_device,
-            mapped,
-        },
-        c => c,
-    }
-}
-
-/// `Arch_sameRegionAs(a, b)`.
-pub fn same_region_as(a: &ArchCap, b: &ArchCap) -> bool {
-    match (a, b) {
-        (
-            ArchCap::Frame {
-                base: x, size: sx, ..
-            },
-            ArchCap::Frame {
-                base: y, size: sy, ..
-            },
-        ) => {
-            // b's frame lies within a's.
-            let (x, y) = (x.addr() as u64, y.addr() as u64);
-            let (ta, tb) = (x + (1 << sx.bits()) - 1, y + (1 << sy.bits()) - 1);
-            x <= y && ta >= tb && y <= tb
-        }
-        (ArchCap::PageTable { base: x, .. }, ArchCap::PageTable { base: y, .. }) => x == y,
-        (ArchCap::AsidControl, ArchCap::AsidControl | ArchCap::AsidPool { .. }) => true,
-        (ArchCap::AsidPool { ptr: x, .. }, ArchCap::AsidPool { ptr: y, .. }) => x == y,
-        _ => false,
-    }
-}
-
-/// `Arch_sameObjectAs(a, b)`: frames are the same object only with the same base, size and
-/// device flag; ASID control is not the same object as the pools it made.
-pub fn same_object_as(a: &ArchCap, b: &ArchCap) -> bool {
-    match (a, b) {
-        (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => false,
-        (
-            ArchCap::Frame {
-                base: x,
-                size: sx,
-                is_device: dx,
-                ..
-            },
-            ArchCap::Frame {
-                base: y,
-                size: sy,
-                is_device: dy,
-                ..
-            },
-        ) => x == y && sx == sy && dx == dy,
-        _ => same_region_as(a, b),
-    }
+// `Arch_maskCapRights`, `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): on RISC-V an ASID pool
+// lies in ASID control's region but is not the same object.
+crate::arch::vmcap::vm_cap_hooks! {
+    region: { (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => true },
+    object: { (ArchCap::AsidControl, ArchCap::AsidPool { .. }) => false },
 }
 
 /// `Arch_createObject`: the cap to a new frame or page table of type `t` at `ptr` (already

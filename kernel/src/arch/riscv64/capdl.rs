@@ -35,10 +35,12 @@
 #![forbid(unsafe_code)]
 
 use super::cap::{ArchCap, Mapping, VmRights};
+use super::vspace::PageTable;
 use super::vspace::{
     find_vspace_for_asid, lookup_pt_slot, next_table, pt_index, pte_slot, PtRef, Pte, PTE_R, PTE_W,
     PTE_X, PT_ENTRIES,
 };
+use crate::arch::capdl_vspace::{self, CapdlPaging, FrameName};
 use crate::arch::pptr_to_paddr;
 use crate::cap::Cap;
 use crate::debug::{out, P};
@@ -68,7 +70,7 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
                 out(format_args!(
                     "{} = frame ({}, paddr: {})\n",
                     FrameName::Unmapped(base.addr()),
-                    size_name(size as usize),
+                    Sv39::size_name(size as usize),
                     P(pptr_to_paddr(base.addr()))
                 ));
             }
@@ -168,23 +170,6 @@ impl fmt::Display for FrameAttrs {
     }
 }
 
-/// The name of a frame: after the PTE that maps it, or after its address if it is not
-/// mapped where its cap says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FrameName {
-    Pte(usize, usize),
-    Unmapped(usize),
-}
-
-impl fmt::Display for FrameName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            FrameName::Pte(slot, i) => write!(f, "frame_{}_{:04}", P(slot as u64), i),
-            FrameName::Unmapped(base) => write!(f, "{}_frame", P(base as u64)),
-        }
-    }
-}
-
 /// The PTE slot that maps the frame at `base` as its cap's mapping says, and its index.
 fn frame_pte(
     k: &Kernel,
@@ -254,86 +239,65 @@ fn pt_name(k: &Kernel, base: PtRef, mapped: Option<Mapping>) -> PtName {
     PtName::Unmapped(base.addr())
 }
 
-/// Entries of a level-`level` table the dump looks at: the user half of a root.
-fn entries(level: usize) -> usize {
-    if level == 2 {
-        PT_ENTRIES / 2
-    } else {
-        PT_ENTRIES
-    }
-}
+/// The Sv39 tables as the capDL walk sees them: the root at level 2, levels counting down to
+/// the 4 KiB leaves at 0, every table a `pt`.
+pub struct Sv39;
 
-fn size_name(level: usize) -> &'static str {
-    match level {
-        0 => "4k",
-        1 => "2M",
-        _ => "1G",
+impl CapdlPaging for Sv39 {
+    type Table = PageTable;
+    type Pte = Pte;
+    const ROOT_LEVEL: usize = 2;
+    const ROOT_TYPE: &'static str = "pt";
+    fn slot(table: PtRef, i: usize) -> PPtr<Pte> {
+        pte_slot(table, i)
+    }
+    /// The user half of a root; all of a table below it.
+    fn entries(level: usize) -> usize {
+        if level == 2 {
+            PT_ENTRIES / 2
+        } else {
+            PT_ENTRIES
+        }
+    }
+    fn next_level(level: usize) -> usize {
+        level.saturating_sub(1)
+    }
+    fn next_table(pte: Pte, level: usize) -> Option<PtRef> {
+        next_table(pte, level)
+    }
+    fn is_table_entry(pte: Pte, level: usize) -> bool {
+        pte.is_table() && level > 0
+    }
+    /// A leaf at any level (seL4's walk takes the root's leaves for tables).
+    fn is_page(pte: Pte, _level: usize) -> bool {
+        pte.valid() && pte.is_leaf()
+    }
+    fn paddr(pte: Pte) -> u64 {
+        pte.paddr()
+    }
+    fn table_prefix(_level: usize) -> &'static str {
+        "pt"
+    }
+    fn size_name(level: usize) -> &'static str {
+        match level {
+            0 => "4k",
+            1 => "2M",
+            _ => "1G",
+        }
+    }
+    fn rights(pte: Pte) -> impl fmt::Display {
+        FrameAttrs(Some(pte), VmRights::KernelOnly)
     }
 }
 
 /// `obj_tcb_print_vtable`: the VSpace whose root page table is at `root` and everything
-/// mapped in it, as objects.
+/// mapped in it, as objects (`riscv_obj_pt_print_slots` below it).
 pub fn print_vspace_objects(root: PtRef) {
-    out(format_args!("{}_pd = pt\n", P(root.addr() as u64)));
-    pt_objects(root, 2);
-}
-
-/// `riscv_obj_pt_print_slots`: the page tables and frames below the level-`level` table at
-/// `table` (recursion depth at most 2).
-fn pt_objects(table: PtRef, level: usize) {
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if let Some(next) = next_table(pte, level) {
-            out(format_args!("pt_{}_{:04} = pt\n", P(slot.addr() as u64), i));
-            pt_objects(next, level - 1);
-        } else if pte.valid() && pte.is_leaf() {
-            out(format_args!(
-                "frame_{}_{:04} = frame ({}, paddr: {})\n",
-                P(slot.addr() as u64),
-                i,
-                size_name(level),
-                P(pte.paddr())
-            ));
-        }
-    }
+    capdl_vspace::print_vspace_objects::<Sv39>(root);
 }
 
 /// `obj_vtable_print_slots`: the entries of the VSpace whose root page table is at `root`,
-/// table by table.
+/// table by table (`riscv_cap_pt_print_slots`).
 pub fn print_vspace_caps(root: PtRef) {
-    out(format_args!("{}_pd {{\n", P(root.addr() as u64)));
-    pt_caps(root, 2);
-}
-
-/// `riscv_cap_pt_print_slots` after the opening line: the entries of the level-`level` table
-/// at `table`, then the same for each table below it (recursion depth at most 2).
-fn pt_caps(table: PtRef, level: usize) {
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if pte.is_table() && level > 0 {
-            out(format_args!(
-                "0x{i:x}: pt_{}_{:04}\n",
-                P(slot.addr() as u64),
-                i
-            ));
-        } else if pte.valid() && pte.is_leaf() {
-            out(format_args!(
-                "0x{i:x}: frame_{}_{:04} {}\n",
-                P(slot.addr() as u64),
-                i,
-                FrameAttrs(Some(pte), VmRights::KernelOnly)
-            ));
-        }
-    }
-    out(format_args!("}}\n"));
-    for i in 0..entries(level) {
-        let slot = pte_slot(table, i);
-        let pte = slot.get();
-        if let Some(next) = next_table(pte, level) {
-            out(format_args!("pt_{}_{:04} {{\n", P(slot.addr() as u64), i));
-            pt_caps(next, level - 1);
-        }
-    }
+    capdl_vspace::print_vspace_caps::<Sv39>(root);
 }

@@ -10,17 +10,18 @@
 
 use super::cap::{ArchCap, Mapping};
 use crate::arch::riscv64::context::reg;
-use crate::arch::riscv64::vspace::{self, AsidPoolRef, PtRef, Pte};
+use crate::arch::riscv64::vspace::{self, PtRef, Pte};
 use crate::cap::{Cap, RawCap};
 use crate::cspace::LookupFault;
-use crate::cte::{cte_insert, has_children, Slot};
+use crate::cte::{cte_insert, Slot};
 use crate::error::SyscallError;
 use crate::mem::{Link, PPtr};
-use crate::object::cnode::{ensure_empty_slot, lookup_target_slot, InvocationArgs};
+use crate::object::asid;
+use crate::object::cnode::InvocationArgs;
 use crate::object::tcb::{TcbRef, ThreadState};
-use crate::state::{ipc_buffer_pptr, set_mr, Kernel, ASID_TABLE_SIZE};
+use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
 use crate::{user_err, user_try};
-use abi::object::{ASID_POOL_BITS, ASID_POOL_INDEX_BITS, USER_TOP};
+use abi::object::USER_TOP;
 use abi::{CapRights, InvocationLabel, MessageInfo};
 
 /// `seL4_RISCV_ExecuteNever`: the only bit of `seL4_RISCV_VMAttributes` (seL4
@@ -57,8 +58,8 @@ pub enum VSpaceInvocation {
     PageUnmap { cap: Cap, slot: Slot },
     /// `performPageGetAddress`: reply with the frame's physical address.
     PageGetAddress { paddr: u64 },
-    /// `performASIDControlInvocation`: make the untyped in `parent` (the 4 KiB at `frame`) an
-    /// ASID pool for `asid_base..asid_base + 512`, its cap in `dest`.
+    /// `performASIDControlInvocation`: [`asid::MakePool`]'s fields (kept as fields, not the
+    /// struct, so that this enum's layout, and the code that moves it, stay as they were).
     AsidControlMakePool {
         frame: PPtr<crate::mem::UntypedMemory>,
         dest: Slot,
@@ -66,13 +67,15 @@ pub enum VSpaceInvocation {
         asid_base: u16,
     },
     /// `performASIDPoolInvocation`: make the page table whose cap is in `vspace_slot` the
-    /// VSpace root of `asid`, in the pool at `pool`.
+    /// VSpace root of `asid`, in the pool at `pool` (`crate::object::asid`; [`asid::Assign`]'s fields).
     AsidPoolAssign {
         asid: u16,
-        pool: AsidPoolRef,
+        pool: asid::AsidPoolRef,
         vspace_slot: Slot,
     },
 }
+
+asid::asid_invocations!();
 
 /// `decodeRISCVMMUInvocation(label, length, cptr, cte, cap, call, buffer)`: checks an
 /// invocation of `cap` (in `slot`) and returns what to do. Errors are seL4's, in seL4's order;
@@ -373,91 +376,20 @@ fn decode_frame(
 }
 
 /// The `cap_asid_control_cap` case of seL4 `decodeRISCVMMUInvocation`
-/// (`seL4_RISCV_ASIDControl_MakePool`; MRs index, depth; extra caps: untyped, CNode root).
-///
-/// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (fewer than 2 words or a
-/// missing cap), `DeleteFirst` (every ASID table entry is in use), `InvalidCapability(1)` (not
-/// a non-device untyped of exactly `seL4_ASIDPoolBits`), `RevokeFirst` (the untyped has
-/// children, `ensureNoChildren`), the destination lookup's errors (`lookupTargetSlot`),
-/// `DeleteFirst` (destination not empty).
+/// (`seL4_RISCV_ASIDControl_MakePool`): see [`asid::decode_make_pool`].
 fn decode_asid_control(
     k: &Kernel,
     label: InvocationLabel,
     args: &impl InvocationArgs,
 ) -> Result<VSpaceInvocation, SyscallError> {
-    if label != InvocationLabel::RISCVASIDControlMakePool {
-        return Err(user_err!(
-            SyscallError::IllegalOperation,
-            "ASIDControl: Illegal operation."
-        ));
-    }
-    let (Some((untyped, parent)), Some((root, _))) = (args.extra_cap(0), args.extra_cap(1)) else {
-        return Err(user_err!(
-            SyscallError::TruncatedMessage,
-            "ASIDControlMakePool: Truncated message."
-        ));
-    };
-    if args.len() < 2 {
-        return Err(user_err!(
-            SyscallError::TruncatedMessage,
-            "ASIDControlMakePool: Truncated message."
-        ));
-    }
-    let (index, depth) = (args.mr(0), args.mr(1));
-    let Some(i) = (0..ASID_TABLE_SIZE).find(|&i| k.asid_table[i].is_none()) else {
-        return Err(user_err!(
-            SyscallError::DeleteFirst,
-            "ASIDControlMakePool: No unallocated pools found."
-        ));
-    };
-    let asid_base = (i << ASID_POOL_INDEX_BITS) as u16;
-    let Cap::Untyped {
-        ptr: pool,
-        size_bits,
-        is_device: false,
-        ..
-    } = untyped
-    else {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(1),
-            "ASIDControlMakePool: Not a non-device untyped cap."
-        ));
-    };
-    if size_bits as u64 != ASID_POOL_BITS {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(1),
-            "ASIDControlMakePool: Untyped is 2^{size_bits} bytes, not 2^{ASID_POOL_BITS}."
-        ));
-    }
-    if has_children(parent) {
-        return Err(user_err!(
-            SyscallError::RevokeFirst,
-            "ASIDControlMakePool: Untyped has children."
-        ));
-    }
-    let dest = user_try!(
-        lookup_target_slot(root, index, depth),
-        "ASIDControlMakePool: Target slot invalid."
-    );
-    user_try!(
-        ensure_empty_slot(dest),
-        "ASIDControlMakePool: Target slot not empty."
-    );
-    Ok(VSpaceInvocation::AsidControlMakePool {
-        frame: pool,
-        dest,
-        parent,
-        asid_base,
-    })
+    let is_make_pool = label == InvocationLabel::RISCVASIDControlMakePool;
+    asid::decode_make_pool(k, is_make_pool, args, VSpaceInvocation::from)
 }
 
 /// The `cap_asid_pool_cap` case of seL4 `decodeRISCVMMUInvocation`
-/// (`seL4_RISCV_ASIDPool_Assign`; extra cap: the page table to become a VSpace root).
-///
-/// Errors in order: `IllegalOperation` (label), `TruncatedMessage` (no extra cap),
-/// `InvalidCapability(1)` (not an unmapped page table), `FailedLookup` (no pool in the ASID
-/// table entry for this pool's base; invalid root), `InvalidCapability(0)` (the entry is
-/// another pool), `DeleteFirst` (no free ASID; ASID 0 is never handed out).
+/// (`seL4_RISCV_ASIDPool_Assign`; extra cap: the page table to become a VSpace root, an
+/// unmapped one): see [`asid::decode_assign`]; `IllegalOperation` first if `cap` is not an
+/// ASID pool cap.
 fn decode_asid_pool(
     k: &Kernel,
     label: InvocationLabel,
@@ -470,55 +402,18 @@ fn decode_asid_pool(
             "RISCVASIDPool: Illegal operation."
         ));
     };
-    if label != InvocationLabel::RISCVASIDPoolAssign {
-        return Err(user_err!(
-            SyscallError::IllegalOperation,
-            "RISCVASIDPool: Illegal operation."
-        ));
-    }
-    let Some((vspace_cap, vspace_slot)) = args.extra_cap(0) else {
-        return Err(user_err!(
-            SyscallError::TruncatedMessage,
-            "RISCVASIDPool: Truncated message."
-        ));
-    };
-    if !matches!(
-        vspace_cap,
-        Cap::Arch(ArchCap::PageTable { mapped: None, .. })
-    ) {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(1),
-            "RISCVASIDPool: Invalid vspace root."
-        ));
-    }
-    let Some(pool) = k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS].get() else {
-        return Err(user_err!(
-            SyscallError::FailedLookup {
-                source: false,
-                fault: LookupFault::InvalidRoot,
-            },
-            "RISCVASIDPool: No pool in the ASID table for ASID base {asid_base:#x}."
-        ));
-    };
-    if pool != ptr {
-        return Err(user_err!(
-            SyscallError::InvalidCapability(0),
-            "RISCVASIDPool: The ASID table holds another pool for ASID base {asid_base:#x}."
-        ));
-    }
-    let free = (0..vspace::PT_ENTRIES)
-        .find(|&i| asid_base as usize + i != 0 && vspace::asid_pool_entry(pool, i).get().is_none());
-    let Some(i) = free else {
-        return Err(user_err!(
-            SyscallError::DeleteFirst,
-            "RISCVASIDPool: No free ASID in the pool."
-        ));
-    };
-    Ok(VSpaceInvocation::AsidPoolAssign {
-        asid: asid_base + i as u16,
-        pool,
-        vspace_slot,
-    })
+    let is_assign = label == InvocationLabel::RISCVASIDPoolAssign;
+    let unmapped_pt = |c, _| matches!(c, Cap::Arch(ArchCap::PageTable { mapped: None, .. }));
+    asid::decode_assign(
+        k,
+        is_assign,
+        args,
+        ptr,
+        asid_base,
+        unmapped_pt,
+        "RISCVASIDPool",
+        VSpaceInvocation::from,
+    )
 }
 
 /// Whether [`fast_invocation`] may apply to an invocation of `cap` by `t` (a frame cap, and
@@ -706,38 +601,19 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             parent,
             asid_base,
         } => {
-            if let Cap::Untyped {
-                ptr,
-                size_bits,
-                is_device,
-                ..
-            } = parent.cap()
-            {
-                parent.set_cap(Cap::Untyped {
-                    ptr,
-                    size_bits,
-                    free_index: 1 << size_bits,
-                    is_device,
-                });
-            }
-            frame.zero_range(ASID_POOL_BITS as u32, 0, 1 << ASID_POOL_BITS);
-            // The untyped is exactly one pool's size (the decoder checked).
-            let Some(frame) = frame
-                .carve(ASID_POOL_BITS as u32, 0, ASID_POOL_BITS as u32, 1)
-                .and_then(|run| run.objects().next())
-                .and_then(|c| c.object::<crate::mem::AsidPool>())
-            else {
-                return;
-            };
-            cte_insert(
-                Cap::Arch(ArchCap::AsidPool {
-                    ptr: frame,
-                    asid_base,
-                }),
-                parent,
+            let m = asid::MakePool {
+                frame,
                 dest,
-            );
-            k.asid_table[(asid_base as usize) >> ASID_POOL_INDEX_BITS] = Link::to(frame);
+                parent,
+                asid_base,
+            };
+            asid::perform_make_pool(k, m, |ptr| {
+                cte_insert(
+                    Cap::Arch(ArchCap::AsidPool { ptr, asid_base }),
+                    parent,
+                    dest,
+                )
+            })
         }
         VSpaceInvocation::AsidPoolAssign {
             asid,
