@@ -25,7 +25,6 @@ mod framework;
 mod t_boot;
 mod t_cnode;
 mod t_debug;
-#[cfg(arch_riscv64)]
 mod t_fault;
 mod t_ipc;
 #[cfg(arch_riscv64)]
@@ -156,31 +155,19 @@ const TESTS: &[Test] = tests![
     t_ntfn::ntfn_bound_not_woken_in_call,
     t_ntfn::ntfn_bound_pending_at_reply_recv,
     t_ntfn::ntfn_bound_before_sender,
-    #[cfg(arch_riscv64)]
     t_fault::fault_cap_fault,
-    #[cfg(arch_riscv64)]
     t_fault::fault_cap_fault_receive,
-    #[cfg(arch_riscv64)]
     t_fault::fault_unknown_syscall,
-    #[cfg(arch_riscv64)]
     t_fault::fault_user_exception,
-    #[cfg(arch_riscv64)]
     t_fault::fault_vm_fault,
-    #[cfg(arch_riscv64)]
     t_fault::fault_without_handler,
-    #[cfg(arch_riscv64)]
     t_fault::fault_fpu_disabled,
-    #[cfg(arch_riscv64)]
     t_fault::fault_suspend_waiting_thread,
     #[cfg(not(feature = "mcs"))]
-    #[cfg(arch_riscv64)]
     t_fault::fault_ep_looked_up_at_fault_time,
     #[cfg(not(feature = "mcs"))]
-    #[cfg(arch_riscv64)]
     t_fault::fault_unknown_syscall_numbers,
-    #[cfg(arch_riscv64)]
     t_fault::fault_handler_without_ipc_buffer,
-    #[cfg(arch_riscv64)]
     t_fault::fault_breakpoint,
     #[cfg(arch_aarch64)]
     t_sgi::irq_sgi_signal,
@@ -239,7 +226,8 @@ const TESTS: &[Test] = tests![
 
 fn root_main(bi: &'static abi::BootInfo) -> ! {
     libsel4::println!();
-    libsel4::println!("roottask-tests: {} tests", TESTS.len());
+    let n = TESTS.iter().filter(|t| framework::selected(t)).count();
+    libsel4::println!("roottask-tests: {} tests", n);
     let mut ctx = Ctx::new(bi);
     run_all(&mut ctx, TESTS);
     loop {

@@ -1,0 +1,234 @@
+//! aarch64: the instructions the fault tests run (`svc`, `udf`, `brk`, `ldr`, `str`,
+//! `scvtf`) and what seL4 reports for them. On aarch64 seL4 passes the whole `ESR_EL1` on:
+//! as a UserException's Number (`c_handle_undefined_instruction`: `handleUserLevelFault(esr,
+//! 0)`, for every EL0 synchronous exception but `svc` and aborts, `lower_el_sync` in
+//! `src/arch/arm/64/traps.S`) and as a VM fault's FSR (`handleVMFault` in
+//! `src/arch/arm/64/kernel/vspace.c`: `getESR()` for data and instruction aborts). The ESR
+//! values are the architecture's (Arm ARM D17.2.37 `ESR_EL1`: EC in bits 31:26, IL bit 25 for
+//! 32-bit instructions, the ISS below), as QEMU's cortex-a53 reports them for EL0 exceptions
+//! taken to EL1 (aborts without a valid instruction syndrome: ISV is 0 for aborts taken to
+//! EL1).
+
+use core::arch::asm;
+
+use abi::user_context::{idx, UserContext};
+use abi::Word;
+
+use super::{layout, Words};
+
+/// Bytes of each instruction the tests make fault.
+pub const INSN: Word = 4;
+
+/// The message index of the unknown-syscall message's first argument register (`X0`).
+pub const UNKNOWN_SYSCALL_ARG0: usize = layout::unknown_syscall::X0;
+
+/// The aarch64 words of the UnknownSyscall message besides IP, SP, arguments, number: X7
+/// (the number's register), LR (`ELR_EL1`: the address after the `svc`, `lel_syscall` stores
+/// `ELR_EL1 - 4` as FaultIP) and SPSR.
+pub(super) fn unknown_syscall_extra(m: &mut Words, ip: Word, r: &UserContext, n: Word) {
+    use layout::unknown_syscall as L;
+    m.w[L::X0 + 7] = n;
+    m.w[L::LR] = ip + 4;
+    m.w[L::SPSR] = r.regs[idx::SPSR];
+}
+
+/// The aarch64 UserException word besides IP, SP, Number, Code: SPSR.
+pub(super) fn user_exception_extra(m: &mut Words, r: &UserContext) {
+    m.w[layout::user_exception::SPSR] = r.regs[idx::SPSR];
+}
+
+/// `ESR_EL1.IL`: the trapped instruction was 32 bits long.
+const IL: Word = 1 << 25;
+/// `ESR_EL1.EC`, bits 31:26.
+const fn ec(class: Word) -> Word {
+    class << 26
+}
+
+/// `udf #0`: EC 0x00 (unknown reason), IL.
+pub const ILLEGAL_INSTRUCTION: Word = ec(0x00) | IL;
+/// A floating-point instruction while `CPACR_EL1.FPEN` traps EL0 (`seL4_TCBFlag_fpuDisabled`):
+/// EC 0x07, IL, and the ISS an AArch64 instruction gives (CV 1, COND 0b1110).
+pub const FPU_DISABLED: Word = ec(0x07) | IL | 1 << 24 | 0xe << 20;
+/// `brk #0`: EC 0x3c (BRK in AArch64), IL, the immediate 0.
+pub const BREAKPOINT: Word = ec(0x3c) | IL;
+
+/// What kind of access faulted (the FSR's exception class and `WnR`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load: data abort from a lower EL (EC 0x24).
+    Load,
+    /// A store: data abort with `WnR` (bit 6).
+    Store,
+    /// An instruction fetch: instruction abort from a lower EL (EC 0x20).
+    Fetch,
+}
+
+/// Why an access faults, which the FSR's fault status code says: no mapping, where the walk
+/// found an invalid entry covering 2^`bits` bytes (a translation fault at that level), or a
+/// mapping that forbids it, by a leaf covering 2^`bits` bytes (a permission fault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// No translation.
+    Missing(u32),
+    /// A leaf without the right.
+    Denied(u32),
+}
+
+/// The translation table level of an entry covering 2^`bits` bytes (4 KiB granule, 48-bit
+/// VA: 39 → 0, 30 → 1, 21 → 2, 12 → 3).
+const fn level(bits: u32) -> Word {
+    ((39 - bits) / 9) as Word
+}
+
+/// The FSR word of a VM fault (`seL4_VMFault_FSR`: the whole `ESR_EL1`): EC, IL, `WnR` for
+/// stores, and the fault status code (translation fault level n: 0b0001nn, permission fault
+/// level n: 0b0011nn).
+pub fn vm_fsr(a: Access, why: Why) -> Word {
+    let class = match a {
+        Access::Fetch => ec(0x20),
+        _ => ec(0x24),
+    };
+    let wnr = if a == Access::Store { 1 << 6 } else { 0 };
+    let fsc = match why {
+        Why::Missing(bits) => 0b0001_00 | level(bits),
+        Why::Denied(bits) => 0b0011_00 | level(bits),
+    };
+    class | IL | wnr | fsc
+}
+
+/// Whether `fsr` is the FSR of an `a` that was refused by a translation or permission fault
+/// at any level (everything but the level).
+pub fn vm_fsr_is(fsr: Word, a: Access) -> bool {
+    let level_free = fsr & !0b11;
+    level_free == vm_fsr(a, Why::Missing(39)) || level_free == vm_fsr(a, Why::Denied(39))
+}
+
+/// An unknown syscall `number` (in x7) with x0..x6 = 0xa0..0xa6, the `svc`'s address stored
+/// at `slot`; returns (x0, x1) after it.
+#[inline(always)]
+pub fn unknown_syscall(number: Word, slot: usize) -> (Word, Word) {
+    let (o0, o1): (Word, Word);
+    // SAFETY: an svc the kernel turns into a fault; the handler's reply may change pc, sp,
+    // the flags and x0..x7 (declared clobbered, or restored to the same values by the tests).
+    unsafe {
+        asm!(
+            "adr {tmp}, 2f",
+            "str {tmp}, [{slot}]",
+            "2: svc #0",
+            slot = in(reg) slot,
+            tmp = out(reg) _,
+            inout("x0") 0xa0usize => o0,
+            inout("x1") 0xa1usize => o1,
+            inout("x2") 0xa2usize => _,
+            inout("x3") 0xa3usize => _,
+            inout("x4") 0xa4usize => _,
+            inout("x5") 0xa5usize => _,
+            inout("x6") 0xa6usize => _,
+            inout("x7") number => _,
+        );
+    }
+    (o0 as Word, o1 as Word)
+}
+
+/// A permanently undefined instruction (`udf #0`) whose address goes to `slot`.
+#[inline(always)]
+pub fn illegal_instruction(slot: usize) {
+    // SAFETY: the instruction traps; the handler moves the pc past it.
+    unsafe {
+        asm!(
+            "adr {tmp}, 2f",
+            "str {tmp}, [{slot}]",
+            "2: udf #0",
+            slot = in(reg) slot,
+            tmp = out(reg) _,
+        );
+    }
+}
+
+/// A breakpoint (`brk #0`) whose address goes to `slot`.
+#[inline(always)]
+pub fn breakpoint(slot: usize) {
+    // SAFETY: the instruction traps; the handler moves the pc past it.
+    unsafe {
+        asm!(
+            "adr {tmp}, 2f",
+            "str {tmp}, [{slot}]",
+            "2: brk #0",
+            slot = in(reg) slot,
+            tmp = out(reg) _,
+        );
+    }
+}
+
+/// Load the word at `addr` into `v` (left as it is if the handler skips the load), the
+/// load's address stored at `slot`.
+#[inline(always)]
+pub fn load(addr: Word, v: &mut Word, slot: usize) {
+    // SAFETY: a load that may fault; the handler moves the pc past it.
+    unsafe {
+        asm!(
+            "adr {tmp}, 2f",
+            "str {tmp}, [{slot}]",
+            "2: ldr {v}, [{a}]",
+            slot = in(reg) slot,
+            tmp = out(reg) _,
+            a = in(reg) addr,
+            v = inout(reg) *v,
+        );
+    }
+}
+
+/// Store `v` at `addr`, the store's address stored at `slot`.
+#[inline(always)]
+pub fn store(addr: Word, v: Word, slot: usize) {
+    // SAFETY: a store that may fault; the handler moves the pc past it.
+    unsafe {
+        asm!(
+            "adr {tmp}, 2f",
+            "str {tmp}, [{slot}]",
+            "2: str {v}, [{a}]",
+            slot = in(reg) slot,
+            tmp = out(reg) _,
+            a = in(reg) addr,
+            v = in(reg) v,
+        );
+    }
+}
+
+/// 2 * `x` computed in double precision (the first floating-point instruction's address
+/// stored at `slot`).
+#[inline(always)]
+pub fn fp_double(x: Word, slot: usize) -> Word {
+    let r: Word;
+    // SAFETY: floating-point arithmetic on a scratch register; the first instruction traps
+    // while the thread's FPU is disabled.
+    unsafe {
+        asm!(
+            "adr {tmp}, 2f",
+            "str {tmp}, [{slot}]",
+            "2: scvtf d0, {x}",
+            "fadd d0, d0, d0",
+            "fcvtzs {r}, d0",
+            slot = in(reg) slot,
+            tmp = out(reg) _,
+            x = in(reg) x,
+            r = out(reg) r,
+            out("v0") _,
+        );
+    }
+    r
+}
+
+/// Make instructions written to memory visible to this thread's instruction fetches, once
+/// the caches have been made coherent for them (`seL4_ARM_Page_Unify_Instruction`): a
+/// context synchronisation (`isb`).
+pub fn sync_icache() {
+    // SAFETY: a barrier, no memory access.
+    unsafe { asm!("dsb ish", "isb") };
+}
+
+/// A `ret` instruction word.
+pub const RET: u32 = 0xd65f_03c0;
+
+/// The register a function's return address is in (`x30`).
+pub const RETURN_ADDRESS: usize = idx::X30;
