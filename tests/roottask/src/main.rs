@@ -27,7 +27,6 @@ mod t_cnode;
 mod t_debug;
 mod t_fault;
 mod t_ipc;
-#[cfg(arch_riscv64)]
 mod t_irq;
 mod t_lookup;
 #[cfg(feature = "mcs")]
@@ -171,15 +170,10 @@ const TESTS: &[Test] = tests![
     t_fault::fault_breakpoint,
     #[cfg(arch_aarch64)]
     t_sgi::irq_sgi_signal,
-    #[cfg(arch_riscv64)]
     t_irq::irq_control_get,
-    #[cfg(arch_riscv64)]
     t_irq::irq_uart_loopback,
-    #[cfg(arch_riscv64)]
     t_irq::irq_uart_masked_until_ack,
-    #[cfg(arch_riscv64)]
     t_irq::irq_control_get_range,
-    #[cfg(arch_riscv64)]
     t_irq::irq_uart_pending_at_ack,
     #[cfg(arch_riscv64)]
     t_vspace::vspace_map_unmap_4k,

@@ -232,3 +232,125 @@ pub const RET: u32 = 0xd65f_03c0;
 
 /// The register a function's return address is in (`x30`).
 pub const RETURN_ADDRESS: usize = idx::X30;
+
+/// The console UART, an Arm PL011 (QEMU `virt`: at 0x0900_0000, SPI 1 = INTID 33), driven in
+/// loopback mode by the interrupt tests: with `UARTCR.LBE` (bit 7) set, a byte written to
+/// `UARTDR` lands in the UART's own receiver; with the FIFOs off (`UARTLCR_H.FEN`, bit 4,
+/// clear) one byte sets the receive interrupt (`UARTRIS.RXRIS`), and with it unmasked
+/// (`UARTIMSC.RXIM`, bit 4) the UART raises its (level-triggered) interrupt line at once,
+/// inside the store instruction, until the byte is read (PL011 TRM, DDI 0183G, 3.3).
+pub mod uart {
+    use abi::Word;
+
+    /// Its device tree `compatible`, where `/chosen` names no `stdout-path`.
+    pub const COMPATIBLE: &str = "arm,pl011";
+    /// Whether bytes sent in loopback mode also leave on the serial line: QEMU's PL011 sends
+    /// them on as well.
+    pub const ECHOES_LOOPBACK: bool = true;
+    /// Physical address and IRQ (GIC INTID) where the device tree says nothing.
+    pub const DEFAULT: (u64, Word) = (0x0900_0000, 33);
+
+    /// The GIC INTID of a device tree `interrupts` specifier (three cells: 0 for an SPI, 1 for
+    /// a PPI; the number; the flags): SPIs from 32, PPIs from 16.
+    pub fn irq_of(cells: &[u32]) -> Option<Word> {
+        match cells {
+            [0, n, _, ..] => Some(32 + *n as Word),
+            [1, n, _, ..] => Some(16 + *n as Word),
+            _ => None,
+        }
+    }
+
+    const DR: usize = 0x00;
+    const FR: usize = 0x18;
+    const LCR_H: usize = 0x2c;
+    const CR: usize = 0x30;
+    const IMSC: usize = 0x38;
+    const FR_RXFE: u32 = 1 << 4;
+    const LCR_H_FEN: u32 = 1 << 4;
+    const CR_UARTEN: u32 = 1 << 0;
+    const CR_LBE: u32 = 1 << 7;
+    const CR_TXE: u32 = 1 << 8;
+    const CR_RXE: u32 = 1 << 9;
+    const IMSC_RXIM: u32 = 1 << 4;
+
+    fn read(base: usize, off: usize) -> u32 {
+        // SAFETY: the caller maps the UART's register page at `base`.
+        unsafe { core::ptr::read_volatile((base + off) as *const u32) }
+    }
+
+    fn write(base: usize, off: usize, v: u32) {
+        // SAFETY: as in `read`.
+        unsafe { core::ptr::write_volatile((base + off) as *mut u32, v) }
+    }
+
+    /// The registers loopback mode changes, to put back.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Saved {
+        imsc: u32,
+        lcr_h: u32,
+        cr: u32,
+    }
+
+    /// Loopback mode with the FIFOs off, the receive interrupt masked; returns what to
+    /// restore.
+    pub fn loopback_on(base: usize) -> Saved {
+        let s = Saved {
+            imsc: read(base, IMSC),
+            lcr_h: read(base, LCR_H),
+            cr: read(base, CR),
+        };
+        write(base, IMSC, 0);
+        write(base, LCR_H, s.lcr_h & !LCR_H_FEN);
+        write(base, CR, s.cr | CR_UARTEN | CR_TXE | CR_RXE | CR_LBE);
+        s
+    }
+
+    /// Out of loopback mode, as before [`loopback_on`] (call with the receiver drained and the
+    /// interrupt masked).
+    pub fn restore(base: usize, s: Saved) {
+        write(base, CR, s.cr);
+        write(base, LCR_H, s.lcr_h);
+        write(base, IMSC, s.imsc);
+    }
+
+    /// The receive interrupt unmasked or masked.
+    pub fn rx_irq(base: usize, on: bool) {
+        write(base, IMSC, if on { IMSC_RXIM } else { 0 });
+    }
+
+    /// Whether the receiver holds a byte.
+    pub fn rx_ready(base: usize) -> bool {
+        read(base, FR) & FR_RXFE == 0
+    }
+
+    /// The byte in the receiver (reading it empties the receiver).
+    pub fn rx(base: usize) -> u8 {
+        read(base, DR) as u8
+    }
+
+    /// Transmit `b` (in loopback mode: into the receiver).
+    pub fn tx(base: usize, b: u8) {
+        write(base, DR, b as u32)
+    }
+}
+
+/// The IRQ numbers (GIC INTIDs) IRQControl checks (`Arch_checkIRQ` in
+/// `include/arch/arm/arch/object/interrupt.h`: RangeError with bounds 0 and `maxIRQ`, 159 on
+/// qemu-arm-virt; SGIs and PPIs pass, non-SMP).
+pub mod irq {
+    use abi::Word;
+
+    /// The smallest IRQ number accepted.
+    pub const MIN: Word = 0;
+    /// `maxIRQ`.
+    pub const MAX: Word = abi::platform::current::MAX_IRQ as Word;
+    /// The kernel timer's IRQ, the virtual timer PPI 27 (`KERNEL_TIMER_IRQ`, `IRQTimer` from
+    /// boot: RevokeFirst).
+    pub const TIMER: Word = abi::platform::current::KERNEL_TIMER_IRQ as Word;
+    /// IRQs nothing uses, each accepted by IRQControl_Get: SGI 0, the first and last PPI but
+    /// the timer's (16, 31; the physical timer 30 too), the first SPI (32) and the last INTID
+    /// (`maxIRQ`).
+    pub const FREE: &[Word] = &[0, 16, 30, 31, 32, MAX];
+    /// IRQs out of range.
+    pub const OUT_OF_RANGE: &[Word] = &[MAX + 1, 1023, 1 << 32];
+}

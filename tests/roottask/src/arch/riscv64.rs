@@ -210,3 +210,105 @@ pub const RET: u32 = 0x0000_8067;
 
 /// The register a function's return address is in (`ra`).
 pub const RETURN_ADDRESS: usize = idx::RA;
+
+/// The console UART, an NS16550A (QEMU `virt`: at 0x1000_0000, PLIC source 10), driven in
+/// loopback mode by the interrupt tests: with `MCR` bit 4 set, a byte written to the transmit
+/// register lands in the UART's own receiver, and with the receive interrupt enabled (`IER`
+/// bit 0) the UART raises its (level-triggered) interrupt line at once, inside the store
+/// instruction, until the byte is read.
+pub mod uart {
+    use abi::Word;
+
+    /// Its device tree `compatible`, where `/chosen` names no `stdout-path`.
+    pub const COMPATIBLE: &str = "ns16550a";
+    /// Whether bytes sent in loopback mode also leave on the serial line: not on an NS16550A.
+    pub const ECHOES_LOOPBACK: bool = false;
+    /// Physical address and IRQ where the device tree says nothing.
+    pub const DEFAULT: (u64, Word) = (0x1000_0000, 10);
+
+    /// The IRQ number of a device tree `interrupts` specifier (one cell: the PLIC source).
+    pub fn irq_of(cells: &[u32]) -> Option<Word> {
+        cells.first().map(|&c| c as Word)
+    }
+
+    const RBR_THR: usize = 0;
+    const IER: usize = 1;
+    const MCR: usize = 4;
+    const LSR: usize = 5;
+    const IER_RDI: u8 = 1 << 0;
+    const MCR_LOOP: u8 = 1 << 4;
+    const LSR_DR: u8 = 1 << 0;
+
+    fn read(base: usize, off: usize) -> u8 {
+        // SAFETY: the caller maps the UART's register page at `base`.
+        unsafe { core::ptr::read_volatile((base + off) as *const u8) }
+    }
+
+    fn write(base: usize, off: usize, v: u8) {
+        // SAFETY: as in `read`.
+        unsafe { core::ptr::write_volatile((base + off) as *mut u8, v) }
+    }
+
+    /// The registers loopback mode changes, to put back.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Saved {
+        ier: u8,
+        mcr: u8,
+    }
+
+    /// Loopback mode, the receive interrupt off; returns what to restore.
+    pub fn loopback_on(base: usize) -> Saved {
+        let s = Saved {
+            ier: read(base, IER),
+            mcr: read(base, MCR),
+        };
+        write(base, IER, 0);
+        write(base, MCR, s.mcr | MCR_LOOP);
+        s
+    }
+
+    /// Out of loopback mode, as before [`loopback_on`] (call with the receiver drained and the
+    /// interrupt off).
+    pub fn restore(base: usize, s: Saved) {
+        write(base, MCR, s.mcr);
+        write(base, IER, s.ier);
+    }
+
+    /// The receive interrupt on or off.
+    pub fn rx_irq(base: usize, on: bool) {
+        write(base, IER, if on { IER_RDI } else { 0 });
+    }
+
+    /// Whether the receiver holds a byte.
+    pub fn rx_ready(base: usize) -> bool {
+        read(base, LSR) & LSR_DR != 0
+    }
+
+    /// The byte in the receiver (reading it empties the receiver).
+    pub fn rx(base: usize) -> u8 {
+        read(base, RBR_THR)
+    }
+
+    /// Transmit `b` (in loopback mode: into the receiver).
+    pub fn tx(base: usize, b: u8) {
+        write(base, RBR_THR, b)
+    }
+}
+
+/// The IRQ numbers IRQControl checks (`Arch_checkIRQ` in `src/arch/riscv/object/interrupt.c`:
+/// RangeError with bounds 1 and `maxIRQ`; `maxIRQ` is the kernel timer's IRQ,
+/// `KERNEL_TIMER_IRQ = PLIC_MAX_IRQ + 1`, 96 on qemu-riscv-virt, active from boot).
+pub mod irq {
+    use abi::Word;
+
+    /// The smallest IRQ number accepted.
+    pub const MIN: Word = 1;
+    /// `maxIRQ`.
+    pub const MAX: Word = abi::platform::current::MAX_IRQ as Word;
+    /// The kernel timer's IRQ (`IRQTimer` from boot: RevokeFirst).
+    pub const TIMER: Word = MAX;
+    /// IRQs nothing uses, each accepted by IRQControl_Get: the PLIC's last source.
+    pub const FREE: &[Word] = &[MAX - 1];
+    /// IRQs out of range.
+    pub const OUT_OF_RANGE: &[Word] = &[0, MAX + 1];
+}
