@@ -36,7 +36,6 @@ mod t_retype;
 #[cfg(arch_aarch64)]
 mod t_sgi;
 mod t_tcb;
-#[cfg(arch_riscv64)]
 mod t_vspace;
 mod thread;
 
@@ -175,21 +174,13 @@ const TESTS: &[Test] = tests![
     t_irq::irq_uart_masked_until_ack,
     t_irq::irq_control_get_range,
     t_irq::irq_uart_pending_at_ack,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_map_unmap_4k,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_map_sizes,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_shared_frame,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_remap_read_only,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_page_table_errors,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_asid_pool,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_invocation_shapes,
-    #[cfg(arch_riscv64)]
     t_vspace::vspace_execute_never,
     #[cfg(feature = "mcs")]
     t_mcs::mcs_initial_caps,

@@ -354,3 +354,54 @@ pub mod irq {
     /// IRQs out of range.
     pub const OUT_OF_RANGE: &[Word] = &[MAX + 1, 1023, 1 << 32];
 }
+
+/// What the VSpace tests depend on (`src/arch/arm/64/kernel/vspace.c`: 4 KiB granule, four
+/// levels, 48-bit user addresses).
+pub mod vspace {
+    use abi::{ObjectType, Word};
+    use libsel4::ErrorDetail as D;
+
+    /// The object type of a VSpace root: `seL4_ARM_VSpaceObject` (the level-0 table).
+    pub const OBJECT: ObjectType = ObjectType::VSpace;
+    /// The 1 GiB frame type (`seL4_ARM_HugePageObject`).
+    pub const HUGE_PAGE: ObjectType = ObjectType::HugePage;
+    /// The first user address a frame or page table may not start at: `seL4_UserTop` + 1
+    /// (`USER_TOP` is the last user address, refused only past it: `vaddr > USER_TOP`).
+    pub const END: Word = abi::object::USER_TOP + 1;
+    /// Bytes (log2) an entry of the root (level-0) table covers.
+    pub const ROOT_ENTRY_BITS: u64 = 39;
+    /// `decodeARMFrameInvocation` checks the alignment before the bounds.
+    pub const BOUNDS_BEFORE_ALIGNMENT: bool = false;
+    /// What `Page_Map` says where a page of the same size is mapped already: nothing, it
+    /// replaces that mapping (`decodeARMFrameInvocation` only asks `lookupPTSlot` for the
+    /// level).
+    pub const MAP_OVER_MAPPING: Option<D> = None;
+    /// `PageTable_Unmap` of a VSpace cap: IllegalOperation (`decodeARMVSpaceRootInvocation`
+    /// takes only the flush labels).
+    pub const UNMAP_VSPACE_ROOT: D = D::IllegalOperation;
+    /// The invocation labels of the VSpace objects (`ARMPageMap`, ...).
+    pub mod label {
+        use abi::InvocationLabel as L;
+        /// `ARMPageMap`
+        pub const PAGE_MAP: L = L::ARMPageMap;
+        /// `ARMPageUnmap`
+        pub const PAGE_UNMAP: L = L::ARMPageUnmap;
+        /// `ARMPageGetAddress`
+        pub const PAGE_GET_ADDRESS: L = L::ARMPageGetAddress;
+        /// `ARMPageTableMap`
+        pub const PAGE_TABLE_MAP: L = L::ARMPageTableMap;
+        /// `ARMPageTableUnmap`
+        pub const PAGE_TABLE_UNMAP: L = L::ARMPageTableUnmap;
+        /// `ARMASIDControlMakePool`
+        pub const ASID_CONTROL_MAKE_POOL: L = L::ARMASIDControlMakePool;
+        /// `ARMASIDPoolAssign`
+        pub const ASID_POOL_ASSIGN: L = L::ARMASIDPoolAssign;
+    }
+}
+
+/// Make the instructions just written into the mapped 4 KiB frame `frame` fetchable:
+/// `seL4_ARM_Page_Unify_Instruction` of the whole frame (then the thread that runs them
+/// synchronises, [`sync_icache`]).
+pub fn code_written(frame: abi::CPtr) -> Result<(), abi::Error> {
+    libsel4::sys::seL4_ARM_Page_Unify_Instruction(frame, 0, 4096)
+}

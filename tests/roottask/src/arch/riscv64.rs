@@ -312,3 +312,52 @@ pub mod irq {
     /// IRQs out of range.
     pub const OUT_OF_RANGE: &[Word] = &[0, MAX + 1];
 }
+
+/// What the VSpace tests depend on (`src/arch/riscv/kernel/vspace.c`, Sv39).
+pub mod vspace {
+    use abi::{ObjectType, Word};
+    use libsel4::ErrorDetail as D;
+
+    /// The object type of a VSpace root: a page table.
+    pub const OBJECT: ObjectType = ObjectType::PageTable;
+    /// The 1 GiB frame type (`seL4_RISCV_Giga_Page`).
+    pub const HUGE_PAGE: ObjectType = ObjectType::GigaPage;
+    /// The first user address a frame or page table may not start at (`seL4_UserTop`,
+    /// exclusive on riscv64: `vaddr >= USER_TOP` is refused).
+    pub const END: Word = abi::object::USER_TOP;
+    /// Bytes (log2) an entry of the root table covers (the bits left of a lookup that finds
+    /// nothing below the root).
+    pub const ROOT_ENTRY_BITS: u64 = 30;
+    /// `decodeRISCVFrameInvocation` checks the bounds before the alignment.
+    pub const BOUNDS_BEFORE_ALIGNMENT: bool = true;
+    /// What `Page_Map` says where a page of the same size is mapped already: DeleteFirst
+    /// (`pte_ptr_get_valid`).
+    pub const MAP_OVER_MAPPING: Option<D> = Some(D::DeleteFirst);
+    /// `PageTable_Unmap` of a VSpace root (a page table cap with an ASID): RevokeFirst.
+    pub const UNMAP_VSPACE_ROOT: D = D::RevokeFirst;
+    /// The invocation labels of the VSpace objects (`RISCVPageMap`, ...).
+    pub mod label {
+        use abi::InvocationLabel as L;
+        /// `RISCVPageMap`
+        pub const PAGE_MAP: L = L::RISCVPageMap;
+        /// `RISCVPageUnmap`
+        pub const PAGE_UNMAP: L = L::RISCVPageUnmap;
+        /// `RISCVPageGetAddress`
+        pub const PAGE_GET_ADDRESS: L = L::RISCVPageGetAddress;
+        /// `RISCVPageTableMap`
+        pub const PAGE_TABLE_MAP: L = L::RISCVPageTableMap;
+        /// `RISCVPageTableUnmap`
+        pub const PAGE_TABLE_UNMAP: L = L::RISCVPageTableUnmap;
+        /// `RISCVASIDControlMakePool`
+        pub const ASID_CONTROL_MAKE_POOL: L = L::RISCVASIDControlMakePool;
+        /// `RISCVASIDPoolAssign`
+        pub const ASID_POOL_ASSIGN: L = L::RISCVASIDPoolAssign;
+    }
+}
+
+/// Make the instructions just written into the mapped 4 KiB frame `frame` fetchable: nothing
+/// to do for the kernel on riscv64 (the thread that runs them executes `fence.i`,
+/// [`sync_icache`]).
+pub fn code_written(_frame: abi::CPtr) -> Result<(), abi::Error> {
+    Ok(())
+}
