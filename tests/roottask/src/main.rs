@@ -182,6 +182,8 @@ const TESTS: &[Test] = tests![
     t_vspace::vspace_asid_pool,
     t_vspace::vspace_invocation_shapes,
     t_vspace::vspace_execute_never,
+    #[cfg(arch_aarch64)]
+    t_vspace::vspace_cache_maintenance,
     #[cfg(feature = "mcs")]
     t_mcs::mcs_initial_caps,
     #[cfg(feature = "mcs")]

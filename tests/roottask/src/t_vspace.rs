@@ -1350,3 +1350,182 @@ pub fn vspace_execute_never(c: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+/// Arm cache maintenance (`decodeARMFrameInvocation`'s flush cases and
+/// `decodeARMVSpaceRootInvocation` in `src/arch/arm/64/kernel/vspace.c`), errors in seL4's
+/// order. `seL4_ARM_Page_*` (offsets into the frame): TruncatedMessage (fewer than 2 words),
+/// IllegalOperation (frame not mapped), InvalidArgument 1 (`end <= start`), InvalidArgument 0
+/// (outside the page), InvalidCapability 0 (the cap's mapping is stale: another frame is
+/// mapped there now), IllegalOperation (Invalidate through a mapping without write right).
+/// `seL4_ARM_VSpace_*` (user addresses): TruncatedMessage, InvalidArgument 1 (`end <=
+/// start`), IllegalOperation (`end > seL4_UserTop`), InvalidCapability 0 (no ASID), success
+/// with nothing done where no page is mapped, RangeError(start, last byte of the page) for a
+/// range leaving the page, IllegalOperation (Invalidate of a read-only mapping). What the
+/// flushes leave in memory is what was there (cleaned before it is invalidated).
+#[cfg(arch_aarch64)]
+pub fn vspace_cache_maintenance(c: &mut Ctx) -> TestResult {
+    use abi::InvocationLabel as L;
+    use libsel4::invocation::Invocation;
+    use sys::{
+        seL4_ARM_Page_CleanInvalidate_Data as page_clean_inv,
+        seL4_ARM_Page_Clean_Data as page_clean, seL4_ARM_Page_Invalidate_Data as page_inv,
+        seL4_ARM_Page_Unify_Instruction as page_unify,
+        seL4_ARM_VSpace_CleanInvalidate_Data as vs_clean_inv,
+        seL4_ARM_VSpace_Clean_Data as vs_clean, seL4_ARM_VSpace_Invalidate_Data as vs_inv,
+        seL4_ARM_VSpace_Unify_Instruction as vs_unify,
+    };
+    let vs = init::VSPACE;
+    let f = frame(c, T::SmallPage)?;
+    let fb = f.bits();
+    // Page flushes.
+    expect_err!(
+        Invocation::new(L::ARMPageClean_Data).word(0).call(fb),
+        D::TruncatedMessage,
+        "Page_Clean_Data with 1 word"
+    );
+    expect_err!(
+        page_clean(fb, 0, 64),
+        D::IllegalOperation,
+        "Page_Clean_Data of an unmapped frame"
+    );
+    map_making_tables(c, vs, f, BASE, RW)?;
+    for i in 0..512 {
+        write(BASE + 8 * i as Word, pattern(i));
+    }
+    ok!(
+        page_clean(fb, 0, 4096),
+        "Page_Clean_Data of the whole frame"
+    );
+    ok!(
+        page_inv(fb, 0, 4096),
+        "Page_Invalidate_Data (cleaned before)"
+    );
+    ok!(page_clean_inv(fb, 64, 128), "Page_CleanInvalidate_Data");
+    ok!(
+        page_unify(fb, 4095, 4096),
+        "Page_Unify_Instruction of the last byte"
+    );
+    check_eq!(
+        read(BASE + 8 * 9),
+        pattern(9),
+        "the frame's words after the flushes"
+    );
+    for (start, end, e, what) in [
+        (64, 64, D::InvalidArgument { index: 1 }, "empty range"),
+        (
+            0x100,
+            0x80,
+            D::InvalidArgument { index: 1 },
+            "end before start",
+        ),
+        (
+            4096,
+            4097,
+            D::InvalidArgument { index: 0 },
+            "start past the page",
+        ),
+        (
+            0,
+            4097,
+            D::InvalidArgument { index: 0 },
+            "end past the page",
+        ),
+    ] {
+        expect_err!(page_clean(fb, start, end), e, "Page_Clean_Data: {}", what);
+    }
+    ok!(f.map(vs, BASE, RO, DEFAULT), "remap read-only");
+    expect_err!(
+        page_inv(fb, 0, 64),
+        D::IllegalOperation,
+        "Page_Invalidate_Data through a read-only mapping"
+    );
+    ok!(
+        page_clean(fb, 0, 64),
+        "Page_Clean_Data through a read-only mapping"
+    );
+    ok!(
+        page_clean_inv(fb, 0, 64),
+        "Page_CleanInvalidate_Data, read-only"
+    );
+    // Another frame mapped over it (aarch64's Page_Map replaces): f's cap is stale.
+    let f2 = frame(c, T::SmallPage)?;
+    ok!(
+        f2.map(vs, BASE, RW, DEFAULT),
+        "a second frame over the first"
+    );
+    expect_err!(
+        page_clean(fb, 0, 64),
+        D::InvalidCapability { index: 0 },
+        "Page_Clean_Data through a cap whose mapping was replaced"
+    );
+    ok!(
+        page_clean(f2.bits(), 0, 64),
+        "Page_Clean_Data of the second frame"
+    );
+
+    // VSpace flushes.
+    let v = vs.bits();
+    expect_err!(
+        Invocation::new(L::ARMVSpaceClean_Data).word(BASE).call(v),
+        D::TruncatedMessage,
+        "VSpace_Clean_Data with 1 word"
+    );
+    ok!(
+        vs_clean(v, BASE, BASE + 4096),
+        "VSpace_Clean_Data of the page"
+    );
+    ok!(vs_inv(v, BASE + 64, BASE + 128), "VSpace_Invalidate_Data");
+    ok!(
+        vs_clean_inv(v, BASE, BASE + 1),
+        "VSpace_CleanInvalidate_Data"
+    );
+    ok!(vs_unify(v, BASE + 8, BASE + 16), "VSpace_Unify_Instruction");
+    ok!(
+        vs_clean(v, GIB4, GIB4 + 64),
+        "VSpace_Clean_Data where nothing is mapped (nothing to do)"
+    );
+    let top = abi::object::USER_TOP;
+    for (start, end, e, what) in [
+        (BASE, BASE, D::InvalidArgument { index: 1 }, "empty range"),
+        (
+            BASE + 8,
+            BASE,
+            D::InvalidArgument { index: 1 },
+            "end before start",
+        ),
+        (BASE, top + 1, D::IllegalOperation, "end past seL4_UserTop"),
+        (
+            BASE + 0x800,
+            BASE + 0x1001,
+            D::RangeError {
+                min: BASE + 0x800,
+                max: BASE + 0xfff,
+            },
+            "range leaving the page",
+        ),
+    ] {
+        expect_err!(vs_clean(v, start, end), e, "VSpace_Clean_Data: {}", what);
+    }
+    let unassigned = new_vspace(c)?;
+    expect_err!(
+        vs_clean(unassigned.bits(), BASE, BASE + 64),
+        D::InvalidCapability { index: 0 },
+        "VSpace_Clean_Data of a VSpace without an ASID"
+    );
+    expect_err!(
+        vs_clean(unassigned.bits(), BASE, BASE),
+        D::InvalidArgument { index: 1 },
+        "VSpace without an ASID and an empty range: the range first"
+    );
+    ok!(f2.map(vs, BASE, RO, DEFAULT), "the second frame read-only");
+    expect_err!(
+        vs_inv(v, BASE, BASE + 64),
+        D::IllegalOperation,
+        "VSpace_Invalidate_Data of a read-only mapping"
+    );
+    ok!(
+        vs_clean_inv(v, BASE, BASE + 64),
+        "VSpace_CleanInvalidate_Data, read-only"
+    );
+    Ok(())
+}
