@@ -102,7 +102,6 @@ const TESTS: &[Test] = tests![
     t_tcb::tcb_copy_registers,
     #[cfg(arch_riscv64)]
     t_tcb::tcb_copy_registers_onto_self,
-    #[cfg(arch_riscv64)]
     t_tcb::tcb_set_tls_base_onto_self,
     #[cfg(not(feature = "mcs"))]
     t_tcb::tcb_priority_and_mcp,

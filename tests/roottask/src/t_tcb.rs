@@ -1457,15 +1457,28 @@ core::arch::global_asm!(
     "    ret",
 );
 
-#[cfg(arch_riscv64)]
+// The same on aarch64: the invocation in x0..x2, the syscall number in x7, `tpidr_el0` (the
+// TLS register SetTLSBase sets) returned and put back.
+#[cfg(arch_aarch64)]
+core::arch::global_asm!(
+    ".section .text.tls_self_probe, \"ax\"",
+    ".globl tls_self_probe",
+    "tls_self_probe:",
+    "    mrs x9, tpidr_el0",
+    "    mov x7, x3",
+    "    svc #0",
+    "    mrs x0, tpidr_el0",
+    "    msr tpidr_el0, x9",
+    "    ret",
+);
+
 extern "C" {
     fn tls_self_probe(dest: Word, info: Word, base: Word, syscall: Word) -> Word;
 }
 
-/// SetTLSBase with the calling thread as the target: it resumes with the new `tp`, by
-/// `seL4_Call` and by `seL4_Send` (the syscall exit that resumes the thread that trapped
-/// without loading its `tp`, `gp` and `s0`..`s11` must not be taken).
-#[cfg(arch_riscv64)]
+/// SetTLSBase with the calling thread as the target: it resumes with the new TLS register
+/// (`tp`, `tpidr_el0`), by `seL4_Call` and by `seL4_Send` (a syscall exit that resumes the
+/// thread that trapped without loading its whole context must not be taken).
 pub fn tcb_set_tls_base_onto_self(_c: &mut Ctx) -> TestResult {
     let info = MessageInfo::new(L::TCBSetTLSBase as Word, 0, 0, 1).0;
     for (syscall, name, base) in [
@@ -1475,7 +1488,11 @@ pub fn tcb_set_tls_base_onto_self(_c: &mut Ctx) -> TestResult {
         // SAFETY: the probe puts `tp` back before it returns and writes no memory.
         let tp =
             unsafe { tls_self_probe(slot::INIT_THREAD_TCB, info, base, syscall as i64 as Word) };
-        check_eq!(tp, base, "tp after SetTLSBase on itself by {name}");
+        check_eq!(
+            tp,
+            base,
+            "TLS register after SetTLSBase on itself by {name}"
+        );
     }
     Ok(())
 }
