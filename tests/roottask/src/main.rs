@@ -100,7 +100,6 @@ const TESTS: &[Test] = tests![
     t_tcb::tcb_read_registers_suspends,
     t_tcb::tcb_suspend_resume,
     t_tcb::tcb_copy_registers,
-    #[cfg(arch_riscv64)]
     t_tcb::tcb_copy_registers_onto_self,
     t_tcb::tcb_set_tls_base_onto_self,
     #[cfg(not(feature = "mcs"))]
