@@ -372,7 +372,8 @@ impl Ctx {
 /// The tests this build runs: with `ROOTTASK_TESTS_ONLY` set when it is built (a
 /// comma-separated list of name prefixes, e.g. `fault_,vspace_map`), only those whose names
 /// start with one of them; otherwise all. For quick runs by hand (and against other kernels);
-/// `cargo xtask test` builds without it.
+/// `cargo xtask test` builds without it. A test may depend on the ones before it (e.g. the
+/// first MCS test that reads the root task's consumed time then also counts the boot).
 pub fn selected(t: &Test) -> bool {
     match option_env!("ROOTTASK_TESTS_ONLY") {
         Some(only) if !only.is_empty() => only.split(',').any(|p| t.name.starts_with(p)),

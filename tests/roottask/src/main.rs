@@ -203,7 +203,6 @@ const TESTS: &[Test] = tests![
     #[cfg(feature = "mcs")]
     t_mcs::mcs_timeout_fault,
     #[cfg(feature = "mcs")]
-    #[cfg(arch_riscv64)]
     t_mcs::mcs_budget_enforced,
     #[cfg(feature = "mcs")]
     t_mcs::mcs_dump_scheduler,
