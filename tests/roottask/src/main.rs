@@ -7,10 +7,11 @@
 //! With the `mcs` feature (seL4's MCS configuration) the threads get scheduling contexts and
 //! Reply objects, the non-MCS-only tests are left out and `t_mcs` adds the MCS tests.
 //!
-//! It builds for riscv64 and aarch64 (`arch`: where each architecture keeps what the tests look
-//! at). The tests of faults, interrupts and VSpaces (`t_fault`, `t_irq`, `t_vspace`) and the
-//! MCS budget-share test are written for riscv64's registers, devices and clock and run there
-//! only (`cfg(arch_riscv64)`, set by `build.rs`) until they have aarch64 versions.
+//! It builds for riscv64 and aarch64 and runs the same tests on both: what the instruction set
+//! decides (registers, faulting instructions and their exception numbers, fault message
+//! layouts, the console UART and IRQ numbers, paging facts and seL4's architecture-specific
+//! answers) is in `arch`. Two tests are aarch64's own (`cfg(arch_aarch64)`, set by
+//! `build.rs`): SGIs (`t_sgi`) and Arm cache maintenance (`vspace_cache_maintenance`).
 //!
 //! Prints one `TEST <name> ... ok|FAILED: <reason>` line per test, then
 //! `SUMMARY <p> passed, <f> failed`, then halts the machine with `seL4_DebugHalt`.
