@@ -912,6 +912,48 @@ address_space_methods!(
     seL4_ARM_ASIDPool_Assign
 );
 
+/// The Arm cache maintenance invocations (`seL4_ARM_Page_Clean_Data` .. `Unify_Instruction`
+/// on a mapped frame, offsets `start..end` into it; `seL4_ARM_VSpace_Clean_Data` ..
+/// `Unify_Instruction` on a VSpace, user addresses `start..end` within one frame).
+macro_rules! arm_cache_methods {
+    ($($(#[$m:meta])* $name:ident => $label:ident;)*) => {
+        $(
+            $(#[$m])*
+            #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+            pub fn $name(service: CPtr, start: Word, end: Word) -> Result<(), Error> {
+                unit(
+                    crate::invocation::Invocation::new(abi::InvocationLabel::$label)
+                        .word(start)
+                        .word(end)
+                        .call(service),
+                )
+            }
+        )*
+    };
+}
+
+arm_cache_methods! {
+    /// `seL4_ARM_Page_Clean_Data`: clean `start..end` (offsets into the mapped frame) to the
+    /// point of coherency.
+    seL4_ARM_Page_Clean_Data => ARMPageClean_Data;
+    /// `seL4_ARM_Page_Invalidate_Data`: invalidate `start..end` (needs a writable mapping).
+    seL4_ARM_Page_Invalidate_Data => ARMPageInvalidate_Data;
+    /// `seL4_ARM_Page_CleanInvalidate_Data`: clean and invalidate `start..end`.
+    seL4_ARM_Page_CleanInvalidate_Data => ARMPageCleanInvalidate_Data;
+    /// `seL4_ARM_Page_Unify_Instruction`: make instruction fetches of `start..end` see the
+    /// data written there.
+    seL4_ARM_Page_Unify_Instruction => ARMPageUnify_Instruction;
+    /// `seL4_ARM_VSpace_Clean_Data`: clean the user addresses `start..end` (one frame).
+    seL4_ARM_VSpace_Clean_Data => ARMVSpaceClean_Data;
+    /// `seL4_ARM_VSpace_Invalidate_Data`: invalidate the user addresses `start..end`.
+    seL4_ARM_VSpace_Invalidate_Data => ARMVSpaceInvalidate_Data;
+    /// `seL4_ARM_VSpace_CleanInvalidate_Data`: clean and invalidate `start..end`.
+    seL4_ARM_VSpace_CleanInvalidate_Data => ARMVSpaceCleanInvalidate_Data;
+    /// `seL4_ARM_VSpace_Unify_Instruction`: make instruction fetches of `start..end` see the
+    /// data written there.
+    seL4_ARM_VSpace_Unify_Instruction => ARMVSpaceUnify_Instruction;
+}
+
 /// `seL4_IRQControl_IssueSGISignal` (Arm, non-SMP): a cap in the slot (`root`, `index`,
 /// `depth`) that raises SGI `irq` (0..16) at CPU interface `target` (0..8 on a GICv2) when it
 /// is signalled (`seL4_Signal`).

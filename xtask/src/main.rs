@@ -160,7 +160,8 @@ enum Cmd {
     ///                                                 the same, MCS kernel and root task
     ///     30. qemu: roottask-tests (aarch64)          the test root task on the aarch64 kernel
     ///                                                 with the fastpath (qemu-system-aarch64):
-    ///                                                 the tests ported to aarch64 so far
+    ///                                                 the riscv64 tests and two of
+    ///                                                 aarch64's own (SGIs, cache maintenance)
     ///     31. qemu: roottask-tests through the loader (aarch64)
     ///                                                 the same kernel and root task in one image
     ///                                                 of the loader (`loader/` for aarch64),
@@ -1572,7 +1573,7 @@ impl QemuTests<'_> {
     }
 
     /// The test root task on the aarch64 kernel with the fastpath (built with `mcs` if `mcs`,
-    /// the root task too): the tests ported to aarch64 so far, booted as the initrd or
+    /// the root task too): the riscv64 tests and aarch64's own, booted as the initrd or
     /// (`loader`) through the loader with seL4's boot protocol; the kernel's boot-only region
     /// is checked first (one test). Installs aarch64 QEMU first if it is missing.
     fn tests_aarch64_stage(&mut self, name: &str, mcs: bool, loader: bool) -> Stage {

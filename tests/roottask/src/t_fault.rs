@@ -1,17 +1,19 @@
 //! Faults (`handleFault`/`sendFaultIPC` in `src/kernel/faulthandler.c`, the messages of
 //! `setMRs_fault` and the replies of `handleFaultReply` in `src/api/faults.c` and
-//! `src/arch/riscv/api/faults.c`): a thread's fault goes as a message to the endpoint named by
+//! `src/arch/{riscv,arm}/api/faults.c`): a thread's fault goes as a message to the endpoint named by
 //! its fault endpoint CPtr, the thread waits for the reply. Cap faults (label 1) and VM faults
 //! (label 5) restart the thread whatever the reply's label; unknown syscalls (label 2) and user
 //! exceptions (label 3) restart it only for label 0, after copying the reply's words into its
 //! registers, and leave it stopped otherwise. Without a usable handler the thread just stops.
-
-use core::arch::asm;
+//!
+//! The same tests on riscv64 and aarch64: the instructions that fault, the exception numbers
+//! and the message layouts are `crate::arch`'s.
 
 use abi::user_context::{idx, UserContext};
 use abi::{CPtr, CapRights, MessageInfo, ObjectType as T, Word};
 use libsel4::sys;
 
+use crate::arch::{self, layout, Access, Why, Words, INSN};
 use crate::framework::{Ctx, Fail, TestResult};
 use crate::thread::{report_and_park, shared, Msg, Thread, FAULT_BADGE, SHARED};
 use crate::{check_eq, ok};
@@ -31,6 +33,11 @@ fn reply(label: Word, words: &[Word]) {
         sys::seL4_SetMR(i, *w);
     }
     crate::thread::reply(MessageInfo::new(label, 0, 0, words.len() as Word));
+}
+
+/// Reply with the words `w`.
+fn reply_words(label: Word, w: Words) {
+    reply(label, w.as_slice())
 }
 
 /// Set the pc of a thread waiting for its fault reply (WriteRegisters of 1 register).
@@ -55,6 +62,11 @@ fn check_fault(m: &Msg, label: Word, words: &[Word], what: &str) -> TestResult {
     );
     check_eq!(&m.mr[..words.len()], words, "{} message", what);
     Ok(())
+}
+
+/// The message `m` as [`Words`].
+fn words_of(m: &Msg) -> Words {
+    Words::from(&m.mr, (m.len() as usize).min(13))
 }
 
 extern "C" fn cap_fault_main(rep: Word, bad: Word, ep: Word, bad2: Word) -> ! {
@@ -92,12 +104,12 @@ pub fn fault_cap_fault(c: &mut Ctx) -> TestResult {
         &want,
         "the Call restarted by a reply with label 7",
     )?;
-    set_pc(&t, ip + 4)?;
+    set_pc(&t, ip + INSN)?;
     reply(0, &[]);
     let m = c.recv(rep)?;
     let r = t.regs()?;
     check_eq!(
-        r.regs[idx::A0 + 7],
+        r.regs[arch::SYSCALL_NUMBER],
         abi::Syscall::Send as i64 as Word,
         "the second fault is the Send's (NBSend does not fault)"
     );
@@ -108,7 +120,7 @@ pub fn fault_cap_fault(c: &mut Ctx) -> TestResult {
         &[ip2, BAD, 0, 4, 64, 0, 51],
         "Send to a bad CPtr",
     )?;
-    set_pc(&t, ip2 + 4)?;
+    set_pc(&t, ip2 + INSN)?;
     reply(0, &[]);
     let m = c.recv(rep)?;
     let ip3 = t.regs()?.regs[idx::PC];
@@ -118,7 +130,7 @@ pub fn fault_cap_fault(c: &mut Ctx) -> TestResult {
         &[ip3, bad2, 0, 4, 64, 0, 51],
         "Send with a bad extra cap",
     )?;
-    set_pc(&t, ip3 + 4)?;
+    set_pc(&t, ip3 + INSN)?;
     reply(0, &[]);
     let m = c.recv(rep)?;
     check_eq!(m.label(), 0xf1, "report after the faults");
@@ -168,7 +180,7 @@ pub fn fault_cap_fault_receive(c: &mut Ctx) -> TestResult {
         want[..3].copy_from_slice(&[ip, cptr, 1]);
         want[3..3 + luf.len()].copy_from_slice(luf);
         check_fault(&m, abi::fault::CAP_FAULT, &want[..3 + luf.len()], what)?;
-        set_pc(&t, ip + 4)?;
+        set_pc(&t, ip + INSN)?;
         reply(0, &[]);
     }
     let m = c.recv(rep)?;
@@ -176,33 +188,15 @@ pub fn fault_cap_fault_receive(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
-/// An unknown syscall 0x42 with a0..a6 = 0xa0..0xa6, the ecall's address stored in
-/// SHARED[slot]; returns (a0, a1) after it.
+/// An unknown syscall `number` with its argument registers 0xa0..0xa6, its address stored in
+/// SHARED[slot]; returns the first two argument registers after it.
 #[inline(always)]
 fn unknown_syscall(number: Word, slot: usize) -> (Word, Word) {
-    let (o0, o1): (Word, Word);
-    // SAFETY: an ecall the kernel turns into a fault; the handler's reply may change pc, sp,
-    // ra and a0..a6 (declared clobbered or restored to the same values by the tests).
-    unsafe {
-        asm!(
-            "lla {tmp}, 2f",
-            "sd {tmp}, 0({slot})",
-            "2: ecall",
-            slot = in(reg) slot_addr(slot),
-            tmp = out(reg) _,
-            inout("a0") 0xa0usize => o0,
-            inout("a1") 0xa1usize => o1,
-            inout("a2") 0xa2usize => _,
-            inout("a3") 0xa3usize => _,
-            inout("a4") 0xa4usize => _,
-            inout("a5") 0xa5usize => _,
-            inout("a6") 0xa6usize => _,
-            in("a7") number,
-            out("ra") _,
-        );
-    }
-    (o0 as Word, o1 as Word)
+    arch::unknown_syscall(number, slot_addr(slot))
 }
+
+/// The argument registers [`unknown_syscall`] loads.
+const ARGS: [Word; 7] = [0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6];
 
 extern "C" fn unknown_syscall_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
     let (a0, a1) = unknown_syscall(0x42, 4);
@@ -211,11 +205,13 @@ extern "C" fn unknown_syscall_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
     report_and_park(rep, 0xf3, &[b0, b1])
 }
 
-/// An unknown syscall number is an UnknownSyscall fault: 11 words [FaultIP, SP, RA, A0..A6,
-/// syscall number]. A reply with label 0 writes its words back into those registers (the
-/// thread resumes at the new pc, with the new a0); a reply with another label leaves the thread
-/// stopped, and Resume then re-executes the syscall.
+/// An unknown syscall number is an UnknownSyscall fault: the syscall's registers and number
+/// (riscv64 11 words [FaultIP, SP, RA, A0..A6, Syscall], aarch64 13 [X0..X7, FaultIP, SP, LR,
+/// SPSR, Syscall]). A reply with label 0 writes its words back into those registers (the
+/// thread resumes at the new pc, with the new first argument register); a reply with another
+/// label leaves the thread stopped, and Resume then re-executes the syscall.
 pub fn fault_unknown_syscall(c: &mut Ctx) -> TestResult {
+    use layout::unknown_syscall as L;
     let rep = c.rep()?;
     let fault = c.fault_ep()?;
     let t = c.thread_with_fault_ep(unknown_syscall_main, 100, [rep, 0, 0, 0], fault)?;
@@ -223,65 +219,66 @@ pub fn fault_unknown_syscall(c: &mut Ctx) -> TestResult {
     let m = c.recv(rep)?;
     let r = t.regs()?;
     let ip = shared(4);
-    check_eq!(r.regs[idx::PC], ip, "pc of the faulting thread: the ecall");
-    let (sp, ra) = (r.regs[idx::SP], r.regs[idx::RA]);
-    let want = [ip, sp, ra, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0x42];
+    check_eq!(
+        r.regs[idx::PC],
+        ip,
+        "pc of the faulting thread: the syscall instruction"
+    );
+    let want = arch::unknown_syscall_msg(ip, &r, ARGS, 0x42);
     check_fault(
         &m,
         abi::fault::UNKNOWN_SYSCALL,
-        &want,
+        want.as_slice(),
         "unknown syscall 0x42",
     )?;
-    reply(0, &[ip + 4, sp, ra, 0x777]);
+    // All registers the message names back as they were (the number excepted), but a new pc
+    // and a new first argument.
+    let mut back = want.prefix(L::LENGTH - 1);
+    back.w[L::FAULT_IP] = ip + INSN;
+    back.w[arch::UNKNOWN_SYSCALL_ARG0] = 0x777;
+    reply_words(0, back);
     let m = c.recv(rep)?;
     check_eq!(
         (m.label(), m.mr[0], m.mr[1]),
         (0xf2, 0x777, 0xa1),
-        "thread after the reply [a0 from the reply, a1 unchanged]"
+        "thread after the reply [first argument from the reply, second unchanged]"
     );
     let m = c.recv(rep)?;
     let ip2 = shared(5);
     check_eq!(
-        (m.label(), m.len(), m.mr[0], m.mr[10]),
-        (abi::fault::UNKNOWN_SYSCALL, 11, ip2, 0x43),
+        (m.label(), m.len(), m.mr[L::FAULT_IP], m.mr[L::SYSCALL]),
+        (abi::fault::UNKNOWN_SYSCALL, L::LENGTH as Word, ip2, 0x43),
         "unknown syscall 0x43 (label, length, IP, number)"
     );
+    let again = words_of(&m);
     reply(1, &[]);
     c.expect_idle(rep, "thread after a reply with label 1")?;
     check_eq!(t.regs()?.regs[idx::PC], ip2, "pc of the stopped thread");
     ok!(sys::seL4_TCB_Resume(t.tcb), "Resume");
     let m = c.recv(rep)?;
     check_eq!(
-        (m.label(), m.mr[0], m.mr[10]),
+        (m.label(), m.mr[L::FAULT_IP], m.mr[L::SYSCALL]),
         (abi::fault::UNKNOWN_SYSCALL, ip2, 0x43),
         "the resumed thread re-executes the syscall"
     );
-    reply(0, &[ip2 + 4]);
+    // Only the words up to the pc (riscv64: the pc alone; aarch64: X0..X7 as they were, then
+    // the pc).
+    let mut pc_only = again.prefix(L::FAULT_IP + 1);
+    pc_only.w[L::FAULT_IP] = ip2 + INSN;
+    reply_words(0, pc_only);
     let m = c.recv(rep)?;
     check_eq!(
         (m.label(), m.mr[0], m.mr[1]),
         (0xf3, 0xa0, 0xa1),
-        "thread after a reply of only the pc"
+        "thread after a reply of the words up to the pc"
     );
     Ok(())
 }
 
-/// An illegal instruction (`unimp`, 4 bytes) whose address goes to SHARED[slot].
+/// An illegal instruction whose address goes to SHARED[slot].
 #[inline(always)]
 fn illegal_instruction(slot: usize) {
-    // SAFETY: the instruction traps; the handler moves the pc past it.
-    unsafe {
-        asm!(
-            "lla {tmp}, 2f",
-            "sd {tmp}, 0({slot})",
-            ".option push",
-            ".option norvc",
-            "2: unimp",
-            ".option pop",
-            slot = in(reg) slot_addr(slot),
-            tmp = out(reg) _,
-        );
-    }
+    arch::illegal_instruction(slot_addr(slot))
 }
 
 extern "C" fn user_exception_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
@@ -291,7 +288,8 @@ extern "C" fn user_exception_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
     report_and_park(rep, 0xf6, &[])
 }
 
-/// An illegal instruction is a UserException fault: [FaultIP, SP, number = scause 2, code 0].
+/// An illegal instruction is a UserException fault: [FaultIP, SP, (aarch64: SPSR,) number,
+/// code 0], the number `scause` 2 on riscv64, `ESR_EL1` (EC 0, IL) on aarch64.
 /// Label 0 with a new pc resumes the thread there; another label leaves it stopped (with the
 /// reply's words copied into its registers all the same: `handleFaultReply`).
 pub fn fault_user_exception(c: &mut Ctx) -> TestResult {
@@ -301,22 +299,25 @@ pub fn fault_user_exception(c: &mut Ctx) -> TestResult {
     t.start()?;
     let m = c.recv(rep)?;
     let ip = shared(4);
-    let sp = t.regs()?.regs[idx::SP];
+    let r = t.regs()?;
+    let sp = r.regs[idx::SP];
+    let ill = |ip, r: &UserContext| arch::user_exception_msg(ip, r, arch::ILLEGAL_INSTRUCTION);
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[ip, sp, 2, 0],
+        ill(ip, &r).as_slice(),
         "illegal instruction",
     )?;
-    reply(0, &[ip + 4, sp]);
+    reply(0, &[ip + INSN, sp]);
     let m = c.recv(rep)?;
     check_eq!(m.label(), 0xf5, "thread past the first illegal instruction");
     let m = c.recv(rep)?;
     let ip2 = shared(5);
+    let r = t.regs()?;
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[ip2, sp, 2, 0],
+        ill(ip2, &r).as_slice(),
         "second illegal instruction",
     )?;
     reply(2, &[]);
@@ -326,14 +327,18 @@ pub fn fault_user_exception(c: &mut Ctx) -> TestResult {
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[ip2, sp, 2, 0],
+        ill(ip2, &r).as_slice(),
         "the resumed thread faults again at the same pc",
     )?;
     // The words of a reply are copied into the registers whatever its label: the thread
     // stays stopped, but with the new pc.
-    reply(2, &[ip2 + 4]);
+    reply(2, &[ip2 + INSN]);
     c.expect_idle(rep, "thread after a reply with label 2 and a new pc")?;
-    check_eq!(t.regs()?.regs[idx::PC], ip2 + 4, "pc of the stopped thread");
+    check_eq!(
+        t.regs()?.regs[idx::PC],
+        ip2 + INSN,
+        "pc of the stopped thread"
+    );
     ok!(sys::seL4_TCB_Resume(t.tcb), "Resume");
     let m = c.recv(rep)?;
     check_eq!(
@@ -346,33 +351,13 @@ pub fn fault_user_exception(c: &mut Ctx) -> TestResult {
 
 extern "C" fn vm_fault_main(rep: Word, addr: Word, _: Word, _: Word) -> ! {
     let mut v: Word = 0x5a5a;
-    // SAFETY: loads from and stores to an unmapped address, then calls it: three VM faults
-    // the handler resolves by moving the pc past the instruction (or back to the caller).
+    // Loads from and stores to an unmapped address, then calls it: three VM faults the
+    // handler resolves by moving the pc past the instruction (or back to the caller).
+    arch::load(addr, &mut v, slot_addr(4));
+    arch::store(addr + 8, v, slot_addr(5));
+    // SAFETY: a call of an unmapped address: the fetch faults and the handler returns to the
+    // caller.
     unsafe {
-        asm!(
-            "lla {tmp}, 2f",
-            "sd {tmp}, 0({slot})",
-            ".option push",
-            ".option norvc",
-            "2: ld {v}, 0({a})",
-            ".option pop",
-            slot = in(reg) slot_addr(4),
-            tmp = out(reg) _,
-            a = in(reg) addr,
-            v = inout(reg) v,
-        );
-        asm!(
-            "lla {tmp}, 2f",
-            "sd {tmp}, 0({slot})",
-            ".option push",
-            ".option norvc",
-            "2: sd {v}, 8({a})",
-            ".option pop",
-            slot = in(reg) slot_addr(5),
-            tmp = out(reg) _,
-            a = in(reg) addr,
-            v = in(reg) v,
-        );
         let f: extern "C" fn() = core::mem::transmute(addr + 0x1000);
         f();
     }
@@ -380,8 +365,11 @@ extern "C" fn vm_fault_main(rep: Word, addr: Word, _: Word, _: Word) -> ! {
 }
 
 /// Loads, stores and instruction fetches at unmapped addresses are VM faults: [IP, address,
-/// prefetch (1 for a fetch), FSR = the RISC-V access-fault cause (5 load, 7 store, 1 fetch)].
-/// Every reply restarts the thread, whatever its label (`Arch_handleFaultReply`).
+/// prefetch (1 for a fetch), FSR]; the FSR is the RISC-V access-fault cause (5 load, 7 store,
+/// 1 fetch) on riscv64, the whole `ESR_EL1` on aarch64 (a data or instruction abort, a
+/// translation fault at the level of the 2 MiB entry: nothing is mapped in the root task's
+/// first 2 MiB). Every reply restarts the thread, whatever its label
+/// (`Arch_handleFaultReply`).
 pub fn fault_vm_fault(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
     let fault = c.fault_ep()?;
@@ -390,7 +378,8 @@ pub fn fault_vm_fault(c: &mut Ctx) -> TestResult {
     t.start()?;
     let m = c.recv(rep)?;
     let ip = shared(4);
-    let load = [ip, addr, 0, 5];
+    let unmapped = Why::Missing(21);
+    let load = [ip, addr, 0, arch::vm_fsr(Access::Load, unmapped)];
     check_fault(
         &m,
         abi::fault::VM_FAULT,
@@ -413,27 +402,27 @@ pub fn fault_vm_fault(c: &mut Ctx) -> TestResult {
         &load,
         "the load restarted by a reply with label 3",
     )?;
-    set_pc(&t, ip + 4)?;
+    set_pc(&t, ip + INSN)?;
     reply(0, &[]);
     let m = c.recv(rep)?;
     let ip2 = shared(5);
     check_fault(
         &m,
         abi::fault::VM_FAULT,
-        &[ip2, addr + 8, 0, 7],
+        &[ip2, addr + 8, 0, arch::vm_fsr(Access::Store, unmapped)],
         "store to an unmapped page",
     )?;
-    set_pc(&t, ip2 + 4)?;
+    set_pc(&t, ip2 + INSN)?;
     reply(0, &[]);
     let m = c.recv(rep)?;
     let f = addr + 0x1000;
     check_fault(
         &m,
         abi::fault::VM_FAULT,
-        &[f, f, 1, 1],
+        &[f, f, 1, arch::vm_fsr(Access::Fetch, unmapped)],
         "call of an unmapped address",
     )?;
-    let ra = t.regs()?.regs[idx::RA];
+    let ra = t.regs()?.regs[arch::RETURN_ADDRESS];
     set_pc(&t, ra)?;
     reply(0, &[]);
     let m = c.recv(rep)?;
@@ -488,39 +477,24 @@ pub fn fault_without_handler(c: &mut Ctx) -> TestResult {
     let t = c.thread_with_fault_ep(illegal_main, 100, [rep, 0, 0, 0], grant_reply)?;
     t.start()?;
     let m = c.recv(rep)?;
-    let sp = t.regs()?.regs[idx::SP];
+    let r = t.regs()?;
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[shared(4), sp, 2, 0],
+        arch::user_exception_msg(shared(4), &r, arch::ILLEGAL_INSTRUCTION).as_slice(),
         "fault through a cap with GrantReply only",
     )?;
     Ok(())
 }
 
 extern "C" fn fpu_main(rep: Word, x: Word, _: Word, _: Word) -> ! {
-    let r: Word;
-    // SAFETY: floating-point arithmetic on a scratch register; the first instruction traps
-    // while the thread's FPU is disabled.
-    unsafe {
-        asm!(
-            "lla {tmp}, 2f",
-            "sd {tmp}, 0({slot})",
-            "2: fcvt.d.l ft0, {x}",
-            "fadd.d ft0, ft0, ft0",
-            "fcvt.l.d {r}, ft0, rtz",
-            slot = in(reg) slot_addr(4),
-            tmp = out(reg) _,
-            x = in(reg) x,
-            r = out(reg) r,
-            out("ft0") _,
-        );
-    }
+    let r = arch::fp_double(x, slot_addr(4));
     report_and_park(rep, 0xf9, &[r])
 }
 
-/// A thread with `seL4_TCBFlag_fpuDisabled` gets a UserException (illegal instruction) at its
-/// first floating-point instruction; after the flag is cleared the restarted instruction works.
+/// A thread with `seL4_TCBFlag_fpuDisabled` gets a UserException at its first floating-point
+/// instruction (riscv64: an illegal instruction; aarch64: `ESR_EL1` class 0x07, the trap of
+/// `CPACR_EL1.FPEN`); after the flag is cleared the restarted instruction works.
 pub fn fault_fpu_disabled(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
     let fault = c.fault_ep()?;
@@ -535,11 +509,11 @@ pub fn fault_fpu_disabled(c: &mut Ctx) -> TestResult {
     );
     t.start()?;
     let m = c.recv(rep)?;
-    let sp = t.regs()?.regs[idx::SP];
+    let r = t.regs()?;
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[shared(4), sp, 2, 0],
+        arch::user_exception_msg(shared(4), &r, arch::FPU_DISABLED).as_slice(),
         "floating point with the FPU disabled",
     )?;
     check_eq!(
@@ -570,15 +544,16 @@ pub fn fault_suspend_waiting_thread(c: &mut Ctx) -> TestResult {
     t.start()?;
     let m = c.recv(rep)?;
     let ip = shared(4);
-    let sp = t.regs()?.regs[idx::SP];
+    let r = t.regs()?;
+    let want = arch::user_exception_msg(ip, &r, arch::ILLEGAL_INSTRUCTION);
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[ip, sp, 2, 0],
+        want.as_slice(),
         "illegal instruction",
     )?;
     ok!(sys::seL4_TCB_Suspend(t.tcb), "suspend the faulted thread");
-    reply(0, &[ip + 4]);
+    reply(0, &[ip + INSN]);
     c.expect_idle(rep, "suspended thread after the handler's reply")?;
     check_eq!(t.regs()?.regs[idx::PC], ip, "pc of the suspended thread");
     ok!(sys::seL4_TCB_Resume(t.tcb), "Resume");
@@ -586,10 +561,10 @@ pub fn fault_suspend_waiting_thread(c: &mut Ctx) -> TestResult {
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[ip, sp, 2, 0],
+        want.as_slice(),
         "the resumed thread faults again",
     )?;
-    reply(0, &[ip + 4]);
+    reply(0, &[ip + INSN]);
     let m = c.recv(rep)?;
     check_eq!(m.label(), 0xf8, "thread past the illegal instruction");
     Ok(())
@@ -641,13 +616,16 @@ pub fn fault_unknown_syscall_numbers(c: &mut Ctx) -> TestResult {
     t.start()?;
     for n in [0, -100i64 as Word, 0x1000] {
         let m = c.recv(rep)?;
-        check_eq!(
-            (m.label(), m.badge, m.len(), m.mr[0], m.mr[10]),
-            (abi::fault::UNKNOWN_SYSCALL, FAULT_BADGE, 11, shared(4), n),
-            "unknown syscall {:#x}",
-            n
-        );
-        reply(0, &[shared(4) + 4]);
+        let r = t.regs()?;
+        check_fault(
+            &m,
+            abi::fault::UNKNOWN_SYSCALL,
+            arch::unknown_syscall_msg(shared(4), &r, ARGS, n).as_slice(),
+            "unknown syscall",
+        )?;
+        let mut pc = words_of(&m).prefix(layout::unknown_syscall::FAULT_IP + 1);
+        pc.w[layout::unknown_syscall::FAULT_IP] = shared(4) + INSN;
+        reply_words(0, pc);
     }
     let m = c.recv(rep)?;
     check_eq!(m.label(), 0xfb, "report after the unknown syscalls");
@@ -655,18 +633,25 @@ pub fn fault_unknown_syscall_numbers(c: &mut Ctx) -> TestResult {
 }
 
 extern "C" fn handler_without_buffer_main(rep: Word, fault_ep: Word, _: Word, _: Word) -> ! {
+    use layout::unknown_syscall as L;
     let (info, _) = crate::thread::recv(fault_ep);
-    let (ip, sp, ra) = (sys::seL4_GetMR(0), sys::seL4_GetMR(1), sys::seL4_GetMR(2));
-    crate::thread::send(
-        rep,
-        0xfc,
-        &[info.length(), info.label(), ip, sys::seL4_GetMR(3)],
-    );
-    for (i, w) in [ip + 4, sp, ra, 0x777, 1, 2, 3, 4, 5, 6]
-        .into_iter()
-        .enumerate()
-    {
-        sys::seL4_SetMR(i, w);
+    let mut w = [0; 10];
+    for (i, x) in w.iter_mut().enumerate().take(4) {
+        *x = sys::seL4_GetMR(i);
+    }
+    // Four words: the handler has no IPC buffer either.
+    crate::thread::send(rep, 0xfc, &[info.length(), info.label(), w[0], w[3]]);
+    // The pc past the syscall and 0x777 as the first argument, where the four words name
+    // them; then six more words.
+    if L::FAULT_IP < 4 {
+        w[L::FAULT_IP] += INSN;
+    }
+    if arch::UNKNOWN_SYSCALL_ARG0 < 4 {
+        w[arch::UNKNOWN_SYSCALL_ARG0] = 0x777;
+    }
+    w[4..].copy_from_slice(&[1, 2, 3, 4, 5, 6]);
+    for (i, x) in w.into_iter().enumerate() {
+        sys::seL4_SetMR(i, x);
     }
     // Ten words, but only the four in registers exist for the kernel.
     crate::thread::reply(MessageInfo::new(0, 0, 0, 10));
@@ -676,8 +661,12 @@ extern "C" fn handler_without_buffer_main(rep: Word, fault_ep: Word, _: Word, _:
 /// A fault handler without IPC buffer gets only the 4 register words of a fault message
 /// (`setMR` past MR3 gives `n_msgRegisters`); its reply of 10 words sets only the registers the
 /// first 4 name and leaves the rest of the faulted thread's registers alone
-/// (`copyMRsFaultReply` stops without a send buffer).
+/// (`copyMRsFaultReply` stops without a send buffer). On riscv64 those four are FaultIP, SP,
+/// RA, A0: the thread goes on past the syscall with the new a0. On aarch64 they are X0..X3: the
+/// thread re-executes the syscall with the new x0 and faults again, its other registers as
+/// they were; a handler with an IPC buffer (the root task) then moves its pc on.
 pub fn fault_handler_without_ipc_buffer(c: &mut Ctx) -> TestResult {
+    use layout::unknown_syscall as L;
     let rep = c.rep()?;
     let fep = c.new_object(T::Endpoint, 0)?;
     let fault = c.mint(fep, CapRights::ALL, 0x7f)?;
@@ -692,53 +681,60 @@ pub fn fault_handler_without_ipc_buffer(c: &mut Ctx) -> TestResult {
     let t = c.thread_with_fault_ep(unknown_syscall_main, 100, [rep, 0, 0, 0], fault)?;
     t.start()?;
     let m = c.recv(rep)?;
+    let r = t.regs()?;
+    let want = arch::unknown_syscall_msg(shared(4), &r, ARGS, 0x42);
     check_eq!(
         (m.label(), &m.mr[..4]),
-        (0xfc, &[4, abi::fault::UNKNOWN_SYSCALL, shared(4), 0xa0][..]),
-        "handler: [length, label, IP, A0] of the fault message"
+        (
+            0xfc,
+            &[4, abi::fault::UNKNOWN_SYSCALL, want.w[0], want.w[3]][..]
+        ),
+        "handler: [length, label, MR0, MR3] of the fault message"
     );
+    if L::FAULT_IP >= 4 {
+        let m = c.recv(fep)?;
+        let mut again = want;
+        again.w[arch::UNKNOWN_SYSCALL_ARG0] = 0x777;
+        check_eq!(
+            (m.label(), m.badge, words_of(&m)),
+            (abi::fault::UNKNOWN_SYSCALL, 0x7f, again),
+            "the same syscall again, only the first argument changed"
+        );
+        let mut pc = again.prefix(L::FAULT_IP + 1);
+        pc.w[L::FAULT_IP] += INSN;
+        reply_words(0, pc);
+    }
     let m = c.recv(rep)?;
     check_eq!(
         (m.label(), m.mr[0], m.mr[1]),
         (0xf2, 0x777, 0xa1),
-        "faulted thread after the reply: a0 from the reply, a1 untouched"
+        "faulted thread after the reply: first argument from the reply, second untouched"
     );
     Ok(())
 }
 
 extern "C" fn breakpoint_main(rep: Word, _: Word, _: Word, _: Word) -> ! {
-    // SAFETY: the instruction traps; the handler moves the pc past it.
-    unsafe {
-        asm!(
-            "lla {tmp}, 2f",
-            "sd {tmp}, 0({slot})",
-            ".option push",
-            ".option norvc",
-            "2: ebreak",
-            ".option pop",
-            slot = in(reg) slot_addr(4),
-            tmp = out(reg) _,
-        );
-    }
+    arch::breakpoint(slot_addr(4));
     report_and_park(rep, 0xfd, &[])
 }
 
-/// Other exceptions are UserException faults numbered by their `scause`
-/// (`handleUserLevelFault(scause, 0)`): a breakpoint (`ebreak`) is number 3.
+/// Other exceptions are UserException faults numbered by their `scause` on riscv64
+/// (`handleUserLevelFault(scause, 0)`: `ebreak` is 3) and by their whole `ESR_EL1` on aarch64
+/// (`brk #0`: EC 0x3c, IL).
 pub fn fault_breakpoint(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
     let fault = c.fault_ep()?;
     let t = c.thread_with_fault_ep(breakpoint_main, 100, [rep, 0, 0, 0], fault)?;
     t.start()?;
     let m = c.recv(rep)?;
-    let sp = t.regs()?.regs[idx::SP];
+    let r = t.regs()?;
     check_fault(
         &m,
         abi::fault::USER_EXCEPTION,
-        &[shared(4), sp, 3, 0],
-        "ebreak",
+        arch::user_exception_msg(shared(4), &r, arch::BREAKPOINT).as_slice(),
+        "breakpoint",
     )?;
-    reply(0, &[shared(4) + 4]);
+    reply(0, &[shared(4) + INSN]);
     let m = c.recv(rep)?;
     check_eq!(m.label(), 0xfd, "report after the breakpoint");
     Ok(())

@@ -1,43 +1,36 @@
-//! Interrupts (`src/object/interrupt.c`, `src/arch/riscv/object/interrupt.c`): handing out
-//! IRQ handler caps, and a device interrupt travelling to a notification, driven
-//! deterministically by the console UART (an NS16550A) in loopback mode: with `MCR` bit 4 set,
-//! a byte written to the transmit register lands in the UART's own receiver, and with the
-//! receive interrupt enabled (`IER` bit 0) the UART raises its (level-triggered) interrupt line
-//! at once, inside the store instruction, until the byte is read.
+//! Interrupts (`src/object/interrupt.c`, `src/arch/{riscv,arm}/object/interrupt.c`): handing
+//! out IRQ handler caps, and a device interrupt travelling to a notification, driven
+//! deterministically by the console UART in loopback mode (`arch::uart`: an NS16550A on
+//! riscv64, a PL011 on aarch64): a byte written to the transmit register lands in the UART's
+//! own receiver, and with the receive interrupt enabled the UART raises its (level-triggered)
+//! interrupt line at once, inside the store instruction, until the byte is read. The IRQ
+//! numbers (PLIC sources, GIC INTIDs) are `arch::irq`'s.
 //!
-//! While the UART is in loopback mode nothing reaches the console, so the tests print nothing
-//! until they have restored it (the framework prints the TEST line after the test returns).
+//! While the UART is in loopback mode what is printed lands in its receiver, so the tests print
+//! nothing until they have restored it (the framework prints the TEST line after the test
+//! returns). QEMU's PL011 also sends the looped bytes on to the console: a line of them comes
+//! before the TEST line on aarch64.
 
 use abi::{CPtr, CapRights, ObjectType, Word};
 use libsel4::bootinfo::{carve_sizes, BootInfoExt};
-use libsel4::cap::{init, Cap, IrqHandler, Notification};
+use libsel4::cap::{init, Cap, Granule, IrqHandler, Notification, PageTable};
 use libsel4::cap_tag as tag;
 use libsel4::invocation::ErrorDetail as D;
 use libsel4::sys;
 
+use crate::arch::{irq as irqs, uart};
 use crate::framework::{ident, Ctx, Fail, TestResult};
 use crate::{check, check_eq, expect_err, fail, ok};
 
 /// Where the tests map the UART's registers in the root task's VSpace.
 const UART_VADDR: Word = 0x2000_0000;
-/// seL4's `maxIRQ` on riscv: the kernel timer's IRQ number, right after the PLIC's last source
-/// (`src/arch/riscv/platform_gen.h.in`: `KERNEL_TIMER_IRQ = PLIC_MAX_IRQ + 1`, `maxIRQ =
-/// KERNEL_TIMER_IRQ`): 96 on qemu-riscv-virt.
-const SEL4_MAX_IRQ: Word = abi::platform::current::MAX_IRQ as Word;
 /// The badge of the notification cap the IRQ handler signals.
 const IRQ_BADGE: Word = 0x10;
 
-/// NS16550A registers (byte offsets) and bits.
-const RBR_THR: usize = 0;
-const IER: usize = 1;
-const MCR: usize = 4;
-const LSR: usize = 5;
-const IER_RDI: u8 = 1 << 0;
-const MCR_LOOP: u8 = 1 << 4;
-const LSR_DR: u8 = 1 << 0;
+const BASE: usize = UART_VADDR as usize;
 
 /// The console UART's physical address and interrupt, from the device tree (QEMU `virt`:
-/// 0x1000_0000, 10).
+/// `arch::uart::DEFAULT`).
 fn uart_from_fdt() -> Option<(u64, Word)> {
     #[cfg(target_os = "none")]
     {
@@ -46,10 +39,15 @@ fn uart_from_fdt() -> Option<(u64, Word)> {
         let node = fdt
             .find_node("/chosen")
             .and_then(|_| fdt.chosen().stdout())
-            .or_else(|| fdt.find_compatible(&["ns16550a"]))?;
+            .or_else(|| fdt.find_compatible(&[uart::COMPATIBLE]))?;
         let base = node.reg()?.next()?.starting_address as u64;
-        let irq = node.interrupts()?.next()? as Word;
-        Some((base, irq))
+        let prop = node.property("interrupts")?.value;
+        let mut cells = [0u32; 3];
+        let n = (prop.len() / 4).min(3);
+        for (i, c) in cells.iter_mut().enumerate().take(n) {
+            *c = u32::from_be_bytes(prop[4 * i..4 * i + 4].try_into().ok()?);
+        }
+        Some((base, uart::irq_of(&cells[..n])?))
     }
     #[cfg(not(target_os = "none"))]
     {
@@ -58,24 +56,14 @@ fn uart_from_fdt() -> Option<(u64, Word)> {
 }
 
 fn uart() -> (u64, Word) {
-    uart_from_fdt().unwrap_or((0x1000_0000, 10))
-}
-
-fn reg_read(off: usize) -> u8 {
-    // SAFETY: the UART's register page is mapped at UART_VADDR while a loopback test runs.
-    unsafe { core::ptr::read_volatile((UART_VADDR as usize + off) as *const u8) }
-}
-
-fn reg_write(off: usize, v: u8) {
-    // SAFETY: as in `reg_read`.
-    unsafe { core::ptr::write_volatile((UART_VADDR as usize + off) as *mut u8, v) }
+    uart_from_fdt().unwrap_or(uart::DEFAULT)
 }
 
 /// Read every byte the receiver holds (at most 64); returns how many.
 fn drain() -> usize {
     let mut n = 0;
-    while reg_read(LSR) & LSR_DR != 0 && n < 64 {
-        reg_read(RBR_THR);
+    while uart::rx_ready(BASE) && n < 64 {
+        uart::rx(BASE);
         n += 1;
     }
     n
@@ -91,7 +79,8 @@ fn get_handler(c: &mut Ctx, irq: Word) -> Result<CPtr, Fail> {
     Ok(h)
 }
 
-/// IRQControl_Get and its RISC-V trigger variant: an IRQ that has a handler already is refused
+/// IRQControl_Get and its trigger variant (riscv64 `RISCVIRQIssueIRQHandlerTrigger`, aarch64
+/// `ARMIRQIssueIRQHandlerTrigger`, 0: level): an IRQ that has a handler already is refused
 /// (`isIRQActive`: RevokeFirst) before the destination slot is looked at; a handler cap can be
 /// copied, and the IRQ is free again only when the last copy is deleted
 /// (`deletingIRQHandler`); an occupied destination gets DeleteFirst (`ensureEmptySlot`).
@@ -152,8 +141,7 @@ fn slot_ntfn(c: &mut Ctx) -> Result<CPtr, Fail> {
 struct Loop {
     handler: IrqHandler,
     ntfn: Notification,
-    ier: u8,
-    mcr: u8,
+    saved: uart::Saved,
 }
 
 /// Map the UART at [`UART_VADDR`] (a frame carved out of the device untyped that covers it),
@@ -179,26 +167,23 @@ fn setup(c: &mut Ctx) -> Result<Loop, Fail> {
         dev.retype(ObjectType::SmallPage, 0, &here, frame, 1),
         "UART frame"
     );
+    let frame: Granule = Cap::from_bits(frame);
     check_eq!(
-        ok!(sys::seL4_RISCV_Page_GetAddress(frame), "GetAddress"),
+        ok!(frame.get_address(), "GetAddress"),
         pa,
         "UART frame address"
     );
     for _ in 0..abi::arch::current::PT_LEVELS {
-        match sys::seL4_RISCV_Page_Map(
-            frame,
-            init::VSPACE.bits(),
+        match frame.map(
+            init::VSPACE,
             UART_VADDR,
             CapRights::READ_WRITE,
             libsel4::vm_attributes::EXECUTE_NEVER,
         ) {
             Ok(()) => break,
             Err(abi::Error::FailedLookup) => {
-                let pt = c.new_object(ObjectType::PageTable, 0)?;
-                ok!(
-                    sys::seL4_RISCV_PageTable_Map(pt, init::VSPACE.bits(), UART_VADDR, 0),
-                    "PageTable_Map"
-                );
+                let pt: PageTable = Cap::from_bits(c.new_object(ObjectType::PageTable, 0)?);
+                ok!(pt.map(init::VSPACE, UART_VADDR, 0), "PageTable_Map");
             }
             Err(e) => fail!("Page_Map of the UART: {}", libsel4::error_name(e)),
         }
@@ -214,11 +199,8 @@ fn setup(c: &mut Ctx) -> Result<Loop, Fail> {
     let l = Loop {
         handler,
         ntfn: Notification::from_bits(n),
-        ier: reg_read(IER),
-        mcr: reg_read(MCR),
+        saved: uart::loopback_on(BASE),
     };
-    reg_write(IER, 0);
-    reg_write(MCR, l.mcr | MCR_LOOP);
     drain();
     l.ntfn.poll();
     Ok(l)
@@ -226,10 +208,9 @@ fn setup(c: &mut Ctx) -> Result<Loop, Fail> {
 
 /// Take the UART out of loopback mode as it was, with nothing left in its receiver.
 fn restore(l: &Loop) {
-    reg_write(IER, 0);
+    uart::rx_irq(BASE, false);
     drain();
-    reg_write(MCR, l.mcr);
-    reg_write(IER, l.ier);
+    uart::restore(BASE, l.saved);
     let _ = l.handler.clear();
 }
 
@@ -238,25 +219,25 @@ fn with_loopback(c: &mut Ctx, body: fn(&Loop) -> TestResult) -> TestResult {
     let l = setup(c)?;
     let r = body(&l);
     restore(&l);
+    if uart::ECHOES_LOOPBACK {
+        // End the line the looped bytes began, so that the TEST line starts one.
+        libsel4::println!();
+    }
     r
 }
 
 /// Send `b` to the UART's own receiver.
 fn loop_byte(b: u8) {
-    reg_write(RBR_THR, b);
+    uart::tx(BASE, b);
 }
 
 /// Read the byte the receiver holds, or fail.
 fn take_byte(want: u8, what: &str) -> TestResult {
+    check!(uart::rx_ready(BASE), "{what}: no byte in the receiver");
+    check_eq!(uart::rx(BASE), want, "{what}: byte received");
     check!(
-        reg_read(LSR) & LSR_DR != 0,
-        "{what}: no byte in the receiver"
-    );
-    check_eq!(reg_read(RBR_THR), want, "{what}: byte received");
-    check_eq!(
-        reg_read(LSR) & LSR_DR,
-        0,
-        "{what}: receiver empty after the read"
+        !uart::rx_ready(BASE),
+        "{what}: receiver not empty after the read"
     );
     Ok(())
 }
@@ -269,7 +250,7 @@ fn take_byte(want: u8, what: &str) -> TestResult {
 /// an undelivered IRQ on the console, which is looped back into the receiver here.)
 pub fn irq_uart_loopback(c: &mut Ctx) -> TestResult {
     with_loopback(c, |l| {
-        reg_write(IER, IER_RDI);
+        uart::rx_irq(BASE, true);
         check_eq!(l.ntfn.poll(), 0, "receive interrupt on, receiver empty");
         loop_byte(b'A');
         check_eq!(l.ntfn.poll(), IRQ_BADGE, "signal after the first byte");
@@ -283,7 +264,7 @@ pub fn irq_uart_loopback(c: &mut Ctx) -> TestResult {
             ok!(l.handler.ack(), "Ack");
         }
         // Interrupt off at the UART: a byte raises nothing.
-        reg_write(IER, 0);
+        uart::rx_irq(BASE, false);
         loop_byte(b'B');
         check_eq!(l.ntfn.poll(), 0, "UART interrupt off");
         take_byte(b'B', "byte with the interrupt off")?;
@@ -300,7 +281,7 @@ pub fn irq_uart_loopback(c: &mut Ctx) -> TestResult {
 /// docs/DESIGN.md). After the Ack the next interrupt is delivered.
 pub fn irq_uart_masked_until_ack(c: &mut Ctx) -> TestResult {
     with_loopback(c, |l| {
-        reg_write(IER, IER_RDI);
+        uart::rx_irq(BASE, true);
         loop_byte(b'1');
         check_eq!(l.ntfn.poll(), IRQ_BADGE, "first interrupt");
         take_byte(b'1', "first byte")?;
@@ -335,56 +316,53 @@ pub fn irq_uart_masked_until_ack(c: &mut Ctx) -> TestResult {
     })
 }
 
-/// NOT IN THE LIST OF TESTS YET: fails on this kernel (reported; see the note in `main.rs`).
-///
-/// IRQ numbers are checked against `[1, maxIRQ]` (`Arch_checkIRQ`: RangeError with those
-/// bounds), where seL4's `maxIRQ` on riscv is the kernel timer's IRQ, 96 on qemu-riscv-virt;
-/// IRQ 96 itself passes the range check and is refused as active (`isIRQActive`: the timer's
-/// state is `IRQTimer`: `src/arch/riscv/kernel/boot.c`, `init_irqs`), RevokeFirst. This kernel
-/// answers RangeError(1, 95) for both.
-#[allow(dead_code)]
+/// IRQ numbers are checked against `[MIN, maxIRQ]` (`Arch_checkIRQ`: RangeError with those
+/// bounds; riscv64 [1, 96], the timer's IRQ being `maxIRQ`; aarch64 [0, 159], GIC INTIDs,
+/// SGIs and PPIs included) before anything else; the kernel timer's IRQ passes the range
+/// check and is refused as active (`isIRQActive`: its state is `IRQTimer` from boot),
+/// RevokeFirst; free IRQs at the edges are handed out.
 pub fn irq_control_get_range(c: &mut Ctx) -> TestResult {
     let s = c.slot()?;
     let range = D::RangeError {
-        min: 1,
-        max: SEL4_MAX_IRQ,
+        min: irqs::MIN,
+        max: irqs::MAX,
     };
-    expect_err!(init::IRQ_CONTROL.get(0, &c.abs(s)), range, "IRQ 0");
+    for &irq in irqs::OUT_OF_RANGE {
+        expect_err!(init::IRQ_CONTROL.get(irq, &c.abs(s)), range, "IRQ {irq:#x}");
+        expect_err!(
+            init::IRQ_CONTROL.get_trigger(irq, 1, &c.abs(s)),
+            range,
+            "GetTrigger of IRQ {irq:#x}"
+        );
+    }
     expect_err!(
-        init::IRQ_CONTROL.get(SEL4_MAX_IRQ + 1, &c.abs(s)),
-        range,
-        "IRQ maxIRQ + 1"
-    );
-    expect_err!(
-        init::IRQ_CONTROL.get_trigger(SEL4_MAX_IRQ + 1, 0, &c.abs(s)),
-        range,
-        "GetTrigger of IRQ maxIRQ + 1"
-    );
-    expect_err!(
-        init::IRQ_CONTROL.get(SEL4_MAX_IRQ, &c.abs(s)),
+        init::IRQ_CONTROL.get(irqs::TIMER, &c.abs(s)),
         D::RevokeFirst,
-        "IRQ maxIRQ (the kernel timer)"
+        "IRQ {} (the kernel timer)",
+        irqs::TIMER
     );
-    ok!(
-        init::IRQ_CONTROL.get(SEL4_MAX_IRQ - 1, &c.abs(s)),
-        "IRQ maxIRQ - 1 (the PLIC's last source)"
+    expect_err!(
+        init::IRQ_CONTROL.get_trigger(irqs::TIMER, 0, &c.abs(s)),
+        D::RevokeFirst,
+        "GetTrigger of IRQ {} (the kernel timer)",
+        irqs::TIMER
     );
+    check_eq!(ident(s), tag::NULL, "no handler cap made");
+    for &irq in irqs::FREE {
+        ok!(init::IRQ_CONTROL.get(irq, &c.abs(s)), "IRQ {irq}");
+        check_eq!(ident(s), tag::IRQ_HANDLER, "the handler cap for IRQ {irq}");
+        ok!(c.abs(s).delete(), "delete the handler of IRQ {irq}");
+    }
     Ok(())
 }
 
-/// NOT IN THE LIST OF TESTS YET: fails on this kernel (reported; see the note in `main.rs`).
-///
 /// An interrupt that was raised while the IRQ waited for its Ack is delivered by the Ack
 /// (`seL4_IRQHandler_Ack` re-enables the interrupt; a level-triggered line that is still up
-/// then interrupts at once, as after seL4's `plic_complete_claim` or GIC unmask). This kernel
-/// unmasks by setting the source's PLIC enable bit, and QEMU's PLIC does not re-evaluate its
-/// output on a write to an enable register (`sifive_plic_write` calls `sifive_plic_update` for
-/// priority, threshold and complete writes, not for enable writes): the interrupt stays
-/// pending until some other PLIC event.
-#[allow(dead_code)]
+/// then interrupts at once, as after seL4's `plic_complete_claim` on riscv64 or the GIC
+/// unmask on aarch64).
 pub fn irq_uart_pending_at_ack(c: &mut Ctx) -> TestResult {
     with_loopback(c, |l| {
-        reg_write(IER, IER_RDI);
+        uart::rx_irq(BASE, true);
         loop_byte(b'1');
         check_eq!(l.ntfn.poll(), IRQ_BADGE, "first interrupt");
         take_byte(b'1', "first byte")?;

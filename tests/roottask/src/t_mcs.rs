@@ -13,8 +13,6 @@ use libsel4::sys;
 use libsel4::ErrorDetail as D;
 
 use crate::framework::{ident, Ctx, TestResult};
-#[cfg(arch_riscv64)]
-use crate::thread::rdtime;
 use crate::thread::{bump, park, reply_recv, report_and_park, set_shared, shared};
 use crate::{check, check_eq, expect_err, ok};
 
@@ -28,9 +26,6 @@ const MIN_BUDGET_US: Word = 20;
 /// `MAX_PERIOD_US`: `getMaxUsToTicks() / 8` (`include/kernel/sporadic.h`; the timer's
 /// frequency is the architecture's, see [`crate::arch::MAX_US_TO_TICKS`]).
 const MAX_PERIOD_US: Word = crate::arch::MAX_US_TO_TICKS / 8;
-/// Timer ticks (`rdtime`) per µs on QEMU `virt` (10 MHz).
-#[cfg(arch_riscv64)]
-const TICKS_PER_US: Word = 10;
 
 fn sched_control(c: &Ctx) -> CPtr {
     c.bi.schedcontrol.start
@@ -641,50 +636,57 @@ pub fn mcs_timeout_fault(c: &mut Ctx) -> TestResult {
     Ok(())
 }
 
-#[cfg(arch_riscv64)]
-extern "C" fn share_main(rep: Word, window: Word, _: Word, _: Word) -> ! {
-    // Count the time this thread runs: gaps between two reads longer than 50 us are time
-    // it did not run.
-    let start = rdtime();
-    let mut last = start;
-    let mut ran = 0;
-    while last - start < window {
-        let now = rdtime();
-        if now - last < 50 * TICKS_PER_US {
-            ran += now - last;
+extern "C" fn share_main(rep: Word, spinner_sc: Word, own_sc: Word, window_us: Word) -> ! {
+    // Spin, adding up the time this thread and the spinner are charged (`Consumed` gives the
+    // µs consumed since the last call and resets), until they are `window_us` together.
+    let consumed = |sc| sys::seL4_SchedContext_Consumed(sc).unwrap_or(u64::MAX / 4);
+    consumed(own_sc);
+    consumed(spinner_sc);
+    let (mut mine, mut spinner) = (0, 0);
+    while mine + spinner < window_us {
+        for i in 0..1000 {
+            core::hint::black_box(i);
         }
-        last = now;
+        mine += consumed(own_sc);
+        spinner += consumed(spinner_sc);
     }
-    report_and_park(rep, 0x71, &[ran, last - start])
+    report_and_park(rep, 0x71, &[spinner, mine])
 }
 
 /// Budget enforcement (`src/kernel/sporadic.c`: `refill_budget_check`, the release queue): a
-/// spinning thread with budget 2 ms per 10 ms period runs about a fifth of the time, in guest
-/// time (`rdtime`, deterministic under `-icount`), over 100 ms.
-#[cfg(arch_riscv64)]
+/// spinning thread with budget 2 ms per 10 ms period runs about a fifth of the time. A second
+/// spinner of lower priority with a full budget (10 ms per 10 ms) takes the rest and keeps
+/// count of both threads' time with `SchedContext_Consumed` (the kernel's own accounting: no
+/// clock needed at user level, which aarch64's EL0 may not read) until 100 ms have passed.
 pub fn mcs_budget_enforced(c: &mut Ctx) -> TestResult {
     let rep = c.rep()?;
-    let window = 100_000 * TICKS_PER_US;
-    let t = c.thread(share_main, 100, [rep, window, 0, 0])?;
+    let a = c.thread(spin_main, 101, [0; 4])?;
     ok!(
-        sys::seL4_SchedControl_Configure(sched_control(c), t.sc(), 2000, 10_000, 0, 0),
+        sys::seL4_SchedControl_Configure(sched_control(c), a.sc(), 2000, 10_000, 0, 0),
         "budget 2 ms, period 10 ms"
     );
-    t.start()?;
-    // While it waits for its next refill every thread may be blocked: the watchdog's messages
-    // are not a deadlock here.
-    let mut m = c.recv_any(rep)?;
-    let mut n = 0;
-    while m.label() == crate::thread::WATCHDOG_LABEL && n < 100_000 {
-        m = c.recv_any(rep)?;
-        n += 1;
-    }
-    check_eq!(m.label(), 0x71, "report of the spinner");
-    let (ran, total) = (m.mr[0], m.mr[1]);
+    let b = c.thread(share_main, 100, [0; 4])?;
+    ok!(
+        sys::seL4_SchedControl_Configure(sched_control(c), b.sc(), 10_000, 10_000, 0, 0),
+        "full budget, 10 ms"
+    );
+    // Its own SC's CPtr is known only now.
+    let regs = crate::thread::initial_regs(share_main, b.idx, [rep, a.sc(), b.sc(), 100_000]);
+    ok!(
+        sys::seL4_TCB_WriteRegisters(b.tcb, false, 0, crate::arch::WORDS as Word, &regs),
+        "the counter's arguments"
+    );
+    a.start()?;
+    b.start()?;
+    let m = c.recv(rep)?;
+    check_eq!(m.label(), 0x71, "report of the counter");
+    ok!(sys::seL4_TCB_Suspend(a.tcb), "Suspend the spinner");
+    let (ran, other) = (m.mr[0], m.mr[1]);
+    let total = ran + other;
     let share = ran * 100 / total.max(1);
     check!(
         (15..=25).contains(&share),
-        "ran {ran} of {total} ticks ({share} %), expected about 20 %"
+        "the 2 ms / 10 ms spinner ran {ran} of {total} us ({share} %), expected about 20 %"
     );
     Ok(())
 }

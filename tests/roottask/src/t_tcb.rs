@@ -1373,7 +1373,42 @@ core::arch::global_asm!(
     "    ret",
 );
 
-#[cfg(arch_riscv64)]
+// The same on aarch64 (`copy_self_probe(dest, info, flags, saved, out, syscall)`): x9 and x10
+// (integer registers, which a frame copy leaves alone) keep `saved` and `out`; `saved` gets sp,
+// x29, x30, x18 (the callee-saved frame registers), `out` the frame registers x16, x17, x18,
+// x29, x30, sp, x2..x8 as the thread resumes with them (x0 and x1 carry a Call's reply).
+#[cfg(arch_aarch64)]
+core::arch::global_asm!(
+    ".section .text.copy_self_probe, \"ax\"",
+    ".globl copy_self_probe",
+    ".globl copy_self_probe_resume",
+    "copy_self_probe:",
+    "    mov x9, x3",
+    "    mov x10, x4",
+    "    mov x11, sp",
+    "    str x11, [x9, #0]",
+    "    stp x29, x30, [x9, #8]",
+    "    str x18, [x9, #24]",
+    "    mov x7, x5",
+    "    svc #0",
+    "copy_self_probe_resume:",
+    "    stp x16, x17, [x10, #0]",
+    "    stp x18, x29, [x10, #16]",
+    "    str x30, [x10, #32]",
+    "    mov x11, sp",
+    "    str x11, [x10, #40]",
+    "    stp x2, x3, [x10, #48]",
+    "    stp x4, x5, [x10, #64]",
+    "    stp x6, x7, [x10, #80]",
+    "    str x8, [x10, #96]",
+    "    ldr x11, [x9, #0]",
+    "    mov sp, x11",
+    "    ldp x29, x30, [x9, #8]",
+    "    ldr x18, [x9, #24]",
+    "    mov x0, x1",
+    "    ret",
+);
+
 extern "C" {
     fn copy_self_probe(
         dest: Word,
@@ -1387,10 +1422,10 @@ extern "C" {
 }
 
 /// CopyRegisters with the calling thread as the target (seL4 asks for a reschedule then):
-/// the frame registers it copies, s0..s11 among them, are the ones the caller resumes with,
-/// by `seL4_Call` and by `seL4_Send` (the exit after a syscall other than Call/ReplyRecv that
-/// leaves its thread unchanged skips reloading s0..s11; this one must not take it).
-#[cfg(arch_riscv64)]
+/// the frame registers it copies (riscv64: s0..s11 and gp among them; aarch64: x16..x18, x29,
+/// x30, sp, x2..x8) are the ones the caller resumes with, by `seL4_Call` and by `seL4_Send`
+/// (an exit after a syscall other than Call/ReplyRecv that leaves its thread unchanged and
+/// skips reloading registers must not be taken).
 pub fn tcb_copy_registers_onto_self(c: &mut Ctx) -> TestResult {
     let src = c.thread(park_main, 100, [0; 4])?;
     let mut regs = pattern(0x7700_0000);
@@ -1399,9 +1434,22 @@ pub fn tcb_copy_registers_onto_self(c: &mut Ctx) -> TestResult {
         sys::seL4_TCB_WriteRegisters(src.tcb, false, 0, W as Word, &regs),
         "write the source's registers"
     );
+    #[cfg(arch_riscv64)]
     let magic: [Word; 13] = core::array::from_fn(|i| match i {
         12 => regs.regs[idx::GP],
         _ => regs.regs[idx::S0 + i],
+    });
+    #[cfg(arch_aarch64)]
+    let magic: [Word; 13] = core::array::from_fn(|i| {
+        regs.regs[match i {
+            0 => idx::X16,
+            1 => idx::X17,
+            2 => idx::X18,
+            3 => idx::X29,
+            4 => idx::X30,
+            5 => idx::SP,
+            _ => idx::X0 + 2 + (i - 6),
+        }]
     });
     let mut saved = [0 as Word; 15];
     let info = MessageInfo::new(L::TCBCopyRegisters as Word, 0, 1, 1).0;
@@ -1433,7 +1481,7 @@ pub fn tcb_copy_registers_onto_self(c: &mut Ctx) -> TestResult {
         check_eq!(
             out,
             magic,
-            "s0..s11, gp after copying the frame registers onto itself by {name}"
+            "frame registers after copying them onto itself by {name}"
         );
     }
     ok!(sys::seL4_TCB_Suspend(src.tcb), "Suspend the source");
@@ -1457,15 +1505,28 @@ core::arch::global_asm!(
     "    ret",
 );
 
-#[cfg(arch_riscv64)]
+// The same on aarch64: the invocation in x0..x2, the syscall number in x7, `tpidr_el0` (the
+// TLS register SetTLSBase sets) returned and put back.
+#[cfg(arch_aarch64)]
+core::arch::global_asm!(
+    ".section .text.tls_self_probe, \"ax\"",
+    ".globl tls_self_probe",
+    "tls_self_probe:",
+    "    mrs x9, tpidr_el0",
+    "    mov x7, x3",
+    "    svc #0",
+    "    mrs x0, tpidr_el0",
+    "    msr tpidr_el0, x9",
+    "    ret",
+);
+
 extern "C" {
     fn tls_self_probe(dest: Word, info: Word, base: Word, syscall: Word) -> Word;
 }
 
-/// SetTLSBase with the calling thread as the target: it resumes with the new `tp`, by
-/// `seL4_Call` and by `seL4_Send` (the syscall exit that resumes the thread that trapped
-/// without loading its `tp`, `gp` and `s0`..`s11` must not be taken).
-#[cfg(arch_riscv64)]
+/// SetTLSBase with the calling thread as the target: it resumes with the new TLS register
+/// (`tp`, `tpidr_el0`), by `seL4_Call` and by `seL4_Send` (a syscall exit that resumes the
+/// thread that trapped without loading its whole context must not be taken).
 pub fn tcb_set_tls_base_onto_self(_c: &mut Ctx) -> TestResult {
     let info = MessageInfo::new(L::TCBSetTLSBase as Word, 0, 0, 1).0;
     for (syscall, name, base) in [
@@ -1475,7 +1536,11 @@ pub fn tcb_set_tls_base_onto_self(_c: &mut Ctx) -> TestResult {
         // SAFETY: the probe puts `tp` back before it returns and writes no memory.
         let tp =
             unsafe { tls_self_probe(slot::INIT_THREAD_TCB, info, base, syscall as i64 as Word) };
-        check_eq!(tp, base, "tp after SetTLSBase on itself by {name}");
+        check_eq!(
+            tp,
+            base,
+            "TLS register after SetTLSBase on itself by {name}"
+        );
     }
     Ok(())
 }

@@ -1,10 +1,16 @@
 //! Virtual memory through the real ABI: frames and page tables mapped into the root task's
 //! VSpace and into VSpaces of its own, the errors of `decodeRISCVFrameInvocation`,
 //! `decodeRISCVPageTableInvocation` and `decodeRISCVMMUInvocation` (ASID control and ASID
-//! pools), all in `src/arch/riscv/kernel/vspace.c` of seL4 16.0.0.
+//! pools) in `src/arch/riscv/kernel/vspace.c` of seL4 16.0.0, and of their Arm twins
+//! (`decodeARMFrameInvocation`, ... in `src/arch/arm/64/kernel/vspace.c`). Where the two
+//! differ (check order, bounds, what a mapping over a mapping does, the VSpace object) the
+//! tests take seL4's answer from `arch::vspace`.
 //!
-//! The root task's image, IPC buffer and BootInfo frame live in the first GiB (root page-table
-//! index 0); the tests use the GiBs at [`BASE`] and above, which nothing else maps. Whether an
+//! The root task's image, IPC buffer and BootInfo frame live in the first GiB (riscv64: root
+//! page-table index 0; aarch64: index 0 of the level-1 table below the level-0 entry 0, which
+//! the root task has); the tests use the GiBs at [`BASE`] and above, which nothing else maps.
+//! A table made for the GiB at BASE is called "level-1" (2 MiB entries), one below it
+//! "level-0" (4 KiB entries), as on riscv64. Whether an
 //! address is mapped is checked by a probe thread (in the root task's VSpace or another one)
 //! that loads or stores there: a fault reaches the root task as a VM fault message on the
 //! probe's fault endpoint, so the root task itself never faults.
@@ -15,11 +21,12 @@
 
 use abi::user_context::idx;
 use abi::{CPtr, CapRights, Error, ObjectType as T, Word};
-use libsel4::cap::{init, AsidPool, Cap, Granule, PageTable, Untyped};
+use libsel4::cap::{init, AsidPool, Cap, Granule, PageTable, Untyped, VSpace};
 use libsel4::cap_tag as tag;
 use libsel4::vm_attributes::DEFAULT;
 use libsel4::{sys, ErrorDetail as D, LookupFailure as LF};
 
+use crate::arch::{self, vspace as av, Why};
 use crate::framework::{ident, Ctx, Fail, TestResult};
 use crate::thread::{initial_regs, report_and_park, Thread, FAULT_BADGE};
 use crate::{check, check_eq, expect_err, fail, ok};
@@ -32,8 +39,8 @@ const GIB3: Word = 0xc000_0000;
 const GIB4: Word = 0x1_0000_0000;
 /// Where the second VSpace maps the shared frame (index 2, another 2 MiB region than BASE).
 const OTHER: Word = 0x9000_0000;
-/// `seL4_UserTop`.
-const USER_TOP: Word = abi::object::USER_TOP;
+/// The first address past user space, as mappings see it.
+const END: Word = av::END;
 
 const RW: CapRights = CapRights::READ_WRITE;
 const RO: CapRights = CapRights::READ;
@@ -43,10 +50,6 @@ const PROBE_DONE: Word = 0x9b0;
 const LOAD: Word = 0;
 const STORE: Word = 1;
 const CALL: Word = 2;
-/// The RISC-V access-fault causes seL4 reports as the FSR (`handleVMFault`).
-const FSR_LOAD: Word = 5;
-const FSR_STORE: Word = 7;
-const FSR_FETCH: Word = 1;
 
 fn pattern(i: usize) -> Word {
     0x5eed_0000_0000_0000 ^ (i as Word).wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -83,6 +86,18 @@ fn pt(c: &mut Ctx) -> Result<PageTable, Fail> {
     Ok(Cap::from_bits(c.new_object(T::PageTable, 0)?))
 }
 
+/// A new VSpace root (a page table on riscv64, a VSpace object on aarch64), without an ASID.
+fn new_vspace(c: &mut Ctx) -> Result<VSpace, Fail> {
+    Ok(Cap::from_bits(c.new_object(av::OBJECT, 0)?))
+}
+
+/// The same cap, as another kind (for invocations meant to be refused).
+fn as_<A: libsel4::cap::cap_type::CapType, B: libsel4::cap::cap_type::CapType>(
+    c: Cap<A>,
+) -> Cap<B> {
+    Cap::from_bits(c.bits())
+}
+
 fn frame(c: &mut Ctx, ty: T) -> Result<Granule, Fail> {
     Ok(Cap::from_bits(c.new_object(ty, 0)?))
 }
@@ -90,7 +105,7 @@ fn frame(c: &mut Ctx, ty: T) -> Result<Granule, Fail> {
 /// Map `f` at `vaddr` in `vs`, making page tables while the lookup stops short.
 fn map_making_tables(
     c: &mut Ctx,
-    vs: PageTable,
+    vs: VSpace,
     f: Granule,
     vaddr: Word,
     rights: CapRights,
@@ -114,7 +129,7 @@ fn map_making_tables(
 
 /// Map the root task's whole image into `vs` at the same addresses (copies of the
 /// `userImageFrames` caps), so a thread there runs the same code with the same statics.
-fn map_image(c: &mut Ctx, vs: PageTable) -> TestResult {
+fn map_image(c: &mut Ctx, vs: VSpace) -> TestResult {
     let image = libsel4::rt::image_range();
     let frames = c.bi.user_image_frames;
     let n = frames.end - frames.start;
@@ -145,8 +160,7 @@ extern "C" fn probe_main(rep: Word, addr: Word, op: Word, val: Word) -> ! {
         // SAFETY: the point: a call of code the root task wrote at `addr` (a `ret`), or a
         // fetch that faults.
         unsafe {
-            #[cfg(target_arch = "riscv64")]
-            core::arch::asm!("fence.i");
+            arch::sync_icache();
             let f: extern "C" fn() = core::mem::transmute(addr as usize);
             f();
         }
@@ -176,7 +190,7 @@ struct Probe {
 
 impl Probe {
     /// A probe in the root VSpace, or in `vspace`.
-    fn new(c: &mut Ctx, vspace: Option<PageTable>) -> Result<Probe, Fail> {
+    fn new(c: &mut Ctx, vspace: Option<VSpace>) -> Result<Probe, Fail> {
         let rep = c.rep()?;
         let fault = c.fault_ep()?;
         let t = c.thread_with_fault_ep(probe_main, 100, [0; 4], fault)?;
@@ -201,7 +215,7 @@ impl Probe {
         ok!(sys::seL4_TCB_Suspend(self.t.tcb), "Suspend the probe");
         let regs = initial_regs(probe_main, self.t.idx, [self.rep, addr, op, val]);
         ok!(
-            sys::seL4_TCB_WriteRegisters(self.t.tcb, true, 0, 32, &regs),
+            sys::seL4_TCB_WriteRegisters(self.t.tcb, true, 0, arch::WORDS as Word, &regs),
             "restart the probe"
         );
         let m = c.recv(self.rep)?;
@@ -239,22 +253,56 @@ impl Probe {
         Ok(())
     }
 
-    /// An access to `addr` must be a VM fault [IP, addr, prefetch, FSR].
-    fn fault(&self, c: &mut Ctx, addr: Word, op: Word, what: &str) -> TestResult {
+    /// An access to `addr` must be a VM fault [IP, addr, prefetch, FSR] with exactly the FSR
+    /// of that access refused for `why` (`arch::vm_fsr`).
+    fn fault_for(&self, c: &mut Ctx, addr: Word, op: Word, why: Why, what: &str) -> TestResult {
         let a = self.run(c, addr, op, 0x0bad)?;
-        let (prefetch, fsr) = match op {
-            STORE => (0, FSR_STORE),
-            CALL => (1, FSR_FETCH),
-            _ => (0, FSR_LOAD),
+        let (prefetch, kind) = match op {
+            STORE => (0, arch::Access::Store),
+            CALL => (1, arch::Access::Fetch),
+            _ => (0, arch::Access::Load),
         };
         match a {
             Access::Fault(w) => check_eq!(
                 (w[1], w[2], w[3]),
-                (addr, prefetch, fsr),
+                (addr, prefetch, arch::vm_fsr(kind, why)),
                 "{}: VM fault at {:#x} (address, prefetch, FSR)",
                 what,
                 addr
             ),
+            Access::Done(v) => fail!("{}: access at {:#x} went through ({:#x})", what, addr, v),
+        }
+        Ok(())
+    }
+
+    /// An access to `addr` must be a VM fault [IP, addr, prefetch, FSR]: the FSR of that
+    /// kind of access (riscv64: exactly; aarch64: `ESR_EL1` of a data or instruction abort
+    /// with a translation or permission fault, at whatever level).
+    fn fault(&self, c: &mut Ctx, addr: Word, op: Word, what: &str) -> TestResult {
+        let a = self.run(c, addr, op, 0x0bad)?;
+        let (prefetch, kind) = match op {
+            STORE => (0, arch::Access::Store),
+            CALL => (1, arch::Access::Fetch),
+            _ => (0, arch::Access::Load),
+        };
+        match a {
+            Access::Fault(w) => {
+                check_eq!(
+                    (w[1], w[2]),
+                    (addr, prefetch),
+                    "{}: VM fault at {:#x} (address, prefetch)",
+                    what,
+                    addr
+                );
+                crate::check!(
+                    arch::vm_fsr_is(w[3], kind),
+                    "{}: VM fault at {:#x}: FSR {:#x} is no {:?} fault",
+                    what,
+                    addr,
+                    w[3],
+                    kind
+                );
+            }
             Access::Done(v) => fail!(
                 "{}: {} at {:#x} went through ({:#x}), expected a VM fault",
                 what,
@@ -344,8 +392,8 @@ pub fn vspace_map_unmap_4k(c: &mut Ctx) -> TestResult {
         "the thread's store, read by the root task"
     );
     ok!(f.unmap(), "Page_Unmap");
-    p.fault(c, BASE, LOAD, "after Page_Unmap")?;
-    p.fault(c, BASE + 0xff8, STORE, "after Page_Unmap")?;
+    p.fault_for(c, BASE, LOAD, Why::Missing(12), "after Page_Unmap")?;
+    p.fault_for(c, BASE + 0xff8, STORE, Why::Missing(12), "after Page_Unmap")?;
     check_eq!(
         ok!(f.get_address(), "GetAddress of the unmapped frame"),
         scratch.paddr,
@@ -376,7 +424,7 @@ pub fn vspace_map_unmap_4k(c: &mut Ctx) -> TestResult {
 pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
     let (_, scratch) = c.scratch()?;
     check!(scratch.size_bits >= 22, "scratch untyped too small");
-    let mega = frame(c, T::MegaPage)?;
+    let mega = frame(c, arch::LARGE_PAGE)?;
     check_eq!(
         ok!(mega.get_address(), "GetAddress of the 2 MiB frame"),
         scratch.paddr,
@@ -389,7 +437,7 @@ pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
     c.touch(dev);
     let giga_slot = c.slot()?;
     ok!(
-        dev.retype(T::GigaPage, 0, &c.root.as_retype_dest(), giga_slot, 1),
+        dev.retype(av::HUGE_PAGE, 0, &c.root.as_retype_dest(), giga_slot, 1),
         "1 GiB frame from device untyped {:#x}/{}",
         d.paddr,
         d.size_bits
@@ -405,7 +453,7 @@ pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
 
     // The target VSpace.
     let ep = c.new_object(T::Endpoint, 0)?;
-    let unassigned = pt(c)?;
+    let unassigned = new_vspace(c)?;
     expect_err!(
         mega.map(Cap::from_bits(ep), BASE, RW, DEFAULT),
         D::InvalidCapability { index: 1 },
@@ -417,37 +465,48 @@ pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
         "Page_Map into a page table without an ASID"
     );
 
-    // Bounds, then alignment.
+    // Bounds and alignment (riscv64: bounds first; aarch64: alignment first).
+    let gib: Word = 1 << 30;
+    let bounds_or_alignment = if av::BOUNDS_BEFORE_ALIGNMENT {
+        D::InvalidArgument { index: 0 }
+    } else {
+        D::AlignmentError
+    };
     expect_err!(
-        mega.map(vs, USER_TOP, RW, DEFAULT),
+        mega.map(vs, END, RW, DEFAULT),
         D::InvalidArgument { index: 0 },
-        "2 MiB frame at seL4_UserTop (misaligned too)"
+        "2 MiB frame at the end of user space"
     );
     expect_err!(
-        mega.map(vs, USER_TOP - (1 << 21) + 0x1000, RW, DEFAULT),
-        D::InvalidArgument { index: 0 },
-        "2 MiB frame ending past seL4_UserTop"
+        mega.map(vs, END - (1 << 21) + 0x1000, RW, DEFAULT),
+        bounds_or_alignment,
+        "2 MiB frame ending past the end of user space, misaligned"
+    );
+    let last_gib = (END - 1) & !(gib - 1);
+    expect_err!(
+        giga.map(vs, last_gib, RW, DEFAULT),
+        if last_gib + gib > END {
+            D::InvalidArgument { index: 0 }
+        } else {
+            missing(av::ROOT_ENTRY_BITS)
+        },
+        "1 GiB frame in the last GiB (past the end on riscv64; no table there on aarch64)"
     );
     expect_err!(
-        giga.map(vs, 0x3f_c000_0000, RW, DEFAULT),
+        giga.map(vs, (END + gib - 1) & !(gib - 1), RW, DEFAULT),
         D::InvalidArgument { index: 0 },
-        "1 GiB frame in the last GiB (ends past seL4_UserTop)"
-    );
-    expect_err!(
-        giga.map(vs, 0x40_0000_0000, RW, DEFAULT),
-        D::InvalidArgument { index: 0 },
-        "1 GiB frame at 2^38"
+        "1 GiB frame at the first GiB past the end"
     );
     let small = frame(c, T::SmallPage)?;
     expect_err!(
-        small.map(vs, USER_TOP, RW, DEFAULT),
+        small.map(vs, END, RW, DEFAULT),
         D::InvalidArgument { index: 0 },
-        "4 KiB frame at seL4_UserTop"
+        "4 KiB frame at the end of user space"
     );
     expect_err!(
-        small.map(vs, USER_TOP - 0x1000, RW, DEFAULT),
-        missing(30),
-        "4 KiB frame just below seL4_UserTop passes the bound (no page table there)"
+        small.map(vs, END - 0x1000, RW, DEFAULT),
+        missing(av::ROOT_ENTRY_BITS),
+        "4 KiB frame at the last page passes the bound (no page table there)"
     );
     expect_err!(
         mega.map(vs, BASE + 0x10_0000, RW, DEFAULT),
@@ -491,7 +550,7 @@ pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
     )?;
     let l0 = pt(c)?;
     ok!(l0.map(vs, BASE, DEFAULT), "level-0 page table at BASE");
-    let mega2 = frame(c, T::MegaPage)?;
+    let mega2 = frame(c, arch::LARGE_PAGE)?;
     expect_err!(
         mega2.map(vs, BASE, RW, DEFAULT),
         missing(12),
@@ -513,11 +572,20 @@ pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
         D::DeleteFirst,
         "page table where a 2 MiB page is mapped"
     );
-    expect_err!(
-        mega2.map(vs, m_addr, RW, DEFAULT),
-        D::DeleteFirst,
-        "2 MiB frame where another is mapped"
-    );
+    match av::MAP_OVER_MAPPING {
+        Some(e) => expect_err!(
+            mega2.map(vs, m_addr, RW, DEFAULT),
+            e,
+            "2 MiB frame where another is mapped"
+        ),
+        None => {
+            ok!(
+                mega2.map(vs, m_addr, RW, DEFAULT),
+                "2 MiB frame where another is mapped (replaces it)"
+            );
+            check_eq!(read(m_addr), 0, "the fresh 2 MiB frame replaced the first");
+        }
+    }
     expect_err!(
         mega.map(vs, m_addr + (1 << 21), RW, DEFAULT),
         D::InvalidArgument { index: 0 },
@@ -565,7 +633,7 @@ pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
     );
     ok!(giga.unmap(), "Unmap the 1 GiB frame");
     ok!(mega.unmap(), "Unmap the 2 MiB frame");
-    p.fault(c, m_addr, LOAD, "unmapped 2 MiB page")?;
+    p.fault_for(c, m_addr, LOAD, Why::Missing(21), "unmapped 2 MiB page")?;
     p.fault(
         c,
         m_addr + (1 << 21) - 8,
@@ -581,7 +649,7 @@ pub fn vspace_map_sizes(c: &mut Ctx) -> TestResult {
 /// InvalidCapability 1 (it belongs to another ASID), at another address of its own VSpace
 /// InvalidArgument 0; a copy of the cap maps. What one side writes the other reads.
 pub fn vspace_shared_frame(c: &mut Ctx) -> TestResult {
-    let vs2 = pt(c)?;
+    let vs2 = new_vspace(c)?;
     ok!(
         init::ASID_POOL.assign(vs2),
         "ASIDPool_Assign of the second VSpace"
@@ -670,7 +738,13 @@ pub fn vspace_remap_read_only(c: &mut Ctx) -> TestResult {
     let p = Probe::new(c, None)?;
     p.store(c, BASE + 24, 0x1, "store through the read-write mapping")?;
     ok!(f.map(vs, BASE, RO, DEFAULT), "remap read-only");
-    p.fault(c, BASE + 16, STORE, "store through the read-only mapping")?;
+    p.fault_for(
+        c,
+        BASE + 16,
+        STORE,
+        Why::Denied(12),
+        "store through the read-only mapping",
+    )?;
     p.load(c, BASE + 16, 0x600d, "load through the read-only mapping")?;
     check_eq!(
         (read(BASE + 16), read(BASE + 24)),
@@ -736,9 +810,9 @@ pub fn vspace_page_table_errors(c: &mut Ctx) -> TestResult {
         D::InvalidCapability { index: 0 },
         "PageTable_Map of a mapped page table"
     );
-    let unassigned = pt(c)?;
+    let unassigned = new_vspace(c)?;
     expect_err!(
-        l1.map(unassigned, USER_TOP, DEFAULT),
+        l1.map(unassigned, END, DEFAULT),
         D::InvalidCapability { index: 0 },
         "mapped page table, bad VSpace, bad vaddr: the mapped check first"
     );
@@ -755,19 +829,19 @@ pub fn vspace_page_table_errors(c: &mut Ctx) -> TestResult {
         "into a page table without an ASID"
     );
     expect_err!(
-        l0.map(l1, BASE, DEFAULT),
+        l0.map(as_(l1), BASE, DEFAULT),
         D::InvalidCapability { index: 1 },
         "into a mapped page table that is not a VSpace root"
     );
     expect_err!(
-        l0.map(unassigned, USER_TOP, DEFAULT),
+        l0.map(unassigned, END, DEFAULT),
         D::InvalidCapability { index: 1 },
         "bad VSpace and bad vaddr: the VSpace first"
     );
     expect_err!(
-        l0.map(vs, USER_TOP, DEFAULT),
+        l0.map(vs, END, DEFAULT),
         D::InvalidArgument { index: 0 },
-        "vaddr seL4_UserTop"
+        "vaddr at the end of user space"
     );
     expect_err!(
         l0.map(vs, 0xffff_ffc0_0000_0000, DEFAULT),
@@ -807,11 +881,11 @@ pub fn vspace_page_table_errors(c: &mut Ctx) -> TestResult {
         "PageTable_Unmap of a page table cap with a copy"
     );
     ok!(c.abs(l0copy).delete(), "delete the copy");
-    let root2 = pt(c)?;
+    let root2 = new_vspace(c)?;
     ok!(init::ASID_POOL.assign(root2), "Assign a VSpace");
     expect_err!(
-        root2.unmap(),
-        D::RevokeFirst,
+        as_::<_, libsel4::cap::cap_type::PageTable>(root2).unmap(),
+        av::UNMAP_VSPACE_ROOT,
         "PageTable_Unmap of a VSpace root"
     );
 
@@ -932,7 +1006,7 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
     check_eq!(ident(s), tag::NULL, "no pool made by the failed MakePools");
 
     // Assign.
-    let vs = pt(c)?;
+    let vs = new_vspace(c)?;
     ok!(pool.assign(vs), "Assign");
     expect_err!(
         pool.assign(vs),
@@ -953,7 +1027,7 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
     let l1 = pt(c)?;
     ok!(l1.map(vs, BASE, DEFAULT), "page table into the new VSpace");
     expect_err!(
-        pool.assign(l1),
+        pool.assign(as_(l1)),
         D::InvalidCapability { index: 1 },
         "Assign of a mapped non-root page table"
     );
@@ -962,7 +1036,8 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
         l0.map(vs, BASE, DEFAULT),
         "level-0 page table into the new VSpace"
     );
-    ok!(f.map(vs, BASE, RW, DEFAULT), "frame into the new VSpace");
+    // (aarch64 needs one more table below these two.)
+    map_making_tables(c, vs, f, BASE, RW)?;
     map_image(c, vs)?;
     let p = Probe::new(c, Some(vs))?;
     p.load(c, BASE, 0, "a thread in the new VSpace")?;
@@ -975,7 +1050,15 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
     let entry = entry_fn as usize as Word;
     check_eq!(
         p.run(c, BASE, LOAD, 0)?,
-        Access::Fault([entry, entry, 1, FSR_FETCH]),
+        Access::Fault([
+            entry,
+            entry,
+            1,
+            arch::vm_fsr(
+                arch::Access::Fetch,
+                Why::Missing(av::ROOT_ENTRY_BITS as u32)
+            )
+        ]),
         "a thread in a VSpace whose pool is gone"
     );
     let f2 = frame(c, T::SmallPage)?;
@@ -999,7 +1082,7 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
     let pool2_slot = c.slot()?;
     ok!(ctl.make_pool(u2, &c.abs(pool2_slot)), "MakePool again");
     let pool2: AsidPool = Cap::from_bits(pool2_slot);
-    let vs_b = pt(c)?;
+    let vs_b = new_vspace(c)?;
     ok!(pool2.assign(vs_b), "Assign from the new pool");
     expect_err!(
         f2.map(vs, BASE + 0x1000, RW, DEFAULT),
@@ -1019,8 +1102,8 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
     while done < n {
         let k = (n - done).min(256);
         ok!(
-            scratch.retype(T::PageTable, 0, &c.root.as_retype_dest(), first + done, k),
-            "{} page tables",
+            scratch.retype(av::OBJECT, 0, &c.root.as_retype_dest(), first + done, k),
+            "{} VSpaces",
             k
         );
         done += k;
@@ -1032,7 +1115,7 @@ pub fn vspace_asid_pool(c: &mut Ctx) -> TestResult {
             i + 2
         );
     }
-    let last = pt(c)?;
+    let last = new_vspace(c)?;
     expect_err!(
         pool2.assign(last),
         D::DeleteFirst,
@@ -1143,41 +1226,45 @@ pub fn vspace_invocation_shapes(c: &mut Ctx) -> TestResult {
         "Assign without the VSpace cap"
     );
     for (what, label, cap) in [
-        ("PageMap on a page table", L::RISCVPageMap, t.bits()),
+        ("PageMap on a page table", av::label::PAGE_MAP, t.bits()),
         (
             "PageGetAddress on a page table",
-            L::RISCVPageGetAddress,
+            av::label::PAGE_GET_ADDRESS,
             t.bits(),
         ),
-        ("PageTableMap on a frame", L::RISCVPageTableMap, f.bits()),
+        (
+            "PageTableMap on a frame",
+            av::label::PAGE_TABLE_MAP,
+            f.bits(),
+        ),
         (
             "PageTableUnmap on a frame",
-            L::RISCVPageTableUnmap,
+            av::label::PAGE_TABLE_UNMAP,
             f.bits(),
         ),
         (
             "ASIDPoolAssign on a frame",
-            L::RISCVASIDPoolAssign,
+            av::label::ASID_POOL_ASSIGN,
             f.bits(),
         ),
         (
             "PageMap on ASID control",
-            L::RISCVPageMap,
+            av::label::PAGE_MAP,
             init::ASID_CONTROL.bits(),
         ),
         (
             "ASIDPoolAssign on ASID control",
-            L::RISCVASIDPoolAssign,
+            av::label::ASID_POOL_ASSIGN,
             init::ASID_CONTROL.bits(),
         ),
         (
             "MakePool on an ASID pool",
-            L::RISCVASIDControlMakePool,
+            av::label::ASID_CONTROL_MAKE_POOL,
             init::ASID_POOL.bits(),
         ),
         (
             "PageUnmap on an ASID pool",
-            L::RISCVPageUnmap,
+            av::label::PAGE_UNMAP,
             init::ASID_POOL.bits(),
         ),
         ("UntypedRetype on a frame", L::UntypedRetype, f.bits()),
@@ -1211,19 +1298,26 @@ pub fn vspace_execute_never(c: &mut Ctx) -> TestResult {
     let f = frame(c, T::SmallPage)?;
     map_making_tables(c, vs, f, BASE, RW)?;
     for i in 0..1024 {
-        // SAFETY: the page is mapped read-write at BASE; `ret` (jalr x0, 0(ra)) everywhere.
-        unsafe { core::ptr::write_volatile((BASE as *mut u32).add(i), 0x0000_8067) };
+        // SAFETY: the page is mapped read-write at BASE; `ret` everywhere.
+        unsafe { core::ptr::write_volatile((BASE as *mut u32).add(i), arch::RET) };
     }
+    ok!(arch::code_written(f.bits()), "make the code fetchable");
     let p = Probe::new(c, None)?;
     let a = BASE + 0x100;
-    let word = 0x0000_8067_0000_8067;
+    let word = (arch::RET as Word) << 32 | arch::RET as Word;
     check_eq!(
         p.run(c, a, CALL, 0)?,
         Access::Done(a),
         "call into a read-write page"
     );
     ok!(f.map(vs, BASE, RW, XN), "remap with ExecuteNever");
-    p.fault(c, a, CALL, "call into an ExecuteNever page")?;
+    p.fault_for(
+        c,
+        a,
+        CALL,
+        Why::Denied(12),
+        "call into an ExecuteNever page",
+    )?;
     p.load(c, a, word, "load from the ExecuteNever page")?;
     ok!(f.map(vs, BASE, RO, DEFAULT), "remap read-only, executable");
     check_eq!(
@@ -1253,6 +1347,185 @@ pub fn vspace_execute_never(c: &mut Ctx) -> TestResult {
         p.run(c, a, CALL, 0)?,
         Access::Done(a),
         "call after remapping read-write"
+    );
+    Ok(())
+}
+
+/// Arm cache maintenance (`decodeARMFrameInvocation`'s flush cases and
+/// `decodeARMVSpaceRootInvocation` in `src/arch/arm/64/kernel/vspace.c`), errors in seL4's
+/// order. `seL4_ARM_Page_*` (offsets into the frame): TruncatedMessage (fewer than 2 words),
+/// IllegalOperation (frame not mapped), InvalidArgument 1 (`end <= start`), InvalidArgument 0
+/// (outside the page), InvalidCapability 0 (the cap's mapping is stale: another frame is
+/// mapped there now), IllegalOperation (Invalidate through a mapping without write right).
+/// `seL4_ARM_VSpace_*` (user addresses): TruncatedMessage, InvalidArgument 1 (`end <=
+/// start`), IllegalOperation (`end > seL4_UserTop`), InvalidCapability 0 (no ASID), success
+/// with nothing done where no page is mapped, RangeError(start, last byte of the page) for a
+/// range leaving the page, IllegalOperation (Invalidate of a read-only mapping). What the
+/// flushes leave in memory is what was there (cleaned before it is invalidated).
+#[cfg(arch_aarch64)]
+pub fn vspace_cache_maintenance(c: &mut Ctx) -> TestResult {
+    use abi::InvocationLabel as L;
+    use libsel4::invocation::Invocation;
+    use sys::{
+        seL4_ARM_Page_CleanInvalidate_Data as page_clean_inv,
+        seL4_ARM_Page_Clean_Data as page_clean, seL4_ARM_Page_Invalidate_Data as page_inv,
+        seL4_ARM_Page_Unify_Instruction as page_unify,
+        seL4_ARM_VSpace_CleanInvalidate_Data as vs_clean_inv,
+        seL4_ARM_VSpace_Clean_Data as vs_clean, seL4_ARM_VSpace_Invalidate_Data as vs_inv,
+        seL4_ARM_VSpace_Unify_Instruction as vs_unify,
+    };
+    let vs = init::VSPACE;
+    let f = frame(c, T::SmallPage)?;
+    let fb = f.bits();
+    // Page flushes.
+    expect_err!(
+        Invocation::new(L::ARMPageClean_Data).word(0).call(fb),
+        D::TruncatedMessage,
+        "Page_Clean_Data with 1 word"
+    );
+    expect_err!(
+        page_clean(fb, 0, 64),
+        D::IllegalOperation,
+        "Page_Clean_Data of an unmapped frame"
+    );
+    map_making_tables(c, vs, f, BASE, RW)?;
+    for i in 0..512 {
+        write(BASE + 8 * i as Word, pattern(i));
+    }
+    ok!(
+        page_clean(fb, 0, 4096),
+        "Page_Clean_Data of the whole frame"
+    );
+    ok!(
+        page_inv(fb, 0, 4096),
+        "Page_Invalidate_Data (cleaned before)"
+    );
+    ok!(page_clean_inv(fb, 64, 128), "Page_CleanInvalidate_Data");
+    ok!(
+        page_unify(fb, 4095, 4096),
+        "Page_Unify_Instruction of the last byte"
+    );
+    check_eq!(
+        read(BASE + 8 * 9),
+        pattern(9),
+        "the frame's words after the flushes"
+    );
+    for (start, end, e, what) in [
+        (64, 64, D::InvalidArgument { index: 1 }, "empty range"),
+        (
+            0x100,
+            0x80,
+            D::InvalidArgument { index: 1 },
+            "end before start",
+        ),
+        (
+            4096,
+            4097,
+            D::InvalidArgument { index: 0 },
+            "start past the page",
+        ),
+        (
+            0,
+            4097,
+            D::InvalidArgument { index: 0 },
+            "end past the page",
+        ),
+    ] {
+        expect_err!(page_clean(fb, start, end), e, "Page_Clean_Data: {}", what);
+    }
+    ok!(f.map(vs, BASE, RO, DEFAULT), "remap read-only");
+    expect_err!(
+        page_inv(fb, 0, 64),
+        D::IllegalOperation,
+        "Page_Invalidate_Data through a read-only mapping"
+    );
+    ok!(
+        page_clean(fb, 0, 64),
+        "Page_Clean_Data through a read-only mapping"
+    );
+    ok!(
+        page_clean_inv(fb, 0, 64),
+        "Page_CleanInvalidate_Data, read-only"
+    );
+    // Another frame mapped over it (aarch64's Page_Map replaces): f's cap is stale.
+    let f2 = frame(c, T::SmallPage)?;
+    ok!(
+        f2.map(vs, BASE, RW, DEFAULT),
+        "a second frame over the first"
+    );
+    expect_err!(
+        page_clean(fb, 0, 64),
+        D::InvalidCapability { index: 0 },
+        "Page_Clean_Data through a cap whose mapping was replaced"
+    );
+    ok!(
+        page_clean(f2.bits(), 0, 64),
+        "Page_Clean_Data of the second frame"
+    );
+
+    // VSpace flushes.
+    let v = vs.bits();
+    expect_err!(
+        Invocation::new(L::ARMVSpaceClean_Data).word(BASE).call(v),
+        D::TruncatedMessage,
+        "VSpace_Clean_Data with 1 word"
+    );
+    ok!(
+        vs_clean(v, BASE, BASE + 4096),
+        "VSpace_Clean_Data of the page"
+    );
+    ok!(vs_inv(v, BASE + 64, BASE + 128), "VSpace_Invalidate_Data");
+    ok!(
+        vs_clean_inv(v, BASE, BASE + 1),
+        "VSpace_CleanInvalidate_Data"
+    );
+    ok!(vs_unify(v, BASE + 8, BASE + 16), "VSpace_Unify_Instruction");
+    ok!(
+        vs_clean(v, GIB4, GIB4 + 64),
+        "VSpace_Clean_Data where nothing is mapped (nothing to do)"
+    );
+    let top = abi::object::USER_TOP;
+    for (start, end, e, what) in [
+        (BASE, BASE, D::InvalidArgument { index: 1 }, "empty range"),
+        (
+            BASE + 8,
+            BASE,
+            D::InvalidArgument { index: 1 },
+            "end before start",
+        ),
+        (BASE, top + 1, D::IllegalOperation, "end past seL4_UserTop"),
+        (
+            BASE + 0x800,
+            BASE + 0x1001,
+            D::RangeError {
+                min: BASE + 0x800,
+                max: BASE + 0xfff,
+            },
+            "range leaving the page",
+        ),
+    ] {
+        expect_err!(vs_clean(v, start, end), e, "VSpace_Clean_Data: {}", what);
+    }
+    let unassigned = new_vspace(c)?;
+    expect_err!(
+        vs_clean(unassigned.bits(), BASE, BASE + 64),
+        D::InvalidCapability { index: 0 },
+        "VSpace_Clean_Data of a VSpace without an ASID"
+    );
+    expect_err!(
+        vs_clean(unassigned.bits(), BASE, BASE),
+        D::InvalidArgument { index: 1 },
+        "VSpace without an ASID and an empty range: the range first"
+    );
+    ok!(f2.map(vs, BASE, RO, DEFAULT), "the second frame read-only");
+    expect_err!(
+        vs_inv(v, BASE, BASE + 64),
+        D::IllegalOperation,
+        "VSpace_Invalidate_Data of a read-only mapping"
+    );
+    ok!(
+        vs_clean_inv(v, BASE, BASE + 64),
+        "VSpace_CleanInvalidate_Data, read-only"
     );
     Ok(())
 }

@@ -443,8 +443,8 @@ pub struct Msg {
     pub info: MessageInfo,
     /// The badge.
     pub badge: Word,
-    /// MR0..MR11.
-    pub mr: [Word; 12],
+    /// MR0..MR12 (aarch64's unknown-syscall message, the longest fault message, has 13).
+    pub mr: [Word; 13],
 }
 
 impl Msg {
@@ -652,7 +652,7 @@ impl Ctx {
         WATCH.store(ep, Ordering::SeqCst);
         let (info, badge) = recv(ep);
         WATCH.store(0, Ordering::SeqCst);
-        let mut mr = [0; 12];
+        let mut mr = [0; 13];
         for (i, m) in mr.iter_mut().enumerate() {
             *m = sys::seL4_GetMR(i);
         }

@@ -124,3 +124,90 @@ pub const MAX_US_TO_TICKS: Word = u64::MAX / 10;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 #[cfg_attr(not(feature = "mcs"), allow(dead_code))]
 pub const MAX_US_TO_TICKS: Word = u64::MAX / 62_500;
+
+#[cfg(arch_aarch64)]
+mod aarch64;
+#[cfg(arch_riscv64)]
+mod riscv64;
+
+/// The instructions and the exception numbers of the fault tests (`t_fault`), the paging
+/// facts of the VSpace tests (`t_vspace`) and the interrupt facts of the IRQ tests (`t_irq`):
+/// what each instruction set decides.
+#[cfg(arch_aarch64)]
+pub use aarch64::*;
+/// The instructions and the exception numbers of the fault tests (`t_fault`), the paging
+/// facts of the VSpace tests (`t_vspace`) and the interrupt facts of the IRQ tests (`t_irq`):
+/// what each instruction set decides.
+#[cfg(arch_riscv64)]
+pub use riscv64::*;
+
+/// The layouts of the fault messages (seL4's `seL4_UnknownSyscall_*`, `seL4_UserException_*`,
+/// `seL4_VMFault_*` message register indices of this architecture).
+pub use abi::arch::current::fault as layout;
+
+/// A fault message or reply of at most 13 words (aarch64's unknown-syscall message, the
+/// longest), built by its layout's indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Words {
+    /// The words; those past `len` are 0.
+    pub w: [Word; 13],
+    /// How many.
+    pub len: usize,
+}
+
+impl Words {
+    /// `len` zero words.
+    pub fn new(len: usize) -> Words {
+        Words { w: [0; 13], len }
+    }
+
+    /// The first `len` words of `words`.
+    pub fn from(words: &[Word], len: usize) -> Words {
+        let mut w = Words::new(len);
+        w.w[..len].copy_from_slice(&words[..len]);
+        w
+    }
+
+    /// The words as a slice.
+    pub fn as_slice(&self) -> &[Word] {
+        &self.w[..self.len]
+    }
+
+    /// The same words, only the first `len`.
+    pub fn prefix(mut self, len: usize) -> Words {
+        self.w[len..].fill(0);
+        self.len = len;
+        self
+    }
+}
+
+/// The UnknownSyscall message of a thread that made syscall `number` at `ip` with the
+/// argument registers `args` (a0..a6 or x0..x6), its registers otherwise `r` (as
+/// ReadRegisters gives them while it waits for the reply): riscv64 FaultIP, SP, RA, A0..A6,
+/// Syscall (11 words); aarch64 X0..X7, FaultIP, SP, LR (the address after the `svc`), SPSR,
+/// Syscall (13 words) (`SYSCALL_MESSAGE` in seL4's `registerset.h`, `seL4_UnknownSyscall_*`).
+pub fn unknown_syscall_msg(ip: Word, r: &UserContext, args: [Word; 7], number: Word) -> Words {
+    use layout::unknown_syscall as L;
+    let mut m = Words::new(L::LENGTH);
+    m.w[L::FAULT_IP] = ip;
+    m.w[L::SP] = r.regs[idx::SP];
+    m.w[UNKNOWN_SYSCALL_ARG0..UNKNOWN_SYSCALL_ARG0 + 7].copy_from_slice(&args);
+    m.w[L::SYSCALL] = number;
+    unknown_syscall_extra(&mut m, ip, r, number);
+    m
+}
+
+/// The UserException message of a thread that took exception `number` at `ip`, its registers
+/// `r`: riscv64 FaultIP, SP, Number, Code (4 words); aarch64 FaultIP, SP, SPSR, Number, Code
+/// (5 words) (`EXCEPTION_MESSAGE`, `seL4_UserException_*`; `handleUserLevelFault(number, 0)`:
+/// Code 0).
+pub fn user_exception_msg(ip: Word, r: &UserContext, number: Word) -> Words {
+    use layout::user_exception as L;
+    let mut m = Words::new(L::LENGTH);
+    m.w[L::FAULT_IP] = ip;
+    m.w[L::SP] = r.regs[idx::SP];
+    m.w[L::NUMBER] = number;
+    m.w[L::CODE] = 0;
+    user_exception_extra(&mut m, r);
+    m
+}
