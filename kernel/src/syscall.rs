@@ -906,14 +906,30 @@ fn decode_and_perform(
                 Cap::Arch(_) => {
                     // Decoded and performed here rather than through `Invocation` (whose
                     // value would then go through memory), in the same two steps.
-                    let inv = crate::arch::decode_arch_invocation(k, label, args, cap, slot)?;
+                    // Not `?`, which would move the value out of the `Result` (a copy).
+                    let decoded = crate::arch::decode_arch_invocation(k, label, args, cap, slot);
+                    let inv = match &decoded {
+                        Ok(inv) => inv,
+                        Err(e) => return Err(*e),
+                    };
                     t.set_state(ThreadState::Restart);
                     crate::arch::perform_arch_invocation(k, inv, t, call);
                     Ok(replied_or_done(t))
                 }
                 Cap::Thread { .. } => {
-                    let inv = decode_tcb_invocation(k, label, args, cap, slot, t)?;
-                    Ok(perform(k, Invocation::Tcb(inv), t, call))
+                    // Performed here, by reference, as the architecture's: a ThreadControl is
+                    // some 200 bytes, which wrapping it in an `Invocation` would copy again.
+                    // Not `?`, which would move the value out of the `Result` (a copy).
+                    let decoded = decode_tcb_invocation(k, label, args, cap, slot, t);
+                    let inv = match &decoded {
+                        Ok(inv) => inv,
+                        Err(e) => return Err(*e),
+                    };
+                    t.set_state(ThreadState::Restart);
+                    match invoke_tcb(k, inv, t, call) {
+                        Ok(()) => Ok(replied_or_done(t)),
+                        Err(_) => Ok(Performed::Preempted),
+                    }
                 }
                 Cap::IrqControl => {
                     let inv = decode_irq_control_invocation(k, label, args, slot)?;
@@ -956,7 +972,12 @@ fn decode_and_perform(
 /// `thread` (in `Restart`); `call`: it came with `seL4_Call`, so an invocation with results
 /// replies. It cannot fail; a long operation may stop at a preemption point.
 #[inline(always)]
-fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Performed {
+fn perform(
+    k: &mut Kernel,
+    inv: Invocation,
+    thread: TcbRef,
+    #[cfg_attr(not(feature = "mcs"), allow(unused_variables))] call: bool,
+) -> Performed {
     thread.set_state(ThreadState::Restart);
     let done = |r: Result<(), crate::error::Preempted>| match r {
         Ok(()) => Performed::Done,
@@ -978,10 +999,6 @@ fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Perfo
             replied_or_done(thread)
         }
         Invocation::Untyped(i) => done(invoke_untyped_retype(k, i)),
-        Invocation::Tcb(i) => match invoke_tcb(k, i, thread, call) {
-            Ok(()) => replied_or_done(thread),
-            Err(_) => Performed::Preempted,
-        },
         Invocation::Domain(i) => {
             invoke_domain(k, i);
             replied_or_done(thread)

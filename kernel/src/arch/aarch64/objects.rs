@@ -808,8 +808,8 @@ fn set_arch_cap(slot: Slot, c: ArchCap) {
 /// TLB maintenance: a changed leaf is flushed by address and ASID (seL4 only flushes a
 /// replaced valid entry; flushing a newly valid one too costs one `tlbi`), a changed table
 /// entry by ASID.
-pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
-    match inv {
+pub fn perform(k: &mut Kernel, inv: &VSpaceInvocation, thread: TcbRef, is_call: bool) {
+    match *inv {
         VSpaceInvocation::PageTableMap {
             cap,
             slot,
