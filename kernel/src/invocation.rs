@@ -34,6 +34,11 @@ pub trait InvocationArgs {
     fn mr(&self, i: usize) -> u64;
     /// Extra cap `i`, if present: its cap and slot.
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
+    /// The slot of extra cap `i`, if present (for decoders that read the cap themselves or
+    /// only test its presence; the syscall layer's arguments then decode nothing).
+    fn extra_slot(&self, i: usize) -> Option<Slot> {
+        self.extra_cap(i).map(|(_, s)| s)
+    }
     /// The CPtr the caller gave for extra cap `i` (named in `userError` lines).
     fn extra_cptr(&self, i: usize) -> u64;
     /// Whether the invocation is a `seL4_Call` (invocations that return values reply only

@@ -9,7 +9,7 @@
 
 use crate::arch::regs;
 use crate::cap::Cap;
-use crate::cspace::{lookup_cap_and_slot, LookupFault};
+use crate::cspace::{lookup_cap_and_slot, lookup_slot_of, LookupFault};
 use crate::cte::Slot;
 use crate::error::SyscallError;
 use crate::invocation::{Invocation, InvocationArgs};
@@ -42,7 +42,9 @@ struct Args {
     call: bool,
     buffer: Option<IpcBuffer>,
     len: usize,
-    extra: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
+    /// The extra caps' slots (`lookupExtraCaps` keeps slot pointers too); their caps are
+    /// decoded when a decoder asks for them, as nothing changes a slot before the perform step.
+    extra: [Option<Slot>; MSG_MAX_EXTRA_CAPS],
     /// MCS: an endpoint send may lend the caller's SchedContext.
     #[cfg(feature = "mcs")]
     can_donate: bool,
@@ -59,6 +61,10 @@ impl InvocationArgs for Args {
         get_mr(self.thread, self.buffer, i)
     }
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
+        let slot = self.extra_slot(i)?;
+        Some((slot.cap(), slot))
+    }
+    fn extra_slot(&self, i: usize) -> Option<Slot> {
         self.extra.get(i).copied().flatten()
     }
     fn extra_cptr(&self, i: usize) -> u64 {
@@ -727,7 +733,7 @@ fn handle_invocation_with(
             .take(info.extra_caps() as usize)
         {
             let c = extra_cptr(b, i);
-            match lookup_cap_and_slot(root, c) {
+            match lookup_slot_of(root, c) {
                 Ok(r) => *e = Some(r),
                 Err(fault) => {
                     crate::user_error!("Lookup of extra caps failed.");
