@@ -212,11 +212,18 @@ pub fn lookup_slot(root: RawCap, cptr: u64) -> Result<Resolved, LookupFault> {
 /// `lookupCapAndSlot`: the slot `cptr` names in the CSpace `root` (a root CNode cap as stored,
 /// see [`lookup_slot`]), and its cap.
 pub fn lookup_cap_and_slot(root: RawCap, cptr: u64) -> Result<(Cap, Slot), LookupFault> {
-    let slot = match lookup_one_level_slot(root, cptr) {
-        Some(s) => s,
-        None => lookup_slot(root, cptr)?.slot,
-    };
+    let slot = lookup_slot_of(root, cptr)?;
     Ok((slot.cap(), slot))
+}
+
+/// The slot of [`lookup_cap_and_slot`], without decoding its cap (`lookupExtraCaps` keeps
+/// only the slot): the one-step case first, then the general walk.
+#[inline(always)]
+pub fn lookup_slot_of(root: RawCap, cptr: u64) -> Result<Slot, LookupFault> {
+    match lookup_one_level_slot(root, cptr) {
+        Some(s) => Ok(s),
+        None => Ok(lookup_slot(root, cptr)?.slot),
+    }
 }
 
 /// Error of the `lookupTargetSlot`/`lookupSourceSlot`/`lookupPivotSlot` family.

@@ -19,7 +19,6 @@ use crate::object::interrupt::{IrqControlInvocation, IrqHandlerInvocation};
 use crate::object::notification::NtfnRef;
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::TcbRef;
-use crate::object::tcb_invocation::TcbInvocation;
 use crate::object::untyped::RetypeInvocation;
 
 /// The arguments of an invocation as decoders read them: its message registers and extra
@@ -35,6 +34,11 @@ pub trait InvocationArgs {
     fn mr(&self, i: usize) -> u64;
     /// Extra cap `i`, if present: its cap and slot.
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
+    /// The slot of extra cap `i`, if present (for decoders that read the cap themselves or
+    /// only test its presence; the syscall layer's arguments then decode nothing).
+    fn extra_slot(&self, i: usize) -> Option<Slot> {
+        self.extra_cap(i).map(|(_, s)| s)
+    }
     /// The CPtr the caller gave for extra cap `i` (named in `userError` lines).
     fn extra_cptr(&self, i: usize) -> u64;
     /// Whether the invocation is a `seL4_Call` (invocations that return values reply only
@@ -42,19 +46,16 @@ pub trait InvocationArgs {
     fn is_call(&self) -> bool;
 }
 
-/// A decoded invocation of a capability that is not the architecture's: what to do, every
-/// argument checked.
+/// A decoded invocation of a capability that is neither the architecture's nor a thread's
+/// (those two are performed where they are decoded, `syscall::decode_and_perform`, so that
+/// their large values are not copied into this one): what to do, every argument checked.
 #[derive(Clone, Copy, Debug)]
-// No heap to box into: a TCB WriteRegisters carries a whole `seL4_UserContext` (36 words on
-// aarch64), and the value lives once, on the kernel stack, between decode and perform.
 #[allow(clippy::large_enum_variant)]
 pub enum Invocation {
     /// A CNode invocation (`invokeCNode*`).
     CNode(CNodeInvocation),
     /// `seL4_Untyped_Retype` (`invokeUntyped_Retype`).
     Untyped(RetypeInvocation),
-    /// A TCB invocation (`invokeTCB_*`).
-    Tcb(TcbInvocation),
     /// A domain cap invocation (`invokeDomain*`).
     Domain(DomainInvocation),
     /// `seL4_IRQControl_Get*` (`invokeIRQControl`).

@@ -411,6 +411,25 @@ fn schedule_choose_new_thread(k: &mut Kernel) {
     choose_thread(k);
 }
 
+/// Whether choosing a new thread would choose `cur`, the current thread, runnable and not
+/// queued, again: `schedule` would put it at the head of its ready queue (`tcbSchedEnqueue`),
+/// no domain switch is due (`domain_time` is not 0), it
+/// belongs to the domain `chooseThread` looks at, and no ready queue of that domain has a higher
+/// priority. Then `chooseThread` takes it off that queue again and every queue is as it was:
+/// `schedule` may skip both steps (sel4bench's "reschedule current thread",
+/// `seL4_TCB_SetPriority` on itself; docs/PERFORMANCE.md).
+#[inline(always)]
+fn chosen_again(k: &Kernel, cur: TcbRef) -> bool {
+    let (dom, prio) = cur.with(|x| (x.domain, x.priority));
+    let choose_dom = if NUM_DOMAINS > 1 {
+        k.cur_domain as usize
+    } else {
+        0
+    };
+    let (_, d, p) = qindex(dom, prio);
+    k.sched.domain_time != 0 && d == choose_dom && k.sched.highest_prio(d).is_none_or(|h| p >= h)
+}
+
 /// `isHighestPrio(dom, prio)`: no ready thread of the domain has a higher priority.
 pub fn is_highest_prio(k: &Kernel, dom: u64, prio: u64) -> bool {
     let d = domain_index(dom);
@@ -433,12 +452,26 @@ pub fn schedule(k: &mut Kernel) {
     if k.sched.action != SchedulerAction::ResumeCurrentThread {
         let cur = k.cur_thread;
         let was_runnable = is_schedulable(cur);
-        if was_runnable {
-            sched_enqueue(k, cur);
-        }
         match k.sched.action {
-            SchedulerAction::ChooseNewThread => schedule_choose_new_thread(k),
+            SchedulerAction::ChooseNewThread => {
+                // `tcbSchedEnqueue(cur)` (a no-op for a queued thread, as after a yield), then
+                // `scheduleChooseNewThread`, unless that would choose `cur` again.
+                if was_runnable && cur.with(|x| x.queued) == 0 {
+                    if chosen_again(k, cur) {
+                        #[cfg(feature = "track_utilisation")]
+                        crate::benchmark::switch(k, cur, cur);
+                    } else {
+                        sched_enqueue(k, cur);
+                        schedule_choose_new_thread(k);
+                    }
+                } else {
+                    schedule_choose_new_thread(k);
+                }
+            }
             SchedulerAction::SwitchToThread(cand) => {
+                if was_runnable {
+                    sched_enqueue(k, cur);
+                }
                 let cand_prio = cand.with(|x| x.priority);
                 let cur_prio = if is_idle(cur) {
                     0

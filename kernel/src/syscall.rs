@@ -9,7 +9,7 @@
 
 use crate::arch::regs;
 use crate::cap::Cap;
-use crate::cspace::{lookup_cap_and_slot, LookupFault};
+use crate::cspace::{lookup_cap_and_slot, lookup_slot_of, LookupFault};
 use crate::cte::Slot;
 use crate::error::SyscallError;
 use crate::invocation::{Invocation, InvocationArgs};
@@ -42,7 +42,9 @@ struct Args {
     call: bool,
     buffer: Option<IpcBuffer>,
     len: usize,
-    extra: [Option<(Cap, Slot)>; MSG_MAX_EXTRA_CAPS],
+    /// The extra caps' slots (`lookupExtraCaps` keeps slot pointers too); their caps are
+    /// decoded when a decoder asks for them, as nothing changes a slot before the perform step.
+    extra: [Option<Slot>; MSG_MAX_EXTRA_CAPS],
     /// MCS: an endpoint send may lend the caller's SchedContext.
     #[cfg(feature = "mcs")]
     can_donate: bool,
@@ -59,6 +61,10 @@ impl InvocationArgs for Args {
         get_mr(self.thread, self.buffer, i)
     }
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)> {
+        let slot = self.extra_slot(i)?;
+        Some((slot.cap(), slot))
+    }
+    fn extra_slot(&self, i: usize) -> Option<Slot> {
         self.extra.get(i).copied().flatten()
     }
     fn extra_cptr(&self, i: usize) -> u64 {
@@ -727,7 +733,7 @@ fn handle_invocation_with(
             .take(info.extra_caps() as usize)
         {
             let c = extra_cptr(b, i);
-            match lookup_cap_and_slot(root, c) {
+            match lookup_slot_of(root, c) {
                 Ok(r) => *e = Some(r),
                 Err(fault) => {
                     crate::user_error!("Lookup of extra caps failed.");
@@ -906,14 +912,30 @@ fn decode_and_perform(
                 Cap::Arch(_) => {
                     // Decoded and performed here rather than through `Invocation` (whose
                     // value would then go through memory), in the same two steps.
-                    let inv = crate::arch::decode_arch_invocation(k, label, args, cap, slot)?;
+                    // Not `?`, which would move the value out of the `Result` (a copy).
+                    let decoded = crate::arch::decode_arch_invocation(k, label, args, cap, slot);
+                    let inv = match &decoded {
+                        Ok(inv) => inv,
+                        Err(e) => return Err(*e),
+                    };
                     t.set_state(ThreadState::Restart);
                     crate::arch::perform_arch_invocation(k, inv, t, call);
                     Ok(replied_or_done(t))
                 }
                 Cap::Thread { .. } => {
-                    let inv = decode_tcb_invocation(k, label, args, cap, slot, t)?;
-                    Ok(perform(k, Invocation::Tcb(inv), t, call))
+                    // Performed here, by reference, as the architecture's: a ThreadControl is
+                    // some 200 bytes, which wrapping it in an `Invocation` would copy again.
+                    // Not `?`, which would move the value out of the `Result` (a copy).
+                    let decoded = decode_tcb_invocation(k, label, args, cap, slot, t);
+                    let inv = match &decoded {
+                        Ok(inv) => inv,
+                        Err(e) => return Err(*e),
+                    };
+                    t.set_state(ThreadState::Restart);
+                    match invoke_tcb(k, inv, t, call) {
+                        Ok(()) => Ok(replied_or_done(t)),
+                        Err(_) => Ok(Performed::Preempted),
+                    }
                 }
                 Cap::IrqControl => {
                     let inv = decode_irq_control_invocation(k, label, args, slot)?;
@@ -956,7 +978,12 @@ fn decode_and_perform(
 /// `thread` (in `Restart`); `call`: it came with `seL4_Call`, so an invocation with results
 /// replies. It cannot fail; a long operation may stop at a preemption point.
 #[inline(always)]
-fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Performed {
+fn perform(
+    k: &mut Kernel,
+    inv: Invocation,
+    thread: TcbRef,
+    #[cfg_attr(not(feature = "mcs"), allow(unused_variables))] call: bool,
+) -> Performed {
     thread.set_state(ThreadState::Restart);
     let done = |r: Result<(), crate::error::Preempted>| match r {
         Ok(()) => Performed::Done,
@@ -978,10 +1005,6 @@ fn perform(k: &mut Kernel, inv: Invocation, thread: TcbRef, call: bool) -> Perfo
             replied_or_done(thread)
         }
         Invocation::Untyped(i) => done(invoke_untyped_retype(k, i)),
-        Invocation::Tcb(i) => match invoke_tcb(k, i, thread, call) {
-            Ok(()) => replied_or_done(thread),
-            Err(_) => Performed::Preempted,
-        },
         Invocation::Domain(i) => {
             invoke_domain(k, i);
             replied_or_done(thread)

@@ -944,13 +944,16 @@ fn decode_unbind_notification(target: TcbRef) -> Result<TcbInvocation, SyscallEr
 /// Only the cap deletions of ThreadControl (seL4's preemptible `cteDelete` of the old roots and
 /// buffer) can be preempted: the thread stays in `Restart`, re-executes the syscall and
 /// continues the deletion.
+///
+/// The invocation comes by reference: a ThreadControl is some 200 bytes, which a move would copy
+/// (a `memcpy` call) on every SetPriority (docs/PERFORMANCE.md, "SetPriority on itself").
 pub fn invoke_tcb(
     k: &mut Kernel,
-    inv: TcbInvocation,
+    inv: &TcbInvocation,
     thread: TcbRef,
     call: bool,
 ) -> Result<(), Preempted> {
-    match inv {
+    match *inv {
         TcbInvocation::ReadRegisters {
             src,
             suspend_source,
@@ -962,7 +965,7 @@ pub fn invoke_tcb(
             dest,
             resume_target,
             n,
-            values,
+            ref values,
         } => {
             for (i, &v) in values.iter().enumerate().take(n) {
                 set_user_reg(dest, i, v);
@@ -1010,7 +1013,7 @@ pub fn invoke_tcb(
         }
         TcbInvocation::Suspend(t) => suspend(k, t),
         TcbInvocation::Resume(t) => restart(k, t),
-        TcbInvocation::ThreadControl(tc) => invoke_thread_control(k, tc)?,
+        TcbInvocation::ThreadControl(ref tc) => invoke_thread_control(k, tc)?,
         TcbInvocation::NotificationControl(t, Some(n)) => bind(t, n),
         TcbInvocation::NotificationControl(t, None) => unbind_tcb(t),
         TcbInvocation::SetTlsBase(t, base) => {
@@ -1111,7 +1114,7 @@ fn install_buffer(k: &mut Kernel, tc: &ThreadControl, b: BufferUpdate) -> Result
 /// `invokeTCB_ThreadControl` (non-MCS), in seL4's order: fault handler, MCP, CSpace root,
 /// VSpace root, IPC buffer, priority.
 #[cfg(not(feature = "mcs"))]
-fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preempted> {
+fn invoke_thread_control(k: &mut Kernel, tc: &ThreadControl) -> Result<(), Preempted> {
     let target = tc.target;
     if let Some(sp) = tc.space {
         target.with(|x| x.fault_handler = sp.fault_ep);
@@ -1120,11 +1123,11 @@ fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preemp
         target.with(|x| x.mcp = mcp);
     }
     if let Some(sp) = tc.space {
-        install_tcb_cap(k, &tc, tcb_slot::CTABLE, sp.croot.0, sp.croot.1)?;
-        install_tcb_cap(k, &tc, tcb_slot::VTABLE, sp.vroot.0, sp.vroot.1)?;
+        install_tcb_cap(k, tc, tcb_slot::CTABLE, sp.croot.0, sp.croot.1)?;
+        install_tcb_cap(k, tc, tcb_slot::VTABLE, sp.vroot.0, sp.vroot.1)?;
     }
     if let Some(b) = tc.buffer {
-        install_buffer(k, &tc, b)?;
+        install_buffer(k, tc, b)?;
     }
     if let Some(p) = tc.priority {
         set_priority(k, target, p);
@@ -1137,17 +1140,17 @@ fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preemp
 /// endpoint, MCP, priority, scheduling context (Sched). A decoded invocation sets the parts of
 /// one of them only.
 #[cfg(feature = "mcs")]
-fn invoke_thread_control(k: &mut Kernel, tc: ThreadControl) -> Result<(), Preempted> {
+fn invoke_thread_control(k: &mut Kernel, tc: &ThreadControl) -> Result<(), Preempted> {
     let target = tc.target;
     if let Some(h) = tc.handler {
-        install_tcb_cap(k, &tc, h.index, h.cap, h.src)?;
+        install_tcb_cap(k, tc, h.index, h.cap, h.src)?;
     }
     if let Some(sp) = tc.space {
-        install_tcb_cap(k, &tc, tcb_slot::CTABLE, sp.croot.0, sp.croot.1)?;
-        install_tcb_cap(k, &tc, tcb_slot::VTABLE, sp.vroot.0, sp.vroot.1)?;
+        install_tcb_cap(k, tc, tcb_slot::CTABLE, sp.croot.0, sp.croot.1)?;
+        install_tcb_cap(k, tc, tcb_slot::VTABLE, sp.vroot.0, sp.vroot.1)?;
     }
     if let Some(b) = tc.buffer {
-        install_buffer(k, &tc, b)?;
+        install_buffer(k, tc, b)?;
     }
     if let Some(mcp) = tc.mcp {
         target.with(|x| x.mcp = mcp);

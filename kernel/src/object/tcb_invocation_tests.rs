@@ -399,7 +399,7 @@ fn caps_are_installed_only_if_the_sources_and_the_thread_cap_are_still_there() {
     let (root, empty, thread_cap_slot) = (s.root, s.root_slot(e + 9), s.root_slot(e));
     assert!(invoke_tcb(
         &mut s.k,
-        TcbInvocation::ThreadControl(tc(empty)),
+        &TcbInvocation::ThreadControl(tc(empty)),
         root,
         true
     )
@@ -413,7 +413,7 @@ fn caps_are_installed_only_if_the_sources_and_the_thread_cap_are_still_there() {
     }
     assert!(invoke_tcb(
         &mut s.k,
-        TcbInvocation::ThreadControl(tc(thread_cap_slot)),
+        &TcbInvocation::ThreadControl(tc(thread_cap_slot)),
         root,
         true
     )
@@ -425,7 +425,7 @@ fn caps_are_installed_only_if_the_sources_and_the_thread_cap_are_still_there() {
     ok(s.cnode(L::CNodeMove, &[e + 2, 64, e + 1, 64], &[CNODE]));
     assert!(invoke_tcb(
         &mut s.k,
-        TcbInvocation::ThreadControl(tc(thread_cap_slot)),
+        &TcbInvocation::ThreadControl(tc(thread_cap_slot)),
         root,
         true
     )

@@ -171,7 +171,7 @@ fn arch_cap_in(slot: Slot) -> Option<ArchCap> {
 /// The VSpace cap of extra cap `i` if it is one with an ASID (`isValidNativeRoot`): its base
 /// and ASID.
 fn native_root(args: &impl InvocationArgs, i: usize) -> Option<(PtRef, u16)> {
-    let (_, slot) = args.extra_cap(i)?;
+    let slot = args.extra_slot(i)?;
     match arch_cap_in(slot)? {
         ArchCap::VSpace {
             base,
@@ -390,7 +390,7 @@ fn decode_page_table(
             "ARMPageTable: Illegal operation."
         ));
     }
-    if args.len() < 2 || args.extra_cap(0).is_none() {
+    if args.len() < 2 || args.extra_slot(0).is_none() {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "ARMPageTableMap: Truncated message."
@@ -484,7 +484,7 @@ fn decode_frame(
     };
     match label {
         InvocationLabel::ARMPageMap => {
-            if args.len() < 3 || args.extra_cap(0).is_none() {
+            if args.len() < 3 || args.extra_slot(0).is_none() {
                 return Err(user_err!(
                     SyscallError::TruncatedMessage,
                     "ARMPageMap: Truncated message."
@@ -691,11 +691,13 @@ fn set_arch_cap(slot: Slot, c: ArchCap) {
 /// `performASIDControlInvocation` and `performASIDPoolInvocation`. `is_call`: the invocation
 /// came with `seL4_Call`, so GetAddress replies.
 ///
-/// TLB maintenance: a changed leaf is flushed by address and ASID (seL4 only flushes a
-/// replaced valid entry; flushing a newly valid one too costs one `tlbi`), a changed table
-/// entry by ASID.
-pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
-    match inv {
+/// TLB maintenance: a replaced valid leaf is flushed by address and ASID; a newly valid one
+/// only needs its write to reach the table walker before the thread runs (`dsb ishst`; a TLB
+/// never holds an invalid entry), as seL4's `performPageInvocationMap` flushes only when the
+/// old entry was valid. A changed table entry is flushed by ASID.
+#[inline(always)]
+pub fn perform(k: &mut Kernel, inv: &VSpaceInvocation, thread: TcbRef, is_call: bool) {
+    match *inv {
         VSpaceInvocation::PageTableMap {
             cap,
             slot,
@@ -725,9 +727,15 @@ pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: b
             asid,
             vaddr,
         } => {
+            let replaced = pt_slot.get().valid();
             set_arch_cap(slot, cap);
             pt_slot.set(pte);
-            crate::arch::flush_page(vaddr, asid);
+            if replaced {
+                crate::arch::flush_page(vaddr, asid);
+            } else {
+                #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+                super::machine::pte_barrier();
+            }
         }
         VSpaceInvocation::PageUnmap { cap, slot } => {
             let ArchCap::Frame {

@@ -112,7 +112,7 @@ impl Mmu {
     /// Decodes and performs; panics on an error.
     fn run(&mut self, label: L, at: usize, mrs: &[u64], caps: &[usize]) {
         let inv = self.decode(label, at, mrs, caps).expect("decodes");
-        perform(&mut self.k, inv, TcbRef::sim(0), false);
+        perform(&mut self.k, &inv, TcbRef::sim(0), false);
     }
 }
 

@@ -521,14 +521,14 @@ pub fn fast_invocation(k: &Kernel, t: TcbRef, frame: RawCap, slot: Slot, is_call
 /// cached `satp` of every thread is dropped and the CPU set up again on the way out
 /// (`Kernel::vm_gen`, `Kernel::activated`); mapping and unmapping frames and page tables
 /// changes no ASID and no thread's VSpace root, and keeps them.
-pub fn perform(k: &mut Kernel, inv: VSpaceInvocation, thread: TcbRef, is_call: bool) {
+pub fn perform(k: &mut Kernel, inv: &VSpaceInvocation, thread: TcbRef, is_call: bool) {
     if let VSpaceInvocation::AsidControlMakePool { .. } | VSpaceInvocation::AsidPoolAssign { .. } =
-        inv
+        *inv
     {
         k.clear_activated();
         k.vm_gen += 1;
     }
-    match inv {
+    match *inv {
         VSpaceInvocation::PageTableMap {
             cap,
             slot,

@@ -223,6 +223,14 @@ pub fn flush_page(vaddr: u64, asid: u16) {
     unsafe { asm!("dsb ishst", "tlbi vae1, {0}", "dsb ish", "isb", in(reg) arg, options(nostack)) };
 }
 
+/// Makes a page table write that turned an invalid entry valid visible to the table walker
+/// (`dsb ishst`) before the kernel returns to a thread that may use it (no TLB holds an invalid
+/// entry, so there is nothing to invalidate).
+pub fn pte_barrier() {
+    // SAFETY: a barrier only orders memory accesses.
+    unsafe { asm!("dsb ishst", options(nostack)) };
+}
+
 /// Flushes the TLB entries of address space `asid` (`tlbi aside1`).
 pub fn flush_asid(asid: u16) {
     let arg = (asid as u64) << 48;
