@@ -537,7 +537,7 @@ fn debug_name_thread(t: TcbRef) {
         );
         return;
     };
-    let Some(buf) = ipc_buffer_pptr(t, false) else {
+    let Some(buf) = crate::state::ipc_buffer_pptr_cold(t, false) else {
         return;
     };
     let mut name = [0u8; TCB_NAME_LEN];
