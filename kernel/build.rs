@@ -18,7 +18,7 @@
 //! - `/* BOOT-ONLY LIBRARY CODE */`: in optimised builds without `debug_build` and
 //!   `track_utilisation`, library functions that in those builds only boot calls (the device
 //!   tree's string splitting and search, `memmove`, the formatting code: see
-//!   [`BOOT_ONLY_LIBRARY`]). The other builds call them after boot too (debug printing,
+//!   [`BOOT_ONLY_LIBRARY`]; without `printing` also [`BOOT_ONLY_LIBRARY_SILENT`]). The other builds call them after boot too (debug printing,
 //!   unoptimised copies), so they keep them in `.text`;
 //! - `/* BOOT-ONLY RODATA */`: the read-only data that is theirs alone (jump tables), by the
 //!   same names.
@@ -49,6 +49,13 @@ const BOOT_ONLY_LIBRARY: &str = "\
         *(.text._RN*4core3fmtR*3fmtB*_ .text._RN*4core3fmtNtB5_9ArgumentsNtB5_7Display3fmt)
         *(.text._ZN4core3fmt5Write* .text._ZN*kernel..log..Console*core..fmt..Write*)
         *(.text._ZN*core..fmt..Debug*3fmt17h* .text._ZN*core..fmt..Display*3fmt17h*)";
+
+/// Library code that lean builds without `printing` call only at boot as well: the `u64`
+/// `Display` and `Formatter::pad_integral` that the bounds-check panic's message refers to
+/// (the panic handler of those builds reads no message).
+const BOOT_ONLY_LIBRARY_SILENT: &str = "
+        *(.text._RN*4core3fmt3num3impyNtB9_7Display3fmt)
+        *(.text._RN*4core3fmtNtB*_9Formatter12pad_integral*)";
 
 /// The boot-only code of the kernel built for `arch` (its module name, 7 letters in the
 /// mangled names: `riscv64`, `aarch64`).
@@ -120,9 +127,15 @@ fn main() {
     let lean = std::env::var("OPT_LEVEL").is_ok_and(|o| o != "0")
         && std::env::var_os("CARGO_FEATURE_DEBUG_BUILD").is_none()
         && std::env::var_os("CARGO_FEATURE_TRACK_UTILISATION").is_none();
+    let silent = lean && std::env::var_os("CARGO_FEATURE_PRINTING").is_none();
+    let library = match (lean, silent) {
+        (true, true) => format!("{BOOT_ONLY_LIBRARY}{BOOT_ONLY_LIBRARY_SILENT}"),
+        (true, false) => BOOT_ONLY_LIBRARY.to_string(),
+        _ => String::new(),
+    };
     let script = script
         .replace(CODE_MARKER, &boot_only_code(arch))
-        .replace(LIBRARY_MARKER, if lean { BOOT_ONLY_LIBRARY } else { "" })
+        .replace(LIBRARY_MARKER, &library)
         .replace(RODATA_MARKER, &boot_only_rodata(arch));
     let path = format!("{out}/{source}");
     std::fs::write(&path, script).expect("writing the linker script");

@@ -663,7 +663,9 @@ pub fn handle_fault(k: &mut Kernel, t: TcbRef, f: Fault) {
             crate::object::endpoint::send_ipc(k, true, true, badge, rights.grant, true, t, ptr);
         }
         _ => {
-            report_no_handler(k, t, f, handler_cptr);
+            if crate::log::PRINTING {
+                report_no_handler(k, t, f, handler_cptr);
+            }
             set_thread_state(k, t, ThreadState::Inactive);
         }
     }

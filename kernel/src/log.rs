@@ -152,6 +152,12 @@ pub fn apply_bootargs(args: &str) -> Option<Level> {
     Some(set_level(l))
 }
 
+/// Whether the kernel prints after boot: the `printing` feature (seL4's `CONFIG_PRINTING`,
+/// implied by `debug_build`). Without it [`print`], [`println`] and [`line`] print nothing and
+/// the runtime reports that use them compile out; boot's messages (the level macros, boot-only
+/// code) and `seL4_DebugPutChar` are not affected.
+pub const PRINTING: bool = cfg!(feature = "printing");
+
 /// One piece of a console line that [`line`] and [`println`] print without `core::fmt`.
 ///
 /// What the kernel prints after boot (IRQ warnings, faults without a handler, kernel traps and
@@ -170,10 +176,13 @@ pub enum Out<'a> {
     Hex(u64),
 }
 
-/// Prints `pieces` (see [`Out`]).
+/// Prints `pieces` (see [`Out`]); nothing without [`PRINTING`].
 #[cold]
 #[inline(never)]
 pub fn print(pieces: &[Out<'_>]) {
+    if !PRINTING {
+        return;
+    }
     for p in pieces {
         let mut buf = [0u8; 20];
         let (bytes, from) = match *p {
@@ -193,20 +202,24 @@ pub fn print(pieces: &[Out<'_>]) {
     }
 }
 
-/// Prints `pieces` (see [`Out`]) and a newline.
+/// Prints `pieces` (see [`Out`]) and a newline; nothing without [`PRINTING`].
 #[cold]
 #[inline(never)]
 pub fn println(pieces: &[Out<'_>]) {
+    if !PRINTING {
+        return;
+    }
     print(pieces);
     crate::arch::put_char(b'\n');
 }
 
 /// Prints one log line at level `l` made of `pieces` (see [`Out`]), if [`MAX_LEVEL`] and the
-/// level in force allow it: the `core::fmt`-free twin of the level macros.
+/// level in force allow it: the `core::fmt`-free twin of the level macros. Nothing without
+/// [`PRINTING`].
 #[cold]
 #[inline(never)]
 pub fn line(l: Level, pieces: &[Out<'_>]) {
-    if l <= MAX_LEVEL && l <= level() {
+    if PRINTING && l <= MAX_LEVEL && l <= level() {
         print(&[Out::Str(l.prefix())]);
         println(pieces);
     }
@@ -383,6 +396,7 @@ mod tests {
         assert_eq!(console(), "a1 b 0xff\n\n");
     }
 
+    #[cfg(feature = "printing")]
     #[test]
     fn pieces_print_as_fmt_does() {
         use super::Out::*;
@@ -397,6 +411,7 @@ mod tests {
         assert_eq!(console(), "name!\n");
     }
 
+    #[cfg(feature = "printing")]
     #[test]
     fn a_line_of_pieces_follows_the_level() {
         use super::Out::*;
@@ -409,6 +424,20 @@ mod tests {
             "[kernel WARN] w2\n"
         };
         assert_eq!(console(), expected);
+    }
+
+    #[cfg(not(feature = "printing"))]
+    #[test]
+    fn pieces_print_nothing_without_printing() {
+        use super::Out::*;
+        take_console();
+        super::print(&[Dec(1), Str(" "), Hex(2)]);
+        super::println(&[Bytes(b"name"), Str("!")]);
+        super::line(super::Level::Error, &[Str("e")]);
+        assert_eq!(console(), "");
+        // The level macros (boot's messages) still print.
+        crate::kerror!("e");
+        assert_eq!(console(), "[kernel ERROR] e\n");
     }
 
     #[test]

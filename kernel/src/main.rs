@@ -11,7 +11,6 @@ fn main() {}
 #[cfg(target_os = "none")]
 mod machine_main {
     use core::panic::PanicInfo;
-    use core::sync::atomic::{AtomicBool, Ordering};
 
     use kernel::arch::{self, halt};
     use kernel::boot::{BootError, BootParams, Region, UserImage};
@@ -184,37 +183,44 @@ mod machine_main {
     /// Prints `KERNEL PANIC: <info>` and halts with failure (a panic while panicking just halts).
     /// Without `debug_build` the message is printed only if it is a plain string (no
     /// `core::fmt` after boot, see `kernel::log::Out`): `KERNEL PANIC: panicked at
-    /// <file>:<line>:<column>:` and the message on the next line.
+    /// <file>:<line>:<column>:` and the message on the next line. Without `printing` (seL4's
+    /// `CONFIG_PRINTING`) it prints nothing and just halts.
     #[panic_handler]
     fn panic(info: &PanicInfo<'_>) -> ! {
-        use kernel::log::Out::*;
-        static PANICKING: AtomicBool = AtomicBool::new(false);
-        if !PANICKING.swap(true, Ordering::Relaxed) {
-            #[cfg(feature = "debug_build")]
-            kernel::kprintln!("KERNEL PANIC: {info}");
-            #[cfg(not(feature = "debug_build"))]
-            {
-                let (file, line, col) = info
-                    .location()
-                    .map_or(("?", 0, 0), |l| (l.file(), l.line(), l.column()));
-                kernel::log::println(&[
-                    Str("KERNEL PANIC: panicked at "),
-                    Str(file),
-                    Str(":"),
-                    Dec(line.into()),
-                    Str(":"),
-                    Dec(col.into()),
-                    Str(":\n"),
-                    Str(info
-                        .message()
-                        .as_str()
-                        .unwrap_or("(message not printed in this build)")),
-                ]);
-            }
-            if arch::kernel_stack_overflowed() {
-                kernel::log::println(&[Str("KERNEL PANIC: the kernel stack overflowed")]);
+        #[cfg(feature = "printing")]
+        {
+            use core::sync::atomic::{AtomicBool, Ordering};
+            use kernel::log::Out::*;
+            static PANICKING: AtomicBool = AtomicBool::new(false);
+            if !PANICKING.swap(true, Ordering::Relaxed) {
+                #[cfg(feature = "debug_build")]
+                kernel::kprintln!("KERNEL PANIC: {info}");
+                #[cfg(not(feature = "debug_build"))]
+                {
+                    let (file, line, col) = info
+                        .location()
+                        .map_or(("?", 0, 0), |l| (l.file(), l.line(), l.column()));
+                    kernel::log::println(&[
+                        Str("KERNEL PANIC: panicked at "),
+                        Str(file),
+                        Str(":"),
+                        Dec(line.into()),
+                        Str(":"),
+                        Dec(col.into()),
+                        Str(":\n"),
+                        Str(info
+                            .message()
+                            .as_str()
+                            .unwrap_or("(message not printed in this build)")),
+                    ]);
+                }
+                if arch::kernel_stack_overflowed() {
+                    kernel::log::println(&[Str("KERNEL PANIC: the kernel stack overflowed")]);
+                }
             }
         }
+        #[cfg(not(feature = "printing"))]
+        let _ = info;
         halt(false)
     }
 }

@@ -326,6 +326,28 @@ pub fn reschedule_required(k: &mut Kernel) {
     k.sched.action = SchedulerAction::ChooseNewThread;
 }
 
+/// [`sched_enqueue`] out of line, for callers no measured path takes (domain and priority
+/// changes, cancelled badged sends, `seL4_SchedContext_YieldTo`): one copy instead of one
+/// inlined in each.
+#[inline(never)]
+pub fn sched_enqueue_cold(k: &mut Kernel, t: TcbRef) {
+    sched_enqueue(k, t);
+}
+
+/// [`sched_dequeue`] out of line, for the callers of [`sched_enqueue_cold`].
+#[inline(never)]
+pub fn sched_dequeue_cold(k: &mut Kernel, t: TcbRef) {
+    sched_dequeue(k, t);
+}
+
+/// [`reschedule_required`] out of line, for the callers no measured path takes (invocations
+/// that change the current thread, domain changes, cancelled badged sends): one copy of it
+/// instead of one inlined in each.
+#[inline(never)]
+pub fn reschedule_required_cold(k: &mut Kernel) {
+    reschedule_required(k);
+}
+
 /// `possibleSwitchTo`: `target` became runnable; switch to it on exit if it should run (MCS:
 /// only a thread with a scheduling context that is not in the release queue).
 pub fn possible_switch_to(k: &mut Kernel, target: TcbRef) {

@@ -186,6 +186,13 @@ impl Default for Kernel {
     }
 }
 
+/// [`ipc_buffer_pptr`] out of line, for the callers no measured path takes (error replies, the
+/// debug syscalls, ReadRegisters, SetFlags): one copy instead of one inlined in each.
+#[inline(never)]
+pub fn ipc_buffer_pptr_cold(thread: TcbRef, is_receiver: bool) -> Option<IpcBuffer> {
+    ipc_buffer_pptr(thread, is_receiver)
+}
+
 /// `lookupIPCBuffer(isReceiver, thread)`: the kernel-virtual address of the thread's IPC
 /// buffer, if it has one the kernel may use (a frame cap in its buffer slot, writable if the
 /// kernel is to write into it).

@@ -543,7 +543,7 @@ fn debug_name_thread(t: TcbRef) {
         );
         return;
     };
-    let Some(buf) = ipc_buffer_pptr(t, false) else {
+    let Some(buf) = crate::state::ipc_buffer_pptr_cold(t, false) else {
         return;
     };
     let mut name = [0u8; TCB_NAME_LEN];
@@ -558,10 +558,13 @@ fn debug_name_thread(t: TcbRef) {
 }
 
 /// `seL4_DebugDumpScheduler` without `debug_build` (seL4 prints nothing then): the current
-/// thread only.
+/// thread only; nothing without `printing`.
 #[cfg(not(feature = "debug_build"))]
 fn dump_scheduler(k: &Kernel) {
     use crate::log::Out::*;
+    if !crate::log::PRINTING {
+        return;
+    }
     let t = k.cur_thread;
     let (ip, prio, state) = (t.reg(regs::NEXT_IP), t.with(|x| x.priority), t.state());
     crate::object::tcb::with_thread_name(t, |name| {

@@ -30,8 +30,8 @@ use clap::{Args, Parser, Subcommand};
 
 use protocol::QemuEnd;
 use workspace::{
-    Arch, KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, HELLO, ROOT_TASKS,
-    TESTS,
+    Arch, KernelConfig, LogLevel, Profile, RootTask, Workspace, BENCH, DEMO, HELLO,
+    PRINTING_FEATURE, ROOT_TASKS, TESTS,
 };
 
 #[derive(Parser)]
@@ -85,9 +85,10 @@ enum Cmd {
     ///                                                 the same with seL4's CONFIG_DEBUG_BUILD
     ///      5. lint: cargo clippy (kernel, riscv64, mcs)
     ///                                                 the same with seL4's CONFIG_KERNEL_MCS
-    ///      6. lint: cargo clippy (kernel, riscv64, track_utilisation)
+    ///      6. lint: cargo clippy (kernel, riscv64, track_utilisation, printing)
     ///                                                 the same with seL4's
-    ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION
+    ///                                                 CONFIG_BENCHMARK_TRACK_UTILISATION and
+    ///                                                 CONFIG_PRINTING
     ///      7. lint: cargo clippy (kernel, aarch64)    the kernel binary for aarch64, -D warnings
     ///      8. lint: cargo clippy (kernel, aarch64, mcs, debug_build, track_utilisation, export_*_user)
     ///                                                 the same with those configurations (the
@@ -95,8 +96,11 @@ enum Cmd {
     ///      9. host: cargo test                        abi, kernel, libsel4, xtask, loader on the
     ///                                                 host (the kernel's tests include aarch64's
     ///                                                 pure logic)
-    ///     10. host: cargo test -p kernel --no-default-features
-    ///                                                 the kernel's tests without the fastpath
+    ///     10. host: cargo test -p kernel --no-default-features --features printing
+    ///                                                 the kernel's tests without the fastpath,
+    ///                                                 with seL4's CONFIG_PRINTING (its console
+    ///                                                 output after boot) but not
+    ///                                                 CONFIG_DEBUG_BUILD
     ///     11. host: cargo test -p kernel --features debug_build
     ///                                                 the kernel's tests with CONFIG_DEBUG_BUILD
     ///     12. host: cargo test -p kernel --features mcs
@@ -120,7 +124,8 @@ enum Cmd {
     ///                                                 tests or be a survivor docs/TESTING.md lists
     ///     18. host: cargo test -p bench --lib         the benchmark root task's host-testable part
     ///     19. qemu: roottask-tests (fastpath)         the test root task, kernel with the fastpath
-    ///     20. qemu: demo (fastpath)                   the demo on the same kernel, booted twice:
+    ///     20. qemu: demo (fastpath)                   the demo on the same kernel with `printing`
+    ///                                                 (seL4's CONFIG_PRINTING), booted twice:
     ///                                                 without input (it must end by itself) and
     ///                                                 typed into line by line (`hello`, `crash`,
     ///                                                 `hello`, `hang`, `hello`, `quit`: each
@@ -133,8 +138,8 @@ enum Cmd {
     ///     22. qemu: roottask-tests (no fastpath)      the test root task, kernel without it
     ///     23. qemu: roottask-tests (mcs)              the test root task built with `mcs` on the
     ///                                                 kernel with `mcs` and the fastpath
-    ///     24. qemu: demo (mcs)                        the demo built with `mcs` on that kernel,
-    ///                                                 booted twice as in 20
+    ///     24. qemu: demo (mcs)                        the demo built with `mcs` on that kernel
+    ///                                                 with `printing`, booted twice as in 20
     ///     25. qemu: Microkit boot state (microkit, loader without device tree)
     ///                                                 the kernel in Microkit's configuration
     ///                                                 (`--features microkit`) entered through the
@@ -144,8 +149,8 @@ enum Cmd {
     ///                                                 Microkit's tool predicts (docs/MICROKIT.md)
     ///     26. qemu: fuzz-roottask (fastpath, 100000 syscalls)
     ///                                                 the QEMU fuzzing root task (seed 1) on the
-    ///                                                 release kernel with the fastpath (also
-    ///                                                 with --debug): confined threads
+    ///                                                 release kernel with the fastpath and
+    ///                                                 `printing` (also with --debug): confined threads
     ///                                                 throw random syscalls, rebuilt every 25000;
     ///                                                 no panic, no kernel warning (but reports of
     ///                                                 faults without a handler), no canary
@@ -183,8 +188,9 @@ enum Cmd {
     ///                                                 fastpath and seL4's KernelArmExportPCNTUser
     ///                                                 and KernelArmExportPTMRUser (features
     ///                                                 `export_pcnt_user`, `export_ptmr_user`: the
-    ///                                                 monitor's timer is the EL1 physical timer),
-    ///                                                 its driver a PL011 one; booted twice as in 20
+    ///                                                 monitor's timer is the EL1 physical timer)
+    ///                                                 and `printing`, its driver a PL011 one;
+    ///                                                 booted twice as in 20
     ///     36. qemu: demo (aarch64, mcs)               the same, MCS kernel and demo
     ///
     /// Each QEMU test stage also checks its kernel's ELF: nothing outside the boot-only region
@@ -1437,16 +1443,14 @@ impl QemuTests<'_> {
         Ok((pred.untypeds.len() + 2, problems))
     }
 
-    /// The test root task on the MCS kernel (with the fastpath); returns the kernel too, for
-    /// the MCS demo.
-    fn mcs_tests_stage(&mut self, name: &str) -> (Stage, Result<PathBuf>) {
+    /// The test root task on the MCS kernel (with the fastpath).
+    fn mcs_tests_stage(&mut self, name: &str) -> Stage {
         banner("building the kernel (mcs, fastpath)");
         let config = KernelConfig::new(self.profile)
             .feature(MCS_FEATURE, true)
             .log_level(self.log_level);
         let kernel = self.ws.build_kernel(&config);
-        let stage = self.tests_stage(name, &kernel, &[MCS_FEATURE], "qemu-test-mcs.log");
-        (stage, kernel)
+        self.tests_stage(name, &kernel, &[MCS_FEATURE], "qemu-test-mcs.log")
     }
 
     /// The demo (built with `features`) on `kernel`, booted twice ([`protocol`]'s demo
@@ -1564,6 +1568,7 @@ impl QemuTests<'_> {
         let mut config = KernelConfig::new(self.profile)
             .arch(Arch::Aarch64)
             .feature(MCS_FEATURE, mcs)
+            .feature(PRINTING_FEATURE, true)
             .log_level(self.log_level);
         for f in demo_kernel_features(Arch::Aarch64) {
             config = config.feature(f, true);
@@ -1762,12 +1767,13 @@ const LINT_CLIPPY_HOST: &str = "lint: cargo clippy (host crates)";
 const LINT_CLIPPY_KERNEL: &str = "lint: cargo clippy (kernel, riscv64)";
 const HOST_ALL: &str = "host: cargo test";
 const LINT_CLIPPY_KERNEL_DEBUG: &str = "lint: cargo clippy (kernel, riscv64, debug_build)";
-const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features";
+const HOST_NOFP: &str = "host: cargo test -p kernel --no-default-features --features printing";
 const HOST_DEBUG: &str = "host: cargo test -p kernel --features debug_build";
 const HOST_ABI_MCS: &str = "host: cargo test -p abi --features mcs";
 const LINT_CLIPPY_KERNEL_MCS: &str = "lint: cargo clippy (kernel, riscv64, mcs)";
 const HOST_KERNEL_MCS: &str = "host: cargo test -p kernel --features mcs";
-const LINT_CLIPPY_KERNEL_UTIL: &str = "lint: cargo clippy (kernel, riscv64, track_utilisation)";
+const LINT_CLIPPY_KERNEL_UTIL: &str =
+    "lint: cargo clippy (kernel, riscv64, track_utilisation, printing)";
 const HOST_KERNEL_MCS_UTIL: &str =
     "host: cargo test -p kernel --features mcs,debug_build,track_utilisation";
 const HOST_LIBSEL4_MCS: &str = "host: cargo test -p libsel4 --features mcs";
@@ -1976,7 +1982,11 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         };
         push(stages, q.tests_stage(&names[i], &kernel, &[], log_name));
         if i == 0 && run_demo {
-            push(stages, q.demo_stage(&demo_name, &kernel, &[]));
+            // The demo's judge reads the kernel's warnings: the same kernel with `printing`.
+            banner("building the kernel (fastpath, printing)");
+            let printing =
+                q.ws.build_kernel(&config.clone().feature(PRINTING_FEATURE, true));
+            push(stages, q.demo_stage(&demo_name, &printing, &[]));
         }
         if i == 0 && run_loader {
             push(
@@ -1986,12 +1996,17 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         }
     }
     if run_mcs_stage {
-        let (stage, kernel) = q.mcs_tests_stage(&mcs_name);
-        push(stages, stage);
+        push(stages, q.mcs_tests_stage(&mcs_name));
         if run_mcs_demo {
+            banner("building the kernel (mcs, fastpath, printing)");
+            let config = KernelConfig::new(q.profile)
+                .feature(MCS_FEATURE, true)
+                .feature(PRINTING_FEATURE, true)
+                .log_level(q.log_level);
+            let printing = q.ws.build_kernel(&config);
             push(
                 stages,
-                q.demo_stage(&mcs_demo_name, &kernel, &[MCS_FEATURE]),
+                q.demo_stage(&mcs_demo_name, &printing, &[MCS_FEATURE]),
             );
         }
     }
@@ -2119,7 +2134,7 @@ fn test(o: TestOpts) -> Result<ExitCode> {
             check_stage(
                 &ws,
                 LINT_CLIPPY_KERNEL_UTIL,
-                &kernel_clippy_args(Some("track_utilisation")),
+                &kernel_clippy_args(Some("track_utilisation,printing")),
             ),
         );
         for (name, features) in [
@@ -2152,6 +2167,8 @@ fn test(o: TestOpts) -> Result<ExitCode> {
                     "-p",
                     "kernel",
                     "--no-default-features",
+                    "--features",
+                    PRINTING_FEATURE,
                 ],
             ),
         );

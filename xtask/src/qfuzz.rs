@@ -224,7 +224,11 @@ pub fn run(
     timeout: Duration,
     log_name: &str,
 ) -> Result<Run> {
-    let config = KernelConfig::new(profile).feature("mcs", p.mcs);
+    // With the kernel's console output after boot: its warnings fail the run, its reports of
+    // faults without a handler are counted.
+    let config = KernelConfig::new(profile)
+        .feature("mcs", p.mcs)
+        .feature(crate::workspace::PRINTING_FEATURE, true);
     let kernel = if p.checked {
         ws.build_checked_kernel(&config)?
     } else {

@@ -166,6 +166,10 @@ pub const LOG_LEVEL_VAR: &str = "KERNEL_LOG_LEVEL";
 pub const KERNEL_DEFAULT_FEATURES: &[&str] = &["fastpath"];
 /// The kernel feature every debug (dev profile) build has: seL4's CONFIG_DEBUG_BUILD.
 pub const DEBUG_BUILD_FEATURE: &str = "debug_build";
+/// The kernel feature for its console output after boot: seL4's CONFIG_PRINTING (implied by
+/// [`DEBUG_BUILD_FEATURE`]). The stages whose judge reads the kernel's lines (the demo's "no
+/// kernel warning", the fuzzer's reports of faults without a handler) build with it.
+pub const PRINTING_FEATURE: &str = "printing";
 
 /// One way of building the kernel: profile, cargo features, log level. Each configuration has
 /// its own image file ([`KernelConfig::image_name`]), so that building one does not replace

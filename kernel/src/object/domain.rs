@@ -9,7 +9,7 @@ use crate::cap::Cap;
 use crate::error::SyscallError;
 use crate::invocation::InvocationArgs;
 use crate::object::tcb::TcbRef;
-use crate::sched::{reschedule_required, sched_dequeue, sched_enqueue};
+use crate::sched::{reschedule_required_cold, sched_dequeue_cold, sched_enqueue_cold};
 use crate::state::Kernel;
 use crate::user_err;
 use abi::config::{NUM_DOMAINS, NUM_DOMAIN_SCHEDULES};
@@ -180,20 +180,20 @@ pub fn invoke_domain(k: &mut Kernel, inv: DomainInvocation) {
             k.sched.domain_schedule_start = index;
             k.sched.domain_time = 0;
             k.sched.domain_schedule_index = NUM_DOMAIN_SCHEDULES.saturating_sub(2);
-            reschedule_required(k);
+            reschedule_required_cold(k);
         }
     }
 }
 
 /// `setDomain`: moves the thread to another domain's ready queues.
 pub fn set_domain(k: &mut Kernel, t: TcbRef, domain: u64) {
-    sched_dequeue(k, t);
+    sched_dequeue_cold(k, t);
     t.with(|x| x.domain = domain);
     if crate::sched::is_schedulable(t) {
-        sched_enqueue(k, t);
+        sched_enqueue_cold(k, t);
     }
     if t == k.cur_thread {
-        reschedule_required(k);
+        reschedule_required_cold(k);
     }
 }
 

@@ -44,6 +44,13 @@ pub fn derive_failure(e: SyscallError) -> &'static str {
     }
 }
 
+/// [`update_cap_data`] out of line, for TCB Configure and SetSpace (their root caps' data,
+/// hardly ever non-zero): one copy instead of two inlined in `decode_space`.
+#[inline(never)]
+pub fn update_cap_data_cold(preserve: bool, data: u64, cap: Cap) -> Cap {
+    update_cap_data(preserve, data, cap)
+}
+
 /// `updateCapData(preserve, data, cap)`: applies Mint/Mutate data. Sets the badge of an unbadged
 /// endpoint or notification cap (null if already badged or `preserve`), and the guard of a CNode
 /// cap (null if guard plus radix exceed 64 bits); the architecture's caps as it says. Other

@@ -932,15 +932,15 @@ fn invoke_yield_to(k: &mut Kernel, sc: ScRef, thread: TcbRef, call: bool) {
     let tcb = sc_tcb(sc);
     let return_now = if is_schedulable(tcb) {
         if tcb.with(|x| x.priority) < thread.with(|x| x.priority) {
-            sched_dequeue(k, tcb);
-            sched_enqueue(k, tcb);
+            crate::sched::sched_dequeue_cold(k, tcb);
+            crate::sched::sched_enqueue_cold(k, tcb);
             true
         } else {
             thread.with(|x| x.yield_to = Link::to(sc));
             sc.with(|s| s.yield_from = Link::to(thread));
-            sched_dequeue(k, tcb);
-            sched_enqueue(k, thread);
-            sched_enqueue(k, tcb);
+            crate::sched::sched_dequeue_cold(k, tcb);
+            crate::sched::sched_enqueue_cold(k, thread);
+            crate::sched::sched_enqueue_cold(k, tcb);
             reschedule_required(k);
             false
         }

@@ -23,15 +23,15 @@ use crate::error::{Preempted, SyscallError};
 use crate::invocation::InvocationArgs;
 use crate::object::cnode::cte_delete;
 use crate::object::notification::{bind, unbind_tcb, NtfnRef};
-use crate::object::objecttype::{derive_cap, update_cap_data};
+use crate::object::objecttype::{derive_cap, update_cap_data_cold};
 #[cfg(feature = "mcs")]
 use crate::object::sched_context::ScRef;
 use crate::object::tcb::{tcb_slot, TcbRef, ThreadState};
 use crate::object::tcb_ops::{restart, suspend};
 #[cfg(not(feature = "mcs"))]
 use crate::sched::possible_switch_to;
-use crate::sched::{reschedule_required, sched_dequeue, set_thread_state};
-use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
+use crate::sched::{reschedule_required_cold, set_thread_state};
+use crate::state::{ipc_buffer_pptr_cold, set_mr, Kernel};
 use crate::{user_err, user_try};
 use abi::user_context::{idx, USER_CONTEXT_WORDS};
 use abi::{InvocationLabel, MessageInfo};
@@ -463,7 +463,7 @@ fn decode_space(
     }
     let (mut ccap, cslot) = croot;
     if croot_data != 0 {
-        ccap = update_cap_data(false, croot_data, ccap);
+        ccap = update_cap_data_cold(false, croot_data, ccap);
     }
     let ccap = user_try!(derive_cap(cslot, ccap), e =>
         "TCB {inv}: Error deriving CSpace cap: {}",
@@ -482,7 +482,7 @@ fn decode_space(
     }
     let (mut vcap, vslot) = vroot;
     if vroot_data != 0 {
-        vcap = update_cap_data(false, vroot_data, vcap);
+        vcap = update_cap_data_cold(false, vroot_data, vcap);
     }
     let vcap = user_try!(derive_cap(vslot, vcap), e =>
         "TCB {inv}: Error deriving VSpace cap: {}",
@@ -975,7 +975,7 @@ pub fn invoke_tcb(
                 restart(k, dest);
             }
             if dest == k.cur_thread {
-                reschedule_required(k);
+                reschedule_required_cold(k);
             }
         }
         TcbInvocation::CopyRegisters {
@@ -1008,7 +1008,7 @@ pub fn invoke_tcb(
             // pending it loads every register (`entry::exit_after_syscall` resumes the
             // thread without loading its callee-saved registers only when none is).
             if dest == k.cur_thread {
-                reschedule_required(k);
+                reschedule_required_cold(k);
             }
         }
         TcbInvocation::Suspend(t) => suspend(k, t),
@@ -1019,7 +1019,7 @@ pub fn invoke_tcb(
         TcbInvocation::SetTlsBase(t, base) => {
             t.set_reg(regs::TLS_BASE, base);
             if t == k.cur_thread {
-                reschedule_required(k);
+                reschedule_required_cold(k);
             }
         }
         TcbInvocation::SetFlags { tcb, clear, set } => {
@@ -1029,7 +1029,7 @@ pub fn invoke_tcb(
                 crate::object::tcb_ops::fpu_release(k, tcb);
             }
             if call {
-                let buf = ipc_buffer_pptr(thread, true);
+                let buf = ipc_buffer_pptr_cold(thread, true);
                 thread.set_reg(regs::BADGE, 0);
                 let len = set_mr(thread, buf, 0, flags) as u64;
                 thread.set_reg(regs::MSG_INFO, MessageInfo::new(0, 0, 0, len).0);
@@ -1055,7 +1055,7 @@ fn invoke_read_registers(
         suspend(k, src);
     }
     if call {
-        let buf = ipc_buffer_pptr(thread, true);
+        let buf = ipc_buffer_pptr_cold(thread, true);
         thread.set_reg(regs::BADGE, 0);
         let mut len = 0;
         for i in 0..n.min(USER_CONTEXT_WORDS) {
@@ -1106,7 +1106,7 @@ fn install_buffer(k: &mut Kernel, tc: &ThreadControl, b: BufferUpdate) -> Result
         }
     }
     if target == k.cur_thread {
-        reschedule_required(k);
+        reschedule_required_cold(k);
     }
     Ok(())
 }
@@ -1174,11 +1174,11 @@ fn invoke_thread_control(k: &mut Kernel, tc: &ThreadControl) -> Result<(), Preem
 /// it is runnable, asks for a new choice (the current thread) or offers it to the scheduler.
 #[cfg(not(feature = "mcs"))]
 pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
-    sched_dequeue(k, t);
+    crate::sched::sched_dequeue_cold(k, t);
     t.with(|x| x.priority = prio);
     if t.state().is_runnable() {
         if t == k.cur_thread {
-            reschedule_required(k);
+            reschedule_required_cold(k);
         } else {
             possible_switch_to(k, t);
         }
@@ -1194,10 +1194,10 @@ pub fn set_priority(k: &mut Kernel, t: TcbRef, prio: u64) {
     match t.state() {
         ThreadState::Running | ThreadState::Restart => {
             if t.with(|x| x.queued) != 0 || t == k.cur_thread {
-                sched_dequeue(k, t);
+                crate::sched::sched_dequeue_cold(k, t);
                 t.with(|x| x.priority = prio);
-                crate::sched::sched_enqueue(k, t);
-                reschedule_required(k);
+                crate::sched::sched_enqueue_cold(k, t);
+                crate::sched::reschedule_required(k);
             } else {
                 t.with(|x| x.priority = prio);
             }

@@ -326,6 +326,9 @@ extern "C" fn kernel_trap(esr: u64, elr: u64, far: u64, sp: u64, lr: u64) -> ! {
         super::psci_system_off();
     }
     // Printed without `core::fmt`, whose code is boot-only in lean builds (`build.rs`).
+    if !crate::log::PRINTING {
+        super::halt(false)
+    }
     use crate::log::Out::*;
     crate::log::println(&[
         Str("KERNEL PANIC: exception in the kernel: "),

@@ -394,6 +394,9 @@ fn cause_name(scause: u64) -> &'static str {
 
 /// Reports a trap taken in the kernel and stops the machine (runs on the panic stack).
 extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64, sp: u64, ra: u64) -> ! {
+    if !crate::log::PRINTING {
+        super::halt(false)
+    }
     use crate::log::Out::*;
     crate::log::println(&[
         Str("KERNEL PANIC: trap in kernel mode: "),
