@@ -1121,6 +1121,81 @@ fn budget_enforcement_round_robin_and_sporadic() {
     assert!(s.k.sched.release_queue.head.is_none());
 }
 
+/// MCS `restart` (a TCB_Resume): the SchedContext of a thread that wakes up gets
+/// `refill_unblock_check` only if it is sporadic (and not the current one): its ready head
+/// refill starts at the time of the Resume. A constant-bandwidth SC's refill is left as it was
+/// (it is brought up to date when its thread becomes current). Both threads wait in their
+/// ready queues below the running root thread.
+#[test]
+fn resume_brings_only_a_sporadic_scs_refills_up_to_date() {
+    use crate::object::sched_context::{refill_size, Refill, SCHED_CONTEXT_SPORADIC};
+    let (mut s, e) = world();
+    let root = s.root;
+    let sp = s.spawn(0, e + 10);
+    let cb = s.spawn(0, e + 12);
+    for t in [e + 10, e + 12] {
+        ok_empty(s.call(t, L::TCBSuspend, &[], &[]));
+    }
+    configure(
+        &mut s,
+        System::sc_slot_of(e + 10),
+        1000,
+        4000,
+        0,
+        SCHED_CONTEXT_SPORADIC,
+    );
+    configure(&mut s, System::sc_slot_of(e + 12), 1000, 4000, 0, 0);
+    let (ssc, csc) = (own_sc(&s, e + 10), own_sc(&s, e + 12));
+    let budget = crate::arch::us_to_ticks(1000);
+    let configured = refill_head(ssc).get().time;
+    assert_eq!(
+        refill_head(csc).get(),
+        Refill {
+            time: configured,
+            amount: budget
+        }
+    );
+    assert_eq!(refill_head(ssc).get().amount, budget);
+    advance_time(crate::arch::us_to_ticks(300));
+    ok_empty(s.call(e + 10, L::TCBResume, &[], &[]));
+    let now = s.k.cur_time;
+    assert!(now > configured);
+    assert_eq!(
+        (refill_head(ssc).get(), refill_size(ssc)),
+        (
+            Refill {
+                time: now,
+                amount: budget
+            },
+            1
+        ),
+        "sporadic: the ready refill starts when the thread wakes"
+    );
+    advance_time(crate::arch::us_to_ticks(300));
+    ok_empty(s.call(e + 12, L::TCBResume, &[], &[]));
+    assert!(s.k.cur_time > now);
+    assert_eq!(
+        (refill_head(csc).get(), refill_size(csc)),
+        (
+            Refill {
+                time: configured,
+                amount: budget
+            },
+            1
+        ),
+        "constant bandwidth: unchanged until it runs"
+    );
+    assert_eq!(refill_head(ssc).get().time, now);
+    for t in [sp, cb] {
+        assert_eq!(t.state(), ThreadState::Restart);
+        assert_eq!(
+            (t.with(|x| x.queued), t.with(|x| x.in_release_queue)),
+            (1, 0)
+        );
+    }
+    assert_eq!(s.k.cur_thread, root);
+}
+
 /// `Kernel::preemption_point` under MCS (seL4 `preemptionPoint`): every
 /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units it also stops when the current SC's budget is
 /// used up.
