@@ -1196,6 +1196,61 @@ fn resume_brings_only_a_sporadic_scs_refills_up_to_date() {
     assert_eq!(s.k.cur_thread, root);
 }
 
+/// `SchedContext_Bind` and `TCB_SetSchedParams` give a blocked thread only a released
+/// SchedContext (`sc_released`: configured, its head refill ready): an unconfigured one is
+/// refused with `IllegalOperation` and nothing changes; once configured, each binds it.
+#[test]
+fn a_blocked_thread_is_bound_only_to_a_released_sc() {
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let rp = s.make(T::Reply, 0, e + 1);
+    let t = s.spawn(100, e + 10);
+    make_passive(&mut s, e + 10);
+    recv(&mut s, t, ep, rp);
+    assert_eq!(t.state(), ThreadState::BlockedOnReceive);
+    s.make(T::SchedContext, abi::object::MIN_SCHED_CONTEXT_BITS, e + 2);
+    let sc = sc_at(&s, e + 2);
+    let unchanged = |s: &System| {
+        assert_eq!((tcb_sc(t).addr(), sc_owner(sc)), (0, 0));
+        assert_eq!(t.with(|x| x.priority), 100);
+        assert_eq!(t.state(), ThreadState::BlockedOnReceive);
+        assert_eq!(ep_queue(ep_at(s, ep)), vec![t]);
+    };
+    fails(
+        s.call(e + 2, L::SchedContextBind, &[], &[e + 10]),
+        abi::Error::IllegalOperation,
+        &[],
+    );
+    unchanged(&s);
+    fails(
+        s.call(
+            e + 10,
+            L::TCBSetSchedParams,
+            &[50, 50],
+            &[ROOT_TCB, e + 2, e + 60],
+        ),
+        abi::Error::IllegalOperation,
+        &[],
+    );
+    unchanged(&s);
+    configure(&mut s, e + 2, 1000, 1000, 0, 0);
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[e + 10]));
+    assert_eq!((tcb_sc(t), sc_owner(sc)), (sc, addr(t)));
+    ok_empty(s.call(e + 2, L::SchedContextUnbind, &[], &[]));
+    assert_eq!((tcb_sc(t).addr(), sc_owner(sc)), (0, 0));
+    ok_empty(s.call(
+        e + 10,
+        L::TCBSetSchedParams,
+        &[50, 50],
+        &[ROOT_TCB, e + 2, e + 60],
+    ));
+    assert_eq!((tcb_sc(t), sc_owner(sc)), (sc, addr(t)));
+    assert_eq!(
+        (t.with(|x| x.priority), t.state()),
+        (50, ThreadState::BlockedOnReceive)
+    );
+}
+
 /// `Kernel::preemption_point` under MCS (seL4 `preemptionPoint`): every
 /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units it also stops when the current SC's budget is
 /// used up.
