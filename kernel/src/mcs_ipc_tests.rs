@@ -1194,6 +1194,21 @@ fn resume_brings_only_a_sporadic_scs_refills_up_to_date() {
         );
     }
     assert_eq!(s.k.cur_thread, root);
+    // When its thread becomes current (`switchSchedContext`), the constant-bandwidth SC's
+    // ready refill starts then; the sporadic one's is not moved again.
+    let resumed = s.k.cur_time;
+    s.run_as(cb);
+    assert_eq!((s.k.cur_thread, s.k.cur_sc), (cb, csc));
+    assert_eq!(
+        refill_head(csc).get(),
+        Refill {
+            time: resumed,
+            amount: budget
+        }
+    );
+    s.run_as(sp);
+    assert_eq!((s.k.cur_thread, s.k.cur_sc), (sp, ssc));
+    assert_eq!(refill_head(ssc).get().time, now);
 }
 
 /// `SchedContext_Bind` and `TCB_SetSchedParams` give a blocked thread only a released
