@@ -1266,6 +1266,115 @@ fn a_blocked_thread_is_bound_only_to_a_released_sc() {
     );
 }
 
+/// SchedContext invocations on a thread that is not blocked and a notification:
+/// `SchedContext_Consumed` replies the consumed time in µs (one word) and resets it; Bind of a
+/// stopped thread takes even an unconfigured SC (only a blocked thread needs a released one);
+/// Bind of a thread does not move a constant-bandwidth SC's refills (only a sporadic SC's
+/// are brought up to date); `UnbindObject` of a notification needs the SC's own.
+#[test]
+fn sched_context_consumed_bind_and_unbind_object() {
+    use crate::object::sched_context::Refill;
+    let (mut s, e) = world();
+    let t = s.spawn(0, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    tsc.with(|x| x.consumed = crate::arch::us_to_ticks(1234) + 3);
+    let r = s.call(
+        System::sc_slot_of(e + 10),
+        L::SchedContextConsumed,
+        &[],
+        &[],
+    );
+    assert_eq!((r.info.label(), r.info.length(), r.mrs[0]), (0, 1, 1234));
+    assert_eq!(tsc.get().consumed, 0);
+    // A stopped thread and an unconfigured SC.
+    ok_empty(s.call(e + 10, L::TCBSuspend, &[], &[]));
+    make_passive(&mut s, e + 10);
+    s.make(T::SchedContext, abi::object::MIN_SCHED_CONTEXT_BITS, e + 2);
+    let sc = sc_at(&s, e + 2);
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[e + 10]));
+    assert_eq!((tcb_sc(t), sc_owner(sc)), (sc, addr(t)));
+    ok_empty(s.call(e + 2, L::SchedContextUnbind, &[], &[]));
+    // A configured constant-bandwidth SC whose refill is ready: bound as it is.
+    configure(&mut s, e + 2, 1000, 4000, 0, 0);
+    let before = refill_head(sc).get();
+    advance_time(crate::arch::us_to_ticks(300));
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[e + 10]));
+    assert!(s.k.cur_time > before.time);
+    assert_eq!(refill_head(sc).get(), before);
+    assert_eq!((tcb_sc(t), t.state()), (sc, ThreadState::Inactive));
+    // Notifications.
+    let n = s.make(T::Notification, 0, e + 3);
+    let n2 = s.make(T::Notification, 0, e + 4);
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[n]));
+    fails(
+        s.call(e + 2, L::SchedContextUnbindObject, &[], &[n2]),
+        abi::Error::IllegalOperation,
+        &[],
+    );
+    assert!(sc.get().notification.is(ntfn_at(&s, n).0));
+    ok_empty(s.call(e + 2, L::SchedContextUnbindObject, &[], &[n]));
+    assert!(sc.get().notification.is_none());
+    let _ = Refill::default();
+}
+
+/// A thread on a sporadic SchedContext woken by IPC (`unblock_check_unless_current` in the
+/// endpoint path): its ready head refill starts when the message arrives.
+#[test]
+fn ipc_wakes_a_sporadic_receiver_with_its_refill_up_to_date() {
+    use crate::object::sched_context::{Refill, SCHED_CONTEXT_SPORADIC};
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let t = s.spawn(0, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    configure(
+        &mut s,
+        System::sc_slot_of(e + 10),
+        1000,
+        4000,
+        0,
+        SCHED_CONTEXT_SPORADIC,
+    );
+    sys6(&mut s, t, Syscall::Wait, ep, 0, 0, info(0, 0, 0), &[]);
+    assert_eq!(t.state(), ThreadState::BlockedOnReceive);
+    let before = refill_head(tsc).get();
+    advance_time(crate::arch::us_to_ticks(300));
+    let root = s.root;
+    send(&mut s, root, ep, info(0, 0, 1), &[7]);
+    let now = s.k.cur_time;
+    assert!(now > before.time);
+    assert_eq!(t.state(), ThreadState::Running);
+    assert_eq!(
+        refill_head(tsc).get(),
+        Refill {
+            time: now,
+            amount: before.amount
+        }
+    );
+}
+
+/// A thread that deletes the last cap of its own SchedContext loses it and the CPU: another
+/// thread runs (`schedContext_unbindTCB` of the current thread asks for a reschedule).
+#[test]
+fn deleting_the_current_threads_sc_reschedules() {
+    let (mut s, e) = world();
+    let root = s.root;
+    let a = s.spawn(100, e + 10);
+    s.run_as(a);
+    sys6(
+        &mut s,
+        a,
+        Syscall::Call,
+        CNODE,
+        0,
+        0,
+        info(L::CNodeDelete as u64, 0, 2),
+        &[System::sc_slot_of(e + 10), 64],
+    );
+    assert_eq!(tcb_sc(a).addr(), 0);
+    assert_eq!(a.state(), ThreadState::Running);
+    assert_eq!(s.k.cur_thread, root);
+}
+
 /// `Kernel::preemption_point` under MCS (seL4 `preemptionPoint`): every
 /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units it also stops when the current SC's budget is
 /// used up.
