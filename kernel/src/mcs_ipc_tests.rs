@@ -1375,6 +1375,35 @@ fn deleting_the_current_threads_sc_reschedules() {
     assert_eq!(s.k.cur_thread, root);
 }
 
+/// `SchedContext_YieldTo` an SC whose thread has a lower priority than the caller's: nothing
+/// to yield to (the thread is put at the end of its queue), the caller goes on with the
+/// consumed-time reply; of the same priority, the caller yields and that thread runs.
+#[test]
+fn yield_to_a_lower_priority_thread_returns_at_once() {
+    let (mut s, e) = world();
+    let root = s.root;
+    let lo = s.spawn(0, e + 10);
+    let r = s.call(System::sc_slot_of(e + 10), L::SchedContextYieldTo, &[], &[]);
+    assert_eq!((r.info.label(), r.info.length()), (0, 1));
+    assert_eq!(s.k.cur_thread, root);
+    assert!(root.with(|x| x.yield_to).is_none());
+    assert_eq!(
+        (lo.state(), lo.with(|x| x.queued)),
+        (ThreadState::Restart, 1)
+    );
+    let same = s.spawn(1, e + 12);
+    s.run_as(root);
+    s.syscall(
+        Syscall::Call,
+        System::sc_slot_of(e + 12),
+        info(L::SchedContextYieldTo as u64, 0, 0),
+        &[],
+        &[],
+    );
+    assert_eq!(s.k.cur_thread, same);
+    assert!(root.with(|x| x.yield_to).is(own_sc(&s, e + 12)));
+}
+
 /// `Kernel::preemption_point` under MCS (seL4 `preemptionPoint`): every
 /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units it also stops when the current SC's budget is
 /// used up.
