@@ -1404,6 +1404,31 @@ fn yield_to_a_lower_priority_thread_returns_at_once() {
     assert!(root.with(|x| x.yield_to).is(own_sc(&s, e + 12)));
 }
 
+/// A passive server that answers with `seL4_Send` on the Reply cap (and so does not block)
+/// gives the SC back and with it the CPU: the caller, of a lower priority, runs
+/// (`schedContext_donate` from the current thread asks for a reschedule).
+#[test]
+fn a_passive_server_replying_by_send_loses_the_cpu_with_the_sc() {
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let rp = s.make(T::Reply, 0, e + 1);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(50, e + 12);
+    let csc = own_sc(&s, e + 12);
+    recv(&mut s, server, ep, rp);
+    make_passive(&mut s, e + 10);
+    call(&mut s, client, ep, info(1, 0, 1), &[11]);
+    assert_eq!((s.k.cur_thread, tcb_sc(server)), (server, csc));
+    send(&mut s, server, rp, info(0, 0, 1), &[22]);
+    assert_eq!((tcb_sc(server).addr(), tcb_sc(client)), (0, csc));
+    assert_eq!(
+        (client.state(), server.state()),
+        (ThreadState::Running, ThreadState::Running)
+    );
+    assert_eq!(System::regs_of(client).mrs[0], 22);
+    assert_eq!(s.k.cur_thread, client, "the server has no SC to run on");
+}
+
 /// `Kernel::preemption_point` under MCS (seL4 `preemptionPoint`): every
 /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units it also stops when the current SC's budget is
 /// used up.
