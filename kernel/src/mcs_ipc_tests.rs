@@ -1121,6 +1121,314 @@ fn budget_enforcement_round_robin_and_sporadic() {
     assert!(s.k.sched.release_queue.head.is_none());
 }
 
+/// MCS `restart` (a TCB_Resume): the SchedContext of a thread that wakes up gets
+/// `refill_unblock_check` only if it is sporadic (and not the current one): its ready head
+/// refill starts at the time of the Resume. A constant-bandwidth SC's refill is left as it was
+/// (it is brought up to date when its thread becomes current). Both threads wait in their
+/// ready queues below the running root thread.
+#[test]
+fn resume_brings_only_a_sporadic_scs_refills_up_to_date() {
+    use crate::object::sched_context::{refill_size, Refill, SCHED_CONTEXT_SPORADIC};
+    let (mut s, e) = world();
+    let root = s.root;
+    let sp = s.spawn(0, e + 10);
+    let cb = s.spawn(0, e + 12);
+    for t in [e + 10, e + 12] {
+        ok_empty(s.call(t, L::TCBSuspend, &[], &[]));
+    }
+    configure(
+        &mut s,
+        System::sc_slot_of(e + 10),
+        1000,
+        4000,
+        0,
+        SCHED_CONTEXT_SPORADIC,
+    );
+    configure(&mut s, System::sc_slot_of(e + 12), 1000, 4000, 0, 0);
+    let (ssc, csc) = (own_sc(&s, e + 10), own_sc(&s, e + 12));
+    let budget = crate::arch::us_to_ticks(1000);
+    let configured = refill_head(ssc).get().time;
+    assert_eq!(
+        refill_head(csc).get(),
+        Refill {
+            time: configured,
+            amount: budget
+        }
+    );
+    assert_eq!(refill_head(ssc).get().amount, budget);
+    advance_time(crate::arch::us_to_ticks(300));
+    ok_empty(s.call(e + 10, L::TCBResume, &[], &[]));
+    let now = s.k.cur_time;
+    assert!(now > configured);
+    assert_eq!(
+        (refill_head(ssc).get(), refill_size(ssc)),
+        (
+            Refill {
+                time: now,
+                amount: budget
+            },
+            1
+        ),
+        "sporadic: the ready refill starts when the thread wakes"
+    );
+    advance_time(crate::arch::us_to_ticks(300));
+    ok_empty(s.call(e + 12, L::TCBResume, &[], &[]));
+    assert!(s.k.cur_time > now);
+    assert_eq!(
+        (refill_head(csc).get(), refill_size(csc)),
+        (
+            Refill {
+                time: configured,
+                amount: budget
+            },
+            1
+        ),
+        "constant bandwidth: unchanged until it runs"
+    );
+    assert_eq!(refill_head(ssc).get().time, now);
+    for t in [sp, cb] {
+        assert_eq!(t.state(), ThreadState::Restart);
+        assert_eq!(
+            (t.with(|x| x.queued), t.with(|x| x.in_release_queue)),
+            (1, 0)
+        );
+    }
+    assert_eq!(s.k.cur_thread, root);
+    // When its thread becomes current (`switchSchedContext`), the constant-bandwidth SC's
+    // ready refill starts then; the sporadic one's is not moved again.
+    let resumed = s.k.cur_time;
+    s.run_as(cb);
+    assert_eq!((s.k.cur_thread, s.k.cur_sc), (cb, csc));
+    assert_eq!(
+        refill_head(csc).get(),
+        Refill {
+            time: resumed,
+            amount: budget
+        }
+    );
+    s.run_as(sp);
+    assert_eq!((s.k.cur_thread, s.k.cur_sc), (sp, ssc));
+    assert_eq!(refill_head(ssc).get().time, now);
+}
+
+/// `SchedContext_Bind` and `TCB_SetSchedParams` give a blocked thread only a released
+/// SchedContext (`sc_released`: configured, its head refill ready): an unconfigured one is
+/// refused with `IllegalOperation` and nothing changes; once configured, each binds it.
+#[test]
+fn a_blocked_thread_is_bound_only_to_a_released_sc() {
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let rp = s.make(T::Reply, 0, e + 1);
+    let t = s.spawn(100, e + 10);
+    make_passive(&mut s, e + 10);
+    recv(&mut s, t, ep, rp);
+    assert_eq!(t.state(), ThreadState::BlockedOnReceive);
+    s.make(T::SchedContext, abi::object::MIN_SCHED_CONTEXT_BITS, e + 2);
+    let sc = sc_at(&s, e + 2);
+    let unchanged = |s: &System| {
+        assert_eq!((tcb_sc(t).addr(), sc_owner(sc)), (0, 0));
+        assert_eq!(t.with(|x| x.priority), 100);
+        assert_eq!(t.state(), ThreadState::BlockedOnReceive);
+        assert_eq!(ep_queue(ep_at(s, ep)), vec![t]);
+    };
+    fails(
+        s.call(e + 2, L::SchedContextBind, &[], &[e + 10]),
+        abi::Error::IllegalOperation,
+        &[],
+    );
+    unchanged(&s);
+    fails(
+        s.call(
+            e + 10,
+            L::TCBSetSchedParams,
+            &[50, 50],
+            &[ROOT_TCB, e + 2, e + 60],
+        ),
+        abi::Error::IllegalOperation,
+        &[],
+    );
+    unchanged(&s);
+    configure(&mut s, e + 2, 1000, 1000, 0, 0);
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[e + 10]));
+    assert_eq!((tcb_sc(t), sc_owner(sc)), (sc, addr(t)));
+    ok_empty(s.call(e + 2, L::SchedContextUnbind, &[], &[]));
+    assert_eq!((tcb_sc(t).addr(), sc_owner(sc)), (0, 0));
+    ok_empty(s.call(
+        e + 10,
+        L::TCBSetSchedParams,
+        &[50, 50],
+        &[ROOT_TCB, e + 2, e + 60],
+    ));
+    assert_eq!((tcb_sc(t), sc_owner(sc)), (sc, addr(t)));
+    assert_eq!(
+        (t.with(|x| x.priority), t.state()),
+        (50, ThreadState::BlockedOnReceive)
+    );
+}
+
+/// SchedContext invocations on a thread that is not blocked and a notification:
+/// `SchedContext_Consumed` replies the consumed time in µs (one word) and resets it; Bind of a
+/// stopped thread takes even an unconfigured SC (only a blocked thread needs a released one);
+/// Bind of a thread does not move a constant-bandwidth SC's refills (only a sporadic SC's
+/// are brought up to date); `UnbindObject` of a notification needs the SC's own.
+#[test]
+fn sched_context_consumed_bind_and_unbind_object() {
+    use crate::object::sched_context::Refill;
+    let (mut s, e) = world();
+    let t = s.spawn(0, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    tsc.with(|x| x.consumed = crate::arch::us_to_ticks(1234) + 3);
+    let r = s.call(
+        System::sc_slot_of(e + 10),
+        L::SchedContextConsumed,
+        &[],
+        &[],
+    );
+    assert_eq!((r.info.label(), r.info.length(), r.mrs[0]), (0, 1, 1234));
+    assert_eq!(tsc.get().consumed, 0);
+    // A stopped thread and an unconfigured SC.
+    ok_empty(s.call(e + 10, L::TCBSuspend, &[], &[]));
+    make_passive(&mut s, e + 10);
+    s.make(T::SchedContext, abi::object::MIN_SCHED_CONTEXT_BITS, e + 2);
+    let sc = sc_at(&s, e + 2);
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[e + 10]));
+    assert_eq!((tcb_sc(t), sc_owner(sc)), (sc, addr(t)));
+    ok_empty(s.call(e + 2, L::SchedContextUnbind, &[], &[]));
+    // A configured constant-bandwidth SC whose refill is ready: bound as it is.
+    configure(&mut s, e + 2, 1000, 4000, 0, 0);
+    let before = refill_head(sc).get();
+    advance_time(crate::arch::us_to_ticks(300));
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[e + 10]));
+    assert!(s.k.cur_time > before.time);
+    assert_eq!(refill_head(sc).get(), before);
+    assert_eq!((tcb_sc(t), t.state()), (sc, ThreadState::Inactive));
+    // Notifications.
+    let n = s.make(T::Notification, 0, e + 3);
+    let n2 = s.make(T::Notification, 0, e + 4);
+    ok_empty(s.call(e + 2, L::SchedContextBind, &[], &[n]));
+    fails(
+        s.call(e + 2, L::SchedContextUnbindObject, &[], &[n2]),
+        abi::Error::IllegalOperation,
+        &[],
+    );
+    assert!(sc.get().notification.is(ntfn_at(&s, n).0));
+    ok_empty(s.call(e + 2, L::SchedContextUnbindObject, &[], &[n]));
+    assert!(sc.get().notification.is_none());
+    let _ = Refill::default();
+}
+
+/// A thread on a sporadic SchedContext woken by IPC (`unblock_check_unless_current` in the
+/// endpoint path): its ready head refill starts when the message arrives.
+#[test]
+fn ipc_wakes_a_sporadic_receiver_with_its_refill_up_to_date() {
+    use crate::object::sched_context::{Refill, SCHED_CONTEXT_SPORADIC};
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let t = s.spawn(0, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    configure(
+        &mut s,
+        System::sc_slot_of(e + 10),
+        1000,
+        4000,
+        0,
+        SCHED_CONTEXT_SPORADIC,
+    );
+    sys6(&mut s, t, Syscall::Wait, ep, 0, 0, info(0, 0, 0), &[]);
+    assert_eq!(t.state(), ThreadState::BlockedOnReceive);
+    let before = refill_head(tsc).get();
+    advance_time(crate::arch::us_to_ticks(300));
+    let root = s.root;
+    send(&mut s, root, ep, info(0, 0, 1), &[7]);
+    let now = s.k.cur_time;
+    assert!(now > before.time);
+    assert_eq!(t.state(), ThreadState::Running);
+    assert_eq!(
+        refill_head(tsc).get(),
+        Refill {
+            time: now,
+            amount: before.amount
+        }
+    );
+}
+
+/// A thread that deletes the last cap of its own SchedContext loses it and the CPU: another
+/// thread runs (`schedContext_unbindTCB` of the current thread asks for a reschedule).
+#[test]
+fn deleting_the_current_threads_sc_reschedules() {
+    let (mut s, e) = world();
+    let root = s.root;
+    let a = s.spawn(100, e + 10);
+    s.run_as(a);
+    sys6(
+        &mut s,
+        a,
+        Syscall::Call,
+        CNODE,
+        0,
+        0,
+        info(L::CNodeDelete as u64, 0, 2),
+        &[System::sc_slot_of(e + 10), 64],
+    );
+    assert_eq!(tcb_sc(a).addr(), 0);
+    assert_eq!(a.state(), ThreadState::Running);
+    assert_eq!(s.k.cur_thread, root);
+}
+
+/// `SchedContext_YieldTo` an SC whose thread has a lower priority than the caller's: nothing
+/// to yield to (the thread is put at the end of its queue), the caller goes on with the
+/// consumed-time reply; of the same priority, the caller yields and that thread runs.
+#[test]
+fn yield_to_a_lower_priority_thread_returns_at_once() {
+    let (mut s, e) = world();
+    let root = s.root;
+    let lo = s.spawn(0, e + 10);
+    let r = s.call(System::sc_slot_of(e + 10), L::SchedContextYieldTo, &[], &[]);
+    assert_eq!((r.info.label(), r.info.length()), (0, 1));
+    assert_eq!(s.k.cur_thread, root);
+    assert!(root.with(|x| x.yield_to).is_none());
+    assert_eq!(
+        (lo.state(), lo.with(|x| x.queued)),
+        (ThreadState::Restart, 1)
+    );
+    let same = s.spawn(1, e + 12);
+    s.run_as(root);
+    s.syscall(
+        Syscall::Call,
+        System::sc_slot_of(e + 12),
+        info(L::SchedContextYieldTo as u64, 0, 0),
+        &[],
+        &[],
+    );
+    assert_eq!(s.k.cur_thread, same);
+    assert!(root.with(|x| x.yield_to).is(own_sc(&s, e + 12)));
+}
+
+/// A passive server that answers with `seL4_Send` on the Reply cap (and so does not block)
+/// gives the SC back and with it the CPU: the caller, of a lower priority, runs
+/// (`schedContext_donate` from the current thread asks for a reschedule).
+#[test]
+fn a_passive_server_replying_by_send_loses_the_cpu_with_the_sc() {
+    let (mut s, e) = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let rp = s.make(T::Reply, 0, e + 1);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(50, e + 12);
+    let csc = own_sc(&s, e + 12);
+    recv(&mut s, server, ep, rp);
+    make_passive(&mut s, e + 10);
+    call(&mut s, client, ep, info(1, 0, 1), &[11]);
+    assert_eq!((s.k.cur_thread, tcb_sc(server)), (server, csc));
+    send(&mut s, server, rp, info(0, 0, 1), &[22]);
+    assert_eq!((tcb_sc(server).addr(), tcb_sc(client)), (0, csc));
+    assert_eq!(
+        (client.state(), server.state()),
+        (ThreadState::Running, ThreadState::Running)
+    );
+    assert_eq!(System::regs_of(client).mrs[0], 22);
+    assert_eq!(s.k.cur_thread, client, "the server has no SC to run on");
+}
+
 /// `Kernel::preemption_point` under MCS (seL4 `preemptionPoint`): every
 /// `MAX_NUM_WORK_UNITS_PER_PREEMPTION` units it also stops when the current SC's budget is
 /// used up.

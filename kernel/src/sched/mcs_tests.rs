@@ -247,6 +247,8 @@ proptest! {
 fn constants_of_the_reference_build() {
     assert_eq!((MIN_BUDGET_US, MIN_BUDGET), (20, 200));
     assert_eq!(MAX_PERIOD_US, 230_584_300_921_369_395);
+    // `UINT64_MAX - 5 * usToTicks(MAX_PERIOD_US)` with 10 ticks a microsecond.
+    assert_eq!(MAX_RELEASE_TIME, 6_917_529_027_641_081_865);
     assert_eq!(refill_slots(7), 2);
     assert_eq!(refill_slots(8), 10);
     assert_eq!(IDLE_BUDGET, 50_000);

@@ -1688,3 +1688,104 @@ fn root_task_image_frames_are_rwx_user_leaves() {
     let ad = crate::arch::riscv64::vspace::PTE_A | crate::arch::riscv64::vspace::PTE_D;
     assert_eq!(pte.bits() & ad, ad);
 }
+
+/// `user_word_paddr` (the debug-build stack dump's reads of user memory): the physical address
+/// of an aligned word under a valid user leaf at each level, with the word's offset inside the
+/// page; `None` for unaligned addresses, addresses at or above `USER_TOP`, unmapped addresses,
+/// and entries that are not valid user leaves (invalid with leaf bits, a valid non-leaf at
+/// level 0, a leaf without the U bit).
+#[test]
+fn user_word_paddr_reads_only_aligned_words_of_user_leaves() {
+    use crate::arch::riscv64::vspace::user_word_paddr;
+    let mut s = System::boot();
+    let e = s.bootinfo().empty.start;
+    let root = pt_base(&s, VSPACE);
+    // 4 KiB at level 0 and 2 MiB at level 1, under root entry 1.
+    new_obj(&mut s, T::PageTable, e);
+    new_obj(&mut s, T::PageTable, e + 1);
+    ok(pt_map(&mut s, e, VSPACE, GIB));
+    ok(pt_map(&mut s, e + 1, VSPACE, GIB));
+    new_obj(&mut s, T::SmallPage, e + 2);
+    ok(page_map(
+        &mut s,
+        e + 2,
+        VSPACE,
+        GIB + 0x5000,
+        CapRights::ALL,
+        0,
+    ));
+    new_mega(&mut s, e + 3);
+    ok(page_map(
+        &mut s,
+        e + 3,
+        VSPACE,
+        GIB + MIB2,
+        CapRights::READ,
+        XN,
+    ));
+    let small = frame_paddr(&s, e + 2);
+    let mega = frame_paddr(&s, e + 3);
+    assert_eq!((small % 0x1000, mega % MIB2), (0, 0));
+    for (base, paddr, size) in [(GIB + 0x5000, small, 0x1000), (GIB + MIB2, mega, MIB2)] {
+        for off in [0, 8, 0x7f8, 0x1008 % size, size / 2 + 0x18, size - 8] {
+            assert_eq!(
+                user_word_paddr(root, base + off),
+                Some(paddr + off),
+                "the word at {:#x}",
+                base + off
+            );
+        }
+        for off in [1, 4, 7, 0xffc % size] {
+            assert_eq!(user_word_paddr(root, base + off), None, "unaligned");
+        }
+    }
+    for v in [GIB + 0x4ff8, GIB + 0x6000, GIB + 2 * MIB2, 0x8000_0000] {
+        assert_eq!(user_word_paddr(root, v), None, "unmapped {v:#x}");
+    }
+
+    // The last page below USER_TOP, then hand-made entries in the same level-0 table.
+    new_obj(&mut s, T::PageTable, e + 4);
+    new_obj(&mut s, T::PageTable, e + 5);
+    let last = USER_TOP - 0x1000;
+    ok(pt_map(&mut s, e + 4, VSPACE, last));
+    ok(pt_map(&mut s, e + 5, VSPACE, last));
+    new_obj(&mut s, T::SmallPage, e + 6);
+    ok(page_map(
+        &mut s,
+        e + 6,
+        VSPACE,
+        last,
+        CapRights::READ_WRITE,
+        0,
+    ));
+    let top = frame_paddr(&s, e + 6);
+    assert_eq!(user_word_paddr(root, USER_TOP - 8), Some(top + 0xff8));
+    assert_eq!(user_word_paddr(root, last), Some(top));
+    let w = lookup_pt_slot(root, last);
+    assert_eq!(w.level, 0);
+    let user = w.slot.get();
+    let table = pt_base(&s, e + 5);
+    let idx = vspace::pt_index(last, 0);
+    assert_eq!(idx, 510);
+    // A user leaf at USER_TOP itself (no Page_Map makes one): still refused.
+    vspace::pte_slot(table, 511).set(user);
+    assert_eq!(leaf(root, USER_TOP).map(|l| l.1), Some(0));
+    assert_eq!(
+        user_word_paddr(root, USER_TOP),
+        None,
+        "USER_TOP is not user memory"
+    );
+    let at = |i: u64| last - (510 - i) * 0x1000;
+    // Leaf bits and U without V.
+    vspace::pte_slot(table, 509).set(Pte::from_bits(user.bits() & !PTE_V));
+    // V without R, W or X at level 0.
+    vspace::pte_slot(table, 508).set(Pte::from_bits(user.bits() & !(PTE_R | PTE_W | PTE_X)));
+    // A valid leaf without U (a kernel-only mapping).
+    vspace::pte_slot(table, 507).set(Pte::from_bits(user.bits() & !PTE_U));
+    // And a valid user leaf made the same way, which is read.
+    vspace::pte_slot(table, 506).set(user);
+    for i in [509, 508, 507] {
+        assert_eq!(user_word_paddr(root, at(i) + 0x10), None, "entry {i}");
+    }
+    assert_eq!(user_word_paddr(root, at(506) + 0x10), Some(top + 0x10));
+}
