@@ -1559,7 +1559,7 @@ mod props {
 
     /// Each reply and state after it of `ops` from [`setup`], and how many syscalls the
     /// direct paths took; `direct`: with `arch::fast_invocation`.
-    fn replay(ops: &[Op], direct: bool) -> (Vec<Step>, u64) {
+    fn replay(ops: &[Op], direct: bool) -> (Vec<Step>, u64, System) {
         let (mut s, base, ut) = setup();
         s.k.fastpath_off = !direct;
         s.k.fastpath_hits = 0;
@@ -1570,7 +1570,8 @@ mod props {
                 (r.info.0, r.mrs, relative_snapshot(&s, base + WINDOW))
             })
             .collect();
-        (out, s.k.fastpath_hits)
+        let hits = s.k.fastpath_hits;
+        (out, hits, s)
     }
 
     proptest! {
@@ -1580,8 +1581,8 @@ mod props {
         /// every Page_Map that succeeds.
         #[test]
         fn page_map_direct_path_matches_the_general_path(ops in proptest::collection::vec(op(), 1..60)) {
-            let (direct, hits) = replay(&ops, true);
-            let (general, none) = replay(&ops, false);
+            let (direct, hits, _first) = replay(&ops, true);
+            let (general, none, _second) = replay(&ops, false);
             prop_assert_eq!(none, 0);
             for (i, (d, g)) in direct.iter().zip(&general).enumerate() {
                 prop_assert!(d == g, "step {}: {:?}: direct {:?}, general {:?}", i, ops[i], (d.0, d.1), (g.0, g.1));
