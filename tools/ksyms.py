@@ -55,6 +55,15 @@ def find_tool(name):
     return found[0] if found else shutil.which(f"llvm-{name}") or name
 
 
+def binutils_tool(elf, name):
+    """GNU binutils' `<target>-<name>` for the ELF's machine (aarch64 or riscv64) if on PATH,
+    else `<name>` (e.g. `addr2line`: the cross versions name assembly labels best)."""
+    with open(elf, "rb") as f:
+        machine = int.from_bytes(f.read(20)[18:20], "little")  # e_machine
+    prefix = {183: "aarch64-linux-gnu-", 243: "riscv64-linux-gnu-"}.get(machine, "")
+    return shutil.which(prefix + name) or name
+
+
 class Symbols:
     """The function symbols of one ELF, sorted by address."""
 

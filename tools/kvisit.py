@@ -9,14 +9,14 @@ its instructions by function symbol of KERNEL_ELF (`function`, most first), as t
 functions it ran through (`flow`), or by source line with the inlined callers (`line`, needs
 debug info: the release profile keeps it). Works for either kernel: this one's or seL4's
 (`kernel.elf` of a seL4 build has the symbols its image lost). Function names come from
-tools/ksyms.py (llvm-nm by default); `line` uses llvm-addr2line (or addr2line) by default. See
+tools/ksyms.py (llvm-nm by default); `line` uses the ELF's <target>-linux-gnu-addr2line. See
 tools/README.md and docs/PERFORMANCE.md, "How to see where the instructions go".
 """
 import argparse
 import collections
 import subprocess
 
-from ksyms import Symbols, find_tool
+from ksyms import Symbols, binutils_tool
 
 
 def read_visits(path):
@@ -56,13 +56,14 @@ def main():
     p.add_argument("--visit", type=int, default=0)
     p.add_argument("--by", choices=["function", "flow", "line"], default="function")
     p.add_argument("--nm", help="nm to read the symbols with (default: see tools/ksyms.py)")
-    p.add_argument("--addr2line", default=find_tool("addr2line"))
+    p.add_argument("--addr2line", help="addr2line for --by line (default: the ELF's "
+                   "<target>-linux-gnu-addr2line, else addr2line)")
     a = p.parse_args()
     header, blocks = read_visits(a.visits)[a.visit]
     print(header)
     insns = [addr + 4 * k for addr, n in blocks for k in range(n)]
     if a.by == "line":
-        desc = source_lines(a.elf, a.addr2line, insns)
+        desc = source_lines(a.elf, a.addr2line or binutils_tool(a.elf, "addr2line"), insns)
         label = lambda x: desc.get(x, "?")
     else:
         label = Symbols(a.elf, a.nm).name
