@@ -79,6 +79,8 @@ class Symbols:
         paths = collections.Counter(_HASH.sub("", n) for _, n in syms)
         syms = [(a, n if paths[_HASH.sub("", n)] > 1 else _HASH.sub("", n)) for a, n in syms]
         syms.sort(key=lambda s: s[0])  # stable: among equal addresses nm's order stays
+        if not syms:
+            raise SystemExit(f"{elf}: no function symbols (stripped? seL4's build keeps them in kernel/kernel.elf)")
         self.functions = syms
         self._addrs = [a for a, _ in syms]
 
