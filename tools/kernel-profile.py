@@ -1,47 +1,27 @@
 #!/usr/bin/env python3
 """Kernel instructions per function and sel4test phase, from the `prof=` file of
-tools/qemu-icount/icount_uart.c (lines: block address, instructions in the create, test and
+tools/qemu-plugins/icount_uart.c (lines: block address, instructions in the create, test and
 teardown phases).
 
 usage: kernel-profile.py PROF KERNEL_ELF [COLUMN [N]]
   COLUMN 0/1/2 sorts by create/test/teardown (default: their sum); N rows (default 40).
-Works for this kernel's ELF and for seL4's (kernel.elf of a seL4 build).
+Works for this kernel's ELF and for seL4's (kernel.elf of a seL4 build); function names come
+from tools/ksyms.py.
 """
-import bisect
-import glob
-import os
-import shutil
-import subprocess
 import sys
 
-
-def llvm_nm():
-    found = sorted(glob.glob(os.path.expanduser('~/.rustup/toolchains/*/lib/rustlib/*/bin/llvm-nm')))
-    return found[0] if found else shutil.which('llvm-nm') or 'nm'
-
-
-def functions(elf):
-    """(address, name) of the ELF's code symbols, sorted; local labels (`.L...`) skipped."""
-    out = subprocess.run([llvm_nm(), '-n', '--demangle', elf], capture_output=True, text=True).stdout
-    syms = []
-    for line in out.splitlines():
-        p = line.split(' ', 2)
-        if len(p) == 3 and p[1] in 'tTwW' and not p[2].startswith('.L'):
-            syms.append((int(p[0], 16), p[2]))
-    return syms
+from ksyms import Symbols
 
 
 def main():
     prof, elf = sys.argv[1], sys.argv[2]
     col = int(sys.argv[3]) if len(sys.argv) > 3 else None
     rows = int(sys.argv[4]) if len(sys.argv) > 4 else 40
-    syms = functions(elf)
-    addrs = [a for a, _ in syms]
+    syms = Symbols(elf)
     per, total = {}, [0, 0, 0]
     for line in open(prof):
         pc, *counts = line.split()
-        i = bisect.bisect_right(addrs, int(pc, 16)) - 1
-        name = syms[i][1] if i >= 0 else pc
+        name = syms.name(int(pc, 16), unknown=pc)
         acc = per.setdefault(name, [0, 0, 0])
         for k in range(3):
             acc[k] += int(counts[k])

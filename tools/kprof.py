@@ -9,9 +9,9 @@ Reads the log of
 from standard input (one `Trace` line per kernel instruction executed) and cuts it into
 windows, one per kernel entry (a window starts at the trap vector, the symbol given by
 --entry). Each instruction is counted for the function symbol of the kernel ELF (--kernel)
-that contains it. Windows that executed every function named by --match (substrings of the
-demangled-enough symbol) and none named by --exclude are grouped by length; for each length
-it prints how many windows had it and how many instructions each function took, and with
+that contains it (names from tools/ksyms.py). Windows that executed every function named by
+--match (substrings of the demangled symbol) and none named by --exclude are grouped by
+length; for each length it prints how many windows had it and how many instructions each function took, and with
 --dump the functions and addresses of the group's first window, one instruction per line,
 to /tmp/kprof_<n>.txt.
 
@@ -19,52 +19,11 @@ usage: kprof.py --kernel ELF --match page_map [--exclude foo] [--max 50000] < fi
 See docs/PERFORMANCE.md.
 """
 import argparse
-import bisect
 import collections
 import re
-import struct
 import sys
 
-def symbols(path):
-    """(address, name) of the function and untyped symbols of an ELF64 little-endian file,
-    sorted by address."""
-    data = open(path, "rb").read()
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
-    secs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
-    out = []
-    for (_, typ, _, _, off, size, link, _, _, entsize) in secs:
-        if typ != 2:  # SHT_SYMTAB
-            continue
-        stroff = secs[link][4]
-        for k in range(size // entsize):
-            name, info, _, shndx, value, _ = struct.unpack_from("<IBBHQQ", data, off + k * entsize)
-            if shndx == 0 or (info & 0xF) not in (0, 2):  # NOTYPE or FUNC
-                continue
-            end = data.index(b"\0", stroff + name)
-            n = data[stroff + name:end].decode(errors="replace")
-            if n and not n.startswith(".L") and not n.startswith("$"):
-                out.append((value, short(n)))
-    out.sort()
-    return out
-
-
-def short(n):
-    """`_ZN6kernel5entry14restart_thread17h...E` -> `kernel::entry::restart_thread`."""
-    if n.startswith("_ZN"):
-        parts, i = [], 3
-        while i < len(n) and n[i].isdigit():
-            j = i
-            while n[j].isdigit():
-                j += 1
-            ln = int(n[i:j])
-            parts.append(n[j:j + ln])
-            i = j + ln
-        if parts and re.match(r"h[0-9a-f]{16}$", parts[-1]):
-            parts.pop()
-        return "::".join(parts)
-    return n
-
+from ksyms import Symbols
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--kernel", required=True, help="the kernel ELF that ran")
@@ -76,20 +35,18 @@ ap.add_argument("--windows", type=int, default=100000, help="stop after this man
 ap.add_argument("--dump", action="store_true", help="write each group's instructions to /tmp/kprof_<n>.txt")
 a = ap.parse_args()
 
-syms = symbols(a.kernel)
-addrs_sorted = [x[0] for x in syms]
-entry = [v for v, n in syms if n == a.entry]
-if not entry:
+syms = Symbols(a.kernel)
+entry = syms.address(a.entry)
+if entry is None:
     sys.exit("no symbol %s in %s" % (a.entry, a.kernel))
-entry = "%x" % entry[0]
+entry = "%x" % entry
 name_of = {}
 
 
 def func(addr):
     n = name_of.get(addr)
     if n is None:
-        i = bisect.bisect_right(addrs_sorted, int(addr, 16)) - 1
-        n = syms[i][1] if i >= 0 else "?"
+        n = syms.name(int(addr, 16))
         name_of[addr] = n
     return n
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-test and per-phase guest-instruction counts of a sel4test run.
 
-Input: the file written by tools/qemu-icount/icount_uart.c (`out=`) (one line per byte the firmware
+Input: the file written by tools/qemu-plugins/icount_uart.c (`out=`) (one line per byte the firmware
 stores to the UART: total instructions, firmware instructions, kernel instructions, byte).
 Phases of test N (the driver's and the test process's console lines):
   create   = "Starting test N" .. "Running test"     (driver builds the test process)

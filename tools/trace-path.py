@@ -4,13 +4,21 @@
 Reads `qemu-system-riscv64 ... -d exec,nochain,in_asm -dfilter <kernel range> -D FIFO` from
 standard input and prints, for the first windows (trap entry to the next trap entry) that
 execute the function at address TRY but not the one at SLOW, how many kernel instructions ran
-and in which functions; each window's instructions go to /tmp/path_<n>.txt. See
+and in which functions (the names QEMU's `in_asm` log gives the blocks); each window's
+instructions go to /tmp/path_<n>.txt. A window starts at the trap vector: `riscv_trap_entry`
+of KERNEL_ELF (through tools/ksyms.py), else the address ENTRY (hex). See tools/README.md and
 docs/PERFORMANCE.md for how to run it.
 
-usage: trace-path.py TRY_ADDR SLOW_ADDR < fifo
+usage: trace-path.py TRY_ADDR SLOW_ADDR (KERNEL_ELF | ENTRY) < fifo
 """
 import re, sys, collections
-ENTRY=0xffffffff80201000
+from ksyms import Symbols
+if len(sys.argv) != 4:
+    sys.exit(__doc__)
+try:
+    ENTRY = int(sys.argv[3], 16)
+except ValueError:
+    ENTRY = Symbols(sys.argv[3]).address('riscv_trap_entry')
 TRY=int(sys.argv[1],16); SLOW=int(sys.argv[2],16)
 tb = {}; cur=None; name=''
 window=[]; found=[]

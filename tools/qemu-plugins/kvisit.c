@@ -5,7 +5,7 @@
  * the next user block. The plugin writes the visits that match its triggers, each as a line
  * `VISIT <n> total <instructions> tbs <blocks>` followed by one line `<hex address> <count>`
  * per block executed, in order (a block is straight-line code: its instructions are at
- * address, address + 4, ...). tools/kvisit/kvisit.py turns that into per-function or
+ * address, address + 4, ...). tools/kvisit.py turns that into per-function or
  * per-source-line counts. Blocks are counted whole, which is exact in the kernel (nothing
  * interrupts it mid-block there).
  *
@@ -19,36 +19,16 @@
  *                Sv39: 0xffffffc000000000)
  *   skip=N       leave out the first N matching visits; max=M: write at most M (default 20)
  *
- * Build: cc -O2 -shared -fPIC -o kvisit.so kvisit.c  (no QEMU headers needed: the few API
- * functions used are declared below, from the plugin API version 2 of QEMU 10's
- * include/qemu/qemu-plugin.h).
+ * Build: `make -C tools/qemu-plugins` (see tools/README.md); the plugin API declarations are
+ * in qemu-plugin-api.h.
  */
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef uint64_t qemu_plugin_id_t;
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-typedef struct {
-    const char *target_name;
-    struct {
-        int min, cur;
-    } version;
-    bool system_emulation;
-} qemu_info_t;
-typedef void (*tb_trans_cb)(qemu_plugin_id_t, struct qemu_plugin_tb *);
-typedef void (*udata_cb)(unsigned int, void *);
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t, tb_trans_cb);
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *, udata_cb, int, void *);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *, size_t);
-uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *);
+#include "qemu-plugin-api.h"
 
-__attribute__((visibility("default"))) int qemu_plugin_version = 2;
+QEMU_PLUGIN_DECLARE_VERSION();
 
 #define MAX_TRIG 16
 #define MAX_BLOCKS 200000
@@ -129,12 +109,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             b->kernel_trig |= a == ktrig[j];
         }
     }
-    qemu_plugin_register_vcpu_tb_exec_cb(tb, on_exec, 0, b);
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, on_exec, QEMU_PLUGIN_CB_NO_REGS, b);
 }
 
-__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id,
-                                                               const qemu_info_t *info,
-                                                               int argc, char **argv)
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
     const char *path = "/tmp/kvisit.txt";
     (void)info;

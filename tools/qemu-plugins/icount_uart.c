@@ -1,5 +1,5 @@
 /*
- * A QEMU TCG plugin (QEMU >= 9.1, plugin API 4; tested with 10.0.2) for whole-system
+ * A QEMU TCG plugin (system emulation, tested with QEMU 10.0.2) for whole-system
  * measurements in guest instructions, riscv64 `virt`:
  *
  *   out=FILE   one line per byte the firmware (OpenSBI, at 0x8000_0000..0x8020_0000) stores to
@@ -14,43 +14,17 @@
  *   test=NAME  with prof: count only while test NAME runs (all three phases).
  *
  * Counts are per executed translation block (a block left early by a trap counts whole).
- * Build: gcc -shared -fPIC -O2 -fvisibility=hidden -o icount_uart.so icount_uart.c
- * The declarations below are QEMU's plugin ABI (include/qemu/qemu-plugin.h), written out
- * here for the few functions used, since distributions ship QEMU without that header.
+ * Output of `out=` is what tools/sel4test-phases.py reads.
+ * Build: `make -C tools/qemu-plugins` (see tools/README.md); the plugin API declarations are
+ * in qemu-plugin-api.h (qemu_plugin_mem_get_value needs API version 3 or later).
  */
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef uint64_t plugin_id;
-typedef uint32_t meminfo;
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-typedef struct {
-    const char *target_name;
-    struct { int min, cur; } version;
-    bool system_emulation;
-} plugin_info;
-typedef struct {
-    int type;
-    union { uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64; struct { uint64_t lo, hi; } u128; } data;
-} mem_value;
-enum { CB_NO_REGS = 0 };
-enum { MEM_W = 2 };
+#include "qemu-plugin-api.h"
 
-void qemu_plugin_register_vcpu_tb_trans_cb(plugin_id, void (*)(plugin_id, struct qemu_plugin_tb *));
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *, void (*)(unsigned, void *), int, void *);
-void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *,
-                                      void (*)(unsigned, meminfo, uint64_t, void *), int, int, void *);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
-uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *, size_t);
-mem_value qemu_plugin_mem_get_value(meminfo);
-
-__attribute__((visibility("default"))) int qemu_plugin_version = 4;
+QEMU_PLUGIN_DECLARE_VERSION();
 
 #define FW_START 0x80000000ull
 #define FW_END 0x80200000ull
@@ -118,7 +92,7 @@ static void console_line(void)
         write_profile();
 }
 
-static void uart_store(unsigned vcpu, meminfo info, uint64_t vaddr, void *u)
+static void uart_store(unsigned vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *u)
 {
     if (vaddr != UART_THR)
         return;
@@ -134,15 +108,15 @@ static void uart_store(unsigned vcpu, meminfo info, uint64_t vaddr, void *u)
         line[line_len++] = c;
 }
 
-static void translate(plugin_id id, struct qemu_plugin_tb *tb)
+static void translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     size_t n = qemu_plugin_tb_n_insns(tb);
     uint64_t pc = qemu_plugin_tb_vaddr(tb);
     if (pc >= FW_START && pc < FW_END) {
-        qemu_plugin_register_vcpu_tb_exec_cb(tb, run_firmware, CB_NO_REGS, (void *)(uintptr_t)n);
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, run_firmware, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)n);
         for (size_t i = 0; i < n; i++)
             qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i), uart_store,
-                                             CB_NO_REGS, MEM_W, NULL);
+                                             QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_W, NULL);
     } else if (pc >= KERNEL_START && prof) {
         struct block *b = calloc(1, sizeof *b);
         if (!b)
@@ -156,15 +130,14 @@ static void translate(plugin_id id, struct qemu_plugin_tb *tb)
                 abort();
         }
         blocks[nblocks++] = b;
-        qemu_plugin_register_vcpu_tb_exec_cb(tb, run_kernel_prof, CB_NO_REGS, b);
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, run_kernel_prof, QEMU_PLUGIN_CB_NO_REGS, b);
     } else {
         qemu_plugin_register_vcpu_tb_exec_cb(tb, pc >= KERNEL_START ? run_kernel : run_user,
-                                             CB_NO_REGS, (void *)(uintptr_t)n);
+                                             QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)n);
     }
 }
 
-__attribute__((visibility("default"))) int qemu_plugin_install(plugin_id id, const plugin_info *info,
-                                                               int argc, char **argv)
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
         if (!strncmp(argv[i], "out=", 4) && !(out = fopen(argv[i] + 4, "w")))
@@ -176,8 +149,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(plugin_id id, con
             selected = false;
         }
     }
-    if (info->version.cur < 4) {
-        fprintf(stderr, "icount_uart: needs QEMU plugin API 4 (QEMU 9.1 or later)\n");
+    if (info->version.cur < QEMU_PLUGIN_API_VERSION) {
+        fprintf(stderr, "icount_uart: needs QEMU plugin API %d\n", QEMU_PLUGIN_API_VERSION);
         return 1;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, translate);

@@ -2,19 +2,21 @@
 """Where a kernel entry's instructions go, from the output of the kvisit QEMU plugin.
 
 usage: kvisit.py KERNEL_ELF VISITS_FILE [--visit N] [--by function|flow|line]
-                 [--nm aarch64-linux-gnu-nm] [--addr2line aarch64-linux-gnu-addr2line]
+                 [--nm NM] [--addr2line ADDR2LINE]
 
-Takes visit N (0-based, default 0) of VISITS_FILE (tools/kvisit/kvisit.c writes it) and prints
+Takes visit N (0-based, default 0) of VISITS_FILE (tools/qemu-plugins/kvisit.c writes it) and prints
 its instructions by function symbol of KERNEL_ELF (`function`, most first), as the sequence of
 functions it ran through (`flow`), or by source line with the inlined callers (`line`, needs
 debug info: the release profile keeps it). Works for either kernel: this one's or seL4's
-(`kernel.elf` of a seL4 build has the symbols its image lost). See docs/PERFORMANCE.md, "How to
-see where the instructions go".
+(`kernel.elf` of a seL4 build has the symbols its image lost). Function names come from
+tools/ksyms.py (llvm-nm by default); `line` uses the ELF's <target>-linux-gnu-addr2line. See
+tools/README.md and docs/PERFORMANCE.md, "How to see where the instructions go".
 """
 import argparse
-import bisect
 import collections
 import subprocess
+
+from ksyms import Symbols, binutils_tool
 
 
 def read_visits(path):
@@ -26,22 +28,6 @@ def read_visits(path):
             addr, n = line.split()
             visits[-1][1].append((int(addr, 16), int(n)))
     return visits
-
-
-def function_names(elf, nm):
-    syms = []
-    out = subprocess.run([nm, "-n", "-C", elf], capture_output=True, text=True, check=True)
-    for line in out.stdout.splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[1] in "tTwW":
-            syms.append((int(parts[0], 16), parts[2]))
-    addrs = [a for a, _ in syms]
-
-    def name(a):
-        i = bisect.bisect_right(addrs, a) - 1
-        return syms[i][1] if i >= 0 else "?"
-
-    return name
 
 
 def source_lines(elf, addr2line, addrs):
@@ -69,17 +55,18 @@ def main():
     p.add_argument("visits")
     p.add_argument("--visit", type=int, default=0)
     p.add_argument("--by", choices=["function", "flow", "line"], default="function")
-    p.add_argument("--nm", default="aarch64-linux-gnu-nm")
-    p.add_argument("--addr2line", default="aarch64-linux-gnu-addr2line")
+    p.add_argument("--nm", help="nm to read the symbols with (default: see tools/ksyms.py)")
+    p.add_argument("--addr2line", help="addr2line for --by line (default: the ELF's "
+                   "<target>-linux-gnu-addr2line, else addr2line)")
     a = p.parse_args()
     header, blocks = read_visits(a.visits)[a.visit]
     print(header)
     insns = [addr + 4 * k for addr, n in blocks for k in range(n)]
     if a.by == "line":
-        desc = source_lines(a.elf, a.addr2line, insns)
+        desc = source_lines(a.elf, a.addr2line or binutils_tool(a.elf, "addr2line"), insns)
         label = lambda x: desc.get(x, "?")
     else:
-        label = function_names(a.elf, a.nm)
+        label = Symbols(a.elf, a.nm).name
     if a.by == "function":
         for f, c in collections.Counter(label(x) for x in insns).most_common():
             print(f"{c:6} {f}")
