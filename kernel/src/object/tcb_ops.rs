@@ -6,7 +6,7 @@ use crate::ipc::cancel_ipc;
 use crate::ipc::setup_reply_master;
 use crate::object::tcb::{TcbRef, ThreadState};
 #[cfg(not(feature = "mcs"))]
-use crate::sched::sched_enqueue;
+use crate::sched::sched_enqueue_cold;
 use crate::sched::{possible_switch_to, sched_dequeue, set_thread_state};
 use crate::state::Kernel;
 
@@ -52,7 +52,7 @@ pub fn restart(k: &mut Kernel, t: TcbRef) {
         cancel_ipc(k, t);
         setup_reply_master(t);
         set_thread_state(k, t, ThreadState::Restart);
-        sched_enqueue(k, t);
+        sched_enqueue_cold(k, t);
         possible_switch_to(k, t);
     }
 }
