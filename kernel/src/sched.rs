@@ -486,15 +486,13 @@ pub fn schedule(k: &mut Kernel) {
             SchedulerAction::ChooseNewThread => {
                 // `tcbSchedEnqueue(cur)` (a no-op for a queued thread, as after a yield), then
                 // `scheduleChooseNewThread`, unless that would choose `cur` again.
-                if was_runnable && cur.with(|x| x.queued) == 0 {
-                    if chosen_again(k, cur) {
-                        #[cfg(feature = "track_utilisation")]
-                        crate::benchmark::switch(k, cur, cur);
-                    } else {
-                        sched_enqueue(k, cur);
-                        schedule_choose_new_thread(k);
-                    }
+                if was_runnable && cur.with(|x| x.queued) == 0 && chosen_again(k, cur) {
+                    #[cfg(feature = "track_utilisation")]
+                    crate::benchmark::switch(k, cur, cur);
                 } else {
+                    if was_runnable {
+                        sched_enqueue(k, cur);
+                    }
                     schedule_choose_new_thread(k);
                 }
             }
