@@ -74,7 +74,7 @@ if_riscv64! {
     pub use riscv64::platform::{check_irq, Platform};
     pub use riscv64::vspace::user_word_paddr;
     pub use riscv64::vspace::{PageTable, Pte};
-    pub use riscv64::{NAME, PADDR_TOP};
+    pub use riscv64::{msb_index, NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.
     pub use riscv64::timer::{
@@ -114,7 +114,7 @@ if_aarch64! {
     pub use aarch64::check_irq;
     pub use aarch64::vspace::user_word_paddr;
     pub use aarch64::vspace::{PageTable, Pte};
-    pub use aarch64::{NAME, PADDR_TOP};
+    pub use aarch64::{msb_index, NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.
     pub use aarch64::timer::{
