@@ -536,25 +536,6 @@ pub fn timer_tick(k: &mut Kernel) {
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
-    /// Both architectures' `msb_index` (the host tests compile both).
-    const MSB_INDEX: [fn(u64) -> usize; 2] = [
-        crate::arch::riscv64::msb_index,
-        crate::arch::aarch64::msb_index,
-    ];
-
-    #[test]
-    fn msb_index_of_each_bit() {
-        for msb_index in MSB_INDEX {
-            for i in 0..64 {
-                assert_eq!(msb_index(1 << i), i);
-                assert_eq!(msb_index((1 << i) | 1), i);
-                assert_eq!(msb_index(u64::MAX >> (63 - i)), i);
-            }
-        }
-    }
-
     /// The MCS fastpath's bitmap test agrees with `isHighestPrio` for every priority.
     #[cfg(feature = "mcs")]
     #[test]
@@ -573,15 +554,6 @@ mod tests {
                     is_highest_prio(&k, 0, prio),
                     "{set:?} {prio}"
                 );
-            }
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn msb_index_is_63_minus_leading_zeros(x in 1..=u64::MAX) {
-            for msb_index in MSB_INDEX {
-                prop_assert_eq!(msb_index(x), 63 - x.leading_zeros() as usize);
             }
         }
     }

@@ -201,3 +201,31 @@ pub use host::{ack_deadline_irq, get_current_time, set_deadline};
 /// (`getCurrentTime`, `setDeadline`, `ackDeadlineIRQ`).
 #[cfg(all(target_os = "none", feature = "mcs"))]
 pub use machine::{ack_deadline_irq, get_current_time, set_deadline};
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Both architectures' `msb_index` (host tests compile both).
+    const MSB_INDEX: [fn(u64) -> usize; 2] = [super::riscv64::msb_index, super::aarch64::msb_index];
+
+    #[test]
+    fn msb_index_of_each_bit() {
+        for msb_index in MSB_INDEX {
+            for i in 0..64 {
+                assert_eq!(msb_index(1 << i), i);
+                assert_eq!(msb_index((1 << i) | 1), i);
+                assert_eq!(msb_index(u64::MAX >> (63 - i)), i);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn msb_index_is_63_minus_leading_zeros(x in 1..=u64::MAX) {
+            for msb_index in MSB_INDEX {
+                prop_assert_eq!(msb_index(x), 63 - x.leading_zeros() as usize);
+            }
+        }
+    }
+}
