@@ -195,6 +195,7 @@ pub fn run(bi: &'static BootInfo) {
     }
     if !cfg!(feature = "ipc-only") {
         record(&mut res, "yield", yield_bench);
+        record(&mut res, "tcb_set_priority_self", set_priority_self);
     }
     for c in IPC_CASES.iter().filter(|c| selected(c.call)) {
         println!("{} ...", c.call);
@@ -332,6 +333,30 @@ fn yield_bench(res: &mut Results) -> R<()> {
     local(res, "yield", |_| {
         let mut r = [0; 6];
         Ok(raw::timed(raw::YIELD, &mut r))
+    })
+}
+
+/// sel4bench's scheduler row "average to reschedule current thread": the root thread calls
+/// `seL4_TCB_SetPriority` on itself with itself as the authority, to `seL4_MaxPrio` (its
+/// priority and MCP already), which always asks the scheduler to choose again (seL4
+/// `setPriority`: the current thread goes through `rescheduleRequired`). One call per window
+/// (sel4bench averages a loop of them).
+fn set_priority_self(res: &mut Results) -> R<()> {
+    const MAX_PRIO: Word = abi::config::NUM_PRIORITIES as Word - 1;
+    let tcb = init::TCB.bits();
+    local(res, "tcb_set_priority_self", |_| {
+        sys::seL4_SetCap(0, tcb);
+        let mut r = [
+            tcb,
+            MessageInfo::new(InvocationLabel::TCBSetPriority as Word, 0, 1, 1).0,
+            MAX_PRIO,
+            0,
+            0,
+            0,
+        ];
+        let t = raw::timed(raw::CALL, &mut r);
+        invocation_ok(&r, "TCB_SetPriority")?;
+        Ok(t)
     })
 }
 

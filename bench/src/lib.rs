@@ -157,6 +157,7 @@ pub const REQUIRED: &[&str] = &[
     "call_1cap_same_as",
     "null_syscall",
     "yield",
+    "tcb_set_priority_self",
     "signal_wake_higher_prio",
     "signal_no_waiter",
     "untyped_retype_4k_frame",

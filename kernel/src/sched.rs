@@ -152,32 +152,10 @@ impl Scheduler {
     }
 }
 
-/// `MSB8[b]`: the index of the highest set bit of the byte `b` (0 for 0).
-const MSB8: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 2;
-    while i < 256 {
-        t[i] = t[i / 2] + 1;
-        i += 1;
-    }
-    t
-};
-
-/// The index of the highest set bit of `x` (not 0): `63 - x.leading_zeros()`. RV64GC has no
-/// count-leading-zeros instruction and the compiler's generic expansion takes about 45
-/// instructions; this takes three halving steps and a byte table.
-#[inline(always)]
-fn msb_index(x: u64) -> usize {
-    debug_assert!(x != 0);
-    let (mut x, mut n) = (x, 0);
-    for s in [32, 16, 8] {
-        let hi = x >> s;
-        let big = (hi != 0) as u32 * s;
-        x >>= big;
-        n += big;
-    }
-    n as usize + MSB8[(x & 0xff) as usize] as usize
-}
+// The index of the highest set bit of `x` (not 0), `63 - x.leading_zeros()`, as the
+// architecture computes it best (riscv64: halving steps and a byte table, since RV64GC has no
+// count-leading-zeros instruction; aarch64: `clz`).
+use crate::arch::msb_index;
 
 impl Default for Scheduler {
     fn default() -> Self {
@@ -558,18 +536,6 @@ pub fn timer_tick(k: &mut Kernel) {
 
 #[cfg(test)]
 mod tests {
-    use super::msb_index;
-    use proptest::prelude::*;
-
-    #[test]
-    fn msb_index_of_each_bit() {
-        for i in 0..64 {
-            assert_eq!(msb_index(1 << i), i);
-            assert_eq!(msb_index((1 << i) | 1), i);
-            assert_eq!(msb_index(u64::MAX >> (63 - i)), i);
-        }
-    }
-
     /// The MCS fastpath's bitmap test agrees with `isHighestPrio` for every priority.
     #[cfg(feature = "mcs")]
     #[test]
@@ -589,13 +555,6 @@ mod tests {
                     "{set:?} {prio}"
                 );
             }
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn msb_index_is_63_minus_leading_zeros(x in 1..=u64::MAX) {
-            prop_assert_eq!(msb_index(x), 63 - x.leading_zeros() as usize);
         }
     }
 }

@@ -74,7 +74,7 @@ if_riscv64! {
     pub use riscv64::platform::{check_irq, Platform};
     pub use riscv64::vspace::user_word_paddr;
     pub use riscv64::vspace::{PageTable, Pte};
-    pub use riscv64::{NAME, PADDR_TOP};
+    pub use riscv64::{msb_index, NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.
     pub use riscv64::timer::{
@@ -114,7 +114,7 @@ if_aarch64! {
     pub use aarch64::check_irq;
     pub use aarch64::vspace::user_word_paddr;
     pub use aarch64::vspace::{PageTable, Pte};
-    pub use aarch64::{NAME, PADDR_TOP};
+    pub use aarch64::{msb_index, NAME, PADDR_TOP};
     /// Time units (seL4 `arch/machine/timer.h`): µs in the ABI, ticks of the platform's clock
     /// inside; the kernel's WCET and the timer's precision.
     pub use aarch64::timer::{
@@ -201,3 +201,31 @@ pub use host::{ack_deadline_irq, get_current_time, set_deadline};
 /// (`getCurrentTime`, `setDeadline`, `ackDeadlineIRQ`).
 #[cfg(all(target_os = "none", feature = "mcs"))]
 pub use machine::{ack_deadline_irq, get_current_time, set_deadline};
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Both architectures' `msb_index` (host tests compile both).
+    const MSB_INDEX: [fn(u64) -> usize; 2] = [super::riscv64::msb_index, super::aarch64::msb_index];
+
+    #[test]
+    fn msb_index_of_each_bit() {
+        for msb_index in MSB_INDEX {
+            for i in 0..64 {
+                assert_eq!(msb_index(1 << i), i);
+                assert_eq!(msb_index((1 << i) | 1), i);
+                assert_eq!(msb_index(u64::MAX >> (63 - i)), i);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn msb_index_is_63_minus_leading_zeros(x in 1..=u64::MAX) {
+            for msb_index in MSB_INDEX {
+                prop_assert_eq!(msb_index(x), 63 - x.leading_zeros() as usize);
+            }
+        }
+    }
+}
