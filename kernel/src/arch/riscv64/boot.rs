@@ -21,14 +21,22 @@ pub const MAX_NUM_FREEMEM_REG: usize = 16;
 /// tree, user image).
 pub const NUM_RESERVED_REGIONS: usize = 3;
 
-/// Size of the frames the kernel's devices are reserved in (seL4 riscv `map_kernel_devices`
-/// maps each `kernel_device_frames` entry with a 2 MiB megapage): `LARGE_PAGE_BITS`.
-pub const KERNEL_DEVICE_FRAME_BITS: u64 = abi::object::LARGE_PAGE_BITS;
-
-/// Whether RAM below the kernel image is the firmware's, kept from the untyped RAM (seL4's
-/// `physBase` on riscv64 is where OpenSBI hands over: 0x8000_0000..0x8020_0000 is OpenSBI's and
-/// becomes device untyped).
-pub const RAM_BELOW_KERNEL_IS_FIRMWARE: bool = true;
+/// What boot's memory plan takes from riscv64 on `qemu-riscv-virt` (see
+/// [`crate::boot::BootRules`]): the kernel window of Sv39 ([`super::PADDR_TOP`]), device
+/// untypeds below `CONFIG_PADDR_USER_DEVICE_TOP` (2^39), the kernel's devices reserved in the
+/// 2 MiB megapages seL4 riscv `map_kernel_devices` maps them with (`LARGE_PAGE_BITS`), the RAM
+/// below the kernel image OpenSBI's (seL4's `physBase` is where OpenSBI hands over:
+/// 0x8000_0000..0x8020_0000 becomes device untyped), `seL4_MaxUntypedBits` 38, Sv39's
+/// `USER_TOP` and page tables.
+pub const BOOT_RULES: crate::boot::BootRules = crate::boot::BootRules {
+    paddr_top: super::PADDR_TOP,
+    device_top: abi::platform::qemu_riscv_virt::PADDR_USER_DEVICE_TOP,
+    kernel_device_frame_bits: abi::arch::riscv64::LARGE_PAGE_BITS,
+    ram_below_kernel_is_firmware: true,
+    max_untyped_bits: abi::arch::riscv64::MAX_UNTYPED_BITS,
+    user_top: abi::arch::riscv64::USER_TOP,
+    root_paging_tables,
+};
 
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
