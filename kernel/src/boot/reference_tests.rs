@@ -1082,8 +1082,9 @@ const ARM_SEL4TEST_MCS_LIST: &str = "0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004
     0x7ffcb900,8,0 0x7ffcba00,9,0 0x7ffcbc00,10,0 0x7ffcc000,14,0 0x7ffd0000,16,0 \
     0x7ffe0000,17,0";
 
-/// Holds the model and the kernel's aarch64 memory plan and slots with placement `p` to seL4's
-/// output (the host cannot create aarch64 objects, so no whole boot: [`kernel_slots`]).
+/// Holds the model and the kernel's aarch64 memory plan and slots with placement `p` to a boot's
+/// printed output: seL4's, or this kernel's own on the target (the host cannot create aarch64
+/// objects, so no whole boot: [`kernel_slots`]).
 #[cfg(not(feature = "root_cnode_size_bits_17"))]
 fn arm_boot_is_sel4s(p: &Placement, sel4_list_text: &str, len: usize, sel4_slots: Slots) {
     assert_eq!(p.isa, Isa::Aarch64);
@@ -1232,4 +1233,104 @@ fn arm_boot_2m_into_ram() {
     assert_eq!(ram[0], &(0x4020_0000, 15, false));
     assert_eq!(ram[3], &(0x4000_0000, 21, false));
     assert_eq!(ram[4], &(0x4024_1950, 4, false));
+}
+
+/// This kernel's own output on the target, inside seL4's elfloader image of the sel4test build
+/// above (`/work/ext-aarch64/ours-in-elfloader`: the build's elfloader, device tree and
+/// rootserver with this kernel as `kernel.elf`; release, non-MCS, at 0x4020_0000..0x4023_7000
+/// with 56 KiB of boot code), as sel4test's driver printed it: the same hand-off as seL4's but
+/// for the kernel image. The host plan for that placement is what the kernel made, and the
+/// slots are seL4's (paging 16..20, extra BootInfo 20..22, image frames 22..1036, IPC buffer
+/// 0x7f_6000); the untyped list differs from seL4's only where the kernel image does (the boot
+/// code, the 2 MiB of RAM below the image, the device tree and the user image 24 KiB lower).
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_this_kernel_in_sel4s_elfloader_made_its_plan() {
+    let p = Placement {
+        kernel_image: Region::new(0x4020_0000, 0x4023_7000),
+        kernel_boot: Region::new(0x4020_0000, 0x4020_e000),
+        dtb: Region::new(0x4023_7000, 0x4023_8e11),
+        ui: Region::new(0x4023_9000, 0x4062_f000),
+        ..Placement::ARM_SEL4TEST
+    };
+    const OURS: &str = "0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 0x8008000,15,1 \
+        0x8011000,12,1 0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 \
+        0x8040000,18,1 0x8080000,19,1 0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 \
+        0x8800000,23,1 0x9000000,24,1 0xa000000,25,1 0xc000000,26,1 0x10000000,28,1 \
+        0x20000000,29,1 0x80000000,31,1 0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 \
+        0x800000000,35,1 0x1000000000,36,1 0x2000000000,37,1 0x4000000000,38,1 \
+        0x8000000000,39,1 0x40200000,15,0 0x40208000,14,0 0x4020c000,13,0 0x40000000,21,0 \
+        0x40238e20,5,0 0x40238e40,6,0 0x40238e80,7,0 0x40238f00,8,0 0x4062f000,12,0 \
+        0x40630000,16,0 0x40640000,18,0 0x40680000,19,0 0x40700000,20,0 0x40800000,23,0 \
+        0x41000000,24,0 0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 0x50000000,28,0 \
+        0x60000000,28,0 0x70000000,27,0 0x78000000,26,0 0x7c000000,25,0 0x7e000000,24,0 \
+        0x7f000000,23,0 0x7f800000,22,0 0x7fc00000,21,0 0x7fe00000,20,0 0x7ff00000,19,0 \
+        0x7ffca800,11,0 0x7ffcb000,12,0 0x7ffcc000,14,0 0x7ffd0000,16,0 0x7ffe0000,17,0";
+    arm_boot_is_sel4s(
+        &p,
+        OURS,
+        64,
+        Slots {
+            ipc_buffer: 0x7f_6000,
+            user_image_paging: (16, 20),
+            extra_bi_pages: (20, 22),
+            user_image_frames: (22, 1036),
+            untyped: (1036, 1100),
+            empty: (1100, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+    // Against seL4's list: the device untypeds and the block of root task objects are the
+    // same.
+    let sel4 = sel4_list(ARM_SEL4TEST_LIST);
+    let ours = sel4_list(OURS);
+    assert_eq!(sel4[..30], ours[..30]);
+    assert_eq!(sel4[sel4.len() - 5..], ours[ours.len() - 5..]);
+}
+
+/// The same with MCS: this kernel (release, MCS, 0x4020_0000..0x4023_c000) inside seL4's
+/// elfloader image of the MCS sel4test build; the slots are seL4's (paging 16..21, extra
+/// BootInfo 21..23, SchedControl 23, image frames 24..1070, IPC buffer 0x81_6000).
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_this_kernel_in_sel4s_elfloader_made_its_plan_mcs() {
+    let p = Placement {
+        kernel_image: Region::new(0x4020_0000, 0x4023_c000),
+        kernel_boot: Region::new(0x4020_0000, 0x4020_e000),
+        dtb: Region::new(0x4023_c000, 0x4023_de11),
+        ui: Region::new(0x4023_e000, 0x4065_4000),
+        ..Placement::ARM_SEL4TEST_MCS
+    };
+    const OURS: &str = "0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 0x8008000,15,1 \
+        0x8011000,12,1 0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 \
+        0x8040000,18,1 0x8080000,19,1 0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 \
+        0x8800000,23,1 0x9000000,24,1 0xa000000,25,1 0xc000000,26,1 0x10000000,28,1 \
+        0x20000000,29,1 0x80000000,31,1 0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 \
+        0x800000000,35,1 0x1000000000,36,1 0x2000000000,37,1 0x4000000000,38,1 \
+        0x8000000000,39,1 0x40200000,15,0 0x40208000,14,0 0x4020c000,13,0 0x40000000,21,0 \
+        0x4023de20,5,0 0x4023de40,6,0 0x4023de80,7,0 0x4023df00,8,0 0x40654000,14,0 \
+        0x40658000,15,0 0x40660000,17,0 0x40680000,19,0 0x40700000,20,0 0x40800000,23,0 \
+        0x41000000,24,0 0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 0x50000000,28,0 \
+        0x60000000,28,0 0x70000000,27,0 0x78000000,26,0 0x7c000000,25,0 0x7e000000,24,0 \
+        0x7f000000,23,0 0x7f800000,22,0 0x7fc00000,21,0 0x7fe00000,20,0 0x7ff00000,19,0 \
+        0x7ffcb880,7,0 0x7ffcb900,8,0 0x7ffcba00,9,0 0x7ffcbc00,10,0 0x7ffcc000,14,0 \
+        0x7ffd0000,16,0 0x7ffe0000,17,0";
+    arm_boot_is_sel4s(
+        &p,
+        OURS,
+        66,
+        Slots {
+            ipc_buffer: 0x81_6000,
+            user_image_paging: (16, 21),
+            extra_bi_pages: (21, 23),
+            user_image_frames: (24, 1070),
+            untyped: (1070, 1136),
+            empty: (1136, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+    let sel4 = sel4_list(ARM_SEL4TEST_MCS_LIST);
+    let ours = sel4_list(OURS);
+    assert_eq!(sel4[..30], ours[..30]);
+    assert_eq!(sel4[sel4.len() - 7..], ours[ours.len() - 7..]);
 }
