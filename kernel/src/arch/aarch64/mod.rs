@@ -46,7 +46,8 @@ pub const PADDR_TOP: u64 = 511 << 30;
 /// and the four-level tables (`arch_get_n_paging`). The RAM below the kernel image is not the
 /// firmware's: seL4's `physBase` on `qemu-arm-virt` is the start of the device tree's RAM
 /// (0x4000_0000, where its elfloader puts the kernel; seL4's build takes the RAM from the
-/// device tree's memory less `/reserved-memory`, `tools/hardware/utils/memory.py`, and no
+/// device tree's memory less the `/reserved-memory` children marked `no-map`,
+/// `tools/hardware/utils/memory.py`, and no
 /// firmware stays resident); QEMU loads this kernel's `Image` 2 MiB higher, and below it lies
 /// only QEMU's boot stub, done with once the kernel runs, so that RAM is RAM untyped.
 pub const BOOT_RULES: crate::boot::BootRules = crate::boot::BootRules {
