@@ -244,9 +244,22 @@ pub struct BootRules {
     pub max_untyped_bits: u64,
     /// The kernel's `USER_TOP`: the root task's virtual region must end below it.
     pub user_top: u64,
-    /// seL4 `arch_get_n_paging`: the page tables below the VSpace root that mapping
-    /// `[v_start, v_end)` needs.
-    pub root_paging_tables: fn(u64, u64) -> u64,
+    /// log2 of the virtual span one page table covers, for each level of tables below the
+    /// VSpace root, from the root down (what [`BootRules::root_paging_tables`] counts). Data,
+    /// not a function pointer: a function whose address is taken counts as live after boot,
+    /// and the architectures' boot code is boot-only (docs/BOOT.md).
+    pub table_spans: &'static [u64],
+}
+
+impl BootRules {
+    /// seL4 `arch_get_n_paging`: how many page tables below the VSpace root the mappings of
+    /// `[v_start, v_end)` need: at each level, one per span touched. `v_end > v_start`.
+    pub fn root_paging_tables(&self, v_start: u64, v_end: u64) -> u64 {
+        self.table_spans
+            .iter()
+            .map(|&b| ((v_end - 1) >> b) - (v_start >> b) + 1)
+            .sum()
+    }
 }
 
 use crate::arch::paddr_to_pptr;
@@ -427,7 +440,7 @@ impl Layout {
     /// paging structures (`rules`).
     fn rootserver_size(&self, rules: &BootRules) -> RootserverSize {
         let cnode_bits = ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS;
-        let n_paging = (rules.root_paging_tables)(self.it_v_reg.start, self.it_v_reg.end);
+        let n_paging = rules.root_paging_tables(self.it_v_reg.start, self.it_v_reg.end);
         let mut bytes = (1 << cnode_bits)
             + (1 << TCB_BITS)
             + PAGE // IPC buffer
@@ -518,8 +531,7 @@ fn create_rootserver_objects(boot: &Booting, start: u64, layout: &Layout) -> Roo
     let ipc_buf = boot.object(b.alloc(PAGE_BITS, 1));
     let boot_info = boot.object(b.alloc(PAGE_BITS, 1));
     const _: () = assert!(TCB_BITS < PAGE_TABLE_BITS);
-    let n_paging =
-        (crate::arch::BOOT_RULES.root_paging_tables)(layout.it_v_reg.start, layout.it_v_reg.end);
+    let n_paging = crate::arch::root_paging_tables(layout.it_v_reg.start, layout.it_v_reg.end);
     let paging = b.alloc(PAGE_TABLE_BITS, n_paging);
     let tcb = boot.object(b.alloc(TCB_BITS, 1));
     #[cfg(feature = "mcs")]

@@ -185,7 +185,7 @@ fn kernel_slots(p: &Placement) -> Slots {
     let rules = p.isa.rules();
     let layout = Layout::new(&params.user_image, params.dtb.size(), &rules).expect("layout");
     let first = slot::NUM_INITIAL_CAPS;
-    let paging = (rules.root_paging_tables)(layout.it_v_reg.start, layout.it_v_reg.end);
+    let paging = rules.root_paging_tables(layout.it_v_reg.start, layout.it_v_reg.end);
     let paging = (first, first + paging);
     let extra = (paging.1, paging.1 + layout.extra_len.div_ceil(PAGE));
     let sched_control = if cfg!(feature = "mcs") { 1 } else { 0 };

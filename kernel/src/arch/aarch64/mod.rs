@@ -57,7 +57,12 @@ pub const BOOT_RULES: crate::boot::BootRules = crate::boot::BootRules {
     ram_below_kernel_is_firmware: false,
     max_untyped_bits: abi::arch::aarch64::MAX_UNTYPED_BITS,
     user_top: abi::arch::aarch64::USER_TOP,
-    root_paging_tables: vspace::root_paging_tables,
+    // Levels 1, 2 and 3 (512 GiB, 1 GiB and 2 MiB per table; `vspace::TABLE_LEVELS`).
+    table_spans: &[
+        vspace::level_bits(vspace::TABLE_LEVELS[0] - 1),
+        vspace::level_bits(vspace::TABLE_LEVELS[1] - 1),
+        vspace::level_bits(vspace::TABLE_LEVELS[2] - 1),
+    ],
 };
 
 /// The root task's objects other than paging structures are the same size on both

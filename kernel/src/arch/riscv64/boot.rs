@@ -35,7 +35,11 @@ pub const BOOT_RULES: crate::boot::BootRules = crate::boot::BootRules {
     ram_below_kernel_is_firmware: true,
     max_untyped_bits: abi::arch::riscv64::MAX_UNTYPED_BITS,
     user_top: abi::arch::riscv64::USER_TOP,
-    root_paging_tables,
+    // Level 1 (1 GiB per table), level 0 (2 MiB): `vspace::level_bits` of [`TABLE_LEVELS`].
+    table_spans: &[
+        abi::arch::riscv64::HUGE_PAGE_BITS,
+        abi::arch::riscv64::LARGE_PAGE_BITS,
+    ],
 };
 
 /// The root task's ASID (seL4 `IT_ASID`).
@@ -58,13 +62,7 @@ pub fn check_root_elf(elf: &xmas_elf::ElfFile<'_>) -> Result<(), BootError> {
 /// seL4 `arch_get_n_paging`: how many page tables below the VSpace root the mappings of
 /// `[v_start, v_end)` need (one per 1 GiB and one per 2 MiB touched). `v_end > v_start`.
 pub fn root_paging_tables(v_start: u64, v_end: u64) -> u64 {
-    TABLE_LEVELS
-        .iter()
-        .map(|&level| {
-            let span_bits = vspace::level_bits(level);
-            ((v_end - 1) >> span_bits) - (v_start >> span_bits) + 1
-        })
-        .sum()
+    BOOT_RULES.root_paging_tables(v_start, v_end)
 }
 
 /// seL4 `create_it_address_space`: makes the zeroed page table at `root` (kernel-virtual) the
@@ -185,6 +183,11 @@ mod tests {
 
     #[test]
     fn paging_tables_one_per_gib_and_per_2mib_touched() {
+        let spans: Vec<u64> = TABLE_LEVELS
+            .iter()
+            .map(|&l| vspace::level_bits(l))
+            .collect();
+        assert_eq!(BOOT_RULES.table_spans, &spans[..]);
         assert_eq!(root_paging_tables(0x1_0000, 0x1_7000), 2);
         assert_eq!(root_paging_tables(0x1f_f000, 0x20_1000), 3);
         assert_eq!(root_paging_tables(0x3fff_f000, 0x4000_1000), 4);
