@@ -53,9 +53,10 @@ macro_rules! if_riscv64 {
 if_riscv64! {
     pub use riscv64::boot::{
         check_root_elf, create_root_vspace, init_root_context, map_root_frame, root_asid_caps,
-        root_paging_tables, IT_ASID, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
-        NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
+        root_paging_tables, IT_ASID, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
     };
+    /// What boot's memory plan takes from the architecture built (`crate::boot::BootRules`).
+    pub use riscv64::boot::BOOT_RULES;
     #[cfg(test)]
     pub use riscv64::cap::arbitrary_arch_cap;
     pub use riscv64::cap::{
@@ -94,9 +95,10 @@ pub use aarch64::{
 if_aarch64! {
     pub use aarch64::boot::{
         check_root_elf, create_root_vspace, init_root_context, map_root_frame, root_asid_caps,
-        root_paging_tables, IT_ASID, KERNEL_DEVICE_FRAME_BITS, MAX_NUM_FREEMEM_REG,
-        NUM_RESERVED_REGIONS, RAM_BELOW_KERNEL_IS_FIRMWARE,
+        root_paging_tables, IT_ASID, MAX_NUM_FREEMEM_REG, NUM_RESERVED_REGIONS,
     };
+    /// What boot's memory plan takes from the architecture built (`crate::boot::BootRules`).
+    pub use aarch64::BOOT_RULES;
     pub use aarch64::cap::{
         create_object as arch_create_object, derive_cap as arch_derive_cap, ipc_buffer_frame,
         mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,

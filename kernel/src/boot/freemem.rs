@@ -329,13 +329,19 @@ fn check_reserved_memory(reserved: &[Region]) -> Result<(), BootError> {
 }
 
 /// `create_untypeds_for_region`: splits `[start, end)` into the largest aligned power-of-two
-/// blocks (at most 2^`seL4_MaxUntypedBits`, a start of 0 counting as aligned to anything),
-/// calling `f(paddr, size_bits)` for each of at least 2^`seL4_MinUntypedBits` bytes; smaller
-/// pieces are skipped.
-pub fn split_untypeds(mut start: u64, end: u64, mut f: impl FnMut(u64, u64)) {
+/// blocks (at most 2^`seL4_MaxUntypedBits` of the architecture built, a start of 0 counting as
+/// aligned to anything), calling `f(paddr, size_bits)` for each of at least
+/// 2^`seL4_MinUntypedBits` bytes; smaller pieces are skipped.
+pub fn split_untypeds(start: u64, end: u64, f: impl FnMut(u64, u64)) {
+    split_untypeds_to(start, end, MAX_UNTYPED_BITS, f)
+}
+
+/// [`split_untypeds`] with blocks of at most 2^`max_bits` bytes (an architecture's
+/// `seL4_MaxUntypedBits`, [`super::BootRules::max_untyped_bits`]).
+pub fn split_untypeds_to(mut start: u64, end: u64, max_bits: u64, mut f: impl FnMut(u64, u64)) {
     while start < end {
         let mut bits = 63 - (end - start).leading_zeros() as u64;
-        bits = bits.min(MAX_UNTYPED_BITS);
+        bits = bits.min(max_bits);
         if start != 0 {
             bits = bits.min(start.trailing_zeros() as u64);
         }

@@ -25,7 +25,7 @@ mod initrd;
 #[cfg(test)]
 mod reference_tests;
 
-pub use freemem::split_untypeds;
+pub use freemem::{split_untypeds, split_untypeds_to};
 pub use initrd::load_initrd;
 
 /// A physical memory region `[start, end)`, in bytes.
@@ -218,6 +218,50 @@ pub enum BootError {
     Msg(&'static str),
 }
 
+/// What boot's memory plan takes from the architecture and its platform: the seL4 constants and
+/// rules that differ between riscv64 (`qemu-riscv-virt`) and aarch64 (`qemu-arm-virt`). Each
+/// architecture states its own (`arch::riscv64::BOOT_RULES`, `arch::aarch64::BOOT_RULES`, both
+/// compiled in host tests, so that the reference tests hold either plan to seL4's numbers); boot
+/// uses the one built ([`crate::arch::BOOT_RULES`]). The root task's object sizes (TCB, VSpace,
+/// page table, ASID pool) are the same on both (`abi::arch`; the architectures check it), so
+/// they are not here.
+#[derive(Clone, Copy, Debug)]
+pub struct BootRules {
+    /// `PADDR_TOP`: the end of the kernel's window onto physical memory; RAM at or above it is
+    /// not RAM to the kernel.
+    pub paddr_top: u64,
+    /// `CONFIG_PADDR_USER_DEVICE_TOP`: device untypeds cover physical addresses below it.
+    pub device_top: u64,
+    /// log2 of the frames the kernel's devices are reserved in (seL4 `map_kernel_devices`:
+    /// riscv64 maps them with 2 MiB megapages, arm with 4 KiB pages).
+    pub kernel_device_frame_bits: u64,
+    /// Whether the RAM below the kernel image in its region is the firmware's and left out of
+    /// the RAM (seL4's `physBase` is where the kernel is loaded: on riscv64 OpenSBI owns what
+    /// is below it, which becomes device untyped).
+    pub ram_below_kernel_is_firmware: bool,
+    /// `seL4_MaxUntypedBits`: the largest untyped `create_untypeds` makes (38 on riscv64, 47 on
+    /// aarch64).
+    pub max_untyped_bits: u64,
+    /// The kernel's `USER_TOP`: the root task's virtual region must end below it.
+    pub user_top: u64,
+    /// log2 of the virtual span one page table covers, for each level of tables below the
+    /// VSpace root, from the root down (what [`BootRules::root_paging_tables`] counts). Data,
+    /// not a function pointer: a function whose address is taken counts as live after boot,
+    /// and the architectures' boot code is boot-only (docs/BOOT.md).
+    pub table_spans: &'static [u64],
+}
+
+impl BootRules {
+    /// seL4 `arch_get_n_paging`: how many page tables below the VSpace root the mappings of
+    /// `[v_start, v_end)` need: at each level, one per span touched. `v_end > v_start`.
+    pub fn root_paging_tables(&self, v_start: u64, v_end: u64) -> u64 {
+        self.table_spans
+            .iter()
+            .map(|&b| ((v_end - 1) >> b) - (v_start >> b) + 1)
+            .sum()
+    }
+}
+
 use crate::arch::paddr_to_pptr;
 use crate::cap::Cap;
 use crate::cte::{cte_insert, insert_new_cap, Slot};
@@ -228,7 +272,6 @@ use crate::state::Kernel;
 use abi::bootinfo::{bootinfo_id, slot, BootInfo, BootInfoHeader, SlotRegion, UntypedDesc};
 use abi::config::{MAX_NUM_BOOTINFO_UNTYPED_CAPS, ROOT_CNODE_SIZE_BITS};
 use abi::object::*;
-use abi::platform::current::PADDR_USER_DEVICE_TOP;
 use freemem::{FreeMem, RootserverSize};
 
 const PAGE: u64 = 1 << PAGE_BITS;
@@ -257,11 +300,11 @@ pub fn extra_bi_size_bits(size: u64) -> u64 {
 
 /// The RAM the kernel manages (seL4's `avail_p_regs`, which its build derives from the device
 /// tree): the device tree's memory less its reserved regions, and, where the architecture
-/// says so ([`crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE`]), less what lies below the kernel
+/// says so ([`BootRules::ram_below_kernel_is_firmware`]), less what lies below the kernel
 /// image in the region that holds it (seL4's `physBase`: the firmware's memory, e.g.
 /// OpenSBI's 0x8000_0000..0x8020_0000, which becomes device untyped). Sorted, disjoint.
 pub fn available_ram(params: &BootParams) -> Result<AvailList, BootError> {
-    available_ram_for(params, crate::arch::RAM_BELOW_KERNEL_IS_FIRMWARE)
+    available_ram_for(params, crate::arch::BOOT_RULES.ram_below_kernel_is_firmware)
 }
 
 /// [`available_ram`], RAM below the kernel image left out if `below_kernel_is_firmware`.
@@ -313,7 +356,7 @@ pub fn check_handoff(params: &BootParams, paddr_top: u64) -> Result<(), BootErro
         ));
     }
     let v = ui.v_reg();
-    if v.start >= v.end || v.end > USER_TOP {
+    if v.start >= v.end || v.end > crate::arch::BOOT_RULES.user_top {
         return Err(BootError::Msg(
             "user image lies outside user virtual memory",
         ));
@@ -364,7 +407,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(ui: &UserImage, dtb_len: u64) -> Result<Layout, BootError> {
+    fn new(ui: &UserImage, dtb_len: u64, rules: &BootRules) -> Result<Layout, BootError> {
         let image = ui.v_reg();
         let ipc_buf = image.end;
         let bootinfo = ipc_buf + PAGE;
@@ -379,7 +422,7 @@ impl Layout {
             image.start,
             extra + if extra_bits > 0 { 1 << extra_bits } else { 0 },
         );
-        if it_v_reg.end >= USER_TOP {
+        if it_v_reg.end >= rules.user_top {
             return Err(BootError::Msg("userland image exceeds USER_TOP"));
         }
         Ok(Layout {
@@ -393,10 +436,11 @@ impl Layout {
         })
     }
 
-    /// `calculate_rootserver_size` and `rootserver_max_size_bits`.
-    fn rootserver_size(&self) -> RootserverSize {
+    /// `calculate_rootserver_size` and `rootserver_max_size_bits`, with the architecture's
+    /// paging structures (`rules`).
+    fn rootserver_size(&self, rules: &BootRules) -> RootserverSize {
         let cnode_bits = ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS;
-        let n_paging = crate::arch::root_paging_tables(self.it_v_reg.start, self.it_v_reg.end);
+        let n_paging = rules.root_paging_tables(self.it_v_reg.start, self.it_v_reg.end);
         let mut bytes = (1 << cnode_bits)
             + (1 << TCB_BITS)
             + PAGE // IPC buffer
@@ -443,7 +487,7 @@ struct RootObjects {
 /// each.
 fn create_rootserver_objects(boot: &Booting, start: u64, layout: &Layout) -> RootObjects {
     let cnode_bits = ROOT_CNODE_SIZE_BITS as u64 + SLOT_BITS;
-    let size = layout.rootserver_size();
+    let size = layout.rootserver_size(&crate::arch::BOOT_RULES);
     /// `alloc_rootserver_obj`: `n` objects of 2^`bits` bytes from the block, zeroed.
     struct Block<'b> {
         boot: &'b Booting,
@@ -695,30 +739,36 @@ fn create_untypeds(
 ) -> Result<(), BootError> {
     let first = cnode.next_free();
     let mut result = Ok(());
-    for (region, device) in mem.untyped_regions(PADDR_USER_DEVICE_TOP, kernel_boot) {
-        split_untypeds(region.start, region.end, |paddr, bits| {
-            if result.is_err() {
-                return;
-            }
-            let i = (cnode.next_free() - first) as usize;
-            if i >= MAX_NUM_BOOTINFO_UNTYPED_CAPS {
-                crate::kwarn!("Kernel init: Too many untyped regions for boot info");
-                return;
-            }
-            bi.untyped_list[i] = UntypedDesc {
-                paddr,
-                size_bits: bits as u8,
-                is_device: device as u8,
-                padding: [0; 6],
-            };
-            let cap = Cap::Untyped {
-                ptr: boot.object(paddr_to_pptr(paddr)),
-                size_bits: bits as u8,
-                free_index: 1 << bits,
-                is_device: device,
-            };
-            result = cnode.provide(cap).map(|_| ());
-        });
+    let rules = crate::arch::BOOT_RULES;
+    for (region, device) in mem.untyped_regions(rules.device_top, kernel_boot) {
+        split_untypeds_to(
+            region.start,
+            region.end,
+            rules.max_untyped_bits,
+            |paddr, bits| {
+                if result.is_err() {
+                    return;
+                }
+                let i = (cnode.next_free() - first) as usize;
+                if i >= MAX_NUM_BOOTINFO_UNTYPED_CAPS {
+                    crate::kwarn!("Kernel init: Too many untyped regions for boot info");
+                    return;
+                }
+                bi.untyped_list[i] = UntypedDesc {
+                    paddr,
+                    size_bits: bits as u8,
+                    is_device: device as u8,
+                    padding: [0; 6],
+                };
+                let cap = Cap::Untyped {
+                    ptr: boot.object(paddr_to_pptr(paddr)),
+                    size_bits: bits as u8,
+                    free_index: 1 << bits,
+                    is_device: device,
+                };
+                result = cnode.provide(cap).map(|_| ());
+            },
+        );
     }
     result?;
     bi.untyped = SlotRegion {
@@ -730,7 +780,7 @@ fn create_untypeds(
 
 /// The number of frames of `1 << frame_bits` bytes seL4 would map the kernel's devices with
 /// (its `NUM_KERNEL_DEVICE_FRAMES`), and reserves each of them (`map_kernel_devices`). The frame
-/// size is the architecture's ([`crate::arch::KERNEL_DEVICE_FRAME_BITS`]): seL4 maps riscv64's
+/// size is the architecture's ([`BootRules::kernel_device_frame_bits`]): seL4 maps riscv64's
 /// kernel devices with 2 MiB pages, aarch64's with 4 KiB ones.
 pub(crate) fn reserve_kernel_devices(
     params: &BootParams,
@@ -770,19 +820,30 @@ pub(crate) fn kernel_device_frames(params: &BootParams, frame_bits: u64) -> usiz
 ///
 /// Errors: those of [`FreeMem::init`].
 pub fn plan_memory(params: &BootParams, paddr_top: u64) -> Result<FreeMem, BootError> {
-    let layout = Layout::new(&params.user_image, params.dtb.size())?;
-    plan_memory_for(params, paddr_top, &layout)
+    let rules = BootRules {
+        paddr_top,
+        ..crate::arch::BOOT_RULES
+    };
+    plan_memory_with(params, &rules)
+}
+
+/// [`plan_memory`] by an architecture's `rules` (host tests plan either architecture's boot).
+///
+/// Errors: those of [`FreeMem::init`], and a user image too big for the user address space.
+pub fn plan_memory_with(params: &BootParams, rules: &BootRules) -> Result<FreeMem, BootError> {
+    let layout = Layout::new(&params.user_image, params.dtb.size(), rules)?;
+    plan_memory_for(params, rules, &layout)
 }
 
 fn plan_memory_for(
     params: &BootParams,
-    paddr_top: u64,
+    rules: &BootRules,
     layout: &Layout,
 ) -> Result<FreeMem, BootError> {
-    let bits = crate::arch::KERNEL_DEVICE_FRAME_BITS;
+    let bits = rules.kernel_device_frame_bits;
     let mut mem = FreeMem::new(kernel_device_frames(params, bits));
     reserve_kernel_devices(params, &mut mem, bits);
-    let avail = available_ram(params)?;
+    let avail = available_ram_for(params, rules.ram_below_kernel_is_firmware)?;
     // seL4 `arch_init_freemem`: the device tree is reserved only if there is one.
     let with_dtb = [params.kernel_image, params.dtb, params.user_image.p_reg];
     let without_dtb = [params.kernel_image, params.user_image.p_reg];
@@ -794,8 +855,8 @@ fn plan_memory_for(
     mem.init(
         avail.as_slice(),
         reserved,
-        paddr_top,
-        layout.rootserver_size(),
+        rules.paddr_top,
+        layout.rootserver_size(rules),
     )?;
     Ok(mem)
 }
@@ -837,8 +898,12 @@ pub fn create_root_task(
     check_handoff(params, paddr_top)?;
     let ui = params.user_image;
     let dtb_bytes = boot.phys_bytes(params.dtb.start, params.dtb.size() as usize);
-    let layout = Layout::new(&ui, params.dtb.size())?;
-    let mem = plan_memory_for(params, paddr_top, &layout)?;
+    let rules = BootRules {
+        paddr_top,
+        ..crate::arch::BOOT_RULES
+    };
+    let layout = Layout::new(&ui, params.dtb.size(), &rules)?;
+    let mem = plan_memory_for(params, &rules, &layout)?;
     let objs = create_rootserver_objects(boot, mem.rootserver, &layout);
     k.irq_node = params.irq_node;
     params.irq_node.zero();

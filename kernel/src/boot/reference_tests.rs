@@ -19,9 +19,31 @@ use super::*;
 use crate::mem::sim::SimMemory;
 use proptest::prelude::*;
 
+/// The architecture (and platform) a placement is on: its [`BootRules`] for the kernel's
+/// plan; the model states its own facts ([`model`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    /// riscv64 on `qemu-riscv-virt`.
+    Riscv64,
+    /// aarch64 on `qemu-arm-virt`.
+    Aarch64,
+}
+
+impl Isa {
+    /// The kernel's rules for it.
+    fn rules(self) -> BootRules {
+        match self {
+            Isa::Riscv64 => crate::arch::riscv64::boot::BOOT_RULES,
+            Isa::Aarch64 => crate::arch::aarch64::BOOT_RULES,
+        }
+    }
+}
+
 /// What a loader hands over and what the machine and the kernel image are.
 #[derive(Clone, Copy, Debug)]
 struct Placement {
+    /// The architecture.
+    isa: Isa,
     /// RAM (one region, as QEMU virt has).
     ram: Region,
     /// `physBase`: RAM below it is the firmware's.
@@ -33,7 +55,8 @@ struct Placement {
     /// The user image and its virtual start.
     ui: Region,
     ui_vstart: u64,
-    /// The kernel's devices as the device tree lists them (CLINT, PLIC).
+    /// The kernel's devices as the device tree lists them (riscv64: CLINT, PLIC; aarch64: the
+    /// GIC distributor's and CPU interface's first pages).
     kernel_devices: [Region; 2],
 }
 
@@ -55,6 +78,7 @@ impl Placement {
     /// that.
     #[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
     const SEL4TEST: Placement = Placement {
+        isa: Isa::Riscv64,
         ram: RAM_3G,
         kernel_image: Region::new(0x8020_0000, 0x8022_1000),
         kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
@@ -72,6 +96,7 @@ impl Placement {
     /// (5195 bytes) in the pages below it.
     #[cfg(not(feature = "root_cnode_size_bits_17"))]
     const RUST_SEL4: Placement = Placement {
+        isa: Isa::Riscv64,
         ram: RAM_2G,
         kernel_image: Region::new(0x8020_0000, 0x8022_1000),
         kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
@@ -89,6 +114,7 @@ impl Placement {
     };
     #[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
     const SEL4TEST_MCS: Placement = Placement {
+        isa: Isa::Riscv64,
         ram: RAM_3G,
         kernel_image: Region::new(0x8020_0000, 0x8022_8000),
         kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
@@ -101,6 +127,7 @@ impl Placement {
     /// A small boot on QEMU virt with 3 GiB: a 192 KiB kernel image (12 KiB of boot code), a
     /// device tree after it, a 228 KiB user image at vaddr 0x40_0000 after that.
     const SMALL: Placement = Placement {
+        isa: Isa::Riscv64,
         ram: RAM_3G,
         kernel_image: Region::new(0x8020_0000, 0x8023_0000),
         kernel_boot: Region::new(0x8020_0000, 0x8020_3000),
@@ -131,16 +158,52 @@ impl Placement {
 /// The untyped list in seL4's `(paddr, size_bits, is_device)` form.
 type List = Vec<(u64, u8, bool)>;
 
-/// The kernel's list for `p`, from its memory plan alone (nothing created).
+/// The kernel's list for `p`, from its memory plan alone (nothing created), by the rules of
+/// `p`'s architecture (as `create_untypeds` makes it).
 fn kernel_list(p: &Placement) -> List {
     let params = p.params();
-    let mem = plan_memory(&params, crate::arch::PADDR_TOP).expect("plan");
+    let rules = p.isa.rules();
+    let mem = plan_memory_with(&params, &rules).expect("plan");
     let mut l = List::new();
-    for (r, dev) in mem.untyped_regions(PADDR_USER_DEVICE_TOP, params.kernel_boot) {
-        split_untypeds(r.start, r.end, |a, b| l.push((a, b as u8, dev)));
+    for (r, dev) in mem.untyped_regions(rules.device_top, params.kernel_boot) {
+        split_untypeds_to(r.start, r.end, rules.max_untyped_bits, |a, b| {
+            l.push((a, b as u8, dev))
+        });
     }
     l.truncate(MAX_NUM_BOOTINFO_UNTYPED_CAPS);
     l
+}
+
+/// The slots and BootInfo fields the kernel's boot gives the root task for `p`, from the
+/// kernel's own pieces without creating anything (the root task's layout, the architecture's
+/// page-table count, the untyped list of [`kernel_list`]) in the order `create_root_task` fills
+/// the root CNode: page tables, extra BootInfo frames, (MCS) SchedControl, image frames,
+/// untypeds. For aarch64, whose objects the host cannot create, this is what the host checks;
+/// for riscv64 [`kernel_boot`] boots the whole kernel and must agree with it.
+fn kernel_slots(p: &Placement) -> Slots {
+    let params = p.params();
+    let rules = p.isa.rules();
+    let layout = Layout::new(&params.user_image, params.dtb.size(), &rules).expect("layout");
+    let first = slot::NUM_INITIAL_CAPS;
+    let paging = rules.root_paging_tables(layout.it_v_reg.start, layout.it_v_reg.end);
+    let paging = (first, first + paging);
+    let extra = (paging.1, paging.1 + layout.extra_len.div_ceil(PAGE));
+    let sched_control = if cfg!(feature = "mcs") { 1 } else { 0 };
+    let frames_start = extra.1 + sched_control;
+    let frames = (
+        frames_start,
+        frames_start + params.user_image.p_reg.size() / PAGE,
+    );
+    let untyped = (frames.1, frames.1 + kernel_list(p).len() as u64);
+    Slots {
+        ipc_buffer: layout.ipc_buf,
+        user_image_paging: paging,
+        extra_bi_pages: extra,
+        user_image_frames: frames,
+        untyped,
+        empty: (untyped.1, 1 << ROOT_CNODE_SIZE_BITS),
+        extra_len: layout.extra_len,
+    }
 }
 
 /// The slots and BootInfo seL4 gives the root task for `p` (the parts that do not depend on
@@ -159,6 +222,52 @@ struct Slots {
 /// seL4's boot restated as interval arithmetic (see the module doc).
 mod model {
     use super::*;
+
+    /// What differs between the architectures, as seL4 16.0.0 states it (written down here
+    /// again, not taken from the kernel's constants).
+    struct Facts {
+        /// log2 of the frames seL4 maps each kernel device with (riscv `map_kernel_devices`:
+        /// megapages; arm: 4 KiB pages).
+        device_frame_bits: u32,
+        /// The RAM starts at the kernel image (riscv64: `physBase`, OpenSBI below it) rather
+        /// than at the device tree's memory (arm: `physBase` is the start of RAM).
+        ram_from_kernel: bool,
+        /// `CONFIG_PADDR_USER_DEVICE_TOP`.
+        device_top: u64,
+        /// `seL4_MaxUntypedBits`.
+        max_bits: u32,
+        /// The bits each level of page tables below the VSpace root spans (`arch_get_n_paging`:
+        /// Sv39's level-1 and level-0 tables; aarch64's level 1, 2 and 3 ones).
+        table_spans: &'static [u32],
+    }
+
+    fn facts(isa: Isa) -> Facts {
+        match isa {
+            Isa::Riscv64 => Facts {
+                device_frame_bits: 21,
+                ram_from_kernel: true,
+                device_top: 1 << 39,
+                max_bits: 38,
+                table_spans: &[30, 21],
+            },
+            Isa::Aarch64 => Facts {
+                device_frame_bits: 12,
+                ram_from_kernel: false,
+                device_top: 1 << 40,
+                max_bits: 47,
+                table_spans: &[39, 30, 21],
+            },
+        }
+    }
+
+    /// The page tables below the root that map `[v_start, v_end)`.
+    fn tables(isa: Isa, v_start: u64, v_end: u64) -> u64 {
+        facts(isa)
+            .table_spans
+            .iter()
+            .map(|&b| ((v_end - 1) >> b) - (v_start >> b) + 1)
+            .sum()
+    }
 
     /// Sorted, merged union of intervals.
     fn union(mut v: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
@@ -190,11 +299,11 @@ mod model {
         out
     }
 
-    /// Aligned power-of-two blocks of `[a, b)`, at most 2^38, at least 2^4 bytes kept.
-    fn blocks(mut a: u64, b: u64, device: bool, out: &mut List) {
+    /// Aligned power-of-two blocks of `[a, b)`, at most 2^`max`, at least 2^4 bytes kept.
+    fn blocks(mut a: u64, b: u64, max: u32, device: bool, out: &mut List) {
         while a < b {
             let mut k = 0u32;
-            while k < 38
+            while k < max
                 && (a == 0 || a.is_multiple_of(1u64 << (k + 1)))
                 && (1u64 << (k + 1)) <= b - a
             {
@@ -211,8 +320,7 @@ mod model {
     /// buffer, BootInfo, ASID pool, extra BootInfo, VSpace, page tables, MCS SchedContext.
     pub fn rootserver(p: &Placement) -> (u64, u32) {
         let (v_start, v_end, extra_bits) = it_v_reg(p);
-        let tables =
-            ((v_end - 1) >> 30) - (v_start >> 30) + 1 + ((v_end - 1) >> 21) - (v_start >> 21) + 1;
+        let tables = tables(p.isa, v_start, v_end);
         let mcs_sc = if cfg!(feature = "mcs") { 128 } else { 0 };
         let extra = if extra_bits > 0 { 1 << extra_bits } else { 0 };
         // The root CNode: 2^CONFIG_ROOT_CNODE_SIZE_BITS slots of 32 bytes.
@@ -234,12 +342,19 @@ mod model {
 
     /// seL4's untyped list for `p`.
     pub fn untypeds(p: &Placement) -> List {
+        let f = facts(p.isa);
+        let m = (1u64 << f.device_frame_bits) - 1;
         let frames: Vec<(u64, u64)> = p
             .kernel_devices
             .iter()
-            .map(|d| (d.start & !0x1f_ffff, (d.end + 0x1f_ffff) & !0x1f_ffff))
+            .map(|d| (d.start & !m, (d.end + m) & !m))
             .collect();
-        let avail = (p.kernel_image.start, p.ram.end);
+        let ram_start = if f.ram_from_kernel {
+            p.kernel_image.start
+        } else {
+            p.ram.start
+        };
+        let avail = (ram_start, p.ram.end);
         let reserved = [
             (p.kernel_image.start, p.kernel_image.end),
             (p.dtb.start, p.dtb.end),
@@ -250,10 +365,16 @@ mod model {
         cover.extend(reserved);
         let cover = union(cover);
         let mut l = List::new();
-        for (a, b) in complement(0, 1 << 39, &cover) {
-            blocks(a, b, true, &mut l);
+        for (a, b) in complement(0, f.device_top, &cover) {
+            blocks(a, b, f.max_bits, true, &mut l);
         }
-        blocks(p.kernel_boot.start, p.kernel_boot.end, false, &mut l);
+        blocks(
+            p.kernel_boot.start,
+            p.kernel_boot.end,
+            f.max_bits,
+            false,
+            &mut l,
+        );
         let mut free = complement(avail.0, avail.1, &union(reserved.to_vec()));
         let (size, align) = rootserver(p);
         let i = (0..free.len())
@@ -267,7 +388,7 @@ mod model {
         let at = (b - size) & !((1 << align) - 1);
         free.splice(i..=i, [(a, at), (at + size, b)]);
         for (a, b) in free {
-            blocks(a, b, false, &mut l);
+            blocks(a, b, f.max_bits, false, &mut l);
         }
         l.truncate(230);
         l
@@ -276,8 +397,7 @@ mod model {
     /// seL4's slots for `p`.
     pub fn slots(p: &Placement) -> Slots {
         let (v_start, v_end, _) = it_v_reg(p);
-        let tables =
-            ((v_end - 1) >> 30) - (v_start >> 30) + 1 + ((v_end - 1) >> 21) - (v_start >> 21) + 1;
+        let tables = tables(p.isa, v_start, v_end);
         let extra_len = 16 + p.dtb.size();
         let paging = (16, 16 + tables);
         let extra = (paging.1, paging.1 + extra_len.div_ceil(4096));
@@ -403,6 +523,7 @@ fn boot_is_sel4s(p: &Placement, sel4_list_text: &str, len: usize, sel4_slots: Sl
     assert_eq!(model::untypeds(p), sel4, "the model");
     assert_eq!(model::slots(p), sel4_slots, "the model");
     assert_eq!(kernel_list(p), sel4, "the kernel's memory plan");
+    assert_eq!(kernel_slots(p), sel4_slots, "the kernel's slots");
     let (slots, list) = kernel_boot(p);
     assert_eq!(list, sel4, "the kernel's BootInfo");
     assert_eq!(slots, sel4_slots);
@@ -593,6 +714,7 @@ fn placements() -> impl Strategy<Value = Placement> {
                 let dtb = Region::new(dtb_start, dtb_start + dtb_len);
                 let ui_start = (dtb.end + 4095) & !4095;
                 Placement {
+                    isa: Isa::Riscv64,
                     ram,
                     kernel_image: k,
                     kernel_boot: Region::new(
@@ -835,21 +957,21 @@ fn kernel_devices_are_reserved_in_the_architectures_frames() {
         (n, r)
     };
     assert_eq!(
-        reserved(abi::arch::aarch64::PAGE_BITS),
+        reserved(Isa::Aarch64.rules().kernel_device_frame_bits),
         (
             2,
             vec![(0x0800_0000, 0x0800_1000), (0x0801_0000, 0x0801_1000)]
         )
     );
     // Both pages lie in the same megapage: it is reserved (once per frame, merged later).
-    let (n, r) = reserved(abi::arch::riscv64::LARGE_PAGE_BITS);
+    let (n, r) = reserved(Isa::Riscv64.rules().kernel_device_frame_bits);
     assert_eq!(n, 2);
     assert!(
         !r.is_empty() && r.iter().all(|&x| x == (0x0800_0000, 0x0820_0000)),
         "{r:x?}"
     );
     assert_eq!(
-        crate::arch::KERNEL_DEVICE_FRAME_BITS,
+        crate::arch::BOOT_RULES.kernel_device_frame_bits,
         21,
         "host tests simulate riscv64"
     );
@@ -870,8 +992,345 @@ fn ram_below_the_kernel_is_firmware_only_where_the_architecture_says() {
         a.as_slice().iter().map(|r| (r.start, r.end)).collect()
     };
     assert_eq!(
-        list(false),
+        list(Isa::Aarch64.rules().ram_below_kernel_is_firmware),
         [(0x4000_0000, 0x4020_0000), (0x4024_0000, 0x8000_0000)]
     );
-    assert_eq!(list(true), [(0x4024_0000, 0x8000_0000)]);
+    assert_eq!(
+        list(Isa::Riscv64.rules().ram_below_kernel_is_firmware),
+        [(0x4024_0000, 0x8000_0000)]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// aarch64 (`qemu-arm-virt`)
+
+/// `qemu-arm-virt`'s RAM in the device tree seL4 16.0.0's build uses (`QEMU_MEMORY` 1024:
+/// `avail_p_regs` 0x4000_0000..0x8000_0000, whatever `-m` QEMU then runs with).
+const ARM_RAM_1G: Region = Region::new(0x4000_0000, 0x8000_0000);
+/// The kernel's devices on `qemu-arm-virt`: the first page of the GICv2 distributor and of its
+/// CPU interface (seL4's `kernel_device_frames` of the build; the PL011 it also maps in a
+/// debug build is `userAvailable`, not reserved).
+const ARM_GIC: [Region; 2] = [
+    Region::new(0x0800_0000, 0x0800_1000),
+    Region::new(0x0801_0000, 0x0801_1000),
+];
+
+impl Placement {
+    /// seL4 16.0.0's sel4test boot on `qemu-arm-virt`, non-MCS (debug kernel; `/work/ext-aarch64`
+    /// reference build, `sel4test-nomcs-on-sel4.log`): seL4_tools' elfloader puts seL4's kernel
+    /// image at the start of RAM, 0x4000_0000..`ki_end` 0x4023_d000 (`ki_boot_end`
+    /// 0x4001_0000, from the kernel ELF's symbols), the build's device tree (7697 bytes) at
+    /// 0x4023_d000 and sel4test's driver (vaddr 0x40_0000..0x7f_6000) at 0x4023_f000; seL4
+    /// printed the three reserved regions so.
+    #[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+    const ARM_SEL4TEST: Placement = Placement {
+        isa: Isa::Aarch64,
+        ram: ARM_RAM_1G,
+        kernel_image: Region::new(0x4000_0000, 0x4023_d000),
+        kernel_boot: Region::new(0x4000_0000, 0x4001_0000),
+        dtb: Region::new(0x4023_d000, 0x4023_ee11),
+        ui: Region::new(0x4023_f000, 0x4063_5000),
+        ui_vstart: 0x40_0000,
+        kernel_devices: ARM_GIC,
+    };
+    /// The same with MCS (`sel4test-mcs-on-sel4.log`): `ki_end` 0x4024_7000 (`ki_boot_end`
+    /// 0x4001_0000), the device tree at 0x4024_7000, the driver (vaddr 0x40_0000..0x81_6000) at
+    /// 0x4024_9000.
+    #[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+    const ARM_SEL4TEST_MCS: Placement = Placement {
+        isa: Isa::Aarch64,
+        ram: ARM_RAM_1G,
+        kernel_image: Region::new(0x4000_0000, 0x4024_7000),
+        kernel_boot: Region::new(0x4000_0000, 0x4001_0000),
+        dtb: Region::new(0x4024_7000, 0x4024_8e11),
+        ui: Region::new(0x4024_9000, 0x4065_f000),
+        ui_vstart: 0x40_0000,
+        kernel_devices: ARM_GIC,
+    };
+}
+
+/// seL4 16.0.0's untyped list on `qemu-arm-virt` for [`Placement::ARM_SEL4TEST`], as sel4test's
+/// driver printed it (62 untypeds: 30 device up to 2^40, the 64 KiB boot code, 31 RAM).
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+const ARM_SEL4TEST_LIST: &str = "0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 \
+    0x8008000,15,1 0x8011000,12,1 0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 \
+    0x8040000,18,1 0x8080000,19,1 0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 0x8800000,23,1 \
+    0x9000000,24,1 0xa000000,25,1 0xc000000,26,1 0x10000000,28,1 0x20000000,29,1 \
+    0x80000000,31,1 0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 \
+    0x1000000000,36,1 0x2000000000,37,1 0x4000000000,38,1 0x8000000000,39,1 0x40000000,16,0 \
+    0x4023ee20,5,0 0x4023ee40,6,0 0x4023ee80,7,0 0x4023ef00,8,0 0x40635000,12,0 \
+    0x40636000,13,0 0x40638000,15,0 0x40640000,18,0 0x40680000,19,0 0x40700000,20,0 \
+    0x40800000,23,0 0x41000000,24,0 0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 \
+    0x50000000,28,0 0x60000000,28,0 0x70000000,27,0 0x78000000,26,0 0x7c000000,25,0 \
+    0x7e000000,24,0 0x7f000000,23,0 0x7f800000,22,0 0x7fc00000,21,0 0x7fe00000,20,0 \
+    0x7ff00000,19,0 0x7ffca800,11,0 0x7ffcb000,12,0 0x7ffcc000,14,0 0x7ffd0000,16,0 \
+    0x7ffe0000,17,0";
+
+/// The same for [`Placement::ARM_SEL4TEST_MCS`] (62 untypeds).
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+const ARM_SEL4TEST_MCS_LIST: &str = "0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 \
+    0x8008000,15,1 0x8011000,12,1 0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 \
+    0x8040000,18,1 0x8080000,19,1 0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 0x8800000,23,1 \
+    0x9000000,24,1 0xa000000,25,1 0xc000000,26,1 0x10000000,28,1 0x20000000,29,1 \
+    0x80000000,31,1 0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 \
+    0x1000000000,36,1 0x2000000000,37,1 0x4000000000,38,1 0x8000000000,39,1 0x40000000,16,0 \
+    0x40248e20,5,0 0x40248e40,6,0 0x40248e80,7,0 0x40248f00,8,0 0x4065f000,12,0 \
+    0x40660000,17,0 0x40680000,19,0 0x40700000,20,0 0x40800000,23,0 0x41000000,24,0 \
+    0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 0x50000000,28,0 0x60000000,28,0 \
+    0x70000000,27,0 0x78000000,26,0 0x7c000000,25,0 0x7e000000,24,0 0x7f000000,23,0 \
+    0x7f800000,22,0 0x7fc00000,21,0 0x7fe00000,20,0 0x7ff00000,19,0 0x7ffcb880,7,0 \
+    0x7ffcb900,8,0 0x7ffcba00,9,0 0x7ffcbc00,10,0 0x7ffcc000,14,0 0x7ffd0000,16,0 \
+    0x7ffe0000,17,0";
+
+/// Holds the model and the kernel's aarch64 memory plan and slots with placement `p` to a boot's
+/// printed output: seL4's, or this kernel's own on the target (the host cannot create aarch64
+/// objects, so no whole boot: [`kernel_slots`]).
+#[cfg(not(feature = "root_cnode_size_bits_17"))]
+fn arm_boot_is_sel4s(p: &Placement, sel4_list_text: &str, len: usize, sel4_slots: Slots) {
+    assert_eq!(p.isa, Isa::Aarch64);
+    let sel4 = sel4_list(sel4_list_text);
+    assert_eq!(sel4.len(), len);
+    assert_eq!(model::untypeds(p), sel4, "the model");
+    assert_eq!(model::slots(p), sel4_slots, "the model");
+    assert_eq!(kernel_list(p), sel4, "the kernel's memory plan");
+    assert_eq!(kernel_slots(p), sel4_slots, "the kernel's slots");
+    // Where the root task's objects went: seL4's list leaves out exactly that block, at the
+    // top of RAM below the last RAM untyped.
+    let rules = p.isa.rules();
+    let params = p.params();
+    let mem = plan_memory_with(&params, &rules).unwrap();
+    let (size, _) = model::rootserver(p);
+    let after = sel4
+        .iter()
+        .find(|&&(a, _, dev)| !dev && a > mem.rootserver)
+        .unwrap();
+    assert_eq!(mem.rootserver + size, after.0);
+}
+
+/// The BootInfo sel4test's driver printed on seL4 16.0.0 on `qemu-arm-virt` (non-MCS): IPC
+/// buffer 0x7f_6000, empty 1098..8192, image frames 22..1036, paging 16..20, untypeds
+/// 1036..1098 (62); the extra BootInfo (the 7697-byte device tree behind its 16-byte header)
+/// is in the two frames 20..22 between the paging and the image frames.
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_sel4test_boot_is_sel4s() {
+    arm_boot_is_sel4s(
+        &Placement::ARM_SEL4TEST,
+        ARM_SEL4TEST_LIST,
+        62,
+        Slots {
+            ipc_buffer: 0x7f_6000,
+            user_image_paging: (16, 20),
+            extra_bi_pages: (20, 22),
+            user_image_frames: (22, 1036),
+            untyped: (1036, 1098),
+            empty: (1098, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+}
+
+/// The BootInfo sel4test's driver printed on seL4 16.0.0 on `qemu-arm-virt` (MCS): IPC buffer
+/// 0x81_6000, empty 1132..8192, image frames 24..1070, paging 16..21 (the bigger image crosses
+/// into a third 2 MiB), untypeds 1070..1132 (62); extra BootInfo 21..23, SchedControl 23.
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_sel4test_mcs_boot_is_sel4s() {
+    arm_boot_is_sel4s(
+        &Placement::ARM_SEL4TEST_MCS,
+        ARM_SEL4TEST_MCS_LIST,
+        62,
+        Slots {
+            ipc_buffer: 0x81_6000,
+            user_image_paging: (16, 21),
+            extra_bi_pages: (21, 23),
+            user_image_frames: (24, 1070),
+            untyped: (1070, 1132),
+            empty: (1132, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+}
+
+/// Placements on `qemu-arm-virt`: the kernel at the start of RAM (seL4's elfloader) or 2 MiB
+/// into it (QEMU's `Image` load, this kernel's own link address), kernel images of other sizes,
+/// device trees of any size after it, user images from a page to 200 MiB at any page-aligned
+/// virtual address, RAM from 256 MiB to 4 GiB.
+fn arm_placements() -> impl Strategy<Value = Placement> {
+    (
+        28u32..=32,
+        prop::bool::ANY,
+        1u64..=64,
+        1u64..=16,
+        1u64..=300_000,
+        0u64..=4,
+        1u64..=51_200,
+        0u64..(1 << 25),
+    )
+        .prop_map(
+            |(ram_bits, at_2m, kernel_pages, boot_pages, dtb_len, gap_pages, ui_pages, v)| {
+                let ram = Region::new(0x4000_0000, 0x4000_0000 + (1u64 << ram_bits));
+                let k_start = if at_2m { 0x4020_0000 } else { 0x4000_0000 };
+                let k = Region::new(k_start, k_start + kernel_pages * 4096);
+                let dtb_start = k.end + gap_pages * 4096;
+                let dtb = Region::new(dtb_start, dtb_start + dtb_len);
+                let ui_start = (dtb.end + 4095) & !4095;
+                Placement {
+                    isa: Isa::Aarch64,
+                    ram,
+                    kernel_image: k,
+                    kernel_boot: Region::new(
+                        k.start,
+                        k.start + boot_pages.min(kernel_pages) * 4096,
+                    ),
+                    dtb,
+                    ui: Region::new(ui_start, ui_start + ui_pages * 4096),
+                    ui_vstart: v * 4096,
+                    kernel_devices: ARM_GIC,
+                }
+            },
+        )
+        .prop_filter("fits in RAM", |p| p.ui.end + (2 << 20) < p.ram.end)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// For any such placement the kernel's aarch64 untyped list and slots are the model's.
+    #[test]
+    fn arm_untyped_list_and_slots_are_the_models(p in arm_placements()) {
+        prop_assert_eq!(kernel_list(&p), model::untypeds(&p));
+        prop_assert_eq!(kernel_slots(&p), model::slots(&p));
+    }
+}
+
+/// The boot this kernel's aarch64 QEMU stages make (QEMU `-m 1G`; this kernel's image 2 MiB
+/// into RAM): the RAM below the kernel image is a RAM untyped (seL4's `physBase` on
+/// `qemu-arm-virt` is the start of RAM, no firmware stays there), the GIC's two pages are left
+/// out of the device untypeds, device untypeds run to 2^40 with blocks up to 2^39.
+#[test]
+fn arm_boot_2m_into_ram() {
+    let p = Placement {
+        isa: Isa::Aarch64,
+        ram: ARM_RAM_1G,
+        kernel_image: Region::new(0x4020_0000, 0x4023_9000),
+        kernel_boot: Region::new(0x4020_0000, 0x4020_e000),
+        dtb: Region::new(0x4023_9000, 0x4024_194c),
+        ui: Region::new(0x4024_2000, 0x4063_8000),
+        ui_vstart: 0x40_0000,
+        kernel_devices: ARM_GIC,
+    };
+    let list = kernel_list(&p);
+    assert_eq!(list, model::untypeds(&p));
+    assert_eq!(kernel_slots(&p), model::slots(&p));
+    let devices: Vec<_> = list.iter().filter(|u| u.2).collect();
+    assert_eq!(devices.len(), 30);
+    assert_eq!(devices[0], &(0, 27, true));
+    assert_eq!(devices[1], &(0x800_1000, 12, true));
+    assert_eq!(devices[29], &(0x80_0000_0000, 39, true));
+    let ram: Vec<_> = list.iter().filter(|u| !u.2).collect();
+    // The boot code, then the RAM below the kernel, then the tail of the device tree's page.
+    assert_eq!(ram[0], &(0x4020_0000, 15, false));
+    assert_eq!(ram[3], &(0x4000_0000, 21, false));
+    assert_eq!(ram[4], &(0x4024_1950, 4, false));
+}
+
+/// This kernel's own output on the target, inside seL4's elfloader image of the sel4test build
+/// above (`/work/ext-aarch64/ours-in-elfloader`: the build's elfloader, device tree and
+/// rootserver with this kernel as `kernel.elf`; release, non-MCS, at 0x4020_0000..0x4023_7000
+/// with 56 KiB of boot code), as sel4test's driver printed it: the same hand-off as seL4's but
+/// for the kernel image. The host plan for that placement is what the kernel made, and the
+/// slots are seL4's (paging 16..20, extra BootInfo 20..22, image frames 22..1036, IPC buffer
+/// 0x7f_6000); the untyped list differs from seL4's only where the kernel image does (the boot
+/// code, the 2 MiB of RAM below the image, the device tree and the user image 24 KiB lower).
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_this_kernel_in_sel4s_elfloader_made_its_plan() {
+    let p = Placement {
+        kernel_image: Region::new(0x4020_0000, 0x4023_7000),
+        kernel_boot: Region::new(0x4020_0000, 0x4020_e000),
+        dtb: Region::new(0x4023_7000, 0x4023_8e11),
+        ui: Region::new(0x4023_9000, 0x4062_f000),
+        ..Placement::ARM_SEL4TEST
+    };
+    const OURS: &str = "0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 0x8008000,15,1 \
+        0x8011000,12,1 0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 \
+        0x8040000,18,1 0x8080000,19,1 0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 \
+        0x8800000,23,1 0x9000000,24,1 0xa000000,25,1 0xc000000,26,1 0x10000000,28,1 \
+        0x20000000,29,1 0x80000000,31,1 0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 \
+        0x800000000,35,1 0x1000000000,36,1 0x2000000000,37,1 0x4000000000,38,1 \
+        0x8000000000,39,1 0x40200000,15,0 0x40208000,14,0 0x4020c000,13,0 0x40000000,21,0 \
+        0x40238e20,5,0 0x40238e40,6,0 0x40238e80,7,0 0x40238f00,8,0 0x4062f000,12,0 \
+        0x40630000,16,0 0x40640000,18,0 0x40680000,19,0 0x40700000,20,0 0x40800000,23,0 \
+        0x41000000,24,0 0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 0x50000000,28,0 \
+        0x60000000,28,0 0x70000000,27,0 0x78000000,26,0 0x7c000000,25,0 0x7e000000,24,0 \
+        0x7f000000,23,0 0x7f800000,22,0 0x7fc00000,21,0 0x7fe00000,20,0 0x7ff00000,19,0 \
+        0x7ffca800,11,0 0x7ffcb000,12,0 0x7ffcc000,14,0 0x7ffd0000,16,0 0x7ffe0000,17,0";
+    arm_boot_is_sel4s(
+        &p,
+        OURS,
+        64,
+        Slots {
+            ipc_buffer: 0x7f_6000,
+            user_image_paging: (16, 20),
+            extra_bi_pages: (20, 22),
+            user_image_frames: (22, 1036),
+            untyped: (1036, 1100),
+            empty: (1100, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+    // Against seL4's list: the device untypeds and the block of root task objects are the
+    // same.
+    let sel4 = sel4_list(ARM_SEL4TEST_LIST);
+    let ours = sel4_list(OURS);
+    assert_eq!(sel4[..30], ours[..30]);
+    assert_eq!(sel4[sel4.len() - 5..], ours[ours.len() - 5..]);
+}
+
+/// The same with MCS: this kernel (release, MCS, 0x4020_0000..0x4023_c000) inside seL4's
+/// elfloader image of the MCS sel4test build; the slots are seL4's (paging 16..21, extra
+/// BootInfo 21..23, SchedControl 23, image frames 24..1070, IPC buffer 0x81_6000).
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_this_kernel_in_sel4s_elfloader_made_its_plan_mcs() {
+    let p = Placement {
+        kernel_image: Region::new(0x4020_0000, 0x4023_c000),
+        kernel_boot: Region::new(0x4020_0000, 0x4020_e000),
+        dtb: Region::new(0x4023_c000, 0x4023_de11),
+        ui: Region::new(0x4023_e000, 0x4065_4000),
+        ..Placement::ARM_SEL4TEST_MCS
+    };
+    const OURS: &str = "0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 0x8008000,15,1 \
+        0x8011000,12,1 0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 \
+        0x8040000,18,1 0x8080000,19,1 0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 \
+        0x8800000,23,1 0x9000000,24,1 0xa000000,25,1 0xc000000,26,1 0x10000000,28,1 \
+        0x20000000,29,1 0x80000000,31,1 0x100000000,32,1 0x200000000,33,1 0x400000000,34,1 \
+        0x800000000,35,1 0x1000000000,36,1 0x2000000000,37,1 0x4000000000,38,1 \
+        0x8000000000,39,1 0x40200000,15,0 0x40208000,14,0 0x4020c000,13,0 0x40000000,21,0 \
+        0x4023de20,5,0 0x4023de40,6,0 0x4023de80,7,0 0x4023df00,8,0 0x40654000,14,0 \
+        0x40658000,15,0 0x40660000,17,0 0x40680000,19,0 0x40700000,20,0 0x40800000,23,0 \
+        0x41000000,24,0 0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 0x50000000,28,0 \
+        0x60000000,28,0 0x70000000,27,0 0x78000000,26,0 0x7c000000,25,0 0x7e000000,24,0 \
+        0x7f000000,23,0 0x7f800000,22,0 0x7fc00000,21,0 0x7fe00000,20,0 0x7ff00000,19,0 \
+        0x7ffcb880,7,0 0x7ffcb900,8,0 0x7ffcba00,9,0 0x7ffcbc00,10,0 0x7ffcc000,14,0 \
+        0x7ffd0000,16,0 0x7ffe0000,17,0";
+    arm_boot_is_sel4s(
+        &p,
+        OURS,
+        66,
+        Slots {
+            ipc_buffer: 0x81_6000,
+            user_image_paging: (16, 21),
+            extra_bi_pages: (21, 23),
+            user_image_frames: (24, 1070),
+            untyped: (1070, 1136),
+            empty: (1136, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+    let sel4 = sel4_list(ARM_SEL4TEST_MCS_LIST);
+    let ours = sel4_list(OURS);
+    assert_eq!(sel4[..30], ours[..30]);
+    assert_eq!(sel4[sel4.len() - 7..], ours[ours.len() - 7..]);
 }

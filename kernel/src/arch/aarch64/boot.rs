@@ -25,16 +25,6 @@ pub const MAX_NUM_FREEMEM_REG: usize = 16;
 /// itself (kernel image, device tree, user image).
 pub const NUM_RESERVED_REGIONS: usize = 3;
 
-/// Size of the frames the kernel's devices are reserved in (seL4 arm `map_kernel_devices`
-/// maps each `kernel_device_frames` entry with one 4 KiB page): `PAGE_BITS`.
-pub const KERNEL_DEVICE_FRAME_BITS: u64 = abi::object::PAGE_BITS;
-
-/// Whether RAM below the kernel image is the firmware's: no. seL4's `physBase` on
-/// `qemu-arm-virt` is the start of RAM (0x4000_0000, where its elfloader puts the kernel);
-/// QEMU loads this kernel's `Image` 2 MiB higher, below it lies only QEMU's boot stub, done
-/// with once the kernel runs, so that RAM is handed out as RAM untyped.
-pub const RAM_BELOW_KERNEL_IS_FIRMWARE: bool = false;
-
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
 

@@ -46,6 +46,44 @@ pub fn msb_index(x: u64) -> usize {
     63 - x.leading_zeros() as usize
 }
 
+/// What boot's memory plan takes from aarch64 on `qemu-arm-virt` (see
+/// [`crate::boot::BootRules`]; defined here, not in the target-only [`boot`], so that host
+/// tests hold it to seL4's boot on that platform): the kernel window ([`PADDR_TOP`]), device
+/// untypeds below `CONFIG_PADDR_USER_DEVICE_TOP` (2^40, `CONFIG_ARM_PA_SIZE_BITS_40`), the
+/// kernel's devices reserved in the 4 KiB pages seL4 arm `map_kernel_devices` maps each
+/// `kernel_device_frames` entry with, `seL4_MaxUntypedBits` 47, `USER_TOP` (`seL4_UserTop`)
+/// and the four-level tables (`arch_get_n_paging`). The RAM below the kernel image is not the
+/// firmware's: seL4's `physBase` on `qemu-arm-virt` is the start of the device tree's RAM
+/// (0x4000_0000, where its elfloader puts the kernel; seL4's build takes the RAM from the
+/// device tree's memory less the `/reserved-memory` children marked `no-map`,
+/// `tools/hardware/utils/memory.py`, and no
+/// firmware stays resident); QEMU loads this kernel's `Image` 2 MiB higher, and below it lies
+/// only QEMU's boot stub, done with once the kernel runs, so that RAM is RAM untyped.
+pub const BOOT_RULES: crate::boot::BootRules = crate::boot::BootRules {
+    paddr_top: PADDR_TOP,
+    device_top: abi::platform::qemu_arm_virt::PADDR_USER_DEVICE_TOP,
+    kernel_device_frame_bits: abi::arch::aarch64::PAGE_BITS,
+    ram_below_kernel_is_firmware: false,
+    max_untyped_bits: abi::arch::aarch64::MAX_UNTYPED_BITS,
+    user_top: abi::arch::aarch64::USER_TOP,
+    // Levels 1, 2 and 3 (512 GiB, 1 GiB and 2 MiB per table; `vspace::TABLE_LEVELS`).
+    table_spans: &[
+        vspace::level_bits(vspace::TABLE_LEVELS[0] - 1),
+        vspace::level_bits(vspace::TABLE_LEVELS[1] - 1),
+        vspace::level_bits(vspace::TABLE_LEVELS[2] - 1),
+    ],
+};
+
+/// The root task's objects other than paging structures are the same size on both
+/// architectures, so [`crate::boot::BootRules`] need not carry them.
+const _: () = assert!(
+    abi::arch::riscv64::TCB_BITS == abi::arch::aarch64::TCB_BITS
+        && abi::arch::riscv64::VSPACE_BITS == abi::arch::aarch64::VSPACE_BITS
+        && abi::arch::riscv64::PAGE_TABLE_BITS == abi::arch::aarch64::PAGE_TABLE_BITS
+        && abi::arch::riscv64::ASID_POOL_BITS == abi::arch::aarch64::ASID_POOL_BITS
+        && abi::arch::riscv64::PAGE_BITS == abi::arch::aarch64::PAGE_BITS
+);
+
 /// The machine operations the pure modules need beyond the generic contract: the machine's on
 /// the target, stand-ins in host tests.
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]

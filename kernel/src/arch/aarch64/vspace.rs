@@ -266,13 +266,7 @@ pub const TABLE_LEVELS: [usize; 3] = [1, 2, 3];
 /// `[v_start, v_end)` need (one per 512 GiB, one per 1 GiB and one per 2 MiB touched).
 /// `v_end > v_start`.
 pub fn root_paging_tables(v_start: u64, v_end: u64) -> u64 {
-    TABLE_LEVELS
-        .iter()
-        .map(|&level| {
-            let span_bits = level_bits(level - 1);
-            ((v_end - 1) >> span_bits) - (v_start >> span_bits) + 1
-        })
-        .sum()
+    super::BOOT_RULES.root_paging_tables(v_start, v_end)
 }
 
 /// The level at which frames of `size` are mapped.

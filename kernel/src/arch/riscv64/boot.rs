@@ -21,14 +21,26 @@ pub const MAX_NUM_FREEMEM_REG: usize = 16;
 /// tree, user image).
 pub const NUM_RESERVED_REGIONS: usize = 3;
 
-/// Size of the frames the kernel's devices are reserved in (seL4 riscv `map_kernel_devices`
-/// maps each `kernel_device_frames` entry with a 2 MiB megapage): `LARGE_PAGE_BITS`.
-pub const KERNEL_DEVICE_FRAME_BITS: u64 = abi::object::LARGE_PAGE_BITS;
-
-/// Whether RAM below the kernel image is the firmware's, kept from the untyped RAM (seL4's
-/// `physBase` on riscv64 is where OpenSBI hands over: 0x8000_0000..0x8020_0000 is OpenSBI's and
-/// becomes device untyped).
-pub const RAM_BELOW_KERNEL_IS_FIRMWARE: bool = true;
+/// What boot's memory plan takes from riscv64 on `qemu-riscv-virt` (see
+/// [`crate::boot::BootRules`]): the kernel window of Sv39 ([`super::PADDR_TOP`]), device
+/// untypeds below `CONFIG_PADDR_USER_DEVICE_TOP` (2^39), the kernel's devices reserved in the
+/// 2 MiB megapages seL4 riscv `map_kernel_devices` maps them with (`LARGE_PAGE_BITS`), the RAM
+/// below the kernel image OpenSBI's (seL4's `physBase` is where OpenSBI hands over:
+/// 0x8000_0000..0x8020_0000 becomes device untyped), `seL4_MaxUntypedBits` 38, Sv39's
+/// `USER_TOP` and page tables.
+pub const BOOT_RULES: crate::boot::BootRules = crate::boot::BootRules {
+    paddr_top: super::PADDR_TOP,
+    device_top: abi::platform::qemu_riscv_virt::PADDR_USER_DEVICE_TOP,
+    kernel_device_frame_bits: abi::arch::riscv64::LARGE_PAGE_BITS,
+    ram_below_kernel_is_firmware: true,
+    max_untyped_bits: abi::arch::riscv64::MAX_UNTYPED_BITS,
+    user_top: abi::arch::riscv64::USER_TOP,
+    // Level 1 (1 GiB per table), level 0 (2 MiB): `vspace::level_bits` of [`TABLE_LEVELS`].
+    table_spans: &[
+        abi::arch::riscv64::HUGE_PAGE_BITS,
+        abi::arch::riscv64::LARGE_PAGE_BITS,
+    ],
+};
 
 /// The root task's ASID (seL4 `IT_ASID`).
 pub const IT_ASID: u16 = 1;
@@ -50,13 +62,7 @@ pub fn check_root_elf(elf: &xmas_elf::ElfFile<'_>) -> Result<(), BootError> {
 /// seL4 `arch_get_n_paging`: how many page tables below the VSpace root the mappings of
 /// `[v_start, v_end)` need (one per 1 GiB and one per 2 MiB touched). `v_end > v_start`.
 pub fn root_paging_tables(v_start: u64, v_end: u64) -> u64 {
-    TABLE_LEVELS
-        .iter()
-        .map(|&level| {
-            let span_bits = vspace::level_bits(level);
-            ((v_end - 1) >> span_bits) - (v_start >> span_bits) + 1
-        })
-        .sum()
+    BOOT_RULES.root_paging_tables(v_start, v_end)
 }
 
 /// seL4 `create_it_address_space`: makes the zeroed page table at `root` (kernel-virtual) the
@@ -177,6 +183,11 @@ mod tests {
 
     #[test]
     fn paging_tables_one_per_gib_and_per_2mib_touched() {
+        let spans: Vec<u64> = TABLE_LEVELS
+            .iter()
+            .map(|&l| vspace::level_bits(l))
+            .collect();
+        assert_eq!(BOOT_RULES.table_spans, &spans[..]);
         assert_eq!(root_paging_tables(0x1_0000, 0x1_7000), 2);
         assert_eq!(root_paging_tables(0x1f_f000, 0x20_1000), 3);
         assert_eq!(root_paging_tables(0x3fff_f000, 0x4000_1000), 4);
