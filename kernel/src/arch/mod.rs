@@ -148,15 +148,19 @@ use aarch64::machine;
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 use riscv64::machine;
 /// The compiled-in platform's boot parameters (no device tree), `builtin_platform` feature
-/// (QEMU virt, riscv64 only).
+/// (QEMU virt).
 #[cfg(all(
     target_arch = "riscv64",
     target_os = "none",
     feature = "builtin_platform"
 ))]
 pub use riscv64::machine::devicetree::builtin_params as builtin_platform_params;
-#[cfg(all(target_arch = "aarch64", feature = "builtin_platform"))]
-compile_error!("the compiled-in platform (`builtin_platform`, Microkit's configuration) is QEMU virt riscv64 only");
+#[cfg(all(
+    target_arch = "aarch64",
+    target_os = "none",
+    feature = "builtin_platform"
+))]
+pub use aarch64::machine::devicetree::builtin_params as builtin_platform_params;
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 pub use machine::trap::fastpath_restore;
 

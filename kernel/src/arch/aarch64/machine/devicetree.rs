@@ -151,3 +151,19 @@ fn read_timer_frequency(fdt: &Fdt<'_>) -> u64 {
             f
         })
 }
+
+/// The boot parameters of the platform compiled into the kernel (QEMU `virt`, 2 GiB:
+/// [`super::super::platform::qemu_virt`]), for a loader that passes no device tree (Microkit's),
+/// and points the console at its PL011. seL4 likewise knows its platform from its build.
+#[cfg(feature = "builtin_platform")]
+pub fn builtin_params() -> BootParams {
+    use super::super::platform::qemu_virt;
+    let (kstart, kend) = super::boot::kernel_image_paddr();
+    let (bstart, bend) = super::boot::kernel_boot_paddr();
+    super::set_uart(qemu_virt::UART.0);
+    qemu_virt::boot_params(
+        Region::new(kstart, kend),
+        Region::new(bstart, bend),
+        super::boot::irq_node(),
+    )
+}
