@@ -66,103 +66,70 @@ impl Platform {
 /// QEMU 10's `virt` machine with `-cpu cortex-a53 -m 2G`, one core, GICv2, which seL4's build
 /// turns into `platform_gen.json` (RAM `[0x4000_0000, 0xc000_0000)`, device regions everything
 /// else below 2^40 except the first page of the GIC distributor and of its CPU interface).
+/// Plain data here; the machine layer makes the boot parameters of it
+/// (`machine::devicetree::builtin_params`).
 pub mod qemu_virt {
     use super::{Gic, Platform, PsciConduit};
-    use crate::boot::{BootParams, Region};
+    use crate::boot::Region;
 
     /// RAM: `/memory@40000000` with `-m 2G` (seL4 `QEMU_MEMORY` 2048 MiB).
     pub const RAM: Region = Region::new(0x4000_0000, 0x4000_0000 + (2048 << 20));
     /// The GICv2 (`arm,cortex-a15-gic`): distributor at `0x800_0000`, CPU interface at
-    /// `0x801_0000`; the first page of each is a kernel device (seL4 `kernel_device_frames`).
+    /// `0x801_0000`.
     pub const GIC: Gic = Gic {
         distributor: 0x0800_0000,
         cpu_interface: 0x0801_0000,
     };
+    /// The kernel devices: the first page of the distributor and of the CPU interface (seL4
+    /// `kernel_device_frames`; what the device tree reader makes of QEMU's GIC node). The rest
+    /// of the GIC's space stays device untyped.
+    pub const KERNEL_DEVICES: [Region; 2] = [
+        Region::new(GIC.distributor, GIC.distributor + 0x1000),
+        Region::new(GIC.cpu_interface, GIC.cpu_interface + 0x1000),
+    ];
     /// The console UART (`arm,pl011` at `0x900_0000`, SPI 1 = INTID 33).
     pub const UART: (u64, u32) = (0x0900_0000, 33);
-    /// The generic timer's frequency (seL4 `CONFIG_TIMER_FREQUENCY`, CNTFRQ_EL0 of QEMU's
-    /// cortex-a53), in Hz.
-    pub const TIMER_FREQUENCY: u64 = abi::platform::qemu_arm_virt::TIMER_FREQUENCY;
     /// How PSCI is called (only to stop the machine): `smc`. Microkit's loader asks PSCI for
     /// its version with `smc` before it enters the kernel, which works only where `smc`
     /// reaches PSCI: QEMU `virt` with `virtualization=on` (the loader drops from EL2 to EL1),
     /// or KVM. (Without EL2 and EL3 QEMU's `virt` takes PSCI through `hvc` and `smc` is an
     /// undefined instruction: Microkit's loader stops there, before any kernel runs.)
     pub const PSCI: PsciConduit = PsciConduit::Smc;
-
-    /// The boot parameters of this platform for a kernel image at `kernel_image` (to `ki_end`)
-    /// whose boot-only part is `kernel_boot` (to `ki_boot_end`), with the IRQ node at
-    /// `irq_node`. The user image is left empty for the loader's hand-off to fill in; there is
-    /// no device tree (`dtb` empty), and `platform_built_in` is set.
-    pub fn boot_params(
-        kernel_image: Region,
-        kernel_boot: Region,
-        irq_node: crate::mem::PPtr<crate::object::interrupt::IrqNode>,
-    ) -> BootParams {
-        let mut p = BootParams {
-            kernel_image,
-            kernel_boot,
-            irq_node,
-            platform_built_in: true,
-            platform: Platform {
-                gic: Some(GIC),
-                uart: Some(UART),
-                timer_frequency: TIMER_FREQUENCY,
-                psci: PSCI,
-            },
-            ..BootParams::default()
-        };
-        // Capacity: one RAM region and two device pages fit any list.
-        let _ = p.ram.push(RAM);
-        for base in [GIC.distributor, GIC.cpu_interface] {
-            let _ = p.kernel_devices.push(Region::new(base, base + 0x1000));
-        }
-        p.kernel_devices.coalesce();
-        p
-    }
+    /// The devices the machine layer drives: the GIC, the PL011, the generic timer at seL4's
+    /// `CONFIG_TIMER_FREQUENCY` (CNTFRQ_EL0 of QEMU's cortex-a53, 62.5 MHz), PSCI.
+    pub const PLATFORM: Platform = Platform {
+        gic: Some(GIC),
+        uart: Some(UART),
+        timer_frequency: abi::platform::qemu_arm_virt::TIMER_FREQUENCY,
+        psci: PSCI,
+    };
 }
 
 #[cfg(test)]
 mod tests {
     use super::{qemu_virt, PsciConduit};
-    use crate::boot::{check_handoff, Region, UserImage};
+    use crate::boot::Region;
 
     /// The compiled-in QEMU virt (aarch64): 2 GiB at 0x4000_0000, the GIC's two pages as
-    /// kernel devices (what the device tree reader makes of QEMU's GIC node), the PL011, the
-    /// 62.5 MHz timer and PSCI through `smc`; no device tree is then needed, and without the
-    /// platform compiled in a missing device tree is still a boot error.
+    /// kernel devices, the PL011 (INTID 33), the 62.5 MHz timer and PSCI through `smc`.
     #[test]
-    fn built_in_qemu_virt_needs_no_device_tree() {
-        let k = Region::new(0x4020_0000, 0x4024_0000);
-        let node = crate::mem::PPtr::sim(0x1000);
-        let mut p = qemu_virt::boot_params(k, Region::new(0x4020_0000, 0x4020_a000), node);
-        assert_eq!(p.ram.as_slice(), [Region::new(0x4000_0000, 0xc000_0000)]);
+    fn built_in_qemu_virt() {
+        assert_eq!(qemu_virt::RAM, Region::new(0x4000_0000, 0xc000_0000));
         assert_eq!(
-            p.kernel_devices.as_slice(),
+            qemu_virt::KERNEL_DEVICES,
             [
                 Region::new(0x800_0000, 0x800_1000),
                 Region::new(0x801_0000, 0x801_1000)
             ]
         );
-        assert!(p.reserved.as_slice().is_empty() && p.dtb.is_empty());
-        let gic = p.platform.gic.unwrap();
-        assert_eq!((gic.distributor, gic.cpu_interface), (0x800_0000, 0x801_0000));
-        assert_eq!(p.platform.uart, Some((0x900_0000, 33)));
-        assert_eq!(p.platform.timer_frequency, 62_500_000);
-        assert_eq!(p.platform.psci, PsciConduit::Smc);
-        assert_eq!((p.kernel_image, p.irq_node), (k, node));
-        assert!(p.platform_built_in);
-        p.user_image = UserImage {
-            p_reg: Region::new(0x4024_0000, 0x4028_0000),
-            pv_offset: 0x4024_0000 - 0x20_0000,
-            v_entry: 0x20_1000,
-        };
-        let top = super::super::PADDR_TOP;
-        assert_eq!(check_handoff(&p, top), Ok(()));
-        p.platform_built_in = false;
-        assert!(check_handoff(&p, top).is_err());
-        p.platform_built_in = true;
-        p.user_image.p_reg = Region::new(0x4023_0000, 0x4028_0000);
-        assert!(check_handoff(&p, top).is_err(), "over the kernel");
+        let p = qemu_virt::PLATFORM;
+        let gic = p.gic.unwrap();
+        assert_eq!(
+            (gic.distributor, gic.cpu_interface),
+            (0x800_0000, 0x801_0000)
+        );
+        assert_eq!(p.uart, Some((0x900_0000, 33)));
+        assert_eq!(p.timer_frequency, 62_500_000);
+        assert_eq!(p.psci, PsciConduit::Smc);
     }
 }

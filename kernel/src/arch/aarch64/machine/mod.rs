@@ -137,6 +137,28 @@ pub fn psci_system_off() -> ! {
     park()
 }
 
+/// seL4 `doSMC` (`src/arch/arm/object/smc.c`): a Secure Monitor Call (`smc #0`) with x0..x7
+/// = `regs`; returns x0..x7 as the monitor leaves them. x8..x17 may be clobbered (SMC Calling
+/// Convention), as seL4 declares. What answers is the firmware at EL3 or, on QEMU `virt` with
+/// `virtualization=on` and no EL3 firmware, QEMU's own PSCI; where nothing does (no EL3, PSCI
+/// through `hvc`) `smc` is an undefined instruction and traps into the kernel, as under seL4.
+pub fn smc_call(regs: [u64; 8]) -> [u64; 8] {
+    let mut r = regs;
+    // SAFETY: `smc #0` hands x0..x7 to the secure monitor (or QEMU's PSCI); it changes no
+    // memory the kernel owns, and the registers it may change are declared.
+    unsafe {
+        asm!(
+            "smc #0",
+            inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
+            inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
+            out("x8") _, out("x9") _, out("x10") _, out("x11") _, out("x12") _,
+            out("x13") _, out("x14") _, out("x15") _, out("x16") _, out("x17") _,
+            options(nostack),
+        )
+    };
+    r
+}
+
 /// Whether [`halt`] is trying semihosting (a trap in the kernel then means semihosting is
 /// off: `trap` falls back to PSCI).
 pub(crate) static SEMIHOSTING_EXIT: AtomicU8 = AtomicU8::new(0);
