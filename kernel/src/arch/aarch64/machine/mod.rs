@@ -96,20 +96,28 @@ pub(crate) fn set_uart(paddr: u64) {
     UART_PADDR.store(paddr, Ordering::Relaxed);
 }
 
-/// Writes one byte to the PL011 console, waiting while its FIFO is full.
+/// Writes one byte to the PL011 console, waiting while its FIFO is full; a line feed goes out
+/// as CR LF, as seL4's Arm console does (`uart_console_putchar`, `include/drivers/uart.h`), so
+/// that `seL4_DebugPutChar` output is byte for byte seL4's.
 pub fn put_char(c: u8) {
     let p = UART_PADDR.load(Ordering::Relaxed);
     if p == 0 || p >= KDEV_SIZE {
         return;
     }
     let base = kdev(p);
-    // SAFETY: `base` is the PL011's MMIO window in the kernel's device block (mapped
-    // Device-nGnRnE); reading its flag register and writing its data register have no effect
-    // on memory the kernel uses.
-    unsafe {
-        while core::ptr::read_volatile((base + UARTFR) as *const u32) & UARTFR_TXFF != 0 {}
-        core::ptr::write_volatile((base + UARTDR) as *mut u32, c as u32);
+    let raw = |b: u8| {
+        // SAFETY: `base` is the PL011's MMIO window in the kernel's device block (mapped
+        // Device-nGnRnE); reading its flag register and writing its data register have no
+        // effect on memory the kernel uses.
+        unsafe {
+            while core::ptr::read_volatile((base + UARTFR) as *const u32) & UARTFR_TXFF != 0 {}
+            core::ptr::write_volatile((base + UARTDR) as *mut u32, b as u32);
+        }
+    };
+    if c == b'\n' {
+        raw(b'\r');
     }
+    raw(c);
 }
 
 /// PSCI conduit of [`halt`]: 0 `hvc`, 1 `smc` (from the device tree).
