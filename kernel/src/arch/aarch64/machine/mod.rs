@@ -148,8 +148,8 @@ pub fn psci_system_off() -> ! {
 /// seL4 `doSMC` (`src/arch/arm/object/smc.c`): a Secure Monitor Call (`smc #0`) with x0..x7
 /// = `regs`; returns x0..x7 as the monitor leaves them. x8..x17 may be clobbered (SMC Calling
 /// Convention), as seL4 declares. What answers is the firmware at EL3 or, on QEMU `virt` with
-/// `virtualization=on` and no EL3 firmware, QEMU's own PSCI; where nothing does (no EL3, PSCI
-/// through `hvc`) `smc` is an undefined instruction and traps into the kernel, as under seL4.
+/// `virtualization=on` and no EL3 firmware, QEMU's own PSCI; where nothing does (no EL2 or
+/// EL3, PSCI through `hvc`) `smc` is an undefined instruction in the kernel, as under seL4.
 pub fn smc_call(regs: [u64; 8]) -> [u64; 8] {
     let mut r = regs;
     // SAFETY: `smc #0` hands x0..x7 to the secure monitor (or QEMU's PSCI); it changes no
