@@ -757,7 +757,7 @@ fn smc_call_decodes_as_sel4() {
         );
     }
     // The generic decoder takes an SMC cap to the same checks.
-    let mut m = Mmu::new();
+    let m = Mmu::new();
     m.put(50, ArchCap::Smc { badge: 0x8400_0000 });
     assert_eq!(
         m.decode(L::ARMSMCCall, 50, &[0x8400_0001, 0, 0, 0, 0, 0, 0, 0], &[]),
