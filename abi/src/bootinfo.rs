@@ -34,7 +34,7 @@ pub mod slot {
     pub const SMMU_CB_CONTROL: u64 = 13;
     /// `seL4_CapInitThreadSC` (null without MCS)
     pub const INIT_THREAD_SC: u64 = 14;
-    /// `seL4_CapSMC` (null on riscv64 and on aarch64 as configured)
+    /// `seL4_CapSMC` (null on riscv64, and on aarch64 without `CONFIG_ALLOW_SMC_CALLS`)
     pub const SMC: u64 = 15;
     /// `seL4_NumInitialCaps`: the first slot the kernel fills with boot-time caps.
     pub const NUM_INITIAL_CAPS: u64 = 16;

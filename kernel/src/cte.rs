@@ -199,9 +199,11 @@ pub fn is_mdb_parent_of(a: Slot, b: Slot) -> bool {
     }
 }
 
-/// `isCapRevocable(new, src)`: whether a cap derived from `src` as `new` is revocable.
+/// `isCapRevocable(new, src)`: whether a cap derived from `src` as `new` is revocable (the
+/// architecture's caps: `crate::arch::arch_is_cap_revocable`).
 pub fn is_cap_revocable(new: &Cap, src: &Cap) -> bool {
     match (new, src) {
+        (Cap::Arch(n), s) => crate::arch::arch_is_cap_revocable(n, s),
         (Cap::Endpoint { badge: nb, .. }, Cap::Endpoint { badge: sb, .. })
         | (Cap::Notification { badge: nb, .. }, Cap::Notification { badge: sb, .. }) => nb != sb,
         (Cap::IrqHandler { .. }, Cap::IrqControl) => true,

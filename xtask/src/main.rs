@@ -178,20 +178,25 @@ enum Cmd {
     ///                                                 must end in the kernel's message and exit
     ///                                                 status 1, not hang
     ///     32. qemu: roottask-tests (aarch64, mcs)     the test root task, MCS kernel and root task
-    ///     33. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
+    ///     33. qemu: Microkit boot state (aarch64, microkit, loader without device tree)
+    ///                                                 as 25 on the aarch64 kernel (`--features
+    ///                                                 microkit`: also the SMC cap and the
+    ///                                                 timer exports) against Microkit's
+    ///                                                 prediction for qemu_virt_aarch64_el1
+    ///     34. qemu: bench sanity (aarch64, fastpath, benchmark, quick)
     ///                                                 the benchmark root task (quick) on the
     ///                                                 aarch64 kernel with `benchmark` (cycles
     ///                                                 from PMCCNTR_EL0)
-    ///     34. qemu: bench sanity (aarch64, mcs, benchmark, quick)
+    ///     35. qemu: bench sanity (aarch64, mcs, benchmark, quick)
     ///                                                 the same, MCS kernel and root task
-    ///     35. qemu: demo (aarch64)                    the demo on the aarch64 kernel with the
+    ///     36. qemu: demo (aarch64)                    the demo on the aarch64 kernel with the
     ///                                                 fastpath and seL4's KernelArmExportPCNTUser
     ///                                                 and KernelArmExportPTMRUser (features
     ///                                                 `export_pcnt_user`, `export_ptmr_user`: the
     ///                                                 monitor's timer is the EL1 physical timer)
     ///                                                 and `printing`, its driver a PL011 one;
     ///                                                 booted twice as in 20
-    ///     36. qemu: demo (aarch64, mcs)               the same, MCS kernel and demo
+    ///     37. qemu: demo (aarch64, mcs)               the same, MCS kernel and demo
     ///
     /// Each QEMU test stage also checks its kernel's ELF: nothing outside the boot-only region
     /// (up to `ki_boot_end`, untyped memory after boot) may refer into it (one test; the bench
@@ -258,10 +263,12 @@ struct BuildOpts {
     /// monitor's timer is the generic timer's EL1 physical timer).
     #[arg(long, value_enum, default_value_t = Arch::Riscv64)]
     arch: Arch,
-    /// Microkit 2.3.0's kernel configuration (qemu_virt_riscv64): the kernel with
-    /// `--features microkit` (MCS, debug build, 2^17-slot root CNode, 16 domains, 100 domain
-    /// schedule entries, QEMU virt with 2 GiB compiled in; image `kernel-microkit`), ready to
-    /// replace an SDK's `sel4.elf` (docs/MICROKIT.md). Only the kernel is built.
+    /// Microkit 2.3.0's kernel configuration (qemu_virt_riscv64; with `--arch aarch64`,
+    /// qemu_virt_aarch64_el1): the kernel with `--features microkit` (MCS, debug build,
+    /// 2^17-slot root CNode, 16 domains, 100 domain schedule entries, QEMU virt with 2 GiB
+    /// compiled in; on aarch64 also the SMC cap and the PCNT/PTMR timer exports; image
+    /// `kernel-microkit`), ready to replace an SDK's `sel4.elf` (docs/MICROKIT.md). Only the
+    /// kernel is built.
     #[arg(long, conflicts_with = "mcs")]
     microkit: bool,
     /// The kernel with `--features benchmark` (seL4's `CONFIG_ENABLE_BENCHMARKS`; on aarch64 it
@@ -1355,16 +1362,17 @@ impl QemuTests<'_> {
         )
     }
 
-    /// The kernel in Microkit's configuration (`--features microkit`, debug log level),
-    /// entered through the loader without a device tree as Microkit's loader enters seL4 (the
-    /// MCS test root task as the initial task, QEMU with 2 GiB), stopped once the root task is
-    /// created: the kernel must take its compiled-in platform and report the untyped list
-    /// Microkit's tool predicts for that placement ([`microkit::predict`]): one check for the
-    /// platform line, one for the first untyped slot, one per untyped.
-    fn microkit_stage(&mut self, name: &str) -> Stage {
+    /// The kernel of `arch` in Microkit's configuration (`--features microkit`, debug log
+    /// level), entered through the loader without a device tree as Microkit's loader enters
+    /// seL4 (the MCS test root task as the initial task, QEMU with 2 GiB), stopped once the
+    /// root task is created: the kernel must take its compiled-in platform and report the
+    /// untyped list Microkit's tool predicts for that placement ([`microkit::predict`] for the
+    /// board `qemu_virt_riscv64` or `qemu_virt_aarch64_el1`): one check for the platform line,
+    /// one for the first untyped slot, one per untyped.
+    fn microkit_stage(&mut self, name: &str, arch: Arch) -> Stage {
         banner(name);
         let t = Instant::now();
-        match self.microkit_run(name) {
+        match self.microkit_run(name, arch) {
             Ok((checks, problems)) => {
                 let failed = problems.len().min(checks);
                 Stage::judged(
@@ -1379,18 +1387,31 @@ impl QemuTests<'_> {
         }
     }
 
-    fn microkit_run(&mut self, name: &str) -> Result<(usize, Vec<String>)> {
+    fn microkit_run(&mut self, name: &str, arch: Arch) -> Result<(usize, Vec<String>)> {
+        let (qemu, board, log) = match arch {
+            Arch::Riscv64 => (
+                self.qemu.clone(),
+                microkit::RISCV64,
+                "qemu-test-microkit.log",
+            ),
+            Arch::Aarch64 => (
+                qemu::ensure_qemu_for(Arch::Aarch64)?,
+                microkit::AARCH64,
+                "qemu-test-microkit-aarch64.log",
+            ),
+        };
         let config = KernelConfig::new(self.profile)
+            .arch(arch)
             .feature(MICROKIT_FEATURE, true)
             .log_level(Some(LogLevel::Debug));
         let kernel = self.ws.build_kernel(&config)?;
         let task = self
             .ws
-            .build_root_task_with(self.profile, &TESTS, &[MCS_FEATURE])?;
+            .build_root_task_for(arch, self.profile, &TESTS, &[MCS_FEATURE])?;
         let image_name = format!("{}-no-dtb", workspace::loader_image_name(&kernel, &task));
         let image = self.ws.build_loader_with(
             self.profile,
-            Arch::Riscv64,
+            arch,
             &kernel,
             &task,
             &image_name,
@@ -1399,11 +1420,11 @@ impl QemuTests<'_> {
                 fault: None,
             },
         )?;
-        let mut args = qemu::image_args_with_memory(&image, "2G");
+        let mut args = qemu::image_args_with_memory(arch, &image, "2G");
         args.extend(qemu::ICOUNT_ARGS.iter().map(|s| s.to_string()));
-        let log = self.ws.target_dir.join("qemu-test-microkit.log");
+        let log = self.ws.target_dir.join(log);
         let cap = qemu::run_captured(
-            &self.qemu,
+            &qemu,
             &args,
             self.timeout,
             &log,
@@ -1417,10 +1438,12 @@ impl QemuTests<'_> {
             "===== end of {name}: QEMU {} =====\n",
             cap.end
         )?;
-        let (ki_end, ki_boot_end) = microkit::kernel_symbols(&kernel)?;
+        let (kernel_base, ki_end, ki_boot_end) = microkit::kernel_symbols(&kernel_elf(&kernel))?;
         let (ui_p, ui_v) =
             microkit::loader_placement(&cap.text).context("no placement line from the loader")?;
         let pred = microkit::predict(&microkit::Inputs {
+            board,
+            kernel_base,
             ki_end,
             ki_boot_end,
             ui_p,
@@ -1792,6 +1815,8 @@ const QEMU_TESTS_MCS: &str = "qemu: roottask-tests (mcs)";
 const QEMU_DEMO_MCS: &str = "qemu: demo (mcs)";
 const QEMU_BENCH_MCS: &str = "qemu: bench sanity (mcs, benchmark, quick)";
 const QEMU_MICROKIT: &str = "qemu: Microkit boot state (microkit, loader without device tree)";
+const QEMU_MICROKIT_AARCH64: &str =
+    "qemu: Microkit boot state (aarch64, microkit, loader without device tree)";
 /// The kernel's line once the root task exists: the Microkit stage stops QEMU there.
 const MICROKIT_STOP_AT: &str = "root task created";
 /// The kernel's line when it takes its compiled-in platform.
@@ -1916,6 +1941,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
     let mcs_demo_aarch64_name = QEMU_DEMO_AARCH64_MCS.to_string();
     let run_microkit = run_mcs_stage;
     let microkit_name = QEMU_MICROKIT.to_string();
+    let microkit_aarch64_name = QEMU_MICROKIT_AARCH64.to_string();
     let has_fuzz = ws.has_package(workspace::FUZZ.package) && !o.no_fuzz;
     let run_fuzz = has_fuzz && variants.contains(&true);
     let fuzz_name = fuzz_stage_name(false);
@@ -1939,6 +1965,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
             .chain(std::iter::once(&tests_aarch64_name).filter(|_| run_tests_aarch64))
             .chain(std::iter::once(&tests_aarch64_loader_name).filter(|_| run_tests_aarch64))
             .chain(std::iter::once(&tests_aarch64_mcs_name).filter(|_| run_mcs_stage))
+            .chain(std::iter::once(&microkit_aarch64_name).filter(|_| run_microkit))
             .chain(std::iter::once(&bench_aarch64_name).filter(|_| run_bench_aarch64))
             .chain(std::iter::once(&mcs_bench_aarch64_name).filter(|_| run_mcs_bench_aarch64))
             .chain(std::iter::once(&demo_aarch64_name).filter(|_| run_demo_aarch64))
@@ -2011,7 +2038,7 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         }
     }
     if run_microkit {
-        push(stages, q.microkit_stage(&microkit_name));
+        push(stages, q.microkit_stage(&microkit_name, Arch::Riscv64));
     }
     if run_fuzz {
         push(stages, q.fuzz_stage(&fuzz_name, false));
@@ -2040,6 +2067,12 @@ fn qemu_stages(ws: &Workspace, o: &TestOpts, stages: &mut Vec<Stage>) {
         push(
             stages,
             q.tests_aarch64_stage(&tests_aarch64_mcs_name, true, false),
+        );
+    }
+    if run_microkit {
+        push(
+            stages,
+            q.microkit_stage(&microkit_aarch64_name, Arch::Aarch64),
         );
     }
     // aarch64: the benchmark root task's sanity runs (cycle counter PMCCNTR_EL0).
@@ -2473,6 +2506,7 @@ mod tests {
             QEMU_TESTS_AARCH64.into(),
             QEMU_TESTS_AARCH64_LOADER.into(),
             QEMU_TESTS_AARCH64_MCS.into(),
+            QEMU_MICROKIT_AARCH64.into(),
             bench_aarch64_stage_name(true),
             QEMU_BENCH_AARCH64_MCS.into(),
             QEMU_DEMO_AARCH64.into(),

@@ -1,7 +1,8 @@
-//! The Microkit stage of `cargo xtask test`: the kernel in Microkit's configuration (`--features
+//! The Microkit stages of `cargo xtask test`: the kernel in Microkit's configuration (`--features
 //! microkit`), entered as Microkit 2.3.0's loader enters seL4 (no device tree:
 //! `dtb_addr_p` = `dtb_size` = 0) through this repository's loader, must hand out the untyped
-//! list that Microkit's tool predicts for it.
+//! list that Microkit's tool predicts for it, on riscv64 (`qemu_virt_riscv64`) and on aarch64
+//! (`qemu_virt_aarch64_el1`): [`Board`].
 //!
 //! Microkit's tool (`microkit`, its `sel4.rs`) does not ask the kernel: it imitates seL4's boot
 //! from the SDK's `platform_gen.json` (QEMU virt with 2 GiB: RAM and device regions), the
@@ -11,9 +12,9 @@
 //! kernel's code): device regions, then the boot-only region, then RAM less the kernel image,
 //! the initial task's image and the root task's objects (seL4's rootserver size for a 2^17-slot
 //! root CNode, aligned to its largest object, at the top of the highest RAM region that holds
-//! it), each cut into the largest aligned powers of two (at most 2^38 bytes), computed on
-//! kernel-virtual addresses as seL4 does. Pinned against the real tool's output for
-//! Microkit's `example/hello` ([`tests`]).
+//! it), each cut into the largest aligned powers of two (at most 2^38 bytes on riscv64, 2^47
+//! on aarch64), computed on kernel-virtual addresses as seL4 does. Pinned against the real
+//! tool's output for Microkit's `example/hello` on both boards ([`tests`]).
 //!
 //! Slots: the tool numbers the untypeds from 16 + page tables + 1 (SchedControl) + the image's
 //! pages *and* the IPC buffer and BootInfo frames; seL4 (and this kernel) put those two frames
@@ -29,28 +30,64 @@ use xmas_elf::sections::SectionData;
 use xmas_elf::symbol_table::Entry;
 use xmas_elf::ElfFile;
 
-/// `platform_gen.json` of seL4 16.0.0's build for Microkit's `qemu_virt_riscv64` (QEMU_MEMORY
-/// 2048): the device regions `[start, end)`.
-pub const DEVICE_REGIONS: [(u64, u64); 4] = [
-    (0, 0x200_0000),
-    (0x220_0000, 0xc00_0000),
-    (0xc60_0000, 0x8020_0000),
-    (0x1_0000_0000, 1 << 39),
-];
-/// `platform_gen.json`: the RAM region `[start, end)`.
-pub const RAM: (u64, u64) = (0x8020_0000, 0x1_0000_0000);
+/// What the prediction needs of a Microkit board: seL4's `platform_gen.json` of the SDK and a
+/// few constants of the architecture.
+#[derive(Clone, Copy, Debug)]
+pub struct Board {
+    /// `platform_gen.json`: the device regions `[start, end)`.
+    pub device_regions: &'static [(u64, u64)],
+    /// `platform_gen.json`: the RAM region `[start, end)`.
+    pub ram: (u64, u64),
+    /// seL4's kernel window base (`PPTR_BASE`): untypeds are cut on kernel-virtual addresses
+    /// `p + PPTR_BASE` (wrapping), as seL4 and the tool do.
+    pub pptr_base: u64,
+    /// `seL4_MaxUntypedBits`.
+    pub max_untyped_bits: u32,
+    /// `seL4_TCBBits` of the configuration.
+    pub tcb_bits: u32,
+    /// The bits each level of page table below the root covers (`get_arch_n_paging`): one
+    /// table per 2^bits touched, at each level.
+    pub paging_bits: &'static [u32],
+}
 
-/// seL4's kernel window base on riscv64 Sv39 (`PPTR_BASE`): untypeds are cut on
-/// kernel-virtual addresses `p + PPTR_BASE` (wrapping), as seL4 and the tool do.
-const PPTR_BASE: u64 = 0xffff_ffc0_0000_0000;
-/// `seL4_MaxUntypedBits` (riscv64).
-const MAX_UNTYPED_BITS: u32 = 38;
+/// seL4 16.0.0's build for Microkit's `qemu_virt_riscv64` (QEMU_MEMORY 2048, Sv39).
+pub const RISCV64: Board = Board {
+    device_regions: &[
+        (0, 0x200_0000),
+        (0x220_0000, 0xc00_0000),
+        (0xc60_0000, 0x8020_0000),
+        (0x1_0000_0000, 1 << 39),
+    ],
+    ram: (0x8020_0000, 0x1_0000_0000),
+    pptr_base: 0xffff_ffc0_0000_0000,
+    max_untyped_bits: 38,
+    tcb_bits: 11,
+    paging_bits: &[30, 21],
+};
+
+/// seL4 16.0.0's build for Microkit's `qemu_virt_aarch64_el1` (QEMU_MEMORY 2048, no
+/// hypervisor: 4-level VSpaces, a 39-bit kernel window; `seL4_TCBBits` 11 without
+/// HardwareDebugAPI). Devices: everything below 2^40 but RAM and the first page of the GIC
+/// distributor (0x800_0000) and of its CPU interface (0x801_0000).
+pub const AARCH64: Board = Board {
+    device_regions: &[
+        (0, 0x800_0000),
+        (0x800_1000, 0x801_0000),
+        (0x801_1000, 0x4000_0000),
+        (0xc000_0000, 1 << 40),
+    ],
+    ram: (0x4000_0000, 0xc000_0000),
+    pptr_base: 0xffff_ff80_0000_0000,
+    max_untyped_bits: 47,
+    tcb_bits: 11,
+    paging_bits: &[39, 30, 21],
+};
+
 /// Microkit's kernel configuration: `CONFIG_ROOT_CNODE_SIZE_BITS`.
 const ROOT_CNODE_BITS: u32 = 17;
-/// `seL4_SlotBits`, `seL4_TCBBits` (riscv64), `seL4_PageBits`, `seL4_ASIDPoolBits`,
-/// `seL4_VSpaceBits`, `seL4_PageTableBits`, `seL4_MinSchedContextBits` (MCS).
+/// `seL4_SlotBits`, `seL4_PageBits`, `seL4_ASIDPoolBits`, `seL4_VSpaceBits`,
+/// `seL4_PageTableBits`, `seL4_MinSchedContextBits` (MCS): the same on both boards.
 const SLOT_BITS: u32 = 5;
-const TCB_BITS: u32 = 11;
 const PAGE_BITS: u32 = 12;
 const ASID_POOL_BITS: u32 = 12;
 const VSPACE_BITS: u32 = 12;
@@ -70,6 +107,10 @@ pub struct Untyped {
 /// What the prediction starts from.
 #[derive(Clone, Copy, Debug)]
 pub struct Inputs {
+    /// The board.
+    pub board: Board,
+    /// Physical address of the kernel ELF's first byte (its first loadable segment's).
+    pub kernel_base: u64,
     /// Physical `ki_end` and `ki_boot_end` of the kernel ELF.
     pub ki_end: u64,
     pub ki_boot_end: u64,
@@ -109,21 +150,21 @@ impl Regions {
     }
 }
 
-/// Cuts `[start, end)` into the largest naturally aligned powers of two (at most
-/// [`MAX_UNTYPED_BITS`]), on kernel-virtual addresses with wrapping arithmetic (a virtual
+/// Cuts `[start, end)` into the largest naturally aligned powers of two (at most the board's
+/// `max_untyped_bits`), on kernel-virtual addresses with wrapping arithmetic (a virtual
 /// address of 0 counts as aligned to anything).
-fn power_of_two_blocks(start: u64, end: u64, device: bool, out: &mut Vec<Untyped>) {
-    let mut v = start.wrapping_add(PPTR_BASE);
-    let v_end = end.wrapping_add(PPTR_BASE);
+fn power_of_two_blocks(b: &Board, start: u64, end: u64, device: bool, out: &mut Vec<Untyped>) {
+    let mut v = start.wrapping_add(b.pptr_base);
+    let v_end = end.wrapping_add(b.pptr_base);
     while v != v_end {
         let size = v_end.wrapping_sub(v);
         let mut bits = 63 - size.leading_zeros();
         if v != 0 {
             bits = bits.min(v.trailing_zeros());
         }
-        bits = bits.min(MAX_UNTYPED_BITS);
+        bits = bits.min(b.max_untyped_bits);
         out.push(Untyped {
-            paddr: v.wrapping_sub(PPTR_BASE),
+            paddr: v.wrapping_sub(b.pptr_base),
             size_bits: bits,
             device,
         });
@@ -131,10 +172,10 @@ fn power_of_two_blocks(start: u64, end: u64, device: bool, out: &mut Vec<Untyped
     }
 }
 
-/// How many Sv39 page tables below the root map `[start, end)` (one per 1 GiB and one per
-/// 2 MiB touched).
-fn paging_tables((start, end): (u64, u64)) -> u64 {
-    [30, 21]
+/// How many page tables below the root map `[start, end)` (Sv39: one per 1 GiB and one per
+/// 2 MiB touched; aarch64 also one per 512 GiB).
+fn paging_tables(b: &Board, (start, end): (u64, u64)) -> u64 {
+    b.paging_bits
         .iter()
         .map(|&b| ((end + (1 << b) - 1) >> b) - (start >> b))
         .sum()
@@ -145,15 +186,16 @@ fn paging_tables((start, end): (u64, u64)) -> u64 {
 /// Errors: the inputs do not fit the platform (image outside RAM, no room for the root task's
 /// objects).
 pub fn predict(i: &Inputs) -> Result<Prediction> {
-    let mut ram = Regions(vec![RAM]);
-    ram.remove(RAM.0, i.ki_end)?;
+    let b = &i.board;
+    let mut ram = Regions(vec![b.ram]);
+    ram.remove(i.kernel_base, i.ki_end)?;
     ram.remove(i.ui_p.0, i.ui_p.1)?;
     // The root task's virtual region: the image, its IPC buffer, its BootInfo (no extra
     // BootInfo without a device tree).
     let it_v = (i.ui_v.0, i.ui_v.1 + 2 * (1 << PAGE_BITS));
-    let n_paging = paging_tables(it_v);
+    let n_paging = paging_tables(b, it_v);
     let size: u64 = (1u64 << (ROOT_CNODE_BITS + SLOT_BITS))
-        + (1 << TCB_BITS)
+        + (1 << b.tcb_bits)
         + 2 * (1 << PAGE_BITS)
         + (1 << ASID_POOL_BITS)
         + (1 << VSPACE_BITS)
@@ -172,12 +214,12 @@ pub fn predict(i: &Inputs) -> Result<Prediction> {
     ram.remove(start, start + size)?;
 
     let mut untypeds = Vec::new();
-    for (s, e) in DEVICE_REGIONS {
-        power_of_two_blocks(s, e, true, &mut untypeds);
+    for &(s, e) in b.device_regions {
+        power_of_two_blocks(b, s, e, true, &mut untypeds);
     }
-    power_of_two_blocks(RAM.0, i.ki_boot_end, false, &mut untypeds);
+    power_of_two_blocks(b, i.kernel_base, i.ki_boot_end, false, &mut untypeds);
     for &(s, e) in &ram.0 {
-        power_of_two_blocks(s, e, false, &mut untypeds);
+        power_of_two_blocks(b, s, e, false, &mut untypeds);
     }
     let image_pages = (i.ui_v.1 - i.ui_v.0) >> PAGE_BITS;
     Ok(Prediction {
@@ -186,11 +228,12 @@ pub fn predict(i: &Inputs) -> Result<Prediction> {
     })
 }
 
-/// Physical `ki_end` and `ki_boot_end` of a kernel ELF (its symbols, translated with its first
-/// loadable segment's offset, as Microkit's tool does).
+/// The physical first byte (the first loadable segment's), `ki_end` and `ki_boot_end` of a
+/// kernel ELF (its symbols, translated with its first loadable segment's offset, as
+/// Microkit's tool does).
 ///
 /// Errors: not an ELF file, no loadable segment, a symbol missing.
-pub fn kernel_symbols(kernel: &Path) -> Result<(u64, u64)> {
+pub fn kernel_symbols(kernel: &Path) -> Result<(u64, u64, u64)> {
     let data = std::fs::read(kernel).with_context(|| format!("reading {}", kernel.display()))?;
     let elf = ElfFile::new(&data).map_err(|e| anyhow!("not an ELF file: {e}"))?;
     let seg = elf
@@ -210,7 +253,7 @@ pub fn kernel_symbols(kernel: &Path) -> Result<(u64, u64)> {
             .map(|s| s.value().wrapping_sub(v).wrapping_add(p))
             .ok_or_else(|| anyhow!("no symbol {name}"))
     };
-    Ok((phys("ki_end")?, phys("ki_boot_end")?))
+    Ok((p, phys("ki_end")?, phys("ki_boot_end")?))
 }
 
 /// The loader's line `loader: kernel ..., root task <p0>..<p1> (virtual <v0>..<v1>, ...`:
@@ -296,6 +339,8 @@ mod tests {
     #[test]
     fn prediction_is_microkits_for_hello() {
         let p = predict(&Inputs {
+            board: RISCV64,
+            kernel_base: 0x8020_0000,
             ki_end: 0x8024_f000,
             ki_boot_end: 0x8020_b000,
             ui_p: (0x8024_f000, 0x8028_5000),
@@ -389,6 +434,8 @@ mod tests {
             (0x8024_f000, 0x8020_b000, 58, 120),
         ] {
             let p = predict(&Inputs {
+                board: RISCV64,
+                kernel_base: 0x8020_0000,
                 ki_end,
                 ki_boot_end,
                 ui_p: (ki_end, ki_end + 0x3_e000),
@@ -407,6 +454,83 @@ mod tests {
                 }
             );
         }
+    }
+
+    /// Microkit 2.3.0's tool for `example/hello` on `qemu_virt_aarch64_el1` with this kernel
+    /// (`--features microkit`: image 0x4020_0000..`ki_end` 0x4025_b000, `ki_boot_end`
+    /// 0x4020_d000; initial task at 0x4025_b000..0x402b_6000, virtual 0x20_0000..0x25_b000)
+    /// predicted these 64 untypeds (30 device, 34 RAM; read off the tool's
+    /// `emulate_kernel_boot` result) from slot 113, and the kernel handed out 64 (30 device,
+    /// 34 RAM) from slot 111. RAM below the kernel (0x4000_0000..0x4020_0000) comes after the
+    /// boot region.
+    #[test]
+    fn prediction_is_microkits_for_hello_on_aarch64() {
+        let p = predict(&Inputs {
+            board: AARCH64,
+            kernel_base: 0x4020_0000,
+            ki_end: 0x4025_b000,
+            ki_boot_end: 0x4020_d000,
+            ui_p: (0x4025_b000, 0x402b_6000),
+            ui_v: (0x20_0000, 0x25_b000),
+        })
+        .unwrap();
+        assert_eq!(p.first_untyped, 113 - 2);
+        let d = |paddr, size_bits| Untyped {
+            paddr,
+            size_bits,
+            device: true,
+        };
+        let r = |paddr, size_bits| Untyped {
+            paddr,
+            size_bits,
+            device: false,
+        };
+        let mut want = vec![
+            d(0x0, 27),
+            d(0x800_1000, 12),
+            d(0x800_2000, 13),
+            d(0x800_4000, 14),
+            d(0x800_8000, 15),
+            d(0x801_1000, 12),
+            d(0x801_2000, 13),
+            d(0x801_4000, 14),
+            d(0x801_8000, 15),
+        ];
+        want.extend((17..=25).map(|b| d(0x800_0000 + (1 << b), b)));
+        want.extend([
+            d(0xc00_0000, 26),
+            d(0x1000_0000, 28),
+            d(0x2000_0000, 29),
+            d(0xc000_0000, 30),
+        ]);
+        want.extend((32..40).map(|b| d(1 << b, b as u32)));
+        want.extend([
+            r(0x4020_0000, 15),
+            r(0x4020_8000, 14),
+            r(0x4020_c000, 12),
+            r(0x4000_0000, 21),
+            r(0x402b_6000, 13),
+            r(0x402b_8000, 15),
+            r(0x402c_0000, 18),
+            r(0x4030_0000, 20),
+        ]);
+        want.extend((22..=29).map(|b| r(0x4000_0000 + (1 << b), b)));
+        want.extend([
+            r(0x8000_0000, 29),
+            r(0xa000_0000, 28),
+            r(0xb000_0000, 27),
+            r(0xb800_0000, 26),
+            r(0xbc00_0000, 25),
+            r(0xbe00_0000, 24),
+            r(0xbf00_0000, 23),
+            r(0xbfc0_7880, 7),
+            r(0xbfc0_7900, 8),
+            r(0xbfc0_7a00, 9),
+            r(0xbfc0_7c00, 10),
+        ]);
+        want.extend((15..=21).map(|b| r(0xbfc0_0000 + (1 << b), b)));
+        assert_eq!(want.len(), 64);
+        assert_eq!(p.untypeds, want);
     }
 
     #[test]

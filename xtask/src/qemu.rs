@@ -202,9 +202,10 @@ pub fn image_args_for(arch: Arch, image: &Path) -> Vec<String> {
     }
 }
 
-/// [`image_args`] with `-m <memory>` instead of 3 GiB (Microkit's QEMU line has `-m 2G`).
-pub fn image_args_with_memory(image: &Path, memory: &str) -> Vec<String> {
-    let mut a = image_args(image);
+/// [`image_args_for`] with `-m <memory>` instead of the machine's default (Microkit's QEMU
+/// lines have `-m 2G`).
+pub fn image_args_with_memory(arch: Arch, image: &Path, memory: &str) -> Vec<String> {
+    let mut a = image_args_for(arch, image);
     if let Some(i) = a.iter().position(|x| x == "-m") {
         a[i + 1] = memory.to_string();
     }

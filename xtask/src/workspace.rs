@@ -508,18 +508,7 @@ impl Workspace {
         Ok(image)
     }
 
-    /// Build one root task ELF with cargo `features` of the task's package; returns its image,
-    /// `target/images/<profile>/<bin>` or `<bin>-<features>` ([`root_task_image_name`]).
-    pub fn build_root_task_with(
-        &self,
-        profile: Profile,
-        task: &RootTask,
-        features: &[&str],
-    ) -> Result<PathBuf> {
-        self.build_root_task_for(Arch::Riscv64, profile, task, features)
-    }
-
-    /// [`Workspace::build_root_task_with`] with environment variables for its build (`None`:
+    /// [`Workspace::build_root_task_for`] (riscv64) with environment variables for its build (`None`:
     /// removed), e.g. the fuzzing root task's `FUZZ_SEED`, which its build script watches.
     pub fn build_root_task_env(
         &self,
@@ -531,7 +520,9 @@ impl Workspace {
         self.build_root_task_for_env(Arch::Riscv64, profile, task, features, env)
     }
 
-    /// [`Workspace::build_root_task_with`] for `arch`.
+    /// Build one root task ELF for `arch` with cargo `features` of the task's package; returns
+    /// its image, `target/images/<profile>/<bin>` or `<bin>-<features>`
+    /// ([`root_task_image_name`]).
     pub fn build_root_task_for(
         &self,
         arch: Arch,

@@ -64,7 +64,7 @@ if_riscv64! {
         derive_cap as arch_derive_cap, finalise_cap as arch_finalise_cap, ipc_buffer_frame,
         mask_cap_rights as arch_mask_cap_rights, same_object_as as arch_same_object_as,
         same_region_as as arch_same_region_as, update_cap_data as arch_update_cap_data,
-        vspace_root, ArchCap,
+        is_cap_revocable as arch_is_cap_revocable, root_smc_cap, vspace_root, ArchCap,
     };
     pub use riscv64::cap::{is_asid_pool_cap, is_frame_cap, is_page_table_cap};
     pub use riscv64::context::{regs, sanitise_register, ArchContext, ArchTcb};
@@ -108,7 +108,8 @@ if_aarch64! {
     pub use aarch64::context::{regs, sanitise_register, ArchContext, ArchTcb};
     pub use aarch64::glue::{
         check_valid_ipc_buffer, decode_invocation as decode_arch_invocation, decode_irq_control,
-        finalise_cap as arch_finalise_cap, vspace_root,
+        finalise_cap as arch_finalise_cap, is_cap_revocable as arch_is_cap_revocable, root_smc_cap,
+        vspace_root,
     };
     pub use aarch64::objects::{perform as perform_arch_invocation, VSpaceInvocation as ArchInvocation};
     pub use aarch64::glue::{fast_invocation, has_fast_invocation};
@@ -146,21 +147,25 @@ pub mod capdl {
 /// The machine of the architecture built (target only).
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 use aarch64::machine;
+#[cfg(all(
+    target_arch = "aarch64",
+    target_os = "none",
+    feature = "builtin_platform"
+))]
+pub use aarch64::machine::devicetree::builtin_params as builtin_platform_params;
+#[cfg(all(target_os = "none", feature = "fastpath"))]
+pub use machine::trap::fastpath_restore;
 /// The machine of the architecture built (target only).
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 use riscv64::machine;
 /// The compiled-in platform's boot parameters (no device tree), `builtin_platform` feature
-/// (QEMU virt, riscv64 only).
+/// (QEMU virt).
 #[cfg(all(
     target_arch = "riscv64",
     target_os = "none",
     feature = "builtin_platform"
 ))]
 pub use riscv64::machine::devicetree::builtin_params as builtin_platform_params;
-#[cfg(all(target_arch = "aarch64", feature = "builtin_platform"))]
-compile_error!("the compiled-in platform (`builtin_platform`, Microkit's configuration) is QEMU virt riscv64 only");
-#[cfg(all(target_os = "none", feature = "fastpath"))]
-pub use machine::trap::fastpath_restore;
 
 #[cfg(target_os = "none")]
 pub use devicetree::DtbError;

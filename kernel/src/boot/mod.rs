@@ -592,8 +592,9 @@ impl RootCNode {
     }
 }
 
-/// The root CNode with its own cap, the domain cap and the IRQ control cap in their slots
-/// (seL4 `create_root_cnode`, `create_domain_cap`, `init_irqs`' cap).
+/// The root CNode with its own cap, the domain cap, the IRQ control cap and, where the
+/// architecture has one, the SMC cap in their slots (seL4 `create_root_cnode`,
+/// `create_domain_cap`, `init_irqs`' cap, `init_smc`).
 fn create_root_cnode(cnode: PPtr<crate::cte::Cte>) -> RootCNode {
     let root = RootCNode {
         cnode,
@@ -608,6 +609,9 @@ fn create_root_cnode(cnode: PPtr<crate::cte::Cte>) -> RootCNode {
     root.write_slot(slot::INIT_THREAD_CNODE, cap);
     root.write_slot(slot::DOMAIN, Cap::Domain);
     root.write_slot(slot::IRQ_CONTROL, Cap::IrqControl);
+    if let Some(smc) = crate::arch::root_smc_cap() {
+        root.write_slot(slot::SMC, smc);
+    }
     root
 }
 

@@ -57,7 +57,9 @@ pub fn update_cap_data_cold(preserve: bool, data: u64, cap: Cap) -> Cap {
 /// caps are unchanged.
 pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
     match cap {
-        Cap::Arch(c) => Cap::Arch(crate::arch::arch_update_cap_data(preserve, data, c)),
+        Cap::Arch(c) => {
+            crate::arch::arch_update_cap_data(preserve, data, c).map_or(Cap::Null, Cap::Arch)
+        }
         Cap::Endpoint { ptr, badge, rights } => {
             if !preserve && badge == 0 {
                 Cap::Endpoint {

@@ -1,9 +1,9 @@
 //! The aarch64 capabilities (seL4 `include/arch/arm/arch/64/mode/object/structures.bf` and
 //! `src/arch/arm/64/object/objecttype.c`): frames, page tables, VSpaces, ASID control, ASID
-//! pools and SGI signals, as [`ArchCap`] inside the generic `Cap::Arch`, with the hooks the
-//! generic cap code calls for them (seL4's `Arch_deriveCap`, `Arch_updateCapData`,
+//! pools, SGI signals and the SMC cap, as [`ArchCap`] inside the generic `Cap::Arch`, with the
+//! hooks the generic cap code calls for them (seL4's `Arch_deriveCap`, `Arch_updateCapData`,
 //! `Arch_maskCapRights`, `Arch_finaliseCap`, `Arch_sameRegionAs`, `Arch_sameObjectAs`,
-//! `Arch_createObject`, and `lookupIPCBuffer`'s frame check).
+//! `Arch_isCapRevocable`, `Arch_createObject`, and `lookupIPCBuffer`'s frame check).
 //!
 //! Encoding (word 0 as in `crate::cap`: tag in bits 63..59, object pointer in 43..0):
 //! - frame: size in 45..44, rights in 47..46, device in 48, mapped in 49; word 1 the mapping
@@ -12,7 +12,8 @@
 //! - VSpace: mapped in 44; word 1 its ASID;
 //! - ASID pool: word 1 the first ASID;
 //! - SGI signal: the SGI in 47..44 of word 0 (no object: the pointer field stays clear), the
-//!   target in word 1.
+//!   target in word 1;
+//! - SMC: the badge in word 1 (seL4 `smc_cap`: `capSMCBadge`, 64 bits).
 //!
 //! The hooks that only look at an [`ArchCap`] (or a raw cap) are pure and tested on the host;
 //! those that take or make a generic `Cap` exist only when aarch64 is the architecture built.
@@ -40,6 +41,8 @@ pub mod tag {
     pub const ASID_CONTROL: u64 = 11;
     /// `cap_asid_pool_cap`
     pub const ASID_POOL: u64 = 13;
+    /// `cap_smc_cap` (`CONFIG_ALLOW_SMC_CALLS`)
+    pub const SMC: u64 = 25;
     /// `cap_sgi_signal_cap` (no SMP)
     pub const SGI_SIGNAL: u64 = 27;
 }
@@ -185,6 +188,12 @@ pub enum ArchCap {
         /// The target (`capSGITarget`).
         target: u32,
     },
+    /// The right to make Secure Monitor Calls (`cap_smc_cap`, `CONFIG_ALLOW_SMC_CALLS`): any
+    /// function with badge 0, only the function ID `badge` (x0 of the call) otherwise.
+    Smc {
+        /// `capSMCBadge`: 0 or the one SMC function ID allowed.
+        badge: u64,
+    },
 }
 
 /// (base, size, rights, is_device) from word 0 of a frame cap (see `Cap::encode`).
@@ -255,6 +264,7 @@ impl ArchCap {
                 irq: field(w0, 44, 4) as u8,
                 target: w1 as u32,
             },
+            tag::SMC => ArchCap::Smc { badge: w1 },
             _ => return None,
         })
     }
@@ -296,6 +306,7 @@ impl ArchCap {
                 tag::SGI_SIGNAL << 59 | (irq as u64 & 0xf) << 44,
                 target as u64,
             ),
+            ArchCap::Smc { badge } => RawCap::without_object(tag::SMC << 59, badge),
         }
     }
 
@@ -308,18 +319,19 @@ impl ArchCap {
             ArchCap::AsidControl => tag::ASID_CONTROL,
             ArchCap::AsidPool { .. } => tag::ASID_POOL,
             ArchCap::SgiSignal { .. } => tag::SGI_SIGNAL,
+            ArchCap::Smc { .. } => tag::SMC,
         }
     }
 
     /// The memory object the cap names and its size in bytes (`None`: ASID control, SGI
-    /// signal).
+    /// signal, SMC).
     pub const fn region(&self) -> Option<(usize, u64)> {
         Some(match *self {
             ArchCap::Frame { base, size, .. } => (base.addr(), 1 << size.bits()),
             ArchCap::PageTable { base, .. } => (base.addr(), 1 << PAGE_TABLE_BITS),
             ArchCap::VSpace { base, .. } => (base.addr(), 1 << VSPACE_BITS),
             ArchCap::AsidPool { ptr, .. } => (ptr.addr(), 1 << ASID_POOL_BITS),
-            ArchCap::AsidControl | ArchCap::SgiSignal { .. } => return None,
+            ArchCap::AsidControl | ArchCap::SgiSignal { .. } | ArchCap::Smc { .. } => return None,
         })
     }
 }
@@ -389,9 +401,33 @@ pub fn derive_cap(c: ArchCap) -> Result<ArchCap, SyscallError> {
     })
 }
 
-/// `Arch_updateCapData`: nothing without `CONFIG_ALLOW_SMC_CALLS`.
-pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> ArchCap {
-    c
+/// `Arch_updateCapData(preserve, data, cap)`: Mint (`preserve` false) sets the badge of an
+/// unbadged SMC cap to `data`; an SMC cap that is badged already, or with `preserve` (Mutate,
+/// Rotate, TCB root caps), gives `None` (seL4's null cap). Other caps are unchanged.
+pub fn update_cap_data(preserve: bool, data: u64, c: ArchCap) -> Option<ArchCap> {
+    match c {
+        ArchCap::Smc { badge } => (!preserve && badge == 0).then_some(ArchCap::Smc { badge: data }),
+        c => Some(c),
+    }
+}
+
+/// `Arch_isCapRevocable(derived, src)` (`include/arch/arm/arch/object/structures.h`): an SGI
+/// signal cap made from IRQ control (`src_is_irq_control`) is revocable, and an SMC cap whose
+/// badge differs from its source's (`src`, the source if it is one of this architecture's
+/// caps); nothing else.
+pub fn is_cap_revocable(
+    derived: &ArchCap,
+    src: Option<&ArchCap>,
+    src_is_irq_control: bool,
+) -> bool {
+    match (derived, src) {
+        (ArchCap::SgiSignal { .. }, _) => src_is_irq_control,
+        (ArchCap::Smc { badge: d }, Some(ArchCap::Smc { badge: s })) => d != s,
+        // seL4 compares the badge field of the source whatever its type; an SMC cap is only
+        // ever derived from an SMC cap.
+        (ArchCap::Smc { .. }, _) => true,
+        _ => false,
+    }
 }
 
 // `Arch_maskCapRights`, `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): the same VSpace, the same
@@ -409,6 +445,7 @@ crate::arch::vmcap::vm_cap_hooks! {
                 target: ty,
             },
         ) => ix == iy && tx == ty,
+        (ArchCap::Smc { .. }, ArchCap::Smc { .. }) => true,
     },
     object: { (ArchCap::SgiSignal { .. }, _) => false },
 }
@@ -513,6 +550,7 @@ pub fn arbitrary_arch_cap(
             asid_base
         }),
         (0u8..16, any::<u32>()).prop_map(|(irq, target)| ArchCap::SgiSignal { irq, target }),
+        any::<u64>().prop_map(|badge| ArchCap::Smc { badge }),
     ]
 }
 
@@ -608,6 +646,38 @@ mod tests {
         };
         assert_eq!(pool.tag(), 13);
         assert_eq!(ArchCap::SgiSignal { irq: 0, target: 0 }.tag(), 27);
+        assert_eq!(ArchCap::Smc { badge: 0 }.tag(), 25);
+    }
+
+    /// seL4's SMC cap: Mint badges an unbadged one (once), Mutate and a second Mint give the
+    /// null cap; a copy with another badge is revocable, one with the same is not; all SMC
+    /// caps are the same region and object, and none is memory.
+    #[test]
+    fn smc_cap_as_sel4() {
+        let smc = |badge| ArchCap::Smc { badge };
+        assert_eq!(
+            update_cap_data(false, 0x8400_0000, smc(0)),
+            Some(smc(0x8400_0000))
+        );
+        assert_eq!(update_cap_data(false, 7, smc(0x8400_0000)), None);
+        assert_eq!(update_cap_data(true, 7, smc(0)), None);
+        assert_eq!(
+            update_cap_data(true, 7, ArchCap::AsidControl),
+            Some(ArchCap::AsidControl)
+        );
+        assert!(is_cap_revocable(&smc(5), Some(&smc(0)), false));
+        assert!(!is_cap_revocable(&smc(5), Some(&smc(5)), false));
+        assert!(!is_cap_revocable(&smc(0), Some(&smc(0)), false));
+        let sgi = ArchCap::SgiSignal { irq: 1, target: 0 };
+        assert!(is_cap_revocable(&sgi, None, true));
+        assert!(!is_cap_revocable(&sgi, Some(&sgi), false));
+        assert!(!is_cap_revocable(&ArchCap::AsidControl, None, true));
+        assert!(same_region_as(&smc(1), &smc(2)) && same_object_as(&smc(1), &smc(2)));
+        assert!(!same_region_as(&smc(1), &ArchCap::AsidControl));
+        assert_eq!(derive_cap(smc(3)), Ok(smc(3)));
+        assert_eq!(smc(3).region(), None);
+        let r = smc(u64::MAX).encode();
+        assert_eq!((r.tag(), r.w1()), (25, u64::MAX));
     }
 
     /// `maskVMRights`: read-only needs read; read-write needs read and write, loses write

@@ -64,7 +64,7 @@ pub fn print_arch_object(k: &Kernel, cap: ArchCap) {
                 out(format_args!("{}_pd = pgd\n", P(base.addr() as u64)));
             }
         }
-        ArchCap::AsidControl | ArchCap::SgiSignal { .. } => {
+        ArchCap::AsidControl | ArchCap::SgiSignal { .. } | ArchCap::Smc { .. } => {
             out(format_args!("[unknown object {}]\n", cap.tag()))
         }
     }
@@ -79,6 +79,7 @@ pub fn print_arch_cap_name(k: &Kernel, cap: ArchCap) {
         ArchCap::PageTable { base, mapped } => out(format_args!("{}", pt_name(k, base, mapped))),
         ArchCap::VSpace { base, .. } => out(format_args!("{}_pd", P(base.addr() as u64))),
         ArchCap::SgiSignal { irq, target } => out(format_args!("sgi_signal_{irq}_{target}")),
+        ArchCap::Smc { badge } => out(format_args!("smc_{badge:#x}")),
     }
 }
 

@@ -98,6 +98,15 @@ pub(crate) mod hw {
     pub fn send_sgi(irq: u8, target: u32) {
         SGIS.lock().unwrap().push((irq, target));
     }
+    /// The SMCs made, x0..x7 as passed, for host tests.
+    pub static SMCS: std::sync::Mutex<Vec<[u64; 8]>> = std::sync::Mutex::new(Vec::new());
+    /// Records the SMC and answers as a stand-in monitor: x0..x7 come back in reverse order.
+    pub fn smc_call(regs: [u64; 8]) -> [u64; 8] {
+        SMCS.lock().unwrap().push(regs);
+        let mut out = regs;
+        out.reverse();
+        out
+    }
     /// Cache maintenance is not simulated.
     #[allow(clippy::too_many_arguments)]
     pub fn flush_user_range(
@@ -183,6 +192,21 @@ pub mod glue {
         _is_call: bool,
     ) -> bool {
         false
+    }
+
+    /// `Arch_isCapRevocable(derived, src)`: see [`super::cap::is_cap_revocable`].
+    pub fn is_cap_revocable(derived: &ArchCap, src: &Cap) -> bool {
+        let src_arch = match src {
+            Cap::Arch(c) => Some(c),
+            _ => None,
+        };
+        super::cap::is_cap_revocable(derived, src_arch, matches!(src, Cap::IrqControl))
+    }
+
+    /// The SMC cap of the root CNode's slot `seL4_CapSMC` (seL4 `init_smc`: unbadged), with
+    /// `CONFIG_ALLOW_SMC_CALLS` (feature `allow_smc_calls`); without it the slot stays null.
+    pub fn root_smc_cap() -> Option<Cap> {
+        cfg!(feature = "allow_smc_calls").then_some(Cap::Arch(ArchCap::Smc { badge: 0 }))
     }
 
     /// `Arch_finaliseCap(cap, final)`: see [`super::cap::finalise`]; leaves the null cap.

@@ -3,7 +3,8 @@
 //! ASID pools, as seL4's `object-api-arch.xml` and `object-api-sel4-arch.xml` for Arm define
 //! them: `seL4_ARM_VSpace_Clean_Data` .. `Unify_Instruction`, `seL4_ARM_PageTable_Map/Unmap`,
 //! `seL4_ARM_Page_Map/Unmap/Clean_Data/Invalidate_Data/CleanInvalidate_Data/
-//! Unify_Instruction/GetAddress`, `seL4_ARM_ASIDControl_MakePool`, `seL4_ARM_ASIDPool_Assign`.
+//! Unify_Instruction/GetAddress`, `seL4_ARM_ASIDControl_MakePool`, `seL4_ARM_ASIDPool_Assign`;
+//! and `seL4_ARM_SMC_Call` (seL4 `src/arch/arm/object/smc.c`, `CONFIG_ALLOW_SMC_CALLS`).
 //!
 //! As everywhere in the kernel, an invocation is decoded first ([`decode`]: every check, in
 //! seL4's order, with seL4's error, and no side effect) and then performed ([`perform`]: cannot
@@ -24,7 +25,7 @@ use crate::mem::PPtr;
 use crate::object::asid;
 use crate::object::cnode::{ensure_empty_slot, lookup_target_slot};
 use crate::object::tcb::{TcbRef, ThreadState};
-use crate::state::{ipc_buffer_pptr, set_mr, Kernel};
+use crate::state::{get_mr, ipc_buffer_pptr, set_mr, Kernel};
 use crate::{user_err, user_try};
 use abi::arch::aarch64::{vm_attributes, InvocationLabel, USER_TOP};
 use abi::{CapRights, MessageInfo};
@@ -136,6 +137,10 @@ pub enum VSpaceInvocation {
         /// The target CPU interface (below `GIC_SGI_NUM_TARGETS`).
         target: u32,
     },
+    /// `invokeSMCCall`: make the Secure Monitor Call with the caller's message registers 0..8
+    /// as x0..x7 (read again here, unchanged since decoding) and, for a Call, reply with
+    /// x0..x7 as it returns them.
+    SmcCall,
     /// `performPageGetAddress`: reply with the frame's physical address.
     PageGetAddress {
         /// The frame's physical address.
@@ -212,7 +217,43 @@ pub fn decode(
         // seL4 `decodeSGISignalInvocation`: any label raises the SGI (the cap is used like a
         // notification cap that only signals).
         ArchCap::SgiSignal { irq, target } => Ok(VSpaceInvocation::SgiGenerate { irq, target }),
+        ArchCap::Smc { badge } => decode_smc(label, args, badge),
     }
+}
+
+/// Number of registers an SMC takes and returns (x0..x7: seL4 `NUM_SMC_REGS`).
+pub const NUM_SMC_REGS: usize = 8;
+
+/// seL4 `decodeARMSMCInvocation`: `seL4_ARM_SMC_Call(smc, args, response)` with the
+/// `seL4_ARM_SMCContext` x0..x7 in MRs 0..8.
+///
+/// Errors in seL4's order: `IllegalOperation` (not `ARMSMCCall`), `TruncatedMessage` (fewer
+/// than 8 words), `IllegalOperation` (a badged cap and a function ID, MR 0, other than the
+/// badge).
+pub fn decode_smc(
+    label: InvocationLabel,
+    args: &impl InvocationArgs,
+    badge: u64,
+) -> Result<VSpaceInvocation, SyscallError> {
+    if label != InvocationLabel::ARMSMCCall {
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "ARMSMCInvocation: Illegal operation."
+        ));
+    }
+    if args.len() < NUM_SMC_REGS {
+        return Err(user_err!(
+            SyscallError::TruncatedMessage,
+            "ARMSMCCall: Truncated message."
+        ));
+    }
+    if badge != 0 && badge != args.mr(0) {
+        return Err(user_err!(
+            SyscallError::IllegalOperation,
+            "ARMSMCCall: Illegal operation."
+        ));
+    }
+    Ok(VSpaceInvocation::SmcCall)
 }
 
 /// seL4 `Arch_decodeIRQControlInvocation`'s `ARMIRQIssueSGISignal` case (non-SMP GICv2): MRs
@@ -772,6 +813,29 @@ pub fn perform(k: &mut Kernel, inv: &VSpaceInvocation, thread: TcbRef, is_call: 
         } => super::hw::flush_user_range(k, thread, op, vspace, asid, start, end, pstart),
         VSpaceInvocation::Nothing => {}
         VSpaceInvocation::SgiGenerate { irq, target } => super::hw::send_sgi(irq, target),
+        VSpaceInvocation::SmcCall => {
+            let buffer = ipc_buffer_pptr(thread, false);
+            let mut regs = [0u64; NUM_SMC_REGS];
+            for (i, r) in regs.iter_mut().enumerate() {
+                *r = get_mr(thread, buffer, i);
+            }
+            let out = super::hw::smc_call(regs);
+            if is_call {
+                let buffer = ipc_buffer_pptr(thread, true);
+                thread.set_reg(reg::X0, 0);
+                for (i, r) in out.iter().enumerate() {
+                    set_mr(thread, buffer, i, *r);
+                }
+                // seL4: all eight with an IPC buffer, the registers' four without.
+                let len = if buffer.is_some() {
+                    NUM_SMC_REGS
+                } else {
+                    abi::message::FAST_MESSAGE_REGISTERS
+                };
+                thread.set_reg(reg::X1, MessageInfo::new(0, 0, 0, len as u64).0);
+            }
+            thread.set_state(ThreadState::Running);
+        }
         VSpaceInvocation::PageGetAddress { paddr } => {
             if is_call {
                 let buffer = ipc_buffer_pptr(thread, true);

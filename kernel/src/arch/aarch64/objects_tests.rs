@@ -720,3 +720,55 @@ fn issue_sgi_signal_as_sel4() {
     m.run(L::ARMPageMap, 42, &[], &[]);
     assert_eq!(*super::hw::SGIS.lock().unwrap(), vec![(3, 0)]);
 }
+
+/// `seL4_ARM_SMC_Call` checks in seL4's order (`decodeARMSMCInvocation`): the label, eight
+/// words, then a badged cap allows only its function ID (MR 0); nothing is called on an
+/// error.
+#[test]
+fn smc_call_decodes_as_sel4() {
+    use super::objects::decode_smc;
+    let args = |mrs: &[u64]| Args {
+        mrs: mrs.to_vec(),
+        caps: vec![],
+    };
+    let eight = [0x8400_0000, 1, 2, 3, 4, 5, 6, 7];
+    let err = |label, mrs: &[u64], badge| decode_smc(label, &args(mrs), badge).err();
+    assert_eq!(
+        err(L::ARMPageMap, &eight, 0),
+        Some(SyscallError::IllegalOperation)
+    );
+    assert_eq!(
+        err(L::ARMSMCCall, &eight[..7], 0),
+        Some(SyscallError::TruncatedMessage)
+    );
+    assert_eq!(
+        err(L::ARMSMCCall, &eight[..7], 0x8400_0000),
+        Some(SyscallError::TruncatedMessage),
+        "the length before the badge"
+    );
+    assert_eq!(
+        err(L::ARMSMCCall, &eight, 0x8400_0001),
+        Some(SyscallError::IllegalOperation)
+    );
+    for badge in [0, 0x8400_0000] {
+        assert_eq!(
+            decode_smc(L::ARMSMCCall, &args(&eight), badge),
+            Ok(VSpaceInvocation::SmcCall)
+        );
+    }
+    // The generic decoder takes an SMC cap to the same checks.
+    let m = Mmu::new();
+    m.put(50, ArchCap::Smc { badge: 0x8400_0000 });
+    assert_eq!(
+        m.decode(L::ARMSMCCall, 50, &[0x8400_0001, 0, 0, 0, 0, 0, 0, 0], &[]),
+        Err(SyscallError::IllegalOperation)
+    );
+    assert_eq!(
+        m.decode(L::ARMSMCCall, 50, &eight, &[]),
+        Ok(VSpaceInvocation::SmcCall)
+    );
+    assert_eq!(
+        m.decode(L::ARMVSpaceClean_Data, 50, &eight, &[]),
+        Err(SyscallError::IllegalOperation)
+    );
+}

@@ -356,9 +356,19 @@ pub fn derive_cap(c: ArchCap) -> Result<ArchCap, SyscallError> {
     })
 }
 
-/// `Arch_updateCapData`: nothing on riscv64.
-pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> ArchCap {
-    c
+/// `Arch_updateCapData`: nothing on riscv64 (never the null cap).
+pub fn update_cap_data(_preserve: bool, _data: u64, c: ArchCap) -> Option<ArchCap> {
+    Some(c)
+}
+
+/// The root CNode's `seL4_CapSMC` slot stays null on riscv64 (no SMC cap).
+pub fn root_smc_cap() -> Option<Cap> {
+    None
+}
+
+/// `Arch_isCapRevocable`: no riscv64 cap is revocable.
+pub fn is_cap_revocable(_derived: &ArchCap, _src: &Cap) -> bool {
+    false
 }
 
 // `Arch_maskCapRights`, `Arch_sameRegionAs`, `Arch_sameObjectAs` (`crate::arch::vmcap`): on RISC-V an ASID pool

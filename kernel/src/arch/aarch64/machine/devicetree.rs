@@ -151,3 +151,31 @@ fn read_timer_frequency(fdt: &Fdt<'_>) -> u64 {
             f
         })
 }
+
+/// The boot parameters of the platform compiled into the kernel (QEMU `virt`, 2 GiB:
+/// [`super::super::platform::qemu_virt`]), for a loader that passes no device tree (Microkit's),
+/// and points the console at its PL011. seL4 likewise knows its platform from its build. The
+/// user image is left for the loader's hand-off to fill in; there is no device tree, and
+/// `platform_built_in` is set.
+#[cfg(feature = "builtin_platform")]
+pub fn builtin_params() -> BootParams {
+    use super::super::platform::qemu_virt;
+    let (kstart, kend) = super::boot::kernel_image_paddr();
+    let (bstart, bend) = super::boot::kernel_boot_paddr();
+    super::set_uart(qemu_virt::UART.0);
+    let mut p = BootParams {
+        kernel_image: Region::new(kstart, kend),
+        kernel_boot: Region::new(bstart, bend),
+        irq_node: super::boot::irq_node(),
+        platform_built_in: true,
+        platform: qemu_virt::PLATFORM,
+        ..BootParams::default()
+    };
+    // Capacity: one RAM region and two device pages fit any list.
+    let _ = p.ram.push(qemu_virt::RAM);
+    for r in qemu_virt::KERNEL_DEVICES {
+        let _ = p.kernel_devices.push(r);
+    }
+    p.kernel_devices.coalesce();
+    p
+}

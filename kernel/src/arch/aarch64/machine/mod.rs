@@ -96,20 +96,28 @@ pub(crate) fn set_uart(paddr: u64) {
     UART_PADDR.store(paddr, Ordering::Relaxed);
 }
 
-/// Writes one byte to the PL011 console, waiting while its FIFO is full.
+/// Writes one byte to the PL011 console, waiting while its FIFO is full; a line feed goes out
+/// as CR LF, as seL4's Arm console does (`uart_console_putchar`, `include/drivers/uart.h`), so
+/// that `seL4_DebugPutChar` output is byte for byte seL4's.
 pub fn put_char(c: u8) {
     let p = UART_PADDR.load(Ordering::Relaxed);
     if p == 0 || p >= KDEV_SIZE {
         return;
     }
     let base = kdev(p);
-    // SAFETY: `base` is the PL011's MMIO window in the kernel's device block (mapped
-    // Device-nGnRnE); reading its flag register and writing its data register have no effect
-    // on memory the kernel uses.
-    unsafe {
-        while core::ptr::read_volatile((base + UARTFR) as *const u32) & UARTFR_TXFF != 0 {}
-        core::ptr::write_volatile((base + UARTDR) as *mut u32, c as u32);
+    let raw = |b: u8| {
+        // SAFETY: `base` is the PL011's MMIO window in the kernel's device block (mapped
+        // Device-nGnRnE); reading its flag register and writing its data register have no
+        // effect on memory the kernel uses.
+        unsafe {
+            while core::ptr::read_volatile((base + UARTFR) as *const u32) & UARTFR_TXFF != 0 {}
+            core::ptr::write_volatile((base + UARTDR) as *mut u32, b as u32);
+        }
+    };
+    if c == b'\n' {
+        raw(b'\r');
     }
+    raw(c);
 }
 
 /// PSCI conduit of [`halt`]: 0 `hvc`, 1 `smc` (from the device tree).
@@ -135,6 +143,28 @@ pub fn psci_system_off() -> ! {
         unsafe { asm!("hvc #0", inout("x0") f => _, options(nomem, nostack)) };
     }
     park()
+}
+
+/// seL4 `doSMC` (`src/arch/arm/object/smc.c`): a Secure Monitor Call (`smc #0`) with x0..x7
+/// = `regs`; returns x0..x7 as the monitor leaves them. x8..x17 may be clobbered (SMC Calling
+/// Convention), as seL4 declares. What answers is the firmware at EL3 or, on QEMU `virt` with
+/// `virtualization=on` and no EL3 firmware, QEMU's own PSCI; where nothing does (no EL2 or
+/// EL3, PSCI through `hvc`) `smc` is an undefined instruction in the kernel, as under seL4.
+pub fn smc_call(regs: [u64; 8]) -> [u64; 8] {
+    let mut r = regs;
+    // SAFETY: `smc #0` hands x0..x7 to the secure monitor (or QEMU's PSCI); it changes no
+    // memory the kernel owns, and the registers it may change are declared.
+    unsafe {
+        asm!(
+            "smc #0",
+            inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
+            inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
+            out("x8") _, out("x9") _, out("x10") _, out("x11") _, out("x12") _,
+            out("x13") _, out("x14") _, out("x15") _, out("x16") _, out("x17") _,
+            options(nostack),
+        )
+    };
+    r
 }
 
 /// Whether [`halt`] is trying semihosting (a trap in the kernel then means semihosting is
