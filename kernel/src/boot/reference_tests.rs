@@ -1152,6 +1152,126 @@ fn arm_sel4test_mcs_boot_is_sel4s() {
     );
 }
 
+// rust-sel4's `sel4-kernel-loader` (v5.0.0, patched to enter a kernel without hypervisor
+// support at EL1 as seL4_tools' elfloader does; docs/RUST-SEL4.md) on `qemu-arm-virt` with
+// 2 GiB: the loader puts seL4's kernel at the start of RAM and the device tree and the root
+// task at the top of RAM. seL4 16.0.0's BootInfo for that boot was dumped by a root task
+// printing it (`/work/ext/rust-sel4-work-aarch64/bidump-on-sel4.txt` and `mcs-...`, outside
+// this repository).
+
+/// `qemu-arm-virt` with `QEMU_MEMORY` 2048 (rust-sel4's seL4 build): 0x4000_0000..0xc000_0000.
+#[cfg(not(feature = "root_cnode_size_bits_17"))]
+const ARM_RAM_2G: Region = Region::new(0x4000_0000, 0xc000_0000);
+
+/// The rust-sel4 loader's placement (non-MCS): seL4's kernel 0x4000_0000..`ki_end`
+/// 0x4023_d000 (`ki_boot_end` 0x4001_0000), the build's 7697-byte device tree at 0xbffe_6000,
+/// the root task (vaddr 0x20_0000..0x21_8000) at 0xbffe_8000 up to the end of RAM (seL4 printed
+/// these three reserved regions).
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+const ARM_RUST_SEL4: Placement = Placement {
+    isa: Isa::Aarch64,
+    ram: ARM_RAM_2G,
+    kernel_image: Region::new(0x4000_0000, 0x4023_d000),
+    kernel_boot: Region::new(0x4000_0000, 0x4001_0000),
+    dtb: Region::new(0xbffe_6000, 0xbffe_7e11),
+    ui: Region::new(0xbffe_8000, 0xc000_0000),
+    ui_vstart: 0x20_0000,
+    kernel_devices: ARM_GIC,
+};
+
+/// seL4 16.0.0's untyped list for [`ARM_RUST_SEL4`] (65 untypeds: 30 device, the boot code, 34
+/// RAM; `bidump-on-sel4.txt`).
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+const ARM_RUST_SEL4_LIST: &str =
+    "0x0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 0x8008000,15,1 0x8011000,12,1 \
+    0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 0x8040000,18,1 0x8080000,19,1 \
+    0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 0x8800000,23,1 0x9000000,24,1 0xa000000,25,1 \
+    0xc000000,26,1 0x10000000,28,1 0x20000000,29,1 0xc0000000,30,1 0x100000000,32,1 \
+    0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 0x1000000000,36,1 0x2000000000,37,1 \
+    0x4000000000,38,1 0x8000000000,39,1 0x40000000,16,0 0x4023d000,12,0 0x4023e000,13,0 \
+    0x40240000,18,0 0x40280000,19,0 0x40300000,20,0 0x40400000,22,0 0x40800000,23,0 \
+    0x41000000,24,0 0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 0x50000000,28,0 \
+    0x60000000,29,0 0x80000000,29,0 0xa0000000,28,0 0xb0000000,27,0 0xb8000000,26,0 \
+    0xbc000000,25,0 0xbe000000,24,0 0xbf000000,23,0 0xbf800000,22,0 0xbfc00000,21,0 \
+    0xbfe00000,20,0 0xbff00000,19,0 0xbffc9800,11,0 0xbffca000,13,0 0xbffcc000,14,0 \
+    0xbffd0000,16,0 0xbffe0000,14,0 0xbffe4000,13,0 0xbffe7e20,5,0 0xbffe7e40,6,0 \
+    0xbffe7e80,7,0 0xbffe7f00,8,0";
+
+/// seL4's BootInfo for rust-sel4's loader on `qemu-arm-virt` (non-MCS): IPC buffer 0x21_8000,
+/// image frames 21..45 after three paging objects (16..19) and the two extra BootInfo frames
+/// (19..21), untypeds 45..110, empty 110..8192; the device tree as extra BootInfo.
+#[cfg(not(any(feature = "mcs", feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_rust_sel4_loader_boot_is_sel4s() {
+    arm_boot_is_sel4s(
+        &ARM_RUST_SEL4,
+        ARM_RUST_SEL4_LIST,
+        65,
+        Slots {
+            ipc_buffer: 0x21_8000,
+            user_image_paging: (16, 19),
+            extra_bi_pages: (19, 21),
+            user_image_frames: (21, 45),
+            untyped: (45, 110),
+            empty: (110, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+}
+
+/// The same with MCS: seL4's kernel to `ki_end` 0x4024_7000; the device tree and root task
+/// where they were.
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+const ARM_RUST_SEL4_MCS: Placement = Placement {
+    kernel_image: Region::new(0x4000_0000, 0x4024_7000),
+    isa: Isa::Aarch64,
+    ram: ARM_RAM_2G,
+    kernel_boot: Region::new(0x4000_0000, 0x4001_0000),
+    dtb: Region::new(0xbffe_6000, 0xbffe_7e11),
+    ui: Region::new(0xbffe_8000, 0xc000_0000),
+    ui_vstart: 0x20_0000,
+    kernel_devices: ARM_GIC,
+};
+
+/// seL4 16.0.0's untyped list for [`ARM_RUST_SEL4_MCS`] (`mcs-bidump-on-sel4.txt`).
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+const ARM_RUST_SEL4_MCS_LIST: &str =
+    "0x0,27,1 0x8001000,12,1 0x8002000,13,1 0x8004000,14,1 0x8008000,15,1 0x8011000,12,1 \
+    0x8012000,13,1 0x8014000,14,1 0x8018000,15,1 0x8020000,17,1 0x8040000,18,1 0x8080000,19,1 \
+    0x8100000,20,1 0x8200000,21,1 0x8400000,22,1 0x8800000,23,1 0x9000000,24,1 0xa000000,25,1 \
+    0xc000000,26,1 0x10000000,28,1 0x20000000,29,1 0xc0000000,30,1 0x100000000,32,1 \
+    0x200000000,33,1 0x400000000,34,1 0x800000000,35,1 0x1000000000,36,1 0x2000000000,37,1 \
+    0x4000000000,38,1 0x8000000000,39,1 0x40000000,16,0 0x40247000,12,0 0x40248000,15,0 \
+    0x40250000,16,0 0x40260000,17,0 0x40280000,19,0 0x40300000,20,0 0x40400000,22,0 \
+    0x40800000,23,0 0x41000000,24,0 0x42000000,25,0 0x44000000,26,0 0x48000000,27,0 \
+    0x50000000,28,0 0x60000000,29,0 0x80000000,29,0 0xa0000000,28,0 0xb0000000,27,0 \
+    0xb8000000,26,0 0xbc000000,25,0 0xbe000000,24,0 0xbf000000,23,0 0xbf800000,22,0 \
+    0xbfc00000,21,0 0xbfe00000,20,0 0xbff00000,19,0 0xbffc9880,7,0 0xbffc9900,8,0 \
+    0xbffc9a00,9,0 0xbffc9c00,10,0 0xbffca000,13,0 0xbffcc000,14,0 0xbffd0000,16,0 \
+    0xbffe0000,14,0 0xbffe4000,13,0 0xbffe7e20,5,0 0xbffe7e40,6,0 0xbffe7e80,7,0 \
+    0xbffe7f00,8,0";
+
+/// seL4's BootInfo for rust-sel4's loader (MCS): the SchedControl cap takes slot 21, so the
+/// image frames are 22..46 and the untypeds 46..115.
+#[cfg(all(feature = "mcs", not(feature = "root_cnode_size_bits_17")))]
+#[test]
+fn arm_rust_sel4_loader_mcs_boot_is_sel4s() {
+    arm_boot_is_sel4s(
+        &ARM_RUST_SEL4_MCS,
+        ARM_RUST_SEL4_MCS_LIST,
+        69,
+        Slots {
+            ipc_buffer: 0x21_8000,
+            user_image_paging: (16, 19),
+            extra_bi_pages: (19, 21),
+            user_image_frames: (22, 46),
+            untyped: (46, 115),
+            empty: (115, 8192),
+            extra_len: 16 + 7697,
+        },
+    );
+}
+
 /// Placements on `qemu-arm-virt`: the kernel at the start of RAM (seL4's elfloader) or 2 MiB
 /// into it (QEMU's `Image` load, this kernel's own link address), kernel images of other sizes,
 /// device trees of any size after it, user images from a page to 200 MiB at any page-aligned
