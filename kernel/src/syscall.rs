@@ -125,21 +125,31 @@ pub fn dispatch_syscall<R>(
     const REPLY: i64 = Syscall::Reply as i64;
     const REPLY_RECV: i64 = Syscall::ReplyRecv as i64;
     const YIELD: i64 = Syscall::Yield as i64;
+    // The handlers go to `then` as function pointers: one instance of it (with the way out
+    // inline) for all of them, not one per syscall. Each arm calls it (a pointer chosen
+    // before one call would be computed before the jump table, on the null syscall's path
+    // too).
+    type Handler = fn(&mut Kernel);
     match number as i64 {
-        CALL => then(k, exit, call),
-        SEND => then(k, exit, |k| invoke(k, false, true)),
-        NB_SEND => then(k, exit, |k| invoke(k, false, false)),
-        RECV => then(k, exit, |k| handle_recv(k, true)),
-        NB_RECV => then(k, exit, |k| handle_recv(k, false)),
-        REPLY => then(k, exit, handle_reply),
-        REPLY_RECV => then(k, exit, reply_recv),
-        YIELD => then(k, exit, handle_yield),
+        CALL => then(k, exit, call as Handler),
+        SEND => then(k, exit, (|k| invoke(k, false, true)) as Handler),
+        NB_SEND => then(k, exit, (|k| invoke(k, false, false)) as Handler),
+        RECV => then(k, exit, (|k| handle_recv(k, true)) as Handler),
+        NB_RECV => then(k, exit, (|k| handle_recv(k, false)) as Handler),
+        REPLY => then(k, exit, handle_reply as Handler),
+        REPLY_RECV => then(k, exit, reply_recv as Handler),
+        YIELD => then(k, exit, handle_yield as Handler),
         // The floor of the benchmarks: nothing to do.
         #[cfg(feature = "benchmark")]
         abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
-        _ => then(k, exit, move |k| {
-            handle_other_syscall(k, Syscall::from_word(number), number)
-        }),
+        _ => then(
+            k,
+            exit,
+            (|k: &mut Kernel| {
+                let number = k.cur_thread.reg(regs::SYSCALL_NUMBER);
+                handle_other_syscall(k, Syscall::from_word(number), number)
+            }) as Handler,
+        ),
     }
 }
 
