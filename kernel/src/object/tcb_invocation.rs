@@ -405,7 +405,9 @@ fn decode_copy_registers(
 
 /// The buffer part of Configure and SetIPCBuffer (`inv`, for `userError` lines): with a
 /// non-zero address, `deriveCap` of the frame cap (its error) then the architecture's
-/// `checkValidIPCBuffer` (`crate::arch::check_valid_ipc_buffer`).
+/// `checkValidIPCBuffer` (`crate::arch::check_valid_ipc_buffer`). Out of line: Configure and
+/// SetIPCBuffer share one copy (inlined, each had its own: about 400 bytes of runtime text).
+#[inline(never)]
 fn decode_buffer(
     #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
     addr: u64,
