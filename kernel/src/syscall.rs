@@ -64,6 +64,9 @@ impl InvocationArgs for Args {
         let slot = self.extra_slot(i)?;
         Some((slot.cap(), slot))
     }
+    fn extra_cap_cold(&self, i: usize) -> Option<(Cap, Slot)> {
+        extra_cap_of(self.extra_slot(i))
+    }
     fn extra_slot(&self, i: usize) -> Option<Slot> {
         self.extra.get(i).copied().flatten()
     }
@@ -76,6 +79,13 @@ impl InvocationArgs for Args {
     fn is_call(&self) -> bool {
         self.call
     }
+}
+
+/// The cap in `slot`, decoded, and the slot ([`InvocationArgs::extra_cap_cold`]).
+#[inline(never)]
+fn extra_cap_of(slot: Option<Slot>) -> Option<(Cap, Slot)> {
+    let slot = slot?;
+    Some((slot.cap(), slot))
 }
 
 /// The CPtr of extra cap `i` in the IPC buffer at `buffer`.

@@ -380,7 +380,7 @@ fn decode_copy_registers(
     args: &impl InvocationArgs,
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some((src_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
+    let Some((src_cap, _)) = args.extra_cap_cold(0).filter(|_| args.len() >= 1) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB CopyRegisters: Truncated message."
@@ -520,7 +520,7 @@ fn decode_configure(
 ) -> Result<TcbInvocation, SyscallError> {
     /// `TCBCONFIGURE_ARGS`.
     const ARGS: usize = if cfg!(feature = "mcs") { 3 } else { 4 };
-    let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
+    let caps = (args.extra_cap_cold(0), args.extra_cap_cold(1), args.extra_cap_cold(2));
     let (Some(croot), Some(vroot), Some((bcap, bslot))) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
@@ -572,7 +572,7 @@ fn authority(
     args: &impl InvocationArgs,
     min_len: usize,
 ) -> Result<TcbRef, SyscallError> {
-    let Some((auth, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
+    let Some((auth, _)) = args.extra_cap_cold(0).filter(|_| args.len() >= min_len) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB {inv}: Truncated message."
@@ -665,7 +665,7 @@ fn decode_set_sched_params(
     slot: Slot,
     thread: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let caps = (args.extra_cap(1), args.extra_cap(2));
+    let caps = (args.extra_cap_cold(1), args.extra_cap_cold(2));
     let (Some((sc_cap, _)), Some(fault)) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
@@ -760,7 +760,7 @@ fn decode_set_ipc_buffer(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some((bcap, bslot)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
+    let Some((bcap, bslot)) = args.extra_cap_cold(0).filter(|_| args.len() >= 1) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB SetIPCBuffer: Truncated message."
@@ -781,7 +781,7 @@ fn decode_set_space(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let (Some(croot), Some(vroot)) = (args.extra_cap(0), args.extra_cap(1)) else {
+    let (Some(croot), Some(vroot)) = (args.extra_cap_cold(0), args.extra_cap_cold(1)) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB SetSpace: Truncated message."
@@ -813,7 +813,7 @@ fn decode_set_space(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
+    let caps = (args.extra_cap_cold(0), args.extra_cap_cold(1), args.extra_cap_cold(2));
     let (Some(fault), Some(croot), Some(vroot)) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
@@ -860,7 +860,7 @@ fn decode_set_timeout_endpoint(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some(timeout) = args.extra_cap(0) else {
+    let Some(timeout) = args.extra_cap_cold(0) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB SetTimeoutEndpoint: Truncated message."
@@ -889,7 +889,7 @@ fn decode_bind_notification(
     args: &impl InvocationArgs,
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some((ncap, _)) = args.extra_cap(0) else {
+    let Some((ncap, _)) = args.extra_cap_cold(0) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB BindNotification: Truncated message."
