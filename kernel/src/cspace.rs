@@ -204,13 +204,18 @@ pub fn lookup_one_level_slot(root: RawCap, cptr: u64) -> Option<Slot> {
 }
 
 /// `lookupSlot(thread, cptr)` with the thread's root CNode cap as stored (`root`, its CTable
-/// slot's cap): resolves all `WORD_BITS` bits.
+/// slot's cap): resolves all `WORD_BITS` bits. Out of line: [`lookup_slot_of`], inlined where
+/// invocations look up their caps, tries the one-step lookup first and needs the general walk
+/// only for the CSpaces that one does not resolve (one copy of the walk, not one per caller).
+#[inline(never)]
 pub fn lookup_slot(root: RawCap, cptr: u64) -> Result<Resolved, LookupFault> {
     resolve_raw(root, cptr, WORD_BITS as u64)
 }
 
 /// `lookupCapAndSlot`: the slot `cptr` names in the CSpace `root` (a root CNode cap as stored,
-/// see [`lookup_slot`]), and its cap.
+/// see [`lookup_slot`]), and its cap. Out of line (its callers are the IPC slow paths and the
+/// debug syscalls).
+#[inline(never)]
 pub fn lookup_cap_and_slot(root: RawCap, cptr: u64) -> Result<(Cap, Slot), LookupFault> {
     let slot = lookup_slot_of(root, cptr)?;
     Ok((slot.cap(), slot))
