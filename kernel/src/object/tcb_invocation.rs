@@ -520,7 +520,11 @@ fn decode_configure(
 ) -> Result<TcbInvocation, SyscallError> {
     /// `TCBCONFIGURE_ARGS`.
     const ARGS: usize = if cfg!(feature = "mcs") { 3 } else { 4 };
-    let caps = (args.extra_cap_cold(0), args.extra_cap_cold(1), args.extra_cap_cold(2));
+    let caps = (
+        args.extra_cap_cold(0),
+        args.extra_cap_cold(1),
+        args.extra_cap_cold(2),
+    );
     let (Some(croot), Some(vroot), Some((bcap, bslot))) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
@@ -813,7 +817,11 @@ fn decode_set_space(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let caps = (args.extra_cap_cold(0), args.extra_cap_cold(1), args.extra_cap_cold(2));
+    let caps = (
+        args.extra_cap_cold(0),
+        args.extra_cap_cold(1),
+        args.extra_cap_cold(2),
+    );
     let (Some(fault), Some(croot), Some(vroot)) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
