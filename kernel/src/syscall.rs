@@ -103,7 +103,7 @@ fn extra_cptr(buffer: IpcBuffer, i: usize) -> u64 {
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
     let (pc, number) = (t.reg(regs::NEXT_IP), t.reg(regs::SYSCALL_NUMBER));
-    dispatch_syscall(k, pc, number, |_| (), |_| ())
+    dispatch_syscall::<_, false>(k, pc, number, |_| (), |_| ())
 }
 
 /// [`handle_syscall`] of syscall `number` made at `pc` (the machine's syscall entry passes
@@ -112,9 +112,15 @@ pub fn handle_syscall(k: &mut Kernel) {
 /// handler runs in a function of its own that ends with `exit` ([`then`]), so that this
 /// dispatch needs no stack frame: a syscall with nothing to do takes `exit_now` (the same
 /// choice with its common case inline) and pays for none.
+///
+/// `SHARED`: the handlers go to `then` as function pointers, one instance of it (with `exit`
+/// inline) for all of them, not one per syscall: for `exit`s that are large (the machine's
+/// `syscall_entry`: the way out of the syscall, about 100 bytes each). Without it (the trap
+/// path's [`handle_syscall`], whose way out comes after it) each syscall calls its handler
+/// directly.
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
-pub fn dispatch_syscall<R>(
+pub fn dispatch_syscall<R, const SHARED: bool>(
     k: &mut Kernel,
     pc: u64,
     number: u64,
@@ -135,24 +141,32 @@ pub fn dispatch_syscall<R>(
     const REPLY: i64 = Syscall::Reply as i64;
     const REPLY_RECV: i64 = Syscall::ReplyRecv as i64;
     const YIELD: i64 = Syscall::Yield as i64;
-    // The handlers go to `then` as function pointers: one instance of it (with the way out
-    // inline) for all of them, not one per syscall. Each arm calls it (a pointer chosen
-    // before one call would be computed before the jump table, on the null syscall's path
-    // too).
     type Handler = fn(&mut Kernel);
+    // `then(k, exit, f)`, `f` as a function pointer if `SHARED`. Each arm calls `then` (a
+    // pointer chosen before one call would be computed before the jump table, on the null
+    // syscall's path too).
+    macro_rules! then {
+        ($f:expr) => {
+            if SHARED {
+                then(k, exit, $f as Handler)
+            } else {
+                then(k, exit, $f)
+            }
+        };
+    }
     match number as i64 {
-        CALL => then(k, exit, call as Handler),
-        SEND => then(k, exit, (|k| invoke(k, false, true)) as Handler),
-        NB_SEND => then(k, exit, (|k| invoke(k, false, false)) as Handler),
-        RECV => then(k, exit, (|k| handle_recv(k, true)) as Handler),
-        NB_RECV => then(k, exit, (|k| handle_recv(k, false)) as Handler),
-        REPLY => then(k, exit, handle_reply as Handler),
-        REPLY_RECV => then(k, exit, reply_recv as Handler),
-        YIELD => then(k, exit, handle_yield as Handler),
+        CALL => then!(call),
+        SEND => then!(|k| invoke(k, false, true)),
+        NB_SEND => then!(|k| invoke(k, false, false)),
+        RECV => then!(|k| handle_recv(k, true)),
+        NB_RECV => then!(|k| handle_recv(k, false)),
+        REPLY => then!(handle_reply),
+        REPLY_RECV => then!(reply_recv),
+        YIELD => then!(handle_yield),
         // The floor of the benchmarks: nothing to do.
         #[cfg(feature = "benchmark")]
         abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
-        _ => then(
+        _ if SHARED => then(
             k,
             exit,
             (|k: &mut Kernel| {
@@ -160,6 +174,9 @@ pub fn dispatch_syscall<R>(
                 handle_other_syscall(k, Syscall::from_word(number), number)
             }) as Handler,
         ),
+        _ => then(k, exit, move |k| {
+            handle_other_syscall(k, Syscall::from_word(number), number)
+        }),
     }
 }
 
@@ -267,14 +284,15 @@ fn then<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R, f: impl FnOnce(&
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
     let (pc, number) = (t.reg(regs::NEXT_IP), t.reg(regs::SYSCALL_NUMBER));
-    dispatch_syscall(k, pc, number, |_| (), |_| ())
+    dispatch_syscall::<_, true>(k, pc, number, |_| (), |_| ())
 }
 
 /// [`handle_syscall`], then the way out (`exit_now` for a syscall with nothing to do, `exit`
-/// after the others), last on every path, as the non-MCS `dispatch_syscall`.
+/// after the others), last on every path, as the non-MCS `dispatch_syscall`. The handlers
+/// always go to `then` as function pointers (`SHARED` has no effect).
 #[cfg(feature = "mcs")]
 #[inline(always)]
-pub fn dispatch_syscall<R>(
+pub fn dispatch_syscall<R, const SHARED: bool>(
     k: &mut Kernel,
     pc: u64,
     number: u64,
