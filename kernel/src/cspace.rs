@@ -204,10 +204,9 @@ pub fn lookup_one_level_slot(root: RawCap, cptr: u64) -> Option<Slot> {
 }
 
 /// `lookupSlot(thread, cptr)` with the thread's root CNode cap as stored (`root`, its CTable
-/// slot's cap): resolves all `WORD_BITS` bits. Out of line: [`lookup_slot_of`], inlined where
-/// invocations look up their caps, tries the one-step lookup first and needs the general walk
-/// only for the CSpaces that one does not resolve (one copy of the walk, not one per caller).
-#[inline(never)]
+/// slot's cap): resolves all `WORD_BITS` bits. (Out of line, one copy instead of the one
+/// inlined into `handle_invocation`, the riscv64 runtime text would be 640 bytes smaller, but
+/// aarch64's invocation rows 11 instructions dearer: docs/PERFORMANCE.md, session 9.)
 pub fn lookup_slot(root: RawCap, cptr: u64) -> Result<Resolved, LookupFault> {
     resolve_raw(root, cptr, WORD_BITS as u64)
 }
