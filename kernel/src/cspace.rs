@@ -204,13 +204,17 @@ pub fn lookup_one_level_slot(root: RawCap, cptr: u64) -> Option<Slot> {
 }
 
 /// `lookupSlot(thread, cptr)` with the thread's root CNode cap as stored (`root`, its CTable
-/// slot's cap): resolves all `WORD_BITS` bits.
+/// slot's cap): resolves all `WORD_BITS` bits. (Out of line, one copy instead of the one
+/// inlined into `handle_invocation`, the riscv64 runtime text would be 640 bytes smaller, but
+/// aarch64's invocation rows 11 instructions dearer: docs/PERFORMANCE.md, session 9.)
 pub fn lookup_slot(root: RawCap, cptr: u64) -> Result<Resolved, LookupFault> {
     resolve_raw(root, cptr, WORD_BITS as u64)
 }
 
 /// `lookupCapAndSlot`: the slot `cptr` names in the CSpace `root` (a root CNode cap as stored,
-/// see [`lookup_slot`]), and its cap.
+/// see [`lookup_slot`]), and its cap. Out of line (its callers are the IPC slow paths and the
+/// debug syscalls).
+#[inline(never)]
 pub fn lookup_cap_and_slot(root: RawCap, cptr: u64) -> Result<(Cap, Slot), LookupFault> {
     let slot = lookup_slot_of(root, cptr)?;
     Ok((slot.cap(), slot))

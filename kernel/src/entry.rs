@@ -443,7 +443,7 @@ pub extern "C" fn syscall_entry(
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
         crate::log::set_current_thread(k.cur_thread);
-        crate::syscall::dispatch_syscall(k, pc, number, exit_to_user, exit_after_syscall)
+        crate::syscall::dispatch_syscall::<_, true>(k, pc, number, exit_to_user, exit_after_syscall)
     })
 }
 

@@ -34,6 +34,13 @@ pub trait InvocationArgs {
     fn mr(&self, i: usize) -> u64;
     /// Extra cap `i`, if present: its cap and slot.
     fn extra_cap(&self, i: usize) -> Option<(Cap, Slot)>;
+    /// [`Self::extra_cap`] for the decoders of invocations no fast or measured path makes
+    /// (TCB, SchedContext, SchedControl, IRQ and domain invocations): the syscall layer's
+    /// arguments decode the cap out of line there, one copy for all of them, where
+    /// [`Self::extra_cap`] is inlined into each decoder (about 500 bytes of runtime text).
+    fn extra_cap_cold(&self, i: usize) -> Option<(Cap, Slot)> {
+        self.extra_cap(i)
+    }
     /// The slot of extra cap `i`, if present (for decoders that read the cap themselves or
     /// only test its presence; the syscall layer's arguments then decode nothing).
     fn extra_slot(&self, i: usize) -> Option<Slot> {

@@ -485,12 +485,13 @@ pub fn schedule(k: &mut Kernel) {
                     cur.with(|x| x.priority)
                 };
                 let fastfail = is_idle(cur) || cand_prio < cur_prio;
-                if fastfail && !is_highest_prio(k, k.cur_domain, cand_prio) {
-                    sched_enqueue(k, cand);
-                    k.sched.action = SchedulerAction::ChooseNewThread;
-                    schedule_choose_new_thread(k);
-                } else if was_runnable && cand_prio == cur_prio {
-                    sched_append(k, cand);
+                // Back to its queue: at the head (`tcbSchedEnqueue`) if another ready thread
+                // has a higher priority, else at the tail (`tcbSchedAppend`) if it has the
+                // priority of the runnable current thread; one inlined queue insertion for
+                // both.
+                let to_head = fastfail && !is_highest_prio(k, k.cur_domain, cand_prio);
+                if to_head || (was_runnable && cand_prio == cur_prio) {
+                    insert(k, cand, to_head);
                     k.sched.action = SchedulerAction::ChooseNewThread;
                     schedule_choose_new_thread(k);
                 } else {

@@ -64,6 +64,9 @@ impl InvocationArgs for Args {
         let slot = self.extra_slot(i)?;
         Some((slot.cap(), slot))
     }
+    fn extra_cap_cold(&self, i: usize) -> Option<(Cap, Slot)> {
+        extra_cap_of(self.extra_slot(i))
+    }
     fn extra_slot(&self, i: usize) -> Option<Slot> {
         self.extra.get(i).copied().flatten()
     }
@@ -76,6 +79,13 @@ impl InvocationArgs for Args {
     fn is_call(&self) -> bool {
         self.call
     }
+}
+
+/// The cap in `slot`, decoded, and the slot ([`InvocationArgs::extra_cap_cold`]).
+#[inline(never)]
+fn extra_cap_of(slot: Option<Slot>) -> Option<(Cap, Slot)> {
+    let slot = slot?;
+    Some((slot.cap(), slot))
 }
 
 /// The CPtr of extra cap `i` in the IPC buffer at `buffer`.
@@ -93,7 +103,7 @@ fn extra_cptr(buffer: IpcBuffer, i: usize) -> u64 {
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
     let (pc, number) = (t.reg(regs::NEXT_IP), t.reg(regs::SYSCALL_NUMBER));
-    dispatch_syscall(k, pc, number, |_| (), |_| ())
+    dispatch_syscall::<_, false>(k, pc, number, |_| (), |_| ())
 }
 
 /// [`handle_syscall`] of syscall `number` made at `pc` (the machine's syscall entry passes
@@ -102,9 +112,15 @@ pub fn handle_syscall(k: &mut Kernel) {
 /// handler runs in a function of its own that ends with `exit` ([`then`]), so that this
 /// dispatch needs no stack frame: a syscall with nothing to do takes `exit_now` (the same
 /// choice with its common case inline) and pays for none.
+///
+/// `SHARED`: the handlers go to `then` as function pointers, one instance of it (with `exit`
+/// inline) for all of them, not one per syscall: for `exit`s that are large (the machine's
+/// `syscall_entry`: the way out of the syscall, about 100 bytes each). Without it (the trap
+/// path's [`handle_syscall`], whose way out comes after it) each syscall calls its handler
+/// directly.
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
-pub fn dispatch_syscall<R>(
+pub fn dispatch_syscall<R, const SHARED: bool>(
     k: &mut Kernel,
     pc: u64,
     number: u64,
@@ -125,18 +141,39 @@ pub fn dispatch_syscall<R>(
     const REPLY: i64 = Syscall::Reply as i64;
     const REPLY_RECV: i64 = Syscall::ReplyRecv as i64;
     const YIELD: i64 = Syscall::Yield as i64;
+    type Handler = fn(&mut Kernel);
+    // `then(k, exit, f)`, `f` as a function pointer if `SHARED`. Each arm calls `then` (a
+    // pointer chosen before one call would be computed before the jump table, on the null
+    // syscall's path too).
+    macro_rules! then {
+        ($f:expr) => {
+            if SHARED {
+                then(k, exit, $f as Handler)
+            } else {
+                then(k, exit, $f)
+            }
+        };
+    }
     match number as i64 {
-        CALL => then(k, exit, call),
-        SEND => then(k, exit, |k| invoke(k, false, true)),
-        NB_SEND => then(k, exit, |k| invoke(k, false, false)),
-        RECV => then(k, exit, |k| handle_recv(k, true)),
-        NB_RECV => then(k, exit, |k| handle_recv(k, false)),
-        REPLY => then(k, exit, handle_reply),
-        REPLY_RECV => then(k, exit, reply_recv),
-        YIELD => then(k, exit, handle_yield),
+        CALL => then!(call),
+        SEND => then!(|k| invoke(k, false, true)),
+        NB_SEND => then!(|k| invoke(k, false, false)),
+        RECV => then!(|k| handle_recv(k, true)),
+        NB_RECV => then!(|k| handle_recv(k, false)),
+        REPLY => then!(handle_reply),
+        REPLY_RECV => then!(reply_recv),
+        YIELD => then!(handle_yield),
         // The floor of the benchmarks: nothing to do.
         #[cfg(feature = "benchmark")]
         abi::syscall::BENCHMARK_NULL_SYSCALL => exit_now(k),
+        _ if SHARED => then(
+            k,
+            exit,
+            (|k: &mut Kernel| {
+                let number = k.cur_thread.reg(regs::SYSCALL_NUMBER);
+                handle_other_syscall(k, Syscall::from_word(number), number)
+            }) as Handler,
+        ),
         _ => then(k, exit, move |k| {
             handle_other_syscall(k, Syscall::from_word(number), number)
         }),
@@ -159,7 +196,10 @@ fn advance_past_syscall(k: &mut Kernel, pc: u64) {
 #[inline(always)]
 pub fn dispatch_call<R>(k: &mut Kernel, pc: u64, exit: impl FnOnce(&mut Kernel) -> R) -> R {
     advance_past_syscall(k, pc);
-    then(k, exit, call)
+    #[cfg(not(feature = "mcs"))]
+    return then(k, exit, call);
+    #[cfg(feature = "mcs")]
+    call_or_reply_recv_then(k, exit, false)
 }
 
 /// [`dispatch_syscall`] for a syscall known to be `seL4_ReplyRecv` (the fastpath declined
@@ -167,7 +207,36 @@ pub fn dispatch_call<R>(k: &mut Kernel, pc: u64, exit: impl FnOnce(&mut Kernel) 
 #[inline(always)]
 pub fn dispatch_reply_recv<R>(k: &mut Kernel, pc: u64, exit: impl FnOnce(&mut Kernel) -> R) -> R {
     advance_past_syscall(k, pc);
-    then(k, exit, reply_recv)
+    #[cfg(not(feature = "mcs"))]
+    return then(k, exit, reply_recv);
+    #[cfg(feature = "mcs")]
+    call_or_reply_recv_then(k, exit, true)
+}
+
+/// MCS: `seL4_ReplyRecv` if `is_reply_recv`, else `seL4_Call`, then `exit`: one function for
+/// both of the fastpath's fallbacks (which pass the same `exit`), so that the way out, with
+/// MCS's `schedule` and budget check, is there once (the runtime text 280 bytes smaller; a
+/// Call or ReplyRecv the fastpath declines 1 or 2 instructions dearer). Without MCS, where
+/// the way out is shorter, each fallback keeps its own `then` (this would save 80 bytes and
+/// cost such a Call 3 instructions).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn call_or_reply_recv_then<R>(
+    k: &mut Kernel,
+    exit: impl FnOnce(&mut Kernel) -> R,
+    is_reply_recv: bool,
+) -> R {
+    with_budget(k, |k| {
+        if is_reply_recv {
+            let reply = k.cur_thread.reg(regs::REPLY);
+            if handle_invocation_mcs(k, true, reply) {
+                handle_recv(k, true, true);
+            }
+        } else {
+            invoke(k, true, true, true);
+        }
+    });
+    exit(k)
 }
 
 /// `seL4_Call` (MCS: if the thread has budget left).
@@ -215,14 +284,15 @@ fn then<R>(k: &mut Kernel, exit: impl FnOnce(&mut Kernel) -> R, f: impl FnOnce(&
 pub fn handle_syscall(k: &mut Kernel) {
     let t = k.cur_thread;
     let (pc, number) = (t.reg(regs::NEXT_IP), t.reg(regs::SYSCALL_NUMBER));
-    dispatch_syscall(k, pc, number, |_| (), |_| ())
+    dispatch_syscall::<_, true>(k, pc, number, |_| (), |_| ())
 }
 
 /// [`handle_syscall`], then the way out (`exit_now` for a syscall with nothing to do, `exit`
-/// after the others), last on every path, as the non-MCS `dispatch_syscall`.
+/// after the others), last on every path, as the non-MCS `dispatch_syscall`. The handlers
+/// always go to `then` as function pointers (`SHARED` has no effect).
 #[cfg(feature = "mcs")]
 #[inline(always)]
-pub fn dispatch_syscall<R>(
+pub fn dispatch_syscall<R, const SHARED: bool>(
     k: &mut Kernel,
     pc: u64,
     number: u64,

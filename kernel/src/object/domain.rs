@@ -74,7 +74,7 @@ pub fn decode_domain_invocation(
                     "Domain Configure: invalid domain ({domain} >= {NUM_DOMAINS})."
                 ));
             }
-            let Some((tcap, _)) = args.extra_cap(0) else {
+            let Some((tcap, _)) = args.extra_cap_cold(0) else {
                 return Err(user_err!(
                     SyscallError::TruncatedMessage,
                     "Domain Configure: Truncated message."

@@ -10,8 +10,8 @@ use crate::mem::{EitherLink, Link, PPtr, TaggedLink};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
 #[cfg(not(feature = "mcs"))]
-use crate::sched::sched_enqueue;
-use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
+use crate::sched::sched_enqueue_cold;
+use crate::sched::{possible_switch_to, reschedule_required_cold, set_thread_state};
 use crate::state::Kernel;
 
 /// An endpoint object: 16 bytes.
@@ -280,11 +280,13 @@ pub fn receive_ipc(k: &mut Kernel, thread: TcbRef, cap: Cap, is_blocking: bool) 
 pub fn cancel_all_ipc(k: &mut Kernel, ep: EpRef) {
     let q = ep.queue();
     ep.set(TcbQueue::default(), EpState::Idle);
+    // The scheduler helpers out of line (`sched::*_cold`), here and in the other cancel
+    // loops: no measured path restarts threads this way.
     q.drain(|x| {
         x.set_state(ThreadState::Restart);
-        sched_enqueue(k, x);
+        sched_enqueue_cold(k, x);
     });
-    reschedule_required(k);
+    reschedule_required_cold(k);
 }
 
 /// `cancelBadgedSends`: threads queued to send on the endpoint with `badge` leave the queue
@@ -301,14 +303,14 @@ pub fn cancel_badged_sends(k: &mut Kernel, ep: EpRef, badge: u64) {
             #[cfg(not(feature = "mcs"))]
             {
                 x.set_state(ThreadState::Restart);
-                sched_enqueue(k, x);
+                sched_enqueue_cold(k, x);
             }
             #[cfg(feature = "mcs")]
             restart_if_no_fault(k, x);
         }
         t = next;
     }
-    reschedule_required(k);
+    reschedule_required_cold(k);
 }
 
 /// MCS: `sendIPC(blocking, do_call, badge, can_grant, can_grant_reply, can_donate, thread,
@@ -464,5 +466,5 @@ pub fn cancel_all_ipc(k: &mut Kernel, ep: EpRef) {
         crate::object::reply::unlink_receiver(k, t);
         restart_if_no_fault(k, t);
     }
-    reschedule_required(k);
+    reschedule_required_cold(k);
 }

@@ -129,7 +129,7 @@ pub fn decode_irq_control_invocation(
         abi::invocation::IRQ_ISSUE_IRQ_HANDLER_TRIGGER => (4, 2),
         _ => return crate::arch::decode_irq_control(label, args, control_slot),
     };
-    let Some((root, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
+    let Some((root, _)) = args.extra_cap_cold(0).filter(|_| args.len() >= min_len) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "IRQControl: Truncated message."
@@ -199,7 +199,7 @@ pub fn decode_irq_handler_invocation(
     match label {
         InvocationLabel::IRQAckIRQ => Ok(IrqHandlerInvocation::Ack(irq)),
         InvocationLabel::IRQSetIRQHandler => {
-            let Some((ntfn, slot)) = args.extra_cap(0) else {
+            let Some((ntfn, slot)) = args.extra_cap_cold(0) else {
                 return Err(user_err!(
                     SyscallError::TruncatedMessage,
                     "IRQSetHandler: Truncated message."

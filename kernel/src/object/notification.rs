@@ -7,9 +7,11 @@ use crate::cap::Cap;
 use crate::mem::{EitherLink, Link, PPtr, TaggedLink};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState};
 use crate::object::tcb_queue::TcbQueue;
+#[cfg(feature = "mcs")]
+use crate::sched::reschedule_required;
 #[cfg(not(feature = "mcs"))]
-use crate::sched::sched_enqueue;
-use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
+use crate::sched::sched_enqueue_cold;
+use crate::sched::{possible_switch_to, reschedule_required_cold, set_thread_state};
 use crate::state::Kernel;
 
 /// A notification object: 32 bytes (MCS: 2^6 bytes, of which 40 are used).
@@ -257,7 +259,7 @@ pub fn cancel_all_signals(k: &mut Kernel, n: NtfnRef) {
         n.set_queue(TcbQueue::default());
         q.drain(|x| {
             x.set_state(ThreadState::Restart);
-            sched_enqueue(k, x);
+            sched_enqueue_cold(k, x);
         });
     }
     // MCS `removeAndRestartNTFNQueuedThread`.
@@ -268,7 +270,7 @@ pub fn cancel_all_signals(k: &mut Kernel, n: NtfnRef) {
         crate::object::sched_context::unblock_check_unless_current(k, x);
         possible_switch_to(k, x);
     }
-    reschedule_required(k);
+    reschedule_required_cold(k);
 }
 
 /// `bindNotification(tcb, ntfn)`.

@@ -754,7 +754,7 @@ pub fn decode_sched_context_invocation(
     match label {
         InvocationLabel::SchedContextConsumed => Ok(SchedContextInvocation::Consumed(sc)),
         InvocationLabel::SchedContextBind => {
-            let Some((cap, _)) = args.extra_cap(0) else {
+            let Some((cap, _)) = args.extra_cap_cold(0) else {
                 return Err(user_err!(
                     SyscallError::TruncatedMessage,
                     "SchedContext_Bind: Truncated Message."
@@ -807,7 +807,7 @@ pub fn decode_sched_context_invocation(
             }
         }
         InvocationLabel::SchedContextUnbindObject => {
-            let Some((cap, _)) = args.extra_cap(0) else {
+            let Some((cap, _)) = args.extra_cap_cold(0) else {
                 return Err(user_err!(
                     SyscallError::TruncatedMessage,
                     "SchedContext_Unbind: Truncated message."

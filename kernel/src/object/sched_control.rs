@@ -58,7 +58,7 @@ pub fn decode_sched_control_invocation(
             "SchedControl invocation: Illegal operation attempted."
         ));
     }
-    let Some((target, _)) = args.extra_cap(0) else {
+    let Some((target, _)) = args.extra_cap_cold(0) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "SchedControl_ConfigureFlags: Truncated message."

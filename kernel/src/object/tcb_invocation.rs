@@ -380,7 +380,7 @@ fn decode_copy_registers(
     args: &impl InvocationArgs,
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some((src_cap, _)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
+    let Some((src_cap, _)) = args.extra_cap_cold(0).filter(|_| args.len() >= 1) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB CopyRegisters: Truncated message."
@@ -405,7 +405,9 @@ fn decode_copy_registers(
 
 /// The buffer part of Configure and SetIPCBuffer (`inv`, for `userError` lines): with a
 /// non-zero address, `deriveCap` of the frame cap (its error) then the architecture's
-/// `checkValidIPCBuffer` (`crate::arch::check_valid_ipc_buffer`).
+/// `checkValidIPCBuffer` (`crate::arch::check_valid_ipc_buffer`). Out of line: Configure and
+/// SetIPCBuffer share one copy (inlined, each had its own: about 400 bytes of runtime text).
+#[inline(never)]
 fn decode_buffer(
     #[cfg_attr(not(feature = "debug_build"), allow(unused_variables))] inv: &'static str,
     addr: u64,
@@ -518,7 +520,11 @@ fn decode_configure(
 ) -> Result<TcbInvocation, SyscallError> {
     /// `TCBCONFIGURE_ARGS`.
     const ARGS: usize = if cfg!(feature = "mcs") { 3 } else { 4 };
-    let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
+    let caps = (
+        args.extra_cap_cold(0),
+        args.extra_cap_cold(1),
+        args.extra_cap_cold(2),
+    );
     let (Some(croot), Some(vroot), Some((bcap, bslot))) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
@@ -570,7 +576,7 @@ fn authority(
     args: &impl InvocationArgs,
     min_len: usize,
 ) -> Result<TcbRef, SyscallError> {
-    let Some((auth, _)) = args.extra_cap(0).filter(|_| args.len() >= min_len) else {
+    let Some((auth, _)) = args.extra_cap_cold(0).filter(|_| args.len() >= min_len) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB {inv}: Truncated message."
@@ -663,7 +669,7 @@ fn decode_set_sched_params(
     slot: Slot,
     thread: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let caps = (args.extra_cap(1), args.extra_cap(2));
+    let caps = (args.extra_cap_cold(1), args.extra_cap_cold(2));
     let (Some((sc_cap, _)), Some(fault)) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
@@ -758,7 +764,7 @@ fn decode_set_ipc_buffer(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some((bcap, bslot)) = args.extra_cap(0).filter(|_| args.len() >= 1) else {
+    let Some((bcap, bslot)) = args.extra_cap_cold(0).filter(|_| args.len() >= 1) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB SetIPCBuffer: Truncated message."
@@ -779,7 +785,7 @@ fn decode_set_space(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let (Some(croot), Some(vroot)) = (args.extra_cap(0), args.extra_cap(1)) else {
+    let (Some(croot), Some(vroot)) = (args.extra_cap_cold(0), args.extra_cap_cold(1)) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB SetSpace: Truncated message."
@@ -811,7 +817,11 @@ fn decode_set_space(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let caps = (args.extra_cap(0), args.extra_cap(1), args.extra_cap(2));
+    let caps = (
+        args.extra_cap_cold(0),
+        args.extra_cap_cold(1),
+        args.extra_cap_cold(2),
+    );
     let (Some(fault), Some(croot), Some(vroot)) = caps else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
@@ -858,7 +868,7 @@ fn decode_set_timeout_endpoint(
     target: TcbRef,
     slot: Slot,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some(timeout) = args.extra_cap(0) else {
+    let Some(timeout) = args.extra_cap_cold(0) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB SetTimeoutEndpoint: Truncated message."
@@ -887,7 +897,7 @@ fn decode_bind_notification(
     args: &impl InvocationArgs,
     target: TcbRef,
 ) -> Result<TcbInvocation, SyscallError> {
-    let Some((ncap, _)) = args.extra_cap(0) else {
+    let Some((ncap, _)) = args.extra_cap_cold(0) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB BindNotification: Truncated message."

@@ -39,6 +39,15 @@ pub const fn decode(scause: u64, stval: u64) -> Event {
     if scause == CAUSE_USER_ECALL {
         return Event::Syscall;
     }
+    decode_other(scause, stval)
+}
+
+/// [`decode`] of a trap that is not an `ecall`: the machine's trap entry sends every `ecall`
+/// to the syscall entry (`entry::syscall_entry`, or the fastpath) and only the other traps
+/// here, so that the kernel's code for this path has no syscall case. Given an `ecall`'s cause
+/// anyway it yields a user exception with that number, as for any other exception.
+#[inline(always)]
+pub const fn decode_other(scause: u64, stval: u64) -> Event {
     if scause & CAUSE_INTERRUPT != 0 {
         return Event::Interrupt(interrupt(scause & !CAUSE_INTERRUPT));
     }
@@ -77,6 +86,13 @@ mod tests {
     #[test]
     fn causes() {
         assert_eq!(decode(8, 0), Event::Syscall);
+        assert_eq!(
+            decode_other(8, 0),
+            Event::Fault(Fault::UserException { number: 8, code: 0 })
+        );
+        for scause in [CAUSE_INTERRUPT | 5, 1, 2, 5, 13, 15, 3] {
+            assert_eq!(decode_other(scause, 0x1234), decode(scause, 0x1234));
+        }
         assert_eq!(
             decode(CAUSE_INTERRUPT | 5, 0),
             Event::Interrupt(Interrupt::Timer)

@@ -362,9 +362,11 @@ pub fn fastpath_restore(t: crate::object::tcb::TcbRef, badge: u64, info: u64) ->
 }
 
 /// The Rust side of a trap from user mode, with a fixed (C) calling convention for the assembly.
-/// Inlines `handle_user_trap` under LTO.
+/// Inlines `handle_user_trap` under LTO. Every `ecall` goes to `syscall_entry` or the
+/// fastpath instead (the assembly above), so the cause is decoded without a syscall case
+/// (`cause::decode_other`) and this path has no syscall code.
 extern "C" fn trap_from_user(scause: u64, stval: u64) -> *mut ArchContext {
-    crate::entry::handle_user_trap(|| crate::arch::riscv64::cause::decode(scause, stval))
+    crate::entry::handle_user_trap(|| crate::arch::riscv64::cause::decode_other(scause, stval))
 }
 
 /// A short name for an exception or interrupt cause.
