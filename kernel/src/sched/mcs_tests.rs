@@ -433,6 +433,41 @@ fn configure_flags_errors_in_sel4_order() {
     );
 }
 
+/// The range checks' boundaries are seL4's: a budget or period of exactly `MAX_PERIOD_US`
+/// and a period of exactly `MIN_BUDGET_US` are accepted (only values beyond them are
+/// `RangeError`s), and so is a budget equal to its period.
+#[test]
+fn configure_flags_accepts_the_boundaries() {
+    let sc = Cap::SchedContext {
+        ptr: crate::mem::PPtr::sim(0x1000),
+        size_bits: 8,
+    };
+    let ok = |budget_us: u64, period_us: u64| {
+        let inv = configure(&[budget_us, period_us, 0, 3, 0], &[sc]).unwrap();
+        assert_eq!(
+            (inv.budget, inv.period, inv.max_refills, inv.badge),
+            (us_to_ticks(budget_us), us_to_ticks(period_us), MIN_REFILLS, 3)
+        );
+    };
+    ok(MAX_PERIOD_US, MAX_PERIOD_US);
+    ok(MIN_BUDGET_US, MAX_PERIOD_US);
+    ok(MIN_BUDGET_US, MIN_BUDGET_US);
+    ok(MIN_BUDGET_US, MIN_BUDGET_US + 1);
+    let range = SyscallError::RangeError(MIN_BUDGET_US, MAX_PERIOD_US);
+    assert_eq!(
+        configure(&[MAX_PERIOD_US + 1, MAX_PERIOD_US, 0, 0, 0], &[sc]),
+        Err(range)
+    );
+    assert_eq!(
+        configure(&[MIN_BUDGET_US, MAX_PERIOD_US + 1, 0, 0, 0], &[sc]),
+        Err(range)
+    );
+    assert_eq!(
+        configure(&[MIN_BUDGET_US + 1, MIN_BUDGET_US, 0, 0, 0], &[sc]),
+        Err(SyscallError::RangeError(MIN_BUDGET_US, MIN_BUDGET_US))
+    );
+}
+
 /// A thread in `state` bound to a fresh SC configured with `budget`/`period` ticks.
 fn bound_thread(
     k: &mut Kernel,
@@ -648,6 +683,101 @@ fn configure_flags_on_the_running_sc_keeps_its_used_bandwidth() {
     );
     assert_eq!(refill_size(sc), 2);
     assert_eq!(sc.with(|s| (s.period, s.refill_max, s.sporadic)), (0, 2, 0));
+}
+
+/// ConfigureFlags on an active SC whose budget is not in use (no thread, or a thread that is
+/// not runnable) is `refill_new`: the whole new budget in one refill from now, whatever was
+/// used before (`refill_update`, which keeps the used head, is only for a runnable thread).
+#[test]
+fn configure_flags_on_an_sc_not_in_use_starts_afresh() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let configure = |k: &mut Kernel, sc| {
+        invoke_sched_control(
+            k,
+            SchedControlInvocation {
+                sc,
+                core: 0,
+                budget: 1000,
+                period: 20_000,
+                max_refills: 3,
+                badge: 9,
+                flags: 0,
+            },
+        )
+    };
+    let sc = o.sc(8);
+    refill_new(sc, 4, 2000, 10_000, k.cur_time);
+    refill_budget_check(sc, 500); // head 1500 from now + 500, 500 a period later
+    k.cur_time += 100;
+    let now = k.cur_time;
+    configure(&mut k, sc);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: now,
+            amount: 1000
+        }]
+    );
+    assert_eq!(sc.with(|s| (s.period, s.refill_max, s.badge)), (20_000, 3, 9));
+
+    let (t, sc) = bound_thread(&mut k, &mut o, 2000, 10_000, ThreadState::Inactive);
+    refill_budget_check(sc, 500);
+    k.cur_time += 100;
+    let now = k.cur_time;
+    configure(&mut k, sc);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: now,
+            amount: 1000
+        }]
+    );
+    assert_eq!(
+        (t.with(|x| x.queued), t.with(|x| x.in_release_queue)),
+        (0, 0)
+    );
+}
+
+/// ConfigureFlags takes the SC's thread out of the scheduler's queues and puts it back as
+/// seL4 does: a runnable thread that is not the current one through `possibleSwitchTo` (the
+/// thread to switch to if the current one may go on, else queued), the current thread by
+/// `rescheduleRequired` (a new choice on the way out).
+#[test]
+fn configure_flags_gives_the_thread_back_to_the_scheduler() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let inv = |sc| SchedControlInvocation {
+        sc,
+        core: 0,
+        budget: 1000,
+        period: 20_000,
+        max_refills: 3,
+        badge: 0,
+        flags: 0,
+    };
+    let (t, sc) = bound_thread(&mut k, &mut o, 2000, 10_000, ThreadState::Running);
+    assert_eq!(t.with(|x| x.queued), 1);
+    let cur = o.tcb();
+    k.set_cur_thread(cur);
+    // The current thread may go on: the SC's thread is the one to switch to, not queued.
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    invoke_sched_control(&mut k, inv(sc));
+    assert_eq!(k.sched.action, SchedulerAction::SwitchToThread(t));
+    assert_eq!(t.with(|x| x.queued), 0);
+    // A choice is due already: the thread is queued for it.
+    k.sched.action = SchedulerAction::ChooseNewThread;
+    invoke_sched_control(&mut k, inv(sc));
+    assert_eq!(k.sched.action, SchedulerAction::ChooseNewThread);
+    assert_eq!(t.with(|x| x.queued), 1);
+    // The SC's thread is the current one: a new choice, and it is not queued.
+    crate::sched::sched_dequeue(&mut k, t);
+    k.set_cur_thread(t);
+    k.cur_sc = sc;
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    invoke_sched_control(&mut k, inv(sc));
+    assert_eq!(k.sched.action, SchedulerAction::ChooseNewThread);
+    assert_eq!(t.with(|x| x.queued), 0);
 }
 
 #[test]
