@@ -1450,6 +1450,32 @@ fn preemption_point_checks_the_budget() {
     assert!(s.k.preemption_point().is_err());
 }
 
+/// `preemptionPoint` (MCS) also stops when the current SchedContext is no longer configured
+/// (`sc_active(ksCurSC)` false, as after its finalisation), however much its head refill
+/// still holds.
+#[test]
+fn preemption_point_stops_when_the_current_sc_is_unconfigured() {
+    let (mut s, _) = world();
+    let units = abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
+    s.schedule();
+    let sc = s.k.cur_sc;
+    assert!(refill_head(sc).get().amount > crate::object::sched_context::MIN_BUDGET);
+    s.k.work_units = 0;
+    for _ in 0..units {
+        assert!(s.k.preemption_point().is_ok());
+    }
+    let max = sc.get().refill_max;
+    sc.with(|x| x.refill_max = 0);
+    for _ in 0..units - 1 {
+        assert!(s.k.preemption_point().is_ok());
+    }
+    assert!(s.k.preemption_point().is_err());
+    sc.with(|x| x.refill_max = max);
+    for _ in 0..units {
+        assert!(s.k.preemption_point().is_ok());
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // MCS counterparts of the non-MCS ipc_tests
 // ---------------------------------------------------------------------------------------------

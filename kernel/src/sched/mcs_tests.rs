@@ -838,3 +838,47 @@ fn sched_context_decode_checks() {
         Err(SyscallError::IllegalOperation)
     );
 }
+
+/// With several domains (`num_domains_16`, Microkit's configuration), `updateTimestamp` takes
+/// the time consumed off the domain's time and ends it (0) once it would leave no more than
+/// `MIN_BUDGET`; then the domain is expired and `checkDomainTime` asks for a new choice and a
+/// timer reprogram. The timer is due no later than the end of the domain's time.
+#[cfg(feature = "num_domains_16")]
+#[test]
+fn the_domains_time_runs_down_to_min_budget() {
+    let mut k = kernel();
+    crate::arch::host::set_time(k.cur_time);
+    k.sched.domain_time = 10_000;
+    crate::arch::host::advance_time(1000);
+    update_timestamp(&mut k);
+    assert_eq!((k.sched.domain_time, k.consumed), (9000, 1000));
+    assert!(!is_cur_domain_expired(&k));
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    k.reprogram = false;
+    check_domain_time(&mut k);
+    assert_eq!(
+        (k.sched.action, k.reprogram),
+        (SchedulerAction::ResumeCurrentThread, false)
+    );
+    // The timer: the idle thread's head refill would last longer than the domain.
+    set_next_interrupt(&mut k);
+    assert_eq!(
+        crate::arch::host::deadline(),
+        k.cur_time + 9000 - TIMER_PRECISION_TICKS
+    );
+    // 8799 more: 201 left, more than MIN_BUDGET.
+    crate::arch::host::advance_time(9000 - 201);
+    update_timestamp(&mut k);
+    assert_eq!(k.sched.domain_time, 201);
+    assert!(!is_cur_domain_expired(&k));
+    // One more tick leaves MIN_BUDGET: the domain's time is up.
+    crate::arch::host::advance_time(1);
+    update_timestamp(&mut k);
+    assert_eq!((k.sched.domain_time, k.consumed), (0, 9800));
+    assert!(is_cur_domain_expired(&k));
+    check_domain_time(&mut k);
+    assert_eq!(
+        (k.sched.action, k.reprogram),
+        (SchedulerAction::ChooseNewThread, true)
+    );
+}
