@@ -1121,6 +1121,40 @@ fn budget_enforcement_round_robin_and_sporadic() {
     assert!(s.k.sched.release_queue.head.is_none());
 }
 
+/// A syscall made after the budget ran out (before the timer's interrupt was taken) is not
+/// performed: `checkBudgetRestart` charges the time, ends the time slice (a sporadic SC
+/// without a timeout handler: to the release queue) and leaves the thread in `Restart`, so
+/// that it makes the syscall again once its refill is due; then the syscall is performed.
+#[test]
+fn a_syscall_past_the_budget_waits_for_the_next_refill() {
+    let (mut s, e) = world();
+    let n = s.make(T::Notification, 0, e);
+    let t = s.spawn(100, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    configure(&mut s, System::sc_slot_of(e + 10), 1000, 10_000, 0, 0);
+    s.run_as(t);
+    assert_eq!(s.k.cur_sc, tsc);
+    let budget = refill_head(tsc).get().amount;
+    advance_time(budget + 100);
+    send(&mut s, t, n, info(0, 0, 0), &[]);
+    assert_eq!(ntfn_at(&s, n).state(), NtfnState::Idle, "not signalled");
+    assert_eq!(t.state(), ThreadState::Restart);
+    assert_eq!(
+        (t.with(|x| x.in_release_queue), t.with(|x| x.queued)),
+        (1, 0)
+    );
+    assert_ne!(s.k.cur_thread, t);
+    assert_eq!(tsc.get().consumed, budget + 100);
+    // Its refill is due: it runs again and makes the syscall.
+    let ready = refill_head(tsc).get().time;
+    timer_after(&mut s, ready - crate::arch::host::time());
+    assert_eq!(s.k.cur_thread, t);
+    syscall_trap(&mut s.k);
+    s.schedule();
+    assert_eq!(ntfn_at(&s, n).state(), NtfnState::Active, "signalled");
+    assert_eq!(t.state(), ThreadState::Running);
+}
+
 /// MCS `restart` (a TCB_Resume): the SchedContext of a thread that wakes up gets
 /// `refill_unblock_check` only if it is sporadic (and not the current one): its ready head
 /// refill starts at the time of the Resume. A constant-bandwidth SC's refill is left as it was
