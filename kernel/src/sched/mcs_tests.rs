@@ -882,3 +882,32 @@ fn the_domains_time_runs_down_to_min_budget() {
         (SchedulerAction::ChooseNewThread, true)
     );
 }
+
+/// With one domain (the default configuration) seL4 keeps no domain time under MCS
+/// (`numDomains > 1` in `updateTimestamp`, `isCurDomainExpired`): the time consumed is not
+/// taken off it, a domain time of 0 (as `seL4_DomainSet_ScheduleSetStart` leaves it until the
+/// next choice) does not expire the domain, and the timer ignores it.
+#[cfg(not(feature = "num_domains_16"))]
+#[test]
+fn one_domain_has_no_domain_time() {
+    let mut k = kernel();
+    crate::arch::host::set_time(k.cur_time);
+    k.sched.domain_time = 300;
+    crate::arch::host::advance_time(200);
+    update_timestamp(&mut k);
+    assert_eq!((k.sched.domain_time, k.consumed), (300, 200));
+    set_next_interrupt(&mut k);
+    assert_eq!(
+        crate::arch::host::deadline(),
+        k.cur_time + IDLE_BUDGET - TIMER_PRECISION_TICKS
+    );
+    k.sched.domain_time = 0;
+    assert!(!is_cur_domain_expired(&k));
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    k.reprogram = false;
+    check_domain_time(&mut k);
+    assert_eq!(
+        (k.sched.action, k.reprogram),
+        (SchedulerAction::ResumeCurrentThread, false)
+    );
+}
