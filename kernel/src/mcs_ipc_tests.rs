@@ -1155,6 +1155,41 @@ fn a_syscall_past_the_budget_waits_for_the_next_refill() {
     assert_eq!(t.state(), ThreadState::Running);
 }
 
+/// The same for a fault (`MCS_DO_IF_BUDGET` in `handleUserLevelFault`): taken after the budget
+/// ran out, it is not sent to the fault handler; the thread waits for its refill in `Restart`
+/// and takes the fault again when it runs.
+#[test]
+fn a_fault_past_the_budget_waits_for_the_next_refill() {
+    let (mut s, e) = world();
+    let fep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, fep, CapRights::ALL, 0x51);
+    let hrp = s.make(T::Reply, 0, e + 2);
+    let handler = s.spawn(200, e + 10);
+    let f = s.spawn(100, e + 12);
+    let fsc = own_sc(&s, e + 12);
+    configure(&mut s, System::sc_slot_of(e + 12), 1000, 10_000, 0, 0);
+    ok_empty(s.call(e + 12, L::TCBSetSpace, &[0, 0], &[e + 1, CNODE, VSPACE]));
+    recv(&mut s, handler, fep, hrp);
+    s.run_as(f);
+    assert_eq!(s.k.cur_sc, fsc);
+    let budget = refill_head(fsc).get().amount;
+    advance_time(budget + 100);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
+    s.schedule();
+    assert_eq!(handler.state(), ThreadState::BlockedOnReceive, "no fault sent");
+    assert_eq!(f.state(), ThreadState::Restart);
+    assert_eq!(f.with(|x| x.in_release_queue), 1);
+    assert_eq!(fsc.get().consumed, budget + 100);
+    let ready = refill_head(fsc).get().time;
+    timer_after(&mut s, ready - crate::arch::host::time());
+    assert_eq!((s.k.cur_thread, f.state()), (f, ThreadState::Running));
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
+    s.schedule();
+    assert_eq!(f.state(), ThreadState::BlockedOnReply);
+    let m = System::regs_of(handler);
+    assert_eq!(m.info.label(), abi::fault::USER_EXCEPTION);
+}
+
 /// MCS `restart` (a TCB_Resume): the SchedContext of a thread that wakes up gets
 /// `refill_unblock_check` only if it is sporadic (and not the current one): its ready head
 /// refill starts at the time of the Resume. A constant-bandwidth SC's refill is left as it was
