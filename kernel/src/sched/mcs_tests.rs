@@ -911,3 +911,32 @@ fn one_domain_has_no_domain_time() {
         (SchedulerAction::ResumeCurrentThread, false)
     );
 }
+
+/// `tcbReleaseRemove` of a thread that is not in the release queue changes nothing: not the
+/// release queue (whose links a ready thread's `sched_next`/`sched_prev` would otherwise be
+/// taken for), not the thread's place in its ready queue, and the timer is not reprogrammed.
+#[test]
+fn release_remove_of_a_thread_not_released_changes_nothing() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let (a, asc) = bound_thread(&mut k, &mut o, 1000, 100_000, ThreadState::Inactive);
+    refill_head(asc).with(|r| r.time = k.cur_time + 5000);
+    a.set_state(ThreadState::Running);
+    postpone(&mut k, asc);
+    let (b, _) = bound_thread(&mut k, &mut o, 1000, 1000, ThreadState::Running);
+    let (c, _) = bound_thread(&mut k, &mut o, 1000, 1000, ThreadState::Running);
+    assert_eq!((b.with(|x| x.queued), c.with(|x| x.queued)), (1, 1));
+    let idle = o.tcb(); // neither queued
+    k.reprogram = false;
+    for t in [b, c, idle] {
+        release_remove(&mut k, t);
+    }
+    assert!(k.sched.release_queue.head.is(a) && k.sched.release_queue.tail.is(a));
+    assert_eq!(a.with(|x| x.in_release_queue), 1);
+    // Enqueued at the head: c before b.
+    assert!(c.with(|x| x.sched_next).is(b) && b.with(|x| x.sched_prev).is(c));
+    assert!(!k.reprogram);
+    release_remove(&mut k, a);
+    assert!(k.sched.release_queue.head.is_none() && k.sched.release_queue.tail.is_none());
+    assert!(k.reprogram);
+}
