@@ -1190,6 +1190,26 @@ fn a_fault_past_the_budget_waits_for_the_next_refill() {
     assert_eq!(m.info.label(), abi::fault::USER_EXCEPTION);
 }
 
+/// Every interrupt of the kernel's timer makes the kernel program the timer again on the way
+/// out (`ksReprogram`), also when no budget ran out: the time so far is charged and the new
+/// deadline is the end of the current head refill, less the timer's precision.
+#[test]
+fn a_timer_interrupt_reprograms_the_timer() {
+    let (mut s, e) = world();
+    let t = s.spawn(100, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    s.run_as(t);
+    let full = refill_head(tsc).get().amount;
+    crate::arch::set_deadline(u64::MAX);
+    timer_after(&mut s, 1000);
+    assert_eq!(s.k.cur_thread, t);
+    assert_eq!(refill_head(tsc).get().amount, full - 1000, "charged");
+    assert_eq!(
+        crate::arch::host::deadline(),
+        crate::arch::host::time() + full - 1000 - crate::arch::TIMER_PRECISION_TICKS
+    );
+}
+
 /// MCS `restart` (a TCB_Resume): the SchedContext of a thread that wakes up gets
 /// `refill_unblock_check` only if it is sporadic (and not the current one): its ready head
 /// refill starts at the time of the Resume. A constant-bandwidth SC's refill is left as it was

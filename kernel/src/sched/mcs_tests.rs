@@ -940,3 +940,43 @@ fn release_remove_of_a_thread_not_released_changes_nothing() {
     assert!(k.sched.release_queue.head.is_none() && k.sched.release_queue.tail.is_none());
     assert!(k.reprogram);
 }
+
+/// `mcsPreemptionPoint` after a preempted operation whose current thread is no longer
+/// schedulable: the time so far is charged to the current SC if it is still configured
+/// (`chargeBudget(ksConsumed, false)`: refills and consumed count), else dropped, the SC left
+/// as it was.
+#[test]
+fn preempted_operation_charges_a_configured_sc_or_drops_the_time() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let (t, sc) = bound_thread(&mut k, &mut o, 1000, 10_000, ThreadState::Inactive);
+    let start = k.cur_time;
+    k.set_cur_thread(t);
+    k.cur_sc = sc;
+    k.cur_time += 300;
+    k.consumed = 300;
+    mcs_preemption_point(&mut k);
+    assert_eq!((k.consumed, sc.with(|s| s.consumed)), (0, 300));
+    assert_eq!(
+        refills(sc),
+        [
+            Refill {
+                time: start + 300,
+                amount: 700
+            },
+            Refill {
+                time: start + 10_000,
+                amount: 300
+            }
+        ]
+    );
+    // Unconfigured (finalised): nothing is charged.
+    let before = refills(sc);
+    let max = sc.with(|s| s.refill_max);
+    sc.with(|s| s.refill_max = 0);
+    k.consumed = 200;
+    mcs_preemption_point(&mut k);
+    assert_eq!((k.consumed, sc.with(|s| s.consumed)), (0, 300));
+    sc.with(|s| s.refill_max = max);
+    assert_eq!(refills(sc), before);
+}
