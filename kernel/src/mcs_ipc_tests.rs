@@ -1176,7 +1176,11 @@ fn a_fault_past_the_budget_waits_for_the_next_refill() {
     advance_time(budget + 100);
     crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
     s.schedule();
-    assert_eq!(handler.state(), ThreadState::BlockedOnReceive, "no fault sent");
+    assert_eq!(
+        handler.state(),
+        ThreadState::BlockedOnReceive,
+        "no fault sent"
+    );
     assert_eq!(f.state(), ThreadState::Restart);
     assert_eq!(f.with(|x| x.in_release_queue), 1);
     assert_eq!(fsc.get().consumed, budget + 100);

@@ -446,7 +446,12 @@ fn configure_flags_accepts_the_boundaries() {
         let inv = configure(&[budget_us, period_us, 0, 3, 0], &[sc]).unwrap();
         assert_eq!(
             (inv.budget, inv.period, inv.max_refills, inv.badge),
-            (us_to_ticks(budget_us), us_to_ticks(period_us), MIN_REFILLS, 3)
+            (
+                us_to_ticks(budget_us),
+                us_to_ticks(period_us),
+                MIN_REFILLS,
+                3
+            )
         );
     };
     ok(MAX_PERIOD_US, MAX_PERIOD_US);
@@ -719,7 +724,10 @@ fn configure_flags_on_an_sc_not_in_use_starts_afresh() {
             amount: 1000
         }]
     );
-    assert_eq!(sc.with(|s| (s.period, s.refill_max, s.badge)), (20_000, 3, 9));
+    assert_eq!(
+        sc.with(|s| (s.period, s.refill_max, s.badge)),
+        (20_000, 3, 9)
+    );
 
     let (t, sc) = bound_thread(&mut k, &mut o, 2000, 10_000, ThreadState::Inactive);
     refill_budget_check(sc, 500);
