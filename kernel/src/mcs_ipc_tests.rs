@@ -1121,6 +1121,99 @@ fn budget_enforcement_round_robin_and_sporadic() {
     assert!(s.k.sched.release_queue.head.is_none());
 }
 
+/// A syscall made after the budget ran out (before the timer's interrupt was taken) is not
+/// performed: `checkBudgetRestart` charges the time, ends the time slice (a sporadic SC
+/// without a timeout handler: to the release queue) and leaves the thread in `Restart`, so
+/// that it makes the syscall again once its refill is due; then the syscall is performed.
+#[test]
+fn a_syscall_past_the_budget_waits_for_the_next_refill() {
+    let (mut s, e) = world();
+    let n = s.make(T::Notification, 0, e);
+    let t = s.spawn(100, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    configure(&mut s, System::sc_slot_of(e + 10), 1000, 10_000, 0, 0);
+    s.run_as(t);
+    assert_eq!(s.k.cur_sc, tsc);
+    let budget = refill_head(tsc).get().amount;
+    advance_time(budget + 100);
+    send(&mut s, t, n, info(0, 0, 0), &[]);
+    assert_eq!(ntfn_at(&s, n).state(), NtfnState::Idle, "not signalled");
+    assert_eq!(t.state(), ThreadState::Restart);
+    assert_eq!(
+        (t.with(|x| x.in_release_queue), t.with(|x| x.queued)),
+        (1, 0)
+    );
+    assert_ne!(s.k.cur_thread, t);
+    assert_eq!(tsc.get().consumed, budget + 100);
+    // Its refill is due: it runs again and makes the syscall.
+    let ready = refill_head(tsc).get().time;
+    timer_after(&mut s, ready - crate::arch::host::time());
+    assert_eq!(s.k.cur_thread, t);
+    syscall_trap(&mut s.k);
+    s.schedule();
+    assert_eq!(ntfn_at(&s, n).state(), NtfnState::Active, "signalled");
+    assert_eq!(t.state(), ThreadState::Running);
+}
+
+/// The same for a fault (`MCS_DO_IF_BUDGET` in `handleUserLevelFault`): taken after the budget
+/// ran out, it is not sent to the fault handler; the thread waits for its refill in `Restart`
+/// and takes the fault again when it runs.
+#[test]
+fn a_fault_past_the_budget_waits_for_the_next_refill() {
+    let (mut s, e) = world();
+    let fep = s.make(T::Endpoint, 0, e);
+    mint(&mut s, e + 1, fep, CapRights::ALL, 0x51);
+    let hrp = s.make(T::Reply, 0, e + 2);
+    let handler = s.spawn(200, e + 10);
+    let f = s.spawn(100, e + 12);
+    let fsc = own_sc(&s, e + 12);
+    configure(&mut s, System::sc_slot_of(e + 12), 1000, 10_000, 0, 0);
+    ok_empty(s.call(e + 12, L::TCBSetSpace, &[0, 0], &[e + 1, CNODE, VSPACE]));
+    recv(&mut s, handler, fep, hrp);
+    s.run_as(f);
+    assert_eq!(s.k.cur_sc, fsc);
+    let budget = refill_head(fsc).get().amount;
+    advance_time(budget + 100);
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
+    s.schedule();
+    assert_eq!(
+        handler.state(),
+        ThreadState::BlockedOnReceive,
+        "no fault sent"
+    );
+    assert_eq!(f.state(), ThreadState::Restart);
+    assert_eq!(f.with(|x| x.in_release_queue), 1);
+    assert_eq!(fsc.get().consumed, budget + 100);
+    let ready = refill_head(fsc).get().time;
+    timer_after(&mut s, ready - crate::arch::host::time());
+    assert_eq!((s.k.cur_thread, f.state()), (f, ThreadState::Running));
+    crate::entry::handle_trap(&mut s.k, crate::arch::riscv64::cause::decode(4, 0));
+    s.schedule();
+    assert_eq!(f.state(), ThreadState::BlockedOnReply);
+    let m = System::regs_of(handler);
+    assert_eq!(m.info.label(), abi::fault::USER_EXCEPTION);
+}
+
+/// Every interrupt of the kernel's timer makes the kernel program the timer again on the way
+/// out (`ksReprogram`), also when no budget ran out: the time so far is charged and the new
+/// deadline is the end of the current head refill, less the timer's precision.
+#[test]
+fn a_timer_interrupt_reprograms_the_timer() {
+    let (mut s, e) = world();
+    let t = s.spawn(100, e + 10);
+    let tsc = own_sc(&s, e + 10);
+    s.run_as(t);
+    let full = refill_head(tsc).get().amount;
+    crate::arch::set_deadline(u64::MAX);
+    timer_after(&mut s, 1000);
+    assert_eq!(s.k.cur_thread, t);
+    assert_eq!(refill_head(tsc).get().amount, full - 1000, "charged");
+    assert_eq!(
+        crate::arch::host::deadline(),
+        crate::arch::host::time() + full - 1000 - crate::arch::TIMER_PRECISION_TICKS
+    );
+}
+
 /// MCS `restart` (a TCB_Resume): the SchedContext of a thread that wakes up gets
 /// `refill_unblock_check` only if it is sporadic (and not the current one): its ready head
 /// refill starts at the time of the Resume. A constant-bandwidth SC's refill is left as it was
@@ -1448,6 +1541,32 @@ fn preemption_point_checks_the_budget() {
         assert!(s.k.preemption_point().is_ok());
     }
     assert!(s.k.preemption_point().is_err());
+}
+
+/// `preemptionPoint` (MCS) also stops when the current SchedContext is no longer configured
+/// (`sc_active(ksCurSC)` false, as after its finalisation), however much its head refill
+/// still holds.
+#[test]
+fn preemption_point_stops_when_the_current_sc_is_unconfigured() {
+    let (mut s, _) = world();
+    let units = abi::config::MAX_NUM_WORK_UNITS_PER_PREEMPTION;
+    s.schedule();
+    let sc = s.k.cur_sc;
+    assert!(refill_head(sc).get().amount > crate::object::sched_context::MIN_BUDGET);
+    s.k.work_units = 0;
+    for _ in 0..units {
+        assert!(s.k.preemption_point().is_ok());
+    }
+    let max = sc.get().refill_max;
+    sc.with(|x| x.refill_max = 0);
+    for _ in 0..units - 1 {
+        assert!(s.k.preemption_point().is_ok());
+    }
+    assert!(s.k.preemption_point().is_err());
+    sc.with(|x| x.refill_max = max);
+    for _ in 0..units {
+        assert!(s.k.preemption_point().is_ok());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -433,6 +433,46 @@ fn configure_flags_errors_in_sel4_order() {
     );
 }
 
+/// The range checks' boundaries are seL4's: a budget or period of exactly `MAX_PERIOD_US`
+/// and a period of exactly `MIN_BUDGET_US` are accepted (only values beyond them are
+/// `RangeError`s), and so is a budget equal to its period.
+#[test]
+fn configure_flags_accepts_the_boundaries() {
+    let sc = Cap::SchedContext {
+        ptr: crate::mem::PPtr::sim(0x1000),
+        size_bits: 8,
+    };
+    let ok = |budget_us: u64, period_us: u64| {
+        let inv = configure(&[budget_us, period_us, 0, 3, 0], &[sc]).unwrap();
+        assert_eq!(
+            (inv.budget, inv.period, inv.max_refills, inv.badge),
+            (
+                us_to_ticks(budget_us),
+                us_to_ticks(period_us),
+                MIN_REFILLS,
+                3
+            )
+        );
+    };
+    ok(MAX_PERIOD_US, MAX_PERIOD_US);
+    ok(MIN_BUDGET_US, MAX_PERIOD_US);
+    ok(MIN_BUDGET_US, MIN_BUDGET_US);
+    ok(MIN_BUDGET_US, MIN_BUDGET_US + 1);
+    let range = SyscallError::RangeError(MIN_BUDGET_US, MAX_PERIOD_US);
+    assert_eq!(
+        configure(&[MAX_PERIOD_US + 1, MAX_PERIOD_US, 0, 0, 0], &[sc]),
+        Err(range)
+    );
+    assert_eq!(
+        configure(&[MIN_BUDGET_US, MAX_PERIOD_US + 1, 0, 0, 0], &[sc]),
+        Err(range)
+    );
+    assert_eq!(
+        configure(&[MIN_BUDGET_US + 1, MIN_BUDGET_US, 0, 0, 0], &[sc]),
+        Err(SyscallError::RangeError(MIN_BUDGET_US, MIN_BUDGET_US))
+    );
+}
+
 /// A thread in `state` bound to a fresh SC configured with `budget`/`period` ticks.
 fn bound_thread(
     k: &mut Kernel,
@@ -650,6 +690,104 @@ fn configure_flags_on_the_running_sc_keeps_its_used_bandwidth() {
     assert_eq!(sc.with(|s| (s.period, s.refill_max, s.sporadic)), (0, 2, 0));
 }
 
+/// ConfigureFlags on an active SC whose budget is not in use (no thread, or a thread that is
+/// not runnable) is `refill_new`: the whole new budget in one refill from now, whatever was
+/// used before (`refill_update`, which keeps the used head, is only for a runnable thread).
+#[test]
+fn configure_flags_on_an_sc_not_in_use_starts_afresh() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let configure = |k: &mut Kernel, sc| {
+        invoke_sched_control(
+            k,
+            SchedControlInvocation {
+                sc,
+                core: 0,
+                budget: 1000,
+                period: 20_000,
+                max_refills: 3,
+                badge: 9,
+                flags: 0,
+            },
+        )
+    };
+    let sc = o.sc(8);
+    refill_new(sc, 4, 2000, 10_000, k.cur_time);
+    refill_budget_check(sc, 500); // head 1500 from now + 500, 500 a period later
+    k.cur_time += 100;
+    let now = k.cur_time;
+    configure(&mut k, sc);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: now,
+            amount: 1000
+        }]
+    );
+    assert_eq!(
+        sc.with(|s| (s.period, s.refill_max, s.badge)),
+        (20_000, 3, 9)
+    );
+
+    let (t, sc) = bound_thread(&mut k, &mut o, 2000, 10_000, ThreadState::Inactive);
+    refill_budget_check(sc, 500);
+    k.cur_time += 100;
+    let now = k.cur_time;
+    configure(&mut k, sc);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: now,
+            amount: 1000
+        }]
+    );
+    assert_eq!(
+        (t.with(|x| x.queued), t.with(|x| x.in_release_queue)),
+        (0, 0)
+    );
+}
+
+/// ConfigureFlags takes the SC's thread out of the scheduler's queues and puts it back as
+/// seL4 does: a runnable thread that is not the current one through `possibleSwitchTo` (the
+/// thread to switch to if the current one may go on, else queued), the current thread by
+/// `rescheduleRequired` (a new choice on the way out).
+#[test]
+fn configure_flags_gives_the_thread_back_to_the_scheduler() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let inv = |sc| SchedControlInvocation {
+        sc,
+        core: 0,
+        budget: 1000,
+        period: 20_000,
+        max_refills: 3,
+        badge: 0,
+        flags: 0,
+    };
+    let (t, sc) = bound_thread(&mut k, &mut o, 2000, 10_000, ThreadState::Running);
+    assert_eq!(t.with(|x| x.queued), 1);
+    let cur = o.tcb();
+    k.set_cur_thread(cur);
+    // The current thread may go on: the SC's thread is the one to switch to, not queued.
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    invoke_sched_control(&mut k, inv(sc));
+    assert_eq!(k.sched.action, SchedulerAction::SwitchToThread(t));
+    assert_eq!(t.with(|x| x.queued), 0);
+    // A choice is due already: the thread is queued for it.
+    k.sched.action = SchedulerAction::ChooseNewThread;
+    invoke_sched_control(&mut k, inv(sc));
+    assert_eq!(k.sched.action, SchedulerAction::ChooseNewThread);
+    assert_eq!(t.with(|x| x.queued), 1);
+    // The SC's thread is the current one: a new choice, and it is not queued.
+    crate::sched::sched_dequeue(&mut k, t);
+    k.set_cur_thread(t);
+    k.cur_sc = sc;
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    invoke_sched_control(&mut k, inv(sc));
+    assert_eq!(k.sched.action, SchedulerAction::ChooseNewThread);
+    assert_eq!(t.with(|x| x.queued), 0);
+}
+
 #[test]
 fn sched_context_decode_checks() {
     let mut k = kernel();
@@ -707,4 +845,146 @@ fn sched_context_decode_checks() {
         dec(&k, CNodeCopy, &[], other),
         Err(SyscallError::IllegalOperation)
     );
+}
+
+/// With several domains (`num_domains_16`, Microkit's configuration), `updateTimestamp` takes
+/// the time consumed off the domain's time and ends it (0) once it would leave no more than
+/// `MIN_BUDGET`; then the domain is expired and `checkDomainTime` asks for a new choice and a
+/// timer reprogram. The timer is due no later than the end of the domain's time.
+#[cfg(feature = "num_domains_16")]
+#[test]
+fn the_domains_time_runs_down_to_min_budget() {
+    let mut k = kernel();
+    crate::arch::host::set_time(k.cur_time);
+    k.sched.domain_time = 10_000;
+    crate::arch::host::advance_time(1000);
+    update_timestamp(&mut k);
+    assert_eq!((k.sched.domain_time, k.consumed), (9000, 1000));
+    assert!(!is_cur_domain_expired(&k));
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    k.reprogram = false;
+    check_domain_time(&mut k);
+    assert_eq!(
+        (k.sched.action, k.reprogram),
+        (SchedulerAction::ResumeCurrentThread, false)
+    );
+    // The timer: the idle thread's head refill would last longer than the domain.
+    set_next_interrupt(&mut k);
+    assert_eq!(
+        crate::arch::host::deadline(),
+        k.cur_time + 9000 - TIMER_PRECISION_TICKS
+    );
+    // 8799 more: 201 left, more than MIN_BUDGET.
+    crate::arch::host::advance_time(9000 - 201);
+    update_timestamp(&mut k);
+    assert_eq!(k.sched.domain_time, 201);
+    assert!(!is_cur_domain_expired(&k));
+    // One more tick leaves MIN_BUDGET: the domain's time is up.
+    crate::arch::host::advance_time(1);
+    update_timestamp(&mut k);
+    assert_eq!((k.sched.domain_time, k.consumed), (0, 9800));
+    assert!(is_cur_domain_expired(&k));
+    check_domain_time(&mut k);
+    assert_eq!(
+        (k.sched.action, k.reprogram),
+        (SchedulerAction::ChooseNewThread, true)
+    );
+}
+
+/// With one domain (the default configuration) seL4 keeps no domain time under MCS
+/// (`numDomains > 1` in `updateTimestamp`, `isCurDomainExpired`): the time consumed is not
+/// taken off it, a domain time of 0 (as `seL4_DomainSet_ScheduleSetStart` leaves it until the
+/// next choice) does not expire the domain, and the timer ignores it.
+#[cfg(not(feature = "num_domains_16"))]
+#[test]
+fn one_domain_has_no_domain_time() {
+    let mut k = kernel();
+    crate::arch::host::set_time(k.cur_time);
+    k.sched.domain_time = 300;
+    crate::arch::host::advance_time(200);
+    update_timestamp(&mut k);
+    assert_eq!((k.sched.domain_time, k.consumed), (300, 200));
+    set_next_interrupt(&mut k);
+    assert_eq!(
+        crate::arch::host::deadline(),
+        k.cur_time + IDLE_BUDGET - TIMER_PRECISION_TICKS
+    );
+    k.sched.domain_time = 0;
+    assert!(!is_cur_domain_expired(&k));
+    k.sched.action = SchedulerAction::ResumeCurrentThread;
+    k.reprogram = false;
+    check_domain_time(&mut k);
+    assert_eq!(
+        (k.sched.action, k.reprogram),
+        (SchedulerAction::ResumeCurrentThread, false)
+    );
+}
+
+/// `tcbReleaseRemove` of a thread that is not in the release queue changes nothing: not the
+/// release queue (whose links a ready thread's `sched_next`/`sched_prev` would otherwise be
+/// taken for), not the thread's place in its ready queue, and the timer is not reprogrammed.
+#[test]
+fn release_remove_of_a_thread_not_released_changes_nothing() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let (a, asc) = bound_thread(&mut k, &mut o, 1000, 100_000, ThreadState::Inactive);
+    refill_head(asc).with(|r| r.time = k.cur_time + 5000);
+    a.set_state(ThreadState::Running);
+    postpone(&mut k, asc);
+    let (b, _) = bound_thread(&mut k, &mut o, 1000, 1000, ThreadState::Running);
+    let (c, _) = bound_thread(&mut k, &mut o, 1000, 1000, ThreadState::Running);
+    assert_eq!((b.with(|x| x.queued), c.with(|x| x.queued)), (1, 1));
+    let idle = o.tcb(); // neither queued
+    k.reprogram = false;
+    for t in [b, c, idle] {
+        release_remove(&mut k, t);
+    }
+    assert!(k.sched.release_queue.head.is(a) && k.sched.release_queue.tail.is(a));
+    assert_eq!(a.with(|x| x.in_release_queue), 1);
+    // Enqueued at the head: c before b.
+    assert!(c.with(|x| x.sched_next).is(b) && b.with(|x| x.sched_prev).is(c));
+    assert!(!k.reprogram);
+    release_remove(&mut k, a);
+    assert!(k.sched.release_queue.head.is_none() && k.sched.release_queue.tail.is_none());
+    assert!(k.reprogram);
+}
+
+/// `mcsPreemptionPoint` after a preempted operation whose current thread is no longer
+/// schedulable: the time so far is charged to the current SC if it is still configured
+/// (`chargeBudget(ksConsumed, false)`: refills and consumed count), else dropped, the SC left
+/// as it was.
+#[test]
+fn preempted_operation_charges_a_configured_sc_or_drops_the_time() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let (t, sc) = bound_thread(&mut k, &mut o, 1000, 10_000, ThreadState::Inactive);
+    let start = k.cur_time;
+    k.set_cur_thread(t);
+    k.cur_sc = sc;
+    k.cur_time += 300;
+    k.consumed = 300;
+    mcs_preemption_point(&mut k);
+    assert_eq!((k.consumed, sc.with(|s| s.consumed)), (0, 300));
+    assert_eq!(
+        refills(sc),
+        [
+            Refill {
+                time: start + 300,
+                amount: 700
+            },
+            Refill {
+                time: start + 10_000,
+                amount: 300
+            }
+        ]
+    );
+    // Unconfigured (finalised): nothing is charged.
+    let before = refills(sc);
+    let max = sc.with(|s| s.refill_max);
+    sc.with(|s| s.refill_max = 0);
+    k.consumed = 200;
+    mcs_preemption_point(&mut k);
+    assert_eq!((k.consumed, sc.with(|s| s.consumed)), (0, 300));
+    sc.with(|s| s.refill_max = max);
+    assert_eq!(refills(sc), before);
 }
