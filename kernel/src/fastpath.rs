@@ -418,12 +418,12 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
         core::mem::replace(&mut s.reply, Link::to(reply))
     });
     if let Some(old) = old_caller.get() {
-        old.with(|r| r.next = CallStack::to_a(reply));
+        old.with(|r| r.next = CallStack::to_b(reply));
     }
     reply.with(|r| {
         r.tcb = Link::to(cur);
         r.prev = old_caller;
-        r.next = CallStack::to_b(sc);
+        r.next = CallStack::to_a(sc);
     });
     dest.with(|x| x.sched_context = Link::to(sc));
     let sw = transfer(cur, dest, a.info, cap.w1());
@@ -471,16 +471,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
             return None;
         }
     }
-    if ep.head_state().tag() & SEND_STATE_BIT != 0 {
-        return None;
-    }
     // The Reply object links a caller and sits at the head of the call stack of the
-    // replier's SchedContext.
+    // replier's SchedContext (a running thread has one: the comparison needs no other test).
     let reply: ReplyRef = reply_cap.object()?;
     // Its words are read where they are used (not copied here), so that fewer values stay
     // live and the function needs no stack frame.
     let caller = reply.with(|r| r.tcb).get()?;
-    let sc = reply.with(|r| r.next).b_if(cur.with(|x| x.sched_context))?;
+    let sc = reply.with(|r| r.next).a_if(cur.with(|x| x.sched_context))?;
     debug_assert_eq!(caller.state(), ThreadState::BlockedOnReply);
     if has_fault(caller) || !can_switch_to(k, cur, caller) || !vm_cached(k, caller) {
         return None;
@@ -488,13 +485,19 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     if caller.with(|x| x.sched_context).is_some() {
         return None;
     }
-    // The receive queue keeps priority order (`tcbAppend`): empty, or the replier goes last
+    // No sender waiting (`EPState_Send`), tested on the queue: an empty one is the Idle
+    // endpoint's (a queue is empty iff the state is Idle), so the common case needs no other
+    // test. A queue of receivers keeps priority order (`tcbAppend`): the replier must go last
     // (seL4 also takes the fastpath when it goes elsewhere; here that takes the full path).
     let tail = ep.0.with(|e| e.tail).get();
     if let Some(tail) = tail {
-        if tail.with(|x| x.priority) < cur.with(|x| x.priority) {
+        if ep.head_state().tag() & SEND_STATE_BIT != 0
+            || tail.with(|x| x.priority) < cur.with(|x| x.priority)
+        {
             return None;
         }
+    } else {
+        debug_assert_eq!(ep.head_state().tag(), EpState::Idle as u64);
     }
 
     // The common case.
@@ -514,7 +517,6 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     });
     reply.with(|x| {
         x.tcb = Link::to(cur);
-        x.prev = Link::NONE;
         x.next = CallStack::NONE;
     });
     ep.append_recv_after(cur, tail);
@@ -523,9 +525,11 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
         s.tcb = Link::to(caller);
         s.reply = old_prev;
     });
-    // The Reply object's `next` was `sc` as the head (checked above).
+    // The Reply object's `next` was `sc` as the head (checked above); its `prev` needs
+    // clearing only if it links one.
     if let Some(prev) = old_prev.get() {
-        prev.with(|p| p.next = CallStack::to_b(sc));
+        reply.with(|x| x.prev = Link::NONE);
+        prev.with(|p| p.next = CallStack::to_a(sc));
     }
     let sw = transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);

@@ -1000,7 +1000,7 @@ impl<A, B> Copy for Linked<A, B> {}
 
 /// A link to either an `A` or a `B` object (or none), told apart by bit 0 of the word (set:
 /// a `B`; objects are at least 2-byte aligned): the call-stack words of MCS Reply objects
-/// (seL4 `call_stack_t`: a Reply, or the SchedContext at the head of the stack). Written only
+/// (seL4 `call_stack_t`: the SchedContext at the head of the stack, or a Reply). Written only
 /// from a `PPtr<A>` or a `PPtr<B>` (or cleared), like [`Link`]; the word 1 (a `B` at address
 /// 0) is never written.
 #[repr(transparent)]
@@ -1109,12 +1109,13 @@ impl<A, B> EitherLink<A, B> {
             _ => None,
         }
     }
-    /// The `B` that `l` links if this links that one (one `or` and one comparison: the MCS
-    /// fastpath).
+    /// The `A` that `l` links if this links that one (one comparison: the MCS fastpath, which
+    /// compares a call-stack word with the current thread's SchedContext). `l` must link an
+    /// object (debug builds check it); a none `l` would match a none word.
     #[inline(always)]
-    pub const fn b_if(self, l: Link<B>) -> Option<PPtr<B>> {
-        // `l` none gives word 1, which is never written.
-        if self.word == l.word | Self::B_BIT {
+    pub fn a_if(self, l: Link<A>) -> Option<PPtr<A>> {
+        debug_assert!(!l.is_none());
+        if self.word == l.word {
             Some(PPtr::new(l.word as usize))
         } else {
             None
