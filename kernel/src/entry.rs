@@ -380,37 +380,30 @@ extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
 }
 
 /// What [`syscall_entry`] returns to the trap path: the context to restore (the low word: the
-/// first return register) and, without MCS, in the high word (the second return register)
-/// 1 if the architecture's exit may leave out the registers that the kernel's code keeps
-/// (riscv64: `s0`..`s11`, `gp`, `tp`), because the thread to resume is the one whose trap this
-/// is and nothing else of its saved context was written ([`resumes_unchanged`]), else 0.
-/// MCS: the context alone (every syscall exit runs `schedule`; the exit loads everything).
+/// first return register) and in the high word (the second return register) 1 if the
+/// architecture's exit may leave out the registers that the kernel's code keeps (riscv64:
+/// `s0`..`s11`, `gp`, `tp`), because the thread to resume is the one whose trap this is and
+/// nothing else of its saved context was written ([`resumes_unchanged`]), else 0. MCS: only
+/// the benchmark null syscall resumes so (every other syscall's exit runs `schedule`, which
+/// may switch threads, and loads everything).
 ///
 /// A `u128`, not a structure of two words: the C calling convention returns both in the two
 /// return registers, and the syscall handlers, which end with the exit (`syscall::then`),
 /// return the same type, so that the dispatch tail-calls them (a structure has another
 /// type in the compiler's C and Rust conventions, and the dispatch then needed a frame).
-#[cfg(all(target_os = "none", not(feature = "mcs")))]
+#[cfg(target_os = "none")]
 #[repr(transparent)]
 pub struct SyscallExit(u128);
-
-#[cfg(all(target_os = "none", feature = "mcs"))]
-#[repr(transparent)]
-pub struct SyscallExit(*mut ArchContext);
 
 #[cfg(target_os = "none")]
 impl SyscallExit {
     /// Restore all of `ctx`.
     #[inline(always)]
     fn full(ctx: *mut ArchContext) -> Self {
-        #[cfg(not(feature = "mcs"))]
-        return SyscallExit(ctx as usize as u128);
-        #[cfg(feature = "mcs")]
-        return SyscallExit(ctx);
+        SyscallExit(ctx as usize as u128)
     }
 
     /// Resume `ctx` without the registers the kernel's code keeps.
-    #[cfg(not(feature = "mcs"))]
     #[inline(always)]
     fn resume(ctx: *mut ArchContext) -> Self {
         SyscallExit(ctx as usize as u128 | 1 << 64)
@@ -454,7 +447,6 @@ pub extern "C" fn syscall_entry(
 #[cfg(target_os = "none")]
 #[inline(always)]
 fn exit_to_user(k: &mut Kernel) -> SyscallExit {
-    #[cfg(not(feature = "mcs"))]
     if let Some(e) = resume_unchanged(k) {
         return e;
     }
@@ -474,7 +466,7 @@ fn exit_after_syscall(k: &mut Kernel) -> SyscallExit {
 
 /// The fast case of [`exit_to_user`]: the current thread's context, to be resumed without
 /// the registers the kernel's code keeps, if [`resumes_unchanged`].
-#[cfg(all(target_os = "none", not(feature = "mcs")))]
+#[cfg(target_os = "none")]
 #[inline(always)]
 fn resume_unchanged(k: &mut Kernel) -> Option<SyscallExit> {
     if resumes_unchanged(k) {
@@ -503,10 +495,16 @@ fn resume_unchanged(k: &mut Kernel) -> Option<SyscallExit> {
 /// message info (argument registers: loaded by every exit) and a faulting thread's
 /// registers on a fault reply (that thread waited for the reply, so it is not the one that
 /// trapped). The host tests check the result on every syscall of the test harness and the
-/// fuzzer (`testing::check_resume`). Without MCS only (its exit always runs `schedule`).
-#[cfg(not(feature = "mcs"))]
+/// fuzzer (`testing::check_resume`).
+///
+/// MCS: tested only after the benchmark null syscall, which changes nothing (seL4's
+/// `handleUnknownSyscall` returns without `schedule` too); `schedule` then has nothing to do
+/// (`sched::mcs::settled`, true at every kernel entry). Every other MCS syscall's exit runs
+/// `schedule` (seL4's `handleSyscall`) and loads every register.
 #[inline(always)]
 pub fn resumes_unchanged(k: &Kernel) -> bool {
+    #[cfg(feature = "mcs")]
+    debug_assert!(crate::sched::mcs::settled(k));
     k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread && {
         let t = k.cur_thread;
         debug_assert!(!is_idle(t));

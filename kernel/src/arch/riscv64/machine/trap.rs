@@ -37,7 +37,7 @@
 //! `riscv_fastpath_restore`, is the same with the context in `t6` and `a0`/`a1` (badge and
 //! message info) from registers, not from the context.
 //!
-//! After `syscall_entry` (non-MCS), `a1` (the high word of `entry::SyscallExit`) says whether
+//! After `syscall_entry`, `a1` (the high word of `entry::SyscallExit`) says whether
 //! the context is that of the thread that trapped, unchanged but for what the kernel's code
 //! may overwrite (`entry::resumes_unchanged`). Then `gp`, `tp` and `s0`..`s11` still hold its
 //! values (the kernel's code keeps the callee-saved registers and never writes `gp` or
@@ -212,16 +212,12 @@ riscv_fastpath_restore:
     # writes gp or tp), and only the rest is loaded.
 3:  lui sp, %hi(kernel_stack_top)
     jal {syscall_entry}
-.if {mcs}
-    j 5b                             # MCS: every syscall exit runs schedule; a1 is not set
-.else
     beqz a1, 5b
     ld t0, 0(a0)
     ld t1, {sstatus}(a0)
     csrw sepc, t0
     csrw sstatus, t1
     csrw sscratch, a0
-.endif
 4:  ld x1, 1*8(a0)
     ld x2, 2*8(a0)
     ld x5, 5*8(a0)
@@ -310,7 +306,6 @@ riscv_panic_stack_top:
     sstatus = const SSTATUS_OFFSET,
     handle_user_trap = sym trap_from_user,
     fastpath = const cfg!(feature = "fastpath") as u8,
-    mcs = const cfg!(feature = "mcs") as u8,
     cause_ecall = const crate::arch::riscv64::cause::CAUSE_USER_ECALL,
     sys_call = const abi::Syscall::Call as i64,
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
