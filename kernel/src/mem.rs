@@ -514,12 +514,14 @@ impl PPtr<crate::cte::Cte> {
     ) -> Option<PPtr<crate::cte::Cte>> {
         // The radix is bits 44..49 of word 0 (`RawCap::cnode_radix`); the shifts use only the
         // low 6 bits of their amount, so the bits above need no mask.
-        let radix = crate::arch::opaque(root.w0 >> 44) as u32;
-        debug_assert_eq!(radix & 63, root.cnode_radix() as u32);
-        if !one_level || cptr.wrapping_shr(radix) != root.w1 {
+        // `arch::shr_mod64`/`shl_mod64` keep LLVM from masking it once for all the lookups
+        // of a function (an `andi` it cannot drop: the MCS ReplyRecv looks up two CPtrs).
+        let radix = crate::arch::opaque(root.w0 >> 44);
+        debug_assert_eq!(radix & 63, root.cnode_radix());
+        if !one_level || crate::arch::shr_mod64(cptr, radix) != root.w1 {
             return None;
         }
-        let index = cptr ^ root.w1.wrapping_shl(radix);
+        let index = cptr ^ crate::arch::shl_mod64(root.w1, radix);
         Some(PPtr::new(
             root.obj_addr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
         ))

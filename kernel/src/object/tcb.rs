@@ -103,10 +103,11 @@ pub const TCB_NAME_LEN: usize = 64;
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct Tcb {
+    /// Saved user registers. First, so that the context's address is the TCB's (the IPC
+    /// fastpath's exit then needs no address computation for it).
+    pub context: ArchContext,
     /// The TCB's CNode slots, indexed by [`tcb_slot`].
     pub slots: [Cte; tcb_slot::COUNT],
-    /// Saved user registers.
-    pub context: ArchContext,
     /// [`ThreadState`] as a word.
     pub state: u64,
     /// The endpoint or notification the thread is blocked on, or none (see
@@ -198,7 +199,10 @@ impl TcbRef {
     /// The `i`-th of the TCB's CNode slots.
     #[inline(always)]
     pub fn slot(self, i: usize) -> Slot {
-        Slot(self.field::<[Cte; tcb_slot::COUNT], 0>().at(i))
+        Slot(
+            self.field::<[Cte; tcb_slot::COUNT], { core::mem::offset_of!(Tcb, slots) }>()
+                .at(i),
+        )
     }
     /// The thread state.
     #[inline(always)]

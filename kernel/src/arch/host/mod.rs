@@ -74,6 +74,18 @@ pub fn opaque(x: u64) -> u64 {
     x
 }
 
+/// `x >> (s mod 64)` (the machine's `shr_mod64`).
+#[inline(always)]
+pub fn shr_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shr(s as u32)
+}
+
+/// `x << (s mod 64)` (the machine's `shl_mod64`).
+#[inline(always)]
+pub fn shl_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shl(s as u32)
+}
+
 /// The host has no address spaces to switch.
 pub fn set_vm_root_cached(_t: crate::object::tcb::TcbRef) {}
 

@@ -266,6 +266,18 @@ pub fn opaque(mut x: u64) -> u64 {
     x
 }
 
+/// `x >> (s mod 64)` (see the riscv64 machine's `shr_mod64`; here plain Rust).
+#[inline(always)]
+pub fn shr_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shr(s as u32)
+}
+
+/// `x << (s mod 64)` (see `shr_mod64`).
+#[inline(always)]
+pub fn shl_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shl(s as u32)
+}
+
 /// Flushes every TLB entry of every address space (`tlbi vmalle1`).
 pub fn flush_all() {
     // SAFETY: as in `flush_page`.

@@ -200,6 +200,33 @@ pub fn opaque(mut x: u64) -> u64 {
     x
 }
 
+/// `x >> (s mod 64)` and `x << (s mod 64)`: one `srl`/`sll`, which use only the low 6 bits
+/// of `s`. In Rust a shift amount used by shifts in several blocks is masked once and kept
+/// in a register (an `andi` LLVM cannot drop); these take `s` as it is (the IPC fastpath's
+/// one-level CSpace lookup, whose radix sits under other bits of the cap word).
+#[inline(always)]
+pub fn shr_mod64(x: u64, s: u64) -> u64 {
+    let r;
+    // SAFETY: one shift between registers: no memory, no other register.
+    unsafe {
+        asm!("srl {0}, {1}, {2}", lateout(reg) r, in(reg) x, in(reg) s,
+             options(pure, nomem, nostack, preserves_flags))
+    };
+    r
+}
+
+/// See [`shr_mod64`].
+#[inline(always)]
+pub fn shl_mod64(x: u64, s: u64) -> u64 {
+    let r;
+    // SAFETY: as in `shr_mod64`.
+    unsafe {
+        asm!("sll {0}, {1}, {2}", lateout(reg) r, in(reg) x, in(reg) s,
+             options(pure, nomem, nostack, preserves_flags))
+    };
+    r
+}
+
 /// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
 /// page table (ASID 0) if it has no valid one (any user access then faults).
 pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
