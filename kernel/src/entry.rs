@@ -261,82 +261,81 @@ pub fn handle_user_trap(event: impl FnOnce() -> Event) -> *mut ArchContext {
 }
 
 /// Entry from the trap path for an `ecall` with `a7` = `seL4_SysCall`, called with the
-/// caller's `a0` and `a1` still live and the pc of the `ecall`
+/// caller's `a0` and `a1` still live, the pc of the `ecall` and the address of the caller's
+/// saved context (riscv64: its TCB's; [`crate::arch::trapped_thread`])
 /// ([`crate::fastpath::FastArgs`]): runs the fastpath and leaves to user mode from there
 /// (`arch::fastpath_restore`), or if it does not apply (it then changed nothing) runs the
 /// full path and returns the context to restore. Without the `fastpath` feature the trap
 /// entry does not call it.
 #[cfg(target_os = "none")]
-pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64, pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64, pc: u64, ctx: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    run_fastpath(
-        crate::fastpath::call,
-        crate::fastpath::FastArgs {
-            cptr,
-            info,
-            pc,
-            #[cfg(feature = "mcs")]
-            reply: 0,
-        },
-    );
-    let _ = (cptr, info);
+    run_fastpath(crate::fastpath::call, cptr, info, pc, ctx, 0);
+    let _ = (cptr, info, ctx);
     fastpath_call_fallback(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
 #[cfg(all(target_os = "none", not(feature = "mcs")))]
-pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64, pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_reply_recv_entry(
+    cptr: u64,
+    info: u64,
+    pc: u64,
+    ctx: u64,
+) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    run_fastpath(
-        crate::fastpath::reply_recv,
-        crate::fastpath::FastArgs { cptr, info, pc },
-    );
-    let _ = (cptr, info);
+    run_fastpath(crate::fastpath::reply_recv, cptr, info, pc, ctx, 0);
+    let _ = (cptr, info, ctx);
     fastpath_reply_recv_fallback(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv` under MCS: also with the caller's `a6` (the
 /// Reply cap's CPtr) as `reply` (seL4's `c_handle_fastpath_reply_recv(cptr, msgInfo, reply)`),
-/// the seventh argument so that it arrives in `a6` where the caller left it (`a3`..`a5` are
+/// the seventh argument so that it arrives in `a6` where the caller left it (`a4`, `a5` are
 /// not used).
 #[cfg(all(target_os = "none", feature = "mcs"))]
 pub extern "C" fn fastpath_reply_recv_entry(
     cptr: u64,
     info: u64,
     pc: u64,
-    _a3: u64,
+    ctx: u64,
     _a4: u64,
     _a5: u64,
     reply: u64,
 ) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    run_fastpath(
-        crate::fastpath::reply_recv,
-        crate::fastpath::FastArgs {
-            cptr,
-            info,
-            pc,
-            reply,
-        },
-    );
-    let _ = (cptr, info, reply);
+    run_fastpath(crate::fastpath::reply_recv, cptr, info, pc, ctx, reply);
+    let _ = (cptr, info, ctx, reply);
     fastpath_reply_recv_fallback(pc)
 }
 
 /// Runs one of the fastpath functions on the caller's arguments and, if it applied, leaves
 /// to user mode in the thread it switched to; returns only when it did not apply (nothing
-/// changed).
+/// changed). `reply`: MCS ReplyRecv's Reply cap CPtr (else unused).
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 #[inline(always)]
 fn run_fastpath(
     fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::fastpath::Switched>,
-    a: crate::fastpath::FastArgs,
+    cptr: u64,
+    info: u64,
+    pc: u64,
+    ctx: u64,
+    reply: u64,
 ) {
+    let _ = reply;
     let done = crate::state::with_kernel(|k| {
         // seL4's `c_entry_hook`/`c_exit_hook` around the fastpath. If the fastpath does not
         // apply, the full path reads the entry time again.
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
+        let a = crate::fastpath::FastArgs {
+            cur: crate::arch::trapped_thread(k, ctx),
+            cptr,
+            info,
+            pc,
+            #[cfg(feature = "mcs")]
+            reply,
+        };
         let r = fastpath(k, a);
         if let Some(s) = r {
             fastpath_exit(k, s.to);

@@ -55,6 +55,9 @@ use abi::message::FAST_MESSAGE_REGISTERS;
 /// read from the saved context, and only as many as the message has.
 #[derive(Clone, Copy, Debug)]
 pub struct FastArgs {
+    /// The current thread (`k.cur_thread`; the machine's trap entry knows it from the
+    /// context it saved, `arch::trapped_thread`).
+    pub cur: TcbRef,
     /// `a0`: the endpoint CPtr.
     pub cptr: u64,
     /// `a1`: the `seL4_MessageInfo_t` word.
@@ -70,6 +73,7 @@ impl FastArgs {
     /// The arguments as saved in `t`'s context (host tests).
     pub fn saved(t: TcbRef) -> FastArgs {
         FastArgs {
+            cur: t,
             cptr: t.reg(regs::CAP),
             info: t.reg(regs::MSG_INFO),
             pc: t.reg(regs::NEXT_IP),
@@ -245,7 +249,8 @@ const _: () = assert!(REPLY_MASTER_BIT == 1 << 44 && REPLY_CAN_GRANT_BIT == 1 <<
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
 pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
     if !simple_message(a.info) {
         return None;
     }
@@ -301,7 +306,8 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
 pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
     // A fault left on the replier (a faulted sender restarted by `cancelAllIPC`, say) makes
     // the reply a fault message (`doIPCTransfer`): full path.
     if !simple_message(a.info) || has_fault(cur) {
@@ -371,7 +377,8 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 #[cfg(feature = "mcs")]
 #[inline(always)]
 pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
     if !simple_message(a.info) || has_fault(cur) {
         return None;
     }
@@ -450,7 +457,8 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 #[cfg(feature = "mcs")]
 #[inline(always)]
 pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
     if !simple_message(a.info) || has_fault(cur) {
         return None;
     }

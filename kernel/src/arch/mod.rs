@@ -173,7 +173,8 @@ pub use machine::{init_platform, restore_user_context};
 pub use machine::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
     kernel_root_page_table, kernel_state_addr, opaque, paddr_to_pptr, pptr_to_paddr, put_char,
-    set_irq_trigger, set_vm_root, set_vm_root_cached, shl_mod64, shr_mod64, wait_for_interrupt,
+    set_irq_trigger, set_vm_root, set_vm_root_cached, shl_mod64, shr_mod64, trapped_thread,
+    wait_for_interrupt,
 };
 
 #[cfg(not(target_os = "none"))]

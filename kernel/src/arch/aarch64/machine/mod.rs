@@ -266,6 +266,13 @@ pub fn opaque(mut x: u64) -> u64 {
     x
 }
 
+/// The thread whose trap this is: the current thread (the aarch64 trap entry passes no
+/// context to the fastpath; `ctx` is not used).
+#[inline(always)]
+pub fn trapped_thread(k: &crate::state::Kernel, _ctx: u64) -> crate::object::tcb::TcbRef {
+    k.cur_thread
+}
+
 /// `x >> (s mod 64)` (see the riscv64 machine's `shr_mod64`; here plain Rust).
 #[inline(always)]
 pub fn shr_mod64(x: u64, s: u64) -> u64 {

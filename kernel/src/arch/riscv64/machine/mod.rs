@@ -200,6 +200,21 @@ pub fn opaque(mut x: u64) -> u64 {
     x
 }
 
+/// The thread whose trap the entry saved into the context at `ctx` (the trap entry passes the
+/// address `sscratch` held): the current thread, `k.cur_thread` (debug builds check it),
+/// without a load. The context is the first field of a TCB, so its address is the TCB's.
+#[inline(always)]
+pub fn trapped_thread(k: &crate::state::Kernel, ctx: u64) -> crate::object::tcb::TcbRef {
+    const _: () = assert!(core::mem::offset_of!(crate::object::tcb::Tcb, context) == 0);
+    // SAFETY: `sscratch` holds the context of the thread the kernel last returned to
+    // (`restore_user_context`, `riscv_fastpath_restore` write it), which is the current
+    // thread: only the kernel switches threads, and it does so before such a return. So
+    // `ctx` is the address of a live TCB, inside the kernel window and aligned.
+    let t = unsafe { crate::mem::PPtr::from_addr(ctx as usize) };
+    debug_assert!(t == k.cur_thread);
+    t
+}
+
 /// `x >> (s mod 64)` and `x << (s mod 64)`: one `srl`/`sll`, which use only the low 6 bits
 /// of `s`. In Rust a shift amount used by shifts in several blocks is masked once and kept
 /// in a register (an `andi` LLVM cannot drop); these take `s` as it is (the IPC fastpath's

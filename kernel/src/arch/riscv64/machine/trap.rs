@@ -5,10 +5,10 @@
 //! the kernel-virtual address of its [`ArchContext`]; while the kernel runs, `sscratch` is 0.
 //!
 //! # Entry from user mode
-//! `csrrw sp, sscratch, sp` swaps the user `sp` with the context pointer. If that gave 0, the trap
-//! came from the kernel (see below). Otherwise x1 and x3..x31 are stored at `8*i` in the context,
-//! the user `sp` (now in `sscratch`) at `regs[2]` and `sstatus` at offset 256; `sscratch`
-//! becomes 0, and `sp` becomes the top of the kernel stack (one `lui`: `link.ld` keeps it 4 KiB
+//! `csrrw a3, sscratch, a3` swaps the user `a3` with the context pointer. If that gave 0, the
+//! trap came from the kernel (see below). Otherwise x1..x12 and x14..x31 are stored at `8*i` in
+//! the context, the user `a3` (now in `sscratch`) at `regs[13]` and `sstatus` at offset 256;
+//! `sscratch` becomes 0, and `sp` becomes the top of the kernel stack (one `lui`: `link.ld` keeps it 4 KiB
 //! aligned; nothing on the stack survives a return to user mode). `sepc` goes to `regs[0]`,
 //! except for an `ecall`: its pc stays in `a2` for the fastpath or `syscall_entry`, which
 //! store it (as `FaultIP`, and past the `ecall` as the next pc) before anything reads the
@@ -16,7 +16,8 @@
 //!
 //! With the `fastpath` feature, an `ecall` whose `a7` is `seL4_SysCall` or `seL4_ReplyRecv`
 //! goes to `crate::entry::fastpath_call_entry` or `fastpath_reply_recv_entry`, with the
-//! caller's `a0` and `a1` still in place as the arguments and the `ecall`'s pc in `a2` (MCS:
+//! caller's `a0` and `a1` still in place as the arguments, the `ecall`'s pc in `a2` and the
+//! context in `a3`, which is the current thread's TCB (the context is its first field) (MCS:
 //! and for ReplyRecv `a6`, the Reply cap, in place as the seventh). If the fastpath applies,
 //! it leaves through `riscv_fastpath_restore` (below); otherwise the full path runs and
 //! returns the context to resume. Every other `ecall` goes to
@@ -80,49 +81,50 @@ global_asm!(
     .balign 4
     .globl riscv_trap_entry
 riscv_trap_entry:
-    csrrw sp, sscratch, sp
-    beqz sp, riscv_kernel_trap
-    sd x1, 1*8(sp)
-    sd x3, 3*8(sp)
-    sd x4, 4*8(sp)
-    sd x5, 5*8(sp)
-    sd x6, 6*8(sp)
-    sd x7, 7*8(sp)
-    sd x8, 8*8(sp)
-    sd x9, 9*8(sp)
-    sd x10, 10*8(sp)
-    sd x11, 11*8(sp)
-    sd x12, 12*8(sp)
-    sd x13, 13*8(sp)
-    sd x14, 14*8(sp)
-    sd x15, 15*8(sp)
-    sd x16, 16*8(sp)
-    sd x17, 17*8(sp)
-    sd x18, 18*8(sp)
-    sd x19, 19*8(sp)
-    sd x20, 20*8(sp)
-    sd x21, 21*8(sp)
-    sd x22, 22*8(sp)
-    sd x23, 23*8(sp)
-    sd x24, 24*8(sp)
-    sd x25, 25*8(sp)
-    sd x26, 26*8(sp)
-    sd x27, 27*8(sp)
-    sd x28, 28*8(sp)
-    sd x29, 29*8(sp)
-    sd x30, 30*8(sp)
-    sd x31, 31*8(sp)
-    csrrw t0, sscratch, zero         # t0 = user sp; sscratch = 0: now in the kernel
-    sd t0, 2*8(sp)
+    csrrw a3, sscratch, a3           # a3 = the context (0: a trap from the kernel)
+    beqz a3, riscv_kernel_trap
+    sd x1, 1*8(a3)
+    sd x2, 2*8(a3)
+    sd x3, 3*8(a3)
+    sd x4, 4*8(a3)
+    sd x5, 5*8(a3)
+    sd x6, 6*8(a3)
+    sd x7, 7*8(a3)
+    sd x8, 8*8(a3)
+    sd x9, 9*8(a3)
+    sd x10, 10*8(a3)
+    sd x11, 11*8(a3)
+    sd x12, 12*8(a3)
+    sd x14, 14*8(a3)
+    sd x15, 15*8(a3)
+    sd x16, 16*8(a3)
+    sd x17, 17*8(a3)
+    sd x18, 18*8(a3)
+    sd x19, 19*8(a3)
+    sd x20, 20*8(a3)
+    sd x21, 21*8(a3)
+    sd x22, 22*8(a3)
+    sd x23, 23*8(a3)
+    sd x24, 24*8(a3)
+    sd x25, 25*8(a3)
+    sd x26, 26*8(a3)
+    sd x27, 27*8(a3)
+    sd x28, 28*8(a3)
+    sd x29, 29*8(a3)
+    sd x30, 30*8(a3)
+    sd x31, 31*8(a3)
+    csrrw t0, sscratch, zero         # t0 = user a3; sscratch = 0: now in the kernel
+    sd t0, 13*8(a3)
     csrr a2, sepc                    # a2 (saved): the pc, stored below or by the fastpath
     csrr t0, sstatus
-    sd t0, {sstatus}(sp)
+    sd t0, {sstatus}(a3)
     csrr t0, scause
     addi t0, t0, -{cause_ecall}
     bnez t0, 1f
 .if {fastpath}
     # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments, the
-    # pc of the ecall as the third (MCS: and a6 as the seventh); it stores the pc itself. It
+    # pc of the ecall as the third, the context (the current TCB) as the fourth (MCS: and a6
+    # as the seventh); it stores the pc itself. It
     # leaves through riscv_fastpath_restore, or through the full path, which returns here.
     # ReplyRecv branches off first, Call falls through: the same 4 instructions each.
     addi t0, a7, -({sys_reply_recv})
@@ -237,7 +239,7 @@ riscv_fastpath_restore:
     ld x10, 10*8(a0)
     sret
 
-1:  sd a2, 0(sp)                     # any other trap
+1:  sd a2, 0(a3)                     # any other trap
     lui sp, %hi(kernel_stack_top)
     csrr a0, scause
     csrr a1, stval
@@ -247,7 +249,7 @@ riscv_fastpath_restore:
     # Trap from S-mode: sp = 0, sscratch = the kernel sp. From here on, a further trap goes to
     # riscv_trap_hard_halt, which needs no memory (a broken kernel mapping can't loop here).
 riscv_kernel_trap:
-    csrrw sp, sscratch, zero         # sp = kernel sp, sscratch = 0
+    csrw sscratch, zero              # it held the kernel's a3; sp is the kernel's
     la t0, riscv_trap_hard_halt
     csrw stvec, t0
     mv a3, sp
