@@ -272,7 +272,7 @@ pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64, pc: u64, ctx: u64) -
     #[cfg(feature = "fastpath")]
     run_fastpath(crate::fastpath::call, cptr, info, pc, ctx, 0);
     let _ = (cptr, info, ctx);
-    fastpath_call_fallback(pc)
+    crate::arch::fastpath_call_slow(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
@@ -286,7 +286,7 @@ pub extern "C" fn fastpath_reply_recv_entry(
     #[cfg(feature = "fastpath")]
     run_fastpath(crate::fastpath::reply_recv, cptr, info, pc, ctx, 0);
     let _ = (cptr, info, ctx);
-    fastpath_reply_recv_fallback(pc)
+    crate::arch::fastpath_reply_recv_slow(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv` under MCS: also with the caller's `a6` (the
@@ -306,7 +306,7 @@ pub extern "C" fn fastpath_reply_recv_entry(
     #[cfg(feature = "fastpath")]
     run_fastpath(crate::fastpath::reply_recv, cptr, info, pc, ctx, reply);
     let _ = (cptr, info, ctx, reply);
-    fastpath_reply_recv_fallback(pc)
+    crate::arch::fastpath_reply_recv_slow(pc)
 }
 
 /// Runs one of the fastpath functions on the caller's arguments and, if it applied, leaves
@@ -357,7 +357,7 @@ fn run_fastpath(
 /// pc past the `ecall`, and as `FaultIP`), which completes the caller's saved context.
 #[cfg(target_os = "none")]
 #[inline(never)]
-extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
@@ -369,7 +369,7 @@ extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
 /// [`fastpath_call_fallback`] for `seL4_ReplyRecv`.
 #[cfg(target_os = "none")]
 #[inline(never)]
-extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);

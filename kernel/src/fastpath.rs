@@ -119,12 +119,18 @@ const _: () = assert!(
 /// (3 bits).
 const INFO_LOW: u64 = 0xfff;
 
+/// Bits 0..11 of the message info shifted to the top: below this iff at most 4 words
+/// ([`INFO_LOW`] ≤ `FAST_MESSAGE_REGISTERS`). Kept in `Kernel::fastpath_info_bound`.
+pub const INFO_BOUND: u64 = (FAST_MESSAGE_REGISTERS as u64 + 1) << 52;
+
 /// `fastpath_mi_check`: at most 4 words and no extra caps, in one comparison. Also no caps
 /// unwrapped bits (which the kernel clears: the full path does it), so that the message info
-/// goes to the receiver as it is.
+/// goes to the receiver as it is. On the info shifted left by 52 (one `slli`) against the
+/// bound loaded from `k` (one `ld`; [`INFO_BOUND`]).
 #[inline(always)]
-fn simple_message(info: u64) -> bool {
-    info & INFO_LOW <= FAST_MESSAGE_REGISTERS as u64
+fn simple_message(k: &Kernel, info: u64) -> bool {
+    debug_assert_eq!(k.fastpath_info_bound, INFO_BOUND);
+    info << 52 < k.fastpath_info_bound
 }
 
 /// Whether the scheduler would switch straight to `to` after `from` blocks: at least `from`'s
@@ -171,8 +177,11 @@ fn has_fault(t: TcbRef) -> bool {
 /// extra caps and caps unwrapped are 0).
 #[inline(always)]
 fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) -> Switched {
-    let n = info & INFO_LOW;
-    if n > 0 {
+    // Tested on the shifted word of `simple_message`, so that a 0-word message needs no other
+    // instruction; the length for the others from `info` as LLVM cannot see it (else it
+    // computes the length first and tests that: one shift more for every message).
+    if info << 52 != 0 {
+        let n = crate::arch::opaque(info << 52) >> 52;
         to.set_reg(regs::MSG[0], from.reg(regs::MSG[0]));
         if n > 1 {
             to.set_reg(regs::MSG[1], from.reg(regs::MSG[1]));
@@ -251,7 +260,7 @@ const _: () = assert!(REPLY_MASTER_BIT == 1 << 44 && REPLY_CAN_GRANT_BIT == 1 <<
 pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     let cur = a.cur;
     debug_assert!(cur == k.cur_thread);
-    if !simple_message(a.info) {
+    if !simple_message(k, a.info) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
@@ -310,7 +319,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     debug_assert!(cur == k.cur_thread);
     // A fault left on the replier (a faulted sender restarted by `cancelAllIPC`, say) makes
     // the reply a fault message (`doIPCTransfer`): full path.
-    if !simple_message(a.info) || has_fault(cur) {
+    if !simple_message(k, a.info) || has_fault(cur) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
@@ -379,7 +388,7 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     let cur = a.cur;
     debug_assert!(cur == k.cur_thread);
-    if !simple_message(a.info) || has_fault(cur) {
+    if !simple_message(k, a.info) || has_fault(cur) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
@@ -459,7 +468,7 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     let cur = a.cur;
     debug_assert!(cur == k.cur_thread);
-    if !simple_message(a.info) || has_fault(cur) {
+    if !simple_message(k, a.info) || has_fault(cur) {
         return None;
     }
     let root = cur.slot(tcb_slot::CTABLE).raw();

@@ -42,6 +42,10 @@ pub struct Kernel {
     /// Generation of address-space information: bumped with `activated` cleared, it voids
     /// every thread's cached address-space state (`Tcb::arch`, `Tcb::vm_gen`).
     pub vm_gen: u64,
+    /// The IPC fastpath's bound on the message info shifted left by 52 (its 12 low bits on
+    /// top): [`crate::fastpath::INFO_BOUND`], a constant kept here so that the check is one
+    /// load and one comparison (the constant takes two instructions to build).
+    pub fastpath_info_bound: u64,
     /// The TCB whose registers are in the FPU, if any.
     pub fpu_owner: crate::mem::Link<crate::object::tcb::Tcb>,
     /// Work done since the last preemption check (`ksWorkUnitsCompleted`).
@@ -127,6 +131,7 @@ impl Kernel {
             asid_table: [crate::mem::Link::NONE; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
             fpu_owner: crate::mem::Link::NONE,
+            fastpath_info_bound: crate::fastpath::INFO_BOUND,
             activated_rel: 0,
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],

@@ -159,6 +159,8 @@ pub use riscv64::machine::devicetree::builtin_params as builtin_platform_params;
 compile_error!("the compiled-in platform (`builtin_platform`, Microkit's configuration) is QEMU virt riscv64 only");
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 pub use machine::trap::fastpath_restore;
+#[cfg(target_os = "none")]
+pub use machine::trap::{fastpath_call_slow, fastpath_reply_recv_slow};
 
 #[cfg(target_os = "none")]
 pub use devicetree::DtbError;

@@ -121,23 +121,53 @@ riscv_trap_entry:
     csrr t0, scause
     addi t0, t0, -{cause_ecall}
     bnez t0, 1f
+    lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
 .if {fastpath}
     # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments, the
     # pc of the ecall as the third, the context (the current TCB) as the fourth (MCS: and a6
-    # as the seventh); it stores the pc itself. It
-    # leaves through riscv_fastpath_restore, or through the full path, which returns here.
-    # ReplyRecv branches off first, Call falls through: the same 4 instructions each.
+    # as the seventh); it stores the pc itself. A branch, not a call (link.ld places the two
+    # functions right after this section, within a branch's reach): they leave through
+    # riscv_fastpath_restore, or through the full path (riscv_fastpath_*_slow below), never
+    # by returning. ReplyRecv is tested first, then Call: 2 instructions each.
+    # (`.insn`: a plain `beqz` to another section's symbol is assembled as a branch over
+    # a jump; this is one `beq t0, zero`, and the linker checks its reach.)
     addi t0, a7, -({sys_reply_recv})
-    beqz t0, 2f
+    .insn b 0x63, 0, t0, zero, {fastpath_reply_recv}
     addi t0, t0, ({sys_reply_recv}) - ({sys_call})
-    bnez t0, 3f
-    lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
-    jal {fastpath_call}
-.else
-    j 3f
+    .insn b 0x63, 0, t0, zero, {fastpath_call}
 .endif
-    # a0 = the context to resume.
+    # Any other ecall: syscall_entry(.., pc in a2, .., number in a7) returns the context to
+    # resume in a0 and in a1 whether it is the thread that trapped, unchanged but for what
+    # the kernel's code may overwrite (entry::SyscallExit): its gp, tp and s0..s11 are still
+    # in the registers then (the kernel's code keeps the callee-saved registers and never
+    # writes gp or tp), and only the rest is loaded.
+    jal {syscall_entry}
+    beqz a1, 5f
+    ld t0, 0(a0)
+    ld t1, {sstatus}(a0)
+    csrw sepc, t0
+    csrw sstatus, t1
+    csrw sscratch, a0
+4:  ld x1, 1*8(a0)
+    ld x2, 2*8(a0)
+    ld x5, 5*8(a0)
+    ld x6, 6*8(a0)
+    ld x7, 7*8(a0)
+    ld x11, 11*8(a0)
+    ld x12, 12*8(a0)
+    ld x13, 13*8(a0)
+    ld x14, 14*8(a0)
+    ld x15, 15*8(a0)
+    ld x16, 16*8(a0)
+    ld x17, 17*8(a0)
+    ld x28, 28*8(a0)
+    ld x29, 29*8(a0)
+    ld x30, 30*8(a0)
+    ld x31, 31*8(a0)
+    ld x10, 10*8(a0)
+    sret
 
+    # a0 = the context to resume.
     .globl riscv_restore_user_context
 riscv_restore_user_context:
 5:  ld t0, 0(a0)
@@ -159,11 +189,18 @@ riscv_restore_user_context:
     ld x25, 25*8(a0)
     ld x26, 26*8(a0)
     ld x27, 27*8(a0)
-    j 4f
+    j 4b
 
 .if {fastpath}
-2:  lui sp, %hi(kernel_stack_top)
-    jal {fastpath_reply_recv}
+    # The full path for a Call or ReplyRecv the fastpath did not take (its functions jump
+    # here with the pc in a0): it returns the context to resume.
+    .globl riscv_fastpath_call_slow
+riscv_fastpath_call_slow:
+    jal {fastpath_call_fallback}
+    j riscv_restore_user_context
+    .globl riscv_fastpath_reply_recv_slow
+riscv_fastpath_reply_recv_slow:
+    jal {fastpath_reply_recv_fallback}
     j riscv_restore_user_context
 
     # The fastpath's exit: t6 = the context to resume, whose a0 and a1 (badge and message
@@ -206,38 +243,6 @@ riscv_fastpath_restore:
     ld x31, 31*8(t6)
     sret
 .endif
-
-    # Any other ecall: syscall_entry(.., pc in a2, .., number in a7) returns the context to
-    # resume in a0 and in a1 whether it is the thread that trapped, unchanged but for what
-    # the kernel's code may overwrite (entry::SyscallExit): its gp, tp and s0..s11 are still
-    # in the registers then (the kernel's code keeps the callee-saved registers and never
-    # writes gp or tp), and only the rest is loaded.
-3:  lui sp, %hi(kernel_stack_top)
-    jal {syscall_entry}
-    beqz a1, 5b
-    ld t0, 0(a0)
-    ld t1, {sstatus}(a0)
-    csrw sepc, t0
-    csrw sstatus, t1
-    csrw sscratch, a0
-4:  ld x1, 1*8(a0)
-    ld x2, 2*8(a0)
-    ld x5, 5*8(a0)
-    ld x6, 6*8(a0)
-    ld x7, 7*8(a0)
-    ld x11, 11*8(a0)
-    ld x12, 12*8(a0)
-    ld x13, 13*8(a0)
-    ld x14, 14*8(a0)
-    ld x15, 15*8(a0)
-    ld x16, 16*8(a0)
-    ld x17, 17*8(a0)
-    ld x28, 28*8(a0)
-    ld x29, 29*8(a0)
-    ld x30, 30*8(a0)
-    ld x31, 31*8(a0)
-    ld x10, 10*8(a0)
-    sret
 
 1:  sd a2, 0(a3)                     # any other trap
     lui sp, %hi(kernel_stack_top)
@@ -313,6 +318,8 @@ riscv_panic_stack_top:
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
     fastpath_call = sym crate::entry::fastpath_call_entry,
     fastpath_reply_recv = sym crate::entry::fastpath_reply_recv_entry,
+    fastpath_call_fallback = sym crate::entry::fastpath_call_fallback,
+    fastpath_reply_recv_fallback = sym crate::entry::fastpath_reply_recv_fallback,
     syscall_entry = sym crate::entry::syscall_entry,
     kernel_trap = sym kernel_trap,
     eid_srst = const 0x5352_5354_u32,
@@ -337,6 +344,28 @@ pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
     // SAFETY: the exit path only reads `*ctx` (valid by the caller's contract), then leaves the
     // kernel with `sret`; nothing of the current kernel stack frame is needed afterwards.
     unsafe { asm!("tail {0}", sym riscv_restore_user_context, in("a0") ctx, options(noreturn)) }
+}
+
+extern "C" {
+    fn riscv_fastpath_call_slow(pc: u64) -> *mut ArchContext;
+    fn riscv_fastpath_reply_recv_slow(pc: u64) -> *mut ArchContext;
+}
+
+/// The full path of a `seL4_Call` the fastpath did not take, made at `pc`
+/// (`entry::fastpath_call_fallback`), then the return to user mode: the trap entry branched
+/// to the fastpath (no return address), so this does not return to the caller either.
+#[inline(always)]
+pub fn fastpath_call_slow(pc: u64) -> *mut ArchContext {
+    // SAFETY: the stub calls the (safe) fallback on the kernel stack the trap entry set up
+    // and leaves to user mode with the context it returns, as the trap path always does.
+    unsafe { riscv_fastpath_call_slow(pc) }
+}
+
+/// [`fastpath_call_slow`] for `seL4_ReplyRecv`.
+#[inline(always)]
+pub fn fastpath_reply_recv_slow(pc: u64) -> *mut ArchContext {
+    // SAFETY: as in `fastpath_call_slow`.
+    unsafe { riscv_fastpath_reply_recv_slow(pc) }
 }
 
 /// Leaves the IPC fastpath: returns to user mode in thread `t` with the registers in its
