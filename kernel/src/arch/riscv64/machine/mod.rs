@@ -207,7 +207,7 @@ pub fn opaque(mut x: u64) -> u64 {
 pub fn trapped_thread(k: &crate::state::Kernel, ctx: u64) -> crate::object::tcb::TcbRef {
     const _: () = assert!(core::mem::offset_of!(crate::object::tcb::Tcb, context) == 0);
     // SAFETY: `sscratch` holds the context of the thread the kernel last returned to
-    // (`restore_user_context`, `riscv_fastpath_restore` write it), which is the current
+    // (`restore_user_context` and the fastpath's exit write it), which is the current
     // thread: only the kernel switches threads, and it does so before such a return. So
     // `ctx` is the address of a live TCB, inside the kernel window and aligned.
     let t = unsafe { crate::mem::PPtr::from_addr(ctx as usize) };

@@ -19,7 +19,7 @@
 //! caller's `a0` and `a1` still in place as the arguments, the `ecall`'s pc in `a2` and the
 //! context in `a3`, which is the current thread's TCB (the context is its first field) (MCS:
 //! and for ReplyRecv `a6`, the Reply cap, in place as the seventh). If the fastpath applies,
-//! it leaves through `riscv_fastpath_restore` (below); otherwise the full path runs and
+//! it leaves through its inline exit (`fastpath_restore`, below); otherwise the full path runs and
 //! returns the context to resume. Every other `ecall` goes to
 //! `crate::entry::syscall_entry`, with the pc in `a2` and the number in `a7` (its third and
 //! eighth arguments). For every other trap,
@@ -35,8 +35,9 @@
 //! iff the saved SPIE is set); `sscratch` = `ctx`; x1..x31 from the context;
 //! `sret`. The context's pc and `sstatus` words are read before `csrw sscratch`, so a bad pointer
 //! faults while the kernel is still recognisable (sscratch == 0). The fastpath's exit,
-//! `riscv_fastpath_restore`, is the same with the context in `t6` and `a0`/`a1` (badge and
-//! message info) from registers, not from the context.
+//! `fastpath_restore`, is the same with the context in `t6` and `a0`/`a1` (badge and
+//! message info) from registers, not from the context; it is inline in each fastpath function
+//! (`fastpath_restore`).
 //!
 //! After `syscall_entry`, `a1` (the high word of `entry::SyscallExit`) says whether
 //! the context is that of the thread that trapped, unchanged but for what the kernel's code
@@ -127,7 +128,7 @@ riscv_trap_entry:
     # pc of the ecall as the third, the context (the current TCB) as the fourth (MCS: and a6
     # as the seventh); it stores the pc itself. A branch, not a call (link.ld places the two
     # functions right after this section, within a branch's reach): they leave through
-    # riscv_fastpath_restore, or through the full path (riscv_fastpath_*_slow below), never
+    # their inline exit (fastpath_restore), or through the full path (riscv_fastpath_*_slow below), never
     # by returning. ReplyRecv is tested first, then Call: 2 instructions each.
     # (`.insn`: a plain `beqz` to another section's symbol is assembled as a branch over
     # a jump; this is one `beq t0, zero`, and the linker checks its reach.)
@@ -203,45 +204,6 @@ riscv_fastpath_reply_recv_slow:
     jal {fastpath_reply_recv_fallback}
     j riscv_restore_user_context
 
-    # The fastpath's exit: t6 = the context to resume, whose a0 and a1 (badge and message
-    # info) are not in it but in a0 and a1.
-    .globl riscv_fastpath_restore
-riscv_fastpath_restore:
-    ld t0, 0(t6)
-    ld t1, {sstatus}(t6)
-    csrw sepc, t0
-    csrw sstatus, t1
-    csrw sscratch, t6
-    ld x1, 1*8(t6)
-    ld x2, 2*8(t6)
-    ld x3, 3*8(t6)
-    ld x4, 4*8(t6)
-    ld x5, 5*8(t6)
-    ld x6, 6*8(t6)
-    ld x7, 7*8(t6)
-    ld x8, 8*8(t6)
-    ld x9, 9*8(t6)
-    ld x12, 12*8(t6)
-    ld x13, 13*8(t6)
-    ld x14, 14*8(t6)
-    ld x15, 15*8(t6)
-    ld x16, 16*8(t6)
-    ld x17, 17*8(t6)
-    ld x18, 18*8(t6)
-    ld x19, 19*8(t6)
-    ld x20, 20*8(t6)
-    ld x21, 21*8(t6)
-    ld x22, 22*8(t6)
-    ld x23, 23*8(t6)
-    ld x24, 24*8(t6)
-    ld x25, 25*8(t6)
-    ld x26, 26*8(t6)
-    ld x27, 27*8(t6)
-    ld x28, 28*8(t6)
-    ld x29, 29*8(t6)
-    ld x30, 30*8(t6)
-    ld x31, 31*8(t6)
-    sret
 .endif
 
 1:  sd a2, 0(a3)                     # any other trap
@@ -370,7 +332,8 @@ pub fn fastpath_reply_recv_slow(pc: u64) -> *mut ArchContext {
 
 /// Leaves the IPC fastpath: returns to user mode in thread `t` with the registers in its
 /// context, except `a0` = `badge` and `a1` = `info`, which the fastpath did not write into
-/// the context (no one reads them there before the thread's next trap saves them).
+/// the context (no one reads them there before the thread's next trap saves them). Inline in
+/// each fastpath function (35 instructions), so that no jump leads to it.
 #[cfg(feature = "fastpath")]
 #[inline(always)]
 pub fn fastpath_restore(t: crate::object::tcb::TcbRef, badge: u64, info: u64) -> ! {
@@ -378,9 +341,45 @@ pub fn fastpath_restore(t: crate::object::tcb::TcbRef, badge: u64, info: u64) ->
     // SAFETY: `ctx` is the context inside a live TCB (a `TcbRef` names one), 8-byte aligned
     // and in the kernel's window; the exit only reads it (and the next trap of `t` writes
     // it), then leaves the kernel with `sret`: nothing of the current stack is needed after.
+    // Its pc and `sstatus` words are read before `sscratch` is written (see the module doc).
     unsafe {
         asm!(
-            "j riscv_fastpath_restore",
+            "ld t0, 0(t6)",
+            "ld t1, {sstatus}(t6)",
+            "csrw sepc, t0",
+            "csrw sstatus, t1",
+            "csrw sscratch, t6",
+            "ld x1, 1*8(t6)",
+            "ld x2, 2*8(t6)",
+            "ld x3, 3*8(t6)",
+            "ld x4, 4*8(t6)",
+            "ld x5, 5*8(t6)",
+            "ld x6, 6*8(t6)",
+            "ld x7, 7*8(t6)",
+            "ld x8, 8*8(t6)",
+            "ld x9, 9*8(t6)",
+            "ld x12, 12*8(t6)",
+            "ld x13, 13*8(t6)",
+            "ld x14, 14*8(t6)",
+            "ld x15, 15*8(t6)",
+            "ld x16, 16*8(t6)",
+            "ld x17, 17*8(t6)",
+            "ld x18, 18*8(t6)",
+            "ld x19, 19*8(t6)",
+            "ld x20, 20*8(t6)",
+            "ld x21, 21*8(t6)",
+            "ld x22, 22*8(t6)",
+            "ld x23, 23*8(t6)",
+            "ld x24, 24*8(t6)",
+            "ld x25, 25*8(t6)",
+            "ld x26, 26*8(t6)",
+            "ld x27, 27*8(t6)",
+            "ld x28, 28*8(t6)",
+            "ld x29, 29*8(t6)",
+            "ld x30, 30*8(t6)",
+            "ld x31, 31*8(t6)",
+            "sret",
+            sstatus = const SSTATUS_OFFSET,
             in("t6") ctx, in("a0") badge, in("a1") info,
             options(noreturn, nostack)
         )
