@@ -450,6 +450,21 @@ impl Workspace {
         let level = config.log_level.map(LogLevel::as_str);
         self.run_cargo_build(&args, &[(LOG_LEVEL_VAR, level)])?;
         let elf = existing(self.artifact(target, config.profile, KERNEL_BIN))?;
+        // A riscv64 release kernel runs its fastpath on the caller's sp (no debug assertions,
+        // no `track_utilisation`: the kernel's trap.rs, `fastpath_on_user_sp`).
+        if config.arch == Arch::Riscv64
+            && config.profile == Profile::Release
+            && config.fastpath()
+            && !config.has("track_utilisation")
+        {
+            let problems = crate::fastpathcheck::check(&elf)?;
+            if !problems.is_empty() {
+                bail!(
+                    "the IPC fastpath uses the stack:\n  {}",
+                    problems.join("\n  ")
+                );
+            }
+        }
         let image = self.publish(&elf, config.arch, config.profile, &config.image_name())?;
         let image = if config.arch.boots_flat_image() {
             let flat = image.with_extension("img");

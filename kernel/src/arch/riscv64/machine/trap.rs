@@ -70,6 +70,13 @@ use core::mem::offset_of;
 
 use crate::arch::riscv64::context::{ArchContext, SSTATUS_OFFSET};
 
+/// Whether the IPC fastpath runs on the caller's `sp` (see the entry below): in release
+/// kernels, whose fastpath functions use no stack (`cargo xtask` checks it); with debug
+/// assertions or `track_utilisation` they call functions, and the entry sets up the kernel
+/// stack first.
+const FASTPATH_ON_USER_SP: bool =
+    cfg!(feature = "fastpath") && !cfg!(debug_assertions) && !cfg!(feature = "track_utilisation");
+
 /// Size of the stack used only to report a trap taken in the kernel.
 const PANIC_STACK_SIZE: usize = 4096;
 
@@ -122,21 +129,27 @@ riscv_trap_entry:
     csrr t0, scause
     addi t0, t0, -{cause_ecall}
     bnez t0, 1f
-    lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
 .if {fastpath}
+.if {fastpath_on_user_sp} == 0
+    lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
+.endif
     # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments, the
     # pc of the ecall as the third, the context (the current TCB) as the fourth (MCS: and a6
     # as the seventh); it stores the pc itself. A branch, not a call (link.ld places the two
     # functions right after this section, within a branch's reach): they leave through
-    # their inline exit (fastpath_restore), or through the full path (riscv_fastpath_*_slow below), never
-    # by returning. ReplyRecv is tested first, then Call: 2 instructions each.
-    # (`.insn`: a plain `beqz` to another section's symbol is assembled as a branch over
-    # a jump; this is one `beq t0, zero`, and the linker checks its reach.)
+    # their inline exit (fastpath_restore), or through the full path (riscv_fastpath_*_slow
+    # below), never by returning. In a release kernel they run on the caller's sp: they use
+    # no stack (no frame, no call; `cargo xtask` checks every riscv64 release kernel it
+    # builds, xtask/src/fastpathcheck.rs), and the kernel stack is set up on the way to the
+    # full path. ReplyRecv is tested first, then Call: 2 instructions each.
+    # (`.insn`: a plain `beqz` to another section's symbol is assembled as a branch over a
+    # jump; this is one `beq t0, zero`, and the linker checks its reach.)
     addi t0, a7, -({sys_reply_recv})
     .insn b 0x63, 0, t0, zero, {fastpath_reply_recv}
     addi t0, t0, ({sys_reply_recv}) - ({sys_call})
     .insn b 0x63, 0, t0, zero, {fastpath_call}
 .endif
+    lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
     # Any other ecall: syscall_entry(.., pc in a2, .., number in a7) returns the context to
     # resume in a0 and in a1 whether it is the thread that trapped, unchanged but for what
     # the kernel's code may overwrite (entry::SyscallExit): its gp, tp and s0..s11 are still
@@ -197,10 +210,12 @@ riscv_restore_user_context:
     # here with the pc in a0): it returns the context to resume.
     .globl riscv_fastpath_call_slow
 riscv_fastpath_call_slow:
+    lui sp, %hi(kernel_stack_top)
     jal {fastpath_call_fallback}
     j riscv_restore_user_context
     .globl riscv_fastpath_reply_recv_slow
 riscv_fastpath_reply_recv_slow:
+    lui sp, %hi(kernel_stack_top)
     jal {fastpath_reply_recv_fallback}
     j riscv_restore_user_context
 
@@ -275,6 +290,7 @@ riscv_panic_stack_top:
     sstatus = const SSTATUS_OFFSET,
     handle_user_trap = sym trap_from_user,
     fastpath = const cfg!(feature = "fastpath") as u8,
+    fastpath_on_user_sp = const FASTPATH_ON_USER_SP as u8,
     cause_ecall = const crate::arch::riscv64::cause::CAUSE_USER_ECALL,
     sys_call = const abi::Syscall::Call as i64,
     sys_reply_recv = const abi::Syscall::ReplyRecv as i64,
