@@ -1,14 +1,17 @@
 //! Trap entry and exit.
 //!
 //! # Convention
-//! `stvec` points at `riscv_trap_entry` (direct mode). While a user thread runs, `sscratch` holds
-//! the kernel-virtual address of its [`ArchContext`]; while the kernel runs, `sscratch` is 0.
+//! `stvec` points at `riscv_trap_entry` (direct mode). `sscratch` holds the kernel-virtual
+//! address of an [`ArchContext`]: while a user thread runs, its own; while the kernel runs,
+//! that of the thread whose trap it handles (until the exit names the next one), or before
+//! the first return to user mode a scratch area (`riscv_trap_scratch`). So the entry always
+//! has memory to save registers into, and tells a trap from the kernel by `sstatus.SPP`.
 //!
 //! # Entry from user mode
-//! `csrrw a3, sscratch, a3` swaps the user `a3` with the context pointer. If that gave 0, the
-//! trap came from the kernel (see below). Otherwise x1..x12 and x14..x31 are stored at `8*i` in
-//! the context, the user `a3` (now in `sscratch`) at `regs[13]` and `sstatus` at offset 256;
-//! `sscratch` becomes 0, and `sp` becomes the top of the kernel stack (one `lui`: `link.ld` keeps it 4 KiB
+//! `csrrw a3, sscratch, a3` swaps the user `a3` with the context pointer; x1..x12 and x14..x31
+//! are stored at `8*i` in the context, the user `a3` (now in `sscratch`) at `regs[13]` and
+//! `sstatus` at offset 256; `sscratch` names the context again, and (on the way to any Rust
+//! code) `sp` becomes the top of the kernel stack (one `lui`: `link.ld` keeps it 4 KiB
 //! aligned; nothing on the stack survives a return to user mode). `sepc` goes to `regs[0]`,
 //! except for an `ecall`: its pc stays in `a2` for the fastpath or `syscall_entry`, which
 //! store it (as `FaultIP`, and past the `ecall` as the next pc) before anything reads the
@@ -34,7 +37,7 @@
 //! `ArchContext::returns_to_user`, so `sret` always enters user mode with interrupts enabled
 //! iff the saved SPIE is set); `sscratch` = `ctx`; x1..x31 from the context;
 //! `sret`. The context's pc and `sstatus` words are read before `csrw sscratch`, so a bad pointer
-//! faults while the kernel is still recognisable (sscratch == 0). The fastpath's exit,
+//! faults while `sscratch` still names a context (the one the kernel entered with). The fastpath's exit,
 //! `fastpath_restore`, is the same with the context in `t6` and `a0`/`a1` (badge and
 //! message info) from registers, not from the context; it is inline in each fastpath function
 //! (`fastpath_restore`).
@@ -51,8 +54,10 @@
 //! never changes the FPU state.
 //!
 //! # Traps from the kernel
-//! Kernel code never traps on purpose. If it does, the entry puts the kernel `sp` back, points
-//! `stvec` at a last-resort handler (print a line, finisher, SBI shutdown; each step guarded the
+//! Kernel code never traps on purpose. If it does, the entry stores the registers into the
+//! context `sscratch` names (that thread's registers are lost: the kernel halts) and, seeing
+//! `sstatus.SPP` set (an `ecall` from user mode, the only trap it sends elsewhere before that
+//! test, never comes from the kernel), points `stvec` at a last-resort handler (print a line, finisher, SBI shutdown; each step guarded the
 //! same way, so a second trap while reporting cannot loop), switches to a separate panic stack,
 //! prints `KERNEL PANIC` with `scause`, `sepc`, `stval`, `ra` and `sp` (and whether the kernel
 //! stack overflowed), and halts with failure.
@@ -89,8 +94,7 @@ global_asm!(
     .balign 4
     .globl riscv_trap_entry
 riscv_trap_entry:
-    csrrw a3, sscratch, a3           # a3 = the context (0: a trap from the kernel)
-    beqz a3, riscv_kernel_trap
+    csrrw a3, sscratch, a3           # a3 = the context (from the kernel: see the module doc)
     sd x1, 1*8(a3)
     sd x2, 2*8(a3)
     sd x3, 3*8(a3)
@@ -121,7 +125,7 @@ riscv_trap_entry:
     sd x29, 29*8(a3)
     sd x30, 30*8(a3)
     sd x31, 31*8(a3)
-    csrrw t0, sscratch, zero         # t0 = user a3; sscratch = 0: now in the kernel
+    csrrw t0, sscratch, a3           # t0 = user a3; sscratch = the context again
     sd t0, 13*8(a3)
     csrr a2, sepc                    # a2 (saved): the pc, stored below or by the fastpath
     csrr t0, sstatus
@@ -221,7 +225,10 @@ riscv_fastpath_reply_recv_slow:
 
 .endif
 
-1:  sd a2, 0(a3)                     # any other trap
+1:  csrr t1, sstatus                 # any other trap: from the kernel (SPP set)?
+    andi t1, t1, {sstatus_spp}
+    bnez t1, riscv_kernel_trap
+    sd a2, 0(a3)
     lui sp, %hi(kernel_stack_top)
     csrr a0, scause
     csrr a1, stval
@@ -230,8 +237,7 @@ riscv_fastpath_reply_recv_slow:
 
     # Trap from S-mode: sp = 0, sscratch = the kernel sp. From here on, a further trap goes to
     # riscv_trap_hard_halt, which needs no memory (a broken kernel mapping can't loop here).
-riscv_kernel_trap:
-    csrw sscratch, zero              # it held the kernel's a3; sp is the kernel's
+riscv_kernel_trap:                   # sp is the kernel's (the entry swapped a3)
     la t0, riscv_trap_hard_halt
     csrw stvec, t0
     mv a3, sp
@@ -281,6 +287,14 @@ riscv_trap_hard_halt:
 riscv_nested_trap_message:
     .asciz "KERNEL PANIC: trap while reporting a kernel trap\n"
 
+    # What sscratch names until the first return to user mode: a kernel trap stores the
+    # registers here (see the module doc).
+    .section .bss.riscv_trap_scratch, "aw", @nobits
+    .balign 8
+    .globl riscv_trap_scratch
+riscv_trap_scratch:
+    .zero {context_size}
+
     .section .bss.riscv_panic_stack, "aw", @nobits
     .balign 4096
 riscv_panic_stack:
@@ -288,6 +302,8 @@ riscv_panic_stack:
 riscv_panic_stack_top:
 "#,
     sstatus = const SSTATUS_OFFSET,
+    sstatus_spp = const crate::arch::riscv64::context::SSTATUS_SPP,
+    context_size = const core::mem::size_of::<ArchContext>(),
     handle_user_trap = sym trap_from_user,
     fastpath = const cfg!(feature = "fastpath") as u8,
     fastpath_on_user_sp = const FASTPATH_ON_USER_SP as u8,
