@@ -125,12 +125,17 @@ pub const INFO_BOUND: u64 = (FAST_MESSAGE_REGISTERS as u64 + 1) << 52;
 
 /// `fastpath_mi_check`: at most 4 words and no extra caps, in one comparison. Also no caps
 /// unwrapped bits (which the kernel clears: the full path does it), so that the message info
-/// goes to the receiver as it is. On the info shifted left by 52 (one `slli`) against the
-/// bound loaded from `k` (one `ld`; [`INFO_BOUND`]).
+/// goes to the receiver as it is. Where the architecture says so
+/// (`arch::FASTPATH_INFO_BOUND_LOADED`), on the info shifted left by 52 (one shift) against
+/// the bound loaded from `k` (one load; [`INFO_BOUND`]).
 #[inline(always)]
 fn simple_message(k: &Kernel, info: u64) -> bool {
     debug_assert_eq!(k.fastpath_info_bound, INFO_BOUND);
-    info << 52 < k.fastpath_info_bound
+    if crate::arch::FASTPATH_INFO_BOUND_LOADED {
+        info << 52 < k.fastpath_info_bound
+    } else {
+        info & INFO_LOW <= FAST_MESSAGE_REGISTERS as u64
+    }
 }
 
 /// Whether the scheduler would switch straight to `to` after `from` blocks: at least `from`'s
@@ -180,8 +185,17 @@ fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) -> Switched {
     // Tested on the shifted word of `simple_message`, so that a 0-word message needs no other
     // instruction; the length for the others from `info` as LLVM cannot see it (else it
     // computes the length first and tests that: one shift more for every message).
-    if info << 52 != 0 {
-        let n = crate::arch::opaque(info << 52) >> 52;
+    let any = if crate::arch::FASTPATH_INFO_BOUND_LOADED {
+        info << 52 != 0
+    } else {
+        info & INFO_LOW != 0
+    };
+    if any {
+        let n = if crate::arch::FASTPATH_INFO_BOUND_LOADED {
+            crate::arch::opaque(info << 52) >> 52
+        } else {
+            info & INFO_LOW
+        };
         to.set_reg(regs::MSG[0], from.reg(regs::MSG[0]));
         if n > 1 {
             to.set_reg(regs::MSG[1], from.reg(regs::MSG[1]));

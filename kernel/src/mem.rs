@@ -505,7 +505,7 @@ impl PPtr<crate::cte::Cte> {
     /// The slot `cptr` names in the CNode that `root` (a CNode cap) names, if `one_level`
     /// (the caller's check that `root` is a CNode cap whose guard size + radix = 64) and the
     /// guard matches: then the index, `cptr` with the guard cleared, is below 2^radix by
-    /// construction (the IPC fastpath's one-level lookup).
+    /// construction (the one-level lookup of the IPC fastpath and of the full path).
     #[inline(always)]
     pub fn cnode_slot_one_level(
         root: RawCap,
@@ -514,8 +514,27 @@ impl PPtr<crate::cte::Cte> {
     ) -> Option<PPtr<crate::cte::Cte>> {
         // The radix is bits 44..49 of word 0 (`RawCap::cnode_radix`); the shifts use only the
         // low 6 bits of their amount, so the bits above need no mask.
-        // `arch::shr_mod64`/`shl_mod64` keep LLVM from masking it once for all the lookups
-        // of a function (an `andi` it cannot drop: the MCS ReplyRecv looks up two CPtrs).
+        let radix = crate::arch::opaque(root.w0 >> 44) as u32;
+        debug_assert_eq!(radix & 63, root.cnode_radix() as u32);
+        if !one_level || cptr.wrapping_shr(radix) != root.w1 {
+            return None;
+        }
+        let index = cptr ^ root.w1.wrapping_shl(radix);
+        Some(PPtr::new(
+            root.obj_addr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
+        ))
+    }
+    /// [`PPtr::cnode_slot_one_level`] for the IPC fastpath: the shifts are
+    /// `arch::shr_mod64`/`shl_mod64`, which keep LLVM from masking the radix once for all the
+    /// lookups of a function (an `andi` it cannot drop: MCS ReplyRecv looks up two CPtrs).
+    /// Not for the full path: there the opaque shifts cost more than they save (the
+    /// invocations' lookups, measured: `call_1cap_cross_as` +37, retypes +48).
+    #[inline(always)]
+    pub fn cnode_slot_one_level_fastpath(
+        root: RawCap,
+        one_level: bool,
+        cptr: u64,
+    ) -> Option<PPtr<crate::cte::Cte>> {
         let radix = crate::arch::opaque(root.w0 >> 44);
         debug_assert_eq!(radix & 63, root.cnode_radix());
         if !one_level || crate::arch::shr_mod64(cptr, radix) != root.w1 {

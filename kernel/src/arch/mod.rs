@@ -176,14 +176,14 @@ pub use machine::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
     kernel_root_page_table, kernel_state_addr, opaque, paddr_to_pptr, pptr_to_paddr, put_char,
     set_irq_trigger, set_vm_root, set_vm_root_cached, shl_mod64, shr_mod64, trapped_thread,
-    wait_for_interrupt,
+    wait_for_interrupt, FASTPATH_INFO_BOUND_LOADED,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
     kernel_root_page_table, opaque, paddr_to_pptr, pptr_to_paddr, put_char, set_irq_trigger,
-    set_vm_root, set_vm_root_cached, shl_mod64, shr_mod64,
+    set_vm_root, set_vm_root_cached, shl_mod64, shr_mod64, FASTPATH_INFO_BOUND_LOADED,
 };
 
 /// The cycle counter (seL4 `timestamp()`), for utilisation accounting.

@@ -103,11 +103,16 @@ pub const TCB_NAME_LEN: usize = 64;
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct Tcb {
-    /// Saved user registers. First, so that the context's address is the TCB's (the IPC
-    /// fastpath's exit then needs no address computation for it).
+    /// Saved user registers, first where `build.rs` says so (`tcb_context_first`: the
+    /// context's address is then the TCB's, and the IPC fastpath's exit needs no address
+    /// computation for it), else after the slots.
+    #[cfg(tcb_context_first)]
     pub context: ArchContext,
     /// The TCB's CNode slots, indexed by [`tcb_slot`].
     pub slots: [Cte; tcb_slot::COUNT],
+    /// Saved user registers (see above).
+    #[cfg(not(tcb_context_first))]
+    pub context: ArchContext,
     /// [`ThreadState`] as a word.
     pub state: u64,
     /// The endpoint or notification the thread is blocked on, or none (see

@@ -215,6 +215,10 @@ pub fn trapped_thread(k: &crate::state::Kernel, ctx: u64) -> crate::object::tcb:
     t
 }
 
+/// Whether the IPC fastpath checks the message info shifted left by 52 against the bound
+/// kept in `Kernel::fastpath_info_bound` rather than its low 12 bits against 4 (riscv64: a 12-bit mask is no `andi` immediate, the compare against the shifted bound is one instruction fewer).
+pub const FASTPATH_INFO_BOUND_LOADED: bool = true;
+
 /// `x >> (s mod 64)` and `x << (s mod 64)`: one `srl`/`sll`, which use only the low 6 bits
 /// of `s`. In Rust a shift amount used by shifts in several blocks is masked once and kept
 /// in a register (an `andi` LLVM cannot drop); these take `s` as it is (the IPC fastpath's

@@ -63,12 +63,12 @@
 //! stack overflowed), and halts with failure.
 //!
 //! # Cost
-//! Entry up to the call of the handler: 46 instructions for a syscall, 46 into the fastpath
-//! (Call; ReplyRecv 44); exit from the handler's return to user mode: 38 (`sret` included;
-//! after `syscall_entry` 39), the fastpath's 35 after its jump. A syscall that resumes the
-//! thread that made it, unchanged, leaves in 24. Under `-icount` the benchmark's null
-//! syscall costs 95 instructions (with the `ecall`), of which `syscall_entry` is 24 (see
-//! docs/PERFORMANCE.md).
+//! Entry up to the call of the handler: 45 instructions for a syscall, 41 into the fastpath
+//! for ReplyRecv, 43 for Call, 47 for any other trap; exit from the handler's return to user
+//! mode: 38 (`sret` included; after `syscall_entry` 39), the fastpath's inline exit 35. A
+//! syscall that resumes the thread that made it, unchanged, leaves in 24. Under `-icount`
+//! the benchmark's null syscall costs 94 instructions (with the `ecall`; MCS 87, whose
+//! dispatch tests it first); see docs/PERFORMANCE.md.
 
 use core::arch::{asm, global_asm};
 use core::mem::offset_of;
