@@ -121,7 +121,7 @@ const INFO_LOW: u64 = 0xfff;
 
 /// Bits 0..11 of the message info shifted to the top: below this iff at most 4 words
 /// ([`INFO_LOW`] ≤ `FAST_MESSAGE_REGISTERS`). Kept in `Kernel::fastpath_info_bound`.
-pub const INFO_BOUND: u64 = (FAST_MESSAGE_REGISTERS as u64 + 1) << 52;
+pub const INFO_BOUND: u64 = crate::state::FASTPATH_INFO_BOUND;
 
 /// `fastpath_mi_check`: at most 4 words and no extra caps, in one comparison. Also no caps
 /// unwrapped bits (which the kernel clears: the full path does it), so that the message info

@@ -209,7 +209,6 @@ riscv_restore_user_context:
     ld x27, 27*8(a0)
     j 4b
 
-.if {fastpath}
     # The full path for a Call or ReplyRecv the fastpath did not take (its functions jump
     # here with the pc in a0): it returns the context to resume.
     .globl riscv_fastpath_call_slow
@@ -222,8 +221,6 @@ riscv_fastpath_reply_recv_slow:
     lui sp, %hi(kernel_stack_top)
     jal {fastpath_reply_recv_fallback}
     j riscv_restore_user_context
-
-.endif
 
 1:  csrr t1, sstatus                 # any other trap: from the kernel (SPP set)?
     andi t1, t1, {sstatus_spp}
