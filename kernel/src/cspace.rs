@@ -28,7 +28,25 @@ impl LookupFault {
     /// The words seL4 puts in message registers to describe this failure: the type
     /// (`seL4_LookupFailureType`) followed by its details (`setMRs_lookup_failure`).
     pub fn to_words(self) -> ([u64; 4], usize) {
-        ([0; 4], 0) /* ~ changed by cargo-mutants ~ */
+        use abi::fault::LookupFailureType as T;
+        match self {
+            LookupFault::InvalidRoot => ([T::InvalidRoot as u64, 0, 0, 0], 1),
+            LookupFault::MissingCapability { bits_left } => {
+                ([T::MissingCapability as u64, bits_left, 0, 0], 2)
+            }
+            LookupFault::DepthMismatch {
+                bits_left,
+                bits_found,
+            } => ([T::DepthMismatch as u64, bits_left, bits_found, 0], 3),
+            LookupFault::GuardMismatch {
+                bits_left,
+                guard_found,
+                guard_size,
+            } => (
+                [T::GuardMismatch as u64, bits_left, guard_found, guard_size],
+                4,
+            ),
+        }
     }
 
     /// The failure [`to_words`](Self::to_words) describes (an unknown type reads as

@@ -136,6 +136,9 @@ riscv_trap_entry:
 .if {fastpath}
 .if {fastpath_on_user_sp} == 0
     lui sp, %hi(kernel_stack_top)    # 4 KiB-aligned (link.ld checks it)
+.else
+    .globl riscv_fastpath_on_user_sp # the mark xtask/src/fastpathcheck.rs looks for
+riscv_fastpath_on_user_sp:
 .endif
     # The IPC fastpath, with the caller's a0 and a1 still in place as its arguments, the
     # pc of the ecall as the third, the context (the current TCB) as the fourth (MCS: and a6
