@@ -76,11 +76,15 @@ use core::mem::offset_of;
 use crate::arch::riscv64::context::{ArchContext, SSTATUS_OFFSET};
 
 /// Whether the IPC fastpath runs on the caller's `sp` (see the entry below): in release
-/// kernels, whose fastpath functions use no stack (`cargo xtask` checks it); with debug
-/// assertions or `track_utilisation` they call functions, and the entry sets up the kernel
-/// stack first.
-const FASTPATH_ON_USER_SP: bool =
-    cfg!(feature = "fastpath") && !cfg!(debug_assertions) && !cfg!(feature = "track_utilisation");
+/// kernels, whose fastpath functions use no stack (`cargo xtask` checks every kernel that
+/// has the symbol `riscv_fastpath_on_user_sp` this sets); with debug assertions or
+/// `track_utilisation` they call functions, and with more than one domain (the domain test:
+/// Microkit's configuration) the ReplyRecv one saves a register: the entry sets up the
+/// kernel stack first.
+const FASTPATH_ON_USER_SP: bool = cfg!(feature = "fastpath")
+    && !cfg!(debug_assertions)
+    && !cfg!(feature = "track_utilisation")
+    && abi::config::NUM_DOMAINS == 1;
 
 /// Size of the stack used only to report a trap taken in the kernel.
 const PANIC_STACK_SIZE: usize = 4096;
