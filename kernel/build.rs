@@ -107,6 +107,7 @@ fn main() {
     println!("cargo:rerun-if-changed=link.ld");
     println!("cargo:rerun-if-changed=link-aarch64.ld");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo::rustc-check-cfg=cfg(tcb_context_first)");
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
         return;
     }
@@ -116,6 +117,12 @@ fn main() {
         Ok("aarch64") => ("aarch64", "link-aarch64.ld"),
         _ => ("riscv64", "link.ld"),
     };
+    // The TCB's register context first (`object::tcb::Tcb`): on riscv64 the IPC fastpath's
+    // exit then has the context in the TCB's register; on aarch64 it made the other paths
+    // dearer (their slot addresses need an offset) and the fastpath no cheaper.
+    if arch == "riscv64" {
+        println!("cargo:rustc-cfg=tcb_context_first");
+    }
     let script = std::fs::read_to_string(format!("{dir}/{source}"))
         .unwrap_or_else(|e| panic!("reading {source}: {e}"));
     for marker in [CODE_MARKER, LIBRARY_MARKER, RODATA_MARKER] {

@@ -190,7 +190,9 @@ pub fn resolve_raw(node_cap: RawCap, cptr: u64, n_bits: u64) -> Result<Resolved,
 /// [`resolve_raw`], and reports any lookup failure).
 #[inline(always)]
 pub fn lookup_one_level(root: RawCap, cptr: u64) -> Option<RawCap> {
-    lookup_one_level_slot(root, cptr).map(|s| s.raw())
+    const TOP: u64 = tag::CNODE << 2 | CNODE_ONE_LEVEL_BIT >> 57;
+    let slot = crate::mem::PPtr::cnode_slot_one_level_fastpath(root, root.w0() >> 57 == TOP, cptr)?;
+    Some(Slot(slot).raw())
 }
 
 /// The slot of [`lookup_one_level`]: what [`lookup_slot`] finds when the root CNode resolves

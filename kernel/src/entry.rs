@@ -261,82 +261,81 @@ pub fn handle_user_trap(event: impl FnOnce() -> Event) -> *mut ArchContext {
 }
 
 /// Entry from the trap path for an `ecall` with `a7` = `seL4_SysCall`, called with the
-/// caller's `a0` and `a1` still live and the pc of the `ecall`
+/// caller's `a0` and `a1` still live, the pc of the `ecall` and the address of the caller's
+/// saved context (riscv64: its TCB's; [`crate::arch::trapped_thread`])
 /// ([`crate::fastpath::FastArgs`]): runs the fastpath and leaves to user mode from there
 /// (`arch::fastpath_restore`), or if it does not apply (it then changed nothing) runs the
 /// full path and returns the context to restore. Without the `fastpath` feature the trap
 /// entry does not call it.
 #[cfg(target_os = "none")]
-pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64, pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_call_entry(cptr: u64, info: u64, pc: u64, ctx: u64) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    run_fastpath(
-        crate::fastpath::call,
-        crate::fastpath::FastArgs {
-            cptr,
-            info,
-            pc,
-            #[cfg(feature = "mcs")]
-            reply: 0,
-        },
-    );
-    let _ = (cptr, info);
-    fastpath_call_fallback(pc)
+    run_fastpath(crate::fastpath::call, cptr, info, pc, ctx, 0);
+    let _ = (cptr, info, ctx);
+    crate::arch::fastpath_call_slow(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv`.
 #[cfg(all(target_os = "none", not(feature = "mcs")))]
-pub extern "C" fn fastpath_reply_recv_entry(cptr: u64, info: u64, pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_reply_recv_entry(
+    cptr: u64,
+    info: u64,
+    pc: u64,
+    ctx: u64,
+) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    run_fastpath(
-        crate::fastpath::reply_recv,
-        crate::fastpath::FastArgs { cptr, info, pc },
-    );
-    let _ = (cptr, info);
-    fastpath_reply_recv_fallback(pc)
+    run_fastpath(crate::fastpath::reply_recv, cptr, info, pc, ctx, 0);
+    let _ = (cptr, info, ctx);
+    crate::arch::fastpath_reply_recv_slow(pc)
 }
 
 /// [`fastpath_call_entry`] for `seL4_ReplyRecv` under MCS: also with the caller's `a6` (the
 /// Reply cap's CPtr) as `reply` (seL4's `c_handle_fastpath_reply_recv(cptr, msgInfo, reply)`),
-/// the seventh argument so that it arrives in `a6` where the caller left it (`a3`..`a5` are
+/// the seventh argument so that it arrives in `a6` where the caller left it (`a4`, `a5` are
 /// not used).
 #[cfg(all(target_os = "none", feature = "mcs"))]
 pub extern "C" fn fastpath_reply_recv_entry(
     cptr: u64,
     info: u64,
     pc: u64,
-    _a3: u64,
+    ctx: u64,
     _a4: u64,
     _a5: u64,
     reply: u64,
 ) -> *mut ArchContext {
     #[cfg(feature = "fastpath")]
-    run_fastpath(
-        crate::fastpath::reply_recv,
-        crate::fastpath::FastArgs {
-            cptr,
-            info,
-            pc,
-            reply,
-        },
-    );
-    let _ = (cptr, info, reply);
-    fastpath_reply_recv_fallback(pc)
+    run_fastpath(crate::fastpath::reply_recv, cptr, info, pc, ctx, reply);
+    let _ = (cptr, info, ctx, reply);
+    crate::arch::fastpath_reply_recv_slow(pc)
 }
 
 /// Runs one of the fastpath functions on the caller's arguments and, if it applied, leaves
 /// to user mode in the thread it switched to; returns only when it did not apply (nothing
-/// changed).
+/// changed). `reply`: MCS ReplyRecv's Reply cap CPtr (else unused).
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 #[inline(always)]
 fn run_fastpath(
     fastpath: fn(&mut Kernel, crate::fastpath::FastArgs) -> Option<crate::fastpath::Switched>,
-    a: crate::fastpath::FastArgs,
+    cptr: u64,
+    info: u64,
+    pc: u64,
+    ctx: u64,
+    reply: u64,
 ) {
+    let _ = reply;
     let done = crate::state::with_kernel(|k| {
         // seL4's `c_entry_hook`/`c_exit_hook` around the fastpath. If the fastpath does not
         // apply, the full path reads the entry time again.
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
+        let a = crate::fastpath::FastArgs {
+            cur: crate::arch::trapped_thread(k, ctx),
+            cptr,
+            info,
+            pc,
+            #[cfg(feature = "mcs")]
+            reply,
+        };
         let r = fastpath(k, a);
         if let Some(s) = r {
             fastpath_exit(k, s.to);
@@ -358,7 +357,7 @@ fn run_fastpath(
 /// pc past the `ecall`, and as `FaultIP`), which completes the caller's saved context.
 #[cfg(target_os = "none")]
 #[inline(never)]
-extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
@@ -370,7 +369,7 @@ extern "C" fn fastpath_call_fallback(pc: u64) -> *mut ArchContext {
 /// [`fastpath_call_fallback`] for `seL4_ReplyRecv`.
 #[cfg(target_os = "none")]
 #[inline(never)]
-extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
+pub extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
     crate::state::with_kernel(|k| {
         #[cfg(feature = "track_utilisation")]
         crate::benchmark::entry_hook(k);
@@ -380,37 +379,30 @@ extern "C" fn fastpath_reply_recv_fallback(pc: u64) -> *mut ArchContext {
 }
 
 /// What [`syscall_entry`] returns to the trap path: the context to restore (the low word: the
-/// first return register) and, without MCS, in the high word (the second return register)
-/// 1 if the architecture's exit may leave out the registers that the kernel's code keeps
-/// (riscv64: `s0`..`s11`, `gp`, `tp`), because the thread to resume is the one whose trap this
-/// is and nothing else of its saved context was written ([`resumes_unchanged`]), else 0.
-/// MCS: the context alone (every syscall exit runs `schedule`; the exit loads everything).
+/// first return register) and in the high word (the second return register) 1 if the
+/// architecture's exit may leave out the registers that the kernel's code keeps (riscv64:
+/// `s0`..`s11`, `gp`, `tp`), because the thread to resume is the one whose trap this is and
+/// nothing else of its saved context was written ([`resumes_unchanged`]), else 0. MCS: only
+/// the benchmark null syscall resumes so (every other syscall's exit runs `schedule`, which
+/// may switch threads, and loads everything).
 ///
 /// A `u128`, not a structure of two words: the C calling convention returns both in the two
 /// return registers, and the syscall handlers, which end with the exit (`syscall::then`),
 /// return the same type, so that the dispatch tail-calls them (a structure has another
 /// type in the compiler's C and Rust conventions, and the dispatch then needed a frame).
-#[cfg(all(target_os = "none", not(feature = "mcs")))]
+#[cfg(target_os = "none")]
 #[repr(transparent)]
 pub struct SyscallExit(u128);
-
-#[cfg(all(target_os = "none", feature = "mcs"))]
-#[repr(transparent)]
-pub struct SyscallExit(*mut ArchContext);
 
 #[cfg(target_os = "none")]
 impl SyscallExit {
     /// Restore all of `ctx`.
     #[inline(always)]
     fn full(ctx: *mut ArchContext) -> Self {
-        #[cfg(not(feature = "mcs"))]
-        return SyscallExit(ctx as usize as u128);
-        #[cfg(feature = "mcs")]
-        return SyscallExit(ctx);
+        SyscallExit(ctx as usize as u128)
     }
 
     /// Resume `ctx` without the registers the kernel's code keeps.
-    #[cfg(not(feature = "mcs"))]
     #[inline(always)]
     fn resume(ctx: *mut ArchContext) -> Self {
         SyscallExit(ctx as usize as u128 | 1 << 64)
@@ -454,7 +446,6 @@ pub extern "C" fn syscall_entry(
 #[cfg(target_os = "none")]
 #[inline(always)]
 fn exit_to_user(k: &mut Kernel) -> SyscallExit {
-    #[cfg(not(feature = "mcs"))]
     if let Some(e) = resume_unchanged(k) {
         return e;
     }
@@ -474,7 +465,7 @@ fn exit_after_syscall(k: &mut Kernel) -> SyscallExit {
 
 /// The fast case of [`exit_to_user`]: the current thread's context, to be resumed without
 /// the registers the kernel's code keeps, if [`resumes_unchanged`].
-#[cfg(all(target_os = "none", not(feature = "mcs")))]
+#[cfg(target_os = "none")]
 #[inline(always)]
 fn resume_unchanged(k: &mut Kernel) -> Option<SyscallExit> {
     if resumes_unchanged(k) {
@@ -503,10 +494,16 @@ fn resume_unchanged(k: &mut Kernel) -> Option<SyscallExit> {
 /// message info (argument registers: loaded by every exit) and a faulting thread's
 /// registers on a fault reply (that thread waited for the reply, so it is not the one that
 /// trapped). The host tests check the result on every syscall of the test harness and the
-/// fuzzer (`testing::check_resume`). Without MCS only (its exit always runs `schedule`).
-#[cfg(not(feature = "mcs"))]
+/// fuzzer (`testing::check_resume`).
+///
+/// MCS: tested only after the benchmark null syscall, which changes nothing (seL4's
+/// `handleUnknownSyscall` returns without `schedule` too); `schedule` then has nothing to do
+/// (`sched::mcs::settled`, true at every kernel entry). Every other MCS syscall's exit runs
+/// `schedule` (seL4's `handleSyscall`) and loads every register.
 #[inline(always)]
 pub fn resumes_unchanged(k: &Kernel) -> bool {
+    #[cfg(feature = "mcs")]
+    debug_assert!(crate::sched::mcs::settled(k));
     k.sched.action == crate::sched::SchedulerAction::ResumeCurrentThread && {
         let t = k.cur_thread;
         debug_assert!(!is_idle(t));

@@ -55,6 +55,9 @@ use abi::message::FAST_MESSAGE_REGISTERS;
 /// read from the saved context, and only as many as the message has.
 #[derive(Clone, Copy, Debug)]
 pub struct FastArgs {
+    /// The current thread (`k.cur_thread`; the machine's trap entry knows it from the
+    /// context it saved, `arch::trapped_thread`).
+    pub cur: TcbRef,
     /// `a0`: the endpoint CPtr.
     pub cptr: u64,
     /// `a1`: the `seL4_MessageInfo_t` word.
@@ -70,6 +73,7 @@ impl FastArgs {
     /// The arguments as saved in `t`'s context (host tests).
     pub fn saved(t: TcbRef) -> FastArgs {
         FastArgs {
+            cur: t,
             cptr: t.reg(regs::CAP),
             info: t.reg(regs::MSG_INFO),
             pc: t.reg(regs::NEXT_IP),
@@ -115,12 +119,23 @@ const _: () = assert!(
 /// (3 bits).
 const INFO_LOW: u64 = 0xfff;
 
+/// Bits 0..11 of the message info shifted to the top: below this iff at most 4 words
+/// ([`INFO_LOW`] ≤ `FAST_MESSAGE_REGISTERS`). Kept in `Kernel::fastpath_info_bound`.
+pub const INFO_BOUND: u64 = crate::state::FASTPATH_INFO_BOUND;
+
 /// `fastpath_mi_check`: at most 4 words and no extra caps, in one comparison. Also no caps
 /// unwrapped bits (which the kernel clears: the full path does it), so that the message info
-/// goes to the receiver as it is.
+/// goes to the receiver as it is. Where the architecture says so
+/// (`arch::FASTPATH_INFO_BOUND_LOADED`), on the info shifted left by 52 (one shift) against
+/// the bound loaded from `k` (one load; [`INFO_BOUND`]).
 #[inline(always)]
-fn simple_message(info: u64) -> bool {
-    info & INFO_LOW <= FAST_MESSAGE_REGISTERS as u64
+fn simple_message(k: &Kernel, info: u64) -> bool {
+    debug_assert_eq!(k.fastpath_info_bound, INFO_BOUND);
+    if crate::arch::FASTPATH_INFO_BOUND_LOADED {
+        info << 52 < k.fastpath_info_bound
+    } else {
+        info & INFO_LOW <= FAST_MESSAGE_REGISTERS as u64
+    }
 }
 
 /// Whether the scheduler would switch straight to `to` after `from` blocks: at least `from`'s
@@ -167,8 +182,20 @@ fn has_fault(t: TcbRef) -> bool {
 /// extra caps and caps unwrapped are 0).
 #[inline(always)]
 fn transfer(from: TcbRef, to: TcbRef, info: u64, badge: u64) -> Switched {
-    let n = info & INFO_LOW;
-    if n > 0 {
+    // Tested on the shifted word of `simple_message`, so that a 0-word message needs no other
+    // instruction; the length for the others from `info` as LLVM cannot see it (else it
+    // computes the length first and tests that: one shift more for every message).
+    let any = if crate::arch::FASTPATH_INFO_BOUND_LOADED {
+        info << 52 != 0
+    } else {
+        info & INFO_LOW != 0
+    };
+    if any {
+        let n = if crate::arch::FASTPATH_INFO_BOUND_LOADED {
+            crate::arch::opaque(info << 52) >> 52
+        } else {
+            info & INFO_LOW
+        };
         to.set_reg(regs::MSG[0], from.reg(regs::MSG[0]));
         if n > 1 {
             to.set_reg(regs::MSG[1], from.reg(regs::MSG[1]));
@@ -245,8 +272,9 @@ const _: () = assert!(REPLY_MASTER_BIT == 1 << 44 && REPLY_CAN_GRANT_BIT == 1 <<
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
 pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
-    if !simple_message(a.info) {
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
+    if !simple_message(k, a.info) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
@@ -301,10 +329,11 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 #[cfg(not(feature = "mcs"))]
 #[inline(always)]
 pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
     // A fault left on the replier (a faulted sender restarted by `cancelAllIPC`, say) makes
     // the reply a fault message (`doIPCTransfer`): full path.
-    if !simple_message(a.info) || has_fault(cur) {
+    if !simple_message(k, a.info) || has_fault(cur) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
@@ -371,8 +400,9 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 #[cfg(feature = "mcs")]
 #[inline(always)]
 pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
-    if !simple_message(a.info) || has_fault(cur) {
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
+    if !simple_message(k, a.info) || has_fault(cur) {
         return None;
     }
     let cap = lookup_one_level(cur.slot(tcb_slot::CTABLE).raw(), a.cptr)?;
@@ -418,12 +448,12 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
         core::mem::replace(&mut s.reply, Link::to(reply))
     });
     if let Some(old) = old_caller.get() {
-        old.with(|r| r.next = CallStack::to_a(reply));
+        old.with(|r| r.next = CallStack::to_b(reply));
     }
     reply.with(|r| {
         r.tcb = Link::to(cur);
         r.prev = old_caller;
-        r.next = CallStack::to_b(sc);
+        r.next = CallStack::to_a(sc);
     });
     dest.with(|x| x.sched_context = Link::to(sc));
     let sw = transfer(cur, dest, a.info, cap.w1());
@@ -450,8 +480,9 @@ pub fn call(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
 #[cfg(feature = "mcs")]
 #[inline(always)]
 pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
-    let cur = k.cur_thread;
-    if !simple_message(a.info) || has_fault(cur) {
+    let cur = a.cur;
+    debug_assert!(cur == k.cur_thread);
+    if !simple_message(k, a.info) || has_fault(cur) {
         return None;
     }
     let root = cur.slot(tcb_slot::CTABLE).raw();
@@ -471,16 +502,13 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
             return None;
         }
     }
-    if ep.head_state().tag() & SEND_STATE_BIT != 0 {
-        return None;
-    }
     // The Reply object links a caller and sits at the head of the call stack of the
-    // replier's SchedContext.
+    // replier's SchedContext (a running thread has one: the comparison needs no other test).
     let reply: ReplyRef = reply_cap.object()?;
     // Its words are read where they are used (not copied here), so that fewer values stay
     // live and the function needs no stack frame.
     let caller = reply.with(|r| r.tcb).get()?;
-    let sc = reply.with(|r| r.next).b_if(cur.with(|x| x.sched_context))?;
+    let sc = reply.with(|r| r.next).a_if(cur.with(|x| x.sched_context))?;
     debug_assert_eq!(caller.state(), ThreadState::BlockedOnReply);
     if has_fault(caller) || !can_switch_to(k, cur, caller) || !vm_cached(k, caller) {
         return None;
@@ -488,13 +516,19 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     if caller.with(|x| x.sched_context).is_some() {
         return None;
     }
-    // The receive queue keeps priority order (`tcbAppend`): empty, or the replier goes last
+    // No sender waiting (`EPState_Send`), tested on the queue: an empty one is the Idle
+    // endpoint's (a queue is empty iff the state is Idle), so the common case needs no other
+    // test. A queue of receivers keeps priority order (`tcbAppend`): the replier must go last
     // (seL4 also takes the fastpath when it goes elsewhere; here that takes the full path).
     let tail = ep.0.with(|e| e.tail).get();
     if let Some(tail) = tail {
-        if tail.with(|x| x.priority) < cur.with(|x| x.priority) {
+        if ep.head_state().tag() & SEND_STATE_BIT != 0
+            || tail.with(|x| x.priority) < cur.with(|x| x.priority)
+        {
             return None;
         }
+    } else {
+        debug_assert_eq!(ep.head_state().tag(), EpState::Idle as u64);
     }
 
     // The common case.
@@ -514,7 +548,6 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
     });
     reply.with(|x| {
         x.tcb = Link::to(cur);
-        x.prev = Link::NONE;
         x.next = CallStack::NONE;
     });
     ep.append_recv_after(cur, tail);
@@ -523,9 +556,11 @@ pub fn reply_recv(k: &mut Kernel, a: FastArgs) -> Option<Switched> {
         s.tcb = Link::to(caller);
         s.reply = old_prev;
     });
-    // The Reply object's `next` was `sc` as the head (checked above).
+    // The Reply object's `next` was `sc` as the head (checked above); its `prev` needs
+    // clearing only if it links one.
     if let Some(prev) = old_prev.get() {
-        prev.with(|p| p.next = CallStack::to_b(sc));
+        reply.with(|x| x.prev = Link::NONE);
+        prev.with(|p| p.next = CallStack::to_a(sc));
     }
     let sw = transfer(cur, caller, a.info, 0);
     caller.set_state(ThreadState::Running);

@@ -691,14 +691,15 @@ impl World {
             }
         }
         for t in self.tcbs(caps) {
-            // The TCB's fields after its slots (walked above).
-            let slots = tcb_slot::COUNT * 32;
+            // The TCB's fields other than its slots (walked above): before and after them.
+            use crate::object::tcb::Tcb;
+            let (at, len) = (core::mem::offset_of!(Tcb, slots), tcb_slot::COUNT * 32);
+            if at > 0 {
+                objects.insert(t, ("TCB", at / 8));
+            }
             objects.insert(
-                t + slots,
-                (
-                    "TCB",
-                    (core::mem::size_of::<crate::object::tcb::Tcb>() - slots) / 8,
-                ),
+                t + at + len,
+                ("TCB", (core::mem::size_of::<Tcb>() - at - len) / 8),
             );
         }
         for (p, (what, n)) in objects {

@@ -210,7 +210,7 @@ fn info(label: u64, len: u64) -> MessageInfo {
 }
 
 fn head(sc: ScRef) -> u64 {
-    CallStack::to_b(sc).word()
+    CallStack::to_a(sc).word()
 }
 
 fn links(r: ReplyRef) -> (u64, u64, u64) {
@@ -353,7 +353,10 @@ fn nested_passive_calls_on_the_fastpath() {
             links(r2),
             (w.ts[0].addr() as u64, r0.addr() as u64, head(sc))
         );
-        assert_eq!(links(r0), (w.ts[1].addr() as u64, 0, r2.addr() as u64));
+        assert_eq!(
+            links(r0),
+            (w.ts[1].addr() as u64, 0, CallStack::to_b(r2).word())
+        );
         assert_eq!(sc.get().reply.addr() as u64, r2.addr() as u64);
         hits.push(w.sys(2, Syscall::ReplyRecv, ep[1], rp[2], info(0, 1), &[3]));
         assert_eq!((w.s.k.cur_thread, tcb_sc(w.ts[0])), (w.ts[0], sc));

@@ -85,12 +85,17 @@ fn own_sc(s: &System, tslot: u64) -> ScRef {
 
 /// A call-stack word naming the SchedContext `sc` (the head).
 fn head(sc: ScRef) -> u64 {
-    CallStack::to_b(sc).word()
+    CallStack::to_a(sc).word()
 }
 
-/// A call-stack word naming the Reply object `r`.
+/// A `prev` word naming the Reply object `r`.
 fn link(r: ReplyRef) -> u64 {
     r.addr() as u64
+}
+
+/// A call-stack (`next`) word naming the Reply object `r`.
+fn stack_link(r: ReplyRef) -> u64 {
+    CallStack::to_b(r).word()
 }
 
 /// A Reply object's (tcb, prev, next).
@@ -342,7 +347,7 @@ fn nested_passive_calls_build_and_unwind_the_call_stack() {
     );
     assert_eq!(sc.get().reply.addr() as u64, rc.addr() as u64);
     assert_eq!(links(rc), (addr(b), link(rb), head(sc)));
-    assert_eq!(links(rb), (addr(a), 0, link(rc)));
+    assert_eq!(links(rb), (addr(a), 0, stack_link(rc)));
     // C answers B: the SC goes back one level.
     reply_recv(&mut s, c, epc, rpc, info(0, 0, 1), &[3]);
     assert_eq!(

@@ -505,7 +505,7 @@ impl PPtr<crate::cte::Cte> {
     /// The slot `cptr` names in the CNode that `root` (a CNode cap) names, if `one_level`
     /// (the caller's check that `root` is a CNode cap whose guard size + radix = 64) and the
     /// guard matches: then the index, `cptr` with the guard cleared, is below 2^radix by
-    /// construction (the IPC fastpath's one-level lookup).
+    /// construction (the one-level lookup of the IPC fastpath and of the full path).
     #[inline(always)]
     pub fn cnode_slot_one_level(
         root: RawCap,
@@ -520,6 +520,27 @@ impl PPtr<crate::cte::Cte> {
             return None;
         }
         let index = cptr ^ root.w1.wrapping_shl(radix);
+        Some(PPtr::new(
+            root.obj_addr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
+        ))
+    }
+    /// [`PPtr::cnode_slot_one_level`] for the IPC fastpath: the shifts are
+    /// `arch::shr_mod64`/`shl_mod64`, which keep LLVM from masking the radix once for all the
+    /// lookups of a function (an `andi` it cannot drop: MCS ReplyRecv looks up two CPtrs).
+    /// Not for the full path: there the opaque shifts cost more than they save (the
+    /// invocations' lookups, measured: `call_1cap_cross_as` +37, retypes +48).
+    #[inline(always)]
+    pub fn cnode_slot_one_level_fastpath(
+        root: RawCap,
+        one_level: bool,
+        cptr: u64,
+    ) -> Option<PPtr<crate::cte::Cte>> {
+        let radix = crate::arch::opaque(root.w0 >> 44);
+        debug_assert_eq!(radix & 63, root.cnode_radix());
+        if !one_level || crate::arch::shr_mod64(cptr, radix) != root.w1 {
+            return None;
+        }
+        let index = cptr ^ crate::arch::shl_mod64(root.w1, radix);
         Some(PPtr::new(
             root.obj_addr() + index as usize * core::mem::size_of::<crate::cte::Cte>(),
         ))
@@ -1000,7 +1021,7 @@ impl<A, B> Copy for Linked<A, B> {}
 
 /// A link to either an `A` or a `B` object (or none), told apart by bit 0 of the word (set:
 /// a `B`; objects are at least 2-byte aligned): the call-stack words of MCS Reply objects
-/// (seL4 `call_stack_t`: a Reply, or the SchedContext at the head of the stack). Written only
+/// (seL4 `call_stack_t`: the SchedContext at the head of the stack, or a Reply). Written only
 /// from a `PPtr<A>` or a `PPtr<B>` (or cleared), like [`Link`]; the word 1 (a `B` at address
 /// 0) is never written.
 #[repr(transparent)]
@@ -1109,12 +1130,13 @@ impl<A, B> EitherLink<A, B> {
             _ => None,
         }
     }
-    /// The `B` that `l` links if this links that one (one `or` and one comparison: the MCS
-    /// fastpath).
+    /// The `A` that `l` links if this links that one (one comparison: the MCS fastpath, which
+    /// compares a call-stack word with the current thread's SchedContext). `l` must link an
+    /// object (debug builds check it); a none `l` would match a none word.
     #[inline(always)]
-    pub const fn b_if(self, l: Link<B>) -> Option<PPtr<B>> {
-        // `l` none gives word 1, which is never written.
-        if self.word == l.word | Self::B_BIT {
+    pub fn a_if(self, l: Link<A>) -> Option<PPtr<A>> {
+        debug_assert!(!l.is_none());
+        if self.word == l.word {
             Some(PPtr::new(l.word as usize))
         } else {
             None

@@ -10,6 +10,11 @@ use abi::message::MSG_MAX_LENGTH;
 /// Number of ASID pools the ASID table can name (2^`seL4_NumASIDPoolsBits`).
 pub const ASID_TABLE_SIZE: usize = 1 << abi::object::NUM_ASID_POOLS_BITS;
 
+/// The IPC fastpath's message-info bound (see `Kernel::fastpath_info_bound`): bits 0..11 of
+/// the info (length, extra caps, caps unwrapped) shifted to the top are below it iff the
+/// message has at most `FAST_MESSAGE_REGISTERS` words and nothing else.
+pub const FASTPATH_INFO_BOUND: u64 = (abi::message::FAST_MESSAGE_REGISTERS as u64 + 1) << 52;
+
 /// All mutable kernel state. `repr(C)` with the fields the trap and IPC paths use first, so
 /// that they lie within 2 KiB of the start and one instruction reaches each.
 #[repr(C)]
@@ -42,6 +47,10 @@ pub struct Kernel {
     /// Generation of address-space information: bumped with `activated` cleared, it voids
     /// every thread's cached address-space state (`Tcb::arch`, `Tcb::vm_gen`).
     pub vm_gen: u64,
+    /// The IPC fastpath's bound on the message info shifted left by 52 (its 12 low bits on
+    /// top): [`FASTPATH_INFO_BOUND`], a constant kept here so that the check is one load and
+    /// one comparison (the constant takes two instructions to build).
+    pub fastpath_info_bound: u64,
     /// The TCB whose registers are in the FPU, if any.
     pub fpu_owner: crate::mem::Link<crate::object::tcb::Tcb>,
     /// Work done since the last preemption check (`ksWorkUnitsCompleted`).
@@ -127,6 +136,7 @@ impl Kernel {
             asid_table: [crate::mem::Link::NONE; ASID_TABLE_SIZE],
             sched: crate::sched::Scheduler::new(),
             fpu_owner: crate::mem::Link::NONE,
+            fastpath_info_bound: FASTPATH_INFO_BOUND,
             activated_rel: 0,
             vm_gen: 1,
             irq_state: [0; crate::object::interrupt::NUM_IRQS],

@@ -258,7 +258,7 @@ impl System {
         #[cfg(test)]
         let console = crate::user_error_tests::Watch::start();
         syscall_trap(&mut self.k);
-        crate::entry::activate(&mut self.k);
+        activate(&mut self.k);
         #[cfg(test)]
         console.check(t, sys);
         // As on seL4, WriteRegisters and CopyRegisters (with the frame) into the calling thread
@@ -417,7 +417,7 @@ impl System {
     /// Runs the scheduler as the kernel does on exit; returns the thread that runs next
     /// (`None`: idle).
     pub fn schedule(&mut self) -> Option<TcbRef> {
-        crate::entry::activate(&mut self.k).map(|_| self.k.cur_thread)
+        activate(&mut self.k).map(|_| self.k.cur_thread)
     }
 
     /// Makes `t` the running thread (as if the scheduler had picked it).
@@ -434,7 +434,7 @@ impl System {
         }
         self.k.set_cur_thread(t);
         self.k.sched.action = crate::sched::SchedulerAction::ResumeCurrentThread;
-        let _ = crate::entry::activate(&mut self.k);
+        let _ = activate(&mut self.k);
     }
 
     /// Kernel-virtual address of `t`'s IPC buffer.
@@ -521,6 +521,18 @@ pub const MIRI_CASES: u32 = 4;
 /// and `s0`..`s11`, which the kernel's code keeps in the CPU.
 pub const KEPT_ON_RESUME: [usize; 14] = [3, 4, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
 
+/// [`crate::entry::activate`], the kernel's exit; MCS: checking that `schedule` left nothing
+/// to do for a next `schedule` (`sched::mcs::settled`), which holds at every kernel entry.
+pub fn activate(k: &mut Kernel) -> Option<*mut crate::arch::ArchContext> {
+    let r = crate::entry::activate(k);
+    #[cfg(feature = "mcs")]
+    assert!(
+        crate::sched::mcs::settled(k),
+        "schedule left work for the next schedule"
+    );
+    r
+}
+
 /// [`crate::entry::handle_trap`] of a syscall of the current thread (its registers set up),
 /// checking the machine's partial exit: if the kernel would resume the thread without
 /// loading [`KEPT_ON_RESUME`] from its context (the syscall's full path ran and
@@ -530,7 +542,17 @@ pub const KEPT_ON_RESUME: [usize; 14] = [3, 4, 8, 9, 18, 19, 20, 21, 22, 23, 24,
 pub fn syscall_trap(k: &mut Kernel) -> crate::entry::Handled {
     let t = k.cur_thread;
     let before = KEPT_ON_RESUME.map(|r| t.reg(r));
+    // MCS: a fastpath that starts with nothing left for `schedule` leaves nothing (what
+    // lets the benchmark null syscall return without `schedule` on the machine, see
+    // `sched::mcs::settled`; every other exit runs `schedule`, checked in `activate`).
+    #[cfg(feature = "mcs")]
+    let settled_before = crate::sched::mcs::settled(k);
     let handled = crate::entry::handle_trap(k, crate::entry::Event::Syscall);
+    #[cfg(feature = "mcs")]
+    assert!(
+        handled == crate::entry::Handled::Full || !settled_before || crate::sched::mcs::settled(k),
+        "the fastpath left work for schedule"
+    );
     #[cfg(not(feature = "mcs"))]
     if handled == crate::entry::Handled::Full && crate::entry::resumes_unchanged(k) {
         assert!(k.cur_thread == t, "the partial exit resumes another thread");

@@ -5,6 +5,7 @@
 mod bench;
 mod bootregion;
 mod elfsize;
+mod fastpathcheck;
 mod fuzz;
 mod microkit;
 mod miri;

@@ -450,6 +450,17 @@ impl Workspace {
         let level = config.log_level.map(LogLevel::as_str);
         self.run_cargo_build(&args, &[(LOG_LEVEL_VAR, level)])?;
         let elf = existing(self.artifact(target, config.profile, KERNEL_BIN))?;
+        // A riscv64 kernel may run its fastpath on the caller's sp (the kernel's trap.rs,
+        // `FASTPATH_ON_USER_SP`; the check looks for its mark).
+        if config.arch == Arch::Riscv64 {
+            let problems = crate::fastpathcheck::check(&elf)?;
+            if !problems.is_empty() {
+                bail!(
+                    "the IPC fastpath uses the stack:\n  {}",
+                    problems.join("\n  ")
+                );
+            }
+        }
         let image = self.publish(&elf, config.arch, config.profile, &config.image_name())?;
         let image = if config.arch.boots_flat_image() {
             let flat = image.with_extension("img");

@@ -155,6 +155,8 @@ use aarch64::machine;
 pub use aarch64::machine::devicetree::builtin_params as builtin_platform_params;
 #[cfg(all(target_os = "none", feature = "fastpath"))]
 pub use machine::trap::fastpath_restore;
+#[cfg(target_os = "none")]
+pub use machine::trap::{fastpath_call_slow, fastpath_reply_recv_slow};
 /// The machine of the architecture built (target only).
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 use riscv64::machine;
@@ -180,14 +182,15 @@ pub use machine::{init_platform, restore_user_context};
 pub use machine::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
     kernel_root_page_table, kernel_state_addr, opaque, paddr_to_pptr, pptr_to_paddr, put_char,
-    set_irq_trigger, set_vm_root, set_vm_root_cached, wait_for_interrupt,
+    set_irq_trigger, set_vm_root, set_vm_root_cached, shl_mod64, shr_mod64, trapped_thread,
+    wait_for_interrupt, FASTPATH_INFO_BOUND_LOADED,
 };
 
 #[cfg(not(target_os = "none"))]
 pub use host::{
     flush_all, flush_asid, flush_page, fpu_load, fpu_save, halt, irq_claim, irq_mask,
     kernel_root_page_table, opaque, paddr_to_pptr, pptr_to_paddr, put_char, set_irq_trigger,
-    set_vm_root, set_vm_root_cached,
+    set_vm_root, set_vm_root_cached, shl_mod64, shr_mod64, FASTPATH_INFO_BOUND_LOADED,
 };
 
 /// The cycle counter (seL4 `timestamp()`), for utilisation accounting.

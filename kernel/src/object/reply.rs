@@ -9,9 +9,11 @@ use crate::mem::{EitherLink, Link, Linked, PPtr};
 use crate::object::sched_context::{ScRef, SchedContext};
 use crate::object::tcb::Tcb;
 
-/// A `call_stack_t` word: a Reply object, or (bit 0 set, `isHead`) the SchedContext at the
-/// head of the stack.
-pub type CallStack = EitherLink<Reply, SchedContext>;
+/// A `call_stack_t` word: the SchedContext at the head of the stack (seL4's `isHead`), or
+/// (bit 0 set) a Reply object. The opposite of seL4's bit (its `isHead` is bit 0 set): a head
+/// word is then the SchedContext's address itself, which the MCS fastpath compares with the
+/// current thread's SchedContext and stores without an `or` (the word is internal).
+pub type CallStack = EitherLink<SchedContext, Reply>;
 
 /// A Reply object (`reply_t`), 2^`seL4_ReplyBits` = 32 bytes.
 #[derive(Clone, Copy, Debug, Default)]
@@ -81,11 +83,11 @@ pub fn push(k: &mut Kernel, caller: TcbRef, callee: TcbRef, reply: ReplyRef, can
     if callee.with(|x| x.sched_context).is_none() && can_donate {
         let old_caller = sc_donated.with(|s| s.reply);
         if let Some(old) = old_caller.get() {
-            old.with(|r| r.next = CallStack::to_a(reply));
+            old.with(|r| r.next = CallStack::to_b(reply));
         }
         reply.with(|r| {
             r.prev = old_caller;
-            r.next = CallStack::to_b(sc_donated);
+            r.next = CallStack::to_a(sc_donated);
         });
         sc_donated.with(|s| s.reply = Link::to(reply));
         sched_context::donate(k, sc_donated, callee);
@@ -97,7 +99,7 @@ pub fn push(k: &mut Kernel, caller: TcbRef, callee: TcbRef, reply: ReplyRef, can
 /// stack shrinks by one.
 fn pop(k: &mut Kernel, reply: ReplyRef, t: TcbRef, sc: ScRef) {
     let r = reply.get();
-    debug_assert!(r.tcb.is(t) && r.next.b() == Some(sc));
+    debug_assert!(r.tcb.is(t) && r.next.a() == Some(sc));
     sc.with(|s| s.reply = r.prev);
     if let Some(prev) = r.prev.get() {
         prev.with(|p| p.next = r.next);
@@ -116,11 +118,11 @@ fn pop(k: &mut Kernel, reply: ReplyRef, t: TcbRef, sc: ScRef) {
 pub fn remove(k: &mut Kernel, reply: ReplyRef, t: TcbRef) {
     let r = reply.get();
     match r.next.get() {
-        Some(Linked::B(sc)) => {
+        Some(Linked::A(sc)) => {
             pop(k, reply, t, sc);
             return;
         }
-        Some(Linked::A(next)) => next.with(|n| n.prev = Link::NONE),
+        Some(Linked::B(next)) => next.with(|n| n.prev = Link::NONE),
         None => {}
     }
     cut(k, reply, r.prev.get(), t);
@@ -135,8 +137,8 @@ pub fn remove_tcb(k: &mut Kernel, t: TcbRef) {
     };
     let r = reply.get();
     match r.next.get() {
-        Some(Linked::B(sc)) => sc.with(|s| s.reply = Link::NONE),
-        Some(Linked::A(next)) => next.with(|n| n.prev = Link::NONE),
+        Some(Linked::A(sc)) => sc.with(|s| s.reply = Link::NONE),
+        Some(Linked::B(next)) => next.with(|n| n.prev = Link::NONE),
         None => {}
     }
     cut(k, reply, r.prev.get(), t);

@@ -605,7 +605,7 @@ pub fn unbind_reply(sc: ScRef) {
         return;
     }
     if let Some(reply) = sc.with(|s| s.reply).get() {
-        debug_assert!(reply.with(|x| x.next).b().is_some());
+        debug_assert!(reply.with(|x| x.next).a().is_some());
         reply.with(|x| x.next = CallStack::NONE);
         sc.with(|s| s.reply = Link::NONE);
     }

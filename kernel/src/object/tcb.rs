@@ -103,9 +103,15 @@ pub const TCB_NAME_LEN: usize = 64;
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct Tcb {
+    /// Saved user registers, first where `build.rs` says so (`tcb_context_first`: the
+    /// context's address is then the TCB's, and the IPC fastpath's exit needs no address
+    /// computation for it), else after the slots.
+    #[cfg(tcb_context_first)]
+    pub context: ArchContext,
     /// The TCB's CNode slots, indexed by [`tcb_slot`].
     pub slots: [Cte; tcb_slot::COUNT],
-    /// Saved user registers.
+    /// Saved user registers (see above).
+    #[cfg(not(tcb_context_first))]
     pub context: ArchContext,
     /// [`ThreadState`] as a word.
     pub state: u64,
@@ -198,7 +204,10 @@ impl TcbRef {
     /// The `i`-th of the TCB's CNode slots.
     #[inline(always)]
     pub fn slot(self, i: usize) -> Slot {
-        Slot(self.field::<[Cte; tcb_slot::COUNT], 0>().at(i))
+        Slot(
+            self.field::<[Cte; tcb_slot::COUNT], { core::mem::offset_of!(Tcb, slots) }>()
+                .at(i),
+        )
     }
     /// The thread state.
     #[inline(always)]

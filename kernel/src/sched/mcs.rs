@@ -355,6 +355,22 @@ fn release_queue_ready(k: &Kernel) -> bool {
         .is_some_and(|h| refill_ready(tcb_sc(h), k.cur_time))
 }
 
+/// Whether `schedule` would change nothing: no scheduling decision pending, no timer to
+/// program, the current SC is the current thread's, no thread to release at the current
+/// time and the domain's time not up. True at every kernel entry from user level: the last
+/// exit ran `schedule`, or the IPC fastpath, which changes none of these (it moves the
+/// current SC with the thread it switches to), and the time (`k.cur_time`) changes only at
+/// `update_timestamp`. So a syscall that reads no time and changes nothing may return
+/// without `schedule`, as seL4's `handleUnknownSyscall` does for `seL4_BenchmarkNullSyscall`
+/// (the host tests check this at every syscall entry, `testing::syscall_trap`).
+pub fn settled(k: &Kernel) -> bool {
+    k.sched.action == super::SchedulerAction::ResumeCurrentThread
+        && !k.reprogram
+        && k.cur_sc == tcb_sc(k.cur_thread)
+        && !release_queue_ready(k)
+        && !is_cur_domain_expired(k)
+}
+
 /// `tcbReleaseDequeue`: the first thread of the release queue leaves it and may run.
 fn release_dequeue(k: &mut Kernel) {
     let Some(awakened) = k.sched.release_queue.head.get() else {

@@ -74,6 +74,22 @@ pub fn opaque(x: u64) -> u64 {
     x
 }
 
+/// Whether the IPC fastpath checks the message info shifted left by 52 against the bound
+/// kept in `Kernel::fastpath_info_bound` rather than its low 12 bits against 4 (the host: as riscv64, whose kernel the host tests simulate).
+pub const FASTPATH_INFO_BOUND_LOADED: bool = true;
+
+/// `x >> (s mod 64)` (the machine's `shr_mod64`).
+#[inline(always)]
+pub fn shr_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shr(s as u32)
+}
+
+/// `x << (s mod 64)` (the machine's `shl_mod64`).
+#[inline(always)]
+pub fn shl_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shl(s as u32)
+}
+
 /// The host has no address spaces to switch.
 pub fn set_vm_root_cached(_t: crate::object::tcb::TcbRef) {}
 

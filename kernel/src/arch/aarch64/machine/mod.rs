@@ -296,6 +296,29 @@ pub fn opaque(mut x: u64) -> u64 {
     x
 }
 
+/// The thread whose trap this is: the current thread (the aarch64 trap entry passes no
+/// context to the fastpath; `ctx` is not used).
+#[inline(always)]
+pub fn trapped_thread(k: &crate::state::Kernel, _ctx: u64) -> crate::object::tcb::TcbRef {
+    k.cur_thread
+}
+
+/// Whether the IPC fastpath checks the message info shifted left by 52 against the bound
+/// kept in `Kernel::fastpath_info_bound` rather than its low 12 bits against 4 (aarch64: `and` with 0xfff is one instruction, so the mask and a compare with 4 are cheaper than a load).
+pub const FASTPATH_INFO_BOUND_LOADED: bool = false;
+
+/// `x >> (s mod 64)` (see the riscv64 machine's `shr_mod64`; here plain Rust).
+#[inline(always)]
+pub fn shr_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shr(s as u32)
+}
+
+/// `x << (s mod 64)` (see `shr_mod64`).
+#[inline(always)]
+pub fn shl_mod64(x: u64, s: u64) -> u64 {
+    x.wrapping_shl(s as u32)
+}
+
 /// Flushes every TLB entry of every address space (`tlbi vmalle1`).
 pub fn flush_all() {
     // SAFETY: as in `flush_page`.

@@ -273,6 +273,19 @@ pub unsafe fn restore_user_context(ctx: *mut ArchContext) -> ! {
     unsafe { asm!("b {0}", sym aarch64_restore_user_context, in("x0") ctx, options(noreturn)) }
 }
 
+/// The full path of a `seL4_Call` the fastpath did not take, made at `pc`: the context to
+/// resume (the trap entry called the fastpath and restores it).
+#[inline(always)]
+pub fn fastpath_call_slow(pc: u64) -> *mut crate::arch::ArchContext {
+    crate::entry::fastpath_call_fallback(pc)
+}
+
+/// [`fastpath_call_slow`] for `seL4_ReplyRecv`.
+#[inline(always)]
+pub fn fastpath_reply_recv_slow(pc: u64) -> *mut crate::arch::ArchContext {
+    crate::entry::fastpath_reply_recv_fallback(pc)
+}
+
 /// Leaves the IPC fastpath: returns to EL0 in thread `t` with `x0` = `badge` and `x1` =
 /// `info`, which the fastpath passes here rather than through the context (they are stored
 /// into it first: aarch64's exit loads every register from the context).

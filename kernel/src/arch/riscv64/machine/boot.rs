@@ -15,7 +15,8 @@
 //! `.boot.text`, uses only pc-relative addressing for what it writes (so it works at either
 //! address) and absolute literals for physical addresses. It:
 //! 1. disables interrupts and the FPU (`sstatus.FS` = Off), points `stvec` at an early trap
-//!    handler that reports and stops the machine, and clears `sscratch` (kernel mode);
+//!    handler that reports and stops the machine, and clears `sscratch` (the trap entry's
+//!    scratch context is set once `stvec` names the trap entry);
 //! 2. zeroes `.bss` (which holds the root page table and the kernel stack);
 //! 3. fills the kernel's Sv39 root page table with gigapages: the identity gigapage of the
 //!    kernel's physical address (for the jump in a firmware boot), entries 256..=509 (the window
@@ -85,7 +86,7 @@ _start:
     csrc sstatus, t0                 # FS = Off: the kernel uses no FPU
     lla t0, boot_early_trap
     csrw stvec, t0
-    csrw sscratch, zero              # sscratch == 0: in the kernel
+    csrw sscratch, zero              # (boot_early_trap does not use it)
     mv s0, a0                        # keep the hand-off registers
     mv s1, a1
     mv s2, a2
@@ -203,6 +204,8 @@ boot_high:
     la sp, kernel_stack_top
     la t0, riscv_trap_entry
     csrw stvec, t0
+    la t0, riscv_trap_scratch        # sscratch always names a context (trap.rs)
+    csrw sscratch, t0
     call {early_init}
     mv a0, s0
     mv a1, s1

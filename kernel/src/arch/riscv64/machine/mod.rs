@@ -200,6 +200,52 @@ pub fn opaque(mut x: u64) -> u64 {
     x
 }
 
+/// The thread whose trap the entry saved into the context at `ctx` (the trap entry passes the
+/// address `sscratch` held): the current thread, `k.cur_thread` (debug builds check it),
+/// without a load. The context is the first field of a TCB, so its address is the TCB's.
+#[inline(always)]
+pub fn trapped_thread(k: &crate::state::Kernel, ctx: u64) -> crate::object::tcb::TcbRef {
+    const _: () = assert!(core::mem::offset_of!(crate::object::tcb::Tcb, context) == 0);
+    // SAFETY: `sscratch` holds the context of the thread the kernel last returned to
+    // (`restore_user_context` and the fastpath's exit write it), which is the current
+    // thread: only the kernel switches threads, and it does so before such a return. So
+    // `ctx` is the address of a live TCB, inside the kernel window and aligned.
+    let t = unsafe { crate::mem::PPtr::from_addr(ctx as usize) };
+    debug_assert!(t == k.cur_thread);
+    t
+}
+
+/// Whether the IPC fastpath checks the message info shifted left by 52 against the bound
+/// kept in `Kernel::fastpath_info_bound` rather than its low 12 bits against 4 (riscv64: a 12-bit mask is no `andi` immediate, the compare against the shifted bound is one instruction fewer).
+pub const FASTPATH_INFO_BOUND_LOADED: bool = true;
+
+/// `x >> (s mod 64)` and `x << (s mod 64)`: one `srl`/`sll`, which use only the low 6 bits
+/// of `s`. In Rust a shift amount used by shifts in several blocks is masked once and kept
+/// in a register (an `andi` LLVM cannot drop); these take `s` as it is (the IPC fastpath's
+/// one-level CSpace lookup, whose radix sits under other bits of the cap word).
+#[inline(always)]
+pub fn shr_mod64(x: u64, s: u64) -> u64 {
+    let r;
+    // SAFETY: one shift between registers: no memory, no other register.
+    unsafe {
+        asm!("srl {0}, {1}, {2}", lateout(reg) r, in(reg) x, in(reg) s,
+             options(pure, nomem, nostack, preserves_flags))
+    };
+    r
+}
+
+/// See [`shr_mod64`].
+#[inline(always)]
+pub fn shl_mod64(x: u64, s: u64) -> u64 {
+    let r;
+    // SAFETY: as in `shr_mod64`.
+    unsafe {
+        asm!("sll {0}, {1}, {2}", lateout(reg) r, in(reg) x, in(reg) s,
+             options(pure, nomem, nostack, preserves_flags))
+    };
+    r
+}
+
 /// seL4's `setVMRoot`: switches to the VSpace that thread `t` runs in, or to the kernel's own
 /// page table (ASID 0) if it has no valid one (any user access then faults).
 pub fn set_vm_root(k: &crate::state::Kernel, t: crate::object::tcb::TcbRef) {
