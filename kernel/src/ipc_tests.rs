@@ -94,6 +94,50 @@ fn rendezvous_sender_first_and_call_reply() {
     );
 }
 
+/// A reply cap names a thread too, but only a thread cap is the authority of the priority
+/// invocations (seL4 `decodeSetPriority` and friends: `cap_get_capType(authCap) !=
+/// cap_thread_cap` is `InvalidCapability` 1): a saved reply cap to a caller is refused, the
+/// caller's priority untouched.
+#[cfg(not(feature = "mcs"))]
+#[test]
+fn a_reply_cap_is_not_a_priority_authority() {
+    let World { mut s, e } = world();
+    let ep = s.make(T::Endpoint, 0, e);
+    let client = s.spawn(100, e + 12);
+    s.run_as(client);
+    s.sys(Syscall::Call, ep, info(5, 0, 0), &[], &[]);
+    assert_eq!(client.state(), ThreadState::BlockedOnSend);
+    let root = s.root;
+    s.run_as(root);
+    s.sys(Syscall::Recv, ep, info(0, 0, 0), &[], &[]);
+    assert_eq!(client.state(), ThreadState::BlockedOnReply);
+    let r = s.cnode(L::CNodeSaveCaller, &[e + 20, 64], &[]);
+    assert_eq!(r.info.label(), 0, "{r:?}");
+    assert!(matches!(
+        s.root_slot(e + 20).cap(),
+        Cap::Reply { master: false, .. }
+    ));
+    let tcb = slot::INIT_THREAD_TCB;
+    let prio = |t: TcbRef| t.with(|x| (x.priority, x.mcp));
+    let before = prio(root);
+    for label in [L::TCBSetPriority, L::TCBSetMCPriority] {
+        let r = s.call(tcb, label, &[10], &[e + 20]);
+        assert_eq!(
+            r.info.label(),
+            abi::Error::InvalidCapability as u64,
+            "{label:?}"
+        );
+        assert_eq!(r.mrs[0], 1, "{label:?}: the authority is cap 1");
+    }
+    let r = s.call(tcb, L::TCBSetSchedParams, &[10, 10], &[e + 20]);
+    assert_eq!(r.info.label(), abi::Error::InvalidCapability as u64);
+    assert_eq!(prio(root), before);
+    // The thread cap itself is accepted.
+    let r = s.call(tcb, L::TCBSetPriority, &[200], &[tcb]);
+    assert_eq!(r.info.label(), 0, "{r:?}");
+    assert_eq!(prio(root).0, 200);
+}
+
 // Threads without SchedContexts and receives without Reply objects (MCS: mcs_tests).
 #[cfg(not(feature = "mcs"))]
 #[test]

@@ -576,14 +576,17 @@ fn authority(
     args: &impl InvocationArgs,
     min_len: usize,
 ) -> Result<TcbRef, SyscallError> {
-    let Some((auth, _)) = args.extra_cap_cold(0).filter(|_| args.len() >= min_len) else {
+    let Some(slot) = args.extra_slot(0).filter(|_| args.len() >= min_len) else {
         return Err(user_err!(
             SyscallError::TruncatedMessage,
             "TCB {inv}: Truncated message."
         ));
     };
-    match auth {
-        Cap::Thread { tcb } => Ok(tcb),
+    // Only the thread cap's tag and object are needed: read from the slot's words, without
+    // decoding the whole cap (the same `Cap::Thread { tcb }` a decode gives).
+    let raw = slot.raw();
+    match raw.object::<crate::object::tcb::Tcb>() {
+        Some(tcb) if raw.tag() == crate::cap::tag::THREAD => Ok(tcb),
         _ => Err(user_err!(
             SyscallError::InvalidCapability(1),
             "TCB {inv}: authority cap not a TCB."
