@@ -1039,6 +1039,15 @@ fn budget_check_leaves_a_head_at_max_release_time_alone() {
             amount: 1000
         }]
     );
+    // The whole head used: not moved a period on either.
+    refill_budget_check(sc, 1000);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: MAX_RELEASE_TIME,
+            amount: 1000
+        }]
+    );
     let t = MAX_RELEASE_TIME - 1;
     refill_new(sc, 4, 1000, 10_000, t);
     refill_budget_check(sc, 300);
@@ -1103,4 +1112,49 @@ fn binding_an_sc_whose_refill_is_not_ready_postpones_the_thread() {
     );
     assert!(is_schedulable(u));
     assert!(k.sched.release_queue.head.is(t) && k.sched.release_queue.tail.is(t));
+}
+
+/// `schedContext_bindTCB` of a sporadic, configured SC (seL4 `schedcontext.c`): unless it is
+/// the current SC, its ready head refill is brought up to now (`refill_unblock_check`, which
+/// sets `ksReprogram`); the current SC is left as it is.
+#[test]
+fn binding_a_sporadic_sc_brings_its_refill_up_to_date_unless_current() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let now = k.cur_time;
+    let bind = |k: &mut Kernel, o: &mut Objects, current: bool| {
+        let sc = o.sc(8);
+        refill_new(sc, 4, 1000, 5000, now - 500);
+        sc.with(|s| s.sporadic = 1);
+        if current {
+            k.cur_sc = sc;
+        }
+        let t = o.tcb();
+        t.with(|x| x.priority = 10);
+        t.set_state(ThreadState::Inactive);
+        k.reprogram = false;
+        bind_tcb(k, sc, t);
+        (refills(sc), k.reprogram)
+    };
+    let r = |time| Refill { time, amount: 1000 };
+    assert_eq!(bind(&mut k, &mut o, false), (vec![r(now)], true));
+    assert_eq!(bind(&mut k, &mut o, true), (vec![r(now - 500)], false));
+}
+
+/// `schedContext_updateConsumed` (seL4 `schedcontext.c`): at most `getMaxTicksToUs()` ticks
+/// are converted at a time, the rest stays; below that, all of it, and the count is reset.
+#[test]
+fn update_consumed_converts_at_most_max_ticks_to_us() {
+    let mut o = Objects::new();
+    let sc = o.sc(8);
+    let max = crate::arch::MAX_TICKS_TO_US;
+    sc.with(|s| s.consumed = max);
+    assert_eq!(update_consumed(sc), crate::arch::ticks_to_us(max));
+    assert_eq!(sc.get().consumed, 0);
+    sc.with(|s| s.consumed = max - 1);
+    assert_eq!(update_consumed(sc), crate::arch::ticks_to_us(max - 1));
+    assert_eq!(sc.get().consumed, 0);
+    sc.with(|s| s.consumed = 12_345);
+    assert_eq!(update_consumed(sc), crate::arch::ticks_to_us(12_345));
+    assert_eq!(sc.get().consumed, 0);
 }
