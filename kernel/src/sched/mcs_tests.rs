@@ -1158,3 +1158,40 @@ fn update_consumed_converts_at_most_max_ticks_to_us() {
     assert_eq!(update_consumed(sc), crate::arch::ticks_to_us(12_345));
     assert_eq!(sc.get().consumed, 0);
 }
+
+/// `schedule_used` with the refill buffer full (seL4 `sporadic.c`): time used that neither
+/// touches nor overlaps the tail is merged into it, the tail delayed so that it ends where the
+/// new refill would have ended.
+#[test]
+fn a_full_buffer_delays_the_tail_to_merge_used_time() {
+    let mut o = Objects::new();
+    let sc = o.sc(7); // two refills
+    refill_new(sc, 2, 1000, 5000, 0);
+    refill_budget_check(sc, 300);
+    assert!(refill_unblock_check(sc, 1000));
+    let r = |time, amount| Refill { time, amount };
+    assert_eq!(refills(sc), [r(1000, 700), r(5000, 300)]);
+    assert!(refill_full(sc));
+    // 300 used from 1000 comes back at 6000; the tail ends at 5300.
+    refill_budget_check(sc, 300);
+    assert_eq!(refills(sc), [r(1300, 400), r(5700, 600)]);
+}
+
+/// `refill_budget_check` (seL4 `sporadic.c`, `head_refill_insufficient`): a head left with
+/// exactly `MIN_BUDGET` is sufficient and stays; one tick less and it merges into the next
+/// refill.
+#[test]
+fn a_head_of_exactly_min_budget_is_not_merged() {
+    let mut o = Objects::new();
+    let sc = o.sc(8);
+    let r = |time, amount| Refill { time, amount };
+    refill_new(sc, 4, 1000, 5000, 0);
+    refill_budget_check(sc, 1000 - MIN_BUDGET);
+    assert_eq!(
+        refills(sc),
+        [r(800, MIN_BUDGET), r(5000, 1000 - MIN_BUDGET)]
+    );
+    refill_new(sc, 4, 1000, 5000, 0);
+    refill_budget_check(sc, 1000 - MIN_BUDGET + 1);
+    assert_eq!(refills(sc), [r(5000 - MIN_BUDGET + 1, 1000)]);
+}
