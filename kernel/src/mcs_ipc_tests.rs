@@ -1985,3 +1985,100 @@ fn a_long_revoke_is_preempted_when_the_budget_runs_out() {
     assert!((1..=n).all(|i| s.root_slot(e + i).is_empty()));
     assert_eq!(root.reg(reg::PC), pc + 4);
 }
+
+/// Deleting the Reply object of a passive server that went on to block elsewhere with the
+/// caller's SC gives the SC back to the caller (`reply_pop` → `schedContext_donate`, seL4
+/// `reply.c`, `schedcontext.c`), which stays Inactive; the server keeps waiting without an SC
+/// and the deleting thread goes on, a thread of its priority still ready.
+#[test]
+fn deleting_the_reply_of_a_server_blocked_elsewhere_returns_the_sc() {
+    let (mut s, e) = world();
+    let root = s.root;
+    let ep = s.make(T::Endpoint, 0, e);
+    let ep2 = s.make(T::Endpoint, 0, e + 2);
+    let rp = s.make(T::Reply, 0, e + 1);
+    let rp2 = s.make(T::Reply, 0, e + 3);
+    let server = s.spawn(100, e + 10);
+    let client = s.spawn(50, e + 12);
+    let peer = s.spawn(1, e + 14);
+    let csc = own_sc(&s, e + 12);
+    recv(&mut s, server, ep, rp);
+    make_passive(&mut s, e + 10);
+    call(&mut s, client, ep, info(0, 0, 0), &[]);
+    assert_eq!((s.k.cur_thread, tcb_sc(server)), (server, csc));
+    // The server blocks on another endpoint, keeping the caller's SC.
+    recv(&mut s, server, ep2, rp2);
+    assert_eq!(server.state(), ThreadState::BlockedOnReceive);
+    assert_eq!(tcb_sc(server), csc);
+    assert!(peer.with(|x| x.queued) == 1);
+    ok_empty(s.cnode(L::CNodeDelete, &[rp, 64], &[]));
+    assert_eq!((tcb_sc(client), tcb_sc(server).addr()), (csc, 0));
+    assert_eq!(
+        (client.state(), server.state()),
+        (ThreadState::Inactive, ThreadState::BlockedOnReceive)
+    );
+    assert!(ep_queue(ep_at(&s, ep2)).contains(&server));
+    assert!(!is_schedulable(server) && !is_schedulable(client));
+    assert_eq!(s.k.cur_thread, root);
+    assert!(peer.with(|x| x.queued) == 1);
+}
+
+/// A `SchedContext_YieldTo` ends (`schedContext_completeYieldTo` → `cancelYieldTo`, seL4
+/// `schedcontext.c`, `thread.c`): when the yielder runs again (`activateThread`) it gets the
+/// consumed time as its reply and neither it nor the SC names the other any more; suspending a yielder
+/// (`suspend` → `schedContext_cancelYieldTo`) also clears both links.
+#[test]
+fn a_yield_to_is_completed_or_cancelled_and_the_links_cleared() {
+    let (mut s, e) = world();
+    let root = s.root;
+    let ep = s.make(T::Endpoint, 0, e);
+    let same = s.spawn(1, e + 12);
+    let ssc = own_sc(&s, e + 12);
+    let yield_to = |s: &mut System| {
+        s.run_as(root);
+        s.syscall(
+            Syscall::Call,
+            System::sc_slot_of(e + 12),
+            info(L::SchedContextYieldTo as u64, 0, 0),
+            &[],
+            &[],
+        )
+    };
+    yield_to(&mut s);
+    assert_eq!(s.k.cur_thread, same);
+    assert!(root.with(|x| x.yield_to).is(ssc));
+    assert!(ssc.get().yield_from.is(root));
+    // `handleInvocation` gave it the empty success reply for now.
+    assert_eq!(root.state(), ThreadState::Running);
+    assert_eq!(System::regs_of(root).info.0, 0);
+    // The SC's thread blocks: the yielder runs again and the YieldTo completes.
+    ssc.with(|x| x.consumed = crate::arch::us_to_ticks(77));
+    sys6(&mut s, same, Syscall::Wait, ep, 0, 0, info(0, 0, 0), &[]);
+    assert_eq!(s.k.cur_thread, root);
+    assert_eq!(root.state(), ThreadState::Running);
+    let r = System::regs_of(root);
+    assert_eq!((r.info.label(), r.info.length(), r.mrs[0]), (0, 1, 77));
+    assert!(root.with(|x| x.yield_to).is_none());
+    assert!(ssc.get().yield_from.is_none());
+    assert_eq!(ssc.get().consumed, 0);
+
+    // Yield again, then the SC's thread suspends the yielder.
+    send(&mut s, root, ep, info(0, 0, 0), &[]);
+    assert_eq!(same.state(), ThreadState::Running);
+    yield_to(&mut s);
+    assert_eq!(s.k.cur_thread, same);
+    assert!(root.with(|x| x.yield_to).is(ssc));
+    sys6(
+        &mut s,
+        same,
+        Syscall::Call,
+        ROOT_TCB,
+        0,
+        0,
+        info(L::TCBSuspend as u64, 0, 0),
+        &[],
+    );
+    assert_eq!(root.state(), ThreadState::Inactive);
+    assert!(root.with(|x| x.yield_to).is_none());
+    assert!(ssc.get().yield_from.is_none());
+}

@@ -988,3 +988,210 @@ fn preempted_operation_charges_a_configured_sc_or_drops_the_time() {
     sc.with(|s| s.refill_max = max);
     assert_eq!(refills(sc), before);
 }
+
+/// `refill_ordered` and `refill_sum` (seL4 `sporadic.c`, the debug build's refill sanity
+/// checks) on a buffer that wraps around the end of the refill array: refills that touch
+/// (one ends where the next starts) are ordered, one that starts a tick early is not; round
+/// robin is always ordered.
+#[test]
+fn refill_ordered_and_sum_on_a_wrapped_buffer() {
+    let mut o = Objects::new();
+    let sc = o.sc(8);
+    refill_new(sc, 5, 1000, 10_000, 0);
+    // Slots 3, 4, 0, 1 in use: 300@1000, 200@1300, 400@1500, 100@1900 (each touching the next).
+    let wrapped = [
+        (3, 1000, 300),
+        (4, 1300, 200),
+        (0, 1500, 400),
+        (1, 1900, 100),
+    ];
+    for (i, time, amount) in wrapped {
+        sc.refill(i).set(Refill { time, amount });
+    }
+    sc.with(|s| {
+        s.refill_head = 3;
+        s.refill_tail = 1;
+    });
+    assert_eq!(refill_size(sc), 4);
+    assert_eq!(refill_sum(sc), 1000);
+    assert!(refill_ordered(sc), "touching refills are ordered");
+    // The last refill starts one tick before the one before it ends.
+    sc.refill(1).with(|r| r.time = 1899);
+    assert!(!refill_ordered(sc));
+    // Round robin: not checked.
+    sc.with(|s| s.period = 0);
+    assert!(refill_ordered(sc));
+}
+
+/// `refill_budget_check` on a head refill at `MAX_RELEASE_TIME` (seL4 `sporadic.c`): a head
+/// that far in time is neither charged in full nor split (`head_refill_overrun` and the split
+/// both require `rTime < MAX_RELEASE_TIME`); one tick earlier it is split.
+#[test]
+fn budget_check_leaves_a_head_at_max_release_time_alone() {
+    let mut o = Objects::new();
+    let sc = o.sc(8);
+    refill_new(sc, 4, 1000, 10_000, MAX_RELEASE_TIME);
+    refill_budget_check(sc, 300);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: MAX_RELEASE_TIME,
+            amount: 1000
+        }]
+    );
+    // The whole head used: not moved a period on either.
+    refill_budget_check(sc, 1000);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: MAX_RELEASE_TIME,
+            amount: 1000
+        }]
+    );
+    let t = MAX_RELEASE_TIME - 1;
+    refill_new(sc, 4, 1000, 10_000, t);
+    refill_budget_check(sc, 300);
+    assert_eq!(
+        refills(sc),
+        [
+            Refill {
+                time: t + 300,
+                amount: 700
+            },
+            Refill {
+                time: t + 10_000,
+                amount: 300
+            }
+        ]
+    );
+}
+
+/// `schedContext_bindTCB` of a runnable thread and an SC whose head refill is not ready
+/// (`schedContext_resume`, seL4 `schedcontext.c`): the thread goes to the release queue
+/// (`postpone`, which sets `ksReprogram`), not to the ready queue; bound to an SC whose
+/// refill is ready it is queued to run.
+#[test]
+fn binding_an_sc_whose_refill_is_not_ready_postpones_the_thread() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let now = k.cur_time;
+    let sc = o.sc(8);
+    refill_new(sc, 4, 1000, 5000, now);
+    // The whole budget used: the head refill comes back a period later.
+    refill_budget_check(sc, 1000);
+    assert_eq!(
+        refills(sc),
+        [Refill {
+            time: now + 5000,
+            amount: 1000
+        }]
+    );
+    let t = o.tcb();
+    t.with(|x| x.priority = 10);
+    t.set_state(ThreadState::Restart);
+    k.reprogram = false;
+    bind_tcb(&mut k, sc, t);
+    assert_eq!((tcb_sc(t), sc_tcb(sc)), (sc, t));
+    assert_eq!(
+        (t.with(|x| x.in_release_queue), t.with(|x| x.queued)),
+        (1, 0)
+    );
+    assert!(k.sched.release_queue.head.is(t));
+    assert!(k.reprogram && !is_schedulable(t));
+
+    // Ready: queued at once.
+    let sc2 = o.sc(8);
+    refill_new(sc2, 4, 1000, 5000, now);
+    let u = o.tcb();
+    u.with(|x| x.priority = 10);
+    u.set_state(ThreadState::Restart);
+    bind_tcb(&mut k, sc2, u);
+    assert_eq!(
+        (u.with(|x| x.in_release_queue), u.with(|x| x.queued)),
+        (0, 1)
+    );
+    assert!(is_schedulable(u));
+    assert!(k.sched.release_queue.head.is(t) && k.sched.release_queue.tail.is(t));
+}
+
+/// `schedContext_bindTCB` of a sporadic, configured SC (seL4 `schedcontext.c`): unless it is
+/// the current SC, its ready head refill is brought up to now (`refill_unblock_check`, which
+/// sets `ksReprogram`); the current SC is left as it is.
+#[test]
+fn binding_a_sporadic_sc_brings_its_refill_up_to_date_unless_current() {
+    let mut k = kernel();
+    let mut o = Objects::new();
+    let now = k.cur_time;
+    let bind = |k: &mut Kernel, o: &mut Objects, current: bool| {
+        let sc = o.sc(8);
+        refill_new(sc, 4, 1000, 5000, now - 500);
+        sc.with(|s| s.sporadic = 1);
+        if current {
+            k.cur_sc = sc;
+        }
+        let t = o.tcb();
+        t.with(|x| x.priority = 10);
+        t.set_state(ThreadState::Inactive);
+        k.reprogram = false;
+        bind_tcb(k, sc, t);
+        (refills(sc), k.reprogram)
+    };
+    let r = |time| Refill { time, amount: 1000 };
+    assert_eq!(bind(&mut k, &mut o, false), (vec![r(now)], true));
+    assert_eq!(bind(&mut k, &mut o, true), (vec![r(now - 500)], false));
+}
+
+/// `schedContext_updateConsumed` (seL4 `schedcontext.c`): at most `getMaxTicksToUs()` ticks
+/// are converted at a time, the rest stays; below that, all of it, and the count is reset.
+#[test]
+fn update_consumed_converts_at_most_max_ticks_to_us() {
+    let mut o = Objects::new();
+    let sc = o.sc(8);
+    let max = crate::arch::MAX_TICKS_TO_US;
+    sc.with(|s| s.consumed = max);
+    assert_eq!(update_consumed(sc), crate::arch::ticks_to_us(max));
+    assert_eq!(sc.get().consumed, 0);
+    sc.with(|s| s.consumed = max - 1);
+    assert_eq!(update_consumed(sc), crate::arch::ticks_to_us(max - 1));
+    assert_eq!(sc.get().consumed, 0);
+    sc.with(|s| s.consumed = 12_345);
+    assert_eq!(update_consumed(sc), crate::arch::ticks_to_us(12_345));
+    assert_eq!(sc.get().consumed, 0);
+}
+
+/// `schedule_used` with the refill buffer full (seL4 `sporadic.c`): time used that neither
+/// touches nor overlaps the tail is merged into it, the tail delayed so that it ends where the
+/// new refill would have ended.
+#[test]
+fn a_full_buffer_delays_the_tail_to_merge_used_time() {
+    let mut o = Objects::new();
+    let sc = o.sc(7); // two refills
+    refill_new(sc, 2, 1000, 5000, 0);
+    refill_budget_check(sc, 300);
+    assert!(refill_unblock_check(sc, 1000));
+    let r = |time, amount| Refill { time, amount };
+    assert_eq!(refills(sc), [r(1000, 700), r(5000, 300)]);
+    assert!(refill_full(sc));
+    // 300 used from 1000 comes back at 6000; the tail ends at 5300.
+    refill_budget_check(sc, 300);
+    assert_eq!(refills(sc), [r(1300, 400), r(5700, 600)]);
+}
+
+/// `refill_budget_check` (seL4 `sporadic.c`, `head_refill_insufficient`): a head left with
+/// exactly `MIN_BUDGET` is sufficient and stays; one tick less and it merges into the next
+/// refill.
+#[test]
+fn a_head_of_exactly_min_budget_is_not_merged() {
+    let mut o = Objects::new();
+    let sc = o.sc(8);
+    let r = |time, amount| Refill { time, amount };
+    refill_new(sc, 4, 1000, 5000, 0);
+    refill_budget_check(sc, 1000 - MIN_BUDGET);
+    assert_eq!(
+        refills(sc),
+        [r(800, MIN_BUDGET), r(5000, 1000 - MIN_BUDGET)]
+    );
+    refill_new(sc, 4, 1000, 5000, 0);
+    refill_budget_check(sc, 1000 - MIN_BUDGET + 1);
+    assert_eq!(refills(sc), [r(5000 - MIN_BUDGET + 1, 1000)]);
+}
