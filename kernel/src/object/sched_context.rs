@@ -894,9 +894,11 @@ pub fn decode_sched_context_invocation(
 
 /// Performs a decoded SchedContext invocation of `thread` (in `Restart`; `call`: it came with
 /// `seL4_Call`, so Consumed and YieldTo reply with the consumed µs). Consumed, and a YieldTo
-/// that returns at once, leave `thread` `Running` (they replied); a YieldTo that switches to
-/// the SC's thread leaves it in `Restart` until that thread's time ends
-/// ([`complete_yield_to`] replies then). The others leave it in `Restart`.
+/// that returns at once, leave `thread` `Running` (they replied). A YieldTo that switches to
+/// the SC's thread and the other invocations leave it in `Restart`, which the syscall layer
+/// turns into `Running` with an empty reply (seL4's `handleInvocation`); for that YieldTo,
+/// [`complete_yield_to`] writes the consumed time into the yielder's reply registers when the
+/// SC's time ends (`schedContext_completeYieldTo`).
 pub fn invoke_sched_context(
     k: &mut Kernel,
     inv: SchedContextInvocation,
