@@ -1,5 +1,5 @@
 //! Kernel console output: `kprint!`/`kprintln!`, the levelled `kerror!`, `kwarn!`, `kinfo!`,
-//! `kdebug!`, and seL4's `userError` as [`user_error!`].
+//! `kdebug!`, and seL4's `userError` as [`user_error!`](crate::user_error).
 //!
 //! Everything goes byte by byte through [`crate::arch::put_char`] (the SBI console on the machine,
 //! a per-thread buffer on the host), formatted with `core::fmt` and no allocation. Level macros
