@@ -43,7 +43,7 @@ pub enum Interrupt {
 /// context with the pc of the instruction that trapped.
 ///
 /// On the machine the trap entry has already tried the IPC fastpath (see
-/// [`fastpath_call_entry`]); elsewhere (host tests) it is tried here, on the saved registers.
+/// `fastpath_call_entry`); elsewhere (host tests) it is tried here, on the saved registers.
 #[inline(always)]
 pub fn handle_trap(k: &mut Kernel, event: Event) -> Handled {
     #[cfg(feature = "track_utilisation")]

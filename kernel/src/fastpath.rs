@@ -18,7 +18,7 @@
 //! MCS (`CONFIG_KERNEL_MCS`): the reply goes through Reply objects, not reply caps. `Call`
 //! needs a *passive* server (no SchedContext) that waits with a Reply object: the caller's
 //! SchedContext goes to it along the call stack (`reply_push`). `ReplyRecv` answers through
-//! the Reply cap in `a6` ([`FastArgs::reply`]), which must be at the head of the call stack
+//! the Reply cap in `a6` (`FastArgs::reply`), which must be at the head of the call stack
 //! of the replier's SchedContext: the SchedContext goes back to the caller (`reply_pop`) and
 //! the replier waits again with the same Reply object. As in seL4, neither does any time
 //! accounting: no `updateTimestamp`, no budget check (the time is charged at the next kernel
@@ -120,7 +120,7 @@ const _: () = assert!(
 const INFO_LOW: u64 = 0xfff;
 
 /// Bits 0..11 of the message info shifted to the top: below this iff at most 4 words
-/// ([`INFO_LOW`] ≤ `FAST_MESSAGE_REGISTERS`). Kept in `Kernel::fastpath_info_bound`.
+/// (`INFO_LOW` ≤ `FAST_MESSAGE_REGISTERS`). Kept in `Kernel::fastpath_info_bound`.
 pub const INFO_BOUND: u64 = crate::state::FASTPATH_INFO_BOUND;
 
 /// `fastpath_mi_check`: at most 4 words and no extra caps, in one comparison. Also no caps

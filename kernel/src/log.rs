@@ -7,7 +7,7 @@
 //! `[kernel DEBUG] `; test harnesses ignore lines starting with `[kernel`, so anything a test must
 //! see (e.g. `KERNEL PANIC`) is printed with `kprintln!` instead.
 //!
-//! What the kernel prints after boot goes through [`Out`] pieces ([`line`], [`println`])
+//! What the kernel prints after boot goes through [`Out`] pieces ([`line()`], [`println()`])
 //! without `core::fmt`: release kernels keep the formatting code in the boot-only region
 //! (see `kernel/build.rs`), so the level macros are for boot and `debug_build` output.
 //!
@@ -153,12 +153,12 @@ pub fn apply_bootargs(args: &str) -> Option<Level> {
 }
 
 /// Whether the kernel prints after boot: the `printing` feature (seL4's `CONFIG_PRINTING`,
-/// implied by `debug_build`). Without it [`print`], [`println`] and [`line`] print nothing and
+/// implied by `debug_build`). Without it [`print()`], [`println()`] and [`line()`] print nothing and
 /// the runtime reports that use them compile out; boot's messages (the level macros, boot-only
 /// code) and `seL4_DebugPutChar` are not affected.
 pub const PRINTING: bool = cfg!(feature = "printing");
 
-/// One piece of a console line that [`line`] and [`println`] print without `core::fmt`.
+/// One piece of a console line that [`line()`] and [`println()`] print without `core::fmt`.
 ///
 /// What the kernel prints after boot (IRQ warnings, faults without a handler, kernel traps and
 /// panics, the debug syscalls' lines) goes through these, so that builds without

@@ -30,7 +30,7 @@
 //! made from the frame cap's base and an offset checked against the frame's size.
 //!
 //! # Where references come from
-//! Nothing outside this module turns an integer into a `PPtr` ([`PPtr::new`] is private). The
+//! Nothing outside this module turns an integer into a `PPtr` (`PPtr::new` is private). The
 //! doors, each with its contract:
 //! - caps: [`RawCap::object`] reads back the reference a cap was written from, after checking
 //!   the tag names that type ([`CapObject`]);

@@ -3,7 +3,7 @@
 //! until the kernel exits, time slices and domains. With the `mcs` feature
 //! (`CONFIG_KERNEL_MCS`) a thread is schedulable only with an active scheduling context that
 //! is not waiting in the release queue, and `schedule` also wakes released threads, switches
-//! the current scheduling context and programs the timer ([`mcs`]).
+//! the current scheduling context and programs the timer (`sched::mcs`).
 #![forbid(unsafe_code)]
 
 use crate::mem::Link;

@@ -109,7 +109,7 @@ pub fn handle_syscall(k: &mut Kernel) {
 /// [`handle_syscall`] of syscall `number` made at `pc` (the machine's syscall entry passes
 /// both as they are in the registers), then the way out, last on every path (the machine's
 /// syscall entry passes the choice of the thread to resume: `entry::activate_or_idle`). Each syscall's
-/// handler runs in a function of its own that ends with `exit` ([`then`]), so that this
+/// handler runs in a function of its own that ends with `exit` (`then`), so that this
 /// dispatch needs no stack frame: a syscall with nothing to do takes `exit_now` (the same
 /// choice with its common case inline) and pays for none.
 ///

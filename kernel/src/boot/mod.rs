@@ -196,7 +196,7 @@ pub struct BootParams {
     /// interrupt, [`IRQ_NODE_BYTES`] of zeroed memory in the kernel image, never untyped).
     pub irq_node: crate::mem::PPtr<crate::object::interrupt::IrqNode>,
     /// The devices only the machine layer drives (interrupt controller, timer, console), which
-    /// generic code hands back to [`crate::arch::init_platform`] without looking inside.
+    /// generic code hands back to `init_platform` without looking inside.
     pub platform: crate::arch::Platform,
     /// The platform (RAM, devices) is the one compiled into the kernel (`builtin_platform`
     /// feature, as seL4 compiles in its build-time device tree), not read from a device tree:

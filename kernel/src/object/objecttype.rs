@@ -265,7 +265,7 @@ pub fn finalise_cap(k: &mut Kernel, cap: Cap, is_final: bool) -> Cap {
 }
 
 /// The `i`-th slot of a zombie's object (a TCB's or a CNode's slots; `i` below the zombie's
-/// original slot count, which is at most 2^[`ZOMBIE_MAX_RADIX`]).
+/// original slot count, which is at most 2^`ZOMBIE_MAX_RADIX`).
 pub fn zombie_slot(ptr: PPtr<Cte>, i: u64) -> Slot {
     Slot(ptr).index(ZOMBIE_MAX_RADIX, i as usize)
 }

@@ -128,7 +128,7 @@ pub struct Tcb {
     /// User virtual address of the IPC buffer (`tcbIPCBuffer`).
     pub ipc_buffer: u64,
     /// CPtr of the fault handler endpoint (`tcbFaultHandler`; non-MCS: MCS keeps a cap in
-    /// [`tcb_slot::FAULT_HANDLER`]).
+    /// `tcb_slot::FAULT_HANDLER`).
     #[cfg(not(feature = "mcs"))]
     pub fault_handler: u64,
     /// Priority 0..=255.

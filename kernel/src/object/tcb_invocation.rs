@@ -99,7 +99,7 @@ fn next_pc_from_restart_pc(t: TcbRef) {
 #[derive(Clone, Copy, Debug)]
 pub struct SpaceUpdate {
     /// The fault endpoint CPtr (`tcbFaultHandler`), looked up in the thread's CSpace when it
-    /// faults; not checked here (non-MCS; MCS sets a fault endpoint cap, [`ThreadControl::fault`]).
+    /// faults; not checked here (non-MCS; MCS sets a fault endpoint cap, `ThreadControl::fault`).
     #[cfg(not(feature = "mcs"))]
     pub fault_ep: u64,
     /// The derived CNode cap and the slot it was derived from.

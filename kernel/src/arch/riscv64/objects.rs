@@ -434,7 +434,7 @@ pub fn has_fast_invocation(t: TcbRef, cap: RawCap) -> bool {
 ///
 /// Returns false, having changed nothing, for anything else: another cap or label, a message
 /// too short or without its cap, a thread without an IPC buffer, a CSpace that needs more than
-/// one step for the VSpace cap, or any check of [`decode_frame`] that fails. The general path
+/// one step for the VSpace cap, or any check of `decode_frame` that fails. The general path
 /// then decodes the invocation and gives seL4's error, in seL4's order, with its `userError`.
 ///
 /// Unlike the general path it leaves `Kernel::activated` and `vm_gen` alone: a leaf mapping
