@@ -330,6 +330,24 @@ pub fn compare(pred: &Prediction, first: Option<u64>, got: &[(u64, Untyped)]) ->
 mod tests {
     use super::*;
 
+    /// A device untyped of the predicted list.
+    fn d(paddr: u64, size_bits: u32) -> Untyped {
+        Untyped {
+            paddr,
+            size_bits,
+            device: true,
+        }
+    }
+
+    /// A RAM untyped of the predicted list.
+    fn r(paddr: u64, size_bits: u32) -> Untyped {
+        Untyped {
+            paddr,
+            size_bits,
+            device: false,
+        }
+    }
+
     /// Microkit 2.3.0's tool for `example/hello` with this kernel (`kernel-microkit`,
     /// `ki_end` 0x8024_f000, `ki_boot_end` 0x8020_b000; initial task at 0x8024_f000..
     /// 0x8028_5000, virtual 0x1_0000..0x4_6000) predicted these 59 untypeds (read off the
@@ -348,16 +366,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!(p.first_untyped, 75 - 2);
-        let d = |paddr, size_bits| Untyped {
-            paddr,
-            size_bits,
-            device: true,
-        };
-        let r = |paddr, size_bits| Untyped {
-            paddr,
-            size_bits,
-            device: false,
-        };
         let mut want = vec![
             d(0x0, 25),
             d(0x220_0000, 21),
@@ -475,16 +483,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!(p.first_untyped, 113 - 2);
-        let d = |paddr, size_bits| Untyped {
-            paddr,
-            size_bits,
-            device: true,
-        };
-        let r = |paddr, size_bits| Untyped {
-            paddr,
-            size_bits,
-            device: false,
-        };
         let mut want = vec![
             d(0x0, 27),
             d(0x800_1000, 12),
