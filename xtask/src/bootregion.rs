@@ -47,6 +47,19 @@ struct Ref {
     call: bool,
 }
 
+/// The 64-bit symbol table of `elf` (its `.symtab`).
+///
+/// Errors: no `.symtab`, or not a 64-bit symbol table.
+pub fn symbol_table<'a>(elf: &ElfFile<'a>) -> Result<&'a [xmas_elf::symbol_table::Entry64]> {
+    let symtab = elf
+        .find_section_by_name(".symtab")
+        .ok_or_else(|| anyhow!("no symbol table"))?;
+    let SectionData::SymbolTable64(syms) = symtab.get_data(elf).map_err(|e| anyhow!(e))? else {
+        bail!("the symbol table is not a 64-bit one");
+    };
+    Ok(syms)
+}
+
 /// The boot region `[start, end)` of the kernel ELF and what is wrong (see the module doc),
 /// one line each; none if the kernel is sound.
 ///
@@ -55,12 +68,7 @@ struct Ref {
 pub fn check(kernel: &Path) -> Result<((u64, u64), Vec<String>)> {
     let data = std::fs::read(kernel).with_context(|| format!("reading {}", kernel.display()))?;
     let elf = ElfFile::new(&data).map_err(|e| anyhow!("not an ELF file: {e}"))?;
-    let symtab = elf
-        .find_section_by_name(".symtab")
-        .ok_or_else(|| anyhow!("no symbol table"))?;
-    let SectionData::SymbolTable64(syms) = symtab.get_data(&elf).map_err(|e| anyhow!(e))? else {
-        bail!("the symbol table is not a 64-bit one");
-    };
+    let syms = symbol_table(&elf)?;
     let addr_of = |name: &str| {
         syms.iter()
             .find(|s| s.get_name(&elf) == Ok(name))

@@ -11,7 +11,6 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use xmas_elf::sections::SectionData;
 use xmas_elf::symbol_table::{Entry, Type};
 use xmas_elf::ElfFile;
 
@@ -27,12 +26,7 @@ const FUNCTIONS: [&str; 2] = ["fastpath_call_entry", "fastpath_reply_recv_entry"
 pub fn check(kernel: &Path) -> Result<Vec<String>> {
     let data = std::fs::read(kernel).with_context(|| format!("reading {}", kernel.display()))?;
     let elf = ElfFile::new(&data).map_err(|e| anyhow!("not an ELF file: {e}"))?;
-    let symtab = elf
-        .find_section_by_name(".symtab")
-        .ok_or_else(|| anyhow!("no symbol table"))?;
-    let SectionData::SymbolTable64(syms) = symtab.get_data(&elf).map_err(|e| anyhow!(e))? else {
-        bail!("the symbol table is not a 64-bit one");
-    };
+    let syms = crate::bootregion::symbol_table(&elf)?;
     let mut problems = Vec::new();
     if !syms
         .iter()

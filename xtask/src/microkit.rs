@@ -24,9 +24,8 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use xmas_elf::program::Type as PhType;
-use xmas_elf::sections::SectionData;
 use xmas_elf::symbol_table::Entry;
 use xmas_elf::ElfFile;
 
@@ -241,12 +240,7 @@ pub fn kernel_symbols(kernel: &Path) -> Result<(u64, u64, u64)> {
         .find(|p| p.get_type() == Ok(PhType::Load))
         .ok_or_else(|| anyhow!("no loadable segment"))?;
     let (v, p) = (seg.virtual_addr(), seg.physical_addr());
-    let symtab = elf
-        .find_section_by_name(".symtab")
-        .ok_or_else(|| anyhow!("no symbol table"))?;
-    let SectionData::SymbolTable64(syms) = symtab.get_data(&elf).map_err(|e| anyhow!(e))? else {
-        bail!("the symbol table is not a 64-bit one");
-    };
+    let syms = crate::bootregion::symbol_table(&elf)?;
     let phys = |name: &str| {
         syms.iter()
             .find(|s| s.get_name(&elf) == Ok(name))
